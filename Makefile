@@ -1,0 +1,57 @@
+# A thin layer over CMake (as neovim does). Two commands do everything
+# on a fresh Debian machine:
+#   make run    the main job (today: the 84-module rack's CAN-FD bus plan)
+#   make test   build and pass every test
+# Both install missing Debian packages first (ci/install-deps).
+
+BUILD   ?= build
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+OUT     ?= out
+EK3     := $(BUILD)/release/hil_bridge/ek3
+FUZZ_SECONDS ?= 20
+
+.PHONY: all deps build run test asan bench fuzz clean
+
+all: build
+
+deps:
+	@ci/install-deps
+
+build: deps
+	@cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD)/release -j$(JOBS)
+
+run: build
+	@mkdir -p $(OUT)
+	$(EK3) can busload --modules 84 --arb 1M --data 5M | tee $(OUT)/busplan.txt
+	@echo "report: $(OUT)/busplan.txt"
+
+test: build
+	ctest --test-dir $(BUILD)/release --output-on-failure -j$(JOBS)
+
+asan: deps
+	@cmake -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Asan >/dev/null
+	@cmake --build $(BUILD)/asan -j$(JOBS)
+	ctest --test-dir $(BUILD)/asan --output-on-failure -j$(JOBS)
+
+bench: build
+	$(EK3) bench
+
+# libFuzzer over every parser of outside input, FUZZ_SECONDS each.
+fuzz: deps
+	@cmake -S . -B $(BUILD)/fuzz -DCMAKE_BUILD_TYPE=Asan -DCMAKE_C_COMPILER=clang -DEK3_FUZZ=ON >/dev/null
+	@cmake --build $(BUILD)/fuzz -j$(JOBS) --target fuzz_targets
+	@for f in $(BUILD)/fuzz/tests/fuzz/fuzz_*; do \
+	  [ -x "$$f" ] || continue; \
+	  n=$$(basename $$f); \
+	  echo "fuzzing $$n for $(FUZZ_SECONDS) s"; \
+	  mkdir -p $(BUILD)/fuzz/corpus/$$n; \
+	  if ! "$$f" -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
+	      $(BUILD)/fuzz/corpus/$$n tests/fuzz/seeds/$$n > $(BUILD)/fuzz/$$n.log 2>&1; then \
+	    tail -40 $(BUILD)/fuzz/$$n.log; echo "$$n FAILED (artifact in $(BUILD)/fuzz/)"; exit 1; \
+	  fi; \
+	  grep -E 'stat::number_of_executed_units|stat::new_units_added' $(BUILD)/fuzz/$$n.log; \
+	done
+
+clean:
+	rm -rf $(BUILD) $(OUT)

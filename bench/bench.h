@@ -1,0 +1,22 @@
+/*
+ * bench.h - the rig's benchmarks (prefix bench_). Each suite prints one
+ * "name value unit" line per figure to `out`, so that runs can be
+ * compared by a script. Benchmarks measure; they never pass or fail.
+ */
+#ifndef BENCH_H
+#define BENCH_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Monotonic wall time in ns. */
+int64_t bench_now_ns(void);
+
+/* Print one figure. */
+void bench_line(FILE *out, const char *name, double value, const char *unit);
+
+/* The protocol layer: identifier, codecs, AES-CMAC sign/verify, candump
+ * parsing. `scale` multiplies iteration counts (1 = about a second). */
+int bench_can(FILE *out, double scale);
+
+#endif /* BENCH_H */

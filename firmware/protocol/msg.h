@@ -1,0 +1,295 @@
+/*
+ * msg.h - payload codecs of the EK3 CAN-FD messages (prefix msg_).
+ *
+ * Every payload is a fixed little-endian layout whose byte 0 is the
+ * version (MSG_VERSION). Each message type has one C struct and one
+ * field table (msg_desc); one generic packer and unpacker serve them
+ * all. Unpacking checks, in this order: length (EK3_ESHORT, EK3_ELONG),
+ * version (EK3_EVERSION), then each field's range (EK3_ERANGE; reserved
+ * fields must be zero). Packing checks the same ranges, so an
+ * out-of-range value can never reach the bus. docs/can-protocol.md is
+ * the printed form of these tables (`ek3 can layouts`).
+ *
+ * Lengths are payload lengths. Frames a station sends carry a 12-byte
+ * authentication trailer after the payload (auth.h); payload + trailer
+ * is always a valid CAN-FD length.
+ */
+#ifndef MSG_H
+#define MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MSG_VERSION 1u
+
+/* Module state, as HEARTBEAT and POWER_ACK report it. */
+typedef enum msg_state {
+    MSG_STATE_BOOT, MSG_STATE_STANDBY, MSG_STATE_SOFTSTART, MSG_STATE_ACTIVE,
+    MSG_STATE_DERATED, MSG_STATE_FAULT, MSG_STATE_SAFE_SHUTDOWN,
+    MSG_STATE_COUNT_
+} msg_state;
+
+/* POWER_CMD commands. */
+typedef enum msg_power_op {
+    MSG_POWER_STOP, MSG_POWER_START, MSG_POWER_SET, MSG_POWER_ESTOP,
+    MSG_POWER_OP_COUNT_
+} msg_power_op;
+
+/* POWER_ACK results. */
+typedef enum msg_ack_result {
+    MSG_ACK_ACCEPTED, MSG_ACK_CLAMPED, MSG_ACK_REFUSED, MSG_ACK_COUNT_
+} msg_ack_result;
+
+/* FAULT_ALERT codes (0 is never sent). */
+typedef enum msg_fault_code {
+    MSG_FAULT_NONE, MSG_FAULT_OCP, MSG_FAULT_OVP, MSG_FAULT_UVP, MSG_FAULT_OTP,
+    MSG_FAULT_OTP_WARNING, MSG_FAULT_GFI, MSG_FAULT_FAN_FAIL, MSG_FAULT_HW_TRIP,
+    MSG_FAULT_SENSOR, MSG_FAULT_SERVICE_CRASH, MSG_FAULT_WATCHDOG,
+    MSG_FAULT_COMM_LOSS, MSG_FAULT_AUTH_FAIL, MSG_FAULT_DERATING,
+    MSG_FAULT_COUNT_
+} msg_fault_code;
+
+/* FAULT_ALERT severities; the station alerts the operator at >= 3. */
+typedef enum msg_severity {
+    MSG_SEV_INFO, MSG_SEV_NOTICE, MSG_SEV_WARNING, MSG_SEV_CRITICAL,
+    MSG_SEV_FATAL, MSG_SEV_COUNT_
+} msg_severity;
+
+enum { MSG_FAULT_F_LATCHED = 1, MSG_FAULT_F_HARDWARE = 2, MSG_FAULT_F_CLEARED = 4 };
+
+typedef enum msg_station_kind {
+    MSG_STATION_RACK_TARGET, MSG_STATION_STATUS_QUERY, MSG_STATION_MAINTENANCE,
+    MSG_STATION_COUNT_
+} msg_station_kind;
+
+typedef enum msg_election_kind {
+    MSG_ELECT_REQUEST_VOTE, MSG_ELECT_VOTE, MSG_ELECT_LEADER_HEARTBEAT,
+    MSG_ELECT_COUNT_
+} msg_election_kind;
+
+typedef enum msg_sync_role { MSG_SYNC_LEADER, MSG_SYNC_STATION, MSG_SYNC_PLANT, MSG_SYNC_COUNT_ } msg_sync_role;
+
+typedef enum msg_diag_op { MSG_DIAG_REQUEST, MSG_DIAG_RESULT, MSG_DIAG_OP_COUNT_ } msg_diag_op;
+typedef enum msg_diag_test {
+    MSG_DIAG_ALL, MSG_DIAG_ADC, MSG_DIAG_PWM, MSG_DIAG_FAN, MSG_DIAG_NTC,
+    MSG_DIAG_FLASH, MSG_DIAG_CRYPTO, MSG_DIAG_CAN, MSG_DIAG_TEST_COUNT_
+} msg_diag_test;
+typedef enum msg_diag_result {
+    MSG_DIAG_PASS, MSG_DIAG_FAIL, MSG_DIAG_RUNNING, MSG_DIAG_NOT_RUN, MSG_DIAG_RESULT_COUNT_
+} msg_diag_result;
+
+typedef enum msg_fw_op { MSG_FW_BEGIN, MSG_FW_CHUNK, MSG_FW_END, MSG_FW_ABORT, MSG_FW_OP_COUNT_ } msg_fw_op;
+
+typedef enum msg_tick_kind { MSG_TICK_SYNC, MSG_TICK_DONE, MSG_TICK_HELLO, MSG_TICK_BYE, MSG_TICK_COUNT_ } msg_tick_kind;
+
+/* HIL ADC channels, in frame order (12-bit codes). */
+typedef enum msg_adc_ch {
+    MSG_ADC_VOUT, MSG_ADC_IOUT, MSG_ADC_VDC, MSG_ADC_TJ_A, MSG_ADC_TJ_B,
+    MSG_ADC_T_XFMR, MSG_ADC_T_LR, MSG_ADC_T_AMB, MSG_ADC_FAN_TACH,
+    MSG_ADC_IGF, MSG_ADC_SPARE0, MSG_ADC_SPARE1, MSG_ADC_COUNT
+} msg_adc_ch;
+
+/* HIL_PWM flags. */
+enum { MSG_PWM_ENABLE = 1, MSG_PWM_BURST = 2, MSG_PWM_HALF_BRIDGE = 4, MSG_PWM_FAULT_CLEAR = 8 };
+
+#define MSG_FW_CHUNK_MAX 44u
+
+typedef struct msg_heartbeat {
+    uint8_t state;      /* msg_state */
+    uint16_t module;    /* 1..510 */
+    uint16_t power_w;   /* output power, W */
+    int16_t temp_dc;    /* hottest junction, 0.1 C */
+    uint16_t vout_dv;   /* output voltage, 0.1 V */
+    uint16_t iout_ma;   /* output current, mA */
+    uint8_t health;     /* health byte: 0 = healthy, bits = findings */
+    uint16_t seq;       /* heartbeat sequence number */
+} msg_heartbeat;
+
+typedef struct msg_power_cmd {
+    uint8_t op;         /* msg_power_op */
+    uint16_t power_w;   /* target power, 0..3300 W */
+    uint16_t vset_dv;   /* output voltage set point, 200.0..920.0 V */
+    uint16_t ilim_ma;   /* current limit, 0..4000 mA */
+    uint16_t ramp_wps;  /* ramp rate W/s, 0 = module default */
+} msg_power_cmd;
+
+typedef struct msg_power_ack {
+    uint8_t result;     /* msg_ack_result */
+    uint16_t module;
+    uint16_t actual_w;  /* measured output power */
+    uint16_t target_w;  /* target in force after clamping */
+    uint32_t counter;   /* freshness counter of the acknowledged command */
+} msg_power_ack;
+
+typedef struct msg_station {
+    uint8_t kind;           /* msg_station_kind */
+    uint16_t modules;       /* modules the station counts online */
+    uint32_t rack_power_w;  /* rack power demand, W */
+    uint16_t bus_vset_dv;   /* bus voltage set point, 0.1 V */
+} msg_station;
+
+typedef struct msg_fault {
+    uint8_t code;       /* msg_fault_code */
+    uint8_t severity;   /* msg_severity */
+    uint8_t flags;      /* MSG_FAULT_F_* */
+    int32_t value;      /* measured value in milli-units (mV, mA, m degC) */
+    uint32_t time_ms;   /* module time since boot, ms */
+    uint16_t module;
+} msg_fault;
+
+typedef struct msg_thermal {
+    uint8_t derate_pct; /* power allowed, percent of rating */
+    uint16_t module;
+    int16_t tj_dc;      /* hottest junction, 0.1 C */
+    int16_t tmag_dc;    /* hottest magnetic part, 0.1 C */
+    int16_t ths_dc;     /* heatsink, 0.1 C */
+    int16_t tamb_dc;    /* inlet air, 0.1 C */
+    uint16_t fan_rpm;
+} msg_thermal;
+
+typedef struct msg_sync {
+    uint8_t role;       /* msg_sync_role */
+    uint32_t seq;
+    uint64_t time_us;   /* sender's time, us */
+    uint32_t term;      /* leader's election term (0 from station or plant) */
+} msg_sync;
+
+typedef struct msg_election {
+    uint8_t kind;       /* msg_election_kind */
+    uint16_t candidate; /* node the message is about */
+    uint32_t term;
+    uint8_t granted;    /* VOTE: 1 if granted */
+} msg_election;
+
+typedef struct msg_diag {
+    uint8_t op;         /* msg_diag_op */
+    uint8_t test;       /* msg_diag_test */
+    uint8_t result;     /* msg_diag_result */
+    uint32_t value;     /* test-specific detail */
+} msg_diag;
+
+typedef struct msg_fw_update {
+    uint8_t op;         /* msg_fw_op */
+    uint8_t len;        /* bytes used in data, 0..44 */
+    uint32_t offset;    /* image offset, < 512 KiB */
+    uint8_t data[MSG_FW_CHUNK_MAX];
+} msg_fw_update;
+
+typedef struct msg_hil_adc {
+    uint16_t lines;     /* discrete inputs (bit 0: hardware trip) */
+    uint32_t period;    /* control period number */
+    uint16_t ch[MSG_ADC_COUNT]; /* 12-bit ADC codes, msg_adc_ch order */
+} msg_hil_adc;
+
+typedef struct msg_hil_pwm {
+    uint8_t flags;          /* MSG_PWM_* */
+    uint16_t deadtime_ns;
+    uint32_t period;        /* control period this command belongs to */
+    uint32_t fsw_hz;        /* switching frequency */
+    uint16_t burst_permille;/* burst-mode on-time, 1000 = continuous */
+    uint16_t fan_permille;  /* fan PWM duty */
+    uint16_t lines;         /* discrete outputs */
+} msg_hil_pwm;
+
+typedef struct msg_hil_gpio {
+    uint16_t lines;
+    uint16_t changed;
+    uint64_t time_ns;
+} msg_hil_gpio;
+
+typedef struct msg_hil_tick {
+    uint8_t kind;       /* msg_tick_kind */
+    uint32_t quantum;
+    uint64_t time_ns;
+} msg_hil_tick;
+
+/* Any payload, for code that handles frames of several types. */
+typedef union msg_any {
+    msg_heartbeat heartbeat;
+    msg_power_cmd power_cmd;
+    msg_power_ack power_ack;
+    msg_station station;
+    msg_fault fault;
+    msg_thermal thermal;
+    msg_sync sync;
+    msg_election election;
+    msg_diag diag;
+    msg_fw_update fw_update;
+    msg_hil_adc hil_adc;
+    msg_hil_pwm hil_pwm;
+    msg_hil_gpio hil_gpio;
+    msg_hil_tick hil_tick;
+} msg_any;
+
+/* Kinds of field in a layout. */
+typedef enum msg_kind {
+    MSG_K_U8, MSG_K_U16, MSG_K_U32, MSG_K_U64, MSG_K_I16, MSG_K_I32,
+    MSG_K_BYTES /* raw bytes, no range */
+} msg_kind;
+
+#define MSG_NOSTRUCT 0xFFFFu /* a reserved field: not in the struct, must be 0 */
+
+/* One field of a layout. */
+typedef struct msg_field {
+    const char *name;
+    uint8_t kind;       /* msg_kind */
+    uint8_t off;        /* byte offset in the payload */
+    uint8_t count;      /* array elements (1 for a scalar) */
+    uint8_t dec;        /* display: value = raw / 10^dec */
+    uint16_t soff;      /* offset in the C struct, or MSG_NOSTRUCT */
+    int64_t min, max;   /* allowed raw values, inclusive */
+    const char *unit;   /* display unit, "" for none */
+    const char *const *names; /* enum names, or NULL */
+    uint8_t hex;        /* display in hex (flag words) */
+} msg_field;
+
+/* The layout of one message type. */
+/* Who authenticates a message: frames the station sends carry the
+ * 12-byte trailer of auth.h after the payload. */
+typedef enum msg_auth {
+    MSG_AUTH_NEVER,   /* never sent by the station */
+    MSG_AUTH_STATION, /* signed when the station sends it (DIAG, SYNC) */
+    MSG_AUTH_ALWAYS   /* only the station sends it: always signed */
+} msg_auth;
+
+typedef struct msg_desc {
+    uint8_t type;       /* cid_type */
+    uint8_t prio;       /* the priority it is sent with (cid_prio) */
+    uint8_t auth;       /* msg_auth */
+    const char *name;
+    uint8_t len;        /* payload bytes, version byte included */
+    uint8_t nfields;
+    const msg_field *fields;
+} msg_desc;
+
+/* Where decoding or encoding failed: the field and its raw value. */
+typedef struct msg_err {
+    const char *field;  /* NULL for length or version errors */
+    int64_t value;
+} msg_err;
+
+/* Layout of a message type, or NULL for a type without one. */
+const msg_desc *msg_desc_of(unsigned type);
+
+/* Pack struct `s` (the type's msg_* struct) into `buf`. Returns the
+ * payload length, or EK3_ENOSPC (cap too small), EK3_ETYPE (no layout),
+ * EK3_ERANGE (a field out of range; *e names it when e != NULL). */
+int msg_encode(unsigned type, const void *s, uint8_t *buf, size_t cap, msg_err *e);
+
+/* Unpack `len` payload bytes into struct `s`. Returns 0 or EK3_ETYPE,
+ * EK3_ESHORT, EK3_ELONG, EK3_EVERSION, EK3_ERANGE (with *e). `s` is fully
+ * written only on success. */
+int msg_decode(unsigned type, const uint8_t *buf, size_t len, void *s, msg_err *e);
+
+/* Print the fields of a decoded struct as "name=value unit ..." into
+ * out (NUL-terminated, truncated to cap). Returns chars that would have
+ * been written, like snprintf. (msg_text.c; host builds only.) */
+int msg_format(const msg_desc *d, const void *s, char *out, size_t cap);
+
+/* Print a layout table in Markdown (msg_text.c; host builds only). */
+int msg_format_layout(const msg_desc *d, char *out, size_t cap);
+
+/* Name of an enum value of a field, or NULL. */
+const char *msg_enum_name(const msg_field *f, int64_t v);
+
+#endif /* MSG_H */

@@ -1,0 +1,154 @@
+/* cli.c - argument parsing and error reporting shared by ek3 commands. */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ek3_err.h"
+
+int cli_usage_error(const char *where, const char *fmt, ...)
+{
+    va_list ap;
+    const char *sp = where[0] ? " " : "";
+    fprintf(stderr, "ek3%s%s: ", sp, where);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'ek3%s%s --help'.\n", sp, where);
+    return CLI_USAGE;
+}
+
+int cli_fail(const char *where, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "ek3 %s: ", where);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_FAIL;
+}
+
+int cli_is_help(const char *arg)
+{
+    return !strcmp(arg, "--help") || !strcmp(arg, "-h") || !strcmp(arg, "help");
+}
+
+int cli_dispatch(const char *parent, const char *summary, const cli_cmd *cmds, size_t n,
+                 int argc, char **argv)
+{
+    if (argc < 2 || (cli_is_help(argv[1]) && argc < 3) || (cli_is_help(argv[1]) && strcmp(argv[1], "help"))) {
+        FILE *o = argc < 2 ? stderr : stdout;
+        const char *sp = parent[0] ? " " : "";
+        fprintf(o, "usage: ek3%s%s <command> [options]\n\n%s\n\ncommands:\n", sp, parent, summary);
+        for (size_t i = 0; i < n; i++)
+            fprintf(o, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+        fprintf(o, "\n'ek3%s%s <command> --help' describes one.\n", sp, parent);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    if (!strcmp(argv[1], "help") && argc >= 3) {
+        /* "ek3 help can" is "ek3 can --help" */
+        for (size_t i = 0; i < n; i++) {
+            if (!strcmp(argv[2], cmds[i].name)) {
+                char help[] = "--help";
+                char *av[] = {argv[2], help, NULL};
+                return cmds[i].run(2, av);
+            }
+        }
+        return cli_usage_error(parent, "unknown command '%s'", argv[2]);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(argv[1], cmds[i].name))
+            return cmds[i].run(argc - 1, argv + 1);
+    return cli_usage_error(parent, "unknown command '%s'", argv[1]);
+}
+
+int cli_parse_u64(const char *s, uint64_t max, uint64_t *v)
+{
+    char *end;
+    if (!s || !*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
+        return EK3_EPARSE;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 0);
+    if (*end)
+        return EK3_EPARSE;
+    if (errno == ERANGE || x > max)
+        return EK3_ERANGE;
+    *v = x;
+    return EK3_OK;
+}
+
+int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *v)
+{
+    char *end;
+    if (!s || !*s || isspace((unsigned char)*s))
+        return EK3_EPARSE;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (*end)
+        return EK3_EPARSE;
+    if (errno == ERANGE || x < min || x > max)
+        return EK3_ERANGE;
+    *v = x;
+    return EK3_OK;
+}
+
+int cli_parse_rate(const char *s, uint32_t *bps)
+{
+    char *end;
+    if (!s || !*s || !isdigit((unsigned char)*s))
+        return EK3_EPARSE;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (end == s || errno)
+        return EK3_EPARSE;
+    if (*end == 'k' || *end == 'K')
+        x *= 1e3, end++;
+    else if (*end == 'M' || *end == 'm')
+        x *= 1e6, end++;
+    if (*end)
+        return EK3_EPARSE;
+    if (!(x >= 1.0 && x <= 100e6))
+        return EK3_ERANGE;
+    *bps = (uint32_t)(x + 0.5);
+    return EK3_OK;
+}
+
+int cli_parse_hex(const char *s, uint8_t *out, size_t cap, size_t *n)
+{
+    size_t k = 0;
+    int half = -1;
+    if (!s)
+        return EK3_EPARSE;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        s += 2;
+    for (; *s; s++) {
+        if (*s == ' ' || *s == ':')
+            continue;
+        if (!isxdigit((unsigned char)*s))
+            return EK3_EPARSE;
+        int d = isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10);
+        if (half < 0) {
+            half = d;
+        } else {
+            if (k >= cap)
+                return EK3_ENOSPC;
+            out[k++] = (uint8_t)(half << 4 | d);
+            half = -1;
+        }
+    }
+    if (half >= 0)
+        return EK3_EPARSE;
+    *n = k;
+    return EK3_OK;
+}
+
+FILE *cli_open_in(const char *path)
+{
+    if (!strcmp(path, "-"))
+        return stdin;
+    return fopen(path, "r");
+}

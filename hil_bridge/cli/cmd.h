@@ -1,0 +1,9 @@
+/* cmd.h - the top-level subcommands of `ek3`, one file each (cmd_*.c).
+ * Each takes argv[0] = its own name and returns a cli.h exit code. */
+#ifndef CMD_H
+#define CMD_H
+
+int cmd_can(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+#endif /* CMD_H */

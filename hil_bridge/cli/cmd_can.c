@@ -1,0 +1,683 @@
+/* cmd_can.c - `ek3 can`: identifiers, payloads, candump logs, the bus
+ * plan and AES-CMAC, for engineers checking frames by hand. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "busplan.h"
+#include "can_id.h"
+#include "candump.h"
+#include "cli.h"
+#include "cmd.h"
+#include "ek3_err.h"
+#include "host_crypto.h"
+#include "msg.h"
+
+/* ---- shared helpers --------------------------------------------------- */
+
+static const char *can_node_name(unsigned n, char *buf, size_t cap)
+{
+    if (n == CID_NODE_STATION) return "station";
+    if (n == CID_NODE_BROADCAST) return "broadcast";
+    if (n == CID_NODE_PLANT) return "plant";
+    if (n == CID_NODE_RIG) return "rig";
+    if (n >= CID_NODE_MODULE_MIN && n <= CID_NODE_MODULE_MAX)
+        snprintf(buf, cap, "module %u", n);
+    else
+        snprintf(buf, cap, "node %u", n);
+    return buf;
+}
+
+/* A priority or type given by name or number. */
+static int can_parse_named(const char *s, int (*lookup)(const char *, unsigned *), unsigned max,
+                           unsigned *out)
+{
+    uint64_t v;
+    if (lookup(s, out) == EK3_OK)
+        return EK3_OK;
+    if (cli_parse_u64(s, max, &v) == EK3_OK) {
+        *out = (unsigned)v;
+        return EK3_OK;
+    }
+    return EK3_ENOENT;
+}
+
+static int can_parse_node(const char *s, unsigned max, unsigned *out)
+{
+    uint64_t v;
+    if (!strcmp(s, "station")) { *out = CID_NODE_STATION; return EK3_OK; }
+    if (!strcmp(s, "broadcast") || !strcmp(s, "all")) { *out = CID_NODE_BROADCAST; return EK3_OK; }
+    if (!strcmp(s, "plant")) { *out = CID_NODE_PLANT; return EK3_OK; }
+    int rc = cli_parse_u64(s, max, &v);
+    if (rc)
+        return rc;
+    *out = (unsigned)v;
+    return EK3_OK;
+}
+
+static int can_parse_key(const char *where, const char *s, uint8_t key[AUTH_KEY_LEN])
+{
+    size_t n;
+    if (cli_parse_hex(s, key, AUTH_KEY_LEN, &n) || n != AUTH_KEY_LEN)
+        return cli_usage_error(where, "key must be 32 hex digits (AES-128), got '%s'", s);
+    return CLI_OK;
+}
+
+/* getopt_long around one subcommand; reports unknown options itself. */
+static int can_getopt(const char *where, int argc, char **argv, const char *shortopts,
+                      const struct option *longopts, int *bad)
+{
+    int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+    if (c == '?') {
+        *bad = cli_usage_error(where, "unknown option '%s'", argv[optind - 1]);
+    } else if (c == ':') {
+        *bad = cli_usage_error(where, "option '%s' needs a value", argv[optind - 1]);
+    }
+    return c;
+}
+
+static void can_reset_getopt(void)
+{
+    optind = 0; /* glibc: full re-initialisation for each subcommand */
+    opterr = 0;
+}
+
+/* ---- ek3 can id -------------------------------------------------------- */
+
+static int can_id_help(void)
+{
+    puts("usage: ek3 can id ID\n"
+         "       ek3 can id --prio P --type T --src N --dst N\n\n"
+         "Decode a 29-bit identifier into priority, type, source and destination,\n"
+         "or encode one from its fields. P and T are names (HIGH, POWER_CMD) or\n"
+         "numbers; N is a number, 'station', 'plant' or 'broadcast'.\n"
+         "Layout: priority[28:25] type[24:21] source[20:9] destination[8:0].");
+    return CLI_OK;
+}
+
+static int can_id(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"prio", required_argument, 0, 'p'}, {"type", required_argument, 0, 't'},
+        {"src", required_argument, 0, 's'},  {"dst", required_argument, 0, 'd'},
+        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+    const char *w = "can id";
+    const char *ps = NULL, *ts = NULL, *ss = NULL, *ds = NULL;
+    int c, bad = 0;
+    can_reset_getopt();
+    while ((c = can_getopt(w, argc, argv, ":h", lo, &bad)) != -1) {
+        switch (c) {
+        case 'p': ps = optarg; break;
+        case 't': ts = optarg; break;
+        case 's': ss = optarg; break;
+        case 'd': ds = optarg; break;
+        case 'h': return can_id_help();
+        default: return bad;
+        }
+    }
+    char b1[32], b2[32];
+    if (ps || ts || ss || ds) {
+        if (optind < argc)
+            return cli_usage_error(w, "give either an identifier or --prio/--type/--src/--dst, not both");
+        if (!ps || !ts || !ss || !ds)
+            return cli_usage_error(w, "encoding needs all of --prio, --type, --src and --dst");
+        unsigned p, t, s, d;
+        if (can_parse_named(ps, cid_prio_parse, CID_PRIO_MAX, &p))
+            return cli_usage_error(w, "--prio '%s' is not a priority (CRITICAL, HIGH, MEDIUM, LOW, BACKGROUND or 0-15)", ps);
+        if (can_parse_named(ts, cid_type_parse, CID_TYPE_MAX, &t))
+            return cli_usage_error(w, "--type '%s' is not a message type name or 0-15", ts);
+        if (can_parse_node(ss, CID_SRC_MAX, &s))
+            return cli_usage_error(w, "--src '%s' is not a node 0-4095", ss);
+        if (can_parse_node(ds, CID_DST_MAX, &d))
+            return cli_usage_error(w, "--dst '%s' is not a node 0-511 (511 = broadcast)", ds);
+        cid_fields f = {(uint8_t)p, (uint8_t)t, (uint16_t)s, (uint16_t)d};
+        uint32_t id;
+        cid_encode(&f, &id);
+        printf("0x%08" PRIX32 "\n", id);
+        if (cid_validate(id))
+            fprintf(stderr, "ek3 %s: note: %s\n", w, ek3_strerror(cid_validate(id)));
+        return CLI_OK;
+    }
+    if (optind != argc - 1)
+        return cli_usage_error(w, optind >= argc ? "missing identifier" : "more than one identifier");
+    uint64_t v;
+    int rc = cli_parse_u64(argv[optind], UINT32_MAX, &v);
+    if (rc)
+        return cli_usage_error(w, "'%s' is not a number", argv[optind]);
+    cid_fields f;
+    if (cid_decode((uint32_t)v, &f))
+        return cli_usage_error(w, "0x%" PRIX64 " does not fit in 29 bits", v);
+    const char *pn = cid_prio_name(f.prio), *tn = cid_type_name(f.type);
+    printf("id        0x%08" PRIX64 "\n", v);
+    printf("priority  %s (%u)\n", pn ? pn : "undefined", f.prio);
+    printf("type      %s (%u)\n", tn ? tn : "reserved", f.type);
+    printf("source    %u (%s)\n", f.src, can_node_name(f.src, b1, sizeof b1));
+    printf("dest      %u (%s)\n", f.dst, can_node_name(f.dst, b2, sizeof b2));
+    printf("auth      %s\n", auth_required((uint32_t)v) ? "required (sent by the station)" : "none");
+    rc = cid_validate((uint32_t)v);
+    if (rc)
+        return cli_fail(w, "0x%08" PRIX64 ": %s", v, ek3_strerror(rc));
+    return CLI_OK;
+}
+
+/* ---- ek3 can encode ---------------------------------------------------- */
+
+static int can_encode_help(void)
+{
+    puts("usage: ek3 can encode TYPE --src N --dst N [field=value ...]\n"
+         "                     [--prio P] [--key HEX] [--fv N] [--time S.US] [--if NAME]\n\n"
+         "Build one frame and print it as a candump log line (append it to a log,\n"
+         "or feed it to cansend). Fields are the raw integers of the layout\n"
+         "('ek3 can layouts'); enum fields also take names (op=SET); arrays take\n"
+         "comma lists (ch=1,2,3); byte fields take hex. Unset fields are 0.\n"
+         "Frames from the station (src 0) are signed: --key is the rack key,\n"
+         "the node key of the destination is derived from it, --fv is the\n"
+         "freshness counter (default 1).");
+    return CLI_OK;
+}
+
+static const msg_field *can_find_field(const msg_desc *d, const char *name, size_t n)
+{
+    for (unsigned i = 0; i < d->nfields; i++)
+        if (d->fields[i].soff != MSG_NOSTRUCT && strlen(d->fields[i].name) == n &&
+            !strncmp(d->fields[i].name, name, n))
+            return &d->fields[i];
+    return NULL;
+}
+
+static void can_store_field(const msg_field *f, uint8_t *s, unsigned j, int64_t v)
+{
+    static const unsigned sz[] = {1, 2, 4, 8, 2, 4, 1};
+    uint8_t *p = s + f->soff + j * sz[f->kind];
+    uint8_t u8 = (uint8_t)v; uint16_t u16 = (uint16_t)v; uint32_t u32 = (uint32_t)v; uint64_t u64 = (uint64_t)v;
+    switch (sz[f->kind]) {
+    case 2: memcpy(p, &u16, 2); break;
+    case 4: memcpy(p, &u32, 4); break;
+    case 8: memcpy(p, &u64, 8); break;
+    default: memcpy(p, &u8, 1); break;
+    }
+}
+
+static int can_set_field(const char *w, const msg_desc *d, const char *arg, msg_any *m)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq)
+        return cli_usage_error(w, "'%s' is not field=value", arg);
+    const msg_field *f = can_find_field(d, arg, (size_t)(eq - arg));
+    if (!f)
+        return cli_usage_error(w, "%s has no field '%.*s' (see 'ek3 can layouts')", d->name, (int)(eq - arg), arg);
+    const char *val = eq + 1;
+    if (f->kind == MSG_K_BYTES) {
+        size_t n;
+        if (cli_parse_hex(val, (uint8_t *)m + f->soff, f->count, &n))
+            return cli_usage_error(w, "%s: '%s' is not at most %u hex bytes", f->name, val, f->count);
+        return CLI_OK;
+    }
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", val);
+    unsigned j = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), j++) {
+        int64_t v;
+        if (j >= f->count)
+            return cli_usage_error(w, "%s takes %u value%s", f->name, f->count, f->count > 1 ? "s" : "");
+        int found = 0;
+        for (int64_t e = f->min; f->names && e <= f->max; e++)
+            if (!strcmp(tok, f->names[e])) { v = e; found = 1; }
+        if (!found) {
+            uint64_t u;
+            if (tok[0] == '-' ? cli_parse_i64(tok, INT64_MIN, INT64_MAX, &v) != 0
+                              : cli_parse_u64(tok, UINT64_MAX, &u) != 0)
+                return cli_usage_error(w, "%s: '%s' is not a number%s", f->name, tok, f->names ? " or a name" : "");
+            if (tok[0] != '-')
+                v = (int64_t)u;
+        }
+        if (v < f->min || v > f->max)
+            return cli_usage_error(w, "%s=%" PRId64 " is out of range %" PRId64 "..%" PRId64, f->name, v, f->min, f->max);
+        can_store_field(f, (uint8_t *)m, j, v);
+    }
+    return CLI_OK;
+}
+
+static int can_encode(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"prio", required_argument, 0, 'p'}, {"src", required_argument, 0, 's'},
+        {"dst", required_argument, 0, 'd'},  {"key", required_argument, 0, 'k'},
+        {"fv", required_argument, 0, 'f'},   {"time", required_argument, 0, 'T'},
+        {"if", required_argument, 0, 'i'},   {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *w = "can encode";
+    const char *ps = NULL, *ss = NULL, *ds = NULL, *ks = NULL, *ts = NULL, *ifn = "can0", *tname = NULL;
+    const char *fieldargs[64];
+    unsigned nfield = 0;
+    uint64_t fv = 1;
+    int c, bad = 0;
+    can_reset_getopt();
+    /* "-" : options and words in order; words come back as 1 */
+    while ((c = can_getopt(w, argc, argv, "-:h", lo, &bad)) != -1) {
+        switch (c) {
+        case 1:
+            if (!tname)
+                tname = optarg;
+            else if (nfield < sizeof fieldargs / sizeof fieldargs[0])
+                fieldargs[nfield++] = optarg;
+            else
+                return cli_usage_error(w, "too many field=value words");
+            break;
+        case 'p': ps = optarg; break;
+        case 's': ss = optarg; break;
+        case 'd': ds = optarg; break;
+        case 'k': ks = optarg; break;
+        case 'T': ts = optarg; break;
+        case 'i': ifn = optarg; break;
+        case 'f':
+            if (cli_parse_u64(optarg, UINT32_MAX, &fv) || fv == 0)
+                return cli_usage_error(w, "--fv '%s' is not a counter 1..4294967295", optarg);
+            break;
+        case 'h': return can_encode_help();
+        default: return bad;
+        }
+    }
+    if (!tname)
+        return cli_usage_error(w, "missing message TYPE");
+    unsigned type, src, dst;
+    if (can_parse_named(tname, cid_type_parse, CID_TYPE_MAX, &type) || !msg_desc_of(type))
+        return cli_usage_error(w, "'%s' is not a message type with a layout", tname);
+    const msg_desc *d = msg_desc_of(type);
+    msg_any m;
+    memset(&m, 0, sizeof m);
+    for (unsigned i = 0; i < nfield; i++) {
+        int rc = can_set_field(w, d, fieldargs[i], &m);
+        if (rc)
+            return rc;
+    }
+    if (!ss || !ds)
+        return cli_usage_error(w, "--src and --dst are required");
+    if (can_parse_node(ss, CID_SRC_MAX, &src))
+        return cli_usage_error(w, "--src '%s' is not a node 0-4095", ss);
+    if (can_parse_node(ds, CID_DST_MAX, &dst))
+        return cli_usage_error(w, "--dst '%s' is not a node 0-511", ds);
+    unsigned prio = d->prio;
+    if (ps && can_parse_named(ps, cid_prio_parse, CID_PRIO_MAX, &prio))
+        return cli_usage_error(w, "--prio '%s' is not a priority", ps);
+    if (strlen(ifn) >= CDL_IFNAME_MAX || !*ifn || strpbrk(ifn, " \t"))
+        return cli_usage_error(w, "--if '%s' is not an interface name", ifn);
+
+    cdl_record r;
+    memset(&r, 0, sizeof r);
+    if (ts) {
+        int64_t sec;
+        char *dot = strchr(ts, '.');
+        char sbuf[32];
+        uint64_t us = 0;
+        size_t sl = dot ? (size_t)(dot - ts) : strlen(ts);
+        if (sl == 0 || sl >= sizeof sbuf)
+            return cli_usage_error(w, "--time '%s' is not seconds[.micros]", ts);
+        memcpy(sbuf, ts, sl);
+        sbuf[sl] = '\0';
+        if (cli_parse_i64(sbuf, 0, INT64_MAX / 1000000000, &sec) ||
+            (dot && (strlen(dot + 1) != 6 || cli_parse_u64(dot + 1, 999999, &us))))
+            return cli_usage_error(w, "--time '%s' is not seconds[.micros] (6 digits)", ts);
+        r.sec = sec;
+        r.usec = (uint32_t)us;
+    }
+    snprintf(r.ifname, sizeof r.ifname, "%s", ifn);
+    cid_fields idf = {(uint8_t)prio, (uint8_t)type, (uint16_t)src, (uint16_t)dst};
+    cid_encode(&idf, &r.frame.id);
+    r.frame.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
+    msg_err e;
+    int n = msg_encode(type, &m, r.frame.data, sizeof r.frame.data, &e);
+    if (n < 0)
+        return cli_usage_error(w, "%s: %s%s%s", d->name, ek3_strerror(n), e.field ? " in " : "", e.field ? e.field : "");
+    r.frame.len = (uint8_t)n;
+    if (auth_required(r.frame.id)) {
+        uint8_t rack[AUTH_KEY_LEN], key[AUTH_KEY_LEN];
+        if (!ks)
+            return cli_usage_error(w, "frames from the station are authenticated: give --key RACKKEY");
+        if (can_parse_key(w, ks, rack))
+            return CLI_USAGE;
+        auth_crypto cr = hostcrypto_auth();
+        if (auth_derive_key(&cr, rack, auth_key_node(r.frame.id), key) ||
+            auth_sign_with(&cr, key, (uint32_t)fv, &r.frame))
+            return cli_fail(w, "signing failed");
+    }
+    char line[CDL_LINE_MAX];
+    if (cdl_format(&r, line, sizeof line) < 0)
+        return cli_fail(w, "cannot format the frame");
+    puts(line);
+    return CLI_OK;
+}
+
+/* ---- ek3 can decode ---------------------------------------------------- */
+
+/* Replay windows of the streams seen in one log, by (source, dest). */
+#define CAN_STREAMS 4096u
+typedef struct {
+    uint32_t key; /* src << 9 | dst, plus 1 so that 0 is empty */
+    auth_rx rx;
+} can_stream;
+
+static auth_rx *can_stream_rx(can_stream *t, uint32_t src, uint32_t dst)
+{
+    uint32_t key = (src << 9 | dst) + 1;
+    for (uint32_t i = 0, h = (key * 2654435761u) % CAN_STREAMS; i < CAN_STREAMS; i++, h = (h + 1) % CAN_STREAMS) {
+        if (t[h].key == key)
+            return &t[h].rx;
+        if (t[h].key == 0) {
+            t[h].key = key;
+            return &t[h].rx;
+        }
+    }
+    return NULL;
+}
+
+static int can_decode_help(void)
+{
+    puts("usage: ek3 can decode [FILE|-] [--key RACKKEY]\n\n"
+         "Read a candump log ('candump -l' format; classical and CAN-FD frames)\n"
+         "and print one decoded line per frame: time, interface, identifier,\n"
+         "priority and type names, source->destination, payload fields.\n"
+         "With --key (the rack key, 32 hex digits) every authenticated frame is\n"
+         "checked with its node key: 'auth ok', 'auth BAD' (forged or corrupt),\n"
+         "'replay' (counter already seen) or 'stale' (counter below the window).\n"
+         "Bad lines are reported as FILE:LINE:COLUMN and skipped; the exit code\n"
+         "is 1 if any line or frame was bad.");
+    return CLI_OK;
+}
+
+/* Decode one parsed frame into text. Returns 1 if the frame is bad. */
+static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream *streams,
+                            char *out, size_t cap)
+{
+    const cfd_frame *f = &r->frame;
+    size_t n = 0;
+    int bad = 0;
+#define PUT(...) n += (size_t)snprintf(out + (n < cap ? n : cap), n < cap ? cap - n : 0, __VA_ARGS__)
+    PUT("(%010" PRId64 ".%06" PRIu32 ") %s ", r->sec, r->usec, r->ifname);
+    if (f->flags & CFD_FLAG_ERR) {
+        PUT("%08" PRIX32 " error frame, class 0x%" PRIX32, f->id, f->id);
+        return 0;
+    }
+    if (!(f->flags & CFD_FLAG_EFF)) {
+        PUT("%03" PRIX32 " not an EK3 frame (11-bit identifier)", f->id);
+        return 0;
+    }
+    cid_fields id;
+    cid_decode(f->id, &id);
+    const char *pn = cid_prio_name(id.prio), *tn = cid_type_name(id.type);
+    char pb[8], tb[8];
+    snprintf(pb, sizeof pb, "P%u", id.prio);
+    snprintf(tb, sizeof tb, "T%u", id.type);
+    PUT("%08" PRIX32 " %s %s %u->%u [%u]", f->id, pn ? pn : pb, tn ? tn : tb, id.src, id.dst, f->len);
+    if (f->flags & CFD_FLAG_RTR) {
+        PUT(" remote request");
+        return 0;
+    }
+    const msg_desc *d = msg_desc_of(id.type);
+    if (!pn || !d) {
+        PUT(" bad identifier: %s", ek3_strerror(cid_validate(f->id)));
+        return 1;
+    }
+    size_t plen = f->len;
+    const char *auth_note = NULL;
+    uint32_t fv = 0;
+    int authed = auth_required(f->id);
+    if (authed) {
+        if (f->len < AUTH_TRAILER_LEN) {
+            PUT(" bad frame: %s", ek3_strerror(EK3_ENOAUTH));
+            return 1;
+        }
+        plen = f->len - AUTH_TRAILER_LEN;
+        fv = (uint32_t)f->data[plen] | (uint32_t)f->data[plen + 1] << 8 |
+             (uint32_t)f->data[plen + 2] << 16 | (uint32_t)f->data[plen + 3] << 24;
+        if (rack) {
+            uint8_t key[AUTH_KEY_LEN];
+            auth_crypto cr = hostcrypto_auth();
+            auth_rx *rx = can_stream_rx(streams, id.src, id.dst);
+            int rc = auth_derive_key(&cr, rack, auth_key_node(f->id), key);
+            if (!rc)
+                rc = rx ? auth_verify(&cr, key, rx, f, NULL, NULL) : EK3_ENOSPC;
+            auth_note = rc == EK3_OK ? "auth ok" : rc == EK3_EFORGED ? "auth BAD" : rc == EK3_EREPLAY ? "replay"
+                        : rc == EK3_ESTALE ? "stale" : rc == EK3_EWRAP ? "counter wrapped" : ek3_strerror(rc);
+            bad |= rc != EK3_OK;
+        } else {
+            auth_note = "auth not checked (no --key)";
+        }
+    }
+    msg_any m;
+    msg_err e;
+    int rc = msg_decode(id.type, f->data, plen, &m, &e);
+    if (rc) {
+        PUT(" bad payload: %s", ek3_strerror(rc));
+        if (e.field)
+            PUT(" (%s=%" PRId64 ")", e.field, e.value);
+        bad = 1;
+    } else {
+        char fields[1024];
+        msg_format(d, &m, fields, sizeof fields);
+        PUT(" %s", fields);
+    }
+    if (authed)
+        PUT(" fv=%" PRIu32 " %s", fv, auth_note);
+#undef PUT
+    return bad;
+}
+
+static int can_decode(int argc, char **argv)
+{
+    static const struct option lo[] = {{"key", required_argument, 0, 'k'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *w = "can decode";
+    uint8_t rack[AUTH_KEY_LEN];
+    int have_key = 0, c, bad = 0;
+    can_reset_getopt();
+    while ((c = can_getopt(w, argc, argv, ":h", lo, &bad)) != -1) {
+        switch (c) {
+        case 'k':
+            if (can_parse_key(w, optarg, rack))
+                return CLI_USAGE;
+            have_key = 1;
+            break;
+        case 'h': return can_decode_help();
+        default: return bad;
+        }
+    }
+    if (argc - optind > 1)
+        return cli_usage_error(w, "give one log file (or - for standard input)");
+    const char *path = optind < argc ? argv[optind] : "-";
+    FILE *in = cli_open_in(path);
+    if (!in)
+        return cli_fail(w, "%s: %s", path, strerror(errno));
+    const char *label = strcmp(path, "-") ? path : "<stdin>";
+    can_stream *streams = calloc(CAN_STREAMS, sizeof *streams);
+    if (!streams) {
+        if (in != stdin)
+            fclose(in);
+        return cli_fail(w, "out of memory");
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    unsigned long lineno = 0, frames = 0, errors = 0;
+    ssize_t got;
+    while ((got = getline(&line, &cap, in)) != -1) {
+        lineno++;
+        if (memchr(line, '\0', (size_t)got)) {
+            fprintf(stderr, "%s:%lu: bad line: contains a NUL byte\n", label, lineno);
+            errors++;
+            continue;
+        }
+        const char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (*s == '\n' || *s == '\0' || *s == '#')
+            continue; /* blank lines and comments */
+        cdl_record r;
+        const char *why = "";
+        unsigned col = 0;
+        if (cdl_parse(s, &r, &why, &col)) {
+            fprintf(stderr, "%s:%lu:%u: bad line: %s\n", label, lineno, col + 1 + (unsigned)(s - line), why);
+            errors++;
+            continue;
+        }
+        char out[2048];
+        if (can_decode_frame(&r, have_key ? rack : NULL, streams, out, sizeof out)) {
+            errors++;
+            fprintf(stderr, "%s:%lu: bad frame (see output)\n", label, lineno);
+        }
+        puts(out);
+        frames++;
+    }
+    int read_err = ferror(in);
+    free(line);
+    free(streams);
+    if (in != stdin)
+        fclose(in);
+    fflush(stdout);
+    if (read_err)
+        return cli_fail(w, "%s: read error after line %lu", label, lineno);
+    if (errors) {
+        fprintf(stderr, "ek3 %s: %lu frame%s decoded, %lu bad line%s or frame%s\n", w, frames,
+                frames == 1 ? "" : "s", errors, errors == 1 ? "" : "s", errors == 1 ? "" : "s");
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+/* ---- ek3 can busload --------------------------------------------------- */
+
+static int can_busload_help(void)
+{
+    puts("usage: ek3 can busload [--modules 84] [--arb 1M] [--data 5M]\n\n"
+         "Print the rack's CAN-FD traffic plan: for each message type of the\n"
+         "seed's set at its rate, the frame bits (worst-case stuffing as the\n"
+         "Linux kernel's can_frame_bits counts them, intermission included),\n"
+         "how many of them run at the data rate, the time on the bus, the\n"
+         "frame rate and the share of bus time; then the total bus load.");
+    return CLI_OK;
+}
+
+static int can_busload(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"modules", required_argument, 0, 'm'}, {"arb", required_argument, 0, 'a'},
+        {"data", required_argument, 0, 'd'},    {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *w = "can busload";
+    uint64_t modules = 84;
+    uint32_t arb = 1000000, data = 5000000;
+    int c, bad = 0;
+    can_reset_getopt();
+    while ((c = can_getopt(w, argc, argv, ":h", lo, &bad)) != -1) {
+        switch (c) {
+        case 'm':
+            if (cli_parse_u64(optarg, CID_NODE_MODULE_MAX, &modules) || modules == 0)
+                return cli_usage_error(w, "--modules '%s' must be 1..%u", optarg, CID_NODE_MODULE_MAX);
+            break;
+        case 'a':
+            if (cli_parse_rate(optarg, &arb))
+                return cli_usage_error(w, "--arb '%s' is not a bit rate (e.g. 500k, 1M)", optarg);
+            break;
+        case 'd':
+            if (cli_parse_rate(optarg, &data))
+                return cli_usage_error(w, "--data '%s' is not a bit rate (e.g. 2M, 5M)", optarg);
+            break;
+        case 'h': return can_busload_help();
+        default: return bad;
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(w, "unexpected argument '%s'", argv[optind]);
+    if (data < arb)
+        return cli_usage_error(w, "--data (%" PRIu32 ") must not be below --arb (%" PRIu32 ")", data, arb);
+    bplan p;
+    bplan_compute(&p, (unsigned)modules, arb, data);
+    printf("EK3 rack CAN-FD bus plan: %u modules, %.3g Mbit/s arbitration, %.3g Mbit/s data,\n"
+           "29-bit identifiers, bit-rate switch, worst-case bit stuffing.\n\n",
+           p.modules, arb / 1e6, data / 1e6);
+    printf("%-12s %-10s %-18s %5s %4s %5s %5s %8s %9s %7s  %s\n", "message", "priority", "sender -> receiver",
+           "bytes", "dlc", "bits", "@data", "us/frame", "frames/s", "load%", "rate basis");
+    for (unsigned i = 0; i < p.nrows; i++) {
+        const bplan_row *r = &p.rows[i];
+        printf("%-12s %-10s %-18s %5u %4d %5u %5u %8.2f %9.1f %7.3f  %s\n", r->name, cid_prio_name(r->prio),
+               r->who, r->frame_len, cfd_len_to_dlc(r->frame_len, 1), r->bits, r->data_bits, r->ns / 1e3,
+               r->rate_hz, 100.0 * r->load, r->basis);
+    }
+    printf("\ntotal: %.1f frames/s, bus load %.2f %%\n", p.fps, 100.0 * p.load);
+    printf("longest frame %.2f us: the most a CRITICAL frame waits for the bus once it is free\n", p.worst_ns / 1e3);
+    if (p.load > 0.5)
+        printf("WARNING: planned load above 50 %%: arbitration latency of low priorities grows without bound near 100 %%\n");
+    return CLI_OK;
+}
+
+/* ---- ek3 can cmac ------------------------------------------------------ */
+
+static int can_cmac(int argc, char **argv)
+{
+    const char *w = "can cmac";
+    if (argc >= 2 && cli_is_help(argv[1])) {
+        puts("usage: ek3 can cmac KEYHEX MSGHEX\n\n"
+             "Print the AES-128-CMAC (RFC 4493) of a message: 32 hex digits of key,\n"
+             "any number of message bytes in hex ('' for the empty message). The\n"
+             "first 16 hex digits of the result are the tag an EK3 frame carries.");
+        return CLI_OK;
+    }
+    if (argc != 3)
+        return cli_usage_error(w, "needs KEYHEX and MSGHEX");
+    uint8_t key[AUTH_KEY_LEN], msg[4096], tag[16];
+    size_t n;
+    if (can_parse_key(w, argv[1], key))
+        return CLI_USAGE;
+    int rc = cli_parse_hex(argv[2], msg, sizeof msg, &n);
+    if (rc)
+        return cli_usage_error(w, "message '%s' is not hex bytes%s", argv[2], rc == EK3_ENOSPC ? " (at most 4096)" : "");
+    if (hostcrypto_cmac(NULL, key, msg, n, tag))
+        return cli_fail(w, "AES-CMAC failed");
+    for (int i = 0; i < 16; i++)
+        printf("%02x", tag[i]);
+    putchar('\n');
+    return CLI_OK;
+}
+
+/* ---- ek3 can layouts --------------------------------------------------- */
+
+static int can_layouts(int argc, char **argv)
+{
+    if (argc >= 2 && cli_is_help(argv[1])) {
+        puts("usage: ek3 can layouts\n\nPrint every payload layout as Markdown (docs/can-protocol.md).");
+        return CLI_OK;
+    }
+    if (argc > 1)
+        return cli_usage_error("can layouts", "unexpected argument '%s'", argv[1]);
+    for (unsigned t = 0; t < 16; t++) {
+        const msg_desc *d = msg_desc_of(t);
+        if (!d)
+            continue;
+        char buf[4096];
+        msg_format_layout(d, buf, sizeof buf);
+        printf("### %s (type 0x%X, %s, %u bytes%s)\n\n%s\n", d->name, t, cid_prio_name(d->prio), d->len,
+               d->auth == MSG_AUTH_ALWAYS    ? " + 12 auth"
+               : d->auth == MSG_AUTH_STATION ? " + 12 auth when the station sends it"
+                                             : "",
+               buf);
+    }
+    return CLI_OK;
+}
+
+/* ---- ek3 can ----------------------------------------------------------- */
+
+static const cli_cmd can_cmds[] = {
+    {"id", can_id, "decode or encode a 29-bit identifier"},
+    {"encode", can_encode, "build a frame and print it as a candump log line"},
+    {"decode", can_decode, "decode a candump log, checking authentication with --key"},
+    {"busload", can_busload, "print the rack's CAN-FD traffic plan and bus load"},
+    {"cmac", can_cmac, "print the AES-128-CMAC of a message"},
+    {"layouts", can_layouts, "print every payload layout (Markdown)"},
+};
+
+int cmd_can(int argc, char **argv)
+{
+    return cli_dispatch("can", "The EK3 CAN-FD protocol: identifiers, payloads, logs, bus load, CMAC.", can_cmds,
+                        sizeof can_cmds / sizeof can_cmds[0], argc, argv);
+}

@@ -1,0 +1,14 @@
+/* ek3.c - the rig's one executable: git-style subcommands. */
+#include "cli.h"
+#include "cmd.h"
+
+static const cli_cmd ek3_cmds[] = {
+    {"can", cmd_can, "CAN-FD identifiers, payloads, logs, bus load and CMAC"},
+    {"bench", cmd_bench, "run benchmarks and print their figures"},
+};
+
+int main(int argc, char **argv)
+{
+    return cli_dispatch("", "ek3 - the EK3 hardware-in-the-loop rig.", ek3_cmds,
+                        sizeof ek3_cmds / sizeof ek3_cmds[0], argc, argv);
+}

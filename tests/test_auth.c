@@ -1,0 +1,200 @@
+/* test_auth.c - AES-CMAC against RFC 4493, and the SecOC-style frame
+ * authentication: fresh, forged, replayed, stale and wrapped frames. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "auth.h"
+#include "can_id.h"
+#include "ek3_err.h"
+#include "host_crypto.h"
+#include "msg.h"
+
+static const uint8_t rfc_key[16] = {0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6,
+                                    0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c};
+static const uint8_t rfc_msg[64] = {
+    0x6b, 0xc1, 0xbe, 0xe2, 0x2e, 0x40, 0x9f, 0x96, 0xe9, 0x3d, 0x7e, 0x11, 0x73, 0x93, 0x17, 0x2a,
+    0xae, 0x2d, 0x8a, 0x57, 0x1e, 0x03, 0xac, 0x9c, 0x9e, 0xb7, 0x6f, 0xac, 0x45, 0xaf, 0x8e, 0x51,
+    0x30, 0xc8, 0x1c, 0x46, 0xa3, 0x5c, 0xe4, 0x11, 0xe5, 0xfb, 0xc1, 0x19, 0x1a, 0x0a, 0x52, 0xef,
+    0xf6, 0x9f, 0x24, 0x45, 0xdf, 0x4f, 0x9b, 0x17, 0xad, 0x2b, 0x41, 0x7b, 0xe6, 0x6c, 0x37, 0x10};
+
+static void check_rfc(size_t len, const uint8_t want[16])
+{
+    uint8_t tag[16];
+    cr_assert_eq(hostcrypto_cmac(NULL, rfc_key, rfc_msg, len, tag), EK3_OK);
+    cr_assert_arr_eq(tag, want, 16, "RFC 4493 example with %zu bytes", len);
+}
+
+Test(rfc4493, example1_empty)
+{
+    static const uint8_t t[16] = {0xbb, 0x1d, 0x69, 0x29, 0xe9, 0x59, 0x37, 0x28,
+                                  0x7f, 0xa3, 0x7d, 0x12, 0x9b, 0x75, 0x67, 0x46};
+    check_rfc(0, t);
+}
+Test(rfc4493, example2_16_bytes)
+{
+    static const uint8_t t[16] = {0x07, 0x0a, 0x16, 0xb4, 0x6b, 0x4d, 0x41, 0x44,
+                                  0xf7, 0x9b, 0xdd, 0x9d, 0xd0, 0x4a, 0x28, 0x7c};
+    check_rfc(16, t);
+}
+Test(rfc4493, example3_40_bytes)
+{
+    static const uint8_t t[16] = {0xdf, 0xa6, 0x67, 0x47, 0xde, 0x9a, 0xe6, 0x30,
+                                  0x30, 0xca, 0x32, 0x61, 0x14, 0x97, 0xc8, 0x27};
+    check_rfc(40, t);
+}
+Test(rfc4493, example4_64_bytes)
+{
+    static const uint8_t t[16] = {0x51, 0xf0, 0xbe, 0xbf, 0x7e, 0x3b, 0x9d, 0x92,
+                                  0xfc, 0x49, 0x74, 0x17, 0x79, 0x36, 0x3c, 0xfe};
+    check_rfc(64, t);
+}
+
+/* ---- frames ------------------------------------------------------------ */
+
+static auth_crypto cr;
+static uint8_t key42[16];
+
+static void setup(void)
+{
+    cr = hostcrypto_auth();
+    cr_assert_eq(auth_derive_key(&cr, rfc_key, 42, key42), EK3_OK);
+}
+
+static cfd_frame power_cmd(uint16_t watts)
+{
+    cfd_frame f = {.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS};
+    cid_encode(&(cid_fields){CID_PRIO_HIGH, CID_TYPE_POWER_CMD, CID_NODE_STATION, 42}, &f.id);
+    msg_power_cmd pc = {MSG_POWER_SET, watts, 7500, 4000, 0};
+    f.len = (uint8_t)msg_encode(CID_TYPE_POWER_CMD, &pc, f.data, sizeof f.data, NULL);
+    return f;
+}
+
+TestSuite(auth, .init = setup);
+
+Test(auth, node_keys_differ_and_are_deterministic)
+{
+    uint8_t a[16], b[16], c[16];
+    auth_derive_key(&cr, rfc_key, 41, a);
+    auth_derive_key(&cr, rfc_key, 41, b);
+    auth_derive_key(&cr, rfc_key, 42, c);
+    cr_assert_arr_eq(a, b, 16);
+    cr_assert_arr_neq(a, c, 16);
+    cr_assert_arr_neq(a, rfc_key, 16);
+    /* K_node = CMAC(K_rack, 01 || "EK3 node key" || 00 || node BE16 || 0080) */
+    uint8_t in[] = {0x01, 'E', 'K', '3', ' ', 'n', 'o', 'd', 'e', ' ', 'k', 'e', 'y', 0x00, 0x00, 41, 0x00, 0x80};
+    uint8_t want[16];
+    hostcrypto_cmac(NULL, rfc_key, in, sizeof in, want);
+    cr_assert_arr_eq(a, want, 16, "derivation follows SP 800-108 counter mode as documented");
+}
+
+Test(auth, fresh_frame_passes_and_carries_its_counter)
+{
+    auth_tx tx;
+    auth_rx rx = {0, 0};
+    auth_tx_init(&tx);
+    cfd_frame f = power_cmd(3000);
+    uint32_t fv = 0, got = 0;
+    size_t plen = 0;
+    cr_assert_eq(auth_sign(&cr, key42, &tx, &f, &fv), EK3_OK);
+    cr_assert_eq(fv, 1u);
+    cr_assert_eq(f.len, 24);
+    cr_assert_eq(auth_verify(&cr, key42, &rx, &f, &plen, &got), EK3_OK);
+    cr_assert_eq(plen, 12u);
+    cr_assert_eq(got, 1u);
+    /* the tag is CMAC(id LE || fv LE || payload), truncated to 8 bytes */
+    uint8_t in[20], tag[16];
+    in[0] = (uint8_t)f.id; in[1] = (uint8_t)(f.id >> 8); in[2] = (uint8_t)(f.id >> 16); in[3] = (uint8_t)(f.id >> 24);
+    in[4] = 1; in[5] = in[6] = in[7] = 0;
+    memcpy(in + 8, f.data, 12);
+    hostcrypto_cmac(NULL, key42, in, sizeof in, tag);
+    cr_assert_arr_eq(f.data + 16, tag, 8);
+}
+
+Test(auth, forged_tag_payload_or_identifier_is_rejected)
+{
+    auth_tx tx;
+    auth_tx_init(&tx);
+    cfd_frame good = power_cmd(3000);
+    auth_sign(&cr, key42, &tx, &good, NULL);
+    for (unsigned byte = 0; byte < good.len; byte++) {
+        auth_rx rx = {0, 0};
+        cfd_frame f = good;
+        f.data[byte] ^= 0x01;
+        int rc = auth_verify(&cr, key42, &rx, &f, NULL, NULL);
+        cr_assert_eq(rc, EK3_EFORGED, "flipped byte %u gave %s", byte, ek3_errname(rc));
+        cr_assert_eq(rx.top, 0u, "a forged frame never moves the window");
+    }
+    auth_rx rx = {0, 0};
+    cfd_frame f = good;
+    f.id ^= 1; /* same payload, sent to module 43 */
+    cr_assert_eq(auth_verify(&cr, key42, &rx, &f, NULL, NULL), EK3_EFORGED);
+    uint8_t key43[16];
+    auth_derive_key(&cr, rfc_key, 43, key43);
+    cr_assert_eq(auth_verify(&cr, key43, &rx, &good, NULL, NULL), EK3_EFORGED, "another node's key");
+}
+
+Test(auth, replayed_and_stale_counters_are_rejected)
+{
+    auth_tx tx;
+    auth_rx rx = {0, 0};
+    auth_tx_init(&tx);
+    cfd_frame frames[100];
+    for (int i = 0; i < 100; i++) {
+        frames[i] = power_cmd((uint16_t)(i * 10));
+        auth_sign(&cr, key42, &tx, &frames[i], NULL);
+    }
+    cr_assert_eq(auth_verify(&cr, key42, &rx, &frames[0], NULL, NULL), EK3_OK);
+    cr_assert_eq(auth_verify(&cr, key42, &rx, &frames[0], NULL, NULL), EK3_EREPLAY);
+    cr_assert_eq(auth_verify(&cr, key42, &rx, &frames[99], NULL, NULL), EK3_OK);
+    /* counter 100 accepted: 36..99 lie in the window and may arrive late */
+    cr_assert_eq(auth_verify(&cr, key42, &rx, &frames[50], NULL, NULL), EK3_OK);
+    cr_assert_eq(auth_verify(&cr, key42, &rx, &frames[50], NULL, NULL), EK3_EREPLAY);
+    cr_assert_eq(auth_verify(&cr, key42, &rx, &frames[36], NULL, NULL), EK3_OK, "oldest in the window");
+    cr_assert_eq(auth_verify(&cr, key42, &rx, &frames[35], NULL, NULL), EK3_ESTALE, "just below the window");
+    cr_assert_eq(auth_verify(&cr, key42, &rx, &frames[1], NULL, NULL), EK3_ESTALE);
+    cr_assert_eq(auth_verify(&cr, key42, &rx, &frames[99], NULL, NULL), EK3_EREPLAY);
+}
+
+Test(auth, counter_wrap_is_refused_by_sender_and_receiver)
+{
+    auth_tx tx = {UINT32_MAX - 1, 0};
+    cfd_frame a = power_cmd(1), b = power_cmd(2), c = power_cmd(3);
+    cr_assert_eq(auth_sign(&cr, key42, &tx, &a, NULL), EK3_OK);
+    cr_assert_eq(auth_sign(&cr, key42, &tx, &b, NULL), EK3_OK); /* 0xFFFFFFFF: the last one */
+    cr_assert_eq(auth_sign(&cr, key42, &tx, &c, NULL), EK3_EWRAP);
+    cr_assert_eq(c.len, 12, "frame untouched");
+
+    auth_rx rx = {0, 0};
+    cr_assert_eq(auth_verify(&cr, key42, &rx, &a, NULL, NULL), EK3_OK);
+    cr_assert_eq(auth_verify(&cr, key42, &rx, &b, NULL, NULL), EK3_OK);
+    /* a correctly signed frame whose counter started over at 0 or 1 */
+    cfd_frame w0 = power_cmd(4), w1 = power_cmd(5);
+    auth_sign_with(&cr, key42, 0, &w0);
+    auth_sign_with(&cr, key42, 1, &w1);
+    cr_assert_eq(auth_verify(&cr, key42, &rx, &w0, NULL, NULL), EK3_EWRAP);
+    cr_assert_eq(auth_verify(&cr, key42, &rx, &w1, NULL, NULL), EK3_EWRAP);
+    auth_rx fresh = {0, 0};
+    cr_assert_eq(auth_verify(&cr, key42, &fresh, &w0, NULL, NULL), EK3_ESTALE, "counter 0 is never valid");
+}
+
+Test(auth, frames_too_short_or_too_long_are_refused)
+{
+    auth_rx rx = {0, 0};
+    cfd_frame f = power_cmd(1);
+    f.len = 8;
+    cr_assert_eq(auth_verify(&cr, key42, &rx, &f, NULL, NULL), EK3_ENOAUTH);
+    cfd_frame big = {.flags = CFD_FLAG_FD, .len = 64};
+    cr_assert_eq(auth_sign_with(&cr, key42, 1, &big), EK3_EDLC);
+    cfd_frame odd = {.flags = CFD_FLAG_FD, .len = 13}; /* 13 + 12 = 25: no such length */
+    cr_assert_eq(auth_sign_with(&cr, key42, 1, &odd), EK3_EDLC);
+}
+
+Test(auth, only_station_frames_need_a_tag)
+{
+    uint32_t id;
+    cid_encode(&(cid_fields){CID_PRIO_HIGH, CID_TYPE_POWER_CMD, CID_NODE_STATION, 42}, &id);
+    cr_assert(auth_required(id));
+    cr_assert_eq(auth_key_node(id), 42);
+    cid_encode(&(cid_fields){CID_PRIO_MEDIUM, CID_TYPE_HEARTBEAT, 42, CID_NODE_BROADCAST}, &id);
+    cr_assert_not(auth_required(id));
+}

@@ -1,0 +1,224 @@
+/* test_cli.c - `ek3 can` end to end: exit codes, decode with
+ * authentication, bad lines, and logs exchanged with can-utils
+ * (log2asc reads ours, ours reads what asc2log writes). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef EK3_BIN
+#error "EK3_BIN must name the ek3 executable"
+#endif
+
+#define KEY "000102030405060708090a0b0c0d0e0f"
+
+static char dir[64];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/ek3-cli-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(cli, .init = setup, .fini = teardown);
+
+/* Run a shell command; its stdout and stderr land in out. Returns the
+ * exit status, or -1 if it did not exit normally. */
+static int run(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int run(char *out, size_t cap, const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p, "popen %s", cmd);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *path(const char *name)
+{
+    static char buf[4][128];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
+static unsigned count(const char *hay, const char *needle)
+{
+    unsigned n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+Test(cli, bad_flags_and_values_exit_2_naming_the_problem)
+{
+    static char out[8192];
+    cr_assert_eq(run(out, sizeof out, "%s can id --bogus", EK3_BIN), 2);
+    cr_assert(strstr(out, "--bogus"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can busload --modules 0", EK3_BIN), 2);
+    cr_assert(strstr(out, "--modules"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can busload --arb fast", EK3_BIN), 2);
+    cr_assert(strstr(out, "'fast'"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can cmac 0011 00", EK3_BIN), 2);
+    cr_assert(strstr(out, "32 hex digits"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can id 0x40000000", EK3_BIN), 2);
+    cr_assert(strstr(out, "29 bits"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can id --prio HIGH --type POWER_CMD --src 0 --dst 512", EK3_BIN), 2);
+    cr_assert(strstr(out, "--dst"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can encode POWER_CMD --src 0 --dst 42 power_w=3301 --key " KEY, EK3_BIN), 2);
+    cr_assert(strstr(out, "power_w=3301 is out of range 0..3300"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s nosuch", EK3_BIN), 2);
+    cr_assert(strstr(out, "unknown command 'nosuch'"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can decode %s", EK3_BIN, path("missing.log")), 1);
+    cr_assert(strstr(out, "No such file"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s help", EK3_BIN), 0);
+    cr_assert_eq(run(out, sizeof out, "%s help can", EK3_BIN), 0);
+    cr_assert(strstr(out, "busload"), "%s", out);
+}
+
+Test(cli, id_decodes_and_encodes)
+{
+    static char out[8192];
+    cr_assert_eq(run(out, sizeof out, "%s can id 0x0260002A", EK3_BIN), 0);
+    cr_assert(strstr(out, "HIGH (1)") && strstr(out, "POWER_CMD (3)") && strstr(out, "source    0 (station)") &&
+              strstr(out, "dest      42 (module 42)"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can id --prio HIGH --type POWER_CMD --src 0 --dst 42", EK3_BIN), 0);
+    cr_assert_str_eq(out, "0x0260002A\n");
+    cr_assert_eq(run(out, sizeof out, "%s can id 0x0A60002A", EK3_BIN), 1, "priority 5 is undefined");
+    cr_assert(strstr(out, "undefined"), "%s", out);
+}
+
+Test(cli, decode_checks_authentication_and_replays)
+{
+    static char out[16384];
+    const char *log = path("auth.log");
+    cr_assert_eq(run(out, sizeof out,
+                     "%1$s can encode POWER_CMD --src 0 --dst 42 op=SET power_w=3000 vset_dv=7500 ilim_ma=4000 "
+                     "--key " KEY " --fv 7 --time 1700000000.000001 > %2$s && "
+                     "%1$s can encode POWER_CMD --src 0 --dst 42 op=SET power_w=2500 vset_dv=7500 ilim_ma=4000 "
+                     "--key " KEY " --fv 8 --time 1700000000.000002 >> %2$s",
+                     EK3_BIN, log), 0, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can decode --key " KEY " %s", EK3_BIN, log), 0, "%s", out);
+    cr_assert_eq(count(out, "auth ok"), 2u, "%s", out);
+    cr_assert(strstr(out, "HIGH POWER_CMD 0->42 [24] op=SET power=3000W vset=750.0V ilim=4.000A"), "%s", out);
+    /* replay the first frame, and forge the second: 2500 W (C409) made 2501 W */
+    cr_assert_eq(run(out, sizeof out, "head -1 %1$s >> %1$s && sed -n 2p %1$s | sed 's/C409/C509/' >> %1$s", log), 0);
+    cr_assert_eq(run(out, sizeof out, "%s can decode --key " KEY " %s", EK3_BIN, log), 1, "%s", out);
+    cr_assert_eq(count(out, "auth ok"), 2u, "%s", out);
+    cr_assert_eq(count(out, " replay"), 1u, "%s", out);
+    cr_assert_eq(count(out, "auth BAD"), 1u, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can decode --key 0f0e0d0c0b0a09080706050403020100 %s", EK3_BIN, log), 1);
+    cr_assert_eq(count(out, "auth BAD"), 4u, "wrong rack key: %s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can decode %s", EK3_BIN, log), 0);
+    cr_assert_eq(count(out, "auth not checked"), 4u, "%s", out);
+}
+
+Test(cli, bad_lines_are_reported_and_the_rest_is_decoded)
+{
+    static char out[16384];
+    const char *log = path("mixed.log");
+    FILE *f = fopen(log, "w");
+    cr_assert_not_null(f);
+    fputs("(1700000000.000001) can0 044055FF##101032A00A40B6C024C1D820F00000000\n", f);
+    fputs("(1700000000.000002) can0 044055FF##10103\n", f);         /* short payload */
+    fputs("(1700000000.000003) can0 0440 garbage\n", f);             /* not a line */
+    fputs("# a comment\n\n", f);
+    fputs("(1700000000.000004) can0 044055FF##102032A00A40B6C024C1D820F00000000\n", f); /* version 2 */
+    fputs("(1700000000.000005) can0 044055FF##101032A00A40B6C024C1D820F00000001\n", f);
+    fclose(f);
+    cr_assert_eq(run(out, sizeof out, "%s can decode %s", EK3_BIN, log), 1);
+    cr_assert(strstr(out, "state=ACTIVE module=42 power=2980W temp=62.0C vout=750.0V iout=3.970A health=0x0 seq=0"),
+              "%s", out);
+    cr_assert(strstr(out, "seq=256"), "the last good frame is still decoded: %s", out);
+    cr_assert(strstr(out, "bad payload: payload too short"), "%s", out);
+    cr_assert(strstr(out, "mixed.log:3:30: bad line: expected '#' after the identifier"), "%s", out);
+    cr_assert(strstr(out, "bad payload: unsupported payload version"), "%s", out);
+    cr_assert(strstr(out, "3 bad lines or frames"), "%s", out);
+}
+
+Test(cli, log2asc_reads_a_log_that_ek3_writes)
+{
+    static char out[16384];
+    const char *log = path("ek3.log"), *asc = path("ek3.asc");
+    cr_assert_eq(run(out, sizeof out,
+                     "%1$s can encode HEARTBEAT --src 42 --dst broadcast state=ACTIVE module=42 power_w=2980 "
+                     "--time 1700000000.100000 > %2$s && "
+                     "%1$s can encode POWER_CMD --src 0 --dst 42 op=SET power_w=3000 vset_dv=7500 --key " KEY
+                     " --time 1700000000.200000 >> %2$s && "
+                     "%1$s can encode FW_UPDATE --src 0 --dst 42 op=CHUNK len=44 offset=4096 data=00112233 --key " KEY
+                     " --fv 2 --time 1700000000.300000 >> %2$s && "
+                     "%1$s can encode HIL_ADC --src plant --dst 42 ch=4095,0,2048 period=9 --time 1700000000.400000 >> %2$s",
+                     EK3_BIN, log), 0, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "log2asc -I %s -O %s can0", log, asc), 0, "log2asc failed: %s", out);
+    cr_assert_eq(run(out, sizeof out, "cat %s", asc), 0);
+    cr_assert_eq(count(out, "CANFD"), 4u, "four FD frames in the ASC file: %s", out);
+    cr_assert(strstr(out, "44055FFx"), "%s", out);
+    cr_assert(strstr(out, " 64 "), "the 64-byte FW_UPDATE frame: %s", out);
+    /* and back: asc2log's log decodes to the same frames */
+    cr_assert_eq(run(out, sizeof out, "asc2log -I %s -O %s", asc, path("back.log")), 0, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can decode --key " KEY " %s", EK3_BIN, path("back.log")), 0, "%s", out);
+    cr_assert_eq(count(out, "auth ok"), 2u, "one counter per destination key: fv 1 then 2: %s", out);
+    cr_assert(strstr(out, "ch=[4095,0,2048,0"), "%s", out);
+}
+
+Test(cli, ek3_reads_a_log_that_asc2log_writes)
+{
+    static char out[16384];
+    const char *asc = path("bench.asc");
+    FILE *f = fopen(asc, "w");
+    cr_assert_not_null(f);
+    /* an ASC trace as a bench logger writes it: a POWER_ACK, a HEARTBEAT, a classical frame */
+    fputs("date Sat Nov 14 22:13:20 2026\nbase hex  timestamps absolute\nno internal events logged\n", f);
+    fputs("   1.000000 CANFD   1 Rx    2A05400x                                  1 0 9 12 "
+          "01 00 2a 00 a4 0b b8 0b 2a 00 00 00   130000  130     3000 0 0 0 0 0\n", f);
+    fputs("   1.500000 CANFD   1 Rx    44055FFx                                  1 0 a 16 "
+          "01 03 2a 00 a4 0b 6c 02 4c 1d 82 0f 00 00 09 00   130000  130     3000 0 0 0 0 0\n", f);
+    fputs("   2.000000 1  123             Rx   d 2 DE AD\n", f);
+    fclose(f);
+    cr_assert_eq(run(out, sizeof out, "asc2log -I %s -O %s", asc, path("from_asc.log")), 0, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can decode %s", EK3_BIN, path("from_asc.log")), 0, "%s", out);
+    cr_assert(strstr(out, "HIGH POWER_ACK 42->0 [12] result=ACCEPTED module=42 actual=2980W target=3000W counter=42"),
+              "%s", out);
+    cr_assert(strstr(out, "MEDIUM HEARTBEAT 42->511 [16] state=ACTIVE module=42 power=2980W temp=62.0C vout=750.0V"),
+              "%s", out);
+    cr_assert(strstr(out, "123 not an EK3 frame (11-bit identifier)"), "%s", out);
+}
+
+Test(cli, busload_prints_the_plan)
+{
+    static char out[16384];
+    cr_assert_eq(run(out, sizeof out, "%s can busload --modules 84 --arb 1M --data 5M", EK3_BIN), 0);
+    cr_assert(strstr(out, "HEARTBEAT    MEDIUM     module -> all         16   10   251   195    95.00      84.0"),
+              "%s", out);
+    cr_assert(strstr(out, "total: ") && strstr(out, "bus load"), "%s", out);
+}
+
+Test(cli, protocol_doc_holds_the_printed_layouts)
+{
+    static char out[65536];
+    cr_assert_eq(run(out, sizeof out, "%s can layouts", EK3_BIN), 0);
+    FILE *f = fopen(EK3_SOURCE_DIR "/docs/can-protocol.md", "r");
+    cr_assert_not_null(f, "docs/can-protocol.md is missing");
+    static char doc[131072];
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    doc[n] = '\0';
+    fclose(f);
+    cr_assert(strstr(doc, out), "docs/can-protocol.md is out of date: paste the output of 'ek3 can layouts'");
+}

@@ -1,0 +1,229 @@
+/* test_msg.c - every payload codec: layout integrity, round trips, and
+ * each malformed input rejected with its own error. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "auth.h"
+#include "can_frame.h"
+#include "can_id.h"
+#include "ek3_err.h"
+#include "msg.h"
+
+static const unsigned ksize[] = {1, 2, 4, 8, 2, 4, 1};
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+/* A valid payload of type t: every field at a value inside its range,
+ * varied by `salt`. */
+static size_t valid_payload(unsigned t, uint8_t *buf, unsigned salt)
+{
+    const msg_desc *d = msg_desc_of(t);
+    memset(buf, 0, 64);
+    buf[0] = MSG_VERSION;
+    for (unsigned i = 0; i < d->nfields; i++) {
+        const msg_field *f = &d->fields[i];
+        for (unsigned j = 0; j < f->count; j++) {
+            int64_t span = f->max - f->min;
+            int64_t v = f->kind == MSG_K_BYTES ? (int64_t)((salt * 31 + j) & 0xFF)
+                        : f->min + (span > 0 ? (int64_t)((salt * 2654435761u + j * 40503u) % ((uint64_t)span + 1)) : 0);
+            put_le(buf + f->off + j * ksize[f->kind], (uint64_t)v, ksize[f->kind]);
+        }
+    }
+    return d->len;
+}
+
+Test(msg, layouts_cover_every_byte_exactly_once)
+{
+    unsigned n = 0;
+    for (unsigned t = 0; t < 16; t++) {
+        const msg_desc *d = msg_desc_of(t);
+        if (!d)
+            continue;
+        n++;
+        uint8_t owner[64] = {0};
+        owner[0] = 1; /* version */
+        for (unsigned i = 0; i < d->nfields; i++) {
+            const msg_field *f = &d->fields[i];
+            unsigned sz = ksize[f->kind] * f->count;
+            cr_assert_leq(f->off + sz, d->len, "%s.%s runs past the payload", d->name, f->name);
+            for (unsigned b = f->off; b < f->off + sz; b++) {
+                cr_assert_eq(owner[b], 0, "%s byte %u claimed twice (%s)", d->name, b, f->name);
+                owner[b] = 1;
+            }
+            cr_assert_leq(f->min, f->max, "%s.%s", d->name, f->name);
+        }
+        for (unsigned b = 0; b < d->len; b++)
+            cr_assert_eq(owner[b], 1, "%s byte %u belongs to no field", d->name, b);
+        if (d->auth != MSG_AUTH_ALWAYS)
+            cr_assert_geq(cfd_len_to_dlc(d->len, 1), 0, "%s length %u is not a CAN-FD length", d->name, d->len);
+        if (d->auth != MSG_AUTH_NEVER)
+            cr_assert_geq(cfd_len_to_dlc(d->len + AUTH_TRAILER_LEN, 1), 0, "%s + auth trailer", d->name);
+        cr_assert_eq(d->type, t);
+        cr_assert_not_null(cid_prio_name(d->prio));
+    }
+    cr_assert_eq(n, 14u, "every defined type has a layout");
+}
+
+Test(msg, station_commands_are_always_signed)
+{
+    cr_assert_eq(msg_desc_of(CID_TYPE_POWER_CMD)->auth, MSG_AUTH_ALWAYS);
+    cr_assert_eq(msg_desc_of(CID_TYPE_FW_UPDATE)->auth, MSG_AUTH_ALWAYS);
+    cr_assert_eq(msg_desc_of(CID_TYPE_HEARTBEAT)->auth, MSG_AUTH_NEVER);
+    cr_assert_eq(msg_desc_of(CID_TYPE_HIL_PWM)->auth, MSG_AUTH_NEVER);
+}
+
+Test(msg, every_codec_roundtrips)
+{
+    for (unsigned t = 0; t < 16; t++) {
+        if (!msg_desc_of(t))
+            continue;
+        for (unsigned salt = 0; salt < 200; salt++) {
+            uint8_t in[64], out[64];
+            msg_any m;
+            size_t n = valid_payload(t, in, salt);
+            cr_assert_eq(msg_decode(t, in, n, &m, NULL), EK3_OK, "type %u salt %u", t, salt);
+            cr_assert_eq(msg_encode(t, &m, out, sizeof out, NULL), (int)n);
+            cr_assert_arr_eq(in, out, n, "type %u salt %u: bytes differ after decode+encode", t, salt);
+        }
+    }
+}
+
+Test(msg, typed_struct_roundtrips_with_values_intact)
+{
+    msg_heartbeat hb = {MSG_STATE_ACTIVE, 42, 2980, 620, 7500, 3970, 0x05, 65535}, hb2;
+    uint8_t buf[64];
+    cr_assert_eq(msg_encode(CID_TYPE_HEARTBEAT, &hb, buf, sizeof buf, NULL), 16);
+    cr_assert_eq(buf[0], MSG_VERSION);
+    cr_assert_eq(buf[2] | buf[3] << 8, 42, "little-endian module id at byte 2");
+    cr_assert_eq(msg_decode(CID_TYPE_HEARTBEAT, buf, 16, &hb2, NULL), EK3_OK);
+    cr_assert(hb.state == hb2.state && hb.module == hb2.module && hb.power_w == hb2.power_w &&
+              hb.temp_dc == hb2.temp_dc && hb.vout_dv == hb2.vout_dv && hb.iout_ma == hb2.iout_ma &&
+              hb.health == hb2.health && hb.seq == hb2.seq);
+
+    msg_fault fa = {MSG_FAULT_OTP_WARNING, MSG_SEV_WARNING, MSG_FAULT_F_LATCHED, -98000, 0x12345678u, 42}, fa2;
+    cr_assert_eq(msg_encode(CID_TYPE_FAULT, &fa, buf, sizeof buf, NULL), 16);
+    cr_assert_eq(msg_decode(CID_TYPE_FAULT, buf, 16, &fa2, NULL), EK3_OK);
+    cr_assert_eq(fa2.value, -98000, "signed value survives");
+    cr_assert_eq(fa2.time_ms, 0x12345678u);
+
+    msg_hil_adc adc = {0x1, 77, {4095, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}}, adc2;
+    cr_assert_eq(msg_encode(CID_TYPE_HIL_ADC, &adc, buf, sizeof buf, NULL), 32);
+    cr_assert_eq(msg_decode(CID_TYPE_HIL_ADC, buf, 32, &adc2, NULL), EK3_OK);
+    cr_assert_arr_eq(adc.ch, adc2.ch, sizeof adc.ch);
+
+    msg_sync sy = {MSG_SYNC_LEADER, 7, (uint64_t)1 << 62, 3}, sy2;
+    cr_assert_eq(msg_encode(CID_TYPE_SYNC, &sy, buf, sizeof buf, NULL), 20);
+    cr_assert_eq(msg_decode(CID_TYPE_SYNC, buf, 20, &sy2, NULL), EK3_OK);
+    cr_assert_eq(sy2.time_us, (uint64_t)1 << 62);
+}
+
+Test(msg, short_long_and_wrong_version_are_distinct_errors)
+{
+    for (unsigned t = 0; t < 16; t++) {
+        if (!msg_desc_of(t))
+            continue;
+        uint8_t b[64];
+        msg_any m;
+        size_t n = valid_payload(t, b, 3);
+        cr_assert_eq(msg_decode(t, b, n - 1, &m, NULL), EK3_ESHORT);
+        cr_assert_eq(msg_decode(t, b, 0, &m, NULL), EK3_ESHORT);
+        cr_assert_eq(msg_decode(t, b, n + 1, &m, NULL), EK3_ELONG);
+        msg_err e;
+        b[0] = 0;
+        cr_assert_eq(msg_decode(t, b, n, &m, &e), EK3_EVERSION);
+        cr_assert_str_eq(e.field, "version");
+        b[0] = MSG_VERSION + 1;
+        cr_assert_eq(msg_decode(t, b, n, &m, NULL), EK3_EVERSION);
+    }
+    uint8_t b[8] = {1};
+    msg_any m;
+    cr_assert_eq(msg_decode(0xD, b, 8, &m, NULL), EK3_ETYPE);
+}
+
+Test(msg, every_field_rejects_values_just_outside_its_range)
+{
+    unsigned checked = 0;
+    for (unsigned t = 0; t < 16; t++) {
+        const msg_desc *d = msg_desc_of(t);
+        if (!d)
+            continue;
+        for (unsigned i = 0; i < d->nfields; i++) {
+            const msg_field *f = &d->fields[i];
+            if (f->kind == MSG_K_BYTES)
+                continue;
+            unsigned sz = ksize[f->kind];
+            int sgn = f->kind == MSG_K_I16 || f->kind == MSG_K_I32;
+            int64_t lo = sgn ? -((int64_t)1 << (sz * 8 - 1)) : 0;
+            int64_t hi = sz == 8 ? INT64_MAX : sgn ? ((int64_t)1 << (sz * 8 - 1)) - 1 : ((int64_t)1 << (sz * 8)) - 1;
+            for (int k = 0; k < 2; k++) {
+                uint64_t wire;
+                if (k == 0) {
+                    if (f->min == lo)
+                        continue; /* the whole range of the type is allowed */
+                    wire = (uint64_t)(f->min - 1);
+                } else if (sz == 8) {
+                    wire = (uint64_t)f->max + 1; /* above INT64_MAX reads as negative */
+                } else {
+                    if (f->max == hi)
+                        continue;
+                    wire = (uint64_t)(f->max + 1);
+                }
+                uint8_t b[64];
+                msg_any m;
+                msg_err e;
+                size_t n = valid_payload(t, b, 1);
+                put_le(b + f->off + (f->count - 1) * sz, wire, sz);
+                cr_assert_eq(msg_decode(t, b, n, &m, &e), EK3_ERANGE, "%s.%s = 0x%llx", d->name, f->name,
+                             (unsigned long long)wire);
+                cr_assert_str_eq(e.field, f->name);
+                checked++;
+            }
+        }
+    }
+    cr_assert_gt(checked, 60u);
+}
+
+Test(msg, encoder_refuses_out_of_range_so_it_never_reaches_the_bus)
+{
+    uint8_t b[64];
+    msg_err e;
+    msg_power_cmd over = {MSG_POWER_SET, 3301, 7500, 4000, 0};
+    cr_assert_eq(msg_encode(CID_TYPE_POWER_CMD, &over, b, sizeof b, &e), EK3_ERANGE);
+    cr_assert_str_eq(e.field, "power_w");
+    msg_power_cmd lowv = {MSG_POWER_SET, 1000, 1999, 4000, 0};
+    cr_assert_eq(msg_encode(CID_TYPE_POWER_CMD, &lowv, b, sizeof b, &e), EK3_ERANGE);
+    cr_assert_str_eq(e.field, "vset_dv");
+    msg_power_cmd amps = {MSG_POWER_SET, 1000, 7500, 4001, 0};
+    cr_assert_eq(msg_encode(CID_TYPE_POWER_CMD, &amps, b, sizeof b, &e), EK3_ERANGE);
+    cr_assert_str_eq(e.field, "ilim_ma");
+    msg_power_cmd ok = {MSG_POWER_SET, 3300, 9200, 4000, 0};
+    cr_assert_eq(msg_encode(CID_TYPE_POWER_CMD, &ok, b, 11, NULL), EK3_ENOSPC);
+    cr_assert_eq(msg_encode(CID_TYPE_POWER_CMD, &ok, b, 12, NULL), 12);
+}
+
+Test(msg, reserved_bytes_must_be_zero)
+{
+    uint8_t b[64];
+    msg_any m;
+    msg_err e;
+    size_t n = valid_payload(CID_TYPE_POWER_CMD, b, 5);
+    b[10] = 1;
+    cr_assert_eq(msg_decode(CID_TYPE_POWER_CMD, b, n, &m, &e), EK3_ERANGE);
+    cr_assert_str_eq(e.field, "reserved");
+}
+
+Test(msg, format_prints_scaled_values_and_names)
+{
+    msg_heartbeat hb = {MSG_STATE_ACTIVE, 42, 2980, -125, 7500, 3970, 0, 9};
+    char out[256];
+    msg_format(msg_desc_of(CID_TYPE_HEARTBEAT), &hb, out, sizeof out);
+    cr_assert_str_eq(out, "state=ACTIVE module=42 power=2980W temp=-12.5C vout=750.0V iout=3.970A health=0x0 seq=9");
+    char tiny[8];
+    int n = msg_format(msg_desc_of(CID_TYPE_HEARTBEAT), &hb, tiny, sizeof tiny);
+    cr_assert_eq(n, (int)strlen(out), "returns the full length, like snprintf");
+    cr_assert_str_eq(tiny, "state=A");
+}
