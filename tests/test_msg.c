@@ -9,7 +9,6 @@
 #include "ek3_err.h"
 #include "msg.h"
 
-static const unsigned ksize[] = {1, 2, 4, 8, 2, 4, 1};
 
 static void put_le(uint8_t *p, uint64_t v, unsigned n)
 {
@@ -30,7 +29,7 @@ static size_t valid_payload(unsigned t, uint8_t *buf, unsigned salt)
             int64_t span = f->max - f->min;
             int64_t v = f->kind == MSG_K_BYTES ? (int64_t)((salt * 31 + j) & 0xFF)
                         : f->min + (span > 0 ? (int64_t)((salt * 2654435761u + j * 40503u) % ((uint64_t)span + 1)) : 0);
-            put_le(buf + f->off + j * ksize[f->kind], (uint64_t)v, ksize[f->kind]);
+            put_le(buf + f->off + j * msg_kind_size(f->kind), (uint64_t)v, msg_kind_size(f->kind));
         }
     }
     return d->len;
@@ -48,7 +47,7 @@ Test(msg, layouts_cover_every_byte_exactly_once)
         owner[0] = 1; /* version */
         for (unsigned i = 0; i < d->nfields; i++) {
             const msg_field *f = &d->fields[i];
-            unsigned sz = ksize[f->kind] * f->count;
+            unsigned sz = msg_kind_size(f->kind) * f->count;
             cr_assert_leq(f->off + sz, d->len, "%s.%s runs past the payload", d->name, f->name);
             for (unsigned b = f->off; b < f->off + sz; b++) {
                 cr_assert_eq(owner[b], 0, "%s byte %u claimed twice (%s)", d->name, b, f->name);
@@ -155,7 +154,7 @@ Test(msg, every_field_rejects_values_just_outside_its_range)
             const msg_field *f = &d->fields[i];
             if (f->kind == MSG_K_BYTES)
                 continue;
-            unsigned sz = ksize[f->kind];
+            unsigned sz = msg_kind_size(f->kind);
             int sgn = f->kind == MSG_K_I16 || f->kind == MSG_K_I32;
             int64_t lo = sgn ? -((int64_t)1 << (sz * 8 - 1)) : 0;
             int64_t hi = sz == 8 ? INT64_MAX : sgn ? ((int64_t)1 << (sz * 8 - 1)) - 1 : ((int64_t)1 << (sz * 8)) - 1;

@@ -249,10 +249,16 @@ static int64_t msg_wire_to_raw(uint8_t kind, uint64_t w)
     }
 }
 
-static int64_t msg_load(uint8_t kind, const void *src)
+unsigned msg_kind_size(unsigned kind)
 {
+    return MSG_KSIZE(kind);
+}
+
+int64_t msg_field_get(const msg_field *f, const void *s, unsigned j)
+{
+    const uint8_t *src = (const uint8_t *)s + f->soff + j * MSG_KSIZE(f->kind);
     uint8_t u8; uint16_t u16; uint32_t u32; uint64_t u64; int16_t i16; int32_t i32;
-    switch (kind) {
+    switch (f->kind) {
     case MSG_K_U16: memcpy(&u16, src, 2); return u16;
     case MSG_K_U32: memcpy(&u32, src, 4); return u32;
     case MSG_K_U64: memcpy(&u64, src, 8); return (int64_t)u64;
@@ -262,16 +268,14 @@ static int64_t msg_load(uint8_t kind, const void *src)
     }
 }
 
-static void msg_store(uint8_t kind, void *dst, int64_t v)
+void msg_field_set(const msg_field *f, void *s, unsigned j, int64_t v)
 {
-    uint8_t u8 = (uint8_t)v; uint16_t u16 = (uint16_t)v; uint32_t u32 = (uint32_t)v;
-    uint64_t u64 = (uint64_t)v; int16_t i16 = (int16_t)v; int32_t i32 = (int32_t)v;
-    switch (kind) {
-    case MSG_K_U16: memcpy(dst, &u16, 2); break;
-    case MSG_K_U32: memcpy(dst, &u32, 4); break;
-    case MSG_K_U64: memcpy(dst, &u64, 8); break;
-    case MSG_K_I16: memcpy(dst, &i16, 2); break;
-    case MSG_K_I32: memcpy(dst, &i32, 4); break;
+    uint8_t *dst = (uint8_t *)s + f->soff + j * MSG_KSIZE(f->kind);
+    uint8_t u8 = (uint8_t)v; uint16_t u16 = (uint16_t)v; uint32_t u32 = (uint32_t)v; uint64_t u64 = (uint64_t)v;
+    switch (MSG_KSIZE(f->kind)) {
+    case 2: memcpy(dst, &u16, 2); break;
+    case 4: memcpy(dst, &u32, 4); break;
+    case 8: memcpy(dst, &u64, 8); break;
     default: memcpy(dst, &u8, 1); break;
     }
 }
@@ -310,7 +314,7 @@ int msg_encode(unsigned type, const void *s, uint8_t *buf, size_t cap, msg_err *
         for (unsigned j = 0; j < f->count; j++) {
             int64_t v = 0;
             if (f->soff != MSG_NOSTRUCT)
-                v = msg_load(f->kind, (const uint8_t *)s + f->soff + j * sz);
+                v = msg_field_get(f, s, j);
             if (!msg_in_range(f, v)) {
                 msg_set_err(e, f->name, v);
                 return EK3_ERANGE;
@@ -355,10 +359,8 @@ int msg_decode(unsigned type, const uint8_t *buf, size_t len, void *s, msg_err *
         unsigned sz = MSG_KSIZE(f->kind);
         if (f->soff == MSG_NOSTRUCT)
             continue;
-        for (unsigned j = 0; j < f->count; j++) {
-            int64_t v = msg_wire_to_raw(f->kind, msg_get_le(buf + f->off + j * sz, sz));
-            msg_store(f->kind, (uint8_t *)s + f->soff + j * sz, v);
-        }
+        for (unsigned j = 0; j < f->count; j++)
+            msg_field_set(f, s, j, msg_wire_to_raw(f->kind, msg_get_le(buf + f->off + j * sz, sz)));
     }
     return EK3_OK;
 }

@@ -289,6 +289,14 @@ int msg_format(const msg_desc *d, const void *s, char *out, size_t cap);
 /* Print a layout table in Markdown (msg_text.c; host builds only). */
 int msg_format_layout(const msg_desc *d, char *out, size_t cap);
 
+/* Bytes of one element of a field kind. */
+unsigned msg_kind_size(unsigned kind);
+
+/* Element j of field f (f->soff != MSG_NOSTRUCT) in struct s, the
+ * message's msg_* struct: read it sign-extended, or write it. */
+int64_t msg_field_get(const msg_field *f, const void *s, unsigned j);
+void msg_field_set(const msg_field *f, void *s, unsigned j, int64_t v);
+
 /* Name of an enum value of a field, or NULL. */
 const char *msg_enum_name(const msg_field *f, int64_t v);
 

@@ -19,22 +19,6 @@ static int msg_display_name(const msg_field *f, char *out, size_t cap)
 }
 
 static const char *const msg_kind_names[] = {"u8", "u16", "u32", "u64", "i16", "i32", "bytes"};
-static const unsigned msg_kind_size[] = {1, 2, 4, 8, 2, 4, 1};
-
-static int64_t msg_member(const msg_field *f, const void *s, unsigned j)
-{
-    const uint8_t *p = (const uint8_t *)s + f->soff + j * msg_kind_size[f->kind];
-    uint8_t u8; uint16_t u16; uint32_t u32; uint64_t u64; int16_t i16; int32_t i32;
-    switch (f->kind) {
-    case MSG_K_U16: memcpy(&u16, p, 2); return u16;
-    case MSG_K_U32: memcpy(&u32, p, 4); return u32;
-    case MSG_K_U64: memcpy(&u64, p, 8); return (int64_t)u64;
-    case MSG_K_I16: memcpy(&i16, p, 2); return i16;
-    case MSG_K_I32: memcpy(&i32, p, 4); return i32;
-    default: memcpy(&u8, p, 1); return u8;
-    }
-}
-
 /* Append to a bounded buffer, tracking the would-be length. */
 typedef struct {
     char *p;
@@ -83,15 +67,15 @@ int msg_format(const msg_desc *d, const void *s, char *out, size_t cap)
         msg_sb_put(&b, "%s%s=", b.n ? " " : "", name);
         if (f->kind == MSG_K_BYTES) {
             for (unsigned j = 0; j < f->count; j++)
-                msg_sb_put(&b, "%02X", (unsigned)msg_member(f, s, j));
+                msg_sb_put(&b, "%02X", (unsigned)msg_field_get(f, s, j));
         } else if (f->count > 1) {
             for (unsigned j = 0; j < f->count; j++) {
                 msg_sb_put(&b, j ? "," : "[");
-                msg_put_value(&b, f, msg_member(f, s, j));
+                msg_put_value(&b, f, msg_field_get(f, s, j));
             }
             msg_sb_put(&b, "]");
         } else {
-            msg_put_value(&b, f, msg_member(f, s, 0));
+            msg_put_value(&b, f, msg_field_get(f, s, 0));
         }
     }
     return (int)b.n;
@@ -107,7 +91,7 @@ int msg_format_layout(const msg_desc *d, char *out, size_t cap)
     msg_sb_put(&b, "| 0 | version | u8 | %u | |\n", MSG_VERSION);
     for (unsigned i = 0; i < d->nfields; i++) {
         const msg_field *f = &d->fields[i];
-        unsigned sz = msg_kind_size[f->kind] * f->count;
+        unsigned sz = msg_kind_size(f->kind) * f->count;
         msg_sb_put(&b, "| %u", f->off);
         if (sz > 1)
             msg_sb_put(&b, "-%u", f->off + sz - 1);

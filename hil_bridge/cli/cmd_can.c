@@ -188,19 +188,6 @@ static const msg_field *can_find_field(const msg_desc *d, const char *name, size
     return NULL;
 }
 
-static void can_store_field(const msg_field *f, uint8_t *s, unsigned j, int64_t v)
-{
-    static const unsigned sz[] = {1, 2, 4, 8, 2, 4, 1};
-    uint8_t *p = s + f->soff + j * sz[f->kind];
-    uint8_t u8 = (uint8_t)v; uint16_t u16 = (uint16_t)v; uint32_t u32 = (uint32_t)v; uint64_t u64 = (uint64_t)v;
-    switch (sz[f->kind]) {
-    case 2: memcpy(p, &u16, 2); break;
-    case 4: memcpy(p, &u32, 4); break;
-    case 8: memcpy(p, &u64, 8); break;
-    default: memcpy(p, &u8, 1); break;
-    }
-}
-
 static int can_set_field(const char *w, const msg_desc *d, const char *arg, msg_any *m)
 {
     const char *eq = strchr(arg, '=');
@@ -236,7 +223,7 @@ static int can_set_field(const char *w, const msg_desc *d, const char *arg, msg_
         }
         if (v < f->min || v > f->max)
             return cli_usage_error(w, "%s=%" PRId64 " is out of range %" PRId64 "..%" PRId64, f->name, v, f->min, f->max);
-        can_store_field(f, (uint8_t *)m, j, v);
+        msg_field_set(f, m, j, v);
     }
     return CLI_OK;
 }
