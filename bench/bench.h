@@ -19,4 +19,15 @@ void bench_line(FILE *out, const char *name, double value, const char *unit);
  * parsing. `scale` multiplies iteration counts (1 = about a second). */
 int bench_can(FILE *out, double scale);
 
+/* JEZGRO: an idle kernel pass, a message sent and dispatched, the
+ * control interrupt. With instructions set, only run the loops (under
+ * callgrind, which dumps each by name) and print nothing. */
+int bench_kernel(FILE *out, double scale, int instructions);
+
+/* Run `suite` of this executable again under callgrind and print each
+ * dumped loop's instructions divided by its operations: "NAME.instructions
+ * N instr". Returns 0, or 1 when valgrind is missing or fails. */
+int bench_callgrind(FILE *out, const char *self, const char *suite, const char *const *names,
+                    const long *ops, unsigned n);
+
 #endif /* BENCH_H */

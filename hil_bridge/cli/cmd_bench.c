@@ -1,26 +1,42 @@
 /* cmd_bench.c - `ek3 bench`: run benchmark suites, print figures. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "cli.h"
 #include "cmd.h"
 
+/* Loops that bench_kernel dumps under callgrind, and their operations at
+ * scale 0.01 (the callgrind run's scale). */
+static const char *const bench_kernel_names[] = {"kernel.idle_pass", "kernel.pass_with_message", "kernel.isr"};
+static const long bench_kernel_ops[] = {2000, 2000, 20000};
+
 int cmd_bench(int argc, char **argv)
 {
     const char *w = "bench";
     double scale = 1.0;
+    int under_cg = 0, no_cg = 0;
     const char *suite = NULL;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i]) && strcmp(argv[i], "help")) {
-            puts("usage: ek3 bench [can] [--quick]\n\n"
+            puts("usage: ek3 bench [can|kernel] [--quick] [--no-callgrind]\n\n"
                  "Run benchmark suites and print one 'name value unit' line per figure.\n"
                  "Without a suite, every suite runs. --quick runs a tenth of the\n"
-                 "iterations (a smoke run; figures are noisier).\n\n"
-                 "suites:\n  can   protocol layer: identifiers, codecs, AES-CMAC, candump lines");
+                 "iterations (a smoke run; figures are noisier). The kernel suite also\n"
+                 "runs itself under valgrind's callgrind and prints instructions per\n"
+                 "operation, which do not depend on the machine's load\n"
+                 "(--no-callgrind skips that).\n\n"
+                 "suites:\n"
+                 "  can     protocol layer: identifiers, codecs, AES-CMAC, candump lines\n"
+                 "  kernel  JEZGRO: idle pass, send+dispatch, control interrupt, 84 x 10 kHz share");
             return CLI_OK;
         } else if (!strcmp(argv[i], "--quick")) {
             scale = 0.1;
+        } else if (!strcmp(argv[i], "--no-callgrind")) {
+            no_cg = 1;
+        } else if (!strcmp(argv[i], "--under-callgrind")) {
+            under_cg = 1;
         } else if (argv[i][0] == '-') {
             return cli_usage_error(w, "unknown option '%s'", argv[i]);
         } else if (!suite) {
@@ -29,7 +45,23 @@ int cmd_bench(int argc, char **argv)
             return cli_usage_error(w, "one suite at a time ('%s' and '%s')", suite, argv[i]);
         }
     }
-    if (suite && strcmp(suite, "can"))
-        return cli_usage_error(w, "unknown suite '%s' (suites: can)", suite);
-    return bench_can(stdout, scale) ? CLI_FAIL : CLI_OK;
+    if (suite && strcmp(suite, "can") && strcmp(suite, "kernel"))
+        return cli_usage_error(w, "unknown suite '%s' (suites: can, kernel)", suite);
+    if (under_cg) /* the callgrind child: loops only */
+        return bench_kernel(stdout, 0.01, 1) ? CLI_FAIL : CLI_OK;
+    int bad = 0;
+    if (!suite || !strcmp(suite, "can"))
+        bad |= bench_can(stdout, scale);
+    if (!suite || !strcmp(suite, "kernel")) {
+        bad |= bench_kernel(stdout, scale, 0);
+        if (!no_cg) {
+            char self[4096];
+            ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+            if (n > 0) {
+                self[n] = '\0';
+                bad |= bench_callgrind(stdout, self, "kernel", bench_kernel_names, bench_kernel_ops, 3);
+            }
+        }
+    }
+    return bad ? CLI_FAIL : CLI_OK;
 }

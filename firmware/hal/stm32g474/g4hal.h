@@ -1,0 +1,45 @@
+/*
+ * g4hal.h - the HAL of the module on its STM32G474 board (prefix g4hal_).
+ *
+ * Board assumptions (the EK3 power board's pin map):
+ *   ADC1 channels, msg_adc_ch order: VOUT IN1, IOUT IN2, VDC IN3, TJ_A IN4,
+ *     TJ_B IN5, T_XFMR IN10, T_LR IN11, T_AMB IN12, FAN_TACH IN14 (filtered
+ *     tachometer), IGF IN15, spare IN6, IN7
+ *   HRTIM1 timer A (PA8/PA9) and B (PA10/PA11): the two bridge legs
+ *   FDCAN1 on PB8 (RX) / PB9 (TX), 1 Mbit/s nominal, 5 Mbit/s data
+ *   inputs PC0 hardware trip, PC1 fan OK, PC2 slot present;
+ *   outputs PC6 relay, PC7 fault LED, PC8 fault-clear request
+ * The configuration/log area is the last 16 KiB of flash (bank 2).
+ */
+#ifndef G4HAL_H
+#define G4HAL_H
+
+#include <setjmp.h>
+#include <stdint.h>
+
+#include "hal.h"
+
+typedef struct g4hal {
+    uint32_t cyc_last;   /* DWT cycle counter at the last clock read */
+    uint64_t cyc_total;  /* cycles since start, 64-bit */
+    jmp_buf *trap;       /* the dispatch a memory fault returns to */
+    uint32_t faults;
+    hal_region regions[8];
+    unsigned nregions;
+    uintptr_t pool_base;
+    size_t pool_size;
+} g4hal;
+
+/* Clocks (170 MHz from HSI16 via the PLL), cycle counter, GPIO, ADC,
+ * HRTIM, FDCAN, RNG. The pool is the services' region pool; it is
+ * covered by one no-access MPU region during dispatches. */
+void g4hal_init(g4hal *h, uintptr_t pool_base, size_t pool_size);
+
+/* The hal the firmware gets. */
+hal g4hal_hal(g4hal *h);
+
+/* Start the 100 ms independent watchdog, the 10 kHz control timer
+ * (TIM6) and the 1 kHz SysTick. */
+void g4hal_start(g4hal *h);
+
+#endif /* G4HAL_H */
