@@ -10,7 +10,7 @@ OUT     ?= out
 EK3     := $(BUILD)/release/hil_bridge/ek3
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build run test asan bench fuzz clean
+.PHONY: all deps build run test asan bench fuzz firmware clean
 
 all: build
 
@@ -52,6 +52,15 @@ fuzz: deps
 	  fi; \
 	  grep -E 'stat::number_of_executed_units|stat::new_units_added' $(BUILD)/fuzz/$$n.log; \
 	done
+
+# The module firmware for the STM32G474 (arm-none-eabi-gcc), and its size
+# report against the seed's budget; fails when the kernel is over it.
+firmware: deps
+	@cmake -S . -B $(BUILD)/stm32g474 -DCMAKE_TOOLCHAIN_FILE=firmware/hal/stm32g474/toolchain.cmake \
+	  -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD)/stm32g474 -j$(JOBS) >/dev/null
+	@cat $(BUILD)/stm32g474/firmware/hal/stm32g474/size-report.txt
+	@echo "image: $(BUILD)/stm32g474/firmware/hal/stm32g474/ek3_fw.elf"
 
 clean:
 	rm -rf $(BUILD) $(OUT)

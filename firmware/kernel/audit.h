@@ -9,7 +9,10 @@
 
 #include <stdint.h>
 
+#ifndef AUDIT_DEPTH
 #define AUDIT_DEPTH 64u
+#endif
+_Static_assert(AUDIT_DEPTH >= 8 && (AUDIT_DEPTH & (AUDIT_DEPTH - 1)) == 0, "a power of two, so the ring survives the total's wrap");
 
 typedef enum audit_kind {
     AUDIT_BOOT,          /* kernel started (arg: reset count) */

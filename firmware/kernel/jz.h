@@ -23,16 +23,25 @@
 #include "hal.h"
 #include "ipc.h"
 
-/* Compile-time bounds of one kernel. */
+/* Compile-time bounds of one kernel. The target build sets smaller ones
+ * (firmware/CMakeLists.txt) to keep the kernel in its 8 KiB of RAM. */
+#ifndef JZ_MAX_SERVICES
 #define JZ_MAX_SERVICES 16u   /* ids 1..15; 0 is the kernel */
+#endif
+#ifndef JZ_QUEUE_DEPTH
 #define JZ_QUEUE_DEPTH 8u     /* messages per service queue, at most */
+#endif
+#ifndef JZ_PENDING_MAX
 #define JZ_PENDING_MAX 4u     /* open sendrec requests per service */
+#endif
 #define JZ_DISPATCH_BUDGET 256u /* messages per jz_run pass, at most */
 #define JZ_GUARD 0x4A5A4752u  /* guard word pattern ("RGZJ") */
 #define JZ_GUARD_BYTES 8u     /* guard words at the end of each region */
 
 _Static_assert(JZ_MAX_SERVICES <= 32, "service masks are 32-bit");
+_Static_assert(JZ_MAX_SERVICES >= 2, "at least one service");
 _Static_assert(JZ_QUEUE_DEPTH >= 2 && JZ_QUEUE_DEPTH <= 255, "queue depth fits a byte");
+_Static_assert(JZ_PENDING_MAX >= 1 && JZ_PENDING_MAX <= 16, "pending requests per service");
 
 typedef struct jz_kernel jz_kernel;
 

@@ -19,15 +19,23 @@
 
 #include "hal.h"
 
+#define G4HAL_MAX_REGIONS 16u
+
 typedef struct g4hal {
     uint32_t cyc_last;   /* DWT cycle counter at the last clock read */
     uint64_t cyc_total;  /* cycles since start, 64-bit */
     jmp_buf *trap;       /* the dispatch a memory fault returns to */
-    uint32_t faults;
-    hal_region regions[8];
+    uint32_t faults;     /* memory faults trapped */
+    uint32_t can_errors; /* frames refused by the controller */
+    hal_region regions[G4HAL_MAX_REGIONS];
     unsigned nregions;
+    int open_index;
     uintptr_t pool_base;
     size_t pool_size;
+    uint16_t adc[MSG_ADC_COUNT];
+    uint8_t adc_valid;
+    void (*tick)(void *ctx); /* the 10 kHz control interrupt's work */
+    void *tick_ctx;
 } g4hal;
 
 /* Clocks (170 MHz from HSI16 via the PLL), cycle counter, GPIO, ADC,
@@ -39,7 +47,12 @@ void g4hal_init(g4hal *h, uintptr_t pool_base, size_t pool_size);
 hal g4hal_hal(g4hal *h);
 
 /* Start the 100 ms independent watchdog, the 10 kHz control timer
- * (TIM6) and the 1 kHz SysTick. */
-void g4hal_start(g4hal *h);
+ * (TIM6, which calls tick(tick_ctx)) and the 1 kHz SysTick that wakes
+ * the kernel loop. */
+void g4hal_start(g4hal *h, void (*tick)(void *ctx), void *tick_ctx);
+
+/* The interrupt handlers (vector table in startup.c). */
+void g4hal_tim6_irq(void);
+void g4hal_systick_irq(void);
 
 #endif /* G4HAL_H */

@@ -16,8 +16,6 @@ void Default_Handler(void);
 void HardFault_Handler(void);
 void MemManage_Handler(void);
 void g4_memmanage(uint32_t *frame);
-void SysTick_Handler(void);
-void TIM6_DAC_IRQHandler(void);
 
 void Default_Handler(void)
 {
@@ -89,7 +87,8 @@ __attribute__((section(".isr_vector"), used)) static const g4_vector g4_vectors[
     Default_Handler,   /* DebugMon */
     0,
     Default_Handler,   /* PendSV */
-    SysTick_Handler,
-    [16 ... 16 + G4_IRQ_COUNT - 1] = Default_Handler,
-    [16 + G4_IRQ_TIM6_DAC] = TIM6_DAC_IRQHandler,
+    g4hal_systick_irq,
+    [16 ... 16 + G4_IRQ_TIM6_DAC - 1] = Default_Handler,
+    [16 + G4_IRQ_TIM6_DAC] = g4hal_tim6_irq,
+    [16 + G4_IRQ_TIM6_DAC + 1 ... 16 + G4_IRQ_COUNT - 1] = Default_Handler,
 };

@@ -1,0 +1,65 @@
+/* main.c - the module firmware on the STM32G474: one module context on
+ * main's stack (no globals), the kernel with its services, the control
+ * interrupt, and the kernel loop. */
+#include <stdint.h>
+
+#include "audit_logger.h"
+#include "g4hal.h"
+#include "jz.h"
+#include "mpu.h"
+
+extern uint8_t __jz_pool_start[], __jz_pool_size[];
+
+/* Everything a module is, in one place. */
+typedef struct g4_module {
+    g4hal hw;
+    jz_kernel k;
+} g4_module;
+
+/* The services of this build, in id order. */
+static const jz_service_def g4_services[] = {
+    ALOG_SERVICE,
+};
+
+static void g4_control_tick(void *ctx)
+{
+    jz_isr(ctx);
+}
+
+static int g4_module_start(g4_module *m)
+{
+    g4hal_init(&m->hw, (uintptr_t)__jz_pool_start, (size_t)(uintptr_t)__jz_pool_size);
+    hal hw = g4hal_hal(&m->hw);
+    uint32_t seed = 0;
+    hw.ops->trng(hw.ctx, &seed);
+    jz_config cfg = {
+        .services = g4_services,
+        .nservices = sizeof g4_services / sizeof g4_services[0],
+        .control = 0, /* LLC_CONTROL (issue 6) is the 10 kHz driver */
+        .control_ctx = 0,
+        .seed = seed | 1u,
+        .pool = __jz_pool_start,
+        .pool_size = (size_t)(uintptr_t)__jz_pool_size,
+        .granule = MPU_MIN_REGION,
+        .pow2 = 1,
+        .strict = 1,
+    };
+    return jz_init(&m->k, &cfg, hw);
+}
+
+int main(void)
+{
+    g4_module m;
+    if (g4_module_start(&m) != 0) {
+        m.hw.tick = 0;
+        g4hal_hal(&m.hw).ops->safe_shutdown(&m.hw);
+        g4hal_start(&m.hw, 0, 0);
+        for (;;) /* the watchdog resets the MCU in 100 ms: try again */
+            __asm volatile("wfi");
+    }
+    g4hal_start(&m.hw, g4_control_tick, &m.k);
+    for (;;) {
+        jz_run(&m.k);
+        __asm volatile("wfi");
+    }
+}
