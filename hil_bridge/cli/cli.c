@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,29 @@ int cli_parse_rate(const char *s, uint32_t *bps)
     if (!(x >= 1.0 && x <= 100e6))
         return EK3_ERANGE;
     *bps = (uint32_t)(x + 0.5);
+    return EK3_OK;
+}
+
+int cli_parse_quantity(const char *s, const char *unit, double *v)
+{
+    char *end;
+    if (!s || !*s)
+        return EK3_EPARSE;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (end == s || errno || !isfinite(x))
+        return EK3_EPARSE;
+    static const char prefixes[] = "pnumkMG";
+    static const double scale[] = {1e-12, 1e-9, 1e-6, 1e-3, 1e3, 1e6, 1e9};
+    const char *p = *end ? strchr(prefixes, *end) : NULL;
+    /* A prefix, unless what follows is the whole unit ("m" alone is milli). */
+    if (p && strcmp(end, unit)) {
+        x *= scale[p - prefixes];
+        end++;
+    }
+    if (*end && strcmp(end, unit))
+        return EK3_EPARSE;
+    *v = x;
     return EK3_OK;
 }
 

@@ -46,6 +46,12 @@ int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *v);
  * k/M). Returns 0 or EK3_EPARSE / EK3_ERANGE (0 or above 100 Mbit/s). */
 int cli_parse_rate(const char *s, uint32_t *bps);
 
+/* Parse a physical quantity: a number, an optional SI prefix (p n u m k
+ * M G) and an optional unit that must be `unit` when given: "5ms",
+ * "200e3", "200kHz", "51.6u". Returns 0 or EK3_EPARSE (the value must
+ * also be finite). */
+int cli_parse_quantity(const char *s, const char *unit, double *v);
+
 /* Parse hex bytes ("00112233", optional "0x", spaces and ':' ignored)
  * into out[cap]; *n gets the count. EK3_EPARSE / EK3_ENOSPC. */
 int cli_parse_hex(const char *s, uint8_t *out, size_t cap, size_t *n);

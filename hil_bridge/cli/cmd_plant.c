@@ -1,0 +1,319 @@
+/* cmd_plant.c - `ek3 plant`: the plant model's parameters, an open-loop
+ * run of one module, and the gain sweep. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "avg.h"
+#include "cli.h"
+#include "cmd.h"
+#include "ek3_err.h"
+#include "module.h"
+#include "params.h"
+
+/* --set name=value: one parameter; the error names it. */
+static int plant_set(const char *w, plant_params *p, const char *assign)
+{
+    char err[200];
+    if (prm_set(p, assign, err, sizeof err))
+        return cli_usage_error(w, "%s", err);
+    return CLI_OK;
+}
+
+static int plant_params_cmd(int argc, char **argv)
+{
+    const char *w = "plant params";
+    plant_params p;
+    prm_defaults(&p);
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            puts("usage: ek3 plant params [--set name=value]...\n\n"
+                 "Print every plant parameter with its value, unit, default and meaning,\n"
+                 "then the design figures they give (docs/plant-model.md).");
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "--set") && i + 1 < argc) {
+            if (plant_set(w, &p, argv[++i]))
+                return CLI_USAGE;
+        } else {
+            return cli_usage_error(w, "unknown argument '%s'", argv[i]);
+        }
+    }
+    size_t n;
+    const prm_def *t = prm_table(&n);
+    printf("%-14s %14s %-7s %14s  %s\n", "name", "value", "unit", "default", "meaning");
+    for (size_t i = 0; i < n; i++)
+        printf("%-14s %14.6g %-7s %14.6g  %s\n", t[i].name, prm_get(&p, &t[i]), t[i].unit, t[i].def, t[i].doc);
+    prm_design d;
+    prm_design_of(&p, &d);
+    printf("\ndesign: fr %.1f kHz, fm %.1f kHz, Ln %.2f, Z0 %.1f ohm, Q %.3f at full load (%.0f ohm),\n"
+           "        vo at resonance (full bridge) %.1f V, magnetizing peak %.2f A\n",
+           d.fr / 1e3, d.fm / 1e3, d.ln, d.z0, d.q_full, d.rload_full, d.vo_res_fb, d.im_pk);
+    return CLI_OK;
+}
+
+typedef struct run_opts {
+    plant_params p;
+    int fidelity;
+    llc_cmd cmd;
+    double duration, sample;
+    const char *csv;
+} run_opts;
+
+/* Options shared by run and sweep. Returns 1 when argv[*i] was one. */
+static int plant_common_opt(const char *w, run_opts *o, int argc, char **argv, int *i, int *rc)
+{
+    const char *a = argv[*i];
+    const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    double x;
+    *rc = CLI_OK;
+    if (!strcmp(a, "--set") && v) {
+        *rc = plant_set(w, &o->p, v);
+    } else if (!strcmp(a, "--fsw") && v) {
+        if (cli_parse_quantity(v, "Hz", &x) || !(x > 0 && x <= 2e6))
+            *rc = cli_usage_error(w, "--fsw '%s': a frequency above 0 and up to 2 MHz", v);
+        o->cmd.fsw = x;
+    } else if (!strcmp(a, "--deadtime") && v) {
+        if (cli_parse_quantity(v, "s", &x) || !(x >= 0 && x < 5e-6))
+            *rc = cli_usage_error(w, "--deadtime '%s': a time from 0 to 5 us", v);
+        o->cmd.deadtime = x;
+    } else if (!strcmp(a, "--burst") && v) {
+        if (cli_parse_quantity(v, "", &x) || !(x > 0 && x <= 1))
+            *rc = cli_usage_error(w, "--burst '%s': the fraction of periods that switch, (0, 1]", v);
+        o->cmd.burst = x;
+    } else if (!strcmp(a, "--load-ohm") && v) {
+        if (cli_parse_quantity(v, "ohm", &x) || !(x > 0))
+            *rc = cli_usage_error(w, "--load-ohm '%s': a resistance above 0", v);
+        o->p.rload = x;
+    } else if (!strcmp(a, "--half-bridge")) {
+        o->cmd.half_bridge = 1;
+        return 1;
+    } else if (!strcmp(a, "--fidelity") && v) {
+        if (!strcmp(v, "switching"))
+            o->fidelity = PMOD_SWITCHING;
+        else if (!strcmp(v, "averaged"))
+            o->fidelity = PMOD_AVERAGED;
+        else
+            *rc = cli_usage_error(w, "--fidelity '%s': switching or averaged", v);
+    } else {
+        return 0;
+    }
+    (*i)++;
+    return 1;
+}
+
+static void run_defaults(run_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    prm_defaults(&o->p);
+    o->fidelity = PMOD_SWITCHING;
+    o->cmd = (llc_cmd){200e3, 300e-9, 1.0, 1, 0};
+    o->duration = 5e-3;
+}
+
+typedef struct csv_ctx {
+    FILE *f;
+    const pmod *m;
+    int rows;
+} csv_ctx;
+
+static void csv_switching_row(void *ctx, const llc *s)
+{
+    csv_ctx *c = ctx;
+    const th_state *th = &c->m->th;
+    fprintf(c->f, "%.9e,%.6g,%.6g,%.6g,%.6g,%.6g,%.5g,%.5g,%.5g,%.5g,%.5g\n", s->t, s->i, s->vcr, s->ilm, s->vo, s->vab,
+            th->t[TH_JA], th->t[TH_JB], th->t[TH_XFMR], th->t[TH_LR], th->t[TH_HS]);
+    c->rows++;
+}
+
+static int plant_run_cmd(int argc, char **argv)
+{
+    const char *w = "plant run";
+    run_opts o;
+    run_defaults(&o);
+    for (int i = 1; i < argc; i++) {
+        int rc;
+        if (cli_is_help(argv[i])) {
+            puts("usage: ek3 plant run [--fidelity switching|averaged] [--fsw 200e3] [--load-ohm 200]\n"
+                 "                     [--duration 5ms] [--deadtime 300ns] [--burst 1] [--half-bridge]\n"
+                 "                     [--set name=value]... [--csv FILE [--sample 50ns]]\n\n"
+                 "Run one module open loop from rest: the bridge switches at --fsw into its\n"
+                 "load resistor. Prints the end state, power flow, losses and temperatures.\n"
+                 "--csv writes the waveforms: time, tank current, resonant capacitor\n"
+                 "voltage, magnetizing current, output voltage, bridge voltage and the\n"
+                 "temperatures (switching), or time, output voltage and current, losses\n"
+                 "and temperatures every control period (averaged).");
+            return CLI_OK;
+        } else if (plant_common_opt(w, &o, argc, argv, &i, &rc)) {
+            if (rc)
+                return rc;
+        } else if (!strcmp(argv[i], "--duration") && i + 1 < argc) {
+            if (cli_parse_quantity(argv[++i], "s", &o.duration) || !(o.duration > 0 && o.duration <= 3600))
+                return cli_usage_error(w, "--duration '%s': a time above 0 and up to 1 h", argv[i]);
+        } else if (!strcmp(argv[i], "--sample") && i + 1 < argc) {
+            if (cli_parse_quantity(argv[++i], "s", &o.sample) || !(o.sample > 0))
+                return cli_usage_error(w, "--sample '%s': a time above 0", argv[i]);
+        } else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
+            o.csv = argv[++i];
+        } else {
+            return cli_usage_error(w, "unknown argument '%s'", argv[i]);
+        }
+    }
+    if (o.cmd.deadtime >= 0.25 / o.cmd.fsw)
+        return cli_usage_error(w, "--deadtime %g s is not below a quarter period at %g Hz", o.cmd.deadtime,
+                               o.cmd.fsw);
+    double period = 100e-6;
+    if (o.csv && o.sample <= 0)
+        o.sample = o.fidelity == PMOD_SWITCHING ? 1.0 / o.cmd.fsw / 100.0 : period;
+    long rows = o.csv ? (long)(o.duration / (o.fidelity == PMOD_SWITCHING ? o.sample : period)) : 0;
+    if (rows > 5000000)
+        return cli_usage_error(w, "--sample %g s over %g s is %ld rows; at most 5000000", o.sample, o.duration, rows);
+    static lavg_table tab;
+    if (o.fidelity == PMOD_AVERAGED)
+        lavg_build(&tab, &o.p.llc);
+    static pmod m;
+    pmod_init(&m, &o.p, (pmod_fidelity)o.fidelity, &tab, 0);
+    if (pmod_command(&m, &o.cmd, 1.0))
+        return cli_usage_error(w, "the PWM command is outside what the bridge can do");
+    FILE *f = NULL;
+    if (o.csv) {
+        f = fopen(o.csv, "w");
+        if (!f)
+            return cli_fail(w, "%s: cannot write", o.csv);
+        if (o.fidelity == PMOD_SWITCHING)
+            fputs("t_s,i_lr_a,v_cr_v,i_lm_a,v_out_v,v_ab_v,tj_a_c,tj_b_c,t_xfmr_c,t_lr_c,t_hs_c\n", f);
+        else
+            fputs("t_s,v_out_v,i_out_a,p_in_w,p_loss_w,tj_a_c,tj_b_c,t_xfmr_c,t_lr_c,t_hs_c\n", f);
+    }
+    csv_ctx cc = {f, &m, 0};
+    if (f && o.fidelity == PMOD_SWITCHING)
+        pmod_trace(&m, o.sample, csv_switching_row, &cc);
+    double e_in = 0, e_loss = 0, e_out = 0, t_stat = o.duration * 0.8;
+    int hard = 0;
+    long steps = (long)ceil(o.duration / period - 1e-9);
+    for (long k = 0; k < steps; k++) {
+        double dt = k == steps - 1 ? o.duration - k * period : period;
+        pmod_step(&m, dt, -1);
+        if (f && o.fidelity == PMOD_AVERAGED)
+            fprintf(f, "%.9e,%.6g,%.6g,%.6g,%.6g,%.5g,%.5g,%.5g,%.5g,%.5g\n", m.t, m.vo, m.io, m.pin, m.ploss,
+                    m.th.t[TH_JA], m.th.t[TH_JB], m.th.t[TH_XFMR], m.th.t[TH_LR], m.th.t[TH_HS]);
+        if (k * period >= t_stat) {
+            e_in += m.pin * dt;
+            e_loss += m.ploss * dt;
+            e_out += m.vo * m.vo / m.p.rload * dt;
+            hard |= m.zvs_lost;
+        }
+    }
+    if (f && fclose(f))
+        return cli_fail(w, "%s: write failed", o.csv);
+    double ts = o.duration - t_stat;
+    printf("module open loop, %s fidelity, %s bridge, fsw %.1f kHz, dead time %.0f ns, burst %.2f, load %.1f ohm\n",
+           o.fidelity == PMOD_SWITCHING ? "switching" : "averaged", o.cmd.half_bridge ? "half" : "full",
+           o.cmd.fsw / 1e3, o.cmd.deadtime * 1e9, o.cmd.burst, o.p.rload);
+    printf("after %.6g s: vo %.2f V, io %.3f A\n", o.duration, m.vo, m.vo / o.p.rload);
+    printf("last 20 %%: p_in %.1f W, p_out %.1f W, losses %.1f W, efficiency %.2f %%, balance %+.3f %% of p_in\n",
+           e_in / ts, e_out / ts, e_loss / ts, e_in > 0 ? 100 * e_out / e_in : 0,
+           e_in > 0 ? 100 * (e_in - e_out - e_loss) / e_in : 0);
+    printf("losses now: leg A %.2f W, leg B %.2f W, transformer %.2f W, Lr %.2f W, rectifier %.2f W; ZVS %s\n",
+           m.p_node[TH_JA], m.p_node[TH_JB], m.p_node[TH_XFMR], m.p_node[TH_LR], m.p_node[TH_HS],
+           hard ? "LOST (hard switching)" : "kept");
+    printf("temperatures: Tj A %.1f C, Tj B %.1f C, transformer %.1f C, Lr %.1f C, heatsink %.1f C\n",
+           m.th.t[TH_JA], m.th.t[TH_JB], m.th.t[TH_XFMR], m.th.t[TH_LR], m.th.t[TH_HS]);
+    if (o.csv)
+        printf("waveforms: %s (%d rows)\n", o.csv, o.fidelity == PMOD_SWITCHING ? cc.rows : (int)steps);
+    return CLI_OK;
+}
+
+/* First-harmonic approximation of the normalized gain. */
+static double fha_gain(double fn, double ln, double q)
+{
+    double a = 1.0 + (1.0 - 1.0 / (fn * fn)) / ln, b = q * (fn - 1.0 / fn);
+    return 1.0 / sqrt(a * a + b * b);
+}
+
+static int plant_sweep_cmd(int argc, char **argv)
+{
+    const char *w = "plant sweep";
+    run_opts o;
+    run_defaults(&o);
+    double loads[8] = {100, 200, 400, 1000};
+    int nl = 4;
+    for (int i = 1; i < argc; i++) {
+        int rc;
+        if (cli_is_help(argv[i])) {
+            puts("usage: ek3 plant sweep [--loads 100,200,400,1000] [--half-bridge] [--set name=value]...\n\n"
+                 "The DC gain M = n vo / Vbridge over switching frequency for each load, from\n"
+                 "the switching model (run to steady state), the averaged model and the\n"
+                 "first-harmonic approximation (FHA, lossless).");
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "--loads") && i + 1 < argc) {
+            char *s = argv[++i], *end;
+            nl = 0;
+            while (*s && nl < 8) {
+                double x = strtod(s, &end);
+                if (end == s || !(x > 0))
+                    return cli_usage_error(w, "--loads: '%s' is not a list of resistances", argv[i]);
+                loads[nl++] = x;
+                s = *end == ',' ? end + 1 : end;
+                if (*end && *end != ',')
+                    return cli_usage_error(w, "--loads: '%s' is not a list of resistances", argv[i]);
+            }
+        } else if (plant_common_opt(w, &o, argc, argv, &i, &rc)) {
+            if (rc)
+                return rc;
+        } else {
+            return cli_usage_error(w, "unknown argument '%s'", argv[i]);
+        }
+    }
+    static lavg_table tab;
+    lavg_build(&tab, &o.p.llc);
+    prm_design d;
+    prm_design_of(&o.p, &d);
+    double vb = o.cmd.half_bridge ? 0.5 * o.p.llc.vdc : o.p.llc.vdc;
+    printf("DC gain M = n vo / %.0f V (%s bridge), fr %.1f kHz, Ln %.2f; switching | averaged | FHA\n", vb,
+           o.cmd.half_bridge ? "half" : "full", d.fr / 1e3, d.ln);
+    printf("%9s", "fsw kHz");
+    for (int j = 0; j < nl; j++)
+        printf(" | %6.0f ohm: sw    avg   FHA", loads[j]);
+    printf("\n");
+    static const double fns[] = {0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.4, 1.6, 1.8};
+    for (size_t k = 0; k < sizeof fns / sizeof fns[0]; k++) {
+        double f = fns[k] * d.fr;
+        printf("%9.1f", f / 1e3);
+        for (int j = 0; j < nl; j++) {
+            plant_params p = o.p;
+            p.rload = loads[j];
+            llc_cmd c = o.cmd;
+            c.fsw = f;
+            if (c.deadtime > 0.2 / f)
+                c.deadtime = 0.2 / f;
+            static pmod ms, ma;
+            pmod_init(&ms, &p, PMOD_SWITCHING, &tab, 0);
+            pmod_init(&ma, &p, PMOD_AVERAGED, &tab, 0);
+            pmod_command(&ms, &c, 1);
+            pmod_command(&ma, &c, 1);
+            double settle = 12.0 * p.rload * p.llc.cout + 2e-3;
+            for (double t = 0; t < settle; t += 100e-6) {
+                pmod_step(&ms, 100e-6, -1);
+                pmod_step(&ma, 100e-6, -1);
+            }
+            double rac = 8.0 * p.llc.n * p.llc.n * p.rload / (M_PI * M_PI);
+            printf(" | %16.3f %5.3f %5.3f", p.llc.n * ms.vo / vb, p.llc.n * ma.vo / vb,
+                   fha_gain(fns[k], d.ln, d.z0 / rac));
+        }
+        printf("\n");
+        fflush(stdout);
+    }
+    return CLI_OK;
+}
+
+int cmd_plant(int argc, char **argv)
+{
+    static const cli_cmd cmds[] = {
+        {"params", plant_params_cmd, "every plant parameter: value, unit, default, meaning"},
+        {"run", plant_run_cmd, "one module open loop; waveforms to CSV"},
+        {"sweep", plant_sweep_cmd, "DC gain over frequency: switching, averaged, FHA"},
+    };
+    return cli_dispatch("plant", "ek3 plant - the plant model: one EK3 module's power stage and heat.", cmds,
+                        sizeof cmds / sizeof cmds[0], argc, argv);
+}

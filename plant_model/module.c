@@ -1,0 +1,239 @@
+/* module.c - one module: power stage, heat, sensing. */
+#include "module.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "ek3_err.h"
+
+#define PMOD_THERMAL_DT 1e-3 /* the thermal network steps every 1 ms */
+
+double pmod_uniform(uint64_t *s)
+{
+    /* splitmix64: a fixed sequence per seed, on every platform */
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return ((double)(z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+double pmod_normal(uint64_t *s)
+{
+    double u1 = pmod_uniform(s), u2 = pmod_uniform(s);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* A factor 1 + sd * N(0,1), cut at 3 sigma. */
+static double pmod_spread(uint64_t *s, double sd)
+{
+    double z = pmod_normal(s);
+    if (z > 3) z = 3;
+    if (z < -3) z = -3;
+    return 1.0 + sd * z;
+}
+
+static void pmod_prepare(pmod *m)
+{
+    if (m->tab)
+        lavg_prepare(m->tab, m->fr, m->z0, m->p.llc.vdc, m->p.llc.n, m->cmd.half_bridge, m->cmd.fsw, m->cmd.burst,
+                     &m->pt);
+}
+
+void pmod_init(pmod *m, const plant_params *p, pmod_fidelity f, const lavg_table *tab, uint64_t seed)
+{
+    memset(m, 0, sizeof *m);
+    m->p = *p;
+    m->fidelity = (uint8_t)f;
+    m->tab = tab;
+    m->present = 1;
+    m->relay = 1;
+    m->rng = seed;
+    if (seed) {
+        m->p.llc.lr *= pmod_spread(&m->rng, p->tol_lr);
+        m->p.llc.cr *= pmod_spread(&m->rng, p->tol_cr);
+        m->p.llc.lm *= pmod_spread(&m->rng, p->tol_lm);
+        m->p.llc.rds25 *= pmod_spread(&m->rng, p->tol_rds);
+        for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
+            m->adc_gain[c] = pmod_spread(&m->rng, p->adc_gain_sd);
+            m->adc_off[c] = p->adc_offset_sd * pmod_normal(&m->rng);
+        }
+    } else {
+        for (int c = 0; c < PMOD_ADC_CHANNELS; c++)
+            m->adc_gain[c] = 1.0;
+        m->rng = 1;
+    }
+    m->fr = 1.0 / (2 * M_PI * sqrt(m->p.llc.lr * m->p.llc.cr));
+    m->z0 = sqrt(m->p.llc.lr / m->p.llc.cr);
+    llc_init(&m->sw, &m->p.llc, 0);
+    m->cmd = m->sw.cmd;
+    th_init(&m->th, &m->p.th);
+    pmod_prepare(m);
+}
+
+int pmod_command(pmod *m, const llc_cmd *c, double fan_duty)
+{
+    int rc = llc_command(&m->sw, c);
+    if (rc)
+        return rc;
+    m->cmd = *c;
+    m->fan_duty = fan_duty < 0 ? 0 : fan_duty > 1 ? 1 : fan_duty;
+    pmod_prepare(m);
+    return EK3_OK;
+}
+
+double pmod_current(const pmod *m, double v, double *slope)
+{
+    double g = 0, i = 0;
+    if (m->cmd.enable && m->cmd.burst > 0 && m->relay && m->present)
+        i = lavg_io(m->tab, &m->pt, v, &g);
+    if (slope)
+        *slope = g;
+    return i;
+}
+
+/* Losses of the interval into the thermal network, stepped every 1 ms. */
+static void pmod_heat(pmod *m, double dt, const double e[TH_NODES])
+{
+    for (int i = 0; i < TH_NODES; i++)
+        m->th_acc_e[i] += e[i];
+    m->th_acc_t += dt;
+    if (m->th_acc_t + 1e-12 < PMOD_THERMAL_DT)
+        return;
+    double pw[TH_NODES];
+    for (int i = 0; i < TH_NODES; i++) {
+        pw[i] = m->th_acc_e[i] / m->th_acc_t;
+        m->th_acc_e[i] = 0;
+    }
+    th_step(&m->th, &m->p.th, pw, m->fan_duty, m->th_acc_t);
+    m->th_acc_t = 0;
+    m->sw.tj_a = m->th.t[TH_JA];
+    m->sw.tj_b = m->th.t[TH_JB];
+}
+
+static void pmod_step_switching(pmod *m, double dt, double v_term, double e[TH_NODES])
+{
+    llc *s = &m->sw;
+    if (v_term >= 0 && m->relay && m->present) {
+        s->vo_fixed = 1;
+        s->vo = v_term;
+    } else {
+        s->vo_fixed = 0;
+        s->rload = v_term < 0 && m->relay ? m->p.rload : m->p.r_bleed;
+    }
+    llc_run(s, s->t + dt, m->trace ? m->trace_dt : 0, m->trace, m->trace_ctx);
+    llc_acc a = llc_take(s);
+    m->vo = s->vo;
+    m->io = a.q_out / dt;
+    m->pin = a.e_in / dt;
+    e[TH_JA] = a.e_cond_a + a.e_off_a;
+    e[TH_JB] = a.e_cond_b + a.e_off_b;
+    e[TH_XFMR] = a.e_xfmr;
+    e[TH_LR] = a.e_lr;
+    e[TH_HS] = a.e_rect;
+    m->zvs_lost = a.hard_edges > 0;
+}
+
+static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NODES])
+{
+    const llc_params *l = &m->p.llc;
+    int on = m->cmd.enable && m->cmd.burst > 0 && m->present;
+    if (v_term >= 0 && m->relay && m->present) {
+        m->vo = v_term;
+        double g;
+        m->io = on ? lavg_io(m->tab, &m->pt, v_term, &g) : 0;
+    } else {
+        /* Own capacitor and load: backward Euler in 5 us steps, one
+         * Newton correction each (the table's slope). */
+        double r = v_term < 0 && m->relay ? m->p.rload : m->p.r_bleed;
+        int k = (int)ceil(dt / 5e-6);
+        double h = dt / k, isum = 0;
+        for (int s = 0; s < k; s++) {
+            double g = 0, i = on ? lavg_io(m->tab, &m->pt, m->vo, &g) : 0;
+            double v1 = (l->cout * m->vo / h + i - g * m->vo) / (l->cout / h + 1.0 / r - g);
+            m->vo = v1 > 0 ? v1 : 0;
+            isum += i + g * (v1 - m->vo);
+        }
+        m->io = m->relay && on ? lavg_io(m->tab, &m->pt, m->vo, &(double){0}) : 0;
+        (void)isum;
+    }
+    /* Losses: evaluated when the thermal network is about to step (every
+     * 1 ms), held over the interval before it. */
+    if (m->th_acc_t + dt + 1e-12 >= PMOD_THERMAL_DT) {
+        double q[LAVG_NQ] = {0};
+        if (on) {
+            lavg_eval(m->tab, m->fr, m->z0, l->vdc, l->n, m->cmd.half_bridge, m->cmd.fsw, m->vo, q);
+            for (int i = 0; i < LAVG_HARD; i++)
+                q[i] *= m->cmd.burst;
+        }
+        m->pin = q[LAVG_PIN];
+        m->p_avg[TH_JA] = q[LAVG_PA];
+        m->p_avg[TH_JB] = q[LAVG_PB];
+        m->p_avg[TH_XFMR] = q[LAVG_PX];
+        m->p_avg[TH_LR] = q[LAVG_PL];
+        m->p_avg[TH_HS] = q[LAVG_PRECT];
+        m->zvs_lost = on && q[LAVG_HARD] > 0.01;
+        /* The gathered interval gets the new losses. */
+        for (int i = 0; i < TH_NODES; i++)
+            m->th_acc_e[i] = m->p_avg[i] * m->th_acc_t;
+    }
+    for (int i = 0; i < TH_NODES; i++)
+        e[i] = m->p_avg[i] * dt;
+}
+
+void pmod_step(pmod *m, double dt, double v_term)
+{
+    double e[TH_NODES] = {0};
+    if (m->fidelity == PMOD_SWITCHING)
+        pmod_step_switching(m, dt, v_term, e);
+    else
+        pmod_step_averaged(m, dt, v_term, e);
+    m->ploss = 0;
+    for (int i = 0; i < TH_NODES; i++) {
+        m->p_node[i] = e[i] / dt;
+        m->ploss += m->p_node[i];
+    }
+    pmod_heat(m, dt, e);
+    m->t += dt;
+}
+
+void pmod_trace(pmod *m, double dt, void (*fn)(void *ctx, const llc *s), void *ctx)
+{
+    m->trace_dt = dt;
+    m->trace = fn;
+    m->trace_ctx = ctx;
+}
+
+double pmod_t_case(const pmod *m, int leg)
+{
+    const th_params *p = &m->p.th;
+    double tj = m->th.t[leg ? TH_JB : TH_JA], th = m->th.t[TH_HS];
+    return th + (tj - th) * p->rth_cs / (p->rth_jc + p->rth_cs);
+}
+
+static double pmod_ntc_code(const pmod *m, double t_c)
+{
+    double r = m->p.ntc_r25 * exp(m->p.ntc_beta * (1.0 / (t_c + 273.15) - 1.0 / 298.15));
+    return 4095.0 * r / (r + m->p.ntc_rpull);
+}
+
+void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS])
+{
+    double x[PMOD_ADC_CHANNELS];
+    x[0] = 4095.0 * m->vo / m->p.fs_vout;
+    x[1] = 4095.0 * m->io / m->p.fs_iout;
+    x[2] = 4095.0 * m->p.llc.vdc / m->p.fs_vdc;
+    x[3] = pmod_ntc_code(m, pmod_t_case(m, 0));
+    x[4] = pmod_ntc_code(m, pmod_t_case(m, 1));
+    x[5] = pmod_ntc_code(m, m->th.t[TH_XFMR]);
+    x[6] = pmod_ntc_code(m, m->th.t[TH_LR]);
+    x[7] = pmod_ntc_code(m, m->p.th.t_amb);
+    x[8] = 4095.0 * m->th.fan_speed * m->p.th.fan_rpm / 15000.0;
+    x[9] = 4095.0 * m->igf / m->p.fs_igf;
+    x[10] = x[11] = 0;
+    for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
+        double v = x[c] * m->adc_gain[c] + m->adc_off[c] + m->p.adc_noise_lsb * pmod_normal(&m->rng);
+        long code = lround(v);
+        codes[c] = (uint16_t)(code < 0 ? 0 : code > 4095 ? 4095 : code);
+    }
+}

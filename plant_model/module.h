@@ -1,0 +1,84 @@
+/*
+ * module.h - one EK3 module as the rig sees it (prefix pmod_): the power
+ * stage at one of two fidelities, the thermal network and fan, the
+ * ADC the firmware reads, and the PWM command it writes.
+ *
+ * One interface for both fidelities: pmod_step advances one interval
+ * (a control period) and reports the mean output current; the output is
+ * either the module's own capacitor and load resistor (a single-module
+ * run) or a terminal held at the rack's voltage for the interval.
+ */
+#ifndef MODULE_H
+#define MODULE_H
+
+#include <stdint.h>
+
+#include "avg.h"
+#include "llc.h"
+#include "params.h"
+#include "thermal.h"
+
+#define PMOD_ADC_CHANNELS 12 /* msg_adc_ch order: VOUT IOUT VDC TJ_A TJ_B T_XFMR T_LR T_AMB FAN_TACH IGF 2 spare */
+
+typedef enum pmod_fidelity { PMOD_SWITCHING, PMOD_AVERAGED } pmod_fidelity;
+
+typedef struct pmod {
+    plant_params p;          /* this module's own values (tolerances drawn) */
+    uint8_t fidelity;
+    uint8_t relay;           /* output disconnect closed */
+    uint8_t present;         /* in its slot (hot swap) */
+    const lavg_table *tab;   /* averaged fidelity: shared table */
+    double fr, z0;           /* this module's tank */
+    llc sw;                  /* switching fidelity state */
+    double vo;               /* output capacitor voltage */
+    llc_cmd cmd;
+    double fan_duty;
+    th_state th;
+    double igf;              /* ground-fault current (injected), A */
+    uint64_t rng;
+    double adc_gain[PMOD_ADC_CHANNELS], adc_off[PMOD_ADC_CHANNELS];
+    /* Outputs of the last step. */
+    double io, pin, ploss, p_node[TH_NODES];
+    uint8_t zvs_lost;
+    double t;                /* simulated time, s */
+    double th_acc_t, th_acc_e[TH_NODES]; /* losses gathered for the next thermal step */
+    lavg_pt pt;              /* averaged: the operating column of the current command */
+    double p_avg[TH_NODES];  /* averaged: losses at the last evaluation, W */
+    double trace_dt;         /* switching: sample the waveforms every trace_dt */
+    void (*trace)(void *ctx, const llc *s);
+    void *trace_ctx;
+} pmod;
+
+/* A module from parameters; seed != 0 draws its tolerances and ADC
+ * errors (the same seed gives the same module), seed == 0 is the
+ * nominal module. tab is needed for PMOD_AVERAGED. */
+void pmod_init(pmod *m, const plant_params *p, pmod_fidelity f, const lavg_table *tab, uint64_t seed);
+
+/* The PWM command (from the firmware's HIL_PWM frame): takes effect at
+ * the next switching period. 0 or EK3_ERANGE. */
+int pmod_command(pmod *m, const llc_cmd *c, double fan_duty);
+
+/* Advance dt seconds. v_term < 0: the output feeds the module's own
+ * load (p.rload); otherwise the output terminal is held at v_term for
+ * the interval (the rack bus) and m->io is the mean current it gave. */
+void pmod_step(pmod *m, double dt, double v_term);
+
+/* Mean output current at terminal voltage v and its slope dI/dV, from
+ * the averaged model (for the rack's implicit bus step). */
+double pmod_current(const pmod *m, double v, double *slope);
+
+/* Switching fidelity: call fn(ctx, &m->sw) every dt seconds of
+ * simulated time (the state is exact there); fn NULL stops it. */
+void pmod_trace(pmod *m, double dt, void (*fn)(void *ctx, const llc *s), void *ctx);
+
+/* The 12 ADC codes the firmware would read now (seeded noise). */
+void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS]);
+
+/* Case temperature an NTC on leg A/B reads (C). */
+double pmod_t_case(const pmod *m, int leg);
+
+/* Uniform (0,1) and normal numbers from the module's generator. */
+double pmod_uniform(uint64_t *s);
+double pmod_normal(uint64_t *s);
+
+#endif /* MODULE_H */

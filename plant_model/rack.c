@@ -1,0 +1,143 @@
+/* rack.c - modules, busbar, bus capacitance and load. */
+#include "rack.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ek3_err.h"
+
+double rack_ocv(const rack_load *l)
+{
+    /* A lithium-ion pack's shape: steep in the last 5 % at both ends, flat between. */
+    double s = l->soc < 0 ? 0 : l->soc > 1 ? 1 : l->soc;
+    double shape = (s + 0.06 * (1 - exp(-s / 0.05)) - 0.06 * (1 - exp(-(1 - s) / 0.05)) + 0.06) / 1.12;
+    return l->ocv_empty + (l->ocv_full - l->ocv_empty) * shape;
+}
+
+int rack_init(rack *r, const plant_params *p, unsigned n, pmod_fidelity f, uint64_t seed, const rack_load *load)
+{
+    memset(r, 0, sizeof *r);
+    char err[160];
+    if (n < 1 || n > 510 || !load || load->kind > RACK_LOAD_BATTERY)
+        return EK3_EINVAL;
+    if ((load->kind == RACK_LOAD_R && !(load->r > 0)) || (load->kind == RACK_LOAD_CP && !(load->p_w >= 0 && load->v_min > 0)) ||
+        (load->kind == RACK_LOAD_BATTERY && !(load->q_ah > 0 && load->r_int > 0 && load->ocv_full > load->ocv_empty)))
+        return EK3_EINVAL;
+    if (prm_check(p, err, sizeof err))
+        return EK3_ERANGE;
+    r->p = *p;
+    r->n = n;
+    r->load = *load;
+    r->mod = calloc(n, sizeof *r->mod);
+    r->r_slot = calloc(n, sizeof *r->r_slot);
+    r->tab = malloc(sizeof *r->tab);
+    if (!r->mod || !r->r_slot || !r->tab) {
+        rack_free(r);
+        return EK3_ENOSPC;
+    }
+    lavg_build(r->tab, &p->llc);
+    uint64_t s = seed ? seed : 1;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t ms = s * 0x9E3779B97F4A7C15ull + i + 1;
+        pmod_init(&r->mod[i], p, f, r->tab, ms);
+        double spread = 1.0 + p->tol_rbus * pmod_normal(&ms);
+        r->r_slot[i] = p->r_bus_slot * (i + 1) * (spread > 0.2 ? spread : 0.2);
+    }
+    r->vbus = load->kind == RACK_LOAD_BATTERY ? rack_ocv(load) : 0;
+    return EK3_OK;
+}
+
+void rack_free(rack *r)
+{
+    free(r->mod);
+    free(r->r_slot);
+    free(r->tab);
+    r->mod = NULL;
+    r->r_slot = NULL;
+    r->tab = NULL;
+}
+
+/* The load's current at v and its slope. */
+static double rack_load_i(const rack_load *l, double v, double *g)
+{
+    switch (l->kind) {
+    case RACK_LOAD_R:
+        *g = 1.0 / l->r;
+        return v / l->r;
+    case RACK_LOAD_CP:
+        if (v < l->v_min) {
+            *g = l->p_w / (l->v_min * l->v_min);
+            return v * *g;
+        }
+        *g = -l->p_w / (v * v);
+        return l->p_w / v;
+    default: {
+        double ocv = rack_ocv(l);
+        *g = 1.0 / l->r_int;
+        return (v - ocv) / l->r_int;
+    }
+    }
+}
+
+void rack_step(rack *r, double dt)
+{
+    double c = r->p.c_bus, isum = 0, gsum = 0;
+    for (unsigned k = 0; k < r->n; k++) {
+        pmod *m = &r->mod[k];
+        if (!m->present || !m->relay)
+            continue;
+        c += m->p.llc.cout;
+        /* Terminal = bus + its busbar drop, with the last step's current. */
+        double g, i = pmod_current(m, r->vbus + r->r_slot[k] * m->io, &g);
+        isum += i;
+        gsum += g / (1.0 - g * r->r_slot[k]);
+    }
+    double gl, il = rack_load_i(&r->load, r->vbus, &gl);
+    double v1 = r->vbus + dt * (isum - il) / (c - dt * (gsum - gl));
+    if (v1 < 0)
+        v1 = 0;
+    r->vbus = v1;
+    r->i_sum = 0;
+    for (unsigned k = 0; k < r->n; k++) {
+        pmod *m = &r->mod[k];
+        if (!m->present) {
+            continue;
+        }
+        pmod_step(m, dt, m->relay ? v1 + r->r_slot[k] * m->io : -1);
+        if (m->relay)
+            r->i_sum += m->io;
+    }
+    r->i_load = rack_load_i(&r->load, v1, &gl);
+    r->p_load = r->i_load * v1;
+    if (r->load.kind == RACK_LOAD_BATTERY)
+        r->load.soc += r->i_load * dt / (r->load.q_ah * 3600.0);
+    r->t += dt;
+}
+
+int rack_remove(rack *r, unsigned slot)
+{
+    if (slot >= r->n)
+        return EK3_ENOENT;
+    if (!r->mod[slot].present)
+        return EK3_EBUSY;
+    r->mod[slot].present = 0;
+    r->mod[slot].io = 0;
+    return EK3_OK;
+}
+
+int rack_insert(rack *r, unsigned slot)
+{
+    if (slot >= r->n)
+        return EK3_ENOENT;
+    if (r->mod[slot].present)
+        return EK3_EBUSY;
+    pmod *m = &r->mod[slot];
+    /* A fresh module at rest: output discharged, disabled until commanded. */
+    llc_init(&m->sw, &m->p.llc, 0);
+    m->vo = 0;
+    m->cmd.enable = 0;
+    m->relay = 0;
+    m->present = 1;
+    return EK3_OK;
+}

@@ -1,0 +1,68 @@
+/*
+ * rack.h - N modules in parallel on one DC bus (prefix rack_): each
+ * module's output reaches the bus through its busbar section (more
+ * resistance the farther its slot from the feed, with a joint spread per
+ * slot); the bus has its own capacitance and feeds one load: a
+ * resistor, a constant-power load, or an EV battery (open-circuit
+ * voltage over state of charge, internal resistance) that the
+ * chargers' CC/CV control charges.
+ *
+ * A module can be pulled from its slot and put back while the rack runs
+ * (hot swap). Component tolerances are drawn per module from the rack's
+ * seed, so current sharing is a real question for droop control.
+ *
+ * Each step is one control period. The bus voltage advances by one
+ * linearly implicit (Rosenbrock-Euler) step using every module's output
+ * current and its slope dI/dV from the averaged model, so the stiff
+ * coupling of 84 near-voltage-source modules to one capacitor is
+ * stable; then each module steps at its terminal voltage (either
+ * fidelity).
+ */
+#ifndef RACK_H
+#define RACK_H
+
+#include <stdint.h>
+
+#include "avg.h"
+#include "module.h"
+#include "params.h"
+
+typedef enum rack_load_kind { RACK_LOAD_R, RACK_LOAD_CP, RACK_LOAD_BATTERY } rack_load_kind;
+
+typedef struct rack_load {
+    uint8_t kind;
+    double r;                 /* RACK_LOAD_R: ohm */
+    double p_w, v_min;        /* RACK_LOAD_CP: power, and below v_min it acts as P / v_min^2 ohms */
+    double q_ah, soc, r_int;  /* RACK_LOAD_BATTERY: capacity, state of charge 0..1, resistance */
+    double ocv_empty, ocv_full; /* open-circuit voltage at 0 % and 100 % */
+} rack_load;
+
+typedef struct rack {
+    plant_params p;
+    unsigned n;
+    pmod *mod;                /* n modules */
+    double *r_slot;           /* busbar resistance of each slot, ohm */
+    lavg_table *tab;
+    rack_load load;
+    double vbus, t, i_load, p_load;
+    double i_sum;             /* sum of module currents in the last step */
+} rack;
+
+/* A rack of n modules (1..510) at rest. 0, or EK3_EINVAL (bad n or
+ * load), EK3_ERANGE (bad parameters), EK3_ENOSPC (out of memory). */
+int rack_init(rack *r, const plant_params *p, unsigned n, pmod_fidelity f, uint64_t seed, const rack_load *load);
+
+void rack_free(rack *r);
+
+/* Advance one interval of dt seconds (a control period). */
+void rack_step(rack *r, double dt);
+
+/* Hot swap: pull a module out of its slot / put it back (at rest).
+ * 0, or EK3_ENOENT (no such slot), EK3_EBUSY (already out / in). */
+int rack_remove(rack *r, unsigned slot);
+int rack_insert(rack *r, unsigned slot);
+
+/* Open-circuit voltage of the battery at its state of charge. */
+double rack_ocv(const rack_load *l);
+
+#endif /* RACK_H */
