@@ -24,6 +24,10 @@ int bench_can(FILE *out, double scale);
  * callgrind, which dumps each by name) and print nothing. */
 int bench_kernel(FILE *out, double scale, int instructions);
 
+/* The plant model: one module switching, the averaged rack of 84, the
+ * table build, ngspice on the same circuit (when installed). */
+int bench_plant(FILE *out, double scale, int instructions);
+
 /* Run `suite` of this executable again under callgrind and print each
  * dumped loop's instructions divided by its operations: "NAME.instructions
  * N instr". Returns 0, or 1 when valgrind is missing or fails. */

@@ -11,6 +11,9 @@
  * scale 0.01 (the callgrind run's scale). */
 static const char *const bench_kernel_names[] = {"kernel.idle_pass", "kernel.pass_with_message", "kernel.isr"};
 static const long bench_kernel_ops[] = {2000, 2000, 20000};
+/* And bench_plant's, at scale 0.01: switching periods, module steps. */
+static const char *const bench_plant_names[] = {"plant.switching_period", "plant.rack84_step"};
+static const long bench_plant_ops[] = {20 * 20, 200 * 84};
 
 int cmd_bench(int argc, char **argv)
 {
@@ -20,7 +23,7 @@ int cmd_bench(int argc, char **argv)
     const char *suite = NULL;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i]) && strcmp(argv[i], "help")) {
-            puts("usage: ek3 bench [can|kernel] [--quick] [--no-callgrind]\n\n"
+            puts("usage: ek3 bench [can|kernel|plant] [--quick] [--no-callgrind]\n\n"
                  "Run benchmark suites and print one 'name value unit' line per figure.\n"
                  "Without a suite, every suite runs. --quick runs a tenth of the\n"
                  "iterations (a smoke run; figures are noisier). The kernel suite also\n"
@@ -29,7 +32,9 @@ int cmd_bench(int argc, char **argv)
                  "(--no-callgrind skips that).\n\n"
                  "suites:\n"
                  "  can     protocol layer: identifiers, codecs, AES-CMAC, candump lines\n"
-                 "  kernel  JEZGRO: idle pass, send+dispatch, control interrupt, 84 x 10 kHz share");
+                 "  kernel  JEZGRO: idle pass, send+dispatch, control interrupt, 84 x 10 kHz share\n"
+                 "  plant   one module switching (real-time factor), the averaged 84-module rack,\n"
+                 "          the table build, ngspice on the same circuit");
             return CLI_OK;
         } else if (!strcmp(argv[i], "--quick")) {
             scale = 0.1;
@@ -45,23 +50,28 @@ int cmd_bench(int argc, char **argv)
             return cli_usage_error(w, "one suite at a time ('%s' and '%s')", suite, argv[i]);
         }
     }
-    if (suite && strcmp(suite, "can") && strcmp(suite, "kernel"))
-        return cli_usage_error(w, "unknown suite '%s' (suites: can, kernel)", suite);
+    if (suite && strcmp(suite, "can") && strcmp(suite, "kernel") && strcmp(suite, "plant"))
+        return cli_usage_error(w, "unknown suite '%s' (suites: can, kernel, plant)", suite);
     if (under_cg) /* the callgrind child: loops only */
-        return bench_kernel(stdout, 0.01, 1) ? CLI_FAIL : CLI_OK;
+        return (suite && !strcmp(suite, "plant") ? bench_plant(stdout, 0.01, 1) : bench_kernel(stdout, 0.01, 1))
+                   ? CLI_FAIL
+                   : CLI_OK;
+    char self[4096] = "";
+    ssize_t sn = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (sn > 0)
+        self[sn] = '\0';
     int bad = 0;
     if (!suite || !strcmp(suite, "can"))
         bad |= bench_can(stdout, scale);
     if (!suite || !strcmp(suite, "kernel")) {
         bad |= bench_kernel(stdout, scale, 0);
-        if (!no_cg) {
-            char self[4096];
-            ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-            if (n > 0) {
-                self[n] = '\0';
-                bad |= bench_callgrind(stdout, self, "kernel", bench_kernel_names, bench_kernel_ops, 3);
-            }
-        }
+        if (!no_cg && self[0])
+            bad |= bench_callgrind(stdout, self, "kernel", bench_kernel_names, bench_kernel_ops, 3);
+    }
+    if (!suite || !strcmp(suite, "plant")) {
+        bad |= bench_plant(stdout, scale, 0);
+        if (!no_cg && self[0])
+            bad |= bench_callgrind(stdout, self, "plant", bench_plant_names, bench_plant_ops, 2);
     }
     return bad ? CLI_FAIL : CLI_OK;
 }
