@@ -204,6 +204,14 @@ void pmod_trace(pmod *m, double dt, void (*fn)(void *ctx, const llc *s), void *c
     m->trace_ctx = ctx;
 }
 
+void pmod_analog_of(const pmod *m, pmod_analog *a)
+{
+    a->vout = m->vo;
+    a->iout = m->io;
+    a->tj = m->th.t[TH_JA] > m->th.t[TH_JB] ? m->th.t[TH_JA] : m->th.t[TH_JB];
+    a->igf = m->igf;
+}
+
 double pmod_t_case(const pmod *m, int leg)
 {
     const th_params *p = &m->p.th;

@@ -74,6 +74,13 @@ void pmod_trace(pmod *m, double dt, void (*fn)(void *ctx, const llc *s), void *c
 /* The 12 ADC codes the firmware would read now (seeded noise). */
 void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS]);
 
+/* The analog values the Level-0 protection comparators watch
+ * (plant_model/rtl/, the RTL issue adds the sensing path's delay). */
+typedef struct pmod_analog {
+    double vout, iout, tj, igf; /* V, A, C (the hotter leg), A */
+} pmod_analog;
+void pmod_analog_of(const pmod *m, pmod_analog *a);
+
 /* Case temperature an NTC on leg A/B reads (C). */
 double pmod_t_case(const pmod *m, int leg);
 

@@ -222,3 +222,32 @@ Test(cli, protocol_doc_holds_the_printed_layouts)
     fclose(f);
     cr_assert(strstr(doc, out), "docs/can-protocol.md is out of date: paste the output of 'ek3 can layouts'");
 }
+
+Test(cli, plant_commands_name_bad_parameters_and_run, .init = setup, .fini = teardown)
+{
+    static char out[65536];
+    cr_assert_eq(run(out, sizeof out, "%s plant params --set lr=-1", EK3_BIN), 2);
+    cr_assert(strstr(out, "'lr'") && strstr(out, "outside its range"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s plant params --set nosuch=3", EK3_BIN), 2);
+    cr_assert(strstr(out, "nosuch"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s plant run --fsw 0", EK3_BIN), 2);
+    cr_assert(strstr(out, "--fsw"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s plant run --duration 1x", EK3_BIN), 2);
+    cr_assert_eq(run(out, sizeof out, "%s plant run --fidelity quantum", EK3_BIN), 2);
+    cr_assert_eq(run(out, sizeof out, "%s plant params", EK3_BIN), 0);
+    cr_assert(strstr(out, "rds25") && strstr(out, "fr 200.0 kHz"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s plant run --fsw 200e3 --load-ohm 200 --duration 2ms --csv %s", EK3_BIN,
+                     path("w.csv")),
+                 0, "%s", out);
+    cr_assert(strstr(out, "vo "), "%s", out);
+    FILE *f = fopen(path("w.csv"), "r");
+    cr_assert_not_null(f);
+    char line[512];
+    cr_assert_not_null(fgets(line, sizeof line, f));
+    cr_assert(strstr(line, "t_s,i_lr_a,v_cr_v,i_lm_a,v_out_v"), "%s", line);
+    int rows = 0;
+    while (fgets(line, sizeof line, f))
+        rows++;
+    fclose(f);
+    cr_assert(rows >= 39999 && rows <= 40002, "2 ms at 200 kHz, 100 samples per period: %d rows", rows);
+}
