@@ -184,6 +184,29 @@ static double ev_first(const seg *s, const evfn *fs, int nf, double T, int *whic
 
 /* ---- the circuit -------------------------------------------------------------- */
 
+double llc_coss_tr(const llc_params *p, double v)
+{
+    if (v <= 0)
+        return p->coss0;
+    double a = 1.0 - p->coss_m;
+    return p->coss0 * p->coss_vj / (a * v) * (pow(1.0 + v / p->coss_vj, a) - 1.0);
+}
+
+double llc_coss_er(const llc_params *p, double v)
+{
+    if (v <= 0)
+        return p->coss0;
+    /* (2 / v^2) * integral of C(u) u du, Simpson on a grid fine near 0. */
+    int n = 2000;
+    double sum = 0;
+    for (int k = 0; k <= n; k++) {
+        double x = (double)k / n, u = v * x * x, du = 2.0 * v * x; /* u = v x^2 */
+        double f = p->coss0 / pow(1.0 + u / p->coss_vj, p->coss_m) * u * du;
+        sum += f * (k == 0 || k == n ? 1 : (k % 2 ? 4 : 2));
+    }
+    return 2.0 / (v * v) * sum / (3.0 * n);
+}
+
 double llc_rds(const llc_params *p, double tj)
 {
     return p->rds25 * (1.0 + p->rds_tc * (tj - 25.0));
@@ -192,7 +215,7 @@ double llc_rds(const llc_params *p, double tj)
 static double llc_cnode(const llc *m)
 {
     /* Full bridge: two legs of 2 Coss each, in series as the tank sees them. */
-    return m->cmd.half_bridge ? 2.0 * m->p.coss : m->p.coss;
+    return m->cmd.half_bridge ? 2.0 * m->co_tr : m->co_tr;
 }
 
 static double llc_rail_v(const llc *m, int rail)
@@ -216,7 +239,9 @@ int llc_check(const llc_params *p, const char **bad)
     else if (!(p->lm > p->lr)) b = "lm";
     else if (!(p->n > 0)) b = "n";
     else if (!(p->cout > 0)) b = "cout";
-    else if (!(p->coss > 0)) b = "coss";
+    else if (!(p->coss0 > 0)) b = "coss0";
+    else if (!(p->coss_vj > 0)) b = "coss_vj";
+    else if (!(p->coss_m >= 0 && p->coss_m < 1)) b = "coss_m";
     else if (!(p->rds25 > 0)) b = "rds25";
     else if (!(p->rds_tc >= 0)) b = "rds_tc";
     else if (!(p->vsd >= 0)) b = "vsd";
@@ -263,6 +288,8 @@ void llc_init(llc *m, const llc_params *p, double vo0)
         sum += pow(fabs(cos((j + 0.5) * 6.283185307179586 / 1024)), a);
     sum *= 6.283185307179586 / 1024;
     m->core_ki = p->core_k / (pow(6.283185307179586, a - 1) * sum * pow(2, b - a));
+    m->co_tr = llc_coss_tr(p, p->vdc);
+    m->co_er = llc_coss_er(p, p->vdc);
 }
 
 int llc_command(llc *m, const llc_cmd *c)
@@ -351,9 +378,14 @@ static void llc_turn_on(llc *m, int rail)
     double dv = rv - v;
     if (fabs(dv) > 0.05 * m->p.vdc)
         m->acc.hard_edges++;
-    /* The node snaps to the rail: the source gives rv*c*dv; c*dv^2/2 is lost in the channels. */
-    double loss = 0.5 * c * dv * dv;
-    m->acc.e_in += rv * c * dv;
+    /* The node snaps to the rail: the source gives rv*c*dv and c*dv^2/2
+     * is lost in the channels (c the time-related Coss that moves the
+     * node); the energy-related Coss says how much more or less the real
+     * nonlinear capacitance dissipates, charged to the input. */
+    double cer = m->cmd.half_bridge ? 2.0 * m->co_er : m->co_er;
+    double loss = 0.5 * c * dv * dv, extra = 0.5 * (cer - c) * dv * dv;
+    m->acc.e_in += rv * c * dv + extra;
+    loss += extra;
     if (m->cmd.half_bridge) {
         m->acc.e_off_a += loss;
     } else {
@@ -436,13 +468,12 @@ static void llc_advance(llc *m, const seg *s, double tau, double R)
     if (m->bridge == LLC_IDLE) {
         s = NULL;
     }
-    double Q = 0, I2 = 0, i1 = 0, qint = 0;
+    double Q = 0, I2 = 0, i1 = 0;
     if (s) {
         segval v = seg_eval(s, tau);
         Q = v.q;
         i1 = v.i;
         I2 = seg_i2(s, tau);
-        qint = seg_qint(s, tau);
     }
     double i0 = m->i, ilm0 = m->ilm;
     /* Energy from the DC link, conduction and diode losses. */
@@ -473,7 +504,7 @@ static void llc_advance(llc *m, const seg *s, double tau, double R)
         qo = p->n * m->rect * qr;
         m->acc.e_rect += 2.0 * p->vf * qo;
         /* Secondary copper: r_sec * n^2 * integral (i - ilm)^2. */
-        double ti = tau * Q - qint; /* integral of t i */
+        double ti = tau * Q - seg_qint(s, tau); /* integral of t i */
         double iilm = ilm0 * Q + k * ti;
         double ilm2 = ilm0 * ilm0 * tau + ilm0 * k * tau * tau + k * k * tau * tau * tau / 3.0;
         double sec2 = I2 - 2.0 * iilm + ilm2;
@@ -483,10 +514,11 @@ static void llc_advance(llc *m, const seg *s, double tau, double R)
         m->lm_int += pow(fabs(vs), p->core_alpha) * tau;
         m->ilm = ilm0 + k * tau;
     } else if (s) {
-        /* Magnetizing voltage Lm di/dt, by 3-point Gauss-Legendre. */
-        static const double gx[3] = {0.1127016653792583, 0.5, 0.8872983346207417};
-        static const double gw[3] = {0.2777777777777778, 0.4444444444444444, 0.2777777777777778};
-        for (int g = 0; g < 3; g++) {
+        /* Magnetizing voltage Lm di/dt, by 2-point Gauss-Legendre (an
+         * interval is under a quarter of the resonant period). */
+        static const double gx[2] = {0.2113248654051871, 0.7886751345948129};
+        static const double gw[2] = {0.5, 0.5};
+        for (int g = 0; g < 2; g++) {
             segval v = seg_eval(s, gx[g] * tau);
             m->lm_int += gw[g] * tau * pow(fabs(p->lm * v.di), p->core_alpha);
             if (v.i < m->ilm_min) m->ilm_min = v.i;

@@ -35,7 +35,7 @@ typedef struct llc_params {
     double vdc;                 /* DC link from the front end */
     double lr, cr, lm, n;       /* tank; n = Np / Ns */
     double cout;                /* output capacitance */
-    double coss;                /* time-related Coss of one MOSFET at vdc */
+    double coss0, coss_vj, coss_m; /* Coss(V) = coss0 / (1 + V / coss_vj)^coss_m, one MOSFET */
     double rds25, rds_tc;       /* Rds_on at 25 C; rise per kelvin (fraction) */
     double vsd;                 /* body diode forward drop */
     double eoff_a, eoff_b;      /* turn-off energy at 800 V: a*I + b*I^2 */
@@ -94,6 +94,7 @@ typedef struct llc {
     double lm_int, ilm_min, ilm_max; /* per-period iGSE accumulators */
     double ilr_pk_period;
     double core_ki;             /* iGSE coefficient, from the Steinmetz triple */
+    double co_tr, co_er;        /* Coss equivalents at vdc: same charge, same energy */
     llc_acc acc;
     uint32_t events;            /* events handled, for the benchmark */
 } llc;
@@ -113,6 +114,11 @@ int llc_command(llc *m, const llc_cmd *c);
 /* Advance to time t_end (s). If sample_dt > 0, fn(ctx, m) is called at
  * every multiple of sample_dt on the way (the state is exact there). */
 void llc_run(llc *m, double t_end, double sample_dt, void (*fn)(void *ctx, const llc *m), void *ctx);
+
+/* Coss equivalents of the curve at voltage v: time-related (the same
+ * charge) and energy-related (the same stored energy), F. */
+double llc_coss_tr(const llc_params *p, double v);
+double llc_coss_er(const llc_params *p, double v);
 
 /* Rds_on at junction temperature tj (C). */
 double llc_rds(const llc_params *p, double tj);

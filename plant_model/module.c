@@ -134,14 +134,14 @@ static void pmod_step_switching(pmod *m, double dt, double v_term, double e[TH_N
     m->zvs_lost = a.hard_edges > 0;
 }
 
-static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NODES])
+static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NODES], const double *io_given)
 {
     const llc_params *l = &m->p.llc;
     int on = m->cmd.enable && m->cmd.burst > 0 && m->present;
     if (v_term >= 0 && m->relay && m->present) {
         m->vo = v_term;
         double g;
-        m->io = on ? lavg_io(m->tab, &m->pt, v_term, &g) : 0;
+        m->io = !on ? 0 : io_given ? *io_given : lavg_io(m->tab, &m->pt, v_term, &g);
     } else {
         /* Own capacitor and load: backward Euler in 5 us steps, one
          * Newton correction each (the table's slope). */
@@ -181,13 +181,13 @@ static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NO
         e[i] = m->p_avg[i] * dt;
 }
 
-void pmod_step(pmod *m, double dt, double v_term)
+static void pmod_step_(pmod *m, double dt, double v_term, const double *io)
 {
     double e[TH_NODES] = {0};
     if (m->fidelity == PMOD_SWITCHING)
         pmod_step_switching(m, dt, v_term, e);
     else
-        pmod_step_averaged(m, dt, v_term, e);
+        pmod_step_averaged(m, dt, v_term, e, io);
     m->ploss = 0;
     for (int i = 0; i < TH_NODES; i++) {
         m->p_node[i] = e[i] / dt;
@@ -195,6 +195,16 @@ void pmod_step(pmod *m, double dt, double v_term)
     }
     pmod_heat(m, dt, e);
     m->t += dt;
+}
+
+void pmod_step(pmod *m, double dt, double v_term)
+{
+    pmod_step_(m, dt, v_term, NULL);
+}
+
+void pmod_step_at(pmod *m, double dt, double v_term, double io)
+{
+    pmod_step_(m, dt, v_term, &io);
 }
 
 void pmod_trace(pmod *m, double dt, void (*fn)(void *ctx, const llc *s), void *ctx)

@@ -63,6 +63,11 @@ int pmod_command(pmod *m, const llc_cmd *c, double fan_duty);
  * the interval (the rack bus) and m->io is the mean current it gave. */
 void pmod_step(pmod *m, double dt, double v_term);
 
+/* Averaged fidelity on a bus: advance dt with the terminal at v_term
+ * and the output current io the bus step already computed for it
+ * (pmod_current linearized), so that the rack's currents add up exactly. */
+void pmod_step_at(pmod *m, double dt, double v_term, double io);
+
 /* Mean output current at terminal voltage v and its slope dI/dV, from
  * the averaged model (for the rack's implicit bus step). */
 double pmod_current(const pmod *m, double v, double *slope);

@@ -31,8 +31,10 @@ int rack_init(rack *r, const plant_params *p, unsigned n, pmod_fidelity f, uint6
     r->load = *load;
     r->mod = calloc(n, sizeof *r->mod);
     r->r_slot = calloc(n, sizeof *r->r_slot);
+    r->i_lin = calloc(n, sizeof *r->i_lin);
+    r->g_lin = calloc(n, sizeof *r->g_lin);
     r->tab = malloc(sizeof *r->tab);
-    if (!r->mod || !r->r_slot || !r->tab) {
+    if (!r->mod || !r->r_slot || !r->tab || !r->i_lin || !r->g_lin) {
         rack_free(r);
         return EK3_ENOSPC;
     }
@@ -52,9 +54,12 @@ void rack_free(rack *r)
 {
     free(r->mod);
     free(r->r_slot);
+    free(r->i_lin);
+    free(r->g_lin);
     free(r->tab);
     r->mod = NULL;
     r->r_slot = NULL;
+    r->i_lin = r->g_lin = NULL;
     r->tab = NULL;
 }
 
@@ -90,13 +95,16 @@ void rack_step(rack *r, double dt)
         c += m->p.llc.cout;
         /* Terminal = bus + its busbar drop, with the last step's current. */
         double g, i = pmod_current(m, r->vbus + r->r_slot[k] * m->io, &g);
+        r->i_lin[k] = i;
+        r->g_lin[k] = g / (1.0 - g * r->r_slot[k]); /* through its busbar */
         isum += i;
-        gsum += g / (1.0 - g * r->r_slot[k]);
+        gsum += r->g_lin[k];
     }
     double gl, il = rack_load_i(&r->load, r->vbus, &gl);
     double v1 = r->vbus + dt * (isum - il) / (c - dt * (gsum - gl));
     if (v1 < 0)
         v1 = 0;
+    r->vbus_prev = r->vbus;
     r->vbus = v1;
     r->i_sum = 0;
     for (unsigned k = 0; k < r->n; k++) {
@@ -104,11 +112,17 @@ void rack_step(rack *r, double dt)
         if (!m->present) {
             continue;
         }
-        pmod_step(m, dt, m->relay ? v1 + r->r_slot[k] * m->io : -1);
+        if (!m->relay)
+            pmod_step(m, dt, -1);
+        else if (m->fidelity == PMOD_AVERAGED) /* the current the bus step used, at the new voltage */
+            pmod_step_at(m, dt, v1 + r->r_slot[k] * m->io, r->i_lin[k] + r->g_lin[k] * (v1 - r->vbus_prev));
+        else
+            pmod_step(m, dt, v1 + r->r_slot[k] * m->io);
         if (m->relay)
             r->i_sum += m->io;
     }
-    r->i_load = rack_load_i(&r->load, v1, &gl);
+    /* The load current the step assumed (linearized), so currents add up. */
+    r->i_load = il + gl * (v1 - r->vbus_prev);
     r->p_load = r->i_load * v1;
     if (r->load.kind == RACK_LOAD_BATTERY)
         r->load.soc += r->i_load * dt / (r->load.q_ah * 3600.0);

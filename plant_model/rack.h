@@ -42,9 +42,10 @@ typedef struct rack {
     unsigned n;
     pmod *mod;                /* n modules */
     double *r_slot;           /* busbar resistance of each slot, ohm */
+    double *i_lin, *g_lin;    /* each module's current and dI/dV at the step's start */
     lavg_table *tab;
     rack_load load;
-    double vbus, t, i_load, p_load;
+    double vbus, vbus_prev, t, i_load, p_load;
     double i_sum;             /* sum of module currents in the last step */
 } rack;
 

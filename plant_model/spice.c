@@ -23,7 +23,7 @@ int spice_netlist(FILE *f, const llc_params *p, const llc_cmd *c, double rload, 
         /* The channel: a conductance the gate ramps from 1 uS to 1 / Rds_on in 1 ns. */
         fprintf(f, "BS%d %s %s I=V(%s,%s)*(V(%s)/%.9g+1e-6)\n", k + 1, sw[k][0], sw[k][1], sw[k][0], sw[k][1], sw[k][2],
                 p->rds25);
-        fprintf(f, "C%d %s %s %.9g\n", k + 1, sw[k][0], sw[k][1], p->coss);
+        fprintf(f, "C%d %s %s %.9g\n", k + 1, sw[k][0], sw[k][1], llc_coss_tr(p, p->vdc));
         /* Body diode: from the lower node to the upper, with its drop. */
         fprintf(f, "VBD%d %s bd%d DC %.9g\n", k + 1, sw[k][1], k + 1, p->vsd > 0.72 ? p->vsd - 0.72 : 0);
         fprintf(f, "DB%d bd%d %s DJ\n", k + 1, k + 1, sw[k][0]);
