@@ -10,7 +10,7 @@ OUT     ?= out
 EK3     := $(BUILD)/release/hil_bridge/ek3
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build run test asan bench fuzz firmware clean
+.PHONY: all deps build run test asan bench fuzz firmware vmtest clean
 
 all: build
 
@@ -61,6 +61,11 @@ firmware: deps
 	@cmake --build $(BUILD)/stm32g474 -j$(JOBS) >/dev/null
 	@cat $(BUILD)/stm32g474/firmware/hal/stm32g474/size-report.txt
 	@echo "image: $(BUILD)/stm32g474/firmware/hal/stm32g474/ek3_fw.elf"
+
+# The SocketCAN transport on a real vcan, inside a VM (ci/vcan-test):
+# this host's kernel has no SocketCAN.
+vmtest: build
+	ci/vcan-test $(BUILD)/release/tests/vm/vcan_test
 
 clean:
 	rm -rf $(BUILD) $(OUT)

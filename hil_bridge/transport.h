@@ -1,0 +1,109 @@
+/*
+ * transport.h - one interface for carrying CAN-FD frames between the
+ * rig's parts (prefix tp_): open, send, receive, poll, close, statistics.
+ * The frames are the cfd_frame of firmware/protocol/can_frame.h; every
+ * transport carries them whole and in order, or says why not.
+ *
+ *   mem        in-process, a pair of lock-free single-producer rings;
+ *              the lockstep path of nightly runs (tp_mem_pair).
+ *   udp        one frame per datagram, on loopback or across machines
+ *              ("udp:HOST:PORT", "udp:HOST:PORT@LOCALPORT", "udp:@PORT").
+ *   socketcan  Linux raw CAN sockets with CAN FD frames on a vcan or a
+ *              real adapter ("socketcan:vcan0", or just "vcan0").
+ *
+ * Errors are negative ek3_err codes. A malformed datagram or frame is
+ * never returned: it is counted in `malformed` and skipped.
+ */
+#ifndef TRANSPORT_H
+#define TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "can_frame.h"
+
+typedef struct tp_stats {
+    uint64_t tx_frames, rx_frames, tx_bytes, rx_bytes;
+    uint64_t malformed; /* datagrams / frames refused on receive */
+    uint64_t dropped;   /* frames known lost (UDP sequence gaps, full rings) */
+    uint64_t tx_full;   /* sends refused because the way out was full */
+    uint64_t errors;    /* bus error frames (socketcan), I/O errors */
+} tp_stats;
+
+typedef struct tp tp;
+
+typedef struct tp_ops {
+    const char *kind;
+    int (*send)(tp *t, const cfd_frame *f);
+    int (*recv)(tp *t, cfd_frame *f);
+    int (*poll)(tp *t, int timeout_ms);
+    void (*close)(tp *t);
+} tp_ops;
+
+struct tp {
+    const tp_ops *ops;
+    void *ctx;
+    int fd;
+    tp_stats st;
+    char name[64];
+};
+
+/* Open a transport from its spec (see above). 0, or EK3_EPARSE (spec
+ * not understood), EK3_ENOENT (no such interface or host), EK3_EIO
+ * (socket error; errno says more), EK3_ENOSPC (out of memory). */
+int tp_open(tp *t, const char *spec);
+
+/* Two connected in-process endpoints, each ring `capacity` frames (a
+ * power of two, 2..65536). 0, or EK3_EINVAL, EK3_ENOSPC. */
+int tp_mem_pair(tp *a, tp *b, unsigned capacity);
+
+/* Send one frame. 0, or EK3_EFULL (the way out is full: try later),
+ * EK3_EDLC (length not valid for the frame kind), EK3_EIO. */
+int tp_send(tp *t, const cfd_frame *f);
+
+/* Take the oldest received frame. 0, or EK3_EAGAIN (none now), EK3_EIO. */
+int tp_recv(tp *t, cfd_frame *f);
+
+/* Wait up to timeout_ms (0: do not wait, -1: forever) for a frame to
+ * receive. 1 when one may be there, 0 on timeout, or EK3_EIO. */
+int tp_poll(tp *t, int timeout_ms);
+
+/* Close; the statistics stay readable in t->st. */
+void tp_close(tp *t);
+
+/* ---- UDP datagrams (exposed for tests and the fuzzer) ----------------- */
+
+#define TP_UDP_MAGIC 0x46334B45u /* "EK3F", little-endian */
+#define TP_UDP_VERSION 1u
+#define TP_UDP_HEADER 16u
+#define TP_UDP_MAX (TP_UDP_HEADER + CFD_MAX_LEN)
+
+/* Datagram: magic u32, version u8, flags u8, len u8, 0 u8, seq u32,
+ * id u32, then len payload bytes; all little-endian. Returns its size. */
+size_t tp_udp_encode(uint8_t out[TP_UDP_MAX], const cfd_frame *f, uint32_t seq);
+
+/* Parse a datagram. 0, or EK3_EPARSE (bad magic, version, size or
+ * reserved byte), EK3_EDLC (length not valid for its kind), EK3_ERANGE
+ * (identifier or flags out of range). */
+int tp_udp_decode(const uint8_t *buf, size_t n, cfd_frame *f, uint32_t *seq);
+
+/* ---- SocketCAN interfaces ------------------------------------------------ */
+
+/* Create a virtual CAN interface with the CAN FD MTU (72) and bring it
+ * up (rtnetlink; needs CAP_NET_ADMIN). 0, EK3_EBUSY (it exists), EK3_EIO. */
+int tp_vcan_create(const char *ifname);
+
+/* Configure a real adapter: nominal bit rate and automatic bus-off
+ * restart through libsocketcan, the CAN FD data bit rate through
+ * ip(8) (libsocketcan has no call for it). 0 or EK3_EIO. */
+int tp_socketcan_setup(const char *ifname, uint32_t bitrate, uint32_t dbitrate, uint32_t restart_ms);
+
+/* Controller state (CAN_STATE_* of linux/can/netlink.h) and error
+ * counters through libsocketcan. 0, or EK3_EIO (no such CAN device, or
+ * a virtual one that has none). */
+int tp_socketcan_state(const char *ifname, int *state, unsigned *tx_err, unsigned *rx_err);
+
+/* Restart an adapter after bus-off. 0 or EK3_EIO. */
+int tp_socketcan_restart(const char *ifname);
+
+#endif /* TRANSPORT_H */
