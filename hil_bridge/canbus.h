@@ -1,0 +1,94 @@
+/*
+ * canbus.h - the rack's CAN-FD bus as a shared medium (prefix cbus_):
+ * nodes queue frames; when the bus is idle the pending frame with the
+ * lowest identifier wins arbitration (cid_wins) and occupies the bus
+ * for its time on the wire (cfd_frame_ns at the arbitration and data
+ * bit rates, worst-case stuffing); at its end every other connected node
+ * receives it. Bus load is busy time over elapsed time.
+ *
+ * Fault confinement follows ISO 11898-1: each node has a transmit and
+ * a receive error counter. A corrupted frame is followed by an error
+ * frame; the transmitter's TEC rises by 8 and the receivers' REC by 1,
+ * and the frame is sent again; a good frame lowers them by 1 (a REC over
+ * 127 falls back to 127 - the standard allows 119..127). TEC or REC at
+ * 128 or more: error passive (an error-passive transmitter waits 8 bit
+ * times of suspend after each frame). TEC over 255: bus-off; the node
+ * takes no part until it is restarted (after restart_ms, as Linux's
+ * restart-ms does, or by cbus_restart) and has then seen 128 x 11
+ * recessive bits. A frame no other node acknowledges is an ACK error
+ * (TEC + 8, but not beyond error passive).
+ *
+ * Faults to inject, all from the bus's seeded generator: corrupt frames
+ * (a probability, or the next N frames of one node), drop a frame at a
+ * receiver (an overrun), a babbling node (sends one frame back to back),
+ * a node cut off (neither sends nor receives).
+ */
+#ifndef CANBUS_H
+#define CANBUS_H
+
+#include <stdint.h>
+
+#include "can_frame.h"
+
+#define CBUS_QUEUE 32u
+#define CBUS_ERROR_FRAME_BITS 17u /* error flag 6, delimiter 8, intermission 3 */
+#define CBUS_SUSPEND_BITS 8u
+
+typedef enum cbus_state { CBUS_ERROR_ACTIVE, CBUS_ERROR_PASSIVE, CBUS_BUS_OFF } cbus_state;
+
+typedef struct cbus_node {
+    cfd_frame q[CBUS_QUEUE];
+    int64_t q_t[CBUS_QUEUE];   /* when each was queued */
+    uint8_t qn;
+    uint8_t state;             /* cbus_state */
+    uint8_t cut, babble;
+    uint16_t tec, rec;
+    uint32_t corrupt_next;     /* corrupt this many of its next frames */
+    int64_t ready_ns;          /* no transmission before this (suspend, recovery) */
+    int64_t busoff_ns;         /* when it went bus-off */
+    cfd_frame babble_frame;
+    uint64_t tx_ok, rx_ok, tx_errors, rx_dropped, bus_offs;
+    int64_t wait_max_ns;       /* longest queue-to-delivery time */
+} cbus_node;
+
+typedef void (*cbus_deliver_fn)(void *ctx, unsigned to, unsigned from, const cfd_frame *f, int64_t t_ns);
+
+typedef struct cbus {
+    uint32_t arb_bps, data_bps;
+    unsigned n;
+    cbus_node *node;
+    int64_t t_ns;              /* bus time: end of the last activity */
+    int64_t start_ns, busy_ns;
+    uint64_t frames, error_frames;
+    double p_corrupt, p_drop;
+    uint32_t restart_ms;       /* automatic restart after bus-off (0: only cbus_restart) */
+    uint64_t rng;
+    cbus_deliver_fn deliver;
+    void *ctx;
+} cbus;
+
+/* A bus of n nodes (1..4096) at the given bit rates. 0, or EK3_EINVAL,
+ * EK3_ENOSPC. */
+int cbus_init(cbus *b, unsigned n, uint32_t arb_bps, uint32_t data_bps, uint64_t seed);
+void cbus_free(cbus *b);
+
+/* Queue a frame at node `from` at time t_ns (not before the bus's time).
+ * 0, or EK3_ENOENT (no such node), EK3_EFULL (its queue is full),
+ * EK3_EBUSY (bus-off or cut off: the frame is refused), EK3_EDLC. */
+int cbus_send(cbus *b, unsigned from, const cfd_frame *f, int64_t t_ns);
+
+/* Run the bus until t_ns: arbitrate, transmit, deliver (through the
+ * deliver callback, in order of completion). A frame that starts before
+ * t_ns completes, so the bus time may end a little after t_ns. */
+void cbus_run(cbus *b, int64_t t_ns);
+
+/* Restart a bus-off node (it rejoins after 128 x 11 recessive bits). */
+int cbus_restart(cbus *b, unsigned node);
+
+/* Bus load since cbus_init, 0..1. */
+double cbus_load(const cbus *b);
+
+/* Name of a state ("error-active"). */
+const char *cbus_state_name(unsigned state);
+
+#endif /* CANBUS_H */
