@@ -28,6 +28,9 @@ int bench_kernel(FILE *out, double scale, int instructions);
  * table build, ngspice on the same circuit (when installed). */
 int bench_plant(FILE *out, double scale, int instructions);
 
+/* The bridge: transport round trips and throughput, the rack bus. */
+int bench_bridge(FILE *out, double scale);
+
 /* Run `suite` of this executable again under callgrind and print each
  * dumped loop's instructions divided by its operations: "NAME.instructions
  * N instr". Returns 0, or 1 when valgrind is missing or fails. */

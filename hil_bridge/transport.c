@@ -66,10 +66,27 @@ void tp_close(tp *t)
     t->ops = NULL;
 }
 
-/* Poll a file descriptor for input. */
+static int64_t tp_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Poll a file descriptor for input: a short busy wait first (a lockstep
+ * partner usually answers within microseconds, and a sleeping wake-up
+ * costs tens of them), then a blocking poll. */
 static int tp_fd_poll(int fd, int timeout_ms)
 {
     struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (timeout_ms != 0) {
+        int64_t until = tp_now_ns() + 30000;
+        do {
+            int n = poll(&p, 1, 0);
+            if (n > 0)
+                return 1;
+        } while (tp_now_ns() < until);
+    }
     for (;;) {
         int n = poll(&p, 1, timeout_ms);
         if (n >= 0)
@@ -127,13 +144,16 @@ static int tp_mem_poll(tp *t, int timeout_ms)
 {
     tp_mem_end *e = t->ctx;
     tp_ring *r = &e->sh->ring[1 - e->side];
-    struct timespec ts = {0, 20000};
-    for (long waited_us = 0;; waited_us += 20) {
+    int64_t start = tp_now_ns();
+    struct timespec ts = {0, 50000};
+    for (;;) {
         if (atomic_load_explicit(&r->head, memory_order_acquire) != atomic_load_explicit(&r->tail, memory_order_relaxed))
             return 1;
-        if (timeout_ms >= 0 && waited_us >= (long)timeout_ms * 1000)
+        int64_t el = tp_now_ns() - start;
+        if (timeout_ms >= 0 && el >= (int64_t)timeout_ms * 1000000)
             return 0;
-        nanosleep(&ts, NULL);
+        if (el > 50000) /* spin 50 us, then sleep between looks */
+            nanosleep(&ts, NULL);
     }
 }
 

@@ -23,7 +23,7 @@ int cmd_bench(int argc, char **argv)
     const char *suite = NULL;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i]) && strcmp(argv[i], "help")) {
-            puts("usage: ek3 bench [can|kernel|plant] [--quick] [--no-callgrind]\n\n"
+            puts("usage: ek3 bench [can|kernel|plant|bridge] [--quick] [--no-callgrind]\n\n"
                  "Run benchmark suites and print one 'name value unit' line per figure.\n"
                  "Without a suite, every suite runs. --quick runs a tenth of the\n"
                  "iterations (a smoke run; figures are noisier). The kernel suite also\n"
@@ -34,7 +34,8 @@ int cmd_bench(int argc, char **argv)
                  "  can     protocol layer: identifiers, codecs, AES-CMAC, candump lines\n"
                  "  kernel  JEZGRO: idle pass, send+dispatch, control interrupt, 84 x 10 kHz share\n"
                  "  plant   one module switching (real-time factor), the averaged 84-module rack,\n"
-                 "          the table build, ngspice on the same circuit");
+                 "          the table build, ngspice on the same circuit\n"
+                 "  bridge  transports: round trip (median, p99) and frames/s; the rack bus");
             return CLI_OK;
         } else if (!strcmp(argv[i], "--quick")) {
             scale = 0.1;
@@ -50,8 +51,8 @@ int cmd_bench(int argc, char **argv)
             return cli_usage_error(w, "one suite at a time ('%s' and '%s')", suite, argv[i]);
         }
     }
-    if (suite && strcmp(suite, "can") && strcmp(suite, "kernel") && strcmp(suite, "plant"))
-        return cli_usage_error(w, "unknown suite '%s' (suites: can, kernel, plant)", suite);
+    if (suite && strcmp(suite, "can") && strcmp(suite, "kernel") && strcmp(suite, "plant") && strcmp(suite, "bridge"))
+        return cli_usage_error(w, "unknown suite '%s' (suites: can, kernel, plant, bridge)", suite);
     if (under_cg) /* the callgrind child: loops only */
         return (suite && !strcmp(suite, "plant") ? bench_plant(stdout, 0.01, 1) : bench_kernel(stdout, 0.01, 1))
                    ? CLI_FAIL
@@ -68,6 +69,8 @@ int cmd_bench(int argc, char **argv)
         if (!no_cg && self[0])
             bad |= bench_callgrind(stdout, self, "kernel", bench_kernel_names, bench_kernel_ops, 3);
     }
+    if (!suite || !strcmp(suite, "bridge"))
+        bad |= bench_bridge(stdout, scale);
     if (!suite || !strcmp(suite, "plant")) {
         bad |= bench_plant(stdout, scale, 0);
         if (!no_cg && self[0])

@@ -1,0 +1,184 @@
+/* bench_bridge.c - the bridge's transports and bus: round-trip latency
+ * (median, p99) with an echo thread, one-way frames per second, and the
+ * simulated rack bus's frames per wall second. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "bench.h"
+#include "canbus.h"
+#include "ek3_err.h"
+#include "transport.h"
+
+typedef struct echo {
+    tp *t;
+    atomic_int stop;
+    long n;
+} echo;
+
+static void *bb_echo(void *arg)
+{
+    echo *e = arg;
+    cfd_frame f;
+    while (!atomic_load(&e->stop)) {
+        if (tp_poll(e->t, 20) != 1)
+            continue;
+        while (tp_recv(e->t, &f) == EK3_OK) {
+            while (tp_send(e->t, &f) == EK3_EFULL)
+                ;
+            e->n++;
+        }
+    }
+    return NULL;
+}
+
+static int bb_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Round trips over a (a, b) pair with b echoing, then a one-way burst. */
+static int bb_pair(FILE *out, const char *name, tp *a, tp *b, long n)
+{
+    echo e = {b, 0, 0};
+    pthread_t th;
+    if (pthread_create(&th, NULL, bb_echo, &e))
+        return 1;
+    int64_t *rt = malloc((size_t)n * sizeof *rt);
+    if (!rt)
+        return 1;
+    cfd_frame f, r;
+    memset(&f, 0, sizeof f);
+    f.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
+    f.id = 0x1280003;
+    f.len = 32; /* a HIL_ADC frame */
+    long done = 0;
+    for (long k = 0; k < n; k++) {
+        int64_t t0 = bench_now_ns();
+        if (tp_send(a, &f) != EK3_OK)
+            continue;
+        int ok = 0;
+        while (!ok) {
+            if (tp_poll(a, 1000) != 1)
+                break;
+            ok = tp_recv(a, &r) == EK3_OK;
+        }
+        if (!ok)
+            break;
+        rt[done++] = bench_now_ns() - t0;
+    }
+    atomic_store(&e.stop, 1);
+    pthread_join(th, NULL);
+    if (done == 0) {
+        free(rt);
+        return 1;
+    }
+    qsort(rt, (size_t)done, sizeof *rt, bb_cmp);
+    char line[96];
+    snprintf(line, sizeof line, "bridge.%s.rtt_median", name);
+    bench_line(out, line, rt[done / 2] / 1e3, "us");
+    snprintf(line, sizeof line, "bridge.%s.rtt_p99", name);
+    bench_line(out, line, rt[(size_t)(done * 99 / 100)] / 1e3, "us");
+    free(rt);
+    /* One way: a sends as fast as it can, b drains (same thread, in turns). */
+    long sent = 0, got = 0, burst = n * 10;
+    int64_t t0 = bench_now_ns();
+    while (got < burst) {
+        for (int k = 0; k < 64 && sent < burst; k++) {
+            if (tp_send(a, &f) != EK3_OK)
+                break;
+            sent++;
+        }
+        while (tp_recv(b, &r) == EK3_OK)
+            got++;
+        if (sent == burst && got < burst && tp_poll(b, 100) != 1)
+            break; /* lost some: count what arrived */
+    }
+    double s = (bench_now_ns() - t0) * 1e-9;
+    snprintf(line, sizeof line, "bridge.%s.frames_per_s", name);
+    bench_line(out, line, got / s, "frames/s");
+    return 0;
+}
+
+static void bb_sink(void *ctx, unsigned to, unsigned from, const cfd_frame *f, int64_t t)
+{
+    (void)to, (void)from, (void)f, (void)t;
+    (*(long *)ctx)++;
+}
+
+int bench_bridge(FILE *out, double scale)
+{
+    long n = (long)(20000 * scale);
+    if (n < 500)
+        n = 500;
+    int bad = 0;
+    tp a, b;
+    if (tp_mem_pair(&a, &b, 1024) == EK3_OK) {
+        bad |= bb_pair(out, "mem", &a, &b, n);
+        tp_close(&a);
+        tp_close(&b);
+    }
+    if (tp_open(&b, "udp:@0") == EK3_OK) {
+        char spec[64];
+        int port = 0;
+        {
+            struct sockaddr_in sa;
+            socklen_t sl = sizeof sa;
+            if (getsockname(b.fd, (struct sockaddr *)&sa, &sl) == 0)
+                port = ntohs(sa.sin_port);
+        }
+        snprintf(spec, sizeof spec, "udp:127.0.0.1:%d", port);
+        if (tp_open(&a, spec) == EK3_OK) {
+            /* The listener learns its peer from the first datagram. */
+            cfd_frame hello;
+            memset(&hello, 0, sizeof hello);
+            hello.flags = CFD_FLAG_EFF;
+            tp_send(&a, &hello);
+            tp_poll(&b, 1000);
+            tp_recv(&b, &hello);
+            bad |= bb_pair(out, "udp", &a, &b, n);
+            tp_close(&a);
+        }
+        tp_close(&b);
+    }
+    if (tp_open(&a, "vcan0") == EK3_OK && tp_open(&b, "vcan0") == EK3_OK) {
+        bad |= bb_pair(out, "socketcan", &a, &b, n);
+        tp_close(&a);
+        tp_close(&b);
+    } else {
+        fprintf(out, "# bridge.socketcan: no vcan0 here (ci/vcan-test runs the transport in a VM)\n");
+    }
+    /* The simulated rack bus: 85 nodes, a 16-byte frame every 100 us. */
+    cbus bus;
+    if (cbus_init(&bus, 85, 1000000, 5000000, 1) == EK3_OK) {
+        long delivered = 0;
+        bus.deliver = bb_sink;
+        bus.ctx = &delivered;
+        cfd_frame f;
+        memset(&f, 0, sizeof f);
+        f.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
+        f.len = 16;
+        long frames = 0;
+        int64_t t0 = bench_now_ns();
+        for (long q = 0; q < n; q++) { /* one 100 us quantum: a few frames */
+            for (unsigned k = 0; k < 1; k++) {
+                f.id = 0x0400000u + (uint32_t)((q * 3 + k) % 84 + 1) * 512u;
+                if (cbus_send(&bus, (unsigned)((q * 3 + k) % 84 + 1), &f, q * 100000LL) == EK3_OK)
+                    frames++;
+            }
+            cbus_run(&bus, (q + 1) * 100000LL);
+        }
+        double s = (bench_now_ns() - t0) * 1e-9;
+        bench_line(out, "bridge.canbus.frames_per_s", bus.frames / s, "frames/s");
+        bench_line(out, "bridge.canbus.rtf", n * 100e-6 / s, "x");
+        bench_line(out, "bridge.canbus.load", cbus_load(&bus) * 100.0, "%");
+        cbus_free(&bus);
+        (void)frames;
+    }
+    return bad;
+}
