@@ -61,7 +61,7 @@ static const prm_def prm_defs[] = {
     {"ntc_r25", "ohm", P(ntc_r25), 10e3, 0, 1e7, 0, "NTC resistance at 25 C"},
     {"ntc_beta", "K", P(ntc_beta), 3435, 0, 1e5, 0, "NTC B constant"},
     {"ntc_rpull", "ohm", P(ntc_rpull), 10e3, 0, 1e7, 0, "NTC pull-up to the ADC reference"},
-    {"adc_gain_sd", "", P(adc_gain_sd), 0.004, 0, 0.2, 1, "per-module gain error, one sigma"},
+    {"adc_gain_sd", "", P(adc_gain_sd), 0.001, 0, 0.2, 1, "per-module gain error after end-of-line calibration, one sigma"},
     {"adc_offset_sd", "LSB", P(adc_offset_sd), 3, 0, 200, 1, "per-module offset, one sigma"},
     {"adc_noise_lsb", "LSB", P(adc_noise_lsb), 1.2, 0, 200, 1, "noise per sample, one sigma"},
     {"sense_delay", "s", P(sense_delay), 2e-6, 0, 1e-3, 1, "sensing path delay (filters)"},

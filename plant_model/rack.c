@@ -93,10 +93,16 @@ void rack_step(rack *r, double dt)
         if (!m->present || !m->relay)
             continue;
         c += m->p.llc.cout;
-        /* Terminal = bus + its busbar drop, with the last step's current. */
-        double g, i = pmod_current(m, r->vbus + r->r_slot[k] * m->io, &g);
+        /* Its current through its busbar section: i = I(vbus + R i), by
+         * Newton from the last step's current (the module is stiff: dI/dV
+         * times R is of order one, so a plain substitution oscillates). */
+        double R = r->r_slot[k], i = m->io, g = 0;
+        for (int it = 0; it < 3; it++) {
+            double f = pmod_current(m, r->vbus + R * i, &g);
+            i += (f - i) / (1.0 - g * R);
+        }
         r->i_lin[k] = i;
-        r->g_lin[k] = g / (1.0 - g * r->r_slot[k]); /* through its busbar */
+        r->g_lin[k] = g / (1.0 - g * R); /* through its busbar */
         isum += i;
         gsum += r->g_lin[k];
     }
@@ -114,10 +120,12 @@ void rack_step(rack *r, double dt)
         }
         if (!m->relay)
             pmod_step(m, dt, -1);
-        else if (m->fidelity == PMOD_AVERAGED) /* the current the bus step used, at the new voltage */
-            pmod_step_at(m, dt, v1 + r->r_slot[k] * m->io, r->i_lin[k] + r->g_lin[k] * (v1 - r->vbus_prev));
-        else
-            pmod_step(m, dt, v1 + r->r_slot[k] * m->io);
+        else if (m->fidelity == PMOD_AVERAGED) { /* the current the bus step used, at the new voltage */
+            double i = r->i_lin[k] + r->g_lin[k] * (v1 - r->vbus_prev);
+            pmod_step_at(m, dt, v1 + r->r_slot[k] * i, i);
+        } else {
+            pmod_step(m, dt, v1 + r->r_slot[k] * r->i_lin[k]);
+        }
         if (m->relay)
             r->i_sum += m->io;
     }

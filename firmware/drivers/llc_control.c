@@ -1,0 +1,91 @@
+/* llc_control.c - the 10 kHz voltage loop with droop and limits. */
+#include "llc_control.h"
+
+#include <math.h>
+
+void llcc_default_cfg(llcc_cfg *cfg)
+{
+    cfg->fs_vout = 1000.0f;
+    cfg->fs_iout = 5.0f;
+    cfg->fs_vdc = 1000.0f;
+    cfg->v_min = 200.0f;
+    cfg->v_max = 920.0f;
+    cfg->i_max = 3.95f;   /* under 4.0 A */
+    cfg->p_max = 3300.0f;
+    cfg->f_min = 110e3f;
+    cfg->f_max = 400e3f;
+    cfg->deadtime_ns = 300.0f;
+    cfg->r_droop = 5.0f;  /* 5 V/A: 20 V from no load to 4 A */
+    cfg->kp = 2e-6f;
+    cfg->ki = 0.02f;
+    cfg->ramp_vps = 2000.0f; /* 0 to 800 V in 0.4 s */
+    cfg->hb_below = 480.0f;
+    cfg->period_s = 100e-6f;
+}
+
+void llcc_init(llcc *c, const llcc_cfg *cfg)
+{
+    *c = (llcc){0};
+    c->cfg = *cfg;
+    c->p_lim = cfg->p_max;
+}
+
+static float llcc_clamp(float x, float lo, float hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+void llcc_command(llcc *c, int enable, float v_set, float p_limit)
+{
+    c->v_set = llcc_clamp(v_set, c->cfg.v_min, c->cfg.v_max);
+    c->p_lim = llcc_clamp(p_limit, 0.0f, c->cfg.p_max);
+    if (enable && !c->enable) {
+        c->state = LLCC_START;
+        c->v_ref = c->v;
+        c->integ = 0;
+        c->half_bridge = c->v_set < c->cfg.hb_below;
+    }
+    if (!enable)
+        c->state = LLCC_OFF;
+    c->enable = (uint8_t)(enable != 0);
+}
+
+void llcc_step(llcc *c, hal hw)
+{
+    const llcc_cfg *k = &c->cfg;
+    uint16_t code[MSG_ADC_COUNT];
+    c->ticks++;
+    if (hw.ops->adc_read(hw.ctx, code) == 0) {
+        /* One-pole filters at about 1.6 kHz: noise out, loop bandwidth in. */
+        float a = 0.5f;
+        c->v += a * (code[MSG_ADC_VOUT] * (k->fs_vout / 4095.0f) - c->v);
+        c->i += a * (code[MSG_ADC_IOUT] * (k->fs_iout / 4095.0f) - c->i);
+        c->vdc += a * (code[MSG_ADC_VDC] * (k->fs_vdc / 4095.0f) - c->vdc);
+    }
+    hal_pwm p = {0};
+    p.deadtime_ns = (uint16_t)k->deadtime_ns;
+    p.burst_permille = 1000;
+    p.fan_permille = 1000;
+    if (c->state == LLCC_START || c->state == LLCC_RUN) {
+        /* Soft start: the reference walks from the measured voltage. */
+        float step = k->ramp_vps * k->period_s;
+        if (c->v_ref < c->v_set)
+            c->v_ref = fminf(c->v_ref + step, c->v_set);
+        else
+            c->v_ref = fmaxf(c->v_ref - step, c->v_set);
+        if (c->state == LLCC_START && c->v_ref == c->v_set)
+            c->state = LLCC_RUN;
+        float i_lim = fminf(k->i_max, c->p_lim / fmaxf(c->v, 50.0f));
+        float ref = c->v_ref - k->r_droop * c->i;
+        if (c->i > i_lim)
+            ref = fminf(ref, c->v - 50.0f * (c->i - i_lim)); /* fold back */
+        float e = ref - c->v;
+        c->integ = llcc_clamp(c->integ + k->ki * e * k->period_s, 0.0f, 1.0f);
+        c->d = llcc_clamp(c->integ + k->kp * e, 0.0f, 1.0f);
+        p.fsw_hz = (uint32_t)(k->f_max * powf(k->f_min / k->f_max, c->d));
+        p.enable = 1;
+        p.half_bridge = c->half_bridge;
+    }
+    c->pwm = p;
+    hw.ops->pwm_set(hw.ctx, &p);
+}

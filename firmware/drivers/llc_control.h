@@ -1,0 +1,64 @@
+/*
+ * llc_control.h - LLC_CONTROL, the privileged 10 kHz control driver of
+ * the module (seed 2.2; prefix llcc_). It runs in the control interrupt,
+ * outside the services, and holds every limit of the seed whatever it is
+ * commanded: 3.3 kW, 200-920 V, under 4.0 A.
+ *
+ * Each period: read the ADC through the HAL, filter, and close one
+ * voltage loop with droop,
+ *     V_ref = V_set - R_droop * I_out,
+ * whose PI output is the bridge's drive d (0..1): the switching
+ * frequency is f_max (f_min / f_max)^d, so more drive is more gain. The
+ * current limit min(4.0 A, P_max / V) folds the reference back steeply
+ * above it. A set point below 480 V selects half-bridge mode. Soft
+ * start ramps V_ref from the measured voltage at a fixed rate, so the
+ * output does not overshoot. Floats, as the Cortex-M4F computes.
+ */
+#ifndef LLC_CONTROL_H
+#define LLC_CONTROL_H
+
+#include <stdint.h>
+
+#include "hal.h"
+
+typedef enum llcc_state { LLCC_OFF, LLCC_START, LLCC_RUN, LLCC_FAULT } llcc_state;
+
+typedef struct llcc_cfg {
+    float fs_vout, fs_iout, fs_vdc;   /* ADC full scale (the board's dividers) */
+    float v_min, v_max, i_max, p_max; /* the module's limits */
+    float f_min, f_max;               /* switching frequency range, Hz */
+    float deadtime_ns;
+    float r_droop;                    /* V/A */
+    float kp, ki;                     /* drive per volt, drive per volt-second */
+    float ramp_vps;                   /* soft-start rate, V/s */
+    float hb_below;                   /* half bridge for set points below this, V */
+    float period_s;                   /* the control period */
+} llcc_cfg;
+
+typedef struct llcc {
+    llcc_cfg cfg;
+    uint8_t state;      /* llcc_state */
+    uint8_t half_bridge;
+    uint8_t enable;     /* commanded on */
+    float v_set, p_lim; /* commanded set point and power limit */
+    float v, i, vdc;    /* filtered measurements */
+    float v_ref;        /* the (ramped) reference before droop */
+    float d, integ;
+    uint32_t ticks;
+    hal_pwm pwm;
+} llcc;
+
+/* Defaults for the EK3 module (docs: firmware issue). */
+void llcc_default_cfg(llcc_cfg *cfg);
+
+/* Start off. */
+void llcc_init(llcc *c, const llcc_cfg *cfg);
+
+/* Command: on or off, the output set point (clamped to v_min..v_max),
+ * the power limit (clamped to p_max). */
+void llcc_command(llcc *c, int enable, float v_set, float p_limit);
+
+/* One control period: ADC in, PWM out through hw. */
+void llcc_step(llcc *c, hal hw);
+
+#endif /* LLC_CONTROL_H */

@@ -1,0 +1,75 @@
+/*
+ * rig.h - a rack in one process, in lockstep (prefix rig_): the plant
+ * (plant_model/rack.h) and one firmware instance per module (JEZGRO with
+ * its services and the LLC_CONTROL driver, on the host HAL), joined by
+ * the HIL channel and the rack's CAN-FD bus.
+ *
+ * Virtual time advances in quanta of one control period (100 us). In
+ * each quantum, for module 1, 2, ... N in that order:
+ *   1. the plant samples the module's ADC and sends a HIL_ADC frame;
+ *   2. the firmware's HAL takes it (the ADC device), the control
+ *      interrupt runs, then the kernel loop; the HAL's PWM command goes
+ *      back as a HIL_PWM frame, and the CAN frames the firmware sent go
+ *      onto the rack bus;
+ *   3. the plant applies the PWM command;
+ * then the plant advances the quantum (rack_step), and the rack bus
+ * arbitrates and delivers its frames (cbus_run). The order is fixed, so
+ * the same seed gives the same run, bit for bit. The HIL frames travel
+ * over in-process transports (transport.h); `--log` writes them and the
+ * rack bus's frames as a candump log.
+ */
+#ifndef RIG_H
+#define RIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "canbus.h"
+#include "hosthal.h"
+#include "jz.h"
+#include "llc_control.h"
+#include "rack.h"
+#include "transport.h"
+
+#define RIG_PERIOD_NS 100000LL
+#define RIG_POOL_BYTES 4096u
+
+typedef struct rig_opts {
+    unsigned modules;
+    uint8_t fidelity;       /* pmod_fidelity */
+    uint64_t seed;
+    rack_load load;
+    float v_set;            /* every module's output set point */
+    float r_droop;          /* V/A */
+    plant_params plant;
+    FILE *log;              /* candump log of every frame, or NULL */
+} rig_opts;
+
+typedef struct rig_module {
+    hhal h;
+    jz_kernel k;
+    llcc ctl;
+    uint8_t *pool;
+    tp plant_end, fw_end;   /* the HIL channel */
+    uint32_t resets, hil_errors;
+} rig_module;
+
+typedef struct rig {
+    rig_opts o;
+    rack plant;
+    rig_module *m;
+    cbus bus;               /* node 0: station; node k: module k */
+    int64_t t_ns;
+    uint32_t quantum;
+    uint64_t hil_frames;
+} rig;
+
+/* Build a rack: plant, firmware, channels, bus. 0, or EK3_EINVAL (bad
+ * options), EK3_ERANGE (bad plant parameters), EK3_ENOSPC. */
+int rig_init(rig *r, const rig_opts *o);
+void rig_free(rig *r);
+
+/* One quantum (one control period) for the whole rack. */
+void rig_quantum(rig *r);
+
+#endif /* RIG_H */
