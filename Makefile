@@ -1,6 +1,6 @@
 # A thin layer over CMake (as neovim does). Two commands do everything
 # on a fresh Debian machine:
-#   make run    the main job (today: the 84-module rack's CAN-FD bus plan)
+#   make run    the main job: an 84-module rack, 200 kW, with a report and plots
 #   make test   build and pass every test
 # Both install missing Debian packages first (ci/install-deps).
 
@@ -23,8 +23,9 @@ build: deps
 
 run: build
 	@mkdir -p $(OUT)
-	$(EK3) can busload --modules 84 --arb 1M --data 5M | tee $(OUT)/busplan.txt
-	@echo "report: $(OUT)/busplan.txt"
+	$(EK3) rack --modules 84 --load 200kW --duration 2s --report $(OUT)/rack
+	@$(EK3) can busload --modules 84 --arb 1M --data 5M > $(OUT)/busplan.txt
+	@echo "bus plan: $(OUT)/busplan.txt"
 
 test: build
 	ctest --test-dir $(BUILD)/release --output-on-failure -j$(JOBS)

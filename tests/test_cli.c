@@ -251,3 +251,28 @@ Test(cli, plant_commands_name_bad_parameters_and_run, .init = setup, .fini = tea
     fclose(f);
     cr_assert(rows >= 39999 && rows <= 40002, "2 ms at 200 kHz, 100 samples per period: %d rows", rows);
 }
+
+Test(cli, rack_runs_and_reports, .init = setup, .fini = teardown)
+{
+    static char out[65536];
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 0", EK3_BIN), 2);
+    cr_assert(strstr(out, "--modules"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --vset 1000", EK3_BIN), 2);
+    cr_assert_eq(run(out, sizeof out, "%s rack --pull 9@1s --modules 4", EK3_BIN), 2);
+    cr_assert_eq(run(out, sizeof out, "%s rack --set lr=-1", EK3_BIN), 2);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load 8kW --duration 0.2s --load-at 0.1s --report %s",
+                     EK3_BIN, path("rep")),
+                 0, "%s", out);
+    cr_assert(strstr(out, "EK3 rack: 4 modules") && strstr(out, "timing:"), "%s", out);
+    static const char *const files[] = {"report.txt", "trace.csv", "bus_voltage.png", "bus_voltage.svg",
+                                        "current_sharing.png", "module_current.svg"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char p[256];
+        snprintf(p, sizeof p, "%s/%s", path("rep"), files[i]);
+        FILE *f = fopen(p, "r");
+        cr_assert_not_null(f, "%s was not written", p);
+        fseek(f, 0, SEEK_END);
+        cr_assert_gt(ftell(f), 100, "%s is empty", p);
+        fclose(f);
+    }
+}

@@ -16,8 +16,8 @@ void llcc_default_cfg(llcc_cfg *cfg)
     cfg->f_max = 400e3f;
     cfg->deadtime_ns = 300.0f;
     cfg->r_droop = 5.0f;  /* 5 V/A: 20 V from no load to 4 A */
-    cfg->kp = 2e-6f;
-    cfg->ki = 0.02f;
+    cfg->kp = 0.0f;
+    cfg->ki = 0.5f;       /* drive per ampere-second */
     cfg->ramp_vps = 2000.0f; /* 0 to 800 V in 0.4 s */
     cfg->hb_below = 480.0f;
     cfg->period_s = 100e-6f;
@@ -42,7 +42,7 @@ void llcc_command(llcc *c, int enable, float v_set, float p_limit)
     if (enable && !c->enable) {
         c->state = LLCC_START;
         c->v_ref = c->v;
-        c->integ = 0;
+        c->integ = -1.0f; /* start from zero burst: no inrush, no overshoot */
         c->half_bridge = c->v_set < c->cfg.hb_below;
     }
     if (!enable)
@@ -75,15 +75,27 @@ void llcc_step(llcc *c, hal hw)
             c->v_ref = fmaxf(c->v_ref - step, c->v_set);
         if (c->state == LLCC_START && c->v_ref == c->v_set)
             c->state = LLCC_RUN;
+        /* Droop as the current reference: each module gives the current
+         * its own voltage reading asks for, up to its limit. */
         float i_lim = fminf(k->i_max, c->p_lim / fmaxf(c->v, 50.0f));
-        float ref = c->v_ref - k->r_droop * c->i;
-        if (c->i > i_lim)
-            ref = fminf(ref, c->v - 50.0f * (c->i - i_lim)); /* fold back */
-        float e = ref - c->v;
-        c->integ = llcc_clamp(c->integ + k->ki * e * k->period_s, 0.0f, 1.0f);
-        c->d = llcc_clamp(c->integ + k->kp * e, 0.0f, 1.0f);
+        /* Above the reference the demand goes negative: the drive then
+         * falls into burst mode, which is what holds a light load. */
+        c->i_ref = llcc_clamp((c->v_ref - c->v) / k->r_droop, -k->i_max, i_lim);
+        float e = c->i_ref - c->i;
+        /* One integrator over the drive u in [-1, 1]: from 0 to 1 it lowers
+         * the frequency (more gain); below 0 the frequency stays at f_max
+         * and burst mode switches only a fraction 1 + u of the periods,
+         * which is how light loads and the bottom of the range are held. */
+        /* In burst mode the current is proportional to the burst fraction
+         * (a few amperes per unit of drive); in frequency control near
+         * resonance it is thousands: the integral gain follows. */
+        float ki = c->integ < 0 ? 20.0f * k->ki : k->ki;
+        c->integ = llcc_clamp(c->integ + ki * e * k->period_s, -1.0f, 1.0f);
+        float u = llcc_clamp(c->integ + k->kp * e, -1.0f, 1.0f);
+        c->d = u > 0 ? u : 0;
         p.fsw_hz = (uint32_t)(k->f_max * powf(k->f_min / k->f_max, c->d));
-        p.enable = 1;
+        p.burst_permille = (uint16_t)(u >= 0 ? 1000 : 1000.0f * (1.0f + u));
+        p.enable = p.burst_permille > 0;
         p.half_bridge = c->half_bridge;
     }
     c->pwm = p;

@@ -4,13 +4,18 @@
  * outside the services, and holds every limit of the seed whatever it is
  * commanded: 3.3 kW, 200-920 V, under 4.0 A.
  *
- * Each period: read the ADC through the HAL, filter, and close one
- * voltage loop with droop,
- *     V_ref = V_set - R_droop * I_out,
- * whose PI output is the bridge's drive d (0..1): the switching
- * frequency is f_max (f_min / f_max)^d, so more drive is more gain. The
+ * Each period: read the ADC through the HAL, filter, and close the
+ * droop law as a current loop: the module gives the current its own
+ * voltage reading asks for,
+ *     I_ref = (V_set - V_out) / R_droop, within 0 .. min(4.0 A, P_max / V),
+ * so parallel modules share without a coordinator (V = V_set - R_droop I
+ * in steady state). The loop's integral output is the bridge's drive u (-1..1): for u >= 0 the
+ * switching frequency is f_max (f_min / f_max)^u, so more drive is more
+ * gain; below 0 the frequency stays at f_max and burst mode switches a
+ * fraction 1 + u of the periods (light load, the bottom of the range,
+ * start-up into a discharged output). The
  * current limit min(4.0 A, P_max / V) folds the reference back steeply
- * above it. A set point below 480 V selects half-bridge mode. Soft
+ * above it (the current reference is clamped). A set point below 480 V selects half-bridge mode. Soft
  * start ramps V_ref from the measured voltage at a fixed rate, so the
  * output does not overshoot. Floats, as the Cortex-M4F computes.
  */
@@ -29,7 +34,7 @@ typedef struct llcc_cfg {
     float f_min, f_max;               /* switching frequency range, Hz */
     float deadtime_ns;
     float r_droop;                    /* V/A */
-    float kp, ki;                     /* drive per volt, drive per volt-second */
+    float kp, ki;                     /* drive per ampere, drive per ampere-second */
     float ramp_vps;                   /* soft-start rate, V/s */
     float hb_below;                   /* half bridge for set points below this, V */
     float period_s;                   /* the control period */
@@ -42,6 +47,7 @@ typedef struct llcc {
     uint8_t enable;     /* commanded on */
     float v_set, p_lim; /* commanded set point and power limit */
     float v, i, vdc;    /* filtered measurements */
+    float i_ref;        /* the droop law's current */
     float v_ref;        /* the (ramped) reference before droop */
     float d, integ;
     uint32_t ticks;
