@@ -41,6 +41,7 @@ function cls(file) {
     if (file ~ /libek3_services\.a/) return "services";
     if (file ~ /libek3_protocol\.a/) return "protocol";
     if (file ~ /libek3_kernel\.a/) return "kernel";
+    if (file ~ /libek3_drivers\.a/) return "drivers";
     if (file ~ /libek3_hal_g4\.a|main\.c\.obj/) return "hal";
     if (file ~ /libek3_soft_aes\.a|libek3_common\.a/) return "crypto";
     return "runtime";
@@ -72,14 +73,15 @@ pending != "" {
     if (NF >= 4 && $2 ~ /^0x/) add($1, $2, $3, $4);
 }
 END {
-    split("kernel hal crypto runtime services protocol", order, " ");
-    for (i = 1; i <= 6; i++) printf "%s %d %d\n", order[i], flash[order[i]], ram[order[i]];
+    split("kernel drivers hal crypto runtime services protocol", order, " ");
+    for (i = 1; i <= 7; i++) printf "%s %d %d\n", order[i], flash[order[i]], ram[order[i]];
 }' "$map")
 
 get() { echo "$parts" | awk -v c="$1" -v f="$2" '$1 == c { print $f }'; }
 
 ctx_kernel=$(probe_size ek3_size_kernel)
 ctx_hal=$(probe_size ek3_size_hal)
+ctx_drv=$(probe_size ek3_size_drivers)
 svc_state=0
 for s in $("$nm" -S "$probe" | awk '$4 ~ /^ek3_size_svc_/ { print $4 }'); do
     svc_state=$((svc_state + $(probe_size "$s")))
@@ -88,10 +90,10 @@ pool=$(sym_value __jz_pool_size)
 stack=$(sym_value __main_stack_size)
 
 kf=0; kr=0
-for c in kernel hal crypto runtime; do
+for c in kernel drivers hal crypto runtime; do
     kf=$((kf + $(get $c 2))); kr=$((kr + $(get $c 3)))
 done
-kr=$((kr + ctx_kernel + ctx_hal))
+kr=$((kr + ctx_kernel + ctx_hal + ctx_drv))
 sf=$(( $(get services 2) + $(get protocol 2) ))
 sr=$(( $(get services 3) + $(get protocol 3) ))
 
@@ -100,6 +102,8 @@ sr=$(( $(get services 3) + $(get protocol 3) ))
     printf '%-34s %9s %9s\n' "part" "flash B" "RAM B"
     printf '  %-32s %9d %9d\n' "kernel/ (JEZGRO)" "$(get kernel 2)" "$(get kernel 3)"
     printf '  %-32s %9d %9d\n' "kernel context (jz_kernel)" 0 "$ctx_kernel"
+    printf '  %-32s %9d %9d\n' "drivers/ (LLC_CONTROL)" "$(get drivers 2)" "$(get drivers 3)"
+    printf '  %-32s %9d %9d\n' "driver context (llcc)" 0 "$ctx_drv"
     printf '  %-32s %9d %9d\n' "hal/stm32g474 + main" "$(get hal 2)" "$(get hal 3)"
     printf '  %-32s %9d %9d\n' "hal context (g4hal)" 0 "$ctx_hal"
     printf '  %-32s %9d %9d\n' "AES-CMAC, error names" "$(get crypto 2)" "$(get crypto 3)"

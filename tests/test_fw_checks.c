@@ -95,6 +95,7 @@ static int size_report(unsigned kernel_bytes)
     snprintf(probe, sizeof probe, "%s",
              object_of("const unsigned char ek3_size_kernel[5000] = {0};\n"
                        "const unsigned char ek3_size_hal[200] = {0};\n"
+                       "const unsigned char ek3_size_drivers[100] = {0};\n"
                        "const unsigned char ek3_size_svc_a[24] = {0};\n",
                        "probe"));
     const char *map = write_map(kernel_bytes);
