@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "canbus.h"
+#include "rig.h"
 #include "ek3_err.h"
 #include "transport.h"
 
@@ -179,6 +181,39 @@ int bench_bridge(FILE *out, double scale)
         bench_line(out, "bridge.canbus.load", cbus_load(&bus) * 100.0, "%");
         cbus_free(&bus);
         (void)frames;
+    }
+    /* The whole rack: 84 modules, firmware and averaged plant in lockstep,
+     * 1 thread and every CPU. */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned tcount[2] = {1, ncpu > 1 ? (unsigned)ncpu : 1};
+    for (int v = 0; v < (tcount[1] > 1 ? 2 : 1); v++) {
+        static rig g;
+        rig_opts o;
+        memset(&o, 0, sizeof o);
+        o.modules = 84;
+        o.fidelity = PMOD_AVERAGED;
+        o.seed = 1;
+        o.v_set = 750;
+        o.threads = tcount[v];
+        prm_defaults(&o.plant);
+        o.load = (rack_load){.kind = RACK_LOAD_R, .r = 750.0 * 750.0 / 150e3};
+        if (rig_init(&g, &o) != EK3_OK) {
+            bad = 1;
+            break;
+        }
+        long q = (long)(5000 * scale) < 500 ? 500 : (long)(5000 * scale);
+        for (long k = 0; k < 2000; k++) /* start-up first */
+            rig_quantum(&g);
+        int64_t t0 = bench_now_ns();
+        for (long k = 0; k < q; k++)
+            rig_quantum(&g);
+        double s = (bench_now_ns() - t0) * 1e-9;
+        char name[64];
+        snprintf(name, sizeof name, "bridge.rack84.rtf.threads_%u", tcount[v]);
+        bench_line(out, name, q * 100e-6 / s, "x");
+        if (v == (tcount[1] > 1 ? 1 : 0))
+            bench_line(out, "rack84.rtf", q * 100e-6 / s, "x");
+        rig_free(&g);
     }
     return bad;
 }

@@ -14,7 +14,11 @@
  *   3. the plant applies the PWM command;
  * then the plant advances the quantum (rack_step), and the rack bus
  * arbitrates and delivers its frames (cbus_run). The order is fixed, so
- * the same seed gives the same run, bit for bit. The HIL frames travel
+ * the same seed gives the same run, bit for bit - also with the modules
+ * spread over threads (`threads`): each thread takes a contiguous range
+ * of modules for the per-module work, and everything shared (the bus
+ * sums, the rack bus, the log) is done by one thread in slot order.
+ * The HIL frames travel
  * over in-process transports (transport.h); `--log` writes them and the
  * rack bus's frames as a candump log.
  */
@@ -43,6 +47,7 @@ typedef struct rig_opts {
     float r_droop;          /* V/A */
     plant_params plant;
     FILE *log;              /* candump log of every frame, or NULL */
+    unsigned threads;       /* modules spread over this many threads (0, 1: none; a log forces 1) */
 } rig_opts;
 
 typedef struct rig_module {
@@ -52,10 +57,15 @@ typedef struct rig_module {
     uint8_t *pool;
     tp plant_end, fw_end;   /* the HIL channel */
     uint32_t resets, hil_errors;
+    uint64_t hil_frames;
 } rig_module;
+
+typedef struct rig_pool rig_pool;
 
 typedef struct rig {
     rig_opts o;
+    rig_pool *pool;         /* worker threads, or NULL */
+    unsigned pool_threads;  /* threads in use, the caller's included */
     rack plant;
     rig_module *m;
     cbus bus;               /* node 0: station; node k: module k */

@@ -85,14 +85,13 @@ static double rack_load_i(const rack_load *l, double v, double *g)
     }
 }
 
-void rack_step(rack *r, double dt)
+void rack_linearize(rack *r, unsigned k0, unsigned k1)
 {
-    double c = r->p.c_bus, isum = 0, gsum = 0;
-    for (unsigned k = 0; k < r->n; k++) {
+    for (unsigned k = k0; k < k1 && k < r->n; k++) {
         pmod *m = &r->mod[k];
+        r->i_lin[k] = r->g_lin[k] = 0;
         if (!m->present || !m->relay)
             continue;
-        c += m->p.llc.cout;
         /* Its current through its busbar section: i = I(vbus + R i), by
          * Newton from the last step's current (the module is stiff: dI/dV
          * times R is of order one, so a plain substitution oscillates). */
@@ -103,7 +102,18 @@ void rack_step(rack *r, double dt)
         }
         r->i_lin[k] = i;
         r->g_lin[k] = g / (1.0 - g * R); /* through its busbar */
-        isum += i;
+    }
+}
+
+void rack_solve_bus(rack *r, double dt)
+{
+    double c = r->p.c_bus, isum = 0, gsum = 0;
+    for (unsigned k = 0; k < r->n; k++) { /* in slot order: the same sum whatever the threads */
+        const pmod *m = &r->mod[k];
+        if (!m->present || !m->relay)
+            continue;
+        c += m->p.llc.cout;
+        isum += r->i_lin[k];
         gsum += r->g_lin[k];
     }
     double gl, il = rack_load_i(&r->load, r->vbus, &gl);
@@ -112,12 +122,18 @@ void rack_step(rack *r, double dt)
         v1 = 0;
     r->vbus_prev = r->vbus;
     r->vbus = v1;
-    r->i_sum = 0;
-    for (unsigned k = 0; k < r->n; k++) {
+    /* The load current the step assumed (linearized), so currents add up. */
+    r->i_load = il + gl * (v1 - r->vbus_prev);
+    r->p_load = r->i_load * v1;
+}
+
+void rack_update(rack *r, double dt, unsigned k0, unsigned k1)
+{
+    double v1 = r->vbus;
+    for (unsigned k = k0; k < k1 && k < r->n; k++) {
         pmod *m = &r->mod[k];
-        if (!m->present) {
+        if (!m->present)
             continue;
-        }
         if (!m->relay)
             pmod_step(m, dt, -1);
         else if (m->fidelity == PMOD_AVERAGED) { /* the current the bus step used, at the new voltage */
@@ -126,15 +142,26 @@ void rack_step(rack *r, double dt)
         } else {
             pmod_step(m, dt, v1 + r->r_slot[k] * r->i_lin[k]);
         }
-        if (m->relay)
-            r->i_sum += m->io;
     }
-    /* The load current the step assumed (linearized), so currents add up. */
-    r->i_load = il + gl * (v1 - r->vbus_prev);
-    r->p_load = r->i_load * v1;
+}
+
+void rack_finish(rack *r, double dt)
+{
+    r->i_sum = 0;
+    for (unsigned k = 0; k < r->n; k++)
+        if (r->mod[k].present && r->mod[k].relay)
+            r->i_sum += r->mod[k].io;
     if (r->load.kind == RACK_LOAD_BATTERY)
         r->load.soc += r->i_load * dt / (r->load.q_ah * 3600.0);
     r->t += dt;
+}
+
+void rack_step(rack *r, double dt)
+{
+    rack_linearize(r, 0, r->n);
+    rack_solve_bus(r, dt);
+    rack_update(r, dt, 0, r->n);
+    rack_finish(r, dt);
 }
 
 int rack_remove(rack *r, unsigned slot)

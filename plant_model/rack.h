@@ -58,6 +58,15 @@ void rack_free(rack *r);
 /* Advance one interval of dt seconds (a control period). */
 void rack_step(rack *r, double dt);
 
+/* rack_step in its four parts, for runners that spread the modules
+ * over threads: linearize and update touch only modules k0..k1-1 (any
+ * split gives the same result, bit for bit); solve_bus and finish are
+ * serial, in slot order. */
+void rack_linearize(rack *r, unsigned k0, unsigned k1);
+void rack_solve_bus(rack *r, double dt);
+void rack_update(rack *r, double dt, unsigned k0, unsigned k1);
+void rack_finish(rack *r, double dt);
+
 /* Hot swap: pull a module out of its slot / put it back (at rest).
  * 0, or EK3_ENOENT (no such slot), EK3_EBUSY (already out / in). */
 int rack_remove(rack *r, unsigned slot);

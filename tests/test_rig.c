@@ -81,3 +81,26 @@ Test(rig, droop_holds_the_bus_and_shares_within_limits)
     cr_assert_gt(isum2 / 7, imean, "each remaining module carries more");
     rig_free(&g);
 }
+
+Test(rig, threads_give_the_same_run)
+{
+    static rig a, b;
+    rig_opts o;
+    opts(&o, 9, 18000);
+    o.threads = 1;
+    cr_assert_eq(rig_init(&a, &o), EK3_OK);
+    o.threads = 3;
+    cr_assert_eq(rig_init(&b, &o), EK3_OK);
+    cr_assert_not_null(b.pool);
+    run(&a, 0.4);
+    run(&b, 0.4);
+    cr_assert_eq(memcmp(&a.plant.vbus, &b.plant.vbus, sizeof(double)), 0, "%.17g vs %.17g", a.plant.vbus,
+                 b.plant.vbus);
+    for (unsigned k = 0; k < 9; k++) {
+        cr_assert_eq(memcmp(&a.plant.mod[k].io, &b.plant.mod[k].io, sizeof(double)), 0);
+        cr_assert_eq(memcmp(&a.m[k].ctl, &b.m[k].ctl, sizeof a.m[k].ctl), 0);
+    }
+    cr_assert_eq(a.hil_frames, b.hil_frames);
+    rig_free(&a);
+    rig_free(&b);
+}

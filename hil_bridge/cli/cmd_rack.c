@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cmd.h"
@@ -55,7 +56,7 @@ static int rk_usage(void)
     puts("usage: ek3 rack [--modules 84] [--load 200kW | --load-ohm R | --battery]\n"
          "                [--vset 750] [--droop 5] [--duration 2s] [--fidelity averaged|switching]\n"
          "                [--seed 1] [--load-at 0.5s] [--pull SLOT@TIME] [--realtime] [--log FILE]\n"
-         "                [--report DIR]\n"
+         "                [--report DIR] [--threads N]\n"
          "                [--set name=value]...\n\n"
          "Run a rack in one process: the plant (one module per slot, tolerances drawn\n"
          "from the seed) and one firmware instance per module (JEZGRO, its services,\n"
@@ -65,7 +66,9 @@ static int rk_usage(void)
          "modules have brought the bus up. --pull takes a module out of its slot while\n"
          "running (N-1). --realtime paces quanta to the wall clock and reports lateness.\n"
          "--log writes every frame (HIL channel hil0, rack bus can0) as a candump log.\n"
-         "--report writes report.txt, trace.csv and plots (PNG, SVG) into DIR.");
+         "--report writes report.txt, trace.csv and plots (PNG, SVG) into DIR.\n"
+         "--threads spreads the modules over N threads (default: every CPU); the\n"
+         "run is the same, bit for bit, whatever N (a --log run uses one).");
     return CLI_OK;
 }
 
@@ -84,6 +87,8 @@ int cmd_rack(int argc, char **argv)
     o.duration = 2.0;
     o.pull_slot = -1;
     o.load_at = 0.5;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    o.r.threads = ncpu > 0 ? (unsigned)ncpu : 1;
     prm_defaults(&o.r.plant);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -146,6 +151,11 @@ int cmd_rack(int argc, char **argv)
         } else if (!strcmp(a, "--load-at") && v) {
             if (cli_parse_quantity(v, "s", &o.load_at) || o.load_at < 0)
                 return cli_usage_error(w, "--load-at '%s': a time", v);
+        } else if (!strcmp(a, "--threads") && v) {
+            int64_t n;
+            if (cli_parse_i64(v, 1, 256, &n))
+                return cli_usage_error(w, "--threads '%s': 1 to 256", v);
+            o.r.threads = (unsigned)n;
         } else if (!strcmp(a, "--realtime")) {
             o.realtime = 1;
             continue;
@@ -292,8 +302,9 @@ int cmd_rack(int argc, char **argv)
             fprintf(f, "%5u %-6s %9.1f %8.3f %8.2f %8.1f %8.1f %9.1f %7u\n", k + 1, rk_state(&g, k), pm->io * pm->vo,
                     pm->io, pm->vo, pm->th.t[TH_JA], pm->th.t[TH_JB], g.m[k].h.pwm.fsw_hz / 1e3, g.m[k].resets);
         }
-        fprintf(f, "\ntiming: %ld quanta of 100 us in %.3f s wall (%.2f x real time), set-up %.3f s\n", quanta, wall,
-                g.t_ns * 1e-9 / wall, init_s);
+        fprintf(f, "\ntiming: %ld quanta of 100 us in %.3f s wall (%.2f x real time) on %u thread%s, set-up %.3f s\n",
+                quanta, wall, g.t_ns * 1e-9 / wall, g.pool ? g.pool_threads : 1, g.pool && g.pool_threads > 1 ? "s" : "",
+                init_s);
         if (o.realtime) {
             qsort(late, (size_t)quanta, sizeof *late, rk_cmp);
             fprintf(f, "realtime (%s, %s): lateness min %.1f us, median %.1f us, p99 %.1f us, p99.9 %.1f us, "
