@@ -4,26 +4,15 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "audit_logger.h"
 #include "can_id.h"
 #include "candump.h"
 #include "ek3_err.h"
 #include "msg.h"
-
-/* The services each module's firmware runs today. */
-static const jz_service_def rig_services[] = {
-    ALOG_SERVICE,
-};
-
-static void rig_control(void *ctx, jz_kernel *k)
-{
-    rig_module *m = ctx;
-    (void)k;
-    llcc_step(&m->ctl, hhal_hal(&m->h));
-}
 
 static void rig_log(rig *r, const char *bus, const cfd_frame *f, int64_t t_ns)
 {
@@ -43,27 +32,15 @@ static void rig_log(rig *r, const char *bus, const cfd_frame *f, int64_t t_ns)
 static void rig_deliver(void *ctx, unsigned to, unsigned from, const cfd_frame *f, int64_t t_ns)
 {
     rig *r = ctx;
-    (void)from;
-    if (to >= 1 && to <= r->o.modules)
-        hhal_can_deliver(&r->m[to - 1].h, f);
+    if (to >= 1 && to <= r->o.modules) {
+        rig_module *m = &r->m[to - 1];
+        if (!m->external)
+            hhal_can_deliver(&m->fw.h, f);
+        else if (!m->lost)
+            tp_send(&m->plant_end, f);
+    }
     if (to == (from == 0 ? 1u : 0u))
         rig_log(r, "can0", f, t_ns); /* once per frame: as the first other node hears it */
-}
-
-static int rig_hil_frame(unsigned type, unsigned src, unsigned dst, const void *s, cfd_frame *f)
-{
-    cid_fields cf = {CID_PRIO_HIGH, (uint8_t)type, (uint16_t)src, (uint16_t)dst};
-    memset(f, 0, sizeof *f);
-    f->flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
-    int rc = cid_encode(&cf, &f->id);
-    if (rc)
-        return rc;
-    msg_err e;
-    int n = msg_encode(type, s, f->data, sizeof f->data, &e);
-    if (n < 0)
-        return n;
-    f->len = (uint8_t)n;
-    return EK3_OK;
 }
 
 static int rig_pool_start(rig *r, unsigned n);
@@ -94,22 +71,32 @@ int rig_init(rig *r, const rig_opts *o)
         cc.r_droop = o->r_droop;
     for (unsigned k = 0; k < o->modules; k++) {
         rig_module *m = &r->m[k];
-        m->pool = aligned_alloc(64, RIG_POOL_BYTES);
-        if (!m->pool || tp_mem_pair(&m->plant_end, &m->fw_end, 4) != EK3_OK) {
+        m->external = o->external && o->external[k];
+        if (m->external) {
+            /* "udp:HOST:BASE": the plant listens on BASE + slot. */
+            const char *colon = strrchr(o->fw_bus, ':');
+            char spec[96];
+            if (strncmp(o->fw_bus, "udp:", 4) || !colon) {
+                rig_free(r);
+                return EK3_EINVAL;
+            }
+            snprintf(spec, sizeof spec, "udp:@%ld", strtol(colon + 1, NULL, 10) + (long)k + 1);
+            rc = tp_open(&m->plant_end, spec);
+            if (rc) {
+                rig_free(r);
+                return rc;
+            }
+            continue;
+        }
+        if (tp_mem_pair(&m->plant_end, &m->fw_end, 4) != EK3_OK) {
             rig_free(r);
             return EK3_ENOSPC;
         }
-        hhal_init(&m->h, o->seed * 1000003u + k + 1, 0);
-        llcc_init(&m->ctl, &cc);
-        jz_config cfg = {rig_services, sizeof rig_services / sizeof rig_services[0], rig_control, m,
-                         o->seed + k, m->pool, RIG_POOL_BYTES, 64, 0, 0};
-        rc = jz_init(&m->k, &cfg, hhal_hal(&m->h));
+        rc = fwi_init(&m->fw, k + 1, o->seed, &cc, o->v_set);
         if (rc) {
             rig_free(r);
             return rc;
         }
-        /* The set point the module boots with (its configuration). */
-        llcc_command(&m->ctl, o->v_set > 0, o->v_set, cc.p_max);
     }
     unsigned nt = o->log ? 1 : o->threads;
     if (nt > o->modules)
@@ -126,7 +113,7 @@ void rig_free(rig *r)
         for (unsigned k = 0; k < r->o.modules; k++) {
             tp_close(&r->m[k].plant_end);
             tp_close(&r->m[k].fw_end);
-            free(r->m[k].pool);
+            fwi_free(&r->m[k].fw);
         }
     free(r->m);
     r->m = NULL;
@@ -134,64 +121,173 @@ void rig_free(rig *r)
     rack_free(&r->plant);
 }
 
-/* Steps 1-3 of the quantum for module k (everything but its CAN frames). */
+/* The PWM command a HIL_PWM frame carries, applied to the plant. */
+static void rig_apply_pwm(rig *r, unsigned k, const cfd_frame *f)
+{
+    rig_module *m = &r->m[k];
+    msg_hil_pwm c;
+    msg_err e;
+    if (msg_decode(CID_TYPE_HIL_PWM, f->data, f->len, &c, &e) != EK3_OK) {
+        m->hil_errors++;
+        return;
+    }
+    llc_cmd lc = {c.fsw_hz ? c.fsw_hz : 200e3, c.deadtime_ns * 1e-9, c.burst_permille ? c.burst_permille / 1000.0 : 1.0,
+                  (uint8_t)(c.flags & MSG_PWM_ENABLE), (uint8_t)((c.flags & MSG_PWM_HALF_BRIDGE) != 0)};
+    if (pmod_command(&r->plant.mod[k], &lc, c.fan_permille / 1000.0) != EK3_OK)
+        m->hil_errors++;
+}
+
+/* The plant's ADC frame for module k this quantum. */
+static int rig_adc_frame(rig *r, unsigned k, cfd_frame *f)
+{
+    msg_hil_adc adc = {0, r->quantum, {0}};
+    pmod_adc(&r->plant.mod[k], adc.ch);
+    return fwi_hil_frame(CID_TYPE_HIL_ADC, CID_NODE_PLANT, k + 1, &adc, f);
+}
+
+/* Steps 1-3 of the quantum for in-process module k (all but its CAN frames). */
 static void rig_module_step(rig *r, unsigned k)
 {
-    uint32_t q = r->quantum;
     rig_module *m = &r->m[k];
-    pmod *pm = &r->plant.mod[k];
-    cfd_frame f;
+    if (m->external)
+        return;
+    cfd_frame f, pwm;
     /* 1. plant -> firmware: the ADC samples of this period. */
-    if (pm->present) {
-        msg_hil_adc adc = {0, q, {0}};
-        pmod_adc(pm, adc.ch);
-        if (rig_hil_frame(CID_TYPE_HIL_ADC, CID_NODE_PLANT, k + 1, &adc, &f) == EK3_OK &&
-            tp_send(&m->plant_end, &f) == EK3_OK) {
-            m->hil_frames++;
-            rig_log(r, "hil0", &f, r->t_ns);
-        }
-    }
-    /* 2. the firmware's period: ADC device, control interrupt, kernel loop. */
-    if (tp_recv(&m->fw_end, &f) == EK3_OK) {
-        msg_hil_adc adc;
-        msg_err e;
-        if (msg_decode(CID_TYPE_HIL_ADC, f.data, f.len, &adc, &e) == EK3_OK) {
-            memcpy(m->h.adc, adc.ch, sizeof m->h.adc);
-            m->h.adc_valid = 1;
-        } else {
-            m->hil_errors++;
-        }
-    }
-    hhal_advance(&m->h, RIG_PERIOD_NS);
-    jz_isr(&m->k);
-    jz_run(&m->k);
-    if (hhal_watchdog_expired(&m->h)) {
-        jz_reset(&m->k);
-        hhal_watchdog_restart(&m->h);
-        m->resets++;
-    }
-    const hal_pwm *p = &m->h.pwm;
-    msg_hil_pwm pw = {(uint8_t)((p->enable ? MSG_PWM_ENABLE : 0) | (p->half_bridge ? MSG_PWM_HALF_BRIDGE : 0) |
-                                (p->burst_permille < 1000 ? MSG_PWM_BURST : 0)),
-                      p->deadtime_ns, q, p->fsw_hz, p->burst_permille, p->fan_permille, (uint16_t)m->h.gpio_out};
-    if (rig_hil_frame(CID_TYPE_HIL_PWM, k + 1, CID_NODE_BROADCAST, &pw, &f) == EK3_OK &&
-        tp_send(&m->fw_end, &f) == EK3_OK) {
+    if (r->plant.mod[k].present && rig_adc_frame(r, k, &f) == EK3_OK && tp_send(&m->plant_end, &f) == EK3_OK) {
         m->hil_frames++;
         rig_log(r, "hil0", &f, r->t_ns);
     }
+    /* 2. the firmware's period. */
+    int got = tp_recv(&m->fw_end, &f) == EK3_OK;
+    if (fwi_period(&m->fw, got ? &f : NULL, r->quantum, &pwm) != EK3_OK)
+        m->hil_errors++;
+    if (tp_send(&m->fw_end, &pwm) == EK3_OK) {
+        m->hil_frames++;
+        rig_log(r, "hil0", &pwm, r->t_ns);
+    }
     /* 3. firmware -> plant: the PWM command. */
-    if (tp_recv(&m->plant_end, &f) == EK3_OK) {
-        msg_hil_pwm c;
-        msg_err e;
-        if (msg_decode(CID_TYPE_HIL_PWM, f.data, f.len, &c, &e) == EK3_OK) {
-            llc_cmd lc = {c.fsw_hz ? c.fsw_hz : 200e3, c.deadtime_ns * 1e-9,
-                          c.burst_permille ? c.burst_permille / 1000.0 : 1.0, (uint8_t)(c.flags & MSG_PWM_ENABLE),
-                          (uint8_t)((c.flags & MSG_PWM_HALF_BRIDGE) != 0)};
-            if (pmod_command(pm, &lc, c.fan_permille / 1000.0) != EK3_OK)
-                m->hil_errors++;
-        } else {
+    if (tp_recv(&m->plant_end, &f) == EK3_OK)
+        rig_apply_pwm(r, k, &f);
+}
+
+static int64_t rig_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void rig_lose(rig *r, unsigned k, const char *why)
+{
+    rig_module *m = &r->m[k];
+    m->lost = 1;
+    m->lost_ns = r->t_ns;
+    llc_cmd off = r->plant.mod[k].cmd;
+    off.enable = 0;
+    pmod_command(&r->plant.mod[k], &off, 0);
+    fprintf(stderr, "ek3 rack: module %u (external) %s at %.4f s: lost; the rack runs on without it\n", k + 1, why,
+            r->t_ns * 1e-9);
+}
+
+/* External modules, before the quantum's parallel phase: ADC and SYNC out. */
+static void rig_external_send(rig *r)
+{
+    for (unsigned k = 0; k < r->o.modules; k++) {
+        rig_module *m = &r->m[k];
+        if (!m->external || m->lost)
+            continue;
+        cfd_frame f;
+        msg_hil_tick tick = {MSG_TICK_SYNC, r->quantum, (uint64_t)r->t_ns};
+        if (r->plant.mod[k].present && rig_adc_frame(r, k, &f) == EK3_OK && tp_send(&m->plant_end, &f) == EK3_OK)
+            m->hil_frames++;
+        if (fwi_hil_frame(CID_TYPE_HIL_TICK, CID_NODE_PLANT, k + 1, &tick, &f) != EK3_OK ||
+            tp_send(&m->plant_end, &f) != EK3_OK)
             m->hil_errors++;
+    }
+}
+
+/* External modules, after it: their PWM, CAN frames and DONE, in slot order. */
+static void rig_external_collect(rig *r)
+{
+    for (unsigned k = 0; k < r->o.modules; k++) {
+        rig_module *m = &r->m[k];
+        if (!m->external || m->lost)
+            continue;
+        int64_t deadline = rig_clock_ns() + (int64_t)r->o.ext_timeout_ms * 1000000;
+        int done = 0;
+        while (!done) {
+            int64_t left = deadline - rig_clock_ns();
+            if (left <= 0 || tp_poll(&m->plant_end, (int)(left / 1000000) + 1) != 1) {
+                if (rig_clock_ns() < deadline)
+                    continue;
+                break;
+            }
+            cfd_frame f;
+            while (!done && tp_recv(&m->plant_end, &f) == EK3_OK) {
+                int type = fwi_frame_type(&f);
+                if (type == CID_TYPE_HIL_PWM) {
+                    rig_apply_pwm(r, k, &f);
+                    m->hil_frames++;
+                } else if (type == CID_TYPE_HIL_TICK) {
+                    msg_hil_tick t;
+                    msg_err e;
+                    if (msg_decode(CID_TYPE_HIL_TICK, f.data, f.len, &t, &e) == EK3_OK && t.kind == MSG_TICK_DONE &&
+                        t.quantum == r->quantum)
+                        done = 1;
+                } else if (type >= 0 && type < CID_TYPE_HIL_ADC) {
+                    cbus_send(&r->bus, k + 1, &f, r->t_ns); /* its rack-bus traffic */
+                } else {
+                    m->hil_errors++;
+                }
+            }
         }
+        if (done) {
+            m->late = 0;
+        } else if (++m->late >= 3) {
+            rig_lose(r, k, "missed three quanta");
+        }
+    }
+    for (unsigned k = 0; k < r->o.modules; k++)
+        if (r->m[k].external)
+            rack_linearize(&r->plant, k, k + 1);
+}
+
+unsigned rig_wait_external(rig *r, int timeout_ms)
+{
+    unsigned n = 0;
+    int64_t deadline = rig_clock_ns() + (int64_t)timeout_ms * 1000000;
+    for (unsigned k = 0; k < r->o.modules; k++) {
+        rig_module *m = &r->m[k];
+        if (!m->external)
+            continue;
+        int hello = 0;
+        while (!hello) {
+            int64_t left = deadline - rig_clock_ns();
+            if (left <= 0 || tp_poll(&m->plant_end, (int)(left / 1000000) + 1) != 1)
+                break;
+            cfd_frame f;
+            while (tp_recv(&m->plant_end, &f) == EK3_OK)
+                if (fwi_frame_type(&f) == CID_TYPE_HIL_TICK)
+                    hello = 1;
+        }
+        if (hello)
+            n++;
+        else
+            rig_lose(r, k, "never said HELLO");
+    }
+    return n;
+}
+
+void rig_bye(rig *r)
+{
+    for (unsigned k = 0; k < r->o.modules; k++) {
+        rig_module *m = &r->m[k];
+        if (!m->external || m->lost)
+            continue;
+        cfd_frame f;
+        msg_hil_tick tick = {MSG_TICK_BYE, r->quantum, (uint64_t)r->t_ns};
+        if (fwi_hil_frame(CID_TYPE_HIL_TICK, CID_NODE_PLANT, k + 1, &tick, &f) == EK3_OK)
+            tp_send(&m->plant_end, &f);
     }
 }
 
@@ -224,9 +320,11 @@ static void rig_range(const rig *r, unsigned id, unsigned n, unsigned *k0, unsig
 static void rig_phase(rig *r, int phase, unsigned k0, unsigned k1)
 {
     if (phase == 0) {
-        for (unsigned k = k0; k < k1; k++)
+        for (unsigned k = k0; k < k1; k++) {
             rig_module_step(r, k);
-        rack_linearize(&r->plant, k0, k1);
+            if (!r->m[k].external)
+                rack_linearize(&r->plant, k, k + 1);
+        }
     } else {
         rack_update(&r->plant, RIG_PERIOD_NS * 1e-9, k0, k1);
     }
@@ -320,11 +418,13 @@ static void rig_pool_stop(rig *r)
 void rig_quantum(rig *r)
 {
     double dt = RIG_PERIOD_NS * 1e-9;
+    rig_external_send(r);
     rig_run_phase(r, 0);
+    rig_external_collect(r);
     /* Serial, in slot order: the firmware's CAN frames onto the bus, the bus voltage. */
     for (unsigned k = 0; k < r->o.modules; k++) {
         cfd_frame out;
-        while (hhal_can_take(&r->m[k].h, &out) == EK3_OK)
+        while (!r->m[k].external && hhal_can_take(&r->m[k].fw.h, &out) == EK3_OK)
             cbus_send(&r->bus, k + 1, &out, r->t_ns);
     }
     rack_solve_bus(&r->plant, dt);

@@ -18,6 +18,11 @@
  * spread over threads (`threads`): each thread takes a contiguous range
  * of modules for the per-module work, and everything shared (the bus
  * sums, the rack bus, the log) is done by one thread in slot order.
+ * A module's firmware may also run in its own process (`ek3 fw`, over
+ * UDP or SocketCAN): the plant then sends it HIL_ADC and a HIL_TICK SYNC
+ * each quantum and waits for its HIL_PWM and HIL_TICK DONE, at most
+ * ext_timeout_ms; three late quanta in a row and the module is reported
+ * lost, its bridge disabled, and the rack runs on without it.
  * The HIL frames travel
  * over in-process transports (transport.h); `--log` writes them and the
  * rack bus's frames as a candump log.
@@ -29,8 +34,7 @@
 #include <stdio.h>
 
 #include "canbus.h"
-#include "hosthal.h"
-#include "jz.h"
+#include "fwinst.h"
 #include "llc_control.h"
 #include "rack.h"
 #include "transport.h"
@@ -48,16 +52,19 @@ typedef struct rig_opts {
     plant_params plant;
     FILE *log;              /* candump log of every frame, or NULL */
     unsigned threads;       /* modules spread over this many threads (0, 1: none; a log forces 1) */
+    /* External modules: their firmware runs in `ek3 fw` processes. */
+    const uint8_t *external; /* external[k] != 0: slot k + 1 is external (NULL: none) */
+    char fw_bus[64];        /* "udp:HOST:BASE": slot s listens on BASE + s */
+    int ext_timeout_ms;     /* a module that misses this many ms in a quantum is late */
 } rig_opts;
 
 typedef struct rig_module {
-    hhal h;
-    jz_kernel k;
-    llcc ctl;
-    uint8_t *pool;
-    tp plant_end, fw_end;   /* the HIL channel */
-    uint32_t resets, hil_errors;
+    fwi fw;                 /* in-process firmware */
+    tp plant_end, fw_end;   /* the HIL channel (external: plant_end only) */
+    uint8_t external, lost;
+    uint32_t late, hil_errors;
     uint64_t hil_frames;
+    int64_t lost_ns;        /* when it was given up */
 } rig_module;
 
 typedef struct rig_pool rig_pool;
@@ -81,5 +88,13 @@ void rig_free(rig *r);
 
 /* One quantum (one control period) for the whole rack. */
 void rig_quantum(rig *r);
+
+/* Wait up to timeout_ms for every external module's HELLO (they learn
+ * nothing before it, and the plant learns where they are). Returns how
+ * many answered; the others are lost from the start. */
+unsigned rig_wait_external(rig *r, int timeout_ms);
+
+/* Tell external modules the run is over (BYE). */
+void rig_bye(rig *r);
 
 #endif /* RIG_H */

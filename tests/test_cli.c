@@ -276,3 +276,55 @@ Test(cli, rack_runs_and_reports, .init = setup, .fini = teardown)
         fclose(f);
     }
 }
+
+/* The line of a report that starts with `key`. */
+static const char *line_of(const char *out, const char *key, char *buf, size_t cap)
+{
+    const char *p = strstr(out, key);
+    if (!p)
+        return "";
+    size_t n = strcspn(p, "\n");
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(buf, p, n);
+    buf[n] = 0;
+    return buf;
+}
+
+Test(cli, external_modules_run_as_in_process_and_a_dead_one_is_reported, .init = setup, .fini = teardown)
+{
+    static char out[65536], ref[65536];
+    char a[256], b[256];
+    int base = 30000 + (int)(getpid() % 3000) * 10;
+    /* Two firmware processes for slots 2 and 3; the plant listens on base + slot. */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "(%s fw --module 2 --bus udp:127.0.0.1:%d & %s fw --module 3 --bus udp:127.0.0.1:%d &) "
+                              ">/dev/null 2>&1",
+             EK3_BIN, base + 2, EK3_BIN, base + 3);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 4 --load 10kW --duration 0.6s --load-at 0.3s --threads 1 --external 2,3 "
+                     "--fw-bus udp:127.0.0.1:%d",
+                     EK3_BIN, base),
+                 0, "%s", out);
+    cr_assert_eq(run(ref, sizeof ref, "%s rack --modules 4 --load 10kW --duration 0.6s --load-at 0.3s --threads 1",
+                     EK3_BIN),
+                 0);
+    cr_assert(strstr(out, "module 2 external (ek3 fw): answered every quantum"), "%s", out);
+    cr_assert_str_eq(line_of(out, "bus:", a, sizeof a), line_of(ref, "bus:", b, sizeof b),
+                     "external firmware runs exactly as in process");
+    cr_assert_str_eq(line_of(out, "sharing:", a, sizeof a), line_of(ref, "sharing:", b, sizeof b));
+    /* A module process that dies: reported within three timeouts, the rest runs on. */
+    snprintf(cmd, sizeof cmd, "(%s fw --module 2 --bus udp:127.0.0.1:%d --stop-after 1000 &) >/dev/null 2>&1",
+             EK3_BIN, base + 2);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 3 --load 6kW --duration 0.6s --load-at 0.3s --threads 1 --external 2 "
+                     "--fw-bus udp:127.0.0.1:%d --ext-timeout 50ms",
+                     EK3_BIN, base),
+                 0, "%s", out);
+    cr_assert(strstr(out, "module 2 (external) missed three quanta at 0.10"), "%s", out);
+    cr_assert(strstr(out, "module 2 external (ek3 fw): LOST"), "%s", out);
+    cr_assert(strstr(out, "EK3 rack: 3 modules (3 in their slots, 2 regulating)"), "%s", out);
+    cr_assert(strstr(out, "    2 LOST"), "%s", out);
+}

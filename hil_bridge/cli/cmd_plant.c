@@ -307,12 +307,37 @@ static int plant_sweep_cmd(int argc, char **argv)
     return CLI_OK;
 }
 
+/* `ek3 plant serve`: the plant as its own process, every module's
+ * firmware external: `ek3 rack --external all` under another name. */
+static int plant_serve_cmd(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (cli_is_help(argv[i])) {
+            puts("usage: ek3 plant serve [--modules 84] [--fw-bus udp:HOST:BASE] [ek3 rack options]\n\n"
+                 "Run the plant (and the rack bus) as the time master for modules whose\n"
+                 "firmware runs in `ek3 fw --module N --bus udp:HOST:BASE+N` processes: it\n"
+                 "waits for their HELLO, drives them one quantum at a time, and reports any\n"
+                 "that stops answering. Every `ek3 rack` option applies.");
+            return CLI_OK;
+        }
+    char *args[256];
+    int n = 0;
+    args[n++] = (char *)"rack";
+    for (int i = 1; i < argc && n < 252; i++)
+        args[n++] = argv[i];
+    args[n++] = (char *)"--external";
+    args[n++] = (char *)"all";
+    args[n] = NULL;
+    return cmd_rack(n, args);
+}
+
 int cmd_plant(int argc, char **argv)
 {
     static const cli_cmd cmds[] = {
         {"params", plant_params_cmd, "every plant parameter: value, unit, default, meaning"},
         {"run", plant_run_cmd, "one module open loop; waveforms to CSV"},
         {"sweep", plant_sweep_cmd, "DC gain over frequency: switching, averaged, FHA"},
+        {"serve", plant_serve_cmd, "the plant as time master for external module processes"},
     };
     return cli_dispatch("plant", "ek3 plant - the plant model: one EK3 module's power stage and heat.", cmds,
                         sizeof cmds / sizeof cmds[0], argc, argv);

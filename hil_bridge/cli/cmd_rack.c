@@ -27,6 +27,8 @@ typedef struct rack_opts {
     int pull_slot;       /* -1: none */
     double pull_at;
     double load_at;      /* the load switches on at this time */
+    uint8_t ext[510];
+    double hello_timeout;
 } rack_opts;
 
 static int64_t rk_now(void)
@@ -47,8 +49,12 @@ static const char *rk_state(const rig *g, unsigned k)
     const pmod *pm = &g->plant.mod[k];
     if (!pm->present)
         return "PULLED";
+    if (g->m[k].lost)
+        return "LOST";
+    if (g->m[k].external)
+        return pm->cmd.enable ? "EXT" : "EXT-OFF";
     static const char *const names[] = {"OFF", "START", "RUN", "FAULT"};
-    return names[g->m[k].ctl.state & 3];
+    return names[g->m[k].fw.ctl.state & 3];
 }
 
 static int rk_usage(void)
@@ -56,7 +62,8 @@ static int rk_usage(void)
     puts("usage: ek3 rack [--modules 84] [--load 200kW | --load-ohm R | --battery]\n"
          "                [--vset 750] [--droop 5] [--duration 2s] [--fidelity averaged|switching]\n"
          "                [--seed 1] [--load-at 0.5s] [--pull SLOT@TIME] [--realtime] [--log FILE]\n"
-         "                [--report DIR] [--threads N]\n"
+         "                [--report DIR] [--threads N] [--external all|2,5,7 [--fw-bus udp:HOST:BASE]\n"
+         "                [--ext-timeout 200ms] [--hello-timeout 10s]]\n"
          "                [--set name=value]...\n\n"
          "Run a rack in one process: the plant (one module per slot, tolerances drawn\n"
          "from the seed) and one firmware instance per module (JEZGRO, its services,\n"
@@ -68,7 +75,11 @@ static int rk_usage(void)
          "--log writes every frame (HIL channel hil0, rack bus can0) as a candump log.\n"
          "--report writes report.txt, trace.csv and plots (PNG, SVG) into DIR.\n"
          "--threads spreads the modules over N threads (default: every CPU); the\n"
-         "run is the same, bit for bit, whatever N (a --log run uses one).");
+         "run is the same, bit for bit, whatever N (a --log run uses one).\n"
+         "--external runs those modules' firmware in `ek3 fw` processes: the plant\n"
+         "listens on BASE + slot, waits for each one's HELLO, then drives them one\n"
+         "quantum at a time; a module that misses three quanta is reported lost and\n"
+         "the rack runs on without it.");
     return CLI_OK;
 }
 
@@ -87,6 +98,9 @@ int cmd_rack(int argc, char **argv)
     o.duration = 2.0;
     o.pull_slot = -1;
     o.load_at = 0.5;
+    o.r.ext_timeout_ms = 200;
+    o.hello_timeout = 10;
+    strcpy(o.r.fw_bus, "udp:127.0.0.1:47000");
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     o.r.threads = ncpu > 0 ? (unsigned)ncpu : 1;
     prm_defaults(&o.r.plant);
@@ -151,6 +165,34 @@ int cmd_rack(int argc, char **argv)
         } else if (!strcmp(a, "--load-at") && v) {
             if (cli_parse_quantity(v, "s", &o.load_at) || o.load_at < 0)
                 return cli_usage_error(w, "--load-at '%s': a time", v);
+        } else if (!strcmp(a, "--external") && v) {
+            /* "all", or a list of slots: 2,5,7 */
+            memset(o.ext, 0, sizeof o.ext);
+            if (!strcmp(v, "all")) {
+                memset(o.ext, 1, sizeof o.ext);
+            } else {
+                const char *s = v;
+                while (*s) {
+                    char *end;
+                    long n = strtol(s, &end, 10);
+                    if (end == s || n < 1 || n > 510 || (*end && *end != ','))
+                        return cli_usage_error(w, "--external '%s': all, or slots like 2,5,7", v);
+                    o.ext[n - 1] = 1;
+                    s = *end ? end + 1 : end;
+                }
+            }
+            o.r.external = o.ext;
+        } else if (!strcmp(a, "--fw-bus") && v) {
+            if (strncmp(v, "udp:", 4) || !strrchr(v + 4, ':') || strlen(v) >= sizeof o.r.fw_bus)
+                return cli_usage_error(w, "--fw-bus '%s': udp:HOST:BASEPORT", v);
+            strcpy(o.r.fw_bus, v);
+        } else if (!strcmp(a, "--ext-timeout") && v) {
+            if (cli_parse_quantity(v, "s", &x) || !(x > 0 && x <= 60))
+                return cli_usage_error(w, "--ext-timeout '%s': a time above 0", v);
+            o.r.ext_timeout_ms = (int)(x * 1000 + 0.5);
+        } else if (!strcmp(a, "--hello-timeout") && v) {
+            if (cli_parse_quantity(v, "s", &o.hello_timeout) || !(o.hello_timeout > 0))
+                return cli_usage_error(w, "--hello-timeout '%s': a time above 0", v);
         } else if (!strcmp(a, "--threads") && v) {
             int64_t n;
             if (cli_parse_i64(v, 1, 256, &n))
@@ -188,6 +230,13 @@ int cmd_rack(int argc, char **argv)
         if (log)
             fclose(log);
         return cli_fail(w, "cannot build the rack: %s", ek3_strerror(rc));
+    }
+    unsigned n_ext = 0;
+    for (unsigned k = 0; o.r.external && k < o.r.modules; k++)
+        n_ext += o.ext[k];
+    if (n_ext) {
+        unsigned got = rig_wait_external(&g, (int)(o.hello_timeout * 1000));
+        fprintf(stderr, "ek3 rack: %u of %u external modules said HELLO on %s\n", got, n_ext, o.r.fw_bus);
     }
     double init_s = (rk_now() - t_init) * 1e-9;
     long quanta = (long)ceil(o.duration / (RIG_PERIOD_NS * 1e-9) - 1e-9);
@@ -248,6 +297,7 @@ int cmd_rack(int argc, char **argv)
         }
     }
     double wall = (rk_now() - t0) * 1e-9;
+    rig_bye(&g);
     if (log && fclose(log))
         fprintf(stderr, "ek3 rack: %s: write failed\n", o.log);
     g.o.log = NULL;
@@ -267,7 +317,7 @@ int cmd_rack(int argc, char **argv)
         if (!pm->present)
             continue;
         present++;
-        running += g.m[k].ctl.state == LLCC_RUN;
+        running += g.m[k].external ? !g.m[k].lost : g.m[k].fw.ctl.state == LLCC_RUN;
         ptot += pm->io * pm->vo;
         pin += pm->pin;
         imin = fmin(imin, pm->io), imax = fmax(imax, pm->io), isum += pm->io;
@@ -284,7 +334,7 @@ int cmd_rack(int argc, char **argv)
         const char *lk = o.r.load.kind == RACK_LOAD_CP ? "constant power" : o.r.load.kind == RACK_LOAD_R ? "resistor"
                                                                                                         : "EV battery";
         fprintf(f, "load: %s; set point %.1f V, droop %.2f V/A\n", lk, o.r.v_set,
-                g.m[0].ctl.cfg.r_droop);
+                g.m[0].fw.ctl.cfg.r_droop);
         fprintf(f, "bus: %.2f V, load %.2f kW (%.2f A); modules deliver %.2f kW from %.2f kW in (%.2f %%)\n",
                 g.plant.vbus, g.plant.p_load / 1e3, g.plant.i_load, ptot / 1e3, pin / 1e3,
                 pin > 0 ? 100 * ptot / pin : 0);
@@ -292,6 +342,10 @@ int cmd_rack(int argc, char **argv)
                 imin, imax, imean > 0 ? 100 * (imax - imin) / imean : 0, tjmax);
         if (o.pull_slot >= 0)
             fprintf(f, "module %d pulled at %.3g s\n", o.pull_slot + 1, o.pull_at);
+        for (unsigned k = 0; k < g.o.modules; k++)
+            if (g.m[k].external)
+                fprintf(f, "module %u external (ek3 fw): %s\n", k + 1,
+                        g.m[k].lost ? "LOST - no answer within the timeout" : "answered every quantum");
         fprintf(f, "HIL frames %llu; rack bus: %llu frames, %llu error frames, load %.2f %%\n",
                 (unsigned long long)g.hil_frames, (unsigned long long)g.bus.frames,
                 (unsigned long long)g.bus.error_frames, 100 * cbus_load(&g.bus));
@@ -300,7 +354,7 @@ int cmd_rack(int argc, char **argv)
         for (unsigned k = 0; k < g.o.modules; k++) {
             const pmod *pm = &g.plant.mod[k];
             fprintf(f, "%5u %-6s %9.1f %8.3f %8.2f %8.1f %8.1f %9.1f %7u\n", k + 1, rk_state(&g, k), pm->io * pm->vo,
-                    pm->io, pm->vo, pm->th.t[TH_JA], pm->th.t[TH_JB], g.m[k].h.pwm.fsw_hz / 1e3, g.m[k].resets);
+                    pm->io, pm->vo, pm->th.t[TH_JA], pm->th.t[TH_JB], g.m[k].fw.h.pwm.fsw_hz / 1e3, g.m[k].fw.resets);
         }
         fprintf(f, "\ntiming: %ld quanta of 100 us in %.3f s wall (%.2f x real time) on %u thread%s, set-up %.3f s\n",
                 quanta, wall, g.t_ns * 1e-9 / wall, g.pool ? g.pool_threads : 1, g.pool && g.pool_threads > 1 ? "s" : "",

@@ -1,0 +1,103 @@
+/* fwinst.c - one module's firmware on the host. */
+#include "fwinst.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit_logger.h"
+#include "can_id.h"
+#include "ek3_err.h"
+#include "msg.h"
+
+/* The services each module's firmware runs today. */
+static const jz_service_def fwi_services[] = {
+    ALOG_SERVICE,
+};
+
+static void fwi_control(void *ctx, jz_kernel *k)
+{
+    fwi *f = ctx;
+    (void)k;
+    llcc_step(&f->ctl, hhal_hal(&f->h));
+}
+
+int fwi_hil_frame(unsigned type, unsigned src, unsigned dst, const void *payload, cfd_frame *f)
+{
+    cid_fields cf = {CID_PRIO_HIGH, (uint8_t)type, (uint16_t)src, (uint16_t)dst};
+    memset(f, 0, sizeof *f);
+    f->flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
+    int rc = cid_encode(&cf, &f->id);
+    if (rc)
+        return rc;
+    msg_err e;
+    int n = msg_encode(type, payload, f->data, sizeof f->data, &e);
+    if (n < 0)
+        return n;
+    f->len = (uint8_t)n;
+    return EK3_OK;
+}
+
+int fwi_frame_type(const cfd_frame *f)
+{
+    cid_fields cf;
+    if (!(f->flags & CFD_FLAG_EFF) || cid_decode(f->id, &cf))
+        return -1;
+    return cf.type;
+}
+
+int fwi_init(fwi *f, unsigned slot, uint64_t seed, const llcc_cfg *cc, float v_set)
+{
+    memset(f, 0, sizeof *f);
+    f->slot = slot;
+    f->pool = aligned_alloc(64, FWI_POOL_BYTES);
+    if (!f->pool)
+        return EK3_ENOSPC;
+    hhal_init(&f->h, seed * 1000003u + slot, 0);
+    llcc_init(&f->ctl, cc);
+    jz_config cfg = {fwi_services, sizeof fwi_services / sizeof fwi_services[0], fwi_control, f,
+                     seed + slot - 1, f->pool, FWI_POOL_BYTES, 64, 0, 0};
+    int rc = jz_init(&f->k, &cfg, hhal_hal(&f->h));
+    if (rc) {
+        fwi_free(f);
+        return rc;
+    }
+    /* The set point the module boots with (its configuration). */
+    llcc_command(&f->ctl, v_set > 0, v_set, cc->p_max);
+    return EK3_OK;
+}
+
+void fwi_free(fwi *f)
+{
+    free(f->pool);
+    f->pool = NULL;
+}
+
+int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm)
+{
+    int rc = EK3_OK;
+    if (adc) {
+        msg_hil_adc a;
+        msg_err e;
+        if (msg_decode(CID_TYPE_HIL_ADC, adc->data, adc->len, &a, &e) == EK3_OK) {
+            memcpy(f->h.adc, a.ch, sizeof f->h.adc);
+            f->h.adc_valid = 1;
+        } else {
+            f->bad_frames++;
+            rc = EK3_EPARSE;
+        }
+    }
+    hhal_advance(&f->h, 100000);
+    jz_isr(&f->k);
+    jz_run(&f->k);
+    if (hhal_watchdog_expired(&f->h)) {
+        jz_reset(&f->k);
+        hhal_watchdog_restart(&f->h);
+        f->resets++;
+    }
+    const hal_pwm *p = &f->h.pwm;
+    msg_hil_pwm pw = {(uint8_t)((p->enable ? MSG_PWM_ENABLE : 0) | (p->half_bridge ? MSG_PWM_HALF_BRIDGE : 0) |
+                                (p->burst_permille < 1000 ? MSG_PWM_BURST : 0)),
+                      p->deadtime_ns, q, p->fsw_hz, p->burst_permille, p->fan_permille, (uint16_t)f->h.gpio_out};
+    int e2 = fwi_hil_frame(CID_TYPE_HIL_PWM, f->slot, CID_NODE_BROADCAST, &pw, pwm);
+    return rc ? rc : e2;
+}

@@ -1,0 +1,48 @@
+/*
+ * fwinst.h - one module's firmware on the host (prefix fwi_): the host
+ * HAL, JEZGRO with the module's services, and LLC_CONTROL, driven one
+ * control period at a time by its HIL frames. The rig runs it in process
+ * (rig.c); `ek3 fw` runs it as a process of its own on a bus.
+ *
+ * The same slot and seed give the same firmware, in process or not, so
+ * a rack with external modules runs exactly as one without.
+ */
+#ifndef FWINST_H
+#define FWINST_H
+
+#include <stdint.h>
+
+#include "can_frame.h"
+#include "hosthal.h"
+#include "jz.h"
+#include "llc_control.h"
+
+#define FWI_POOL_BYTES 4096u
+
+typedef struct fwi {
+    hhal h;
+    jz_kernel k;
+    llcc ctl;
+    uint8_t *pool;
+    unsigned slot;       /* 1..510: its node on the rack bus */
+    uint32_t resets, bad_frames;
+} fwi;
+
+/* Power on module `slot` of a rack seeded `seed`, LLC_CONTROL set to
+ * v_set (0: off). 0, or EK3_ENOSPC, or jz_init's error. */
+int fwi_init(fwi *f, unsigned slot, uint64_t seed, const llcc_cfg *cc, float v_set);
+void fwi_free(fwi *f);
+
+/* One control period q: take the HIL_ADC frame (NULL when none came),
+ * run the control interrupt and the kernel loop, and write the HIL_PWM
+ * frame for q. 0, or EK3_EPARSE for an ADC frame that does not decode
+ * (counted; the period still runs on the last samples). */
+int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm);
+
+/* Build a HIL frame (HIL_ADC, HIL_PWM, HIL_TICK) from src to dst. */
+int fwi_hil_frame(unsigned type, unsigned src, unsigned dst, const void *payload, cfd_frame *f);
+
+/* The message type of a frame's identifier (cid type), or -1. */
+int fwi_frame_type(const cfd_frame *f);
+
+#endif /* FWINST_H */
