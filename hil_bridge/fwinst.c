@@ -8,6 +8,7 @@
 #include "can_id.h"
 #include "ek3_err.h"
 #include "msg.h"
+#include "transport.h"
 
 /* The services each module's firmware runs today. */
 static const jz_service_def fwi_services[] = {
@@ -100,4 +101,85 @@ int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm)
                       p->deadtime_ns, q, p->fsw_hz, p->burst_permille, p->fan_permille, (uint16_t)f->h.gpio_out};
     int e2 = fwi_hil_frame(CID_TYPE_HIL_PWM, f->slot, CID_NODE_BROADCAST, &pw, pwm);
     return rc ? rc : e2;
+}
+
+int fwi_serve(unsigned slot, const char *bus, uint64_t seed, float v_set, double silence_s, long stop_after,
+              uint32_t *periods)
+{
+    tp t;
+    int rc = tp_open(&t, bus);
+    if (rc)
+        return rc;
+    fwi *f = malloc(sizeof *f);
+    llcc_cfg cc;
+    llcc_default_cfg(&cc);
+    if (!f || (rc = fwi_init(f, slot, seed, &cc, v_set))) {
+        free(f);
+        tp_close(&t);
+        return rc ? rc : EK3_ENOSPC;
+    }
+    cfd_frame hello, fr, adc;
+    msg_hil_tick hi = {MSG_TICK_HELLO, 0, 0};
+    fwi_hil_frame(CID_TYPE_HIL_TICK, slot, CID_NODE_BROADCAST, &hi, &hello);
+    tp_send(&t, &hello);
+    int have_adc = 0, synced = 0, bye = 0;
+    double quiet = 0;
+    *periods = 0;
+    rc = EK3_OK;
+    while (!bye) {
+        if (tp_poll(&t, synced ? (int)(silence_s * 1000) : 100) != 1) {
+            quiet += synced ? silence_s : 0.1;
+            if (quiet >= silence_s) {
+                rc = EK3_ETIMEDOUT;
+                break;
+            }
+            if (!synced)
+                tp_send(&t, &hello);
+            continue;
+        }
+        quiet = 0;
+        while (!bye && tp_recv(&t, &fr) == EK3_OK) {
+            cid_fields cf;
+            if (!(fr.flags & CFD_FLAG_EFF) || cid_decode(fr.id, &cf))
+                continue;
+            if (cf.type == CID_TYPE_HIL_ADC && cf.dst == slot) {
+                adc = fr;
+                have_adc = 1;
+            } else if (cf.type == CID_TYPE_HIL_TICK && cf.dst == slot && cf.src == CID_NODE_PLANT) {
+                msg_hil_tick tick;
+                msg_err e;
+                if (msg_decode(CID_TYPE_HIL_TICK, fr.data, fr.len, &tick, &e) != EK3_OK)
+                    continue;
+                if (tick.kind == MSG_TICK_BYE) {
+                    bye = 1;
+                    break;
+                }
+                if (tick.kind != MSG_TICK_SYNC)
+                    continue;
+                synced = 1;
+                if (stop_after >= 0 && *periods >= (uint32_t)stop_after) { /* vanish: no DONE, no BYE */
+                    fwi_free(f);
+                    free(f);
+                    tp_close(&t);
+                    return EK3_OK;
+                }
+                cfd_frame pwm, out;
+                fwi_period(f, have_adc ? &adc : NULL, tick.quantum, &pwm);
+                have_adc = 0;
+                (*periods)++;
+                tp_send(&t, &pwm);
+                while (hhal_can_take(&f->h, &out) == EK3_OK)
+                    tp_send(&t, &out);
+                msg_hil_tick done = {MSG_TICK_DONE, tick.quantum, tick.time_ns};
+                if (fwi_hil_frame(CID_TYPE_HIL_TICK, slot, CID_NODE_BROADCAST, &done, &out) == EK3_OK)
+                    tp_send(&t, &out);
+            } else if (cf.type < CID_TYPE_HIL_ADC && cf.src != slot) {
+                hhal_can_deliver(&f->h, &fr); /* the rack bus */
+            }
+        }
+    }
+    fwi_free(f);
+    free(f);
+    tp_close(&t);
+    return rc;
 }

@@ -45,4 +45,14 @@ int fwi_hil_frame(unsigned type, unsigned src, unsigned dst, const void *payload
 /* The message type of a frame's identifier (cid type), or -1. */
 int fwi_frame_type(const cfd_frame *f);
 
+/* Serve module `slot` on a bus as its own process would (`ek3 fw`): say
+ * HELLO (every 100 ms until the plant's first SYNC), then one period per
+ * SYNC: HIL_ADC in, HIL_PWM and its CAN frames out, DONE; rack-bus frames
+ * to the firmware's CAN FIFO. Returns 0 on BYE, EK3_ETIMEDOUT when the
+ * plant was silent for silence_s, EK3_EIO or the open error of the bus.
+ * stop_after >= 0: vanish silently after that many periods (returns 0).
+ * *periods gets the periods run. */
+int fwi_serve(unsigned slot, const char *bus, uint64_t seed, float v_set, double silence_s, long stop_after,
+              uint32_t *periods);
+
 #endif /* FWINST_H */

@@ -36,8 +36,8 @@ static void rig_deliver(void *ctx, unsigned to, unsigned from, const cfd_frame *
         rig_module *m = &r->m[to - 1];
         if (!m->external)
             hhal_can_deliver(&m->fw.h, f);
-        else if (!m->lost)
-            tp_send(&m->plant_end, f);
+        else if (!m->lost && !strncmp(r->o.fw_bus, "udp:", 4))
+            tp_send(&m->plant_end, f); /* on a shared SocketCAN bus it already heard it */
     }
     if (to == (from == 0 ? 1u : 0u))
         rig_log(r, "can0", f, t_ns); /* once per frame: as the first other node hears it */
@@ -73,14 +73,15 @@ int rig_init(rig *r, const rig_opts *o)
         rig_module *m = &r->m[k];
         m->external = o->external && o->external[k];
         if (m->external) {
-            /* "udp:HOST:BASE": the plant listens on BASE + slot. */
-            const char *colon = strrchr(o->fw_bus, ':');
+            /* "udp:HOST:BASE": the plant listens on BASE + slot; a
+             * SocketCAN interface: one socket per module on it. */
             char spec[96];
-            if (strncmp(o->fw_bus, "udp:", 4) || !colon) {
-                rig_free(r);
-                return EK3_EINVAL;
+            if (!strncmp(o->fw_bus, "udp:", 4)) {
+                const char *colon = strrchr(o->fw_bus, ':');
+                snprintf(spec, sizeof spec, "udp:@%ld", strtol(colon + 1, NULL, 10) + (long)k + 1);
+            } else {
+                snprintf(spec, sizeof spec, "%s", o->fw_bus);
             }
-            snprintf(spec, sizeof spec, "udp:@%ld", strtol(colon + 1, NULL, 10) + (long)k + 1);
             rc = tp_open(&m->plant_end, spec);
             if (rc) {
                 rig_free(r);
@@ -224,7 +225,10 @@ static void rig_external_collect(rig *r)
             }
             cfd_frame f;
             while (!done && tp_recv(&m->plant_end, &f) == EK3_OK) {
-                int type = fwi_frame_type(&f);
+                cid_fields cf;
+                if (!(f.flags & CFD_FLAG_EFF) || cid_decode(f.id, &cf) || cf.src != k + 1)
+                    continue; /* on a shared bus: another module's, or the plant's own */
+                int type = cf.type;
                 if (type == CID_TYPE_HIL_PWM) {
                     rig_apply_pwm(r, k, &f);
                     m->hil_frames++;
@@ -266,8 +270,10 @@ unsigned rig_wait_external(rig *r, int timeout_ms)
             if (left <= 0 || tp_poll(&m->plant_end, (int)(left / 1000000) + 1) != 1)
                 break;
             cfd_frame f;
+            cid_fields cf;
             while (tp_recv(&m->plant_end, &f) == EK3_OK)
-                if (fwi_frame_type(&f) == CID_TYPE_HIL_TICK)
+                if ((f.flags & CFD_FLAG_EFF) && !cid_decode(f.id, &cf) && cf.type == CID_TYPE_HIL_TICK &&
+                    cf.src == k + 1)
                     hello = 1;
         }
         if (hello)

@@ -3,13 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "can_id.h"
 #include "cli.h"
 #include "cmd.h"
 #include "ek3_err.h"
 #include "fwinst.h"
-#include "msg.h"
-#include "transport.h"
 
 int cmd_fw(int argc, char **argv)
 {
@@ -57,90 +54,14 @@ int cmd_fw(int argc, char **argv)
     }
     if (!slot || !bus)
         return cli_usage_error(w, "--module and --bus are required");
-    tp t;
-    int rc = tp_open(&t, bus);
-    if (rc)
-        return cli_fail(w, "%s: %s", bus, ek3_strerror(rc));
-    static fwi f;
-    llcc_cfg cc;
-    llcc_default_cfg(&cc);
-    if ((rc = fwi_init(&f, (unsigned)slot, seed, &cc, (float)vset))) {
-        tp_close(&t);
-        return cli_fail(w, "module %lld: %s", (long long)slot, ek3_strerror(rc));
-    }
-    cfd_frame fr;
-    msg_hil_tick hello = {MSG_TICK_HELLO, 0, 0};
-    if (fwi_hil_frame(CID_TYPE_HIL_TICK, (unsigned)slot, CID_NODE_BROADCAST, &hello, &fr) || tp_send(&t, &fr)) {
-        fwi_free(&f);
-        tp_close(&t);
-        return cli_fail(w, "%s: cannot say HELLO", bus);
-    }
-    cfd_frame adc, hello_frame = fr;
-    int have_adc = 0, result = CLI_OK;
     uint32_t periods = 0;
-    /* Until the plant's first SYNC, say HELLO every 100 ms (it may start later). */
-    int synced = 0;
-    double quiet = 0;
-    for (;;) {
-        int p = tp_poll(&t, synced ? (int)(silence * 1000) : 100);
-        if (p != 1) {
-            quiet += synced ? silence : 0.1;
-            if (quiet >= silence) {
-                result = cli_fail(w, "module %lld: the plant has been silent for %g s; stopping", (long long)slot,
-                                  silence);
-                break;
-            }
-            if (!synced)
-                tp_send(&t, &hello_frame);
-            continue;
-        }
-        quiet = 0;
-        int bye = 0;
-        while (!bye && tp_recv(&t, &fr) == EK3_OK) {
-            int type = fwi_frame_type(&fr);
-            cid_fields cf;
-            cid_decode(fr.id, &cf);
-            if (type == CID_TYPE_HIL_ADC && cf.dst == slot) {
-                adc = fr;
-                have_adc = 1;
-            } else if (type == CID_TYPE_HIL_TICK && cf.dst == slot) {
-                msg_hil_tick tick;
-                msg_err e;
-                if (msg_decode(CID_TYPE_HIL_TICK, fr.data, fr.len, &tick, &e) != EK3_OK)
-                    continue;
-                if (tick.kind == MSG_TICK_BYE) {
-                    bye = 1;
-                    break;
-                }
-                if (tick.kind != MSG_TICK_SYNC)
-                    continue;
-                synced = 1;
-                if (stop_after >= 0 && periods >= stop_after) { /* vanish: no DONE, no BYE */
-                    fwi_free(&f);
-                    tp_close(&t);
-                    return CLI_OK;
-                }
-                cfd_frame pwm, out;
-                fwi_period(&f, have_adc ? &adc : NULL, tick.quantum, &pwm);
-                have_adc = 0;
-                periods++;
-                tp_send(&t, &pwm);
-                while (hhal_can_take(&f.h, &out) == EK3_OK)
-                    tp_send(&t, &out);
-                msg_hil_tick done = {MSG_TICK_DONE, tick.quantum, tick.time_ns};
-                if (fwi_hil_frame(CID_TYPE_HIL_TICK, (unsigned)slot, CID_NODE_BROADCAST, &done, &out) == EK3_OK)
-                    tp_send(&t, &out);
-            } else if (type >= 0 && type < CID_TYPE_HIL_ADC) {
-                hhal_can_deliver(&f.h, &fr); /* the rack bus */
-            }
-        }
-        if (bye)
-            break;
-    }
-    fprintf(stderr, "ek3 fw: module %lld ran %u periods (%u resets, %u bad frames; %s: %llu frames in, %llu out)\n",
-            (long long)slot, periods, f.resets, f.bad_frames, t.name, (unsigned long long)t.st.rx_frames,
-            (unsigned long long)t.st.tx_frames);
-    fwi_free(&f);
-    tp_close(&t);
-    return result;
+    int rc = fwi_serve((unsigned)slot, bus, seed, (float)vset, silence, stop_after >= 0 ? (long)stop_after : -1,
+                       &periods);
+    if (rc == EK3_ETIMEDOUT)
+        return cli_fail(w, "module %lld: the plant has been silent for %g s after %u periods; stopping",
+                        (long long)slot, silence, periods);
+    if (rc)
+        return cli_fail(w, "module %lld on %s: %s", (long long)slot, bus, ek3_strerror(rc));
+    fprintf(stderr, "ek3 fw: module %lld ran %u periods\n", (long long)slot, periods);
+    return CLI_OK;
 }

@@ -183,8 +183,8 @@ int cmd_rack(int argc, char **argv)
             }
             o.r.external = o.ext;
         } else if (!strcmp(a, "--fw-bus") && v) {
-            if (strncmp(v, "udp:", 4) || !strrchr(v + 4, ':') || strlen(v) >= sizeof o.r.fw_bus)
-                return cli_usage_error(w, "--fw-bus '%s': udp:HOST:BASEPORT", v);
+            if ((!strncmp(v, "udp:", 4) && !strrchr(v + 4, ':')) || strlen(v) >= sizeof o.r.fw_bus)
+                return cli_usage_error(w, "--fw-bus '%s': udp:HOST:BASEPORT or a SocketCAN interface", v);
             strcpy(o.r.fw_bus, v);
         } else if (!strcmp(a, "--ext-timeout") && v) {
             if (cli_parse_quantity(v, "s", &x) || !(x > 0 && x <= 60))
