@@ -7,6 +7,12 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "ek3_err.h"
+#include "transport.h"
 
 #ifndef EK3_BIN
 #error "EK3_BIN must name the ek3 executable"
@@ -327,4 +333,34 @@ Test(cli, external_modules_run_as_in_process_and_a_dead_one_is_reported, .init =
     cr_assert(strstr(out, "module 2 external (ek3 fw): LOST"), "%s", out);
     cr_assert(strstr(out, "EK3 rack: 3 modules (3 in their slots, 2 regulating)"), "%s", out);
     cr_assert(strstr(out, "    2 LOST"), "%s", out);
+}
+
+Test(cli, rack_log_replays_onto_a_bus, .init = setup, .fini = teardown)
+{
+    static char out[65536];
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 2kW --duration 20ms --log %s", EK3_BIN,
+                     path("r.log")),
+                 0, "%s", out);
+    /* 2 modules x 2 HIL frames x 200 periods on hil0. */
+    FILE *f = fopen(path("r.log"), "a");
+    cr_assert_not_null(f);
+    fputs("(1.000000) hil0 12345678#zz\n", f); /* one bad line at the end */
+    fclose(f);
+    tp rx;
+    cr_assert_eq(tp_open(&rx, "udp:@0"), EK3_OK);
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    cr_assert_eq(getsockname(rx.fd, (struct sockaddr *)&sa, &sl), 0);
+    int rc = run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:%d --iface hil0 --fast", EK3_BIN, path("r.log"),
+                 ntohs(sa.sin_port));
+    cr_assert_eq(rc, 1, "a bad line makes the exit code 1: %s", out);
+    cr_assert(strstr(out, "r.log:801:"), "the bad line is named with its number: %s", out);
+    cr_assert(strstr(out, "replayed 800 frames"), "%s", out);
+    cfd_frame fr;
+    unsigned got = 0;
+    while (tp_poll(&rx, 200) == 1)
+        while (tp_recv(&rx, &fr) == EK3_OK)
+            got++;
+    cr_assert_eq(got, 800, "every frame arrived (%u)", got);
+    tp_close(&rx);
 }
