@@ -15,13 +15,6 @@ static const jz_service_def fwi_services[] = {
     ALOG_SERVICE,
 };
 
-static void fwi_control(void *ctx, jz_kernel *k)
-{
-    fwi *f = ctx;
-    (void)k;
-    llcc_step(&f->ctl, hhal_hal(&f->h));
-}
-
 int fwi_hil_frame(unsigned type, unsigned src, unsigned dst, const void *payload, cfd_frame *f)
 {
     cid_fields cf = {CID_PRIO_HIGH, (uint8_t)type, (uint16_t)src, (uint16_t)dst};
@@ -54,8 +47,8 @@ int fwi_init(fwi *f, unsigned slot, uint64_t seed, const llcc_cfg *cc, float v_s
     if (!f->pool)
         return EK3_ENOSPC;
     hhal_init(&f->h, seed * 1000003u + slot, 0);
-    llcc_init(&f->ctl, cc);
-    jz_config cfg = {fwi_services, sizeof fwi_services / sizeof fwi_services[0], fwi_control, f,
+    llcc_init(&f->drv.ctl, cc);
+    jz_config cfg = {fwi_services, sizeof fwi_services / sizeof fwi_services[0], drv_control, &f->drv,
                      seed + slot - 1, f->pool, FWI_POOL_BYTES, 64, 0, 0};
     int rc = jz_init(&f->k, &cfg, hhal_hal(&f->h));
     if (rc) {
@@ -63,7 +56,7 @@ int fwi_init(fwi *f, unsigned slot, uint64_t seed, const llcc_cfg *cc, float v_s
         return rc;
     }
     /* The set point the module boots with (its configuration). */
-    llcc_command(&f->ctl, v_set > 0, v_set, cc->p_max);
+    llcc_command(&f->drv.ctl, v_set > 0, v_set, cc->p_max);
     return EK3_OK;
 }
 

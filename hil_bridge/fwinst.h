@@ -15,6 +15,7 @@
 #include "can_frame.h"
 #include "hosthal.h"
 #include "jz.h"
+#include "drivers.h"
 #include "llc_control.h"
 
 #define FWI_POOL_BYTES 4096u
@@ -22,7 +23,7 @@
 typedef struct fwi {
     hhal h;
     jz_kernel k;
-    llcc ctl;
+    drv_set drv;         /* LLC_CONTROL: drv.ctl */
     uint8_t *pool;
     unsigned slot;       /* 1..510: its node on the rack bus */
     uint32_t resets, bad_frames;

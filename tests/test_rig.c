@@ -39,7 +39,7 @@ Test(rig, same_seed_same_run_bit_for_bit)
     cr_assert_eq(memcmp(&a.plant.vbus, &b.plant.vbus, sizeof(double)), 0);
     for (unsigned k = 0; k < 4; k++) {
         cr_assert_eq(memcmp(&a.plant.mod[k].io, &b.plant.mod[k].io, sizeof(double)), 0);
-        cr_assert_eq(memcmp(&a.m[k].fw.ctl, &b.m[k].fw.ctl, sizeof a.m[k].fw.ctl), 0);
+        cr_assert_eq(memcmp(&a.m[k].fw.drv.ctl, &b.m[k].fw.drv.ctl, sizeof a.m[k].fw.drv.ctl), 0);
         cr_assert_eq(memcmp(a.m[k].fw.h.adc, b.m[k].fw.h.adc, sizeof a.m[k].fw.h.adc), 0);
     }
     cr_assert_eq(a.hil_frames, b.hil_frames);
@@ -57,12 +57,12 @@ Test(rig, droop_holds_the_bus_and_shares_within_limits)
     run(&g, 2.0);
     double isum = 0, imax = 0;
     for (unsigned k = 0; k < 8; k++) {
-        cr_assert_eq(g.m[k].fw.ctl.state, LLCC_RUN);
+        cr_assert_eq(g.m[k].fw.drv.ctl.state, LLCC_RUN);
         isum += g.plant.mod[k].io;
         imax = fmax(imax, g.plant.mod[k].io);
         cr_assert_lt(g.plant.mod[k].io, 4.0, "module %u: %.3f A, the seed's limit is 4.0 A", k + 1, g.plant.mod[k].io);
     }
-    double imean = isum / 8, r_d = g.m[0].fw.ctl.cfg.r_droop;
+    double imean = isum / 8, r_d = g.m[0].fw.drv.ctl.cfg.r_droop;
     /* In steady state V = V_set - R_droop I, within the sensing errors. */
     cr_assert(fabs(g.plant.vbus - (750 - r_d * imean)) < 3.0, "bus %.2f V, droop line %.2f V", g.plant.vbus,
               750 - r_d * imean);
@@ -98,7 +98,7 @@ Test(rig, threads_give_the_same_run)
                  b.plant.vbus);
     for (unsigned k = 0; k < 9; k++) {
         cr_assert_eq(memcmp(&a.plant.mod[k].io, &b.plant.mod[k].io, sizeof(double)), 0);
-        cr_assert_eq(memcmp(&a.m[k].fw.ctl, &b.m[k].fw.ctl, sizeof a.m[k].fw.ctl), 0);
+        cr_assert_eq(memcmp(&a.m[k].fw.drv.ctl, &b.m[k].fw.drv.ctl, sizeof a.m[k].fw.drv.ctl), 0);
     }
     cr_assert_eq(a.hil_frames, b.hil_frames);
     rig_free(&a);

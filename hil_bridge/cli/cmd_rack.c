@@ -55,7 +55,7 @@ static const char *rk_state(const rig *g, unsigned k)
     if (g->m[k].external)
         return pm->cmd.enable ? "EXT" : "EXT-OFF";
     static const char *const names[] = {"OFF", "START", "RUN", "FAULT"};
-    return names[g->m[k].fw.ctl.state & 3];
+    return names[g->m[k].fw.drv.ctl.state & 3];
 }
 
 static int rk_usage(void)
@@ -319,7 +319,7 @@ int cmd_rack(int argc, char **argv)
         if (!pm->present)
             continue;
         present++;
-        running += g.m[k].external ? !g.m[k].lost : g.m[k].fw.ctl.state == LLCC_RUN;
+        running += g.m[k].external ? !g.m[k].lost : g.m[k].fw.drv.ctl.state == LLCC_RUN;
         ptot += pm->io * pm->vo;
         pin += pm->pin;
         imin = fmin(imin, pm->io), imax = fmax(imax, pm->io), isum += pm->io;
@@ -336,7 +336,7 @@ int cmd_rack(int argc, char **argv)
         const char *lk = o.r.load.kind == RACK_LOAD_CP ? "constant power" : o.r.load.kind == RACK_LOAD_R ? "resistor"
                                                                                                         : "EV battery";
         fprintf(f, "load: %s; set point %.1f V, droop %.2f V/A\n", lk, o.r.v_set,
-                g.m[0].fw.ctl.cfg.r_droop);
+                g.m[0].fw.drv.ctl.cfg.r_droop);
         fprintf(f, "bus: %.2f V, load %.2f kW (%.2f A); modules deliver %.2f kW from %.2f kW in (%.2f %%)\n",
                 g.plant.vbus, g.plant.p_load / 1e3, g.plant.i_load, ptot / 1e3, pin / 1e3,
                 pin > 0 ? 100 * ptot / pin : 0);

@@ -6,6 +6,7 @@
 #include "audit_logger.h"
 #include "g4hal.h"
 #include "jz.h"
+#include "drivers.h"
 #include "llc_control.h"
 #include "mpu.h"
 
@@ -15,7 +16,7 @@ extern uint8_t __jz_pool_start[], __jz_pool_size[];
 typedef struct g4_module {
     g4hal hw;
     jz_kernel k;
-    llcc ctl; /* LLC_CONTROL: off until commanded (CAN_HANDLER, firmware issue) */
+    drv_set drv; /* LLC_CONTROL: off until commanded (CAN_HANDLER) */
 } g4_module;
 
 /* The services of this build, in id order. */
@@ -28,11 +29,7 @@ static void g4_control_tick(void *ctx)
     jz_isr(ctx);
 }
 
-static void g4_control(void *ctx, jz_kernel *k)
-{
-    g4_module *m = ctx;
-    llcc_step(&m->ctl, k->hw);
-}
+
 
 static int g4_module_start(g4_module *m)
 {
@@ -40,14 +37,14 @@ static int g4_module_start(g4_module *m)
     hal hw = g4hal_hal(&m->hw);
     llcc_cfg cc;
     llcc_default_cfg(&cc);
-    llcc_init(&m->ctl, &cc);
+    llcc_init(&m->drv.ctl, &cc);
     uint32_t seed = 0;
     hw.ops->trng(hw.ctx, &seed);
     jz_config cfg = {
         .services = g4_services,
         .nservices = sizeof g4_services / sizeof g4_services[0],
-        .control = g4_control, /* LLC_CONTROL, the 10 kHz driver */
-        .control_ctx = m,
+        .control = drv_control, /* LLC_CONTROL, the 10 kHz driver */
+        .control_ctx = &m->drv,
         .seed = seed | 1u,
         .pool = __jz_pool_start,
         .pool_size = (size_t)(uintptr_t)__jz_pool_size,

@@ -4,12 +4,12 @@
 #include "audit_logger.h"
 #include "g4hal.h"
 #include "jz.h"
-#include "llc_control.h"
+#include "drivers.h"
 
 #define EK3_PROBE(name, type) \
     const unsigned char ek3_size_##name[sizeof(type)] __attribute__((section(".ek3_probe"))) = {0}
 
 EK3_PROBE(kernel, jz_kernel);
 EK3_PROBE(hal, g4hal);
-EK3_PROBE(drivers, llcc);
+EK3_PROBE(drivers, drv_set);
 EK3_PROBE(svc_audit_logger, alog_state);
