@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "audit_logger.h"
+#include "can_handler.h"
+#include "host_crypto.h"
 #include "can_id.h"
 #include "ek3_err.h"
 #include "msg.h"
@@ -13,7 +15,19 @@
 /* The services each module's firmware runs today. */
 static const jz_service_def fwi_services[] = {
     ALOG_SERVICE,
+    CANH_SERVICE,
 };
+
+void fwi_rack_key(uint64_t seed, uint8_t key[16])
+{
+    uint64_t z = seed ^ 0x454B335241434Bull; /* "EK3RACK" */
+    for (int i = 0; i < 16; i++) {
+        z += 0x9E3779B97F4A7C15ull;
+        uint64_t x = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+        key[i] = (uint8_t)((x ^ (x >> 31)) >> 24);
+    }
+}
 
 int fwi_hil_frame(unsigned type, unsigned src, unsigned dst, const void *payload, cfd_frame *f)
 {
@@ -47,6 +61,16 @@ int fwi_init(fwi *f, unsigned slot, uint64_t seed, const llcc_cfg *cc, float v_s
     if (!f->pool)
         return EK3_ENOSPC;
     hhal_init(&f->h, seed * 1000003u + slot, 0);
+    uint8_t rack[16], key[16];
+    auth_crypto cr = hostcrypto_auth();
+    fwi_rack_key(seed, rack);
+    int prc = auth_derive_key(&cr, rack, (uint16_t)slot, key);
+    if (!prc)
+        prc = canh_provision(hhal_hal(&f->h), slot, key);
+    if (prc) {
+        fwi_free(f);
+        return prc;
+    }
     llcc_init(&f->drv.ctl, cc);
     jz_config cfg = {fwi_services, sizeof fwi_services / sizeof fwi_services[0], drv_control, &f->drv,
                      seed + slot - 1, f->pool, FWI_POOL_BYTES, 64, 0, 0};

@@ -40,6 +40,10 @@ void fwi_free(fwi *f);
  * (counted; the period still runs on the last samples). */
 int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm);
 
+/* The rack key of a rig seeded `seed` (a development key: real racks
+ * are provisioned with their own). */
+void fwi_rack_key(uint64_t seed, uint8_t key[16]);
+
 /* Build a HIL frame (HIL_ADC, HIL_PWM, HIL_TICK) from src to dst. */
 int fwi_hil_frame(unsigned type, unsigned src, unsigned dst, const void *payload, cfd_frame *f);
 

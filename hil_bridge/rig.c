@@ -12,6 +12,7 @@
 #include "can_id.h"
 #include "candump.h"
 #include "ek3_err.h"
+#include "host_crypto.h"
 #include "msg.h"
 
 static void rig_log(rig *r, const char *bus, const cfd_frame *f, int64_t t_ns)
@@ -29,9 +30,17 @@ static void rig_log(rig *r, const char *bus, const cfd_frame *f, int64_t t_ns)
         fputs(line, r->o.log), fputc('\n', r->o.log);
 }
 
+static int rig_station_send(void *ctx, const cfd_frame *f)
+{
+    rig *r = ctx;
+    return cbus_send(&r->bus, 0, f, r->t_ns);
+}
+
 static void rig_deliver(void *ctx, unsigned to, unsigned from, const cfd_frame *f, int64_t t_ns)
 {
     rig *r = ctx;
+    if (to == 0)
+        stn_on_frame(&r->stn, f, t_ns);
     if (to >= 1 && to <= r->o.modules) {
         rig_module *m = &r->m[to - 1];
         if (!m->external)
@@ -62,6 +71,15 @@ int rig_init(rig *r, const rig_opts *o)
     }
     r->bus.deliver = rig_deliver;
     r->bus.ctx = r;
+    uint8_t rack_key[16];
+    fwi_rack_key(o->seed, rack_key);
+    rc = stn_init(&r->stn, o->modules, hostcrypto_auth(), rack_key, o->api_key ? o->api_key : RIG_API_KEY, 20.0, 10.0,
+                  rig_station_send, r);
+    if (rc) {
+        rig_free(r);
+        return rc;
+    }
+    r->stn.log = o->station_log;
     llcc_cfg cc;
     llcc_default_cfg(&cc);
     cc.fs_vout = (float)o->plant.fs_vout;
@@ -93,7 +111,7 @@ int rig_init(rig *r, const rig_opts *o)
             rig_free(r);
             return EK3_ENOSPC;
         }
-        rc = fwi_init(&m->fw, k + 1, o->seed, &cc, o->v_set);
+        rc = fwi_init(&m->fw, k + 1, o->seed, &cc, o->via_station ? 0.0f : o->v_set);
         if (rc) {
             rig_free(r);
             return rc;
@@ -119,6 +137,7 @@ void rig_free(rig *r)
     free(r->m);
     r->m = NULL;
     cbus_free(&r->bus);
+    stn_free(&r->stn);
     rack_free(&r->plant);
 }
 
@@ -440,6 +459,7 @@ void rig_quantum(rig *r)
     for (unsigned k = 0; k < r->o.modules; k++)
         r->hil_frames += r->m[k].hil_frames;
     r->t_ns += RIG_PERIOD_NS;
+    stn_poll(&r->stn, r->t_ns);
     cbus_run(&r->bus, r->t_ns);
     r->quantum++;
 }

@@ -37,6 +37,7 @@
 #include "fwinst.h"
 #include "llc_control.h"
 #include "rack.h"
+#include "station.h"
 #include "transport.h"
 
 #define RIG_PERIOD_NS 100000LL
@@ -56,7 +57,12 @@ typedef struct rig_opts {
     const uint8_t *external; /* external[k] != 0: slot k + 1 is external (NULL: none) */
     char fw_bus[64];        /* "udp:HOST:BASE": slot s listens on BASE + s */
     int ext_timeout_ms;     /* a module that misses this many ms in a quantum is late */
+    uint8_t via_station;    /* modules boot off; the station starts them (stn_api_*) */
+    const char *api_key;    /* the station's API key (NULL: RIG_API_KEY) */
+    FILE *station_log;      /* the station's decisions, or NULL */
 } rig_opts;
+
+#define RIG_API_KEY "ek3-rig-development-key"
 
 typedef struct rig_module {
     fwi fw;                 /* in-process firmware */
@@ -76,6 +82,7 @@ typedef struct rig {
     rack plant;
     rig_module *m;
     cbus bus;               /* node 0: station; node k: module k */
+    station stn;            /* node 0 */
     int64_t t_ns;
     uint32_t quantum;
     uint64_t hil_frames;

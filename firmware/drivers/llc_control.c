@@ -91,6 +91,11 @@ void llcc_step(llcc *c, hal hw)
          * resonance it is thousands: the integral gain follows. */
         float ki = c->integ < 0 ? 20.0f * k->ki : k->ki;
         c->integ = llcc_clamp(c->integ + ki * e * k->period_s, -1.0f, 1.0f);
+        /* Over the current limit the drive comes back at once, in
+         * proportion to the excess: a collapsing bus makes a stiff module
+         * push more current than the integral alone can follow. */
+        if (c->i > i_lim)
+            c->integ = llcc_clamp(c->integ - 0.02f * (c->i - i_lim) / k->i_max, -1.0f, 1.0f);
         float u = llcc_clamp(c->integ + k->kp * e, -1.0f, 1.0f);
         c->d = u > 0 ? u : 0;
         p.fsw_hz = (uint32_t)(k->f_max * powf(k->f_min / k->f_max, c->d));

@@ -28,6 +28,7 @@ typedef struct rack_opts {
     int pull_slot;       /* -1: none */
     double pull_at;
     double load_at;      /* the load switches on at this time */
+    double load_ramp;    /* and ramps to its value over this long */
     uint8_t ext[510];
     double hello_timeout;
 } rack_opts;
@@ -62,7 +63,8 @@ static int rk_usage(void)
 {
     puts("usage: ek3 rack [--modules 84] [--load 200kW | --load-ohm R | --battery]\n"
          "                [--vset 750] [--droop 5] [--duration 2s] [--fidelity averaged|switching]\n"
-         "                [--seed 1] [--load-at 0.5s] [--pull SLOT@TIME] [--realtime] [--log FILE]\n"
+         "                [--seed 1] [--load-at 0.5s] [--load-ramp 0.5s] [--pull SLOT@TIME] [--realtime]\n"
+         "                [--log FILE]\n"
          "                [--report DIR] [--threads N] [--external all|2,5,7 [--fw-bus udp:HOST:BASE]\n"
          "                [--ext-timeout 200ms] [--hello-timeout 10s]]\n"
          "                [--set name=value]...\n\n"
@@ -70,8 +72,9 @@ static int rk_usage(void)
          "from the seed) and one firmware instance per module (JEZGRO, its services,\n"
          "LLC_CONTROL with droop), joined by the HIL channel and the rack's CAN-FD bus,\n"
          "in lockstep quanta of one control period (100 us). Prints rack totals, a\n"
-         "per-module summary and timing. The load switches on at --load-at, once the\n"
-         "modules have brought the bus up. --pull takes a module out of its slot while\n"
+         "per-module summary and timing. The station starts every module (authenticated\n"
+         "POWER_CMD) at 20 ms; the load switches on at --load-at, once the modules have\n"
+         "brought the bus up, and ramps to its value over --load-ramp. --pull takes a module out of its slot while\n"
          "running (N-1). --realtime paces quanta to the wall clock and reports lateness.\n"
          "--log writes every frame (HIL channel hil0, rack bus can0) as a candump log.\n"
          "--report writes report.txt, trace.csv and plots (PNG, SVG) into DIR.\n"
@@ -99,7 +102,9 @@ int cmd_rack(int argc, char **argv)
     o.duration = 2.0;
     o.pull_slot = -1;
     o.load_at = 0.5;
+    o.load_ramp = 0.5;
     o.r.ext_timeout_ms = 200;
+    o.r.via_station = 1;
     o.hello_timeout = 10;
     strcpy(o.r.fw_bus, "udp:127.0.0.1:47000");
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -163,6 +168,9 @@ int cmd_rack(int argc, char **argv)
             if (cli_parse_i64(slot, 1, 510, &n) || cli_parse_quantity(at + 1, "s", &o.pull_at) || o.pull_at < 0)
                 return cli_usage_error(w, "--pull '%s': SLOT@TIME, e.g. 42@1s", v);
             o.pull_slot = (int)n - 1;
+        } else if (!strcmp(a, "--load-ramp") && v) {
+            if (cli_parse_quantity(v, "s", &o.load_ramp) || o.load_ramp < 0)
+                return cli_usage_error(w, "--load-ramp '%s': a time", v);
         } else if (!strcmp(a, "--load-at") && v) {
             if (cli_parse_quantity(v, "s", &o.load_at) || o.load_at < 0)
                 return cli_usage_error(w, "--load-at '%s': a time", v);
@@ -262,10 +270,25 @@ int cmd_rack(int argc, char **argv)
     if (load.kind == RACK_LOAD_R)
         g.plant.load.r = o.r.plant.r_bleed;
     int64_t t0 = rk_now();
+    int started = 0;
     for (long q = 0; q < quanta; q++) {
+        /* The station starts the rack once the modules' first heartbeats are in. */
+        if (!started && g.t_ns >= 20000000) {
+            started = 1;
+            int src = stn_api_rack(&g.stn, g.t_ns, RIG_API_KEY, stn_module_cap(o.r.v_set) * stn_online(&g.stn, g.t_ns),
+                                   o.r.v_set);
+            if (src)
+                fprintf(stderr, "ek3 rack: the station could not start the rack: %s\n", ek3_strerror(src));
+        }
         if (g.t_ns >= (int64_t)(o.load_at * 1e9) && load.kind != RACK_LOAD_BATTERY) {
-            g.plant.load.p_w = load.p_w;
-            g.plant.load.r = load.r;
+            /* An EV charger's ramp: the power (or conductance) rises linearly. */
+            double f = o.load_ramp > 0 ? (g.t_ns * 1e-9 - o.load_at) / o.load_ramp : 1.0;
+            if (f > 1)
+                f = 1;
+            g.plant.load.p_w = load.p_w * f;
+            g.plant.load.r = load.kind == RACK_LOAD_R ? (f > 0 ? load.r / f : o.r.plant.r_bleed) : load.r;
+            if (g.plant.load.r > o.r.plant.r_bleed)
+                g.plant.load.r = o.r.plant.r_bleed;
         }
         if (o.pull_slot >= 0 && g.t_ns >= (int64_t)(o.pull_at * 1e9) && g.plant.mod[o.pull_slot].present)
             rack_remove(&g.plant, (unsigned)o.pull_slot);
@@ -348,6 +371,10 @@ int cmd_rack(int argc, char **argv)
             if (g.m[k].external)
                 fprintf(f, "module %u external (ek3 fw): %s\n", k + 1,
                         g.m[k].lost ? "LOST - no answer within the timeout" : "answered every quantum");
+        fprintf(f, "station: %u POWER_CMD sent, %u acknowledged (%u clamped, %u refused), %u retries, %u gave up; "
+                   "%u modules online\n",
+                g.stn.st.sent, g.stn.st.acked, g.stn.st.clamped, g.stn.st.refused, g.stn.st.retries, g.stn.st.gave_up,
+                stn_online(&g.stn, g.t_ns));
         fprintf(f, "HIL frames %llu; rack bus: %llu frames, %llu error frames, load %.2f %%\n",
                 (unsigned long long)g.hil_frames, (unsigned long long)g.bus.frames,
                 (unsigned long long)g.bus.error_frames, 100 * cbus_load(&g.bus));

@@ -1,0 +1,70 @@
+/*
+ * can_handler.h - the CAN_HANDLER service (seed 2.3 and 8.4; prefix
+ * canh_): the module's side of the rack bus.
+ *
+ *   can_rx_to_ipc: every 1 ms it drains the CAN-FD receive FIFO. A
+ *     POWER_CMD for this module is checked before anything acts on it:
+ *     authentication (AES-CMAC with the module's key) and freshness
+ *     (replay window), then the payload's ranges, then the module's
+ *     limits (3.3 kW, 200-920 V, 4.0 A) - a command outside them is
+ *     clamped, and LLC_CONTROL clamps again. Every refusal is counted.
+ *   ipc_to_can_tx: POWER_ACK for every POWER_CMD (accepted, clamped or
+ *     refused, with the power actually delivered), HEARTBEAT at 1 Hz.
+ *
+ * Its identity (slot) and key come from the configuration page of the
+ * module's flash (canh_provision writes it; the factory on a board). A
+ * module without a valid configuration does not start the service: the
+ * Reincarnation Server keeps trying, and audits each attempt.
+ */
+#ifndef CAN_HANDLER_H
+#define CAN_HANDLER_H
+
+#include <stdint.h>
+
+#include "auth.h"
+#include "jz.h"
+
+#define CANH_CONFIG_MAGIC 0x43334B45u /* "EK3C" */
+#define CANH_PERIOD_US 1000u
+#define CANH_HEARTBEAT_MS 1000u
+#define CANH_RX_PER_TICK 16u
+
+/* The module's configuration record, at offset 0 of its flash area. */
+typedef struct canh_config {
+    uint32_t magic;
+    uint16_t slot;
+    uint16_t crc;         /* CRC-16/CCITT of key (and slot) */
+    uint8_t key[AUTH_KEY_LEN];
+} canh_config;
+
+typedef struct canh_stats {
+    uint32_t rx_frames, cmds, accepted, clamped, refused;
+    uint32_t forged, replayed, stale, unauthenticated, bad_payload, tx_full;
+    uint32_t heartbeats;
+} canh_stats;
+
+typedef struct canh_state {
+    canh_config cfg;
+    auth_rx rx;          /* the station's freshness counters to this module */
+    uint32_t ticks;
+    uint16_t hb_seq;
+    canh_stats st;
+} canh_state;
+
+/* Write a module's configuration (slot and its key, derived from the
+ * rack key) into the first page of its flash. 0 or the flash's error. */
+int canh_provision(hal hw, unsigned slot, const uint8_t key[AUTH_KEY_LEN]);
+
+int canh_init(void *state, jz_kernel *k, unsigned me);
+int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m);
+
+/* The service definition: priority 20 (above the AUDIT_LOGGER), 1 kHz,
+ * watched with a 100 ms heartbeat. */
+#define CANH_SERVICE                                                                                              \
+    {                                                                                                             \
+        .name = "CAN_HANDLER", .prio = 20, .critical = 0, .queue_depth = 4, .period_us = CANH_PERIOD_US,         \
+        .heartbeat_ms = 100, .allow_to = 0, .state_size = sizeof(canh_state), .init = canh_init,                  \
+        .handle = canh_handle                                                                                     \
+    }
+
+#endif /* CAN_HANDLER_H */

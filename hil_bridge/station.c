@@ -1,0 +1,239 @@
+/* station.c - API in, authenticated POWER_CMD out, with timeouts and retries. */
+#include "station.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "can_id.h"
+#include "ek3_err.h"
+
+static void stn_log(station *s, int64_t now, const char *fmt, const char *what, unsigned slot, double a, double b)
+{
+    if (s->log) {
+        fprintf(s->log, "%.6f station: ", now * 1e-9);
+        fprintf(s->log, fmt, what, slot, a, b);
+        fputc('\n', s->log);
+    }
+}
+
+int stn_init(station *s, unsigned n, auth_crypto cr, const uint8_t rack_key[AUTH_KEY_LEN], const char *api_key,
+             double rate_per_s, double burst, int (*send)(void *, const cfd_frame *), void *send_ctx)
+{
+    memset(s, 0, sizeof *s);
+    if (n < 1 || n > CID_NODE_MODULE_MAX || !api_key || strlen(api_key) < 8 || strlen(api_key) >= sizeof s->api_key ||
+        !(rate_per_s > 0) || !(burst >= 1) || !send)
+        return EK3_EINVAL;
+    s->m = calloc(n, sizeof *s->m);
+    if (!s->m)
+        return EK3_ENOSPC;
+    s->n = n;
+    s->cr = cr;
+    memcpy(s->rack_key, rack_key, AUTH_KEY_LEN);
+    strcpy(s->api_key, api_key);
+    s->rate = rate_per_s;
+    s->burst = s->tokens = burst;
+    s->tok_ns = 0;
+    s->send = send;
+    s->send_ctx = send_ctx;
+    for (unsigned k = 0; k < n; k++) {
+        s->m[k].hb_ns = -1;
+        s->m[k].tx.next = 1;
+    }
+    return EK3_OK;
+}
+
+void stn_free(station *s)
+{
+    free(s->m);
+    s->m = NULL;
+}
+
+unsigned stn_online(const station *s, int64_t now)
+{
+    unsigned c = 0;
+    for (unsigned k = 0; k < s->n; k++)
+        c += s->m[k].hb_ns >= 0 && now - s->m[k].hb_ns <= STN_ONLINE_NS;
+    return c;
+}
+
+/* Constant-time comparison: the key's prefix must not leak by timing. */
+static int stn_key_ok(const station *s, const char *key)
+{
+    size_t a = strlen(s->api_key), b = key ? strlen(key) : 0;
+    unsigned diff = (unsigned)(a ^ b);
+    for (size_t i = 0; i < a; i++)
+        diff |= (unsigned char)s->api_key[i] ^ (unsigned char)(i < b ? key[i] : 0);
+    return diff == 0;
+}
+
+static int stn_gate(station *s, int64_t now, const char *key)
+{
+    if (!stn_key_ok(s, key)) {
+        s->st.api_bad_key++;
+        stn_log(s, now, "refused request: %s (slot %u, %g, %g)", "bad API key", 0, 0, 0);
+        return EK3_EPERM;
+    }
+    s->tokens += (now - s->tok_ns) * 1e-9 * s->rate;
+    if (s->tokens > s->burst)
+        s->tokens = s->burst;
+    s->tok_ns = now;
+    if (s->tokens < 1) {
+        s->st.api_rate++;
+        stn_log(s, now, "refused request: %s (slot %u, %g, %g)", "rate limit", 0, 0, 0);
+        return EK3_EBUSY;
+    }
+    s->tokens -= 1;
+    return EK3_OK;
+}
+
+/* Sign and send the module's current command. */
+static int stn_transmit(station *s, unsigned slot, int64_t now)
+{
+    stn_module *m = &s->m[slot - 1];
+    cid_fields cf = {CID_PRIO_HIGH, CID_TYPE_POWER_CMD, CID_NODE_STATION, (uint16_t)slot};
+    cfd_frame f;
+    memset(&f, 0, sizeof f);
+    f.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
+    msg_err e;
+    uint8_t key[AUTH_KEY_LEN];
+    int n = msg_encode(CID_TYPE_POWER_CMD, &m->cmd, f.data, sizeof f.data, &e);
+    if (n < 0)
+        return n;
+    f.len = (uint8_t)n;
+    int rc = cid_encode(&cf, &f.id);
+    if (!rc)
+        rc = auth_derive_key(&s->cr, s->rack_key, (uint16_t)slot, key);
+    if (!rc)
+        rc = auth_sign(&s->cr, key, &m->tx, &f, &m->fv);
+    if (!rc)
+        rc = s->send(s->send_ctx, &f);
+    if (rc == EK3_EFULL) { /* the controller's queue is full: again next period */
+        m->pending = m->queued = 1;
+        return EK3_OK;
+    }
+    if (rc)
+        return rc;
+    m->sent_ns = now;
+    m->pending = 1;
+    m->queued = 0;
+    s->st.sent++;
+    return EK3_OK;
+}
+
+static int stn_command(station *s, int64_t now, unsigned slot, double power_w, double vset_v)
+{
+    stn_module *m = &s->m[slot - 1];
+    msg_power_cmd c = {(uint8_t)(power_w > 0 ? (m->hb.state <= MSG_STATE_STANDBY ? MSG_POWER_START : MSG_POWER_SET)
+                                             : MSG_POWER_STOP),
+                       (uint16_t)(power_w + 0.5), (uint16_t)(vset_v * 10 + 0.5), 4000, 0};
+    m->cmd = c;
+    m->tries = 0;
+    m->acked = 0;
+    stn_log(s, now, "%s module %u: %.0f W at %.1f V", "command", slot, power_w, vset_v);
+    return stn_transmit(s, slot, now);
+}
+
+int stn_api_module(station *s, int64_t now, const char *api_key, unsigned slot, double power_w, double vset_v)
+{
+    int rc = stn_gate(s, now, api_key);
+    if (rc)
+        return rc;
+    if (slot < 1 || slot > s->n || s->m[slot - 1].hb_ns < 0 || now - s->m[slot - 1].hb_ns > STN_ONLINE_NS) {
+        s->st.api_unknown++;
+        stn_log(s, now, "refused request: %s (slot %u, %g W, %g V)", "no such module online", slot, power_w, vset_v);
+        return EK3_ENOENT;
+    }
+    if (!(vset_v >= 200 && vset_v <= 920) || !(power_w >= 0 && power_w <= stn_module_cap(vset_v) + 1e-9)) {
+        s->st.api_range++;
+        stn_log(s, now, "refused request: %s (slot %u, %g W, %g V)", "outside the module's limits", slot, power_w,
+                vset_v);
+        return EK3_ERANGE;
+    }
+    s->st.api_ok++;
+    return stn_command(s, now, slot, power_w, vset_v);
+}
+
+double stn_module_cap(double vset_v)
+{
+    double c = 4.0 * vset_v;
+    return c < 3300 ? c : 3300;
+}
+
+int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, double vset_v)
+{
+    int rc = stn_gate(s, now, api_key);
+    if (rc)
+        return rc;
+    unsigned on = stn_online(s, now);
+    if (on == 0) {
+        s->st.api_unknown++;
+        stn_log(s, now, "refused request: %s (slot %u, %g W, %g V)", "no module online", 0, total_w, vset_v);
+        return EK3_ENOENT;
+    }
+    double each = total_w / on;
+    if (!(total_w >= 0) || !(vset_v >= 200 && vset_v <= 920) || each > stn_module_cap(vset_v) + 1e-9) {
+        s->st.api_range++;
+        stn_log(s, now, "refused request: %s (rack of %u, %g W, %g V)", "beyond the online modules", on, total_w,
+                vset_v);
+        return EK3_ERANGE;
+    }
+    s->st.api_ok++;
+    for (unsigned k = 0; k < s->n; k++)
+        if (s->m[k].hb_ns >= 0 && now - s->m[k].hb_ns <= STN_ONLINE_NS)
+            stn_command(s, now, k + 1, each, vset_v);
+    return EK3_OK;
+}
+
+void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
+{
+    cid_fields cf;
+    if (!(f->flags & CFD_FLAG_EFF) || cid_decode(f->id, &cf) || cf.src < 1 || cf.src > s->n)
+        return;
+    stn_module *m = &s->m[cf.src - 1];
+    msg_err e;
+    if (cf.type == CID_TYPE_HEARTBEAT) {
+        if (msg_decode(CID_TYPE_HEARTBEAT, f->data, f->len, &m->hb, &e) == EK3_OK)
+            m->hb_ns = now;
+    } else if (cf.type == CID_TYPE_POWER_ACK && cf.dst == CID_NODE_STATION) {
+        msg_power_ack a;
+        if (msg_decode(CID_TYPE_POWER_ACK, f->data, f->len, &a, &e) != EK3_OK || !m->pending)
+            return;
+        if (a.counter != m->fv && a.result != MSG_ACK_REFUSED)
+            return; /* an answer to an earlier attempt */
+        m->pending = 0;
+        m->ack = a;
+        m->acked = 1;
+        s->st.acked++;
+        if (a.result == MSG_ACK_CLAMPED)
+            s->st.clamped++;
+        if (a.result == MSG_ACK_REFUSED)
+            s->st.refused++;
+        stn_log(s, now, "%s from module %u: target %.0f W, delivering %.0f W",
+                a.result == MSG_ACK_ACCEPTED ? "accepted" : a.result == MSG_ACK_CLAMPED ? "clamped" : "REFUSED",
+                cf.src, a.target_w, a.actual_w);
+    }
+}
+
+void stn_poll(station *s, int64_t now)
+{
+    for (unsigned k = 0; k < s->n; k++) {
+        stn_module *m = &s->m[k];
+        if (m->pending && m->queued) {
+            stn_transmit(s, k + 1, now);
+            continue;
+        }
+        if (!m->pending || now - m->sent_ns < STN_TIMEOUT_NS)
+            continue;
+        if (m->tries >= STN_RETRIES) {
+            m->pending = 0;
+            s->st.gave_up++;
+            stn_log(s, now, "%s module %u after %.0f retries (%.0f ms each)", "gave up on", k + 1, STN_RETRIES, 100);
+            continue;
+        }
+        m->tries++;
+        s->st.retries++;
+        stn_log(s, now, "%s module %u: attempt %.0f of %.0f", "no answer from", k + 1, m->tries + 1.0,
+                STN_RETRIES + 1.0);
+        stn_transmit(s, k + 1, now); /* a new counter: the old frame stays a replay */
+    }
+}

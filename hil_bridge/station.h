@@ -1,0 +1,84 @@
+/*
+ * station.h - the station controller of the rig (seed 2.4 and 3.3;
+ * prefix stn_): node 0 of the rack bus. It takes external (Level 3)
+ * requests - "module 42 to 3.0 kW", "rack to 200 kW" - through an API
+ * guarded by an API key and a rate limit, checks them (the module exists
+ * and is online, the request is within the module's limits), and sends
+ * authenticated POWER_CMD frames, each with a 100 ms timeout and up to 3
+ * retries, logging every decision. The modules check again
+ * (CAN_HANDLER, LLC_CONTROL): no request from outside makes a module
+ * exceed its limits.
+ */
+#ifndef STATION_H
+#define STATION_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "auth.h"
+#include "can_frame.h"
+#include "msg.h"
+
+#define STN_TIMEOUT_NS 100000000LL /* 100 ms */
+#define STN_RETRIES 3u
+#define STN_ONLINE_NS 3000000000LL /* a module is online while its heartbeats come within 3 s */
+
+typedef struct stn_module {
+    msg_power_cmd cmd;      /* the command in flight */
+    int64_t sent_ns, hb_ns; /* when it was (last) sent; the last heartbeat (-1: never) */
+    uint32_t fv;            /* its freshness counter */
+    uint8_t pending, tries;
+    uint8_t queued;         /* waiting for room in the station's controller */
+    auth_tx tx;
+    msg_heartbeat hb;
+    msg_power_ack ack;
+    uint8_t acked;          /* the last command was acknowledged */
+} stn_module;
+
+typedef struct stn_stats {
+    uint32_t sent, retries, acked, clamped, refused, gave_up;
+    uint32_t api_ok, api_bad_key, api_rate, api_range, api_unknown;
+} stn_stats;
+
+typedef struct station {
+    auth_crypto cr;
+    uint8_t rack_key[AUTH_KEY_LEN];
+    unsigned n;
+    stn_module *m;          /* m[slot - 1] */
+    char api_key[65];
+    double rate, burst, tokens; /* token bucket: requests per second */
+    int64_t tok_ns;
+    FILE *log;              /* every decision, or NULL */
+    int (*send)(void *ctx, const cfd_frame *f);
+    void *send_ctx;
+    stn_stats st;
+} station;
+
+/* A station for n modules. 0, or EK3_EINVAL, EK3_ENOSPC. */
+int stn_init(station *s, unsigned n, auth_crypto cr, const uint8_t rack_key[AUTH_KEY_LEN], const char *api_key,
+             double rate_per_s, double burst, int (*send)(void *, const cfd_frame *), void *send_ctx);
+void stn_free(station *s);
+
+/* API: set one module (power limit W, output set point V; 0 W stops it).
+ * 0, or EK3_EPERM (wrong API key), EK3_EBUSY (rate limit), EK3_ENOENT (no
+ * such module, or not online), EK3_ERANGE (outside the module's limits:
+ * 0..3300 W, 200..920 V). */
+int stn_api_module(station *s, int64_t now, const char *api_key, unsigned slot, double power_w, double vset_v);
+
+/* The most one module may be asked for at vset_v: 3.3 kW and 4.0 A. */
+double stn_module_cap(double vset_v);
+
+/* API: the whole rack, total_w shared over the online modules. Returns as
+ * stn_api_module; EK3_ERANGE also when the online modules cannot carry it. */
+int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, double vset_v);
+
+/* A frame from the rack bus (heartbeats, acknowledgements). */
+void stn_on_frame(station *s, const cfd_frame *f, int64_t now);
+
+/* Timeouts and retries; call every control period. */
+void stn_poll(station *s, int64_t now);
+
+/* Modules heard within STN_ONLINE_NS. */
+unsigned stn_online(const station *s, int64_t now);
+
+#endif /* STATION_H */
