@@ -13,18 +13,20 @@ int cmd_fw(int argc, char **argv)
     const char *w = "fw", *bus = NULL;
     int64_t slot = 0;
     uint64_t seed = 1;
-    double vset = 750, silence = 5.0, stop_after = -1;
+    double vset = 0, silence = 5.0, stop_after = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (cli_is_help(a)) {
-            puts("usage: ek3 fw --module N --bus SPEC [--seed 1] [--vset 750] [--silence 5s]\n"
+            puts("usage: ek3 fw --module N --bus SPEC [--seed 1] [--vset V] [--silence 5s]\n"
                  "              [--stop-after QUANTA]\n\n"
                  "Run module N's firmware (JEZGRO, its services, LLC_CONTROL) as its own process.\n"
                  "It says HELLO on the bus, then runs one control period per HIL_TICK SYNC\n"
                  "from the plant (the time master): the HIL_ADC frame in, HIL_PWM and its CAN\n"
                  "frames out, then DONE. It exits on BYE, or when the plant has been silent\n"
                  "for --silence. The same --seed as the rack gives the same firmware as an\n"
-                 "in-process module. --stop-after makes it vanish without a word after that\n"
+                 "in-process module. The module boots off and waits for the station's\n"
+                 "POWER_CMD, unless --vset gives it a set point to start with (a rig without\n"
+                 "a station). --stop-after makes it vanish without a word after that\n"
                  "many periods (a crash, for tests). SPEC: udp:HOST:PORT (the plant listens\n"
                  "on BASE + N for module N), or a SocketCAN interface.");
             return CLI_OK;

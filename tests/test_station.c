@@ -1,0 +1,193 @@
+/* test_station.c - the station controller and the modules' CAN_HANDLER,
+ * through the rack bus: commands are authenticated, fresh and within the
+ * limits at every layer; the API refuses bad keys and excess rates;
+ * unanswered commands are retried and then given up. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "auth.h"
+#include "can_handler.h"
+#include "can_id.h"
+#include "ek3_err.h"
+#include "host_crypto.h"
+#include "rig.h"
+
+static rig g;
+
+static void setup(void)
+{
+    rig_opts o;
+    memset(&o, 0, sizeof o);
+    o.modules = 3;
+    o.fidelity = PMOD_AVERAGED;
+    o.seed = 11;
+    o.v_set = 750;
+    o.via_station = 1;
+    prm_defaults(&o.plant);
+    o.load = (rack_load){.kind = RACK_LOAD_R, .r = 750.0 * 750.0 / 3000.0};
+    cr_assert_eq(rig_init(&g, &o), EK3_OK);
+}
+
+static void teardown(void)
+{
+    rig_free(&g);
+}
+
+static void run_ms(double ms)
+{
+    for (long q = 0; q < (long)(ms * 10 + 0.5); q++)
+        rig_quantum(&g);
+}
+
+static canh_state *canh_of(unsigned slot)
+{
+    jz_kernel *k = &g.m[slot - 1].fw.k;
+    int id = jz_find(k, "CAN_HANDLER");
+    cr_assert_gt(id, 0);
+    return jz_state(k, (unsigned)id);
+}
+
+/* A POWER_CMD to `slot`, signed with `key` at counter fv, onto the bus as the station. */
+static void inject_cmd(unsigned slot, const uint8_t key[16], uint32_t fv, double power_w, double vset)
+{
+    msg_power_cmd c = {MSG_POWER_SET, (uint16_t)power_w, (uint16_t)(vset * 10), 4000, 0};
+    cfd_frame f;
+    memset(&f, 0, sizeof f);
+    f.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
+    cid_fields cf = {CID_PRIO_HIGH, CID_TYPE_POWER_CMD, CID_NODE_STATION, (uint16_t)slot};
+    cr_assert_eq(cid_encode(&cf, &f.id), EK3_OK);
+    msg_err e;
+    f.len = (uint8_t)msg_encode(CID_TYPE_POWER_CMD, &c, f.data, sizeof f.data, &e);
+    auth_crypto cr = hostcrypto_auth();
+    cr_assert_eq(auth_sign_with(&cr, key, fv, &f), EK3_OK);
+    cr_assert_eq(cbus_send(&g.bus, 0, &f, g.t_ns), EK3_OK);
+}
+
+Test(station, starts_every_module_with_authenticated_commands, .init = setup, .fini = teardown)
+{
+    run_ms(10);
+    cr_assert_eq(stn_online(&g.stn, g.t_ns), 3, "heartbeats from every module");
+    cr_assert_eq(stn_api_rack(&g.stn, g.t_ns, RIG_API_KEY, 3 * 2500.0, 750), EK3_OK);
+    run_ms(20);
+    cr_assert_eq(g.stn.st.sent, 3);
+    cr_assert_eq(g.stn.st.acked, 3);
+    for (unsigned s = 1; s <= 3; s++) {
+        cr_assert_eq(canh_of(s)->st.accepted, 1);
+        cr_assert_eq(g.m[s - 1].fw.drv.ctl.enable, 1);
+        cr_assert_eq(g.m[s - 1].fw.drv.ctl.p_lim, 2500.0f);
+    }
+    run_ms(1500);
+    cr_assert(fabs(g.plant.vbus - 740) < 12, "the bus is up: %.1f V", g.plant.vbus);
+}
+
+Test(station, forged_replayed_and_unauthenticated_commands_are_refused_and_counted, .init = setup, .fini = teardown)
+{
+    run_ms(10);
+    uint8_t rk[16], key[16], wrong[16];
+    fwi_rack_key(11, rk);
+    auth_crypto cr = hostcrypto_auth();
+    cr_assert_eq(auth_derive_key(&cr, rk, 2, key), EK3_OK);
+    memcpy(wrong, key, 16);
+    wrong[0] ^= 1;
+    inject_cmd(2, wrong, 1, 2000, 750); /* forged */
+    run_ms(2);
+    canh_state *c = canh_of(2);
+    cr_assert_eq(c->st.forged, 1);
+    cr_assert_eq(g.m[1].fw.drv.ctl.enable, 0, "a forged command does nothing");
+    inject_cmd(2, key, 5, 2000, 750); /* genuine */
+    run_ms(2);
+    cr_assert_eq(c->st.accepted, 1);
+    cr_assert_eq(g.m[1].fw.drv.ctl.enable, 1);
+    inject_cmd(2, key, 5, 100, 750); /* the same counter again: a replay */
+    run_ms(2);
+    cr_assert_eq(c->st.replayed, 1);
+    cr_assert_eq(g.m[1].fw.drv.ctl.p_lim, 2000.0f, "the replay changed nothing");
+    /* An unauthenticated frame: a POWER_CMD without its trailer. */
+    cfd_frame f;
+    memset(&f, 0, sizeof f);
+    f.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
+    cid_fields cf = {CID_PRIO_HIGH, CID_TYPE_POWER_CMD, CID_NODE_STATION, 2};
+    cid_encode(&cf, &f.id);
+    msg_power_cmd cmd = {MSG_POWER_STOP, 0, 7500, 4000, 0};
+    msg_err e;
+    f.len = (uint8_t)msg_encode(CID_TYPE_POWER_CMD, &cmd, f.data, sizeof f.data, &e);
+    cr_assert_eq(cbus_send(&g.bus, 0, &f, g.t_ns), EK3_OK);
+    run_ms(2);
+    cr_assert_eq(c->st.forged + c->st.unauthenticated + c->st.stale, 2, "refused (%u forged, %u unauth, %u stale)",
+                 c->st.forged, c->st.unauthenticated, c->st.stale);
+    cr_assert_eq(g.m[1].fw.drv.ctl.enable, 1, "and it did not stop the module");
+    cr_assert_eq(c->st.refused, 3);
+}
+
+Test(station, limits_hold_at_every_layer, .init = setup, .fini = teardown)
+{
+    run_ms(10);
+    /* The station refuses what a module cannot do. */
+    cr_assert_eq(stn_api_module(&g.stn, g.t_ns, RIG_API_KEY, 1, 3500, 750), EK3_ERANGE);
+    cr_assert_eq(stn_api_module(&g.stn, g.t_ns, RIG_API_KEY, 1, 2000, 1000), EK3_ERANGE);
+    cr_assert_eq(stn_api_module(&g.stn, g.t_ns, RIG_API_KEY, 1, 3100, 750), EK3_ERANGE, "4.0 A at 750 V is 3.0 kW");
+    cr_assert_eq(stn_api_rack(&g.stn, g.t_ns, RIG_API_KEY, 10000, 750), EK3_ERANGE, "3 modules cannot carry 10 kW");
+    cr_assert_eq(stn_api_module(&g.stn, g.t_ns, RIG_API_KEY, 9, 1000, 750), EK3_ENOENT);
+    cr_assert_eq(g.stn.st.api_range, 4);
+    /* A command past the limits that reaches a module anyway (signed with
+     * its key, bypassing the station) is clamped by CAN_HANDLER. */
+    uint8_t rk[16], key[16];
+    fwi_rack_key(11, rk);
+    auth_crypto cr = hostcrypto_auth();
+    auth_derive_key(&cr, rk, 3, key);
+    inject_cmd(3, key, 1, 3300, 920); /* within the payload's ranges, but 3.3 kW > 4.0 A at 920 V? no: 3.58 A */
+    run_ms(2);
+    cr_assert_eq(canh_of(3)->st.accepted, 1);
+    msg_power_cmd big = {MSG_POWER_SET, 3300, 2000, 4000, 0}; /* 200.0 V: 4.0 A allows 800 W */
+    cfd_frame f;
+    memset(&f, 0, sizeof f);
+    f.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
+    cid_fields cf = {CID_PRIO_HIGH, CID_TYPE_POWER_CMD, CID_NODE_STATION, 3};
+    cid_encode(&cf, &f.id);
+    msg_err e;
+    f.len = (uint8_t)msg_encode(CID_TYPE_POWER_CMD, &big, f.data, sizeof f.data, &e);
+    auth_sign_with(&cr, key, 2, &f);
+    cbus_send(&g.bus, 0, &f, g.t_ns);
+    run_ms(2);
+    cr_assert_eq(canh_of(3)->st.clamped, 1);
+    cr_assert(g.m[2].fw.drv.ctl.p_lim <= 800.0f + 1e-3f, "clamped to 4.0 A x 200 V: %.1f W", g.m[2].fw.drv.ctl.p_lim);
+    cr_assert(g.m[2].fw.drv.ctl.cfg.i_max < 4.0f, "and LLC_CONTROL keeps its own 4.0 A limit");
+}
+
+Test(station, the_api_refuses_bad_keys_and_excess_rates, .init = setup, .fini = teardown)
+{
+    run_ms(10);
+    cr_assert_eq(stn_api_module(&g.stn, g.t_ns, "not-the-key", 1, 1000, 750), EK3_EPERM);
+    cr_assert_eq(stn_api_module(&g.stn, g.t_ns, RIG_API_KEY "x", 1, 1000, 750), EK3_EPERM);
+    cr_assert_eq(stn_api_module(&g.stn, g.t_ns, NULL, 1, 1000, 750), EK3_EPERM);
+    cr_assert_eq(g.stn.st.api_bad_key, 3);
+    unsigned ok = 0, busy = 0;
+    for (int i = 0; i < 30; i++) { /* 30 requests in one instant: the burst is 10 */
+        int rc = stn_api_module(&g.stn, g.t_ns, RIG_API_KEY, 1, 1000, 750);
+        ok += rc == EK3_OK;
+        busy += rc == EK3_EBUSY;
+    }
+    cr_assert_eq(ok, 10, "the burst");
+    cr_assert_eq(busy, 20);
+    run_ms(500); /* 20 per second refill: 10 more after half a second */
+    ok = 0;
+    for (int i = 0; i < 30; i++)
+        ok += stn_api_module(&g.stn, g.t_ns, RIG_API_KEY, 1, 1000, 750) == EK3_OK;
+    cr_assert_eq(ok, 10);
+}
+
+Test(station, an_unanswered_command_is_retried_three_times_then_given_up, .init = setup, .fini = teardown)
+{
+    run_ms(10);
+    g.bus.node[2].cut = 1; /* module 2 off the bus */
+    cr_assert_eq(stn_api_module(&g.stn, g.t_ns, RIG_API_KEY, 2, 1000, 750), EK3_OK);
+    run_ms(450);
+    cr_assert_eq(g.stn.st.retries, 3);
+    cr_assert_eq(g.stn.st.gave_up, 1);
+    cr_assert_eq(g.stn.st.sent, 4);
+    g.bus.node[2].cut = 0;
+    cr_assert_eq(stn_api_module(&g.stn, g.t_ns, RIG_API_KEY, 2, 1000, 750), EK3_OK);
+    run_ms(20);
+    cr_assert_eq(g.stn.st.acked, 1, "answered once it is back");
+}
