@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "audit_logger.h"
+#include "can_handler.h"
 #include "g4hal.h"
 #include "jz.h"
 #include "drivers.h"
@@ -22,6 +23,7 @@ typedef struct g4_module {
 /* The services of this build, in id order. */
 static const jz_service_def g4_services[] = {
     ALOG_SERVICE,
+    CANH_SERVICE, /* slot and key from the configuration page (factory-provisioned) */
 };
 
 static void g4_control_tick(void *ctx)

@@ -2,6 +2,7 @@
  * module context lives on main's stack, so its parts are measured here
  * as symbol sizes (nm -S). Never linked into the image. */
 #include "audit_logger.h"
+#include "can_handler.h"
 #include "g4hal.h"
 #include "jz.h"
 #include "drivers.h"
@@ -13,3 +14,4 @@ EK3_PROBE(kernel, jz_kernel);
 EK3_PROBE(hal, g4hal);
 EK3_PROBE(drivers, drv_set);
 EK3_PROBE(svc_audit_logger, alog_state);
+EK3_PROBE(svc_can_handler, canh_state);
