@@ -71,7 +71,7 @@ int fwi_init(fwi *f, unsigned slot, uint64_t seed, const llcc_cfg *cc, float v_s
         fwi_free(f);
         return prc;
     }
-    llcc_init(&f->drv.ctl, cc);
+    drv_init(&f->drv, cc);
     jz_config cfg = {fwi_services, sizeof fwi_services / sizeof fwi_services[0], drv_control, &f->drv,
                      seed + slot - 1, f->pool, FWI_POOL_BYTES, 64, 0, 0};
     int rc = jz_init(&f->k, &cfg, hhal_hal(&f->h));

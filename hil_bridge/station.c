@@ -37,6 +37,7 @@ int stn_init(station *s, unsigned n, auth_crypto cr, const uint8_t rack_key[AUTH
     s->send_ctx = send_ctx;
     for (unsigned k = 0; k < n; k++) {
         s->m[k].hb_ns = -1;
+        s->m[k].fault_ns = -1;
         s->m[k].tx.next = 1;
     }
     return EK3_OK;
@@ -194,6 +195,13 @@ void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
     if (cf.type == CID_TYPE_HEARTBEAT) {
         if (msg_decode(CID_TYPE_HEARTBEAT, f->data, f->len, &m->hb, &e) == EK3_OK)
             m->hb_ns = now;
+    } else if (cf.type == CID_TYPE_FAULT) {
+        if (msg_decode(CID_TYPE_FAULT, f->data, f->len, &m->fault, &e) == EK3_OK) {
+            m->fault_ns = now;
+            s->st.faults++;
+            stn_log(s, now, "%s from module %u: code %.0f, value %.3f", "FAULT_ALERT", cf.src, m->fault.code,
+                    m->fault.value / 1000.0);
+        }
     } else if (cf.type == CID_TYPE_POWER_ACK && cf.dst == CID_NODE_STATION) {
         msg_power_ack a;
         if (msg_decode(CID_TYPE_POWER_ACK, f->data, f->len, &a, &e) != EK3_OK || !m->pending)

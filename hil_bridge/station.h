@@ -33,11 +33,14 @@ typedef struct stn_module {
     msg_heartbeat hb;
     msg_power_ack ack;
     uint8_t acked;          /* the last command was acknowledged */
+    msg_fault fault;        /* the last FAULT_ALERT */
+    int64_t fault_ns;       /* when (-1: none) */
 } stn_module;
 
 typedef struct stn_stats {
     uint32_t sent, retries, acked, clamped, refused, gave_up;
     uint32_t api_ok, api_bad_key, api_rate, api_range, api_unknown;
+    uint32_t faults; /* FAULT_ALERT frames received */
 } stn_stats;
 
 typedef struct station {

@@ -9,10 +9,15 @@
 
 #include "jz.h"
 #include "llc_control.h"
+#include "safety.h"
 
 typedef struct drv_set {
-    llcc ctl; /* LLC_CONTROL */
+    llcc ctl;  /* LLC_CONTROL */
+    sm safety; /* SAFETY_MONITOR: runs after LLC_CONTROL, its veto wins */
 } drv_set;
+
+/* Both drivers at their defaults, LLC_CONTROL with cc. */
+void drv_init(drv_set *d, const llcc_cfg *cc);
 
 /* The control interrupt's work (jz_config.control, ctx = the drv_set). */
 void drv_control(void *ctx, jz_kernel *k);

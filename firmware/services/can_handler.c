@@ -137,7 +137,8 @@ static void canh_heartbeat(canh_state *s, jz_kernel *k)
 {
     const llcc *c = &drv_of(k)->ctl;
     static const uint8_t state_of[] = {MSG_STATE_STANDBY, MSG_STATE_SOFTSTART, MSG_STATE_ACTIVE, MSG_STATE_FAULT};
-    msg_heartbeat hb = {state_of[c->state & 3], s->cfg.slot, canh_u16(c->v * c->i), 0,
+    uint8_t st = drv_of(k)->safety.latched ? MSG_STATE_FAULT : state_of[c->state & 3];
+    msg_heartbeat hb = {st, s->cfg.slot, canh_u16(c->v * c->i), 0,
                         canh_u16(c->v * 10.0f), canh_u16(c->i * 1000.0f), 0, s->hb_seq++};
     if (canh_send(s, k, CID_TYPE_HEARTBEAT, CID_NODE_BROADCAST, &hb) == EK3_OK)
         s->st.heartbeats++;
@@ -157,6 +158,13 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
             continue; /* not for this module (broadcasts are the station's status: not yet used) */
         if (cf.type == CID_TYPE_POWER_CMD && cf.src == CID_NODE_STATION)
             canh_power_cmd(s, k, &f);
+    }
+    /* FAULT_ALERT at once: whatever SAFETY_MONITOR latched since the last tick. */
+    sm_alert a;
+    while (sm_take_alert(&drv_of(k)->safety, &a) == EK3_OK) {
+        msg_fault fa = {a.code, a.severity, a.flags, a.value, a.time_ms, s->cfg.slot};
+        if (canh_send(s, k, CID_TYPE_FAULT, CID_NODE_BROADCAST, &fa) == EK3_OK)
+            s->st.faults_sent++;
     }
     if (++s->ticks >= CANH_HEARTBEAT_MS) {
         s->ticks = 0;

@@ -9,7 +9,8 @@
  *     limits (3.3 kW, 200-920 V, 4.0 A) - a command outside them is
  *     clamped, and LLC_CONTROL clamps again. Every refusal is counted.
  *   ipc_to_can_tx: POWER_ACK for every POWER_CMD (accepted, clamped or
- *     refused, with the power actually delivered), HEARTBEAT at 1 Hz.
+ *     refused, with the power actually delivered), HEARTBEAT at 1 Hz,
+ *     and FAULT_ALERT within 1 ms of SAFETY_MONITOR latching a fault.
  *
  * Its identity (slot) and key come from the configuration page of the
  * module's flash (canh_provision writes it; the factory on a board). A
@@ -40,7 +41,7 @@ typedef struct canh_config {
 typedef struct canh_stats {
     uint32_t rx_frames, cmds, accepted, clamped, refused;
     uint32_t forged, replayed, stale, unauthenticated, bad_payload, tx_full;
-    uint32_t heartbeats;
+    uint32_t heartbeats, faults_sent;
 } canh_stats;
 
 typedef struct canh_state {

@@ -17,6 +17,8 @@
 #include "cli.h"
 #include "cmd.h"
 #include "ek3_err.h"
+#include "can_id.h"
+#include "msg.h"
 #include "rig.h"
 #include "splot.h"
 
@@ -53,6 +55,8 @@ static const char *rk_state(const rig *g, unsigned k)
         return "PULLED";
     if (g->m[k].lost)
         return "LOST";
+    if (!g->m[k].external && g->m[k].fw.drv.safety.latched)
+        return "FAULT";
     if (g->m[k].external)
         return pm->cmd.enable ? "EXT" : "EXT-OFF";
     static const char *const names[] = {"OFF", "START", "RUN", "FAULT"};
@@ -367,6 +371,13 @@ int cmd_rack(int argc, char **argv)
                 imin, imax, imean > 0 ? 100 * (imax - imin) / imean : 0, tjmax);
         if (o.pull_slot >= 0)
             fprintf(f, "module %d pulled at %.3g s\n", o.pull_slot + 1, o.pull_at);
+        for (unsigned k = 0; k < g.o.modules; k++)
+            if (g.stn.m[k].fault_ns >= 0)
+                fprintf(f, "module %u FAULT_ALERT at %.4f s: %s, value %.3f\n", k + 1, g.stn.m[k].fault_ns * 1e-9,
+                        msg_enum_name(&msg_desc_of(CID_TYPE_FAULT)->fields[0], g.stn.m[k].fault.code)
+                            ? msg_enum_name(&msg_desc_of(CID_TYPE_FAULT)->fields[0], g.stn.m[k].fault.code)
+                            : "?",
+                        g.stn.m[k].fault.value / 1000.0);
         for (unsigned k = 0; k < g.o.modules; k++)
             if (g.m[k].external)
                 fprintf(f, "module %u external (ek3 fw): %s\n", k + 1,

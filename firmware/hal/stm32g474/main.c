@@ -39,7 +39,7 @@ static int g4_module_start(g4_module *m)
     hal hw = g4hal_hal(&m->hw);
     llcc_cfg cc;
     llcc_default_cfg(&cc);
-    llcc_init(&m->drv.ctl, &cc);
+    drv_init(&m->drv, &cc);
     uint32_t seed = 0;
     hw.ops->trng(hw.ctx, &seed);
     jz_config cfg = {

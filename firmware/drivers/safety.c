@@ -1,0 +1,139 @@
+/* safety.c - software OVP, OCP, OTP, GFI; the hardware trip line; latching. */
+#include "safety.h"
+
+#include <math.h>
+
+#include "ek3_err.h"
+#include "msg.h"
+
+void sm_default_cfg(sm_cfg *c)
+{
+    c->fs_vout = 1000.0f;
+    c->fs_iout = 5.0f;
+    c->fs_igf = 0.1f;
+    c->ntc_r25 = 10e3f;
+    c->ntc_beta = 3435.0f;
+    c->ntc_rpull = 10e3f;
+    c->ovp_v = 900.0f;
+    c->ocp_a = 3.98f;
+    c->otp_c = 95.0f;
+    c->otp_warn_c = 85.0f;
+    c->gfi_a = 0.030f;
+    c->deglitch = 3;
+}
+
+void sm_init(sm *s, const sm_cfg *c)
+{
+    *s = (sm){0};
+    s->cfg = *c;
+}
+
+float sm_ntc_c(const sm_cfg *c, uint16_t code)
+{
+    float x = code < 1 ? 1.0f : code > 4094 ? 4094.0f : (float)code;
+    float r = c->ntc_rpull * x / (4095.0f - x); /* NTC to ground, pull-up to Vref */
+    return 1.0f / (1.0f / 298.15f + logf(r / c->ntc_r25) / c->ntc_beta) - 273.15f;
+}
+
+static void sm_alert_push(sm *s, unsigned code, unsigned sev, unsigned flags, float value_milli)
+{
+    if (s->qn >= SM_QUEUE) {
+        s->dropped_alerts++;
+        return;
+    }
+    sm_alert *a = &s->q[(s->qhead + s->qn++) % SM_QUEUE];
+    a->code = (uint8_t)code;
+    a->severity = (uint8_t)sev;
+    a->flags = (uint8_t)flags;
+    a->value = (int32_t)lroundf(value_milli);
+    a->time_ms = s->ticks / 10u;
+}
+
+static void sm_trip(sm *s, hal hw, llcc *ctl, unsigned code, unsigned flags, float value_milli)
+{
+    if (s->latched & (1u << code))
+        return;
+    s->latched |= 1u << code;
+    if (!s->first_code)
+        s->first_code = (uint8_t)code;
+    s->trips++;
+    llcc_command(ctl, 0, ctl->v_set, 0);
+    hal_pwm off = {0};
+    off.deadtime_ns = 300;
+    hw.ops->pwm_set(hw.ctx, &off);
+    hw.ops->safe_shutdown(hw.ctx);
+    sm_alert_push(s, code, code == MSG_FAULT_HW_TRIP || code == MSG_FAULT_GFI ? MSG_SEV_FATAL : MSG_SEV_CRITICAL,
+                  MSG_FAULT_F_LATCHED | flags, value_milli);
+}
+
+/* Deglitched comparison: over for `deglitch` periods in a row. */
+static int sm_over(sm *s, unsigned code, int over)
+{
+    if (!over) {
+        s->over[code] = 0;
+        return 0;
+    }
+    if (s->over[code] < 255)
+        s->over[code]++;
+    return s->over[code] >= s->cfg.deglitch;
+}
+
+void sm_step(sm *s, hal hw, llcc *ctl)
+{
+    const sm_cfg *c = &s->cfg;
+    s->ticks++;
+    if (hw.ops->gpio_read(hw.ctx) & HAL_IN_HW_TRIP)
+        sm_trip(s, hw, ctl, MSG_FAULT_HW_TRIP, MSG_FAULT_F_HARDWARE, 1000.0f);
+    uint16_t code[MSG_ADC_COUNT];
+    if (hw.ops->adc_read(hw.ctx, code) != 0)
+        return;
+    float v = code[MSG_ADC_VOUT] * (c->fs_vout / 4095.0f), i = code[MSG_ADC_IOUT] * (c->fs_iout / 4095.0f);
+    float igf = code[MSG_ADC_IGF] * (c->fs_igf / 4095.0f);
+    float ta = sm_ntc_c(c, code[MSG_ADC_TJ_A]), tb = sm_ntc_c(c, code[MSG_ADC_TJ_B]), t = ta > tb ? ta : tb;
+    if (sm_over(s, MSG_FAULT_OVP, v > c->ovp_v))
+        sm_trip(s, hw, ctl, MSG_FAULT_OVP, 0, v * 1000.0f);
+    if (sm_over(s, MSG_FAULT_OCP, i > c->ocp_a))
+        sm_trip(s, hw, ctl, MSG_FAULT_OCP, 0, i * 1000.0f);
+    if (sm_over(s, MSG_FAULT_OTP, t > c->otp_c))
+        sm_trip(s, hw, ctl, MSG_FAULT_OTP, 0, t * 1000.0f);
+    if (sm_over(s, MSG_FAULT_GFI, igf > c->gfi_a))
+        sm_trip(s, hw, ctl, MSG_FAULT_GFI, 0, igf * 1000.0f);
+    /* A warning (not latched) once per excursion above the warning level. */
+    if (t > c->otp_warn_c && !s->warned) {
+        s->warned = 1;
+        sm_alert_push(s, MSG_FAULT_OTP_WARNING, MSG_SEV_WARNING, 0, t * 1000.0f);
+    } else if (t < c->otp_warn_c - 5.0f) {
+        s->warned = 0;
+    }
+}
+
+int sm_clear(sm *s, hal hw)
+{
+    const sm_cfg *c = &s->cfg;
+    uint16_t code[MSG_ADC_COUNT];
+    if (!s->latched)
+        return EK3_OK;
+    if ((hw.ops->gpio_read(hw.ctx) & HAL_IN_HW_TRIP) || hw.ops->adc_read(hw.ctx, code) != 0)
+        return EK3_EBUSY;
+    float t = sm_ntc_c(c, code[MSG_ADC_TJ_A]), tb = sm_ntc_c(c, code[MSG_ADC_TJ_B]);
+    if (tb > t)
+        t = tb;
+    if (code[MSG_ADC_VOUT] * (c->fs_vout / 4095.0f) > c->ovp_v || code[MSG_ADC_IOUT] * (c->fs_iout / 4095.0f) > c->ocp_a ||
+        t > c->otp_c - 5.0f || code[MSG_ADC_IGF] * (c->fs_igf / 4095.0f) > c->gfi_a)
+        return EK3_EBUSY;
+    s->latched = 0;
+    s->first_code = 0;
+    for (unsigned k = 0; k < 16; k++)
+        s->over[k] = 0;
+    return EK3_OK;
+}
+
+int sm_take_alert(sm *s, sm_alert *a)
+{
+    if (!s->qn)
+        return EK3_EAGAIN;
+    *a = s->q[s->qhead];
+    s->qhead = (uint8_t)((s->qhead + 1) % SM_QUEUE);
+    s->qn--;
+    return EK3_OK;
+}

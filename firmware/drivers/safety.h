@@ -1,0 +1,70 @@
+/*
+ * safety.h - SAFETY_MONITOR, the privileged protection driver (seed 2.2
+ * and 5.1; prefix sm_). It runs in the control interrupt after
+ * LLC_CONTROL, on its own reading of the raw ADC codes (not the control
+ * loop's filtered values), so a control fault cannot blind it.
+ *
+ * Software limits sit below the hardware ones (the Level-0 comparators
+ * of the RTL issue): OVP 900 V (hardware 920 V), OCP 3.98 A (hardware
+ * 4.0 A), OTP 95 C case (hardware: junction 105 C), GFI 30 mA; each must
+ * hold for `deglitch` consecutive periods (300 us) to trip, so a single
+ * noisy sample does not. A trip latches the fault with its code,
+ * severity and the value that tripped it, switches LLC_CONTROL off and
+ * performs the safe shutdown (gates off, output relay open). The
+ * hardware trip line is an input: the monitor reports it and never
+ * drives it. A latched fault clears only by sm_clear, and only when its
+ * condition has gone. Faults wait in a small queue for CAN_HANDLER to
+ * send as FAULT_ALERT.
+ */
+#ifndef SAFETY_H
+#define SAFETY_H
+
+#include <stdint.h>
+
+#include "hal.h"
+#include "llc_control.h"
+
+#define SM_QUEUE 8u
+
+typedef struct sm_cfg {
+    float fs_vout, fs_iout, fs_igf;   /* ADC full scales */
+    float ntc_r25, ntc_beta, ntc_rpull;
+    float ovp_v, ocp_a, otp_c, otp_warn_c, gfi_a;
+    uint8_t deglitch;                 /* periods over the limit before a trip */
+} sm_cfg;
+
+typedef struct sm_alert {
+    uint8_t code, severity, flags;
+    int32_t value;     /* milli-units: mV, mA, m degC */
+    uint32_t time_ms;
+} sm_alert;
+
+typedef struct sm {
+    sm_cfg cfg;
+    uint32_t latched;           /* bit per msg_fault_code */
+    uint8_t first_code;         /* the fault that tripped first (0: none) */
+    uint8_t over[16];           /* consecutive periods over each limit */
+    uint8_t warned;
+    uint32_t ticks, trips;
+    sm_alert q[SM_QUEUE];
+    uint8_t qhead, qn;
+    uint32_t dropped_alerts;
+} sm;
+
+void sm_default_cfg(sm_cfg *c);
+void sm_init(sm *s, const sm_cfg *c);
+
+/* One control period: read the ADC and the trip line, compare, trip. */
+void sm_step(sm *s, hal hw, llcc *ctl);
+
+/* Clear the latched faults whose conditions are gone. 0, or EK3_EBUSY
+ * when one is still present (nothing is cleared then). */
+int sm_clear(sm *s, hal hw);
+
+/* Take the oldest alert for FAULT_ALERT. 0, or EK3_EAGAIN. */
+int sm_take_alert(sm *s, sm_alert *a);
+
+/* Case temperature of an NTC code (C). */
+float sm_ntc_c(const sm_cfg *c, uint16_t code);
+
+#endif /* SAFETY_H */

@@ -1,0 +1,155 @@
+/* test_safety.c - SAFETY_MONITOR: each protection trips at its threshold
+ * and not below it, not on a glitch shorter than its deglitch; it latches
+ * with its code and value, shuts the stage down and queues a FAULT_ALERT;
+ * the hardware trip line is reported and cannot be cleared; in a rack, a
+ * ground fault on one module reaches the station and the others carry on. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "drivers.h"
+#include "ek3_err.h"
+#include "hosthal.h"
+#include "msg.h"
+#include "rig.h"
+
+static hhal h;
+static drv_set d;
+
+static uint16_t ntc_code(double t_c)
+{
+    double r = 10e3 * exp(3435.0 * (1.0 / (t_c + 273.15) - 1.0 / 298.15));
+    return (uint16_t)lround(4095.0 * r / (r + 10e3));
+}
+
+static void setup(void)
+{
+    hhal_init(&h, 1, 0);
+    llcc_cfg cc;
+    llcc_default_cfg(&cc);
+    drv_init(&d, &cc);
+    llcc_command(&d.ctl, 1, 750, 3300);
+    /* A healthy module: 750 V, 2 A, 40 C, no ground fault. */
+    memset(h.adc, 0, sizeof h.adc);
+    h.adc[MSG_ADC_VOUT] = (uint16_t)lround(750.0 / 1000 * 4095);
+    h.adc[MSG_ADC_IOUT] = (uint16_t)lround(2.0 / 5 * 4095);
+    h.adc[MSG_ADC_TJ_A] = h.adc[MSG_ADC_TJ_B] = ntc_code(40);
+    h.adc_valid = 1;
+}
+
+static void periods(int n)
+{
+    for (int i = 0; i < n; i++)
+        sm_step(&d.safety, hhal_hal(&h), &d.ctl);
+}
+
+static void check_limit(int ch, uint16_t below, uint16_t above, unsigned code)
+{
+    h.adc[MSG_ADC_TJ_A] = h.adc[MSG_ADC_TJ_B] = ntc_code(40);
+    uint16_t normal = h.adc[ch];
+    h.adc[ch] = below;
+    periods(500);
+    cr_assert_eq(d.safety.latched, 0, "code %u: just below the threshold never trips", code);
+    h.adc[ch] = above;
+    periods(d.safety.cfg.deglitch - 1);
+    h.adc[ch] = below;
+    periods(5);
+    cr_assert_eq(d.safety.latched, 0, "code %u: a glitch shorter than the deglitch does not trip", code);
+    uint32_t shut = h.shutdowns;
+    h.adc[ch] = above;
+    periods(d.safety.cfg.deglitch);
+    cr_assert_eq(d.safety.latched, 1u << code, "code %u trips", code);
+    cr_assert_eq(d.safety.first_code, code);
+    cr_assert_eq(h.shutdowns, shut + 1, "safe shutdown");
+    cr_assert_eq(h.pwm.enable, 0, "gates off");
+    cr_assert_eq(d.ctl.enable, 0, "LLC_CONTROL off");
+    sm_alert a;
+    cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_OK);
+    cr_assert_eq(a.code, code);
+    cr_assert(a.flags & MSG_FAULT_F_LATCHED);
+    cr_assert_eq(sm_clear(&d.safety, hhal_hal(&h)), EK3_EBUSY, "not while the condition is there");
+    h.adc[ch] = normal;
+    h.adc[MSG_ADC_TJ_A] = h.adc[MSG_ADC_TJ_B] = ntc_code(40);
+    cr_assert_eq(sm_clear(&d.safety, hhal_hal(&h)), EK3_OK);
+    cr_assert_eq(d.safety.latched, 0);
+}
+
+Test(safety, overcurrent, .init = setup)
+{
+    /* 3.98 A: code 3260 is 3.980 A, 3259 is 3.979 A. */
+    check_limit(MSG_ADC_IOUT, 3259, 3261, MSG_FAULT_OCP);
+}
+
+Test(safety, overvoltage, .init = setup)
+{
+    check_limit(MSG_ADC_VOUT, 3685, 3686, MSG_FAULT_OVP); /* 899.9 V and 900.1 V */
+}
+
+Test(safety, ground_fault, .init = setup)
+{
+    check_limit(MSG_ADC_IGF, 1228, 1230, MSG_FAULT_GFI); /* 29.99 mA and 30.04 mA */
+}
+
+Test(safety, overtemperature_with_a_warning_first, .init = setup)
+{
+    h.adc[MSG_ADC_TJ_A] = ntc_code(86);
+    periods(1);
+    sm_alert a;
+    cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_OK);
+    cr_assert_eq(a.code, MSG_FAULT_OTP_WARNING);
+    cr_assert_eq(d.safety.latched, 0, "a warning does not latch");
+    h.adc[MSG_ADC_TJ_A] = ntc_code(94.5);
+    periods(100);
+    cr_assert_eq(d.safety.latched, 0);
+    h.adc[MSG_ADC_TJ_A] = ntc_code(95.5);
+    periods(3);
+    cr_assert_eq(d.safety.latched, 1u << MSG_FAULT_OTP);
+    cr_assert(fabs(sm_ntc_c(&d.safety.cfg, ntc_code(95.5)) - 95.5) < 0.1, "the NTC reading");
+}
+
+Test(safety, the_hardware_trip_line_is_reported_not_overridden, .init = setup)
+{
+    h.gpio_in |= HAL_IN_HW_TRIP;
+    periods(1);
+    cr_assert(d.safety.latched & (1u << MSG_FAULT_HW_TRIP));
+    sm_alert a;
+    cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_OK);
+    cr_assert(a.flags & MSG_FAULT_F_HARDWARE);
+    cr_assert_eq(sm_clear(&d.safety, hhal_hal(&h)), EK3_EBUSY, "the line is still asserted");
+    /* The firmware cannot turn the line off: only GPIO outputs are writable. */
+    hhal_hal(&h).ops->gpio_write(&h, HAL_IN_HW_TRIP, 0);
+    cr_assert(h.gpio_in & HAL_IN_HW_TRIP);
+    h.gpio_in &= ~(uint32_t)HAL_IN_HW_TRIP;
+    cr_assert_eq(sm_clear(&d.safety, hhal_hal(&h)), EK3_OK);
+}
+
+Test(safety, a_ground_fault_in_the_rack_reaches_the_station)
+{
+    static rig g;
+    rig_opts o;
+    memset(&o, 0, sizeof o);
+    o.modules = 4;
+    o.fidelity = PMOD_AVERAGED;
+    o.seed = 3;
+    o.v_set = 750;
+    prm_defaults(&o.plant);
+    o.load = (rack_load){.kind = RACK_LOAD_R, .r = 750.0 * 750.0 / 6000.0};
+    cr_assert_eq(rig_init(&g, &o), EK3_OK);
+    for (int q = 0; q < 15000; q++)
+        rig_quantum(&g);
+    cr_assert_gt(g.plant.mod[1].io, 0.5);
+    g.plant.mod[1].igf = 0.05; /* 50 mA to ground in module 2 */
+    int64_t t0 = g.t_ns;
+    while (g.stn.st.faults == 0 && g.t_ns - t0 < 10000000)
+        rig_quantum(&g);
+    cr_assert_eq(g.stn.st.faults, 1, "FAULT_ALERT at the station");
+    cr_assert_lt(g.t_ns - t0, 2000000, "within 2 ms: %lld us", (long long)((g.t_ns - t0) / 1000));
+    cr_assert_eq(g.stn.m[1].fault.code, MSG_FAULT_GFI);
+    cr_assert_eq(g.stn.m[1].fault.module, 2);
+    for (int q = 0; q < 5000; q++)
+        rig_quantum(&g);
+    cr_assert_lt(g.plant.mod[1].io, 0.01, "module 2 stopped");
+    cr_assert(fabs(g.plant.i_load - (g.plant.mod[0].io + g.plant.mod[2].io + g.plant.mod[3].io)) < 0.01,
+              "the other three carry the load");
+    rig_free(&g);
+}
