@@ -6,6 +6,7 @@
 
 #include "audit_logger.h"
 #include "can_handler.h"
+#include "thermal_mgr.h"
 #include "host_crypto.h"
 #include "can_id.h"
 #include "ek3_err.h"
@@ -16,6 +17,7 @@
 static const jz_service_def fwi_services[] = {
     ALOG_SERVICE,
     CANH_SERVICE,
+    THM_SERVICE,
 };
 
 void fwi_rack_key(uint64_t seed, uint8_t key[16])

@@ -153,3 +153,32 @@ Test(safety, a_ground_fault_in_the_rack_reaches_the_station)
               "the other three carry the load");
     rig_free(&g);
 }
+
+Test(safety, a_failed_fan_derates_instead_of_tripping)
+{
+    static rig g;
+    rig_opts o;
+    memset(&o, 0, sizeof o);
+    o.modules = 2;
+    o.fidelity = PMOD_AVERAGED;
+    o.seed = 5;
+    o.v_set = 750;
+    prm_defaults(&o.plant);
+    o.plant.th.t_amb = 50;   /* a hot day in the cabinet */
+    o.plant.th.cth_hs = 10;  /* light thermal masses: minutes become seconds */
+    o.plant.th.cth_x = 5;
+    o.plant.th.cth_l = 5;
+    o.load = (rack_load){.kind = RACK_LOAD_R, .r = 750.0 * 750.0 / 5600.0};
+    cr_assert_eq(rig_init(&g, &o), EK3_OK);
+    g.plant.mod[0].th.fan_health = 0; /* module 1's fan seized */
+    for (long q = 0; q < 900000; q++) /* 90 s */
+        rig_quantum(&g);
+    const drv_set *d1 = &g.m[0].fw.drv, *d2 = &g.m[1].fw.drv;
+    cr_assert_eq(d1->safety.latched, 0, "no trip: derating was enough");
+    cr_assert_lt(d1->ctl.derate, 0.95f, "module 1 derated (%.2f)", d1->ctl.derate);
+    cr_assert_eq(d2->ctl.derate, 1.0f, "module 2 did not");
+    double t1 = pmod_t_case(&g.plant.mod[0], 0);
+    cr_assert(t1 > 80 && t1 < 95, "module 1 held between derating and OTP: %.1f C", t1);
+    cr_assert_lt(g.plant.mod[0].io, g.plant.mod[1].io, "module 2 carries more");
+    rig_free(&g);
+}

@@ -28,6 +28,8 @@ void llcc_init(llcc *c, const llcc_cfg *cfg)
     *c = (llcc){0};
     c->cfg = *cfg;
     c->p_lim = cfg->p_max;
+    c->derate = 1.0f;
+    c->fan_permille = 1000;
 }
 
 static float llcc_clamp(float x, float lo, float hi)
@@ -65,7 +67,7 @@ void llcc_step(llcc *c, hal hw)
     hal_pwm p = {0};
     p.deadtime_ns = (uint16_t)k->deadtime_ns;
     p.burst_permille = 1000;
-    p.fan_permille = 1000;
+    p.fan_permille = c->fan_permille;
     if (c->state == LLCC_START || c->state == LLCC_RUN) {
         /* Soft start: the reference walks from the measured voltage. */
         float step = k->ramp_vps * k->period_s;
@@ -77,7 +79,7 @@ void llcc_step(llcc *c, hal hw)
             c->state = LLCC_RUN;
         /* Droop as the current reference: each module gives the current
          * its own voltage reading asks for, up to its limit. */
-        float i_lim = fminf(k->i_max, c->p_lim / fmaxf(c->v, 50.0f));
+        float i_lim = fminf(k->i_max, c->p_lim * c->derate / fmaxf(c->v, 50.0f));
         /* Above the reference the demand goes negative: the drive then
          * falls into burst mode, which is what holds a light load. */
         c->i_ref = llcc_clamp((c->v_ref - c->v) / k->r_droop, -k->i_max, i_lim);

@@ -46,6 +46,8 @@ typedef struct llcc {
     uint8_t half_bridge;
     uint8_t enable;     /* commanded on */
     float v_set, p_lim; /* commanded set point and power limit */
+    float derate;       /* THERMAL_MGR's power factor, 0..1 (1: none) */
+    uint16_t fan_permille; /* THERMAL_MGR's fan duty */
     float v, i, vdc;    /* filtered measurements */
     float i_ref;        /* the droop law's current */
     float v_ref;        /* the (ramped) reference before droop */

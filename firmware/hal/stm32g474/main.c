@@ -5,6 +5,7 @@
 
 #include "audit_logger.h"
 #include "can_handler.h"
+#include "thermal_mgr.h"
 #include "g4hal.h"
 #include "jz.h"
 #include "drivers.h"
@@ -24,6 +25,7 @@ typedef struct g4_module {
 static const jz_service_def g4_services[] = {
     ALOG_SERVICE,
     CANH_SERVICE, /* slot and key from the configuration page (factory-provisioned) */
+    THM_SERVICE,
 };
 
 static void g4_control_tick(void *ctx)

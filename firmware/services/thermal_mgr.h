@@ -1,0 +1,40 @@
+/*
+ * thermal_mgr.h - the THERMAL_MGR service (seed 2.3; prefix thm_), at
+ * 100 Hz: reads the case temperatures of both legs, the transformer, the
+ * inductor and the fan tachometer; drives the fan (30 % below 40 C, up
+ * to 100 % at 65 C); derates the module's power linearly from 100 % at
+ * 80 C to 20 % at 92 C (SAFETY_MONITOR trips at 95 C), so a failed or
+ * slowed fan costs power instead of a trip where derating is enough; and
+ * flags a fan that does not turn as commanded.
+ */
+#ifndef THERMAL_MGR_H
+#define THERMAL_MGR_H
+
+#include <stdint.h>
+
+#include "jz.h"
+
+#define THM_PERIOD_US 10000u
+
+typedef struct thm_state {
+    float t_hot;        /* hottest case, C */
+    float derate;       /* applied to LLC_CONTROL */
+    uint16_t fan_cmd;   /* permille */
+    uint8_t fan_fault;  /* the tachometer disagrees with the command */
+    uint32_t ticks, fan_bad_ticks;
+} thm_state;
+
+int thm_init(void *state, jz_kernel *k, unsigned me);
+int thm_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m);
+
+/* Derating factor at case temperature t (C). */
+float thm_derate_at(float t);
+
+#define THM_SERVICE                                                                                             \
+    {                                                                                                           \
+        .name = "THERMAL_MGR", .prio = 12, .critical = 0, .queue_depth = 4, .period_us = THM_PERIOD_US,        \
+        .heartbeat_ms = 100, .allow_to = 0, .state_size = sizeof(thm_state), .init = thm_init,                  \
+        .handle = thm_handle                                                                                    \
+    }
+
+#endif /* THERMAL_MGR_H */
