@@ -10,6 +10,7 @@
 #include "drivers.h"
 #include "ek3_err.h"
 #include "hosthal.h"
+#include "inject.h"
 #include "msg.h"
 #include "rig.h"
 
@@ -180,5 +181,41 @@ Test(safety, a_failed_fan_derates_instead_of_tripping)
     double t1 = pmod_t_case(&g.plant.mod[0], 0);
     cr_assert(t1 > 80 && t1 < 95, "module 1 held between derating and OTP: %.1f C", t1);
     cr_assert_lt(g.plant.mod[0].io, g.plant.mod[1].io, "module 2 carries more");
+    rig_free(&g);
+}
+
+Test(safety, thermal_mgr_crashes_under_full_load_and_power_does_not_dip)
+{
+    static rig g;
+    rig_opts o;
+    memset(&o, 0, sizeof o);
+    o.modules = 3;
+    o.fidelity = PMOD_AVERAGED;
+    o.seed = 9;
+    o.v_set = 750;
+    prm_defaults(&o.plant);
+    o.load = (rack_load){.kind = RACK_LOAD_R, .r = 750.0 * 750.0 / 8700.0}; /* about 2.9 kW each */
+    cr_assert_eq(rig_init(&g, &o), EK3_OK);
+    for (long q = 0; q < 20000; q++)
+        rig_quantum(&g);
+    jz_kernel *k = &g.m[0].fw.k;
+    int id = jz_find(k, "THERMAL_MGR");
+    cr_assert_gt(id, 0);
+    double p0 = g.plant.mod[0].io * g.plant.mod[0].vo, pmin = p0;
+    uint32_t restarts = k->svc[id].restarts;
+    cr_assert_eq(inj_fault(k, INJ_CRASH, (unsigned)id, 0), EK3_OK);
+    int64_t t0 = g.t_ns, back_ns = -1;
+    for (long q = 0; q < 2000; q++) { /* 200 ms */
+        rig_quantum(&g);
+        double p = g.plant.mod[0].io * g.plant.mod[0].vo;
+        if (p < pmin)
+            pmin = p;
+        if (back_ns < 0 && k->svc[id].restarts > restarts)
+            back_ns = g.t_ns - t0;
+    }
+    cr_assert_geq(back_ns, 0, "THERMAL_MGR was restarted");
+    cr_assert_lt(back_ns, 50000000, "within 50 ms (%lld us)", (long long)(back_ns / 1000));
+    cr_assert_eq(k->svc[id].status, JZ_SVC_RUNNING);
+    cr_assert(pmin > 0.99 * p0, "output power did not dip: %.1f W, then at least %.1f W", p0, pmin);
     rig_free(&g);
 }
