@@ -4,9 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit_logger.h"
-#include "can_handler.h"
-#include "thermal_mgr.h"
+#include "services.h"
 #include "host_crypto.h"
 #include "can_id.h"
 #include "ek3_err.h"
@@ -14,11 +12,7 @@
 #include "transport.h"
 
 /* The services each module's firmware runs today. */
-static const jz_service_def fwi_services[] = {
-    ALOG_SERVICE,
-    CANH_SERVICE,
-    THM_SERVICE,
-};
+static const jz_service_def fwi_services[] = EK3_SERVICES;
 
 void fwi_rack_key(uint64_t seed, uint8_t key[16])
 {

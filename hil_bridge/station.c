@@ -38,6 +38,7 @@ int stn_init(station *s, unsigned n, auth_crypto cr, const uint8_t rack_key[AUTH
     for (unsigned k = 0; k < n; k++) {
         s->m[k].hb_ns = -1;
         s->m[k].fault_ns = -1;
+        s->m[k].diag_ns = -1;
         s->m[k].tx.next = 1;
     }
     return EK3_OK;
@@ -185,6 +186,43 @@ int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, d
     return EK3_OK;
 }
 
+int stn_api_diag(station *s, int64_t now, const char *api_key, unsigned slot, unsigned test)
+{
+    int rc = stn_gate(s, now, api_key);
+    if (rc)
+        return rc;
+    if (slot < 1 || slot > s->n || s->m[slot - 1].hb_ns < 0 || now - s->m[slot - 1].hb_ns > STN_ONLINE_NS) {
+        s->st.api_unknown++;
+        return EK3_ENOENT;
+    }
+    if (test >= MSG_DIAG_TEST_COUNT_) {
+        s->st.api_range++;
+        return EK3_ERANGE;
+    }
+    stn_module *m = &s->m[slot - 1];
+    msg_diag req = {MSG_DIAG_REQUEST, (uint8_t)test, MSG_DIAG_RUNNING, 0};
+    cid_fields cf = {CID_PRIO_LOW, CID_TYPE_DIAG, CID_NODE_STATION, (uint16_t)slot};
+    cfd_frame f;
+    memset(&f, 0, sizeof f);
+    f.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
+    msg_err e;
+    uint8_t key[AUTH_KEY_LEN];
+    int n = msg_encode(CID_TYPE_DIAG, &req, f.data, sizeof f.data, &e);
+    if (n < 0)
+        return n;
+    f.len = (uint8_t)n;
+    rc = cid_encode(&cf, &f.id);
+    if (!rc)
+        rc = auth_derive_key(&s->cr, s->rack_key, (uint16_t)slot, key);
+    if (!rc)
+        rc = auth_sign(&s->cr, key, &m->tx, &f, NULL);
+    if (!rc)
+        rc = s->send(s->send_ctx, &f);
+    s->st.api_ok += rc == EK3_OK;
+    stn_log(s, now, "%s module %u: test %.0f%.0s", "self-test requested of", slot, test, 0);
+    return rc;
+}
+
 void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
 {
     cid_fields cf;
@@ -195,6 +233,9 @@ void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
     if (cf.type == CID_TYPE_HEARTBEAT) {
         if (msg_decode(CID_TYPE_HEARTBEAT, f->data, f->len, &m->hb, &e) == EK3_OK)
             m->hb_ns = now;
+    } else if (cf.type == CID_TYPE_DIAG && cf.dst == CID_NODE_STATION) {
+        if (msg_decode(CID_TYPE_DIAG, f->data, f->len, &m->diag, &e) == EK3_OK)
+            m->diag_ns = now;
     } else if (cf.type == CID_TYPE_FAULT) {
         if (msg_decode(CID_TYPE_FAULT, f->data, f->len, &m->fault, &e) == EK3_OK) {
             m->fault_ns = now;

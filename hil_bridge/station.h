@@ -34,6 +34,8 @@ typedef struct stn_module {
     msg_power_ack ack;
     uint8_t acked;          /* the last command was acknowledged */
     msg_fault fault;        /* the last FAULT_ALERT */
+    msg_diag diag;          /* the last DIAG result */
+    int64_t diag_ns;        /* when (-1: none) */
     int64_t fault_ns;       /* when (-1: none) */
 } stn_module;
 
@@ -74,6 +76,10 @@ double stn_module_cap(double vset_v);
 /* API: the whole rack, total_w shared over the online modules. Returns as
  * stn_api_module; EK3_ERANGE also when the online modules cannot carry it. */
 int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, double vset_v);
+
+/* API: ask module `slot` for a self-test (msg_diag_test); the answer
+ * lands in m[slot - 1].diag. Returns as stn_api_module. */
+int stn_api_diag(station *s, int64_t now, const char *api_key, unsigned slot, unsigned test);
 
 /* A frame from the rack bus (heartbeats, acknowledgements). */
 void stn_on_frame(station *s, const cfd_frame *f, int64_t now);

@@ -191,3 +191,28 @@ Test(station, an_unanswered_command_is_retried_three_times_then_given_up, .init 
     run_ms(20);
     cr_assert_eq(g.stn.st.acked, 1, "answered once it is back");
 }
+
+Test(station, self_tests_on_request_and_the_health_byte, .init = setup, .fini = teardown)
+{
+    run_ms(10);
+    cr_assert_eq(stn_api_diag(&g.stn, g.t_ns, RIG_API_KEY, 2, MSG_DIAG_FAN), EK3_OK);
+    run_ms(5);
+    cr_assert_eq(g.stn.m[1].diag.result, MSG_DIAG_FAIL, "10 ms after power-on the fan has not spun up");
+    run_ms(5000);
+    cr_assert_eq(stn_api_diag(&g.stn, g.t_ns, RIG_API_KEY, 2, MSG_DIAG_ALL), EK3_OK);
+    run_ms(5);
+    cr_assert_geq(g.stn.m[1].diag_ns, 0, "an answer came");
+    cr_assert_eq(g.stn.m[1].diag.op, MSG_DIAG_RESULT);
+    cr_assert_eq(g.stn.m[1].diag.result, MSG_DIAG_PASS, "all self-tests pass (first failure: %u)", g.stn.m[1].diag.value);
+    cr_assert_eq(stn_api_diag(&g.stn, g.t_ns, RIG_API_KEY, 2, MSG_DIAG_FLASH), EK3_OK);
+    run_ms(5);
+    cr_assert_eq(g.stn.m[1].diag.test, MSG_DIAG_FLASH);
+    cr_assert_eq(g.stn.m[1].diag.value, 2, "the configuration names slot 2");
+    cr_assert_eq(stn_api_diag(&g.stn, g.t_ns, "wrong", 2, MSG_DIAG_ALL), EK3_EPERM);
+    /* A stuck temperature sensor on module 3: HEALTH_MONITOR flags it in
+     * the heartbeat. The plant's NTC noise keeps a good channel moving. */
+    g.plant.mod[2].p.adc_noise_lsb = 0; /* every channel of module 3 stops moving */
+    run_ms(8000);
+    cr_assert(g.stn.m[2].hb.health & 1u, "health byte 0x%02x: sensor stuck", g.stn.m[2].hb.health);
+    cr_assert_eq(g.stn.m[0].hb.health & 1u, 0, "module 1 is healthy (0x%02x)", g.stn.m[0].hb.health);
+}

@@ -7,6 +7,7 @@
 #include "drivers.h"
 #include "ek3_err.h"
 #include "msg.h"
+#include "services.h"
 
 static uint16_t canh_crc(const canh_config *c)
 {
@@ -133,13 +134,39 @@ static void canh_power_cmd(canh_state *s, jz_kernel *k, cfd_frame *f)
     canh_ack(s, k, clamped ? MSG_ACK_CLAMPED : MSG_ACK_ACCEPTED, canh_u16(p), fv);
 }
 
+/* A self-test request from the station: checked, then to DIAGNOSTICS. */
+static void canh_diag_request(canh_state *s, jz_kernel *k, unsigned me, cfd_frame *f)
+{
+    size_t plen = 0;
+    uint32_t fv = 0;
+    int rc = auth_verify(&k->hw.ops->crypto, s->cfg.key, &s->rx, f, &plen, &fv);
+    msg_diag req;
+    msg_err e;
+    if (rc) {
+        s->st.forged += rc == EK3_EFORGED;
+        s->st.replayed += rc == EK3_EREPLAY;
+        s->st.stale += rc == EK3_ESTALE;
+        s->st.unauthenticated += rc != EK3_EFORGED && rc != EK3_EREPLAY && rc != EK3_ESTALE;
+        s->st.refused++;
+        return;
+    }
+    if (msg_decode(CID_TYPE_DIAG, f->data, plen, &req, &e) != EK3_OK || req.op != MSG_DIAG_REQUEST) {
+        s->st.bad_payload++;
+        return;
+    }
+    ipc_msg m;
+    ipc_msg_init(&m, SVC_MSG_DIAG_REQ, 3, &req, sizeof req);
+    if (ipc_send(k, me, SVC_DIAG, &m) == EK3_OK)
+        s->st.diags++;
+}
+
 static void canh_heartbeat(canh_state *s, jz_kernel *k)
 {
     const llcc *c = &drv_of(k)->ctl;
     static const uint8_t state_of[] = {MSG_STATE_STANDBY, MSG_STATE_SOFTSTART, MSG_STATE_ACTIVE, MSG_STATE_FAULT};
     uint8_t st = drv_of(k)->safety.latched ? MSG_STATE_FAULT : state_of[c->state & 3];
     msg_heartbeat hb = {st, s->cfg.slot, canh_u16(c->v * c->i), 0,
-                        canh_u16(c->v * 10.0f), canh_u16(c->i * 1000.0f), 0, s->hb_seq++};
+                        canh_u16(c->v * 10.0f), canh_u16(c->i * 1000.0f), s->health, s->hb_seq++};
     if (canh_send(s, k, CID_TYPE_HEARTBEAT, CID_NODE_BROADCAST, &hb) == EK3_OK)
         s->st.heartbeats++;
 }
@@ -147,7 +174,16 @@ static void canh_heartbeat(canh_state *s, jz_kernel *k)
 int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
 {
     canh_state *s = state;
-    (void)me;
+    if (m->type == SVC_MSG_HEALTH && m->len >= 1) {
+        s->health = m->payload[0];
+        return EK3_OK;
+    }
+    if (m->type == SVC_MSG_DIAG_RES && m->len >= sizeof(msg_diag)) {
+        msg_diag res;
+        memcpy(&res, m->payload, sizeof res);
+        canh_send(s, k, CID_TYPE_DIAG, CID_NODE_STATION, &res);
+        return EK3_OK;
+    }
     if (m->type != IPC_T_TICK)
         return EK3_OK;
     cfd_frame f;
@@ -158,6 +194,8 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
             continue; /* not for this module (broadcasts are the station's status: not yet used) */
         if (cf.type == CID_TYPE_POWER_CMD && cf.src == CID_NODE_STATION)
             canh_power_cmd(s, k, &f);
+        else if (cf.type == CID_TYPE_DIAG && cf.src == CID_NODE_STATION)
+            canh_diag_request(s, k, me, &f);
     }
     /* FAULT_ALERT at once: whatever SAFETY_MONITOR latched since the last tick. */
     sm_alert a;

@@ -11,6 +11,8 @@
  *   ipc_to_can_tx: POWER_ACK for every POWER_CMD (accepted, clamped or
  *     refused, with the power actually delivered), HEARTBEAT at 1 Hz,
  *     and FAULT_ALERT within 1 ms of SAFETY_MONITOR latching a fault.
+ *   DIAG: an authenticated self-test request goes to DIAGNOSTICS by IPC,
+ *     and its result comes back to the station.
  *
  * Its identity (slot) and key come from the configuration page of the
  * module's flash (canh_provision writes it; the factory on a board). A
@@ -41,7 +43,7 @@ typedef struct canh_config {
 typedef struct canh_stats {
     uint32_t rx_frames, cmds, accepted, clamped, refused;
     uint32_t forged, replayed, stale, unauthenticated, bad_payload, tx_full;
-    uint32_t heartbeats, faults_sent;
+    uint32_t heartbeats, faults_sent, diags;
 } canh_stats;
 
 typedef struct canh_state {
@@ -49,6 +51,7 @@ typedef struct canh_state {
     auth_rx rx;          /* the station's freshness counters to this module */
     uint32_t ticks;
     uint16_t hb_seq;
+    uint8_t health;      /* from HEALTH_MONITOR */
     canh_stats st;
 } canh_state;
 
@@ -63,8 +66,9 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m);
  * watched with a 100 ms heartbeat. */
 #define CANH_SERVICE                                                                                              \
     {                                                                                                             \
-        .name = "CAN_HANDLER", .prio = 20, .critical = 0, .queue_depth = 4, .period_us = CANH_PERIOD_US,         \
-        .heartbeat_ms = 100, .allow_to = 0, .state_size = sizeof(canh_state), .init = canh_init,                  \
+        .name = "CAN_HANDLER", .prio = 20, .critical = 0, .queue_depth = 6, .period_us = CANH_PERIOD_US,         \
+        .heartbeat_ms = 100, .allow_to = 1u << 5 /* DIAGNOSTICS */, .state_size = sizeof(canh_state),             \
+        .init = canh_init,                                                                                        \
         .handle = canh_handle                                                                                     \
     }
 

@@ -3,9 +3,7 @@
  * interrupt, and the kernel loop. */
 #include <stdint.h>
 
-#include "audit_logger.h"
-#include "can_handler.h"
-#include "thermal_mgr.h"
+#include "services.h"
 #include "g4hal.h"
 #include "jz.h"
 #include "drivers.h"
@@ -22,11 +20,7 @@ typedef struct g4_module {
 } g4_module;
 
 /* The services of this build, in id order. */
-static const jz_service_def g4_services[] = {
-    ALOG_SERVICE,
-    CANH_SERVICE, /* slot and key from the configuration page (factory-provisioned) */
-    THM_SERVICE,
-};
+static const jz_service_def g4_services[] = EK3_SERVICES;
 
 static void g4_control_tick(void *ctx)
 {
