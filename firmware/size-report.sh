@@ -102,7 +102,7 @@ sr=$(( $(get services 3) + $(get protocol 3) ))
     printf '%-34s %9s %9s\n' "part" "flash B" "RAM B"
     printf '  %-32s %9d %9d\n' "kernel/ (JEZGRO)" "$(get kernel 2)" "$(get kernel 3)"
     printf '  %-32s %9d %9d\n' "kernel context (jz_kernel)" 0 "$ctx_kernel"
-    printf '  %-32s %9d %9d\n' "drivers/ (LLC_CONTROL, SAFETY_MONITOR)" "$(get drivers 2)" "$(get drivers 3)"
+    printf '  %-32s %9d %9d\n' "drivers/ (LLC_CONTROL, SAFETY)" "$(get drivers 2)" "$(get drivers 3)"
     printf '  %-32s %9d %9d\n' "driver context (drv_set)" 0 "$ctx_drv"
     printf '  %-32s %9d %9d\n' "hal/stm32g474 + main" "$(get hal 2)" "$(get hal 3)"
     printf '  %-32s %9d %9d\n' "hal context (g4hal)" 0 "$ctx_hal"

@@ -104,3 +104,37 @@ Test(rig, threads_give_the_same_run)
     rig_free(&a);
     rig_free(&b);
 }
+
+Test(rig, soft_start_does_not_overshoot_and_a_load_step_settles_fast)
+{
+    static rig g;
+    rig_opts o;
+    opts(&o, 8, 5000);
+    cr_assert_eq(rig_init(&g, &o), EK3_OK);
+    double vmax = 0;
+    for (long q = 0; q < 15000; q++) {
+        rig_quantum(&g);
+        vmax = fmax(vmax, g.plant.vbus);
+    }
+    /* Stated bound: no overshoot beyond 0.5 % of the set point. */
+    cr_assert_lt(vmax, 750 * 1.005, "soft start peaked at %.2f V", vmax);
+    cr_assert_lt(vmax - g.plant.vbus, 0.5, "no overshoot over the final %.2f V (peak %.2f V)", g.plant.vbus, vmax);
+    /* A load step from 5 to 20 kW: stated bound, back within 1 % of the
+     * new droop line within 20 ms, never below 95 % of the set point. */
+    g.plant.load.r = 750.0 * 750.0 / 20000.0;
+    double vmin = 1e9;
+    long last_out = -1;
+    static double v[3000];
+    for (long q = 0; q < 3000; q++) {
+        rig_quantum(&g);
+        v[q] = g.plant.vbus;
+        vmin = fmin(vmin, v[q]);
+    }
+    double vf = v[2999];
+    for (long q = 0; q < 3000; q++)
+        if (fabs(v[q] - vf) > 0.01 * vf)
+            last_out = q;
+    cr_assert_gt(vmin, 0.95 * 750, "dip to %.1f V", vmin);
+    cr_assert_lt(last_out, 200, "settled within 1 %% after %.1f ms", (last_out + 1) * 0.1);
+    rig_free(&g);
+}

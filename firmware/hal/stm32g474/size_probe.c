@@ -1,8 +1,7 @@
 /* size_probe.c - the sizes the size report cannot read from the map: the
  * module context lives on main's stack, so its parts are measured here
  * as symbol sizes (nm -S). Never linked into the image. */
-#include "audit_logger.h"
-#include "can_handler.h"
+#include "services.h"
 #include "g4hal.h"
 #include "jz.h"
 #include "drivers.h"
@@ -15,3 +14,6 @@ EK3_PROBE(hal, g4hal);
 EK3_PROBE(drivers, drv_set);
 EK3_PROBE(svc_audit_logger, alog_state);
 EK3_PROBE(svc_can_handler, canh_state);
+EK3_PROBE(svc_thermal_mgr, thm_state);
+EK3_PROBE(svc_health_monitor, hlth_state);
+EK3_PROBE(svc_diagnostics, diag_state);
