@@ -13,6 +13,7 @@
 #include "inject.h"
 #include "msg.h"
 #include "rig.h"
+#include "thermal_mgr.h"
 
 static hhal h;
 static drv_set d;
@@ -218,4 +219,15 @@ Test(safety, thermal_mgr_crashes_under_full_load_and_power_does_not_dip)
     cr_assert_eq(k->svc[id].status, JZ_SVC_RUNNING);
     cr_assert(pmin > 0.99 * p0, "output power did not dip: %.1f W, then at least %.1f W", p0, pmin);
     rig_free(&g);
+}
+
+Test(safety, the_derating_curve)
+{
+    cr_assert_eq(thm_derate_at(25), 1.0f);
+    cr_assert_eq(thm_derate_at(80), 1.0f);
+    cr_assert_float_eq(thm_derate_at(86), 0.6f, 1e-5);
+    cr_assert_float_eq(thm_derate_at(92), 0.2f, 1e-5);
+    cr_assert_eq(thm_derate_at(120), 0.2f, "SAFETY_MONITOR trips before derating reaches zero");
+    for (float t = 80; t < 92; t += 0.5f)
+        cr_assert_lt(thm_derate_at(t + 0.5f), thm_derate_at(t), "falls monotonically");
 }

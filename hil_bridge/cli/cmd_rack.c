@@ -26,7 +26,7 @@ typedef struct rack_opts {
     rig_opts r;
     double duration;
     int realtime;
-    const char *log, *report;
+    const char *log, *report, *station_log;
     int pull_slot;       /* -1: none */
     double pull_at;
     double load_at;      /* the load switches on at this time */
@@ -68,7 +68,7 @@ static int rk_usage(void)
     puts("usage: ek3 rack [--modules 84] [--load 200kW | --load-ohm R | --battery]\n"
          "                [--vset 750] [--droop 5] [--duration 2s] [--fidelity averaged|switching]\n"
          "                [--seed 1] [--load-at 0.5s] [--load-ramp 0.5s] [--pull SLOT@TIME] [--realtime]\n"
-         "                [--log FILE]\n"
+         "                [--log FILE] [--station-log FILE]\n"
          "                [--report DIR] [--threads N] [--external all|2,5,7 [--fw-bus udp:HOST:BASE]\n"
          "                [--ext-timeout 200ms] [--hello-timeout 10s]]\n"
          "                [--set name=value]...\n\n"
@@ -80,7 +80,8 @@ static int rk_usage(void)
          "POWER_CMD) at 20 ms; the load switches on at --load-at, once the modules have\n"
          "brought the bus up, and ramps to its value over --load-ramp. --pull takes a module out of its slot while\n"
          "running (N-1). --realtime paces quanta to the wall clock and reports lateness.\n"
-         "--log writes every frame (HIL channel hil0, rack bus can0) as a candump log.\n"
+         "--log writes every frame (HIL channel hil0, rack bus can0) as a candump log;\n"
+         "--station-log every decision of the station controller.\n"
          "--report writes report.txt, trace.csv and plots (PNG, SVG) into DIR.\n"
          "--threads spreads the modules over N threads (default: every CPU); the\n"
          "run is the same, bit for bit, whatever N (a --log run uses one).\n"
@@ -216,6 +217,8 @@ int cmd_rack(int argc, char **argv)
             continue;
         } else if (!strcmp(a, "--log") && v) {
             o.log = v;
+        } else if (!strcmp(a, "--station-log") && v) {
+            o.station_log = v;
         } else if (!strcmp(a, "--report") && v) {
             o.report = v;
         } else if (!strcmp(a, "--set") && v) {
@@ -233,6 +236,10 @@ int cmd_rack(int argc, char **argv)
     if (o.log && !(log = fopen(o.log, "w")))
         return cli_fail(w, "%s: %s", o.log, strerror(errno));
     o.r.log = log;
+    FILE *slog = NULL;
+    if (o.station_log && !(slog = fopen(o.station_log, "w")))
+        return cli_fail(w, "%s: %s", o.station_log, strerror(errno));
+    o.r.station_log = slog;
     if (o.report && mkdir(o.report, 0777) && errno != EEXIST)
         return cli_fail(w, "%s: %s", o.report, strerror(errno));
 
@@ -468,5 +475,7 @@ int cmd_rack(int argc, char **argv)
     free(tr);
     free(late);
     rig_free(&g);
+    if (slog)
+        fclose(slog);
     return bad ? cli_fail(w, "could not write all of the report in %s", o.report) : CLI_OK;
 }
