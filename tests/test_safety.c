@@ -228,6 +228,8 @@ Test(safety, the_derating_curve)
     cr_assert_float_eq(thm_derate_at(86), 0.6f, 1e-5);
     cr_assert_float_eq(thm_derate_at(92), 0.2f, 1e-5);
     cr_assert_eq(thm_derate_at(120), 0.2f, "SAFETY_MONITOR trips before derating reaches zero");
+    cr_assert_eq(thm_derate_mag_at(110), 1.0f);
+    cr_assert_float_eq(thm_derate_mag_at(120), 0.6f, 1e-5);
     for (float t = 80; t < 92; t += 0.5f)
         cr_assert_lt(thm_derate_at(t + 0.5f), thm_derate_at(t), "falls monotonically");
 }

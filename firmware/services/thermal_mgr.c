@@ -5,6 +5,15 @@
 #include "ek3_err.h"
 #include "msg.h"
 
+float thm_derate_mag_at(float t)
+{
+    if (t <= 110.0f)
+        return 1.0f;
+    if (t >= 130.0f)
+        return 0.2f;
+    return 1.0f - 0.8f * (t - 110.0f) / 20.0f;
+}
+
 float thm_derate_at(float t)
 {
     if (t <= 80.0f)
@@ -51,7 +60,10 @@ int thm_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
     else
         s->fan_bad_ticks = 0;
     s->fan_fault = s->fan_bad_ticks >= 100;
-    s->derate = thm_derate_at(t);
+    /* The magnetics (ferrite and insulation) have their own curve. */
+    float tx = sm_ntc_c(c, code[MSG_ADC_T_XFMR]), tl = sm_ntc_c(c, code[MSG_ADC_T_LR]);
+    float dm = thm_derate_mag_at(tx > tl ? tx : tl), dj = thm_derate_at(t);
+    s->derate = dm < dj ? dm : dj;
     d->ctl.fan_permille = s->fan_fault ? 1000 : s->fan_cmd;
     d->ctl.derate = s->derate;
     return EK3_OK;

@@ -3,7 +3,8 @@
  * 100 Hz: reads the case temperatures of both legs, the transformer, the
  * inductor and the fan tachometer; drives the fan (30 % below 40 C, up
  * to 100 % at 65 C); derates the module's power linearly from 100 % at
- * 80 C to 20 % at 92 C (SAFETY_MONITOR trips at 95 C), so a failed or
+ * 80 C to 20 % at 92 C of the legs' cases (SAFETY_MONITOR trips at
+ * 95 C), and from 110 C to 130 C of the transformer or inductor, so a failed or
  * slowed fan costs power instead of a trip where derating is enough; and
  * flags a fan that does not turn as commanded.
  */
@@ -27,8 +28,11 @@ typedef struct thm_state {
 int thm_init(void *state, jz_kernel *k, unsigned me);
 int thm_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m);
 
-/* Derating factor at case temperature t (C). */
+/* Derating factor at case temperature t (C), and at the hotter
+ * magnetic part's temperature (100 % to 110 C, 20 % at 130 C); the
+ * service applies the smaller. */
 float thm_derate_at(float t);
+float thm_derate_mag_at(float t);
 
 #define THM_SERVICE                                                                                             \
     {                                                                                                           \
