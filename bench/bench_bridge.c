@@ -189,14 +189,8 @@ int bench_bridge(FILE *out, double scale)
     for (int v = 0; v < (tcount[1] > 1 ? 2 : 1); v++) {
         static rig g;
         rig_opts o;
-        memset(&o, 0, sizeof o);
-        o.modules = 84;
-        o.fidelity = PMOD_AVERAGED;
-        o.seed = 1;
-        o.v_set = 750;
+        rig_default_opts(&o, 84, 1, 150e3);
         o.threads = tcount[v];
-        prm_defaults(&o.plant);
-        o.load = (rack_load){.kind = RACK_LOAD_R, .r = 750.0 * 750.0 / 150e3};
         if (rig_init(&g, &o) != EK3_OK) {
             bad = 1;
             break;

@@ -52,6 +52,17 @@ static void rig_deliver(void *ctx, unsigned to, unsigned from, const cfd_frame *
         rig_log(r, "can0", f, t_ns); /* once per frame: as the first other node hears it */
 }
 
+void rig_default_opts(rig_opts *o, unsigned n, uint64_t seed, double load_w)
+{
+    memset(o, 0, sizeof *o);
+    o->modules = n;
+    o->fidelity = PMOD_AVERAGED;
+    o->seed = seed;
+    o->v_set = 750;
+    prm_defaults(&o->plant);
+    o->load = (rack_load){.kind = RACK_LOAD_R, .r = 750.0 * 750.0 / load_w};
+}
+
 static int rig_pool_start(rig *r, unsigned n);
 static void rig_pool_stop(rig *r);
 

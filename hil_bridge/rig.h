@@ -88,6 +88,11 @@ typedef struct rig {
     uint64_t hil_frames;
 } rig;
 
+/* Options for a test or benchmark rack: n modules, averaged plant, the
+ * default parameters, modules booting at 750 V, a resistor drawing
+ * load_w at 750 V. */
+void rig_default_opts(rig_opts *o, unsigned n, uint64_t seed, double load_w);
+
 /* Build a rack: plant, firmware, channels, bus. 0, or EK3_EINVAL (bad
  * options), EK3_ERANGE (bad plant parameters), EK3_ENOSPC. */
 int rig_init(rig *r, const rig_opts *o);

@@ -88,17 +88,18 @@ static int stn_gate(station *s, int64_t now, const char *key)
     return EK3_OK;
 }
 
-/* Sign and send the module's current command. */
-static int stn_transmit(station *s, unsigned slot, int64_t now)
+/* Encode, sign with the module's key and send one frame to `slot`;
+ * *fv gets its freshness counter. */
+static int stn_sign_send(station *s, unsigned slot, unsigned type, unsigned prio, const void *payload, uint32_t *fv)
 {
     stn_module *m = &s->m[slot - 1];
-    cid_fields cf = {CID_PRIO_HIGH, CID_TYPE_POWER_CMD, CID_NODE_STATION, (uint16_t)slot};
+    cid_fields cf = {(uint8_t)prio, (uint8_t)type, CID_NODE_STATION, (uint16_t)slot};
     cfd_frame f;
     memset(&f, 0, sizeof f);
     f.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
     msg_err e;
     uint8_t key[AUTH_KEY_LEN];
-    int n = msg_encode(CID_TYPE_POWER_CMD, &m->cmd, f.data, sizeof f.data, &e);
+    int n = msg_encode(type, payload, f.data, sizeof f.data, &e);
     if (n < 0)
         return n;
     f.len = (uint8_t)n;
@@ -106,9 +107,15 @@ static int stn_transmit(station *s, unsigned slot, int64_t now)
     if (!rc)
         rc = auth_derive_key(&s->cr, s->rack_key, (uint16_t)slot, key);
     if (!rc)
-        rc = auth_sign(&s->cr, key, &m->tx, &f, &m->fv);
-    if (!rc)
-        rc = s->send(s->send_ctx, &f);
+        rc = auth_sign(&s->cr, key, &m->tx, &f, fv);
+    return rc ? rc : s->send(s->send_ctx, &f);
+}
+
+/* Send the module's current command (again: a new counter each time). */
+static int stn_transmit(station *s, unsigned slot, int64_t now)
+{
+    stn_module *m = &s->m[slot - 1];
+    int rc = stn_sign_send(s, slot, CID_TYPE_POWER_CMD, CID_PRIO_HIGH, &m->cmd, &m->fv);
     if (rc == EK3_EFULL) { /* the controller's queue is full: again next period */
         m->pending = m->queued = 1;
         return EK3_OK;
@@ -199,25 +206,8 @@ int stn_api_diag(station *s, int64_t now, const char *api_key, unsigned slot, un
         s->st.api_range++;
         return EK3_ERANGE;
     }
-    stn_module *m = &s->m[slot - 1];
     msg_diag req = {MSG_DIAG_REQUEST, (uint8_t)test, MSG_DIAG_RUNNING, 0};
-    cid_fields cf = {CID_PRIO_LOW, CID_TYPE_DIAG, CID_NODE_STATION, (uint16_t)slot};
-    cfd_frame f;
-    memset(&f, 0, sizeof f);
-    f.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
-    msg_err e;
-    uint8_t key[AUTH_KEY_LEN];
-    int n = msg_encode(CID_TYPE_DIAG, &req, f.data, sizeof f.data, &e);
-    if (n < 0)
-        return n;
-    f.len = (uint8_t)n;
-    rc = cid_encode(&cf, &f.id);
-    if (!rc)
-        rc = auth_derive_key(&s->cr, s->rack_key, (uint16_t)slot, key);
-    if (!rc)
-        rc = auth_sign(&s->cr, key, &m->tx, &f, NULL);
-    if (!rc)
-        rc = s->send(s->send_ctx, &f);
+    rc = stn_sign_send(s, slot, CID_TYPE_DIAG, CID_PRIO_LOW, &req, NULL);
     s->st.api_ok += rc == EK3_OK;
     stn_log(s, now, "%s module %u: test %.0f%.0s", "self-test requested of", slot, test, 0);
     return rc;

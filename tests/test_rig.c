@@ -11,13 +11,7 @@
 
 static void opts(rig_opts *o, unsigned n, double load_w)
 {
-    memset(o, 0, sizeof *o);
-    o->modules = n;
-    o->fidelity = PMOD_AVERAGED;
-    o->seed = 7;
-    o->v_set = 750;
-    prm_defaults(&o->plant);
-    o->load = (rack_load){.kind = RACK_LOAD_R, .r = 750.0 * 750.0 / load_w};
+    rig_default_opts(o, n, 7, load_w);
 }
 
 static void run(rig *g, double seconds)

@@ -129,13 +129,7 @@ Test(safety, a_ground_fault_in_the_rack_reaches_the_station)
 {
     static rig g;
     rig_opts o;
-    memset(&o, 0, sizeof o);
-    o.modules = 4;
-    o.fidelity = PMOD_AVERAGED;
-    o.seed = 3;
-    o.v_set = 750;
-    prm_defaults(&o.plant);
-    o.load = (rack_load){.kind = RACK_LOAD_R, .r = 750.0 * 750.0 / 6000.0};
+    rig_default_opts(&o, 4, 3, 6000.0);
     cr_assert_eq(rig_init(&g, &o), EK3_OK);
     for (int q = 0; q < 15000; q++)
         rig_quantum(&g);
@@ -160,17 +154,11 @@ Test(safety, a_failed_fan_derates_instead_of_tripping)
 {
     static rig g;
     rig_opts o;
-    memset(&o, 0, sizeof o);
-    o.modules = 2;
-    o.fidelity = PMOD_AVERAGED;
-    o.seed = 5;
-    o.v_set = 750;
-    prm_defaults(&o.plant);
+    rig_default_opts(&o, 2, 5, 5600.0);
     o.plant.th.t_amb = 50;   /* a hot day in the cabinet */
     o.plant.th.cth_hs = 10;  /* light thermal masses: minutes become seconds */
     o.plant.th.cth_x = 5;
     o.plant.th.cth_l = 5;
-    o.load = (rack_load){.kind = RACK_LOAD_R, .r = 750.0 * 750.0 / 5600.0};
     cr_assert_eq(rig_init(&g, &o), EK3_OK);
     g.plant.mod[0].th.fan_health = 0; /* module 1's fan seized */
     for (long q = 0; q < 900000; q++) /* 90 s */
@@ -189,13 +177,7 @@ Test(safety, thermal_mgr_crashes_under_full_load_and_power_does_not_dip)
 {
     static rig g;
     rig_opts o;
-    memset(&o, 0, sizeof o);
-    o.modules = 3;
-    o.fidelity = PMOD_AVERAGED;
-    o.seed = 9;
-    o.v_set = 750;
-    prm_defaults(&o.plant);
-    o.load = (rack_load){.kind = RACK_LOAD_R, .r = 750.0 * 750.0 / 8700.0}; /* about 2.9 kW each */
+    rig_default_opts(&o, 3, 9, 8700.0); /* about 2.9 kW each */
     cr_assert_eq(rig_init(&g, &o), EK3_OK);
     for (long q = 0; q < 20000; q++)
         rig_quantum(&g);

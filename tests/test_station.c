@@ -18,14 +18,8 @@ static rig g;
 static void setup(void)
 {
     rig_opts o;
-    memset(&o, 0, sizeof o);
-    o.modules = 3;
-    o.fidelity = PMOD_AVERAGED;
-    o.seed = 11;
-    o.v_set = 750;
+    rig_default_opts(&o, 3, 11, 3000);
     o.via_station = 1;
-    prm_defaults(&o.plant);
-    o.load = (rack_load){.kind = RACK_LOAD_R, .r = 750.0 * 750.0 / 3000.0};
     cr_assert_eq(rig_init(&g, &o), EK3_OK);
 }
 

@@ -35,6 +35,12 @@ float sm_ntc_c(const sm_cfg *c, uint16_t code)
     return 1.0f / (1.0f / 298.15f + logf(r / c->ntc_r25) / c->ntc_beta) - 273.15f;
 }
 
+float sm_hottest_case(const sm_cfg *c, const uint16_t code[MSG_ADC_COUNT])
+{
+    float ta = sm_ntc_c(c, code[MSG_ADC_TJ_A]), tb = sm_ntc_c(c, code[MSG_ADC_TJ_B]);
+    return ta > tb ? ta : tb;
+}
+
 static void sm_alert_push(sm *s, unsigned code, unsigned sev, unsigned flags, float value_milli)
 {
     if (s->qn >= SM_QUEUE) {
@@ -89,7 +95,7 @@ void sm_step(sm *s, hal hw, llcc *ctl)
         return;
     float v = code[MSG_ADC_VOUT] * (c->fs_vout / 4095.0f), i = code[MSG_ADC_IOUT] * (c->fs_iout / 4095.0f);
     float igf = code[MSG_ADC_IGF] * (c->fs_igf / 4095.0f);
-    float ta = sm_ntc_c(c, code[MSG_ADC_TJ_A]), tb = sm_ntc_c(c, code[MSG_ADC_TJ_B]), t = ta > tb ? ta : tb;
+    float t = sm_hottest_case(c, code);
     if (sm_over(s, MSG_FAULT_OVP, v > c->ovp_v))
         sm_trip(s, hw, ctl, MSG_FAULT_OVP, 0, v * 1000.0f);
     if (sm_over(s, MSG_FAULT_OCP, i > c->ocp_a))
@@ -115,9 +121,7 @@ int sm_clear(sm *s, hal hw)
         return EK3_OK;
     if ((hw.ops->gpio_read(hw.ctx) & HAL_IN_HW_TRIP) || hw.ops->adc_read(hw.ctx, code) != 0)
         return EK3_EBUSY;
-    float t = sm_ntc_c(c, code[MSG_ADC_TJ_A]), tb = sm_ntc_c(c, code[MSG_ADC_TJ_B]);
-    if (tb > t)
-        t = tb;
+    float t = sm_hottest_case(c, code);
     if (code[MSG_ADC_VOUT] * (c->fs_vout / 4095.0f) > c->ovp_v || code[MSG_ADC_IOUT] * (c->fs_iout / 4095.0f) > c->ocp_a ||
         t > c->otp_c - 5.0f || code[MSG_ADC_IGF] * (c->fs_igf / 4095.0f) > c->gfi_a)
         return EK3_EBUSY;

@@ -67,4 +67,7 @@ int sm_take_alert(sm *s, sm_alert *a);
 /* Case temperature of an NTC code (C). */
 float sm_ntc_c(const sm_cfg *c, uint16_t code);
 
+/* The hotter of the two legs' case temperatures in a set of ADC codes (C). */
+float sm_hottest_case(const sm_cfg *c, const uint16_t code[MSG_ADC_COUNT]);
+
 #endif /* SAFETY_H */

@@ -48,7 +48,7 @@ int hlth_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
     float ta = sm_ntc_c(c, code[MSG_ADC_TJ_A]), tb = sm_ntc_c(c, code[MSG_ADC_TJ_B]);
     if (fabsf(ta - tb) > 25.0f) /* both legs carry the same current: they track */
         h |= HLTH_SENSOR_IMPLAUSIBLE;
-    float t = ta > tb ? ta : tb;
+    float t = sm_hottest_case(c, code);
     /* Wear: operating time, thermal cycles, faults. */
     if (d->ctl.enable) {
         s->on_ticks++;

@@ -44,9 +44,7 @@ int thm_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         return EK3_OK;
     drv_set *d = drv_of(k);
     const sm_cfg *c = &d->safety.cfg;
-    float t = sm_ntc_c(c, code[MSG_ADC_TJ_A]), tb = sm_ntc_c(c, code[MSG_ADC_TJ_B]);
-    if (tb > t)
-        t = tb;
+    float t = sm_hottest_case(c, code);
     s->t_hot = t;
     s->ticks++;
     /* Fan: 30 % up to 40 C, then linear to 100 % at 65 C. */

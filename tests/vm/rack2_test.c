@@ -37,13 +37,7 @@ static pid_t child(unsigned slot, long stop_after)
 
 static void opts(rig_opts *o, const uint8_t *ext)
 {
-    memset(o, 0, sizeof *o);
-    o->modules = 3;
-    o->fidelity = PMOD_AVERAGED;
-    o->seed = 1;
-    o->v_set = 750;
-    prm_defaults(&o->plant);
-    o->load = (rack_load){.kind = RACK_LOAD_R, .r = 750.0 * 750.0 / 6000.0};
+    rig_default_opts(o, 3, 1, 6000);
     o->external = ext;
     strcpy(o->fw_bus, "vcan0");
     o->ext_timeout_ms = 3000;

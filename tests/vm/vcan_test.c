@@ -12,6 +12,7 @@
 
 #include "ek3_err.h"
 #include "transport.h"
+#include "frames.h"
 
 static int failures;
 
@@ -27,19 +28,6 @@ static int failures;
         printf("\n");                                                                                                  \
     } while (0)
 
-static cfd_frame frame_k(unsigned k)
-{
-    static const uint8_t fd_lens[] = {0, 1, 7, 8, 12, 16, 20, 24, 32, 48, 64};
-    cfd_frame f;
-    memset(&f, 0, sizeof f);
-    int fd = k % 3 != 0;
-    f.flags = (uint8_t)(CFD_FLAG_EFF | (fd ? CFD_FLAG_FD | CFD_FLAG_BRS : 0));
-    f.id = (0x1000000u + k * 977u) & 0x1FFFFFFFu;
-    f.len = fd ? fd_lens[k % 11] : (uint8_t)(k % 9);
-    for (unsigned i = 0; i < f.len; i++)
-        f.data[i] = (uint8_t)(k * 31 + i);
-    return f;
-}
 
 int main(void)
 {
