@@ -14,6 +14,7 @@
 #include "module.h"
 #include "params.h"
 #include "rack.h"
+#include "rtlprot.h"
 #include "spice.h"
 
 /* ngspice on the same circuit for `tstop`: wall seconds, or -1. */
@@ -107,6 +108,29 @@ int bench_plant(FILE *out, double scale, int instructions)
         bench_line(out, "plant.averaged.rack84.load_kw", r.p_load / 1e3, "kW");
     }
     rack_free(&r);
+    /* The protection RTL per module per control period: quiet (every
+     * input well below its threshold: one evaluation) and active (an
+     * input near a threshold: 1000 clocks of 100 ns). */
+    if (!instructions) {
+        rtlp *pr = rtlp_new(2e-6);
+        if (pr) {
+            rtlp_out po;
+            rtlp_in qa = {750, 2.0, 60, 0, 1, 0}, qb = {751, 2.1, 60, 0, 1, 0};
+            long nq = (long)(200000 * scale) < 1000 ? 1000 : (long)(200000 * scale);
+            int64_t a0 = bench_now_ns();
+            for (long k = 0; k < nq; k++)
+                rtlp_run(pr, 100e-6, (k & 1) ? &qb : &qa, (k & 1) ? &qa : &qb, &po);
+            bench_line(out, "plant.protection_rtl.ns_per_step", (bench_now_ns() - a0) / (double)nq, "ns");
+            rtlp_in na = {750, 3.95, 60, 0, 1, 0}, nb = {750, 3.97, 60, 0, 1, 0};
+            long na_n = nq / 100 < 50 ? 50 : nq / 100;
+            a0 = bench_now_ns();
+            for (long k = 0; k < na_n; k++)
+                rtlp_run(pr, 100e-6, (k & 1) ? &nb : &na, (k & 1) ? &na : &nb, &po);
+            bench_line(out, "plant.protection_rtl.ns_per_step_near_threshold", (bench_now_ns() - a0) / (double)na_n,
+                       "ns");
+            rtlp_free(pr);
+        }
+    }
     /* ngspice on the same circuit, from rest, 1 ms (5 ns maximum step). */
     if (!instructions && scale >= 0.5) {
         double ng = bp_ngspice(&p, &c, 1e-3);

@@ -95,6 +95,8 @@ int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm)
         if (msg_decode(CID_TYPE_HIL_ADC, adc->data, adc->len, &a, &e) == EK3_OK) {
             memcpy(f->h.adc, a.ch, sizeof f->h.adc);
             f->h.adc_valid = 1;
+            /* The hardware trip line, as the board's GPIO would show it. */
+            f->h.gpio_in = (f->h.gpio_in & ~(uint32_t)HAL_IN_HW_TRIP) | ((a.lines & 1u) ? HAL_IN_HW_TRIP : 0u);
         } else {
             f->bad_frames++;
             rc = EK3_EPARSE;

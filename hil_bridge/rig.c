@@ -75,6 +75,10 @@ int rig_init(rig *r, const rig_opts *o)
     int rc = rack_init(&r->plant, &o->plant, o->modules, (pmod_fidelity)o->fidelity, o->seed, &o->load);
     if (rc)
         return rc;
+    if (rack_protect(&r->plant) != EK3_OK) {
+        rig_free(r);
+        return EK3_ENOSPC;
+    }
     r->m = calloc(o->modules, sizeof *r->m);
     if (!r->m || cbus_init(&r->bus, o->modules + 1, 1000000, 5000000, o->seed ^ 0xB05) != EK3_OK) {
         rig_free(r);
@@ -164,6 +168,7 @@ static void rig_apply_pwm(rig *r, unsigned k, const cfd_frame *f)
     }
     llc_cmd lc = {c.fsw_hz ? c.fsw_hz : 200e3, c.deadtime_ns * 1e-9, c.burst_permille ? c.burst_permille / 1000.0 : 1.0,
                   (uint8_t)(c.flags & MSG_PWM_ENABLE), (uint8_t)((c.flags & MSG_PWM_HALF_BRIDGE) != 0)};
+    r->plant.mod[k].fault_clear = (c.lines & HAL_OUT_FAULT_CLEAR) != 0;
     if (pmod_command(&r->plant.mod[k], &lc, c.fan_permille / 1000.0) != EK3_OK)
         m->hil_errors++;
 }
@@ -171,7 +176,7 @@ static void rig_apply_pwm(rig *r, unsigned k, const cfd_frame *f)
 /* The plant's ADC frame for module k this quantum. */
 static int rig_adc_frame(rig *r, unsigned k, cfd_frame *f)
 {
-    msg_hil_adc adc = {0, r->quantum, {0}};
+    msg_hil_adc adc = {(uint16_t)(r->plant.mod[k].hw_trip ? 1u : 0u), r->quantum, {0}}; /* lines: the trip line */
     pmod_adc(&r->plant.mod[k], adc.ch);
     return fwi_hil_frame(CID_TYPE_HIL_ADC, CID_NODE_PLANT, k + 1, &adc, f);
 }

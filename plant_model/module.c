@@ -73,6 +73,12 @@ void pmod_init(pmod *m, const plant_params *p, pmod_fidelity f, const lavg_table
 
 int pmod_command(pmod *m, const llc_cmd *c, double fan_duty)
 {
+    llc_cmd cc = *c;
+    if (m->hw_trip && m->prot) { /* the request is an input of the protection; the gates stay off */
+        m->prot_in.gate_req = c->enable;
+        cc.enable = 0;
+    }
+    c = &cc;
     int rc = llc_command(&m->sw, c);
     if (rc)
         return rc;
@@ -197,14 +203,57 @@ static void pmod_step_(pmod *m, double dt, double v_term, const double *io)
     m->t += dt;
 }
 
+/* The protection block over the step just taken: its inputs move from
+ * where they were to where the step left them. A trip turns the gates
+ * off from now on (the plant's PWM enable), whatever the firmware asks. */
+static void pmod_protection(pmod *m, double dt)
+{
+    if (!m->prot)
+        return;
+    pmod_analog a;
+    pmod_analog_of(m, &a);
+    rtlp_in b = {a.vout, a.iout, a.tj, a.igf, m->cmd.enable, m->fault_clear};
+    rtlp_out o;
+    rtlp_run(m->prot, dt, &m->prot_in, &b, &o);
+    m->prot_in = b;
+    m->prot_trip_t = o.trip_time;
+    m->prot_first = o.first_code;
+    m->hw_trip = o.latched != 0;
+    if (!o.gate_en && m->sw.cmd.enable) {
+        llc_cmd off = m->cmd;
+        off.enable = 0;
+        llc_command(&m->sw, &off);
+        m->sw.cmd.enable = 0; /* at once: the gate drivers are disabled, not the next PWM period */
+        m->sw.next_cmd.enable = 0;
+        m->cmd.enable = 0;
+        m->io = 0;
+    }
+}
+
 void pmod_step(pmod *m, double dt, double v_term)
 {
     pmod_step_(m, dt, v_term, NULL);
+    pmod_protection(m, dt);
+}
+
+int pmod_protect(pmod *m)
+{
+    if (!m->prot)
+        m->prot = rtlp_new(m->p.sense_delay);
+    m->prot_trip_t = -1;
+    return m->prot ? EK3_OK : EK3_ENOSPC;
+}
+
+void pmod_free(pmod *m)
+{
+    rtlp_free(m->prot);
+    m->prot = NULL;
 }
 
 void pmod_step_at(pmod *m, double dt, double v_term, double io)
 {
     pmod_step_(m, dt, v_term, &io);
+    pmod_protection(m, dt);
 }
 
 void pmod_trace(pmod *m, double dt, void (*fn)(void *ctx, const llc *s), void *ctx)

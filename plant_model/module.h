@@ -16,6 +16,7 @@
 #include "avg.h"
 #include "llc.h"
 #include "params.h"
+#include "rtlprot.h"
 #include "thermal.h"
 
 #define PMOD_ADC_CHANNELS 12 /* msg_adc_ch order: VOUT IOUT VDC TJ_A TJ_B T_XFMR T_LR T_AMB FAN_TACH IGF 2 spare */
@@ -44,6 +45,12 @@ typedef struct pmod {
     double th_acc_t, th_acc_e[TH_NODES]; /* losses gathered for the next thermal step */
     lavg_pt pt;              /* averaged: the operating column of the current command */
     double p_avg[TH_NODES];  /* averaged: losses at the last evaluation, W */
+    rtlp *prot;              /* Level-0 protection RTL, or NULL (pmod_protect) */
+    rtlp_in prot_in;         /* its inputs at the end of the last step */
+    uint8_t hw_trip;         /* the protection's gates are off (the trip line) */
+    uint8_t fault_clear;     /* the firmware's clear request (GPIO) */
+    double prot_trip_t;      /* seconds into the last step the RTL tripped, or -1 */
+    uint32_t prot_first;     /* its first fault code */
     double trace_dt;         /* switching: sample the waveforms every trace_dt */
     void (*trace)(void *ctx, const llc *s);
     void *trace_ctx;
@@ -78,6 +85,12 @@ void pmod_trace(pmod *m, double dt, void (*fn)(void *ctx, const llc *s), void *c
 
 /* The 12 ADC codes the firmware would read now (seeded noise). */
 void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS]);
+
+/* Give the module its Level-0 protection (the Verilated RTL, sensing
+ * delay p.sense_delay): from now on a trip turns the gates off whatever
+ * the PWM command says. 0, or EK3_ENOSPC. pmod_free releases it. */
+int pmod_protect(pmod *m);
+void pmod_free(pmod *m);
 
 /* The analog values the Level-0 protection comparators watch
  * (plant_model/rtl/, the RTL issue adds the sensing path's delay). */

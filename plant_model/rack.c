@@ -52,6 +52,8 @@ int rack_init(rack *r, const plant_params *p, unsigned n, pmod_fidelity f, uint6
 
 void rack_free(rack *r)
 {
+    for (unsigned k = 0; r->mod && k < r->n; k++)
+        pmod_free(&r->mod[k]);
     free(r->mod);
     free(r->r_slot);
     free(r->i_lin);
@@ -96,9 +98,11 @@ void rack_linearize(rack *r, unsigned k0, unsigned k1)
          * Newton from the last step's current (the module is stiff: dI/dV
          * times R is of order one, so a plain substitution oscillates). */
         double R = r->r_slot[k], i = m->io, g = 0;
-        for (int it = 0; it < 3; it++) {
-            double f = pmod_current(m, r->vbus + R * i, &g);
-            i += (f - i) / (1.0 - g * R);
+        for (int it = 0; it < 3; it++) { /* from the last step's current: usually one is enough */
+            double f = pmod_current(m, r->vbus + R * i, &g), di = (f - i) / (1.0 - g * R);
+            i += di;
+            if (fabs(di) < 1e-4)
+                break;
         }
         r->i_lin[k] = i;
         r->g_lin[k] = g / (1.0 - g * R); /* through its busbar */
@@ -162,6 +166,14 @@ void rack_step(rack *r, double dt)
     rack_solve_bus(r, dt);
     rack_update(r, dt, 0, r->n);
     rack_finish(r, dt);
+}
+
+int rack_protect(rack *r)
+{
+    for (unsigned k = 0; k < r->n; k++)
+        if (pmod_protect(&r->mod[k]) != EK3_OK)
+            return EK3_ENOSPC;
+    return EK3_OK;
 }
 
 int rack_remove(rack *r, unsigned slot)

@@ -58,6 +58,10 @@ void rack_free(rack *r);
 /* Advance one interval of dt seconds (a control period). */
 void rack_step(rack *r, double dt);
 
+/* Give every module its Level-0 protection RTL (pmod_protect). 0, or
+ * EK3_ENOSPC. rack_free releases them. */
+int rack_protect(rack *r);
+
 /* rack_step in its four parts, for runners that spread the modules
  * over threads: linearize and update touch only modules k0..k1-1 (any
  * split gives the same result, bit for bit); solve_bus and finish are

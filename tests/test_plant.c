@@ -378,7 +378,7 @@ Test(rack, currents_add_up_and_a_pulled_module_hands_over_its_share)
 {
     plant_params p = defaults();
     rack r;
-    rack_load load = {.kind = RACK_LOAD_R, .r = 10.0};
+    rack_load load = {.kind = RACK_LOAD_R, .r = 25.0};
     cr_assert_eq(rack_init(&r, &p, 12, PMOD_AVERAGED, 3, &load), EK3_OK);
     llc_cmd c = {205e3, 300e-9, 1, 1, 0};
     for (unsigned k = 0; k < r.n; k++)

@@ -26,7 +26,7 @@ typedef struct rack_opts {
     rig_opts r;
     double duration;
     int realtime;
-    const char *log, *report, *station_log;
+    const char *log, *report, *station_log, *rtl_vcd;
     int pull_slot;       /* -1: none */
     double pull_at;
     double load_at;      /* the load switches on at this time */
@@ -68,7 +68,7 @@ static int rk_usage(void)
     puts("usage: ek3 rack [--modules 84] [--load 200kW | --load-ohm R | --battery]\n"
          "                [--vset 750] [--droop 5] [--duration 2s] [--fidelity averaged|switching]\n"
          "                [--seed 1] [--load-at 0.5s] [--load-ramp 0.5s] [--pull SLOT@TIME] [--realtime]\n"
-         "                [--log FILE] [--station-log FILE]\n"
+         "                [--log FILE] [--station-log FILE] [--rtl-vcd FILE]\n"
          "                [--report DIR] [--threads N] [--external all|2,5,7 [--fw-bus udp:HOST:BASE]\n"
          "                [--ext-timeout 200ms] [--hello-timeout 10s]]\n"
          "                [--set name=value]...\n\n"
@@ -81,7 +81,8 @@ static int rk_usage(void)
          "brought the bus up, and ramps to its value over --load-ramp. --pull takes a module out of its slot while\n"
          "running (N-1). --realtime paces quanta to the wall clock and reports lateness.\n"
          "--log writes every frame (HIL channel hil0, rack bus can0) as a candump log;\n"
-         "--station-log every decision of the station controller.\n"
+         "--station-log every decision of the station controller; --rtl-vcd the signals\n"
+         "of module 1's Level-0 protection block (for GTKWave; it then runs every clock).\n"
          "--report writes report.txt, trace.csv and plots (PNG, SVG) into DIR.\n"
          "--threads spreads the modules over N threads (default: every CPU); the\n"
          "run is the same, bit for bit, whatever N (a --log run uses one).\n"
@@ -219,6 +220,8 @@ int cmd_rack(int argc, char **argv)
             o.log = v;
         } else if (!strcmp(a, "--station-log") && v) {
             o.station_log = v;
+        } else if (!strcmp(a, "--rtl-vcd") && v) {
+            o.rtl_vcd = v;
         } else if (!strcmp(a, "--report") && v) {
             o.report = v;
         } else if (!strcmp(a, "--set") && v) {
@@ -250,6 +253,10 @@ int cmd_rack(int argc, char **argv)
         if (log)
             fclose(log);
         return cli_fail(w, "cannot build the rack: %s", ek3_strerror(rc));
+    }
+    if (o.rtl_vcd && (!g.plant.mod[0].prot || rtlp_trace(g.plant.mod[0].prot, o.rtl_vcd))) {
+        rig_free(&g);
+        return cli_fail(w, "%s: cannot write the protection trace", o.rtl_vcd);
     }
     unsigned n_ext = 0;
     for (unsigned k = 0; o.r.external && k < o.r.modules; k++)

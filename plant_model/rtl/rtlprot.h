@@ -1,0 +1,54 @@
+/*
+ * rtlprot.h - the Level-0 protection RTL (ek3_prot.v, Verilated), as the
+ * plant steps it (prefix rtlp_). C callers see only this header; the
+ * C++ of the Verilated model stays behind it.
+ *
+ * The block is clocked at 10 MHz. Its analog inputs reach it through the
+ * sensing path, modelled here as a pure delay (sense_delay). rtlp_run
+ * advances an interval with the inputs moving linearly between its two
+ * ends; while every input is well below its threshold and nothing is
+ * pending, the block cannot change state, so the interval costs one
+ * evaluation instead of a clock per 100 ns.
+ */
+#ifndef RTLPROT_H
+#define RTLPROT_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rtlp rtlp;
+
+typedef struct rtlp_in {
+    double vout, iout, tj, igf; /* V, A, C, A */
+    int gate_req, clear;
+} rtlp_in;
+
+typedef struct rtlp_out {
+    int gate_en;          /* the gate drivers may switch */
+    unsigned latched;     /* bit 0 OVP, 1 OCP, 2 OTP, 3 GFI */
+    unsigned first_code;  /* 0 none, 1 OVP, 2 OCP, 3 OTP, 4 GFI */
+    int clear_refused;
+    double trip_time;     /* seconds into the last interval the gates went off, or -1 */
+} rtlp_out;
+
+/* A block at rest (reset released), sensing delay in seconds. NULL when
+ * out of memory. */
+rtlp *rtlp_new(double sense_delay_s);
+void rtlp_free(rtlp *p);
+
+/* Write every signal of the block to a VCD file from now on. 0, or -1
+ * when the file cannot be opened. */
+int rtlp_trace(rtlp *p, const char *vcd_path);
+
+/* Advance dt seconds; inputs go linearly from *a to *b. */
+void rtlp_run(rtlp *p, double dt, const rtlp_in *a, const rtlp_in *b, rtlp_out *out);
+
+/* Clock cycles actually evaluated since rtlp_new (the fast path's effect). */
+unsigned long long rtlp_cycles(const rtlp *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RTLPROT_H */

@@ -1,0 +1,139 @@
+/* test_rtl.c - the Level-0 protection RTL (ek3_prot.v, Verilated) through
+ * its C interface and through the plant: trip times within 10 us of a
+ * crossing, sensing delay included; no trip just under a threshold with
+ * noise or on a spike shorter than the deglitch; the firmware cannot
+ * turn the gates on against a fault; clearing; the VCD trace; and in a
+ * closed-loop rack, a shorted output trips OCP in hardware before the
+ * software limit acts, and the firmware reports the hardware trip. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ek3_err.h"
+#include "rig.h"
+#include "rtlprot.h"
+
+static const double th[4] = {920.0, 4.0, 105.0, 0.050}; /* OVP V, OCP A, OTP C, GFI A */
+
+static rtlp_in at(int ch, double x)
+{
+    rtlp_in in = {750, 2.0, 60, 0, 1, 0};
+    double *v[4] = {&in.vout, &in.iout, &in.tj, &in.igf};
+    *v[ch] = x;
+    return in;
+}
+
+Test(rtl, a_step_over_each_threshold_trips_within_10_us)
+{
+    for (int ch = 0; ch < 4; ch++) {
+        rtlp *p = rtlp_new(2e-6);
+        cr_assert_not_null(p);
+        rtlp_out o;
+        rtlp_in calm = at(ch, 0.9 * th[ch]), over = at(ch, 1.02 * th[ch]);
+        rtlp_run(p, 100e-6, &calm, &calm, &o);
+        cr_assert_eq(o.gate_en, 1);
+        /* The step at the start of the next interval. */
+        rtlp_run(p, 100e-6, &over, &over, &o);
+        cr_assert_eq(o.gate_en, 0, "channel %d tripped", ch);
+        cr_assert(o.trip_time > 0 && o.trip_time <= 10e-6, "channel %d: gates off %.2f us after the crossing", ch,
+                  o.trip_time * 1e6);
+        cr_assert(o.trip_time >= 2e-6, "not before the sensing delay (%.2f us)", o.trip_time * 1e6);
+        cr_assert_eq(o.latched, 1u << ch);
+        cr_assert_eq(o.first_code, (unsigned)ch + 1);
+        rtlp_free(p);
+    }
+}
+
+Test(rtl, just_under_with_noise_and_short_spikes_never_trip)
+{
+    rtlp *p = rtlp_new(2e-6);
+    rtlp_out o;
+    unsigned seed = 7;
+    rtlp_in prev = at(1, 3.9);
+    for (int i = 0; i < 300; i++) { /* 30 ms at 3.96 .. 3.999 A */
+        seed = seed * 1103515245u + 12345u;
+        rtlp_in x = at(1, 3.96 + 0.039 * ((seed >> 16) & 0x7FFF) / 32767.0);
+        rtlp_run(p, 100e-6, &prev, &x, &o);
+        prev = x;
+    }
+    cr_assert_eq(o.latched, 0u);
+    /* A 1.5 us spike to 5 A (the deglitch is 2 us). */
+    rtlp_in spike = at(1, 5.0), calm = at(1, 2.0);
+    rtlp_run(p, 1.5e-6, &spike, &spike, &o);
+    rtlp_run(p, 100e-6, &calm, &calm, &o);
+    cr_assert_eq(o.latched, 0u, "a spike shorter than the deglitch");
+    cr_assert_eq(o.gate_en, 1);
+    rtlp_free(p);
+}
+
+Test(rtl, firmware_cannot_enable_against_a_fault_and_clears_only_when_it_is_gone)
+{
+    rtlp *p = rtlp_new(0);
+    rtlp_out o;
+    rtlp_in gf = at(3, 0.08);
+    rtlp_run(p, 20e-6, &gf, &gf, &o);
+    cr_assert_eq(o.latched, 8u);
+    gf.gate_req = 1;
+    rtlp_run(p, 10e-6, &gf, &gf, &o);
+    cr_assert_eq(o.gate_en, 0, "the request alone does not enable the gates");
+    gf.clear = 1;
+    rtlp_run(p, 10e-6, &gf, &gf, &o);
+    cr_assert_eq(o.latched, 8u, "clearing while the fault persists fails");
+    cr_assert_eq(o.clear_refused, 1);
+    rtlp_in ok = at(3, 0.0);
+    ok.clear = 1;
+    rtlp_run(p, 10e-6, &ok, &ok, &o);
+    cr_assert_eq(o.latched, 0u, "cleared once the fault is gone");
+    ok.clear = 0;
+    rtlp_run(p, 10e-6, &ok, &ok, &o);
+    cr_assert_eq(o.gate_en, 1, "the module can restart");
+    rtlp_free(p);
+}
+
+Test(rtl, traces_as_vcd)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ek3_rtl_%d.vcd", (int)getpid());
+    rtlp *p = rtlp_new(2e-6);
+    cr_assert_eq(rtlp_trace(p, path), 0);
+    rtlp_out o;
+    rtlp_in a = at(0, 900), b = at(0, 950);
+    rtlp_run(p, 10e-6, &a, &b, &o);
+    rtlp_free(p);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    remove(path);
+    cr_assert(strstr(buf, "$var") && strstr(buf, "gate_en") && strstr(buf, "latched"), "a VCD with the block's signals");
+}
+
+Test(rtl, a_shorted_output_trips_ocp_in_hardware_first_and_the_firmware_reports_it)
+{
+    static rig g;
+    rig_opts o;
+    rig_default_opts(&o, 4, 2, 8000);
+    cr_assert_eq(rig_init(&g, &o), EK3_OK);
+    for (long q = 0; q < 15000; q++)
+        rig_quantum(&g);
+    cr_assert_gt(g.plant.vbus, 700);
+    g.plant.load.r = 0.5; /* a short across the bus */
+    for (long q = 0; q < 50; q++)
+        rig_quantum(&g);
+    for (unsigned k = 0; k < 4; k++) {
+        const pmod *pm = &g.plant.mod[k];
+        const sm *s = &g.m[k].fw.drv.safety;
+        cr_assert_eq(pm->hw_trip, 1, "module %u: the hardware tripped", k + 1);
+        cr_assert_eq(pm->prot_first, 2u, "module %u: on OCP", k + 1);
+        cr_assert_eq(s->first_code, 8u /* MSG_FAULT_HW_TRIP */, "module %u: the firmware saw the hardware trip first (%u)",
+                     k + 1, s->first_code);
+        cr_assert_eq(s->latched & (1u << 1), 0u, "module %u: before its own OCP acted", k + 1);
+        cr_assert_lt(pm->io, 0.01, "module %u: no current", k + 1);
+    }
+    cr_assert_geq(g.stn.st.faults, 4u, "FAULT_ALERT from every module");
+    rig_free(&g);
+}
