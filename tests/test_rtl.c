@@ -92,6 +92,75 @@ Test(rtl, firmware_cannot_enable_against_a_fault_and_clears_only_when_it_is_gone
     rtlp_free(p);
 }
 
+Test(rtl, the_hysteresis_band_is_two_percent_of_each_threshold)
+{
+    /* On above the threshold, off only below 98 % of it: clearing inside
+     * the band is refused, just below it is accepted. */
+    for (int ch = 0; ch < 4; ch++) {
+        rtlp *p = rtlp_new(0);
+        rtlp_out o;
+        rtlp_in over = at(ch, 1.05 * th[ch]);
+        rtlp_run(p, 10e-6, &over, &over, &o);
+        cr_assert_eq(o.latched, 1u << ch);
+        rtlp_in band = at(ch, 0.985 * th[ch]);
+        band.clear = 1;
+        rtlp_run(p, 10e-6, &band, &band, &o);
+        cr_assert_eq(o.latched, 1u << ch, "channel %d: inside the band the fault is still there", ch);
+        cr_assert_eq(o.clear_refused, 1);
+        rtlp_in below = at(ch, 0.975 * th[ch]);
+        below.clear = 1;
+        rtlp_run(p, 10e-6, &below, &below, &o);
+        cr_assert_eq(o.latched, 0u, "channel %d: cleared under 98 %% of the threshold", ch);
+        rtlp_free(p);
+    }
+}
+
+/* The fast path (one evaluation for an interval in which no register can
+ * change) against the block clocked through every interval (a traced
+ * block always is): the same outputs after every interval, on inputs at
+ * and one step either side of each on and off threshold. */
+Test(rtl, the_fast_path_agrees_with_the_clocked_block)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ek3_rtl_eq_%d.vcd", (int)getpid());
+    rtlp *slow = rtlp_new(2e-6), *fast = rtlp_new(2e-6);
+    cr_assert_eq(rtlp_trace(slow, path), 0);
+    /* One LSB of each input: 0.1 V, 1 mA, 0.1 C, 0.1 mA. */
+    static const double lsb[4] = {0.1, 0.001, 0.1, 0.0001};
+    static const double dts[4] = {1.5e-6, 10e-6, 100e-6, 100e-6};
+    unsigned seed = 12345;
+    rtlp_in prev = at(0, 750);
+    for (int i = 0; i < 600; i++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned r = seed >> 8;
+        int ch = r & 3;
+        double base[4] = {0.5 * th[ch], th[ch], th[ch] - th[ch] * 20 / 1000, 1.2 * th[ch]};
+        int j = (r >> 2) & 3;
+        /* Round to an exact LSB so the offsets land on either side. */
+        double x = floor(base[j] / lsb[ch] + 0.5) * lsb[ch] + ((int)((r >> 4) % 3) - 1) * lsb[ch];
+        rtlp_in in = at(ch, x);
+        in.gate_req = ((r >> 6) & 7) != 0;
+        in.clear = ((r >> 9) & 7) == 0;
+        double dt = dts[(r >> 12) & 3];
+        rtlp_in a = ((r >> 14) & 1) ? prev : in; /* a ramp or a step */
+        rtlp_out os, of;
+        rtlp_run(slow, dt, &a, &in, &os);
+        rtlp_run(fast, dt, &a, &in, &of);
+        cr_assert(os.gate_en == of.gate_en && os.latched == of.latched && os.first_code == of.first_code &&
+                      os.clear_refused == of.clear_refused && os.trip_time == of.trip_time,
+                  "interval %d (channel %d at %.4f): clocked gate %d latched %u first %u refused %d trip %g; fast gate "
+                  "%d latched %u first %u refused %d trip %g",
+                  i, ch, x, os.gate_en, os.latched, os.first_code, os.clear_refused, os.trip_time, of.gate_en,
+                  of.latched, of.first_code, of.clear_refused, of.trip_time);
+        prev = in;
+    }
+    cr_assert_lt(rtlp_cycles(fast), rtlp_cycles(slow) * 9 / 10, "the fast path was taken (%llu of %llu clocks)",
+                 rtlp_cycles(fast), rtlp_cycles(slow));
+    rtlp_free(slow);
+    rtlp_free(fast);
+    remove(path);
+}
+
 Test(rtl, traces_as_vcd)
 {
     char path[64];

@@ -31,7 +31,9 @@ module ek3_prot #(
     output wire        gate_en,     // to the gate drivers
     output reg  [3:0]  latched,     // bit 0 OVP, 1 OCP, 2 OTP, 3 GFI
     output reg  [2:0]  first_code,  // 0 none, 1 OVP, 2 OCP, 3 OTP, 4 GFI
-    output reg         clear_refused
+    output reg         clear_refused,
+    output wire [3:0]  cmp_on,      // status: each comparator's state
+    output wire [3:0]  held         // status: on for the whole deglitch window and more
 );
     // Comparators with hysteresis: on above the threshold, off below
     // threshold - hysteresis.
@@ -43,10 +45,16 @@ module ek3_prot #(
     assign x[1] = iout_ma; assign th[1] = OCP_MA[15:0];
     assign x[2] = tj_dc;   assign th[2] = OTP_DC[15:0];
     assign x[3] = igf_ua;  assign th[3] = GFI_UA[15:0];
-    assign thl[0] = OVP_DV[15:0] - OVP_DV[15:0] * HYST_PM[15:0] / 16'd1000;
-    assign thl[1] = OCP_MA[15:0] - OCP_MA[15:0] * HYST_PM[15:0] / 16'd1000;
-    assign thl[2] = OTP_DC[15:0] - OTP_DC[15:0] * HYST_PM[15:0] / 16'd1000;
-    assign thl[3] = GFI_UA[15:0] - GFI_UA[15:0] * HYST_PM[15:0] / 16'd1000;
+    // Off thresholds, computed at elaboration in 32-bit integers (a 16-bit
+    // product of threshold and hysteresis would wrap).
+    localparam integer OVP_L = OVP_DV - OVP_DV * HYST_PM / 1000;
+    localparam integer OCP_L = OCP_MA - OCP_MA * HYST_PM / 1000;
+    localparam integer OTP_L = OTP_DC - OTP_DC * HYST_PM / 1000;
+    localparam integer GFI_L = GFI_UA - GFI_UA * HYST_PM / 1000;
+    assign thl[0] = OVP_L[15:0];
+    assign thl[1] = OCP_L[15:0];
+    assign thl[2] = OTP_L[15:0];
+    assign thl[3] = GFI_L[15:0];
 
     reg  [NCMP-1:0] cmp;
     reg  [7:0]      cnt [0:NCMP-1];
@@ -97,6 +105,15 @@ module ek3_prot #(
             end
         end
     end
+
+    // Status lines (as comparator outputs routed to MCU pins): the plant
+    // reads them to know when the block cannot change state.
+    assign cmp_on = cmp;
+    generate
+        for (g = 0; g < NCMP; g = g + 1) begin : status
+            assign held[g] = cmp[g] && (cnt[g] == 8'hFF);
+        end
+    endgenerate
 
     assign gate_en = gate_req && (latched == 4'b0) && (trip_now == 4'b0);
 endmodule

@@ -12,14 +12,29 @@
 
 namespace {
 const double kClock = 100e-9;          // 10 MHz
-const double kThreshold[4] = {920.0, 4.0, 105.0, 0.050};
-const double kQuiet = 0.95;             // well below: under 95 % of every threshold
+// The block's thresholds in its input units (ek3_prot.v's parameters):
+// on above kOn, off below kOn - kOn * 20 / 1000 (integer arithmetic, as
+// the RTL elaborates it). test_rtl checks the fast path against the
+// clocked one across these values, so the two cannot drift apart.
+const unsigned kOn[4] = {9200, 4000, 1050, 500};
+const unsigned kHystPm = 20;
+const double kScale[4] = {10.0, 1000.0, 10.0, 10000.0};
 
 unsigned to_u16(double x)
 {
     if (!(x > 0))
         return 0;
     return x >= 65535.0 ? 65535u : static_cast<unsigned>(x + 0.5);
+}
+
+double chan(const rtlp_in &x, int k)
+{
+    return k == 0 ? x.vout : k == 1 ? x.iout : k == 2 ? x.tj : x.igf;
+}
+
+unsigned quant(const rtlp_in &x, int k)
+{
+    return to_u16(chan(x, k) * kScale[k]);
 }
 } // namespace
 
@@ -38,10 +53,10 @@ struct rtlp {
 
 static void rtlp_apply(rtlp *p, const rtlp_in &x)
 {
-    p->top->vout_dv = to_u16(x.vout * 10.0);
-    p->top->iout_ma = to_u16(x.iout * 1000.0);
-    p->top->tj_dc = to_u16(x.tj * 10.0);
-    p->top->igf_ua = to_u16(x.igf * 10000.0);
+    p->top->vout_dv = quant(x, 0);
+    p->top->iout_ma = quant(x, 1);
+    p->top->tj_dc = quant(x, 2);
+    p->top->igf_ua = quant(x, 3);
     p->top->gate_req = x.gate_req ? 1 : 0;
     p->top->fault_clear = x.clear ? 1 : 0;
 }
@@ -119,21 +134,45 @@ extern "C" int rtlp_trace(rtlp *p, const char *vcd_path)
     return p->vcd->isOpen() ? 0 : -1;
 }
 
-static bool rtlp_quiet(const rtlp_in &x)
+// Whether a clock with any input in the interval can change the block's
+// state. The sensed inputs move linearly between the ends of this
+// interval and the last one (the delay reaches back into it), so each
+// lies between the four ends' extremes. A comparator that is off stays
+// off while its input is not over the threshold; one that is on and past
+// its deglitch window (held) stays so while its input is not under the
+// off threshold; with every comparator steady, its trip already latched
+// and no clear asked or just refused, every register keeps its value.
+static bool rtlp_steady(const rtlp *p, const rtlp_in &a, const rtlp_in &b)
 {
-    return x.vout < kQuiet * kThreshold[0] && x.iout < kQuiet * kThreshold[1] && x.tj < kQuiet * kThreshold[2] &&
-           x.igf < kQuiet * kThreshold[3] && !x.clear;
+    if (a.clear || b.clear || p->top->clear_refused)
+        return false;
+    unsigned on = p->top->cmp_on, held = p->top->held;
+    if ((p->top->latched & on) != on)
+        return false;
+    const rtlp_in *e[4] = {&p->prev_a, &p->prev_b, &a, &b};
+    for (int k = 0; k < 4; k++) {
+        // Quantizing is monotonic: quantize the extremes only.
+        double lo = chan(*e[0], k), hi = lo;
+        for (int j = 1; j < 4; j++) {
+            double v = chan(*e[j], k);
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        unsigned off = kOn[k] - kOn[k] * kHystPm / 1000;
+        bool steady = (on >> k & 1) ? ((held >> k & 1) && to_u16(lo * kScale[k]) >= off)
+                                    : to_u16(hi * kScale[k]) <= kOn[k];
+        if (!steady)
+            return false;
+    }
+    return true;
 }
 
 extern "C" void rtlp_run(rtlp *p, double dt, const rtlp_in *a, const rtlp_in *b, rtlp_out *out)
 {
     out->trip_time = -1;
     int was_en = p->top->gate_en;
-    bool idle = p->top->latched == 0 && !p->top->clear_refused;
-    bool quiet = rtlp_quiet(*a) && rtlp_quiet(*b) && rtlp_quiet(p->prev_a) && rtlp_quiet(p->prev_b);
-    if (idle && quiet && !p->vcd) {
-        // Every comparator off and staying off: the state cannot change;
-        // one evaluation for the gate enable.
+    if (!p->vcd && rtlp_steady(p, *a, *b)) {
+        // No register can change: one evaluation for the gate enable.
         rtlp_apply(p, *b);
         p->top->eval();
         p->t_ns += static_cast<uint64_t>(dt * 1e9);
@@ -143,7 +182,7 @@ extern "C" void rtlp_run(rtlp *p, double dt, const rtlp_in *a, const rtlp_in *b,
             double t = (c + 1) * kClock;
             rtlp_apply(p, rtlp_sensed(p, t, dt, *a, *b));
             rtlp_edge(p);
-            if (was_en && !p->top->gate_en && out->trip_time < 0)
+            if (was_en && !p->top->gate_en && b->gate_req && out->trip_time < 0)
                 out->trip_time = t;
             was_en = p->top->gate_en;
         }

@@ -7,13 +7,13 @@ module ek3_prot_tb;
     reg clk = 0, rst_n = 0, gate_req = 0, fault_clear = 0;
     reg [15:0] vout = 7500, iout = 3000, tj = 600, igf = 0;
     wire gate_en, clear_refused;
-    wire [3:0] latched;
+    wire [3:0] latched, cmp_on, held;
     wire [2:0] first_code;
     integer fails = 0, i, t_cross, t_trip;
 
     ek3_prot dut(.clk(clk), .rst_n(rst_n), .vout_dv(vout), .iout_ma(iout), .tj_dc(tj), .igf_ua(igf),
                  .gate_req(gate_req), .fault_clear(fault_clear), .gate_en(gate_en), .latched(latched),
-                 .first_code(first_code), .clear_refused(clear_refused));
+                 .first_code(first_code), .clear_refused(clear_refused), .cmp_on(cmp_on), .held(held));
     always #50 clk = ~clk; // 10 MHz
 
     task check(input cond, input [8*64-1:0] what);
@@ -79,6 +79,34 @@ module ek3_prot_tb;
         repeat (2) @(negedge clk);
         check(latched === 4'b0100, "inside the hysteresis band the fault is still there");
         fault_clear = 0;
+        tj = 600;
+        fault_clear = 1;
+        repeat (2) @(negedge clk);
+        fault_clear = 0;
+        check(latched === 4'b0000, "OTP cleared below its band");
+        // The band is 2 % on every channel, OVP and OCP included (their
+        // threshold x hysteresis products overflow 16 bits).
+        @(negedge clk) iout = 4100;
+        repeat (300) @(negedge clk);
+        check(latched === 4'b0010 && held === 4'b0010, "OCP trips and its comparator is held on");
+        iout = 3940; // under 4.000 A, above 3.920 A
+        fault_clear = 1;
+        repeat (2) @(negedge clk);
+        check(latched === 4'b0010 && cmp_on === 4'b0010, "OCP: inside the band the fault is still there");
+        iout = 3910;
+        repeat (2) @(negedge clk);
+        fault_clear = 0;
+        check(latched === 4'b0000 && cmp_on === 4'b0000, "OCP cleared under 98 % of its threshold");
+        @(negedge clk) vout = 9300;
+        repeat (30) @(negedge clk);
+        vout = 9100; // under 920.0 V, above 901.6 V
+        fault_clear = 1;
+        repeat (2) @(negedge clk);
+        check(latched === 4'b0001, "OVP: inside the band the fault is still there");
+        vout = 9000;
+        repeat (2) @(negedge clk);
+        fault_clear = 0;
+        check(latched === 4'b0000, "OVP cleared under 98 % of its threshold");
         if (fails == 0)
             $display("PASS");
         $finish;
