@@ -48,6 +48,19 @@ int bench_can(FILE *out, double scale)
     t1 = bench_now_ns();
     bench_line(out, "can.msg.heartbeat.encode_decode.ns", (double)(t1 - t0) / (double)n, "ns");
 
+    /* HIL_ADC encode + decode: twice per module per control period */
+    msg_hil_adc adc = {0, 0, {3100, 2900, 2400, 1800, 1810, 1500, 1490, 900, 2100, 5, 0, 0}};
+    t0 = bench_now_ns();
+    for (long i = 0; i < n; i++) {
+        msg_hil_adc back;
+        adc.period = (uint32_t)i;
+        int len = msg_encode(CID_TYPE_HIL_ADC, &adc, buf, sizeof buf, NULL);
+        msg_decode(CID_TYPE_HIL_ADC, buf, (size_t)len, &back, NULL);
+        bench_sink(&sink, back.period);
+    }
+    t1 = bench_now_ns();
+    bench_line(out, "can.msg.hil_adc.encode_decode.ns", (double)(t1 - t0) / (double)n, "ns");
+
     /* sign + verify one POWER_CMD (two AES-CMAC each way incl. key schedule) */
     auth_crypto cr = hostcrypto_auth();
     uint8_t key[16] = {0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6,

@@ -44,6 +44,8 @@ void pmod_init(pmod *m, const plant_params *p, pmod_fidelity f, const lavg_table
 {
     memset(m, 0, sizeof *m);
     m->p = *p;
+    for (int i = 0; i < 5; i++)
+        m->ntc_t[i] = NAN;
     m->fidelity = (uint8_t)f;
     m->tab = tab;
     m->present = 1;
@@ -293,8 +295,9 @@ static double pmod_noise(uint64_t *s)
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     z ^= z >> 31;
-    double sum = (double)(z & 0xFFFF) + (double)((z >> 16) & 0xFFFF) + (double)((z >> 32) & 0xFFFF) + (double)(z >> 48);
-    return (sum / 65536.0 - 2.0) * 1.7320508075688772; /* variance 4/12 -> 1 */
+    /* Four 16-bit uniforms summed as integers (exact), one conversion. */
+    uint64_t sum = (z & 0xFFFF) + ((z >> 16) & 0xFFFF) + ((z >> 32) & 0xFFFF) + (z >> 48);
+    return ((double)sum * (1.0 / 65536.0) - 2.0) * 1.7320508075688772; /* variance 4/12 -> 1 */
 }
 
 void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS])
@@ -303,11 +306,14 @@ void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS])
     x[0] = 4095.0 * m->vo / m->p.fs_vout;
     x[1] = 4095.0 * m->io / m->p.fs_iout;
     x[2] = 4095.0 * m->p.llc.vdc / m->p.fs_vdc;
-    x[3] = pmod_ntc_code(m, pmod_t_case(m, 0));
-    x[4] = pmod_ntc_code(m, pmod_t_case(m, 1));
-    x[5] = pmod_ntc_code(m, m->th.t[TH_XFMR]);
-    x[6] = pmod_ntc_code(m, m->th.t[TH_LR]);
-    x[7] = pmod_ntc_code(m, m->p.th.t_amb);
+    const double t[5] = {pmod_t_case(m, 0), pmod_t_case(m, 1), m->th.t[TH_XFMR], m->th.t[TH_LR], m->p.th.t_amb};
+    for (int i = 0; i < 5; i++) {
+        if (t[i] != m->ntc_t[i]) { /* NaN at first: always computed once */
+            m->ntc_t[i] = t[i];
+            m->ntc_x[i] = pmod_ntc_code(m, t[i]);
+        }
+        x[3 + i] = m->ntc_x[i];
+    }
     x[8] = 4095.0 * m->th.fan_speed * m->p.th.fan_rpm / 15000.0;
     x[9] = 4095.0 * m->igf / m->p.fs_igf;
     x[10] = x[11] = 0;

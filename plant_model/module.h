@@ -38,6 +38,9 @@ typedef struct pmod {
     double igf;              /* ground-fault current (injected), A */
     uint64_t rng;
     double adc_gain[PMOD_ADC_CHANNELS], adc_off[PMOD_ADC_CHANNELS];
+    /* The five NTC channels' last temperature and its code: temperatures
+     * move once per thermal step, the ADC samples every period. */
+    double ntc_t[5], ntc_x[5];
     /* Outputs of the last step. */
     double io, pin, ploss, p_node[TH_NODES];
     uint8_t zvs_lost;

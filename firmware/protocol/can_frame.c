@@ -29,14 +29,24 @@ unsigned cfd_dlc_to_len(unsigned dlc, int fd)
     return len;
 }
 
+/* The inverse of cfd_dlc2len: the DLC of each valid length, 0xFF for a
+ * length no DLC codes (0 is DLC 0, so only index 0 holds a 0). */
+#define CFD_L2D_BAD 0xFFu
+static const uint8_t cfd_len2dlc[CFD_MAX_LEN + 1] = {
+    0, 1, 2, 3, 4, 5, 6, 7, 8,                                            /* 0..8 */
+    0xFF, 0xFF, 0xFF, 9, 0xFF, 0xFF, 0xFF, 10, 0xFF, 0xFF, 0xFF, 11,     /* 9..20 */
+    0xFF, 0xFF, 0xFF, 12, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 13, /* 21..32 */
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,                     /* 33..40 */
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 14,                       /* 41..48 */
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,                     /* 49..56 */
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 15,                       /* 57..64 */
+};
+
 int cfd_len_to_dlc(unsigned len, int fd)
 {
-    if (len > (fd ? CFD_MAX_LEN : CFD_CC_MAX_LEN))
+    if (len > (fd ? CFD_MAX_LEN : CFD_CC_MAX_LEN) || cfd_len2dlc[len] == CFD_L2D_BAD)
         return EK3_EDLC;
-    for (unsigned dlc = 0; dlc < 16; dlc++)
-        if (cfd_dlc2len[dlc] == len)
-            return (int)dlc;
-    return EK3_EDLC;
+    return cfd_len2dlc[len];
 }
 
 unsigned cfd_round_len(unsigned len)

@@ -192,23 +192,27 @@ static const msg_field msg_hil_tick_f[] = {
     MSG_F(msg_hil_tick, time_ns, MSG_K_U64, 8, 0, INT64_MAX, 0, "ns"),
 };
 
-#define MSG_D(t, p, a, n, l, f) {t, p, a, n, l, (uint8_t)(sizeof(f) / sizeof((f)[0])), f}
+/* A message: its fields and the struct they decode into (at most 255
+ * bytes, checked at compile time). */
+#define MSG_D(t, p, a, n, l, f, T)                                                                 \
+    {t, p, a, n, l, (uint8_t)(sizeof(f) / sizeof((f)[0])), f,                                      \
+     (uint8_t)(sizeof(T) + 0u * sizeof(char[sizeof(T) <= 255 ? 1 : -1]))}
 
 static const msg_desc msg_descs[16] = {
-    [CID_TYPE_SYNC] = MSG_D(CID_TYPE_SYNC, CID_PRIO_HIGH, MSG_AUTH_STATION, "SYNC", 20, msg_sync_f),
-    [CID_TYPE_ELECTION] = MSG_D(CID_TYPE_ELECTION, CID_PRIO_MEDIUM, MSG_AUTH_NEVER, "ELECTION", 12, msg_election_f),
-    [CID_TYPE_HEARTBEAT] = MSG_D(CID_TYPE_HEARTBEAT, CID_PRIO_MEDIUM, MSG_AUTH_NEVER, "HEARTBEAT", 16, msg_heartbeat_f),
-    [CID_TYPE_POWER_CMD] = MSG_D(CID_TYPE_POWER_CMD, CID_PRIO_HIGH, MSG_AUTH_ALWAYS, "POWER_CMD", 12, msg_power_cmd_f),
-    [CID_TYPE_THERMAL] = MSG_D(CID_TYPE_THERMAL, CID_PRIO_MEDIUM, MSG_AUTH_NEVER, "THERMAL", 16, msg_thermal_f),
-    [CID_TYPE_POWER_ACK] = MSG_D(CID_TYPE_POWER_ACK, CID_PRIO_HIGH, MSG_AUTH_NEVER, "POWER_ACK", 12, msg_power_ack_f),
-    [CID_TYPE_STATION] = MSG_D(CID_TYPE_STATION, CID_PRIO_MEDIUM, MSG_AUTH_ALWAYS, "STATION", 12, msg_station_f),
-    [CID_TYPE_FAULT] = MSG_D(CID_TYPE_FAULT, CID_PRIO_CRITICAL, MSG_AUTH_NEVER, "FAULT_ALERT", 16, msg_fault_f),
-    [CID_TYPE_DIAG] = MSG_D(CID_TYPE_DIAG, CID_PRIO_LOW, MSG_AUTH_STATION, "DIAG", 8, msg_diag_f),
-    [CID_TYPE_HIL_ADC] = MSG_D(CID_TYPE_HIL_ADC, CID_PRIO_HIGH, MSG_AUTH_NEVER, "HIL_ADC", 32, msg_hil_adc_f),
-    [CID_TYPE_HIL_PWM] = MSG_D(CID_TYPE_HIL_PWM, CID_PRIO_HIGH, MSG_AUTH_NEVER, "HIL_PWM", 20, msg_hil_pwm_f),
-    [CID_TYPE_HIL_GPIO] = MSG_D(CID_TYPE_HIL_GPIO, CID_PRIO_CRITICAL, MSG_AUTH_NEVER, "HIL_GPIO", 16, msg_hil_gpio_f),
-    [CID_TYPE_HIL_TICK] = MSG_D(CID_TYPE_HIL_TICK, CID_PRIO_HIGH, MSG_AUTH_NEVER, "HIL_TICK", 16, msg_hil_tick_f),
-    [CID_TYPE_FW_UPDATE] = MSG_D(CID_TYPE_FW_UPDATE, CID_PRIO_BACKGROUND, MSG_AUTH_ALWAYS, "FW_UPDATE", 52, msg_fw_update_f),
+    [CID_TYPE_SYNC] = MSG_D(CID_TYPE_SYNC, CID_PRIO_HIGH, MSG_AUTH_STATION, "SYNC", 20, msg_sync_f, msg_sync),
+    [CID_TYPE_ELECTION] = MSG_D(CID_TYPE_ELECTION, CID_PRIO_MEDIUM, MSG_AUTH_NEVER, "ELECTION", 12, msg_election_f, msg_election),
+    [CID_TYPE_HEARTBEAT] = MSG_D(CID_TYPE_HEARTBEAT, CID_PRIO_MEDIUM, MSG_AUTH_NEVER, "HEARTBEAT", 16, msg_heartbeat_f, msg_heartbeat),
+    [CID_TYPE_POWER_CMD] = MSG_D(CID_TYPE_POWER_CMD, CID_PRIO_HIGH, MSG_AUTH_ALWAYS, "POWER_CMD", 12, msg_power_cmd_f, msg_power_cmd),
+    [CID_TYPE_THERMAL] = MSG_D(CID_TYPE_THERMAL, CID_PRIO_MEDIUM, MSG_AUTH_NEVER, "THERMAL", 16, msg_thermal_f, msg_thermal),
+    [CID_TYPE_POWER_ACK] = MSG_D(CID_TYPE_POWER_ACK, CID_PRIO_HIGH, MSG_AUTH_NEVER, "POWER_ACK", 12, msg_power_ack_f, msg_power_ack),
+    [CID_TYPE_STATION] = MSG_D(CID_TYPE_STATION, CID_PRIO_MEDIUM, MSG_AUTH_ALWAYS, "STATION", 12, msg_station_f, msg_station),
+    [CID_TYPE_FAULT] = MSG_D(CID_TYPE_FAULT, CID_PRIO_CRITICAL, MSG_AUTH_NEVER, "FAULT_ALERT", 16, msg_fault_f, msg_fault),
+    [CID_TYPE_DIAG] = MSG_D(CID_TYPE_DIAG, CID_PRIO_LOW, MSG_AUTH_STATION, "DIAG", 8, msg_diag_f, msg_diag),
+    [CID_TYPE_HIL_ADC] = MSG_D(CID_TYPE_HIL_ADC, CID_PRIO_HIGH, MSG_AUTH_NEVER, "HIL_ADC", 32, msg_hil_adc_f, msg_hil_adc),
+    [CID_TYPE_HIL_PWM] = MSG_D(CID_TYPE_HIL_PWM, CID_PRIO_HIGH, MSG_AUTH_NEVER, "HIL_PWM", 20, msg_hil_pwm_f, msg_hil_pwm),
+    [CID_TYPE_HIL_GPIO] = MSG_D(CID_TYPE_HIL_GPIO, CID_PRIO_CRITICAL, MSG_AUTH_NEVER, "HIL_GPIO", 16, msg_hil_gpio_f, msg_hil_gpio),
+    [CID_TYPE_HIL_TICK] = MSG_D(CID_TYPE_HIL_TICK, CID_PRIO_HIGH, MSG_AUTH_NEVER, "HIL_TICK", 16, msg_hil_tick_f, msg_hil_tick),
+    [CID_TYPE_FW_UPDATE] = MSG_D(CID_TYPE_FW_UPDATE, CID_PRIO_BACKGROUND, MSG_AUTH_ALWAYS, "FW_UPDATE", 52, msg_fw_update_f, msg_fw_update),
 };
 
 const msg_desc *msg_desc_of(unsigned type)
@@ -225,18 +229,41 @@ const char *msg_enum_name(const msg_field *f, int64_t v)
     return f->names[v];
 }
 
+#if defined(__GNUC__)
+#define MSG_INLINE static inline __attribute__((always_inline))
+#else
+#define MSG_INLINE static inline
+#endif
+
+/* Little-endian wire values of 1, 2, 4 or 8 bytes (constant widths per
+ * case, so each is one load on a little-endian machine). */
 static uint64_t msg_get_le(const uint8_t *p, unsigned n)
 {
-    uint64_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
+    switch (n) {
+    case 1: return p[0];
+    case 2: return (uint64_t)p[0] | (uint64_t)p[1] << 8;
+    case 4: return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+    default:
+        return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+               (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+    }
 }
 
 static void msg_put_le(uint8_t *p, uint64_t v, unsigned n)
 {
-    for (unsigned i = 0; i < n; i++, v >>= 8)
-        p[i] = (uint8_t)v;
+    switch (n) {
+    case 8:
+        p[7] = (uint8_t)(v >> 56); p[6] = (uint8_t)(v >> 48); p[5] = (uint8_t)(v >> 40); p[4] = (uint8_t)(v >> 32);
+        /* fall through */
+    case 4:
+        p[3] = (uint8_t)(v >> 24); p[2] = (uint8_t)(v >> 16);
+        /* fall through */
+    case 2:
+        p[1] = (uint8_t)(v >> 8);
+        /* fall through */
+    default:
+        p[0] = (uint8_t)v;
+    }
 }
 
 /* Raw wire value (sign-extended) <-> struct member, by kind. */
@@ -254,11 +281,12 @@ unsigned msg_kind_size(unsigned kind)
     return MSG_KSIZE(kind);
 }
 
-int64_t msg_field_get(const msg_field *f, const void *s, unsigned j)
+/* A struct member of a kind <-> its raw value (always inlined, so a
+ * constant kind folds the switch). */
+MSG_INLINE int64_t msg_st_get(const uint8_t *src, unsigned kind)
 {
-    const uint8_t *src = (const uint8_t *)s + f->soff + j * MSG_KSIZE(f->kind);
     uint8_t u8; uint16_t u16; uint32_t u32; uint64_t u64; int16_t i16; int32_t i32;
-    switch (f->kind) {
+    switch (kind) {
     case MSG_K_U16: memcpy(&u16, src, 2); return u16;
     case MSG_K_U32: memcpy(&u32, src, 4); return u32;
     case MSG_K_U64: memcpy(&u64, src, 8); return (int64_t)u64;
@@ -268,11 +296,10 @@ int64_t msg_field_get(const msg_field *f, const void *s, unsigned j)
     }
 }
 
-void msg_field_set(const msg_field *f, void *s, unsigned j, int64_t v)
+MSG_INLINE void msg_st_put(uint8_t *dst, unsigned kind, int64_t v)
 {
-    uint8_t *dst = (uint8_t *)s + f->soff + j * MSG_KSIZE(f->kind);
     uint8_t u8 = (uint8_t)v; uint16_t u16 = (uint16_t)v; uint32_t u32 = (uint32_t)v; uint64_t u64 = (uint64_t)v;
-    switch (MSG_KSIZE(f->kind)) {
+    switch (MSG_KSIZE(kind)) {
     case 2: memcpy(dst, &u16, 2); break;
     case 4: memcpy(dst, &u32, 4); break;
     case 8: memcpy(dst, &u64, 8); break;
@@ -280,11 +307,14 @@ void msg_field_set(const msg_field *f, void *s, unsigned j, int64_t v)
     }
 }
 
-/* U64 fields hold values up to INT64_MAX; a wire value above that reads
- * as negative and fails the range check, as it should. */
-static int msg_in_range(const msg_field *f, int64_t v)
+int64_t msg_field_get(const msg_field *f, const void *s, unsigned j)
 {
-    return f->kind == MSG_K_BYTES || (v >= f->min && v <= f->max);
+    return msg_st_get((const uint8_t *)s + f->soff + j * MSG_KSIZE(f->kind), f->kind);
+}
+
+void msg_field_set(const msg_field *f, void *s, unsigned j, int64_t v)
+{
+    msg_st_put((uint8_t *)s + f->soff + j * MSG_KSIZE(f->kind), f->kind, v);
 }
 
 static void msg_set_err(msg_err *e, const char *field, int64_t v)
@@ -293,6 +323,74 @@ static void msg_set_err(msg_err *e, const char *field, int64_t v)
         e->field = field;
         e->value = v;
     }
+}
+
+/* One field's elements between the wire and the struct, for a kind and
+ * its size known at compile time (each call site below passes
+ * constants, so the element loop is a load, a compare and a store).
+ * dec: wire -> struct (st may be NULL for a reserved field); else
+ * struct -> wire. The index of the first element out of range, or -1. */
+MSG_INLINE int msg_xfer(const msg_field *f, uint8_t *w, uint8_t *st, unsigned kind, unsigned sz, int dec,
+                        int64_t *bad)
+{
+    /* Locals: byte stores may alias *f, which would reload it each time. */
+    const int check = kind != MSG_K_BYTES;
+    const unsigned n = f->count;
+    const int64_t lo = f->min, hi = f->max;
+    for (unsigned j = 0; j < n; j++) {
+        /* A reserved field (no struct member) is written 0, checked 0. */
+        int64_t v = dec ? msg_wire_to_raw((uint8_t)kind, msg_get_le(w + j * sz, sz)) : st ? msg_st_get(st + j * sz, kind) : 0;
+        /* U64 fields hold values up to INT64_MAX; a wire value above
+         * that reads as negative and fails the range check, as it should. */
+        if (check && (v < lo || v > hi)) {
+            *bad = v;
+            return (int)j;
+        }
+        if (!dec)
+            msg_put_le(w + j * sz, (uint64_t)v, sz);
+        else if (st)
+            msg_st_put(st + j * sz, kind, v);
+    }
+    return -1;
+}
+
+/* One field: the kind's constant size picked here; reserved fields (st
+ * NULL) apart, so that the common loop has no test for them. */
+MSG_INLINE int msg_xfer_field(const msg_field *f, uint8_t *w, uint8_t *st, int dec, int64_t *bad)
+{
+    if (!st) {
+        switch (f->kind) {
+        case MSG_K_U16: return msg_xfer(f, w, NULL, MSG_K_U16, 2, dec, bad);
+        case MSG_K_U32: return msg_xfer(f, w, NULL, MSG_K_U32, 4, dec, bad);
+        default: return msg_xfer(f, w, NULL, f->kind, MSG_KSIZE(f->kind), dec, bad);
+        }
+    }
+    switch (f->kind) {
+    case MSG_K_U16: return msg_xfer(f, w, st, MSG_K_U16, 2, dec, bad);
+    case MSG_K_I16: return msg_xfer(f, w, st, MSG_K_I16, 2, dec, bad);
+    case MSG_K_U32: return msg_xfer(f, w, st, MSG_K_U32, 4, dec, bad);
+    case MSG_K_I32: return msg_xfer(f, w, st, MSG_K_I32, 4, dec, bad);
+    case MSG_K_U64: return msg_xfer(f, w, st, MSG_K_U64, 8, dec, bad);
+    case MSG_K_BYTES: return msg_xfer(f, w, st, MSG_K_BYTES, 1, dec, bad);
+    default: return msg_xfer(f, w, st, MSG_K_U8, 1, dec, bad);
+    }
+}
+
+/* Every field of d between wire w and struct st, in order; the first
+ * field out of range stops it. dec is a constant at each call. */
+MSG_INLINE int msg_xfer_all(const msg_desc *d, uint8_t *w, uint8_t *st, int dec, msg_err *e)
+{
+    const unsigned nf = d->nfields;
+    const msg_field *fields = d->fields;
+    for (unsigned i = 0; i < nf; i++) {
+        const msg_field *f = &fields[i];
+        int64_t bad = 0;
+        if (msg_xfer_field(f, w + f->off, f->soff == MSG_NOSTRUCT ? NULL : st + f->soff, dec, &bad) >= 0) {
+            msg_set_err(e, f->name, bad);
+            return EK3_ERANGE;
+        }
+    }
+    return EK3_OK;
 }
 
 int msg_encode(unsigned type, const void *s, uint8_t *buf, size_t cap, msg_err *e)
@@ -305,23 +403,13 @@ int msg_encode(unsigned type, const void *s, uint8_t *buf, size_t cap, msg_err *
         return EK3_EINVAL;
     if (cap < d->len)
         return EK3_ENOSPC;
+    /* Fields and reserved words cover every byte after the version
+     * (test_msg checks every layout), so nothing is left unwritten. */
     uint8_t tmp[CFD_MAX_LEN];
-    memset(tmp, 0, sizeof tmp);
     tmp[0] = MSG_VERSION;
-    for (unsigned i = 0; i < d->nfields; i++) {
-        const msg_field *f = &d->fields[i];
-        unsigned sz = MSG_KSIZE(f->kind);
-        for (unsigned j = 0; j < f->count; j++) {
-            int64_t v = 0;
-            if (f->soff != MSG_NOSTRUCT)
-                v = msg_field_get(f, s, j);
-            if (!msg_in_range(f, v)) {
-                msg_set_err(e, f->name, v);
-                return EK3_ERANGE;
-            }
-            msg_put_le(tmp + f->off + j * sz, (uint64_t)v, sz);
-        }
-    }
+    int rc = msg_xfer_all(d, tmp, (uint8_t *)(uintptr_t)s, 0, e);
+    if (rc < 0)
+        return rc;
     memcpy(buf, tmp, d->len);
     return d->len;
 }
@@ -342,25 +430,16 @@ int msg_decode(unsigned type, const uint8_t *buf, size_t len, void *s, msg_err *
         msg_set_err(e, "version", buf[0]);
         return EK3_EVERSION;
     }
-    /* check every field before writing anything */
-    for (unsigned i = 0; i < d->nfields; i++) {
-        const msg_field *f = &d->fields[i];
-        unsigned sz = MSG_KSIZE(f->kind);
-        for (unsigned j = 0; j < f->count; j++) {
-            int64_t v = msg_wire_to_raw(f->kind, msg_get_le(buf + f->off + j * sz, sz));
-            if (!msg_in_range(f, v)) {
-                msg_set_err(e, f->name, v);
-                return EK3_ERANGE;
-            }
-        }
-    }
-    for (unsigned i = 0; i < d->nfields; i++) {
-        const msg_field *f = &d->fields[i];
-        unsigned sz = MSG_KSIZE(f->kind);
-        if (f->soff == MSG_NOSTRUCT)
-            continue;
-        for (unsigned j = 0; j < f->count; j++)
-            msg_field_set(f, s, j, msg_wire_to_raw(f->kind, msg_get_le(buf + f->off + j * sz, sz)));
-    }
+    /* Into a copy of the struct, so that nothing is written unless every
+     * field is in range; padding keeps what the caller had. */
+    union {
+        uint8_t b[256];
+        uint64_t align;
+    } tmp;
+    memcpy(tmp.b, s, d->ssize);
+    int rc = msg_xfer_all(d, (uint8_t *)(uintptr_t)buf, tmp.b, 1, e);
+    if (rc < 0)
+        return rc;
+    memcpy(s, tmp.b, d->ssize);
     return EK3_OK;
 }

@@ -260,6 +260,7 @@ typedef struct msg_desc {
     uint8_t len;        /* payload bytes, version byte included */
     uint8_t nfields;
     const msg_field *fields;
+    uint8_t ssize;      /* sizeof the C struct it decodes into */
 } msg_desc;
 
 /* Where decoding or encoding failed: the field and its raw value. */

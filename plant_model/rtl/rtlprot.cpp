@@ -149,20 +149,22 @@ static bool rtlp_steady(const rtlp *p, const rtlp_in &a, const rtlp_in &b)
     unsigned on = p->top->cmp_on, held = p->top->held;
     if ((p->top->latched & on) != on)
         return false;
-    const rtlp_in *e[4] = {&p->prev_a, &p->prev_b, &a, &b};
+    const rtlp_in &c = p->prev_a, &d = p->prev_b;
     for (int k = 0; k < 4; k++) {
-        // Quantizing is monotonic: quantize the extremes only.
-        double lo = chan(*e[0], k), hi = lo;
-        for (int j = 1; j < 4; j++) {
-            double v = chan(*e[j], k);
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
+        double x[4] = {chan(a, k) * kScale[k], chan(b, k) * kScale[k], chan(c, k) * kScale[k], chan(d, k) * kScale[k]};
+        // Quantizing rounds to nearest and is monotonic, so comparing the
+        // unrounded values with the integer thresholds is sufficient
+        // (x < on gives a code <= on; x >= off gives a code >= off); a NaN
+        // fails both and goes to the clocked path.
+        if (!(on >> k & 1)) {
+            const double th = kOn[k];
+            if (!(x[0] < th && x[1] < th && x[2] < th && x[3] < th))
+                return false;
+        } else {
+            const double off = kOn[k] - kOn[k] * kHystPm / 1000;
+            if (!(held >> k & 1) || !(x[0] >= off && x[1] >= off && x[2] >= off && x[3] >= off))
+                return false;
         }
-        unsigned off = kOn[k] - kOn[k] * kHystPm / 1000;
-        bool steady = (on >> k & 1) ? ((held >> k & 1) && to_u16(lo * kScale[k]) >= off)
-                                    : to_u16(hi * kScale[k]) <= kOn[k];
-        if (!steady)
-            return false;
     }
     return true;
 }
@@ -172,9 +174,12 @@ extern "C" void rtlp_run(rtlp *p, double dt, const rtlp_in *a, const rtlp_in *b,
     out->trip_time = -1;
     int was_en = p->top->gate_en;
     if (!p->vcd && rtlp_steady(p, *a, *b)) {
-        // No register can change: one evaluation for the gate enable.
-        rtlp_apply(p, *b);
-        p->top->eval();
+        // No register can change: the gate enable follows the request
+        // (one evaluation, none when the request is as it was).
+        if (p->top->gate_req != (b->gate_req ? 1 : 0)) {
+            rtlp_apply(p, *b);
+            p->top->eval();
+        }
         p->t_ns += static_cast<uint64_t>(dt * 1e9);
     } else {
         long n = static_cast<long>(std::ceil(dt / kClock - 1e-9));
