@@ -2,6 +2,7 @@
 #include "module.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ek3_err.h"
@@ -205,35 +206,162 @@ static void pmod_step_(pmod *m, double dt, double v_term, const double *io)
     m->t += dt;
 }
 
+/* The gate drivers disabled by the protection block: at once, not at
+ * the next PWM period, whatever the firmware asks. */
+static void pmod_gates_off(pmod *m)
+{
+    if (!m->sw.cmd.enable)
+        return;
+    llc_cmd off = m->cmd;
+    off.enable = 0;
+    llc_command(&m->sw, &off);
+    m->sw.cmd.enable = 0;
+    m->sw.next_cmd.enable = 0;
+    m->cmd.enable = 0;
+}
+
 /* The protection block over the step just taken: its inputs move from
- * where they were to where the step left them. A trip turns the gates
- * off from now on (the plant's PWM enable), whatever the firmware asks. */
+ * where they were to where the step left them. */
+static void pmod_protection_run(pmod *m, double dt, rtlp_out *o)
+{
+    pmod_analog a;
+    pmod_analog_of(m, &a);
+    rtlp_in b = {a.vout, a.iout, a.tj, a.igf, m->cmd.enable, m->fault_clear};
+    rtlp_run(m->prot, dt, &m->prot_in, &b, o);
+    m->prot_in = b;
+    m->prot_trip_t = o->trip_time;
+    m->prot_first = o->first_code;
+    m->hw_trip = o->latched != 0;
+}
+
+/* Averaged fidelity: the step's resolution is the step; a trip turns
+ * the gates off from its end on. */
 static void pmod_protection(pmod *m, double dt)
 {
     if (!m->prot)
         return;
+    rtlp_out o;
+    pmod_protection_run(m, dt, &o);
+    if (!o.gate_en && m->sw.cmd.enable) {
+        pmod_gates_off(m);
+        m->io = 0;
+    }
+}
+
+/* Switching fidelity: what the comparators see inside a step. Into its
+ * own load (the lab bench), the module's output terminal carries v/R,
+ * smooth behind the output capacitor: the step is sampled every
+ * PMOD_SENSE_DT and the block sees the waveform. On a bus, the terminal
+ * carries the rectifier's pulsating current; the current sensor's filter
+ * is taken as the control period, so the block sees the step's average,
+ * as in the averaged plant. (A 10 us filter there makes burst-mode soft
+ * start into a dead bus trip OCP: docs/protection-rtl.md.) */
+#define PMOD_SENSE_DT 1e-6
+#define PMOD_SENSE_MAX 1024
+
+typedef struct pmod_sense {
+    int n;
+    double t[PMOD_SENSE_MAX], v[PMOD_SENSE_MAX], i[PMOD_SENSE_MAX];
+} pmod_sense;
+
+static void pmod_sense_sample(void *ctx, const llc *s)
+{
+    pmod_sense *ps = ctx;
+    if (ps->n < PMOD_SENSE_MAX) {
+        ps->t[ps->n] = s->t;
+        ps->v[ps->n] = s->vo;
+        ps->i[ps->n] = s->rload > 0 ? s->vo / s->rload : 0;
+        ps->n++;
+    }
+}
+
+/* Back to the state *before, keeping what the protection block said. */
+static void pmod_rewind(pmod *m, const pmod *before)
+{
+    rtlp_in in = m->prot_in;
+    double trip_t = m->prot_trip_t;
+    unsigned first = m->prot_first;
+    int hw = m->hw_trip;
+    *m = *before;
+    m->prot_in = in;
+    m->prot_trip_t = trip_t;
+    m->prot_first = first;
+    m->hw_trip = hw;
+}
+
+/* The power stage stops at the trip instant. The step is taken on trial
+ * (sampled, without the user's trace) and the block run over the
+ * samples; when it trips inside the step, the module goes back to the
+ * step's start and runs to the trip with the gates on and on from there
+ * with them off. The output current and input power are the step's
+ * averages over both parts. */
+static void pmod_step_switching_protected(pmod *m, double dt, double v_term)
+{
+    const pmod before = *m; /* 2 KB: little next to the exact solver's step */
+    static _Thread_local pmod_sense ps; /* 24 KB: off the stack */
+    const int own_load = !(v_term >= 0 && m->relay && m->present);
+    const double t0 = m->sw.t;
+    ps.n = 0;
+    m->trace = own_load ? pmod_sense_sample : NULL;
+    m->trace_ctx = &ps;
+    m->trace_dt = dt / PMOD_SENSE_MAX > PMOD_SENSE_DT ? dt / (PMOD_SENSE_MAX - 2) : PMOD_SENSE_DT;
+    pmod_step_(m, dt, v_term, NULL);
+    m->trace = before.trace;
+    m->trace_ctx = before.trace_ctx;
+    m->trace_dt = before.trace_dt;
+
+    /* The block over the samples, then to the step's end. */
     pmod_analog a;
     pmod_analog_of(m, &a);
-    rtlp_in b = {a.vout, a.iout, a.tj, a.igf, m->cmd.enable, m->fault_clear};
-    rtlp_out o;
-    rtlp_run(m->prot, dt, &m->prot_in, &b, &o);
-    m->prot_in = b;
-    m->prot_trip_t = o.trip_time;
+    rtlp_in x = {a.vout, a.iout, a.tj, a.igf, m->cmd.enable, m->fault_clear};
+    rtlp_out o = {0};
+    double t = t0, tt = -1;
+    for (int k = 0; k <= ps.n; k++) {
+        double tk = k < ps.n ? ps.t[k] : t0 + dt;
+        if (tk <= t + 1e-15)
+            continue;
+        rtlp_in y = x;
+        if (k < ps.n) {
+            y.vout = ps.v[k];
+            y.iout = ps.i[k];
+        } else if (own_load) {
+            y.iout = m->sw.rload > 0 ? m->vo / m->sw.rload : 0;
+        }
+        rtlp_run(m->prot, tk - t, &m->prot_in, &y, &o);
+        m->prot_in = y;
+        if (tt < 0 && o.trip_time >= 0)
+            tt = t - t0 + o.trip_time;
+        t = tk;
+    }
+    m->prot_trip_t = tt;
     m->prot_first = o.first_code;
     m->hw_trip = o.latched != 0;
+    if (tt > 0 && tt < dt - 1e-12) {
+        pmod_rewind(m, &before);
+        pmod_step_(m, tt, v_term, NULL);
+        double q = m->io * tt, e = m->pin * tt;
+        pmod_gates_off(m);
+        pmod_step_(m, dt - tt, v_term, NULL);
+        m->io = (q + m->io * (dt - tt)) / dt;
+        m->pin = (e + m->pin * (dt - tt)) / dt;
+        return;
+    }
+    if (m->trace) { /* no trip inside: the same step again, traced once */
+        pmod_rewind(m, &before);
+        pmod_step_(m, dt, v_term, NULL);
+    }
     if (!o.gate_en && m->sw.cmd.enable) {
-        llc_cmd off = m->cmd;
-        off.enable = 0;
-        llc_command(&m->sw, &off);
-        m->sw.cmd.enable = 0; /* at once: the gate drivers are disabled, not the next PWM period */
-        m->sw.next_cmd.enable = 0;
-        m->cmd.enable = 0;
+        pmod_gates_off(m);
         m->io = 0;
     }
 }
 
 void pmod_step(pmod *m, double dt, double v_term)
 {
+    if (m->prot && m->fidelity == PMOD_SWITCHING) {
+        pmod_step_switching_protected(m, dt, v_term);
+        return;
+    }
     pmod_step_(m, dt, v_term, NULL);
     pmod_protection(m, dt);
 }

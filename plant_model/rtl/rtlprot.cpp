@@ -2,6 +2,7 @@
 #include "rtlprot.h"
 
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <new>
@@ -27,61 +28,92 @@ unsigned to_u16(double x)
     return x >= 65535.0 ? 65535u : static_cast<unsigned>(x + 0.5);
 }
 
-double chan(const rtlp_in &x, int k)
-{
-    return k == 0 ? x.vout : k == 1 ? x.iout : k == 2 ? x.tj : x.igf;
-}
+// The four analog inputs in the block's units (0.1 V, mA, 0.1 C, 0.1 mA),
+// unrounded.
+struct scaled {
+    double v[4];
+};
 
-unsigned quant(const rtlp_in &x, int k)
+scaled scale_of(const rtlp_in &x)
 {
-    return to_u16(chan(x, k) * kScale[k]);
+    return {{x.vout * kScale[0], x.iout * kScale[1], x.tj * kScale[2], x.igf * kScale[3]}};
 }
 } // namespace
+
+// The sensing path's memory: the inputs at the ends of recent intervals,
+// so that the value at t - delay can be read back however many intervals
+// the delay spans (up to kHist - 2).
+const unsigned kHist = 256; // a power of two
+struct rtlp_pt {
+    double t;
+    scaled x;
+};
 
 struct rtlp {
     std::unique_ptr<VerilatedContext> ctx;
     std::unique_ptr<Vek3_prot> top;
     std::unique_ptr<VerilatedVcdC> vcd;
     double delay;
-    // The sensing path: the last interval's inputs, so a delayed sample
-    // can be read back (delays up to one interval).
-    rtlp_in prev_a, prev_b;
-    double prev_dt;
+    double now;             // the block's time, s
+    rtlp_pt hist[kHist];    // a ring, oldest at head
+    unsigned head, n;
     unsigned long long cycles;
     uint64_t t_ns;
 };
 
-static void rtlp_apply(rtlp *p, const rtlp_in &x)
+static void rtlp_apply(rtlp *p, const scaled &x, const rtlp_in &digital)
 {
-    p->top->vout_dv = quant(x, 0);
-    p->top->iout_ma = quant(x, 1);
-    p->top->tj_dc = quant(x, 2);
-    p->top->igf_ua = quant(x, 3);
-    p->top->gate_req = x.gate_req ? 1 : 0;
-    p->top->fault_clear = x.clear ? 1 : 0;
+    p->top->vout_dv = to_u16(x.v[0]);
+    p->top->iout_ma = to_u16(x.v[1]);
+    p->top->tj_dc = to_u16(x.v[2]);
+    p->top->igf_ua = to_u16(x.v[3]);
+    p->top->gate_req = digital.gate_req ? 1 : 0;
+    p->top->fault_clear = digital.clear ? 1 : 0;
 }
 
-static rtlp_in rtlp_lerp(const rtlp_in &a, const rtlp_in &b, double f)
+static const rtlp_pt &rtlp_at(const rtlp *p, unsigned i)
 {
-    rtlp_in r = b;
-    r.vout = a.vout + (b.vout - a.vout) * f;
-    r.iout = a.iout + (b.iout - a.iout) * f;
-    r.tj = a.tj + (b.tj - a.tj) * f;
-    r.igf = a.igf + (b.igf - a.igf) * f;
-    return r;
+    return p->hist[(p->head + i) & (kHist - 1)];
 }
 
-// The sensed value at time t into the current interval: t - delay, which
-// may fall into the previous interval.
-static rtlp_in rtlp_sensed(const rtlp *p, double t, double dt, const rtlp_in &a, const rtlp_in &b)
+static void rtlp_push(rtlp *p, double t, const scaled &x)
 {
-    double ts = t - p->delay;
-    if (ts >= 0 || p->prev_dt <= 0)
-        return rtlp_lerp(a, b, dt > 0 ? (ts < 0 ? 0 : ts / dt) : 1);
-    double f = 1.0 + ts / p->prev_dt;
-    rtlp_in r = rtlp_lerp(p->prev_a, p->prev_b, f < 0 ? 0 : f);
-    r.gate_req = b.gate_req; // digital lines are not delayed
-    r.clear = b.clear;
+    if (p->n == kHist) {
+        p->head = (p->head + 1) & (kHist - 1);
+        p->n--;
+    }
+    rtlp_pt &q = p->hist[(p->head + p->n) & (kHist - 1)];
+    q.t = t;
+    q.x = x;
+    p->n++;
+}
+
+// Drop the points no read at or after time t can need (one is kept
+// before t, as the start of its interval).
+static void rtlp_trim(rtlp *p, double t)
+{
+    while (p->n > 2 && rtlp_at(p, 1).t <= t) {
+        p->head = (p->head + 1) & (kHist - 1);
+        p->n--;
+    }
+}
+
+// The analog inputs at time t, linear between the points; before the
+// first point, the first point's value. *cursor walks forward with t.
+static scaled rtlp_value_at(const rtlp *p, double t, unsigned *cursor)
+{
+    unsigned i = *cursor;
+    while (i + 1 < p->n && rtlp_at(p, i + 1).t <= t)
+        i++;
+    *cursor = i;
+    const rtlp_pt &u = rtlp_at(p, i);
+    if (i + 1 >= p->n || t <= u.t)
+        return u.x;
+    const rtlp_pt &w = rtlp_at(p, i + 1);
+    double f = (t - u.t) / (w.t - u.t);
+    scaled r;
+    for (int k = 0; k < 4; k++)
+        r.v[k] = u.x.v[k] + (w.x.v[k] - u.x.v[k]) * f;
     return r;
 }
 
@@ -108,6 +140,8 @@ extern "C" rtlp *rtlp_new(double sense_delay_s)
     p->ctx.reset(new VerilatedContext);
     p->top.reset(new Vek3_prot(p->ctx.get()));
     p->delay = sense_delay_s > 0 ? sense_delay_s : 0;
+    p->now = 0;
+    p->head = p->n = 0;
     p->top->rst_n = 0;
     rtlp_edge(p);
     p->top->rst_n = 1;
@@ -142,29 +176,36 @@ extern "C" int rtlp_trace(rtlp *p, const char *vcd_path)
 // its deglitch window (held) stays so while its input is not under the
 // off threshold; with every comparator steady, its trip already latched
 // and no clear asked or just refused, every register keeps its value.
-static bool rtlp_steady(const rtlp *p, const rtlp_in &a, const rtlp_in &b)
+// Whether a clock in the interval [t0, t1] can change the block's state.
+// The sensed inputs are the history read at t - delay: between the
+// extremes of the points from the one at or before t0 - delay on. A
+// comparator that is off stays off while its input is not over the
+// threshold; one that is on past its deglitch window (held) stays so
+// while its input is not under the off threshold; with every comparator
+// steady, its trip already latched and no clear asked or just refused,
+// every register keeps its value.
+static bool rtlp_steady(const rtlp *p, double t0, const rtlp_in &b)
 {
-    if (a.clear || b.clear || p->top->clear_refused)
+    if (b.clear || p->top->clear_refused)
         return false;
     unsigned on = p->top->cmp_on, held = p->top->held;
-    if ((p->top->latched & on) != on)
+    if ((p->top->latched & on) != on || (on & ~held))
         return false;
-    const rtlp_in &c = p->prev_a, &d = p->prev_b;
-    for (int k = 0; k < 4; k++) {
-        double x[4] = {chan(a, k) * kScale[k], chan(b, k) * kScale[k], chan(c, k) * kScale[k], chan(d, k) * kScale[k]};
-        // Quantizing rounds to nearest and is monotonic, so comparing the
-        // unrounded values with the integer thresholds is sufficient
-        // (x < on gives a code <= on; x >= off gives a code >= off); a NaN
-        // fails both and goes to the clocked path.
-        if (!(on >> k & 1)) {
-            const double th = kOn[k];
-            if (!(x[0] < th && x[1] < th && x[2] < th && x[3] < th))
+    unsigned i0 = 0;
+    while (i0 + 1 < p->n && rtlp_at(p, i0 + 1).t <= t0 - p->delay)
+        i0++;
+    // Quantizing rounds to nearest and is monotonic, so comparing the
+    // unrounded values with the integer thresholds is sufficient (x < on
+    // gives a code <= on; x >= off gives a code >= off); a NaN fails both
+    // and goes to the clocked path.
+    double lim[4];
+    for (int k = 0; k < 4; k++)
+        lim[k] = (on >> k & 1) ? kOn[k] - kOn[k] * kHystPm / 1000 : kOn[k];
+    for (unsigned i = i0; i < p->n; i++) {
+        const double *x = rtlp_at(p, i).x.v;
+        for (int k = 0; k < 4; k++)
+            if ((on >> k & 1) ? !(x[k] >= lim[k]) : !(x[k] < lim[k]))
                 return false;
-        } else {
-            const double off = kOn[k] - kOn[k] * kHystPm / 1000;
-            if (!(held >> k & 1) || !(x[0] >= off && x[1] >= off && x[2] >= off && x[3] >= off))
-                return false;
-        }
     }
     return true;
 }
@@ -172,29 +213,37 @@ static bool rtlp_steady(const rtlp *p, const rtlp_in &a, const rtlp_in &b)
 extern "C" void rtlp_run(rtlp *p, double dt, const rtlp_in *a, const rtlp_in *b, rtlp_out *out)
 {
     out->trip_time = -1;
+    double t0 = p->now, t1 = t0 + dt;
+    // The interval's inputs into the history: a at its start (a step
+    // when it differs from where the last interval ended), b at its end.
+    scaled xa = scale_of(*a), xb = scale_of(*b);
+    if (p->n == 0 || std::memcmp(&rtlp_at(p, p->n - 1).x, &xa, sizeof xa) != 0)
+        rtlp_push(p, t0, xa);
+    rtlp_push(p, t1, xb);
     int was_en = p->top->gate_en;
-    if (!p->vcd && rtlp_steady(p, *a, *b)) {
+    if (!p->vcd && rtlp_steady(p, t0, *b)) {
         // No register can change: the gate enable follows the request
         // (one evaluation, none when the request is as it was).
         if (p->top->gate_req != (b->gate_req ? 1 : 0)) {
-            rtlp_apply(p, *b);
+            rtlp_apply(p, xb, *b);
             p->top->eval();
         }
         p->t_ns += static_cast<uint64_t>(dt * 1e9);
     } else {
         long n = static_cast<long>(std::ceil(dt / kClock - 1e-9));
+        unsigned cursor = 0;
         for (long c = 0; c < n; c++) {
             double t = (c + 1) * kClock;
-            rtlp_apply(p, rtlp_sensed(p, t, dt, *a, *b));
+            // Analog inputs through the delay; digital lines are not delayed.
+            rtlp_apply(p, rtlp_value_at(p, t0 + t - p->delay, &cursor), *b);
             rtlp_edge(p);
             if (was_en && !p->top->gate_en && b->gate_req && out->trip_time < 0)
                 out->trip_time = t;
             was_en = p->top->gate_en;
         }
     }
-    p->prev_a = *a;
-    p->prev_b = *b;
-    p->prev_dt = dt;
+    p->now = t1;
+    rtlp_trim(p, t1 - p->delay);
     out->gate_en = p->top->gate_en;
     out->latched = p->top->latched;
     out->first_code = p->top->first_code;
