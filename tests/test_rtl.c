@@ -203,23 +203,29 @@ static void trip_rec(void *ctx, const llc *s)
     w->i_end = fabs(s->i);
 }
 
-Test(rtl, the_switching_plant_stops_at_the_trip_instant)
+/* A switching module into 400 ohm at 200 kHz, settled open loop (its
+ * inrush is the firmware's soft start's business, not these tests'),
+ * then fitted with the block and run 1 ms. */
+static void settled_protected(pmod *m)
 {
-    static pmod m, ref;
     plant_params p;
     prm_defaults(&p);
     p.rload = 400;
-    pmod_init(&m, &p, PMOD_SWITCHING, NULL, 0);
+    pmod_init(m, &p, PMOD_SWITCHING, NULL, 0);
     llc_cmd c = {200e3, 300e-9, 1, 1, 0};
-    cr_assert_eq(pmod_command(&m, &c, 1), EK3_OK);
-    /* Settled open loop (its inrush is the firmware's soft start's
-     * business, not this test's), then the block is fitted. */
+    cr_assert_eq(pmod_command(m, &c, 1), EK3_OK);
     for (double t = 0; t < 12.0 * p.rload * p.llc.cout + 2e-3; t += 100e-6)
-        pmod_step(&m, 100e-6, -1);
-    cr_assert_eq(pmod_protect(&m), EK3_OK);
+        pmod_step(m, 100e-6, -1);
+    cr_assert_eq(pmod_protect(m), EK3_OK);
     for (int k = 0; k < 10; k++)
-        pmod_step(&m, 100e-6, -1);
-    cr_assert_eq(m.hw_trip, 0, "running at %.1f V, %.2f A (first %u at %g)", m.vo, m.io, m.prot_first, m.sw.t);
+        pmod_step(m, 100e-6, -1);
+    cr_assert_eq(m->hw_trip, 0, "running at %.1f V, %.2f A (first %u)", m->vo, m->io, m->prot_first);
+}
+
+Test(rtl, the_switching_plant_stops_at_the_trip_instant)
+{
+    static pmod m, ref;
+    settled_protected(&m);
     ref = m;
     ref.prot = NULL; /* the same module without the block */
     ref.p.rload = 50;
@@ -241,6 +247,62 @@ Test(rtl, the_switching_plant_stops_at_the_trip_instant)
     cr_assert_lt(m.pin * 100e-6, 0.2 * e_ref, "energy drawn in the period: %.4f J, %.4f J without the block",
                  m.pin * 100e-6, e_ref);
     pmod_free(&m);
+}
+
+/* The first time the output voltage sampled by the trace goes over v. */
+typedef struct cross_wave {
+    double v, t_cross;
+} cross_wave;
+
+static void cross_rec(void *ctx, const llc *s)
+{
+    cross_wave *w = ctx;
+    if (w->t_cross < 0 && s->vo > w->v)
+        w->t_cross = s->t;
+}
+
+/* Each threshold through the plant: the switching module's own waveform
+ * (OVP: a load dump below resonance) or an injected step (OTP: the
+ * junction; GFI: the ground-fault current), tripped within 10 us of the
+ * crossing and not before the 2 us sensing delay. */
+Test(rtl, each_threshold_trips_within_10_us_through_the_plant)
+{
+    static pmod m;
+    /* OVP: 115 kHz into 2 kohm drives the output over 920 V. */
+    settled_protected(&m);
+    cross_wave w = {920.05, -1}; /* the first code over 9200 */
+    pmod_trace(&m, 0.1e-6, cross_rec, &w);
+    llc_cmd hi = {115e3, 300e-9, 1, 1, 0};
+    pmod_command(&m, &hi, 1);
+    m.p.rload = 2000;
+    for (int k = 0; k < 50 && !m.hw_trip; k++) {
+        double t0 = m.sw.t;
+        pmod_step(&m, 100e-6, -1);
+        if (m.hw_trip) {
+            double dt = t0 + m.prot_trip_t - w.t_cross;
+            cr_assert_eq(m.prot_first, 1u, "OVP");
+            cr_log_info("OVP through the plant: %.2f us after the crossing", dt * 1e6);
+            cr_assert(w.t_cross > 0 && dt >= 2e-6 && dt <= 10e-6, "OVP: tripped %.2f us after the crossing", dt * 1e6);
+        }
+    }
+    cr_assert_eq(m.hw_trip, 1, "OVP tripped (%.1f V)", m.vo);
+    pmod_free(&m);
+
+    /* OTP and GFI: the value steps at a period's start. */
+    for (int ch = 0; ch < 2; ch++) {
+        settled_protected(&m);
+        if (ch == 0)
+            m.th.t[TH_JA] = 106.0;
+        else
+            m.igf = 0.060;
+        pmod_step(&m, 100e-6, -1);
+        cr_assert_eq(m.hw_trip, 1);
+        cr_assert_eq(m.prot_first, ch == 0 ? 3u : 4u);
+        cr_log_info("%s through the plant: %.2f us after the step", ch == 0 ? "OTP" : "GFI", m.prot_trip_t * 1e6);
+        cr_assert(m.prot_trip_t >= 2e-6 && m.prot_trip_t <= 10e-6, "%s: tripped %.2f us after the step",
+                  ch == 0 ? "OTP" : "GFI", m.prot_trip_t * 1e6);
+        pmod_free(&m);
+    }
 }
 
 Test(rtl, a_shorted_output_trips_ocp_in_hardware_first_and_the_firmware_reports_it)
