@@ -88,6 +88,11 @@ static int stn_gate(station *s, int64_t now, const char *key)
     return EK3_OK;
 }
 
+int stn_api_check(station *s, int64_t now, const char *api_key)
+{
+    return stn_gate(s, now, api_key);
+}
+
 /* Encode, sign with the module's key and send one frame to `slot`;
  * *fv gets its freshness counter. */
 static int stn_sign_send(station *s, unsigned slot, unsigned type, unsigned prio, const void *payload, uint32_t *fv)

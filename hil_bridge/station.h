@@ -70,6 +70,10 @@ void stn_free(station *s);
  * 0..3300 W, 200..920 V). */
 int stn_api_module(station *s, int64_t now, const char *api_key, unsigned slot, double power_w, double vset_v);
 
+/* API: only the key and the rate limit, for a request that reads (a
+ * status query). 0, EK3_EPERM or EK3_EBUSY; a token is spent. */
+int stn_api_check(station *s, int64_t now, const char *api_key);
+
 /* The most one module may be asked for at vset_v: 3.3 kW and 4.0 A. */
 double stn_module_cap(double vset_v);
 

@@ -2,9 +2,13 @@
  * through the rack bus: commands are authenticated, fresh and within the
  * limits at every layer; the API refuses bad keys and excess rates;
  * unanswered commands are retried and then given up. */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "can_handler.h"
@@ -12,6 +16,7 @@
 #include "ek3_err.h"
 #include "host_crypto.h"
 #include "rig.h"
+#include "stnapi.h"
 
 static rig g;
 
@@ -209,4 +214,107 @@ Test(station, self_tests_on_request_and_the_health_byte, .init = setup, .fini = 
     run_ms(8000);
     cr_assert(g.stn.m[2].hb.health & 1u, "health byte 0x%02x: sensor stuck", g.stn.m[2].hb.health);
     cr_assert_eq(g.stn.m[0].hb.health & 1u, 0, "module 1 is healthy (0x%02x)", g.stn.m[0].hb.health);
+}
+
+/* ---- the API over the network (stnapi.h) ----------------------------------- */
+
+static int api(const char *req, char *reply)
+{
+    return sapi_handle(&g.stn, 750, g.t_ns, req, strlen(req), reply, SAPI_LINE_MAX);
+}
+
+Test(station_api, requests_are_parsed_checked_and_answered, .init = setup, .fini = teardown)
+{
+    char r[SAPI_LINE_MAX];
+    run_ms(30);
+    cr_assert_eq(api(RIG_API_KEY " module 2 1500", r), EK3_OK, "%s", r);
+    cr_assert(!strncmp(r, "ok module 2 to 1500 W at 750.0 V", 32), "%s", r);
+    cr_assert_eq(g.stn.m[1].cmd.power_w, 1500);
+    cr_assert_eq(api(RIG_API_KEY " rack 6000 700\r\n", r), EK3_OK, "%s", r);
+    cr_assert_eq(g.stn.m[0].cmd.vset_dv, 7000);
+    cr_assert_eq(api(RIG_API_KEY " diag 3 FAN", r), EK3_OK, "%s", r);
+    cr_assert_eq(api(RIG_API_KEY " status", r), EK3_OK, "%s", r);
+    cr_assert(strstr(r, "3 modules, 3 online"), "%s", r);
+    /* Refusals name the reason; malformed requests name what was expected. */
+    cr_assert_eq(api("wrong-key module 2 1500", r), EK3_EPERM);
+    cr_assert(!strcmp(r, "error EK3_EPERM: bad API key"), "%s", r);
+    cr_assert_eq(api(RIG_API_KEY " module 2 3400", r), EK3_ERANGE, "%s", r);
+    cr_assert_eq(api(RIG_API_KEY " module 2 1500 950", r), EK3_ERANGE, "%s", r);
+    cr_assert_eq(api(RIG_API_KEY " rack 20000", r), EK3_ERANGE, "three modules cannot carry 20 kW: %s", r);
+    cr_assert_eq(api(RIG_API_KEY " module 9 100", r), EK3_ENOENT, "%s", r);
+    cr_assert_eq(api(RIG_API_KEY " status 9", r), EK3_ENOENT, "%s", r);
+    static const char *const bad[] = {
+        "", RIG_API_KEY, RIG_API_KEY " module", RIG_API_KEY " module two 100", RIG_API_KEY " module 2 100W",
+        RIG_API_KEY " module 2 nan", RIG_API_KEY " module 2 1e999", RIG_API_KEY " module 2.5 100",
+        RIG_API_KEY " module 0 100", RIG_API_KEY " module 2 100 750 1", RIG_API_KEY " diag 2 toaster",
+        RIG_API_KEY " launch 1", RIG_API_KEY " status 1 2", RIG_API_KEY " module\x01 2 100",
+        RIG_API_KEY " module 2 100 \xc3\xa9"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_eq(api(bad[i], r), EK3_EPARSE, "'%s' -> %s", bad[i], r);
+        cr_assert(!strncmp(r, "error EK3_EPARSE: ", 18), "%s", r);
+    }
+    char longreq[400];
+    memset(longreq, 'x', sizeof longreq);
+    cr_assert_eq(sapi_handle(&g.stn, 750, g.t_ns, longreq, sizeof longreq, r, sizeof r), EK3_EPARSE);
+    cr_assert(strstr(r, "400 bytes"), "%s", r);
+    /* Every request, read or write, spends from the rate limit. */
+    unsigned busy = 0;
+    for (int i = 0; i < 30; i++)
+        busy += api(RIG_API_KEY " status", r) == EK3_EBUSY;
+    cr_assert_geq(busy, 20, "%u refused", busy);
+    cr_assert(!strcmp(r, "error EK3_EBUSY: rate limit: try later"), "%s", r);
+}
+
+Test(station_api, over_udp_a_request_sets_a_running_module, .init = setup, .fini = teardown)
+{
+    sapi a;
+    cr_assert_eq(sapi_open(&a, &g.stn, 750, "udp:127.0.0.1:0"), EK3_OK);
+    int port = sapi_port(&a);
+    cr_assert_gt(port, 0);
+    run_ms(10);
+    cr_assert_eq(stn_api_rack(&g.stn, g.t_ns, RIG_API_KEY, 3 * 2500.0, 750), EK3_OK);
+    run_ms(1000); /* the bus up, 1 kW per module */
+    double p_before = g.plant.mod[1].io * g.plant.mod[1].vo;
+    /* A client socket: the request out, the rack runs, the reply back. */
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const char *req = RIG_API_KEY " module 2 500";
+    cr_assert_eq(sendto(fd, req, strlen(req), 0, (struct sockaddr *)&to, sizeof to), (ssize_t)strlen(req));
+    const char *bad = "guess module 2 3300";
+    sendto(fd, bad, strlen(bad), 0, (struct sockaddr *)&to, sizeof to);
+    usleep(20000);
+    cr_assert_eq(sapi_poll(&a, g.t_ns), 2);
+    char r[SAPI_LINE_MAX];
+    ssize_t n = recv(fd, r, sizeof r - 1, 0);
+    cr_assert_gt(n, 0);
+    r[n] = 0;
+    cr_assert(!strncmp(r, "ok module 2 to 500 W", 20), "%s", r);
+    n = recv(fd, r, sizeof r - 1, 0);
+    cr_assert_gt(n, 0);
+    r[n] = 0;
+    cr_assert(!strcmp(r, "error EK3_EPERM: bad API key"), "%s", r);
+    cr_assert_eq(a.st.requests, 2);
+    cr_assert_eq(a.st.ok, 1);
+    cr_assert_eq(a.st.refused, 1);
+    run_ms(300);
+    double p_after = g.plant.mod[1].io * g.plant.mod[1].vo;
+    cr_assert_lt(p_after, 560, "module 2 limited to 500 W: %.0f W (was %.0f W)", p_after, p_before);
+    cr_assert_gt(p_before, 700, "it was delivering more before (%.0f W)", p_before);
+    close(fd);
+    sapi_close(&a);
+}
+
+Test(station_api, bad_addresses_are_refused)
+{
+    sapi a;
+    station s;
+    memset(&s, 0, sizeof s);
+    cr_assert_eq(sapi_open(&a, &s, 750, "tcp:127.0.0.1:1"), EK3_EPARSE);
+    cr_assert_eq(sapi_open(&a, &s, 750, "udp:127.0.0.1:99999"), EK3_EPARSE);
+    cr_assert_eq(sapi_open(&a, &s, 750, "udp:127.0.0.1:"), EK3_EPARSE);
+    cr_assert_eq(sapi_open(&a, &s, 750, "udp:[::1"), EK3_EPARSE);
+    cr_assert_eq(sapi_open(&a, &s, 750, "udp:no.such.host.invalid:7000"), EK3_ENOENT);
+    char r[SAPI_LINE_MAX];
+    cr_assert_eq(sapi_request("udp:127.0.0.1:9", "x status", 50, r, sizeof r), EK3_ETIMEDOUT);
 }

@@ -9,5 +9,6 @@ int cmd_plant(int argc, char **argv);
 int cmd_rack(int argc, char **argv);
 int cmd_fw(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_api(int argc, char **argv);
 
 #endif /* CMD_H */

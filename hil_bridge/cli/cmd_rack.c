@@ -21,6 +21,7 @@
 #include "msg.h"
 #include "rig.h"
 #include "splot.h"
+#include "stnapi.h"
 
 typedef struct rack_opts {
     rig_opts r;
@@ -33,6 +34,7 @@ typedef struct rack_opts {
     double load_ramp;    /* and ramps to its value over this long */
     uint8_t ext[510];
     double hello_timeout;
+    const char *api;     /* udp:HOST:PORT for the station's API, or NULL */
 } rack_opts;
 
 static int64_t rk_now(void)
@@ -69,6 +71,7 @@ static int rk_usage(void)
          "                [--vset 750] [--droop 5] [--duration 2s] [--fidelity averaged|switching]\n"
          "                [--seed 1] [--load-at 0.5s] [--load-ramp 0.5s] [--pull SLOT@TIME] [--realtime]\n"
          "                [--log FILE] [--station-log FILE] [--rtl-vcd FILE]\n"
+         "                [--api udp:HOST:PORT [--api-key KEY]]\n"
          "                [--report DIR] [--threads N] [--external all|2,5,7 [--fw-bus udp:HOST:BASE]\n"
          "                [--ext-timeout 200ms] [--hello-timeout 10s]]\n"
          "                [--set name=value]...\n\n"
@@ -84,6 +87,10 @@ static int rk_usage(void)
          "--station-log every decision of the station controller; --rtl-vcd the signals\n"
          "of module 1's Level-0 protection block (for GTKWave; it then runs every clock).\n"
          "--report writes report.txt, trace.csv and plots (PNG, SVG) into DIR.\n"
+         "--api opens the station controller's API on UDP (one request per datagram,\n"
+         "`KEY module SLOT WATTS [VOLTS]`, `KEY rack WATTS [VOLTS]`, `KEY diag SLOT TEST`,\n"
+         "`KEY status [SLOT]`; `ek3 api` sends them), checked every millisecond of\n"
+         "simulated time; --api-key sets its key (default: the rig's development key).\n"
          "--threads spreads the modules over N threads (default: every CPU); the\n"
          "run is the same, bit for bit, whatever N (a --log run uses one).\n"
          "--external runs those modules' firmware in `ek3 fw` processes: the plant\n"
@@ -218,6 +225,14 @@ int cmd_rack(int argc, char **argv)
             continue;
         } else if (!strcmp(a, "--log") && v) {
             o.log = v;
+        } else if (!strcmp(a, "--api") && v) {
+            o.api = v;
+            i++;
+        } else if (!strcmp(a, "--api-key") && v) {
+            if (strlen(v) < 8 || strlen(v) > 64)
+                return cli_usage_error(w, "--api-key: 8 to 64 characters");
+            o.r.api_key = v;
+            i++;
         } else if (!strcmp(a, "--station-log") && v) {
             o.station_log = v;
         } else if (!strcmp(a, "--rtl-vcd") && v) {
@@ -282,6 +297,17 @@ int cmd_rack(int argc, char **argv)
         prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* wake at the deadline, not 50 us after */
         locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
     }
+    static sapi api;
+    api.fd = -1;
+    if (o.api) {
+        rc = sapi_open(&api, &g.stn, o.r.v_set, o.api);
+        if (rc) {
+            rig_free(&g);
+            return cli_fail(w, "--api %s: %s", o.api, ek3_strerror(rc));
+        }
+        fprintf(stderr, "ek3 rack: the station's API listens on %s (port %d)\n", o.api, sapi_port(&api));
+    }
+    const char *key = o.r.api_key ? o.r.api_key : RIG_API_KEY;
     long overruns = 0;
     rack_load load = g.plant.load;
     g.plant.load.p_w = 0; /* off until load_at */
@@ -293,7 +319,7 @@ int cmd_rack(int argc, char **argv)
         /* The station starts the rack once the modules' first heartbeats are in. */
         if (!started && g.t_ns >= 20000000) {
             started = 1;
-            int src = stn_api_rack(&g.stn, g.t_ns, RIG_API_KEY, stn_module_cap(o.r.v_set) * stn_online(&g.stn, g.t_ns),
+            int src = stn_api_rack(&g.stn, g.t_ns, key, stn_module_cap(o.r.v_set) * stn_online(&g.stn, g.t_ns),
                                    o.r.v_set);
             if (src)
                 fprintf(stderr, "ek3 rack: the station could not start the rack: %s\n", ek3_strerror(src));
@@ -311,6 +337,8 @@ int cmd_rack(int argc, char **argv)
         if (o.pull_slot >= 0 && g.t_ns >= (int64_t)(o.pull_at * 1e9) && g.plant.mod[o.pull_slot].present)
             rack_remove(&g.plant, (unsigned)o.pull_slot);
         rig_quantum(&g);
+        if (api.fd >= 0 && q % 10 == 0)
+            sapi_poll(&api, g.t_ns);
         if (q % 10 == 0 && ti < nt) {
             double imin = 1e9, imax = 0, isum = 0, tj = -1e9;
             unsigned on = 0;
@@ -400,6 +428,9 @@ int cmd_rack(int argc, char **argv)
                    "%u modules online\n",
                 g.stn.st.sent, g.stn.st.acked, g.stn.st.clamped, g.stn.st.refused, g.stn.st.retries, g.stn.st.gave_up,
                 stn_online(&g.stn, g.t_ns));
+        if (api.fd >= 0)
+            fprintf(f, "station API (%s): %u requests, %u carried out, %u refused, %u malformed\n", o.api,
+                    api.st.requests, api.st.ok, api.st.refused, api.st.malformed);
         fprintf(f, "HIL frames %llu; rack bus: %llu frames, %llu error frames, load %.2f %%\n",
                 (unsigned long long)g.hil_frames, (unsigned long long)g.bus.frames,
                 (unsigned long long)g.bus.error_frames, 100 * cbus_load(&g.bus));
@@ -481,6 +512,7 @@ int cmd_rack(int argc, char **argv)
     }
     free(tr);
     free(late);
+    sapi_close(&api);
     rig_free(&g);
     if (slog)
         fclose(slog);

@@ -1,0 +1,61 @@
+/* cmd_api.c - `ek3 api`: one request to a running rack's station API. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "ek3_err.h"
+#include "rig.h"
+#include "stnapi.h"
+
+int cmd_api(int argc, char **argv)
+{
+    const char *w = "api", *spec = NULL, *key = RIG_API_KEY;
+    double timeout = 1.0;
+    char req[SAPI_LINE_MAX];
+    size_t n = 0;
+    int words = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (cli_is_help(a)) {
+            puts("usage: ek3 api udp:HOST:PORT [--key KEY] [--timeout 1s] REQUEST...\n\n"
+                 "Send one request to the station controller of a rack started with\n"
+                 "`ek3 rack --api udp:HOST:PORT` and print its reply. Requests:\n"
+                 "  module SLOT WATTS [VOLTS]   set one module (0 W stops it)\n"
+                 "  rack WATTS [VOLTS]          share WATTS over the online modules\n"
+                 "  diag SLOT TEST              self-test: all adc pwm fan ntc flash crypto can\n"
+                 "  status [SLOT]               the rack's, or one module's, last state\n"
+                 "--key is the station's API key (default: the rig's development key).\n"
+                 "Exit code 0 when the station carried it out, 1 when it refused it or\n"
+                 "did not answer within --timeout, 2 for a bad command line.");
+            return CLI_OK;
+        } else if (!strcmp(a, "--key") && v) {
+            key = v, i++;
+        } else if (!strcmp(a, "--timeout") && v) {
+            if (cli_parse_quantity(v, "s", &timeout) || !(timeout > 0 && timeout <= 3600))
+                return cli_usage_error(w, "--timeout '%s': a time above 0 and up to an hour", v);
+            i++;
+        } else if (!spec) {
+            spec = a;
+        } else {
+            int k = snprintf(req + n, sizeof req - n, "%s%s", words ? " " : "", a);
+            if (k < 0 || (size_t)k >= sizeof req - n)
+                return cli_usage_error(w, "the request is longer than %d bytes", SAPI_LINE_MAX - 1);
+            n += (size_t)k;
+            words++;
+        }
+    }
+    if (!spec || strncmp(spec, "udp:", 4))
+        return cli_usage_error(w, "expected udp:HOST:PORT, then the request");
+    if (!words)
+        return cli_usage_error(w, "no request after %s (module, rack, diag or status)", spec);
+    char line[SAPI_LINE_MAX + 80], reply[SAPI_LINE_MAX];
+    snprintf(line, sizeof line, "%s %s", key, req);
+    int rc = sapi_request(spec, line, (int)(timeout * 1000), reply, sizeof reply);
+    if (rc == EK3_EPARSE)
+        return cli_usage_error(w, "'%s': expected udp:HOST:PORT or udp:[V6]:PORT", spec);
+    if (rc)
+        return cli_fail(w, "%s: %s", spec, rc == EK3_ETIMEDOUT ? "no answer (is `ek3 rack --api` running?)" : ek3_strerror(rc));
+    puts(reply);
+    return strncmp(reply, "ok", 2) ? CLI_FAIL : CLI_OK;
+}
