@@ -373,3 +373,49 @@ Test(cli, rack_log_replays_onto_a_bus, .init = setup, .fini = teardown)
     cr_assert_eq(got, 800, "every frame arrived (%u)", got);
     tp_close(&rx);
 }
+
+Test(cli, the_station_api_answers_from_outside, .init = setup, .fini = teardown)
+{
+    static char out[65536];
+    /* A free UDP port: bind port 0, read it, let it go. */
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa;
+    cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    int port = ntohs(sa.sin_port);
+    close(fd);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 3 --load 3kW --realtime --duration 2s --api udp:127.0.0.1:%d "
+                                      "> %s 2>&1 &",
+                     EK3_BIN, port, path("api.out")),
+                 0);
+    int up = 0;
+    for (int i = 0; i < 40 && !up; i++) /* the rack's set-up, then the first poll */
+        up = run(out, sizeof out, "%s api udp:127.0.0.1:%d --timeout 50ms status", EK3_BIN, port) == 0;
+    cr_assert(up, "the rack answered: %s", out);
+    cr_assert(strstr(out, "ok rack 3 modules"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s api udp:127.0.0.1:%d module 2 1200", EK3_BIN, port), 0, "%s", out);
+    cr_assert(strstr(out, "ok module 2 to 1200 W"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s api udp:127.0.0.1:%d module 2 3301", EK3_BIN, port), 1, "%s", out);
+    cr_assert(strstr(out, "EK3_ERANGE"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s api udp:127.0.0.1:%d --key not-the-key status", EK3_BIN, port), 1);
+    cr_assert(strstr(out, "EK3_EPERM: bad API key"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s api udp:127.0.0.1:%d", EK3_BIN, port), 2, "no request: %s", out);
+    cr_assert_eq(run(out, sizeof out, "%s api tcp:127.0.0.1:%d status", EK3_BIN, port), 2, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --api-key short", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "8 to 64"), "%s", out);
+    /* The rack ends and reports what its API did. */
+    for (int i = 0; i < 60; i++) {
+        FILE *f = fopen(path("api.out"), "r");
+        size_t n = f ? fread(out, 1, sizeof out - 1, f) : 0;
+        if (f)
+            fclose(f);
+        out[n] = 0;
+        if (strstr(out, "timing:"))
+            break;
+        usleep(100000);
+    }
+    cr_assert(strstr(out, "carried out, 2 refused, 0 malformed"), "%s", out);
+    cr_assert(strstr(out, "station API (udp:127.0.0.1:"), "%s", out);
+}
