@@ -134,10 +134,14 @@ static int stn_transmit(station *s, unsigned slot, int64_t now)
     return EK3_OK;
 }
 
-static int stn_command(station *s, int64_t now, unsigned slot, double power_w, double vset_v)
+/* restart: START even to a module in FAULT (the module then clears its
+ * latches if the fault is gone); otherwise START from standby, SET when
+ * running, STOP for 0 W. */
+static int stn_command(station *s, int64_t now, unsigned slot, double power_w, double vset_v, int restart)
 {
     stn_module *m = &s->m[slot - 1];
-    msg_power_cmd c = {(uint8_t)(power_w > 0 ? (m->hb.state <= MSG_STATE_STANDBY ? MSG_POWER_START : MSG_POWER_SET)
+    msg_power_cmd c = {(uint8_t)(power_w > 0 ? (restart || m->hb.state <= MSG_STATE_STANDBY ? MSG_POWER_START
+                                                                                              : MSG_POWER_SET)
                                              : MSG_POWER_STOP),
                        (uint16_t)(power_w + 0.5), (uint16_t)(vset_v * 10 + 0.5), 4000, 0};
     m->cmd = c;
@@ -147,7 +151,8 @@ static int stn_command(station *s, int64_t now, unsigned slot, double power_w, d
     return stn_transmit(s, slot, now);
 }
 
-int stn_api_module(station *s, int64_t now, const char *api_key, unsigned slot, double power_w, double vset_v)
+static int stn_api_one(station *s, int64_t now, const char *api_key, unsigned slot, double power_w, double vset_v,
+                       int restart)
 {
     int rc = stn_gate(s, now, api_key);
     if (rc)
@@ -164,7 +169,19 @@ int stn_api_module(station *s, int64_t now, const char *api_key, unsigned slot, 
         return EK3_ERANGE;
     }
     s->st.api_ok++;
-    return stn_command(s, now, slot, power_w, vset_v);
+    return stn_command(s, now, slot, power_w, vset_v, restart);
+}
+
+int stn_api_module(station *s, int64_t now, const char *api_key, unsigned slot, double power_w, double vset_v)
+{
+    return stn_api_one(s, now, api_key, slot, power_w, vset_v, 0);
+}
+
+int stn_api_restart(station *s, int64_t now, const char *api_key, unsigned slot, double power_w, double vset_v)
+{
+    if (!(power_w > 0)) /* a restart to 0 W is no restart */
+        power_w = -1;
+    return stn_api_one(s, now, api_key, slot, power_w, vset_v, 1);
 }
 
 double stn_module_cap(double vset_v)
@@ -194,7 +211,7 @@ int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, d
     s->st.api_ok++;
     for (unsigned k = 0; k < s->n; k++)
         if (s->m[k].hb_ns >= 0 && now - s->m[k].hb_ns <= STN_ONLINE_NS)
-            stn_command(s, now, k + 1, each, vset_v);
+            stn_command(s, now, k + 1, each, vset_v, 0);
     return EK3_OK;
 }
 

@@ -70,6 +70,11 @@ void stn_free(station *s);
  * 0..3300 W, 200..920 V). */
 int stn_api_module(station *s, int64_t now, const char *api_key, unsigned slot, double power_w, double vset_v);
 
+/* API: restart a module after a fault: an authenticated START even in
+ * FAULT; the module clears its latches (and the hardware's) if the fault
+ * is gone, and starts. Returns as stn_api_module (EK3_ERANGE for 0 W). */
+int stn_api_restart(station *s, int64_t now, const char *api_key, unsigned slot, double power_w, double vset_v);
+
 /* API: only the key and the rate limit, for a request that reads (a
  * status query). 0, EK3_EPERM or EK3_EBUSY; a token is spent. */
 int stn_api_check(station *s, int64_t now, const char *api_key);

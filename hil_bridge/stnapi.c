@@ -110,13 +110,15 @@ int sapi_handle(station *s, double vset_v, int64_t now, const char *req, size_t 
     double watts, volts = vset_v;
     unsigned slot = 0;
     int rc;
-    if (!strcmp(verb, "module")) {
+    if (!strcmp(verb, "module") || !strcmp(verb, "restart")) {
+        int restart = verb[0] == 'r';
         if (n < 4 || n > 5 || !sapi_slot(w[2], &slot) || !sapi_num(w[3], &watts) || (n == 5 && !sapi_num(w[4], &volts)))
-            return sapi_reply(reply, cap, EK3_EPARSE, "expected: KEY module SLOT WATTS [VOLTS]");
-        rc = stn_api_module(s, now, key, slot, watts, volts);
+            return sapi_reply(reply, cap, EK3_EPARSE, "expected: KEY %s SLOT WATTS [VOLTS]", verb);
+        rc = restart ? stn_api_restart(s, now, key, slot, watts, volts) : stn_api_module(s, now, key, slot, watts, volts);
         if (rc)
             return sapi_reply(reply, cap, rc, "%s", sapi_station_why(rc));
-        return sapi_reply(reply, cap, rc, "module %u to %.0f W at %.1f V: POWER_CMD sent", slot, watts, volts);
+        return sapi_reply(reply, cap, rc, "module %u %s %.0f W at %.1f V: POWER_CMD sent", slot,
+                          restart ? "restarting to" : "to", watts, volts);
     }
     if (!strcmp(verb, "rack")) {
         if (n < 3 || n > 4 || !sapi_num(w[2], &watts) || (n == 4 && !sapi_num(w[3], &volts)))
@@ -151,7 +153,7 @@ int sapi_handle(station *s, double vset_v, int64_t now, const char *req, size_t 
             return sapi_reply(reply, cap, EK3_ENOENT, "no module %u in a rack of %u", slot, s->n);
         return sapi_status(s, now, slot, reply, cap);
     }
-    return sapi_reply(reply, cap, EK3_EPARSE, "unknown request '%.32s' (module, rack, diag, status)", verb);
+    return sapi_reply(reply, cap, EK3_EPARSE, "unknown request '%.32s' (module, restart, rack, diag, status)", verb);
 }
 
 /* "PORT", "HOST:PORT" or "[V6]:PORT" after "udp:". */

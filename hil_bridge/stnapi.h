@@ -6,6 +6,8 @@
  * the modules check again.
  *
  *   KEY module SLOT WATTS [VOLTS]   set one module (0 W stops it)
+ *   KEY restart SLOT WATTS [VOLTS]  restart a module after a fault (it
+ *                                   clears its latches if the fault is gone)
  *   KEY rack WATTS [VOLTS]          share WATTS over the online modules
  *   KEY diag SLOT TEST              a self-test (all adc pwm fan ntc flash crypto can)
  *   KEY status [SLOT]               the rack's, or one module's, last state

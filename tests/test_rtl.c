@@ -305,7 +305,7 @@ Test(rtl, each_threshold_trips_within_10_us_through_the_plant)
     }
 }
 
-Test(rtl, a_shorted_output_trips_ocp_in_hardware_first_and_the_firmware_reports_it)
+Test(rtl, a_shorted_output_trips_ocp_in_hardware_first_the_firmware_reports_it_and_a_restart_clears_it)
 {
     static rig g;
     rig_opts o;
@@ -328,5 +328,36 @@ Test(rtl, a_shorted_output_trips_ocp_in_hardware_first_and_the_firmware_reports_
         cr_assert_lt(pm->io, 0.01, "module %u: no current", k + 1);
     }
     cr_assert_geq(g.stn.st.faults, 4u, "FAULT_ALERT from every module");
+
+    /* A restart into the short: the block lets go (the gates are off, no
+     * current), the module soft-starts and its own current limit holds
+     * it under the hardware's threshold: it feeds the short at its limit. */
+    cr_assert_eq(stn_api_restart(&g.stn, g.t_ns, RIG_API_KEY, 1, 2000, 750), EK3_OK);
+    double imax = 0;
+    for (long q = 0; q < 3000; q++) {
+        rig_quantum(&g);
+        imax = fmax(imax, g.plant.mod[0].io);
+    }
+    cr_log_info("restart into the short: %u restarts, trips %u, hw %d, io %.3f A (max %.3f), state %d",
+                g.m[0].fw.drv.restarts, g.m[0].fw.drv.safety.trips, g.plant.mod[0].hw_trip, g.plant.mod[0].io, imax,
+                g.m[0].fw.drv.ctl.state);
+    cr_assert_eq(g.m[0].fw.drv.restarts, 1u, "module 1 cleared and started");
+    cr_assert_eq(g.plant.mod[0].hw_trip, 0, "no new hardware trip");
+    cr_assert_lt(imax, 4.0, "under the hardware threshold (%.3f A)", imax);
+    cr_assert_gt(g.plant.mod[0].io, 3.0, "at its current limit into the short (%.3f A)", g.plant.mod[0].io);
+
+    /* The short gone, a restart brings every module back. */
+    g.plant.load.r = 750.0 * 750.0 / 8000;
+    for (unsigned k = 0; k < 4; k++)
+        cr_assert_eq(stn_api_restart(&g.stn, g.t_ns, RIG_API_KEY, k + 1, 3000, 750), EK3_OK);
+    for (long q = 0; q < 10000; q++)
+        rig_quantum(&g);
+    for (unsigned k = 0; k < 4; k++) {
+        cr_assert_eq(g.plant.mod[k].hw_trip, 0, "module %u: the hardware latch cleared", k + 1);
+        cr_assert_eq(g.m[k].fw.drv.safety.latched, 0u, "module %u: the firmware's too", k + 1);
+        cr_assert_eq(g.m[k].fw.drv.ctl.state, LLCC_RUN, "module %u runs again", k + 1);
+        cr_assert_gt(g.plant.mod[k].io, 0.5, "module %u delivers %.2f A", k + 1, g.plant.mod[k].io);
+    }
+    cr_assert_gt(g.plant.vbus, 700, "the bus is back: %.1f V", g.plant.vbus);
     rig_free(&g);
 }

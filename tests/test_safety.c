@@ -215,3 +215,35 @@ Test(safety, the_derating_curve)
     for (float t = 80; t < 92; t += 0.5f)
         cr_assert_lt(thm_derate_at(t + 0.5f), thm_derate_at(t), "falls monotonically");
 }
+
+Test(safety, a_restart_clears_only_a_fault_that_is_gone, .init = setup)
+{
+    static jz_kernel k;
+    memset(&k, 0, sizeof k);
+    k.hw = hhal_hal(&h);
+    h.adc[MSG_ADC_TJ_A] = ntc_code(110);
+    periods(d.safety.cfg.deglitch + 1);
+    cr_assert_eq(d.safety.latched, 1u << MSG_FAULT_OTP);
+    /* Still hot: the clear line goes up, the latch stays, and after
+     * DRV_CLEAR_PERIODS the restart gives up with the module off. */
+    drv_restart(&d, 750, 3000);
+    drv_control(&d, &k);
+    cr_assert(h.gpio_out & HAL_OUT_FAULT_CLEAR, "the fault-clear line is up");
+    for (unsigned i = 1; i < DRV_CLEAR_PERIODS; i++)
+        drv_control(&d, &k);
+    cr_assert_eq(d.restart_failed, 1);
+    cr_assert_eq(d.restarts, 0);
+    cr_assert_eq(d.safety.latched, 1u << MSG_FAULT_OTP);
+    cr_assert_eq(h.gpio_out & HAL_OUT_FAULT_CLEAR, 0u, "the line is down again");
+    cr_assert_eq(d.ctl.enable, 0);
+    /* Cooled (under the threshold minus 5 C): the restart clears and starts. */
+    h.adc[MSG_ADC_TJ_A] = ntc_code(60);
+    drv_restart(&d, 750, 3000);
+    drv_control(&d, &k);
+    cr_assert_eq(d.restarts, 1);
+    cr_assert_eq(d.safety.latched, 0u);
+    cr_assert_eq(d.ctl.enable, 1, "LLC_CONTROL starts");
+    cr_assert_eq(d.ctl.v_set, 750.0f);
+    cr_assert_eq(h.gpio_out & (HAL_OUT_FAULT_CLEAR | HAL_OUT_FAULT_LED | HAL_OUT_RELAY), (uint32_t)HAL_OUT_RELAY,
+                 "line down, lamp off, relay closed");
+}

@@ -233,6 +233,11 @@ Test(station_api, requests_are_parsed_checked_and_answered, .init = setup, .fini
     cr_assert_eq(api(RIG_API_KEY " rack 6000 700\r\n", r), EK3_OK, "%s", r);
     cr_assert_eq(g.stn.m[0].cmd.vset_dv, 7000);
     cr_assert_eq(api(RIG_API_KEY " diag 3 FAN", r), EK3_OK, "%s", r);
+    cr_assert_eq(api(RIG_API_KEY " restart 3 1000", r), EK3_OK, "%s", r);
+    cr_assert(!strncmp(r, "ok module 3 restarting to 1000 W", 32), "%s", r);
+    cr_assert_eq(g.stn.m[2].cmd.op, MSG_POWER_START, "a restart is a START whatever the state");
+    cr_assert_eq(api(RIG_API_KEY " restart 3 0", r), EK3_ERANGE, "%s", r);
+    run_ms(600); /* the rate limit refills */
     cr_assert_eq(api(RIG_API_KEY " status", r), EK3_OK, "%s", r);
     cr_assert(strstr(r, "3 modules, 3 online"), "%s", r);
     /* Refusals name the reason; malformed requests name what was expected. */

@@ -114,6 +114,13 @@ static void canh_power_cmd(canh_state *s, jz_kernel *k, cfd_frame *f)
         p = ilim * vset, clamped = 1;
     switch (cmd.op) {
     case MSG_POWER_START:
+        /* START to a faulted module is the station's restart: clear,
+         * then start, if the fault is gone (drv_restart). */
+        if (drv_of(k)->safety.latched)
+            drv_restart(drv_of(k), vset, p);
+        else
+            llcc_command(c, 1, vset, p);
+        break;
     case MSG_POWER_SET:
         llcc_command(c, 1, vset, p);
         break;

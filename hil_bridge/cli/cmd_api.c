@@ -22,6 +22,7 @@ int cmd_api(int argc, char **argv)
                  "Send one request to the station controller of a rack started with\n"
                  "`ek3 rack --api udp:HOST:PORT` and print its reply. Requests:\n"
                  "  module SLOT WATTS [VOLTS]   set one module (0 W stops it)\n"
+                 "  restart SLOT WATTS [VOLTS]  restart a module after a fault, if it is gone\n"
                  "  rack WATTS [VOLTS]          share WATTS over the online modules\n"
                  "  diag SLOT TEST              self-test: all adc pwm fan ntc flash crypto can\n"
                  "  status [SLOT]               the rack's, or one module's, last state\n"
