@@ -159,23 +159,33 @@ static const msg_field msg_fw_update_f[] = {
     MSG_A(msg_fw_update, data, MSG_K_BYTES, 8, MSG_FW_CHUNK_MAX, 0, 0xFF),
 };
 
-static const msg_field msg_hil_adc_f[] = {
-    MSG_R(MSG_K_U8, 1),
-    MSG_X(msg_hil_adc, lines, MSG_K_U16, 2, 0xFFFF),
-    MSG_F(msg_hil_adc, period, MSG_K_U32, 4, 0, 0xFFFFFFFF, 0, ""),
-    MSG_A(msg_hil_adc, ch, MSG_K_U16, 8, MSG_ADC_COUNT, 0, 4095),
-};
+/* The two frames of every control period: each field list is written
+ * once, as a macro over the entry kinds, and gives both the table (for
+ * printing, the reference codec) and a compiled codec (below). */
+#define MSG_HIL_ADC_FIELDS(F, X, A, R)                                     \
+    R(MSG_K_U8, 1)                                                         \
+    X(msg_hil_adc, lines, MSG_K_U16, 2, 0xFFFF)                            \
+    F(msg_hil_adc, period, MSG_K_U32, 4, 0, 0xFFFFFFFF, 0, "")             \
+    A(msg_hil_adc, ch, MSG_K_U16, 8, MSG_ADC_COUNT, 0, 4095)
 
-static const msg_field msg_hil_pwm_f[] = {
-    MSG_X(msg_hil_pwm, flags, MSG_K_U8, 1, 0xF),
-    MSG_F(msg_hil_pwm, deadtime_ns, MSG_K_U16, 2, 0, 5000, 0, "ns"),
-    MSG_F(msg_hil_pwm, period, MSG_K_U32, 4, 0, 0xFFFFFFFF, 0, ""),
-    MSG_F(msg_hil_pwm, fsw_hz, MSG_K_U32, 8, 0, 1000000, 0, "Hz"),
-    MSG_F(msg_hil_pwm, burst_permille, MSG_K_U16, 12, 0, 1000, 1, "%"),
-    MSG_F(msg_hil_pwm, fan_permille, MSG_K_U16, 14, 0, 1000, 1, "%"),
-    MSG_X(msg_hil_pwm, lines, MSG_K_U16, 16, 0xFFFF),
-    MSG_R(MSG_K_U16, 18),
-};
+#define MSG_HIL_PWM_FIELDS(F, X, A, R)                                     \
+    X(msg_hil_pwm, flags, MSG_K_U8, 1, 0xF)                                \
+    F(msg_hil_pwm, deadtime_ns, MSG_K_U16, 2, 0, 5000, 0, "ns")            \
+    F(msg_hil_pwm, period, MSG_K_U32, 4, 0, 0xFFFFFFFF, 0, "")             \
+    F(msg_hil_pwm, fsw_hz, MSG_K_U32, 8, 0, 1000000, 0, "Hz")              \
+    F(msg_hil_pwm, burst_permille, MSG_K_U16, 12, 0, 1000, 1, "%")         \
+    F(msg_hil_pwm, fan_permille, MSG_K_U16, 14, 0, 1000, 1, "%")           \
+    X(msg_hil_pwm, lines, MSG_K_U16, 16, 0xFFFF)                           \
+    R(MSG_K_U16, 18)
+
+/* Table entries, each with its comma. */
+#define MSG_F_(...) MSG_F(__VA_ARGS__),
+#define MSG_X_(...) MSG_X(__VA_ARGS__),
+#define MSG_A_(...) MSG_A(__VA_ARGS__),
+#define MSG_R_(...) MSG_R(__VA_ARGS__),
+
+static const msg_field msg_hil_adc_f[] = {MSG_HIL_ADC_FIELDS(MSG_F_, MSG_X_, MSG_A_, MSG_R_)};
+static const msg_field msg_hil_pwm_f[] = {MSG_HIL_PWM_FIELDS(MSG_F_, MSG_X_, MSG_A_, MSG_R_)};
 
 static const msg_field msg_hil_gpio_f[] = {
     MSG_R(MSG_K_U8, 1),
@@ -192,11 +202,29 @@ static const msg_field msg_hil_tick_f[] = {
     MSG_F(msg_hil_tick, time_ns, MSG_K_U64, 8, 0, INT64_MAX, 0, "ns"),
 };
 
+/* The compiled codecs (defined at the end, after the helpers), where
+ * speed is asked for: the rig, which codes two HIL frames per module per
+ * control period. A size-optimised build (the STM32G474 image, which
+ * reads its ADC from the hardware) codes every message by the table. */
+#if defined(__OPTIMIZE_SIZE__)
+#define MSG_CODEC(name) NULL, NULL
+#else
+#define MSG_CODEC(name) name##_enc, name##_dec
+static int msg_hil_adc_enc(const void *sv, uint8_t *w, msg_err *e);
+static int msg_hil_adc_dec(const uint8_t *w, void *sv, msg_err *e);
+static int msg_hil_pwm_enc(const void *sv, uint8_t *w, msg_err *e);
+static int msg_hil_pwm_dec(const uint8_t *w, void *sv, msg_err *e);
+#endif
+
 /* A message: its fields and the struct they decode into (at most 255
  * bytes, checked at compile time). */
 #define MSG_D(t, p, a, n, l, f, T)                                                                 \
     {t, p, a, n, l, (uint8_t)(sizeof(f) / sizeof((f)[0])), f,                                      \
-     (uint8_t)(sizeof(T) + 0u * sizeof(char[sizeof(T) <= 255 ? 1 : -1]))}
+     (uint8_t)(sizeof(T) + 0u * sizeof(char[sizeof(T) <= 255 ? 1 : -1])), NULL, NULL}
+/* The same, with its compiled codec. */
+#define MSG_DC(t, p, a, n, l, f, T, ...)                                                           \
+    {t, p, a, n, l, (uint8_t)(sizeof(f) / sizeof((f)[0])), f,                                      \
+     (uint8_t)(sizeof(T) + 0u * sizeof(char[sizeof(T) <= 255 ? 1 : -1])), __VA_ARGS__}
 
 static const msg_desc msg_descs[16] = {
     [CID_TYPE_SYNC] = MSG_D(CID_TYPE_SYNC, CID_PRIO_HIGH, MSG_AUTH_STATION, "SYNC", 20, msg_sync_f, msg_sync),
@@ -208,8 +236,10 @@ static const msg_desc msg_descs[16] = {
     [CID_TYPE_STATION] = MSG_D(CID_TYPE_STATION, CID_PRIO_MEDIUM, MSG_AUTH_ALWAYS, "STATION", 12, msg_station_f, msg_station),
     [CID_TYPE_FAULT] = MSG_D(CID_TYPE_FAULT, CID_PRIO_CRITICAL, MSG_AUTH_NEVER, "FAULT_ALERT", 16, msg_fault_f, msg_fault),
     [CID_TYPE_DIAG] = MSG_D(CID_TYPE_DIAG, CID_PRIO_LOW, MSG_AUTH_STATION, "DIAG", 8, msg_diag_f, msg_diag),
-    [CID_TYPE_HIL_ADC] = MSG_D(CID_TYPE_HIL_ADC, CID_PRIO_HIGH, MSG_AUTH_NEVER, "HIL_ADC", 32, msg_hil_adc_f, msg_hil_adc),
-    [CID_TYPE_HIL_PWM] = MSG_D(CID_TYPE_HIL_PWM, CID_PRIO_HIGH, MSG_AUTH_NEVER, "HIL_PWM", 20, msg_hil_pwm_f, msg_hil_pwm),
+    [CID_TYPE_HIL_ADC] = MSG_DC(CID_TYPE_HIL_ADC, CID_PRIO_HIGH, MSG_AUTH_NEVER, "HIL_ADC", 32, msg_hil_adc_f, msg_hil_adc,
+                                MSG_CODEC(msg_hil_adc)),
+    [CID_TYPE_HIL_PWM] = MSG_DC(CID_TYPE_HIL_PWM, CID_PRIO_HIGH, MSG_AUTH_NEVER, "HIL_PWM", 20, msg_hil_pwm_f, msg_hil_pwm,
+                                MSG_CODEC(msg_hil_pwm)),
     [CID_TYPE_HIL_GPIO] = MSG_D(CID_TYPE_HIL_GPIO, CID_PRIO_CRITICAL, MSG_AUTH_NEVER, "HIL_GPIO", 16, msg_hil_gpio_f, msg_hil_gpio),
     [CID_TYPE_HIL_TICK] = MSG_D(CID_TYPE_HIL_TICK, CID_PRIO_HIGH, MSG_AUTH_NEVER, "HIL_TICK", 16, msg_hil_tick_f, msg_hil_tick),
     [CID_TYPE_FW_UPDATE] = MSG_D(CID_TYPE_FW_UPDATE, CID_PRIO_BACKGROUND, MSG_AUTH_ALWAYS, "FW_UPDATE", 52, msg_fw_update_f, msg_fw_update),
@@ -395,7 +425,7 @@ MSG_INLINE int msg_xfer_all(const msg_desc *d, uint8_t *w, uint8_t *st, int dec,
     return EK3_OK;
 }
 
-int msg_encode(unsigned type, const void *s, uint8_t *buf, size_t cap, msg_err *e)
+static int msg_encode_(unsigned type, const void *s, uint8_t *buf, size_t cap, msg_err *e, int table)
 {
     const msg_desc *d = msg_desc_of(type);
     msg_set_err(e, NULL, 0);
@@ -409,14 +439,24 @@ int msg_encode(unsigned type, const void *s, uint8_t *buf, size_t cap, msg_err *
      * (test_msg checks every layout), so nothing is left unwritten. */
     uint8_t tmp[CFD_MAX_LEN];
     tmp[0] = MSG_VERSION;
-    int rc = msg_xfer_all(d, tmp, (uint8_t *)(uintptr_t)s, 0, e);
+    int rc = d->enc && !table ? d->enc(s, tmp, e) : msg_xfer_all(d, tmp, (uint8_t *)(uintptr_t)s, 0, e);
     if (rc < 0)
         return rc;
     memcpy(buf, tmp, d->len);
     return d->len;
 }
 
-int msg_decode(unsigned type, const uint8_t *buf, size_t len, void *s, msg_err *e)
+int msg_encode(unsigned type, const void *s, uint8_t *buf, size_t cap, msg_err *e)
+{
+    return msg_encode_(type, s, buf, cap, e, 0);
+}
+
+int msg_encode_table(unsigned type, const void *s, uint8_t *buf, size_t cap, msg_err *e)
+{
+    return msg_encode_(type, s, buf, cap, e, 1);
+}
+
+static int msg_decode_(unsigned type, const uint8_t *buf, size_t len, void *s, msg_err *e, int table)
 {
     const msg_desc *d = msg_desc_of(type);
     msg_set_err(e, NULL, 0);
@@ -432,6 +472,8 @@ int msg_decode(unsigned type, const uint8_t *buf, size_t len, void *s, msg_err *
         msg_set_err(e, "version", buf[0]);
         return EK3_EVERSION;
     }
+    if (d->dec && !table)
+        return d->dec(buf, s, e);
     /* Into a copy of the struct, so that nothing is written unless every
      * field is in range; padding keeps what the caller had. */
     union {
@@ -445,3 +487,79 @@ int msg_decode(unsigned type, const uint8_t *buf, size_t len, void *s, msg_err *
     memcpy(s, tmp.b, d->ssize);
     return EK3_OK;
 }
+
+int msg_decode(unsigned type, const uint8_t *buf, size_t len, void *s, msg_err *e)
+{
+    return msg_decode_(type, buf, len, s, e, 0);
+}
+
+int msg_decode_table(unsigned type, const uint8_t *buf, size_t len, void *s, msg_err *e)
+{
+    return msg_decode_(type, buf, len, s, e, 1);
+}
+
+/* ---- the compiled codecs ---------------------------------------------------
+ * The field lists above expanded into straight-line code: one range check
+ * and one store per field, in table order, the first failure reported as
+ * the table reports it. Decoding goes into a copy of the struct, written
+ * back only when every field is in range. */
+
+#define MSG_PUT1(k, off, lo, hi, expr, name)                                  \
+    do {                                                                      \
+        int64_t v_ = (int64_t)(expr);                                         \
+        if (v_ < (int64_t)(lo) || v_ > (int64_t)(hi)) {                       \
+            msg_set_err(e, name, v_);                                         \
+            return EK3_ERANGE;                                                \
+        }                                                                     \
+        msg_put_le(w + (off), (uint64_t)v_, MSG_KSIZE(k));                    \
+    } while (0);
+#define MSG_ENC_F(T, m, k, off, lo, hi, dec, unit) MSG_PUT1(k, off, lo, hi, s->m, #m)
+#define MSG_ENC_X(T, m, k, off, hi) MSG_PUT1(k, off, 0, hi, s->m, #m)
+#define MSG_ENC_A(T, m, k, off, n, lo, hi)                                    \
+    for (unsigned j_ = 0; j_ < (n); j_++)                                     \
+        MSG_PUT1(k, (off) + j_ * MSG_KSIZE(k), lo, hi, s->m[j_], #m)
+#define MSG_ENC_R(k, off) msg_put_le(w + (off), 0, MSG_KSIZE(k));
+
+#define MSG_GET1(k, off, lo, hi, lval, name)                                  \
+    do {                                                                      \
+        int64_t v_ = msg_wire_to_raw(k, msg_get_le(w + (off), MSG_KSIZE(k))); \
+        if (v_ < (int64_t)(lo) || v_ > (int64_t)(hi)) {                       \
+            msg_set_err(e, name, v_);                                         \
+            return EK3_ERANGE;                                                \
+        }                                                                     \
+        lval = (__typeof__(lval))v_;                                          \
+    } while (0);
+#define MSG_DEC_F(T, m, k, off, lo, hi, dec, unit) MSG_GET1(k, off, lo, hi, t.m, #m)
+#define MSG_DEC_X(T, m, k, off, hi) MSG_GET1(k, off, 0, hi, t.m, #m)
+#define MSG_DEC_A(T, m, k, off, n, lo, hi)                                    \
+    for (unsigned j_ = 0; j_ < (n); j_++)                                     \
+        MSG_GET1(k, (off) + j_ * MSG_KSIZE(k), lo, hi, t.m[j_], #m)
+#define MSG_DEC_R(k, off)                                                     \
+    do {                                                                      \
+        int64_t v_ = msg_wire_to_raw(k, msg_get_le(w + (off), MSG_KSIZE(k))); \
+        if (v_ != 0) {                                                        \
+            msg_set_err(e, "reserved", v_);                                   \
+            return EK3_ERANGE;                                                \
+        }                                                                     \
+    } while (0);
+
+#define MSG_COMPILED(name, T, FIELDS)                                         \
+    static int name##_enc(const void *sv, uint8_t *w, msg_err *e)             \
+    {                                                                         \
+        const T *s = sv;                                                      \
+        FIELDS(MSG_ENC_F, MSG_ENC_X, MSG_ENC_A, MSG_ENC_R)                    \
+        return EK3_OK;                                                        \
+    }                                                                         \
+    static int name##_dec(const uint8_t *w, void *sv, msg_err *e)             \
+    {                                                                         \
+        T t;                                                                  \
+        memcpy(&t, sv, sizeof t);                                             \
+        FIELDS(MSG_DEC_F, MSG_DEC_X, MSG_DEC_A, MSG_DEC_R)                    \
+        memcpy(sv, &t, sizeof t);                                             \
+        return EK3_OK;                                                        \
+    }
+
+#if !defined(__OPTIMIZE_SIZE__)
+MSG_COMPILED(msg_hil_adc, msg_hil_adc, MSG_HIL_ADC_FIELDS)
+MSG_COMPILED(msg_hil_pwm, msg_hil_pwm, MSG_HIL_PWM_FIELDS)
+#endif

@@ -252,6 +252,8 @@ typedef enum msg_auth {
     MSG_AUTH_ALWAYS   /* only the station sends it: always signed */
 } msg_auth;
 
+struct msg_err;
+
 typedef struct msg_desc {
     uint8_t type;       /* cid_type */
     uint8_t prio;       /* the priority it is sent with (cid_prio) */
@@ -261,6 +263,11 @@ typedef struct msg_desc {
     uint8_t nfields;
     const msg_field *fields;
     uint8_t ssize;      /* sizeof the C struct it decodes into */
+    /* Compiled from the same field list, for the frames of every control
+     * period (HIL_ADC, HIL_PWM); NULL for the others, which the table
+     * codes. Same results as the table, error included (test_msg). */
+    int (*enc)(const void *s, uint8_t *w, struct msg_err *e);
+    int (*dec)(const uint8_t *w, void *s, struct msg_err *e);
 } msg_desc;
 
 /* Where decoding or encoding failed: the field and its raw value. */
@@ -281,6 +288,11 @@ int msg_encode(unsigned type, const void *s, uint8_t *buf, size_t cap, msg_err *
  * EK3_ESHORT, EK3_ELONG, EK3_EVERSION, EK3_ERANGE (with *e). `s` is fully
  * written only on success. */
 int msg_decode(unsigned type, const uint8_t *buf, size_t len, void *s, msg_err *e);
+
+/* msg_encode and msg_decode through the field table only: the reference
+ * the compiled codecs (msg_desc.enc, .dec) are tested against. */
+int msg_encode_table(unsigned type, const void *s, uint8_t *buf, size_t cap, msg_err *e);
+int msg_decode_table(unsigned type, const uint8_t *buf, size_t len, void *s, msg_err *e);
 
 /* Print the fields of a decoded struct as "name=value unit ..." into
  * out (NUL-terminated, truncated to cap). Returns chars that would have
