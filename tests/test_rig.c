@@ -128,6 +128,8 @@ Test(rig, soft_start_does_not_overshoot_and_a_load_step_settles_fast)
     for (long q = 0; q < 3000; q++)
         if (fabs(v[q] - vf) > 0.01 * vf)
             last_out = q;
+    cr_log_info("soft start peak %.2f V; load step: dip to %.1f V, within 1 %% after %.1f ms", vmax, vmin,
+                (last_out + 1) * 0.1);
     cr_assert_gt(vmin, 0.95 * 750, "dip to %.1f V", vmin);
     cr_assert_lt(last_out, 200, "settled within 1 %% after %.1f ms", (last_out + 1) * 0.1);
     rig_free(&g);

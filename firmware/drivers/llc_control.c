@@ -16,8 +16,9 @@ void llcc_default_cfg(llcc_cfg *cfg)
     cfg->f_max = 400e3f;
     cfg->deadtime_ns = 300.0f;
     cfg->r_droop = 5.0f;  /* 5 V/A: 20 V from no load to 4 A */
-    cfg->kp = 0.0f;
-    cfg->ki = 0.5f;       /* drive per ampere-second */
+    cfg->kp = 0.01f;
+    cfg->ki_rel = 40.0f;  /* drive per second per relative current error */
+    cfg->i_floor = 0.2f;  /* A: the current the relative gain is floored at */
     cfg->ramp_vps = 2000.0f; /* 0 to 800 V in 0.4 s */
     cfg->hb_below = 480.0f;
     cfg->period_s = 100e-6f;
@@ -91,14 +92,21 @@ void llcc_step(llcc *c, hal hw)
         /* In burst mode the current is proportional to the burst fraction
          * (a few amperes per unit of drive); in frequency control near
          * resonance it is thousands: the integral gain follows. */
-        float ki = c->integ < 0 ? 20.0f * k->ki : k->ki;
+        /* The current's slope over the drive grows with the current
+         * itself: in frequency control it rises about exponentially as the
+         * frequency falls toward resonance, in burst mode in proportion to
+         * the fraction. Dividing the integral gain by the measured current
+         * (floored at i_floor) keeps the loop's bandwidth about constant
+         * from the first ampere to the limit, and crosses the drive where
+         * no current flows yet in milliseconds. */
+        float ki = k->ki_rel / fmaxf(c->i, k->i_floor);
         c->integ = llcc_clamp(c->integ + ki * e * k->period_s, -1.0f, 1.0f);
         /* Over the current limit the drive comes back at once, in
          * proportion to the excess: a collapsing bus makes a stiff module
          * push more current than the integral alone can follow. */
         if (c->i > i_lim)
             c->integ = llcc_clamp(c->integ - 0.02f * (c->i - i_lim) / k->i_max, -1.0f, 1.0f);
-        float u = llcc_clamp(c->integ + k->kp * e, -1.0f, 1.0f);
+        float u = llcc_clamp(c->integ + k->kp * e / fmaxf(c->i, k->i_floor), -1.0f, 1.0f);
         c->d = u > 0 ? u : 0;
         p.fsw_hz = (uint32_t)(k->f_max * powf(k->f_min / k->f_max, c->d));
         p.burst_permille = (uint16_t)(u >= 0 ? 1000 : 1000.0f * (1.0f + u));

@@ -34,7 +34,8 @@ typedef struct llcc_cfg {
     float f_min, f_max;               /* switching frequency range, Hz */
     float deadtime_ns;
     float r_droop;                    /* V/A */
-    float kp, ki;                     /* drive per ampere, drive per ampere-second */
+    float kp;                         /* drive per ampere */
+    float ki_rel, i_floor;            /* integral gain ki_rel / max(i, i_floor), drive per ampere-second */
     float ramp_vps;                   /* soft-start rate, V/s */
     float hb_below;                   /* half bridge for set points below this, V */
     float period_s;                   /* the control period */
