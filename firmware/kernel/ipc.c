@@ -113,6 +113,8 @@ int ipc_sendrec(jz_kernel *k, unsigned from, unsigned to, const ipc_msg *m, uint
     slot->seq = seq;
     slot->to = (uint8_t)to;
     slot->deadline_ns = k->now_ns + (int64_t)timeout_ms * 1000000;
+    if (slot->deadline_ns < k->pending_due_ns)
+        k->pending_due_ns = slot->deadline_ns;
     return seq;
 }
 

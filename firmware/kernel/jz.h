@@ -137,6 +137,7 @@ struct jz_kernel {
     uint8_t in_dispatch;              /* service id being dispatched, 0 = none */
     uint16_t next_seq;
     int64_t now_ns;
+    int64_t pending_due_ns;           /* no open sendrec is due before this (INT64_MAX: none open) */
     int64_t stall_until_ns;           /* injected kernel stall */
     uint64_t rng;
     uint32_t isr_count, passes;

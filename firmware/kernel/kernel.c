@@ -224,17 +224,23 @@ static void jz_dispatch(jz_kernel *k, unsigned id)
     jz_ready_update(k, id);
 }
 
-/* Rate timers and sendrec deadlines. */
-static void jz_timers(jz_kernel *k)
+/* Sendrec deadlines: the open requests are scanned only once the
+ * earliest of them is due (pending_due_ns, lowered by every new
+ * deadline), and the next earliest is found on the way. */
+static void jz_deadlines(jz_kernel *k)
 {
-    int64_t now = k->now_ns;
+    int64_t now = k->now_ns, next = INT64_MAX;
+    if (now < k->pending_due_ns)
+        return;
     for (unsigned id = 1; id < k->n; id++) {
         jz_svc *s = &k->svc[id];
-        if (s->status != JZ_SVC_RUNNING)
-            continue;
         for (unsigned i = 0; i < JZ_PENDING_MAX; i++) {
             jz_pending *p = &s->pending[i];
-            if (p->seq && now >= p->deadline_ns) {
+            if (!p->seq)
+                continue;
+            if (s->status != JZ_SVC_RUNNING || now < p->deadline_ns) {
+                next = p->deadline_ns < next ? p->deadline_ns : next;
+            } else {
                 ipc_msg t;
                 ipc_msg_init(&t, IPC_T_TIMEOUT, 1, NULL, 0);
                 t.flags = IPC_F_REPLY;
@@ -247,6 +253,19 @@ static void jz_timers(jz_kernel *k)
                 jz_post(k, id, &t);
             }
         }
+    }
+    k->pending_due_ns = next;
+}
+
+/* Rate timers and sendrec deadlines. */
+static void jz_timers(jz_kernel *k)
+{
+    int64_t now = k->now_ns;
+    jz_deadlines(k);
+    for (unsigned id = 1; id < k->n; id++) {
+        jz_svc *s = &k->svc[id];
+        if (s->status != JZ_SVC_RUNNING)
+            continue;
         uint32_t period = s->def->period_us;
         if (period && now >= s->next_tick_ns) {
             if (s->tick_queued) {
@@ -328,6 +347,7 @@ static int jz_boot(jz_kernel *k, const jz_config *cfg, hal hw, const audit_log *
     k->n = cfg->nservices + 1;
     k->rng = cfg->seed ? cfg->seed : 0x9E3779B97F4A7C15ULL;
     k->now_ns = hw.ops->clock_ns(hw.ctx);
+    k->pending_due_ns = INT64_MAX;
     for (unsigned id = 1; id < k->n; id++) { /* rank 0 = highest priority */
         unsigned rank = 0;
         for (unsigned j = 0; j < cfg->nservices; j++)

@@ -28,8 +28,10 @@ void rs_crash(jz_kernel *k, unsigned id, jz_crash_reason reason)
     for (unsigned r = 1; r < k->n; r++) {
         for (unsigned i = 0; i < JZ_PENDING_MAX; i++) {
             jz_pending *p = &k->svc[r].pending[i];
-            if (p->seq && p->to == id)
+            if (p->seq && p->to == id) {
                 p->deadline_ns = now; /* jz_timers posts the IPC_T_TIMEOUT */
+                k->pending_due_ns = now;
+            }
         }
     }
 
