@@ -37,8 +37,10 @@ float sm_ntc_c(const sm_cfg *c, uint16_t code)
 
 float sm_hottest_case(const sm_cfg *c, const uint16_t code[MSG_ADC_COUNT])
 {
-    float ta = sm_ntc_c(c, code[MSG_ADC_TJ_A]), tb = sm_ntc_c(c, code[MSG_ADC_TJ_B]);
-    return ta > tb ? ta : tb;
+    /* The NTC pulls its input down as it heats: the lower code is the
+     * hotter leg, so one conversion (a logarithm) serves. */
+    uint16_t a = code[MSG_ADC_TJ_A], b = code[MSG_ADC_TJ_B];
+    return sm_ntc_c(c, a < b ? a : b);
 }
 
 static void sm_alert_push(sm *s, unsigned code, unsigned sev, unsigned flags, float value_milli)
