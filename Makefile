@@ -40,7 +40,7 @@ bench: build
 
 # libFuzzer over every parser of outside input, FUZZ_SECONDS each.
 fuzz: deps
-	@cmake -S . -B $(BUILD)/fuzz -DCMAKE_BUILD_TYPE=Asan -DCMAKE_C_COMPILER=clang -DEK3_FUZZ=ON >/dev/null
+	@cmake -S . -B $(BUILD)/fuzz -DCMAKE_BUILD_TYPE=Asan -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DEK3_FUZZ=ON >/dev/null
 	@cmake --build $(BUILD)/fuzz -j$(JOBS) --target fuzz_targets
 	@for f in $(BUILD)/fuzz/tests/fuzz/fuzz_*; do \
 	  [ -x "$$f" ] || continue; \
