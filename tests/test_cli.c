@@ -386,12 +386,12 @@ Test(cli, the_station_api_answers_from_outside, .init = setup, .fini = teardown)
     cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
     int port = ntohs(sa.sin_port);
     close(fd);
-    cr_assert_eq(run(out, sizeof out, "%s rack --modules 3 --load 3kW --realtime --duration 2s --api udp:127.0.0.1:%d "
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 3 --load 3kW --realtime --duration 4s --api udp:127.0.0.1:%d "
                                       "> %s 2>&1 &",
                      EK3_BIN, port, path("api.out")),
                  0);
     int up = 0;
-    for (int i = 0; i < 40 && !up; i++) /* the rack's set-up, then the first poll */
+    for (int i = 0; i < 100 && !up; i++) /* the rack's set-up (slower under ASan), then the first poll */
         up = run(out, sizeof out, "%s api udp:127.0.0.1:%d --timeout 50ms status", EK3_BIN, port) == 0;
     cr_assert(up, "the rack answered: %s", out);
     cr_assert(strstr(out, "ok rack 3 modules"), "%s", out);
@@ -406,7 +406,7 @@ Test(cli, the_station_api_answers_from_outside, .init = setup, .fini = teardown)
     cr_assert_eq(run(out, sizeof out, "%s rack --api-key short", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "8 to 64"), "%s", out);
     /* The rack ends and reports what its API did. */
-    for (int i = 0; i < 60; i++) {
+    for (int i = 0; i < 100; i++) {
         FILE *f = fopen(path("api.out"), "r");
         size_t n = f ? fread(out, 1, sizeof out - 1, f) : 0;
         if (f)
