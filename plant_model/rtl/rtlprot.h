@@ -4,11 +4,13 @@
  * C++ of the Verilated model stays behind it.
  *
  * The block is clocked at 10 MHz. Its analog inputs reach it through the
- * sensing path, modelled here as a pure delay (sense_delay). rtlp_run
- * advances an interval with the inputs moving linearly between its two
- * ends; while every input is well below its threshold and nothing is
- * pending, the block cannot change state, so the interval costs one
- * evaluation instead of a clock per 100 ns.
+ * sensing path, modelled here as a pure delay (sense_delay) over a
+ * history of interval ends, so the delay may span many intervals.
+ * rtlp_run advances an interval with the inputs moving linearly between
+ * its two ends; when no register can change over it (every comparator
+ * steady for the sensed extremes, its trip latched, no clear asked),
+ * the interval costs at most one evaluation instead of a clock per
+ * 100 ns. A VCD trace clocks every interval.
  */
 #ifndef RTLPROT_H
 #define RTLPROT_H
