@@ -76,7 +76,8 @@ int fwi_init(fwi *f, unsigned slot, uint64_t seed, const llcc_cfg *cc, float v_s
         return rc;
     }
     /* The set point the module boots with (its configuration). */
-    llcc_command(&f->drv.ctl, v_set > 0, v_set, cc->p_max);
+    if (v_set > 0)
+        drv_power(&f->drv, DRV_ON, v_set, cc->p_max);
     return EK3_OK;
 }
 

@@ -1,7 +1,16 @@
-/* drivers.c - the control interrupt's work. */
+/* drivers.c - the control interrupt's work, and the services' commands to it. */
 #include "drivers.h"
 
+#include <stdatomic.h>
+
 #include "ek3_err.h"
+
+/* Keep the compiler from moving memory accesses across this point: the
+ * one core's interrupt sees them in program order (Cortex-M4, one core). */
+static inline void drv_barrier(void)
+{
+    atomic_signal_fence(memory_order_seq_cst);
+}
 
 void drv_init(drv_set *d, const llcc_cfg *cc)
 {
@@ -11,36 +20,140 @@ void drv_init(drv_set *d, const llcc_cfg *cc)
     sc.fs_vout = cc->fs_vout;
     sc.fs_iout = cc->fs_iout;
     sm_init(&d->safety, &sc);
+    d->clear_req = 0;
+    d->clear_periods = 0;
+    d->restarts = d->restart_failed = 0;
+    d->restart_v = d->restart_p = 0;
+    d->cmd = (drv_cmd){0};
+    d->cmd.derate = d->ctl.derate;
+    d->cmd.fan_permille = d->ctl.fan_permille;
+    d->seq = 0;
+}
+
+/* The start and the end of a service's write into the mailbox. */
+static void drv_cmd_open(drv_set *d)
+{
+    d->cmd.seq++;
+    drv_barrier();
+}
+
+static void drv_cmd_close(drv_set *d)
+{
+    drv_barrier();
+    d->cmd.seq++;
+}
+
+void drv_power(drv_set *d, int op, float v_set, float p_lim)
+{
+    if (op != DRV_ON && op != DRV_OFF)
+        return;
+    drv_cmd_open(d);
+    if (op == DRV_ON) {
+        d->cmd.off_first = d->cmd.power == DRV_OFF;
+        d->cmd.v_set = v_set;
+        d->cmd.p_lim = p_lim;
+    } else {
+        d->cmd.off_first = 0;
+    }
+    d->cmd.power = (uint8_t)op;
+    drv_cmd_close(d);
 }
 
 void drv_restart(drv_set *d, float v_set, float p_lim)
 {
-    d->clear_req = 1;
-    d->clear_periods = 0;
-    d->restart_v = v_set;
-    d->restart_p = p_lim;
+    drv_cmd_open(d);
+    d->cmd.restart = 1;
+    d->cmd.restart_v = v_set;
+    d->cmd.restart_p = p_lim;
+    drv_cmd_close(d);
+}
+
+void drv_derate(drv_set *d, float factor)
+{
+    drv_cmd_open(d);
+    d->cmd.derate = factor < 0 ? 0 : factor > 1 ? 1 : factor;
+    drv_cmd_close(d);
+}
+
+void drv_fan(drv_set *d, uint16_t permille)
+{
+    drv_cmd_open(d);
+    d->cmd.fan_permille = permille > 1000 ? 1000 : permille;
+    drv_cmd_close(d);
+}
+
+/* The interrupt takes the mailbox, unless a service is half-way through
+ * a write (then at the next period). */
+static void drv_take_cmd(drv_set *d)
+{
+    drv_cmd *c = &d->cmd;
+    if ((c->seq & 1u) || c->seq == c->taken)
+        return;
+    if (c->restart) {
+        d->clear_req = 1;
+        d->clear_periods = 0;
+        d->restart_v = c->restart_v;
+        d->restart_p = c->restart_p;
+        c->restart = 0;
+    }
+    if (c->power == DRV_OFF || c->off_first)
+        llcc_command(&d->ctl, 0, d->ctl.v_set, 0);
+    if (c->power == DRV_ON)
+        llcc_command(&d->ctl, 1, c->v_set, c->p_lim);
+    c->power = 0;
+    c->off_first = 0;
+    d->ctl.derate = c->derate;
+    d->ctl.fan_permille = c->fan_permille;
+    c->taken = c->seq;
+}
+
+void drv_status_get(const drv_set *d, drv_status *st)
+{
+    uint32_t s0;
+    do {
+        s0 = d->seq;
+        drv_barrier();
+        st->state = d->ctl.state;
+        st->enable = d->ctl.enable;
+        st->half_bridge = d->ctl.half_bridge;
+        st->latched = d->safety.latched;
+        st->trips = d->safety.trips;
+        st->v = d->ctl.v;
+        st->i = d->ctl.i;
+        st->v_set = d->ctl.v_set;
+        st->pwm = d->ctl.pwm;
+        drv_barrier();
+    } while ((s0 & 1u) || d->seq != s0);
+}
+
+int drv_take_alert(drv_set *d, sm_alert *a)
+{
+    return sm_take_alert(&d->safety, a);
 }
 
 /* One period of a restart's clear: the line up until both latches let go. */
 static void drv_clear_step(drv_set *d, hal hw)
 {
-    hw.ops->gpio_write(hw.ctx, HAL_OUT_FAULT_CLEAR, HAL_OUT_FAULT_CLEAR);
+    hal_gpio_write(hw, HAL_OUT_FAULT_CLEAR, HAL_OUT_FAULT_CLEAR);
     if (sm_clear(&d->safety, hw) == EK3_OK) {
         d->clear_req = 0;
         d->restarts++;
         /* The line down, the fault lamp off, the output relay closed. */
-        hw.ops->gpio_write(hw.ctx, HAL_OUT_FAULT_CLEAR | HAL_OUT_FAULT_LED | HAL_OUT_RELAY, HAL_OUT_RELAY);
+        hal_gpio_write(hw, HAL_OUT_FAULT_CLEAR | HAL_OUT_FAULT_LED | HAL_OUT_RELAY, HAL_OUT_RELAY);
         llcc_command(&d->ctl, 1, d->restart_v, d->restart_p);
     } else if (++d->clear_periods >= DRV_CLEAR_PERIODS) {
         d->clear_req = 0;
         d->restart_failed++;
-        hw.ops->gpio_write(hw.ctx, HAL_OUT_FAULT_CLEAR, 0);
+        hal_gpio_write(hw, HAL_OUT_FAULT_CLEAR, 0);
     }
 }
 
 void drv_control(void *ctx, jz_kernel *k)
 {
     drv_set *d = ctx;
+    d->seq++;
+    drv_barrier();
+    drv_take_cmd(d);
     if (d->clear_req)
         drv_clear_step(d, k->hw);
     /* A latched fault keeps LLC_CONTROL off until it is cleared. */
@@ -48,4 +161,6 @@ void drv_control(void *ctx, jz_kernel *k)
         llcc_command(&d->ctl, 0, d->ctl.v_set, 0);
     llcc_step(&d->ctl, k->hw);
     sm_step(&d->safety, k->hw, &d->ctl);
+    drv_barrier();
+    d->seq++;
 }

@@ -3,6 +3,14 @@
  * drv_): what the 10 kHz control interrupt runs, and what services reach
  * through the kernel (jz_config.control_ctx points here). The module's
  * context (the target's main, the rig's fwi) holds one.
+ *
+ * The drivers' state belongs to the control interrupt. Services command
+ * them only through the drv_ functions below (power, restart, derating,
+ * fan), which leave the command in a mailbox the interrupt takes at the
+ * start of its period, and read them only through drv_status_get (a
+ * sequence-counted snapshot), drv_take_alert and the constant
+ * configurations: the target's interrupt can preempt a service anywhere,
+ * and neither side ever sees the other's half-written state.
  */
 #ifndef DRIVERS_H
 #define DRIVERS_H
@@ -13,6 +21,38 @@
 
 #define DRV_CLEAR_PERIODS 100u /* a restart's clear is tried for 10 ms */
 
+/* The services' commands to the drivers (the mailbox): written only by
+ * the drv_ command functions below, in a service, and taken by the
+ * control interrupt at the start of its period. A service may be
+ * interrupted half-way through a write: seq is odd then, and the
+ * interrupt leaves the mailbox for its next period, so the drivers never
+ * act on a half-written command. */
+typedef struct drv_cmd {
+    uint32_t seq;              /* odd while a service writes */
+    uint32_t taken;            /* the seq the interrupt last took */
+    uint8_t power;             /* a power command waits: DRV_ON or DRV_OFF (0: none) */
+    uint8_t off_first;         /* an OFF came before the ON that waits: stop, then start */
+    uint8_t restart;           /* a restart waits (drv_restart) */
+    float v_set, p_lim;        /* the power command's set point (V) and limit (W) */
+    float restart_v, restart_p;
+    float derate;              /* THERMAL_MGR's power factor, 0..1 */
+    uint16_t fan_permille;     /* THERMAL_MGR's fan duty */
+} drv_cmd;
+
+enum { DRV_ON = 1, DRV_OFF = 2 };
+
+/* A consistent copy of the drivers' state for the services (drv_status). */
+typedef struct drv_status {
+    uint8_t state;         /* llcc_state */
+    uint8_t enable;        /* commanded on */
+    uint8_t half_bridge;
+    uint32_t latched;      /* SAFETY_MONITOR's latched faults, bit per msg_fault_code */
+    uint32_t trips;        /* trips since power-on */
+    float v, i;            /* filtered output voltage (V) and current (A) */
+    float v_set;           /* the set point in force (V) */
+    hal_pwm pwm;           /* the bridge command in force */
+} drv_status;
+
 typedef struct drv_set {
     llcc ctl;  /* LLC_CONTROL */
     sm safety; /* SAFETY_MONITOR: runs after LLC_CONTROL, its veto wins */
@@ -21,13 +61,31 @@ typedef struct drv_set {
     uint16_t clear_periods;
     uint16_t restarts, restart_failed;
     float restart_v, restart_p;
+    drv_cmd cmd;   /* the services' commands, not yet taken */
+    uint32_t seq;  /* odd while the control interrupt runs (drv_status) */
 } drv_set;
 
 /* Both drivers at their defaults, LLC_CONTROL with cc. */
 void drv_init(drv_set *d, const llcc_cfg *cc);
 
-/* The control interrupt's work (jz_config.control, ctx = the drv_set). */
+/* The control interrupt's work (jz_config.control, ctx = the drv_set):
+ * take the services' commands (drv_cmd), then LLC_CONTROL, then
+ * SAFETY_MONITOR. */
 void drv_control(void *ctx, jz_kernel *k);
+
+/*
+ * The services' commands. Each is written in the service and takes
+ * effect at the start of the next control period (100 us at most), as
+ * one piece; the last command of each kind before that period wins. A
+ * service never writes the drivers' state itself.
+ */
+
+/* Power: on (DRV_ON) at v_set (V, clamped to the module's 200-920 V)
+ * with p_lim (W, clamped to 0..3300; soft start from standby), or off
+ * (DRV_OFF; v_set and p_lim ignored, the set point kept). Any other op
+ * is ignored. A latched fault keeps the module off whatever this asks:
+ * only drv_restart clears it. */
+void drv_power(drv_set *d, int op, float v_set, float p_lim);
 
 /* Restart after a fault (an authenticated START to a faulted module):
  * the fault-clear line to the hardware protection is raised and
@@ -36,6 +94,33 @@ void drv_control(void *ctx, jz_kernel *k);
  * v_set with p_lim (soft start). A fault still present after
  * DRV_CLEAR_PERIODS keeps the module off and counts restart_failed. */
 void drv_restart(drv_set *d, float v_set, float p_lim);
+
+/* Derating: the factor (0..1, 1 = none) on the power limit (THERMAL_MGR). */
+void drv_derate(drv_set *d, float factor);
+
+/* Fan: the PWM duty in permille (0..1000, above is 1000) (THERMAL_MGR). */
+void drv_fan(drv_set *d, uint16_t permille);
+
+/* The drivers' state as of the end of the last control period, every
+ * field from the same period (sequence-counted: a copy torn by the
+ * interrupt is taken again). */
+void drv_status_get(const drv_set *d, drv_status *st);
+
+/* Take the oldest of SAFETY_MONITOR's alerts for FAULT_ALERT (the queue
+ * has one writer, the interrupt, and one reader, CAN_HANDLER). 0, or
+ * EK3_EAGAIN when none waits. */
+int drv_take_alert(drv_set *d, sm_alert *a);
+
+/* The constant configuration (set by drv_init, never written after):
+ * LLC_CONTROL's limits and SAFETY_MONITOR's sensor scaling. */
+static inline const llcc_cfg *drv_ctl_cfg(const drv_set *d)
+{
+    return &d->ctl.cfg;
+}
+static inline const sm_cfg *drv_sm_cfg(const drv_set *d)
+{
+    return &d->safety.cfg;
+}
 
 /* The drivers of the kernel a service runs on. */
 static inline drv_set *drv_of(jz_kernel *k)

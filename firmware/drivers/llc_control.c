@@ -58,7 +58,7 @@ void llcc_step(llcc *c, hal hw)
     const llcc_cfg *k = &c->cfg;
     uint16_t code[MSG_ADC_COUNT];
     c->ticks++;
-    if (hw.ops->adc_read(hw.ctx, code) == 0) {
+    if (hal_adc_read(hw, code) == 0) {
         /* One-pole filters at about 1.6 kHz: noise out, loop bandwidth in. */
         float a = 0.5f;
         c->v += a * (code[MSG_ADC_VOUT] * (k->fs_vout / 4095.0f) - c->v);
@@ -114,5 +114,5 @@ void llcc_step(llcc *c, hal hw)
         p.half_bridge = c->half_bridge;
     }
     c->pwm = p;
-    hw.ops->pwm_set(hw.ctx, &p);
+    hal_pwm_set(hw, &p);
 }

@@ -68,8 +68,8 @@ static void sm_trip(sm *s, hal hw, llcc *ctl, unsigned code, unsigned flags, flo
     llcc_command(ctl, 0, ctl->v_set, 0);
     hal_pwm off = {0};
     off.deadtime_ns = 300;
-    hw.ops->pwm_set(hw.ctx, &off);
-    hw.ops->safe_shutdown(hw.ctx);
+    hal_pwm_set(hw, &off);
+    hal_safe_shutdown(hw);
     sm_alert_push(s, code, code == MSG_FAULT_HW_TRIP || code == MSG_FAULT_GFI ? MSG_SEV_FATAL : MSG_SEV_CRITICAL,
                   MSG_FAULT_F_LATCHED | flags, value_milli);
 }
@@ -90,10 +90,10 @@ void sm_step(sm *s, hal hw, llcc *ctl)
 {
     const sm_cfg *c = &s->cfg;
     s->ticks++;
-    if (hw.ops->gpio_read(hw.ctx) & HAL_IN_HW_TRIP)
+    if (hal_gpio_read(hw) & HAL_IN_HW_TRIP)
         sm_trip(s, hw, ctl, MSG_FAULT_HW_TRIP, MSG_FAULT_F_HARDWARE, 1000.0f);
     uint16_t code[MSG_ADC_COUNT];
-    if (hw.ops->adc_read(hw.ctx, code) != 0)
+    if (hal_adc_read(hw, code) != 0)
         return;
     float v = code[MSG_ADC_VOUT] * (c->fs_vout / 4095.0f), i = code[MSG_ADC_IOUT] * (c->fs_iout / 4095.0f);
     float igf = code[MSG_ADC_IGF] * (c->fs_igf / 4095.0f);
@@ -121,7 +121,7 @@ int sm_clear(sm *s, hal hw)
     uint16_t code[MSG_ADC_COUNT];
     if (!s->latched)
         return EK3_OK;
-    if ((hw.ops->gpio_read(hw.ctx) & HAL_IN_HW_TRIP) || hw.ops->adc_read(hw.ctx, code) != 0)
+    if ((hal_gpio_read(hw) & HAL_IN_HW_TRIP) || hal_adc_read(hw, code) != 0)
         return EK3_EBUSY;
     float t = sm_hottest_case(c, code);
     if (code[MSG_ADC_VOUT] * (c->fs_vout / 4095.0f) > c->ovp_v || code[MSG_ADC_IOUT] * (c->fs_iout / 4095.0f) > c->ocp_a ||

@@ -105,4 +105,58 @@ typedef struct hal {
     void *ctx;
 } hal;
 
+/*
+ * The calls, one wrapper per operation (the contract of each is its
+ * member's above): firmware writes hal_adc_read(hw, codes), not
+ * hw.ops->adc_read(hw.ctx, codes).
+ */
+static inline int64_t hal_clock_ns(hal hw)
+{
+    return hw.ops->clock_ns(hw.ctx);
+}
+static inline int hal_adc_read(hal hw, uint16_t codes[MSG_ADC_COUNT])
+{
+    return hw.ops->adc_read(hw.ctx, codes);
+}
+static inline int hal_pwm_set(hal hw, const hal_pwm *cmd)
+{
+    return hw.ops->pwm_set(hw.ctx, cmd);
+}
+static inline int hal_can_send(hal hw, const cfd_frame *f)
+{
+    return hw.ops->can_send(hw.ctx, f);
+}
+static inline int hal_can_recv(hal hw, cfd_frame *f)
+{
+    return hw.ops->can_recv(hw.ctx, f);
+}
+static inline int hal_flash_read(hal hw, uint32_t off, void *buf, size_t n)
+{
+    return hw.ops->flash_read(hw.ctx, off, buf, n);
+}
+static inline int hal_flash_write(hal hw, uint32_t off, const void *buf, size_t n)
+{
+    return hw.ops->flash_write(hw.ctx, off, buf, n);
+}
+static inline int hal_flash_erase(hal hw, uint32_t off, size_t n)
+{
+    return hw.ops->flash_erase(hw.ctx, off, n);
+}
+static inline int hal_trng(hal hw, uint32_t *out)
+{
+    return hw.ops->trng(hw.ctx, out);
+}
+static inline uint32_t hal_gpio_read(hal hw)
+{
+    return hw.ops->gpio_read(hw.ctx);
+}
+static inline void hal_gpio_write(hal hw, uint32_t mask, uint32_t value)
+{
+    hw.ops->gpio_write(hw.ctx, mask, value);
+}
+static inline void hal_safe_shutdown(hal hw)
+{
+    hw.ops->safe_shutdown(hw.ctx);
+}
+
 #endif /* HAL_H */

@@ -346,7 +346,7 @@ static int jz_boot(jz_kernel *k, const jz_config *cfg, hal hw, const audit_log *
     k->hw = hw;
     k->n = cfg->nservices + 1;
     k->rng = cfg->seed ? cfg->seed : 0x9E3779B97F4A7C15ULL;
-    k->now_ns = hw.ops->clock_ns(hw.ctx);
+    k->now_ns = hal_clock_ns(hw);
     k->pending_due_ns = INT64_MAX;
     for (unsigned id = 1; id < k->n; id++) { /* rank 0 = highest priority */
         unsigned rank = 0;
@@ -373,7 +373,7 @@ int jz_reset(jz_kernel *k)
     jz_config cfg = k->cfg;
     audit_log keep = k->audit;
     uint32_t resets = k->resets + 1;
-    audit_record(&keep, k->hw.ops->clock_ns(k->hw.ctx), AUDIT_WATCHDOG, 0, 0, (int32_t)resets);
+    audit_record(&keep, hal_clock_ns(k->hw), AUDIT_WATCHDOG, 0, 0, (int32_t)resets);
     return jz_boot(k, &cfg, k->hw, &keep, resets);
 }
 

@@ -38,7 +38,7 @@ void rs_crash(jz_kernel *k, unsigned id, jz_crash_reason reason)
     if (s->def->critical) {
         s->status = JZ_SVC_DEAD;
         if (k->hw.ops->safe_shutdown)
-            k->hw.ops->safe_shutdown(k->hw.ctx);
+            hal_safe_shutdown(k->hw);
         k->state = JZ_SHUTDOWN;
         audit_record(&k->audit, now, AUDIT_SAFE_SHUTDOWN, id, reason, 0);
         return;

@@ -31,7 +31,7 @@ int alog_read(hal hw, unsigned i, alog_record *out)
 {
     if (i >= alog_slots(hw))
         return EK3_ERANGE;
-    int rc = hw.ops->flash_read(hw.ctx, alog_off(i), out, sizeof *out);
+    int rc = hal_flash_read(hw, alog_off(i), out, sizeof *out);
     if (rc)
         return rc;
     if (alog_erased(out) || ipc_crc16(out, offsetof(alog_record, crc)) != out->crc)
@@ -55,7 +55,7 @@ static int alog_scan(alog_state *s, hal hw, alog_record *last)
     s->next_seq = best < 0 ? 0 : last->seq + 1;
     /* Skip what a power loss left half-written, up to the page's end. */
     while (at < n && at % ALOG_PER_PAGE) {
-        if (hw.ops->flash_read(hw.ctx, alog_off(at), &r, sizeof r) == EK3_OK && alog_erased(&r))
+        if (hal_flash_read(hw, alog_off(at), &r, sizeof r) == EK3_OK && alog_erased(&r))
             break;
         at++;
     }
@@ -94,9 +94,9 @@ static int alog_write(alog_state *s, jz_kernel *k, const audit_event *e, uint32_
         s->write_off = alog_off(0);
     if ((s->write_off - ALOG_FIRST_PAGE * ALOG_PAGE) % ALOG_PAGE == 0) {
         alog_record probe;
-        int rc = hw.ops->flash_read(hw.ctx, s->write_off, &probe, sizeof probe);
+        int rc = hal_flash_read(hw, s->write_off, &probe, sizeof probe);
         if (rc == EK3_OK && !alog_erased(&probe)) /* the oldest page gives way */
-            rc = hw.ops->flash_erase(hw.ctx, s->write_off, ALOG_PAGE);
+            rc = hal_flash_erase(hw, s->write_off, ALOG_PAGE);
         if (rc)
             return rc;
     }
@@ -111,7 +111,7 @@ static int alog_write(alog_state *s, jz_kernel *k, const audit_event *e, uint32_
     r.svc = e->svc;
     r.reason = e->reason;
     r.crc = ipc_crc16(&r, offsetof(alog_record, crc));
-    int rc = hw.ops->flash_write(hw.ctx, s->write_off, &r, sizeof r);
+    int rc = hal_flash_write(hw, s->write_off, &r, sizeof r);
     s->write_off += ALOG_RECORD; /* a failed slot is skipped, not retried */
     if (rc)
         return rc;

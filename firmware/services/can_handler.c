@@ -26,15 +26,15 @@ int canh_provision(hal hw, unsigned slot, const uint8_t key[AUTH_KEY_LEN])
     c.slot = (uint16_t)slot;
     memcpy(c.key, key, AUTH_KEY_LEN);
     c.crc = canh_crc(&c);
-    int rc = hw.ops->flash_erase(hw.ctx, 0, 2048);
-    return rc ? rc : hw.ops->flash_write(hw.ctx, 0, &c, sizeof c);
+    int rc = hal_flash_erase(hw, 0, 2048);
+    return rc ? rc : hal_flash_write(hw, 0, &c, sizeof c);
 }
 
 int canh_init(void *state, jz_kernel *k, unsigned me)
 {
     canh_state *s = state;
     (void)me;
-    if (k->hw.ops->flash_read(k->hw.ctx, 0, &s->cfg, sizeof s->cfg) != EK3_OK || s->cfg.magic != CANH_CONFIG_MAGIC ||
+    if (hal_flash_read(k->hw, 0, &s->cfg, sizeof s->cfg) != EK3_OK || s->cfg.magic != CANH_CONFIG_MAGIC ||
         s->cfg.crc != canh_crc(&s->cfg) || s->cfg.slot < CID_NODE_MODULE_MIN || s->cfg.slot > CID_NODE_MODULE_MAX)
         return EK3_ENOENT; /* not provisioned: no identity, no key */
     s->ticks = CANH_HEARTBEAT_MS - 1; /* first heartbeat at the first tick */
@@ -53,7 +53,7 @@ static int canh_send(canh_state *s, jz_kernel *k, unsigned type, unsigned dst, c
     if (n < 0 || cid_encode(&cf, &f.id))
         return n < 0 ? n : EK3_ERANGE;
     f.len = (uint8_t)n;
-    int rc = k->hw.ops->can_send(k->hw.ctx, &f);
+    int rc = hal_can_send(k->hw, &f);
     if (rc == EK3_EFULL)
         s->st.tx_full++;
     return rc;
@@ -66,8 +66,9 @@ static uint16_t canh_u16(float x)
 
 static void canh_ack(canh_state *s, jz_kernel *k, unsigned result, uint16_t target_w, uint32_t fv)
 {
-    const llcc *c = &drv_of(k)->ctl;
-    msg_power_ack ack = {(uint8_t)result, s->cfg.slot, canh_u16(c->v * c->i), target_w, fv};
+    drv_status st;
+    drv_status_get(drv_of(k), &st);
+    msg_power_ack ack = {(uint8_t)result, s->cfg.slot, canh_u16(st.v * st.i), target_w, fv};
     canh_send(s, k, CID_TYPE_POWER_ACK, CID_NODE_STATION, &ack);
 }
 
@@ -98,16 +99,18 @@ static void canh_power_cmd(canh_state *s, jz_kernel *k, cfd_frame *f)
         canh_ack(s, k, MSG_ACK_REFUSED, 0, fv);
         return;
     }
-    llcc *c = &drv_of(k)->ctl;
+    drv_set *d = drv_of(k);
+    drv_status st;
+    const llcc_cfg *lim = drv_ctl_cfg(d);
     /* The module's limits, checked here and again in LLC_CONTROL. */
     float vset = cmd.vset_dv / 10.0f, p = cmd.power_w, ilim = cmd.ilim_ma / 1000.0f;
     int clamped = 0;
-    if (vset < c->cfg.v_min || vset > c->cfg.v_max) {
-        vset = vset < c->cfg.v_min ? c->cfg.v_min : c->cfg.v_max;
+    if (vset < lim->v_min || vset > lim->v_max) {
+        vset = vset < lim->v_min ? lim->v_min : lim->v_max;
         clamped = 1;
     }
-    if (p > c->cfg.p_max) {
-        p = c->cfg.p_max;
+    if (p > lim->p_max) {
+        p = lim->p_max;
         clamped = 1;
     }
     if (ilim > 0 && ilim * vset < p) /* a current limit below the power asked for */
@@ -116,21 +119,22 @@ static void canh_power_cmd(canh_state *s, jz_kernel *k, cfd_frame *f)
     case MSG_POWER_START:
         /* START to a faulted module is the station's restart: clear,
          * then start, if the fault is gone (drv_restart). */
-        if (drv_of(k)->safety.latched)
-            drv_restart(drv_of(k), vset, p);
+        drv_status_get(d, &st);
+        if (st.latched)
+            drv_restart(d, vset, p);
         else
-            llcc_command(c, 1, vset, p);
+            drv_power(d, DRV_ON, vset, p);
         break;
     case MSG_POWER_SET:
-        llcc_command(c, 1, vset, p);
+        drv_power(d, DRV_ON, vset, p);
         break;
     case MSG_POWER_STOP:
-        llcc_command(c, 0, c->v_set, 0);
+        drv_power(d, DRV_OFF, 0, 0);
         p = 0;
         break;
     default: /* ESTOP */
-        llcc_command(c, 0, c->v_set, 0);
-        k->hw.ops->safe_shutdown(k->hw.ctx);
+        drv_power(d, DRV_OFF, 0, 0);
+        hal_safe_shutdown(k->hw);
         p = 0;
         break;
     }
@@ -169,11 +173,12 @@ static void canh_diag_request(canh_state *s, jz_kernel *k, unsigned me, cfd_fram
 
 static void canh_heartbeat(canh_state *s, jz_kernel *k)
 {
-    const llcc *c = &drv_of(k)->ctl;
+    drv_status d;
+    drv_status_get(drv_of(k), &d);
     static const uint8_t state_of[] = {MSG_STATE_STANDBY, MSG_STATE_SOFTSTART, MSG_STATE_ACTIVE, MSG_STATE_FAULT};
-    uint8_t st = drv_of(k)->safety.latched ? MSG_STATE_FAULT : state_of[c->state & 3];
-    msg_heartbeat hb = {st, s->cfg.slot, canh_u16(c->v * c->i), 0,
-                        canh_u16(c->v * 10.0f), canh_u16(c->i * 1000.0f), s->health, s->hb_seq++};
+    uint8_t st = d.latched ? MSG_STATE_FAULT : state_of[d.state & 3];
+    msg_heartbeat hb = {st, s->cfg.slot, canh_u16(d.v * d.i), 0,
+                        canh_u16(d.v * 10.0f), canh_u16(d.i * 1000.0f), s->health, s->hb_seq++};
     if (canh_send(s, k, CID_TYPE_HEARTBEAT, CID_NODE_BROADCAST, &hb) == EK3_OK)
         s->st.heartbeats++;
 }
@@ -194,7 +199,7 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
     if (m->type != IPC_T_TICK)
         return EK3_OK;
     cfd_frame f;
-    for (unsigned n = 0; n < CANH_RX_PER_TICK && k->hw.ops->can_recv(k->hw.ctx, &f) == EK3_OK; n++) {
+    for (unsigned n = 0; n < CANH_RX_PER_TICK && hal_can_recv(k->hw, &f) == EK3_OK; n++) {
         cid_fields cf;
         s->st.rx_frames++;
         if (!(f.flags & CFD_FLAG_EFF) || cid_decode(f.id, &cf) || cf.dst != s->cfg.slot)
@@ -206,7 +211,7 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
     }
     /* FAULT_ALERT at once: whatever SAFETY_MONITOR latched since the last tick. */
     sm_alert a;
-    while (sm_take_alert(&drv_of(k)->safety, &a) == EK3_OK) {
+    while (drv_take_alert(drv_of(k), &a) == EK3_OK) {
         msg_fault fa = {a.code, a.severity, a.flags, a.value, a.time_ms, s->cfg.slot};
         if (canh_send(s, k, CID_TYPE_FAULT, CID_NODE_BROADCAST, &fa) == EK3_OK)
             s->st.faults_sent++;

@@ -18,12 +18,13 @@ int diag_init(void *state, jz_kernel *k, unsigned me)
 static unsigned diag_one(jz_kernel *k, unsigned test, uint32_t *value)
 {
     const hal_ops *o = k->hw.ops;
-    drv_set *d = drv_of(k);
+    drv_status st;
+    drv_status_get(drv_of(k), &st);
     uint16_t code[MSG_ADC_COUNT];
     *value = 0;
     switch (test) {
     case MSG_DIAG_ADC:
-        if (o->adc_read(k->hw.ctx, code) != EK3_OK)
+        if (hal_adc_read(k->hw, code) != EK3_OK)
             return MSG_DIAG_FAIL;
         for (unsigned c = 0; c < MSG_ADC_COUNT; c++)
             if (code[c] > 4095) {
@@ -32,20 +33,20 @@ static unsigned diag_one(jz_kernel *k, unsigned test, uint32_t *value)
             }
         return MSG_DIAG_PASS;
     case MSG_DIAG_PWM: /* the bridge accepts the command in force */
-        return o->pwm_set(k->hw.ctx, &d->ctl.pwm) == EK3_OK ? MSG_DIAG_PASS : MSG_DIAG_FAIL;
+        return hal_pwm_set(k->hw, &st.pwm) == EK3_OK ? MSG_DIAG_PASS : MSG_DIAG_FAIL;
     case MSG_DIAG_FAN: {
-        if (o->adc_read(k->hw.ctx, code) != EK3_OK)
+        if (hal_adc_read(k->hw, code) != EK3_OK)
             return MSG_DIAG_FAIL;
         float rpm = code[MSG_ADC_FAN_TACH] * (15000.0f / 4095.0f);
         *value = (uint32_t)rpm;
-        return rpm >= 0.5f * 12000.0f * d->ctl.fan_permille / 1000.0f ? MSG_DIAG_PASS : MSG_DIAG_FAIL;
+        return rpm >= 0.5f * 12000.0f * st.pwm.fan_permille / 1000.0f ? MSG_DIAG_PASS : MSG_DIAG_FAIL;
     }
     case MSG_DIAG_NTC: {
-        if (o->adc_read(k->hw.ctx, code) != EK3_OK)
+        if (hal_adc_read(k->hw, code) != EK3_OK)
             return MSG_DIAG_FAIL;
         static const uint8_t ntc[] = {MSG_ADC_TJ_A, MSG_ADC_TJ_B, MSG_ADC_T_XFMR, MSG_ADC_T_LR, MSG_ADC_T_AMB};
         for (unsigned j = 0; j < sizeof ntc; j++) {
-            float t = sm_ntc_c(&d->safety.cfg, code[ntc[j]]);
+            float t = sm_ntc_c(drv_sm_cfg(drv_of(k)), code[ntc[j]]);
             if (t < -40.0f || t > 150.0f) {
                 *value = ntc[j];
                 return MSG_DIAG_FAIL;
@@ -55,7 +56,7 @@ static unsigned diag_one(jz_kernel *k, unsigned test, uint32_t *value)
     }
     case MSG_DIAG_FLASH: {
         canh_config c;
-        if (o->flash_read(k->hw.ctx, 0, &c, sizeof c) != EK3_OK || c.magic != CANH_CONFIG_MAGIC)
+        if (hal_flash_read(k->hw, 0, &c, sizeof c) != EK3_OK || c.magic != CANH_CONFIG_MAGIC)
             return MSG_DIAG_FAIL;
         *value = c.slot;
         return MSG_DIAG_PASS;

@@ -23,10 +23,11 @@ int hlth_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
     if (m->type != IPC_T_TICK)
         return EK3_OK;
     uint16_t code[MSG_ADC_COUNT];
-    if (k->hw.ops->adc_read(k->hw.ctx, code) != EK3_OK)
+    if (hal_adc_read(k->hw, code) != EK3_OK)
         return EK3_OK;
-    drv_set *d = drv_of(k);
-    const sm_cfg *c = &d->safety.cfg;
+    drv_status st;
+    drv_status_get(drv_of(k), &st);
+    const sm_cfg *c = drv_sm_cfg(drv_of(k));
     s->ticks++;
     uint8_t h = 0;
     /* Stuck: the measurement channels (not the spares, not IGF which sits
@@ -50,7 +51,7 @@ int hlth_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         h |= HLTH_SENSOR_IMPLAUSIBLE;
     float t = sm_hottest_case(c, code);
     /* Wear: operating time, thermal cycles, faults. */
-    if (d->ctl.enable) {
+    if (st.enable) {
         s->on_ticks++;
         s->t_sum += t;
     }
@@ -60,11 +61,11 @@ int hlth_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         s->hot = 0;
         s->cycles++;
     }
-    if (d->safety.trips != s->last_trips) {
-        s->faults += d->safety.trips - s->last_trips;
-        s->last_trips = d->safety.trips;
+    if (st.trips != s->last_trips) {
+        s->faults += st.trips - s->last_trips;
+        s->last_trips = st.trips;
     }
-    if (d->safety.latched)
+    if (st.latched)
         h |= HLTH_FAULT_LATCHED;
     /* MTBF: Arrhenius on the mean hot temperature while on, and 1 % off per
      * 1000 thermal cycles (a Coffin-Manson slope for the die attach). */

@@ -29,7 +29,7 @@ int thm_init(void *state, jz_kernel *k, unsigned me)
     (void)me;
     s->derate = 1.0f;
     s->fan_cmd = 1000;
-    drv_of(k)->ctl.derate = 1.0f; /* a restarted service starts from no derating */
+    drv_derate(drv_of(k), 1.0f); /* a restarted service starts from no derating */
     return EK3_OK;
 }
 
@@ -40,10 +40,10 @@ int thm_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
     if (m->type != IPC_T_TICK)
         return EK3_OK;
     uint16_t code[MSG_ADC_COUNT];
-    if (k->hw.ops->adc_read(k->hw.ctx, code) != EK3_OK)
+    if (hal_adc_read(k->hw, code) != EK3_OK)
         return EK3_OK;
     drv_set *d = drv_of(k);
-    const sm_cfg *c = &d->safety.cfg;
+    const sm_cfg *c = drv_sm_cfg(d);
     float t = sm_hottest_case(c, code);
     s->t_hot = t;
     s->ticks++;
@@ -62,7 +62,7 @@ int thm_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
     float tx = sm_ntc_c(c, code[MSG_ADC_T_XFMR]), tl = sm_ntc_c(c, code[MSG_ADC_T_LR]);
     float dm = thm_derate_mag_at(tx > tl ? tx : tl), dj = thm_derate_at(t);
     s->derate = dm < dj ? dm : dj;
-    d->ctl.fan_permille = s->fan_fault ? 1000 : s->fan_cmd;
-    d->ctl.derate = s->derate;
+    drv_fan(d, s->fan_fault ? 1000 : s->fan_cmd);
+    drv_derate(d, s->derate);
     return EK3_OK;
 }

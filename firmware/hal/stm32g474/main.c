@@ -37,7 +37,7 @@ static int g4_module_start(g4_module *m)
     llcc_default_cfg(&cc);
     drv_init(&m->drv, &cc);
     uint32_t seed = 0;
-    hw.ops->trng(hw.ctx, &seed);
+    hal_trng(hw, &seed);
     jz_config cfg = {
         .services = g4_services,
         .nservices = sizeof g4_services / sizeof g4_services[0],
@@ -58,7 +58,7 @@ int main(void)
     g4_module m;
     if (g4_module_start(&m) != 0) {
         m.hw.tick = 0;
-        g4hal_hal(&m.hw).ops->safe_shutdown(&m.hw);
+        hal_safe_shutdown(g4hal_hal(&m.hw));
         g4hal_start(&m.hw, 0, 0);
         for (;;) /* the watchdog resets the MCU in 100 ms: try again */
             __asm volatile("wfi");
