@@ -12,7 +12,7 @@ static int victim_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *
 }
 
 static const jz_service_def services[] = {
-    ALOG_SERVICE,
+    ALOG_SERVICE(0),
     {.name = "VICTIM", .prio = 5, .queue_depth = 4, .period_us = 10000, .state_size = 16, .handle = victim_handle},
 };
 #define LOGGER 1u

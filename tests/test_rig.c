@@ -134,3 +134,43 @@ Test(rig, soft_start_does_not_overshoot_and_a_load_step_settles_fast)
     cr_assert_lt(last_out, 200, "settled within 1 %% after %.1f ms", (last_out + 1) * 0.1);
     rig_free(&g);
 }
+
+/* The fan runs at the duty THERMAL_MGR commands (HIL_PWM's fan field),
+ * not at a fixed one: a cool module asks for 30 %, and the plant's fan
+ * spins toward that, not toward full speed. */
+Test(rig, the_plant_runs_the_fan_at_the_firmwares_duty)
+{
+    static rig g;
+    rig_opts o;
+    opts(&o, 1, 2000);
+    cr_assert_eq(rig_init(&g, &o), EK3_OK);
+    run(&g, 2.0);
+    unsigned duty = g.m[0].fw.h.pwm.fan_permille;
+    cr_assert_eq(duty, 300u, "THERMAL_MGR asks 30 %% below 40 C (%u permille)", duty);
+    cr_assert_float_eq(g.plant.mod[0].fan_duty, 0.3, 1e-12, "the plant's fan duty: %g", g.plant.mod[0].fan_duty);
+    /* 2 s of a 2 s time constant toward 0.3: 0.3 (1 - 1/e) = 0.19 */
+    cr_assert_float_eq(g.plant.mod[0].th.fan_speed, 0.3 * (1 - exp(-1.0)), 0.01, "fan speed %g",
+                       g.plant.mod[0].th.fan_speed);
+    rig_free(&g);
+}
+
+/* A set point below 480 V: LLC_CONTROL selects half-bridge mode, and
+ * the plant switches as a half bridge (HIL_PWM's flag); above, a full one. */
+Test(rig, a_set_point_below_480_V_runs_the_plant_as_a_half_bridge)
+{
+    static rig lo, hi;
+    rig_opts o;
+    opts(&o, 1, 1000);
+    o.v_set = 400;
+    cr_assert_eq(rig_init(&lo, &o), EK3_OK);
+    run(&lo, 0.5);
+    cr_assert_eq(lo.m[0].fw.drv.ctl.half_bridge, 1, "the firmware chose half bridge at 400 V");
+    cr_assert_eq(lo.plant.mod[0].cmd.half_bridge, 1, "the plant switches as a half bridge");
+    cr_assert(fabs(lo.plant.vbus - 400) < 10, "the bus at its set point: %.1f V", lo.plant.vbus);
+    rig_free(&lo);
+    opts(&o, 1, 1000);
+    cr_assert_eq(rig_init(&hi, &o), EK3_OK);
+    run(&hi, 0.5);
+    cr_assert_eq(hi.plant.mod[0].cmd.half_bridge, 0, "a full bridge at 750 V");
+    rig_free(&hi);
+}

@@ -257,3 +257,62 @@ Test(safety, a_restart_clears_only_a_fault_that_is_gone, .init = setup)
     cr_assert_eq(h.gpio_out & (HAL_OUT_FAULT_CLEAR | HAL_OUT_FAULT_LED | HAL_OUT_RELAY), (uint32_t)HAL_OUT_RELAY,
                  "line down, lamp off, relay closed");
 }
+
+/* THERMAL_MGR raises FAN_FAIL when the tachometer stays below half of
+ * the commanded speed for a second (after 3 s of spin-up), and CAN_HANDLER
+ * sends it to the station as FAULT_ALERT; the healthy module sends none. */
+Test(safety, a_seized_fan_raises_FAN_FAIL_at_the_station)
+{
+    static rig g;
+    rig_opts o;
+    rig_default_opts(&o, 2, 5, 2000.0);
+    cr_assert_eq(rig_init(&g, &o), EK3_OK);
+    g.plant.mod[0].th.fan_health = 0; /* module 1's fan seized */
+    for (long q = 0; q < 45000; q++)  /* 4.5 s */
+        rig_quantum(&g);
+    cr_assert_eq(g.stn.st.faults, 1u, "one FAULT_ALERT at the station (%u)", g.stn.st.faults);
+    const msg_fault *f = &g.stn.m[0].fault;
+    cr_assert_eq(f->code, MSG_FAULT_FAN_FAIL, "code %u", f->code);
+    cr_assert_eq(f->module, 1);
+    cr_assert_eq(f->severity, MSG_SEV_CRITICAL);
+    cr_assert_eq(f->flags & MSG_FAULT_F_CLEARED, 0, "raised, not cleared");
+    cr_assert(f->value >= 0 && f->value < 50000, "the tachometer reads under 50 rpm (%d milli-rpm)", f->value);
+    cr_assert(f->time_ms >= 4000 && f->time_ms <= 4100, "after spin-up and a second: %u ms", f->time_ms);
+    cr_assert_lt(g.stn.m[1].fault_ns, 0, "module 2's fan is fine");
+    rig_free(&g);
+}
+
+/* The services' commands reach the drivers only at the start of a
+ * control period, and never half-written: a write the interrupt cut in
+ * two (the mailbox's sequence odd) waits for the next period. */
+Test(safety, a_command_is_taken_whole_at_the_start_of_a_period, .init = setup)
+{
+    static jz_kernel k;
+    memset(&k, 0, sizeof k);
+    k.hw = hhal_hal(&h);
+    drv_power(&d, DRV_OFF, 0, 0);
+    drv_control(&d, &k);
+    cr_assert_eq(d.ctl.enable, 0, "off at the period after the command");
+    drv_fan(&d, 700);
+    drv_derate(&d, 0.5f);
+    cr_assert_eq(d.ctl.fan_permille, 1000, "nothing changes before the period");
+    /* A service interrupted half-way through its next write. */
+    d.cmd.seq++;
+    d.cmd.power = DRV_ON;
+    d.cmd.v_set = 600;
+    d.cmd.p_lim = 2000;
+    drv_control(&d, &k);
+    cr_assert_eq(d.ctl.enable, 0, "a half-written command is not taken");
+    cr_assert_eq(d.ctl.fan_permille, 1000, "nor anything written before it in the same mailbox");
+    d.cmd.seq++; /* the write completes */
+    drv_control(&d, &k);
+    cr_assert_eq(d.ctl.enable, 1);
+    cr_assert_eq(d.ctl.v_set, 600.0f);
+    cr_assert_eq(d.ctl.fan_permille, 700);
+    cr_assert_eq(d.ctl.derate, 0.5f);
+    drv_status st;
+    drv_status_get(&d, &st);
+    cr_assert_eq(st.enable, 1);
+    cr_assert_eq(st.pwm.fan_permille, 700, "the snapshot holds the period's PWM command");
+    cr_assert_eq(st.v_set, 600.0f);
+}

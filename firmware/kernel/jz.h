@@ -45,6 +45,10 @@ _Static_assert(JZ_PENDING_MAX >= 1 && JZ_PENDING_MAX <= 16, "pending requests pe
 
 typedef struct jz_kernel jz_kernel;
 
+/* The allow_to bit of service id `id` (the services' table names ids,
+ * never bit positions: firmware/services/services.h). */
+#define JZ_ALLOW(id) (1u << (id))
+
 /* A service's static description. */
 typedef struct jz_service_def {
     const char *name;
@@ -53,7 +57,7 @@ typedef struct jz_service_def {
     uint8_t queue_depth;   /* 2..JZ_QUEUE_DEPTH */
     uint32_t period_us;    /* IPC_T_TICK every period_us (0: event-driven) */
     uint32_t heartbeat_ms; /* Reincarnation Server ping period (0: not watched) */
-    uint32_t allow_to;     /* bit i: may send to service i */
+    uint32_t allow_to;     /* bit i: may send to service i (JZ_ALLOW) */
     size_t state_size;     /* bytes of state in its region */
     /* Fresh start: state is zeroed before. 0, or negative: crashed. */
     int (*init)(void *state, jz_kernel *k, unsigned me);

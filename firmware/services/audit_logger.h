@@ -56,10 +56,10 @@ int alog_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m);
 
 /* The service definition, for a service table: priority 2, 10 Hz,
  * watched with a 1 s heartbeat, sends to nobody. */
-#define ALOG_SERVICE                                                                                    \
+#define ALOG_SERVICE(allow)                                                                            \
     {                                                                                                   \
         .name = "AUDIT_LOGGER", .prio = 2, .critical = 0, .queue_depth = 4, .period_us = ALOG_PERIOD_US, \
-        .heartbeat_ms = 1000, .allow_to = 0, .state_size = sizeof(alog_state), .init = alog_init,       \
+        .heartbeat_ms = 1000, .allow_to = (allow), .state_size = sizeof(alog_state), .init = alog_init,       \
         .handle = alog_handle                                                                           \
     }
 

@@ -72,8 +72,9 @@ static void canh_ack(canh_state *s, jz_kernel *k, unsigned result, uint16_t targ
     canh_send(s, k, CID_TYPE_POWER_ACK, CID_NODE_STATION, &ack);
 }
 
-static void canh_power_cmd(canh_state *s, jz_kernel *k, cfd_frame *f)
+static void canh_power_cmd(canh_state *s, jz_kernel *k, unsigned me, unsigned svc, cfd_frame *f)
 {
+    (void)me, (void)svc;
     s->st.cmds++;
     size_t plen = 0;
     uint32_t fv = 0;
@@ -145,8 +146,8 @@ static void canh_power_cmd(canh_state *s, jz_kernel *k, cfd_frame *f)
     canh_ack(s, k, clamped ? MSG_ACK_CLAMPED : MSG_ACK_ACCEPTED, canh_u16(p), fv);
 }
 
-/* A self-test request from the station: checked, then to DIAGNOSTICS. */
-static void canh_diag_request(canh_state *s, jz_kernel *k, unsigned me, cfd_frame *f)
+/* A self-test request from the station: checked, then to DIAGNOSTICS (svc). */
+static void canh_diag_request(canh_state *s, jz_kernel *k, unsigned me, unsigned svc, cfd_frame *f)
 {
     size_t plen = 0;
     uint32_t fv = 0;
@@ -167,8 +168,37 @@ static void canh_diag_request(canh_state *s, jz_kernel *k, unsigned me, cfd_fram
     }
     ipc_msg m;
     ipc_msg_init(&m, SVC_MSG_DIAG_REQ, 3, &req, sizeof req);
-    if (ipc_send(k, me, SVC_DIAG, &m) == EK3_OK)
+    if (ipc_send(k, me, svc, &m) == EK3_OK)
         s->st.diags++;
+}
+
+/* The station's messages to this module: the CAN type, the service it
+ * reaches (CAN_HANDLER itself: the drivers, through drv_), and the
+ * handler that checks it and passes it on. A new message type is one
+ * line here. */
+static const struct canh_route {
+    uint8_t type;
+    uint8_t svc;
+    void (*fn)(canh_state *s, jz_kernel *k, unsigned me, unsigned svc, cfd_frame *f);
+} canh_routes[] = {
+    {CID_TYPE_POWER_CMD, SVC_CAN, canh_power_cmd},
+    {CID_TYPE_DIAG, SVC_DIAG, canh_diag_request},
+};
+
+static void canh_route(canh_state *s, jz_kernel *k, unsigned me, unsigned type, cfd_frame *f)
+{
+    for (unsigned r = 0; r < sizeof canh_routes / sizeof canh_routes[0]; r++)
+        if (canh_routes[r].type == type) {
+            canh_routes[r].fn(s, k, me, canh_routes[r].svc, f);
+            return;
+        }
+}
+
+static void canh_fault(canh_state *s, jz_kernel *k, msg_fault fa)
+{
+    fa.module = s->cfg.slot;
+    if (canh_send(s, k, CID_TYPE_FAULT, CID_NODE_BROADCAST, &fa) == EK3_OK)
+        s->st.faults_sent++;
 }
 
 static void canh_heartbeat(canh_state *s, jz_kernel *k)
@@ -196,6 +226,12 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         canh_send(s, k, CID_TYPE_DIAG, CID_NODE_STATION, &res);
         return EK3_OK;
     }
+    if (m->type == SVC_MSG_FAULT && m->len >= sizeof(msg_fault)) {
+        msg_fault fa;
+        memcpy(&fa, m->payload, sizeof fa);
+        canh_fault(s, k, fa);
+        return EK3_OK;
+    }
     if (m->type != IPC_T_TICK)
         return EK3_OK;
     cfd_frame f;
@@ -204,17 +240,14 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         s->st.rx_frames++;
         if (!(f.flags & CFD_FLAG_EFF) || cid_decode(f.id, &cf) || cf.dst != s->cfg.slot)
             continue; /* not for this module (broadcasts are the station's status: not yet used) */
-        if (cf.type == CID_TYPE_POWER_CMD && cf.src == CID_NODE_STATION)
-            canh_power_cmd(s, k, &f);
-        else if (cf.type == CID_TYPE_DIAG && cf.src == CID_NODE_STATION)
-            canh_diag_request(s, k, me, &f);
+        if (cf.src == CID_NODE_STATION)
+            canh_route(s, k, me, cf.type, &f);
     }
     /* FAULT_ALERT at once: whatever SAFETY_MONITOR latched since the last tick. */
     sm_alert a;
     while (drv_take_alert(drv_of(k), &a) == EK3_OK) {
-        msg_fault fa = {a.code, a.severity, a.flags, a.value, a.time_ms, s->cfg.slot};
-        if (canh_send(s, k, CID_TYPE_FAULT, CID_NODE_BROADCAST, &fa) == EK3_OK)
-            s->st.faults_sent++;
+        msg_fault fa = {a.code, a.severity, a.flags, a.value, a.time_ms, 0};
+        canh_fault(s, k, fa);
     }
     if (++s->ticks >= CANH_HEARTBEAT_MS) {
         s->ticks = 0;

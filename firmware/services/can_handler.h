@@ -64,10 +64,10 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m);
 
 /* The service definition: priority 20 (above the AUDIT_LOGGER), 1 kHz,
  * watched with a 100 ms heartbeat. */
-#define CANH_SERVICE                                                                                              \
+#define CANH_SERVICE(allow)                                                                                      \
     {                                                                                                             \
         .name = "CAN_HANDLER", .prio = 20, .critical = 0, .queue_depth = 6, .period_us = CANH_PERIOD_US,         \
-        .heartbeat_ms = 100, .allow_to = 1u << 5 /* DIAGNOSTICS */, .state_size = sizeof(canh_state),             \
+        .heartbeat_ms = 100, .allow_to = (allow), .state_size = sizeof(canh_state),             \
         .init = canh_init,                                                                                        \
         .handle = canh_handle                                                                                     \
     }

@@ -27,10 +27,10 @@ int diag_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m);
  * test-specific value. */
 unsigned diag_run(jz_kernel *k, unsigned test, uint32_t *value);
 
-#define DIAG_SERVICE                                                                                            \
+#define DIAG_SERVICE(allow)                                                                                    \
     {                                                                                                           \
         .name = "DIAGNOSTICS", .prio = 4, .critical = 0, .queue_depth = 4, .period_us = 0, .heartbeat_ms = 0,  \
-        .allow_to = 1u << 2, .state_size = sizeof(diag_state), .init = diag_init, .handle = diag_handle         \
+        .allow_to = (allow), .state_size = sizeof(diag_state), .init = diag_init, .handle = diag_handle         \
     }
 
 #endif /* DIAGNOSTICS_H */

@@ -40,10 +40,10 @@ typedef struct hlth_state {
 int hlth_init(void *state, jz_kernel *k, unsigned me);
 int hlth_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m);
 
-#define HLTH_SERVICE                                                                                            \
+#define HLTH_SERVICE(allow)                                                                                    \
     {                                                                                                           \
         .name = "HEALTH_MONITOR", .prio = 8, .critical = 0, .queue_depth = 4, .period_us = HLTH_PERIOD_US,     \
-        .heartbeat_ms = 500, .allow_to = 1u << 2, .state_size = sizeof(hlth_state), .init = hlth_init,          \
+        .heartbeat_ms = 500, .allow_to = (allow), .state_size = sizeof(hlth_state), .init = hlth_init,          \
         .handle = hlth_handle                                                                                   \
     }
 

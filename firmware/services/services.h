@@ -1,10 +1,17 @@
 /*
- * services.h - the module's services and their ids (the order of the
- * service table), one list for the target and the rig. IPC between
- * them, and the allow-lists that permit it:
+ * services.h - the module's services, their ids and who may send to
+ * whom: one table for the target and the rig (EK3_SERVICES), the only
+ * place a service is added. IPC between them, and the allow-lists that
+ * permit it (named by service id, JZ_ALLOW, never by bit position):
  *   HEALTH_MONITOR -> CAN_HANDLER   the health byte for HEARTBEAT (SVC_MSG_HEALTH)
  *   CAN_HANDLER -> DIAGNOSTICS      a self-test request from the station (SVC_MSG_DIAG_REQ)
  *   DIAGNOSTICS -> CAN_HANDLER      its result, for the station (SVC_MSG_DIAG_RES)
+ *   THERMAL_MGR -> CAN_HANDLER      a fan fault raised or cleared, for FAULT_ALERT (SVC_MSG_FAULT)
+ *
+ * Adding a service: its id in the enum below (ids are the table's order,
+ * 1 up), its entry in EK3_SERVICES with the ids it may send to, its IPC
+ * message types here; a CAN message type it answers goes in CAN_HANDLER's
+ * route table (can_handler.c, canh_routes).
  */
 #ifndef SERVICES_H
 #define SERVICES_H
@@ -16,9 +23,22 @@
 #include "thermal_mgr.h"
 
 enum { SVC_AUDIT = 1, SVC_CAN = 2, SVC_THERMAL = 3, SVC_HEALTH = 4, SVC_DIAG = 5, SVC_COUNT = 5 };
-enum { SVC_MSG_HEALTH = IPC_T_USER + 1, SVC_MSG_DIAG_REQ = IPC_T_USER + 2, SVC_MSG_DIAG_RES = IPC_T_USER + 3 };
+enum {
+    SVC_MSG_HEALTH = IPC_T_USER + 1,   /* 1 byte: the health byte (HLTH_*) */
+    SVC_MSG_DIAG_REQ = IPC_T_USER + 2, /* a msg_diag request */
+    SVC_MSG_DIAG_RES = IPC_T_USER + 3, /* a msg_diag result */
+    SVC_MSG_FAULT = IPC_T_USER + 4     /* a msg_fault to send as FAULT_ALERT (CAN_HANDLER fills in the module) */
+};
 
-/* The table, in id order (an initializer for a jz_service_def array). */
-#define EK3_SERVICES { ALOG_SERVICE, CANH_SERVICE, THM_SERVICE, HLTH_SERVICE, DIAG_SERVICE }
+/* The table: each service at its id (an initializer for a jz_service_def
+ * array; services[i] gets id i + 1), with the services it may send to. */
+#define EK3_SERVICES                                                                                        \
+    {                                                                                                       \
+        [SVC_AUDIT - 1] = ALOG_SERVICE(0),                                                                  \
+        [SVC_CAN - 1] = CANH_SERVICE(JZ_ALLOW(SVC_DIAG)),                                                   \
+        [SVC_THERMAL - 1] = THM_SERVICE(JZ_ALLOW(SVC_CAN)),                                                 \
+        [SVC_HEALTH - 1] = HLTH_SERVICE(JZ_ALLOW(SVC_CAN)),                                                 \
+        [SVC_DIAG - 1] = DIAG_SERVICE(JZ_ALLOW(SVC_CAN)),                                                   \
+    }
 
 #endif /* SERVICES_H */

@@ -4,6 +4,7 @@
 #include "drivers.h"
 #include "ek3_err.h"
 #include "msg.h"
+#include "services.h"
 
 float thm_derate_mag_at(float t)
 {
@@ -33,10 +34,19 @@ int thm_init(void *state, jz_kernel *k, unsigned me)
     return EK3_OK;
 }
 
+/* FAN_FAIL to the station (through CAN_HANDLER): raised, or cleared. */
+static void thm_fan_alert(jz_kernel *k, unsigned me, int raised, float rpm)
+{
+    msg_fault fa = {MSG_FAULT_FAN_FAIL, MSG_SEV_CRITICAL, raised ? 0 : MSG_FAULT_F_CLEARED,
+                    (int32_t)(rpm * 1000.0f), (uint32_t)(jz_now(k) / 1000000), 0};
+    ipc_msg out;
+    ipc_msg_init(&out, SVC_MSG_FAULT, 3, &fa, sizeof fa);
+    ipc_send(k, me, SVC_CAN, &out); /* refused only if CAN_HANDLER is down */
+}
+
 int thm_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
 {
     thm_state *s = state;
-    (void)me;
     if (m->type != IPC_T_TICK)
         return EK3_OK;
     uint16_t code[MSG_ADC_COUNT];
@@ -57,7 +67,10 @@ int thm_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         s->fan_bad_ticks++;
     else
         s->fan_bad_ticks = 0;
+    uint8_t was = s->fan_fault;
     s->fan_fault = s->fan_bad_ticks >= 100;
+    if (s->fan_fault != was)
+        thm_fan_alert(k, me, s->fan_fault, rpm);
     /* The magnetics (ferrite and insulation) have their own curve. */
     float tx = sm_ntc_c(c, code[MSG_ADC_T_XFMR]), tl = sm_ntc_c(c, code[MSG_ADC_T_LR]);
     float dm = thm_derate_mag_at(tx > tl ? tx : tl), dj = thm_derate_at(t);

@@ -34,10 +34,10 @@ int thm_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m);
 float thm_derate_at(float t);
 float thm_derate_mag_at(float t);
 
-#define THM_SERVICE                                                                                             \
+#define THM_SERVICE(allow)                                                                                     \
     {                                                                                                           \
         .name = "THERMAL_MGR", .prio = 12, .critical = 0, .queue_depth = 4, .period_us = THM_PERIOD_US,        \
-        .heartbeat_ms = 100, .allow_to = 0, .state_size = sizeof(thm_state), .init = thm_init,                  \
+        .heartbeat_ms = 100, .allow_to = (allow), .state_size = sizeof(thm_state), .init = thm_init,                  \
         .handle = thm_handle                                                                                    \
     }
 
