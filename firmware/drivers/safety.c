@@ -2,6 +2,7 @@
 #include "safety.h"
 
 #include <math.h>
+#include <stdatomic.h>
 
 #include "ek3_err.h"
 #include "msg.h"
@@ -45,16 +46,18 @@ float sm_hottest_case(const sm_cfg *c, const uint16_t code[MSG_ADC_COUNT])
 
 static void sm_alert_push(sm *s, unsigned code, unsigned sev, unsigned flags, float value_milli)
 {
-    if (s->qn >= SM_QUEUE) {
+    if ((uint8_t)(s->qtail - s->qhead) >= SM_QUEUE) {
         s->dropped_alerts++;
         return;
     }
-    sm_alert *a = &s->q[(s->qhead + s->qn++) % SM_QUEUE];
+    sm_alert *a = &s->q[s->qtail % SM_QUEUE];
     a->code = (uint8_t)code;
     a->severity = (uint8_t)sev;
     a->flags = (uint8_t)flags;
     a->value = (int32_t)lroundf(value_milli);
     a->time_ms = s->ticks / 10u;
+    atomic_signal_fence(memory_order_seq_cst); /* the alert whole before it is counted */
+    s->qtail++;
 }
 
 static void sm_trip(sm *s, hal hw, llcc *ctl, unsigned code, unsigned flags, float value_milli)
@@ -136,10 +139,11 @@ int sm_clear(sm *s, hal hw)
 
 int sm_take_alert(sm *s, sm_alert *a)
 {
-    if (!s->qn)
+    if (s->qhead == s->qtail)
         return EK3_EAGAIN;
-    *a = s->q[s->qhead];
-    s->qhead = (uint8_t)((s->qhead + 1) % SM_QUEUE);
-    s->qn--;
+    atomic_signal_fence(memory_order_seq_cst);
+    *a = s->q[s->qhead % SM_QUEUE];
+    atomic_signal_fence(memory_order_seq_cst); /* taken whole before the slot is given back */
+    s->qhead++;
     return EK3_OK;
 }

@@ -24,7 +24,8 @@
 #include "hal.h"
 #include "llc_control.h"
 
-#define SM_QUEUE 8u
+#define SM_QUEUE 8u /* a power of two: the indices wrap at 256 */
+_Static_assert(SM_QUEUE <= 128 && (SM_QUEUE & (SM_QUEUE - 1)) == 0, "the alert queue's indices wrap at 256");
 
 typedef struct sm_cfg {
     float fs_vout, fs_iout, fs_igf;   /* ADC full scales */
@@ -47,7 +48,7 @@ typedef struct sm {
     uint8_t warned;
     uint32_t ticks, trips;
     sm_alert q[SM_QUEUE];
-    uint8_t qhead, qn;
+    uint8_t qhead, qtail;       /* free-running: the interrupt moves qtail, CAN_HANDLER qhead */
     uint32_t dropped_alerts;
 } sm;
 
@@ -61,7 +62,9 @@ void sm_step(sm *s, hal hw, llcc *ctl);
  * when one is still present (nothing is cleared then). */
 int sm_clear(sm *s, hal hw);
 
-/* Take the oldest alert for FAULT_ALERT. 0, or EK3_EAGAIN. */
+/* Take the oldest alert for FAULT_ALERT. 0, or EK3_EAGAIN. One writer
+ * (sm_step, in the interrupt) and one reader: each moves only its own
+ * index, so the reader needs no lock against the interrupt. */
 int sm_take_alert(sm *s, sm_alert *a);
 
 /* Case temperature of an NTC code (C). */
