@@ -26,7 +26,8 @@
 
 #include "hal.h"
 
-typedef enum llcc_state { LLCC_OFF, LLCC_START, LLCC_RUN, LLCC_FAULT } llcc_state;
+/* A fault is SAFETY_MONITOR's latch (safety.h), not a state of the loop. */
+typedef enum llcc_state { LLCC_OFF, LLCC_START, LLCC_RUN } llcc_state;
 
 typedef struct llcc_cfg {
     float fs_vout, fs_iout, fs_vdc;   /* ADC full scale (the board's dividers) */

@@ -15,7 +15,7 @@ static const char *const cid_type_names[16] = {
     [CID_TYPE_THERMAL] = "THERMAL",     [CID_TYPE_POWER_ACK] = "POWER_ACK",
     [CID_TYPE_STATION] = "STATION",     [CID_TYPE_FAULT] = "FAULT",
     [CID_TYPE_DIAG] = "DIAG",           [CID_TYPE_HIL_ADC] = "HIL_ADC",
-    [CID_TYPE_HIL_PWM] = "HIL_PWM",     [CID_TYPE_HIL_GPIO] = "HIL_GPIO",
+    [CID_TYPE_HIL_PWM] = "HIL_PWM",
     [CID_TYPE_HIL_TICK] = "HIL_TICK",   [CID_TYPE_FW_UPDATE] = "FW_UPDATE",
 };
 

@@ -58,7 +58,6 @@ typedef enum cid_type {
     CID_TYPE_DIAG = 0x8,      /* diagnostics request/result (seed) */
     CID_TYPE_HIL_ADC = 0x9,   /* HIL: plant -> firmware ADC samples */
     CID_TYPE_HIL_PWM = 0xA,   /* HIL: firmware -> plant PWM command */
-    CID_TYPE_HIL_GPIO = 0xB,  /* HIL: discrete lines (trip, enable) */
     CID_TYPE_HIL_TICK = 0xC,  /* HIL: lockstep quantum sync and answer */
     CID_TYPE_FW_UPDATE = 0xF  /* firmware update chunks (seed) */
 } cid_type;

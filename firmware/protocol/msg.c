@@ -169,7 +169,7 @@ static const msg_field msg_fw_update_f[] = {
     A(msg_hil_adc, ch, MSG_K_U16, 8, MSG_ADC_COUNT, 0, 4095)
 
 #define MSG_HIL_PWM_FIELDS(F, X, A, R)                                     \
-    X(msg_hil_pwm, flags, MSG_K_U8, 1, 0xF)                                \
+    X(msg_hil_pwm, flags, MSG_K_U8, 1, 0x7)                                \
     F(msg_hil_pwm, deadtime_ns, MSG_K_U16, 2, 0, 5000, 0, "ns")            \
     F(msg_hil_pwm, period, MSG_K_U32, 4, 0, 0xFFFFFFFF, 0, "")             \
     F(msg_hil_pwm, fsw_hz, MSG_K_U32, 8, 0, 1000000, 0, "Hz")              \
@@ -186,14 +186,6 @@ static const msg_field msg_fw_update_f[] = {
 
 static const msg_field msg_hil_adc_f[] = {MSG_HIL_ADC_FIELDS(MSG_F_, MSG_X_, MSG_A_, MSG_R_)};
 static const msg_field msg_hil_pwm_f[] = {MSG_HIL_PWM_FIELDS(MSG_F_, MSG_X_, MSG_A_, MSG_R_)};
-
-static const msg_field msg_hil_gpio_f[] = {
-    MSG_R(MSG_K_U8, 1),
-    MSG_X(msg_hil_gpio, lines, MSG_K_U16, 2, 0xFFFF),
-    MSG_X(msg_hil_gpio, changed, MSG_K_U16, 4, 0xFFFF),
-    MSG_R(MSG_K_U16, 6),
-    MSG_F(msg_hil_gpio, time_ns, MSG_K_U64, 8, 0, INT64_MAX, 0, "ns"),
-};
 
 static const msg_field msg_hil_tick_f[] = {
     MSG_E(msg_hil_tick, kind, 1, msg_tick_names, MSG_TICK_COUNT_),
@@ -240,7 +232,6 @@ static const msg_desc msg_descs[16] = {
                                 MSG_CODEC(msg_hil_adc)),
     [CID_TYPE_HIL_PWM] = MSG_DC(CID_TYPE_HIL_PWM, CID_PRIO_HIGH, MSG_AUTH_NEVER, "HIL_PWM", 20, msg_hil_pwm_f, msg_hil_pwm,
                                 MSG_CODEC(msg_hil_pwm)),
-    [CID_TYPE_HIL_GPIO] = MSG_D(CID_TYPE_HIL_GPIO, CID_PRIO_CRITICAL, MSG_AUTH_NEVER, "HIL_GPIO", 16, msg_hil_gpio_f, msg_hil_gpio),
     [CID_TYPE_HIL_TICK] = MSG_D(CID_TYPE_HIL_TICK, CID_PRIO_HIGH, MSG_AUTH_NEVER, "HIL_TICK", 16, msg_hil_tick_f, msg_hil_tick),
     [CID_TYPE_FW_UPDATE] = MSG_D(CID_TYPE_FW_UPDATE, CID_PRIO_BACKGROUND, MSG_AUTH_ALWAYS, "FW_UPDATE", 52, msg_fw_update_f, msg_fw_update),
 };

@@ -90,7 +90,7 @@ typedef enum msg_adc_ch {
 } msg_adc_ch;
 
 /* HIL_PWM flags. */
-enum { MSG_PWM_ENABLE = 1, MSG_PWM_BURST = 2, MSG_PWM_HALF_BRIDGE = 4, MSG_PWM_FAULT_CLEAR = 8 };
+enum { MSG_PWM_ENABLE = 1, MSG_PWM_BURST = 2, MSG_PWM_HALF_BRIDGE = 4 };
 
 #define MSG_FW_CHUNK_MAX 44u
 
@@ -191,12 +191,6 @@ typedef struct msg_hil_pwm {
     uint16_t lines;         /* discrete outputs */
 } msg_hil_pwm;
 
-typedef struct msg_hil_gpio {
-    uint16_t lines;
-    uint16_t changed;
-    uint64_t time_ns;
-} msg_hil_gpio;
-
 typedef struct msg_hil_tick {
     uint8_t kind;       /* msg_tick_kind */
     uint32_t quantum;
@@ -217,7 +211,6 @@ typedef union msg_any {
     msg_fw_update fw_update;
     msg_hil_adc hil_adc;
     msg_hil_pwm hil_pwm;
-    msg_hil_gpio hil_gpio;
     msg_hil_tick hil_tick;
 } msg_any;
 

@@ -205,8 +205,9 @@ static void canh_heartbeat(canh_state *s, jz_kernel *k)
 {
     drv_status d;
     drv_status_get(drv_of(k), &d);
-    static const uint8_t state_of[] = {MSG_STATE_STANDBY, MSG_STATE_SOFTSTART, MSG_STATE_ACTIVE, MSG_STATE_FAULT};
-    uint8_t st = d.latched ? MSG_STATE_FAULT : state_of[d.state & 3];
+    static const uint8_t state_of[] = {[LLCC_OFF] = MSG_STATE_STANDBY, [LLCC_START] = MSG_STATE_SOFTSTART,
+                                       [LLCC_RUN] = MSG_STATE_ACTIVE};
+    uint8_t st = d.latched || d.state > LLCC_RUN ? MSG_STATE_FAULT : state_of[d.state];
     msg_heartbeat hb = {st, s->cfg.slot, canh_u16(d.v * d.i), 0,
                         canh_u16(d.v * 10.0f), canh_u16(d.i * 1000.0f), s->health, s->hb_seq++};
     if (canh_send(s, k, CID_TYPE_HEARTBEAT, CID_NODE_BROADCAST, &hb) == EK3_OK)
