@@ -2,20 +2,26 @@
  * llc_control.h - LLC_CONTROL, the privileged 10 kHz control driver of
  * the module (seed 2.2; prefix llcc_). It runs in the control interrupt,
  * outside the services, and holds every limit of the seed whatever it is
- * commanded: 3.3 kW, 200-920 V, under 4.0 A.
+ * commanded: 3.3 kW, 200-920 V, under 4.0 A (i_max 3.95 A).
  *
  * Each period: read the ADC through the HAL, filter, and close the
  * droop law as a current loop: the module gives the current its own
  * voltage reading asks for,
- *     I_ref = (V_set - V_out) / R_droop, within 0 .. min(4.0 A, P_max / V),
- * so parallel modules share without a coordinator (V = V_set - R_droop I
- * in steady state). The loop's integral output is the bridge's drive u (-1..1): for u >= 0 the
- * switching frequency is f_max (f_min / f_max)^u, so more drive is more
+ *     I_ref = (V_ref - V_out) / R_droop, clamped to -i_max .. I_lim,
+ *     I_lim = min(i_max, P_lim x derate / max(V_out, 50 V)),
+ * where V_ref is the soft-start reference walking to V_set, so parallel
+ * modules share without a coordinator (V = V_set - R_droop I in steady
+ * state; a negative I_ref, above the reference, drives into burst
+ * mode). The loop's integral output is the bridge's drive u (-1..1): for
+ * u >= 0 the switching frequency is f_max (f_min / f_max)^u, so more drive is more
  * gain; below 0 the frequency stays at f_max and burst mode switches a
  * fraction 1 + u of the periods (light load, the bottom of the range,
- * start-up into a discharged output). The
- * current limit min(4.0 A, P_max / V) folds the reference back steeply
- * above it (the current reference is clamped). A set point below 480 V selects half-bridge mode. Soft
+ * start-up into a discharged output). The current limit is the clamp
+ * of I_ref at I_lim; a measured current above I_lim also pulls the
+ * integral back at once, in proportion to the excess. The gains are
+ * relative to the measured current (kp and ki_rel over max(I, i_floor)),
+ * which keeps the loop's bandwidth about constant from the first ampere
+ * to the limit. A set point below 480 V selects half-bridge mode. Soft
  * start ramps V_ref from the measured voltage at a fixed rate, so the
  * output does not overshoot. Floats, as the Cortex-M4F computes.
  */
@@ -35,8 +41,8 @@ typedef struct llcc_cfg {
     float f_min, f_max;               /* switching frequency range, Hz */
     float deadtime_ns;
     float r_droop;                    /* V/A */
-    float kp;                         /* drive per ampere */
-    float ki_rel, i_floor;            /* integral gain ki_rel / max(i, i_floor), drive per ampere-second */
+    float kp;                         /* drive per relative current error: kp (I_ref - I) / max(I, i_floor) */
+    float ki_rel, i_floor;            /* integral: ki_rel (I_ref - I) / max(I, i_floor) drive per second; A */
     float ramp_vps;                   /* soft-start rate, V/s */
     float hb_below;                   /* half bridge for set points below this, V */
     float period_s;                   /* the control period */
@@ -48,8 +54,8 @@ typedef struct llcc {
     uint8_t half_bridge;
     uint8_t enable;     /* commanded on */
     float v_set, p_lim; /* commanded set point and power limit */
-    float derate;       /* THERMAL_MGR's power factor, 0..1 (1: none) */
-    uint16_t fan_permille; /* THERMAL_MGR's fan duty */
+    float derate;       /* THERMAL_MGR's power factor, 0..1 (1: none), through drv_derate */
+    uint16_t fan_permille; /* THERMAL_MGR's fan duty, through drv_fan */
     float v, i, vdc;    /* filtered measurements */
     float i_ref;        /* the droop law's current */
     float v_ref;        /* the (ramped) reference before droop */

@@ -10,7 +10,8 @@
  *     clamped, and LLC_CONTROL clamps again. Every refusal is counted.
  *   ipc_to_can_tx: POWER_ACK for every POWER_CMD (accepted, clamped or
  *     refused, with the power actually delivered), HEARTBEAT at 1 Hz,
- *     and FAULT_ALERT within 1 ms of SAFETY_MONITOR latching a fault.
+ *     and FAULT_ALERT within 1 ms of SAFETY_MONITOR latching a fault or
+ *     THERMAL_MGR raising or clearing FAN_FAIL.
  *   DIAG: an authenticated self-test request goes to DIAGNOSTICS by IPC,
  *     and its result comes back to the station.
  *

@@ -6,7 +6,9 @@
  * 80 C to 20 % at 92 C of the legs' cases (SAFETY_MONITOR trips at
  * 95 C), and from 110 C to 130 C of the transformer or inductor, so a failed or
  * slowed fan costs power instead of a trip where derating is enough; and
- * flags a fan that does not turn as commanded.
+ * flags a fan that does not turn as commanded (FAN_FAIL to the station
+ * through CAN_HANDLER, raised and cleared). It commands the drivers
+ * through drv_derate and drv_fan.
  */
 #ifndef THERMAL_MGR_H
 #define THERMAL_MGR_H
