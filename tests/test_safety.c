@@ -170,6 +170,13 @@ Test(safety, a_failed_fan_derates_instead_of_tripping)
     double t1 = pmod_t_case(&g.plant.mod[0], 0);
     cr_assert(t1 > 80 && t1 < 95, "module 1 held between derating and OTP: %.1f C", t1);
     cr_assert_lt(g.plant.mod[0].io, g.plant.mod[1].io, "module 2 carries more");
+    /* The station knows: FAN_FAIL, then DERATING (still on), from module 1 only. */
+    const msg_fault *f = &g.stn.m[0].fault;
+    cr_assert_eq(f->code, MSG_FAULT_DERATING, "the last FAULT_ALERT: code %u", f->code);
+    cr_assert_eq(f->flags & MSG_FAULT_F_CLEARED, 0, "derating, not cleared");
+    cr_assert_lt(f->value, 950, "the factor in permille: %d", f->value);
+    cr_assert_geq(g.stn.st.faults, 2u, "FAN_FAIL and DERATING (%u)", g.stn.st.faults);
+    cr_assert_lt(g.stn.m[1].fault_ns, 0, "module 2 sent none");
     rig_free(&g);
 }
 

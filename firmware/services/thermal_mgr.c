@@ -34,11 +34,12 @@ int thm_init(void *state, jz_kernel *k, unsigned me)
     return EK3_OK;
 }
 
-/* FAN_FAIL to the station (through CAN_HANDLER): raised, or cleared. */
-static void thm_fan_alert(jz_kernel *k, unsigned me, int raised, float rpm)
+/* A fault to the station (through CAN_HANDLER): raised, or cleared;
+ * value in milli-units. */
+static void thm_alert(jz_kernel *k, unsigned me, unsigned code, unsigned sev, int raised, float value)
 {
-    msg_fault fa = {MSG_FAULT_FAN_FAIL, MSG_SEV_CRITICAL, raised ? 0 : MSG_FAULT_F_CLEARED,
-                    (int32_t)(rpm * 1000.0f), (uint32_t)(jz_now(k) / 1000000), 0};
+    msg_fault fa = {(uint8_t)code, (uint8_t)sev, raised ? 0 : MSG_FAULT_F_CLEARED, (int32_t)(value * 1000.0f),
+                    (uint32_t)(jz_now(k) / 1000000), 0};
     ipc_msg out;
     ipc_msg_init(&out, SVC_MSG_FAULT, 3, &fa, sizeof fa);
     ipc_send(k, me, SVC_CAN, &out); /* refused only if CAN_HANDLER is down */
@@ -70,11 +71,19 @@ int thm_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
     uint8_t was = s->fan_fault;
     s->fan_fault = s->fan_bad_ticks >= 100;
     if (s->fan_fault != was)
-        thm_fan_alert(k, me, s->fan_fault, rpm);
+        thm_alert(k, me, MSG_FAULT_FAN_FAIL, MSG_SEV_CRITICAL, s->fan_fault, rpm);
     /* The magnetics (ferrite and insulation) have their own curve. */
     float tx = sm_ntc_c(c, code[MSG_ADC_T_XFMR]), tl = sm_ntc_c(c, code[MSG_ADC_T_LR]);
     float dm = thm_derate_mag_at(tx > tl ? tx : tl), dj = thm_derate_at(t);
     s->derate = dm < dj ? dm : dj;
+    /* DERATING to the station: below 95 %, and cleared back at 99 %. */
+    if (!s->derating && s->derate < THM_DERATING_ON) {
+        s->derating = 1;
+        thm_alert(k, me, MSG_FAULT_DERATING, MSG_SEV_WARNING, 1, s->derate);
+    } else if (s->derating && s->derate >= THM_DERATING_OFF) {
+        s->derating = 0;
+        thm_alert(k, me, MSG_FAULT_DERATING, MSG_SEV_WARNING, 0, s->derate);
+    }
     drv_fan(d, s->fan_fault ? 1000 : s->fan_cmd);
     drv_derate(d, s->derate);
     return EK3_OK;

@@ -7,7 +7,8 @@
  * 95 C), and from 110 C to 130 C of the transformer or inductor, so a failed or
  * slowed fan costs power instead of a trip where derating is enough; and
  * flags a fan that does not turn as commanded (FAN_FAIL to the station
- * through CAN_HANDLER, raised and cleared). It commands the drivers
+ * through CAN_HANDLER, raised and cleared), and tells the station when
+ * it derates (DERATING, warning, value the factor in permille). It commands the drivers
  * through drv_derate and drv_fan.
  */
 #ifndef THERMAL_MGR_H
@@ -18,12 +19,15 @@
 #include "jz.h"
 
 #define THM_PERIOD_US 10000u
+#define THM_DERATING_ON 0.95f  /* DERATING raised below this factor */
+#define THM_DERATING_OFF 0.99f /* and cleared at or above this one */
 
 typedef struct thm_state {
     float t_hot;        /* hottest case, C */
     float derate;       /* applied to LLC_CONTROL */
     uint16_t fan_cmd;   /* permille */
     uint8_t fan_fault;  /* the tachometer disagrees with the command */
+    uint8_t derating;   /* DERATING raised, not yet cleared */
     uint32_t ticks, fan_bad_ticks;
 } thm_state;
 
