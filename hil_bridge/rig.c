@@ -21,10 +21,10 @@ static void rig_log(rig *r, const char *bus, const cfd_frame *f, int64_t t_ns)
         return;
     cdl_record rec;
     memset(&rec, 0, sizeof rec);
-    rec.sec = t_ns / 1000000000;
-    rec.usec = (uint32_t)(t_ns % 1000000000 / 1000);
+    cdl_set_time(&rec, r->o.log_t0_ns + t_ns, 6); /* the caller keeps it within int64 */
     strncpy(rec.ifname, bus, sizeof rec.ifname - 1);
     rec.frame = *f;
+    rec.fd_extra = (f->flags & CFD_FLAG_FD) ? CDL_FD_FDF : 0; /* as Linux >= 6.0 and candump write it */
     char line[CDL_LINE_MAX];
     if (cdl_format(&rec, line, sizeof line) >= 0)
         fputs(line, r->o.log), fputc('\n', r->o.log);

@@ -22,6 +22,10 @@ int tp_socketcan_open(tp *t, const char *ifname); /* tp_socketcan.c */
 static int tp_frame_ok(const cfd_frame *f)
 {
     int fd = (f->flags & CFD_FLAG_FD) != 0;
+    /* Data frames only, as every receiver here takes them: no remote
+     * requests or error frames, no BRS or ESI on a classical frame. */
+    if ((f->flags & (CFD_FLAG_RTR | CFD_FLAG_ERR)) || (!fd && (f->flags & (CFD_FLAG_BRS | CFD_FLAG_ESI))))
+        return EK3_ERANGE;
     if (cfd_len_to_dlc(f->len, fd) < 0)
         return EK3_EDLC;
     if (f->id > ((f->flags & CFD_FLAG_EFF) ? 0x1FFFFFFFu : 0x7FFu))

@@ -58,7 +58,9 @@ int tp_open(tp *t, const char *spec);
 int tp_mem_pair(tp *a, tp *b, unsigned capacity);
 
 /* Send one frame. 0, or EK3_EFULL (the way out is full: try later),
- * EK3_EDLC (length not valid for the frame kind), EK3_EIO. */
+ * EK3_EDLC (length not valid for the frame kind), EK3_ERANGE (identifier
+ * out of range, or not a data frame: every transport carries data frames
+ * only, so a remote request or an error frame is refused), EK3_EIO. */
 int tp_send(tp *t, const cfd_frame *f);
 
 /* Take the oldest received frame. 0, or EK3_EAGAIN (none now), EK3_EIO. */

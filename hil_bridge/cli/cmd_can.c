@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth.h"
 #include "busplan.h"
@@ -168,14 +169,15 @@ static int can_id(int argc, char **argv)
 static int can_encode_help(void)
 {
     puts("usage: ek3 can encode TYPE --src N --dst N [field=value ...]\n"
-         "                     [--prio P] [--key HEX] [--fv N] [--time S.US] [--if NAME]\n\n"
+         "                     [--prio P] [--key HEX] [--fv N] [--time EPOCH] [--if NAME]\n\n"
          "Build one frame and print it as a candump log line (append it to a log,\n"
          "or feed it to cansend). Fields are the raw integers of the layout\n"
          "('ek3 can layouts'); enum fields also take names (op=SET); arrays take\n"
          "comma lists (ch=1,2,3); byte fields take hex. Unset fields are 0.\n"
          "Frames from the station (src 0) are signed: --key is the rack key,\n"
          "the node key of the destination is derived from it, --fv is the\n"
-         "freshness counter (default 1).");
+         "freshness counter (default 1). --time stamps the line, in seconds since\n"
+         "the epoch (1700000000.000100; default: now).");
     return CLI_OK;
 }
 
@@ -296,25 +298,21 @@ static int can_encode(int argc, char **argv)
     cdl_record r;
     memset(&r, 0, sizeof r);
     if (ts) {
-        int64_t sec;
-        char *dot = strchr(ts, '.');
-        char sbuf[32];
-        uint64_t us = 0;
-        size_t sl = dot ? (size_t)(dot - ts) : strlen(ts);
-        if (sl == 0 || sl >= sizeof sbuf)
-            return cli_usage_error(w, "--time '%s' is not seconds[.micros]", ts);
-        memcpy(sbuf, ts, sl);
-        sbuf[sl] = '\0';
-        if (cli_parse_i64(sbuf, 0, INT64_MAX / 1000000000, &sec) ||
-            (dot && (strlen(dot + 1) != 6 || cli_parse_u64(dot + 1, 999999, &us))))
-            return cli_usage_error(w, "--time '%s' is not seconds[.micros] (6 digits)", ts);
-        r.sec = sec;
-        r.usec = (uint32_t)us;
+        int64_t t_ns;
+        uint8_t frac;
+        if (cdl_parse_stamp(ts, &t_ns, &frac))
+            return cli_usage_error(w, "--time '%s' is not seconds[.fraction] since the epoch (up to 9 digits)", ts);
+        cdl_set_time(&r, t_ns, frac);
+    } else {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        cdl_set_time(&r, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, 6);
     }
     snprintf(r.ifname, sizeof r.ifname, "%s", ifn);
     cid_fields idf = {(uint8_t)prio, (uint8_t)type, (uint16_t)src, (uint16_t)dst};
     cid_encode(&idf, &r.frame.id);
     r.frame.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
+    r.fd_extra = CDL_FD_FDF; /* "##5", as Linux >= 6.0 and candump write it */
     msg_err e;
     int n = msg_encode(type, &m, r.frame.data, sizeof r.frame.data, &e);
     if (n < 0)
@@ -383,13 +381,28 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
     size_t n = 0;
     int bad = 0;
 #define PUT(...) n += (size_t)snprintf(out + (n < cap ? n : cap), n < cap ? cap - n : 0, __VA_ARGS__)
-    PUT("(%010" PRId64 ".%06" PRIu32 ") %s ", r->sec, r->usec, r->ifname);
+    char ts[48];
+    cdl_format_time(r, ts, sizeof ts);
+    PUT("%s %s ", ts, r->ifname);
     if (f->flags & CFD_FLAG_ERR) {
-        PUT("%08" PRIX32 " error frame, class 0x%" PRIX32, f->id, f->id);
+        /* the classes of linux/can/error.h, named as can-utils lib.c names them */
+        static const char *const cls[] = {"tx-timeout", "lost-arbitration", "controller-problem",
+                                          "protocol-violation", "transceiver-status", "no-acknowledgement-on-tx",
+                                          "bus-off", "bus-error", "restarted-after-bus-off", "error-counter-tx-rx"};
+        PUT("%08" PRIX32 " error frame:", f->id | 0x20000000u);
+        for (unsigned i = 0; i < sizeof cls / sizeof cls[0]; i++)
+            if (f->id & 1u << i)
+                PUT(" %s", cls[i]);
+        if (f->id >> (sizeof cls / sizeof cls[0]))
+            PUT(" class 0x%" PRIX32, f->id >> (sizeof cls / sizeof cls[0]) << (sizeof cls / sizeof cls[0]));
+        PUT(" [%u]", f->len);
+        for (unsigned i = 0; i < f->len; i++)
+            PUT(" %02X", f->data[i]);
         return 0;
     }
     if (!(f->flags & CFD_FLAG_EFF)) {
-        PUT("%03" PRIX32 " not an EK3 frame (11-bit identifier)", f->id);
+        PUT("%03" PRIX32 " not an EK3 frame (11-bit identifier%s)", f->id,
+            (f->flags & CFD_FLAG_RTR) ? ", remote request" : "");
         return 0;
     }
     cid_fields id;
@@ -399,6 +412,8 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
     snprintf(pb, sizeof pb, "P%u", id.prio);
     snprintf(tb, sizeof tb, "T%u", id.type);
     PUT("%08" PRIX32 " %s %s %u->%u [%u]", f->id, pn ? pn : pb, tn ? tn : tb, id.src, id.dst, f->len);
+    if (r->raw_dlc)
+        PUT(" (raw DLC %u)", r->raw_dlc);
     if (f->flags & CFD_FLAG_RTR) {
         PUT(" remote request");
         return 0;
@@ -484,46 +499,50 @@ static int can_decode(int argc, char **argv)
             fclose(in);
         return cli_fail(w, "out of memory");
     }
-    char *line = NULL;
-    size_t cap = 0;
-    unsigned long lineno = 0, frames = 0, errors = 0;
-    ssize_t got;
-    while ((got = getline(&line, &cap, in)) != -1) {
-        lineno++;
-        if (memchr(line, '\0', (size_t)got)) {
-            fprintf(stderr, "%s:%lu: bad line: contains a NUL byte\n", label, lineno);
-            errors++;
+    cdl_reader rd;
+    if (cdl_reader_init(&rd, in)) {
+        free(streams);
+        if (in != stdin)
+            fclose(in);
+        return cli_fail(w, "out of memory");
+    }
+    unsigned long frames = 0, errors = 0, lost = 0;
+    cdl_line ln;
+    int got;
+    while ((got = cdl_read(&rd, &ln)) == 1) {
+        if (ln.kind == CDL_BLANK || ln.kind == CDL_COMMENT)
+            continue;
+        if (ln.kind == CDL_DROPCOUNT) {
+            fprintf(stderr, "%s:%lu: candump lost %" PRIu32 " frame%s on '%.*s' here (%" PRIu32 " in all)\n", label,
+                    rd.lineno, ln.dropped, ln.dropped == 1 ? "" : "s", (int)ln.drop_if_len, ln.drop_if, ln.total);
+            lost += ln.dropped;
             continue;
         }
-        const char *s = line;
-        while (*s == ' ' || *s == '\t')
-            s++;
-        if (*s == '\n' || *s == '\0' || *s == '#')
-            continue; /* blank lines and comments */
-        cdl_record r;
-        const char *why = "";
-        unsigned col = 0;
-        if (cdl_parse(s, &r, &why, &col)) {
-            fprintf(stderr, "%s:%lu:%u: bad line: %s\n", label, lineno, col + 1 + (unsigned)(s - line), why);
+        if (ln.kind == CDL_BAD) {
+            fprintf(stderr, "%s:%lu:%u: bad line: %s\n", label, rd.lineno, ln.col + 1, ln.why);
             errors++;
             continue;
         }
         char out[2048];
-        if (can_decode_frame(&r, have_key ? rack : NULL, streams, out, sizeof out)) {
+        if (can_decode_frame(&ln.rec, have_key ? rack : NULL, streams, out, sizeof out)) {
             errors++;
-            fprintf(stderr, "%s:%lu: bad frame (see output)\n", label, lineno);
+            fprintf(stderr, "%s:%lu: bad frame (see output)\n", label, rd.lineno);
         }
         puts(out);
         frames++;
     }
-    int read_err = ferror(in);
-    free(line);
+    int read_err = got == EK3_EIO ? rd.err : 0;
+    unsigned long lineno = rd.lineno;
+    cdl_reader_free(&rd);
     free(streams);
     if (in != stdin)
         fclose(in);
     fflush(stdout);
-    if (read_err)
-        return cli_fail(w, "%s: read error after line %lu", label, lineno);
+    if (got == EK3_EIO)
+        return cli_fail(w, "%s: read error after line %lu: %s", label, lineno, strerror(read_err));
+    if (lost)
+        fprintf(stderr, "ek3 %s: candump's DROPCOUNT lines say %lu frame%s never reached the log\n", w, lost,
+                lost == 1 ? "" : "s");
     if (errors) {
         fprintf(stderr, "ek3 %s: %lu frame%s decoded, %lu bad line%s or frame%s\n", w, frames,
                 frames == 1 ? "" : "s", errors, errors == 1 ? "" : "s", errors == 1 ? "" : "s");

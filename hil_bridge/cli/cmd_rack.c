@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "candump.h"
 #include "cli.h"
 #include "cmd.h"
 #include "ek3_err.h"
@@ -70,7 +71,7 @@ static int rk_usage(void)
     puts("usage: ek3 rack [--modules 84] [--load 200kW | --load-ohm R | --battery]\n"
          "                [--vset 750] [--droop 5] [--duration 2s] [--fidelity averaged|switching]\n"
          "                [--seed 1] [--load-at 0.5s] [--load-ramp 0.5s] [--pull SLOT@TIME] [--realtime]\n"
-         "                [--log FILE] [--station-log FILE] [--rtl-vcd FILE]\n"
+         "                [--log FILE [--log-start EPOCH]] [--station-log FILE] [--rtl-vcd FILE]\n"
          "                [--api udp:HOST:PORT [--api-key KEY]]\n"
          "                [--report DIR] [--threads N] [--external all|2,5,7 [--fw-bus udp:HOST:BASE]\n"
          "                [--ext-timeout 200ms] [--hello-timeout 10s]]\n"
@@ -83,7 +84,9 @@ static int rk_usage(void)
          "POWER_CMD) at 20 ms; the load switches on at --load-at, once the modules have\n"
          "brought the bus up, and ramps to its value over --load-ramp. --pull takes a module out of its slot while\n"
          "running (N-1). --realtime paces quanta to the wall clock and reports lateness.\n"
-         "--log writes every frame (HIL channel hil0, rack bus can0) as a candump log;\n"
+         "--log writes every frame (HIL channel hil0, rack bus can0) as a candump log,\n"
+         "its times counted from the run's start on the wall clock, or from --log-start\n"
+         "(seconds since the epoch, e.g. 1700000000.000000, for the same log every run);\n"
          "--station-log every decision of the station controller; --rtl-vcd the signals\n"
          "of module 1's Level-0 protection block (for GTKWave; it then runs every clock).\n"
          "--report writes report.txt, trace.csv and plots (PNG, SVG) into DIR.\n"
@@ -120,6 +123,7 @@ int cmd_rack(int argc, char **argv)
     o.r.via_station = 1;
     o.hello_timeout = 10;
     strcpy(o.r.fw_bus, "udp:127.0.0.1:47000");
+    o.r.log_t0_ns = -1; /* --log-start, or the wall clock at the start */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     o.r.threads = ncpu > 0 ? (unsigned)ncpu : 1;
     prm_defaults(&o.r.plant);
@@ -225,6 +229,10 @@ int cmd_rack(int argc, char **argv)
             continue;
         } else if (!strcmp(a, "--log") && v) {
             o.log = v;
+        } else if (!strcmp(a, "--log-start") && v) {
+            /* a day of run (--duration's limit) after it still fits int64 ns */
+            if (cdl_parse_stamp(v, &o.r.log_t0_ns, NULL) || o.r.log_t0_ns > INT64_MAX - 86401000000000LL)
+                return cli_usage_error(w, "--log-start '%s': seconds since the epoch, e.g. 1700000000.000000", v);
         } else if (!strcmp(a, "--api") && v) {
             o.api = v;
             i++;
@@ -250,6 +258,11 @@ int cmd_rack(int argc, char **argv)
     }
     if (o.pull_slot >= (int)o.r.modules)
         return cli_usage_error(w, "--pull: slot %d is not in a rack of %u", o.pull_slot + 1, o.r.modules);
+    if (o.r.log_t0_ns < 0) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        o.r.log_t0_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec / 1000 * 1000;
+    }
     FILE *log = NULL;
     if (o.log && !(log = fopen(o.log, "w")))
         return cli_fail(w, "%s: %s", o.log, strerror(errno));
