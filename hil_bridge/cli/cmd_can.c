@@ -362,7 +362,9 @@ static auth_rx *can_stream_rx(can_stream *t, uint32_t src, uint32_t dst)
 static int can_decode_help(void)
 {
     puts("usage: ek3 can decode [FILE|-] [--key RACKKEY]\n\n"
-         "Read a candump log ('candump -l' format; classical and CAN-FD frames)\n"
+         "Read a candump log ('candump -l' format, as can-utils writes it: CAN FD\n"
+         "with any flag nibble, classical, remote and error frames, raw DLCs, 6- or\n"
+         "9-digit times, DROPCOUNT notes; the reader of 'ek3 replay' too)\n"
          "and print one decoded line per frame: time, interface, identifier,\n"
          "priority and type names, source->destination, payload fields.\n"
          "With --key (the rack key, 32 hex digits) every authenticated frame is\n"
