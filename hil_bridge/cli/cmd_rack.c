@@ -314,6 +314,7 @@ int cmd_rack(int argc, char **argv)
         struct stat st;
         if (mkdir(o.report, 0777) && errno != EEXIST)
             return cli_fail(w, "--report %s: %s", o.report, strerror(errno));
+        errno = 0;
         if (stat(o.report, &st) || !S_ISDIR(st.st_mode))
             return cli_fail(w, "--report %s: %s", o.report, errno ? strerror(errno) : "exists and is not a directory");
         snprintf(path, sizeof path, "%s/report.txt", o.report);
@@ -406,15 +407,23 @@ int cmd_rack(int argc, char **argv)
     cli_catch_stop();
     int stop_sig = 0;
     char stop_why[600] = "";
+    FILE *stop_f = NULL;
     unsigned pulls_left = o.npull;
     long q;
     for (q = 0; q < quanta; q++) {
         if ((stop_sig = cli_stop_requested()) != 0)
             break;
-        if (q % 100 == 0 && (cli_out_error(log, o.log, stop_why, sizeof stop_why) ||
-                             cli_out_error(slog, o.station_log, stop_why, sizeof stop_why) ||
-                             rk_vcd_error(&g, o.rtl_vcd, stop_why, sizeof stop_why)))
-            break;
+        if (q % 100 == 0) {
+            /* An output that fails a write stops the run; its first reason is kept. */
+            if (cli_out_error(log, o.log, stop_why, sizeof stop_why))
+                stop_f = log;
+            else if (cli_out_error(slog, o.station_log, stop_why, sizeof stop_why))
+                stop_f = slog;
+            if (stop_f || rk_vcd_error(&g, o.rtl_vcd, stop_why, sizeof stop_why)) {
+                fprintf(stderr, "ek3 %s: %s; the run stops at %.4f s\n", w, stop_why, g.t_ns * 1e-9);
+                break;
+            }
+        }
         /* The station starts the rack once the modules' first heartbeats are in. */
         if (!started && g.t_ns >= 20000000) {
             started = 1;
@@ -474,15 +483,17 @@ int cmd_rack(int argc, char **argv)
     long ran = q; /* quanta simulated: all of them, unless stopped */
     rig_bye(&g);
     int bad = 0;
-    bad |= cli_close_out(w, log, o.log) != CLI_OK;
+    if (stop_f)
+        fclose(stop_f); /* its error is told */
+    bad |= stop_f != log && cli_close_out(w, log, o.log) != CLI_OK;
     log = NULL;
     g.o.log = NULL;
     g.stn.log = NULL;
-    bad |= cli_close_out(w, slog, o.station_log) != CLI_OK;
+    bad |= stop_f != slog && cli_close_out(w, slog, o.station_log) != CLI_OK;
     slog = NULL;
     if (o.rtl_vcd) {
         int e = rtlp_trace_close(g.plant.mod[0].prot);
-        if (e) {
+        if (e && !(stop_why[0] && !stop_f)) {
             fprintf(stderr, "ek3 %s: %s: write error: %s\n", w, o.rtl_vcd, strerror(e));
             bad = 1;
         }
@@ -634,7 +645,7 @@ int cmd_rack(int argc, char **argv)
     sapi_close(&api);
     rig_free(&g);
     if (stop_why[0])
-        return cli_fail(w, "stopped: %s", stop_why);
+        return CLI_FAIL; /* the output that failed was named when it was closed */
     if (bad)
         return o.report ? cli_fail(w, "could not write all of the outputs (report in %s)", o.report) : CLI_FAIL;
     return CLI_OK;
