@@ -2,8 +2,10 @@
  * cli.h - shared pieces of the `ek3` command (prefix cli_).
  *
  * Exit codes of every subcommand: 0 success, 1 the work found bad data
- * or failed (a bad frame in a log, a failed check), 2 a bad flag or
- * value on the command line (after a message naming it).
+ * or failed (a bad frame in a log, a failed check, a write error on any
+ * output, standard output included), 2 a bad flag or value on the command
+ * line (after a message naming it). A run stopped cleanly by SIGINT or
+ * SIGTERM ends as killed by that signal (cli_finish).
  */
 #ifndef CLI_H
 #define CLI_H
