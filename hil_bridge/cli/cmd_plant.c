@@ -325,7 +325,8 @@ static int plant_sweep_cmd(int argc, char **argv)
                    fha_gain(fns[k], d.ln, d.z0 / rac));
         }
         printf("\n");
-        fflush(stdout);
+        if (fflush(stdout))
+            break; /* standard output failed: ek3 says why at exit */
     }
     return CLI_OK;
 }

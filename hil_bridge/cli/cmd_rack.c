@@ -308,6 +308,14 @@ int cmd_rack(int argc, char **argv)
         strtol(strrchr(o.r.fw_bus, ':') + 1, NULL, 10) + (long)o.r.modules > 65535)
         return cli_usage_error(w, "--fw-bus %s: BASE + %u (the last slot) is above port 65535", o.r.fw_bus,
                                o.r.modules);
+    /* Two outputs into one file would interleave and lose both. */
+    const char *outs_named[3] = {o.log, o.station_log, o.rtl_vcd};
+    static const char *const out_flag[3] = {"--log", "--station-log", "--rtl-vcd"};
+    for (int a = 0; a < 3; a++)
+        for (int b = a + 1; b < 3; b++)
+            if (outs_named[a] && outs_named[b] && !strcmp(outs_named[a], outs_named[b]) &&
+                strcmp(outs_named[a], "/dev/null"))
+                return cli_usage_error(w, "%s and %s both name %s", out_flag[a], out_flag[b], outs_named[a]);
     /* Every output is opened (the report's directory made, its first file
      * created) before the run, so that a bad path costs no simulation. */
     char path[600];
