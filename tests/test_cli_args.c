@@ -176,6 +176,10 @@ Test(cli_args, values_out_of_range_are_refused_not_wrapped_or_cut)
     cr_assert_eq(run(out, sizeof out, "%s rack --duration 1us --realtime", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "--duration"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s plant run --duration 1ns", EK3_BIN), 2, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --duration 100us --realtime", EK3_BIN), 0, "one quantum: %s",
+                 out);
+    cr_assert(strstr(out, "timing: 1 quanta"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s plant run --duration 100us", EK3_BIN), 0, "%s", out);
     /* a value over 255 characters is refused, not cut */
     char longv[300];
     memset(longv, '1', sizeof longv - 1);
