@@ -153,7 +153,8 @@ static int plant_run_cmd(int argc, char **argv)
             if (rc)
                 return rc;
         } else if (!strcmp(argv[i], "--duration") && cli_has_value(argv[i], v, &miss)) {
-            if (cli_parse_quantity(argv[++i], "s", &o.duration) || !(o.duration >= 100e-6 * (1 - 1e-9) && o.duration <= 3600))
+            if (cli_parse_quantity(argv[++i], "s", &o.duration) ||
+                !(o.duration >= 100e-6 * (1 - 1e-9) && o.duration <= 3600))
                 return cli_usage_error(w, "--duration '%s': a time from one control period (100us) up to 1 h",
                                        argv[i]);
         } else if (!strcmp(argv[i], "--sample") && cli_has_value(argv[i], v, &miss)) {

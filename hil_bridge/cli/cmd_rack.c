@@ -182,7 +182,8 @@ int cmd_rack(int argc, char **argv)
                 return cli_usage_error(w, "--droop '%s': V/A, above 0 and up to 100", v);
             o.r.r_droop = (float)x;
         } else if (!strcmp(a, "--duration") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_quantity(v, "s", &o.duration) || !(o.duration >= RIG_PERIOD_NS * (1e-9 - 1e-18) && o.duration <= 86400))
+            if (cli_parse_quantity(v, "s", &o.duration) ||
+                !(o.duration >= RIG_PERIOD_NS * (1e-9 - 1e-18) && o.duration <= 86400))
                 return cli_usage_error(w, "--duration '%s': a time from one control period (100us) up to a day", v);
         } else if (!strcmp(a, "--fidelity") && cli_has_value(a, v, &miss)) {
             if (!strcmp(v, "averaged"))
