@@ -365,3 +365,41 @@ Test(cli_args, the_protection_vcd_has_a_100_ns_clock_in_its_timescale)
     cr_assert(t >= 1000000 && t <= 1000300, "the trace ends at 1 ms = 1e6 ns (%lld)", t);
     cr_assert(rises >= 10000 && rises <= 10003, "%lld clock rises", rises);
 }
+
+Test(cli_args, sigint_stops_plant_run_on_a_whole_csv_row, .timeout = 120)
+{
+    const char *csv = path("w.csv");
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(EK3_BIN, "ek3", "plant", "run", "--duration", "4s", "--sample", "1us", "--csv", csv, (char *)NULL);
+        _exit(127);
+    }
+    struct stat st;
+    for (int i = 0; i < 600 && !(stat(csv, &st) == 0 && st.st_size > 1000000); i++)
+        usleep(20000);
+    cr_assert_eq(kill(pid, SIGINT), 0);
+    int status = 0;
+    for (int i = 0; i < 1000 && waitpid(pid, &status, WNOHANG) != pid; i++)
+        usleep(20000);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT, "ends as killed by SIGINT (0x%x)", status);
+    /* The file's last 4 KiB. */
+    static char buf[4097];
+    FILE *f = fopen(csv, "r");
+    cr_assert_not_null(f);
+    cr_assert_eq(fseek(f, -(long)(sizeof buf - 1), SEEK_END), 0);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    cr_assert_eq(n, sizeof buf - 1);
+    buf[n] = 0;
+    cr_assert_eq(buf[n - 1], '\n', "the CSV ends on a whole row");
+    buf[n - 1] = 0;
+    const char *last = strrchr(buf, '\n') + 1;
+    unsigned commas = 0;
+    for (const char *c = last; *c; c++)
+        commas += *c == ',';
+    cr_assert_eq(commas, 10, "the last row has its 11 columns: %s", last);
+}

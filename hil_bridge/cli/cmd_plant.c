@@ -199,8 +199,11 @@ static int plant_run_cmd(int argc, char **argv)
     double e_in = 0, e_loss = 0, e_out = 0, t_stat = o.duration * 0.8;
     int hard = 0;
     long steps = (long)ceil(o.duration / period - 1e-9);
+    cli_catch_stop(); /* Ctrl-C: the CSV keeps whole rows */
     for (long k = 0; k < steps; k++) {
         double dt = k == steps - 1 ? o.duration - k * period : period;
+        if (cli_stop_requested())
+            break;
         pmod_step(&m, dt, -1);
         if (f && k % 1000 == 0 && ferror(f))
             break; /* a full disk: stop here, and say so below */
@@ -216,6 +219,11 @@ static int plant_run_cmd(int argc, char **argv)
     }
     if (cli_close_out(w, f, o.csv))
         return CLI_FAIL;
+    if (cli_stop_requested()) {
+        fprintf(stderr, "ek3 %s: INTERRUPTED at %.6g s of %.6g s%s%s\n", w, m.t, o.duration,
+                o.csv ? "; whole rows up to there in " : "", o.csv ? o.csv : "");
+        return CLI_FAIL;
+    }
     double ts = o.duration - t_stat;
     printf("module open loop, %s fidelity, %s bridge, fsw %.1f kHz, dead time %.0f ns, burst %.2f, load %.1f ohm\n",
            o.fidelity == PMOD_SWITCHING ? "switching" : "averaged", o.cmd.half_bridge ? "half" : "full",
