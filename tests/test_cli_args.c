@@ -216,6 +216,8 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.3s --pull 2@0.3s", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "after the end of the run"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@0.1s --pull 2@0.2s", EK3_BIN), 2, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@1e300s", EK3_BIN), 2, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load-at 1e300s", EK3_BIN), 2, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --external 7", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "slot 7 is not in a rack of 4"), "%s", out);
 }

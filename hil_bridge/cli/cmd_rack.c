@@ -215,11 +215,11 @@ int cmd_rack(int argc, char **argv)
             o.pull_at[n - 1] = t;
             o.npull++;
         } else if (!strcmp(a, "--load-ramp") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_quantity(v, "s", &o.load_ramp) || o.load_ramp < 0)
-                return cli_usage_error(w, "--load-ramp '%s': a time", v);
+            if (cli_parse_quantity(v, "s", &o.load_ramp) || !(o.load_ramp >= 0 && o.load_ramp <= 86400))
+                return cli_usage_error(w, "--load-ramp '%s': a time from 0 up to a day", v);
         } else if (!strcmp(a, "--load-at") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_quantity(v, "s", &o.load_at) || o.load_at < 0)
-                return cli_usage_error(w, "--load-at '%s': a time", v);
+            if (cli_parse_quantity(v, "s", &o.load_at) || !(o.load_at >= 0 && o.load_at <= 86400))
+                return cli_usage_error(w, "--load-at '%s': a time from 0 up to a day", v);
         } else if (!strcmp(a, "--external") && cli_has_value(a, v, &miss)) {
             /* "all", or a list of slots: 2,5,7 */
             memset(o.ext, 0, sizeof o.ext);
@@ -299,7 +299,7 @@ int cmd_rack(int argc, char **argv)
     for (unsigned k = 0; k < 510; k++) {
         if (o.pull_at[k] >= 0 && k >= o.r.modules)
             return cli_usage_error(w, "--pull: slot %u is not in a rack of %u", k + 1, o.r.modules);
-        if ((int64_t)(o.pull_at[k] * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS)
+        if (o.pull_at[k] >= o.duration || (int64_t)(o.pull_at[k] * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS)
             return cli_usage_error(w, "--pull %u@%gs: at or after the end of the run (--duration %g s)", k + 1,
                                    o.pull_at[k], o.duration);
         if (o.r.external && o.ext[k] && k >= o.r.modules && strcmp(o.ext_arg, "all"))
