@@ -22,6 +22,7 @@ int cmd_replay(int argc, char **argv)
     const char *w = "replay", *file = NULL, *bus = NULL, *iface = NULL;
     double speed = 1.0;
     int fast = 0;
+    const char *miss = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (cli_is_help(a)) {
@@ -32,18 +33,18 @@ int cmd_replay(int argc, char **argv)
                  "the frames recorded on that interface (hil0, can0). A line that does not\n"
                  "parse is reported as FILE:LINE:COLUMN and skipped; the exit code is then 1.");
             return CLI_OK;
-        } else if (!strcmp(a, "--bus") && v) {
+        } else if (!strcmp(a, "--bus") && cli_has_value(a, v, &miss)) {
             bus = v, i++;
-        } else if (!strcmp(a, "--iface") && v) {
+        } else if (!strcmp(a, "--iface") && cli_has_value(a, v, &miss)) {
             iface = v, i++;
-        } else if (!strcmp(a, "--speed") && v) {
+        } else if (!strcmp(a, "--speed") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "", &speed) || !(speed > 0))
                 return cli_usage_error(w, "--speed '%s': a factor above 0", v);
             i++;
         } else if (!strcmp(a, "--fast")) {
             fast = 1;
         } else if (a[0] == '-' && a[1]) {
-            return cli_usage_error(w, "unknown option '%s'", a);
+            return cli_bad_arg(w, a, miss);
         } else if (!file) {
             file = a;
         } else {
