@@ -10,7 +10,7 @@ OUT     ?= out
 EK3     := $(BUILD)/release/hil_bridge/ek3
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build run test asan bench fuzz firmware vmtest clean
+.PHONY: all deps build run test asan bench fuzz firmware vmtest freshroot clean
 
 all: build
 
@@ -67,6 +67,11 @@ firmware: deps
 # this host's kernel has no SocketCAN.
 vmtest: build
 	ci/vcan-test $(BUILD)/release/tests/vm/vcan_test $(BUILD)/release/tests/vm/rack2_test $(BUILD)/release/tests/vm/candump_test
+
+# The README's two commands, as written there, on a fresh debootstrap
+# minbase root (no make, no compiler): ci/fresh-root.
+freshroot:
+	ci/fresh-root
 
 clean:
 	rm -rf $(BUILD) $(OUT)

@@ -334,7 +334,8 @@ static int tp_udp_open(tp *t, const char *spec)
     char host[256] = "", port[16] = "", local[16] = "0";
     const char *at = strchr(spec, '@');
     size_t hp = at ? (size_t)(at - spec) : strlen(spec);
-    if (at && (strlen(at + 1) == 0 || strlen(at + 1) >= sizeof local || strspn(at + 1, "0123456789") != strlen(at + 1)))
+    if (at && (strlen(at + 1) == 0 || strlen(at + 1) >= sizeof local ||
+               strspn(at + 1, "0123456789") != strlen(at + 1) || strtoul(at + 1, NULL, 10) > 65535))
         return EK3_EPARSE;
     if (at)
         strcpy(local, at + 1);
@@ -360,8 +361,8 @@ static int tp_udp_open(tp *t, const char *spec)
         if (pl == 0 || pl >= sizeof port)
             return EK3_EPARSE;
         memcpy(port, colon + 1, pl);
-        if (strspn(port, "0123456789") != pl)
-            return EK3_EPARSE;
+        if (strspn(port, "0123456789") != pl || strtoul(port, NULL, 10) > 65535)
+            return EK3_EPARSE; /* a port above 65535 would wrap in getaddrinfo */
     }
     tp_udp *u = calloc(1, sizeof *u);
     if (!u)

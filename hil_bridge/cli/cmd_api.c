@@ -15,6 +15,7 @@ int cmd_api(int argc, char **argv)
     char req[SAPI_LINE_MAX];
     size_t n = 0;
     int words = 0;
+    const char *miss = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (cli_is_help(a)) {
@@ -30,12 +31,14 @@ int cmd_api(int argc, char **argv)
                  "Exit code 0 when the station carried it out, 1 when it refused it or\n"
                  "did not answer within --timeout, 2 for a bad command line.");
             return CLI_OK;
-        } else if (!strcmp(a, "--key") && v) {
+        } else if (!strcmp(a, "--key") && cli_has_value(a, v, &miss)) {
             key = v, i++;
-        } else if (!strcmp(a, "--timeout") && v) {
+        } else if (!strcmp(a, "--timeout") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &timeout) || !(timeout > 0 && timeout <= 3600))
                 return cli_usage_error(w, "--timeout '%s': a time above 0 and up to an hour", v);
             i++;
+        } else if (a[0] == '-' && a[1] == '-') {
+            return cli_bad_arg(w, a, miss); /* an option, unknown or without its value */
         } else if (!spec) {
             spec = a;
         } else {

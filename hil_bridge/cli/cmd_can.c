@@ -71,11 +71,18 @@ static int can_parse_key(const char *where, const char *s, uint8_t key[AUTH_KEY_
 static int can_getopt(const char *where, int argc, char **argv, const char *shortopts,
                       const struct option *longopts, int *bad)
 {
-    int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+    int idx = -1;
+    int c = getopt_long(argc, argv, shortopts, longopts, &idx);
+    const char *miss = NULL;
     if (c == '?') {
         *bad = cli_usage_error(where, "unknown option '%s'", argv[optind - 1]);
     } else if (c == ':') {
         *bad = cli_usage_error(where, "option '%s' needs a value", argv[optind - 1]);
+    } else if (idx >= 0 && longopts[idx].has_arg == required_argument &&
+               !cli_has_value(longopts[idx].name, optarg, &miss)) {
+        /* "--if --time 1": the next word is an option, not the value */
+        *bad = cli_usage_error(where, "option '--%s' needs a value", miss);
+        c = '?';
     }
     return c;
 }
@@ -199,17 +206,25 @@ static int can_set_field(const char *w, const msg_desc *d, const char *arg, msg_
     if (!f)
         return cli_usage_error(w, "%s has no field '%.*s' (see 'ek3 can layouts')", d->name, (int)(eq - arg), arg);
     const char *val = eq + 1;
+    if (!*val)
+        return cli_usage_error(w, "%s= needs a value", f->name);
     if (f->kind == MSG_K_BYTES) {
         size_t n;
         if (cli_parse_hex(val, (uint8_t *)m + f->soff, f->count, &n))
             return cli_usage_error(w, "%s: '%s' is not at most %u hex bytes", f->name, val, f->count);
         return CLI_OK;
     }
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", val);
+    /* A comma list: every item a value (none empty, none dropped). */
     unsigned j = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), j++) {
+    for (const char *item = val;; j++) {
+        size_t l = strcspn(item, ",");
+        char tok[32];
         int64_t v;
+        if (l == 0 || l >= sizeof tok)
+            return cli_usage_error(w, "%s: '%.*s' is not a value%s", f->name, (int)l, item,
+                                   l ? " (too long)" : "");
+        memcpy(tok, item, l);
+        tok[l] = '\0';
         if (j >= f->count)
             return cli_usage_error(w, "%s takes %u value%s", f->name, f->count, f->count > 1 ? "s" : "");
         int found = 0;
@@ -226,6 +241,9 @@ static int can_set_field(const char *w, const msg_desc *d, const char *arg, msg_
         if (v < f->min || v > f->max)
             return cli_usage_error(w, "%s=%" PRId64 " is out of range %" PRId64 "..%" PRId64, f->name, v, f->min, f->max);
         msg_field_set(f, m, j, v);
+        if (!item[l])
+            break;
+        item += l + 1;
     }
     return CLI_OK;
 }

@@ -53,26 +53,27 @@ int cmd_replay(int argc, char **argv)
     const char *w = "replay", *file = NULL, *bus = NULL, *iface = NULL;
     double speed = 1.0, max_gap_s = -1;
     int fast = 0;
+    const char *miss = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (cli_is_help(a)) {
             return rp_usage();
-        } else if (!strcmp(a, "--bus") && v) {
+        } else if (!strcmp(a, "--bus") && cli_has_value(a, v, &miss)) {
             bus = v, i++;
-        } else if (!strcmp(a, "--iface") && v) {
+        } else if (!strcmp(a, "--iface") && cli_has_value(a, v, &miss)) {
             iface = v, i++;
-        } else if (!strcmp(a, "--speed") && v) {
+        } else if (!strcmp(a, "--speed") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "", &speed) || !(speed >= RP_SPEED_MIN && speed <= RP_SPEED_MAX))
                 return cli_usage_error(w, "--speed '%s': a factor from 0.001 to 1000", v);
             i++;
-        } else if (!strcmp(a, "--max-gap") && v) {
+        } else if (!strcmp(a, "--max-gap") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &max_gap_s) || !(max_gap_s >= 0 && max_gap_s <= 86400))
                 return cli_usage_error(w, "--max-gap '%s': a time from 0 s to a day", v);
             i++;
         } else if (!strcmp(a, "--fast")) {
             fast = 1;
         } else if (a[0] == '-' && a[1]) {
-            return cli_usage_error(w, "unknown option '%s'%s", a, v ? "" : " (or its value is missing)");
+            return cli_bad_arg(w, a, miss);
         } else if (!file) {
             file = a;
         } else {
