@@ -65,6 +65,17 @@ static const char *rk_state(const rig *g, unsigned k)
     return names[g->m[k].fw.drv.ctl.state & 3];
 }
 
+/* What n modules can deliver together at set point v_set (W): each gives
+ * its software current limit i_max (A) at the bus its droop r_droop (V/A)
+ * leaves at that current, or its power command p_cmd (W) if that is less
+ * (LLC_CONTROL: i_ref = min(i_max, p_cmd / v)). Busbar drops are left out:
+ * the figure is an upper bound. */
+static double rk_capacity(unsigned n, double v_set, double i_max, double r_droop, double p_cmd)
+{
+    double p = i_max * (v_set - r_droop * i_max);
+    return n * (p < p_cmd ? p : p_cmd);
+}
+
 static int rk_usage(void)
 {
     puts("usage: ek3 rack [--modules 84] [--load 200kW | --load-ohm R | --battery]\n"
@@ -281,6 +292,19 @@ int cmd_rack(int argc, char **argv)
         fprintf(stderr, "ek3 rack: %u of %u external modules said HELLO on %s\n", got, n_ext, o.r.fw_bus);
     }
     double init_s = (rk_now() - t_init) * 1e-9;
+    /* A demand beyond what the rack can deliver is said before the run. */
+    const llcc_cfg *kc = &g.m[0].fw.drv.ctl.cfg;
+    unsigned n_cap = o.r.modules - (o.pull_slot >= 0);
+    double v_full = o.r.v_set - kc->r_droop * kc->i_max;
+    double cap = rk_capacity(n_cap, o.r.v_set, kc->i_max, kc->r_droop, stn_module_cap(o.r.v_set));
+    double demand = o.r.load.kind == RACK_LOAD_CP ? o.r.load.p_w
+                    : o.r.load.kind == RACK_LOAD_R ? v_full * v_full / o.r.load.r : 0;
+    if (demand > cap)
+        fprintf(stderr,
+                "ek3 rack: warning: the load asks %.1f kW, but %u modules%s deliver at most %.1f kW at the %.1f V "
+                "set point (%.2f A each at %.1f V after %.2f V/A droop, at most %.0f W each): the rack is overloaded\n",
+                demand / 1e3, n_cap, o.pull_slot >= 0 ? " (one pulled)" : "", cap / 1e3, o.r.v_set, kc->i_max,
+                v_full, kc->r_droop, stn_module_cap(o.r.v_set));
     long quanta = (long)ceil(o.duration / (RIG_PERIOD_NS * 1e-9) - 1e-9);
     /* Trace every millisecond. */
     long nt = quanta / 10 + 1, ti = 0;
@@ -314,11 +338,21 @@ int cmd_rack(int argc, char **argv)
     if (load.kind == RACK_LOAD_R)
         g.plant.load.r = o.r.plant.r_bleed;
     int64_t t0 = rk_now();
-    int started = 0;
+    int started = 0, bus_up = 0;
+    int64_t collapse_ns = -1;
+    /* The station starts the rack once it has heard every module: the
+     * first heartbeats of a large rack take tens of milliseconds of bus
+     * time (about 100 us each), and a module not heard then is never
+     * started. At --load-at (at most 0.5 s) it starts with those heard. */
+    int64_t start_by = (int64_t)(fmin(o.load_at, 0.5) * 1e9);
     for (long q = 0; q < quanta; q++) {
         /* The station starts the rack once the modules' first heartbeats are in. */
-        if (!started && g.t_ns >= 20000000) {
+        if (!started && g.t_ns >= 20000000 &&
+            (stn_online(&g.stn, g.t_ns) >= o.r.modules || g.t_ns >= start_by)) {
             started = 1;
+            if (stn_online(&g.stn, g.t_ns) < o.r.modules)
+                fprintf(stderr, "ek3 rack: the station starts the rack at %.3f s with the %u of %u modules it has heard\n",
+                        g.t_ns * 1e-9, stn_online(&g.stn, g.t_ns), o.r.modules);
             int src = stn_api_rack(&g.stn, g.t_ns, key, stn_module_cap(o.r.v_set) * stn_online(&g.stn, g.t_ns),
                                    o.r.v_set);
             if (src)
@@ -337,6 +371,10 @@ int cmd_rack(int argc, char **argv)
         if (o.pull_slot >= 0 && g.t_ns >= (int64_t)(o.pull_at * 1e9) && g.plant.mod[o.pull_slot].present)
             rack_remove(&g.plant, (unsigned)o.pull_slot);
         rig_quantum(&g);
+        if (g.plant.vbus >= 0.9 * o.r.v_set)
+            bus_up = 1;
+        else if (bus_up && collapse_ns < 0 && g.plant.vbus < 0.5 * o.r.v_set)
+            collapse_ns = g.t_ns;
         if (api.fd >= 0 && q % 10 == 0)
             sapi_poll(&api, g.t_ns);
         if (q % 10 == 0 && ti < nt) {
@@ -395,6 +433,12 @@ int cmd_rack(int argc, char **argv)
         tjmax = fmax(tjmax, fmax(pm->th.t[TH_JA], pm->th.t[TH_JB]));
     }
     double imean = present ? isum / present : 0;
+    /* The bus was up and fell under the load, or nothing regulates it. */
+    unsigned tripped = 0;
+    for (unsigned k = 0; k < g.o.modules; k++)
+        tripped += !strcmp(rk_state(&g, k), "FAULT");
+    int load_on = g.t_ns >= (int64_t)(o.load_at * 1e9);
+    int collapsed = bus_up && load_on && (collapse_ns >= 0 || g.plant.vbus < 0.5 * o.r.v_set || !running);
     for (int s = 0; s < 2; s++) {
         FILE *f = outs[s];
         if (!f)
@@ -402,6 +446,12 @@ int cmd_rack(int argc, char **argv)
         fprintf(f, "EK3 rack: %u modules (%u in their slots, %u regulating), %s plant, seed %llu, %.3g s simulated\n",
                 g.o.modules, present, running, o.r.fidelity == PMOD_AVERAGED ? "averaged" : "switching",
                 (unsigned long long)o.r.seed, g.t_ns * 1e-9);
+        if (collapsed)
+            fprintf(f, "RACK COLLAPSED%s%.4f s: the bus is at %.2f V (set point %.1f V) with the load on; %u of %u modules "
+                       "tripped, %u regulating%s\n",
+                    collapse_ns >= 0 ? " at " : ", the bus was up until ", collapse_ns >= 0 ? collapse_ns * 1e-9 : g.t_ns * 1e-9,
+                    g.plant.vbus, o.r.v_set, tripped, g.o.modules, running,
+                    demand > cap ? " (the load asked more than the rack can deliver)" : "");
         const char *lk = o.r.load.kind == RACK_LOAD_CP ? "constant power" : o.r.load.kind == RACK_LOAD_R ? "resistor"
                                                                                                         : "EV battery";
         fprintf(f, "load: %s; set point %.1f V, droop %.2f V/A\n", lk, o.r.v_set,
@@ -516,5 +566,7 @@ int cmd_rack(int argc, char **argv)
     rig_free(&g);
     if (slog)
         fclose(slog);
-    return bad ? cli_fail(w, "could not write all of the report in %s", o.report) : CLI_OK;
+    if (bad)
+        return cli_fail(w, "could not write all of the report in %s", o.report);
+    return collapsed ? cli_fail(w, "the rack collapsed under its load (see the report)") : CLI_OK;
 }
