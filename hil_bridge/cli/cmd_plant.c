@@ -188,16 +188,20 @@ static int plant_run_cmd(int argc, char **argv)
     csv_ctx cc = {f, &m, 0};
     if (f && o.fidelity == PMOD_SWITCHING)
         pmod_trace(&m, o.sample, csv_switching_row, &cc);
-    double e_in = 0, e_loss = 0, e_out = 0, t_stat = o.duration * 0.8;
+    double e_in = 0, e_loss = 0, e_out = 0, t_stat = o.duration * 0.8, ts = 0, w0 = 0;
     int hard = 0;
     long steps = (long)ceil(o.duration / period - 1e-9);
     for (long k = 0; k < steps; k++) {
         double dt = k == steps - 1 ? o.duration - k * period : period;
+        int in_stat = k * period >= t_stat || k == steps - 1; /* the last step at least */
+        if (in_stat && ts == 0)
+            w0 = pmod_stored(&m); /* stored energy at the window's start */
         pmod_step(&m, dt, -1);
         if (f && o.fidelity == PMOD_AVERAGED)
             fprintf(f, "%.9e,%.6g,%.6g,%.6g,%.6g,%.5g,%.5g,%.5g,%.5g,%.5g\n", m.t, m.vo, m.io, m.pin, m.ploss,
                     m.th.t[TH_JA], m.th.t[TH_JB], m.th.t[TH_XFMR], m.th.t[TH_LR], m.th.t[TH_HS]);
-        if (k * period >= t_stat) {
+        if (in_stat) {
+            ts += dt;
             e_in += m.pin * dt;
             e_loss += m.ploss * dt;
             e_out += m.vo * m.vo / m.p.rload * dt;
@@ -206,14 +210,28 @@ static int plant_run_cmd(int argc, char **argv)
     }
     if (f && fclose(f))
         return cli_fail(w, "%s: write failed", o.csv);
-    double ts = o.duration - t_stat;
+    /* The balance over the window counts the energy the tank and the
+     * output capacitor took in or gave back; an efficiency is a figure of
+     * a steady state only: while the stored energy moves by more than
+     * 1 % of what passed through, the run has not reached one. */
+    double dw = pmod_stored(&m) - w0, through = fmax(e_in, e_out);
+    int flows = through > 1e-3 * ts; /* 1 mW */
+    int steady = flows && fabs(dw) <= 0.01 * through;
     printf("module open loop, %s fidelity, %s bridge, fsw %.1f kHz, dead time %.0f ns, burst %.2f, load %.1f ohm\n",
            o.fidelity == PMOD_SWITCHING ? "switching" : "averaged", o.cmd.half_bridge ? "half" : "full",
            o.cmd.fsw / 1e3, o.cmd.deadtime * 1e9, o.cmd.burst, o.p.rload);
     printf("after %.6g s: vo %.2f V, io %.3f A\n", o.duration, m.vo, m.vo / o.p.rload);
-    printf("last 20 %%: p_in %.1f W, p_out %.1f W, losses %.1f W, efficiency %.2f %%, balance %+.3f %% of p_in\n",
-           e_in / ts, e_out / ts, e_loss / ts, e_in > 0 ? 100 * e_out / e_in : 0,
-           e_in > 0 ? 100 * (e_in - e_out - e_loss) / e_in : 0);
+    printf("last 20 %%: p_in %.1f W, p_out %.1f W, losses %.1f W, stored energy %+.4g J; ", e_in / ts, e_out / ts,
+           e_loss / ts, dw);
+    if (steady)
+        printf("efficiency %.2f %%, balance %+.3f %% of p_in\n", 100 * e_out / e_in,
+               100 * (e_in - e_out - e_loss - dw) / e_in);
+    else if (flows)
+        printf("NOT IN STEADY STATE (the stored energy moved by %.1f %% of the energy through): no efficiency; "
+               "a longer --duration reaches one\n",
+               100 * fabs(dw) / through);
+    else
+        printf("no power flows (under 1 mW): no efficiency\n");
     printf("losses now: leg A %.2f W, leg B %.2f W, transformer %.2f W, Lr %.2f W, rectifier %.2f W; ZVS %s\n",
            m.p_node[TH_JA], m.p_node[TH_JB], m.p_node[TH_XFMR], m.p_node[TH_LR], m.p_node[TH_HS],
            hard ? "LOST (hard switching)" : "kept");
