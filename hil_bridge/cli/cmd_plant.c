@@ -82,9 +82,11 @@ static int plant_common_opt(const char *w, run_opts *o, int argc, char **argv, i
             *rc = cli_usage_error(w, "--burst '%s': the fraction of periods that switch, (0, 1]", v);
         o->cmd.burst = x;
     } else if (!strcmp(a, "--load-ohm") && v) {
+        char as[64];
         if (cli_parse_quantity(v, "ohm", &x) || !(x > 0))
             *rc = cli_usage_error(w, "--load-ohm '%s': a resistance above 0", v);
-        o->p.rload = x;
+        else if (snprintf(as, sizeof as, "rload=%.17g", x), plant_set(w, &o->p, as)) /* the range of 'rload' */
+            *rc = CLI_USAGE;
     } else if (!strcmp(a, "--half-bridge")) {
         o->cmd.half_bridge = 1;
         return 1;
@@ -242,6 +244,8 @@ static int plant_run_cmd(int argc, char **argv)
     return CLI_OK;
 }
 
+#define SWEEP_SETTLE_S 0.25 /* longest settling run of one sweep point, s */
+
 /* First-harmonic approximation of the normalized gain. */
 static double fha_gain(double fn, double ln, double q)
 {
@@ -269,8 +273,13 @@ static int plant_sweep_cmd(int argc, char **argv)
             nl = 0;
             while (*s && nl < 8) {
                 double x = strtod(s, &end);
+                char as[64];
+                plant_params chk = o.p;
                 if (end == s || !(x > 0))
                     return cli_usage_error(w, "--loads: '%s' is not a list of resistances", argv[i]);
+                snprintf(as, sizeof as, "rload=%.17g", x); /* the range of the 'rload' parameter */
+                if (plant_set(w, &chk, as))
+                    return CLI_USAGE;
                 loads[nl++] = x;
                 s = *end == ',' ? end + 1 : end;
                 if (*end && *end != ',')
@@ -294,6 +303,7 @@ static int plant_sweep_cmd(int argc, char **argv)
     for (int j = 0; j < nl; j++)
         printf(" | %6.0f ohm: sw    avg   FHA", loads[j]);
     printf("\n");
+    int nuns = 0;
     static const double fns[] = {0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.4, 1.6, 1.8};
     for (size_t k = 0; k < sizeof fns / sizeof fns[0]; k++) {
         double f = fns[k] * d.fr;
@@ -310,18 +320,28 @@ static int plant_sweep_cmd(int argc, char **argv)
             pmod_init(&ma, &p, PMOD_AVERAGED, &tab, 0);
             pmod_command(&ms, &c, 1);
             pmod_command(&ma, &c, 1);
-            double settle = 12.0 * p.rload * p.llc.cout + 2e-3;
-            for (double t = 0; t < settle; t += 100e-6) {
+            /* Twelve output time constants, but at most SWEEP_SETTLE_S: a
+             * light load's are minutes; its point is then marked. */
+            double settle = fmin(12.0 * p.rload * p.llc.cout + 2e-3, SWEEP_SETTLE_S), v_ago = 0;
+            long n_steps = (long)ceil(settle / 100e-6);
+            for (long s = 0; s < n_steps; s++) {
+                if (s == n_steps - 10)
+                    v_ago = ms.vo;
                 pmod_step(&ms, 100e-6, -1);
                 pmod_step(&ma, 100e-6, -1);
             }
+            int unsettled = fabs(ms.vo - v_ago) > 1e-3 * fabs(ms.vo) + 1e-3;
+            nuns += unsettled;
             double rac = 8.0 * p.llc.n * p.llc.n * p.rload / (M_PI * M_PI);
-            printf(" | %16.3f %5.3f %5.3f", p.llc.n * ms.vo / vb, p.llc.n * ma.vo / vb,
+            printf(" | %15.3f%c %5.3f %5.3f", p.llc.n * ms.vo / vb, unsettled ? '*' : ' ', p.llc.n * ma.vo / vb,
                    fha_gain(fns[k], d.ln, d.z0 / rac));
         }
         printf("\n");
         fflush(stdout);
     }
+    if (nuns)
+        printf("* still moving after %.2f s (more than 0.1 %% in its last millisecond): not a steady state\n",
+               SWEEP_SETTLE_S);
     return CLI_OK;
 }
 

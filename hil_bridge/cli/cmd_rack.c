@@ -339,7 +339,7 @@ int cmd_rack(int argc, char **argv)
         g.plant.load.r = o.r.plant.r_bleed;
     int64_t t0 = rk_now();
     int started = 0, bus_up = 0;
-    int64_t collapse_ns = -1;
+    int64_t collapse_ns = -1, start_ns = -1;
     /* The station starts the rack once it has heard every module: the
      * first heartbeats of a large rack take tens of milliseconds of bus
      * time (about 100 us each), and a module not heard then is never
@@ -350,6 +350,7 @@ int cmd_rack(int argc, char **argv)
         if (!started && g.t_ns >= 20000000 &&
             (stn_online(&g.stn, g.t_ns) >= o.r.modules || g.t_ns >= start_by)) {
             started = 1;
+            start_ns = g.t_ns;
             if (stn_online(&g.stn, g.t_ns) < o.r.modules)
                 fprintf(stderr, "ek3 rack: the station starts the rack at %.3f s with the %u of %u modules it has heard\n",
                         g.t_ns * 1e-9, stn_online(&g.stn, g.t_ns), o.r.modules);
@@ -433,12 +434,18 @@ int cmd_rack(int argc, char **argv)
         tjmax = fmax(tjmax, fmax(pm->th.t[TH_JA], pm->th.t[TH_JB]));
     }
     double imean = present ? isum / present : 0;
-    /* The bus was up and fell under the load, or nothing regulates it. */
+    /* With the load on: every module tripped, or the bus under half its
+     * set point once it was up or the soft start (ramp_vps) is over. */
     unsigned tripped = 0;
     for (unsigned k = 0; k < g.o.modules; k++)
         tripped += !strcmp(rk_state(&g, k), "FAULT");
     int load_on = g.t_ns >= (int64_t)(o.load_at * 1e9);
-    int collapsed = bus_up && load_on && (collapse_ns >= 0 || g.plant.vbus < 0.5 * o.r.v_set || !running);
+    int soft_done = start_ns >= 0 && g.t_ns >= start_ns + (int64_t)(1.1 * o.r.v_set / kc->ramp_vps * 1e9);
+    int collapsed = load_on && started && present > 0 &&
+                    (tripped == present || (g.plant.vbus < 0.5 * o.r.v_set && (bus_up || soft_done)));
+    char collapse_at[40] = "";
+    if (collapse_ns >= 0)
+        snprintf(collapse_at, sizeof collapse_at, " at %.4f s", collapse_ns * 1e-9);
     for (int s = 0; s < 2; s++) {
         FILE *f = outs[s];
         if (!f)
@@ -447,10 +454,9 @@ int cmd_rack(int argc, char **argv)
                 g.o.modules, present, running, o.r.fidelity == PMOD_AVERAGED ? "averaged" : "switching",
                 (unsigned long long)o.r.seed, g.t_ns * 1e-9);
         if (collapsed)
-            fprintf(f, "RACK COLLAPSED%s%.4f s: the bus is at %.2f V (set point %.1f V) with the load on; %u of %u modules "
-                       "tripped, %u regulating%s\n",
-                    collapse_ns >= 0 ? " at " : ", the bus was up until ", collapse_ns >= 0 ? collapse_ns * 1e-9 : g.t_ns * 1e-9,
-                    g.plant.vbus, o.r.v_set, tripped, g.o.modules, running,
+            fprintf(f, "RACK COLLAPSED%s: the bus is at %.2f V (set point %.1f V) with the load on; %u of %u modules "
+                       "tripped, %u still running%s\n",
+                    collapse_at, g.plant.vbus, o.r.v_set, tripped, g.o.modules, running,
                     demand > cap ? " (the load asked more than the rack can deliver)" : "");
         const char *lk = o.r.load.kind == RACK_LOAD_CP ? "constant power" : o.r.load.kind == RACK_LOAD_R ? "resistor"
                                                                                                         : "EV battery";
