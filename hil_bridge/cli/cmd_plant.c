@@ -164,6 +164,13 @@ static int plant_run_cmd(int argc, char **argv)
     if (o.cmd.deadtime >= 0.25 / o.cmd.fsw)
         return cli_usage_error(w, "--deadtime %g s is not below a quarter period at %g Hz", o.cmd.deadtime,
                                o.cmd.fsw);
+    prm_design dz;
+    prm_design_of(&o.p, &dz);
+    if (o.fidelity == PMOD_AVERAGED && !(o.cmd.fsw >= LAVG_FN_MIN * dz.fr && o.cmd.fsw <= LAVG_FN_MAX * dz.fr))
+        return cli_usage_error(w,
+                               "--fsw %g Hz: the averaged model's table covers %g to %g kHz (%g to %g times fr); "
+                               "--fidelity switching runs any frequency",
+                               o.cmd.fsw, LAVG_FN_MIN * dz.fr / 1e3, LAVG_FN_MAX * dz.fr / 1e3, LAVG_FN_MIN, LAVG_FN_MAX);
     double period = 100e-6;
     if (o.csv && o.sample <= 0)
         o.sample = o.fidelity == PMOD_SWITCHING ? 1.0 / o.cmd.fsw / 100.0 : period;
