@@ -228,10 +228,8 @@ void lavg_prepare(const lavg_table *t, double fr, double z0, double vdc, double 
 
 double lavg_io(const lavg_table *t, const lavg_pt *pt, double vo, double *slope)
 {
-    if (!(pt->nl > 0)) { /* the rectifier never conducts at this frequency */
-        *slope = 0;
-        return 0;
-    }
+    /* nl = 0 (the rectifier never conducts at this frequency) gives -inf
+     * or NaN here: no current either way. */
     double s = 1.0 - pt->n * vo / pt->vb / pt->nl, y, dyds;
     if (!(s > 0)) { /* NaN too */
         *slope = 0;
