@@ -293,7 +293,11 @@ int cmd_rack(int argc, char **argv)
     }
     double init_s = (rk_now() - t_init) * 1e-9;
     /* A demand beyond what the rack can deliver is said before the run. */
-    const llcc_cfg *kc = &g.m[0].fw.drv.ctl.cfg;
+    llcc_cfg kcfg; /* what every module's LLC_CONTROL runs with (rig_init; an external module too) */
+    llcc_default_cfg(&kcfg);
+    if (o.r.r_droop > 0)
+        kcfg.r_droop = o.r.r_droop;
+    const llcc_cfg *kc = &kcfg;
     unsigned n_cap = o.r.modules - (o.pull_slot >= 0);
     double v_full = o.r.v_set - kc->r_droop * kc->i_max;
     double cap = rk_capacity(n_cap, o.r.v_set, kc->i_max, kc->r_droop, stn_module_cap(o.r.v_set));
@@ -460,8 +464,7 @@ int cmd_rack(int argc, char **argv)
                     demand > cap ? " (the load asked more than the rack can deliver)" : "");
         const char *lk = o.r.load.kind == RACK_LOAD_CP ? "constant power" : o.r.load.kind == RACK_LOAD_R ? "resistor"
                                                                                                         : "EV battery";
-        fprintf(f, "load: %s; set point %.1f V, droop %.2f V/A\n", lk, o.r.v_set,
-                g.m[0].fw.drv.ctl.cfg.r_droop);
+        fprintf(f, "load: %s; set point %.1f V, droop %.2f V/A\n", lk, o.r.v_set, kc->r_droop);
         fprintf(f, "bus: %.2f V, load %.2f kW (%.2f A); modules deliver %.2f kW from %.2f kW in (%.2f %%)\n",
                 g.plant.vbus, g.plant.p_load / 1e3, g.plant.i_load, ptot / 1e3, pin / 1e3,
                 pin > 0 ? 100 * ptot / pin : 0);
