@@ -29,8 +29,10 @@ static int plant_params_cmd(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             puts("usage: ek3 plant params [--set name=value]...\n\n"
-                 "Print every plant parameter with its value, unit, default and meaning,\n"
-                 "then the design figures they give (docs/plant-model.md).");
+                 "Print every plant parameter with its value, unit, default, range and\n"
+                 "meaning, then the design figures they give (docs/plant-model.md). Some\n"
+                 "values are valid only with others (lm above lr, vdc above 4 n vf, ...):\n"
+                 "--set says which and why.");
             return CLI_OK;
         } else if (!strcmp(argv[i], "--set") && i + 1 < argc) {
             if (plant_set(w, &p, argv[++i]))
@@ -41,9 +43,13 @@ static int plant_params_cmd(int argc, char **argv)
     }
     size_t n;
     const prm_def *t = prm_table(&n);
-    printf("%-14s %14s %-7s %14s  %s\n", "name", "value", "unit", "default", "meaning");
-    for (size_t i = 0; i < n; i++)
-        printf("%-14s %14.6g %-7s %14.6g  %s\n", t[i].name, prm_get(&p, &t[i]), t[i].unit, t[i].def, t[i].doc);
+    printf("%-14s %14s %-7s %14s  %-20s %s\n", "name", "value", "unit", "default", "range", "meaning");
+    for (size_t i = 0; i < n; i++) {
+        char r[48]; /* [min, max], or (min, max] when min itself is outside */
+        snprintf(r, sizeof r, "%c%g, %g]", t[i].min_incl ? '[' : '(', t[i].min, t[i].max);
+        printf("%-14s %14.6g %-7s %14.6g  %-20s %s\n", t[i].name, prm_get(&p, &t[i]), t[i].unit, t[i].def, r,
+               t[i].doc);
+    }
     prm_design d;
     prm_design_of(&p, &d);
     printf("\ndesign: fr %.1f kHz, fm %.1f kHz, Ln %.2f, Z0 %.1f ohm, Q %.3f at full load (%.0f ohm),\n"
