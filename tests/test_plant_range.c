@@ -16,6 +16,7 @@
 #include "ek3_err.h"
 #include "module.h"
 #include "params.h"
+#include "rack.h"
 
 /* One module open loop for 2 ms at 200 kHz into its load: every figure
  * finite, the output never negative, the losses never negative. */
@@ -93,6 +94,47 @@ ParameterizedTest(size_t *which, range, every_parameter_at_its_bounds_and_betwee
     }
     /* The default and the points around it are in every range. */
     cr_assert_geq(ran, 2, "%s: only %d of its points ran", d->name, ran);
+}
+
+/* A rack of two modules on a constant-power load, each power-stage
+ * parameter that moves the table at both of its bounds (`ek3 rack --set
+ * vdc=1` crashed in the table), both fidelities: the bus stays finite and
+ * never negative, the currents add up. */
+Test(range, a_rack_runs_at_the_bounds_of_the_power_stage, .timeout = 280)
+{
+    static const char *const names[] = {"vdc", "lr", "cr", "lm", "n", "cout"};
+    size_t n;
+    const prm_def *t = prm_table(&n);
+    int ran = 0;
+    for (size_t j = 0; j < sizeof names / sizeof names[0]; j++)
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(t[i].name, names[j]))
+                continue;
+            for (int b = 0; b < 2; b++) {
+                plant_params p;
+                prm_defaults(&p);
+                char as[80], err[200];
+                snprintf(as, sizeof as, "%s=%.17g", t[i].name, b ? t[i].max : t[i].min);
+                if (prm_set(&p, as, err, sizeof err))
+                    continue; /* refused with its reason: the sweep above checks how */
+                for (int f = 0; f < 2; f++) {
+                    static rack r;
+                    rack_load l = {.kind = RACK_LOAD_CP, .p_w = 2000, .v_min = 100};
+                    cr_assert_eq(rack_init(&r, &p, 2, f ? PMOD_SWITCHING : PMOD_AVERAGED, 7, &l), EK3_OK, "%s", as);
+                    llc_cmd c = {200e3, 300e-9, 1.0, 1, 0};
+                    for (unsigned k = 0; k < r.n; k++)
+                        pmod_command(&r.mod[k], &c, 1.0);
+                    for (int s = 0; s < 50; s++) {
+                        rack_step(&r, 100e-6);
+                        cr_assert(isfinite(r.vbus) && r.vbus >= 0, "%s: bus %g V", as, r.vbus);
+                        cr_assert(isfinite(r.i_sum) && isfinite(r.i_load), "%s: %g A, %g A", as, r.i_sum, r.i_load);
+                    }
+                    rack_free(&r);
+                    ran++;
+                }
+            }
+        }
+    cr_assert_geq(ran, 16, "%d rack runs", ran);
 }
 
 /* The issue's examples: a DC link of 1 V and 1 uV. The table says where
