@@ -88,6 +88,17 @@ static int rk_vcd_error(const rig *g, const char *path, char *why, size_t cap)
     return e != 0;
 }
 
+/* What n modules can deliver together at set point v_set (W): each gives
+ * its software current limit i_max (A) at the bus its droop r_droop (V/A)
+ * leaves at that current, or its power command p_cmd (W) if that is less
+ * (LLC_CONTROL: i_ref = min(i_max, p_cmd / v)). Busbar drops are left out:
+ * the figure is an upper bound. */
+static double rk_capacity(unsigned n, double v_set, double i_max, double r_droop, double p_cmd)
+{
+    double p = i_max * (v_set - r_droop * i_max);
+    return n * (p < p_cmd ? p : p_cmd);
+}
+
 static int rk_usage(void)
 {
     puts("usage: ek3 rack [--modules 84] [--load 200kW | --load-ohm R | --battery]\n"
@@ -393,6 +404,23 @@ int cmd_rack(int argc, char **argv)
         fprintf(stderr, "ek3 rack: %u of %u external modules said HELLO on %s\n", got, n_ext, o.r.fw_bus);
     }
     double init_s = (rk_now() - t_init) * 1e-9;
+    /* A demand beyond what the rack can deliver is said before the run. */
+    llcc_cfg kcfg; /* what every module's LLC_CONTROL runs with (rig_init; an external module too) */
+    llcc_default_cfg(&kcfg);
+    if (o.r.r_droop > 0)
+        kcfg.r_droop = o.r.r_droop;
+    const llcc_cfg *kc = &kcfg;
+    unsigned n_cap = o.r.modules - o.npull;
+    double v_full = o.r.v_set - kc->r_droop * kc->i_max;
+    double cap = rk_capacity(n_cap, o.r.v_set, kc->i_max, kc->r_droop, stn_module_cap(o.r.v_set));
+    double demand = o.r.load.kind == RACK_LOAD_CP ? o.r.load.p_w
+                    : o.r.load.kind == RACK_LOAD_R ? v_full * v_full / o.r.load.r : 0;
+    if (demand > cap)
+        fprintf(stderr,
+                "ek3 rack: warning: the load asks %.1f kW, but %u modules%s deliver at most %.1f kW at the %.1f V "
+                "set point (%.2f A each at %.1f V after %.2f V/A droop, at most %.0f W each): the rack is overloaded\n",
+                demand / 1e3, n_cap, o.npull ? " (less the pulled)" : "", cap / 1e3, o.r.v_set, kc->i_max,
+                v_full, kc->r_droop, stn_module_cap(o.r.v_set));
     /* Trace every millisecond. */
     long nt = quanta / 10 + 1, ti = 0;
     double *tr = calloc((size_t)nt * 6, sizeof *tr);
@@ -425,7 +453,13 @@ int cmd_rack(int argc, char **argv)
     if (load.kind == RACK_LOAD_R)
         g.plant.load.r = o.r.plant.r_bleed;
     int64_t t0 = rk_now();
-    int started = 0;
+    int started = 0, bus_up = 0;
+    int64_t collapse_ns = -1, start_ns = -1;
+    /* The station starts the rack once it has heard every module: the
+     * first heartbeats of a large rack take tens of milliseconds of bus
+     * time (about 100 us each), and a module not heard then is never
+     * started. At --load-at (at most 0.5 s) it starts with those heard. */
+    int64_t start_by = (int64_t)(fmin(o.load_at, 0.5) * 1e9);
     /* Ctrl-C, SIGTERM or a failed output stop the run at the end of a
      * quantum: the logs end on a whole line, the report covers what ran. */
     cli_catch_stop();
@@ -449,8 +483,13 @@ int cmd_rack(int argc, char **argv)
             }
         }
         /* The station starts the rack once the modules' first heartbeats are in. */
-        if (!started && g.t_ns >= 20000000) {
+        if (!started && g.t_ns >= 20000000 &&
+            (stn_online(&g.stn, g.t_ns) >= o.r.modules || g.t_ns >= start_by)) {
             started = 1;
+            start_ns = g.t_ns;
+            if (stn_online(&g.stn, g.t_ns) < o.r.modules)
+                fprintf(stderr, "ek3 rack: the station starts the rack at %.3f s with the %u of %u modules it has heard\n",
+                        g.t_ns * 1e-9, stn_online(&g.stn, g.t_ns), o.r.modules);
             int src = stn_api_rack(&g.stn, g.t_ns, key, stn_module_cap(o.r.v_set) * stn_online(&g.stn, g.t_ns),
                                    o.r.v_set);
             if (src)
@@ -473,6 +512,10 @@ int cmd_rack(int argc, char **argv)
                 pulls_left--;
             }
         rig_quantum(&g);
+        if (g.plant.vbus >= 0.9 * o.r.v_set)
+            bus_up = 1;
+        else if (bus_up && collapse_ns < 0 && g.plant.vbus < 0.5 * o.r.v_set)
+            collapse_ns = g.t_ns;
         if (api.fd >= 0 && q % 10 == 0)
             sapi_poll(&api, g.t_ns);
         if (q % 10 == 0 && ti < nt) {
@@ -539,6 +582,18 @@ int cmd_rack(int argc, char **argv)
         tjmax = fmax(tjmax, fmax(pm->th.t[TH_JA], pm->th.t[TH_JB]));
     }
     double imean = present ? isum / present : 0;
+    /* With the load on: every module tripped, or the bus under half its
+     * set point once it was up or the soft start (ramp_vps) is over. */
+    unsigned tripped = 0;
+    for (unsigned k = 0; k < g.o.modules; k++)
+        tripped += !strcmp(rk_state(&g, k), "FAULT");
+    int load_on = g.t_ns >= (int64_t)(o.load_at * 1e9);
+    int soft_done = start_ns >= 0 && g.t_ns >= start_ns + (int64_t)(1.1 * o.r.v_set / kc->ramp_vps * 1e9);
+    int collapsed = load_on && started && present > 0 &&
+                    (tripped == present || (g.plant.vbus < 0.5 * o.r.v_set && (bus_up || soft_done)));
+    char collapse_at[40] = "";
+    if (collapse_ns >= 0)
+        snprintf(collapse_at, sizeof collapse_at, " at %.4f s", collapse_ns * 1e-9);
     for (int s = 0; s < 2; s++) {
         FILE *f = outs[s];
         if (!f)
@@ -546,10 +601,14 @@ int cmd_rack(int argc, char **argv)
         fprintf(f, "EK3 rack: %u modules (%u in their slots, %u regulating), %s plant, seed %llu, %.3g s simulated\n",
                 g.o.modules, present, running, o.r.fidelity == PMOD_AVERAGED ? "averaged" : "switching",
                 (unsigned long long)o.r.seed, g.t_ns * 1e-9);
+        if (collapsed)
+            fprintf(f, "RACK COLLAPSED%s: the bus is at %.2f V (set point %.1f V) with the load on; %u of %u modules "
+                       "tripped, %u still running%s\n",
+                    collapse_at, g.plant.vbus, o.r.v_set, tripped, g.o.modules, running,
+                    demand > cap ? " (the load asked more than the rack can deliver)" : "");
         const char *lk = o.r.load.kind == RACK_LOAD_CP ? "constant power" : o.r.load.kind == RACK_LOAD_R ? "resistor"
                                                                                                         : "EV battery";
-        fprintf(f, "load: %s; set point %.1f V, droop %.2f V/A\n", lk, o.r.v_set,
-                g.m[0].fw.drv.ctl.cfg.r_droop);
+        fprintf(f, "load: %s; set point %.1f V, droop %.2f V/A\n", lk, o.r.v_set, kc->r_droop);
         fprintf(f, "bus: %.2f V, load %.2f kW (%.2f A); modules deliver %.2f kW from %.2f kW in (%.2f %%)\n",
                 g.plant.vbus, g.plant.p_load / 1e3, g.plant.i_load, ptot / 1e3, pin / 1e3,
                 pin > 0 ? 100 * ptot / pin : 0);
@@ -672,5 +731,5 @@ int cmd_rack(int argc, char **argv)
         return CLI_FAIL; /* the output that failed was named when it was closed */
     if (bad)
         return o.report ? cli_fail(w, "could not write all of the outputs (report in %s)", o.report) : CLI_FAIL;
-    return CLI_OK;
+    return collapsed ? cli_fail(w, "the rack collapsed under its load (see the report)") : CLI_OK;
 }

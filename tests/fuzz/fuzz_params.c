@@ -1,12 +1,16 @@
 /* fuzz_params.c - `--set name=value`, quantities and integers from the
- * command line: never crash, a refused assignment changes nothing, and an
- * accepted integer is within its range and decimal unless written 0x. */
+ * command line: never crash, a refused assignment changes nothing, an
+ * accepted integer is within its range and decimal unless written 0x, and
+ * an accepted set is one the switching model runs on (ten periods, finite
+ * figures). */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "module.h"
 #include "params.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -21,10 +25,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     prm_defaults(&p);
     before = p;
     char err[200];
-    if (prm_set(&p, s, err, sizeof err) != 0 && memcmp(&p, &before, sizeof p))
+    int rc = prm_set(&p, s, err, sizeof err);
+    if (rc != 0 && memcmp(&p, &before, sizeof p))
         abort();
     if (prm_check(&p, err, sizeof err) != 0)
         abort(); /* an accepted value leaves a valid set */
+    if (rc == 0) {
+        static pmod m;
+        pmod_init(&m, &p, PMOD_SWITCHING, NULL, 1);
+        llc_cmd c = {200e3, 300e-9, 1.0, 1, 0};
+        if (pmod_command(&m, &c, 1.0))
+            abort();
+        pmod_step(&m, 50e-6, -1);
+        if (!isfinite(m.vo) || !(m.vo >= 0) || !isfinite(m.pin) || !isfinite(m.ploss))
+            abort();
+    }
     double v;
     (void)cli_parse_quantity(s, "s", &v);
     (void)cli_parse_quantity(s, "Hz", &v);
