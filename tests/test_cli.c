@@ -400,7 +400,8 @@ Test(cli, the_station_api_answers_from_outside, .init = setup, .fini = teardown)
     cr_assert_eq(run(out, sizeof out, "%s api udp:127.0.0.1:%d module 2 3301", EK3_BIN, port), 1, "%s", out);
     cr_assert(strstr(out, "EK3_ERANGE"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s api udp:127.0.0.1:%d --key not-the-key status", EK3_BIN, port), 1);
-    cr_assert(strstr(out, "EK3_EPERM: bad API key"), "%s", out);
+    cr_assert(strstr(out, "EK3_EFORGED: bad MAC"), "%s", out);
+    cr_assert(strstr(out, "the reply's MAC does not verify"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s api udp:127.0.0.1:%d", EK3_BIN, port), 2, "no request: %s", out);
     cr_assert_eq(run(out, sizeof out, "%s api tcp:127.0.0.1:%d status", EK3_BIN, port), 2, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --api-key short", EK3_BIN), 2, "%s", out);

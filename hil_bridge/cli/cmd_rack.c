@@ -429,8 +429,11 @@ int cmd_rack(int argc, char **argv)
                 g.stn.st.sent, g.stn.st.acked, g.stn.st.clamped, g.stn.st.refused, g.stn.st.retries, g.stn.st.gave_up,
                 stn_online(&g.stn, g.t_ns));
         if (api.fd >= 0)
-            fprintf(f, "station API (%s): %u requests, %u carried out, %u refused, %u malformed\n", o.api,
-                    api.st.requests, api.st.ok, api.st.refused, api.st.malformed);
+            fprintf(f,
+                    "station API (%s): %u requests, %u carried out, %u refused, %u malformed, %u throttled "
+                    "(bad MAC %u, stale %u, replayed %u; %u bursts of failures logged)\n",
+                    o.api, api.st.requests, api.st.ok, api.st.refused, api.st.malformed, api.st.throttled,
+                    api.st.bad_mac, api.st.stale, api.st.replayed, api.st.bursts);
         fprintf(f, "HIL frames %llu; rack bus: %llu frames, %llu error frames, load %.2f %%\n",
                 (unsigned long long)g.hil_frames, (unsigned long long)g.bus.frames,
                 (unsigned long long)g.bus.error_frames, 100 * cbus_load(&g.bus));
