@@ -234,3 +234,29 @@ Test(auth, only_station_frames_need_a_tag)
     cid_encode(&(cid_fields){CID_PRIO_MEDIUM, CID_TYPE_HEARTBEAT, 42, CID_NODE_BROADCAST}, &id);
     cr_assert_not(auth_required(id));
 }
+
+/* seed 3.2: only the station commands. The rule the module's CAN_HANDLER
+ * and `ek3 can decode` share. */
+Test(auth, a_command_only_the_station_sends_is_refused_from_any_other_node)
+{
+    static const struct {
+        unsigned type, src, dst;
+        int rule;
+    } c[] = {
+        {CID_TYPE_POWER_CMD, CID_NODE_STATION, 42, AUTH_RULE_SIGNED},
+        {CID_TYPE_POWER_CMD, 5, 42, AUTH_RULE_STATION_ONLY},
+        {CID_TYPE_POWER_CMD, CID_NODE_PLANT, 42, AUTH_RULE_STATION_ONLY},
+        {CID_TYPE_STATION, 7, CID_NODE_BROADCAST, AUTH_RULE_STATION_ONLY},
+        {CID_TYPE_FW_UPDATE, 7, 8, AUTH_RULE_STATION_ONLY},
+        {CID_TYPE_DIAG, CID_NODE_STATION, 3, AUTH_RULE_SIGNED},
+        {CID_TYPE_DIAG, 3, CID_NODE_STATION, AUTH_RULE_OPEN}, /* a module's result */
+        {CID_TYPE_HEARTBEAT, 42, CID_NODE_BROADCAST, AUTH_RULE_OPEN},
+        {CID_TYPE_POWER_ACK, 42, CID_NODE_STATION, AUTH_RULE_OPEN},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        uint32_t id;
+        cr_assert_eq(cid_encode(&(cid_fields){CID_PRIO_HIGH, (uint8_t)c[i].type, (uint16_t)c[i].src, (uint16_t)c[i].dst}, &id),
+                     EK3_OK);
+        cr_assert_eq(auth_rule(id), c[i].rule, "type %u from %u to %u", c[i].type, c[i].src, c[i].dst);
+    }
+}

@@ -118,6 +118,14 @@ Test(station, forged_replayed_and_unauthenticated_commands_are_refused_and_count
                  c->st.forged, c->st.unauthenticated, c->st.stale);
     cr_assert_eq(g.m[1].fw.drv.ctl.enable, 1, "and it did not stop the module");
     cr_assert_eq(c->st.refused, 3);
+    /* A POWER_CMD STOP from module 3's slot: only the station commands (auth_rule). */
+    cf = (cid_fields){CID_PRIO_HIGH, CID_TYPE_POWER_CMD, 3, 2};
+    cid_encode(&cf, &f.id);
+    cr_assert_eq(cbus_send(&g.bus, 3, &f, g.t_ns), EK3_OK);
+    run_ms(2);
+    cr_assert_eq(c->st.refused, 4, "refused unread");
+    cr_assert_eq(c->st.cmds, 4, "and not taken for a command");
+    cr_assert_eq(g.m[1].fw.drv.ctl.enable, 1, "the module runs on");
 }
 
 Test(station, limits_hold_at_every_layer, .init = setup, .fini = teardown)

@@ -5,6 +5,7 @@
 
 #include "can_id.h"
 #include "ek3_err.h"
+#include "msg.h"
 
 #define AUTH_MAC_INPUT_MAX (8u + CFD_MAX_LEN)
 
@@ -12,6 +13,17 @@ int auth_required(uint32_t id)
 {
     cid_fields f;
     return cid_decode(id, &f) == EK3_OK && f.src == CID_NODE_STATION;
+}
+
+int auth_rule(uint32_t id)
+{
+    cid_fields f;
+    if (cid_decode(id, &f) != EK3_OK)
+        return AUTH_RULE_OPEN;
+    if (f.src == CID_NODE_STATION)
+        return AUTH_RULE_SIGNED;
+    const msg_desc *d = msg_desc_of(f.type);
+    return d && d->auth == MSG_AUTH_ALWAYS ? AUTH_RULE_STATION_ONLY : AUTH_RULE_OPEN;
 }
 
 uint16_t auth_key_node(uint32_t id)

@@ -199,10 +199,15 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         s->st.rx_frames++;
         if (!(f.flags & CFD_FLAG_EFF) || cid_decode(f.id, &cf) || cf.dst != s->cfg.slot)
             continue; /* not for this module (broadcasts are the station's status: not yet used) */
-        if (cf.type == CID_TYPE_POWER_CMD && cf.src == CID_NODE_STATION)
+        int rule = auth_rule(f.id); /* seed 3.2: only the station commands (auth.h) */
+        if (rule == AUTH_RULE_STATION_ONLY) {
+            s->st.unauthenticated++;
+            s->st.refused++;
+        } else if (cf.type == CID_TYPE_POWER_CMD && rule == AUTH_RULE_SIGNED) {
             canh_power_cmd(s, k, &f);
-        else if (cf.type == CID_TYPE_DIAG && cf.src == CID_NODE_STATION)
+        } else if (cf.type == CID_TYPE_DIAG && rule == AUTH_RULE_SIGNED) {
             canh_diag_request(s, k, me, &f);
+        }
     }
     /* FAULT_ALERT at once: whatever SAFETY_MONITOR latched since the last tick. */
     sm_alert a;
