@@ -441,3 +441,25 @@ Test(cli, decode_refuses_a_command_that_only_the_station_may_send)
         cr_assert(strstr(out, "from_module.log:1: bad frame"), "%s", out);
     }
 }
+
+/* A module's firmware across the field's CAN-over-UDP carrier: one
+ * cannelloni link per module (both ports + slot), the same run bit for bit. */
+Test(cli, an_external_module_over_cannelloni_runs_as_in_process, .init = setup, .fini = teardown)
+{
+    static char out[65536], ref[65536];
+    char a[256], b[256], cmd[512];
+    int base = 36000 + (int)(getpid() % 1400) * 2; /* the plant's ports; the module's are base + 5000 */
+    snprintf(cmd, sizeof cmd, "(%s fw --module 2 --bus cannelloni:127.0.0.1:%d:%d &) >/dev/null 2>&1", EK3_BIN,
+             base + 2, base + 5002);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 3 --load 6kW --duration 0.4s --load-at 0.2s --threads 1 --external 2 "
+                     "--fw-bus cannelloni:127.0.0.1:%d:%d",
+                     EK3_BIN, base + 5000, base),
+                 0, "%s", out);
+    cr_assert_eq(run(ref, sizeof ref, "%s rack --modules 3 --load 6kW --duration 0.4s --load-at 0.2s --threads 1", EK3_BIN),
+                 0);
+    cr_assert(strstr(out, "module 2 external (ek3 fw): answered every quantum"), "%s", out);
+    cr_assert_str_eq(line_of(out, "bus:", a, sizeof a), line_of(ref, "bus:", b, sizeof b));
+    cr_assert_str_eq(line_of(out, "sharing:", a, sizeof a), line_of(ref, "sharing:", b, sizeof b));
+}
