@@ -536,10 +536,15 @@ int sapi_poll(sapi *a, int64_t now)
     return handled;
 }
 
-void sapi_close(sapi *a)
+void sapi_flush(sapi *a)
 {
     if (a->open_bursts)
         sapi_bursts_end(a, -1);
+}
+
+void sapi_close(sapi *a)
+{
+    sapi_flush(a);
     if (a->fd >= 0)
         close(a->fd);
     a->fd = -1;

@@ -122,7 +122,11 @@ int sapi_port(const sapi *a);
  * the bursts of failures that have ended. The number of datagrams read. */
 int sapi_poll(sapi *a, int64_t now);
 
-/* Log the bursts still open, close the socket. */
+/* Log the bursts of failures still open (at the end of a run, before
+ * its report). */
+void sapi_flush(sapi *a);
+
+/* sapi_flush, then close the socket. */
 void sapi_close(sapi *a);
 
 /* The client's side: the signed request for `req` (the REQUEST words)

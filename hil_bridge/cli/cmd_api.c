@@ -66,7 +66,9 @@ int cmd_api(int argc, char **argv)
         return cli_fail(w, "%s: the reply's MAC does not verify: a wrong --key, or not the station", spec);
     }
     if (rc)
-        return cli_fail(w, "%s: %s", spec, rc == EK3_ETIMEDOUT ? "no answer (is `ek3 rack --api` running?)" : ek3_strerror(rc));
+        return cli_fail(w, "%s: %s", spec, rc == EK3_ETIMEDOUT ? "no answer (is `ek3 rack --api` running? after failed attempts from this address "
+                                                     "it answers none for a while)"
+                                                   : ek3_strerror(rc));
     if (puts(reply) == EOF || fflush(stdout))
         return cli_fail(w, "standard output: %s", strerror(errno));
     return strncmp(reply, "ok", 2) ? CLI_FAIL : CLI_OK;

@@ -429,6 +429,7 @@ int cmd_rack(int argc, char **argv)
                    "%u modules online\n",
                 g.stn.st.sent, g.stn.st.acked, g.stn.st.clamped, g.stn.st.refused, g.stn.st.retries, g.stn.st.gave_up,
                 stn_online(&g.stn, g.t_ns));
+        sapi_flush(&api); /* the bursts of failures still open: logged, then counted here */
         if (api.fd >= 0)
             fprintf(f,
                     "station API (%s): %u requests, %u carried out, %u refused, %u malformed, %u throttled "
