@@ -434,14 +434,18 @@ Test(cli, decode_refuses_a_command_that_only_the_station_may_send)
                      "%1$s can encode POWER_CMD --src 5 --dst 42 op=SET power_w=3000 vset_dv=7500 ilim_ma=4000 "
                      "--time 1700000000.000001 > %2$s && "
                      "%1$s can encode POWER_CMD --src 0 --dst 42 op=SET power_w=3000 vset_dv=7500 ilim_ma=4000 "
-                     "--key " KEY " --fv 7 --time 1700000000.000002 >> %2$s",
+                     "--key " KEY " --fv 7 --time 1700000000.000002 >> %2$s && "
+                     "%1$s can encode DIAG --src 4 --dst 3 op=REQUEST test=FAN --time 1700000000.000003 >> %2$s",
                      EK3_BIN, log), 0, "%s", out);
     for (int k = 0; k < 2; k++) { /* with the key and without: the rule needs none */
         cr_assert_eq(run(out, sizeof out, "%s can decode %s %s 2>&1", EK3_BIN, k ? "" : "--key " KEY, log), 1, "%s", out);
         cr_assert(strstr(out, "POWER_CMD 5->42 [12] op=SET power=3000W vset=750.0V ilim=4.000A ramp=0W/s REFUSED: only "
                               "the station (node 0) sends POWER_CMD; a module drops it from node 5"), "%s", out);
-        cr_assert_eq(count(out, "REFUSED"), 1u, "the station's own command passes: %s", out);
+        cr_assert(strstr(out, "REFUSED: only the station (node 0) sends DIAG requests; a module drops it from node 4"),
+                  "%s", out);
+        cr_assert_eq(count(out, "REFUSED"), 2u, "the station's own command passes: %s", out);
         cr_assert(strstr(out, "from_module.log:1: bad frame"), "%s", out);
+        cr_assert(strstr(out, "from_module.log:3: bad frame"), "%s", out);
     }
 }
 

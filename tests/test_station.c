@@ -126,6 +126,15 @@ Test(station, forged_replayed_and_unauthenticated_commands_are_refused_and_count
     cr_assert_eq(c->st.refused, 4, "refused unread");
     cr_assert_eq(c->st.cmds, 4, "and not taken for a command");
     cr_assert_eq(g.m[1].fw.drv.ctl.enable, 1, "the module runs on");
+    /* A self-test request from module 3: only the station asks for one. */
+    msg_diag dq = {MSG_DIAG_REQUEST, MSG_DIAG_FAN, MSG_DIAG_RUNNING, 0};
+    cf = (cid_fields){CID_PRIO_LOW, CID_TYPE_DIAG, 3, 2};
+    cid_encode(&cf, &f.id);
+    f.len = (uint8_t)msg_encode(CID_TYPE_DIAG, &dq, f.data, sizeof f.data, &e);
+    cr_assert_eq(cbus_send(&g.bus, 3, &f, g.t_ns), EK3_OK);
+    run_ms(2);
+    cr_assert_eq(c->st.refused, 5, "refused unread");
+    cr_assert_eq(c->st.diags, 0, "no self-test ran");
 }
 
 Test(station, limits_hold_at_every_layer, .init = setup, .fini = teardown)

@@ -15,15 +15,21 @@ int auth_required(uint32_t id)
     return cid_decode(id, &f) == EK3_OK && f.src == CID_NODE_STATION;
 }
 
-int auth_rule(uint32_t id)
+int auth_rule(const cfd_frame *f)
 {
-    cid_fields f;
-    if (cid_decode(id, &f) != EK3_OK)
+    cid_fields c;
+    if (!(f->flags & CFD_FLAG_EFF) || cid_decode(f->id, &c) != EK3_OK)
         return AUTH_RULE_OPEN;
-    if (f.src == CID_NODE_STATION)
+    if (c.src == CID_NODE_STATION)
         return AUTH_RULE_SIGNED;
-    const msg_desc *d = msg_desc_of(f.type);
-    return d && d->auth == MSG_AUTH_ALWAYS ? AUTH_RULE_STATION_ONLY : AUTH_RULE_OPEN;
+    const msg_desc *d = msg_desc_of(c.type);
+    if (d && d->auth == MSG_AUTH_ALWAYS)
+        return AUTH_RULE_STATION_ONLY;
+    msg_diag m;
+    if (c.type == CID_TYPE_DIAG && msg_decode(CID_TYPE_DIAG, f->data, f->len, &m, NULL) == EK3_OK &&
+        m.op == MSG_DIAG_REQUEST)
+        return AUTH_RULE_STATION_ONLY;
+    return AUTH_RULE_OPEN;
 }
 
 uint16_t auth_key_node(uint32_t id)

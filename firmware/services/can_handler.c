@@ -199,7 +199,7 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         s->st.rx_frames++;
         if (!(f.flags & CFD_FLAG_EFF) || cid_decode(f.id, &cf) || cf.dst != s->cfg.slot)
             continue; /* not for this module (broadcasts are the station's status: not yet used) */
-        int rule = auth_rule(f.id); /* seed 3.2: only the station commands (auth.h) */
+        int rule = auth_rule(&f); /* seed 3.2: only the station commands (auth.h) */
         if (rule == AUTH_RULE_STATION_ONLY) {
             s->st.unauthenticated++;
             s->st.refused++;

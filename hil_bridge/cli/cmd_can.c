@@ -370,9 +370,9 @@ static int can_decode_help(void)
          "With --key (the rack key, 32 hex digits) every authenticated frame is\n"
          "checked with its node key: 'auth ok', 'auth BAD' (forged or corrupt),\n"
          "'replay' (counter already seen) or 'stale' (counter below the window).\n"
-         "A command that only the station sends (POWER_CMD, STATION, FW_UPDATE)\n"
-         "from any other node is marked REFUSED, as a module's CAN_HANDLER\n"
-         "refuses it (the same rule, auth_rule), with or without --key.\n"
+         "A command that only the station gives (POWER_CMD, STATION, FW_UPDATE, a\n"
+         "DIAG request) from any other node is marked REFUSED, as a module's\n"
+         "CAN_HANDLER refuses it (the same rule, auth_rule), with or without --key.\n"
          "Bad lines are reported as FILE:LINE:COLUMN and skipped; the exit code\n"
          "is 1 if any line or frame was bad.");
     return CLI_OK;
@@ -414,7 +414,7 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
     size_t plen = f->len;
     const char *auth_note = NULL;
     uint32_t fv = 0;
-    int rule = auth_rule(f->id), authed = rule == AUTH_RULE_SIGNED;
+    int rule = auth_rule(f), authed = rule == AUTH_RULE_SIGNED;
     if (authed) {
         if (f->len < AUTH_TRAILER_LEN) {
             PUT(" bad frame: %s", ek3_strerror(EK3_ENOAUTH));
@@ -453,7 +453,8 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
     if (authed)
         PUT(" fv=%" PRIu32 " %s", fv, auth_note);
     if (rule == AUTH_RULE_STATION_ONLY) { /* what a module's CAN_HANDLER refuses */
-        PUT(" REFUSED: only the station (node 0) sends %s; a module drops it from node %u", tn, id.src);
+        PUT(" REFUSED: only the station (node 0) sends %s%s; a module drops it from node %u", tn,
+            id.type == CID_TYPE_DIAG ? " requests" : "", id.src);
         bad = 1;
     }
 #undef PUT
