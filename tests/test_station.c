@@ -174,6 +174,9 @@ Test(station, limits_hold_at_every_layer, .init = setup, .fini = teardown)
 
 Test(station, the_api_refuses_bad_keys_and_excess_rates, .init = setup, .fini = teardown)
 {
+    FILE *log = tmpfile();
+    cr_assert_not_null(log);
+    g.stn.log = log;
     run_ms(10);
     cr_assert_eq(stn_api_module(&g.stn, g.t_ns, "not-the-key", 1, 1000, 750), EK3_EPERM);
     cr_assert_eq(stn_api_module(&g.stn, g.t_ns, RIG_API_KEY "x", 1, 1000, 750), EK3_EPERM);
@@ -192,6 +195,22 @@ Test(station, the_api_refuses_bad_keys_and_excess_rates, .init = setup, .fini = 
     for (int i = 0; i < 30; i++)
         ok += stn_api_module(&g.stn, g.t_ns, RIG_API_KEY, 1, 1000, 750) == EK3_OK;
     cr_assert_eq(ok, 10);
+    run_ms(1100); /* quiet: the bursts are over */
+    /* Each burst of refusals is one log line with its count, not a line each. */
+    rewind(log);
+    char line[256];
+    unsigned refusals = 0, bad_key = 0, rate = 0;
+    while (fgets(line, sizeof line, log))
+        if (strstr(line, "refused")) {
+            refusals++;
+            bad_key += strstr(line, "station: refused 3 API requests in 0.000 s: bad API key") != NULL;
+            rate += strstr(line, "station: refused 20 API requests in 0.000 s: rate limit") != NULL;
+        }
+    cr_assert_eq(bad_key, 1);
+    cr_assert_eq(rate, 2, "20 refused in each of the two instants");
+    cr_assert_eq(refusals, 3, "and nothing else");
+    g.stn.log = NULL;
+    fclose(log);
 }
 
 Test(station, an_unanswered_command_is_retried_three_times_then_given_up, .init = setup, .fini = teardown)
