@@ -435,7 +435,9 @@ Test(cli, decode_refuses_a_command_that_only_the_station_may_send)
                      "--time 1700000000.000001 > %2$s && "
                      "%1$s can encode POWER_CMD --src 0 --dst 42 op=SET power_w=3000 vset_dv=7500 ilim_ma=4000 "
                      "--key " KEY " --fv 7 --time 1700000000.000002 >> %2$s && "
-                     "%1$s can encode DIAG --src 4 --dst 3 op=REQUEST test=FAN --time 1700000000.000003 >> %2$s",
+                     "%1$s can encode DIAG --src 4 --dst 3 op=REQUEST test=FAN --time 1700000000.000003 >> %2$s && "
+                     "%1$s can encode POWER_CMD --src 0 --dst 42 op=SET power_w=3300 vset_dv=7500 ilim_ma=4000 "
+                     "--key " KEY " --fv 8 --time 1700000000.000004 >> %2$s",
                      EK3_BIN, log), 0, "%s", out);
     for (int k = 0; k < 2; k++) { /* with the key and without: the rule needs none */
         cr_assert_eq(run(out, sizeof out, "%s can decode %s %s 2>&1", EK3_BIN, k ? "" : "--key " KEY, log), 1, "%s", out);
@@ -446,6 +448,13 @@ Test(cli, decode_refuses_a_command_that_only_the_station_may_send)
         cr_assert_eq(count(out, "REFUSED"), 2u, "the station's own command passes: %s", out);
         cr_assert(strstr(out, "from_module.log:1: bad frame"), "%s", out);
         cr_assert(strstr(out, "from_module.log:3: bad frame"), "%s", out);
+        /* The module's limits, as its CAN_HANDLER applies them (llcc_limit_cmd): 4.0 A x 750 V. */
+        cr_assert(strstr(out, k ? "power=3300W vset=750.0V ilim=4.000A ramp=0W/s fv=8 auth not checked (no --key); a "
+                                  "module clamps it to 3000W at 750.0V"
+                                : "power=3300W vset=750.0V ilim=4.000A ramp=0W/s fv=8 auth ok; a module clamps it to "
+                                  "3000W at 750.0V"),
+                  "%s", out);
+        cr_assert_eq(count(out, "clamps"), 1u, "3000 W at 750 V and 4.0 A is within the limits: %s", out);
     }
 }
 

@@ -101,17 +101,7 @@ static void canh_power_cmd(canh_state *s, jz_kernel *k, cfd_frame *f)
     llcc *c = &drv_of(k)->ctl;
     /* The module's limits, checked here and again in LLC_CONTROL. */
     float vset = cmd.vset_dv / 10.0f, p = cmd.power_w, ilim = cmd.ilim_ma / 1000.0f;
-    int clamped = 0;
-    if (vset < c->cfg.v_min || vset > c->cfg.v_max) {
-        vset = vset < c->cfg.v_min ? c->cfg.v_min : c->cfg.v_max;
-        clamped = 1;
-    }
-    if (p > c->cfg.p_max) {
-        p = c->cfg.p_max;
-        clamped = 1;
-    }
-    if (ilim > 0 && ilim * vset < p) /* a current limit below the power asked for */
-        p = ilim * vset, clamped = 1;
+    int clamped = llcc_limit_cmd(&c->cfg, &vset, &p, ilim);
     switch (cmd.op) {
     case MSG_POWER_START:
         /* START to a faulted module is the station's restart: clear,

@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "ek3_err.h"
 #include "host_crypto.h"
+#include "llc_control.h"
 #include "msg.h"
 
 /* ---- shared helpers --------------------------------------------------- */
@@ -439,6 +440,8 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
     }
     msg_any m;
     msg_err e;
+    float clamp_v = 0, clamp_p = 0;
+    int clamped = 0;
     int rc = msg_decode(id.type, f->data, plen, &m, &e);
     if (rc) {
         PUT(" bad payload: %s", ek3_strerror(rc));
@@ -449,9 +452,18 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
         char fields[1024];
         msg_format(d, &m, fields, sizeof fields);
         PUT(" %s", fields);
+        if (id.type == CID_TYPE_POWER_CMD && rule == AUTH_RULE_SIGNED &&
+            (m.power_cmd.op == MSG_POWER_START || m.power_cmd.op == MSG_POWER_SET)) {
+            llcc_cfg lim; /* the module's own limits, as its CAN_HANDLER applies them */
+            llcc_default_cfg(&lim);
+            clamp_v = m.power_cmd.vset_dv / 10.0f, clamp_p = m.power_cmd.power_w;
+            clamped = llcc_limit_cmd(&lim, &clamp_v, &clamp_p, m.power_cmd.ilim_ma / 1000.0f);
+        }
     }
     if (authed)
         PUT(" fv=%" PRIu32 " %s", fv, auth_note);
+    if (clamped)
+        PUT("; a module clamps it to %.0fW at %.1fV", clamp_p, clamp_v);
     if (rule == AUTH_RULE_STATION_ONLY) { /* what a module's CAN_HANDLER refuses */
         PUT(" REFUSED: only the station (node 0) sends %s%s; a module drops it from node %u", tn,
             id.type == CID_TYPE_DIAG ? " requests" : "", id.src);
