@@ -45,7 +45,7 @@ static void rig_deliver(void *ctx, unsigned to, unsigned from, const cfd_frame *
         rig_module *m = &r->m[to - 1];
         if (!m->external)
             hhal_can_deliver(&m->fw.h, f);
-        else if (!m->lost && !strncmp(r->o.fw_bus, "udp:", 4))
+        else if (!m->lost && (!strncmp(r->o.fw_bus, "udp:", 4) || !strncmp(r->o.fw_bus, "cannelloni:", 11)))
             tp_send(&m->plant_end, f); /* on a shared SocketCAN bus it already heard it */
     }
     if (to == (from == 0 ? 1u : 0u))
@@ -108,10 +108,17 @@ int rig_init(rig *r, const rig_opts *o)
         if (m->external) {
             /* "udp:HOST:BASE": the plant listens on BASE + slot; a
              * SocketCAN interface: one socket per module on it. */
-            char spec[96];
+            char spec[300];
             if (!strncmp(o->fw_bus, "udp:", 4)) {
                 const char *colon = strrchr(o->fw_bus, ':');
                 snprintf(spec, sizeof spec, "udp:@%ld", strtol(colon + 1, NULL, 10) + (long)k + 1);
+            } else if (!strncmp(o->fw_bus, "cannelloni:", 11)) {
+                /* "cannelloni:HOST:BASE[:LOCALBASE]": one link per module, both ports + slot */
+                rc = tp_cnl_offset(o->fw_bus, k + 1, spec, sizeof spec);
+                if (rc) {
+                    rig_free(r);
+                    return rc;
+                }
             } else {
                 snprintf(spec, sizeof spec, "%s", o->fw_bus);
             }

@@ -16,6 +16,7 @@
 #include "ek3_err.h"
 
 int tp_socketcan_open(tp *t, const char *ifname); /* tp_socketcan.c */
+int tp_cannelloni_open(tp *t, const char *spec);  /* tp_cannelloni.c */
 
 /* ---- common ------------------------------------------------------------ */
 
@@ -420,6 +421,8 @@ int tp_open(tp *t, const char *spec)
         return tp_udp_open(t, spec + 4);
     if (!strncmp(spec, "socketcan:", 10))
         return tp_socketcan_open(t, spec + 10);
+    if (!strncmp(spec, "cannelloni:", 11))
+        return tp_cannelloni_open(t, spec + 11);
     if (!strncmp(spec, "mem", 3))
         return EK3_EPARSE; /* in-process pairs come from tp_mem_pair */
     if (!strchr(spec, ':'))

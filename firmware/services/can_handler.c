@@ -101,17 +101,7 @@ static void canh_power_cmd(canh_state *s, jz_kernel *k, cfd_frame *f)
     llcc *c = &drv_of(k)->ctl;
     /* The module's limits, checked here and again in LLC_CONTROL. */
     float vset = cmd.vset_dv / 10.0f, p = cmd.power_w, ilim = cmd.ilim_ma / 1000.0f;
-    int clamped = 0;
-    if (vset < c->cfg.v_min || vset > c->cfg.v_max) {
-        vset = vset < c->cfg.v_min ? c->cfg.v_min : c->cfg.v_max;
-        clamped = 1;
-    }
-    if (p > c->cfg.p_max) {
-        p = c->cfg.p_max;
-        clamped = 1;
-    }
-    if (ilim > 0 && ilim * vset < p) /* a current limit below the power asked for */
-        p = ilim * vset, clamped = 1;
+    int clamped = llcc_limit_cmd(&c->cfg, &vset, &p, ilim);
     switch (cmd.op) {
     case MSG_POWER_START:
         /* START to a faulted module is the station's restart: clear,
@@ -199,10 +189,15 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         s->st.rx_frames++;
         if (!(f.flags & CFD_FLAG_EFF) || cid_decode(f.id, &cf) || cf.dst != s->cfg.slot)
             continue; /* not for this module (broadcasts are the station's status: not yet used) */
-        if (cf.type == CID_TYPE_POWER_CMD && cf.src == CID_NODE_STATION)
+        int rule = auth_rule(&f); /* seed 3.2: only the station commands (auth.h) */
+        if (rule == AUTH_RULE_STATION_ONLY) {
+            s->st.unauthenticated++;
+            s->st.refused++;
+        } else if (cf.type == CID_TYPE_POWER_CMD && rule == AUTH_RULE_SIGNED) {
             canh_power_cmd(s, k, &f);
-        else if (cf.type == CID_TYPE_DIAG && cf.src == CID_NODE_STATION)
+        } else if (cf.type == CID_TYPE_DIAG && rule == AUTH_RULE_SIGNED) {
             canh_diag_request(s, k, me, &f);
+        }
     }
     /* FAULT_ALERT at once: whatever SAFETY_MONITOR latched since the last tick. */
     sm_alert a;

@@ -1,4 +1,5 @@
 /* cmd_api.c - `ek3 api`: one request to a running rack's station API. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,9 +28,13 @@ int cmd_api(int argc, char **argv)
                  "  rack WATTS [VOLTS]          share WATTS over the online modules\n"
                  "  diag SLOT TEST              self-test: all adc pwm fan ntc flash crypto can\n"
                  "  status [SLOT]               the rack's, or one module's, last state\n"
-                 "--key is the station's API key (default: the rig's development key).\n"
-                 "Exit code 0 when the station carried it out, 1 when it refused it or\n"
-                 "did not answer within --timeout, 2 for a bad command line.");
+                 "--key is the station's API key (default: the rig's development key). It\n"
+                 "is never sent: the request carries this machine's time, a random nonce\n"
+                 "and an HMAC-SHA-256 made with the key, and the reply's MAC is checked\n"
+                 "(docs/bridge.md). The clocks of both machines must agree within 30 s.\n"
+                 "Exit code 0 when the station carried it out, 1 when it refused it,\n"
+                 "did not answer within --timeout, or its reply did not verify, 2 for a\n"
+                 "bad command line.");
             return CLI_OK;
         } else if (!strcmp(a, "--key") && cli_has_value(a, v, &miss)) {
             key = v, i++;
@@ -53,13 +58,21 @@ int cmd_api(int argc, char **argv)
         return cli_usage_error(w, "expected udp:HOST:PORT, then the request");
     if (!words)
         return cli_usage_error(w, "no request after %s (module, rack, diag or status)", spec);
-    char line[SAPI_LINE_MAX + 80], reply[SAPI_LINE_MAX];
-    snprintf(line, sizeof line, "%s %s", key, req);
-    int rc = sapi_request(spec, line, (int)(timeout * 1000), reply, sizeof reply);
+    char reply[SAPI_LINE_MAX];
+    int rc = sapi_request(spec, key, req, (int)(timeout * 1000), reply, sizeof reply);
     if (rc == EK3_EPARSE)
         return cli_usage_error(w, "'%s': expected udp:HOST:PORT or udp:[V6]:PORT", spec);
+    if (rc == EK3_ENOSPC)
+        return cli_usage_error(w, "the signed request is longer than %d bytes", SAPI_LINE_MAX - 1);
+    if (rc == EK3_EFORGED) {
+        printf("%s\n", reply);
+        return cli_fail(w, "%s: the reply's MAC does not verify: a wrong --key, or not the station", spec);
+    }
     if (rc)
-        return cli_fail(w, "%s: %s", spec, rc == EK3_ETIMEDOUT ? "no answer (is `ek3 rack --api` running?)" : ek3_strerror(rc));
-    puts(reply);
+        return cli_fail(w, "%s: %s", spec, rc == EK3_ETIMEDOUT ? "no answer (is `ek3 rack --api` running? after failed attempts from this address "
+                                                     "it answers none for a while)"
+                                                   : ek3_strerror(rc));
+    if (puts(reply) == EOF || fflush(stdout))
+        return cli_fail(w, "standard output: %s", strerror(errno));
     return strncmp(reply, "ok", 2) ? CLI_FAIL : CLI_OK;
 }

@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "ek3_err.h"
 #include "host_crypto.h"
+#include "llc_control.h"
 #include "msg.h"
 
 /* ---- shared helpers --------------------------------------------------- */
@@ -388,6 +389,9 @@ static int can_decode_help(void)
          "With --key (the rack key, 32 hex digits) every authenticated frame is\n"
          "checked with its node key: 'auth ok', 'auth BAD' (forged or corrupt),\n"
          "'replay' (counter already seen) or 'stale' (counter below the window).\n"
+         "A command that only the station gives (POWER_CMD, STATION, FW_UPDATE, a\n"
+         "DIAG request) from any other node is marked REFUSED, as a module's\n"
+         "CAN_HANDLER refuses it (the same rule, auth_rule), with or without --key.\n"
          "Bad lines are reported as FILE:LINE:COLUMN and skipped; the exit code\n"
          "is 1 if any line or frame was bad.");
     return CLI_OK;
@@ -446,7 +450,7 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
     size_t plen = f->len;
     const char *auth_note = NULL;
     uint32_t fv = 0;
-    int authed = auth_required(f->id);
+    int rule = auth_rule(f), authed = rule == AUTH_RULE_SIGNED;
     if (authed) {
         if (f->len < AUTH_TRAILER_LEN) {
             PUT(" bad frame: %s", ek3_strerror(EK3_ENOAUTH));
@@ -471,6 +475,8 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
     }
     msg_any m;
     msg_err e;
+    float clamp_v = 0, clamp_p = 0;
+    int clamped = 0;
     int rc = msg_decode(id.type, f->data, plen, &m, &e);
     if (rc) {
         PUT(" bad payload: %s", ek3_strerror(rc));
@@ -481,9 +487,23 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
         char fields[1024];
         msg_format(d, &m, fields, sizeof fields);
         PUT(" %s", fields);
+        if (id.type == CID_TYPE_POWER_CMD && rule == AUTH_RULE_SIGNED &&
+            (m.power_cmd.op == MSG_POWER_START || m.power_cmd.op == MSG_POWER_SET)) {
+            llcc_cfg lim; /* the module's own limits, as its CAN_HANDLER applies them */
+            llcc_default_cfg(&lim);
+            clamp_v = m.power_cmd.vset_dv / 10.0f, clamp_p = m.power_cmd.power_w;
+            clamped = llcc_limit_cmd(&lim, &clamp_v, &clamp_p, m.power_cmd.ilim_ma / 1000.0f);
+        }
     }
     if (authed)
         PUT(" fv=%" PRIu32 " %s", fv, auth_note);
+    if (clamped)
+        PUT("; a module clamps it to %.0fW at %.1fV", clamp_p, clamp_v);
+    if (rule == AUTH_RULE_STATION_ONLY) { /* what a module's CAN_HANDLER refuses */
+        PUT(" REFUSED: only the station (node 0) sends %s%s; a module drops it from node %u", tn,
+            id.type == CID_TYPE_DIAG ? " requests" : "", id.src);
+        bad = 1;
+    }
 #undef PUT
     return bad;
 }

@@ -29,7 +29,8 @@ int cmd_fw(int argc, char **argv)
                  "POWER_CMD, unless --vset gives it a set point to start with (a rig without\n"
                  "a station). --stop-after makes it vanish without a word after that\n"
                  "many periods (a crash, for tests). SPEC: udp:HOST:PORT (the plant listens\n"
-                 "on BASE + N for module N), or a SocketCAN interface.");
+                 "on BASE + N for module N), cannelloni:HOST:PORT[:LOCALPORT] (the same ports\n"
+                 "in cannelloni's format), or a SocketCAN interface.");
             return CLI_OK;
         } else if (!strcmp(a, "--module") && cli_has_value(a, v, &miss)) {
             if (cli_parse_i64(v, 1, 510, &slot))

@@ -126,9 +126,10 @@ static int rk_usage(void)
          "of module 1's Level-0 protection block (for GTKWave; it then runs every clock).\n"
          "--report writes report.txt, trace.csv and plots (PNG, SVG) into DIR.\n"
          "--api opens the station controller's API on UDP (one request per datagram,\n"
-         "`KEY module SLOT WATTS [VOLTS]`, `KEY rack WATTS [VOLTS]`, `KEY diag SLOT TEST`,\n"
-         "`KEY status [SLOT]`; `ek3 api` sends them), checked every millisecond of\n"
-         "simulated time; --api-key sets its key (default: the rig's development key).\n"
+         "`module SLOT WATTS [VOLTS]`, `rack WATTS [VOLTS]`, `diag SLOT TEST`, `status\n"
+         "[SLOT]`, each signed with an HMAC of the key, a time and a nonce; `ek3 api`\n"
+         "sends them), checked every millisecond of simulated time; --api-key sets its\n"
+         "key (default: the rig's development key).\n"
          "--threads spreads the modules over N threads (default: every CPU); the\n"
          "run is the same, bit for bit, whatever N (a --log run uses one).\n"
          "--external runs those modules' firmware in `ek3 fw` processes: the plant\n"
@@ -636,9 +637,13 @@ int cmd_rack(int argc, char **argv)
                    "%u modules online\n",
                 g.stn.st.sent, g.stn.st.acked, g.stn.st.clamped, g.stn.st.refused, g.stn.st.retries, g.stn.st.gave_up,
                 stn_online(&g.stn, g.t_ns));
+        sapi_flush(&api); /* the bursts of failures still open: logged, then counted here */
         if (api.fd >= 0)
-            fprintf(f, "station API (%s): %u requests, %u carried out, %u refused, %u malformed\n", o.api,
-                    api.st.requests, api.st.ok, api.st.refused, api.st.malformed);
+            fprintf(f,
+                    "station API (%s): %u requests, %u carried out, %u refused, %u malformed, %u throttled "
+                    "(bad MAC %u, stale %u, replayed %u; %u bursts of failures logged)\n",
+                    o.api, api.st.requests, api.st.ok, api.st.refused, api.st.malformed, api.st.throttled,
+                    api.st.bad_mac, api.st.stale, api.st.replayed, api.st.bursts);
         fprintf(f, "HIL frames %llu; rack bus: %llu frames, %llu error frames, load %.2f %%\n",
                 (unsigned long long)g.hil_frames, (unsigned long long)g.bus.frames,
                 (unsigned long long)g.bus.error_frames, 100 * cbus_load(&g.bus));
