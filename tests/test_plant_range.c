@@ -232,6 +232,8 @@ Test(range, no_efficiency_is_printed_outside_a_steady_state)
     double eff = strtod(e + 13, NULL);
     cr_assert(eff > 95 && eff < 100, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s plant sweep --loads inf", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "'inf' is not a resistance"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s plant sweep --loads 1e300", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "'rload'"), "%s", out);
     /* The averaged model outside its table clamped and printed 1208 V at 1 Hz (the switching model: 2 V). */
     cr_assert_eq(run(out, sizeof out, "%s plant run --fidelity averaged --fsw 1", EK3_BIN), 2, "%s", out);
