@@ -613,8 +613,11 @@ int cmd_rack(int argc, char **argv)
         fprintf(f, "bus: %.2f V, load %.2f kW (%.2f A); modules deliver %.2f kW from %.2f kW in (%.2f %%)\n",
                 g.plant.vbus, g.plant.p_load / 1e3, g.plant.i_load, ptot / 1e3, pin / 1e3,
                 pin > 0 ? 100 * ptot / pin : 0);
-        fprintf(f, "sharing: %.3f A mean, %.3f .. %.3f A (spread %.1f %% of mean); hottest junction %.1f C\n", imean,
-                imin, imax, imean > 0 ? 100 * (imax - imin) / imean : 0, tjmax);
+        if (present)
+            fprintf(f, "sharing: %.3f A mean, %.3f .. %.3f A (spread %.1f %% of mean); hottest junction %.1f C\n",
+                    imean, imin, imax, imean > 0 ? 100 * (imax - imin) / imean : 0, tjmax);
+        else
+            fprintf(f, "sharing: no module in its slot\n");
         if (stop_sig || stop_why[0])
             fprintf(f, "INTERRUPTED after %.4f s of %.4g s (%s): this report covers the time that ran\n",
                     g.t_ns * 1e-9, quanta * RIG_PERIOD_NS * 1e-9,
