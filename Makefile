@@ -66,7 +66,7 @@ firmware: deps
 # The SocketCAN transport on a real vcan, inside a VM (ci/vcan-test):
 # this host's kernel has no SocketCAN.
 vmtest: build
-	ci/vcan-test $(BUILD)/release/tests/vm/vcan_test $(BUILD)/release/tests/vm/rack2_test
+	ci/vcan-test $(BUILD)/release/tests/vm/vcan_test $(BUILD)/release/tests/vm/rack2_test $(BUILD)/release/tests/vm/candump_test
 
 # The README's two commands, as written there, on a fresh debootstrap
 # minbase root (no make, no compiler): ci/fresh-root.

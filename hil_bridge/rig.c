@@ -21,10 +21,10 @@ static void rig_log(rig *r, const char *bus, const cfd_frame *f, int64_t t_ns)
         return;
     cdl_record rec;
     memset(&rec, 0, sizeof rec);
-    rec.sec = t_ns / 1000000000;
-    rec.usec = (uint32_t)(t_ns % 1000000000 / 1000);
+    cdl_set_time(&rec, r->o.log_t0_ns + t_ns, 6); /* the caller keeps it within int64 */
     strncpy(rec.ifname, bus, sizeof rec.ifname - 1);
     rec.frame = *f;
+    rec.fd_extra = (f->flags & CFD_FLAG_FD) ? CDL_FD_FDF : 0; /* as Linux >= 6.0 and candump write it */
     char line[CDL_LINE_MAX];
     if (cdl_format(&rec, line, sizeof line) >= 0)
         fputs(line, r->o.log), fputc('\n', r->o.log);
@@ -45,7 +45,7 @@ static void rig_deliver(void *ctx, unsigned to, unsigned from, const cfd_frame *
         rig_module *m = &r->m[to - 1];
         if (!m->external)
             hhal_can_deliver(&m->fw.h, f);
-        else if (!m->lost && !strncmp(r->o.fw_bus, "udp:", 4))
+        else if (!m->lost && (!strncmp(r->o.fw_bus, "udp:", 4) || !strncmp(r->o.fw_bus, "cannelloni:", 11)))
             tp_send(&m->plant_end, f); /* on a shared SocketCAN bus it already heard it */
     }
     if (to == (from == 0 ? 1u : 0u))
@@ -108,10 +108,17 @@ int rig_init(rig *r, const rig_opts *o)
         if (m->external) {
             /* "udp:HOST:BASE": the plant listens on BASE + slot; a
              * SocketCAN interface: one socket per module on it. */
-            char spec[96];
+            char spec[300];
             if (!strncmp(o->fw_bus, "udp:", 4)) {
                 const char *colon = strrchr(o->fw_bus, ':');
                 snprintf(spec, sizeof spec, "udp:@%ld", strtol(colon + 1, NULL, 10) + (long)k + 1);
+            } else if (!strncmp(o->fw_bus, "cannelloni:", 11)) {
+                /* "cannelloni:HOST:BASE[:LOCALBASE]": one link per module, both ports + slot */
+                rc = tp_cnl_offset(o->fw_bus, k + 1, spec, sizeof spec);
+                if (rc) {
+                    rig_free(r);
+                    return rc;
+                }
             } else {
                 snprintf(spec, sizeof spec, "%s", o->fw_bus);
             }

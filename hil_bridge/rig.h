@@ -52,6 +52,7 @@ typedef struct rig_opts {
     float r_droop;          /* V/A */
     plant_params plant;
     FILE *log;              /* candump log of every frame, or NULL */
+    int64_t log_t0_ns;      /* the log's time of simulated time 0 (ns since the epoch) */
     unsigned threads;       /* modules spread over this many threads (0, 1: none; a log forces 1) */
     /* External modules: their firmware runs in `ek3 fw` processes. */
     const uint8_t *external; /* external[k] != 0: slot k + 1 is external (NULL: none) */

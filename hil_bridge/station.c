@@ -1,6 +1,7 @@
 /* station.c - API in, authenticated POWER_CMD out, with timeouts and retries. */
 #include "station.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,11 +69,27 @@ static int stn_key_ok(const station *s, const char *key)
     return diff == 0;
 }
 
+/* One line for a burst of refusals (why), then start counting anew. */
+static void stn_burst_log(station *s, stn_burst *b, const char *why)
+{
+    if (b->n && s->log)
+        fprintf(s->log, "%.6f station: refused %u API request%s in %.3f s: %s\n", b->last_ns * 1e-9, b->n,
+                b->n == 1 ? "" : "s", (b->last_ns - b->first_ns) * 1e-9, why);
+    b->n = 0;
+}
+
+static void stn_burst_add(stn_burst *b, int64_t now)
+{
+    if (!b->n++)
+        b->first_ns = now;
+    b->last_ns = now;
+}
+
 static int stn_gate(station *s, int64_t now, const char *key)
 {
     if (!stn_key_ok(s, key)) {
         s->st.api_bad_key++;
-        stn_log(s, now, "refused request: %s (slot %u, %g, %g)", "bad API key", 0, 0, 0);
+        stn_burst_add(&s->bad_key_burst, now);
         return EK3_EPERM;
     }
     s->tokens += (now - s->tok_ns) * 1e-9 * s->rate;
@@ -81,10 +98,11 @@ static int stn_gate(station *s, int64_t now, const char *key)
     s->tok_ns = now;
     if (s->tokens < 1) {
         s->st.api_rate++;
-        stn_log(s, now, "refused request: %s (slot %u, %g, %g)", "rate limit", 0, 0, 0);
+        stn_burst_add(&s->rate_burst, now);
         return EK3_EBUSY;
     }
     s->tokens -= 1;
+    stn_burst_log(s, &s->rate_burst, "rate limit"); /* a request got through: that burst is over */
     return EK3_OK;
 }
 
@@ -277,6 +295,10 @@ void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
 
 void stn_poll(station *s, int64_t now)
 {
+    if (s->bad_key_burst.n && now - s->bad_key_burst.last_ns >= STN_BURST_GAP_NS)
+        stn_burst_log(s, &s->bad_key_burst, "bad API key");
+    if (s->rate_burst.n && now - s->rate_burst.last_ns >= STN_BURST_GAP_NS)
+        stn_burst_log(s, &s->rate_burst, "rate limit");
     for (unsigned k = 0; k < s->n; k++) {
         stn_module *m = &s->m[k];
         if (m->pending && m->queued) {

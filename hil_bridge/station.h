@@ -45,6 +45,15 @@ typedef struct stn_stats {
     uint32_t faults; /* FAULT_ALERT frames received */
 } stn_stats;
 
+#define STN_BURST_GAP_NS 1000000000LL /* refusals 1 s apart are separate bursts (one log line each) */
+
+/* Refused API requests of one kind (bad key, rate limit) since the last
+ * log line: logged once per burst, with the count. */
+typedef struct stn_burst {
+    uint32_t n;
+    int64_t first_ns, last_ns;
+} stn_burst;
+
 typedef struct station {
     auth_crypto cr;
     uint8_t rack_key[AUTH_KEY_LEN];
@@ -57,6 +66,7 @@ typedef struct station {
     int (*send)(void *ctx, const cfd_frame *f);
     void *send_ctx;
     stn_stats st;
+    stn_burst bad_key_burst, rate_burst; /* refusals not yet logged */
 } station;
 
 /* A station for n modules. 0, or EK3_EINVAL, EK3_ENOSPC. */
@@ -93,7 +103,8 @@ int stn_api_diag(station *s, int64_t now, const char *api_key, unsigned slot, un
 /* A frame from the rack bus (heartbeats, acknowledgements). */
 void stn_on_frame(station *s, const cfd_frame *f, int64_t now);
 
-/* Timeouts and retries; call every control period. */
+/* Timeouts and retries, and the log line of a burst of refused API
+ * requests that has ended; call every control period. */
 void stn_poll(station *s, int64_t now);
 
 /* Modules heard within STN_ONLINE_NS. */

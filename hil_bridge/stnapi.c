@@ -1,8 +1,11 @@
-/* stnapi.c - the station's API over UDP: parse, check, carry out, reply. */
+/* stnapi.c - the station's API over UDP: throttle, authenticate, parse,
+ * check, carry out, reply (the wire form: stnapi.h, docs/bridge.md). */
 #define _GNU_SOURCE
 #include "stnapi.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <netdb.h>
 #include <poll.h>
@@ -11,13 +14,71 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <mbedtls/hkdf.h>
+#include <mbedtls/md.h>
 
 #include "can_id.h"
 #include "ek3_err.h"
 
-#define SAPI_WORDS 8
+#define SAPI_WORDS 8   /* request words at most */
+#define SAPI_TOKENS 32 /* words of a datagram read at most */
+
+/* ---- the MAC ---------------------------------------------------------------- */
+
+static const char sapi_salt[] = "EK3 station API";
+
+/* K = HKDF-SHA-256(IKM = the API key, salt, info), 32 bytes (RFC 5869). */
+static int sapi_derive(const char *key, const char *info, uint8_t out[32])
+{
+    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+    if (!md || !key)
+        return EK3_EINVAL;
+    return mbedtls_hkdf(md, (const uint8_t *)sapi_salt, sizeof sapi_salt - 1, (const uint8_t *)key, strlen(key),
+                        (const uint8_t *)info, strlen(info), out, 32)
+               ? EK3_ECRYPTO
+               : EK3_OK;
+}
+
+/* HMAC-SHA-256 of the parts a, b (b may be NULL), as 64 lowercase hex digits. */
+static int sapi_mac(const uint8_t k[32], const char *a, size_t al, const char *b, size_t bl, char hex[SAPI_MAC_HEX + 1])
+{
+    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+    mbedtls_md_context_t c;
+    uint8_t tag[32];
+    mbedtls_md_init(&c);
+    int bad = !md || mbedtls_md_setup(&c, md, 1) || mbedtls_md_hmac_starts(&c, k, 32) ||
+              mbedtls_md_hmac_update(&c, (const uint8_t *)a, al) ||
+              (b && mbedtls_md_hmac_update(&c, (const uint8_t *)b, bl)) || mbedtls_md_hmac_finish(&c, tag);
+    mbedtls_md_free(&c);
+    if (bad)
+        return EK3_ECRYPTO;
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", tag[i]);
+    return EK3_OK;
+}
+
+/* Equal, in time that does not depend on where they differ. Case of hex digits is folded. */
+static int sapi_hex_eq(const char *x, const char *y, size_t n)
+{
+    unsigned d = 0;
+    for (size_t i = 0; i < n; i++)
+        d |= (unsigned)((unsigned char)x[i] | 0x20) ^ (unsigned)((unsigned char)y[i] | 0x20);
+    return d == 0;
+}
+
+static int64_t sapi_realtime_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- replies ------------------------------------------------------------------- */
 
 static int sapi_reply(char *reply, size_t cap, int rc, const char *fmt, ...)
 {
@@ -60,15 +121,18 @@ static const char *sapi_station_why(int rc)
     }
 }
 
-static int sapi_status(station *s, int64_t now, unsigned slot, char *reply, size_t cap)
+static int sapi_status(sapi *a, int64_t now, unsigned slot, char *reply, size_t cap)
 {
+    station *s = a->stn;
     if (!slot)
         return sapi_reply(reply, cap, EK3_OK,
                           "rack %u modules, %u online; sent %u acked %u clamped %u refused %u retries %u gave-up %u "
-                          "faults %u; api ok %u bad-key %u rate %u range %u unknown %u",
+                          "faults %u; api ok %u rate %u range %u unknown %u; requests %u malformed %u bad-mac %u "
+                          "stale %u replayed %u throttled %u bursts %u",
                           s->n, stn_online(s, now), s->st.sent, s->st.acked, s->st.clamped, s->st.refused,
-                          s->st.retries, s->st.gave_up, s->st.faults, s->st.api_ok, s->st.api_bad_key, s->st.api_rate,
-                          s->st.api_range, s->st.api_unknown);
+                          s->st.retries, s->st.gave_up, s->st.faults, s->st.api_ok, s->st.api_rate, s->st.api_range,
+                          s->st.api_unknown, a->st.requests, a->st.malformed, a->st.bad_mac, a->st.stale,
+                          a->st.replayed, a->st.throttled, a->st.bursts);
     const stn_module *m = &s->m[slot - 1];
     if (m->hb_ns < 0)
         return sapi_reply(reply, cap, EK3_OK, "module %u silent", slot);
@@ -81,39 +145,23 @@ static int sapi_status(station *s, int64_t now, unsigned slot, char *reply, size
                       m->ack.target_w);
 }
 
-int sapi_handle(station *s, double vset_v, int64_t now, const char *req, size_t len, char *reply, size_t cap)
+/* The request words of an authenticated request, carried out. The key
+ * has been proven by the MAC; the station still applies its rate limit
+ * and its checks. */
+static int sapi_carry_out(sapi *a, int64_t now, char **w, int n, char *reply, size_t cap)
 {
-    char line[SAPI_LINE_MAX];
-    if (len >= sizeof line)
-        return sapi_reply(reply, cap, EK3_EPARSE, "request of %zu bytes (at most %d)", len, SAPI_LINE_MAX - 1);
-    while (len && (req[len - 1] == '\n' || req[len - 1] == '\r'))
-        len--;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)req[i];
-        if (c < 0x20 && c != '\t')
-            return sapi_reply(reply, cap, EK3_EPARSE, "control byte 0x%02x at column %zu", c, i + 1);
-        if (c >= 0x7F)
-            return sapi_reply(reply, cap, EK3_EPARSE, "byte 0x%02x at column %zu (ASCII only)", c, i + 1);
-    }
-    memcpy(line, req, len);
-    line[len] = 0;
-    char *w[SAPI_WORDS], *save = NULL;
-    int n = 0;
-    for (char *t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-        if (n == SAPI_WORDS)
-            return sapi_reply(reply, cap, EK3_EPARSE, "more than %d words", SAPI_WORDS);
-        w[n++] = t;
-    }
-    if (n < 2)
-        return sapi_reply(reply, cap, EK3_EPARSE, "expected: KEY module|rack|diag|status ...");
-    const char *key = w[0], *verb = w[1];
-    double watts, volts = vset_v;
+    station *s = a->stn;
+    const char *key = s->api_key;
+    if (n < 1)
+        return sapi_reply(reply, cap, EK3_EPARSE, "expected: module|restart|rack|diag|status ...");
+    const char *verb = w[0];
+    double watts, volts = a->vset_v;
     unsigned slot = 0;
     int rc;
     if (!strcmp(verb, "module") || !strcmp(verb, "restart")) {
         int restart = verb[0] == 'r';
-        if (n < 4 || n > 5 || !sapi_slot(w[2], &slot) || !sapi_num(w[3], &watts) || (n == 5 && !sapi_num(w[4], &volts)))
-            return sapi_reply(reply, cap, EK3_EPARSE, "expected: KEY %s SLOT WATTS [VOLTS]", verb);
+        if (n < 3 || n > 4 || !sapi_slot(w[1], &slot) || !sapi_num(w[2], &watts) || (n == 4 && !sapi_num(w[3], &volts)))
+            return sapi_reply(reply, cap, EK3_EPARSE, "expected: %s SLOT WATTS [VOLTS]", verb);
         rc = restart ? stn_api_restart(s, now, key, slot, watts, volts) : stn_api_module(s, now, key, slot, watts, volts);
         if (rc)
             return sapi_reply(reply, cap, rc, "%s", sapi_station_why(rc));
@@ -121,8 +169,8 @@ int sapi_handle(station *s, double vset_v, int64_t now, const char *req, size_t 
                           restart ? "restarting to" : "to", watts, volts);
     }
     if (!strcmp(verb, "rack")) {
-        if (n < 3 || n > 4 || !sapi_num(w[2], &watts) || (n == 4 && !sapi_num(w[3], &volts)))
-            return sapi_reply(reply, cap, EK3_EPARSE, "expected: KEY rack WATTS [VOLTS]");
+        if (n < 2 || n > 3 || !sapi_num(w[1], &watts) || (n == 3 && !sapi_num(w[2], &volts)))
+            return sapi_reply(reply, cap, EK3_EPARSE, "expected: rack WATTS [VOLTS]");
         rc = stn_api_rack(s, now, key, watts, volts);
         if (rc)
             return sapi_reply(reply, cap, rc, "%s", sapi_station_why(rc));
@@ -132,26 +180,26 @@ int sapi_handle(station *s, double vset_v, int64_t now, const char *req, size_t 
     if (!strcmp(verb, "diag")) {
         const msg_field *f = &msg_desc_of(CID_TYPE_DIAG)->fields[1];
         int test = -1;
-        for (int v = 0; n == 4 && v <= f->max; v++)
-            if (!strcasecmp(w[3], msg_enum_name(f, v)))
+        for (int v = 0; n == 3 && v <= f->max; v++)
+            if (!strcasecmp(w[2], msg_enum_name(f, v)))
                 test = v;
-        if (n != 4 || !sapi_slot(w[2], &slot) || test < 0)
-            return sapi_reply(reply, cap, EK3_EPARSE, "expected: KEY diag SLOT all|adc|pwm|fan|ntc|flash|crypto|can");
+        if (n != 3 || !sapi_slot(w[1], &slot) || test < 0)
+            return sapi_reply(reply, cap, EK3_EPARSE, "expected: diag SLOT all|adc|pwm|fan|ntc|flash|crypto|can");
         rc = stn_api_diag(s, now, key, slot, (unsigned)test);
         if (rc)
             return sapi_reply(reply, cap, rc, "%s", sapi_station_why(rc));
         return sapi_reply(reply, cap, rc, "module %u self-test %s requested", slot, msg_enum_name(f, test));
     }
     if (!strcmp(verb, "status")) {
-        if (n > 3 || (n == 3 && !sapi_slot(w[2], &slot)))
-            return sapi_reply(reply, cap, EK3_EPARSE, "expected: KEY status [SLOT]");
-        /* Reading is a request too: the key and the rate limit apply. */
+        if (n > 2 || (n == 2 && !sapi_slot(w[1], &slot)))
+            return sapi_reply(reply, cap, EK3_EPARSE, "expected: status [SLOT]");
+        /* Reading is a request too: the rate limit applies. */
         rc = stn_api_check(s, now, key);
         if (rc)
             return sapi_reply(reply, cap, rc, "%s", sapi_station_why(rc));
         if (slot > s->n)
             return sapi_reply(reply, cap, EK3_ENOENT, "no module %u in a rack of %u", slot, s->n);
-        return sapi_status(s, now, slot, reply, cap);
+        return sapi_status(a, now, slot, reply, cap);
     }
     return sapi_reply(reply, cap, EK3_EPARSE, "unknown request '%.32s' (module, restart, rack, diag, status)", verb);
 }
@@ -180,7 +228,7 @@ static int sapi_addr(const char *spec, int passive, struct sockaddr_storage *sa,
         p = colon + 1;
     }
     size_t pl = strlen(p);
-    if (!pl || pl >= sizeof port || strspn(p, "0123456789") != pl || atoi(p) > 65535)
+    if (!pl || pl >= sizeof port || strspn(p, "0123456789") != pl || strtoul(p, NULL, 10) > 65535)
         return EK3_EPARSE;
     memcpy(port, p, pl + 1);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM, .ai_flags = passive ? AI_PASSIVE : 0};
@@ -195,13 +243,12 @@ static int sapi_addr(const char *spec, int passive, struct sockaddr_storage *sa,
 
 int sapi_open(sapi *a, station *s, double vset_v, const char *spec)
 {
-    memset(a, 0, sizeof *a);
     a->fd = -1;
-    a->stn = s;
-    a->vset_v = vset_v;
     struct sockaddr_storage sa;
     socklen_t sl;
     int rc = sapi_addr(spec ? spec : "", 1, &sa, &sl);
+    if (!rc)
+        rc = sapi_init(a, s, vset_v, NULL);
     if (rc)
         return rc;
     int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -226,51 +273,345 @@ int sapi_port(const sapi *a)
     return ntohs(((struct sockaddr_in *)&sa)->sin_port);
 }
 
+/* ---- failures per source, and their bursts ------------------------------------------ */
+
+static void sapi_burst_log(sapi *a, sapi_source *so)
+{
+    a->st.bursts++;
+    a->open_bursts--;
+    station *s = a->stn;
+    if (s && s->log)
+        fprintf(s->log,
+                "%.6f station: api: %" PRIu32 " failed request%s from %s in %.3f s (bad MAC %" PRIu32 ", stale %" PRIu32
+                ", replayed %" PRIu32 ", malformed %" PRIu32 "); %" PRIu32 " answered, %" PRIu32
+                " dropped unanswered\n",
+                a->last_now * 1e-9, so->fails + so->dropped, so->fails + so->dropped == 1 ? "" : "s", so->addr,
+                (so->last_us - so->first_us) * 1e-6, so->bad_mac, so->stale, so->replayed, so->malformed, so->fails,
+                so->dropped);
+    so->fails = so->dropped = so->bad_mac = so->stale = so->replayed = so->malformed = 0;
+}
+
+/* Log the bursts that have ended (quiet for SAPI_BURST_GAP_US), or
+ * that have gone on for SAPI_BURST_LOG_US (all when now_us < 0). */
+static void sapi_bursts_end(sapi *a, int64_t now_us)
+{
+    for (unsigned i = 0; i < SAPI_SOURCES && a->open_bursts; i++) {
+        sapi_source *so = &a->src[i];
+        if (!so->addr[0] || !(so->fails + so->dropped))
+            continue;
+        if (now_us < 0 || now_us - so->last_us >= SAPI_BURST_GAP_US || now_us - so->first_us >= SAPI_BURST_LOG_US) {
+            sapi_burst_log(a, so);
+            so->first_us = now_us;
+        }
+    }
+}
+
+/* The entry of a source address; with create, a new one (the entry
+ * quiet for longest makes room). NULL when absent. */
+static sapi_source *sapi_src(sapi *a, const char *addr, int64_t now_us, int create)
+{
+    sapi_source *free_one = NULL, *oldest = NULL;
+    for (unsigned i = 0; i < SAPI_SOURCES; i++) {
+        sapi_source *so = &a->src[i];
+        if (so->addr[0] && !strcmp(so->addr, addr)) {
+            so->tokens += (now_us - so->tok_us) * 1e-6 * SAPI_FAIL_RATE_HZ;
+            if (so->tokens > SAPI_FAIL_BURST)
+                so->tokens = SAPI_FAIL_BURST;
+            so->tok_us = now_us;
+            return so;
+        }
+        if (!so->addr[0] && !free_one)
+            free_one = so;
+        if (so->addr[0] && (!oldest || so->last_us < oldest->last_us))
+            oldest = so;
+    }
+    if (!create)
+        return NULL;
+    sapi_source *so = free_one ? free_one : oldest;
+    if (so->addr[0] && so->fails + so->dropped)
+        sapi_burst_log(a, so);
+    memset(so, 0, sizeof *so);
+    snprintf(so->addr, sizeof so->addr, "%s", addr);
+    so->tokens = SAPI_FAIL_BURST;
+    so->tok_us = so->first_us = so->last_us = now_us;
+    return so;
+}
+
+/* One more failed attempt (rc) or dropped datagram (rc 0) from so. */
+static void sapi_src_fail(sapi *a, sapi_source *so, int64_t now_us, int rc)
+{
+    if (!(so->fails + so->dropped)) {
+        so->first_us = now_us;
+        a->open_bursts++;
+    }
+    so->last_us = now_us;
+    if (!rc) {
+        so->dropped++;
+        return;
+    }
+    so->tokens -= 1;
+    so->fails++;
+    so->bad_mac += rc == EK3_EFORGED;
+    so->stale += rc == EK3_ESTALE;
+    so->replayed += rc == EK3_EREPLAY;
+    so->malformed += rc == EK3_EPARSE;
+}
+
+/* ---- one request -------------------------------------------------------------- */
+
+int sapi_init(sapi *a, station *s, double vset_v, int64_t (*clock_us)(void))
+{
+    memset(a, 0, sizeof *a);
+    a->fd = -1;
+    a->stn = s;
+    a->vset_v = vset_v;
+    a->clock_us = clock_us ? clock_us : sapi_realtime_us;
+    a->start_us = a->clock_us();
+    if (!s || !s->api_key[0])
+        return EK3_EINVAL;
+    int rc = sapi_derive(s->api_key, "request MAC v1", a->k_req);
+    return rc ? rc : sapi_derive(s->api_key, "reply MAC v1", a->k_rep);
+}
+
+static int sapi_hexval(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static int sapi_is_hex(const char *w, size_t n)
+{
+    if (strlen(w) != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (sapi_hexval((unsigned char)w[i]) < 0)
+            return 0;
+    return 1;
+}
+
+/* Check the request's form, MAC, freshness and novelty; the request
+ * words go to w[0..*n). tn gets "TIME NONCE" for the reply's MAC. */
+static int sapi_authenticate(sapi *a, int64_t now_us, const char *req, size_t len, char *line, char **w, int *n,
+                             char *tn, size_t tncap, char *text, size_t cap)
+{
+    if (len >= SAPI_LINE_MAX)
+        return sapi_reply(text, cap, EK3_EPARSE, "request of %zu bytes (at most %d)", len, SAPI_LINE_MAX - 1);
+    while (len && (req[len - 1] == '\n' || req[len - 1] == '\r'))
+        len--;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)req[i];
+        if (c < 0x20 && c != '\t')
+            return sapi_reply(text, cap, EK3_EPARSE, "control byte 0x%02x at column %zu", c, i + 1);
+        if (c >= 0x7F)
+            return sapi_reply(text, cap, EK3_EPARSE, "byte 0x%02x at column %zu (ASCII only)", c, i + 1);
+    }
+    memcpy(line, req, len);
+    line[len] = 0;
+    char *save = NULL, *words[SAPI_TOKENS];
+    int k = 0;
+    for (char *t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+        if (k == SAPI_TOKENS)
+            return sapi_reply(text, cap, EK3_EPARSE, "more than %d words", SAPI_TOKENS);
+        words[k++] = t;
+    }
+    if (k < 4 || strcmp(words[0], SAPI_MAGIC))
+        return sapi_reply(text, cap, EK3_EPARSE,
+                          "expected: " SAPI_MAGIC " TIME NONCE REQUEST... MAC (the API key is never sent: `ek3 api` "
+                          "signs requests)");
+    const char *tw = words[1], *nw = words[2], *mac = words[k - 1];
+    if (!*tw || strlen(tw) > 18 || strspn(tw, "0123456789") != strlen(tw))
+        return sapi_reply(text, cap, EK3_EPARSE, "TIME '%.20s': microseconds since the epoch, decimal", tw);
+    if (!sapi_is_hex(nw, SAPI_NONCE_HEX))
+        return sapi_reply(text, cap, EK3_EPARSE, "NONCE '%.20s': %d hex digits", nw, SAPI_NONCE_HEX);
+    snprintf(tn, tncap, "%s %s", tw, nw);
+    if (!sapi_is_hex(mac, SAPI_MAC_HEX))
+        return sapi_reply(text, cap, EK3_EPARSE, "the last word is the MAC: %d hex digits", SAPI_MAC_HEX);
+    /* The MAC covers the request's bytes up to the space before it. */
+    size_t signed_len = (size_t)(mac - line);
+    while (signed_len && (req[signed_len - 1] == ' ' || req[signed_len - 1] == '\t'))
+        signed_len--;
+    char want[SAPI_MAC_HEX + 1];
+    int rc = sapi_mac(a->k_req, req, signed_len, NULL, 0, want);
+    if (rc)
+        return sapi_reply(text, cap, rc, "the MAC could not be computed");
+    if (!sapi_hex_eq(want, mac, SAPI_MAC_HEX))
+        return sapi_reply(text, cap, EK3_EFORGED, "bad MAC (a wrong API key, or the request was changed)");
+    int64_t t = strtoll(tw, NULL, 10);
+    if (t < a->start_us)
+        return sapi_reply(text, cap, EK3_ESTALE, "request made %.3f s before this station's API opened",
+                          (a->start_us - t) * 1e-6);
+    if (t < now_us - SAPI_FRESH_US || t > now_us + SAPI_FRESH_US)
+        return sapi_reply(text, cap, EK3_ESTALE, "request time %+.3f s from the station's clock (at most %.0f s)",
+                          (t - now_us) * 1e-6, SAPI_FRESH_US * 1e-6);
+    uint8_t tag[16];
+    for (int i = 0; i < 16; i++)
+        tag[i] = (uint8_t)(sapi_hexval((unsigned char)mac[2 * i]) << 4 | sapi_hexval((unsigned char)mac[2 * i + 1]));
+    sapi_seen *slot = NULL;
+    for (unsigned i = 0; i < SAPI_REPLAY_MAX; i++) {
+        sapi_seen *e = &a->seen[i];
+        int live = e->time_us && e->time_us >= now_us - SAPI_FRESH_US;
+        if (live && !memcmp(e->mac, tag, sizeof tag))
+            return sapi_reply(text, cap, EK3_EREPLAY, "this request was carried out already");
+        if (!live && !slot)
+            slot = e;
+    }
+    if (!slot) /* not a failure: the key's holder is busy */
+        return sapi_reply(text, cap, EK3_EBUSY, "more than %d requests within %.0f s", SAPI_REPLAY_MAX,
+                          SAPI_FRESH_US * 1e-6);
+    slot->time_us = t;
+    memcpy(slot->mac, tag, sizeof tag);
+    *n = 0;
+    for (int i = 3; i < k - 1; i++)
+        w[(*n)++] = words[i];
+    return EK3_OK;
+}
+
+int sapi_handle(sapi *a, int64_t now, const char *src, const char *req, size_t len, char *reply, size_t cap)
+{
+    int64_t now_us = a->clock_us();
+    a->st.requests++;
+    a->last_now = now;
+    reply[0] = 0;
+    if (a->open_bursts)
+        sapi_bursts_end(a, now_us);
+    sapi_source *so = sapi_src(a, src ? src : "?", now_us, 0);
+    if (so && so->tokens < 1) { /* over its failure budget: not answered, not checked */
+        sapi_src_fail(a, so, now_us, 0);
+        a->st.throttled++;
+        return 1;
+    }
+    char line[SAPI_LINE_MAX], *w[SAPI_TOKENS], tn[48] = "- -", text[SAPI_LINE_MAX - SAPI_MAC_HEX - 1];
+    int n = 0;
+    int rc = sapi_authenticate(a, now_us, req, len, line, w, &n, tn, sizeof tn, text, sizeof text);
+    if (rc && rc != EK3_EBUSY && rc != EK3_ECRYPTO) {
+        sapi_src_fail(a, sapi_src(a, src ? src : "?", now_us, 1), now_us, rc);
+        a->st.bad_mac += rc == EK3_EFORGED;
+        a->st.stale += rc == EK3_ESTALE;
+        a->st.replayed += rc == EK3_EREPLAY;
+    } else if (!rc) {
+        if (n > SAPI_WORDS)
+            rc = sapi_reply(text, sizeof text, EK3_EPARSE, "more than %d request words", SAPI_WORDS);
+        else
+            rc = sapi_carry_out(a, now, w, n, text, sizeof text);
+    }
+    if (rc == EK3_OK)
+        a->st.ok++;
+    else if (rc == EK3_EPARSE)
+        a->st.malformed++;
+    else
+        a->st.refused++;
+    char mac[SAPI_MAC_HEX + 1];
+    size_t tl = strlen(tn);
+    tn[tl++] = ' ';
+    if (sapi_mac(a->k_rep, tn, tl, text, strlen(text), mac))
+        mac[0] = 0;
+    snprintf(reply, cap, "%s\n%s", text, mac);
+    return rc;
+}
+
 int sapi_poll(sapi *a, int64_t now)
 {
     int handled = 0;
+    a->last_now = now;
+    if (a->open_bursts)
+        sapi_bursts_end(a, a->clock_us());
     for (;;) {
-        char req[SAPI_LINE_MAX + 1], reply[SAPI_LINE_MAX];
+        char req[SAPI_LINE_MAX + 1], reply[SAPI_LINE_MAX], host[NI_MAXHOST];
         struct sockaddr_storage from;
         socklen_t fl = sizeof from;
         ssize_t n = recvfrom(a->fd, req, sizeof req, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from, &fl);
-        if (n < 0)
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                a->st.io_errors++;
             break;
-        a->st.requests++;
+        }
+        if (getnameinfo((struct sockaddr *)&from, fl, host, sizeof host, NULL, 0, NI_NUMERICHOST))
+            snprintf(host, sizeof host, "?");
         /* MSG_TRUNC: n is the datagram's whole length, so an oversized
          * one is refused as such rather than read in part. */
-        int rc = sapi_handle(a->stn, a->vset_v, now, req, (size_t)n, reply, sizeof reply);
-        if (rc == EK3_OK)
-            a->st.ok++;
-        else if (rc == EK3_EPARSE)
-            a->st.malformed++;
-        else
-            a->st.refused++;
-        if (sendto(a->fd, reply, strlen(reply), MSG_DONTWAIT, (struct sockaddr *)&from, fl) < 0)
+        int rc = sapi_handle(a, now, host, req, (size_t)n, reply, sizeof reply);
+        if (rc != 1 && sendto(a->fd, reply, strlen(reply), MSG_DONTWAIT, (struct sockaddr *)&from, fl) < 0)
             a->st.io_errors++;
         handled++;
     }
     return handled;
 }
 
+void sapi_flush(sapi *a)
+{
+    if (a->open_bursts)
+        sapi_bursts_end(a, -1);
+}
+
 void sapi_close(sapi *a)
 {
+    sapi_flush(a);
     if (a->fd >= 0)
         close(a->fd);
     a->fd = -1;
 }
 
-int sapi_request(const char *spec, const char *req, int timeout_ms, char *reply, size_t cap)
+/* ---- the client ------------------------------------------------------------------ */
+
+int sapi_sign(const char *key, int64_t time_us, uint64_t nonce, const char *req, char *out, size_t cap)
+{
+    uint8_t k[32];
+    if (!key || !*key || !req || time_us < 0)
+        return EK3_EINVAL;
+    int rc = sapi_derive(key, "request MAC v1", k);
+    if (rc)
+        return rc;
+    int n = snprintf(out, cap, SAPI_MAGIC " %" PRId64 " %016" PRIx64 " %s", time_us, nonce, req);
+    if (n < 0 || (size_t)n + 1 + SAPI_MAC_HEX >= cap || (size_t)n + 1 + SAPI_MAC_HEX >= SAPI_LINE_MAX)
+        return EK3_ENOSPC;
+    char mac[SAPI_MAC_HEX + 1];
+    rc = sapi_mac(k, out, (size_t)n, NULL, 0, mac);
+    if (rc)
+        return rc;
+    snprintf(out + n, cap - (size_t)n, " %s", mac);
+    return EK3_OK;
+}
+
+int sapi_reply_check(const char *key, int64_t time_us, uint64_t nonce, char *reply)
+{
+    char *nl = strrchr(reply, '\n');
+    if (!nl)
+        return EK3_EPARSE;
+    *nl = 0;
+    const char *mac = nl + 1;
+    if (!sapi_is_hex(mac, SAPI_MAC_HEX))
+        return EK3_EPARSE;
+    uint8_t k[32];
+    char tn[48], want[SAPI_MAC_HEX + 1];
+    int rc = sapi_derive(key, "reply MAC v1", k);
+    if (rc)
+        return rc;
+    int tl = snprintf(tn, sizeof tn, "%" PRId64 " %016" PRIx64 " ", time_us, nonce);
+    rc = sapi_mac(k, tn, (size_t)tl, reply, strlen(reply), want);
+    if (rc)
+        return rc;
+    return sapi_hex_eq(want, mac, SAPI_MAC_HEX) ? EK3_OK : EK3_EFORGED;
+}
+
+int sapi_request(const char *spec, const char *key, const char *req, int timeout_ms, char *reply, size_t cap)
 {
     struct sockaddr_storage sa;
     socklen_t sl;
     int rc = sapi_addr(spec, 0, &sa, &sl);
     if (rc)
         return rc;
+    uint64_t nonce;
+    if (getrandom(&nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce)
+        return EK3_EIO;
+    int64_t t = sapi_realtime_us();
+    char line[SAPI_LINE_MAX];
+    rc = sapi_sign(key, t, nonce, req, line, sizeof line);
+    if (rc)
+        return rc;
     int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return EK3_EIO;
-    if (sendto(fd, req, strlen(req), 0, (struct sockaddr *)&sa, sl) < 0) {
+    /* Connected: only the station's address can answer. */
+    if (connect(fd, (struct sockaddr *)&sa, sl) < 0 || send(fd, line, strlen(line), 0) < 0) {
         close(fd);
         return EK3_EIO;
     }
@@ -282,7 +623,7 @@ int sapi_request(const char *spec, const char *req, int timeout_ms, char *reply,
     ssize_t n = recv(fd, reply, cap - 1, 0);
     close(fd);
     if (n < 0)
-        return EK3_EIO;
+        return errno == ECONNREFUSED ? EK3_ETIMEDOUT : EK3_EIO;
     reply[n] = 0;
-    return EK3_OK;
+    return sapi_reply_check(key, t, nonce, reply);
 }

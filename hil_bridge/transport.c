@@ -16,12 +16,17 @@
 #include "ek3_err.h"
 
 int tp_socketcan_open(tp *t, const char *ifname); /* tp_socketcan.c */
+int tp_cannelloni_open(tp *t, const char *spec);  /* tp_cannelloni.c */
 
 /* ---- common ------------------------------------------------------------ */
 
 static int tp_frame_ok(const cfd_frame *f)
 {
     int fd = (f->flags & CFD_FLAG_FD) != 0;
+    /* Data frames only, as every receiver here takes them: no remote
+     * requests or error frames, no BRS or ESI on a classical frame. */
+    if ((f->flags & (CFD_FLAG_RTR | CFD_FLAG_ERR)) || (!fd && (f->flags & (CFD_FLAG_BRS | CFD_FLAG_ESI))))
+        return EK3_ERANGE;
     if (cfd_len_to_dlc(f->len, fd) < 0)
         return EK3_EDLC;
     if (f->id > ((f->flags & CFD_FLAG_EFF) ? 0x1FFFFFFFu : 0x7FFu))
@@ -330,7 +335,8 @@ static int tp_udp_open(tp *t, const char *spec)
     char host[256] = "", port[16] = "", local[16] = "0";
     const char *at = strchr(spec, '@');
     size_t hp = at ? (size_t)(at - spec) : strlen(spec);
-    if (at && (strlen(at + 1) == 0 || strlen(at + 1) >= sizeof local || strspn(at + 1, "0123456789") != strlen(at + 1)))
+    if (at && (strlen(at + 1) == 0 || strlen(at + 1) >= sizeof local ||
+               strspn(at + 1, "0123456789") != strlen(at + 1) || strtoul(at + 1, NULL, 10) > 65535))
         return EK3_EPARSE;
     if (at)
         strcpy(local, at + 1);
@@ -356,8 +362,8 @@ static int tp_udp_open(tp *t, const char *spec)
         if (pl == 0 || pl >= sizeof port)
             return EK3_EPARSE;
         memcpy(port, colon + 1, pl);
-        if (strspn(port, "0123456789") != pl)
-            return EK3_EPARSE;
+        if (strspn(port, "0123456789") != pl || strtoul(port, NULL, 10) > 65535)
+            return EK3_EPARSE; /* a port above 65535 would wrap in getaddrinfo */
     }
     tp_udp *u = calloc(1, sizeof *u);
     if (!u)
@@ -415,6 +421,8 @@ int tp_open(tp *t, const char *spec)
         return tp_udp_open(t, spec + 4);
     if (!strncmp(spec, "socketcan:", 10))
         return tp_socketcan_open(t, spec + 10);
+    if (!strncmp(spec, "cannelloni:", 11))
+        return tp_cannelloni_open(t, spec + 11);
     if (!strncmp(spec, "mem", 3))
         return EK3_EPARSE; /* in-process pairs come from tp_mem_pair */
     if (!strchr(spec, ':'))

@@ -10,6 +10,11 @@
  *              ("udp:HOST:PORT", "udp:HOST:PORT@LOCALPORT", "udp:@PORT").
  *   socketcan  Linux raw CAN sockets with CAN FD frames on a vcan or a
  *              real adapter ("socketcan:vcan0", or just "vcan0").
+ *   cannelloni the field's CAN-over-UDP tunnel between SocketCAN hosts
+ *              (github.com/mguentner/cannelloni, format version 2):
+ *              "cannelloni:HOST:PORT[:LOCALPORT]", LOCALPORT = PORT if
+ *              not given, as cannelloni's own default; several frames per
+ *              datagram on receive, one per datagram sent.
  *
  * Errors are negative ek3_err codes. A malformed datagram or frame is
  * never returned: it is counted in `malformed` and skipped.
@@ -58,7 +63,9 @@ int tp_open(tp *t, const char *spec);
 int tp_mem_pair(tp *a, tp *b, unsigned capacity);
 
 /* Send one frame. 0, or EK3_EFULL (the way out is full: try later),
- * EK3_EDLC (length not valid for the frame kind), EK3_EIO. */
+ * EK3_EDLC (length not valid for the frame kind), EK3_ERANGE (identifier
+ * out of range, or not a data frame: every transport carries data frames
+ * only, so a remote request or an error frame is refused), EK3_EIO. */
 int tp_send(tp *t, const cfd_frame *f);
 
 /* Take the oldest received frame. 0, or EK3_EAGAIN (none now), EK3_EIO. */
@@ -86,6 +93,47 @@ size_t tp_udp_encode(uint8_t out[TP_UDP_MAX], const cfd_frame *f, uint32_t seq);
  * reserved byte), EK3_EDLC (length not valid for its kind), EK3_ERANGE
  * (identifier or flags out of range). */
 int tp_udp_decode(const uint8_t *buf, size_t n, cfd_frame *f, uint32_t *seq);
+
+/* ---- cannelloni datagrams (tp_cannelloni.c; exposed for tests and the fuzzer) ---- */
+
+#define TP_CNL_VERSION 2u        /* CANNELLONI_FRAME_VERSION */
+#define TP_CNL_OP_DATA 0u        /* op codes: DATA 0, ACK 1, NACK 2; UDP carries DATA only */
+#define TP_CNL_HEADER 5u         /* version, op, sequence, count (u16 big-endian) */
+#define TP_CNL_FRAME_HEADER 5u   /* can_id (u32 big-endian), len */
+#define TP_CNL_LEN_FD 0x80u      /* len's top bit: a CAN FD frame, a flags byte follows */
+#define TP_CNL_MTU 1472u         /* the largest datagram cannelloni sends (UDP_PAYLOAD_SIZE) */
+#define TP_CNL_RX_MAX 1500u      /* the largest it reads (RECEIVE_BUFFER_SIZE) */
+#define TP_CNL_FRAMES_MAX ((TP_CNL_RX_MAX - TP_CNL_HEADER) / TP_CNL_FRAME_HEADER) /* 299 */
+/* Linux's can_id and canfd_frame.flags bits (linux/can.h) */
+#define TP_CAN_EFF_FLAG 0x80000000u
+#define TP_CAN_RTR_FLAG 0x40000000u
+#define TP_CAN_ERR_FLAG 0x20000000u
+#define TP_CANFD_BRS 0x01u
+#define TP_CANFD_ESI 0x02u
+#define TP_CANFD_FDF 0x04u
+
+/* Encode n frames (n = 0 is a valid empty datagram) with sequence seq
+ * into out: the size, or 0 when they do not fit in cap. Remote frames
+ * (CFD_FLAG_RTR) carry their length and no data, as in cannelloni. */
+size_t tp_cnl_encode(uint8_t *out, size_t cap, const cfd_frame *f, size_t n, uint8_t seq);
+
+/* Parse one datagram into f[0 .. *count) (at most max) and its sequence.
+ * Remote and error frames come back with CFD_FLAG_RTR / CFD_FLAG_ERR. 0,
+ * or EK3_EPARSE (shorter or longer than its frames), EK3_EVERSION (not
+ * version 2), EK3_ETYPE (not DATA), EK3_ENOSPC (more than max frames),
+ * EK3_EDLC (a length not valid for its kind), EK3_ERANGE (an 11-bit
+ * identifier with higher bits, unknown FD flags, a remote or error frame
+ * marked FD). A datagram is taken whole or refused whole. */
+int tp_cnl_decode(const uint8_t *buf, size_t n, cfd_frame *f, size_t max, size_t *count, uint8_t *seq);
+
+/* "HOST:PORT[:LOCALPORT]" (HOST may be [v6]) into its parts; LOCALPORT
+ * defaults to PORT. 0 or EK3_EPARSE. */
+int tp_cnl_parse(const char *spec, char host[256], unsigned *port, unsigned *local);
+
+/* "cannelloni:HOST:P:L" with both ports moved up by add (one link per
+ * module: BASE + slot), into out. 0, or EK3_EPARSE, EK3_ERANGE (a port
+ * past 65535, or LOCALPORT 0), EK3_ENOSPC. */
+int tp_cnl_offset(const char *spec, unsigned add, char *out, size_t cap);
 
 /* ---- SocketCAN interfaces ------------------------------------------------ */
 

@@ -181,14 +181,16 @@ void lavg_eval(const lavg_table *t, double fr, double z0, double vdc, double n, 
     double vb = hb ? 0.5 * vdc : vdc;
     double fn = fsw / fr, mv = n * vo / vb;
     double x = log(fn / LAVG_FN_MIN) / log(LAVG_FN_MAX / LAVG_FN_MIN) * (LAVG_NF - 1);
-    if (x < 0) x = 0;
+    if (!(x > 0)) x = 0; /* NaN too: an index is never built from it */
     if (x > LAVG_NF - 1) x = LAVG_NF - 1;
     int i = (int)x;
     if (i > LAVG_NF - 2) i = LAVG_NF - 2;
     double fx = x - i;
     double nl = t->nl[hb][i] * (1 - fx) + t->nl[hb][i + 1] * fx;
-    double s = 1.0 - mv / nl, y;
-    if (s <= 0)
+    /* nl <= 0: the rectifier never conducts at this frequency (a DC link
+     * below the diode drops): no output, the losses of the vo = 0 point. */
+    double s = nl > 0 ? 1.0 - mv / nl : 1.0, y;
+    if (!(s > 0)) /* NaN too */
         y = 0;
     else if (s < LAVG_S_MIN)
         y = s / LAVG_S_MIN;
@@ -203,7 +205,7 @@ void lavg_eval(const lavg_table *t, double fr, double z0, double vdc, double n, 
     for (int q = 0; q < LAVG_NQ; q++) {
         double a = v[i][j][q] * (1 - fx) * (1 - fy) + v[i + 1][j][q] * fx * (1 - fy) + v[i][j + 1][q] * (1 - fx) * fy +
                    v[i + 1][j + 1][q] * fx * fy;
-        out[q] = q == LAVG_IO ? (s <= 0 ? 0 : a * ib) : q == LAVG_HARD ? a : a * pb;
+        out[q] = q == LAVG_IO ? (!(s > 0) || !(nl > 0) ? 0 : a * ib) : q == LAVG_HARD ? a : a * pb;
     }
 }
 
@@ -216,7 +218,7 @@ void lavg_prepare(const lavg_table *t, double fr, double z0, double vdc, double 
     pt->ib = pt->vb / z0;
     pt->burst = burst;
     double x = log(fsw / fr / LAVG_FN_MIN) / log(LAVG_FN_MAX / LAVG_FN_MIN) * (LAVG_NF - 1);
-    if (x < 0) x = 0;
+    if (!(x > 0)) x = 0; /* NaN too */
     if (x > LAVG_NF - 1) x = LAVG_NF - 1;
     pt->i = (int)x;
     if (pt->i > LAVG_NF - 2) pt->i = LAVG_NF - 2;
@@ -226,8 +228,10 @@ void lavg_prepare(const lavg_table *t, double fr, double z0, double vdc, double 
 
 double lavg_io(const lavg_table *t, const lavg_pt *pt, double vo, double *slope)
 {
+    /* nl = 0 (the rectifier never conducts at this frequency) gives -inf
+     * or NaN here: no current either way. */
     double s = 1.0 - pt->n * vo / pt->vb / pt->nl, y, dyds;
-    if (s <= 0) {
+    if (!(s > 0)) { /* NaN too */
         *slope = 0;
         return 0;
     }

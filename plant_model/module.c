@@ -166,9 +166,12 @@ static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NO
         m->io = m->relay && on ? lavg_io(m->tab, &m->pt, m->vo, &(double){0}) : 0;
         (void)isum;
     }
-    /* Losses: evaluated when the thermal network is about to step (every
-     * 1 ms), held over the interval before it. */
-    if (m->th_acc_t + dt + 1e-12 >= PMOD_THERMAL_DT) {
+    /* Losses: on a bus, evaluated when the thermal network is about to
+     * step (every 1 ms), held over the interval before it (the rack's hot
+     * path); into its own load, every step (input power and losses follow
+     * a transient, and a single module's run can afford it). */
+    int own = !(v_term >= 0 && m->relay && m->present);
+    if (own || m->th_acc_t + dt + 1e-12 >= PMOD_THERMAL_DT) {
         double q[LAVG_NQ] = {0};
         if (on) {
             lavg_eval(m->tab, m->fr, m->z0, l->vdc, l->n, m->cmd.half_bridge, m->cmd.fsw, m->vo, q);
@@ -182,8 +185,9 @@ static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NO
         m->p_avg[TH_LR] = q[LAVG_PL];
         m->p_avg[TH_HS] = q[LAVG_PRECT];
         m->zvs_lost = on && q[LAVG_HARD] > 0.01;
-        /* The gathered interval gets the new losses. */
-        for (int i = 0; i < TH_NODES; i++)
+        /* The gathered interval gets the new losses (evaluated every
+         * step, it has them already). */
+        for (int i = 0; !own && i < TH_NODES; i++)
             m->th_acc_e[i] = m->p_avg[i] * m->th_acc_t;
     }
     for (int i = 0; i < TH_NODES; i++)
@@ -384,6 +388,13 @@ void pmod_step_at(pmod *m, double dt, double v_term, double io)
 {
     pmod_step_(m, dt, v_term, &io);
     pmod_protection(m, dt);
+}
+
+double pmod_stored(const pmod *m)
+{
+    if (m->fidelity == PMOD_SWITCHING)
+        return llc_stored(&m->sw);
+    return 0.5 * m->p.llc.cout * m->vo * m->vo;
 }
 
 void pmod_trace(pmod *m, double dt, void (*fn)(void *ctx, const llc *s), void *ctx)

@@ -82,6 +82,13 @@ void pmod_step_at(pmod *m, double dt, double v_term, double io);
  * the averaged model (for the rack's implicit bus step). */
 double pmod_current(const pmod *m, double v, double *slope);
 
+/* Energy stored in the module now (J): the tank, the bridge node and the
+ * output capacitor (switching: llc_stored), the output capacitor
+ * (averaged: its tank is in periodic steady state by construction). An
+ * energy balance over an interval needs its change: input = output +
+ * losses + change of stored energy. */
+double pmod_stored(const pmod *m);
+
 /* Switching fidelity: call fn(ctx, &m->sw) every dt seconds of
  * simulated time (the state is exact there); fn NULL stops it. */
 void pmod_trace(pmod *m, double dt, void (*fn)(void *ctx, const llc *s), void *ctx);

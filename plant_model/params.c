@@ -16,15 +16,15 @@
  * 100 C; PQ50/50 core geometry; the seed for the module's limits. The
  * design is worked through in docs/plant-model.md. */
 static const prm_def prm_defs[] = {
-    {"vdc", "V", P(llc.vdc), 750, 0, 1500, 0, "DC link from the front end (PFC)"},
-    {"lr", "H", P(llc.lr), 51.6e-6, 0, 1e-2, 0, "resonant inductance"},
-    {"cr", "F", P(llc.cr), 12.27e-9, 0, 1e-4, 0, "resonant capacitance (fr = 200 kHz)"},
-    {"lm", "H", P(llc.lm), 309.6e-6, 0, 1e-1, 0, "magnetizing inductance (Ln = 6)"},
-    {"n", "", P(llc.n), 0.95, 0, 100, 0, "turns ratio Np/Ns"},
-    {"np", "turns", P(llc.np), 32, 0, 1000, 0, "primary turns"},
-    {"cout", "F", P(llc.cout), 10e-6, 0, 1, 0, "output capacitance"},
-    {"coss0", "F", P(llc.coss0), 4.5e-9, 0, 1e-6, 0, "Coss at 0 V, one MOSFET (C3M0016120K curve fit)"},
-    {"coss_vj", "V", P(llc.coss_vj), 3.0, 0, 1e4, 0, "Coss curve knee voltage"},
+    {"vdc", "V", P(llc.vdc), 750, 10, 1500, 1, "DC link from the front end (PFC)"},
+    {"lr", "H", P(llc.lr), 51.6e-6, 1e-6, 1e-2, 1, "resonant inductance"},
+    {"cr", "F", P(llc.cr), 12.27e-9, 1e-10, 1e-4, 1, "resonant capacitance (fr = 200 kHz)"},
+    {"lm", "H", P(llc.lm), 309.6e-6, 2e-6, 1e-2, 1, "magnetizing inductance (Ln = 6)"},
+    {"n", "", P(llc.n), 0.95, 0.01, 100, 1, "turns ratio Np/Ns"},
+    {"np", "turns", P(llc.np), 32, 1, 1000, 1, "primary turns"},
+    {"cout", "F", P(llc.cout), 10e-6, 1e-7, 1, 1, "output capacitance"},
+    {"coss0", "F", P(llc.coss0), 4.5e-9, 1e-12, 1e-6, 1, "Coss at 0 V, one MOSFET (C3M0016120K curve fit)"},
+    {"coss_vj", "V", P(llc.coss_vj), 3.0, 0.1, 1e4, 1, "Coss curve knee voltage"},
     {"coss_m", "", P(llc.coss_m), 0.55, 0, 0.99, 1, "Coss curve exponent"},
     {"rds25", "ohm", P(llc.rds25), 16e-3, 0, 10, 0, "Rds_on at Tj = 25 C (C3M0016120K)"},
     {"rds_tc", "1/K", P(llc.rds_tc), 0.0047, 0, 0.1, 1, "Rds_on rise per kelvin (x1.7 at 175 C)"},
@@ -37,20 +37,20 @@ static const prm_def prm_defs[] = {
     {"fr_ac", "", P(llc.fr_ac), 1.6, 1, 20, 1, "AC resistance factor of the litz windings at fsw"},
     {"vf", "V", P(llc.vf), 1.4, 0, 10, 1, "rectifier diode drop (SiC Schottky)"},
     {"core_k", "W/m^3", P(llc.core_k), 4.0, 0, 1e6, 1, "Steinmetz k (TDK N97, 100 C; f in Hz, B in T)"},
-    {"core_alpha", "", P(llc.core_alpha), 1.46, 1, 3, 0, "Steinmetz alpha"},
-    {"core_beta", "", P(llc.core_beta), 2.75, 1, 4, 0, "Steinmetz beta"},
-    {"core_ae", "m^2", P(llc.core_ae), 328e-6, 0, 1, 0, "core cross-section (PQ50/50)"},
-    {"core_ve", "m^3", P(llc.core_ve), 37.3e-6, 0, 1, 0, "core volume (PQ50/50)"},
-    {"rth_jc", "K/W", P(th.rth_jc), 0.27, 0, 100, 0, "junction to case, one MOSFET"},
-    {"rth_cs", "K/W", P(th.rth_cs), 0.20, 0, 100, 0, "case to heatsink (insulator and paste)"},
+    {"core_alpha", "", P(llc.core_alpha), 1.46, 1, 2.95, 0, "Steinmetz alpha"},
+    {"core_beta", "", P(llc.core_beta), 2.75, 1, 3.95, 0, "Steinmetz beta"},
+    {"core_ae", "m^2", P(llc.core_ae), 328e-6, 1e-6, 1, 1, "core cross-section (PQ50/50)"},
+    {"core_ve", "m^3", P(llc.core_ve), 37.3e-6, 1e-8, 1, 1, "core volume (PQ50/50)"},
+    {"rth_jc", "K/W", P(th.rth_jc), 0.27, 1e-3, 100, 1, "junction to case, one MOSFET"},
+    {"rth_cs", "K/W", P(th.rth_cs), 0.20, 1e-3, 100, 1, "case to heatsink (insulator and paste)"},
     {"cth_j", "J/K", P(th.cth_j), 0.02, 0, 100, 0, "junction and die-attach heat capacity"},
-    {"rth_x", "K/W", P(th.rth_x), 1.5, 0, 1e3, 0, "transformer to heatsink"},
+    {"rth_x", "K/W", P(th.rth_x), 1.5, 1e-3, 1e3, 1, "transformer to heatsink"},
     {"cth_x", "J/K", P(th.cth_x), 120, 0, 1e5, 0, "transformer heat capacity"},
-    {"rth_l", "K/W", P(th.rth_l), 2.5, 0, 1e3, 0, "resonant inductor to heatsink"},
+    {"rth_l", "K/W", P(th.rth_l), 2.5, 1e-3, 1e3, 1, "resonant inductor to heatsink"},
     {"cth_l", "J/K", P(th.cth_l), 40, 0, 1e5, 0, "resonant inductor heat capacity"},
     {"cth_hs", "J/K", P(th.cth_hs), 350, 0, 1e6, 0, "heatsink heat capacity"},
-    {"r_ha_nat", "K/W", P(th.r_ha_nat), 1.2, 0, 100, 0, "heatsink to ambient, fan stopped"},
-    {"r_ha_fan", "K/W", P(th.r_ha_fan), 0.12, 0, 100, 0, "heatsink to ambient, full airflow"},
+    {"r_ha_nat", "K/W", P(th.r_ha_nat), 1.2, 1e-3, 100, 1, "heatsink to ambient, fan stopped"},
+    {"r_ha_fan", "K/W", P(th.r_ha_fan), 0.12, 1e-3, 100, 1, "heatsink to ambient, full airflow"},
     {"t_amb", "C", P(th.t_amb), 35, -40, 85, 1, "ambient"},
     {"fan_tau", "s", P(th.fan_tau), 2.0, 0, 100, 0, "fan speed time constant"},
     {"fan_rpm", "rpm", P(th.fan_rpm), 12000, 0, 1e5, 0, "fan full speed"},
@@ -122,7 +122,22 @@ int prm_check(const plant_params *p, char *err, size_t errlen)
     const char *bad = NULL;
     if (llc_check(&p->llc, &bad)) {
         snprintf(err, errlen, "plant parameter '%s': the circuit it makes is not valid (%s)", bad ? bad : "?",
-                 bad && !strcmp(bad, "lm") ? "lm must exceed lr" : "an underdamped tank needs R < 2 sqrt(lr/cr)");
+                 !bad                      ? "?"
+                 : !strcmp(bad, "lm")      ? "lm must exceed lr"
+                 : !strcmp(bad, "r_lr")    ? "an underdamped tank needs R < 2 sqrt(lr/cr)"
+                 : !strcmp(bad, "core_beta") ? "core_beta must exceed core_alpha"
+                                             : "outside what the power stage allows");
+        return EK3_ERANGE;
+    }
+    /* The bridge must be able to forward-bias the rectifier in both of its
+     * modes: in half bridge it drives vdc / 2 against n (vo + 2 vf) (a
+     * tank that never reaches it rings for ever at rest and the event
+     * solver crawls through it). */
+    if (!(p->llc.vdc > 4.0 * p->llc.n * p->llc.vf)) {
+        snprintf(err, errlen,
+                 "plant parameter 'vdc': %g V cannot drive the rectifier in half-bridge mode: it must exceed "
+                 "4 n vf = %g V",
+                 p->llc.vdc, 4.0 * p->llc.n * p->llc.vf);
         return EK3_ERANGE;
     }
     if (p->th.r_ha_fan >= p->th.r_ha_nat) {
@@ -154,9 +169,13 @@ int prm_set(plant_params *p, const char *assign, char *err, size_t errlen)
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end || errno) {
+    if (end == s || *end) {
         snprintf(err, errlen, "plant parameter '%s': '%s' is not a number", d->name, s);
         return EK3_EPARSE;
+    }
+    if (errno) { /* over- or underflow */
+        snprintf(err, errlen, "plant parameter '%s': '%s' is beyond what a double holds", d->name, s);
+        return EK3_ERANGE;
     }
     if (!prm_in_range(d, v)) {
         prm_range_msg(d, v, err, errlen);

@@ -95,7 +95,8 @@ static int splot_close(splot_frame *c)
     pl_closepl_r(c->pl);
     pl_deletepl_r(c->pl);
     pl_deleteplparams(c->pp);
-    return fclose(c->f) ? EK3_EIO : EK3_OK;
+    int err = ferror(c->f); /* a write that failed before the last flush */
+    return fclose(c->f) || err ? EK3_EIO : EK3_OK;
 }
 
 int splot_lines(const char *path, const char *title, const char *xlabel, const char *ylabel,

@@ -234,3 +234,37 @@ Test(auth, only_station_frames_need_a_tag)
     cid_encode(&(cid_fields){CID_PRIO_MEDIUM, CID_TYPE_HEARTBEAT, 42, CID_NODE_BROADCAST}, &id);
     cr_assert_not(auth_required(id));
 }
+
+/* seed 3.2: only the station commands. The rule the module's CAN_HANDLER
+ * and `ek3 can decode` share. */
+Test(auth, a_command_only_the_station_gives_is_refused_from_any_other_node)
+{
+    static const struct {
+        unsigned type, src, dst, op; /* op: a DIAG's REQUEST (0) or RESULT (1) */
+        int rule;
+    } c[] = {
+        {CID_TYPE_POWER_CMD, CID_NODE_STATION, 42, 0, AUTH_RULE_SIGNED},
+        {CID_TYPE_POWER_CMD, 5, 42, 0, AUTH_RULE_STATION_ONLY},
+        {CID_TYPE_POWER_CMD, CID_NODE_PLANT, 42, 0, AUTH_RULE_STATION_ONLY},
+        {CID_TYPE_STATION, 7, CID_NODE_BROADCAST, 0, AUTH_RULE_STATION_ONLY},
+        {CID_TYPE_FW_UPDATE, 7, 8, 0, AUTH_RULE_STATION_ONLY},
+        {CID_TYPE_DIAG, CID_NODE_STATION, 3, MSG_DIAG_REQUEST, AUTH_RULE_SIGNED},
+        {CID_TYPE_DIAG, 4, 3, MSG_DIAG_REQUEST, AUTH_RULE_STATION_ONLY}, /* a module asks another */
+        {CID_TYPE_DIAG, 3, CID_NODE_STATION, MSG_DIAG_RESULT, AUTH_RULE_OPEN}, /* a module's result */
+        {CID_TYPE_HEARTBEAT, 42, CID_NODE_BROADCAST, 0, AUTH_RULE_OPEN},
+        {CID_TYPE_POWER_ACK, 42, CID_NODE_STATION, 0, AUTH_RULE_OPEN},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        cfd_frame f = {.flags = CFD_FLAG_EFF | CFD_FLAG_FD};
+        cr_assert_eq(cid_encode(&(cid_fields){CID_PRIO_HIGH, (uint8_t)c[i].type, (uint16_t)c[i].src, (uint16_t)c[i].dst},
+                                &f.id),
+                     EK3_OK);
+        if (c[i].type == CID_TYPE_DIAG) {
+            msg_diag d = {(uint8_t)c[i].op, MSG_DIAG_FAN, MSG_DIAG_RUNNING, 0};
+            f.len = (uint8_t)msg_encode(CID_TYPE_DIAG, &d, f.data, sizeof f.data, NULL);
+        }
+        cr_assert_eq(auth_rule(&f), c[i].rule, "type %u from %u to %u", c[i].type, c[i].src, c[i].dst);
+    }
+    cfd_frame sff = {.id = 0x3, .len = 0}; /* an 11-bit frame is no EK3 frame: open */
+    cr_assert_eq(auth_rule(&sff), AUTH_RULE_OPEN);
+}

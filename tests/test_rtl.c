@@ -6,6 +6,7 @@
  * closed-loop rack, a shorted output trips OCP in hardware before the
  * software limit acts, and the firmware reports the hardware trip. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -360,4 +361,26 @@ Test(rtl, a_shorted_output_trips_ocp_in_hardware_first_the_firmware_reports_it_a
     }
     cr_assert_gt(g.plant.vbus, 700, "the bus is back: %.1f V", g.plant.vbus);
     rig_free(&g);
+}
+
+/* A trace on a full disk: the write error is kept and returned (ENOSPC),
+ * the block runs on, and the process is not stopped inside the Verilated
+ * model's error path. */
+Test(rtl, a_trace_write_error_is_returned_not_fatal)
+{
+    rtlp *p = rtlp_new(2e-6);
+    cr_assert_eq(rtlp_trace(p, "/dev/full"), 0);
+    rtlp_out o;
+    rtlp_in a = at(0, 750), b = at(0, 750);
+    for (int i = 0; i < 20 && !rtlp_trace_error(p); i++)
+        rtlp_run(p, 100e-6, &a, &b, &o); /* 1 000 clocks each: the buffer flushes */
+    cr_assert_eq(rtlp_trace_error(p), ENOSPC);
+    cr_assert_eq(rtlp_trace_close(p), ENOSPC);
+    rtlp_run(p, 100e-6, &a, &b, &o);
+    cr_assert_eq(o.gate_en, 1, "the block runs on without its trace");
+    rtlp_free(p);
+    p = rtlp_new(0);
+    cr_assert_eq(rtlp_trace(p, "/nonexistent/dir/x.vcd"), -1);
+    cr_assert_eq(errno, ENOENT, "the reason is kept for the message");
+    rtlp_free(p);
 }

@@ -38,6 +38,22 @@ static float llcc_clamp(float x, float lo, float hi)
     return x < lo ? lo : x > hi ? hi : x;
 }
 
+int llcc_limit_cmd(const llcc_cfg *cfg, float *vset_v, float *p_w, float ilim_a)
+{
+    int clamped = 0;
+    if (*vset_v < cfg->v_min || *vset_v > cfg->v_max) {
+        *vset_v = *vset_v < cfg->v_min ? cfg->v_min : cfg->v_max;
+        clamped = 1;
+    }
+    if (*p_w > cfg->p_max) {
+        *p_w = cfg->p_max;
+        clamped = 1;
+    }
+    if (ilim_a > 0 && ilim_a * *vset_v < *p_w) /* a current limit below the power asked for */
+        *p_w = ilim_a * *vset_v, clamped = 1;
+    return clamped;
+}
+
 void llcc_command(llcc *c, int enable, float v_set, float p_limit)
 {
     c->v_set = llcc_clamp(v_set, c->cfg.v_min, c->cfg.v_max);

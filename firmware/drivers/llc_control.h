@@ -74,6 +74,13 @@ void llcc_init(llcc *c, const llcc_cfg *cfg);
  * the power limit (clamped to p_max). */
 void llcc_command(llcc *c, int enable, float v_set, float p_limit);
 
+/* The module's limits applied to a station's command, as CAN_HANDLER
+ * applies them (and `ek3 can decode` shows them): *vset_v into
+ * v_min..v_max, *p_w to at most p_max and to ilim_a x *vset_v when
+ * ilim_a > 0 (A; 0: no current limit asked). 1 when anything was
+ * clamped, else 0. */
+int llcc_limit_cmd(const llcc_cfg *cfg, float *vset_v, float *p_w, float ilim_a);
+
 /* One control period: ADC in, PWM out through hw. */
 void llcc_step(llcc *c, hal hw);
 

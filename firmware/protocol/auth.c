@@ -5,6 +5,7 @@
 
 #include "can_id.h"
 #include "ek3_err.h"
+#include "msg.h"
 
 #define AUTH_MAC_INPUT_MAX (8u + CFD_MAX_LEN)
 
@@ -12,6 +13,23 @@ int auth_required(uint32_t id)
 {
     cid_fields f;
     return cid_decode(id, &f) == EK3_OK && f.src == CID_NODE_STATION;
+}
+
+int auth_rule(const cfd_frame *f)
+{
+    cid_fields c;
+    if (!(f->flags & CFD_FLAG_EFF) || cid_decode(f->id, &c) != EK3_OK)
+        return AUTH_RULE_OPEN;
+    if (c.src == CID_NODE_STATION)
+        return AUTH_RULE_SIGNED;
+    const msg_desc *d = msg_desc_of(c.type);
+    if (d && d->auth == MSG_AUTH_ALWAYS)
+        return AUTH_RULE_STATION_ONLY;
+    msg_diag m;
+    if (c.type == CID_TYPE_DIAG && msg_decode(CID_TYPE_DIAG, f->data, f->len, &m, NULL) == EK3_OK &&
+        m.op == MSG_DIAG_REQUEST)
+        return AUTH_RULE_STATION_ONLY;
+    return AUTH_RULE_OPEN;
 }
 
 uint16_t auth_key_node(uint32_t id)

@@ -61,6 +61,23 @@ typedef struct auth_rx {
 /* Does a frame with this identifier need a tag? (Source is the station.) */
 int auth_required(uint32_t id);
 
+/* The trust rule of seed 3.2 and 3.3 for a frame on the rack bus: what
+ * a module's CAN_HANDLER does with it (can_handler.c) and what
+ * `ek3 can decode` checks, one function for both.
+ *   AUTH_RULE_OPEN          any node may send it, unsigned (HEARTBEAT,
+ *                           POWER_ACK, FAULT_ALERT, a module's DIAG result)
+ *   AUTH_RULE_SIGNED        from the station: acted on only with a valid
+ *                           tag and a fresh counter (auth_verify)
+ *   AUTH_RULE_STATION_ONLY  a command only the station gives, from any
+ *                           other node: a type the station alone sends
+ *                           (POWER_CMD, STATION, FW_UPDATE: msg_desc.auth
+ *                           is MSG_AUTH_ALWAYS) or a DIAG request; refused
+ *                           unread, whatever else it carries
+ * A frame whose identifier does not decode, or a type without a layout,
+ * is OPEN here (the identifier's own check refuses it). */
+enum auth_rule { AUTH_RULE_OPEN, AUTH_RULE_SIGNED, AUTH_RULE_STATION_ONLY };
+int auth_rule(const cfd_frame *f);
+
 /* The node whose key protects a frame: its destination. */
 uint16_t auth_key_node(uint32_t id);
 

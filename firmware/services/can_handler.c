@@ -105,17 +105,7 @@ static void canh_power_cmd(canh_state *s, jz_kernel *k, unsigned me, unsigned sv
     const llcc_cfg *lim = drv_ctl_cfg(d);
     /* The module's limits, checked here and again in LLC_CONTROL. */
     float vset = cmd.vset_dv / 10.0f, p = cmd.power_w, ilim = cmd.ilim_ma / 1000.0f;
-    int clamped = 0;
-    if (vset < lim->v_min || vset > lim->v_max) {
-        vset = vset < lim->v_min ? lim->v_min : lim->v_max;
-        clamped = 1;
-    }
-    if (p > lim->p_max) {
-        p = lim->p_max;
-        clamped = 1;
-    }
-    if (ilim > 0 && ilim * vset < p) /* a current limit below the power asked for */
-        p = ilim * vset, clamped = 1;
+    int clamped = llcc_limit_cmd(lim, &vset, &p, ilim);
     switch (cmd.op) {
     case MSG_POWER_START:
         /* START to a faulted module is the station's restart: clear,
@@ -241,8 +231,13 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         s->st.rx_frames++;
         if (!(f.flags & CFD_FLAG_EFF) || cid_decode(f.id, &cf) || cf.dst != s->cfg.slot)
             continue; /* not for this module (broadcasts are the station's status: not yet used) */
-        if (cf.src == CID_NODE_STATION)
+        int rule = auth_rule(&f); /* seed 3.2: only the station commands (auth.h) */
+        if (rule == AUTH_RULE_STATION_ONLY) {
+            s->st.unauthenticated++;
+            s->st.refused++;
+        } else if (rule == AUTH_RULE_SIGNED) {
             canh_route(s, k, me, cf.type, &f);
+        }
     }
     /* FAULT_ALERT at once: whatever SAFETY_MONITOR latched since the last tick. */
     sm_alert a;

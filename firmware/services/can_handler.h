@@ -7,7 +7,11 @@
  *     authentication (AES-CMAC with the module's key) and freshness
  *     (replay window), then the payload's ranges, then the module's
  *     limits (3.3 kW, 200-920 V, 4.0 A) - a command outside them is
- *     clamped, and LLC_CONTROL clamps again. Every refusal is counted.
+ *     clamped, and LLC_CONTROL clamps again. A command that only the
+ *     station gives (auth_rule: POWER_CMD, STATION, FW_UPDATE, a DIAG
+ *     request) from any other node is refused unread and counted as
+ *     unauthenticated.
+ *     Every refusal is counted.
  *   ipc_to_can_tx: POWER_ACK for every POWER_CMD (accepted, clamped or
  *     refused, with the power actually delivered), HEARTBEAT at 1 Hz,
  *     and FAULT_ALERT within 1 ms of SAFETY_MONITOR latching a fault or

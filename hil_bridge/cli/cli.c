@@ -1,9 +1,11 @@
 /* cli.c - argument parsing and error reporting shared by ek3 commands. */
+#define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,10 +72,21 @@ int cli_dispatch(const char *parent, const char *summary, const cli_cmd *cmds, s
 int cli_parse_u64(const char *s, uint64_t max, uint64_t *v)
 {
     char *end;
+    int base = 10;
     if (!s || !*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
         return EK3_EPARSE;
+    /* Decimal, whatever the leading zeros ("042" is 42, as an engineer
+     * reads it); hexadecimal only when written 0x. Never octal. */
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        s += 2;
+        base = 16;
+        if (!isxdigit((unsigned char)*s))
+            return EK3_EPARSE;
+    } else if (!isdigit((unsigned char)*s)) {
+        return EK3_EPARSE;
+    }
     errno = 0;
-    unsigned long long x = strtoull(s, &end, 0);
+    unsigned long long x = strtoull(s, &end, base);
     if (*end)
         return EK3_EPARSE;
     if (errno == ERANGE || x > max)
@@ -86,6 +99,9 @@ int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *v)
 {
     char *end;
     if (!s || !*s || isspace((unsigned char)*s))
+        return EK3_EPARSE;
+    const char *d = s + (*s == '-' || *s == '+');
+    if (!isdigit((unsigned char)*d))
         return EK3_EPARSE;
     errno = 0;
     long long x = strtoll(s, &end, 10);
@@ -175,4 +191,99 @@ FILE *cli_open_in(const char *path)
     if (!strcmp(path, "-"))
         return stdin;
     return fopen(path, "r");
+}
+
+int cli_has_value(const char *opt, const char *v, const char **missing)
+{
+    /* "--log --realtime": the next word is an option, not the value. */
+    if (v && !(v[0] == '-' && v[1] == '-' && v[2]))
+        return 1;
+    *missing = opt;
+    return 0;
+}
+
+int cli_bad_arg(const char *where, const char *arg, const char *missing)
+{
+    if (missing)
+        return cli_usage_error(where, "%s needs a value", missing);
+    return cli_usage_error(where, "unknown argument '%s'", arg);
+}
+
+int cli_close_out(const char *where, FILE *f, const char *path)
+{
+    if (!f)
+        return CLI_OK;
+    int had = ferror(f);
+    errno = 0;
+    int rc = fflush(f);
+    int e = errno;
+    if (fclose(f) && !rc)
+        rc = EOF, e = errno;
+    if (!had && !rc)
+        return CLI_OK;
+    return cli_fail(where, "%s: write error: %s", path, strerror(e ? e : EIO));
+}
+
+int cli_out_error(FILE *f, const char *path, char *why, size_t cap)
+{
+    if (!f || !ferror(f))
+        return 0;
+    errno = 0;
+    int e = fflush(f) ? errno : 0;
+    snprintf(why, cap, "%s: write error: %s", path, strerror(e ? e : EIO));
+    return 1;
+}
+
+/* The stop request of a long run: the signal's number, or 0. */
+static volatile sig_atomic_t cli_stop_sig;
+
+static void cli_on_stop(int sig)
+{
+    cli_stop_sig = sig;
+}
+
+int cli_catch_stop(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = cli_on_stop;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+        return EK3_EIO;
+    return EK3_OK;
+}
+
+int cli_stop_requested(void)
+{
+    return cli_stop_sig;
+}
+
+int cli_finish(int rc)
+{
+    /* Standard output on a full disk or a closed pipe: say so, and fail. */
+    int had = ferror(stdout);
+    errno = 0;
+    int bad = fflush(stdout) != 0;
+    int e = errno;
+    if (!bad && had)
+        e = EIO;
+    if (fclose(stdout) && !bad && !had) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad || had) {
+        fprintf(stderr, "ek3: write error on standard output: %s\n", strerror(e ? e : EIO));
+        if (rc == CLI_OK)
+            rc = CLI_FAIL;
+    }
+    int sig = cli_stop_sig;
+    if (sig) {
+        /* Stopped cleanly by SIGINT or SIGTERM: end as killed by it, so
+         * that a shell or make sees an interrupted command. */
+        fflush(stderr);
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+    return rc;
 }

@@ -2,8 +2,10 @@
  * cli.h - shared pieces of the `ek3` command (prefix cli_).
  *
  * Exit codes of every subcommand: 0 success, 1 the work found bad data
- * or failed (a bad frame in a log, a failed check), 2 a bad flag or
- * value on the command line (after a message naming it).
+ * or failed (a bad frame in a log, a failed check, a write error on any
+ * output, standard output included), 2 a bad flag or value on the command
+ * line (after a message naming it). A run stopped cleanly by SIGINT or
+ * SIGTERM ends as killed by that signal (cli_finish).
  */
 #ifndef CLI_H
 #define CLI_H
@@ -35,11 +37,14 @@ int cli_dispatch(const char *parent, const char *summary, const cli_cmd *cmds, s
 /* Is this argument a request for help? */
 int cli_is_help(const char *arg);
 
-/* Parse a whole unsigned number, decimal or 0x-hex, at most max.
- * Returns 0 or EK3_EPARSE / EK3_ERANGE. */
+/* Parse a whole unsigned number, at most max: decimal whatever its
+ * leading zeros ("042" is 42), hexadecimal only when written 0x ("0x2A");
+ * never octal. The one integer parser of every ek3 command.
+ * Returns 0 or EK3_EPARSE / EK3_ERANGE (above max, or above 2^64 - 1). */
 int cli_parse_u64(const char *s, uint64_t max, uint64_t *v);
 
-/* Parse a signed decimal integer within [min, max]. */
+/* Parse a signed decimal integer within [min, max] (leading zeros are
+ * decimal). Returns 0 or EK3_EPARSE / EK3_ERANGE. */
 int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *v);
 
 /* Parse a bit rate: "500000", "500k", "1M", "5M" (SI, case-insensitive
@@ -58,5 +63,42 @@ int cli_parse_hex(const char *s, uint8_t *out, size_t cap, size_t *n);
 
 /* Open FILE for reading, "-" meaning stdin. NULL on failure (errno set). */
 FILE *cli_open_in(const char *path);
+
+/* For an option OPT that takes a value, v being the next argument (NULL
+ * at the end of the line): 1 when v is its value; 0 when there is none,
+ * or when v is itself an option ("--api --realtime"), with *missing = OPT
+ * for cli_bad_arg. Used as `!strcmp(a, "--x") && cli_has_value(a, v, &m)`. */
+int cli_has_value(const char *opt, const char *v, const char **missing);
+
+/* The error for an argument that no option took: "OPT needs a value"
+ * when missing names one (cli_has_value), else "unknown argument 'ARG'".
+ * Returns CLI_USAGE. */
+int cli_bad_arg(const char *where, const char *arg, const char *missing);
+
+/* Close an output file that the command wrote (NULL: nothing to do):
+ * any write error on it, earlier or in the last flush, is reported as
+ * "ek3 WHERE: PATH: write error: <strerror>". Returns CLI_OK or CLI_FAIL. */
+int cli_close_out(const char *where, FILE *f, const char *path);
+
+/* Whether an output file has failed a write (its error indicator is set);
+ * if so, why[cap] gets "PATH: write error: <strerror>". 0 or 1. */
+int cli_out_error(FILE *f, const char *path, char *why, size_t cap);
+
+/* Catch SIGINT and SIGTERM for a clean stop: a long run polls
+ * cli_stop_requested() once per quantum, stops there, writes what ran
+ * and returns; cli_finish then ends the process as killed by the signal.
+ * Returns 0 or EK3_EIO. */
+int cli_catch_stop(void);
+
+/* The signal number that asked for a stop, or 0. Async-signal-safe read. */
+int cli_stop_requested(void);
+
+/* The end of every ek3 run, given the command's exit code: flushes and
+ * closes standard output; a write error there (a full disk, a closed
+ * pipe) is reported as "ek3: write error on standard output: <strerror>"
+ * and turns an exit code 0 into 1. After a clean stop on SIGINT/SIGTERM
+ * it re-raises that signal (POSIX convention: the parent sees the
+ * command interrupted). Returns the exit code. */
+int cli_finish(int rc);
 
 #endif /* CLI_H */

@@ -1,4 +1,5 @@
 /* cmd_api.c - `ek3 api`: one request to a running rack's station API. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ int cmd_api(int argc, char **argv)
     char req[SAPI_LINE_MAX];
     size_t n = 0;
     int words = 0;
+    const char *miss = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (cli_is_help(a)) {
@@ -26,16 +28,22 @@ int cmd_api(int argc, char **argv)
                  "  rack WATTS [VOLTS]          share WATTS over the online modules\n"
                  "  diag SLOT TEST              self-test: all adc pwm fan ntc flash crypto can\n"
                  "  status [SLOT]               the rack's, or one module's, last state\n"
-                 "--key is the station's API key (default: the rig's development key).\n"
-                 "Exit code 0 when the station carried it out, 1 when it refused it or\n"
-                 "did not answer within --timeout, 2 for a bad command line.");
+                 "--key is the station's API key (default: the rig's development key). It\n"
+                 "is never sent: the request carries this machine's time, a random nonce\n"
+                 "and an HMAC-SHA-256 made with the key, and the reply's MAC is checked\n"
+                 "(docs/bridge.md). The clocks of both machines must agree within 30 s.\n"
+                 "Exit code 0 when the station carried it out, 1 when it refused it,\n"
+                 "did not answer within --timeout, or its reply did not verify, 2 for a\n"
+                 "bad command line.");
             return CLI_OK;
-        } else if (!strcmp(a, "--key") && v) {
+        } else if (!strcmp(a, "--key") && cli_has_value(a, v, &miss)) {
             key = v, i++;
-        } else if (!strcmp(a, "--timeout") && v) {
+        } else if (!strcmp(a, "--timeout") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &timeout) || !(timeout > 0 && timeout <= 3600))
                 return cli_usage_error(w, "--timeout '%s': a time above 0 and up to an hour", v);
             i++;
+        } else if (a[0] == '-' && a[1] == '-') {
+            return cli_bad_arg(w, a, miss); /* an option, unknown or without its value */
         } else if (!spec) {
             spec = a;
         } else {
@@ -50,13 +58,21 @@ int cmd_api(int argc, char **argv)
         return cli_usage_error(w, "expected udp:HOST:PORT, then the request");
     if (!words)
         return cli_usage_error(w, "no request after %s (module, rack, diag or status)", spec);
-    char line[SAPI_LINE_MAX + 80], reply[SAPI_LINE_MAX];
-    snprintf(line, sizeof line, "%s %s", key, req);
-    int rc = sapi_request(spec, line, (int)(timeout * 1000), reply, sizeof reply);
+    char reply[SAPI_LINE_MAX];
+    int rc = sapi_request(spec, key, req, (int)(timeout * 1000), reply, sizeof reply);
     if (rc == EK3_EPARSE)
         return cli_usage_error(w, "'%s': expected udp:HOST:PORT or udp:[V6]:PORT", spec);
+    if (rc == EK3_ENOSPC)
+        return cli_usage_error(w, "the signed request is longer than %d bytes", SAPI_LINE_MAX - 1);
+    if (rc == EK3_EFORGED) {
+        printf("%s\n", reply);
+        return cli_fail(w, "%s: the reply's MAC does not verify: a wrong --key, or not the station", spec);
+    }
     if (rc)
-        return cli_fail(w, "%s: %s", spec, rc == EK3_ETIMEDOUT ? "no answer (is `ek3 rack --api` running?)" : ek3_strerror(rc));
-    puts(reply);
+        return cli_fail(w, "%s: %s", spec, rc == EK3_ETIMEDOUT ? "no answer (is `ek3 rack --api` running? after failed attempts from this address "
+                                                     "it answers none for a while)"
+                                                   : ek3_strerror(rc));
+    if (puts(reply) == EOF || fflush(stdout))
+        return cli_fail(w, "standard output: %s", strerror(errno));
     return strncmp(reply, "ok", 2) ? CLI_FAIL : CLI_OK;
 }

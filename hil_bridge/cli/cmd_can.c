@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth.h"
 #include "busplan.h"
@@ -14,6 +15,7 @@
 #include "cmd.h"
 #include "ek3_err.h"
 #include "host_crypto.h"
+#include "llc_control.h"
 #include "msg.h"
 
 /* ---- shared helpers --------------------------------------------------- */
@@ -70,11 +72,18 @@ static int can_parse_key(const char *where, const char *s, uint8_t key[AUTH_KEY_
 static int can_getopt(const char *where, int argc, char **argv, const char *shortopts,
                       const struct option *longopts, int *bad)
 {
-    int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+    int idx = -1;
+    int c = getopt_long(argc, argv, shortopts, longopts, &idx);
+    const char *miss = NULL;
     if (c == '?') {
         *bad = cli_usage_error(where, "unknown option '%s'", argv[optind - 1]);
     } else if (c == ':') {
         *bad = cli_usage_error(where, "option '%s' needs a value", argv[optind - 1]);
+    } else if (idx >= 0 && longopts[idx].has_arg == required_argument &&
+               !cli_has_value(longopts[idx].name, optarg, &miss)) {
+        /* "--if --time 1": the next word is an option, not the value */
+        *bad = cli_usage_error(where, "option '--%s' needs a value", miss);
+        c = '?';
     }
     return c;
 }
@@ -168,14 +177,15 @@ static int can_id(int argc, char **argv)
 static int can_encode_help(void)
 {
     puts("usage: ek3 can encode TYPE --src N --dst N [field=value ...]\n"
-         "                     [--prio P] [--key HEX] [--fv N] [--time S.US] [--if NAME]\n\n"
+         "                     [--prio P] [--key HEX] [--fv N] [--time EPOCH] [--if NAME]\n\n"
          "Build one frame and print it as a candump log line (append it to a log,\n"
          "or feed it to cansend). Fields are the raw integers of the layout\n"
          "('ek3 can layouts'); enum fields also take names (op=SET); arrays take\n"
          "comma lists (ch=1,2,3); byte fields take hex. Unset fields are 0.\n"
          "Frames from the station (src 0) are signed: --key is the rack key,\n"
          "the node key of the destination is derived from it, --fv is the\n"
-         "freshness counter (default 1).");
+         "freshness counter (default 1). --time stamps the line, in seconds since\n"
+         "the epoch (1700000000.000100; default: now).");
     return CLI_OK;
 }
 
@@ -197,17 +207,25 @@ static int can_set_field(const char *w, const msg_desc *d, const char *arg, msg_
     if (!f)
         return cli_usage_error(w, "%s has no field '%.*s' (see 'ek3 can layouts')", d->name, (int)(eq - arg), arg);
     const char *val = eq + 1;
+    if (!*val)
+        return cli_usage_error(w, "%s= needs a value", f->name);
     if (f->kind == MSG_K_BYTES) {
         size_t n;
         if (cli_parse_hex(val, (uint8_t *)m + f->soff, f->count, &n))
             return cli_usage_error(w, "%s: '%s' is not at most %u hex bytes", f->name, val, f->count);
         return CLI_OK;
     }
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", val);
+    /* A comma list: every item a value (none empty, none dropped). */
     unsigned j = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), j++) {
+    for (const char *item = val;; j++) {
+        size_t l = strcspn(item, ",");
+        char tok[32];
         int64_t v;
+        if (l == 0 || l >= sizeof tok)
+            return cli_usage_error(w, "%s: '%.*s' is not a value%s", f->name, (int)l, item,
+                                   l ? " (too long)" : "");
+        memcpy(tok, item, l);
+        tok[l] = '\0';
         if (j >= f->count)
             return cli_usage_error(w, "%s takes %u value%s", f->name, f->count, f->count > 1 ? "s" : "");
         int found = 0;
@@ -224,6 +242,9 @@ static int can_set_field(const char *w, const msg_desc *d, const char *arg, msg_
         if (v < f->min || v > f->max)
             return cli_usage_error(w, "%s=%" PRId64 " is out of range %" PRId64 "..%" PRId64, f->name, v, f->min, f->max);
         msg_field_set(f, m, j, v);
+        if (!item[l])
+            break;
+        item += l + 1;
     }
     return CLI_OK;
 }
@@ -296,25 +317,21 @@ static int can_encode(int argc, char **argv)
     cdl_record r;
     memset(&r, 0, sizeof r);
     if (ts) {
-        int64_t sec;
-        char *dot = strchr(ts, '.');
-        char sbuf[32];
-        uint64_t us = 0;
-        size_t sl = dot ? (size_t)(dot - ts) : strlen(ts);
-        if (sl == 0 || sl >= sizeof sbuf)
-            return cli_usage_error(w, "--time '%s' is not seconds[.micros]", ts);
-        memcpy(sbuf, ts, sl);
-        sbuf[sl] = '\0';
-        if (cli_parse_i64(sbuf, 0, INT64_MAX / 1000000000, &sec) ||
-            (dot && (strlen(dot + 1) != 6 || cli_parse_u64(dot + 1, 999999, &us))))
-            return cli_usage_error(w, "--time '%s' is not seconds[.micros] (6 digits)", ts);
-        r.sec = sec;
-        r.usec = (uint32_t)us;
+        int64_t t_ns;
+        uint8_t frac;
+        if (cdl_parse_stamp(ts, &t_ns, &frac))
+            return cli_usage_error(w, "--time '%s' is not seconds[.fraction] since the epoch (up to 9 digits)", ts);
+        cdl_set_time(&r, t_ns, frac);
+    } else {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        cdl_set_time(&r, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, 6);
     }
     snprintf(r.ifname, sizeof r.ifname, "%s", ifn);
     cid_fields idf = {(uint8_t)prio, (uint8_t)type, (uint16_t)src, (uint16_t)dst};
     cid_encode(&idf, &r.frame.id);
     r.frame.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
+    r.fd_extra = CDL_FD_FDF; /* "##5", as Linux >= 6.0 and candump write it */
     msg_err e;
     int n = msg_encode(type, &m, r.frame.data, sizeof r.frame.data, &e);
     if (n < 0)
@@ -364,12 +381,17 @@ static auth_rx *can_stream_rx(can_stream *t, uint32_t src, uint32_t dst)
 static int can_decode_help(void)
 {
     puts("usage: ek3 can decode [FILE|-] [--key RACKKEY]\n\n"
-         "Read a candump log ('candump -l' format; classical and CAN-FD frames)\n"
+         "Read a candump log ('candump -l' format, as can-utils writes it: CAN FD\n"
+         "with any flag nibble, classical, remote and error frames, raw DLCs, 6- or\n"
+         "9-digit times, DROPCOUNT notes; the reader of 'ek3 replay' too)\n"
          "and print one decoded line per frame: time, interface, identifier,\n"
          "priority and type names, source->destination, payload fields.\n"
          "With --key (the rack key, 32 hex digits) every authenticated frame is\n"
          "checked with its node key: 'auth ok', 'auth BAD' (forged or corrupt),\n"
          "'replay' (counter already seen) or 'stale' (counter below the window).\n"
+         "A command that only the station gives (POWER_CMD, STATION, FW_UPDATE, a\n"
+         "DIAG request) from any other node is marked REFUSED, as a module's\n"
+         "CAN_HANDLER refuses it (the same rule, auth_rule), with or without --key.\n"
          "Bad lines are reported as FILE:LINE:COLUMN and skipped; the exit code\n"
          "is 1 if any line or frame was bad.");
     return CLI_OK;
@@ -383,13 +405,28 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
     size_t n = 0;
     int bad = 0;
 #define PUT(...) n += (size_t)snprintf(out + (n < cap ? n : cap), n < cap ? cap - n : 0, __VA_ARGS__)
-    PUT("(%010" PRId64 ".%06" PRIu32 ") %s ", r->sec, r->usec, r->ifname);
+    char ts[48];
+    cdl_format_time(r, ts, sizeof ts);
+    PUT("%s %s ", ts, r->ifname);
     if (f->flags & CFD_FLAG_ERR) {
-        PUT("%08" PRIX32 " error frame, class 0x%" PRIX32, f->id, f->id);
+        /* the classes of linux/can/error.h, named as can-utils lib.c names them */
+        static const char *const cls[] = {"tx-timeout", "lost-arbitration", "controller-problem",
+                                          "protocol-violation", "transceiver-status", "no-acknowledgement-on-tx",
+                                          "bus-off", "bus-error", "restarted-after-bus-off", "error-counter-tx-rx"};
+        PUT("%08" PRIX32 " error frame:", f->id | 0x20000000u);
+        for (unsigned i = 0; i < sizeof cls / sizeof cls[0]; i++)
+            if (f->id & 1u << i)
+                PUT(" %s", cls[i]);
+        if (f->id >> (sizeof cls / sizeof cls[0]))
+            PUT(" class 0x%" PRIX32, f->id >> (sizeof cls / sizeof cls[0]) << (sizeof cls / sizeof cls[0]));
+        PUT(" [%u]", f->len);
+        for (unsigned i = 0; i < f->len; i++)
+            PUT(" %02X", f->data[i]);
         return 0;
     }
     if (!(f->flags & CFD_FLAG_EFF)) {
-        PUT("%03" PRIX32 " not an EK3 frame (11-bit identifier)", f->id);
+        PUT("%03" PRIX32 " not an EK3 frame (11-bit identifier%s)", f->id,
+            (f->flags & CFD_FLAG_RTR) ? ", remote request" : "");
         return 0;
     }
     cid_fields id;
@@ -399,6 +436,8 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
     snprintf(pb, sizeof pb, "P%u", id.prio);
     snprintf(tb, sizeof tb, "T%u", id.type);
     PUT("%08" PRIX32 " %s %s %u->%u [%u]", f->id, pn ? pn : pb, tn ? tn : tb, id.src, id.dst, f->len);
+    if (r->raw_dlc)
+        PUT(" (raw DLC %u)", r->raw_dlc);
     if (f->flags & CFD_FLAG_RTR) {
         PUT(" remote request");
         return 0;
@@ -411,7 +450,7 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
     size_t plen = f->len;
     const char *auth_note = NULL;
     uint32_t fv = 0;
-    int authed = auth_required(f->id);
+    int rule = auth_rule(f), authed = rule == AUTH_RULE_SIGNED;
     if (authed) {
         if (f->len < AUTH_TRAILER_LEN) {
             PUT(" bad frame: %s", ek3_strerror(EK3_ENOAUTH));
@@ -436,6 +475,8 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
     }
     msg_any m;
     msg_err e;
+    float clamp_v = 0, clamp_p = 0;
+    int clamped = 0;
     int rc = msg_decode(id.type, f->data, plen, &m, &e);
     if (rc) {
         PUT(" bad payload: %s", ek3_strerror(rc));
@@ -446,9 +487,23 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
         char fields[1024];
         msg_format(d, &m, fields, sizeof fields);
         PUT(" %s", fields);
+        if (id.type == CID_TYPE_POWER_CMD && rule == AUTH_RULE_SIGNED &&
+            (m.power_cmd.op == MSG_POWER_START || m.power_cmd.op == MSG_POWER_SET)) {
+            llcc_cfg lim; /* the module's own limits, as its CAN_HANDLER applies them */
+            llcc_default_cfg(&lim);
+            clamp_v = m.power_cmd.vset_dv / 10.0f, clamp_p = m.power_cmd.power_w;
+            clamped = llcc_limit_cmd(&lim, &clamp_v, &clamp_p, m.power_cmd.ilim_ma / 1000.0f);
+        }
     }
     if (authed)
         PUT(" fv=%" PRIu32 " %s", fv, auth_note);
+    if (clamped)
+        PUT("; a module clamps it to %.0fW at %.1fV", clamp_p, clamp_v);
+    if (rule == AUTH_RULE_STATION_ONLY) { /* what a module's CAN_HANDLER refuses */
+        PUT(" REFUSED: only the station (node 0) sends %s%s; a module drops it from node %u", tn,
+            id.type == CID_TYPE_DIAG ? " requests" : "", id.src);
+        bad = 1;
+    }
 #undef PUT
     return bad;
 }
@@ -484,46 +539,50 @@ static int can_decode(int argc, char **argv)
             fclose(in);
         return cli_fail(w, "out of memory");
     }
-    char *line = NULL;
-    size_t cap = 0;
-    unsigned long lineno = 0, frames = 0, errors = 0;
-    ssize_t got;
-    while ((got = getline(&line, &cap, in)) != -1) {
-        lineno++;
-        if (memchr(line, '\0', (size_t)got)) {
-            fprintf(stderr, "%s:%lu: bad line: contains a NUL byte\n", label, lineno);
-            errors++;
+    cdl_reader rd;
+    if (cdl_reader_init(&rd, in)) {
+        free(streams);
+        if (in != stdin)
+            fclose(in);
+        return cli_fail(w, "out of memory");
+    }
+    unsigned long frames = 0, errors = 0, lost = 0;
+    cdl_line ln;
+    int got;
+    while ((got = cdl_read(&rd, &ln)) == 1) {
+        if (ln.kind == CDL_BLANK || ln.kind == CDL_COMMENT)
+            continue;
+        if (ln.kind == CDL_DROPCOUNT) {
+            fprintf(stderr, "%s:%lu: candump lost %" PRIu32 " frame%s on '%.*s' here (%" PRIu32 " in all)\n", label,
+                    rd.lineno, ln.dropped, ln.dropped == 1 ? "" : "s", (int)ln.drop_if_len, ln.drop_if, ln.total);
+            lost += ln.dropped;
             continue;
         }
-        const char *s = line;
-        while (*s == ' ' || *s == '\t')
-            s++;
-        if (*s == '\n' || *s == '\0' || *s == '#')
-            continue; /* blank lines and comments */
-        cdl_record r;
-        const char *why = "";
-        unsigned col = 0;
-        if (cdl_parse(s, &r, &why, &col)) {
-            fprintf(stderr, "%s:%lu:%u: bad line: %s\n", label, lineno, col + 1 + (unsigned)(s - line), why);
+        if (ln.kind == CDL_BAD) {
+            fprintf(stderr, "%s:%lu:%u: bad line: %s\n", label, rd.lineno, ln.col + 1, ln.why);
             errors++;
             continue;
         }
         char out[2048];
-        if (can_decode_frame(&r, have_key ? rack : NULL, streams, out, sizeof out)) {
+        if (can_decode_frame(&ln.rec, have_key ? rack : NULL, streams, out, sizeof out)) {
             errors++;
-            fprintf(stderr, "%s:%lu: bad frame (see output)\n", label, lineno);
+            fprintf(stderr, "%s:%lu: bad frame (see output)\n", label, rd.lineno);
         }
         puts(out);
         frames++;
     }
-    int read_err = ferror(in);
-    free(line);
+    int read_err = got == EK3_EIO ? rd.err : 0;
+    unsigned long lineno = rd.lineno;
+    cdl_reader_free(&rd);
     free(streams);
     if (in != stdin)
         fclose(in);
     fflush(stdout);
-    if (read_err)
-        return cli_fail(w, "%s: read error after line %lu", label, lineno);
+    if (got == EK3_EIO)
+        return cli_fail(w, "%s: read error after line %lu: %s", label, lineno, strerror(read_err));
+    if (lost)
+        fprintf(stderr, "ek3 %s: candump's DROPCOUNT lines say %lu frame%s never reached the log\n", w, lost,
+                lost == 1 ? "" : "s");
     if (errors) {
         fprintf(stderr, "ek3 %s: %lu frame%s decoded, %lu bad line%s or frame%s\n", w, frames,
                 frames == 1 ? "" : "s", errors, errors == 1 ? "" : "s", errors == 1 ? "" : "s");

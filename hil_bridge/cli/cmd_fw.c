@@ -14,6 +14,7 @@ int cmd_fw(int argc, char **argv)
     int64_t slot = 0;
     uint64_t seed = 1;
     double vset = 0, silence = 5.0, stop_after = -1;
+    const char *miss = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (cli_is_help(a)) {
@@ -28,29 +29,30 @@ int cmd_fw(int argc, char **argv)
                  "POWER_CMD, unless --vset gives it a set point to start with (a rig without\n"
                  "a station). --stop-after makes it vanish without a word after that\n"
                  "many periods (a crash, for tests). SPEC: udp:HOST:PORT (the plant listens\n"
-                 "on BASE + N for module N), or a SocketCAN interface.");
+                 "on BASE + N for module N), cannelloni:HOST:PORT[:LOCALPORT] (the same ports\n"
+                 "in cannelloni's format), or a SocketCAN interface.");
             return CLI_OK;
-        } else if (!strcmp(a, "--module") && v) {
+        } else if (!strcmp(a, "--module") && cli_has_value(a, v, &miss)) {
             if (cli_parse_i64(v, 1, 510, &slot))
                 return cli_usage_error(w, "--module '%s': 1 to 510", v);
-        } else if (!strcmp(a, "--bus") && v) {
+        } else if (!strcmp(a, "--bus") && cli_has_value(a, v, &miss)) {
             bus = v;
-        } else if (!strcmp(a, "--seed") && v) {
+        } else if (!strcmp(a, "--seed") && cli_has_value(a, v, &miss)) {
             if (cli_parse_u64(v, UINT64_MAX, &seed))
                 return cli_usage_error(w, "--seed '%s': a number", v);
-        } else if (!strcmp(a, "--vset") && v) {
+        } else if (!strcmp(a, "--vset") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "V", &vset) || !(vset >= 200 && vset <= 920))
                 return cli_usage_error(w, "--vset '%s': 200 to 920 V", v);
-        } else if (!strcmp(a, "--silence") && v) {
+        } else if (!strcmp(a, "--silence") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &silence) || !(silence > 0 && silence <= 3600))
                 return cli_usage_error(w, "--silence '%s': a time above 0", v);
-        } else if (!strcmp(a, "--stop-after") && v) {
+        } else if (!strcmp(a, "--stop-after") && cli_has_value(a, v, &miss)) {
             int64_t n;
             if (cli_parse_i64(v, 0, INT32_MAX, &n))
                 return cli_usage_error(w, "--stop-after '%s': a number of periods", v);
             stop_after = (double)n;
         } else {
-            return cli_usage_error(w, "unknown argument '%s'", a);
+            return cli_bad_arg(w, a, miss);
         }
         i++;
     }

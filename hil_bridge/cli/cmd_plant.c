@@ -1,5 +1,6 @@
 /* cmd_plant.c - `ek3 plant`: the plant model's parameters, an open-loop
  * run of one module, and the gain sweep. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,25 +26,32 @@ static int plant_params_cmd(int argc, char **argv)
 {
     const char *w = "plant params";
     plant_params p;
+    const char *miss = NULL;
     prm_defaults(&p);
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             puts("usage: ek3 plant params [--set name=value]...\n\n"
-                 "Print every plant parameter with its value, unit, default and meaning,\n"
-                 "then the design figures they give (docs/plant-model.md).");
+                 "Print every plant parameter with its value, unit, default, range and\n"
+                 "meaning, then the design figures they give (docs/plant-model.md). Some\n"
+                 "values are valid only with others (lm above lr, vdc above 4 n vf, ...):\n"
+                 "--set says which and why.");
             return CLI_OK;
-        } else if (!strcmp(argv[i], "--set") && i + 1 < argc) {
+        } else if (!strcmp(argv[i], "--set") && cli_has_value(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &miss)) {
             if (plant_set(w, &p, argv[++i]))
                 return CLI_USAGE;
         } else {
-            return cli_usage_error(w, "unknown argument '%s'", argv[i]);
+            return cli_bad_arg(w, argv[i], miss);
         }
     }
     size_t n;
     const prm_def *t = prm_table(&n);
-    printf("%-14s %14s %-7s %14s  %s\n", "name", "value", "unit", "default", "meaning");
-    for (size_t i = 0; i < n; i++)
-        printf("%-14s %14.6g %-7s %14.6g  %s\n", t[i].name, prm_get(&p, &t[i]), t[i].unit, t[i].def, t[i].doc);
+    printf("%-14s %14s %-7s %14s  %-20s %s\n", "name", "value", "unit", "default", "range", "meaning");
+    for (size_t i = 0; i < n; i++) {
+        char r[48]; /* [min, max], or (min, max] when min itself is outside */
+        snprintf(r, sizeof r, "%c%g, %g]", t[i].min_incl ? '[' : '(', t[i].min, t[i].max);
+        printf("%-14s %14.6g %-7s %14.6g  %-20s %s\n", t[i].name, prm_get(&p, &t[i]), t[i].unit, t[i].def, r,
+               t[i].doc);
+    }
     prm_design d;
     prm_design_of(&p, &d);
     printf("\ndesign: fr %.1f kHz, fm %.1f kHz, Ln %.2f, Z0 %.1f ohm, Q %.3f at full load (%.0f ohm),\n"
@@ -61,34 +69,36 @@ typedef struct run_opts {
 } run_opts;
 
 /* Options shared by run and sweep. Returns 1 when argv[*i] was one. */
-static int plant_common_opt(const char *w, run_opts *o, int argc, char **argv, int *i, int *rc)
+static int plant_common_opt(const char *w, run_opts *o, int argc, char **argv, int *i, int *rc, const char **miss)
 {
     const char *a = argv[*i];
     const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
     double x;
     *rc = CLI_OK;
-    if (!strcmp(a, "--set") && v) {
+    if (!strcmp(a, "--set") && cli_has_value(a, v, miss)) {
         *rc = plant_set(w, &o->p, v);
-    } else if (!strcmp(a, "--fsw") && v) {
+    } else if (!strcmp(a, "--fsw") && cli_has_value(a, v, miss)) {
         if (cli_parse_quantity(v, "Hz", &x) || !(x > 0 && x <= 2e6))
             *rc = cli_usage_error(w, "--fsw '%s': a frequency above 0 and up to 2 MHz", v);
         o->cmd.fsw = x;
-    } else if (!strcmp(a, "--deadtime") && v) {
+    } else if (!strcmp(a, "--deadtime") && cli_has_value(a, v, miss)) {
         if (cli_parse_quantity(v, "s", &x) || !(x >= 0 && x < 5e-6))
             *rc = cli_usage_error(w, "--deadtime '%s': a time from 0 to 5 us", v);
         o->cmd.deadtime = x;
-    } else if (!strcmp(a, "--burst") && v) {
+    } else if (!strcmp(a, "--burst") && cli_has_value(a, v, miss)) {
         if (cli_parse_quantity(v, "", &x) || !(x > 0 && x <= 1))
             *rc = cli_usage_error(w, "--burst '%s': the fraction of periods that switch, (0, 1]", v);
         o->cmd.burst = x;
-    } else if (!strcmp(a, "--load-ohm") && v) {
-        if (cli_parse_quantity(v, "ohm", &x) || !(x > 0))
-            *rc = cli_usage_error(w, "--load-ohm '%s': a resistance above 0", v);
-        o->p.rload = x;
+    } else if (!strcmp(a, "--load-ohm") && cli_has_value(a, v, miss)) {
+        char set[80], err[200];
+        if (cli_parse_quantity(v, "ohm", &x))
+            *rc = cli_usage_error(w, "--load-ohm '%s': a resistance", v);
+        else if (snprintf(set, sizeof set, "rload=%.17g", x), prm_set(&o->p, set, err, sizeof err))
+            *rc = cli_usage_error(w, "--load-ohm '%s': %s", v, err);
     } else if (!strcmp(a, "--half-bridge")) {
         o->cmd.half_bridge = 1;
         return 1;
-    } else if (!strcmp(a, "--fidelity") && v) {
+    } else if (!strcmp(a, "--fidelity") && cli_has_value(a, v, miss)) {
         if (!strcmp(v, "switching"))
             o->fidelity = PMOD_SWITCHING;
         else if (!strcmp(v, "averaged"))
@@ -128,11 +138,12 @@ static void csv_switching_row(void *ctx, const llc *s)
 
 static int plant_run_cmd(int argc, char **argv)
 {
-    const char *w = "plant run";
+    const char *w = "plant run", *miss = NULL;
     run_opts o;
     run_defaults(&o);
     for (int i = 1; i < argc; i++) {
         int rc;
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (cli_is_help(argv[i])) {
             puts("usage: ek3 plant run [--fidelity switching|averaged] [--fsw 200e3] [--load-ohm 200]\n"
                  "                     [--duration 5ms] [--deadtime 300ns] [--burst 1] [--half-bridge]\n"
@@ -144,30 +155,40 @@ static int plant_run_cmd(int argc, char **argv)
                  "temperatures (switching), or time, output voltage and current, losses\n"
                  "and temperatures every control period (averaged).");
             return CLI_OK;
-        } else if (plant_common_opt(w, &o, argc, argv, &i, &rc)) {
+        } else if (plant_common_opt(w, &o, argc, argv, &i, &rc, &miss)) {
             if (rc)
                 return rc;
-        } else if (!strcmp(argv[i], "--duration") && i + 1 < argc) {
-            if (cli_parse_quantity(argv[++i], "s", &o.duration) || !(o.duration > 0 && o.duration <= 3600))
-                return cli_usage_error(w, "--duration '%s': a time above 0 and up to 1 h", argv[i]);
-        } else if (!strcmp(argv[i], "--sample") && i + 1 < argc) {
+        } else if (!strcmp(argv[i], "--duration") && cli_has_value(argv[i], v, &miss)) {
+            if (cli_parse_quantity(argv[++i], "s", &o.duration) ||
+                !(o.duration >= 100e-6 * (1 - 1e-9) && o.duration <= 3600))
+                return cli_usage_error(w, "--duration '%s': a time from one control period (100us) up to 1 h",
+                                       argv[i]);
+        } else if (!strcmp(argv[i], "--sample") && cli_has_value(argv[i], v, &miss)) {
             if (cli_parse_quantity(argv[++i], "s", &o.sample) || !(o.sample > 0))
                 return cli_usage_error(w, "--sample '%s': a time above 0", argv[i]);
-        } else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
+        } else if (!strcmp(argv[i], "--csv") && cli_has_value(argv[i], v, &miss)) {
             o.csv = argv[++i];
         } else {
-            return cli_usage_error(w, "unknown argument '%s'", argv[i]);
+            return cli_bad_arg(w, argv[i], miss);
         }
     }
     if (o.cmd.deadtime >= 0.25 / o.cmd.fsw)
         return cli_usage_error(w, "--deadtime %g s is not below a quarter period at %g Hz", o.cmd.deadtime,
                                o.cmd.fsw);
+    prm_design dz;
+    prm_design_of(&o.p, &dz);
+    if (o.fidelity == PMOD_AVERAGED && !(o.cmd.fsw >= LAVG_FN_MIN * dz.fr && o.cmd.fsw <= LAVG_FN_MAX * dz.fr))
+        return cli_usage_error(w,
+                               "--fsw %g Hz: the averaged model's table covers %g to %g kHz (%g to %g times fr); "
+                               "--fidelity switching runs any frequency",
+                               o.cmd.fsw, LAVG_FN_MIN * dz.fr / 1e3, LAVG_FN_MAX * dz.fr / 1e3, LAVG_FN_MIN, LAVG_FN_MAX);
     double period = 100e-6;
     if (o.csv && o.sample <= 0)
         o.sample = o.fidelity == PMOD_SWITCHING ? 1.0 / o.cmd.fsw / 100.0 : period;
-    long rows = o.csv ? (long)(o.duration / (o.fidelity == PMOD_SWITCHING ? o.sample : period)) : 0;
-    if (rows > 5000000)
-        return cli_usage_error(w, "--sample %g s over %g s is %ld rows; at most 5000000", o.sample, o.duration, rows);
+    /* In floating point: a tiny --sample must not wrap an integer past the limit. */
+    double rows = o.csv ? o.duration / (o.fidelity == PMOD_SWITCHING ? o.sample : period) : 0;
+    if (!(rows <= 5e6))
+        return cli_usage_error(w, "--sample %g s over %g s is %.3g rows; at most 5000000", o.sample, o.duration, rows);
     static lavg_table tab;
     if (o.fidelity == PMOD_AVERAGED)
         lavg_build(&tab, &o.p.llc);
@@ -179,7 +200,7 @@ static int plant_run_cmd(int argc, char **argv)
     if (o.csv) {
         f = fopen(o.csv, "w");
         if (!f)
-            return cli_fail(w, "%s: cannot write", o.csv);
+            return cli_fail(w, "--csv %s: %s", o.csv, strerror(errno));
         if (o.fidelity == PMOD_SWITCHING)
             fputs("t_s,i_lr_a,v_cr_v,i_lm_a,v_out_v,v_ab_v,tj_a_c,tj_b_c,t_xfmr_c,t_lr_c,t_hs_c\n", f);
         else
@@ -188,32 +209,60 @@ static int plant_run_cmd(int argc, char **argv)
     csv_ctx cc = {f, &m, 0};
     if (f && o.fidelity == PMOD_SWITCHING)
         pmod_trace(&m, o.sample, csv_switching_row, &cc);
-    double e_in = 0, e_loss = 0, e_out = 0, t_stat = o.duration * 0.8;
+    double e_in = 0, e_loss = 0, e_out = 0, t_stat = o.duration * 0.8, ts = 0, w0 = 0;
     int hard = 0;
     long steps = (long)ceil(o.duration / period - 1e-9);
+    cli_catch_stop(); /* Ctrl-C: the CSV keeps whole rows */
     for (long k = 0; k < steps; k++) {
         double dt = k == steps - 1 ? o.duration - k * period : period;
+        if (cli_stop_requested())
+            break;
+        int in_stat = k * period >= t_stat || k == steps - 1; /* the last step at least */
+        if (in_stat && ts == 0)
+            w0 = pmod_stored(&m); /* stored energy at the window's start */
         pmod_step(&m, dt, -1);
+        if (f && k % 1000 == 0 && ferror(f))
+            break; /* a full disk: stop here, and say so below */
         if (f && o.fidelity == PMOD_AVERAGED)
             fprintf(f, "%.9e,%.6g,%.6g,%.6g,%.6g,%.5g,%.5g,%.5g,%.5g,%.5g\n", m.t, m.vo, m.io, m.pin, m.ploss,
                     m.th.t[TH_JA], m.th.t[TH_JB], m.th.t[TH_XFMR], m.th.t[TH_LR], m.th.t[TH_HS]);
-        if (k * period >= t_stat) {
+        if (in_stat) {
+            ts += dt;
             e_in += m.pin * dt;
             e_loss += m.ploss * dt;
             e_out += m.vo * m.vo / m.p.rload * dt;
             hard |= m.zvs_lost;
         }
     }
-    if (f && fclose(f))
-        return cli_fail(w, "%s: write failed", o.csv);
-    double ts = o.duration - t_stat;
+    if (cli_close_out(w, f, o.csv))
+        return CLI_FAIL;
+    if (cli_stop_requested()) {
+        fprintf(stderr, "ek3 %s: INTERRUPTED at %.6g s of %.6g s%s%s\n", w, m.t, o.duration,
+                o.csv ? "; whole rows up to there in " : "", o.csv ? o.csv : "");
+        return CLI_FAIL;
+    }
+    /* The balance over the window counts the energy the tank and the
+     * output capacitor took in or gave back; an efficiency is a figure of
+     * a steady state only: while the stored energy moves by more than
+     * 1 % of what passed through, the run has not reached one. */
+    double dw = pmod_stored(&m) - w0, through = fmax(e_in, e_out);
+    int flows = through > 1e-3 * ts; /* 1 mW */
+    int steady = flows && fabs(dw) <= 0.01 * through;
     printf("module open loop, %s fidelity, %s bridge, fsw %.1f kHz, dead time %.0f ns, burst %.2f, load %.1f ohm\n",
            o.fidelity == PMOD_SWITCHING ? "switching" : "averaged", o.cmd.half_bridge ? "half" : "full",
            o.cmd.fsw / 1e3, o.cmd.deadtime * 1e9, o.cmd.burst, o.p.rload);
     printf("after %.6g s: vo %.2f V, io %.3f A\n", o.duration, m.vo, m.vo / o.p.rload);
-    printf("last 20 %%: p_in %.1f W, p_out %.1f W, losses %.1f W, efficiency %.2f %%, balance %+.3f %% of p_in\n",
-           e_in / ts, e_out / ts, e_loss / ts, e_in > 0 ? 100 * e_out / e_in : 0,
-           e_in > 0 ? 100 * (e_in - e_out - e_loss) / e_in : 0);
+    printf("last 20 %%: p_in %.1f W, p_out %.1f W, losses %.1f W, stored energy %+.4g J; ", e_in / ts, e_out / ts,
+           e_loss / ts, dw);
+    if (steady)
+        printf("efficiency %.2f %%, balance %+.3f %% of p_in\n", 100 * e_out / e_in,
+               100 * (e_in - e_out - e_loss - dw) / e_in);
+    else if (flows)
+        printf("NOT IN STEADY STATE (the stored energy moved by %.1f %% of the energy through): no efficiency; "
+               "a longer --duration reaches one\n",
+               100 * fabs(dw) / through);
+    else
+        printf("no power flows (under 1 mW): no efficiency\n");
     printf("losses now: leg A %.2f W, leg B %.2f W, transformer %.2f W, Lr %.2f W, rectifier %.2f W; ZVS %s\n",
            m.p_node[TH_JA], m.p_node[TH_JB], m.p_node[TH_XFMR], m.p_node[TH_LR], m.p_node[TH_HS],
            hard ? "LOST (hard switching)" : "kept");
@@ -224,6 +273,8 @@ static int plant_run_cmd(int argc, char **argv)
     return CLI_OK;
 }
 
+#define SWEEP_SETTLE_S 0.25 /* longest settling run of one sweep point, s */
+
 /* First-harmonic approximation of the normalized gain. */
 static double fha_gain(double fn, double ln, double q)
 {
@@ -233,7 +284,7 @@ static double fha_gain(double fn, double ln, double q)
 
 static int plant_sweep_cmd(int argc, char **argv)
 {
-    const char *w = "plant sweep";
+    const char *w = "plant sweep", *miss = NULL;
     run_opts o;
     run_defaults(&o);
     double loads[8] = {100, 200, 400, 1000};
@@ -246,23 +297,37 @@ static int plant_sweep_cmd(int argc, char **argv)
                  "the switching model (run to steady state), the averaged model and the\n"
                  "first-harmonic approximation (FHA, lossless).");
             return CLI_OK;
-        } else if (!strcmp(argv[i], "--loads") && i + 1 < argc) {
-            char *s = argv[++i], *end;
+        } else if (!strcmp(argv[i], "--loads") && cli_has_value(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &miss)) {
+            /* One to 8 resistances; every item one, none empty, none dropped. */
+            const char *s = argv[++i];
             nl = 0;
-            while (*s && nl < 8) {
-                double x = strtod(s, &end);
-                if (end == s || !(x > 0))
-                    return cli_usage_error(w, "--loads: '%s' is not a list of resistances", argv[i]);
+            for (;;) {
+                char item[64];
+                size_t l = strcspn(s, ",");
+                double x;
+                if (nl == 8)
+                    return cli_usage_error(w, "--loads '%s': at most 8 loads", argv[i]);
+                if (l >= sizeof item)
+                    return cli_usage_error(w, "--loads '%s': an item is too long", argv[i]);
+                memcpy(item, s, l);
+                item[l] = 0;
+                char set[80], err[200];
+                plant_params trial = o.p;
+                if (cli_parse_quantity(item, "ohm", &x))
+                    return cli_usage_error(w, "--loads '%s': '%s' is not a resistance", argv[i], item);
+                snprintf(set, sizeof set, "rload=%.17g", x);
+                if (prm_set(&trial, set, err, sizeof err)) /* the parameter's own range */
+                    return cli_usage_error(w, "--loads '%s': %s", argv[i], err);
                 loads[nl++] = x;
-                s = *end == ',' ? end + 1 : end;
-                if (*end && *end != ',')
-                    return cli_usage_error(w, "--loads: '%s' is not a list of resistances", argv[i]);
+                if (!s[l])
+                    break;
+                s += l + 1;
             }
-        } else if (plant_common_opt(w, &o, argc, argv, &i, &rc)) {
+        } else if (plant_common_opt(w, &o, argc, argv, &i, &rc, &miss)) {
             if (rc)
                 return rc;
         } else {
-            return cli_usage_error(w, "unknown argument '%s'", argv[i]);
+            return cli_bad_arg(w, argv[i], miss);
         }
     }
     static lavg_table tab;
@@ -276,6 +341,7 @@ static int plant_sweep_cmd(int argc, char **argv)
     for (int j = 0; j < nl; j++)
         printf(" | %6.0f ohm: sw    avg   FHA", loads[j]);
     printf("\n");
+    int nuns = 0;
     static const double fns[] = {0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.4, 1.6, 1.8};
     for (size_t k = 0; k < sizeof fns / sizeof fns[0]; k++) {
         double f = fns[k] * d.fr;
@@ -292,18 +358,29 @@ static int plant_sweep_cmd(int argc, char **argv)
             pmod_init(&ma, &p, PMOD_AVERAGED, &tab, 0);
             pmod_command(&ms, &c, 1);
             pmod_command(&ma, &c, 1);
-            double settle = 12.0 * p.rload * p.llc.cout + 2e-3;
-            for (double t = 0; t < settle; t += 100e-6) {
+            /* Twelve output time constants, but at most SWEEP_SETTLE_S: a
+             * light load's are minutes; its point is then marked. */
+            double settle = fmin(12.0 * p.rload * p.llc.cout + 2e-3, SWEEP_SETTLE_S), v_ago = 0;
+            long n_steps = (long)ceil(settle / 100e-6);
+            for (long s = 0; s < n_steps; s++) {
+                if (s == n_steps - 10)
+                    v_ago = ms.vo;
                 pmod_step(&ms, 100e-6, -1);
                 pmod_step(&ma, 100e-6, -1);
             }
+            int unsettled = fabs(ms.vo - v_ago) > 1e-3 * fabs(ms.vo) + 1e-3;
+            nuns += unsettled;
             double rac = 8.0 * p.llc.n * p.llc.n * p.rload / (M_PI * M_PI);
-            printf(" | %16.3f %5.3f %5.3f", p.llc.n * ms.vo / vb, p.llc.n * ma.vo / vb,
+            printf(" | %15.3f%c %5.3f %5.3f", p.llc.n * ms.vo / vb, unsettled ? '*' : ' ', p.llc.n * ma.vo / vb,
                    fha_gain(fns[k], d.ln, d.z0 / rac));
         }
         printf("\n");
-        fflush(stdout);
+        if (fflush(stdout))
+            break; /* standard output failed: ek3 says why at exit */
     }
+    if (nuns)
+        printf("* still moving after %.2f s (more than 0.1 %% in its last millisecond): not a steady state\n",
+               SWEEP_SETTLE_S);
     return CLI_OK;
 }
 
@@ -322,8 +399,10 @@ static int plant_serve_cmd(int argc, char **argv)
         }
     char *args[256];
     int n = 0;
+    if (argc > 252)
+        return cli_usage_error("plant serve", "%d arguments; at most 251", argc - 1);
     args[n++] = (char *)"rack";
-    for (int i = 1; i < argc && n < 252; i++)
+    for (int i = 1; i < argc; i++)
         args[n++] = argv[i];
     args[n++] = (char *)"--external";
     args[n++] = (char *)"all";

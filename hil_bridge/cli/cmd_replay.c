@@ -1,5 +1,6 @@
 /* cmd_replay.c - `ek3 replay`: play a candump log back onto a bus. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,11 @@
 #include "ek3_err.h"
 #include "transport.h"
 
+#define RP_SPEED_MIN 1e-3
+#define RP_SPEED_MAX 1e3
+#define RP_ANNOUNCE_NS 1000000000LL /* a wait this long or longer is announced */
+#define RP_LIST_MAX 10u             /* frames not sent: this many are named, then counted */
+
 static int64_t rp_now(void)
 {
     struct timespec ts;
@@ -17,33 +23,57 @@ static int64_t rp_now(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static int rp_usage(void)
+{
+    puts("usage: ek3 replay FILE|- --bus SPEC [--iface NAME] [--speed 1 | --fast] [--max-gap T]\n\n"
+         "Play a candump log (candump -l format; what ek3 rack --log writes) back onto\n"
+         "a bus: udp:HOST:PORT or a SocketCAN interface. Frames keep their recorded\n"
+         "spacing (--speed 2: twice as fast, 0.001 to 1000; --fast: back to back).\n"
+         "A wait of a second or more is announced; --max-gap 1s shortens every longer\n"
+         "gap to 1 s; timestamps that go back are played at once, and said so.\n"
+         "--iface plays only the frames recorded on that interface (hil0, can0).\n"
+         "A line that does not parse is reported as FILE:LINE:COLUMN and skipped;\n"
+         "remote requests and error frames are not sent (EK3's transports carry data\n"
+         "frames only): each is reported and counted. Either makes the exit code 1.");
+    return CLI_OK;
+}
+
+/* Why a frame cannot go onto an EK3 transport, or NULL. */
+static const char *rp_unsendable(const cfd_frame *f)
+{
+    if (f->flags & CFD_FLAG_ERR)
+        return "an error frame (a controller's report, not a frame to send)";
+    if (f->flags & CFD_FLAG_RTR)
+        return "a remote request";
+    return NULL;
+}
+
 int cmd_replay(int argc, char **argv)
 {
     const char *w = "replay", *file = NULL, *bus = NULL, *iface = NULL;
-    double speed = 1.0;
+    double speed = 1.0, max_gap_s = -1;
     int fast = 0;
+    const char *miss = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (cli_is_help(a)) {
-            puts("usage: ek3 replay FILE|- --bus SPEC [--iface NAME] [--speed 1 | --fast]\n\n"
-                 "Play a candump log (candump -l format; what ek3 rack --log writes) back onto\n"
-                 "a bus: udp:HOST:PORT or a SocketCAN interface. Frames keep their recorded\n"
-                 "spacing (--speed 2: twice as fast; --fast: back to back). --iface plays only\n"
-                 "the frames recorded on that interface (hil0, can0). A line that does not\n"
-                 "parse is reported as FILE:LINE:COLUMN and skipped; the exit code is then 1.");
-            return CLI_OK;
-        } else if (!strcmp(a, "--bus") && v) {
+            return rp_usage();
+        } else if (!strcmp(a, "--bus") && cli_has_value(a, v, &miss)) {
             bus = v, i++;
-        } else if (!strcmp(a, "--iface") && v) {
+        } else if (!strcmp(a, "--iface") && cli_has_value(a, v, &miss)) {
             iface = v, i++;
-        } else if (!strcmp(a, "--speed") && v) {
-            if (cli_parse_quantity(v, "", &speed) || !(speed > 0))
-                return cli_usage_error(w, "--speed '%s': a factor above 0", v);
+        } else if (!strcmp(a, "--speed") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_quantity(v, "", &speed) || !(speed >= RP_SPEED_MIN && speed <= RP_SPEED_MAX))
+                return cli_usage_error(w, "--speed '%s': a factor from 0.001 to 1000", v);
+            i++;
+        } else if (!strcmp(a, "--max-gap") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_quantity(v, "s", &max_gap_s) || !(max_gap_s >= 0 && max_gap_s <= 86400))
+                return cli_usage_error(w, "--max-gap '%s': a time from 0 s to a day", v);
             i++;
         } else if (!strcmp(a, "--fast")) {
             fast = 1;
         } else if (a[0] == '-' && a[1]) {
-            return cli_usage_error(w, "unknown option '%s'", a);
+            return cli_bad_arg(w, a, miss);
         } else if (!file) {
             file = a;
         } else {
@@ -55,61 +85,124 @@ int cmd_replay(int argc, char **argv)
     FILE *in = cli_open_in(file);
     if (!in)
         return cli_fail(w, "%s: %s", file, strerror(errno));
+    const char *label = strcmp(file, "-") ? file : "<stdin>";
+    cdl_reader rd;
+    if (cdl_reader_init(&rd, in)) {
+        if (in != stdin)
+            fclose(in);
+        return cli_fail(w, "out of memory");
+    }
     tp t;
     int rc = tp_open(&t, bus);
     if (rc) {
+        cdl_reader_free(&rd);
         if (in != stdin)
             fclose(in);
         return cli_fail(w, "%s: %s", bus, ek3_strerror(rc));
     }
-    char line[512];
-    unsigned long lineno = 0, sent = 0, bad = 0, skipped = 0, full = 0;
-    int64_t t0_log = -1, t0 = rp_now();
-    while (fgets(line, sizeof line, in)) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = 0;
-        if (!line[0])
+    /* The schedule: frame k is due at t0 + played / speed, where `played`
+     * is the log time since the first frame with every gap clamped to
+     * [0, max_gap * speed]. Sums saturate; nothing here can overflow. */
+    int64_t max_gap_log = max_gap_s < 0 ? INT64_MAX : (int64_t)(max_gap_s * 1e9 * speed);
+    int64_t t0 = rp_now(), prev_tl = -1, played = 0;
+    unsigned long sent = 0, bad = 0, skipped = 0, full = 0, lost = 0, capped = 0, back = 0, raw_dlc = 0;
+    unsigned long unsent_rtr = 0, unsent_err = 0, unsent_bus = 0;
+    cdl_line ln;
+    int got;
+    while ((got = cdl_read(&rd, &ln)) == 1) {
+        unsigned long lineno = rd.lineno;
+        if (ln.kind == CDL_BLANK || ln.kind == CDL_COMMENT)
             continue;
-        cdl_record r;
-        const char *why = NULL;
-        unsigned col = 0;
-        if (cdl_parse(line, &r, &why, &col) != EK3_OK) {
-            fprintf(stderr, "%s:%lu:%u: %s\n", file, lineno, col + 1, why ? why : "not a candump line");
+        if (ln.kind == CDL_DROPCOUNT) {
+            fprintf(stderr, "%s:%lu: candump lost %" PRIu32 " frame%s on '%.*s' here (%" PRIu32 " in all)\n", label,
+                    lineno, ln.dropped, ln.dropped == 1 ? "" : "s", (int)ln.drop_if_len, ln.drop_if, ln.total);
+            lost += ln.dropped;
+            continue;
+        }
+        if (ln.kind == CDL_BAD) {
+            fprintf(stderr, "%s:%lu:%u: %s\n", label, lineno, ln.col + 1, ln.why);
             bad++;
             continue;
         }
-        if (iface && strcmp(r.ifname, iface)) {
+        const cdl_record *r = &ln.rec;
+        if (iface && strcmp(r->ifname, iface)) {
             skipped++;
             continue;
         }
-        int64_t tl = cdl_time_ns(&r);
-        if (t0_log < 0)
-            t0_log = tl;
+        int64_t tl = cdl_time_ns(r);
+        if (prev_tl < 0)
+            prev_tl = tl;
+        int64_t gap = tl - prev_tl; /* both in [0, 2^63): no overflow */
+        prev_tl = tl;
+        if (gap < 0) {
+            if (!fast && ++back)
+                fprintf(stderr, "%s:%lu: the timestamps go back %.6f s here: played at once\n", label, lineno,
+                        -gap * 1e-9);
+            gap = 0;
+        } else if (gap > max_gap_log) {
+            if (!fast && ++capped)
+                fprintf(stderr, "%s:%lu: a gap of %.3f s in the log, played as %.3f s (--max-gap)\n", label, lineno,
+                        gap * 1e-9, max_gap_s);
+            gap = max_gap_log;
+        }
+        played = gap > INT64_MAX - played ? INT64_MAX : played + gap;
         if (!fast) {
-            int64_t due = t0 + (int64_t)((tl - t0_log) / speed);
+            double due_d = (double)t0 + (double)played / speed;
+            int64_t due = due_d >= 9e18 ? (int64_t)9e18 : (int64_t)due_d;
+            int64_t wait = due - rp_now();
+            if (wait >= RP_ANNOUNCE_NS)
+                fprintf(stderr, "%s:%lu: waiting %.3f s for the next frame (a gap of %.3f s in the log%s)\n", label,
+                        lineno, wait * 1e-9, gap * 1e-9, max_gap_s < 0 ? "; --max-gap shortens it" : "");
             struct timespec ts = {due / 1000000000, due % 1000000000};
             while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
                 ;
         }
+        const char *no = rp_unsendable(&r->frame);
+        if (no) {
+            unsigned long *n = (r->frame.flags & CFD_FLAG_ERR) ? &unsent_err : &unsent_rtr;
+            if (++*n <= RP_LIST_MAX)
+                fprintf(stderr, "%s:%lu: not sent: %s; EK3's transports carry data frames only%s\n", label, lineno, no,
+                        *n == RP_LIST_MAX ? " (further ones are only counted)" : "");
+            continue;
+        }
         for (int tries = 0;; tries++) {
-            rc = tp_send(&t, &r.frame);
+            rc = tp_send(&t, &r->frame);
             if (rc != EK3_EFULL || tries > 1000)
                 break;
             full++;
             struct timespec ts = {0, 100000};
             nanosleep(&ts, NULL);
         }
-        if (rc == EK3_OK)
+        if (rc == EK3_OK) {
             sent++;
-        else {
-            fprintf(stderr, "%s:%lu: not sent: %s\n", file, lineno, ek3_strerror(rc));
-            bad++;
+            raw_dlc += r->raw_dlc != 0;
+        } else if (++unsent_bus <= RP_LIST_MAX) {
+            fprintf(stderr, "%s:%lu: not sent: %s%s\n", label, lineno, ek3_strerror(rc),
+                    unsent_bus == RP_LIST_MAX ? " (further ones are only counted)" : "");
         }
     }
+    int read_err = got == EK3_EIO ? rd.err : 0;
+    unsigned long lines = rd.lineno;
+    cdl_reader_free(&rd);
     if (in != stdin)
         fclose(in);
     tp_close(&t);
-    printf("replayed %lu frames onto %s in %.3f s (%lu lines skipped by interface, %lu bad, %lu waits for room)\n", sent,
-           bus, (rp_now() - t0) * 1e-9, skipped, bad, full);
-    return bad ? CLI_FAIL : CLI_OK;
+    printf("replayed %lu frames onto %s in %.3f s (%lu lines skipped by interface, %lu bad, %lu waits for room)\n",
+           sent, bus, (rp_now() - t0) * 1e-9, skipped, bad, full);
+    unsigned long unsent = unsent_rtr + unsent_err + unsent_bus;
+    if (unsent)
+        printf("not sent: %lu frame%s (%lu remote request%s, %lu error frame%s, %lu refused by the bus)\n", unsent,
+               unsent == 1 ? "" : "s", unsent_rtr, unsent_rtr == 1 ? "" : "s", unsent_err, unsent_err == 1 ? "" : "s",
+               unsent_bus);
+    if (raw_dlc)
+        printf("%lu classical frame%s sent with DLC 8 instead of their raw DLC 9..15 (the transports carry the "
+               "length)\n", raw_dlc, raw_dlc == 1 ? "" : "s");
+    if (capped || back)
+        printf("timing changed: %lu gap%s shortened by --max-gap, %lu step%s back in time played at once\n", capped,
+               capped == 1 ? "" : "s", back, back == 1 ? "" : "s");
+    if (lost)
+        printf("candump's DROPCOUNT lines say %lu frame%s never reached the log\n", lost, lost == 1 ? "" : "s");
+    if (read_err)
+        return cli_fail(w, "%s: read error after line %lu: %s", label, lines, strerror(read_err));
+    return bad || unsent ? CLI_FAIL : CLI_OK;
 }

@@ -14,6 +14,6 @@ static const cli_cmd ek3_cmds[] = {
 
 int main(int argc, char **argv)
 {
-    return cli_dispatch("", "ek3 - the EK3 hardware-in-the-loop rig.", ek3_cmds,
-                        sizeof ek3_cmds / sizeof ek3_cmds[0], argc, argv);
+    return cli_finish(cli_dispatch("", "ek3 - the EK3 hardware-in-the-loop rig.", ek3_cmds,
+                                   sizeof ek3_cmds / sizeof ek3_cmds[0], argc, argv));
 }

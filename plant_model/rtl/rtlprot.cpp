@@ -1,6 +1,7 @@
 // rtlprot.cpp - the Verilated protection block behind a C interface.
 #include "rtlprot.h"
 
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include "Vek3_prot.h"
 #include "verilated.h"
 #include "verilated_vcd_c.h"
+#include <unistd.h>
 
 namespace {
 const double kClock = 100e-9;          // 10 MHz
@@ -40,6 +42,36 @@ scaled scale_of(const rtlp_in &x)
 }
 } // namespace
 
+// The VCD's file: Verilator's own, except that a failed write is
+// recorded (the first errno) instead of ending in VL_FATAL_MT, which on a
+// full disk stops the process from inside the model (or deadlocks on its
+// mutex). After a failure the rest of the trace is dropped; the caller
+// reads the error with rtlp_trace_error and stops.
+class rtlp_vcd_file final : public VerilatedVcdFile {
+public:
+    int err = 0;
+    ssize_t write(const char *bufp, ssize_t len) override
+    {
+        if (err)
+            return len;
+        ssize_t done = 0;
+        while (done < len) {
+            ssize_t got = VerilatedVcdFile::write(bufp + done, len - done);
+            if (got > 0) {
+                done += got;
+            } else if (got < 0 && (errno == EINTR || errno == EAGAIN)) {
+                if (errno == EAGAIN) // Verilator opens O_NONBLOCK: a pipe may be full
+                    usleep(1000);
+                continue;
+            } else {
+                err = got < 0 && errno ? errno : EIO;
+                break;
+            }
+        }
+        return len;
+    }
+};
+
 // The sensing path's memory: the inputs at the ends of recent intervals,
 // so that the value at t - delay can be read back however many intervals
 // the delay spans (up to kHist - 2).
@@ -52,7 +84,9 @@ struct rtlp_pt {
 struct rtlp {
     std::unique_ptr<VerilatedContext> ctx;
     std::unique_ptr<Vek3_prot> top;
+    std::unique_ptr<rtlp_vcd_file> vcd_file; // declared first: destroyed after vcd
     std::unique_ptr<VerilatedVcdC> vcd;
+    int vcd_err;            // the trace's first write error (errno), 0 when none
     double delay;
     double now;             // the block's time, s
     rtlp_pt hist[kHist];    // a ring, oldest at head
@@ -153,8 +187,7 @@ extern "C" void rtlp_free(rtlp *p)
 {
     if (!p)
         return;
-    if (p->vcd)
-        p->vcd->close();
+    rtlp_trace_close(p);
     p->top->final();
     delete p;
 }
@@ -162,10 +195,42 @@ extern "C" void rtlp_free(rtlp *p)
 extern "C" int rtlp_trace(rtlp *p, const char *vcd_path)
 {
     p->ctx->traceEverOn(true);
-    p->vcd.reset(new VerilatedVcdC);
+    p->vcd_file.reset(new rtlp_vcd_file);
+    p->vcd.reset(new VerilatedVcdC(p->vcd_file.get()));
     p->top->trace(p->vcd.get(), 99);
+    // The dump times are nanoseconds (rtlp_edge: a 100 ns clock), so the
+    // file's $timescale says 1ns, whatever the RTL's `timescale precision.
+    p->vcd->set_time_resolution("1ns");
+    p->vcd->set_time_unit("1ns");
+    errno = 0;
     p->vcd->open(vcd_path);
-    return p->vcd->isOpen() ? 0 : -1;
+    if (!p->vcd->isOpen()) {
+        int e = errno;
+        p->vcd.reset();
+        p->vcd_file.reset();
+        errno = e ? e : EIO;
+        return -1;
+    }
+    return 0;
+}
+
+extern "C" int rtlp_trace_error(const rtlp *p)
+{
+    if (!p || !p->vcd_file)
+        return p ? p->vcd_err : 0;
+    return p->vcd_file->err;
+}
+
+extern "C" int rtlp_trace_close(rtlp *p)
+{
+    if (!p || !p->vcd)
+        return p ? p->vcd_err : 0;
+    p->vcd->close(); // flushes through rtlp_vcd_file::write
+    int e = p->vcd_file->err;
+    p->vcd.reset();
+    p->vcd_file.reset();
+    p->vcd_err = e;
+    return e;
 }
 
 // Whether a clock with any input in the interval can change the block's

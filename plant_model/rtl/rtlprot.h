@@ -39,9 +39,19 @@ typedef struct rtlp_out {
 rtlp *rtlp_new(double sense_delay_s);
 void rtlp_free(rtlp *p);
 
-/* Write every signal of the block to a VCD file from now on. 0, or -1
- * when the file cannot be opened. */
+/* Write every signal of the block to a VCD file from now on, times in
+ * nanoseconds ($timescale 1ns; IEEE 1800-2017 21.7.2.1). 0, or -1 with
+ * errno set when the file cannot be opened. */
 int rtlp_trace(rtlp *p, const char *vcd_path);
+
+/* The trace's first write error (an errno value such as ENOSPC), or 0.
+ * A write error never stops the process: the rest of the trace is
+ * dropped and the caller decides (ek3 rack stops the run). */
+int rtlp_trace_error(const rtlp *p);
+
+/* Flush and close the trace (rtlp_free also does): 0, or the errno of
+ * its first write error. Without a trace, 0. */
+int rtlp_trace_close(rtlp *p);
 
 /* Advance dt seconds; inputs go linearly from *a to *b. */
 void rtlp_run(rtlp *p, double dt, const rtlp_in *a, const rtlp_in *b, rtlp_out *out);

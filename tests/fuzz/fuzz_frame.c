@@ -1,5 +1,5 @@
 /* fuzz_frame.c - libFuzzer: a received frame as the firmware and the
- * decoder see it: identifier checks, authentication, payload decoding,
+ * decoder see it: identifier checks, the trust rule, authentication, payload decoding,
  * printing. Accepted payloads must re-encode to the same bytes. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,6 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cid_decode(f.id, &id) != EK3_OK)
         abort();
     (void)cid_validate(f.id);
+    /* The trust rule: the station's frames are signed, and only those. */
+    if ((auth_rule(&f) == AUTH_RULE_SIGNED) != (id.src == CID_NODE_STATION))
+        abort();
 
     static const uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
     auth_crypto cr = hostcrypto_auth();

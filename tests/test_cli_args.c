@@ -1,0 +1,407 @@
+/* test_cli_args.c - the ek3 command line's numbers and arguments, and its
+ * outputs: numbers are decimal unless written 0x, every option without its
+ * value is named, values are range-checked instead of wrapping or being
+ * cut, write errors are reported with their reason and a non-zero exit,
+ * SIGINT/SIGTERM stop `ek3 rack` cleanly, and the protection VCD's times
+ * are what its $timescale says (issue 10, sections 2 and 3). */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ek3_err.h"
+
+#ifndef EK3_BIN
+#error "EK3_BIN must name the ek3 executable"
+#endif
+
+#define KEY "000102030405060708090a0b0c0d0e0f"
+
+static char dir[64];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/ek3-args-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(cli_args, .init = setup, .fini = teardown);
+
+/* Run a shell command; stdout and stderr land in out. The exit status,
+ * or -1 if it did not exit normally. */
+static int run(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int run(char *out, size_t cap, const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p, "popen %s", cmd);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *path(const char *name)
+{
+    static char buf[4][128];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
+/* A whole file into buf (NUL-terminated); its length, or -1. */
+static long slurp(const char *p, char *buf, size_t cap)
+{
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return (long)n;
+}
+
+/* ---- 2. numbers -------------------------------------------------------- */
+
+Test(cli_args, numbers_are_decimal_unless_written_0x)
+{
+    uint64_t v = 0;
+    cr_assert_eq(cli_parse_u64("042", 511, &v), EK3_OK);
+    cr_assert_eq(v, 42, "042 is 42, not octal 34");
+    cr_assert_eq(cli_parse_u64("08", 511, &v), EK3_OK);
+    cr_assert_eq(v, 8);
+    cr_assert_eq(cli_parse_u64("0x2A", 511, &v), EK3_OK);
+    cr_assert_eq(v, 42);
+    cr_assert_eq(cli_parse_u64("0x", 511, &v), EK3_EPARSE);
+    cr_assert_eq(cli_parse_u64("0x-1", 511, &v), EK3_EPARSE);
+    cr_assert_eq(cli_parse_u64("512", 511, &v), EK3_ERANGE);
+    cr_assert_eq(cli_parse_u64("99999999999999999999999", UINT64_MAX, &v), EK3_ERANGE);
+    int64_t s = 0;
+    cr_assert_eq(cli_parse_i64("-010", -100, 100, &s), EK3_OK);
+    cr_assert_eq(s, -10);
+
+    /* The issue's three examples, end to end. */
+    static char out[8192];
+    const char *log = path("t.log");
+    cr_assert_eq(run(out, sizeof out,
+                     "%1$s can encode POWER_CMD --src 0 --dst 042 op=SET power_w=03000 vset_dv=7500 ilim_ma=4000 "
+                     "--key " KEY " --time 1700000000.000100 > %2$s && %1$s can decode %2$s",
+                     EK3_BIN, log),
+                 0, "%s", out);
+    cr_assert(strstr(out, "(1700000000.000100) can0 0260002A "), "microseconds .000100 and slot 42: %s", out);
+    cr_assert(strstr(out, "0->42") && strstr(out, "power=3000W"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can id --prio HIGH --type POWER_CMD --src 0 --dst 0x2A", EK3_BIN), 0);
+    cr_assert_str_eq(out, "0x0260002A\n");
+}
+
+/* ---- 2. arguments ------------------------------------------------------ */
+
+Test(cli_args, an_option_without_its_value_is_named_in_every_subcommand)
+{
+    static char out[8192];
+    static const char *const cases[][2] = {
+        {"rack --modules", "--modules needs a value"},
+        {"rack --modules 4 --log --realtime", "--log needs a value"},
+        {"rack --api", "--api needs a value"},
+        {"plant params --set", "--set needs a value"},
+        {"plant run --duration", "--duration needs a value"},
+        {"plant run --fsw", "--fsw needs a value"},
+        {"plant sweep --loads", "--loads needs a value"},
+        {"fw --module 1 --bus", "--bus needs a value"},
+        {"api udp:127.0.0.1:9 status --key", "--key needs a value"},
+        {"replay x.log --bus", "--bus needs a value"},
+        {"can encode POWER_CMD --src 0 --dst 1 --if --time 5", "option '--if' needs a value"},
+        {"can encode HEARTBEAT --src 1 --dst 0 state=", "state= needs a value"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(run(out, sizeof out, "%s %s", EK3_BIN, cases[i][0]), 2, "%s: %s", cases[i][0], out);
+        cr_assert(strstr(out, cases[i][1]), "%s: expected '%s', got: %s", cases[i][0], cases[i][1], out);
+    }
+    cr_assert_eq(run(out, sizeof out, "%s rack --bogus", EK3_BIN), 2);
+    cr_assert(strstr(out, "unknown argument '--bogus'"), "%s", out);
+}
+
+Test(cli_args, api_and_api_key_take_one_word_each)
+{
+    static char out[65536];
+    /* --realtime after --api's value is an option of its own: the report says realtime. */
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 1 --load 1kW --duration 5ms --api udp:127.0.0.1:0 --realtime", EK3_BIN),
+                 0, "%s", out);
+    cr_assert(strstr(out, "realtime ("), "--realtime was swallowed: %s", out);
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 1 --load 1kW --duration 5ms --api-key 0123456789ab --realtime", EK3_BIN),
+                 0, "%s", out);
+    cr_assert(strstr(out, "realtime ("), "--realtime was swallowed: %s", out);
+}
+
+Test(cli_args, values_out_of_range_are_refused_not_wrapped_or_cut)
+{
+    static char out[16384];
+    static char cmd[4096];
+    /* UDP ports above 65535 */
+    cr_assert_eq(run(out, sizeof out, "%s api udp:127.0.0.1:70000 status", EK3_BIN), 2, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s replay /dev/null --bus udp:127.0.0.1:70000", EK3_BIN), 1, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --fw-bus udp:127.0.0.1:70000 --external 1", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "65535"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --fw-bus udp:127.0.0.1:65500 --external 1", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "above port 65535"), "84 slots from 65500 pass 65535: %s", out);
+    /* a timeout past what a millisecond int holds (24.8 days) */
+    cr_assert_eq(run(out, sizeof out, "%s rack --hello-timeout 2600000s", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--hello-timeout"), "%s", out);
+    /* a duration under one quantum */
+    cr_assert_eq(run(out, sizeof out, "%s rack --duration 1us --realtime", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--duration"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s plant run --duration 1ns", EK3_BIN), 2, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --duration 100us --realtime", EK3_BIN), 0, "one quantum: %s",
+                 out);
+    cr_assert(strstr(out, "timing: 1 quanta"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s plant run --duration 100us", EK3_BIN), 0, "%s", out);
+    /* a value over 255 characters is refused, not cut */
+    char longv[300];
+    memset(longv, '1', sizeof longv - 1);
+    longv[sizeof longv - 1] = 0;
+    snprintf(cmd, sizeof cmd, "%s can encode HEARTBEAT --src 1 --dst 0 power_w=%s", EK3_BIN, longv);
+    cr_assert_eq(run(out, sizeof out, "%s", cmd), 2, "%s", out);
+    cr_assert(strstr(out, "too long"), "%s", out);
+    /* lists: an item past the limit, an empty list, an empty item */
+    cr_assert_eq(run(out, sizeof out, "%s plant sweep --loads 1,2,3,4,5,6,7,8,9", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "at most 8"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s plant sweep --loads ''", EK3_BIN), 2, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s plant sweep --loads 100,,200", EK3_BIN), 2, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --external ''", EK3_BIN), 2, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --external 2,", EK3_BIN), 2, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can encode HIL_ADC --src 4094 --dst 1 ch=1,,2", EK3_BIN), 2, "%s", out);
+    /* arguments past what plant serve forwards */
+    size_t n = (size_t)snprintf(cmd, sizeof cmd, "%s plant serve", EK3_BIN);
+    for (int i = 0; i < 130; i++)
+        n += (size_t)snprintf(cmd + n, sizeof cmd - n, " --seed %d", i);
+    cr_assert_eq(run(out, sizeof out, "%s", cmd), 2, "%s", out);
+    cr_assert(strstr(out, "at most 251"), "%s", out);
+}
+
+Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
+{
+    static char out[65536];
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 4 --load 4kW --duration 0.3s --load-at 0.1s --load-ramp 0 "
+                     "--pull 2@0.15s --pull 3@0.2s",
+                     EK3_BIN),
+                 0, "%s", out);
+    cr_assert(strstr(out, "EK3 rack: 4 modules (2 in their slots"), "an N-2 test: %s", out);
+    cr_assert(strstr(out, "module 2 pulled at 0.15 s") && strstr(out, "module 3 pulled at 0.2 s"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.3s --pull 2@0.3s", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "after the end of the run"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@0.1s --pull 2@0.2s", EK3_BIN), 2, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@1e300s", EK3_BIN), 2, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load-at 1e300s", EK3_BIN), 2, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --external 7", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "slot 7 is not in a rack of 4"), "%s", out);
+}
+
+/* ---- 3. outputs -------------------------------------------------------- */
+
+Test(cli_args, write_errors_are_reported_with_their_reason_and_exit_1)
+{
+    static char out[65536];
+    cr_assert_eq(run(out, sizeof out, "{ %s can layouts > /dev/full; }", EK3_BIN), 1, "%s", out);
+    cr_assert(strstr(out, "ek3: write error on standard output: No space left on device"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "{ %s plant params > /dev/full; }", EK3_BIN), 1, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 2kW --duration 20ms --log /dev/full", EK3_BIN), 1,
+                 "%s", out);
+    cr_assert(strstr(out, "/dev/full: write error: No space left on device"), "%s", out);
+    cr_assert(strstr(out, "INTERRUPTED"), "the run stops at the failed log: %s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load 4kW --duration 0.5s --station-log /dev/full",
+                     EK3_BIN),
+                 1, "%s", out);
+    cr_assert(strstr(out, "/dev/full: write error: No space left on device"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s plant run --duration 1ms --csv /dev/full", EK3_BIN), 1, "%s", out);
+    cr_assert(strstr(out, "/dev/full: write error: No space left on device"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 1kW --duration 5ms --rtl-vcd /dev/full", EK3_BIN), 1,
+                 "%s", out);
+    cr_assert(strstr(out, "/dev/full: write error: No space left on device"), "%s", out);
+    /* --report at a file: found before the run, not after */
+    FILE *f = fopen(path("afile"), "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration 1s --report %s", EK3_BIN, path("afile")), 1,
+                 "%s", out);
+    cr_assert(strstr(out, "not a directory"), "%s", out);
+    cr_assert_null(strstr(out, "timing:"), "nothing is simulated: %s", out);
+    /* two outputs into one file */
+    cr_assert_eq(run(out, sizeof out, "%s rack --log %s --station-log %s", EK3_BIN, path("same"), path("same")), 2,
+                 "%s", out);
+    cr_assert(strstr(out, "--log and --station-log both name"), "%s", out);
+    /* a tiny --sample must not wrap the row limit */
+    cr_assert_eq(run(out, sizeof out, "%s plant run --csv %s --sample 1e-25s", EK3_BIN, path("w.csv")), 2, "%s", out);
+    cr_assert(strstr(out, "at most 5000000"), "%s", out);
+}
+
+/* Start `ek3 rack` for a long run, wait until its log has lines, send
+ * sig, and return its wait status (the test fails if it does not stop). */
+static int stop_rack(int sig, const char *log, const char *rep)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(EK3_BIN, "ek3", "rack", "--modules", "4", "--load", "4kW", "--duration", "600s", "--log", log,
+              "--station-log", path("st.log"), "--report", rep, (char *)NULL);
+        _exit(127);
+    }
+    struct stat st;
+    for (int i = 0; i < 600 && !(stat(log, &st) == 0 && st.st_size > 200000); i++)
+        usleep(20000);
+    cr_assert_eq(kill(pid, sig), 0);
+    int status = 0;
+    for (int i = 0; i < 1000; i++) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid)
+            return status;
+        usleep(20000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    cr_assert_fail("ek3 rack did not stop within 20 s of signal %d", sig);
+    return status;
+}
+
+static void check_clean_stop(int sig, const char *name)
+{
+    static char buf[1 << 16], out[4096];
+    char rep[160];
+    snprintf(rep, sizeof rep, "%s", path("rep"));
+    int st = stop_rack(sig, path("run.log"), rep);
+    cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == sig, "ends as killed by %s (status 0x%x)", name, st);
+    char p[256];
+    snprintf(p, sizeof p, "%s/report.txt", rep);
+    cr_assert_gt(slurp(p, buf, sizeof buf), 0, "the report was written");
+    char mark[64];
+    snprintf(mark, sizeof mark, "(%s): this report covers the time that ran", name);
+    cr_assert(strstr(buf, "INTERRUPTED after") && strstr(buf, mark), "%s", buf);
+    cr_assert(strstr(buf, "timing:"), "the report is whole: %s", buf);
+    snprintf(p, sizeof p, "%s/trace.csv", rep);
+    cr_assert_gt(slurp(p, buf, sizeof buf), 100, "the trace was written");
+    /* The log ends on a whole line, and every line of it reads back. */
+    FILE *f = fopen(path("run.log"), "r");
+    cr_assert_not_null(f);
+    cr_assert_eq(fseek(f, -1, SEEK_END), 0);
+    cr_assert_eq(fgetc(f), '\n', "the log ends on a whole line");
+    fclose(f);
+    cr_assert_eq(run(out, sizeof out, "%s can decode %s > /dev/null", EK3_BIN, path("run.log")), 0, "%s", out);
+}
+
+Test(cli_args, sigint_stops_the_rack_cleanly, .timeout = 120)
+{
+    check_clean_stop(SIGINT, "SIGINT");
+}
+
+Test(cli_args, sigterm_stops_the_rack_cleanly, .timeout = 120)
+{
+    check_clean_stop(SIGTERM, "SIGTERM");
+}
+
+Test(cli_args, the_protection_vcd_has_a_100_ns_clock_in_its_timescale)
+{
+    static char out[8192];
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 1kW --duration 1ms --rtl-vcd %s", EK3_BIN,
+                     path("p.vcd")),
+                 0, "%s", out);
+    FILE *f = fopen(path("p.vcd"), "r");
+    cr_assert_not_null(f);
+    char line[512], clk[16] = "";
+    int ts_ns = 0;
+    long long t = -1, last_rise = -1, period = -1, rises = 0;
+    int periods_ok = 1;
+    while (fgets(line, sizeof line, f)) {
+        char id[16], name[32];
+        if (strstr(line, "$timescale")) {
+            if (!strstr(line, "1ns")) /* "$timescale" may have its value on the next line */
+                cr_assert_not_null(fgets(line, sizeof line, f));
+            ts_ns = strstr(line, "1ns") != NULL;
+        } else if (!clk[0] && sscanf(line, " $var wire 1 %15s %31s", id, name) == 2 && !strcmp(name, "clk")) {
+            snprintf(clk, sizeof clk, "%s", id);
+        } else if (line[0] == '#') {
+            t = atoll(line + 1);
+        } else if (clk[0] && line[0] == '1' && !strncmp(line + 1, clk, strlen(clk)) && line[1 + strlen(clk)] == '\n') {
+            if (last_rise >= 0) {
+                if (period < 0)
+                    period = t - last_rise;
+                periods_ok &= t - last_rise == period;
+            }
+            last_rise = t;
+            rises++;
+        }
+    }
+    fclose(f);
+    cr_assert(ts_ns, "$timescale 1ns");
+    cr_assert(clk[0], "the clock is in the trace");
+    cr_assert_eq(period, 100, "10 MHz is a 100 ns period in a 1 ns timescale (got %lld)", period);
+    cr_assert(periods_ok, "every period is 100 ns");
+    /* 1 ms of run is 1e6 ns: 10 000 clocks (and the two of the reset). */
+    cr_assert(t >= 1000000 && t <= 1000300, "the trace ends at 1 ms = 1e6 ns (%lld)", t);
+    cr_assert(rises >= 10000 && rises <= 10003, "%lld clock rises", rises);
+}
+
+Test(cli_args, sigint_stops_plant_run_on_a_whole_csv_row, .timeout = 120)
+{
+    const char *csv = path("w.csv");
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(EK3_BIN, "ek3", "plant", "run", "--duration", "4s", "--sample", "1us", "--csv", csv, (char *)NULL);
+        _exit(127);
+    }
+    struct stat st;
+    for (int i = 0; i < 600 && !(stat(csv, &st) == 0 && st.st_size > 1000000); i++)
+        usleep(20000);
+    cr_assert_eq(kill(pid, SIGINT), 0);
+    int status = 0;
+    for (int i = 0; i < 1000 && waitpid(pid, &status, WNOHANG) != pid; i++)
+        usleep(20000);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT, "ends as killed by SIGINT (0x%x)", status);
+    /* The file's last 4 KiB. */
+    static char buf[4097];
+    FILE *f = fopen(csv, "r");
+    cr_assert_not_null(f);
+    cr_assert_eq(fseek(f, -(long)(sizeof buf - 1), SEEK_END), 0);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    cr_assert_eq(n, sizeof buf - 1);
+    buf[n] = 0;
+    cr_assert_eq(buf[n - 1], '\n', "the CSV ends on a whole row");
+    buf[n - 1] = 0;
+    const char *last = strrchr(buf, '\n') + 1;
+    unsigned commas = 0;
+    for (const char *c = last; *c; c++)
+        commas += *c == ',';
+    cr_assert_eq(commas, 10, "the last row has its 11 columns: %s", last);
+}

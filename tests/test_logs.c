@@ -1,0 +1,300 @@
+/* test_logs.c - logs as the field writes them, end to end: `ek3 can
+ * decode` and `ek3 replay` read the same lines the same way (one reader),
+ * replay reports what it cannot send and announces and caps long gaps,
+ * and the logs the rig writes carry a real start time. */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "ek3_err.h"
+#include "transport.h"
+
+#ifndef EK3_BIN
+#error "EK3_BIN must name the ek3 executable"
+#endif
+
+static char dir[64];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/ek3-logs-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(logs, .init = setup, .fini = teardown);
+
+/* Run a shell command; its stdout and stderr land in out. Returns the
+ * exit status, or -1 if it did not exit normally. */
+static int run(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int run(char *out, size_t cap, const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p, "popen %s", cmd);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *path(const char *name)
+{
+    static char buf[4][128];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
+static unsigned count(const char *hay, const char *needle)
+{
+    unsigned n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* A listening UDP endpoint for replay to send to; returns its port. */
+static int listener(tp *rx)
+{
+    cr_assert_eq(tp_open(rx, "udp:@0"), EK3_OK);
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    cr_assert_eq(getsockname(rx->fd, (struct sockaddr *)&sa, &sl), 0);
+    return ntohs(sa.sin_port);
+}
+
+static unsigned drain(tp *rx, cfd_frame *got, unsigned max)
+{
+    unsigned n = 0;
+    cfd_frame f;
+    while (tp_poll(rx, 300) == 1)
+        while (tp_recv(rx, &f) == EK3_OK)
+            if (n < max)
+                got[n++] = f;
+    return n;
+}
+
+/* Every kind of line current can-utils writes, in one log: FD frames with
+ * the whole flag nibble (FDF set), a nanosecond stamp, remote requests
+ * with a raw DLC, an error frame, a raw DLC on a classical frame,
+ * DROPCOUNT, a comment, CRLF and blank lines, a line of 1 100 bytes; and
+ * three bad lines: a NUL byte, garbage, a stamp beyond 2^63 ns. */
+static void write_field_log(const char *name)
+{
+    FILE *f = fopen(name, "wb");
+    cr_assert_not_null(f);
+    fputs("(1700000000.000100) can0 044055FF##501032A00A40B6C024C1D820F00000000\n", f);          /* 1 */
+    fputs("(1700000000.000200)   can0 044055FF##401032A00A40B6C024C1D820F00000100\r\n", f);    /* 2 */
+    fputs("(1700000000.000300123) can0 123#R8_C\n", f);                                         /* 3 */
+    fputs("(1700000000.000400) can0 20000080#0000000000000000\n", f);                           /* 4 */
+    fputs("DROPCOUNT: dropped 2 CAN frames on 'can0' socket (total drops 2)\n", f);             /* 5 */
+    fputs("(1700000000.000500) can0 7DF#0102030405060708_F T\n", f);                            /* 6 */
+    fputs("\r\n", f);                                                                            /* 7 */
+    fputs("# written by hand\n", f);                                                             /* 8 */
+    fwrite("(1700000000.000600) can0 123#00\0junk\n", 1, 37, f);                                 /* 9: NUL */
+    fputs("(1700000000.000700) can0 044055FF##701032A00A40B6C024C1D820F00000200", f);           /* 10 */
+    for (int i = 0; i < 1030; i++)
+        fputc(' ', f);
+    fputs("\n", f);
+    fputs("candump: not a frame\n", f);                                                          /* 11 */
+    fputs("(9223372036.854775808) can0 123#00\n", f);                                           /* 12 */
+    fputs("(1700000000.000800) can0 7DF#11", f);                                                /* 13: no newline */
+    fclose(f);
+}
+
+/* `ek3 can decode` and `ek3 replay` read the same log through the same
+ * reader: the same lines are bad, with the same numbers and columns
+ * (before, replay cut lines at 511 bytes and miscounted the rest, and
+ * the two disagreed on a NUL byte). */
+Test(logs, decode_and_replay_read_every_line_the_same)
+{
+    static char dec[65536], rep[65536];
+    const char *log = path("field.log");
+    write_field_log(log);
+    cr_assert_eq(run(dec, sizeof dec, "%s can decode %s", EK3_BIN, log), 1, "%s", dec);
+    tp rx;
+    int port = listener(&rx);
+    cr_assert_eq(run(rep, sizeof rep, "%s replay %s --bus udp:127.0.0.1:%d --fast", EK3_BIN, log, port), 1, "%s", rep);
+    cfd_frame got[32];
+    unsigned n = drain(&rx, got, 32);
+    static const char *const bad[] = {"field.log:9:32:", "field.log:11:1:", "field.log:12:2:"};
+    for (unsigned i = 0; i < 3; i++) {
+        cr_assert(strstr(dec, bad[i]), "decode names %s: %s", bad[i], dec);
+        cr_assert(strstr(rep, bad[i]), "replay names %s: %s", bad[i], rep);
+    }
+    cr_assert(strstr(dec, "field.log:9:32: bad line: a NUL byte in the line"), "%s", dec);
+    cr_assert(strstr(dec, "field.log:12:2: bad line: timestamp beyond 2^63 ns"), "%s", dec);
+    cr_assert(strstr(dec, "field.log:5: candump lost 2 frames on 'can0' here (2 in all)"), "%s", dec);
+    cr_assert(strstr(rep, "field.log:5: candump lost 2 frames on 'can0' here (2 in all)"), "%s", rep);
+    cr_assert_eq(count(dec, ": bad line: "), 3u, "exactly three bad lines: %s", dec);
+    /* decode: each frame, FDF or not, BRS, ESI, ns stamp, raw DLC, error class */
+    cr_assert(strstr(dec, "(1700000000.000100) can0 044055FF MEDIUM HEARTBEAT 42->511 [16] state=ACTIVE module=42 "
+                          "power=2980W"), "%s", dec);
+    cr_assert(strstr(dec, "(1700000000.000200) can0 044055FF MEDIUM HEARTBEAT"), "%s", dec);
+    cr_assert(strstr(dec, "(1700000000.000300123) can0 123 not an EK3 frame (11-bit identifier, remote request)"),
+              "%s", dec);
+    cr_assert(strstr(dec, "(1700000000.000400) can0 20000080 error frame: bus-error [8]"), "%s", dec);
+    cr_assert(strstr(dec, "(1700000000.000700) can0 044055FF MEDIUM HEARTBEAT"), "the 1 100-byte line: %s", dec);
+    cr_assert(strstr(dec, "(1700000000.000800) can0 7DF"), "the last line, without newline: %s", dec);
+    cr_assert(strstr(dec, "7 frames decoded, 3 bad lines"), "%s", dec);
+    /* replay: the data frames went out, whole; the remote request and the
+     * error frame did not, and were counted, so nothing the receivers
+     * refuse was sent */
+    cr_assert(strstr(rep, "replayed 5 frames"), "%s", rep);
+    cr_assert(strstr(rep, "not sent: 2 frames (1 remote request, 1 error frame, 0 refused by the bus)"), "%s", rep);
+    cr_assert(strstr(rep, "field.log:3: not sent: a remote request"), "%s", rep);
+    cr_assert(strstr(rep, "field.log:4: not sent: an error frame"), "%s", rep);
+    cr_assert(strstr(rep, "1 classical frame sent with DLC 8"), "%s", rep);
+    cr_assert_eq(n, 5u, "frames that arrived: %u", n);
+    cr_assert_eq(rx.st.malformed, 0u, "nothing the receiver refuses was sent");
+    cr_assert_eq(got[0].flags, CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS, "##5: BRS, FDF");
+    cr_assert_eq(got[1].flags, CFD_FLAG_EFF | CFD_FLAG_FD, "##4: FDF only");
+    cr_assert_eq(got[2].flags, 0, "7DF classical");
+    cr_assert_eq(got[2].len, 8);
+    cr_assert_eq(got[3].flags, CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS | CFD_FLAG_ESI, "##7");
+    cr_assert_eq(got[3].data[14], 0x02, "the long line's payload");
+    cr_assert_eq(got[4].data[0], 0x11);
+    tp_close(&rx);
+}
+
+/* Remote requests and error frames are not data frames: no transport
+ * sends them (the UDP receivers refused them, and SocketCAN sent a
+ * remote request as a data frame of zeros). */
+Test(logs, transports_refuse_what_is_not_a_data_frame)
+{
+    tp rx, tx;
+    int port = listener(&rx);
+    char spec[64];
+    snprintf(spec, sizeof spec, "udp:127.0.0.1:%d", port);
+    cr_assert_eq(tp_open(&tx, spec), EK3_OK);
+    cfd_frame f = {.id = 0x123, .flags = CFD_FLAG_RTR, .len = 8};
+    cr_assert_eq(tp_send(&tx, &f), EK3_ERANGE, "remote request");
+    f.flags = CFD_FLAG_ERR;
+    cr_assert_eq(tp_send(&tx, &f), EK3_ERANGE, "error frame");
+    f.flags = CFD_FLAG_BRS;
+    cr_assert_eq(tp_send(&tx, &f), EK3_ERANGE, "BRS on a classical frame");
+    f.flags = 0;
+    cr_assert_eq(tp_send(&tx, &f), EK3_OK, "a classical data frame");
+    cr_assert_eq(tx.st.tx_frames, 1u);
+    cfd_frame got[4];
+    cr_assert_eq(drain(&rx, got, 4), 1u);
+    cr_assert_eq(rx.st.malformed, 0u);
+    tp_close(&tx);
+    tp_close(&rx);
+}
+
+/* A day-long gap is announced; --max-gap shortens it; timestamps that go
+ * back are said so; --speed out of its range is a bad value. */
+Test(logs, long_gaps_are_announced_and_capped)
+{
+    static char out[16384];
+    const char *log = path("gap.log");
+    FILE *f = fopen(log, "w");
+    cr_assert_not_null(f);
+    fputs("(1700000000.000000) can0 123#01\n", f);
+    fputs("(1700086400.000000) can0 123#02\n", f); /* a day later */
+    fputs("(1700086399.000000) can0 123#03\n", f); /* a second back */
+    fputs("(1700086399.100000) can0 123#04\n", f);
+    fclose(f);
+    tp rx;
+    int port = listener(&rx);
+    /* without a cap it waits the day, and says so at once */
+    cr_assert_eq(run(out, sizeof out, "timeout 2 %s replay %s --bus udp:127.0.0.1:%d", EK3_BIN, log, port), 124,
+                 "%s", out);
+    const char *wait = strstr(out, "gap.log:2: waiting ");
+    double s = 0;
+    cr_assert(wait && sscanf(wait + 19, "%lf", &s) == 1 && s > 86399 && s <= 86400, "%s", out);
+    cr_assert(strstr(out, " s for the next frame (a gap of 86400.000 s in the log; --max-gap shortens it)"), "%s", out);
+    cfd_frame got[8];
+    drain(&rx, got, 8);
+    /* with one, it plays in well under the 10 s the timeout allows */
+    cr_assert_eq(run(out, sizeof out, "timeout 10 %s replay %s --bus udp:127.0.0.1:%d --max-gap 0.5s", EK3_BIN, log,
+                     port), 0, "%s", out);
+    cr_assert(strstr(out, "gap.log:2: a gap of 86400.000 s in the log, played as 0.500 s (--max-gap)"), "%s", out);
+    cr_assert(strstr(out, "gap.log:3: the timestamps go back 1.000000 s here: played at once"), "%s", out);
+    cr_assert(strstr(out, "replayed 4 frames"), "%s", out);
+    cr_assert(strstr(out, "1 gap shortened by --max-gap, 1 step back in time played at once"), "%s", out);
+    cr_assert_eq(drain(&rx, got, 8), 4u);
+    cr_assert_eq(got[3].data[0], 0x04);
+    tp_close(&rx);
+    /* speeds that would overflow the schedule or play at full speed */
+    static const char *const speeds[] = {"1e-300", "0", "-1", "1e300", "0.0009"};
+    for (unsigned i = 0; i < 5; i++) {
+        cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:9 --speed %s", EK3_BIN, log, speeds[i]),
+                     2, "--speed %s: %s", speeds[i], out);
+        cr_assert(strstr(out, "--speed"), "%s", out);
+    }
+    cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:9 --max-gap -1s", EK3_BIN, log), 2, "%s", out);
+}
+
+/* The rig's logs start at a real time, so that log2asc (which takes a
+ * first timestamp of 0 s for "not set", and put every frame at 0.000000)
+ * and the field's other tools keep the timing. */
+Test(logs, rack_logs_carry_a_real_start_time)
+{
+    static char out[65536];
+    const char *log = path("r.log"), *asc = path("r.asc");
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 1 --load 1kW --duration 1ms --log %s --log-start 1700000000.000100", EK3_BIN,
+                     log), 0, "%s", out);
+    FILE *f = fopen(log, "r");
+    cr_assert_not_null(f);
+    char line[512];
+    cr_assert_not_null(fgets(line, sizeof line, f));
+    fclose(f);
+    cr_assert(!strncmp(line, "(1700000000.000100) hil0 ", 25), "%s", line);
+    cr_assert(strstr(line, "##5"), "FD frames as Linux >= 6.0 and candump write them: %s", line);
+    cr_assert_eq(run(out, sizeof out, "TZ=UTC log2asc -I %s -O %s hil0 can0 && cat %s", log, asc, asc), 0, "%s", out);
+    cr_assert(strstr(out, "date Tue Nov 14 22:13:20 2023"), "%s", out);
+    cr_assert(strstr(out, "   0.000100 CANFD"), "frames keep their spacing: %s", out);
+    /* without --log-start: the wall clock at the run's start */
+    time_t before = time(NULL);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 1kW --duration 1ms --log %s", EK3_BIN, log), 0,
+                 "%s", out);
+    time_t after = time(NULL);
+    f = fopen(log, "r");
+    cr_assert_not_null(f);
+    cr_assert_not_null(fgets(line, sizeof line, f));
+    fclose(f);
+    long long sec = atoll(line + 1);
+    cr_assert(sec >= (long long)before && sec <= (long long)after, "%lld not in [%lld, %lld]: %s", sec,
+              (long long)before, (long long)after, line);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --duration 1ms --log %s --log-start 1e9", EK3_BIN, log), 2,
+                 "%s", out);
+    cr_assert(strstr(out, "--log-start '1e9'"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --duration 1ms --log %s --log-start 9223372036", EK3_BIN,
+                     log), 2, "%s", out);
+}
+
+/* `can encode --time` is decimal: the issue's 1700000000.000100 printed
+ * .000064 (read as octal). */
+Test(logs, encode_writes_the_time_it_is_given)
+{
+    static char out[4096];
+    cr_assert_eq(run(out, sizeof out, "%s can encode HEARTBEAT --src 42 --dst broadcast state=ACTIVE module=42 "
+                                      "--time 1700000000.000100", EK3_BIN), 0, "%s", out);
+    cr_assert(!strncmp(out, "(1700000000.000100) can0 044055FF##5", 36), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can encode HEARTBEAT --src 42 --dst broadcast state=ACTIVE module=42 "
+                                      "--time 1700000000.000000001", EK3_BIN), 0, "%s", out);
+    cr_assert(!strncmp(out, "(1700000000.000000001) can0 ", 28), "%s", out);
+}

@@ -1,0 +1,294 @@
+/* test_plant_range.c - the plant over its parameters' documented ranges
+ * (every parameter at its bounds and between, both fidelities: no crash,
+ * no hang, finite figures), its energy balance outside a steady state, and
+ * the rack at its limits (`ek3 rack`: overload, collapse, large racks). */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "avg.h"
+#include "ek3_err.h"
+#include "module.h"
+#include "params.h"
+#include "rack.h"
+
+/* One module open loop for 2 ms at 200 kHz into its load: every figure
+ * finite, the output never negative, the losses never negative. */
+static void run_module(const plant_params *p, pmod_fidelity f, const lavg_table *tab, const char *what)
+{
+    static pmod m;
+    pmod_init(&m, p, f, tab, 0);
+    llc_cmd c = {200e3, 300e-9, 1.0, 1, 0};
+    cr_assert_eq(pmod_command(&m, &c, 1.0), EK3_OK, "%s", what);
+    for (int k = 0; k < 20; k++) {
+        pmod_step(&m, 100e-6, -1);
+        cr_assert(isfinite(m.vo) && m.vo >= 0, "%s: vo %g V at step %d", what, m.vo, k);
+        cr_assert(isfinite(m.io) && isfinite(m.pin), "%s: io %g A, pin %g W", what, m.io, m.pin);
+        cr_assert(isfinite(m.ploss) && m.ploss >= -1e-9, "%s: losses %g W", what, m.ploss);
+        for (int i = 0; i < TH_NODES; i++)
+            cr_assert(isfinite(m.th.t[i]), "%s: temperature %d is %g", what, i, m.th.t[i]);
+    }
+    uint16_t codes[PMOD_ADC_CHANNELS];
+    pmod_adc(&m, codes);
+    for (int i = 0; i < PMOD_ADC_CHANNELS; i++)
+        cr_assert(codes[i] <= 4095, "%s: ADC channel %d reads %u", what, i, codes[i]);
+}
+
+/* The points of a parameter: its bounds (just inside an open one), the
+ * default, and one geometric (or arithmetic) point on either side. */
+static int points(const prm_def *d, double pt[5])
+{
+    double lo = d->min_incl ? d->min : d->min == 0 ? DBL_MIN : nextafter(d->min, d->max);
+    pt[0] = lo;
+    pt[1] = lo > 0 ? sqrt(lo * d->def) : 0.5 * (lo + d->def);
+    pt[2] = d->def;
+    pt[3] = d->def > 0 ? sqrt(d->def * d->max) : 0.5 * (d->def + d->max);
+    pt[4] = d->max;
+    return 5;
+}
+
+ParameterizedTestParameters(range, every_parameter_at_its_bounds_and_between_both_fidelities)
+{
+    static size_t idx[128];
+    size_t n;
+    prm_table(&n);
+    for (size_t i = 0; i < n && i < 128; i++)
+        idx[i] = i;
+    return cr_make_param_array(size_t, idx, n < 128 ? n : 128);
+}
+
+ParameterizedTest(size_t *which, range, every_parameter_at_its_bounds_and_between_both_fidelities, .timeout = 280)
+{
+    size_t n;
+    const prm_def *d = &prm_table(&n)[*which];
+    static lavg_table nominal, own;
+    plant_params p0;
+    prm_defaults(&p0);
+    lavg_build(&nominal, &p0.llc);
+    int tank = d->off < sizeof(llc_params); /* a power-stage parameter: the table is built from it */
+    double pt[5];
+    int ran = 0;
+    for (int k = 0; k < points(d, pt); k++) {
+        plant_params p = p0;
+        char as[80], err[200], what[120];
+        snprintf(as, sizeof as, "%s=%.17g", d->name, pt[k]);
+        snprintf(what, sizeof what, "%s = %.6g %s", d->name, pt[k], d->unit);
+        int rc = prm_set(&p, as, err, sizeof err);
+        if (rc) { /* only a circuit the power stage cannot be: refused, named, nothing changed */
+            cr_assert_eq(rc, EK3_ERANGE, "%s: %s", what, err);
+            cr_assert(strstr(err, "plant parameter '"), "%s: %s", what, err);
+            cr_assert(!memcmp(&p, &p0, sizeof p), "%s: a refused value changed the set", what);
+            continue;
+        }
+        ran++;
+        run_module(&p, PMOD_SWITCHING, NULL, what);
+        if (tank && k != 2)
+            lavg_build(&own, &p.llc);
+        run_module(&p, PMOD_AVERAGED, tank && k != 2 ? &own : &nominal, what);
+    }
+    /* The default and the points around it are in every range. */
+    cr_assert_geq(ran, 2, "%s: only %d of its points ran", d->name, ran);
+}
+
+/* A rack of two modules on a constant-power load, each power-stage
+ * parameter that moves the table at both of its bounds (`ek3 rack --set
+ * vdc=1` crashed in the table), both fidelities: the bus stays finite and
+ * never negative, the currents add up. */
+Test(range, a_rack_runs_at_the_bounds_of_the_power_stage, .timeout = 280)
+{
+    static const char *const names[] = {"vdc", "lr", "cr", "lm", "n", "cout"};
+    size_t n;
+    const prm_def *t = prm_table(&n);
+    int ran = 0;
+    for (size_t j = 0; j < sizeof names / sizeof names[0]; j++)
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(t[i].name, names[j]))
+                continue;
+            for (int b = 0; b < 2; b++) {
+                plant_params p;
+                prm_defaults(&p);
+                char as[80], err[200];
+                snprintf(as, sizeof as, "%s=%.17g", t[i].name, b ? t[i].max : t[i].min);
+                if (prm_set(&p, as, err, sizeof err))
+                    continue; /* refused with its reason: the sweep above checks how */
+                for (int f = 0; f < 2; f++) {
+                    static rack r;
+                    rack_load l = {.kind = RACK_LOAD_CP, .p_w = 2000, .v_min = 100};
+                    cr_assert_eq(rack_init(&r, &p, 2, f ? PMOD_SWITCHING : PMOD_AVERAGED, 7, &l), EK3_OK, "%s", as);
+                    llc_cmd c = {200e3, 300e-9, 1.0, 1, 0};
+                    for (unsigned k = 0; k < r.n; k++)
+                        pmod_command(&r.mod[k], &c, 1.0);
+                    for (int s = 0; s < 50; s++) {
+                        rack_step(&r, 100e-6);
+                        cr_assert(isfinite(r.vbus) && r.vbus >= 0, "%s: bus %g V", as, r.vbus);
+                        cr_assert(isfinite(r.i_sum) && isfinite(r.i_load), "%s: %g A, %g A", as, r.i_sum, r.i_load);
+                    }
+                    rack_free(&r);
+                    ran++;
+                }
+            }
+        }
+    cr_assert_geq(ran, 16, "%d rack runs", ran);
+}
+
+/* The issue's examples: a DC link of 1 V and 1 uV. The table says where
+ * the model works and the check says why a value is outside it. */
+Test(range, a_dc_link_that_cannot_drive_the_rectifier_is_refused_with_the_reason)
+{
+    plant_params p;
+    prm_defaults(&p);
+    char err[200];
+    cr_assert_eq(prm_set(&p, "vdc=1", err, sizeof err), EK3_ERANGE);
+    cr_assert(strstr(err, "'vdc'") && strstr(err, "10 .. 1500 V"), "%s", err);
+    cr_assert_eq(prm_set(&p, "vdc=1e-6", err, sizeof err), EK3_ERANGE);
+    cr_assert_eq(prm_set(&p, "vdc=10", err, sizeof err), EK3_OK, "%s", err);
+    /* Below 4 n vf the half bridge never drives the rectifier: 4 x 0.95 x 3 V = 11.4 V. */
+    cr_assert_eq(prm_set(&p, "vf=3", err, sizeof err), EK3_ERANGE, "a 3 V drop needs more than 10 V");
+    cr_assert(strstr(err, "'vdc'") && strstr(err, "11.4 V"), "%s", err);
+    cr_assert_eq(prm_set(&p, "vf=2.6", err, sizeof err), EK3_OK, "%s", err); /* 9.88 V */
+}
+
+/* A table whose rectifier never conducts at a frequency (no-load
+ * voltage 0) and a NaN operating point give no current, never an index
+ * out of the table (the segfault of `--set vdc=1`). */
+Test(range, the_averaged_model_never_indexes_outside_its_table)
+{
+    static lavg_table t;
+    plant_params p;
+    prm_defaults(&p);
+    lavg_build(&t, &p.llc);
+    for (int hb = 0; hb < 2; hb++)
+        for (int i = 0; i < LAVG_NF; i++)
+            t.nl[hb][i] = 0;
+    lavg_pt pt;
+    double g = 1, q[LAVG_NQ];
+    lavg_prepare(&t, t.fr, t.z0, p.llc.vdc, p.llc.n, 0, 200e3, 1.0, &pt);
+    cr_assert_eq(lavg_io(&t, &pt, 0.0, &g), 0.0);
+    cr_assert_eq(g, 0.0);
+    lavg_eval(&t, t.fr, t.z0, p.llc.vdc, p.llc.n, 0, 200e3, 0.0, q);
+    cr_assert_eq(q[LAVG_IO], 0.0);
+    lavg_build(&t, &p.llc);
+    lavg_prepare(&t, t.fr, t.z0, p.llc.vdc, p.llc.n, 0, NAN, 1.0, &pt);
+    cr_assert_eq(lavg_io(&t, &pt, NAN, &g), 0.0);
+    lavg_eval(&t, t.fr, t.z0, p.llc.vdc, p.llc.n, 0, NAN, NAN, q);
+    cr_assert_eq(q[LAVG_IO], 0.0);
+}
+
+/* Input = output + losses + change of stored energy, also far from a
+ * steady state (0.8 ms after start: the output capacitor overshoots and
+ * gives back what it took), both fidelities. */
+static void balance_case(pmod_fidelity f, const lavg_table *tab)
+{
+    plant_params p;
+    prm_defaults(&p);
+    static pmod m;
+    pmod_init(&m, &p, f, tab, 0);
+    llc_cmd c = {200e3, 300e-9, 1.0, 1, 0};
+    pmod_command(&m, &c, 1.0);
+    for (int k = 0; f == PMOD_SWITCHING && k < 80; k++) /* the averaged output rises from rest */
+        pmod_step(&m, 10e-6, -1);
+    double w0 = pmod_stored(&m), e_in = 0, e_out = 0, e_loss = 0, h = 1e-6;
+    for (int k = 0; k < 200; k++) { /* 0.2 ms in 1 us steps: vo^2 / R is exact enough */
+        double v0 = m.vo;
+        pmod_step(&m, h, -1);
+        e_in += m.pin * h;
+        e_loss += m.ploss * h;
+        e_out += (v0 * v0 + v0 * m.vo + m.vo * m.vo) / 3.0 / p.rload * h;
+    }
+    double dw = pmod_stored(&m) - w0;
+    cr_assert_gt(fabs(dw), 0.1 * e_out, "far from steady: dw %g J, out %g J", dw, e_out);
+    cr_assert_lt(fabs(e_in - e_out - e_loss - dw), 0.02 * e_out, "in %g J = out %g J + losses %g J + stored %g J", e_in,
+                 e_out, e_loss, dw);
+}
+
+Test(range, the_energy_balance_counts_the_stored_energy)
+{
+    static lavg_table t;
+    plant_params p;
+    prm_defaults(&p);
+    lavg_build(&t, &p.llc);
+    balance_case(PMOD_SWITCHING, NULL);
+    balance_case(PMOD_AVERAGED, &t);
+}
+
+/* `ek3 plant run --duration 1ms` printed "efficiency 41218.94 %": now no
+ * efficiency outside a steady state, and one under 100 % in it. */
+static int run(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+Test(range, no_efficiency_is_printed_outside_a_steady_state)
+{
+    static char out[8192];
+    cr_assert_eq(run(out, sizeof out, "%s plant run --duration 1ms", EK3_BIN), 0, "%s", out);
+    cr_assert(strstr(out, "NOT IN STEADY STATE") && !strstr(out, " %, balance"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s plant run --duration 5ms", EK3_BIN), 0, "%s", out);
+    const char *e = strstr(out, "; efficiency ");
+    cr_assert_not_null(e, "%s", out);
+    double eff = strtod(e + 13, NULL);
+    cr_assert(eff > 95 && eff < 100, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s plant sweep --loads inf", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "'inf' is not a resistance"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s plant sweep --loads 1e300", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "'rload'"), "%s", out);
+    /* The averaged model outside its table clamped and printed 1208 V at 1 Hz (the switching model: 2 V). */
+    cr_assert_eq(run(out, sizeof out, "%s plant run --fidelity averaged --fsw 1", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "table covers 100.01 to 400.04 kHz"), "%s", out);
+}
+
+/* ---- the rack at its limits, through `ek3 rack` ------------------------------ */
+
+static int run(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int run(char *out, size_t cap, const char *fmt, ...)
+{
+    char cmd[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
+    FILE *f = popen(cmd, "r");
+    cr_assert_not_null(f, "popen %s", cmd);
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* 4 modules deliver at most 4 x 3.95 A x (750 - 5 x 3.95) V = 11.5 kW:
+ * 20 kW is said to be too much before the run, the bus falls, the report
+ * says so and the exit code is 1. */
+Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .timeout = 280)
+{
+    static char out[1 << 16];
+    int rc = run(out, sizeof out, "%s rack --modules 4 --load 20kW --duration 0.8s --load-at 0.5s --load-ramp 0.1s "
+                 "--threads 1", EK3_BIN);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "warning: the load asks 20.0 kW, but 4 modules deliver at most 11.5 kW"), "%s", out);
+    cr_assert(strstr(out, "RACK COLLAPSED at "), "%s", out);
+    cr_assert(strstr(out, "4 of 4 modules tripped, 0 still running"), "%s", out);
+    /* Within what it can deliver: no warning, no collapse, exit 0. */
+    rc = run(out, sizeof out, "%s rack --modules 4 --load 9.6kW --duration 0.8s --load-at 0.5s --load-ramp 0.1s "
+             "--threads 1", EK3_BIN);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(!strstr(out, "warning") && !strstr(out, "COLLAPSED"), "%s", out);
+    cr_assert(strstr(out, "(4 in their slots, 4 regulating)"), "%s", out);
+}
+
+/* 250 modules at the 2.4 kW each that 84 carry: the station starts the
+ * rack only once it has heard them all (their first heartbeats take
+ * about 25 ms of bus time), so every one regulates. */
+Test(rack, a_large_rack_starts_every_module_and_carries_its_load, .timeout = 280)
+{
+    static char out[1 << 17];
+    int rc = run(out, sizeof out, "%s rack --modules 250 --load 600kW --duration 0.7s --load-at 0.3s --load-ramp 0.3s",
+                 EK3_BIN);
+    cr_assert_eq(rc, 0, "%.2000s", out);
+    cr_assert(strstr(out, "EK3 rack: 250 modules (250 in their slots, 250 regulating)"), "%.2000s", out);
+    cr_assert(strstr(out, "station: 250 POWER_CMD sent"), "%.2000s", out);
+    cr_assert(strstr(out, "load 599.") || strstr(out, "load 600."), "%.2000s", out);
+}
