@@ -255,8 +255,9 @@ int sapi_open(sapi *a, station *s, double vset_v, const char *spec)
     if (fd < 0)
         return EK3_EIO;
     if (bind(fd, (struct sockaddr *)&sa, sl) < 0) {
+        int busy = errno == EADDRINUSE;
         close(fd);
-        return EK3_EIO;
+        return busy ? EK3_EBUSY : EK3_EIO;
     }
     a->fd = fd;
     return EK3_OK;

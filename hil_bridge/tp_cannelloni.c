@@ -288,6 +288,14 @@ int tp_cannelloni_open(tp *t, const char *spec)
     u->peer_len = res->ai_addrlen;
     int family = res->ai_family;
     freeaddrinfo(res);
+    /* A peer on this host at our own port is this socket: every frame
+     * sent would come back as the peer's. */
+    int loop = family == AF_INET ? (ntohl(((struct sockaddr_in *)&u->peer)->sin_addr.s_addr) >> 24) == 127
+                                 : IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&u->peer)->sin6_addr);
+    if (loop && lport == rport) {
+        free(u);
+        return EK3_EINVAL;
+    }
     int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         free(u);
@@ -310,9 +318,10 @@ int tp_cannelloni_open(tp *t, const char *spec)
         ll = sizeof *s4;
     }
     if (bind(fd, (struct sockaddr *)&la, ll) < 0) {
+        int busy = errno == EADDRINUSE;
         close(fd);
         free(u);
-        return EK3_EIO;
+        return busy ? EK3_EBUSY : EK3_EIO;
     }
     *t = (tp){&tp_cnl_ops, u, fd, {0}, ""};
     snprintf(t->name, sizeof t->name, "cannelloni:%.40s", spec);

@@ -362,8 +362,10 @@ static int tp_udp_open(tp *t, const char *spec)
         if (pl == 0 || pl >= sizeof port)
             return EK3_EPARSE;
         memcpy(port, colon + 1, pl);
-        if (strspn(port, "0123456789") != pl || strtoul(port, NULL, 10) > 65535)
-            return EK3_EPARSE; /* a port above 65535 would wrap in getaddrinfo */
+        if (strspn(port, "0123456789") != pl)
+            return EK3_EPARSE;
+        if (strtoul(port, NULL, 10) > 65535 || strtoul(port, NULL, 10) == 0)
+            return EK3_ERANGE; /* a port above 65535 would wrap in getaddrinfo */
     }
     tp_udp *u = calloc(1, sizeof *u);
     if (!u)
@@ -401,10 +403,16 @@ static int tp_udp_open(tp *t, const char *spec)
         s4->sin_port = htons((uint16_t)atoi(local));
         ll = sizeof *s4;
     }
-    if (atoi(local) > 65535 || bind(fd, (struct sockaddr *)&la, ll) < 0) {
+    if (atoi(local) > 65535) {
         close(fd);
         free(u);
-        return EK3_EIO;
+        return EK3_ERANGE;
+    }
+    if (bind(fd, (struct sockaddr *)&la, ll) < 0) {
+        int busy = errno == EADDRINUSE;
+        close(fd);
+        free(u);
+        return busy ? EK3_EBUSY : EK3_EIO;
     }
     *t = (tp){&tp_udp_ops, u, fd, {0}, ""};
     snprintf(t->name, sizeof t->name, "udp:%.40s", spec);
@@ -428,4 +436,22 @@ int tp_open(tp *t, const char *spec)
     if (!strchr(spec, ':'))
         return tp_socketcan_open(t, spec);
     return EK3_EPARSE;
+}
+
+const char *tp_spec_why(int err)
+{
+    switch (err) {
+    case EK3_EPARSE:
+        return "not a bus: mem, udp:HOST:PORT[@LOCALPORT], cannelloni:HOST:PORT[:LOCALPORT] or a SocketCAN interface";
+    case EK3_ERANGE:
+        return "a port must be 1 to 65535";
+    case EK3_EINVAL:
+        return "the peer is this socket itself (on one host, give cannelloni a LOCALPORT other than PORT)";
+    case EK3_EBUSY:
+        return "the local port is already in use";
+    case EK3_ENOENT:
+        return "no such host or interface";
+    default:
+        return ek3_strerror(err);
+    }
 }

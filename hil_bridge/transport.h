@@ -54,9 +54,18 @@ struct tp {
 };
 
 /* Open a transport from its spec (see above). 0, or EK3_EPARSE (spec
- * not understood), EK3_ENOENT (no such interface or host), EK3_EIO
- * (socket error; errno says more), EK3_ENOSPC (out of memory). */
+ * not understood), EK3_ERANGE (a port outside 1..65535), EK3_EINVAL (a
+ * cannelloni peer on this host at its own LOCALPORT: the socket itself),
+ * EK3_ENOENT (no such interface or host), EK3_EBUSY (the local port is in
+ * use), EK3_EIO (socket error; errno says more), EK3_ENOSPC (out of
+ * memory). tp_spec_why() words each for a user. */
 int tp_open(tp *t, const char *spec);
+
+/* What a tp_open error means for the spec a user gave, in words (a static
+ * string; never NULL). The usage errors (EK3_EPARSE, EK3_ERANGE,
+ * EK3_EINVAL) say what a spec must be. */
+const char *tp_spec_why(int err);
+
 
 /* Two connected in-process endpoints, each ring `capacity` frames (a
  * power of two, 2..65536). 0, or EK3_EINVAL, EK3_ENOSPC. */

@@ -102,6 +102,15 @@ Test(cli_args, numbers_are_decimal_unless_written_0x)
     int64_t s = 0;
     cr_assert_eq(cli_parse_i64("-010", -100, 100, &s), EK3_OK);
     cr_assert_eq(s, -10);
+    /* Signed numbers keep the same rule: 0x is hexadecimal everywhere. */
+    cr_assert_eq(cli_parse_i64("0x4", 1, 510, &s), EK3_OK);
+    cr_assert_eq(s, 4);
+    cr_assert_eq(cli_parse_i64("-0x10", -100, 100, &s), EK3_OK);
+    cr_assert_eq(s, -16);
+    cr_assert_eq(cli_parse_i64("--5", -100, 100, &s), EK3_EPARSE);
+    cr_assert_eq(cli_parse_i64("-9223372036854775808", INT64_MIN, INT64_MAX, &s), EK3_OK);
+    cr_assert_eq(s, INT64_MIN);
+    cr_assert_eq(cli_parse_i64("9223372036854775808", INT64_MIN, INT64_MAX, &s), EK3_ERANGE);
 
     /* The three examples, end to end. */
     static char out[8192];
@@ -115,6 +124,8 @@ Test(cli_args, numbers_are_decimal_unless_written_0x)
     cr_assert(strstr(out, "0->42") && strstr(out, "power=3000W"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s can id --prio HIGH --type POWER_CMD --src 0 --dst 0x2A", EK3_BIN), 0);
     cr_assert_str_eq(out, "0x0260002A\n");
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 0x4 --load 1kW --duration 1ms", EK3_BIN), 0, "%s", out);
+    cr_assert(strstr(out, "EK3 rack: 4 modules"), "%s", out);
 }
 
 /* ---- 2. arguments ------------------------------------------------------ */
@@ -164,7 +175,21 @@ Test(cli_args, values_out_of_range_are_refused_not_wrapped_or_cut)
     static char cmd[4096];
     /* UDP ports above 65535 */
     cr_assert_eq(run(out, sizeof out, "%s api udp:127.0.0.1:70000 status", EK3_BIN), 2, "%s", out);
-    cr_assert_eq(run(out, sizeof out, "%s replay /dev/null --bus udp:127.0.0.1:70000", EK3_BIN), 1, "%s", out);
+    /* Every command that takes a bus spec says what is wrong with it, exit 2. */
+    cr_assert_eq(run(out, sizeof out, "%s replay /dev/null --bus udp:127.0.0.1:70000", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "1 to 65535"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s replay /dev/null --bus udp:127.0.0.1:0", EK3_BIN), 2, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s fw --module 2 --bus udp:127.0.0.1:99999", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "1 to 65535"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s fw --module 2 --bus cannelloni:127.0.0.1:70000", EK3_BIN), 2, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration 1ms --api udp:127.0.0.1:70000", EK3_BIN), 2,
+                 "%s", out);
+    /* A cannelloni peer at its own port on this host is the socket itself: it
+     * used to hear its own HELLO as the plant's and never fell silent. */
+    cr_assert_eq(run(out, sizeof out, "timeout 10 %s fw --module 2 --bus cannelloni:127.0.0.1:47102 --silence 200ms",
+                     EK3_BIN),
+                 2, "%s", out);
+    cr_assert(strstr(out, "this socket itself"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --fw-bus udp:127.0.0.1:70000 --external 1", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "65535"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --fw-bus udp:127.0.0.1:65500 --external 1", EK3_BIN), 2, "%s", out);

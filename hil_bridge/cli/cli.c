@@ -97,17 +97,19 @@ int cli_parse_u64(const char *s, uint64_t max, uint64_t *v)
 
 int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *v)
 {
-    char *end;
     if (!s || !*s || isspace((unsigned char)*s))
         return EK3_EPARSE;
-    const char *d = s + (*s == '-' || *s == '+');
-    if (!isdigit((unsigned char)*d))
-        return EK3_EPARSE;
-    errno = 0;
-    long long x = strtoll(s, &end, 10);
-    if (*end)
-        return EK3_EPARSE;
-    if (errno == ERANGE || x < min || x > max)
+    /* The sign, then the magnitude by the one rule of cli_parse_u64
+     * (decimal, or hexadecimal when written 0x; never octal). */
+    int neg = *s == '-';
+    uint64_t m;
+    int rc = cli_parse_u64(s + (*s == '-' || *s == '+'), UINT64_MAX, &m);
+    if (rc)
+        return rc;
+    if (neg ? m > (uint64_t)INT64_MAX + 1 : m > (uint64_t)INT64_MAX)
+        return EK3_ERANGE;
+    int64_t x = neg ? (m == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)m) : (int64_t)m;
+    if (x < min || x > max)
         return EK3_ERANGE;
     *v = x;
     return EK3_OK;

@@ -43,8 +43,9 @@ int cli_is_help(const char *arg);
  * Returns 0 or EK3_EPARSE / EK3_ERANGE (above max, or above 2^64 - 1). */
 int cli_parse_u64(const char *s, uint64_t max, uint64_t *v);
 
-/* Parse a signed decimal integer within [min, max] (leading zeros are
- * decimal). Returns 0 or EK3_EPARSE / EK3_ERANGE. */
+/* Parse a signed integer within [min, max]: an optional sign, then the
+ * magnitude as cli_parse_u64 reads it (decimal whatever the leading zeros,
+ * hexadecimal when written 0x). Returns 0 or EK3_EPARSE / EK3_ERANGE. */
 int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *v);
 
 /* Parse a bit rate: "500000", "500k", "1M", "5M" (SI, case-insensitive

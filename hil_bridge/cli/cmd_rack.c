@@ -443,7 +443,9 @@ int cmd_rack(int argc, char **argv)
         rc = sapi_open(&api, &g.stn, o.r.v_set, o.api);
         if (rc) {
             rig_free(&g);
-            return cli_fail(w, "--api %s: %s", o.api, ek3_strerror(rc));
+            if (rc == EK3_EPARSE || rc == EK3_ERANGE)
+                return cli_usage_error(w, "--api '%s': udp:PORT, udp:HOST:PORT or udp:[V6]:PORT, PORT 0 to 65535", o.api);
+            return cli_fail(w, "--api %s: %s", o.api, rc == EK3_EBUSY ? "the port is already in use" : ek3_strerror(rc));
         }
         fprintf(stderr, "ek3 rack: the station's API listens on %s (port %d)\n", o.api, sapi_port(&api));
     }

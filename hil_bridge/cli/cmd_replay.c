@@ -98,7 +98,9 @@ int cmd_replay(int argc, char **argv)
         cdl_reader_free(&rd);
         if (in != stdin)
             fclose(in);
-        return cli_fail(w, "%s: %s", bus, ek3_strerror(rc));
+        if (rc == EK3_EPARSE || rc == EK3_ERANGE || rc == EK3_EINVAL)
+            return cli_usage_error(w, "--bus '%s': %s", bus, tp_spec_why(rc));
+        return cli_fail(w, "%s: %s", bus, tp_spec_why(rc));
     }
     /* The schedule: frame k is due at t0 + played / speed, where `played`
      * is the log time since the first frame with every gap clamped to
