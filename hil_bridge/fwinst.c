@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board.h"
 #include "services.h"
 #include "host_crypto.h"
 #include "can_id.h"
 #include "ek3_err.h"
+#include "ek3_rng.h"
 #include "msg.h"
 #include "transport.h"
 
@@ -17,12 +19,8 @@ static const jz_service_def fwi_services[] = EK3_SERVICES;
 void fwi_rack_key(uint64_t seed, uint8_t key[16])
 {
     uint64_t z = seed ^ 0x454B335241434Bull; /* "EK3RACK" */
-    for (int i = 0; i < 16; i++) {
-        z += 0x9E3779B97F4A7C15ull;
-        uint64_t x = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-        key[i] = (uint8_t)((x ^ (x >> 31)) >> 24);
-    }
+    for (int i = 0; i < 16; i++)
+        key[i] = (uint8_t)(ek3_rng_splitmix64(&z) >> 24);
 }
 
 int fwi_hil_frame(unsigned type, unsigned src, unsigned dst, const void *payload, cfd_frame *f)
@@ -102,7 +100,7 @@ int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm)
             rc = EK3_EPARSE;
         }
     }
-    hhal_advance(&f->h, 100000);
+    hhal_advance(&f->h, BRD_PERIOD_NS);
     jz_isr(&f->k);
     jz_run(&f->k);
     if (hhal_watchdog_expired(&f->h)) {
@@ -188,7 +186,7 @@ int fwi_serve(unsigned slot, const char *bus, uint64_t seed, float v_set, double
                 msg_hil_tick done = {MSG_TICK_DONE, tick.quantum, tick.time_ns};
                 if (fwi_hil_frame(CID_TYPE_HIL_TICK, slot, CID_NODE_BROADCAST, &done, &out) == EK3_OK)
                     tp_send(&t, &out);
-            } else if (cf.type < CID_TYPE_HIL_ADC && cf.src != slot) {
+            } else if (!cid_is_hil(cf.type) && cf.src != slot) {
                 hhal_can_deliver(&f->h, &fr); /* the rack bus */
             }
         }

@@ -71,6 +71,9 @@ int rig_init(rig *r, const rig_opts *o)
     memset(r, 0, sizeof *r);
     if (!o || o->modules < 1 || o->modules > 510)
         return EK3_EINVAL;
+    char err[200];
+    if (prm_check_board(&o->plant, err, sizeof err))
+        return EK3_ERANGE; /* plant and firmware would read the sensors differently */
     r->o = *o;
     int rc = rack_init(&r->plant, &o->plant, o->modules, (pmod_fidelity)o->fidelity, o->seed, &o->load);
     if (rc)
@@ -96,10 +99,7 @@ int rig_init(rig *r, const rig_opts *o)
     }
     r->stn.log = o->station_log;
     llcc_cfg cc;
-    llcc_default_cfg(&cc);
-    cc.fs_vout = (float)o->plant.fs_vout;
-    cc.fs_iout = (float)o->plant.fs_iout;
-    cc.fs_vdc = (float)o->plant.fs_vdc;
+    llcc_default_cfg(&cc); /* the board sheet's full scales: the plant's are the same */
     if (o->r_droop > 0)
         cc.r_droop = o->r_droop;
     for (unsigned k = 0; k < o->modules; k++) {
@@ -280,7 +280,7 @@ static void rig_external_collect(rig *r)
                     if (msg_decode(CID_TYPE_HIL_TICK, f.data, f.len, &t, &e) == EK3_OK && t.kind == MSG_TICK_DONE &&
                         t.quantum == r->quantum)
                         done = 1;
-                } else if (type >= 0 && type < CID_TYPE_HIL_ADC) {
+                } else if (!cid_is_hil((unsigned)type)) {
                     cbus_send(&r->bus, k + 1, &f, r->t_ns); /* its rack-bus traffic */
                 } else {
                     m->hil_errors++;

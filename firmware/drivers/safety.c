@@ -3,17 +3,18 @@
 
 #include <math.h>
 
+#include "board.h"
 #include "ek3_err.h"
 #include "msg.h"
 
 void sm_default_cfg(sm_cfg *c)
 {
-    c->fs_vout = 1000.0f;
-    c->fs_iout = 5.0f;
-    c->fs_igf = 0.1f;
-    c->ntc_r25 = 10e3f;
-    c->ntc_beta = 3435.0f;
-    c->ntc_rpull = 10e3f;
+    c->fs_vout = (float)BRD_FS_VOUT_V;
+    c->fs_iout = (float)BRD_FS_IOUT_A;
+    c->fs_igf = (float)BRD_FS_IGF_A;
+    c->ntc_r25 = (float)BRD_NTC_R25_OHM;
+    c->ntc_beta = (float)BRD_NTC_BETA_K;
+    c->ntc_rpull = (float)BRD_NTC_RPULL_OHM;
     c->ovp_v = 900.0f;
     c->ocp_a = 3.98f;
     c->otp_c = 95.0f;
