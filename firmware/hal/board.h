@@ -53,6 +53,6 @@ typedef enum brd_adc_ch {
 
 /* The control period: PWM update, ADC sequence and control interrupt. */
 #define BRD_PERIOD_NS 100000LL /* 100 us: 10 kHz */
-#define BRD_PERIOD_S 100e-6
+#define BRD_PERIOD_S 100e-6    /* the same period in seconds */
 
 #endif /* BOARD_H */
