@@ -79,9 +79,9 @@ void llcc_step(llcc *c, hal hw)
     if (hw.ops->adc_read(hw.ctx, code) == 0) {
         /* One-pole filters at about 1.6 kHz: noise out, loop bandwidth in. */
         float a = 0.5f;
-        c->v += a * (code[MSG_ADC_VOUT] * (k->fs_vout / 4095.0f) - c->v);
-        c->i += a * (code[MSG_ADC_IOUT] * (k->fs_iout / 4095.0f) - c->i);
-        c->vdc += a * (code[MSG_ADC_VDC] * (k->fs_vdc / 4095.0f) - c->vdc);
+        c->v += a * (code[MSG_ADC_VOUT] * (k->fs_vout / (float)BRD_ADC_FULL_CODE) - c->v);
+        c->i += a * (code[MSG_ADC_IOUT] * (k->fs_iout / (float)BRD_ADC_FULL_CODE) - c->i);
+        c->vdc += a * (code[MSG_ADC_VDC] * (k->fs_vdc / (float)BRD_ADC_FULL_CODE) - c->vdc);
     }
     hal_pwm p = {0};
     p.deadtime_ns = (uint16_t)k->deadtime_ns;
