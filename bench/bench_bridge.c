@@ -177,7 +177,7 @@ int bench_bridge(FILE *out, double scale)
         }
         double s = (bench_now_ns() - t0) * 1e-9;
         bench_line(out, "bridge.canbus.frames_per_s", bus.frames / s, "frames/s");
-        bench_line(out, "bridge.canbus.rtf", n * 100e-6 / s, "x");
+        bench_line(out, "bridge.canbus.rtf", n * (RIG_PERIOD_NS * 1e-9) / s, "x");
         bench_line(out, "bridge.canbus.load", cbus_load(&bus) * 100.0, "%");
         cbus_free(&bus);
         (void)frames;
@@ -204,9 +204,9 @@ int bench_bridge(FILE *out, double scale)
         double s = (bench_now_ns() - t0) * 1e-9;
         char name[64];
         snprintf(name, sizeof name, "bridge.rack84.rtf.threads_%u", tcount[v]);
-        bench_line(out, name, q * 100e-6 / s, "x");
+        bench_line(out, name, q * (RIG_PERIOD_NS * 1e-9) / s, "x");
         if (v == (tcount[1] > 1 ? 1 : 0))
-            bench_line(out, "rack84.rtf", q * 100e-6 / s, "x");
+            bench_line(out, "rack84.rtf", q * (RIG_PERIOD_NS * 1e-9) / s, "x");
         rig_free(&g);
     }
     return bad;

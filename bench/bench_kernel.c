@@ -7,6 +7,7 @@
 #include <valgrind/callgrind.h>
 
 #include "bench.h"
+#include "board.h"
 #include "ek3_err.h"
 #include "hosthal.h"
 #include "jz.h"
@@ -66,7 +67,7 @@ int bench_kernel(FILE *out, double scale, int instructions)
     CALLGRIND_ZERO_STATS;
     t0 = bench_now_ns();
     for (long i = 0; i < n; i++) {
-        hhal_advance(&m->h, 100000);
+        hhal_advance(&m->h, BRD_PERIOD_NS);
         jz_run(&m->k);
     }
     t_idle = bench_now_ns() - t0;
@@ -76,7 +77,7 @@ int bench_kernel(FILE *out, double scale, int instructions)
     CALLGRIND_ZERO_STATS;
     t0 = bench_now_ns();
     for (long i = 0; i < n; i++) {
-        hhal_advance(&m->h, 100000);
+        hhal_advance(&m->h, BRD_PERIOD_NS);
         ipc_send(&m->k, 4, 2, &msg);
         jz_run(&m->k);
     }
@@ -96,7 +97,7 @@ int bench_kernel(FILE *out, double scale, int instructions)
         bench_line(out, "kernel.send_dispatch.ns", with - idle, "ns");
         bench_line(out, "kernel.isr_call.ns", (double)t_isr / (double)(n * 10), "ns");
         /* 84 modules, a pass and an ISR every 100 us, two messages each */
-        double per_s = 84.0 * 10000.0 * (idle + 2 * (with - idle) + (double)t_isr / (double)(n * 10));
+        double per_s = 84.0 * (1e9 / BRD_PERIOD_NS) * (idle + 2 * (with - idle) + (double)t_isr / (double)(n * 10));
         bench_line(out, "kernel.rack84_10khz.core_share", per_s / 1e9, "cores");
     }
     int bad = m->isr != (uint32_t)(n * 10);

@@ -11,6 +11,7 @@
 
 #include "avg.h"
 #include "bench.h"
+#include "board.h"
 #include "module.h"
 #include "params.h"
 #include "rack.h"
@@ -53,7 +54,7 @@ int bench_plant(FILE *out, double scale, int instructions)
     pmod_init(&m, &p, PMOD_SWITCHING, NULL, 0);
     pmod_command(&m, &c, 1.0);
     for (int k = 0; k < 50; k++)
-        pmod_step(&m, 100e-6, -1);
+        pmod_step(&m, BRD_PERIOD_S, -1);
     long steps = (long)(2000 * scale);
     if (steps < 20)
         steps = 20;
@@ -62,11 +63,11 @@ int bench_plant(FILE *out, double scale, int instructions)
     if (instructions)
         CALLGRIND_ZERO_STATS;
     for (long k = 0; k < steps; k++)
-        pmod_step(&m, 100e-6, -1);
+        pmod_step(&m, BRD_PERIOD_S, -1);
     if (instructions)
         CALLGRIND_DUMP_STATS_AT("plant.switching_period");
     int64_t t1 = bench_now_ns();
-    double sim = steps * 100e-6, wall = (t1 - t0) * 1e-9, periods = sim * c.fsw;
+    double sim = steps * BRD_PERIOD_S, wall = (t1 - t0) * 1e-9, periods = sim * c.fsw;
     (void)per0;
     if (!instructions) {
         bench_line(out, "plant.switching.rtf", sim / wall, "x");
@@ -88,7 +89,7 @@ int bench_plant(FILE *out, double scale, int instructions)
     for (unsigned k = 0; k < r.n; k++)
         pmod_command(&r.mod[k], &c, 1.0);
     for (int k = 0; k < 200; k++)
-        rack_step(&r, 100e-6);
+        rack_step(&r, BRD_PERIOD_S);
     long rsteps = (long)(20000 * scale);
     if (rsteps < 100)
         rsteps = 100;
@@ -96,13 +97,13 @@ int bench_plant(FILE *out, double scale, int instructions)
     if (instructions)
         CALLGRIND_ZERO_STATS;
     for (long k = 0; k < rsteps; k++)
-        rack_step(&r, 100e-6);
+        rack_step(&r, BRD_PERIOD_S);
     if (instructions)
         CALLGRIND_DUMP_STATS_AT("plant.rack84_step");
     int64_t t5 = bench_now_ns();
     double rwall = (t5 - t4) * 1e-9;
     if (!instructions) {
-        bench_line(out, "plant.averaged.rack84.rtf", rsteps * 100e-6 / rwall, "x");
+        bench_line(out, "plant.averaged.rack84.rtf", rsteps * BRD_PERIOD_S / rwall, "x");
         bench_line(out, "plant.averaged.rack84.ns_per_module_step", rwall * 1e9 / rsteps / 84, "ns");
         bench_line(out, "plant.averaged.rack84.bus_v", r.vbus, "V");
         bench_line(out, "plant.averaged.rack84.load_kw", r.p_load / 1e3, "kW");
@@ -121,20 +122,20 @@ int bench_plant(FILE *out, double scale, int instructions)
             long nq = (long)(200000 * scale) < 1000 ? 1000 : (long)(200000 * scale);
             int64_t a0 = bench_now_ns();
             for (long k = 0; k < nq; k++)
-                rtlp_run(pr, 100e-6, (k & 1) ? &qb : &qa, (k & 1) ? &qa : &qb, &po);
+                rtlp_run(pr, BRD_PERIOD_S, (k & 1) ? &qb : &qa, (k & 1) ? &qa : &qb, &po);
             bench_line(out, "plant.protection_rtl.ns_per_step", (bench_now_ns() - a0) / (double)nq, "ns");
             rtlp_in na = {750, 3.95, 60, 0, 1, 0}, nb = {750, 3.97, 60, 0, 1, 0};
             long na_n = nq;
             a0 = bench_now_ns();
             for (long k = 0; k < na_n; k++)
-                rtlp_run(pr, 100e-6, (k & 1) ? &nb : &na, (k & 1) ? &na : &nb, &po);
+                rtlp_run(pr, BRD_PERIOD_S, (k & 1) ? &nb : &na, (k & 1) ? &na : &nb, &po);
             bench_line(out, "plant.protection_rtl.ns_per_step_near_threshold", (bench_now_ns() - a0) / (double)na_n,
                        "ns");
             rtlp_in ca = {750, 3.8, 60, 0, 1, 0}, cb = {750, 4.2, 60, 0, 1, 0};
             long nc = nq / 100 < 50 ? 50 : nq / 100;
             a0 = bench_now_ns();
             for (long k = 0; k < nc; k++)
-                rtlp_run(pr, 100e-6, (k & 1) ? &cb : &ca, (k & 1) ? &ca : &cb, &po);
+                rtlp_run(pr, BRD_PERIOD_S, (k & 1) ? &cb : &ca, (k & 1) ? &ca : &cb, &po);
             bench_line(out, "plant.protection_rtl.ns_per_step_clocked", (bench_now_ns() - a0) / (double)nc, "ns");
             rtlp_free(pr);
         }
@@ -149,7 +150,7 @@ int bench_plant(FILE *out, double scale, int instructions)
             pmod_command(&s, &c, 1.0);
             int64_t a = bench_now_ns();
             for (int k = 0; k < 10; k++)
-                pmod_step(&s, 100e-6, -1);
+                pmod_step(&s, BRD_PERIOD_S, -1);
             double ours = (bench_now_ns() - a) * 1e-9;
             bench_line(out, "plant.ngspice.rtf", 1e-3 / ng, "x");
             bench_line(out, "plant.switching.vs_ngspice", ng / ours, "x");

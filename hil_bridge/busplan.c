@@ -16,19 +16,20 @@ typedef struct {
     uint8_t from_station; /* signed: carries the auth trailer */
     uint8_t per_module;
     double hz;
+    uint8_t sent; /* bplan_sent */
 } bplan_spec;
 
 /* The seed's message set (sections 2.3, 4.2, 4.3; DESIGN.md numbers). */
 static const bplan_spec bplan_specs[] = {
-    {"HEARTBEAT", "module -> all", "1 Hz x modules (seed 4.2)", CID_TYPE_HEARTBEAT, 0, 1, 1.0},
-    {"THERMAL", "module -> all", "10 Hz x modules (swarm rate, seed 2.3)", CID_TYPE_THERMAL, 0, 1, 10.0},
-    {"POWER_CMD", "station -> module", "1 Hz x modules (set-point refresh)", CID_TYPE_POWER_CMD, 1, 1, 1.0},
-    {"POWER_ACK", "module -> station", "1 Hz x modules (one per command)", CID_TYPE_POWER_ACK, 0, 1, 1.0},
-    {"STATION", "station -> all", "1 Hz (rack target)", CID_TYPE_STATION, 1, 0, 1.0},
-    {"SYNC", "leader -> all", "10 Hz (swarm rate)", CID_TYPE_SYNC, 0, 0, 10.0},
-    {"ELECTION", "leader -> all", "10 Hz leader heartbeat (Raft)", CID_TYPE_ELECTION, 0, 0, 10.0},
-    {"FAULT_ALERT", "module -> all", "storm: 1 Hz x modules (worst case)", CID_TYPE_FAULT, 0, 1, 1.0},
-    {"FW_UPDATE", "station -> module", "background: idle bus time only", CID_TYPE_FW_UPDATE, 1, 0, 0.0},
+    {"HEARTBEAT", "module -> all", "1 Hz x modules (seed 4.2)", CID_TYPE_HEARTBEAT, 0, 1, 1.0, BPLAN_SENT},
+    {"THERMAL", "module -> all", "10 Hz x modules (swarm rate, seed 2.3)", CID_TYPE_THERMAL, 0, 1, 10.0, BPLAN_NOT_YET},
+    {"POWER_CMD", "station -> module", "1 Hz x modules (set-point refresh)", CID_TYPE_POWER_CMD, 1, 1, 1.0, BPLAN_EVENT},
+    {"POWER_ACK", "module -> station", "1 Hz x modules (one per command)", CID_TYPE_POWER_ACK, 0, 1, 1.0, BPLAN_EVENT},
+    {"STATION", "station -> all", "1 Hz (rack target)", CID_TYPE_STATION, 1, 0, 1.0, BPLAN_NOT_YET},
+    {"SYNC", "leader -> all", "10 Hz (swarm rate)", CID_TYPE_SYNC, 0, 0, 10.0, BPLAN_NOT_YET},
+    {"ELECTION", "leader -> all", "10 Hz leader heartbeat (Raft)", CID_TYPE_ELECTION, 0, 0, 10.0, BPLAN_NOT_YET},
+    {"FAULT_ALERT", "module -> all", "storm: 1 Hz x modules (worst case)", CID_TYPE_FAULT, 0, 1, 1.0, BPLAN_EVENT},
+    {"FW_UPDATE", "station -> module", "background: idle bus time only", CID_TYPE_FW_UPDATE, 1, 0, 0.0, BPLAN_NOT_YET},
 };
 
 int bplan_compute(bplan *p, unsigned modules, uint32_t arb_bps, uint32_t data_bps)
@@ -54,6 +55,7 @@ int bplan_compute(bplan *p, unsigned modules, uint32_t arb_bps, uint32_t data_bp
         r->basis = s->basis;
         r->prio = d->prio;
         r->type = s->type;
+        r->sent = s->sent;
         r->payload = d->len;
         r->frame_len = f.len;
         r->arb_bits = b.arb;

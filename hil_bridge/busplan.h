@@ -6,7 +6,9 @@
  * intermission), the time one frame holds the bus at the given nominal
  * and data bit rates (29-bit identifiers, CAN-FD with bit-rate switch),
  * the frames per second, and the share of bus time. The rack runner
- * compares its measured load against this plan.
+ * compares its measured load against this plan. Each row says whether
+ * the rig sends it today (bplan_sent): a rack run's measured rates are
+ * held against the plan's for the ones it sends (test_busplan_rig.c).
  */
 #ifndef BUSPLAN_H
 #define BUSPLAN_H
@@ -15,11 +17,20 @@
 
 #define BPLAN_ROWS_MAX 16u
 
+/* Whether the rig sends a planned message today (held against what a
+ * rack run measures: tests/test_busplan_rig.c). */
+typedef enum bplan_sent {
+    BPLAN_SENT,     /* sent at the planned rate: a run measures it */
+    BPLAN_EVENT,    /* sent on events only (a command, a fault): the rate is the plan's worst case */
+    BPLAN_NOT_YET   /* not sent by this firmware (or station) yet */
+} bplan_sent;
+
 typedef struct bplan_row {
     const char *name;    /* message, as the plan names it */
     const char *who;     /* sender -> receiver */
     const char *basis;   /* how the rate is reached ("1 Hz x modules") */
     uint8_t prio, type;  /* identifier fields */
+    uint8_t sent;        /* bplan_sent */
     uint8_t payload;     /* payload bytes (version byte included) */
     uint8_t frame_len;   /* data bytes on the wire (payload + auth trailer) */
     unsigned bits;       /* frame bits, worst-case stuffing, intermission */

@@ -6,13 +6,11 @@
 
 #include "can_id.h"
 #include "ek3_err.h"
+#include "ek3_rng.h"
 
 static double cbus_uniform(cbus *b)
 {
-    uint64_t z = (b->rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
+    uint64_t z = ek3_rng_splitmix64(&b->rng);
     return (double)(z >> 11) * (1.0 / 9007199254740992.0);
 }
 

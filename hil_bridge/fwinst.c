@@ -4,10 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board.h"
 #include "services.h"
 #include "host_crypto.h"
 #include "can_id.h"
 #include "ek3_err.h"
+#include "hilch.h"
+#include "ek3_rng.h"
 #include "msg.h"
 #include "transport.h"
 
@@ -17,36 +20,8 @@ static const jz_service_def fwi_services[] = EK3_SERVICES;
 void fwi_rack_key(uint64_t seed, uint8_t key[16])
 {
     uint64_t z = seed ^ 0x454B335241434Bull; /* "EK3RACK" */
-    for (int i = 0; i < 16; i++) {
-        z += 0x9E3779B97F4A7C15ull;
-        uint64_t x = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-        key[i] = (uint8_t)((x ^ (x >> 31)) >> 24);
-    }
-}
-
-int fwi_hil_frame(unsigned type, unsigned src, unsigned dst, const void *payload, cfd_frame *f)
-{
-    cid_fields cf = {CID_PRIO_HIGH, (uint8_t)type, (uint16_t)src, (uint16_t)dst};
-    memset(f, 0, sizeof *f);
-    f->flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
-    int rc = cid_encode(&cf, &f->id);
-    if (rc)
-        return rc;
-    msg_err e;
-    int n = msg_encode(type, payload, f->data, sizeof f->data, &e);
-    if (n < 0)
-        return n;
-    f->len = (uint8_t)n;
-    return EK3_OK;
-}
-
-int fwi_frame_type(const cfd_frame *f)
-{
-    cid_fields cf;
-    if (!(f->flags & CFD_FLAG_EFF) || cid_decode(f->id, &cf))
-        return -1;
-    return cf.type;
+    for (int i = 0; i < 16; i++)
+        key[i] = (uint8_t)(ek3_rng_splitmix64(&z) >> 24);
 }
 
 int fwi_init(fwi *f, unsigned slot, uint64_t seed, const llcc_cfg *cc, float v_set)
@@ -90,20 +65,11 @@ void fwi_free(fwi *f)
 int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm)
 {
     int rc = EK3_OK;
-    if (adc) {
-        msg_hil_adc a;
-        msg_err e;
-        if (msg_decode(CID_TYPE_HIL_ADC, adc->data, adc->len, &a, &e) == EK3_OK) {
-            memcpy(f->h.adc, a.ch, sizeof f->h.adc);
-            f->h.adc_valid = 1;
-            /* The hardware trip line, as the board's GPIO would show it. */
-            f->h.gpio_in = (f->h.gpio_in & ~(uint32_t)HAL_IN_HW_TRIP) | ((a.lines & 1u) ? HAL_IN_HW_TRIP : 0u);
-        } else {
-            f->bad_frames++;
-            rc = EK3_EPARSE;
-        }
+    if (adc && hch_adc_take(&f->h, adc) != EK3_OK) {
+        f->bad_frames++;
+        rc = EK3_EPARSE;
     }
-    hhal_advance(&f->h, 100000);
+    hhal_advance(&f->h, BRD_PERIOD_NS);
     jz_isr(&f->k);
     jz_run(&f->k);
     if (hhal_watchdog_expired(&f->h)) {
@@ -111,11 +77,7 @@ int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm)
         hhal_watchdog_restart(&f->h);
         f->resets++;
     }
-    const hal_pwm *p = &f->h.pwm;
-    msg_hil_pwm pw = {(uint8_t)((p->enable ? MSG_PWM_ENABLE : 0) | (p->half_bridge ? MSG_PWM_HALF_BRIDGE : 0) |
-                                (p->burst_permille < 1000 ? MSG_PWM_BURST : 0)),
-                      p->deadtime_ns, q, p->fsw_hz, p->burst_permille, p->fan_permille, (uint16_t)f->h.gpio_out};
-    int e2 = fwi_hil_frame(CID_TYPE_HIL_PWM, f->slot, CID_NODE_BROADCAST, &pw, pwm);
+    int e2 = hch_pwm_send(&f->h, f->slot, q, pwm);
     return rc ? rc : e2;
 }
 
@@ -136,7 +98,7 @@ int fwi_serve(unsigned slot, const char *bus, uint64_t seed, float v_set, double
     }
     cfd_frame hello, fr, adc;
     msg_hil_tick hi = {MSG_TICK_HELLO, 0, 0};
-    fwi_hil_frame(CID_TYPE_HIL_TICK, slot, CID_NODE_BROADCAST, &hi, &hello);
+    hch_frame(CID_TYPE_HIL_TICK, slot, CID_NODE_BROADCAST, &hi, &hello);
     tp_send(&t, &hello);
     int have_adc = 0, synced = 0, bye = 0;
     double quiet = 0;
@@ -155,13 +117,11 @@ int fwi_serve(unsigned slot, const char *bus, uint64_t seed, float v_set, double
         }
         quiet = 0;
         while (!bye && tp_recv(&t, &fr) == EK3_OK) {
-            cid_fields cf;
-            if (!(fr.flags & CFD_FLAG_EFF) || cid_decode(fr.id, &cf))
-                continue;
-            if (cf.type == CID_TYPE_HIL_ADC && cf.dst == slot) {
+            hch_route to = hch_route_fw(&fr, slot);
+            if (to == HCH_ADC) {
                 adc = fr;
                 have_adc = 1;
-            } else if (cf.type == CID_TYPE_HIL_TICK && cf.dst == slot && cf.src == CID_NODE_PLANT) {
+            } else if (to == HCH_TICK) {
                 msg_hil_tick tick;
                 msg_err e;
                 if (msg_decode(CID_TYPE_HIL_TICK, fr.data, fr.len, &tick, &e) != EK3_OK)
@@ -187,10 +147,10 @@ int fwi_serve(unsigned slot, const char *bus, uint64_t seed, float v_set, double
                 while (hhal_can_take(&f->h, &out) == EK3_OK)
                     tp_send(&t, &out);
                 msg_hil_tick done = {MSG_TICK_DONE, tick.quantum, tick.time_ns};
-                if (fwi_hil_frame(CID_TYPE_HIL_TICK, slot, CID_NODE_BROADCAST, &done, &out) == EK3_OK)
+                if (hch_frame(CID_TYPE_HIL_TICK, slot, CID_NODE_BROADCAST, &done, &out) == EK3_OK)
                     tp_send(&t, &out);
-            } else if (cf.type < CID_TYPE_HIL_ADC && cf.src != slot) {
-                hhal_can_deliver(&f->h, &fr); /* the rack bus */
+            } else if (to == HCH_RACK) {
+                hhal_can_deliver(&f->h, &fr); /* the rack bus: every type that is not the HIL channel's */
             }
         }
     }

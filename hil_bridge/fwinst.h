@@ -1,7 +1,7 @@
 /*
  * fwinst.h - one module's firmware on the host (prefix fwi_): the host
  * HAL, JEZGRO with the module's services, and LLC_CONTROL, driven one
- * control period at a time by its HIL frames. The rig runs it in process
+ * control period at a time by its HIL frames (hilch.h). The rig runs it in process
  * (rig.c); `ek3 fw` runs it as a process of its own on a bus.
  *
  * The same slot and seed give the same firmware, in process or not, so
@@ -43,12 +43,6 @@ int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm);
 /* The rack key of a rig seeded `seed` (a development key: real racks
  * are provisioned with their own). */
 void fwi_rack_key(uint64_t seed, uint8_t key[16]);
-
-/* Build a HIL frame (HIL_ADC, HIL_PWM, HIL_TICK) from src to dst. */
-int fwi_hil_frame(unsigned type, unsigned src, unsigned dst, const void *payload, cfd_frame *f);
-
-/* The message type of a frame's identifier (cid type), or -1. */
-int fwi_frame_type(const cfd_frame *f);
 
 /* Serve module `slot` on a bus as its own process would (`ek3 fw`): say
  * HELLO (every 100 ms until the plant's first SYNC), then one period per

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ek3_err.h"
+#include "ek3_rng.h"
 #include "host_crypto.h"
 
 long hhal_page_size(void)
@@ -121,12 +122,7 @@ static int hhal_flash_erase(void *ctx, uint32_t off, size_t n)
 static int hhal_trng(void *ctx, uint32_t *out)
 {
     hhal *h = ctx;
-    uint64_t x = h->rng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    h->rng = x;
-    *out = (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
+    *out = (uint32_t)(ek3_rng_xorshift64s(&h->rng) >> 32);
     return EK3_OK;
 }
 

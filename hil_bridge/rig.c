@@ -12,6 +12,7 @@
 #include "can_id.h"
 #include "candump.h"
 #include "ek3_err.h"
+#include "hilch.h"
 #include "host_crypto.h"
 #include "msg.h"
 
@@ -71,6 +72,9 @@ int rig_init(rig *r, const rig_opts *o)
     memset(r, 0, sizeof *r);
     if (!o || o->modules < 1 || o->modules > 510)
         return EK3_EINVAL;
+    char err[200];
+    if (prm_check_board(&o->plant, err, sizeof err))
+        return EK3_ERANGE; /* plant and firmware would read the sensors differently */
     r->o = *o;
     int rc = rack_init(&r->plant, &o->plant, o->modules, (pmod_fidelity)o->fidelity, o->seed, &o->load);
     if (rc)
@@ -96,10 +100,7 @@ int rig_init(rig *r, const rig_opts *o)
     }
     r->stn.log = o->station_log;
     llcc_cfg cc;
-    llcc_default_cfg(&cc);
-    cc.fs_vout = (float)o->plant.fs_vout;
-    cc.fs_iout = (float)o->plant.fs_iout;
-    cc.fs_vdc = (float)o->plant.fs_vdc;
+    llcc_default_cfg(&cc); /* the board sheet's full scales: the plant's are the same */
     if (o->r_droop > 0)
         cc.r_droop = o->r_droop;
     for (unsigned k = 0; k < o->modules; k++) {
@@ -166,26 +167,14 @@ void rig_free(rig *r)
 /* The PWM command a HIL_PWM frame carries, applied to the plant. */
 static void rig_apply_pwm(rig *r, unsigned k, const cfd_frame *f)
 {
-    rig_module *m = &r->m[k];
-    msg_hil_pwm c;
-    msg_err e;
-    if (msg_decode(CID_TYPE_HIL_PWM, f->data, f->len, &c, &e) != EK3_OK) {
-        m->hil_errors++;
-        return;
-    }
-    llc_cmd lc = {c.fsw_hz ? c.fsw_hz : 200e3, c.deadtime_ns * 1e-9, c.burst_permille ? c.burst_permille / 1000.0 : 1.0,
-                  (uint8_t)(c.flags & MSG_PWM_ENABLE), (uint8_t)((c.flags & MSG_PWM_HALF_BRIDGE) != 0)};
-    r->plant.mod[k].fault_clear = (c.lines & HAL_OUT_FAULT_CLEAR) != 0;
-    if (pmod_command(&r->plant.mod[k], &lc, c.fan_permille / 1000.0) != EK3_OK)
-        m->hil_errors++;
+    if (hch_pwm_take(&r->plant.mod[k], f) != EK3_OK)
+        r->m[k].hil_errors++;
 }
 
 /* The plant's ADC frame for module k this quantum. */
 static int rig_adc_frame(rig *r, unsigned k, cfd_frame *f)
 {
-    msg_hil_adc adc = {(uint16_t)(r->plant.mod[k].hw_trip ? 1u : 0u), r->quantum, {0}}; /* lines: the trip line */
-    pmod_adc(&r->plant.mod[k], adc.ch);
-    return fwi_hil_frame(CID_TYPE_HIL_ADC, CID_NODE_PLANT, k + 1, &adc, f);
+    return hch_adc_send(&r->plant.mod[k], k + 1, r->quantum, f);
 }
 
 /* Steps 1-3 of the quantum for in-process module k (all but its CAN frames). */
@@ -243,7 +232,7 @@ static void rig_external_send(rig *r)
         msg_hil_tick tick = {MSG_TICK_SYNC, r->quantum, (uint64_t)r->t_ns};
         if (r->plant.mod[k].present && rig_adc_frame(r, k, &f) == EK3_OK && tp_send(&m->plant_end, &f) == EK3_OK)
             m->hil_frames++;
-        if (fwi_hil_frame(CID_TYPE_HIL_TICK, CID_NODE_PLANT, k + 1, &tick, &f) != EK3_OK ||
+        if (hch_frame(CID_TYPE_HIL_TICK, CID_NODE_PLANT, k + 1, &tick, &f) != EK3_OK ||
             tp_send(&m->plant_end, &f) != EK3_OK)
             m->hil_errors++;
     }
@@ -267,21 +256,20 @@ static void rig_external_collect(rig *r)
             }
             cfd_frame f;
             while (!done && tp_recv(&m->plant_end, &f) == EK3_OK) {
-                cid_fields cf;
-                if (!(f.flags & CFD_FLAG_EFF) || cid_decode(f.id, &cf) || cf.src != k + 1)
+                hch_route from = hch_route_plant(&f, k + 1);
+                if (from == HCH_NONE) {
                     continue; /* on a shared bus: another module's, or the plant's own */
-                int type = cf.type;
-                if (type == CID_TYPE_HIL_PWM) {
+                } else if (from == HCH_PWM) {
                     rig_apply_pwm(r, k, &f);
                     m->hil_frames++;
-                } else if (type == CID_TYPE_HIL_TICK) {
+                } else if (from == HCH_TICK) {
                     msg_hil_tick t;
                     msg_err e;
                     if (msg_decode(CID_TYPE_HIL_TICK, f.data, f.len, &t, &e) == EK3_OK && t.kind == MSG_TICK_DONE &&
                         t.quantum == r->quantum)
                         done = 1;
-                } else if (type >= 0 && type < CID_TYPE_HIL_ADC) {
-                    cbus_send(&r->bus, k + 1, &f, r->t_ns); /* its rack-bus traffic */
+                } else if (from == HCH_RACK) {
+                    cbus_send(&r->bus, k + 1, &f, r->t_ns); /* its rack-bus traffic, FW_UPDATE included */
                 } else {
                     m->hil_errors++;
                 }
@@ -312,10 +300,8 @@ unsigned rig_wait_external(rig *r, int timeout_ms)
             if (left <= 0 || tp_poll(&m->plant_end, (int)(left / 1000000) + 1) != 1)
                 break;
             cfd_frame f;
-            cid_fields cf;
             while (tp_recv(&m->plant_end, &f) == EK3_OK)
-                if ((f.flags & CFD_FLAG_EFF) && !cid_decode(f.id, &cf) && cf.type == CID_TYPE_HIL_TICK &&
-                    cf.src == k + 1)
+                if (hch_route_plant(&f, k + 1) == HCH_TICK)
                     hello = 1;
         }
         if (hello)
@@ -334,7 +320,7 @@ void rig_bye(rig *r)
             continue;
         cfd_frame f;
         msg_hil_tick tick = {MSG_TICK_BYE, r->quantum, (uint64_t)r->t_ns};
-        if (fwi_hil_frame(CID_TYPE_HIL_TICK, CID_NODE_PLANT, k + 1, &tick, &f) == EK3_OK)
+        if (hch_frame(CID_TYPE_HIL_TICK, CID_NODE_PLANT, k + 1, &tick, &f) == EK3_OK)
             tp_send(&m->plant_end, &f);
     }
 }

@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "board.h"
 #include "canbus.h"
 #include "fwinst.h"
 #include "llc_control.h"
@@ -40,7 +41,7 @@
 #include "station.h"
 #include "transport.h"
 
-#define RIG_PERIOD_NS 100000LL
+#define RIG_PERIOD_NS BRD_PERIOD_NS /* the control period (board.h) */
 #define RIG_POOL_BYTES 4096u
 
 typedef struct rig_opts {

@@ -5,17 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "board.h"
 #include "ek3_err.h"
+#include "ek3_rng.h"
 
 #define PMOD_THERMAL_DT 1e-3 /* the thermal network steps every 1 ms */
 
 double pmod_uniform(uint64_t *s)
 {
-    /* splitmix64: a fixed sequence per seed, on every platform */
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
+    uint64_t z = ek3_rng_splitmix64(s); /* a fixed sequence per seed, on every platform */
     return ((double)(z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
@@ -422,7 +420,7 @@ double pmod_t_case(const pmod *m, int leg)
 static double pmod_ntc_code(const pmod *m, double t_c)
 {
     double r = m->p.ntc_r25 * exp(m->p.ntc_beta * (1.0 / (t_c + 273.15) - 1.0 / 298.15));
-    return 4095.0 * r / (r + m->p.ntc_rpull);
+    return BRD_ADC_FULL_CODE * r / (r + m->p.ntc_rpull);
 }
 
 /* Sensor noise: an Irwin-Hall sum of four 16-bit uniforms from one
@@ -430,10 +428,7 @@ static double pmod_ntc_code(const pmod *m, double t_c)
  * to 3 sigma, and a quarter of Box-Muller's cost). */
 static double pmod_noise(uint64_t *s)
 {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
+    uint64_t z = ek3_rng_splitmix64(s);
     /* Four 16-bit uniforms summed as integers (exact), one conversion. */
     uint64_t sum = (z & 0xFFFF) + ((z >> 16) & 0xFFFF) + ((z >> 32) & 0xFFFF) + (z >> 48);
     return ((double)sum * (1.0 / 65536.0) - 2.0) * 1.7320508075688772; /* variance 4/12 -> 1 */
@@ -442,20 +437,20 @@ static double pmod_noise(uint64_t *s)
 void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS])
 {
     double x[PMOD_ADC_CHANNELS];
-    x[0] = 4095.0 * m->vo / m->p.fs_vout;
-    x[1] = 4095.0 * m->io / m->p.fs_iout;
-    x[2] = 4095.0 * m->p.llc.vdc / m->p.fs_vdc;
+    x[BRD_ADC_VOUT] = BRD_ADC_FULL_CODE * m->vo / m->p.fs_vout;
+    x[BRD_ADC_IOUT] = BRD_ADC_FULL_CODE * m->io / m->p.fs_iout;
+    x[BRD_ADC_VDC] = BRD_ADC_FULL_CODE * m->p.llc.vdc / m->p.fs_vdc;
     const double t[5] = {pmod_t_case(m, 0), pmod_t_case(m, 1), m->th.t[TH_XFMR], m->th.t[TH_LR], m->p.th.t_amb};
     for (int i = 0; i < 5; i++) {
         if (t[i] != m->ntc_t[i]) { /* NaN at first: always computed once */
             m->ntc_t[i] = t[i];
             m->ntc_x[i] = pmod_ntc_code(m, t[i]);
         }
-        x[3 + i] = m->ntc_x[i];
+        x[BRD_ADC_TJ_A + i] = m->ntc_x[i]; /* TJ_A TJ_B T_XFMR T_LR T_AMB */
     }
-    x[8] = 4095.0 * m->th.fan_speed * m->p.th.fan_rpm / 15000.0;
-    x[9] = 4095.0 * m->igf / m->p.fs_igf;
-    x[10] = x[11] = 0;
+    x[BRD_ADC_FAN_TACH] = BRD_ADC_FULL_CODE * m->th.fan_speed * m->p.th.fan_rpm / BRD_TACH_FS_RPM;
+    x[BRD_ADC_IGF] = BRD_ADC_FULL_CODE * m->igf / m->p.fs_igf;
+    x[BRD_ADC_SPARE0] = x[BRD_ADC_SPARE1] = 0;
     for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
         double v = x[c] * m->adc_gain[c] + m->adc_off[c] + m->p.adc_noise_lsb * pmod_noise(&m->rng) + 0.5;
         codes[c] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : (int)v);

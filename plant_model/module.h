@@ -14,12 +14,13 @@
 #include <stdint.h>
 
 #include "avg.h"
+#include "board.h"
 #include "llc.h"
 #include "params.h"
 #include "rtlprot.h"
 #include "thermal.h"
 
-#define PMOD_ADC_CHANNELS 12 /* msg_adc_ch order: VOUT IOUT VDC TJ_A TJ_B T_XFMR T_LR T_AMB FAN_TACH IGF 2 spare */
+#define PMOD_ADC_CHANNELS BRD_ADC_COUNT /* the board's channel map (board.h) */
 
 typedef enum pmod_fidelity { PMOD_SWITCHING, PMOD_AVERAGED } pmod_fidelity;
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board.h"
 #include "ek3_err.h"
 
 #define P(f) offsetof(plant_params, f)
@@ -53,14 +54,14 @@ static const prm_def prm_defs[] = {
     {"r_ha_fan", "K/W", P(th.r_ha_fan), 0.12, 1e-3, 100, 1, "heatsink to ambient, full airflow"},
     {"t_amb", "C", P(th.t_amb), 35, -40, 85, 1, "ambient"},
     {"fan_tau", "s", P(th.fan_tau), 2.0, 0, 100, 0, "fan speed time constant"},
-    {"fan_rpm", "rpm", P(th.fan_rpm), 12000, 0, 1e5, 0, "fan full speed"},
-    {"fs_vout", "V", P(fs_vout), 1000, 0, 1e4, 0, "VOUT channel full scale"},
-    {"fs_iout", "A", P(fs_iout), 5, 0, 1e3, 0, "IOUT channel full scale"},
-    {"fs_vdc", "V", P(fs_vdc), 1000, 0, 1e4, 0, "VDC channel full scale"},
-    {"fs_igf", "A", P(fs_igf), 0.1, 0, 10, 0, "ground-fault channel full scale"},
-    {"ntc_r25", "ohm", P(ntc_r25), 10e3, 0, 1e7, 0, "NTC resistance at 25 C"},
-    {"ntc_beta", "K", P(ntc_beta), 3435, 0, 1e5, 0, "NTC B constant"},
-    {"ntc_rpull", "ohm", P(ntc_rpull), 10e3, 0, 1e7, 0, "NTC pull-up to the ADC reference"},
+    {"fan_rpm", "rpm", P(th.fan_rpm), BRD_FAN_RPM, 0, 1e5, 0, "fan full speed"},
+    {"fs_vout", "V", P(fs_vout), BRD_FS_VOUT_V, 0, 1e4, 0, "VOUT channel full scale"},
+    {"fs_iout", "A", P(fs_iout), BRD_FS_IOUT_A, 0, 1e3, 0, "IOUT channel full scale"},
+    {"fs_vdc", "V", P(fs_vdc), BRD_FS_VDC_V, 0, 1e4, 0, "VDC channel full scale"},
+    {"fs_igf", "A", P(fs_igf), BRD_FS_IGF_A, 0, 10, 0, "ground-fault channel full scale"},
+    {"ntc_r25", "ohm", P(ntc_r25), BRD_NTC_R25_OHM, 0, 1e7, 0, "NTC resistance at 25 C"},
+    {"ntc_beta", "K", P(ntc_beta), BRD_NTC_BETA_K, 0, 1e5, 0, "NTC B constant"},
+    {"ntc_rpull", "ohm", P(ntc_rpull), BRD_NTC_RPULL_OHM, 0, 1e7, 0, "NTC pull-up to the ADC reference"},
     {"adc_gain_sd", "", P(adc_gain_sd), 0.001, 0, 0.2, 1, "per-module gain error after end-of-line calibration, one sigma"},
     {"adc_offset_sd", "LSB", P(adc_offset_sd), 3, 0, 200, 1, "per-module offset, one sigma"},
     {"adc_noise_lsb", "LSB", P(adc_noise_lsb), 1.2, 0, 200, 1, "noise per sample, one sigma"},
@@ -108,6 +109,41 @@ static void prm_range_msg(const prm_def *d, double v, char *err, size_t errlen)
 {
     snprintf(err, errlen, "plant parameter '%s': %g %s is outside its range %s%g .. %g %s", d->name, v, d->unit,
              d->min_incl ? "" : "above ", d->min, d->max, d->unit);
+}
+
+/* The plant parameters that are facts of the board (board.h): the
+ * firmware reads its sensors with the sheet's values. */
+static const struct {
+    const char *name, *sheet;
+    size_t off;
+    double v;
+} prm_board[] = {
+    {"fs_vout", "BRD_FS_VOUT_V", P(fs_vout), BRD_FS_VOUT_V},
+    {"fs_iout", "BRD_FS_IOUT_A", P(fs_iout), BRD_FS_IOUT_A},
+    {"fs_vdc", "BRD_FS_VDC_V", P(fs_vdc), BRD_FS_VDC_V},
+    {"fs_igf", "BRD_FS_IGF_A", P(fs_igf), BRD_FS_IGF_A},
+    {"ntc_r25", "BRD_NTC_R25_OHM", P(ntc_r25), BRD_NTC_R25_OHM},
+    {"ntc_beta", "BRD_NTC_BETA_K", P(ntc_beta), BRD_NTC_BETA_K},
+    {"ntc_rpull", "BRD_NTC_RPULL_OHM", P(ntc_rpull), BRD_NTC_RPULL_OHM},
+};
+
+int prm_check_board(const plant_params *p, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof prm_board / sizeof prm_board[0]; i++) {
+        double v = *(const double *)((const char *)p + prm_board[i].off);
+        if (v == prm_board[i].v)
+            continue;
+        const char *unit = "";
+        for (size_t j = 0; j < sizeof prm_defs / sizeof prm_defs[0]; j++)
+            if (prm_defs[j].off == prm_board[i].off)
+                unit = prm_defs[j].unit;
+        snprintf(err, errlen,
+                 "plant parameter '%s': %g %s is not the board's %g %s (firmware/hal/board.h %s), which the "
+                 "firmware reads its sensors with: plant and firmware would disagree",
+                 prm_board[i].name, v, unit, prm_board[i].v, unit, prm_board[i].sheet);
+        return EK3_ERANGE;
+    }
+    return EK3_OK;
 }
 
 int prm_check(const plant_params *p, char *err, size_t errlen)

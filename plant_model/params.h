@@ -60,6 +60,12 @@ int prm_set(plant_params *p, const char *assign, char *err, size_t errlen);
  * EK3_ERANGE with a message in err. */
 int prm_check(const plant_params *p, char *err, size_t errlen);
 
+/* Check the parameters that are facts of the board the firmware is built
+ * for (firmware/hal/board.h: full scales, NTC constants) against the
+ * sheet, for a run with the firmware in the loop. 0 or EK3_ERANGE with a
+ * message in err naming the first that differs. */
+int prm_check_board(const plant_params *p, char *err, size_t errlen);
+
 /* Value of a parameter by table entry. */
 double prm_get(const plant_params *p, const prm_def *d);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ek3_err.h"
+#include "ek3_rng.h"
 
 double rack_ocv(const rack_load *l)
 {
@@ -41,7 +42,7 @@ int rack_init(rack *r, const plant_params *p, unsigned n, pmod_fidelity f, uint6
     lavg_build(r->tab, &p->llc);
     uint64_t s = seed ? seed : 1;
     for (unsigned i = 0; i < n; i++) {
-        uint64_t ms = s * 0x9E3779B97F4A7C15ull + i + 1;
+        uint64_t ms = s * EK3_RNG_GAMMA + i + 1;
         pmod_init(&r->mod[i], p, f, r->tab, ms);
         double spread = 1.0 + p->tol_rbus * pmod_normal(&ms);
         r->r_slot[i] = p->r_bus_slot * (i + 1) * (spread > 0.2 ? spread : 0.2);

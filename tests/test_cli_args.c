@@ -169,6 +169,17 @@ Test(cli_args, api_and_api_key_take_one_word_each)
     cr_assert(strstr(out, "realtime ("), "--realtime was swallowed: %s", out);
 }
 
+/* A rack whose plant is set to another board than the firmware's
+ * (board.h) is refused, the parameter named; the plant alone runs it. */
+Test(cli_args, a_rack_run_on_another_board_than_the_firmwares_is_refused)
+{
+    static char out[16384];
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --duration 1ms --set ntc_beta=3950", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "'ntc_beta'") && strstr(out, "3435") && strstr(out, "board.h"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --duration 1ms --set ntc_beta=3435", EK3_BIN), 0, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s plant run --duration 1ms --set ntc_beta=3950", EK3_BIN), 0, "%s", out);
+}
+
 Test(cli_args, values_out_of_range_are_refused_not_wrapped_or_cut)
 {
     static char out[16384];

@@ -336,6 +336,20 @@ Test(plant, bad_parameters_are_refused_with_their_name)
     cr_assert_eq(llc_command(&m, &burst), EK3_ERANGE);
 }
 
+/* The full scales and NTC constants are the board's (board.h): the
+ * defaults are the sheet's, and another value is named as not the board's. */
+Test(plant, board_facts_other_than_the_board_sheet_are_named)
+{
+    plant_params p = defaults();
+    char err[300] = "";
+    cr_assert_eq(p.ntc_beta, BRD_NTC_BETA_K);
+    cr_assert_eq(p.fs_iout, BRD_FS_IOUT_A);
+    cr_assert_eq(prm_check_board(&p, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_eq(prm_set(&p, "fs_iout=6", err, sizeof err), EK3_OK, "within its range: the plant alone may take it");
+    cr_assert_eq(prm_check_board(&p, err, sizeof err), EK3_ERANGE);
+    cr_assert(strstr(err, "'fs_iout'") && strstr(err, "BRD_FS_IOUT_A"), "%s", err);
+}
+
 Test(plant, adc_reads_what_the_module_does)
 {
     plant_params p = defaults();

@@ -42,6 +42,18 @@ Test(rig, same_seed_same_run_bit_for_bit)
     rig_free(&b);
 }
 
+/* The firmware is built for the board sheet: a plant on another board
+ * (here another NTC) is refused before anything runs. */
+Test(rig, a_plant_on_another_board_is_refused)
+{
+    static rig g;
+    rig_opts o;
+    opts(&o, 2, 1000);
+    o.plant.ntc_rpull = 4.7e3;
+    cr_assert_eq(rig_init(&g, &o), EK3_ERANGE);
+    rig_free(&g);
+}
+
 Test(rig, droop_holds_the_bus_and_shares_within_limits)
 {
     static rig g;

@@ -3,11 +3,13 @@
 
 #include <math.h>
 
+#include "board.h"
+
 void llcc_default_cfg(llcc_cfg *cfg)
 {
-    cfg->fs_vout = 1000.0f;
-    cfg->fs_iout = 5.0f;
-    cfg->fs_vdc = 1000.0f;
+    cfg->fs_vout = (float)BRD_FS_VOUT_V;
+    cfg->fs_iout = (float)BRD_FS_IOUT_A;
+    cfg->fs_vdc = (float)BRD_FS_VDC_V;
     cfg->v_min = 200.0f;
     cfg->v_max = 920.0f;
     cfg->i_max = 3.95f;   /* under 4.0 A */
@@ -21,7 +23,7 @@ void llcc_default_cfg(llcc_cfg *cfg)
     cfg->i_floor = 0.2f;  /* A: the current the relative gain is floored at */
     cfg->ramp_vps = 2000.0f; /* 0 to 800 V in 0.4 s */
     cfg->hb_below = 480.0f;
-    cfg->period_s = 100e-6f;
+    cfg->period_s = (float)BRD_PERIOD_S;
 }
 
 void llcc_init(llcc *c, const llcc_cfg *cfg)
@@ -77,9 +79,9 @@ void llcc_step(llcc *c, hal hw)
     if (hal_adc_read(hw, code) == 0) {
         /* One-pole filters at about 1.6 kHz: noise out, loop bandwidth in. */
         float a = 0.5f;
-        c->v += a * (code[MSG_ADC_VOUT] * (k->fs_vout / 4095.0f) - c->v);
-        c->i += a * (code[MSG_ADC_IOUT] * (k->fs_iout / 4095.0f) - c->i);
-        c->vdc += a * (code[MSG_ADC_VDC] * (k->fs_vdc / 4095.0f) - c->vdc);
+        c->v += a * (code[MSG_ADC_VOUT] * (k->fs_vout / (float)BRD_ADC_FULL_CODE) - c->v);
+        c->i += a * (code[MSG_ADC_IOUT] * (k->fs_iout / (float)BRD_ADC_FULL_CODE) - c->i);
+        c->vdc += a * (code[MSG_ADC_VDC] * (k->fs_vdc / (float)BRD_ADC_FULL_CODE) - c->vdc);
     }
     hal_pwm p = {0};
     p.deadtime_ns = (uint16_t)k->deadtime_ns;

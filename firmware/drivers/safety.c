@@ -4,17 +4,18 @@
 #include <math.h>
 #include <stdatomic.h>
 
+#include "board.h"
 #include "ek3_err.h"
 #include "msg.h"
 
 void sm_default_cfg(sm_cfg *c)
 {
-    c->fs_vout = 1000.0f;
-    c->fs_iout = 5.0f;
-    c->fs_igf = 0.1f;
-    c->ntc_r25 = 10e3f;
-    c->ntc_beta = 3435.0f;
-    c->ntc_rpull = 10e3f;
+    c->fs_vout = (float)BRD_FS_VOUT_V;
+    c->fs_iout = (float)BRD_FS_IOUT_A;
+    c->fs_igf = (float)BRD_FS_IGF_A;
+    c->ntc_r25 = (float)BRD_NTC_R25_OHM;
+    c->ntc_beta = (float)BRD_NTC_BETA_K;
+    c->ntc_rpull = (float)BRD_NTC_RPULL_OHM;
     c->ovp_v = 900.0f;
     c->ocp_a = 3.98f;
     c->otp_c = 95.0f;
@@ -32,7 +33,7 @@ void sm_init(sm *s, const sm_cfg *c)
 float sm_ntc_c(const sm_cfg *c, uint16_t code)
 {
     float x = code < 1 ? 1.0f : code > 4094 ? 4094.0f : (float)code;
-    float r = c->ntc_rpull * x / (4095.0f - x); /* NTC to ground, pull-up to Vref */
+    float r = c->ntc_rpull * x / ((float)BRD_ADC_FULL_CODE - x); /* NTC to ground, pull-up to Vref */
     return 1.0f / (1.0f / 298.15f + logf(r / c->ntc_r25) / c->ntc_beta) - 273.15f;
 }
 
@@ -98,8 +99,8 @@ void sm_step(sm *s, hal hw, llcc *ctl)
     uint16_t code[MSG_ADC_COUNT];
     if (hal_adc_read(hw, code) != 0)
         return;
-    float v = code[MSG_ADC_VOUT] * (c->fs_vout / 4095.0f), i = code[MSG_ADC_IOUT] * (c->fs_iout / 4095.0f);
-    float igf = code[MSG_ADC_IGF] * (c->fs_igf / 4095.0f);
+    float v = code[MSG_ADC_VOUT] * (c->fs_vout / (float)BRD_ADC_FULL_CODE), i = code[MSG_ADC_IOUT] * (c->fs_iout / (float)BRD_ADC_FULL_CODE);
+    float igf = code[MSG_ADC_IGF] * (c->fs_igf / (float)BRD_ADC_FULL_CODE);
     float t = sm_hottest_case(c, code);
     if (sm_over(s, MSG_FAULT_OVP, v > c->ovp_v))
         sm_trip(s, hw, ctl, MSG_FAULT_OVP, 0, v * 1000.0f);
@@ -127,8 +128,8 @@ int sm_clear(sm *s, hal hw)
     if ((hal_gpio_read(hw) & HAL_IN_HW_TRIP) || hal_adc_read(hw, code) != 0)
         return EK3_EBUSY;
     float t = sm_hottest_case(c, code);
-    if (code[MSG_ADC_VOUT] * (c->fs_vout / 4095.0f) > c->ovp_v || code[MSG_ADC_IOUT] * (c->fs_iout / 4095.0f) > c->ocp_a ||
-        t > c->otp_c - 5.0f || code[MSG_ADC_IGF] * (c->fs_igf / 4095.0f) > c->gfi_a)
+    if (code[MSG_ADC_VOUT] * (c->fs_vout / (float)BRD_ADC_FULL_CODE) > c->ovp_v || code[MSG_ADC_IOUT] * (c->fs_iout / (float)BRD_ADC_FULL_CODE) > c->ocp_a ||
+        t > c->otp_c - 5.0f || code[MSG_ADC_IGF] * (c->fs_igf / (float)BRD_ADC_FULL_CODE) > c->gfi_a)
         return EK3_EBUSY;
     s->latched = 0;
     s->first_code = 0;

@@ -178,7 +178,7 @@ int jz_find(const jz_kernel *k, const char *name);
  * state), or NULL. */
 void *jz_state(jz_kernel *k, unsigned id);
 
-/* The next number of the kernel's seeded generator (xorshift64*). */
+/* The next number of the kernel's seeded generator (xorshift64*, ek3_rng.h). */
 uint64_t jz_random(jz_kernel *k);
 
 /* Internal to the kernel's files (ipc.c, rs.c, inject.c). */

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "ek3_err.h"
+#include "ek3_rng.h"
 #include "jz.h"
 #include "mpu.h"
 #include "rs.h"
@@ -38,12 +39,7 @@ static int jz_guard_ok(const jz_svc *s)
 
 uint64_t jz_random(jz_kernel *k)
 {
-    uint64_t x = k->rng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    k->rng = x;
-    return x * 0x2545F4914F6CDD1DULL;
+    return ek3_rng_xorshift64s(&k->rng);
 }
 
 /* ---- calling into a service --------------------------------------------- */
@@ -345,7 +341,7 @@ static int jz_boot(jz_kernel *k, const jz_config *cfg, hal hw, const audit_log *
     k->cfg = *cfg;
     k->hw = hw;
     k->n = cfg->nservices + 1;
-    k->rng = cfg->seed ? cfg->seed : 0x9E3779B97F4A7C15ULL;
+    k->rng = cfg->seed ? cfg->seed : EK3_RNG_GAMMA;
     k->now_ns = hal_clock_ns(hw);
     k->pending_due_ns = INT64_MAX;
     for (unsigned id = 1; id < k->n; id++) { /* rank 0 = highest priority */

@@ -91,6 +91,11 @@ const char *cid_type_name(unsigned type);
 int cid_prio_parse(const char *name, unsigned *prio);
 int cid_type_parse(const char *name, unsigned *type);
 
+/* Is `type` one of the HIL channel's (HIL_ADC .. HIL_TICK: plant <->
+ * firmware, never rack-bus traffic)? The one test for "is this a HIL
+ * frame": every other type, FW_UPDATE included, is the rack bus's. */
+static inline int cid_is_hil(unsigned type) { return type >= CID_TYPE_HIL_ADC && type <= CID_TYPE_HIL_TICK; }
+
 /* Does arbitration let `a` win over `b`? (Lower identifier wins.) */
 static inline int cid_wins(uint32_t a, uint32_t b) { return a < b; }
 

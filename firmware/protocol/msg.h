@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "board.h"
+
 #define MSG_VERSION 1u
 
 /* Module state, as HEARTBEAT and POWER_ACK report it. */
@@ -82,11 +84,14 @@ typedef enum msg_fw_op { MSG_FW_BEGIN, MSG_FW_CHUNK, MSG_FW_END, MSG_FW_ABORT, M
 
 typedef enum msg_tick_kind { MSG_TICK_SYNC, MSG_TICK_DONE, MSG_TICK_HELLO, MSG_TICK_BYE, MSG_TICK_COUNT_ } msg_tick_kind;
 
-/* HIL ADC channels, in frame order (12-bit codes). */
+/* HIL ADC channels, in frame order (12-bit codes): the board's channel
+ * map (board.h). */
 typedef enum msg_adc_ch {
-    MSG_ADC_VOUT, MSG_ADC_IOUT, MSG_ADC_VDC, MSG_ADC_TJ_A, MSG_ADC_TJ_B,
-    MSG_ADC_T_XFMR, MSG_ADC_T_LR, MSG_ADC_T_AMB, MSG_ADC_FAN_TACH,
-    MSG_ADC_IGF, MSG_ADC_SPARE0, MSG_ADC_SPARE1, MSG_ADC_COUNT
+    MSG_ADC_VOUT = BRD_ADC_VOUT, MSG_ADC_IOUT = BRD_ADC_IOUT, MSG_ADC_VDC = BRD_ADC_VDC,
+    MSG_ADC_TJ_A = BRD_ADC_TJ_A, MSG_ADC_TJ_B = BRD_ADC_TJ_B, MSG_ADC_T_XFMR = BRD_ADC_T_XFMR,
+    MSG_ADC_T_LR = BRD_ADC_T_LR, MSG_ADC_T_AMB = BRD_ADC_T_AMB, MSG_ADC_FAN_TACH = BRD_ADC_FAN_TACH,
+    MSG_ADC_IGF = BRD_ADC_IGF, MSG_ADC_SPARE0 = BRD_ADC_SPARE0, MSG_ADC_SPARE1 = BRD_ADC_SPARE1,
+    MSG_ADC_COUNT = BRD_ADC_COUNT
 } msg_adc_ch;
 
 /* HIL_PWM flags. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "can_handler.h"
+#include "board.h"
 #include "drivers.h"
 #include "ek3_err.h"
 #include "msg.h"
@@ -37,9 +38,9 @@ static unsigned diag_one(jz_kernel *k, unsigned test, uint32_t *value)
     case MSG_DIAG_FAN: {
         if (hal_adc_read(k->hw, code) != EK3_OK)
             return MSG_DIAG_FAIL;
-        float rpm = code[MSG_ADC_FAN_TACH] * (15000.0f / 4095.0f);
+        float rpm = code[MSG_ADC_FAN_TACH] * ((float)BRD_TACH_FS_RPM / (float)BRD_ADC_FULL_CODE);
         *value = (uint32_t)rpm;
-        return rpm >= 0.5f * 12000.0f * st.pwm.fan_permille / 1000.0f ? MSG_DIAG_PASS : MSG_DIAG_FAIL;
+        return rpm >= 0.5f * (float)BRD_FAN_RPM * st.pwm.fan_permille / 1000.0f ? MSG_DIAG_PASS : MSG_DIAG_FAIL;
     }
     case MSG_DIAG_NTC: {
         if (hal_adc_read(k->hw, code) != EK3_OK)

@@ -1,6 +1,7 @@
 /* thermal_mgr.c - fan control and power derating. */
 #include "thermal_mgr.h"
 
+#include "board.h"
 #include "drivers.h"
 #include "ek3_err.h"
 #include "msg.h"
@@ -61,9 +62,9 @@ int thm_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
     /* Fan: 30 % up to 40 C, then linear to 100 % at 65 C. */
     float duty = t <= 40.0f ? 0.3f : t >= 65.0f ? 1.0f : 0.3f + 0.7f * (t - 40.0f) / 25.0f;
     s->fan_cmd = (uint16_t)(duty * 1000.0f + 0.5f);
-    /* Tachometer (15000 rpm full scale, 12000 rpm fan): below half of what
-     * the duty asks for, for a second, is a fan fault. */
-    float rpm = code[MSG_ADC_FAN_TACH] * (15000.0f / 4095.0f), want = 12000.0f * duty;
+    /* Tachometer (board.h: its full scale, the fan's full speed): below
+     * half of what the duty asks for, for a second, is a fan fault. */
+    float rpm = code[MSG_ADC_FAN_TACH] * ((float)BRD_TACH_FS_RPM / (float)BRD_ADC_FULL_CODE), want = (float)BRD_FAN_RPM * duty;
     if (rpm < 0.5f * want && s->ticks > 300) /* after 3 s of spin-up */
         s->fan_bad_ticks++;
     else

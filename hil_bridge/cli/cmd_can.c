@@ -644,14 +644,21 @@ static int can_busload(int argc, char **argv)
            p.modules, arb / 1e6, data / 1e6);
     printf("%-12s %-10s %-18s %5s %4s %5s %5s %8s %9s %7s  %s\n", "message", "priority", "sender -> receiver",
            "bytes", "dlc", "bits", "@data", "us/frame", "frames/s", "load%", "rate basis");
+    static const char *const sent[] = {[BPLAN_SENT] = "", [BPLAN_EVENT] = "; today on events only",
+                                       [BPLAN_NOT_YET] = "; not sent by this firmware yet"};
+    unsigned not_yet = 0;
     for (unsigned i = 0; i < p.nrows; i++) {
         const bplan_row *r = &p.rows[i];
-        printf("%-12s %-10s %-18s %5u %4d %5u %5u %8.2f %9.1f %7.3f  %s\n", r->name, cid_prio_name(r->prio),
+        printf("%-12s %-10s %-18s %5u %4d %5u %5u %8.2f %9.1f %7.3f  %s%s\n", r->name, cid_prio_name(r->prio),
                r->who, r->frame_len, cfd_len_to_dlc(r->frame_len, 1), r->bits, r->data_bits, r->ns / 1e3,
-               r->rate_hz, 100.0 * r->load, r->basis);
+               r->rate_hz, 100.0 * r->load, r->basis, sent[r->sent]);
+        not_yet += r->sent == BPLAN_NOT_YET;
     }
     printf("\ntotal: %.1f frames/s, bus load %.2f %%\n", p.fps, 100.0 * p.load);
     printf("longest frame %.2f us: the most a CRITICAL frame waits for the bus once it is free\n", p.worst_ns / 1e3);
+    if (not_yet)
+        printf("%u planned messages are not sent by this firmware yet: a rack run's measured load is below the plan\n",
+               not_yet);
     if (p.load > 0.5)
         printf("WARNING: planned load above 50 %%: arbitration latency of low priorities grows without bound near 100 %%\n");
     return CLI_OK;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "avg.h"
+#include "board.h"
 #include "cli.h"
 #include "cmd.h"
 #include "ek3_err.h"
@@ -160,7 +161,7 @@ static int plant_run_cmd(int argc, char **argv)
                 return rc;
         } else if (!strcmp(argv[i], "--duration") && cli_has_value(argv[i], v, &miss)) {
             if (cli_parse_quantity(argv[++i], "s", &o.duration) ||
-                !(o.duration >= 100e-6 * (1 - 1e-9) && o.duration <= 3600))
+                !(o.duration >= BRD_PERIOD_S * (1 - 1e-9) && o.duration <= 3600))
                 return cli_usage_error(w, "--duration '%s': a time from one control period (100us) up to 1 h",
                                        argv[i]);
         } else if (!strcmp(argv[i], "--sample") && cli_has_value(argv[i], v, &miss)) {
@@ -182,7 +183,7 @@ static int plant_run_cmd(int argc, char **argv)
                                "--fsw %g Hz: the averaged model's table covers %g to %g kHz (%g to %g times fr); "
                                "--fidelity switching runs any frequency",
                                o.cmd.fsw, LAVG_FN_MIN * dz.fr / 1e3, LAVG_FN_MAX * dz.fr / 1e3, LAVG_FN_MIN, LAVG_FN_MAX);
-    double period = 100e-6;
+    double period = BRD_PERIOD_S;
     if (o.csv && o.sample <= 0)
         o.sample = o.fidelity == PMOD_SWITCHING ? 1.0 / o.cmd.fsw / 100.0 : period;
     /* In floating point: a tiny --sample must not wrap an integer past the limit. */
@@ -361,12 +362,12 @@ static int plant_sweep_cmd(int argc, char **argv)
             /* Twelve output time constants, but at most SWEEP_SETTLE_S: a
              * light load's are minutes; its point is then marked. */
             double settle = fmin(12.0 * p.rload * p.llc.cout + 2e-3, SWEEP_SETTLE_S), v_ago = 0;
-            long n_steps = (long)ceil(settle / 100e-6);
+            long n_steps = (long)ceil(settle / BRD_PERIOD_S);
             for (long s = 0; s < n_steps; s++) {
                 if (s == n_steps - 10)
                     v_ago = ms.vo;
-                pmod_step(&ms, 100e-6, -1);
-                pmod_step(&ma, 100e-6, -1);
+                pmod_step(&ms, BRD_PERIOD_S, -1);
+                pmod_step(&ma, BRD_PERIOD_S, -1);
             }
             int unsettled = fabs(ms.vo - v_ago) > 1e-3 * fabs(ms.vo) + 1e-3;
             nuns += unsettled;

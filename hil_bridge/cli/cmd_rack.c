@@ -306,8 +306,8 @@ int cmd_rack(int argc, char **argv)
             o.report = v;
         } else if (!strcmp(a, "--set") && cli_has_value(a, v, &miss)) {
             char err[200];
-            if (prm_set(&o.r.plant, v, err, sizeof err))
-                return cli_usage_error(w, "%s", err);
+            if (prm_set(&o.r.plant, v, err, sizeof err) || prm_check_board(&o.r.plant, err, sizeof err))
+                return cli_usage_error(w, "--set %s: %s", v, err);
         } else {
             return cli_bad_arg(w, a, miss);
         }

@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "can_id.h"
 #include "ek3_err.h"
+#include "ek3_rng.h"
 #include "host_crypto.h"
 #include "msg.h"
 
@@ -33,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     static const uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
     auth_crypto cr = hostcrypto_auth();
-    auth_rx rx = {data[4], (uint64_t)data[4] * 0x9E3779B97F4A7C15u};
+    auth_rx rx = {data[4], (uint64_t)data[4] * EK3_RNG_GAMMA};
     size_t plen = f.len;
     int rc = auth_verify(&cr, key, &rx, &f, &plen, NULL);
     if (rc == EK3_OK && plen + AUTH_TRAILER_LEN != f.len)

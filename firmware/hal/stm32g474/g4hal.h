@@ -2,9 +2,7 @@
  * g4hal.h - the HAL of the module on its STM32G474 board (prefix g4hal_).
  *
  * Board assumptions (the EK3 power board's pin map):
- *   ADC1 channels, msg_adc_ch order: VOUT IN1, IOUT IN2, VDC IN3, TJ_A IN4,
- *     TJ_B IN5, T_XFMR IN10, T_LR IN11, T_AMB IN12, FAN_TACH IN14 (filtered
- *     tachometer), IGF IN15, spare IN6, IN7
+ *   ADC1 channels: the board sheet's map (board.h, BRD_ADC_INPUTS)
  *   HRTIM1 timer A (PA8/PA9) and B (PA10/PA11): the two bridge legs
  *   FDCAN1 on PB8 (RX) / PB9 (TX), 1 Mbit/s nominal, 5 Mbit/s data
  *   inputs PC0 hardware trip, PC1 fan OK, PC2 slot present;

@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "board.h"
 #include "ek3_err.h"
 #include "g4hal.h"
 #include "mpu.h"
@@ -63,7 +64,7 @@ static int64_t g4hal_clock(void *ctx)
 
 /* ---- ADC1: one regular sequence of MSG_ADC_COUNT channels ---------------- */
 
-static const uint8_t g4_adc_channel[MSG_ADC_COUNT] = {1, 2, 3, 4, 5, 10, 11, 12, 14, 15, 6, 7};
+static const uint8_t g4_adc_channel[MSG_ADC_COUNT] = BRD_ADC_INPUTS;
 
 static int g4hal_adc_read(void *ctx, uint16_t codes[MSG_ADC_COUNT])
 {

@@ -1,0 +1,58 @@
+/*
+ * board.h - the EK3 power board's sheet (prefix BRD_): the facts of the
+ * board that the firmware and the plant model must both hold, written
+ * once. The plant's defaults (plant_model/params.c, module.c's ADC), the
+ * firmware's drivers and services (LLC_CONTROL, SAFETY_MONITOR,
+ * THERMAL_MGR, DIAGNOSTICS), the STM32G474 HAL and the rig read them
+ * from here. A run whose plant is set to another board is refused
+ * (prm_check_board): the firmware was built for this one.
+ *
+ * Source: the EK3 power board (docs/plant-model.md, docs/firmware.md); the pin
+ * map is in firmware/hal/stm32g474/g4hal.h.
+ */
+#ifndef BOARD_H
+#define BOARD_H
+
+/* ---- the ADC: 12 bits, one sequence of 12 channels per control period ---- */
+#define BRD_ADC_FULL_CODE 4095.0 /* the code of a full-scale input */
+
+/* The channel map: the order of the sequence (and of the HIL_ADC frame),
+ * and the STM32G474 ADC1 input each channel is wired to. */
+typedef enum brd_adc_ch {
+    BRD_ADC_VOUT,     /* output voltage divider, ADC1 IN1 */
+    BRD_ADC_IOUT,     /* output current shunt amplifier, IN2 */
+    BRD_ADC_VDC,      /* DC link divider, IN3 */
+    BRD_ADC_TJ_A,     /* NTC on bridge leg A's heatsink, IN4 */
+    BRD_ADC_TJ_B,     /* NTC on bridge leg B's heatsink, IN5 */
+    BRD_ADC_T_XFMR,   /* NTC on the transformer, IN10 */
+    BRD_ADC_T_LR,     /* NTC on the resonant inductor, IN11 */
+    BRD_ADC_T_AMB,    /* NTC at the air inlet, IN12 */
+    BRD_ADC_FAN_TACH, /* fan tachometer, frequency to voltage, IN14 */
+    BRD_ADC_IGF,      /* ground-fault (residual current) sensor, IN15 */
+    BRD_ADC_SPARE0,   /* IN6 */
+    BRD_ADC_SPARE1,   /* IN7 */
+    BRD_ADC_COUNT
+} brd_adc_ch;
+#define BRD_ADC_INPUTS {1, 2, 3, 4, 5, 10, 11, 12, 14, 15, 6, 7} /* ADC1 input, brd_adc_ch order */
+
+/* Full scales: the physical value at BRD_ADC_FULL_CODE. */
+#define BRD_FS_VOUT_V 1000.0
+#define BRD_FS_IOUT_A 5.0
+#define BRD_FS_VDC_V 1000.0
+#define BRD_FS_IGF_A 0.1
+
+/* The NTCs: to ground, pull-up to the ADC reference; B-parameter model
+ * R(T) = R25 exp(B (1/T - 1/298.15 K)). */
+#define BRD_NTC_R25_OHM 10e3
+#define BRD_NTC_BETA_K 3435.0
+#define BRD_NTC_RPULL_OHM 10e3
+
+/* The fan and its tachometer channel. */
+#define BRD_FAN_RPM 12000.0     /* the fitted fan's full speed */
+#define BRD_TACH_FS_RPM 15000.0 /* the tachometer channel's full scale */
+
+/* The control period: PWM update, ADC sequence and control interrupt. */
+#define BRD_PERIOD_NS 100000LL /* 100 us: 10 kHz */
+#define BRD_PERIOD_S 100e-6    /* the same period in seconds */
+
+#endif /* BOARD_H */

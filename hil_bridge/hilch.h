@@ -1,0 +1,71 @@
+/*
+ * hilch.h - the HIL channel (prefix hch_): both directions of the
+ * exchange between the plant and one module's firmware, each quantum
+ * (one control period, board.h), in one place, for in-process modules
+ * (rig.c) and external ones (`ek3 fw`, fwinst.c) alike.
+ *
+ *   plant -> firmware  HIL_ADC: the module's 12-bit ADC codes in the
+ *                      board's channel map (board.h) and its discrete
+ *                      input lines (bit 0: the hardware trip line, as
+ *                      the HAL's HAL_IN_HW_TRIP shows it);
+ *   firmware -> plant  HIL_PWM: the bridge command (switching frequency
+ *                      in Hz, dead time in ns, burst on-time and fan
+ *                      duty in permille, enable and half-bridge flags)
+ *                      and the output lines (HAL_OUT_*: the
+ *                      fault-clear request);
+ *   both ways          HIL_TICK: the lockstep of external modules
+ *                      (HELLO, SYNC, DONE, BYE).
+ * Payloads are the protocol's (msg.h, docs/can-protocol.md); identifiers
+ * cid_encode's, priority HIGH. Whether a frame is the HIL channel's or
+ * the rack bus's is cid_is_hil's answer, nowhere else.
+ */
+#ifndef HILCH_H
+#define HILCH_H
+
+#include <stdint.h>
+
+#include "can_frame.h"
+#include "hosthal.h"
+#include "module.h"
+
+/* Build a HIL frame (HIL_ADC, HIL_PWM, HIL_TICK; payload: its msg_hil_*)
+ * from node src to node dst: EFF, FD with bit-rate switch. 0, or
+ * cid_encode's or msg_encode's error. */
+int hch_frame(unsigned type, unsigned src, unsigned dst, const void *payload, cfd_frame *f);
+
+/* Plant -> firmware, plant end: the ADC samples of plant module m in its
+ * slot for quantum q, with the trip line, as a HIL_ADC frame from the
+ * plant. Draws the module's sensor noise (pmod_adc). 0 or hch_frame's error. */
+int hch_adc_send(pmod *m, unsigned slot, uint32_t q, cfd_frame *f);
+
+/* Plant -> firmware, firmware end: a HIL_ADC frame into the host HAL (its
+ * ADC device and the trip input line). 0, or EK3_EPARSE when it does not
+ * decode (the HAL keeps its last samples). */
+int hch_adc_take(hhal *h, const cfd_frame *f);
+
+/* Firmware -> plant, firmware end: the HAL's PWM command and output
+ * lines as the HIL_PWM frame of quantum q from slot. 0 or hch_frame's error. */
+int hch_pwm_send(const hhal *h, unsigned slot, uint32_t q, cfd_frame *f);
+
+/* Firmware -> plant, plant end: a HIL_PWM frame applied to plant module
+ * m (frequency 0: 200 kHz; burst 0: continuous; the fault-clear line).
+ * 0, or EK3_EPARSE (does not decode), or pmod_command's EK3_ERANGE. */
+int hch_pwm_take(pmod *m, const cfd_frame *f);
+
+/* What a frame heard on a module's bus is to one end of its channel. */
+typedef enum hch_route {
+    HCH_NONE,  /* not for this end (another module's, its own echo, not EFF, bad identifier) */
+    HCH_ADC,   /* firmware end: the plant's HIL_ADC to this slot */
+    HCH_PWM,   /* plant end: this module's HIL_PWM */
+    HCH_TICK,  /* a HIL_TICK for this end (plant to slot, or slot to the plant) */
+    HCH_RACK,  /* rack-bus traffic (every type that is not the HIL channel's) */
+    HCH_BAD    /* plant end: a HIL type the firmware does not send (counted as an error) */
+} hch_route;
+
+/* At the firmware end of slot: a frame from the plant or the rack bus. */
+hch_route hch_route_fw(const cfd_frame *f, unsigned slot);
+
+/* At the plant end of slot: a frame from that module's firmware. */
+hch_route hch_route_plant(const cfd_frame *f, unsigned slot);
+
+#endif /* HILCH_H */
