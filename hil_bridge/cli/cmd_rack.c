@@ -1,16 +1,13 @@
 /* cmd_rack.c - `ek3 rack`: a rack of modules in one process, plant and
  * firmware in lockstep; rack totals, a per-module summary, timing, and a
- * report directory with traces and plots. */
+ * report directory with traces and plots. The flags become a run session
+ * (session.h) and its timeline; the report is scopes/report.h's. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,11 +16,9 @@
 #include "cli.h"
 #include "cmd.h"
 #include "ek3_err.h"
-#include "can_id.h"
-#include "msg.h"
+#include "report.h"
 #include "rig.h"
-#include "rtlprot.h"
-#include "splot.h"
+#include "session.h"
 #include "stnapi.h"
 
 typedef struct rack_opts {
@@ -41,62 +36,11 @@ typedef struct rack_opts {
     const char *api;     /* udp:HOST:PORT for the station's API, or NULL */
 } rack_opts;
 
-static int64_t rk_now(void)
+/* The run's stop request (Ctrl-C, SIGTERM): the signal, or 0. */
+static int rk_stop(void *ctx)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int rk_cmp(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static const char *rk_state(const rig *g, unsigned k)
-{
-    const pmod *pm = &g->plant.mod[k];
-    if (!pm->present)
-        return "PULLED";
-    if (g->m[k].lost)
-        return "LOST";
-    if (!g->m[k].external && g->m[k].fw.drv.safety.latched)
-        return "FAULT";
-    if (g->m[k].external)
-        return pm->cmd.enable ? "EXT" : "EXT-OFF";
-    static const char *const names[] = {"OFF", "START", "RUN", "FAULT"};
-    return names[g->m[k].fw.drv.ctl.state & 3];
-}
-
-/* A plot's result: 0, or 1 after saying which file and why. */
-static int rk_plot(const char *w, const char *path, int rc)
-{
-    if (!rc)
-        return 0;
-    fprintf(stderr, "ek3 %s: %s: cannot write the plot: %s\n", w, path,
-            rc == EK3_EIO && errno ? strerror(errno) : ek3_strerror(rc));
-    return 1;
-}
-
-/* Whether the protection trace has failed a write; why[cap] says so. */
-static int rk_vcd_error(const rig *g, const char *path, char *why, size_t cap)
-{
-    int e = path ? rtlp_trace_error(g->plant.mod[0].prot) : 0;
-    if (e)
-        snprintf(why, cap, "%s: write error: %s", path, strerror(e));
-    return e != 0;
-}
-
-/* What n modules can deliver together at set point v_set (W): each gives
- * its software current limit i_max (A) at the bus its droop r_droop (V/A)
- * leaves at that current, or its power command p_cmd (W) if that is less
- * (LLC_CONTROL: i_ref = min(i_max, p_cmd / v)). Busbar drops are left out:
- * the figure is an upper bound. */
-static double rk_capacity(unsigned n, double v_set, double i_max, double r_droop, double p_cmd)
-{
-    double p = i_max * (v_set - r_droop * i_max);
-    return n * (p < p_cmd ? p : p_cmd);
+    (void)ctx;
+    return cli_stop_requested();
 }
 
 static int rk_usage(void)
@@ -374,368 +318,108 @@ int cmd_rack(int argc, char **argv)
     }
     o.r.station_log = slog;
 
-    static rig g;
-    int64_t t_init = rk_now();
-    int rc = rig_init(&g, &o.r);
+    /* The run: a session with the station's start, the load and the pulls on its timeline. */
+    static ses s;
+    ses_opts so = {.r = o.r, .quanta = quanta, .realtime = (uint8_t)o.realtime, .api = o.api, .rtl_vcd = o.rtl_vcd,
+                   .stop = rk_stop, .notes = stderr, .who = "ek3 rack"};
+    so.outs[0] = (ses_out){log, o.log};
+    so.outs[1] = (ses_out){slog, o.station_log};
+    errno = 0;
+    int rc = ses_init(&s, &so);
     if (rc) {
+        int e = errno;
         if (log)
             fclose(log);
         if (slog)
             fclose(slog);
         if (rep)
             fclose(rep);
+        if (s.failed_at == SES_INIT_TRACE)
+            return cli_fail(w, "--rtl-vcd %s: %s", o.rtl_vcd, strerror(e ? e : EIO));
+        if (s.failed_at == SES_INIT_API)
+            return cli_fail(w, "--api %s: %s", o.api, ek3_strerror(rc));
+        if (s.failed_at == SES_INIT_MEMORY)
+            return cli_fail(w, "out of memory for %ld quanta", quanta);
         return cli_fail(w, "cannot build the rack: %s", ek3_strerror(rc));
     }
-    errno = 0;
-    if (o.rtl_vcd && (!g.plant.mod[0].prot || rtlp_trace(g.plant.mod[0].prot, o.rtl_vcd))) {
-        rig_free(&g);
-        if (log)
-            fclose(log);
-        if (slog)
-            fclose(slog);
-        if (rep)
-            fclose(rep);
-        return cli_fail(w, "--rtl-vcd %s: %s", o.rtl_vcd, strerror(errno ? errno : EIO));
+    /* The station starts the rack once it has heard every module: the
+     * first heartbeats of a large rack take tens of milliseconds of bus
+     * time (about 100 us each), and a module not heard then is never
+     * started. At --load-at (at most 0.5 s) it starts with those heard. */
+    ses_event ev = {.kind = SES_EV_START, .at_s = SES_STATION_START_NS * 1e-9, .by_s = fmin(o.load_at, 0.5)};
+    rc = ses_add_event(&s, &ev);
+    ev = (ses_event){.kind = SES_EV_LOAD, .at_s = o.load_at, .load = o.r.load, .ramp_s = o.load_ramp};
+    rc = rc ? rc : ses_add_event(&s, &ev);
+    for (unsigned k = 0; k < o.r.modules && !rc; k++)
+        if (o.pull_at[k] >= 0) {
+            ev = (ses_event){.kind = SES_EV_PULL, .at_s = o.pull_at[k], .slot = k + 1};
+            rc = ses_add_event(&s, &ev);
+        }
+    if (rc) {
+        ses_free(&s);
+        return cli_fail(w, "cannot set up the run: %s", ek3_strerror(rc));
     }
     unsigned n_ext = 0;
     for (unsigned k = 0; o.r.external && k < o.r.modules; k++)
         n_ext += o.ext[k];
     if (n_ext) {
-        unsigned got = rig_wait_external(&g, (int)(o.hello_timeout * 1000));
+        unsigned got = ses_wait_external(&s, (int)(o.hello_timeout * 1000));
         fprintf(stderr, "ek3 rack: %u of %u external modules said HELLO on %s\n", got, n_ext, o.r.fw_bus);
     }
-    double init_s = (rk_now() - t_init) * 1e-9;
     /* A demand beyond what the rack can deliver is said before the run. */
-    llcc_cfg kcfg; /* what every module's LLC_CONTROL runs with (rig_init; an external module too) */
-    llcc_default_cfg(&kcfg);
-    if (o.r.r_droop > 0)
-        kcfg.r_droop = o.r.r_droop;
-    const llcc_cfg *kc = &kcfg;
-    unsigned n_cap = o.r.modules - o.npull;
-    double v_full = o.r.v_set - kc->r_droop * kc->i_max;
-    double cap = rk_capacity(n_cap, o.r.v_set, kc->i_max, kc->r_droop, stn_module_cap(o.r.v_set));
-    double demand = o.r.load.kind == RACK_LOAD_CP ? o.r.load.p_w
-                    : o.r.load.kind == RACK_LOAD_R ? v_full * v_full / o.r.load.r : 0;
+    const llcc_cfg *kc = &s.kc;
+    double cap, demand, v_full = o.r.v_set - kc->r_droop * kc->i_max;
+    unsigned n_cap = ses_capacity(&s, &cap, &demand);
     if (demand > cap)
         fprintf(stderr,
                 "ek3 rack: warning: the load asks %.1f kW, but %u modules%s deliver at most %.1f kW at the %.1f V "
                 "set point (%.2f A each at %.1f V after %.2f V/A droop, at most %.0f W each): the rack is overloaded\n",
                 demand / 1e3, n_cap, o.npull ? " (less the pulled)" : "", cap / 1e3, o.r.v_set, kc->i_max,
                 v_full, kc->r_droop, stn_module_cap(o.r.v_set));
-    /* Trace every millisecond. */
-    long nt = quanta / 10 + 1, ti = 0;
-    double *tr = calloc((size_t)nt * 6, sizeof *tr);
-    int64_t *late = o.realtime ? calloc((size_t)quanta, sizeof *late) : NULL;
-    if (!tr || (o.realtime && !late)) {
-        rig_free(&g);
-        return cli_fail(w, "out of memory for %ld quanta", quanta);
-    }
-    int fifo = 0, locked = 0;
-    if (o.realtime) {
-        struct sched_param sp = {.sched_priority = 80};
-        fifo = sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
-        prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* wake at the deadline, not 50 us after */
-        locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
-    }
-    static sapi api;
-    api.fd = -1;
-    if (o.api) {
-        rc = sapi_open(&api, &g.stn, o.r.v_set, o.api);
-        if (rc) {
-            rig_free(&g);
-            return cli_fail(w, "--api %s: %s", o.api, ek3_strerror(rc));
-        }
-        fprintf(stderr, "ek3 rack: the station's API listens on %s (port %d)\n", o.api, sapi_port(&api));
-    }
-    const char *key = o.r.api_key ? o.r.api_key : RIG_API_KEY;
-    long overruns = 0;
-    rack_load load = g.plant.load;
-    g.plant.load.p_w = 0; /* off until load_at */
-    if (load.kind == RACK_LOAD_R)
-        g.plant.load.r = o.r.plant.r_bleed;
-    int64_t t0 = rk_now();
-    int started = 0, bus_up = 0;
-    int64_t collapse_ns = -1, start_ns = -1;
-    /* The station starts the rack once it has heard every module: the
-     * first heartbeats of a large rack take tens of milliseconds of bus
-     * time (about 100 us each), and a module not heard then is never
-     * started. At --load-at (at most 0.5 s) it starts with those heard. */
-    int64_t start_by = (int64_t)(fmin(o.load_at, 0.5) * 1e9);
     /* Ctrl-C, SIGTERM or a failed output stop the run at the end of a
      * quantum: the logs end on a whole line, the report covers what ran. */
     cli_catch_stop();
-    int stop_sig = 0;
-    char stop_why[600] = "";
-    FILE *stop_f = NULL;
-    unsigned pulls_left = o.npull;
-    long q;
-    for (q = 0; q < quanta; q++) {
-        if ((stop_sig = cli_stop_requested()) != 0)
-            break;
-        if (q % 100 == 0) {
-            /* An output that fails a write stops the run; its first reason is kept. */
-            if (cli_out_error(log, o.log, stop_why, sizeof stop_why))
-                stop_f = log;
-            else if (cli_out_error(slog, o.station_log, stop_why, sizeof stop_why))
-                stop_f = slog;
-            if (stop_f || rk_vcd_error(&g, o.rtl_vcd, stop_why, sizeof stop_why)) {
-                fprintf(stderr, "ek3 %s: %s; the run stops at %.4f s\n", w, stop_why, g.t_ns * 1e-9);
-                break;
-            }
-        }
-        /* The station starts the rack once the modules' first heartbeats are in. */
-        if (!started && g.t_ns >= 20000000 &&
-            (stn_online(&g.stn, g.t_ns) >= o.r.modules || g.t_ns >= start_by)) {
-            started = 1;
-            start_ns = g.t_ns;
-            if (stn_online(&g.stn, g.t_ns) < o.r.modules)
-                fprintf(stderr, "ek3 rack: the station starts the rack at %.3f s with the %u of %u modules it has heard\n",
-                        g.t_ns * 1e-9, stn_online(&g.stn, g.t_ns), o.r.modules);
-            int src = stn_api_rack(&g.stn, g.t_ns, key, stn_module_cap(o.r.v_set) * stn_online(&g.stn, g.t_ns),
-                                   o.r.v_set);
-            if (src)
-                fprintf(stderr, "ek3 rack: the station could not start the rack: %s\n", ek3_strerror(src));
-        }
-        if (g.t_ns >= (int64_t)(o.load_at * 1e9) && load.kind != RACK_LOAD_BATTERY) {
-            /* An EV charger's ramp: the power (or conductance) rises linearly. */
-            double f = o.load_ramp > 0 ? (g.t_ns * 1e-9 - o.load_at) / o.load_ramp : 1.0;
-            if (f > 1)
-                f = 1;
-            g.plant.load.p_w = load.p_w * f;
-            g.plant.load.r = load.kind == RACK_LOAD_R ? (f > 0 ? load.r / f : o.r.plant.r_bleed) : load.r;
-            if (g.plant.load.r > o.r.plant.r_bleed)
-                g.plant.load.r = o.r.plant.r_bleed;
-        }
-        for (unsigned k = 0; pulls_left && k < g.o.modules; k++)
-            if (o.pull_at[k] >= 0 && g.t_ns >= (int64_t)(o.pull_at[k] * 1e9) && g.plant.mod[k].present) {
-                rack_remove(&g.plant, k);
-                o.pull_at[k] = g.t_ns * 1e-9; /* when it happened */
-                pulls_left--;
-            }
-        rig_quantum(&g);
-        if (g.plant.vbus >= 0.9 * o.r.v_set)
-            bus_up = 1;
-        else if (bus_up && collapse_ns < 0 && g.plant.vbus < 0.5 * o.r.v_set)
-            collapse_ns = g.t_ns;
-        if (api.fd >= 0 && q % 10 == 0)
-            sapi_poll(&api, g.t_ns);
-        if (q % 10 == 0 && ti < nt) {
-            double imin = 1e9, imax = 0, isum = 0, tj = -1e9;
-            unsigned on = 0;
-            for (unsigned k = 0; k < g.o.modules; k++) {
-                const pmod *pm = &g.plant.mod[k];
-                if (!pm->present)
-                    continue;
-                imin = fmin(imin, pm->io), imax = fmax(imax, pm->io), isum += pm->io, on++;
-                tj = fmax(tj, fmax(pm->th.t[TH_JA], pm->th.t[TH_JB]));
-            }
-            double *row = tr + ti * 6;
-            row[0] = g.t_ns * 1e-9, row[1] = g.plant.vbus, row[2] = g.plant.p_load / 1e3;
-            row[3] = imin, row[4] = on ? isum / on : 0, row[5] = imax;
-            (void)tj;
-            ti++;
-        }
-        if (o.realtime) {
-            int64_t deadline = t0 + (q + 1) * RIG_PERIOD_NS, now = rk_now();
-            if (now > deadline) {
-                overruns++;
-            } else {
-                struct timespec ts = {deadline / 1000000000, deadline % 1000000000};
-                clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-                now = rk_now();
-            }
-            late[q] = now - deadline;
-        }
-    }
-    double wall = (rk_now() - t0) * 1e-9;
-    long ran = q; /* quanta simulated: all of them, unless stopped */
-    rig_bye(&g);
+    ses_run(&s);
     int bad = 0;
+    FILE *stop_f = s.stop_out == 0 ? log : s.stop_out == 1 ? slog : NULL;
     if (stop_f)
         fclose(stop_f); /* its error is told */
     bad |= stop_f != log && cli_close_out(w, log, o.log) != CLI_OK;
-    log = NULL;
-    g.o.log = NULL;
-    g.stn.log = NULL;
+    s.g.o.log = NULL;
+    s.g.stn.log = NULL;
     bad |= stop_f != slog && cli_close_out(w, slog, o.station_log) != CLI_OK;
-    slog = NULL;
     if (o.rtl_vcd) {
-        int e = rtlp_trace_close(g.plant.mod[0].prot);
-        if (e && !(stop_why[0] && !stop_f)) {
+        int e = ses_trace_close(&s);
+        if (e && s.stop_out != SES_OUTS_MAX) {
             fprintf(stderr, "ek3 %s: %s: write error: %s\n", w, o.rtl_vcd, strerror(e));
             bad = 1;
         }
     }
 
     /* The report: to stdout and, with --report, to DIR/report.txt. */
-    FILE *outs[2] = {stdout, rep};
-    double ptot = 0, pin = 0, imin = 1e9, imax = 0, isum = 0, tjmax = -1e9;
-    unsigned present = 0, running = 0;
-    for (unsigned k = 0; k < g.o.modules; k++) {
-        const pmod *pm = &g.plant.mod[k];
-        if (!pm->present)
-            continue;
-        present++;
-        running += g.m[k].external ? !g.m[k].lost : g.m[k].fw.drv.ctl.state == LLCC_RUN;
-        ptot += pm->io * pm->vo;
-        pin += pm->pin;
-        imin = fmin(imin, pm->io), imax = fmax(imax, pm->io), isum += pm->io;
-        tjmax = fmax(tjmax, fmax(pm->th.t[TH_JA], pm->th.t[TH_JB]));
-    }
-    double imean = present ? isum / present : 0;
-    /* With the load on: every module tripped, or the bus under half its
-     * set point once it was up or the soft start (ramp_vps) is over. */
-    unsigned tripped = 0;
-    for (unsigned k = 0; k < g.o.modules; k++)
-        tripped += !strcmp(rk_state(&g, k), "FAULT");
-    int load_on = g.t_ns >= (int64_t)(o.load_at * 1e9);
-    int soft_done = start_ns >= 0 && g.t_ns >= start_ns + (int64_t)(1.1 * o.r.v_set / kc->ramp_vps * 1e9);
-    int collapsed = load_on && started && present > 0 &&
-                    (tripped == present || (g.plant.vbus < 0.5 * o.r.v_set && (bus_up || soft_done)));
-    char collapse_at[40] = "";
-    if (collapse_ns >= 0)
-        snprintf(collapse_at, sizeof collapse_at, " at %.4f s", collapse_ns * 1e-9);
-    for (int s = 0; s < 2; s++) {
-        FILE *f = outs[s];
-        if (!f)
-            continue;
-        fprintf(f, "EK3 rack: %u modules (%u in their slots, %u regulating), %s plant, seed %llu, %.3g s simulated\n",
-                g.o.modules, present, running, o.r.fidelity == PMOD_AVERAGED ? "averaged" : "switching",
-                (unsigned long long)o.r.seed, g.t_ns * 1e-9);
-        if (collapsed)
-            fprintf(f, "RACK COLLAPSED%s: the bus is at %.2f V (set point %.1f V) with the load on; %u of %u modules "
-                       "tripped, %u still running%s\n",
-                    collapse_at, g.plant.vbus, o.r.v_set, tripped, g.o.modules, running,
-                    demand > cap ? " (the load asked more than the rack can deliver)" : "");
-        const char *lk = o.r.load.kind == RACK_LOAD_CP ? "constant power" : o.r.load.kind == RACK_LOAD_R ? "resistor"
-                                                                                                        : "EV battery";
-        fprintf(f, "load: %s; set point %.1f V, droop %.2f V/A\n", lk, o.r.v_set, kc->r_droop);
-        fprintf(f, "bus: %.2f V, load %.2f kW (%.2f A); modules deliver %.2f kW from %.2f kW in (%.2f %%)\n",
-                g.plant.vbus, g.plant.p_load / 1e3, g.plant.i_load, ptot / 1e3, pin / 1e3,
-                pin > 0 ? 100 * ptot / pin : 0);
-        if (present)
-            fprintf(f, "sharing: %.3f A mean, %.3f .. %.3f A (spread %.1f %% of mean); hottest junction %.1f C\n",
-                    imean, imin, imax, imean > 0 ? 100 * (imax - imin) / imean : 0, tjmax);
-        else
-            fprintf(f, "sharing: no module in its slot\n");
-        if (stop_sig || stop_why[0])
-            fprintf(f, "INTERRUPTED after %.4f s of %.4g s (%s): this report covers the time that ran\n",
-                    g.t_ns * 1e-9, quanta * RIG_PERIOD_NS * 1e-9,
-                    stop_sig == SIGINT ? "SIGINT" : stop_sig == SIGTERM ? "SIGTERM" : stop_why);
-        for (unsigned k = 0; k < g.o.modules; k++)
-            if (o.pull_at[k] >= 0 && !g.plant.mod[k].present)
-                fprintf(f, "module %u pulled at %.4g s\n", k + 1, o.pull_at[k]);
-        for (unsigned k = 0; k < g.o.modules; k++)
-            if (g.stn.m[k].fault_ns >= 0)
-                fprintf(f, "module %u FAULT_ALERT at %.4f s: %s, value %.3f\n", k + 1, g.stn.m[k].fault_ns * 1e-9,
-                        msg_enum_name(&msg_desc_of(CID_TYPE_FAULT)->fields[0], g.stn.m[k].fault.code)
-                            ? msg_enum_name(&msg_desc_of(CID_TYPE_FAULT)->fields[0], g.stn.m[k].fault.code)
-                            : "?",
-                        g.stn.m[k].fault.value / 1000.0);
-        for (unsigned k = 0; k < g.o.modules; k++)
-            if (g.m[k].external)
-                fprintf(f, "module %u external (ek3 fw): %s\n", k + 1,
-                        g.m[k].lost ? "LOST - no answer within the timeout" : "answered every quantum");
-        fprintf(f, "station: %u POWER_CMD sent, %u acknowledged (%u clamped, %u refused), %u retries, %u gave up; "
-                   "%u modules online\n",
-                g.stn.st.sent, g.stn.st.acked, g.stn.st.clamped, g.stn.st.refused, g.stn.st.retries, g.stn.st.gave_up,
-                stn_online(&g.stn, g.t_ns));
-        sapi_flush(&api); /* the bursts of failures still open: logged, then counted here */
-        if (api.fd >= 0)
-            fprintf(f,
-                    "station API (%s): %u requests, %u carried out, %u refused, %u malformed, %u throttled "
-                    "(bad MAC %u, stale %u, replayed %u; %u bursts of failures logged)\n",
-                    o.api, api.st.requests, api.st.ok, api.st.refused, api.st.malformed, api.st.throttled,
-                    api.st.bad_mac, api.st.stale, api.st.replayed, api.st.bursts);
-        fprintf(f, "HIL frames %llu; rack bus: %llu frames, %llu error frames, load %.2f %%\n",
-                (unsigned long long)g.hil_frames, (unsigned long long)g.bus.frames,
-                (unsigned long long)g.bus.error_frames, 100 * cbus_load(&g.bus));
-        fprintf(f, "\n%5s %-6s %9s %8s %8s %8s %8s %9s %7s\n", "slot", "state", "power W", "I A", "V out", "Tj A C",
-                "Tj B C", "fsw kHz", "resets");
-        for (unsigned k = 0; k < g.o.modules; k++) {
-            const pmod *pm = &g.plant.mod[k];
-            fprintf(f, "%5u %-6s %9.1f %8.3f %8.2f %8.1f %8.1f %9.1f %7u\n", k + 1, rk_state(&g, k), pm->io * pm->vo,
-                    pm->io, pm->vo, pm->th.t[TH_JA], pm->th.t[TH_JB], g.m[k].fw.h.pwm.fsw_hz / 1e3, g.m[k].fw.resets);
-        }
-        fprintf(f, "\ntiming: %ld quanta of 100 us in %.3f s wall (%.2f x real time) on %u thread%s, set-up %.3f s\n",
-                ran, wall, g.t_ns * 1e-9 / wall, g.pool ? g.pool_threads : 1, g.pool && g.pool_threads > 1 ? "s" : "",
-                init_s);
-        if (o.realtime && ran > 0) {
-            qsort(late, (size_t)ran, sizeof *late, rk_cmp); /* the quanta that ran */
-            fprintf(f, "realtime (%s, %s): lateness min %.1f us, median %.1f us, p99 %.1f us, p99.9 %.1f us, "
-                       "max %.1f us; %ld overruns\n",
-                    fifo ? "SCHED_FIFO" : "SCHED_OTHER: no permission for FIFO", locked ? "memory locked" : "not locked",
-                    late[0] / 1e3, late[ran / 2] / 1e3, late[ran * 99 / 100] / 1e3,
-                    late[ran * 999 / 1000] / 1e3, late[ran - 1] / 1e3, overruns);
-            o.realtime = 0; /* sorted once */
-        }
-    }
+    int collapsed = ses_collapsed(&s);
+    bad |= rep_text(stdout, &s) != 0;
+    if (rep)
+        bad |= rep_text(rep, &s) != 0;
     if (o.report) {
         snprintf(path, sizeof path, "%s/report.txt", o.report);
         bad |= cli_close_out(w, rep, path) != CLI_OK;
         snprintf(path, sizeof path, "%s/trace.csv", o.report);
         FILE *c = fopen(path, "w");
         if (c) {
-            fputs("t_s,v_bus_v,p_load_kw,i_min_a,i_mean_a,i_max_a\n", c);
-            for (long i = 0; i < ti; i++)
-                fprintf(c, "%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", tr[i * 6], tr[i * 6 + 1], tr[i * 6 + 2], tr[i * 6 + 3],
-                        tr[i * 6 + 4], tr[i * 6 + 5]);
+            rep_trace_csv(c, &s);
             bad |= cli_close_out(w, c, path) != CLI_OK;
         } else {
             bad = 1;
             fprintf(stderr, "ek3 %s: %s: %s\n", w, path, strerror(errno));
         }
-        double *t = malloc((size_t)ti * sizeof *t), *col[5];
-        for (int k = 0; k < 5; k++)
-            col[k] = malloc((size_t)ti * sizeof(double));
-        double *bars = malloc(g.o.modules * sizeof *bars);
-        if (ti == 0) {
-            fprintf(stderr, "ek3 %s: stopped before the first trace point: no plots\n", w);
-        } else if (t && col[0] && col[1] && col[2] && col[3] && col[4] && bars) {
-            for (long i = 0; i < ti; i++) {
-                t[i] = tr[i * 6];
-                for (int k = 0; k < 5; k++)
-                    col[k][i] = tr[i * 6 + 1 + k];
-            }
-            static const char *const ext[2] = {"png", "svg"};
-            for (int e = 0; e < 2; e++) {
-                splot_series vb = {"bus voltage", "blue", t, col[0], (size_t)ti};
-                snprintf(path, sizeof path, "%s/bus_voltage.%s", o.report, ext[e]);
-                errno = 0;
-                bad |= rk_plot(w, path, splot_lines(path, "Rack DC bus", "time (s)", "V", &vb, 1));
-                splot_series pl = {"load power", "darkgreen", t, col[1], (size_t)ti};
-                snprintf(path, sizeof path, "%s/load_power.%s", o.report, ext[e]);
-                errno = 0;
-                bad |= rk_plot(w, path, splot_lines(path, "Load power", "time (s)", "kW", &pl, 1));
-                splot_series cur[3] = {{"min", "red", t, col[2], (size_t)ti},
-                                       {"mean", "black", t, col[3], (size_t)ti},
-                                       {"max", "blue", t, col[4], (size_t)ti}};
-                snprintf(path, sizeof path, "%s/module_current.%s", o.report, ext[e]);
-                errno = 0;
-                bad |= rk_plot(w, path, splot_lines(path, "Module output current: min, mean, max", "time (s)", "A",
-                                                      cur, 3));
-                for (unsigned k = 0; k < g.o.modules; k++)
-                    bars[k] = g.plant.mod[k].io;
-                snprintf(path, sizeof path, "%s/current_sharing.%s", o.report, ext[e]);
-                errno = 0;
-                bad |= rk_plot(w, path, splot_bars(path, "Current sharing at the end (droop)", "slot", "A", bars,
-                                                   g.o.modules, imean));
-            }
-        } else {
-            bad = 1;
-        }
-        free(t);
-        for (int k = 0; k < 5; k++)
-            free(col[k]);
-        free(bars);
+        bad |= rep_plots(o.report, &s, w);
         printf("report: %s/report.txt, trace.csv, bus_voltage, load_power, module_current, current_sharing (.png, .svg)\n",
                o.report);
     }
-    free(tr);
-    free(late);
-    sapi_close(&api);
-    rig_free(&g);
-    if (stop_why[0])
+    int stopped_by_output = s.stop_why[0] != 0;
+    ses_free(&s);
+    if (stopped_by_output)
         return CLI_FAIL; /* the output that failed was named when it was closed */
     if (bad)
         return o.report ? cli_fail(w, "could not write all of the outputs (report in %s)", o.report) : CLI_FAIL;
