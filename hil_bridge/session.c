@@ -337,7 +337,7 @@ static void ses_publish(ses *s)
     uint32_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed) + 1;
     ses_snap *d = &s->snap[seq & 1];
     d->seq = seq;
-    d->t_ns = g->t_ns, d->quanta = s->q;
+    d->t_ns = g->t_ns, d->quanta = (long)(g->t_ns / RIG_PERIOD_NS);
     d->vbus = g->plant.vbus, d->p_load = g->plant.p_load, d->i_load = g->plant.i_load;
     d->online = stn_online(&g->stn, g->t_ns);
     d->stn = g->stn.st;

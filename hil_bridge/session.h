@@ -87,7 +87,7 @@ typedef struct ses_mod_snap {
 typedef struct ses_snap {
     uint32_t seq;         /* the sequence count it was published under */
     int64_t t_ns;         /* simulated time */
-    long quanta;          /* quanta run */
+    long quanta;          /* quanta run: t_ns / RIG_PERIOD_NS */
     double vbus, p_load, i_load; /* V, W, A */
     unsigned online;      /* modules the station heard within STN_ONLINE_NS */
     stn_stats stn;        /* the station's counters */
