@@ -269,3 +269,23 @@ Test(session, same_events_same_record_bit_for_bit)
     ses_free(&a);
     ses_free(&b);
 }
+
+Test(session, an_inserted_module_is_back_in_its_slot)
+{
+    ses_opts o;
+    setup(&o, 3, 400);
+    cr_assert_eq(ses_init(&s, &o), EK3_OK);
+    ses_event p = {.kind = SES_EV_PULL, .at_s = 0.01, .slot = 3}, i = {.kind = SES_EV_INSERT, .at_s = 0.02, .slot = 3};
+    cr_assert_eq(ses_add_event(&s, &i), EK3_OK);
+    cr_assert_eq(ses_add_event(&s, &p), EK3_OK);
+    cr_assert_eq(ses_run_to(&s, 15000000), EK3_OK);
+    cr_assert(!s.g.plant.mod[2].present);
+    cr_assert_eq(ses_run(&s), EK3_OK);
+    cr_assert(s.g.plant.mod[2].present);
+    static ses_mod_snap mod[3];
+    ses_snap sn = {.mod = mod};
+    ses_snapshot(&s, &sn);
+    cr_assert_eq(sn.mod[2].pulled_ns, -1, "back in its slot: no pull to report");
+    cr_assert_neq(sn.mod[2].state, SES_M_PULLED);
+    ses_free(&s);
+}
