@@ -7,7 +7,7 @@
 BUILD   ?= build
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 OUT     ?= out
-EK3     := $(BUILD)/release/hil_bridge/ek3
+EK3     := $(BUILD)/release/cli/ek3
 FUZZ_SECONDS ?= 20
 
 .PHONY: all deps build run test asan bench fuzz firmware vmtest freshroot clean

@@ -13,6 +13,7 @@
 #include "bench.h"
 #include "canbus.h"
 #include "rig.h"
+#include "session.h"
 #include "ek3_err.h"
 #include "transport.h"
 
@@ -208,6 +209,29 @@ int bench_bridge(FILE *out, double scale)
         if (v == (tcount[1] > 1 ? 1 : 0))
             bench_line(out, "rack84.rtf", q * (RIG_PERIOD_NS * 1e-9) / s, "x");
         rig_free(&g);
+    }
+    /* The same rack through a run session (`ek3 rack`'s path): the
+     * timeline, the collapse watch, a probe row and a snapshot every
+     * 10 quanta on top of rig_quantum; 1 thread. */
+    {
+        static ses s;
+        ses_opts so;
+        memset(&so, 0, sizeof so);
+        rig_default_opts(&so.r, 84, 1, 150e3);
+        so.r.threads = 1;
+        long q = (long)(5000 * scale) < 500 ? 500 : (long)(5000 * scale);
+        so.quanta = 2000 + q;
+        ses_event e = {.kind = SES_EV_LOAD, .at_s = 0, .load = so.r.load};
+        if (ses_init(&s, &so) != EK3_OK || ses_add_event(&s, &e) != EK3_OK)
+            return 1;
+        for (long k = 0; k < 2000; k++) /* start-up first */
+            ses_step(&s);
+        int64_t t0 = bench_now_ns();
+        for (long k = 0; k < q; k++)
+            ses_step(&s);
+        double sec = (bench_now_ns() - t0) * 1e-9;
+        bench_line(out, "bridge.session84.rtf.threads_1", q * 100e-6 / sec, "x");
+        ses_free(&s);
     }
     return bad;
 }

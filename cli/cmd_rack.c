@@ -1,0 +1,429 @@
+/* cmd_rack.c - `ek3 rack`: a rack of modules in one process, plant and
+ * firmware in lockstep; rack totals, a per-module summary, timing, and a
+ * report directory with traces and plots. The flags become a run session
+ * (session.h) and its timeline; the report is scopes/report.h's. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "candump.h"
+#include "cli.h"
+#include "cmd.h"
+#include "ek3_err.h"
+#include "report.h"
+#include "rig.h"
+#include "session.h"
+#include "stnapi.h"
+
+typedef struct rack_opts {
+    rig_opts r;
+    double duration;
+    int realtime;
+    const char *log, *report, *station_log, *rtl_vcd;
+    double pull_at[510]; /* --pull: slot k + 1 leaves at this time; < 0: stays */
+    unsigned npull;
+    double load_at;      /* the load switches on at this time */
+    double load_ramp;    /* and ramps to its value over this long */
+    uint8_t ext[510];
+    const char *ext_arg; /* --external as given */
+    double hello_timeout;
+    const char *api;     /* udp:HOST:PORT for the station's API, or NULL */
+} rack_opts;
+
+/* The run's stop request (Ctrl-C, SIGTERM): the signal, or 0. */
+static int rk_stop(void *ctx)
+{
+    (void)ctx;
+    return cli_stop_requested();
+}
+
+static int rk_usage(void)
+{
+    puts("usage: ek3 rack [--modules 84] [--load 200kW | --load-ohm R | --battery]\n"
+         "                [--vset 750] [--droop 5] [--duration 2s] [--fidelity averaged|switching]\n"
+         "                [--seed 1] [--load-at 0.5s] [--load-ramp 0.5s] [--pull SLOT@TIME] [--realtime]\n"
+         "                [--log FILE [--log-start EPOCH]] [--station-log FILE] [--rtl-vcd FILE]\n"
+         "                [--api udp:HOST:PORT [--api-key KEY]]\n"
+         "                [--report DIR] [--threads N] [--external all|2,5,7 [--fw-bus udp:HOST:BASE]\n"
+         "                [--ext-timeout 200ms] [--hello-timeout 10s]]\n"
+         "                [--set name=value]...\n\n"
+         "Run a rack in one process: the plant (one module per slot, tolerances drawn\n"
+         "from the seed) and one firmware instance per module (JEZGRO, its services,\n"
+         "LLC_CONTROL with droop), joined by the HIL channel and the rack's CAN-FD bus,\n"
+         "in lockstep quanta of one control period (100 us). Prints rack totals, a\n"
+         "per-module summary and timing. The station starts every module (authenticated\n"
+         "POWER_CMD) at 20 ms; the load switches on at --load-at, once the modules have\n"
+         "brought the bus up, and ramps to its value over --load-ramp. --pull takes a module out of its slot while\n"
+         "running (N-1; give it again for N-2 and more). --realtime paces quanta to the wall clock and reports\n"
+         "lateness. Ctrl-C or SIGTERM stops the run at the end of a quantum: logs end on a whole line and the\n"
+         "report covers what ran, marked INTERRUPTED.\n"
+         "--log writes every frame (HIL channel hil0, rack bus can0) as a candump log,\n"
+         "its times counted from the run's start on the wall clock, or from --log-start\n"
+         "(seconds since the epoch, e.g. 1700000000.000000, for the same log every run);\n"
+         "--station-log every decision of the station controller; --rtl-vcd the signals\n"
+         "of module 1's Level-0 protection block (for GTKWave; it then runs every clock).\n"
+         "--report writes report.txt, trace.csv and plots (PNG, SVG) into DIR.\n"
+         "--api opens the station controller's API on UDP (one request per datagram,\n"
+         "`module SLOT WATTS [VOLTS]`, `rack WATTS [VOLTS]`, `diag SLOT TEST`, `status\n"
+         "[SLOT]`, each signed with an HMAC of the key, a time and a nonce; `ek3 api`\n"
+         "sends them), checked every millisecond of simulated time; --api-key sets its\n"
+         "key (default: the rig's development key).\n"
+         "--threads spreads the modules over N threads (default: every CPU); the\n"
+         "run is the same, bit for bit, whatever N (a --log run uses one).\n"
+         "--external runs those modules' firmware in `ek3 fw` processes: the plant\n"
+         "listens on BASE + slot, waits for each one's HELLO, then drives them one\n"
+         "quantum at a time; a module that misses three quanta is reported lost and\n"
+         "the rack runs on without it.");
+    return CLI_OK;
+}
+
+int cmd_rack(int argc, char **argv)
+{
+    const char *w = "rack";
+    rack_opts o;
+    memset(&o, 0, sizeof o);
+    o.r.modules = 84;
+    o.r.fidelity = PMOD_AVERAGED;
+    o.r.seed = 1;
+    o.r.v_set = 750;
+    o.r.load.kind = RACK_LOAD_CP;
+    o.r.load.p_w = 200e3;
+    o.r.load.v_min = 100;
+    o.duration = 2.0;
+    for (unsigned k = 0; k < 510; k++)
+        o.pull_at[k] = -1;
+    o.load_at = 0.5;
+    o.load_ramp = 0.5;
+    o.r.ext_timeout_ms = 200;
+    o.r.via_station = 1;
+    o.hello_timeout = 10;
+    strcpy(o.r.fw_bus, "udp:127.0.0.1:47000");
+    o.r.log_t0_ns = -1; /* --log-start, or the wall clock at the start */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    o.r.threads = ncpu > 0 ? (unsigned)ncpu : 1;
+    prm_defaults(&o.r.plant);
+    const char *miss = NULL; /* an option given without its value */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        double x;
+        if (cli_is_help(a))
+            return rk_usage();
+        if (!strcmp(a, "--modules") && cli_has_value(a, v, &miss)) {
+            int64_t n;
+            if (cli_parse_i64(v, 1, 510, &n))
+                return cli_usage_error(w, "--modules '%s': 1 to 510", v);
+            o.r.modules = (unsigned)n;
+        } else if (!strcmp(a, "--load") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_quantity(v, "W", &x) || !(x >= 0 && x <= 5e6))
+                return cli_usage_error(w, "--load '%s': a power such as 200kW", v);
+            o.r.load = (rack_load){.kind = RACK_LOAD_CP, .p_w = x, .v_min = 100};
+        } else if (!strcmp(a, "--load-ohm") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_quantity(v, "ohm", &x) || !(x > 0))
+                return cli_usage_error(w, "--load-ohm '%s': a resistance above 0", v);
+            o.r.load = (rack_load){.kind = RACK_LOAD_R, .r = x};
+            i++;
+            continue;
+        } else if (!strcmp(a, "--battery")) {
+            o.r.load = (rack_load){.kind = RACK_LOAD_BATTERY, .q_ah = 250, .soc = 0.2, .r_int = 0.05,
+                                   .ocv_empty = 620, .ocv_full = 800};
+            continue;
+        } else if (!strcmp(a, "--vset") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_quantity(v, "V", &x) || !(x >= 200 && x <= 920))
+                return cli_usage_error(w, "--vset '%s': 200 to 920 V (the module's range)", v);
+            o.r.v_set = (float)x;
+        } else if (!strcmp(a, "--droop") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_quantity(v, "", &x) || !(x > 0 && x <= 100))
+                return cli_usage_error(w, "--droop '%s': V/A, above 0 and up to 100", v);
+            o.r.r_droop = (float)x;
+        } else if (!strcmp(a, "--duration") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_quantity(v, "s", &o.duration) ||
+                !(o.duration >= RIG_PERIOD_NS * (1e-9 - 1e-18) && o.duration <= 86400))
+                return cli_usage_error(w, "--duration '%s': a time from one control period (100us) up to a day", v);
+        } else if (!strcmp(a, "--fidelity") && cli_has_value(a, v, &miss)) {
+            if (!strcmp(v, "averaged"))
+                o.r.fidelity = PMOD_AVERAGED;
+            else if (!strcmp(v, "switching"))
+                o.r.fidelity = PMOD_SWITCHING;
+            else
+                return cli_usage_error(w, "--fidelity '%s': averaged or switching", v);
+        } else if (!strcmp(a, "--seed") && cli_has_value(a, v, &miss)) {
+            uint64_t s;
+            if (cli_parse_u64(v, UINT64_MAX, &s))
+                return cli_usage_error(w, "--seed '%s': a number", v);
+            o.r.seed = s;
+        } else if (!strcmp(a, "--pull") && cli_has_value(a, v, &miss)) {
+            /* Each --pull adds one: 42@1s --pull 43@1.5s is an N-2 test. */
+            const char *at = strchr(v, '@');
+            char slot[16];
+            int64_t n;
+            double t;
+            if (!at || (size_t)(at - v) >= sizeof slot)
+                return cli_usage_error(w, "--pull '%s': SLOT@TIME, e.g. 42@1s", v);
+            memcpy(slot, v, (size_t)(at - v));
+            slot[at - v] = 0;
+            if (cli_parse_i64(slot, 1, 510, &n) || cli_parse_quantity(at + 1, "s", &t) || t < 0)
+                return cli_usage_error(w, "--pull '%s': SLOT@TIME, e.g. 42@1s", v);
+            if (o.pull_at[n - 1] >= 0)
+                return cli_usage_error(w, "--pull '%s': slot %lld is already pulled at %g s", v, (long long)n,
+                                       o.pull_at[n - 1]);
+            o.pull_at[n - 1] = t;
+            o.npull++;
+        } else if (!strcmp(a, "--load-ramp") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_quantity(v, "s", &o.load_ramp) || !(o.load_ramp >= 0 && o.load_ramp <= 86400))
+                return cli_usage_error(w, "--load-ramp '%s': a time from 0 up to a day", v);
+        } else if (!strcmp(a, "--load-at") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_quantity(v, "s", &o.load_at) || !(o.load_at >= 0 && o.load_at <= 86400))
+                return cli_usage_error(w, "--load-at '%s': a time from 0 up to a day", v);
+        } else if (!strcmp(a, "--external") && cli_has_value(a, v, &miss)) {
+            /* "all", or a list of slots: 2,5,7 */
+            memset(o.ext, 0, sizeof o.ext);
+            o.ext_arg = v;
+            if (!strcmp(v, "all")) {
+                memset(o.ext, 1, sizeof o.ext);
+            } else {
+                /* Every item a slot: no empty list, no empty item. */
+                const char *s = v;
+                for (;;) {
+                    char item[16];
+                    size_t l = strcspn(s, ",");
+                    int64_t n;
+                    if (l >= sizeof item)
+                        return cli_usage_error(w, "--external '%s': all, or slots like 2,5,7", v);
+                    memcpy(item, s, l);
+                    item[l] = 0;
+                    if (cli_parse_i64(item, 1, 510, &n))
+                        return cli_usage_error(w, "--external '%s': '%s' is not a slot 1 to 510", v, item);
+                    o.ext[n - 1] = 1;
+                    if (!s[l])
+                        break;
+                    s += l + 1;
+                }
+            }
+            o.r.external = o.ext;
+        } else if (!strcmp(a, "--fw-bus") && cli_has_value(a, v, &miss)) {
+            if ((!strncmp(v, "udp:", 4) && !strrchr(v + 4, ':')) || strlen(v) >= sizeof o.r.fw_bus)
+                return cli_usage_error(w, "--fw-bus '%s': udp:HOST:BASEPORT or a SocketCAN interface", v);
+            uint64_t base;
+            if (!strncmp(v, "udp:", 4) && cli_parse_u64(strrchr(v, ':') + 1, 65535, &base))
+                return cli_usage_error(w, "--fw-bus '%s': BASEPORT must be a port number 0 to 65535", v);
+            strcpy(o.r.fw_bus, v);
+        } else if (!strcmp(a, "--ext-timeout") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_quantity(v, "s", &x) || !(x > 0 && x <= 60))
+                return cli_usage_error(w, "--ext-timeout '%s': a time above 0", v);
+            o.r.ext_timeout_ms = (int)(x * 1000 + 0.5);
+        } else if (!strcmp(a, "--hello-timeout") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_quantity(v, "s", &o.hello_timeout) || !(o.hello_timeout > 0 && o.hello_timeout <= 86400))
+                return cli_usage_error(w, "--hello-timeout '%s': a time above 0 and up to a day", v);
+        } else if (!strcmp(a, "--threads") && cli_has_value(a, v, &miss)) {
+            int64_t n;
+            if (cli_parse_i64(v, 1, 256, &n))
+                return cli_usage_error(w, "--threads '%s': 1 to 256", v);
+            o.r.threads = (unsigned)n;
+        } else if (!strcmp(a, "--realtime")) {
+            o.realtime = 1;
+            continue;
+        } else if (!strcmp(a, "--log") && cli_has_value(a, v, &miss)) {
+            o.log = v;
+        } else if (!strcmp(a, "--log-start") && cli_has_value(a, v, &miss)) {
+            /* a day of run (--duration's limit) after it still fits int64 ns */
+            if (cdl_parse_stamp(v, &o.r.log_t0_ns, NULL) || o.r.log_t0_ns > INT64_MAX - 86401000000000LL)
+                return cli_usage_error(w, "--log-start '%s': seconds since the epoch, e.g. 1700000000.000000", v);
+        } else if (!strcmp(a, "--api") && cli_has_value(a, v, &miss)) {
+            o.api = v;
+        } else if (!strcmp(a, "--api-key") && cli_has_value(a, v, &miss)) {
+            if (strlen(v) < 8 || strlen(v) > 64)
+                return cli_usage_error(w, "--api-key: 8 to 64 characters");
+            o.r.api_key = v;
+        } else if (!strcmp(a, "--station-log") && cli_has_value(a, v, &miss)) {
+            o.station_log = v;
+        } else if (!strcmp(a, "--rtl-vcd") && cli_has_value(a, v, &miss)) {
+            o.rtl_vcd = v;
+        } else if (!strcmp(a, "--report") && cli_has_value(a, v, &miss)) {
+            if (strlen(v) > 512)
+                return cli_usage_error(w, "--report: a directory name of at most 512 characters");
+            o.report = v;
+        } else if (!strcmp(a, "--set") && cli_has_value(a, v, &miss)) {
+            char err[200];
+            if (prm_set(&o.r.plant, v, err, sizeof err) || prm_check_board(&o.r.plant, err, sizeof err))
+                return cli_usage_error(w, "--set %s: %s", v, err);
+        } else {
+            return cli_bad_arg(w, a, miss);
+        }
+        i++;
+    }
+    /* Options that name slots or times are checked against the rack and
+     * the run, before anything is simulated. */
+    long quanta = (long)ceil(o.duration / (RIG_PERIOD_NS * 1e-9) - 1e-9);
+    for (unsigned k = 0; k < 510; k++) {
+        if (o.pull_at[k] >= 0 && k >= o.r.modules)
+            return cli_usage_error(w, "--pull: slot %u is not in a rack of %u", k + 1, o.r.modules);
+        if (o.pull_at[k] >= o.duration || (int64_t)(o.pull_at[k] * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS)
+            return cli_usage_error(w, "--pull %u@%gs: at or after the end of the run (--duration %g s)", k + 1,
+                                   o.pull_at[k], o.duration);
+        if (o.r.external && o.ext[k] && k >= o.r.modules && strcmp(o.ext_arg, "all"))
+            return cli_usage_error(w, "--external: slot %u is not in a rack of %u", k + 1, o.r.modules);
+    }
+    if (o.r.external && !strncmp(o.r.fw_bus, "udp:", 4) &&
+        strtol(strrchr(o.r.fw_bus, ':') + 1, NULL, 10) + (long)o.r.modules > 65535)
+        return cli_usage_error(w, "--fw-bus %s: BASE + %u (the last slot) is above port 65535", o.r.fw_bus,
+                               o.r.modules);
+    /* Two outputs into one file would interleave and lose both. */
+    const char *outs_named[3] = {o.log, o.station_log, o.rtl_vcd};
+    static const char *const out_flag[3] = {"--log", "--station-log", "--rtl-vcd"};
+    for (int a = 0; a < 3; a++)
+        for (int b = a + 1; b < 3; b++)
+            if (outs_named[a] && outs_named[b] && !strcmp(outs_named[a], outs_named[b]) &&
+                strcmp(outs_named[a], "/dev/null"))
+                return cli_usage_error(w, "%s and %s both name %s", out_flag[a], out_flag[b], outs_named[a]);
+    /* Every output is opened (the report's directory made, its first file
+     * created) before the run, so that a bad path costs no simulation. */
+    char path[600];
+    FILE *rep = NULL;
+    if (o.report) {
+        struct stat st;
+        if (mkdir(o.report, 0777) && errno != EEXIST)
+            return cli_fail(w, "--report %s: %s", o.report, strerror(errno));
+        errno = 0;
+        if (stat(o.report, &st) || !S_ISDIR(st.st_mode))
+            return cli_fail(w, "--report %s: %s", o.report, errno ? strerror(errno) : "exists and is not a directory");
+        snprintf(path, sizeof path, "%s/report.txt", o.report);
+        if (!(rep = fopen(path, "w")))
+            return cli_fail(w, "--report: %s: %s", path, strerror(errno));
+    }
+    if (o.r.log_t0_ns < 0) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        o.r.log_t0_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec / 1000 * 1000;
+    }
+    FILE *log = NULL;
+    if (o.log && !(log = fopen(o.log, "w"))) {
+        if (rep)
+            fclose(rep);
+        return cli_fail(w, "--log %s: %s", o.log, strerror(errno));
+    }
+    o.r.log = log;
+    FILE *slog = NULL;
+    if (o.station_log && !(slog = fopen(o.station_log, "w"))) {
+        if (rep)
+            fclose(rep);
+        if (log)
+            fclose(log);
+        return cli_fail(w, "--station-log %s: %s", o.station_log, strerror(errno));
+    }
+    o.r.station_log = slog;
+
+    /* The run: a session with the station's start, the load and the pulls on its timeline. */
+    static ses s;
+    ses_opts so = {.r = o.r, .quanta = quanta, .realtime = (uint8_t)o.realtime, .api = o.api, .rtl_vcd = o.rtl_vcd,
+                   .stop = rk_stop, .notes = stderr, .who = "ek3 rack"};
+    so.outs[0] = (ses_out){log, o.log};
+    so.outs[1] = (ses_out){slog, o.station_log};
+    errno = 0;
+    int rc = ses_init(&s, &so);
+    if (rc) {
+        int e = errno;
+        if (log)
+            fclose(log);
+        if (slog)
+            fclose(slog);
+        if (rep)
+            fclose(rep);
+        if (s.failed_at == SES_INIT_TRACE)
+            return cli_fail(w, "--rtl-vcd %s: %s", o.rtl_vcd, strerror(e ? e : EIO));
+        if (s.failed_at == SES_INIT_API && (rc == EK3_EPARSE || rc == EK3_ERANGE))
+            return cli_usage_error(w, "--api '%s': udp:PORT, udp:HOST:PORT or udp:[V6]:PORT, PORT 0 to 65535", o.api);
+        if (s.failed_at == SES_INIT_API)
+            return cli_fail(w, "--api %s: %s", o.api, rc == EK3_EBUSY ? "the port is already in use" : ek3_strerror(rc));
+        if (s.failed_at == SES_INIT_MEMORY)
+            return cli_fail(w, "out of memory for %ld quanta", quanta);
+        return cli_fail(w, "cannot build the rack: %s", ek3_strerror(rc));
+    }
+    /* The station starts the rack once it has heard every module: the
+     * first heartbeats of a large rack take tens of milliseconds of bus
+     * time (about 100 us each), and a module not heard then is never
+     * started. At --load-at (at most 0.5 s) it starts with those heard. */
+    ses_event ev = {.kind = SES_EV_START, .at_s = SES_STATION_START_NS * 1e-9, .by_s = fmin(o.load_at, 0.5)};
+    rc = ses_add_event(&s, &ev);
+    ev = (ses_event){.kind = SES_EV_LOAD, .at_s = o.load_at, .load = o.r.load, .ramp_s = o.load_ramp};
+    rc = rc ? rc : ses_add_event(&s, &ev);
+    for (unsigned k = 0; k < o.r.modules && !rc; k++)
+        if (o.pull_at[k] >= 0) {
+            ev = (ses_event){.kind = SES_EV_PULL, .at_s = o.pull_at[k], .slot = k + 1};
+            rc = ses_add_event(&s, &ev);
+        }
+    if (rc) {
+        ses_free(&s);
+        return cli_fail(w, "cannot set up the run: %s", ek3_strerror(rc));
+    }
+    unsigned n_ext = 0;
+    for (unsigned k = 0; o.r.external && k < o.r.modules; k++)
+        n_ext += o.ext[k];
+    if (n_ext) {
+        unsigned got = ses_wait_external(&s, (int)(o.hello_timeout * 1000));
+        fprintf(stderr, "ek3 rack: %u of %u external modules said HELLO on %s\n", got, n_ext, o.r.fw_bus);
+    }
+    /* A demand beyond what the rack can deliver is said before the run. */
+    const llcc_cfg *kc = &s.kc;
+    double cap, demand, v_full = o.r.v_set - kc->r_droop * kc->i_max;
+    unsigned n_cap = ses_capacity(&s, &cap, &demand);
+    if (demand > cap)
+        fprintf(stderr,
+                "ek3 rack: warning: the load asks %.1f kW, but %u modules%s deliver at most %.1f kW at the %.1f V "
+                "set point (%.2f A each at %.1f V after %.2f V/A droop, at most %.0f W each): the rack is overloaded\n",
+                demand / 1e3, n_cap, o.npull ? " (less the pulled)" : "", cap / 1e3, o.r.v_set, kc->i_max,
+                v_full, kc->r_droop, stn_module_cap(o.r.v_set));
+    /* Ctrl-C, SIGTERM or a failed output stop the run at the end of a
+     * quantum: the logs end on a whole line, the report covers what ran. */
+    cli_catch_stop();
+    ses_run(&s);
+    int bad = 0;
+    FILE *stop_f = s.stop_out == 0 ? log : s.stop_out == 1 ? slog : NULL;
+    if (stop_f)
+        fclose(stop_f); /* its error is told */
+    bad |= stop_f != log && cli_close_out(w, log, o.log) != CLI_OK;
+    s.g.o.log = NULL;
+    s.g.stn.log = NULL;
+    bad |= stop_f != slog && cli_close_out(w, slog, o.station_log) != CLI_OK;
+    if (o.rtl_vcd) {
+        int e = ses_trace_close(&s);
+        if (e && s.stop_out != SES_OUTS_MAX) {
+            fprintf(stderr, "ek3 %s: %s: write error: %s\n", w, o.rtl_vcd, strerror(e));
+            bad = 1;
+        }
+    }
+
+    /* The report: to stdout and, with --report, to DIR/report.txt. */
+    int collapsed = ses_collapsed(&s);
+    bad |= rep_text(stdout, &s) != 0;
+    if (rep)
+        bad |= rep_text(rep, &s) != 0;
+    if (o.report) {
+        snprintf(path, sizeof path, "%s/report.txt", o.report);
+        bad |= cli_close_out(w, rep, path) != CLI_OK;
+        snprintf(path, sizeof path, "%s/trace.csv", o.report);
+        FILE *c = fopen(path, "w");
+        if (c) {
+            rep_trace_csv(c, &s);
+            bad |= cli_close_out(w, c, path) != CLI_OK;
+        } else {
+            bad = 1;
+            fprintf(stderr, "ek3 %s: %s: %s\n", w, path, strerror(errno));
+        }
+        bad |= rep_plots(o.report, &s, w);
+        printf("report: %s/report.txt, trace.csv, bus_voltage, load_power, module_current, current_sharing (.png, .svg)\n",
+               o.report);
+    }
+    int stopped_by_output = s.stop_why[0] != 0;
+    ses_free(&s);
+    if (stopped_by_output)
+        return CLI_FAIL; /* the output that failed was named when it was closed */
+    if (bad)
+        return o.report ? cli_fail(w, "could not write all of the outputs (report in %s)", o.report) : CLI_FAIL;
+    return collapsed ? cli_fail(w, "the rack collapsed under its load (see the report)") : CLI_OK;
+}

@@ -1,0 +1,544 @@
+/* session.c - a run session: a rig, a timeline of events, probes into a
+ * bounded record, and a sequence-counted snapshot (session.h). */
+#define _GNU_SOURCE
+#include "session.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include "ek3_err.h"
+#include "rtlprot.h"
+
+/* The record's rack columns, in order (session.h names their units). */
+enum { SC_T, SC_VBUS, SC_PLOAD, SC_ILOAD, SC_IMIN, SC_IMEAN, SC_IMAX, SC_TJMAX, SC_ONLINE, SC_SENT, SC_ACKED, SC_N };
+static const char *const ses_cols[SC_N] = {"t",     "vbus",  "p_load", "i_load", "i_min",    "i_mean",
+                                           "i_max", "tj_max", "online", "stn_sent", "stn_acked"};
+static const char *const ses_mcols[4] = {"iout", "vout", "tj", "state"};
+
+static int64_t ses_wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+const char *ses_mstate_name(unsigned st)
+{
+    static const char *const names[] = {"OFF", "START", "RUN", "FAULT", "PULLED", "LOST", "EXT", "EXT-OFF"};
+    return st < sizeof names / sizeof names[0] ? names[st] : "?";
+}
+
+static ses_mstate ses_state(const rig *g, unsigned k)
+{
+    const pmod *pm = &g->plant.mod[k];
+    if (!pm->present)
+        return SES_M_PULLED;
+    if (g->m[k].lost)
+        return SES_M_LOST;
+    if (!g->m[k].external && g->m[k].fw.drv.safety.latched)
+        return SES_M_FAULT;
+    if (g->m[k].external)
+        return pm->cmd.enable ? SES_M_EXT : SES_M_EXT_OFF;
+    return (ses_mstate)(g->m[k].fw.drv.ctl.state & 3);
+}
+
+int ses_init(ses *s, const ses_opts *o)
+{
+    if (!s || !o || o->quanta < 1)
+        return EK3_EINVAL;
+    int64_t t_init = ses_wall_ns();
+    memset(s, 0, sizeof *s);
+    s->o = *o;
+    if (!s->o.every)
+        s->o.every = 10;
+    s->ramp = -1;
+    s->start_ns = s->collapse_ns = s->load_on_ns = -1;
+    s->stop_out = -1;
+    s->api.fd = -1;
+    s->failed_at = SES_INIT_RIG;
+    int rc = rig_init(&s->g, &s->o.r);
+    if (rc)
+        return rc;
+    s->failed_at = SES_INIT_MEMORY;
+    unsigned n = s->g.o.modules;
+    llcc_default_cfg(&s->kc); /* as rig_init sets every module's (an external module's too) */
+    if (s->o.r.r_droop > 0)
+        s->kc.r_droop = s->o.r.r_droop;
+    /* The record and the snapshot buffers. */
+    s->rec.ncol = SC_N + (s->o.probe_modules ? 4 * n : 0);
+    s->rec.cap = s->o.record_rows > 0 ? s->o.record_rows : s->o.quanta / (long)s->o.every + 1;
+    s->rec.rows = calloc((size_t)s->rec.cap * s->rec.ncol, sizeof(double));
+    s->snap[0].mod = calloc(n, sizeof(ses_mod_snap));
+    s->snap[1].mod = calloc(n, sizeof(ses_mod_snap));
+    s->late = s->o.realtime ? calloc((size_t)s->o.quanta, sizeof *s->late) : NULL;
+    if (!s->rec.rows || !s->snap[0].mod || !s->snap[1].mod || (s->o.realtime && !s->late)) {
+        ses_free(s);
+        return EK3_ENOSPC;
+    }
+    s->failed_at = SES_INIT_TRACE;
+    errno = 0;
+    if (s->o.rtl_vcd && (!s->g.plant.mod[0].prot || rtlp_trace(s->g.plant.mod[0].prot, s->o.rtl_vcd))) {
+        if (!errno)
+            errno = EIO;
+        int e = errno;
+        ses_free(s);
+        errno = e;
+        return EK3_EIO;
+    }
+    s->failed_at = SES_INIT_API;
+    if (s->o.api) {
+        rc = sapi_open(&s->api, &s->g.stn, s->o.r.v_set, s->o.api);
+        if (rc) {
+            ses_free(s);
+            return rc;
+        }
+        if (s->o.notes)
+            fprintf(s->o.notes, "%s: the station's API listens on %s (port %d)\n", s->o.who, s->o.api,
+                    sapi_port(&s->api));
+    }
+    /* The load is off until a LOAD event. */
+    s->load0 = s->g.plant.load;
+    s->g.plant.load.p_w = 0;
+    if (s->load0.kind == RACK_LOAD_R)
+        s->g.plant.load.r = s->o.r.plant.r_bleed;
+    if (s->o.realtime) {
+        struct sched_param sp = {.sched_priority = 80};
+        s->fifo = sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
+        prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* wake at the deadline, not 50 us after */
+        s->locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
+    }
+    s->t0_wall_ns = ses_wall_ns(); /* again at the first quantum */
+    s->init_s = (s->t0_wall_ns - t_init) * 1e-9;
+    return 0;
+}
+
+void ses_free(ses *s)
+{
+    if (!s)
+        return;
+    sapi_close(&s->api);
+    s->api.fd = -1;
+    rig_free(&s->g);
+    free(s->rec.rows);
+    free(s->snap[0].mod);
+    free(s->snap[1].mod);
+    free(s->late);
+    s->rec.rows = NULL;
+    s->snap[0].mod = s->snap[1].mod = NULL;
+    s->late = NULL;
+}
+
+static int64_t ses_ns(double t_s)
+{
+    return (int64_t)(t_s * 1e9);
+}
+
+int ses_add_event(ses *s, const ses_event *e)
+{
+    if (!s || !e || !(e->at_s >= 0) || e->at_s > 1e9)
+        return EK3_EINVAL;
+    switch (e->kind) {
+    case SES_EV_START:
+        if (!(e->by_s >= 0))
+            return EK3_EINVAL;
+        break;
+    case SES_EV_LOAD:
+        if (e->load.kind != s->load0.kind || !(e->ramp_s >= 0) ||
+            (e->load.kind == RACK_LOAD_R && !(e->load.r > 0)) || (e->load.kind == RACK_LOAD_CP && !(e->load.p_w >= 0)))
+            return EK3_EINVAL;
+        break;
+    case SES_EV_PULL:
+    case SES_EV_INSERT:
+        if (e->slot < 1 || e->slot > s->g.o.modules)
+            return EK3_EINVAL;
+        if (e->kind == SES_EV_PULL)
+            for (unsigned i = 0; i < s->nev; i++)
+                if (s->ev[i].kind == SES_EV_PULL && s->ev[i].slot == e->slot)
+                    return EK3_EBUSY;
+        break;
+    default:
+        return EK3_EINVAL;
+    }
+    if (s->nev >= SES_EVENTS_MAX)
+        return EK3_ENOSPC;
+    /* Sorted by time, stable; never before an event already taken. */
+    unsigned i = s->nev;
+    while (i > s->next && ses_ns(s->ev[i - 1].at_s) > ses_ns(e->at_s)) {
+        s->ev[i] = s->ev[i - 1];
+        i--;
+    }
+    s->ev[i] = *e;
+    s->ev[i].done_ns = -1;
+    s->nev++;
+    return 0;
+}
+
+int ses_pull(ses *s, unsigned slot)
+{
+    if (!s || slot < 1 || slot > s->g.o.modules)
+        return EK3_EINVAL;
+    return rack_remove(&s->g.plant, slot - 1);
+}
+
+unsigned ses_wait_external(ses *s, int timeout_ms)
+{
+    int64_t t = ses_wall_ns();
+    unsigned got = rig_wait_external(&s->g, timeout_ms);
+    s->init_s += (ses_wall_ns() - t) * 1e-9;
+    return got;
+}
+
+/* What n modules can deliver together at set point v_set (W): each gives
+ * its software current limit i_max (A) at the bus its droop r_droop (V/A)
+ * leaves at that current, or its power command p_cmd (W) if that is less
+ * (LLC_CONTROL: i_ref = min(i_max, p_cmd / v)). */
+unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
+{
+    unsigned pulls = 0;
+    for (unsigned i = 0; i < s->nev; i++)
+        pulls += s->ev[i].kind == SES_EV_PULL;
+    unsigned n = s->g.o.modules - pulls;
+    const llcc_cfg *kc = &s->kc;
+    double v_set = s->o.r.v_set, p_cmd = stn_module_cap(s->o.r.v_set);
+    double p = kc->i_max * (v_set - kc->r_droop * kc->i_max);
+    double v_full = s->o.r.v_set - kc->r_droop * kc->i_max;
+    *cap_w = n * (p < p_cmd ? p : p_cmd);
+    *demand_w = s->load0.kind == RACK_LOAD_CP ? s->load0.p_w
+                : s->load0.kind == RACK_LOAD_R ? v_full * v_full / s->load0.r : 0;
+    return n;
+}
+
+/* An event whose time has come. */
+static void ses_take(ses *s, unsigned i)
+{
+    ses_event *e = &s->ev[i];
+    rig *g = &s->g;
+    switch (e->kind) {
+    case SES_EV_START:
+        break; /* armed: ses_start_check */
+    case SES_EV_LOAD:
+        if (!s->load_on)
+            s->ramp_p0 = 0, s->ramp_g0 = 0; /* from off */
+        else
+            s->ramp_p0 = g->plant.load.p_w, s->ramp_g0 = g->plant.load.r > 0 ? 1 / g->plant.load.r : 0;
+        s->ramp = (int)i;
+        s->load_on = 1;
+        if (s->load_on_ns < 0)
+            s->load_on_ns = g->t_ns;
+        e->done_ns = g->t_ns;
+        break;
+    case SES_EV_PULL:
+        if (g->plant.mod[e->slot - 1].present && ses_pull(s, e->slot) == 0)
+            e->done_ns = g->t_ns;
+        break;
+    case SES_EV_INSERT:
+        if (!g->plant.mod[e->slot - 1].present && rack_insert(&g->plant, e->slot - 1) == 0) {
+            e->done_ns = g->t_ns;
+            for (unsigned j = 0; j < s->nev; j++)
+                if (s->ev[j].kind == SES_EV_PULL && s->ev[j].slot == e->slot)
+                    s->ev[j].done_ns = -1; /* back in its slot */
+        }
+        break;
+    }
+}
+
+/* An armed START: the station starts the rack once it has heard every
+ * module, or at its deadline with those it has heard. */
+static void ses_start_check(ses *s)
+{
+    rig *g = &s->g;
+    for (unsigned i = 0; i < s->next; i++) {
+        ses_event *e = &s->ev[i];
+        if (e->kind != SES_EV_START || e->done_ns >= 0 || g->t_ns < SES_STATION_START_NS)
+            continue;
+        unsigned on = stn_online(&g->stn, g->t_ns);
+        if (on < g->o.modules && g->t_ns < ses_ns(e->by_s))
+            continue;
+        e->done_ns = g->t_ns;
+        s->started = 1;
+        s->start_ns = g->t_ns;
+        if (on < g->o.modules && s->o.notes)
+            fprintf(s->o.notes, "%s: the station starts the rack at %.3f s with the %u of %u modules it has heard\n",
+                    s->o.who, g->t_ns * 1e-9, on, g->o.modules);
+        const char *key = s->o.r.api_key ? s->o.r.api_key : RIG_API_KEY;
+        int rc = stn_api_rack(&g->stn, g->t_ns, key, stn_module_cap(s->o.r.v_set) * on, s->o.r.v_set);
+        if (rc && s->o.notes)
+            fprintf(s->o.notes, "%s: the station could not start the rack: %s\n", s->o.who, ek3_strerror(rc));
+    }
+}
+
+/* The load ramp in progress: an EV charger's, the power (or the
+ * conductance) rises linearly. */
+static void ses_ramp(ses *s)
+{
+    const ses_event *e = &s->ev[s->ramp];
+    rack_load *l = &s->g.plant.load;
+    if (l->kind == RACK_LOAD_BATTERY)
+        return;
+    double f = e->ramp_s > 0 ? (s->g.t_ns * 1e-9 - e->at_s) / e->ramp_s : 1.0;
+    if (f > 1)
+        f = 1;
+    double r_bleed = s->o.r.plant.r_bleed;
+    l->p_w = s->ramp_p0 + (e->load.p_w - s->ramp_p0) * f;
+    if (e->load.kind != RACK_LOAD_R)
+        l->r = e->load.r;
+    else if (s->ramp_g0 == 0)
+        l->r = f > 0 ? e->load.r / f : r_bleed;
+    else
+        l->r = 1 / (s->ramp_g0 + (1 / e->load.r - s->ramp_g0) * f);
+    if (l->r > r_bleed)
+        l->r = r_bleed;
+}
+
+/* One row of probes, after the quantum. */
+static void ses_probe(ses *s)
+{
+    const rig *g = &s->g;
+    ses_record *r = &s->rec;
+    long at = (r->head + r->count) % r->cap;
+    if (r->count == r->cap)
+        r->head = (r->head + 1) % r->cap; /* the oldest goes */
+    else
+        r->count++;
+    r->total++;
+    double *row = r->rows + (size_t)at * r->ncol;
+    double imin = 1e9, imax = 0, isum = 0, tj = -1e9;
+    unsigned on = 0;
+    for (unsigned k = 0; k < g->o.modules; k++) {
+        const pmod *pm = &g->plant.mod[k];
+        if (s->o.probe_modules) {
+            double *m = row + SC_N + 4 * k;
+            m[0] = pm->present ? pm->io : 0, m[1] = pm->present ? pm->vo : 0;
+            m[2] = fmax(pm->th.t[TH_JA], pm->th.t[TH_JB]), m[3] = ses_state(g, k);
+        }
+        if (!pm->present)
+            continue;
+        imin = fmin(imin, pm->io), imax = fmax(imax, pm->io), isum += pm->io, on++;
+        tj = fmax(tj, fmax(pm->th.t[TH_JA], pm->th.t[TH_JB]));
+    }
+    row[SC_T] = g->t_ns * 1e-9, row[SC_VBUS] = g->plant.vbus, row[SC_PLOAD] = g->plant.p_load;
+    row[SC_ILOAD] = g->plant.i_load;
+    row[SC_IMIN] = imin, row[SC_IMEAN] = on ? isum / on : 0, row[SC_IMAX] = imax, row[SC_TJMAX] = tj;
+    row[SC_ONLINE] = stn_online(&g->stn, g->t_ns);
+    row[SC_SENT] = g->stn.st.sent, row[SC_ACKED] = g->stn.st.acked;
+}
+
+/* A new snapshot into the buffer readers are not told about, then the
+ * sequence count that tells them. */
+static void ses_publish(ses *s)
+{
+    const rig *g = &s->g;
+    uint32_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed) + 1;
+    ses_snap *d = &s->snap[seq & 1];
+    d->seq = seq;
+    d->t_ns = g->t_ns, d->quanta = (long)(g->t_ns / RIG_PERIOD_NS);
+    d->vbus = g->plant.vbus, d->p_load = g->plant.p_load, d->i_load = g->plant.i_load;
+    d->online = stn_online(&g->stn, g->t_ns);
+    d->stn = g->stn.st;
+    d->hil_frames = g->hil_frames, d->bus_frames = g->bus.frames, d->bus_error_frames = g->bus.error_frames;
+    d->bus_load = cbus_load(&g->bus);
+    d->n = g->o.modules;
+    for (unsigned k = 0; k < g->o.modules; k++) {
+        const pmod *pm = &g->plant.mod[k];
+        ses_mod_snap *m = &d->mod[k];
+        m->present = pm->present, m->external = g->m[k].external, m->lost = g->m[k].lost;
+        m->state = (uint8_t)ses_state(g, k);
+        m->running = g->m[k].external ? !g->m[k].lost : g->m[k].fw.drv.ctl.state == LLCC_RUN;
+        m->io = pm->io, m->vo = pm->vo, m->pin = pm->pin;
+        m->tja = pm->th.t[TH_JA], m->tjb = pm->th.t[TH_JB];
+        m->fsw_hz = g->m[k].fw.h.pwm.fsw_hz, m->resets = g->m[k].fw.resets;
+        m->pulled_ns = -1;
+        m->fault_ns = g->stn.m[k].fault_ns, m->fault_code = g->stn.m[k].fault.code;
+        m->fault_value = g->stn.m[k].fault.value / 1000.0;
+    }
+    for (unsigned i = 0; i < s->nev; i++)
+        if (s->ev[i].kind == SES_EV_PULL && s->ev[i].done_ns >= 0 && !g->plant.mod[s->ev[i].slot - 1].present)
+            d->mod[s->ev[i].slot - 1].pulled_ns = s->ev[i].done_ns;
+    atomic_store_explicit(&s->seq, seq, memory_order_release);
+}
+
+uint32_t ses_snapshot(ses *s, ses_snap *out)
+{
+    for (;;) {
+        uint32_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+        if (!seq)
+            return 0;
+        const ses_snap *src = &s->snap[seq & 1];
+        ses_mod_snap *mod = out->mod;
+        *out = *src;
+        out->mod = mod;
+        memcpy(mod, src->mod, src->n * sizeof *mod);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&s->seq, memory_order_relaxed) == seq)
+            return seq; /* the writer did not come round to this buffer while we copied */
+    }
+}
+
+/* Whether an output has failed a write: stop_why says which and why. */
+static int ses_out_check(ses *s)
+{
+    for (unsigned i = 0; i < SES_OUTS_MAX; i++) {
+        FILE *f = s->o.outs[i].f;
+        if (!f || !ferror(f))
+            continue;
+        errno = 0;
+        int e = fflush(f) ? errno : 0;
+        snprintf(s->stop_why, sizeof s->stop_why, "%s: write error: %s", s->o.outs[i].path, strerror(e ? e : EIO));
+        s->stop_out = (int)i;
+        return 1;
+    }
+    int e = s->o.rtl_vcd ? rtlp_trace_error(s->g.plant.mod[0].prot) : 0;
+    if (e) {
+        snprintf(s->stop_why, sizeof s->stop_why, "%s: write error: %s", s->o.rtl_vcd, strerror(e));
+        s->stop_out = SES_OUTS_MAX;
+        return 1;
+    }
+    return 0;
+}
+
+int ses_step(ses *s)
+{
+    rig *g = &s->g;
+    if (s->stop_sig || s->stop_why[0])
+        return EK3_EBUSY;
+    if (s->o.stop && (s->stop_sig = s->o.stop(s->o.stop_ctx)) != 0)
+        return EK3_EBUSY;
+    if (s->q % 100 == 0 && ses_out_check(s)) {
+        if (s->o.notes)
+            fprintf(s->o.notes, "%s: %s; the run stops at %.4f s\n", s->o.who, s->stop_why, g->t_ns * 1e-9);
+        return EK3_EBUSY;
+    }
+    if (s->q == 0)
+        s->t0_wall_ns = ses_wall_ns();
+    while (s->next < s->nev && g->t_ns >= ses_ns(s->ev[s->next].at_s))
+        ses_take(s, s->next++);
+    ses_start_check(s);
+    if (s->ramp >= 0)
+        ses_ramp(s);
+    rig_quantum(g);
+    if (g->plant.vbus >= 0.9 * s->o.r.v_set)
+        s->bus_up = 1;
+    else if (s->bus_up && s->collapse_ns < 0 && g->plant.vbus < 0.5 * s->o.r.v_set)
+        s->collapse_ns = g->t_ns;
+    if (s->api.fd >= 0 && s->q % 10 == 0)
+        sapi_poll(&s->api, g->t_ns);
+    if (s->q % s->o.every == 0) {
+        ses_probe(s);
+        ses_publish(s);
+    }
+    if (s->o.realtime) {
+        int64_t deadline = s->t0_wall_ns + (s->q + 1) * RIG_PERIOD_NS, now = ses_wall_ns();
+        if (now > deadline) {
+            s->overruns++;
+        } else {
+            struct timespec ts = {deadline / 1000000000, deadline % 1000000000};
+            clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+            now = ses_wall_ns();
+        }
+        if (s->q < s->o.quanta)
+            s->late[s->q] = now - deadline;
+    }
+    s->q++;
+    return 0;
+}
+
+int ses_run_to(ses *s, int64_t t_ns)
+{
+    while (s->g.t_ns < t_ns) {
+        int rc = ses_step(s);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int ses_run(ses *s)
+{
+    int rc = 0;
+    while (s->q < s->o.quanta && !(rc = ses_step(s)))
+        ;
+    ses_finish(s);
+    return rc;
+}
+
+void ses_finish(ses *s)
+{
+    s->wall_s = (ses_wall_ns() - s->t0_wall_ns) * 1e-9;
+    rig_bye(&s->g);
+    ses_publish(s);
+    sapi_flush(&s->api); /* the bursts of failures still open: logged, then counted */
+}
+
+int ses_collapsed(const ses *s)
+{
+    const rig *g = &s->g;
+    unsigned present = 0, tripped = 0;
+    for (unsigned k = 0; k < g->o.modules; k++) {
+        present += g->plant.mod[k].present;
+        tripped += ses_state(g, k) == SES_M_FAULT;
+    }
+    int load_on = 0;
+    for (unsigned i = 0; i < s->nev; i++)
+        load_on |= s->ev[i].kind == SES_EV_LOAD && g->t_ns >= ses_ns(s->ev[i].at_s);
+    int soft_done = s->start_ns >= 0 && g->t_ns >= s->start_ns + (int64_t)(1.1 * s->o.r.v_set / s->kc.ramp_vps * 1e9);
+    return load_on && s->started && present > 0 &&
+           (tripped == present || (g->plant.vbus < 0.5 * s->o.r.v_set && (s->bus_up || soft_done)));
+}
+
+int ses_probe_find(const ses *s, const char *name)
+{
+    for (unsigned c = 0; c < SC_N; c++)
+        if (!strcmp(name, ses_cols[c]))
+            return (int)c;
+    if (!s->o.probe_modules)
+        return -1;
+    const char *dot = strchr(name, '.');
+    if (!dot)
+        return -1;
+    for (unsigned j = 0; j < 4; j++) {
+        size_t l = strlen(ses_mcols[j]);
+        if ((size_t)(dot - name) != l || strncmp(name, ses_mcols[j], l))
+            continue;
+        char *end;
+        errno = 0;
+        unsigned long k = strtoul(dot + 1, &end, 10);
+        if (errno || *end || end == dot + 1 || dot[1] == '0' || k < 1 || k > s->g.o.modules)
+            return -1;
+        return (int)(SC_N + 4 * (k - 1) + j);
+    }
+    return -1;
+}
+
+const char *ses_probe_name(const ses *s, unsigned col, char *buf, size_t cap)
+{
+    if (col >= s->rec.ncol || !buf || !cap)
+        return NULL;
+    if (col < SC_N)
+        snprintf(buf, cap, "%s", ses_cols[col]);
+    else
+        snprintf(buf, cap, "%s.%u", ses_mcols[(col - SC_N) % 4], (col - SC_N) / 4 + 1);
+    return buf;
+}
+
+long ses_rec_rows(const ses *s)
+{
+    return s->rec.count;
+}
+
+const double *ses_rec_row(const ses *s, long i)
+{
+    if (i < 0 || i >= s->rec.count)
+        return NULL;
+    return s->rec.rows + (size_t)((s->rec.head + i) % s->rec.cap) * s->rec.ncol;
+}
+
+int ses_trace_close(ses *s)
+{
+    return s->o.rtl_vcd ? rtlp_trace_close(s->g.plant.mod[0].prot) : 0;
+}

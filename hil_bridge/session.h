@@ -1,0 +1,244 @@
+/*
+ * session.h - a run session (prefix ses_): a rig (rig.h) plus a timeline
+ * of timed events and probes sampled into a bounded record, with a
+ * consistent snapshot for an observer on another thread. `ek3 rack`, the
+ * scenario engine, the nightly report and the live scope drive and read
+ * the same session.
+ *
+ * Time advances in quanta of one control period (RIG_PERIOD_NS, 100 us).
+ * One quantum of a session (ses_step), in this order:
+ *   1. the events whose time has come take effect, in time order (the
+ *      station's start, load steps and ramps, pulls and inserts);
+ *   2. a load ramp in progress sets the load for this quantum;
+ *   3. rig_quantum: plant and firmware advance one quantum;
+ *   4. the bus's collapse watch; the station's API (every 10 quanta);
+ *   5. every `every` quanta: one row of probes into the record and a new
+ *      snapshot for observers;
+ *   6. --realtime: the wait for the quantum's deadline on the wall clock.
+ * Nothing in a session reads the wall clock except the realtime pacing
+ * and the timing figures, so a session is as deterministic as its rig:
+ * the same options and events give the same run, bit for bit.
+ *
+ * Errors are negative codes from ek3_err.h.
+ */
+#ifndef SESSION_H
+#define SESSION_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "llc_control.h"
+#include "rig.h"
+#include "stnapi.h"
+
+#define SES_EVENTS_MAX 1024u    /* events on one timeline */
+#define SES_STATION_START_NS 20000000LL /* the station starts the rack no earlier (first heartbeats) */
+#define SES_OUTS_MAX 4u
+
+typedef enum ses_ev_kind {
+    SES_EV_START,  /* the station starts the rack (authenticated POWER_CMD to every module it heard) */
+    SES_EV_LOAD,   /* the load steps or ramps to a new value */
+    SES_EV_PULL,   /* a module leaves its slot */
+    SES_EV_INSERT, /* a module is put back into its slot */
+} ses_ev_kind;
+
+typedef struct ses_event {
+    ses_ev_kind kind;
+    double at_s;      /* when, seconds of simulated time (>= 0) */
+    /* START: from at_s (at least SES_STATION_START_NS) the station starts
+     * the rack once it has heard every module, or at by_s with those it
+     * has heard (a module not heard then is never started); it asks each
+     * online module for stn_module_cap(v_set). */
+    double by_s;
+    /* LOAD: the load rises linearly from its value at at_s to `load`
+     * over ramp_s (0: a step). Its kind must be the rig's load kind; a
+     * battery load takes no ramp (the event marks the load on). */
+    rack_load load;
+    double ramp_s;
+    unsigned slot;    /* PULL, INSERT: 1..N */
+    int64_t done_ns;  /* when it took effect; -1 until then (set by the session) */
+} ses_event;
+
+/* What a module is doing, as the report and the scope show it. */
+typedef enum ses_mstate {
+    SES_M_OFF, SES_M_START, SES_M_RUN, SES_M_FAULT, /* in-process firmware (LLC_CONTROL's states) */
+    SES_M_PULLED, SES_M_LOST, SES_M_EXT, SES_M_EXT_OFF,
+} ses_mstate;
+
+/* The name of a ses_mstate: "OFF", "START", "RUN", "FAULT", "PULLED",
+ * "LOST", "EXT", "EXT-OFF" ("?" for another value). */
+const char *ses_mstate_name(unsigned st);
+
+typedef struct ses_mod_snap {
+    uint8_t present, external, lost, state; /* state: ses_mstate */
+    uint8_t running;      /* regulating: LLC_CONTROL in RUN, or external and answering */
+    double io, vo, pin;   /* output current A, output voltage V, input power W */
+    double tja, tjb;      /* junction temperatures of the two half-bridges, C */
+    double fsw_hz;        /* the firmware's switching frequency command */
+    uint32_t resets;      /* firmware resets */
+    int64_t pulled_ns;    /* when a PULL event took it out (-1: in its slot) */
+    int64_t fault_ns;     /* the station's last FAULT_ALERT from it (-1: none) */
+    uint8_t fault_code;   /* its code (msg.h, FAULT_ALERT) */
+    double fault_value;   /* its value, in the unit of the code */
+} ses_mod_snap;
+
+/* The state of the rack at the end of one quantum. */
+typedef struct ses_snap {
+    uint32_t seq;         /* the sequence count it was published under */
+    int64_t t_ns;         /* simulated time */
+    long quanta;          /* quanta run: t_ns / RIG_PERIOD_NS */
+    double vbus, p_load, i_load; /* V, W, A */
+    unsigned online;      /* modules the station heard within STN_ONLINE_NS */
+    stn_stats stn;        /* the station's counters */
+    uint64_t hil_frames, bus_frames, bus_error_frames;
+    double bus_load;      /* 0..1 */
+    unsigned n;           /* modules */
+    ses_mod_snap *mod;    /* mod[slot - 1]; the reader's array of n */
+} ses_snap;
+
+typedef struct ses_out {
+    FILE *f;
+    const char *path;
+} ses_out;
+
+typedef struct ses_opts {
+    rig_opts r;
+    long quanta;          /* the run's length (ses_run), >= 1 */
+    unsigned every;       /* quanta between two probe rows and snapshots (0: 10, 1 ms) */
+    long record_rows;     /* rows the record holds; the oldest go first when full (0: the whole run) */
+    uint8_t probe_modules; /* also each module's iout, vout, tj, state in the record */
+    uint8_t realtime;     /* pace quanta to the wall clock (SCHED_FIFO, memory locked if allowed) */
+    const char *api;      /* udp:HOST:PORT: the station's API, or NULL */
+    /* Outputs whose first write error stops the run at the end of a
+     * quantum (checked every 100 quanta), and the protection trace. */
+    ses_out outs[SES_OUTS_MAX];
+    const char *rtl_vcd;  /* module 1's protection trace is open on this path */
+    int (*stop)(void *ctx); /* polled every quantum: a signal number stops the run (NULL: never) */
+    void *stop_ctx;
+    FILE *notes;          /* the station's start and the API's port are told here (NULL: nowhere) */
+    const char *who;      /* their prefix, e.g. "ek3 rack" */
+} ses_opts;
+
+/* The probe record: rows of ncol doubles, a ring of cap rows. */
+typedef struct ses_record {
+    unsigned ncol;
+    long cap, head, count; /* rows held: head .. head + count - 1 (mod cap) */
+    uint64_t total;        /* rows ever written */
+    double *rows;
+} ses_record;
+
+typedef struct ses {
+    ses_opts o;
+    rig g;
+    llcc_cfg kc;          /* what every module's LLC_CONTROL runs with */
+    ses_event ev[SES_EVENTS_MAX];
+    unsigned nev, next;   /* events, sorted by time; the first not yet taken */
+    int ramp;             /* the LOAD event ramping, or -1 */
+    double ramp_p0, ramp_g0; /* the load's power (W) and conductance (S) when it began */
+    rack_load load0;      /* the rig's load as built */
+    /* the run */
+    long q;
+    int started, bus_up, load_on;
+    int64_t start_ns, collapse_ns, load_on_ns;
+    int stop_sig;         /* the signal that stopped the run, or 0 */
+    char stop_why[600];   /* the output error that stopped the run, or "" */
+    int stop_out;         /* its index in o.outs, or -1 (the protection trace: SES_OUTS_MAX) */
+    /* probes */
+    ses_record rec;
+    /* the snapshot: a sequence-counted double buffer */
+    _Atomic uint32_t seq;
+    ses_snap snap[2];
+    /* the station's API */
+    sapi api;
+    /* timing */
+    int64_t t0_wall_ns;
+    double init_s, wall_s; /* set-up (rig, HELLO wait); the run (ses_finish) */
+    int64_t *late;        /* realtime: each quantum's lateness, ns */
+    long overruns;
+    int fifo, locked;
+    int failed_at;        /* what ses_init could not set up (ses_init_step) */
+} ses;
+
+/* The step of ses_init that failed, in s->failed_at. */
+typedef enum ses_init_step { SES_INIT_RIG, SES_INIT_MEMORY, SES_INIT_TRACE, SES_INIT_API } ses_init_step;
+
+/* Build a session: the rig (rig_init), the record, the snapshot buffers,
+ * the station's API if o->api. The load is off (0 W; a resistor at the
+ * bleed resistance) until a LOAD event. A ses is large: allocate it
+ * statically or on the heap. 0, or EK3_EINVAL (bad options), EK3_ERANGE
+ * (bad plant parameters), EK3_ENOSPC (memory), EK3_EIO with errno (the
+ * protection trace), or sapi_open's error (the API's address); s->failed_at
+ * says which step failed. */
+int ses_init(ses *s, const ses_opts *o);
+void ses_free(ses *s);
+
+/* Put an event on the timeline (before ses_step or ses_run). Events at
+ * the same time keep their order. 0, or EK3_EINVAL (a time < 0, a slot
+ * not in the rack, a load of another kind), EK3_EBUSY (a second pull of
+ * one slot), EK3_ENOSPC (SES_EVENTS_MAX). */
+int ses_add_event(ses *s, const ses_event *e);
+
+/* Take module `slot` (1..N) out of its slot now (a PULL event's work).
+ * 0, or EK3_EINVAL. */
+int ses_pull(ses *s, unsigned slot);
+
+/* Wait up to timeout_ms for the external modules' HELLO (rig_wait_external).
+ * Returns how many answered. */
+unsigned ses_wait_external(ses *s, int timeout_ms);
+
+/* What the rack can deliver (W, an upper bound: busbar drops left out)
+ * with its modules less the pulls on the timeline, and what the load
+ * asks at the set point after full droop (W; 0 for a battery). Returns
+ * the modules counted. */
+unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w);
+
+/* One quantum, as in the header comment. 0, or EK3_EBUSY once a stop
+ * (signal, output error) has been asked for: then nothing ran. */
+int ses_step(ses *s);
+
+/* Step until simulated time t_ns or a stop. 0, or EK3_EBUSY. */
+int ses_run_to(ses *s, int64_t t_ns);
+
+/* Step the whole run (o.quanta), then ses_finish. 0, or EK3_EBUSY
+ * (stopped: see stop_sig, stop_why). */
+int ses_run(ses *s);
+
+/* The run is over: tell external modules (BYE), publish the last
+ * snapshot, flush the API's open bursts. */
+void ses_finish(ses *s);
+
+/* The probes: column index of a name, or -1. Rack columns: "t" (s),
+ * "vbus" (V), "p_load" (W), "i_load" (A), "i_min", "i_mean", "i_max"
+ * (A, over the modules in their slots), "tj_max" (C), "online",
+ * "stn_sent", "stn_acked"; with probe_modules, per module K (1..N):
+ * "iout.K" (A), "vout.K" (V), "tj.K" (C, the hotter half-bridge),
+ * "state.K" (ses_mstate). */
+int ses_probe_find(const ses *s, const char *name);
+
+/* The name of column `col` into buf[cap]; NULL if there is none. */
+const char *ses_probe_name(const ses *s, unsigned col, char *buf, size_t cap);
+
+/* Rows in the record, and row i (0: the oldest held). Read from the
+ * session's own thread; another thread reads ses_snapshot. */
+long ses_rec_rows(const ses *s);
+const double *ses_rec_row(const ses *s, long i);
+
+/* Copy the latest snapshot into *out, whose mod must have room for
+ * s->g.o.modules. Safe from another thread while the session runs: the
+ * writer fills the buffer readers are not told about, then advances the
+ * sequence count; a reader that saw the count move while copying copies
+ * again. Returns the snapshot's sequence count (0: none published yet,
+ * *out untouched). */
+uint32_t ses_snapshot(ses *s, ses_snap *out);
+
+/* Close module 1's protection trace (o.rtl_vcd): 0, or the errno of its
+ * first failed write or of the close. */
+int ses_trace_close(ses *s);
+
+/* Whether the rack collapsed under its load: with the load on and the
+ * rack started, every module in its slot tripped, or the bus under half
+ * its set point once it was up or once the soft start is over. */
+int ses_collapsed(const ses *s);
+
+#endif /* SESSION_H */

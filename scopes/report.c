@@ -1,0 +1,219 @@
+/* report.c - the report of a rack run from a session's record and
+ * snapshot (report.h). */
+#include "report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "can_id.h"
+#include "ek3_err.h"
+#include "msg.h"
+#include "splot.h"
+
+static int rep_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The last snapshot, into an array the caller frees (NULL: memory). */
+static ses_mod_snap *rep_snap(ses *s, ses_snap *sn)
+{
+    memset(sn, 0, sizeof *sn);
+    sn->mod = calloc(s->g.o.modules ? s->g.o.modules : 1, sizeof *sn->mod);
+    if (sn->mod)
+        ses_snapshot(s, sn);
+    return sn->mod;
+}
+
+int rep_text(FILE *f, ses *s)
+{
+    ses_snap sn;
+    if (!rep_snap(s, &sn))
+        return EK3_ENOSPC;
+    const ses_opts *o = &s->o;
+    double ptot = 0, pin = 0, imin = 1e9, imax = 0, isum = 0, tjmax = -1e9;
+    unsigned present = 0, running = 0, tripped = 0;
+    for (unsigned k = 0; k < sn.n; k++) {
+        const ses_mod_snap *m = &sn.mod[k];
+        tripped += m->state == SES_M_FAULT;
+        if (!m->present)
+            continue;
+        present++;
+        running += m->running;
+        ptot += m->io * m->vo;
+        pin += m->pin;
+        imin = fmin(imin, m->io), imax = fmax(imax, m->io), isum += m->io;
+        tjmax = fmax(tjmax, fmax(m->tja, m->tjb));
+    }
+    double imean = present ? isum / present : 0, cap, demand;
+    ses_capacity(s, &cap, &demand);
+    int collapsed = ses_collapsed(s);
+    char collapse_at[40] = "";
+    if (s->collapse_ns >= 0)
+        snprintf(collapse_at, sizeof collapse_at, " at %.4f s", s->collapse_ns * 1e-9);
+    fprintf(f, "EK3 rack: %u modules (%u in their slots, %u regulating), %s plant, seed %llu, %.3g s simulated\n", sn.n,
+            present, running, o->r.fidelity == PMOD_AVERAGED ? "averaged" : "switching",
+            (unsigned long long)o->r.seed, sn.t_ns * 1e-9);
+    if (collapsed)
+        fprintf(f, "RACK COLLAPSED%s: the bus is at %.2f V (set point %.1f V) with the load on; %u of %u modules "
+                   "tripped, %u still running%s\n",
+                collapse_at, sn.vbus, o->r.v_set, tripped, sn.n, running,
+                demand > cap ? " (the load asked more than the rack can deliver)" : "");
+    const char *lk = o->r.load.kind == RACK_LOAD_CP ? "constant power" : o->r.load.kind == RACK_LOAD_R ? "resistor"
+                                                                                                      : "EV battery";
+    fprintf(f, "load: %s; set point %.1f V, droop %.2f V/A\n", lk, o->r.v_set, s->kc.r_droop);
+    fprintf(f, "bus: %.2f V, load %.2f kW (%.2f A); modules deliver %.2f kW from %.2f kW in (%.2f %%)\n", sn.vbus,
+            sn.p_load / 1e3, sn.i_load, ptot / 1e3, pin / 1e3, pin > 0 ? 100 * ptot / pin : 0);
+    if (present)
+        fprintf(f, "sharing: %.3f A mean, %.3f .. %.3f A (spread %.1f %% of mean); hottest junction %.1f C\n", imean,
+                imin, imax, imean > 0 ? 100 * (imax - imin) / imean : 0, tjmax);
+    else
+        fprintf(f, "sharing: no module in its slot\n");
+    if (s->stop_sig || s->stop_why[0])
+        fprintf(f, "INTERRUPTED after %.4f s of %.4g s (%s): this report covers the time that ran\n", sn.t_ns * 1e-9,
+                o->quanta * RIG_PERIOD_NS * 1e-9,
+                s->stop_sig == SIGINT ? "SIGINT" : s->stop_sig == SIGTERM ? "SIGTERM" : s->stop_why);
+    for (unsigned k = 0; k < sn.n; k++)
+        if (sn.mod[k].pulled_ns >= 0)
+            fprintf(f, "module %u pulled at %.4g s\n", k + 1, sn.mod[k].pulled_ns * 1e-9);
+    const msg_field *fc = &msg_desc_of(CID_TYPE_FAULT)->fields[0];
+    for (unsigned k = 0; k < sn.n; k++)
+        if (sn.mod[k].fault_ns >= 0)
+            fprintf(f, "module %u FAULT_ALERT at %.4f s: %s, value %.3f\n", k + 1, sn.mod[k].fault_ns * 1e-9,
+                    msg_enum_name(fc, sn.mod[k].fault_code) ? msg_enum_name(fc, sn.mod[k].fault_code) : "?",
+                    sn.mod[k].fault_value);
+    for (unsigned k = 0; k < sn.n; k++)
+        if (sn.mod[k].external)
+            fprintf(f, "module %u external (ek3 fw): %s\n", k + 1,
+                    sn.mod[k].lost ? "LOST - no answer within the timeout" : "answered every quantum");
+    fprintf(f, "station: %u POWER_CMD sent, %u acknowledged (%u clamped, %u refused), %u retries, %u gave up; "
+               "%u modules online\n",
+            sn.stn.sent, sn.stn.acked, sn.stn.clamped, sn.stn.refused, sn.stn.retries, sn.stn.gave_up, sn.online);
+    if (s->api.fd >= 0) {
+        const sapi_stats *a = &s->api.st;
+        fprintf(f,
+                "station API (%s): %u requests, %u carried out, %u refused, %u malformed, %u throttled "
+                "(bad MAC %u, stale %u, replayed %u; %u bursts of failures logged)\n",
+                o->api, a->requests, a->ok, a->refused, a->malformed, a->throttled, a->bad_mac, a->stale, a->replayed,
+                a->bursts);
+    }
+    fprintf(f, "HIL frames %llu; rack bus: %llu frames, %llu error frames, load %.2f %%\n",
+            (unsigned long long)sn.hil_frames, (unsigned long long)sn.bus_frames,
+            (unsigned long long)sn.bus_error_frames, 100 * sn.bus_load);
+    fprintf(f, "\n%5s %-6s %9s %8s %8s %8s %8s %9s %7s\n", "slot", "state", "power W", "I A", "V out", "Tj A C",
+            "Tj B C", "fsw kHz", "resets");
+    for (unsigned k = 0; k < sn.n; k++) {
+        const ses_mod_snap *m = &sn.mod[k];
+        fprintf(f, "%5u %-6s %9.1f %8.3f %8.2f %8.1f %8.1f %9.1f %7u\n", k + 1, ses_mstate_name(m->state),
+                m->io * m->vo, m->io, m->vo, m->tja, m->tjb, m->fsw_hz / 1e3, m->resets);
+    }
+    const rig *g = &s->g;
+    long ran = s->q;
+    fprintf(f, "\ntiming: %ld quanta of 100 us in %.3f s wall (%.2f x real time) on %u thread%s, set-up %.3f s\n", ran,
+            s->wall_s, sn.t_ns * 1e-9 / s->wall_s, g->pool ? g->pool_threads : 1,
+            g->pool && g->pool_threads > 1 ? "s" : "", s->init_s);
+    if (o->realtime && ran > 0) {
+        int64_t *late = malloc((size_t)ran * sizeof *late);
+        if (late) {
+            memcpy(late, s->late, (size_t)ran * sizeof *late);
+            qsort(late, (size_t)ran, sizeof *late, rep_cmp);
+            fprintf(f, "realtime (%s, %s): lateness min %.1f us, median %.1f us, p99 %.1f us, p99.9 %.1f us, "
+                       "max %.1f us; %ld overruns\n",
+                    s->fifo ? "SCHED_FIFO" : "SCHED_OTHER: no permission for FIFO",
+                    s->locked ? "memory locked" : "not locked", late[0] / 1e3, late[ran / 2] / 1e3,
+                    late[ran * 99 / 100] / 1e3, late[ran * 999 / 1000] / 1e3, late[ran - 1] / 1e3, s->overruns);
+            free(late);
+        }
+    }
+    free(sn.mod);
+    return 0;
+}
+
+int rep_trace_csv(FILE *f, const ses *s)
+{
+    int c[5] = {ses_probe_find(s, "vbus"), ses_probe_find(s, "p_load"), ses_probe_find(s, "i_min"),
+                ses_probe_find(s, "i_mean"), ses_probe_find(s, "i_max")};
+    int ct = ses_probe_find(s, "t");
+    fputs("t_s,v_bus_v,p_load_kw,i_min_a,i_mean_a,i_max_a\n", f);
+    for (long i = 0; i < ses_rec_rows(s); i++) {
+        const double *r = ses_rec_row(s, i);
+        fprintf(f, "%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", r[ct], r[c[0]], r[c[1]] / 1e3, r[c[2]], r[c[3]], r[c[4]]);
+    }
+    return 0;
+}
+
+/* A plot's result: 0, or 1 after saying which file and why. */
+static int rep_plot(const char *who, const char *path, int rc)
+{
+    if (!rc)
+        return 0;
+    fprintf(stderr, "ek3 %s: %s: cannot write the plot: %s\n", who, path,
+            rc == EK3_EIO && errno ? strerror(errno) : ek3_strerror(rc));
+    return 1;
+}
+
+int rep_plots(const char *dir, ses *s, const char *who)
+{
+    long n = ses_rec_rows(s);
+    if (n == 0) {
+        fprintf(stderr, "ek3 %s: stopped before the first trace point: no plots\n", who);
+        return 0;
+    }
+    static const char *const names[6] = {"t", "vbus", "p_load", "i_min", "i_mean", "i_max"};
+    double *col[6] = {0};
+    ses_snap sn;
+    int bad = !rep_snap(s, &sn);
+    for (int j = 0; j < 6; j++) {
+        int c = ses_probe_find(s, names[j]);
+        col[j] = malloc((size_t)n * sizeof(double));
+        bad |= !col[j];
+        for (long i = 0; col[j] && i < n; i++)
+            col[j][i] = ses_rec_row(s, i)[c] / (j == 2 ? 1e3 : 1);
+    }
+    double *bars = malloc((sn.n ? sn.n : 1) * sizeof *bars);
+    if (!bad && bars) {
+        double isum = 0;
+        unsigned present = 0;
+        for (unsigned k = 0; k < sn.n; k++) {
+            bars[k] = sn.mod[k].io;
+            if (sn.mod[k].present)
+                isum += sn.mod[k].io, present++;
+        }
+        double imean = present ? isum / present : 0;
+        double *t = col[0];
+        char path[600];
+        static const char *const ext[2] = {"png", "svg"};
+        for (int e = 0; e < 2; e++) {
+            splot_series vb = {"bus voltage", "blue", t, col[1], (size_t)n};
+            snprintf(path, sizeof path, "%s/bus_voltage.%s", dir, ext[e]);
+            errno = 0;
+            bad |= rep_plot(who, path, splot_lines(path, "Rack DC bus", "time (s)", "V", &vb, 1));
+            splot_series pl = {"load power", "darkgreen", t, col[2], (size_t)n};
+            snprintf(path, sizeof path, "%s/load_power.%s", dir, ext[e]);
+            errno = 0;
+            bad |= rep_plot(who, path, splot_lines(path, "Load power", "time (s)", "kW", &pl, 1));
+            splot_series cur[3] = {{"min", "red", t, col[3], (size_t)n},
+                                   {"mean", "black", t, col[4], (size_t)n},
+                                   {"max", "blue", t, col[5], (size_t)n}};
+            snprintf(path, sizeof path, "%s/module_current.%s", dir, ext[e]);
+            errno = 0;
+            bad |= rep_plot(who, path,
+                            splot_lines(path, "Module output current: min, mean, max", "time (s)", "A", cur, 3));
+            snprintf(path, sizeof path, "%s/current_sharing.%s", dir, ext[e]);
+            errno = 0;
+            bad |= rep_plot(who, path,
+                            splot_bars(path, "Current sharing at the end (droop)", "slot", "A", bars, sn.n, imean));
+        }
+    } else {
+        bad = 1;
+    }
+    for (int j = 0; j < 6; j++)
+        free(col[j]);
+    free(bars);
+    free(sn.mod);
+    return bad;
+}

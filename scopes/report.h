@@ -1,0 +1,35 @@
+/*
+ * report.h - the report of a rack run (prefix rep_): the text summary,
+ * the trace CSV and the plots, read from a session's probe record and
+ * its last snapshot (session.h), never from firmware or station
+ * internals.
+ */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include <stdio.h>
+
+#include "session.h"
+
+/* The text report of a finished session (ses_run, or ses_finish after a
+ * stop): the rack line, RACK COLLAPSED, the load and the bus, sharing,
+ * INTERRUPTED (stop_sig: SIGINT, SIGTERM; or the session's stop_why),
+ * pulls, FAULT_ALERTs, external modules, the station and its API, the
+ * buses, one line per module, and the timing (and realtime lateness).
+ * Returns 0, or EK3_ENOSPC (memory for the snapshot); a write error is
+ * left in f's error indicator for the caller's close to report. */
+int rep_text(FILE *f, ses *s);
+
+/* The trace: "t_s,v_bus_v,p_load_kw,i_min_a,i_mean_a,i_max_a", one line
+ * per row of the record. Returns 0; a write error is left in f's error
+ * indicator. */
+int rep_trace_csv(FILE *f, const ses *s);
+
+/* The plots into dir, PNG and SVG each: bus_voltage, load_power,
+ * module_current (min, mean, max) from the record, current_sharing (each
+ * module's current at the end, with the mean) from the last snapshot. A
+ * plot that cannot be written is told on stderr as "ek3 WHO: PATH: cannot
+ * write the plot: REASON". Returns 0, or 1 when any failed. */
+int rep_plots(const char *dir, ses *s, const char *who);
+
+#endif /* REPORT_H */

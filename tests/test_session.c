@@ -1,0 +1,291 @@
+/* test_session.c - the run session: events take effect at their time,
+ * a load ramps as asked, the record keeps the newest rows within its
+ * bound, probes are found by name, the snapshot an observer reads is the
+ * latest published one and whole, and a stop ends the run on a quantum. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "ek3_err.h"
+#include "session.h"
+
+static ses s;
+
+static void setup(ses_opts *o, unsigned n, long quanta)
+{
+    memset(o, 0, sizeof *o);
+    rig_default_opts(&o->r, n, 7, 2000.0 * n);
+    o->r.threads = 1;
+    o->quanta = quanta;
+}
+
+Test(session, a_pull_takes_effect_at_its_time)
+{
+    ses_opts o;
+    setup(&o, 4, 1000);
+    cr_assert_eq(ses_init(&s, &o), EK3_OK);
+    ses_event e = {.kind = SES_EV_PULL, .at_s = 0.05, .slot = 2};
+    cr_assert_eq(ses_add_event(&s, &e), EK3_OK);
+    cr_assert_eq(ses_run_to(&s, 50000000), EK3_OK);
+    cr_assert(s.g.plant.mod[1].present, "not yet: the quantum starting at 50 ms has not run");
+    cr_assert_eq(ses_step(&s), EK3_OK);
+    cr_assert(!s.g.plant.mod[1].present);
+    cr_assert(s.g.plant.mod[0].present && s.g.plant.mod[2].present);
+    cr_assert_eq(ses_run(&s), EK3_OK);
+    static ses_mod_snap mod[4];
+    ses_snap sn = {.mod = mod};
+    cr_assert_gt(ses_snapshot(&s, &sn), 0u);
+    cr_assert_eq(sn.mod[1].pulled_ns, 50000000, "pulled at %lld ns", (long long)sn.mod[1].pulled_ns);
+    cr_assert_eq(sn.mod[1].state, SES_M_PULLED);
+    cr_assert_eq(sn.mod[0].pulled_ns, -1);
+    cr_assert_eq(sn.t_ns, 1000 * RIG_PERIOD_NS);
+    ses_free(&s);
+}
+
+Test(session, events_are_checked)
+{
+    ses_opts o;
+    setup(&o, 4, 10);
+    cr_assert_eq(ses_init(&s, &o), EK3_OK);
+    ses_event e = {.kind = SES_EV_PULL, .at_s = 0.01, .slot = 5};
+    cr_assert_eq(ses_add_event(&s, &e), EK3_EINVAL, "slot 5 in a rack of 4");
+    e.slot = 0;
+    cr_assert_eq(ses_add_event(&s, &e), EK3_EINVAL);
+    e.slot = 4;
+    cr_assert_eq(ses_add_event(&s, &e), EK3_OK);
+    cr_assert_eq(ses_add_event(&s, &e), EK3_EBUSY, "slot 4 is pulled once");
+    e.at_s = -1, e.slot = 3;
+    cr_assert_eq(ses_add_event(&s, &e), EK3_EINVAL);
+    ses_event l = {.kind = SES_EV_LOAD, .at_s = 0, .load = {.kind = RACK_LOAD_CP, .p_w = 1000}};
+    cr_assert_eq(ses_add_event(&s, &l), EK3_EINVAL, "a constant-power step on a resistor load");
+    /* Sorted by time, stable. */
+    ses_event a = {.kind = SES_EV_INSERT, .at_s = 0.005, .slot = 1}, b = {.kind = SES_EV_INSERT, .at_s = 0.005, .slot = 2};
+    cr_assert_eq(ses_add_event(&s, &a), EK3_OK);
+    cr_assert_eq(ses_add_event(&s, &b), EK3_OK);
+    cr_assert_eq(s.nev, 3u);
+    cr_assert_eq(s.ev[0].slot, 1u);
+    cr_assert_eq(s.ev[1].slot, 2u);
+    cr_assert_eq(s.ev[2].slot, 4u);
+    ses_free(&s);
+}
+
+Test(session, a_load_ramps_then_holds)
+{
+    ses_opts o;
+    setup(&o, 2, 400);
+    o.r.load = (rack_load){.kind = RACK_LOAD_CP, .p_w = 1000, .v_min = 100};
+    cr_assert_eq(ses_init(&s, &o), EK3_OK);
+    cr_assert_eq(s.g.plant.load.p_w, 0.0, "off until its event");
+    ses_event l = {.kind = SES_EV_LOAD, .at_s = 0.01, .load = o.r.load, .ramp_s = 0.01};
+    cr_assert_eq(ses_add_event(&s, &l), EK3_OK);
+    cr_assert_eq(ses_run_to(&s, 15000000), EK3_OK);
+    /* the last quantum began at 14.9 ms: 49 % of the way */
+    cr_assert(fabs(s.g.plant.load.p_w - 490) < 1e-6, "%.9f W", s.g.plant.load.p_w);
+    cr_assert_eq(ses_run_to(&s, 30000000), EK3_OK);
+    cr_assert_eq(s.g.plant.load.p_w, 1000.0, "%.9f W", s.g.plant.load.p_w);
+    ses_free(&s);
+}
+
+Test(session, the_record_keeps_the_newest_rows)
+{
+    ses_opts o;
+    setup(&o, 2, 100);
+    o.record_rows = 5;
+    cr_assert_eq(ses_init(&s, &o), EK3_OK);
+    cr_assert_eq(ses_run(&s), EK3_OK);
+    /* rows after quanta 0, 10, ..., 90: at 0.1, 1.1, ..., 9.1 ms; the last five held */
+    cr_assert_eq(s.rec.total, 10u);
+    cr_assert_eq(ses_rec_rows(&s), 5);
+    int t = ses_probe_find(&s, "t");
+    cr_assert(fabs(ses_rec_row(&s, 0)[t] - 0.0051) < 1e-12, "oldest %.6f s", ses_rec_row(&s, 0)[t]);
+    cr_assert(fabs(ses_rec_row(&s, 4)[t] - 0.0091) < 1e-12, "newest %.6f s", ses_rec_row(&s, 4)[t]);
+    cr_assert_null(ses_rec_row(&s, 5));
+    ses_free(&s);
+}
+
+Test(session, probes_by_name)
+{
+    ses_opts o;
+    setup(&o, 4, 101);
+    o.probe_modules = 1;
+    cr_assert_eq(ses_init(&s, &o), EK3_OK);
+    cr_assert_eq(ses_probe_find(&s, "vbus"), 1);
+    cr_assert_eq(ses_probe_find(&s, "iout.0"), -1);
+    cr_assert_eq(ses_probe_find(&s, "iout.5"), -1);
+    cr_assert_eq(ses_probe_find(&s, "iout.3x"), -1);
+    cr_assert_eq(ses_probe_find(&s, "nosuch"), -1);
+    int c = ses_probe_find(&s, "vout.3");
+    char name[32];
+    cr_assert_str_eq(ses_probe_name(&s, (unsigned)c, name, sizeof name), "vout.3");
+    cr_assert_eq(ses_run(&s), EK3_OK);
+    static ses_mod_snap mod[4];
+    ses_snap sn = {.mod = mod};
+    ses_snapshot(&s, &sn);
+    const double *last = ses_rec_row(&s, ses_rec_rows(&s) - 1);
+    cr_assert_eq(last[ses_probe_find(&s, "t")], sn.t_ns * 1e-9, "the last row is the end (quantum 100)");
+    cr_assert_eq(last[c], sn.mod[2].vo);
+    cr_assert_eq(last[ses_probe_find(&s, "iout.4")], sn.mod[3].io);
+    cr_assert_eq(last[ses_probe_find(&s, "vbus")], sn.vbus);
+    ses_free(&s);
+}
+
+Test(session, the_snapshot_is_the_latest_published)
+{
+    ses_opts o;
+    setup(&o, 2, 1000);
+    cr_assert_eq(ses_init(&s, &o), EK3_OK);
+    static ses_mod_snap mod[2];
+    ses_snap sn = {.mod = mod};
+    cr_assert_eq(ses_snapshot(&s, &sn), 0u, "none yet");
+    for (int k = 0; k < 21; k++)
+        cr_assert_eq(ses_step(&s), EK3_OK);
+    /* published after quanta 0, 10 and 20 */
+    cr_assert_eq(ses_snapshot(&s, &sn), 3u);
+    cr_assert_eq(sn.t_ns, 21 * RIG_PERIOD_NS, "%lld", (long long)sn.t_ns);
+    cr_assert_eq(sn.quanta, 21);
+    cr_assert_eq(sn.mod[1].io, s.g.plant.mod[1].io);
+    ses_free(&s);
+}
+
+/* An observer thread reads snapshots while the session runs: each is
+ * whole (its time and its quantum count agree) and time never goes back. */
+static atomic_int reader_done;
+static void *reader(void *arg)
+{
+    (void)arg;
+    static ses_mod_snap mod[3];
+    ses_snap sn = {.mod = mod};
+    int64_t last = -1;
+    long bad = 0, seen = 0;
+    while (!atomic_load(&reader_done)) {
+        if (!ses_snapshot(&s, &sn))
+            continue;
+        seen++;
+        bad += sn.t_ns != sn.quanta * RIG_PERIOD_NS || sn.t_ns < last || sn.n != 3;
+        last = sn.t_ns;
+    }
+    return (void *)(intptr_t)(bad ? -1 : seen);
+}
+
+Test(session, an_observer_reads_whole_snapshots)
+{
+    ses_opts o;
+    setup(&o, 3, 3000);
+    o.every = 1;
+    cr_assert_eq(ses_init(&s, &o), EK3_OK);
+    pthread_t th;
+    atomic_store(&reader_done, 0);
+    cr_assert_eq(pthread_create(&th, NULL, reader, NULL), 0);
+    cr_assert_eq(ses_run(&s), EK3_OK);
+    atomic_store(&reader_done, 1);
+    void *r;
+    pthread_join(th, &r);
+    cr_assert_geq((intptr_t)r, 0, "a torn or stale snapshot");
+    ses_free(&s);
+}
+
+static int stop_after(void *ctx)
+{
+    long *n = ctx;
+    return ++*n > 5 ? SIGINT : 0;
+}
+
+Test(session, a_stop_ends_the_run_on_a_quantum)
+{
+    ses_opts o;
+    setup(&o, 2, 100);
+    long polls = 0;
+    o.stop = stop_after, o.stop_ctx = &polls;
+    cr_assert_eq(ses_init(&s, &o), EK3_OK);
+    cr_assert_eq(ses_run(&s), EK3_EBUSY);
+    cr_assert_eq(s.q, 5);
+    cr_assert_eq(s.stop_sig, SIGINT);
+    cr_assert_eq(s.g.t_ns, 5 * RIG_PERIOD_NS);
+    cr_assert_eq(ses_step(&s), EK3_EBUSY, "stopped stays stopped");
+    ses_free(&s);
+}
+
+Test(session, a_failed_output_stops_the_run)
+{
+    ses_opts o;
+    setup(&o, 1, 1000);
+    FILE *full = fopen("/dev/full", "w");
+    cr_assert_not_null(full);
+    o.r.log = full;
+    o.outs[0] = (ses_out){full, "/dev/full"};
+    cr_assert_eq(ses_init(&s, &o), EK3_OK);
+    cr_assert_eq(ses_run(&s), EK3_EBUSY);
+    cr_assert_eq(s.stop_out, 0);
+    cr_assert_str_eq(s.stop_why, "/dev/full: write error: No space left on device");
+    cr_assert_lt(s.q, 1000);
+    cr_assert_eq(s.q % 100, 0, "outputs are checked every 100 quanta");
+    ses_free(&s);
+    fclose(full);
+}
+
+Test(session, the_station_starts_the_rack)
+{
+    ses_opts o;
+    setup(&o, 3, 10000);
+    o.r.via_station = 1;
+    cr_assert_eq(ses_init(&s, &o), EK3_OK);
+    ses_event e = {.kind = SES_EV_START, .at_s = SES_STATION_START_NS * 1e-9, .by_s = 0.2};
+    cr_assert_eq(ses_add_event(&s, &e), EK3_OK);
+    cr_assert_eq(ses_run(&s), EK3_OK);
+    cr_assert(s.started);
+    cr_assert_geq(s.start_ns, SES_STATION_START_NS);
+    cr_assert_lt(s.start_ns, 100000000, "at %lld ns: every module was heard well before the deadline (0.2 s)",
+                 (long long)s.start_ns);
+    static ses_mod_snap mod[3];
+    ses_snap sn = {.mod = mod};
+    ses_snapshot(&s, &sn);
+    cr_assert_geq(sn.stn.sent, 3u);
+    for (unsigned k = 0; k < 3; k++)
+        cr_assert_eq(sn.mod[k].state, SES_M_RUN, "module %u: %s", k + 1, ses_mstate_name(sn.mod[k].state));
+    ses_free(&s);
+}
+
+Test(session, same_events_same_record_bit_for_bit)
+{
+    static ses a, b;
+    ses_opts o;
+    setup(&o, 3, 2000);
+    o.probe_modules = 1;
+    o.r.threads = 2;
+    cr_assert_eq(ses_init(&a, &o), EK3_OK);
+    o.r.threads = 1;
+    cr_assert_eq(ses_init(&b, &o), EK3_OK);
+    ses_event e = {.kind = SES_EV_PULL, .at_s = 0.1, .slot = 3};
+    cr_assert_eq(ses_add_event(&a, &e), EK3_OK);
+    cr_assert_eq(ses_add_event(&b, &e), EK3_OK);
+    cr_assert_eq(ses_run(&a), EK3_OK);
+    cr_assert_eq(ses_run(&b), EK3_OK);
+    cr_assert_eq(ses_rec_rows(&a), ses_rec_rows(&b));
+    for (long i = 0; i < ses_rec_rows(&a); i++)
+        cr_assert_eq(memcmp(ses_rec_row(&a, i), ses_rec_row(&b, i), a.rec.ncol * sizeof(double)), 0, "row %ld", i);
+    ses_free(&a);
+    ses_free(&b);
+}
+
+Test(session, an_inserted_module_is_back_in_its_slot)
+{
+    ses_opts o;
+    setup(&o, 3, 400);
+    cr_assert_eq(ses_init(&s, &o), EK3_OK);
+    ses_event p = {.kind = SES_EV_PULL, .at_s = 0.01, .slot = 3}, i = {.kind = SES_EV_INSERT, .at_s = 0.02, .slot = 3};
+    cr_assert_eq(ses_add_event(&s, &i), EK3_OK);
+    cr_assert_eq(ses_add_event(&s, &p), EK3_OK);
+    cr_assert_eq(ses_run_to(&s, 15000000), EK3_OK);
+    cr_assert(!s.g.plant.mod[2].present);
+    cr_assert_eq(ses_run(&s), EK3_OK);
+    cr_assert(s.g.plant.mod[2].present);
+    static ses_mod_snap mod[3];
+    ses_snap sn = {.mod = mod};
+    ses_snapshot(&s, &sn);
+    cr_assert_eq(sn.mod[2].pulled_ns, -1, "back in its slot: no pull to report");
+    cr_assert_neq(sn.mod[2].state, SES_M_PULLED);
+    ses_free(&s);
+}
