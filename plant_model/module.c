@@ -326,10 +326,10 @@ static void pmod_step_switching_protected(pmod *m, double dt, double v_term)
             continue;
         rtlp_in y = x;
         if (k < ps.n) {
-            y.vout = ps.v[k];
-            y.iout = ps.i[k];
+            y.vout = ps.v[k] + m->prot_step[0];
+            y.iout = ps.i[k] + m->prot_step[1];
         } else if (own_load) {
-            y.iout = m->sw.rload > 0 ? m->vo / m->sw.rload : 0;
+            y.iout = (m->sw.rload > 0 ? m->vo / m->sw.rload : 0) + m->prot_step[1];
         }
         rtlp_run(m->prot, tk - t, &m->prot_in, &y, &o);
         m->prot_in = y;
@@ -406,10 +406,70 @@ void pmod_trace(pmod *m, double dt, void (*fn)(void *ctx, const llc *s), void *c
 
 void pmod_analog_of(const pmod *m, pmod_analog *a)
 {
-    a->vout = m->vo;
-    a->iout = m->io;
-    a->tj = m->th.t[TH_JA] > m->th.t[TH_JB] ? m->th.t[TH_JA] : m->th.t[TH_JB];
-    a->igf = m->igf;
+    a->vout = m->vo + m->prot_step[0];
+    a->iout = m->io + m->prot_step[1];
+    a->tj = (m->th.t[TH_JA] > m->th.t[TH_JB] ? m->th.t[TH_JA] : m->th.t[TH_JB]) + m->prot_step[2];
+    a->igf = m->igf + m->prot_step[3];
+}
+
+int pmod_fault_igf(pmod *m, double amps)
+{
+    if (!(amps >= 0 && amps <= m->p.fs_igf))
+        return EK3_ERANGE;
+    m->igf = amps;
+    return EK3_OK;
+}
+
+int pmod_fault_fan(pmod *m, double health)
+{
+    if (!(health >= 0 && health <= 1))
+        return EK3_ERANGE;
+    m->th.fan_health = health;
+    return EK3_OK;
+}
+
+static void pmod_adc_fault_update(pmod *m)
+{
+    m->adc_fault = m->adc_stuck != 0;
+    for (int c = 0; c < PMOD_ADC_CHANNELS; c++)
+        m->adc_fault |= m->adc_fault_off[c] != 0;
+}
+
+int pmod_fault_adc_offset(pmod *m, unsigned ch, double offset_lsb)
+{
+    if (ch >= PMOD_ADC_CHANNELS)
+        return EK3_ENOENT;
+    if (!(offset_lsb >= -4095 && offset_lsb <= 4095))
+        return EK3_ERANGE;
+    m->adc_fault_off[ch] = offset_lsb;
+    pmod_adc_fault_update(m);
+    return EK3_OK;
+}
+
+int pmod_fault_adc_stuck(pmod *m, unsigned ch, int code)
+{
+    if (ch >= PMOD_ADC_CHANNELS)
+        return EK3_ENOENT;
+    if (code > 4095)
+        return EK3_ERANGE;
+    if (code < 0) {
+        m->adc_stuck &= (uint16_t)~(1u << ch);
+    } else {
+        m->adc_stuck |= (uint16_t)(1u << ch);
+        m->adc_stuck_code[ch] = (uint16_t)code;
+    }
+    pmod_adc_fault_update(m);
+    return EK3_OK;
+}
+
+int pmod_fault_prot_step(pmod *m, unsigned code, double step)
+{
+    if (code < RTLP_OVP || code > RTLP_GFI)
+        return EK3_ENOENT;
+    if (!(step >= -1e4 && step <= 1e4))
+        return EK3_ERANGE;
+    m->prot_step[code - RTLP_OVP] = step;
+    return EK3_OK;
 }
 
 double pmod_t_case(const pmod *m, int leg)
@@ -458,6 +518,8 @@ void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS])
     x[10] = x[11] = 0;
     for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
         double v = x[c] * m->adc_gain[c] + m->adc_off[c] + m->p.adc_noise_lsb * pmod_noise(&m->rng) + 0.5;
+        if (m->adc_fault) /* injected: pmod_fault_adc_* */
+            v = m->adc_stuck >> c & 1u ? m->adc_stuck_code[c] + 0.5 : v + m->adc_fault_off[c];
         codes[c] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : (int)v);
     }
 }

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "ek3_err.h"
+#include "fault.h"
 #include "can_id.h"
 #include "msg.h"
 #include "rig.h"
@@ -33,6 +34,8 @@ typedef struct rack_opts {
     const char *log, *report, *station_log, *rtl_vcd;
     double pull_at[510]; /* --pull: slot k + 1 leaves at this time; < 0: stays */
     unsigned npull;
+    flt_spec fault[64];  /* --fault, in the order given */
+    unsigned nfault;
     double load_at;      /* the load switches on at this time */
     double load_ramp;    /* and ramps to its value over this long */
     uint8_t ext[510];
@@ -104,6 +107,7 @@ static int rk_usage(void)
     puts("usage: ek3 rack [--modules 84] [--load 200kW | --load-ohm R | --battery]\n"
          "                [--vset 750] [--droop 5] [--duration 2s] [--fidelity averaged|switching]\n"
          "                [--seed 1] [--load-at 0.5s] [--load-ramp 0.5s] [--pull SLOT@TIME] [--realtime]\n"
+         "                [--fault NAME:TARGET@TIME[:P=V,...]]...\n"
          "                [--log FILE [--log-start EPOCH]] [--station-log FILE] [--rtl-vcd FILE]\n"
          "                [--api udp:HOST:PORT [--api-key KEY]]\n"
          "                [--report DIR] [--threads N] [--external all|2,5,7 [--fw-bus udp:HOST:BASE]\n"
@@ -116,7 +120,8 @@ static int rk_usage(void)
          "per-module summary and timing. The station starts every module (authenticated\n"
          "POWER_CMD) at 20 ms; the load switches on at --load-at, once the modules have\n"
          "brought the bus up, and ramps to its value over --load-ramp. --pull takes a module out of its slot while\n"
-         "running (N-1; give it again for N-2 and more). --realtime paces quanta to the wall clock and reports\n"
+         "running (N-1; give it again for N-2 and more): the fault pull:SLOT@TIME. --fault injects any fault of\n"
+         "the rig's table (`ek3 faults` lists them, with targets and parameters) at its time. --realtime paces quanta to the wall clock and reports\n"
          "lateness. Ctrl-C or SIGTERM stops the run at the end of a quantum: logs end on a whole line and the\n"
          "report covers what ran, marked INTERRUPTED.\n"
          "--log writes every frame (HIL channel hil0, rack bus can0) as a candump log,\n"
@@ -230,6 +235,13 @@ int cmd_rack(int argc, char **argv)
                                        o.pull_at[n - 1]);
             o.pull_at[n - 1] = t;
             o.npull++;
+        } else if (!strcmp(a, "--fault") && cli_has_value(a, v, &miss)) {
+            char err[256];
+            if (o.nfault == sizeof o.fault / sizeof o.fault[0])
+                return cli_usage_error(w, "--fault '%s': at most %zu faults", v, sizeof o.fault / sizeof o.fault[0]);
+            if (flt_parse(v, &o.fault[o.nfault], err, sizeof err))
+                return cli_usage_error(w, "--fault '%s': %s", v, err);
+            o.nfault++;
         } else if (!strcmp(a, "--load-ramp") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.load_ramp) || !(o.load_ramp >= 0 && o.load_ramp <= 86400))
                 return cli_usage_error(w, "--load-ramp '%s': a time from 0 up to a day", v);
@@ -325,6 +337,10 @@ int cmd_rack(int argc, char **argv)
         if (o.r.external && o.ext[k] && k >= o.r.modules && strcmp(o.ext_arg, "all"))
             return cli_usage_error(w, "--external: slot %u is not in a rack of %u", k + 1, o.r.modules);
     }
+    for (unsigned j = 0; j < o.nfault; j++)
+        if ((int64_t)(o.fault[j].t * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS)
+            return cli_usage_error(w, "--fault %s@%gs: at or after the end of the run (--duration %g s)",
+                                   flt_table[o.fault[j].id].name, o.fault[j].t, o.duration);
     if (o.r.external && !strncmp(o.r.fw_bus, "udp:", 4) &&
         strtol(strrchr(o.r.fw_bus, ':') + 1, NULL, 10) + (long)o.r.modules > 65535)
         return cli_usage_error(w, "--fw-bus %s: BASE + %u (the last slot) is above port 65535", o.r.fw_bus,
@@ -396,6 +412,19 @@ int cmd_rack(int argc, char **argv)
         if (rep)
             fclose(rep);
         return cli_fail(w, "--rtl-vcd %s: %s", o.rtl_vcd, strerror(errno ? errno : EIO));
+    }
+    for (unsigned j = 0; j < o.nfault; j++) {
+        char err[256];
+        if (flt_check(&g, &o.fault[j], err, sizeof err)) {
+            rig_free(&g);
+            if (log)
+                fclose(log);
+            if (slog)
+                fclose(slog);
+            if (rep)
+                fclose(rep);
+            return cli_usage_error(w, "--fault: %s", err);
+        }
     }
     unsigned n_ext = 0;
     for (unsigned k = 0; o.r.external && k < o.r.modules; k++)
@@ -508,9 +537,19 @@ int cmd_rack(int argc, char **argv)
         }
         for (unsigned k = 0; pulls_left && k < g.o.modules; k++)
             if (o.pull_at[k] >= 0 && g.t_ns >= (int64_t)(o.pull_at[k] * 1e9) && g.plant.mod[k].present) {
-                rack_remove(&g.plant, k);
+                flt_spec pull;
+                flt_spec_init(&pull, FLT_PULL, k + 1, 0);
+                flt_inject(&g, &pull);
                 o.pull_at[k] = g.t_ns * 1e-9; /* when it happened */
                 pulls_left--;
+            }
+        for (unsigned j = 0; j < o.nfault; j++)
+            if (o.fault[j].t >= 0 && g.t_ns >= (int64_t)(o.fault[j].t * 1e9)) {
+                int frc = flt_inject(&g, &o.fault[j]);
+                if (frc)
+                    fprintf(stderr, "ek3 rack: --fault %s at %.4f s: %s\n", flt_table[o.fault[j].id].name,
+                            g.t_ns * 1e-9, ek3_strerror(frc));
+                o.fault[j].t = -1; /* done */
             }
         rig_quantum(&g);
         if (g.plant.vbus >= 0.9 * o.r.v_set)
