@@ -55,7 +55,8 @@ const flt_def flt_table[] = {
     [FLT_SVC_STALL] = {"svc-stall", FLT_KERNEL, FLT_T_SLOT, 1, 0, {{"t", "s", 1e-3, 60, 0.5, 0}},
                        "the module's kernel loop stops for t, to the ms (inj stall): the watchdog's test"},
     [FLT_SVC_STRAY] = {"svc-stray", FLT_KERNEL, FLT_T_SERVICE, 1, 0, {{"victim", "", 1, 31, 1, 1}},
-                       "the service's next dispatch writes into service victim's memory (inj stray): the MPU's test"},
+                       "the service's next dispatch writes into service victim's memory (inj stray): a memory fault "
+                       "in strict mode (the MPU's test), a corrupted victim without"},
     [FLT_TRIP_OVP] = {"trip-ovp", FLT_HARDWARE, FLT_T_SLOT, 1, 1, {{"step", "V", -1e4, 1e4, 500, 0}},
                       "a step on the output-voltage sensing path into the Level-0 protection (OVP at 920 V)"},
     [FLT_TRIP_OCP] = {"trip-ocp", FLT_HARDWARE, FLT_T_SLOT, 1, 1, {{"step", "A", -1e4, 1e4, 10, 0}},
