@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "canbus.h"
@@ -171,7 +172,7 @@ int flt_parse(const char *s, flt_spec *out, char *err, size_t cap)
     *colon = 0;
     int id = flt_find(buf);
     if (id < 0)
-        return flt_err(err, cap, EK3_ENOENT, "fault '%s': no fault named '%s' (ek3 faults lists them)", s, buf);
+        return flt_err(err, cap, EK3_ENOENT, "'%s': no fault named '%s' (ek3 faults lists them)", s, buf);
     const flt_def *d = &flt_table[id];
     flt_spec_init(out, (unsigned)id, 0, 0);
     char *tgt = colon + 1, *at = strchr(tgt, '@');
@@ -330,8 +331,20 @@ int flt_clear(rig *g, const flt_spec *s)
     return flt_apply(g, s, 0);
 }
 
+/* The shortest of %.15g .. %.17g that reads back as v. */
+static const char *flt_num(char out[32], double v)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, 32, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            break;
+    }
+    return out;
+}
+
 int flt_format(const flt_spec *s, char *buf, size_t cap)
 {
+    char num[32];
     if (s->id >= flt_count)
         return EK3_ENOENT;
     const flt_def *d = &flt_table[s->id];
@@ -342,9 +355,10 @@ int flt_format(const flt_spec *s, char *buf, size_t cap)
         snprintf(tgt, sizeof tgt, "%u.%u", s->target, s->svc);
     else
         snprintf(tgt, sizeof tgt, "%u", s->target);
-    size_t n = (size_t)snprintf(buf, cap, "%s:%s@%.17gs", d->name, tgt, s->t);
+    size_t n = (size_t)snprintf(buf, cap, "%s:%s@%ss", d->name, tgt, flt_num(num, s->t));
     for (unsigned i = 0; i < d->np && n < cap; i++)
-        n += (size_t)snprintf(buf + n, cap - n, "%c%s=%.17g%s", i ? ',' : ':', d->p[i].name, s->p[i], d->p[i].unit);
+        n += (size_t)snprintf(buf + n, cap - n, "%c%s=%s%s", i ? ',' : ':', d->p[i].name, flt_num(num, s->p[i]),
+                              d->p[i].unit);
     return n < cap ? EK3_OK : EK3_ENOSPC;
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "ek3_err.h"
 #include "fault.h"
@@ -453,4 +454,34 @@ Test(fault, a_small_step_does_not_trip, .init = setup, .fini = teardown)
     run_ms(5);
     cr_assert_eq(g.plant.mod[1].hw_trip, 0);
     cr_assert_gt(g.plant.mod[1].io, 0.5);
+}
+
+/* ---- the command line ---- */
+
+static int run(const char *cmd, char *out, size_t cap)
+{
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
+{
+    static char out[65536];
+    cr_assert_eq(run(EK3_BIN " rack --modules 2 --duration 0.1s --fault yank:1@0s 2>&1", out, sizeof out), 2);
+    cr_assert(strstr(out, "--fault: 'yank:1@0s': no fault named 'yank'"), "%s", out);
+    cr_assert_eq(run(EK3_BIN " rack --modules 2 --duration 0.1s --fault pull:2@0.2s 2>&1", out, sizeof out), 2);
+    cr_assert(strstr(out, "--fault pull:2@0.2s: at or after the end of the run"), "%s", out);
+    cr_assert_eq(run(EK3_BIN " rack --modules 4 --load 3kW --duration 0.7s --threads 1 --fault igf:2@0.6s:i=50mA "
+                             "--fault pull:1@0.65s 2>&1",
+                     out, sizeof out),
+                 0, "%s", out);
+    cr_assert(strstr(out, "    1 PULLED "), "%s", out);
+    cr_assert(strstr(out, "    2 FAULT "), "%s", out);
+    cr_assert_eq(run(EK3_BIN " faults", out, sizeof out), 0);
+    for (unsigned i = 0; i < flt_count; i++)
+        cr_assert(strstr(out, flt_table[i].name), "ek3 faults lists %s", flt_table[i].name);
 }

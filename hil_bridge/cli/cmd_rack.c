@@ -240,7 +240,7 @@ int cmd_rack(int argc, char **argv)
             if (o.nfault == sizeof o.fault / sizeof o.fault[0])
                 return cli_usage_error(w, "--fault '%s': at most %zu faults", v, sizeof o.fault / sizeof o.fault[0]);
             if (flt_parse(v, &o.fault[o.nfault], err, sizeof err))
-                return cli_usage_error(w, "--fault '%s': %s", v, err);
+                return cli_usage_error(w, "--fault: %s", err);
             o.nfault++;
         } else if (!strcmp(a, "--load-ramp") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.load_ramp) || !(o.load_ramp >= 0 && o.load_ramp <= 86400))
@@ -338,9 +338,12 @@ int cmd_rack(int argc, char **argv)
             return cli_usage_error(w, "--external: slot %u is not in a rack of %u", k + 1, o.r.modules);
     }
     for (unsigned j = 0; j < o.nfault; j++)
-        if ((int64_t)(o.fault[j].t * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS)
-            return cli_usage_error(w, "--fault %s@%gs: at or after the end of the run (--duration %g s)",
-                                   flt_table[o.fault[j].id].name, o.fault[j].t, o.duration);
+        if ((int64_t)(o.fault[j].t * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS) {
+            char text[300];
+            flt_format(&o.fault[j], text, sizeof text);
+            return cli_usage_error(w, "--fault %s: at or after the end of the run (--duration %g s)", text,
+                                   o.duration);
+        }
     if (o.r.external && !strncmp(o.r.fw_bus, "udp:", 4) &&
         strtol(strrchr(o.r.fw_bus, ':') + 1, NULL, 10) + (long)o.r.modules > 65535)
         return cli_usage_error(w, "--fw-bus %s: BASE + %u (the last slot) is above port 65535", o.r.fw_bus,
