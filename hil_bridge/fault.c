@@ -20,7 +20,8 @@ const flt_def flt_table[] = {
     [FLT_PULL] = {"pull", FLT_PLANT, FLT_T_SLOT, 0, 1, {NOP},
                   "hot swap: the module leaves its slot (no output, no load on the bus); its firmware runs on"},
     [FLT_INSERT] = {"insert", FLT_PLANT, FLT_T_SLOT, 0, 1, {NOP},
-                    "hot swap: a fresh module at rest goes into an empty slot, output open until its firmware closes it"},
+                    "hot swap: a fresh module at rest goes into an empty slot; its output relay stays open (the HIL "
+                    "channel has no relay line yet, so it does not rejoin the bus)"},
     [FLT_IGF] = {"igf", FLT_PLANT, FLT_T_SLOT, 1, 1, {{"i", "A", 0, 10, 0.05, 0}},
                  "ground fault: leakage current to the chassis, seen by the IGF channel and the GFI comparator "
                  "(up to the module's fs_igf)"},
@@ -240,7 +241,7 @@ int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap)
         if (m->external)
             return flt_err(err, cap, EK3_EBUSY, "%s: slot %u runs its firmware in its own process (ek3 fw)",
                            d->name, s->target);
-        if (d->target == FLT_T_SERVICE && s->svc >= m->fw.k.n)
+        if (d->target == FLT_T_SERVICE && (s->svc < 1 || s->svc >= m->fw.k.n))
             return flt_err(err, cap, EK3_ENOENT, "%s: slot %u's kernel has no service %u (1 to %u)", d->name,
                            s->target, s->svc, m->fw.k.n - 1);
         if (s->id == FLT_SVC_STRAY && (s->p[0] >= m->fw.k.n || (unsigned)s->p[0] == s->svc))

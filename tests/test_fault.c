@@ -203,6 +203,7 @@ Test(fault, pull_and_insert, .init = setup, .fini = teardown)
     inject("insert:2@0s");
     cr_assert_eq(g.plant.mod[1].present, 1);
     cr_assert_eq(g.plant.mod[1].vo, 0.0, "a fresh module, its output discharged");
+    cr_assert_eq(g.plant.mod[1].relay, 0, "its output relay open");
 }
 
 Test(fault, igf_trips_the_firmware_gfi_and_the_station_hears_it, .init = setup, .fini = teardown)

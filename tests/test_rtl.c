@@ -323,7 +323,7 @@ Test(rtl, a_shorted_output_trips_ocp_in_hardware_first_the_firmware_reports_it_a
         const sm *s = &g.m[k].fw.drv.safety;
         cr_assert_eq(pm->hw_trip, 1, "module %u: the hardware tripped", k + 1);
         cr_assert_eq(pm->prot_first, RTLP_OCP, "module %u: on OCP", k + 1);
-        cr_assert_eq(s->first_code, 8u /* MSG_FAULT_HW_TRIP */, "module %u: the firmware saw the hardware trip first (%u)",
+        cr_assert_eq(s->first_code, MSG_FAULT_HW_TRIP, "module %u: the firmware saw the hardware trip first (%u)",
                      k + 1, s->first_code);
         cr_assert_eq(s->latched & (1u << 1), 0u, "module %u: before its own OCP acted", k + 1);
         cr_assert_lt(pm->io, 0.01, "module %u: no current", k + 1);
