@@ -482,6 +482,9 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
                  0, "%s", out);
     cr_assert(strstr(out, "    1 PULLED "), "%s", out);
     cr_assert(strstr(out, "    2 FAULT "), "%s", out);
+    cr_assert_eq(run(EK3_BIN " rack --modules 2 --duration 0.1s --threads 1 --fault insert:1@0s 2>&1", out, sizeof out),
+                 1, "inserting into a full slot fails the run: %s", out);
+    cr_assert(strstr(out, "--fault insert:1@0s at 0.0000 s: busy or wrong state"), "%s", out);
     cr_assert_eq(run(EK3_BIN " faults", out, sizeof out), 0);
     for (unsigned i = 0; i < flt_count; i++)
         cr_assert(strstr(out, flt_table[i].name), "ek3 faults lists %s", flt_table[i].name);

@@ -499,7 +499,7 @@ int cmd_rack(int argc, char **argv)
     int stop_sig = 0;
     char stop_why[600] = "";
     FILE *stop_f = NULL;
-    unsigned pulls_left = o.npull;
+    unsigned pulls_left = o.npull, fault_errors = 0;
     long q;
     for (q = 0; q < quanta; q++) {
         if ((stop_sig = cli_stop_requested()) != 0)
@@ -549,9 +549,10 @@ int cmd_rack(int argc, char **argv)
         for (unsigned j = 0; j < o.nfault; j++)
             if (o.fault[j].t >= 0 && g.t_ns >= (int64_t)(o.fault[j].t * 1e9)) {
                 int frc = flt_inject(&g, &o.fault[j]);
-                if (frc)
-                    fprintf(stderr, "ek3 rack: --fault %s at %.4f s: %s\n", flt_table[o.fault[j].id].name,
-                            g.t_ns * 1e-9, ek3_strerror(frc));
+                fault_errors += frc != 0;
+                char text[300];
+                if (frc && flt_format(&o.fault[j], text, sizeof text) == EK3_OK)
+                    fprintf(stderr, "ek3 rack: --fault %s at %.4f s: %s\n", text, g.t_ns * 1e-9, ek3_strerror(frc));
                 o.fault[j].t = -1; /* done */
             }
         rig_quantum(&g);
@@ -781,5 +782,7 @@ int cmd_rack(int argc, char **argv)
         return CLI_FAIL; /* the output that failed was named when it was closed */
     if (bad)
         return o.report ? cli_fail(w, "could not write all of the outputs (report in %s)", o.report) : CLI_FAIL;
+    if (fault_errors)
+        return cli_fail(w, "%u of the --fault could not be injected (named above)", fault_errors);
     return collapsed ? cli_fail(w, "the rack collapsed under its load (see the report)") : CLI_OK;
 }
