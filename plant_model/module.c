@@ -488,7 +488,7 @@ static double pmod_ntc_code(const pmod *m, double t_c)
 /* Sensor noise: an Irwin-Hall sum of four 16-bit uniforms from one
  * generator step, scaled to unit variance (within 0.3 % of a normal out
  * to 3 sigma, and a quarter of Box-Muller's cost). */
-static double pmod_noise(uint64_t *s)
+static inline __attribute__((always_inline)) double pmod_noise(uint64_t *s)
 {
     uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -497,6 +497,17 @@ static double pmod_noise(uint64_t *s)
     /* Four 16-bit uniforms summed as integers (exact), one conversion. */
     uint64_t sum = (z & 0xFFFF) + ((z >> 16) & 0xFFFF) + ((z >> 32) & 0xFFFF) + (z >> 48);
     return ((double)sum * (1.0 / 65536.0) - 2.0) * 1.7320508075688772; /* variance 4/12 -> 1 */
+}
+
+/* pmod_adc's last loop with the injected faults (pmod_fault_adc_*): a
+ * stuck channel reads its code (its noise still drawn), an offset adds. */
+static void pmod_adc_faulted(pmod *m, const double x[PMOD_ADC_CHANNELS], uint16_t codes[PMOD_ADC_CHANNELS])
+{
+    for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
+        double v = x[c] * m->adc_gain[c] + m->adc_off[c] + m->p.adc_noise_lsb * pmod_noise(&m->rng) + 0.5;
+        v = m->adc_stuck >> c & 1u ? m->adc_stuck_code[c] + 0.5 : v + m->adc_fault_off[c];
+        codes[c] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : (int)v);
+    }
 }
 
 void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS])
@@ -516,10 +527,12 @@ void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS])
     x[8] = 4095.0 * m->th.fan_speed * m->p.th.fan_rpm / 15000.0;
     x[9] = 4095.0 * m->igf / m->p.fs_igf;
     x[10] = x[11] = 0;
+    if (m->adc_fault) { /* injected: the same codes, then the faults (off the hot path) */
+        pmod_adc_faulted(m, x, codes);
+        return;
+    }
     for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
         double v = x[c] * m->adc_gain[c] + m->adc_off[c] + m->p.adc_noise_lsb * pmod_noise(&m->rng) + 0.5;
-        if (m->adc_fault) /* injected: pmod_fault_adc_* */
-            v = m->adc_stuck >> c & 1u ? m->adc_stuck_code[c] + 0.5 : v + m->adc_fault_off[c];
         codes[c] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : (int)v);
     }
 }
