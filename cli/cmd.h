@@ -10,5 +10,6 @@ int cmd_rack(int argc, char **argv);
 int cmd_fw(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_api(int argc, char **argv);
+int cmd_faults(int argc, char **argv);
 
 #endif /* CMD_H */

@@ -17,6 +17,9 @@
 #include "cmd.h"
 #include "ek3_err.h"
 #include "report.h"
+#include "fault.h"
+#include "can_id.h"
+#include "msg.h"
 #include "rig.h"
 #include "session.h"
 #include "stnapi.h"
@@ -28,6 +31,8 @@ typedef struct rack_opts {
     const char *log, *report, *station_log, *rtl_vcd;
     double pull_at[510]; /* --pull: slot k + 1 leaves at this time; < 0: stays */
     unsigned npull;
+    flt_spec fault[64];  /* --fault, in the order given */
+    unsigned nfault;
     double load_at;      /* the load switches on at this time */
     double load_ramp;    /* and ramps to its value over this long */
     uint8_t ext[510];
@@ -48,6 +53,7 @@ static int rk_usage(void)
     puts("usage: ek3 rack [--modules 84] [--load 200kW | --load-ohm R | --battery]\n"
          "                [--vset 750] [--droop 5] [--duration 2s] [--fidelity averaged|switching]\n"
          "                [--seed 1] [--load-at 0.5s] [--load-ramp 0.5s] [--pull SLOT@TIME] [--realtime]\n"
+         "                [--fault NAME:TARGET@TIME[:P=V,...]]...\n"
          "                [--log FILE [--log-start EPOCH]] [--station-log FILE] [--rtl-vcd FILE]\n"
          "                [--api udp:HOST:PORT [--api-key KEY]]\n"
          "                [--report DIR] [--threads N] [--external all|2,5,7 [--fw-bus udp:HOST:BASE]\n"
@@ -60,7 +66,8 @@ static int rk_usage(void)
          "per-module summary and timing. The station starts every module (authenticated\n"
          "POWER_CMD) at 20 ms; the load switches on at --load-at, once the modules have\n"
          "brought the bus up, and ramps to its value over --load-ramp. --pull takes a module out of its slot while\n"
-         "running (N-1; give it again for N-2 and more). --realtime paces quanta to the wall clock and reports\n"
+         "running (N-1; give it again for N-2 and more): the fault pull:SLOT@TIME. --fault injects any fault of\n"
+         "the rig's table (`ek3 faults` lists them, with targets and parameters) at its time. --realtime paces quanta to the wall clock and reports\n"
          "lateness. Ctrl-C or SIGTERM stops the run at the end of a quantum: logs end on a whole line and the\n"
          "report covers what ran, marked INTERRUPTED.\n"
          "--log writes every frame (HIL channel hil0, rack bus can0) as a candump log,\n"
@@ -174,6 +181,13 @@ int cmd_rack(int argc, char **argv)
                                        o.pull_at[n - 1]);
             o.pull_at[n - 1] = t;
             o.npull++;
+        } else if (!strcmp(a, "--fault") && cli_has_value(a, v, &miss)) {
+            char err[256];
+            if (o.nfault == sizeof o.fault / sizeof o.fault[0])
+                return cli_usage_error(w, "--fault '%s': at most %zu faults", v, sizeof o.fault / sizeof o.fault[0]);
+            if (flt_parse(v, &o.fault[o.nfault], err, sizeof err))
+                return cli_usage_error(w, "--fault: %s", err);
+            o.nfault++;
         } else if (!strcmp(a, "--load-ramp") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.load_ramp) || !(o.load_ramp >= 0 && o.load_ramp <= 86400))
                 return cli_usage_error(w, "--load-ramp '%s': a time from 0 up to a day", v);
@@ -269,6 +283,13 @@ int cmd_rack(int argc, char **argv)
         if (o.r.external && o.ext[k] && k >= o.r.modules && strcmp(o.ext_arg, "all"))
             return cli_usage_error(w, "--external: slot %u is not in a rack of %u", k + 1, o.r.modules);
     }
+    for (unsigned j = 0; j < o.nfault; j++)
+        if ((int64_t)(o.fault[j].t * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS) {
+            char text[300];
+            flt_format(&o.fault[j], text, sizeof text);
+            return cli_usage_error(w, "--fault %s: at or after the end of the run (--duration %g s)", text,
+                                   o.duration);
+        }
     if (o.r.external && !strncmp(o.r.fw_bus, "udp:", 4) &&
         strtol(strrchr(o.r.fw_bus, ':') + 1, NULL, 10) + (long)o.r.modules > 65535)
         return cli_usage_error(w, "--fw-bus %s: BASE + %u (the last slot) is above port 65535", o.r.fw_bus,
@@ -361,6 +382,20 @@ int cmd_rack(int argc, char **argv)
         ses_free(&s);
         return cli_fail(w, "cannot set up the run: %s", ek3_strerror(rc));
     }
+    for (unsigned j = 0; j < o.nfault; j++) {
+        char err[256];
+        ev = (ses_event){.kind = SES_EV_FAULT, .at_s = o.fault[j].t, .fault = o.fault[j]};
+        if (flt_check(&s.g, &o.fault[j], err, sizeof err) || ses_add_event(&s, &ev)) {
+            ses_free(&s);
+            if (log)
+                fclose(log);
+            if (slog)
+                fclose(slog);
+            if (rep)
+                fclose(rep);
+            return cli_usage_error(w, "--fault: %s", err);
+        }
+    }
     unsigned n_ext = 0;
     for (unsigned k = 0; o.r.external && k < o.r.modules; k++)
         n_ext += o.ext[k];
@@ -420,10 +455,13 @@ int cmd_rack(int argc, char **argv)
                o.report);
     }
     int stopped_by_output = s.stop_why[0] != 0;
+    unsigned fault_errors = s.fault_errors;
     ses_free(&s);
     if (stopped_by_output)
         return CLI_FAIL; /* the output that failed was named when it was closed */
     if (bad)
         return o.report ? cli_fail(w, "could not write all of the outputs (report in %s)", o.report) : CLI_FAIL;
+    if (fault_errors)
+        return cli_fail(w, "%u of the --fault could not be injected (named above)", fault_errors);
     return collapsed ? cli_fail(w, "the rack collapsed under its load (see the report)") : CLI_OK;
 }

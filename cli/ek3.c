@@ -8,6 +8,7 @@ static const cli_cmd ek3_cmds[] = {
     {"fw", cmd_fw, "one module's firmware as its own process, on a bus to the plant"},
     {"replay", cmd_replay, "play a candump log back onto a bus"},
     {"api", cmd_api, "one request to a running rack's station controller (ek3 rack --api)"},
+    {"faults", cmd_faults, "every fault the rig can inject: name, target, parameters, what it models"},
     {"plant", cmd_plant, "the plant model: parameters, one module's run, gain sweep"},
     {"bench", cmd_bench, "run benchmarks and print their figures"},
 };

@@ -245,3 +245,38 @@ void cbus_run(cbus *b, int64_t t_end)
     if (b->t_ns < t_end)
         b->t_ns = t_end; /* idle until then */
 }
+
+int cbus_fault_corrupt(cbus *b, unsigned node, uint32_t frames)
+{
+    if (node >= b->n)
+        return EK3_ENOENT;
+    b->node[node].corrupt_next = frames;
+    return EK3_OK;
+}
+
+int cbus_fault_rates(cbus *b, double p_corrupt, double p_drop)
+{
+    if (!(p_corrupt >= 0 && p_corrupt <= 1 && p_drop >= 0 && p_drop <= 1))
+        return EK3_ERANGE;
+    b->p_corrupt = p_corrupt;
+    b->p_drop = p_drop;
+    return EK3_OK;
+}
+
+int cbus_fault_cut(cbus *b, unsigned node, int cut)
+{
+    if (node >= b->n)
+        return EK3_ENOENT;
+    b->node[node].cut = cut != 0;
+    return EK3_OK;
+}
+
+int cbus_fault_babble(cbus *b, unsigned node, const cfd_frame *f)
+{
+    if (node >= b->n)
+        return EK3_ENOENT;
+    b->node[node].babble = f != NULL;
+    if (f)
+        b->node[node].babble_frame = *f;
+    return EK3_OK;
+}

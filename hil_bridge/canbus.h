@@ -85,6 +85,21 @@ void cbus_run(cbus *b, int64_t t_ns);
 /* Restart a bus-off node (it rejoins after 128 x 11 recessive bits). */
 int cbus_restart(cbus *b, unsigned node);
 
+/* Injected faults (named for the rig in fault.h). Each returns 0, or
+ * EK3_ENOENT (no such node), EK3_ERANGE (a value out of its range).
+ * Corrupt node's next `frames` transmissions (0: none more). */
+int cbus_fault_corrupt(cbus *b, unsigned node, uint32_t frames);
+
+/* Every transmission corrupted with probability p_corrupt, every frame
+ * dropped at each receiver (an overrun) with probability p_drop; 0..1. */
+int cbus_fault_rates(cbus *b, double p_corrupt, double p_drop);
+
+/* Cut node off the bus (it neither sends nor receives) or reconnect it. */
+int cbus_fault_cut(cbus *b, unsigned node, int cut);
+
+/* Node babbles: sends *f back to back whatever it queued (f NULL stops). */
+int cbus_fault_babble(cbus *b, unsigned node, const cfd_frame *f);
+
 /* Bus load since cbus_init, 0..1. */
 double cbus_load(const cbus *b);
 

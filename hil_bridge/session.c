@@ -162,6 +162,12 @@ int ses_add_event(ses *s, const ses_event *e)
                 if (s->ev[i].kind == SES_EV_PULL && s->ev[i].slot == e->slot)
                     return EK3_EBUSY;
         break;
+    case SES_EV_FAULT: {
+        char err[200];
+        if (flt_check(&s->g, &e->fault, err, sizeof err))
+            return EK3_EINVAL;
+        break;
+    }
     default:
         return EK3_EINVAL;
     }
@@ -183,7 +189,9 @@ int ses_pull(ses *s, unsigned slot)
 {
     if (!s || slot < 1 || slot > s->g.o.modules)
         return EK3_EINVAL;
-    return rack_remove(&s->g.plant, slot - 1);
+    flt_spec f;
+    flt_spec_init(&f, FLT_PULL, slot, 0);
+    return flt_inject(&s->g, &f);
 }
 
 unsigned ses_wait_external(ses *s, int timeout_ms)
@@ -237,14 +245,30 @@ static void ses_take(ses *s, unsigned i)
         if (g->plant.mod[e->slot - 1].present && ses_pull(s, e->slot) == 0)
             e->done_ns = g->t_ns;
         break;
-    case SES_EV_INSERT:
-        if (!g->plant.mod[e->slot - 1].present && rack_insert(&g->plant, e->slot - 1) == 0) {
+    case SES_EV_INSERT: {
+        flt_spec f;
+        flt_spec_init(&f, FLT_INSERT, e->slot, 0);
+        if (!g->plant.mod[e->slot - 1].present && flt_inject(g, &f) == 0) {
             e->done_ns = g->t_ns;
             for (unsigned j = 0; j < s->nev; j++)
                 if (s->ev[j].kind == SES_EV_PULL && s->ev[j].slot == e->slot)
                     s->ev[j].done_ns = -1; /* back in its slot */
         }
         break;
+    }
+    case SES_EV_FAULT: {
+        int rc = flt_inject(g, &e->fault);
+        if (rc == 0) {
+            e->done_ns = g->t_ns;
+        } else {
+            char text[300];
+            s->fault_errors++;
+            if (s->o.notes && flt_format(&e->fault, text, sizeof text) == EK3_OK)
+                fprintf(s->o.notes, "%s: --fault %s at %.4f s: %s\n", s->o.who, text, g->t_ns * 1e-9,
+                        ek3_strerror(rc));
+        }
+        break;
+    }
     }
 }
 

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fault.h"
 #include "llc_control.h"
 #include "rig.h"
 #include "stnapi.h"
@@ -41,6 +42,7 @@ typedef enum ses_ev_kind {
     SES_EV_LOAD,   /* the load steps or ramps to a new value */
     SES_EV_PULL,   /* a module leaves its slot */
     SES_EV_INSERT, /* a module is put back into its slot */
+    SES_EV_FAULT,  /* any fault of the fault table (fault.h), injected at at_s */
 } ses_ev_kind;
 
 typedef struct ses_event {
@@ -57,6 +59,7 @@ typedef struct ses_event {
     rack_load load;
     double ramp_s;
     unsigned slot;    /* PULL, INSERT: 1..N */
+    flt_spec fault;   /* FAULT: what, where, its parameters (flt_check'd when added) */
     int64_t done_ns;  /* when it took effect; -1 until then (set by the session) */
 } ses_event;
 
@@ -131,6 +134,7 @@ typedef struct ses_record {
 typedef struct ses {
     ses_opts o;
     rig g;
+    unsigned fault_errors; /* FAULT events flt_inject refused at their time */
     llcc_cfg kc;          /* what every module's LLC_CONTROL runs with */
     ses_event ev[SES_EVENTS_MAX];
     unsigned nev, next;   /* events, sorted by time; the first not yet taken */
@@ -175,12 +179,14 @@ void ses_free(ses *s);
 
 /* Put an event on the timeline (before ses_step or ses_run). Events at
  * the same time keep their order. 0, or EK3_EINVAL (a time < 0, a slot
- * not in the rack, a load of another kind), EK3_EBUSY (a second pull of
- * one slot), EK3_ENOSPC (SES_EVENTS_MAX). */
+ * not in the rack, a load of another kind, a FAULT that flt_check
+ * refuses), EK3_EBUSY (a second pull of one slot), EK3_ENOSPC
+ * (SES_EVENTS_MAX). A FAULT that cannot be applied when its time comes
+ * (flt_inject fails) is told in the notes and counted in fault_errors. */
 int ses_add_event(ses *s, const ses_event *e);
 
-/* Take module `slot` (1..N) out of its slot now (a PULL event's work).
- * 0, or EK3_EINVAL. */
+/* Take module `slot` (1..N) out of its slot now (a PULL event's work,
+ * the fault table's "pull"). 0, or EK3_EINVAL, or flt_inject's errors. */
 int ses_pull(ses *s, unsigned slot);
 
 /* Wait up to timeout_ms for the external modules' HELLO (rig_wait_external).

@@ -324,10 +324,10 @@ static void pmod_step_switching_protected(pmod *m, double dt, double v_term)
             continue;
         rtlp_in y = x;
         if (k < ps.n) {
-            y.vout = ps.v[k];
-            y.iout = ps.i[k];
+            y.vout = ps.v[k] + m->prot_step[0];
+            y.iout = ps.i[k] + m->prot_step[1];
         } else if (own_load) {
-            y.iout = m->sw.rload > 0 ? m->vo / m->sw.rload : 0;
+            y.iout = (m->sw.rload > 0 ? m->vo / m->sw.rload : 0) + m->prot_step[1];
         }
         rtlp_run(m->prot, tk - t, &m->prot_in, &y, &o);
         m->prot_in = y;
@@ -404,10 +404,70 @@ void pmod_trace(pmod *m, double dt, void (*fn)(void *ctx, const llc *s), void *c
 
 void pmod_analog_of(const pmod *m, pmod_analog *a)
 {
-    a->vout = m->vo;
-    a->iout = m->io;
-    a->tj = m->th.t[TH_JA] > m->th.t[TH_JB] ? m->th.t[TH_JA] : m->th.t[TH_JB];
-    a->igf = m->igf;
+    a->vout = m->vo + m->prot_step[0];
+    a->iout = m->io + m->prot_step[1];
+    a->tj = (m->th.t[TH_JA] > m->th.t[TH_JB] ? m->th.t[TH_JA] : m->th.t[TH_JB]) + m->prot_step[2];
+    a->igf = m->igf + m->prot_step[3];
+}
+
+int pmod_fault_igf(pmod *m, double amps)
+{
+    if (!(amps >= 0 && amps <= m->p.fs_igf))
+        return EK3_ERANGE;
+    m->igf = amps;
+    return EK3_OK;
+}
+
+int pmod_fault_fan(pmod *m, double health)
+{
+    if (!(health >= 0 && health <= 1))
+        return EK3_ERANGE;
+    m->th.fan_health = health;
+    return EK3_OK;
+}
+
+static void pmod_adc_fault_update(pmod *m)
+{
+    m->adc_fault = m->adc_stuck != 0;
+    for (int c = 0; c < PMOD_ADC_CHANNELS; c++)
+        m->adc_fault |= m->adc_fault_off[c] != 0;
+}
+
+int pmod_fault_adc_offset(pmod *m, unsigned ch, double offset_lsb)
+{
+    if (ch >= PMOD_ADC_CHANNELS)
+        return EK3_ENOENT;
+    if (!(offset_lsb >= -4095 && offset_lsb <= 4095))
+        return EK3_ERANGE;
+    m->adc_fault_off[ch] = offset_lsb;
+    pmod_adc_fault_update(m);
+    return EK3_OK;
+}
+
+int pmod_fault_adc_stuck(pmod *m, unsigned ch, int code)
+{
+    if (ch >= PMOD_ADC_CHANNELS)
+        return EK3_ENOENT;
+    if (code > 4095)
+        return EK3_ERANGE;
+    if (code < 0) {
+        m->adc_stuck &= (uint16_t)~(1u << ch);
+    } else {
+        m->adc_stuck |= (uint16_t)(1u << ch);
+        m->adc_stuck_code[ch] = (uint16_t)code;
+    }
+    pmod_adc_fault_update(m);
+    return EK3_OK;
+}
+
+int pmod_fault_prot_step(pmod *m, unsigned code, double step)
+{
+    if (code < RTLP_OVP || code > RTLP_GFI)
+        return EK3_ENOENT;
+    if (!(step >= -1e4 && step <= 1e4))
+        return EK3_ERANGE;
+    m->prot_step[code - RTLP_OVP] = step;
+    return EK3_OK;
 }
 
 double pmod_t_case(const pmod *m, int leg)
@@ -426,12 +486,23 @@ static double pmod_ntc_code(const pmod *m, double t_c)
 /* Sensor noise: an Irwin-Hall sum of four 16-bit uniforms from one
  * generator step, scaled to unit variance (within 0.3 % of a normal out
  * to 3 sigma, and a quarter of Box-Muller's cost). */
-static double pmod_noise(uint64_t *s)
+static inline __attribute__((always_inline)) double pmod_noise(uint64_t *s)
 {
     uint64_t z = ek3_rng_splitmix64(s);
     /* Four 16-bit uniforms summed as integers (exact), one conversion. */
     uint64_t sum = (z & 0xFFFF) + ((z >> 16) & 0xFFFF) + ((z >> 32) & 0xFFFF) + (z >> 48);
     return ((double)sum * (1.0 / 65536.0) - 2.0) * 1.7320508075688772; /* variance 4/12 -> 1 */
+}
+
+/* pmod_adc's last loop with the injected faults (pmod_fault_adc_*): a
+ * stuck channel reads its code (its noise still drawn), an offset adds. */
+static void pmod_adc_faulted(pmod *m, const double x[PMOD_ADC_CHANNELS], uint16_t codes[PMOD_ADC_CHANNELS])
+{
+    for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
+        double v = x[c] * m->adc_gain[c] + m->adc_off[c] + m->p.adc_noise_lsb * pmod_noise(&m->rng) + 0.5;
+        v = m->adc_stuck >> c & 1u ? m->adc_stuck_code[c] + 0.5 : v + m->adc_fault_off[c];
+        codes[c] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : (int)v);
+    }
 }
 
 void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS])
@@ -451,6 +522,10 @@ void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS])
     x[BRD_ADC_FAN_TACH] = BRD_ADC_FULL_CODE * m->th.fan_speed * m->p.th.fan_rpm / BRD_TACH_FS_RPM;
     x[BRD_ADC_IGF] = BRD_ADC_FULL_CODE * m->igf / m->p.fs_igf;
     x[BRD_ADC_SPARE0] = x[BRD_ADC_SPARE1] = 0;
+    if (m->adc_fault) { /* injected: the same codes, then the faults (off the hot path) */
+        pmod_adc_faulted(m, x, codes);
+        return;
+    }
     for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
         double v = x[c] * m->adc_gain[c] + m->adc_off[c] + m->p.adc_noise_lsb * pmod_noise(&m->rng) + 0.5;
         codes[c] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : (int)v);

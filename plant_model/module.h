@@ -36,7 +36,7 @@ typedef struct pmod {
     llc_cmd cmd;
     double fan_duty;
     th_state th;
-    double igf;              /* ground-fault current (injected), A */
+    double igf;              /* ground-fault current (injected: pmod_fault_igf), A */
     uint64_t rng;
     double adc_gain[PMOD_ADC_CHANNELS], adc_off[PMOD_ADC_CHANNELS];
     /* The five NTC channels' last temperature and its code: temperatures
@@ -54,10 +54,17 @@ typedef struct pmod {
     uint8_t hw_trip;         /* the protection's gates are off (the trip line) */
     uint8_t fault_clear;     /* the firmware's clear request (GPIO) */
     double prot_trip_t;      /* seconds into the last step the RTL tripped, or -1 */
-    uint32_t prot_first;     /* its first fault code */
+    uint32_t prot_first;     /* its first fault code (rtlp_code) */
     double trace_dt;         /* switching: sample the waveforms every trace_dt */
     void (*trace)(void *ctx, const llc *s);
     void *trace_ctx;
+    /* Injected faults, written only through the pmod_fault_ functions
+     * (hil_bridge/fault.c names them for the rig). */
+    uint8_t adc_fault;       /* some channel has an offset or is stuck */
+    uint16_t adc_stuck;      /* bit c: channel c reads adc_stuck_code[c] */
+    uint16_t adc_stuck_code[PMOD_ADC_CHANNELS];
+    double adc_fault_off[PMOD_ADC_CHANNELS]; /* LSB, added to the channel's code */
+    double prot_step[4];     /* added to what the protection's comparators sense: V, A, C, A (rtlp_code - 1) */
 } pmod;
 
 /* A module from parameters; seed != 0 draws its tolerances and ADC
@@ -112,6 +119,33 @@ void pmod_analog_of(const pmod *m, pmod_analog *a);
 
 /* Case temperature an NTC on leg A/B reads (C). */
 double pmod_t_case(const pmod *m, int leg);
+
+/* Injected faults (the rig's fault vocabulary: hil_bridge/fault.h).
+ * Each returns 0 or EK3_ERANGE for a value outside the range given
+ * (nothing changes then), EK3_ENOENT for a channel that does not exist.
+ *
+ * A ground-fault (leakage) current to the chassis, amps, 0 to fs_igf
+ * (0: none); the IGF channel and the protection's GFI comparator see it. */
+int pmod_fault_igf(pmod *m, double amps);
+
+/* The fan's health 0..1: the fraction of the commanded speed it reaches
+ * (0: seized, 1: sound; thermal.h th_state.fan_health). */
+int pmod_fault_fan(pmod *m, double health);
+
+/* ADC channel ch (msg_adc_ch order, 0..PMOD_ADC_CHANNELS-1) reads
+ * offset_lsb more (-4095..4095 LSB; 0: none): a drifted sensor. */
+int pmod_fault_adc_offset(pmod *m, unsigned ch, double offset_lsb);
+
+/* ADC channel ch reads `code` whatever it senses (0..4095), or its
+ * sensor again for code < 0: a stuck sensor or a broken wire. The
+ * channel's noise is still drawn, so the other channels read as before. */
+int pmod_fault_adc_stuck(pmod *m, unsigned ch, int code);
+
+/* A step added to one quantity the Level-0 protection's comparators
+ * sense (code, an rtlp_code: RTLP_OVP V, RTLP_OCP A, RTLP_OTP C, RTLP_GFI A;
+ * |step| up to 1e4; 0: none): a disturbance on the sensing path, so the
+ * hardware trips (or not) through its delay and deglitch, as on the bench. */
+int pmod_fault_prot_step(pmod *m, unsigned code, double step);
 
 /* Uniform (0,1) and normal numbers from the module's generator. */
 double pmod_uniform(uint64_t *s);

@@ -47,6 +47,7 @@ typedef struct rack {
     rack_load load;
     double vbus, vbus_prev, t, i_load, p_load;
     double i_sum;             /* sum of module currents in the last step */
+    double r_short;           /* injected: the bus shorted through this many ohm (0: no short; rack_short) */
 } rack;
 
 /* A rack of n modules (1..510) at rest. 0, or EK3_EINVAL (bad n or
@@ -75,6 +76,12 @@ void rack_finish(rack *r, double dt);
  * 0, or EK3_ENOENT (no such slot), EK3_EBUSY (already out / in). */
 int rack_remove(rack *r, unsigned slot);
 int rack_insert(rack *r, unsigned slot);
+
+/* Short the DC bus (the rack's output) through ohm ohms, in parallel
+ * with its load; 0 removes the short. Its current counts in i_load and
+ * p_load (what the feed delivers). 0, or EK3_ERANGE (not 0 and not
+ * 1 mohm to 1 Mohm). */
+int rack_short(rack *r, double ohm);
 
 /* Open-circuit voltage of the battery at its state of charge. */
 double rack_ocv(const rack_load *l);

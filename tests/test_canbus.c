@@ -105,7 +105,7 @@ Test(canbus, an_error_burst_drives_a_node_to_bus_off_and_back)
     b.deliver = on_frame;
     b.ctx = &g;
     cbus_node *n1 = &b.node[1];
-    n1->corrupt_next = 40;
+    cr_assert_eq(cbus_fault_corrupt(&b, 1, 40), EK3_OK);
     cfd_frame f = fd_frame(0x0400100, 8);
     cr_assert_eq(cbus_send(&b, 1, &f, 0), EK3_OK);
     /* Each corrupted attempt: TEC + 8. 16 errors make it error passive. */
@@ -126,7 +126,7 @@ Test(canbus, an_error_burst_drives_a_node_to_bus_off_and_back)
     cr_assert_eq(cbus_send(&b, 1, &f, t), EK3_EBUSY, "a bus-off node sends nothing");
     cr_assert_eq(g.n, 0);
     /* restart-ms later, and 128 x 11 recessive bits after that, it is back. */
-    n1->corrupt_next = 0;
+    cr_assert_eq(cbus_fault_corrupt(&b, 1, 0), EK3_OK);
     int64_t off = n1->busoff_ns;
     cbus_run(&b, off + 49000000);
     cr_assert_eq(n1->state, CBUS_BUS_OFF);
@@ -149,8 +149,8 @@ Test(canbus, a_babbling_node_starves_the_bus_and_a_cut_node_hears_nothing)
     g.n = 0;
     b.deliver = on_frame;
     b.ctx = &g;
-    b.node[3].babble = 1;
-    b.node[3].babble_frame = fd_frame(0x0000001, 64);
+    cfd_frame bf = fd_frame(0x0000001, 64);
+    cr_assert_eq(cbus_fault_babble(&b, 3, &bf), EK3_OK);
     cfd_frame f = fd_frame(0x0600100, 8);
     cbus_send(&b, 0, &f, 0);
     cbus_run(&b, 10000000);
@@ -158,8 +158,8 @@ Test(canbus, a_babbling_node_starves_the_bus_and_a_cut_node_hears_nothing)
         cr_assert_eq(g.from[i], 3, "only the babbler gets the bus");
     cr_assert(cbus_load(&b) > 0.99, "load %.3f", cbus_load(&b));
     cr_assert_gt(b.node[0].qn, 0, "node 0's frame still waits");
-    b.node[3].babble = 0;
-    b.node[2].cut = 1;
+    cr_assert_eq(cbus_fault_babble(&b, 3, NULL), EK3_OK);
+    cr_assert_eq(cbus_fault_cut(&b, 2, 1), EK3_OK);
     g.n = 0;
     cbus_run(&b, 20000000);
     cr_assert_eq(g.n, 2, "delivered to 1 and 3, not to the cut node 2");
@@ -173,7 +173,7 @@ Test(canbus, a_node_alone_reaches_error_passive_not_bus_off)
 {
     cbus b;
     cbus_init(&b, 2, 1000000, 5000000, 5);
-    b.node[1].cut = 1; /* nobody to acknowledge */
+    cr_assert_eq(cbus_fault_cut(&b, 1, 1), EK3_OK); /* nobody to acknowledge */
     cfd_frame f = fd_frame(0x0600100, 8);
     cbus_send(&b, 0, &f, 0);
     cbus_run(&b, 20000000);
@@ -189,8 +189,7 @@ Test(canbus, same_seed_same_trace)
     for (int r = 0; r < 2; r++) {
         cbus b;
         cbus_init(&b, 8, 1000000, 5000000, 99);
-        b.p_corrupt = 0.05;
-        b.p_drop = 0.02;
+        cr_assert_eq(cbus_fault_rates(&b, 0.05, 0.02), EK3_OK);
         gs[r]->n = 0;
         b.deliver = on_frame;
         b.ctx = gs[r];

@@ -44,7 +44,7 @@ Test(rtl, a_step_over_each_threshold_trips_within_10_us)
                   o.trip_time * 1e6);
         cr_assert(o.trip_time >= 2e-6, "not before the sensing delay (%.2f us)", o.trip_time * 1e6);
         cr_assert_eq(o.latched, 1u << ch);
-        cr_assert_eq(o.first_code, (unsigned)ch + 1);
+        cr_assert_eq(o.first_code, (unsigned)(RTLP_OVP + ch), "channel ch is rtlp_code ch + 1");
         rtlp_free(p);
     }
 }
@@ -239,7 +239,7 @@ Test(rtl, the_switching_plant_stops_at_the_trip_instant)
     double t0 = m.sw.t;
     pmod_step(&m, 100e-6, -1);
     cr_assert_eq(m.hw_trip, 1);
-    cr_assert_eq(m.prot_first, 2u, "OCP");
+    cr_assert_eq(m.prot_first, RTLP_OCP, "OCP");
     cr_assert(m.prot_trip_t > 0 && m.prot_trip_t <= 10e-6, "tripped %.2f us into the period", m.prot_trip_t * 1e6);
     cr_assert_eq(w.backwards, 0, "the trace runs forward once (%d samples)", w.n);
     cr_assert_leq(w.t_last_on - t0, m.prot_trip_t + 0.5e-6, "gates on until %.2f us; the trip was at %.2f us",
@@ -281,7 +281,7 @@ Test(rtl, each_threshold_trips_within_10_us_through_the_plant)
         pmod_step(&m, 100e-6, -1);
         if (m.hw_trip) {
             double dt = t0 + m.prot_trip_t - w.t_cross;
-            cr_assert_eq(m.prot_first, 1u, "OVP");
+            cr_assert_eq(m.prot_first, RTLP_OVP, "OVP");
             cr_log_info("OVP through the plant: %.2f us after the crossing", dt * 1e6);
             cr_assert(w.t_cross > 0 && dt >= 2e-6 && dt <= 10e-6, "OVP: tripped %.2f us after the crossing", dt * 1e6);
         }
@@ -295,10 +295,10 @@ Test(rtl, each_threshold_trips_within_10_us_through_the_plant)
         if (ch == 0)
             m.th.t[TH_JA] = 106.0;
         else
-            m.igf = 0.060;
+            cr_assert_eq(pmod_fault_igf(&m, 0.060), EK3_OK);
         pmod_step(&m, 100e-6, -1);
         cr_assert_eq(m.hw_trip, 1);
-        cr_assert_eq(m.prot_first, ch == 0 ? 3u : 4u);
+        cr_assert_eq(m.prot_first, ch == 0 ? RTLP_OTP : RTLP_GFI);
         cr_log_info("%s through the plant: %.2f us after the step", ch == 0 ? "OTP" : "GFI", m.prot_trip_t * 1e6);
         cr_assert(m.prot_trip_t >= 2e-6 && m.prot_trip_t <= 10e-6, "%s: tripped %.2f us after the step",
                   ch == 0 ? "OTP" : "GFI", m.prot_trip_t * 1e6);
@@ -322,8 +322,8 @@ Test(rtl, a_shorted_output_trips_ocp_in_hardware_first_the_firmware_reports_it_a
         const pmod *pm = &g.plant.mod[k];
         const sm *s = &g.m[k].fw.drv.safety;
         cr_assert_eq(pm->hw_trip, 1, "module %u: the hardware tripped", k + 1);
-        cr_assert_eq(pm->prot_first, 2u, "module %u: on OCP", k + 1);
-        cr_assert_eq(s->first_code, 8u /* MSG_FAULT_HW_TRIP */, "module %u: the firmware saw the hardware trip first (%u)",
+        cr_assert_eq(pm->prot_first, RTLP_OCP, "module %u: on OCP", k + 1);
+        cr_assert_eq(s->first_code, MSG_FAULT_HW_TRIP, "module %u: the firmware saw the hardware trip first (%u)",
                      k + 1, s->first_code);
         cr_assert_eq(s->latched & (1u << 1), 0u, "module %u: before its own OCP acted", k + 1);
         cr_assert_lt(pm->io, 0.01, "module %u: no current", k + 1);

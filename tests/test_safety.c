@@ -9,6 +9,7 @@
 
 #include "drivers.h"
 #include "ek3_err.h"
+#include "fault.h"
 #include "hosthal.h"
 #include "inject.h"
 #include "msg.h"
@@ -134,7 +135,9 @@ Test(safety, a_ground_fault_in_the_rack_reaches_the_station)
     for (int q = 0; q < 15000; q++)
         rig_quantum(&g);
     cr_assert_gt(g.plant.mod[1].io, 0.5);
-    g.plant.mod[1].igf = 0.05; /* 50 mA to ground in module 2 */
+    flt_spec gf;
+    cr_assert_eq(flt_parse("igf:2@0s:i=50mA", &gf, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_inject(&g, &gf), EK3_OK); /* 50 mA to ground in module 2 */
     int64_t t0 = g.t_ns;
     while (g.stn.st.faults == 0 && g.t_ns - t0 < 10000000)
         rig_quantum(&g);
@@ -160,7 +163,9 @@ Test(safety, a_failed_fan_derates_instead_of_tripping)
     o.plant.th.cth_x = 5;
     o.plant.th.cth_l = 5;
     cr_assert_eq(rig_init(&g, &o), EK3_OK);
-    g.plant.mod[0].th.fan_health = 0; /* module 1's fan seized */
+    flt_spec fan;
+    cr_assert_eq(flt_parse("fan:1@0s:health=0", &fan, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_inject(&g, &fan), EK3_OK); /* module 1's fan seized */
     for (long q = 0; q < 900000; q++) /* 90 s */
         rig_quantum(&g);
     const drv_set *d1 = &g.m[0].fw.drv, *d2 = &g.m[1].fw.drv;

@@ -15,6 +15,7 @@
 #include "can_handler.h"
 #include "can_id.h"
 #include "ek3_err.h"
+#include "fault.h"
 #include "host_crypto.h"
 #include "rig.h"
 #include "stnapi.h"
@@ -216,13 +217,15 @@ Test(station, the_api_refuses_bad_keys_and_excess_rates, .init = setup, .fini = 
 Test(station, an_unanswered_command_is_retried_three_times_then_given_up, .init = setup, .fini = teardown)
 {
     run_ms(10);
-    g.bus.node[2].cut = 1; /* module 2 off the bus */
+    flt_spec cut;
+    cr_assert_eq(flt_parse("bus-cut:2@0s", &cut, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_inject(&g, &cut), EK3_OK); /* module 2 off the bus */
     cr_assert_eq(stn_api_module(&g.stn, g.t_ns, RIG_API_KEY, 2, 1000, 750), EK3_OK);
     run_ms(450);
     cr_assert_eq(g.stn.st.retries, 3);
     cr_assert_eq(g.stn.st.gave_up, 1);
     cr_assert_eq(g.stn.st.sent, 4);
-    g.bus.node[2].cut = 0;
+    cr_assert_eq(flt_clear(&g, &cut), EK3_OK);
     cr_assert_eq(stn_api_module(&g.stn, g.t_ns, RIG_API_KEY, 2, 1000, 750), EK3_OK);
     run_ms(20);
     cr_assert_eq(g.stn.st.acked, 1, "answered once it is back");

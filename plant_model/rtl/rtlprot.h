@@ -21,6 +21,11 @@ extern "C" {
 
 typedef struct rtlp rtlp;
 
+/* The block's fault codes (ek3_prot.v first_code; bit code - 1 of
+ * latched). The protocol numbers the same faults differently (msg.h
+ * msg_fault_code): flt_msg_code (hil_bridge/fault.h) maps them. */
+typedef enum rtlp_code { RTLP_NONE, RTLP_OVP, RTLP_OCP, RTLP_OTP, RTLP_GFI, RTLP_CODE_COUNT_ } rtlp_code;
+
 typedef struct rtlp_in {
     double vout, iout, tj, igf; /* V, A, C, A */
     int gate_req, clear;
@@ -28,8 +33,8 @@ typedef struct rtlp_in {
 
 typedef struct rtlp_out {
     int gate_en;          /* the gate drivers may switch */
-    unsigned latched;     /* bit 0 OVP, 1 OCP, 2 OTP, 3 GFI */
-    unsigned first_code;  /* 0 none, 1 OVP, 2 OCP, 3 OTP, 4 GFI */
+    unsigned latched;     /* bit (rtlp_code - 1): bit 0 OVP, 1 OCP, 2 OTP, 3 GFI */
+    unsigned first_code;  /* rtlp_code of the first fault latched */
     int clear_refused;
     double trip_time;     /* seconds into the last interval the gates went off, or -1 */
 } rtlp_out;

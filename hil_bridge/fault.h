@@ -1,0 +1,118 @@
+/*
+ * fault.h - the rig's one fault vocabulary (prefix flt_): every fault the
+ * rig can inject, by name, in one table (flt_table) with its target, its
+ * parameters (name, unit, range, default) and what it models; and the
+ * functions that apply and clear a fault on a running rig through the
+ * owning module's public function (plant: pmod_fault_*, rack_remove,
+ * rack_insert, rack_short; rack bus: cbus_fault_*; kernel: inj_fault;
+ * hardware: pmod_fault_prot_step). Nothing else writes a fault field.
+ *
+ * A fault as text (ek3 rack --fault, scenarios): NAME:TARGET@TIME[:P=V,...]
+ *   pull:42@1s            slot 42 pulled at 1 s
+ *   igf:3@0.5s:i=40mA     a 40 mA ground fault in slot 3 at 0.5 s
+ *   svc-crash:7.2@1s      service 2 of slot 7's kernel crashes
+ *   bus-drop:bus@0s:p=0.01
+ * TARGET by the table's target kind: a slot 1..N; a bus node 0..N (0 is
+ * the station); SLOT.SERVICE (service id 1..); "bus" or "rack".
+ * Parameters not given take the table's default; values take an SI
+ * prefix and the parameter's unit ("40mA", "0.5").
+ *
+ * A newcomer adding a plant fault: a pmod_/rack_ function in plant_model/,
+ * one row in flt_table and one case in flt_apply (fault.c); the table
+ * feeds ek3 faults and docs/faults.md.
+ */
+#ifndef FAULT_H
+#define FAULT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "rig.h"
+
+#define FLT_PARAMS 4
+
+typedef enum flt_kind { FLT_PLANT, FLT_BUS, FLT_KERNEL, FLT_HARDWARE } flt_kind;
+
+typedef enum flt_target {
+    FLT_T_SLOT,    /* a module's slot, 1..N */
+    FLT_T_NODE,    /* a rack-bus node, 0..N (0: the station) */
+    FLT_T_SERVICE, /* SLOT.SERVICE: a service of a module's kernel */
+    FLT_T_BUS,     /* the rack bus as a whole ("bus") */
+    FLT_T_RACK     /* the rack's DC output ("rack") */
+} flt_target;
+
+/* The faults, in flt_table order. */
+typedef enum flt_id {
+    FLT_PULL, FLT_INSERT, FLT_IGF, FLT_FAN, FLT_SHORT, FLT_ADC_OFFSET, FLT_ADC_STUCK,
+    FLT_BUS_CORRUPT, FLT_BUS_ERRORS, FLT_BUS_CUT, FLT_BUS_BABBLE,
+    FLT_SVC_CRASH, FLT_SVC_HANG, FLT_SVC_FLOOD, FLT_SVC_CORRUPT, FLT_SVC_STALL, FLT_SVC_STRAY,
+    FLT_TRIP_OVP, FLT_TRIP_OCP, FLT_TRIP_OTP, FLT_TRIP_GFI,
+    FLT_COUNT_
+} flt_id;
+
+typedef struct flt_param {
+    const char *name, *unit; /* unit "" for a plain number */
+    double min, max, def;
+    unsigned char integer;   /* must be a whole number */
+} flt_param;
+
+typedef struct flt_def {
+    const char *name;
+    unsigned char kind, target; /* flt_kind, flt_target */
+    unsigned char np;           /* parameters used, 0..FLT_PARAMS */
+    unsigned char clearable;    /* flt_clear undoes it (a crash cannot be undone) */
+    flt_param p[FLT_PARAMS];
+    const char *models;         /* what it models, one sentence */
+} flt_def;
+
+extern const flt_def flt_table[];
+extern const unsigned flt_count; /* FLT_COUNT_ */
+
+/* One fault to apply: which, where, when, with what values. */
+typedef struct flt_spec {
+    unsigned id;            /* flt_id */
+    unsigned target;        /* slot or node; 0 for bus and rack */
+    unsigned svc;           /* FLT_T_SERVICE: the service id */
+    double t;               /* when, seconds into the run (flt_parse; the caller schedules it) */
+    double p[FLT_PARAMS];   /* in the units of flt_table[id].p */
+} flt_spec;
+
+/* The fault named `name` (exact, as in the table), or EK3_ENOENT. */
+int flt_find(const char *name);
+
+/* A spec of fault id at target (svc for service faults), time 0, the
+ * table's default parameters. 0 or EK3_ENOENT (no such fault). */
+int flt_spec_init(flt_spec *s, unsigned id, unsigned target, unsigned svc);
+
+/* Parse NAME:TARGET@TIME[:P=V,...] (above) into *out, parameters checked
+ * against the table's ranges. 0, or EK3_EPARSE / EK3_ENOENT / EK3_ERANGE
+ * with err (cap bytes, may be NULL) saying which part and why, e.g.
+ * "igf: parameter i=2A is out of range 0 to 0.1 A". */
+int flt_parse(const char *s, flt_spec *out, char *err, size_t cap);
+
+/* Check a spec against the table and the rig (its slots, nodes and
+ * services, whether the module runs in process and has protection). 0,
+ * or EK3_ENOENT (no such fault or target), EK3_ERANGE (a parameter out
+ * of its range), EK3_EBUSY (the target cannot take it: an external
+ * module's kernel), with err naming the target or parameter. */
+int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap);
+
+/* Apply the fault now / undo it (flt_check first: its errors, or the
+ * owning function's, such as EK3_EBUSY for pulling an empty slot).
+ * flt_clear of a fault that cannot be undone: EK3_EINVAL. */
+int flt_inject(rig *g, const flt_spec *s);
+int flt_clear(rig *g, const flt_spec *s);
+
+/* A spec back as text, the form flt_parse reads. 0 or EK3_ENOSPC. */
+int flt_format(const flt_spec *s, char *buf, size_t cap);
+
+/* Print the table: plain text, or a Markdown table (docs/faults.md is
+ * this output). 0, or EK3_EIO when the write failed. */
+int flt_print(FILE *f, int markdown);
+
+/* The protocol's fault code (msg.h msg_fault_code) of the protection
+ * block's fault code (rtlprot.h rtlp_code): OVP 1 -> 2, OCP 2 -> 1,
+ * OTP 3 -> 4, GFI 4 -> 6; RTLP_NONE and unknown -> MSG_FAULT_NONE. */
+unsigned flt_msg_code(unsigned code);
+
+#endif /* FAULT_H */

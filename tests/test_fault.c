@@ -1,0 +1,491 @@
+/* test_fault.c - the fault vocabulary (hil_bridge/fault.h): the table is
+ * whole and its text form reads back; a bad spec is refused naming the
+ * part and why; and every fault, injected through the table into a
+ * running rack, has its effect on the plant, the firmware or the bus
+ * (and its clear undoes it). docs/faults.md is the table's output. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "ek3_err.h"
+#include "fault.h"
+#include "msg.h"
+#include "rig.h"
+#include "rtlprot.h"
+
+static rig g;
+
+/* A rack of four modules sharing 6 kW at 750 V, run to steady state. */
+static void setup(void)
+{
+    rig_opts o;
+    rig_default_opts(&o, 4, 3, 6000.0);
+    cr_assert_eq(rig_init(&g, &o), EK3_OK);
+    for (int q = 0; q < 5000; q++) /* 500 ms: the bus is up at 400 ms */
+        rig_quantum(&g);
+    cr_assert_gt(g.plant.mod[1].io, 0.5, "running before the fault");
+}
+
+static void teardown(void)
+{
+    rig_free(&g);
+}
+
+static void run_ms(double ms)
+{
+    for (long q = 0; q < lround(ms * 10); q++)
+        rig_quantum(&g);
+}
+
+static void inject(const char *text)
+{
+    flt_spec s;
+    char err[256] = "";
+    cr_assert_eq(flt_parse(text, &s, err, sizeof err), EK3_OK, "%s: %s", text, err);
+    cr_assert_eq(flt_check(&g, &s, err, sizeof err), EK3_OK, "%s: %s", text, err);
+    cr_assert_eq(flt_inject(&g, &s), EK3_OK, "%s", text);
+}
+
+static void clear(const char *text)
+{
+    flt_spec s;
+    cr_assert_eq(flt_parse(text, &s, NULL, 0), EK3_OK, "%s", text);
+    cr_assert_eq(flt_clear(&g, &s), EK3_OK, "%s", text);
+}
+
+/* ---- the table and its text form ---- */
+
+Test(fault, the_table_is_whole_and_each_spec_reads_back)
+{
+    cr_assert_eq(flt_count, (unsigned)FLT_COUNT_);
+    for (unsigned i = 0; i < flt_count; i++) {
+        const flt_def *d = &flt_table[i];
+        cr_assert(d->name && d->models && *d->models, "row %u", i);
+        cr_assert_eq(flt_find(d->name), (int)i, "%s found by name", d->name);
+        for (unsigned j = i + 1; j < flt_count; j++)
+            cr_assert_str_neq(d->name, flt_table[j].name);
+        cr_assert_leq(d->np, FLT_PARAMS);
+        for (unsigned j = 0; j < d->np; j++)
+            cr_assert(d->p[j].def >= d->p[j].min && d->p[j].def <= d->p[j].max, "%s.%s default in its range",
+                      d->name, d->p[j].name);
+        flt_spec s, back;
+        cr_assert_eq(flt_spec_init(&s, i, 2, 3), EK3_OK);
+        s.t = 0.25;
+        char text[256], err[256] = "";
+        cr_assert_eq(flt_format(&s, text, sizeof text), EK3_OK);
+        cr_assert_eq(flt_parse(text, &back, err, sizeof err), EK3_OK, "%s: %s", text, err);
+        cr_assert_eq(back.id, i, "%s", text);
+        cr_assert_eq(back.t, 0.25, "%s", text);
+        if (d->target == FLT_T_SLOT || d->target == FLT_T_NODE || d->target == FLT_T_SERVICE)
+            cr_assert_eq(back.target, 2u, "%s", text);
+        if (d->target == FLT_T_SERVICE)
+            cr_assert_eq(back.svc, 3u, "%s", text);
+        for (unsigned j = 0; j < d->np; j++)
+            cr_assert_eq(back.p[j], s.p[j], "%s", text);
+    }
+    cr_assert_eq(flt_find("no-such-fault"), EK3_ENOENT);
+}
+
+Test(fault, a_spec_with_units_and_prefixes)
+{
+    flt_spec s;
+    cr_assert_eq(flt_parse("igf:3@1.5ms:i=40mA", &s, NULL, 0), EK3_OK);
+    cr_assert_eq(s.id, (unsigned)FLT_IGF);
+    cr_assert_eq(s.target, 3u);
+    cr_assert_float_eq(s.t, 1.5e-3, 1e-15);
+    cr_assert_float_eq(s.p[0], 0.040, 1e-15);
+    cr_assert_eq(flt_parse("adc-stuck:2@0:code=4095", &s, NULL, 0), EK3_OK);
+    cr_assert_eq(s.p[0], 0.0, "ch takes its default");
+    cr_assert_eq(s.p[1], 4095.0);
+    cr_assert_eq(flt_parse("svc-crash:7.2@1s", &s, NULL, 0), EK3_OK);
+    cr_assert(s.target == 7 && s.svc == 2);
+    cr_assert_eq(flt_parse("bus-errors:bus@0s:drop=0.5", &s, NULL, 0), EK3_OK);
+    cr_assert(s.p[0] == 0.01 && s.p[1] == 0.5);
+}
+
+static void refused(const char *text, int rc, const char *why)
+{
+    flt_spec s;
+    char err[256] = "";
+    cr_assert_eq(flt_parse(text, &s, err, sizeof err), rc, "%s: %s", text, err);
+    cr_assert(strstr(err, why), "%s: '%s' says '%s'", text, err, why);
+}
+
+Test(fault, a_bad_spec_is_refused_naming_the_part_and_why)
+{
+    refused("pull", EK3_EPARSE, "NAME:TARGET@TIME");
+    refused("yank:3@1s", EK3_ENOENT, "no fault named 'yank'");
+    refused("pull:3", EK3_EPARSE, "no @TIME");
+    refused("pull:0@1s", EK3_EPARSE, "target '0' must be a slot 1 to 510");
+    refused("bus-cut:511@1s", EK3_EPARSE, "bus node 0 to 510");
+    refused("short:3@1s", EK3_EPARSE, "target '3' must be 'rack'");
+    refused("svc-hang:3@1s", EK3_EPARSE, "SLOT.SERVICE");
+    refused("svc-hang:3.0@1s", EK3_EPARSE, "service '0' is not an id 1 to 31");
+    refused("pull:3@soon", EK3_EPARSE, "time 'soon'");
+    refused("pull:3@-1s", EK3_EPARSE, "time '-1s'");
+    refused("igf:3@1s:i=20A", EK3_ERANGE, "igf: parameter i=20 is out of range 0 to 10 A");
+    refused("fan:3@1s:health=1.5", EK3_ERANGE, "fan: parameter health=1.5 is out of range 0 to 1");
+    refused("adc-offset:3@1s:ch=12", EK3_ERANGE, "adc-offset: parameter ch=12 is out of range 0 to 11");
+    refused("adc-offset:3@1s:ch=1.5", EK3_ERANGE, "ch=1.5 must be a whole number");
+    refused("igf:3@1s:i=5V", EK3_EPARSE, "i='5V' is not a number of A");
+    refused("igf:3@1s:amps=1", EK3_ENOENT, "no parameter 'amps'");
+    refused("igf:3@1s:i=1mA,i=2mA", EK3_EPARSE, "given twice");
+    refused("igf:3@1s:i", EK3_EPARSE, "'i' is not P=V");
+    refused("pull:3@1s:x=1", EK3_ENOENT, "it takes none");
+}
+
+Test(fault, a_spec_is_checked_against_the_rack, .init = setup, .fini = teardown)
+{
+    flt_spec s;
+    char err[256] = "";
+    cr_assert_eq(flt_parse("pull:5@1s", &s, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_check(&g, &s, err, sizeof err), EK3_ENOENT);
+    cr_assert_str_eq(err, "pull: slot 5 is not in a rack of 4");
+    cr_assert_eq(flt_inject(&g, &s), EK3_ENOENT, "and not injected");
+    cr_assert_eq(flt_parse("igf:2@1s:i=0.5", &s, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_check(&g, &s, err, sizeof err), EK3_ERANGE);
+    cr_assert(strstr(err, "above the channel's full scale fs_igf=0.1 A"), "%s", err);
+    cr_assert_eq(flt_parse("svc-crash:2.31@1s", &s, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_check(&g, &s, err, sizeof err), EK3_ENOENT);
+    cr_assert(strstr(err, "slot 2's kernel has no service 31"), "%s", err);
+    cr_assert_eq(flt_parse("svc-crash:2.1@1s", &s, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_clear(&g, &s), EK3_EINVAL, "a crash cannot be undone");
+}
+
+Test(fault, the_protection_codes_map_to_the_protocols)
+{
+    cr_assert_eq(flt_msg_code(RTLP_OVP), MSG_FAULT_OVP);
+    cr_assert_eq(flt_msg_code(RTLP_OCP), MSG_FAULT_OCP);
+    cr_assert_eq(flt_msg_code(RTLP_OTP), MSG_FAULT_OTP);
+    cr_assert_eq(flt_msg_code(RTLP_GFI), MSG_FAULT_GFI);
+    cr_assert_eq(flt_msg_code(RTLP_NONE), MSG_FAULT_NONE);
+    cr_assert_eq(flt_msg_code(99), MSG_FAULT_NONE);
+}
+
+Test(fault, docs_faults_md_is_the_tables_output)
+{
+    char *gen = NULL, *doc = NULL;
+    size_t ng = 0;
+    FILE *f = open_memstream(&gen, &ng);
+    cr_assert_not_null(f);
+    cr_assert_eq(flt_print(f, 1), EK3_OK);
+    fclose(f);
+    FILE *d = fopen(EK3_SOURCE_DIR "/docs/faults.md", "r");
+    cr_assert_not_null(d, "docs/faults.md");
+    fseek(d, 0, SEEK_END);
+    long nd = ftell(d);
+    rewind(d);
+    doc = calloc(1, (size_t)nd + 1);
+    cr_assert_eq(fread(doc, 1, (size_t)nd, d), (size_t)nd);
+    fclose(d);
+    cr_assert_not_null(strstr(doc, gen), "docs/faults.md holds `ek3 faults --markdown` as it is now");
+    free(gen);
+    free(doc);
+}
+
+/* ---- plant ---- */
+
+Test(fault, pull_and_insert, .init = setup, .fini = teardown)
+{
+    inject("pull:2@0s");
+    run_ms(200);
+    cr_assert_eq(g.plant.mod[1].present, 0);
+    cr_assert_eq(g.plant.mod[1].io, 0.0, "a pulled module gives nothing");
+    double others = g.plant.mod[0].io + g.plant.mod[2].io + g.plant.mod[3].io;
+    cr_assert(fabs(g.plant.i_load - others) < 0.02, "the other three carry the load (%.3f of %.3f A)", others,
+              g.plant.i_load);
+    flt_spec s;
+    cr_assert_eq(flt_parse("pull:2@0s", &s, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_inject(&g, &s), EK3_EBUSY, "already out");
+    inject("insert:2@0s");
+    cr_assert_eq(g.plant.mod[1].present, 1);
+    cr_assert_eq(g.plant.mod[1].vo, 0.0, "a fresh module, its output discharged");
+    cr_assert_eq(g.plant.mod[1].relay, 0, "its output relay open");
+}
+
+Test(fault, igf_trips_the_firmware_gfi_and_the_station_hears_it, .init = setup, .fini = teardown)
+{
+    inject("igf:2@0s:i=50mA");
+    run_ms(2);
+    cr_assert(g.m[1].fw.drv.safety.latched & 1u << MSG_FAULT_GFI, "GFI latched in module 2's firmware");
+    cr_assert_eq(g.stn.m[1].fault.code, MSG_FAULT_GFI, "and the station has its FAULT_ALERT");
+    cr_assert_eq(g.m[0].fw.drv.safety.latched, 0, "module 1 untouched");
+}
+
+Test(fault, fan_seized_stops_the_fan_and_clear_restarts_it)
+{
+    rig_opts o;
+    rig_default_opts(&o, 2, 5, 5600.0);
+    cr_assert_eq(rig_init(&g, &o), EK3_OK);
+    pmod *m = &g.plant.mod[0];
+    cr_assert_eq(pmod_command(m, &m->cmd, 1.0), EK3_OK);
+    inject("fan:1@0s:health=0");
+    for (int i = 0; i < 200; i++) /* 20 ms of plant, the fan at full duty */
+        pmod_step(m, 1e-4, -1);
+    cr_assert_eq(m->th.fan_speed, 0.0, "seized: it does not turn");
+    clear("fan:1@0s");
+    for (int i = 0; i < 20000; i++)
+        pmod_step(m, 1e-4, -1);
+    cr_assert_gt(m->th.fan_speed, 0.5, "cleared: it spins up (%.2f)", m->th.fan_speed);
+    rig_free(&g);
+}
+
+Test(fault, output_short_collapses_the_bus, .init = setup, .fini = teardown)
+{
+    cr_assert_gt(g.plant.vbus, 700);
+    inject("short:rack@0s:r=0.5ohm");
+    run_ms(20);
+    cr_assert_lt(g.plant.vbus, 100, "the bus collapsed (%.1f V)", g.plant.vbus);
+    clear("short:rack@0s");
+    cr_assert_eq(g.plant.r_short, 0.0);
+}
+
+/* The codes module `slot` would read now, from a copy (the rig's own
+ * generator does not move). */
+static void adc_now(unsigned slot, uint16_t c[PMOD_ADC_CHANNELS])
+{
+    pmod m = g.plant.mod[slot - 1];
+    pmod_adc(&m, c);
+}
+
+Test(fault, adc_offset_moves_one_channel_by_its_codes, .init = setup, .fini = teardown)
+{
+    uint16_t a[PMOD_ADC_CHANNELS], b[PMOD_ADC_CHANNELS];
+    adc_now(3, a);
+    inject("adc-offset:3@0s:ch=1,lsb=-200");
+    adc_now(3, b);
+    for (int c = 0; c < PMOD_ADC_CHANNELS; c++)
+        cr_assert_eq(b[c], c == 1 ? a[c] - 200 : a[c], "channel %d: %u -> %u", c, a[c], b[c]);
+    clear("adc-offset:3@0s:ch=1");
+    adc_now(3, b);
+    cr_assert_eq(memcmp(a, b, sizeof a), 0, "cleared");
+}
+
+Test(fault, adc_stuck_vout_at_full_scale_trips_the_firmware_ovp, .init = setup, .fini = teardown)
+{
+    uint16_t a[PMOD_ADC_CHANNELS], b[PMOD_ADC_CHANNELS];
+    adc_now(1, a);
+    inject("adc-stuck:1@0s:ch=0,code=4095");
+    adc_now(1, b);
+    cr_assert_eq(b[0], 4095);
+    cr_assert_eq(memcmp(a + 1, b + 1, sizeof a - sizeof a[0]), 0, "the others read as before");
+    run_ms(2);
+    cr_assert(g.m[0].fw.drv.safety.latched & 1u << MSG_FAULT_OVP, "OVP latched on a stuck 1000 V reading");
+}
+
+/* ---- rack bus ---- */
+
+Test(fault, bus_corrupt_raises_the_nodes_tec, .init = setup, .fini = teardown)
+{
+    uint64_t err0 = g.bus.node[2].tx_errors;
+    inject("bus-corrupt:2@0s:frames=5");
+    run_ms(1500); /* a heartbeat a second: five tries of one frame fail */
+    cr_assert_eq(g.bus.node[2].tx_errors - err0, 5u, "5 of its transmissions failed");
+    cr_assert_eq(g.bus.node[2].tec, 5 * 8 - 1, "TEC + 8 each, - 1 for the frame that got through (%u)",
+                 g.bus.node[2].tec);
+    cr_assert_eq(g.bus.node[1].tx_errors, 0u);
+}
+
+Test(fault, bus_errors_drop_and_corrupt_at_their_rates, .init = setup, .fini = teardown)
+{
+    uint64_t ef0 = g.bus.error_frames, drop0 = g.bus.node[0].rx_dropped;
+    inject("bus-errors:bus@0s:corrupt=0.3,drop=0.5");
+    run_ms(3000);
+    cr_assert_gt(g.bus.error_frames - ef0, 2u, "error frames on the wire");
+    cr_assert_gt(g.bus.node[0].rx_dropped - drop0, 2u, "frames the station lost");
+    clear("bus-errors:bus@0s");
+    ef0 = g.bus.error_frames;
+    drop0 = g.bus.node[0].rx_dropped;
+    run_ms(3000);
+    cr_assert_eq(g.bus.error_frames, ef0);
+    cr_assert_eq(g.bus.node[0].rx_dropped, drop0);
+}
+
+Test(fault, bus_cut_silences_the_node, .init = setup, .fini = teardown)
+{
+    uint64_t tx2 = g.bus.node[2].tx_ok, tx3 = g.bus.node[3].tx_ok;
+    inject("bus-cut:2@0s");
+    run_ms(2000);
+    cr_assert_eq(g.bus.node[2].tx_ok, tx2, "nothing from node 2");
+    cr_assert_gt(g.bus.node[3].tx_ok, tx3, "node 3 talks on");
+    clear("bus-cut:2@0s");
+    run_ms(2000);
+    cr_assert_gt(g.bus.node[2].tx_ok, tx2, "back on the bus");
+}
+
+Test(fault, bus_babble_takes_the_bus, .init = setup, .fini = teardown)
+{
+    uint64_t tx1 = g.bus.node[1].tx_ok, tx3 = g.bus.node[3].tx_ok;
+    int64_t busy0 = g.bus.busy_ns, t0 = g.bus.t_ns;
+    inject("bus-babble:3@0s:id=0");
+    run_ms(1500);
+    cr_assert_eq(g.bus.node[1].tx_ok, tx1, "id 0 wins every arbitration: node 1 never gets through");
+    double load = (double)(g.bus.busy_ns - busy0) / (double)(g.bus.t_ns - t0);
+    cr_assert_gt(load, 0.99, "the bus busy all along (%.3f)", load);
+    cr_assert_gt(g.bus.node[3].tx_ok - tx3, 10000u, "node 3 sent back to back");
+    clear("bus-babble:3@0s");
+    run_ms(1500);
+    cr_assert_gt(g.bus.node[1].tx_ok, tx1, "quiet again: node 1 gets through");
+}
+
+/* ---- kernel ---- */
+
+static int svc_id(unsigned slot, const char *name)
+{
+    int id = jz_find(&g.m[slot - 1].fw.k, name);
+    cr_assert_gt(id, 0, "%s", name);
+    return id;
+}
+
+static void inject_svc(const char *fault, unsigned slot, int svc, const char *params)
+{
+    char text[128];
+    snprintf(text, sizeof text, "%s:%u.%d@0s%s", fault, slot, svc, params);
+    inject(text);
+}
+
+Test(fault, svc_crash_and_the_restart, .init = setup, .fini = teardown)
+{
+    int id = svc_id(2, "THERMAL_MGR");
+    const jz_svc *s = &g.m[1].fw.k.svc[id];
+    uint32_t crashes = s->crashes, restarts = s->restarts;
+    inject_svc("svc-crash", 2, id, "");
+    cr_assert_eq(s->crashes, crashes + 1);
+    cr_assert_eq(s->last_crash, JZ_CRASH_FAULT);
+    run_ms(200);
+    cr_assert_gt(s->restarts, restarts, "restarted");
+}
+
+Test(fault, svc_hang_is_found_by_its_heartbeat, .init = setup, .fini = teardown)
+{
+    int id = svc_id(2, "THERMAL_MGR");
+    const jz_svc *s = &g.m[1].fw.k.svc[id];
+    uint32_t crashes = s->crashes;
+    inject_svc("svc-hang", 2, id, "");
+    run_ms(300);
+    cr_assert_eq(s->crashes, crashes + 1);
+    cr_assert_eq(s->last_crash, JZ_CRASH_HANG);
+}
+
+Test(fault, svc_flood_overflows_the_queue, .init = setup, .fini = teardown)
+{
+    int id = svc_id(2, "THERMAL_MGR");
+    inject_svc("svc-flood", 2, id, ":n=50");
+    cr_assert_eq(g.m[1].fw.k.svc[id].last_crash, JZ_CRASH_QUEUE);
+}
+
+Test(fault, svc_corrupt_drops_one_message, .init = setup, .fini = teardown)
+{
+    int id = svc_id(2, "CAN_HANDLER");
+    const jz_svc *s = &g.m[1].fw.k.svc[id];
+    uint32_t corrupt = s->st.corrupt;
+    inject_svc("svc-corrupt", 2, id, "");
+    run_ms(100);
+    cr_assert_eq(s->st.corrupt, corrupt + 1, "the next message's CRC failed, once");
+}
+
+Test(fault, svc_stall_and_the_watchdog, .init = setup, .fini = teardown)
+{
+    uint32_t resets = g.m[1].fw.k.resets;
+    inject("svc-stall:2@0s:t=500ms");
+    run_ms(99);
+    cr_assert_eq(g.m[1].fw.k.resets, resets, "not before 100 ms");
+    run_ms(5);
+    cr_assert_eq(g.m[1].fw.k.resets, resets + 1, "the watchdog reset the module's kernel");
+}
+
+Test(fault, svc_stray_write, .init = setup, .fini = teardown)
+{
+    /* The rig's kernels run without strict mode: the write lands (test_rs
+     * has the strict kernel catching it). */
+    int id = svc_id(2, "THERMAL_MGR"), victim = svc_id(2, "DIAGNOSTICS");
+    const jz_svc *s = &g.m[1].fw.k.svc[id];
+    const volatile uint8_t *vb = (const volatile uint8_t *)g.m[1].fw.k.svc[victim].region.base;
+    uint8_t before = vb[0];
+    char params[32];
+    snprintf(params, sizeof params, ":victim=%d", victim);
+    inject_svc("svc-stray", 2, id, params);
+    cr_assert_eq(s->stray_to, victim);
+    run_ms(200);
+    cr_assert_eq(s->stray_to, 0, "its next dispatch wrote");
+    cr_assert_eq(vb[0], before ^ 0xA5, "into the victim's first byte");
+}
+
+/* ---- hardware ---- */
+
+static void trip(const char *fault, unsigned code)
+{
+    inject(fault);
+    run_ms(1);
+    const pmod *m = &g.plant.mod[1];
+    cr_assert_eq(m->hw_trip, 1, "%s: the gates are off", fault);
+    cr_assert_eq(m->prot_first, code, "%s: first code %u", fault, m->prot_first);
+    run_ms(5);
+    cr_assert_lt(m->io, 0.01, "%s: module 2 stopped", fault);
+    cr_assert(g.m[1].fw.drv.safety.latched & 1u << MSG_FAULT_HW_TRIP, "%s: its firmware saw the trip line", fault);
+    cr_assert_eq(g.plant.mod[0].hw_trip, 0, "%s: module 1 did not trip", fault);
+}
+
+Test(fault, trip_ovp, .init = setup, .fini = teardown)
+{
+    trip("trip-ovp:2@0s", RTLP_OVP);
+}
+
+Test(fault, trip_ocp, .init = setup, .fini = teardown)
+{
+    trip("trip-ocp:2@0s", RTLP_OCP);
+}
+
+Test(fault, trip_otp, .init = setup, .fini = teardown)
+{
+    trip("trip-otp:2@0s", RTLP_OTP);
+}
+
+Test(fault, trip_gfi, .init = setup, .fini = teardown)
+{
+    trip("trip-gfi:2@0s", RTLP_GFI);
+}
+
+Test(fault, a_small_step_does_not_trip, .init = setup, .fini = teardown)
+{
+    inject("trip-ovp:2@0s:step=50V"); /* 800 V sensed: under OVP's 920 V */
+    run_ms(5);
+    cr_assert_eq(g.plant.mod[1].hw_trip, 0);
+    cr_assert_gt(g.plant.mod[1].io, 0.5);
+}
+
+/* ---- the command line ---- */
+
+static int run(const char *cmd, char *out, size_t cap)
+{
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
+{
+    static char out[65536];
+    cr_assert_eq(run(EK3_BIN " rack --modules 2 --duration 0.1s --fault yank:1@0s 2>&1", out, sizeof out), 2);
+    cr_assert(strstr(out, "--fault: 'yank:1@0s': no fault named 'yank'"), "%s", out);
+    cr_assert_eq(run(EK3_BIN " rack --modules 2 --duration 0.1s --fault pull:2@0.2s 2>&1", out, sizeof out), 2);
+    cr_assert(strstr(out, "--fault pull:2@0.2s: at or after the end of the run"), "%s", out);
+    cr_assert_eq(run(EK3_BIN " rack --modules 4 --load 3kW --duration 0.7s --threads 1 --fault igf:2@0.6s:i=50mA "
+                             "--fault pull:1@0.65s 2>&1",
+                     out, sizeof out),
+                 0, "%s", out);
+    cr_assert(strstr(out, "    1 PULLED "), "%s", out);
+    cr_assert(strstr(out, "    2 FAULT "), "%s", out);
+    cr_assert_eq(run(EK3_BIN " rack --modules 2 --duration 0.1s --threads 1 --fault insert:1@0s 2>&1", out, sizeof out),
+                 1, "inserting into a full slot fails the run: %s", out);
+    cr_assert(strstr(out, "--fault insert:1@0s at 0.0000 s: busy or wrong state"), "%s", out);
+    cr_assert_eq(run(EK3_BIN " faults", out, sizeof out), 0);
+    for (unsigned i = 0; i < flt_count; i++)
+        cr_assert(strstr(out, flt_table[i].name), "ek3 faults lists %s", flt_table[i].name);
+}
