@@ -36,6 +36,8 @@ static const prm_def prm_defs[] = {
     {"r_sec", "ohm", P(llc.r_sec), 45e-3, 0, 10, 1, "transformer secondary, DC"},
     {"fr_ac", "", P(llc.fr_ac), 1.6, 1, 20, 1, "AC resistance factor of the litz windings at fsw"},
     {"vf", "V", P(llc.vf), 1.4, 0, 10, 1, "rectifier diode drop (SiC Schottky)"},
+    {"cj", "F", P(llc.cj), 65e-12, 0, 1e-9, 1,
+     "rectifier diode junction capacitance, one diode, charge-equivalent Qc / VR (C4D10120: Qc 52 nC at 800 V)"},
     {"core_k", "W/m^3", P(llc.core_k), 4.0, 0, 1e6, 1, "Steinmetz k (TDK N97, 100 C; f in Hz, B in T)"},
     {"core_alpha", "", P(llc.core_alpha), 1.46, 1, 3, 0, "Steinmetz alpha"},
     {"core_beta", "", P(llc.core_beta), 2.75, 1, 4, 0, "Steinmetz beta"},
@@ -122,7 +124,9 @@ int prm_check(const plant_params *p, char *err, size_t errlen)
     const char *bad = NULL;
     if (llc_check(&p->llc, &bad)) {
         snprintf(err, errlen, "plant parameter '%s': the circuit it makes is not valid (%s)", bad ? bad : "?",
-                 bad && !strcmp(bad, "lm") ? "lm must exceed lr" : "an underdamped tank needs R < 2 sqrt(lr/cr)");
+                 bad && !strcmp(bad, "lm")   ? "lm must exceed lr"
+                 : bad && !strcmp(bad, "cj") ? "cj / n^2 must stay under cr / 4"
+                                             : "an underdamped tank needs R < 2 sqrt(lr/cr)");
         return EK3_ERANGE;
     }
     if (p->th.r_ha_fan >= p->th.r_ha_nat) {
