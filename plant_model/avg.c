@@ -151,10 +151,11 @@ static double lavg_point(llc *m, double fsw, double vo, int hb, float *out, doub
 }
 
 /* The no-load voltage is where the mean output current falls under this
- * (normalized; 0.2 % of vb / z0, 0.6 % of the rated 4 A): above it the
- * rectifier only conducts on the ringing of Lm with its own capacitance
- * (cj), milliamperes that the table leaves out. */
-#define LAVG_IO_NL 2e-3
+ * (normalized: 1 % of vb / z0, 116 mA in full bridge, 3 % of the rated
+ * 4 A): nearer no load the rectifier conducts on the ringing of Lm with
+ * its own capacitance (cj), tens of milliamperes over a wide range of
+ * voltage that the table leaves out. */
+#define LAVG_IO_NL 1e-2
 
 void lavg_build(lavg_table *t, const llc_params *p)
 {
