@@ -759,18 +759,21 @@ static void llc_advance(llc *m, const seg *s, double tau, double R)
     m->tp += tau;
 }
 
+static int llc_on(const llc *m);
+
 /* A floating tank with no current and the rectifier off is at rest when
- * the magnetizing inductance and the rectifier's capacitance hold next
- * to nothing either (LLC_E_IDLE). */
+ * the bridge has stopped switching (disabled, burst off), or when the
+ * magnetizing inductance and the rectifier's capacitance hold next to
+ * nothing either (LLC_E_IDLE). */
 static int llc_quiet(const llc *m)
 {
     if (m->bridge != LLC_FLOAT || m->rect != 0 || fabs(m->i) >= LLC_I_IDLE)
         return 0;
-    return m->cp <= 0 || 0.5 * m->p.lm * m->ilm * m->ilm + 0.5 * m->cp * m->vm * m->vm < LLC_E_IDLE;
+    return m->cp <= 0 || !llc_on(m) || 0.5 * m->p.lm * m->ilm * m->ilm + 0.5 * m->cp * m->vm * m->vm < LLC_E_IDLE;
 }
 
 /* Come to rest: what Lm and the rectifier's capacitance still hold is
- * lost in the transformer (the ringing is damped there). */
+ * counted as lost in the transformer (where that ringing is damped). */
 static void llc_rest(llc *m)
 {
     double e = 0.5 * m->p.lm * m->ilm * m->ilm + 0.5 * m->cp * m->vm * m->vm;

@@ -72,7 +72,7 @@ typedef struct llc_acc {
     double q_out;               /* charge into the output node, C */
     double e_cond_a, e_cond_b;  /* MOSFET channels and body diodes, per leg */
     double e_off_a, e_off_b;    /* turn-off and hard-switching, per leg */
-    double e_lr;                /* resonant inductor: copper and core */
+    double e_lr;                /* resonant inductor: winding copper (its core loss is not modelled) */
     double e_xfmr;              /* transformer: primary + secondary copper, core */
     double e_rect;              /* rectifier diodes */
     double e_tank;              /* change of stored energy (tank, node, Cout) */
