@@ -69,14 +69,10 @@ static void seg_setup(seg *s, double L, double C, double R, double E0, double i0
  * Cp < Cr / 4 and an underdamped Lr-Cr loop); Newton refines them from
  * the lossless pair, and the modes' amplitudes follow from q and its
  * first three derivatives at 0. */
-static void seg_setup4(seg *s, double Lr, double C, double R, double E0, double i0, double Lm, double Cp, double vm0,
-                       double ilm0)
+static void seg_modes4(struct llc_modes *md, double Lr, double C, double R, double Lm, double Cp)
 {
-    s->L = Lr;
-    s->C = C;
-    s->R = R;
-    s->E0 = E0;
-    s->nm = 2;
+    md->C = C;
+    md->R = R;
     double c4 = Lr * Lm * Cp, c3 = R * Lm * Cp, c2 = Lr + Lm + Lm * Cp / C, c1 = R, c0 = 1.0 / C;
     /* Lossless: c4 x^2 + c2 x + c0 = 0 in x = s^2, both roots negative. */
     double disc = sqrt(c2 * c2 - 4.0 * c4 * c0), xf = -(c2 + disc) / (2.0 * c4), xs = c0 / (c4 * xf);
@@ -91,8 +87,30 @@ static void seg_setup4(seg *s, double Lr, double C, double R, double E0, double 
             if (cabs(dz) < 1e-15 * cabs(z))
                 break;
         }
-        s->a[k] = -creal(z);
-        s->w[k] = fabs(cimag(z));
+        md->a[k] = -creal(z);
+        md->w[k] = fabs(cimag(z));
+    }
+}
+
+/* (Lr, Lm and Cp are the module's; C and R change with the bridge's
+ * state: the modes of the last two are kept in m.) */
+static void seg_setup4(seg *s, struct llc_modes cache[2], uint8_t *next, double Lr, double C, double R, double E0,
+                       double i0, double Lm, double Cp, double vm0, double ilm0)
+{
+    s->L = Lr;
+    s->C = C;
+    s->R = R;
+    s->E0 = E0;
+    s->nm = 2;
+    int hit = cache[0].C == C && cache[0].R == R ? 0 : cache[1].C == C && cache[1].R == R ? 1 : -1;
+    if (hit < 0) {
+        hit = *next;
+        *next = (uint8_t)(1 - *next);
+        seg_modes4(&cache[hit], Lr, C, R, Lm, Cp);
+    }
+    for (int k = 0; k < 2; k++) {
+        s->a[k] = cache[hit].a[k];
+        s->w[k] = cache[hit].w[k];
     }
     s->wmax = s->w[0] > s->w[1] ? s->w[0] : s->w[1];
     /* q - C E0 and its derivatives at 0: sum_k A_k Re(l_k^m) + B_k Im(l_k^m),
@@ -583,7 +601,7 @@ static void llc_core_period(llc *m, double T)
 }
 
 /* Build the interval's circuit and its event functions. */
-static int llc_setup(const llc *m, seg *s, evfn *fs, double *rsum)
+static int llc_setup(llc *m, seg *s, evfn *fs, double *rsum)
 {
     const llc_params *p = &m->p;
     double L = p->lr, C = p->cr, R = (p->r_lr + p->r_pri) * p->fr_ac;
@@ -605,7 +623,7 @@ static int llc_setup(const llc *m, seg *s, evfn *fs, double *rsum)
     else if (!four)
         L += p->lm;
     if (four)
-        seg_setup4(s, L, C, R, vab - m->vcr, m->i, p->lm, m->cp, m->vm, m->ilm);
+        seg_setup4(s, m->modes, &m->modes_next, L, C, R, vab - m->vcr, m->i, p->lm, m->cp, m->vm, m->ilm);
     else
         seg_setup(s, L, C, R, vab - m->vcr - vs, m->i);
     *rsum = R;

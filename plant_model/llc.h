@@ -105,6 +105,10 @@ typedef struct llc {
     double core_ki;             /* iGSE coefficient, from the Steinmetz triple */
     double co_tr, co_er;        /* Coss equivalents at vdc: same charge, same energy */
     double cp;                  /* the rectifier's capacitance reflected to the primary: cj / n^2 */
+    struct llc_modes {          /* the fourth-order loop's modes, kept for its last two (C, R) */
+        double C, R, a[2], w[2];
+    } modes[2];
+    uint8_t modes_next;
     llc_acc acc;
     uint32_t events;            /* events handled, for the benchmark */
 } llc;
