@@ -16,21 +16,26 @@ double lavg_s(int k)
     return LAVG_S_MIN * pow(1.0 / LAVG_S_MIN, (double)(k - 1) / (LAVG_NS - 2));
 }
 
-/* The tank state a period later, from a copy of m with (i, vcr, ilm). */
-static void lavg_map(const llc *m, const double x[3], double T, double y[3])
+/* The tank state a period later, from a copy of m with (i, vcr, ilm, vm):
+ * ilm is a state of its own while the rectifier conducts or has a
+ * capacitance (cj), vm while the rectifier is off and has one. */
+static void lavg_map(const llc *m, const double x[4], double T, double y[4])
 {
     llc c = *m;
     c.i = x[0];
     c.vcr = x[1];
-    c.ilm = c.rect ? x[2] : x[0];
+    c.ilm = c.rect || c.cp > 0 ? x[2] : x[0];
+    if (!c.rect && c.cp > 0)
+        c.vm = x[3];
     llc_run(&c, c.t + T, 0, 0, 0);
     y[0] = c.i;
     y[1] = c.vcr;
     y[2] = c.ilm;
+    y[3] = c.vm;
 }
 
 /* Size of a residual, each component in its own scale. */
-static double lavg_norm(const double f[3], const double sc[3], int nx)
+static double lavg_norm(const double f[4], const double sc[4], int nx)
 {
     double e = 0;
     for (int r = 0; r < nx; r++)
@@ -47,9 +52,10 @@ static void lavg_settle(llc *m, double T)
 {
     llc_run(m, m->t + 4 * T, 0, 0, 0);
     for (int it = 0; it < 10; it++) {
-        int nx = m->rect ? 3 : 2;
-        double x[3] = {m->i, m->vcr, m->ilm}, y[3], J[3][3], f[3];
-        double sc[3] = {0.01 + 1e-3 * fabs(x[0]), 0.1 + 1e-3 * fabs(x[1]), 0.01 + 1e-3 * fabs(x[2])};
+        int nx = m->rect ? 3 : m->cp > 0 ? 4 : 2;
+        double x[4] = {m->i, m->vcr, m->ilm, m->vm}, y[4], J[4][4], f[4];
+        double sc[4] = {0.01 + 1e-3 * fabs(x[0]), 0.1 + 1e-3 * fabs(x[1]), 0.01 + 1e-3 * fabs(x[2]),
+                        0.1 + 1e-3 * fabs(x[3])};
         lavg_map(m, x, T, y);
         for (int r = 0; r < nx; r++)
             f[r] = y[r] - x[r];
@@ -57,14 +63,14 @@ static void lavg_settle(llc *m, double T)
         if (e0 < 1e-6)
             break;
         for (int k = 0; k < nx; k++) {
-            double xp[3] = {x[0], x[1], x[2]}, yp[3], h = 1e-3 * sc[k];
+            double xp[4] = {x[0], x[1], x[2], x[3]}, yp[4], h = 1e-3 * sc[k];
             xp[k] += h;
             lavg_map(m, xp, T, yp);
             for (int r = 0; r < nx; r++)
                 J[r][k] = (yp[r] - y[r]) / h - (r == k);
         }
         /* Solve J dx = -f (Gaussian elimination, partial pivoting). */
-        double a[3][4], dx[3] = {0, 0, 0};
+        double a[4][5], dx[4] = {0, 0, 0, 0};
         for (int r = 0; r < nx; r++) {
             for (int k = 0; k < nx; k++)
                 a[r][k] = J[r][k];
@@ -96,8 +102,9 @@ static void lavg_settle(llc *m, double T)
             dx[r] = a[r][nx] / a[r][r];
         int accepted = 0;
         for (double lam = 1.0; ok && lam > 0.01 && !accepted; lam *= 0.5) {
-            double xn[3] = {x[0] + lam * dx[0], x[1] + lam * dx[1], nx == 3 ? x[2] + lam * dx[2] : x[0] + lam * dx[0]};
-            double yn[3], fn[3];
+            double xn[4] = {x[0] + lam * dx[0], x[1] + lam * dx[1], nx >= 3 ? x[2] + lam * dx[2] : x[0] + lam * dx[0],
+                            x[3] + lam * dx[3]};
+            double yn[4], fn[4];
             lavg_map(m, xn, T, yn);
             for (int r = 0; r < nx; r++)
                 fn[r] = yn[r] - xn[r];
@@ -105,6 +112,8 @@ static void lavg_settle(llc *m, double T)
                 m->i = xn[0];
                 m->vcr = xn[1];
                 m->ilm = xn[2];
+                if (nx == 4)
+                    m->vm = xn[3];
                 accepted = 1;
             }
         }
@@ -141,6 +150,13 @@ static double lavg_point(llc *m, double fsw, double vo, int hb, float *out, doub
     return a.q_out / a.t / ib;
 }
 
+/* The no-load voltage is where the mean output current falls under this
+ * (normalized: 1 % of vb / z0, 116 mA in full bridge, 3 % of the rated
+ * 4 A): nearer no load the rectifier conducts on the ringing of Lm with
+ * its own capacitance (cj), tens of milliamperes over a wide range of
+ * voltage that the table leaves out. */
+#define LAVG_IO_NL 1e-2
+
 void lavg_build(lavg_table *t, const llc_params *p)
 {
     static const double tj = 75.0; /* losses at a typical junction temperature */
@@ -161,7 +177,7 @@ void lavg_build(lavg_table *t, const llc_params *p)
             double lo = 0, hi = LAVG_MV_MAX;
             for (int it = 0; it < 12; it++) {
                 double mid = 0.5 * (lo + hi);
-                if (lavg_point(&m, f, mid * vb / p->n, hb, NULL, vb, t->z0) > 1e-4)
+                if (lavg_point(&m, f, mid * vb / p->n, hb, NULL, vb, t->z0) > LAVG_IO_NL)
                     lo = mid;
                 else
                     hi = mid;

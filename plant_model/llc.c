@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* sincos */
 #include "llc.h"
 
+#include <complex.h>
 #include <math.h>
 #include <string.h>
 
@@ -9,20 +10,41 @@
 
 #define LLC_BURST_PACKET 16u  /* switching periods per burst packet */
 #define LLC_I_IDLE 1e-6       /* A: a floating tank below this is at rest */
+#define LLC_E_IDLE 1e-9      /* J: ... and Lm and the rectifier's capacitance hold less */
 #define LLC_MAX_ZERO_EVENTS 8 /* events at one instant before we force progress */
+#define LLC_T_ZERO 1e-15      /* s: an event this close to the last one is at the same instant */
 
-/* ---- one event interval: L q'' + R q' + q / C = E0, q(0) = 0, q'(0) = i0 ---- */
+/* ---- one event interval ------------------------------------------------------
+ * Second order: L q'' + R q' + q / C = E0, q(0) = 0, q'(0) = i0.
+ * Fourth order (the rectifier off, its junction capacitance Cp reflected
+ * to the primary, in parallel with Lm; docs/plant-model.md):
+ *   Lr Lm Cp q'''' + R Lm Cp q''' + (Lr + Lm + Lm Cp / C) q'' + R q' + q / C = E0.
+ * Either way q = C E0 + sum over the modes of e^{-at} (A cos wt + B sin wt). */
 
 typedef struct seg {
     double L, C, R, E0;
-    double a, w;              /* decay rate, damped angular frequency */
-    double A, B;              /* q = C E0 + e^{-at} (A cos wt + B sin wt) */
-    double ic, is, dc, ds, ddc, dds; /* i, i', i'' in the same form */
+    int nm;                   /* modes: 1 (second order) or 2 (fourth order) */
+    double wmax;              /* the fastest mode's angular frequency */
+    double a[2], w[2];        /* per mode: decay rate, damped angular frequency */
+    double A[2], B[2];        /* q = C E0 + sum e^{-at} (A cos wt + B sin wt) */
+    double ic[2], is[2], dc[2], ds[2], ddc[2], dds[2]; /* i, i', i'' in the same form */
 } seg;
 
 typedef struct segval {
     double q, i, di, ddi;
 } segval;
+
+/* The derivatives' coefficients of mode k from its (A, B). */
+static void seg_mode(seg *s, int k)
+{
+    double a = s->a[k], w = s->w[k];
+    s->ic[k] = -a * s->A[k] + w * s->B[k];
+    s->is[k] = -a * s->B[k] - w * s->A[k];
+    s->dc[k] = -a * s->ic[k] + w * s->is[k];
+    s->ds[k] = -a * s->is[k] - w * s->ic[k];
+    s->ddc[k] = -a * s->dc[k] + w * s->ds[k];
+    s->dds[k] = -a * s->ds[k] - w * s->dc[k];
+}
 
 static void seg_setup(seg *s, double L, double C, double R, double E0, double i0)
 {
@@ -30,29 +52,127 @@ static void seg_setup(seg *s, double L, double C, double R, double E0, double i0
     s->C = C;
     s->R = R;
     s->E0 = E0;
-    s->a = R / (2.0 * L);
+    s->nm = 1;
+    s->a[0] = R / (2.0 * L);
     double w0sq = 1.0 / (L * C);
-    s->w = sqrt(w0sq - s->a * s->a); /* llc_check keeps every mode underdamped */
-    s->A = -C * E0;
-    s->B = (i0 + s->a * s->A) / s->w;
-    s->ic = -s->a * s->A + s->w * s->B;
-    s->is = -s->a * s->B - s->w * s->A;
-    s->dc = -s->a * s->ic + s->w * s->is;
-    s->ds = -s->a * s->is - s->w * s->ic;
-    s->ddc = -s->a * s->dc + s->w * s->ds;
-    s->dds = -s->a * s->ds - s->w * s->dc;
+    s->w[0] = sqrt(w0sq - s->a[0] * s->a[0]); /* llc_check keeps every mode underdamped */
+    s->wmax = s->w[0];
+    s->A[0] = -C * E0;
+    s->B[0] = (i0 + s->a[0] * s->A[0]) / s->w[0];
+    seg_mode(s, 0);
+}
+
+/* The fourth-order interval: the loop Lr, R, C (Cr, or Cr in series with
+ * the floating node) driven by E0 = vab - vcr, closed through Lm || Cp;
+ * vm0 is the voltage across Lm and Cp, ilm0 the magnetizing current. The
+ * characteristic polynomial's roots are two complex pairs (llc_check:
+ * Cp < Cr / 4 and an underdamped Lr-Cr loop); Newton refines them from
+ * the lossless pair, and the modes' amplitudes follow from q and its
+ * first three derivatives at 0. */
+static void seg_modes4(struct llc_modes *md, double Lr, double C, double R, double Lm, double Cp)
+{
+    md->C = C;
+    md->R = R;
+    double c4 = Lr * Lm * Cp, c3 = R * Lm * Cp, c2 = Lr + Lm + Lm * Cp / C, c1 = R, c0 = 1.0 / C;
+    /* Lossless: c4 x^2 + c2 x + c0 = 0 in x = s^2, both roots negative. */
+    double disc = sqrt(c2 * c2 - 4.0 * c4 * c0), xf = -(c2 + disc) / (2.0 * c4), xs = c0 / (c4 * xf);
+    double w0[2] = {sqrt(-xf), sqrt(-xs)};
+    for (int k = 0; k < 2; k++) {
+        double complex z = I * w0[k];
+        for (int it = 0; it < 30; it++) {
+            double complex p = (((c4 * z + c3) * z + c2) * z + c1) * z + c0;
+            double complex dp = ((4.0 * c4 * z + 3.0 * c3) * z + 2.0 * c2) * z + c1;
+            double complex dz = p / dp;
+            z -= dz;
+            if (cabs(dz) < 1e-15 * cabs(z))
+                break;
+        }
+        md->a[k] = -creal(z);
+        md->w[k] = fabs(cimag(z));
+    }
+}
+
+/* (Lr, Lm and Cp are the module's; C and R change with the bridge's
+ * state: the modes of the last two are kept in m.) */
+static void seg_setup4(seg *s, struct llc_modes cache[2], uint8_t *next, double Lr, double C, double R, double E0,
+                       double i0, double Lm, double Cp, double vm0, double ilm0)
+{
+    s->L = Lr;
+    s->C = C;
+    s->R = R;
+    s->E0 = E0;
+    s->nm = 2;
+    int hit = cache[0].C == C && cache[0].R == R ? 0 : cache[1].C == C && cache[1].R == R ? 1 : -1;
+    if (hit < 0) {
+        hit = *next;
+        *next = (uint8_t)(1 - *next);
+        seg_modes4(&cache[hit], Lr, C, R, Lm, Cp);
+    }
+    for (int k = 0; k < 2; k++) {
+        s->a[k] = cache[hit].a[k];
+        s->w[k] = cache[hit].w[k];
+    }
+    s->wmax = s->w[0] > s->w[1] ? s->w[0] : s->w[1];
+    /* q - C E0 and its derivatives at 0: sum_k A_k Re(l_k^m) + B_k Im(l_k^m),
+     * l_k = -a_k + j w_k; row m scaled by wmax^-m. */
+    double d2 = (E0 - R * i0 - vm0) / Lr;
+    double d[4] = {-C * E0, i0, d2, (-(i0 - ilm0) / Cp - R * d2 - i0 / C) / Lr};
+    double M[4][5];
+    for (int k = 0; k < 2; k++) {
+        double complex l = (-s->a[k] + I * s->w[k]) / s->wmax, lm = 1.0;
+        for (int r = 0; r < 4; r++) {
+            M[r][2 * k] = creal(lm);
+            M[r][2 * k + 1] = cimag(lm);
+            lm *= l;
+        }
+    }
+    double sc = 1.0;
+    for (int r = 0; r < 4; r++) {
+        M[r][4] = d[r] * sc;
+        sc /= s->wmax;
+    }
+    for (int c = 0; c < 4; c++) { /* Gaussian elimination, partial pivoting */
+        int piv = c;
+        for (int r = c + 1; r < 4; r++)
+            if (fabs(M[r][c]) > fabs(M[piv][c]))
+                piv = r;
+        for (int k = 0; k < 5; k++) {
+            double t = M[c][k];
+            M[c][k] = M[piv][k];
+            M[piv][k] = t;
+        }
+        for (int r = c + 1; r < 4; r++) {
+            double f = M[r][c] / M[c][c];
+            for (int k = c; k < 5; k++)
+                M[r][k] -= f * M[c][k];
+        }
+    }
+    double x[4];
+    for (int r = 3; r >= 0; r--) {
+        double v = M[r][4];
+        for (int k = r + 1; k < 4; k++)
+            v -= M[r][k] * x[k];
+        x[r] = v / M[r][r];
+    }
+    for (int k = 0; k < 2; k++) {
+        s->A[k] = x[2 * k];
+        s->B[k] = x[2 * k + 1];
+        seg_mode(s, k);
+    }
 }
 
 static segval seg_eval(const seg *s, double t)
 {
-    double sn, cs;
-    sincos(s->w * t, &sn, &cs);
-    double e = exp(-s->a * t);
-    segval v;
-    v.q = s->C * s->E0 + e * (s->A * cs + s->B * sn);
-    v.i = e * (s->ic * cs + s->is * sn);
-    v.di = e * (s->dc * cs + s->ds * sn);
-    v.ddi = e * (s->ddc * cs + s->dds * sn);
+    segval v = {s->C * s->E0, 0, 0, 0};
+    for (int k = 0; k < s->nm; k++) {
+        double sn, cs;
+        sincos(s->w[k] * t, &sn, &cs);
+        double e = exp(-s->a[k] * t);
+        v.q += e * (s->A[k] * cs + s->B[k] * sn);
+        v.i += e * (s->ic[k] * cs + s->is[k] * sn);
+        v.di += e * (s->dc[k] * cs + s->ds[k] * sn);
+        v.ddi += e * (s->ddc[k] * cs + s->dds[k] * sn);
+    }
     return v;
 }
 
@@ -75,17 +195,44 @@ static double exp_int(double p, double T)
 /* Integral of i^2 and of q over [0, T]. */
 static double seg_i2(const seg *s, double T)
 {
-    double c2, s2;
-    expcs_int(2.0 * s->a, 2.0 * s->w, T, &c2, &s2);
-    return 0.5 * (s->ic * s->ic + s->is * s->is) * exp_int(2.0 * s->a, T) +
-           0.5 * (s->ic * s->ic - s->is * s->is) * c2 + s->ic * s->is * s2;
+    double sum = 0;
+    for (int k = 0; k < s->nm; k++) {
+        double c2, s2;
+        expcs_int(2.0 * s->a[k], 2.0 * s->w[k], T, &c2, &s2);
+        sum += 0.5 * (s->ic[k] * s->ic[k] + s->is[k] * s->is[k]) * exp_int(2.0 * s->a[k], T) +
+               0.5 * (s->ic[k] * s->ic[k] - s->is[k] * s->is[k]) * c2 + s->ic[k] * s->is[k] * s2;
+    }
+    if (s->nm == 2) { /* twice the cross term: products at the sum and the difference frequency */
+        double p = s->a[0] + s->a[1], cm, sm, cp, sp;
+        expcs_int(p, s->w[0] - s->w[1], T, &cm, &sm);
+        expcs_int(p, s->w[0] + s->w[1], T, &cp, &sp);
+        sum += (s->ic[0] * s->ic[1] + s->is[0] * s->is[1]) * cm + (s->ic[0] * s->ic[1] - s->is[0] * s->is[1]) * cp +
+               (s->ic[0] * s->is[1] + s->is[0] * s->ic[1]) * sp + (s->is[0] * s->ic[1] - s->ic[0] * s->is[1]) * sm;
+    }
+    return sum;
 }
 
 static double seg_qint(const seg *s, double T)
 {
-    double c1, s1;
-    expcs_int(s->a, s->w, T, &c1, &s1);
-    return s->C * s->E0 * T + s->A * c1 + s->B * s1;
+    double sum = s->C * s->E0 * T;
+    for (int k = 0; k < s->nm; k++) {
+        double c1, s1;
+        expcs_int(s->a[k], s->w[k], T, &c1, &s1);
+        sum += s->A[k] * c1 + s->B[k] * s1;
+    }
+    return sum;
+}
+
+/* The voltage across Lm || Cp and the magnetizing current of a fourth-
+ * order interval (the loop equation and Cp vm' = i - ilm). */
+static double seg_vm(const seg *s, const segval *v)
+{
+    return s->E0 - s->L * v->di - s->R * v->i - v->q / s->C;
+}
+
+static double seg_ilm(const seg *s, const segval *v, double cp)
+{
+    return v->i + cp * (s->L * v->ddi + s->R * v->di + v->i / s->C);
 }
 
 /* ---- event functions: f = k0 + kt t + kq q + ki i + kd i' ------------------ */
@@ -94,6 +241,7 @@ typedef struct evfn {
     double k0, kt, kq, ki, kd;
     double tol;
     int id;
+    double dtol; /* a slope below -dtol at 0 is leaving now (0: 1e3 tol) */
 } evfn;
 
 static double ev_f(const evfn *f, double t, const segval *v)
@@ -134,50 +282,85 @@ static double ev_first(const seg *s, const evfn *fs, int nf, double T, int *whic
     if (nf == 0)
         return best;
     segval v0 = seg_eval(s, 0);
-    double h = 1.5707963267948966 / s->w; /* a quarter of the resonant period */
+    double h = 1.5707963267948966 / s->wmax; /* a quarter of the fastest resonant period */
     int steps = (int)ceil(T / h);
     if (steps < 1)
         steps = 1;
     h = T / steps;
+    double yp[4], dp[4];
     for (int j = 0; j < nf; j++) {
         const evfn *f = &fs[j];
-        double y0 = ev_f(f, 0, &v0), d0 = ev_df(f, &v0);
-        if (y0 < -f->tol || (y0 <= f->tol && d0 < 0)) { /* already over, or leaving now */
+        yp[j] = ev_f(f, 0, &v0);
+        dp[j] = ev_df(f, &v0);
+        double dtol = f->dtol > 0 ? f->dtol : 1e3 * f->tol;
+        if (yp[j] < -f->tol || (yp[j] <= f->tol && dp[j] < -dtol)) { /* already over, or leaving now */
             *which = f->id;
             return 0;
         }
-        double tp = 0, yp = y0, dp = d0;
-        for (int k = 1; k <= steps && tp < best; k++) {
-            double t = k == steps ? T : k * h;
-            segval v = seg_eval(s, t);
+    }
+    /* The samples are shared by the functions; each mode's e^{-at} and
+     * (cos wt, sin wt) advance by one rotation per sample. */
+    double rc[2], rs[2], re[2], cc[2] = {1, 1}, ss[2] = {0, 0}, ee[2] = {1, 1};
+    for (int k = 0; k < s->nm; k++) {
+        sincos(s->w[k] * h, &rs[k], &rc[k]);
+        re[k] = exp(-s->a[k] * h);
+    }
+    for (int k = 1; k <= steps; k++) {
+        double t = k == steps ? T : k * h, tp = (k - 1) * h;
+        segval v = {s->C * s->E0, 0, 0, 0};
+        for (int m = 0; m < s->nm; m++) {
+            double c = cc[m] * rc[m] - ss[m] * rs[m], sn = ss[m] * rc[m] + cc[m] * rs[m];
+            cc[m] = c, ss[m] = sn, ee[m] *= re[m];
+            double e = ee[m];
+            v.q += e * (s->A[m] * c + s->B[m] * sn);
+            v.i += e * (s->ic[m] * c + s->is[m] * sn);
+            v.di += e * (s->dc[m] * c + s->ds[m] * sn);
+            v.ddi += e * (s->ddc[m] * c + s->dds[m] * sn);
+        }
+        for (int j = 0; j < nf; j++) {
+            const evfn *f = &fs[j];
             double y = ev_f(f, t, &v), d = ev_df(f, &v);
             double root = -1;
             if (y <= 0) {
                 root = ev_refine(s, f, tp, t);
-            } else if (dp < 0 && d > 0) { /* a minimum between samples: does it dip? */
-                double lo = tp, hi = t;
-                for (int it = 0; it < 40; it++) {
-                    double m = 0.5 * (lo + hi);
-                    segval vm = seg_eval(s, m);
-                    if (ev_df(f, &vm) < 0)
-                        lo = m;
-                    else
-                        hi = m;
+            } else if (dp[j] < 0 && d > 0) { /* a minimum between samples: does it dip? */
+                /* With two modes, skip minima that the cubic through the
+                 * samples keeps well above zero. */
+                int look = 1;
+                if (s->nm == 2) {
+                    double y0 = yp[j], y1 = y, m0 = dp[j] * h, m1 = d * h, lo = y0;
+                    for (int g = 1; g < 8; g++) {
+                        double x = g / 8.0, x2 = x * x, x3 = x2 * x;
+                        double hv = (2 * x3 - 3 * x2 + 1) * y0 + (x3 - 2 * x2 + x) * m0 + (-2 * x3 + 3 * x2) * y1 +
+                                    (x3 - x2) * m1;
+                        if (hv < lo)
+                            lo = hv;
+                    }
+                    look = lo < 0.25 * (y0 < y1 ? y0 : y1);
                 }
-                segval vm = seg_eval(s, lo);
-                if (ev_f(f, lo, &vm) <= 0)
-                    root = ev_refine(s, f, tp, lo);
-            }
-            (void)yp;
-            if (root >= 0) {
-                if (root < best) {
-                    best = root;
-                    *which = f->id;
+                if (look) {
+                    double lo = tp, hi = t;
+                    for (int it = 0, nit = s->nm == 2 ? 24 : 40; it < nit; it++) {
+                        double m = 0.5 * (lo + hi);
+                        segval vm = seg_eval(s, m);
+                        if (ev_df(f, &vm) < 0)
+                            lo = m;
+                        else
+                            hi = m;
+                    }
+                    segval vm = seg_eval(s, lo);
+                    if (lo > tp && ev_f(f, lo, &vm) <= 0) /* (a minimum at tp = 0 is where it starts) */
+                        root = ev_refine(s, f, tp, lo);
                 }
-                break;
             }
-            tp = t, yp = y, dp = d;
+            if (root >= 0 && root < best) {
+                best = root;
+                *which = f->id;
+            }
+            yp[j] = y, dp[j] = d;
         }
+        if (best <= T)
+            break; /* the earliest root lies in this sample interval */
     }
     return best;
 }
@@ -258,6 +441,7 @@ int llc_check(const llc_params *p, const char **bad)
     else if (!(p->core_ae > 0)) b = "core_ae";
     else if (!(p->core_ve > 0)) b = "core_ve";
     else if (!(p->np >= 1)) b = "np";
+    else if (!(p->cj >= 0 && p->cj / (p->n * p->n) < 0.25 * p->cr)) b = "cj";
     else {
         /* Every conduction mode must be underdamped. */
         double rmax = 4.0 * p->rds25 * (1.0 + p->rds_tc * 175.0) + (p->r_lr + p->r_pri) * p->fr_ac;
@@ -290,6 +474,7 @@ void llc_init(llc *m, const llc_params *p, double vo0)
     m->core_ki = p->core_k / (pow(6.283185307179586, a - 1) * sum * pow(2, b - a));
     m->co_tr = llc_coss_tr(p, p->vdc);
     m->co_er = llc_coss_er(p, p->vdc);
+    m->cp = p->cj / (p->n * p->n);
 }
 
 int llc_command(llc *m, const llc_cmd *c)
@@ -309,7 +494,7 @@ int llc_command(llc *m, const llc_cmd *c)
 double llc_stored(const llc *m)
 {
     double e = 0.5 * m->p.lr * m->i * m->i + 0.5 * m->p.cr * m->vcr * m->vcr + 0.5 * m->p.lm * m->ilm * m->ilm +
-               0.5 * m->p.cout * m->vo * m->vo;
+               0.5 * m->p.cout * m->vo * m->vo + 0.5 * m->cp * m->vm * m->vm;
     if (m->bridge != LLC_IDLE)
         e += 0.5 * llc_cnode(m) * m->vab * m->vab;
     else
@@ -416,7 +601,7 @@ static void llc_core_period(llc *m, double T)
 }
 
 /* Build the interval's circuit and its event functions. */
-static int llc_setup(const llc *m, seg *s, evfn *fs, double *rsum)
+static int llc_setup(llc *m, seg *s, evfn *fs, double *rsum)
 {
     const llc_params *p = &m->p;
     double L = p->lr, C = p->cr, R = (p->r_lr + p->r_pri) * p->fr_ac;
@@ -432,29 +617,39 @@ static int llc_setup(const llc *m, seg *s, evfn *fs, double *rsum)
         double cn = llc_cnode(m);
         C = 1.0 / (1.0 / p->cr + 1.0 / cn);
     }
+    int four = m->rect == 0 && m->cp > 0 && m->bridge != LLC_IDLE;
     if (m->rect != 0)
         vs = m->rect * llc_clamp_v(m);
-    else
+    else if (!four)
         L += p->lm;
-    seg_setup(s, L, C, R, vab - m->vcr - vs, m->i);
+    if (four)
+        seg_setup4(s, m->modes, &m->modes_next, L, C, R, vab - m->vcr, m->i, p->lm, m->cp, m->vm, m->ilm);
+    else
+        seg_setup(s, L, C, R, vab - m->vcr - vs, m->i);
     *rsum = R;
     if (m->bridge == LLC_IDLE)
         return 0;
     double clamp = llc_clamp_v(m);
     if (m->rect > 0) /* rectifier current i - ilm reaches zero */
-        fs[nf++] = (evfn){-m->ilm, -vs / p->lm, 0, 1, 0, 1e-9, 1};
+        fs[nf++] = (evfn){-m->ilm, -vs / p->lm, 0, 1, 0, 1e-9, 1, 0};
     else if (m->rect < 0)
-        fs[nf++] = (evfn){m->ilm, vs / p->lm, 0, -1, 0, 1e-9, 1};
-    else { /* the magnetizing voltage Lm di/dt reaches +-clamp */
-        fs[nf++] = (evfn){clamp, 0, 0, 0, -p->lm, 1e-6, 2};
-        fs[nf++] = (evfn){clamp, 0, 0, 0, p->lm, 1e-6, 3};
+        fs[nf++] = (evfn){m->ilm, vs / p->lm, 0, -1, 0, 1e-9, 1, 0};
+    else if (four) { /* vm = E0 - Lr i' - R i - q / C reaches +-clamp: the diodes conduct */
+        /* At the start vm' = (i - ilm) / Cp comes out of a sum of terms of
+         * order i / C: a slope under 1e-6 of that is rounding, not leaving. */
+        double E0 = s->E0, dtol = 1e-6 * fabs(m->i) / s->C + 1e-3;
+        fs[nf++] = (evfn){clamp - E0, 0, 1.0 / s->C, R, L, 1e-6, 2, dtol};
+        fs[nf++] = (evfn){clamp + E0, 0, -1.0 / s->C, -R, -L, 1e-6, 3, dtol};
+    } else { /* the magnetizing voltage Lm di/dt reaches +-clamp */
+        fs[nf++] = (evfn){clamp, 0, 0, 0, -p->lm, 1e-6, 2, 0};
+        fs[nf++] = (evfn){clamp, 0, 0, 0, p->lm, 1e-6, 3, 0};
     }
     if (m->bridge == LLC_FLOAT) { /* the node reaches a rail */
         double cn = llc_cnode(m);
-        fs[nf++] = (evfn){llc_rail_v(m, 1) - m->vab, 0, 1.0 / cn, 0, 0, 1e-6, 4};
-        fs[nf++] = (evfn){m->vab - llc_rail_v(m, -1), 0, -1.0 / cn, 0, 0, 1e-6, 5};
+        fs[nf++] = (evfn){llc_rail_v(m, 1) - m->vab, 0, 1.0 / cn, 0, 0, 1e-6, 4, 0};
+        fs[nf++] = (evfn){m->vab - llc_rail_v(m, -1), 0, -1.0 / cn, 0, 0, 1e-6, 5, 0};
     } else if (m->bridge == LLC_CLAMPED) { /* the body diodes stop conducting */
-        fs[nf++] = (evfn){0, 0, 0, m->rail > 0 ? -1.0 : 1.0, 0, 1e-9, 6};
+        fs[nf++] = (evfn){0, 0, 0, m->rail > 0 ? -1.0 : 1.0, 0, 1e-9, 6, 0};
     }
     return nf;
 }
@@ -513,6 +708,28 @@ static void llc_advance(llc *m, const seg *s, double tau, double R)
         m->acc.e_in += e;
         m->lm_int += pow(fabs(vs), p->core_alpha) * tau;
         m->ilm = ilm0 + k * tau;
+    } else if (s && s->nm == 2) {
+        /* The rectifier's capacitance swinging: vm and ilm from the loop,
+         * the core's integral by 2-point Gauss-Legendre on pieces of at
+         * most a quarter of the fastest mode's period. */
+        static const double gx[2] = {0.2113248654051871, 0.7886751345948129};
+        int np = (int)ceil(tau * s->wmax / 1.5707963267948966);
+        if (np < 1)
+            np = 1;
+        if (np > 64)
+            np = 64;
+        double h = tau / np;
+        for (int k = 0; k < np; k++)
+            for (int g = 0; g < 2; g++) {
+                segval v = seg_eval(s, (k + gx[g]) * h);
+                double il = seg_ilm(s, &v, m->cp);
+                m->lm_int += 0.5 * h * pow(fabs(seg_vm(s, &v)), p->core_alpha);
+                if (il < m->ilm_min) m->ilm_min = il;
+                if (il > m->ilm_max) m->ilm_max = il;
+            }
+        segval v = seg_eval(s, tau);
+        m->ilm = seg_ilm(s, &v, m->cp);
+        m->vm = seg_vm(s, &v);
     } else if (s) {
         /* Magnetizing voltage Lm di/dt, by 2-point Gauss-Legendre (an
          * interval is under a quarter of the resonant period). */
@@ -553,9 +770,37 @@ static void llc_advance(llc *m, const seg *s, double tau, double R)
     } else {
         m->vo += qo / p->cout;
     }
+    if (m->rect != 0)
+        m->vm = m->rect * llc_clamp_v(m);
     m->acc.t += tau;
     m->t += tau;
     m->tp += tau;
+}
+
+static int llc_on(const llc *m);
+
+/* A floating tank with no current and the rectifier off is at rest when
+ * the bridge has stopped switching (disabled, burst off), or when the
+ * magnetizing inductance and the rectifier's capacitance hold next to
+ * nothing either (LLC_E_IDLE). */
+static int llc_quiet(const llc *m)
+{
+    if (m->bridge != LLC_FLOAT || m->rect != 0 || fabs(m->i) >= LLC_I_IDLE)
+        return 0;
+    return m->cp <= 0 || !llc_on(m) || 0.5 * m->p.lm * m->ilm * m->ilm + 0.5 * m->cp * m->vm * m->vm < LLC_E_IDLE;
+}
+
+/* Come to rest: what Lm and the rectifier's capacitance still hold is
+ * counted as lost in the transformer (where that ringing is damped). */
+static void llc_rest(llc *m)
+{
+    double e = 0.5 * m->p.lm * m->ilm * m->ilm + 0.5 * m->cp * m->vm * m->vm;
+    if (m->cp > 0)
+        m->acc.e_xfmr += e;
+    m->i = 0;
+    m->ilm = 0;
+    m->vm = 0;
+    m->bridge = LLC_IDLE;
 }
 
 /* Apply the event the interval ended on. */
@@ -563,14 +808,17 @@ static void llc_event(llc *m, int which)
 {
     switch (which) {
     case 1: /* rectifier current zero */
+        m->vm = m->rect * llc_clamp_v(m);
         m->rect = 0;
         m->ilm = m->i;
         break;
     case 2:
         m->rect = 1;
+        m->vm = llc_clamp_v(m);
         break;
     case 3:
         m->rect = -1;
+        m->vm = -llc_clamp_v(m);
         break;
     case 4: /* node at the upper rail: its diodes conduct */
         m->bridge = LLC_CLAMPED;
@@ -591,12 +839,10 @@ static void llc_event(llc *m, int which)
     }
     /* A floating tank with no current and the rectifier off is at rest:
      * the node's ringing with Coss is damped and its energy lost. */
-    if (m->bridge == LLC_FLOAT && m->rect == 0 && fabs(m->i) < LLC_I_IDLE) {
+    if (llc_quiet(m)) {
         double c = llc_cnode(m), dv = m->vab - m->vcr;
         (void)dv;
-        m->i = 0;
-        m->ilm = 0;
-        m->bridge = LLC_IDLE;
+        llc_rest(m);
         (void)c;
     }
 }
@@ -632,10 +878,8 @@ static void llc_phase_step(llc *m)
         m->ilr_pk_period = 0;
         break;
     }
-    if (m->bridge == LLC_FLOAT && m->rect == 0 && fabs(m->i) < LLC_I_IDLE && !on) {
-        m->i = 0;
-        m->bridge = LLC_IDLE;
-    }
+    if (!on && llc_quiet(m))
+        llc_rest(m);
 }
 
 void llc_run(llc *m, double t_end, double sample_dt, void (*fn)(void *ctx, const llc *m), void *ctx)
@@ -662,7 +906,7 @@ void llc_run(llc *m, double t_end, double sample_dt, void (*fn)(void *ctx, const
             int which = 0;
             double te = ev_first(&s, fs, nf, limit, &which);
             if (te <= limit) {
-                if (te <= 0 && ++zero_events > LLC_MAX_ZERO_EVENTS) {
+                if (te <= LLC_T_ZERO && ++zero_events > LLC_MAX_ZERO_EVENTS) {
                     /* Chattering between two modes at one instant: let time pass. */
                     llc_advance(m, &s, limit < 1e-10 ? limit : 1e-10, R);
                     zero_events = 0;
@@ -671,7 +915,7 @@ void llc_run(llc *m, double t_end, double sample_dt, void (*fn)(void *ctx, const
                 llc_advance(m, &s, te, R);
                 llc_event(m, which);
                 m->events++;
-                if (te > 0)
+                if (te > LLC_T_ZERO)
                     zero_events = 0;
                 continue;
             }

@@ -15,6 +15,12 @@
  *   - body diodes starting and stopping to conduct (burst off, disable);
  *   - rectifier commutation: the rectifier current reaching zero, and
  *     the magnetizing voltage reaching the reflected output voltage.
+ * While the rectifier is off, its diodes' junction capacitance (cj, one
+ * diode: the winding sees the four in a bridge as one) reflected to the
+ * primary (cj / n^2) sits in parallel with Lm and swings from one
+ * clamp, -n (vo + 2 vf), to the other before the opposite diodes
+ * conduct: that interval is a fourth-order loop, solved in closed form
+ * as two damped modes (with cj = 0 it is the second-order Lr + Lm loop).
  * The output capacitor voltage is held constant within one event
  * interval and advanced exactly over it with the interval's mean
  * rectified current (intervals are < 1/4 of a resonant period; the
@@ -44,7 +50,8 @@ typedef struct llc_params {
     double vf;                  /* rectifier diode drop */
     double core_k, core_alpha, core_beta; /* Steinmetz (W/m^3, Hz, T) */
     double core_ae, core_ve, np;          /* core area, volume, primary turns */
-    double lr_core_w;           /* Lr core loss at full load (scaled by I^2) */
+    double cj;                  /* rectifier diode junction capacitance, one diode,
+                                   charge-equivalent over its reverse swing (Qc / VR) */
 } llc_params;
 
 /* The PWM command (what HRTIM is told). */
@@ -65,7 +72,7 @@ typedef struct llc_acc {
     double q_out;               /* charge into the output node, C */
     double e_cond_a, e_cond_b;  /* MOSFET channels and body diodes, per leg */
     double e_off_a, e_off_b;    /* turn-off and hard-switching, per leg */
-    double e_lr;                /* resonant inductor: copper and core */
+    double e_lr;                /* resonant inductor: winding copper (its core loss is not modelled) */
     double e_xfmr;              /* transformer: primary + secondary copper, core */
     double e_rect;              /* rectifier diodes */
     double e_tank;              /* change of stored energy (tank, node, Cout) */
@@ -82,6 +89,8 @@ typedef struct llc {
     llc_cmd cmd, next_cmd;
     double t;                   /* simulated time, s */
     double i, vcr, ilm, vo, vab;/* state */
+    double vm;                  /* magnetizing voltage = the rectifier's voltage reflected
+                                   to the primary (a state while the rectifier is off, cj > 0) */
     int8_t rect;                /* rectifier: +1, -1, 0 */
     uint8_t bridge;             /* llc_bridge */
     int8_t rail;                /* DRIVEN/CLAMPED: +1 upper rail, -1 lower */
@@ -95,6 +104,11 @@ typedef struct llc {
     double ilr_pk_period;
     double core_ki;             /* iGSE coefficient, from the Steinmetz triple */
     double co_tr, co_er;        /* Coss equivalents at vdc: same charge, same energy */
+    double cp;                  /* the rectifier's capacitance reflected to the primary: cj / n^2 */
+    struct llc_modes {          /* the fourth-order loop's modes, kept for its last two (C, R) */
+        double C, R, a[2], w[2];
+    } modes[2];
+    uint8_t modes_next;
     llc_acc acc;
     uint32_t events;            /* events handled, for the benchmark */
 } llc;

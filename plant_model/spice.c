@@ -17,6 +17,9 @@ int spice_netlist(FILE *f, const llc_params *p, const llc_cmd *c, double rload, 
      * interest) in series with a source for the rest of the constant
      * drop the switching model uses. */
     fprintf(f, ".model DJ D(IS=1e-12 N=1 RS=1e-3 CJO=1e-12)\n");
+    /* The rectifier's diodes: the same junction with the constant
+     * charge-equivalent capacitance the switching model uses (M = 0). */
+    fprintf(f, ".model DRJ D(IS=1e-12 N=1 RS=1e-3 CJO=%.9g M=0)\n", p->cj);
     /* Leg A: S1 top-a (g14), S2 a-0 (g23); leg B: S3 top-b (g23), S4 b-0 (g14). */
     static const char *const sw[4][3] = {{"top", "a", "g14"}, {"a", "0", "g23"}, {"top", "b", "g23"}, {"b", "0", "g14"}};
     for (int k = 0; k < 4; k++) {
@@ -43,7 +46,7 @@ int spice_netlist(FILE *f, const llc_params *p, const llc_cmd *c, double rload, 
     static const char *const rd[4][2] = {{"sx3", "out"}, {"sy", "out"}, {"0", "sx3"}, {"0", "sy"}};
     for (int k = 0; k < 4; k++) {
         fprintf(f, "VF%d %s rf%d DC %.9g\n", k + 1, rd[k][0], k + 1, p->vf > 0.72 ? p->vf - 0.72 : 0);
-        fprintf(f, "DR%d rf%d %s DJ\n", k + 1, k + 1, rd[k][1]);
+        fprintf(f, "DR%d rf%d %s DRJ\n", k + 1, k + 1, rd[k][1]);
     }
     fprintf(f, "COUT out 0 %.9g IC=0\n", p->cout);
     fprintf(f, "RLOAD out 0 %.9g\n", rload);

@@ -4,7 +4,8 @@
  * four switches (on-resistance Rds_on(25 C)) with Coss and body diodes
  * (constant drop), the series R-Lr-Cr tank, Lm with an ideal
  * transformer (controlled sources), a diode bridge with a constant drop
- * per diode, Cout and the load resistor; gates with the dead time.
+ * per diode and its junction capacitance cj (constant, as the switching
+ * model has it), Cout and the load resistor; gates with the dead time.
  * Core loss, turn-off energy and secondary copper are not in the
  * netlist: the switching model charges them to the input without
  * changing the waveforms, so set r_sec = 0 to compare.

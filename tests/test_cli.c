@@ -305,8 +305,11 @@ Test(cli, external_modules_run_as_in_process_and_a_dead_one_is_reported, .init =
     int base = 30000 + (int)(getpid() % 3000) * 10;
     /* Two firmware processes for slots 2 and 3; the plant listens on base + slot. */
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "(%s fw --module 2 --bus udp:127.0.0.1:%d & %s fw --module 3 --bus udp:127.0.0.1:%d &) "
-                              ">/dev/null 2>&1",
+    /* --silence 60s: the rack's set-up (its averaged table) can take
+     * longer than the default 5 s on a loaded machine. */
+    snprintf(cmd, sizeof cmd,
+             "(%s fw --module 2 --bus udp:127.0.0.1:%d --silence 60s & %s fw --module 3 --bus udp:127.0.0.1:%d "
+             "--silence 60s &) >/dev/null 2>&1",
              EK3_BIN, base + 2, EK3_BIN, base + 3);
     cr_assert_eq(system(cmd), 0);
     cr_assert_eq(run(out, sizeof out,
@@ -392,7 +395,7 @@ Test(cli, the_station_api_answers_from_outside, .init = setup, .fini = teardown)
                      EK3_BIN, port, path("api.out")),
                  0);
     int up = 0;
-    for (int i = 0; i < 100 && !up; i++) { /* the rack's set-up (slower under ASan), then the first poll */
+    for (int i = 0; i < 600 && !up; i++) { /* the rack's set-up (slower under ASan), then the first poll */
         up = run(out, sizeof out, "%s api udp:127.0.0.1:%d --timeout 50ms status", EK3_BIN, port) == 0;
         if (!up) /* a closed port answers at once (ICMP on a connected socket) */
             usleep(50000);

@@ -145,11 +145,20 @@ Test(safety, a_ground_fault_in_the_rack_reaches_the_station)
     cr_assert_lt(g.t_ns - t0, 2000000, "within 2 ms: %lld us", (long long)((g.t_ns - t0) / 1000));
     cr_assert_eq(g.stn.m[1].fault.code, MSG_FAULT_GFI);
     cr_assert_eq(g.stn.m[1].fault.module, 2);
-    for (int q = 0; q < 5000; q++)
+    /* The modules' currents move by about 1 % from one control period to
+     * the next (their loops and the ADC noise): compare means over the
+     * last 1000 quanta. */
+    double sum_load = 0, sum_three = 0;
+    for (int q = 0; q < 5000; q++) {
         rig_quantum(&g);
+        if (q >= 4000) {
+            sum_load += g.plant.i_load;
+            sum_three += g.plant.mod[0].io + g.plant.mod[2].io + g.plant.mod[3].io;
+        }
+    }
     cr_assert_lt(g.plant.mod[1].io, 0.01, "module 2 stopped");
-    cr_assert(fabs(g.plant.i_load - (g.plant.mod[0].io + g.plant.mod[2].io + g.plant.mod[3].io)) < 0.01,
-              "the other three carry the load");
+    cr_assert(fabs(sum_load - sum_three) / 1000 < 0.01, "the other three carry the load: %.4f A of %.4f A",
+              sum_three / 1000, sum_load / 1000);
     rig_free(&g);
 }
 
