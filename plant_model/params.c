@@ -37,8 +37,9 @@ static const prm_def prm_defs[] = {
     {"r_sec", "ohm", P(llc.r_sec), 45e-3, 0, 10, 1, "transformer secondary, DC"},
     {"fr_ac", "", P(llc.fr_ac), 1.6, 1, 20, 1, "AC resistance factor of the litz windings at fsw"},
     {"vf", "V", P(llc.vf), 1.4, 0, 10, 1, "rectifier diode drop (SiC Schottky)"},
-    {"cj", "F", P(llc.cj), 65e-12, 0, 1e-9, 1,
-     "rectifier diode junction capacitance, one diode, charge-equivalent Qc / VR (C4D10120: Qc 52 nC at 800 V)"},
+    {"cj", "F", P(llc.cj), 0, 0, 1e-9, 1,
+     "rectifier diode junction capacitance, one diode, charge-equivalent Qc / VR; the C4D10120's is PRM_CJ_C4D10120 "
+     "= 65 pF (Qc 52 nC at 800 V); 0 (off) by default: see docs/plant-model.md"},
     {"core_k", "W/m^3", P(llc.core_k), 4.0, 0, 1e6, 1, "Steinmetz k (TDK N97, 100 C; f in Hz, B in T)"},
     {"core_alpha", "", P(llc.core_alpha), 1.46, 1, 2.95, 0, "Steinmetz alpha"},
     {"core_beta", "", P(llc.core_beta), 2.75, 1, 3.95, 0, "Steinmetz beta"},

@@ -75,4 +75,10 @@ typedef struct prm_design {
 } prm_design;
 void prm_design_of(const plant_params *p, prm_design *d);
 
+/* The rectifier diode's charge-equivalent junction capacitance (F):
+ * Wolfspeed C4D10120 datasheet, Qc = 52 nC at VR = 800 V, Qc / VR. The
+ * `cj` parameter's value for the module's real diodes; its default is 0
+ * (docs/plant-model.md: the cost of the fourth-order interval). */
+#define PRM_CJ_C4D10120 65e-12
+
 #endif /* PARAMS_H */

@@ -18,8 +18,10 @@ int spice_netlist(FILE *f, const llc_params *p, const llc_cmd *c, double rload, 
      * drop the switching model uses. */
     fprintf(f, ".model DJ D(IS=1e-12 N=1 RS=1e-3 CJO=1e-12)\n");
     /* The rectifier's diodes: the same junction with the constant
-     * charge-equivalent capacitance the switching model uses (M = 0). */
-    fprintf(f, ".model DRJ D(IS=1e-12 N=1 RS=1e-3 CJO=%.9g M=0)\n", p->cj);
+     * charge-equivalent capacitance the switching model uses (M = 0);
+     * with cj = 0 (instant commutation) 1 pF, as for the bridge's diodes,
+     * since ngspice's step control fails on an ideal junction. */
+    fprintf(f, ".model DRJ D(IS=1e-12 N=1 RS=1e-3 CJO=%.9g M=0)\n", p->cj > 1e-12 ? p->cj : 1e-12);
     /* Leg A: S1 top-a (g14), S2 a-0 (g23); leg B: S3 top-b (g23), S4 b-0 (g14). */
     static const char *const sw[4][3] = {{"top", "a", "g14"}, {"a", "0", "g23"}, {"top", "b", "g23"}, {"b", "0", "g14"}};
     for (int k = 0; k < 4; k++) {
