@@ -463,5 +463,8 @@ int cmd_rack(int argc, char **argv)
         return o.report ? cli_fail(w, "could not write all of the outputs (report in %s)", o.report) : CLI_FAIL;
     if (fault_errors)
         return cli_fail(w, "%u of the --fault could not be injected (named above)", fault_errors);
+    if (collapsed == SES_NOT_UP)
+        return cli_fail(w, "the bus never came up under the load (see the report; a later --load-at lets the soft "
+                           "start finish)");
     return collapsed ? cli_fail(w, "the rack collapsed under its load (see the report)") : CLI_OK;
 }

@@ -242,9 +242,13 @@ uint32_t ses_snapshot(ses *s, ses_snap *out);
  * first failed write or of the close. */
 int ses_trace_close(ses *s);
 
-/* Whether the rack collapsed under its load: with the load on and the
- * rack started, every module in its slot tripped, or the bus under half
- * its set point once it was up or once the soft start is over. */
+/* Whether the rack failed its load, with the load on and the rack
+ * started: SES_COLLAPSED (every module in its slot tripped, or the bus
+ * under half its set point once it was up or once the soft start is
+ * over), SES_NOT_UP (the bus under half its set point at the end, never
+ * up, and held there: the load, on during the soft start, takes all the
+ * current the modules can give), or 0 (a bus still rising is no verdict). */
+enum { SES_COLLAPSED = 1, SES_NOT_UP = 2 };
 int ses_collapsed(const ses *s);
 
 #endif /* SESSION_H */

@@ -58,7 +58,12 @@ int rep_text(FILE *f, ses *s)
     fprintf(f, "EK3 rack: %u modules (%u in their slots, %u regulating), %s plant, seed %llu, %.3g s simulated\n", sn.n,
             present, running, o->r.fidelity == PMOD_AVERAGED ? "averaged" : "switching",
             (unsigned long long)o->r.seed, sn.t_ns * 1e-9);
-    if (collapsed)
+    if (collapsed == SES_NOT_UP)
+        fprintf(f, "BUS NOT UP: the bus is at %.2f V (set point %.1f V) with the load on, never up and held down: the "
+                   "load came on at %.4g s, during the soft start (about %.2f s from the station's start), and takes "
+                   "all the current the modules can give; %u of %u modules running\n",
+                sn.vbus, o->r.v_set, s->load_on_ns * 1e-9, 1.1 * o->r.v_set / s->kc.ramp_vps, running, sn.n);
+    if (collapsed == SES_COLLAPSED)
         fprintf(f, "RACK COLLAPSED%s: the bus is at %.2f V (set point %.1f V) with the load on; %u of %u modules "
                    "tripped, %u still running%s\n",
                 collapse_at, sn.vbus, o->r.v_set, tripped, sn.n, running,

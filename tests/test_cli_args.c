@@ -243,12 +243,12 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
 {
     static char out[65536];
     cr_assert_eq(run(out, sizeof out,
-                     "%s rack --modules 4 --load 4kW --duration 0.3s --load-at 0.1s --load-ramp 0 "
-                     "--pull 2@0.15s --pull 3@0.2s",
+                     "%s rack --modules 4 --load 4kW --duration 0.7s --load-at 0.5s --load-ramp 0 "
+                     "--pull 2@0.55s --pull 3@0.6s",
                      EK3_BIN),
                  0, "%s", out);
     cr_assert(strstr(out, "EK3 rack: 4 modules (2 in their slots"), "an N-2 test: %s", out);
-    cr_assert(strstr(out, "module 2 pulled at 0.15 s") && strstr(out, "module 3 pulled at 0.2 s"), "%s", out);
+    cr_assert(strstr(out, "module 2 pulled at 0.55 s") && strstr(out, "module 3 pulled at 0.6 s"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.3s --pull 2@0.3s", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "after the end of the run"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@0.1s --pull 2@0.2s", EK3_BIN), 2, "%s", out);
@@ -440,4 +440,18 @@ Test(cli_args, sigint_stops_plant_run_on_a_whole_csv_row, .timeout = 120)
     for (const char *c = last; *c; c++)
         commas += *c == ',';
     cr_assert_eq(commas, 10, "the last row has its 11 columns: %s", last);
+}
+
+/* A load that comes on during the soft start held an 84-module rack at
+ * 16.6 V to the end of the run, and the run said nothing and exited 0. */
+Test(cli_args, a_bus_that_never_comes_up_under_its_load_fails_the_run)
+{
+    static char out[16384];
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 8 --load 19kW --duration 0.3s --load-at 0.2s --load-ramp 0.01s",
+                     EK3_BIN),
+                 1, "%s", out);
+    cr_assert(strstr(out, "BUS NOT UP") && strstr(out, "never came up"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 8 --load 19kW --duration 0.7s --load-at 0.5s", EK3_BIN), 0,
+                 "%s", out);
+    cr_assert(!strstr(out, "BUS NOT UP") && !strstr(out, "COLLAPSED"), "%s", out);
 }
