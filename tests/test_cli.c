@@ -2,6 +2,7 @@
  * authentication, bad lines, and logs exchanged with can-utils
  * (log2asc reads ours, ours reads what asc2log writes). */
 #include <criterion/criterion.h>
+#include "cli_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,64 +15,10 @@
 #include "ek3_err.h"
 #include "transport.h"
 
-#ifndef EK3_BIN
-#error "EK3_BIN must name the ek3 executable"
-#endif
 
 #define KEY "000102030405060708090a0b0c0d0e0f"
 
-static char dir[64];
-
-static void setup(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/ek3-cli-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_expect_eq(system(cmd), 0);
-}
-
-TestSuite(cli, .init = setup, .fini = teardown);
-
-/* Run a shell command; its stdout and stderr land in out. Returns the
- * exit status, or -1 if it did not exit normally. */
-static int run(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int run(char *out, size_t cap, const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p, "popen %s", cmd);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *path(const char *name)
-{
-    static char buf[4][128];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
-}
-
-static unsigned count(const char *hay, const char *needle)
-{
-    unsigned n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
-}
+CLI_RUN_SUITE(cli, "ek3-cli");
 
 Test(cli, bad_flags_and_values_exit_2_naming_the_problem)
 {
@@ -230,7 +177,7 @@ Test(cli, protocol_doc_holds_the_printed_layouts)
     cr_assert(strstr(doc, out), "docs/can-protocol.md is out of date: paste the output of 'ek3 can layouts'");
 }
 
-Test(cli, plant_commands_name_bad_parameters_and_run, .init = setup, .fini = teardown)
+Test(cli, plant_commands_name_bad_parameters_and_run)
 {
     static char out[65536];
     cr_assert_eq(run(out, sizeof out, "%s plant params --set lr=-1", EK3_BIN), 2);
@@ -259,7 +206,7 @@ Test(cli, plant_commands_name_bad_parameters_and_run, .init = setup, .fini = tea
     cr_assert(rows >= 39999 && rows <= 40002, "2 ms at 200 kHz, 100 samples per period: %d rows", rows);
 }
 
-Test(cli, rack_runs_and_reports, .init = setup, .fini = teardown)
+Test(cli, rack_runs_and_reports)
 {
     static char out[65536];
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 0", EK3_BIN), 2);
@@ -298,7 +245,7 @@ static const char *line_of(const char *out, const char *key, char *buf, size_t c
     return buf;
 }
 
-Test(cli, external_modules_run_as_in_process_and_a_dead_one_is_reported, .init = setup, .fini = teardown)
+Test(cli, external_modules_run_as_in_process_and_a_dead_one_is_reported)
 {
     static char out[65536], ref[65536];
     char a[256], b[256];
@@ -339,7 +286,7 @@ Test(cli, external_modules_run_as_in_process_and_a_dead_one_is_reported, .init =
     cr_assert(strstr(out, "    2 LOST"), "%s", out);
 }
 
-Test(cli, rack_log_replays_onto_a_bus, .init = setup, .fini = teardown)
+Test(cli, rack_log_replays_onto_a_bus)
 {
     static char out[65536];
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 2kW --duration 20ms --log %s", EK3_BIN,
@@ -378,7 +325,7 @@ Test(cli, rack_log_replays_onto_a_bus, .init = setup, .fini = teardown)
     tp_close(&rx);
 }
 
-Test(cli, the_station_api_answers_from_outside, .init = setup, .fini = teardown)
+Test(cli, the_station_api_answers_from_outside)
 {
     static char out[65536];
     /* A free UDP port: bind port 0, read it, let it go. */
@@ -468,7 +415,7 @@ Test(cli, decode_refuses_a_command_that_only_the_station_may_send)
 
 /* A module's firmware across the field's CAN-over-UDP carrier: one
  * cannelloni link per module (both ports + slot), the same run bit for bit. */
-Test(cli, an_external_module_over_cannelloni_runs_as_in_process, .init = setup, .fini = teardown)
+Test(cli, an_external_module_over_cannelloni_runs_as_in_process)
 {
     static char out[65536], ref[65536];
     char a[256], b[256], cmd[512];

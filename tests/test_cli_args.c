@@ -6,6 +6,7 @@
  * are what its $timescale says (issue 10, sections 2 and 3). */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include "cli_run.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -21,56 +22,10 @@
 #include "cli.h"
 #include "ek3_err.h"
 
-#ifndef EK3_BIN
-#error "EK3_BIN must name the ek3 executable"
-#endif
 
 #define KEY "000102030405060708090a0b0c0d0e0f"
 
-static char dir[64];
-
-static void setup(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/ek3-args-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_expect_eq(system(cmd), 0);
-}
-
-TestSuite(cli_args, .init = setup, .fini = teardown);
-
-/* Run a shell command; stdout and stderr land in out. The exit status,
- * or -1 if it did not exit normally. */
-static int run(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int run(char *out, size_t cap, const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p, "popen %s", cmd);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *path(const char *name)
-{
-    static char buf[4][128];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
-}
+CLI_RUN_SUITE(cli_args, "ek3-args");
 
 /* A whole file into buf (NUL-terminated); its length, or -1. */
 static long slurp(const char *p, char *buf, size_t cap)
