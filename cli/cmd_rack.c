@@ -339,6 +339,12 @@ int cmd_rack(int argc, char **argv)
     }
     o.r.station_log = slog;
 
+    /* Ctrl-C, SIGTERM or a failed output stop the run at the end of a
+     * quantum: the logs end on a whole line, the report covers what ran.
+     * Caught from here on, the outputs being open: a signal during the
+     * set-up stops the run before its first quantum, with a report. */
+    cli_catch_stop();
+
     /* The run: a session with the station's start, the load and the pulls on its timeline. */
     static ses s;
     ses_opts so = {.r = o.r, .quanta = quanta, .realtime = (uint8_t)o.realtime, .api = o.api, .rtl_vcd = o.rtl_vcd,
@@ -413,9 +419,6 @@ int cmd_rack(int argc, char **argv)
                 "set point (%.2f A each at %.1f V after %.2f V/A droop, at most %.0f W each): the rack is overloaded\n",
                 demand / 1e3, n_cap, o.npull ? " (less the pulled)" : "", cap / 1e3, o.r.v_set, kc->i_max,
                 v_full, kc->r_droop, stn_module_cap(o.r.v_set));
-    /* Ctrl-C, SIGTERM or a failed output stop the run at the end of a
-     * quantum: the logs end on a whole line, the report covers what ran. */
-    cli_catch_stop();
     ses_run(&s);
     int bad = 0;
     FILE *stop_f = s.stop_out == 0 ? log : s.stop_out == 1 ? slog : NULL;

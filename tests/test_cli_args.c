@@ -410,3 +410,21 @@ Test(cli_args, a_bus_that_never_comes_up_under_its_load_fails_the_run)
                  "%s", out);
     cr_assert(!strstr(out, "BUS NOT UP") && !strstr(out, "COLLAPSED"), "%s", out);
 }
+
+/* A signal during the set-up (84 modules take a few tenths of a second to
+ * build) used to kill the run with an empty report.txt and an empty log. */
+Test(cli_args, a_signal_during_the_set_up_still_leaves_a_report, .timeout = 120)
+{
+    static char out[16384], rep[16384];
+    int rc = run(out, sizeof out, "timeout --preserve-status -s INT 0.2 %s rack --modules 84 --duration 3s --report %s --log %s",
+                 EK3_BIN, path("rep"), path("r.log"));
+    cr_assert_eq(rc, 130, "%s", out);
+    char p[200];
+    snprintf(p, sizeof p, "%s/report.txt", path("rep"));
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f);
+    size_t n = fread(rep, 1, sizeof rep - 1, f);
+    rep[n] = 0;
+    fclose(f);
+    cr_assert(strstr(rep, "INTERRUPTED") && strstr(rep, "(SIGINT)"), "%s", rep);
+}
