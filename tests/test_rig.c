@@ -67,6 +67,11 @@ Test(rig, droop_holds_the_bus_and_shares_within_limits)
         isum += g.plant.mod[k].io;
         imax = fmax(imax, g.plant.mod[k].io);
         cr_assert_lt(g.plant.mod[k].io, 4.0, "module %u: %.3f A, the seed's limit is 4.0 A", k + 1, g.plant.mod[k].io);
+        /* The heartbeat's temperature is the hotter leg's case (NTC): above
+         * the 35 C ambient, under the junction (it was never filled: 0 C). */
+        double tc = g.stn.m[k].hb.temp_dc / 10.0;
+        double tj = fmax(g.plant.mod[k].th.t[TH_JA], g.plant.mod[k].th.t[TH_JB]);
+        cr_assert(tc > 34.0 && tc < tj + 0.5, "module %u: heartbeat %.1f C, junction %.1f C", k + 1, tc, tj);
     }
     double imean = isum / 8, r_d = g.m[0].fw.drv.ctl.cfg.r_droop;
     /* In steady state V = V_set - R_droop I, within the sensing errors. */

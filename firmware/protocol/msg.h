@@ -103,7 +103,7 @@ typedef struct msg_heartbeat {
     uint8_t state;      /* msg_state */
     uint16_t module;    /* 1..510 */
     uint16_t power_w;   /* output power, W */
-    int16_t temp_dc;    /* hottest junction, 0.1 C */
+    int16_t temp_dc;    /* the hotter leg's case (its NTC), 0.1 C */
     uint16_t vout_dv;   /* output voltage, 0.1 V */
     uint16_t iout_ma;   /* output current, mA */
     uint8_t health;     /* health byte: 0 = healthy, bits = findings */

@@ -198,7 +198,12 @@ static void canh_heartbeat(canh_state *s, jz_kernel *k)
     static const uint8_t state_of[] = {[LLCC_OFF] = MSG_STATE_STANDBY, [LLCC_START] = MSG_STATE_SOFTSTART,
                                        [LLCC_RUN] = MSG_STATE_ACTIVE};
     uint8_t st = d.latched || d.state > LLCC_RUN ? MSG_STATE_FAULT : state_of[d.state];
-    msg_heartbeat hb = {st, s->cfg.slot, canh_u16(d.v * d.i), 0,
+    /* The temperature field: the hotter leg's case, from its NTC (what the
+     * module measures; the junction is a few kelvin above it). */
+    uint16_t code[MSG_ADC_COUNT];
+    float t = hal_adc_read(k->hw, code) == EK3_OK ? sm_hottest_case(drv_sm_cfg(drv_of(k)), code) : 0.0f;
+    float tdc = t * 10.0f < -550.0f ? -550.0f : t * 10.0f > 2500.0f ? 2500.0f : t * 10.0f;
+    msg_heartbeat hb = {st, s->cfg.slot, canh_u16(d.v * d.i), (int16_t)tdc,
                         canh_u16(d.v * 10.0f), canh_u16(d.i * 1000.0f), s->health, s->hb_seq++};
     if (canh_send(s, k, CID_TYPE_HEARTBEAT, CID_NODE_BROADCAST, &hb) == EK3_OK)
         s->st.heartbeats++;
