@@ -58,6 +58,11 @@ int cmd_api(int argc, char **argv)
         return cli_usage_error(w, "expected udp:HOST:PORT, then the request");
     if (!words)
         return cli_usage_error(w, "no request after %s (module, rack, diag or status)", spec);
+    char why[160];
+    if (sapi_req_check(req, why, sizeof why))
+        return cli_usage_error(w, "'%s': %s", req, why);
+    if (!*key)
+        return cli_usage_error(w, "--key: an empty key");
     char reply[SAPI_LINE_MAX];
     int rc = sapi_request(spec, key, req, (int)(timeout * 1000), reply, sizeof reply);
     if (rc == EK3_EPARSE)

@@ -145,37 +145,34 @@ static int sapi_status(sapi *a, int64_t now, unsigned slot, char *reply, size_t 
                       m->ack.target_w);
 }
 
-/* The request words of an authenticated request, carried out. The key
- * has been proven by the MAC; the station still applies its rate limit
- * and its checks. */
-static int sapi_carry_out(sapi *a, int64_t now, char **w, int n, char *reply, size_t cap)
+/* The request words parsed: what sapi_carry_out runs, and what `ek3 api`
+ * checks before it sends. */
+typedef struct sapi_cmd {
+    enum { SAPI_MODULE, SAPI_RESTART, SAPI_RACK, SAPI_DIAG, SAPI_STATUS } verb;
+    unsigned slot;       /* 0: none (rack, status of the rack) */
+    double watts, volts; /* volts < 0: the rack's set point */
+    unsigned test;       /* DIAG: the msg_diag_test */
+} sapi_cmd;
+
+/* Parse request words; 0, or EK3_EPARSE with the expected form in why. */
+static int sapi_parse(char **w, int n, sapi_cmd *c, char *why, size_t cap)
 {
-    station *s = a->stn;
-    const char *key = s->api_key;
-    if (n < 1)
-        return sapi_reply(reply, cap, EK3_EPARSE, "expected: module|restart|rack|diag|status ...");
-    const char *verb = w[0];
-    double watts, volts = a->vset_v;
-    unsigned slot = 0;
-    int rc;
+    *c = (sapi_cmd){.volts = -1};
+    const char *verb = n >= 1 ? w[0] : "";
     if (!strcmp(verb, "module") || !strcmp(verb, "restart")) {
-        int restart = verb[0] == 'r';
-        if (n < 3 || n > 4 || !sapi_slot(w[1], &slot) || !sapi_num(w[2], &watts) || (n == 4 && !sapi_num(w[3], &volts)))
-            return sapi_reply(reply, cap, EK3_EPARSE, "expected: %s SLOT WATTS [VOLTS]", verb);
-        rc = restart ? stn_api_restart(s, now, key, slot, watts, volts) : stn_api_module(s, now, key, slot, watts, volts);
-        if (rc)
-            return sapi_reply(reply, cap, rc, "%s", sapi_station_why(rc));
-        return sapi_reply(reply, cap, rc, "module %u %s %.0f W at %.1f V: POWER_CMD sent", slot,
-                          restart ? "restarting to" : "to", watts, volts);
+        c->verb = verb[0] == 'r' ? SAPI_RESTART : SAPI_MODULE;
+        if (n >= 3 && n <= 4 && sapi_slot(w[1], &c->slot) && sapi_num(w[2], &c->watts) &&
+            (n == 3 || sapi_num(w[3], &c->volts)))
+            return 0;
+        snprintf(why, cap, "expected: %s SLOT WATTS [VOLTS]", verb);
+        return EK3_EPARSE;
     }
     if (!strcmp(verb, "rack")) {
-        if (n < 2 || n > 3 || !sapi_num(w[1], &watts) || (n == 3 && !sapi_num(w[2], &volts)))
-            return sapi_reply(reply, cap, EK3_EPARSE, "expected: rack WATTS [VOLTS]");
-        rc = stn_api_rack(s, now, key, watts, volts);
-        if (rc)
-            return sapi_reply(reply, cap, rc, "%s", sapi_station_why(rc));
-        return sapi_reply(reply, cap, rc, "rack to %.0f W at %.1f V over %u online modules", watts, volts,
-                          stn_online(s, now));
+        c->verb = SAPI_RACK;
+        if (n >= 2 && n <= 3 && sapi_num(w[1], &c->watts) && (n == 2 || sapi_num(w[2], &c->volts)))
+            return 0;
+        snprintf(why, cap, "expected: rack WATTS [VOLTS]");
+        return EK3_EPARSE;
     }
     if (!strcmp(verb, "diag")) {
         const msg_field *f = &msg_desc_of(CID_TYPE_DIAG)->fields[1];
@@ -183,28 +180,93 @@ static int sapi_carry_out(sapi *a, int64_t now, char **w, int n, char *reply, si
         for (int v = 0; n == 3 && v <= f->max; v++)
             if (!strcasecmp(w[2], msg_enum_name(f, v)))
                 test = v;
-        if (n != 3 || !sapi_slot(w[1], &slot) || test < 0)
-            return sapi_reply(reply, cap, EK3_EPARSE, "expected: diag SLOT all|adc|pwm|fan|ntc|flash|crypto|can");
-        rc = stn_api_diag(s, now, key, slot, (unsigned)test);
-        if (rc)
-            return sapi_reply(reply, cap, rc, "%s", sapi_station_why(rc));
-        return sapi_reply(reply, cap, rc, "module %u self-test %s requested", slot, msg_enum_name(f, test));
+        c->verb = SAPI_DIAG;
+        if (n == 3 && sapi_slot(w[1], &c->slot) && test >= 0) {
+            c->test = (unsigned)test;
+            return 0;
+        }
+        snprintf(why, cap, "expected: diag SLOT all|adc|pwm|fan|ntc|flash|crypto|can");
+        return EK3_EPARSE;
     }
     if (!strcmp(verb, "status")) {
-        if (n > 2 || (n == 2 && !sapi_slot(w[1], &slot)))
-            return sapi_reply(reply, cap, EK3_EPARSE, "expected: status [SLOT]");
+        c->verb = SAPI_STATUS;
+        if (n <= 2 && (n < 2 || sapi_slot(w[1], &c->slot)))
+            return 0;
+        snprintf(why, cap, "expected: status [SLOT]");
+        return EK3_EPARSE;
+    }
+    if (n < 1)
+        snprintf(why, cap, "expected: module|restart|rack|diag|status ...");
+    else
+        snprintf(why, cap, "unknown request '%.32s' (module, restart, rack, diag, status)", verb);
+    return EK3_EPARSE;
+}
+
+int sapi_req_check(const char *req, char *why, size_t cap)
+{
+    char line[SAPI_LINE_MAX], *w[SAPI_WORDS + 1], *save = NULL;
+    int n = 0;
+    if (strlen(req) >= sizeof line) {
+        snprintf(why, cap, "longer than %d bytes", SAPI_LINE_MAX - 1);
+        return EK3_EPARSE;
+    }
+    strcpy(line, req);
+    for (char *t = strtok_r(line, " \t", &save); t && n <= SAPI_WORDS; t = strtok_r(NULL, " \t", &save))
+        w[n++] = t;
+    if (n > SAPI_WORDS) {
+        snprintf(why, cap, "more than %d request words", SAPI_WORDS);
+        return EK3_EPARSE;
+    }
+    sapi_cmd c;
+    return sapi_parse(w, n, &c, why, cap);
+}
+
+/* The request words of an authenticated request, carried out. The key
+ * has been proven by the MAC; the station still applies its rate limit
+ * and its checks. */
+static int sapi_carry_out(sapi *a, int64_t now, char **w, int n, char *reply, size_t cap)
+{
+    station *s = a->stn;
+    const char *key = s->api_key;
+    sapi_cmd c;
+    char why[128];
+    if (sapi_parse(w, n, &c, why, sizeof why))
+        return sapi_reply(reply, cap, EK3_EPARSE, "%s", why);
+    double volts = c.volts >= 0 ? c.volts : a->vset_v;
+    const msg_field *f = &msg_desc_of(CID_TYPE_DIAG)->fields[1];
+    int rc;
+    switch (c.verb) {
+    case SAPI_MODULE:
+    case SAPI_RESTART:
+        rc = c.verb == SAPI_RESTART ? stn_api_restart(s, now, key, c.slot, c.watts, volts)
+                                    : stn_api_module(s, now, key, c.slot, c.watts, volts);
+        if (rc)
+            return sapi_reply(reply, cap, rc, "%s", sapi_station_why(rc));
+        return sapi_reply(reply, cap, rc, "module %u %s %.0f W at %.1f V: POWER_CMD sent", c.slot,
+                          c.verb == SAPI_RESTART ? "restarting to" : "to", c.watts, volts);
+    case SAPI_RACK:
+        rc = stn_api_rack(s, now, key, c.watts, volts);
+        if (rc)
+            return sapi_reply(reply, cap, rc, "%s", sapi_station_why(rc));
+        return sapi_reply(reply, cap, rc, "rack to %.0f W at %.1f V over %u online modules", c.watts, volts,
+                          stn_online(s, now));
+    case SAPI_DIAG:
+        rc = stn_api_diag(s, now, key, c.slot, c.test);
+        if (rc)
+            return sapi_reply(reply, cap, rc, "%s", sapi_station_why(rc));
+        return sapi_reply(reply, cap, rc, "module %u self-test %s requested", c.slot, msg_enum_name(f, (int)c.test));
+    case SAPI_STATUS:
+    default:
         /* Reading is a request too: the rate limit applies. */
         rc = stn_api_check(s, now, key);
         if (rc)
             return sapi_reply(reply, cap, rc, "%s", sapi_station_why(rc));
-        if (slot > s->n)
-            return sapi_reply(reply, cap, EK3_ENOENT, "no module %u in a rack of %u", slot, s->n);
-        return sapi_status(a, now, slot, reply, cap);
+        if (c.slot > s->n)
+            return sapi_reply(reply, cap, EK3_ENOENT, "no module %u in a rack of %u", c.slot, s->n);
+        return sapi_status(a, now, c.slot, reply, cap);
     }
-    return sapi_reply(reply, cap, EK3_EPARSE, "unknown request '%.32s' (module, restart, rack, diag, status)", verb);
 }
 
-/* "PORT", "HOST:PORT" or "[V6]:PORT" after "udp:". */
 static int sapi_addr(const char *spec, int passive, struct sockaddr_storage *sa, socklen_t *len)
 {
     if (strncmp(spec, "udp:", 4))

@@ -129,6 +129,13 @@ void sapi_flush(sapi *a);
 /* sapi_flush, then close the socket. */
 void sapi_close(sapi *a);
 
+/* Whether req (the REQUEST words, space-separated) has the form the
+ * station takes (module|restart SLOT WATTS [VOLTS], rack WATTS [VOLTS],
+ * diag SLOT TEST, status [SLOT]): 0, or EK3_EPARSE with the expected form
+ * in why[cap]. The station parses with the same function; whether the
+ * values are within the module's limits is the station's to say. */
+int sapi_req_check(const char *req, char *why, size_t cap);
+
 /* The client's side: the signed request for `req` (the REQUEST words)
  * at time time_us with nonce, under API key `key`, NUL-terminated into
  * out. 0, or EK3_ENOSPC, EK3_EINVAL, EK3_ECRYPTO. */

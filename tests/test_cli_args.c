@@ -428,3 +428,18 @@ Test(cli_args, a_signal_during_the_set_up_still_leaves_a_report, .timeout = 120)
     fclose(f);
     cr_assert(strstr(rep, "INTERRUPTED") && strstr(rep, "(SIGINT)"), "%s", rep);
 }
+
+/* `ek3 api` with a request the station cannot take sent it anyway and
+ * waited out its timeout (exit 1): the form is checked first, by the
+ * station's own parser (sapi_req_check), and named with exit 2. */
+Test(cli_args, api_requests_of_the_wrong_form_are_refused_before_sending)
+{
+    static char out[4096];
+    const char *bad[] = {"module 42", "frob", "status 2 3", "diag 1 zz", "rack", "restart 1"};
+    for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_eq(run(out, sizeof out, "%s api udp:127.0.0.1:9 --timeout 5s %s", EK3_BIN, bad[i]), 2, "%s: %s",
+                     bad[i], out);
+        cr_assert(strstr(out, "expected") || strstr(out, "unknown request"), "%s: %s", bad[i], out);
+    }
+    cr_assert_eq(run(out, sizeof out, "%s api udp:127.0.0.1:9 --key '' status", EK3_BIN), 2, "%s", out);
+}
