@@ -296,32 +296,10 @@ int tp_cannelloni_open(tp *t, const char *spec)
         free(u);
         return EK3_EINVAL;
     }
-    int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = tp_dgram_bind(family, lport);
     if (fd < 0) {
         free(u);
-        return EK3_EIO;
-    }
-    int big = 1 << 20;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
-    struct sockaddr_storage la;
-    memset(&la, 0, sizeof la);
-    socklen_t ll;
-    if (family == AF_INET6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&la;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)lport);
-        ll = sizeof *s6;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&la;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)lport);
-        ll = sizeof *s4;
-    }
-    if (bind(fd, (struct sockaddr *)&la, ll) < 0) {
-        int busy = errno == EADDRINUSE;
-        close(fd);
-        free(u);
-        return busy ? EK3_EBUSY : EK3_EIO;
+        return fd;
     }
     *t = (tp){&tp_cnl_ops, u, fd, {0}, ""};
     snprintf(t->name, sizeof t->name, "cannelloni:%.40s", spec);

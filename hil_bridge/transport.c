@@ -382,37 +382,14 @@ static int tp_udp_open(tp *t, const char *spec)
         family = res->ai_family;
         freeaddrinfo(res);
     }
-    int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        free(u);
-        return EK3_EIO;
-    }
-    int big = 1 << 20;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
-    struct sockaddr_storage la;
-    memset(&la, 0, sizeof la);
-    socklen_t ll;
-    if (family == AF_INET6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&la;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)atoi(local));
-        ll = sizeof *s6;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&la;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)atoi(local));
-        ll = sizeof *s4;
-    }
     if (atoi(local) > 65535) {
-        close(fd);
         free(u);
         return EK3_ERANGE;
     }
-    if (bind(fd, (struct sockaddr *)&la, ll) < 0) {
-        int busy = errno == EADDRINUSE;
-        close(fd);
+    int fd = tp_dgram_bind(family, (unsigned)atoi(local));
+    if (fd < 0) {
         free(u);
-        return busy ? EK3_EBUSY : EK3_EIO;
+        return fd;
     }
     *t = (tp){&tp_udp_ops, u, fd, {0}, ""};
     snprintf(t->name, sizeof t->name, "udp:%.40s", spec);
@@ -436,6 +413,35 @@ int tp_open(tp *t, const char *spec)
     if (!strchr(spec, ':'))
         return tp_socketcan_open(t, spec);
     return EK3_EPARSE;
+}
+
+int tp_dgram_bind(int family, unsigned lport)
+{
+    int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return EK3_EIO;
+    int big = 1 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+    struct sockaddr_storage la;
+    memset(&la, 0, sizeof la);
+    socklen_t ll;
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&la;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)lport);
+        ll = sizeof *s6;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&la;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)lport);
+        ll = sizeof *s4;
+    }
+    if (bind(fd, (struct sockaddr *)&la, ll) < 0) {
+        int busy = errno == EADDRINUSE;
+        close(fd);
+        return busy ? EK3_EBUSY : EK3_EIO;
+    }
+    return fd;
 }
 
 const char *tp_spec_why(int err)

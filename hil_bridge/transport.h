@@ -61,6 +61,12 @@ struct tp {
  * memory). tp_spec_why() words each for a user. */
 int tp_open(tp *t, const char *spec);
 
+/* For the datagram transports (udp, cannelloni): a non-blocking UDP
+ * socket of `family` (AF_INET or AF_INET6) with a 1 MiB receive buffer,
+ * bound to lport (0: any) on every address. The descriptor, or EK3_EIO
+ * (socket or bind failed), EK3_EBUSY (the port is in use). */
+int tp_dgram_bind(int family, unsigned lport);
+
 /* What a tp_open error means for the spec a user gave, in words (a static
  * string; never NULL). The usage errors (EK3_EPARSE, EK3_ERANGE,
  * EK3_EINVAL) say what a spec must be. */
