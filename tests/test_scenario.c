@@ -5,6 +5,7 @@
  * faults and checks do what the manual says; the same seed gives the
  * same trace hash with 1 and 2 threads, another seed another hash. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,13 +15,24 @@
 #include "ek3_err.h"
 #include "scn.h"
 
-static char dir[] = "/tmp/ek3-scn-XXXXXX";
+static char dir[64];
 static char path[600];
 
+/* The test process's scenario files go with it. */
+__attribute__((destructor)) static void rm_dir(void)
+{
+    char cmd[128];
+    if (dir[0] && snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir) < (int)sizeof cmd && system(cmd) != 0)
+        fprintf(stderr, "test_scenario: could not remove %s\n", dir);
+}
+
+/* One directory per test process (each test runs in its own). */
 static void mkdir_once(void)
 {
-    if (dir[strlen(dir) - 1] == 'X')
-        cr_assert_not_null(mkdtemp(dir));
+    if (dir[0])
+        return;
+    snprintf(dir, sizeof dir, "/tmp/ek3-scn-%ld-XXXXXX", (long)getpid());
+    cr_assert_not_null(mkdtemp(dir), "mkdtemp %s: %s", dir, strerror(errno));
 }
 
 /* Write a scenario file NAME.lua holding text; its path in `path`. */
