@@ -25,31 +25,33 @@ function M.mod(k, what) return get("module[" .. k .. "]." .. what) end
 
 -- Watch `path` from now to now + dur (run by the caller) and keep its
 -- minimum and maximum; the check fails at the first sample outside
--- [lo, hi] (its time is in the verdict). Call the returned function
+-- [lo, hi] (its time is in the verdict; lo nil: no lower bound). Call the returned function
 -- after the run: it records the extreme against the band as a figure.
 local function q(x) return string.format("%.4g", x) end
 M.q = q
 
 function M.band(path, lo, hi, name, unit)
   local mn, mx = math.huge, -math.huge
+  local floor = lo or -math.huge
   expect_always(function()
     local v = get(path)
     if v < mn then mn = v end
     if v > mx then mx = v end
-    return v >= lo and v <= hi
-  end, { name = name .. ": " .. path .. " in " .. q(lo) .. " to " .. q(hi) .. " " .. unit })
+    return v >= floor and v <= hi
+  end, { name = name .. ": " .. path .. (lo and " in " .. q(lo) .. " to " or " up to ") .. q(hi) .. " " .. unit })
   return function()
-    expect(mn >= lo, name .. ": lowest " .. path, { value = mn, unit = unit, limit = ">= " .. q(lo) .. " " .. unit })
+    if lo then expect(mn >= lo, name .. ": lowest " .. path, { value = mn, unit = unit, limit = ">= " .. q(lo) .. " " .. unit }) end
     expect(mx <= hi, name .. ": highest " .. path, { value = mx, unit = unit, limit = "<= " .. q(hi) .. " " .. unit })
     return mn, mx
   end
 end
 
--- Record value against a limit: cmp is "<", "<=", ">", ">=".
+-- Record value against a limit: cmp is "<", "<=", "=", ">", ">=".
 function M.figure(name, value, cmp, limit, unit)
   local ok
   if cmp == "<" then ok = value < limit
   elseif cmp == "<=" then ok = value <= limit
+  elseif cmp == "=" then ok = value == limit
   elseif cmp == ">" then ok = value > limit
   else ok = value >= limit end
   expect(ok, name, { value = value, unit = unit, limit = cmp .. " " .. q(limit) .. (unit ~= "" and " " .. unit or "") })
