@@ -907,7 +907,7 @@ static int l_every(lua_State *L)
 {
     scn *x = scn_of(L);
     double dt = scn_arg_quantity(L, 1, "s", "every: the period");
-    scn_range(L, "every: the period", dt, RIG_PERIOD_NS * 1e-9, 86400, "s");
+    scn_range(L, "every: the period", scn_ns(dt) == RIG_PERIOD_NS ? RIG_PERIOD_NS * 1e-9 : dt, RIG_PERIOD_NS * 1e-9, 86400, "s");
     luaL_checktype(L, 2, LUA_TFUNCTION);
     int64_t now = x->s ? x->s->g.t_ns : 0;
     scn_add_timer(L, x, now + scn_ns(dt), scn_ns(dt), 2);

@@ -263,3 +263,17 @@ Test(scenario, a_load_profile_steps_and_ramps_as_its_csv_says)
     cr_assert(strstr(r->error, "must be a number"), "%s", r->error);
     done(r);
 }
+
+/* every('100us'): one quantum is a valid period ("100us" parses to a
+ * double a hair under RIG_PERIOD_NS * 1e-9). */
+Test(scenario, every_quantum_is_a_valid_period)
+{
+    scn_result *r = run_lua("every_q", HEAD RACK
+                            "local n = 0\n"
+                            "every('100us', function() n = n + 1 end)\n"
+                            "run('10ms')\n"
+                            "expect(n == 100, 'every quantum: ' .. n)\n",
+                            1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s %s", r->error, r->nfig ? r->fig[0].name : "");
+    done(r);
+}

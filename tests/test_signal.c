@@ -6,6 +6,7 @@
  * closest valid ones or the range; the listing names every row. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -410,4 +411,30 @@ Test(signal, a_failed_write_is_told)
     cr_assert_not_null(f);
     cr_assert_eq(sig_print(f, 0), EK3_EIO);
     fclose(f);
+}
+
+/* docs/scenarios.md holds `ek3 scenario signals --markdown` as it is
+ * now (as docs/faults.md holds the fault table: test_fault.c). */
+Test(signal, docs_scenarios_md_is_the_tables_output)
+{
+    char *gen = NULL, *doc = NULL;
+    size_t ng = 0;
+    FILE *f = open_memstream(&gen, &ng);
+    cr_assert_not_null(f);
+    cr_assert_eq(sig_print(f, 1), EK3_OK);
+    fclose(f);
+    FILE *d = fopen(EK3_SOURCE_DIR "/docs/scenarios.md", "r");
+    cr_assert_not_null(d, "docs/scenarios.md");
+    cr_assert_eq(fseek(d, 0, SEEK_END), 0);
+    long nd = ftell(d);
+    cr_assert_gt(nd, 0);
+    rewind(d);
+    doc = calloc(1, (size_t)nd + 1);
+    cr_assert_not_null(doc);
+    cr_assert_eq(fread(doc, 1, (size_t)nd, d), (size_t)nd);
+    fclose(d);
+    cr_assert_not_null(strstr(doc, gen),
+                       "docs/scenarios.md holds `ek3 scenario signals --markdown` as it is now: paste it in again");
+    free(gen);
+    free(doc);
 }
