@@ -53,19 +53,22 @@ const flt_def flt_table[] = {
                   "open output: the module's output relay or fuse opens; it stays in its slot and switches on into "
                   "its own bleeder, delivering nothing to the bus",
                   "its bus current is 0 and the others take its share by droop (EK-TECH-010 6.2); its firmware "
-                  "holds its unloaded output at its droop voltage and raises no fault (no output check)"},
+                  "holds its unloaded output above the bus and raises no fault; reclosed, that output meets the bus "
+                  "unmatched and the Level-0 OCP trips"},
     [FLT_LOAD_DUMP] = {"load-dump", FLT_PLANT, FLT_T_RACK, 0, 1, {NOP},
                        "load dump: the rack's load is disconnected at once (a contactor opens under load)",
                        "the bus rises until every module's droop loop takes its current to zero, and stays under "
                        "the firmware OVP (900 V): no trip (EK-TECH-010 2.1, 6.2 droop)"},
-    [FLT_VDC_SAG] = {"vdc-sag", FLT_PLANT, FLT_T_SLOT, 1, 1, {{"frac", "", 0, 0.9, 0.2, 0}},
+    [FLT_VDC_SAG] = {"vdc-sag", FLT_PLANT, FLT_T_SLOT, 2, 1, {{"frac", "", 0, 0.9, 0.2, 0}, {"t", "s", 0, 10, 0.01, 0}},
                      "DC-link sag: the module's input DC link (from its PFC front end) falls to (1 - frac) x its "
-                     "value; the VDC channel reads it",
-                     "LLC_CONTROL lowers the switching frequency (more tank gain) and keeps its share while the gain "
-                     "reaches; it reads VDC but has no undervoltage reaction"},
-    [FLT_VDC_SURGE] = {"vdc-surge", FLT_PLANT, FLT_T_SLOT, 1, 1, {{"frac", "", 0, 0.5, 0.1, 0}},
-                       "DC-link surge: the module's input DC link rises to (1 + frac) x its value; the VDC channel "
-                       "reads it",
+                     "value in a ramp of t (its bulk capacitor; 0: a step); the VDC channel reads it",
+                     "LLC_CONTROL lowers the switching frequency (more tank gain) and runs on at 5 %; from 10 % "
+                     "(even in 10 ms) it drives past the tank's gain peak and the Level-0 OCP trips; no DC-link "
+                     "undervoltage reaction"},
+    [FLT_VDC_SURGE] = {"vdc-surge", FLT_PLANT, FLT_T_SLOT, 2, 1,
+                       {{"frac", "", 0, 0.5, 0.1, 0}, {"t", "s", 0, 10, 0.01, 0}},
+                       "DC-link surge: the module's input DC link rises to (1 + frac) x its value in a ramp of t "
+                       "(0: a step); the VDC channel reads it",
                        "LLC_CONTROL raises the switching frequency (or bursts) and keeps its share; it has no "
                        "DC-link overvoltage reaction"},
     [FLT_AMBIENT] = {"ambient", FLT_PLANT, FLT_T_SLOT, 1, 1, {{"t", "C", -40, 125, 55, 0}},
@@ -102,13 +105,13 @@ const flt_def flt_table[] = {
                       "one bridge leg's gate driver stuck off: that leg never switches, only its body diodes "
                       "conduct, so the bridge transfers no power (full or half bridge) whatever the firmware commands",
                       "its output current falls to 0 and the others take its share (EK-TECH-010 6.2); no trip line, "
-                      "and its firmware raises no fault (no output-versus-command check)"},
+                      "its firmware raises no fault and winds its drive to f_min, so on recovery the Level-0 OCP trips"},
     [FLT_TANK_DRIFT] = {"tank-drift", FLT_PLANT, FLT_T_SLOT, 3, 1,
                         {{"lr", "", -0.5, 0.5, 0, 0}, {"cr", "", -0.5, 0.5, -0.1, 0}, {"lm", "", -0.5, 0.5, 0, 0}},
                         "ageing of the resonant tank: Lr, Cr, Lm at (1 + lr), (1 + cr), (1 + lm) x their values "
                         "(cr=-0.1: -10 %); Lm shows in the switching fidelity only",
-                        "fr moves by 1 / sqrt((1 + lr)(1 + cr)); LLC_CONTROL's frequency loop follows and the module "
-                        "keeps its droop share, with other losses and ZVS margin"},
+                        "fr moves by 1 / sqrt((1 + lr)(1 + cr)); applied at 0 s (ageing is a state), LLC_CONTROL's "
+                        "frequency loop follows and the module keeps its droop share"},
     [FLT_BUS_CORRUPT] = {"bus-corrupt", FLT_BUS, FLT_T_NODE, 1, 1, {{"frames", "", 1, 1e6, 1, 1}},
                          "the node's next frames fail on the wire (error frame, TEC + 8, resent; ISO 11898-1)",
                          "each failed frame is resent; the node goes error passive past TEC 127 and bus-off past 255 "
@@ -385,9 +388,9 @@ static int flt_apply(rig *g, const flt_spec *s, int on)
     case FLT_LOAD_DUMP:
         return rack_load_dump(&g->plant, on);
     case FLT_VDC_SAG:
-        return pmod_fault_vdc(m, on ? -s->p[0] : 0);
+        return pmod_fault_vdc(m, on ? -s->p[0] : 0, s->p[1]);
     case FLT_VDC_SURGE:
-        return pmod_fault_vdc(m, on ? s->p[0] : 0);
+        return pmod_fault_vdc(m, on ? s->p[0] : 0, s->p[1]);
     case FLT_AMBIENT:
         return pmod_fault_ambient(m, s->p[0], on);
     case FLT_RACK_AMBIENT:

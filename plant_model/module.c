@@ -195,9 +195,13 @@ static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NO
         e[i] = m->p_avg[i] * dt;
 }
 
+static void pmod_vdc_ramp(pmod *m, double dt);
+
 static void pmod_step_(pmod *m, double dt, double v_term, const double *io)
 {
     double e[TH_NODES] = {0};
+    if (m->vdc_ramp > 0) /* injected: pmod_fault_vdc */
+        pmod_vdc_ramp(m, dt);
     if (m->fidelity == PMOD_SWITCHING)
         pmod_step_switching(m, dt, v_term, e);
     else
@@ -494,9 +498,9 @@ static void pmod_set_vdc(pmod *m, double v)
     pmod_prepare(m);
 }
 
-int pmod_fault_vdc(pmod *m, double frac)
+int pmod_fault_vdc(pmod *m, double frac, double ramp_s)
 {
-    if (!(frac >= -0.9 && frac <= 0.5))
+    if (!(frac >= -0.9 && frac <= 0.5) || !(ramp_s >= 0 && ramp_s <= 10))
         return EK3_ERANGE;
     double base = m->vdc_fault ? m->vdc_saved : m->p.llc.vdc;
     llc_params q = m->p.llc;
@@ -504,9 +508,33 @@ int pmod_fault_vdc(pmod *m, double frac)
     if (llc_check(&q, NULL))
         return EK3_ERANGE;
     m->vdc_saved = base;
-    pmod_set_vdc(m, q.vdc);
     m->vdc_fault = frac != 0;
+    m->vdc_from = m->p.llc.vdc;
+    m->vdc_to = q.vdc;
+    m->vdc_ramp_t = 0;
+    m->vdc_ramp = ramp_s;
+    if (ramp_s == 0)
+        pmod_set_vdc(m, q.vdc);
     return EK3_OK;
+}
+
+/* The link's ramp over the next dt (pmod_fault_vdc): at its end the
+ * exact target, so that a cleared fault restores the value bit for bit. */
+static void pmod_vdc_ramp(pmod *m, double dt)
+{
+    m->vdc_ramp_t += dt;
+    if (m->vdc_ramp_t >= m->vdc_ramp - 1e-12) {
+        m->vdc_ramp = 0;
+        pmod_set_vdc(m, m->vdc_to);
+        return;
+    }
+    double v = m->vdc_from + (m->vdc_to - m->vdc_from) * (m->vdc_ramp_t / m->vdc_ramp);
+    m->p.llc.vdc = m->sw.p.vdc = v;
+    if (m->fidelity == PMOD_SWITCHING) { /* the averaged model has no Coss of its own */
+        m->sw.co_tr = llc_coss_tr(&m->sw.p, v);
+        m->sw.co_er = llc_coss_er(&m->sw.p, v);
+    }
+    pmod_prepare(m);
 }
 
 int pmod_fault_ambient(pmod *m, double t_c, int on)

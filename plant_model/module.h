@@ -72,6 +72,7 @@ typedef struct pmod {
     uint8_t gate_dead;       /* a bridge leg's gate driver stuck off: the bridge cannot drive */
     uint8_t vdc_fault, amb_fault, tank_fault; /* a value below is saved */
     double vdc_saved, amb_saved, tank_saved[3]; /* the values before the fault: vdc; t_amb; lr, cr, lm */
+    double vdc_from, vdc_to, vdc_ramp, vdc_ramp_t; /* the link's ramp: from, to (V), length, time into it (s) */
 } pmod;
 
 enum { PMOD_NTC_SOUND, PMOD_NTC_OPEN, PMOD_NTC_SHORT };
@@ -161,12 +162,14 @@ int pmod_fault_prot_step(pmod *m, unsigned code, double step);
  * (p.r_bleed); it delivers no current to the bus. 0. */
 int pmod_fault_open(pmod *m, int open);
 
-/* The input DC link at (1 + frac) times its value before the fault
- * (frac -0.9..+0.5; 0: back to that value): a sag or surge of the
- * front end (PFC) that feeds the module. The switching model's rails,
- * Coss equivalents and turn-off energies follow; the VDC channel reads
- * it. 0 or EK3_ERANGE. */
-int pmod_fault_vdc(pmod *m, double frac);
+/* The input DC link to (1 + frac) times its value before the fault
+ * (frac -0.9..+0.5; 0: back to that value), in a linear ramp of ramp_s
+ * seconds (0..10; 0: a step) from where it is: a sag or surge of the
+ * front end (PFC) that feeds the module, whose bulk capacitor makes it a
+ * ramp of milliseconds. The switching model's rails, Coss equivalents
+ * and turn-off energies follow; the VDC channel reads it. 0 or
+ * EK3_ERANGE. */
+int pmod_fault_vdc(pmod *m, double frac, double ramp_s);
 
 /* The module's ambient (air inlet) at t_c C (-40..125), or, for
  * on = 0, back to its value before the fault: the thermal network's
