@@ -105,7 +105,8 @@ const flt_def flt_table[] = {
                       "one bridge leg's gate driver stuck off: that leg never switches, only its body diodes "
                       "conduct, so the bridge transfers no power (full or half bridge) whatever the firmware commands",
                       "its output current falls to 0 and the others take its share (EK-TECH-010 6.2); no trip line, "
-                      "its firmware raises no fault and winds its drive to f_min, so on recovery the Level-0 OCP trips"},
+                      "its firmware raises no fault and winds its drive to f_min, so on recovery the Level-0 OCP "
+                      "trips"},
     [FLT_TANK_DRIFT] = {"tank-drift", FLT_PLANT, FLT_T_SLOT, 3, 1,
                         {{"lr", "", -0.5, 0.5, 0, 0}, {"cr", "", -0.5, 0.5, -0.1, 0}, {"lm", "", -0.5, 0.5, 0, 0}},
                         "ageing of the resonant tank: Lr, Cr, Lm at (1 + lr), (1 + cr), (1 + lm) x their values "

@@ -87,9 +87,17 @@ static const hlth_state *health(unsigned slot)
 Test(fault_plant, specs_read_back_with_their_values)
 {
     static const char *const good[] = {
-        "open:2@1s",          "load-dump:rack@0.5s",         "vdc-sag:3@1s:frac=0.3,t=20ms", "vdc-surge:3@1s:frac=0.2,t=0",
-        "ambient:4@2s:t=60",  "rack-ambient:rack@1s:t=-10", "ntc-open:1@0s:ch=7",     "ntc-short:1@0s:ch=5",
-        "adc-gain:2@0s:ch=1,err=-0.02", "adc-noise:2@0s:ch=0,lsb=40", "gate-off:2@1ms",
+        "open:2@1s",
+        "load-dump:rack@0.5s",
+        "vdc-sag:3@1s:frac=0.3,t=20ms",
+        "vdc-surge:3@1s:frac=0.2,t=0",
+        "ambient:4@2s:t=60",
+        "rack-ambient:rack@1s:t=-10",
+        "ntc-open:1@0s:ch=7",
+        "ntc-short:1@0s:ch=5",
+        "adc-gain:2@0s:ch=1,err=-0.02",
+        "adc-noise:2@0s:ch=0,lsb=40",
+        "gate-off:2@1ms",
         "tank-drift:2@0s:lr=0.05,cr=-0.1,lm=-0.2",
     };
     for (unsigned i = 0; i < sizeof good / sizeof *good; i++) {
