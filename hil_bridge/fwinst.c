@@ -46,7 +46,7 @@ int fwi_init(fwi *f, unsigned slot, uint64_t seed, const llcc_cfg *cc, float v_s
     f->cc = *cc;
     f->boot_v = v_set;
     jz_config cfg = {fwi_services, sizeof fwi_services / sizeof fwi_services[0], drv_control, &f->drv,
-                     seed + slot - 1, f->pool, FWI_POOL_BYTES, 64, 0, 0};
+                     seed + slot - 1, f->pool, FWI_POOL_BYTES, 64, 0, 0, 0};
     int rc = jz_init(&f->k, &cfg, hhal_hal(&f->h));
     if (rc) {
         fwi_free(f);
@@ -100,7 +100,7 @@ int fwi_fault_reboot(fwi *f)
 {
     hhal_mcu_reset(&f->h);
     drv_init(&f->drv, &f->cc);
-    int rc = jz_reset(&f->k);
+    int rc = jz_reboot(&f->k);
     hhal_watchdog_restart(&f->h);
     f->resets++;
     f->overrun_left = 0;

@@ -50,9 +50,9 @@ int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm);
  * as NVIC_SystemReset after a hard fault or an update): its peripherals
  * to their reset state (PWM off, CAN FIFOs empty: hhal_mcu_reset), the
  * drivers fresh (output off), the kernel booted with its services fresh
- * (jz_reset: the audit trail survives in SRAM and records a reset), the
+ * (jz_reboot: the audit trail survives in SRAM), the
  * watchdog restarted; then it starts as at power-on (boot_v). resets + 1.
- * Returns jz_reset's code. */
+ * Returns jz_reboot's code. */
 int fwi_fault_reboot(fwi *f);
 
 /* Injected: the next `runs` runs of the control interrupt take isr_ns

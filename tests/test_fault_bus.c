@@ -15,6 +15,7 @@
 #include "can_handler.h"
 #include "ek3_err.h"
 #include "fault.h"
+#include "msg.h"
 #include "rig.h"
 
 static rig g;
@@ -72,6 +73,13 @@ static const canh_stats *canh_of(unsigned slot)
     int id = jz_find(k, "CAN_HANDLER");
     cr_assert_gt(id, 0);
     return &((const canh_state *)jz_state(k, (unsigned)id))->st;
+}
+
+static void inject_text_svc_crash(unsigned slot, int svc)
+{
+    char text[64];
+    snprintf(text, sizeof text, "svc-crash:%u.%d@0s", slot, svc);
+    inject(text);
 }
 
 static unsigned drv_state(unsigned slot)
@@ -233,6 +241,31 @@ Test(fault_bus, a_long_isr_overrun_is_caught_by_the_watchdog, .init = setup, .fi
     run_ms(1);
     cr_assert_eq(f->resets, resets0 + 1, "the watchdog reset the MCU");
     cr_assert_eq(f->overrun_left, 0u, "and the reset ended the overrun");
+    run_ms(5);
+    cr_assert_eq(g.stn.m[1].fault.code, MSG_FAULT_WATCHDOG, "the module told the station (code %u)",
+                 g.stn.m[1].fault.code);
+}
+
+Test(fault_bus, a_watchdog_reset_is_reported_once, .init = setup, .fini = teardown)
+{
+    uint32_t faults0 = g.stn.st.faults;
+    inject("svc-stall:2@0s:t=500ms");
+    run_ms(110);
+    cr_assert_eq(g.m[1].fw.k.resets, 1u);
+    cr_assert_eq(g.stn.st.faults, faults0 + 1, "one FAULT_ALERT");
+    cr_assert_eq(g.stn.m[1].fault.code, MSG_FAULT_WATCHDOG);
+    cr_assert_eq(g.stn.m[1].fault.severity, MSG_SEV_CRITICAL);
+    cr_assert_eq(g.stn.m[1].fault.value, 1, "the reset count");
+    /* a restarted CAN_HANDLER does not report the same reset again */
+    int id = jz_find(&g.m[1].fw.k, "CAN_HANDLER");
+    inject_text_svc_crash(2, id);
+    run_ms(300);
+    cr_assert_eq(g.stn.st.faults, faults0 + 1, "still one");
+    /* nor does a reboot after it: that reset was not the watchdog's */
+    inject("module-reboot:2@0s");
+    run_ms(10);
+    cr_assert_eq(g.m[1].fw.k.resets, 2u);
+    cr_assert_eq(g.stn.st.faults, faults0 + 1, "a reboot is reported by nothing but its heartbeats");
 }
 
 Test(fault_bus, a_rebooted_module_rejoins, .init = setup, .fini = teardown)
@@ -249,7 +282,9 @@ Test(fault_bus, a_rebooted_module_rejoins, .init = setup, .fini = teardown)
     printf("reboot: io %.3f A before, %.3f A 5 ms after\n", io0, g.plant.mod[1].io);
     cr_assert_lt(g.plant.mod[1].io, 0.5 * io0, "its output falls");
     cr_assert_gt(g.stn.m[1].hb_ns, t0, "a heartbeat at its first tick after the boot");
+    uint32_t faults0 = g.stn.st.faults;
     run_ms(500);
+    cr_assert_eq(g.stn.st.faults, faults0, "a reboot is no watchdog reset: no FAULT_ALERT");
     printf("reboot: io %.3f A 505 ms after\n", g.plant.mod[1].io);
     cr_assert_eq(drv_state(2), LLCC_RUN, "soft-started");
     cr_assert_gt(g.plant.mod[1].io, 0.8 * io0, "it carries its share again (%.3f of %.3f A)", g.plant.mod[1].io, io0);
@@ -270,6 +305,26 @@ Test(fault_bus, a_forged_stop_is_refused_and_counted, .init = setup, .fini = tea
     run_ms(50);
     cr_assert_eq(drv_state(2), LLCC_RUN, "a STOP it would have obeyed: still running");
     cr_assert_gt(g.plant.mod[1].io, 0.5);
+}
+
+Test(fault_bus, forged_frames_raise_auth_fail_at_most_once_a_second, .init = setup, .fini = teardown)
+{
+    uint32_t faults0 = g.stn.st.faults;
+    inject("forge-cmd:2@0s");
+    run_ms(10);
+    cr_assert_eq(g.stn.st.faults, faults0 + 1);
+    cr_assert_eq(g.stn.m[1].fault.code, MSG_FAULT_AUTH_FAIL, "code %u", g.stn.m[1].fault.code);
+    cr_assert_eq(g.stn.m[1].fault.value, 1, "one forged frame so far");
+    inject("forge-cmd:2@0s");
+    inject("forge-cmd:2@0s");
+    run_ms(500);
+    cr_assert_eq(g.stn.st.faults, faults0 + 1, "no second alert within the second");
+    cr_assert_eq(canh_of(2)->forged, 3u);
+    run_ms(600);
+    inject("forge-cmd:2@0s");
+    run_ms(10);
+    cr_assert_eq(g.stn.st.faults, faults0 + 2, "a second later, another");
+    cr_assert_eq(g.stn.m[1].fault.value, 4, "four forged frames so far");
 }
 
 Test(fault_bus, a_replayed_command_is_refused_by_its_freshness, .init = setup, .fini = teardown)
