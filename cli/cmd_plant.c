@@ -140,11 +140,16 @@ static void csv_switching_row(void *ctx, const llc *s)
 static int plant_run_cmd(int argc, char **argv)
 {
     const char *w = "plant run", *miss = NULL;
+    static const char *const many[] = {"--set", NULL};
+    cli_seen seen;
+    memset(&seen, 0, sizeof seen);
     run_opts o;
     run_defaults(&o);
     for (int i = 1; i < argc; i++) {
         int rc;
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!cli_is_help(argv[i]) && cli_once(w, &seen, argv[i], many))
+            return CLI_USAGE;
         if (cli_is_help(argv[i])) {
             puts("usage: ek3 plant run [--fidelity switching|averaged] [--fsw 200e3] [--load-ohm 200]\n"
                  "                     [--duration 5ms] [--deadtime 300ns] [--burst 1] [--half-bridge]\n"
@@ -173,6 +178,8 @@ static int plant_run_cmd(int argc, char **argv)
             return cli_bad_arg(w, argv[i], miss);
         }
     }
+    if (cli_needs(w, &seen, "--sample", "--csv", "it is the time between the rows of the waveforms --csv writes"))
+        return CLI_USAGE;
     if (o.cmd.deadtime >= 0.25 / o.cmd.fsw)
         return cli_usage_error(w, "--deadtime %g s is not below a quarter period at %g Hz", o.cmd.deadtime,
                                o.cmd.fsw);
@@ -286,12 +293,26 @@ static double fha_gain(double fn, double ln, double q)
 static int plant_sweep_cmd(int argc, char **argv)
 {
     const char *w = "plant sweep", *miss = NULL;
+    static const char *const many[] = {"--set", NULL};
+    /* What run takes and a sweep sets itself. */
+    static const char *const not_here[][2] = {
+        {"--fsw", "the sweep sets the switching frequency itself, 0.6 to 1.8 times fr"},
+        {"--fidelity", "the sweep runs both fidelities (and the FHA) at every point"},
+        {"--load-ohm", "--loads gives the sweep's loads"},
+    };
+    cli_seen seen;
+    memset(&seen, 0, sizeof seen);
     run_opts o;
     run_defaults(&o);
     double loads[8] = {100, 200, 400, 1000};
     int nl = 4;
     for (int i = 1; i < argc; i++) {
         int rc;
+        if (!cli_is_help(argv[i]) && cli_once(w, &seen, argv[i], many))
+            return CLI_USAGE;
+        for (size_t k = 0; k < sizeof not_here / sizeof not_here[0]; k++)
+            if (!strcmp(argv[i], not_here[k][0]))
+                return cli_usage_error(w, "%s has no effect on a sweep: %s", not_here[k][0], not_here[k][1]);
         if (cli_is_help(argv[i])) {
             puts("usage: ek3 plant sweep [--loads 100,200,400,1000] [--half-bridge] [--set name=value]...\n\n"
                  "The DC gain M = n vo / Vbridge over switching frequency for each load, from\n"
@@ -403,8 +424,12 @@ static int plant_serve_cmd(int argc, char **argv)
     if (argc > 252)
         return cli_usage_error("plant serve", "%d arguments; at most 251", argc - 1);
     args[n++] = (char *)"rack";
-    for (int i = 1; i < argc; i++)
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--external"))
+            return cli_usage_error("plant serve", "--external has no place here: plant serve runs every module's "
+                                                  "firmware external (it is ek3 rack --external all)");
         args[n++] = argv[i];
+    }
     args[n++] = (char *)"--external";
     args[n++] = (char *)"all";
     args[n] = NULL;

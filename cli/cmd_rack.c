@@ -116,11 +116,16 @@ int cmd_rack(int argc, char **argv)
     o.r.threads = ncpu > 0 ? (unsigned)ncpu : 1;
     prm_defaults(&o.r.plant);
     const char *miss = NULL; /* an option given without its value */
+    static const char *const many[] = {"--set", "--pull", "--fault", NULL}; /* each adds one */
+    cli_seen seen;
+    memset(&seen, 0, sizeof seen);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         double x;
         if (cli_is_help(a))
             return rk_usage();
+        if (cli_once(w, &seen, a, many))
+            return CLI_USAGE;
         if (!strcmp(a, "--modules") && cli_has_value(a, v, &miss)) {
             int64_t n;
             if (cli_parse_i64(v, 1, 510, &n))
@@ -213,6 +218,8 @@ int cmd_rack(int argc, char **argv)
                     item[l] = 0;
                     if (cli_parse_i64(item, 1, 510, &n))
                         return cli_usage_error(w, "--external '%s': '%s' is not a slot 1 to 510", v, item);
+                    if (o.ext[n - 1])
+                        return cli_usage_error(w, "--external '%s': slot %lld is given twice", v, (long long)n);
                     o.ext[n - 1] = 1;
                     if (!s[l])
                         break;
@@ -271,9 +278,29 @@ int cmd_rack(int argc, char **argv)
         }
         i++;
     }
+    /* Options that exclude each other, or mean nothing without another. */
+    static const char *const one_load =
+        "a rack has one load: a constant power (--load), a resistor (--load-ohm) or a battery (--battery)";
+    static const char *const ext_only =
+        "it applies to the modules whose firmware runs in `ek3 fw` processes, which only --external makes";
+    if (cli_exclusive(w, &seen, "--load", "--load-ohm", one_load) ||
+        cli_exclusive(w, &seen, "--load", "--battery", one_load) ||
+        cli_exclusive(w, &seen, "--load-ohm", "--battery", one_load) ||
+        cli_needs(w, &seen, "--fw-bus", "--external", ext_only) ||
+        cli_needs(w, &seen, "--hello-timeout", "--external", ext_only) ||
+        cli_needs(w, &seen, "--ext-timeout", "--external", ext_only) ||
+        cli_needs(w, &seen, "--log-start", "--log", "it stamps the lines of the candump log that --log writes") ||
+        cli_needs(w, &seen, "--api-key", "--api", "it is the key of the station API that --api opens") ||
+        cli_exclusive(w, &seen, "--threads", "--log",
+                      "a run with --log runs on one thread (its frames in the one order of the bus)"))
+        return CLI_USAGE;
     /* Options that name slots or times are checked against the rack and
      * the run, before anything is simulated. */
     long quanta = (long)ceil(o.duration / (RIG_PERIOD_NS * 1e-9) - 1e-9);
+    if (cli_given(&seen, "--load-at") &&
+        (o.load_at >= o.duration || (int64_t)(o.load_at * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS))
+        return cli_usage_error(w, "--load-at %g s: at or after the end of the run (--duration %g s): the load would "
+                                  "never switch on", o.load_at, o.duration);
     for (unsigned k = 0; k < 510; k++) {
         if (o.pull_at[k] >= 0 && k >= o.r.modules)
             return cli_usage_error(w, "--pull: slot %u is not in a rack of %u", k + 1, o.r.modules);

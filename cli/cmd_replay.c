@@ -54,10 +54,14 @@ int cmd_replay(int argc, char **argv)
     double speed = 1.0, max_gap_s = -1;
     int fast = 0;
     const char *miss = NULL;
+    cli_seen seen;
+    memset(&seen, 0, sizeof seen);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (cli_is_help(a)) {
             return rp_usage();
+        } else if (cli_once(w, &seen, a, NULL)) {
+            return CLI_USAGE;
         } else if (!strcmp(a, "--bus") && cli_has_value(a, v, &miss)) {
             bus = v, i++;
         } else if (!strcmp(a, "--iface") && cli_has_value(a, v, &miss)) {
@@ -82,6 +86,10 @@ int cmd_replay(int argc, char **argv)
     }
     if (!file || !bus)
         return cli_usage_error(w, "a log and --bus are required");
+    if (cli_exclusive(w, &seen, "--fast", "--speed",
+                      "--fast sends the frames back to back, without the recorded spacing that --speed scales") ||
+        cli_exclusive(w, &seen, "--fast", "--max-gap", "--fast sends the frames back to back: it leaves no gap to shorten"))
+        return CLI_USAGE;
     FILE *in = cli_open_in(file);
     if (!in)
         return cli_fail(w, "%s: %s", file, strerror(errno));

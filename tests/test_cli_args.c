@@ -119,7 +119,8 @@ Test(cli_args, api_and_api_key_take_one_word_each)
                  0, "%s", out);
     cr_assert(strstr(out, "realtime ("), "--realtime was swallowed: %s", out);
     cr_assert_eq(run(out, sizeof out,
-                     "%s rack --modules 1 --load 1kW --duration 5ms --api-key 0123456789ab --realtime", EK3_BIN),
+                     "%s rack --modules 1 --load 1kW --duration 5ms --api udp:127.0.0.1:0 --api-key 0123456789ab --realtime",
+                     EK3_BIN),
                  0, "%s", out);
     cr_assert(strstr(out, "realtime ("), "--realtime was swallowed: %s", out);
 }
@@ -442,4 +443,98 @@ Test(cli_args, api_requests_of_the_wrong_form_are_refused_before_sending)
         cr_assert(strstr(out, "expected") || strstr(out, "unknown request"), "%s: %s", bad[i], out);
     }
     cr_assert_eq(run(out, sizeof out, "%s api udp:127.0.0.1:9 --key '' status", EK3_BIN), 2, "%s", out);
+}
+
+/* ---- 2. arguments: one value per option, no option that means nothing --- */
+
+/* The one rule of every subcommand (cli_once): an option takes one value,
+ * however it is written; the options that add one more each time are
+ * named; words that are not options are not counted. */
+Test(cli_args, cli_once_refuses_an_option_given_twice)
+{
+    static const char *const many[] = {"--set", NULL};
+    cli_seen s;
+    memset(&s, 0, sizeof s);
+    cr_assert_eq(cli_once("t", &s, "--src=5", many), CLI_OK);
+    cr_assert_eq(cli_once("t", &s, "x.log", many), CLI_OK);
+    cr_assert_eq(cli_once("t", &s, "--", many), CLI_OK);
+    cr_assert_eq(cli_once("t", &s, "--set", many), CLI_OK);
+    cr_assert_eq(cli_once("t", &s, "--set", many), CLI_OK, "--set adds one each time");
+    cr_assert_eq(cli_once("t", &s, "--srcx", many), CLI_OK, "another option, not --src");
+    cr_assert(cli_given(&s, "--src") && !cli_given(&s, "--dst"));
+    cr_assert_eq(cli_once("t", &s, "--src", many), CLI_USAGE, "--src=5 then --src");
+    cr_assert_eq(cli_exclusive("t", &s, "--src", "--srcx", "why"), CLI_USAGE);
+    cr_assert_eq(cli_exclusive("t", &s, "--src", "--dst", "why"), CLI_OK);
+    cr_assert_eq(cli_needs("t", &s, "--src", "--dst", "why"), CLI_USAGE);
+    cr_assert_eq(cli_needs("t", &s, "--src", "--srcx", "why"), CLI_OK);
+    cr_assert_eq(cli_needs("t", &s, "--dst", "--src", "why"), CLI_OK);
+}
+
+Test(cli_args, a_repeated_option_is_refused_in_every_subcommand)
+{
+    static char out[8192];
+    static const char *const cases[][2] = {
+        {"rack --modules 8 --modules 9", "--modules is given twice: it takes one value"},
+        {"rack --load 1kW --load 2kW", "--load is given twice"},
+        {"rack --battery --battery", "--battery is given twice"},
+        {"rack --log a --log b", "--log is given twice"},
+        {"replay x.log --bus udp:127.0.0.1:9 --bus udp:127.0.0.1:9", "--bus is given twice"},
+        {"can id --prio HIGH --type POWER_CMD --src 0 --dst 1 --dst 2", "--dst is given twice"},
+        {"can encode HEARTBEAT --src 5 --dst=0 --ds 1 state=ACTIVE module=5", "--dst is given twice"},
+        {"can encode HEARTBEAT --src 5 --dst 0 state=ACTIVE state=OFF module=5", "field state is given twice"},
+        {"can decode --key " KEY " --key " KEY " /dev/null", "--key is given twice"},
+        {"can busload --modules 8 --modules 9", "--modules is given twice"},
+        {"fw --module 1 --module 2 --bus udp:127.0.0.1:9", "--module is given twice"},
+        {"api udp:127.0.0.1:9 --timeout 1s --timeout 2s status", "--timeout is given twice"},
+        {"plant run --fsw 200k --fsw 100k", "--fsw is given twice"},
+        {"plant sweep --loads 1 --loads 2", "--loads is given twice"},
+        {"plant serve --modules 2 --modules 3", "--modules is given twice"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(run(out, sizeof out, "%s %s", EK3_BIN, cases[i][0]), 2, "%s: %s", cases[i][0], out);
+        cr_assert(strstr(out, cases[i][1]), "%s: expected '%s', got: %s", cases[i][0], cases[i][1], out);
+    }
+    /* the options that add one more each time */
+    cr_assert_eq(run(out, sizeof out, "%s plant run --duration 1ms --set n=0.95 --set vdc=750", EK3_BIN), 0, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 1kW --duration 2ms --set n=0.95 --set tol_lr=0 "
+                                      "--pull 1@1ms --pull 2@1ms", EK3_BIN), 0, "%s", out);
+}
+
+Test(cli_args, options_that_conflict_or_mean_nothing_are_refused_naming_both)
+{
+    static char out[8192];
+    static const char *const cases[][2] = {
+        {"replay x.log --bus udp:127.0.0.1:9 --fast --speed 2", "--fast and --speed cannot be given together: "},
+        {"replay x.log --bus udp:127.0.0.1:9 --max-gap 1s --fast", "--fast and --max-gap cannot be given together: "},
+        {"rack --load 200kW --load-ohm 5", "--load and --load-ohm cannot be given together: a rack has one load"},
+        {"rack --battery --load 1kW", "--load and --battery cannot be given together"},
+        {"rack --load-ohm 5 --battery", "--load-ohm and --battery cannot be given together"},
+        {"rack --fw-bus udp:127.0.0.1:47000", "--fw-bus without --external: "},
+        {"rack --hello-timeout 1s", "--hello-timeout without --external: "},
+        {"rack --ext-timeout 1s", "--ext-timeout without --external: "},
+        {"rack --modules 4 --external 2,2", "--external '2,2': slot 2 is given twice"},
+        {"rack --duration 1s --load-at 1s", "--load-at 1 s: at or after the end of the run (--duration 1 s)"},
+        {"rack --load-at 2.5s", "--load-at 2.5 s: at or after the end of the run (--duration 2 s)"},
+        {"rack --log-start 1700000000", "--log-start without --log: "},
+        {"rack --api-key 0123456789ab", "--api-key without --api: "},
+        {"rack --threads 2 --log /dev/null", "--threads and --log cannot be given together"},
+        {"can encode HEARTBEAT --src 5 --dst broadcast state=ACTIVE module=5 --key " KEY,
+         "--key: a HEARTBEAT from module 5 carries no MAC"},
+        {"can encode HEARTBEAT --src 5 --dst broadcast state=ACTIVE module=5 --fv 3", "--fv: a HEARTBEAT from module 5"},
+        {"plant run --sample 1us", "--sample without --csv: "},
+        {"plant sweep --fsw 100k", "--fsw has no effect on a sweep"},
+        {"plant sweep --fidelity averaged", "--fidelity has no effect on a sweep"},
+        {"plant sweep --load-ohm 5", "--load-ohm has no effect on a sweep"},
+        {"plant serve --external 1", "--external has no place here"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(run(out, sizeof out, "%s %s", EK3_BIN, cases[i][0]), 2, "%s: %s", cases[i][0], out);
+        cr_assert(strstr(out, cases[i][1]), "%s: expected '%s', got: %s", cases[i][0], cases[i][1], out);
+    }
+    /* each on its own is taken */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load-ohm 500 --duration 1ms", EK3_BIN), 0, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --battery --duration 1ms --load-at 0.5ms", EK3_BIN), 0,
+                 "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can encode HEARTBEAT --src 5 --dst broadcast state=ACTIVE module=5", EK3_BIN),
+                 0, "%s", out);
 }
