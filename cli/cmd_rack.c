@@ -253,8 +253,13 @@ int cmd_rack(int argc, char **argv)
             o.log = v;
         } else if (!strcmp(a, "--log-start") && cli_has_value(a, v, &miss)) {
             /* a day of run (--duration's limit) after it still fits int64 ns */
-            if (cdl_parse_stamp(v, &o.r.log_t0_ns, NULL) || o.r.log_t0_ns > INT64_MAX - 86401000000000LL)
-                return cli_usage_error(w, "--log-start '%s': seconds since the epoch, e.g. 1700000000.000000", v);
+            const int64_t t0_max = INT64_MAX - 86401000000000LL;
+            if (cdl_parse_stamp(v, &o.r.log_t0_ns, NULL) || o.r.log_t0_ns > t0_max)
+                return cli_usage_error(w,
+                                       "--log-start '%s': seconds since the epoch, from 0 to %lld.%09lld (a day's "
+                                       "run after it must fit 64-bit nanoseconds), up to 9 decimals, e.g. "
+                                       "1700000000.000000",
+                                       v, (long long)(t0_max / 1000000000), (long long)(t0_max % 1000000000));
         } else if (!strcmp(a, "--api") && cli_has_value(a, v, &miss)) {
             o.api = v;
         } else if (!strcmp(a, "--api-key") && cli_has_value(a, v, &miss)) {

@@ -156,7 +156,7 @@ int cmd_replay(int argc, char **argv)
         prev_tl = tl;
         if (gap < 0) {
             if (!fast && ++back)
-                fprintf(stderr, "%s:%lu: the timestamps go back %.6f s here: played at once\n", label, lineno,
+                fprintf(stderr, "%s:%lu: the timestamps go back %.9f s here: played at once\n", label, lineno,
                         -gap * 1e-9);
             gap = 0;
         } else if (gap > max_gap_log) {

@@ -538,3 +538,20 @@ Test(cli_args, options_that_conflict_or_mean_nothing_are_refused_naming_both)
     cr_assert_eq(run(out, sizeof out, "%s can encode HEARTBEAT --src 5 --dst broadcast state=ACTIVE module=5", EK3_BIN),
                  0, "%s", out);
 }
+
+/* ---- 3. messages --------------------------------------------------------- */
+
+/* A unitless parameter's value had a space after it ("0  is outside its
+ * range 0.01 .. 100 "); --log-start's error did not say its range. */
+Test(cli_args, messages_name_their_values_and_limits_exactly)
+{
+    static char out[8192];
+    cr_assert_eq(run(out, sizeof out, "%s plant params --set n=0", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "plant parameter 'n': 0 is outside its range 0.01 .. 100\n"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --set vdc=1e9", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "plant parameter 'vdc': 1e+09 V is outside its range 10 .. 1500 V\n"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --log /dev/null --log-start 9223372036", EK3_BIN), 2, "%s", out);
+    /* INT64_MAX ns less a day's run (86401 s) */
+    cr_assert(strstr(out, "--log-start '9223372036': seconds since the epoch, from 0 to 9223285635.854775807"), "%s",
+              out);
+}

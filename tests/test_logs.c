@@ -181,7 +181,7 @@ Test(logs, long_gaps_are_announced_and_capped)
     cr_assert_eq(run(out, sizeof out, "timeout 10 %s replay %s --bus udp:127.0.0.1:%d --max-gap 0.5s", EK3_BIN, log,
                      port), 0, "%s", out);
     cr_assert(strstr(out, "gap.log:2: a gap of 86400.000 s in the log, played as 0.500 s (--max-gap)"), "%s", out);
-    cr_assert(strstr(out, "gap.log:3: the timestamps go back 1.000000 s here: played at once"), "%s", out);
+    cr_assert(strstr(out, "gap.log:3: the timestamps go back 1.000000000 s here: played at once"), "%s", out);
     cr_assert(strstr(out, "replayed 4 frames"), "%s", out);
     cr_assert(strstr(out, "1 gap shortened by --max-gap, 1 step back in time played at once"), "%s", out);
     cr_assert_eq(drain(&rx, got, 8), 4u);
@@ -247,6 +247,24 @@ Test(logs, encode_writes_the_time_it_is_given)
     cr_assert_eq(run(out, sizeof out, "%s can encode HEARTBEAT --src 42 --dst broadcast state=ACTIVE module=42 "
                                       "--time 1700000000.000000001", EK3_BIN), 0, "%s", out);
     cr_assert(!strncmp(out, "(1700000000.000000001) can0 ", 28), "%s", out);
+}
+
+/* A step back of one nanosecond (a candump -N log) is said in
+ * nanoseconds: it read "go back 0.000000 s". */
+Test(logs, a_step_back_is_told_to_the_nanosecond)
+{
+    static char out[4096];
+    const char *log = path("ns.log");
+    FILE *f = fopen(log, "w");
+    cr_assert_not_null(f);
+    fputs("(1700000000.000000002) can0 123#01\n", f);
+    fputs("(1700000000.000000001) can0 123#02\n", f);
+    fclose(f);
+    tp rx;
+    int port = listener(&rx);
+    cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:%d", EK3_BIN, log, port), 0, "%s", out);
+    cr_assert(strstr(out, "ns.log:2: the timestamps go back 0.000000001 s here: played at once"), "%s", out);
+    tp_close(&rx);
 }
 
 /* Ctrl-C on a replay printed nothing: it prints what it sent so far (the
