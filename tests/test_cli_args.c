@@ -555,3 +555,30 @@ Test(cli_args, messages_name_their_values_and_limits_exactly)
     cr_assert(strstr(out, "--log-start '9223372036': seconds since the epoch, from 0 to 9223285635.854775807"), "%s",
               out);
 }
+
+/* ---- 4. the sweep's marker and its resistances --------------------------- */
+
+/* At 1 Gohm the run is cut at 0.25 s, 40 000 times short of its time
+ * constant: the resonance point read M = 1.9 unmarked, because it moved
+ * by less than 0.1 % in its last millisecond. And 1 mohm said "0 ohm". */
+Test(cli_args, sweep_marks_every_point_not_in_steady_state_and_shows_milliohms, .timeout = 120)
+{
+    static char out[16384];
+    cr_assert_eq(run(out, sizeof out, "%s plant sweep --loads 1e9,0.001,200", EK3_BIN), 0, "%s", out);
+    cr_assert(strstr(out, "|     1 Gohm: sw") && strstr(out, "|     1 mohm: sw") && strstr(out, "|    200 ohm: sw"),
+              "%s", out);
+    const char *row = strstr(out, "\n    200.0 |");
+    cr_assert_not_null(row, "%s", out);
+    double m = 0, m200 = 0;
+    char mark = 0, mark200 = 0;
+    cr_assert_eq(sscanf(row, " 200.0 | %lf%c", &m, &mark), 2, "%s", row);
+    cr_assert(m > 1.5, "the light load's gain at resonance: %s", row);
+    cr_assert_eq(mark, '*', "M = %.3f at 1 Gohm is not a steady state: %s", m, row);
+    /* 200 ohm settles well within its run: not marked */
+    const char *cell = strchr(strchr(strchr(row + 2, '|') + 1, '|') + 1, '|');
+    cr_assert_eq(sscanf(cell, "| %lf%c", &m200, &mark200), 2, "%s", row);
+    cr_assert_eq(mark200, ' ', "%s", row);
+    cr_assert(strstr(out, "* not a steady state"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s plant run --load-ohm 0.001 --duration 1ms", EK3_BIN), 0, "%s", out);
+    cr_assert(strstr(out, ", load 1 mohm\n"), "%s", out);
+}
