@@ -138,13 +138,25 @@ const char *scn_where(lua_State *L, char *buf, size_t cap)
 {
     lua_Debug ar;
     buf[0] = 0;
+    char lib[LUA_IDSIZE + 16] = "";
     for (int level = 1; lua_getstack(L, level, &ar); level++) {
         lua_getinfo(L, "Sl", &ar);
-        if (ar.currentline > 0) {
-            snprintf(buf, cap, "%s:%d", ar.short_src, ar.currentline);
-            break;
+        if (ar.currentline <= 0)
+            continue;
+        /* A check made in a helper module (a lib/ folder) is told at
+         * the scenario's line that called it, the helper's line after. */
+        if (strstr(ar.short_src, "/lib/") || !strncmp(ar.short_src, "lib/", 4)) {
+            if (!lib[0])
+                snprintf(lib, sizeof lib, "%s:%d", ar.short_src, ar.currentline);
+            continue;
         }
+        if (lib[0])
+            snprintf(buf, cap, "%s:%d (%s)", ar.short_src, ar.currentline, lib);
+        else
+            snprintf(buf, cap, "%s:%d", ar.short_src, ar.currentline);
+        return buf;
     }
+    snprintf(buf, cap, "%s", lib);
     return buf;
 }
 

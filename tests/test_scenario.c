@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ek3_err.h"
@@ -275,5 +276,28 @@ Test(scenario, every_quantum_is_a_valid_period)
                             "expect(n == 100, 'every quantum: ' .. n)\n",
                             1, 1);
     cr_assert_eq(r->verdict, SCN_PASS, "%s %s", r->error, r->nfig ? r->fig[0].name : "");
+    done(r);
+}
+
+/* A check made inside a helper module is told at the scenario's line
+ * that called the helper, the helper's own line after it. */
+Test(scenario, a_helpers_check_names_the_scenarios_line)
+{
+    mkdir_once();
+    char lib[700];
+    snprintf(lib, sizeof lib, "%s/lib", dir);
+    cr_assert(mkdir(lib, 0700) == 0 || errno == EEXIST);
+    snprintf(lib, sizeof lib, "%s/lib/h.lua", dir);
+    FILE *f = fopen(lib, "w");
+    cr_assert_not_null(f);
+    fputs("local M = {}\nfunction M.check(v)\n  expect(v, 'helper check')\nend\nreturn M\n", f);
+    cr_assert_eq(fclose(f), 0);
+    scn_result *r = run_lua("helper", HEAD RACK "local h = require 'h'\n\nh.check(true)\n", 1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s", r->error);
+    cr_assert_eq(r->nfig, 1u);
+    char want[800];
+    snprintf(want, sizeof want, "%s/helper.lua:5 (%s/lib/h.lua:3)", dir, dir);
+    cr_assert(strstr(r->fig[0].where, "helper.lua:5 (") && strstr(r->fig[0].where, "/lib/h.lua:3)"), "where: '%s', want '%s'",
+              r->fig[0].where, want);
     done(r);
 }
