@@ -65,6 +65,20 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
       "1 while its Level-0 protection holds the gates off")                                                         \
     X(M_TRIP_CODE, "module[K].trip_code", "", FAM_MOD, EN_FAULT, LD_ANY,                                            \
       "the first fault its Level-0 protection latched (NONE: not tripped)")                                         \
+    X(M_CMD_ACCEPTED, "module[K].cmd.accepted", "", FAM_MOD, EN_NONE, LD_ANY,                                      \
+      "commands (POWER_CMD) its CAN_HANDLER accepted as sent")                                                      \
+    X(M_CMD_CLAMPED, "module[K].cmd.clamped", "", FAM_MOD, EN_NONE, LD_ANY,                                        \
+      "commands it accepted clamped to its limits")                                                                 \
+    X(M_CMD_REFUSED, "module[K].cmd.refused", "", FAM_MOD, EN_NONE, LD_ANY,                                        \
+      "commands it refused, for any reason (the next four and a bad payload)")                                      \
+    X(M_CMD_FORGED, "module[K].cmd.forged", "", FAM_MOD, EN_NONE, LD_ANY,                                          \
+      "frames it refused for a wrong MAC (forged)")                                                                 \
+    X(M_CMD_REPLAYED, "module[K].cmd.replayed", "", FAM_MOD, EN_NONE, LD_ANY,                                      \
+      "frames it refused as replayed: a freshness counter it had taken")                                            \
+    X(M_CMD_STALE, "module[K].cmd.stale", "", FAM_MOD, EN_NONE, LD_ANY,                                            \
+      "frames it refused as stale: a freshness counter below its window")                                           \
+    X(M_CMD_UNAUTH, "module[K].cmd.unauthenticated", "", FAM_MOD, EN_NONE, LD_ANY,                                 \
+      "frames it refused without authentication (no or short tag)")                                                 \
     X(S_STATE, "module[K].svc.NAME.state", "", FAM_SVC, EN_SVC, LD_ANY, "the service's status in its kernel")      \
     X(S_RESTARTS, "module[K].svc.NAME.restarts", "", FAM_SVC, EN_NONE, LD_ANY,                                     \
       "restarts of the service by the Reincarnation Server")                                                        \
@@ -217,6 +231,27 @@ double sig_read(const ses *s, const sig_ref *r)
         return pm->hw_trip;
     case SIG_M_TRIP_CODE:
         return pm->hw_trip ? flt_msg_code(pm->prot_first) : MSG_FAULT_NONE;
+    case SIG_M_CMD_ACCEPTED:
+    case SIG_M_CMD_CLAMPED:
+    case SIG_M_CMD_REFUSED:
+    case SIG_M_CMD_FORGED:
+    case SIG_M_CMD_REPLAYED:
+    case SIG_M_CMD_STALE:
+    case SIG_M_CMD_UNAUTH: {
+        /* CAN_HANDLER's counts in the module's kernel (canh_stats) */
+        jz_kernel *kk = (jz_kernel *)&g->m[k].fw.k;
+        int id = jz_find(kk, "CAN_HANDLER");
+        const canh_state *c = id > 0 ? jz_state(kk, (unsigned)id) : NULL;
+        if (!c)
+            return NAN;
+        return r->id == SIG_M_CMD_ACCEPTED   ? c->st.accepted
+               : r->id == SIG_M_CMD_CLAMPED  ? c->st.clamped
+               : r->id == SIG_M_CMD_REFUSED  ? c->st.refused
+               : r->id == SIG_M_CMD_FORGED   ? c->st.forged
+               : r->id == SIG_M_CMD_REPLAYED ? c->st.replayed
+               : r->id == SIG_M_CMD_STALE    ? c->st.stale
+                                             : c->st.unauthenticated;
+    }
     case SIG_S_STATE:
         return sv->status;
     case SIG_S_RESTARTS:

@@ -229,6 +229,33 @@ Test(signal, a_service_crash_counts_its_restart)
     ses_free(&s);
 }
 
+/* A module's command counts are its CAN_HANDLER's (canh_stats): a
+ * forged and a replayed POWER_CMD each refused and counted, in that
+ * module only. */
+Test(signal, forged_and_replayed_commands_are_counted)
+{
+    start(3, 100000);
+    cr_assert_eq(ses_run_to(&s, 300000000), EK3_OK); /* the station's START to each is in */
+    cr_assert_eq(get("module[2].cmd.accepted"), 1.0, "the START");
+    cr_assert_eq(get("module[2].cmd.refused"), 0.0);
+    flt_spec f;
+    cr_assert_eq(flt_spec_init(&f, (unsigned)flt_find("forge-cmd"), 2, 0), EK3_OK);
+    cr_assert_eq(flt_inject(&s.g, &f), EK3_OK);
+    cr_assert_eq(flt_spec_init(&f, (unsigned)flt_find("replay-cmd"), 3, 0), EK3_OK);
+    cr_assert_eq(flt_inject(&s.g, &f), EK3_OK);
+    cr_assert_eq(ses_run_to(&s, 310000000), EK3_OK);
+    cr_assert_eq(get("module[2].cmd.forged"), 1.0);
+    cr_assert_eq(get("module[2].cmd.replayed"), 0.0);
+    cr_assert_eq(get("module[2].cmd.refused"), 1.0);
+    cr_assert_eq(get("module[3].cmd.replayed"), 1.0);
+    cr_assert_eq(get("module[3].cmd.forged"), 0.0);
+    cr_assert_eq(get("module[3].cmd.refused"), 1.0);
+    cr_assert_eq(get("module[1].cmd.refused"), 0.0, "another slot");
+    cr_assert_eq(get("module[2].cmd.accepted"), 1.0, "the forged STOP was not taken");
+    cr_assert_eq(get("module[2].cmd.stale") + get("module[2].cmd.unauthenticated") + get("module[2].cmd.clamped"), 0.0);
+    ses_free(&s);
+}
+
 /* The error of a path that must not resolve. */
 static int refuse(const ses *x, const char *path, char *err, size_t cap)
 {
