@@ -34,7 +34,7 @@ const char *ses_mstate_name(unsigned st)
     return st < sizeof names / sizeof names[0] ? names[st] : "?";
 }
 
-static ses_mstate ses_state(const rig *g, unsigned k)
+ses_mstate ses_mod_state(const rig *g, unsigned k)
 {
     const pmod *pm = &g->plant.mod[k];
     if (!pm->present)
@@ -46,6 +46,30 @@ static ses_mstate ses_state(const rig *g, unsigned k)
     if (g->m[k].external)
         return pm->cmd.enable ? SES_M_EXT : SES_M_EXT_OFF;
     return (ses_mstate)(g->m[k].fw.drv.ctl.state & 3);
+}
+
+int ses_mod_running(const rig *g, unsigned k)
+{
+    if (!g->plant.mod[k].present)
+        return 0;
+    return g->m[k].external ? !g->m[k].lost : g->m[k].fw.drv.ctl.state == LLCC_RUN;
+}
+
+void ses_sharing_of(const rig *g, ses_sharing *out)
+{
+    double imin = 1e9, imax = 0, isum = 0, tj = -1e9;
+    unsigned on = 0;
+    for (unsigned k = 0; k < g->o.modules; k++) {
+        const pmod *pm = &g->plant.mod[k];
+        if (!pm->present)
+            continue;
+        imin = fmin(imin, pm->io), imax = fmax(imax, pm->io), isum += pm->io, on++;
+        tj = fmax(tj, fmax(pm->th.t[TH_JA], pm->th.t[TH_JB]));
+    }
+    out->present = on;
+    out->i_min = on ? imin : 0, out->i_max = imax, out->i_mean = on ? isum / on : 0;
+    out->i_spread = out->i_mean > 0 ? (imax - out->i_min) / out->i_mean : 0;
+    out->tj_max = on ? tj : 0;
 }
 
 int ses_init(ses *s, const ses_opts *o)
@@ -332,23 +356,17 @@ static void ses_probe(ses *s)
         r->count++;
     r->total++;
     double *row = r->rows + (size_t)at * r->ncol;
-    double imin = 1e9, imax = 0, isum = 0, tj = -1e9;
-    unsigned on = 0;
-    for (unsigned k = 0; k < g->o.modules; k++) {
+    for (unsigned k = 0; s->o.probe_modules && k < g->o.modules; k++) {
         const pmod *pm = &g->plant.mod[k];
-        if (s->o.probe_modules) {
-            double *m = row + SC_N + 4 * k;
-            m[0] = pm->present ? pm->io : 0, m[1] = pm->present ? pm->vo : 0;
-            m[2] = fmax(pm->th.t[TH_JA], pm->th.t[TH_JB]), m[3] = ses_state(g, k);
-        }
-        if (!pm->present)
-            continue;
-        imin = fmin(imin, pm->io), imax = fmax(imax, pm->io), isum += pm->io, on++;
-        tj = fmax(tj, fmax(pm->th.t[TH_JA], pm->th.t[TH_JB]));
+        double *m = row + SC_N + 4 * k;
+        m[0] = pm->present ? pm->io : 0, m[1] = pm->present ? pm->vo : 0;
+        m[2] = fmax(pm->th.t[TH_JA], pm->th.t[TH_JB]), m[3] = ses_mod_state(g, k);
     }
+    ses_sharing sh;
+    ses_sharing_of(g, &sh);
     row[SC_T] = g->t_ns * 1e-9, row[SC_VBUS] = g->plant.vbus, row[SC_PLOAD] = g->plant.p_load;
     row[SC_ILOAD] = g->plant.i_load;
-    row[SC_IMIN] = imin, row[SC_IMEAN] = on ? isum / on : 0, row[SC_IMAX] = imax, row[SC_TJMAX] = tj;
+    row[SC_IMIN] = sh.i_min, row[SC_IMEAN] = sh.i_mean, row[SC_IMAX] = sh.i_max, row[SC_TJMAX] = sh.tj_max;
     row[SC_ONLINE] = stn_online(&g->stn, g->t_ns);
     row[SC_SENT] = g->stn.st.sent, row[SC_ACKED] = g->stn.st.acked;
 }
@@ -372,8 +390,8 @@ static void ses_publish(ses *s)
         const pmod *pm = &g->plant.mod[k];
         ses_mod_snap *m = &d->mod[k];
         m->present = pm->present, m->external = g->m[k].external, m->lost = g->m[k].lost;
-        m->state = (uint8_t)ses_state(g, k);
-        m->running = g->m[k].external ? !g->m[k].lost : g->m[k].fw.drv.ctl.state == LLCC_RUN;
+        m->state = (uint8_t)ses_mod_state(g, k);
+        m->running = (uint8_t)ses_mod_running(g, k);
         m->io = pm->io, m->vo = pm->vo, m->pin = pm->pin;
         m->tja = pm->th.t[TH_JA], m->tjb = pm->th.t[TH_JB];
         m->fsw_hz = g->m[k].fw.h.pwm.fsw_hz, m->resets = g->m[k].fw.resets;
@@ -505,7 +523,7 @@ int ses_collapsed(const ses *s)
     unsigned present = 0, tripped = 0;
     for (unsigned k = 0; k < g->o.modules; k++) {
         present += g->plant.mod[k].present;
-        tripped += ses_state(g, k) == SES_M_FAULT;
+        tripped += ses_mod_state(g, k) == SES_M_FAULT;
     }
     int load_on = 0;
     for (unsigned i = 0; i < s->nev; i++)

@@ -73,9 +73,30 @@ typedef enum ses_mstate {
  * "LOST", "EXT", "EXT-OFF" ("?" for another value). */
 const char *ses_mstate_name(unsigned st);
 
+/* What module k (0..N-1, slot k + 1) of a rig is doing now: PULLED (not
+ * in its slot), LOST (an external module given up), FAULT (its safety
+ * latch), EXT / EXT-OFF (external: bridge enabled or not), else its
+ * LLC_CONTROL state. The report, the record, the snapshot and the
+ * scenario signals all read this. */
+ses_mstate ses_mod_state(const rig *g, unsigned k);
+
+/* Whether module k (0..N-1) regulates: in its slot, and LLC_CONTROL in
+ * RUN or external and answering. 1 or 0. */
+int ses_mod_running(const rig *g, unsigned k);
+
+/* Current sharing and the hottest junction over the modules in their
+ * slots (the record's i_min, i_mean, i_max, tj_max). */
+typedef struct ses_sharing {
+    unsigned present;     /* modules in their slots */
+    double i_min, i_mean, i_max; /* output current, A (0 with no module in its slot) */
+    double i_spread;      /* (i_max - i_min) / i_mean, a fraction (0 when i_mean <= 0) */
+    double tj_max;        /* the hotter half-bridge junction, C (0 with no module in its slot) */
+} ses_sharing;
+void ses_sharing_of(const rig *g, ses_sharing *out);
+
 typedef struct ses_mod_snap {
     uint8_t present, external, lost, state; /* state: ses_mstate */
-    uint8_t running;      /* regulating: LLC_CONTROL in RUN, or external and answering */
+    uint8_t running;      /* regulating (ses_mod_running) */
     double io, vo, pin;   /* output current A, output voltage V, input power W */
     double tja, tjb;      /* junction temperatures of the two half-bridges, C */
     double fsw_hz;        /* the firmware's switching frequency command */

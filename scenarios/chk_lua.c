@@ -238,7 +238,7 @@ static void chkl_name(lua_State *L, int idx, chkl_job *j)
 static void chkl_fig(scn *x, const chkl_job *j, const char *what, double v, const char *unit, const char *limit,
                      int pass)
 {
-    char n[160];
+    char n[512];
     snprintf(n, sizeof n, "%s: %s", j->name, what);
     scn_figure(x, n, v, unit, limit, pass, j->where);
 }
@@ -272,18 +272,18 @@ static int chkl_grow(chkl_job *j)
 {
     if (j->n < j->cap)
         return 0;
-    size_t cap = j->cap ? 2 * j->cap : 1024;
-    double *t = realloc(j->t, cap * sizeof *t);
+    size_t ncap = j->cap ? 2 * j->cap : 1024;
+    double *t = realloc(j->t, ncap * sizeof *t);
     if (!t)
         return -1;
     j->t = t;
     for (unsigned k = 0; k < j->ncol; k++) {
-        double *c = realloc(j->c[k], cap * sizeof *c);
+        double *c = realloc(j->c[k], ncap * sizeof *c);
         if (!c)
             return -1;
         j->c[k] = c;
     }
-    j->cap = cap;
+    j->cap = ncap;
     return 0;
 }
 
@@ -409,7 +409,7 @@ static void chkl_eval_step(scn *x, chkl_job *j)
         chkl_fig_err(x, j, rc);
         return;
     }
-    char lim[64], what[96];
+    char lim[160], what[160];
     const char *u = j->unit;
     if (!isnan(j->target)) {
         snprintf(lim, sizeof lim, "%g %s +- %.3g %s", j->target, u, r.band_used, u);
@@ -435,7 +435,7 @@ static void chkl_eval_step(scn *x, chkl_job *j)
 
 static void chkl_eval(scn *x, chkl_job *j, int at_end)
 {
-    char lim[64], what[160];
+    char lim[160], what[160];
     const char *u = j->unit;
     int rc;
     switch (j->kind) {
@@ -452,9 +452,9 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
         char su[24];
         snprintf(su, sizeof su, "%s/s", u);
         if (!isnan(j->slope)) {
-            double tol = isnan(j->tol) ? 0.02 : j->tol;
-            snprintf(lim, sizeof lim, "%g %s +- %g %%", j->slope, su, tol * 100);
-            chkl_fig(x, j, "slope", r.slope, su, lim, fabs(r.slope - j->slope) <= tol * fabs(j->slope));
+            double tol = !isnan(j->band) ? j->band : (isnan(j->tol) ? 0.02 : j->tol) * fabs(j->slope);
+            snprintf(lim, sizeof lim, "%g %s +- %.3g %s", j->slope, su, tol, su);
+            chkl_fig(x, j, "slope", r.slope, su, lim, fabs(r.slope - j->slope) <= tol);
         } else {
             chkl_fig(x, j, "slope", r.slope, su, "(measured)", 1);
         }
@@ -661,7 +661,7 @@ static void chkl_cap_finish(scn *x, chkl_job *j, int at_end)
     if (j->cap_ok)
         return;
     j->cap_ok = 1;
-    char lim[64], what[160], err[300];
+    char lim[160], what[160], err[300];
     double tt = cap_trigger_time(&j->cp);
     if (cap_get_state(&j->cp) == CAP_ARMED) {
         snprintf(what, sizeof what, "not triggered (the run ended at %.6f s)", scn_now(x));
@@ -676,8 +676,9 @@ static void chkl_cap_finish(scn *x, chkl_job *j, int at_end)
     }
     int rc = cap_write(&j->cp, dir, j->capname, err, sizeof err);
     if (rc) {
-        snprintf(what, sizeof what, "cannot write: %s", err);
-        chkl_fig(x, j, what, tt, "s", "written", 0);
+        /* The figure's text is short: the whole reason goes to stderr too. */
+        fprintf(stderr, "ek3 scenario: %s: cannot write the capture: %s\n", j->where, err);
+        chkl_fig(x, j, "cannot write its files (see stderr)", tt, "s", "written", 0);
         return;
     }
     snprintf(lim, sizeof lim, "(evidence: %s.csv)", j->capname);
@@ -774,10 +775,9 @@ static int l_ramp(lua_State *L)
     char su[24];
     snprintf(su, sizeof su, "%s/s", j->unit);
     j->slope = chkl_q(L, o, "slope", su, NAN, j->name);
-    double band = NAN;
-    chkl_tol(L, o, "tol", su, j->name, &j->tol, &band);
-    if (!isnan(band))
-        j->tol = isnan(j->slope) || j->slope == 0 ? NAN : band / fabs(j->slope);
+    chkl_tol(L, o, "tol", su, j->name, &j->tol, &j->band);
+    if (j->slope == 0 && isnan(j->band))
+        chkl_err(L, "%s: slope = 0: give tol as a band in %s (e.g. \"0.5%s\"), not a fraction of 0", j->name, su, su);
     j->dev_max = chkl_q(L, o, "max_dev", j->unit, NAN, j->name);
     j->y_start = chkl_q(L, o, "y_start", j->unit, NAN, j->name);
     return chkl_start(L, x, j);
@@ -1047,18 +1047,18 @@ static int l_capture(lua_State *L)
             chkl_err(L, "capture: trigger must be a table {signal=, level=, edge=}");
         chkl_keys(L, t, "capture: trigger", tkeys);
         lua_getfield(L, t, "signal");
-        const char *tp = lua_tostring(L, -1);
+        const char *tpath = lua_tostring(L, -1);
         if (lua_type(L, -1) != LUA_TSTRING)
             chkl_err(L, "capture: trigger.signal must be a signal path");
         sig_ref tr;
-        chkl_resolve(L, s, tp, &tr, "capture: trigger");
+        chkl_resolve(L, s, tpath, &tr, "capture: trigger");
         for (unsigned i = 0; i < k; i++)
             if (refs[i].id == tr.id && refs[i].slot == tr.slot && refs[i].sub == tr.sub)
                 cfg.trig = (int)i;
         if (cfg.trig < 0) {
             if (k == CAP_MAX_SIG)
                 chkl_err(L, "capture: the trigger signal makes more than %d signals", CAP_MAX_SIG);
-            names[k] = tp, refs[k] = tr, units[k] = sig_unit(&tr); /* tp stays on the stack */
+            names[k] = tpath, refs[k] = tr, units[k] = sig_unit(&tr); /* tpath stays on the stack */
             cfg.trig = (int)k++;
             cfg.k = k;
         }
