@@ -17,6 +17,7 @@
 
 #define CHKL_EPS 1e-12 /* s: times are sums of quanta; compare with slack */
 #define CHKL_COLS 3
+#define CHKL_MAX_SAMPLES (1u << 24) /* per check: 16.7 M quanta, 28 min of simulated time */
 
 typedef enum chkl_kind {
     K_STEP,
@@ -304,6 +305,9 @@ static void chkl_sample(scn *x, chkl_job *j, double now)
         j->n++;
         return;
     }
+    if (j->n >= CHKL_MAX_SAMPLES)
+        chkl_err(j->L, "%s: its window holds more than %u samples (%.0f s of quanta); give a shorter one", j->name,
+                 CHKL_MAX_SAMPLES, CHKL_MAX_SAMPLES * (RIG_PERIOD_NS * 1e-9));
     if (chkl_grow(j))
         chkl_err(j->L, "%s: out of memory after %zu samples", j->name, j->n);
     j->t[j->n] = now;

@@ -165,6 +165,9 @@ Test(check_lua, trip_latency_and_restart_time)
                                  "fault('svc-crash', '3.1', {at=0.62})\n"
                                  "restart_time(3, 'AUDIT_LOGGER', {max='50ms'})\n"
                                  "restart_time(4, 'AUDIT_LOGGER', {to=0.63, name='quiet'})\n"
+                                 "capture{signals={'module[2].iout'}, when=function() return get('module[2].hw_trip') > 0 end,\n"
+                                 "        pre='1ms', post='1ms', name='w'}\n"
+                                 "capture{signals={'bus.v'}, trigger={signal='bus.v', level=100, edge='falling'}, name='never'}\n"
                                  "run('40ms')\n",
                             NULL);
     cr_assert_eq(r->verdict, SCN_FAIL, "%s %s", scn_verdict_name(r->verdict), r->error);
@@ -178,6 +181,14 @@ Test(check_lua, trip_latency_and_restart_time)
     cr_assert(f->pass && f->value > 0 && f->value <= 0.05, "restart %g s", f->value);
     f = fig(r, "quiet: never stopped running");
     cr_assert_eq(f->pass, 0);
+    /* A capture on a predicate: fired on the quantum the trip is seen; no --report, so kept in memory only. */
+    f = fig(r, "capture w: triggered");
+    cr_assert(f->pass);
+    cr_assert_float_eq(f->value, 0.6101, 1e-9);
+    cr_assert_str_eq(f->limit, "(evidence; no report dir)");
+    /* One that never fires is evidence not taken, not a failure. */
+    f = fig(r, "capture never: not triggered");
+    cr_assert(f->pass);
     done(r);
 }
 
