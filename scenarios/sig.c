@@ -570,19 +570,18 @@ int sig_resolve(const ses *s, const char *path, sig_ref *out, char *err, size_t 
     const sig_row *w = &sig_rows[id];
     sig_ref r = {id, 0, 0};
     if (w->fam != FAM_RACK) {
+        /* Without a session, the most a rig can have: slots 1..510 (can_id.h). */
+        unsigned n = s ? s->g.o.modules : CID_NODE_MODULE_MAX;
+        if (w->fam == FAM_NODE && k > n) {
+            sig_err(err, cap, "canbus.node[%s]: %s 0 to %u (0 is the station)", idx,
+                    s ? "the bus has nodes" : "bus nodes are", n);
+            return EK3_ERANGE;
+        }
+        if (w->fam != FAM_NODE && (k < 1 || k > n)) {
+            sig_err(err, cap, "module[%s]: %s 1 to %u", idx, s ? "the rack has modules" : "slots are", n);
+            return EK3_ERANGE;
+        }
         r.slot = (unsigned)k;
-        unsigned n = s ? s->g.o.modules : 0;
-        if (w->fam == FAM_NODE && s && k > n) {
-            sig_err(err, cap, "canbus.node[%s]: the bus has nodes 0 to %u (0 is the station)", idx, n);
-            return EK3_ERANGE;
-        }
-        if (w->fam != FAM_NODE && (k < 1 || (s && k > n))) {
-            if (s)
-                sig_err(err, cap, "module[%s]: the rack has modules 1 to %u", idx, n);
-            else
-                sig_err(err, cap, "module[%s]: modules are numbered from 1", idx);
-            return EK3_ERANGE;
-        }
     }
     if (w->fam == FAM_SVC) {
         r.sub = sig_svc_find(name);

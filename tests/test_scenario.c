@@ -5,6 +5,7 @@
  * faults and checks do what the manual says; the same seed gives the
  * same trace hash with 1 and 2 threads, another seed another hash. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,13 +15,24 @@
 #include "ek3_err.h"
 #include "scn.h"
 
-static char dir[] = "/tmp/ek3-scn-XXXXXX";
+static char dir[64];
 static char path[600];
 
+/* The test process's scenario files go with it. */
+__attribute__((destructor)) static void rm_dir(void)
+{
+    char cmd[128];
+    if (dir[0] && snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir) < (int)sizeof cmd && system(cmd) != 0)
+        fprintf(stderr, "test_scenario: could not remove %s\n", dir);
+}
+
+/* One directory per test process (each test runs in its own). */
 static void mkdir_once(void)
 {
-    if (dir[strlen(dir) - 1] == 'X')
-        cr_assert_not_null(mkdtemp(dir));
+    if (dir[0])
+        return;
+    snprintf(dir, sizeof dir, "/tmp/ek3-scn-%ld-XXXXXX", (long)getpid());
+    cr_assert_not_null(mkdtemp(dir), "mkdtemp %s: %s", dir, strerror(errno));
 }
 
 /* Write a scenario file NAME.lua holding text; its path in `path`. */
@@ -218,4 +230,36 @@ Test(scenario, the_same_seed_gives_the_same_trace_with_one_or_two_threads)
     done(a);
     done(b);
     done(c);
+}
+
+Test(scenario, a_load_profile_steps_and_ramps_as_its_csv_says)
+{
+    mkdir_once();
+    char csv[700];
+    snprintf(csv, sizeof csv, "%s/drive.csv", dir);
+    FILE *f = fopen(csv, "w");
+    cr_assert_not_null(f);
+    fputs("time_s,power_W\n# a step then a ramp\n0,2000\n0.02,2000\n0.06,6000\n", f);
+    cr_assert_eq(fclose(f), 0);
+    scn_result *r = run_lua("profile", HEAD "rack{ modules=4, load=0 }\n"
+                            "run_until(function() return get('bus.v') > 740 end, '0.6s')\n"
+                            "local t0 = now()\n"
+                            "set_load{ profile='drive.csv' }\n"
+                            "run('10ms')\n"
+                            "expect(math.abs(get('load.p') - 2000) < 1, 'step: ' .. get('load.p'))\n"
+                            "run('30ms')\n"
+                            "expect(math.abs(get('load.p') - 4000) <= 10.001, 'half-way up the ramp (one quantum late at most): ' .. get('load.p'))\n"
+                            "run('30ms')\n"
+                            "expect(math.abs(get('load.p') - 6000) < 1, 'top: ' .. get('load.p'))\n",
+                            1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s %s", r->error, r->first_fail >= 0 ? r->fig[r->first_fail].name : "");
+    done(r);
+    f = fopen(csv, "w");
+    fputs("time_s,power_W\n0,2000\n0.01,abc\n", f);
+    cr_assert_eq(fclose(f), 0);
+    r = run_lua("profile_bad", HEAD RACK "set_load{ profile='drive.csv', at=0.5 }\n", 1, 1);
+    cr_assert_eq(r->verdict, SCN_ERROR);
+    cr_assert(strstr(r->error, "drive.csv:3:") && strstr(r->error, "profile_bad.lua:3:"), "%s", r->error);
+    cr_assert(strstr(r->error, "must be a number"), "%s", r->error);
+    done(r);
 }

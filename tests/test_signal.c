@@ -297,7 +297,9 @@ Test(signal, without_a_session_only_the_form_is_checked)
     cr_assert_eq(sig_resolve(NULL, "module[500].iout", &r, err, sizeof err), EK3_OK);
     cr_assert_eq(sig_resolve(NULL, "load.soc", &r, err, sizeof err), EK3_OK);
     cr_assert_eq(sig_resolve(NULL, "module[0].iout", &r, err, sizeof err), EK3_ERANGE);
-    cr_assert_str_eq(err, "module[0]: modules are numbered from 1");
+    cr_assert_str_eq(err, "module[0]: slots are 1 to 510");
+    cr_assert_eq(sig_resolve(NULL, "canbus.node[511].rec", &r, err, sizeof err), EK3_ERANGE);
+    cr_assert_str_eq(err, "canbus.node[511]: bus nodes are 0 to 510 (0 is the station)");
     cr_assert_eq(sig_resolve(NULL, "bus.w", &r, err, sizeof err), EK3_ENOENT);
 }
 
