@@ -1009,6 +1009,19 @@ static int l_capture(lua_State *L)
         snprintf(cname, sizeof cname, "%s", nm);
     }
     lua_pop(L, 1);
+    /* One name, one set of files. */
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "ek3.chkl.capnames") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, "ek3.chkl.capnames");
+    }
+    if (lua_getfield(L, -1, cname) != LUA_TNIL)
+        chkl_err(L, "capture: name '%s' is taken by another capture (it names its files)", cname);
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, cname);
+    lua_pop(L, 1);
     char name[80];
     snprintf(name, sizeof name, "capture %s", cname);
     /* The signals. */

@@ -215,5 +215,7 @@ Test(check_lua, bad_calls_are_errors_naming_the_line)
     expect_error("edge", HEAD "rack{ modules=2 }\ncapture{signals={'bus.v'}, trigger={signal='bus.v', level=1, edge='up'}}\n",
                  "3:", "trigger.edge");
     expect_error("captrig", HEAD "rack{ modules=2 }\ncapture{signals={'bus.v'}}\n", "3:", "give one of trigger");
+    expect_error("capname", HEAD "rack{ modules=2 }\ncapture{signals={'bus.v'}, when=function() return true end, name='a'}\n"
+                            "capture{signals={'bus.i'}, when=function() return true end, name='a'}\n", "4:", "name 'a' is taken");
     expect_error("slot", HEAD "rack{ modules=2 }\ntrip_latency(3)\n", "3:", "modules 1 to 2");
 }
