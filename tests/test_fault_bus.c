@@ -255,7 +255,7 @@ Test(fault_bus, a_watchdog_reset_is_reported_once, .init = setup, .fini = teardo
     cr_assert_eq(g.stn.st.faults, faults0 + 1, "one FAULT_ALERT");
     cr_assert_eq(g.stn.m[1].fault.code, MSG_FAULT_WATCHDOG);
     cr_assert_eq(g.stn.m[1].fault.severity, MSG_SEV_CRITICAL);
-    cr_assert_eq(g.stn.m[1].fault.value, 1, "the reset count");
+    cr_assert_eq(g.stn.m[1].fault.value, 1000, "the reset count, in milli-units");
     /* a restarted CAN_HANDLER does not report the same reset again */
     int id = jz_find(&g.m[1].fw.k, "CAN_HANDLER");
     inject_text_svc_crash(2, id);
@@ -314,7 +314,7 @@ Test(fault_bus, forged_frames_raise_auth_fail_at_most_once_a_second, .init = set
     run_ms(10);
     cr_assert_eq(g.stn.st.faults, faults0 + 1);
     cr_assert_eq(g.stn.m[1].fault.code, MSG_FAULT_AUTH_FAIL, "code %u", g.stn.m[1].fault.code);
-    cr_assert_eq(g.stn.m[1].fault.value, 1, "one forged frame so far");
+    cr_assert_eq(g.stn.m[1].fault.value, 1000, "one forged frame so far (milli-units)");
     inject("forge-cmd:2@0s");
     inject("forge-cmd:2@0s");
     run_ms(500);
@@ -324,7 +324,7 @@ Test(fault_bus, forged_frames_raise_auth_fail_at_most_once_a_second, .init = set
     inject("forge-cmd:2@0s");
     run_ms(10);
     cr_assert_eq(g.stn.st.faults, faults0 + 2, "a second later, another");
-    cr_assert_eq(g.stn.m[1].fault.value, 4, "four forged frames so far");
+    cr_assert_eq(g.stn.m[1].fault.value, 4000, "four forged frames so far");
 }
 
 Test(fault_bus, a_replayed_command_is_refused_by_its_freshness, .init = setup, .fini = teardown)

@@ -86,7 +86,9 @@ static void canh_forged(canh_state *s, jz_kernel *k)
         return;
     s->auth_alerted = 1;
     s->auth_alert_ns = now;
-    msg_fault fa = {MSG_FAULT_AUTH_FAIL, MSG_SEV_WARNING, 0, (int32_t)s->st.forged, (uint32_t)(now / 1000000), 0};
+    /* value in the field's milli-units: 1000 a frame */
+    int32_t n = s->st.forged < 2147483u ? (int32_t)s->st.forged * 1000 : INT32_MAX;
+    msg_fault fa = {MSG_FAULT_AUTH_FAIL, MSG_SEV_WARNING, 0, n, (uint32_t)(now / 1000000), 0};
     canh_fault(s, k, fa);
 }
 
@@ -265,7 +267,8 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
     }
     if (s->alert_wdg) { /* the watchdog reset the MCU: say so once */
         s->alert_wdg = 0;
-        msg_fault fa = {MSG_FAULT_WATCHDOG, MSG_SEV_CRITICAL, 0, (int32_t)k->resets,
+        int32_t n = k->resets < 2147483u ? (int32_t)k->resets * 1000 : INT32_MAX; /* milli-units */
+        msg_fault fa = {MSG_FAULT_WATCHDOG, MSG_SEV_CRITICAL, 0, n,
                         (uint32_t)(jz_now(k) / 1000000), 0};
         canh_fault(s, k, fa);
     }

@@ -18,7 +18,8 @@
  *     THERMAL_MGR raising or clearing FAN_FAIL; FAULT_ALERT WATCHDOG at
  *     its first tick after the watchdog reset the MCU (value: the reset
  *     count), and AUTH_FAIL for a frame with a bad MAC, at most one a
- *     second (CANH_AUTH_ALERT_MS; value: the forged frames so far).
+ *     second (CANH_AUTH_ALERT_MS; value: the forged frames so far);
+ *     counts in the value field's milli-units (1000 each).
  *   DIAG: an authenticated self-test request goes to DIAGNOSTICS by IPC,
  *     and its result comes back to the station.
  *
