@@ -420,8 +420,13 @@ Test(fault, svc_stray_write, .init = setup, .fini = teardown)
 static void trip(const char *fault, unsigned code)
 {
     inject(fault);
-    run_ms(1);
+    rig_quantum(&g);
     const pmod *m = &g.plant.mod[1];
+    /* a step at the quantum's start: the block trips within the seed's
+     * 10 us of it (5.2), its sensing delay (2 us) at least */
+    cr_assert(m->prot_trip_t >= 2e-6 && m->prot_trip_t <= 10e-6, "%s: tripped %.2f us into the quantum", fault,
+              m->prot_trip_t * 1e6);
+    run_ms(1);
     cr_assert_eq(m->hw_trip, 1, "%s: the gates are off", fault);
     cr_assert_eq(m->prot_first, code, "%s: first code %u", fault, m->prot_first);
     run_ms(5);

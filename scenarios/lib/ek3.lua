@@ -76,9 +76,9 @@ end
 -- A Level-0 hardware trip (EK-TECH-010 3.1, 5.2, 8.5): on a rack of n
 -- modules at 1.8 kW each, fault `name` (trip-ocp, trip-ovp, trip-otp,
 -- trip-gfi) with `params` steps module `slot`'s sensing path past its
--- comparator for 10 ms. The module's protection must latch `code` in
--- the quantum of the step (the rig's quantum is 100 us; the RTL's own
--- instant inside it is the trip_latency check's figure), hold its gates
+-- comparator for 10 ms. The module's protection must latch `code`
+-- within 10 us of the step (trip_latency: the RTL's own instant inside
+-- the 100 us quantum, docs/checks.md), hold its gates
 -- off after the step is gone though the firmware asks for them (Level 0
 -- "cannot be overridden by any software"), while the others carry the
 -- load: the bus within 2 % and the power delivered.
@@ -89,10 +89,10 @@ function M.trip(name, code, params, n, slot)
   local t0 = now()
   params = params or {}
   params.duration = "10ms"
+  trip_latency(slot, { at = t0, max = "10us", name = name })
   fault(name, slot, params)
   local m = "module[" .. slot .. "]."
-  local t = run_until(function() return get(m .. "hw_trip") == 1 end, "1ms", name .. ": the gates go off")
-  M.figure(name .. ": tripped after", (t - t0) * 1e6, "<=", 100, "us")
+  run_until(function() return get(m .. "hw_trip") == 1 end, "1ms", name .. ": the gates go off")
   expect(get(m .. "trip_code") == code, name .. ": the latch holds " .. code .. " (" .. get(m .. "trip_code") .. ")")
   -- the latch holds: no output from the trip to 300 ms after, the step
   -- gone at 10 ms, the firmware still running and asking
