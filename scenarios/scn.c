@@ -444,6 +444,7 @@ static void scn_quantum(scn *x)
     if (scn_wall_ns() > x->wall_deadline_ns)
         scn_err(L, "timeout: the run took more than %g s of wall-clock time (at %.6f s simulated)", x->r->m.timeout_s,
                 scn_now(x));
+    x->instr = 0; /* the limit holds between two returns to the rig: each quantum is one */
     int rc = ses_step(x->s);
     if (rc)
         scn_err(L, "the session stopped: %s", x->s->stop_why[0] ? x->s->stop_why : ek3_strerror(rc));
