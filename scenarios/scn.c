@@ -726,8 +726,9 @@ static int l_rack(lua_State *L)
     lua_pop(L, 1);
     lua_getfield(L, 1, "slot");
     if (!lua_isnil(L, -1))
-        return scn_err(L, "rack{}: slot={...}: per-slot parameters are set with the drift faults (fault(\"lr-drift\", "
-                             "slot, ...) and the like; rack{} sets the whole rack");
+        return scn_err(L, "rack{}: slot={...}: one module's own parameters are faults of its slot, "
+                             "given at 0 s: fault('tank-drift', SLOT, {cr=-0.05}), fault('ambient', SLOT, {t=45}), "
+                             "fault('fan', SLOT, {health=0.5}), fault('vdc-sag', SLOT, {...}); rack{set=} sets every module");
     lua_pop(L, 1);
     double th = scn_field_q(L, 1, "threads", "", x->o.threads ? x->o.threads : 1, "rack{}");
     if (!(th >= 1 && th <= 256 && th == floor(th)))
