@@ -12,8 +12,9 @@
 #include "msg.h"
 #include "services.h"
 
-/* The families of paths: how a row is indexed. */
-enum { FAM_RACK, FAM_MOD, FAM_NODE, FAM_SVC };
+/* The families of paths: how a row is indexed. FAM_KMOD: a module's
+ * figure its in-process kernel keeps (not for an external module). */
+enum { FAM_RACK, FAM_MOD, FAM_KMOD, FAM_NODE, FAM_SVC };
 /* Enum signals: where their names come from. */
 enum { EN_NONE, EN_MSTATE, EN_FAULT, EN_CBUS, EN_SVC };
 /* The load kind a row needs (rack.h rack_load_kind + 1; 0: any). */
@@ -65,10 +66,25 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
       "1 while its Level-0 protection holds the gates off")                                                         \
     X(M_TRIP_CODE, "module[K].trip_code", "", FAM_MOD, EN_FAULT, LD_ANY,                                            \
       "the first fault its Level-0 protection latched (NONE: not tripped)")                                         \
+    X(C_CMDS, "module[K].can.cmds", "", FAM_KMOD, EN_NONE, LD_ANY,                                                  \
+      "station-only frames (POWER_CMD, DIAG, ...) its CAN_HANDLER read")               \
+    X(C_ACCEPTED, "module[K].can.accepted", "", FAM_KMOD, EN_NONE, LD_ANY, "POWER_CMDs it accepted as asked")       \
+    X(C_CLAMPED, "module[K].can.clamped", "", FAM_KMOD, EN_NONE, LD_ANY, "POWER_CMDs it clamped to its limits")     \
+    X(C_REFUSED, "module[K].can.refused", "", FAM_KMOD, EN_NONE, LD_ANY,                                            \
+      "station-only frames it refused: forged, replayed, stale, unauthenticated or a bad payload")                  \
+    X(C_FORGED, "module[K].can.forged", "", FAM_KMOD, EN_NONE, LD_ANY, "refused: the authentication tag is wrong")  \
+    X(C_REPLAYED, "module[K].can.replayed", "", FAM_KMOD, EN_NONE, LD_ANY,                                          \
+      "refused: a freshness counter it had already accepted")                                                       \
+    X(C_STALE, "module[K].can.stale", "", FAM_KMOD, EN_NONE, LD_ANY,                                                \
+      "refused: a freshness counter older than the replay window")                                                  \
+    X(C_UNAUTH, "module[K].can.unauthenticated", "", FAM_KMOD, EN_NONE, LD_ANY,                                     \
+      "refused: not authenticated, or not from the station")                                                        \
     X(S_STATE, "module[K].svc.NAME.state", "", FAM_SVC, EN_SVC, LD_ANY, "the service's status in its kernel")      \
     X(S_RESTARTS, "module[K].svc.NAME.restarts", "", FAM_SVC, EN_NONE, LD_ANY,                                     \
       "restarts of the service by the Reincarnation Server")                                                        \
     X(S_CRASHES, "module[K].svc.NAME.crashes", "", FAM_SVC, EN_NONE, LD_ANY, "crashes of the service")              \
+    X(S_RESTART_S, "module[K].svc.NAME.restart_s", "s", FAM_SVC, EN_NONE, LD_ANY,                                  \
+      "how long its last restart took, from the crash to the fresh start (0 before its first)")                     \
     X(BUS_LOAD, "canbus.load", "", FAM_RACK, EN_NONE, LD_ANY, "the rack bus's load since the start, 0..1")         \
     X(BUS_FRAMES, "canbus.frames", "", FAM_RACK, EN_NONE, LD_ANY, "frames delivered on the rack bus")               \
     X(BUS_ERRORS, "canbus.errors", "", FAM_RACK, EN_NONE, LD_ANY, "error frames on the rack bus")                  \
@@ -129,14 +145,14 @@ double sig_read(const ses *s, const sig_ref *r)
         return NAN;
     const rig *g = &s->g;
     unsigned fam = sig_rows[r->id].fam;
-    if ((fam == FAM_MOD || fam == FAM_SVC) && (r->slot < 1 || r->slot > g->o.modules))
+    if ((fam == FAM_MOD || fam == FAM_KMOD || fam == FAM_SVC) && (r->slot < 1 || r->slot > g->o.modules))
         return NAN;
     if (fam == FAM_NODE && r->slot >= g->bus.n)
         return NAN;
     if (fam == FAM_SVC && (r->sub < 1 || r->sub >= JZ_MAX_SERVICES))
         return NAN;
     /* Indexed rows only read their own: module 1, node 0, service 0 stand in for the others. */
-    unsigned k = fam == FAM_MOD || fam == FAM_SVC ? r->slot - 1 : 0;
+    unsigned k = fam == FAM_MOD || fam == FAM_KMOD || fam == FAM_SVC ? r->slot - 1 : 0;
     const pmod *pm = &g->plant.mod[k];
     const cbus_node *nd = &g->bus.node[fam == FAM_NODE ? r->slot : 0];
     const jz_svc *sv = &g->m[k].fw.k.svc[fam == FAM_SVC ? r->sub : 0];
@@ -217,12 +233,37 @@ double sig_read(const ses *s, const sig_ref *r)
         return pm->hw_trip;
     case SIG_M_TRIP_CODE:
         return pm->hw_trip ? flt_msg_code(pm->prot_first) : MSG_FAULT_NONE;
+    case SIG_C_CMDS:
+    case SIG_C_ACCEPTED:
+    case SIG_C_CLAMPED:
+    case SIG_C_REFUSED:
+    case SIG_C_FORGED:
+    case SIG_C_REPLAYED:
+    case SIG_C_STALE:
+    case SIG_C_UNAUTH: {
+        /* CAN_HANDLER's counters, in its state region (closed between
+         * dispatches in strict mode: not readable then). */
+        const jz_kernel *kn = &g->m[k].fw.k;
+        if (kn->cfg.strict || SVC_CAN >= kn->n || !kn->svc[SVC_CAN].region.base)
+            return NAN;
+        const canh_stats *c = &((const canh_state *)kn->svc[SVC_CAN].region.base)->st;
+        return r->id == SIG_C_CMDS       ? c->cmds
+               : r->id == SIG_C_ACCEPTED ? c->accepted
+               : r->id == SIG_C_CLAMPED  ? c->clamped
+               : r->id == SIG_C_REFUSED  ? c->refused
+               : r->id == SIG_C_FORGED   ? c->forged
+               : r->id == SIG_C_REPLAYED ? c->replayed
+               : r->id == SIG_C_STALE    ? c->stale
+                                         : c->unauthenticated;
+    }
     case SIG_S_STATE:
         return sv->status;
     case SIG_S_RESTARTS:
         return sv->restarts;
     case SIG_S_CRASHES:
         return sv->crashes;
+    case SIG_S_RESTART_S:
+        return sv->restarts && sv->started_ns >= sv->crashed_ns ? (sv->started_ns - sv->crashed_ns) * 1e-9 : 0;
     case SIG_BUS_LOAD:
         return cbus_load(&g->bus);
     case SIG_BUS_FRAMES:
@@ -583,9 +624,9 @@ int sig_resolve(const ses *s, const char *path, sig_ref *out, char *err, size_t 
         }
         r.slot = (unsigned)k;
     }
-    if (w->fam == FAM_SVC) {
-        r.sub = sig_svc_find(name);
-        if (!r.sub) {
+    if (w->fam == FAM_SVC || w->fam == FAM_KMOD) {
+        r.sub = w->fam == FAM_SVC ? sig_svc_find(name) : 0;
+        if (w->fam == FAM_SVC && !r.sub) {
             char list[256], near[64] = "";
             sig_svc_list(list, sizeof list);
             unsigned bd = ~0u;
@@ -637,5 +678,7 @@ int sig_print(FILE *f, int markdown)
     sig_svc_list(list, sizeof list);
     fprintf(f, "\nK: a module's slot, 1 to N; in canbus.node[K], a bus node, 0 to N (0 is the station).\n");
     fprintf(f, "%sNAME: a service of the module's kernel: %s.\n", markdown ? "\n" : "", list);
+    fprintf(f, "%smodule[K].can.*: its CAN_HANDLER's counts since the service last started (a restart begins "
+               "them at 0).\n", markdown ? "\n" : "");
     return fflush(f) || ferror(f) ? EK3_EIO : EK3_OK;
 }

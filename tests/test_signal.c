@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "can_handler.h"
 #include "ek3_err.h"
 #include "fault.h"
 #include "services.h"
@@ -218,13 +219,38 @@ Test(signal, a_service_crash_counts_its_restart)
     cr_assert_eq(flt_inject(&s.g, &f), EK3_OK);
     cr_assert_str_eq(name_of("module[2].svc.THERMAL_MGR.state"), "CRASHED");
     cr_assert_eq(get("module[2].svc.THERMAL_MGR.crashes"), 1.0);
+    cr_assert_eq(get("module[2].svc.THERMAL_MGR.restart_s"), 0.0, "not restarted yet");
     cr_assert_eq(ses_run_to(&s, 40000000), EK3_OK);
     cr_assert_eq(get("module[2].svc.THERMAL_MGR.restarts"), 1.0);
     cr_assert_eq(get("module[2].svc.THERMAL_MGR.restarts"), (double)s.g.m[1].fw.k.svc[SVC_THERMAL].restarts);
     cr_assert_str_eq(name_of("module[2].svc.THERMAL_MGR.state"), "RUNNING");
+    const jz_svc *sv = &s.g.m[1].fw.k.svc[SVC_THERMAL];
+    cr_assert_eq(get("module[2].svc.THERMAL_MGR.restart_s"), (sv->started_ns - sv->crashed_ns) * 1e-9);
+    cr_assert(get("module[2].svc.THERMAL_MGR.restart_s") > 0 && get("module[2].svc.THERMAL_MGR.restart_s") < 0.05,
+              "restarted at the kernel's next pass: %g s", get("module[2].svc.THERMAL_MGR.restart_s"));
     cr_assert_eq(get("module[1].svc.THERMAL_MGR.restarts"), 0.0, "another slot");
     cr_assert_eq(get("module[2].svc.CAN_HANDLER.restarts"), 0.0, "another service");
     cr_assert_eq(get("module[2].svc.CAN_HANDLER.crashes"), 0.0);
+    ses_free(&s);
+}
+
+Test(signal, can_handler_counters_are_its_own)
+{
+    start(3, 10);
+    cr_assert_eq(ses_step(&s), EK3_OK);
+    canh_state *c = jz_state(&s.g.m[1].fw.k, SVC_CAN);
+    cr_assert_not_null(c);
+    c->st = (canh_stats){.cmds = 31, .accepted = 32, .clamped = 33, .refused = 34, .forged = 35, .replayed = 36,
+                         .stale = 37, .unauthenticated = 38};
+    cr_assert_eq(get("module[2].can.cmds"), 31.0);
+    cr_assert_eq(get("module[2].can.accepted"), 32.0);
+    cr_assert_eq(get("module[2].can.clamped"), 33.0);
+    cr_assert_eq(get("module[2].can.refused"), 34.0);
+    cr_assert_eq(get("module[2].can.forged"), 35.0);
+    cr_assert_eq(get("module[2].can.replayed"), 36.0);
+    cr_assert_eq(get("module[2].can.stale"), 37.0);
+    cr_assert_eq(get("module[2].can.unauthenticated"), 38.0);
+    cr_assert_eq(get("module[3].can.forged"), 0.0, "another module's");
     ses_free(&s);
 }
 
@@ -365,7 +391,7 @@ Test(signal, the_listing_names_every_row_once)
     unsigned *seen = calloc(rows, sizeof *seen);
     unsigned listed = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-        if (strncmp(line, "K: ", 3) == 0 || strncmp(line, "NAME: ", 6) == 0)
+        if (strncmp(line, "K: ", 3) == 0 || strncmp(line, "NAME: ", 6) == 0 || strncmp(line, "module[K].can.*:", 16) == 0)
             continue;
         char pat[128], unit[16], path[160];
         cr_assert_eq(sscanf(line, "%127s %15s", pat, unit), 2, "line '%s'", line);
