@@ -220,6 +220,7 @@ Test(signal, a_service_crash_counts_its_restart)
     cr_assert_str_eq(name_of("module[2].svc.THERMAL_MGR.state"), "CRASHED");
     cr_assert_eq(get("module[2].svc.THERMAL_MGR.crashes"), 1.0);
     cr_assert_eq(get("module[2].svc.THERMAL_MGR.restart_s"), 0.0, "not restarted yet");
+    cr_assert_eq(get("module[2].svc.THERMAL_MGR.restarts"), 0.0, "not restarted yet");
     cr_assert_eq(ses_run_to(&s, 40000000), EK3_OK);
     cr_assert_eq(get("module[2].svc.THERMAL_MGR.restarts"), 1.0);
     cr_assert_eq(get("module[2].svc.THERMAL_MGR.restarts"), (double)s.g.m[1].fw.k.svc[SVC_THERMAL].restarts);
