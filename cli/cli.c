@@ -289,3 +289,64 @@ int cli_finish(int rc)
     }
     return rc;
 }
+
+unsigned cli_edit_distance(const char *a, const char *b)
+{
+    size_t la = strnlen(a, 127), lb = strnlen(b, 127);
+    unsigned rows[3][128];
+    unsigned *pp = rows[0], *p = rows[1], *c = rows[2];
+    for (size_t j = 0; j <= lb; j++)
+        p[j] = (unsigned)j;
+    for (size_t i = 1; i <= la; i++) {
+        c[0] = (unsigned)i;
+        for (size_t j = 1; j <= lb; j++) {
+            unsigned cost = a[i - 1] != b[j - 1];
+            unsigned v = p[j] + 1;
+            if (c[j - 1] + 1 < v)
+                v = c[j - 1] + 1;
+            if (p[j - 1] + cost < v)
+                v = p[j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v)
+                v = pp[j - 2] + 1;
+            c[j] = v;
+        }
+        unsigned *t = pp;
+        pp = p, p = c, c = t;
+    }
+    return p[lb];
+}
+
+const char *cli_closest(const char *s, size_t n, const char *(*name_of)(size_t i, const void *ctx), const void *ctx,
+                        unsigned k, char *buf, size_t cap)
+{
+    enum { K_MAX = 8 };
+    size_t best[K_MAX];
+    unsigned bd[K_MAX], got = 0;
+    if (k > K_MAX)
+        k = K_MAX;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = name_of(i, ctx);
+        if (!name)
+            continue;
+        unsigned d = cli_edit_distance(s, name), at = got;
+        while (at > 0 && bd[at - 1] > d)
+            at--;
+        if (at >= k)
+            continue;
+        for (unsigned j = got < k ? got : k - 1; j > at; j--) {
+            bd[j] = bd[j - 1];
+            best[j] = best[j - 1];
+        }
+        bd[at] = d;
+        best[at] = i;
+        if (got < k)
+            got++;
+    }
+    if (cap)
+        buf[0] = 0;
+    for (unsigned j = 0; j < got; j++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, cap - used, "%s%s", j ? ", " : "", name_of(best[j], ctx));
+    }
+    return buf;
+}

@@ -102,4 +102,17 @@ int cli_stop_requested(void);
  * command interrupted). Returns the exit code. */
 int cli_finish(int rc);
 
+/* The optimal string alignment distance between a and b: Levenshtein's
+ * (one insertion, deletion or substitution costs 1; Soviet Physics
+ * Doklady 10(8), 1966) with Damerau's adjacent transposition (CACM 7(3),
+ * 1964) costing 1 too, so "iuot" is 1 from "iout". For "did you mean"
+ * in errors. Only the first 127 characters of each string count. */
+unsigned cli_edit_distance(const char *a, const char *b);
+
+/* The (up to) `k` names closest to s by cli_edit_distance, nearest
+ * first, ties in list order, as "a, b, c" into buf[cap]. name_of(i, ctx)
+ * gives name i of n (NULL: skipped). Returns buf ("" when n is 0). */
+const char *cli_closest(const char *s, size_t n, const char *(*name_of)(size_t i, const void *ctx), const void *ctx,
+                        unsigned k, char *buf, size_t cap);
+
 #endif /* CLI_H */

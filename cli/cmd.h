@@ -11,5 +11,6 @@ int cmd_fw(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_api(int argc, char **argv);
 int cmd_faults(int argc, char **argv);
+int cmd_scenario(int argc, char **argv);
 
 #endif /* CMD_H */

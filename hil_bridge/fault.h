@@ -4,7 +4,7 @@
  * parameters (name, unit, range, default) and what it models; and the
  * functions that apply and clear a fault on a running rig through the
  * owning module's public function (plant: pmod_fault_*, rack_remove,
- * rack_insert, rack_short; rack bus: cbus_fault_*; kernel: inj_fault;
+ * rack_insert, rack_short, rack_load_dump, rack_fault_ambient; rack bus: cbus_fault_*; kernel: inj_fault;
  * hardware: pmod_fault_prot_step). Nothing else writes a fault field.
  *
  * A fault as text (ek3 rack --fault, scenarios): NAME:TARGET@TIME[:P=V,...]
@@ -44,6 +44,18 @@ typedef enum flt_target {
 /* The faults, in flt_table order. */
 typedef enum flt_id {
     FLT_PULL, FLT_INSERT, FLT_IGF, FLT_FAN, FLT_SHORT, FLT_ADC_OFFSET, FLT_ADC_STUCK,
+    FLT_OPEN,
+    FLT_LOAD_DUMP,
+    FLT_VDC_SAG,
+    FLT_VDC_SURGE,
+    FLT_AMBIENT,
+    FLT_RACK_AMBIENT,
+    FLT_NTC_OPEN,
+    FLT_NTC_SHORT,
+    FLT_ADC_GAIN,
+    FLT_ADC_NOISE,
+    FLT_GATE_OFF,
+    FLT_TANK_DRIFT,
     FLT_BUS_CORRUPT, FLT_BUS_ERRORS, FLT_BUS_CUT, FLT_BUS_BABBLE,
     FLT_SVC_CRASH, FLT_SVC_HANG, FLT_SVC_FLOOD, FLT_SVC_CORRUPT, FLT_SVC_STALL, FLT_SVC_STRAY,
     FLT_TRIP_OVP, FLT_TRIP_OCP, FLT_TRIP_OTP, FLT_TRIP_GFI,
@@ -63,6 +75,7 @@ typedef struct flt_def {
     unsigned char clearable;    /* flt_clear undoes it (a crash cannot be undone) */
     flt_param p[FLT_PARAMS];
     const char *models;         /* what it models, one sentence */
+    const char *expects;        /* the reaction the seed expects, one sentence, with its section */
 } flt_def;
 
 extern const flt_def flt_table[];

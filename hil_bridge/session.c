@@ -249,6 +249,8 @@ unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
 }
 
 /* An event whose time has come. */
+static void ses_ramp(ses *s);
+
 static void ses_take(ses *s, unsigned i)
 {
     ses_event *e = &s->ev[i];
@@ -257,6 +259,10 @@ static void ses_take(ses *s, unsigned i)
     case SES_EV_START:
         break; /* armed: ses_start_check */
     case SES_EV_LOAD:
+        /* From where the load is now: a step or ramp taken in this same
+         * quantum (a profile's rows) counts as done. */
+        if (s->load_on && s->ramp >= 0)
+            ses_ramp(s);
         if (!s->load_on)
             s->ramp_p0 = 0, s->ramp_g0 = 0; /* from off */
         else

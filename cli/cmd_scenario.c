@@ -1,0 +1,517 @@
+/* cmd_scenario.c - `ek3 scenario`: run scenarios (scenarios/scn.h), list them, their signals and faults. */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "ek3_err.h"
+#include "fault.h"
+#include "scn.h"
+#include "vrd.h"
+#include "sig.h"
+
+#define SC_FILES_MAX 1024u
+
+typedef struct sc_files {
+    char *path[SC_FILES_MAX];
+    unsigned n;
+} sc_files;
+
+static int sc_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The .lua files under dir (its lib/ folders left out: helper modules), sorted. */
+static int sc_scan(const char *w, const char *dir, sc_files *f, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return cli_usage_error(w, "%s: %s", dir, strerror(errno));
+    struct dirent *e;
+    unsigned first = f->n;
+    int rc = CLI_OK;
+    while ((e = readdir(d)) && rc == CLI_OK) {
+        if (e->d_name[0] == '.')
+            continue;
+        char p[1024];
+        if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p)
+            continue;
+        struct stat st;
+        if (stat(p, &st))
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (strcmp(e->d_name, "lib") && depth < 8)
+                rc = sc_scan(w, p, f, depth + 1);
+            continue;
+        }
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcmp(e->d_name + n - 4, ".lua"))
+            continue;
+        if (f->n >= SC_FILES_MAX) {
+            rc = cli_usage_error(w, "%s: more than %u scenario files", dir, SC_FILES_MAX);
+            break;
+        }
+        f->path[f->n++] = strdup(p);
+    }
+    closedir(d);
+    qsort(f->path + first, f->n - first, sizeof f->path[0], sc_cmp);
+    return rc;
+}
+
+static int sc_collect(const char *w, int argc, char **argv, int *used, sc_files *f)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!used[i])
+            continue;
+        struct stat st;
+        if (stat(argv[i], &st))
+            return cli_usage_error(w, "%s: %s", argv[i], strerror(errno));
+        if (S_ISDIR(st.st_mode)) {
+            int rc = sc_scan(w, argv[i], f, 0);
+            if (rc)
+                return rc;
+        } else if (f->n < SC_FILES_MAX) {
+            f->path[f->n++] = strdup(argv[i]);
+        }
+    }
+    return CLI_OK;
+}
+
+static void sc_free(sc_files *f)
+{
+    for (unsigned i = 0; i < f->n; i++)
+        free(f->path[i]);
+    f->n = 0;
+}
+
+static int sc_level_rank(const char *l)
+{
+    return !strcmp(l, "quick") ? 0 : !strcmp(l, "nightly") ? 1 : 2;
+}
+
+/* One verdict line (and, for FAIL, the first failed check). */
+static void sc_line(FILE *o, const scn_result *r)
+{
+    const char *name = r->m.name[0] ? r->m.name : r->m.path;
+    if (r->verdict == SCN_PASS) {
+        fprintf(o, "PASS   %-28s seed %-4llu %3u checks  %8.3f s sim  %7.2f s wall\n", name,
+                (unsigned long long)r->seed, r->nfig, r->sim_s, r->wall_s);
+    } else if (r->verdict == SCN_FAIL) {
+        const scn_fig *f = &r->fig[r->first_fail];
+        char fig[120] = "";
+        if (!isnan(f->value))
+            snprintf(fig, sizeof fig, " = %.6g%s%s", f->value, f->unit[0] ? " " : "", f->unit);
+        fprintf(o, "FAIL   %-28s seed %-4llu at %.6f s: %s%s, limit %s (%s)\n", name, (unsigned long long)r->seed,
+                f->t_s, f->name, fig, f->limit, f->where);
+    } else {
+        fprintf(o, "ERROR  %-28s seed %-4llu %s\n", name, (unsigned long long)r->seed, r->error);
+    }
+}
+
+static volatile int sc_dummy;
+
+static int sc_stop(void *ctx)
+{
+    (void)ctx;
+    return cli_stop_requested();
+}
+
+typedef struct sc_job {
+    const char *path;
+    uint64_t seed;
+} sc_job;
+
+/* Run one job; the verdict line into `line`. */
+static int sc_run_one(const sc_job *j, const char *report, unsigned threads, FILE *log, char *line, size_t cap,
+                      double *wall)
+{
+    scn_opts o = {.seed = j->seed, .out = stderr, .threads = threads, .stop = sc_stop, .can_log = log};
+    char dir[1200];
+    int have_dir = 0;
+    scn_result *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(line, cap, "ERROR  %s: out of memory\n", j->path);
+        return SCN_ERROR;
+    }
+    if (report) {
+        scn_manifest m;
+        char err[600];
+        if (!scn_manifest_read(j->path, &m, err, sizeof err)) {
+            snprintf(dir, sizeof dir, "%s/%s", report, m.name);
+            mkdir(dir, 0777);
+            snprintf(dir, sizeof dir, "%s/%s/seed-%llu", report, m.name, (unsigned long long)j->seed);
+            if (mkdir(dir, 0777) && errno != EEXIST) {
+                snprintf(line, cap, "ERROR  %-28s seed %-4llu --report: %s: %s\n", m.name,
+                         (unsigned long long)j->seed, dir, strerror(errno));
+                free(r);
+                return SCN_ERROR;
+            }
+            o.report_dir = dir;
+            have_dir = 1;
+        }
+    }
+    int v = scn_run_file(j->path, &o, r);
+    FILE *mem = fmemopen(line, cap, "w");
+    if (mem) {
+        sc_line(mem, r);
+        fclose(mem);
+    }
+    if (have_dir) {
+        char err[700];
+        if (vrd_write(dir, r, err, sizeof err)) {
+            snprintf(line + strlen(line), cap - strlen(line), "ERROR  %-28s seed %-4llu --report: %s\n", r->m.name,
+                     (unsigned long long)j->seed, err);
+            v = SCN_ERROR;
+        }
+    }
+    *wall = r->wall_s;
+    scn_result_free(r);
+    free(r);
+    return v;
+}
+
+static int sc_usage_run(void)
+{
+    puts("usage: ek3 scenario run FILE|DIR... [--seed N] [--level quick|nightly|soak] [--report DIR]\n"
+         "                        [--jobs N] [--threads N] [--log FILE]\n\n"
+         "Runs each scenario (a DIR: every .lua file under it, lib/ folders left out)\n"
+         "with each seed of its manifest, or with --seed N alone, and prints one line per\n"
+         "run: PASS; FAIL with the first failed check, its time, figure and limit; or\n"
+         "ERROR with the script's file:line and why. --level runs the scenarios of that\n"
+         "level and below (quick < nightly < soak; default nightly). --report writes\n"
+         "DIR/NAME/seed-N/ per run: verdict.json, verdict.txt and the captures. --jobs\n"
+         "runs N scenarios at once (processes); --threads spreads each rack's modules\n"
+         "(default 1; rack{threads=} wins). --log writes one run's frames (HIL\n"
+         "channel and rack bus) as a candump log. Exit: 0 all passed, 1 a failure, 2 an error\n"
+         "in a scenario or a bad flag.");
+    return CLI_OK;
+}
+
+static int sc_run(int argc, char **argv)
+{
+    const char *w = "scenario run";
+    uint64_t seed = 0;
+    int seed_given = 0;
+    const char *report = NULL, *level = "nightly", *log_path = NULL;
+    unsigned jobs = 1, threads = 1;
+    int used[argc + 1];
+    memset(used, 0, sizeof used);
+    int nfiles = 0;
+    const char *miss = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        uint64_t u;
+        if (cli_is_help(a))
+            return sc_usage_run();
+        if (!strcmp(a, "--seed") && cli_has_value(a, v, &miss)) {
+            if (seed_given)
+                return cli_usage_error(w, "--seed given twice");
+            if (cli_parse_u64(v, INT64_MAX, &seed))
+                return cli_usage_error(w, "--seed '%s': a whole number 0 to 2^63-1", v);
+            seed_given = 1;
+            i++;
+        } else if (!strcmp(a, "--report") && cli_has_value(a, v, &miss)) {
+            if (report)
+                return cli_usage_error(w, "--report given twice");
+            report = v;
+            i++;
+        } else if (!strcmp(a, "--log") && cli_has_value(a, v, &miss)) {
+            if (log_path)
+                return cli_usage_error(w, "--log given twice");
+            log_path = v;
+            i++;
+        } else if (!strcmp(a, "--level") && cli_has_value(a, v, &miss)) {
+            if (strcmp(v, "quick") && strcmp(v, "nightly") && strcmp(v, "soak"))
+                return cli_usage_error(w, "--level '%s': quick, nightly or soak", v);
+            level = v;
+            i++;
+        } else if (!strcmp(a, "--jobs") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_u64(v, 64, &u) || u < 1)
+                return cli_usage_error(w, "--jobs '%s': 1 to 64", v);
+            jobs = (unsigned)u;
+            i++;
+        } else if (!strcmp(a, "--threads") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_u64(v, 256, &u) || u < 1)
+                return cli_usage_error(w, "--threads '%s': 1 to 256", v);
+            threads = (unsigned)u;
+            i++;
+        } else if (a[0] == '-' && a[1]) {
+            return cli_bad_arg(w, a, miss);
+        } else {
+            used[i] = 1;
+            nfiles++;
+        }
+    }
+    if (!nfiles)
+        return cli_usage_error(w, "name a scenario file or a directory of them, e.g. ek3 scenario run scenarios/");
+    static sc_files f;
+    int rc = sc_collect(w, argc, argv, used, &f);
+    if (rc)
+        return rc;
+    if (!f.n)
+        return cli_usage_error(w, "no .lua scenario files found");
+    if (report && mkdir(report, 0777) && errno != EEXIST)
+        return cli_usage_error(w, "--report %s: %s", report, strerror(errno));
+    /* The jobs: each file with each seed of its manifest. A manifest that
+     * does not read is one ERROR job. */
+    size_t cap = 64, nj = 0;
+    sc_job *job = malloc(cap * sizeof *job);
+    unsigned errors = 0, failed = 0, passed = 0, skipped = 0;
+    for (unsigned i = 0; i < f.n && job; i++) {
+        scn_manifest m;
+        char err[700];
+        if (scn_manifest_read(f.path[i], &m, err, sizeof err)) {
+            printf("ERROR  %-28s %s\n", f.path[i], err);
+            errors++;
+            continue;
+        }
+        if (sc_level_rank(m.level) > sc_level_rank(level)) {
+            skipped++;
+            continue;
+        }
+        for (unsigned k = 0; k < (seed_given ? 1u : m.nseeds); k++) {
+            if (nj == cap) {
+                sc_job *nb = realloc(job, 2 * cap * sizeof *job);
+                if (!nb)
+                    break;
+                job = nb;
+                cap *= 2;
+            }
+            job[nj++] = (sc_job){f.path[i], seed_given ? seed : m.seeds[k]};
+        }
+    }
+    if (!job) {
+        sc_free(&f);
+        return cli_fail(w, "out of memory");
+    }
+    FILE *log = NULL;
+    if (log_path && (nj != 1 || jobs != 1)) {
+        free(job);
+        sc_free(&f);
+        return cli_usage_error(w, "--log %s: one run's frames per log: name one scenario and --seed N (here %zu runs)",
+                               log_path, nj);
+    }
+    if (log_path && !(log = fopen(log_path, "w"))) {
+        free(job);
+        sc_free(&f);
+        return cli_usage_error(w, "--log %s: %s", log_path, strerror(errno));
+    }
+    cli_catch_stop();
+    double wall = 0;
+    /* Run them: in this process, or in up to `jobs` child processes, the
+     * lines printed in job order. */
+    size_t next = 0, done = 0;
+    struct {
+        pid_t pid;
+        int fd;
+        size_t j;
+        char buf[4096];
+        size_t len;
+    } kid[64];
+    unsigned nkid = 0;
+    char **lines = calloc(nj ? nj : 1, sizeof *lines);
+    int *verdict = calloc(nj ? nj : 1, sizeof *verdict);
+    size_t printed = 0;
+    while (done < nj && lines && verdict) {
+        if (cli_stop_requested())
+            break;
+        if (jobs == 1) {
+            char line[4096];
+            double ws = 0;
+            verdict[next] = sc_run_one(&job[next], report, threads, log, line, sizeof line, &ws);
+            wall += ws;
+            fputs(line, stdout);
+            fflush(stdout);
+            next++, done++, printed++;
+            continue;
+        }
+        while (nkid < jobs && next < nj) {
+            int p[2];
+            if (pipe(p))
+                break;
+            fflush(stdout);
+            pid_t pid = fork();
+            if (pid == 0) {
+                close(p[0]);
+                char line[4096];
+                double ws = 0;
+                int v = sc_run_one(&job[next], report, threads, log, line, sizeof line, &ws);
+                size_t n = strlen(line), off = 0;
+                while (off < n) {
+                    ssize_t k = write(p[1], line + off, n - off);
+                    if (k <= 0)
+                        break;
+                    off += (size_t)k;
+                }
+                _exit(v);
+            }
+            close(p[1]);
+            if (pid < 0) {
+                close(p[0]);
+                break;
+            }
+            kid[nkid].pid = pid;
+            kid[nkid].fd = p[0];
+            kid[nkid].j = next++;
+            kid[nkid].len = 0;
+            nkid++;
+        }
+        if (!nkid)
+            break;
+        struct pollfd pf[64];
+        for (unsigned k = 0; k < nkid; k++)
+            pf[k] = (struct pollfd){.fd = kid[k].fd, .events = POLLIN};
+        if (poll(pf, nkid, 200) <= 0)
+            continue;
+        for (unsigned k = 0; k < nkid; k++) {
+            if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t n = read(kid[k].fd, kid[k].buf + kid[k].len, sizeof kid[k].buf - 1 - kid[k].len);
+            if (n > 0) {
+                kid[k].len += (size_t)n;
+                continue;
+            }
+            close(kid[k].fd);
+            int st = 0;
+            waitpid(kid[k].pid, &st, 0);
+            kid[k].buf[kid[k].len] = 0;
+            size_t j = kid[k].j;
+            verdict[j] = WIFEXITED(st) && WEXITSTATUS(st) <= SCN_ERROR ? WEXITSTATUS(st) : SCN_ERROR;
+            if (!kid[k].len)
+                snprintf(kid[k].buf, sizeof kid[k].buf, "ERROR  %s seed %llu: the run's process ended (status %d)\n",
+                         job[j].path, (unsigned long long)job[j].seed, st);
+            lines[j] = strdup(kid[k].buf);
+            done++;
+            kid[k] = kid[--nkid];
+            pf[k] = pf[nkid];
+            k--;
+            while (printed < nj && lines[printed]) {
+                fputs(lines[printed], stdout);
+                fflush(stdout);
+                printed++;
+            }
+        }
+    }
+    for (unsigned k = 0; k < nkid; k++) {
+        kill(kid[k].pid, SIGTERM);
+        waitpid(kid[k].pid, NULL, 0);
+        close(kid[k].fd);
+    }
+    for (size_t j = 0; j < done && verdict; j++) {
+        if (verdict[j] == SCN_PASS)
+            passed++;
+        else if (verdict[j] == SCN_FAIL)
+            failed++;
+        else
+            errors++;
+    }
+    printf("%zu run%s of %u file%s: %u passed, %u failed, %u error%s", done, done == 1 ? "" : "s", f.n,
+           f.n == 1 ? "" : "s", passed, failed, errors, errors == 1 ? "" : "s");
+    if (skipped)
+        printf(", %u above --level %s not run", skipped, level);
+    if (done < nj)
+        printf(", %zu not run (stopped)", nj - done);
+    printf("\n");
+    if (lines)
+        for (size_t j = 0; j < nj; j++)
+            free(lines[j]);
+    free(lines);
+    free(verdict);
+    free(job);
+    sc_free(&f);
+    (void)wall;
+    (void)sc_dummy;
+    if (log && cli_close_out(w, log, log_path) != CLI_OK)
+        return CLI_FAIL;
+    if (cli_stop_requested())
+        return CLI_FAIL;
+    return errors ? CLI_USAGE : failed ? CLI_FAIL : CLI_OK;
+}
+
+static int sc_list(int argc, char **argv)
+{
+    const char *w = "scenario list";
+    int used[argc + 2];
+    memset(used, 0, sizeof used);
+    int n = 0;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            puts("usage: ek3 scenario list [FILE|DIR...]\n\n"
+                 "The scenarios' manifests: name, level, seeds, tags, requirements (default: scenarios/).");
+            return CLI_OK;
+        }
+        if (argv[i][0] == '-' && argv[i][1])
+            return cli_bad_arg(w, argv[i], NULL);
+        used[i] = 1;
+        n++;
+    }
+    char *def[2] = {argv[0], (char *)"scenarios"};
+    int used_def[2] = {0, 1};
+    static sc_files f;
+    int rc = n ? sc_collect(w, argc, argv, used, &f) : sc_collect(w, 2, def, used_def, &f);
+    if (rc)
+        return rc;
+    int bad = 0;
+    printf("%-28s %-8s %-10s %-28s %s\n", "NAME", "LEVEL", "SEEDS", "TAGS", "REQUIREMENTS");
+    for (unsigned i = 0; i < f.n; i++) {
+        scn_manifest m;
+        char err[700], seeds[64] = "";
+        if (scn_manifest_read(f.path[i], &m, err, sizeof err)) {
+            fprintf(stderr, "ek3 %s: %s\n", w, err);
+            bad = 1;
+            continue;
+        }
+        for (unsigned k = 0; k < m.nseeds; k++)
+            snprintf(seeds + strlen(seeds), sizeof seeds - strlen(seeds), "%s%llu", k ? "," : "",
+                     (unsigned long long)m.seeds[k]);
+        printf("%-28s %-8s %-10s %-28s %s\n", m.name, m.level, seeds, m.tags, m.requirements);
+    }
+    sc_free(&f);
+    return bad ? CLI_USAGE : CLI_OK;
+}
+
+static int sc_signals(int argc, char **argv)
+{
+    int md = 0;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            puts("usage: ek3 scenario signals [--markdown]\n\n"
+                 "Every signal a scenario reads with get(PATH): its path, unit and meaning.");
+            return CLI_OK;
+        }
+        if (!strcmp(argv[i], "--markdown"))
+            md = 1;
+        else
+            return cli_bad_arg("scenario signals", argv[i], NULL);
+    }
+    return sig_print(stdout, md) ? cli_fail("scenario signals", "cannot write to standard output") : CLI_OK;
+}
+
+static int sc_faults(int argc, char **argv)
+{
+    argv[0] = (char *)"scenario faults";
+    return cmd_faults(argc, argv);
+}
+
+static const cli_cmd sc_cmds[] = {
+    {"run", sc_run, "run scenarios: one PASS/FAIL/ERROR line per scenario and seed"},
+    {"list", sc_list, "the scenarios' manifests"},
+    {"signals", sc_signals, "every signal path get() reads, with its unit"},
+    {"faults", sc_faults, "the fault catalogue: name, target, parameters, what it models"},
+};
+
+int cmd_scenario(int argc, char **argv)
+{
+    return cli_dispatch("scenario",
+                        "Scenarios: Lua scripts that set up a rack, inject faults, check signals and give a verdict.",
+                        sc_cmds, sizeof sc_cmds / sizeof sc_cmds[0], argc, argv);
+}

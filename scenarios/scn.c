@@ -1,0 +1,1805 @@
+/* scn.c - the scenario engine: Lua state, sandbox, manifest, rack, time, faults, checks. */
+#include "scn.h"
+
+#include <errno.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <math.h>
+#include <mbedtls/sha256.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "ek3_err.h"
+#include "ek3_rng.h"
+#include "params.h"
+#include "sig.h"
+
+#ifndef EK3_SCENARIO_LIB
+#define EK3_SCENARIO_LIB "scenarios/lib"
+#endif
+
+#define SCN_REG_KEY "ek3.scn"
+#define SCN_STOP_KEY "ek3.scn.stop" /* the error value of a run stopped by a failed run_until */
+#define SCN_HOOK_EVERY 10000        /* Lua instructions between two hook calls */
+
+typedef struct scn_timer {
+    int64_t at_ns, every_ns;  /* every_ns 0: once */
+    int ref;                  /* the Lua function */
+    unsigned order;
+} scn_timer;
+
+typedef struct scn_watcher {
+    scn_watch_fn fn;
+    void (*at_end)(scn *x, void *ctx);
+    void *ctx;
+    void (*free_ctx)(void *ctx);
+    int live;
+} scn_watcher;
+
+/* expect_always / expect_eventually */
+typedef struct scn_expect {
+    scn *x;
+    int ref;                  /* the predicate */
+    int always;
+    int64_t from_ns, to_ns;   /* always: [from, to]; eventually: by = to_ns */
+    char name[96], where[160];
+} scn_expect;
+
+/* A fault() call not yet injected or not yet cleared. */
+typedef struct scn_pending {
+    unsigned idx;             /* into r->fault */
+    int when_ref;             /* condition (LUA_NOREF: at a time) */
+    int64_t at_ns, clear_ns;  /* clear_ns < 0: none */
+    int injected, cleared, dropped;
+} scn_pending;
+
+struct scn {
+    lua_State *L;
+    scn_opts o;
+    scn_result *r;
+    size_t mem, mem_max;
+    int mem_hit;
+    char mem_where[160];
+    long instr, instr_max;
+    int64_t wall_deadline_ns, wall0_ns;
+    uint64_t rng;
+    int manifest_done, manifest_only;
+    /* the rack */
+    ses *s;
+    int64_t start_ns;
+    /* the schedule */
+    scn_timer *tim;
+    unsigned ntim, captim, tim_order;
+    scn_watcher *w;
+    unsigned nw, capw;
+    scn_pending pend[SCN_FAULTS_MAX];
+    unsigned ncalls;          /* fault() calls so far (the override index) */
+    /* signals by path: a Lua table path -> index into refs */
+    sig_ref *refs;
+    unsigned nrefs, caprefs;
+    /* the trace hash */
+    mbedtls_sha256_context sha;
+    uint64_t hashed;
+    int in_run;
+};
+
+static int64_t scn_wall_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static int64_t scn_ns(double s)
+{
+    return (int64_t)llround(s * 1e9);
+}
+
+const char *scn_verdict_name(unsigned v)
+{
+    static const char *const n[] = {"PASS", "FAIL", "ERROR"};
+    return v < 3 ? n[v] : "?";
+}
+
+void scn_sha256_hex(const uint8_t h[32], char buf[65])
+{
+    for (int i = 0; i < 32; i++)
+        snprintf(buf + 2 * i, 3, "%02x", h[i]);
+}
+
+scn *scn_of(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, SCN_REG_KEY);
+    scn *x = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return x;
+}
+
+ses *scn_session(scn *x)
+{
+    return x ? x->s : NULL;
+}
+
+const char *scn_report_dir(scn *x)
+{
+    return x ? x->o.report_dir : NULL;
+}
+
+double scn_now(scn *x)
+{
+    return x && x->s ? x->s->g.t_ns * 1e-9 : 0.0;
+}
+
+const char *scn_where(lua_State *L, char *buf, size_t cap)
+{
+    lua_Debug ar;
+    buf[0] = 0;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        lua_getinfo(L, "Sl", &ar);
+        if (ar.currentline > 0) {
+            snprintf(buf, cap, "%s:%d", ar.short_src, ar.currentline);
+            break;
+        }
+    }
+    return buf;
+}
+
+/* ---- the allocator and the instruction hook ---- */
+
+static void *scn_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    scn *x = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        x->mem -= old;
+        return NULL;
+    }
+    if (nsize > old && x->mem - old + nsize > x->mem_max) {
+        if (!x->mem_hit && x->L) {
+            lua_Debug ar;
+            for (int level = 0; lua_getstack(x->L, level, &ar); level++) {
+                lua_getinfo(x->L, "Sl", &ar);
+                if (ar.currentline > 0) {
+                    snprintf(x->mem_where, sizeof x->mem_where, "%s:%d", ar.short_src, ar.currentline);
+                    break;
+                }
+            }
+        }
+        x->mem_hit = 1;
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (p)
+        x->mem = x->mem - old + nsize;
+    return p;
+}
+
+static void scn_hook(lua_State *L, lua_Debug *ar)
+{
+    scn *x = scn_of(L);
+    x->instr += SCN_HOOK_EVERY;
+    const char *why = NULL;
+    char msg[120];
+    if (x->instr > x->instr_max) {
+        snprintf(msg, sizeof msg, "instruction limit: more than %ld Lua instructions without returning to the rig",
+                 x->instr_max);
+        why = msg;
+    } else if (scn_wall_ns() > x->wall_deadline_ns) {
+        snprintf(msg, sizeof msg, "timeout: the run took more than %g s of wall-clock time", x->r->m.timeout_s);
+        why = msg;
+    }
+    if (!why)
+        return;
+    lua_getinfo(L, "Sl", ar);
+    lua_pushfstring(L, "%s:%d: %s", ar->short_src, ar->currentline, why);
+    lua_error(L);
+}
+
+/* ---- helpers for arguments ---- */
+
+/* luaL_error with printf's formats (lua_pushfstring has no %g): the
+ * message after the running Lua line's file:line. Does not return. */
+static int scn_err(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int scn_err(lua_State *L, const char *fmt, ...)
+{
+    char msg[800];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    luaL_where(L, 1);
+    lua_pushstring(L, msg);
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
+double scn_arg_quantity(lua_State *L, int idx, const char *unit, const char *what)
+{
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+        double v = lua_tonumber(L, idx);
+        if (!isfinite(v))
+            scn_err(L, "%s: %f is not a finite number", what, v);
+        return v;
+    }
+    if (lua_type(L, idx) == LUA_TSTRING) {
+        double v;
+        const char *s = lua_tostring(L, idx);
+        if (!cli_parse_quantity(s, unit, &v))
+            return v;
+        scn_err(L, "%s: '%s' is not a quantity in %s (a number, or e.g. \"20m%s\")", what, s, *unit ? unit : "units",
+                   unit);
+    }
+    scn_err(L, "%s: a number or a quantity string expected, got %s", what, luaL_typename(L, idx));
+    return 0;
+}
+
+/* Field k of the table at idx as a quantity; def if absent. */
+static double scn_field_q(lua_State *L, int idx, const char *k, const char *unit, double def, const char *what)
+{
+    lua_getfield(L, idx, k);
+    double v = def;
+    if (!lua_isnil(L, -1)) {
+        char w[96];
+        snprintf(w, sizeof w, "%s: %s", what, k);
+        v = scn_arg_quantity(L, lua_gettop(L), unit, w);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+static void scn_range(lua_State *L, const char *what, double v, double lo, double hi, const char *unit)
+{
+    if (!(v >= lo && v <= hi))
+        scn_err(L, "%s = %g %s is out of range %g to %g %s", what, v, unit, lo, hi, unit);
+}
+
+/* Every key of the table at idx must be one of `keys` (NULL-ended). */
+static void scn_known_keys(lua_State *L, int idx, const char *what, const char *const *keys)
+{
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            scn_err(L, "%s{}: keys are names, got a %s", what, luaL_typename(L, -1));
+        const char *k = lua_tostring(L, -1);
+        int ok = 0;
+        for (const char *const *p = keys; *p; p++)
+            ok |= !strcmp(*p, k);
+        if (!ok) {
+            char list[400] = "";
+            for (const char *const *p = keys; *p; p++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", p == keys ? "" : ", ", *p);
+            scn_err(L, "%s{}: unknown field '%s' (it takes %s)", what, k, list);
+        }
+    }
+}
+
+/* ---- the verdict ---- */
+
+void scn_figure(scn *x, const char *name, double value, const char *unit, const char *limit, int pass,
+                const char *where)
+{
+    scn_result *r = x->r;
+    if ((r->nfig & (r->nfig - 1)) == 0 || r->nfig == 0) {
+        unsigned cap = r->nfig ? r->nfig * 2 : 16;
+        if (r->nfig == 0 || cap > r->nfig) {
+            scn_fig *f = realloc(r->fig, cap * sizeof *f);
+            if (!f)
+                return; /* the figure is lost; the verdict stays what it was */
+            r->fig = f;
+        }
+    }
+    scn_fig *f = &r->fig[r->nfig];
+    memset(f, 0, sizeof *f);
+    snprintf(f->name, sizeof f->name, "%s", name ? name : "");
+    f->value = value;
+    snprintf(f->unit, sizeof f->unit, "%s", unit ? unit : "");
+    snprintf(f->limit, sizeof f->limit, "%s", limit ? limit : "");
+    f->pass = pass;
+    f->t_s = scn_now(x);
+    if (where)
+        snprintf(f->where, sizeof f->where, "%s", where);
+    else
+        scn_where(x->L, f->where, sizeof f->where);
+    if (!pass && r->first_fail < 0)
+        r->first_fail = (int)r->nfig;
+    r->nfig++;
+}
+
+/* ---- watchers and timers ---- */
+
+int scn_watch(scn *x, scn_watch_fn fn, void (*at_end)(scn *x, void *ctx), void *ctx, void (*free_ctx)(void *ctx))
+{
+    if (x->nw == x->capw) {
+        unsigned cap = x->capw ? x->capw * 2 : 16;
+        scn_watcher *w = realloc(x->w, cap * sizeof *w);
+        if (!w)
+            return EK3_ENOSPC;
+        x->w = w;
+        x->capw = cap;
+    }
+    x->w[x->nw++] = (scn_watcher){fn, at_end, ctx, free_ctx, 1};
+    return 0;
+}
+
+static void scn_watch_drop(scn_watcher *w)
+{
+    if (w->free_ctx)
+        w->free_ctx(w->ctx);
+    w->live = 0;
+}
+
+/* Call the Lua function ref with no arguments, expecting one result. A
+ * Lua error goes on up (the scenario's ERROR). */
+static int scn_call_pred(scn *x, int ref)
+{
+    lua_State *L = x->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    x->instr = 0;
+    lua_call(L, 0, 1);
+    int v = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+/* ---- the session's quanta and what runs between them ---- */
+
+static void scn_hash_rows(scn *x)
+{
+    const ses_record *rec = &x->s->rec;
+    uint64_t avail = rec->total;
+    uint64_t first_held = rec->total - (uint64_t)rec->count;
+    if (x->hashed < first_held)
+        x->hashed = first_held; /* cannot happen: we hash after every quantum */
+    for (; x->hashed < avail; x->hashed++) {
+        long i = (long)(x->hashed - first_held);
+        mbedtls_sha256_update_ret(&x->sha, (const unsigned char *)ses_rec_row(x->s, i), rec->ncol * sizeof(double));
+    }
+}
+
+static void scn_inject(scn *x, scn_pending *p)
+{
+    scn_fault *f = &x->r->fault[p->idx];
+    int rc = flt_inject(&x->s->g, &f->spec);
+    p->injected = 1;
+    f->onset_s = scn_now(x);
+    f->error = rc;
+    if (rc) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "fault %s could not be injected: %s", f->text, ek3_strerror(rc));
+        scn_figure(x, msg, NAN, "", "injected", 0, f->where);
+    }
+}
+
+static void scn_faults_due(scn *x)
+{
+    int64_t t = x->s->g.t_ns;
+    for (unsigned i = 0; i < x->r->nfault; i++) {
+        scn_pending *p = &x->pend[i];
+        if (p->dropped)
+            continue;
+        if (!p->injected) {
+            int due = p->when_ref != LUA_NOREF ? scn_call_pred(x, p->when_ref) : t >= p->at_ns;
+            if (due) {
+                scn_inject(x, p);
+                if (p->clear_ns >= 0 && p->when_ref != LUA_NOREF)
+                    p->clear_ns += t; /* duration after a condition's onset */
+            }
+        } else if (!p->cleared && p->clear_ns >= 0 && t >= p->clear_ns) {
+            scn_fault *f = &x->r->fault[p->idx];
+            p->cleared = 1;
+            if (!f->error && !flt_clear(&x->s->g, &f->spec))
+                f->cleared_s = scn_now(x);
+        }
+    }
+}
+
+static void scn_timers_due(scn *x)
+{
+    int64_t t = x->s->g.t_ns;
+    for (;;) {
+        /* the earliest due timer, by time, then registration */
+        int best = -1;
+        for (unsigned i = 0; i < x->ntim; i++) {
+            scn_timer *m = &x->tim[i];
+            if (m->ref == LUA_NOREF || m->at_ns > t)
+                continue;
+            if (best < 0 || m->at_ns < x->tim[best].at_ns ||
+                (m->at_ns == x->tim[best].at_ns && m->order < x->tim[best].order))
+                best = (int)i;
+        }
+        if (best < 0)
+            return;
+        scn_timer *m = &x->tim[best];
+        int ref = m->ref;
+        if (m->every_ns > 0) {
+            m->at_ns += m->every_ns;
+            m->order = x->tim_order++;
+        } else {
+            m->ref = LUA_NOREF;
+        }
+        lua_State *L = x->L;
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+        x->instr = 0;
+        lua_call(L, 0, 0);
+        if (m->every_ns == 0)
+            luaL_unref(L, LUA_REGISTRYINDEX, ref);
+        /* m may have moved (a callback added timers): it is not read again */
+    }
+}
+
+/* One quantum and everything that runs after it. A Lua error or a stop
+ * goes up as a Lua error. */
+static void scn_quantum(scn *x)
+{
+    lua_State *L = x->L;
+    if (x->o.stop && x->o.stop(x->o.stop_ctx))
+        scn_err(L, "stopped by a signal at %.6f s", scn_now(x));
+    if (scn_wall_ns() > x->wall_deadline_ns)
+        scn_err(L, "timeout: the run took more than %g s of wall-clock time (at %.6f s simulated)", x->r->m.timeout_s,
+                scn_now(x));
+    int rc = ses_step(x->s);
+    if (rc)
+        scn_err(L, "the session stopped: %s", x->s->stop_why[0] ? x->s->stop_why : ek3_strerror(rc));
+    scn_hash_rows(x);
+    scn_faults_due(x);
+    for (unsigned i = 0; i < x->nw; i++) {
+        scn_watcher *w = &x->w[i];
+        if (!w->live)
+            continue;
+        if (!w->fn(x, w->ctx))
+            scn_watch_drop(&x->w[i]); /* x->w may have grown: index again */
+    }
+    scn_timers_due(x);
+}
+
+static void scn_need_rack(lua_State *L, const scn *x, const char *what)
+{
+    if (!x->s)
+        scn_err(L, "%s: no rack yet (call rack{...} first)", what);
+}
+
+/* Run quanta until simulated time t_ns (at least one quantum if t_ns is
+ * past the present by any amount). */
+static void scn_run_to(scn *x, int64_t t_ns)
+{
+    x->in_run = 1;
+    while (x->s->g.t_ns < t_ns)
+        scn_quantum(x);
+    x->in_run = 0;
+    x->instr = 0;
+}
+
+/* ---- the globals ---- */
+
+static int l_scenario(lua_State *L)
+{
+    scn *x = scn_of(L);
+    scn_manifest *m = &x->r->m;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (x->manifest_done)
+        return scn_err(L, "scenario{}: given twice");
+    if (x->s)
+        return scn_err(L, "scenario{}: must come before rack{}");
+    static const char *const keys[] = {"name", "tags", "level", "requirements", "seeds", "timeout", "description", NULL};
+    scn_known_keys(L, 1, "scenario", keys);
+    lua_getfield(L, 1, "name");
+    const char *name = lua_tostring(L, -1);
+    if (!name || !*name || strlen(name) >= sizeof m->name)
+        return scn_err(L, "scenario{}: name is required, a string of 1 to %d characters", (int)sizeof m->name - 1);
+    for (const char *c = name; *c; c++)
+        if (!(*c == '-' || *c == '_' || *c == '.' || (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
+              (*c >= 'A' && *c <= 'Z')))
+            return scn_err(L, "scenario{}: name '%s': letters, digits, '-', '_' and '.' only (it names files)", name);
+    snprintf(m->name, sizeof m->name, "%s", name);
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "level");
+    const char *lv = lua_isnil(L, -1) ? "quick" : lua_tostring(L, -1);
+    if (!lv || (strcmp(lv, "quick") && strcmp(lv, "nightly") && strcmp(lv, "soak")))
+        return scn_err(L, "scenario{}: level must be \"quick\", \"nightly\" or \"soak\"");
+    snprintf(m->level, sizeof m->level, "%s", lv);
+    lua_pop(L, 1);
+    static const char *const lists[2] = {"tags", "requirements"};
+    for (int k = 0; k < 2; k++) {
+        char *dst = k ? m->requirements : m->tags;
+        size_t cap = k ? sizeof m->requirements : sizeof m->tags;
+        lua_getfield(L, 1, lists[k]);
+        if (!lua_isnil(L, -1)) {
+            if (!lua_istable(L, -1))
+                return scn_err(L, "scenario{}: %s must be a list of strings", lists[k]);
+            lua_Integer n = luaL_len(L, -1);
+            for (lua_Integer i = 1; i <= n; i++) {
+                lua_geti(L, -1, i);
+                const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+                if (!s || strchr(s, k ? ';' : ','))
+                    return scn_err(L, "scenario{}: %s[%d] must be a string without '%c'", lists[k], (int)i,
+                                      k ? ';' : ',');
+                size_t used = strlen(dst);
+                if (used + strlen(s) + 2 > cap)
+                    return scn_err(L, "scenario{}: %s: more than %d characters in all", lists[k], (int)cap - 2);
+                snprintf(dst + used, cap - used, "%s%s", used ? (k ? ";" : ",") : "", s);
+                lua_pop(L, 1);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    lua_getfield(L, 1, "seeds");
+    m->nseeds = 0;
+    if (!lua_isnil(L, -1)) {
+        if (!lua_istable(L, -1))
+            return scn_err(L, "scenario{}: seeds must be a list of whole numbers, e.g. {1,2,3}");
+        lua_Integer n = luaL_len(L, -1);
+        if (n < 1 || n > SCN_SEEDS_MAX)
+            return scn_err(L, "scenario{}: seeds: 1 to %u of them", SCN_SEEDS_MAX);
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_geti(L, -1, i);
+            int isnum;
+            lua_Integer v = lua_tointegerx(L, -1, &isnum);
+            if (!isnum || v < 0)
+                return scn_err(L, "scenario{}: seeds[%d] must be a whole number >= 0", (int)i);
+            m->seeds[m->nseeds++] = (uint64_t)v;
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+    if (!m->nseeds)
+        m->seeds[m->nseeds++] = 1;
+    m->timeout_s = scn_field_q(L, 1, "timeout", "s", SCN_TIMEOUT_S, "scenario{}");
+    scn_range(L, "scenario{}: timeout", m->timeout_s, 0.001, 86400, "s");
+    if (x->o.timeout_s > 0)
+        m->timeout_s = x->o.timeout_s;
+    x->wall_deadline_ns = x->wall0_ns + scn_ns(m->timeout_s);
+    x->manifest_done = 1;
+    if (x->manifest_only) {
+        lua_pushliteral(L, "ek3.manifest-only");
+        return lua_error(L);
+    }
+    return 0;
+}
+
+/* The load given by rack{} or load{} at table idx into *l (kind kept
+ * for set_load{}: the rig's load kind cannot change). Returns whether one
+ * was given. */
+static int scn_load_fields(lua_State *L, int idx, rack_load *l, const char *what)
+{
+    int given = 0;
+    lua_getfield(L, idx, "load");
+    if (!lua_isnil(L, -1)) {
+        char w[64];
+        snprintf(w, sizeof w, "%s: load", what);
+        double p = scn_arg_quantity(L, lua_gettop(L), "W", w);
+        scn_range(L, w, p, 0, 10e6, "W");
+        l->kind = RACK_LOAD_CP;
+        l->p_w = p;
+        if (!(l->v_min > 0))
+            l->v_min = 100;
+        given++;
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "ohm");
+    if (!lua_isnil(L, -1)) {
+        char w[64];
+        snprintf(w, sizeof w, "%s: ohm", what);
+        double r = scn_arg_quantity(L, lua_gettop(L), "ohm", w);
+        scn_range(L, w, r, 1e-3, 1e9, "ohm");
+        l->kind = RACK_LOAD_R;
+        l->r = r;
+        given++;
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "battery");
+    if (!lua_isnil(L, -1)) {
+        if (!lua_istable(L, -1))
+            scn_err(L, "%s: battery must be a table, e.g. battery={q_ah=250, soc=0.2}", what);
+        int b = lua_gettop(L);
+        static const char *const keys[] = {"q_ah", "soc", "r_int", "ocv_empty", "ocv_full", NULL};
+        scn_known_keys(L, b, "battery", keys);
+        *l = (rack_load){.kind = RACK_LOAD_BATTERY};
+        l->q_ah = scn_field_q(L, b, "q_ah", "Ah", 250, "battery");
+        scn_range(L, "battery: q_ah", l->q_ah, 0.1, 10000, "Ah");
+        l->soc = scn_field_q(L, b, "soc", "", 0.2, "battery");
+        scn_range(L, "battery: soc", l->soc, 0, 1, "");
+        l->r_int = scn_field_q(L, b, "r_int", "ohm", 0.05, "battery");
+        scn_range(L, "battery: r_int", l->r_int, 1e-4, 10, "ohm");
+        l->ocv_empty = scn_field_q(L, b, "ocv_empty", "V", 600, "battery");
+        l->ocv_full = scn_field_q(L, b, "ocv_full", "V", 800, "battery");
+        scn_range(L, "battery: ocv_empty", l->ocv_empty, 1, 1000, "V");
+        scn_range(L, "battery: ocv_full", l->ocv_full, l->ocv_empty, 1000, "V");
+        given++;
+    }
+    lua_pop(L, 1);
+    if (given > 1)
+        scn_err(L, "%s: give one of load=, ohm= and battery=", what);
+    return given;
+}
+
+/* Apply set={name=value, ...} at table idx to *p (prm_set). */
+static void scn_set_params(lua_State *L, int idx, plant_params *p, const char *what)
+{
+    if (!lua_istable(L, idx))
+        scn_err(L, "%s: set must be a table of name=value", what);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            scn_err(L, "%s: set: keys are parameter names", what);
+        char assign[200], err[200];
+        const char *k = lua_tostring(L, -2);
+        if (lua_type(L, -1) == LUA_TNUMBER)
+            snprintf(assign, sizeof assign, "%s=%.17g", k, lua_tonumber(L, -1));
+        else if (lua_type(L, -1) == LUA_TSTRING)
+            snprintf(assign, sizeof assign, "%s=%s", k, lua_tostring(L, -1));
+        else
+            scn_err(L, "%s: set.%s must be a number or a quantity string", what, k);
+        if (prm_set(p, assign, err, sizeof err) || prm_check_board(p, err, sizeof err))
+            scn_err(L, "%s: set %s: %s", what, assign, err);
+        lua_pop(L, 1);
+    }
+}
+
+static void scn_rack_text(scn *x, const ses_opts *so, double load_at, double load_ramp)
+{
+    const rig_opts *o = &so->r;
+    char load[80];
+    if (o->load.kind == RACK_LOAD_CP)
+        snprintf(load, sizeof load, "--load %gW", o->load.p_w);
+    else if (o->load.kind == RACK_LOAD_R)
+        snprintf(load, sizeof load, "--load-ohm %g", o->load.r);
+    else
+        snprintf(load, sizeof load, "--battery");
+    snprintf(x->r->rack_text, sizeof x->r->rack_text,
+             "--modules %u %s --vset %g --droop %g --fidelity %s --seed %llu --load-at %gs --load-ramp %gs --threads %u",
+             o->modules, load, (double)o->v_set, (double)o->r_droop,
+             o->fidelity == PMOD_SWITCHING ? "switching" : "averaged", (unsigned long long)o->seed, load_at, load_ramp,
+             o->threads ? o->threads : 1);
+}
+
+static int l_rack(lua_State *L)
+{
+    scn *x = scn_of(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (!x->manifest_done)
+        return scn_err(L, "rack{}: the scenario{...} manifest must come first");
+    if (x->s)
+        return scn_err(L, "rack{}: given twice (one rack per scenario)");
+    static const char *const keys[] = {"modules", "fidelity", "load", "ohm", "battery", "load_at", "load_ramp",
+                                       "vset", "droop", "seed", "set", "slot", "external", "fw_bus", "ext_timeout",
+                                       "hello_timeout", "threads", "start", "api", "api_key", NULL};
+    scn_known_keys(L, 1, "rack", keys);
+    ses_opts so;
+    memset(&so, 0, sizeof so);
+    rig_opts *o = &so.r;
+    o->fidelity = PMOD_AVERAGED;
+    o->v_set = 750;
+    o->load = (rack_load){.kind = RACK_LOAD_CP, .p_w = 0, .v_min = 100};
+    o->ext_timeout_ms = 200;
+    o->via_station = 1;
+    o->log_t0_ns = 0;
+    snprintf(o->fw_bus, sizeof o->fw_bus, "udp:127.0.0.1:47000");
+    prm_defaults(&o->plant);
+    double m = scn_field_q(L, 1, "modules", "", 84, "rack{}");
+    if (!(m >= 1 && m <= 510 && m == floor(m)))
+        return scn_err(L, "rack{}: modules = %g is out of range 1 to 510 (a whole number)", m);
+    o->modules = (unsigned)m;
+    lua_getfield(L, 1, "fidelity");
+    if (!lua_isnil(L, -1)) {
+        const char *f = lua_tostring(L, -1);
+        if (f && !strcmp(f, "averaged"))
+            o->fidelity = PMOD_AVERAGED;
+        else if (f && !strcmp(f, "switching"))
+            o->fidelity = PMOD_SWITCHING;
+        else
+            return scn_err(L, "rack{}: fidelity must be \"averaged\" or \"switching\"");
+    }
+    lua_pop(L, 1);
+    scn_load_fields(L, 1, &o->load, "rack{}");
+    double load_at = scn_field_q(L, 1, "load_at", "s", 0.5, "rack{}");
+    scn_range(L, "rack{}: load_at", load_at, 0, 86400, "s");
+    double load_ramp = scn_field_q(L, 1, "load_ramp", "s", 0.5, "rack{}");
+    scn_range(L, "rack{}: load_ramp", load_ramp, 0, 86400, "s");
+    o->v_set = (float)scn_field_q(L, 1, "vset", "V", 750, "rack{}");
+    scn_range(L, "rack{}: vset", o->v_set, 200, 920, "V");
+    double droop = scn_field_q(L, 1, "droop", "V/A", 0, "rack{}");
+    if (droop != 0)
+        scn_range(L, "rack{}: droop", droop, 1e-6, 100, "V/A");
+    o->r_droop = (float)droop;
+    lua_getfield(L, 1, "seed");
+    if (!lua_isnil(L, -1)) {
+        int isnum;
+        lua_Integer v = lua_tointegerx(L, -1, &isnum);
+        if (!isnum || v < 0)
+            return scn_err(L, "rack{}: seed must be a whole number >= 0");
+        o->seed = (uint64_t)v;
+    } else {
+        o->seed = x->o.seed;
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "set");
+    if (!lua_isnil(L, -1))
+        scn_set_params(L, lua_gettop(L), &o->plant, "rack{}");
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "slot");
+    if (!lua_isnil(L, -1))
+        return scn_err(L, "rack{}: slot={...}: per-slot parameters are set with the drift faults (fault(\"lr-drift\", "
+                             "slot, ...) and the like; rack{} sets the whole rack");
+    lua_pop(L, 1);
+    double th = scn_field_q(L, 1, "threads", "", x->o.threads ? x->o.threads : 1, "rack{}");
+    if (!(th >= 1 && th <= 256 && th == floor(th)))
+        return scn_err(L, "rack{}: threads = %g is out of range 1 to 256", th);
+    o->threads = (unsigned)th;
+    uint8_t *ext = NULL;
+    lua_getfield(L, 1, "external");
+    if (!lua_isnil(L, -1)) {
+        if (!lua_istable(L, -1))
+            return scn_err(L, "rack{}: external must be a list of slots, e.g. {2,5}");
+        ext = lua_newuserdatauv(L, o->modules, 0); /* the registry keeps it as long as the state */
+        lua_setfield(L, LUA_REGISTRYINDEX, "ek3.scn.ext");
+        memset(ext, 0, o->modules);
+        lua_Integer n = luaL_len(L, -1);
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_geti(L, -1, i);
+            int isnum;
+            lua_Integer k = lua_tointegerx(L, -1, &isnum);
+            if (!isnum || k < 1 || k > (lua_Integer)o->modules)
+                return scn_err(L, "rack{}: external[%d] is not a slot 1 to %u", (int)i, o->modules);
+            if (ext[k - 1])
+                return scn_err(L, "rack{}: external: slot %d given twice", (int)k);
+            ext[k - 1] = 1;
+            lua_pop(L, 1);
+        }
+        o->external = n ? ext : NULL;
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "fw_bus");
+    if (!lua_isnil(L, -1)) {
+        const char *b = lua_tostring(L, -1);
+        if (!b || strlen(b) >= sizeof o->fw_bus)
+            return scn_err(L, "rack{}: fw_bus must be udp:HOST:BASE or a SocketCAN interface");
+        snprintf(o->fw_bus, sizeof o->fw_bus, "%s", b);
+    }
+    lua_pop(L, 1);
+    o->ext_timeout_ms = (int)(scn_field_q(L, 1, "ext_timeout", "s", 0.2, "rack{}") * 1000);
+    double hello = scn_field_q(L, 1, "hello_timeout", "s", 10, "rack{}");
+    scn_range(L, "rack{}: hello_timeout", hello, 0.001, 86400, "s");
+    double start = scn_field_q(L, 1, "start", "s", SES_STATION_START_NS * 1e-9, "rack{}");
+    scn_range(L, "rack{}: start", start, SES_STATION_START_NS * 1e-9, 86400, "s");
+    lua_getfield(L, 1, "api");
+    if (!lua_isnil(L, -1))
+        so.api = lua_tostring(L, -1); /* kept alive below in the registry */
+    lua_setfield(L, LUA_REGISTRYINDEX, "ek3.scn.api");
+    lua_getfield(L, 1, "api_key");
+    if (!lua_isnil(L, -1)) {
+        size_t n;
+        o->api_key = lua_tolstring(L, -1, &n);
+        if (!o->api_key || n < 8 || n > 64)
+            return scn_err(L, "rack{}: api_key: 8 to 64 characters");
+    }
+    lua_setfield(L, LUA_REGISTRYINDEX, "ek3.scn.api_key");
+
+    if (x->o.can_log) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        o->log = x->o.can_log;
+        o->log_t0_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec / 1000 * 1000;
+    }
+    so.quanta = 1; /* the engine steps the session itself */
+    so.record_rows = SCN_RECORD_ROWS;
+    so.probe_modules = 1;
+    so.notes = x->o.out;
+    so.who = x->r->m.name;
+    so.stop = NULL;
+    ses *s = calloc(1, sizeof *s);
+    if (!s)
+        return scn_err(L, "rack{}: out of memory");
+    int64_t t0 = scn_wall_ns();
+    int rc = ses_init(s, &so);
+    if (rc) {
+        int at = s->failed_at;
+        free(s);
+        return scn_err(L, "rack{}: cannot build the rack (%s): %s",
+                          at == SES_INIT_API ? "the API's address" : at == SES_INIT_MEMORY ? "memory" : "the rig",
+                          ek3_strerror(rc));
+    }
+    x->s = s;
+    x->r->modules = o->modules;
+    x->r->threads = o->threads;
+    scn_rack_text(x, &so, load_at, load_ramp);
+    ses_event ev = {.kind = SES_EV_START, .at_s = start, .by_s = fmax(start, fmin(load_at, 0.5))};
+    rc = ses_add_event(s, &ev);
+    ev = (ses_event){.kind = SES_EV_LOAD, .at_s = load_at, .load = o->load, .ramp_s = load_ramp};
+    if (!rc && (o->load.kind != RACK_LOAD_CP || o->load.p_w > 0))
+        rc = ses_add_event(s, &ev);
+    if (rc)
+        return scn_err(L, "rack{}: cannot schedule the start and the load: %s", ek3_strerror(rc));
+    if (o->external) {
+        unsigned want = 0;
+        for (unsigned k = 0; k < o->modules; k++)
+            want += ext[k];
+        unsigned got = ses_wait_external(s, (int)(hello * 1000));
+        if (got < want)
+            fprintf(x->o.out, "%s: %u of %u external modules said HELLO on %s\n", x->r->m.name, got, want, o->fw_bus);
+    }
+    x->r->init_s = (scn_wall_ns() - t0) * 1e-9;
+    return 0;
+}
+
+static int l_now(lua_State *L)
+{
+    lua_pushnumber(L, scn_now(scn_of(L)));
+    return 1;
+}
+
+static int l_run(lua_State *L)
+{
+    scn *x = scn_of(L);
+    scn_need_rack(L, x, "run");
+    double dt = scn_arg_quantity(L, 1, "s", "run");
+    scn_range(L, "run: the time", dt, 0, 86400, "s");
+    scn_run_to(x, x->s->g.t_ns + scn_ns(dt));
+    lua_pushnumber(L, scn_now(x));
+    return 1;
+}
+
+static int l_run_until(lua_State *L)
+{
+    scn *x = scn_of(L);
+    scn_need_rack(L, x, "run_until");
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    double to = scn_arg_quantity(L, 2, "s", "run_until: timeout");
+    scn_range(L, "run_until: timeout", to, 0, 86400, "s");
+    const char *name = luaL_optstring(L, 3, "run_until");
+    lua_pushvalue(L, 1);
+    int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    int64_t end = x->s->g.t_ns + scn_ns(to);
+    int ok = scn_call_pred(x, ref);
+    x->in_run = 1;
+    while (!ok && x->s->g.t_ns < end) {
+        scn_quantum(x);
+        ok = scn_call_pred(x, ref);
+    }
+    x->in_run = 0;
+    x->instr = 0;
+    luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    if (ok) {
+        lua_pushnumber(L, scn_now(x));
+        return 1;
+    }
+    char lim[64];
+    snprintf(lim, sizeof lim, "true within %g s", to);
+    scn_figure(x, name, to, "s", lim, 0, NULL);
+    /* The rest of the script assumed it: the run ends here, as FAIL. */
+    lua_pushliteral(L, SCN_STOP_KEY);
+    return lua_error(L);
+}
+
+static void scn_add_timer(lua_State *L, scn *x, int64_t at, int64_t every, int fn_idx)
+{
+    if (x->ntim == x->captim) {
+        unsigned cap = x->captim ? x->captim * 2 : 16;
+        scn_timer *t = realloc(x->tim, cap * sizeof *t);
+        if (!t)
+            scn_err(L, "out of memory for timers");
+        x->tim = t;
+        x->captim = cap;
+    }
+    lua_pushvalue(L, fn_idx);
+    x->tim[x->ntim++] = (scn_timer){at, every, luaL_ref(L, LUA_REGISTRYINDEX), x->tim_order++};
+}
+
+static int l_at(lua_State *L)
+{
+    scn *x = scn_of(L);
+    double t = scn_arg_quantity(L, 1, "s", "at: the time");
+    scn_range(L, "at: the time", t, 0, 86400, "s");
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    int64_t now = x->s ? x->s->g.t_ns : 0;
+    if (scn_ns(t) < now)
+        return scn_err(L, "at(%g s): that time has passed (now %.6f s)", t, now * 1e-9);
+    scn_add_timer(L, x, scn_ns(t), 0, 2);
+    return 0;
+}
+
+static int l_every(lua_State *L)
+{
+    scn *x = scn_of(L);
+    double dt = scn_arg_quantity(L, 1, "s", "every: the period");
+    scn_range(L, "every: the period", dt, RIG_PERIOD_NS * 1e-9, 86400, "s");
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    int64_t now = x->s ? x->s->g.t_ns : 0;
+    scn_add_timer(L, x, now + scn_ns(dt), scn_ns(dt), 2);
+    return 0;
+}
+
+/* The signal at path: its ref from the cache, resolved the first time. */
+static const sig_ref *scn_sig(lua_State *L, scn *x, int idx)
+{
+    const char *path = luaL_checkstring(L, idx);
+    lua_getfield(L, LUA_REGISTRYINDEX, "ek3.scn.sigs");
+    lua_pushvalue(L, idx);
+    lua_rawget(L, -2);
+    if (lua_isinteger(L, -1)) {
+        unsigned i = (unsigned)lua_tointeger(L, -1);
+        lua_pop(L, 2);
+        return &x->refs[i];
+    }
+    lua_pop(L, 1);
+    if (x->nrefs == x->caprefs) {
+        unsigned cap = x->caprefs ? x->caprefs * 2 : 64;
+        sig_ref *r = realloc(x->refs, cap * sizeof *r);
+        if (!r)
+            scn_err(L, "out of memory for signals");
+        x->refs = r;
+        x->caprefs = cap;
+    }
+    char err[400];
+    if (sig_resolve(x->s, path, &x->refs[x->nrefs], err, sizeof err))
+        scn_err(L, "%s", err);
+    lua_pushvalue(L, idx);
+    lua_pushinteger(L, x->nrefs);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    return &x->refs[x->nrefs++];
+}
+
+static int l_get(lua_State *L)
+{
+    scn *x = scn_of(L);
+    scn_need_rack(L, x, "get");
+    const sig_ref *r = scn_sig(L, x, 1);
+    double v = sig_read(x->s, r);
+    const char *name = sig_enum_name(r, v);
+    if (name)
+        lua_pushstring(L, name);
+    else
+        lua_pushnumber(L, v);
+    return 1;
+}
+
+static int l_unit(lua_State *L)
+{
+    scn *x = scn_of(L);
+    scn_need_rack(L, x, "unit");
+    lua_pushstring(L, sig_unit(scn_sig(L, x, 1)));
+    return 1;
+}
+
+/* A load profile: a CSV of time_s,power_W rows (a header line and '#'
+ * comments allowed), times rising from 0; the load steps to the first
+ * row's power at `at` + its time and ramps linearly from each row to the
+ * next. The file is named relative to the scenario's folder and must lie
+ * under it. 0, or -1 with err naming FILE:LINE and why. */
+static int scn_load_profile(scn *x, const char *name, double at, char *err, size_t cap)
+{
+    lua_getfield(x->L, LUA_REGISTRYINDEX, "ek3.scn.dir");
+    const char *dir = lua_tostring(x->L, -1);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    lua_pop(x->L, 1);
+    if (name[0] == '/' || strstr(name, "..")) {
+        snprintf(err, cap, "profile '%s': name a file under the scenario's folder (no '/' first, no '..')", name);
+        return -1;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, cap, "profile %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[512];
+    unsigned ln = 0, rows = 0;
+    double t_prev = -1;
+    int rc = 0;
+    while (!rc && fgets(line, sizeof line, f)) {
+        ln++;
+        size_t n = strlen(line);
+        if (n == sizeof line - 1 && line[n - 1] != '\n') {
+            snprintf(err, cap, "%s:%u: a line longer than %zu characters", path, ln, sizeof line - 2);
+            rc = -1;
+            break;
+        }
+        char *c = line;
+        while (*c == ' ' || *c == '\t')
+            c++;
+        if (*c == '#' || *c == '\n' || *c == '\r' || !*c)
+            continue;
+        char *end;
+        double t = strtod(c, &end);
+        if (end == c) {
+            if (!rows && ln == 1)
+                continue; /* a header */
+            snprintf(err, cap, "%s:%u: a time in seconds expected first", path, ln);
+            rc = -1;
+            break;
+        }
+        while (*end == ' ' || *end == '\t')
+            end++;
+        if (*end != ',') {
+            snprintf(err, cap, "%s:%u: two columns expected: time_s,power_W", path, ln);
+            rc = -1;
+            break;
+        }
+        c = end + 1;
+        double p = strtod(c, &end);
+        while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+            end++;
+        if (end == c || *end) {
+            snprintf(err, cap, "%s:%u: the power in W must be a number and the line's last field", path, ln);
+            rc = -1;
+        } else if (!(t >= 0 && t <= 86400) || !(t > t_prev)) {
+            snprintf(err, cap, "%s:%u: time %g s: times must rise, from 0 to 86400 s", path, ln, t);
+            rc = -1;
+        } else if (!(p >= 0 && p <= 10e6)) {
+            snprintf(err, cap, "%s:%u: power %g W is out of range 0 to 10 MW", path, ln, p);
+            rc = -1;
+        } else {
+            ses_event ev = {.kind = SES_EV_LOAD, .at_s = at + (rows ? t_prev : t), .load = x->s->load0,
+                            .ramp_s = rows ? t - t_prev : 0};
+            ev.load.p_w = p;
+            int e = ses_add_event(x->s, &ev);
+            if (e) {
+                snprintf(err, cap, "%s:%u: %s", path, ln,
+                         e == EK3_ENOSPC ? "more rows than the timeline holds (1024 events in a run)" : ek3_strerror(e));
+                rc = -1;
+            }
+            t_prev = t;
+            rows++;
+        }
+    }
+    if (!rc && ferror(f)) {
+        snprintf(err, cap, "%s: read error", path);
+        rc = -1;
+    }
+    fclose(f);
+    if (!rc && !rows) {
+        snprintf(err, cap, "%s: no rows (time_s,power_W)", path);
+        rc = -1;
+    }
+    return rc;
+}
+
+static int l_set_load(lua_State *L)
+{
+    scn *x = scn_of(L);
+    scn_need_rack(L, x, "set_load");
+    luaL_checktype(L, 1, LUA_TTABLE);
+    static const char *const keys[] = {"load", "power", "ohm", "ramp", "at", "profile", NULL};
+    scn_known_keys(L, 1, "set_load", keys);
+    ses *s = x->s;
+    rack_load l = s->load0;
+    lua_getfield(L, 1, "power");
+    if (!lua_isnil(L, -1))
+        lua_setfield(L, 1, "load");
+    else
+        lua_pop(L, 1);
+    int kind0 = l.kind;
+    lua_getfield(L, 1, "profile");
+    if (!lua_isnil(L, -1)) {
+        const char *csv = lua_tostring(L, -1);
+        if (!csv)
+            return scn_err(L, "set_load{}: profile must be the name of a CSV file");
+        if (kind0 != RACK_LOAD_CP)
+            return scn_err(L, "set_load{}: a profile is of power: the rack's load must be constant power (load=)");
+        double now = scn_now(x);
+        double at = scn_field_q(L, 1, "at", "s", now, "set_load{}");
+        if (at < now - 1e-12)
+            return scn_err(L, "set_load{}: at = %g s has passed (now %.6f s)", at, now);
+        char err[1400];
+        if (scn_load_profile(x, csv, at, err, sizeof err))
+            return scn_err(L, "set_load{}: %s", err);
+        return 0;
+    }
+    lua_pop(L, 1);
+    if (!scn_load_fields(L, 1, &l, "set_load{}"))
+        return scn_err(L, "set_load{}: give power= (or load=) or ohm=");
+    if (l.kind != kind0)
+        return scn_err(L, "set_load{}: the rack's load is a %s; it cannot become a %s",
+                          kind0 == RACK_LOAD_R ? "resistor (ohm=)" : kind0 == RACK_LOAD_CP ? "constant power (load=)" : "battery",
+                          l.kind == RACK_LOAD_R ? "resistor" : "constant power");
+    double now = scn_now(x);
+    double at = scn_field_q(L, 1, "at", "s", now, "set_load{}");
+    if (at < now - 1e-12)
+        return scn_err(L, "set_load{}: at = %g s has passed (now %.6f s)", at, now);
+    double ramp = scn_field_q(L, 1, "ramp", "s", 0, "set_load{}");
+    scn_range(L, "set_load{}: ramp", ramp, 0, 86400, "s");
+    ses_event ev = {.kind = SES_EV_LOAD, .at_s = at, .load = l, .ramp_s = ramp};
+    int rc = ses_add_event(s, &ev);
+    if (rc)
+        return scn_err(L, "set_load{}: %s", ek3_strerror(rc));
+    return 0;
+}
+
+static const char *scn_fault_name(size_t i, const void *ctx)
+{
+    (void)ctx;
+    return flt_table[i].name;
+}
+
+/* fault(name, target, {params..., at=, when=, clear_at=, duration=}) */
+static int l_fault(lua_State *L)
+{
+    scn *x = scn_of(L);
+    scn_need_rack(L, x, "fault");
+    const char *name = luaL_checkstring(L, 1);
+    char target[64];
+    if (lua_type(L, 2) == LUA_TNUMBER && lua_isinteger(L, 2))
+        snprintf(target, sizeof target, "%lld", (long long)lua_tointeger(L, 2));
+    else if (lua_type(L, 2) == LUA_TSTRING && lua_rawlen(L, 2) < sizeof target)
+        snprintf(target, sizeof target, "%s", lua_tostring(L, 2));
+    else
+        return scn_err(L, "fault '%s': the target must be a slot or node number, \"SLOT.SERVICE\", \"bus\" or "
+                             "\"rack\"", name);
+    if (flt_find(name) < 0) {
+        char list[300];
+        cli_closest(name, flt_count, scn_fault_name, NULL, 3, list, sizeof list);
+        return scn_err(L, "unknown fault '%s'; did you mean %s? (ek3 scenario faults lists them)", name, list);
+    }
+    char text[600];
+    int n = snprintf(text, sizeof text, "%s:%s@0", name, target);
+    int nparam = 0;
+    double at = scn_now(x), clear_at = -1, duration = -1;
+    int when_ref = LUA_NOREF;
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        lua_pushnil(L);
+        while (lua_next(L, 3)) {
+            if (lua_type(L, -2) != LUA_TSTRING)
+                return scn_err(L, "fault '%s': parameters are name=value", name);
+            const char *k = lua_tostring(L, -2);
+            if (!strcmp(k, "at")) {
+                at = scn_arg_quantity(L, lua_gettop(L), "s", "fault: at");
+            } else if (!strcmp(k, "clear_at")) {
+                clear_at = scn_arg_quantity(L, lua_gettop(L), "s", "fault: clear_at");
+            } else if (!strcmp(k, "duration")) {
+                duration = scn_arg_quantity(L, lua_gettop(L), "s", "fault: duration");
+                scn_range(L, "fault: duration", duration, 0, 86400, "s");
+            } else if (!strcmp(k, "when")) {
+                luaL_checktype(L, -1, LUA_TFUNCTION);
+                lua_pushvalue(L, -1);
+                when_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+            } else if (lua_type(L, -1) == LUA_TNUMBER) {
+                n += snprintf(text + n, sizeof text - (size_t)n, "%c%s=%.17g", nparam++ ? ',' : ':', k,
+                              lua_tonumber(L, -1));
+            } else if (lua_type(L, -1) == LUA_TSTRING) {
+                n += snprintf(text + n, sizeof text - (size_t)n, "%c%s=%s", nparam++ ? ',' : ':', k,
+                              lua_tostring(L, -1));
+            } else {
+                return scn_err(L, "fault '%s': parameter %s must be a number or a quantity string", name, k);
+            }
+            if (n >= (int)sizeof text)
+                return scn_err(L, "fault '%s': parameters too long", name);
+            lua_pop(L, 1);
+        }
+    }
+    flt_spec spec;
+    char err[300];
+    if (flt_parse(text, &spec, err, sizeof err) || flt_check(&x->s->g, &spec, err, sizeof err))
+        return scn_err(L, "%s", err);
+    if (when_ref == LUA_NOREF && at < scn_now(x) - 1e-12)
+        return scn_err(L, "fault '%s': at = %g s has passed (now %.6f s)", name, at, scn_now(x));
+    if (clear_at >= 0 && duration >= 0)
+        return scn_err(L, "fault '%s': give clear_at= or duration=, not both", name);
+    if ((clear_at >= 0 || duration >= 0) && !flt_table[spec.id].clearable)
+        return scn_err(L, "fault '%s' cannot be cleared (it is not undone: %s)", name, flt_table[spec.id].models);
+    if (clear_at >= 0 && when_ref == LUA_NOREF && clear_at <= at)
+        return scn_err(L, "fault '%s': clear_at = %g s is not after its onset at %g s", name, clear_at, at);
+    /* shrink's overrides: by the order of fault() calls */
+    unsigned call = x->ncalls++;
+    for (unsigned i = 0; i < x->o.novr; i++) {
+        const scn_override *v = &x->o.ovr[i];
+        if (v->index != call)
+            continue;
+        if (v->drop) {
+            if (when_ref != LUA_NOREF)
+                luaL_unref(L, LUA_REGISTRYINDEX, when_ref);
+            lua_pushnil(L); /* a dropped fault's handle: clear(nil) does nothing */
+            return 1;
+        }
+        if (v->at_s >= 0 && v->at_s >= scn_now(x) && when_ref == LUA_NOREF) {
+            if (duration < 0 && clear_at >= 0)
+                clear_at += v->at_s - at;
+            at = v->at_s;
+        }
+        if (v->scale > 0 && v->scale != 1)
+            for (unsigned p = 0; p < flt_table[spec.id].np; p++) {
+                const flt_param *d = &flt_table[spec.id].p[p];
+                if (d->integer)
+                    continue;
+                double nv = spec.p[p] * v->scale;
+                spec.p[p] = nv < d->min ? d->min : nv > d->max ? d->max : nv;
+            }
+    }
+    if (x->r->nfault >= SCN_FAULTS_MAX)
+        return scn_err(L, "fault: at most %u faults in a scenario", SCN_FAULTS_MAX);
+    unsigned idx = x->r->nfault++;
+    scn_fault *f = &x->r->fault[idx];
+    memset(f, 0, sizeof *f);
+    spec.t = when_ref != LUA_NOREF ? -1 : at;
+    f->spec = spec;
+    flt_spec shown = spec;
+    if (shown.t < 0)
+        shown.t = 0;
+    flt_format(&shown, f->text, sizeof f->text);
+    scn_where(L, f->where, sizeof f->where);
+    f->onset_s = f->cleared_s = -1;
+    f->clear_s = duration >= 0 ? duration : clear_at;
+    scn_pending *p = &x->pend[idx];
+    *p = (scn_pending){.idx = idx, .when_ref = when_ref, .at_ns = scn_ns(at), .clear_ns = -1};
+    if (clear_at >= 0)
+        p->clear_ns = scn_ns(clear_at);
+    else if (duration >= 0)
+        p->clear_ns = when_ref != LUA_NOREF ? scn_ns(duration) : scn_ns(at + duration);
+    /* at the present: now */
+    if (when_ref == LUA_NOREF && p->at_ns <= x->s->g.t_ns)
+        scn_inject(x, p);
+    lua_pushinteger(L, (lua_Integer)idx + 1);
+    return 1;
+}
+
+static int l_clear(lua_State *L)
+{
+    scn *x = scn_of(L);
+    if (lua_isnil(L, 1))
+        return 0;
+    lua_Integer h = luaL_checkinteger(L, 1);
+    if (!x->s || h < 1 || h > (lua_Integer)x->r->nfault)
+        return scn_err(L, "clear: %d is not a fault handle", (int)h);
+    scn_pending *p = &x->pend[h - 1];
+    scn_fault *f = &x->r->fault[h - 1];
+    if (!flt_table[f->spec.id].clearable)
+        return scn_err(L, "clear: fault %s cannot be cleared", f->text);
+    if (!p->injected) {
+        p->dropped = 1; /* never happened */
+        return 0;
+    }
+    if (p->cleared)
+        return 0;
+    p->cleared = 1;
+    int rc = f->error ? 0 : flt_clear(&x->s->g, &f->spec);
+    if (rc)
+        return scn_err(L, "clear %s: %s", f->text, ek3_strerror(rc));
+    f->cleared_s = scn_now(x);
+    return 0;
+}
+
+static int l_expect(lua_State *L)
+{
+    scn *x = scn_of(L);
+    int ok = lua_toboolean(L, 1);
+    const char *msg = luaL_optstring(L, 2, "expect");
+    double v = NAN;
+    const char *unit = "", *limit = "true";
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "value");
+        if (lua_isnumber(L, -1))
+            v = lua_tonumber(L, -1);
+        lua_getfield(L, 3, "unit");
+        if (lua_isstring(L, -1))
+            unit = lua_tostring(L, -1);
+        lua_getfield(L, 3, "limit");
+        if (lua_isstring(L, -1))
+            limit = lua_tostring(L, -1);
+    }
+    scn_figure(x, msg, v, unit, limit, ok, NULL);
+    lua_pushboolean(L, ok);
+    return 1;
+}
+
+static int scn_expect_watch(scn *x, void *ctx)
+{
+    scn_expect *e = ctx;
+    int64_t t = x->s->g.t_ns;
+    if (t < e->from_ns)
+        return 1;
+    if (e->always) {
+        if (!scn_call_pred(x, e->ref)) {
+            char lim[96];
+            snprintf(lim, sizeof lim, "true from %g s to %g s", e->from_ns * 1e-9, e->to_ns * 1e-9);
+            scn_figure(x, e->name, t * 1e-9, "s", lim, 0, e->where);
+            return 0;
+        }
+        if (t >= e->to_ns) {
+            scn_figure(x, e->name, NAN, "", "always true", 1, e->where);
+            return 0;
+        }
+        return 1;
+    }
+    if (scn_call_pred(x, e->ref)) {
+        char lim[64];
+        snprintf(lim, sizeof lim, "true by %g s", e->to_ns * 1e-9);
+        scn_figure(x, e->name, t * 1e-9, "s", lim, 1, e->where);
+        return 0;
+    }
+    if (t >= e->to_ns) {
+        char lim[64];
+        snprintf(lim, sizeof lim, "true by %g s", e->to_ns * 1e-9);
+        scn_figure(x, e->name, NAN, "s", lim, 0, e->where);
+        return 0;
+    }
+    return 1;
+}
+
+static void scn_expect_end(scn *x, void *ctx)
+{
+    scn_expect *e = ctx;
+    char lim[96];
+    if (e->always && e->to_ns == INT64_MAX) {
+        scn_figure(x, e->name, NAN, "", "always true", 1, e->where);
+        return;
+    }
+    snprintf(lim, sizeof lim, "%s %g s (the run ended at %.6f s)", e->always ? "true until" : "true by",
+             e->to_ns * 1e-9, scn_now(x));
+    scn_figure(x, e->name, NAN, "", lim, 0, e->where);
+}
+
+static void scn_expect_free(void *ctx)
+{
+    scn_expect *e = ctx;
+    luaL_unref(e->x->L, LUA_REGISTRYINDEX, e->ref);
+    free(e);
+}
+
+static int scn_expect_add(lua_State *L, int always)
+{
+    scn *x = scn_of(L);
+    const char *what = always ? "expect_always" : "expect_eventually";
+    scn_need_rack(L, x, what);
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    scn_expect *e = calloc(1, sizeof *e);
+    if (!e)
+        return scn_err(L, "%s: out of memory", what);
+    e->x = x;
+    e->always = always;
+    e->from_ns = x->s->g.t_ns;
+    e->to_ns = INT64_MAX;
+    snprintf(e->name, sizeof e->name, "%s", what);
+    scn_where(L, e->where, sizeof e->where);
+    if (lua_istable(L, 2)) {
+        static const char *const keys_a[] = {"from", "to", "name", NULL}, *const keys_e[] = {"by", "name", NULL};
+        scn_known_keys(L, 2, what, always ? keys_a : keys_e);
+        if (always) {
+            double from = scn_field_q(L, 2, "from", "s", e->from_ns * 1e-9, what);
+            double to = scn_field_q(L, 2, "to", "s", INFINITY, what);
+            if (from < scn_now(x) - 1e-12 || !(to > from))
+                scn_err(L, "%s: the window from %g s to %g s must start now or later and end after it", what,
+                           from, to);
+            e->from_ns = scn_ns(from);
+            e->to_ns = isinf(to) ? INT64_MAX : scn_ns(to);
+        } else {
+            double by = scn_field_q(L, 2, "by", "s", NAN, what);
+            if (!(by >= scn_now(x)))
+                scn_err(L, "%s: by = %g s must be given and not have passed", what, by);
+            e->to_ns = scn_ns(by);
+        }
+        lua_getfield(L, 2, "name");
+        if (lua_isstring(L, -1))
+            snprintf(e->name, sizeof e->name, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+    } else if (!always) {
+        free(e);
+        return scn_err(L, "expect_eventually: give {by=TIME}");
+    }
+    lua_pushvalue(L, 1);
+    e->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    if (scn_watch(x, scn_expect_watch, scn_expect_end, e, scn_expect_free)) {
+        scn_expect_free(e);
+        return scn_err(L, "%s: out of memory", what);
+    }
+    return 0;
+}
+
+static int l_expect_always(lua_State *L)
+{
+    return scn_expect_add(L, 1);
+}
+
+static int l_expect_eventually(lua_State *L)
+{
+    return scn_expect_add(L, 0);
+}
+
+static int l_print(lua_State *L)
+{
+    scn *x = scn_of(L);
+    int n = lua_gettop(L);
+    fprintf(x->o.out, "[%s %.6f s]", x->r->m.name[0] ? x->r->m.name : "scenario", scn_now(x));
+    for (int i = 1; i <= n; i++)
+        fprintf(x->o.out, " %s", luaL_tolstring(L, i, NULL)), lua_pop(L, 1);
+    fputc('\n', x->o.out);
+    return 0;
+}
+
+/* math.random and math.randomseed on the rig's seeded generator (the
+ * manual's semantics: random() in [0,1), random(m) in [1,m],
+ * random(m,n) in [m,n]). */
+static int l_random(lua_State *L)
+{
+    scn *x = scn_of(L);
+    uint64_t r = ek3_rng_xorshift64s(&x->rng);
+    lua_Integer lo, hi;
+    switch (lua_gettop(L)) {
+    case 0:
+        lua_pushnumber(L, (double)(r >> 11) * 0x1.0p-53);
+        return 1;
+    case 1:
+        lo = 1;
+        hi = luaL_checkinteger(L, 1);
+        break;
+    case 2:
+        lo = luaL_checkinteger(L, 1);
+        hi = luaL_checkinteger(L, 2);
+        break;
+    default:
+        return scn_err(L, "math.random: 0 to 2 arguments");
+    }
+    luaL_argcheck(L, lo <= hi, 1, "interval is empty");
+    uint64_t span = (uint64_t)hi - (uint64_t)lo;
+    lua_pushinteger(L, (lua_Integer)((uint64_t)lo + (span == UINT64_MAX ? r : r % (span + 1))));
+    return 1;
+}
+
+static int l_randomseed(lua_State *L)
+{
+    scn *x = scn_of(L);
+    lua_Integer s = luaL_checkinteger(L, 1);
+    uint64_t st = (uint64_t)s;
+    x->rng = ek3_rng_splitmix64(&st) | 1;
+    return 0;
+}
+
+/* load(chunk [, name [, mode [, env]]]) - text only. */
+static int l_load_chunk(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    const char *name = luaL_optstring(L, 2, "=(load)");
+    if (n && s[0] == LUA_SIGNATURE[0])
+        return scn_err(L, "load: binary chunks are not allowed in a scenario");
+    if (luaL_loadbufferx(L, s, n, name, "t")) {
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    if (!lua_isnone(L, 4)) {
+        lua_pushvalue(L, 4);
+        if (!lua_setupvalue(L, -2, 1))
+            lua_pop(L, 1);
+    }
+    return 1;
+}
+
+static int scn_load_file(lua_State *L, const char *path, char *err, size_t cap);
+
+/* require(name): a helper module from lib/ beside the scenario or the
+ * rig's scenarios/lib/; name: letters, digits, '_' and '.' (a folder). */
+static int l_require(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    size_t n = strlen(name);
+    int ok = n > 0 && n < 100;
+    for (size_t i = 0; i < n && ok; i++)
+        ok = name[i] == '_' || name[i] == '.' || (name[i] >= '0' && name[i] <= '9') ||
+             (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z');
+    if (!ok || name[0] == '.' || strstr(name, ".."))
+        return scn_err(L, "require '%s': a scenario may require only its helper modules (lib/NAME.lua), "
+                             "not libraries such as io, os or debug",
+                          name);
+    lua_getfield(L, LUA_REGISTRYINDEX, "ek3.scn.loaded");
+    lua_getfield(L, -1, name);
+    if (!lua_isnil(L, -1))
+        return 1;
+    lua_pop(L, 1);
+    char rel[128];
+    snprintf(rel, sizeof rel, "%s", name);
+    for (char *c = rel; *c; c++)
+        if (*c == '.')
+            *c = '/';
+    lua_getfield(L, LUA_REGISTRYINDEX, "ek3.scn.dir");
+    const char *dir = lua_tostring(L, -1);
+    char path[1200], err[400];
+    const char *dirs[2] = {dir, EK3_SCENARIO_LIB};
+    for (int k = 0; k < 2; k++) {
+        if (k == 0)
+            snprintf(path, sizeof path, "%s/lib/%s.lua", dirs[0], rel);
+        else
+            snprintf(path, sizeof path, "%s/%s.lua", dirs[1], rel);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        fclose(f);
+        if (scn_load_file(L, path, err, sizeof err))
+            return scn_err(L, "require '%s': %s", name, err);
+        lua_call(L, 0, 1);
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            lua_pushboolean(L, 1);
+        }
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -4, name);
+        return 1;
+    }
+    return scn_err(L, "require '%s': no %s/lib/%s.lua nor %s/%s.lua (a scenario may require only its helper "
+                         "modules, not libraries such as io, os or debug)",
+                      name, dir, rel, EK3_SCENARIO_LIB, rel);
+}
+
+/* Read a file and load it as a text chunk named @path. 0, or -1 with err. */
+static int scn_load_file(lua_State *L, const char *path, char *err, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, cap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t len = 0, size = 4096;
+    char *buf = malloc(size);
+    for (;;) {
+        if (!buf) {
+            fclose(f);
+            snprintf(err, cap, "%s: out of memory", path);
+            return -1;
+        }
+        len += fread(buf + len, 1, size - len, f);
+        if (len < size)
+            break;
+        if (size >= (64u << 20)) {
+            free(buf);
+            fclose(f);
+            snprintf(err, cap, "%s: larger than 64 MB", path);
+            return -1;
+        }
+        char *nb = realloc(buf, size * 2);
+        if (!nb)
+            free(buf);
+        buf = nb;
+        size *= 2;
+    }
+    int rerr = ferror(f);
+    fclose(f);
+    if (rerr) {
+        free(buf);
+        snprintf(err, cap, "%s: read error", path);
+        return -1;
+    }
+    if (len && buf[0] == LUA_SIGNATURE[0]) {
+        free(buf);
+        snprintf(err, cap, "%s:1: a binary (precompiled) chunk; scenarios are Lua text", path);
+        return -1;
+    }
+    char chunk[1100];
+    snprintf(chunk, sizeof chunk, "@%s", path);
+    int rc = luaL_loadbufferx(L, buf, len, chunk, "t");
+    free(buf);
+    if (rc) {
+        snprintf(err, cap, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* The sandbox: the libraries, less what reaches outside. */
+static void scn_open_libs(lua_State *L)
+{
+    static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},       {LUA_STRLIBNAME, luaopen_string},
+                                    {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
+                                    {LUA_UTF8LIBNAME, luaopen_utf8}, {NULL, NULL}};
+    for (const luaL_Reg *l = libs; l->func; l++) {
+        luaL_requiref(L, l->name, l->func, 1);
+        lua_pop(L, 1);
+    }
+    static const char *const gone[] = {"dofile", "loadfile", "collectgarbage", NULL};
+    for (const char *const *g = gone; *g; g++) {
+        lua_pushnil(L);
+        lua_setglobal(L, *g);
+    }
+    lua_getglobal(L, "string");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+    lua_getglobal(L, "math");
+    lua_pushcfunction(L, l_random);
+    lua_setfield(L, -2, "random");
+    lua_pushcfunction(L, l_randomseed);
+    lua_setfield(L, -2, "randomseed");
+    lua_pop(L, 1);
+    /* package.loaded's role, for require */
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "ek3.scn.loaded");
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "ek3.scn.sigs");
+    static const luaL_Reg g[] = {{"scenario", l_scenario},
+                                 {"rack", l_rack},
+                                 {"run", l_run},
+                                 {"run_until", l_run_until},
+                                 {"at", l_at},
+                                 {"every", l_every},
+                                 {"now", l_now},
+                                 {"get", l_get},
+                                 {"unit", l_unit},
+                                 {"set_load", l_set_load},
+                                 {"fault", l_fault},
+                                 {"clear", l_clear},
+                                 {"expect", l_expect},
+                                 {"expect_always", l_expect_always},
+                                 {"expect_eventually", l_expect_eventually},
+                                 {"print", l_print},
+                                 {"require", l_require},
+                                 {NULL, NULL}};
+    for (const luaL_Reg *f = g; f->name; f++)
+        if (f->func) {
+            lua_pushcfunction(L, f->func);
+            lua_setglobal(L, f->name);
+        }
+    lua_pushcfunction(L, l_load_chunk);
+    lua_setglobal(L, "load");
+}
+
+/* The message handler: a stop by run_until passes as is; errors keep
+ * their message (Lua put the location in front). */
+static int scn_msgh(lua_State *L)
+{
+    if (!lua_isstring(L, 1)) {
+        const char *t = luaL_typename(L, 1);
+        lua_pushfstring(L, "an error object of type %s (error() with a string says more)", t);
+    }
+    return 1;
+}
+
+static void scn_free_run(scn *x)
+{
+    for (unsigned i = 0; i < x->nw; i++)
+        if (x->w[i].live)
+            scn_watch_drop(&x->w[i]);
+    free(x->w);
+    free(x->tim);
+    free(x->refs);
+    if (x->s) {
+        ses_finish(x->s);
+        ses_free(x->s);
+        free(x->s);
+        x->s = NULL;
+    }
+    if (x->L)
+        lua_close(x->L);
+    x->L = NULL;
+    mbedtls_sha256_free(&x->sha);
+}
+
+static void scn_dirname(const char *path, char *dir, size_t cap)
+{
+    snprintf(dir, cap, "%s", path);
+    char *s = strrchr(dir, '/');
+    if (s)
+        *(s == dir ? s + 1 : s) = 0;
+    else
+        snprintf(dir, cap, ".");
+}
+
+static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int manifest_only)
+{
+    memset(r, 0, sizeof *r);
+    r->first_fail = -1;
+    r->seed = o->seed;
+    snprintf(r->m.path, sizeof r->m.path, "%s", path);
+    r->m.timeout_s = o->timeout_s > 0 ? o->timeout_s : SCN_TIMEOUT_S;
+    scn x;
+    memset(&x, 0, sizeof x);
+    x.o = *o;
+    if (!x.o.out)
+        x.o.out = stderr;
+    x.r = r;
+    x.mem_max = o->mem_max ? o->mem_max : SCN_MEM_MAX;
+    x.instr_max = o->instr_max > 0 ? o->instr_max : SCN_INSTR_MAX;
+    x.manifest_only = manifest_only;
+    x.wall0_ns = scn_wall_ns();
+    x.wall_deadline_ns = x.wall0_ns + scn_ns(r->m.timeout_s);
+    uint64_t st = o->seed ^ 0x5C3A7105EEDull;
+    x.rng = ek3_rng_splitmix64(&st) | 1;
+    mbedtls_sha256_init(&x.sha);
+    mbedtls_sha256_starts_ret(&x.sha, 0);
+    lua_State *L = lua_newstate(scn_alloc, &x);
+    if (!L) {
+        snprintf(r->error, sizeof r->error, "%s: cannot create a Lua state (out of memory)", path);
+        mbedtls_sha256_free(&x.sha);
+        return r->verdict = SCN_ERROR;
+    }
+    x.L = L;
+    lua_pushlightuserdata(L, &x);
+    lua_setfield(L, LUA_REGISTRYINDEX, SCN_REG_KEY);
+    char dir[600];
+    scn_dirname(path, dir, sizeof dir);
+    lua_pushstring(L, dir);
+    lua_setfield(L, LUA_REGISTRYINDEX, "ek3.scn.dir");
+    scn_open_libs(L);
+    lua_sethook(L, scn_hook, LUA_MASKCOUNT, SCN_HOOK_EVERY);
+    lua_pushcfunction(L, scn_msgh);
+    char err[600];
+    int rc = scn_load_file(L, path, err, sizeof err);
+    if (rc) {
+        snprintf(r->error, sizeof r->error, "%s", err);
+        r->verdict = SCN_ERROR;
+    } else {
+        rc = lua_pcall(L, 0, 0, 1);
+        const char *msg = rc ? lua_tostring(L, -1) : NULL;
+        if (rc && msg && !strcmp(msg, "ek3.manifest-only")) {
+            rc = 0;
+        } else if (rc && msg && !strcmp(msg, SCN_STOP_KEY)) {
+            rc = 0; /* a failed run_until: its figure is recorded */
+        } else if (rc) {
+            if (rc == LUA_ERRMEM || x.mem_hit)
+                snprintf(r->error, sizeof r->error, "%s: memory limit: the script asked for more than %zu MB",
+                         x.mem_where[0] ? x.mem_where : path, x.mem_max >> 20);
+            else
+                snprintf(r->error, sizeof r->error, "%s", msg ? msg : "an error without a message");
+            r->verdict = SCN_ERROR;
+        } else if (!x.manifest_done) {
+            snprintf(r->error, sizeof r->error, "%s:1: no scenario{...} manifest (the file must start with one)", path);
+            r->verdict = SCN_ERROR;
+        }
+        if (!manifest_only && r->verdict != SCN_ERROR && !x.s) {
+            snprintf(r->error, sizeof r->error, "%s: no rack{...}: the scenario sets up nothing to run", path);
+            r->verdict = SCN_ERROR;
+        }
+        /* the end of the run: windows not reached */
+        if (!manifest_only && x.s && r->verdict != SCN_ERROR) {
+            for (unsigned i = 0; i < x.nw; i++)
+                if (x.w[i].live && x.w[i].at_end)
+                    x.w[i].at_end(&x, x.w[i].ctx);
+            for (unsigned i = 0; i < r->nfault; i++)
+                if (!x.pend[i].injected && !x.pend[i].dropped) {
+                    char msg2[300];
+                    snprintf(msg2, sizeof msg2, "fault %s never took effect (the run ended at %.6f s)",
+                             r->fault[i].text, scn_now(&x));
+                    scn_figure(&x, msg2, NAN, "", "injected", 0, r->fault[i].where);
+                }
+        }
+    }
+    if (x.s) {
+        r->sim_s = scn_now(&x);
+        r->trace_rows = x.hashed;
+    }
+    mbedtls_sha256_finish_ret(&x.sha, r->trace_sha256);
+    if (r->verdict != SCN_ERROR)
+        r->verdict = r->first_fail >= 0 ? SCN_FAIL : SCN_PASS;
+    scn_free_run(&x);
+    r->wall_s = (scn_wall_ns() - x.wall0_ns) * 1e-9;
+    return r->verdict;
+}
+
+int scn_run_file(const char *path, const scn_opts *o, scn_result *r)
+{
+    return scn_exec(path, o, r, 0);
+}
+
+void scn_result_free(scn_result *r)
+{
+    if (!r)
+        return;
+    free(r->fig);
+    r->fig = NULL;
+    r->nfig = 0;
+}
+
+int scn_manifest_read(const char *path, scn_manifest *m, char *err, size_t cap)
+{
+    scn_opts o = {.seed = 1, .out = stderr};
+    scn_result *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, cap, "%s: out of memory", path);
+        return EK3_ENOSPC;
+    }
+    int v = scn_exec(path, &o, r, 1);
+    int rc = 0;
+    if (v == SCN_ERROR) {
+        snprintf(err, cap, "%s", r->error);
+        rc = EK3_EPARSE;
+    } else {
+        *m = r->m;
+    }
+    scn_result_free(r);
+    free(r);
+    return rc;
+}

@@ -1,0 +1,186 @@
+/*
+ * scn.h - the scenario engine (prefix scn_): one Lua 5.4 state per
+ * scenario run, sandboxed, driving a run session (hil_bridge/session.h)
+ * and recording a verdict.
+ *
+ * A scenario file is Lua: its manifest first, then the rack, then time.
+ *   scenario{ name="svc-restart", tags={"firmware"}, level="quick",
+ *             requirements={"EK-TECH-010 8.5"}, seeds={1,2}, timeout="60s" }
+ *   rack{ modules=8, load="20kW", load_at="0.3s" }
+ *   local h = fault("svc-crash", "3.2", { at="1s" })
+ *   run("2s")
+ *   expect(get("module[3].svc.THERMAL_MGR.restarts") == 1, "restarted")
+ * docs/scenarios.md is the manual: every global, signal, fault and check.
+ *
+ * The sandbox: the base library less dofile, loadfile and binary chunks
+ * (load takes text only; string.dump is gone), string, table, math (its
+ * random the rig's seeded generator), utf8; no io, os, debug, package;
+ * require only for helper modules in a lib/ folder beside the scenario
+ * or in the rig's scenarios/lib/. An instruction-count hook stops a
+ * runaway script (SCN_INSTR_MAX Lua instructions between two returns to
+ * the engine) and an allocator limit a memory-hungry one (SCN_MEM_MAX);
+ * the wall-clock timeout of the manifest stops a slow run. Each is an
+ * ERROR verdict naming the file and line.
+ *
+ * Determinism: callbacks (at, every), watchers (expect_always,
+ * expect_eventually, the signal checks, captures) and faults with a
+ * condition run between quanta, in the order they were registered; the
+ * same scenario and seed give the same verdict and the same trace hash
+ * (SHA-256 of every probe row, FIPS 180-4) with any number of threads.
+ *
+ * Errors are negative codes from ek3_err.h.
+ */
+#ifndef SCN_H
+#define SCN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fault.h"
+#include "session.h"
+
+struct lua_State;
+
+#define SCN_INSTR_MAX 200000000L       /* Lua instructions between two returns to the engine */
+#define SCN_MEM_MAX (256u << 20)        /* bytes the Lua heap may hold */
+#define SCN_TIMEOUT_S 600.0            /* wall-clock limit when the manifest names none */
+#define SCN_SEEDS_MAX 16u
+#define SCN_FAULTS_MAX 256u
+#define SCN_RECORD_ROWS 2000L          /* probe rows held (the hash covers every row) */
+
+typedef enum scn_verdict { SCN_PASS, SCN_FAIL, SCN_ERROR } scn_verdict;
+
+/* The name of a verdict: "PASS", "FAIL", "ERROR". */
+const char *scn_verdict_name(unsigned v);
+
+typedef struct scn_manifest {
+    char path[512];           /* the scenario file */
+    char name[64];
+    char level[16];           /* "quick", "nightly" or "soak" */
+    char tags[256];           /* comma-separated */
+    char requirements[512];   /* ';'-separated, e.g. "EK-TECH-010 6.3;EK-TECH-010 8.5" */
+    uint64_t seeds[SCN_SEEDS_MAX];
+    unsigned nseeds;          /* 1 at least ({1} when the manifest names none) */
+    double timeout_s;         /* wall clock */
+} scn_manifest;
+
+/* One recorded figure of a check. */
+typedef struct scn_fig {
+    char name[96];
+    double value;             /* NaN: no figure (a boolean check) */
+    char unit[16];
+    char limit[64];           /* "<= 50 ms", "true" */
+    int pass;
+    double t_s;               /* simulated time it was recorded */
+    char where[160];          /* file:line of the check in the scenario */
+} scn_fig;
+
+/* One fault of the schedule, as it happened. */
+typedef struct scn_fault {
+    flt_spec spec;            /* spec.t: the onset asked (at=), or -1 with a condition (when=) */
+    char text[160];           /* flt_format of the spec as injected */
+    char where[160];          /* file:line of the fault() call */
+    double onset_s;           /* when it was injected (-1: never) */
+    double clear_s;           /* clear_at / duration asked (-1: none) */
+    double cleared_s;         /* when it was cleared (-1: never) */
+    int error;                /* flt_inject's error at its onset, or 0 */
+} scn_fault;
+
+/* A change to the fault schedule, for shrink: the index-th fault()
+ * call of the script is dropped, or its onset moved to at_s (>= 0), or
+ * its parameters scaled by scale (1: kept). */
+typedef struct scn_override {
+    unsigned index;
+    uint8_t drop;
+    double at_s;              /* < 0: kept */
+    double scale;             /* 0 or 1: kept */
+} scn_override;
+
+typedef struct scn_opts {
+    uint64_t seed;            /* the run's seed (the manifest's seeds are the caller's to iterate) */
+    const char *report_dir;   /* this run's evidence directory (made by the caller), or NULL */
+    FILE *out;                /* print() and the engine's notes (NULL: stderr) */
+    FILE *can_log;            /* every frame as a candump log (rig_opts.log; the run uses one thread), or NULL */
+    unsigned threads;         /* when rack{} names none (0: 1) */
+    long instr_max;           /* 0: SCN_INSTR_MAX */
+    size_t mem_max;           /* 0: SCN_MEM_MAX */
+    double timeout_s;         /* > 0: overrides the manifest's */
+    int (*stop)(void *ctx);   /* polled every quantum: non-zero stops the run as ERROR (Ctrl-C) */
+    void *stop_ctx;
+    const scn_override *ovr;
+    unsigned novr;
+    int manifest_only;        /* stop after scenario{} (ek3 scenario list) */
+} scn_opts;
+
+typedef struct scn_result {
+    int verdict;              /* scn_verdict */
+    scn_manifest m;
+    uint64_t seed;
+    scn_fig *fig;             /* every check, in the order recorded */
+    unsigned nfig;
+    int first_fail;           /* index into fig, or -1 */
+    char error[640];          /* ERROR: "file:line: why" */
+    scn_fault fault[SCN_FAULTS_MAX];
+    unsigned nfault;
+    double sim_s, wall_s, init_s;
+    uint8_t trace_sha256[32];
+    uint64_t trace_rows;
+    unsigned modules, threads;
+    char rack_text[600];      /* the rack as set up, in ek3 rack's flags */
+} scn_result;
+
+/* Run the scenario file at path with seed o->seed into *r (zeroed first).
+ * Returns the verdict (SCN_PASS, SCN_FAIL, SCN_ERROR); r->error says why
+ * for ERROR, r->fig[r->first_fail] for FAIL. scn_result_free releases it. */
+int scn_run_file(const char *path, const scn_opts *o, scn_result *r);
+void scn_result_free(scn_result *r);
+
+/* Read only the manifest of a scenario file (the script runs until its
+ * scenario{} call). 0, or EK3_EPARSE with err naming file:line and why. */
+int scn_manifest_read(const char *path, scn_manifest *m, char *err, size_t cap);
+
+/* The trace hash as 64 hex digits into buf[65]. */
+void scn_sha256_hex(const uint8_t h[32], char buf[65]);
+
+/*
+ * Seams for the modules that add globals (chk_lua.c): an engine behind
+ * a Lua state, its session, per-quantum watchers, figures.
+ */
+typedef struct scn scn;
+
+/* The engine of a Lua state built by scn_run_file. */
+scn *scn_of(struct lua_State *L);
+
+/* The running session, or NULL before rack{}. */
+ses *scn_session(scn *x);
+
+/* A watcher, called after every quantum in registration order: returns
+ * 1 to stay, 0 to be removed; it may raise a Lua error through the
+ * engine's state (an ERROR verdict). free_ctx (may be NULL) releases ctx
+ * when it is removed or the run ends. `at_end` (may be NULL) is called
+ * once when the run ends with the watcher still in place (a window not
+ * reached: record a failed figure saying so). 0 or EK3_ENOSPC. */
+typedef int (*scn_watch_fn)(scn *x, void *ctx);
+int scn_watch(scn *x, scn_watch_fn fn, void (*at_end)(scn *x, void *ctx), void *ctx, void (*free_ctx)(void *ctx));
+
+/* Record a figure (see scn_fig); where: file:line, or NULL for the
+ * running Lua line. A failed figure makes the verdict FAIL. */
+void scn_figure(scn *x, const char *name, double value, const char *unit, const char *limit, int pass,
+                const char *where);
+
+/* This run's evidence directory, or NULL. */
+const char *scn_report_dir(scn *x);
+
+/* "file.lua:12" of the running Lua line (level 1: the caller of the C
+ * function) into buf; returns buf. */
+const char *scn_where(struct lua_State *L, char *buf, size_t cap);
+
+/* Argument idx as a quantity in unit (a number, or a string such as
+ * "20ms" for unit "s"); raises a Lua error naming `what` otherwise. */
+double scn_arg_quantity(struct lua_State *L, int idx, const char *unit, const char *what);
+
+/* Simulated time now, s. */
+double scn_now(scn *x);
+
+#endif /* SCN_H */

@@ -1,0 +1,265 @@
+/* test_scenario.c - the scenario engine through its public API (scn.h):
+ * the sandbox refuses what reaches outside and stops runaway scripts
+ * with an ERROR naming file:line; misspelt names get the closest valid
+ * ones; the manifest and rack{} check their fields; time, callbacks,
+ * faults and checks do what the manual says; the same seed gives the
+ * same trace hash with 1 and 2 threads, another seed another hash. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ek3_err.h"
+#include "scn.h"
+
+static char dir[64];
+static char path[600];
+
+/* The test process's scenario files go with it. */
+__attribute__((destructor)) static void rm_dir(void)
+{
+    char cmd[128];
+    if (dir[0] && snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir) < (int)sizeof cmd && system(cmd) != 0)
+        fprintf(stderr, "test_scenario: could not remove %s\n", dir);
+}
+
+/* One directory per test process (each test runs in its own). */
+static void mkdir_once(void)
+{
+    if (dir[0])
+        return;
+    snprintf(dir, sizeof dir, "/tmp/ek3-scn-%ld-XXXXXX", (long)getpid());
+    cr_assert_not_null(mkdtemp(dir), "mkdtemp %s: %s", dir, strerror(errno));
+}
+
+/* Write a scenario file NAME.lua holding text; its path in `path`. */
+static const char *write_lua(const char *name, const char *text)
+{
+    mkdir_once();
+    snprintf(path, sizeof path, "%s/%s.lua", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+    return path;
+}
+
+static scn_result *run_lua(const char *name, const char *text, uint64_t seed, unsigned threads)
+{
+    write_lua(name, text);
+    scn_result *r = calloc(1, sizeof *r);
+    FILE *null = fopen("/dev/null", "w");
+    scn_opts o = {.seed = seed, .threads = threads, .out = null, .instr_max = 5000000, .mem_max = 64u << 20};
+    scn_run_file(path, &o, r);
+    fclose(null);
+    return r;
+}
+
+static void done(scn_result *r)
+{
+    scn_result_free(r);
+    free(r);
+}
+
+#define HEAD "scenario{ name='t', seeds={1} }\n"
+#define RACK "rack{ modules=4, load='8kW', load_at='0.45s', load_ramp='20ms' }\n"
+
+static void expect_error(const char *name, const char *text, const char *line, const char *why)
+{
+    scn_result *r = run_lua(name, text, 1, 1);
+    cr_assert_eq(r->verdict, SCN_ERROR, "%s: verdict %s (%s)", name, scn_verdict_name(r->verdict), r->error);
+    char want[700];
+    snprintf(want, sizeof want, "%s/%s.lua:%s", dir, name, line);
+    cr_assert(strstr(r->error, want), "%s: '%s' does not name %s", name, r->error, want);
+    cr_assert(strstr(r->error, why), "%s: '%s' does not say '%s'", name, r->error, why);
+    done(r);
+}
+
+Test(scenario, the_sandbox_has_no_io_os_debug_or_package)
+{
+    expect_error("io", HEAD "local f = io.open('/etc/passwd')\n", "2:", "global 'io'");
+    expect_error("os", HEAD "\nos.execute('touch /tmp/ek3-pwned')\n", "3:", "global 'os'");
+    expect_error("debug", HEAD "debug.sethook()\n", "2:", "global 'debug'");
+    expect_error("package", HEAD "print(package.path)\n", "2:", "global 'package'");
+    expect_error("require_os", HEAD "local os = require 'os'\n", "2:", "require 'os'");
+    expect_error("dofile", HEAD "dofile('/etc/passwd')\n", "2:", "global 'dofile'");
+    expect_error("loadfile", HEAD "loadfile('/etc/passwd')\n", "2:", "global 'loadfile'");
+    expect_error("dump", HEAD "local s = string.dump(function() end)\n", "2:", "field 'dump'");
+    expect_error("binary", HEAD "local f = load('\\27LuaT\\0\\25\\147\\r\\n\\26\\n')\n", "2:", "binary chunks");
+    cr_assert(access("/tmp/ek3-pwned", F_OK) != 0);
+}
+
+Test(scenario, a_binary_scenario_file_is_refused)
+{
+    write_lua("bin", "\x1bLuaT\x00 not text");
+    scn_result r;
+    scn_opts o = {.seed = 1};
+    cr_assert_eq(scn_run_file(path, &o, &r), SCN_ERROR);
+    cr_assert(strstr(r.error, "binary"), "%s", r.error);
+    scn_result_free(&r);
+}
+
+Test(scenario, an_endless_loop_in_a_callback_is_stopped_at_its_line)
+{
+    expect_error("loop", HEAD RACK "every('1ms', function()\n  while true do end\nend)\nrun('10ms')\n", "4:",
+                 "instruction limit");
+    expect_error("loop_top", HEAD "local n = 0\nwhile true do n = n + 1 end\n", "3:", "instruction limit");
+}
+
+Test(scenario, a_huge_allocation_is_stopped_at_its_line)
+{
+    expect_error("mem", HEAD "\nlocal s = string.rep('x', 1 << 30)\n", "3:", "memory limit");
+    expect_error("mem_table", HEAD "local t = {}\nfor i = 1, 1e9 do t[i] = i end\n", "3:", "memory limit");
+}
+
+Test(scenario, a_syntax_error_names_its_line)
+{
+    expect_error("syntax", HEAD "\n\nlocal x = = 3\n", "4:", "unexpected symbol");
+}
+
+Test(scenario, misspelt_names_get_the_closest_valid_ones)
+{
+    expect_error("fault_name", HEAD RACK "fault('svc-crsh', '2.2')\n", "3:", "did you mean svc-crash");
+    expect_error("signal_name", HEAD RACK "local v = get('bus.vv')\n", "3:", "bus.v");
+    expect_error("fault_range", HEAD RACK "fault('igf', 2, { i='20A' })\n", "3:", "range");
+    expect_error("fault_slot", HEAD RACK "fault('pull', 9)\n", "3:", "9");
+    expect_error("rack_field", HEAD "rack{ modules=4, lod='8kW' }\n", "2:", "unknown field 'lod'");
+    expect_error("rack_range", HEAD "rack{ modules=600 }\n", "2:", "1 to 510");
+    expect_error("manifest_first", "rack{ modules=4 }\n", "1:", "manifest must come first");
+    expect_error("level", "scenario{ name='x', level='weekly' }\n", "1:", "quick");
+}
+
+Test(scenario, the_manifest_is_read_without_running_the_rack)
+{
+    write_lua("manifest", "scenario{ name='m1', tags={'a','b'}, level='nightly',\n"
+                          "  requirements={'EK-TECH-010 6.3', 'EK-TECH-010 8.5'}, seeds={3,5,8}, timeout='2s' }\n"
+                          "error('the body must not run')\n");
+    scn_manifest m;
+    char err[300];
+    cr_assert_eq(scn_manifest_read(path, &m, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(m.name, "m1");
+    cr_assert_str_eq(m.level, "nightly");
+    cr_assert_str_eq(m.tags, "a,b");
+    cr_assert_str_eq(m.requirements, "EK-TECH-010 6.3;EK-TECH-010 8.5");
+    cr_assert_eq(m.nseeds, 3);
+    cr_assert_eq(m.seeds[2], 8);
+    cr_assert_float_eq(m.timeout_s, 2.0, 1e-12);
+}
+
+Test(scenario, time_callbacks_and_checks)
+{
+    scn_result *r = run_lua("time", HEAD RACK
+                            "local hits, ticks = {}, 0\n"
+                            "at(0.05, function() hits[#hits+1] = now() end)\n"
+                            "every('10ms', function() ticks = ticks + 1 end)\n"
+                            "expect_always(function() return get('bus.v') < 800 end, { name='no overshoot' })\n"
+                            "expect_eventually(function() return get('bus.v') > 700 end, { by=0.45, name='up' })\n"
+                            "local t = run_until(function() return get('bus.v') > 700 end, '0.5s')\n"
+                            "expect(t > 0.2 and t < 0.45, 'soft start time', { value=t, unit='s', limit='0.2..0.45 s' })\n"
+                            "run(0.1)\n"
+                            "expect(#hits == 1 and math.abs(hits[1] - 0.05) < 1e-9, 'at fired once at 50 ms')\n"
+                            "expect(ticks == math.floor(now() / 0.01 + 1e-9), 'every fired each 10 ms: ' .. ticks)\n"
+                            "expect(false, 'this check fails')\n",
+                            1, 1);
+    cr_assert_eq(r->verdict, SCN_FAIL, "%s", r->error);
+    cr_assert_eq(r->nfig, 6, "%u figures", r->nfig);
+    /* in the order recorded: 'up' when it came true, the expects, then
+     * the open-ended expect_always when the run ends */
+    static const char *const order[] = {"up", "soft start time", "at fired once at 50 ms", "every fired each 10 ms",
+                                         "this check fails", "no overshoot"};
+    for (unsigned i = 0; i < r->nfig; i++) {
+        cr_assert(!strncmp(r->fig[i].name, order[i], strlen(order[i])), "figure %u is '%s'", i, r->fig[i].name);
+        cr_assert_eq(r->fig[i].pass, i != 4, "%s (%s)", r->fig[i].name, r->fig[i].where);
+    }
+    cr_assert_eq(r->first_fail, 4);
+    cr_assert(strstr(r->fig[4].where, "time.lua:13"), "%s", r->fig[4].where);
+    cr_assert_float_eq(r->fig[0].t_s, r->fig[1].value, 1e-9, "eventually and run_until saw the same quantum");
+    done(r);
+}
+
+Test(scenario, a_failed_run_until_ends_the_run_as_fail)
+{
+    scn_result *r = run_lua("until", HEAD RACK "run_until(function() return get('bus.v') > 900 end, '50ms', 'bus above 900 V')\n"
+                                             "error('not reached')\n",
+                            1, 1);
+    cr_assert_eq(r->verdict, SCN_FAIL, "%s", r->error);
+    cr_assert_str_eq(r->fig[r->first_fail].name, "bus above 900 V");
+    cr_assert_float_eq(r->sim_s, 0.05, 1e-9);
+    done(r);
+}
+
+Test(scenario, faults_take_effect_at_their_onset_and_are_recorded)
+{
+    scn_result *r = run_lua("fault", HEAD RACK
+                            "local h = fault('pull', 3, { at='0.1s' })\n"
+                            "run('99.9ms')\n"
+                            "expect(get('module[3].present') == 1, 'still in before 100 ms')\n"
+                            "run('0.1ms')\n"
+                            "expect(get('module[3].present') == 0, 'out from 100 ms')\n"
+                            "fault('igf', 2, { i='40mA', when=function() return now() >= 0.15 end, duration='10ms' })\n"
+                            "run('0.1s')\n",
+                            1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s %s", r->error, r->first_fail >= 0 ? r->fig[r->first_fail].name : "");
+    cr_assert_eq(r->nfault, 2);
+    cr_assert_float_eq(r->fault[0].onset_s, 0.1, 1e-9);
+    cr_assert(strstr(r->fault[0].text, "pull:3@0.1"), "%s", r->fault[0].text);
+    cr_assert(r->fault[1].onset_s >= 0.15 && r->fault[1].onset_s < 0.1502, "%g", r->fault[1].onset_s);
+    cr_assert_float_eq(r->fault[1].cleared_s, r->fault[1].onset_s + 0.01, 2e-4);
+    done(r);
+}
+
+Test(scenario, the_same_seed_gives_the_same_trace_with_one_or_two_threads)
+{
+    const char *text = "scenario{ name='det' }\n"
+                       "rack{ modules=6, load='12kW', load_at='0.1s', load_ramp='10ms' }\n"
+                       "fault('pull', 2, { at='0.15s' })\n"
+                       "every('5ms', function() if math.random() < 0.2 then set_load{ power=math.random(8, 14) * 1000 } end end)\n"
+                       "run('0.25s')\n";
+    scn_result *a = run_lua("det", text, 11, 1);
+    scn_result *b = run_lua("det", text, 11, 2);
+    scn_result *c = run_lua("det", text, 12, 1);
+    cr_assert_eq(a->verdict, SCN_PASS, "%s", a->error);
+    cr_assert_eq(b->threads, 2);
+    cr_assert_gt(a->trace_rows, 200);
+    cr_assert_eq(a->trace_rows, b->trace_rows);
+    cr_assert_eq(memcmp(a->trace_sha256, b->trace_sha256, 32), 0, "1 and 2 threads differ");
+    cr_assert_neq(memcmp(a->trace_sha256, c->trace_sha256, 32), 0, "seeds 11 and 12 gave the same trace");
+    done(a);
+    done(b);
+    done(c);
+}
+
+Test(scenario, a_load_profile_steps_and_ramps_as_its_csv_says)
+{
+    mkdir_once();
+    char csv[700];
+    snprintf(csv, sizeof csv, "%s/drive.csv", dir);
+    FILE *f = fopen(csv, "w");
+    cr_assert_not_null(f);
+    fputs("time_s,power_W\n# a step then a ramp\n0,2000\n0.02,2000\n0.06,6000\n", f);
+    cr_assert_eq(fclose(f), 0);
+    scn_result *r = run_lua("profile", HEAD "rack{ modules=4, load=0 }\n"
+                            "run_until(function() return get('bus.v') > 740 end, '0.6s')\n"
+                            "local t0 = now()\n"
+                            "set_load{ profile='drive.csv' }\n"
+                            "run('10ms')\n"
+                            "expect(math.abs(get('load.p') - 2000) < 1, 'step: ' .. get('load.p'))\n"
+                            "run('30ms')\n"
+                            "expect(math.abs(get('load.p') - 4000) <= 10.001, 'half-way up the ramp (one quantum late at most): ' .. get('load.p'))\n"
+                            "run('30ms')\n"
+                            "expect(math.abs(get('load.p') - 6000) < 1, 'top: ' .. get('load.p'))\n",
+                            1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s %s", r->error, r->first_fail >= 0 ? r->fig[r->first_fail].name : "");
+    done(r);
+    f = fopen(csv, "w");
+    fputs("time_s,power_W\n0,2000\n0.01,abc\n", f);
+    cr_assert_eq(fclose(f), 0);
+    r = run_lua("profile_bad", HEAD RACK "set_load{ profile='drive.csv', at=0.5 }\n", 1, 1);
+    cr_assert_eq(r->verdict, SCN_ERROR);
+    cr_assert(strstr(r->error, "drive.csv:3:") && strstr(r->error, "profile_bad.lua:3:"), "%s", r->error);
+    cr_assert(strstr(r->error, "must be a number"), "%s", r->error);
+    done(r);
+}
