@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "can_id.h"
+#include "cli.h"
 #include "ek3_err.h"
 #include "fault.h"
 #include "msg.h"
@@ -407,36 +408,6 @@ static void sig_err(char *err, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Optimal string alignment distance (Levenshtein with adjacent
- * transpositions): the typo distance of "iuot" to "iout" is 1. */
-static unsigned sig_dist(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > SIG_PATH_MAX + SIG_NAME_MAX || lb > SIG_PATH_MAX + SIG_NAME_MAX)
-        return ~0u;
-    unsigned rows[3][SIG_PATH_MAX + SIG_NAME_MAX + 1];
-    unsigned *pp = rows[0], *p = rows[1], *c = rows[2];
-    for (size_t j = 0; j <= lb; j++)
-        p[j] = (unsigned)j;
-    for (size_t i = 1; i <= la; i++) {
-        c[0] = (unsigned)i;
-        for (size_t j = 1; j <= lb; j++) {
-            unsigned cost = a[i - 1] != b[j - 1];
-            unsigned v = p[j] + 1;
-            if (c[j - 1] + 1 < v)
-                v = c[j - 1] + 1;
-            if (p[j - 1] + cost < v)
-                v = p[j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v)
-                v = pp[j - 2] + 1;
-            c[j] = v;
-        }
-        unsigned *t = pp;
-        pp = p, p = c, c = t;
-    }
-    return p[lb];
-}
-
 /* The service of a name, 1.., or 0. */
 static unsigned sig_svc_find(const char *name)
 {
@@ -485,7 +456,7 @@ static void sig_suggest(const ses *s, const char *in, const char *idx, const cha
             const char *nm = sig_rows[i].fam != FAM_SVC ? "" : name_ok ? name : sig_svcs[j].name;
             if (sig_fill(sig_rows[i].path, idx[0] ? idx : "1", nm, c, sizeof c) < 0)
                 continue;
-            unsigned d = sig_dist(in, c);
+            unsigned d = cli_edit_distance(in, c);
             if (d > limit)
                 continue;
             unsigned at = nb;
@@ -631,7 +602,7 @@ int sig_resolve(const ses *s, const char *path, sig_ref *out, char *err, size_t 
             sig_svc_list(list, sizeof list);
             unsigned bd = ~0u;
             for (unsigned i = 0; i < SIG_NSVC; i++) {
-                unsigned d = sig_dist(name, sig_svcs[i].name);
+                unsigned d = cli_edit_distance(name, sig_svcs[i].name);
                 if (d < bd && d <= strlen(name) / 2 + 1)
                     bd = d, snprintf(near, sizeof near, "did you mean %s? ", sig_svcs[i].name);
             }
