@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "can_handler.h"
 #include "ek3_err.h"
@@ -252,6 +253,27 @@ Test(signal, can_handler_counters_are_its_own)
     cr_assert_eq(get("module[2].can.stale"), 37.0);
     cr_assert_eq(get("module[2].can.unauthenticated"), 38.0);
     cr_assert_eq(get("module[3].can.forged"), 0.0, "another module's");
+    ses_free(&s);
+}
+
+Test(signal, an_external_modules_kernel_is_not_read)
+{
+    ses_opts o;
+    memset(&o, 0, sizeof o);
+    rig_default_opts(&o.r, 3, 7, 6000);
+    static const uint8_t ext[3] = {0, 1, 0};
+    o.r.external = ext;
+    snprintf(o.r.fw_bus, sizeof o.r.fw_bus, "udp:127.0.0.1:%d", 20000 + (int)(getpid() % 20000) * 2);
+    o.quanta = 10;
+    cr_assert_eq(ses_init(&s, &o), EK3_OK);
+    sig_ref r;
+    char err[300];
+    cr_assert_eq(sig_resolve(&s, "module[2].svc.THERMAL_MGR.restarts", &r, err, sizeof err), EK3_ENOENT);
+    cr_assert_str_eq(err, "module[2].svc.THERMAL_MGR.restarts: module 2 runs its firmware outside the rig (external); "
+                          "its kernel cannot be read");
+    cr_assert_eq(sig_resolve(&s, "module[2].can.forged", &r, err, sizeof err), EK3_ENOENT);
+    cr_assert_eq(sig_resolve(&s, "module[3].can.forged", &r, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_str_eq(name_of("module[2].state"), "EXT-OFF");
     ses_free(&s);
 }
 
