@@ -521,9 +521,10 @@ int sig_resolve(const ses *s, const char *path, sig_ref *out, char *err, size_t 
             return EK3_ENOENT;
         }
     }
-    /* The pattern: the first [digits] becomes [K]; after "module[K].svc."
-     * the next segment is the NAME. */
-    char pat[SIG_PATH_MAX + 8], idx[16] = "", name[SIG_NAME_MAX + 1] = "";
+    /* The pattern: the first [digits] becomes [K] (idx: its digits; with
+     * a leading zero, "[007]", it stays and idx is "7" for the
+     * suggestions); after "module[K].svc." the next segment is the NAME. */
+    char pat[SIG_PATH_MAX + 8], idx[SIG_PATH_MAX + 1] = "", name[SIG_NAME_MAX + 1] = "";
     unsigned long k = 0;
     size_t o = 0;
     for (size_t i = 0; i < len;) {
@@ -531,10 +532,16 @@ int sig_resolve(const ses *s, const char *path, sig_ref *out, char *err, size_t 
             size_t j = i + 1;
             while (j < len && path[j] >= '0' && path[j] <= '9')
                 j++;
-            if (j > i + 1 && j < len && path[j] == ']' && !(path[i + 1] == '0' && j > i + 2)) {
-                size_t nd = j - i - 1;
-                if (nd >= sizeof idx)
-                    nd = sizeof idx - 1; /* still out of any range */
+            if (j > i + 1 && j < len && path[j] == ']') {
+                size_t nd = j - i - 1, z = 0;
+                if (path[i + 1] == '0' && nd > 1) { /* not an index */
+                    while (z + 1 < nd && path[i + 1 + z] == '0')
+                        z++;
+                    memcpy(idx, path + i + 1 + z, nd - z);
+                    idx[nd - z] = '\0';
+                    pat[o++] = path[i++];
+                    continue;
+                }
                 memcpy(idx, path + i + 1, nd);
                 idx[nd] = '\0';
                 for (size_t d = i + 1; d < j; d++)

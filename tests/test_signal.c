@@ -306,7 +306,6 @@ Test(signal, a_wrong_path_names_the_closest_or_the_range)
     cr_assert_str_eq(err, "module[90]: the rack has modules 1 to 84");
     cr_assert_eq(refuse(&s, "module[0].state", err, sizeof err), EK3_ERANGE);
     cr_assert_str_eq(err, "module[0]: the rack has modules 1 to 84");
-    cr_assert_eq(refuse(&s, "module[99999999999999999999].iout", err, sizeof err), EK3_ERANGE);
     cr_assert_eq(refuse(&s, "canbus.node[85].tec", err, sizeof err), EK3_ERANGE);
     cr_assert_str_eq(err, "canbus.node[85]: the bus has nodes 0 to 84 (0 is the station)");
     cr_assert_eq(refuse(&s, "module[7].svc.THERMAL_MG.restarts", err, sizeof err), EK3_ENOENT);
@@ -323,6 +322,9 @@ Test(signal, a_wrong_path_names_the_closest_or_the_range)
     cr_assert_eq(refuse(&s, "load.soc", err, sizeof err), EK3_ENOENT);
     cr_assert_str_eq(err, "load.soc: the rack's load is a resistor (load.ohm)");
     cr_assert_eq(refuse(&s, "module[03].iout", err, sizeof err), EK3_ENOENT, "no leading zero");
+    cr_assert_str_eq(err, "unknown signal 'module[03].iout'; did you mean module[3].iout?");
+    cr_assert_eq(refuse(&s, "module[99999999999999999999].iout", err, sizeof err), EK3_ERANGE);
+    cr_assert_str_eq(err, "module[99999999999999999999]: the rack has modules 1 to 84", "the index as given");
     cr_assert_eq(refuse(&s, "zzzzzzzzzzzzzzzzzzzzzz", err, sizeof err), EK3_ENOENT);
     cr_assert_str_eq(err, "unknown signal 'zzzzzzzzzzzzzzzzzzzzzz' ('ek3 scenario signals' lists them)");
     /* A short buffer still gets a terminated message. */
