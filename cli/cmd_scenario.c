@@ -207,26 +207,24 @@ static int sc_run(int argc, char **argv)
     memset(used, 0, sizeof used);
     int nfiles = 0;
     const char *miss = NULL;
+    cli_seen seen;
+    memset(&seen, 0, sizeof seen);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t u;
         if (cli_is_help(a))
             return sc_usage_run();
+        if (cli_once(w, &seen, a, NULL))
+            return CLI_USAGE;
         if (!strcmp(a, "--seed") && cli_has_value(a, v, &miss)) {
-            if (seed_given)
-                return cli_usage_error(w, "--seed given twice");
             if (cli_parse_u64(v, INT64_MAX, &seed))
                 return cli_usage_error(w, "--seed '%s': a whole number 0 to 2^63-1", v);
             seed_given = 1;
             i++;
         } else if (!strcmp(a, "--report") && cli_has_value(a, v, &miss)) {
-            if (report)
-                return cli_usage_error(w, "--report given twice");
             report = v;
             i++;
         } else if (!strcmp(a, "--log") && cli_has_value(a, v, &miss)) {
-            if (log_path)
-                return cli_usage_error(w, "--log given twice");
             log_path = v;
             i++;
         } else if (!strcmp(a, "--level") && cli_has_value(a, v, &miss)) {

@@ -8,6 +8,7 @@
 
 #include "canbus.h"
 #include "cli.h"
+#include "fwinst.h"
 #include "ek3_err.h"
 #include "inject.h"
 #include "msg.h"
@@ -131,6 +132,17 @@ const flt_def flt_table[] = {
                         "every higher id",
                         "every frame with a higher id is starved, lower ids still win arbitration (ISO 11898-1; "
                         "EK-TECH-010 4.3 priorities)"},
+    [FLT_BUS_SPLIT] = {"bus-split", FLT_BUS, FLT_T_BUS, 1, 1, {{"at", "", 1, 510, 1, 1}},
+                       "the bus split in two, a broken trunk before node at: nodes 0..at-1 and at..N hear and "
+                       "acknowledge only their own side (the halves share one timeline: their load adds up)",
+                       "the modules beyond the split lose the station: its POWER_CMDs no longer reach them and their "
+                       "heartbeats no longer reach it (offline after 3 s, seed 2.4); a node alone on its side gets no ACK "
+                       "and goes error passive, never bus-off (ISO 11898-1)"},
+    [FLT_BUS_LATENCY] = {"bus-latency", FLT_BUS, FLT_T_NODE, 1, 1, {{"d", "s", 0, 1, 1e-3, 0}},
+                         "the node's frames enter arbitration d after they are queued, so they arrive d later "
+                         "(a slow controller or a store-and-forward gateway)",
+                         "the node's frames arrive d late; a module's heartbeats late by d and its POWER_ACKs too: past 100 ms "
+                         "the station retries (3 times) and gives up"},
     [FLT_SVC_CRASH] = {"svc-crash", FLT_KERNEL, FLT_T_SERVICE, 0, 0, {NOP},
                        "the service faults now (inj crash)" SVC_MODELS_NOTE,
                        "the reincarnation server restarts it in under 50 ms; a non-critical one with no output dip "
@@ -154,6 +166,18 @@ const flt_def flt_table[] = {
                        "in strict mode (the MPU's test), a corrupted victim without",
                        "strict mode: the MPU stops the write, the offender crashes and is restarted, the victim is "
                        "untouched (EK-TECH-010 8.3)"},
+    [FLT_ISR_OVERRUN] = {"isr-overrun", FLT_KERNEL, FLT_T_SLOT, 2, 1,
+                         {{"n", "", 1, 1e6, 100, 1}, {"t", "s", 101e-6, 0.1, 150e-6, 0}},
+                         "the next n runs of the control interrupt take t each, over its 100 us period: it runs "
+                         "back to back (missing updates) and the kernel loop gets no time, no watchdog kick",
+                         "the seed's WCET budget (< 100 us, 5.1) broken: the control loop runs at 1/t, the kernel loop and its "
+                         "services starve; past 100 ms the watchdog resets the MCU (5.2 invariant 6); the Level-0 hardware "
+                         "protection still trips in 10 us"},
+    [FLT_REBOOT] = {"module-reboot", FLT_KERNEL, FLT_T_SLOT, 0, 0, {NOP},
+                    "the module's MCU resets and boots again (a software reset: peripherals and drivers fresh, "
+                    "output off, services restarted, the audit trail kept)",
+                    "output off at once, the module boots (resets + 1), soft-starts and sends heartbeats again: it "
+                    "rejoins the bus and the station sees it online"},
     [FLT_TRIP_OVP] = {"trip-ovp", FLT_HARDWARE, FLT_T_SLOT, 1, 1, {{"step", "V", -1e4, 1e4, 500, 0}},
                       "a step on the output-voltage sensing path into the Level-0 protection (OVP at 920 V)",
                       "the comparator turns the gates off within 10 us whatever the firmware commands, and the "
@@ -170,14 +194,41 @@ const flt_def flt_table[] = {
                       "a step on the ground-fault sensing path into the Level-0 protection (GFI at 50 mA)",
                       "the comparator turns the gates off within 10 us whatever the firmware commands, and the "
                       "firmware sees the trip line (EK-TECH-010 2.1: GFI < 10 ms, hardware trip)"},
+    [FLT_FORGE] = {"forge-cmd", FLT_TRUST, FLT_T_SLOT, 2, 0,
+                   {{"power", "W", 0, 3300, 0, 0}, {"vset", "V", 200, 920, 750, 0}},
+                   "a forged POWER_CMD to the module (power 0: STOP) with a fresh counter and a tag under a wrong "
+                   "key, as an attacker on the bus without the module's key sends it",
+                   "refused (bad MAC, seed 3.3): the module's forged and refused counts + 1, a REFUSED POWER_ACK, its "
+                   "output unchanged"},
+    [FLT_REPLAY] = {"replay-cmd", FLT_TRUST, FLT_T_SLOT, 0, 0, {NOP},
+                    "the last POWER_CMD the station sent to the module, recorded off the bus, sent again byte for "
+                    "byte (the station must have sent it one)",
+                    "refused by the freshness counter (replayed, or stale below the 64-frame window, seed 3.3), counted; "
+                    "output unchanged"},
+    [FLT_CMD_RANGE] = {"cmd-range", FLT_TRUST, FLT_T_SLOT, 2, 0,
+                       {{"power", "W", 0, 65535, 3300, 0}, {"vset", "V", 0, 6553.5, 750, 0}},
+                       "an authenticated POWER_CMD past the station's API check (a compromised client or a station "
+                       "defect), its values on the wire as given, beyond the protocol's field ranges too",
+                       "within the protocol's fields but beyond the module's limits: clamped (llcc_limit_cmd, POWER_ACK "
+                       "CLAMPED, counted by module and station); a field out of its range: refused (bad payload, REFUSED); "
+                       "never beyond 3.3 kW, 4 A, 920 V (seed 5.2)"},
+    [FLT_API_FLOOD] = {"api-flood", FLT_TRUST, FLT_T_STATION, 1, 1, {{"rate", "/s", 1, 1e6, 1000, 0}},
+                       "requests at the station's API with the right key, rate a second (a client gone wild)",
+                       "the token bucket (20/s, burst 10) passes 20 a second, refuses the rest (EK3_EBUSY), counted in "
+                       "api_rate and logged once per burst; legitimate requests are refused too while it lasts"},
+    [FLT_API_BAD_KEY] = {"api-bad-key", FLT_TRUST, FLT_T_STATION, 1, 1, {{"rate", "/s", 1, 1e6, 10, 0}},
+                         "requests at the station's API with a wrong key, rate a second (someone guessing)",
+                         "each refused (EK3_EPERM) and counted in api_bad_key, no token spent, logged once per burst"},
 };
 
 const unsigned flt_count = sizeof flt_table / sizeof flt_table[0];
 
 _Static_assert(sizeof flt_table / sizeof flt_table[0] == FLT_COUNT_, "one row per flt_id");
 
-static const char *const flt_kind_name[] = {"plant", "bus", "kernel", "hardware"};
-static const char *const flt_target_name[] = {"SLOT", "NODE", "SLOT.SERVICE", "bus", "rack"};
+static const char *const flt_kind_name[] = {"plant", "bus", "kernel", "hardware",
+                                            "trust"};
+static const char *const flt_target_name[] = {"SLOT", "NODE", "SLOT.SERVICE", "bus", "rack",
+                                              "station"};
 
 static int flt_err(char *err, size_t cap, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int flt_err(char *err, size_t cap, int rc, const char *fmt, ...)
@@ -234,6 +285,7 @@ static int flt_parse_target(const flt_def *d, const char *t, flt_spec *out, char
     switch (d->target) {
     case FLT_T_BUS:
     case FLT_T_RACK:
+    case FLT_T_STATION:
         if (strcmp(t, flt_target_name[d->target]))
             return flt_err(err, cap, EK3_EPARSE, "%s: target '%s' must be '%s'", d->name, t,
                            flt_target_name[d->target]);
@@ -351,6 +403,8 @@ int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap)
             return flt_err(err, cap, EK3_ERANGE, "%s: parameter victim=%g must be another service, 1 to %u", d->name,
                            s->p[0], m->fw.k.n - 1);
     }
+    if (s->id == FLT_BUS_SPLIT && s->p[0] > n)
+        return flt_err(err, cap, EK3_ERANGE, "%s: parameter at=%g must be a bus node 1 to %u", d->name, s->p[0], n);
     if (d->kind == FLT_HARDWARE && !g->plant.mod[s->target - 1].prot)
         return flt_err(err, cap, EK3_EBUSY, "%s: slot %u has no protection block", d->name, s->target);
     if (s->id == FLT_IGF && s->p[0] > g->plant.mod[s->target - 1].p.fs_igf)
@@ -418,6 +472,24 @@ static int flt_apply(rig *g, const flt_spec *s, int on)
         cfd_frame f = {.id = (uint32_t)s->p[0], .flags = 0, .len = 8, .data = {0}};
         return cbus_fault_babble(&g->bus, s->target, on ? &f : NULL);
     }
+    case FLT_BUS_SPLIT:
+        return cbus_fault_split(&g->bus, on ? (unsigned)s->p[0] : 0);
+    case FLT_BUS_LATENCY:
+        return cbus_fault_latency(&g->bus, s->target, on ? (int64_t)(s->p[0] * 1e9 + 0.5) : 0);
+    case FLT_ISR_OVERRUN:
+        return fwi_fault_overrun(&g->m[s->target - 1].fw, on ? (uint32_t)s->p[0] : 0,
+                                 (int64_t)(s->p[1] * 1e9 + 0.5));
+    case FLT_REBOOT:
+        return on ? fwi_fault_reboot(&g->m[s->target - 1].fw) : EK3_EINVAL;
+    case FLT_FORGE:
+        return on ? stn_fault_forge(&g->stn, s->target, s->p[0], s->p[1]) : EK3_EINVAL;
+    case FLT_REPLAY:
+        return on ? stn_fault_replay(&g->stn, s->target) : EK3_EINVAL;
+    case FLT_CMD_RANGE:
+        return on ? stn_fault_command(&g->stn, g->t_ns, s->target, s->p[0], s->p[1]) : EK3_EINVAL;
+    case FLT_API_FLOOD:
+    case FLT_API_BAD_KEY:
+        return stn_fault_flood(&g->stn, g->t_ns, on ? s->p[0] : 0, s->id == FLT_API_BAD_KEY);
     case FLT_SVC_CRASH:
     case FLT_SVC_HANG:
     case FLT_SVC_FLOOD:
@@ -477,7 +549,7 @@ int flt_format(const flt_spec *s, char *buf, size_t cap)
         return EK3_ENOENT;
     const flt_def *d = &flt_table[s->id];
     char tgt[32];
-    if (d->target == FLT_T_BUS || d->target == FLT_T_RACK)
+    if (d->target == FLT_T_BUS || d->target == FLT_T_RACK || d->target == FLT_T_STATION)
         snprintf(tgt, sizeof tgt, "%s", flt_target_name[d->target]);
     else if (d->target == FLT_T_SERVICE)
         snprintf(tgt, sizeof tgt, "%u.%u", s->target, s->svc);

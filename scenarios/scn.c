@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chk_lua.h"
 #include "cli.h"
 #include "ek3_err.h"
 #include "ek3_rng.h"
@@ -1635,6 +1636,7 @@ static void scn_open_libs(lua_State *L)
         }
     lua_pushcfunction(L, l_load_chunk);
     lua_setglobal(L, "load");
+    chkl_open(L);
 }
 
 /* The message handler: a stop by run_until passes as is; errors keep
