@@ -60,7 +60,9 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
     X(M_RUNNING, "module[K].running", "", FAM_MOD, EN_NONE, LD_ANY, "1 while it regulates")                        \
     X(M_PRESENT, "module[K].present", "", FAM_MOD, EN_NONE, LD_ANY, "1 while it is in its slot")                   \
     X(M_LOST, "module[K].lost", "", FAM_MOD, EN_NONE, LD_ANY, "1 once its external firmware was given up")         \
-    X(M_RESETS, "module[K].resets", "", FAM_MOD, EN_NONE, LD_ANY, "firmware resets (watchdog)")                   \
+    X(M_RESETS, "module[K].resets", "", FAM_MOD, EN_NONE, LD_ANY, "firmware resets: the watchdog's and reboots")      \
+    X(M_ISR_MISSED, "module[K].isr_missed", "", FAM_KMOD, EN_NONE, LD_ANY,                                          \
+      "control periods its control interrupt missed (an overrun), all told")                                        \
     X(M_FAULT_CODE, "module[K].fault_code", "", FAM_MOD, EN_FAULT, LD_ANY,                                          \
       "the code of its last FAULT_ALERT the station received (NONE: none yet)")                                     \
     X(M_HW_TRIP, "module[K].hw_trip", "", FAM_MOD, EN_NONE, LD_ANY,                                                 \
@@ -228,6 +230,8 @@ double sig_read(const ses *s, const sig_ref *r)
         return g->m[k].lost;
     case SIG_M_RESETS:
         return g->m[k].fw.resets;
+    case SIG_M_ISR_MISSED:
+        return g->m[k].fw.isr_missed;
     case SIG_M_FAULT_CODE:
         return g->stn.m[k].fault.code;
     case SIG_M_HW_TRIP:

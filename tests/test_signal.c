@@ -236,6 +236,25 @@ Test(signal, a_service_crash_counts_its_restart)
     ses_free(&s);
 }
 
+Test(signal, an_overrun_and_a_reboot_are_counted)
+{
+    start(3, 10000);
+    cr_assert_eq(ses_run_to(&s, 30000000), EK3_OK);
+    flt_spec f;
+    cr_assert_eq(flt_spec_init(&f, (unsigned)flt_find("isr-overrun"), 3, 0), EK3_OK);
+    f.p[0] = 10, f.p[1] = 150e-6;
+    cr_assert_eq(flt_inject(&s.g, &f), EK3_OK);
+    cr_assert_eq(flt_spec_init(&f, (unsigned)flt_find("module-reboot"), 1, 0), EK3_OK);
+    cr_assert_eq(flt_inject(&s.g, &f), EK3_OK);
+    cr_assert_eq(ses_run_to(&s, 40000000), EK3_OK);
+    cr_assert_eq(get("module[3].isr_missed"), (double)s.g.m[2].fw.isr_missed);
+    cr_assert_gt(get("module[3].isr_missed"), 0.0, "10 runs of 150 us miss periods");
+    cr_assert_eq(get("module[2].isr_missed"), 0.0);
+    cr_assert_eq(get("module[1].resets"), 1.0, "the reboot");
+    cr_assert_eq(get("module[2].resets"), 0.0);
+    ses_free(&s);
+}
+
 Test(signal, can_handler_counters_are_its_own)
 {
     start(3, 10);
