@@ -63,8 +63,10 @@ void ses_sharing_of(const rig *g, ses_sharing *out)
         const pmod *pm = &g->plant.mod[k];
         if (!pm->present)
             continue;
-        imin = fmin(imin, pm->io), imax = fmax(imax, pm->io), isum += pm->io, on++;
-        tj = fmax(tj, fmax(pm->th.t[TH_JA], pm->th.t[TH_JB]));
+        /* Comparisons, not fmin/fmax (library calls): a scenario's watchers read this every quantum. */
+        double io = pm->io, ta = pm->th.t[TH_JA], tb = pm->th.t[TH_JB];
+        imin = io < imin ? io : imin, imax = io > imax ? io : imax, isum += io, on++;
+        tj = ta > tj ? ta : tj, tj = tb > tj ? tb : tj;
     }
     out->present = on;
     out->i_min = on ? imin : 0, out->i_max = imax, out->i_mean = on ? isum / on : 0;

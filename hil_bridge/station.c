@@ -111,31 +111,41 @@ int stn_api_check(station *s, int64_t now, const char *api_key)
     return stn_gate(s, now, api_key);
 }
 
-/* Sign payload[0..len) (a POWER_CMD is recorded, as an eavesdropper
- * would) and send it to `slot`; *fv gets its freshness counter. */
+/* The unsigned frame of payload[0..len) from the station to `slot`, and
+ * that module's key. 0, EK3_EDLC or the identifier's or key's error. */
+static int stn_frame(const station *s, unsigned slot, unsigned type, unsigned prio, const uint8_t *payload,
+                     size_t len, cfd_frame *f, uint8_t key[AUTH_KEY_LEN])
+{
+    cid_fields cf = {(uint8_t)prio, (uint8_t)type, CID_NODE_STATION, (uint16_t)slot};
+    memset(f, 0, sizeof *f);
+    f->flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
+    if (len > sizeof f->data)
+        return EK3_EDLC;
+    memcpy(f->data, payload, len);
+    f->len = (uint8_t)len;
+    int rc = cid_encode(&cf, &f->id);
+    return rc ? rc : auth_derive_key(&s->cr, s->rack_key, (uint16_t)slot, key);
+}
+
+/* Sign payload[0..len) and send it to `slot`; *fv gets its freshness
+ * counter. A POWER_CMD on the wire is recorded, as an eavesdropper would
+ * (stn_fault_replay). */
 static int stn_sign_send_raw(station *s, unsigned slot, unsigned type, unsigned prio, const uint8_t *payload,
                              size_t len, uint32_t *fv)
 {
     stn_module *m = &s->m[slot - 1];
-    cid_fields cf = {(uint8_t)prio, (uint8_t)type, CID_NODE_STATION, (uint16_t)slot};
     cfd_frame f;
-    memset(&f, 0, sizeof f);
-    f.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
-    if (len > sizeof f.data)
-        return EK3_EDLC;
-    memcpy(f.data, payload, len);
-    f.len = (uint8_t)len;
     uint8_t key[AUTH_KEY_LEN];
-    int rc = cid_encode(&cf, &f.id);
-    if (!rc)
-        rc = auth_derive_key(&s->cr, s->rack_key, (uint16_t)slot, key);
+    int rc = stn_frame(s, slot, type, prio, payload, len, &f, key);
     if (!rc)
         rc = auth_sign(&s->cr, key, &m->tx, &f, fv);
+    if (!rc)
+        rc = s->send(s->send_ctx, &f);
     if (!rc && type == CID_TYPE_POWER_CMD) {
         m->last_cmd = f;
         m->has_last = 1;
     }
-    return rc ? rc : s->send(s->send_ctx, &f);
+    return rc;
 }
 
 /* Encode, sign with the module's key and send one frame to `slot`;
@@ -371,16 +381,9 @@ int stn_fault_forge(station *s, unsigned slot, double power_w, double vset_v)
     int n = stn_raw_cmd(m, power_w, vset_v, buf, sizeof buf);
     if (n < 0)
         return n;
-    cid_fields cf = {CID_PRIO_HIGH, CID_TYPE_POWER_CMD, CID_NODE_STATION, (uint16_t)slot};
     cfd_frame f;
-    memset(&f, 0, sizeof f);
-    f.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
-    memcpy(f.data, buf, (size_t)n);
-    f.len = (uint8_t)n;
     uint8_t key[AUTH_KEY_LEN];
-    int rc = cid_encode(&cf, &f.id);
-    if (!rc)
-        rc = auth_derive_key(&s->cr, s->rack_key, (uint16_t)slot, key);
+    int rc = stn_frame(s, slot, CID_TYPE_POWER_CMD, CID_PRIO_HIGH, buf, (size_t)n, &f, key);
     for (unsigned i = 0; i < AUTH_KEY_LEN; i++)
         key[i] ^= 0xA5; /* not the module's key */
     if (!rc)

@@ -475,12 +475,11 @@ int pmod_fault_prot_step(pmod *m, unsigned code, double step)
         return EK3_ENOENT;
     if (!(step >= -1e4 && step <= 1e4))
         return EK3_ERANGE;
-    /* A step now: the block's next interval starts from it (its inputs
-     * move linearly across an interval; without this it ramped to the
-     * step over a whole quantum and tripped tens of us late). */
+    /* A step, not a ramp: the interval ahead starts from the stepped
+     * value (rtlp_run moves its inputs linearly from the last end). */
     double d = step - m->prot_step[code - RTLP_OVP];
-    double *in[4] = {&m->prot_in.vout, &m->prot_in.iout, &m->prot_in.tj, &m->prot_in.igf};
-    *in[code - RTLP_OVP] += d;
+    double *end[4] = {&m->prot_in.vout, &m->prot_in.iout, &m->prot_in.tj, &m->prot_in.igf};
+    *end[code - RTLP_OVP] += d;
     m->prot_step[code - RTLP_OVP] = step;
     return EK3_OK;
 }

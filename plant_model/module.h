@@ -154,7 +154,9 @@ int pmod_fault_adc_stuck(pmod *m, unsigned ch, int code);
 /* A step added to one quantity the Level-0 protection's comparators
  * sense (code, an rtlp_code: RTLP_OVP V, RTLP_OCP A, RTLP_OTP C, RTLP_GFI A;
  * |step| up to 1e4; 0: none): a disturbance on the sensing path, so the
- * hardware trips (or not) through its delay and deglitch, as on the bench. */
+ * hardware trips (or not) through its delay and deglitch, as on the bench.
+ * The step takes effect at the start of the next interval (the sensed
+ * value jumps there; it is not spread over the interval). */
 int pmod_fault_prot_step(pmod *m, unsigned code, double step);
 
 /* The output relay (or fuse) open (open 1) or closed again (open 0):

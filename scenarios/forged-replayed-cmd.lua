@@ -11,7 +11,7 @@ local ek3 = require "ek3"
 
 local N, F, R = 8, 3, 5       -- a forger at slot 3, a replayer at slot 5
 local v0, p0 = ek3.rack(N, 1800)
-local acc3, acc5 = ek3.mod(F, "cmd.accepted"), ek3.mod(R, "cmd.accepted")
+local acc3, acc5 = ek3.mod(F, "can.accepted"), ek3.mod(R, "can.accepted")
 local bus = ek3.band("bus.v", v0 * 0.995, v0 * 1.005, "power delivery carries on", "V")
 local m3 = ek3.band("module[3].iout", ek3.mod(F, "iout") * 0.95, ek3.mod(F, "iout") * 1.05, "module 3 keeps delivering", "A")
 local m5 = ek3.band("module[5].iout", ek3.mod(R, "iout") * 0.95, ek3.mod(R, "iout") * 1.05, "module 5 keeps delivering", "A")
@@ -23,18 +23,18 @@ fault("replay-cmd", R)
 local ta = run_until(function() return get("module[3].fault_code") == "AUTH_FAIL" end, "50ms",
                      "the station told of the forgery (AUTH_FAIL)")
 ek3.figure("AUTH_FAIL at the station after the forged frame", (ta - t0) * 1e3, "<=", 10, "ms")
-ek3.figure("module 3: forged frames counted", ek3.mod(F, "cmd.forged"), "=", 1, "")
-ek3.figure("module 5: replayed frames counted", ek3.mod(R, "cmd.replayed"), "=", 1, "")
-ek3.figure("module 3: commands refused", ek3.mod(F, "cmd.refused"), "=", 1, "")
-ek3.figure("module 5: commands refused", ek3.mod(R, "cmd.refused"), "=", 1, "")
+ek3.figure("module 3: forged frames counted", ek3.mod(F, "can.forged"), "=", 1, "")
+ek3.figure("module 5: replayed frames counted", ek3.mod(R, "can.replayed"), "=", 1, "")
+ek3.figure("module 3: commands refused", ek3.mod(F, "can.refused"), "=", 1, "")
+ek3.figure("module 5: commands refused", ek3.mod(R, "can.refused"), "=", 1, "")
 
 -- a forger keeps at it: 20 forged STOPs over a second, each refused and
 -- counted; the alerts stay at one a second (no flood on the bus)
 for i = 1, 20 do fault("forge-cmd", F, { power = 0, at = t0 + 0.05 * i }) end
 run_until(function() return now() >= t0 + 1.2 end, "1.3s")
-ek3.figure("module 3: forged frames counted", ek3.mod(F, "cmd.forged"), "=", 21, "")
+ek3.figure("module 3: forged frames counted", ek3.mod(F, "can.forged"), "=", 21, "")
 ek3.figure("FAULT_ALERTs for 21 forged frames in 1.05 s", get("station.faults"), "<=", 2, "")
-ek3.figure("module 3: commands accepted since", ek3.mod(F, "cmd.accepted") - acc3, "=", 0, "")
-ek3.figure("module 5: commands accepted since", ek3.mod(R, "cmd.accepted") - acc5, "=", 0, "")
+ek3.figure("module 3: commands accepted since", ek3.mod(F, "can.accepted") - acc3, "=", 0, "")
+ek3.figure("module 5: commands accepted since", ek3.mod(R, "can.accepted") - acc5, "=", 0, "")
 bus(); m3(); m5()
 ek3.others_run(N, {})

@@ -456,6 +456,7 @@ static void scn_quantum(scn *x)
     if (scn_wall_ns() > x->wall_deadline_ns)
         scn_err(L, "timeout: the run took more than %g s of wall-clock time (at %.6f s simulated)", x->r->m.timeout_s,
                 scn_now(x));
+    x->instr = 0; /* the limit holds between two returns to the rig: each quantum is one */
     int rc = ses_step(x->s);
     if (rc)
         scn_err(L, "the session stopped: %s", x->s->stop_why[0] ? x->s->stop_why : ek3_strerror(rc));
@@ -737,8 +738,9 @@ static int l_rack(lua_State *L)
     lua_pop(L, 1);
     lua_getfield(L, 1, "slot");
     if (!lua_isnil(L, -1))
-        return scn_err(L, "rack{}: slot={...}: per-slot parameters are set with the drift faults (fault(\"lr-drift\", "
-                             "slot, ...) and the like; rack{} sets the whole rack");
+        return scn_err(L, "rack{}: slot={...}: one module's own parameters are faults of its slot, "
+                             "given at 0 s: fault('tank-drift', SLOT, {cr=-0.05}), fault('ambient', SLOT, {t=45}), "
+                             "fault('fan', SLOT, {health=0.5}), fault('vdc-sag', SLOT, {...}); rack{set=} sets every module");
     lua_pop(L, 1);
     double th = scn_field_q(L, 1, "threads", "", x->o.threads ? x->o.threads : 1, "rack{}");
     if (!(th >= 1 && th <= 256 && th == floor(th)))

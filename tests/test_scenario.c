@@ -265,6 +265,31 @@ Test(scenario, a_load_profile_steps_and_ramps_as_its_csv_says)
     done(r);
 }
 
+Test(scenario, each_hardware_trip_is_a_step_that_trips_within_10_us)
+{
+    /* The sensed step is a step at its onset (not spread over the
+     * quantum): OVP, OCP, OTP, GFI each trip within the seed's 10 us. */
+    scn_result *r = run_lua("trips", HEAD RACK
+                            "run('0.6s')\n"
+                            "local names = { 'trip-ovp', 'trip-ocp', 'trip-otp', 'trip-gfi' }\n"
+                            "for k = 1, 4 do\n"
+                            "  trip_latency(k, { at=0.6103, max='10us' })\n"
+                            "  fault(names[k], k, { at=0.6103 })\n"
+                            "end\n"
+                            "run('15ms')\n",
+                            1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s %s %g", r->error, r->first_fail >= 0 ? r->fig[r->first_fail].name : "",
+                 r->first_fail >= 0 ? r->fig[r->first_fail].value : 0);
+    unsigned lat = 0;
+    for (unsigned i = 0; i < r->nfig; i++)
+        if (strstr(r->fig[i].name, "trip latency")) {
+            cr_assert(r->fig[i].value > 0 && r->fig[i].value < 10e-6, "%s = %g s", r->fig[i].name, r->fig[i].value);
+            lat++;
+        }
+    cr_assert_eq(lat, 4);
+    done(r);
+}
+
 /* every('100us'): one quantum is a valid period ("100us" parses to a
  * double a hair under RIG_PERIOD_NS * 1e-9). */
 Test(scenario, every_quantum_is_a_valid_period)
