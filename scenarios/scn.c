@@ -1311,7 +1311,10 @@ static int scn_expect_watch(scn *x, void *ctx)
     if (e->always) {
         if (!scn_call_pred(x, e->ref)) {
             char lim[96];
-            snprintf(lim, sizeof lim, "true from %g s to %g s", e->from_ns * 1e-9, e->to_ns * 1e-9);
+            if (e->to_ns == INT64_MAX)
+                snprintf(lim, sizeof lim, "true from %g s on", e->from_ns * 1e-9);
+            else
+                snprintf(lim, sizeof lim, "true from %g s to %g s", e->from_ns * 1e-9, e->to_ns * 1e-9);
             scn_figure(x, e->name, t * 1e-9, "s", lim, 0, e->where);
             return 0;
         }
