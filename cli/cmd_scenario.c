@@ -481,11 +481,100 @@ static int sc_faults(int argc, char **argv)
     return cmd_faults(argc, argv);
 }
 
+/* The verdict at path into *r, and its scenario file checked against the
+ * recorded SHA-256: unchanged, or changed and force. CLI_OK, or CLI_USAGE
+ * having said why. */
+static int sc_verdict_in(const char *w, const char *path, int force, scn_result *r)
+{
+    char err[800];
+    if (vrd_read(path, r, err, sizeof err))
+        return cli_usage_error(w, "%s", err);
+    uint8_t now[32];
+    if (vrd_file_sha256(r->m.path, now, err, sizeof err)) {
+        scn_result_free(r);
+        return cli_usage_error(w, "%s: the scenario the verdict names: %s", path, err);
+    }
+    if (memcmp(now, r->script_sha256, 32)) {
+        char a[65], b[65];
+        scn_sha256_hex(now, a);
+        scn_sha256_hex(r->script_sha256, b);
+        if (!force) {
+            scn_result_free(r);
+            return cli_usage_error(w,
+                                   "%s changed since the verdict was recorded (SHA-256 now %s, recorded %s): the "
+                                   "run would not be the same scenario; --force runs it anyway",
+                                   r->m.path, a, b);
+        }
+        printf("note: %s changed since the verdict was recorded (SHA-256 now %.12s..., recorded %.12s...); run "
+               "anyway (--force)\n",
+               r->m.path, a, b);
+    }
+    return CLI_OK;
+}
+
+static int sc_replay(int argc, char **argv)
+{
+    const char *w = "scenario replay", *vpath = NULL, *miss = NULL;
+    int force = 0;
+    unsigned threads = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        uint64_t u;
+        if (cli_is_help(a)) {
+            puts("usage: ek3 scenario replay VERDICT.json [--force] [--threads N]\n\n"
+                 "Runs the scenario of a verdict again (`ek3 scenario run --report` wrote it)\n"
+                 "from its recorded file, seed and threads, and confirms the same verdict, the\n"
+                 "same first failure and the same trace (rows and SHA-256). Where the traces\n"
+                 "differ it names the rows, the simulated times and the probe columns where\n"
+                 "they diverged. A scenario file changed since the verdict is refused\n"
+                 "(--force runs it anyway); --threads N replays with N threads instead of the\n"
+                 "recorded number (the trace must not change). Exit: 0 the same, 1 diverged,\n"
+                 "2 a bad verdict file, a missing or changed scenario, or a bad flag.");
+            return CLI_OK;
+        }
+        if (!strcmp(a, "--force")) {
+            force = 1;
+        } else if (!strcmp(a, "--threads") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_u64(v, 256, &u) || u < 1)
+                return cli_usage_error(w, "--threads '%s': 1 to 256", v);
+            threads = (unsigned)u;
+            i++;
+        } else if (a[0] == '-' && a[1]) {
+            return cli_bad_arg(w, a, miss);
+        } else if (vpath) {
+            return cli_usage_error(w, "one verdict at a time ('%s' and '%s')", vpath, a);
+        } else {
+            vpath = a;
+        }
+    }
+    if (!vpath)
+        return cli_usage_error(w, "name a verdict.json (ek3 scenario run --report DIR writes them)");
+    static scn_result want, got;
+    int rc = sc_verdict_in(w, vpath, force, &want);
+    if (rc)
+        return rc;
+    unsigned th = threads ? threads : want.threads ? want.threads : 1;
+    printf("replay %s seed %llu with %u thread%s%s: %s\n", want.m.name, (unsigned long long)want.seed, th,
+           th == 1 ? "" : "s", threads && threads != want.threads ? " (recorded with another number)" : "",
+           want.m.path);
+    fflush(stdout);
+    cli_catch_stop();
+    scn_opts o = {.seed = want.seed, .out = stderr, .threads = th, .stop = sc_stop};
+    scn_run_file(want.m.path, &o, &got);
+    vrd_compare_in in = {&want, &got};
+    int diverged = vrd_compare(stdout, &in);
+    printf("%s\n", diverged ? "DIVERGED" : "SAME");
+    scn_result_free(&want);
+    scn_result_free(&got);
+    return diverged ? CLI_FAIL : CLI_OK;
+}
+
 static const cli_cmd sc_cmds[] = {
     {"run", sc_run, "run scenarios: one PASS/FAIL/ERROR line per scenario and seed"},
     {"list", sc_list, "the scenarios' manifests"},
     {"signals", sc_signals, "every signal path get() reads, with its unit"},
     {"faults", sc_faults, "the fault catalogue: name, target, parameters, what it models"},
+    {"replay", sc_replay, "run a verdict's scenario again and confirm the same verdict and trace"},
 };
 
 int cmd_scenario(int argc, char **argv)

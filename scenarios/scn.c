@@ -85,6 +85,10 @@ struct scn {
     mbedtls_sha256_context sha;
     uint64_t hashed;
     int in_run;
+    /* the trace block being hashed (replay's where) */
+    uint32_t *blk_fp;         /* r->ncol column fingerprints */
+    uint64_t blk_rows;        /* rows in it so far */
+    double blk_t0, blk_t1;
 };
 
 static int64_t scn_wall_ns(void)
@@ -349,6 +353,69 @@ static int scn_call_pred(scn *x, int ref)
 
 /* ---- the session's quanta and what runs between them ---- */
 
+/* The block being hashed is complete (or the run ended): append it to
+ * r->block; at SCN_BLOCKS_MAX blocks, merge pairs (the later prefix hash,
+ * the fingerprints XORed) and double block_rows. Out of memory: the
+ * blocks are dropped (nblock 0: replay then says only that the hashes
+ * differ). */
+static void scn_block_close(scn *x, uint64_t rows_end)
+{
+    scn_result *r = x->r;
+    if (!x->blk_rows || !x->blk_fp)
+        return;
+    uint32_t *col = malloc((r->ncol ? r->ncol : 1) * sizeof *col);
+    scn_block *b = r->nblock ? r->block : malloc(SCN_BLOCKS_MAX * sizeof *b);
+    if (!col || !b) {
+        free(col);
+        if (!r->nblock)
+            free(b);
+        free(x->blk_fp);
+        x->blk_fp = NULL; /* no more blocks: the trace hash stays whole */
+        for (unsigned i = 0; i < r->nblock; i++)
+            free(r->block[i].col);
+        free(r->block);
+        r->block = NULL;
+        r->nblock = 0;
+        return;
+    }
+    r->block = b;
+    scn_block *k = &b[r->nblock++];
+    mbedtls_sha256_context c;
+    mbedtls_sha256_init(&c);
+    mbedtls_sha256_clone(&c, &x->sha);
+    mbedtls_sha256_finish_ret(&c, k->sha256);
+    mbedtls_sha256_free(&c);
+    k->rows_end = rows_end;
+    k->t0_s = x->blk_t0;
+    k->t1_s = x->blk_t1;
+    memcpy(col, x->blk_fp, r->ncol * sizeof *col);
+    k->col = col;
+    memset(x->blk_fp, 0, r->ncol * sizeof *x->blk_fp);
+    x->blk_rows = 0;
+    if (r->nblock == SCN_BLOCKS_MAX) {
+        for (unsigned i = 0; i < SCN_BLOCKS_MAX / 2; i++) {
+            scn_block *a = &b[2 * i], *z = &b[2 * i + 1];
+            for (unsigned c2 = 0; c2 < r->ncol; c2++)
+                a->col[c2] ^= z->col[c2];
+            memcpy(a->sha256, z->sha256, 32);
+            a->rows_end = z->rows_end;
+            a->t1_s = z->t1_s;
+            free(z->col);
+            b[i] = *a;
+        }
+        r->nblock = SCN_BLOCKS_MAX / 2;
+        r->block_rows *= 2;
+    }
+}
+
+/* A 64-bit mix (the finaliser of MurmurHash3 / splitmix64). */
+static uint64_t scn_mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
 static void scn_hash_rows(scn *x)
 {
     const ses_record *rec = &x->s->rec;
@@ -358,7 +425,21 @@ static void scn_hash_rows(scn *x)
         x->hashed = first_held; /* cannot happen: we hash after every quantum */
     for (; x->hashed < avail; x->hashed++) {
         long i = (long)(x->hashed - first_held);
-        mbedtls_sha256_update_ret(&x->sha, (const unsigned char *)ses_rec_row(x->s, i), rec->ncol * sizeof(double));
+        const double *row = ses_rec_row(x->s, i);
+        mbedtls_sha256_update_ret(&x->sha, (const unsigned char *)row, rec->ncol * sizeof(double));
+        if (!x->blk_fp)
+            continue;
+        uint64_t salt = (x->hashed + 1) * 0x9e3779b97f4a7c15ull;
+        for (unsigned c = 0; c < rec->ncol; c++) {
+            uint64_t bits;
+            memcpy(&bits, &row[c], sizeof bits);
+            x->blk_fp[c] ^= (uint32_t)scn_mix(bits ^ salt);
+        }
+        if (!x->blk_rows)
+            x->blk_t0 = row[0];
+        x->blk_t1 = row[0];
+        if (++x->blk_rows == x->r->block_rows)
+            scn_block_close(x, x->hashed + 1);
     }
 }
 
@@ -799,6 +880,18 @@ static int l_rack(lua_State *L)
                           ek3_strerror(rc));
     }
     x->s = s;
+    x->r->ncol = s->rec.ncol;
+    x->r->block_rows = SCN_BLOCK_ROWS;
+    x->blk_fp = calloc(s->rec.ncol ? s->rec.ncol : 1, sizeof *x->blk_fp);
+    x->r->colnames = calloc(s->rec.ncol ? s->rec.ncol : 1, 24);
+    if (!x->blk_fp || !x->r->colnames)
+        return scn_err(L, "rack{}: out of memory");
+    for (unsigned c = 0, off = 0; c < s->rec.ncol; c++) {
+        char nm[24];
+        ses_probe_name(s, c, nm, sizeof nm);
+        memcpy(x->r->colnames + off, nm, strlen(nm) + 1);
+        off += (unsigned)strlen(nm) + 1;
+    }
     x->r->modules = o->modules;
     x->r->threads = o->threads;
     scn_rack_text(x, &so, load_at, load_ramp);
@@ -1358,7 +1451,7 @@ static int l_load_chunk(lua_State *L)
     return 1;
 }
 
-static int scn_load_file(lua_State *L, const char *path, char *err, size_t cap);
+static int scn_load_file(lua_State *L, const char *path, char *err, size_t cap, uint8_t *sha);
 
 /* require(name): a helper module from lib/ beside the scenario or the
  * rig's scenarios/lib/; name: letters, digits, '_' and '.' (a folder). */
@@ -1397,7 +1490,7 @@ static int l_require(lua_State *L)
         if (!f)
             continue;
         fclose(f);
-        if (scn_load_file(L, path, err, sizeof err))
+        if (scn_load_file(L, path, err, sizeof err, NULL))
             return scn_err(L, "require '%s': %s", name, err);
         lua_call(L, 0, 1);
         if (lua_isnil(L, -1)) {
@@ -1413,8 +1506,9 @@ static int l_require(lua_State *L)
                       name, dir, rel, EK3_SCENARIO_LIB, rel);
 }
 
-/* Read a file and load it as a text chunk named @path. 0, or -1 with err. */
-static int scn_load_file(lua_State *L, const char *path, char *err, size_t cap)
+/* Read a file and load it as a text chunk named @path; sha (may be
+ * NULL): the SHA-256 of its bytes. 0, or -1 with err. */
+static int scn_load_file(lua_State *L, const char *path, char *err, size_t cap, uint8_t *sha)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -1456,6 +1550,8 @@ static int scn_load_file(lua_State *L, const char *path, char *err, size_t cap)
         snprintf(err, cap, "%s:1: a binary (precompiled) chunk; scenarios are Lua text", path);
         return -1;
     }
+    if (sha)
+        mbedtls_sha256_ret((const unsigned char *)buf, len, sha, 0);
     char chunk[1100];
     snprintf(chunk, sizeof chunk, "@%s", path);
     int rc = luaL_loadbufferx(L, buf, len, chunk, "t");
@@ -1544,6 +1640,8 @@ static void scn_free_run(scn *x)
     free(x->w);
     free(x->tim);
     free(x->refs);
+    free(x->blk_fp);
+    x->blk_fp = NULL;
     if (x->s) {
         ses_finish(x->s);
         ses_free(x->s);
@@ -1605,7 +1703,7 @@ static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int mani
     lua_sethook(L, scn_hook, LUA_MASKCOUNT, SCN_HOOK_EVERY);
     lua_pushcfunction(L, scn_msgh);
     char err[600];
-    int rc = scn_load_file(L, path, err, sizeof err);
+    int rc = scn_load_file(L, path, err, sizeof err, r->script_sha256);
     if (rc) {
         snprintf(r->error, sizeof r->error, "%s", err);
         r->verdict = SCN_ERROR;
@@ -1648,6 +1746,7 @@ static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int mani
     if (x.s) {
         r->sim_s = scn_now(&x);
         r->trace_rows = x.hashed;
+        scn_block_close(&x, x.hashed); /* the last, short block */
     }
     mbedtls_sha256_finish_ret(&x.sha, r->trace_sha256);
     if (r->verdict != SCN_ERROR)
@@ -1669,6 +1768,23 @@ void scn_result_free(scn_result *r)
     free(r->fig);
     r->fig = NULL;
     r->nfig = 0;
+    for (unsigned i = 0; i < r->nblock; i++)
+        free(r->block[i].col);
+    free(r->block);
+    r->block = NULL;
+    r->nblock = 0;
+    free(r->colnames);
+    r->colnames = NULL;
+}
+
+const char *scn_col_name(const scn_result *r, unsigned col)
+{
+    if (!r->colnames || col >= r->ncol)
+        return "?";
+    const char *p = r->colnames;
+    for (unsigned c = 0; c < col; c++)
+        p += strlen(p) + 1;
+    return p;
 }
 
 int scn_manifest_read(const char *path, scn_manifest *m, char *err, size_t cap)
