@@ -1206,6 +1206,7 @@ static int l_fault(lua_State *L)
     scn_where(L, f->where, sizeof f->where);
     f->onset_s = f->cleared_s = -1;
     f->clear_s = duration >= 0 ? duration : clear_at;
+    f->clear_dur = duration >= 0;
     scn_pending *p = &x->pend[idx];
     *p = (scn_pending){.idx = idx, .when_ref = when_ref, .at_ns = scn_ns(at), .clear_ns = -1};
     if (clear_at >= 0)

@@ -85,6 +85,7 @@ typedef struct scn_fault {
     char where[160];          /* file:line of the fault() call */
     double onset_s;           /* when it was injected (-1: never) */
     double clear_s;           /* clear_at / duration asked (-1: none) */
+    int clear_dur;            /* clear_s is a duration= (else a clear_at=) */
     double cleared_s;         /* when it was cleared (-1: never) */
     int error;                /* flt_inject's error at its onset, or 0 */
 } scn_fault;
