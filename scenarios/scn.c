@@ -22,7 +22,6 @@
 #define EK3_SCENARIO_LIB "scenarios/lib"
 #endif
 
-#define SCN_REG_KEY "ek3.scn"
 #define SCN_STOP_KEY "ek3.scn.stop" /* the error value of a run stopped by a failed run_until */
 #define SCN_HOOK_EVERY 10000        /* Lua instructions between two hook calls */
 
@@ -81,6 +80,7 @@ struct scn {
     /* signals by path: a Lua table path -> index into refs */
     sig_ref *refs;
     unsigned nrefs, caprefs;
+    int sigs_ref;             /* the path -> index table, in the registry */
     /* the trace hash */
     mbedtls_sha256_context sha;
     uint64_t hashed;
@@ -117,10 +117,8 @@ void scn_sha256_hex(const uint8_t h[32], char buf[65])
 
 scn *scn_of(lua_State *L)
 {
-    lua_getfield(L, LUA_REGISTRYINDEX, SCN_REG_KEY);
-    scn *x = lua_touserdata(L, -1);
-    lua_pop(L, 1);
-    return x;
+    /* the state's extra space (set by scn_exec): no table lookup per get() */
+    return *(scn **)lua_getextraspace(L);
 }
 
 ses *scn_session(scn *x)
@@ -1004,16 +1002,15 @@ static int l_every(lua_State *L)
 /* The signal at path: its ref from the cache, resolved the first time. */
 static const sig_ref *scn_sig(lua_State *L, scn *x, int idx)
 {
-    const char *path = luaL_checkstring(L, idx);
-    lua_getfield(L, LUA_REGISTRYINDEX, "ek3.scn.sigs");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, x->sigs_ref);
     lua_pushvalue(L, idx);
-    lua_rawget(L, -2);
-    if (lua_isinteger(L, -1)) {
+    if (lua_rawget(L, -2) == LUA_TNUMBER) {
         unsigned i = (unsigned)lua_tointeger(L, -1);
         lua_pop(L, 2);
         return &x->refs[i];
     }
     lua_pop(L, 1);
+    const char *path = luaL_checkstring(L, idx);
     if (x->nrefs == x->caprefs) {
         unsigned cap = x->caprefs ? x->caprefs * 2 : 64;
         sig_ref *r = realloc(x->refs, cap * sizeof *r);
@@ -1594,7 +1591,7 @@ static void scn_open_libs(lua_State *L)
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, "ek3.scn.loaded");
     lua_newtable(L);
-    lua_setfield(L, LUA_REGISTRYINDEX, "ek3.scn.sigs");
+    scn_of(L)->sigs_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     static const luaL_Reg g[] = {{"scenario", l_scenario},
                                  {"rack", l_rack},
                                  {"run", l_run},
@@ -1694,8 +1691,7 @@ static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int mani
         return r->verdict = SCN_ERROR;
     }
     x.L = L;
-    lua_pushlightuserdata(L, &x);
-    lua_setfield(L, LUA_REGISTRYINDEX, SCN_REG_KEY);
+    *(scn **)lua_getextraspace(L) = &x;
     char dir[600];
     scn_dirname(path, dir, sizeof dir);
     lua_pushstring(L, dir);
