@@ -211,6 +211,54 @@ int cli_bad_arg(const char *where, const char *arg, const char *missing)
     return cli_usage_error(where, "unknown argument '%s'", arg);
 }
 
+/* The name of option WORD up to any '=' ("--src=5" is --src); its length,
+ * or 0 when WORD is not an option. */
+static size_t cli_opt_len(const char *word)
+{
+    if (!word || word[0] != '-' || word[1] != '-' || !word[2] || word[2] == '=')
+        return 0;
+    return strcspn(word, "=");
+}
+
+int cli_once(const char *where, cli_seen *s, const char *word, const char *const *many)
+{
+    size_t l = cli_opt_len(word);
+    if (!l)
+        return CLI_OK;
+    for (const char *const *m = many; m && *m; m++)
+        if (strlen(*m) == l && !strncmp(*m, word, l))
+            return CLI_OK;
+    for (unsigned i = 0; i < s->n; i++)
+        if (strlen(s->opt[i]) == l && !strncmp(s->opt[i], word, l))
+            return cli_usage_error(where, "%.*s is given twice: it takes one value (the second would silently "
+                                          "replace the first)", (int)l, word);
+    if (s->n < CLI_SEEN_MAX && l < sizeof s->opt[0]) /* longer: no option of ek3's; unknown to its parser */
+        snprintf(s->opt[s->n++], sizeof s->opt[0], "%.*s", (int)l, word);
+    return CLI_OK;
+}
+
+int cli_given(const cli_seen *s, const char *opt)
+{
+    for (unsigned i = 0; i < s->n; i++)
+        if (!strcmp(s->opt[i], opt))
+            return 1;
+    return 0;
+}
+
+int cli_exclusive(const char *where, const cli_seen *s, const char *a, const char *b, const char *why)
+{
+    if (cli_given(s, a) && cli_given(s, b))
+        return cli_usage_error(where, "%s and %s cannot be given together: %s", a, b, why);
+    return CLI_OK;
+}
+
+int cli_needs(const char *where, const cli_seen *s, const char *a, const char *b, const char *why)
+{
+    if (cli_given(s, a) && !cli_given(s, b))
+        return cli_usage_error(where, "%s without %s: %s", a, b, why);
+    return CLI_OK;
+}
+
 int cli_close_out(const char *where, FILE *f, const char *path)
 {
     if (!f)

@@ -76,6 +76,37 @@ int cli_has_value(const char *opt, const char *v, const char **missing);
  * Returns CLI_USAGE. */
 int cli_bad_arg(const char *where, const char *arg, const char *missing);
 
+/* The options one command line gave, for the rules every ek3 command
+ * shares: an option takes one value (given twice, the second would
+ * silently replace the first), two options may exclude each other, and
+ * one may mean nothing without another. Zero it before the parse. */
+#define CLI_SEEN_MAX 64
+typedef struct cli_seen {
+    char opt[CLI_SEEN_MAX][32]; /* "--modules", as given (up to any '=') */
+    unsigned n;
+} cli_seen;
+
+/* Record WORD when it is an option ("--modules", "--src=5"; any other
+ * word, "--" alone included, is not one and is ignored). An option given
+ * a second time is refused unless it is one of `many` (a NULL-terminated
+ * list, NULL for none: the options that add one more each time, such as
+ * --set): "ek3 WHERE: --modules is given twice: it takes one value". The
+ * one rule of every subcommand. Returns CLI_OK, or CLI_USAGE after the
+ * message. */
+int cli_once(const char *where, cli_seen *s, const char *word, const char *const *many);
+
+/* Whether option OPT ("--log") was recorded by cli_once. */
+int cli_given(const cli_seen *s, const char *opt);
+
+/* Options A and B exclude each other: when both were given, "ek3 WHERE:
+ * A and B cannot be given together: WHY". Returns CLI_USAGE then, else
+ * CLI_OK. */
+int cli_exclusive(const char *where, const cli_seen *s, const char *a, const char *b, const char *why);
+
+/* Option A means nothing without option B: when A was given without B,
+ * "ek3 WHERE: A without B: WHY". Returns CLI_USAGE then, else CLI_OK. */
+int cli_needs(const char *where, const cli_seen *s, const char *a, const char *b, const char *why);
+
 /* Close an output file that the command wrote (NULL: nothing to do):
  * any write error on it, earlier or in the last flush, is reported as
  * "ek3 WHERE: PATH: write error: <strerror>". Returns CLI_OK or CLI_FAIL. */

@@ -17,8 +17,12 @@ int cmd_api(int argc, char **argv)
     size_t n = 0;
     int words = 0;
     const char *miss = NULL;
+    cli_seen seen;
+    memset(&seen, 0, sizeof seen);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!cli_is_help(a) && cli_once(w, &seen, a, NULL))
+            return CLI_USAGE;
         if (cli_is_help(a)) {
             puts("usage: ek3 api udp:HOST:PORT [--key KEY] [--timeout 1s] REQUEST...\n\n"
                  "Send one request to the station controller of a rack started with\n"

@@ -68,7 +68,12 @@ static int can_parse_key(const char *where, const char *s, uint8_t key[AUTH_KEY_
     return CLI_OK;
 }
 
-/* getopt_long around one subcommand; reports unknown options itself. */
+/* The options of the subcommand being parsed (cli_once: one value each). */
+static cli_seen can_seen;
+
+/* getopt_long around one subcommand; reports unknown options itself, and
+ * an option given twice (by its full name, however it was written:
+ * --src 5, --src=5, --sr 5). */
 static int can_getopt(const char *where, int argc, char **argv, const char *shortopts,
                       const struct option *longopts, int *bad)
 {
@@ -84,6 +89,13 @@ static int can_getopt(const char *where, int argc, char **argv, const char *shor
         /* "--if --time 1": the next word is an option, not the value */
         *bad = cli_usage_error(where, "option '--%s' needs a value", miss);
         c = '?';
+    } else if (idx >= 0) {
+        char opt[40];
+        snprintf(opt, sizeof opt, "--%s", longopts[idx].name);
+        if (strcmp(opt, "--help") && cli_once(where, &can_seen, opt, NULL)) {
+            *bad = CLI_USAGE;
+            c = '?';
+        }
     }
     return c;
 }
@@ -92,6 +104,7 @@ static void can_reset_getopt(void)
 {
     optind = 0; /* glibc: full re-initialisation for each subcommand */
     opterr = 0;
+    memset(&can_seen, 0, sizeof can_seen);
 }
 
 /* ---- ek3 can id -------------------------------------------------------- */
@@ -184,8 +197,9 @@ static int can_encode_help(void)
          "comma lists (ch=1,2,3); byte fields take hex. Unset fields are 0.\n"
          "Frames from the station (src 0) are signed: --key is the rack key,\n"
          "the node key of the destination is derived from it, --fv is the\n"
-         "freshness counter (default 1). --time stamps the line, in seconds since\n"
-         "the epoch (1700000000.000100; default: now).");
+         "freshness counter (default 1); on a frame that carries no MAC, --key\n"
+         "and --fv are refused (they would be ignored). --time stamps the line, in\n"
+         "seconds since the epoch (1700000000.000100; default: now).");
     return CLI_OK;
 }
 
@@ -258,7 +272,7 @@ static int can_encode(int argc, char **argv)
         {"if", required_argument, 0, 'i'},   {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *w = "can encode";
-    const char *ps = NULL, *ss = NULL, *ds = NULL, *ks = NULL, *ts = NULL, *ifn = "can0", *tname = NULL;
+    const char *ps = NULL, *ss = NULL, *ds = NULL, *ks = NULL, *ts = NULL, *ifn = "can0", *tname = NULL, *fvs = NULL;
     const char *fieldargs[64];
     unsigned nfield = 0;
     uint64_t fv = 1;
@@ -282,6 +296,7 @@ static int can_encode(int argc, char **argv)
         case 'T': ts = optarg; break;
         case 'i': ifn = optarg; break;
         case 'f':
+            fvs = optarg;
             if (cli_parse_u64(optarg, UINT32_MAX, &fv) || fv == 0)
                 return cli_usage_error(w, "--fv '%s' is not a counter 1..4294967295", optarg);
             break;
@@ -298,6 +313,11 @@ static int can_encode(int argc, char **argv)
     msg_any m;
     memset(&m, 0, sizeof m);
     for (unsigned i = 0; i < nfield; i++) {
+        size_t l = strcspn(fieldargs[i], "=");
+        for (unsigned j = 0; j < i; j++) /* a field takes one value (a list for an array) */
+            if (strcspn(fieldargs[j], "=") == l && !strncmp(fieldargs[j], fieldargs[i], l) && fieldargs[i][l])
+                return cli_usage_error(w, "field %.*s is given twice ('%s' and '%s'): it takes one value", (int)l,
+                                       fieldargs[i], fieldargs[j], fieldargs[i]);
         int rc = can_set_field(w, d, fieldargs[i], &m);
         if (rc)
             return rc;
@@ -337,6 +357,13 @@ static int can_encode(int argc, char **argv)
     if (n < 0)
         return cli_usage_error(w, "%s: %s%s%s", d->name, ek3_strerror(n), e.field ? " in " : "", e.field ? e.field : "");
     r.frame.len = (uint8_t)n;
+    if (!auth_required(r.frame.id) && (ks || fvs)) {
+        char nb[32];
+        return cli_usage_error(w, "%s: a %s from %s carries no MAC ('ek3 can layouts' says which frames are "
+                                  "signed): the %s would be ignored",
+                               ks ? "--key" : "--fv", d->name, can_node_name(src, nb, sizeof nb),
+                               ks ? "key" : "freshness counter");
+    }
     if (auth_required(r.frame.id)) {
         uint8_t rack[AUTH_KEY_LEN], key[AUTH_KEY_LEN];
         if (!ks)

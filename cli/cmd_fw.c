@@ -16,8 +16,12 @@ int cmd_fw(int argc, char **argv)
     uint64_t seed = 1;
     double vset = 0, silence = 5.0, stop_after = -1;
     const char *miss = NULL;
+    cli_seen seen;
+    memset(&seen, 0, sizeof seen);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!cli_is_help(a) && cli_once(w, &seen, a, NULL))
+            return CLI_USAGE;
         if (cli_is_help(a)) {
             puts("usage: ek3 fw --module N --bus SPEC [--seed 1] [--vset V] [--silence 5s]\n"
                  "              [--stop-after QUANTA]\n\n"

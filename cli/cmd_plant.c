@@ -23,6 +23,20 @@ static int plant_set(const char *w, plant_params *p, const char *assign)
     return CLI_OK;
 }
 
+/* A resistance with its SI prefix, so that every load the range allows
+ * shows: "1 mohm", "200 ohm", "4.7 kohm", "1 Gohm". Returns buf. */
+static const char *plant_ohm(double r, char *buf, size_t cap)
+{
+    static const char *const pre[] = {"p", "n", "u", "m", "", "k", "M", "G"};
+    int k = 4;
+    while (k > 0 && r != 0 && fabs(r) < 0.99995)
+        r *= 1e3, k--;
+    while (k < 7 && fabs(r) >= 999.95)
+        r /= 1e3, k++;
+    snprintf(buf, cap, "%.4g %sohm", r, pre[k]);
+    return buf;
+}
+
 static int plant_params_cmd(int argc, char **argv)
 {
     const char *w = "plant params";
@@ -140,11 +154,16 @@ static void csv_switching_row(void *ctx, const llc *s)
 static int plant_run_cmd(int argc, char **argv)
 {
     const char *w = "plant run", *miss = NULL;
+    static const char *const many[] = {"--set", NULL};
+    cli_seen seen;
+    memset(&seen, 0, sizeof seen);
     run_opts o;
     run_defaults(&o);
     for (int i = 1; i < argc; i++) {
         int rc;
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!cli_is_help(argv[i]) && cli_once(w, &seen, argv[i], many))
+            return CLI_USAGE;
         if (cli_is_help(argv[i])) {
             puts("usage: ek3 plant run [--fidelity switching|averaged] [--fsw 200e3] [--load-ohm 200]\n"
                  "                     [--duration 5ms] [--deadtime 300ns] [--burst 1] [--half-bridge]\n"
@@ -173,6 +192,8 @@ static int plant_run_cmd(int argc, char **argv)
             return cli_bad_arg(w, argv[i], miss);
         }
     }
+    if (cli_needs(w, &seen, "--sample", "--csv", "it is the time between the rows of the waveforms --csv writes"))
+        return CLI_USAGE;
     if (o.cmd.deadtime >= 0.25 / o.cmd.fsw)
         return cli_usage_error(w, "--deadtime %g s is not below a quarter period at %g Hz", o.cmd.deadtime,
                                o.cmd.fsw);
@@ -249,9 +270,10 @@ static int plant_run_cmd(int argc, char **argv)
     double dw = pmod_stored(&m) - w0, through = fmax(e_in, e_out);
     int flows = through > 1e-3 * ts; /* 1 mW */
     int steady = flows && fabs(dw) <= 0.01 * through;
-    printf("module open loop, %s fidelity, %s bridge, fsw %.1f kHz, dead time %.0f ns, burst %.2f, load %.1f ohm\n",
+    char ohm[32];
+    printf("module open loop, %s fidelity, %s bridge, fsw %.1f kHz, dead time %.0f ns, burst %.2f, load %s\n",
            o.fidelity == PMOD_SWITCHING ? "switching" : "averaged", o.cmd.half_bridge ? "half" : "full",
-           o.cmd.fsw / 1e3, o.cmd.deadtime * 1e9, o.cmd.burst, o.p.rload);
+           o.cmd.fsw / 1e3, o.cmd.deadtime * 1e9, o.cmd.burst, plant_ohm(o.p.rload, ohm, sizeof ohm));
     printf("after %.6g s: vo %.2f V, io %.3f A\n", o.duration, m.vo, m.vo / o.p.rload);
     printf("last 20 %%: p_in %.1f W, p_out %.1f W, losses %.1f W, stored energy %+.4g J; ", e_in / ts, e_out / ts,
            e_loss / ts, dw);
@@ -286,12 +308,26 @@ static double fha_gain(double fn, double ln, double q)
 static int plant_sweep_cmd(int argc, char **argv)
 {
     const char *w = "plant sweep", *miss = NULL;
+    static const char *const many[] = {"--set", NULL};
+    /* What run takes and a sweep sets itself. */
+    static const char *const not_here[][2] = {
+        {"--fsw", "the sweep sets the switching frequency itself, 0.6 to 1.8 times fr"},
+        {"--fidelity", "the sweep runs both fidelities (and the FHA) at every point"},
+        {"--load-ohm", "--loads gives the sweep's loads"},
+    };
+    cli_seen seen;
+    memset(&seen, 0, sizeof seen);
     run_opts o;
     run_defaults(&o);
     double loads[8] = {100, 200, 400, 1000};
     int nl = 4;
     for (int i = 1; i < argc; i++) {
         int rc;
+        if (!cli_is_help(argv[i]) && cli_once(w, &seen, argv[i], many))
+            return CLI_USAGE;
+        for (size_t k = 0; k < sizeof not_here / sizeof not_here[0]; k++)
+            if (!strcmp(argv[i], not_here[k][0]))
+                return cli_usage_error(w, "%s has no effect on a sweep: %s", not_here[k][0], not_here[k][1]);
         if (cli_is_help(argv[i])) {
             puts("usage: ek3 plant sweep [--loads 100,200,400,1000] [--half-bridge] [--set name=value]...\n\n"
                  "The DC gain M = n vo / Vbridge over switching frequency for each load, from\n"
@@ -339,8 +375,10 @@ static int plant_sweep_cmd(int argc, char **argv)
     printf("DC gain M = n vo / %.0f V (%s bridge), fr %.1f kHz, Ln %.2f; switching | averaged | FHA\n", vb,
            o.cmd.half_bridge ? "half" : "full", d.fr / 1e3, d.ln);
     printf("%9s", "fsw kHz");
-    for (int j = 0; j < nl; j++)
-        printf(" | %6.0f ohm: sw    avg   FHA", loads[j]);
+    for (int j = 0; j < nl; j++) {
+        char ohm[32];
+        printf(" | %10s: sw    avg   FHA", plant_ohm(loads[j], ohm, sizeof ohm));
+    }
     printf("\n");
     int nuns = 0;
     static const double fns[] = {0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.4, 1.6, 1.8};
@@ -369,7 +407,14 @@ static int plant_sweep_cmd(int argc, char **argv)
                 pmod_step(&ms, BRD_PERIOD_S, -1);
                 pmod_step(&ma, BRD_PERIOD_S, -1);
             }
-            int unsettled = fabs(ms.vo - v_ago) > 1e-3 * fabs(ms.vo) + 1e-3;
+            /* Still moving: the change over the last millisecond, carried
+             * over the output time constant R Cout (on a first-order
+             * approach, dv/dt times tau is the distance still to go), is
+             * more than 0.1 %. A light load's run is cut at
+             * SWEEP_SETTLE_S long before its tau: a change too slow to
+             * show in one millisecond is still far from its end. */
+            double ahead = fmax(1.0, p.rload * p.llc.cout / (10 * BRD_PERIOD_S));
+            int unsettled = fabs(ms.vo - v_ago) * ahead > 1e-3 * fabs(ms.vo) + 1e-3;
             nuns += unsettled;
             double rac = 8.0 * p.llc.n * p.llc.n * p.rload / (M_PI * M_PI);
             printf(" | %15.3f%c %5.3f %5.3f", p.llc.n * ms.vo / vb, unsettled ? '*' : ' ', p.llc.n * ma.vo / vb,
@@ -380,7 +425,8 @@ static int plant_sweep_cmd(int argc, char **argv)
             break; /* standard output failed: ek3 says why at exit */
     }
     if (nuns)
-        printf("* still moving after %.2f s (more than 0.1 %% in its last millisecond): not a steady state\n",
+        printf("* not a steady state: still moving at the end of its run (12 R Cout, at most %.2f s): its change in\n"
+               "  the last millisecond, carried over the output time constant R Cout, is more than 0.1 %%\n",
                SWEEP_SETTLE_S);
     return CLI_OK;
 }
@@ -403,8 +449,12 @@ static int plant_serve_cmd(int argc, char **argv)
     if (argc > 252)
         return cli_usage_error("plant serve", "%d arguments; at most 251", argc - 1);
     args[n++] = (char *)"rack";
-    for (int i = 1; i < argc; i++)
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--external"))
+            return cli_usage_error("plant serve", "--external has no place here: plant serve runs every module's "
+                                                  "firmware external (it is ek3 rack --external all)");
         args[n++] = argv[i];
+    }
     args[n++] = (char *)"--external";
     args[n++] = (char *)"all";
     args[n] = NULL;

@@ -82,7 +82,8 @@ static int rk_usage(void)
          "sends them), checked every millisecond of simulated time; --api-key sets its\n"
          "key (default: the rig's development key).\n"
          "--threads spreads the modules over N threads (default: every CPU); the\n"
-         "run is the same, bit for bit, whatever N (a --log run uses one).\n"
+         "run is the same, bit for bit, whatever N (a --log run uses one, and\n"
+         "refuses --threads).\n"
          "--external runs those modules' firmware in `ek3 fw` processes: the plant\n"
          "listens on BASE + slot, waits for each one's HELLO, then drives them one\n"
          "quantum at a time; a module that misses three quanta is reported lost and\n"
@@ -116,11 +117,16 @@ int cmd_rack(int argc, char **argv)
     o.r.threads = ncpu > 0 ? (unsigned)ncpu : 1;
     prm_defaults(&o.r.plant);
     const char *miss = NULL; /* an option given without its value */
+    static const char *const many[] = {"--set", "--pull", "--fault", NULL}; /* each adds one */
+    cli_seen seen;
+    memset(&seen, 0, sizeof seen);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         double x;
         if (cli_is_help(a))
             return rk_usage();
+        if (cli_once(w, &seen, a, many))
+            return CLI_USAGE;
         if (!strcmp(a, "--modules") && cli_has_value(a, v, &miss)) {
             int64_t n;
             if (cli_parse_i64(v, 1, 510, &n))
@@ -213,6 +219,8 @@ int cmd_rack(int argc, char **argv)
                     item[l] = 0;
                     if (cli_parse_i64(item, 1, 510, &n))
                         return cli_usage_error(w, "--external '%s': '%s' is not a slot 1 to 510", v, item);
+                    if (o.ext[n - 1])
+                        return cli_usage_error(w, "--external '%s': slot %lld is given twice", v, (long long)n);
                     o.ext[n - 1] = 1;
                     if (!s[l])
                         break;
@@ -246,8 +254,13 @@ int cmd_rack(int argc, char **argv)
             o.log = v;
         } else if (!strcmp(a, "--log-start") && cli_has_value(a, v, &miss)) {
             /* a day of run (--duration's limit) after it still fits int64 ns */
-            if (cdl_parse_stamp(v, &o.r.log_t0_ns, NULL) || o.r.log_t0_ns > INT64_MAX - 86401000000000LL)
-                return cli_usage_error(w, "--log-start '%s': seconds since the epoch, e.g. 1700000000.000000", v);
+            const int64_t t0_max = INT64_MAX - 86401000000000LL;
+            if (cdl_parse_stamp(v, &o.r.log_t0_ns, NULL) || o.r.log_t0_ns > t0_max)
+                return cli_usage_error(w,
+                                       "--log-start '%s': seconds since the epoch, from 0 to %lld.%09lld (a day's "
+                                       "run after it must fit 64-bit nanoseconds), up to 9 decimals, e.g. "
+                                       "1700000000.000000",
+                                       v, (long long)(t0_max / 1000000000), (long long)(t0_max % 1000000000));
         } else if (!strcmp(a, "--api") && cli_has_value(a, v, &miss)) {
             o.api = v;
         } else if (!strcmp(a, "--api-key") && cli_has_value(a, v, &miss)) {
@@ -271,9 +284,29 @@ int cmd_rack(int argc, char **argv)
         }
         i++;
     }
+    /* Options that exclude each other, or mean nothing without another. */
+    static const char *const one_load =
+        "a rack has one load: a constant power (--load), a resistor (--load-ohm) or a battery (--battery)";
+    static const char *const ext_only =
+        "it applies to the modules whose firmware runs in `ek3 fw` processes, which only --external makes";
+    if (cli_exclusive(w, &seen, "--load", "--load-ohm", one_load) ||
+        cli_exclusive(w, &seen, "--load", "--battery", one_load) ||
+        cli_exclusive(w, &seen, "--load-ohm", "--battery", one_load) ||
+        cli_needs(w, &seen, "--fw-bus", "--external", ext_only) ||
+        cli_needs(w, &seen, "--hello-timeout", "--external", ext_only) ||
+        cli_needs(w, &seen, "--ext-timeout", "--external", ext_only) ||
+        cli_needs(w, &seen, "--log-start", "--log", "it stamps the lines of the candump log that --log writes") ||
+        cli_needs(w, &seen, "--api-key", "--api", "it is the key of the station API that --api opens") ||
+        cli_exclusive(w, &seen, "--threads", "--log",
+                      "a run with --log runs on one thread (its frames in the one order of the bus)"))
+        return CLI_USAGE;
     /* Options that name slots or times are checked against the rack and
      * the run, before anything is simulated. */
     long quanta = (long)ceil(o.duration / (RIG_PERIOD_NS * 1e-9) - 1e-9);
+    if (cli_given(&seen, "--load-at") &&
+        (o.load_at >= o.duration || (int64_t)(o.load_at * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS))
+        return cli_usage_error(w, "--load-at %g s: at or after the end of the run (--duration %g s): the load would "
+                                  "never switch on", o.load_at, o.duration);
     for (unsigned k = 0; k < 510; k++) {
         if (o.pull_at[k] >= 0 && k >= o.r.modules)
             return cli_usage_error(w, "--pull: slot %u is not in a rack of %u", k + 1, o.r.modules);

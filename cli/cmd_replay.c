@@ -1,6 +1,7 @@
 /* cmd_replay.c - `ek3 replay`: play a candump log back onto a bus. */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -34,7 +35,10 @@ static int rp_usage(void)
          "--iface plays only the frames recorded on that interface (hil0, can0).\n"
          "A line that does not parse is reported as FILE:LINE:COLUMN and skipped;\n"
          "remote requests and error frames are not sent (EK3's transports carry data\n"
-         "frames only): each is reported and counted. Either makes the exit code 1.");
+         "frames only): each is reported and counted. Either makes the exit code 1.\n"
+         "Ctrl-C or SIGTERM stops it between frames: it prints the summary of what\n"
+         "was played (frames sent, not sent, the log time covered) and ends as\n"
+         "killed by that signal.");
     return CLI_OK;
 }
 
@@ -54,10 +58,14 @@ int cmd_replay(int argc, char **argv)
     double speed = 1.0, max_gap_s = -1;
     int fast = 0;
     const char *miss = NULL;
+    cli_seen seen;
+    memset(&seen, 0, sizeof seen);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (cli_is_help(a)) {
             return rp_usage();
+        } else if (cli_once(w, &seen, a, NULL)) {
+            return CLI_USAGE;
         } else if (!strcmp(a, "--bus") && cli_has_value(a, v, &miss)) {
             bus = v, i++;
         } else if (!strcmp(a, "--iface") && cli_has_value(a, v, &miss)) {
@@ -82,6 +90,10 @@ int cmd_replay(int argc, char **argv)
     }
     if (!file || !bus)
         return cli_usage_error(w, "a log and --bus are required");
+    if (cli_exclusive(w, &seen, "--fast", "--speed",
+                      "--fast sends the frames back to back, without the recorded spacing that --speed scales") ||
+        cli_exclusive(w, &seen, "--fast", "--max-gap", "--fast sends the frames back to back: it leaves no gap to shorten"))
+        return CLI_USAGE;
     FILE *in = cli_open_in(file);
     if (!in)
         return cli_fail(w, "%s: %s", file, strerror(errno));
@@ -106,13 +118,19 @@ int cmd_replay(int argc, char **argv)
      * is the log time since the first frame with every gap clamped to
      * [0, max_gap * speed]. Sums saturate; nothing here can overflow. */
     int64_t max_gap_log = max_gap_s < 0 ? INT64_MAX : (int64_t)(max_gap_s * 1e9 * speed);
-    int64_t t0 = rp_now(), prev_tl = -1, played = 0;
+    int64_t t0 = rp_now(), prev_tl = -1, played = 0, first_tl = -1, last_tl = -1;
     unsigned long sent = 0, bad = 0, skipped = 0, full = 0, lost = 0, capped = 0, back = 0, raw_dlc = 0;
     unsigned long unsent_rtr = 0, unsent_err = 0, unsent_bus = 0;
+    /* Ctrl-C or SIGTERM stops the replay between frames (a wait is cut
+     * short): the summary covers what was played, then cli_finish ends
+     * the process as killed by the signal. */
+    cli_catch_stop();
+    unsigned long upto = 0; /* the last line handled, when stopped */
     cdl_line ln;
-    int got;
-    while ((got = cdl_read(&rd, &ln)) == 1) {
+    int got = 0;
+    while (!cli_stop_requested() && (got = cdl_read(&rd, &ln)) == 1) {
         unsigned long lineno = rd.lineno;
+        upto = lineno;
         if (ln.kind == CDL_BLANK || ln.kind == CDL_COMMENT)
             continue;
         if (ln.kind == CDL_DROPCOUNT) {
@@ -138,7 +156,7 @@ int cmd_replay(int argc, char **argv)
         prev_tl = tl;
         if (gap < 0) {
             if (!fast && ++back)
-                fprintf(stderr, "%s:%lu: the timestamps go back %.6f s here: played at once\n", label, lineno,
+                fprintf(stderr, "%s:%lu: the timestamps go back %.9f s here: played at once\n", label, lineno,
                         -gap * 1e-9);
             gap = 0;
         } else if (gap > max_gap_log) {
@@ -156,9 +174,16 @@ int cmd_replay(int argc, char **argv)
                 fprintf(stderr, "%s:%lu: waiting %.3f s for the next frame (a gap of %.3f s in the log%s)\n", label,
                         lineno, wait * 1e-9, gap * 1e-9, max_gap_s < 0 ? "; --max-gap shortens it" : "");
             struct timespec ts = {due / 1000000000, due % 1000000000};
-            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !cli_stop_requested())
                 ;
+            if (cli_stop_requested()) {
+                upto = lineno - 1; /* this frame was not yet due: not sent */
+                break;
+            }
         }
+        if (first_tl < 0)
+            first_tl = tl;
+        last_tl = tl > last_tl ? tl : last_tl;
         const char *no = rp_unsendable(&r->frame);
         if (no) {
             unsigned long *n = (r->frame.flags & CFD_FLAG_ERR) ? &unsent_err : &unsent_rtr;
@@ -189,8 +214,13 @@ int cmd_replay(int argc, char **argv)
     if (in != stdin)
         fclose(in);
     tp_close(&t);
-    printf("replayed %lu frames onto %s in %.3f s (%lu lines skipped by interface, %lu bad, %lu waits for room)\n",
-           sent, bus, (rp_now() - t0) * 1e-9, skipped, bad, full);
+    int sig = cli_stop_requested();
+    if (sig)
+        printf("INTERRUPTED by %s after %s:%lu: the frames up to there were played, none after\n",
+               sig == SIGINT ? "SIGINT" : "SIGTERM", label, upto);
+    printf("replayed %lu frames onto %s in %.3f s, covering %.6f s of the log (%lu lines skipped by interface, "
+           "%lu bad, %lu waits for room)\n",
+           sent, bus, (rp_now() - t0) * 1e-9, first_tl < 0 ? 0.0 : (last_tl - first_tl) * 1e-9, skipped, bad, full);
     unsigned long unsent = unsent_rtr + unsent_err + unsent_bus;
     if (unsent)
         printf("not sent: %lu frame%s (%lu remote request%s, %lu error frame%s, %lu refused by the bus)\n", unsent,
@@ -206,5 +236,5 @@ int cmd_replay(int argc, char **argv)
         printf("candump's DROPCOUNT lines say %lu frame%s never reached the log\n", lost, lost == 1 ? "" : "s");
     if (read_err)
         return cli_fail(w, "%s: read error after line %lu: %s", label, lines, strerror(read_err));
-    return bad || unsent ? CLI_FAIL : CLI_OK;
+    return bad || unsent || sig ? CLI_FAIL : CLI_OK;
 }

@@ -132,9 +132,10 @@ typedef struct sc_job {
 } sc_job;
 
 /* Run one job; the verdict line into `line`. */
-static int sc_run_one(const sc_job *j, const char *report, unsigned threads, char *line, size_t cap, double *wall)
+static int sc_run_one(const sc_job *j, const char *report, unsigned threads, FILE *log, char *line, size_t cap,
+                      double *wall)
 {
-    scn_opts o = {.seed = j->seed, .out = stderr, .threads = threads, .stop = sc_stop};
+    scn_opts o = {.seed = j->seed, .out = stderr, .threads = threads, .stop = sc_stop, .can_log = log};
     char dir[1200];
     int have_dir = 0;
     scn_result *r = calloc(1, sizeof *r);
@@ -182,7 +183,7 @@ static int sc_run_one(const sc_job *j, const char *report, unsigned threads, cha
 static int sc_usage_run(void)
 {
     puts("usage: ek3 scenario run FILE|DIR... [--seed N] [--level quick|nightly|soak] [--report DIR]\n"
-         "                        [--jobs N] [--threads N]\n\n"
+         "                        [--jobs N] [--threads N] [--log FILE]\n\n"
          "Runs each scenario (a DIR: every .lua file under it, lib/ folders left out)\n"
          "with each seed of its manifest, or with --seed N alone, and prints one line per\n"
          "run: PASS; FAIL with the first failed check, its time, figure and limit; or\n"
@@ -190,7 +191,8 @@ static int sc_usage_run(void)
          "level and below (quick < nightly < soak; default nightly). --report writes\n"
          "DIR/NAME/seed-N/ per run: verdict.json, verdict.txt and the captures. --jobs\n"
          "runs N scenarios at once (processes); --threads spreads each rack's modules\n"
-         "(default 1; rack{threads=} wins). Exit: 0 all passed, 1 a failure, 2 an error\n"
+         "(default 1; rack{threads=} wins). --log writes one run's frames (HIL\n"
+         "channel and rack bus) as a candump log. Exit: 0 all passed, 1 a failure, 2 an error\n"
          "in a scenario or a bad flag.");
     return CLI_OK;
 }
@@ -200,28 +202,31 @@ static int sc_run(int argc, char **argv)
     const char *w = "scenario run";
     uint64_t seed = 0;
     int seed_given = 0;
-    const char *report = NULL, *level = "nightly";
+    const char *report = NULL, *level = "nightly", *log_path = NULL;
     unsigned jobs = 1, threads = 1;
     int used[argc + 1];
     memset(used, 0, sizeof used);
     int nfiles = 0;
     const char *miss = NULL;
+    cli_seen seen;
+    memset(&seen, 0, sizeof seen);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t u;
         if (cli_is_help(a))
             return sc_usage_run();
+        if (cli_once(w, &seen, a, NULL))
+            return CLI_USAGE;
         if (!strcmp(a, "--seed") && cli_has_value(a, v, &miss)) {
-            if (seed_given)
-                return cli_usage_error(w, "--seed given twice");
             if (cli_parse_u64(v, INT64_MAX, &seed))
                 return cli_usage_error(w, "--seed '%s': a whole number 0 to 2^63-1", v);
             seed_given = 1;
             i++;
         } else if (!strcmp(a, "--report") && cli_has_value(a, v, &miss)) {
-            if (report)
-                return cli_usage_error(w, "--report given twice");
             report = v;
+            i++;
+        } else if (!strcmp(a, "--log") && cli_has_value(a, v, &miss)) {
+            log_path = v;
             i++;
         } else if (!strcmp(a, "--level") && cli_has_value(a, v, &miss)) {
             if (strcmp(v, "quick") && strcmp(v, "nightly") && strcmp(v, "soak"))
@@ -287,6 +292,18 @@ static int sc_run(int argc, char **argv)
         sc_free(&f);
         return cli_fail(w, "out of memory");
     }
+    FILE *log = NULL;
+    if (log_path && (nj != 1 || jobs != 1)) {
+        free(job);
+        sc_free(&f);
+        return cli_usage_error(w, "--log %s: one run's frames per log: name one scenario and --seed N (here %zu runs)",
+                               log_path, nj);
+    }
+    if (log_path && !(log = fopen(log_path, "w"))) {
+        free(job);
+        sc_free(&f);
+        return cli_usage_error(w, "--log %s: %s", log_path, strerror(errno));
+    }
     cli_catch_stop();
     double wall = 0;
     /* Run them: in this process, or in up to `jobs` child processes, the
@@ -309,7 +326,7 @@ static int sc_run(int argc, char **argv)
         if (jobs == 1) {
             char line[4096];
             double ws = 0;
-            verdict[next] = sc_run_one(&job[next], report, threads, line, sizeof line, &ws);
+            verdict[next] = sc_run_one(&job[next], report, threads, log, line, sizeof line, &ws);
             wall += ws;
             fputs(line, stdout);
             fflush(stdout);
@@ -326,7 +343,7 @@ static int sc_run(int argc, char **argv)
                 close(p[0]);
                 char line[4096];
                 double ws = 0;
-                int v = sc_run_one(&job[next], report, threads, line, sizeof line, &ws);
+                int v = sc_run_one(&job[next], report, threads, log, line, sizeof line, &ws);
                 size_t n = strlen(line), off = 0;
                 while (off < n) {
                     ssize_t k = write(p[1], line + off, n - off);
@@ -412,6 +429,8 @@ static int sc_run(int argc, char **argv)
     sc_free(&f);
     (void)wall;
     (void)sc_dummy;
+    if (log && cli_close_out(w, log, log_path) != CLI_OK)
+        return CLI_FAIL;
     if (cli_stop_requested())
         return CLI_FAIL;
     return errors ? CLI_USAGE : failed ? CLI_FAIL : CLI_OK;

@@ -59,7 +59,7 @@ int cbus_send(cbus *b, unsigned from, const cfd_frame *f, int64_t t_ns)
     if (nd->qn >= CBUS_QUEUE)
         return EK3_EFULL;
     nd->q[nd->qn] = *f;
-    nd->q_t[nd->qn] = t_ns > b->t_ns ? t_ns : b->t_ns;
+    nd->q_t[nd->qn] = (t_ns > b->t_ns ? t_ns : b->t_ns) + nd->delay_ns;
     nd->qn++;
     return EK3_OK;
 }
@@ -129,6 +129,12 @@ static int cbus_connected(const cbus_node *nd)
     return !nd->cut && nd->state != CBUS_BUS_OFF;
 }
 
+/* Does node k hear node `from` (the same side of a split)? */
+static int cbus_hears(const cbus *b, unsigned k, unsigned from)
+{
+    return !b->split || (k >= b->split) == (from >= b->split);
+}
+
 void cbus_run(cbus *b, int64_t t_end)
 {
     for (;;) {
@@ -190,7 +196,7 @@ void cbus_run(cbus *b, int64_t t_end)
         int64_t dur = cfd_frame_ns(&f, b->arb_bps, b->data_bps), end = t0 + dur;
         int acked = 0;
         for (unsigned k = 0; k < b->n; k++)
-            if ((int)k != win && cbus_connected(&b->node[k]))
+            if ((int)k != win && cbus_connected(&b->node[k]) && cbus_hears(b, k, (unsigned)win))
                 acked = 1;
         int corrupt = tx->corrupt_next > 0 || (b->p_corrupt > 0 && cbus_uniform(b) < b->p_corrupt);
         if (corrupt || !acked) {
@@ -204,14 +210,14 @@ void cbus_run(cbus *b, int64_t t_end)
                 tx->tec = (uint16_t)(tx->tec + 8);
             if (corrupt)
                 for (unsigned k = 0; k < b->n; k++)
-                    if ((int)k != win && cbus_connected(&b->node[k])) {
+                    if ((int)k != win && cbus_connected(&b->node[k]) && cbus_hears(b, k, (unsigned)win)) {
                         b->node[k].rec = (uint16_t)(b->node[k].rec + 1);
                         cbus_confine(&b->node[k], end);
                     }
         } else {
             for (unsigned k = 0; k < b->n; k++) {
                 cbus_node *rx = &b->node[k];
-                if ((int)k == win || !cbus_connected(rx))
+                if ((int)k == win || !cbus_connected(rx) || !cbus_hears(b, k, (unsigned)win))
                     continue;
                 rx->rec = rx->rec > 127 ? 127 : rx->rec > 0 ? (uint16_t)(rx->rec - 1) : 0;
                 cbus_confine(rx, end);
@@ -278,5 +284,23 @@ int cbus_fault_babble(cbus *b, unsigned node, const cfd_frame *f)
     b->node[node].babble = f != NULL;
     if (f)
         b->node[node].babble_frame = *f;
+    return EK3_OK;
+}
+
+int cbus_fault_split(cbus *b, unsigned at)
+{
+    if (at >= b->n)
+        return EK3_ERANGE;
+    b->split = at;
+    return EK3_OK;
+}
+
+int cbus_fault_latency(cbus *b, unsigned node, int64_t delay_ns)
+{
+    if (node >= b->n)
+        return EK3_ENOENT;
+    if (delay_ns < 0 || delay_ns > 1000000000)
+        return EK3_ERANGE;
+    b->node[node].delay_ns = delay_ns;
     return EK3_OK;
 }

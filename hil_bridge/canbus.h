@@ -21,7 +21,13 @@
  * Faults to inject, all from the bus's seeded generator: corrupt frames
  * (a probability, or the next N frames of one node), drop a frame at a
  * receiver (an overrun), a babbling node (sends one frame back to back),
- * a node cut off (neither sends nor receives).
+ * a node cut off (neither sends nor receives), the bus split in two
+ * (a broken trunk: the nodes below the split slot hear only each other,
+ * and so do those from it on), a node's frames entering arbitration a
+ * delay later (a slow controller or gateway).
+ * The split is modelled on one timeline: the two halves' frames still
+ * take turns, as if one arbitration spanned both (the bus load is
+ * overstated; who hears and who acknowledges what is exact).
  */
 #ifndef CANBUS_H
 #define CANBUS_H
@@ -49,6 +55,7 @@ typedef struct cbus_node {
     cfd_frame babble_frame;
     uint64_t tx_ok, rx_ok, tx_errors, rx_dropped, bus_offs;
     int64_t wait_max_ns;       /* longest queue-to-delivery time */
+    int64_t delay_ns;          /* injected: its frames enter arbitration this much later */
 } cbus_node;
 
 typedef void (*cbus_deliver_fn)(void *ctx, unsigned to, unsigned from, const cfd_frame *f, int64_t t_ns);
@@ -62,6 +69,7 @@ typedef struct cbus {
     uint64_t frames, error_frames;
     double p_corrupt, p_drop;
     uint32_t restart_ms;       /* automatic restart after bus-off (0: only cbus_restart) */
+    unsigned split;            /* injected: nodes < split and >= split do not hear each other (0: whole) */
     uint64_t rng;
     cbus_deliver_fn deliver;
     void *ctx;
@@ -99,6 +107,18 @@ int cbus_fault_cut(cbus *b, unsigned node, int cut);
 
 /* Node babbles: sends *f back to back whatever it queued (f NULL stops). */
 int cbus_fault_babble(cbus *b, unsigned node, const cfd_frame *f);
+
+/* Split the bus at node `at` (1..n-1): nodes 0..at-1 and at..n-1 form two
+ * buses that neither hear nor acknowledge each other's frames (a broken
+ * trunk between slots at-1 and at). 0 joins it again. EK3_ERANGE for at
+ * >= n. */
+int cbus_fault_split(cbus *b, unsigned at);
+
+/* Node's frames, from the next one queued, enter arbitration delay_ns
+ * (0..1 s) after they are queued, so they arrive that much later (a slow
+ * controller or a store-and-forward gateway); 0 ends it. EK3_ENOENT,
+ * EK3_ERANGE. */
+int cbus_fault_latency(cbus *b, unsigned node, int64_t delay_ns);
 
 /* Bus load since cbus_init, 0..1. */
 double cbus_load(const cbus *b);

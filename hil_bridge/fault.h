@@ -4,8 +4,10 @@
  * parameters (name, unit, range, default) and what it models; and the
  * functions that apply and clear a fault on a running rig through the
  * owning module's public function (plant: pmod_fault_*, rack_remove,
- * rack_insert, rack_short; rack bus: cbus_fault_*; kernel: inj_fault;
- * hardware: pmod_fault_prot_step). Nothing else writes a fault field.
+ * rack_insert, rack_short, rack_load_dump, rack_fault_ambient; rack bus:
+ * cbus_fault_*; kernel: inj_fault; the module's MCU: fwi_fault_*;
+ * hardware: pmod_fault_prot_step; trust boundaries: stn_fault_*).
+ * Nothing else writes a fault field.
  *
  * A fault as text (ek3 rack --fault, scenarios): NAME:TARGET@TIME[:P=V,...]
  *   pull:42@1s            slot 42 pulled at 1 s
@@ -13,7 +15,8 @@
  *   svc-crash:7.2@1s      service 2 of slot 7's kernel crashes
  *   bus-drop:bus@0s:p=0.01
  * TARGET by the table's target kind: a slot 1..N; a bus node 0..N (0 is
- * the station); SLOT.SERVICE (service id 1..); "bus" or "rack".
+ * the station); SLOT.SERVICE (service id 1..); "bus", "rack" or
+ * "station".
  * Parameters not given take the table's default; values take an SI
  * prefix and the parameter's unit ("40mA", "0.5").
  *
@@ -31,22 +34,50 @@
 
 #define FLT_PARAMS 4
 
-typedef enum flt_kind { FLT_PLANT, FLT_BUS, FLT_KERNEL, FLT_HARDWARE } flt_kind;
+typedef enum flt_kind {
+    FLT_PLANT,
+    FLT_BUS,
+    FLT_KERNEL,
+    FLT_HARDWARE,
+    FLT_TRUST /* an attack on a trust boundary: the rack bus's authentication, the station's API */
+} flt_kind;
 
 typedef enum flt_target {
     FLT_T_SLOT,    /* a module's slot, 1..N */
     FLT_T_NODE,    /* a rack-bus node, 0..N (0: the station) */
     FLT_T_SERVICE, /* SLOT.SERVICE: a service of a module's kernel */
     FLT_T_BUS,     /* the rack bus as a whole ("bus") */
-    FLT_T_RACK     /* the rack's DC output ("rack") */
+    FLT_T_RACK,    /* the rack's DC output ("rack") */
+    FLT_T_STATION  /* the station controller's API ("station") */
 } flt_target;
 
 /* The faults, in flt_table order. */
 typedef enum flt_id {
     FLT_PULL, FLT_INSERT, FLT_IGF, FLT_FAN, FLT_SHORT, FLT_ADC_OFFSET, FLT_ADC_STUCK,
+    FLT_OPEN,
+    FLT_LOAD_DUMP,
+    FLT_VDC_SAG,
+    FLT_VDC_SURGE,
+    FLT_AMBIENT,
+    FLT_RACK_AMBIENT,
+    FLT_NTC_OPEN,
+    FLT_NTC_SHORT,
+    FLT_ADC_GAIN,
+    FLT_ADC_NOISE,
+    FLT_GATE_OFF,
+    FLT_TANK_DRIFT,
     FLT_BUS_CORRUPT, FLT_BUS_ERRORS, FLT_BUS_CUT, FLT_BUS_BABBLE,
+    FLT_BUS_SPLIT,
+    FLT_BUS_LATENCY,
     FLT_SVC_CRASH, FLT_SVC_HANG, FLT_SVC_FLOOD, FLT_SVC_CORRUPT, FLT_SVC_STALL, FLT_SVC_STRAY,
+    FLT_ISR_OVERRUN,
+    FLT_REBOOT,
     FLT_TRIP_OVP, FLT_TRIP_OCP, FLT_TRIP_OTP, FLT_TRIP_GFI,
+    FLT_FORGE,
+    FLT_REPLAY,
+    FLT_CMD_RANGE,
+    FLT_API_FLOOD,
+    FLT_API_BAD_KEY,
     FLT_COUNT_
 } flt_id;
 
@@ -63,6 +94,7 @@ typedef struct flt_def {
     unsigned char clearable;    /* flt_clear undoes it (a crash cannot be undone) */
     flt_param p[FLT_PARAMS];
     const char *models;         /* what it models, one sentence */
+    const char *expects;        /* the reaction the seed expects, one sentence, with its section */
 } flt_def;
 
 extern const flt_def flt_table[];

@@ -43,8 +43,10 @@ int fwi_init(fwi *f, unsigned slot, uint64_t seed, const llcc_cfg *cc, float v_s
         return prc;
     }
     drv_init(&f->drv, cc);
+    f->cc = *cc;
+    f->boot_v = v_set;
     jz_config cfg = {fwi_services, sizeof fwi_services / sizeof fwi_services[0], drv_control, &f->drv,
-                     seed + slot - 1, f->pool, FWI_POOL_BYTES, 64, 0, 0};
+                     seed + slot - 1, f->pool, FWI_POOL_BYTES, 64, 0, 0, 0};
     int rc = jz_init(&f->k, &cfg, hhal_hal(&f->h));
     if (rc) {
         fwi_free(f);
@@ -70,15 +72,51 @@ int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm)
         rc = EK3_EPARSE;
     }
     hhal_advance(&f->h, BRD_PERIOD_NS);
-    jz_isr(&f->k);
-    jz_run(&f->k);
+    if (f->overrun_left) {
+        /* The interrupt runs back to back; thread mode starves. */
+        f->isr_acc += BRD_PERIOD_NS;
+        if (f->isr_acc >= f->isr_ns) {
+            f->isr_acc -= f->isr_ns;
+            jz_isr(&f->k);
+            f->overrun_left--;
+        } else {
+            f->isr_missed++;
+        }
+    } else {
+        jz_isr(&f->k);
+        jz_run(&f->k);
+    }
     if (hhal_watchdog_expired(&f->h)) {
         jz_reset(&f->k);
         hhal_watchdog_restart(&f->h);
         f->resets++;
+        f->overrun_left = 0; /* the reset ends what the interrupt was doing */
     }
     int e2 = hch_pwm_send(&f->h, f->slot, q, pwm);
     return rc ? rc : e2;
+}
+
+int fwi_fault_reboot(fwi *f)
+{
+    hhal_mcu_reset(&f->h);
+    drv_init(&f->drv, &f->cc);
+    int rc = jz_reboot(&f->k);
+    hhal_watchdog_restart(&f->h);
+    f->resets++;
+    f->overrun_left = 0;
+    if (f->boot_v > 0)
+        drv_power(&f->drv, DRV_ON, f->boot_v, f->cc.p_max);
+    return rc;
+}
+
+int fwi_fault_overrun(fwi *f, uint32_t runs, int64_t isr_ns)
+{
+    if (runs && (isr_ns <= BRD_PERIOD_NS || isr_ns > 100000000))
+        return EK3_ERANGE;
+    f->overrun_left = runs;
+    f->isr_ns = isr_ns;
+    f->isr_acc = 0;
+    return EK3_OK;
 }
 
 int fwi_serve(unsigned slot, const char *bus, uint64_t seed, float v_set, double silence_s, long stop_after,

@@ -26,7 +26,13 @@ typedef struct fwi {
     drv_set drv;         /* LLC_CONTROL: drv.ctl */
     uint8_t *pool;
     unsigned slot;       /* 1..510: its node on the rack bus */
-    uint32_t resets, bad_frames;
+    uint32_t resets, bad_frames; /* resets: watchdog resets and reboots */
+    llcc_cfg cc;         /* LLC_CONTROL's configuration and */
+    float boot_v;        /* the set point it boots with (0: off), for a reboot */
+    /* Injected control-interrupt overrun (fwi_fault_overrun). */
+    uint32_t overrun_left;   /* interrupt runs still too long */
+    int64_t isr_ns, isr_acc; /* each run's length; time into the current run */
+    uint32_t isr_missed;     /* control periods without an interrupt run, all told */
 } fwi;
 
 /* Power on module `slot` of a rack seeded `seed`, LLC_CONTROL set to
@@ -39,6 +45,25 @@ void fwi_free(fwi *f);
  * frame for q. 0, or EK3_EPARSE for an ADC frame that does not decode
  * (counted; the period still runs on the last samples). */
 int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm);
+
+/* Injected: the module's MCU resets and boots again (a software reset,
+ * as NVIC_SystemReset after a hard fault or an update): its peripherals
+ * to their reset state (PWM off, CAN FIFOs empty: hhal_mcu_reset), the
+ * drivers fresh (output off), the kernel booted with its services fresh
+ * (jz_reboot: the audit trail survives in SRAM), the
+ * watchdog restarted; then it starts as at power-on (boot_v). resets + 1.
+ * Returns jz_reboot's code. */
+int fwi_fault_reboot(fwi *f);
+
+/* Injected: the next `runs` runs of the control interrupt take isr_ns
+ * each (more than the 100 us period, the seed's WCET budget, 5.1). The
+ * interrupt then runs back to back (the timer's update pends once, and
+ * tail-chains): it completes once per isr_ns, so it misses updates
+ * (isr_missed), and the kernel loop in thread mode gets no time: no
+ * services, no CAN, no watchdog kick (a reset once it lasts 100 ms).
+ * runs 0 ends it. EK3_ERANGE for isr_ns not above the period or over
+ * 100 ms. */
+int fwi_fault_overrun(fwi *f, uint32_t runs, int64_t isr_ns);
 
 /* The rack key of a rig seeded `seed` (a development key: real racks
  * are provisioned with their own). */

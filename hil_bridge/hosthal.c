@@ -272,6 +272,13 @@ int hhal_watchdog_expired(const hhal *h)
     return h->now_ns - h->kick_ns > HHAL_WATCHDOG_NS;
 }
 
+void hhal_mcu_reset(hhal *h)
+{
+    memset(&h->pwm, 0, sizeof h->pwm);
+    h->tx_head = h->tx_count = h->rx_head = h->rx_count = 0;
+    h->gpio_out = 0;
+}
+
 void hhal_watchdog_restart(hhal *h)
 {
     h->kick_ns = h->now_ns;

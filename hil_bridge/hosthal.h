@@ -60,6 +60,11 @@ void hhal_advance(hhal *h, int64_t dt_ns);
 /* Has the watchdog gone 100 ms without a kick? */
 int hhal_watchdog_expired(const hhal *h);
 
+/* An MCU reset, as the peripherals see it: PWM off, the CAN FIFOs
+ * empty, the outputs low; the clock, the flash, the ADC and the inputs
+ * (the outside world) stay. */
+void hhal_mcu_reset(hhal *h);
+
 /* After the module reset: the watchdog counts from now. */
 void hhal_watchdog_restart(hhal *h);
 

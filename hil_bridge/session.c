@@ -63,8 +63,10 @@ void ses_sharing_of(const rig *g, ses_sharing *out)
         const pmod *pm = &g->plant.mod[k];
         if (!pm->present)
             continue;
-        imin = fmin(imin, pm->io), imax = fmax(imax, pm->io), isum += pm->io, on++;
-        tj = fmax(tj, fmax(pm->th.t[TH_JA], pm->th.t[TH_JB]));
+        /* Comparisons, not fmin/fmax (library calls): a scenario's watchers read this every quantum. */
+        double io = pm->io, ta = pm->th.t[TH_JA], tb = pm->th.t[TH_JB];
+        imin = io < imin ? io : imin, imax = io > imax ? io : imax, isum += io, on++;
+        tj = ta > tj ? ta : tj, tj = tb > tj ? tb : tj;
     }
     out->present = on;
     out->i_min = on ? imin : 0, out->i_max = imax, out->i_mean = on ? isum / on : 0;
@@ -247,6 +249,8 @@ unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
 }
 
 /* An event whose time has come. */
+static void ses_ramp(ses *s);
+
 static void ses_take(ses *s, unsigned i)
 {
     ses_event *e = &s->ev[i];
@@ -255,6 +259,10 @@ static void ses_take(ses *s, unsigned i)
     case SES_EV_START:
         break; /* armed: ses_start_check */
     case SES_EV_LOAD:
+        /* From where the load is now: a step or ramp taken in this same
+         * quantum (a profile's rows) counts as done. */
+        if (s->load_on && s->ramp >= 0)
+            ses_ramp(s);
         if (!s->load_on)
             s->ramp_p0 = 0, s->ramp_g0 = 0; /* from off */
         else

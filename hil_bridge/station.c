@@ -111,27 +111,53 @@ int stn_api_check(station *s, int64_t now, const char *api_key)
     return stn_gate(s, now, api_key);
 }
 
+/* The unsigned frame of payload[0..len) from the station to `slot`, and
+ * that module's key. 0, EK3_EDLC or the identifier's or key's error. */
+static int stn_frame(const station *s, unsigned slot, unsigned type, unsigned prio, const uint8_t *payload,
+                     size_t len, cfd_frame *f, uint8_t key[AUTH_KEY_LEN])
+{
+    cid_fields cf = {(uint8_t)prio, (uint8_t)type, CID_NODE_STATION, (uint16_t)slot};
+    memset(f, 0, sizeof *f);
+    f->flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
+    if (len > sizeof f->data)
+        return EK3_EDLC;
+    memcpy(f->data, payload, len);
+    f->len = (uint8_t)len;
+    int rc = cid_encode(&cf, &f->id);
+    return rc ? rc : auth_derive_key(&s->cr, s->rack_key, (uint16_t)slot, key);
+}
+
+/* Sign payload[0..len) and send it to `slot`; *fv gets its freshness
+ * counter. A POWER_CMD on the wire is recorded, as an eavesdropper would
+ * (stn_fault_replay). */
+static int stn_sign_send_raw(station *s, unsigned slot, unsigned type, unsigned prio, const uint8_t *payload,
+                             size_t len, uint32_t *fv)
+{
+    stn_module *m = &s->m[slot - 1];
+    cfd_frame f;
+    uint8_t key[AUTH_KEY_LEN];
+    int rc = stn_frame(s, slot, type, prio, payload, len, &f, key);
+    if (!rc)
+        rc = auth_sign(&s->cr, key, &m->tx, &f, fv);
+    if (!rc)
+        rc = s->send(s->send_ctx, &f);
+    if (!rc && type == CID_TYPE_POWER_CMD) {
+        m->last_cmd = f;
+        m->has_last = 1;
+    }
+    return rc;
+}
+
 /* Encode, sign with the module's key and send one frame to `slot`;
  * *fv gets its freshness counter. */
 static int stn_sign_send(station *s, unsigned slot, unsigned type, unsigned prio, const void *payload, uint32_t *fv)
 {
-    stn_module *m = &s->m[slot - 1];
-    cid_fields cf = {(uint8_t)prio, (uint8_t)type, CID_NODE_STATION, (uint16_t)slot};
-    cfd_frame f;
-    memset(&f, 0, sizeof f);
-    f.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
+    uint8_t buf[CFD_MAX_LEN];
     msg_err e;
-    uint8_t key[AUTH_KEY_LEN];
-    int n = msg_encode(type, payload, f.data, sizeof f.data, &e);
+    int n = msg_encode(type, payload, buf, sizeof buf, &e);
     if (n < 0)
         return n;
-    f.len = (uint8_t)n;
-    int rc = cid_encode(&cf, &f.id);
-    if (!rc)
-        rc = auth_derive_key(&s->cr, s->rack_key, (uint16_t)slot, key);
-    if (!rc)
-        rc = auth_sign(&s->cr, key, &m->tx, &f, fv);
-    return rc ? rc : s->send(s->send_ctx, &f);
+    return stn_sign_send_raw(s, slot, type, prio, buf, (size_t)n, fv);
 }
 
 /* Send the module's current command (again: a new counter each time). */
@@ -293,8 +319,12 @@ void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
     }
 }
 
+static void stn_flood(station *s, int64_t now);
+
 void stn_poll(station *s, int64_t now)
 {
+    if (s->flood_rate[0] > 0 || s->flood_rate[1] > 0)
+        stn_flood(s, now);
     if (s->bad_key_burst.n && now - s->bad_key_burst.last_ns >= STN_BURST_GAP_NS)
         stn_burst_log(s, &s->bad_key_burst, "bad API key");
     if (s->rate_burst.n && now - s->rate_burst.last_ns >= STN_BURST_GAP_NS)
@@ -318,5 +348,103 @@ void stn_poll(station *s, int64_t now)
         stn_log(s, now, "%s module %u: attempt %.0f of %.0f", "no answer from", k + 1, m->tries + 1.0,
                 STN_RETRIES + 1.0);
         stn_transmit(s, k + 1, now); /* a new counter: the old frame stays a replay */
+    }
+}
+
+/* ---- attacks on the trust boundaries (fault.h) ---- */
+
+/* A POWER_CMD payload of power_w at vset_v as the wire carries it, the
+ * values written as they are (a field out of the protocol's range too). */
+static int stn_raw_cmd(const stn_module *m, double power_w, double vset_v, uint8_t *buf, size_t cap)
+{
+    if (!(power_w >= 0 && power_w <= 65535) || !(vset_v >= 0 && vset_v <= 6553.5))
+        return EK3_ERANGE;
+    msg_power_cmd c = {(uint8_t)(power_w > 0 ? (m->hb.state <= MSG_STATE_STANDBY ? MSG_POWER_START : MSG_POWER_SET)
+                                             : MSG_POWER_STOP),
+                       0, 2000, 4000, 0};
+    msg_err e;
+    int n = msg_encode(CID_TYPE_POWER_CMD, &c, buf, cap, &e);
+    if (n < 6)
+        return n < 0 ? n : EK3_EDLC;
+    uint16_t p = (uint16_t)(power_w + 0.5), v = (uint16_t)(vset_v * 10 + 0.5);
+    buf[2] = (uint8_t)p, buf[3] = (uint8_t)(p >> 8); /* power_w: u16 LE, bytes 2-3 (docs/can-protocol.md) */
+    buf[4] = (uint8_t)v, buf[5] = (uint8_t)(v >> 8); /* vset_dv: bytes 4-5 */
+    return n;
+}
+
+int stn_fault_forge(station *s, unsigned slot, double power_w, double vset_v)
+{
+    if (slot < 1 || slot > s->n)
+        return EK3_ENOENT;
+    stn_module *m = &s->m[slot - 1];
+    uint8_t buf[CFD_MAX_LEN];
+    int n = stn_raw_cmd(m, power_w, vset_v, buf, sizeof buf);
+    if (n < 0)
+        return n;
+    cfd_frame f;
+    uint8_t key[AUTH_KEY_LEN];
+    int rc = stn_frame(s, slot, CID_TYPE_POWER_CMD, CID_PRIO_HIGH, buf, (size_t)n, &f, key);
+    for (unsigned i = 0; i < AUTH_KEY_LEN; i++)
+        key[i] ^= 0xA5; /* not the module's key */
+    if (!rc)
+        rc = auth_sign_with(&s->cr, key, m->tx.next, &f);
+    return rc ? rc : s->send(s->send_ctx, &f);
+}
+
+int stn_fault_replay(station *s, unsigned slot)
+{
+    if (slot < 1 || slot > s->n || !s->m[slot - 1].has_last)
+        return EK3_ENOENT;
+    return s->send(s->send_ctx, &s->m[slot - 1].last_cmd);
+}
+
+int stn_fault_command(station *s, int64_t now, unsigned slot, double power_w, double vset_v)
+{
+    if (slot < 1 || slot > s->n)
+        return EK3_ENOENT;
+    stn_module *m = &s->m[slot - 1];
+    uint8_t buf[CFD_MAX_LEN];
+    int n = stn_raw_cmd(m, power_w, vset_v, buf, sizeof buf);
+    if (n < 0)
+        return n;
+    uint32_t fv = 0;
+    int rc = stn_sign_send_raw(s, slot, CID_TYPE_POWER_CMD, CID_PRIO_HIGH, buf, (size_t)n, &fv);
+    if (rc)
+        return rc;
+    /* Awaits its answer like any command, but is not sent again. */
+    m->fv = fv;
+    m->sent_ns = now;
+    m->pending = 1;
+    m->queued = 0;
+    m->tries = STN_RETRIES;
+    m->acked = 0;
+    s->st.sent++;
+    stn_log(s, now, "%s module %u: %.0f W at %.1f V (injected, unchecked)", "command", slot, power_w, vset_v);
+    return EK3_OK;
+}
+
+int stn_fault_flood(station *s, int64_t now, double rate_per_s, int bad_key)
+{
+    if (!(rate_per_s >= 0 && rate_per_s <= 1e6))
+        return EK3_ERANGE;
+    unsigned i = bad_key != 0;
+    s->flood_rate[i] = rate_per_s;
+    s->flood_t0[i] = now;
+    s->flood_done[i] = 0;
+    return EK3_OK;
+}
+
+/* The flood's requests due by now. */
+static void stn_flood(station *s, int64_t now)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        if (!(s->flood_rate[i] > 0))
+            continue;
+        uint64_t due = (uint64_t)((double)(now - s->flood_t0[i]) * 1e-9 * s->flood_rate[i]);
+        char wrong[sizeof s->api_key];
+        memcpy(wrong, s->api_key, sizeof wrong);
+        wrong[0] = (char)(wrong[0] == 'x' ? 'y' : 'x'); /* a key that is not the station's */
+        for (; s->flood_done[i] < due; s->flood_done[i]++)
+            stn_gate(s, now, i ? wrong : s->api_key);
     }
 }

@@ -37,6 +37,8 @@ typedef struct stn_module {
     msg_diag diag;          /* the last DIAG result */
     int64_t diag_ns;        /* when (-1: none) */
     int64_t fault_ns;       /* when (-1: none) */
+    cfd_frame last_cmd;     /* the last POWER_CMD sent to it, as on the wire (a recording: stn_fault_replay) */
+    uint8_t has_last;
 } stn_module;
 
 typedef struct stn_stats {
@@ -67,6 +69,10 @@ typedef struct station {
     void *send_ctx;
     stn_stats st;
     stn_burst bad_key_burst, rate_burst; /* refusals not yet logged */
+    /* Injected API floods (stn_fault_flood): [0] with the right key, [1] a wrong one. */
+    double flood_rate[2];   /* requests per second (0: none) */
+    int64_t flood_t0[2];
+    uint64_t flood_done[2]; /* requests made since flood_t0 */
 } station;
 
 /* A station for n modules. 0, or EK3_EINVAL, EK3_ENOSPC. */
@@ -109,5 +115,38 @@ void stn_poll(station *s, int64_t now);
 
 /* Modules heard within STN_ONLINE_NS. */
 unsigned stn_online(const station *s, int64_t now);
+
+/*
+ * Attacks on the trust boundaries (seed 3.2, 3.3), injected by the rig
+ * (fault.h); each returns 0 or the send's error. The module's
+ * CAN_HANDLER must refuse or clamp them and count them (canh_stats).
+ */
+
+/* A forged POWER_CMD to `slot`: power_w (0 W: STOP) at vset_v, with the
+ * next freshness counter but a tag computed under a wrong key (an
+ * attacker on the bus without the module's key). Nothing is recorded
+ * and the station's counter does not move. EK3_ENOENT for a bad slot,
+ * EK3_ERANGE for values the protocol cannot carry. */
+int stn_fault_forge(station *s, unsigned slot, double power_w, double vset_v);
+
+/* The last POWER_CMD the station sent to `slot`, sent again byte for
+ * byte (a recorded frame replayed). EK3_ENOENT when none was sent yet. */
+int stn_fault_replay(station *s, unsigned slot);
+
+/* An authenticated POWER_CMD with the values asked, past the API's range
+ * check (a compromised Level-3 client or a station defect): power_w
+ * (0..65535 W) and vset_v (0..6553.5 V) go on the wire as they are, so a
+ * value outside the protocol's field range (3300 W, 200-920 V) reaches
+ * the module too. The module answers CLAMPED (within the fields, beyond
+ * its limits: llcc_limit_cmd) or REFUSED (a field out of range), which
+ * the station counts; it is not retried. EK3_ENOENT, EK3_ERANGE. */
+int stn_fault_command(station *s, int64_t now, unsigned slot, double power_w, double vset_v);
+
+/* From now on, rate_per_s API requests a second (a status read) with
+ * the right key (bad_key 0: a client gone wild, against the rate limit:
+ * api_rate) or a wrong one (api_bad_key); made in stn_poll, so they
+ * come every control period. rate 0 stops it. EK3_ERANGE outside
+ * 0..1e6. */
+int stn_fault_flood(station *s, int64_t now, double rate_per_s, int bad_key);
 
 #endif /* STATION_H */

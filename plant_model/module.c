@@ -64,6 +64,7 @@ void pmod_init(pmod *m, const plant_params *p, pmod_fidelity f, const lavg_table
             m->adc_gain[c] = 1.0;
         m->rng = 1;
     }
+    m->rng_fault = (seed ? seed : 1) ^ 0x6A09E667F3BCC908ull; /* its own stream: m->rng does not move for it */
     m->fr = 1.0 / (2 * M_PI * sqrt(m->p.llc.lr * m->p.llc.cr));
     m->z0 = sqrt(m->p.llc.lr / m->p.llc.cr);
     llc_init(&m->sw, &m->p.llc, 0);
@@ -79,6 +80,8 @@ int pmod_command(pmod *m, const llc_cmd *c, double fan_duty)
         m->prot_in.gate_req = c->enable;
         cc.enable = 0;
     }
+    if (m->gate_dead) /* injected: pmod_fault_gate */
+        cc.enable = 0;
     c = &cc;
     int rc = llc_command(&m->sw, c);
     if (rc)
@@ -192,9 +195,13 @@ static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NO
         e[i] = m->p_avg[i] * dt;
 }
 
+static void pmod_vdc_ramp(pmod *m, double dt);
+
 static void pmod_step_(pmod *m, double dt, double v_term, const double *io)
 {
     double e[TH_NODES] = {0};
+    if (m->vdc_ramp > 0) /* injected: pmod_fault_vdc */
+        pmod_vdc_ramp(m, dt);
     if (m->fidelity == PMOD_SWITCHING)
         pmod_step_switching(m, dt, v_term, e);
     else
@@ -430,7 +437,9 @@ static void pmod_adc_fault_update(pmod *m)
 {
     m->adc_fault = m->adc_stuck != 0;
     for (int c = 0; c < PMOD_ADC_CHANNELS; c++)
-        m->adc_fault |= m->adc_fault_off[c] != 0;
+        m->adc_fault |= m->adc_fault_off[c] != 0 || m->adc_fault_gerr[c] != 0 || m->adc_fault_noise[c] != 0;
+    for (int i = 0; i < 5; i++)
+        m->adc_fault |= m->ntc_fault[i] != PMOD_NTC_SOUND;
 }
 
 int pmod_fault_adc_offset(pmod *m, unsigned ch, double offset_lsb)
@@ -466,7 +475,156 @@ int pmod_fault_prot_step(pmod *m, unsigned code, double step)
         return EK3_ENOENT;
     if (!(step >= -1e4 && step <= 1e4))
         return EK3_ERANGE;
+    /* A step, not a ramp: the interval ahead starts from the stepped
+     * value (rtlp_run moves its inputs linearly from the last end). */
+    double d = step - m->prot_step[code - RTLP_OVP];
+    double *end[4] = {&m->prot_in.vout, &m->prot_in.iout, &m->prot_in.tj, &m->prot_in.igf};
+    *end[code - RTLP_OVP] += d;
     m->prot_step[code - RTLP_OVP] = step;
+    return EK3_OK;
+}
+
+int pmod_fault_open(pmod *m, int open)
+{
+    m->relay = !open;
+    if (open)
+        m->io = 0;
+    return EK3_OK;
+}
+
+/* The DC link at v: the rails, the Coss equivalents taken at it, the
+ * averaged model's operating column. */
+static void pmod_set_vdc(pmod *m, double v)
+{
+    m->p.llc.vdc = v;
+    m->sw.p.vdc = v;
+    m->sw.co_tr = llc_coss_tr(&m->sw.p, v);
+    m->sw.co_er = llc_coss_er(&m->sw.p, v);
+    pmod_prepare(m);
+}
+
+int pmod_fault_vdc(pmod *m, double frac, double ramp_s)
+{
+    if (!(frac >= -0.9 && frac <= 0.5) || !(ramp_s >= 0 && ramp_s <= 10))
+        return EK3_ERANGE;
+    double base = m->vdc_fault ? m->vdc_saved : m->p.llc.vdc;
+    llc_params q = m->p.llc;
+    q.vdc = base * (1.0 + frac);
+    if (llc_check(&q, NULL))
+        return EK3_ERANGE;
+    m->vdc_saved = base;
+    m->vdc_fault = frac != 0;
+    m->vdc_from = m->p.llc.vdc;
+    m->vdc_to = q.vdc;
+    m->vdc_ramp_t = 0;
+    m->vdc_ramp = ramp_s;
+    if (ramp_s == 0)
+        pmod_set_vdc(m, q.vdc);
+    return EK3_OK;
+}
+
+/* The link's ramp over the next dt (pmod_fault_vdc): at its end the
+ * exact target, so that a cleared fault restores the value bit for bit. */
+static void pmod_vdc_ramp(pmod *m, double dt)
+{
+    m->vdc_ramp_t += dt;
+    if (m->vdc_ramp_t >= m->vdc_ramp - 1e-12) {
+        m->vdc_ramp = 0;
+        pmod_set_vdc(m, m->vdc_to);
+        return;
+    }
+    double v = m->vdc_from + (m->vdc_to - m->vdc_from) * (m->vdc_ramp_t / m->vdc_ramp);
+    m->p.llc.vdc = m->sw.p.vdc = v;
+    if (m->fidelity == PMOD_SWITCHING) { /* the averaged model has no Coss of its own */
+        m->sw.co_tr = llc_coss_tr(&m->sw.p, v);
+        m->sw.co_er = llc_coss_er(&m->sw.p, v);
+    }
+    pmod_prepare(m);
+}
+
+int pmod_fault_ambient(pmod *m, double t_c, int on)
+{
+    if (on && !(t_c >= -40 && t_c <= 125))
+        return EK3_ERANGE;
+    if (!m->amb_fault)
+        m->amb_saved = m->p.th.t_amb;
+    m->p.th.t_amb = on ? t_c : m->amb_saved;
+    m->amb_fault = (uint8_t)(on != 0);
+    return EK3_OK;
+}
+
+int pmod_fault_ntc(pmod *m, unsigned ch, int mode)
+{
+    if (ch < BRD_ADC_TJ_A || ch > BRD_ADC_T_AMB)
+        return EK3_ENOENT;
+    if (mode < PMOD_NTC_SOUND || mode > PMOD_NTC_SHORT)
+        return EK3_ERANGE;
+    m->ntc_fault[ch - BRD_ADC_TJ_A] = (uint8_t)mode;
+    pmod_adc_fault_update(m);
+    return EK3_OK;
+}
+
+int pmod_fault_adc_gain(pmod *m, unsigned ch, double gain_err)
+{
+    if (ch >= PMOD_ADC_CHANNELS)
+        return EK3_ENOENT;
+    if (!(gain_err >= -0.5 && gain_err <= 0.5))
+        return EK3_ERANGE;
+    m->adc_fault_gerr[ch] = gain_err;
+    pmod_adc_fault_update(m);
+    return EK3_OK;
+}
+
+int pmod_fault_adc_noise(pmod *m, unsigned ch, double lsb_rms)
+{
+    if (ch >= PMOD_ADC_CHANNELS)
+        return EK3_ENOENT;
+    if (!(lsb_rms >= 0 && lsb_rms <= 1000))
+        return EK3_ERANGE;
+    m->adc_fault_noise[ch] = lsb_rms;
+    pmod_adc_fault_update(m);
+    return EK3_OK;
+}
+
+int pmod_fault_gate(pmod *m, int dead)
+{
+    m->gate_dead = (uint8_t)(dead != 0);
+    if (dead) { /* at once, as the driver fails; the firmware's next commands stay off */
+        llc_cmd off = m->cmd;
+        off.enable = 0;
+        llc_command(&m->sw, &off);
+        m->sw.cmd.enable = 0;
+        m->sw.next_cmd.enable = 0;
+        m->cmd.enable = 0;
+        m->io = 0;
+    }
+    return EK3_OK;
+}
+
+int pmod_fault_tank(pmod *m, double d_lr, double d_cr, double d_lm)
+{
+    const double d[3] = {d_lr, d_cr, d_lm};
+    for (int i = 0; i < 3; i++)
+        if (!(d[i] >= -0.5 && d[i] <= 0.5))
+            return EK3_ERANGE;
+    double base[3] = {m->p.llc.lr, m->p.llc.cr, m->p.llc.lm};
+    if (m->tank_fault)
+        memcpy(base, m->tank_saved, sizeof base);
+    llc_params q = m->p.llc;
+    q.lr = base[0] * (1.0 + d_lr);
+    q.cr = base[1] * (1.0 + d_cr);
+    q.lm = base[2] * (1.0 + d_lm);
+    if (llc_check(&q, NULL))
+        return EK3_ERANGE;
+    memcpy(m->tank_saved, base, sizeof base);
+    m->p.llc.lr = m->sw.p.lr = q.lr;
+    m->p.llc.cr = m->sw.p.cr = q.cr;
+    m->p.llc.lm = m->sw.p.lm = q.lm;
+    m->sw.modes[0].C = m->sw.modes[1].C = 0; /* the fourth-order modes' cache: built for the old tank */
+    m->fr = 1.0 / (2 * M_PI * sqrt(q.lr * q.cr));
+    m->z0 = sqrt(q.lr / q.cr);
+    pmod_prepare(m);
+    m->tank_fault = d_lr != 0 || d_cr != 0 || d_lm != 0;
     return EK3_OK;
 }
 
@@ -494,12 +652,22 @@ static inline __attribute__((always_inline)) double pmod_noise(uint64_t *s)
     return ((double)sum * (1.0 / 65536.0) - 2.0) * 1.7320508075688772; /* variance 4/12 -> 1 */
 }
 
-/* pmod_adc's last loop with the injected faults (pmod_fault_adc_*): a
- * stuck channel reads its code (its noise still drawn), an offset adds. */
+/* pmod_adc's last loop with the injected faults (pmod_fault_adc_*,
+ * pmod_fault_ntc): a stuck channel reads its code and an open or shorted
+ * NTC its rail (their noise still drawn), a gain error multiplies, an
+ * offset adds, extra noise comes from the faults' own generator. */
 static void pmod_adc_faulted(pmod *m, const double x[PMOD_ADC_CHANNELS], uint16_t codes[PMOD_ADC_CHANNELS])
 {
     for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
-        double v = x[c] * m->adc_gain[c] + m->adc_off[c] + m->p.adc_noise_lsb * pmod_noise(&m->rng) + 0.5;
+        double v = x[c] * m->adc_gain[c] * (1.0 + m->adc_fault_gerr[c]) + m->adc_off[c] +
+                   m->p.adc_noise_lsb * pmod_noise(&m->rng) + 0.5;
+        if (m->adc_fault_noise[c] != 0)
+            v += m->adc_fault_noise[c] * pmod_noise(&m->rng_fault);
+        int ntc = c >= BRD_ADC_TJ_A && c <= BRD_ADC_T_AMB ? m->ntc_fault[c - BRD_ADC_TJ_A] : PMOD_NTC_SOUND;
+        /* The divider is ratiometric to the ADC's reference: an open NTC
+         * leaves the pull-up at Vref (full scale), a short puts 0 V in. */
+        if (ntc != PMOD_NTC_SOUND)
+            v = ntc == PMOD_NTC_OPEN ? BRD_ADC_FULL_CODE + 0.5 : 0.5;
         v = m->adc_stuck >> c & 1u ? m->adc_stuck_code[c] + 0.5 : v + m->adc_fault_off[c];
         codes[c] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : (int)v);
     }

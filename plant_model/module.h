@@ -65,7 +65,17 @@ typedef struct pmod {
     uint16_t adc_stuck_code[PMOD_ADC_CHANNELS];
     double adc_fault_off[PMOD_ADC_CHANNELS]; /* LSB, added to the channel's code */
     double prot_step[4];     /* added to what the protection's comparators sense: V, A, C, A (rtlp_code - 1) */
+    double adc_fault_gerr[PMOD_ADC_CHANNELS];  /* gain error (fraction) on the channel's reading */
+    double adc_fault_noise[PMOD_ADC_CHANNELS]; /* extra noise on the channel, LSB rms */
+    uint64_t rng_fault;      /* the extra noise's own generator (the others read as before) */
+    uint8_t ntc_fault[5];    /* NTC channel TJ_A + i: 0 sound, PMOD_NTC_OPEN, PMOD_NTC_SHORT */
+    uint8_t gate_dead;       /* a bridge leg's gate driver stuck off: the bridge cannot drive */
+    uint8_t vdc_fault, amb_fault, tank_fault; /* a value below is saved */
+    double vdc_saved, amb_saved, tank_saved[3]; /* the values before the fault: vdc; t_amb; lr, cr, lm */
+    double vdc_from, vdc_to, vdc_ramp, vdc_ramp_t; /* the link's ramp: from, to (V), length, time into it (s) */
 } pmod;
+
+enum { PMOD_NTC_SOUND, PMOD_NTC_OPEN, PMOD_NTC_SHORT };
 
 /* A module from parameters; seed != 0 draws its tolerances and ADC
  * errors (the same seed gives the same module), seed == 0 is the
@@ -144,8 +154,63 @@ int pmod_fault_adc_stuck(pmod *m, unsigned ch, int code);
 /* A step added to one quantity the Level-0 protection's comparators
  * sense (code, an rtlp_code: RTLP_OVP V, RTLP_OCP A, RTLP_OTP C, RTLP_GFI A;
  * |step| up to 1e4; 0: none): a disturbance on the sensing path, so the
- * hardware trips (or not) through its delay and deglitch, as on the bench. */
+ * hardware trips (or not) through its delay and deglitch, as on the bench.
+ * The step takes effect at the start of the next interval (the sensed
+ * value jumps there; it is not spread over the interval). */
 int pmod_fault_prot_step(pmod *m, unsigned code, double step);
+
+/* The output relay (or fuse) open (open 1) or closed again (open 0):
+ * the module stays in its slot and switches on into its own bleeder
+ * (p.r_bleed); it delivers no current to the bus. 0. */
+int pmod_fault_open(pmod *m, int open);
+
+/* The input DC link to (1 + frac) times its value before the fault
+ * (frac -0.9..+0.5; 0: back to that value), in a linear ramp of ramp_s
+ * seconds (0..10; 0: a step) from where it is: a sag or surge of the
+ * front end (PFC) that feeds the module, whose bulk capacitor makes it a
+ * ramp of milliseconds. The switching model's rails, Coss equivalents
+ * and turn-off energies follow; the VDC channel reads it. 0 or
+ * EK3_ERANGE. */
+int pmod_fault_vdc(pmod *m, double frac, double ramp_s);
+
+/* The module's ambient (air inlet) at t_c C (-40..125), or, for
+ * on = 0, back to its value before the fault: the thermal network's
+ * ambient node and the T_AMB channel. 0 or EK3_ERANGE. */
+int pmod_fault_ambient(pmod *m, double t_c, int on);
+
+/* NTC channel ch (BRD_ADC_TJ_A..BRD_ADC_T_AMB) open (PMOD_NTC_OPEN:
+ * the pull-up takes the input to the Vref rail, full-scale code),
+ * shorted (PMOD_NTC_SHORT: the input at 0 V, code 0) or sound again
+ * (PMOD_NTC_SOUND); the channel's own errors and noise still apply,
+ * clipped at the rails. 0, EK3_ENOENT (not an NTC channel), EK3_ERANGE. */
+int pmod_fault_ntc(pmod *m, unsigned ch, int mode);
+
+/* ADC channel ch reads (1 + gain_err) times what it should
+ * (gain_err -0.5..+0.5; 0: none): a drifted divider or amplifier gain. */
+int pmod_fault_adc_gain(pmod *m, unsigned ch, double gain_err);
+
+/* ADC channel ch gets extra Gaussian noise of lsb_rms LSB (0..1000;
+ * 0: none), drawn from a generator of its own, so that the other
+ * channels read exactly as before. */
+int pmod_fault_adc_noise(pmod *m, unsigned ch, double lsb_rms);
+
+/* One bridge leg's gate driver stuck off (dead 1), or sound again (0):
+ * that leg's two switches never turn on, only their body diodes
+ * conduct, which can only return the tank's energy to the DC link (the
+ * loop through the dead leg always closes to the rail it started from):
+ * the bridge transfers no power, in full- and half-bridge mode. The
+ * power stage is held off whatever the firmware commands (both
+ * fidelities); unlike a protection trip, no trip line is raised. 0. */
+int pmod_fault_gate(pmod *m, int dead);
+
+/* Ageing of the resonant tank: Lr, Cr and Lm at (1 + d) times their
+ * values before the fault (each d -0.5..+0.5; all 0: back to those
+ * values). The module's own tank: the switching model uses the new
+ * values; the averaged model its own fr and Z0 on the rack's table (its
+ * Ln is the nominal one: an Lm drift shows in the switching fidelity
+ * only). 0, or EK3_ERANGE (a d out of range, or a tank llc_check
+ * refuses; nothing changes then). */
+int pmod_fault_tank(pmod *m, double d_lr, double d_cr, double d_lm);
 
 /* Uniform (0,1) and normal numbers from the module's generator. */
 double pmod_uniform(uint64_t *s);

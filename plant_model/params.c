@@ -110,8 +110,9 @@ static int prm_in_range(const prm_def *d, double v)
 
 static void prm_range_msg(const prm_def *d, double v, char *err, size_t errlen)
 {
-    snprintf(err, errlen, "plant parameter '%s': %g %s is outside its range %s%g .. %g %s", d->name, v, d->unit,
-             d->min_incl ? "" : "above ", d->min, d->max, d->unit);
+    const char *sp = *d->unit ? " " : ""; /* a unitless value has no space after it */
+    snprintf(err, errlen, "plant parameter '%s': %g%s%s is outside its range %s%g .. %g%s%s", d->name, v, sp,
+             d->unit, d->min_incl ? "" : "above ", d->min, d->max, sp, d->unit);
 }
 
 /* The plant parameters that are facts of the board (board.h): the
@@ -141,9 +142,10 @@ int prm_check_board(const plant_params *p, char *err, size_t errlen)
             if (prm_defs[j].off == prm_board[i].off)
                 unit = prm_defs[j].unit;
         snprintf(err, errlen,
-                 "plant parameter '%s': %g %s is not the board's %g %s (firmware/hal/board.h %s), which the "
+                 "plant parameter '%s': %g%s%s is not the board's %g%s%s (firmware/hal/board.h %s), which the "
                  "firmware reads its sensors with: plant and firmware would disagree",
-                 prm_board[i].name, v, unit, prm_board[i].v, unit, prm_board[i].sheet);
+                 prm_board[i].name, v, *unit ? " " : "", unit, prm_board[i].v, *unit ? " " : "", unit,
+                 prm_board[i].sheet);
         return EK3_ERANGE;
     }
     return EK3_OK;

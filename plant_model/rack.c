@@ -121,7 +121,9 @@ void rack_solve_bus(rack *r, double dt)
         isum += r->i_lin[k];
         gsum += r->g_lin[k];
     }
-    double gl, il = rack_load_i(&r->load, r->vbus, &gl);
+    double gl = 0, il = 0;
+    if (!r->load_open) /* injected: rack_load_dump */
+        il = rack_load_i(&r->load, r->vbus, &gl);
     if (r->r_short > 0) { /* injected: rack_short */
         il += r->vbus / r->r_short;
         gl += 1.0 / r->r_short;
@@ -213,5 +215,20 @@ int rack_insert(rack *r, unsigned slot)
     m->cmd.enable = 0;
     m->relay = 0;
     m->present = 1;
+    return EK3_OK;
+}
+
+int rack_load_dump(rack *r, int open)
+{
+    r->load_open = (uint8_t)(open != 0);
+    return EK3_OK;
+}
+
+int rack_fault_ambient(rack *r, double t_c, int on)
+{
+    if (on && !(t_c >= -40 && t_c <= 125))
+        return EK3_ERANGE;
+    for (unsigned k = 0; k < r->n; k++)
+        pmod_fault_ambient(&r->mod[k], t_c, on);
     return EK3_OK;
 }

@@ -48,6 +48,7 @@ typedef struct rack {
     double vbus, vbus_prev, t, i_load, p_load;
     double i_sum;             /* sum of module currents in the last step */
     double r_short;           /* injected: the bus shorted through this many ohm (0: no short; rack_short) */
+    uint8_t load_open;        /* injected: the load disconnected (rack_load_dump) */
 } rack;
 
 /* A rack of n modules (1..510) at rest. 0, or EK3_EINVAL (bad n or
@@ -82,6 +83,15 @@ int rack_insert(rack *r, unsigned slot);
  * p_load (what the feed delivers). 0, or EK3_ERANGE (not 0 and not
  * 1 mohm to 1 Mohm). */
 int rack_short(rack *r, double ohm);
+
+/* Load dump: the rack's load disconnected at once (open 1: no current
+ * flows into it; a battery keeps its charge) or connected again (0). 0. */
+int rack_load_dump(rack *r, int open);
+
+/* Every module's ambient at t_c C, or back to each one's value before
+ * the fault (on 0): pmod_fault_ambient. 0 or EK3_ERANGE (nothing
+ * changes then). */
+int rack_fault_ambient(rack *r, double t_c, int on);
 
 /* Open-circuit voltage of the battery at its state of charge. */
 double rack_ocv(const rack_load *l);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chk_lua.h"
 #include "cli.h"
 #include "ek3_err.h"
 #include "ek3_rng.h"
@@ -522,6 +523,7 @@ static void scn_quantum(scn *x)
     if (scn_wall_ns() > x->wall_deadline_ns)
         scn_err(L, "timeout: the run took more than %g s of wall-clock time (at %.6f s simulated)", x->r->m.timeout_s,
                 scn_now(x));
+    x->instr = 0; /* the limit holds between two returns to the rig: each quantum is one */
     int rc = ses_step(x->s);
     if (rc)
         scn_err(L, "the session stopped: %s", x->s->stop_why[0] ? x->s->stop_why : ek3_strerror(rc));
@@ -803,8 +805,9 @@ static int l_rack(lua_State *L)
     lua_pop(L, 1);
     lua_getfield(L, 1, "slot");
     if (!lua_isnil(L, -1))
-        return scn_err(L, "rack{}: slot={...}: per-slot parameters are set with the drift faults (fault(\"lr-drift\", "
-                             "slot, ...) and the like; rack{} sets the whole rack");
+        return scn_err(L, "rack{}: slot={...}: one module's own parameters are faults of its slot, "
+                             "given at 0 s: fault('tank-drift', SLOT, {cr=-0.05}), fault('ambient', SLOT, {t=45}), "
+                             "fault('fan', SLOT, {health=0.5}), fault('vdc-sag', SLOT, {...}); rack{set=} sets every module");
     lua_pop(L, 1);
     double th = scn_field_q(L, 1, "threads", "", x->o.threads ? x->o.threads : 1, "rack{}");
     if (!(th >= 1 && th <= 256 && th == floor(th)))
@@ -859,6 +862,12 @@ static int l_rack(lua_State *L)
     }
     lua_setfield(L, LUA_REGISTRYINDEX, "ek3.scn.api_key");
 
+    if (x->o.can_log) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        o->log = x->o.can_log;
+        o->log_t0_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec / 1000 * 1000;
+    }
     so.quanta = 1; /* the engine steps the session itself */
     so.record_rows = SCN_RECORD_ROWS;
     so.probe_modules = 1;
@@ -1051,6 +1060,99 @@ static int l_unit(lua_State *L)
     return 1;
 }
 
+/* A load profile: a CSV of time_s,power_W rows (a header line and '#'
+ * comments allowed), times rising from 0; the load steps to the first
+ * row's power at `at` + its time and ramps linearly from each row to the
+ * next. The file is named relative to the scenario's folder and must lie
+ * under it. 0, or -1 with err naming FILE:LINE and why. */
+static int scn_load_profile(scn *x, const char *name, double at, char *err, size_t cap)
+{
+    lua_getfield(x->L, LUA_REGISTRYINDEX, "ek3.scn.dir");
+    const char *dir = lua_tostring(x->L, -1);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    lua_pop(x->L, 1);
+    if (name[0] == '/' || strstr(name, "..")) {
+        snprintf(err, cap, "profile '%s': name a file under the scenario's folder (no '/' first, no '..')", name);
+        return -1;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, cap, "profile %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[512];
+    unsigned ln = 0, rows = 0;
+    double t_prev = -1;
+    int rc = 0;
+    while (!rc && fgets(line, sizeof line, f)) {
+        ln++;
+        size_t n = strlen(line);
+        if (n == sizeof line - 1 && line[n - 1] != '\n') {
+            snprintf(err, cap, "%s:%u: a line longer than %zu characters", path, ln, sizeof line - 2);
+            rc = -1;
+            break;
+        }
+        char *c = line;
+        while (*c == ' ' || *c == '\t')
+            c++;
+        if (*c == '#' || *c == '\n' || *c == '\r' || !*c)
+            continue;
+        char *end;
+        double t = strtod(c, &end);
+        if (end == c) {
+            if (!rows && ln == 1)
+                continue; /* a header */
+            snprintf(err, cap, "%s:%u: a time in seconds expected first", path, ln);
+            rc = -1;
+            break;
+        }
+        while (*end == ' ' || *end == '\t')
+            end++;
+        if (*end != ',') {
+            snprintf(err, cap, "%s:%u: two columns expected: time_s,power_W", path, ln);
+            rc = -1;
+            break;
+        }
+        c = end + 1;
+        double p = strtod(c, &end);
+        while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+            end++;
+        if (end == c || *end) {
+            snprintf(err, cap, "%s:%u: the power in W must be a number and the line's last field", path, ln);
+            rc = -1;
+        } else if (!(t >= 0 && t <= 86400) || !(t > t_prev)) {
+            snprintf(err, cap, "%s:%u: time %g s: times must rise, from 0 to 86400 s", path, ln, t);
+            rc = -1;
+        } else if (!(p >= 0 && p <= 10e6)) {
+            snprintf(err, cap, "%s:%u: power %g W is out of range 0 to 10 MW", path, ln, p);
+            rc = -1;
+        } else {
+            ses_event ev = {.kind = SES_EV_LOAD, .at_s = at + (rows ? t_prev : t), .load = x->s->load0,
+                            .ramp_s = rows ? t - t_prev : 0};
+            ev.load.p_w = p;
+            int e = ses_add_event(x->s, &ev);
+            if (e) {
+                snprintf(err, cap, "%s:%u: %s", path, ln,
+                         e == EK3_ENOSPC ? "more rows than the timeline holds (1024 events in a run)" : ek3_strerror(e));
+                rc = -1;
+            }
+            t_prev = t;
+            rows++;
+        }
+    }
+    if (!rc && ferror(f)) {
+        snprintf(err, cap, "%s: read error", path);
+        rc = -1;
+    }
+    fclose(f);
+    if (!rc && !rows) {
+        snprintf(err, cap, "%s: no rows (time_s,power_W)", path);
+        rc = -1;
+    }
+    return rc;
+}
+
 static int l_set_load(lua_State *L)
 {
     scn *x = scn_of(L);
@@ -1067,8 +1169,21 @@ static int l_set_load(lua_State *L)
         lua_pop(L, 1);
     int kind0 = l.kind;
     lua_getfield(L, 1, "profile");
-    if (!lua_isnil(L, -1))
-        return scn_err(L, "set_load{}: profile= takes a CSV through load_profile(\"file.csv\")");
+    if (!lua_isnil(L, -1)) {
+        const char *csv = lua_tostring(L, -1);
+        if (!csv)
+            return scn_err(L, "set_load{}: profile must be the name of a CSV file");
+        if (kind0 != RACK_LOAD_CP)
+            return scn_err(L, "set_load{}: a profile is of power: the rack's load must be constant power (load=)");
+        double now = scn_now(x);
+        double at = scn_field_q(L, 1, "at", "s", now, "set_load{}");
+        if (at < now - 1e-12)
+            return scn_err(L, "set_load{}: at = %g s has passed (now %.6f s)", at, now);
+        char err[1400];
+        if (scn_load_profile(x, csv, at, err, sizeof err))
+            return scn_err(L, "set_load{}: %s", err);
+        return 0;
+    }
     lua_pop(L, 1);
     if (!scn_load_fields(L, 1, &l, "set_load{}"))
         return scn_err(L, "set_load{}: give power= (or load=) or ohm=");
@@ -1617,6 +1732,7 @@ static void scn_open_libs(lua_State *L)
         }
     lua_pushcfunction(L, l_load_chunk);
     lua_setglobal(L, "load");
+    chkl_open(L);
 }
 
 /* The message handler: a stop by run_until passes as is; errors keep

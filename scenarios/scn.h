@@ -104,6 +104,7 @@ typedef struct scn_opts {
     uint64_t seed;            /* the run's seed (the manifest's seeds are the caller's to iterate) */
     const char *report_dir;   /* this run's evidence directory (made by the caller), or NULL */
     FILE *out;                /* print() and the engine's notes (NULL: stderr) */
+    FILE *can_log;            /* every frame as a candump log (rig_opts.log; the run uses one thread), or NULL */
     unsigned threads;         /* when rack{} names none (0: 1) */
     long instr_max;           /* 0: SCN_INSTR_MAX */
     size_t mem_max;           /* 0: SCN_MEM_MAX */

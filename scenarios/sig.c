@@ -7,13 +7,15 @@
 #include <string.h>
 
 #include "can_id.h"
+#include "cli.h"
 #include "ek3_err.h"
 #include "fault.h"
 #include "msg.h"
 #include "services.h"
 
-/* The families of paths: how a row is indexed. */
-enum { FAM_RACK, FAM_MOD, FAM_NODE, FAM_SVC };
+/* The families of paths: how a row is indexed. FAM_KMOD: a module's
+ * figure its in-process kernel keeps (not for an external module). */
+enum { FAM_RACK, FAM_MOD, FAM_KMOD, FAM_NODE, FAM_SVC };
 /* Enum signals: where their names come from. */
 enum { EN_NONE, EN_MSTATE, EN_FAULT, EN_CBUS, EN_SVC };
 /* The load kind a row needs (rack.h rack_load_kind + 1; 0: any). */
@@ -58,17 +60,34 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
     X(M_RUNNING, "module[K].running", "", FAM_MOD, EN_NONE, LD_ANY, "1 while it regulates")                        \
     X(M_PRESENT, "module[K].present", "", FAM_MOD, EN_NONE, LD_ANY, "1 while it is in its slot")                   \
     X(M_LOST, "module[K].lost", "", FAM_MOD, EN_NONE, LD_ANY, "1 once its external firmware was given up")         \
-    X(M_RESETS, "module[K].resets", "", FAM_MOD, EN_NONE, LD_ANY, "firmware resets (watchdog)")                   \
+    X(M_RESETS, "module[K].resets", "", FAM_MOD, EN_NONE, LD_ANY, "firmware resets: the watchdog's and reboots")      \
+    X(M_ISR_MISSED, "module[K].isr_missed", "", FAM_KMOD, EN_NONE, LD_ANY,                                          \
+      "control periods its control interrupt missed (an overrun), all told")                                        \
     X(M_FAULT_CODE, "module[K].fault_code", "", FAM_MOD, EN_FAULT, LD_ANY,                                          \
       "the code of its last FAULT_ALERT the station received (NONE: none yet)")                                     \
     X(M_HW_TRIP, "module[K].hw_trip", "", FAM_MOD, EN_NONE, LD_ANY,                                                 \
       "1 while its Level-0 protection holds the gates off")                                                         \
     X(M_TRIP_CODE, "module[K].trip_code", "", FAM_MOD, EN_FAULT, LD_ANY,                                            \
       "the first fault its Level-0 protection latched (NONE: not tripped)")                                         \
+    X(C_CMDS, "module[K].can.cmds", "", FAM_KMOD, EN_NONE, LD_ANY,                                                  \
+      "station-only frames (POWER_CMD, DIAG, ...) its CAN_HANDLER read")               \
+    X(C_ACCEPTED, "module[K].can.accepted", "", FAM_KMOD, EN_NONE, LD_ANY, "POWER_CMDs it accepted as asked")       \
+    X(C_CLAMPED, "module[K].can.clamped", "", FAM_KMOD, EN_NONE, LD_ANY, "POWER_CMDs it clamped to its limits")     \
+    X(C_REFUSED, "module[K].can.refused", "", FAM_KMOD, EN_NONE, LD_ANY,                                            \
+      "station-only frames it refused: forged, replayed, stale, unauthenticated or a bad payload")                  \
+    X(C_FORGED, "module[K].can.forged", "", FAM_KMOD, EN_NONE, LD_ANY, "refused: the authentication tag is wrong")  \
+    X(C_REPLAYED, "module[K].can.replayed", "", FAM_KMOD, EN_NONE, LD_ANY,                                          \
+      "refused: a freshness counter it had already accepted")                                                       \
+    X(C_STALE, "module[K].can.stale", "", FAM_KMOD, EN_NONE, LD_ANY,                                                \
+      "refused: a freshness counter older than the replay window")                                                  \
+    X(C_UNAUTH, "module[K].can.unauthenticated", "", FAM_KMOD, EN_NONE, LD_ANY,                                     \
+      "refused: not authenticated, or not from the station")                                                        \
     X(S_STATE, "module[K].svc.NAME.state", "", FAM_SVC, EN_SVC, LD_ANY, "the service's status in its kernel")      \
     X(S_RESTARTS, "module[K].svc.NAME.restarts", "", FAM_SVC, EN_NONE, LD_ANY,                                     \
       "restarts of the service by the Reincarnation Server")                                                        \
     X(S_CRASHES, "module[K].svc.NAME.crashes", "", FAM_SVC, EN_NONE, LD_ANY, "crashes of the service")              \
+    X(S_RESTART_S, "module[K].svc.NAME.restart_s", "s", FAM_SVC, EN_NONE, LD_ANY,                                  \
+      "how long its last restart took, from the crash to the fresh start (0 before its first)")                     \
     X(BUS_LOAD, "canbus.load", "", FAM_RACK, EN_NONE, LD_ANY, "the rack bus's load since the start, 0..1")         \
     X(BUS_FRAMES, "canbus.frames", "", FAM_RACK, EN_NONE, LD_ANY, "frames delivered on the rack bus")               \
     X(BUS_ERRORS, "canbus.errors", "", FAM_RACK, EN_NONE, LD_ANY, "error frames on the rack bus")                  \
@@ -129,14 +148,14 @@ double sig_read(const ses *s, const sig_ref *r)
         return NAN;
     const rig *g = &s->g;
     unsigned fam = sig_rows[r->id].fam;
-    if ((fam == FAM_MOD || fam == FAM_SVC) && (r->slot < 1 || r->slot > g->o.modules))
+    if ((fam == FAM_MOD || fam == FAM_KMOD || fam == FAM_SVC) && (r->slot < 1 || r->slot > g->o.modules))
         return NAN;
     if (fam == FAM_NODE && r->slot >= g->bus.n)
         return NAN;
     if (fam == FAM_SVC && (r->sub < 1 || r->sub >= JZ_MAX_SERVICES))
         return NAN;
     /* Indexed rows only read their own: module 1, node 0, service 0 stand in for the others. */
-    unsigned k = fam == FAM_MOD || fam == FAM_SVC ? r->slot - 1 : 0;
+    unsigned k = fam == FAM_MOD || fam == FAM_KMOD || fam == FAM_SVC ? r->slot - 1 : 0;
     const pmod *pm = &g->plant.mod[k];
     const cbus_node *nd = &g->bus.node[fam == FAM_NODE ? r->slot : 0];
     const jz_svc *sv = &g->m[k].fw.k.svc[fam == FAM_SVC ? r->sub : 0];
@@ -211,18 +230,45 @@ double sig_read(const ses *s, const sig_ref *r)
         return g->m[k].lost;
     case SIG_M_RESETS:
         return g->m[k].fw.resets;
+    case SIG_M_ISR_MISSED:
+        return g->m[k].fw.isr_missed;
     case SIG_M_FAULT_CODE:
         return g->stn.m[k].fault.code;
     case SIG_M_HW_TRIP:
         return pm->hw_trip;
     case SIG_M_TRIP_CODE:
         return pm->hw_trip ? flt_msg_code(pm->prot_first) : MSG_FAULT_NONE;
+    case SIG_C_CMDS:
+    case SIG_C_ACCEPTED:
+    case SIG_C_CLAMPED:
+    case SIG_C_REFUSED:
+    case SIG_C_FORGED:
+    case SIG_C_REPLAYED:
+    case SIG_C_STALE:
+    case SIG_C_UNAUTH: {
+        /* CAN_HANDLER's counters, in its state region (closed between
+         * dispatches in strict mode: not readable then). */
+        const jz_kernel *kn = &g->m[k].fw.k;
+        if (kn->cfg.strict || SVC_CAN >= kn->n || !kn->svc[SVC_CAN].region.base)
+            return NAN;
+        const canh_stats *c = &((const canh_state *)kn->svc[SVC_CAN].region.base)->st;
+        return r->id == SIG_C_CMDS       ? c->cmds
+               : r->id == SIG_C_ACCEPTED ? c->accepted
+               : r->id == SIG_C_CLAMPED  ? c->clamped
+               : r->id == SIG_C_REFUSED  ? c->refused
+               : r->id == SIG_C_FORGED   ? c->forged
+               : r->id == SIG_C_REPLAYED ? c->replayed
+               : r->id == SIG_C_STALE    ? c->stale
+                                         : c->unauthenticated;
+    }
     case SIG_S_STATE:
         return sv->status;
     case SIG_S_RESTARTS:
         return sv->restarts;
     case SIG_S_CRASHES:
         return sv->crashes;
+    case SIG_S_RESTART_S:
+        return sv->restarts && sv->started_ns >= sv->crashed_ns ? (sv->started_ns - sv->crashed_ns) * 1e-9 : 0;
     case SIG_BUS_LOAD:
         return cbus_load(&g->bus);
     case SIG_BUS_FRAMES:
@@ -366,36 +412,6 @@ static void sig_err(char *err, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Optimal string alignment distance (Levenshtein with adjacent
- * transpositions): the typo distance of "iuot" to "iout" is 1. */
-static unsigned sig_dist(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > SIG_PATH_MAX + SIG_NAME_MAX || lb > SIG_PATH_MAX + SIG_NAME_MAX)
-        return ~0u;
-    unsigned rows[3][SIG_PATH_MAX + SIG_NAME_MAX + 1];
-    unsigned *pp = rows[0], *p = rows[1], *c = rows[2];
-    for (size_t j = 0; j <= lb; j++)
-        p[j] = (unsigned)j;
-    for (size_t i = 1; i <= la; i++) {
-        c[0] = (unsigned)i;
-        for (size_t j = 1; j <= lb; j++) {
-            unsigned cost = a[i - 1] != b[j - 1];
-            unsigned v = p[j] + 1;
-            if (c[j - 1] + 1 < v)
-                v = c[j - 1] + 1;
-            if (p[j - 1] + cost < v)
-                v = p[j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v)
-                v = pp[j - 2] + 1;
-            c[j] = v;
-        }
-        unsigned *t = pp;
-        pp = p, p = c, c = t;
-    }
-    return p[lb];
-}
-
 /* The service of a name, 1.., or 0. */
 static unsigned sig_svc_find(const char *name)
 {
@@ -444,7 +460,7 @@ static void sig_suggest(const ses *s, const char *in, const char *idx, const cha
             const char *nm = sig_rows[i].fam != FAM_SVC ? "" : name_ok ? name : sig_svcs[j].name;
             if (sig_fill(sig_rows[i].path, idx[0] ? idx : "1", nm, c, sizeof c) < 0)
                 continue;
-            unsigned d = sig_dist(in, c);
+            unsigned d = cli_edit_distance(in, c);
             if (d > limit)
                 continue;
             unsigned at = nb;
@@ -509,9 +525,10 @@ int sig_resolve(const ses *s, const char *path, sig_ref *out, char *err, size_t 
             return EK3_ENOENT;
         }
     }
-    /* The pattern: the first [digits] becomes [K]; after "module[K].svc."
-     * the next segment is the NAME. */
-    char pat[SIG_PATH_MAX + 8], idx[16] = "", name[SIG_NAME_MAX + 1] = "";
+    /* The pattern: the first [digits] becomes [K] (idx: its digits; with
+     * a leading zero, "[007]", it stays and idx is "7" for the
+     * suggestions); after "module[K].svc." the next segment is the NAME. */
+    char pat[SIG_PATH_MAX + 8], idx[SIG_PATH_MAX + 1] = "", name[SIG_NAME_MAX + 1] = "";
     unsigned long k = 0;
     size_t o = 0;
     for (size_t i = 0; i < len;) {
@@ -519,10 +536,16 @@ int sig_resolve(const ses *s, const char *path, sig_ref *out, char *err, size_t 
             size_t j = i + 1;
             while (j < len && path[j] >= '0' && path[j] <= '9')
                 j++;
-            if (j > i + 1 && j < len && path[j] == ']' && !(path[i + 1] == '0' && j > i + 2)) {
-                size_t nd = j - i - 1;
-                if (nd >= sizeof idx)
-                    nd = sizeof idx - 1; /* still out of any range */
+            if (j > i + 1 && j < len && path[j] == ']') {
+                size_t nd = j - i - 1, z = 0;
+                if (path[i + 1] == '0' && nd > 1) { /* not an index */
+                    while (z + 1 < nd && path[i + 1 + z] == '0')
+                        z++;
+                    memcpy(idx, path + i + 1 + z, nd - z);
+                    idx[nd - z] = '\0';
+                    pat[o++] = path[i++];
+                    continue;
+                }
                 memcpy(idx, path + i + 1, nd);
                 idx[nd] = '\0';
                 for (size_t d = i + 1; d < j; d++)
@@ -570,28 +593,27 @@ int sig_resolve(const ses *s, const char *path, sig_ref *out, char *err, size_t 
     const sig_row *w = &sig_rows[id];
     sig_ref r = {id, 0, 0};
     if (w->fam != FAM_RACK) {
+        /* Without a session, the most a rig can have: slots 1..510 (can_id.h). */
+        unsigned n = s ? s->g.o.modules : CID_NODE_MODULE_MAX;
+        if (w->fam == FAM_NODE && k > n) {
+            sig_err(err, cap, "canbus.node[%s]: %s 0 to %u (0 is the station)", idx,
+                    s ? "the bus has nodes" : "bus nodes are", n);
+            return EK3_ERANGE;
+        }
+        if (w->fam != FAM_NODE && (k < 1 || k > n)) {
+            sig_err(err, cap, "module[%s]: %s 1 to %u", idx, s ? "the rack has modules" : "slots are", n);
+            return EK3_ERANGE;
+        }
         r.slot = (unsigned)k;
-        unsigned n = s ? s->g.o.modules : 0;
-        if (w->fam == FAM_NODE && s && k > n) {
-            sig_err(err, cap, "canbus.node[%s]: the bus has nodes 0 to %u (0 is the station)", idx, n);
-            return EK3_ERANGE;
-        }
-        if (w->fam != FAM_NODE && (k < 1 || (s && k > n))) {
-            if (s)
-                sig_err(err, cap, "module[%s]: the rack has modules 1 to %u", idx, n);
-            else
-                sig_err(err, cap, "module[%s]: modules are numbered from 1", idx);
-            return EK3_ERANGE;
-        }
     }
-    if (w->fam == FAM_SVC) {
-        r.sub = sig_svc_find(name);
-        if (!r.sub) {
+    if (w->fam == FAM_SVC || w->fam == FAM_KMOD) {
+        r.sub = w->fam == FAM_SVC ? sig_svc_find(name) : 0;
+        if (w->fam == FAM_SVC && !r.sub) {
             char list[256], near[64] = "";
             sig_svc_list(list, sizeof list);
             unsigned bd = ~0u;
             for (unsigned i = 0; i < SIG_NSVC; i++) {
-                unsigned d = sig_dist(name, sig_svcs[i].name);
+                unsigned d = cli_edit_distance(name, sig_svcs[i].name);
                 if (d < bd && d <= strlen(name) / 2 + 1)
                     bd = d, snprintf(near, sizeof near, "did you mean %s? ", sig_svcs[i].name);
             }
@@ -638,5 +660,7 @@ int sig_print(FILE *f, int markdown)
     sig_svc_list(list, sizeof list);
     fprintf(f, "\nK: a module's slot, 1 to N; in canbus.node[K], a bus node, 0 to N (0 is the station).\n");
     fprintf(f, "%sNAME: a service of the module's kernel: %s.\n", markdown ? "\n" : "", list);
+    fprintf(f, "%smodule[K].can.*: its CAN_HANDLER's counts since the service last started (a restart begins "
+               "them at 0).\n", markdown ? "\n" : "");
     return fflush(f) || ferror(f) ? EK3_EIO : EK3_OK;
 }

@@ -119,7 +119,8 @@ Test(cli_args, api_and_api_key_take_one_word_each)
                  0, "%s", out);
     cr_assert(strstr(out, "realtime ("), "--realtime was swallowed: %s", out);
     cr_assert_eq(run(out, sizeof out,
-                     "%s rack --modules 1 --load 1kW --duration 5ms --api-key 0123456789ab --realtime", EK3_BIN),
+                     "%s rack --modules 1 --load 1kW --duration 5ms --api udp:127.0.0.1:0 --api-key 0123456789ab --realtime",
+                     EK3_BIN),
                  0, "%s", out);
     cr_assert(strstr(out, "realtime ("), "--realtime was swallowed: %s", out);
 }
@@ -442,4 +443,142 @@ Test(cli_args, api_requests_of_the_wrong_form_are_refused_before_sending)
         cr_assert(strstr(out, "expected") || strstr(out, "unknown request"), "%s: %s", bad[i], out);
     }
     cr_assert_eq(run(out, sizeof out, "%s api udp:127.0.0.1:9 --key '' status", EK3_BIN), 2, "%s", out);
+}
+
+/* ---- 2. arguments: one value per option, no option that means nothing --- */
+
+/* The one rule of every subcommand (cli_once): an option takes one value,
+ * however it is written; the options that add one more each time are
+ * named; words that are not options are not counted. */
+Test(cli_args, cli_once_refuses_an_option_given_twice)
+{
+    static const char *const many[] = {"--set", NULL};
+    cli_seen s;
+    memset(&s, 0, sizeof s);
+    cr_assert_eq(cli_once("t", &s, "--src=5", many), CLI_OK);
+    cr_assert_eq(cli_once("t", &s, "x.log", many), CLI_OK);
+    cr_assert_eq(cli_once("t", &s, "--", many), CLI_OK);
+    cr_assert_eq(cli_once("t", &s, "--set", many), CLI_OK);
+    cr_assert_eq(cli_once("t", &s, "--set", many), CLI_OK, "--set adds one each time");
+    cr_assert_eq(cli_once("t", &s, "--srcx", many), CLI_OK, "another option, not --src");
+    cr_assert(cli_given(&s, "--src") && !cli_given(&s, "--dst"));
+    cr_assert_eq(cli_once("t", &s, "--src", many), CLI_USAGE, "--src=5 then --src");
+    cr_assert_eq(cli_exclusive("t", &s, "--src", "--srcx", "why"), CLI_USAGE);
+    cr_assert_eq(cli_exclusive("t", &s, "--src", "--dst", "why"), CLI_OK);
+    cr_assert_eq(cli_needs("t", &s, "--src", "--dst", "why"), CLI_USAGE);
+    cr_assert_eq(cli_needs("t", &s, "--src", "--srcx", "why"), CLI_OK);
+    cr_assert_eq(cli_needs("t", &s, "--dst", "--src", "why"), CLI_OK);
+}
+
+Test(cli_args, a_repeated_option_is_refused_in_every_subcommand)
+{
+    static char out[8192];
+    static const char *const cases[][2] = {
+        {"rack --modules 8 --modules 9", "--modules is given twice: it takes one value"},
+        {"rack --load 1kW --load 2kW", "--load is given twice"},
+        {"rack --battery --battery", "--battery is given twice"},
+        {"rack --log a --log b", "--log is given twice"},
+        {"replay x.log --bus udp:127.0.0.1:9 --bus udp:127.0.0.1:9", "--bus is given twice"},
+        {"can id --prio HIGH --type POWER_CMD --src 0 --dst 1 --dst 2", "--dst is given twice"},
+        {"can encode HEARTBEAT --src 5 --dst=0 --ds 1 state=ACTIVE module=5", "--dst is given twice"},
+        {"can encode HEARTBEAT --src 5 --dst 0 state=ACTIVE state=OFF module=5", "field state is given twice"},
+        {"can decode --key " KEY " --key " KEY " /dev/null", "--key is given twice"},
+        {"can busload --modules 8 --modules 9", "--modules is given twice"},
+        {"fw --module 1 --module 2 --bus udp:127.0.0.1:9", "--module is given twice"},
+        {"api udp:127.0.0.1:9 --timeout 1s --timeout 2s status", "--timeout is given twice"},
+        {"plant run --fsw 200k --fsw 100k", "--fsw is given twice"},
+        {"plant sweep --loads 1 --loads 2", "--loads is given twice"},
+        {"plant serve --modules 2 --modules 3", "--modules is given twice"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(run(out, sizeof out, "%s %s", EK3_BIN, cases[i][0]), 2, "%s: %s", cases[i][0], out);
+        cr_assert(strstr(out, cases[i][1]), "%s: expected '%s', got: %s", cases[i][0], cases[i][1], out);
+    }
+    /* the options that add one more each time */
+    cr_assert_eq(run(out, sizeof out, "%s plant run --duration 1ms --set n=0.95 --set vdc=750", EK3_BIN), 0, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 1kW --duration 2ms --set n=0.95 --set tol_lr=0 "
+                                      "--pull 1@1ms --pull 2@1ms", EK3_BIN), 0, "%s", out);
+}
+
+Test(cli_args, options_that_conflict_or_mean_nothing_are_refused_naming_both)
+{
+    static char out[8192];
+    static const char *const cases[][2] = {
+        {"replay x.log --bus udp:127.0.0.1:9 --fast --speed 2", "--fast and --speed cannot be given together: "},
+        {"replay x.log --bus udp:127.0.0.1:9 --max-gap 1s --fast", "--fast and --max-gap cannot be given together: "},
+        {"rack --load 200kW --load-ohm 5", "--load and --load-ohm cannot be given together: a rack has one load"},
+        {"rack --battery --load 1kW", "--load and --battery cannot be given together"},
+        {"rack --load-ohm 5 --battery", "--load-ohm and --battery cannot be given together"},
+        {"rack --fw-bus udp:127.0.0.1:47000", "--fw-bus without --external: "},
+        {"rack --hello-timeout 1s", "--hello-timeout without --external: "},
+        {"rack --ext-timeout 1s", "--ext-timeout without --external: "},
+        {"rack --modules 4 --external 2,2", "--external '2,2': slot 2 is given twice"},
+        {"rack --duration 1s --load-at 1s", "--load-at 1 s: at or after the end of the run (--duration 1 s)"},
+        {"rack --load-at 2.5s", "--load-at 2.5 s: at or after the end of the run (--duration 2 s)"},
+        {"rack --log-start 1700000000", "--log-start without --log: "},
+        {"rack --api-key 0123456789ab", "--api-key without --api: "},
+        {"rack --threads 2 --log /dev/null", "--threads and --log cannot be given together"},
+        {"can encode HEARTBEAT --src 5 --dst broadcast state=ACTIVE module=5 --key " KEY,
+         "--key: a HEARTBEAT from module 5 carries no MAC"},
+        {"can encode HEARTBEAT --src 5 --dst broadcast state=ACTIVE module=5 --fv 3", "--fv: a HEARTBEAT from module 5"},
+        {"plant run --sample 1us", "--sample without --csv: "},
+        {"plant sweep --fsw 100k", "--fsw has no effect on a sweep"},
+        {"plant sweep --fidelity averaged", "--fidelity has no effect on a sweep"},
+        {"plant sweep --load-ohm 5", "--load-ohm has no effect on a sweep"},
+        {"plant serve --external 1", "--external has no place here"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(run(out, sizeof out, "%s %s", EK3_BIN, cases[i][0]), 2, "%s: %s", cases[i][0], out);
+        cr_assert(strstr(out, cases[i][1]), "%s: expected '%s', got: %s", cases[i][0], cases[i][1], out);
+    }
+    /* each on its own is taken */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load-ohm 500 --duration 1ms", EK3_BIN), 0, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --battery --duration 1ms --load-at 0.5ms", EK3_BIN), 0,
+                 "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can encode HEARTBEAT --src 5 --dst broadcast state=ACTIVE module=5", EK3_BIN),
+                 0, "%s", out);
+}
+
+/* ---- 3. messages --------------------------------------------------------- */
+
+/* A unitless parameter's value had a space after it ("0  is outside its
+ * range 0.01 .. 100 "); --log-start's error did not say its range. */
+Test(cli_args, messages_name_their_values_and_limits_exactly)
+{
+    static char out[8192];
+    cr_assert_eq(run(out, sizeof out, "%s plant params --set n=0", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "plant parameter 'n': 0 is outside its range 0.01 .. 100\n"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --set vdc=1e9", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "plant parameter 'vdc': 1e+09 V is outside its range 10 .. 1500 V\n"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --log /dev/null --log-start 9223372036", EK3_BIN), 2, "%s", out);
+    /* INT64_MAX ns less a day's run (86401 s) */
+    cr_assert(strstr(out, "--log-start '9223372036': seconds since the epoch, from 0 to 9223285635.854775807"), "%s",
+              out);
+}
+
+/* ---- 4. the sweep's marker and its resistances --------------------------- */
+
+/* At 1 Gohm the run is cut at 0.25 s, 40 000 times short of its time
+ * constant: the resonance point read M = 1.9 unmarked, because it moved
+ * by less than 0.1 % in its last millisecond. And 1 mohm said "0 ohm". */
+Test(cli_args, sweep_marks_every_point_not_in_steady_state_and_shows_milliohms, .timeout = 120)
+{
+    static char out[16384];
+    cr_assert_eq(run(out, sizeof out, "%s plant sweep --loads 1e9,0.001,200", EK3_BIN), 0, "%s", out);
+    cr_assert(strstr(out, "|     1 Gohm: sw") && strstr(out, "|     1 mohm: sw") && strstr(out, "|    200 ohm: sw"),
+              "%s", out);
+    const char *row = strstr(out, "\n    200.0 |");
+    cr_assert_not_null(row, "%s", out);
+    double m = 0, m200 = 0;
+    char mark = 0, mark200 = 0;
+    cr_assert_eq(sscanf(row, " 200.0 | %lf%c", &m, &mark), 2, "%s", row);
+    cr_assert(m > 1.5, "the light load's gain at resonance: %s", row);
+    cr_assert_eq(mark, '*', "M = %.3f at 1 Gohm is not a steady state: %s", m, row);
+    /* 200 ohm settles well within its run: not marked */
+    const char *cell = strchr(strchr(strchr(row + 2, '|') + 1, '|') + 1, '|');
+    cr_assert_eq(sscanf(cell, "| %lf%c", &m200, &mark200), 2, "%s", row);
+    cr_assert_eq(mark200, ' ', "%s", row);
+    cr_assert(strstr(out, "* not a steady state"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s plant run --load-ohm 0.001 --duration 1ms", EK3_BIN), 0, "%s", out);
+    cr_assert(strstr(out, ", load 1 mohm\n"), "%s", out);
 }

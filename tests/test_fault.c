@@ -64,6 +64,7 @@ Test(fault, the_table_is_whole_and_each_spec_reads_back)
     for (unsigned i = 0; i < flt_count; i++) {
         const flt_def *d = &flt_table[i];
         cr_assert(d->name && d->models && *d->models, "row %u", i);
+        cr_assert(d->expects && *d->expects, "%s: the reaction it expects", d->name);
         cr_assert_eq(flt_find(d->name), (int)i, "%s found by name", d->name);
         for (unsigned j = i + 1; j < flt_count; j++)
             cr_assert_str_neq(d->name, flt_table[j].name);

@@ -10,8 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "ek3_err.h"
@@ -178,7 +181,7 @@ Test(logs, long_gaps_are_announced_and_capped)
     cr_assert_eq(run(out, sizeof out, "timeout 10 %s replay %s --bus udp:127.0.0.1:%d --max-gap 0.5s", EK3_BIN, log,
                      port), 0, "%s", out);
     cr_assert(strstr(out, "gap.log:2: a gap of 86400.000 s in the log, played as 0.500 s (--max-gap)"), "%s", out);
-    cr_assert(strstr(out, "gap.log:3: the timestamps go back 1.000000 s here: played at once"), "%s", out);
+    cr_assert(strstr(out, "gap.log:3: the timestamps go back 1.000000000 s here: played at once"), "%s", out);
     cr_assert(strstr(out, "replayed 4 frames"), "%s", out);
     cr_assert(strstr(out, "1 gap shortened by --max-gap, 1 step back in time played at once"), "%s", out);
     cr_assert_eq(drain(&rx, got, 8), 4u);
@@ -244,4 +247,81 @@ Test(logs, encode_writes_the_time_it_is_given)
     cr_assert_eq(run(out, sizeof out, "%s can encode HEARTBEAT --src 42 --dst broadcast state=ACTIVE module=42 "
                                       "--time 1700000000.000000001", EK3_BIN), 0, "%s", out);
     cr_assert(!strncmp(out, "(1700000000.000000001) can0 ", 28), "%s", out);
+}
+
+/* A step back of one nanosecond (a candump -N log) is said in
+ * nanoseconds: it read "go back 0.000000 s". */
+Test(logs, a_step_back_is_told_to_the_nanosecond)
+{
+    static char out[4096];
+    const char *log = path("ns.log");
+    FILE *f = fopen(log, "w");
+    cr_assert_not_null(f);
+    fputs("(1700000000.000000002) can0 123#01\n", f);
+    fputs("(1700000000.000000001) can0 123#02\n", f);
+    fclose(f);
+    tp rx;
+    int port = listener(&rx);
+    cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:%d", EK3_BIN, log, port), 0, "%s", out);
+    cr_assert(strstr(out, "ns.log:2: the timestamps go back 0.000000001 s here: played at once"), "%s", out);
+    tp_close(&rx);
+}
+
+/* Ctrl-C on a replay printed nothing: it prints what it sent so far (the
+ * frames, the log time they cover, what was not sent) and ends as killed
+ * by SIGINT, as the other commands do. */
+Test(logs, sigint_stops_a_replay_with_its_summary, .timeout = 60)
+{
+    const char *log = path("long.log"), *sum = path("summary.txt");
+    FILE *f = fopen(log, "w");
+    cr_assert_not_null(f);
+    for (int i = 0; i < 1000; i++) /* 100 frames a second: 10 s */
+        fprintf(f, "(%d.%06d) can0 123#%02X\n", 1700000000 + i / 100, i % 100 * 10000, i & 0xFF);
+    fputs("(1700000009.995000) can0 123#R\n", f); /* never reached: not counted */
+    fclose(f);
+    tp rx;
+    int port = listener(&rx);
+    char bus[64];
+    snprintf(bus, sizeof bus, "udp:127.0.0.1:%d", port);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int o = open(sum, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(o, 1);
+        dup2(o, 2);
+        execl(EK3_BIN, "ek3", "replay", log, "--bus", bus, (char *)NULL);
+        _exit(127);
+    }
+    /* a few frames out, then Ctrl-C */
+    cfd_frame fr;
+    unsigned got = 0;
+    while (got < 20 && tp_poll(&rx, 5000) == 1)
+        while (tp_recv(&rx, &fr) == EK3_OK)
+            got++;
+    cr_assert_geq(got, 20u, "the replay started");
+    cr_assert_eq(kill(pid, SIGINT), 0);
+    int status = 0;
+    for (int i = 0; i < 500 && waitpid(pid, &status, WNOHANG) != pid; i++)
+        usleep(10000);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT, "ends as killed by SIGINT (0x%x)", status);
+    cfd_frame rest[1000];
+    got += drain(&rx, rest, 1000);
+    tp_close(&rx);
+    static char out[8192];
+    f = fopen(sum, "r");
+    cr_assert_not_null(f);
+    out[fread(out, 1, sizeof out - 1, f)] = 0;
+    fclose(f);
+    cr_assert(strstr(out, "INTERRUPTED by SIGINT after "), "%s", out);
+    unsigned long sent = 0;
+    double covered = -1;
+    const char *r = strstr(out, "replayed ");
+    cr_assert(r && sscanf(r, "replayed %lu frames onto %*s in %*f s, covering %lf s of the log", &sent, &covered) == 2,
+              "%s", out);
+    cr_assert_eq(sent, got, "the summary counts the frames that went out (%u): %s", got, out);
+    cr_assert(sent < 1000, "stopped before the end: %s", out);
+    /* 100 frames a second: frame k is at k / 100 s */
+    cr_assert(covered > (sent - 1) / 100.0 - 1e-6 && covered < (sent - 1) / 100.0 + 1e-6, "%lu frames cover %.6f s: %s",
+              sent, covered, out);
+    cr_assert_null(strstr(out, "not sent"), "%s", out);
 }

@@ -231,3 +231,60 @@ Test(scenario, the_same_seed_gives_the_same_trace_with_one_or_two_threads)
     done(b);
     done(c);
 }
+
+Test(scenario, a_load_profile_steps_and_ramps_as_its_csv_says)
+{
+    mkdir_once();
+    char csv[700];
+    snprintf(csv, sizeof csv, "%s/drive.csv", dir);
+    FILE *f = fopen(csv, "w");
+    cr_assert_not_null(f);
+    fputs("time_s,power_W\n# a step then a ramp\n0,2000\n0.02,2000\n0.06,6000\n", f);
+    cr_assert_eq(fclose(f), 0);
+    scn_result *r = run_lua("profile", HEAD "rack{ modules=4, load=0 }\n"
+                            "run_until(function() return get('bus.v') > 740 end, '0.6s')\n"
+                            "local t0 = now()\n"
+                            "set_load{ profile='drive.csv' }\n"
+                            "run('10ms')\n"
+                            "expect(math.abs(get('load.p') - 2000) < 1, 'step: ' .. get('load.p'))\n"
+                            "run('30ms')\n"
+                            "expect(math.abs(get('load.p') - 4000) <= 10.001, 'half-way up the ramp (one quantum late at most): ' .. get('load.p'))\n"
+                            "run('30ms')\n"
+                            "expect(math.abs(get('load.p') - 6000) < 1, 'top: ' .. get('load.p'))\n",
+                            1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s %s", r->error, r->first_fail >= 0 ? r->fig[r->first_fail].name : "");
+    done(r);
+    f = fopen(csv, "w");
+    fputs("time_s,power_W\n0,2000\n0.01,abc\n", f);
+    cr_assert_eq(fclose(f), 0);
+    r = run_lua("profile_bad", HEAD RACK "set_load{ profile='drive.csv', at=0.5 }\n", 1, 1);
+    cr_assert_eq(r->verdict, SCN_ERROR);
+    cr_assert(strstr(r->error, "drive.csv:3:") && strstr(r->error, "profile_bad.lua:3:"), "%s", r->error);
+    cr_assert(strstr(r->error, "must be a number"), "%s", r->error);
+    done(r);
+}
+
+Test(scenario, each_hardware_trip_is_a_step_that_trips_within_10_us)
+{
+    /* The sensed step is a step at its onset (not spread over the
+     * quantum): OVP, OCP, OTP, GFI each trip within the seed's 10 us. */
+    scn_result *r = run_lua("trips", HEAD RACK
+                            "run('0.6s')\n"
+                            "local names = { 'trip-ovp', 'trip-ocp', 'trip-otp', 'trip-gfi' }\n"
+                            "for k = 1, 4 do\n"
+                            "  trip_latency(k, { at=0.6103, max='10us' })\n"
+                            "  fault(names[k], k, { at=0.6103 })\n"
+                            "end\n"
+                            "run('15ms')\n",
+                            1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s %s %g", r->error, r->first_fail >= 0 ? r->fig[r->first_fail].name : "",
+                 r->first_fail >= 0 ? r->fig[r->first_fail].value : 0);
+    unsigned lat = 0;
+    for (unsigned i = 0; i < r->nfig; i++)
+        if (strstr(r->fig[i].name, "trip latency")) {
+            cr_assert(r->fig[i].value > 0 && r->fig[i].value < 10e-6, "%s = %g s", r->fig[i].name, r->fig[i].value);
+            lat++;
+        }
+    cr_assert_eq(lat, 4);
+    done(r);
+}

@@ -8,7 +8,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "can_handler.h"
 #include "ek3_err.h"
 #include "fault.h"
 #include "services.h"
@@ -218,13 +220,79 @@ Test(signal, a_service_crash_counts_its_restart)
     cr_assert_eq(flt_inject(&s.g, &f), EK3_OK);
     cr_assert_str_eq(name_of("module[2].svc.THERMAL_MGR.state"), "CRASHED");
     cr_assert_eq(get("module[2].svc.THERMAL_MGR.crashes"), 1.0);
+    cr_assert_eq(get("module[2].svc.THERMAL_MGR.restart_s"), 0.0, "not restarted yet");
+    cr_assert_eq(get("module[2].svc.THERMAL_MGR.restarts"), 0.0, "not restarted yet");
     cr_assert_eq(ses_run_to(&s, 40000000), EK3_OK);
     cr_assert_eq(get("module[2].svc.THERMAL_MGR.restarts"), 1.0);
     cr_assert_eq(get("module[2].svc.THERMAL_MGR.restarts"), (double)s.g.m[1].fw.k.svc[SVC_THERMAL].restarts);
     cr_assert_str_eq(name_of("module[2].svc.THERMAL_MGR.state"), "RUNNING");
+    const jz_svc *sv = &s.g.m[1].fw.k.svc[SVC_THERMAL];
+    cr_assert_eq(get("module[2].svc.THERMAL_MGR.restart_s"), (sv->started_ns - sv->crashed_ns) * 1e-9);
+    cr_assert(get("module[2].svc.THERMAL_MGR.restart_s") > 0 && get("module[2].svc.THERMAL_MGR.restart_s") < 0.05,
+              "restarted at the kernel's next pass: %g s", get("module[2].svc.THERMAL_MGR.restart_s"));
     cr_assert_eq(get("module[1].svc.THERMAL_MGR.restarts"), 0.0, "another slot");
     cr_assert_eq(get("module[2].svc.CAN_HANDLER.restarts"), 0.0, "another service");
     cr_assert_eq(get("module[2].svc.CAN_HANDLER.crashes"), 0.0);
+    ses_free(&s);
+}
+
+Test(signal, an_overrun_and_a_reboot_are_counted)
+{
+    start(3, 10000);
+    cr_assert_eq(ses_run_to(&s, 30000000), EK3_OK);
+    flt_spec f;
+    cr_assert_eq(flt_spec_init(&f, (unsigned)flt_find("isr-overrun"), 3, 0), EK3_OK);
+    f.p[0] = 10, f.p[1] = 150e-6;
+    cr_assert_eq(flt_inject(&s.g, &f), EK3_OK);
+    cr_assert_eq(flt_spec_init(&f, (unsigned)flt_find("module-reboot"), 1, 0), EK3_OK);
+    cr_assert_eq(flt_inject(&s.g, &f), EK3_OK);
+    cr_assert_eq(ses_run_to(&s, 40000000), EK3_OK);
+    cr_assert_eq(get("module[3].isr_missed"), (double)s.g.m[2].fw.isr_missed);
+    cr_assert_gt(get("module[3].isr_missed"), 0.0, "10 runs of 150 us miss periods");
+    cr_assert_eq(get("module[2].isr_missed"), 0.0);
+    cr_assert_eq(get("module[1].resets"), 1.0, "the reboot");
+    cr_assert_eq(get("module[2].resets"), 0.0);
+    ses_free(&s);
+}
+
+Test(signal, can_handler_counters_are_its_own)
+{
+    start(3, 10);
+    cr_assert_eq(ses_step(&s), EK3_OK);
+    canh_state *c = jz_state(&s.g.m[1].fw.k, SVC_CAN);
+    cr_assert_not_null(c);
+    c->st = (canh_stats){.cmds = 31, .accepted = 32, .clamped = 33, .refused = 34, .forged = 35, .replayed = 36,
+                         .stale = 37, .unauthenticated = 38};
+    cr_assert_eq(get("module[2].can.cmds"), 31.0);
+    cr_assert_eq(get("module[2].can.accepted"), 32.0);
+    cr_assert_eq(get("module[2].can.clamped"), 33.0);
+    cr_assert_eq(get("module[2].can.refused"), 34.0);
+    cr_assert_eq(get("module[2].can.forged"), 35.0);
+    cr_assert_eq(get("module[2].can.replayed"), 36.0);
+    cr_assert_eq(get("module[2].can.stale"), 37.0);
+    cr_assert_eq(get("module[2].can.unauthenticated"), 38.0);
+    cr_assert_eq(get("module[3].can.forged"), 0.0, "another module's");
+    ses_free(&s);
+}
+
+Test(signal, an_external_modules_kernel_is_not_read)
+{
+    ses_opts o;
+    memset(&o, 0, sizeof o);
+    rig_default_opts(&o.r, 3, 7, 6000);
+    static const uint8_t ext[3] = {0, 1, 0};
+    o.r.external = ext;
+    snprintf(o.r.fw_bus, sizeof o.r.fw_bus, "udp:127.0.0.1:%d", 20000 + (int)(getpid() % 20000) * 2);
+    o.quanta = 10;
+    cr_assert_eq(ses_init(&s, &o), EK3_OK);
+    sig_ref r;
+    char err[300];
+    cr_assert_eq(sig_resolve(&s, "module[2].svc.THERMAL_MGR.restarts", &r, err, sizeof err), EK3_ENOENT);
+    cr_assert_str_eq(err, "module[2].svc.THERMAL_MGR.restarts: module 2 runs its firmware outside the rig (external); "
+                          "its kernel cannot be read");
+    cr_assert_eq(sig_resolve(&s, "module[2].can.forged", &r, err, sizeof err), EK3_ENOENT);
+    cr_assert_eq(sig_resolve(&s, "module[3].can.forged", &r, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_str_eq(name_of("module[2].state"), "EXT-OFF");
     ses_free(&s);
 }
 
@@ -257,7 +325,6 @@ Test(signal, a_wrong_path_names_the_closest_or_the_range)
     cr_assert_str_eq(err, "module[90]: the rack has modules 1 to 84");
     cr_assert_eq(refuse(&s, "module[0].state", err, sizeof err), EK3_ERANGE);
     cr_assert_str_eq(err, "module[0]: the rack has modules 1 to 84");
-    cr_assert_eq(refuse(&s, "module[99999999999999999999].iout", err, sizeof err), EK3_ERANGE);
     cr_assert_eq(refuse(&s, "canbus.node[85].tec", err, sizeof err), EK3_ERANGE);
     cr_assert_str_eq(err, "canbus.node[85]: the bus has nodes 0 to 84 (0 is the station)");
     cr_assert_eq(refuse(&s, "module[7].svc.THERMAL_MG.restarts", err, sizeof err), EK3_ENOENT);
@@ -274,6 +341,9 @@ Test(signal, a_wrong_path_names_the_closest_or_the_range)
     cr_assert_eq(refuse(&s, "load.soc", err, sizeof err), EK3_ENOENT);
     cr_assert_str_eq(err, "load.soc: the rack's load is a resistor (load.ohm)");
     cr_assert_eq(refuse(&s, "module[03].iout", err, sizeof err), EK3_ENOENT, "no leading zero");
+    cr_assert_str_eq(err, "unknown signal 'module[03].iout'; did you mean module[3].iout?");
+    cr_assert_eq(refuse(&s, "module[99999999999999999999].iout", err, sizeof err), EK3_ERANGE);
+    cr_assert_str_eq(err, "module[99999999999999999999]: the rack has modules 1 to 84", "the index as given");
     cr_assert_eq(refuse(&s, "zzzzzzzzzzzzzzzzzzzzzz", err, sizeof err), EK3_ENOENT);
     cr_assert_str_eq(err, "unknown signal 'zzzzzzzzzzzzzzzzzzzzzz' ('ek3 scenario signals' lists them)");
     /* A short buffer still gets a terminated message. */
@@ -297,7 +367,9 @@ Test(signal, without_a_session_only_the_form_is_checked)
     cr_assert_eq(sig_resolve(NULL, "module[500].iout", &r, err, sizeof err), EK3_OK);
     cr_assert_eq(sig_resolve(NULL, "load.soc", &r, err, sizeof err), EK3_OK);
     cr_assert_eq(sig_resolve(NULL, "module[0].iout", &r, err, sizeof err), EK3_ERANGE);
-    cr_assert_str_eq(err, "module[0]: modules are numbered from 1");
+    cr_assert_str_eq(err, "module[0]: slots are 1 to 510");
+    cr_assert_eq(sig_resolve(NULL, "canbus.node[511].rec", &r, err, sizeof err), EK3_ERANGE);
+    cr_assert_str_eq(err, "canbus.node[511]: bus nodes are 0 to 510 (0 is the station)");
     cr_assert_eq(sig_resolve(NULL, "bus.w", &r, err, sizeof err), EK3_ENOENT);
 }
 
@@ -363,7 +435,7 @@ Test(signal, the_listing_names_every_row_once)
     unsigned *seen = calloc(rows, sizeof *seen);
     unsigned listed = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-        if (strncmp(line, "K: ", 3) == 0 || strncmp(line, "NAME: ", 6) == 0)
+        if (strncmp(line, "K: ", 3) == 0 || strncmp(line, "NAME: ", 6) == 0 || strncmp(line, "module[K].can.*:", 16) == 0)
             continue;
         char pat[128], unit[16], path[160];
         cr_assert_eq(sscanf(line, "%127s %15s", pat, unit), 2, "line '%s'", line);

@@ -126,6 +126,8 @@ typedef struct jz_config {
     size_t granule;      /* region granule: host page (strict) or 32 (target) */
     uint8_t pow2;        /* Cortex-M4 regions: powers of two, size-aligned */
     uint8_t strict;      /* open only the running service's region (MPU / mprotect) */
+    uint8_t reset_by_watchdog; /* the MCU's last reset was the watchdog's (the target: RCC_CSR;
+                                  jz_reset sets it, jz_reboot clears it); CAN_HANDLER reports it */
 } jz_config;
 
 typedef enum jz_mode { JZ_RUNNING, JZ_SHUTDOWN } jz_mode;
@@ -156,9 +158,15 @@ struct jz_kernel {
  * service whose init fails is a crash, not an error. */
 int jz_init(jz_kernel *k, const jz_config *cfg, hal hw);
 
-/* What an MCU reset does: the same config, everything else fresh; the
- * reset count goes up. Returns as jz_init. */
+/* What an MCU reset by the watchdog does: the same config, everything
+ * else fresh; the reset count goes up; the audit trail (in SRAM) keeps
+ * an AUDIT_WATCHDOG event and cfg.reset_by_watchdog is set. Returns as
+ * jz_init. */
 int jz_reset(jz_kernel *k);
+
+/* A software reset (NVIC_SystemReset: after an update, on request): as
+ * jz_reset, but no watchdog event and cfg.reset_by_watchdog cleared. */
+int jz_reboot(jz_kernel *k);
 
 /* The control interrupt: call the control driver once. */
 void jz_isr(jz_kernel *k);

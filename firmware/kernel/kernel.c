@@ -370,7 +370,16 @@ int jz_reset(jz_kernel *k)
     audit_log keep = k->audit;
     uint32_t resets = k->resets + 1;
     audit_record(&keep, hal_clock_ns(k->hw), AUDIT_WATCHDOG, 0, 0, (int32_t)resets);
+    cfg.reset_by_watchdog = 1;
     return jz_boot(k, &cfg, k->hw, &keep, resets);
+}
+
+int jz_reboot(jz_kernel *k)
+{
+    jz_config cfg = k->cfg;
+    audit_log keep = k->audit;
+    cfg.reset_by_watchdog = 0;
+    return jz_boot(k, &cfg, k->hw, &keep, k->resets + 1);
 }
 
 int jz_find(const jz_kernel *k, const char *name)

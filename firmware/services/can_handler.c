@@ -38,6 +38,8 @@ int canh_init(void *state, jz_kernel *k, unsigned me)
         s->cfg.crc != canh_crc(&s->cfg) || s->cfg.slot < CID_NODE_MODULE_MIN || s->cfg.slot > CID_NODE_MODULE_MAX)
         return EK3_ENOENT; /* not provisioned: no identity, no key */
     s->ticks = CANH_HEARTBEAT_MS - 1; /* first heartbeat at the first tick */
+    /* Started in the kernel's boot (no pass yet), not by a restart. */
+    s->alert_wdg = k->cfg.reset_by_watchdog && k->passes == 0;
     return EK3_OK;
 }
 
@@ -72,6 +74,24 @@ static void canh_ack(canh_state *s, jz_kernel *k, unsigned result, uint16_t targ
     canh_send(s, k, CID_TYPE_POWER_ACK, CID_NODE_STATION, &ack);
 }
 
+static void canh_fault(canh_state *s, jz_kernel *k, msg_fault fa);
+
+/* A frame with a bad MAC: FAULT_ALERT AUTH_FAIL, at most one a
+ * CANH_AUTH_ALERT_MS (a forger must not make the module flood the bus). */
+static void canh_forged(canh_state *s, jz_kernel *k)
+{
+    s->st.forged++;
+    int64_t now = jz_now(k);
+    if (s->auth_alerted && now - s->auth_alert_ns < (int64_t)CANH_AUTH_ALERT_MS * 1000000)
+        return;
+    s->auth_alerted = 1;
+    s->auth_alert_ns = now;
+    /* value in the field's milli-units: 1000 a frame */
+    int32_t n = s->st.forged < 2147483u ? (int32_t)s->st.forged * 1000 : INT32_MAX;
+    msg_fault fa = {MSG_FAULT_AUTH_FAIL, MSG_SEV_WARNING, 0, n, (uint32_t)(now / 1000000), 0};
+    canh_fault(s, k, fa);
+}
+
 static void canh_power_cmd(canh_state *s, jz_kernel *k, unsigned me, unsigned svc, cfd_frame *f)
 {
     (void)me, (void)svc;
@@ -81,7 +101,7 @@ static void canh_power_cmd(canh_state *s, jz_kernel *k, unsigned me, unsigned sv
     int rc = auth_verify(&k->hw.ops->crypto, s->cfg.key, &s->rx, f, &plen, &fv);
     if (rc) {
         if (rc == EK3_EFORGED)
-            s->st.forged++;
+            canh_forged(s, k);
         else if (rc == EK3_EREPLAY)
             s->st.replayed++;
         else if (rc == EK3_ESTALE)
@@ -145,7 +165,8 @@ static void canh_diag_request(canh_state *s, jz_kernel *k, unsigned me, unsigned
     msg_diag req;
     msg_err e;
     if (rc) {
-        s->st.forged += rc == EK3_EFORGED;
+        if (rc == EK3_EFORGED)
+            canh_forged(s, k);
         s->st.replayed += rc == EK3_EREPLAY;
         s->st.stale += rc == EK3_ESTALE;
         s->st.unauthenticated += rc != EK3_EFORGED && rc != EK3_EREPLAY && rc != EK3_ESTALE;
@@ -243,6 +264,13 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         } else if (rule == AUTH_RULE_SIGNED) {
             canh_route(s, k, me, cf.type, &f);
         }
+    }
+    if (s->alert_wdg) { /* the watchdog reset the MCU: say so once */
+        s->alert_wdg = 0;
+        int32_t n = k->resets < 2147483u ? (int32_t)k->resets * 1000 : INT32_MAX; /* milli-units */
+        msg_fault fa = {MSG_FAULT_WATCHDOG, MSG_SEV_CRITICAL, 0, n,
+                        (uint32_t)(jz_now(k) / 1000000), 0};
+        canh_fault(s, k, fa);
     }
     /* FAULT_ALERT at once: whatever SAFETY_MONITOR latched since the last tick. */
     sm_alert a;

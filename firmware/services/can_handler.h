@@ -15,7 +15,11 @@
  *   ipc_to_can_tx: POWER_ACK for every POWER_CMD (accepted, clamped or
  *     refused, with the power actually delivered), HEARTBEAT at 1 Hz,
  *     and FAULT_ALERT within 1 ms of SAFETY_MONITOR latching a fault or
- *     THERMAL_MGR raising or clearing FAN_FAIL.
+ *     THERMAL_MGR raising or clearing FAN_FAIL; FAULT_ALERT WATCHDOG at
+ *     its first tick after the watchdog reset the MCU (value: the reset
+ *     count), and AUTH_FAIL for a frame with a bad MAC, at most one a
+ *     second (CANH_AUTH_ALERT_MS; value: the forged frames so far);
+ *     counts in the value field's milli-units (1000 each).
  *   DIAG: an authenticated self-test request goes to DIAGNOSTICS by IPC,
  *     and its result comes back to the station.
  *
@@ -34,6 +38,7 @@
 
 #define CANH_CONFIG_MAGIC 0x43334B45u /* "EK3C" */
 #define CANH_PERIOD_US 1000u
+#define CANH_AUTH_ALERT_MS 1000u /* AUTH_FAIL alerts at most this often */
 #define CANH_HEARTBEAT_MS 1000u
 #define CANH_RX_PER_TICK 16u
 
@@ -57,6 +62,9 @@ typedef struct canh_state {
     uint32_t ticks;
     uint16_t hb_seq;
     uint8_t health;      /* from HEALTH_MONITOR */
+    uint8_t alert_wdg;   /* a WATCHDOG alert waits (set at boot) */
+    uint8_t auth_alerted;
+    int64_t auth_alert_ns; /* the last AUTH_FAIL alert */
     canh_stats st;
 } canh_state;
 

@@ -41,6 +41,10 @@ typedef struct g4hal {
  * covered by one no-access MPU region during dispatches. */
 void g4hal_init(g4hal *h, uintptr_t pool_base, size_t pool_size);
 
+/* Was the last reset the watchdog's (RCC_CSR IWDGRSTF or WWDGRSTF,
+ * RM0440 7.4.26)? Clears the reset flags (RMVF) for the next one. */
+int g4hal_reset_by_watchdog(void);
+
 /* The hal the firmware gets. */
 hal g4hal_hal(g4hal *h);
 

@@ -503,6 +503,13 @@ static void g4_gpio_init(void)
     G4_RNG_CR |= 1u << 2;                                /* RNGEN */
 }
 
+int g4hal_reset_by_watchdog(void)
+{
+    uint32_t csr = G4_RCC_CSR;
+    G4_RCC_CSR = csr | (1u << 23); /* RMVF; the flags themselves are read-only */
+    return (csr & (3u << 29)) != 0; /* IWDGRSTF (29), WWDGRSTF (30) */
+}
+
 void g4hal_init(g4hal *h, uintptr_t pool_base, size_t pool_size)
 {
     memset(h, 0, sizeof *h);

@@ -49,6 +49,7 @@ static int g4_module_start(g4_module *m)
         .granule = MPU_MIN_REGION,
         .pow2 = 1,
         .strict = 1,
+        .reset_by_watchdog = (uint8_t)g4hal_reset_by_watchdog(), /* CAN_HANDLER reports it */
     };
     return jz_init(&m->k, &cfg, hw);
 }

@@ -1,0 +1,221 @@
+/* test_check_lua.c - the signal checks and capture as Lua globals
+ * (chk_lua.h), through the engine's public API (scn.h): a 4-module rack
+ * takes a load step from 4 kW to 8 kW at 0.7 s (the bus settles from
+ * 744.1 V to 737.3 V like a first-order system, tau about 2.5 ms); each
+ * check records its figures; a window the run does not reach, a
+ * protection trip and a service restart are measured; bad calls are
+ * ERRORs naming the line. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ek3_err.h"
+#include "scn.h"
+
+static char dir[] = "/tmp/ek3-chkl-XXXXXX";
+static char path[600];
+
+static scn_result *run_lua(const char *name, const char *text, const char *report)
+{
+    if (dir[strlen(dir) - 1] == 'X')
+        cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/%s.lua", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+    scn_result *r = calloc(1, sizeof *r);
+    FILE *null = fopen("/dev/null", "w");
+    scn_opts o = {.seed = 1, .threads = 1, .out = null, .report_dir = report};
+    scn_run_file(path, &o, r);
+    fclose(null);
+    return r;
+}
+
+static void done(scn_result *r)
+{
+    scn_result_free(r);
+    free(r);
+}
+
+/* The figure whose name starts with `name` (it must be there). */
+static const scn_fig *fig(const scn_result *r, const char *name)
+{
+    for (unsigned i = 0; i < r->nfig; i++)
+        if (!strncmp(r->fig[i].name, name, strlen(name)))
+            return &r->fig[i];
+    cr_assert_fail("no figure '%s' among %u", name, r->nfig);
+    return NULL;
+}
+
+#define HEAD "scenario{ name='t', seeds={1} }\n"
+#define RACK                                                                                                         \
+    "rack{ modules=4, load='4kW', load_at='0.5s', load_ramp='1ms' }\n"                                               \
+    "at(0.7, function() set_load{ power='8kW', ramp='0.1ms' } end)\n"                                                \
+    "run('0.6s')\n"
+
+Test(check_lua, load_step_figures)
+{
+    char rep[700];
+    if (dir[strlen(dir) - 1] == 'X')
+        cr_assert_not_null(mkdtemp(dir));
+    snprintf(rep, sizeof rep, "%s/rep", dir);
+    mkdir(rep, 0755);
+    scn_result *r = run_lua(
+        "step",
+        HEAD RACK
+        "step_response('bus.v', {at=0.7, window='50ms', final=737.3, tol='1V', overshoot_max=5,\n"
+        "              settling_max='20ms', name='load step'})\n"
+        "first_order('bus.v', {at=0.7, window='40ms', fit_max=2, name='fo'})\n"
+        "within('bus.v', 730, 760, {from=0.6, to=0.75})\n"
+        "within('bus.v', 740, 760, {from=0.6, to=0.75, name='tight'})\n"
+        "ripple('bus.v', {from=0.6, to=0.69, max='0.5V'})\n"
+        "ramp('bus.v', {from=0.6, to=0.69, slope=0, tol='2V/s', max_dev='0.5V'})\n"
+        "sharing_spread({from=0.72, to=0.75, max=10})\n"
+        "delivered({from=0.6, to=0.75, min=99})\n"
+        "dip('bus.v', {at=0.7, max='10V', tol='1V', recover_by=0.75})\n"
+        "capture{signals={'bus.v','module[1].iout'}, trigger={signal='bus.v', level=740, edge='falling'},\n"
+        "        pre='5ms', post='20ms', name='step'}\n"
+        "within('bus.v', 0, 1000, {from=0.7, to=5, name='late'})\n"
+        "run('0.15s')\n",
+        rep);
+    cr_assert_eq(r->verdict, SCN_FAIL, "%s %s", scn_verdict_name(r->verdict), r->error);
+    const scn_fig *f = fig(r, "load step: final value");
+    cr_assert(f->pass && fabs(f->value - 737.3) < 0.5, "final %g", f->value);
+    cr_assert_str_eq(f->unit, "V");
+    cr_assert_str_eq(f->limit, "737.3 V +- 1 V");
+    f = fig(r, "load step: overshoot");
+    cr_assert(f->pass && f->value >= 0 && f->value < 5, "overshoot %g %%", f->value);
+    f = fig(r, "load step: settling time to +- 1 V");
+    cr_assert(f->pass && f->value > 1e-3 && f->value < 20e-3, "settling %g s", f->value);
+    cr_assert_float_eq(f->t_s, 0.75, 1e-9, "recorded when its window ends");
+    f = fig(r, "load step: rise time 10-90 %");
+    cr_assert(f->value > 1e-3 && f->value < 10e-3, "rise %g s", f->value);
+    /* First order: tau of a few ms, and it fits (RMS under 2 % of the step). */
+    f = fig(r, "fo: time constant");
+    cr_assert(f->value > 1e-3 && f->value < 5e-3, "tau %g s", f->value);
+    f = fig(r, "fo: fit error");
+    cr_assert(f->pass && f->value < 2, "fit %g %%", f->value);
+    /* Within: the wide band holds; the tight one is left just after the step. */
+    f = fig(r, "within(bus.v): nearest a limit");
+    cr_assert(f->pass && f->value > 736 && f->value < 738, "nearest %g", f->value);
+    f = fig(r, "tight: out first at 0.70");
+    cr_assert_eq(f->pass, 0);
+    cr_assert(f->value < 738 && f->value > 736, "worst %g", f->value);
+    /* Ripple and a flat ramp before the step. */
+    f = fig(r, "ripple(bus.v): ripple peak-to-peak");
+    cr_assert(f->pass && f->value > 0 && f->value < 0.5, "pp %g", f->value);
+    cr_assert(fig(r, "ripple(bus.v): ripple RMS")->value < f->value / 2);
+    f = fig(r, "ramp(bus.v): slope");
+    cr_assert(f->pass && fabs(f->value) < 2, "slope %g V/s", f->value);
+    cr_assert_str_eq(f->unit, "V/s");
+    /* Four modules share 8 kW within 10 % (of their mean currents), and deliver what the load asks. */
+    f = fig(r, "sharing_spread: spread");
+    cr_assert(f->pass && f->value > 0 && f->value < 10, "spread %g %%", f->value);
+    cr_assert_str_eq(f->limit, "<= 10 %");
+    f = fig(r, "delivered: energy delivered / demanded");
+    cr_assert(f->pass && f->value > 99 && f->value < 100.01, "delivered %g %%", f->value);
+    /* Dip: 744.1 V down to 737.3 V (droop: it stays there, so it does not recover to +- 1 V). */
+    f = fig(r, "dip(bus.v): dip depth below 744.1");
+    cr_assert(f->pass && f->value > 6 && f->value < 8, "depth %g V", f->value);
+    f = fig(r, "dip(bus.v): recovery to +- 1 V");
+    cr_assert_eq(f->pass, 0, "not back within 1 V of 744.1 V by 0.75 s");
+    cr_assert(isnan(f->value));
+    /* The capture: triggered when bus.v fell through 740 V, 50 + 1 + 200 rows written. */
+    f = fig(r, "capture step: triggered");
+    cr_assert(f->pass && f->value > 0.7 && f->value < 0.705, "trigger at %g s", f->value);
+    char csv[800];
+    snprintf(csv, sizeof csv, "%s/step.csv", rep);
+    FILE *c = fopen(csv, "r");
+    cr_assert_not_null(c, "%s", csv);
+    char line[256];
+    cr_assert_not_null(fgets(line, sizeof line, c));
+    cr_assert_str_eq(line, "t_s,bus.v_V,module[1].iout_A\n");
+    int rows = 0, trig = -1;
+    double prev = NAN;
+    while (fgets(line, sizeof line, c)) {
+        double t, v, i;
+        cr_assert_eq(sscanf(line, "%lf,%lf,%lf", &t, &v, &i), 3, "%s", line);
+        if (trig < 0 && prev > 740 && v <= 740)
+            trig = rows;
+        prev = v;
+        rows++;
+    }
+    fclose(c);
+    cr_assert_eq(rows, 251);
+    cr_assert_eq(trig, 50, "the trigger row follows the 5 ms before it");
+    /* A window past the run's end is a failed figure saying so. */
+    f = fig(r, "late: window to 5 s not reached");
+    cr_assert_eq(f->pass, 0);
+    done(r);
+}
+
+Test(check_lua, trip_latency_and_restart_time)
+{
+    scn_result *r = run_lua("trip",
+                            HEAD "rack{ modules=4, load='4kW', load_at='0.5s', load_ramp='1ms' }\n"
+                                 "run('0.6s')\n"
+                                 "fault('trip-ocp', 2, {at=0.61})\n"
+                                 "trip_latency(2, {at=0.61, max='50us'})\n"
+                                 "trip_latency(1, {at=0.61, to=0.63})\n"
+                                 "fault('svc-crash', '3.1', {at=0.62})\n"
+                                 "restart_time(3, 'AUDIT_LOGGER', {max='50ms'})\n"
+                                 "restart_time(4, 'AUDIT_LOGGER', {to=0.63, name='quiet'})\n"
+                                 "capture{signals={'module[2].iout'}, when=function() return get('module[2].hw_trip') > 0 end,\n"
+                                 "        pre='1ms', post='1ms', name='w'}\n"
+                                 "capture{signals={'bus.v'}, trigger={signal='bus.v', level=100, edge='falling'}, name='never'}\n"
+                                 "run('40ms')\n",
+                            NULL);
+    cr_assert_eq(r->verdict, SCN_FAIL, "%s %s", scn_verdict_name(r->verdict), r->error);
+    /* The protection's own instant inside the quantum, not the quantum's end (100 us). */
+    const scn_fig *f = fig(r, "trip_latency(2): trip latency");
+    cr_assert(f->pass && f->value > 2e-6 && f->value < 50e-6, "latency %g s", f->value);
+    cr_assert_float_eq(f->t_s, 0.6101, 1e-9, "recorded as soon as the trip is seen");
+    f = fig(r, "trip_latency(1): no trip after 0.61 s");
+    cr_assert_eq(f->pass, 0);
+    f = fig(r, "restart_time(3, AUDIT_LOGGER): restart time (down at 0.620000 s)");
+    cr_assert(f->pass && f->value > 0 && f->value <= 0.05, "restart %g s", f->value);
+    f = fig(r, "quiet: never stopped running");
+    cr_assert_eq(f->pass, 0);
+    /* A capture on a predicate: fired on the quantum the trip is seen; no --report, so kept in memory only. */
+    f = fig(r, "capture w: triggered");
+    cr_assert(f->pass);
+    cr_assert_float_eq(f->value, 0.6101, 1e-9);
+    cr_assert_str_eq(f->limit, "(evidence; no report dir)");
+    /* One that never fires is evidence not taken, not a failure. */
+    f = fig(r, "capture never: not triggered");
+    cr_assert(f->pass);
+    done(r);
+}
+
+static void expect_error(const char *name, const char *text, const char *line, const char *why)
+{
+    scn_result *r = run_lua(name, text, NULL);
+    cr_assert_eq(r->verdict, SCN_ERROR, "%s: verdict %s", name, scn_verdict_name(r->verdict));
+    char want[700];
+    snprintf(want, sizeof want, "%s/%s.lua:%s", dir, name, line);
+    cr_assert(strstr(r->error, want), "%s: '%s' does not name %s", name, r->error, want);
+    cr_assert(strstr(r->error, why), "%s: '%s' does not say '%s'", name, r->error, why);
+    done(r);
+}
+
+Test(check_lua, bad_calls_are_errors_naming_the_line)
+{
+    expect_error("nosig", HEAD "rack{ modules=2 }\nwithin('bus.vv', 0, 1)\n", "3:", "did you mean bus.v");
+    expect_error("norack", HEAD "ripple('bus.v')\n", "2:", "no rack yet");
+    expect_error("key", HEAD "rack{ modules=2 }\n\nstep_response('bus.v', {at=0, settle='1ms'})\n", "4:",
+                 "unknown option 'settle'");
+    expect_error("past", HEAD "rack{ modules=2 }\nrun('10ms')\ndip('bus.v', {at=0.005})\n", "4:", "has passed");
+    expect_error("pct", HEAD "rack{ modules=2 }\nsharing_spread({max='5 percent'})\n", "3:", "not a percentage");
+    expect_error("slope0", HEAD "rack{ modules=2 }\nramp('bus.v', {slope=0})\n", "3:", "give tol as a band");
+    expect_error("edge", HEAD "rack{ modules=2 }\ncapture{signals={'bus.v'}, trigger={signal='bus.v', level=1, edge='up'}}\n",
+                 "3:", "trigger.edge");
+    expect_error("captrig", HEAD "rack{ modules=2 }\ncapture{signals={'bus.v'}}\n", "3:", "give one of trigger");
+    expect_error("capname", HEAD "rack{ modules=2 }\ncapture{signals={'bus.v'}, when=function() return true end, name='a'}\n"
+                            "capture{signals={'bus.i'}, when=function() return true end, name='a'}\n", "4:", "name 'a' is taken");
+    expect_error("slot", HEAD "rack{ modules=2 }\ntrip_latency(3)\n", "3:", "modules 1 to 2");
+}
