@@ -32,7 +32,7 @@ int bench_plant(FILE *out, double scale, int instructions);
 int bench_bridge(FILE *out, double scale);
 
 /* The scenario engine: scenario.overhead (an 84-module run with ten
- * expect_always watchers and a capture-like callback every quantum, over
+ * expect_always watchers and a capture{} sampling every quantum, over
  * the same run bare; medians of 3 alternating), scenario.start_s. With
  * instructions set, each run is dumped from its first quantum. */
 int bench_scenario(FILE *out, double scale, int instructions);

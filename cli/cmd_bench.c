@@ -40,8 +40,8 @@ int cmd_bench(int argc, char **argv)
                  "  plant   one module switching (real-time factor), the averaged 84-module rack,\n"
                  "          the table build, ngspice on the same circuit\n"
                  "  bridge  transports: round trip (median, p99) and frames/s; the rack bus\n"
-                 "  scenario the engine: an 84-module run with ten watchers and a capture-like\n"
-                 "          callback over the bare run (overhead), the time to start a scenario");
+                 "  scenario the engine: an 84-module run with ten watchers and a capture over\n"
+                 "          the bare run (overhead), the time to start a scenario");
             return CLI_OK;
         } else if (!strcmp(argv[i], "--quick")) {
             scale = 0.1;
