@@ -4,7 +4,8 @@
  * where the edit took effect; a verdict with a corrupted trace says
  * DIVERGED and names the rows and the column; a bad verdict file is
  * exit 2 naming the field; shrink turns five faults into the one that
- * fails the check and writes a scenario that fails it. */
+ * fails the check and writes a scenario that fails it; a kept fault is
+ * moved later and made smaller. */
 #include <jansson.h>
 
 #include "cli_run.h"
@@ -247,4 +248,41 @@ Test(replay, shrink_turns_five_faults_into_the_one_that_fails_the_check, .timeou
     rc = run(out, sizeof out, "%s scenario shrink %s", EK3_BIN, v);
     cr_assert_eq(rc, 2, "%d\n%s", rc, out);
     cr_assert(strstr(out, "five-shrunk.lua exists"), "%s", out);
+}
+
+/* A ground fault that trips the module, beside a harmless fan: shrink
+ * keeps the ground fault, later and smaller, as a literal call. */
+static const char *const IGF =
+    "scenario{ name='igf', seeds={2} }\n"
+    "rack{ modules=4, load='8kW', load_at='0.6s', load_ramp='20ms' }\n"
+    "fault('fan', 1, { health=0.9, at='0.7s' })\n"
+    "local g = fault('igf', 2, { i='80mA', at='0.8s', duration='50ms' })\n"
+    "expect_always(function() return get('module[2].state') ~= 'FAULT' end, { from=0.65, name='no fault' })\n"
+    "run('1s')\n";
+
+Test(replay, shrink_moves_a_kept_fault_later_and_makes_it_smaller, .timeout = 280)
+{
+    write_file(path("igf.lua"), IGF);
+    const char *v = record(path("igf.lua"), "igf", 2, 1);
+    int rc = run(out, sizeof out, "%s scenario shrink %s --out %s", EK3_BIN, v, path("small.lua"));
+    cr_assert_eq(rc, 0, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "1 of 2 fault sites kept"), "%s", out);
+    cr_assert(strstr(out, "(onset moved from 0.8 s)") && strstr(out, "(parameters x "), "%s", out);
+    FILE *f = fopen(path("small.lua"), "r");
+    cr_assert_not_null(f);
+    static char text[8192];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    const char *call = strstr(text, "local g = fault(\"igf\", 2, { i=");
+    cr_assert_not_null(call, "%s", text);
+    double i = 0, at = 0;
+    cr_assert_eq(sscanf(call, "local g = fault(\"igf\", 2, { i=%lf, at=%lf, duration=0.05 })", &i, &at), 2, "%s",
+                 call);
+    cr_assert(i > 0 && i < 0.08, "i = %g A: not smaller than 80 mA", i);
+    cr_assert(at > 0.8 && at < 1.0, "at = %g s: not later than 0.8 s", at);
+    cr_assert(strstr(text, "\n--[[dropped by shrink]]\nlocal g"), "%s", text);
+    rc = run(out, sizeof out, "%s scenario run %s", EK3_BIN, path("small.lua"));
+    cr_assert_eq(rc, 1, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "FAIL   igf-shrunk") && strstr(out, "no fault"), "%s", out);
 }
