@@ -31,6 +31,12 @@ int bench_plant(FILE *out, double scale, int instructions);
 /* The bridge: transport round trips and throughput, the rack bus. */
 int bench_bridge(FILE *out, double scale);
 
+/* The scenario engine: scenario.overhead (an 84-module run with ten
+ * expect_always watchers and a capture{} sampling every quantum, over
+ * the same run bare; medians of 3 alternating), scenario.start_s. With
+ * instructions set, each run is dumped from its first quantum. */
+int bench_scenario(FILE *out, double scale, int instructions);
+
 /* Run `suite` of this executable again under callgrind and print each
  * dumped loop's instructions divided by its operations: "NAME.instructions
  * N instr". Returns 0, or 1 when valgrind is missing or fails. */

@@ -14,6 +14,9 @@ static const long bench_kernel_ops[] = {2000, 2000, 20000};
 /* And bench_plant's, at scale 0.01: switching periods, module steps. */
 static const char *const bench_plant_names[] = {"plant.switching_period", "plant.rack84_step"};
 static const long bench_plant_ops[] = {20 * 20, 200 * 84};
+/* And bench_scenario's: quanta of a 0.02 s run. */
+static const char *const bench_scenario_names[] = {"scenario.base_quantum", "scenario.watched_quantum"};
+static const long bench_scenario_ops[] = {200, 200};
 
 int cmd_bench(int argc, char **argv)
 {
@@ -23,19 +26,22 @@ int cmd_bench(int argc, char **argv)
     const char *suite = NULL;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i]) && strcmp(argv[i], "help")) {
-            puts("usage: ek3 bench [can|kernel|plant|bridge] [--quick] [--no-callgrind]\n\n"
+            puts("usage: ek3 bench [can|kernel|plant|bridge|scenario] [--quick] [--no-callgrind]\n\n"
                  "Run benchmark suites and print one 'name value unit' line per figure.\n"
                  "Without a suite, every suite runs. --quick runs a tenth of the\n"
                  "iterations (a smoke run; figures are noisier). The kernel suite also\n"
                  "runs itself under valgrind's callgrind and prints instructions per\n"
-                 "operation, which do not depend on the machine's load\n"
+                 "operation, which do not depend on the machine's load (the plant and\n"
+                 "scenario suites too)\n"
                  "(--no-callgrind skips that).\n\n"
                  "suites:\n"
                  "  can     protocol layer: identifiers, codecs, AES-CMAC, candump lines\n"
                  "  kernel  JEZGRO: idle pass, send+dispatch, control interrupt, 84 x 10 kHz share\n"
                  "  plant   one module switching (real-time factor), the averaged 84-module rack,\n"
                  "          the table build, ngspice on the same circuit\n"
-                 "  bridge  transports: round trip (median, p99) and frames/s; the rack bus");
+                 "  bridge  transports: round trip (median, p99) and frames/s; the rack bus\n"
+                 "  scenario the engine: an 84-module run with ten watchers and a capture over\n"
+                 "          the bare run (overhead), the time to start a scenario");
             return CLI_OK;
         } else if (!strcmp(argv[i], "--quick")) {
             scale = 0.1;
@@ -51,10 +57,13 @@ int cmd_bench(int argc, char **argv)
             return cli_usage_error(w, "one suite at a time ('%s' and '%s')", suite, argv[i]);
         }
     }
-    if (suite && strcmp(suite, "can") && strcmp(suite, "kernel") && strcmp(suite, "plant") && strcmp(suite, "bridge"))
-        return cli_usage_error(w, "unknown suite '%s' (suites: can, kernel, plant, bridge)", suite);
+    if (suite && strcmp(suite, "can") && strcmp(suite, "kernel") && strcmp(suite, "plant") && strcmp(suite, "bridge") &&
+        strcmp(suite, "scenario"))
+        return cli_usage_error(w, "unknown suite '%s' (suites: can, kernel, plant, bridge, scenario)", suite);
     if (under_cg) /* the callgrind child: loops only */
-        return (suite && !strcmp(suite, "plant") ? bench_plant(stdout, 0.01, 1) : bench_kernel(stdout, 0.01, 1))
+        return (suite && !strcmp(suite, "plant")      ? bench_plant(stdout, 0.01, 1)
+                : suite && !strcmp(suite, "scenario") ? bench_scenario(stdout, 0.01, 1)
+                                                      : bench_kernel(stdout, 0.01, 1))
                    ? CLI_FAIL
                    : CLI_OK;
     char self[4096] = "";
@@ -75,6 +84,11 @@ int cmd_bench(int argc, char **argv)
         bad |= bench_plant(stdout, scale, 0);
         if (!no_cg && self[0])
             bad |= bench_callgrind(stdout, self, "plant", bench_plant_names, bench_plant_ops, 2);
+    }
+    if (!suite || !strcmp(suite, "scenario")) {
+        bad |= bench_scenario(stdout, scale, 0);
+        if (!no_cg && self[0])
+            bad |= bench_callgrind(stdout, self, "scenario", bench_scenario_names, bench_scenario_ops, 2);
     }
     return bad ? CLI_FAIL : CLI_OK;
 }

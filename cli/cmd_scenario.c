@@ -16,6 +16,7 @@
 #include "fault.h"
 #include "scn.h"
 #include "vrd.h"
+#include "shr.h"
 #include "sig.h"
 
 #define SC_FILES_MAX 1024u
@@ -500,11 +501,240 @@ static int sc_faults(int argc, char **argv)
     return cmd_faults(argc, argv);
 }
 
+/* The verdict at path into *r, and its scenario file checked against the
+ * recorded SHA-256: unchanged, or changed and force. CLI_OK, or CLI_USAGE
+ * having said why. */
+static int sc_verdict_in(const char *w, const char *path, int force, scn_result *r)
+{
+    char err[800];
+    if (vrd_read(path, r, err, sizeof err))
+        return cli_usage_error(w, "%s", err);
+    uint8_t now[32];
+    if (vrd_file_sha256(r->m.path, now, err, sizeof err)) {
+        scn_result_free(r);
+        return cli_usage_error(w, "%s: the scenario the verdict names: %s", path, err);
+    }
+    if (memcmp(now, r->script_sha256, 32)) {
+        char a[65], b[65];
+        scn_sha256_hex(now, a);
+        scn_sha256_hex(r->script_sha256, b);
+        if (!force) {
+            scn_result_free(r);
+            return cli_usage_error(w,
+                                   "%s changed since the verdict was recorded (SHA-256 now %s, recorded %s): the "
+                                   "run would not be the same scenario; --force runs it anyway",
+                                   r->m.path, a, b);
+        }
+        printf("note: %s changed since the verdict was recorded (SHA-256 now %.12s..., recorded %.12s...); run "
+               "anyway (--force)\n",
+               r->m.path, a, b);
+    }
+    return CLI_OK;
+}
+
+static int sc_replay(int argc, char **argv)
+{
+    const char *w = "scenario replay", *vpath = NULL, *miss = NULL;
+    int force = 0;
+    unsigned threads = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        uint64_t u;
+        if (cli_is_help(a)) {
+            puts("usage: ek3 scenario replay VERDICT.json [--force] [--threads N]\n\n"
+                 "Runs the scenario of a verdict again (`ek3 scenario run --report` wrote it)\n"
+                 "from its recorded file, seed and threads, and confirms the same verdict, the\n"
+                 "same first failure and the same trace (rows and SHA-256). Where the traces\n"
+                 "differ it names the rows, the simulated times and the probe columns where\n"
+                 "they diverged. A scenario file changed since the verdict is refused\n"
+                 "(--force runs it anyway); --threads N replays with N threads instead of the\n"
+                 "recorded number (the trace must not change). Exit: 0 the same, 1 diverged,\n"
+                 "2 a bad verdict file, a missing or changed scenario, or a bad flag.");
+            return CLI_OK;
+        }
+        if (!strcmp(a, "--force")) {
+            force = 1;
+        } else if (!strcmp(a, "--threads") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_u64(v, 256, &u) || u < 1)
+                return cli_usage_error(w, "--threads '%s': 1 to 256", v);
+            threads = (unsigned)u;
+            i++;
+        } else if (a[0] == '-' && a[1]) {
+            return cli_bad_arg(w, a, miss);
+        } else if (vpath) {
+            return cli_usage_error(w, "one verdict at a time ('%s' and '%s')", vpath, a);
+        } else {
+            vpath = a;
+        }
+    }
+    if (!vpath)
+        return cli_usage_error(w, "name a verdict.json (ek3 scenario run --report DIR writes them)");
+    static scn_result want, got;
+    int rc = sc_verdict_in(w, vpath, force, &want);
+    if (rc)
+        return rc;
+    unsigned th = threads ? threads : want.threads ? want.threads : 1;
+    printf("replay %s seed %llu with %u thread%s%s: %s\n", want.m.name, (unsigned long long)want.seed, th,
+           th == 1 ? "" : "s", threads && threads != want.threads ? " (recorded with another number)" : "",
+           want.m.path);
+    fflush(stdout);
+    cli_catch_stop();
+    scn_opts o = {.seed = want.seed, .out = stderr, .threads = th, .stop = sc_stop};
+    scn_run_file(want.m.path, &o, &got);
+    vrd_compare_in in = {&want, &got};
+    int diverged = vrd_compare(stdout, &in);
+    printf("%s\n", diverged ? "DIVERGED" : "SAME");
+    scn_result_free(&want);
+    scn_result_free(&got);
+    return diverged ? CLI_FAIL : CLI_OK;
+}
+
+static int sc_shrink(int argc, char **argv)
+{
+    const char *w = "scenario shrink", *vpath = NULL, *out = NULL, *miss = NULL;
+    int force = 0;
+    unsigned threads = 0, budget = SHR_BUDGET;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        uint64_t u;
+        if (cli_is_help(a)) {
+            puts("usage: ek3 scenario shrink VERDICT.json [--out FILE.lua] [--budget N] [--force] [--threads N]\n\n"
+                 "For a FAIL verdict, searches for the smallest fault schedule that still fails\n"
+                 "the same check (its name and file:line) from the same seed: fault() call\n"
+                 "sites dropped (ddmin), then each kept fault's onset moved as late and its\n"
+                 "parameters scaled as small as still fail. Writes the result as a scenario:\n"
+                 "the original file with the dropped calls made nil, the changed ones\n"
+                 "rewritten, the manifest named NAME-shrunk with the verdict's seed, and a\n"
+                 "header saying where it came from; then runs it to confirm it fails the same\n"
+                 "check. --out: the file (default NAME-shrunk.lua beside the scenario; an\n"
+                 "existing default file is not overwritten). --budget: runs at most (default\n"
+                 "200). --force: shrink though the scenario file changed since the verdict.\n"
+                 "Exit: 0 written and confirmed, 1 the failure did not come back or the file\n"
+                 "written does not fail the same check, 2 a bad verdict or flag.");
+            return CLI_OK;
+        }
+        if (!strcmp(a, "--force")) {
+            force = 1;
+        } else if (!strcmp(a, "--out") && cli_has_value(a, v, &miss)) {
+            out = v;
+            i++;
+        } else if (!strcmp(a, "--budget") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_u64(v, 100000, &u) || u < 2)
+                return cli_usage_error(w, "--budget '%s': 2 to 100000 runs", v);
+            budget = (unsigned)u;
+            i++;
+        } else if (!strcmp(a, "--threads") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_u64(v, 256, &u) || u < 1)
+                return cli_usage_error(w, "--threads '%s': 1 to 256", v);
+            threads = (unsigned)u;
+            i++;
+        } else if (a[0] == '-' && a[1]) {
+            return cli_bad_arg(w, a, miss);
+        } else if (vpath) {
+            return cli_usage_error(w, "one verdict at a time ('%s' and '%s')", vpath, a);
+        } else {
+            vpath = a;
+        }
+    }
+    if (!vpath)
+        return cli_usage_error(w, "name a FAIL verdict.json (ek3 scenario run --report DIR writes them)");
+    static scn_result want, got;
+    int rc = sc_verdict_in(w, vpath, force, &want);
+    if (rc)
+        return rc;
+    char def[1200], err[900];
+    if (!out) {
+        char dir[600];
+        snprintf(dir, sizeof dir, "%s", want.m.path);
+        char *sl = strrchr(dir, '/');
+        if (sl)
+            sl[1] = 0;
+        else
+            dir[0] = 0;
+        snprintf(def, sizeof def, "%s%s-shrunk.lua", dir, want.m.name);
+        out = def;
+        if (!access(out, F_OK)) {
+            scn_result_free(&want);
+            return cli_usage_error(w, "%s exists (a shrink before?): remove it or name another with --out", out);
+        }
+    }
+    static shr h;
+    rc = shr_init(&h, want.m.path, &want, budget, threads ? threads : want.threads, stdout, err, sizeof err);
+    if (rc) {
+        scn_result_free(&want);
+        return cli_usage_error(w, "%s: %s", vpath, err);
+    }
+    const scn_fig *ff = &want.fig[want.first_fail];
+    printf("shrink %s seed %llu: %u fault() call%s from %u site%s; it fails '%s' (%s)\n", want.m.name,
+           (unsigned long long)want.seed, want.nfault, want.nfault == 1 ? "" : "s", h.nsite, h.nsite == 1 ? "" : "s",
+           ff->name, ff->where);
+    for (unsigned s = 0; s < h.nsite; s++)
+        if (!h.site[s].searched)
+            printf("  %s is left as written: %s\n", h.site[s].where, h.site[s].why);
+    fflush(stdout);
+    int result = CLI_OK;
+    rc = shr_search(&h, err, sizeof err);
+    unsigned shift = 0;
+    if (rc) {
+        printf("%s\n", err);
+        result = CLI_FAIL;
+    } else if (shr_write(&h, out, vpath, &shift, err, sizeof err)) {
+        result = cli_fail(w, "%s", err);
+    } else {
+        unsigned kept = 0;
+        for (unsigned s = 0; s < h.nsite; s++) {
+            const shr_site *st = &h.site[s];
+            if (!st->keep)
+                continue;
+            kept++;
+            unsigned k = shr_last_index(&h, (unsigned)st->first);
+            printf("  kept %s  %s", k < h.last.nfault ? h.last.fault[k].text : "?", st->where);
+            if (st->at_s >= 0)
+                printf("  (onset moved from %g s)", want.fault[st->first].spec.t);
+            if (st->scale != 1)
+                printf("  (parameters x %g)", st->scale);
+            printf("\n");
+        }
+        printf("%u of %u fault sites kept after %u runs%s; wrote %s\n", kept, h.nsite, h.runs,
+               h.runs >= h.budget ? " (the budget ran out: it may shrink further)" : "", out);
+        /* confirm: the file fails the same check */
+        FILE *null = fopen("/dev/null", "w");
+        scn_opts o = {.seed = want.seed, .out = null ? null : stderr, .threads = threads ? threads : want.threads};
+        scn_run_file(out, &o, &got);
+        if (null)
+            fclose(null);
+        unsigned line = 0, gl = 0;
+        const char *c = strrchr(ff->where, ':');
+        if (c)
+            line = (unsigned)strtoul(c + 1, NULL, 10);
+        int in_file = c && (size_t)(c - ff->where) == strlen(want.m.path) &&
+                      !strncmp(ff->where, want.m.path, (size_t)(c - ff->where));
+        const scn_fig *gf = got.verdict == SCN_FAIL ? &got.fig[got.first_fail] : NULL;
+        if (gf && (c = strrchr(gf->where, ':')))
+            gl = (unsigned)strtoul(c + 1, NULL, 10);
+        int same = gf && !strcmp(gf->name, ff->name) &&
+                   (in_file ? gl == line + shift : !strcmp(gf->where, ff->where));
+        if (same) {
+            printf("confirmed: %s fails '%s' (%s)\n", out, gf->name, gf->where);
+        } else {
+            printf("NOT confirmed: %s gives %s%s%s%s\n", out, scn_verdict_name((unsigned)got.verdict),
+                   gf ? ": '" : "", gf ? gf->name : got.error, gf ? "'" : "");
+            result = CLI_FAIL;
+        }
+        scn_result_free(&got);
+    }
+    shr_free(&h);
+    scn_result_free(&want);
+    return result;
+}
+
 static const cli_cmd sc_cmds[] = {
     {"run", sc_run, "run scenarios: one PASS/FAIL/ERROR line per scenario and seed"},
     {"list", sc_list, "the scenarios' manifests"},
     {"signals", sc_signals, "every signal path get() reads, with its unit"},
     {"faults", sc_faults, "the fault catalogue: name, target, parameters, what it models"},
+    {"replay", sc_replay, "run a verdict's scenario again and confirm the same verdict and trace"},
+    {"shrink", sc_shrink, "the smallest fault schedule that still fails a FAIL verdict's check, as a scenario"},
 };
 
 int cmd_scenario(int argc, char **argv)

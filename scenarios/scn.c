@@ -23,7 +23,6 @@
 #define EK3_SCENARIO_LIB "scenarios/lib"
 #endif
 
-#define SCN_REG_KEY "ek3.scn"
 #define SCN_STOP_KEY "ek3.scn.stop" /* the error value of a run stopped by a failed run_until */
 #define SCN_HOOK_EVERY 10000        /* Lua instructions between two hook calls */
 
@@ -82,10 +81,15 @@ struct scn {
     /* signals by path: a Lua table path -> index into refs */
     sig_ref *refs;
     unsigned nrefs, caprefs;
+    int sigs_ref;             /* the path -> index table, in the registry */
     /* the trace hash */
     mbedtls_sha256_context sha;
     uint64_t hashed;
     int in_run;
+    /* the trace block being hashed (replay's where) */
+    uint32_t *blk_fp;         /* r->ncol column fingerprints */
+    uint64_t blk_rows;        /* rows in it so far */
+    double blk_t0, blk_t1;
 };
 
 static int64_t scn_wall_ns(void)
@@ -114,10 +118,8 @@ void scn_sha256_hex(const uint8_t h[32], char buf[65])
 
 scn *scn_of(lua_State *L)
 {
-    lua_getfield(L, LUA_REGISTRYINDEX, SCN_REG_KEY);
-    scn *x = lua_touserdata(L, -1);
-    lua_pop(L, 1);
-    return x;
+    /* the state's extra space (set by scn_exec): no table lookup per get() */
+    return *(scn **)lua_getextraspace(L);
 }
 
 ses *scn_session(scn *x)
@@ -362,6 +364,69 @@ static int scn_call_pred(scn *x, int ref)
 
 /* ---- the session's quanta and what runs between them ---- */
 
+/* The block being hashed is complete (or the run ended): append it to
+ * r->block; at SCN_BLOCKS_MAX blocks, merge pairs (the later prefix hash,
+ * the fingerprints XORed) and double block_rows. Out of memory: the
+ * blocks are dropped (nblock 0: replay then says only that the hashes
+ * differ). */
+static void scn_block_close(scn *x, uint64_t rows_end)
+{
+    scn_result *r = x->r;
+    if (!x->blk_rows || !x->blk_fp)
+        return;
+    uint32_t *col = malloc((r->ncol ? r->ncol : 1) * sizeof *col);
+    scn_block *b = r->nblock ? r->block : malloc(SCN_BLOCKS_MAX * sizeof *b);
+    if (!col || !b) {
+        free(col);
+        if (!r->nblock)
+            free(b);
+        free(x->blk_fp);
+        x->blk_fp = NULL; /* no more blocks: the trace hash stays whole */
+        for (unsigned i = 0; i < r->nblock; i++)
+            free(r->block[i].col);
+        free(r->block);
+        r->block = NULL;
+        r->nblock = 0;
+        return;
+    }
+    r->block = b;
+    scn_block *k = &b[r->nblock++];
+    mbedtls_sha256_context c;
+    mbedtls_sha256_init(&c);
+    mbedtls_sha256_clone(&c, &x->sha);
+    mbedtls_sha256_finish_ret(&c, k->sha256);
+    mbedtls_sha256_free(&c);
+    k->rows_end = rows_end;
+    k->t0_s = x->blk_t0;
+    k->t1_s = x->blk_t1;
+    memcpy(col, x->blk_fp, r->ncol * sizeof *col);
+    k->col = col;
+    memset(x->blk_fp, 0, r->ncol * sizeof *x->blk_fp);
+    x->blk_rows = 0;
+    if (r->nblock == SCN_BLOCKS_MAX) {
+        for (unsigned i = 0; i < SCN_BLOCKS_MAX / 2; i++) {
+            scn_block *a = &b[2 * i], *z = &b[2 * i + 1];
+            for (unsigned c2 = 0; c2 < r->ncol; c2++)
+                a->col[c2] ^= z->col[c2];
+            memcpy(a->sha256, z->sha256, 32);
+            a->rows_end = z->rows_end;
+            a->t1_s = z->t1_s;
+            free(z->col);
+            b[i] = *a;
+        }
+        r->nblock = SCN_BLOCKS_MAX / 2;
+        r->block_rows *= 2;
+    }
+}
+
+/* A 64-bit mix (the finaliser of MurmurHash3 / splitmix64). */
+static uint64_t scn_mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
 static void scn_hash_rows(scn *x)
 {
     const ses_record *rec = &x->s->rec;
@@ -371,7 +436,21 @@ static void scn_hash_rows(scn *x)
         x->hashed = first_held; /* cannot happen: we hash after every quantum */
     for (; x->hashed < avail; x->hashed++) {
         long i = (long)(x->hashed - first_held);
-        mbedtls_sha256_update_ret(&x->sha, (const unsigned char *)ses_rec_row(x->s, i), rec->ncol * sizeof(double));
+        const double *row = ses_rec_row(x->s, i);
+        mbedtls_sha256_update_ret(&x->sha, (const unsigned char *)row, rec->ncol * sizeof(double));
+        if (!x->blk_fp)
+            continue;
+        uint64_t salt = (x->hashed + 1) * 0x9e3779b97f4a7c15ull;
+        for (unsigned c = 0; c < rec->ncol; c++) {
+            uint64_t bits;
+            memcpy(&bits, &row[c], sizeof bits);
+            x->blk_fp[c] ^= (uint32_t)scn_mix(bits ^ salt);
+        }
+        if (!x->blk_rows)
+            x->blk_t0 = row[0];
+        x->blk_t1 = row[0];
+        if (++x->blk_rows == x->r->block_rows)
+            scn_block_close(x, x->hashed + 1);
     }
 }
 
@@ -820,6 +899,18 @@ static int l_rack(lua_State *L)
                           ek3_strerror(rc));
     }
     x->s = s;
+    x->r->ncol = s->rec.ncol;
+    x->r->block_rows = SCN_BLOCK_ROWS;
+    x->blk_fp = calloc(s->rec.ncol ? s->rec.ncol : 1, sizeof *x->blk_fp);
+    x->r->colnames = calloc(s->rec.ncol ? s->rec.ncol : 1, 24);
+    if (!x->blk_fp || !x->r->colnames)
+        return scn_err(L, "rack{}: out of memory");
+    for (unsigned c = 0, off = 0; c < s->rec.ncol; c++) {
+        char nm[24];
+        ses_probe_name(s, c, nm, sizeof nm);
+        memcpy(x->r->colnames + off, nm, strlen(nm) + 1);
+        off += (unsigned)strlen(nm) + 1;
+    }
     x->r->modules = o->modules;
     x->r->threads = o->threads;
     scn_rack_text(x, &so, load_at, load_ramp);
@@ -932,16 +1023,15 @@ static int l_every(lua_State *L)
 /* The signal at path: its ref from the cache, resolved the first time. */
 static const sig_ref *scn_sig(lua_State *L, scn *x, int idx)
 {
-    const char *path = luaL_checkstring(L, idx);
-    lua_getfield(L, LUA_REGISTRYINDEX, "ek3.scn.sigs");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, x->sigs_ref);
     lua_pushvalue(L, idx);
-    lua_rawget(L, -2);
-    if (lua_isinteger(L, -1)) {
+    if (lua_rawget(L, -2) == LUA_TNUMBER) {
         unsigned i = (unsigned)lua_tointeger(L, -1);
         lua_pop(L, 2);
         return &x->refs[i];
     }
     lua_pop(L, 1);
+    const char *path = luaL_checkstring(L, idx);
     if (x->nrefs == x->caprefs) {
         unsigned cap = x->caprefs ? x->caprefs * 2 : 64;
         sig_ref *r = realloc(x->refs, cap * sizeof *r);
@@ -1240,6 +1330,7 @@ static int l_fault(lua_State *L)
     scn_where(L, f->where, sizeof f->where);
     f->onset_s = f->cleared_s = -1;
     f->clear_s = duration >= 0 ? duration : clear_at;
+    f->clear_dur = duration >= 0;
     scn_pending *p = &x->pend[idx];
     *p = (scn_pending){.idx = idx, .when_ref = when_ref, .at_ns = scn_ns(at), .clear_ns = -1};
     if (clear_at >= 0)
@@ -1488,7 +1579,7 @@ static int l_load_chunk(lua_State *L)
     return 1;
 }
 
-static int scn_load_file(lua_State *L, const char *path, char *err, size_t cap);
+static int scn_load_file(lua_State *L, const char *path, char *err, size_t cap, uint8_t *sha);
 
 /* require(name): a helper module from lib/ beside the scenario or the
  * rig's scenarios/lib/; name: letters, digits, '_' and '.' (a folder). */
@@ -1527,7 +1618,7 @@ static int l_require(lua_State *L)
         if (!f)
             continue;
         fclose(f);
-        if (scn_load_file(L, path, err, sizeof err))
+        if (scn_load_file(L, path, err, sizeof err, NULL))
             return scn_err(L, "require '%s': %s", name, err);
         lua_call(L, 0, 1);
         if (lua_isnil(L, -1)) {
@@ -1543,8 +1634,9 @@ static int l_require(lua_State *L)
                       name, dir, rel, EK3_SCENARIO_LIB, rel);
 }
 
-/* Read a file and load it as a text chunk named @path. 0, or -1 with err. */
-static int scn_load_file(lua_State *L, const char *path, char *err, size_t cap)
+/* Read a file and load it as a text chunk named @path; sha (may be
+ * NULL): the SHA-256 of its bytes. 0, or -1 with err. */
+static int scn_load_file(lua_State *L, const char *path, char *err, size_t cap, uint8_t *sha)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -1586,6 +1678,8 @@ static int scn_load_file(lua_State *L, const char *path, char *err, size_t cap)
         snprintf(err, cap, "%s:1: a binary (precompiled) chunk; scenarios are Lua text", path);
         return -1;
     }
+    if (sha)
+        mbedtls_sha256_ret((const unsigned char *)buf, len, sha, 0);
     char chunk[1100];
     snprintf(chunk, sizeof chunk, "@%s", path);
     int rc = luaL_loadbufferx(L, buf, len, chunk, "t");
@@ -1627,7 +1721,7 @@ static void scn_open_libs(lua_State *L)
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, "ek3.scn.loaded");
     lua_newtable(L);
-    lua_setfield(L, LUA_REGISTRYINDEX, "ek3.scn.sigs");
+    scn_of(L)->sigs_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     static const luaL_Reg g[] = {{"scenario", l_scenario},
                                  {"rack", l_rack},
                                  {"run", l_run},
@@ -1675,6 +1769,8 @@ static void scn_free_run(scn *x)
     free(x->w);
     free(x->tim);
     free(x->refs);
+    free(x->blk_fp);
+    x->blk_fp = NULL;
     if (x->s) {
         ses_finish(x->s);
         ses_free(x->s);
@@ -1726,8 +1822,7 @@ static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int mani
         return r->verdict = SCN_ERROR;
     }
     x.L = L;
-    lua_pushlightuserdata(L, &x);
-    lua_setfield(L, LUA_REGISTRYINDEX, SCN_REG_KEY);
+    *(scn **)lua_getextraspace(L) = &x;
     char dir[600];
     scn_dirname(path, dir, sizeof dir);
     lua_pushstring(L, dir);
@@ -1736,7 +1831,7 @@ static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int mani
     lua_sethook(L, scn_hook, LUA_MASKCOUNT, SCN_HOOK_EVERY);
     lua_pushcfunction(L, scn_msgh);
     char err[600];
-    int rc = scn_load_file(L, path, err, sizeof err);
+    int rc = scn_load_file(L, path, err, sizeof err, r->script_sha256);
     if (rc) {
         snprintf(r->error, sizeof r->error, "%s", err);
         r->verdict = SCN_ERROR;
@@ -1779,6 +1874,7 @@ static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int mani
     if (x.s) {
         r->sim_s = scn_now(&x);
         r->trace_rows = x.hashed;
+        scn_block_close(&x, x.hashed); /* the last, short block */
     }
     mbedtls_sha256_finish_ret(&x.sha, r->trace_sha256);
     if (r->verdict != SCN_ERROR)
@@ -1800,6 +1896,23 @@ void scn_result_free(scn_result *r)
     free(r->fig);
     r->fig = NULL;
     r->nfig = 0;
+    for (unsigned i = 0; i < r->nblock; i++)
+        free(r->block[i].col);
+    free(r->block);
+    r->block = NULL;
+    r->nblock = 0;
+    free(r->colnames);
+    r->colnames = NULL;
+}
+
+const char *scn_col_name(const scn_result *r, unsigned col)
+{
+    if (!r->colnames || col >= r->ncol)
+        return "?";
+    const char *p = r->colnames;
+    for (unsigned c = 0; c < col; c++)
+        p += strlen(p) + 1;
+    return p;
 }
 
 int scn_manifest_read(const char *path, scn_manifest *m, char *err, size_t cap)

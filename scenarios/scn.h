@@ -48,6 +48,8 @@ struct lua_State;
 #define SCN_SEEDS_MAX 16u
 #define SCN_FAULTS_MAX 256u
 #define SCN_RECORD_ROWS 2000L          /* probe rows held (the hash covers every row) */
+#define SCN_BLOCK_ROWS 1000u           /* probe rows in a trace block at first (replay's where) */
+#define SCN_BLOCKS_MAX 256u            /* blocks kept: at this many, pairs merge and blocks double */
 
 typedef enum scn_verdict { SCN_PASS, SCN_FAIL, SCN_ERROR } scn_verdict;
 
@@ -83,6 +85,7 @@ typedef struct scn_fault {
     char where[160];          /* file:line of the fault() call */
     double onset_s;           /* when it was injected (-1: never) */
     double clear_s;           /* clear_at / duration asked (-1: none) */
+    int clear_dur;            /* clear_s is a duration= (else a clear_at=) */
     double cleared_s;         /* when it was cleared (-1: never) */
     int error;                /* flt_inject's error at its onset, or 0 */
 } scn_fault;
@@ -113,6 +116,18 @@ typedef struct scn_opts {
     int manifest_only;        /* stop after scenario{} (ek3 scenario list) */
 } scn_opts;
 
+/* One block of the trace, for replay to say where two runs diverged:
+ * the SHA-256 of every row from the first through this block's last
+ * (a prefix hash: the last block's is the trace hash), the simulated
+ * times of its first and last rows, and one 32-bit fingerprint per
+ * probe column (ses_probe_name order) of this block's values alone. */
+typedef struct scn_block {
+    uint8_t sha256[32];
+    uint64_t rows_end;        /* rows of the trace through this block */
+    double t0_s, t1_s;
+    uint32_t *col;            /* ncol fingerprints (the result's) */
+} scn_block;
+
 typedef struct scn_result {
     int verdict;              /* scn_verdict */
     scn_manifest m;
@@ -128,6 +143,12 @@ typedef struct scn_result {
     uint64_t trace_rows;
     unsigned modules, threads;
     char rack_text[600];      /* the rack as set up, in ek3 rack's flags */
+    uint8_t script_sha256[32]; /* SHA-256 of the scenario file's bytes as run */
+    unsigned ncol;            /* probe columns of the trace (0 before rack{}) */
+    char *colnames;           /* their names, ncol NUL-ended strings one after another */
+    scn_block *block;         /* the trace's blocks, in order (the last may be short) */
+    unsigned nblock;
+    uint64_t block_rows;      /* rows per block: SCN_BLOCK_ROWS doubled at each merge */
 } scn_result;
 
 /* Run the scenario file at path with seed o->seed into *r (zeroed first).
@@ -135,6 +156,9 @@ typedef struct scn_result {
  * for ERROR, r->fig[r->first_fail] for FAIL. scn_result_free releases it. */
 int scn_run_file(const char *path, const scn_opts *o, scn_result *r);
 void scn_result_free(scn_result *r);
+
+/* Column col's name in r->colnames, or "?" when col >= r->ncol. */
+const char *scn_col_name(const scn_result *r, unsigned col);
 
 /* Read only the manifest of a scenario file (the script runs until its
  * scenario{} call). 0, or EK3_EPARSE with err naming file:line and why. */

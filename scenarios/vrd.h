@@ -10,12 +10,16 @@
  *     "checks": [{name, value|null, unit, limit, pass, t_s, where}],
  *     "first_failed": index|null,
  *     "faults": [{spec, where, at_s|null, onset_s|null, clear_s|null, cleared_s|null, error}],
- *     "trace": {sha256, rows}, "sim_s", "wall_s", "init_s" }
+ *     "trace": {sha256, rows, block_rows, columns[], blocks[{rows_end, t0_s,
+ *               t1_s, sha256, columns}]}, "sim_s", "wall_s", "init_s" }
+ *   scenario.sha256: the scenario file's SHA-256 as run; trace.blocks: see
+ *   scn_block ("columns": 8 hexadecimal digits per trace column).
  */
 #ifndef VRD_H
 #define VRD_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "scn.h"
@@ -33,5 +37,37 @@ int vrd_text(FILE *f, const scn_result *r);
 /* Write dir/verdict.json and dir/verdict.txt. 0, or EK3_EIO with err
  * naming the file and the system's reason. */
 int vrd_write(const char *dir, const scn_result *r, char *err, size_t cap);
+
+/* Read verdict.json text (len bytes, named file in errors) into *r,
+ * which scn_result_free releases: the manifest's path, name and the
+ * file's SHA-256, the seed, threads, checks and first failure, the fault
+ * schedule, the trace hash, columns and blocks. 0, or EK3_EPARSE with
+ * err naming the file and the field and why, e.g. "v.json: seed: not a
+ * whole number", "v.json:3:5: not JSON: ..." (r is then empty). */
+int vrd_parse(const char *text, size_t len, const char *file, scn_result *r, char *err, size_t cap);
+
+/* vrd_parse of the file at path. 0, EK3_EPARSE, or EK3_EIO (cannot read:
+ * err names the file and the system's reason). */
+int vrd_read(const char *path, scn_result *r, char *err, size_t cap);
+
+/* SHA-256 (FIPS 180-4) of the file at path's bytes. 0 or EK3_EIO. */
+int vrd_file_sha256(const char *path, uint8_t out[32], char *err, size_t cap);
+
+/* Whether two results have the same verdict and, for FAIL, the same
+ * first failed check (name and where; line_only: the line number of
+ * where alone, for a copy of the file), for ERROR the same message. */
+int vrd_same_failure(const scn_result *a, const scn_result *b, int line_only);
+
+typedef struct vrd_compare_in {
+    const scn_result *want;   /* the verdict read back */
+    const scn_result *got;    /* the run again */
+} vrd_compare_in;
+
+/* Tell out whether got has want's verdict, first failure and trace
+ * (rows and SHA-256); where the traces differ, the first block boundary
+ * both have whose prefix hashes differ gives the rows and simulated
+ * times where they diverged, and the columns whose fingerprints differ
+ * there are named. Returns 0 (the same) or 1 (diverged). */
+int vrd_compare(FILE *out, const vrd_compare_in *in);
 
 #endif /* VRD_H */

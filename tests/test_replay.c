@@ -1,0 +1,288 @@
+/* test_replay.c - `ek3 scenario replay` and `ek3 scenario shrink`, run as
+ * the user runs them: a verdict replays to the same trace hash (with 1
+ * and 2 threads); an edited scenario is refused, and forced, diverges
+ * where the edit took effect; a verdict with a corrupted trace says
+ * DIVERGED and names the rows and the column; a bad verdict file is
+ * exit 2 naming the field; shrink turns five faults into the one that
+ * fails the check and writes a scenario that fails it; a kept fault is
+ * moved later and made smaller. */
+#include <jansson.h>
+
+#include "cli_run.h"
+
+CLI_RUN_SUITE(replay, "ek3-replay");
+
+static char out[16384];
+
+static void write_file(const char *p, const char *text)
+{
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f, "%s", p);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* A 2.5 s run of 4 modules, a pull at 1.5 s: three trace blocks. */
+static const char *const LONG = "scenario{ name='long', seeds={5} }\n"
+                                "rack{ modules=4, load='8kW', load_at='0.2s', load_ramp='20ms' }\n"
+                                "fault('pull', 3, { at='1.5s' })\n"
+                                "run('2.5s')\n";
+
+/* Run the scenario at p with --report into the test folder; the verdict's path. */
+static const char *record(const char *p, const char *name, unsigned seed, int want_rc)
+{
+    int rc = run(out, sizeof out, "%s scenario run %s --report %s", EK3_BIN, p, dir);
+    cr_assert_eq(rc, want_rc, "run: %d\n%s", rc, out);
+    static char v[256];
+    snprintf(v, sizeof v, "%s/%s/seed-%u/verdict.json", dir, name, seed);
+    return v;
+}
+
+Test(replay, a_verdict_replays_to_the_same_trace_with_one_or_two_threads)
+{
+    write_file(path("long.lua"), LONG);
+    const char *v = record(path("long.lua"), "long", 5, 0);
+    int rc = run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v);
+    cr_assert_eq(rc, 0, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "with 1 thread:"), "%s", out);
+    cr_assert(strstr(out, "trace: 2500 rows"), "%s", out);
+    cr_assert(strstr(out, "as recorded\nSAME"), "%s", out);
+    rc = run(out, sizeof out, "%s scenario replay %s --threads 2", EK3_BIN, v);
+    cr_assert_eq(rc, 0, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "with 2 threads (recorded with another number)"), "%s", out);
+}
+
+Test(replay, an_edited_scenario_is_refused_and_forced_diverges_where_the_edit_took_effect)
+{
+    write_file(path("long.lua"), LONG);
+    const char *v = record(path("long.lua"), "long", 5, 0);
+    char edited[512];
+    snprintf(edited, sizeof edited, "%s", LONG);
+    char *at = strstr(edited, "1.5s");
+    at[2] = '6'; /* the pull at 1.6 s */
+    write_file(path("long.lua"), edited);
+    int rc = run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v);
+    cr_assert_eq(rc, 2, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "long.lua changed since the verdict was recorded"), "%s", out);
+    cr_assert(strstr(out, "--force"), "%s", out);
+    rc = run(out, sizeof out, "%s scenario replay %s --force", EK3_BIN, v);
+    cr_assert_eq(rc, 1, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "DIVERGED"), "%s", out);
+    /* the edit takes effect at 1.5 s: the second block, rows 1001..2000 */
+    cr_assert(strstr(out, "diverged in rows 1001 to 2000 (1.000100 s to 1.999100 s): columns "), "%s", out);
+    cr_assert(strstr(out, "state.3"), "%s", out);
+    cr_assert(!strstr(out, "state.1"), "a module that did nothing different is named: %s", out);
+}
+
+/* Edit the verdict at v with fn(json) and write it back. */
+static void edit_verdict(const char *v, void (*fn)(json_t *j))
+{
+    json_error_t e;
+    json_t *j = json_load_file(v, 0, &e);
+    cr_assert_not_null(j, "%s: %s", v, e.text);
+    fn(j);
+    cr_assert_eq(json_dump_file(j, v, JSON_INDENT(2)), 0);
+    json_decref(j);
+}
+
+static const char ZEROS[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+static void corrupt_from_block_1(json_t *j)
+{
+    json_t *t = json_object_get(j, "trace"), *b = json_object_get(t, "blocks");
+    cr_assert_eq(json_array_size(b), 3);
+    json_object_set_new(t, "sha256", json_string(ZEROS));
+    for (size_t i = 1; i < 3; i++)
+        json_object_set_new(json_array_get(b, i), "sha256", json_string(ZEROS));
+    /* and the fingerprint of column 1 (vbus) in block 1 */
+    json_t *cols = json_object_get(json_array_get(b, 1), "columns");
+    char *s = strdup(json_string_value(cols));
+    s[8] = s[8] == '0' ? '1' : '0';
+    json_object_set_new(json_array_get(b, 1), "columns", json_string(s));
+    free(s);
+}
+
+Test(replay, a_corrupted_trace_hash_is_diverged_and_named)
+{
+    write_file(path("long.lua"), LONG);
+    const char *v = record(path("long.lua"), "long", 5, 0);
+    edit_verdict(v, corrupt_from_block_1);
+    int rc = run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v);
+    cr_assert_eq(rc, 1, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "verdict: PASS, as recorded"), "%s", out);
+    cr_assert(strstr(out, "recorded 2500 rows, SHA-256 0000000000"), "%s", out);
+    cr_assert(strstr(out, "diverged in rows 1001 to 2000 (1.000100 s to 1.999100 s): columns vbus\n"), "%s", out);
+    cr_assert(strstr(out, "DIVERGED"), "%s", out);
+}
+
+/* Bad verdict files: each a one-field edit, exit 2 naming the field. */
+static void drop_seed(json_t *j)
+{
+    json_object_del(j, "seed");
+}
+static void seed_text(json_t *j)
+{
+    json_object_set_new(j, "seed", json_string("5"));
+}
+static void seed_real(json_t *j)
+{
+    json_object_set_new(j, "seed", json_real(5.5));
+}
+static void pass_number(json_t *j)
+{
+    json_t *c = json_object();
+    json_object_set_new(c, "name", json_string("x"));
+    json_object_set_new(c, "value", json_null());
+    json_object_set_new(c, "unit", json_string(""));
+    json_object_set_new(c, "limit", json_string("true"));
+    json_object_set_new(c, "pass", json_integer(1));
+    json_object_set_new(c, "t_s", json_real(0));
+    json_object_set_new(c, "where", json_string("x.lua:1"));
+    json_array_append_new(json_object_get(j, "checks"), c);
+}
+static void no_scenario_sha(json_t *j)
+{
+    json_object_set_new(json_object_get(j, "scenario"), "sha256", json_string("abc"));
+}
+static void short_fingerprints(json_t *j)
+{
+    json_object_set_new(json_array_get(json_object_get(json_object_get(j, "trace"), "blocks"), 2), "columns",
+                        json_string("00"));
+}
+static void fault_where_number(json_t *j)
+{
+    json_object_set_new(json_array_get(json_object_get(j, "faults"), 0), "where", json_integer(3));
+}
+static void verdict_word(json_t *j)
+{
+    json_object_set_new(j, "verdict", json_string("MAYBE"));
+}
+
+Test(replay, a_bad_verdict_file_is_exit_2_naming_the_field)
+{
+    write_file(path("long.lua"), LONG);
+    const char *v0 = record(path("long.lua"), "long", 5, 0);
+    char v[256], cmd[600];
+    snprintf(v, sizeof v, "%s/v.json", dir);
+    static const struct {
+        void (*fn)(json_t *);
+        const char *says;
+    } cases[] = {
+        {drop_seed, "v.json: seed: missing"},
+        {seed_text, "v.json: seed: not a whole number"},
+        {seed_real, "v.json: seed: not a whole number"},
+        {pass_number, "v.json: checks[0].pass: not true or false"},
+        {no_scenario_sha, "v.json: scenario.sha256: not 64 hexadecimal digits"},
+        {short_fingerprints, "v.json: trace.blocks[2].columns: not 8 hexadecimal digits per column"},
+        {fault_where_number, "v.json: faults[0].where: not a string"},
+        {verdict_word, "v.json: verdict: not PASS, FAIL or ERROR"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(cmd, sizeof cmd, "cp %s %s", v0, v);
+        cr_assert_eq(system(cmd), 0);
+        edit_verdict(v, cases[i].fn);
+        int rc = run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v);
+        cr_assert_eq(rc, 2, "case %zu: %d\n%s", i, rc, out);
+        cr_assert(strstr(out, cases[i].says), "case %zu: '%s' does not say '%s'", i, out, cases[i].says);
+    }
+    write_file(v, "{ \"format\": \"ek3-verdict/1\",\n  \"seed\": 5,, }\n");
+    int rc = run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v);
+    cr_assert_eq(rc, 2, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "v.json:2:") && strstr(out, "not JSON"), "%s", out);
+    write_file(v, "[1, 2]");
+    rc = run(out, sizeof out, "%s scenario shrink %s", EK3_BIN, v);
+    cr_assert_eq(rc, 2, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "v.json: not a verdict"), "%s", out);
+    rc = run(out, sizeof out, "%s scenario replay %s/none.json", EK3_BIN, dir);
+    cr_assert_eq(rc, 2, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "none.json: No such file"), "%s", out);
+    /* a PASS verdict cannot be shrunk */
+    rc = run(out, sizeof out, "%s scenario shrink %s", EK3_BIN, v0);
+    cr_assert_eq(rc, 2, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "the verdict is PASS: shrink takes a FAIL verdict"), "%s", out);
+}
+
+/* Five faults, one of which (the pull of module 3) fails the check; one
+ * call spans two lines, one sits in a statement and one in a local. */
+static const char *const FIVE =
+    "scenario{ name='five', seeds={3, 4}, tags={'shrink'} }\n"
+    "rack{ modules=4, load='8kW', load_at='0.2s', load_ramp='20ms' }\n"
+    "local a = fault('igf', 2, { i='10mA', at='0.25s', duration='10ms' })\n"
+    "fault('fan', 1, { health=0.9, at='0.26s' })\n"
+    "local p = fault('pull', 3,\n"
+    "                { at='0.3s' })\n"
+    "fault('igf', 4, { i='5mA', at='0.32s', duration='5ms' })\n"
+    "fault('fan', 2, { health=0.7, at='0.33s' }) -- fault( in a comment\n"
+    "expect_always(function() return get('module[3].present') == 1 end, { name='module 3 stays in' })\n"
+    "run('0.5s')\n"
+    "clear(a)\n";
+
+Test(replay, shrink_turns_five_faults_into_the_one_that_fails_the_check, .timeout = 280)
+{
+    write_file(path("five.lua"), FIVE);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "%s --seed 3", path("five.lua"));
+    const char *v = record(cmd, "five", 3, 1);
+    int rc = run(out, sizeof out, "%s scenario shrink %s --budget 40", EK3_BIN, v);
+    cr_assert_eq(rc, 0, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "5 fault() calls from 5 sites"), "%s", out);
+    cr_assert(strstr(out, "1 of 5 fault sites kept"), "%s", out);
+    cr_assert(strstr(out, "kept pull:3@"), "%s", out);
+    cr_assert(strstr(out, "confirmed: "), "%s", out);
+    /* the file: one fault() call, the pull; the manifest renamed, seed 3 */
+    FILE *f = fopen(path("five-shrunk.lua"), "r");
+    cr_assert_not_null(f);
+    static char text[8192];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    cr_assert_eq(count(text, "fault(\"pull\", 3, { at="), 1, "%s", text);
+    cr_assert_eq(count(text, "fault("), 2, "the pull and the comment of a dropped line: %s", text);
+    cr_assert(strstr(text, "scenario{ name=\"five-shrunk\", seeds={3}, tags={'shrink'} }"), "%s", text);
+    cr_assert(strstr(text, "local a = nil --[[dropped by shrink]]\n--[[dropped by shrink]]\n"), "%s", text);
+    /* it fails the same check when run as a scenario */
+    rc = run(out, sizeof out, "%s scenario run %s", EK3_BIN, path("five-shrunk.lua"));
+    cr_assert_eq(rc, 1, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "FAIL   five-shrunk") && strstr(out, "module 3 stays in"), "%s", out);
+    /* a second shrink does not overwrite it */
+    rc = run(out, sizeof out, "%s scenario shrink %s", EK3_BIN, v);
+    cr_assert_eq(rc, 2, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "five-shrunk.lua exists"), "%s", out);
+}
+
+/* A ground fault that trips the module, beside a harmless fan: shrink
+ * keeps the ground fault, later and smaller, as a literal call. */
+static const char *const IGF =
+    "scenario{ name='igf', seeds={2} }\n"
+    "rack{ modules=4, load='8kW', load_at='0.6s', load_ramp='20ms' }\n"
+    "fault('fan', 1, { health=0.9, at='0.7s' })\n"
+    "local g = fault('igf', 2, { i='80mA', at='0.8s', duration='50ms' })\n"
+    "expect_always(function() return get('module[2].state') ~= 'FAULT' end, { from=0.65, name='no fault' })\n"
+    "run('1s')\n";
+
+Test(replay, shrink_moves_a_kept_fault_later_and_makes_it_smaller, .timeout = 280)
+{
+    write_file(path("igf.lua"), IGF);
+    const char *v = record(path("igf.lua"), "igf", 2, 1);
+    int rc = run(out, sizeof out, "%s scenario shrink %s --out %s", EK3_BIN, v, path("small.lua"));
+    cr_assert_eq(rc, 0, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "1 of 2 fault sites kept"), "%s", out);
+    cr_assert(strstr(out, "(onset moved from 0.8 s)") && strstr(out, "(parameters x "), "%s", out);
+    FILE *f = fopen(path("small.lua"), "r");
+    cr_assert_not_null(f);
+    static char text[8192];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    const char *call = strstr(text, "local g = fault(\"igf\", 2, { i=");
+    cr_assert_not_null(call, "%s", text);
+    double i = 0, at = 0;
+    cr_assert_eq(sscanf(call, "local g = fault(\"igf\", 2, { i=%lf, at=%lf, duration=0.05 })", &i, &at), 2, "%s",
+                 call);
+    cr_assert(i > 0 && i < 0.08, "i = %g A: not smaller than 80 mA", i);
+    cr_assert(at > 0.8 && at < 1.0, "at = %g s: not later than 0.8 s", at);
+    cr_assert(strstr(text, "\n--[[dropped by shrink]]\nlocal g"), "%s", text);
+    rc = run(out, sizeof out, "%s scenario run %s", EK3_BIN, path("small.lua"));
+    cr_assert_eq(rc, 1, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "FAIL   igf-shrunk") && strstr(out, "no fault"), "%s", out);
+}
