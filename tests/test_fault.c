@@ -16,44 +16,12 @@
 #include "rig.h"
 #include "rtlprot.h"
 
-static rig g;
+#include "fault_rig.h"
 
-/* A rack of four modules sharing 6 kW at 750 V, run to steady state. */
 static void setup(void)
 {
-    rig_opts o;
-    rig_default_opts(&o, 4, 3, 6000.0);
-    cr_assert_eq(rig_init(&g, &o), EK3_OK);
-    for (int q = 0; q < 5000; q++) /* 500 ms: the bus is up at 400 ms */
-        rig_quantum(&g);
+    fault_rig_start();
     cr_assert_gt(g.plant.mod[1].io, 0.5, "running before the fault");
-}
-
-static void teardown(void)
-{
-    rig_free(&g);
-}
-
-static void run_ms(double ms)
-{
-    for (long q = 0; q < lround(ms * 10); q++)
-        rig_quantum(&g);
-}
-
-static void inject(const char *text)
-{
-    flt_spec s;
-    char err[256] = "";
-    cr_assert_eq(flt_parse(text, &s, err, sizeof err), EK3_OK, "%s: %s", text, err);
-    cr_assert_eq(flt_check(&g, &s, err, sizeof err), EK3_OK, "%s: %s", text, err);
-    cr_assert_eq(flt_inject(&g, &s), EK3_OK, "%s", text);
-}
-
-static void clear(const char *text)
-{
-    flt_spec s;
-    cr_assert_eq(flt_parse(text, &s, NULL, 0), EK3_OK, "%s", text);
-    cr_assert_eq(flt_clear(&g, &s), EK3_OK, "%s", text);
 }
 
 /* ---- the table and its text form ---- */
