@@ -83,21 +83,6 @@ static void chkl_free(void *ctx)
     free(j);
 }
 
-/* Raise a Lua error "file:line: what: message" (the caller's line). */
-static int chkl_err(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int chkl_err(lua_State *L, const char *fmt, ...)
-{
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    luaL_where(L, 1);
-    lua_pushstring(L, msg);
-    lua_concat(L, 2);
-    return lua_error(L);
-}
-
 /* Every key of the options table at idx must be one of keys (NULL-ended). */
 static void chkl_keys(lua_State *L, int idx, const char *what, const char *const *keys)
 {
@@ -112,7 +97,7 @@ static void chkl_keys(lua_State *L, int idx, const char *what, const char *const
             char list[300] = "";
             for (const char *const *p = keys; *p; p++)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", p == keys ? "" : ", ", *p);
-            chkl_err(L, "%s: unknown option '%s' (it takes %s)", what, k ? k : luaL_typename(L, -1), list);
+            scn_err(L, "%s: unknown option '%s' (it takes %s)", what, k ? k : luaL_typename(L, -1), list);
         }
     }
 }
@@ -147,13 +132,13 @@ static double chkl_pct(lua_State *L, int idx, const char *k, double def, const c
         char *end;
         v = strtod(s, &end);
         if (end == s || strcmp(end, "%"))
-            chkl_err(L, "%s: %s = '%s' is not a percentage (a number, or e.g. \"5%%\")", what, k, s);
+            scn_err(L, "%s: %s = '%s' is not a percentage (a number, or e.g. \"5%%\")", what, k, s);
     } else if (!lua_isnil(L, -1)) {
-        chkl_err(L, "%s: %s: a percentage expected, got %s", what, k, luaL_typename(L, -1));
+        scn_err(L, "%s: %s: a percentage expected, got %s", what, k, luaL_typename(L, -1));
     }
     lua_pop(L, 1);
     if (!isnan(v) && !(isfinite(v) && v >= 0))
-        chkl_err(L, "%s: %s = %g %% must be finite and not negative", what, k, v);
+        scn_err(L, "%s: %s = %g %% must be finite and not negative", what, k, v);
     return v;
 }
 
@@ -168,14 +153,14 @@ static void chkl_tol(lua_State *L, int idx, const char *k, const char *unit, con
     if (lua_type(L, -1) == LUA_TNUMBER) {
         *frac = lua_tonumber(L, -1);
         if (!(*frac > 0 && *frac < 1))
-            chkl_err(L, "%s: %s = %g: a fraction between 0 and 1 (or a band such as \"5%s\")", what, k, *frac,
+            scn_err(L, "%s: %s = %g: a fraction between 0 and 1 (or a band such as \"5%s\")", what, k, *frac,
                      unit);
     } else if (!lua_isnil(L, -1)) {
         char w[120];
         snprintf(w, sizeof w, "%s: %s", what, k);
         *band = scn_arg_quantity(L, lua_gettop(L), unit, w);
         if (!(*band > 0))
-            chkl_err(L, "%s: %s must be more than 0", what, k);
+            scn_err(L, "%s: %s must be more than 0", what, k);
     }
     lua_pop(L, 1);
 }
@@ -183,10 +168,10 @@ static void chkl_tol(lua_State *L, int idx, const char *k, const char *unit, con
 static ses *chkl_ses(lua_State *L, scn *x, const char *what)
 {
     if (!x)
-        chkl_err(L, "%s: not inside a scenario", what);
+        scn_err(L, "%s: not inside a scenario", what);
     ses *s = scn_session(x);
     if (!s)
-        chkl_err(L, "%s: no rack yet (call rack{...} first)", what);
+        scn_err(L, "%s: no rack yet (call rack{...} first)", what);
     return s;
 }
 
@@ -194,7 +179,7 @@ static void chkl_resolve(lua_State *L, const ses *s, const char *path, sig_ref *
 {
     char err[300];
     if (sig_resolve(s, path, r, err, sizeof err))
-        chkl_err(L, "%s: %s", what, err);
+        scn_err(L, "%s: %s", what, err);
 }
 
 static int chkl_watch(scn *x, void *ctx);
@@ -207,7 +192,7 @@ static chkl_job *chkl_new(lua_State *L, scn *x, chkl_kind kind, const char *what
     chkl_job *j = calloc(1, sizeof *j);
     if (!j || scn_watch(x, chkl_watch, chkl_at_end, j, chkl_free)) {
         free(j);
-        chkl_err(L, "%s: out of memory", what);
+        scn_err(L, "%s: out of memory", what);
     }
     j->kind = kind;
     j->L = L;
@@ -231,7 +216,7 @@ static void chkl_name(lua_State *L, int idx, chkl_job *j)
     if (lua_type(L, -1) == LUA_TSTRING)
         snprintf(j->name, sizeof j->name, "%s", lua_tostring(L, -1));
     else if (!lua_isnil(L, -1))
-        chkl_err(L, "%s: name must be a string", j->name);
+        scn_err(L, "%s: name must be a string", j->name);
     lua_pop(L, 1);
 }
 
@@ -306,10 +291,10 @@ static void chkl_sample(scn *x, chkl_job *j, double now)
         return;
     }
     if (j->n >= CHKL_MAX_SAMPLES)
-        chkl_err(j->L, "%s: its window holds more than %u samples (%.0f s of quanta); give a shorter one", j->name,
+        scn_err(j->L, "%s: its window holds more than %u samples (%.0f s of quanta); give a shorter one", j->name,
                  CHKL_MAX_SAMPLES, CHKL_MAX_SAMPLES * (RIG_PERIOD_NS * 1e-9));
     if (chkl_grow(j))
-        chkl_err(j->L, "%s: out of memory after %zu samples", j->name, j->n);
+        scn_err(j->L, "%s: out of memory after %zu samples", j->name, j->n);
     j->t[j->n] = now;
     for (unsigned k = 0; k < j->ncol; k++)
         j->c[k][j->n] = j->ref_ok[k] ? sig_read(s, &j->ref[k]) : NAN;
@@ -737,7 +722,7 @@ static void chkl_window(lua_State *L, scn *x, int o, chkl_job *j)
     j->from = chkl_q(L, o, "from", "s", now, j->name);
     j->to = chkl_q(L, o, "to", "s", INFINITY, j->name);
     if (j->from < now - CHKL_EPS || !(j->to > j->from))
-        chkl_err(L, "%s: the window from %g s to %g s must start now (%.6f s) or later and end after it", j->name,
+        scn_err(L, "%s: the window from %g s to %g s must start now (%.6f s) or later and end after it", j->name,
                  j->from, j->to, now);
 }
 
@@ -752,12 +737,12 @@ static int l_step_response(lua_State *L)
     chkl_name(L, o, j);
     j->at = chkl_q(L, o, "at", "s", now, j->name);
     if (j->at < now - CHKL_EPS)
-        chkl_err(L, "%s: at = %g s has passed (now %.6f s)", j->name, j->at, now);
+        scn_err(L, "%s: at = %g s has passed (now %.6f s)", j->name, j->at, now);
     j->pre = chkl_q(L, o, "pre", "s", 0.01, j->name);
     j->from = fmax(now, j->at - j->pre);
     double w = chkl_q(L, o, "window", "s", INFINITY, j->name);
     if (!(w > 0))
-        chkl_err(L, "%s: window must be more than 0 s", j->name);
+        scn_err(L, "%s: window must be more than 0 s", j->name);
     j->to = j->at + w;
     j->target = chkl_q(L, o, "final", j->unit, NAN, j->name);
     chkl_tol(L, o, "tol", j->unit, j->name, &j->tol, &j->band);
@@ -781,7 +766,7 @@ static int l_ramp(lua_State *L)
     j->slope = chkl_q(L, o, "slope", su, NAN, j->name);
     chkl_tol(L, o, "tol", su, j->name, &j->tol, &j->band);
     if (j->slope == 0 && isnan(j->band))
-        chkl_err(L, "%s: slope = 0: give tol as a band in %s (e.g. \"0.5%s\"), not a fraction of 0", j->name, su, su);
+        scn_err(L, "%s: slope = 0: give tol as a band in %s (e.g. \"0.5%s\"), not a fraction of 0", j->name, su, su);
     j->dev_max = chkl_q(L, o, "max_dev", j->unit, NAN, j->name);
     j->y_start = chkl_q(L, o, "y_start", j->unit, NAN, j->name);
     return chkl_start(L, x, j);
@@ -797,10 +782,10 @@ static int l_first_order(lua_State *L)
     chkl_name(L, o, j);
     j->at = chkl_q(L, o, "at", "s", now, j->name);
     if (j->at < now - CHKL_EPS)
-        chkl_err(L, "%s: at = %g s has passed (now %.6f s)", j->name, j->at, now);
+        scn_err(L, "%s: at = %g s has passed (now %.6f s)", j->name, j->at, now);
     double w = chkl_q(L, o, "window", "s", INFINITY, j->name);
     if (!(w > 0))
-        chkl_err(L, "%s: window must be more than 0 s", j->name);
+        scn_err(L, "%s: window must be more than 0 s", j->name);
     j->from = j->at, j->to = j->at + w;
     j->tau = chkl_q(L, o, "tau", "s", NAN, j->name);
     chkl_tol(L, o, "tol", j->unit, j->name, &j->tol, &j->band);
@@ -819,7 +804,7 @@ static int l_within(lua_State *L)
     if (!lua_isnil(L, 3))
         j->hi = scn_arg_quantity(L, 3, j->unit, "within: hi");
     if (j->lo > j->hi)
-        chkl_err(L, "%s: lo %g is above hi %g", j->name, j->lo, j->hi);
+        scn_err(L, "%s: lo %g is above hi %g", j->name, j->lo, j->hi);
     int o = chkl_opts(L, 4, "within", keys);
     chkl_name(L, o, j);
     chkl_window(L, x, o, j);
@@ -852,7 +837,7 @@ static int l_sharing_spread(lua_State *L)
     j->isum = calloc(j->nmod + 1, sizeof *j->isum);
     j->icnt = calloc(j->nmod + 1, sizeof *j->icnt);
     if (!j->iref || !j->rref || !j->isum || !j->icnt)
-        return chkl_err(L, "sharing_spread: out of memory");
+        return scn_err(L, "sharing_spread: out of memory");
     for (unsigned k = 0; k < j->nmod; k++) {
         char p[48];
         snprintf(p, sizeof p, "module[%u].iout", k + 1);
@@ -892,7 +877,7 @@ static int l_trip_latency(lua_State *L)
     ses *s = chkl_ses(L, x, "trip_latency");
     lua_Integer slot = luaL_checkinteger(L, 1);
     if (slot < 1 || slot > (lua_Integer)s->g.o.modules)
-        chkl_err(L, "trip_latency: slot %lld: the rack has modules 1 to %u", (long long)slot, s->g.o.modules);
+        scn_err(L, "trip_latency: slot %lld: the rack has modules 1 to %u", (long long)slot, s->g.o.modules);
     int o = chkl_opts(L, 2, "trip_latency", keys);
     char name[80], path[128];
     snprintf(name, sizeof name, "trip_latency(%lld)", (long long)slot);
@@ -905,7 +890,7 @@ static int l_trip_latency(lua_State *L)
         if (lua_type(L, -1) == LUA_TSTRING)
             snprintf(path, sizeof path, "%s", lua_tostring(L, -1));
         else if (!lua_isnil(L, -1))
-            chkl_err(L, "trip_latency: signal must be a signal path");
+            scn_err(L, "trip_latency: signal must be a signal path");
         lua_pop(L, 1);
     }
     char def[64];
@@ -918,7 +903,7 @@ static int l_trip_latency(lua_State *L)
     double now = scn_now(x);
     j->at = chkl_q(L, o, "at", "s", now, j->name);
     if (j->at < now - CHKL_EPS)
-        chkl_err(L, "%s: at = %g s has passed (now %.6f s)", j->name, j->at, now);
+        scn_err(L, "%s: at = %g s has passed (now %.6f s)", j->name, j->at, now);
     j->from = j->at;
     j->to = chkl_q(L, o, "to", "s", INFINITY, j->name);
     j->max = chkl_q(L, o, "max", "s", NAN, j->name);
@@ -958,14 +943,14 @@ static int l_dip(lua_State *L)
     chkl_name(L, o, j);
     j->at = chkl_q(L, o, "at", "s", now, j->name);
     if (j->at < now - CHKL_EPS)
-        chkl_err(L, "%s: at = %g s has passed (now %.6f s)", j->name, j->at, now);
+        scn_err(L, "%s: at = %g s has passed (now %.6f s)", j->name, j->at, now);
     j->pre = chkl_q(L, o, "pre", "s", 0.01, j->name);
     if (!(j->pre > 0))
-        chkl_err(L, "%s: pre must be more than 0 s", j->name);
+        scn_err(L, "%s: pre must be more than 0 s", j->name);
     j->from = fmax(now, j->at - j->pre);
     j->to = chkl_q(L, o, "recover_by", "s", INFINITY, j->name);
     if (!(j->to > j->at))
-        chkl_err(L, "%s: recover_by = %g s is an instant after at = %g s", j->name, j->to, j->at);
+        scn_err(L, "%s: recover_by = %g s is an instant after at = %g s", j->name, j->to, j->at);
     /* max: in the signal's unit, or "5%" of the pre-event level. */
     if (o) {
         lua_getfield(L, o, "max");
@@ -1004,7 +989,7 @@ static int l_capture(lua_State *L)
         size_t len = nm ? strlen(nm) : 0;
         if (!nm || lua_type(L, -1) != LUA_TSTRING || !len || len >= sizeof cname || strspn(nm,
             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != len || nm[0] == '.')
-            chkl_err(L, "capture: name: 1 to %d letters, digits, '-', '_' or '.' (it names files)",
+            scn_err(L, "capture: name: 1 to %d letters, digits, '-', '_' or '.' (it names files)",
                      (int)sizeof cname - 1);
         snprintf(cname, sizeof cname, "%s", nm);
     }
@@ -1017,7 +1002,7 @@ static int l_capture(lua_State *L)
         lua_setfield(L, LUA_REGISTRYINDEX, "ek3.chkl.capnames");
     }
     if (lua_getfield(L, -1, cname) != LUA_TNIL)
-        chkl_err(L, "capture: name '%s' is taken by another capture (it names its files)", cname);
+        scn_err(L, "capture: name '%s' is taken by another capture (it names its files)", cname);
     lua_pop(L, 1);
     lua_pushboolean(L, 1);
     lua_setfield(L, -2, cname);
@@ -1030,15 +1015,15 @@ static int l_capture(lua_State *L)
     unsigned k = 0;
     lua_getfield(L, 1, "signals");
     if (!lua_istable(L, -1))
-        chkl_err(L, "capture: signals must be a list of signal paths, e.g. {\"bus.v\"}");
+        scn_err(L, "capture: signals must be a list of signal paths, e.g. {\"bus.v\"}");
     int sidx = lua_gettop(L);
     lua_Integer ns = (lua_Integer)lua_rawlen(L, sidx);
     if (ns < 1 || ns > CAP_MAX_SIG)
-        chkl_err(L, "capture: signals: 1 to %d of them", CAP_MAX_SIG);
+        scn_err(L, "capture: signals: 1 to %d of them", CAP_MAX_SIG);
     for (lua_Integer i = 1; i <= ns; i++) {
         lua_rawgeti(L, sidx, i);
         if (lua_type(L, -1) != LUA_TSTRING)
-            chkl_err(L, "capture: signals[%lld] must be a signal path", (long long)i);
+            scn_err(L, "capture: signals[%lld] must be a signal path", (long long)i);
         names[k] = lua_tostring(L, -1); /* kept alive by the signals table on the stack */
         chkl_resolve(L, s, names[k], &refs[k], "capture");
         units[k] = sig_unit(&refs[k]);
@@ -1053,7 +1038,7 @@ static int l_capture(lua_State *L)
     lua_getfield(L, 1, "when");
     int has_t = !lua_isnil(L, -2), has_w = !lua_isnil(L, -1);
     if (has_t == has_w)
-        chkl_err(L, "capture: give one of trigger={signal=, level=, edge=} and when=function");
+        scn_err(L, "capture: give one of trigger={signal=, level=, edge=} and when=function");
     if (has_w) {
         luaL_checktype(L, -1, LUA_TFUNCTION);
         lua_pushvalue(L, -1);
@@ -1061,12 +1046,12 @@ static int l_capture(lua_State *L)
     } else {
         int t = lua_gettop(L) - 1;
         if (!lua_istable(L, t))
-            chkl_err(L, "capture: trigger must be a table {signal=, level=, edge=}");
+            scn_err(L, "capture: trigger must be a table {signal=, level=, edge=}");
         chkl_keys(L, t, "capture: trigger", tkeys);
         lua_getfield(L, t, "signal");
         const char *tpath = lua_tostring(L, -1);
         if (lua_type(L, -1) != LUA_TSTRING)
-            chkl_err(L, "capture: trigger.signal must be a signal path");
+            scn_err(L, "capture: trigger.signal must be a signal path");
         sig_ref tr;
         chkl_resolve(L, s, tpath, &tr, "capture: trigger");
         for (unsigned i = 0; i < k; i++)
@@ -1074,38 +1059,38 @@ static int l_capture(lua_State *L)
                 cfg.trig = (int)i;
         if (cfg.trig < 0) {
             if (k == CAP_MAX_SIG)
-                chkl_err(L, "capture: the trigger signal makes more than %d signals", CAP_MAX_SIG);
+                scn_err(L, "capture: the trigger signal makes more than %d signals", CAP_MAX_SIG);
             names[k] = tpath, refs[k] = tr, units[k] = sig_unit(&tr); /* tpath stays on the stack */
             cfg.trig = (int)k++;
             cfg.k = k;
         }
         lua_getfield(L, t, "level");
         if (lua_isnil(L, -1))
-            chkl_err(L, "capture: trigger.level is required");
+            scn_err(L, "capture: trigger.level is required");
         cfg.level = scn_arg_quantity(L, lua_gettop(L), units[cfg.trig], "capture: trigger.level");
         lua_pop(L, 1);
         lua_getfield(L, t, "edge");
         const char *e = lua_isnil(L, -1) ? "rising" : lua_tostring(L, -1);
         if (!e || (strcmp(e, "rising") && strcmp(e, "falling") && strcmp(e, "either")))
-            chkl_err(L, "capture: trigger.edge must be \"rising\", \"falling\" or \"either\"");
+            scn_err(L, "capture: trigger.edge must be \"rising\", \"falling\" or \"either\"");
         cfg.edge = !strcmp(e, "rising") ? CAP_RISING : !strcmp(e, "falling") ? CAP_FALLING : CAP_EITHER;
         lua_pop(L, 1);
     }
     cfg.pre = chkl_q(L, 1, "pre", "s", 0.01, name);
     cfg.post = chkl_q(L, 1, "post", "s", 0.05, name);
     if (!(cfg.pre >= 0) || !(cfg.post >= 0))
-        chkl_err(L, "%s: pre and post must not be negative", name);
+        scn_err(L, "%s: pre and post must not be negative", name);
     chkl_job *j = chkl_new(L, x, K_CAP, "capture", name);
     j->pred_ref = pred;
     snprintf(j->capname, sizeof j->capname, "%s", cname);
     int rc = cap_init(&j->cp, &cfg);
     if (rc) {
         j->kind = K_CAP;
-        return chkl_err(L, "%s: %s (pre %g s, post %g s)", name, ek3_strerror(rc), cfg.pre, cfg.post);
+        return scn_err(L, "%s: %s (pre %g s, post %g s)", name, ek3_strerror(rc), cfg.pre, cfg.post);
     }
     j->iref = malloc(k * sizeof *j->iref);
     if (!j->iref)
-        return chkl_err(L, "%s: out of memory", name);
+        return scn_err(L, "%s: out of memory", name);
     memcpy(j->iref, refs, k * sizeof *refs);
     lua_settop(L, 1);
     return chkl_start(L, x, j);

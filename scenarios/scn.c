@@ -217,10 +217,7 @@ static void scn_hook(lua_State *L, lua_Debug *ar)
 
 /* ---- helpers for arguments ---- */
 
-/* luaL_error with printf's formats (lua_pushfstring has no %g): the
- * message after the running Lua line's file:line. Does not return. */
-static int scn_err(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int scn_err(lua_State *L, const char *fmt, ...)
+int scn_err(lua_State *L, const char *fmt, ...)
 {
     char msg[800];
     va_list ap;

@@ -200,6 +200,11 @@ const char *scn_report_dir(scn *x);
  * function) into buf; returns buf. */
 const char *scn_where(struct lua_State *L, char *buf, size_t cap);
 
+/* luaL_error with printf's formats (lua_pushfstring has no %g): the
+ * message after the running Lua line's file:line (level 1, the caller
+ * of the C function). Raises; does not return. */
+int scn_err(struct lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Argument idx as a quantity in unit (a number, or a string such as
  * "20ms" for unit "s"); raises a Lua error naming `what` otherwise. */
 double scn_arg_quantity(struct lua_State *L, int idx, const char *unit, const char *what);
