@@ -532,15 +532,54 @@ static int sc_verdict_in(const char *w, const char *path, int force, scn_result 
     return CLI_OK;
 }
 
+/* The arguments of the commands that take a verdict (replay, shrink). */
+typedef struct sc_vargs {
+    const char *vpath, *out; /* the verdict; shrink's --out */
+    int force, shrink;       /* shrink: --out and --budget are taken */
+    unsigned threads, budget;
+} sc_vargs;
+
+/* Take argv[*i] (and its value) into *va, the one rule for options given
+ * twice included. CLI_OK, or CLI_USAGE after the message. */
+static int sc_verdict_arg(const char *w, int argc, char **argv, int *i, cli_seen *seen, sc_vargs *va)
+{
+    const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL, *miss = NULL;
+    uint64_t u;
+    if (cli_once(w, seen, a, NULL))
+        return CLI_USAGE;
+    if (!strcmp(a, "--force")) {
+        va->force = 1;
+    } else if (!strcmp(a, "--threads") && cli_has_value(a, v, &miss)) {
+        if (cli_parse_u64(v, 256, &u) || u < 1)
+            return cli_usage_error(w, "--threads '%s': 1 to 256", v);
+        va->threads = (unsigned)u;
+        (*i)++;
+    } else if (va->shrink && !strcmp(a, "--out") && cli_has_value(a, v, &miss)) {
+        va->out = v;
+        (*i)++;
+    } else if (va->shrink && !strcmp(a, "--budget") && cli_has_value(a, v, &miss)) {
+        if (cli_parse_u64(v, 100000, &u) || u < 2)
+            return cli_usage_error(w, "--budget '%s': 2 to 100000 runs", v);
+        va->budget = (unsigned)u;
+        (*i)++;
+    } else if (a[0] == '-' && a[1]) {
+        return cli_bad_arg(w, a, miss);
+    } else if (va->vpath) {
+        return cli_usage_error(w, "one verdict at a time ('%s' and '%s')", va->vpath, a);
+    } else {
+        va->vpath = a;
+    }
+    return CLI_OK;
+}
+
 static int sc_replay(int argc, char **argv)
 {
-    const char *w = "scenario replay", *vpath = NULL, *miss = NULL;
-    int force = 0;
-    unsigned threads = 0;
+    const char *w = "scenario replay";
+    sc_vargs va = {0};
+    cli_seen seen;
+    memset(&seen, 0, sizeof seen);
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        uint64_t u;
-        if (cli_is_help(a)) {
+        if (cli_is_help(argv[i])) {
             puts("usage: ek3 scenario replay VERDICT.json [--force] [--threads N]\n\n"
                  "Runs the scenario of a verdict again (`ek3 scenario run --report` wrote it)\n"
                  "from its recorded file, seed and threads, and confirms the same verdict, the\n"
@@ -552,21 +591,13 @@ static int sc_replay(int argc, char **argv)
                  "2 a bad verdict file, a missing or changed scenario, or a bad flag.");
             return CLI_OK;
         }
-        if (!strcmp(a, "--force")) {
-            force = 1;
-        } else if (!strcmp(a, "--threads") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_u64(v, 256, &u) || u < 1)
-                return cli_usage_error(w, "--threads '%s': 1 to 256", v);
-            threads = (unsigned)u;
-            i++;
-        } else if (a[0] == '-' && a[1]) {
-            return cli_bad_arg(w, a, miss);
-        } else if (vpath) {
-            return cli_usage_error(w, "one verdict at a time ('%s' and '%s')", vpath, a);
-        } else {
-            vpath = a;
-        }
+        int rc = sc_verdict_arg(w, argc, argv, &i, &seen, &va);
+        if (rc)
+            return rc;
     }
+    const char *vpath = va.vpath;
+    int force = va.force;
+    unsigned threads = va.threads;
     if (!vpath)
         return cli_usage_error(w, "name a verdict.json (ek3 scenario run --report DIR writes them)");
     static scn_result want, got;
@@ -591,13 +622,12 @@ static int sc_replay(int argc, char **argv)
 
 static int sc_shrink(int argc, char **argv)
 {
-    const char *w = "scenario shrink", *vpath = NULL, *out = NULL, *miss = NULL;
-    int force = 0;
-    unsigned threads = 0, budget = SHR_BUDGET;
+    const char *w = "scenario shrink";
+    sc_vargs va = {.shrink = 1, .budget = SHR_BUDGET};
+    cli_seen seen;
+    memset(&seen, 0, sizeof seen);
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        uint64_t u;
-        if (cli_is_help(a)) {
+        if (cli_is_help(argv[i])) {
             puts("usage: ek3 scenario shrink VERDICT.json [--out FILE.lua] [--budget N] [--force] [--threads N]\n\n"
                  "For a FAIL verdict, searches for the smallest fault schedule that still fails\n"
                  "the same check (its name and file:line) from the same seed: fault() call\n"
@@ -613,29 +643,13 @@ static int sc_shrink(int argc, char **argv)
                  "written does not fail the same check, 2 a bad verdict or flag.");
             return CLI_OK;
         }
-        if (!strcmp(a, "--force")) {
-            force = 1;
-        } else if (!strcmp(a, "--out") && cli_has_value(a, v, &miss)) {
-            out = v;
-            i++;
-        } else if (!strcmp(a, "--budget") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_u64(v, 100000, &u) || u < 2)
-                return cli_usage_error(w, "--budget '%s': 2 to 100000 runs", v);
-            budget = (unsigned)u;
-            i++;
-        } else if (!strcmp(a, "--threads") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_u64(v, 256, &u) || u < 1)
-                return cli_usage_error(w, "--threads '%s': 1 to 256", v);
-            threads = (unsigned)u;
-            i++;
-        } else if (a[0] == '-' && a[1]) {
-            return cli_bad_arg(w, a, miss);
-        } else if (vpath) {
-            return cli_usage_error(w, "one verdict at a time ('%s' and '%s')", vpath, a);
-        } else {
-            vpath = a;
-        }
+        int rc = sc_verdict_arg(w, argc, argv, &i, &seen, &va);
+        if (rc)
+            return rc;
     }
+    const char *vpath = va.vpath, *out = va.out;
+    int force = va.force;
+    unsigned threads = va.threads, budget = va.budget;
     if (!vpath)
         return cli_usage_error(w, "name a FAIL verdict.json (ek3 scenario run --report DIR writes them)");
     static scn_result want, got;
