@@ -1069,11 +1069,112 @@ static int l_unit(lua_State *L)
     return 1;
 }
 
-/* A load profile: a CSV of time_s,power_W rows (a header line and '#'
- * comments allowed), times rising from 0; the load steps to the first
- * row's power at `at` + its time and ramps linearly from each row to the
- * next. The file is named relative to the scenario's folder and must lie
- * under it. 0, or -1 with err naming FILE:LINE and why. */
+int scn_profile_read(FILE *f, const char *path, int (*row)(void *ctx, double t, double p), void *ctx, char *err,
+                     size_t cap)
+{
+    char *line = NULL;
+    size_t lcap = 0;
+    unsigned ln = 0, rows = 0;
+    double t_prev = -1;
+    int rc = 0;
+    ssize_t got;
+    while (!rc && (got = getline(&line, &lcap, f)) >= 0) {
+        ln++;
+        if (got > 510) {
+            snprintf(err, cap, "%s:%u: a line longer than 510 characters", path, ln);
+            rc = EK3_EPARSE;
+            break;
+        }
+        if (memchr(line, '\0', (size_t)got)) {
+            snprintf(err, cap, "%s:%u: a NUL byte (not a text file?)", path, ln);
+            rc = EK3_EPARSE;
+            break;
+        }
+        char *c = line;
+        while (*c == ' ' || *c == '\t')
+            c++;
+        if (*c == '#' || *c == '\n' || *c == '\r' || !*c)
+            continue;
+        char *end;
+        double t = strtod(c, &end);
+        if (end == c) {
+            if (!rows && ln == 1)
+                continue; /* a header */
+            snprintf(err, cap, "%s:%u: a time in seconds expected first", path, ln);
+            rc = EK3_EPARSE;
+            break;
+        }
+        while (*end == ' ' || *end == '\t')
+            end++;
+        if (*end != ',') {
+            snprintf(err, cap, "%s:%u: two columns expected: time_s,power_W", path, ln);
+            rc = EK3_EPARSE;
+            break;
+        }
+        c = end + 1;
+        double p = strtod(c, &end);
+        while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+            end++;
+        if (end == c || *end) {
+            snprintf(err, cap, "%s:%u: the power in W must be a number and the line's last field", path, ln);
+            rc = EK3_EPARSE;
+            break;
+        }
+        if (!(t >= 0 && t <= 86400) || !(t > t_prev)) {
+            snprintf(err, cap, "%s:%u: time %g s: times must rise, from 0 to 86400 s", path, ln, t);
+            rc = EK3_ERANGE;
+            break;
+        }
+        if (!(p >= 0 && p <= 10e6)) {
+            snprintf(err, cap, "%s:%u: power %g W is out of range 0 to 10 MW", path, ln, p);
+            rc = EK3_ERANGE;
+            break;
+        }
+        int e = row(ctx, t, p);
+        if (e) {
+            snprintf(err, cap, "%s:%u: %s", path, ln,
+                     e == EK3_ENOSPC ? "more rows than the timeline holds (1024 events in a run)" : ek3_strerror(e));
+            rc = e;
+            break;
+        }
+        t_prev = t;
+        rows++;
+    }
+    free(line);
+    if (rc)
+        return rc;
+    if (ferror(f)) {
+        snprintf(err, cap, "%s: read error", path);
+        return EK3_EIO;
+    }
+    if (!rows) {
+        snprintf(err, cap, "%s: no rows (time_s,power_W)", path);
+        return EK3_EPARSE;
+    }
+    return 0;
+}
+
+/* scn_profile_read's rows as LOAD events: a step to the first row at
+ * `at` + its time, then a ramp from each row to the next. */
+typedef struct scn_prof {
+    ses *s;
+    double at, t_prev;
+    unsigned rows;
+} scn_prof;
+
+static int scn_prof_row(void *ctx, double t, double p)
+{
+    scn_prof *q = ctx;
+    ses_event ev = {.kind = SES_EV_LOAD, .at_s = q->at + (q->rows ? q->t_prev : t), .load = q->s->load0,
+                    .ramp_s = q->rows ? t - q->t_prev : 0};
+    ev.load.p_w = p;
+    q->t_prev = t;
+    q->rows++;
+    return ses_add_event(q->s, &ev);
+}
+
+/* The load profile of set_load{profile=NAME}: the file is named relative
+ * to the scenario's folder and must lie under it. 0, or -1 with err. */
 static int scn_load_profile(scn *x, const char *name, double at, char *err, size_t cap)
 {
     lua_getfield(x->L, LUA_REGISTRYINDEX, "ek3.scn.dir");
@@ -1090,76 +1191,10 @@ static int scn_load_profile(scn *x, const char *name, double at, char *err, size
         snprintf(err, cap, "profile %s: %s", path, strerror(errno));
         return -1;
     }
-    char line[512];
-    unsigned ln = 0, rows = 0;
-    double t_prev = -1;
-    int rc = 0;
-    while (!rc && fgets(line, sizeof line, f)) {
-        ln++;
-        size_t n = strlen(line);
-        if (n == sizeof line - 1 && line[n - 1] != '\n') {
-            snprintf(err, cap, "%s:%u: a line longer than %zu characters", path, ln, sizeof line - 2);
-            rc = -1;
-            break;
-        }
-        char *c = line;
-        while (*c == ' ' || *c == '\t')
-            c++;
-        if (*c == '#' || *c == '\n' || *c == '\r' || !*c)
-            continue;
-        char *end;
-        double t = strtod(c, &end);
-        if (end == c) {
-            if (!rows && ln == 1)
-                continue; /* a header */
-            snprintf(err, cap, "%s:%u: a time in seconds expected first", path, ln);
-            rc = -1;
-            break;
-        }
-        while (*end == ' ' || *end == '\t')
-            end++;
-        if (*end != ',') {
-            snprintf(err, cap, "%s:%u: two columns expected: time_s,power_W", path, ln);
-            rc = -1;
-            break;
-        }
-        c = end + 1;
-        double p = strtod(c, &end);
-        while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
-            end++;
-        if (end == c || *end) {
-            snprintf(err, cap, "%s:%u: the power in W must be a number and the line's last field", path, ln);
-            rc = -1;
-        } else if (!(t >= 0 && t <= 86400) || !(t > t_prev)) {
-            snprintf(err, cap, "%s:%u: time %g s: times must rise, from 0 to 86400 s", path, ln, t);
-            rc = -1;
-        } else if (!(p >= 0 && p <= 10e6)) {
-            snprintf(err, cap, "%s:%u: power %g W is out of range 0 to 10 MW", path, ln, p);
-            rc = -1;
-        } else {
-            ses_event ev = {.kind = SES_EV_LOAD, .at_s = at + (rows ? t_prev : t), .load = x->s->load0,
-                            .ramp_s = rows ? t - t_prev : 0};
-            ev.load.p_w = p;
-            int e = ses_add_event(x->s, &ev);
-            if (e) {
-                snprintf(err, cap, "%s:%u: %s", path, ln,
-                         e == EK3_ENOSPC ? "more rows than the timeline holds (1024 events in a run)" : ek3_strerror(e));
-                rc = -1;
-            }
-            t_prev = t;
-            rows++;
-        }
-    }
-    if (!rc && ferror(f)) {
-        snprintf(err, cap, "%s: read error", path);
-        rc = -1;
-    }
+    scn_prof q = {x->s, at, -1, 0};
+    int rc = scn_profile_read(f, path, scn_prof_row, &q, err, cap);
     fclose(f);
-    if (!rc && !rows) {
-        snprintf(err, cap, "%s: no rows (time_s,power_W)", path);
-        rc = -1;
-    }
-    return rc;
+    return rc ? -1 : 0;
 }
 
 static int l_set_load(lua_State *L)

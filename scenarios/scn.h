@@ -164,6 +164,15 @@ const char *scn_col_name(const scn_result *r, unsigned col);
  * scenario{} call). 0, or EK3_EPARSE with err naming file:line and why. */
 int scn_manifest_read(const char *path, scn_manifest *m, char *err, size_t cap);
 
+/* Read a load profile (set_load{profile=...}): CSV rows time_s,power_W
+ * (a header line, '#' comments and blank lines allowed), times rising
+ * from 0 to 86400 s, powers 0 to 10 MW; row(ctx, t, p) is called for
+ * each, in order (a non-zero return stops the read with that error).
+ * 0, or EK3_EPARSE / EK3_ERANGE / EK3_EIO / row's error with err naming
+ * path:line and why. */
+int scn_profile_read(FILE *f, const char *path, int (*row)(void *ctx, double t, double p), void *ctx, char *err,
+                     size_t cap);
+
 /* The trace hash as 64 hex digits into buf[65]. */
 void scn_sha256_hex(const uint8_t h[32], char buf[65]);
 
