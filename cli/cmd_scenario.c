@@ -118,8 +118,6 @@ static void sc_line(FILE *o, const scn_result *r)
     }
 }
 
-static volatile int sc_dummy;
-
 static int sc_stop(void *ctx)
 {
     (void)ctx;
@@ -132,8 +130,7 @@ typedef struct sc_job {
 } sc_job;
 
 /* Run one job; the verdict line into `line`. */
-static int sc_run_one(const sc_job *j, const char *report, unsigned threads, FILE *log, char *line, size_t cap,
-                      double *wall)
+static int sc_run_one(const sc_job *j, const char *report, unsigned threads, FILE *log, char *line, size_t cap)
 {
     scn_opts o = {.seed = j->seed, .out = stderr, .threads = threads, .stop = sc_stop, .can_log = log};
     char dir[1200];
@@ -174,7 +171,6 @@ static int sc_run_one(const sc_job *j, const char *report, unsigned threads, FIL
             v = SCN_ERROR;
         }
     }
-    *wall = r->wall_s;
     scn_result_free(r);
     free(r);
     return v;
@@ -305,7 +301,6 @@ static int sc_run(int argc, char **argv)
         return cli_usage_error(w, "--log %s: %s", log_path, strerror(errno));
     }
     cli_catch_stop();
-    double wall = 0;
     /* Run them: in this process, or in up to `jobs` child processes, the
      * lines printed in job order. */
     size_t next = 0, done = 0;
@@ -325,9 +320,7 @@ static int sc_run(int argc, char **argv)
             break;
         if (jobs == 1) {
             char line[4096];
-            double ws = 0;
-            verdict[next] = sc_run_one(&job[next], report, threads, log, line, sizeof line, &ws);
-            wall += ws;
+            verdict[next] = sc_run_one(&job[next], report, threads, log, line, sizeof line);
             fputs(line, stdout);
             fflush(stdout);
             next++, done++, printed++;
@@ -342,8 +335,7 @@ static int sc_run(int argc, char **argv)
             if (pid == 0) {
                 close(p[0]);
                 char line[4096];
-                double ws = 0;
-                int v = sc_run_one(&job[next], report, threads, log, line, sizeof line, &ws);
+                int v = sc_run_one(&job[next], report, threads, log, line, sizeof line);
                 size_t n = strlen(line), off = 0;
                 while (off < n) {
                     ssize_t k = write(p[1], line + off, n - off);
@@ -427,8 +419,6 @@ static int sc_run(int argc, char **argv)
     free(verdict);
     free(job);
     sc_free(&f);
-    (void)wall;
-    (void)sc_dummy;
     if (log && cli_close_out(w, log, log_path) != CLI_OK)
         return CLI_FAIL;
     if (cli_stop_requested())

@@ -297,14 +297,15 @@ void scn_figure(scn *x, const char *name, double value, const char *unit, const 
                 const char *where)
 {
     scn_result *r = x->r;
-    if ((r->nfig & (r->nfig - 1)) == 0 || r->nfig == 0) {
-        unsigned cap = r->nfig ? r->nfig * 2 : 16;
-        if (r->nfig == 0 || cap > r->nfig) {
-            scn_fig *f = realloc(r->fig, cap * sizeof *f);
-            if (!f)
-                return; /* the figure is lost; the verdict stays what it was */
-            r->fig = f;
+    if (r->nfig == r->capfig) {
+        unsigned cap = r->capfig ? r->capfig * 2 : 16;
+        scn_fig *f = realloc(r->fig, cap * sizeof *f);
+        if (!f) {
+            r->lost_figs++; /* the verdict becomes ERROR: a lost figure may have been a failure */
+            return;
         }
+        r->fig = f;
+        r->capfig = cap;
     }
     scn_fig *f = &r->fig[r->nfig];
     memset(f, 0, sizeof *f);
@@ -1909,6 +1910,11 @@ static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int mani
         scn_block_close(&x, x.hashed); /* the last, short block */
     }
     mbedtls_sha256_finish_ret(&x.sha, r->trace_sha256);
+    if (r->verdict != SCN_ERROR && r->lost_figs) {
+        snprintf(r->error, sizeof r->error, "%s: out of memory: %u check figures could not be recorded", path,
+                 r->lost_figs);
+        r->verdict = SCN_ERROR;
+    }
     if (r->verdict != SCN_ERROR)
         r->verdict = r->first_fail >= 0 ? SCN_FAIL : SCN_PASS;
     scn_free_run(&x);
@@ -1927,7 +1933,7 @@ void scn_result_free(scn_result *r)
         return;
     free(r->fig);
     r->fig = NULL;
-    r->nfig = 0;
+    r->nfig = r->capfig = 0;
     for (unsigned i = 0; i < r->nblock; i++)
         free(r->block[i].col);
     free(r->block);

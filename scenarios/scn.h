@@ -133,7 +133,8 @@ typedef struct scn_result {
     scn_manifest m;
     uint64_t seed;
     scn_fig *fig;             /* every check, in the order recorded */
-    unsigned nfig;
+    unsigned nfig, capfig;
+    unsigned lost_figs;       /* figures not recorded for want of memory (the verdict is then ERROR) */
     int first_fail;           /* index into fig, or -1 */
     char error[640];          /* ERROR: "file:line: why" */
     scn_fault fault[SCN_FAULTS_MAX];

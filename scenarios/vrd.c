@@ -315,6 +315,7 @@ static int vrd_checks(vrd_rd *d, json_t *j, scn_result *r)
         return -1;
     size_t n = json_array_size(a);
     r->fig = calloc(n ? n : 1, sizeof *r->fig);
+    r->capfig = n ? (unsigned)n : 1;
     if (!r->fig)
         return vrd_bad(d, "checks", "out of memory");
     for (size_t i = 0; i < n; i++) {
