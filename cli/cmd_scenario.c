@@ -44,7 +44,9 @@ static int sc_scan(const char *w, const char *dir, sc_files *f, int depth)
         if (e->d_name[0] == '.')
             continue;
         char p[1024];
-        if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p)
+        size_t dl = strlen(dir);
+        if (snprintf(p, sizeof p, "%.*s/%s", (int)(dl > 1 && dir[dl - 1] == '/' ? dl - 1 : dl), dir, e->d_name) >=
+            (int)sizeof p)
             continue;
         struct stat st;
         if (stat(p, &st))
@@ -254,8 +256,16 @@ static int sc_run(int argc, char **argv)
         return rc;
     if (!f.n)
         return cli_usage_error(w, "no .lua scenario files found");
-    if (report && mkdir(report, 0777) && errno != EEXIST)
-        return cli_usage_error(w, "--report %s: %s", report, strerror(errno));
+    if (report) {
+        /* made and writable before anything runs */
+        struct stat st;
+        if (mkdir(report, 0777) && errno != EEXIST)
+            return cli_usage_error(w, "--report %s: %s", report, strerror(errno));
+        if (stat(report, &st) || !S_ISDIR(st.st_mode))
+            return cli_usage_error(w, "--report %s: exists and is not a directory", report);
+        if (access(report, W_OK | X_OK))
+            return cli_usage_error(w, "--report %s: %s", report, strerror(errno));
+    }
     /* The jobs: each file with each seed of its manifest. A manifest that
      * does not read is one ERROR job. */
     size_t cap = 64, nj = 0;

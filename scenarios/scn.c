@@ -64,6 +64,11 @@ struct scn {
     size_t mem, mem_max;
     int mem_hit;
     char mem_where[160];
+    /* A limit, a timeout, a stop signal or a failed run_until ends the
+     * run; once tripped it stays tripped: the hook and pcall/xpcall raise
+     * it again, so a script cannot catch it and run on. */
+    int dead, manifest_stop;
+    char fatal[640];
     long instr, instr_max;
     int64_t wall_deadline_ns, wall0_ns;
     uint64_t rng;
@@ -174,7 +179,9 @@ static void *scn_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         x->mem -= old;
         return NULL;
     }
-    if (nsize > old && x->mem - old + nsize > x->mem_max) {
+    /* Once the run is over, a reserve lets the error travel up. */
+    size_t limit = x->dead ? x->mem_max + SCN_MEM_RESERVE : x->mem_max;
+    if (nsize > old && x->mem - old + nsize > limit) {
         if (!x->mem_hit && x->L) {
             lua_Debug ar;
             for (int level = 0; lua_getstack(x->L, level, &ar); level++) {
@@ -185,7 +192,10 @@ static void *scn_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
                 }
             }
         }
-        x->mem_hit = 1;
+        if (!x->mem_hit)
+            snprintf(x->fatal, sizeof x->fatal, "%s: memory limit: the script asked for more than %zu MB",
+                     x->mem_where[0] ? x->mem_where : x->r->m.path, x->mem_max >> 20);
+        x->mem_hit = x->dead = 1;
         return NULL;
     }
     void *p = realloc(ptr, nsize);
@@ -194,13 +204,31 @@ static void *scn_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
+/* Raise the run's end again (scn.dead): its message, or the stop of a
+ * failed run_until. Does not return. */
+static int scn_raise_fatal(lua_State *L, const scn *x)
+{
+    if (x->manifest_stop)
+        lua_pushliteral(L, "ek3.manifest-only");
+    else if (x->fatal[0])
+        lua_pushstring(L, x->fatal);
+    else
+        lua_pushliteral(L, SCN_STOP_KEY);
+    return lua_error(L);
+}
+
 static void scn_hook(lua_State *L, lua_Debug *ar)
 {
     scn *x = scn_of(L);
     x->instr += SCN_HOOK_EVERY;
+    if (x->dead)
+        scn_raise_fatal(L, x);
     const char *why = NULL;
     char msg[120];
-    if (x->instr > x->instr_max) {
+    if (x->o.stop && x->o.stop(x->o.stop_ctx)) {
+        snprintf(msg, sizeof msg, "stopped by a signal at %.6f s", scn_now(x));
+        why = msg;
+    } else if (x->instr > x->instr_max) {
         snprintf(msg, sizeof msg, "instruction limit: more than %ld Lua instructions without returning to the rig",
                  x->instr_max);
         why = msg;
@@ -211,8 +239,9 @@ static void scn_hook(lua_State *L, lua_Debug *ar)
     if (!why)
         return;
     lua_getinfo(L, "Sl", ar);
-    lua_pushfstring(L, "%s:%d: %s", ar->short_src, ar->currentline, why);
-    lua_error(L);
+    snprintf(x->fatal, sizeof x->fatal, "%s:%d: %s", ar->short_src, ar->currentline, why);
+    x->dead = 1;
+    scn_raise_fatal(L, x);
 }
 
 /* ---- helpers for arguments ---- */
@@ -523,20 +552,39 @@ static void scn_timers_due(scn *x)
     }
 }
 
+/* End the run from C (a stop, a timeout, the session's stop): scn_err's
+ * message, kept as the run's end (scn.dead). Does not return. */
+static int scn_die(lua_State *L, scn *x, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int scn_die(lua_State *L, scn *x, const char *fmt, ...)
+{
+    char msg[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    luaL_where(L, 1);
+    snprintf(x->fatal, sizeof x->fatal, "%s%s", lua_tostring(L, -1), msg);
+    lua_pop(L, 1);
+    x->dead = 1;
+    return scn_raise_fatal(L, x);
+}
+
 /* One quantum and everything that runs after it. A Lua error or a stop
  * goes up as a Lua error. */
 static void scn_quantum(scn *x)
 {
     lua_State *L = x->L;
+    if (x->dead)
+        scn_raise_fatal(L, x);
     if (x->o.stop && x->o.stop(x->o.stop_ctx))
-        scn_err(L, "stopped by a signal at %.6f s", scn_now(x));
+        scn_die(L, x, "stopped by a signal at %.6f s", scn_now(x));
     if (scn_wall_ns() > x->wall_deadline_ns)
-        scn_err(L, "timeout: the run took more than %g s of wall-clock time (at %.6f s simulated)", x->r->m.timeout_s,
+        scn_die(L, x, "timeout: the run took more than %g s of wall-clock time (at %.6f s simulated)", x->r->m.timeout_s,
                 scn_now(x));
     x->instr = 0; /* the limit holds between two returns to the rig: each quantum is one */
     int rc = ses_step(x->s);
     if (rc)
-        scn_err(L, "the session stopped: %s", x->s->stop_why[0] ? x->s->stop_why : ek3_strerror(rc));
+        scn_die(L, x, "the session stopped: %s", x->s->stop_why[0] ? x->s->stop_why : ek3_strerror(rc));
     scn_hash_rows(x);
     scn_faults_due(x);
     for (unsigned i = 0; i < x->nw; i++) {
@@ -647,8 +695,8 @@ static int l_scenario(lua_State *L)
     x->wall_deadline_ns = x->wall0_ns + scn_ns(m->timeout_s);
     x->manifest_done = 1;
     if (x->manifest_only) {
-        lua_pushliteral(L, "ek3.manifest-only");
-        return lua_error(L);
+        x->dead = x->manifest_stop = 1;
+        return scn_raise_fatal(L, x);
     }
     return 0;
 }
@@ -941,6 +989,8 @@ static int l_run(lua_State *L)
 {
     scn *x = scn_of(L);
     scn_need_rack(L, x, "run");
+    if (x->in_run)
+        return scn_err(L, "run: not inside a callback or a condition (at, every, when=, watchers run between quanta)");
     double dt = scn_arg_quantity(L, 1, "s", "run");
     scn_range(L, "run: the time", dt, 0, 86400, "s");
     scn_run_to(x, x->s->g.t_ns + scn_ns(dt));
@@ -952,6 +1002,9 @@ static int l_run_until(lua_State *L)
 {
     scn *x = scn_of(L);
     scn_need_rack(L, x, "run_until");
+    if (x->in_run)
+        return scn_err(L, "run_until: not inside a callback or a condition (at, every, when=, watchers run between "
+                          "quanta)");
     luaL_checktype(L, 1, LUA_TFUNCTION);
     double to = scn_arg_quantity(L, 2, "s", "run_until: timeout");
     scn_range(L, "run_until: timeout", to, 0, 86400, "s");
@@ -959,8 +1012,8 @@ static int l_run_until(lua_State *L)
     lua_pushvalue(L, 1);
     int ref = luaL_ref(L, LUA_REGISTRYINDEX);
     int64_t end = x->s->g.t_ns + scn_ns(to);
-    int ok = scn_call_pred(x, ref);
     x->in_run = 1;
+    int ok = scn_call_pred(x, ref);
     while (!ok && x->s->g.t_ns < end) {
         scn_quantum(x);
         ok = scn_call_pred(x, ref);
@@ -976,8 +1029,9 @@ static int l_run_until(lua_State *L)
     snprintf(lim, sizeof lim, "true within %g s", to);
     scn_figure(x, name, to, "s", lim, 0, NULL);
     /* The rest of the script assumed it: the run ends here, as FAIL. */
-    lua_pushliteral(L, SCN_STOP_KEY);
-    return lua_error(L);
+    x->dead = 1;
+    x->fatal[0] = 0;
+    return scn_raise_fatal(L, x);
 }
 
 static void scn_add_timer(lua_State *L, scn *x, int64_t at, int64_t every, int fn_idx)
@@ -1278,7 +1332,7 @@ static int l_fault(lua_State *L)
     int n = snprintf(text, sizeof text, "%s:%s@0", name, target);
     int nparam = 0;
     double at = scn_now(x), clear_at = -1, duration = -1;
-    int when_ref = LUA_NOREF;
+    int when_ref = LUA_NOREF, at_given = 0;
     if (!lua_isnoneornil(L, 3)) {
         luaL_checktype(L, 3, LUA_TTABLE);
         lua_pushnil(L);
@@ -1288,6 +1342,7 @@ static int l_fault(lua_State *L)
             const char *k = lua_tostring(L, -2);
             if (!strcmp(k, "at")) {
                 at = scn_arg_quantity(L, lua_gettop(L), "s", "fault: at");
+                at_given = 1;
             } else if (!strcmp(k, "clear_at")) {
                 clear_at = scn_arg_quantity(L, lua_gettop(L), "s", "fault: clear_at");
             } else if (!strcmp(k, "duration")) {
@@ -1319,6 +1374,10 @@ static int l_fault(lua_State *L)
         return scn_err(L, "fault '%s': at = %g s has passed (now %.6f s)", name, at, scn_now(x));
     if (clear_at >= 0 && duration >= 0)
         return scn_err(L, "fault '%s': give clear_at= or duration=, not both", name);
+    if (at_given && when_ref != LUA_NOREF) {
+        luaL_unref(L, LUA_REGISTRYINDEX, when_ref);
+        return scn_err(L, "fault '%s': give at= (a time) or when= (a condition), not both", name);
+    }
     if ((clear_at >= 0 || duration >= 0) && !flt_table[spec.id].clearable)
         return scn_err(L, "fault '%s' cannot be cleared (it is not undone: %s)", name, flt_table[spec.id].models);
     if (clear_at >= 0 && when_ref == LUA_NOREF && clear_at <= at)
@@ -1511,8 +1570,10 @@ static int scn_expect_add(lua_State *L, int always)
             e->to_ns = isinf(to) ? INT64_MAX : scn_ns(to);
         } else {
             double by = scn_field_q(L, 2, "by", "s", NAN, what);
+            if (isnan(by))
+                scn_err(L, "%s: give {by=TIME}", what);
             if (!(by >= scn_now(x)))
-                scn_err(L, "%s: by = %g s must be given and not have passed", what, by);
+                scn_err(L, "%s: by = %g s has passed (now %.6f s)", what, by, scn_now(x));
             e->to_ns = scn_ns(by);
         }
         lua_getfield(L, 2, "name");
@@ -1589,6 +1650,38 @@ static int l_randomseed(lua_State *L)
     uint64_t st = (uint64_t)s;
     x->rng = ek3_rng_splitmix64(&st) | 1;
     return 0;
+}
+
+/* pcall(f, ...) and xpcall(f, msgh, ...) as the manual has them, but
+ * the run's end (scn.dead: a limit, a stop, a failed run_until) is not
+ * theirs to catch: it goes on up. */
+static int l_pcall(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    int st = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    scn *x = scn_of(L);
+    if (x->dead)
+        return scn_raise_fatal(L, x);
+    lua_pushboolean(L, st == LUA_OK);
+    lua_insert(L, 1);
+    return lua_gettop(L);
+}
+
+static int l_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_replace(L, 1); /* msgh, f, args... */
+    lua_replace(L, 2);
+    int st = lua_pcall(L, n - 2, LUA_MULTRET, 1);
+    scn *x = scn_of(L);
+    if (x->dead)
+        return scn_raise_fatal(L, x);
+    lua_pushboolean(L, st == LUA_OK);
+    lua_replace(L, 1);
+    return lua_gettop(L);
 }
 
 /* load(chunk [, name [, mode [, env]]]) - text only. */
@@ -1780,6 +1873,10 @@ static void scn_open_libs(lua_State *L)
         }
     lua_pushcfunction(L, l_load_chunk);
     lua_setglobal(L, "load");
+    lua_pushcfunction(L, l_pcall);
+    lua_setglobal(L, "pcall");
+    lua_pushcfunction(L, l_xpcall);
+    lua_setglobal(L, "xpcall");
     chkl_open(L);
 }
 
@@ -1871,16 +1968,15 @@ static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int mani
     } else {
         rc = lua_pcall(L, 0, 0, 1);
         const char *msg = rc ? lua_tostring(L, -1) : NULL;
-        if (rc && msg && !strcmp(msg, "ek3.manifest-only")) {
-            rc = 0;
-        } else if (rc && msg && !strcmp(msg, SCN_STOP_KEY)) {
-            rc = 0; /* a failed run_until: its figure is recorded */
+        /* The run's end (x.dead) is what ended it, even when the script
+         * caught it and returned. */
+        if (x.manifest_stop || (x.dead && !x.fatal[0])) {
+            rc = 0; /* the manifest read, or a failed run_until (its figure is recorded) */
+        } else if (x.dead) {
+            snprintf(r->error, sizeof r->error, "%s", x.fatal);
+            r->verdict = SCN_ERROR;
         } else if (rc) {
-            if (rc == LUA_ERRMEM || x.mem_hit)
-                snprintf(r->error, sizeof r->error, "%s: memory limit: the script asked for more than %zu MB",
-                         x.mem_where[0] ? x.mem_where : path, x.mem_max >> 20);
-            else
-                snprintf(r->error, sizeof r->error, "%s", msg ? msg : "an error without a message");
+            snprintf(r->error, sizeof r->error, "%s", msg ? msg : "an error without a message");
             r->verdict = SCN_ERROR;
         } else if (!x.manifest_done) {
             snprintf(r->error, sizeof r->error, "%s:1: no scenario{...} manifest (the file must start with one)", path);

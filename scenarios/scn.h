@@ -20,7 +20,10 @@
  * runaway script (SCN_INSTR_MAX Lua instructions between two returns to
  * the engine) and an allocator limit a memory-hungry one (SCN_MEM_MAX);
  * the wall-clock timeout of the manifest stops a slow run. Each is an
- * ERROR verdict naming the file and line.
+ * ERROR verdict naming the file and line. Once tripped, a limit (or a
+ * stop signal, or a failed run_until) stays tripped: pcall and xpcall
+ * pass it on and the hook raises it again, so a script cannot catch it
+ * and run on.
  *
  * Determinism: callbacks (at, every), watchers (expect_always,
  * expect_eventually, the signal checks, captures) and faults with a
@@ -44,6 +47,7 @@ struct lua_State;
 
 #define SCN_INSTR_MAX 200000000L       /* Lua instructions between two returns to the engine */
 #define SCN_MEM_MAX (256u << 20)        /* bytes the Lua heap may hold */
+#define SCN_MEM_RESERVE (4u << 20)      /* more, once the run is over, for its error to travel up */
 #define SCN_TIMEOUT_S 600.0            /* wall-clock limit when the manifest names none */
 #define SCN_SEEDS_MAX 16u
 #define SCN_FAULTS_MAX 256u

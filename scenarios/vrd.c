@@ -507,7 +507,7 @@ int vrd_parse(const char *text, size_t len, const char *file, scn_result *r, cha
         vrd_str(&d, sc, "name", "scenario.name", r->m.name, sizeof r->m.name) ||
         vrd_sha(&d, sc, "sha256", "scenario.sha256", r->script_sha256) ||
         vrd_num_in(&d, sc, "timeout_s", "scenario.timeout_s", NAN, &r->m.timeout_s) ||
-        vrd_int(&d, j, "seed", "seed", 0, INT64_MAX, &seed) || vrd_int(&d, j, "threads", "threads", 0, 256, &threads) ||
+        vrd_int(&d, j, "seed", "seed", 0, INT64_MAX, &seed) || vrd_int(&d, j, "threads", "threads", 1, 256, &threads) ||
         !(rk = vrd_obj(&d, j, "rack", "rack")) || vrd_int(&d, rk, "modules", "rack.modules", 0, 510, &modules) ||
         vrd_str(&d, rk, "flags", "rack.flags", r->rack_text, sizeof r->rack_text) || vrd_checks(&d, j, r) ||
         vrd_faults(&d, j, r) || vrd_trace(&d, j, r) || vrd_num_in(&d, j, "sim_s", "sim_s", NAN, &r->sim_s) ||

@@ -326,3 +326,44 @@ Test(scenario, a_helpers_check_names_the_scenarios_line)
               r->fig[0].where, want);
     done(r);
 }
+
+Test(scenario, pcall_cannot_catch_a_limit_and_run_on)
+{
+    /* Once tripped, a limit stays tripped: pcall and xpcall pass it on. */
+    expect_error("pcall_loop", HEAD "while true do\n  pcall(function() while true do end end)\nend\n", "3:",
+                 "instruction limit");
+    expect_error("xpcall_loop", HEAD RACK "every('1ms', function()\n  xpcall(function() while true do end end, print)\nend)\n"
+                                          "while true do pcall(run, '1s') end\n",
+                 "4:", "instruction limit");
+    expect_error("pcall_mem", HEAD "for i = 1, 100 do\n  pcall(string.rep, 'x', 1 << 30)\nend\n", "3:", "memory limit");
+    expect_error("pcall_then_return", HEAD "pcall(function() while true do end end)\n", "2:", "instruction limit");
+    /* and a failed run_until ends the run as FAIL, caught or not */
+    scn_result *r = run_lua("pcall_until", HEAD RACK
+                            "pcall(run_until, function() return false end, '10ms', 'never')\n"
+                            "run('1s')\n",
+                            1, 1);
+    cr_assert_eq(r->verdict, SCN_FAIL, "%s", r->error);
+    cr_assert_float_eq(r->sim_s, 0.01, 1e-9);
+    done(r);
+    /* pcall and xpcall still catch ordinary errors */
+    r = run_lua("pcall_ok", HEAD RACK
+                "local ok, e = pcall(error, 'boom')\n"
+                "expect(not ok and e == 'boom', 'pcall caught: ' .. tostring(e))\n"
+                "local ok2, e2 = xpcall(function(a) return a + 1 end, print, 41)\n"
+                "expect(ok2 and e2 == 42, 'xpcall returned ' .. tostring(e2))\n"
+                "local ok3, e3 = xpcall(function() error('x') end, function(m) return 'handled' end)\n"
+                "expect(not ok3 and e3 == 'handled', 'xpcall handler: ' .. tostring(e3))\n",
+                1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s %s", r->error, r->first_fail >= 0 ? r->fig[r->first_fail].name : "");
+    done(r);
+}
+
+Test(scenario, a_fault_takes_a_time_or_a_condition_and_run_stays_out_of_callbacks)
+{
+    expect_error("at_and_when", HEAD RACK "fault('pull', 2, { at=0.5, when=function() return true end })\n", "3:",
+                 "not both");
+    expect_error("run_in_at", HEAD RACK "at(0.01, function()\n  run('1ms')\nend)\nrun('20ms')\n", "4:",
+                 "not inside a callback");
+    expect_error("by_missing", HEAD RACK "expect_eventually(function() return true end, { name='x' })\n", "3:",
+                 "give {by=TIME}");
+}
