@@ -290,6 +290,10 @@ static volatile sig_atomic_t cli_stop_sig;
 static void cli_on_stop(int sig)
 {
     cli_stop_sig = sig;
+    /* A second SIGINT or SIGTERM takes the default action: a run that
+     * cannot reach its next poll never holds the user hostage. */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
 }
 
 int cli_catch_stop(void)

@@ -259,6 +259,15 @@ static int sc_run(int argc, char **argv)
     if (report) {
         /* made and writable before anything runs */
         struct stat st;
+        char part[1024];
+        snprintf(part, sizeof part, "%s", report);
+        for (char *c = part + 1; *c; c++) /* its parents too, as mkdir -p */
+            if (*c == '/') {
+                *c = 0;
+                if (mkdir(part, 0777) && errno != EEXIST)
+                    return cli_usage_error(w, "--report %s: %s: %s", report, part, strerror(errno));
+                *c = '/';
+            }
         if (mkdir(report, 0777) && errno != EEXIST)
             return cli_usage_error(w, "--report %s: %s", report, strerror(errno));
         if (stat(report, &st) || !S_ISDIR(st.st_mode))

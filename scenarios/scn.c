@@ -487,6 +487,11 @@ static void scn_inject(scn *x, scn_pending *p)
     int rc = flt_inject(&x->s->g, &f->spec);
     p->injected = 1;
     f->onset_s = scn_now(x);
+    if (f->spec.t < 0) { /* a condition's fault: its text shows when it went in */
+        flt_spec shown = f->spec;
+        shown.t = f->onset_s;
+        flt_format(&shown, f->text, sizeof f->text);
+    }
     f->error = rc;
     if (rc) {
         char msg[300];
@@ -1667,14 +1672,30 @@ static int l_pcall(lua_State *L)
     return lua_gettop(L);
 }
 
+/* xpcall's handler in C: the run's end goes on as it is (a handler of
+ * the script's would run where Lua holds the hooks off, out of reach of
+ * every limit); any other error goes to the script's handler. */
+static int scn_xpcall_msgh(lua_State *L)
+{
+    if (scn_of(L)->dead)
+        return 1;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
 static int l_xpcall(lua_State *L)
 {
     int n = lua_gettop(L);
     luaL_checktype(L, 2, LUA_TFUNCTION);
-    lua_pushvalue(L, 1);
     lua_pushvalue(L, 2);
-    lua_replace(L, 1); /* msgh, f, args... */
+    lua_pushcclosure(L, scn_xpcall_msgh, 1);
+    lua_replace(L, 2); /* f, msgh, args... */
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 1);
     lua_replace(L, 2);
+    lua_replace(L, 1); /* msgh, f, args... */
     int st = lua_pcall(L, n - 2, LUA_MULTRET, 1);
     scn *x = scn_of(L);
     if (x->dead)
@@ -1682,6 +1703,21 @@ static int l_xpcall(lua_State *L)
     lua_pushboolean(L, st == LUA_OK);
     lua_replace(L, 1);
     return lua_gettop(L);
+}
+
+/* setmetatable(t, mt) without __gc: Lua runs finalizers with the hooks
+ * off, out of reach of every limit. */
+static int l_setmetatable(lua_State *L)
+{
+    if (lua_istable(L, 2) && (lua_pushliteral(L, "__gc"), lua_rawget(L, 2)) != LUA_TNIL)
+        return scn_err(L, "setmetatable: __gc finalizers are not allowed in a scenario (Lua runs them out of reach "
+                          "of the instruction limit)");
+    if (lua_istable(L, 2))
+        lua_pop(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
 }
 
 /* load(chunk [, name [, mode [, env]]]) - text only. */
@@ -1877,6 +1913,9 @@ static void scn_open_libs(lua_State *L)
     lua_setglobal(L, "pcall");
     lua_pushcfunction(L, l_xpcall);
     lua_setglobal(L, "xpcall");
+    lua_getglobal(L, "setmetatable");
+    lua_pushcclosure(L, l_setmetatable, 1);
+    lua_setglobal(L, "setmetatable");
     chkl_open(L);
 }
 
@@ -1885,8 +1924,11 @@ static void scn_open_libs(lua_State *L)
 static int scn_msgh(lua_State *L)
 {
     if (!lua_isstring(L, 1)) {
+        char where[200];
         const char *t = luaL_typename(L, 1);
-        lua_pushfstring(L, "an error object of type %s (error() with a string says more)", t);
+        scn_where(L, where, sizeof where);
+        lua_pushfstring(L, "%s%san error object of type %s (error() with a string says more)", where,
+                        where[0] ? ": " : "", t);
     }
     return 1;
 }

@@ -337,6 +337,12 @@ Test(scenario, pcall_cannot_catch_a_limit_and_run_on)
                  "4:", "instruction limit");
     expect_error("pcall_mem", HEAD "for i = 1, 100 do\n  pcall(string.rep, 'x', 1 << 30)\nend\n", "3:", "memory limit");
     expect_error("pcall_then_return", HEAD "pcall(function() while true do end end)\n", "2:", "instruction limit");
+    /* a message handler or a finalizer would run with Lua's hooks off */
+    expect_error("xpcall_handler_loop", HEAD "xpcall(function() while true do end end,\n"
+                                        "       function(e) while true do end end)\n", "2:", "instruction limit");
+    expect_error("gc_finalizer", HEAD "local t = setmetatable({}, { __gc = function() while true do end end })\n",
+                 "2:", "__gc finalizers are not allowed");
+    expect_error("error_table", HEAD "\nerror({ code = 1 })\n", "3:", "an error object of type table");
     /* and a failed run_until ends the run as FAIL, caught or not */
     scn_result *r = run_lua("pcall_until", HEAD RACK
                             "pcall(run_until, function() return false end, '10ms', 'never')\n"
