@@ -482,6 +482,12 @@ static int sc_list(int argc, char **argv)
             snprintf(seeds + strlen(seeds), sizeof seeds - strlen(seeds), "%s%llu", k ? "," : "",
                      (unsigned long long)m.seeds[k]);
         printf("%-28s %-8s %-10s %-28s %s\n", m.name, m.level, seeds, m.tags, m.requirements);
+        for (const char *g = m.gaps; *g;) {
+            const char *e = strchr(g, '\n');
+            int len = e ? (int)(e - g) : (int)strlen(g);
+            printf("%-28s gap: %.*s\n", "", len, g);
+            g += len + (e != NULL);
+        }
     }
     sc_free(&f);
     return bad ? CLI_USAGE : CLI_OK;

@@ -630,7 +630,7 @@ static int l_scenario(lua_State *L)
         return scn_err(L, "scenario{}: given twice");
     if (x->s)
         return scn_err(L, "scenario{}: must come before rack{}");
-    static const char *const keys[] = {"name", "tags", "level", "requirements", "seeds", "timeout", "description", NULL};
+    static const char *const keys[] = {"name", "tags", "level", "requirements", "seeds", "timeout", "description", "gaps", NULL};
     scn_known_keys(L, 1, "scenario", keys);
     lua_getfield(L, 1, "name");
     const char *name = lua_tostring(L, -1);
@@ -672,6 +672,28 @@ static int l_scenario(lua_State *L)
         }
         lua_pop(L, 1);
     }
+    /* gaps = {"claim: why", ...}: what the seed claims that the rig shows it
+     * cannot hold; the nightly report names each with its reason. */
+    lua_getfield(L, 1, "gaps");
+    if (!lua_isnil(L, -1)) {
+        if (!lua_istable(L, -1))
+            return scn_err(L, "scenario{}: gaps must be a list of strings \"claim: why\"");
+        lua_Integer n = luaL_len(L, -1);
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_geti(L, -1, i);
+            const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+            const char *colon = s ? strstr(s, ": ") : NULL;
+            if (!s || strchr(s, '\n') || !colon || colon == s || !colon[2])
+                return scn_err(L, "scenario{}: gaps[%d] must be one line \"claim: why\" (the claim, ': ', the reason)",
+                               (int)i);
+            size_t used = strlen(m->gaps);
+            if (used + strlen(s) + 2 > sizeof m->gaps)
+                return scn_err(L, "scenario{}: gaps: more than %d characters in all", (int)sizeof m->gaps - 2);
+            snprintf(m->gaps + used, sizeof m->gaps - used, "%s%s", used ? "\n" : "", s);
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
     lua_getfield(L, 1, "seeds");
     m->nseeds = 0;
     if (!lua_isnil(L, -1)) {

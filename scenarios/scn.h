@@ -66,6 +66,8 @@ typedef struct scn_manifest {
     char level[16];           /* "quick", "nightly" or "soak" */
     char tags[256];           /* comma-separated */
     char requirements[512];   /* ';'-separated, e.g. "EK-TECH-010 6.3;EK-TECH-010 8.5" */
+    char gaps[1024];          /* claims of the seed this scenario shows the rig cannot hold, each
+                                 "claim: why", '\n'-separated (manifest's gaps={...}) */
     uint64_t seeds[SCN_SEEDS_MAX];
     unsigned nseeds;          /* 1 at least ({1} when the manifest names none) */
     double timeout_s;         /* wall clock */

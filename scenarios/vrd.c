@@ -46,7 +46,9 @@ static int vrd_json_more(json_t *j, const scn_result *r)
 {
     char hex[65];
     scn_sha256_hex(r->script_sha256, hex);
-    if (json_object_set_new(json_object_get(j, "scenario"), "sha256", json_string(hex)))
+    json_t *sc = json_object_get(j, "scenario");
+    if (json_object_set_new(sc, "sha256", json_string(hex)) ||
+        json_object_set_new(sc, "gaps", vrd_list(r->m.gaps, '\n')))
         return -1;
     json_t *t = json_object_get(j, "trace"), *cols = json_array(), *blocks = json_array();
     if (!cols || !blocks || json_object_set_new(t, "columns", cols) || json_object_set_new(t, "blocks", blocks) ||
@@ -122,6 +124,12 @@ int vrd_text(FILE *f, const scn_result *r)
             scn_verdict_name((unsigned)r->verdict));
     fprintf(f, "level %s; tags %s; requirements %s\n", r->m.level, r->m.tags[0] ? r->m.tags : "-",
             r->m.requirements[0] ? r->m.requirements : "-");
+    for (const char *g = r->m.gaps; *g;) {
+        const char *e = strchr(g, '\n');
+        int n = e ? (int)(e - g) : (int)strlen(g);
+        fprintf(f, "gap (a claim the rig cannot hold): %.*s\n", n, g);
+        g += n + (e != NULL);
+    }
     if (r->verdict == SCN_ERROR)
         fprintf(f, "error: %s\n", r->error);
     fprintf(f, "rack: %s\n", r->rack_text[0] ? r->rack_text : "(none)");
@@ -214,6 +222,28 @@ static int vrd_str(vrd_rd *d, json_t *o, const char *k, const char *field, char 
         return vrd_bad(d, field, why);
     }
     snprintf(dst, cap, "%s", json_string_value(v));
+    return 0;
+}
+
+/* A list of strings at o.k joined by sep into dst (none may hold sep). */
+static int vrd_strlist(vrd_rd *d, json_t *o, const char *k, const char *field, char sep, char *dst, size_t cap)
+{
+    json_t *a = vrd_get(d, o, k, field), *v;
+    size_t i;
+    if (!a)
+        return -1;
+    if (!json_is_array(a))
+        return vrd_bad(d, field, "not a list");
+    dst[0] = 0;
+    json_array_foreach(a, i, v) {
+        const char *s = json_string_value(v);
+        size_t used = strlen(dst);
+        if (!s || strlen(s) != json_string_length(v) || strchr(s, sep))
+            return vrd_bad(d, field, "holds an entry that is not a string, holds a NUL or its separator");
+        if (used + strlen(s) + 2 > cap)
+            return vrd_bad(d, field, "too long");
+        snprintf(dst + used, cap - used, "%s%s", used ? (char[]){sep, 0} : "", s);
+    }
     return 0;
 }
 
@@ -505,6 +535,11 @@ int vrd_parse(const char *text, size_t len, const char *file, scn_result *r, cha
     if (vrd_str(&d, j, "error", "error", r->error, sizeof r->error) || !(sc = vrd_obj(&d, j, "scenario", "scenario")) ||
         vrd_str(&d, sc, "path", "scenario.path", r->m.path, sizeof r->m.path) ||
         vrd_str(&d, sc, "name", "scenario.name", r->m.name, sizeof r->m.name) ||
+        vrd_str(&d, sc, "level", "scenario.level", r->m.level, sizeof r->m.level) ||
+        vrd_strlist(&d, sc, "tags", "scenario.tags", ',', r->m.tags, sizeof r->m.tags) ||
+        vrd_strlist(&d, sc, "requirements", "scenario.requirements", ';', r->m.requirements,
+                    sizeof r->m.requirements) ||
+        vrd_strlist(&d, sc, "gaps", "scenario.gaps", '\n', r->m.gaps, sizeof r->m.gaps) ||
         vrd_sha(&d, sc, "sha256", "scenario.sha256", r->script_sha256) ||
         vrd_num_in(&d, sc, "timeout_s", "scenario.timeout_s", NAN, &r->m.timeout_s) ||
         vrd_int(&d, j, "seed", "seed", 0, INT64_MAX, &seed) || vrd_int(&d, j, "threads", "threads", 1, 256, &threads) ||
