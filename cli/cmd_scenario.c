@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "pool.h"
 #include "cmd.h"
 #include "ek3_err.h"
 #include "fault.h"
@@ -18,13 +18,6 @@
 #include "vrd.h"
 #include "shr.h"
 #include "sig.h"
-
-#define SC_FILES_MAX 1024u
-
-typedef struct sc_files {
-    char *path[SC_FILES_MAX];
-    unsigned n;
-} sc_files;
 
 static int sc_cmp(const void *a, const void *b)
 {
@@ -70,7 +63,7 @@ static int sc_scan(const char *w, const char *dir, sc_files *f, int depth)
     return rc;
 }
 
-static int sc_collect(const char *w, int argc, char **argv, int *used, sc_files *f)
+int sc_collect(const char *w, int argc, char **argv, int *used, sc_files *f)
 {
     for (int i = 1; i < argc; i++) {
         if (!used[i])
@@ -89,7 +82,7 @@ static int sc_collect(const char *w, int argc, char **argv, int *used, sc_files 
     return CLI_OK;
 }
 
-static void sc_free(sc_files *f)
+void sc_free(sc_files *f)
 {
     for (unsigned i = 0; i < f->n; i++)
         free(f->path[i]);
@@ -99,25 +92,6 @@ static void sc_free(sc_files *f)
 static int sc_level_rank(const char *l)
 {
     return !strcmp(l, "quick") ? 0 : !strcmp(l, "nightly") ? 1 : 2;
-}
-
-/* One verdict line (and, for FAIL, the first failed check). */
-static void sc_line(FILE *o, const scn_result *r)
-{
-    const char *name = r->m.name[0] ? r->m.name : r->m.path;
-    if (r->verdict == SCN_PASS) {
-        fprintf(o, "PASS   %-28s seed %-4llu %3u checks  %8.3f s sim  %7.2f s wall\n", name,
-                (unsigned long long)r->seed, r->nfig, r->sim_s, r->wall_s);
-    } else if (r->verdict == SCN_FAIL) {
-        const scn_fig *f = &r->fig[r->first_fail];
-        char fig[120] = "";
-        if (!isnan(f->value))
-            snprintf(fig, sizeof fig, " = %.6g%s%s", f->value, f->unit[0] ? " " : "", f->unit);
-        fprintf(o, "FAIL   %-28s seed %-4llu at %.6f s: %s%s, limit %s (%s)\n", name, (unsigned long long)r->seed,
-                f->t_s, f->name, fig, f->limit, f->where);
-    } else {
-        fprintf(o, "ERROR  %-28s seed %-4llu %s\n", name, (unsigned long long)r->seed, r->error);
-    }
 }
 
 static int sc_stop(void *ctx)
@@ -136,12 +110,6 @@ static int sc_run_one(const sc_job *j, const char *report, unsigned threads, FIL
 {
     scn_opts o = {.seed = j->seed, .out = stderr, .threads = threads, .stop = sc_stop, .can_log = log};
     char dir[1200];
-    int have_dir = 0;
-    scn_result *r = calloc(1, sizeof *r);
-    if (!r) {
-        snprintf(line, cap, "ERROR  %s: out of memory\n", j->path);
-        return SCN_ERROR;
-    }
     if (report) {
         scn_manifest m;
         char err[600];
@@ -152,30 +120,58 @@ static int sc_run_one(const sc_job *j, const char *report, unsigned threads, FIL
             if (mkdir(dir, 0777) && errno != EEXIST) {
                 snprintf(line, cap, "ERROR  %-28s seed %-4llu --report: %s: %s\n", m.name,
                          (unsigned long long)j->seed, dir, strerror(errno));
-                free(r);
                 return SCN_ERROR;
             }
             o.report_dir = dir;
-            have_dir = 1;
         }
     }
-    int v = scn_run_file(j->path, &o, r);
-    FILE *mem = fmemopen(line, cap, "w");
-    if (mem) {
-        sc_line(mem, r);
-        fclose(mem);
+    return vrd_run(j->path, &o, line, cap);
+}
+
+/* The fork pool's side of `ek3 scenario run --jobs N` (pool.h): the
+ * lines printed in job order as they come. */
+typedef struct sc_pool {
+    const sc_job *job;
+    const char *report;
+    unsigned threads;
+    char **lines;
+    int *verdict;
+    size_t nj, printed, done;
+} sc_pool;
+
+static int sc_pool_run(void *ctx, size_t j, int fd)
+{
+    sc_pool *p = ctx;
+    char line[4096];
+    int v = sc_run_one(&p->job[j], p->report, p->threads, NULL, line, sizeof line);
+    size_t n = strlen(line), off = 0;
+    while (off < n) {
+        ssize_t k = write(fd, line + off, n - off);
+        if (k <= 0)
+            break;
+        off += (size_t)k;
     }
-    if (have_dir) {
-        char err[700];
-        if (vrd_write(dir, r, err, sizeof err)) {
-            snprintf(line + strlen(line), cap - strlen(line), "ERROR  %-28s seed %-4llu --report: %s\n", r->m.name,
-                     (unsigned long long)j->seed, err);
-            v = SCN_ERROR;
-        }
-    }
-    scn_result_free(r);
-    free(r);
     return v;
+}
+
+static void sc_pool_done(void *ctx, const pool_end *e)
+{
+    sc_pool *p = ctx;
+    int st = e->status;
+    p->verdict[e->j] = WIFEXITED(st) && WEXITSTATUS(st) <= SCN_ERROR ? WEXITSTATUS(st) : SCN_ERROR;
+    char buf[POOL_OUT_MAX + 200];
+    if (e->out[0])
+        snprintf(buf, sizeof buf, "%s", e->out);
+    else
+        snprintf(buf, sizeof buf, "ERROR  %s seed %llu: the run's process ended (status %d)\n", p->job[e->j].path,
+                 (unsigned long long)p->job[e->j].seed, st);
+    p->lines[e->j] = strdup(buf);
+    p->done++;
+    while (p->printed < p->nj && p->lines[p->printed]) {
+        fputs(p->lines[p->printed], stdout);
+        fflush(stdout);
+        p->printed++;
+    }
 }
 
 static int sc_usage_run(void)
@@ -322,101 +318,32 @@ static int sc_run(int argc, char **argv)
     cli_catch_stop();
     /* Run them: in this process, or in up to `jobs` child processes, the
      * lines printed in job order. */
-    size_t next = 0, done = 0;
-    struct {
-        pid_t pid;
-        int fd;
-        size_t j;
-        char buf[4096];
-        size_t len;
-    } kid[64];
-    unsigned nkid = 0;
+    size_t done = 0;
     char **lines = calloc(nj ? nj : 1, sizeof *lines);
     int *verdict = calloc(nj ? nj : 1, sizeof *verdict);
-    size_t printed = 0;
-    while (done < nj && lines && verdict) {
-        if (cli_stop_requested())
-            break;
-        if (jobs == 1) {
+    if (lines && verdict && jobs == 1) {
+        for (; done < nj && !cli_stop_requested(); done++) {
             char line[4096];
-            verdict[next] = sc_run_one(&job[next], report, threads, log, line, sizeof line);
+            verdict[done] = sc_run_one(&job[done], report, threads, log, line, sizeof line);
+            lines[done] = strdup("");
             fputs(line, stdout);
             fflush(stdout);
-            next++, done++, printed++;
-            continue;
         }
-        while (nkid < jobs && next < nj) {
-            int p[2];
-            if (pipe(p))
-                break;
-            fflush(stdout);
-            pid_t pid = fork();
-            if (pid == 0) {
-                close(p[0]);
-                char line[4096];
-                int v = sc_run_one(&job[next], report, threads, log, line, sizeof line);
-                size_t n = strlen(line), off = 0;
-                while (off < n) {
-                    ssize_t k = write(p[1], line + off, n - off);
-                    if (k <= 0)
-                        break;
-                    off += (size_t)k;
-                }
-                _exit(v);
-            }
-            close(p[1]);
-            if (pid < 0) {
-                close(p[0]);
-                break;
-            }
-            kid[nkid].pid = pid;
-            kid[nkid].fd = p[0];
-            kid[nkid].j = next++;
-            kid[nkid].len = 0;
-            nkid++;
-        }
-        if (!nkid)
-            break;
-        struct pollfd pf[64];
-        for (unsigned k = 0; k < nkid; k++)
-            pf[k] = (struct pollfd){.fd = kid[k].fd, .events = POLLIN};
-        if (poll(pf, nkid, 200) <= 0)
-            continue;
-        for (unsigned k = 0; k < nkid; k++) {
-            if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            ssize_t n = read(kid[k].fd, kid[k].buf + kid[k].len, sizeof kid[k].buf - 1 - kid[k].len);
-            if (n > 0) {
-                kid[k].len += (size_t)n;
-                continue;
-            }
-            close(kid[k].fd);
-            int st = 0;
-            waitpid(kid[k].pid, &st, 0);
-            kid[k].buf[kid[k].len] = 0;
-            size_t j = kid[k].j;
-            verdict[j] = WIFEXITED(st) && WEXITSTATUS(st) <= SCN_ERROR ? WEXITSTATUS(st) : SCN_ERROR;
-            if (!kid[k].len)
-                snprintf(kid[k].buf, sizeof kid[k].buf, "ERROR  %s seed %llu: the run's process ended (status %d)\n",
-                         job[j].path, (unsigned long long)job[j].seed, st);
-            lines[j] = strdup(kid[k].buf);
-            done++;
-            kid[k] = kid[--nkid];
-            pf[k] = pf[nkid];
-            k--;
-            while (printed < nj && lines[printed]) {
-                fputs(lines[printed], stdout);
-                fflush(stdout);
-                printed++;
-            }
-        }
+    } else if (lines && verdict) {
+        sc_pool p = {job, report, threads, lines, verdict, nj, 0, 0};
+        pool_spec ps = {.n = nj, .at_once = jobs, .ctx = &p, .run = sc_pool_run, .stop = cli_stop_requested,
+                        .done = sc_pool_done};
+        char err[300];
+        if (pool_run(&ps, NULL, err, sizeof err))
+            fprintf(stderr, "ek3 %s: %s\n", w, err);
+        done = p.done;
+        for (size_t j = p.printed; j < nj; j++) /* after a gap a stop left */
+            if (lines[j])
+                fputs(lines[j], stdout);
     }
-    for (unsigned k = 0; k < nkid; k++) {
-        kill(kid[k].pid, SIGTERM);
-        waitpid(kid[k].pid, NULL, 0);
-        close(kid[k].fd);
-    }
-    for (size_t j = 0; j < done && verdict; j++) {
+    for (size_t j = 0; j < nj && lines && verdict; j++) {
+        if (!lines[j])
+            continue; /* not run: stopped */
         if (verdict[j] == SCN_PASS)
             passed++;
         else if (verdict[j] == SCN_FAIL)

@@ -160,6 +160,51 @@ int vrd_text(FILE *f, const scn_result *r)
     return ferror(f) ? EK3_EIO : 0;
 }
 
+void vrd_line(FILE *o, const scn_result *r)
+{
+    const char *name = r->m.name[0] ? r->m.name : r->m.path;
+    if (r->verdict == SCN_PASS) {
+        fprintf(o, "PASS   %-28s seed %-4llu %3u checks  %8.3f s sim  %7.2f s wall\n", name,
+                (unsigned long long)r->seed, r->nfig, r->sim_s, r->wall_s);
+    } else if (r->verdict == SCN_FAIL && r->first_fail >= 0 && (unsigned)r->first_fail < r->nfig) {
+        const scn_fig *f = &r->fig[r->first_fail];
+        char fig[120] = "";
+        if (!isnan(f->value))
+            snprintf(fig, sizeof fig, " = %.6g%s%s", f->value, f->unit[0] ? " " : "", f->unit);
+        fprintf(o, "FAIL   %-28s seed %-4llu at %.6f s: %s%s, limit %s (%s)\n", name, (unsigned long long)r->seed,
+                f->t_s, f->name, fig, f->limit, f->where);
+    } else {
+        fprintf(o, "%-6s %-28s seed %-4llu %s\n", scn_verdict_name((unsigned)r->verdict), name,
+                (unsigned long long)r->seed, r->error);
+    }
+}
+
+int vrd_run(const char *path, const scn_opts *o, char *line, size_t cap)
+{
+    scn_result *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(line, cap, "ERROR  %s: out of memory\n", path);
+        return SCN_ERROR;
+    }
+    int v = scn_run_file(path, o, r);
+    FILE *mem = fmemopen(line, cap, "w");
+    if (mem) {
+        vrd_line(mem, r);
+        fclose(mem);
+    }
+    if (o->report_dir) {
+        char err[700];
+        size_t n = strlen(line);
+        if (vrd_write(o->report_dir, r, err, sizeof err)) {
+            snprintf(line + n, cap - n, "ERROR  %-28s seed %-4llu %s\n", r->m.name, (unsigned long long)o->seed, err);
+            v = SCN_ERROR;
+        }
+    }
+    scn_result_free(r);
+    free(r);
+    return v;
+}
+
 int vrd_write(const char *dir, const scn_result *r, char *err, size_t cap)
 {
     static const char *const names[2] = {"verdict.json", "verdict.txt"};

@@ -38,6 +38,20 @@ int vrd_text(FILE *f, const scn_result *r);
  * naming the file and the system's reason. */
 int vrd_write(const char *dir, const scn_result *r, char *err, size_t cap);
 
+/* One verdict line, as `ek3 scenario run` and `ek3 nightly` print it:
+ * "PASS   NAME seed N ...", "FAIL   NAME seed N at T s: CHECK = FIGURE,
+ * limit LIMIT (file:line)" (the first failed check), "ERROR  NAME seed
+ * N why", ended by a newline. Write errors are the caller's (ferror). */
+void vrd_line(FILE *f, const scn_result *r);
+
+/* Run the scenario file at path with o (o->report_dir: its evidence
+ * directory, made by the caller, or NULL) and, with a directory, write
+ * its verdict.json and verdict.txt there; its vrd_line into line[cap]
+ * (a verdict that could not be written: a second ERROR line naming the
+ * file). The one run of `ek3 scenario run` and of each `ek3 nightly`
+ * child. Returns the verdict (SCN_ERROR when it was not written). */
+int vrd_run(const char *path, const scn_opts *o, char *line, size_t cap);
+
 /* Read verdict.json text (len bytes, named file in errors) into *r,
  * which scn_result_free releases: the manifest's path, name and the
  * file's SHA-256, the seed, threads, checks and first failure, the fault
