@@ -5,6 +5,7 @@
 static const cli_cmd ek3_cmds[] = {
     {"can", cmd_can, "CAN-FD identifiers, payloads, logs, bus load and CMAC"},
     {"scenario", cmd_scenario, "run Lua scenarios: rack, loads, faults, checks, a verdict per seed"},
+    {"nightly", cmd_nightly, "the nightly regression: the scenario library in shards, JUnit, report, history"},
     {"rack", cmd_rack, "a rack in one process: plant and firmware in lockstep; report and plots"},
     {"fw", cmd_fw, "one module's firmware as its own process, on a bus to the plant"},
     {"replay", cmd_replay, "play a candump log back onto a bus"},

@@ -44,6 +44,7 @@ typedef struct ngt_job {
     char path[512];           /* the scenario file */
     char name[64];            /* its manifest's name */
     uint64_t seed;
+    double timeout_s;         /* its manifest's timeout (the runner's kill: this plus a grace) */
     double weight_s;          /* expected wall time: the history's median for
                                  (name, seed), else an estimate from the
                                  manifest (its level and timeout) */
@@ -101,5 +102,173 @@ int ngt_night_ok(const ngt_night *n);
 
 /* Release what a night holds (its runs' results); n is then empty. */
 void ngt_night_free(ngt_night *n);
+
+/* --- Selection ----------------------------------------------------------- */
+
+typedef struct ngt_select {
+    const char *level;        /* "quick", "nightly" or "soak": that level and below (NULL: nightly) */
+    const char *const *tag;   /* a scenario with any of these tags (none given: every one) */
+    size_t ntag;
+    const char *const *req;   /* ... and naming any of these requirements (ngt_req_match) */
+    size_t nreq;
+} ngt_select;
+
+/* Whether requirement `have` (a manifest's, "EK-TECH-010 6.3") falls
+ * under `want` (a selection's): equal, or `want` is a prefix ending on a
+ * section boundary (the next character of `have` is '.' or ' '), so
+ * "EK-TECH-010 6" takes 6.3 and 6.10 but not 61. */
+int ngt_req_match(const char *want, const char *have);
+
+/* Whether the manifest m is in the selection s. */
+int ngt_selected(const scn_manifest *m, const ngt_select *s);
+
+/* --- The plan ------------------------------------------------------------ */
+
+/* The jobs of the scenario files paths[0..n) in the selection s: each
+ * selected file with each seed of its manifest, weighed by the history
+ * h (may be NULL): hst_duration over the last NGT_WEIGHT_NIGHTS nights,
+ * else ngt_estimate. *jobs (malloc'd, caller frees; NULL when none),
+ * *njobs. 0, or EK3_EPARSE (a manifest that does not read: err names
+ * its file:line and why), EK3_ENOSPC. */
+#define NGT_WEIGHT_NIGHTS 7u
+struct hst;
+int ngt_jobs(const char *const *paths, size_t n, const ngt_select *s, const struct hst *h, ngt_job **jobs,
+             size_t *njobs, char *err, size_t cap);
+
+/* A run's expected wall time without history, s: by level (quick 5,
+ * nightly 30, soak 120), at most the manifest's timeout. */
+double ngt_estimate(const scn_manifest *m);
+
+/* Pack the jobs into `shards` shards (1..NGT_SHARDS_MAX): longest
+ * first (LPT: Graham 1969, within 4/3 of the best makespan), each onto
+ * the least loaded shard (ties: the lowest); the jobs are reordered into
+ * plan order (weight descending, then name, then seed) and each gets
+ * its shard. Deterministic: the same jobs and weights give the same plan
+ * on every machine, so every shard computes the same plan. */
+#define NGT_SHARDS_MAX 256u
+void ngt_pack(ngt_job *jobs, size_t n, unsigned shards);
+
+/* The expected time of each shard (load[0..shards)), and the largest
+ * (the makespan), s. */
+double ngt_makespan(const ngt_job *jobs, size_t n, unsigned shards, double *load);
+
+/* Write the plan as JSON ("ek3-nightly-plan/1": format, shards,
+ * selection, jobs [{name, path, seed, weight_s, weight_known, shard}])
+ * to path. 0 or EK3_EIO naming the file. */
+int ngt_plan_write(const char *path, const ngt_job *jobs, size_t n, unsigned shards, const char *selection,
+                   char *err, size_t cap);
+
+/* Read a plan back: *jobs (malloc'd), *n, *shards. 0, EK3_EIO, EK3_EPARSE
+ * (err names the file and field), EK3_ENOSPC. */
+int ngt_plan_read(const char *path, ngt_job **jobs, size_t *n, unsigned *shards, char *err, size_t cap);
+
+/* --- Quarantine ---------------------------------------------------------- */
+
+/* One entry of the quarantine file (scenarios/quarantine.txt):
+ *   NAME[@SEED] YYYY-MM-DD reason...
+ * '#' starts a comment line; blank lines are skipped. */
+typedef struct ngt_qentry {
+    char name[64];
+    uint64_t seed;
+    int any_seed;             /* no @SEED: every seed */
+    char expires[11];         /* YYYY-MM-DD, UTC: listed through that day */
+    char reason[256];
+    unsigned line;
+} ngt_qentry;
+
+typedef struct ngt_quarantine {
+    char path[512];
+    ngt_qentry *e;
+    size_t n;
+} ngt_quarantine;
+
+/* Parse quarantine text (len bytes; file names it in errors) into *q
+ * (zeroed first; ngt_quarantine_free releases it). 0, EK3_EPARSE with
+ * err "file:LINE: why" for the first bad line (no date, a bad date, no
+ * reason, a bad seed, a name too long, a NUL byte), EK3_ENOSPC. */
+int ngt_quarantine_parse(const char *text, size_t len, const char *file, ngt_quarantine *q, char *err, size_t cap);
+
+/* ngt_quarantine_parse of the file at path (EK3_EIO: cannot read it). */
+int ngt_quarantine_read(const char *path, ngt_quarantine *q, char *err, size_t cap);
+
+void ngt_quarantine_free(ngt_quarantine *q);
+
+/* The entry for (name, seed): one naming the seed wins over one for
+ * every seed; NULL when not listed. */
+const ngt_qentry *ngt_quarantine_find(const ngt_quarantine *q, const char *name, uint64_t seed);
+
+/* Mark each run of n listed in q (q may be NULL: none): its reason,
+ * expiry, and expired when today ("YYYY-MM-DD", UTC) is after it. */
+void ngt_quarantine_apply(const ngt_quarantine *q, ngt_night *n, const char *today);
+
+/* Today, UTC, as YYYY-MM-DD into buf[11]; returns buf. */
+const char *ngt_today(char *buf);
+
+/* --- The runner ---------------------------------------------------------- */
+
+typedef struct ngt_opts {
+    unsigned jobs;            /* runs at once, processes (0: 1) */
+    unsigned threads;         /* per rack when rack{} names none (0: 1) */
+    double grace_s;           /* past its timeout, how long before the kill
+                                 (0: max(10 s, 25 % of the timeout)) */
+    size_t log_cap;           /* bytes of run.log kept (0: 256 KiB) */
+    FILE *out;                /* a line per run as it ends (NULL: none) */
+    int (*stop)(void);        /* polled: non-zero starts no more runs (NULL: never) */
+    const ngt_quarantine *q;  /* NULL: none */
+    const char *today;        /* YYYY-MM-DD for the quarantine (NULL: ngt_today) */
+} ngt_opts;
+
+/* Test-only hooks, read in each run's child process: EK3_TEST_CRASH=NAME
+ * raises SIGSEGV before scenario NAME runs, EK3_TEST_HANG=NAME sleeps
+ * forever instead of running it (SIGTERM ignored): the runner's crash
+ * and kill paths, tested without a broken engine. Never set them
+ * elsewhere. */
+
+/* Run the jobs (plan order) into the night n: n->out (made with its
+ * parents) gets runs/NAME/seed-N/ per job (verdict.json and .txt, the
+ * captures, run.log), each job in its own child process (pool.h), killed
+ * past its manifest timeout plus the grace (NGT_TIMEOUT); a child that
+ * dies on a signal or leaves no readable verdict is NGT_CRASHED; both
+ * get an ERROR result made from the manifest with why (its verdict.json
+ * written so the run reads back like any other). A stop leaves the runs
+ * not started NGT_NOT_RUN. n->rig_version, started, run, nrun, wall_s
+ * are set; the caller sets selection and shard_i/shard_n first. The
+ * quarantine is applied. 0, or EK3_EIO (the directory, a fork: err says
+ * why; the runs that ended are in n), EK3_ENOSPC. */
+int ngt_run_night(ngt_night *n, const ngt_job *jobs, size_t njobs, const ngt_opts *o, char *err, size_t cap);
+
+/* One run's line, as `ek3 scenario run` prints it (vrd_line), with
+ * "  [quarantined until DATE: reason]" or "  [quarantine expired DATE:
+ * reason]" after a listed FAIL or ERROR, and NOT_RUN lines. */
+void ngt_line(FILE *f, const ngt_run *r);
+
+/* --- night.json ---------------------------------------------------------- */
+
+/* Write OUT/night.json ("ek3-night/1": format, rig_version, started,
+ * selection, shard {i, n}, wall_s, runs [{name, path, seed, shard,
+ * weight_s, dir, status ("done", "crashed", "timeout", "not-run"), why,
+ * verdict, wall_s, quarantine {reason, expires, expired} | null,
+ * scenario {level, tags[], requirements[], gaps[], timeout_s}}]).
+ * 0 or EK3_EIO naming the file. */
+int ngt_night_write(const ngt_night *n, char *err, size_t cap);
+
+/* Read a night back from out_dir: night.json, and each run's
+ * verdict.json (vrd_read) where it has one; a run without one (not run)
+ * gets an ERROR result from night.json's scenario fields. n->out is
+ * out_dir. 0, EK3_EIO, EK3_EPARSE (err names the file and field),
+ * EK3_ENOSPC; n is then empty. */
+int ngt_night_read(const char *out_dir, ngt_night *n, char *err, size_t cap);
+
+/* Merge the shards' nights in dirs[0..ndir) into out: their runs/
+ * copied into out/runs/, one night (shard 0 of N) in plan order. The
+ * shards must carry the same plan (plan.json); a (scenario, seed) in two
+ * shards is an error; one of the plan in none is a NOT_RUN run ("no
+ * shard ran it"). out/plan.json and out/night.json are written. 0,
+ * EK3_EPARSE (plans differ, a duplicate: err says which), EK3_EIO,
+ * EK3_ENOSPC. */
+int ngt_merge(const char *const *dirs, size_t ndir, const char *out, ngt_night *n, char *err, size_t cap);
+
+/* Make dir and its parents (as mkdir -p). 0 or EK3_EIO naming it. */
+int ngt_mkdirs(const char *dir, char *err, size_t cap);
 
 #endif /* NGT_H */

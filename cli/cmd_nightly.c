@@ -1,0 +1,403 @@
+/* cmd_nightly.c - `ek3 nightly`: the scenario library as a night (scenarios/ngt.h): selection, plan and shards,
+ * quarantine, one process per run, night.json, JUnit, the report, the history; `ek3 nightly merge`. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "ek3_err.h"
+#include "hst.h"
+#include "ngt.h"
+#include "scn.h"
+
+#if __has_include("jun.h")
+#include "jun.h"
+#define NI_HAVE_JUN 1
+#endif
+#if __has_include("htm.h")
+#include "htm.h"
+#define NI_HAVE_HTM 1
+#endif
+
+#define NI_LIST_MAX 32
+
+/* The night's outputs beside night.json: OUT/junit.xml (scopes/jun.h) and
+ * OUT/report/index.html (scopes/htm.h). THE ONE PLACE they are called:
+ * each call is compiled in when its header is on the include path (the
+ * JUnit and report branches); until then this writes nothing for it and
+ * says so. 0, or the writer's error code with err[cap] naming the file. */
+static int ngt_outputs(const ngt_night *n, const hst *h, const hst_flag *flags, size_t nflags, char *err, size_t cap)
+{
+    char path[700];
+    int rc = 0;
+    (void)h, (void)flags, (void)nflags, (void)path;
+#ifdef NI_HAVE_JUN
+    snprintf(path, sizeof path, "%s/junit.xml", n->out);
+    rc = jun_write(path, n, err, cap);
+#else
+    fprintf(stderr, "ek3 nightly: no JUnit writer in this build (scopes/jun.h): %s/junit.xml not written\n", n->out);
+#endif
+#ifdef NI_HAVE_HTM
+    if (!rc) {
+        snprintf(path, sizeof path, "%s/report", n->out);
+        rc = htm_write(path, n, h, flags, nflags, err, cap);
+    }
+#else
+    fprintf(stderr, "ek3 nightly: no HTML report in this build (scopes/htm.h): %s/report/ not written\n", n->out);
+#endif
+    (void)err, (void)cap;
+    return rc;
+}
+
+/* Job i's name when it is the first of its scenario (the closest names once each). */
+static const char *ni_name_of(size_t i, const void *ctx)
+{
+    const ngt_job *j = ctx;
+    return i && !strcmp(j[i - 1].name, j[i].name) ? NULL : j[i].name;
+}
+
+/* Warn about quarantine entries that name no scenario of the library. */
+static void ni_quarantine_names(const ngt_quarantine *q, const ngt_job *all, size_t nall)
+{
+    for (size_t i = 0; i < q->n; i++) {
+        size_t k = 0;
+        while (k < nall && strcmp(all[k].name, q->e[i].name))
+            k++;
+        if (k < nall)
+            continue;
+        char near[300];
+        cli_closest(q->e[i].name, nall, ni_name_of, all, 3, near, sizeof near);
+        fprintf(stderr, "ek3 nightly: warning: %s:%u: no scenario is named '%s'%s%s%s\n", q->path, q->e[i].line,
+                q->e[i].name, near[0] ? " (closest: " : "", near, near[0] ? ")" : "");
+    }
+}
+
+/* The night's end: JUnit and report, the history's flags, the history
+ * appended, the summary line. Returns the exit code. */
+static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, int bad)
+{
+    char err[900];
+    hst_flag *flags = NULL;
+    int nf = hst_analyse(h, n, 20, &flags);
+    if (nf < 0) {
+        fprintf(stderr, "ek3 %s: the history's analysis: out of memory\n", w);
+        nf = 0;
+        bad = 1;
+    }
+    if (ngt_night_write(n, err, sizeof err)) {
+        fprintf(stderr, "ek3 %s: %s\n", w, err);
+        bad = 1;
+    }
+    if (ngt_outputs(n, h, flags, (size_t)nf, err, sizeof err)) {
+        fprintf(stderr, "ek3 %s: %s\n", w, err);
+        bad = 1;
+    }
+    char hdir[600];
+    snprintf(hdir, sizeof hdir, "%s", history ? history : "");
+    char *sl = strrchr(hdir, '/');
+    if (sl && sl != hdir) {
+        *sl = 0;
+        if (ngt_mkdirs(hdir, err, sizeof err))
+            fprintf(stderr, "ek3 %s: --history: %s\n", w, err);
+    }
+    if (history && hst_append(history, n, err, sizeof err)) {
+        fprintf(stderr, "ek3 %s: %s\n", w, err);
+        bad = 1;
+    }
+    unsigned drift = 0, flip = 0;
+    for (int i = 0; i < nf; i++) {
+        printf("%s: %s\n", flags[i].kind == HST_DRIFT ? "drift" : "nondeterminism", flags[i].text);
+        drift += flags[i].kind == HST_DRIFT;
+        flip += flags[i].kind == HST_FLIP;
+    }
+    free(flags);
+    ngt_count c;
+    ngt_count_night(n, &c);
+    if (c.not_run)
+        printf("%u run%s not run (each says why)\n", c.not_run, c.not_run == 1 ? "" : "s");
+    char exp[48] = "";
+    if (c.expired)
+        snprintf(exp, sizeof exp, ", %u quarantine%s expired", c.expired, c.expired == 1 ? "" : "s");
+    printf("%u of %u claims hold (%zu runs: %u passed, %u failed, %u errors, %u quarantined%s; %u gaps named; "
+           "%u drift, %u nondeterminism flags); report: %s/report/index.html\n",
+           c.claims_hold, c.claims, n->nrun, c.passed, c.failed, c.errors, c.quarantined,
+           exp, c.gaps, drift, flip, n->out);
+    if (cli_stop_requested())
+        return CLI_FAIL;
+    return bad || !ngt_night_ok(n) ? CLI_FAIL : CLI_OK;
+}
+
+static int ni_usage(void)
+{
+    puts("usage: ek3 nightly [DIR|FILE...] [--level quick|nightly|soak] [--tag T]... [--requirement R]...\n"
+         "                   [--shard i/N] [--jobs N] [--threads N] [--out DIR] [--history FILE]\n"
+         "                   [--quarantine FILE] [--plan] [--allow-empty]\n"
+         "       ek3 nightly merge OUT1 OUT2... --out DIR [--history FILE]\n\n"
+         "Runs the scenario library (default scenarios/) as a night: each selected\n"
+         "scenario with each seed of its manifest, one process per run (a crash or a\n"
+         "hang is that run's ERROR), into OUT (default out/nightly): runs/NAME/seed-N/\n"
+         "(verdict, captures, run.log), plan.json, night.json, junit.xml, report/.\n"
+         "Selection: --level that level and below (default nightly); --tag any of the\n"
+         "tags given; --requirement any of those given, by section (\"EK-TECH-010 6\"\n"
+         "takes 6.3). An empty selection is an error (exit 1) unless --allow-empty.\n"
+         "--shard i/N runs shard i of N: the jobs packed longest first by the median of\n"
+         "their last 7 nights in the history (--history, default out/history.jsonl;\n"
+         "else an estimate from the manifest); every shard computes the same plan,\n"
+         "and only an unsharded night or the merge appends to the history.\n"
+         "--plan prints the plan and writes OUT/plan.json without running. --jobs N\n"
+         "runs N at once; --threads each rack's threads. --quarantine (default\n"
+         "scenarios/quarantine.txt when it exists): listed runs run, but their FAIL or\n"
+         "ERROR does not fail the night until the entry's date has passed (UTC).\n"
+         "`merge` joins the shards' OUTs into one night. docs/nightly.md has it all.\n"
+         "Exit: 0 the night passes, 1 a failure, an error, an expired quarantine, a\n"
+         "stop or an empty selection, 2 a bad flag, scenario manifest, history or\n"
+         "quarantine file.");
+    return CLI_OK;
+}
+
+static int ni_merge(int argc, char **argv)
+{
+    const char *w = "nightly merge", *out = NULL, *history = NULL, *miss = NULL;
+    const char *dirs[256];
+    size_t nd = 0;
+    cli_seen seen;
+    memset(&seen, 0, sizeof seen);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (cli_is_help(a))
+            return ni_usage();
+        if (cli_once(w, &seen, a, NULL))
+            return CLI_USAGE;
+        if (!strcmp(a, "--out") && cli_has_value(a, v, &miss)) {
+            out = v;
+            i++;
+        } else if (!strcmp(a, "--history") && cli_has_value(a, v, &miss)) {
+            history = v;
+            i++;
+        } else if (a[0] == '-' && a[1]) {
+            return cli_bad_arg(w, a, miss);
+        } else if (nd == 256) {
+            return cli_usage_error(w, "more than 256 shards");
+        } else {
+            dirs[nd++] = a;
+        }
+    }
+    if (!nd)
+        return cli_usage_error(w, "name the shards' output directories (each `ek3 nightly --shard i/N --out DIR`)");
+    if (!out)
+        return cli_usage_error(w, "--out DIR: where the merged night goes");
+    for (size_t d = 0; d < nd; d++)
+        if (!strcmp(dirs[d], out))
+            return cli_usage_error(w, "--out %s is one of the shards: merge into a directory of its own", out);
+    char err[900];
+    static hst h;
+    if (history && hst_load(&h, history, err, sizeof err))
+        return cli_usage_error(w, "--history %s", err);
+    static ngt_night n;
+    int rc = ngt_merge(dirs, nd, out, &n, err, sizeof err);
+    if (rc) {
+        hst_free(&h);
+        return rc == EK3_EPARSE ? cli_usage_error(w, "%s", err) : cli_fail(w, "%s", err);
+    }
+    printf("merged %zu shard%s into %s: %zu runs of a plan in %u shards\n", nd, nd == 1 ? "" : "s", out, n.nrun,
+           n.shard_n);
+    for (size_t i = 0; i < n.nrun; i++)
+        ngt_line(stdout, &n.run[i]);
+    rc = ni_finish(w, &n, &h, history, 0);
+    ngt_night_free(&n);
+    hst_free(&h);
+    return rc;
+}
+
+static int ni_run(int argc, char **argv)
+{
+    const char *w = "nightly", *level = "nightly", *out = "out/nightly", *history = "out/history.jsonl",
+               *qpath = NULL, *miss = NULL;
+    const char *tag[NI_LIST_MAX], *req[NI_LIST_MAX];
+    size_t ntag = 0, nreq = 0;
+    unsigned shard_i = 1, shard_n = 1, jobs = 1, threads = 1;
+    int plan_only = 0, allow_empty = 0, nfiles = 0;
+    int used[argc + 2];
+    memset(used, 0, sizeof used);
+    cli_seen seen;
+    memset(&seen, 0, sizeof seen);
+    static const char *const many[] = {"--tag", "--requirement", NULL};
+    char sel[512] = "";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        uint64_t u;
+        if (cli_is_help(a))
+            return ni_usage();
+        if (cli_once(w, &seen, a, many))
+            return CLI_USAGE;
+        if (!strcmp(a, "--plan")) {
+            plan_only = 1;
+            continue;
+        }
+        if (!strcmp(a, "--allow-empty")) {
+            allow_empty = 1;
+            continue;
+        }
+        if (!(a[0] == '-' && a[1])) {
+            used[i] = 1;
+            nfiles++;
+            continue;
+        }
+        if (!cli_has_value(a, v, &miss))
+            return cli_bad_arg(w, a, miss);
+        i++;
+        if (!strcmp(a, "--level")) {
+            if (strcmp(v, "quick") && strcmp(v, "nightly") && strcmp(v, "soak"))
+                return cli_usage_error(w, "--level '%s': quick, nightly or soak", v);
+            level = v;
+        } else if (!strcmp(a, "--tag") || !strcmp(a, "--requirement")) {
+            int t = a[2] == 't';
+            if ((t ? ntag : nreq) == NI_LIST_MAX)
+                return cli_usage_error(w, "%s: at most %d", a, NI_LIST_MAX);
+            if (!v[0])
+                return cli_usage_error(w, "%s '': name one", a);
+            if (t)
+                tag[ntag++] = v;
+            else
+                req[nreq++] = v;
+        } else if (!strcmp(a, "--shard")) {
+            const char *sl = strchr(v, '/');
+            char left[32];
+            uint64_t i1, n1;
+            if (!sl || (size_t)(sl - v) >= sizeof left)
+                return cli_usage_error(w, "--shard '%s': i/N, e.g. 2/4", v);
+            snprintf(left, sizeof left, "%.*s", (int)(sl - v), v);
+            if (cli_parse_u64(left, NGT_SHARDS_MAX, &i1) || cli_parse_u64(sl + 1, NGT_SHARDS_MAX, &n1) || n1 < 1 ||
+                i1 < 1 || i1 > n1)
+                return cli_usage_error(w, "--shard '%s': i/N with 1 <= i <= N <= %u", v, NGT_SHARDS_MAX);
+            shard_i = (unsigned)i1;
+            shard_n = (unsigned)n1;
+        } else if (!strcmp(a, "--jobs")) {
+            if (cli_parse_u64(v, 64, &u) || u < 1)
+                return cli_usage_error(w, "--jobs '%s': 1 to 64", v);
+            jobs = (unsigned)u;
+        } else if (!strcmp(a, "--threads")) {
+            if (cli_parse_u64(v, 256, &u) || u < 1)
+                return cli_usage_error(w, "--threads '%s': 1 to 256", v);
+            threads = (unsigned)u;
+        } else if (!strcmp(a, "--out")) {
+            out = v;
+        } else if (!strcmp(a, "--history")) {
+            history = v;
+        } else if (!strcmp(a, "--quarantine")) {
+            qpath = v;
+        } else {
+            return cli_bad_arg(w, a, NULL);
+        }
+    }
+    snprintf(sel, sizeof sel, "--level %s", level);
+    for (size_t i = 0; i < ntag; i++)
+        snprintf(sel + strlen(sel), sizeof sel - strlen(sel), " --tag %s", tag[i]);
+    for (size_t i = 0; i < nreq; i++)
+        snprintf(sel + strlen(sel), sizeof sel - strlen(sel), " --requirement '%s'", req[i]);
+
+    /* The library, the history, the quarantine: all read before anything runs. */
+    static sc_files f;
+    char *def[2] = {argv[0], (char *)"scenarios"};
+    int used_def[2] = {0, 1};
+    int rc = nfiles ? sc_collect(w, argc, argv, used, &f) : sc_collect(w, 2, def, used_def, &f);
+    if (rc)
+        return rc;
+    char err[900];
+    static hst h;
+    static ngt_quarantine q;
+    ngt_job *all = NULL, *job = NULL;
+    size_t nall = 0, nj = 0;
+    ngt_select everything = {.level = "soak"};
+    ngt_select s = {level, tag, ntag, req, nreq};
+    if (hst_load(&h, history, err, sizeof err)) {
+        sc_free(&f);
+        return cli_usage_error(w, "--history %s", err);
+    }
+    if (!qpath && !access("scenarios/quarantine.txt", F_OK))
+        qpath = "scenarios/quarantine.txt";
+    if (qpath && ngt_quarantine_read(qpath, &q, err, sizeof err)) {
+        rc = cli_usage_error(w, "--quarantine %s", err);
+        goto done;
+    }
+    if (ngt_jobs((const char *const *)f.path, f.n, &everything, NULL, &all, &nall, err, sizeof err) ||
+        ngt_jobs((const char *const *)f.path, f.n, &s, &h, &job, &nj, err, sizeof err)) {
+        rc = cli_usage_error(w, "%s", err);
+        goto done;
+    }
+    ni_quarantine_names(&q, all, nall);
+    if (ngt_mkdirs(out, err, sizeof err)) {
+        rc = cli_usage_error(w, "--out %s", err);
+        goto done;
+    }
+
+    /* The plan: every job of the selection, packed into the shards. */
+    ngt_pack(job, nj, shard_n);
+    double load[NGT_SHARDS_MAX];
+    unsigned cnt[NGT_SHARDS_MAX] = {0}, known = 0;
+    double span = ngt_makespan(job, nj, shard_n, load);
+    for (size_t i = 0; i < nj; i++) {
+        cnt[job[i].shard - 1]++;
+        known += (unsigned)job[i].weight_known;
+    }
+    printf("plan: %zu run%s (%s) in %u shard%s, weighed by %u from the history and %zu estimated; makespan %.0f s\n",
+           nj, nj == 1 ? "" : "s", sel, shard_n, shard_n == 1 ? "" : "s", known, nj - known, span);
+    for (unsigned k = 0; k < shard_n; k++)
+        printf("  shard %u/%u: %u job%s, %.0f s expected%s\n", k + 1, shard_n, cnt[k], cnt[k] == 1 ? "" : "s", load[k],
+               k + 1 == shard_i && shard_n > 1 ? "  <- this shard" : "");
+    char path[700];
+    snprintf(path, sizeof path, "%s/plan.json", out);
+    if (ngt_plan_write(path, job, nj, shard_n, sel, err, sizeof err)) {
+        rc = cli_fail(w, "%s", err);
+        goto done;
+    }
+    printf("plan: %s\n", path);
+    if (plan_only)
+        goto done;
+
+    /* This shard's runs, in plan order. */
+    size_t mine = 0;
+    for (size_t i = 0; i < nj; i++)
+        if (job[i].shard == shard_i)
+            job[mine++] = job[i];
+    static ngt_night n;
+    memset(&n, 0, sizeof n);
+    snprintf(n.out, sizeof n.out, "%s", out);
+    snprintf(n.selection, sizeof n.selection, "%s", sel);
+    n.shard_i = shard_i;
+    n.shard_n = shard_n;
+    if (!nj)
+        printf("the selection (%s) holds no scenario%s\n", sel,
+               allow_empty ? "" : ": nothing to run (--allow-empty makes that a pass)");
+    cli_catch_stop();
+    ngt_opts o = {.jobs = jobs, .threads = threads, .out = stdout, .stop = cli_stop_requested, .q = qpath ? &q : NULL};
+    int bad = 0;
+    if (ngt_run_night(&n, job, mine, &o, err, sizeof err)) {
+        fprintf(stderr, "ek3 %s: %s\n", w, err);
+        bad = 1;
+    }
+    /* A shard of several leaves the history as it was: the shards read one
+     * history for one plan, and the merge appends the whole night. */
+    rc = ni_finish(w, &n, &h, shard_n > 1 ? NULL : history, bad);
+    if (!nj && !allow_empty)
+        rc = CLI_FAIL;
+    ngt_night_free(&n);
+done:
+    free(all);
+    free(job);
+    ngt_quarantine_free(&q);
+    hst_free(&h);
+    sc_free(&f);
+    return rc;
+}
+
+int cmd_nightly(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "merge"))
+        return ni_merge(argc - 1, argv + 1);
+    return ni_run(argc, argv);
+}
