@@ -1,7 +1,10 @@
 # A thin layer over CMake (as neovim does). Two commands do everything
 # on a fresh Debian machine:
-#   make run    the main job: an 84-module rack, 200 kW, with a report and plots
+#   make run    the main job: the quick scenario library (ek3 nightly --level
+#               quick) with its JUnit, report and history, and the 84-module
+#               rack at 200 kW with its report, plots and bus plan
 #   make test   build and pass every test
+# make nightly runs the nightly level (docs/nightly.md; CI shards it: ci/nightly).
 # Both install missing Debian packages first (ci/install-deps).
 
 BUILD   ?= build
@@ -9,8 +12,9 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 OUT     ?= out
 EK3     := $(BUILD)/release/cli/ek3
 FUZZ_SECONDS ?= 20
+NIGHTLY_JOBS ?= 2
 
-.PHONY: all deps build run test asan bench fuzz firmware vmtest freshroot clean
+.PHONY: all deps build run nightly test asan bench fuzz firmware vmtest freshroot clean
 
 all: build
 
@@ -21,11 +25,16 @@ build: deps
 	@cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BUILD)/release -j$(JOBS)
 
+# The last line says how many claims hold and where the report is.
 run: build
 	@mkdir -p $(OUT)
 	$(EK3) rack --modules 84 --load 200kW --duration 2s --report $(OUT)/rack
 	@$(EK3) can busload --modules 84 --arb 1M --data 5M > $(OUT)/busplan.txt
 	@echo "bus plan: $(OUT)/busplan.txt"
+	$(EK3) nightly --level quick --jobs $(NIGHTLY_JOBS) --out $(OUT)/nightly --history $(OUT)/history.jsonl
+
+nightly: build
+	$(EK3) nightly --level nightly --jobs $(NIGHTLY_JOBS) --out $(OUT)/nightly --history $(OUT)/history.jsonl
 
 test: build
 	ctest --test-dir $(BUILD)/release --output-on-failure -j$(JOBS)

@@ -1,0 +1,479 @@
+/* test_nightly.c - the nightly (scenarios/ngt.h) through its public API
+ * and `ek3 nightly` as a user runs it: every job lands in exactly one
+ * shard for N = 1..8 and the plan does not depend on the jobs' order;
+ * longest-first packing beats count packing on a recorded history;
+ * the quarantine file's errors name file:line, its expiry works on a
+ * given day, a listed failure does not fail the night and an expired one
+ * does; a crashed run, a hung run (killed past its timeout) and a run
+ * past its own timeout are each an ERROR run with why, never lost; a
+ * run's log is cut at its cap; an empty selection; selection by tag and
+ * by requirement; night.json reads back; shards merge into one night and
+ * a run in two shards is refused. Tiny 1-module scenarios in a temp dir. */
+#include <math.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli_run.h"
+#include "ek3_err.h"
+#include "hst.h"
+#include "ngt.h"
+
+CLI_RUN_SUITE(nightly, "ek3-nightly");
+
+static char out[32768];
+
+static void write_file(const char *p, const char *text)
+{
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f, "%s", p);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* A tiny scenario NAME.lua in the test's folder: 1 module, 10 ms. */
+static const char *scenario(const char *name, const char *manifest, const char *body)
+{
+    char text[2048];
+    snprintf(text, sizeof text, "scenario{ name='%s', %s }\nrack{ modules=1 }\n%s\n", name, manifest,
+             body ? body : "run('0.01s')\nexpect(true, 'ok')");
+    char *p = path(name);
+    static char keep[8][160];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(keep[k], sizeof keep[k], "%s.lua", p);
+    write_file(keep[k], text);
+    return keep[k];
+}
+
+/* ~40 jobs with made-up recorded durations: 0.5 s to 90 s, skewed. */
+static size_t make_jobs(ngt_job *j, size_t cap)
+{
+    size_t n = 0;
+    uint32_t x = 12345;
+    for (unsigned s = 0; s < 15 && n < cap; s++)
+        for (unsigned seed = 1; seed <= 3 && n < cap; seed++) {
+            if ((s + seed) % 5 == 0)
+                continue;
+            x = x * 1103515245u + 12345u;
+            memset(&j[n], 0, sizeof j[n]);
+            snprintf(j[n].name, sizeof j[n].name, "sc-%02u", s);
+            j[n].seed = seed;
+            j[n].weight_s = 0.5 + (double)((x >> 8) % 1000) * (double)((x >> 8) % 1000) / 11111.0;
+            j[n].weight_known = 1;
+            n++;
+        }
+    return n;
+}
+
+Test(nightly, every_job_in_exactly_one_shard)
+{
+    ngt_job j[64], k[64];
+    size_t n = make_jobs(j, 64);
+    cr_assert_geq(n, 35);
+    for (unsigned N = 1; N <= 8; N++) {
+        memcpy(k, j, n * sizeof *j);
+        ngt_pack(k, n, N);
+        unsigned seen[64] = {0}, per[9] = {0};
+        for (size_t i = 0; i < n; i++) {
+            cr_assert(k[i].shard >= 1 && k[i].shard <= N, "N=%u: shard %u", N, k[i].shard);
+            per[k[i].shard]++;
+            for (size_t a = 0; a < n; a++)
+                if (!strcmp(j[a].name, k[i].name) && j[a].seed == k[i].seed)
+                    seen[a]++;
+        }
+        for (size_t a = 0; a < n; a++)
+            cr_assert_eq(seen[a], 1, "N=%u: %s seed %llu in %u shards", N, j[a].name, (unsigned long long)j[a].seed,
+                         seen[a]);
+        for (unsigned s = 1; s <= N; s++)
+            cr_assert_gt(per[s], 0, "N=%u: shard %u is empty with %zu jobs", N, s, n);
+        /* the same plan from the jobs in another order: every shard agrees */
+        ngt_job r[64];
+        for (size_t i = 0; i < n; i++)
+            r[i] = j[n - 1 - i];
+        ngt_pack(r, n, N);
+        for (size_t i = 0; i < n; i++)
+            cr_assert(!strcmp(r[i].name, k[i].name) && r[i].seed == k[i].seed && r[i].shard == k[i].shard,
+                      "N=%u: the plan depends on the input order at %zu", N, i);
+    }
+}
+
+/* Count packing: the jobs in name and seed order dealt round-robin. */
+static double count_makespan(ngt_job *j, size_t n, unsigned N)
+{
+    double load[16];
+    for (size_t i = 0; i < n; i++)
+        j[i].shard = (unsigned)(i % N) + 1;
+    return ngt_makespan(j, n, N, load);
+}
+
+Test(nightly, longest_first_beats_count_packing_on_a_recorded_history)
+{
+    hst h;
+    char err[600];
+    cr_assert_eq(hst_load(&h, EK3_SOURCE_DIR "/tests/data/nightly-history.jsonl", err, sizeof err), 0,
+                 "%s", err);
+    cr_assert_gt(h.n, 10);
+    /* the jobs: every (scenario, seed) the history holds, weighed by it */
+    ngt_job j[128];
+    size_t n = 0;
+    for (size_t i = 0; i < h.n && n < 128; i++) {
+        size_t k = 0;
+        while (k < n && !(j[k].seed == h.e[i].seed && !strcmp(j[k].name, h.e[i].scenario)))
+            k++;
+        if (k < n)
+            continue;
+        memset(&j[n], 0, sizeof j[n]);
+        snprintf(j[n].name, sizeof j[n].name, "%s", h.e[i].scenario);
+        j[n].seed = h.e[i].seed;
+        cr_assert_eq(hst_duration(&h, j[n].name, j[n].seed, NGT_WEIGHT_NIGHTS, &j[n].weight_s), 1);
+        j[n].weight_known = 1;
+        n++;
+    }
+    hst_free(&h);
+    for (unsigned N = 2; N <= 4; N++) {
+        ngt_job c[128];
+        memcpy(c, j, n * sizeof *j);
+        double by_count = count_makespan(c, n, N), load[16], total = 0;
+        memcpy(c, j, n * sizeof *j);
+        ngt_pack(c, n, N);
+        double lpt = ngt_makespan(c, n, N, load);
+        for (size_t i = 0; i < n; i++)
+            total += j[i].weight_s;
+        cr_assert_lt(lpt, by_count, "N=%u: LPT %.2f s, count %.2f s", N, lpt, by_count);
+        cr_assert_leq(lpt, total / N * 4.0 / 3.0 + j[0].weight_s, "N=%u: LPT %.2f s far from the bound", N, lpt);
+    }
+}
+
+Test(nightly, quarantine_errors_name_file_and_line)
+{
+    static const struct {
+        const char *text, *want;
+    } bad[] = {
+        {"# ok\n\nload-step 2026-12-31\n", "q.txt:3: no reason"},
+        {"load-step\n", "q.txt:1: no expiry date"},
+        {"a 2026-01-01 x\nload-step 2026-02-30 why\n", "q.txt:2: the expiry is not a date"},
+        {"load-step 31-12-2026 why\n", "q.txt:1: the expiry is not a date"},
+        {"load-step@x 2026-12-31 why\n", "q.txt:1: NAME@SEED"},
+        {"load step 2026-12-31 why\n", "q.txt:1: the expiry is not a date"},
+        {"lo/ad 2026-12-31 why\n", "q.txt:1: '/' in the scenario name"},
+        {"a 2026-12-31 x\n  # c\na 2027-01-01 y\n", "q.txt:3: a listed again (first on line 1)"},
+        {"@3 2026-12-31 why\n", "q.txt:1: no scenario name"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ngt_quarantine q;
+        char err[400] = "";
+        cr_assert_eq(ngt_quarantine_parse(bad[i].text, strlen(bad[i].text), "q.txt", &q, err, sizeof err),
+                     EK3_EPARSE, "%s", bad[i].text);
+        cr_assert(strstr(err, bad[i].want), "'%s' gave '%s', not '%s'", bad[i].text, err, bad[i].want);
+    }
+    const char nul[] = "a 2026-12-31 x\nb\0 2026-12-31 y\n";
+    ngt_quarantine q;
+    char err[400];
+    cr_assert_eq(ngt_quarantine_parse(nul, sizeof nul - 1, "q.txt", &q, err, sizeof err), EK3_EPARSE);
+    cr_assert(strstr(err, "q.txt:2: a NUL byte"), "%s", err);
+    const char *good = "# header\n\n  load-step 2026-12-31 the dip is 2 % over, see #41  \r\n"
+                       "load-step@7 2027-01-31 seed 7 only\n";
+    cr_assert_eq(ngt_quarantine_parse(good, strlen(good), "q.txt", &q, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(q.n, 2);
+    cr_assert_str_eq(q.e[0].reason, "the dip is 2 % over, see #41");
+    cr_assert_eq(q.e[0].line, 3);
+    cr_assert_str_eq(ngt_quarantine_find(&q, "load-step", 7)->expires, "2027-01-31");
+    cr_assert_str_eq(ngt_quarantine_find(&q, "load-step", 1)->expires, "2026-12-31");
+    cr_assert_null(ngt_quarantine_find(&q, "other", 1));
+    ngt_quarantine_free(&q);
+    /* the file shipped parses */
+    cr_assert_eq(ngt_quarantine_read(EK3_SOURCE_DIR "/scenarios/quarantine.txt", &q, err, sizeof err), 0, "%s", err);
+    ngt_quarantine_free(&q);
+}
+
+/* A night of one run of `name` with verdict v. */
+static void one_run(ngt_night *n, ngt_run *r, const char *name, int v)
+{
+    memset(n, 0, sizeof *n);
+    memset(r, 0, sizeof *r);
+    snprintf(r->job.name, sizeof r->job.name, "%s", name);
+    r->job.seed = 1;
+    r->status = NGT_DONE;
+    r->r.verdict = v;
+    r->r.first_fail = -1;
+    snprintf(r->r.m.requirements, sizeof r->r.m.requirements, "EK-TECH-010 6.3");
+    n->run = r;
+    n->nrun = 1;
+}
+
+Test(nightly, quarantine_expiry_and_the_night)
+{
+    const char *text = "flaky 2026-12-01 waits for the plant fix\n";
+    ngt_quarantine q;
+    char err[300];
+    cr_assert_eq(ngt_quarantine_parse(text, strlen(text), "q.txt", &q, err, sizeof err), 0, "%s", err);
+    ngt_night n;
+    ngt_run r;
+    ngt_count c;
+    /* not listed: the failure fails the night */
+    one_run(&n, &r, "flaky", SCN_FAIL);
+    cr_assert_not(ngt_night_ok(&n));
+    /* listed, on its last day: runs, fails, the night passes */
+    ngt_quarantine_apply(&q, &n, "2026-12-01");
+    cr_assert_str_eq(r.quarantine, "waits for the plant fix");
+    cr_assert_not(r.q_expired);
+    cr_assert(ngt_night_ok(&n));
+    ngt_count_night(&n, &c);
+    cr_assert_eq(c.quarantined, 1);
+    cr_assert_eq(c.failed, 0);
+    cr_assert_eq(c.claims_hold, 0, "a quarantined failure does not make its claim hold");
+    /* the day after: expired, the night fails */
+    ngt_quarantine_apply(&q, &n, "2026-12-02");
+    cr_assert(r.q_expired);
+    cr_assert_not(ngt_night_ok(&n));
+    ngt_count_night(&n, &c);
+    cr_assert_eq(c.expired, 1);
+    cr_assert_eq(c.failed, 1);
+    /* an ERROR in quarantine too; a PASS is just a pass */
+    one_run(&n, &r, "flaky", SCN_ERROR);
+    ngt_quarantine_apply(&q, &n, "2026-11-30");
+    cr_assert(ngt_night_ok(&n));
+    one_run(&n, &r, "flaky", SCN_PASS);
+    ngt_quarantine_apply(&q, &n, "2027-01-01");
+    cr_assert(ngt_night_ok(&n));
+    /* another name is not covered */
+    one_run(&n, &r, "flakey", SCN_FAIL);
+    ngt_quarantine_apply(&q, &n, "2026-11-30");
+    cr_assert_not(ngt_night_ok(&n));
+    ngt_quarantine_free(&q);
+}
+
+Test(nightly, requirement_matches_by_section)
+{
+    cr_assert(ngt_req_match("EK-TECH-010 6", "EK-TECH-010 6.3"));
+    cr_assert(ngt_req_match("EK-TECH-010 6.3", "EK-TECH-010 6.3"));
+    cr_assert(ngt_req_match("EK-TECH-010", "EK-TECH-010 6.3"));
+    cr_assert(ngt_req_match("EK-TECH-010 6", "EK-TECH-010 6.10.2"));
+    cr_assert_not(ngt_req_match("EK-TECH-010 6", "EK-TECH-010 61"));
+    cr_assert_not(ngt_req_match("EK-TECH-010 6.3", "EK-TECH-010 6"));
+    cr_assert_not(ngt_req_match("EK-TECH-010 6.1", "EK-TECH-010 6.10"));
+    cr_assert_not(ngt_req_match("", "EK-TECH-010 6"));
+}
+
+/* The jobs of the test folder's scenarios in selection s. */
+static size_t jobs_of(const char *const *p, size_t np, const ngt_select *s, ngt_job **j)
+{
+    size_t n = 0;
+    char err[600];
+    cr_assert_eq(ngt_jobs(p, np, s, NULL, j, &n, err, sizeof err), 0, "%s", err);
+    return n;
+}
+
+Test(nightly, selection_by_level_tag_and_requirement)
+{
+    const char *p[] = {
+        scenario("a", "tags={'can','fast'}, requirements={'EK-TECH-010 6.3'}, seeds={1,2}", NULL),
+        scenario("b", "tags={'plant'}, requirements={'EK-TECH-010 61', 'EK-TECH-010 8.5'}", NULL),
+        scenario("c", "tags={'can'}, level='nightly', requirements={'EK-TECH-010 6'}", NULL),
+        scenario("d", "tags={'plant'}, level='soak'", NULL),
+    };
+    ngt_job *j = NULL;
+    const char *can[] = {"can"}, *six[] = {"EK-TECH-010 6"}, *two[] = {"plant", "fast"}, *none[] = {"nope"};
+    ngt_select s = {.level = "quick"};
+    cr_assert_eq(jobs_of(p, 4, &s, &j), 3); /* a x2, b */
+    free(j);
+    s.level = "soak";
+    cr_assert_eq(jobs_of(p, 4, &s, &j), 5);
+    free(j);
+    s = (ngt_select){.level = "nightly", .tag = can, .ntag = 1};
+    cr_assert_eq(jobs_of(p, 4, &s, &j), 3); /* a x2, c */
+    cr_assert(!strcmp(j[2].name, "c"));
+    free(j);
+    s = (ngt_select){.level = "soak", .tag = two, .ntag = 2};
+    cr_assert_eq(jobs_of(p, 4, &s, &j), 4); /* a x2 (fast), b, d (plant) */
+    free(j);
+    s = (ngt_select){.level = "nightly", .req = six, .nreq = 1};
+    cr_assert_eq(jobs_of(p, 4, &s, &j), 3); /* a x2 (6.3), c (6); not b's 61 */
+    for (unsigned i = 0; i < 3; i++)
+        cr_assert(strcmp(j[i].name, "b"));
+    free(j);
+    s = (ngt_select){.level = "nightly", .tag = can, .ntag = 1, .req = six, .nreq = 1};
+    s.tag = none;
+    cr_assert_eq(jobs_of(p, 4, &s, &j), 0, "an empty selection is empty");
+    cr_assert_null(j);
+    /* a weight: the manifest's estimate without a history */
+    s = (ngt_select){.level = "soak"};
+    jobs_of(p, 4, &s, &j);
+    for (unsigned i = 0; i < 5; i++)
+        cr_assert(j[i].weight_s > 0 && !j[i].weight_known);
+    free(j);
+}
+
+/* Run a night of the given files into the test folder's `o`. */
+static void night_of(ngt_night *n, const char *o, const char *const *p, size_t np, double grace, size_t log_cap)
+{
+    ngt_job *j = NULL;
+    ngt_select s = {.level = "soak"};
+    size_t nj = jobs_of(p, np, &s, &j);
+    ngt_pack(j, nj, 1);
+    memset(n, 0, sizeof *n);
+    snprintf(n->out, sizeof n->out, "%s", path(o));
+    n->shard_i = n->shard_n = 1;
+    FILE *null = fopen("/dev/null", "w");
+    ngt_opts opt = {.jobs = 2, .grace_s = grace, .log_cap = log_cap, .out = null};
+    char err[600];
+    cr_assert_eq(ngt_run_night(n, j, nj, &opt, err, sizeof err), 0, "%s", err);
+    fclose(null);
+    cr_assert_eq(n->nrun, nj, "every job is a run of the night");
+    cr_assert_eq(ngt_night_write(n, err, sizeof err), 0, "%s", err);
+    free(j);
+}
+
+static const ngt_run *run_named(const ngt_night *n, const char *name)
+{
+    for (size_t i = 0; i < n->nrun; i++)
+        if (!strcmp(n->run[i].job.name, name))
+            return &n->run[i];
+    cr_assert_fail("no run of %s", name);
+    return NULL;
+}
+
+Test(nightly, crash_and_timeouts_are_error_runs_with_why)
+{
+    const char *p[] = {
+        scenario("ok", "requirements={'EK-TECH-010 6.3'}", NULL),
+        scenario("boom", "requirements={'EK-TECH-010 7.1'}", NULL),
+        scenario("hang", "timeout='1s'", NULL),
+        scenario("slow", "timeout='1s'", "run('1000s')"),
+    };
+    setenv("EK3_TEST_CRASH", "boom", 1);
+    setenv("EK3_TEST_HANG", "hang", 1);
+    ngt_night n;
+    night_of(&n, "night", p, 4, 3, 0);
+    const ngt_run *ok = run_named(&n, "ok"), *boom = run_named(&n, "boom"), *hang = run_named(&n, "hang"),
+                  *slow = run_named(&n, "slow");
+    cr_assert_eq(ok->status, NGT_DONE);
+    cr_assert_eq(ok->r.verdict, SCN_PASS);
+    cr_assert_eq(boom->status, NGT_CRASHED);
+    cr_assert_eq(boom->r.verdict, SCN_ERROR);
+    cr_assert(strstr(boom->why, "signal 11"), "%s", boom->why);
+    cr_assert_str_eq(boom->r.error, boom->why);
+    cr_assert_str_eq(boom->r.m.requirements, "EK-TECH-010 7.1", "the ERROR is made from the manifest");
+    cr_assert_eq(hang->status, NGT_TIMEOUT);
+    cr_assert_eq(hang->r.verdict, SCN_ERROR);
+    cr_assert(strstr(hang->why, "killed after") && strstr(hang->why, "its timeout is 1 s"), "%s", hang->why);
+    cr_assert_eq(slow->status, NGT_DONE, "the engine's own timeout ends it");
+    cr_assert_eq(slow->r.verdict, SCN_ERROR);
+    cr_assert(strstr(slow->r.error, "timeout"), "%s", slow->r.error);
+    ngt_count c;
+    ngt_count_night(&n, &c);
+    cr_assert_eq(c.passed, 1);
+    cr_assert_eq(c.errors, 3);
+    cr_assert_eq(c.claims, 2);
+    cr_assert_eq(c.claims_hold, 1);
+    cr_assert_not(ngt_night_ok(&n));
+    /* read back: the same runs, statuses and whys */
+    ngt_night b;
+    char err[600];
+    cr_assert_eq(ngt_night_read(n.out, &b, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(b.nrun, n.nrun);
+    for (size_t i = 0; i < n.nrun; i++) {
+        cr_assert_str_eq(b.run[i].job.name, n.run[i].job.name);
+        cr_assert_eq(b.run[i].status, n.run[i].status);
+        cr_assert_eq(b.run[i].r.verdict, n.run[i].r.verdict);
+        cr_assert_str_eq(b.run[i].why, n.run[i].why);
+    }
+    ngt_night_free(&b);
+    ngt_night_free(&n);
+}
+
+Test(nightly, a_long_log_is_cut_at_its_cap)
+{
+    const char *p[] = {scenario("chatty", "seeds={3}",
+                                "for i = 1, 2000 do print('line ' .. i .. ' of a chatty scenario') end\n"
+                                "run('0.01s')")};
+    ngt_night n;
+    night_of(&n, "night", p, 1, 0, 4096);
+    cr_assert_eq(n.run[0].status, NGT_DONE);
+    char lp[600], text[8192];
+    snprintf(lp, sizeof lp, "%s/runs/chatty/seed-3/run.log", n.out);
+    FILE *f = fopen(lp, "r");
+    cr_assert_not_null(f, "%s", lp);
+    size_t k = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[k] = 0;
+    cr_assert_lt(k, 4096 + 200, "%zu bytes kept", k);
+    cr_assert(strstr(text, "line 1 of a chatty"), "%s", text);
+    cr_assert(strstr(text, "[run.log cut at 4 KiB:"), "%s", text + (k > 300 ? k - 300 : 0));
+    ngt_night_free(&n);
+}
+
+Test(nightly, quarantined_failure_runs_and_is_marked)
+{
+    scenario("bad", "requirements={'EK-TECH-010 6.3'}", "run('0.01s')\nexpect(false, 'held')");
+    scenario("good", "", NULL);
+    write_file(path("q.txt"), "# the format\nbad 2099-12-31 waits for issue 99\n");
+    int rc = run(out, sizeof out, "cd %s && %s nightly . --out o --history h.jsonl --quarantine q.txt", dir, EK3_BIN);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "[quarantined until 2099-12-31: waits for issue 99]"), "%s", out);
+    cr_assert(strstr(out, "0 of 1 claims hold (2 runs: 1 passed, 0 failed, 0 errors, 1 quarantined;"), "%s", out);
+    write_file(path("q.txt"), "bad 2020-01-01 waits for issue 99\nbda 2099-01-01 typo\n");
+    rc = run(out, sizeof out, "cd %s && %s nightly . --out o --history h.jsonl --quarantine q.txt", dir, EK3_BIN);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "[quarantine expired 2020-01-01: waits for issue 99]"), "%s", out);
+    cr_assert(strstr(out, "q.txt:2: no scenario is named 'bda' (closest: bad"), "%s", out);
+    write_file(path("q.txt"), "bad 2020-01-01\n");
+    rc = run(out, sizeof out, "cd %s && %s nightly . --out o --quarantine q.txt", dir, EK3_BIN);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(out, "q.txt:1: no reason"), "%s", out);
+}
+
+Test(nightly, empty_selection_is_reported)
+{
+    scenario("a", "tags={'can'}", NULL);
+    int rc = run(out, sizeof out, "cd %s && %s nightly . --tag nope --out o --history h.jsonl", dir, EK3_BIN);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "the selection (--level nightly --tag nope) holds no scenario"), "%s", out);
+    cr_assert(strstr(out, "0 of 0 claims hold (0 runs:"), "%s", out);
+    ngt_night n;
+    char err[400];
+    cr_assert_eq(ngt_night_read(path("o"), &n, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(n.nrun, 0);
+    ngt_night_free(&n);
+    rc = run(out, sizeof out, "cd %s && %s nightly . --tag nope --out o --history h.jsonl --allow-empty", dir,
+             EK3_BIN);
+    cr_assert_eq(rc, 0, "%s", out);
+}
+
+Test(nightly, shards_merge_into_one_night)
+{
+    scenario("a", "seeds={1,2,3}", NULL);
+    scenario("b", "seeds={1,2}, requirements={'EK-TECH-010 6.3'}", NULL);
+    scenario("c", "seeds={4}", NULL);
+    for (int i = 1; i <= 3; i++) {
+        int rc = run(out, sizeof out, "cd %s && %s nightly . --shard %d/3 --out s%d --history h.jsonl", dir, EK3_BIN,
+                     i, i);
+        cr_assert_eq(rc, 0, "%s", out);
+    }
+    struct stat st;
+    cr_assert_neq(stat(path("h.jsonl"), &st), 0, "a shard of several leaves the history to the merge");
+    int rc = run(out, sizeof out, "cd %s && %s nightly merge s1 s2 s3 --out m --history h.jsonl", dir, EK3_BIN);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "1 of 1 claims hold (6 runs: 6 passed,"), "%s", out);
+    ngt_night n;
+    char err[400];
+    cr_assert_eq(ngt_night_read(path("m"), &n, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(n.nrun, 6);
+    cr_assert_eq(n.shard_n, 3);
+    for (size_t i = 0; i < n.nrun; i++) {
+        cr_assert_eq(n.run[i].status, NGT_DONE);
+        char v[700];
+        snprintf(v, sizeof v, "%s/%s/verdict.json", path("m"), n.run[i].dir);
+        cr_assert_eq(stat(v, &st), 0, "%s copied", v);
+    }
+    ngt_night_free(&n);
+    cr_assert_eq(stat(path("h.jsonl"), &st), 0, "the merge appends the history");
+    /* a shard twice: refused; a shard missing: its runs are not run */
+    rc = run(out, sizeof out, "cd %s && %s nightly merge s1 s1 s2 s3 --out m2", dir, EK3_BIN);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(out, "ran in two shards: s1 and s1"), "%s", out);
+    rc = run(out, sizeof out, "cd %s && %s nightly merge s1 s2 --out m3", dir, EK3_BIN);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "no shard ran it"), "%s", out);
+}
