@@ -689,6 +689,8 @@ static void ngt_error_result(scn_result *r, const ngt_job *j, const char *why)
     }
     r->verdict = SCN_ERROR;
     r->seed = j->seed;
+    r->threads = 1;
+    r->block_rows = SCN_BLOCK_ROWS; /* as the engine's result before any row */
     r->first_fail = -1;
     snprintf(r->error, sizeof r->error, "%s", why);
     vrd_file_sha256(j->path, r->script_sha256, err, sizeof err);
