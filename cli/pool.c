@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,6 +123,7 @@ static int pool_start(const pool_spec *s, size_t j, pool_kid *k, char *err, size
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a parent killed outright leaves no run behind */
         close(p[0]);
         if (l[1] >= 0) {
             dup2(l[1], STDOUT_FILENO);
