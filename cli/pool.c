@@ -22,7 +22,7 @@ typedef struct pool_kid {
     size_t j;
     char out[POOL_OUT_MAX];
     size_t len, log_bytes;
-    int log_cut, termed, timed_out, reaped, status;
+    int log_cut, log_errno, termed, timed_out, status;
     double t0, deadline, term_at;
 } pool_kid;
 
@@ -33,17 +33,19 @@ static double pool_now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static void pool_write_all(int fd, const char *p, size_t n)
+/* Write it all: 0, or the errno of the failed write. */
+static int pool_write_all(int fd, const char *p, size_t n)
 {
     while (n) {
         ssize_t k = write(fd, p, n);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
-            return;
+            return k < 0 ? errno : EIO;
         p += k;
         n -= (size_t)k;
     }
+    return 0;
 }
 
 /* Read what is there from the kid's pipes (non-blocking); closes a pipe at its end. */
@@ -79,8 +81,9 @@ static void pool_drain(pool_kid *k, size_t log_cap)
         size_t keep = k->log_bytes < log_cap ? log_cap - k->log_bytes : 0;
         if (keep > (size_t)n)
             keep = (size_t)n;
-        if (keep && k->log >= 0)
-            pool_write_all(k->log, buf, keep);
+        int we = keep && k->log >= 0 ? pool_write_all(k->log, buf, keep) : 0;
+        if (we && !k->log_errno)
+            k->log_errno = we;
         if (keep < (size_t)n)
             k->log_cut = 1;
         k->log_bytes += (size_t)n;
@@ -173,9 +176,12 @@ static void pool_finish(const pool_spec *s, pool_kid *k, size_t log_cap)
             char line[160];
             int n = snprintf(line, sizeof line, "\n[run.log cut at %zu KiB: %zu more bytes not kept]\n",
                              log_cap >> 10, k->log_bytes - log_cap);
-            pool_write_all(k->log, line, (size_t)n);
+            int we = pool_write_all(k->log, line, (size_t)n);
+            if (we && !k->log_errno)
+                k->log_errno = we;
         }
-        close(k->log);
+        if (close(k->log) && !k->log_errno)
+            k->log_errno = errno;
         k->log = -1;
     }
     k->out[k->len] = 0;
@@ -185,7 +191,8 @@ static void pool_finish(const pool_spec *s, pool_kid *k, size_t log_cap)
                   .wall_s = pool_now() - k->t0,
                   .out = k->out,
                   .log_bytes = k->log_bytes,
-                  .log_cut = k->log_cut};
+                  .log_cut = k->log_cut,
+                  .log_errno = k->log_errno};
     if (s->done)
         s->done(s->ctx, &e);
 }

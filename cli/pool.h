@@ -25,6 +25,7 @@ typedef struct pool_end {
     const char *out;          /* what the child wrote to its result fd, NUL-ended */
     size_t log_bytes;         /* bytes the child wrote to stdout/stderr (all, kept or not) */
     int log_cut;              /* the log was cut at log_cap */
+    int log_errno;            /* a write to the log failed (errno), else 0 */
 } pool_end;
 
 typedef struct pool_spec {

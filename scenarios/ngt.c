@@ -832,6 +832,9 @@ static void ngt_done(void *ctx, const pool_end *e)
     if (e->log_cut && c->o->out)
         fprintf(c->o->out, "note: %s seed %llu: its run.log was cut at %zu KiB (%zu bytes written)\n", b->name,
                 (unsigned long long)b->seed, (c->o->log_cap ? c->o->log_cap : 256u << 10) >> 10, e->log_bytes);
+    if (e->log_errno && c->o->out)
+        fprintf(c->o->out, "note: %s: write error: %s\n", ngt_dir(c->n, r, "run.log", path, sizeof path),
+                strerror(e->log_errno));
     ngt_quarantine_mark(c->o->q, r, c->today);
     if (c->o->out) {
         ngt_line(c->o->out, r);
