@@ -257,7 +257,8 @@ void ngt_pack(ngt_job *jobs, size_t n, unsigned shards)
     if (shards > NGT_SHARDS_MAX)
         shards = NGT_SHARDS_MAX;
     double load[NGT_SHARDS_MAX] = {0};
-    qsort(jobs, n, sizeof *jobs, ngt_job_cmp);
+    if (n)
+        qsort(jobs, n, sizeof *jobs, ngt_job_cmp);
     for (size_t i = 0; i < n; i++) {
         unsigned best = 0;
         for (unsigned k = 1; k < shards; k++)
