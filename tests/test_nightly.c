@@ -8,7 +8,8 @@
  * past its own timeout are each an ERROR run with why, never lost; a
  * run's log is cut at its cap; an empty selection; selection by tag and
  * by requirement; night.json reads back; shards merge into one night and
- * a run in two shards is refused. Tiny 1-module scenarios in a temp dir. */
+ * a run in two shards is refused; `ek3 scenario run --jobs` shares the
+ * pool and prints in job order. Tiny 1-module scenarios in a temp dir. */
 #include <math.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -476,4 +477,23 @@ Test(nightly, shards_merge_into_one_night)
     rc = run(out, sizeof out, "cd %s && %s nightly merge s1 s2 --out m3", dir, EK3_BIN);
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "no shard ran it"), "%s", out);
+}
+
+/* `ek3 scenario run --jobs` runs through the same pool: its lines in job order. */
+Test(nightly, scenario_run_jobs_uses_the_pool)
+{
+    scenario("a", "seeds={1,2}", NULL);
+    scenario("b", "", "run('0.01s')\nexpect(false, 'held')");
+    scenario("c", "seeds={5}", NULL);
+    int rc = run(out, sizeof out, "%s scenario run %s --jobs 3 --report %s", EK3_BIN, dir, path("r"));
+    cr_assert_eq(rc, 1, "%s", out);
+    const char *a1 = strstr(out, "PASS   a                            seed 1"),
+               *a2 = strstr(out, "PASS   a                            seed 2"), *b = strstr(out, "FAIL   b"),
+               *c = strstr(out, "PASS   c                            seed 5");
+    cr_assert(a1 && a2 && b && c && a1 < a2 && a2 < b && b < c, "%s", out);
+    cr_assert(strstr(out, "4 runs of 3 files: 3 passed, 1 failed, 0 errors"), "%s", out);
+    struct stat st;
+    char v[300];
+    snprintf(v, sizeof v, "%s/c/seed-5/verdict.json", path("r"));
+    cr_assert_eq(stat(v, &st), 0, "%s", v);
 }
