@@ -112,7 +112,7 @@ Test(nightly, longest_first_beats_count_packing_on_a_recorded_history)
 {
     hst h;
     char err[600];
-    cr_assert_eq(hst_load(&h, EK3_SOURCE_DIR "/tests/data/nightly-history.jsonl", err, sizeof err), 0,
+    cr_assert_eq(hst_load(&h, EK3_SOURCE_DIR "/tests/data/nightly-history-recorded.jsonl", err, sizeof err), 0,
                  "%s", err);
     cr_assert_gt(h.n, 10);
     /* the jobs: every (scenario, seed) the history holds, weighed by it */
