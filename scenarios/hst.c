@@ -536,9 +536,10 @@ static int hst_drift(const hst *h, const ngt_run *r, const scn_fig *g, unsigned 
     f->median = med;
     f->band = band;
     snprintf(f->text, sizeof f->text,
-             "%s seed %llu: %s = %.6g %s drifted %s: median %.6g over the last %zu nights, band %.3g "
+             "%s seed %llu: %s = %.6g%s%s drifted %s: median %.6g over the last %zu nights, band %.3g "
              "(limit %s; it %s)",
-             f->scenario, (unsigned long long)f->seed, g->name, g->value, g->unit, dir < 0 ? "up" : "down", med, n,
+             f->scenario, (unsigned long long)f->seed, g->name, g->value, g->unit[0] ? " " : "", g->unit,
+             dir < 0 ? "up" : "down", med, n,
              band, g->limit, g->pass ? "still passes" : "fails");
     return 0;
 }

@@ -228,6 +228,13 @@ static int jun_io_close(void *ctx)
     return 0;
 }
 
+/* libxml2's own "I/O error" line: the write error is ours to report. */
+static void jun_quiet(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
 /* Writer calls: a negative return from libxml2 ends the file. */
 #define JUN_W(call)                                                                                                    \
     do {                                                                                                               \
@@ -499,10 +506,15 @@ int jun_write(const char *path, const ngt_night *n, char *err, size_t cap)
         return EK3_ENOSPC;
     }
     errno = 0;
+    /* the error handler is per thread in libxml2: set and put back here */
+    xmlGenericErrorFunc was = xmlGenericError;
+    void *was_ctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, jun_quiet);
     int rc = jun_document(w, n);
     if (xmlTextWriterFlush(w) < 0)
         rc = -1;
     xmlFreeTextWriter(w); /* closes ob */
+    xmlSetGenericErrorFunc(was_ctx, was);
     if (fflush(io.f) && !io.err)
         io.err = errno ? errno : EIO;
     if (ferror(io.f) && !io.err)
