@@ -486,7 +486,8 @@ typedef struct hst_out {
     size_t n, cap;
 } hst_out;
 
-static hst_flag *hst_add(hst_out *o)
+/* A new flag of kind for run r, or NULL (memory). */
+static hst_flag *hst_add(hst_out *o, int kind, const ngt_run *r)
 {
     if (o->n == o->cap) {
         size_t c = o->cap ? o->cap * 2 : 16;
@@ -498,6 +499,9 @@ static hst_flag *hst_add(hst_out *o)
     }
     hst_flag *g = &o->f[o->n++];
     memset(g, 0, sizeof *g);
+    g->kind = kind;
+    snprintf(g->scenario, sizeof g->scenario, "%s", hst_name(r));
+    g->seed = r->job.seed;
     return g;
 }
 
@@ -525,12 +529,9 @@ static int hst_drift(const hst *h, const ngt_run *r, const scn_fig *g, unsigned 
     double worse = dir < 0 ? g->value - med : med - g->value;
     if (!(worse > band))
         return 0;
-    hst_flag *f = hst_add(o);
+    hst_flag *f = hst_add(o, HST_DRIFT, r);
     if (!f)
         return EK3_ENOSPC;
-    f->kind = HST_DRIFT;
-    snprintf(f->scenario, sizeof f->scenario, "%s", hst_name(r));
-    f->seed = r->job.seed;
     snprintf(f->figure, sizeof f->figure, "%s", g->name);
     f->value = g->value;
     f->median = med;
@@ -563,12 +564,9 @@ static int hst_flip(const hst *h, const ngt_run *r, hst_out *o)
     int trace_differs = both_ran && trace[0] && last->trace_sha256[0] && strcasecmp(trace, last->trace_sha256);
     if (v == last->verdict && !trace_differs)
         return 0;
-    hst_flag *f = hst_add(o);
+    hst_flag *f = hst_add(o, HST_FLIP, r);
     if (!f)
         return EK3_ENOSPC;
-    f->kind = HST_FLIP;
-    snprintf(f->scenario, sizeof f->scenario, "%s", hst_name(r));
-    f->seed = r->job.seed;
     f->value = f->median = f->band = NAN;
     if (v != last->verdict)
         snprintf(f->text, sizeof f->text,

@@ -5,12 +5,28 @@
 #define NIGHT_BUILD_H
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ngt.h"
+
+/* A fresh folder /tmp/ek3-WHAT-PID-XXXXXX into dir[cap], and its removal. */
+static inline void nb_mkdir(char *dir, size_t cap, const char *what)
+{
+    snprintf(dir, cap, "/tmp/ek3-%s-%ld-XXXXXX", what, (long)getpid());
+    cr_assert_not_null(mkdtemp(dir), "mkdtemp %s: %s", dir, strerror(errno));
+}
+
+static inline void nb_rmdir(const char *dir)
+{
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
 
 /* An empty night, out = dir, started = when. */
 static inline void nb_night(ngt_night *n, const char *dir, const char *when)

@@ -21,16 +21,13 @@ static char file[128];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/ek3-hst-%ld-XXXXXX", (long)getpid());
-    cr_assert_not_null(mkdtemp(dir), "mkdtemp %s: %s", dir, strerror(errno));
+    nb_mkdir(dir, sizeof dir, "hst");
     snprintf(file, sizeof file, "%s/history.jsonl", dir);
 }
 
 static void teardown(void)
 {
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    nb_rmdir(dir);
 }
 
 TestSuite(history, .init = setup, .fini = teardown);

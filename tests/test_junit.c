@@ -21,16 +21,13 @@ static char xml[128];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/ek3-jun-%ld-XXXXXX", (long)getpid());
-    cr_assert_not_null(mkdtemp(dir), "mkdtemp %s: %s", dir, strerror(errno));
+    nb_mkdir(dir, sizeof dir, "jun");
     snprintf(xml, sizeof xml, "%s/junit.xml", dir);
 }
 
 static void teardown(void)
 {
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    nb_rmdir(dir);
 }
 
 TestSuite(junit, .init = setup, .fini = teardown);
