@@ -82,7 +82,7 @@ int hst_append(const char *path, const ngt_night *n, char *err, size_t cap);
 void hst_free(hst *h);
 
 /* The median wall time of (scenario, seed) over its last `last` nights
- * (0: all) that have one (wall_s > 0), into *s. 1 when there is one, 0
+ * (0: all, up to the last 256) that have one (wall_s > 0), into *s. 1 when there is one, 0
  * when the history has none. */
 int hst_duration(const hst *h, const char *scenario, uint64_t seed, unsigned last, double *s);
 

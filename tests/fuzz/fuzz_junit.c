@@ -30,10 +30,23 @@ static void piece(const uint8_t **d, size_t *n, char *buf, size_t cap)
         (*d)++, (*n)--;
 }
 
+static char dir[64];
+
+/* The folder goes when the fuzzer ends. */
+static void fz_clean(void)
+{
+    static const char *const left[] = {"runs/s/verdict.txt", "junit.xml", "runs/s", "runs", ""};
+    for (int i = 0; i < 5; i++) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/%s", dir, left[i]);
+        remove(p);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char dir[64];
     if (!dir[0]) {
+        atexit(fz_clean);
         snprintf(dir, sizeof dir, "/tmp/fuzz_junit_%ld", (long)getpid());
         mkdir(dir, 0700);
         char p[128];
