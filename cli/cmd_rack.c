@@ -39,6 +39,10 @@ typedef struct rack_opts {
     const char *ext_arg; /* --external as given */
     double hello_timeout;
     const char *api;     /* udp:HOST:PORT for the station's API, or NULL */
+    const char *slot_set[64]; /* --slot-set SLOT:name=value, as given */
+    unsigned nslot_set;
+    plant_params slot_prm[510]; /* their slots' own parameters */
+    const plant_params *slot_ptr[510];
 } rack_opts;
 
 /* The run's stop request (Ctrl-C, SIGTERM): the signal, or 0. */
@@ -58,7 +62,7 @@ static int rk_usage(void)
          "                [--api udp:HOST:PORT [--api-key KEY]]\n"
          "                [--report DIR] [--threads N] [--external all|2,5,7 [--fw-bus udp:HOST:BASE]\n"
          "                [--ext-timeout 200ms] [--hello-timeout 10s]]\n"
-         "                [--set name=value]...\n\n"
+         "                [--set name=value]... [--slot-set SLOT:name=value]...\n\n"
          "Run a rack in one process: the plant (one module per slot, tolerances drawn\n"
          "from the seed) and one firmware instance per module (JEZGRO, its services,\n"
          "LLC_CONTROL with droop), joined by the HIL channel and the rack's CAN-FD bus,\n"
@@ -87,14 +91,17 @@ static int rk_usage(void)
          "--external runs those modules' firmware in `ek3 fw` processes: the plant\n"
          "listens on BASE + slot, waits for each one's HELLO, then drives them one\n"
          "quantum at a time; a module that misses three quanta is reported lost and\n"
-         "the rack runs on without it.");
+         "the rack runs on without it.\n"
+         "--set sets a plant parameter of every module (`ek3 plant params` lists them);\n"
+         "--slot-set 7:t_amb=45 one module's own, over the rack's (a board of another\n"
+         "build, an aged part).");
     return CLI_OK;
 }
 
 int cmd_rack(int argc, char **argv)
 {
     const char *w = "rack";
-    rack_opts o;
+    static rack_opts o; /* large: the slots' own parameters */
     memset(&o, 0, sizeof o);
     o.r.modules = 84;
     o.r.fidelity = PMOD_AVERAGED;
@@ -117,7 +124,7 @@ int cmd_rack(int argc, char **argv)
     o.r.threads = ncpu > 0 ? (unsigned)ncpu : 1;
     prm_defaults(&o.r.plant);
     const char *miss = NULL; /* an option given without its value */
-    static const char *const many[] = {"--set", "--pull", "--fault", NULL}; /* each adds one */
+    static const char *const many[] = {"--set", "--slot-set", "--pull", "--fault", NULL}; /* each adds one */
     cli_seen seen;
     memset(&seen, 0, sizeof seen);
     for (int i = 1; i < argc; i++) {
@@ -279,6 +286,10 @@ int cmd_rack(int argc, char **argv)
             char err[200];
             if (prm_set(&o.r.plant, v, err, sizeof err) || prm_check_board(&o.r.plant, err, sizeof err))
                 return cli_usage_error(w, "--set %s: %s", v, err);
+        } else if (!strcmp(a, "--slot-set") && cli_has_value(a, v, &miss)) {
+            if (o.nslot_set == sizeof o.slot_set / sizeof o.slot_set[0])
+                return cli_usage_error(w, "--slot-set: at most %zu", sizeof o.slot_set / sizeof o.slot_set[0]);
+            o.slot_set[o.nslot_set++] = v; /* applied over every --set once --modules is known */
         } else {
             return cli_bad_arg(w, a, miss);
         }
@@ -316,6 +327,25 @@ int cmd_rack(int argc, char **argv)
         if (o.r.external && o.ext[k] && k >= o.r.modules && strcmp(o.ext_arg, "all"))
             return cli_usage_error(w, "--external: slot %u is not in a rack of %u", k + 1, o.r.modules);
     }
+    /* --slot-set K:name=value: slot K's own parameters, over the rack's (every --set) */
+    for (unsigned j = 0; j < o.nslot_set; j++) {
+        const char *v = o.slot_set[j], *colon = strchr(v, ':');
+        char *end, err[200];
+        unsigned long k = strtoul(v, &end, 10);
+        if (!colon || end != colon || v[0] < '0' || v[0] > '9')
+            return cli_usage_error(w, "--slot-set '%s': SLOT:name=value, e.g. 7:t_amb=45", v);
+        if (k < 1 || k > o.r.modules)
+            return cli_usage_error(w, "--slot-set %s: slot %lu is not in a rack of %u", v, k, o.r.modules);
+        if (!o.slot_ptr[k - 1]) {
+            o.slot_prm[k - 1] = o.r.plant;
+            o.slot_ptr[k - 1] = &o.slot_prm[k - 1];
+        }
+        if (prm_set(&o.slot_prm[k - 1], colon + 1, err, sizeof err) ||
+            prm_check_board(&o.slot_prm[k - 1], err, sizeof err))
+            return cli_usage_error(w, "--slot-set %s: %s", v, err);
+    }
+    if (o.nslot_set)
+        o.r.slot_plant = o.slot_ptr;
     for (unsigned j = 0; j < o.nfault; j++)
         if ((int64_t)(o.fault[j].t * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS) {
             char text[300];

@@ -48,7 +48,8 @@ const flt_def flt_table[] = {
     [FLT_ADC_STUCK] = {"adc-stuck", FLT_PLANT, FLT_T_SLOT, 2, 1,
                        {{"ch", "", 0, PMOD_ADC_CHANNELS - 1, 0, 1}, {"code", "", 0, 4095, 0, 1}},
                        "sensor stuck or wire broken: ADC channel ch reads code whatever it senses",
-                       "HEALTH_MONITOR flags SENSOR_STUCK after 5 s of one code; a stuck reading past a limit "
+                       "HEALTH_MONITOR flags SENSOR_STUCK after 5 s of one code (FAULT_ALERT SENSOR to the "
+                       "station); a stuck reading past a limit "
                        "trips SAFETY_MONITOR (VOUT at 4095 reads 1000 V: OVP, FAULT) (EK-TECH-010 2.3)"},
     [FLT_OPEN] = {"open", FLT_PLANT, FLT_T_SLOT, 0, 1, {NOP},
                   "open output: the module's output relay or fuse opens; it stays in its slot and switches on into "
@@ -84,7 +85,7 @@ const flt_def flt_table[] = {
                       "NTC open: the thermistor on ADC channel ch (3 TJ_A, 4 TJ_B, 5 T_XFMR, 6 T_LR, 7 T_AMB) "
                       "open, its pull-up takes the input to full scale",
                       "the channel reads about -100 C: HEALTH_MONITOR flags SENSOR_RANGE (and SENSOR_IMPLAUSIBLE on a "
-                      "leg); no derating and no trip: on a leg SAFETY_MONITOR's OTP still sees the other leg"},
+                      "leg) and the station gets FAULT_ALERT SENSOR; no derating and no trip: on a leg SAFETY_MONITOR's OTP still sees the other leg"},
     [FLT_NTC_SHORT] = {"ntc-short", FLT_PLANT, FLT_T_SLOT, 1, 1, {{"ch", "", BRD_ADC_TJ_A, BRD_ADC_T_AMB, 3, 1}},
                        "NTC shorted: the thermistor on ADC channel ch shorted, the input at 0 V (code 0)",
                        "the channel reads about 800 C: on a leg SAFETY_MONITOR trips OTP (95 C) and the module goes "
@@ -145,8 +146,8 @@ const flt_def flt_table[] = {
                          "the station retries (3 times) and gives up"},
     [FLT_SVC_CRASH] = {"svc-crash", FLT_KERNEL, FLT_T_SERVICE, 0, 0, {NOP},
                        "the service faults now (inj crash)" SVC_MODELS_NOTE,
-                       "the reincarnation server restarts it in under 50 ms; a non-critical one with no output dip "
-                       "(EK-TECH-010 5.3, 8.5)"},
+                       "the reincarnation server restarts it in under 50 ms; a non-critical one with no output dip; "
+                       "the station gets FAULT_ALERT SERVICE_CRASH (EK-TECH-010 5.3, 8.5)"},
     [FLT_SVC_HANG] = {"svc-hang", FLT_KERNEL, FLT_T_SERVICE, 0, 0, {NOP},
                       "the service stops taking messages, a deadlock (inj hang)" SVC_MODELS_NOTE,
                       "the service watchdog finds it within 100 ms and the reincarnation server restarts it "

@@ -76,9 +76,17 @@ int rig_init(rig *r, const rig_opts *o)
     if (prm_check_board(&o->plant, err, sizeof err))
         return EK3_ERANGE; /* plant and firmware would read the sensors differently */
     r->o = *o;
+    for (unsigned k = 0; o->slot_plant && k < o->modules; k++)
+        if (o->slot_plant[k] && prm_check_board(o->slot_plant[k], err, sizeof err))
+            return EK3_ERANGE;
     int rc = rack_init(&r->plant, &o->plant, o->modules, (pmod_fidelity)o->fidelity, o->seed, &o->load);
     if (rc)
         return rc;
+    for (unsigned k = 0; o->slot_plant && k < o->modules; k++)
+        if (o->slot_plant[k] && (rc = rack_module_params(&r->plant, k, o->slot_plant[k]))) {
+            rack_free(&r->plant);
+            return rc;
+        }
     if (rack_protect(&r->plant) != EK3_OK) {
         rig_free(r);
         return EK3_ENOSPC;

@@ -52,6 +52,9 @@ typedef struct rig_opts {
     float v_set;            /* every module's output set point */
     float r_droop;          /* V/A */
     plant_params plant;
+    const plant_params *const *slot_plant; /* NULL, or `modules` entries: slot k + 1's own
+                                              parameters where slot_plant[k] is not NULL
+                                              (rack_module_params; kept alive by the caller) */
     FILE *log;              /* candump log of every frame, or NULL */
     int64_t log_t0_ns;      /* the log's time of simulated time 0 (ns since the epoch) */
     unsigned threads;       /* modules spread over this many threads (0, 1: none; a log forces 1) */

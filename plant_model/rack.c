@@ -16,6 +16,24 @@ double rack_ocv(const rack_load *l)
     return l->ocv_empty + (l->ocv_full - l->ocv_empty) * shape;
 }
 
+/* Module i's own seed: its tolerances and its noise. */
+static uint64_t rack_module_seed(const rack *r, unsigned i)
+{
+    return (r->seed ? r->seed : 1) * EK3_RNG_GAMMA + i + 1;
+}
+
+int rack_module_params(rack *r, unsigned k, const plant_params *p)
+{
+    char err[160];
+    if (!r || !p || k >= r->n)
+        return EK3_EINVAL;
+    if (prm_check(p, err, sizeof err))
+        return EK3_ERANGE;
+    pmod_free(&r->mod[k]);
+    pmod_init(&r->mod[k], p, (pmod_fidelity)r->fidelity, r->tab, rack_module_seed(r, k));
+    return EK3_OK;
+}
+
 int rack_init(rack *r, const plant_params *p, unsigned n, pmod_fidelity f, uint64_t seed, const rack_load *load)
 {
     memset(r, 0, sizeof *r);
@@ -29,6 +47,8 @@ int rack_init(rack *r, const plant_params *p, unsigned n, pmod_fidelity f, uint6
         return EK3_ERANGE;
     r->p = *p;
     r->n = n;
+    r->seed = seed;
+    r->fidelity = (uint8_t)f;
     r->load = *load;
     r->mod = calloc(n, sizeof *r->mod);
     r->r_slot = calloc(n, sizeof *r->r_slot);
@@ -40,9 +60,8 @@ int rack_init(rack *r, const plant_params *p, unsigned n, pmod_fidelity f, uint6
         return EK3_ENOSPC;
     }
     lavg_build(r->tab, &p->llc);
-    uint64_t s = seed ? seed : 1;
     for (unsigned i = 0; i < n; i++) {
-        uint64_t ms = s * EK3_RNG_GAMMA + i + 1;
+        uint64_t ms = rack_module_seed(r, i);
         pmod_init(&r->mod[i], p, f, r->tab, ms);
         double spread = 1.0 + p->tol_rbus * pmod_normal(&ms);
         r->r_slot[i] = p->r_bus_slot * (i + 1) * (spread > 0.2 ? spread : 0.2);

@@ -40,6 +40,8 @@ typedef struct rack_load {
 typedef struct rack {
     plant_params p;
     unsigned n;
+    uint64_t seed;            /* as given to rack_init */
+    uint8_t fidelity;         /* pmod_fidelity */
     pmod *mod;                /* n modules */
     double *r_slot;           /* busbar resistance of each slot, ohm */
     double *i_lin, *g_lin;    /* each module's current and dI/dV at the step's start */
@@ -56,6 +58,15 @@ typedef struct rack {
 int rack_init(rack *r, const plant_params *p, unsigned n, pmod_fidelity f, uint64_t seed, const rack_load *load);
 
 void rack_free(rack *r);
+
+/* Give module k (0-based) its own parameters p instead of the rack's, as
+ * a board of another build or an aged part would have (its tolerances are
+ * drawn from p with its own seed, as rack_init drew them): at rest, before
+ * the first rack_step. The averaged model's table stays the rack's: a
+ * module's own tank is read through it as its drawn tolerances are (by its
+ * resonant frequency and impedance). 0, or EK3_EINVAL (k out of range),
+ * EK3_ERANGE (p fails prm_check). */
+int rack_module_params(rack *r, unsigned k, const plant_params *p);
 
 /* Advance one interval of dt seconds (a control period). */
 void rack_step(rack *r, double dt);

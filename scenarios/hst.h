@@ -52,28 +52,51 @@ typedef struct hst_entry {
 typedef struct hst {
     hst_entry *e;
     size_t n, cap;
+    char warning[400];        /* "path:LINE: ..." when a cut last line was skipped, else "" */
 } hst;
 
 /* Read the history file at path into h (an absent file is an empty
  * history). 0, EK3_EIO (cannot read), or EK3_EPARSE with err naming
- * "path:LINE: why" for the first bad line. */
+ * "path:LINE: why" for the first bad line (h is then empty). The last
+ * line alone may be cut short (a night killed while appending): when it
+ * has no newline and is not JSON, it is skipped and h->warning says so. */
 int hst_load(hst *h, const char *path, char *err, size_t cap);
 
+/* hst_load's reader on text (len bytes; file names it in errors),
+ * appending to h: every line one entry, each field checked (format
+ * "ek3-history/1", night, scenario, seed a whole number >= 0, verdict
+ * PASS/FAIL/ERROR, wall_s, figures[] with name, value (null: NaN),
+ * unit, limit, pass; rig_version, path and the two SHA-256s strings of
+ * their sizes), blank lines allowed. 0 or EK3_EPARSE ("file:LINE: field:
+ * why"; h is then empty), EK3_ENOSPC (memory). */
+int hst_parse(hst *h, const char *text, size_t len, const char *file, char *err, size_t cap);
+
 /* Append one line per run of the night to path (made if absent), each
- * written whole and flushed; a write error is EK3_EIO naming the file. */
+ * written whole and flushed; a write error is EK3_EIO naming the file.
+ * A run not run (NGT_NOT_RUN) has no line; a crashed or timed-out run is
+ * an ERROR with its wall time. A cut last line left by an earlier night
+ * (no newline, not JSON) is dropped first, so that the file stays one
+ * entry a line. EK3_ENOSPC: memory. */
 int hst_append(const char *path, const ngt_night *n, char *err, size_t cap);
 
 void hst_free(hst *h);
 
-/* The median wall time of (scenario, seed) over its last `last` nights,
- * into *s. 1 when there is one, 0 when the history has none. */
+/* The median wall time of (scenario, seed) over its last `last` nights
+ * (0: all, up to the last 256) that have one (wall_s > 0), into *s. 1 when there is one, 0
+ * when the history has none. */
 int hst_duration(const hst *h, const char *scenario, uint64_t seed, unsigned last, double *s);
 
 /* A figure's series for (scenario, seed, figure name), oldest first, the
  * last `max` nights at most: nights' times as text and values (NaN where
- * a night lacks it). Returns how many points (0: none). */
+ * a night lacks it; the first figure of that name in an entry). night
+ * and value hold max each; night's strings are h's. Returns how many
+ * points (0: none). */
 size_t hst_series(const hst *h, const char *scenario, uint64_t seed, const char *figure, size_t max,
                   const char **night, double *value);
+
+/* A figure's better direction from its limit: -1 lower is better ("<=",
+ * "<" first, after blanks), +1 higher (">=", ">"), 0 none known. */
+int hst_direction(const char *limit);
 
 /* What the history says of tonight's run. */
 typedef enum hst_flag_kind {
@@ -96,7 +119,13 @@ typedef struct hst_flag {
  * `window` values by more than its band, max(k x 1.4826 x MAD,
  * 1 % of |median|, a floor of 1e-9), with k = 4; at least 5 past values
  * are needed. A flip compares with the last entry of the same scenario,
- * seed and script_sha256. *out (malloc'd, caller frees) gets the flags.
+ * seed and script_sha256 (tonight's known: a run without a script hash
+ * or not run is not compared): a different verdict, or for two PASS/FAIL
+ * verdicts a different trace hash, is HST_FLIP. window 0: every value.
+ * Only tonight's first figure of a name is checked, its history the
+ * (scenario, seed) entries' first of that name. *out (malloc'd, caller
+ * frees; NULL when none) gets the flags: the drifts in run order, then
+ * the flips.
  * Returns how many, or EK3_ENOSPC (memory). */
 int hst_analyse(const hst *h, const ngt_night *n, unsigned window, hst_flag **out);
 

@@ -784,8 +784,11 @@ static int scn_load_fields(lua_State *L, int idx, rack_load *l, const char *what
     return given;
 }
 
-/* Apply set={name=value, ...} at table idx to *p (prm_set). */
-static void scn_set_params(lua_State *L, int idx, plant_params *p, const char *what)
+/* Apply set={name=value, ...} at table idx to *p (prm_set), each
+ * assignment appended to text (cap bytes) as " PREFIXname=value" in
+ * ek3 rack's flags (prefix e.g. "--set " or "--slot-set 7:"). */
+static void scn_set_params(lua_State *L, int idx, plant_params *p, const char *what, char *text, size_t cap,
+                           const char *prefix)
 {
     if (!lua_istable(L, idx))
         scn_err(L, "%s: set must be a table of name=value", what);
@@ -803,6 +806,8 @@ static void scn_set_params(lua_State *L, int idx, plant_params *p, const char *w
             scn_err(L, "%s: set.%s must be a number or a quantity string", what, k);
         if (prm_set(p, assign, err, sizeof err) || prm_check_board(p, err, sizeof err))
             scn_err(L, "%s: set %s: %s", what, assign, err);
+        size_t used = strlen(text);
+        snprintf(text + used, cap - used, " %s%s", prefix, assign);
         lua_pop(L, 1);
     }
 }
@@ -884,15 +889,51 @@ static int l_rack(lua_State *L)
         o->seed = x->o.seed;
     }
     lua_pop(L, 1);
+    char sets[sizeof x->r->rack_text] = "";
     lua_getfield(L, 1, "set");
     if (!lua_isnil(L, -1))
-        scn_set_params(L, lua_gettop(L), &o->plant, "rack{}");
+        scn_set_params(L, lua_gettop(L), &o->plant, "rack{}", sets, sizeof sets, "--set ");
     lua_pop(L, 1);
+    /* slot={[K]={set={...}}}: slot K's own parameters, over the rack's */
     lua_getfield(L, 1, "slot");
-    if (!lua_isnil(L, -1))
-        return scn_err(L, "rack{}: slot={...}: one module's own parameters are faults of its slot, "
-                             "given at 0 s: fault('tank-drift', SLOT, {cr=-0.05}), fault('ambient', SLOT, {t=45}), "
-                             "fault('fan', SLOT, {health=0.5}), fault('vdc-sag', SLOT, {...}); rack{set=} sets every module");
+    if (!lua_isnil(L, -1)) {
+        if (!lua_istable(L, -1))
+            return scn_err(L, "rack{}: slot must be a table {[SLOT]={set={name=value, ...}}}");
+        int t = lua_gettop(L);
+        plant_params *own = lua_newuserdatauv(L, o->modules * sizeof *own, 0);
+        lua_setfield(L, LUA_REGISTRYINDEX, "ek3.scn.slot_plant"); /* kept as long as the state */
+        const plant_params **ptr = lua_newuserdatauv(L, o->modules * sizeof *ptr, 0);
+        lua_setfield(L, LUA_REGISTRYINDEX, "ek3.scn.slot_ptr");
+        memset(ptr, 0, o->modules * sizeof *ptr);
+        /* in slot order, so the text (and the error for two bad slots) does not hang on the table's */
+        for (unsigned k = 1; k <= o->modules; k++) {
+            lua_geti(L, t, k);
+            if (!lua_isnil(L, -1)) {
+                char what[48], prefix[24];
+                snprintf(what, sizeof what, "rack{}: slot[%u]", k);
+                snprintf(prefix, sizeof prefix, "--slot-set %u:", k);
+                if (!lua_istable(L, -1))
+                    return scn_err(L, "%s must be a table {set={name=value, ...}}", what);
+                static const char *const skeys[] = {"set", NULL};
+                scn_known_keys(L, lua_gettop(L), what, skeys);
+                own[k - 1] = o->plant;
+                lua_getfield(L, -1, "set");
+                scn_set_params(L, lua_gettop(L), &own[k - 1], what, sets, sizeof sets, prefix);
+                lua_pop(L, 1);
+                ptr[k - 1] = &own[k - 1];
+            }
+            lua_pop(L, 1);
+        }
+        lua_pushnil(L);
+        while (lua_next(L, t)) { /* any key but a slot */
+            int isnum;
+            lua_Integer k = lua_tointegerx(L, -2, &isnum);
+            if (!isnum || k < 1 || k > (lua_Integer)o->modules)
+                return scn_err(L, "rack{}: slot[%s]: not a slot 1 to %u", luaL_tolstring(L, -2, NULL), o->modules);
+            lua_pop(L, 1);
+        }
+        o->slot_plant = ptr;
+    }
     lua_pop(L, 1);
     double th = scn_field_q(L, 1, "threads", "", x->o.threads ? x->o.threads : 1, "rack{}");
     if (!(th >= 1 && th <= 256 && th == floor(th)))
@@ -987,6 +1028,7 @@ static int l_rack(lua_State *L)
     x->r->modules = o->modules;
     x->r->threads = o->threads;
     scn_rack_text(x, &so, load_at, load_ramp);
+    snprintf(x->r->rack_text + strlen(x->r->rack_text), sizeof x->r->rack_text - strlen(x->r->rack_text), "%s", sets);
     ses_event ev = {.kind = SES_EV_START, .at_s = start, .by_s = fmax(start, fmin(load_at, 0.5))};
     rc = ses_add_event(s, &ev);
     ev = (ses_event){.kind = SES_EV_LOAD, .at_s = load_at, .load = o->load, .ramp_s = load_ramp};

@@ -165,6 +165,8 @@ Test(check_lua, trip_latency_and_restart_time)
                                  "fault('svc-crash', '3.1', {at=0.62})\n"
                                  "restart_time(3, 'AUDIT_LOGGER', {max='50ms'})\n"
                                  "restart_time(4, 'AUDIT_LOGGER', {to=0.63, name='quiet'})\n"
+                                 "fault('svc-crash', '1.3', {at=0.62})\n"
+                                 "restart_time(1, 'THERMAL_MGR', {max='50ms', name='quick'})\n"
                                  "capture{signals={'module[2].iout'}, when=function() return get('module[2].hw_trip') > 0 end,\n"
                                  "        pre='1ms', post='1ms', name='w'}\n"
                                  "capture{signals={'bus.v'}, trigger={signal='bus.v', level=100, edge='falling'}, name='never'}\n"
@@ -177,8 +179,13 @@ Test(check_lua, trip_latency_and_restart_time)
     cr_assert_float_eq(f->t_s, 0.6101, 1e-9, "recorded as soon as the trip is seen");
     f = fig(r, "trip_latency(1): no trip after 0.61 s");
     cr_assert_eq(f->pass, 0);
-    f = fig(r, "restart_time(3, AUDIT_LOGGER): restart time (down at 0.620000 s)");
+    f = fig(r, "restart_time(3, AUDIT_LOGGER): restart time (crash to fresh start)");
     cr_assert(f->pass && f->value > 0 && f->value <= 0.05, "restart %g s", f->value);
+    cr_assert(f->t_s > 0.62 && f->t_s < 0.62 + 0.05, "recorded at the restart (%g s), not at the run's end", f->t_s);
+    /* A restart inside one quantum (no sample sees it down): the kernel's count and instants. */
+    f = fig(r, "quick: restart time (crash to fresh start)");
+    cr_assert(f->pass && f->value > 0 && f->value <= 0.05, "restart %g s", f->value);
+    cr_assert(f->t_s < 0.625, "recorded at %g s", f->t_s);
     f = fig(r, "quiet: never stopped running");
     cr_assert_eq(f->pass, 0);
     /* A capture on a predicate: fired on the quantum the trip is seen; no --report, so kept in memory only. */

@@ -326,6 +326,23 @@ Test(fault, svc_crash_and_the_restart, .init = setup, .fini = teardown)
     cr_assert_eq(s->last_crash, JZ_CRASH_FAULT);
     run_ms(200);
     cr_assert_gt(s->restarts, restarts, "restarted");
+    /* CAN_HANDLER tells the station: FAULT_ALERT SERVICE_CRASH, the service's id. */
+    cr_assert_eq(g.stn.m[1].fault.code, MSG_FAULT_SERVICE_CRASH, "code %u", g.stn.m[1].fault.code);
+    cr_assert_eq(g.stn.m[1].fault.severity, MSG_SEV_NOTICE, "a restarted, non-critical service");
+    cr_assert_eq(g.stn.m[1].fault.value, id * 1000);
+    cr_assert_neq(g.stn.m[0].fault.code, MSG_FAULT_SERVICE_CRASH, "slot 1 had no crash");
+}
+
+/* CAN_HANDLER's own crash is reported by CAN_HANDLER once it is back. */
+Test(fault, a_crash_of_can_handler_itself_is_reported_after_its_restart, .init = setup, .fini = teardown)
+{
+    int id = svc_id(2, "CAN_HANDLER");
+    uint32_t faults0 = g.stn.st.faults;
+    inject_svc("svc-crash", 2, id, "");
+    run_ms(200);
+    cr_assert_eq(g.stn.m[1].fault.code, MSG_FAULT_SERVICE_CRASH, "code %u", g.stn.m[1].fault.code);
+    cr_assert_eq(g.stn.m[1].fault.value, id * 1000);
+    cr_assert_eq(g.stn.st.faults, faults0 + 1, "once");
 }
 
 Test(fault, svc_hang_is_found_by_its_heartbeat, .init = setup, .fini = teardown)

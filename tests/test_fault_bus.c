@@ -224,16 +224,18 @@ Test(fault_bus, a_watchdog_reset_is_reported_once, .init = setup, .fini = teardo
     cr_assert_eq(g.stn.m[1].fault.code, MSG_FAULT_WATCHDOG);
     cr_assert_eq(g.stn.m[1].fault.severity, MSG_SEV_CRITICAL);
     cr_assert_eq(g.stn.m[1].fault.value, 1000, "the reset count, in milli-units");
-    /* a restarted CAN_HANDLER does not report the same reset again */
+    /* a restarted CAN_HANDLER does not report the same reset again (its
+     * own crash it does report: SERVICE_CRASH) */
     int id = jz_find(&g.m[1].fw.k, "CAN_HANDLER");
     inject_text_svc_crash(2, id);
     run_ms(300);
-    cr_assert_eq(g.stn.st.faults, faults0 + 1, "still one");
+    cr_assert_eq(g.stn.st.faults, faults0 + 2, "the crash, and no second WATCHDOG");
+    cr_assert_eq(g.stn.m[1].fault.code, MSG_FAULT_SERVICE_CRASH);
     /* nor does a reboot after it: that reset was not the watchdog's */
     inject("module-reboot:2@0s");
     run_ms(10);
     cr_assert_eq(g.m[1].fw.k.resets, 2u);
-    cr_assert_eq(g.stn.st.faults, faults0 + 1, "a reboot is reported by nothing but its heartbeats");
+    cr_assert_eq(g.stn.st.faults, faults0 + 2, "a reboot is reported by nothing but its heartbeats");
 }
 
 Test(fault_bus, a_rebooted_module_rejoins, .init = setup, .fini = teardown)

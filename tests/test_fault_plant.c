@@ -254,9 +254,17 @@ Test(fault_plant, ntc_open_reads_implausibly_cold_and_is_flagged_not_tripped, .i
     cr_assert_eq(health(1)->health & (HLTH_SENSOR_RANGE | HLTH_SENSOR_IMPLAUSIBLE), 0, "slot 1 sound");
     cr_assert_eq(g.m[1].fw.drv.safety.latched, 0, "no trip: leg B still guards OTP");
     cr_assert_gt(g.plant.mod[1].io, 0.5, "it runs on");
+    /* The station hears of it: FAULT_ALERT SENSOR with the flags. */
+    cr_assert_eq(g.stn.m[1].fault.code, MSG_FAULT_SENSOR, "code %u", g.stn.m[1].fault.code);
+    cr_assert_eq(g.stn.m[1].fault.severity, MSG_SEV_WARNING);
+    cr_assert_eq(g.stn.m[1].fault.value, (HLTH_SENSOR_RANGE | HLTH_SENSOR_IMPLAUSIBLE) * 1000);
+    cr_assert_eq(g.stn.m[1].fault.flags & MSG_FAULT_F_CLEARED, 0);
+    cr_assert_neq(g.stn.m[0].fault.code, MSG_FAULT_SENSOR, "slot 1 says nothing of sensors");
     clear("ntc-open:2@0s:ch=3");
     run_ms(300);
     cr_assert_eq(health(2)->health & HLTH_SENSOR_RANGE, 0, "sound again");
+    cr_assert_eq(g.stn.m[1].fault.code, MSG_FAULT_SENSOR);
+    cr_assert(g.stn.m[1].fault.flags & MSG_FAULT_F_CLEARED, "and the station hears it cleared");
 }
 
 Test(fault_plant, ntc_short_on_a_leg_reads_800_c_and_trips_otp, .init = setup, .fini = teardown)

@@ -437,6 +437,12 @@ Test(nightly, empty_selection_is_reported)
     cr_assert_eq(ngt_night_read(path("o"), &n, err, sizeof err), 0, "%s", err);
     cr_assert_eq(n.nrun, 0);
     ngt_night_free(&n);
+    FILE *f = fopen(path("o/junit.xml"), "r");
+    cr_assert_not_null(f, "an empty night still writes its JUnit file");
+    size_t k = fread(out, 1, sizeof out - 1, f);
+    out[k] = 0;
+    fclose(f);
+    cr_assert(strstr(out, "tests=\"0\""), "%s", out);
     rc = run(out, sizeof out, "cd %s && %s nightly . --tag nope --out o --history h.jsonl --allow-empty", dir,
              EK3_BIN);
     cr_assert_eq(rc, 0, "%s", out);

@@ -136,7 +136,8 @@ Test(scenario, misspelt_names_get_the_closest_valid_ones)
 Test(scenario, the_manifest_is_read_without_running_the_rack)
 {
     write_lua("manifest", "scenario{ name='m1', tags={'a','b'}, level='nightly',\n"
-                          "  requirements={'EK-TECH-010 6.3', 'EK-TECH-010 8.5'}, seeds={3,5,8}, timeout='2s' }\n"
+                          "  requirements={'EK-TECH-010 6.3', 'EK-TECH-010 8.5'}, seeds={3,5,8}, timeout='2s',\n"
+                          "  gaps={'EK-TECH-010 4.1 OVP < 1 us: sensing takes 3.9 us', 'a: b'} }\n"
                           "error('the body must not run')\n");
     scn_manifest m;
     char err[300];
@@ -148,6 +149,28 @@ Test(scenario, the_manifest_is_read_without_running_the_rack)
     cr_assert_eq(m.nseeds, 3);
     cr_assert_eq(m.seeds[2], 8);
     cr_assert_float_eq(m.timeout_s, 2.0, 1e-12);
+    cr_assert_str_eq(m.gaps, "EK-TECH-010 4.1 OVP < 1 us: sensing takes 3.9 us\na: b");
+    expect_error("gap_bad", "scenario{ name='g', gaps={'no reason given'} }\n", "1:", "gaps[1] must be one line");
+}
+
+/* rack{slot={[K]={set=...}}}: slot K's own parameters over the rack's,
+ * the others untouched; a bad slot or parameter names itself. */
+Test(scenario, a_slot_takes_its_own_parameters)
+{
+    scn_result *r = run_lua("slot_set",
+                            HEAD "rack{ modules=3, load='2kW', set={t_amb=30}, slot={[2]={set={t_amb=70}}} }\n"
+                                 "run('20ms')\n"
+                                 "expect(get('module[2].tj_a') > get('module[1].tj_a') + 35, 'slot 2 hot')\n"
+                                 "expect(math.abs(get('module[3].tj_a') - get('module[1].tj_a')) < 2, 'slot 3 as 1')\n"
+                                 "expect(get('module[1].tj_a') > 28 and get('module[1].tj_a') < 35, 'rack set')\n",
+                            1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s %s", scn_verdict_name(r->verdict), r->error);
+    cr_assert(strstr(r->rack_text, "--set t_amb=30") && strstr(r->rack_text, "--slot-set 2:t_amb=70"), "%s",
+              r->rack_text);
+    done(r);
+    expect_error("slot_bad", HEAD "rack{ modules=3, slot={[4]={set={t_amb=70}}} }\n", "2:", "slot[4]: not a slot 1 to 3");
+    expect_error("slot_key", HEAD "rack{ modules=3, slot={[1]={sett={}}} }\n", "2:", "sett");
+    expect_error("slot_prm", HEAD "rack{ modules=3, slot={[1]={set={t_amb=999}}} }\n", "2:", "slot[1]: set t_amb=999");
 }
 
 Test(scenario, time_callbacks_and_checks)

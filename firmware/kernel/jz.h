@@ -186,6 +186,13 @@ int jz_find(const jz_kernel *k, const char *name);
  * state), or NULL. */
 void *jz_state(jz_kernel *k, unsigned id);
 
+/* What the Reincarnation Server knows of service id, for a service that
+ * reports it (CAN_HANDLER's FAULT_ALERT SERVICE_CRASH): its crashes since
+ * the kernel started, and whether it is critical (its crash shuts the
+ * module down). 0 when id is no service. */
+uint32_t jz_crashes(const jz_kernel *k, unsigned id);
+int jz_critical(const jz_kernel *k, unsigned id);
+
 /* The next number of the kernel's seeded generator (xorshift64*, ek3_rng.h). */
 uint64_t jz_random(jz_kernel *k);
 

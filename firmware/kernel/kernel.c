@@ -390,6 +390,16 @@ int jz_find(const jz_kernel *k, const char *name)
     return EK3_ENOENT;
 }
 
+uint32_t jz_crashes(const jz_kernel *k, unsigned id)
+{
+    return id == 0 || id >= k->n ? 0 : k->svc[id].crashes;
+}
+
+int jz_critical(const jz_kernel *k, unsigned id)
+{
+    return id == 0 || id >= k->n ? 0 : k->svc[id].def->critical;
+}
+
 void *jz_state(jz_kernel *k, unsigned id)
 {
     if (id == 0 || id >= k->n)

@@ -33,13 +33,18 @@ int canh_provision(hal hw, unsigned slot, const uint8_t key[AUTH_KEY_LEN])
 int canh_init(void *state, jz_kernel *k, unsigned me)
 {
     canh_state *s = state;
-    (void)me;
     if (hal_flash_read(k->hw, 0, &s->cfg, sizeof s->cfg) != EK3_OK || s->cfg.magic != CANH_CONFIG_MAGIC ||
         s->cfg.crc != canh_crc(&s->cfg) || s->cfg.slot < CID_NODE_MODULE_MIN || s->cfg.slot > CID_NODE_MODULE_MAX)
         return EK3_ENOENT; /* not provisioned: no identity, no key */
     s->ticks = CANH_HEARTBEAT_MS - 1; /* first heartbeat at the first tick */
     /* Started in the kernel's boot (no pass yet), not by a restart. */
     s->alert_wdg = k->cfg.reset_by_watchdog && k->passes == 0;
+    /* Crashes before this start are not news, but for its own: restarted
+     * after a crash of its own, it reports that one. */
+    for (unsigned id = 1; id < JZ_MAX_SERVICES; id++)
+        s->crash_seen[id] = jz_crashes(k, id);
+    if (s->crash_seen[me])
+        s->crash_seen[me]--;
     return EK3_OK;
 }
 
@@ -271,6 +276,18 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         msg_fault fa = {MSG_FAULT_WATCHDOG, MSG_SEV_CRITICAL, 0, n,
                         (uint32_t)(jz_now(k) / 1000000), 0};
         canh_fault(s, k, fa);
+    }
+    /* A service the Reincarnation Server restarted (or, critical, shut the
+     * module down for): FAULT_ALERT SERVICE_CRASH, NOTICE for a restart,
+     * CRITICAL for a critical one; value: its service id (1000 each). */
+    for (unsigned id = 1; id < JZ_MAX_SERVICES; id++) {
+        uint32_t c = jz_crashes(k, id);
+        if (c != s->crash_seen[id]) {
+            s->crash_seen[id] = c;
+            msg_fault fa = {MSG_FAULT_SERVICE_CRASH, jz_critical(k, id) ? MSG_SEV_CRITICAL : MSG_SEV_NOTICE, 0,
+                            (int32_t)id * 1000, (uint32_t)(jz_now(k) / 1000000), 0};
+            canh_fault(s, k, fa);
+        }
     }
     /* FAULT_ALERT at once: whatever SAFETY_MONITOR latched since the last tick. */
     sm_alert a;

@@ -65,6 +65,7 @@ typedef struct canh_state {
     uint8_t alert_wdg;   /* a WATCHDOG alert waits (set at boot) */
     uint8_t auth_alerted;
     int64_t auth_alert_ns; /* the last AUTH_FAIL alert */
+    uint32_t crash_seen[JZ_MAX_SERVICES]; /* each service's crashes already reported (SERVICE_CRASH) */
     canh_stats st;
 } canh_state;
 

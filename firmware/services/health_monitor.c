@@ -75,6 +75,18 @@ int hlth_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
     if (s->mtbf_h < 125000.0f)
         h |= HLTH_WEAR;
     s->health = h;
+    /* A sensor found stuck, out of range or implausible: FAULT_ALERT
+     * SENSOR (WARNING, value: the HLTH_SENSOR_* flags, 1000 each) when the
+     * set changes, CLEARED when none is left. */
+    uint8_t sensor = h & (HLTH_SENSOR_STUCK | HLTH_SENSOR_RANGE | HLTH_SENSOR_IMPLAUSIBLE);
+    if (sensor != s->sensor_alerted) {
+        msg_fault fa = {MSG_FAULT_SENSOR, MSG_SEV_WARNING, sensor ? 0 : MSG_FAULT_F_CLEARED,
+                        (int32_t)(sensor ? sensor : s->sensor_alerted) * 1000, (uint32_t)(jz_now(k) / 1000000), 0};
+        ipc_msg out;
+        ipc_msg_init(&out, SVC_MSG_FAULT, 3, &fa, sizeof fa);
+        if (ipc_send(k, me, SVC_CAN, &out) == EK3_OK) /* else again at the next period */
+            s->sensor_alerted = sensor;
+    }
     if (s->ticks % 10 == 0) { /* once a second, for HEARTBEAT */
         ipc_msg out;
         ipc_msg_init(&out, SVC_MSG_HEALTH, 2, &s->health, 1);

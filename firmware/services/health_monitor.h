@@ -30,6 +30,7 @@ typedef struct hlth_state {
     uint16_t last[12];
     uint8_t same[12];      /* periods each channel has not moved */
     uint8_t health;
+    uint8_t sensor_alerted; /* the sensor flags last reported as FAULT_ALERT SENSOR */
     uint8_t hot;           /* inside a thermal cycle */
     uint32_t ticks, on_ticks, cycles, faults;
     uint32_t last_trips;
