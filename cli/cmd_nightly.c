@@ -24,6 +24,7 @@
 #endif
 
 #define NI_LIST_MAX 32
+#define NI_DRIFT_WINDOW 20u /* a figure's drift: against the median of its last 20 nights (hst_analyse) */
 
 /* The night's outputs beside night.json: OUT/junit.xml (scopes/jun.h) and
  * OUT/report/index.html (scopes/htm.h). THE ONE PLACE they are called:
@@ -82,7 +83,7 @@ static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, i
 {
     char err[900];
     hst_flag *flags = NULL;
-    int nf = hst_analyse(h, n, 20, &flags);
+    int nf = hst_analyse(h, n, NI_DRIFT_WINDOW, &flags);
     if (nf < 0) {
         fprintf(stderr, "ek3 %s: the history's analysis: out of memory\n", w);
         nf = 0;
