@@ -302,18 +302,73 @@ static int ngt_dump(json_t *j, const char *path, char *err, size_t cap)
     return 0;
 }
 
+/* The length of the well-formed UTF-8 character at s (n bytes left;
+ * RFC 3629: no overlong forms, no surrogates, up to U+10FFFF), or 0. */
+static size_t ngt_utf8_len(const unsigned char *s, size_t n)
+{
+    if (s[0] < 0x80)
+        return s[0] ? 1 : 0;
+    size_t k = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+    if (!k || k > n)
+        return 0;
+    for (size_t i = 1; i < k; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) || (s[0] == 0xF0 && s[1] < 0x90) ||
+        (s[0] == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return k;
+}
+
+/* Text as a JSON string: a byte that is not part of a UTF-8 character
+ * becomes '?' (a path or a message can hold anything; JSON holds
+ * UTF-8). NULL: memory. */
+static json_t *ngt_js(const char *s, size_t n)
+{
+    char *b = malloc(n + 1);
+    size_t o = 0;
+    for (size_t i = 0; b && i < n;) {
+        size_t k = ngt_utf8_len((const unsigned char *)s + i, n - i);
+        if (!k) {
+            b[o++] = '?';
+            i++;
+            continue;
+        }
+        memcpy(b + o, s + i, k);
+        o += k;
+        i += k;
+    }
+    json_t *j = b ? json_stringn(b, o) : NULL;
+    free(b);
+    return j;
+}
+
+static json_t *ngt_jstr0(const char *s)
+{
+    return ngt_js(s, strlen(s));
+}
+
+/* Append v to array a; 0, or -1 (v NULL: memory) */
+static int ngt_jadd(json_t *a, json_t *v)
+{
+    return v && !json_array_append_new(a, v) ? 0 : -1;
+}
+
 int ngt_plan_write(const char *path, const ngt_job *jobs, size_t n, unsigned shards, const char *selection,
                    char *err, size_t cap)
 {
     json_t *a = json_array();
+    int bad = !a;
     for (size_t i = 0; i < n && a; i++)
-        json_array_append_new(a, json_pack("{s:s,s:s,s:I,s:f,s:f,s:b,s:i}", "name", jobs[i].name, "path",
-                                           jobs[i].path, "seed", (json_int_t)jobs[i].seed, "timeout_s",
-                                           jobs[i].timeout_s, "weight_s", jobs[i].weight_s, "weight_known",
-                                           jobs[i].weight_known, "shard", (int)jobs[i].shard));
-    json_t *j = a ? json_pack("{s:s,s:i,s:s,s:o}", "format", "ek3-nightly-plan/1", "shards", (int)shards,
-                              "selection", selection ? selection : "", "jobs", a)
-                  : NULL;
+        bad |= ngt_jadd(a, json_pack("{s:o,s:o,s:I,s:f,s:f,s:b,s:i}", "name", ngt_jstr0(jobs[i].name), "path",
+                                     ngt_jstr0(jobs[i].path), "seed", (json_int_t)jobs[i].seed, "timeout_s",
+                                     jobs[i].timeout_s, "weight_s", jobs[i].weight_s, "weight_known",
+                                     jobs[i].weight_known, "shard", (int)jobs[i].shard));
+    json_t *j = a && !bad ? json_pack("{s:s,s:i,s:o,s:o}", "format", "ek3-nightly-plan/1", "shards", (int)shards,
+                                      "selection", ngt_jstr0(selection ? selection : ""), "jobs", a)
+                          : NULL;
+    if (!j)
+        json_decref(a);
     return ngt_dump(j, path, err, cap);
 }
 
@@ -915,7 +970,10 @@ static json_t *ngt_jlist(const char *s, char sep)
     while (a && *s) {
         const char *e = strchr(s, sep);
         size_t k = e ? (size_t)(e - s) : strlen(s);
-        json_array_append_new(a, json_stringn(s, k));
+        if (ngt_jadd(a, ngt_js(s, k))) {
+            json_decref(a);
+            return NULL;
+        }
         s += k + (e != NULL);
     }
     return a;
@@ -926,27 +984,31 @@ int ngt_night_write(const ngt_night *n, char *err, size_t cap)
     char path[700];
     snprintf(path, sizeof path, "%s/night.json", n->out);
     json_t *runs = json_array();
-    for (size_t i = 0; i < n->nrun && runs; i++) {
+    int bad = !runs;
+    for (size_t i = 0; i < n->nrun && !bad; i++) {
         const ngt_run *r = &n->run[i];
         const scn_manifest *m = &r->r.m;
-        json_t *q = r->quarantine[0] ? json_pack("{s:s,s:s,s:b}", "reason", r->quarantine, "expires", r->q_expires,
-                                                 "expired", r->q_expired)
+        json_t *q = r->quarantine[0] ? json_pack("{s:o,s:s,s:b}", "reason", ngt_jstr0(r->quarantine), "expires",
+                                                 r->q_expires, "expired", r->q_expired)
                                      : json_null();
-        json_t *sc = json_pack("{s:s,s:o,s:o,s:o,s:f}", "level", m->level, "tags", ngt_jlist(m->tags, ','),
+        json_t *sc = json_pack("{s:o,s:o,s:o,s:o,s:f}", "level", ngt_jstr0(m->level), "tags", ngt_jlist(m->tags, ','),
                                "requirements", ngt_jlist(m->requirements, ';'), "gaps", ngt_jlist(m->gaps, '\n'),
                                "timeout_s", r->job.timeout_s);
-        json_array_append_new(
-            runs, json_pack("{s:s,s:s,s:I,s:i,s:f,s:f,s:s,s:s,s:s,s:s,s:f,s:o,s:o}", "name", r->job.name, "path",
-                            r->job.path, "seed", (json_int_t)r->job.seed, "shard", (int)r->job.shard, "weight_s",
-                            r->job.weight_s, "timeout_s", r->job.timeout_s, "dir", r->dir, "status",
-                            ngt_status_name[r->status & 3], "why", r->why, "verdict",
-                            scn_verdict_name((unsigned)r->r.verdict), "wall_s", r->wall_s, "quarantine", q,
-                            "scenario", sc));
+        bad |= ngt_jadd(runs, json_pack("{s:o,s:o,s:I,s:i,s:f,s:f,s:o,s:s,s:o,s:s,s:f,s:o,s:o}", "name",
+                                        ngt_jstr0(r->job.name), "path", ngt_jstr0(r->job.path), "seed",
+                                        (json_int_t)r->job.seed, "shard", (int)r->job.shard, "weight_s",
+                                        r->job.weight_s, "timeout_s", r->job.timeout_s, "dir", ngt_jstr0(r->dir),
+                                        "status", ngt_status_name[r->status & 3], "why", ngt_jstr0(r->why), "verdict",
+                                        scn_verdict_name((unsigned)r->r.verdict), "wall_s", r->wall_s, "quarantine",
+                                        q, "scenario", sc));
     }
-    json_t *j = runs ? json_pack("{s:s,s:s,s:s,s:s,s:{s:i,s:i},s:f,s:o}", "format", "ek3-night/1", "rig_version",
-                                 n->rig_version, "started", n->started, "selection", n->selection, "shard", "i",
-                                 (int)n->shard_i, "n", (int)n->shard_n, "wall_s", n->wall_s, "runs", runs)
+    json_t *j = !bad ? json_pack("{s:s,s:o,s:s,s:o,s:{s:i,s:i},s:f,s:o}", "format", "ek3-night/1", "rig_version",
+                                 ngt_jstr0(n->rig_version), "started", n->started, "selection",
+                                 ngt_jstr0(n->selection), "shard", "i", (int)n->shard_i, "n", (int)n->shard_n,
+                                 "wall_s", n->wall_s, "runs", runs)
                      : NULL;
+    if (!j)
+        json_decref(runs);
     return ngt_dump(j, path, err, cap);
 }
 

@@ -520,3 +520,36 @@ Test(nightly, scenario_run_jobs_uses_the_pool)
     snprintf(v, sizeof v, "%s/c/seed-5/verdict.json", path("r"));
     cr_assert_eq(stat(v, &st), 0, "%s", v);
 }
+
+/* night.json takes any text: bytes that are not UTF-8 become '?', no run is dropped. */
+Test(nightly, night_json_takes_any_text)
+{
+    ngt_night n;
+    ngt_run r[2];
+    memset(&n, 0, sizeof n);
+    memset(r, 0, sizeof r);
+    snprintf(n.out, sizeof n.out, "%s", dir);
+    snprintf(n.selection, sizeof n.selection, "--tag \xff\xfe");
+    for (int i = 0; i < 2; i++) {
+        snprintf(r[i].job.name, sizeof r[i].job.name, "s%d", i);
+        snprintf(r[i].job.path, sizeof r[i].job.path, "/tmp/\xc3(bad-%d.lua", i);
+        r[i].job.seed = (uint64_t)i + 1;
+        r[i].status = NGT_NOT_RUN;
+        snprintf(r[i].why, sizeof r[i].why, "stopped \x80 here; caf\xc3\xa9");
+        snprintf(r[i].dir, sizeof r[i].dir, "runs/s%d/seed-%d", i, i + 1);
+        snprintf(r[i].r.m.requirements, sizeof r[i].r.m.requirements, "EK-TECH-010 6.3;EK \xff");
+        r[i].r.verdict = SCN_ERROR;
+    }
+    n.run = r;
+    n.nrun = 2;
+    char err[600];
+    cr_assert_eq(ngt_night_write(&n, err, sizeof err), 0, "%s", err);
+    ngt_night b;
+    cr_assert_eq(ngt_night_read(dir, &b, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(b.nrun, 2);
+    cr_assert_str_eq(b.run[1].why, "stopped ? here; caf\xc3\xa9");
+    cr_assert_str_eq(b.run[1].r.m.requirements, "EK-TECH-010 6.3;EK ?");
+    cr_assert_eq(b.run[1].status, NGT_NOT_RUN);
+    cr_assert_eq(b.run[1].job.seed, 2);
+    ngt_night_free(&b);
+}
