@@ -11,34 +11,41 @@ M.svc = { AUDIT_LOGGER = 1, CAN_HANDLER = 2, THERMAL_MGR = 3, HEALTH_MONITOR = 4
 -- of n * per_module W, on from 0.45 s over a 20 ms ramp (the station
 -- starts the rack at 20 ms; the bus is up by 0.4 s). Runs to `settle`
 -- (default 0.6 s) and returns the bus voltage and the power then.
--- opts: rack{} fields to add (set=, seed=, ...).
+-- opts: rack{} fields to add (set=, seed=, load_ramp=, ...), and
+-- settle= (s), which is this helper's, not rack{}'s.
 function M.rack(n, per_module, opts)
   local r = { modules = n, load = n * per_module, load_at = "0.45s", load_ramp = "20ms" }
-  for k, v in pairs(opts or {}) do r[k] = v end
+  local settle = 0.6
+  for k, v in pairs(opts or {}) do
+    if k == "settle" then settle = v else r[k] = v end
+  end
   rack(r)
-  run_until(function() return now() >= 0.6 and get("rack.running") == n end, "1s", "the rack is up and regulating")
+  run_until(function() return now() >= settle and get("rack.running") == n end, settle + 0.4,
+            "the rack is up and regulating")
   return get("bus.v"), get("bus.p")
 end
 
 -- The signal of module k.
 function M.mod(k, what) return get("module[" .. k .. "]." .. what) end
 
--- Watch `path` from now to now + dur (run by the caller) and keep its
--- minimum and maximum; the check fails at the first sample outside
--- [lo, hi] (its time is in the verdict; lo nil: no lower bound). Call the returned function
--- after the run: it records the extreme against the band as a figure.
+-- Watch `path` from now to `to` (absolute s; nil: the end of the run)
+-- and keep its minimum and maximum; the check fails at the first sample
+-- outside [lo, hi] (its time is in the verdict; lo nil: no lower bound).
+-- Call the returned function after the run (or after `to`): it records
+-- the extreme against the band as a figure.
 local function q(x) return string.format("%.4g", x) end
 M.q = q
 
-function M.band(path, lo, hi, name, unit)
+function M.band(path, lo, hi, name, unit, to)
   local mn, mx = math.huge, -math.huge
   local floor = lo or -math.huge
   expect_always(function()
+    if to and now() > to then return true end
     local v = get(path)
     if v < mn then mn = v end
     if v > mx then mx = v end
     return v >= floor and v <= hi
-  end, { name = name .. ": " .. path .. (lo and " in " .. q(lo) .. " to " or " up to ") .. q(hi) .. " " .. unit })
+  end, { name = name .. ": " .. path .. (lo and " in " .. q(lo) .. " to " or " up to ") .. q(hi) .. " " .. unit, to = to })
   return function()
     if lo then expect(mn >= lo, name .. ": lowest " .. path, { value = mn, unit = unit, limit = ">= " .. q(lo) .. " " .. unit }) end
     expect(mx <= hi, name .. ": highest " .. path, { value = mx, unit = unit, limit = "<= " .. q(hi) .. " " .. unit })
@@ -55,6 +62,47 @@ function M.figure(name, value, cmp, limit, unit)
   elseif cmp == ">" then ok = value > limit
   else ok = value >= limit end
   expect(ok, name, { value = value, unit = unit, limit = cmp .. " " .. q(limit) .. (unit ~= "" and " " .. unit or "") })
+  return ok
+end
+
+-- Record a figure without a limit: what the rig does, as evidence (a
+-- gap's figures, the state a conflict ends in).
+function M.measured(name, value, unit)
+  expect(true, name, { value = value, unit = unit, limit = "(measured)" })
+end
+
+-- Modules in their slots that do not regulate (tripped, latched): the
+-- count and a list "SLOT TRIP_CODE/STATE, ..." for a check's name.
+function M.down(n)
+  local bad = {}
+  for k = 1, n do
+    if M.mod(k, "present") == 1 and M.mod(k, "running") == 0 then
+      bad[#bad + 1] = k .. " " .. M.mod(k, "trip_code") .. "/" .. M.mod(k, "state")
+    end
+  end
+  return #bad, table.concat(bad, ", ")
+end
+
+-- Record the modules in their slots that stopped regulating (M.down)
+-- against at most `max` (default 0); the list goes into the name.
+function M.none_down(n, name, max)
+  local c, list = M.down(n)
+  return M.figure((name or "modules tripped or latched") .. (c > 0 and " (" .. list .. ")" or ""), c, "<=",
+                  max or 0, "")
+end
+
+-- One row of a sparing table (EK-TECH-010 6.3) as figures: with `live`
+-- modules carrying `demand` W, the highest module current against the
+-- 4.0 A limit (5.2, 8.5), the mean per module, the power delivered
+-- against the demand, and the modules regulating. Read now (a settled
+-- rack). Returns whether the row holds.
+function M.sparing_row(live, demand, label)
+  local tag = label or (live .. " modules")
+  local ok = M.figure(tag .. ": modules regulating", get("rack.running"), ">=", live, "")
+  ok = M.figure(tag .. ": highest module current", get("rack.i_max"), "<", 4.0, "A") and ok
+  M.figure(tag .. ": power per module", get("bus.p") / live, "<=", 3300, "W")
+  ok = M.figure(tag .. ": power delivered of " .. q(demand / 1e3) .. " kW asked", get("bus.p") / demand * 100, ">=",
+                99.5, "%") and ok
   return ok
 end
 
