@@ -165,6 +165,49 @@ function M.ev_charge(n, q_ah, t_end)
   M.none_down(n)
 end
 
+-- A stuck output-voltage sensor (fault adc-stuck on channel 0, VOUT)
+-- on n modules sharing 150 kW's share per module (1786 W). At 0.8 s
+-- module 3's VOUT reading freezes on the code of 1.5 % under the bus (a
+-- reading its peers would contradict), module 6's at full scale (4095,
+-- 1000 V: a rail). What the firmware detects: module 6 at once, its
+-- SAFETY_MONITOR's OVP (900 V) latches it and the station gets FAULT_ALERT
+-- OVP (within 10 ms); module 3 only by HEALTH_MONITOR's SENSOR_STUCK, after
+-- 5 s of one code, sent in the next 1 Hz heartbeat's health byte
+-- (module[3].health bit 1; by 6.5 s). Meanwhile module 3's droop loop
+-- answers a bus it reads 1.5 % low with more current than its peers; the
+-- bus and the load hold. Figures: both detection times, module 3's current
+-- over its peers' mean, the alerts the station got, the bus and the load.
+function M.stuck_vout(n)
+  local v0, p0 = M.rack(n, 150e3 / 84, { load_ramp = "0.2s", settle = 0.8 })
+  local code = math.floor(v0 * 0.985 / 1000 * 4095)
+  local alerts0 = get("station.faults")
+  local bus = M.band("bus.v", v0 * 0.98, v0 * 1.02, "the bus holds", "V")
+  local power = M.band("bus.p", p0 * 0.99, p0 * 1.01, "the load is served", "W")
+  local t0 = now()
+  fault("adc-stuck", 3, { ch = 0, code = code })
+  fault("adc-stuck", 6, { ch = 0, code = 4095 })
+  local t6 = run_until(function() return get("module[6].fault_code") == "OVP" end, "0.1s",
+                       "module 6's VOUT at full scale: FAULT_ALERT OVP at the station")
+  M.figure("module 6 (VOUT at a rail): OVP alert after", (t6 - t0) * 1e3, "<=", 10, "ms")
+  M.figure("module 6 latched (not regulating)", M.mod(6, "running"), "=", 0, "")
+  run_until(function() return now() >= t0 + 2 end, "3s")
+  local peers, c = 0, 0
+  for k = 1, n do
+    if k ~= 3 and k ~= 6 then peers, c = peers + M.mod(k, "iout"), c + 1 end
+  end
+  M.measured("module 3 (VOUT stuck 1.5 % low): its current over its peers' mean", M.mod(3, "iout") / (peers / c) * 100, "%")
+  M.figure("module 3: current under its 4.0 A limit", M.mod(3, "iout"), "<", 4.0, "A")
+  M.figure("module 3: health byte before 5 s (SENSOR_STUCK not yet)", M.mod(3, "health"), "=", 0, "")
+  local t3 = run_until(function() return M.mod(3, "health") % 2 == 1 end, "6s",
+                       "module 3's SENSOR_STUCK in its heartbeat")
+  M.figure("module 3 (VOUT stuck in range): SENSOR_STUCK at the station after", t3 - t0, "<=", 6.5, "s")
+  M.figure("module 3: SENSOR_STUCK not before 5 s of one code", t3 - t0, ">=", 5, "s")
+  M.measured("module 3: still regulating after SENSOR_STUCK (no action taken)", M.mod(3, "running"), "")
+  M.measured("FAULT_ALERTs for module 3", M.mod(3, "fault_code") == "NONE" and 0 or 1, "")
+  M.figure("FAULT_ALERTs at the station (module 6's OVP only)", get("station.faults") - alerts0, "=", 1, "")
+  bus(); power()
+end
+
 -- Modules 1..n other than `skip` (a set or a number) all RUN and carry
 -- current; records one check.
 function M.others_run(n, skip, name)
