@@ -13,9 +13,11 @@
 -- 3.0 kW = 183 kW < 200 kW. The scenario pulls modules one by one past 74
 -- and shows what happens: the fewest modules that still carry 200 kW, then
 -- what the rack delivers and what the station does at 61. Today: 70
--- modules carry it (3.9 A each); at 69 every module trips OCP within one
--- quantum and the bus collapses; the station raises no alert before
--- (it has no capacity check), it only receives the modules' FAULT_ALERTs.
+-- modules carry it (3.9 A each); at 69 the demand passes what they give
+-- at their current limit, the constant-power load pulls the bus down,
+-- every module trips OCP (within the next 50 ms) and the bus collapses;
+-- the station raises no alert before (it has no capacity check) and does
+-- not limit the load, it only receives the modules' FAULT_ALERTs.
 -- Failures are modelled as pulls (fault "pull"), 50 ms apart.
 scenario{ name = "sparing-table", tags = { "plant", "rack", "power", "sparing", "hot-swap" }, level = "quick",
           requirements = { "EK-TECH-010 6.3", "EK-TECH-010 6.1", "EK-TECH-010 5.2" }, seeds = { 1, 2 },
@@ -23,7 +25,8 @@ scenario{ name = "sparing-table", tags = { "plant", "rack", "power", "sparing", 
           gaps = { "EK-TECH-010 6.3 61 modules carry 200 kW (3.28 kW each): past the 4.0 A limit (61 x 3.0 kW = 183 kW " ..
                    "at 750 V); the rack carries 200 kW down to 70 modules and at 69 every module trips OCP and the bus collapses",
                    "EK-TECH-010 6.3 'Alert: schedule maintenance' as spare capacity runs out: the station has no " ..
-                   "capacity check and sends no alert; its first news is the modules' OCP FAULT_ALERTs of the collapse" } }
+                   "capacity check, sends no alert and does not limit the load; its first news is the modules' OCP " ..
+                   "FAULT_ALERTs of the collapse" } }
 local ek3 = require "ek3"
 
 local N, P = 84, 200e3
