@@ -105,6 +105,8 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
     X(STN_REFUSED, "station.refused", "", FAM_RACK, EN_NONE, LD_ANY, "commands a module refused")                   \
     X(STN_GAVE_UP, "station.gave_up", "", FAM_RACK, EN_NONE, LD_ANY, "commands given up after every retry")         \
     X(STN_FAULTS, "station.faults", "", FAM_RACK, EN_NONE, LD_ANY, "FAULT_ALERT frames the station received")       \
+    X(STN_IMPLAUSIBLE, "station.implausible", "", FAM_RACK, EN_NONE, LD_ANY,                                        \
+      "modules the station stopped for a VOUT reading implausible against their running peers'")                    \
     X(STN_API_OK, "station.api_ok", "", FAM_RACK, EN_NONE, LD_ANY, "API requests accepted")                         \
     X(STN_API_BAD_KEY, "station.api_bad_key", "", FAM_RACK, EN_NONE, LD_ANY, "API requests refused: wrong key")     \
     X(STN_API_RATE, "station.api_rate", "", FAM_RACK, EN_NONE, LD_ANY, "API requests refused: rate limit")          \
@@ -302,6 +304,8 @@ double sig_read(const ses *s, const sig_ref *r)
         return g->stn.st.gave_up;
     case SIG_STN_FAULTS:
         return g->stn.st.faults;
+    case SIG_STN_IMPLAUSIBLE:
+        return g->stn.st.implausible;
     case SIG_STN_API_OK:
         return g->stn.st.api_ok;
     case SIG_STN_API_BAD_KEY:

@@ -190,21 +190,29 @@ function M.stuck_vout(n)
                        "module 6's VOUT at full scale: FAULT_ALERT OVP at the station")
   M.figure("module 6 (VOUT at a rail): OVP alert after", (t6 - t0) * 1e3, "<=", 10, "ms")
   M.figure("module 6 latched (not regulating)", M.mod(6, "running"), "=", 0, "")
-  run_until(function() return now() >= t0 + 2 end, "3s")
+  run_until(function() return now() >= t0 + 1.5 end, "3s")
   local peers, c = 0, 0
   for k = 1, n do
     if k ~= 3 and k ~= 6 then peers, c = peers + M.mod(k, "iout"), c + 1 end
   end
   M.measured("module 3 (VOUT stuck 1.5 % low): its current over its peers' mean", M.mod(3, "iout") / (peers / c) * 100, "%")
   M.figure("module 3: current under its 4.0 A limit", M.mod(3, "iout"), "<", 4.0, "A")
-  M.figure("module 3: health byte before 5 s (SENSOR_STUCK not yet)", M.mod(3, "health"), "=", 0, "")
+  -- the station's peer check: its reading off its running peers' median
+  -- by more than 1 % at three heartbeats in a row, and it is stopped
+  local tp = run_until(function() return get("station.implausible") >= 1 end, "4s",
+                       "the station finds module 3's VOUT implausible against its peers")
+  M.figure("module 3 stopped by the station's peer check after", tp - t0, "<=", 3.5, "s")
+  run_until(function() return now() >= tp + 0.1 end, "1s")
+  M.figure("module 3 stopped (not regulating)", M.mod(3, "running"), "=", 0, "")
+  M.figure("modules the station found implausible", get("station.implausible"), "=", 1, "")
   local t3 = run_until(function() return M.mod(3, "health") % 2 == 1 end, "6s",
                        "module 3's SENSOR_STUCK in its heartbeat")
   M.figure("module 3 (VOUT stuck in range): SENSOR_STUCK at the station after", t3 - t0, "<=", 6.5, "s")
   M.figure("module 3: SENSOR_STUCK not before 5 s of one code", t3 - t0, ">=", 5, "s")
-  M.measured("module 3: still regulating after SENSOR_STUCK (no action taken)", M.mod(3, "running"), "")
-  M.measured("FAULT_ALERTs for module 3", M.mod(3, "fault_code") == "NONE" and 0 or 1, "")
-  M.figure("FAULT_ALERTs at the station (module 6's OVP only)", get("station.faults") - alerts0, "=", 1, "")
+  local ts = run_until(function() return M.mod(3, "fault_code") == "SENSOR" end, "0.5s",
+                       "module 3's FAULT_ALERT SENSOR at the station")
+  M.figure("module 3: FAULT_ALERT SENSOR after", ts - t0, "<=", 6.5, "s")
+  M.figure("FAULT_ALERTs at the station (module 6's OVP, module 3's SENSOR)", get("station.faults") - alerts0, "=", 2, "")
   bus(); power()
 end
 
