@@ -1,6 +1,7 @@
 /* station.c - API in, authenticated POWER_CMD out, with timeouts and retries. */
 #include "station.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +280,58 @@ int stn_api_diag(station *s, int64_t now, const char *api_key, unsigned slot, un
     return rc;
 }
 
+static int stn_cmp_u16(const void *a, const void *b)
+{
+    return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+static int stn_running(const msg_heartbeat *hb)
+{
+    return hb->state == MSG_STATE_ACTIVE || hb->state == MSG_STATE_DERATED;
+}
+
+/* The peer check of slot's VOUT reading, STN_PLAUS_LAG after its
+ * heartbeat, against the peers heard within STN_PLAUS_NEAR of it: the
+ * readings of one moment, as the bus moves (station.h). */
+static void stn_plausible(station *s, unsigned slot, int64_t now)
+{
+    stn_module *m = &s->m[slot - 1];
+    m->judge = 0;
+    if (!stn_running(&m->hb)) {
+        m->vout_strikes = 0;
+        return;
+    }
+    uint16_t v[512];
+    unsigned n = 0;
+    for (unsigned k = 0; k < s->n && n < sizeof v / sizeof v[0]; k++) {
+        const stn_module *p = &s->m[k];
+        int64_t dt = p->hb_ns - m->hb_ns;
+        if (k != slot - 1 && p->hb_ns >= 0 && dt <= STN_PLAUS_NEAR && dt >= -STN_PLAUS_NEAR && stn_running(&p->hb) &&
+            !p->implausible)
+            v[n++] = p->hb.vout_dv;
+    }
+    if (n < STN_PLAUS_PEERS)
+        return;
+    qsort(v, n, sizeof v[0], stn_cmp_u16);
+    double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    double iqr = v[(3 * n) / 4] - v[n / 4];
+    if (!(med > 0) || iqr > STN_PLAUS_STEADY * med)
+        return; /* the peers disagree among themselves: a transient, judge nothing */
+    double off = m->hb.vout_dv - med;
+    if (fabs(off) <= fmax(STN_PLAUS_FRAC * med, 4 * iqr)) {
+        m->vout_strikes = 0;
+        m->implausible = 0;
+        return;
+    }
+    if (m->implausible || ++m->vout_strikes < STN_PLAUS_STRIKES)
+        return;
+    m->implausible = 1;
+    s->st.implausible++;
+    stn_log(s, now, "%s module %u: its VOUT reads %.1f V, its running peers' median %.1f V: stopped", "implausible",
+            slot, m->hb.vout_dv / 10.0, med / 10.0);
+    stn_command(s, now, slot, 0, m->cmd.vset_dv / 10.0, 0);
+}
+
 void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
 {
     cid_fields cf;
@@ -287,8 +340,10 @@ void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
     stn_module *m = &s->m[cf.src - 1];
     msg_err e;
     if (cf.type == CID_TYPE_HEARTBEAT) {
-        if (msg_decode(CID_TYPE_HEARTBEAT, f->data, f->len, &m->hb, &e) == EK3_OK)
+        if (msg_decode(CID_TYPE_HEARTBEAT, f->data, f->len, &m->hb, &e) == EK3_OK) {
             m->hb_ns = now;
+            m->judge = 1; /* stn_poll judges it once its peers of the moment are heard */
+        }
     } else if (cf.type == CID_TYPE_DIAG && cf.dst == CID_NODE_STATION) {
         if (msg_decode(CID_TYPE_DIAG, f->data, f->len, &m->diag, &e) == EK3_OK)
             m->diag_ns = now;
@@ -329,6 +384,9 @@ void stn_poll(station *s, int64_t now)
         stn_burst_log(s, &s->bad_key_burst, "bad API key");
     if (s->rate_burst.n && now - s->rate_burst.last_ns >= STN_BURST_GAP_NS)
         stn_burst_log(s, &s->rate_burst, "rate limit");
+    for (unsigned k = 0; k < s->n; k++)
+        if (s->m[k].judge && now - s->m[k].hb_ns >= STN_PLAUS_LAG)
+            stn_plausible(s, k + 1, now);
     for (unsigned k = 0; k < s->n; k++) {
         stn_module *m = &s->m[k];
         if (m->pending && m->queued) {

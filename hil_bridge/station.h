@@ -39,13 +39,39 @@ typedef struct stn_module {
     int64_t fault_ns;       /* when (-1: none) */
     cfd_frame last_cmd;     /* the last POWER_CMD sent to it, as on the wire (a recording: stn_fault_replay) */
     uint8_t has_last;
+    uint8_t vout_strikes;   /* heartbeats in a row its VOUT disagreed with its peers' (stn_plausible) */
+    uint8_t implausible;    /* found implausible and stopped (cleared when it reads with its peers again) */
+    uint8_t judge;          /* its last heartbeat waits for the peer check */
 } stn_module;
 
 typedef struct stn_stats {
     uint32_t sent, retries, acked, clamped, refused, gave_up;
     uint32_t api_ok, api_bad_key, api_rate, api_range, api_unknown;
     uint32_t faults; /* FAULT_ALERT frames received */
+    uint32_t implausible; /* modules stopped for a VOUT reading implausible against their peers' */
 } stn_stats;
+
+/* Peer plausibility of the modules' output-voltage readings (EK-TECH-010
+ * 2.3 component diagnostics; 2.1 fail-safe defaults): every module of a
+ * rack sits on one bus, so its VOUT reading (HEARTBEAT vout_dv) must agree
+ * with its running peers' to within their sensing errors (0.1 % gain,
+ * 3 LSB offset: about 0.3 % at 3 sigma) and the busbar drops. STN_PLAUS_LAG
+ * after each heartbeat of a running module, with at least STN_PLAUS_PEERS
+ * running peers heard within STN_PLAUS_NEAR of it (readings of one moment:
+ * the bus may move between heartbeats) whose readings agree among themselves
+ * (interquartile range within STN_PLAUS_STEADY: the bus is steady, not
+ * in a ramp or a step their staggered heartbeats would smear), a reading
+ * off their median by more than STN_PLAUS_FRAC (and 4 interquartile
+ * ranges) is a strike; STN_PLAUS_STRIKES in a row and the station stops
+ * the module (POWER_CMD STOP), logs it and counts it: its sensor cannot be
+ * trusted, and a module regulating on a wrong reading runs to its
+ * current limit. */
+#define STN_PLAUS_PEERS 3u
+#define STN_PLAUS_FRAC 0.01
+#define STN_PLAUS_STEADY 0.004
+#define STN_PLAUS_STRIKES 3u
+#define STN_PLAUS_LAG 50000000LL   /* ns */
+#define STN_PLAUS_NEAR 200000000LL /* ns */
 
 #define STN_BURST_GAP_NS 1000000000LL /* refusals 1 s apart are separate bursts (one log line each) */
 

@@ -5,6 +5,8 @@
  */
 #include "hst.h"
 
+#include <ctype.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -445,11 +447,44 @@ int hst_duration(const hst *h, const char *scenario, uint64_t seed, unsigned las
     return 1;
 }
 
+/* The length of the number at s (digits, a sign, a point, an exponent), 0 if none starts there. */
+static size_t hst_number(const char *s)
+{
+    size_t i = 0;
+    if (s[i] == '-' || s[i] == '+')
+        i++;
+    if (!isdigit((unsigned char)s[i]) && !(s[i] == '.' && isdigit((unsigned char)s[i + 1])))
+        return 0;
+    while (isdigit((unsigned char)s[i]) || s[i] == '.')
+        i++;
+    if ((s[i] == 'e' || s[i] == 'E') &&
+        (isdigit((unsigned char)s[i + 1]) || ((s[i + 1] == '-' || s[i + 1] == '+') && isdigit((unsigned char)s[i + 2])))) {
+        i += 2;
+        while (isdigit((unsigned char)s[i]))
+            i++;
+    }
+    return i;
+}
+
+int hst_same_figure(const char *a, const char *b)
+{
+    while (*a && *b) {
+        size_t na = hst_number(a), nb = hst_number(b);
+        if (na && nb) {
+            a += na, b += nb;
+            continue;
+        }
+        if (*a++ != *b++)
+            return 0;
+    }
+    return *a == *b;
+}
+
 /* The first figure of that name in e, or NULL. */
 static const hst_fig *hst_fig_of(const hst_entry *e, const char *figure)
 {
     for (unsigned i = 0; i < e->nfig; i++)
-        if (!strcmp(e->fig[i].name, figure))
+        if (hst_same_figure(e->fig[i].name, figure))
             return &e->fig[i];
     return NULL;
 }
@@ -593,7 +628,7 @@ int hst_analyse(const hst *h, const ngt_night *n, unsigned window, hst_flag **ou
             continue;
         for (unsigned k = 0; k < r->r.nfig && !rc; k++) {
             unsigned j = 0;
-            while (j < k && strcmp(r->r.fig[j].name, r->r.fig[k].name))
+            while (j < k && !hst_same_figure(r->r.fig[j].name, r->r.fig[k].name))
                 j++;
             if (j == k)
                 rc = hst_drift(h, r, &r->r.fig[k], window, past, &o);

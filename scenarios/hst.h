@@ -98,6 +98,13 @@ size_t hst_series(const hst *h, const char *scenario, uint64_t seed, const char 
  * "<" first, after blanks), +1 higher (">=", ">"), 0 none known. */
 int hst_direction(const char *limit);
 
+/* Whether two figure names are one figure from night to night: equal but
+ * for the numbers in them ("dip depth below 749.2 V" and "... 748.9 V",
+ * "max deviation from the mean (module 5)" and "(module 61)"), which the
+ * checks write into some names. The history's series and drift match
+ * figures by it. */
+int hst_same_figure(const char *a, const char *b);
+
 /* What the history says of tonight's run. */
 typedef enum hst_flag_kind {
     HST_DRIFT = 1,            /* a figure worsened past its band, though it may still pass */

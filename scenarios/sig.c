@@ -65,6 +65,9 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
       "control periods its control interrupt missed (an overrun), all told")                                        \
     X(M_FAULT_CODE, "module[K].fault_code", "", FAM_MOD, EN_FAULT, LD_ANY,                                          \
       "the code of its last FAULT_ALERT the station received (NONE: none yet)")                                     \
+    X(M_HEALTH, "module[K].health", "", FAM_MOD, EN_NONE, LD_ANY,                                                   \
+      "the health byte of its last HEARTBEAT the station received (HEALTH_MONITOR; 0: healthy, or none yet): "         \
+      "1 SENSOR_STUCK, 2 SENSOR_RANGE, 4 SENSOR_IMPLAUSIBLE, 8 FAULT_LATCHED, 16 WEAR, added")                       \
     X(M_HW_TRIP, "module[K].hw_trip", "", FAM_MOD, EN_NONE, LD_ANY,                                                 \
       "1 while its Level-0 protection holds the gates off")                                                         \
     X(M_TRIP_CODE, "module[K].trip_code", "", FAM_MOD, EN_FAULT, LD_ANY,                                            \
@@ -102,6 +105,8 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
     X(STN_REFUSED, "station.refused", "", FAM_RACK, EN_NONE, LD_ANY, "commands a module refused")                   \
     X(STN_GAVE_UP, "station.gave_up", "", FAM_RACK, EN_NONE, LD_ANY, "commands given up after every retry")         \
     X(STN_FAULTS, "station.faults", "", FAM_RACK, EN_NONE, LD_ANY, "FAULT_ALERT frames the station received")       \
+    X(STN_IMPLAUSIBLE, "station.implausible", "", FAM_RACK, EN_NONE, LD_ANY,                                        \
+      "modules the station stopped for a VOUT reading implausible against their running peers'")                    \
     X(STN_API_OK, "station.api_ok", "", FAM_RACK, EN_NONE, LD_ANY, "API requests accepted")                         \
     X(STN_API_BAD_KEY, "station.api_bad_key", "", FAM_RACK, EN_NONE, LD_ANY, "API requests refused: wrong key")     \
     X(STN_API_RATE, "station.api_rate", "", FAM_RACK, EN_NONE, LD_ANY, "API requests refused: rate limit")          \
@@ -234,6 +239,8 @@ double sig_read(const ses *s, const sig_ref *r)
         return g->m[k].fw.isr_missed;
     case SIG_M_FAULT_CODE:
         return g->stn.m[k].fault.code;
+    case SIG_M_HEALTH:
+        return g->stn.m[k].hb.health;
     case SIG_M_HW_TRIP:
         return pm->hw_trip;
     case SIG_M_TRIP_CODE:
@@ -297,6 +304,8 @@ double sig_read(const ses *s, const sig_ref *r)
         return g->stn.st.gave_up;
     case SIG_STN_FAULTS:
         return g->stn.st.faults;
+    case SIG_STN_IMPLAUSIBLE:
+        return g->stn.st.implausible;
     case SIG_STN_API_OK:
         return g->stn.st.api_ok;
     case SIG_STN_API_BAD_KEY:

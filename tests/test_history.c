@@ -385,3 +385,17 @@ Test(history, a_write_error_is_eio_naming_the_file)
     cr_assert(strstr(err, p), "%s", err);
     ngt_night_free(&n);
 }
+
+/* A figure is the same from night to night whatever numbers its name
+ * carries (a check's reference or the worst module's slot); names that
+ * differ elsewhere are not. */
+Test(history, figure_names_match_but_for_their_numbers)
+{
+    cr_assert(hst_same_figure("dip depth below 749.2 V", "dip depth below 748.93 V"));
+    cr_assert(hst_same_figure("max deviation from the mean (module 5)", "max deviation from the mean (module 61)"));
+    cr_assert(hst_same_figure("largest shortfall (at 0.5 s)", "largest shortfall (at 1e-3 s)"));
+    cr_assert(hst_same_figure("restart time", "restart time"));
+    cr_assert_not(hst_same_figure("dip depth below 749 V", "dip depth below 749 A"));
+    cr_assert_not(hst_same_figure("restart time", "restart time of THERMAL_MGR"));
+    cr_assert_not(hst_same_figure("module 5 current", "module current"));
+}

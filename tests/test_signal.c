@@ -508,3 +508,20 @@ Test(signal, docs_scenarios_md_is_the_tables_output)
     free(gen);
     free(doc);
 }
+
+/* module[K].health is the health byte of the module's last HEARTBEAT as
+ * the station heard it: a VOUT sensor frozen on one code (3000: 733 V)
+ * from 0.3 s is HEALTH_MONITOR's SENSOR_STUCK after 5 s of one code, in
+ * the next 1 Hz heartbeat; its neighbour stays healthy. */
+Test(signal, a_stuck_sensor_shows_in_the_health_byte)
+{
+    start(2, 70000); /* 7 s */
+    ses_event e = {.kind = SES_EV_FAULT, .at_s = 0.3};
+    cr_assert_eq(flt_parse("adc-stuck:2@0.3s:ch=0,code=3000", &e.fault, NULL, 0), EK3_OK);
+    cr_assert_eq(ses_add_event(&s, &e), EK3_OK);
+    cr_assert_eq(get("module[2].health"), 0.0, "none heard yet");
+    cr_assert_eq(ses_run(&s), EK3_OK);
+    cr_assert_eq(get("module[2].health"), 1.0, "SENSOR_STUCK (%g)", get("module[2].health"));
+    cr_assert_eq(get("module[1].health"), 0.0);
+    ses_free(&s);
+}

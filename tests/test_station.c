@@ -517,3 +517,63 @@ Test(station_api, bad_addresses_are_refused)
     char r[SAPI_LINE_MAX];
     cr_assert_eq(sapi_request("udp:127.0.0.1:9", RIG_API_KEY, "status", 50, r, sizeof r), EK3_ETIMEDOUT);
 }
+
+/* The peer check of VOUT readings (station.h, STN_PLAUS_*): a module
+ * whose reading is stuck 1.5 % under the bus is stopped after three
+ * heartbeats off its running peers' median; a sound rack, soft start and
+ * load step included, has nobody stopped. */
+static rig g5;
+
+static void setup5(void)
+{
+    rig_opts o;
+    rig_default_opts(&o, 5, 7, 5 * 1500);
+    o.via_station = 1;
+    cr_assert_eq(rig_init(&g5, &o), EK3_OK);
+    for (int q = 0; q < 100; q++) /* 10 ms: every module heard */
+        rig_quantum(&g5);
+    /* each module allowed 3 kW (the station does not split the rack's demand again when it stops one) */
+    cr_assert_eq(stn_api_rack(&g5.stn, g5.t_ns, RIG_API_KEY, 5 * 3000, 750), EK3_OK);
+}
+
+static void teardown5(void)
+{
+    rig_free(&g5);
+}
+
+static void run5_ms(double ms)
+{
+    for (long q = 0; q < (long)(ms * 10 + 0.5); q++)
+        rig_quantum(&g5);
+}
+
+Test(station, a_vout_reading_off_its_peers_is_stopped, .init = setup5, .fini = teardown5)
+{
+    run5_ms(1500);
+    cr_assert_eq(g5.stn.st.implausible, 0u);
+    double v = g5.plant.vbus;
+    char text[96];
+    snprintf(text, sizeof text, "adc-stuck:2@0s:ch=0,code=%d", (int)(v * 0.985 / 1000 * 4095));
+    flt_spec s;
+    char err[200];
+    cr_assert_eq(flt_parse(text, &s, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_eq(flt_inject(&g5, &s), EK3_OK);
+    run5_ms(1500);
+    cr_assert_eq(g5.stn.st.implausible, 0u, "not at its first heartbeat off");
+    run5_ms(2500);
+    cr_assert_eq(g5.stn.st.implausible, 1u);
+    cr_assert(g5.stn.m[1].implausible, "slot 2");
+    for (unsigned k = 0; k < 5; k++)
+        if (k != 1)
+            cr_assert_not(g5.stn.m[k].implausible, "slot %u sound", k + 1);
+    run5_ms(100);
+    cr_assert_lt(g5.plant.mod[1].io, 0.05, "slot 2 stopped: %g A", g5.plant.mod[1].io);
+    run5_ms(400);
+    cr_assert_gt(g5.plant.vbus, v * 0.98, "the others hold the bus: %g V, was %g V", g5.plant.vbus, v);
+}
+
+Test(station, a_sound_rack_has_no_implausible_reading, .init = setup5, .fini = teardown5)
+{
+    run5_ms(6000);
+    cr_assert_eq(g5.stn.st.implausible, 0u);
+}

@@ -11,34 +11,41 @@ M.svc = { AUDIT_LOGGER = 1, CAN_HANDLER = 2, THERMAL_MGR = 3, HEALTH_MONITOR = 4
 -- of n * per_module W, on from 0.45 s over a 20 ms ramp (the station
 -- starts the rack at 20 ms; the bus is up by 0.4 s). Runs to `settle`
 -- (default 0.6 s) and returns the bus voltage and the power then.
--- opts: rack{} fields to add (set=, seed=, ...).
+-- opts: rack{} fields to add (set=, seed=, load_ramp=, ...), and
+-- settle= (s), which is this helper's, not rack{}'s.
 function M.rack(n, per_module, opts)
   local r = { modules = n, load = n * per_module, load_at = "0.45s", load_ramp = "20ms" }
-  for k, v in pairs(opts or {}) do r[k] = v end
+  local settle = 0.6
+  for k, v in pairs(opts or {}) do
+    if k == "settle" then settle = v else r[k] = v end
+  end
   rack(r)
-  run_until(function() return now() >= 0.6 and get("rack.running") == n end, "1s", "the rack is up and regulating")
+  run_until(function() return now() >= settle and get("rack.running") == n end, settle + 0.4,
+            "the rack is up and regulating")
   return get("bus.v"), get("bus.p")
 end
 
 -- The signal of module k.
 function M.mod(k, what) return get("module[" .. k .. "]." .. what) end
 
--- Watch `path` from now to now + dur (run by the caller) and keep its
--- minimum and maximum; the check fails at the first sample outside
--- [lo, hi] (its time is in the verdict; lo nil: no lower bound). Call the returned function
--- after the run: it records the extreme against the band as a figure.
+-- Watch `path` from now to `to` (absolute s; nil: the end of the run)
+-- and keep its minimum and maximum; the check fails at the first sample
+-- outside [lo, hi] (its time is in the verdict; lo nil: no lower bound).
+-- Call the returned function after the run (or after `to`): it records
+-- the extreme against the band as a figure.
 local function q(x) return string.format("%.4g", x) end
 M.q = q
 
-function M.band(path, lo, hi, name, unit)
+function M.band(path, lo, hi, name, unit, to)
   local mn, mx = math.huge, -math.huge
   local floor = lo or -math.huge
   expect_always(function()
+    if to and now() > to then return true end
     local v = get(path)
     if v < mn then mn = v end
     if v > mx then mx = v end
     return v >= floor and v <= hi
-  end, { name = name .. ": " .. path .. (lo and " in " .. q(lo) .. " to " or " up to ") .. q(hi) .. " " .. unit })
+  end, { name = name .. ": " .. path .. (lo and " in " .. q(lo) .. " to " or " up to ") .. q(hi) .. " " .. unit, to = to })
   return function()
     if lo then expect(mn >= lo, name .. ": lowest " .. path, { value = mn, unit = unit, limit = ">= " .. q(lo) .. " " .. unit }) end
     expect(mx <= hi, name .. ": highest " .. path, { value = mx, unit = unit, limit = "<= " .. q(hi) .. " " .. unit })
@@ -56,6 +63,157 @@ function M.figure(name, value, cmp, limit, unit)
   else ok = value >= limit end
   expect(ok, name, { value = value, unit = unit, limit = cmp .. " " .. q(limit) .. (unit ~= "" and " " .. unit or "") })
   return ok
+end
+
+-- Record a figure without a limit: what the rig does, as evidence (a
+-- gap's figures, the state a conflict ends in).
+function M.measured(name, value, unit)
+  expect(true, name, { value = value, unit = unit, limit = "(measured)" })
+end
+
+-- Modules in their slots that do not regulate (tripped, latched): the
+-- count and a list "SLOT TRIP_CODE/STATE, ..." for a check's name.
+function M.down(n)
+  local bad = {}
+  for k = 1, n do
+    if M.mod(k, "present") == 1 and M.mod(k, "running") == 0 then
+      bad[#bad + 1] = k .. " " .. M.mod(k, "trip_code") .. "/" .. M.mod(k, "state")
+    end
+  end
+  return #bad, table.concat(bad, ", ")
+end
+
+-- Record the modules in their slots that stopped regulating (M.down)
+-- against at most `max` (default 0); the list goes into the name.
+function M.none_down(n, name, max)
+  local c, list = M.down(n)
+  return M.figure((name or "modules tripped or latched") .. (c > 0 and " (" .. list .. ")" or ""), c, "<=",
+                  max or 0, "")
+end
+
+-- One row of a sparing table (EK-TECH-010 6.3) as figures: with `live`
+-- modules carrying `demand` W, the highest module current against the
+-- 4.0 A limit (5.2, 8.5), the mean per module, the power delivered
+-- against the demand, and the modules regulating. Read now (a settled
+-- rack). Returns whether the row holds.
+function M.sparing_row(live, demand, label)
+  local tag = label or (live .. " modules")
+  local ok = M.figure(tag .. ": modules regulating", get("rack.running"), ">=", live, "")
+  ok = M.figure(tag .. ": highest module current", get("rack.i_max"), "<", 4.0, "A") and ok
+  M.figure(tag .. ": power per module", get("bus.p") / live, "<=", 3300, "W")
+  ok = M.figure(tag .. ": power delivered of " .. q(demand / 1e3) .. " kW asked", get("bus.p") / demand * 100, ">=",
+                99.5, "%") and ok
+  return ok
+end
+
+-- An EV battery charging session (CC then CV) on n modules: the
+-- battery (q_ah Ah, from 20 % state of charge, OCV 600 V empty to 800 V
+-- full, 50 mOhm) is connected at 0.45 s to the bus at its 750 V set
+-- point. The chargers' CC/CV is the modules' own: each delivers its
+-- current limit (LLC_CONTROL's 3.95 A) while the battery is below the
+-- droop line's knee, 750 V - 5 V/A x 3.95 A = 730 V (CC), then the bus
+-- holds the droop line and the current tapers as the battery's voltage
+-- rises to 750 V (CV). Runs to t_end s. Figures: the CC current per
+-- module (3.85 to 4.0 A) and how closely it is held up to 5 V below the
+-- knee (within 1 %), the knee (the current below 98 % of CC) against
+-- 730 V +- 1 % of 750 V, the bus at the end within 1 % of 750 V, the
+-- current tapered to under 10 % of CC and never rising in CV by more
+-- than 2 % of CC (the loop's noise at a few amperes), the state of
+-- charge rising every quantum, no module tripped.
+function M.ev_charge(n, q_ah, t_end)
+  local VSET, KNEE = 750, 750 - 5 * 3.95
+  rack{ modules = n, battery = { q_ah = q_ah, soc = 0.2, r_int = 0.05, ocv_empty = 600, ocv_full = 800 },
+        load_at = "0.45s", vset = VSET }
+  run_until(function() return now() >= 0.6 end, "1s")
+  local i_cc, soc0 = get("bus.i"), get("load.soc")
+  M.figure("CC: current per module, at least", i_cc / n, ">=", 3.85, "A")
+  M.figure("CC: current per module, under the 4.0 A limit", i_cc / n, "<", 4.0, "A")
+  local cv, t_cv, v_cv, dev, i_low, rise = false, nil, nil, 0, math.huge, 0
+  local soc_prev = soc0
+  expect_always(function()
+    local i, soc = get("bus.i"), get("load.soc")
+    local ok = soc >= soc_prev
+    soc_prev = soc
+    if not cv then
+      local v = get("bus.v")
+      if i < 0.98 * i_cc then
+        cv, t_cv, v_cv = true, now(), v
+      elseif v < KNEE - 5 then
+        dev = math.max(dev, math.abs(i - i_cc) / i_cc)
+      end
+    end
+    if cv then
+      i_low = math.min(i_low, i)
+      rise = math.max(rise, i - i_low)
+    end
+    return ok
+  end, { name = "the state of charge rises every quantum" })
+  run_until(function() return now() >= t_end end, t_end + 1)
+  M.figure("CC: the current held, largest deviation", dev * 100, "<=", 1, "% of CC")
+  expect(cv, "CV reached (the current fell below 98 % of CC)")
+  if cv then
+    M.measured("CC -> CV at", t_cv, "s")
+    M.figure("CC -> CV at the knee, bus above", v_cv, ">=", KNEE - 7.5, "V")
+    M.figure("CC -> CV at the knee, bus below", v_cv, "<=", KNEE + 7.5, "V")
+    M.figure("CV: the current never rises by more than 2 % of CC", rise / i_cc * 100, "<=", 2, "%")
+  end
+  M.figure("CV: the bus at the end, above", get("bus.v"), ">=", VSET * 0.99, "V")
+  M.figure("CV: the bus at the end, below", get("bus.v"), "<=", VSET * 1.01, "V")
+  M.figure("CV: the current tapered to", get("bus.i") / i_cc * 100, "<", 10, "% of CC")
+  M.figure("state of charge gained", (get("load.soc") - soc0) * 100, ">", 0, "points")
+  M.measured("state of charge at the end", get("load.soc") * 100, "%")
+  M.none_down(n)
+end
+
+-- A stuck output-voltage sensor (fault adc-stuck on channel 0, VOUT)
+-- on n modules sharing 150 kW's share per module (1786 W). At 0.8 s
+-- module 3's VOUT reading freezes on the code of 1.5 % under the bus (a
+-- reading its peers would contradict), module 6's at full scale (4095,
+-- 1000 V: a rail). What the firmware detects: module 6 at once, its
+-- SAFETY_MONITOR's OVP (900 V) latches it and the station gets FAULT_ALERT
+-- OVP (within 10 ms); module 3 only by HEALTH_MONITOR's SENSOR_STUCK, after
+-- 5 s of one code, sent in the next 1 Hz heartbeat's health byte
+-- (module[3].health bit 1; by 6.5 s). Meanwhile module 3's droop loop
+-- answers a bus it reads 1.5 % low with more current than its peers; the
+-- bus and the load hold. Figures: both detection times, module 3's current
+-- over its peers' mean, the alerts the station got, the bus and the load.
+function M.stuck_vout(n)
+  local v0, p0 = M.rack(n, 150e3 / 84, { load_ramp = "0.2s", settle = 0.8 })
+  local code = math.floor(v0 * 0.985 / 1000 * 4095)
+  local alerts0 = get("station.faults")
+  local bus = M.band("bus.v", v0 * 0.98, v0 * 1.02, "the bus holds", "V")
+  local power = M.band("bus.p", p0 * 0.99, p0 * 1.01, "the load is served", "W")
+  local t0 = now()
+  fault("adc-stuck", 3, { ch = 0, code = code })
+  fault("adc-stuck", 6, { ch = 0, code = 4095 })
+  local t6 = run_until(function() return get("module[6].fault_code") == "OVP" end, "0.1s",
+                       "module 6's VOUT at full scale: FAULT_ALERT OVP at the station")
+  M.figure("module 6 (VOUT at a rail): OVP alert after", (t6 - t0) * 1e3, "<=", 10, "ms")
+  M.figure("module 6 latched (not regulating)", M.mod(6, "running"), "=", 0, "")
+  run_until(function() return now() >= t0 + 1.5 end, "3s")
+  local peers, c = 0, 0
+  for k = 1, n do
+    if k ~= 3 and k ~= 6 then peers, c = peers + M.mod(k, "iout"), c + 1 end
+  end
+  M.measured("module 3 (VOUT stuck 1.5 % low): its current over its peers' mean", M.mod(3, "iout") / (peers / c) * 100, "%")
+  M.figure("module 3: current under its 4.0 A limit", M.mod(3, "iout"), "<", 4.0, "A")
+  -- the station's peer check: its reading off its running peers' median
+  -- by more than 1 % at three heartbeats in a row, and it is stopped
+  local tp = run_until(function() return get("station.implausible") >= 1 end, "4s",
+                       "the station finds module 3's VOUT implausible against its peers")
+  M.figure("module 3 stopped by the station's peer check after", tp - t0, "<=", 3.5, "s")
+  run_until(function() return now() >= tp + 0.1 end, "1s")
+  M.figure("module 3 stopped (not regulating)", M.mod(3, "running"), "=", 0, "")
+  M.figure("modules the station found implausible", get("station.implausible"), "=", 1, "")
+  local t3 = run_until(function() return M.mod(3, "health") % 2 == 1 end, "6s",
+                       "module 3's SENSOR_STUCK in its heartbeat")
+  M.figure("module 3 (VOUT stuck in range): SENSOR_STUCK at the station after", t3 - t0, "<=", 6.5, "s")
+  M.figure("module 3: SENSOR_STUCK not before 5 s of one code", t3 - t0, ">=", 5, "s")
+  local ts = run_until(function() return M.mod(3, "fault_code") == "SENSOR" end, "0.5s",
+                       "module 3's FAULT_ALERT SENSOR at the station")
+  M.figure("module 3: FAULT_ALERT SENSOR after", ts - t0, "<=", 6.5, "s")
+  M.figure("FAULT_ALERTs at the station (module 6's OVP, module 3's SENSOR)", get("station.faults") - alerts0, "=", 2, "")
+  bus(); power()
 end
 
 -- Modules 1..n other than `skip` (a set or a number) all RUN and carry
