@@ -127,4 +127,48 @@ function M.trip(name, code, params, n, slot)
   M.figure("power delivered", get("bus.p") / p0 * 100, ">=", 99.5, "% of before")
 end
 
+-- A seized fan (EK-TECH-010 2.3 "Thermal Manager: fan control, power
+-- derating"; 5.2 junction < 105 C; 8.5 "Hardware OTP trip + THERMAL_MGR
+-- monitoring"): n modules in t_amb air at `per_module` W; module 2's fan
+-- stops (health 0). THERMAL_MGR raises FAN_FAIL (after 1 s under half
+-- the commanded speed); derate: the case passes 80 C and THERMAL_MGR
+-- derates (DERATING to the station) instead of letting it trip, else the
+-- case settles under 80 C at full power. Either way no trip (case < 95 C
+-- SAFETY_MONITOR, junction < 105 C OTP), the module regulates and the
+-- rack serves its load. To see it in seconds the heatsinks are given
+-- 5 J/K (350 J/K on the board: minutes); the thresholds are the
+-- firmware's own.
+function M.fan_fail(n, t_amb, per_module, derate)
+  local K = 2
+  local m = "module[" .. K .. "]."
+  local v0, p0 = M.rack(n, per_module, { set = { t_amb = t_amb, cth_hs = 5 } })
+  local bus = M.band("bus.v", v0 * 0.995, v0 * 1.005, "the rack serves its load", "V")
+  local case = M.band(m .. "t_case", nil, derate and 95 or 80,
+                      derate and "no thermal trip" or "no trip, under the 80 C derating point", "C")
+  local tj = M.band(m .. "tj_a", nil, 105, "no thermal trip", "C")
+  expect_always(function() return get(m .. "hw_trip") == 0 and get(m .. "running") == 1 end,
+                { name = "module 2 regulates, never tripped" })
+  local t0 = now()
+  fault("fan", K, { health = 0 })
+  local tf = run_until(function() return get(m .. "fault_code") == "FAN_FAIL" end, "10s", "FAN_FAIL raised")
+  M.figure("FAN_FAIL after the fan stopped", tf - t0, "<=", 10, "s")
+  if derate then
+    run_until(function() return get(m .. "fault_code") == "DERATING" end, "15s", "DERATING raised")
+    M.figure("case temperature when derating", get(m .. "t_case"), ">=", 80, "C")
+    run("5s")
+  else
+    run_until(function() return now() >= t0 + 15 end, "16s")
+    M.figure("module 2's power without its fan", M.mod(K, "iout") * M.mod(K, "vout") / per_module * 100, ">=", 95,
+             "% of its share")
+  end
+  bus(); case(); tj()
+  M.figure("FAULT_ALERTs at the station (FAN_FAIL" .. (derate and ", DERATING)" or ")"), get("station.faults"), "=",
+           derate and 2 or 1, "")
+  M.figure("the other modules' hottest junction", (function()
+    local mx = -1e9
+    for k = 1, n do if k ~= K and M.mod(k, "tj_a") > mx then mx = M.mod(k, "tj_a") end end
+    return mx end)(), "<", 80, "C")
+  M.others_run(n, {})
+end
+
 return M
