@@ -76,6 +76,13 @@ function M.figure(name, value, cmp, limit, unit)
   return ok
 end
 
+-- Record value against a range [lo, hi] (an instant known to a quantum).
+function M.between(name, value, lo, hi, unit)
+  local ok = value >= lo and value <= hi
+  expect(ok, name, { value = value, unit = unit, limit = q(lo) .. " to " .. q(hi) .. (unit ~= "" and " " .. unit or "") })
+  return ok
+end
+
 -- Modules 1..n other than `skip` (a set or a number) all RUN and carry
 -- current; records one check.
 function M.others_run(n, skip, name)
