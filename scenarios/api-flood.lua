@@ -6,11 +6,12 @@
 -- and refuses the rest, each counted (station.api_rate); once the flood
 -- stops the refusals stop. The rack does not notice: no command reaches
 -- a module, every module regulates, the bus holds.
+-- 8 modules: the claim is the station's, whatever the rack behind it.
 scenario{ name = "api-flood", tags = { "trust", "station", "security" }, level = "quick",
           requirements = { "EK-TECH-010 3.1", "EK-TECH-010 3.3" }, seeds = { 1 }, timeout = "60s" }
 local ek3 = require "ek3"
 
-local N, RATE, DUR = 84, 1000, 1.0
+local N, RATE, DUR = 8, 1000, 1.0
 local v0, p0 = ek3.rack(N, 1800)
 local bus = ek3.band("bus.v", v0 * 0.995, v0 * 1.005, "the rack carries on", "V")
 local sent0, r0 = get("station.sent"), get("station.api_rate")

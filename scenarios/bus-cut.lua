@@ -1,5 +1,5 @@
--- A node cut off the rack bus: module 9's stub breaks (bus-cut) for 4 s
--- and is mended. It neither sends nor hears: the station stops hearing
+-- A node cut off the rack bus: module 9's stub breaks (bus-cut) and is
+-- mended once the station has given it up. It neither sends nor hears: the station stops hearing
 -- its HEARTBEAT and counts it offline 3 s after the last one; the module
 -- keeps regulating at its last command and the rest of the bus talks on
 -- (EK-TECH-010 1.3 fault isolation: a failure affects only that module;
@@ -21,7 +21,7 @@ local out = ek3.band(m .. "iout", i9 * 0.9, i9 * 1.1, "module 9 delivers while c
 expect_always(function() return get(m .. "running") == 1 end, { name = "module 9 regulates throughout" })
 local t0 = now()
 local f0 = get("canbus.frames")
-local cut = fault("bus-cut", K, { duration = "4s" })
+local cut = fault("bus-cut", K)
 local last = get(m .. "heard")
 local toff = run_until(function() return get(m .. "online") == 0 end, "3.5s", "the station counts module 9 offline")
 ek3.figure("offline after its last HEARTBEAT", toff - last, "<=", 3.001, "s")
@@ -31,9 +31,11 @@ ek3.figure("nothing heard from module 9 since the cut", get(m .. "heard"), "=", 
 -- the others' heartbeats go on: one a second each
 ek3.figure("frames on the rack bus while it is cut (the others talk on)", get("canbus.frames") - f0, ">=",
            (N - 1) * math.floor(toff - t0), "")
-run(t0 + 4 - now())
+run("0.1s")
+clear(cut)
+local tm = now()
 local tb = run_until(function() return get(m .. "online") == 1 end, "1.1s", "module 9 heard again")
-ek3.figure("heard again after the bus is mended", (tb - t0 - 4) * 1e3, "<=", 1000, "ms")
+ek3.figure("heard again after the bus is mended", (tb - tm) * 1e3, "<=", 1000, "ms")
 ek3.figure("modules the station hears", get("rack.online"), "=", N, "")
 expect(get(m .. "fault_code") == "NONE", "no FAULT_ALERT from module 9 (" .. get(m .. "fault_code") .. ")")
 bus(); out()

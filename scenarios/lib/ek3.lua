@@ -164,7 +164,7 @@ function M.fan_fail(n, t_amb, per_module, derate)
     M.figure("case temperature when derating", get(m .. "t_case"), ">=", 80, "C")
     run("5s")
   else
-    run_until(function() return now() >= t0 + 15 end, "16s")
+    run_until(function() return now() >= t0 + 10 end, "11s")
     M.figure("module 2's power without its fan", M.mod(K, "iout") * M.mod(K, "vout") / per_module * 100, ">=", 95,
              "% of its share")
   end
