@@ -21,10 +21,9 @@ local t0 = now()
 -- the band), each crashed module's output within 5 % of its own
 dip("bus.v", { at = t0, max = "0.5%", name = "no dip" })
 local bus = ek3.band("bus.v", v0 * 0.995, v0 * 1.005, "no dip", "V")
-local bands, slots = {}, {}
+local bands = {}
 for id, name in ipairs(ek3.svc_names) do
   local k = 10 * id
-  slots[k] = true
   local i = ek3.mod(k, "iout")
   bands[#bands + 1] = ek3.band("module[" .. k .. "].iout", i * 0.95, i * 1.05, "module " .. k .. " delivers", "A")
   fault("svc-crash", k .. "." .. id)
