@@ -104,9 +104,9 @@ end
 -- past its comparator for 10 ms. The module's protection must latch
 -- `code` within 10 us of the step (trip_latency: the RTL's own instant
 -- inside the 100 us quantum, docs/checks.md) and hold the gates off
--- after the step is gone, through a firmware reboot 10 ms later (a fresh
--- firmware that boots commanded on: Level 0 "cannot be overridden by any
--- software"), while the others carry the load: the bus within 2 % and
+-- after the step is gone, through a firmware reboot 10 ms later (the
+-- firmware's latches go with it, the hardware's does not: Level 0 "cannot
+-- be overridden by any software"), while the others carry the load: the bus within 2 % and
 -- the power delivered.
 function M.trip(name, code, params, n, slot)
   n, slot = n or 84, slot or 4
