@@ -446,7 +446,7 @@ Test(html, chromium_renders_it_headless, .timeout = 240)
     snprintf(log, sizeof log, "%s/html-report.chromium.log", EK3_ARTEFACTS);
     unlink(shot);
     snprintf(cmd, sizeof cmd,
-             "HOME='%s' timeout 120 '%s' --headless --no-sandbox --disable-gpu --user-data-dir='%s/chrome' "
+             "HOME='%s' timeout 120 '%s' --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --user-data-dir='%s/chrome' "
              "--screenshot='%s' --window-size=1200,2000 'file://%s/index.html' > '%s' 2>&1",
              out, chrome, out, shot, rep, log);
     int rc = system(cmd);
