@@ -679,6 +679,22 @@ static int htm_mkdir(htm *w, const char *path)
     return htm_fail(w, EK3_EIO, "%s: cannot make the directory: %s", path, strerror(errno));
 }
 
+/* Plots a report written before into the same folder left (rN-*.svg):
+ * gone, so svg/ holds what the page shows. */
+static void htm_clear_svg(const char *svgdir)
+{
+    DIR *d = opendir(svgdir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        size_t k = strlen(e->d_name);
+        char p[1400];
+        if (e->d_name[0] == 'r' && k > 4 && !strcmp(e->d_name + k - 4, ".svg") &&
+            (size_t)snprintf(p, sizeof p, "%s/%s", svgdir, e->d_name) < sizeof p)
+            unlink(p);
+    }
+    if (d)
+        closedir(d);
+}
+
 int htm_write(const char *dir, const ngt_night *n, const hst *h, const hst_flag *flags, size_t nflags, char *err,
               size_t cap)
 {
@@ -691,6 +707,7 @@ int htm_write(const char *dir, const ngt_night *n, const hst *h, const hst_flag 
     snprintf(path, sizeof path, "%s/svg", dir);
     if (htm_mkdir(&w, dir) || htm_mkdir(&w, path))
         return w.rc;
+    htm_clear_svg(path);
     size_t *order = htm_order(n);
     if (!order)
         return htm_fail(&w, EK3_ENOSPC, "%s: out of memory", dir);

@@ -408,12 +408,16 @@ Test(html, an_empty_night_and_a_bad_keys_csv_are_said_not_lost)
     cr_assert_gt(fread(page, 1, (1 << 20) - 1, f), 0);
     fclose(f);
     at(page, "keys.csv cannot be read: ");
+    char old[300];
+    snprintf(old, sizeof old, "%s/svg/r0-keys-V.svg", rep);
+    cr_assert_neq(access(old, F_OK), 0, "a plot of the report before stayed");
     at(page, "runs/soft-start/seed-1/keys.csv:3: field 2: not a number");
     free(page);
     ngt_night empty = n;
     empty.nrun = 0;
     cr_assert_eq(htm_write(rep, &empty, NULL, NULL, 0, err, sizeof err), 0, "%s", err);
     f = fopen(p, "r");
+    cr_assert_not_null(f);
     page = calloc(1, 1 << 20);
     cr_assert_gt(fread(page, 1, (1 << 20) - 1, f), 0);
     fclose(f);
