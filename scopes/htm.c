@@ -349,7 +349,8 @@ static void htm_trends(htm *w, const ngt_run *r, size_t idx)
         size_t np = hst_series(w->h, r->job.name, r->job.seed, g->name, HTM_TREND_NIGHTS, night, val);
         if (np > HTM_TREND_NIGHTS)
             np = HTM_TREND_NIGHTS;
-        val[np++] = g->value;
+        if (!np || strcmp(night[np - 1], w->n->started)) /* tonight, unless the history holds it already */
+            val[np++] = g->value;
         size_t k = 0;
         for (size_t p = 0; p < np; p++)
             if (isfinite(val[p]))

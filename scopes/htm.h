@@ -39,8 +39,8 @@
 #define HTM_TREND_NIGHTS 30u  /* past nights a trend shows at most */
 
 /* Write dir/index.html and dir/svg/ (made if absent; dir's parent must
- * exist) for the night n. h (the history, not yet holding n; NULL: none)
- * gives the trends; flags (nflags of them; NULL when 0) come from
+ * exist) for the night n. h (the history; NULL: none) gives the trends,
+ * tonight's figures added unless h's last night for the run is n->started; flags (nflags of them; NULL when 0) come from
  * hst_analyse. A run's keys.csv that is absent is said on the page; one
  * that cannot be read is said with its error (the page is still written).
  * Returns 0, or EK3_EINVAL (NULL dir or n), EK3_EIO (a directory or a
