@@ -9,7 +9,7 @@ scenario{ name = "bus-babble", tags = { "can", "bus" }, level = "quick",
           requirements = { "EK-TECH-010 1.3", "EK-TECH-010 4.2" }, seeds = { 1 }, timeout = "60s" }
 local ek3 = require "ek3"
 
-local N = 8
+local N = 84
 local v0, p0 = ek3.rack(N, 1800)
 local bus = ek3.band("bus.v", v0 * 0.995, v0 * 1.005, "power delivery carries on", "V")
 local power = ek3.band("bus.p", p0 * 0.995, p0 * 1.005, "the load is served", "W")

@@ -8,7 +8,7 @@ scenario{ name = "bus-off-recovery", tags = { "can", "bus" }, level = "quick",
           requirements = { "EK-TECH-010 1.3", "EK-TECH-010 4.1" }, seeds = { 1 }, timeout = "60s" }
 local ek3 = require "ek3"
 
-local N, NODE = 8, 5
+local N, NODE = 84, 5
 local node = "canbus.node[" .. NODE .. "]."
 local v0, p0 = ek3.rack(N, 1800)
 local bus = ek3.band("bus.v", v0 * 0.995, v0 * 1.005, "power delivery carries on", "V")

@@ -9,7 +9,7 @@ scenario{ name = "igf-gfi-threshold", tags = { "plant", "protection" }, level = 
           requirements = { "EK-TECH-010 2.2", "EK-TECH-010 3.1" }, seeds = { 1 }, timeout = "60s" }
 local ek3 = require "ek3"
 
-local N = 10
+local N = 84
 local v0, p0 = ek3.rack(N, 1500)
 local bus = ek3.band("bus.v", v0 * 0.98, v0 * 1.02, "the rack carries on", "V")
 expect_always(function() return get("module[2].running") == 1 and get("module[2].fault_code") == "NONE" end,

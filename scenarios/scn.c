@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "ek3_err.h"
 #include "ek3_rng.h"
+#include "key.h"
 #include "params.h"
 #include "sig.h"
 
@@ -95,6 +96,13 @@ struct scn {
     uint32_t *blk_fp;         /* r->ncol column fingerprints */
     uint64_t blk_rows;        /* rows in it so far */
     double blk_t0, blk_t1;
+    /* the key signals (keys.csv): the defaults, then keys{}'s; recorded
+     * from the first run() when there is a report directory */
+    char key_path[KEY_MAX][KEY_NAME_CAP];
+    sig_ref key_ref[KEY_MAX];
+    unsigned nkey;
+    int key_started;
+    key_rec *keys;
 };
 
 static int64_t scn_wall_ns(void)
@@ -574,6 +582,128 @@ static int scn_die(lua_State *L, scn *x, const char *fmt, ...)
     return scn_raise_fatal(L, x);
 }
 
+/* ---- the key signals (keys.csv, key.h) ---- */
+
+/* Add a key signal by path (resolved against the rack); a path already
+ * there is kept once. 0, EK3_ENOSPC (KEY_MAX already), or EK3_ENOENT /
+ * EK3_ERANGE with err (sig_resolve's "did you mean"). */
+static int scn_key_add(scn *x, const char *path, char *err, size_t cap)
+{
+    sig_ref ref;
+    char canon[KEY_NAME_CAP];
+    int rc = sig_resolve(x->s, path, &ref, err, cap);
+    if (rc)
+        return rc;
+    if (!sig_path(&ref, canon, sizeof canon))
+        snprintf(canon, sizeof canon, "%.*s", KEY_NAME_CAP - 1, path);
+    for (unsigned i = 0; i < x->nkey; i++)
+        if (!strcmp(x->key_path[i], canon))
+            return 0;
+    if (x->nkey == KEY_MAX)
+        return EK3_ENOSPC;
+    snprintf(x->key_path[x->nkey], KEY_NAME_CAP, "%s", canon);
+    x->key_ref[x->nkey++] = ref;
+    return 0;
+}
+
+#define SCN_KEY_DEFAULTS 3u
+
+static void scn_keys_defaults(scn *x)
+{
+    static const char *const def[SCN_KEY_DEFAULTS] = {"bus.v", "bus.p", "rack.i_mean"};
+    char err[200];
+    for (unsigned j = 0; j < SCN_KEY_DEFAULTS && x->nkey < SCN_KEY_DEFAULTS; j++)
+        (void)scn_key_add(x, def[j], err, sizeof err); /* every rack has them */
+}
+
+static void scn_keys_sample(scn *x)
+{
+    double v[KEY_MAX];
+    for (unsigned i = 0; i < x->nkey; i++)
+        v[i] = sig_read(x->s, &x->key_ref[i]);
+    (void)key_push(x->keys, scn_now(x), v); /* times rise quantum by quantum */
+}
+
+/* At the first run(): with a report directory, the recording starts
+ * with a sample of the present. Memory short: no keys.csv, said once. */
+static void scn_keys_start(scn *x)
+{
+    x->key_started = 1;
+    if (!x->o.report_dir)
+        return;
+    scn_keys_defaults(x);
+    const char *names[KEY_MAX], *units[KEY_MAX];
+    for (unsigned i = 0; i < x->nkey; i++)
+        names[i] = x->key_path[i], units[i] = sig_unit(&x->key_ref[i]);
+    x->keys = malloc(sizeof *x->keys);
+    if (!x->keys || key_init(x->keys, x->nkey, names, units)) {
+        fprintf(x->o.out, "%s: no keys.csv: %s\n", x->r->m.name,
+                x->keys ? "its signals could not be set up (out of memory)" : "out of memory");
+        free(x->keys);
+        x->keys = NULL;
+        return;
+    }
+    scn_keys_sample(x);
+}
+
+/* REPORT_DIR/keys.csv; a failure prints why and records a failed figure. */
+static void scn_keys_write(scn *x)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/keys.csv", x->o.report_dir);
+    errno = 0;
+    FILE *f = fopen(path, "w");
+    int rc = f ? key_write_csv(x->keys, f) : EK3_EIO;
+    int e = errno;
+    if (f && fclose(f) && !rc)
+        rc = EK3_EIO, e = errno;
+    if (!rc)
+        return;
+    fprintf(stderr, "ek3 scenario: %s: cannot write %s: %s\n", x->r->m.path, path, e ? strerror(e) : ek3_strerror(rc));
+    char where[600];
+    snprintf(where, sizeof where, "%s", x->r->m.path);
+    scn_figure(x, "key signals: keys.csv could not be written (see stderr)", NAN, "", "written", 0, where);
+}
+
+/* keys{"module[5].iout", "canbus.load"}: up to KEY_NAMED_MAX signals
+ * besides the defaults, after rack{} and before the first run(). */
+static int l_keys(lua_State *L)
+{
+    scn *x = scn_of(L);
+    if (!x->s)
+        return scn_err(L, "keys{}: no rack yet (call rack{...} first: the paths are checked against it)");
+    if (x->key_started)
+        return scn_err(L, "keys{}: give the key signals before the first run() (the recording starts there)");
+    if (!lua_istable(L, 1))
+        return scn_err(L, "keys{}: a list of signal paths, e.g. keys{\"module[5].iout\", \"canbus.load\"}");
+    lua_Integer n = luaL_len(L, 1), pairs = 0;
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        pairs++;
+        lua_pop(L, 1);
+    }
+    if (pairs != n)
+        return scn_err(L, "keys{}: a list of signal paths, without name=value fields");
+    scn_keys_defaults(x);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, 1, i);
+        const char *path = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (!path)
+            return scn_err(L, "keys{}: [%lld] must be a signal path (a string)", (long long)i);
+        char err[400];
+        unsigned before = x->nkey;
+        int rc = scn_key_add(x, path, err, sizeof err);
+        if (rc == EK3_ENOSPC || x->nkey > SCN_KEY_DEFAULTS + KEY_NAMED_MAX) {
+            x->nkey = before;
+            return scn_err(L, "keys{}: at most %d signals besides bus.v, bus.p and rack.i_mean", KEY_NAMED_MAX);
+        }
+        if (rc)
+            return scn_err(L, "keys{}: %s", err);
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
 /* One quantum and everything that runs after it. A Lua error or a stop
  * goes up as a Lua error. */
 static void scn_quantum(scn *x)
@@ -592,6 +722,8 @@ static void scn_quantum(scn *x)
         scn_die(L, x, "the session stopped: %s", x->s->stop_why[0] ? x->s->stop_why : ek3_strerror(rc));
     scn_hash_rows(x);
     scn_faults_due(x);
+    if (x->keys)
+        scn_keys_sample(x);
     for (unsigned i = 0; i < x->nw; i++) {
         scn_watcher *w = &x->w[i];
         if (!w->live)
@@ -612,6 +744,8 @@ static void scn_need_rack(lua_State *L, const scn *x, const char *what)
  * past the present by any amount). */
 static void scn_run_to(scn *x, int64_t t_ns)
 {
+    if (!x->key_started)
+        scn_keys_start(x);
     x->in_run = 1;
     while (x->s->g.t_ns < t_ns)
         scn_quantum(x);
@@ -1963,6 +2097,7 @@ static void scn_open_libs(lua_State *L)
                                  {"expect", l_expect},
                                  {"expect_always", l_expect_always},
                                  {"expect_eventually", l_expect_eventually},
+                                 {"keys", l_keys},
                                  {"print", l_print},
                                  {"require", l_require},
                                  {NULL, NULL}};
@@ -2007,6 +2142,9 @@ static void scn_free_run(scn *x)
     free(x->refs);
     free(x->blk_fp);
     x->blk_fp = NULL;
+    key_free(x->keys);
+    free(x->keys);
+    x->keys = NULL;
     if (x->s) {
         ses_finish(x->s);
         ses_free(x->s);
@@ -2106,6 +2244,8 @@ static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int mani
                 }
         }
     }
+    if (x.keys && !manifest_only)
+        scn_keys_write(&x);
     if (x.s) {
         r->sim_s = scn_now(&x);
         r->trace_rows = x.hashed;

@@ -65,9 +65,13 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
       "control periods its control interrupt missed (an overrun), all told")                                        \
     X(M_FAULT_CODE, "module[K].fault_code", "", FAM_MOD, EN_FAULT, LD_ANY,                                          \
       "the code of its last FAULT_ALERT the station received (NONE: none yet)")                                     \
+    X(M_ONLINE, "module[K].online", "", FAM_MOD, EN_NONE, LD_ANY,                                                   \
+      "1 while the station hears it: a HEARTBEAT within the last 3 s")                                              \
+    X(M_HEARD, "module[K].heard", "s", FAM_MOD, EN_NONE, LD_ANY,                                                    \
+      "when the station last received its HEARTBEAT (-1: never)")                                                   \
     X(M_HEALTH, "module[K].health", "", FAM_MOD, EN_NONE, LD_ANY,                                                   \
-      "the health byte of its last HEARTBEAT the station received (HEALTH_MONITOR; 0: healthy, or none yet): "         \
-      "1 SENSOR_STUCK, 2 SENSOR_RANGE, 4 SENSOR_IMPLAUSIBLE, 8 FAULT_LATCHED, 16 WEAR, added")                       \
+      "the health byte of its last HEARTBEAT at the station: bits 1 SENSOR_STUCK, 2 SENSOR_RANGE, "                 \
+      "4 SENSOR_IMPLAUSIBLE, 8 FAULT_LATCHED, 16 WEAR (0: healthy)")                                                \
     X(M_HW_TRIP, "module[K].hw_trip", "", FAM_MOD, EN_NONE, LD_ANY,                                                 \
       "1 while its Level-0 protection holds the gates off")                                                         \
     X(M_TRIP_CODE, "module[K].trip_code", "", FAM_MOD, EN_FAULT, LD_ANY,                                            \
@@ -239,8 +243,12 @@ double sig_read(const ses *s, const sig_ref *r)
         return g->m[k].fw.isr_missed;
     case SIG_M_FAULT_CODE:
         return g->stn.m[k].fault.code;
+    case SIG_M_ONLINE:
+        return g->stn.m[k].hb_ns >= 0 && g->t_ns - g->stn.m[k].hb_ns <= STN_ONLINE_NS;
+    case SIG_M_HEARD:
+        return g->stn.m[k].hb_ns >= 0 ? g->stn.m[k].hb_ns * 1e-9 : -1;
     case SIG_M_HEALTH:
-        return g->stn.m[k].hb.health;
+        return g->stn.m[k].hb_ns >= 0 ? g->stn.m[k].hb.health : 0;
     case SIG_M_HW_TRIP:
         return pm->hw_trip;
     case SIG_M_TRIP_CODE:

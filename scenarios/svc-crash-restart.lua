@@ -1,35 +1,45 @@
--- A non-critical service crashes under load: the Reincarnation Server
--- restarts it in under 50 ms and power delivery carries on (EK-TECH-010
--- 8.5 "Non-critical service (AUDIT_LOGGER, ...) crashes -> Reincarnation
--- Server restarts in <50 ms"; "Power delivery continues during
--- non-critical service restart"; 5.3: THERMAL_MGR crashes, the module
--- keeps delivering).
+-- Every non-critical service crashes under load: the Reincarnation
+-- Server restarts each in under 50 ms and power delivery carries on with
+-- no dip (EK-TECH-010 8.5 "Non-critical service (AUDIT_LOGGER, ...)
+-- crashes -> Reincarnation Server restarts in <50 ms"; "Power delivery
+-- continues during non-critical service restart"; 5.3: THERMAL_MGR
+-- crashes, the module keeps delivering).
+-- An 84-module rack at 151 kW; each of the kernel's five services
+-- (lib/ek3.lua svc_names: all of them, none is critical) crashes on its
+-- own module, slots 10, 20, ..., 50, at once. The restart time is the
+-- kernel's own (svc.NAME.restart_s, crash to fresh start): a restart
+-- within the 100 us quantum is too quick for restart_time() to see the
+-- service down.
 scenario{ name = "svc-crash-restart", tags = { "firmware", "kernel" }, level = "quick",
-          requirements = { "EK-TECH-010 8.5", "EK-TECH-010 5.3" }, seeds = { 1 }, timeout = "60s" }
+          requirements = { "EK-TECH-010 8.5", "EK-TECH-010 5.3" }, seeds = { 1, 2 }, timeout = "60s" }
 local ek3 = require "ek3"
 
-local N = 8
-local v0, p0 = ek3.rack(N, 1800)           -- 14.4 kW on 8 modules
-local i3, i5 = ek3.mod(3, "iout"), ek3.mod(5, "iout")
--- no output dip: the bus within 0.5 % of where it sat, the two modules'
--- output within 5 % of theirs, from the crash to 100 ms after
-local bus = ek3.band("bus.v", v0 * 0.995, v0 * 1.005, "no dip", "V")
-local m3 = ek3.band("module[3].iout", i3 * 0.95, i3 * 1.05, "module 3 delivers", "A")
-local m5 = ek3.band("module[5].iout", i5 * 0.95, i5 * 1.05, "module 5 delivers", "A")
-
+local N = 84
+local v0, p0 = ek3.rack(N, 1800)
 local t0 = now()
-fault("svc-crash", "3." .. ek3.svc.AUDIT_LOGGER)
-fault("svc-crash", "5." .. ek3.svc.THERMAL_MGR)
-local ta = run_until(function() return get("module[3].svc.AUDIT_LOGGER.restarts") >= 1 end, "0.2s",
-                     "AUDIT_LOGGER restarted")
-ek3.figure("AUDIT_LOGGER restart time", (ta - t0) * 1e3, "<", 50, "ms")
-local tt = run_until(function() return get("module[5].svc.THERMAL_MGR.restarts") >= 1 end, "0.2s",
-                     "THERMAL_MGR restarted")
-ek3.figure("THERMAL_MGR restart time", (tt - t0) * 1e3, "<", 50, "ms")
+-- no output dip: the bus within 0.5 % of where it sat (dip depth and
+-- the band), each crashed module's output within 5 % of its own
+dip("bus.v", { at = t0, max = "0.5%", name = "no dip" })
+local bus = ek3.band("bus.v", v0 * 0.995, v0 * 1.005, "no dip", "V")
+local bands = {}
+for id, name in ipairs(ek3.svc_names) do
+  local k = 10 * id
+  local i = ek3.mod(k, "iout")
+  bands[#bands + 1] = ek3.band("module[" .. k .. "].iout", i * 0.95, i * 1.05, "module " .. k .. " delivers", "A")
+  fault("svc-crash", k .. "." .. id)
+end
+for id, name in ipairs(ek3.svc_names) do
+  local s = "module[" .. 10 * id .. "].svc." .. name .. "."
+  run_until(function() return get(s .. "restarts") >= 1 end, "0.2s", name .. " restarted")
+  ek3.figure(name .. " restart time", get(s .. "restart_s") * 1e3, "<", 50, "ms")
+end
 run_until(function() return now() >= t0 + 0.1 end, "0.2s")
-bus(); m3(); m5()
-expect(get("module[3].svc.AUDIT_LOGGER.state") == "RUNNING", "AUDIT_LOGGER running again")
-expect(get("module[5].svc.THERMAL_MGR.state") == "RUNNING", "THERMAL_MGR running again")
-ek3.figure("crashes of AUDIT_LOGGER", get("module[3].svc.AUDIT_LOGGER.crashes"), "<=", 1, "")
+bus()
+for _, b in ipairs(bands) do b() end
+for id, name in ipairs(ek3.svc_names) do
+  local s = "module[" .. 10 * id .. "].svc." .. name .. "."
+  expect(get(s .. "state") == "RUNNING", name .. " running again (" .. get(s .. "state") .. ")")
+  ek3.figure(name .. " crashes", get(s .. "crashes"), "=", 1, "")
+end
 ek3.figure("power delivered", get("bus.p") / p0 * 100, ">=", 99.5, "% of before")
 ek3.others_run(N, {})

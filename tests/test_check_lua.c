@@ -4,8 +4,13 @@
  * 744.1 V to 737.3 V like a first-order system, tau about 2.5 ms); each
  * check records its figures; a window the run does not reach, a
  * protection trip and a service restart are measured; bad calls are
- * ERRORs naming the line. */
+ * ERRORs naming the line. keys{}: a run with a report directory writes
+ * keys.csv with the defaults and keys{}'s signals and the same trace
+ * hash as without; keys{} refuses a misspelt path (did you mean), more
+ * than 8 signals, a call before rack{} or after run(); a keys.csv that
+ * cannot be written fails the run, saying so. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +19,7 @@
 #include <unistd.h>
 
 #include "ek3_err.h"
+#include "key.h"
 #include "scn.h"
 
 static char dir[] = "/tmp/ek3-chkl-XXXXXX";
@@ -225,4 +231,91 @@ Test(check_lua, bad_calls_are_errors_naming_the_line)
     expect_error("capname", HEAD "rack{ modules=2 }\ncapture{signals={'bus.v'}, when=function() return true end, name='a'}\n"
                             "capture{signals={'bus.i'}, when=function() return true end, name='a'}\n", "4:", "name 'a' is taken");
     expect_error("slot", HEAD "rack{ modules=2 }\ntrip_latency(3)\n", "3:", "modules 1 to 2");
+}
+
+/* keys{} and keys.csv (key.h) */
+#define KHEAD "scenario{ name='k', seeds={1} }\n"
+#define KRACK "rack{ modules=4, load='8kW', load_at='0.05s', load_ramp='20ms' }\n"
+
+Test(check_lua, keys_a_run_with_a_report_dir_writes_keys_csv_and_keeps_its_trace_hash)
+{
+    if (dir[strlen(dir) - 1] == 'X')
+        cr_assert_not_null(mkdtemp(dir));
+    char rep[128], csv[200];
+    snprintf(rep, sizeof rep, "%s/keysrep", dir);
+    cr_assert_eq(mkdir(rep, 0755), 0);
+    const char *text = KHEAD KRACK "keys{ 'module[2].iout', 'canbus.load', 'bus.v' }\n"
+                                 "fault('pull', 3, { at='0.1s' })\nrun('0.2s')\n";
+    scn_result *a = run_lua("rep", text, rep);
+    scn_result *b = run_lua("rep", text, NULL);
+    cr_assert_eq(a->verdict, SCN_PASS, "%s", a->error);
+    cr_assert_eq(memcmp(a->trace_sha256, b->trace_sha256, 32), 0, "keys.csv changed the trace hash");
+    snprintf(csv, sizeof csv, "%s/keys.csv", rep);
+    FILE *f = fopen(csv, "r");
+    cr_assert_not_null(f, "%s: %s", csv, strerror(errno));
+    char head[200];
+    cr_assert_not_null(fgets(head, sizeof head, f));
+    cr_assert_str_eq(head, "t_s,bus.v (V),bus.p (W),rack.i_mean (A),module[2].iout (A),canbus.load\n");
+    rewind(f);
+    key_data d;
+    char err[200];
+    cr_assert_eq(key_read_csv(f, csv, &d, err, sizeof err), 0, "%s", err);
+    fclose(f);
+    cr_assert_gt(d.nrow, 100);
+    cr_assert_leq(d.nrow, 2 * KEY_BUCKETS);
+    cr_assert_float_eq(d.t[0], 0, 1e-12, "the first sample is the start");
+    cr_assert_float_eq(d.t[d.nrow - 1], a->sim_s, 1e-9, "the last sample is the end");
+    cr_assert_gt(d.v[1 * d.nrow + d.nrow - 1], 100, "bus.p carries the load at the end");
+    double m2 = d.v[3 * d.nrow + d.nrow - 1];
+    cr_assert_gt(m2, 0.5, "module 2 carries a share at the end (%g A)", m2);
+    key_data_free(&d);
+    done(a);
+    done(b);
+    snprintf(csv, sizeof csv, "%s/none", dir);
+    cr_assert_eq(mkdir(csv, 0755), 0);
+    a = run_lua("nokeys", KHEAD KRACK "run('0.01s')\n", csv);
+    cr_assert_eq(a->verdict, SCN_PASS, "%s", a->error);
+    snprintf(csv, sizeof csv, "%s/none/keys.csv", dir);
+    cr_assert_eq(access(csv, R_OK), 0, "the defaults are recorded without keys{}");
+    done(a);
+}
+
+Test(check_lua, keys_a_keys_csv_that_cannot_be_written_fails_the_run_saying_so)
+{
+    scn_result *r = run_lua("nowrite", KHEAD KRACK "run('5ms')\n", "/nonexistent/ek3-report");
+    cr_assert_eq(r->verdict, SCN_FAIL, "%s", r->error);
+    cr_assert_geq(r->first_fail, 0);
+    cr_assert(strstr(r->fig[r->first_fail].name, "keys.csv could not be written"), "%s", r->fig[r->first_fail].name);
+    done(r);
+}
+
+Test(check_lua, keys_refuses_a_misspelt_path_too_many_and_the_wrong_moment)
+{
+    struct {
+        const char *text, *why;
+    } bad[] = {
+        {KHEAD KRACK "keys{ 'module[2].iuot' }\n", "did you mean module[2].iout"},
+        {KHEAD KRACK "keys{ 'module[9].iout' }\n", "module[9]"},
+        {KHEAD KRACK "keys{ 'bus.v', name='x' }\n", "without name=value"},
+        {KHEAD KRACK "keys{ 3 }\n", "[1] must be a signal path"},
+        {KHEAD "keys{ 'bus.v' }\n" KRACK, "no rack yet"},
+        {KHEAD KRACK "run('1ms')\nkeys{ 'bus.i' }\n", "before the first run()"},
+        {KHEAD KRACK "keys{ 'module[1].iout', 'module[2].iout', 'module[3].iout', 'module[4].iout', 'module[1].vout',"
+                   " 'module[2].vout', 'module[3].vout', 'module[4].vout', 'bus.i' }\n",
+         "at most 8"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        scn_result *r = run_lua("bad", bad[i].text, NULL);
+        cr_assert_eq(r->verdict, SCN_ERROR, "case %zu passed", i);
+        cr_assert(strstr(r->error, "bad.lua:"), "case %zu: '%s' names no line", i, r->error);
+        cr_assert(strstr(r->error, bad[i].why), "case %zu: '%s' does not say '%s'", i, r->error, bad[i].why);
+        done(r);
+    }
+    /* Eight named ones, the defaults among them not counted twice. */
+    scn_result *r = run_lua("eight", KHEAD KRACK "keys{ 'module[1].iout', 'module[2].iout', 'module[3].iout', "
+                                               "'module[4].iout', 'module[1].vout', 'module[2].vout', "
+                                               "'module[3].vout', 'bus.i', 'bus.v' }\nrun('1ms')\n",
+                            NULL);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s", r->error);
+    done(r);
 }

@@ -187,6 +187,39 @@ Test(signal, station_counters_after_a_start)
     ses_free(&s);
 }
 
+/* The station's view of each module: heard when, online, its health
+ * byte (module[K].online, .heard, .health). */
+Test(signal, the_station_hears_each_module)
+{
+    start(3, 60000);
+    cr_assert_eq(get("module[2].heard"), -1.0, "nothing heard before the first quantum");
+    cr_assert_eq(get("module[2].online"), 0.0);
+    flt_spec f;
+    cr_assert_eq(flt_spec_init(&f, (unsigned)flt_find("bus-cut"), 2, 0), EK3_OK);
+    cr_assert_eq(ses_run_to(&s, 100000000), EK3_OK);
+    for (unsigned k = 0; k < 3; k++) {
+        char path[40];
+        snprintf(path, sizeof path, "module[%u].heard", k + 1);
+        cr_assert_eq(get(path), s.g.stn.m[k].hb_ns * 1e-9, "%s", path);
+        cr_assert_geq(get(path), 0.0, "%s: heard by 0.1 s", path);
+        snprintf(path, sizeof path, "module[%u].online", k + 1);
+        cr_assert_eq(get(path), 1.0, "%s", path);
+        snprintf(path, sizeof path, "module[%u].health", k + 1);
+        cr_assert_eq(get(path), (double)s.g.stn.m[k].hb.health, "%s", path);
+    }
+    s.g.stn.m[1].hb.health = 6;
+    cr_assert_eq(get("module[2].health"), 6.0, "the byte as the station holds it");
+    /* cut off: the station stops hearing it, offline 3 s after its last heartbeat */
+    double last = get("module[2].heard");
+    cr_assert_eq(flt_inject(&s.g, &f), EK3_OK);
+    cr_assert_eq(ses_run_to(&s, (int64_t)(last * 1e9) + STN_ONLINE_NS + 100000000), EK3_OK);
+    cr_assert_eq(get("module[2].heard"), last, "nothing heard since the cut");
+    cr_assert_eq(get("module[2].online"), 0.0, "offline past 3 s");
+    cr_assert_eq(get("module[1].online"), 1.0);
+    cr_assert_gt(get("module[1].heard"), last);
+    ses_free(&s);
+}
+
 Test(signal, a_corrupt_fault_raises_the_nodes_tec)
 {
     start(3, 100000);
