@@ -8,6 +8,8 @@
 
 #include "ek3_err.h"
 
+#define SPLOT_TICKS_MAX 100 /* ticks per axis at most (about 6 are drawn) */
+
 /* A round tick step giving about 6 ticks over span. */
 static double splot_step(double span)
 {
@@ -33,8 +35,18 @@ static int splot_open(splot_frame *c, const char *path, const char *title, const
     const char *type = ext && !strcmp(ext, ".png") ? "png" : ext && !strcmp(ext, ".svg") ? "svg" : NULL;
     if (!type || !(x1 > x0) || !(y1 >= y0))
         return EK3_EINVAL;
-    if (y1 == y0)
-        y1 = y0 + 1, y0 -= 1;
+    /* A range too small for its values' magnitude (a flat series, or a
+     * night's figure that moved in its last digits): widened, or a tick's
+     * step falls below the values' precision and v += step never ends. */
+    double my = fmax(fabs(y0), fabs(y1)), mx = fmax(fabs(x0), fabs(x1));
+    if (y1 - y0 <= my * 1e-9) {
+        double h = my > 0 ? my * 0.01 : 1;
+        y0 -= h, y1 += h;
+    }
+    if (x1 - x0 <= mx * 1e-9) {
+        double h = mx * 0.01;
+        x0 -= h, x1 += h;
+    }
     double pad = 0.05 * (y1 - y0);
     double st = splot_step(y1 - y0 + 2 * pad);
     c->y0 = floor((y0 - pad) / st) * st;
@@ -61,7 +73,9 @@ static int splot_open(splot_frame *c, const char *path, const char *title, const
     pl_flinewidth_r(c->pl, 0.0015);
     pl_fbox_r(c->pl, 0.12, 0.12, 0.95, 0.88);
     /* Y ticks and grid. */
-    for (double v = c->y0; v <= c->y1 + st * 1e-9; v += st) {
+    long ny = lround((c->y1 - c->y0) / st);
+    for (long i = 0; i <= ny && i <= SPLOT_TICKS_MAX; i++) {
+        double v = c->y0 + (double)i * st;
         char s[32];
         snprintf(s, sizeof s, "%g", fabs(v) < st * 1e-9 ? 0.0 : v);
         pl_pencolorname_r(c->pl, "gray85");
@@ -70,8 +84,10 @@ static int splot_open(splot_frame *c, const char *path, const char *title, const
         pl_fmove_r(c->pl, 0.11, py(c, v));
         pl_alabel_r(c->pl, 'r', 'c', s);
     }
-    double sx = splot_step(x1 - x0);
-    for (double v = ceil(x0 / sx) * sx; v <= x1 + sx * 1e-9; v += sx) {
+    double sx = splot_step(x1 - x0), xs = ceil(x0 / sx) * sx;
+    long nx = (long)floor((x1 - xs) / sx + 1e-9);
+    for (long i = 0; i <= nx && i <= SPLOT_TICKS_MAX; i++) {
+        double v = xs + (double)i * sx;
         char s[32];
         snprintf(s, sizeof s, "%g", fabs(v) < sx * 1e-9 ? 0.0 : v);
         pl_fmove_r(c->pl, px(c, v), 0.10);

@@ -19,6 +19,7 @@
 #include "ek3_err.h"
 #include "hst.h"
 #include "ngt.h"
+#include "splot.h"
 
 CLI_RUN_SUITE(nightly, "ek3-nightly");
 
@@ -552,4 +553,31 @@ Test(nightly, night_json_takes_any_text)
     cr_assert_eq(b.run[1].status, NGT_NOT_RUN);
     cr_assert_eq(b.run[1].job.seed, 2);
     ngt_night_free(&b);
+}
+
+/* A night's trend whose figure moved in its last digit (100.1 and the
+ * double just below it, and a limit of 100.1: a span below the values'
+ * precision) plots as a small SVG; its tick loop once never
+ * ended and took the machine's memory (the report of `make run`). In a
+ * child with an alarm, so that a regression fails instead of hanging. */
+Test(nightly, a_trend_in_its_last_digits_plots)
+{
+    char svg[200];
+    snprintf(svg, sizeof svg, "%s/trend.svg", dir);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        alarm(30);
+        double x[3] = {-2, -1, 0}, y[3] = {100.1, nextafter(100.1, 0), 100.1}, lx[2] = {-2, 0},
+               ly[2] = {100.1, 100.1}, fx[2] = {1e6, nextafter(1e6, 2e6)}, fy[2] = {5, 5};
+        splot_series s[2] = {{"watchdog", "blue", x, y, 3}, {"limit", "red", lx, ly, 2}};
+        splot_series f[1] = {{"flat", "blue", fx, fy, 2}};
+        _exit(splot_lines(svg, "t", "night", "ms", s, 2) || splot_lines(svg, "t", "x", "y", f, 1) ? 1 : 0);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+    struct stat sb;
+    cr_assert_eq(stat(svg, &sb), 0);
+    cr_assert_lt(sb.st_size, 200000, "%lld bytes", (long long)sb.st_size);
 }
