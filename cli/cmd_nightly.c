@@ -14,47 +14,31 @@
 #include "ngt.h"
 #include "scn.h"
 
-#if __has_include("jun.h")
-#include "jun.h"
-#define NI_HAVE_JUN 1
-#endif
-#if __has_include("htm.h")
 #include "htm.h"
-#define NI_HAVE_HTM 1
-#endif
+#include "jun.h"
 
 #define NI_LIST_MAX 32
 #define NI_DRIFT_WINDOW 20u /* a figure's drift: against the median of its last 20 nights (hst_analyse) */
 
-/* The night's outputs beside night.json: OUT/junit.xml (scopes/jun.h) and
- * OUT/report/index.html (scopes/htm.h). THE ONE PLACE they are called:
- * each call is compiled in when its header is on the include path (the
- * JUnit and report branches); until then this writes nothing for it and
- * says so. 0, or the writer's error code with err[cap] naming the file. */
-static int ngt_outputs(const ngt_night *n, const hst *h, const hst_flag *flags, size_t nflags, char *err, size_t cap)
+/* The night's outputs beside night.json, the one place they are written:
+ * OUT/junit.xml (scopes/jun.h) and OUT/report/index.html with its SVG
+ * plots (scopes/htm.h); one that fails does not keep the other from
+ * being written. 0, or the first writer's error code after each error
+ * was printed (naming the file). */
+static int ngt_outputs(const char *w, const ngt_night *n, const hst *h, const hst_flag *flags, size_t nflags)
 {
-    char path[700];
-    int rc = 0;
-    (void)h, (void)flags, (void)nflags, (void)path;
-#ifdef NI_HAVE_JUN
+    char path[700], err[900];
     snprintf(path, sizeof path, "%s/junit.xml", n->out);
-    rc = jun_write(path, n, err, cap);
-#else
-    fprintf(stderr, "ek3 nightly: no JUnit writer in this build (scopes/jun.h): %s/junit.xml not written\n", n->out);
-#endif
-#ifdef NI_HAVE_HTM
-    if (!rc) {
-        snprintf(path, sizeof path, "%s/report", n->out);
-        rc = htm_write(path, n, h, flags, nflags, err, cap);
-    }
-#else
-    fprintf(stderr, "ek3 nightly: no HTML report in this build (scopes/htm.h): %s/report/ not written\n", n->out);
-#endif
-    (void)err, (void)cap;
-    return rc;
+    int rc = jun_write(path, n, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "ek3 %s: %s\n", w, err);
+    snprintf(path, sizeof path, "%s/report", n->out);
+    int rc2 = htm_write(path, n, h, flags, nflags, err, sizeof err);
+    if (rc2)
+        fprintf(stderr, "ek3 %s: %s\n", w, err);
+    return rc ? rc : rc2;
 }
 
-/* Job i's name when it is the first of its scenario (the closest names once each). */
 static const char *ni_name_of(size_t i, const void *ctx)
 {
     const ngt_job *j = ctx;
@@ -93,10 +77,8 @@ static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, i
         fprintf(stderr, "ek3 %s: %s\n", w, err);
         bad = 1;
     }
-    if (ngt_outputs(n, h, flags, (size_t)nf, err, sizeof err)) {
-        fprintf(stderr, "ek3 %s: %s\n", w, err);
+    if (ngt_outputs(w, n, h, flags, (size_t)nf))
         bad = 1;
-    }
     char hdir[600];
     snprintf(hdir, sizeof hdir, "%s", history ? history : "");
     char *sl = strrchr(hdir, '/');
