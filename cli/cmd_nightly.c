@@ -105,10 +105,10 @@ static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, i
     char exp[48] = "";
     if (c.expired)
         snprintf(exp, sizeof exp, ", %u quarantine%s expired", c.expired, c.expired == 1 ? "" : "s");
-    printf("%u of %u claims hold (%zu runs: %u passed, %u failed, %u errors, %u quarantined%s; %u gaps named; "
-           "%u drift, %u nondeterminism flags); report: %s/report/index.html\n",
-           c.claims_hold, c.claims, n->nrun, c.passed, c.failed, c.errors, c.quarantined,
-           exp, c.gaps, drift, flip, n->out);
+    printf("%u of %u claims hold, %u more with gaps named (%zu runs: %u passed, %u failed, %u errors, %u "
+           "quarantined%s; %u gaps named; %u drift, %u nondeterminism flags); report: %s/report/index.html\n",
+           c.claims_hold, c.claims, c.claims_gaps, n->nrun, c.passed, c.failed, c.errors, c.quarantined, exp, c.gaps,
+           drift, flip, n->out);
     if (cli_stop_requested())
         return CLI_FAIL;
     return bad || !ngt_night_ok(n) ? CLI_FAIL : CLI_OK;

@@ -42,7 +42,8 @@ static int ngt_has(const char *list, const char *item, size_t n)
 }
 
 /* Count the distinct items of each run's list (sep-separated) at offset
- * off of scn_manifest; with hold, only items every run naming it passed. */
+ * off of scn_manifest; with hold 1, only items every run naming it
+ * passed; with hold 2, passed and named no gap. */
 static unsigned ngt_distinct(const ngt_night *n, size_t off, char sep, int hold)
 {
     size_t cap = 4096, used = 0;
@@ -64,7 +65,8 @@ static unsigned ngt_distinct(const ngt_night *n, size_t off, char sep, int hold)
                             const char *f = strchr(t, sep);
                             size_t m = f ? (size_t)(f - t) : strlen(t);
                             if (m == k && !strncmp(t, s, k) &&
-                                (n->run[j].status != NGT_DONE || n->run[j].r.verdict != SCN_PASS))
+                                (n->run[j].status != NGT_DONE || n->run[j].r.verdict != SCN_PASS ||
+                                 (hold > 1 && n->run[j].r.m.gaps[0])))
                                 ok = 0;
                             t += m + (f != NULL);
                         }
@@ -109,7 +111,8 @@ void ngt_count_night(const ngt_night *n, ngt_count *c)
             c->errors++;
     }
     c->claims = ngt_distinct(n, offsetof(scn_manifest, requirements), ';', 0);
-    c->claims_hold = ngt_distinct(n, offsetof(scn_manifest, requirements), ';', 1);
+    c->claims_hold = ngt_distinct(n, offsetof(scn_manifest, requirements), ';', 2);
+    c->claims_gaps = ngt_distinct(n, offsetof(scn_manifest, requirements), ';', 1) - c->claims_hold;
     c->gaps = ngt_distinct(n, offsetof(scn_manifest, gaps), '\n', 0);
 }
 

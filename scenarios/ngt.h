@@ -90,7 +90,9 @@ typedef struct ngt_count {
     unsigned expired;         /* FAIL or ERROR whose quarantine entry expired (also in failed/errors) */
     unsigned not_run;         /* NGT_NOT_RUN */
     unsigned claims;          /* distinct requirements of the selection */
-    unsigned claims_hold;     /* ... every run tagged with it passed */
+    unsigned claims_hold;     /* ... every run tagged with it passed and none names a gap: held in full */
+    unsigned claims_gaps;     /* ... every run tagged with it passed, and one names a gap (what holds
+                                 is asserted; what does not is named) */
     unsigned gaps;            /* distinct gaps the scenarios name */
 } ngt_count;
 
