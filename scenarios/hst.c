@@ -20,6 +20,7 @@
 #include "ek3_err.h"
 
 #define HST_FORMAT "ek3-history/1"
+#define HST_MAX_BYTES ((size_t)256 << 20) /* 256 MiB: thousands of nights of the library */
 
 void hst_free(hst *h)
 {
@@ -239,39 +240,11 @@ int hst_parse(hst *h, const char *text, size_t len, const char *file, char *err,
 int hst_load(hst *h, const char *path, char *err, size_t cap)
 {
     memset(h, 0, sizeof *h);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT)
-            return 0;
-        snprintf(err, cap, "%s: %s", path, strerror(errno));
-        return EK3_EIO;
-    }
-    size_t n = 0, c = 0;
-    char *text = NULL;
-    int rc = 0;
-    for (;;) {
-        if (n == c) {
-            size_t nc = c ? c * 2 : 1 << 16;
-            char *t = realloc(text, nc);
-            if (!t) {
-                snprintf(err, cap, "%s: out of memory", path);
-                rc = EK3_ENOSPC;
-                break;
-            }
-            text = t;
-            c = nc;
-        }
-        size_t k = fread(text + n, 1, c - n, f);
-        n += k;
-        if (k == 0) {
-            if (ferror(f)) {
-                snprintf(err, cap, "%s: read error: %s", path, strerror(errno ? errno : EIO));
-                rc = EK3_EIO;
-            }
-            break;
-        }
-    }
-    fclose(f);
+    if (access(path, F_OK) && errno == ENOENT)
+        return 0; /* no history yet */
+    char *text;
+    size_t n;
+    int rc = scn_read_file(path, HST_MAX_BYTES, &text, &n, err, cap);
     if (!rc)
         rc = hst_parse(h, text, n, path, err, cap);
     free(text);

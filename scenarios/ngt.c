@@ -628,26 +628,12 @@ int ngt_quarantine_parse(const char *text, size_t len, const char *file, ngt_qua
 int ngt_quarantine_read(const char *path, ngt_quarantine *q, char *err, size_t cap)
 {
     memset(q, 0, sizeof *q);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, cap, "%s: %s", path, strerror(errno));
-        return EK3_EIO;
-    }
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    char chunk[8192];
-    size_t k;
-    while (m && (k = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fwrite(chunk, 1, k, m);
-    int bad = ferror(f);
-    fclose(f);
-    if (!m || fclose(m) || bad) {
-        free(buf);
-        snprintf(err, cap, "%s: read error", path);
-        return EK3_EIO;
-    }
-    int rc = ngt_quarantine_parse(buf, len, path, q, err, cap);
+    char *buf;
+    size_t len;
+    int rc = scn_read_file(path, 16u << 20, &buf, &len, err, cap);
+    if (rc)
+        return rc;
+    rc = ngt_quarantine_parse(buf, len, path, q, err, cap);
     free(buf);
     return rc;
 }

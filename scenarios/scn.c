@@ -1994,45 +1994,67 @@ static int l_require(lua_State *L)
                       name, dir, rel, EK3_SCENARIO_LIB, rel);
 }
 
+int scn_read_file(const char *path, size_t max, char **buf, size_t *len, char *err, size_t cap)
+{
+    *buf = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, cap, "%s: %s", path, strerror(errno));
+        return EK3_EIO;
+    }
+    size_t n = 0, size = 1 << 16;
+    char *b = malloc(size + 1);
+    int rc = 0;
+    while (b) {
+        size_t k = fread(b + n, 1, size - n, f);
+        const char *z = memchr(b + n, 0, k);
+        if (z) {
+            snprintf(err, cap, "%s: a NUL byte at byte %zu: not a text file", path, (size_t)(z - b));
+            rc = EK3_EPARSE;
+            break;
+        }
+        n += k;
+        if (n < size)
+            break;
+        if (size >= max) {
+            snprintf(err, cap, "%s: larger than %zu MB", path, max >> 20);
+            rc = EK3_EPARSE;
+            break;
+        }
+        char *nb = realloc(b, size * 2 + 1);
+        if (!nb)
+            free(b);
+        b = nb;
+        size *= 2;
+    }
+    if (!rc && !b) {
+        snprintf(err, cap, "%s: out of memory", path);
+        rc = EK3_ENOSPC;
+    }
+    if (!rc && ferror(f)) {
+        snprintf(err, cap, "%s: read error", path);
+        rc = EK3_EIO;
+    }
+    fclose(f);
+    if (rc) {
+        free(b);
+        return rc;
+    }
+    b[n] = 0;
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
 /* Read a file and load it as a text chunk named @path; sha (may be
  * NULL): the SHA-256 of its bytes. 0, or -1 with err. */
 static int scn_load_file(lua_State *L, const char *path, char *err, size_t cap, uint8_t *sha)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, cap, "%s: %s", path, strerror(errno));
+    char *buf;
+    size_t len;
+    if (scn_read_file(path, 64u << 20, &buf, &len, err, cap))
         return -1;
-    }
-    size_t len = 0, size = 4096;
-    char *buf = malloc(size);
-    for (;;) {
-        if (!buf) {
-            fclose(f);
-            snprintf(err, cap, "%s: out of memory", path);
-            return -1;
-        }
-        len += fread(buf + len, 1, size - len, f);
-        if (len < size)
-            break;
-        if (size >= (64u << 20)) {
-            free(buf);
-            fclose(f);
-            snprintf(err, cap, "%s: larger than 64 MB", path);
-            return -1;
-        }
-        char *nb = realloc(buf, size * 2);
-        if (!nb)
-            free(buf);
-        buf = nb;
-        size *= 2;
-    }
-    int rerr = ferror(f);
-    fclose(f);
-    if (rerr) {
-        free(buf);
-        snprintf(err, cap, "%s: read error", path);
-        return -1;
-    }
     if (len && buf[0] == LUA_SIGNATURE[0]) {
         free(buf);
         snprintf(err, cap, "%s:1: a binary (precompiled) chunk; scenarios are Lua text", path);

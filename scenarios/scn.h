@@ -228,4 +228,13 @@ double scn_arg_quantity(struct lua_State *L, int idx, const char *unit, const ch
 /* Simulated time now, s. */
 double scn_now(scn *x);
 
+/* Read the whole text file at path into *buf (malloc'd, NUL-ended beyond
+ * *len; the caller frees it), at most max bytes: the one reader of the
+ * scenario, verdict, history, quarantine and shrink files. 0, or EK3_EIO
+ * (cannot open or read: err names the file and the system's reason),
+ * EK3_EPARSE (larger than max, or a NUL byte: not text; err says where),
+ * EK3_ENOSPC (memory). A device that never ends (/dev/zero) is refused
+ * at its first NUL, not read into memory. */
+int scn_read_file(const char *path, size_t max, char **buf, size_t *len, char *err, size_t cap);
+
 #endif /* SCN_H */

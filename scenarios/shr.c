@@ -184,31 +184,11 @@ int shr_init(shr *h, const char *path, const scn_result *want, unsigned budget, 
                  scn_verdict_name((unsigned)want->verdict));
         return EK3_EINVAL;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, cap, "%s: %s", path, strerror(errno));
-        return EK3_EIO;
-    }
-    size_t size = 1 << 16;
-    h->text = malloc(size + 1);
-    while (h->text) {
-        h->len += fread(h->text + h->len, 1, size - h->len, f);
-        if (h->len < size)
-            break;
-        char *nb = size < (64u << 20) ? realloc(h->text, size * 2 + 1) : NULL;
-        if (!nb)
-            free(h->text);
-        h->text = nb;
-        size *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!h->text || bad) {
-        snprintf(err, cap, "%s: %s", path, bad ? "read error" : "out of memory (or larger than 64 MB)");
+    int rc = scn_read_file(path, 64u << 20, &h->text, &h->len, err, cap);
+    if (rc) {
         shr_free(h);
-        return EK3_EIO;
+        return rc;
     }
-    h->text[h->len] = 0;
     static size_t off[4096];
     static unsigned line[4096];
     unsigned nf = shr_find(h->text, h->len, "fault", '(', off, line, 4096);

@@ -622,31 +622,12 @@ out:
 int vrd_read(const char *path, scn_result *r, char *err, size_t cap)
 {
     memset(r, 0, sizeof *r);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, cap, "%s: %s", path, strerror(errno));
-        return EK3_EIO;
-    }
-    size_t len = 0, size = 1 << 16;
-    char *buf = malloc(size);
-    while (buf) {
-        len += fread(buf + len, 1, size - len, f);
-        if (len < size || size >= (256u << 20))
-            break;
-        char *nb = realloc(buf, size * 2);
-        if (!nb)
-            free(buf);
-        buf = nb;
-        size *= 2;
-    }
-    int rerr = ferror(f);
-    fclose(f);
-    if (!buf || rerr || len == size) {
-        free(buf);
-        snprintf(err, cap, "%s: %s", path, !buf ? "out of memory" : rerr ? "read error" : "larger than 256 MB");
-        return EK3_EIO;
-    }
-    int rc = vrd_parse(buf, len, path, r, err, cap);
+    char *buf;
+    size_t len;
+    int rc = scn_read_file(path, 256u << 20, &buf, &len, err, cap);
+    if (rc)
+        return rc == EK3_ENOSPC ? rc : EK3_EIO;
+    rc = vrd_parse(buf, len, path, r, err, cap);
     free(buf);
     return rc;
 }

@@ -368,6 +368,11 @@ Test(history, an_absent_file_is_empty_and_an_unreadable_one_eio)
     cr_assert_eq(h.n, 0);
     cr_assert_eq(hst_load(&h, dir, err, sizeof err), EK3_EIO, "a directory");
     cr_assert(strstr(err, dir), "%s", err);
+    /* a device that never ends is refused at once, not read into memory */
+    cr_assert_eq(hst_load(&h, "/dev/zero", err, sizeof err), EK3_EPARSE);
+    cr_assert(strstr(err, "/dev/zero: a NUL byte at byte 0"), "%s", err);
+    cr_assert_eq(hst_load(&h, "/dev/null", err, sizeof err), 0, "an empty history");
+    cr_assert_eq(h.n, 0);
 }
 
 Test(history, a_write_error_is_eio_naming_the_file)
