@@ -23,8 +23,9 @@ const flt_def flt_table[] = {
                   "the others take its share by droop, the bus stays in its droop band (EK-TECH-010 6.2: 'isolated, "
                   "others compensate'; 6.3)"},
     [FLT_INSERT] = {"insert", FLT_PLANT, FLT_T_SLOT, 0, 1, {NOP},
-                    "hot swap: a fresh module at rest goes into an empty slot; its output relay stays open (the HIL "
-                    "channel has no relay line yet, so it does not rejoin the bus)",
+                    "hot swap: a fresh module at rest goes into an empty slot, its firmware booting (in-process "
+                    "modules); its output relay stays open (the HIL channel has no relay line yet, so it does not "
+                    "rejoin the bus)",
                     "the others run on undisturbed; the new module stays off the bus until it is commanded "
                     "(EK-TECH-010 6.3)"},
     [FLT_IGF] = {"igf", FLT_PLANT, FLT_T_SLOT, 1, 1, {{"i", "A", 0, 10, 0.05, 0}},
@@ -427,8 +428,16 @@ static int flt_apply(rig *g, const flt_spec *s, int on)
     switch ((flt_id)s->id) {
     case FLT_PULL:
         return on ? rack_remove(&g->plant, s->target - 1) : rack_insert(&g->plant, s->target - 1);
-    case FLT_INSERT:
-        return on ? rack_insert(&g->plant, s->target - 1) : rack_remove(&g->plant, s->target - 1);
+    case FLT_INSERT: {
+        if (!on)
+            return rack_remove(&g->plant, s->target - 1);
+        int rc = rack_insert(&g->plant, s->target - 1);
+        /* a fresh module: its firmware boots as the board is powered (an
+         * external module's process is its own to restart) */
+        if (!rc && !g->m[s->target - 1].external)
+            rc = fwi_fault_reboot(&g->m[s->target - 1].fw);
+        return rc;
+    }
     case FLT_IGF:
         return pmod_fault_igf(m, on ? s->p[0] : 0);
     case FLT_FAN:

@@ -169,10 +169,20 @@ Test(fault, pull_and_insert, .init = setup, .fini = teardown)
     flt_spec s;
     cr_assert_eq(flt_parse("pull:2@0s", &s, NULL, 0), EK3_OK);
     cr_assert_eq(flt_inject(&g, &s), EK3_EBUSY, "already out");
+    uint32_t resets = g.m[1].fw.k.resets;
     inject("insert:2@0s");
     cr_assert_eq(g.plant.mod[1].present, 1);
     cr_assert_eq(g.plant.mod[1].vo, 0.0, "a fresh module, its output discharged");
     cr_assert_eq(g.plant.mod[1].relay, 0, "its output relay open");
+    cr_assert_eq(g.m[1].fw.k.resets, resets + 1, "its firmware boots as it is powered");
+    /* this rig boots its modules on (rig_default_opts): a soft start from
+     * zero into its bleeder, not the pulled firmware's wound-up drive */
+    double vmax = 0;
+    for (int ms = 0; ms < 300; ms++) {
+        run_ms(1);
+        vmax = fmax(vmax, g.plant.mod[1].vo);
+    }
+    cr_assert_lt(vmax, 760.0, "its output soft-starts to its set point, no higher (%.1f V)", vmax);
 }
 
 Test(fault, igf_trips_the_firmware_gfi_and_the_station_hears_it, .init = setup, .fini = teardown)
