@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,13 +288,29 @@ int cli_out_error(FILE *f, const char *path, char *why, size_t cap)
 /* The stop request of a long run: the signal's number, or 0. */
 static volatile sig_atomic_t cli_stop_sig;
 
+static struct timespec cli_stop_t0; /* when the first came */
+
 static void cli_on_stop(int sig)
 {
-    cli_stop_sig = sig;
-    /* A second SIGINT or SIGTERM takes the default action: a run that
-     * cannot reach its next poll never holds the user hostage. */
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now); /* async-signal-safe (POSIX.1-2008) */
+    if (!cli_stop_sig) {
+        cli_stop_t0 = now;
+        cli_stop_sig = sig;
+        return;
+    }
+    /* A second SIGINT or SIGTERM a second or more after the first takes
+     * the default action: a run that cannot reach its next poll never
+     * holds the user hostage. One within the second is the same stop
+     * delivered twice (timeout(1) signals the process and its group;
+     * a terminal's Ctrl-C reaches every process of the job) and must not
+     * throw away what the first one saves. */
+    double dt = (double)(now.tv_sec - cli_stop_t0.tv_sec) + (now.tv_nsec - cli_stop_t0.tv_nsec) * 1e-9;
+    if (dt >= 1.0) {
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        raise(sig);
+    }
 }
 
 int cli_catch_stop(void)

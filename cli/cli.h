@@ -119,8 +119,10 @@ int cli_out_error(FILE *f, const char *path, char *why, size_t cap);
 /* Catch SIGINT and SIGTERM for a clean stop: a long run polls
  * cli_stop_requested() once per quantum, stops there, writes what ran
  * and returns; cli_finish then ends the process as killed by the signal.
- * A second SIGINT or SIGTERM ends the process at once (the default
- * action: the handler is reset by the first). Returns 0 or EK3_EIO. */
+ * A second SIGINT or SIGTERM a second or more after the first ends the
+ * process at once (the default action); one within the second is the
+ * same stop delivered twice (timeout(1), a terminal's process group) and
+ * is ignored. Returns 0 or EK3_EIO. */
 int cli_catch_stop(void);
 
 /* The signal number that asked for a stop, or 0. Async-signal-safe read. */

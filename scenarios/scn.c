@@ -624,7 +624,7 @@ static void scn_keys_sample(scn *x)
     (void)key_push(x->keys, scn_now(x), v); /* times rise quantum by quantum */
 }
 
-/* At the first run(): with a report directory, the recording starts
+/* At the first quantum: with a report directory, the recording starts
  * with a sample of the present. Memory short: no keys.csv, said once. */
 static void scn_keys_start(scn *x)
 {
@@ -673,7 +673,7 @@ static int l_keys(lua_State *L)
     if (!x->s)
         return scn_err(L, "keys{}: no rack yet (call rack{...} first: the paths are checked against it)");
     if (x->key_started)
-        return scn_err(L, "keys{}: give the key signals before the first run() (the recording starts there)");
+        return scn_err(L, "keys{}: give the key signals before the first run() or run_until() (the recording starts at the first quantum)");
     if (!lua_istable(L, 1))
         return scn_err(L, "keys{}: a list of signal paths, e.g. keys{\"module[5].iout\", \"canbus.load\"}");
     lua_Integer n = luaL_len(L, 1), pairs = 0;
@@ -711,6 +711,8 @@ static void scn_quantum(scn *x)
     lua_State *L = x->L;
     if (x->dead)
         scn_raise_fatal(L, x);
+    if (!x->key_started) /* the first quantum, whether run() or run_until() steps it */
+        scn_keys_start(x);
     if (x->o.stop && x->o.stop(x->o.stop_ctx))
         scn_die(L, x, "stopped by a signal at %.6f s", scn_now(x));
     if (scn_wall_ns() > x->wall_deadline_ns)
@@ -744,8 +746,6 @@ static void scn_need_rack(lua_State *L, const scn *x, const char *what)
  * past the present by any amount). */
 static void scn_run_to(scn *x, int64_t t_ns)
 {
-    if (!x->key_started)
-        scn_keys_start(x);
     x->in_run = 1;
     while (x->s->g.t_ns < t_ns)
         scn_quantum(x);

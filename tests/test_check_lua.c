@@ -278,6 +278,22 @@ Test(check_lua, keys_a_run_with_a_report_dir_writes_keys_csv_and_keeps_its_trace
     snprintf(csv, sizeof csv, "%s/none/keys.csv", dir);
     cr_assert_eq(access(csv, R_OK), 0, "the defaults are recorded without keys{}");
     done(a);
+    /* run_until() alone records from the first quantum too */
+    snprintf(csv, sizeof csv, "%s/until", dir);
+    cr_assert_eq(mkdir(csv, 0755), 0);
+    a = run_lua("until", KHEAD KRACK "run_until(function() return now() >= 0.01 end, '1s')\n", csv);
+    cr_assert_eq(a->verdict, SCN_PASS, "%s", a->error);
+    snprintf(csv, sizeof csv, "%s/until/keys.csv", dir);
+    key_data du;
+    char kerr[300];
+    FILE *kf = fopen(csv, "r");
+    cr_assert_not_null(kf, "%s", csv);
+    cr_assert_eq(key_read_csv(kf, csv, &du, kerr, sizeof kerr), 0, "%s", kerr);
+    fclose(kf);
+    cr_assert_gt(du.nrow, 50, "a row per quantum from the start (%zu)", (size_t)du.nrow);
+    cr_assert_lt(du.t[0], 0.001, "from the first quantum (%g s)", du.t[0]);
+    key_data_free(&du);
+    done(a);
 }
 
 Test(check_lua, keys_a_keys_csv_that_cannot_be_written_fails_the_run_saying_so)

@@ -430,6 +430,25 @@ Test(cli_args, a_signal_during_the_set_up_still_leaves_a_report, .timeout = 120)
     cr_assert(strstr(rep, "INTERRUPTED") && strstr(rep, "(SIGINT)"), "%s", rep);
 }
 
+/* timeout(1) and a terminal's Ctrl-C deliver one stop twice (to the
+ * process and to its group): the second, within the second, used to end
+ * the process at once and lose what the first one saves. */
+Test(cli_args, one_stop_delivered_twice_still_leaves_a_report, .timeout = 180)
+{
+    static char out[16384];
+    int rc = run(out, sizeof out,
+                 "%s nightly " EK3_SOURCE_DIR "/scenarios/hot-swap-150kw.lua " EK3_SOURCE_DIR "/scenarios/sparing-table.lua "
+                 "--jobs 1 --out %s --history %s/h.jsonl --quarantine /dev/null >/dev/null 2>&1 & p=$!; sleep 2; "
+                 "kill -INT $p; sleep 0.02; kill -INT $p; wait $p",
+                 EK3_BIN, path("night2"), path("night2"));
+    cr_assert_eq(rc, 130, "%s", out);
+    char p[300];
+    snprintf(p, sizeof p, "%s/night.json", path("night2"));
+    cr_assert_eq(access(p, R_OK), 0, "no night.json: the second signal ended the night at once");
+    snprintf(p, sizeof p, "%s/junit.xml", path("night2"));
+    cr_assert_eq(access(p, R_OK), 0, "no junit.xml");
+}
+
 /* `ek3 api` with a request the station cannot take sent it anyway and
  * waited out its timeout (exit 1): the form is checked first, by the
  * station's own parser (sapi_req_check), and named with exit 2. */
