@@ -93,7 +93,8 @@ static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, i
     }
     unsigned drift = 0, flip = 0;
     for (int i = 0; i < nf; i++) {
-        printf("%s: %s\n", flags[i].kind == HST_DRIFT ? "drift" : "nondeterminism", flags[i].text);
+        printf("%s: %s seed %llu: %s\n", flags[i].kind == HST_DRIFT ? "drift" : "nondeterminism", flags[i].scenario,
+               (unsigned long long)flags[i].seed, flags[i].text);
         drift += flags[i].kind == HST_DRIFT;
         flip += flags[i].kind == HST_FLIP;
     }
@@ -101,14 +102,15 @@ static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, i
     ngt_count c;
     ngt_count_night(n, &c);
     if (c.not_run)
-        printf("%u run%s not run (each says why)\n", c.not_run, c.not_run == 1 ? "" : "s");
+        printf("%u run%s not run (%s/night.json says why)\n", c.not_run, c.not_run == 1 ? "" : "s", n->out);
     char exp[48] = "";
     if (c.expired)
         snprintf(exp, sizeof exp, ", %u quarantine%s expired", c.expired, c.expired == 1 ? "" : "s");
-    printf("%u of %u claims hold, %u more with gaps named (%zu runs: %u passed, %u failed, %u errors, %u "
-           "quarantined%s; %u gaps named; %u drift, %u nondeterminism flags); report: %s/report/index.html\n",
-           c.claims_hold, c.claims, c.claims_gaps, n->nrun, c.passed, c.failed, c.errors, c.quarantined, exp, c.gaps,
-           drift, flip, n->out);
+    printf("%u of %u claims hold, %u more with gaps named (%zu run%s: %u passed, %u failed, %u error%s, %u "
+           "quarantined%s; %u gap%s named; %u drift, %u nondeterminism flag%s); report: %s/report/index.html\n",
+           c.claims_hold, c.claims, c.claims_gaps, n->nrun, n->nrun == 1 ? "" : "s", c.passed, c.failed, c.errors,
+           c.errors == 1 ? "" : "s", c.quarantined, exp, c.gaps, c.gaps == 1 ? "" : "s", drift, flip,
+           drift + flip == 1 ? "" : "s", n->out);
     if (cli_stop_requested())
         return CLI_FAIL;
     return bad || !ngt_night_ok(n) ? CLI_FAIL : CLI_OK;

@@ -43,8 +43,9 @@ static int ngt_has(const char *list, const char *item, size_t n)
 
 /* Count the distinct items of each run's list (sep-separated) at offset
  * off of scn_manifest; with hold 1, only items every run naming it
- * passed; with hold 2, passed and named no gap. */
-static unsigned ngt_distinct(const ngt_night *n, size_t off, char sep, int hold)
+ * passed; with hold 2, passed and named no gap; with ran, only the
+ * runs that ran (not NGT_NOT_RUN). */
+static unsigned ngt_distinct(const ngt_night *n, size_t off, char sep, int hold, int ran)
 {
     size_t cap = 4096, used = 0;
     char *seen = calloc(1, cap);
@@ -53,7 +54,7 @@ static unsigned ngt_distinct(const ngt_night *n, size_t off, char sep, int hold)
         return 0;
     for (size_t i = 0; i < n->nrun; i++) {
         const char *s = (const char *)&n->run[i].r.m + off;
-        while (*s) {
+        while (*s && !(ran && n->run[i].status == NGT_NOT_RUN)) {
             const char *e = strchr(s, sep);
             size_t k = e ? (size_t)(e - s) : strlen(s);
             if (!ngt_has(seen, s, k) && used + k + 2 < cap) {
@@ -110,10 +111,10 @@ void ngt_count_night(const ngt_night *n, ngt_count *c)
         else
             c->errors++;
     }
-    c->claims = ngt_distinct(n, offsetof(scn_manifest, requirements), ';', 0);
-    c->claims_hold = ngt_distinct(n, offsetof(scn_manifest, requirements), ';', 2);
-    c->claims_gaps = ngt_distinct(n, offsetof(scn_manifest, requirements), ';', 1) - c->claims_hold;
-    c->gaps = ngt_distinct(n, offsetof(scn_manifest, gaps), '\n', 0);
+    c->claims = ngt_distinct(n, offsetof(scn_manifest, requirements), ';', 0, 0);
+    c->claims_hold = ngt_distinct(n, offsetof(scn_manifest, requirements), ';', 2, 0);
+    c->claims_gaps = ngt_distinct(n, offsetof(scn_manifest, requirements), ';', 1, 0) - c->claims_hold;
+    c->gaps = ngt_distinct(n, offsetof(scn_manifest, gaps), '\n', 0, 1); /* a run not run named none tonight */
 }
 
 int ngt_night_ok(const ngt_night *n)

@@ -93,7 +93,7 @@ typedef struct ngt_count {
     unsigned claims_hold;     /* ... every run tagged with it passed and none names a gap: held in full */
     unsigned claims_gaps;     /* ... every run tagged with it passed, and one names a gap (what holds
                                  is asserted; what does not is named) */
-    unsigned gaps;            /* distinct gaps the scenarios name */
+    unsigned gaps;            /* distinct gaps the scenarios that ran name (a run not run names none) */
 } ngt_count;
 
 void ngt_count_night(const ngt_night *n, ngt_count *c);

@@ -263,6 +263,23 @@ Test(nightly, quarantine_expiry_and_the_night)
     ngt_quarantine_free(&q);
 }
 
+Test(nightly, gaps_count_only_the_runs_that_ran)
+{
+    ngt_night n;
+    ngt_run r;
+    ngt_count c;
+    one_run(&n, &r, "sparing-61", SCN_PASS);
+    snprintf(r.r.m.gaps, sizeof r.r.m.gaps, "EK-TECH-010 6.3 61 modules carry 200 kW\nanother gap");
+    ngt_count_night(&n, &c);
+    cr_assert_eq(c.gaps, 2);
+    cr_assert_eq(c.claims_gaps, 1);
+    r.status = NGT_NOT_RUN; /* a stopped night: the run named nothing tonight */
+    ngt_count_night(&n, &c);
+    cr_assert_eq(c.gaps, 0, "%u gaps counted of a run not run", c.gaps);
+    cr_assert_eq(c.claims, 1, "its claim is still one of the night's");
+    cr_assert_eq(c.claims_hold + c.claims_gaps, 0);
+}
+
 Test(nightly, requirement_matches_by_section)
 {
     cr_assert(ngt_req_match("EK-TECH-010 6", "EK-TECH-010 6.3"));
