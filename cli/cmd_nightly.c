@@ -1,6 +1,7 @@
 /* cmd_nightly.c - `ek3 nightly`: the scenario library as a night (scenarios/ngt.h): selection, plan and shards,
  * quarantine, one process per run, night.json, JUnit, the report, the history; `ek3 nightly merge`. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,37 @@ static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, i
     if (cli_stop_requested())
         return CLI_FAIL;
     return bad || !ngt_night_ok(n) ? CLI_FAIL : CLI_OK;
+}
+
+/* The collected files, each once: a file given twice (a folder and a
+ * file in it, or one path two ways) is the same file by realpath, and
+ * runs once; one note says how many were dropped. Two different files
+ * with one scenario name are still ngt_jobs' error. */
+static void ni_dedupe(const char *w, sc_files *f)
+{
+    static char real[SC_FILES_MAX][PATH_MAX];
+    unsigned k = 0, dropped = 0;
+    const char *first = NULL;
+    for (unsigned i = 0; i < f->n; i++) {
+        if (!realpath(f->path[i], real[k]))
+            snprintf(real[k], sizeof real[k], "%s", f->path[i]); /* ngt_jobs names it when it does not read */
+        unsigned j = 0;
+        while (j < k && strcmp(real[j], real[k]))
+            j++;
+        if (j < k) {
+            if (!dropped++)
+                first = f->path[j];
+            free(f->path[i]);
+            continue;
+        }
+        f->path[k++] = f->path[i];
+    }
+    if (dropped)
+        fprintf(stderr, "ek3 %s: note: %u scenario file%s given twice (e.g. %s): each runs once\n", w, dropped,
+                dropped == 1 ? "" : "s", first);
+    for (unsigned i = k; i < f->n; i++)
+        f->path[i] = NULL;
+    f->n = k;
 }
 
 static int ni_usage(void)
@@ -292,6 +324,7 @@ static int ni_run(int argc, char **argv)
     int rc = nfiles ? sc_collect(w, argc, argv, used, &f) : sc_collect(w, 2, def, used_def, &f);
     if (rc)
         return rc;
+    ni_dedupe(w, &f);
     char err[900];
     static hst h;
     static ngt_quarantine q;
