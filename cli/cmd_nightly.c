@@ -207,9 +207,18 @@ static int ni_merge(int argc, char **argv)
         return cli_usage_error(w, "name the shards' output directories (each `ek3 nightly --shard i/N --out DIR`)");
     if (!out)
         return cli_usage_error(w, "--out DIR: where the merged night goes");
-    for (size_t d = 0; d < nd; d++)
+    for (size_t d = 0; d < nd; d++) {
+        struct stat st;
         if (!strcmp(dirs[d], out))
             return cli_usage_error(w, "--out %s is one of the shards: merge into a directory of its own", out);
+        if (stat(dirs[d], &st))
+            return cli_usage_error(w, "%s: %s (name each shard's --out)", dirs[d], strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+            return cli_usage_error(w, "%s: not a directory (name each shard's --out)", dirs[d]);
+        for (size_t e = 0; e < d; e++)
+            if (!strcmp(dirs[e], dirs[d]))
+                return cli_usage_error(w, "%s given twice", dirs[d]);
+    }
     char err[900];
     static hst h;
     if (history && hst_load(&h, history, err, sizeof err))
