@@ -62,6 +62,39 @@ static void ni_quarantine_names(const ngt_quarantine *q, const ngt_job *all, siz
     }
 }
 
+/* Whether this invocation can append to the history: its folder made
+ * (as ni_finish does), then the file opened for append and closed (made
+ * empty when new: an empty history reads as none). Checked before any
+ * run, so a night is not lost to an unwritable history at its end.
+ * 0, or an error printed naming the flag, the file and why. */
+static int ni_history_writable(const char *w, const char *history)
+{
+    char hdir[600], err[900];
+    snprintf(hdir, sizeof hdir, "%s", history);
+    char *sl = strrchr(hdir, '/');
+    if (sl && sl != hdir) {
+        *sl = 0;
+        if (ngt_mkdirs(hdir, err, sizeof err)) {
+            fprintf(stderr, "ek3 %s: --history %s: cannot append to it: %s\n", w, history, err);
+            return -1;
+        }
+    }
+    FILE *f = fopen(history, "a");
+    if (!f || fclose(f)) {
+        fprintf(stderr, "ek3 %s: --history %s: cannot append to it: %s\n", w, history, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* hst_load's note on a cut-off last line (a night that died while it
+ * appended), to stderr. */
+static void ni_history_warning(const char *w, const hst *h)
+{
+    if (h->warning[0])
+        fprintf(stderr, "ek3 %s: warning: --history %s\n", w, h->warning);
+}
+
 /* The night's end: JUnit and report, the history's flags, the history
  * appended, the summary line. Returns the exit code. */
 static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, int bad)
@@ -170,9 +203,11 @@ static int ni_usage(void)
          "scenarios/quarantine.txt when it exists): listed runs run, but their FAIL or\n"
          "ERROR does not fail the night until the entry's date has passed (UTC).\n"
          "`merge` joins the shards' OUTs into one night. docs/nightly.md has it all.\n"
-         "Exit: 0 the night passes, 1 a failure, an error, an expired quarantine, a\n"
-         "stop or an empty selection, 2 a bad flag, scenario manifest, history or\n"
-         "quarantine file.");
+         "Exit: 0 the night passes, 1 a failure, an error, an expired quarantine or\n"
+         "an empty selection (--plan too), 2 a bad flag, scenario manifest, history\n"
+         "(or one it cannot append to) or quarantine file, or a merge's missing shard\n"
+         "directory; a stop (Ctrl-C, SIGTERM) writes the night's files and ends on\n"
+         "its signal: 130 (143 for SIGTERM), as a shell reports it.");
     return CLI_OK;
 }
 
@@ -223,6 +258,12 @@ static int ni_merge(int argc, char **argv)
     static hst h;
     if (history && hst_load(&h, history, err, sizeof err))
         return cli_usage_error(w, "--history %s", err);
+    if (history)
+        ni_history_warning(w, &h);
+    if (history && ni_history_writable(w, history)) {
+        hst_free(&h);
+        return CLI_USAGE;
+    }
     static ngt_night n;
     int rc = ngt_merge(dirs, nd, out, &n, err, sizeof err);
     if (rc) {
@@ -345,6 +386,7 @@ static int ni_run(int argc, char **argv)
         sc_free(&f);
         return cli_usage_error(w, "--history %s", err);
     }
+    ni_history_warning(w, &h);
     if (!qpath && !access("scenarios/quarantine.txt", F_OK))
         qpath = "scenarios/quarantine.txt";
     if (qpath && ngt_quarantine_read(qpath, &q, err, sizeof err)) {
@@ -359,6 +401,11 @@ static int ni_run(int argc, char **argv)
     ni_quarantine_names(&q, all, nall);
     if (ngt_mkdirs(out, err, sizeof err)) {
         rc = cli_usage_error(w, "--out %s", err);
+        goto done;
+    }
+    /* only an unsharded night appends (ni_finish): found out now, not after the night */
+    if (!plan_only && shard_n == 1 && ni_history_writable(w, history)) {
+        rc = CLI_USAGE;
         goto done;
     }
 
@@ -383,8 +430,13 @@ static int ni_run(int argc, char **argv)
         goto done;
     }
     printf("plan: %s\n", path);
-    if (plan_only)
+    if (plan_only) {
+        if (!nj)
+            printf("the selection (%s) holds no scenario%s\n", sel,
+                   allow_empty ? "" : ": nothing to run (--allow-empty makes that a pass)");
+        rc = !nj && !allow_empty ? CLI_FAIL : CLI_OK; /* as the night itself would */
         goto done;
+    }
 
     /* This shard's runs, in plan order. */
     size_t mine = 0;
