@@ -1,6 +1,7 @@
 /* cmd_nightly.c - `ek3 nightly`: the scenario library as a night (scenarios/ngt.h): selection, plan and shards,
  * quarantine, one process per run, night.json, JUnit, the report, the history; `ek3 nightly merge`. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,39 @@ static void ni_quarantine_names(const ngt_quarantine *q, const ngt_job *all, siz
     }
 }
 
+/* Whether this invocation can append to the history: its folder made
+ * (as ni_finish does), then the file opened for append and closed (made
+ * empty when new: an empty history reads as none). Checked before any
+ * run, so a night is not lost to an unwritable history at its end.
+ * 0, or an error printed naming the flag, the file and why. */
+static int ni_history_writable(const char *w, const char *history)
+{
+    char hdir[600], err[900];
+    snprintf(hdir, sizeof hdir, "%s", history);
+    char *sl = strrchr(hdir, '/');
+    if (sl && sl != hdir) {
+        *sl = 0;
+        if (ngt_mkdirs(hdir, err, sizeof err)) {
+            fprintf(stderr, "ek3 %s: --history %s: cannot append to it: %s\n", w, history, err);
+            return -1;
+        }
+    }
+    FILE *f = fopen(history, "a");
+    if (!f || fclose(f)) {
+        fprintf(stderr, "ek3 %s: --history %s: cannot append to it: %s\n", w, history, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* hst_load's note on a cut-off last line (a night that died while it
+ * appended), to stderr. */
+static void ni_history_warning(const char *w, const hst *h)
+{
+    if (h->warning[0])
+        fprintf(stderr, "ek3 %s: warning: --history %s\n", w, h->warning);
+}
+
 /* The night's end: JUnit and report, the history's flags, the history
  * appended, the summary line. Returns the exit code. */
 static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, int bad)
@@ -93,7 +127,8 @@ static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, i
     }
     unsigned drift = 0, flip = 0;
     for (int i = 0; i < nf; i++) {
-        printf("%s: %s\n", flags[i].kind == HST_DRIFT ? "drift" : "nondeterminism", flags[i].text);
+        printf("%s: %s seed %llu: %s\n", flags[i].kind == HST_DRIFT ? "drift" : "nondeterminism", flags[i].scenario,
+               (unsigned long long)flags[i].seed, flags[i].text);
         drift += flags[i].kind == HST_DRIFT;
         flip += flags[i].kind == HST_FLIP;
     }
@@ -101,17 +136,49 @@ static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, i
     ngt_count c;
     ngt_count_night(n, &c);
     if (c.not_run)
-        printf("%u run%s not run (each says why)\n", c.not_run, c.not_run == 1 ? "" : "s");
+        printf("%u run%s not run (%s/night.json says why)\n", c.not_run, c.not_run == 1 ? "" : "s", n->out);
     char exp[48] = "";
     if (c.expired)
         snprintf(exp, sizeof exp, ", %u quarantine%s expired", c.expired, c.expired == 1 ? "" : "s");
-    printf("%u of %u claims hold, %u more with gaps named (%zu runs: %u passed, %u failed, %u errors, %u "
-           "quarantined%s; %u gaps named; %u drift, %u nondeterminism flags); report: %s/report/index.html\n",
-           c.claims_hold, c.claims, c.claims_gaps, n->nrun, c.passed, c.failed, c.errors, c.quarantined, exp, c.gaps,
-           drift, flip, n->out);
+    printf("%u of %u claims hold, %u more with gaps named (%zu run%s: %u passed, %u failed, %u error%s, %u "
+           "quarantined%s; %u gap%s named; %u drift, %u nondeterminism flag%s); report: %s/report/index.html\n",
+           c.claims_hold, c.claims, c.claims_gaps, n->nrun, n->nrun == 1 ? "" : "s", c.passed, c.failed, c.errors,
+           c.errors == 1 ? "" : "s", c.quarantined, exp, c.gaps, c.gaps == 1 ? "" : "s", drift, flip,
+           drift + flip == 1 ? "" : "s", n->out);
     if (cli_stop_requested())
         return CLI_FAIL;
     return bad || !ngt_night_ok(n) ? CLI_FAIL : CLI_OK;
+}
+
+/* The collected files, each once: a file given twice (a folder and a
+ * file in it, or one path two ways) is the same file by realpath, and
+ * runs once; one note says how many were dropped. Two different files
+ * with one scenario name are still ngt_jobs' error. */
+static void ni_dedupe(const char *w, sc_files *f)
+{
+    static char real[SC_FILES_MAX][PATH_MAX];
+    unsigned k = 0, dropped = 0;
+    const char *first = NULL;
+    for (unsigned i = 0; i < f->n; i++) {
+        if (!realpath(f->path[i], real[k]))
+            snprintf(real[k], sizeof real[k], "%s", f->path[i]); /* ngt_jobs names it when it does not read */
+        unsigned j = 0;
+        while (j < k && strcmp(real[j], real[k]))
+            j++;
+        if (j < k) {
+            if (!dropped++)
+                first = f->path[j];
+            free(f->path[i]);
+            continue;
+        }
+        f->path[k++] = f->path[i];
+    }
+    if (dropped)
+        fprintf(stderr, "ek3 %s: note: %u scenario file%s given twice (e.g. %s): each runs once\n", w, dropped,
+                dropped == 1 ? "" : "s", first);
+    for (unsigned i = k; i < f->n; i++)
+        f->path[i] = NULL;
+    f->n = k;
 }
 
 static int ni_usage(void)
@@ -136,9 +203,11 @@ static int ni_usage(void)
          "scenarios/quarantine.txt when it exists): listed runs run, but their FAIL or\n"
          "ERROR does not fail the night until the entry's date has passed (UTC).\n"
          "`merge` joins the shards' OUTs into one night. docs/nightly.md has it all.\n"
-         "Exit: 0 the night passes, 1 a failure, an error, an expired quarantine, a\n"
-         "stop or an empty selection, 2 a bad flag, scenario manifest, history or\n"
-         "quarantine file.");
+         "Exit: 0 the night passes, 1 a failure, an error, an expired quarantine or\n"
+         "an empty selection (--plan too), 2 a bad flag, scenario manifest, history\n"
+         "(or one it cannot append to) or quarantine file, or a merge's missing shard\n"
+         "directory; a stop (Ctrl-C, SIGTERM) writes the night's files and ends on\n"
+         "its signal: 130 (143 for SIGTERM), as a shell reports it.");
     return CLI_OK;
 }
 
@@ -173,13 +242,28 @@ static int ni_merge(int argc, char **argv)
         return cli_usage_error(w, "name the shards' output directories (each `ek3 nightly --shard i/N --out DIR`)");
     if (!out)
         return cli_usage_error(w, "--out DIR: where the merged night goes");
-    for (size_t d = 0; d < nd; d++)
+    for (size_t d = 0; d < nd; d++) {
+        struct stat st;
         if (!strcmp(dirs[d], out))
             return cli_usage_error(w, "--out %s is one of the shards: merge into a directory of its own", out);
+        if (stat(dirs[d], &st))
+            return cli_usage_error(w, "%s: %s (name each shard's --out)", dirs[d], strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+            return cli_usage_error(w, "%s: not a directory (name each shard's --out)", dirs[d]);
+        for (size_t e = 0; e < d; e++)
+            if (!strcmp(dirs[e], dirs[d]))
+                return cli_usage_error(w, "%s given twice", dirs[d]);
+    }
     char err[900];
     static hst h;
     if (history && hst_load(&h, history, err, sizeof err))
         return cli_usage_error(w, "--history %s", err);
+    if (history)
+        ni_history_warning(w, &h);
+    if (history && ni_history_writable(w, history)) {
+        hst_free(&h);
+        return CLI_USAGE;
+    }
     static ngt_night n;
     int rc = ngt_merge(dirs, nd, out, &n, err, sizeof err);
     if (rc) {
@@ -290,6 +374,7 @@ static int ni_run(int argc, char **argv)
     int rc = nfiles ? sc_collect(w, argc, argv, used, &f) : sc_collect(w, 2, def, used_def, &f);
     if (rc)
         return rc;
+    ni_dedupe(w, &f);
     char err[900];
     static hst h;
     static ngt_quarantine q;
@@ -301,6 +386,7 @@ static int ni_run(int argc, char **argv)
         sc_free(&f);
         return cli_usage_error(w, "--history %s", err);
     }
+    ni_history_warning(w, &h);
     if (!qpath && !access("scenarios/quarantine.txt", F_OK))
         qpath = "scenarios/quarantine.txt";
     if (qpath && ngt_quarantine_read(qpath, &q, err, sizeof err)) {
@@ -315,6 +401,11 @@ static int ni_run(int argc, char **argv)
     ni_quarantine_names(&q, all, nall);
     if (ngt_mkdirs(out, err, sizeof err)) {
         rc = cli_usage_error(w, "--out %s", err);
+        goto done;
+    }
+    /* only an unsharded night appends (ni_finish): found out now, not after the night */
+    if (!plan_only && shard_n == 1 && ni_history_writable(w, history)) {
+        rc = CLI_USAGE;
         goto done;
     }
 
@@ -339,8 +430,13 @@ static int ni_run(int argc, char **argv)
         goto done;
     }
     printf("plan: %s\n", path);
-    if (plan_only)
+    if (plan_only) {
+        if (!nj)
+            printf("the selection (%s) holds no scenario%s\n", sel,
+                   allow_empty ? "" : ": nothing to run (--allow-empty makes that a pass)");
+        rc = !nj && !allow_empty ? CLI_FAIL : CLI_OK; /* as the night itself would */
         goto done;
+    }
 
     /* This shard's runs, in plan order. */
     size_t mine = 0;

@@ -545,9 +545,9 @@ static int hst_drift(const hst *h, const ngt_run *r, const scn_fig *g, unsigned 
     f->median = med;
     f->band = band;
     snprintf(f->text, sizeof f->text,
-             "%s seed %llu: %s = %.6g%s%s drifted %s: median %.6g over the last %zu nights, band %.3g "
+             "%s = %.6g%s%s drifted %s: median %.6g over the last %zu nights, band %.3g "
              "(limit %s; it %s)",
-             f->scenario, (unsigned long long)f->seed, g->name, g->value, g->unit[0] ? " " : "", g->unit,
+             g->name, g->value, g->unit[0] ? " " : "", g->unit,
              dir < 0 ? "up" : "down", med, n,
              band, g->limit, g->pass ? "still passes" : "fails");
     return 0;
@@ -578,14 +578,11 @@ static int hst_flip(const hst *h, const ngt_run *r, hst_out *o)
     f->value = f->median = f->band = NAN;
     if (v != last->verdict)
         snprintf(f->text, sizeof f->text,
-                 "%s seed %llu: nondeterminism: the same script and seed gave %s on %s and %s tonight", f->scenario,
-                 (unsigned long long)f->seed, scn_verdict_name((unsigned)last->verdict), last->night,
+                 "the same script and seed gave %s on %s and %s tonight", scn_verdict_name((unsigned)last->verdict), last->night,
                  scn_verdict_name((unsigned)v));
     else
         snprintf(f->text, sizeof f->text,
-                 "%s seed %llu: nondeterminism: the same script and seed gave trace %.12s on %s and %.12s tonight "
-                 "(both %s)",
-                 f->scenario, (unsigned long long)f->seed, last->trace_sha256, last->night, trace,
+                 "the same script and seed gave trace %.12s on %s and %.12s tonight (both %s)", last->trace_sha256, last->night, trace,
                  scn_verdict_name((unsigned)v));
     return 0;
 }

@@ -118,7 +118,7 @@ typedef struct hst_flag {
     uint64_t seed;
     char figure[96];          /* HST_DRIFT: the figure */
     double value, median, band; /* HST_DRIFT: tonight, the history's median and noise band */
-    char text[400];           /* one line for a person */
+    char text[400];           /* one line for a person, without the scenario, seed and kind (the printers add them) */
 } hst_flag;
 
 /* Compare the night n with the history h (which does not yet hold n):

@@ -43,8 +43,9 @@ static int ngt_has(const char *list, const char *item, size_t n)
 
 /* Count the distinct items of each run's list (sep-separated) at offset
  * off of scn_manifest; with hold 1, only items every run naming it
- * passed; with hold 2, passed and named no gap. */
-static unsigned ngt_distinct(const ngt_night *n, size_t off, char sep, int hold)
+ * passed; with hold 2, passed and named no gap; with ran, only the
+ * runs that ran (not NGT_NOT_RUN). */
+static unsigned ngt_distinct(const ngt_night *n, size_t off, char sep, int hold, int ran)
 {
     size_t cap = 4096, used = 0;
     char *seen = calloc(1, cap);
@@ -53,7 +54,7 @@ static unsigned ngt_distinct(const ngt_night *n, size_t off, char sep, int hold)
         return 0;
     for (size_t i = 0; i < n->nrun; i++) {
         const char *s = (const char *)&n->run[i].r.m + off;
-        while (*s) {
+        while (*s && !(ran && n->run[i].status == NGT_NOT_RUN)) {
             const char *e = strchr(s, sep);
             size_t k = e ? (size_t)(e - s) : strlen(s);
             if (!ngt_has(seen, s, k) && used + k + 2 < cap) {
@@ -110,10 +111,10 @@ void ngt_count_night(const ngt_night *n, ngt_count *c)
         else
             c->errors++;
     }
-    c->claims = ngt_distinct(n, offsetof(scn_manifest, requirements), ';', 0);
-    c->claims_hold = ngt_distinct(n, offsetof(scn_manifest, requirements), ';', 2);
-    c->claims_gaps = ngt_distinct(n, offsetof(scn_manifest, requirements), ';', 1) - c->claims_hold;
-    c->gaps = ngt_distinct(n, offsetof(scn_manifest, gaps), '\n', 0);
+    c->claims = ngt_distinct(n, offsetof(scn_manifest, requirements), ';', 0, 0);
+    c->claims_hold = ngt_distinct(n, offsetof(scn_manifest, requirements), ';', 2, 0);
+    c->claims_gaps = ngt_distinct(n, offsetof(scn_manifest, requirements), ';', 1, 0) - c->claims_hold;
+    c->gaps = ngt_distinct(n, offsetof(scn_manifest, gaps), '\n', 0, 1); /* a run not run named none tonight */
 }
 
 int ngt_night_ok(const ngt_night *n)
@@ -792,17 +793,112 @@ static int ngt_child(void *ctx, size_t j, int fd)
     return v;
 }
 
+/* Remove the tree at path (not following links; depth-limited). 0, or
+ * -1 with errno. */
+static int ngt_rmtree(const char *path, int depth)
+{
+    struct stat st;
+    if (lstat(path, &st))
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path);
+    if (depth > 32) {
+        errno = ELOOP;
+        return -1;
+    }
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    int rc = 0;
+    while (!rc && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char sub[1400];
+        if (snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) >= (int)sizeof sub) {
+            errno = ENAMETOOLONG;
+            rc = -1;
+        } else {
+            rc = ngt_rmtree(sub, depth + 1);
+        }
+    }
+    int e2 = errno;
+    closedir(d);
+    errno = e2;
+    return rc ? rc : rmdir(path);
+}
+
+/* Whether a run's dir is the night's own: "runs/NAME/seed-N" with no
+ * empty, "." or ".." part (a name is the manifest's, never a path). */
+static int ngt_own_dir(const char *dir)
+{
+    if (strncmp(dir, "runs/", 5))
+        return 0;
+    unsigned parts = 0;
+    for (const char *s = dir + 5; *s;) {
+        const char *e = strchr(s, '/');
+        size_t k = e ? (size_t)(e - s) : strlen(s);
+        if (!k || (k == 1 && s[0] == '.') || (k == 2 && s[0] == '.' && s[1] == '.'))
+            return 0;
+        parts++;
+        s += k + (e != NULL);
+    }
+    return parts == 2;
+}
+
+/* Before a run: its directory emptied (everything a night before left
+ * there, so a run that dies shows none of last night's files), made
+ * again, and run.log's path. 0 (no log) when the directory cannot be
+ * made. */
 static int ngt_log(void *ctx, size_t j, char *path, size_t cap)
 {
     ngt_ctx *c = ctx;
+    ngt_run *r = &c->n->run[j];
     char err[600], dir[1200];
-    ngt_dir(c->n, &c->n->run[j], NULL, dir, sizeof dir);
+    ngt_dir(c->n, r, NULL, dir, sizeof dir);
+    if (!ngt_own_dir(r->dir)) {
+        if (c->o->out)
+            fprintf(c->o->out, "note: %s: not under %s/runs/: its old files are not removed\n", dir, c->n->out);
+    } else if (ngt_rmtree(dir, 0) && c->o->out) {
+        fprintf(c->o->out, "note: %s: cannot remove a night before's files: %s\n", dir, strerror(errno));
+    }
     if (ngt_mkdirs(dir, err, sizeof err))
         return 0;
-    unlink(ngt_dir(c->n, &c->n->run[j], "verdict.json", path, cap)); /* a night before's */
-    unlink(ngt_dir(c->n, &c->n->run[j], "verdict.txt", path, cap));
-    ngt_dir(c->n, &c->n->run[j], "run.log", path, cap);
+    ngt_dir(c->n, r, "run.log", path, cap);
     return 1;
+}
+
+/* How many run directories OUT/runs/NAME/SEED are not among n's runs. */
+static unsigned ngt_stale(const ngt_night *n)
+{
+    char runs[700], sub[1400], rel[1400];
+    unsigned stale = 0;
+    snprintf(runs, sizeof runs, "%s/runs", n->out);
+    DIR *d = opendir(runs);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(sub, sizeof sub, "%s/%s", runs, e->d_name);
+        DIR *d2 = opendir(sub);
+        if (!d2)
+            continue;
+        struct dirent *e2;
+        while ((e2 = readdir(d2))) {
+            if (e2->d_name[0] == '.')
+                continue;
+            snprintf(rel, sizeof rel, "runs/%s/%s", e->d_name, e2->d_name);
+            size_t i = 0;
+            while (i < n->nrun && strcmp(n->run[i].dir, rel))
+                i++;
+            stale += i == n->nrun;
+        }
+        closedir(d2);
+    }
+    closedir(d);
+    return stale;
 }
 
 static double ngt_grace(const ngt_opts *o, double timeout_s)
@@ -923,6 +1019,12 @@ int ngt_run_night(ngt_night *n, const ngt_job *jobs, size_t njobs, const ngt_opt
     }
     snprintf(runs, sizeof runs, "%s/runs", n->out);
     int rc = ngt_mkdirs(runs, err, cap);
+    unsigned stale = rc ? 0 : ngt_stale(n);
+    if (stale && o->out) /* a night's selection changes: another's runs are not this one's to remove */
+        fprintf(o->out,
+                "warning: %u run director%s under %s/runs/ %s not tonight's: left as they are (night.json lists "
+                "tonight's)\n",
+                stale, stale == 1 ? "y" : "ies", n->out, stale == 1 ? "is" : "are");
     ngt_ctx c = {n, jobs, o, o->today ? o->today : ngt_today(today)};
     size_t started = 0;
     if (!rc) {
@@ -944,7 +1046,11 @@ int ngt_run_night(ngt_night *n, const ngt_job *jobs, size_t njobs, const ngt_opt
         snprintf(r->why, sizeof r->why, "%s", rc ? err : "not started: the night was stopped");
         ngt_error_result(&r->r, &jobs[i], r->why);
         ngt_quarantine_mark(o->q, r, c.today);
+        if (o->out) /* every run not run has its NOTRUN line, as the ones stopped while they ran */
+            ngt_line(o->out, r);
     }
+    if (o->out)
+        fflush(o->out);
     n->wall_s = ngt_mono() - t0;
     return rc;
 }

@@ -93,7 +93,7 @@ typedef struct ngt_count {
     unsigned claims_hold;     /* ... every run tagged with it passed and none names a gap: held in full */
     unsigned claims_gaps;     /* ... every run tagged with it passed, and one names a gap (what holds
                                  is asserted; what does not is named) */
-    unsigned gaps;            /* distinct gaps the scenarios name */
+    unsigned gaps;            /* distinct gaps the scenarios that ran name (a run not run names none) */
 } ngt_count;
 
 void ngt_count_night(const ngt_night *n, ngt_count *c);
@@ -232,9 +232,13 @@ typedef struct ngt_opts {
  * past its manifest timeout plus the grace (NGT_TIMEOUT); a child that
  * dies on a signal or leaves no readable verdict is NGT_CRASHED; both
  * get an ERROR result made from the manifest with why (its verdict.json
- * written so the run reads back like any other). A stop leaves the runs
- * not started NGT_NOT_RUN. n->rig_version, started, run, nrun, wall_s
- * are set; the caller sets selection and shard_i/shard_n first. The
+ * written so the run reads back like any other). Before a run its
+ * directory is removed whole (a night before's files never show as
+ * tonight's; one not of the form runs/NAME/seed-N is left, with a note);
+ * run directories under OUT/runs/ that are not tonight's are counted in
+ * one warning on o->out and left as they are. A stop leaves the runs
+ * not started NGT_NOT_RUN (each with its NOTRUN line on o->out).
+ * n->rig_version, started, run, nrun, wall_s are set; the caller sets selection and shard_i/shard_n first. The
  * quarantine is applied. 0, or EK3_EIO (the directory, a fork: err says
  * why; the runs that ended are in n), EK3_ENOSPC. */
 int ngt_run_night(ngt_night *n, const ngt_job *jobs, size_t njobs, const ngt_opts *o, char *err, size_t cap);

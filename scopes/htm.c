@@ -502,7 +502,14 @@ static void htm_run(htm *w, const ngt_run *r, size_t i)
     fputs("</h3>\n<p>", w->f);
     if (v->m.requirements[0]) {
         fputs("claims: ", w->f);
-        htm_esc(w->f, v->m.requirements);
+        for (const char *s = v->m.requirements; *s;) { /* the manifest's ';' list, shown ", "-separated */
+            const char *e = strchr(s, ';');
+            size_t k = e ? (size_t)(e - s) : strlen(s);
+            htm_escape(w->f, s, k);
+            s += k + (e != NULL);
+            if (*s)
+                fputs(", ", w->f);
+        }
         fputs(" &middot; ", w->f);
     }
     htm_esc(w->f, r->job.path);

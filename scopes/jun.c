@@ -299,8 +299,8 @@ static void jun_tally_run(jun_tally *t, const ngt_run *r)
     jun_kind k = jun_kind_of(r, &v);
     t->tests++;
     t->failures += k == JUN_FAIL;
-    t->errors += k == JUN_ERROR;
-    t->skipped += k == JUN_QUARANTINED || k == JUN_NOT_RUN;
+    t->errors += k == JUN_ERROR || k == JUN_NOT_RUN; /* a run not run: the night is incomplete, never green */
+    t->skipped += k == JUN_QUARANTINED;
 }
 
 static int jun_counts(xmlTextWriterPtr w, const jun_tally *t, int skipped)
@@ -358,8 +358,8 @@ static int jun_testcase(xmlTextWriterPtr w, const ngt_night *n, const ngt_run *r
                                                                                             : scn_verdict_name((unsigned)v);
     jun_buf body = {0};
     if (k == JUN_NOT_RUN) {
-        JUN_W(xmlTextWriterStartElement(w, X("skipped")));
-        JUN_W(xmlTextWriterWriteAttribute(w, X("type"), X("not run")));
+        JUN_W(xmlTextWriterStartElement(w, X("error")));
+        JUN_W(xmlTextWriterWriteAttribute(w, X("type"), X("NOTRUN")));
         snprintf(msg, sizeof msg, "not run: %s", run->why[0] ? run->why : "the night was stopped");
         JUN_W(jun_attr(w, "message", msg));
         JUN_W(xmlTextWriterEndElement(w));

@@ -23,13 +23,14 @@
  *               DATE: REASON; FAIL: ..."> (a CI system does not fail on
  *               it); an expired entry stays a failure or error whose
  *               message begins "quarantine expired DATE (REASON): ";
- *         not run (the night stopped): <skipped type="not run"
- *               message="not run: WHY">;
+ *         not run (the night stopped, or no shard of a merge ran it):
+ *               <error type="NOTRUN" message="not run: WHY"> (an
+ *               incomplete night is never green);
  *         <system-out>: the run's verdict.txt, at most JUN_OUT_MAX bytes
  *               (then a "... cut" line); <system-err>: the run's run.log
  *               (its last JUN_OUT_MAX bytes) for a run that did not pass.
  * The counts are those of ngt_count_night: failures = failed, errors =
- * errors, skipped = quarantined + not run (the schema has no skipped on
+ * errors + not run, skipped = quarantined (the schema has no skipped on
  * <testsuites>; each <testsuite> has it). Times are wall seconds with
  * three decimals ("12.345", the schema's SUREFIRE_TIME). Text from a
  * run (an error message can hold anything) is made legal XML: bytes

@@ -181,7 +181,7 @@ Test(history, a_figure_past_its_band_is_flagged_inside_it_not_by_its_better_dire
     cr_assert_float_eq(f.value, 29.0, 1e-12);
     cr_assert(f.median > 20 && f.median < 22, "%g", f.median);
     cr_assert(f.band > 0.2 && f.band < 8 - 0.01, "%g", f.band);
-    cr_assert(strstr(f.text, "load-step seed 1: recovery time = 29 ms drifted up"), "%s", f.text);
+    cr_assert(!strncmp(f.text, "recovery time = 29 ms drifted up", 32), "%s", f.text);
     cr_assert(strstr(f.text, "still passes"), "%s", f.text);
     cr_assert_eq(drifts(&h, "load-step", "recovery time", 21.3, "ms", "<= 50 ms", 1, NULL), 0);
     /* smaller is better for "<=": much smaller is not a drift */
@@ -255,7 +255,7 @@ Test(history, a_verdict_that_flips_with_the_same_seed_and_script_is_nondetermini
     cr_assert_eq(flips(NGT_DONE, SCN_FAIL, 0x11, 0xa2, &f), 1);
     cr_assert_str_eq(f.scenario, "bus-off-recovery");
     cr_assert_eq(f.seed, 4);
-    cr_assert_str_eq(f.text, "bus-off-recovery seed 4: nondeterminism: the same script and seed gave PASS on "
+    cr_assert_str_eq(f.text, "the same script and seed gave PASS on "
                              "2026-11-30T02:00:00Z and FAIL tonight");
     /* the same verdict with another trace is a flip too */
     cr_assert_eq(flips(NGT_DONE, SCN_PASS, 0x11, 0xa2, &f), 1);

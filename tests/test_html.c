@@ -168,6 +168,7 @@ static char *write_night(ngt_night *n, hst *h)
     put(p, "t_s,bus.v_V\n0,750\n");
 
     r = add_run(n, "load-step", 2, NGT_DONE, SCN_FAIL, 15);
+    snprintf(r->r.m.requirements, sizeof r->r.m.requirements, "EK-TECH-010 load-step;EK-TECH-010 3.3");
     fig(&r->r, "dip depth", 12, "V", "<= 30 V", 1, 1.1);
     fig(&r->r, "recovery time", 48.5, "ms", "<= 20 ms", 0, 1.2);
     fig(&r->r, "overshoot", 30, "V", "<= 15 V", 0, 1.3);
@@ -259,7 +260,8 @@ Test(html, failures_come_first_and_the_summary_says_it_all)
     cr_assert(failures < runs);
     at(failures, "<b>recovery time</b> = 48.5 ms, limit &lt;= 20 ms, at 1.2 s, <code>scenarios/load-step.lua:11</code>");
     cr_assert(strstr(failures, "href=\"#run-2\"") < runs, "the crashed run is among the failures");
-    at(page, "1 of 6 claims hold, 1 more with gaps named"); /* soft-start passed; sparing-61 passed naming a gap */
+    at(page, "1 of 7 claims hold, 1 more with gaps named");
+    at(page, "claims: EK-TECH-010 load-step, EK-TECH-010 3.3 &middot;"); /* the manifest's ';' list, ", "-separated */ /* soft-start passed; sparing-61 passed naming a gap */
     at(page, "2 passed</td><td class=\"bad\">1 failed</td><td class=\"bad\">1 errors</td>");
     at(page, "<td>1 quarantined</td>");
     at(page, "1 not run");

@@ -156,15 +156,16 @@ Test(junit, counts_names_and_messages_match_the_verdicts)
     cr_assert_eq(num("count(/testsuites/testsuite)"), 9);
     cr_assert_eq(num("/testsuites/@tests"), 9);
     cr_assert_eq(num("/testsuites/@failures"), c.failed);
-    cr_assert_eq(num("/testsuites/@errors"), c.errors);
+    cr_assert_eq(num("/testsuites/@errors"), c.errors + c.not_run, "a run not run is an error: the night is incomplete");
     cr_assert_eq(c.failed, 2);
     cr_assert_eq(c.errors, 3);
     cr_assert_eq(num("count(//failure)"), 2);
-    cr_assert_eq(num("count(//error)"), 3);
-    cr_assert_eq(num("count(//skipped)"), c.quarantined + c.not_run);
-    cr_assert_eq(num("sum(//testsuite/@skipped)"), 2);
+    cr_assert_eq(c.not_run, 1);
+    cr_assert_eq(num("count(//error)"), 4);
+    cr_assert_eq(num("count(//skipped)"), c.quarantined);
+    cr_assert_eq(num("sum(//testsuite/@skipped)"), 1);
     cr_assert_eq(num("sum(//testsuite/@failures)"), 2);
-    cr_assert_eq(num("sum(//testsuite/@errors)"), 3);
+    cr_assert_eq(num("sum(//testsuite/@errors)"), 4);
     cr_assert_str_eq(str("/testsuites/@time"), "91.250");
     /* unique names: no two testcases share classname and name */
     for (size_t i = 0; i < n.nrun; i++) {
@@ -209,7 +210,9 @@ Test(junit, counts_names_and_messages_match_the_verdicts)
     cr_assert_str_eq(str(tc("fan-fail-derate", 2, "/failure/@message")),
                      "quarantine expired 2026-11-01 (waiting for the fan curve): derated power = 2.1 kW, limit >= 2.4 "
                      "kW (t=9 s, fan-fail-derate.lua:21)");
-    cr_assert_str_eq(str(tc("module-pull-150kw", 1, "/skipped/@message")), "not run: stopped: the night got SIGTERM");
+    cr_assert_str_eq(str(tc("module-pull-150kw", 1, "/error/@message")), "not run: stopped: the night got SIGTERM");
+    cr_assert_str_eq(str(tc("module-pull-150kw", 1, "/error/@type")), "NOTRUN");
+    cr_assert_eq(num("count(//testcase[@classname='module-pull-150kw']/skipped)"), 0);
     cr_assert_eq(num("count(//testcase[@classname='module-pull-150kw']/system-out)"), 0);
 
     /* properties: seed, rig version, hashes, each requirement, level, tags, gaps */
@@ -310,7 +313,7 @@ Test(junit, junitparser_reads_back_the_counts_names_and_messages)
     ngt_night_free(&n);
     char out[8192];
     junitparser_reads(out, sizeof out);
-    cr_assert(strstr(out, "totals 9 2 3 2 root 9 2 3\n"), "%s", out);
+    cr_assert(strstr(out, "totals 9 2 4 1 root 9 2 4\n"), "%s", out);
     cr_assert(strstr(out, "\nsoft-start|seed 1|pass|1||1.250\n"), "%s", out);
     cr_assert(strstr(out, "\nsvc-crash-restart|seed 3|failure|3|restart time = 62.5 ms, limit <= 50 ms (t=1.2 s, "
                           "svc-crash-restart.lua:14)|2.000\n"),
@@ -319,7 +322,7 @@ Test(junit, junitparser_reads_back_the_counts_names_and_messages)
     cr_assert(strstr(out, "\nev-session|seed 1|error|1|timed out: killed after 75.0 s"), "%s", out);
     cr_assert(strstr(out, "\nbus-off-recovery|seed 4|skipped|4|quarantined until 2099-01-01"), "%s", out);
     cr_assert(strstr(out, "\nfan-fail-derate|seed 2|failure|2|quarantine expired 2026-11-01"), "%s", out);
-    cr_assert(strstr(out, "\nmodule-pull-150kw|seed 1|skipped|1|not run: stopped"), "%s", out);
+    cr_assert(strstr(out, "\nmodule-pull-150kw|seed 1|error|1|not run: stopped"), "%s", out);
 }
 
 Test(junit, an_empty_night_is_a_valid_file_with_no_tests)

@@ -263,6 +263,23 @@ Test(nightly, quarantine_expiry_and_the_night)
     ngt_quarantine_free(&q);
 }
 
+Test(nightly, gaps_count_only_the_runs_that_ran)
+{
+    ngt_night n;
+    ngt_run r;
+    ngt_count c;
+    one_run(&n, &r, "sparing-61", SCN_PASS);
+    snprintf(r.r.m.gaps, sizeof r.r.m.gaps, "EK-TECH-010 6.3 61 modules carry 200 kW\nanother gap");
+    ngt_count_night(&n, &c);
+    cr_assert_eq(c.gaps, 2);
+    cr_assert_eq(c.claims_gaps, 1);
+    r.status = NGT_NOT_RUN; /* a stopped night: the run named nothing tonight */
+    ngt_count_night(&n, &c);
+    cr_assert_eq(c.gaps, 0, "%u gaps counted of a run not run", c.gaps);
+    cr_assert_eq(c.claims, 1, "its claim is still one of the night's");
+    cr_assert_eq(c.claims_hold + c.claims_gaps, 0);
+}
+
 Test(nightly, requirement_matches_by_section)
 {
     cr_assert(ngt_req_match("EK-TECH-010 6", "EK-TECH-010 6.3"));
@@ -464,6 +481,85 @@ Test(nightly, empty_selection_is_reported)
     rc = run(out, sizeof out, "cd %s && %s nightly . --tag nope --out o --history h.jsonl --allow-empty", dir,
              EK3_BIN);
     cr_assert_eq(rc, 0, "%s", out);
+    /* --plan follows the same rule */
+    rc = run(out, sizeof out, "cd %s && %s nightly . --tag nope --out o --history h.jsonl --plan", dir, EK3_BIN);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "holds no scenario: nothing to run"), "%s", out);
+    rc = run(out, sizeof out, "cd %s && %s nightly . --tag nope --out o --history h.jsonl --plan --allow-empty", dir,
+             EK3_BIN);
+    cr_assert_eq(rc, 0, "%s", out);
+}
+
+Test(nightly, a_file_given_twice_runs_once)
+{
+    scenario("a", "seeds={1,2}", NULL);
+    scenario("b", "", NULL);
+    int rc = run(out, sizeof out, "cd %s && %s nightly . ./ a.lua --plan --out o --history h.jsonl", dir, EK3_BIN);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "plan: 3 runs"), "%s", out);
+    cr_assert(strstr(out, "3 scenario files given twice"), "%s", out);
+    /* two different files with one name: still refused */
+    write_file(path("c.lua"), "scenario{ name='a' }\nrack{ modules=1 }\nrun('0.01s')\n");
+    rc = run(out, sizeof out, "cd %s && %s nightly . --plan --out o --history h.jsonl", dir, EK3_BIN);
+    cr_assert_eq(rc, 2, "%s", out);
+}
+
+Test(nightly, an_unwritable_history_is_found_before_the_night)
+{
+    scenario("a", "", NULL);
+    /* a link into a folder that is not there: no history yet, and none can be made (root writes anything else) */
+    cr_assert_eq(symlink("nowhere/h.jsonl", path("hl")), 0);
+    int rc = run(out, sizeof out, "cd %s && %s nightly . --out o --history hl", dir, EK3_BIN);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(out, "--history hl: cannot append to it: No such file or directory"), "%s", out);
+    struct stat st;
+    cr_assert_neq(stat(path("o/runs/a"), &st), 0, "nothing ran: %s", out);
+    /* a cut-off last line: read, and the warning printed */
+    write_file(path("h.jsonl"), "{\"night\": \"2026-11-30");
+    rc = run(out, sizeof out, "cd %s && %s nightly . --out o --history h.jsonl", dir, EK3_BIN);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "warning: --history h.jsonl:1: the last line is cut short"), "%s", out);
+}
+
+Test(nightly, a_run_starts_in_an_empty_directory)
+{
+    scenario("a", "", NULL);
+    int rc = run(out, sizeof out, "cd %s && %s nightly . --out o --history h.jsonl", dir, EK3_BIN);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert_null(strstr(out, "not tonight's"), "%s", out);
+    write_file(path("o/runs/a/seed-1/last-night.csv"), "t_s\n0\n");
+    cr_assert_eq(mkdir(path("o/runs/gone"), 0777), 0);
+    cr_assert_eq(mkdir(path("o/runs/gone/seed-1"), 0777), 0);
+    rc = run(out, sizeof out, "cd %s && %s nightly . --out o --history h.jsonl", dir, EK3_BIN);
+    cr_assert_eq(rc, 0, "%s", out);
+    struct stat st;
+    cr_assert_neq(stat(path("o/runs/a/seed-1/last-night.csv"), &st), 0, "a night before's file is gone");
+    cr_assert_eq(stat(path("o/runs/a/seed-1/verdict.json"), &st), 0);
+    cr_assert(strstr(out, "warning: 1 run directory under o/runs/ is not tonight's: left as they are"), "%s", out);
+    cr_assert_eq(stat(path("o/runs/gone/seed-1"), &st), 0, "another scenario's run is left");
+    cr_assert(strstr(out, "(1 run: 1 passed, 0 failed, 0 errors, 0 quarantined; 0 gaps named;"), "%s", out);
+}
+
+Test(nightly, a_stop_writes_the_night_and_ends_on_its_signal)
+{
+    scenario("a", "timeout=1", NULL);   /* plan order by weight: b (30 s), a (1 s), c (0.5 s) */
+    scenario("b", "", NULL);
+    scenario("c", "timeout=0.5", NULL);
+    int rc = run(out, sizeof out,
+                 "cd %s && (EK3_TEST_HANG=a %s nightly . --out o --history h.jsonl >log 2>&1 & p=$!; "
+                 "while [ ! -e o/runs/a/seed-1/run.log ]; do sleep 0.05; done; kill -INT $p; wait $p; "
+                 "echo rc=$?; cat log)",
+                 dir, EK3_BIN);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "rc=130"), "the docs and --help say 130: %s", out);
+    cr_assert(strstr(out, "NOTRUN a"), "%s", out);
+    cr_assert(strstr(out, "NOTRUN c                            seed 1    not started: the night was stopped"), "%s",
+              out);
+    cr_assert(strstr(out, "2 runs not run (o/night.json says why)"), "%s", out);
+    struct stat st;
+    cr_assert_eq(stat(path("o/junit.xml"), &st), 0);
+    rc = run(out, sizeof out, "%s nightly --help", EK3_BIN);
+    cr_assert(strstr(out, "130"), "%s", out);
 }
 
 Test(nightly, shards_merge_into_one_night)
@@ -497,7 +593,10 @@ Test(nightly, shards_merge_into_one_night)
     /* a shard twice: refused; a shard missing: its runs are not run */
     rc = run(out, sizeof out, "cd %s && %s nightly merge s1 s1 s2 s3 --out m2", dir, EK3_BIN);
     cr_assert_eq(rc, 2, "%s", out);
-    cr_assert(strstr(out, "ran in two shards: s1 and s1"), "%s", out);
+    cr_assert(strstr(out, "s1 given twice"), "%s", out);
+    rc = run(out, sizeof out, "cd %s && %s nightly merge s1 s9 --out m2", dir, EK3_BIN);
+    cr_assert_eq(rc, 2, "a missing shard directory is bad input: %s", out);
+    cr_assert(strstr(out, "s9: No such file or directory"), "%s", out);
     rc = run(out, sizeof out, "cd %s && %s nightly merge s1 s2 --out m3", dir, EK3_BIN);
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "no shard ran it"), "%s", out);
