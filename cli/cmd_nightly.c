@@ -299,21 +299,27 @@ static int ni_run(int argc, char **argv)
         uint64_t u;
         if (cli_is_help(a))
             return ni_usage();
+        if (!strcmp(a, "--plan") || !strcmp(a, "--allow-empty")) { /* flags: no value */
+            int *flag = !strcmp(a, "--plan") ? &plan_only : &allow_empty;
+            if (*flag)
+                return cli_usage_error(w, "%s is given twice", a);
+            *flag = 1;
+            continue;
+        }
         if (cli_once(w, &seen, a, many))
             return CLI_USAGE;
-        if (!strcmp(a, "--plan")) {
-            plan_only = 1;
-            continue;
-        }
-        if (!strcmp(a, "--allow-empty")) {
-            allow_empty = 1;
-            continue;
-        }
         if (!(a[0] == '-' && a[1])) {
             used[i] = 1;
             nfiles++;
             continue;
         }
+        static const char *const valued[] = {"--level", "--tag", "--requirement", "--shard", "--jobs", "--threads",
+                                             "--out", "--history", "--quarantine", NULL};
+        int known = 0;
+        for (unsigned k = 0; valued[k] && !known; k++)
+            known = !strcmp(a, valued[k]);
+        if (!known)
+            return cli_bad_arg(w, a, NULL);
         if (!cli_has_value(a, v, &miss))
             return cli_bad_arg(w, a, miss);
         i++;

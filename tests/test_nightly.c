@@ -680,3 +680,22 @@ Test(nightly, a_trend_in_its_last_digits_plots)
     cr_assert_eq(stat(svg, &sb), 0);
     cr_assert_lt(sb.st_size, 200000, "%lld bytes", (long long)sb.st_size);
 }
+
+/* A misspelt flag is named as unknown, whatever follows it; a flag
+ * without a value is named as given twice, not as taking a value. */
+Test(nightly, bad_flags_are_named_for_what_they_are)
+{
+    static const char *const cases[][2] = {
+        {"--plan --bogus", "unknown argument '--bogus'"},
+        {"--bogus --out o", "unknown argument '--bogus'"},
+        {"--plan --plan", "--plan is given twice"},
+        {"--out", "--out needs a value"},
+        {"--out --plan", "--out needs a value"},
+        {"merge a --bogus --out x", "unknown argument '--bogus'"},
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = run(out, sizeof out, "%s nightly %s 2>&1", EK3_BIN, cases[i][0]);
+        cr_assert_eq(rc, 2, "%s: %s", cases[i][0], out);
+        cr_assert(strstr(out, cases[i][1]), "%s: %s", cases[i][0], out);
+    }
+}
