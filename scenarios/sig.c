@@ -609,6 +609,11 @@ int sig_resolve(const ses *s, const char *path, sig_ref *out, char *err, size_t 
     }
     const sig_row *w = &sig_rows[id];
     sig_ref r = {id, 0, 0};
+    if (w->fam != FAM_RACK && !idx[0]) { /* "canbus.node[K].state" as the list writes it */
+        sig_err(err, cap, "'%s': K stands for a number, e.g. %s", q,
+                w->fam == FAM_NODE ? "canbus.node[0] (the station) to canbus.node[N]" : "module[1] to module[N]");
+        return EK3_ENOENT;
+    }
     if (w->fam != FAM_RACK) {
         /* Without a session, the most a rig can have: slots 1..510 (can_id.h). */
         unsigned n = s ? s->g.o.modules : CID_NODE_MODULE_MAX;

@@ -357,6 +357,10 @@ Test(signal, a_wrong_path_names_the_closest_or_the_range)
     cr_assert_str_eq(err, "unknown signal 'bus.x'; did you mean bus.v, bus.i, bus.p?", "ties, in table order");
     cr_assert_eq(refuse(&s, "module[90].iout", err, sizeof err), EK3_ERANGE);
     cr_assert_str_eq(err, "module[90]: the rack has modules 1 to 84");
+    /* the list's own form, K for the number (fuzz_signal: it read node 0) */
+    cr_assert_eq(refuse(&s, "canbus.node[K].state", err, sizeof err), EK3_ENOENT);
+    cr_assert(strstr(err, "K stands for a number"), "%s", err);
+    cr_assert_eq(refuse(NULL, "module[K].iout", err, sizeof err), EK3_ENOENT);
     cr_assert_eq(refuse(&s, "module[0].state", err, sizeof err), EK3_ERANGE);
     cr_assert_str_eq(err, "module[0]: the rack has modules 1 to 84");
     cr_assert_eq(refuse(&s, "canbus.node[85].tec", err, sizeof err), EK3_ERANGE);
