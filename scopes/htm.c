@@ -588,6 +588,97 @@ static void htm_gaps(htm *w)
         fputs("</ul>\n", w->f);
 }
 
+/* Whether the ';'-separated list holds item (k bytes). */
+static int htm_req_has(const char *list, const char *item, size_t k)
+{
+    for (const char *t = list; *t;) {
+        const char *e = strchr(t, ';');
+        size_t m = e ? (size_t)(e - t) : strlen(t);
+        if (m == k && !strncmp(t, item, k))
+            return 1;
+        t += m + (e != NULL);
+    }
+    return 0;
+}
+
+/* The claims (the requirements the scenarios cite), sorted: each with
+ * what the night says of it (as ngt_count_night counts: it holds when
+ * every run citing it passed and none names a gap) and the scenarios
+ * citing it, linked to their runs. */
+static void htm_claims(htm *w)
+{
+    const ngt_night *n = w->n;
+    size_t cap = 64, nc = 0;
+    const char **c = malloc(cap * sizeof *c);
+    size_t *len = malloc(cap * sizeof *len);
+    for (size_t i = 0; i < n->nrun && c && len; i++)
+        for (const char *t = n->run[i].r.m.requirements; *t;) {
+            const char *e = strchr(t, ';');
+            size_t k = e ? (size_t)(e - t) : strlen(t);
+            int seen = 0;
+            for (size_t j = 0; j < nc && !seen; j++)
+                seen = len[j] == k && !strncmp(c[j], t, k);
+            if (!seen && k) {
+                if (nc == cap) {
+                    const char **nc2 = realloc(c, 2 * cap * sizeof *c);
+                    size_t *nl = nc2 ? realloc(len, 2 * cap * sizeof *len) : NULL;
+                    if (nc2)
+                        c = nc2;
+                    if (!nl)
+                        break;
+                    len = nl;
+                    cap *= 2;
+                }
+                c[nc] = t, len[nc++] = k;
+            }
+            t += k + (e != NULL);
+        }
+    if (!c || !len || !nc) {
+        free(c), free(len);
+        return;
+    }
+    for (size_t i = 1; i < nc; i++) /* insertion sort by text: a few dozen */
+        for (size_t j = i; j > 0; j--) {
+            size_t m = len[j - 1] < len[j] ? len[j - 1] : len[j];
+            int d = strncmp(c[j - 1], c[j], m);
+            if (d < 0 || (d == 0 && len[j - 1] <= len[j]))
+                break;
+            const char *tc = c[j];
+            size_t tl = len[j];
+            c[j] = c[j - 1], len[j] = len[j - 1];
+            c[j - 1] = tc, len[j - 1] = tl;
+        }
+    FILE *f = w->f;
+    fputs("<h2>Claims</h2>\n<table class=\"claims\"><tr><th>claim</th><th>the night</th><th>scenarios</th></tr>\n", f);
+    for (size_t i = 0; i < nc; i++) {
+        int fails = 0, gaps = 0;
+        for (size_t r = 0; r < n->nrun; r++)
+            if (htm_req_has(n->run[r].r.m.requirements, c[i], len[i])) {
+                if (n->run[r].status != NGT_DONE || n->run[r].r.verdict != SCN_PASS)
+                    fails = 1;
+                else if (n->run[r].r.m.gaps[0])
+                    gaps = 1;
+            }
+        fprintf(f, "<tr class=\"%s\"><td>", fails ? "bad" : "");
+        htm_escape(f, c[i], len[i]);
+        fprintf(f, "</td><td>%s</td><td>", fails ? "<b class=\"bad\">fails</b>" : gaps ? "holds, gaps named" : "holds");
+        for (size_t r = 0, any = 0; r < n->nrun; r++) {
+            int dup = 0;
+            for (size_t q = 0; q < r && !dup; q++)
+                dup = !strcmp(n->run[q].job.name, n->run[r].job.name) &&
+                      htm_req_has(n->run[q].r.m.requirements, c[i], len[i]);
+            if (dup || !htm_req_has(n->run[r].r.m.requirements, c[i], len[i]))
+                continue;
+            fprintf(f, "%s<a href=\"#run-%zu\">", any++ ? ", " : "", r);
+            htm_esc(f, n->run[r].job.name);
+            fputs("</a>", f);
+        }
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+    free(c), free(len);
+}
+
 static void htm_flags(htm *w, const hst_flag *flags, size_t nflags)
 {
     static const char *const head[2] = {"Nondeterminism (the same scenario, seed and script gave another verdict "
@@ -750,6 +841,7 @@ int htm_write(const char *dir, const ngt_night *n, const hst *h, const hst_flag 
         fputs("</td></tr>\n", f);
     }
     fputs(nbad ? "</table>\n" : "<p>None: every run passed.</p>\n", f);
+    htm_claims(&w);
     fputs("<h2>Runs</h2>\n", f);
     if (!n->nrun)
         fputs("<p class=\"note\">The selection holds no scenario: nothing ran.</p>\n", f);

@@ -261,6 +261,13 @@ Test(html, failures_come_first_and_the_summary_says_it_all)
     at(failures, "<b>recovery time</b> = 48.5 ms, limit &lt;= 20 ms, at 1.2 s, <code>scenarios/load-step.lua:11</code>");
     cr_assert(strstr(failures, "href=\"#run-2\"") < runs, "the crashed run is among the failures");
     at(page, "1 of 7 claims hold, 1 more with gaps named");
+    /* the claims table, between the failures and the runs: each claim's
+     * word as the count has it, and its scenarios linked to their runs */
+    const char *claims = at(page, "<h2>Claims</h2>");
+    cr_assert(failures < claims && claims < runs);
+    at(claims, "<td>EK-TECH-010 soft-start</td><td>holds</td><td><a href=\"#run-0\">soft-start</a></td>");
+    at(claims, "<td>EK-TECH-010 sparing-61</td><td>holds, gaps named</td>");
+    at(claims, "<td>EK-TECH-010 load-step</td><td><b class=\"bad\">fails</b></td>");
     at(page, "claims: EK-TECH-010 load-step, EK-TECH-010 3.3 &middot;"); /* the manifest's ';' list, ", "-separated */ /* soft-start passed; sparing-61 passed naming a gap */
     at(page, "2 passed</td><td class=\"bad\">1 failed</td><td class=\"bad\">1 errors</td>");
     at(page, "<td>1 quarantined</td>");
