@@ -62,6 +62,64 @@ static void ni_quarantine_names(const ngt_quarantine *q, const ngt_job *all, siz
     }
 }
 
+/* The items of each manifest's list (sep-separated, at offset off of
+ * scn_manifest), distinct, for "closest" hints. */
+typedef struct ni_words {
+    char w[256][96];
+    size_t n;
+} ni_words;
+
+static const char *ni_word_of(size_t i, const void *ctx)
+{
+    return ((const ni_words *)ctx)->w[i];
+}
+
+/* An empty selection: say which --tag or --requirement no scenario has,
+ * with the closest ones the library does have. */
+static void ni_empty_hint(const sc_files *f, const char *const *tag, size_t ntag, const char *const *req, size_t nreq)
+{
+    static ni_words tags, reqs;
+    tags.n = reqs.n = 0;
+    for (unsigned i = 0; i < f->n; i++) {
+        scn_manifest m;
+        char err[700];
+        if (scn_manifest_read(f->path[i], &m, err, sizeof err))
+            continue;
+        for (int k = 0; k < 2; k++) {
+            ni_words *d = k ? &reqs : &tags;
+            char sep = k ? ';' : ',';
+            for (const char *t = k ? m.requirements : m.tags; *t;) {
+                const char *e = strchr(t, sep);
+                size_t l = e ? (size_t)(e - t) : strlen(t);
+                int seen = 0;
+                for (size_t j = 0; j < d->n && !seen; j++)
+                    seen = strlen(d->w[j]) == l && !strncmp(d->w[j], t, l);
+                if (!seen && l < sizeof d->w[0] && d->n < sizeof d->w / sizeof d->w[0])
+                    snprintf(d->w[d->n++], sizeof d->w[0], "%.*s", (int)l, t);
+                t += l + (e != NULL);
+            }
+        }
+    }
+    for (size_t i = 0; i < ntag; i++) {
+        size_t j = 0;
+        while (j < tags.n && strcmp(tags.w[j], tag[i]))
+            j++;
+        char near[300];
+        if (j == tags.n)
+            printf("--tag %s: no scenario has it (closest: %s)\n", tag[i],
+                   cli_closest(tag[i], tags.n, ni_word_of, &tags, 3, near, sizeof near));
+    }
+    for (size_t i = 0; i < nreq; i++) {
+        size_t j = 0;
+        while (j < reqs.n && !ngt_req_match(req[i], reqs.w[j]))
+            j++;
+        char near[300];
+        if (j == reqs.n)
+            printf("--requirement %s: no scenario cites it (closest: %s)\n", req[i],
+                   cli_closest(req[i], reqs.n, ni_word_of, &reqs, 3, near, sizeof near));
+    }
+}
+
 /* Whether this invocation can append to the history: its folder made
  * (as ni_finish does), then the file opened for append and closed (made
  * empty when new: an empty history reads as none). Checked before any
@@ -436,6 +494,8 @@ static int ni_run(int argc, char **argv)
         goto done;
     }
     printf("plan: %s\n", path);
+    if (!nj)
+        ni_empty_hint(&f, tag, ntag, req, nreq);
     if (plan_only) {
         if (!nj)
             printf("the selection (%s) holds no scenario%s\n", sel,

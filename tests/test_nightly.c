@@ -466,6 +466,7 @@ Test(nightly, empty_selection_is_reported)
     int rc = run(out, sizeof out, "cd %s && %s nightly . --tag nope --out o --history h.jsonl", dir, EK3_BIN);
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "the selection (--level nightly --tag nope) holds no scenario"), "%s", out);
+    cr_assert(strstr(out, "--tag nope: no scenario has it (closest: can)"), "%s", out);
     cr_assert(strstr(out, "0 of 0 claims hold, 0 more with gaps named (0 runs:"), "%s", out);
     ngt_night n;
     char err[400];
