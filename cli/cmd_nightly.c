@@ -155,7 +155,7 @@ static void ni_history_warning(const char *w, const hst *h)
 
 /* The night's end: JUnit and report, the history's flags, the history
  * appended, the summary line. Returns the exit code. */
-static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, int bad)
+static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, int bad, int fail_on_flip)
 {
     char err[900];
     hst_flag *flags = NULL;
@@ -205,7 +205,9 @@ static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, i
            drift + flip == 1 ? "" : "s", n->out);
     if (cli_stop_requested())
         return CLI_FAIL;
-    return bad || !ngt_night_ok(n) ? CLI_FAIL : CLI_OK;
+    if (fail_on_flip && flip)
+        printf("--fail-on-flip: %u nondeterminism flag%s the night\n", flip, flip == 1 ? " fails" : "s fail");
+    return bad || !ngt_night_ok(n) || (fail_on_flip && flip) ? CLI_FAIL : CLI_OK;
 }
 
 /* The collected files, each once: a file given twice (a folder and a
@@ -243,8 +245,8 @@ static int ni_usage(void)
 {
     puts("usage: ek3 nightly [DIR|FILE...] [--level quick|nightly|soak] [--tag T]... [--requirement R]...\n"
          "                   [--shard i/N] [--jobs N] [--threads N] [--out DIR] [--history FILE]\n"
-         "                   [--quarantine FILE] [--plan] [--allow-empty]\n"
-         "       ek3 nightly merge OUT1 OUT2... --out DIR [--history FILE]\n\n"
+         "                   [--quarantine FILE] [--plan] [--allow-empty] [--fail-on-flip]\n"
+         "       ek3 nightly merge OUT1 OUT2... --out DIR [--history FILE] [--fail-on-flip]\n\n"
          "Runs the scenario library (default scenarios/) as a night: each selected\n"
          "scenario with each seed of its manifest, one process per run (a crash or a\n"
          "hang is that run's ERROR), into OUT (default out/nightly): runs/NAME/seed-N/\n"
@@ -260,7 +262,9 @@ static int ni_usage(void)
          "runs N at once; --threads each rack's threads. --quarantine (default\n"
          "scenarios/quarantine.txt when it exists): listed runs run, but their FAIL or\n"
          "ERROR does not fail the night until the entry's date has passed (UTC).\n"
-         "`merge` joins the shards' OUTs into one night. docs/nightly.md has it all.\n"
+         "`merge` joins the shards' OUTs into one night. --fail-on-flip: a verdict or\n"
+         "trace that changed with the same seed and script (nondeterminism, a rig\n"
+         "bug; reported in any case) fails the night too. docs/nightly.md has it all.\n"
          "Exit: 0 the night passes, 1 a failure, an error, an expired quarantine or\n"
          "an empty selection (--plan too), 2 a bad flag, scenario manifest, history\n"
          "(or one it cannot append to) or quarantine file, or a merge's missing shard\n"
@@ -274,12 +278,19 @@ static int ni_merge(int argc, char **argv)
     const char *w = "nightly merge", *out = NULL, *history = NULL, *miss = NULL;
     const char *dirs[256];
     size_t nd = 0;
+    int fail_on_flip = 0;
     cli_seen seen;
     memset(&seen, 0, sizeof seen);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (cli_is_help(a))
             return ni_usage();
+        if (!strcmp(a, "--fail-on-flip")) {
+            if (fail_on_flip)
+                return cli_usage_error(w, "%s is given twice", a);
+            fail_on_flip = 1;
+            continue;
+        }
         if (cli_once(w, &seen, a, NULL))
             return CLI_USAGE;
         if (!strcmp(a, "--out") && cli_has_value(a, v, &miss)) {
@@ -332,7 +343,7 @@ static int ni_merge(int argc, char **argv)
            n.shard_n);
     for (size_t i = 0; i < n.nrun; i++)
         ngt_line(stdout, &n.run[i]);
-    rc = ni_finish(w, &n, &h, history, 0);
+    rc = ni_finish(w, &n, &h, history, 0, fail_on_flip);
     ngt_night_free(&n);
     hst_free(&h);
     return rc;
@@ -345,7 +356,7 @@ static int ni_run(int argc, char **argv)
     const char *tag[NI_LIST_MAX], *req[NI_LIST_MAX];
     size_t ntag = 0, nreq = 0;
     unsigned shard_i = 1, shard_n = 1, jobs = 1, threads = 1;
-    int plan_only = 0, allow_empty = 0, nfiles = 0;
+    int plan_only = 0, allow_empty = 0, fail_on_flip = 0, nfiles = 0;
     int used[argc + 2];
     memset(used, 0, sizeof used);
     cli_seen seen;
@@ -357,8 +368,8 @@ static int ni_run(int argc, char **argv)
         uint64_t u;
         if (cli_is_help(a))
             return ni_usage();
-        if (!strcmp(a, "--plan") || !strcmp(a, "--allow-empty")) { /* flags: no value */
-            int *flag = !strcmp(a, "--plan") ? &plan_only : &allow_empty;
+        if (!strcmp(a, "--plan") || !strcmp(a, "--allow-empty") || !strcmp(a, "--fail-on-flip")) { /* no value */
+            int *flag = !strcmp(a, "--plan") ? &plan_only : !strcmp(a, "--allow-empty") ? &allow_empty : &fail_on_flip;
             if (*flag)
                 return cli_usage_error(w, "%s is given twice", a);
             *flag = 1;
@@ -527,7 +538,7 @@ static int ni_run(int argc, char **argv)
     }
     /* A shard of several leaves the history as it was: the shards read one
      * history for one plan, and the merge appends the whole night. */
-    rc = ni_finish(w, &n, &h, shard_n > 1 ? NULL : history, bad);
+    rc = ni_finish(w, &n, &h, shard_n > 1 ? NULL : history, bad, fail_on_flip);
     if (!nj && !allow_empty)
         rc = CLI_FAIL;
     ngt_night_free(&n);

@@ -700,3 +700,22 @@ Test(nightly, bad_flags_are_named_for_what_they_are)
         cr_assert(strstr(out, cases[i][1]), "%s: %s", cases[i][0], out);
     }
 }
+
+/* A verdict that changed with the same seed and script is reported as
+ * nondeterminism, apart from product failures; --fail-on-flip makes it
+ * fail the night. (Last night's line is edited to stand for a flaky rig.) */
+Test(nightly, a_flip_is_reported_and_fails_the_night_on_request)
+{
+    scenario("steady", "", NULL);
+    int rc = run(out, sizeof out, "cd %s && %s nightly . --out o --history h.jsonl --quarantine /dev/null", dir, EK3_BIN);
+    cr_assert_eq(rc, 0, "%s", out);
+    rc = run(out, sizeof out, "cd %s && sed -i 's/\"verdict\": *\"PASS\"/\"verdict\": \"FAIL\"/' h.jsonl && "
+                              "%s nightly . --out o --history h.jsonl --quarantine /dev/null", dir, EK3_BIN);
+    cr_assert_eq(rc, 0, "reported, not failed: %s", out);
+    cr_assert(strstr(out, "nondeterminism: steady seed 1:"), "%s", out);
+    cr_assert(strstr(out, "1 nondeterminism flag)"), "%s", out);
+    rc = run(out, sizeof out, "cd %s && sed -i 's/\"verdict\": *\"PASS\"/\"verdict\": \"FAIL\"/' h.jsonl && "
+                              "%s nightly . --out o --history h.jsonl --quarantine /dev/null --fail-on-flip", dir, EK3_BIN);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "--fail-on-flip: 1 nondeterminism flag fails the night"), "%s", out);
+}
