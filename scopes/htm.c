@@ -534,7 +534,8 @@ static void htm_run(htm *w, const ngt_run *r, size_t i)
     htm_esc(w->f, w->n->out[0] ? w->n->out : "OUT");
     fputc('/', w->f);
     htm_esc(w->f, r->dir);
-    fputs("/verdict.json</pre>\n", w->f);
+    fputs("/verdict.json</pre>\n<p class=\"note\">From the directory the night ran in: the scenario's path in the "
+          "verdict is relative to it.</p>\n", w->f);
     htm_links(w, r);
     fputs("</section>\n", w->f);
 }
