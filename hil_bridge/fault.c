@@ -4,7 +4,6 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <math.h>
 #include <string.h>
 
 #include "canbus.h"
@@ -553,17 +552,6 @@ static const char *flt_num(char out[32], double v)
     return out;
 }
 
-/* A time in seconds as text: to the nanosecond, the rig's time unit (a
- * time that differs from it by less than 0.5 ns is the same instant:
- * 0.6000000000000001 s is 0.6 s), else exact. */
-static const char *flt_time(char out[32], double t)
-{
-    snprintf(out, 32, "%.9g", t);
-    if (fabs(strtod(out, NULL) - t) < 0.5e-9)
-        return out;
-    return flt_num(out, t);
-}
-
 int flt_format(const flt_spec *s, char *buf, size_t cap)
 {
     char num[32];
@@ -577,7 +565,7 @@ int flt_format(const flt_spec *s, char *buf, size_t cap)
         snprintf(tgt, sizeof tgt, "%u.%u", s->target, s->svc);
     else
         snprintf(tgt, sizeof tgt, "%u", s->target);
-    size_t n = (size_t)snprintf(buf, cap, "%s:%s@%ss", d->name, tgt, flt_time(num, s->t));
+    size_t n = (size_t)snprintf(buf, cap, "%s:%s@%ss", d->name, tgt, flt_num(num, s->t));
     for (unsigned i = 0; i < d->np && n < cap; i++)
         n += (size_t)snprintf(buf + n, cap - n, "%c%s=%s%s", i ? ',' : ':', d->p[i].name, flt_num(num, s->p[i]),
                               d->p[i].unit);

@@ -56,17 +56,6 @@ Test(fault, the_table_is_whole_and_each_spec_reads_back)
             cr_assert_eq(back.p[j], s.p[j], "%s", text);
     }
     cr_assert_eq(flt_find("no-such-fault"), EK3_ENOENT);
-    /* a time is written to the nanosecond, the rig's unit: 0.5 + 0.1 in
-     * a script is 0.6 s, not 0.6000000000000001 s */
-    flt_spec s;
-    char text[256];
-    cr_assert_eq(flt_spec_init(&s, (unsigned)flt_find("pull"), 2, 0), EK3_OK);
-    s.t = 0.5 + 0.1;
-    cr_assert_eq(flt_format(&s, text, sizeof text), EK3_OK);
-    cr_assert_str_eq(text, "pull:2@0.6s");
-    s.t = 1.0000000004;
-    cr_assert_eq(flt_format(&s, text, sizeof text), EK3_OK);
-    cr_assert_str_eq(text, "pull:2@1s");
 }
 
 Test(fault, a_spec_with_units_and_prefixes)
