@@ -306,9 +306,7 @@ static int ngt_dump(json_t *j, const char *path, char *err, size_t cap)
     return 0;
 }
 
-/* The length of the well-formed UTF-8 character at s (n bytes left;
- * RFC 3629: no overlong forms, no surrogates, up to U+10FFFF), or 0. */
-static size_t ngt_utf8_len(const unsigned char *s, size_t n)
+size_t ngt_utf8_len(const unsigned char *s, size_t n)
 {
     if (s[0] < 0x80)
         return s[0] ? 1 : 0;

@@ -277,4 +277,10 @@ int ngt_merge(const char *const *dirs, size_t ndir, const char *out, ngt_night *
 /* Make dir and its parents (as mkdir -p). 0 or EK3_EIO naming it. */
 int ngt_mkdirs(const char *dir, char *err, size_t cap);
 
+/* The length of the well-formed UTF-8 character at s (n >= 1 bytes
+ * left; RFC 3629: no overlong forms, no surrogates, up to U+10FFFF), or 0
+ * (not one, or a NUL). For text a night writes out (night.json, the
+ * HTML report), where any byte of a run's text may arrive. */
+size_t ngt_utf8_len(const unsigned char *s, size_t n);
+
 #endif /* NGT_H */

@@ -42,28 +42,12 @@ static int htm_fail(htm *w, int rc, const char *fmt, ...)
 
 /* ---- text ---- */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t htm_utf8(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (!len || len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0) || (c == 0xF0 && s[1] < 0x90) ||
-        (c == 0xF4 && s[1] >= 0x90))
-        return 0; /* overlong, surrogate, past U+10FFFF */
-    return len;
-}
-
 void htm_escape(FILE *f, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         unsigned c = p[i];
-        size_t len = htm_utf8(p + i, n - i);
+        size_t len = ngt_utf8_len(p + i, n - i);
         if (!len || ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F)) {
             fputs("\xEF\xBF\xBD", f); /* U+FFFD */
             i++;
