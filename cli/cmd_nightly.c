@@ -157,6 +157,7 @@ static void ni_history_warning(const char *w, const hst *h)
  * appended, the summary line. Returns the exit code. */
 static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, int bad, int fail_on_flip)
 {
+    n->fail_on_flip = fail_on_flip;
     char err[900];
     hst_flag *flags = NULL;
     int nf = hst_analyse(h, n, NI_DRIFT_WINDOW, &flags);
@@ -265,8 +266,8 @@ static int ni_usage(void)
          "`merge` joins the shards' OUTs into one night. --fail-on-flip: a verdict or\n"
          "trace that changed with the same seed and script (nondeterminism, a rig\n"
          "bug; reported in any case) fails the night too. docs/nightly.md has it all.\n"
-         "Exit: 0 the night passes, 1 a failure, an error, an expired quarantine or\n"
-         "an empty selection (--plan too), 2 a bad flag, scenario manifest, history\n"
+         "Exit: 0 the night passes, 1 a failure, an error, an expired quarantine,\n"
+         "an empty selection (--plan too) or, with --fail-on-flip, a flip, 2 a bad flag, scenario manifest, history\n"
          "(or one it cannot append to) or quarantine file, or a merge's missing shard\n"
          "directory; a stop (Ctrl-C, SIGTERM) writes the night's files and ends on\n"
          "its signal: 130 (143 for SIGTERM), as a shell reports it.");

@@ -79,6 +79,7 @@ typedef struct ngt_night {
     ngt_run *run;             /* in plan order */
     size_t nrun;
     double wall_s;
+    int fail_on_flip;         /* --fail-on-flip: a nondeterminism flag fails the night (the report says so) */
 } ngt_night;
 
 /* A night's counts; a run counts once, under the first that applies. */

@@ -725,8 +725,11 @@ static void htm_summary(htm *w, const hst_flag *flags, size_t nflags)
             c.failed ? "bad" : "", c.failed, c.errors ? "bad" : "", c.errors);
     fprintf(f, "<td>%u quarantined</td><td class=\"%s\">%u expired</td><td class=\"%s\">%u not run</td>", c.quarantined,
             c.expired ? "bad" : "", c.expired, c.not_run ? "bad" : "", c.not_run);
+    int ok = ngt_night_ok(n);
+    for (size_t k = 0; k < nflags && n->fail_on_flip; k++)
+        ok = ok && flags[k].kind != HST_FLIP; /* --fail-on-flip */
     fprintf(f, "<td>%zu runs</td><td><b>%s</b></td></tr></table>\n", n->nrun,
-            ngt_night_ok(n) ? "the night passes" : "the night FAILS");
+            ok ? "the night passes" : "the night FAILS");
     fputs("<table><tr><th>rig</th><td>", f);
     htm_esc(f, n->rig_version);
     fputs("</td></tr><tr><th>started</th><td>", f);

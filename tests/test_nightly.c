@@ -718,4 +718,6 @@ Test(nightly, a_flip_is_reported_and_fails_the_night_on_request)
                               "%s nightly . --out o --history h.jsonl --quarantine /dev/null --fail-on-flip", dir, EK3_BIN);
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "--fail-on-flip: 1 nondeterminism flag fails the night"), "%s", out);
+    rc = run(out, sizeof out, "grep -c 'the night FAILS' %s/o/report/index.html", dir);
+    cr_assert_eq(rc, 0, "the report says the night fails too: %s", out);
 }
