@@ -329,6 +329,10 @@ Test(balance, a_step_to_200_kW_wakes_before_the_running_reach_their_limit)
     uint8_t in[16] = {0}, out[16];
     int run = bal_provision(&c, p, 84, 30000.0f, in, out);
     memcpy(in, out, 16);
+    /* 45 kW needs 20: the six parked with the fewest hours wake. */
+    cr_assert_eq(bal_provision(&c, p, 84, 45000.0f, in, out), (int)needed(&c, 45000.0f));
+    for (unsigned k = 0; k < 84; k++)
+        cr_assert_eq(is_parked(out, k + 1), k >= needed(&c, 45000.0f), "slot %u", k + 1);
     /* The step: all come back in one decision. */
     cr_assert_eq(bal_provision(&c, p, 84, 200000.0f, in, out), 84);
     cr_assert_eq(parked_count(out), 0u);
@@ -393,6 +397,18 @@ Test(balance, no_chatter_around_the_thresholds)
         memcpy(in, out, 16);
     }
     cr_assert_leq(changes, 1, "%d changes", changes);
+    /* And around the wake threshold of the 30 kW decision (13 x 2.88 kW):
+     * woken once, nothing parked again on the way back down. */
+    run = bal_provision(&c, p, 84, 30000.0f, in, out), changes = 0;
+    memcpy(in, out, 16);
+    float dw = (float)(run - 1) * 3200.0f * c.wake_share;
+    for (int n = 0; n < 2000; n++) {
+        int r = bal_provision(&c, p, 84, dw + 1000.0f * sinf(0.37f * (float)n), in, out);
+        changes += r != run;
+        run = r;
+        memcpy(in, out, 16);
+    }
+    cr_assert_leq(changes, 1, "%d changes around the wake threshold", changes);
     /* A slow ramp up then down: the count only rises, then only falls. */
     int prev = bal_provision(&c, p, 84, 10000.0f, in, out), dir_changes = 0, last_dir = 0;
     memcpy(in, out, 16);

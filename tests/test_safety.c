@@ -418,7 +418,9 @@ Test(safety, park_stops_the_bridge_and_unpark_resumes_the_command, .init = setup
     cr_assert_eq(st.enable, 1, "the station's ON is kept");
     cr_assert_eq(st.latched, 0, "no fault");
     cr_assert_eq(h.shutdowns, 0u, "no safe shutdown");
-    drv_power(&d, DRV_ON, 700, 2000); /* the station moves the set point while parked */
+    drv_power(&d, DRV_OFF, 0, 0); /* the station stops and starts again while parked */
+    control(&k, 1);
+    drv_power(&d, DRV_ON, 700, 2000);
     control(&k, 100);
     drv_status_get(&d, &st);
     cr_assert_eq(st.state, LLCC_OFF, "a command does not start a parked module");
