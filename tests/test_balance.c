@@ -231,6 +231,7 @@ Test(balance, a_hotter_module_carries_less)
     for (unsigned k = 1; k < r.n; k++)
         others += r.i[k] / (float)(r.n - 1);
     float less = others - r.i[0];
+    cr_log_info("10 K hotter: %.3f A less than the others", less);
     cr_assert(less > 0.7f * 10 * c.k_t && less < 1.3f * 10 * c.k_t, "%.3f A less (%.3f expected)", less,
               10 * c.k_t);
     cr_assert_lt(fabsf(rack_mean_trim(&r)), 0.05f, "the bias sums to zero: the bus holds (%.3f V)",
@@ -374,6 +375,7 @@ Test(balance, rotation_evens_the_hours)
         lo = p[k].run_min < lo ? p[k].run_min : lo;
         hi = p[k].run_min > hi ? p[k].run_min : hi;
     }
+    cr_log_info("2000 h at 30 kW: operating minutes %u to %u", lo, hi);
     cr_assert_leq(hi - lo, c.rotate_min + 12u, "hours within the rotation's step: %u min apart", hi - lo);
     cr_assert_gt(lo, 1000u + 20000u * 6u * 14u / 84u / 2u, "every module ran its share (%u min)", lo);
 }

@@ -51,9 +51,10 @@
  * - park: only when D < park_below x the online capacity and D <
  *   (running - 2) cap park_share, the running with the most hours are
  *   parked down to run(D). After a wake to run(D) the park condition is
- *   false (D > (run(D) - 2) cap target_share > ... park_share), after a
- *   park the wake condition is false (wake_share > target_share): the
- *   band between park_share and wake_share is the hysteresis;
+ *   false ((run(D) - 2) cap park_share < D park_share / target_share <
+ *   D), after a park the wake condition is false ((run(D) - 1) cap
+ *   wake_share >= D wake_share / target_share > D): the band between
+ *   park_share and wake_share is the hysteresis;
  * - rotate: when a running module has rotate_min more operating minutes
  *   than a parked one, the two swap (one pair per decision).
  * A parked module wakes itself, without a leader, when its bus reading
@@ -123,8 +124,9 @@ void bal_init(bal_module *m, const bal_cfg *c);
  * reference the trim integrates toward it; without one it is held for
  * ref_timeout_s, then decays to 0 with decay_tau_s. Every change is at
  * most rate_vps dt, the trim stays within +-trim_max_v. A NaN current
- * counts as no reference; a dt that is not > 0 changes nothing. Returns
- * the trim (V), for drv_trim. */
+ * counts as no reference; a dt that is not > 0 changes nothing. A
+ * parked module steps with have_ref 0 (it carries no current: its trim
+ * decays instead of climbing). Returns the trim (V), for drv_trim. */
 float bal_step(bal_module *m, const bal_cfg *c, int have_ref, float i_ref_a, float i_own_a, float dt_s);
 
 /* The module's reference (A): the leader's mean current i_mean_a, less
