@@ -9,7 +9,7 @@
 #include "safety.h"
 #include "services.h"
 
-_Static_assert(MSG_ELECT_COUNT_ == RAFT_KIND_COUNT, "ELECTION kinds are raft_kind");
+_Static_assert((int)MSG_ELECT_COUNT_ == (int)RAFT_KIND_COUNT, "ELECTION kinds are raft_kind");
 _Static_assert(SWM_FRAME_MAX >= 36u + AUTH_TRAILER_LEN, "a signed ELECTION frame fits one IPC message");
 
 #define SWM_PAGE_BYTES 2048u
@@ -170,7 +170,7 @@ int swm_reasm_add(swm_reasm *ra, uint16_t from, uint16_t to, const msg_election 
     } else if (ra->got & (1u << piece)) {
         return EK3_EPARSE; /* a piece twice: not the same message after all */
     }
-    unsigned take = f->elen - f->frag < MSG_ELECT_CHUNK ? f->elen - f->frag : MSG_ELECT_CHUNK;
+    unsigned left = (unsigned)f->elen - f->frag, take = left < MSG_ELECT_CHUNK ? left : MSG_ELECT_CHUNK;
     memcpy(ra->data + f->frag, f->data, take);
     ra->got |= (uint8_t)(1u << piece);
     if (ra->got != (1u << pieces) - 1u)
