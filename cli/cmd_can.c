@@ -178,7 +178,9 @@ static int can_id(int argc, char **argv)
     printf("type      %s (%u)\n", tn ? tn : "reserved", f.type);
     printf("source    %u (%s)\n", f.src, can_node_name(f.src, b1, sizeof b1));
     printf("dest      %u (%s)\n", f.dst, can_node_name(f.dst, b2, sizeof b2));
-    printf("auth      %s\n", auth_required((uint32_t)v) ? "required (sent by the station)" : "none");
+    printf("auth      %s\n", !auth_required((uint32_t)v)                    ? "none"
+                              : f.src == CID_NODE_STATION ? "required (sent by the station)"
+                                                          : "required (a swarm frame: the group key)");
     rc = cid_validate((uint32_t)v);
     if (rc)
         return cli_fail(w, "0x%08" PRIX64 ": %s", v, ek3_strerror(rc));
@@ -739,6 +741,7 @@ static int can_layouts(int argc, char **argv)
         printf("### %s (type 0x%X, %s, %u bytes%s)\n\n%s\n", d->name, t, cid_prio_name(d->prio), d->len,
                d->auth == MSG_AUTH_ALWAYS    ? " + 12 auth"
                : d->auth == MSG_AUTH_STATION ? " + 12 auth when the station sends it"
+               : d->auth == MSG_AUTH_GROUP   ? " + 12 auth (the rack's group key)"
                                              : "",
                buf);
     }

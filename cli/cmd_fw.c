@@ -12,7 +12,7 @@
 int cmd_fw(int argc, char **argv)
 {
     const char *w = "fw", *bus = NULL;
-    int64_t slot = 0;
+    int64_t slot = 0, rack = FWI_RACK_DEFAULT;
     uint64_t seed = 1;
     double vset = 0, silence = 5.0, stop_after = -1;
     const char *miss = NULL;
@@ -24,7 +24,7 @@ int cmd_fw(int argc, char **argv)
             return CLI_USAGE;
         if (cli_is_help(a)) {
             puts("usage: ek3 fw --module N --bus SPEC [--seed 1] [--vset V] [--silence 5s]\n"
-                 "              [--stop-after QUANTA]\n\n"
+                 "              [--stop-after QUANTA] [--rack 84]\n\n"
                  "Run module N's firmware (JEZGRO, its services, LLC_CONTROL) as its own process.\n"
                  "It says HELLO on the bus, then runs one control period per HIL_TICK SYNC\n"
                  "from the plant (the time master): the HIL_ADC frame in, HIL_PWM and its CAN\n"
@@ -35,11 +35,15 @@ int cmd_fw(int argc, char **argv)
                  "a station). --stop-after makes it vanish without a word after that\n"
                  "many periods (a crash, for tests). SPEC: udp:HOST:PORT (the plant listens\n"
                  "on BASE + N for module N), cannelloni:HOST:PORT[:LOCALPORT] (the same ports\n"
-                 "in cannelloni's format), or a SocketCAN interface.");
+                 "in cannelloni's format), or a SocketCAN interface. --rack: the modules of\n"
+                 "the rack (its slots 1..N vote in the swarm's elections; as `ek3 rack --modules`).");
             return CLI_OK;
         } else if (!strcmp(a, "--module") && cli_has_value(a, v, &miss)) {
             if (cli_parse_i64(v, 1, 510, &slot))
                 return cli_usage_error(w, "--module '%s': 1 to 510", v);
+        } else if (!strcmp(a, "--rack") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_i64(v, 1, 510, &rack))
+                return cli_usage_error(w, "--rack '%s': 1 to 510 modules", v);
         } else if (!strcmp(a, "--bus") && cli_has_value(a, v, &miss)) {
             bus = v;
         } else if (!strcmp(a, "--seed") && cli_has_value(a, v, &miss)) {
@@ -63,8 +67,10 @@ int cmd_fw(int argc, char **argv)
     }
     if (!slot || !bus)
         return cli_usage_error(w, "--module and --bus are required");
+    if (slot > rack)
+        return cli_usage_error(w, "--module %lld is not in a rack of --rack %lld", (long long)slot, (long long)rack);
     uint32_t periods = 0;
-    int rc = fwi_serve((unsigned)slot, bus, seed, (float)vset, silence, stop_after >= 0 ? (long)stop_after : -1,
+    int rc = fwi_serve((unsigned)slot, (unsigned)rack, bus, seed, (float)vset, silence, stop_after >= 0 ? (long)stop_after : -1,
                        &periods);
     if (rc == EK3_ETIMEDOUT)
         return cli_fail(w, "module %lld: the plant has been silent for %g s after %u periods; stopping",

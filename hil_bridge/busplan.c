@@ -13,7 +13,7 @@
 typedef struct {
     const char *name, *who, *basis;
     uint8_t type;
-    uint8_t from_station; /* signed: carries the auth trailer */
+    uint8_t trailer;      /* signed (by the station, or a swarm frame by the group key): the auth trailer */
     uint8_t per_module;
     double hz;
     uint8_t sent; /* bplan_sent */
@@ -22,12 +22,16 @@ typedef struct {
 /* The seed's message set (sections 2.3, 4.2, 4.3; DESIGN.md numbers). */
 static const bplan_spec bplan_specs[] = {
     {"HEARTBEAT", "module -> all", "1 Hz x modules (seed 4.2)", CID_TYPE_HEARTBEAT, 0, 1, 1.0, BPLAN_SENT},
-    {"THERMAL", "module -> all", "10 Hz x modules (swarm rate, seed 2.3)", CID_TYPE_THERMAL, 0, 1, 10.0, BPLAN_NOT_YET},
+    {"THERMAL", "module -> all", "10 Hz x modules (SWARM_COORD's share, seed 2.3)", CID_TYPE_THERMAL, 1, 1, 10.0,
+     BPLAN_SENT},
     {"POWER_CMD", "station -> module", "1 Hz x modules (set-point refresh)", CID_TYPE_POWER_CMD, 1, 1, 1.0, BPLAN_EVENT},
     {"POWER_ACK", "module -> station", "1 Hz x modules (one per command)", CID_TYPE_POWER_ACK, 0, 1, 1.0, BPLAN_EVENT},
     {"STATION", "station -> all", "1 Hz (rack target)", CID_TYPE_STATION, 1, 0, 1.0, BPLAN_NOT_YET},
-    {"SYNC", "leader -> all", "10 Hz (swarm rate)", CID_TYPE_SYNC, 0, 0, 10.0, BPLAN_NOT_YET},
-    {"ELECTION", "leader -> all", "10 Hz leader heartbeat (Raft)", CID_TYPE_ELECTION, 0, 0, 10.0, BPLAN_NOT_YET},
+    {"SYNC", "leader -> all", "10 Hz (the leader's balancing broadcast)", CID_TYPE_SYNC, 1, 0, 10.0, BPLAN_SENT},
+    {"ELECTION", "leader <-> modules",
+     "10 Hz x modules: the leader's APPEND (Raft heartbeat) + one APPEND_RESP per other module "
+     "(+30/s while the newest entry is a 32-byte decision: 4 fragments)",
+     CID_TYPE_ELECTION, 1, 1, 10.0, BPLAN_SENT},
     {"FAULT_ALERT", "module -> all", "storm: 1 Hz x modules (worst case)", CID_TYPE_FAULT, 0, 1, 1.0, BPLAN_EVENT},
     {"FW_UPDATE", "station -> module", "background: idle bus time only", CID_TYPE_FW_UPDATE, 1, 0, 0.0, BPLAN_NOT_YET},
 };
@@ -47,7 +51,7 @@ int bplan_compute(bplan *p, unsigned modules, uint32_t arb_bps, uint32_t data_bp
         const msg_desc *d = msg_desc_of(s->type);
         bplan_row *r = &p->rows[p->nrows++];
         cfd_frame f = {.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS};
-        unsigned n = d->len + (s->from_station ? AUTH_TRAILER_LEN : 0u);
+        unsigned n = d->len + (s->trailer ? AUTH_TRAILER_LEN : 0u);
         f.len = (uint8_t)cfd_round_len(n);
         cfd_bits b = cfd_phase_bits(&f, 1);
         r->name = s->name;

@@ -248,9 +248,11 @@ void cbus_run(cbus *b, int64_t t_end)
                 int64_t wait = end - tx->q_t[slot];
                 if (wait > tx->wait_max_ns)
                     tx->wait_max_ns = wait;
+                /* the rest keep their order: frames of one identifier leave in the
+                 * order they were queued (a controller's FIFO; fragments rely on it) */
                 tx->qn--;
-                tx->q[slot] = tx->q[tx->qn];
-                tx->q_t[slot] = tx->q_t[tx->qn];
+                memmove(&tx->q[slot], &tx->q[slot + 1], (size_t)(tx->qn - slot) * sizeof tx->q[0]);
+                memmove(&tx->q_t[slot], &tx->q_t[slot + 1], (size_t)(tx->qn - slot) * sizeof tx->q_t[0]);
             }
         }
         cbus_confine(tx, end);

@@ -24,20 +24,27 @@ void fwi_rack_key(uint64_t seed, uint8_t key[16])
         key[i] = (uint8_t)(ek3_rng_splitmix64(&z) >> 24);
 }
 
-int fwi_init(fwi *f, unsigned slot, uint64_t seed, const llcc_cfg *cc, float v_set)
+int fwi_init(fwi *f, unsigned slot, unsigned rack, uint64_t seed, const llcc_cfg *cc, float v_set)
 {
     memset(f, 0, sizeof *f);
     f->slot = slot;
+    f->rack = rack;
     f->pool = aligned_alloc(64, FWI_POOL_BYTES);
     if (!f->pool)
         return EK3_ENOSPC;
     hhal_init(&f->h, seed * 1000003u + slot, 0);
-    uint8_t rack[16], key[16];
+    uint8_t rack_key[16];
+    canh_config c;
+    memset(&c, 0, sizeof c);
+    c.slot = (uint16_t)slot;
+    c.rack_size = (uint16_t)rack;
     auth_crypto cr = hostcrypto_auth();
-    fwi_rack_key(seed, rack);
-    int prc = auth_derive_key(&cr, rack, (uint16_t)slot, key);
+    fwi_rack_key(seed, rack_key);
+    int prc = auth_derive_key(&cr, rack_key, (uint16_t)slot, c.key);
     if (!prc)
-        prc = canh_provision(hhal_hal(&f->h), slot, key);
+        prc = auth_derive_key(&cr, rack_key, CID_NODE_BROADCAST, c.group_key);
+    if (!prc)
+        prc = canh_provision(hhal_hal(&f->h), &c);
     if (prc) {
         fwi_free(f);
         return prc;
@@ -119,7 +126,7 @@ int fwi_fault_overrun(fwi *f, uint32_t runs, int64_t isr_ns)
     return EK3_OK;
 }
 
-int fwi_serve(unsigned slot, const char *bus, uint64_t seed, float v_set, double silence_s, long stop_after,
+int fwi_serve(unsigned slot, unsigned rack, const char *bus, uint64_t seed, float v_set, double silence_s, long stop_after,
               uint32_t *periods)
 {
     tp t;
@@ -129,7 +136,7 @@ int fwi_serve(unsigned slot, const char *bus, uint64_t seed, float v_set, double
     fwi *f = malloc(sizeof *f);
     llcc_cfg cc;
     llcc_default_cfg(&cc);
-    if (!f || (rc = fwi_init(f, slot, seed, &cc, v_set))) {
+    if (!f || (rc = fwi_init(f, slot, rack, seed, &cc, v_set))) {
         free(f);
         tp_close(&t);
         return rc ? rc : EK3_ENOSPC;

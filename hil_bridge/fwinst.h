@@ -18,7 +18,8 @@
 #include "drivers.h"
 #include "llc_control.h"
 
-#define FWI_POOL_BYTES 4096u
+#define FWI_POOL_BYTES 16384u /* the services' regions (SWARM_COORD's is the largest) */
+#define FWI_RACK_DEFAULT 84u  /* modules of a rack when nobody says (the seed's rack) */
 
 typedef struct fwi {
     hhal h;
@@ -26,6 +27,7 @@ typedef struct fwi {
     drv_set drv;         /* LLC_CONTROL: drv.ctl */
     uint8_t *pool;
     unsigned slot;       /* 1..510: its node on the rack bus */
+    unsigned rack;       /* modules of its rack: the swarm's voters 1..rack */
     uint32_t resets, bad_frames; /* resets: watchdog resets and reboots */
     llcc_cfg cc;         /* LLC_CONTROL's configuration and */
     float boot_v;        /* the set point it boots with (0: off), for a reboot */
@@ -35,9 +37,11 @@ typedef struct fwi {
     uint32_t isr_missed;     /* control periods without an interrupt run, all told */
 } fwi;
 
-/* Power on module `slot` of a rack seeded `seed`, LLC_CONTROL set to
- * v_set (0: off). 0, or EK3_ENOSPC, or jz_init's error. */
-int fwi_init(fwi *f, unsigned slot, uint64_t seed, const llcc_cfg *cc, float v_set);
+/* Power on module `slot` of a rack of `rack` modules seeded `seed`,
+ * LLC_CONTROL set to v_set (0: off). Its flash is provisioned as the
+ * factory would: slot, its key and the group key (both derived from the
+ * rack key), the rack's size. 0, or EK3_ENOSPC, or jz_init's error. */
+int fwi_init(fwi *f, unsigned slot, unsigned rack, uint64_t seed, const llcc_cfg *cc, float v_set);
 void fwi_free(fwi *f);
 
 /* One control period q: take the HIL_ADC frame (NULL when none came),
@@ -69,14 +73,14 @@ int fwi_fault_overrun(fwi *f, uint32_t runs, int64_t isr_ns);
  * are provisioned with their own). */
 void fwi_rack_key(uint64_t seed, uint8_t key[16]);
 
-/* Serve module `slot` on a bus as its own process would (`ek3 fw`): say
+/* Serve module `slot` of a rack of `rack` on a bus as its own process would (`ek3 fw`): say
  * HELLO (every 100 ms until the plant's first SYNC), then one period per
  * SYNC: HIL_ADC in, HIL_PWM and its CAN frames out, DONE; rack-bus frames
  * to the firmware's CAN FIFO. Returns 0 on BYE, EK3_ETIMEDOUT when the
  * plant was silent for silence_s, EK3_EIO or the open error of the bus.
  * stop_after >= 0: vanish silently after that many periods (returns 0).
  * *periods gets the periods run. */
-int fwi_serve(unsigned slot, const char *bus, uint64_t seed, float v_set, double silence_s, long stop_after,
+int fwi_serve(unsigned slot, unsigned rack, const char *bus, uint64_t seed, float v_set, double silence_s, long stop_after,
               uint32_t *periods);
 
 #endif /* FWINST_H */

@@ -225,7 +225,7 @@ Test(auth, frames_too_short_or_too_long_are_refused)
     cr_assert_eq(auth_sign_with(&cr, key42, 1, &odd), EK3_EDLC);
 }
 
-Test(auth, only_station_frames_need_a_tag)
+Test(auth, only_station_and_swarm_frames_need_a_tag)
 {
     uint32_t id;
     cid_encode(&(cid_fields){CID_PRIO_HIGH, CID_TYPE_POWER_CMD, CID_NODE_STATION, 42}, &id);
@@ -233,6 +233,13 @@ Test(auth, only_station_frames_need_a_tag)
     cr_assert_eq(auth_key_node(id), 42);
     cid_encode(&(cid_fields){CID_PRIO_MEDIUM, CID_TYPE_HEARTBEAT, 42, CID_NODE_BROADCAST}, &id);
     cr_assert_not(auth_required(id));
+    /* a swarm frame from a module: the group key, also when it goes to one module */
+    cid_encode(&(cid_fields){CID_PRIO_MEDIUM, CID_TYPE_ELECTION, 42, 7}, &id);
+    cr_assert(auth_required(id));
+    cr_assert_eq(auth_key_node(id), CID_NODE_BROADCAST);
+    cid_encode(&(cid_fields){CID_PRIO_MEDIUM, CID_TYPE_THERMAL, 42, CID_NODE_BROADCAST}, &id);
+    cr_assert(auth_required(id));
+    cr_assert_eq(auth_key_node(id), CID_NODE_BROADCAST);
 }
 
 /* seed 3.2: only the station commands. The rule the module's CAN_HANDLER
@@ -253,6 +260,10 @@ Test(auth, a_command_only_the_station_gives_is_refused_from_any_other_node)
         {CID_TYPE_DIAG, 3, CID_NODE_STATION, MSG_DIAG_RESULT, AUTH_RULE_OPEN}, /* a module's result */
         {CID_TYPE_HEARTBEAT, 42, CID_NODE_BROADCAST, 0, AUTH_RULE_OPEN},
         {CID_TYPE_POWER_ACK, 42, CID_NODE_STATION, 0, AUTH_RULE_OPEN},
+        {CID_TYPE_ELECTION, 42, CID_NODE_BROADCAST, 0, AUTH_RULE_SIGNED}, /* the swarm's: group key */
+        {CID_TYPE_ELECTION, 42, 7, 0, AUTH_RULE_SIGNED},
+        {CID_TYPE_SYNC, 3, CID_NODE_BROADCAST, 0, AUTH_RULE_SIGNED},
+        {CID_TYPE_THERMAL, 3, CID_NODE_BROADCAST, 0, AUTH_RULE_SIGNED},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         cfd_frame f = {.flags = CFD_FLAG_EFF | CFD_FLAG_FD};

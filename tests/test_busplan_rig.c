@@ -35,7 +35,7 @@ Test(busplan_rig, a_rack_run_sends_what_the_plan_says)
     cr_assert_eq(rig_init(&g, &o), EK3_OK);
     rig_deliver_fn = g.bus.deliver;
     g.bus.deliver = count_deliver;
-    const double settle_s = 1.0, window_s = 4.0;
+    const double settle_s = 2.5, window_s = 4.0; /* settled: the swarm has elected its leader */
     count_from_ns = (int64_t)(settle_s * 1e9);
     for (long q = 0; q < (long)((settle_s + window_s) / (RIG_PERIOD_NS * 1e-9) + 0.5); q++)
         rig_quantum(&g);

@@ -161,7 +161,7 @@ Test(cli, busload_prints_the_plan)
     cr_assert(strstr(out, "HEARTBEAT    MEDIUM     module -> all         16   10   251   195    95.00      84.0"),
               "%s", out);
     cr_assert(strstr(out, "total: ") && strstr(out, "bus load"), "%s", out);
-    cr_assert(strstr(out, "(swarm rate, seed 2.3); not sent by this firmware yet\n"), "THERMAL: %s", out);
+    cr_assert(strstr(out, "10 Hz x modules (SWARM_COORD's share, seed 2.3)\n"), "THERMAL: %s", out);
 }
 
 Test(cli, protocol_doc_holds_the_printed_layouts)

@@ -57,7 +57,7 @@ Test(msg, layouts_cover_every_byte_exactly_once)
         }
         for (unsigned b = 0; b < d->len; b++)
             cr_assert_eq(owner[b], 1, "%s byte %u belongs to no field", d->name, b);
-        if (d->auth != MSG_AUTH_ALWAYS)
+        if (d->auth != MSG_AUTH_ALWAYS && d->auth != MSG_AUTH_GROUP)
             cr_assert_geq(cfd_len_to_dlc(d->len, 1), 0, "%s length %u is not a CAN-FD length", d->name, d->len);
         if (d->auth != MSG_AUTH_NEVER)
             cr_assert_geq(cfd_len_to_dlc(d->len + AUTH_TRAILER_LEN, 1), 0, "%s + auth trailer", d->name);
@@ -114,10 +114,29 @@ Test(msg, typed_struct_roundtrips_with_values_intact)
     cr_assert_eq(msg_decode(CID_TYPE_HIL_ADC, buf, 32, &adc2, NULL), EK3_OK);
     cr_assert_arr_eq(adc.ch, adc2.ch, sizeof adc.ch);
 
-    msg_sync sy = {MSG_SYNC_LEADER, 7, (uint64_t)1 << 62, 3}, sy2;
-    cr_assert_eq(msg_encode(CID_TYPE_SYNC, &sy, buf, sizeof buf, NULL), 20);
-    cr_assert_eq(msg_decode(CID_TYPE_SYNC, buf, 20, &sy2, NULL), EK3_OK);
+    msg_sync sy = {MSG_SYNC_F_COMMITTED, 84, 3, 7, (uint64_t)1 << 62, 2500, 853}, sy2;
+    cr_assert_eq(msg_encode(CID_TYPE_SYNC, &sy, buf, sizeof buf, NULL), 36);
+    cr_assert_eq(msg_decode(CID_TYPE_SYNC, buf, 36, &sy2, NULL), EK3_OK);
     cr_assert_eq(sy2.time_us, (uint64_t)1 << 62);
+    cr_assert(sy2.flags == sy.flags && sy2.modules == 84 && sy2.term == 3 && sy2.seq == 7 && sy2.i_mean_ma == 2500 &&
+              sy2.t_mean_dc == 853);
+
+    msg_thermal th = {80, 42, 951, 802, 603, -104, 4200, 3999, 7500, MSG_STATE_DERATED, 1}, th2;
+    cr_assert_eq(msg_encode(CID_TYPE_THERMAL, &th, buf, sizeof buf, NULL), 20);
+    cr_assert_eq(msg_decode(CID_TYPE_THERMAL, buf, 20, &th2, NULL), EK3_OK);
+    cr_assert_eq(memcmp(&th, &th2, sizeof th), 0, "every THERMAL field survives");
+
+    msg_election el, el2;
+    memset(&el, 0, sizeof el);
+    el.kind = MSG_ELECT_APPEND, el.ok = 0, el.n = 1, el.term = 9, el.index = 41, el.log_term = 8, el.commit = 40;
+    el.eterm = 9, el.elen = 32, el.frag = 30;
+    el.data[0] = 0xA5, el.data[9] = 0x5A;
+    memset(&el2, 0xEE, sizeof el2);
+    cr_assert_eq(msg_encode(CID_TYPE_ELECTION, &el, buf, sizeof buf, NULL), 36);
+    cr_assert_eq(msg_decode(CID_TYPE_ELECTION, buf, 36, &el2, NULL), EK3_OK);
+    cr_assert(el2.kind == el.kind && el2.n == 1 && el2.term == 9 && el2.index == 41 && el2.log_term == 8 &&
+              el2.commit == 40 && el2.eterm == 9 && el2.elen == 32 && el2.frag == 30);
+    cr_assert_arr_eq(el2.data, el.data, MSG_ELECT_CHUNK);
 }
 
 Test(msg, short_long_and_wrong_version_are_distinct_errors)

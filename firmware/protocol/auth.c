@@ -9,10 +9,18 @@
 
 #define AUTH_MAC_INPUT_MAX (8u + CFD_MAX_LEN)
 
+/* A swarm frame (ELECTION, SYNC, THERMAL) from a module: signed with
+ * the rack's group key. */
+static int auth_group(const cid_fields *f)
+{
+    const msg_desc *d = msg_desc_of(f->type);
+    return f->src != CID_NODE_STATION && d && d->auth == MSG_AUTH_GROUP;
+}
+
 int auth_required(uint32_t id)
 {
     cid_fields f;
-    return cid_decode(id, &f) == EK3_OK && f.src == CID_NODE_STATION;
+    return cid_decode(id, &f) == EK3_OK && (f.src == CID_NODE_STATION || auth_group(&f));
 }
 
 int auth_rule(const cfd_frame *f)
@@ -20,7 +28,7 @@ int auth_rule(const cfd_frame *f)
     cid_fields c;
     if (!(f->flags & CFD_FLAG_EFF) || cid_decode(f->id, &c) != EK3_OK)
         return AUTH_RULE_OPEN;
-    if (c.src == CID_NODE_STATION)
+    if (c.src == CID_NODE_STATION || auth_group(&c))
         return AUTH_RULE_SIGNED;
     const msg_desc *d = msg_desc_of(c.type);
     if (d && d->auth == MSG_AUTH_ALWAYS)
@@ -34,6 +42,9 @@ int auth_rule(const cfd_frame *f)
 
 uint16_t auth_key_node(uint32_t id)
 {
+    cid_fields f;
+    if (cid_decode(id, &f) == EK3_OK && auth_group(&f))
+        return CID_NODE_BROADCAST;
     return (uint16_t)(id & CID_DST_MAX);
 }
 

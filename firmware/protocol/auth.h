@@ -58,7 +58,8 @@ typedef struct auth_rx {
     uint64_t seen; /* bit i: top - i accepted */
 } auth_rx;
 
-/* Does a frame with this identifier need a tag? (Source is the station.) */
+/* Does a frame with this identifier need a tag? (Source is the station,
+ * or a module sends a swarm frame: ELECTION, SYNC, THERMAL.) */
 int auth_required(uint32_t id);
 
 /* The trust rule of seed 3.2 and 3.3 for a frame on the rack bus: what
@@ -66,8 +67,10 @@ int auth_required(uint32_t id);
  * `ek3 can decode` checks, one function for both.
  *   AUTH_RULE_OPEN          any node may send it, unsigned (HEARTBEAT,
  *                           POWER_ACK, FAULT_ALERT, a module's DIAG result)
- *   AUTH_RULE_SIGNED        from the station: acted on only with a valid
- *                           tag and a fresh counter (auth_verify)
+ *   AUTH_RULE_SIGNED        from the station, or a swarm frame (ELECTION,
+ *                           SYNC, THERMAL: msg_desc.auth MSG_AUTH_GROUP) from
+ *                           a module: acted on only with a valid tag and a
+ *                           fresh counter (auth_verify)
  *   AUTH_RULE_STATION_ONLY  a command only the station gives, from any
  *                           other node: a type the station alone sends
  *                           (POWER_CMD, STATION, FW_UPDATE: msg_desc.auth
@@ -78,7 +81,9 @@ int auth_required(uint32_t id);
 enum auth_rule { AUTH_RULE_OPEN, AUTH_RULE_SIGNED, AUTH_RULE_STATION_ONLY };
 int auth_rule(const cfd_frame *f);
 
-/* The node whose key protects a frame: its destination. */
+/* The node whose key protects a frame: its destination; for a swarm
+ * frame from a module, the group key's node 0x1FF whatever the
+ * destination (every module holds that key: can_handler.h canh_config). */
 uint16_t auth_key_node(uint32_t id);
 
 /* Derive a node's key from the rack key (see above). 0 or EK3_ECRYPTO. */

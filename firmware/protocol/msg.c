@@ -54,9 +54,7 @@ static const char *const msg_sev_names[MSG_SEV_COUNT_] = {
 static const char *const msg_station_names[MSG_STATION_COUNT_] = {
     "RACK_TARGET", "STATUS_QUERY", "MAINTENANCE"};
 static const char *const msg_elect_names[MSG_ELECT_COUNT_] = {
-    "REQUEST_VOTE", "VOTE", "LEADER_HEARTBEAT"};
-static const char *const msg_sync_names[MSG_SYNC_COUNT_] = {
-    "LEADER", "STATION", "PLANT"};
+    "PREVOTE", "PREVOTE_RESP", "VOTE", "VOTE_RESP", "APPEND", "APPEND_RESP", "SNAPSHOT"};
 static const char *const msg_diag_op_names[MSG_DIAG_OP_COUNT_] = {
     "REQUEST", "RESULT"};
 static const char *const msg_diag_test_names[MSG_DIAG_TEST_COUNT_] = {
@@ -124,24 +122,37 @@ static const msg_field msg_thermal_f[] = {
     MSG_F(msg_thermal, ths_dc, MSG_K_I16, 8, -550, 2500, 1, "C"),
     MSG_F(msg_thermal, tamb_dc, MSG_K_I16, 10, -550, 1000, 1, "C"),
     MSG_F(msg_thermal, fan_rpm, MSG_K_U16, 12, 0, 30000, 0, "rpm"),
-    MSG_R(MSG_K_U16, 14),
+    MSG_F(msg_thermal, iout_ma, MSG_K_U16, 14, 0, 10000, 3, "A"),
+    MSG_F(msg_thermal, vout_dv, MSG_K_U16, 16, 0, 12000, 1, "V"),
+    MSG_E(msg_thermal, state, 18, msg_state_names, MSG_STATE_COUNT_),
+    MSG_F(msg_thermal, parked, MSG_K_U8, 19, 0, 1, 0, ""),
 };
 
 static const msg_field msg_sync_f[] = {
-    MSG_E(msg_sync, role, 1, msg_sync_names, MSG_SYNC_COUNT_),
-    MSG_R(MSG_K_U16, 2),
-    MSG_F(msg_sync, seq, MSG_K_U32, 4, 0, 0xFFFFFFFF, 0, ""),
-    MSG_F(msg_sync, time_us, MSG_K_U64, 8, 0, INT64_MAX, 0, "us"),
-    MSG_F(msg_sync, term, MSG_K_U32, 16, 0, 0xFFFFFFFF, 0, ""),
+    MSG_X(msg_sync, flags, MSG_K_U8, 1, 3),
+    MSG_F(msg_sync, modules, MSG_K_U16, 2, 0, MSG_NODE_MAX, 0, ""),
+    MSG_F(msg_sync, term, MSG_K_U32, 4, 1, 0xFFFFFFFF, 0, ""),
+    MSG_F(msg_sync, seq, MSG_K_U32, 8, 0, 0xFFFFFFFF, 0, ""),
+    MSG_R(MSG_K_U32, 12),
+    MSG_F(msg_sync, time_us, MSG_K_U64, 16, 0, INT64_MAX, 0, "us"),
+    MSG_F(msg_sync, i_mean_ma, MSG_K_U32, 24, 0, 100000, 3, "A"),
+    MSG_F(msg_sync, t_mean_dc, MSG_K_I16, 28, -550, 2500, 1, "C"),
+    MSG_R(MSG_K_U16, 30),
+    MSG_R(MSG_K_U32, 32),
 };
 
 static const msg_field msg_election_f[] = {
     MSG_E(msg_election, kind, 1, msg_elect_names, MSG_ELECT_COUNT_),
-    MSG_F(msg_election, candidate, MSG_K_U16, 2, 0, MSG_NODE_MAX, 0, ""),
+    MSG_F(msg_election, ok, MSG_K_U8, 2, 0, 1, 0, ""),
+    MSG_F(msg_election, n, MSG_K_U8, 3, 0, 1, 0, ""),
     MSG_F(msg_election, term, MSG_K_U32, 4, 0, 0xFFFFFFFF, 0, ""),
-    MSG_F(msg_election, granted, MSG_K_U8, 8, 0, 1, 0, ""),
-    MSG_R(MSG_K_U8, 9),
-    MSG_R(MSG_K_U16, 10),
+    MSG_F(msg_election, index, MSG_K_U32, 8, 0, 0xFFFFFFFF, 0, ""),
+    MSG_F(msg_election, log_term, MSG_K_U32, 12, 0, 0xFFFFFFFF, 0, ""),
+    MSG_F(msg_election, commit, MSG_K_U32, 16, 0, 0xFFFFFFFF, 0, ""),
+    MSG_F(msg_election, eterm, MSG_K_U32, 20, 0, 0xFFFFFFFF, 0, ""),
+    MSG_F(msg_election, elen, MSG_K_U8, 24, 0, MSG_ENTRY_MAX, 0, ""),
+    MSG_F(msg_election, frag, MSG_K_U8, 25, 0, MSG_ENTRY_MAX - 1, 0, ""),
+    MSG_A(msg_election, data, MSG_K_BYTES, 26, MSG_ELECT_CHUNK, 0, 0xFF),
 };
 
 static const msg_field msg_diag_f[] = {
@@ -219,11 +230,11 @@ static int msg_hil_pwm_dec(const uint8_t *w, void *sv, msg_err *e);
      (uint8_t)(sizeof(T) + 0u * sizeof(char[sizeof(T) <= 255 ? 1 : -1])), __VA_ARGS__}
 
 static const msg_desc msg_descs[16] = {
-    [CID_TYPE_SYNC] = MSG_D(CID_TYPE_SYNC, CID_PRIO_HIGH, MSG_AUTH_STATION, "SYNC", 20, msg_sync_f, msg_sync),
-    [CID_TYPE_ELECTION] = MSG_D(CID_TYPE_ELECTION, CID_PRIO_MEDIUM, MSG_AUTH_NEVER, "ELECTION", 12, msg_election_f, msg_election),
+    [CID_TYPE_SYNC] = MSG_D(CID_TYPE_SYNC, CID_PRIO_HIGH, MSG_AUTH_GROUP, "SYNC", 36, msg_sync_f, msg_sync),
+    [CID_TYPE_ELECTION] = MSG_D(CID_TYPE_ELECTION, CID_PRIO_MEDIUM, MSG_AUTH_GROUP, "ELECTION", 36, msg_election_f, msg_election),
     [CID_TYPE_HEARTBEAT] = MSG_D(CID_TYPE_HEARTBEAT, CID_PRIO_MEDIUM, MSG_AUTH_NEVER, "HEARTBEAT", 16, msg_heartbeat_f, msg_heartbeat),
     [CID_TYPE_POWER_CMD] = MSG_D(CID_TYPE_POWER_CMD, CID_PRIO_HIGH, MSG_AUTH_ALWAYS, "POWER_CMD", 12, msg_power_cmd_f, msg_power_cmd),
-    [CID_TYPE_THERMAL] = MSG_D(CID_TYPE_THERMAL, CID_PRIO_MEDIUM, MSG_AUTH_NEVER, "THERMAL", 16, msg_thermal_f, msg_thermal),
+    [CID_TYPE_THERMAL] = MSG_D(CID_TYPE_THERMAL, CID_PRIO_MEDIUM, MSG_AUTH_GROUP, "THERMAL", 20, msg_thermal_f, msg_thermal),
     [CID_TYPE_POWER_ACK] = MSG_D(CID_TYPE_POWER_ACK, CID_PRIO_HIGH, MSG_AUTH_NEVER, "POWER_ACK", 12, msg_power_ack_f, msg_power_ack),
     [CID_TYPE_STATION] = MSG_D(CID_TYPE_STATION, CID_PRIO_MEDIUM, MSG_AUTH_ALWAYS, "STATION", 12, msg_station_f, msg_station),
     [CID_TYPE_FAULT] = MSG_D(CID_TYPE_FAULT, CID_PRIO_CRITICAL, MSG_AUTH_NEVER, "FAULT_ALERT", 16, msg_fault_f, msg_fault),

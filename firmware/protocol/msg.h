@@ -64,12 +64,20 @@ typedef enum msg_station_kind {
     MSG_STATION_COUNT_
 } msg_station_kind;
 
+/* ELECTION kinds: the Raft messages of the rack's swarm (raft.h's
+ * raft_kind, in its order). */
 typedef enum msg_election_kind {
-    MSG_ELECT_REQUEST_VOTE, MSG_ELECT_VOTE, MSG_ELECT_LEADER_HEARTBEAT,
+    MSG_ELECT_PREVOTE, MSG_ELECT_PREVOTE_RESP, MSG_ELECT_VOTE, MSG_ELECT_VOTE_RESP,
+    MSG_ELECT_APPEND, MSG_ELECT_APPEND_RESP, MSG_ELECT_SNAPSHOT,
     MSG_ELECT_COUNT_
 } msg_election_kind;
 
-typedef enum msg_sync_role { MSG_SYNC_LEADER, MSG_SYNC_STATION, MSG_SYNC_PLANT, MSG_SYNC_COUNT_ } msg_sync_role;
+/* SYNC flags. */
+enum { MSG_SYNC_F_COMMITTED = 1, /* the leader's log entry of its term is committed */
+       MSG_SYNC_F_DERATED = 2    /* a module of the rack is derated */ };
+
+#define MSG_ENTRY_MAX 32u   /* bytes of one replicated log entry (raft.h RAFT_ENTRY_MAX) */
+#define MSG_ELECT_CHUNK 10u /* entry bytes one ELECTION frame carries */
 
 typedef enum msg_diag_op { MSG_DIAG_REQUEST, MSG_DIAG_RESULT, MSG_DIAG_OP_COUNT_ } msg_diag_op;
 typedef enum msg_diag_test {
@@ -142,6 +150,7 @@ typedef struct msg_fault {
     uint16_t module;
 } msg_fault;
 
+/* A module's share for the swarm, 10 Hz, to all (signed with the group key). */
 typedef struct msg_thermal {
     uint8_t derate_pct; /* power allowed, percent of rating */
     uint16_t module;
@@ -150,20 +159,40 @@ typedef struct msg_thermal {
     int16_t ths_dc;     /* heatsink, 0.1 C */
     int16_t tamb_dc;    /* inlet air, 0.1 C */
     uint16_t fan_rpm;
+    uint16_t iout_ma;   /* output current, mA */
+    uint16_t vout_dv;   /* output voltage, 0.1 V */
+    uint8_t state;      /* msg_state */
+    uint8_t parked;     /* 1: parked by the rack's decision */
 } msg_thermal;
 
+/* The leader's balancing broadcast, 10 Hz (signed with the group key). */
 typedef struct msg_sync {
-    uint8_t role;       /* msg_sync_role */
-    uint32_t seq;
-    uint64_t time_us;   /* sender's time, us */
-    uint32_t term;      /* leader's election term (0 from station or plant) */
+    uint8_t flags;      /* MSG_SYNC_F_* */
+    uint16_t modules;   /* modules whose THERMAL share the mean counts */
+    uint32_t term;      /* the leader's term */
+    uint32_t seq;       /* the leader's SYNC number in this term */
+    uint64_t time_us;   /* the leader's time, us */
+    uint32_t i_mean_ma; /* the rack's mean output current per module, mA */
+    int16_t t_mean_dc;  /* the rack's mean hottest junction, 0.1 C */
 } msg_sync;
 
+/* One Raft message, or one fragment of it (signed with the group key).
+ * Sender and addressee are the CAN identifier's source and destination
+ * (broadcast: every node). An entry longer than MSG_ELECT_CHUNK bytes
+ * goes in several frames, each with the whole header and the bytes at
+ * [frag, frag + MSG_ELECT_CHUNK) of the entry; the receiver joins them
+ * (swarm.h swm_reasm_add). */
 typedef struct msg_election {
     uint8_t kind;       /* msg_election_kind */
-    uint16_t candidate; /* node the message is about */
+    uint8_t ok;         /* *_RESP: granted / success */
+    uint8_t n;          /* entries carried, 0 or 1 */
     uint32_t term;
-    uint8_t granted;    /* VOTE: 1 if granted */
+    uint32_t index, log_term; /* raft.h raft_msg */
+    uint32_t commit;
+    uint32_t eterm;     /* the entry's term */
+    uint8_t elen;       /* the entry's length, 0..MSG_ENTRY_MAX */
+    uint8_t frag;       /* offset of this frame's bytes in the entry */
+    uint8_t data[MSG_ELECT_CHUNK];
 } msg_election;
 
 typedef struct msg_diag {
@@ -246,8 +275,10 @@ typedef struct msg_field {
  * 12-byte trailer of auth.h after the payload. */
 typedef enum msg_auth {
     MSG_AUTH_NEVER,   /* never sent by the station */
-    MSG_AUTH_STATION, /* signed when the station sends it (DIAG, SYNC) */
-    MSG_AUTH_ALWAYS   /* only the station sends it: always signed */
+    MSG_AUTH_STATION, /* signed when the station sends it (DIAG) */
+    MSG_AUTH_ALWAYS,  /* only the station sends it: always signed */
+    MSG_AUTH_GROUP    /* the swarm's (ELECTION, SYNC, THERMAL): a module signs it with
+                         the rack's group key (node 0x1FF), whoever it goes to */
 } msg_auth;
 
 struct msg_err;

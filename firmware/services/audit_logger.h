@@ -23,7 +23,7 @@
 #include "jz.h"
 
 #define ALOG_PAGE 2048u        /* flash page (STM32G474, both banks) */
-#define ALOG_FIRST_PAGE 1u     /* page 0 holds configuration */
+#define ALOG_FIRST_PAGE 2u     /* page 0 holds configuration, page 1 SWARM_COORD's term and vote */
 #define ALOG_RECORD 32u
 #define ALOG_PER_TICK 8u       /* records written per tick, at most */
 #define ALOG_PERIOD_US 100000u /* 10 Hz */

@@ -1,6 +1,7 @@
 /* can_handler.c - POWER_CMD in (checked), POWER_ACK and HEARTBEAT out. */
 #include "can_handler.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "can_id.h"
@@ -9,32 +10,41 @@
 #include "msg.h"
 #include "services.h"
 
+/* CRC of the slot and everything after the crc field. */
 static uint16_t canh_crc(const canh_config *c)
 {
-    uint8_t buf[2 + AUTH_KEY_LEN];
+    uint8_t buf[2 + sizeof *c - offsetof(canh_config, key)];
     buf[0] = (uint8_t)c->slot;
     buf[1] = (uint8_t)(c->slot >> 8);
-    memcpy(buf + 2, c->key, AUTH_KEY_LEN);
+    memcpy(buf + 2, c->key, sizeof *c - offsetof(canh_config, key));
     return ipc_crc16(buf, sizeof buf);
 }
 
-int canh_provision(hal hw, unsigned slot, const uint8_t key[AUTH_KEY_LEN])
+int canh_provision(hal hw, const canh_config *cfg)
 {
-    canh_config c;
-    memset(&c, 0, sizeof c);
+    canh_config c = *cfg;
     c.magic = CANH_CONFIG_MAGIC;
-    c.slot = (uint16_t)slot;
-    memcpy(c.key, key, AUTH_KEY_LEN);
+    c.reserved = 0;
     c.crc = canh_crc(&c);
     int rc = hal_flash_erase(hw, 0, 2048);
     return rc ? rc : hal_flash_write(hw, 0, &c, sizeof c);
 }
 
+int canh_config_read(hal hw, canh_config *c)
+{
+    int rc = hal_flash_read(hw, 0, c, sizeof *c);
+    if (rc)
+        return rc;
+    if (c->magic != CANH_CONFIG_MAGIC || c->crc != canh_crc(c) || c->slot < CID_NODE_MODULE_MIN ||
+        c->slot > CID_NODE_MODULE_MAX)
+        return EK3_ENOENT;
+    return EK3_OK;
+}
+
 int canh_init(void *state, jz_kernel *k, unsigned me)
 {
     canh_state *s = state;
-    if (hal_flash_read(k->hw, 0, &s->cfg, sizeof s->cfg) != EK3_OK || s->cfg.magic != CANH_CONFIG_MAGIC ||
-        s->cfg.crc != canh_crc(&s->cfg) || s->cfg.slot < CID_NODE_MODULE_MIN || s->cfg.slot > CID_NODE_MODULE_MAX)
+    if (canh_config_read(k->hw, &s->cfg) != EK3_OK)
         return EK3_ENOENT; /* not provisioned: no identity, no key */
     s->ticks = CANH_HEARTBEAT_MS - 1; /* first heartbeat at the first tick */
     /* Started in the kernel's boot (no pass yet), not by a restart. */
@@ -48,19 +58,29 @@ int canh_init(void *state, jz_kernel *k, unsigned me)
     return EK3_OK;
 }
 
-static int canh_send(canh_state *s, jz_kernel *k, unsigned type, unsigned dst, const void *payload)
+int canh_frame(unsigned type, unsigned src, unsigned dst, const void *payload, cfd_frame *f)
 {
     const msg_desc *d = msg_desc_of(type);
-    cid_fields cf = {d->prio, (uint8_t)type, s->cfg.slot, (uint16_t)dst};
-    cfd_frame f;
-    memset(&f, 0, sizeof f);
-    f.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
+    if (!d)
+        return EK3_ETYPE;
+    cid_fields cf = {d->prio, (uint8_t)type, (uint16_t)src, (uint16_t)dst};
+    memset(f, 0, sizeof *f);
+    f->flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS;
     msg_err e;
-    int n = msg_encode(type, payload, f.data, sizeof f.data, &e);
-    if (n < 0 || cid_encode(&cf, &f.id))
+    int n = msg_encode(type, payload, f->data, sizeof f->data, &e);
+    if (n < 0 || cid_encode(&cf, &f->id))
         return n < 0 ? n : EK3_ERANGE;
-    f.len = (uint8_t)n;
-    int rc = hal_can_send(k->hw, &f);
+    f->len = (uint8_t)n;
+    return EK3_OK;
+}
+
+static int canh_send(canh_state *s, jz_kernel *k, unsigned type, unsigned dst, const void *payload)
+{
+    cfd_frame f;
+    int rc = canh_frame(type, s->cfg.slot, dst, payload, &f);
+    if (rc)
+        return rc;
+    rc = hal_can_send(k->hw, &f);
     if (rc == EK3_EFULL)
         s->st.tx_full++;
     return rc;
@@ -210,6 +230,37 @@ static void canh_route(canh_state *s, jz_kernel *k, unsigned me, unsigned type, 
         }
 }
 
+static int canh_swarm_type(unsigned type)
+{
+    return type == CID_TYPE_ELECTION || type == CID_TYPE_SYNC || type == CID_TYPE_THERMAL;
+}
+
+/* A swarm frame to SWARM_COORD, raw (it checks the tag: its windows):
+ * ELECTION to this module or to all, SYNC, and THERMAL only while it
+ * leads (a follower has no use for the shares). Returns 1 when passed on. */
+static unsigned canh_to_swarm(canh_state *s, jz_kernel *k, unsigned me, const cid_fields *cf, const cfd_frame *f)
+{
+    if (cf->dst != CID_NODE_BROADCAST && cf->dst != s->cfg.slot)
+        return 0;
+    if (cf->type == CID_TYPE_THERMAL && !s->want_thermal)
+        return 0;
+    if (f->len > SWM_FRAME_MAX) {
+        s->st.swarm_dropped++;
+        return 0;
+    }
+    ipc_msg m;
+    uint8_t b[IPC_PAYLOAD];
+    b[0] = (uint8_t)f->id, b[1] = (uint8_t)(f->id >> 8), b[2] = (uint8_t)(f->id >> 16), b[3] = (uint8_t)(f->id >> 24);
+    memcpy(b + 4, f->data, f->len);
+    ipc_msg_init(&m, SWM_MSG_FRAME, 3, b, 4u + f->len);
+    if (ipc_send(k, me, SVC_SWARM, &m) != EK3_OK) {
+        s->st.swarm_dropped++;
+        return 0;
+    }
+    s->st.swarm_frames++;
+    return 1;
+}
+
 static void canh_fault(canh_state *s, jz_kernel *k, msg_fault fa)
 {
     fa.module = s->cfg.slot;
@@ -250,6 +301,10 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         canh_send(s, k, CID_TYPE_DIAG, CID_NODE_STATION, &res);
         return EK3_OK;
     }
+    if (m->type == SWM_MSG_WANT_THERMAL && m->len >= 1) {
+        s->want_thermal = m->payload[0] != 0;
+        return EK3_OK;
+    }
     if (m->type == SVC_MSG_FAULT && m->len >= sizeof(msg_fault)) {
         msg_fault fa;
         memcpy(&fa, m->payload, sizeof fa);
@@ -259,10 +314,18 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
     if (m->type != IPC_T_TICK)
         return EK3_OK;
     cfd_frame f;
-    for (unsigned n = 0; n < CANH_RX_PER_TICK && hal_can_recv(k->hw, &f) == EK3_OK; n++) {
+    unsigned to_swarm = 0;
+    for (unsigned n = 0; n < CANH_RX_PER_TICK && to_swarm < CANH_SWARM_PER_TICK && hal_can_recv(k->hw, &f) == EK3_OK;
+         n++) {
         cid_fields cf;
         s->st.rx_frames++;
-        if (!(f.flags & CFD_FLAG_EFF) || cid_decode(f.id, &cf) || cf.dst != s->cfg.slot)
+        if (!(f.flags & CFD_FLAG_EFF) || cid_decode(f.id, &cf))
+            continue;
+        if (canh_swarm_type(cf.type) && cf.src != CID_NODE_STATION) {
+            to_swarm += canh_to_swarm(s, k, me, &cf, &f);
+            continue;
+        }
+        if (cf.dst != s->cfg.slot)
             continue; /* not for this module (broadcasts are the station's status: not yet used) */
         int rule = auth_rule(&f); /* seed 3.2: only the station commands (auth.h) */
         if (rule == AUTH_RULE_STATION_ONLY) {

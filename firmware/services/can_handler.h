@@ -42,18 +42,24 @@
 #define CANH_HEARTBEAT_MS 1000u
 #define CANH_RX_PER_TICK 16u
 
+#define CANH_SWARM_PER_TICK 4u /* swarm frames passed to SWARM_COORD per tick, at most (its queue) */
+
 /* The module's configuration record, at offset 0 of its flash area. */
 typedef struct canh_config {
     uint32_t magic;
     uint16_t slot;
-    uint16_t crc;         /* CRC-16/CCITT of key (and slot) */
-    uint8_t key[AUTH_KEY_LEN];
+    uint16_t crc;         /* CRC-16/CCITT of everything after it (and slot) */
+    uint8_t key[AUTH_KEY_LEN];       /* the module's own key (the station's commands) */
+    uint8_t group_key[AUTH_KEY_LEN]; /* the rack's group key (node 0x1FF): the swarm's frames */
+    uint16_t rack_size;   /* slots of the rack: the swarm's voters 1..rack_size */
+    uint16_t reserved;
 } canh_config;
 
 typedef struct canh_stats {
     uint32_t rx_frames, cmds, accepted, clamped, refused;
     uint32_t forged, replayed, stale, unauthenticated, bad_payload, tx_full;
     uint32_t heartbeats, faults_sent, diags;
+    uint32_t swarm_frames, swarm_dropped; /* passed to SWARM_COORD / not (too long, service down) */
 } canh_stats;
 
 typedef struct canh_state {
@@ -64,14 +70,27 @@ typedef struct canh_state {
     uint8_t health;      /* from HEALTH_MONITOR */
     uint8_t alert_wdg;   /* a WATCHDOG alert waits (set at boot) */
     uint8_t auth_alerted;
+    uint8_t want_thermal; /* SWARM_COORD leads: pass THERMAL shares on */
     int64_t auth_alert_ns; /* the last AUTH_FAIL alert */
     uint32_t crash_seen[JZ_MAX_SERVICES]; /* each service's crashes already reported (SERVICE_CRASH) */
     canh_stats st;
 } canh_state;
 
-/* Write a module's configuration (slot and its key, derived from the
- * rack key) into the first page of its flash. 0 or the flash's error. */
-int canh_provision(hal hw, unsigned slot, const uint8_t key[AUTH_KEY_LEN]);
+/* Write a module's configuration (slot, its key and the group key, both
+ * derived from the rack key, the rack's size; magic and crc are filled
+ * in) into the first page of its flash. 0 or the flash's error. */
+int canh_provision(hal hw, const canh_config *c);
+
+/* Read and check the configuration (CAN_HANDLER and SWARM_COORD). 0, or
+ * EK3_ENOENT when the module is not provisioned (no record, bad CRC, slot
+ * out of range), or the flash's error. */
+int canh_config_read(hal hw, canh_config *c);
+
+/* Build the frame of a message: `type`'s payload from struct `payload`,
+ * identifier from src, dst and the type's priority. 0, or msg_encode's
+ * error, EK3_ERANGE (identifier). CAN_HANDLER and SWARM_COORD send what
+ * it builds (SWARM_COORD signs it first). */
+int canh_frame(unsigned type, unsigned src, unsigned dst, const void *payload, cfd_frame *f);
 
 int canh_init(void *state, jz_kernel *k, unsigned me);
 int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m);

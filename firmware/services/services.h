@@ -7,6 +7,8 @@
  *   CAN_HANDLER -> DIAGNOSTICS      a self-test request from the station (SVC_MSG_DIAG_REQ)
  *   DIAGNOSTICS -> CAN_HANDLER      its result, for the station (SVC_MSG_DIAG_RES)
  *   THERMAL_MGR -> CAN_HANDLER      a fan fault raised or cleared, for FAULT_ALERT (SVC_MSG_FAULT)
+ *   CAN_HANDLER -> SWARM_COORD      a swarm frame, raw (SWM_MSG_FRAME: ELECTION, SYNC, THERMAL)
+ *   SWARM_COORD -> CAN_HANDLER      pass THERMAL shares on or not (SWM_MSG_WANT_THERMAL: it leads)
  *
  * Adding a service: its id in the enum below (ids are the table's order,
  * 1 up), its entry in EK3_SERVICES with the ids it may send to, its IPC
@@ -20,9 +22,10 @@
 #include "can_handler.h"
 #include "diagnostics.h"
 #include "health_monitor.h"
+#include "swarm.h"
 #include "thermal_mgr.h"
 
-enum { SVC_AUDIT = 1, SVC_CAN = 2, SVC_THERMAL = 3, SVC_HEALTH = 4, SVC_DIAG = 5, SVC_COUNT = 5 };
+enum { SVC_AUDIT = 1, SVC_CAN = 2, SVC_THERMAL = 3, SVC_HEALTH = 4, SVC_DIAG = 5, SVC_SWARM = 6, SVC_COUNT = 6 };
 enum {
     SVC_MSG_HEALTH = IPC_T_USER + 1,   /* 1 byte: the health byte (HLTH_*) */
     SVC_MSG_DIAG_REQ = IPC_T_USER + 2, /* a msg_diag request */
@@ -35,10 +38,11 @@ enum {
 #define EK3_SERVICES                                                                                        \
     {                                                                                                       \
         [SVC_AUDIT - 1] = ALOG_SERVICE(0),                                                                  \
-        [SVC_CAN - 1] = CANH_SERVICE(JZ_ALLOW(SVC_DIAG)),                                                   \
+        [SVC_CAN - 1] = CANH_SERVICE(JZ_ALLOW(SVC_DIAG) | JZ_ALLOW(SVC_SWARM)),                                                   \
         [SVC_THERMAL - 1] = THM_SERVICE(JZ_ALLOW(SVC_CAN)),                                                 \
         [SVC_HEALTH - 1] = HLTH_SERVICE(JZ_ALLOW(SVC_CAN)),                                                 \
         [SVC_DIAG - 1] = DIAG_SERVICE(JZ_ALLOW(SVC_CAN)),                                                   \
+        [SVC_SWARM - 1] = SWM_SERVICE(JZ_ALLOW(SVC_CAN)),                                                   \
     }
 
 #endif /* SERVICES_H */

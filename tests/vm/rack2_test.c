@@ -29,7 +29,7 @@ static pid_t child(unsigned slot, long stop_after)
     pid_t pid = fork();
     if (pid == 0) {
         uint32_t n;
-        int rc = fwi_serve(slot, "vcan0", 1, 750, 20.0, stop_after, &n);
+        int rc = fwi_serve(slot, 3, "vcan0", 1, 750, 20.0, stop_after, &n);
         _exit(rc ? 1 : 0);
     }
     return pid;
