@@ -136,8 +136,8 @@ const flt_def flt_table[] = {
                         "every higher id",
                         "every frame with a higher id is starved, lower ids still win arbitration (ISO 11898-1; "
                         "EK-TECH-010 4.3 priorities)"},
-    [FLT_BUS_SPLIT] = {"bus-split", FLT_BUS, FLT_T_BUS, 1, 1, {{"at", "", 1, 510, 1, 1}},
-                       "the bus split in two, a broken trunk before node at: nodes 0..at-1 and at..N hear and "
+    [FLT_BUS_SPLIT] = {"bus-split", FLT_BUS, FLT_T_BUS, 1, 1, {{"from", "", 1, 510, 1, 1}},
+                       "the bus split in two, a broken trunk before node from: nodes 0..from-1 and from..N hear and "
                        "acknowledge only their own side (the halves share one timeline: their load adds up)",
                        "the modules beyond the split lose the station: its POWER_CMDs no longer reach them and their "
                        "heartbeats no longer reach it (offline after 3 s, seed 2.4); a node alone on its side gets no ACK "
@@ -286,6 +286,19 @@ static int flt_check_params(const flt_spec *s, char *err, size_t cap)
 static int flt_parse_target(const flt_def *d, const char *t, flt_spec *out, char *err, size_t cap)
 {
     int64_t n;
+    /* the swarm's leader, named when the fault goes in (flt_resolve) */
+    if ((d->target == FLT_T_SLOT || d->target == FLT_T_NODE) && !strcmp(t, "leader")) {
+        out->leader = 1;
+        return EK3_OK;
+    }
+    if (d->target == FLT_T_SERVICE && !strncmp(t, "leader.", 7)) {
+        if (cli_parse_i64(t + 7, 1, 31, &n))
+            return flt_err(err, cap, EK3_EPARSE, "%s: target '%s': service '%s' is not an id 1 to 31", d->name, t,
+                           t + 7);
+        out->leader = 1;
+        out->svc = (unsigned)n;
+        return EK3_OK;
+    }
     switch (d->target) {
     case FLT_T_BUS:
     case FLT_T_RACK:
@@ -298,7 +311,7 @@ static int flt_parse_target(const flt_def *d, const char *t, flt_spec *out, char
         const char *dot = strchr(t, '.');
         char slot[16];
         if (!dot || (size_t)(dot - t) >= sizeof slot)
-            return flt_err(err, cap, EK3_EPARSE, "%s: target '%s' must be SLOT.SERVICE, e.g. 7.2", d->name, t);
+            return flt_err(err, cap, EK3_EPARSE, "%s: target '%s' must be SLOT.SERVICE (or leader.SERVICE), e.g. 7.2", d->name, t);
         memcpy(slot, t, (size_t)(dot - t));
         slot[dot - t] = 0;
         if (cli_parse_i64(slot, 1, 510, &n))
@@ -312,7 +325,7 @@ static int flt_parse_target(const flt_def *d, const char *t, flt_spec *out, char
     }
     default:
         if (cli_parse_i64(t, d->target == FLT_T_NODE ? 0 : 1, 510, &n))
-            return flt_err(err, cap, EK3_EPARSE, "%s: target '%s' must be a %s %d to 510", d->name, t,
+            return flt_err(err, cap, EK3_EPARSE, "%s: target '%s' must be a %s %d to 510, or leader", d->name, t,
                            d->target == FLT_T_NODE ? "bus node" : "slot", d->target == FLT_T_NODE ? 0 : 1);
         out->target = (unsigned)n;
         return EK3_OK;
@@ -381,6 +394,10 @@ int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap)
     if (rc)
         return rc;
     unsigned n = g->o.modules;
+    if (s->leader) /* checked against its module when it goes in (flt_resolve) */
+        return d->target == FLT_T_SERVICE && (s->svc < 1 || s->svc >= JZ_MAX_SERVICES)
+                   ? flt_err(err, cap, EK3_ENOENT, "%s: no service %u", d->name, s->svc)
+                   : EK3_OK;
     switch (d->target) {
     case FLT_T_NODE:
         if (s->target > n)
@@ -408,7 +425,7 @@ int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap)
                            s->p[0], m->fw.k.n - 1);
     }
     if (s->id == FLT_BUS_SPLIT && s->p[0] > n)
-        return flt_err(err, cap, EK3_ERANGE, "%s: parameter at=%g must be a bus node 1 to %u", d->name, s->p[0], n);
+        return flt_err(err, cap, EK3_ERANGE, "%s: parameter from=%g must be a bus node 1 to %u", d->name, s->p[0], n);
     if (d->kind == FLT_HARDWARE && !g->plant.mod[s->target - 1].prot)
         return flt_err(err, cap, EK3_EBUSY, "%s: slot %u has no protection block", d->name, s->target);
     if (s->id == FLT_IGF && s->p[0] > g->plant.mod[s->target - 1].p.fs_igf)
@@ -528,20 +545,38 @@ static int flt_apply(rig *g, const flt_spec *s, int on)
     return EK3_ENOENT;
 }
 
+int flt_resolve(const rig *g, flt_spec *s, char *err, size_t cap)
+{
+    if (!s->leader)
+        return EK3_OK;
+    if (!g->obs.leader)
+        return flt_err(err, cap, EK3_ENOENT, "%s: the rack has no swarm leader now",
+                       s->id < flt_count ? flt_table[s->id].name : "?");
+    s->target = g->obs.leader;
+    s->leader = 0;
+    return EK3_OK;
+}
+
 int flt_inject(rig *g, const flt_spec *s)
 {
-    int rc = flt_check(g, s, NULL, 0);
-    return rc ? rc : flt_apply(g, s, 1);
+    flt_spec c = *s;
+    int rc = flt_resolve(g, &c, NULL, 0);
+    if (!rc)
+        rc = flt_check(g, &c, NULL, 0);
+    return rc ? rc : flt_apply(g, &c, 1);
 }
 
 int flt_clear(rig *g, const flt_spec *s)
 {
-    int rc = flt_check(g, s, NULL, 0);
+    flt_spec c = *s;
+    int rc = flt_resolve(g, &c, NULL, 0);
+    if (!rc)
+        rc = flt_check(g, &c, NULL, 0);
     if (rc)
         return rc;
-    if (!flt_table[s->id].clearable)
+    if (!flt_table[c.id].clearable)
         return EK3_EINVAL;
-    return flt_apply(g, s, 0);
+    return flt_apply(g, &c, 0);
 }
 
 /* The shortest of %.15g .. %.17g that reads back as v. */
@@ -564,8 +599,12 @@ int flt_format(const flt_spec *s, char *buf, size_t cap)
     char tgt[32];
     if (d->target == FLT_T_BUS || d->target == FLT_T_RACK || d->target == FLT_T_STATION)
         snprintf(tgt, sizeof tgt, "%s", flt_target_name[d->target]);
+    else if (d->target == FLT_T_SERVICE && s->leader)
+        snprintf(tgt, sizeof tgt, "leader.%u", s->svc);
     else if (d->target == FLT_T_SERVICE)
         snprintf(tgt, sizeof tgt, "%u.%u", s->target, s->svc);
+    else if (s->leader)
+        snprintf(tgt, sizeof tgt, "leader");
     else
         snprintf(tgt, sizeof tgt, "%u", s->target);
     size_t n = (size_t)snprintf(buf, cap, "%s:%s@%ss", d->name, tgt, flt_num(num, s->t));

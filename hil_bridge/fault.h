@@ -16,7 +16,11 @@
  *   bus-drop:bus@0s:p=0.01
  * TARGET by the table's target kind: a slot 1..N; a bus node 0..N (0 is
  * the station); SLOT.SERVICE (service id 1..); "bus", "rack" or
- * "station".
+ * "station". Where a slot, node or SLOT.SERVICE is taken, "leader" (and
+ * "leader.SERVICE") is the rack's SWARM_COORD leader at the moment the
+ * fault goes in (swarmobs.h: the live leader of the highest term):
+ *   svc-crash:leader.6@2s   the leader's SWARM_COORD crashes
+ *   module-reboot:leader@3s
  * Parameters not given take the table's default; values take an SI
  * prefix and the parameter's unit ("40mA", "0.5").
  *
@@ -105,6 +109,8 @@ typedef struct flt_spec {
     unsigned id;            /* flt_id */
     unsigned target;        /* slot or node; 0 for bus and rack */
     unsigned svc;           /* FLT_T_SERVICE: the service id */
+    uint8_t leader;         /* 1: the target is the rack's SWARM_COORD leader when the fault goes in
+                               (TARGET "leader", "leader.SERVICE"; target 0 until flt_resolve) */
     double t;               /* when, seconds into the run (flt_parse; the caller schedules it) */
     double p[FLT_PARAMS];   /* in the units of flt_table[id].p */
 } flt_spec;
@@ -129,8 +135,15 @@ int flt_parse(const char *s, flt_spec *out, char *err, size_t cap);
  * module's kernel), with err naming the target or parameter. */
 int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap);
 
-/* Apply the fault now / undo it (flt_check first: its errors, or the
- * owning function's, such as EK3_EBUSY for pulling an empty slot).
+/* A "leader" target made concrete: the rack's leader now (g->obs), the
+ * spec's target set and its leader flag cleared, so that a later
+ * flt_clear undoes the fault where it went in. 0 (also when the spec
+ * names no leader), or EK3_ENOENT with err when the rack has no leader. */
+int flt_resolve(const rig *g, flt_spec *s, char *err, size_t cap);
+
+/* Apply the fault now / undo it (flt_resolve on a copy, flt_check, then
+ * the owning function: their errors, such as EK3_ENOENT for a leader
+ * target without a leader, EK3_EBUSY for pulling an empty slot).
  * flt_clear of a fault that cannot be undone: EK3_EINVAL. */
 int flt_inject(rig *g, const flt_spec *s);
 int flt_clear(rig *g, const flt_spec *s);

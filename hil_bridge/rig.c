@@ -70,6 +70,7 @@ static void rig_pool_stop(rig *r);
 int rig_init(rig *r, const rig_opts *o)
 {
     memset(r, 0, sizeof *r);
+    swo_init(&r->obs);
     if (!o || o->modules < 1 || o->modules > 510)
         return EK3_EINVAL;
     char err[200];
@@ -478,5 +479,6 @@ void rig_quantum(rig *r)
     r->t_ns += RIG_PERIOD_NS;
     stn_poll(&r->stn, r->t_ns);
     cbus_run(&r->bus, r->t_ns);
+    swo_step(&r->obs, r);
     r->quantum++;
 }

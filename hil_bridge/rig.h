@@ -39,6 +39,7 @@
 #include "llc_control.h"
 #include "rack.h"
 #include "station.h"
+#include "swarmobs.h"
 #include "transport.h"
 
 #define RIG_PERIOD_NS BRD_PERIOD_NS /* the control period (board.h) */
@@ -88,6 +89,7 @@ typedef struct rig {
     rig_module *m;
     cbus bus;               /* node 0: station; node k: module k */
     station stn;            /* node 0 */
+    swo obs;                /* the swarm's checkers, after every quantum (swarmobs.h) */
     int64_t t_ns;
     uint32_t quantum;
     uint64_t hil_frames;

@@ -492,10 +492,21 @@ static void scn_hash_rows(scn *x)
 static void scn_inject(scn *x, scn_pending *p)
 {
     scn_fault *f = &x->r->fault[p->idx];
-    int rc = flt_inject(&x->s->g, &f->spec);
+    /* a leader target becomes the module it went into: its clear undoes it there */
+    int was_leader = f->spec.leader;
+    int rc = flt_resolve(&x->s->g, &f->spec, NULL, 0);
+    if (!rc)
+        rc = flt_inject(&x->s->g, &f->spec);
     p->injected = 1;
     f->onset_s = scn_now(x);
-    if (f->spec.t < 0) { /* a condition's fault: its text shows when it went in */
+    if (was_leader && !f->spec.leader) { /* its text names the module the leader was */
+        char t[sizeof f->text - 16];
+        flt_spec shown = f->spec;
+        if (shown.t < 0)
+            shown.t = f->onset_s;
+        flt_format(&shown, t, sizeof t);
+        snprintf(f->text, sizeof f->text, "%s (the leader)", t);
+    } else if (f->spec.t < 0) { /* a condition's fault: its text shows when it went in */
         flt_spec shown = f->spec;
         shown.t = f->onset_s;
         flt_format(&shown, f->text, sizeof f->text);

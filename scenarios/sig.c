@@ -11,13 +11,16 @@
 #include "ek3_err.h"
 #include "fault.h"
 #include "msg.h"
+#include "raft.h"
 #include "services.h"
+#include "swarm.h"
+#include "swarmobs.h"
 
 /* The families of paths: how a row is indexed. FAM_KMOD: a module's
  * figure its in-process kernel keeps (not for an external module). */
 enum { FAM_RACK, FAM_MOD, FAM_KMOD, FAM_NODE, FAM_SVC };
 /* Enum signals: where their names come from. */
-enum { EN_NONE, EN_MSTATE, EN_FAULT, EN_CBUS, EN_SVC };
+enum { EN_NONE, EN_MSTATE, EN_FAULT, EN_CBUS, EN_SVC, EN_ROLE };
 /* The load kind a row needs (rack.h rack_load_kind + 1; 0: any). */
 enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_LOAD_BATTERY + 1 };
 
@@ -108,6 +111,25 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
     X(N_REC, "canbus.node[K].rec", "", FAM_NODE, EN_NONE, LD_ANY, "the node's receive error counter")              \
     X(N_STATE, "canbus.node[K].state", "", FAM_NODE, EN_CBUS, LD_ANY, "the node's fault-confinement state")        \
     X(N_BUS_OFFS, "canbus.node[K].bus_offs", "", FAM_NODE, EN_NONE, LD_ANY, "times the node went bus-off")        \
+    X(SW_LEADER, "swarm.leader", "", FAM_RACK, EN_NONE, LD_ANY,                                                     \
+      "the slot of the rack's SWARM_COORD leader: the live leader of the highest term (0: none)")                   \
+    X(SW_TERM, "swarm.term", "", FAM_RACK, EN_NONE, LD_ANY, "the leader's Raft term (the last leader's while none)")  \
+    X(SW_LEADERS, "swarm.leaders", "", FAM_RACK, EN_NONE, LD_ANY, "leaders elected so far, one per term")           \
+    X(SW_VIOLATIONS, "swarm.violations", "", FAM_RACK, EN_NONE, LD_ANY,                                             \
+      "breaches of election safety, log matching or a committed decision, checked every quantum (swarmobs.h)")      \
+    X(SW_FAILOVERS, "swarm.failovers", "", FAM_RACK, EN_NONE, LD_ANY,                                               \
+      "times the rack lost its leader and got one back")                                                            \
+    X(SW_LEADERLESS, "swarm.leaderless", "s", FAM_RACK, EN_NONE, LD_ANY,                                            \
+      "how long the rack has been without a leader now (0 with one)")                                               \
+    X(M_SW_ROLE, "module[K].swarm.role", "", FAM_KMOD, EN_ROLE, LD_ANY,                                             \
+      "its SWARM_COORD's Raft role (NaN while the service is not running)")                                         \
+    X(M_SW_TERM, "module[K].swarm.term", "", FAM_KMOD, EN_NONE, LD_ANY, "its SWARM_COORD's Raft term")               \
+    X(M_SW_COMMIT, "module[K].swarm.commit", "", FAM_KMOD, EN_NONE, LD_ANY,                                         \
+      "its SWARM_COORD's commit index: the rack decisions it holds committed")                                      \
+    X(M_SW_FORGED, "module[K].swarm.forged", "", FAM_KMOD, EN_NONE, LD_ANY,                                         \
+      "swarm frames it refused: the group key's tag is wrong")                                                      \
+    X(M_SW_REPLAYED, "module[K].swarm.replayed", "", FAM_KMOD, EN_NONE, LD_ANY,                                     \
+      "swarm frames it refused: the sender's counter was already used or is below its window")                      \
     X(STN_SENT, "station.sent", "", FAM_RACK, EN_NONE, LD_ANY, "POWER_CMD frames the station sent")                 \
     X(STN_RETRIES, "station.retries", "", FAM_RACK, EN_NONE, LD_ANY, "POWER_CMD frames sent again after a timeout") \
     X(STN_ACKED, "station.acked", "", FAM_RACK, EN_NONE, LD_ANY, "commands the modules acknowledged")               \
@@ -151,6 +173,10 @@ static const jz_service_def sig_svcs[] = EK3_SERVICES;
 /* jz_svc_status names (the kernel has none). */
 static const char *const sig_svc_status[] = {
     [JZ_SVC_EMPTY] = "EMPTY", [JZ_SVC_RUNNING] = "RUNNING", [JZ_SVC_CRASHED] = "CRASHED", [JZ_SVC_DEAD] = "DEAD"};
+
+/* raft_role names (raft.h has none). */
+static const char *const sig_roles[] = {[RAFT_FOLLOWER] = "FOLLOWER", [RAFT_PRECANDIDATE] = "PRECANDIDATE",
+                                        [RAFT_CANDIDATE] = "CANDIDATE", [RAFT_LEADER] = "LEADER"};
 
 #define SIG_PATH_MAX 128u /* longest path resolved */
 #define SIG_NAME_MAX 32u  /* longest service name */
@@ -310,6 +336,37 @@ double sig_read(const ses *s, const sig_ref *r)
         return nd->state;
     case SIG_N_BUS_OFFS:
         return (double)nd->bus_offs;
+    case SIG_SW_LEADER:
+    case SIG_SW_TERM:
+    case SIG_SW_LEADERS:
+    case SIG_SW_VIOLATIONS:
+    case SIG_SW_FAILOVERS:
+    case SIG_SW_LEADERLESS: {
+        swo_sum sw;
+        swo_summary(&g->obs, g->t_ns, &sw);
+        return r->id == SIG_SW_LEADER       ? sw.leader
+               : r->id == SIG_SW_TERM       ? sw.term
+               : r->id == SIG_SW_LEADERS    ? sw.leaders
+               : r->id == SIG_SW_VIOLATIONS ? sw.violations
+               : r->id == SIG_SW_FAILOVERS  ? sw.failovers
+                                            : sw.leaderless_s;
+    }
+    case SIG_M_SW_ROLE:
+    case SIG_M_SW_TERM:
+    case SIG_M_SW_COMMIT:
+    case SIG_M_SW_FORGED:
+    case SIG_M_SW_REPLAYED: {
+        const void *st = swo_state(g, k + 1);
+        if (!st)
+            return NAN;
+        swm_view v;
+        swm_view_of(st, &v);
+        return r->id == SIG_M_SW_ROLE     ? v.role
+               : r->id == SIG_M_SW_TERM   ? v.term
+               : r->id == SIG_M_SW_COMMIT ? v.commit
+               : r->id == SIG_M_SW_FORGED ? v.forged
+                                          : v.replayed + v.stale;
+    }
     case SIG_STN_SENT:
         return g->stn.st.sent;
     case SIG_STN_RETRIES:
@@ -368,6 +425,8 @@ static const char *sig_name_of(unsigned en, unsigned v)
     }
     case EN_SVC:
         return v < sizeof sig_svc_status / sizeof sig_svc_status[0] ? sig_svc_status[v] : NULL;
+    case EN_ROLE:
+        return v < sizeof sig_roles / sizeof sig_roles[0] ? sig_roles[v] : NULL;
     }
     return NULL;
 }

@@ -285,6 +285,42 @@ Test(fault, bus_errors_drop_and_corrupt_at_their_rates, .init = setup, .fini = t
     cr_assert_eq(g.bus.node[0].rx_dropped, drop0);
 }
 
+/* "leader" names the rack's SWARM_COORD leader when the fault goes in:
+ * read back as written, refused while the rack has none, and made
+ * concrete by flt_resolve so that the clear undoes it where it went in. */
+Test(fault, a_leader_target_is_the_swarm_leader_when_it_goes_in, .fini = teardown)
+{
+    rig_opts o;
+    rig_default_opts(&o, 4, 3, 6000.0);
+    cr_assert_eq(rig_init(&g, &o), EK3_OK);
+    flt_spec s;
+    char text[128], err[256] = "";
+    cr_assert_eq(flt_parse("svc-crash:leader.6@1s", &s, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert(s.leader && s.svc == 6u);
+    cr_assert_eq(flt_format(&s, text, sizeof text), EK3_OK);
+    cr_assert_str_eq(text, "svc-crash:leader.6@1s");
+    cr_assert_eq(flt_parse("module-reboot:leader@0s", &s, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_eq(flt_format(&s, text, sizeof text), EK3_OK);
+    cr_assert_str_eq(text, "module-reboot:leader@0s");
+    cr_assert_eq(flt_parse("ambient:leader@0s:t=60", &s, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_eq(flt_check(&g, &s, err, sizeof err), EK3_OK, "%s", err);
+    /* no leader before the first election */
+    cr_assert_eq(g.obs.leader, 0);
+    cr_assert_eq(flt_resolve(&g, &s, err, sizeof err), EK3_ENOENT);
+    cr_assert(strstr(err, "no swarm leader"), "%s", err);
+    cr_assert_eq(flt_inject(&g, &s), EK3_ENOENT);
+    for (int q = 0; q < 30000 && !g.obs.leader; q++)
+        rig_quantum(&g);
+    unsigned lead = g.obs.leader;
+    cr_assert(lead >= 1 && lead <= 4, "a leader within 3 s (%u)", lead);
+    cr_assert_eq(flt_resolve(&g, &s, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert(!s.leader && s.target == lead);
+    cr_assert_eq(flt_inject(&g, &s), EK3_OK);
+    cr_assert_eq(g.plant.mod[lead - 1].p.th.t_amb, 60.0, "the leader's inlet air");
+    cr_assert_eq(flt_parse("svc-crash:leader.x@1s", &s, err, sizeof err), EK3_EPARSE);
+    cr_assert_eq(flt_parse("bus-errors:leader@1s", &s, err, sizeof err), EK3_EPARSE, "the bus is no slot");
+}
+
 /* With type, the rates hit that message type's frames only: the swarm's
  * ELECTION frames can be corrupted while the rest of the bus is clean. */
 Test(fault, bus_errors_of_one_type_hit_only_that_type, .init = setup, .fini = teardown)

@@ -89,9 +89,9 @@ Test(fault_bus, a_split_beyond_the_rack_is_refused, .init = setup, .fini = teard
 {
     flt_spec s;
     char err[256] = "";
-    cr_assert_eq(flt_parse("bus-split:bus@0s:at=5", &s, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_parse("bus-split:bus@0s:from=5", &s, NULL, 0), EK3_OK);
     cr_assert_eq(flt_check(&g, &s, err, sizeof err), EK3_ERANGE);
-    cr_assert_str_eq(err, "bus-split: parameter at=5 must be a bus node 1 to 4");
+    cr_assert_str_eq(err, "bus-split: parameter from=5 must be a bus node 1 to 4");
     cr_assert_eq(flt_parse("module-reboot:2@0s", &s, NULL, 0), EK3_OK);
     cr_assert_eq(flt_clear(&g, &s), EK3_EINVAL, "a reboot cannot be undone");
 }
@@ -135,7 +135,7 @@ Test(fault_bus, a_burst_drives_the_node_passive_then_bus_off_then_it_recovers, .
 Test(fault_bus, a_split_bus_cuts_the_far_modules_off_the_station, .init = setup, .fini = teardown)
 {
     uint64_t ok3 = g.bus.node[3].tx_ok, err3 = g.bus.node[3].tx_errors;
-    inject("bus-split:bus@0s:at=3");
+    inject("bus-split:bus@0s:from=3");
     run_ms(3500);
     cr_assert_eq(stn_online(&g.stn, g.t_ns), 2u, "only slots 1 and 2 still heard by the station");
     cr_assert_gt(g.stn.m[1].hb_ns, g.t_ns - 1100000000LL, "slot 2 on the station's side");
@@ -150,7 +150,7 @@ Test(fault_bus, a_split_bus_cuts_the_far_modules_off_the_station, .init = setup,
 Test(fault_bus, a_node_alone_on_its_side_gets_no_ack_and_stays_error_passive, .init = setup, .fini = teardown)
 {
     cbus_node *n = &g.bus.node[4];
-    inject("bus-split:bus@0s:at=4");
+    inject("bus-split:bus@0s:from=4");
     run_ms(1100);
     cr_assert_eq(n->state, CBUS_ERROR_PASSIVE, "ACK errors take it to error passive (%s, TEC %u)",
                  cbus_state_name(n->state), n->tec);

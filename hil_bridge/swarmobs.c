@@ -1,0 +1,174 @@
+/* swarmobs.c - election safety, log matching and committed decisions,
+ * checked from outside every quantum; the rack's leader and failovers. */
+#include "swarmobs.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ek3_err.h"
+#include "raft.h"
+#include "rig.h"
+#include "services.h"
+#include "swarm.h"
+
+void swo_init(swo *o)
+{
+    memset(o, 0, sizeof *o);
+    o->first_leader_ns = -1;
+    o->lost_ns = -1;
+    o->first_ns = -1;
+}
+
+const void *swo_state(const rig *g, unsigned slot)
+{
+    if (slot < 1 || slot > g->o.modules)
+        return NULL;
+    const rig_module *m = &g->m[slot - 1];
+    const jz_kernel *k = &m->fw.k;
+    if (m->external || !g->plant.mod[slot - 1].present || k->cfg.strict || SVC_SWARM >= k->n ||
+        k->svc[SVC_SWARM].status != JZ_SVC_RUNNING)
+        return NULL;
+    return (const void *)k->svc[SVC_SWARM].region.base;
+}
+
+static void swo_breach(swo *o, uint32_t *count, int64_t t_ns, const char *fmt, ...)
+{
+    (*count)++;
+    if (o->first[0])
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(o->first, sizeof o->first, fmt, ap);
+    va_end(ap);
+    o->first_ns = t_ns;
+}
+
+/* Slot's committed entries not yet checked, against the ones remembered. */
+static unsigned swo_commits(swo *o, const void *st, unsigned slot, uint32_t commit, int64_t t)
+{
+    unsigned found = 0;
+    uint32_t from = o->seen_commit[slot] + 1;
+    if (commit >= SWO_COMMITS && from < commit - SWO_COMMITS + 1)
+        from = commit - SWO_COMMITS + 1;
+    for (uint32_t i = from; i <= commit; i++) {
+        uint32_t term, digest;
+        if (swm_log_term(st, i, &term, &digest) != EK3_OK)
+            continue; /* compacted into its snapshot: checked when it was kept */
+        unsigned h = i % SWO_COMMITS;
+        if (o->c_index[h] != i) {
+            o->c_index[h] = i;
+            o->c_term[h] = term;
+            o->c_digest[h] = digest;
+        } else if (o->c_term[h] != term || o->c_digest[h] != digest) {
+            swo_breach(o, &o->v_matching, t,
+                       "module %u committed index %u as term %u (digest %08x), another module as term %u "
+                       "(digest %08x)",
+                       slot, i, term, digest, o->c_term[h], o->c_digest[h]);
+            found++;
+        }
+    }
+    o->seen_commit[slot] = commit;
+    if (commit > o->max_commit)
+        o->max_commit = commit;
+    return found;
+}
+
+unsigned swo_step(swo *o, const rig *g)
+{
+    unsigned found = 0, nread = 0;
+    int64_t t = g->t_ns;
+    uint16_t best = 0;
+    uint32_t best_term = 0;
+    const void *best_st = NULL;
+    swm_view v;
+    for (unsigned slot = 1; slot <= g->o.modules && slot < SWO_NODES; slot++) {
+        const void *st = swo_state(g, slot);
+        if (!st) {
+            /* a fresh instance starts its checks from scratch */
+            o->seen_commit[slot] = 0;
+            continue;
+        }
+        nread++;
+        swm_view_of(st, &v);
+        if (v.commit < o->seen_commit[slot])
+            o->seen_commit[slot] = 0; /* restarted from its snapshot: check again */
+        if (v.commit > o->seen_commit[slot])
+            found += swo_commits(o, st, slot, v.commit, t);
+        if (v.role != RAFT_LEADER)
+            continue;
+        unsigned h = v.term % SWO_TERMS;
+        if (o->term_of[h] == v.term && o->leader_of[h] != slot) {
+            swo_breach(o, &o->v_safety, t, "two leaders in term %u: modules %u and %u", v.term, o->leader_of[h],
+                       slot);
+            found++;
+        } else if (o->term_of[h] != v.term) {
+            o->term_of[h] = v.term;
+            o->leader_of[h] = (uint16_t)slot;
+            o->leaders++;
+            /* leader completeness: a new leader holds every committed index */
+            if (v.last_index < o->max_commit) {
+                swo_breach(o, &o->v_lost, t,
+                           "module %u leads term %u with a log that ends at %u, before the committed index %u",
+                           slot, v.term, v.last_index, o->max_commit);
+                found++;
+            }
+        }
+        if (v.term >= best_term) {
+            best_term = v.term;
+            best = (uint16_t)slot;
+            best_st = st;
+        }
+    }
+    (void)best_st;
+    o->nread = nread;
+    if (best) {
+        if (o->first_leader_ns < 0)
+            o->first_leader_ns = t;
+        else if (o->lost_ns >= 0) {
+            if (o->failovers < SWO_FAILOVERS)
+                o->failover_s[o->failovers] = (t - o->lost_ns) * 1e-9;
+            o->failovers++;
+        }
+        o->lost_ns = -1;
+        o->leader = best;
+        o->term = best_term;
+    } else {
+        if (o->leader && o->lost_ns < 0)
+            o->lost_ns = t;
+        o->leader = 0;
+    }
+    return found;
+}
+
+static int swo_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void swo_summary(const swo *o, int64_t now_ns, swo_sum *s)
+{
+    memset(s, 0, sizeof *s);
+    s->leader = o->leader;
+    s->term = o->term;
+    s->leaders = o->leaders;
+    s->violations = o->v_safety + o->v_matching + o->v_lost;
+    s->failovers = o->failovers;
+    s->first_leader_s = o->first_leader_ns >= 0 ? o->first_leader_ns * 1e-9 : NAN;
+    s->leaderless_s = o->lost_ns >= 0 ? (now_ns - o->lost_ns) * 1e-9 : 0;
+    unsigned n = o->failovers < SWO_FAILOVERS ? o->failovers : SWO_FAILOVERS;
+    s->failover_p50_s = s->failover_p99_s = s->failover_max_s = NAN;
+    if (!n)
+        return;
+    double sorted[SWO_FAILOVERS];
+    memcpy(sorted, o->failover_s, n * sizeof sorted[0]);
+    qsort(sorted, n, sizeof sorted[0], swo_cmp);
+    /* nearest rank: the ceil(p n)-th smallest */
+    unsigned r50 = (unsigned)ceil(0.50 * n), r99 = (unsigned)ceil(0.99 * n);
+    s->failover_p50_s = sorted[(r50 ? r50 : 1) - 1];
+    s->failover_p99_s = sorted[(r99 ? r99 : 1) - 1];
+    s->failover_max_s = sorted[n - 1];
+}

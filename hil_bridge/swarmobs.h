@@ -1,0 +1,84 @@
+/*
+ * swarmobs.h - the swarm's checkers over a running rack (prefix swo_):
+ * what no single module can see, judged from outside every quantum, as
+ * Jepsen and etcd's raft tests judge a cluster, but with the power plant
+ * in the loop.
+ *
+ * swo_step reads every in-process module's SWARM_COORD view (swarm.h:
+ * swm_view_of, swm_log_term) after the quantum and checks Raft's
+ * properties (the extended Raft paper, figure 3):
+ *   election safety   at most one leader per term, ever (a term's leader
+ *                     is remembered for the last SWO_TERMS terms);
+ *   log matching      two modules that hold an entry at the same index and
+ *                     term hold the same data (the entry's digest);
+ *   state-machine     an entry once committed by any module is what every
+ *   safety            module that commits that index commits (no committed
+ *                     decision lost or changed), and a new leader's log
+ *                     reaches the highest index committed so far (leader
+ *                     completeness).
+ * Each breach is counted; the first is kept in words with its time.
+ * It also follows the rack's leader (the live leader of the highest term)
+ * and measures each failover: from the quantum the rack lost its leader
+ * (no live module is leader) to the quantum a leader is back. The first
+ * election (no leader yet since the start) is measured apart.
+ *
+ * A module is read only while present, in process (not `ek3 fw`), with
+ * its kernel not in strict mode (its regions are closed between
+ * dispatches there) and SWARM_COORD running.
+ */
+#ifndef SWARMOBS_H
+#define SWARMOBS_H
+
+#include <stdint.h>
+
+#define SWO_TERMS 256u     /* terms whose leader is remembered */
+#define SWO_COMMITS 64u    /* committed entries remembered, by index */
+#define SWO_FAILOVERS 512u /* failover durations kept (the rest counted) */
+#define SWO_NODES 511u     /* slots 1..510 */
+
+typedef struct rig rig;
+
+typedef struct swo {
+    uint32_t term_of[SWO_TERMS];  /* the term whose leader is in leader_of (0: none) */
+    uint16_t leader_of[SWO_TERMS];
+    uint32_t c_index[SWO_COMMITS], c_term[SWO_COMMITS], c_digest[SWO_COMMITS];
+    uint32_t seen_commit[SWO_NODES]; /* each module's commit index already checked */
+    uint32_t max_commit;             /* the highest index any module committed */
+    uint16_t leader;                 /* the rack's leader now (0: none) */
+    uint32_t term;                   /* its term (or the last leader's) */
+    uint32_t leaders;                /* distinct leaders seen (one per term) */
+    uint32_t v_safety, v_matching, v_lost; /* breaches */
+    char first[200];                 /* the first breach in words ("" when none) */
+    int64_t first_ns;
+    int64_t first_leader_ns;         /* when the rack first had a leader (-1: never) */
+    int64_t lost_ns;                 /* leaderless since (-1: a leader now, or never had one) */
+    uint32_t failovers;              /* failovers measured */
+    double failover_s[SWO_FAILOVERS];
+    unsigned nread;                  /* modules read in the last step */
+} swo;
+
+/* Summary figures (swo_summary). */
+typedef struct swo_sum {
+    uint16_t leader;
+    uint32_t term, leaders, violations, failovers;
+    double first_leader_s;           /* the first election's time from the rig's start (NAN: none) */
+    double failover_p50_s, failover_p99_s, failover_max_s; /* NAN without a failover */
+    double leaderless_s;             /* how long the rack has been leaderless now (0 with a leader) */
+} swo_sum;
+
+/* Start with nothing seen. */
+void swo_init(swo *o);
+
+/* Check the rig after a quantum (above). Returns the breaches found in
+ * this step (0 normally). */
+unsigned swo_step(swo *o, const rig *g);
+
+/* The figures so far; percentiles by nearest rank over the kept
+ * failovers. now_ns: the rig's time (for leaderless_s). */
+void swo_summary(const swo *o, int64_t now_ns, swo_sum *s);
+
+/* The SWARM_COORD state of slot's module (1..N), or NULL when it cannot
+ * be read (see above). */
+const void *swo_state(const rig *g, unsigned slot);
+
+#endif /* SWARMOBS_H */
