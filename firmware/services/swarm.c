@@ -246,6 +246,22 @@ static void swm_refused(swm_state *s, int rc)
         s->st.malformed++;
 }
 
+/* A THERMAL share into the leader's table (its own too). */
+static void swm_share_in(swm_state *s, unsigned slot, const msg_thermal *t)
+{
+    swm_share *sh = &s->share[slot];
+    int was_running = sh->heard && (sh->state == MSG_STATE_ACTIVE || sh->state == MSG_STATE_DERATED);
+    if (was_running && s->ms > sh->seen_ms)
+        sh->run_ms += s->ms - sh->seen_ms;
+    sh->seen_ms = s->ms;
+    sh->heard = 1;
+    sh->iout_ma = t->iout_ma;
+    sh->tj_dc = t->tj_dc;
+    sh->vout_dv = t->vout_dv;
+    sh->state = t->state;
+    sh->parked = t->parked;
+}
+
 static void swm_frame(swm_state *s, jz_kernel *k, const ipc_msg *m)
 {
     cfd_frame f;
@@ -289,14 +305,13 @@ static void swm_frame(swm_state *s, jz_kernel *k, const ipc_msg *m)
             s->st.malformed++;
         swm_flush(s, k);
     } else if (cf.type == CID_TYPE_SYNC) {
-        if (cf.src == raft_leader(&s->r) && u.sync.term == s->r.term)
+        if (cf.src == raft_leader(&s->r) && u.sync.term == s->r.term && u.sync.modules) {
             s->sync_i_mean_ma = u.sync.i_mean_ma;
+            s->sync_t_mean_dc = u.sync.t_mean_dc;
+            s->have_ref = 1;
+        }
     } else if (u.thermal.module == cf.src) {
-        swm_share *sh = &s->share[cf.src];
-        sh->seen_ms = s->ms;
-        sh->heard = 1;
-        sh->iout_ma = u.thermal.iout_ma;
-        sh->tj_dc = u.thermal.tj_dc;
+        swm_share_in(s, cf.src, &u.thermal);
     } else {
         s->st.malformed++;
     }
@@ -345,7 +360,8 @@ static void swm_thermal(swm_state *s, jz_kernel *k)
               : st.state == LLCC_START         ? MSG_STATE_SOFTSTART
                                                : MSG_STATE_STANDBY;
     t.parked = s->parked != 0;
-    s->share[s->cfg.slot] = (swm_share){s->ms, t.iout_ma, t.tj_dc, 1};
+    s->tj_own_dc = t.tj_dc;
+    swm_share_in(s, s->cfg.slot, &t);
     swm_send(s, k, CID_TYPE_THERMAL, CID_NODE_BROADCAST, &t);
 }
 
@@ -356,39 +372,69 @@ static void swm_want_thermal(jz_kernel *k, unsigned me, uint8_t on)
     ipc_send(k, me, SVC_CAN, &m);
 }
 
-/* The leader's 10 Hz: SYNC with the rack's means, and the membership
- * decision when a share stopped or came back. */
+/* The leader's 10 Hz: SYNC with the running modules' means (bal_mean),
+ * the parked set (bal_provision, at most every SWM_PROVISION_MS once it
+ * has led SWM_SETTLE_MS), and the membership decision when a share
+ * stopped or came back or the parked set changed. */
 static void swm_lead(swm_state *s, jz_kernel *k, unsigned me)
 {
-    unsigned n = s->r.cfg.n_nodes, count = 0;
-    uint64_t i_sum = 0;
-    int64_t t_sum = 0;
+    unsigned n = s->r.cfg.n_nodes, np = 0;
+    bal_peer peers[RAFT_MAX_NODES];
+    float demand_w = 0;
     swm_decision want;
     memset(&want, 0, sizeof want);
     want.version = SWM_DECISION_VERSION;
-    memcpy(want.parked, s->want_parked, SWM_MAP_BYTES);
+    memcpy(want.parked, s->dec.parked, SWM_MAP_BYTES);
     for (unsigned slot = 1; slot <= n; slot++) {
         const swm_share *sh = &s->share[slot];
         if (slot != s->cfg.slot && s->ms - sh->seen_ms >= SWM_FAIL_MS) {
             want.failed[(slot - 1) / 8] |= (uint8_t)(1u << ((slot - 1) % 8));
         } else if (sh->heard) {
-            count++;
-            i_sum += sh->iout_ma;
-            t_sum += sh->tj_dc;
+            bal_peer *p = &peers[np++];
+            p->slot = (uint8_t)slot;
+            p->parked = sh->parked;
+            p->faulted = sh->state == MSG_STATE_FAULT || sh->state == MSG_STATE_SAFE_SHUTDOWN;
+            p->heard_ns = (int64_t)sh->seen_ms * 1000000;
+            p->i_a = sh->iout_ma / 1000.0f;
+            p->v_v = sh->vout_dv / 10.0f;
+            p->t_c = sh->tj_dc / 10.0f;
+            p->run_min = sh->run_ms / 60000u;
+            if (!p->parked && !p->faulted)
+                demand_w += p->i_a * p->v_v;
         }
     }
+    float i_mean = 0, t_mean = 0;
+    unsigned counted = 0;
+    bal_mean(peers, np, (int64_t)s->ms * 1000000, &i_mean, &t_mean, &counted);
     msg_sync sy;
     memset(&sy, 0, sizeof sy);
     sy.flags = s->r.commit >= s->r.last_index ? MSG_SYNC_F_COMMITTED : 0;
-    sy.modules = (uint16_t)count;
+    sy.modules = (uint16_t)counted;
     sy.term = s->r.term;
     sy.seq = s->sync_seq++;
     sy.time_us = (uint64_t)(jz_now(k) / 1000);
-    sy.i_mean_ma = count ? (uint32_t)(i_sum / count) : 0;
-    sy.t_mean_dc = count ? (int16_t)(t_sum / (int64_t)count) : 0;
+    sy.i_mean_ma = (uint32_t)swm_u16(i_mean * 1000.0f, 10000);
+    sy.t_mean_dc = swm_dc(t_mean);
     s->sync_i_mean_ma = sy.i_mean_ma;
+    s->sync_t_mean_dc = sy.t_mean_dc;
+    s->have_ref = counted > 0; /* the leader follows its own SYNC */
     swm_send(s, k, CID_TYPE_SYNC, CID_NODE_BROADCAST, &sy);
     swm_want_thermal(k, me, 1); /* every heartbeat: CAN_HANDLER may have restarted */
+    /* provisioning: only on a settled, committed view, and not too often */
+    if (s->ms - s->leader_since_ms >= SWM_SETTLE_MS && s->ms - s->provision_ms >= SWM_PROVISION_MS &&
+        s->r.commit >= s->r.last_index && counted) {
+        uint8_t out[SWM_MAP_BYTES];
+        if (bal_provision(&s->bc, peers, np, demand_w, s->dec.parked, out) >= 0) {
+            s->provision_ms = s->ms;
+            memcpy(want.parked, out, SWM_MAP_BYTES);
+        }
+    }
+    if (s->want_set) { /* swm_propose_parked: given, it wins this decision */
+        memcpy(want.parked, s->want_parked, SWM_MAP_BYTES);
+        s->want_set = 0;
+    }
+    for (unsigned b = 0; b < SWM_MAP_BYTES; b++)
+        want.parked[b] &= (uint8_t)~want.failed[b]; /* a failed module is not parked: it is gone */
     if (memcmp(want.parked, s->dec.parked, SWM_MAP_BYTES) || memcmp(want.failed, s->dec.failed, SWM_MAP_BYTES)) {
         raft_entry e;
         swm_decision_encode(&want, &e);
@@ -397,12 +443,42 @@ static void swm_lead(swm_state *s, jz_kernel *k, unsigned me)
     }
 }
 
+/* Every module at its 10 Hz: the committed parked set (or the bus's sag:
+ * bal_must_wake) through drv_park, the trim (bal_ref, bal_step) through
+ * drv_trim. Without a leader's SYNC the trim decays: plain droop. */
+static void swm_balance(swm_state *s, jz_kernel *k)
+{
+    drv_set *d = drv_of(k);
+    drv_status st;
+    drv_status_get(d, &st);
+    unsigned b = (s->cfg.slot - 1u) / 8u, bit = 1u << ((s->cfg.slot - 1u) % 8u);
+    int parked = (s->dec.parked[b] & bit) && !(s->dec.failed[b] & bit);
+    if (!parked)
+        s->woke_local = 0;
+    else if (!s->woke_local && s->parked && bal_must_wake(&s->bc, st.v, st.v_set))
+        s->woke_local = 1; /* the running ones are near their limit: wake without waiting for the leader */
+    parked = parked && !s->woke_local;
+    if (parked != s->parked) {
+        drv_park(d, parked);
+        s->parked = (uint8_t)parked;
+    }
+    int ref = s->have_ref && !parked && st.state == LLCC_RUN && !st.latched;
+    float i_ref = ref ? bal_ref(&s->bc, s->sync_i_mean_ma / 1000.0f, s->sync_t_mean_dc / 10.0f,
+                                s->tj_own_dc / 10.0f)
+                      : 0.0f;
+    s->trim_v = bal_step(&s->bm, &s->bc, ref, i_ref, st.i, SWM_HEARTBEAT_MS / 1000.0f);
+    s->i_mean_a = s->sync_i_mean_ma / 1000.0f;
+    s->have_ref = 0;
+    drv_trim(d, s->trim_v);
+}
+
 static void swm_tick(swm_state *s, jz_kernel *k, unsigned me)
 {
     s->ms += SWM_PERIOD_US / 1000u;
     raft_tick(&s->r, SWM_PERIOD_US / 1000u);
     int leads = s->r.role == RAFT_LEADER;
     if (leads && !s->was_leader) {
+        s->leader_since_ms = s->ms;
         /* a new leader: every share gets SWM_FAIL_MS from now to show up */
         for (unsigned slot = 0; slot <= RAFT_MAX_NODES; slot++)
             s->share[slot].seen_ms = s->ms, s->share[slot].heard = 0;
@@ -423,6 +499,7 @@ static void swm_tick(swm_state *s, jz_kernel *k, unsigned me)
         swm_thermal(s, k);
         if (leads)
             swm_lead(s, k, me);
+        swm_balance(s, k);
         swm_flush(s, k);
     }
 }
@@ -449,6 +526,15 @@ int swm_init(void *state, jz_kernel *k, unsigned me)
     auth_tx_init(&s->tx);
     s->tx.next = s->fv_hi + 1u; /* above every counter used before the reset (reserved in flash) */
     s->dec.version = SWM_DECISION_VERSION;
+    bal_default_cfg(&s->bc);
+    s->bc.r_droop = drv_ctl_cfg(drv_of(k))->r_droop;
+    bal_init(&s->bm, &s->bc);
+    /* a restarted service starts from the drivers' trim and park, not from zero (no step) */
+    drv_status st;
+    drv_status_get(drv_of(k), &st);
+    s->bm.trim = st.trim_v;
+    s->trim_v = st.trim_v;
+    s->parked = st.parked;
     return EK3_OK;
 }
 
@@ -512,5 +598,6 @@ int swm_propose_parked(void *state, const uint8_t parked[SWM_MAP_BYTES])
     if (s->r.role != RAFT_LEADER)
         return EK3_EPERM;
     memcpy(s->want_parked, parked, SWM_MAP_BYTES);
+    s->want_set = 1;
     return EK3_OK;
 }

@@ -43,6 +43,7 @@
 #include "can_handler.h"
 #include "jz.h"
 #include "msg.h"
+#include "balance.h"
 #include "raft.h"
 
 #define SWM_PERIOD_US 10000u  /* the Raft tick: 10 ms */
@@ -54,6 +55,8 @@
 #define SWM_FV_BLOCK 4096u    /* freshness counters reserved per flash record */
 #define SWM_MAP_BYTES 16u     /* a slot set: bit (slot - 1), slots 1..128 */
 #define SWM_FRAMES_MAX 4u     /* ELECTION frames of one Raft message, at most */
+#define SWM_PROVISION_MS 1000u /* the leader decides the parked set at most this often */
+#define SWM_SETTLE_MS 2000u   /* ... and only once it has led this long (every share heard, the rack settled) */
 
 _Static_assert(RAFT_ENTRY_MAX == MSG_ENTRY_MAX, "an entry fits the ELECTION frames");
 _Static_assert(RAFT_MAX_NODES <= SWM_MAP_BYTES * 8u, "a slot set covers every voter");
@@ -91,6 +94,10 @@ typedef struct swm_share {
     uint16_t iout_ma;
     int16_t tj_dc;
     uint8_t heard;      /* 1 once since this module became leader */
+    uint8_t state;      /* msg_state */
+    uint8_t parked;
+    uint16_t vout_dv;
+    uint32_t run_ms;    /* its running time as this leader saw it (shares ACTIVE or DERATED): rotation */
 } swm_share;
 
 typedef struct swm_state {
@@ -103,18 +110,26 @@ typedef struct swm_state {
     swm_share share[RAFT_MAX_NODES + 1u];
     swm_decision dec;               /* the last committed decision */
     uint32_t decision_index;        /* its log index (0: none yet) */
-    uint8_t want_parked[SWM_MAP_BYTES];
+    uint8_t want_parked[SWM_MAP_BYTES]; /* swm_propose_parked's set, for the next decision */
+    uint8_t want_set;
     uint32_t ms;                    /* service time, ms */
     uint32_t sync_seq;
     uint32_t flash_next;            /* offset of the next free record */
     uint32_t fv_hi;                 /* freshness counters reserved up to (in flash) */
     uint32_t leader_since_ms;
     uint8_t was_leader;
-    /* Filled by the balancing law (bal_, drv_trim/drv_park): read by the rig. */
-    uint8_t parked;
+    /* The balancing law (balance.h), applied through drv_trim and drv_park. */
+    bal_cfg bc;                     /* its numbers, the droop slope the drivers' */
+    bal_module bm;                  /* the trim's integrator */
+    uint8_t have_ref;               /* a SYNC from the leader since the last step */
+    uint8_t parked;                 /* parked now (the committed decision, unless woken by the bus) */
+    uint8_t woke_local;             /* woken by the bus's sag (bal_must_wake) while the decision parks it */
+    int16_t sync_t_mean_dc;         /* the last SYNC's mean junction, 0.1 C */
+    int16_t tj_own_dc;              /* this module's hottest junction at its last share */
     float trim_v;
     float i_mean_a;
     uint32_t sync_i_mean_ma;        /* the last SYNC's mean current, mA */
+    uint32_t provision_ms;          /* the leader's last provisioning decision (service ms) */
     swm_stats st;
 } swm_state;
 
