@@ -276,9 +276,9 @@ static void send_catchup(raft *r, uint16_t peer)
 static void heartbeat(raft *r)
 {
     broadcast_append(r);
-    unsigned budget = RAFT_CATCHUP_MAX, n = r->cfg.n_nodes;
+    unsigned budget = RAFT_CATCHUP_MAX, n = r->cfg.n_nodes, start = r->catchup_cursor;
     for (unsigned i = 0; i < n && budget > 0; i++) {
-        uint16_t peer = (uint16_t)((r->catchup_cursor + i) % n + 1u);
+        uint16_t peer = (uint16_t)((start + i) % n + 1u);
         if (peer == r->cfg.me)
             continue;
         /* the broadcast serves followers whose next is the newest entry */
@@ -305,6 +305,10 @@ int raft_init(raft *r, const raft_cfg *c, uint32_t term, uint16_t voted_for, uin
     r->rng = seed;
     r->role = RAFT_FOLLOWER;
     r->leader_elapsed = UINT32_MAX;
+    uint32_t quiet = c->quiet_ms ? c->quiet_ms
+                                 : (c->election_max_ms > UINT32_MAX / RAFT_QUIET_FACTOR ? UINT32_MAX
+                                                                                        : RAFT_QUIET_FACTOR * c->election_max_ms);
+    r->quiet_ms = term > 0 ? quiet : 0;
     reset_election(r);
     return 0;
 }
@@ -314,10 +318,15 @@ void raft_tick(raft *r, uint32_t ms)
     if (!r || ms == 0)
         return;
     r->leader_elapsed = sat_add(r->leader_elapsed, ms);
+    r->quiet_ms = r->quiet_ms > ms ? r->quiet_ms - ms : 0;
     if (r->role != RAFT_LEADER) {
         r->election_elapsed = sat_add(r->election_elapsed, ms);
-        if (r->election_elapsed >= r->election_timeout)
-            start_prevote(r);
+        if (r->election_elapsed >= r->election_timeout) {
+            if (r->quiet_ms > 0)
+                reset_election(r); /* quiet: no campaign */
+            else
+                start_prevote(r);
+        }
         return;
     }
     r->quorum_elapsed = sat_add(r->quorum_elapsed, ms);
@@ -384,6 +393,8 @@ static void handle_append(raft *r, const raft_msg *m)
         }
     }
     uint32_t matched = prev + m->n;
+    if (m->to == 0)
+        r->quiet_ms = 0; /* the leader's newest entry: this log is the leader's now */
     c = m->commit < matched ? m->commit : matched;
     if (c > r->commit)
         r->commit = c;
@@ -424,8 +435,11 @@ static void handle_append_resp(raft *r, const raft_msg *m)
         maybe_commit(r);
         return;
     }
+    /* A hint below the match: the follower rebooted and lost its log (or
+     * this is a late answer to an older probe: lowering match only delays
+     * commits, which never go back; the next answer raises it again). */
     if (m->index < r->match[f])
-        return; /* a late answer to an older probe */
+        r->match[f] = m->index;
     if (r->next[f] > m->index + 1u)
         r->next[f] = m->index + 1u;
 }
@@ -433,8 +447,13 @@ static void handle_append_resp(raft *r, const raft_msg *m)
 static void handle_vote(raft *r, const raft_msg *m)
 {
     int pre = m->kind == RAFT_PREVOTE;
-    int can = r->voted_for == m->from || (r->voted_for == 0 && r->leader == 0) || (pre && m->term > r->term);
+    int again = r->voted_for == m->from && m->term == r->term; /* the vote already given, repeated */
+    int can = again || (r->voted_for == 0 && r->leader == 0) || (pre && m->term > r->term);
     int grant = can && up_to_date(r, m->index, m->log_term);
+    if (grant && !again && r->quiet_ms > 0) {
+        r->stats.votes_quiet++;
+        grant = 0;
+    }
     if (grant && !pre) {
         set_term(r, r->term, m->from);
         reset_election(r);
