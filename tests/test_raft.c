@@ -692,13 +692,15 @@ Test(raft, far_behind_follower_gets_snapshot)
     raft_entry e;
     uint32_t idx, first = 0, n = 0, last = 0;
     while (raft_take_committed(r, &e, &idx) == 0) {
-        if (n == 0)
+        if (n == 0) {
             first = idx;
+            cr_assert_eq(e.len, 2, "the snapshot's state: the entry compacted last");
+        }
         cr_assert_gt(idx, last);
         last = idx;
         n++;
     }
-    cr_assert_geq(first, r->snap_index, "old entries are not replayed: it starts at the snapshot");
+    cr_assert_eq(first, r->snap_index, "old entries are not replayed: it starts with the snapshot's state");
     cr_assert_eq(last, w->r[l].commit);
     cr_assert(entry_is(r, last, text), "the newest entry arrived");
     check(w);
@@ -757,7 +759,7 @@ Test(raft, malformed_refused_and_counted)
     bad[1].kind = 200;
     bad[2].from = 0;
     bad[3].from = 4;
-    bad[4].n = 2;
+    bad[4].n = 2, bad[4].e.term = r->term, bad[4].e.len = 1;
     bad[5].n = 1, bad[5].e.term = r->term, bad[5].e.len = RAFT_ENTRY_MAX + 1;
     bad[6].to = 9;
     bad[7].term = 0;
