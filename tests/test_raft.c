@@ -50,7 +50,10 @@ typedef struct net {
 
 static raft_cfg cfg_of(unsigned me, unsigned n)
 {
-    return (raft_cfg){.me = (uint16_t)me, .n_nodes = (uint16_t)n, .heartbeat_ms = 100, .election_min_ms = 500,
+    return (raft_cfg){.me = (uint16_t)me,
+                      .n_nodes = (uint16_t)n,
+                      .heartbeat_ms = 100,
+                      .election_min_ms = 500,
                       .election_max_ms = 1000};
 }
 
@@ -82,7 +85,10 @@ static void net_free(net *w)
     free(w);
 }
 
-static unsigned rnd(net *w, unsigned n) { return (unsigned)(ek3_rng_splitmix64(&w->rng) % n); }
+static unsigned rnd(net *w, unsigned n)
+{
+    return (unsigned)(ek3_rng_splitmix64(&w->rng) % n);
+}
 
 static void enqueue(net *w, uint16_t to, const raft_msg *m)
 {
@@ -450,8 +456,13 @@ Test(raft, stale_term_refused)
     uint32_t term = r->term, commit = r->commit, last = r->last_index;
     uint16_t lead = raft_leader(r);
     cr_assert_gt(term, 1);
-    raft_msg m = {.kind = RAFT_APPEND, .from = (uint16_t)(f % 3 + 1), .term = term - 1, .index = last,
-                  .log_term = r->last_term > term - 1 ? term - 1 : r->last_term, .commit = last + 5, .n = 0};
+    raft_msg m = {.kind = RAFT_APPEND,
+                  .from = (uint16_t)(f % 3 + 1),
+                  .term = term - 1,
+                  .index = last,
+                  .log_term = r->last_term > term - 1 ? term - 1 : r->last_term,
+                  .commit = last + 5,
+                  .n = 0};
     cr_assert_eq(raft_step(r, &m), EK3_ESTALE);
     cr_assert_eq(r->stats.stale, 1);
     cr_assert_eq(r->term, term);
@@ -564,8 +575,8 @@ static void hand_leader(raft *r, unsigned n, uint64_t seed)
 
 static void ack(raft *r, unsigned from, uint32_t index, int ok)
 {
-    raft_msg a = {.kind = RAFT_APPEND_RESP, .from = (uint16_t)from, .to = 1, .term = r->term, .index = index,
-                  .ok = (uint8_t)ok};
+    raft_msg a = {
+        .kind = RAFT_APPEND_RESP, .from = (uint16_t)from, .to = 1, .term = r->term, .index = index, .ok = (uint8_t)ok};
     cr_assert_eq(raft_step(r, &a), 0);
 }
 
@@ -584,7 +595,13 @@ Test(raft, old_term_entry_commits_only_through_own)
     raft_cfg c = cfg_of(1, 3);
     cr_assert_eq(raft_init(&r, &c, 0, 0, 16), 0);
     /* node 1 holds X of term 1 from leader 2, uncommitted */
-    raft_msg x = {.kind = RAFT_APPEND, .from = 2, .term = 1, .index = 0, .log_term = 0, .commit = 0, .n = 1,
+    raft_msg x = {.kind = RAFT_APPEND,
+                  .from = 2,
+                  .term = 1,
+                  .index = 0,
+                  .log_term = 0,
+                  .commit = 0,
+                  .n = 1,
                   .e = {.term = 1, .len = 1, .data = {'X'}}};
     cr_assert_eq(raft_step(&r, &x), 0);
     cr_assert_eq(r.last_index, 1);
@@ -733,8 +750,14 @@ Test(raft, duplicates_and_reordering_are_harmless)
     cr_assert_gt(w->r[l].commit, 50, "progress despite duplicates");
     /* one stale APPEND delivered twice and out of order changes nothing */
     raft *r = &w->r[l % 5 + 1];
-    raft_msg old = {.kind = RAFT_APPEND, .from = (uint16_t)l, .term = w->r[l].term, .index = 1, .log_term = 1,
-                    .commit = 1, .n = 1, .e = {.term = 1, .len = 1, .data = {'z'}}};
+    raft_msg old = {.kind = RAFT_APPEND,
+                    .from = (uint16_t)l,
+                    .term = w->r[l].term,
+                    .index = 1,
+                    .log_term = 1,
+                    .commit = 1,
+                    .n = 1,
+                    .e = {.term = 1, .len = 1, .data = {'z'}}};
     uint32_t last = r->last_index, commit = r->commit;
     cr_assert_eq(raft_step(r, &old), 0);
     cr_assert_eq(raft_step(r, &old), 0);
@@ -750,8 +773,13 @@ Test(raft, malformed_refused_and_counted)
     unsigned l = elect(w);
     raft *r = &w->r[l % 3 + 1];
     raft before = *r;
-    raft_msg good = {.kind = RAFT_APPEND, .from = (uint16_t)l, .to = 0, .term = r->term, .index = r->last_index,
-                     .log_term = r->last_term, .commit = r->commit};
+    raft_msg good = {.kind = RAFT_APPEND,
+                     .from = (uint16_t)l,
+                     .to = 0,
+                     .term = r->term,
+                     .index = r->last_index,
+                     .log_term = r->last_term,
+                     .commit = r->commit};
     raft_msg bad[12];
     for (unsigned i = 0; i < 12; i++)
         bad[i] = good;
@@ -836,19 +864,54 @@ Test(raft, rebooted_node_quiet_until_caught_up)
     cr_assert_lt(w->r[c].last_index, e);
     net_boot(w, b, 77); /* b reboots: term and vote kept, log lost */
     cr_assert_eq(w->r[b].last_index, 0);
-    w->up[a] = 0;   /* a is gone */
+    w->up[a] = 0; /* a is gone */
     isolate(w, c, 0);
     run(w, 5000);
     cr_assert_eq(leader_of(w), 0, "c, lacking E, is not elected");
     cr_assert_gt(w->r[b].stats.votes_quiet, 0, "b refused while quiet");
-    w->up[a] = 1;   /* a comes back (as it was) */
+    w->up[a] = 1; /* a comes back (as it was) */
     run(w, 5000);
     unsigned l = leader_of(w);
     cr_assert_eq(l, a, "the node holding E leads");
     for (unsigned i = 1; i <= 3; i++)
-        cr_assert(entry_is(&w->r[i], e, "E"), "node %u holds E (a %u b %u c %u; last %u commit %u snap %u, e %u)", i, a, b, c, w->r[i].last_index, w->r[i].commit, w->r[i].snap_index, e);
+        cr_assert(entry_is(&w->r[i], e, "E"), "node %u holds E (a %u b %u c %u; last %u commit %u snap %u, e %u)", i, a,
+                  b, c, w->r[i].last_index, w->r[i].commit, w->r[i].snap_index, e);
     cr_assert_eq(w->r[b].quiet_ms, 0, "b caught up: quiet no more");
     net_free(w);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Failover: the leader of 5 dies; a new one is elected within the lease
+ * plus two randomized timeouts (heartbeat 100 ms, election 500..1000 ms).
+ * p50 / p99 over 200 seeds go to docs/swarm.md. */
+Test(raft, failover_time)
+{
+    enum { SEEDS = 200 };
+    uint32_t ms[SEEDS];
+    for (unsigned s = 0; s < SEEDS; s++) {
+        net *w = net_new(5, 1000 + s);
+        unsigned l = elect(w);
+        run(w, 10 * (s % 10)); /* a different heartbeat phase */
+        w->up[l] = 0;
+        uint32_t t = 0;
+        while (!leader_of(w) && t < 10000) {
+            run(w, TICK);
+            t += TICK;
+        }
+        cr_assert(leader_of(w), "seed %u: a new leader", s);
+        ms[s] = t;
+        net_free(w);
+    }
+    qsort(ms, SEEDS, sizeof ms[0], cmp_u32);
+    cr_log_info("failover (5 nodes, election 500..1000 ms): p50 %u ms, p99 %u ms, max %u ms", ms[SEEDS / 2],
+                ms[SEEDS * 99 / 100], ms[SEEDS - 1]);
+    cr_assert_geq(ms[0], 500 - 100, "not before the lease ends");
+    cr_assert_leq(ms[SEEDS - 1], 2500, "within the lease and two timeouts");
 }
 
 /* ---- the seeded soak ------------------------------------------------ */

@@ -12,8 +12,14 @@
 
 /* ---- small helpers -------------------------------------------------- */
 
-static void bit_set(uint8_t *b, unsigned i) { b[i / 8u] = (uint8_t)(b[i / 8u] | (1u << (i % 8u))); }
-static int bit_get(const uint8_t *b, unsigned i) { return (b[i / 8u] >> (i % 8u)) & 1u; }
+static void bit_set(uint8_t *b, unsigned i)
+{
+    b[i / 8u] = (uint8_t)(b[i / 8u] | (1u << (i % 8u)));
+}
+static int bit_get(const uint8_t *b, unsigned i)
+{
+    return (b[i / 8u] >> (i % 8u)) & 1u;
+}
 
 static unsigned bit_count(const raft *r, const uint8_t *b)
 {
@@ -23,11 +29,20 @@ static unsigned bit_count(const raft *r, const uint8_t *b)
     return c;
 }
 
-static unsigned majority(const raft *r) { return r->cfg.n_nodes / 2u + 1u; }
+static unsigned majority(const raft *r)
+{
+    return r->cfg.n_nodes / 2u + 1u;
+}
 
-static uint32_t sat_add(uint32_t a, uint32_t b) { return a > UINT32_MAX - b ? UINT32_MAX : a + b; }
+static uint32_t sat_add(uint32_t a, uint32_t b)
+{
+    return a > UINT32_MAX - b ? UINT32_MAX : a + b;
+}
 
-static raft_entry *slot(raft *r, uint32_t index) { return &r->log[index % RAFT_LOG_CAP]; }
+static raft_entry *slot(raft *r, uint32_t index)
+{
+    return &r->log[index % RAFT_LOG_CAP];
+}
 
 /* The term of the entry at index: 0 for index 0, the snapshot's term at
  * snap_index, the ring's otherwise; -1 when not kept. */
@@ -205,40 +220,30 @@ static void become_leader(raft *r)
     maybe_commit(r);
 }
 
-static void start_election(raft *r)
+/* Start a round: a pre-election (thesis 9.6: ask with term + 1 without
+ * incrementing) or an election (Raft 5.2: term + 1, vote for itself). */
+static void campaign(raft *r, int pre)
 {
-    r->role = RAFT_CANDIDATE;
-    set_term(r, r->term + 1u, r->cfg.me);
+    r->role = pre ? RAFT_PRECANDIDATE : RAFT_CANDIDATE;
+    if (pre)
+        r->stats.prevotes_started++;
+    else {
+        set_term(r, r->term + 1u, r->cfg.me);
+        r->stats.elections_started++;
+    }
     r->leader = 0;
-    r->stats.elections_started++;
     clear_round(r);
     reset_election(r);
     if (bit_count(r, r->granted) >= majority(r)) {
-        become_leader(r);
+        if (pre)
+            campaign(r, 0);
+        else
+            become_leader(r);
         return;
     }
-    raft_msg *m = push(r, RAFT_VOTE, 0);
+    raft_msg *m = push(r, pre ? RAFT_PREVOTE : RAFT_VOTE, 0);
     if (m) {
-        m->index = r->last_index;
-        m->log_term = r->last_term;
-    }
-}
-
-/* thesis 9.6: ask with term + 1 without incrementing. */
-static void start_prevote(raft *r)
-{
-    r->role = RAFT_PRECANDIDATE;
-    r->leader = 0;
-    r->stats.prevotes_started++;
-    clear_round(r);
-    reset_election(r);
-    if (bit_count(r, r->granted) >= majority(r)) {
-        start_election(r);
-        return;
-    }
-    raft_msg *m = push(r, RAFT_PREVOTE, 0);
-    if (m) {
-        m->term = r->term + 1u;
+        m->term = r->term + (pre ? 1u : 0u);
         m->index = r->last_index;
         m->log_term = r->last_term;
     }
@@ -305,9 +310,10 @@ int raft_init(raft *r, const raft_cfg *c, uint32_t term, uint16_t voted_for, uin
     r->rng = seed;
     r->role = RAFT_FOLLOWER;
     r->leader_elapsed = UINT32_MAX;
-    uint32_t quiet = c->quiet_ms ? c->quiet_ms
-                                 : (c->election_max_ms > UINT32_MAX / RAFT_QUIET_FACTOR ? UINT32_MAX
-                                                                                        : RAFT_QUIET_FACTOR * c->election_max_ms);
+    uint32_t quiet =
+        c->quiet_ms ? c->quiet_ms
+                    : (c->election_max_ms > UINT32_MAX / RAFT_QUIET_FACTOR ? UINT32_MAX
+                                                                           : RAFT_QUIET_FACTOR * c->election_max_ms);
     r->quiet_ms = term > 0 ? quiet : 0;
     reset_election(r);
     return 0;
@@ -325,7 +331,7 @@ void raft_tick(raft *r, uint32_t ms)
             if (r->quiet_ms > 0)
                 reset_election(r); /* quiet: no campaign */
             else
-                start_prevote(r);
+                campaign(r, 1);
         }
         return;
     }
@@ -471,7 +477,7 @@ static void handle_vote_resp(raft *r, const raft_msg *m)
     bit_set(m->ok ? r->granted : r->refused, m->from);
     if (bit_count(r, r->granted) >= majority(r)) {
         if (pre)
-            start_election(r);
+            campaign(r, 0);
         else
             become_leader(r);
     } else if (bit_count(r, r->refused) >= majority(r)) {
@@ -615,7 +621,10 @@ int raft_persist_needed(raft *r, uint32_t *term, uint16_t *voted_for)
     return 1;
 }
 
-uint16_t raft_leader(const raft *r) { return r ? r->leader : 0; }
+uint16_t raft_leader(const raft *r)
+{
+    return r ? r->leader : 0;
+}
 
 int raft_entry_at(const raft *r, uint32_t index, uint32_t *term, const raft_entry **e)
 {

@@ -41,11 +41,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RAFT_MAX_NODES 128u /* voters are the rack's slots 1..n_nodes (n_nodes <= RAFT_MAX_NODES) */
-#define RAFT_LOG_CAP 16u    /* entries kept after the snapshot (a ring) */
-#define RAFT_ENTRY_MAX 32u  /* bytes of one entry's data */
-#define RAFT_OUTBOX_CAP 16u /* messages waiting for raft_take; more are dropped and counted */
-#define RAFT_CATCHUP_MAX 3u /* unicast APPEND/SNAPSHOT a leader sends per heartbeat */
+#define RAFT_MAX_NODES 128u   /* voters are the rack's slots 1..n_nodes (n_nodes <= RAFT_MAX_NODES) */
+#define RAFT_LOG_CAP 16u      /* entries kept after the snapshot (a ring) */
+#define RAFT_ENTRY_MAX 32u    /* bytes of one entry's data */
+#define RAFT_OUTBOX_CAP 16u   /* messages waiting for raft_take; more are dropped and counted */
+#define RAFT_CATCHUP_MAX 3u   /* unicast APPEND/SNAPSHOT a leader sends per heartbeat */
 #define RAFT_QUIET_FACTOR 10u /* default quiet_ms: this many election_max_ms */
 
 typedef enum raft_role { RAFT_FOLLOWER, RAFT_PRECANDIDATE, RAFT_CANDIDATE, RAFT_LEADER } raft_role;
@@ -93,37 +93,37 @@ typedef struct raft_stats {
     uint32_t prevotes_started;  /* pre-elections begun (thesis 9.6) */
     uint32_t elections_started; /* real elections: term incremented (Raft 5.2) */
     uint32_t elections_won;
-    uint32_t prevotes_lost;     /* pre-elections a majority refused */
-    uint32_t stepdowns_quorum;  /* leader stepped down by CheckQuorum (thesis 6.2) */
-    uint32_t malformed;         /* raft_step refused with EK3_EINVAL */
-    uint32_t stale;             /* messages of an older term refused (EK3_ESTALE) */
-    uint32_t appends_rejected;  /* APPENDs this node answered ok = 0 (log mismatch) */
-    uint32_t votes_ignored;     /* (pre)votes ignored inside the leader lease */
-    uint32_t votes_quiet;       /* (pre)votes refused while quiet after a reboot */
+    uint32_t prevotes_lost;    /* pre-elections a majority refused */
+    uint32_t stepdowns_quorum; /* leader stepped down by CheckQuorum (thesis 6.2) */
+    uint32_t malformed;        /* raft_step refused with EK3_EINVAL */
+    uint32_t stale;            /* messages of an older term refused (EK3_ESTALE) */
+    uint32_t appends_rejected; /* APPENDs this node answered ok = 0 (log mismatch) */
+    uint32_t votes_ignored;    /* (pre)votes ignored inside the leader lease */
+    uint32_t votes_quiet;      /* (pre)votes refused while quiet after a reboot */
     uint32_t snapshots_sent, snapshots_applied;
-    uint32_t outbox_dropped;    /* messages lost because the outbox was full */
+    uint32_t outbox_dropped; /* messages lost because the outbox was full */
 } raft_stats;
 
 typedef struct raft {
     raft_cfg cfg;
     /* readable state */
-    uint8_t role;            /* raft_role */
-    uint32_t term;           /* current term (persistent) */
-    uint16_t voted_for;      /* slot voted for in term, 0 none (persistent) */
-    uint16_t leader;         /* the leader followed in term, 0 unknown */
-    uint32_t commit;         /* highest index known committed */
+    uint8_t role;       /* raft_role */
+    uint32_t term;      /* current term (persistent) */
+    uint16_t voted_for; /* slot voted for in term, 0 none (persistent) */
+    uint16_t leader;    /* the leader followed in term, 0 unknown */
+    uint32_t commit;    /* highest index known committed */
     uint32_t last_index, last_term;
     uint32_t snap_index, snap_term; /* last compacted entry; the ring holds snap_index+1..last_index */
-    raft_entry snap;         /* the snapshot's state: the newest compacted non-empty entry (len 0: none) */
+    raft_entry snap;                /* the snapshot's state: the newest compacted non-empty entry (len 0: none) */
     raft_stats stats;
     /* internal */
-    raft_entry log[RAFT_LOG_CAP]; /* index i at log[i % RAFT_LOG_CAP] */
-    uint32_t applied;        /* highest index handed out by raft_take_committed (or skipped) */
+    raft_entry log[RAFT_LOG_CAP];                /* index i at log[i % RAFT_LOG_CAP] */
+    uint32_t applied;                            /* highest index handed out by raft_take_committed (or skipped) */
     uint32_t election_elapsed, election_timeout; /* ms since reset; the randomized timeout */
-    uint32_t leader_elapsed; /* ms since a message of the current leader (the lease) */
+    uint32_t leader_elapsed;                     /* ms since a message of the current leader (the lease) */
     uint32_t hb_elapsed, quorum_elapsed;
-    uint32_t quiet_ms;       /* > 0: rebooted, not caught up: no vote, no campaign (see above) */
-    uint64_t rng;            /* splitmix64 state */
+    uint32_t quiet_ms; /* > 0: rebooted, not caught up: no vote, no campaign (see above) */
+    uint64_t rng;      /* splitmix64 state */
     uint8_t persist_dirty;
     uint8_t granted[(RAFT_MAX_NODES + 8u) / 8u]; /* (pre)votes granted this round / followers heard (leader) */
     uint8_t refused[(RAFT_MAX_NODES + 8u) / 8u]; /* (pre)votes refused this round */
