@@ -780,8 +780,8 @@ Test(raft, malformed_refused_and_counted)
                      .index = r->last_index,
                      .log_term = r->last_term,
                      .commit = r->commit};
-    raft_msg bad[12];
-    for (unsigned i = 0; i < 12; i++)
+    raft_msg bad[13];
+    for (unsigned i = 0; i < 13; i++)
         bad[i] = good;
     bad[0].kind = RAFT_KIND_COUNT;
     bad[1].kind = 200;
@@ -795,10 +795,11 @@ Test(raft, malformed_refused_and_counted)
     bad[9].kind = RAFT_SNAPSHOT, bad[9].n = 0;
     bad[10].ok = 7;
     bad[11].n = 1, bad[11].e.term = r->term + 1, bad[11].e.len = 1; /* an entry newer than its leader */
-    for (unsigned i = 0; i < 12; i++)
+    bad[12].kind = RAFT_SNAPSHOT, bad[12].n = 1, bad[12].index = UINT32_MAX, bad[12].log_term = 1; /* would wrap */
+    for (unsigned i = 0; i < 13; i++)
         cr_assert_eq(raft_step(r, &bad[i]), EK3_EINVAL, "bad message %u refused", i);
     cr_assert_eq(raft_step(r, NULL), EK3_EINVAL);
-    cr_assert_eq(r->stats.malformed, 13);
+    cr_assert_eq(r->stats.malformed, 14);
     cr_assert_eq(r->term, before.term);
     cr_assert_eq(r->role, before.role);
     cr_assert_eq(r->commit, before.commit);

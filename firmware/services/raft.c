@@ -127,7 +127,7 @@ static int append_local(raft *r, uint32_t term, const uint8_t *data, uint8_t len
 {
     if (r->last_index - r->snap_index >= RAFT_LOG_CAP)
         compact(r, r->commit);
-    if (r->last_index - r->snap_index >= RAFT_LOG_CAP)
+    if (r->last_index - r->snap_index >= RAFT_LOG_CAP || r->last_index >= UINT32_MAX - 1u)
         return EK3_EBUSY;
     r->last_index++;
     raft_entry *e = slot(r, r->last_index);
@@ -357,8 +357,10 @@ static int malformed(const raft *r, const raft_msg *m)
     if (m->kind >= RAFT_KIND_COUNT || m->from == 0 || m->from > r->cfg.n_nodes || m->from == r->cfg.me ||
         m->to > r->cfg.n_nodes || m->n > 1 || m->e.len > RAFT_ENTRY_MAX || m->term == 0 || m->ok > 1)
         return 1;
+    if (m->term == UINT32_MAX || m->index == UINT32_MAX || m->commit == UINT32_MAX) /* no index or term wraps */
+        return 1;
     if (m->kind == RAFT_APPEND) {
-        if (m->log_term > m->term || (m->index == 0 && m->log_term != 0) || (m->n && m->index == UINT32_MAX))
+        if (m->log_term > m->term || (m->index == 0 && m->log_term != 0))
             return 1;
         if (m->n && (m->e.term == 0 || m->e.term > m->term || m->e.term < m->log_term))
             return 1;
@@ -373,6 +375,8 @@ static void handle_append(raft *r, const raft_msg *m)
 {
     uint32_t prev = m->index, t = 0;
     if (prev < r->commit) { /* all it carries is committed here already */
+        if (m->to == 0)
+            r->quiet_ms = 0; /* and this log holds the leader's newest entry */
         reply(r, RAFT_APPEND_RESP, m->from, r->term, r->commit, 1);
         return;
     }

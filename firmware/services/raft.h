@@ -157,7 +157,8 @@ void raft_tick(raft *r, uint32_t ms);
  * answered with this node's term so that leader steps down, a PREVOTE is
  * refused), EK3_EINVAL when malformed (NULL, kind >= RAFT_KIND_COUNT, from
  * 0, from > n_nodes, from == me, to > n_nodes, n > 1, SNAPSHOT with n != 1,
- * e.len > RAFT_ENTRY_MAX, term 0, ok > 1) - counted in malformed, nothing
+ * e.len > RAFT_ENTRY_MAX, term 0, ok > 1, term, index or commit UINT32_MAX (so
+ * nothing wraps) - counted in malformed, nothing
  * changed. Raft 5.1-5.4, 7; thesis 9.6 and 6.2. */
 int raft_step(raft *r, const raft_msg *m);
 
