@@ -12,8 +12,14 @@
 
 /* ---- small helpers -------------------------------------------------- */
 
-static void bit_set(uint8_t *b, unsigned i) { b[i / 8u] = (uint8_t)(b[i / 8u] | (1u << (i % 8u))); }
-static int bit_get(const uint8_t *b, unsigned i) { return (b[i / 8u] >> (i % 8u)) & 1u; }
+static void bit_set(uint8_t *b, unsigned i)
+{
+    b[i / 8u] = (uint8_t)(b[i / 8u] | (1u << (i % 8u)));
+}
+static int bit_get(const uint8_t *b, unsigned i)
+{
+    return (b[i / 8u] >> (i % 8u)) & 1u;
+}
 
 static unsigned bit_count(const raft *r, const uint8_t *b)
 {
@@ -23,11 +29,20 @@ static unsigned bit_count(const raft *r, const uint8_t *b)
     return c;
 }
 
-static unsigned majority(const raft *r) { return r->cfg.n_nodes / 2u + 1u; }
+static unsigned majority(const raft *r)
+{
+    return r->cfg.n_nodes / 2u + 1u;
+}
 
-static uint32_t sat_add(uint32_t a, uint32_t b) { return a > UINT32_MAX - b ? UINT32_MAX : a + b; }
+static uint32_t sat_add(uint32_t a, uint32_t b)
+{
+    return a > UINT32_MAX - b ? UINT32_MAX : a + b;
+}
 
-static raft_entry *slot(raft *r, uint32_t index) { return &r->log[index % RAFT_LOG_CAP]; }
+static raft_entry *slot(raft *r, uint32_t index)
+{
+    return &r->log[index % RAFT_LOG_CAP];
+}
 
 /* The term of the entry at index: 0 for index 0, the snapshot's term at
  * snap_index, the ring's otherwise; -1 when not kept. */
@@ -112,7 +127,7 @@ static int append_local(raft *r, uint32_t term, const uint8_t *data, uint8_t len
 {
     if (r->last_index - r->snap_index >= RAFT_LOG_CAP)
         compact(r, r->commit);
-    if (r->last_index - r->snap_index >= RAFT_LOG_CAP)
+    if (r->last_index - r->snap_index >= RAFT_LOG_CAP || r->last_index >= UINT32_MAX - 1u)
         return EK3_EBUSY;
     r->last_index++;
     raft_entry *e = slot(r, r->last_index);
@@ -205,40 +220,30 @@ static void become_leader(raft *r)
     maybe_commit(r);
 }
 
-static void start_election(raft *r)
+/* Start a round: a pre-election (thesis 9.6: ask with term + 1 without
+ * incrementing) or an election (Raft 5.2: term + 1, vote for itself). */
+static void campaign(raft *r, int pre)
 {
-    r->role = RAFT_CANDIDATE;
-    set_term(r, r->term + 1u, r->cfg.me);
+    r->role = pre ? RAFT_PRECANDIDATE : RAFT_CANDIDATE;
+    if (pre)
+        r->stats.prevotes_started++;
+    else {
+        set_term(r, r->term + 1u, r->cfg.me);
+        r->stats.elections_started++;
+    }
     r->leader = 0;
-    r->stats.elections_started++;
     clear_round(r);
     reset_election(r);
     if (bit_count(r, r->granted) >= majority(r)) {
-        become_leader(r);
+        if (pre)
+            campaign(r, 0);
+        else
+            become_leader(r);
         return;
     }
-    raft_msg *m = push(r, RAFT_VOTE, 0);
+    raft_msg *m = push(r, pre ? RAFT_PREVOTE : RAFT_VOTE, 0);
     if (m) {
-        m->index = r->last_index;
-        m->log_term = r->last_term;
-    }
-}
-
-/* thesis 9.6: ask with term + 1 without incrementing. */
-static void start_prevote(raft *r)
-{
-    r->role = RAFT_PRECANDIDATE;
-    r->leader = 0;
-    r->stats.prevotes_started++;
-    clear_round(r);
-    reset_election(r);
-    if (bit_count(r, r->granted) >= majority(r)) {
-        start_election(r);
-        return;
-    }
-    raft_msg *m = push(r, RAFT_PREVOTE, 0);
-    if (m) {
-        m->term = r->term + 1u;
+        m->term = r->term + (pre ? 1u : 0u);
         m->index = r->last_index;
         m->log_term = r->last_term;
     }
@@ -276,9 +281,9 @@ static void send_catchup(raft *r, uint16_t peer)
 static void heartbeat(raft *r)
 {
     broadcast_append(r);
-    unsigned budget = RAFT_CATCHUP_MAX, n = r->cfg.n_nodes;
+    unsigned budget = RAFT_CATCHUP_MAX, n = r->cfg.n_nodes, start = r->catchup_cursor;
     for (unsigned i = 0; i < n && budget > 0; i++) {
-        uint16_t peer = (uint16_t)((r->catchup_cursor + i) % n + 1u);
+        uint16_t peer = (uint16_t)((start + i) % n + 1u);
         if (peer == r->cfg.me)
             continue;
         /* the broadcast serves followers whose next is the newest entry */
@@ -305,6 +310,11 @@ int raft_init(raft *r, const raft_cfg *c, uint32_t term, uint16_t voted_for, uin
     r->rng = seed;
     r->role = RAFT_FOLLOWER;
     r->leader_elapsed = UINT32_MAX;
+    uint32_t quiet =
+        c->quiet_ms ? c->quiet_ms
+                    : (c->election_max_ms > UINT32_MAX / RAFT_QUIET_FACTOR ? UINT32_MAX
+                                                                           : RAFT_QUIET_FACTOR * c->election_max_ms);
+    r->quiet_ms = term > 0 ? quiet : 0;
     reset_election(r);
     return 0;
 }
@@ -314,10 +324,15 @@ void raft_tick(raft *r, uint32_t ms)
     if (!r || ms == 0)
         return;
     r->leader_elapsed = sat_add(r->leader_elapsed, ms);
+    r->quiet_ms = r->quiet_ms > ms ? r->quiet_ms - ms : 0;
     if (r->role != RAFT_LEADER) {
         r->election_elapsed = sat_add(r->election_elapsed, ms);
-        if (r->election_elapsed >= r->election_timeout)
-            start_prevote(r);
+        if (r->election_elapsed >= r->election_timeout) {
+            if (r->quiet_ms > 0)
+                reset_election(r); /* quiet: no campaign */
+            else
+                campaign(r, 1);
+        }
         return;
     }
     r->quorum_elapsed = sat_add(r->quorum_elapsed, ms);
@@ -342,8 +357,10 @@ static int malformed(const raft *r, const raft_msg *m)
     if (m->kind >= RAFT_KIND_COUNT || m->from == 0 || m->from > r->cfg.n_nodes || m->from == r->cfg.me ||
         m->to > r->cfg.n_nodes || m->n > 1 || m->e.len > RAFT_ENTRY_MAX || m->term == 0 || m->ok > 1)
         return 1;
+    if (m->term == UINT32_MAX || m->index == UINT32_MAX || m->commit == UINT32_MAX) /* no index or term wraps */
+        return 1;
     if (m->kind == RAFT_APPEND) {
-        if (m->log_term > m->term || (m->index == 0 && m->log_term != 0) || (m->n && m->index == UINT32_MAX))
+        if (m->log_term > m->term || (m->index == 0 && m->log_term != 0))
             return 1;
         if (m->n && (m->e.term == 0 || m->e.term > m->term || m->e.term < m->log_term))
             return 1;
@@ -358,6 +375,8 @@ static void handle_append(raft *r, const raft_msg *m)
 {
     uint32_t prev = m->index, t = 0;
     if (prev < r->commit) { /* all it carries is committed here already */
+        if (m->to == 0)
+            r->quiet_ms = 0; /* and this log holds the leader's newest entry */
         reply(r, RAFT_APPEND_RESP, m->from, r->term, r->commit, 1);
         return;
     }
@@ -384,6 +403,8 @@ static void handle_append(raft *r, const raft_msg *m)
         }
     }
     uint32_t matched = prev + m->n;
+    if (m->to == 0)
+        r->quiet_ms = 0; /* the leader's newest entry: this log is the leader's now */
     c = m->commit < matched ? m->commit : matched;
     if (c > r->commit)
         r->commit = c;
@@ -424,8 +445,11 @@ static void handle_append_resp(raft *r, const raft_msg *m)
         maybe_commit(r);
         return;
     }
+    /* A hint below the match: the follower rebooted and lost its log (or
+     * this is a late answer to an older probe: lowering match only delays
+     * commits, which never go back; the next answer raises it again). */
     if (m->index < r->match[f])
-        return; /* a late answer to an older probe */
+        r->match[f] = m->index;
     if (r->next[f] > m->index + 1u)
         r->next[f] = m->index + 1u;
 }
@@ -433,8 +457,13 @@ static void handle_append_resp(raft *r, const raft_msg *m)
 static void handle_vote(raft *r, const raft_msg *m)
 {
     int pre = m->kind == RAFT_PREVOTE;
-    int can = r->voted_for == m->from || (r->voted_for == 0 && r->leader == 0) || (pre && m->term > r->term);
+    int again = r->voted_for == m->from && m->term == r->term; /* the vote already given, repeated */
+    int can = again || (r->voted_for == 0 && r->leader == 0) || (pre && m->term > r->term);
     int grant = can && up_to_date(r, m->index, m->log_term);
+    if (grant && !again && r->quiet_ms > 0) {
+        r->stats.votes_quiet++;
+        grant = 0;
+    }
     if (grant && !pre) {
         set_term(r, r->term, m->from);
         reset_election(r);
@@ -452,7 +481,7 @@ static void handle_vote_resp(raft *r, const raft_msg *m)
     bit_set(m->ok ? r->granted : r->refused, m->from);
     if (bit_count(r, r->granted) >= majority(r)) {
         if (pre)
-            start_election(r);
+            campaign(r, 0);
         else
             become_leader(r);
     } else if (bit_count(r, r->refused) >= majority(r)) {
@@ -596,7 +625,10 @@ int raft_persist_needed(raft *r, uint32_t *term, uint16_t *voted_for)
     return 1;
 }
 
-uint16_t raft_leader(const raft *r) { return r ? r->leader : 0; }
+uint16_t raft_leader(const raft *r)
+{
+    return r ? r->leader : 0;
+}
 
 int raft_entry_at(const raft *r, uint32_t index, uint32_t *term, const raft_entry **e)
 {

@@ -24,8 +24,16 @@
  * Persistence: term and voted_for (Raft figure 2's "persistent state") go
  * to flash through raft_persist_needed before any message raft_take gives
  * is sent. The log itself is volatile (a rebooted module starts with an
- * empty log and catches up from the leader, by SNAPSHOT when far behind);
- * see docs/swarm.md for what that costs.
+ * empty log and catches up from the leader, by SNAPSHOT when far behind).
+ * A module that lost its log may have acknowledged entries it no longer
+ * holds; were it to vote at once, a leader without a committed entry could
+ * win. So a node started with term > 0 is "quiet": it neither votes nor
+ * campaigns until it has accepted a leader's broadcast APPEND (its log then
+ * equals that leader's, which holds every committed entry), or for at most
+ * cfg.quiet_ms (default RAFT_QUIET_FACTOR * election_max_ms: a whole rack
+ * rebooted must elect again; what it had committed is gone with the logs).
+ * A reboot longer cut off from the leader than that can, with a partition,
+ * still lose a committed entry: docs/swarm.md has the measured rate.
  */
 #ifndef RAFT_H
 #define RAFT_H
@@ -33,11 +41,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RAFT_MAX_NODES 128u /* voters are the rack's slots 1..n_nodes (n_nodes <= RAFT_MAX_NODES) */
-#define RAFT_LOG_CAP 16u    /* entries kept after the snapshot (a ring) */
-#define RAFT_ENTRY_MAX 32u  /* bytes of one entry's data */
-#define RAFT_OUTBOX_CAP 16u /* messages waiting for raft_take; more are dropped and counted */
-#define RAFT_CATCHUP_MAX 3u /* unicast APPEND/SNAPSHOT a leader sends per heartbeat */
+#define RAFT_MAX_NODES 128u   /* voters are the rack's slots 1..n_nodes (n_nodes <= RAFT_MAX_NODES) */
+#define RAFT_LOG_CAP 16u      /* entries kept after the snapshot (a ring) */
+#define RAFT_ENTRY_MAX 32u    /* bytes of one entry's data */
+#define RAFT_OUTBOX_CAP 16u   /* messages waiting for raft_take; more are dropped and counted */
+#define RAFT_CATCHUP_MAX 3u   /* unicast APPEND/SNAPSHOT a leader sends per heartbeat */
+#define RAFT_QUIET_FACTOR 10u /* default quiet_ms: this many election_max_ms */
 
 typedef enum raft_role { RAFT_FOLLOWER, RAFT_PRECANDIDATE, RAFT_CANDIDATE, RAFT_LEADER } raft_role;
 typedef enum raft_kind {
@@ -76,41 +85,45 @@ typedef struct raft_cfg {
     uint16_t me, n_nodes;
     uint32_t heartbeat_ms;                     /* 100: the seed's 10 Hz */
     uint32_t election_min_ms, election_max_ms; /* randomized in [min, max) from the seeded generator */
+    uint32_t quiet_ms; /* after a reboot with term > 0: no vote, no campaign for up to this long, until caught
+                          up with a leader; 0: RAFT_QUIET_FACTOR * election_max_ms */
 } raft_cfg;
 
 typedef struct raft_stats {
     uint32_t prevotes_started;  /* pre-elections begun (thesis 9.6) */
     uint32_t elections_started; /* real elections: term incremented (Raft 5.2) */
     uint32_t elections_won;
-    uint32_t prevotes_lost;     /* pre-elections a majority refused */
-    uint32_t stepdowns_quorum;  /* leader stepped down by CheckQuorum (thesis 6.2) */
-    uint32_t malformed;         /* raft_step refused with EK3_EINVAL */
-    uint32_t stale;             /* messages of an older term refused (EK3_ESTALE) */
-    uint32_t appends_rejected;  /* APPENDs this node answered ok = 0 (log mismatch) */
-    uint32_t votes_ignored;     /* (pre)votes ignored inside the leader lease */
+    uint32_t prevotes_lost;    /* pre-elections a majority refused */
+    uint32_t stepdowns_quorum; /* leader stepped down by CheckQuorum (thesis 6.2) */
+    uint32_t malformed;        /* raft_step refused with EK3_EINVAL */
+    uint32_t stale;            /* messages of an older term refused (EK3_ESTALE) */
+    uint32_t appends_rejected; /* APPENDs this node answered ok = 0 (log mismatch) */
+    uint32_t votes_ignored;    /* (pre)votes ignored inside the leader lease */
+    uint32_t votes_quiet;      /* (pre)votes refused while quiet after a reboot */
     uint32_t snapshots_sent, snapshots_applied;
-    uint32_t outbox_dropped;    /* messages lost because the outbox was full */
+    uint32_t outbox_dropped; /* messages lost because the outbox was full */
 } raft_stats;
 
 typedef struct raft {
     raft_cfg cfg;
     /* readable state */
-    uint8_t role;            /* raft_role */
-    uint32_t term;           /* current term (persistent) */
-    uint16_t voted_for;      /* slot voted for in term, 0 none (persistent) */
-    uint16_t leader;         /* the leader followed in term, 0 unknown */
-    uint32_t commit;         /* highest index known committed */
+    uint8_t role;       /* raft_role */
+    uint32_t term;      /* current term (persistent) */
+    uint16_t voted_for; /* slot voted for in term, 0 none (persistent) */
+    uint16_t leader;    /* the leader followed in term, 0 unknown */
+    uint32_t commit;    /* highest index known committed */
     uint32_t last_index, last_term;
     uint32_t snap_index, snap_term; /* last compacted entry; the ring holds snap_index+1..last_index */
-    raft_entry snap;         /* the snapshot's state: the newest compacted non-empty entry (len 0: none) */
+    raft_entry snap;                /* the snapshot's state: the newest compacted non-empty entry (len 0: none) */
     raft_stats stats;
     /* internal */
-    raft_entry log[RAFT_LOG_CAP]; /* index i at log[i % RAFT_LOG_CAP] */
-    uint32_t applied;        /* highest index handed out by raft_take_committed (or skipped) */
+    raft_entry log[RAFT_LOG_CAP];                /* index i at log[i % RAFT_LOG_CAP] */
+    uint32_t applied;                            /* highest index handed out by raft_take_committed (or skipped) */
     uint32_t election_elapsed, election_timeout; /* ms since reset; the randomized timeout */
-    uint32_t leader_elapsed; /* ms since a message of the current leader (the lease) */
+    uint32_t leader_elapsed;                     /* ms since a message of the current leader (the lease) */
     uint32_t hb_elapsed, quorum_elapsed;
-    uint64_t rng;            /* splitmix64 state */
+    uint32_t quiet_ms; /* > 0: rebooted, not caught up: no vote, no campaign (see above) */
+    uint64_t rng;      /* splitmix64 state */
     uint8_t persist_dirty;
     uint8_t granted[(RAFT_MAX_NODES + 8u) / 8u]; /* (pre)votes granted this round / followers heard (leader) */
     uint8_t refused[(RAFT_MAX_NODES + 8u) / 8u]; /* (pre)votes refused this round */
@@ -121,7 +134,7 @@ typedef struct raft {
 } raft;
 
 /* Start a node. term/voted_for: what the flash kept (0, 0 on a fresh
- * module); the log starts empty. seed: the module's seed (the election
+ * module); the log starts empty; with term > 0 the node starts quiet. seed: the module's seed (the election
  * timeouts, randomized in [election_min_ms, election_max_ms), are drawn
  * from it with ek3_rng_splitmix64). Returns 0, or EK3_EINVAL on NULL, on
  * me == 0 or me > n_nodes, n_nodes > RAFT_MAX_NODES, heartbeat_ms == 0,
@@ -144,7 +157,8 @@ void raft_tick(raft *r, uint32_t ms);
  * answered with this node's term so that leader steps down, a PREVOTE is
  * refused), EK3_EINVAL when malformed (NULL, kind >= RAFT_KIND_COUNT, from
  * 0, from > n_nodes, from == me, to > n_nodes, n > 1, SNAPSHOT with n != 1,
- * e.len > RAFT_ENTRY_MAX, term 0, ok > 1) - counted in malformed, nothing
+ * e.len > RAFT_ENTRY_MAX, term 0, ok > 1, term, index or commit UINT32_MAX (so
+ * nothing wraps) - counted in malformed, nothing
  * changed. Raft 5.1-5.4, 7; thesis 9.6 and 6.2. */
 int raft_step(raft *r, const raft_msg *m);
 
