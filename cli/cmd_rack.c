@@ -56,7 +56,7 @@ static int rk_usage(void)
 {
     puts("usage: ek3 rack [--modules 84] [--load 200kW | --load-ohm R | --battery]\n"
          "                [--vset 750] [--droop 5] [--duration 2s] [--fidelity averaged|switching]\n"
-         "                [--seed 1] [--load-at 0.5s] [--load-ramp 0.5s] [--pull SLOT@TIME] [--realtime]\n"
+         "                [--seed 1] [--load-at 0.5s] [--load-ramp 0.5s] [--pull SLOT@TIME] [--realtime] [--no-swarm]\n"
          "                [--fault NAME:TARGET@TIME[:P=V,...]]...\n"
          "                [--log FILE [--log-start EPOCH]] [--station-log FILE] [--rtl-vcd FILE]\n"
          "                [--api udp:HOST:PORT [--api-key KEY]]\n"
@@ -72,7 +72,9 @@ static int rk_usage(void)
          "brought the bus up, and ramps to its value over --load-ramp. --pull takes a module out of its slot while\n"
          "running (N-1; give it again for N-2 and more): the fault pull:SLOT@TIME. --fault injects any fault of\n"
          "the rig's table (`ek3 faults` lists them, with targets and parameters) at its time. --realtime paces quanta to the wall clock and reports\n"
-         "lateness. Ctrl-C or SIGTERM stops the run at the end of a quantum: logs end on a whole line and the\n"
+         "lateness. The modules elect a SWARM_COORD leader (Raft over the rack bus) that balances their currents\n"
+         "and parks the ones a light load does not need (docs/swarm.md); --no-swarm runs droop alone.\n"
+         "Ctrl-C or SIGTERM stops the run at the end of a quantum: logs end on a whole line and the\n"
          "report covers what ran, marked INTERRUPTED.\n"
          "--log writes every frame (HIL channel hil0, rack bus can0) as a candump log,\n"
          "its times counted from the run's start on the wall clock, or from --log-start\n"
@@ -256,6 +258,9 @@ int cmd_rack(int argc, char **argv)
             o.r.threads = (unsigned)n;
         } else if (!strcmp(a, "--realtime")) {
             o.realtime = 1;
+            continue;
+        } else if (!strcmp(a, "--no-swarm")) {
+            o.r.no_swarm = 1;
             continue;
         } else if (!strcmp(a, "--log") && cli_has_value(a, v, &miss)) {
             o.log = v;

@@ -52,7 +52,9 @@ int fwi_init(fwi *f, unsigned slot, unsigned rack, uint64_t seed, const llcc_cfg
     drv_init(&f->drv, cc);
     f->cc = *cc;
     f->boot_v = v_set;
-    jz_config cfg = {fwi_services, sizeof fwi_services / sizeof fwi_services[0], drv_control, &f->drv,
+    /* rack 0: SWARM_COORD, the table's last service, left out (droop alone) */
+    _Static_assert(SVC_SWARM == sizeof fwi_services / sizeof fwi_services[0], "SWARM_COORD is the last service");
+    jz_config cfg = {fwi_services, sizeof fwi_services / sizeof fwi_services[0] - (rack ? 0u : 1u), drv_control, &f->drv,
                      seed + slot - 1, f->pool, FWI_POOL_BYTES, 64, 0, 0, 0};
     int rc = jz_init(&f->k, &cfg, hhal_hal(&f->h));
     if (rc) {

@@ -40,7 +40,9 @@ typedef struct fwi {
 /* Power on module `slot` of a rack of `rack` modules seeded `seed`,
  * LLC_CONTROL set to v_set (0: off). Its flash is provisioned as the
  * factory would: slot, its key and the group key (both derived from the
- * rack key), the rack's size. 0, or EK3_ENOSPC, or jz_init's error. */
+ * rack key), the rack's size. rack 0: a rack without the swarm (its
+ * kernel runs every service but SWARM_COORD: droop alone). 0, or
+ * EK3_ENOSPC, or jz_init's error. */
 int fwi_init(fwi *f, unsigned slot, unsigned rack, uint64_t seed, const llcc_cfg *cc, float v_set);
 void fwi_free(fwi *f);
 

@@ -143,7 +143,7 @@ int rig_init(rig *r, const rig_opts *o)
             rig_free(r);
             return EK3_ENOSPC;
         }
-        rc = fwi_init(&m->fw, k + 1, o->modules, o->seed, &cc, o->via_station ? 0.0f : o->v_set);
+        rc = fwi_init(&m->fw, k + 1, o->no_swarm ? 0 : o->modules, o->seed, &cc, o->via_station ? 0.0f : o->v_set);
         if (rc) {
             rig_free(r);
             return rc;

@@ -64,6 +64,7 @@ typedef struct rig_opts {
     char fw_bus[64];        /* "udp:HOST:BASE": slot s listens on BASE + s */
     int ext_timeout_ms;     /* a module that misses this many ms in a quantum is late */
     uint8_t via_station;    /* modules boot off; the station starts them (stn_api_*) */
+    uint8_t no_swarm;       /* the modules' kernels without SWARM_COORD: droop alone, no leader (ek3 rack --no-swarm) */
     const char *api_key;    /* the station's API key (NULL: RIG_API_KEY) */
     FILE *station_log;      /* the station's decisions, or NULL */
 } rig_opts;

@@ -2,6 +2,7 @@
  * bounded record, and a sequence-counted snapshot (session.h). */
 #define _GNU_SOURCE
 #include "session.h"
+#include "swarm.h"
 
 #include <errno.h>
 #include <math.h>
@@ -413,7 +414,14 @@ static void ses_publish(ses *s)
         m->pulled_ns = -1;
         m->fault_ns = g->stn.m[k].fault_ns, m->fault_code = g->stn.m[k].fault.code;
         m->fault_value = g->stn.m[k].fault.value / 1000.0;
+        m->trim = g->m[k].external ? 0.0f : g->m[k].fw.drv.ctl.trim;
+        m->parked = !g->m[k].external && g->m[k].fw.drv.ctl.parked;
+        const void *sw = swo_state(g, k + 1);
+        swm_view v;
+        swm_view_of(sw, &v);
+        m->role = sw ? (int8_t)v.role : -1;
     }
+    swo_summary(&g->obs, g->t_ns, &d->swarm);
     for (unsigned i = 0; i < s->nev; i++)
         if (s->ev[i].kind == SES_EV_PULL && s->ev[i].done_ns >= 0 && !g->plant.mod[s->ev[i].slot - 1].present)
             d->mod[s->ev[i].slot - 1].pulled_ns = s->ev[i].done_ns;

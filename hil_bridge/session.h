@@ -107,6 +107,9 @@ typedef struct ses_mod_snap {
     int64_t fault_ns;     /* the station's last FAULT_ALERT from it (-1: none) */
     uint8_t fault_code;   /* its code (msg.h, FAULT_ALERT) */
     double fault_value;   /* its value, in the unit of the code */
+    float trim;           /* SWARM_COORD's balancing trim on its droop reference, V */
+    uint8_t parked;       /* parked by the swarm's provisioning */
+    int8_t role;          /* its SWARM_COORD's raft_role, -1 when not read (swarmobs.h swo_state) */
 } ses_mod_snap;
 
 /* The state of the rack at the end of one quantum. */
@@ -119,6 +122,7 @@ typedef struct ses_snap {
     stn_stats stn;        /* the station's counters */
     uint64_t hil_frames, bus_frames, bus_error_frames;
     double bus_load;      /* 0..1 */
+    swo_sum swarm;        /* the swarm: leader, term, elections, breaches, failovers (swarmobs.h) */
     unsigned n;           /* modules */
     ses_mod_snap *mod;    /* mod[slot - 1]; the reader's array of n */
 } ses_snap;

@@ -972,6 +972,10 @@ static void scn_rack_text(scn *x, const ses_opts *so, double load_at, double loa
              o->modules, load, (double)o->v_set, (double)o->r_droop,
              o->fidelity == PMOD_SWITCHING ? "switching" : "averaged", (unsigned long long)o->seed, load_at, load_ramp,
              o->threads ? o->threads : 1);
+    if (o->no_swarm) {
+        size_t n = strlen(x->r->rack_text);
+        snprintf(x->r->rack_text + n, sizeof x->r->rack_text - n, " --no-swarm");
+    }
 }
 
 static int l_rack(lua_State *L)
@@ -984,7 +988,7 @@ static int l_rack(lua_State *L)
         return scn_err(L, "rack{}: given twice (one rack per scenario)");
     static const char *const keys[] = {"modules", "fidelity", "load", "ohm", "battery", "load_at", "load_ramp",
                                        "vset", "droop", "seed", "set", "slot", "external", "fw_bus", "ext_timeout",
-                                       "hello_timeout", "threads", "start", "api", "api_key", NULL};
+                                       "hello_timeout", "threads", "start", "api", "api_key", "swarm", NULL};
     scn_known_keys(L, 1, "rack", keys);
     ses_opts so;
     memset(&so, 0, sizeof so);
@@ -1079,6 +1083,11 @@ static int l_rack(lua_State *L)
         }
         o->slot_plant = ptr;
     }
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "swarm");
+    if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+        return scn_err(L, "rack{}: swarm must be true or false (false: droop alone, no SWARM_COORD)");
+    o->no_swarm = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
     lua_pop(L, 1);
     double th = scn_field_q(L, 1, "threads", "", x->o.threads ? x->o.threads : 1, "rack{}");
     if (!(th >= 1 && th <= 256 && th == floor(th)))

@@ -29,6 +29,71 @@ static ses_mod_snap *rep_snap(ses *s, ses_snap *sn)
     return sn->mod;
 }
 
+/* The swarm's lines: the leader and its checkers, the balancing (the
+ * spread droop alone would leave: each module's current less what its
+ * trim moved, (trim - mean trim) / R_droop against a stiff bus), the
+ * parked modules. */
+static void rep_swarm(FILE *f, const ses *s, const ses_snap *sn)
+{
+    if (s->o.r.no_swarm) {
+        fprintf(f, "swarm: off (--no-swarm): droop alone, no leader, no balancing, nobody parked\n");
+        return;
+    }
+    const swo_sum *w = &sn->swarm;
+    if (w->leader)
+        fprintf(f, "swarm: leader module %u, term %u; %u leader%s elected, the first at %.3f s", w->leader, w->term,
+                w->leaders, w->leaders == 1 ? "" : "s", w->first_leader_s);
+    else if (w->leaders)
+        fprintf(f, "swarm: NO LEADER for the last %.3f s (term %u was the last); %u leaders elected", w->leaderless_s,
+                w->term, w->leaders);
+    else
+        fprintf(f, "swarm: no leader elected yet");
+    if (w->failovers)
+        fprintf(f, "; %u failover%s, p50 %.3f s, p99 %.3f s, max %.3f s", w->failovers, w->failovers == 1 ? "" : "s",
+                w->failover_p50_s, w->failover_p99_s, w->failover_max_s);
+    fprintf(f, "; %u breach%s of election safety, log matching or a committed decision%s%s\n", w->violations,
+            w->violations == 1 ? "" : "es", s->g.obs.first[0] ? ": FIRST " : "", s->g.obs.first);
+    double tsum = 0, tmin = 1e9, tmax = -1e9;
+    unsigned n = 0, parked = 0;
+    for (unsigned k = 0; k < sn->n; k++) {
+        const ses_mod_snap *m = &sn->mod[k];
+        if (!m->present || m->external)
+            continue;
+        if (m->parked) {
+            parked++;
+            continue;
+        }
+        tsum += m->trim, n++;
+        tmin = m->trim < tmin ? m->trim : tmin, tmax = m->trim > tmax ? m->trim : tmax;
+    }
+    if (n) {
+        double tmean = tsum / n, r = s->kc.r_droop > 0 ? s->kc.r_droop : 1, dmin = 1e9, dmax = -1e9, dsum = 0;
+        double imin = 1e9, imax = -1e9, isum = 0;
+        for (unsigned k = 0; k < sn->n; k++) {
+            const ses_mod_snap *m = &sn->mod[k];
+            if (!m->present || m->external || m->parked)
+                continue;
+            double d = m->io - (m->trim - tmean) / r;
+            dmin = d < dmin ? d : dmin, dmax = d > dmax ? d : dmax, dsum += d;
+            imin = m->io < imin ? m->io : imin, imax = m->io > imax ? m->io : imax, isum += m->io;
+        }
+        double dmean = dsum / n, imean = isum / n;
+        fprintf(f, "balancing: trims %.2f .. %.2f V; spread %.1f %% of mean with them, %.1f %% without (droop alone: "
+                   "%.3f .. %.3f A, each module's current less its trim's share)\n",
+                tmin, tmax, imean > 0 ? 100 * (imax - imin) / imean : 0, dmean > 0 ? 100 * (dmax - dmin) / dmean : 0,
+                dmin, dmax);
+    }
+    if (parked) {
+        char list[400] = "";
+        size_t o = 0;
+        for (unsigned k = 0; k < sn->n && o < sizeof list - 8; k++)
+            if (sn->mod[k].present && sn->mod[k].parked)
+                o += (size_t)snprintf(list + o, sizeof list - o, "%s%u", o ? ", " : "", k + 1);
+        fprintf(f, "provisioning: %u module%s parked (standby, N-1 headroom kept): %s\n", parked,
+                parked == 1 ? "" : "s", list);
+    }
+}
+
 int rep_text(FILE *f, ses *s)
 {
     ses_snap sn;
@@ -36,7 +101,7 @@ int rep_text(FILE *f, ses *s)
         return EK3_ENOSPC;
     const ses_opts *o = &s->o;
     double ptot = 0, pin = 0, imin = 1e9, imax = 0, isum = 0, tjmax = -1e9;
-    unsigned present = 0, running = 0, tripped = 0;
+    unsigned present = 0, running = 0, tripped = 0, sharing = 0;
     for (unsigned k = 0; k < sn.n; k++) {
         const ses_mod_snap *m = &sn.mod[k];
         tripped += m->state == SES_M_FAULT;
@@ -46,10 +111,13 @@ int rep_text(FILE *f, ses *s)
         running += m->running;
         ptot += m->io * m->vo;
         pin += m->pin;
-        imin = fmin(imin, m->io), imax = fmax(imax, m->io), isum += m->io;
         tjmax = fmax(tjmax, fmax(m->tja, m->tjb));
+        if (m->parked) /* standby: shares nothing */
+            continue;
+        sharing++;
+        imin = fmin(imin, m->io), imax = fmax(imax, m->io), isum += m->io;
     }
-    double imean = present ? isum / present : 0, cap, demand;
+    double imean = sharing ? isum / sharing : 0, cap, demand;
     ses_capacity(s, &cap, &demand);
     int collapsed = ses_collapsed(s);
     char collapse_at[40] = "";
@@ -73,11 +141,12 @@ int rep_text(FILE *f, ses *s)
     fprintf(f, "load: %s; set point %.1f V, droop %.2f V/A\n", lk, o->r.v_set, s->kc.r_droop);
     fprintf(f, "bus: %.2f V, load %.2f kW (%.2f A); modules deliver %.2f kW from %.2f kW in (%.2f %%)\n", sn.vbus,
             sn.p_load / 1e3, sn.i_load, ptot / 1e3, pin / 1e3, pin > 0 ? 100 * ptot / pin : 0);
-    if (present)
+    if (sharing)
         fprintf(f, "sharing: %.3f A mean, %.3f .. %.3f A (spread %.1f %% of mean); hottest junction %.1f C\n", imean,
                 imin, imax, imean > 0 ? 100 * (imax - imin) / imean : 0, tjmax);
     else
-        fprintf(f, "sharing: no module in its slot\n");
+        fprintf(f, "sharing: no module in its slot %s\n", present ? "carries current (every one parked)" : "");
+    rep_swarm(f, s, &sn);
     if (s->stop_sig || s->stop_why[0])
         fprintf(f, "INTERRUPTED after %.4f s of %.4g s (%s): this report covers the time that ran\n", sn.t_ns * 1e-9,
                 o->quanta * RIG_PERIOD_NS * 1e-9,
@@ -109,12 +178,14 @@ int rep_text(FILE *f, ses *s)
     fprintf(f, "HIL frames %llu; rack bus: %llu frames, %llu error frames, load %.2f %%\n",
             (unsigned long long)sn.hil_frames, (unsigned long long)sn.bus_frames,
             (unsigned long long)sn.bus_error_frames, 100 * sn.bus_load);
-    fprintf(f, "\n%5s %-6s %9s %8s %8s %8s %8s %9s %7s\n", "slot", "state", "power W", "I A", "V out", "Tj A C",
-            "Tj B C", "fsw kHz", "resets");
+    fprintf(f, "\n%5s %-6s %9s %8s %8s %8s %8s %9s %7s %7s %-6s\n", "slot", "state", "power W", "I A", "V out",
+            "Tj A C", "Tj B C", "fsw kHz", "resets", "trim V", "swarm");
+    static const char *const role[] = {"follow", "pre", "cand", "LEADER"};
     for (unsigned k = 0; k < sn.n; k++) {
         const ses_mod_snap *m = &sn.mod[k];
-        fprintf(f, "%5u %-6s %9.1f %8.3f %8.2f %8.1f %8.1f %9.1f %7u\n", k + 1, ses_mstate_name(m->state),
-                m->io * m->vo, m->io, m->vo, m->tja, m->tjb, m->fsw_hz / 1e3, m->resets);
+        fprintf(f, "%5u %-6s %9.1f %8.3f %8.2f %8.1f %8.1f %9.1f %7u %7.2f %-6s\n", k + 1, ses_mstate_name(m->state),
+                m->io * m->vo, m->io, m->vo, m->tja, m->tjb, m->fsw_hz / 1e3, m->resets, m->trim,
+                m->role >= 0 && m->role < 4 ? role[m->role] : "-");
     }
     const rig *g = &s->g;
     long ran = s->q;
