@@ -161,7 +161,8 @@ Test(swarm, losing_the_leader_elects_another_that_marks_it_failed)
     cr_assert_eq(rack_remove(&g.plant, old - 1), EK3_OK);
     cr_assert_eq(cbus_fault_cut(&g.bus, old, 1), EK3_OK);
     uint32_t rest = all(5) & ~(1u << old);
-    run(&g, &w, (SWM_ELECTION_MAX_MS + 600) / 1000.0); /* a timeout, a pre-election and an election */
+    /* the election timeout of the highest slot, a pre-election and an election */
+    run(&g, &w, (SWM_ELECTION_MIN_MS + 5 * SWM_ELECTION_STEP_MS + SWM_ELECTION_SPREAD_MS + 100) / 1000.0);
     unsigned leader = agreed_leader(&g, rest);
     cr_assert(leader != 0 && leader != old, "another leader (%u) within the election timeout", leader);
     swm_view v;
@@ -364,3 +365,4 @@ Test(swarm, a_decision_is_two_slot_sets_in_one_entry)
     e.len = 31;
     cr_assert_eq(swm_decision_decode(&e, &back), EK3_EPARSE);
 }
+
