@@ -113,21 +113,23 @@ static uint32_t all(unsigned n)
     return ((1u << n) - 1u) << 1;
 }
 
-static void build_rack(rig *g, unsigned n)
+/* A rack of n modules after 2 s: its leader, which every module follows. */
+static unsigned settled(rig *g, watch *w, unsigned n)
 {
     rig_opts o;
     rig_default_opts(&o, n, 11, 500.0 * n);
     cr_assert_eq(rig_init(g, &o), EK3_OK);
+    run(g, w, 2.0);
+    unsigned leader = agreed_leader(g, all(n));
+    cr_assert_neq(leader, 0, "one leader that every module follows after 2 s");
+    return leader;
 }
 
 Test(swarm, a_leader_is_elected_within_2s_and_stays)
 {
     static rig g;
     static watch w;
-    build_rack(&g, 6);
-    run(&g, &w, 2.0);
-    unsigned leader = agreed_leader(&g, all(6));
-    cr_assert_neq(leader, 0, "one leader that every module follows after 2 s");
+    unsigned leader = settled(&g, &w, 6);
     swm_view lv;
     view(&g, leader, &lv);
     run(&g, &w, 2.0);
@@ -151,10 +153,7 @@ Test(swarm, losing_the_leader_elects_another_that_marks_it_failed)
 {
     static rig g;
     static watch w;
-    build_rack(&g, 5);
-    run(&g, &w, 2.0);
-    unsigned old = agreed_leader(&g, all(5));
-    cr_assert_neq(old, 0);
+    unsigned old = settled(&g, &w, 5);
     swm_view ov;
     view(&g, old, &ov);
     /* pulled: out of the plant and off the bus */
@@ -209,10 +208,7 @@ Test(swarm, forged_and_replayed_frames_are_counted_and_change_nothing)
 {
     static rig g;
     static watch w;
-    build_rack(&g, 5);
-    run(&g, &w, 2.0);
-    unsigned leader = agreed_leader(&g, all(5));
-    cr_assert_neq(leader, 0);
+    unsigned leader = settled(&g, &w, 5);
     swm_view before;
     view(&g, leader, &before);
 
@@ -254,10 +250,7 @@ Test(swarm, term_and_vote_survive_a_reboot_and_a_torn_record)
 {
     static rig g;
     static watch w;
-    build_rack(&g, 5);
-    run(&g, &w, 2.0);
-    unsigned leader = agreed_leader(&g, all(5));
-    cr_assert_neq(leader, 0);
+    unsigned leader = settled(&g, &w, 5);
     unsigned f = leader % 5 + 1; /* a follower */
     uint32_t term = st(&g, f)->r.term;
     uint16_t vote = st(&g, f)->r.voted_for;
