@@ -8,6 +8,16 @@
 #include "ek3_err.h"
 #include "ek3_rng.h"
 
+/* Whether the rates (cbus_fault_rates) hit this frame: its message type
+ * is among rate_types, or rate_types is 0. */
+static int cbus_rated(const cbus *b, const cfd_frame *f)
+{
+    if (!b->rate_types)
+        return 1;
+    cid_fields cf;
+    return (f->flags & CFD_FLAG_EFF) && cid_decode(f->id, &cf) == EK3_OK && ((b->rate_types >> cf.type) & 1u);
+}
+
 static double cbus_uniform(cbus *b)
 {
     uint64_t z = ek3_rng_splitmix64(&b->rng);
@@ -198,7 +208,8 @@ void cbus_run(cbus *b, int64_t t_end)
         for (unsigned k = 0; k < b->n; k++)
             if ((int)k != win && cbus_connected(&b->node[k]) && cbus_hears(b, k, (unsigned)win))
                 acked = 1;
-        int corrupt = tx->corrupt_next > 0 || (b->p_corrupt > 0 && cbus_uniform(b) < b->p_corrupt);
+        int rated = cbus_rated(b, &f);
+        int corrupt = tx->corrupt_next > 0 || (rated && b->p_corrupt > 0 && cbus_uniform(b) < b->p_corrupt);
         if (corrupt || !acked) {
             /* Error frame after the frame; the frame is sent again. */
             end += cbus_bits_ns(b, CBUS_ERROR_FRAME_BITS);
@@ -221,7 +232,7 @@ void cbus_run(cbus *b, int64_t t_end)
                     continue;
                 rx->rec = rx->rec > 127 ? 127 : rx->rec > 0 ? (uint16_t)(rx->rec - 1) : 0;
                 cbus_confine(rx, end);
-                if (b->p_drop > 0 && cbus_uniform(b) < b->p_drop) {
+                if (rated && b->p_drop > 0 && cbus_uniform(b) < b->p_drop) {
                     rx->rx_dropped++;
                     continue;
                 }
@@ -268,6 +279,12 @@ int cbus_fault_rates(cbus *b, double p_corrupt, double p_drop)
         return EK3_ERANGE;
     b->p_corrupt = p_corrupt;
     b->p_drop = p_drop;
+    return EK3_OK;
+}
+
+int cbus_fault_types(cbus *b, uint16_t types)
+{
+    b->rate_types = types;
     return EK3_OK;
 }
 

@@ -68,6 +68,7 @@ typedef struct cbus {
     int64_t start_ns, busy_ns;
     uint64_t frames, error_frames;
     double p_corrupt, p_drop;
+    uint16_t rate_types;       /* the rates hit only these message types (bit per CID type; 0: every frame) */
     uint32_t restart_ms;       /* automatic restart after bus-off (0: only cbus_restart) */
     unsigned split;            /* injected: nodes < split and >= split do not hear each other (0: whole) */
     uint64_t rng;
@@ -101,6 +102,11 @@ int cbus_fault_corrupt(cbus *b, unsigned node, uint32_t frames);
 /* Every transmission corrupted with probability p_corrupt, every frame
  * dropped at each receiver (an overrun) with probability p_drop; 0..1. */
 int cbus_fault_rates(cbus *b, double p_corrupt, double p_drop);
+
+/* The rates of cbus_fault_rates hit only frames whose identifier's
+ * message type (can_id.h, bits 24:21 of an extended id) has its bit set
+ * in types (bit t for type t); 0: every frame, the default. Always 0. */
+int cbus_fault_types(cbus *b, uint16_t types);
 
 /* Cut node off the bus (it neither sends nor receives) or reconnect it. */
 int cbus_fault_cut(cbus *b, unsigned node, int cut);

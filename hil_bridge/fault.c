@@ -120,12 +120,14 @@ const flt_def flt_table[] = {
                          "the node's next frames fail on the wire (error frame, TEC + 8, resent; ISO 11898-1)",
                          "each failed frame is resent; the node goes error passive past TEC 127 and bus-off past 255 "
                          "(ISO 11898-1; EK-TECH-010 4.1)"},
-    [FLT_BUS_ERRORS] = {"bus-errors", FLT_BUS, FLT_T_BUS, 2, 1,
-                        {{"corrupt", "", 0, 1, 0.01, 0}, {"drop", "", 0, 1, 0, 0}},
+    [FLT_BUS_ERRORS] = {"bus-errors", FLT_BUS, FLT_T_BUS, 3, 1,
+                        {{"corrupt", "", 0, 1, 0.01, 0}, {"drop", "", 0, 1, 0, 0}, {"type", "", -1, 15, -1, 1}},
                         "a noisy bus: each frame corrupted with probability corrupt, dropped at each receiver "
-                        "(overrun) with probability drop",
+                        "(overrun) with probability drop; with type 0..15 only the frames of that message type "
+                        "(1 ELECTION, 0 SYNC, 4 THERMAL: the swarm's), -1 every frame",
                         "corrupted frames are resent by the controllers; a dropped command is covered by the 100 ms "
-                        "request timeout and 3 retries (EK-TECH-010 4.2)"},
+                        "request timeout and 3 retries (EK-TECH-010 4.2); the swarm re-elects or keeps its leader, "
+                        "and the modules share by droop meanwhile"},
     [FLT_BUS_CUT] = {"bus-cut", FLT_BUS, FLT_T_NODE, 0, 1, {NOP},
                      "the node cut off the bus: it neither sends nor receives (a broken stub or transceiver)",
                      "the station stops hearing its HEARTBEAT (1 Hz); the other nodes talk on (EK-TECH-010 4.2)"},
@@ -475,6 +477,7 @@ static int flt_apply(rig *g, const flt_spec *s, int on)
     case FLT_BUS_CORRUPT:
         return cbus_fault_corrupt(&g->bus, s->target, on ? (uint32_t)s->p[0] : 0);
     case FLT_BUS_ERRORS:
+        cbus_fault_types(&g->bus, on && s->p[2] >= 0 ? (uint16_t)(1u << (unsigned)s->p[2]) : 0);
         return on ? cbus_fault_rates(&g->bus, s->p[0], s->p[1]) : cbus_fault_rates(&g->bus, 0, 0);
     case FLT_BUS_CUT:
         return cbus_fault_cut(&g->bus, s->target, on);

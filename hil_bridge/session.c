@@ -30,7 +30,7 @@ static int64_t ses_wall_ns(void)
 
 const char *ses_mstate_name(unsigned st)
 {
-    static const char *const names[] = {"OFF", "START", "RUN", "FAULT", "PULLED", "LOST", "EXT", "EXT-OFF"};
+    static const char *const names[] = {"OFF", "START", "RUN", "FAULT", "PULLED", "LOST", "EXT", "EXT-OFF", "PARKED"};
     return st < sizeof names / sizeof names[0] ? names[st] : "?";
 }
 
@@ -45,6 +45,8 @@ ses_mstate ses_mod_state(const rig *g, unsigned k)
         return SES_M_FAULT;
     if (g->m[k].external)
         return pm->cmd.enable ? SES_M_EXT : SES_M_EXT_OFF;
+    if (g->m[k].fw.drv.ctl.parked && g->m[k].fw.drv.ctl.state == LLCC_OFF)
+        return SES_M_PARKED;
     return (ses_mstate)(g->m[k].fw.drv.ctl.state & 3);
 }
 
@@ -59,16 +61,21 @@ void ses_sharing_of(const rig *g, ses_sharing *out)
 {
     double imin = 1e9, imax = 0, isum = 0, tj = -1e9;
     unsigned on = 0;
+    out->parked = 0;
     for (unsigned k = 0; k < g->o.modules; k++) {
         const pmod *pm = &g->plant.mod[k];
         if (!pm->present)
             continue;
+        if (!g->m[k].external && g->m[k].fw.drv.ctl.parked) { /* standby by provisioning: shares nothing */
+            out->parked++;
+            continue;
+        }
         /* Comparisons, not fmin/fmax (library calls): a scenario's watchers read this every quantum. */
         double io = pm->io, ta = pm->th.t[TH_JA], tb = pm->th.t[TH_JB];
         imin = io < imin ? io : imin, imax = io > imax ? io : imax, isum += io, on++;
         tj = ta > tj ? ta : tj, tj = tb > tj ? tb : tj;
     }
-    out->present = on;
+    out->present = on + out->parked;
     out->i_min = on ? imin : 0, out->i_max = imax, out->i_mean = on ? isum / on : 0;
     out->i_spread = out->i_mean > 0 ? (imax - out->i_min) / out->i_mean : 0;
     out->tj_max = on ? tj : 0;

@@ -67,10 +67,11 @@ typedef struct ses_event {
 typedef enum ses_mstate {
     SES_M_OFF, SES_M_START, SES_M_RUN, SES_M_FAULT, /* in-process firmware (LLC_CONTROL's states) */
     SES_M_PULLED, SES_M_LOST, SES_M_EXT, SES_M_EXT_OFF,
+    SES_M_PARKED, /* in-process, parked by SWARM_COORD's provisioning (drv_park): standby, no fault */
 } ses_mstate;
 
 /* The name of a ses_mstate: "OFF", "START", "RUN", "FAULT", "PULLED",
- * "LOST", "EXT", "EXT-OFF" ("?" for another value). */
+ * "LOST", "EXT", "EXT-OFF", "PARKED" ("?" for another value). */
 const char *ses_mstate_name(unsigned st);
 
 /* What module k (0..N-1, slot k + 1) of a rig is doing now: PULLED (not
@@ -88,7 +89,8 @@ int ses_mod_running(const rig *g, unsigned k);
  * slots (the record's i_min, i_mean, i_max, tj_max). */
 typedef struct ses_sharing {
     unsigned present;     /* modules in their slots */
-    double i_min, i_mean, i_max; /* output current, A (0 with no module in its slot) */
+    unsigned parked;      /* of them, parked by SWARM_COORD (in standby: left out of the figures below) */
+    double i_min, i_mean, i_max; /* output current of the present modules not parked, A (0 with none) */
     double i_spread;      /* (i_max - i_min) / i_mean, a fraction (0 when i_mean <= 0) */
     double tj_max;        /* the hotter half-bridge junction, C (0 with no module in its slot) */
 } ses_sharing;

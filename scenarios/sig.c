@@ -37,11 +37,13 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
       "modules regulating: in their slots, and LLC_CONTROL in RUN or external and answering")                                         \
     X(RACK_PRESENT, "rack.present", "", FAM_RACK, EN_NONE, LD_ANY, "modules in their slots")                        \
     X(RACK_STARTED, "rack.started", "", FAM_RACK, EN_NONE, LD_ANY, "1 once the station has started the rack")       \
-    X(RACK_I_MIN, "rack.i_min", "A", FAM_RACK, EN_NONE, LD_ANY, "the lowest output current of the modules in their slots") \
-    X(RACK_I_MEAN, "rack.i_mean", "A", FAM_RACK, EN_NONE, LD_ANY, "the mean output current of the modules in their slots") \
-    X(RACK_I_MAX, "rack.i_max", "A", FAM_RACK, EN_NONE, LD_ANY, "the highest output current of the modules in their slots") \
+    X(RACK_I_MIN, "rack.i_min", "A", FAM_RACK, EN_NONE, LD_ANY, "the lowest output current of the modules in their slots, parked ones left out") \
+    X(RACK_I_MEAN, "rack.i_mean", "A", FAM_RACK, EN_NONE, LD_ANY, "the mean output current of the modules in their slots, parked ones left out") \
+    X(RACK_I_MAX, "rack.i_max", "A", FAM_RACK, EN_NONE, LD_ANY, "the highest output current of the modules in their slots, parked ones left out") \
     X(RACK_I_SPREAD, "rack.i_spread", "", FAM_RACK, EN_NONE, LD_ANY,                                                 \
       "current-sharing spread: (i_max - i_min) / i_mean, a fraction (0 while i_mean is 0)")                         \
+    X(RACK_PARKED, "rack.parked", "", FAM_RACK, EN_NONE, LD_ANY,                                                     \
+      "modules in standby by SWARM_COORD's thin provisioning (drv_park)")                                           \
     X(RACK_TJ_MAX, "rack.tj_max", "C", FAM_RACK, EN_NONE, LD_ANY, "the hottest junction of the modules in their slots") \
     X(RACK_COLLAPSED, "rack.collapsed", "", FAM_RACK, EN_NONE, LD_ANY,                                               \
       "1 when the started rack fails its load: every module tripped, or the bus under half its set point")          \
@@ -60,6 +62,10 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
     X(M_RUNNING, "module[K].running", "", FAM_MOD, EN_NONE, LD_ANY, "1 while it regulates")                        \
     X(M_PRESENT, "module[K].present", "", FAM_MOD, EN_NONE, LD_ANY, "1 while it is in its slot")                   \
     X(M_LOST, "module[K].lost", "", FAM_MOD, EN_NONE, LD_ANY, "1 once its external firmware was given up")         \
+    X(M_TRIM, "module[K].trim", "V", FAM_KMOD, EN_NONE, LD_ANY,                                                    \
+      "the balancing trim on its droop reference (SWARM_COORD, drv_trim; within +-6 V)")                            \
+    X(M_PARKED, "module[K].parked", "", FAM_KMOD, EN_NONE, LD_ANY,                                                 \
+      "1 while parked in standby by SWARM_COORD's provisioning (drv_park)")                                         \
     X(M_RESETS, "module[K].resets", "", FAM_MOD, EN_NONE, LD_ANY, "firmware resets: the watchdog's and reboots")      \
     X(M_ISR_MISSED, "module[K].isr_missed", "", FAM_KMOD, EN_NONE, LD_ANY,                                          \
       "control periods its control interrupt missed (an overrun), all told")                                        \
@@ -198,12 +204,14 @@ double sig_read(const ses *s, const sig_ref *r)
     case SIG_RACK_I_MAX:
     case SIG_RACK_I_SPREAD:
     case SIG_RACK_TJ_MAX:
+    case SIG_RACK_PARKED:
         ses_sharing_of(g, &sh);
         return r->id == SIG_RACK_PRESENT ? sh.present
                : r->id == SIG_RACK_I_MIN ? sh.i_min
                : r->id == SIG_RACK_I_MEAN ? sh.i_mean
                : r->id == SIG_RACK_I_MAX ? sh.i_max
                : r->id == SIG_RACK_I_SPREAD ? sh.i_spread
+               : r->id == SIG_RACK_PARKED   ? sh.parked
                                             : sh.tj_max;
     case SIG_RACK_STARTED:
         return s->started;
@@ -237,6 +245,10 @@ double sig_read(const ses *s, const sig_ref *r)
         return pm->present;
     case SIG_M_LOST:
         return g->m[k].lost;
+    case SIG_M_TRIM:
+        return g->m[k].fw.drv.ctl.trim;
+    case SIG_M_PARKED:
+        return g->m[k].fw.drv.ctl.parked;
     case SIG_M_RESETS:
         return g->m[k].fw.resets;
     case SIG_M_ISR_MISSED:

@@ -285,6 +285,24 @@ Test(fault, bus_errors_drop_and_corrupt_at_their_rates, .init = setup, .fini = t
     cr_assert_eq(g.bus.node[0].rx_dropped, drop0);
 }
 
+/* With type, the rates hit that message type's frames only: the swarm's
+ * ELECTION frames can be corrupted while the rest of the bus is clean. */
+Test(fault, bus_errors_of_one_type_hit_only_that_type, .init = setup, .fini = teardown)
+{
+    run_ms(1000);
+    uint64_t ef0 = g.bus.error_frames, fr0 = g.bus.frames;
+    inject("bus-errors:bus@0s:corrupt=1,type=7"); /* FAULT_ALERT: none in a healthy rack */
+    run_ms(2500);
+    cr_assert_eq(g.bus.error_frames, ef0, "no FAULT_ALERT frame, so no error frame");
+    cr_assert_gt(g.bus.frames, fr0 + 4, "heartbeats and the rest pass");
+    clear("bus-errors:bus@0s");
+    inject("bus-errors:bus@0s:corrupt=0.5,type=2"); /* HEARTBEAT */
+    ef0 = g.bus.error_frames;
+    run_ms(2500);
+    cr_assert_gt(g.bus.error_frames, ef0, "heartbeats fail on the wire");
+    clear("bus-errors:bus@0s");
+}
+
 Test(fault, bus_cut_silences_the_node, .init = setup, .fini = teardown)
 {
     uint64_t tx2 = g.bus.node[2].tx_ok, tx3 = g.bus.node[3].tx_ok;

@@ -337,3 +337,151 @@ Test(safety, a_command_is_taken_whole_at_the_start_of_a_period, .init = setup)
     cr_assert_eq(st.pwm.fan_permille, 700, "the snapshot holds the period's PWM command");
     cr_assert_eq(st.v_set, 600.0f);
 }
+
+/* Periods of the control interrupt on the bench module of setup(). */
+static void control(jz_kernel *k, int n)
+{
+    for (int i = 0; i < n; i++)
+        drv_control(&d, k);
+}
+
+/* The balancing trim (drv_trim) moves the droop reference: against a
+ * fixed bus (the ADC reads 745 V) the current the module asks for moves
+ * by trim / R_droop, and the drivers clamp whatever a service asks. */
+Test(safety, a_trim_moves_the_droop_current_by_trim_over_r_droop, .init = setup)
+{
+    static jz_kernel k;
+    memset(&k, 0, sizeof k);
+    k.hw = hhal_hal(&h);
+    h.adc[MSG_ADC_VOUT] = (uint16_t)lround(745.0 / 1000 * 4095);
+    control(&k, 5000); /* soft start to 750 V done */
+    cr_assert_eq(d.ctl.state, LLCC_RUN);
+    float i0 = d.ctl.i_ref;
+    cr_assert(i0 > 0.5f && i0 < 1.5f, "droop alone: about (750 - 745) / 5 A (%.3f)", i0);
+    drv_trim(&d, 2.0f);
+    control(&k, 1);
+    cr_assert_float_eq(d.ctl.i_ref - i0, 2.0f / 5.0f, 1e-4f, "+2 V: +0.4 A (%.4f)", d.ctl.i_ref - i0);
+    drv_trim(&d, -3.0f);
+    control(&k, 1);
+    cr_assert_float_eq(d.ctl.i_ref - i0, -3.0f / 5.0f, 1e-4f, "-3 V: -0.6 A (%.4f)", d.ctl.i_ref - i0);
+    drv_status st;
+    drv_status_get(&d, &st);
+    cr_assert_eq(st.trim_v, -3.0f, "the status shows the trim in force");
+    cr_assert_eq(st.parked, 0);
+}
+
+Test(safety, the_drivers_clamp_any_trim, .init = setup)
+{
+    static jz_kernel k;
+    memset(&k, 0, sizeof k);
+    k.hw = hhal_hal(&h);
+    const float asks[] = {100.0f, -1e9f, 1e30f, -6.5f, NAN, INFINITY, -INFINITY, 5.5f};
+    const float got[] = {LLCC_TRIM_MAX_V, -LLCC_TRIM_MAX_V, LLCC_TRIM_MAX_V, -LLCC_TRIM_MAX_V, 0.0f,
+                         LLCC_TRIM_MAX_V, -LLCC_TRIM_MAX_V, 5.5f};
+    for (unsigned j = 0; j < sizeof asks / sizeof asks[0]; j++) {
+        drv_trim(&d, asks[j]);
+        control(&k, 1);
+        drv_status st;
+        drv_status_get(&d, &st);
+        cr_assert_eq(st.trim_v, got[j], "asked %g: %g, not %g", (double)asks[j], (double)got[j], (double)st.trim_v);
+    }
+    cr_assert_leq(LLCC_TRIM_MAX_V, 10.0f, "a few volts, not the droop band (20 V)");
+    /* At the top of the range the trim cannot lift the reference above
+     * 920 V: with the bus read at 915 V the module asks (920 - 915) / 5
+     * (LLC_CONTROL alone: SAFETY_MONITOR's 900 V OVP would trip). */
+    h.adc[MSG_ADC_VOUT] = (uint16_t)lround(915.0 / 1000 * 4095);
+    llcc_command(&d.ctl, 1, 920, 3300);
+    llcc_trim(&d.ctl, 100.0f);
+    for (int i = 0; i < 8000; i++)
+        llcc_step(&d.ctl, hhal_hal(&h));
+    cr_assert_eq(d.ctl.state, LLCC_RUN);
+    float v = d.ctl.v;
+    cr_assert_float_eq(d.ctl.i_ref, (920.0f - v) / 5.0f, 1e-3f, "held at 920 V: %.3f A", d.ctl.i_ref);
+}
+
+/* Park: standby without a fault. The bridge stops, the station's command
+ * stays (and one sent while parked is kept); unpark soft-starts at it. */
+Test(safety, park_stops_the_bridge_and_unpark_resumes_the_command, .init = setup)
+{
+    static jz_kernel k;
+    memset(&k, 0, sizeof k);
+    k.hw = hhal_hal(&h);
+    control(&k, 5000);
+    cr_assert_eq(d.ctl.state, LLCC_RUN);
+    drv_park(&d, 1);
+    control(&k, 1);
+    drv_status st;
+    drv_status_get(&d, &st);
+    cr_assert_eq(st.parked, 1);
+    cr_assert_eq(st.state, LLCC_OFF, "the bridge stops");
+    cr_assert_eq(st.pwm.enable, 0, "gates off");
+    cr_assert_eq(st.enable, 1, "the station's ON is kept");
+    cr_assert_eq(st.latched, 0, "no fault");
+    cr_assert_eq(h.shutdowns, 0u, "no safe shutdown");
+    drv_power(&d, DRV_OFF, 0, 0); /* the station stops and starts again while parked */
+    control(&k, 1);
+    drv_power(&d, DRV_ON, 700, 2000);
+    control(&k, 100);
+    drv_status_get(&d, &st);
+    cr_assert_eq(st.state, LLCC_OFF, "a command does not start a parked module");
+    cr_assert_eq(st.v_set, 700.0f, "but is kept");
+    drv_park(&d, 0);
+    control(&k, 1);
+    cr_assert_eq(d.ctl.state, LLCC_START, "unparked: soft start");
+    cr_assert_float_eq(d.ctl.v_ref, d.ctl.v, 2.0f, "from the measured voltage (%.1f, %.1f)", d.ctl.v_ref, d.ctl.v);
+    control(&k, 5000);
+    drv_status_get(&d, &st);
+    cr_assert_eq(st.state, LLCC_RUN);
+    cr_assert_eq(st.v_set, 700.0f, "at the commanded set point");
+    cr_assert_eq(st.parked, 0);
+    /* Off while parked stays off when unparked. */
+    drv_park(&d, 1);
+    drv_power(&d, DRV_OFF, 0, 0);
+    control(&k, 1);
+    drv_park(&d, 0);
+    control(&k, 100);
+    cr_assert_eq(d.ctl.state, LLCC_OFF, "the station's OFF wins");
+    cr_assert_eq(d.ctl.enable, 0);
+}
+
+/* In the rack: a trim on module 1 against module 2 moves the current
+ * between them by trim / R_droop, and a parked module reports standby,
+ * carries nothing, and comes back when unparked. */
+Test(safety, trim_and_park_in_a_rack)
+{
+    static rig g;
+    rig_opts o;
+    rig_default_opts(&o, 2, 7, 2400.0);
+    cr_assert_eq(rig_init(&g, &o), EK3_OK);
+    for (long q = 0; q < 20000; q++)
+        rig_quantum(&g);
+    double di0 = 0, di1 = 0;
+    for (long q = 0; q < 1000; q++) {
+        rig_quantum(&g);
+        di0 += (g.plant.mod[0].io - g.plant.mod[1].io) / 1000;
+    }
+    drv_trim(&g.m[0].fw.drv, 3.0f);
+    for (long q = 0; q < 10000; q++)
+        rig_quantum(&g);
+    for (long q = 0; q < 1000; q++) {
+        rig_quantum(&g);
+        di1 += (g.plant.mod[0].io - g.plant.mod[1].io) / 1000;
+    }
+    cr_log_info("a 3 V trim moved the difference by %.3f A", di1 - di0);
+    cr_assert_float_eq(di1 - di0, 3.0 / 5.0, 0.06, "the difference moved by %.3f A (0.6 expected)", di1 - di0);
+    drv_trim(&g.m[0].fw.drv, 0.0f);
+    drv_park(&g.m[1].fw.drv, 1);
+    for (long q = 0; q < 20000; q++)
+        rig_quantum(&g);
+    cr_assert_lt(fabs(g.plant.mod[1].io), 0.05, "parked: no current (%.3f A)", g.plant.mod[1].io);
+    cr_assert_eq(g.stn.m[1].hb.state, MSG_STATE_STANDBY, "heartbeat: standby (%u)", g.stn.m[1].hb.state);
+    cr_assert_eq(g.m[1].fw.drv.safety.latched, 0, "no fault");
+    double p1 = g.plant.mod[0].io * g.plant.mod[0].vo;
+    cr_assert_gt(p1, 2000.0, "module 1 carries the load (%.0f W)", p1);
+    drv_park(&g.m[1].fw.drv, 0);
+    for (long q = 0; q < 20000; q++)
+        rig_quantum(&g);
+    cr_assert_gt(g.plant.mod[1].io, 1.0, "unparked: module 2 shares again (%.3f A)", g.plant.mod[1].io);
+    cr_assert_eq(g.stn.m[1].hb.state, MSG_STATE_ACTIVE, "heartbeat: active (%u)", g.stn.m[1].hb.state);
+    rig_free(&g);
+}

@@ -75,6 +75,21 @@ void drv_derate(drv_set *d, float factor)
     drv_cmd_close(d);
 }
 
+void drv_trim(drv_set *d, float volts)
+{
+    /* LLC_CONTROL clamps it when the interrupt takes it (llcc_trim). */
+    drv_cmd_open(d);
+    d->cmd.trim = volts;
+    drv_cmd_close(d);
+}
+
+void drv_park(drv_set *d, int parked)
+{
+    drv_cmd_open(d);
+    d->cmd.park = (uint8_t)(parked != 0);
+    drv_cmd_close(d);
+}
+
 void drv_fan(drv_set *d, uint16_t permille)
 {
     drv_cmd_open(d);
@@ -104,6 +119,8 @@ static void drv_take_cmd(drv_set *d)
     c->off_first = 0;
     d->ctl.derate = c->derate;
     d->ctl.fan_permille = c->fan_permille;
+    llcc_trim(&d->ctl, c->trim);
+    llcc_park(&d->ctl, c->park);
     c->taken = c->seq;
 }
 
@@ -121,6 +138,8 @@ void drv_status_get(const drv_set *d, drv_status *st)
         st->v = d->ctl.v;
         st->i = d->ctl.i;
         st->v_set = d->ctl.v_set;
+        st->trim_v = d->ctl.trim;
+        st->parked = d->ctl.parked;
         st->pwm = d->ctl.pwm;
         drv_barrier();
     } while ((s0 & 1u) || d->seq != s0);

@@ -6,7 +6,7 @@
  *
  * The drivers' state belongs to the control interrupt. Services command
  * them only through the drv_ functions below (power, restart, derating,
- * fan), which leave the command in a mailbox the interrupt takes at the
+ * fan, balancing trim, park), which leave the command in a mailbox the interrupt takes at the
  * start of its period, and read them only through drv_status_get (a
  * sequence-counted snapshot), drv_take_alert and the constant
  * configurations: the target's interrupt can preempt a service anywhere,
@@ -37,6 +37,8 @@ typedef struct drv_cmd {
     float restart_v, restart_p;
     float derate;              /* THERMAL_MGR's power factor, 0..1 */
     uint16_t fan_permille;     /* THERMAL_MGR's fan duty */
+    float trim;                /* the balancing trim, V (drv_trim) */
+    uint8_t park;              /* parked: 1 (drv_park) */
 } drv_cmd;
 
 enum { DRV_ON = 1, DRV_OFF = 2 };
@@ -50,6 +52,8 @@ typedef struct drv_status {
     uint32_t trips;        /* trips since power-on */
     float v, i;            /* filtered output voltage (V) and current (A) */
     float v_set;           /* the set point in force (V) */
+    float trim_v;          /* the balancing trim in force (V, within +-LLCC_TRIM_MAX_V) */
+    uint8_t parked;        /* parked in standby (drv_park), not faulted */
     hal_pwm pwm;           /* the bridge command in force */
 } drv_status;
 
@@ -97,6 +101,20 @@ void drv_restart(drv_set *d, float v_set, float p_lim);
 
 /* Derating: the factor (0..1, 1 = none) on the power limit (THERMAL_MGR). */
 void drv_derate(drv_set *d, float factor);
+
+/* Balancing (SWARM_COORD's secondary control, services/balance.h): the
+ * trim (V) added to the droop reference, V_ref + trim. The drivers clamp
+ * it to +-LLCC_TRIM_MAX_V (a NaN is 0) and keep V_ref + trim inside the
+ * module's 200-920 V, whatever the service asks: at 5 V/A it moves the
+ * module's steady current by trim / R_droop against a stiff bus. */
+void drv_trim(drv_set *d, float volts);
+
+/* Park (parked != 0): standby without a fault. The bridge stops as with
+ * DRV_OFF, but the station's command (on, set point, limit) is kept, and
+ * one that arrives while parked is recorded; unpark (0) resumes at the
+ * commanded set point with a soft start (if the station has it on). The
+ * heartbeat reports MSG_STATE_STANDBY while parked. */
+void drv_park(drv_set *d, int parked);
 
 /* Fan: the PWM duty in permille (0..1000, above is 1000) (THERMAL_MGR). */
 void drv_fan(drv_set *d, uint16_t permille);

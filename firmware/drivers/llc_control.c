@@ -56,19 +56,43 @@ int llcc_limit_cmd(const llcc_cfg *cfg, float *vset_v, float *p_w, float ilim_a)
     return clamped;
 }
 
+/* Soft start from the measured voltage toward v_set. */
+static void llcc_start(llcc *c)
+{
+    c->state = LLCC_START;
+    c->v_ref = c->v;
+    c->integ = -1.0f; /* start from zero burst: no inrush, no overshoot */
+    c->half_bridge = c->v_set < c->cfg.hb_below;
+}
+
 void llcc_command(llcc *c, int enable, float v_set, float p_limit)
 {
     c->v_set = llcc_clamp(v_set, c->cfg.v_min, c->cfg.v_max);
     c->p_lim = llcc_clamp(p_limit, 0.0f, c->cfg.p_max);
-    if (enable && !c->enable) {
-        c->state = LLCC_START;
-        c->v_ref = c->v;
-        c->integ = -1.0f; /* start from zero burst: no inrush, no overshoot */
-        c->half_bridge = c->v_set < c->cfg.hb_below;
-    }
+    if (enable && !c->enable && !c->parked)
+        llcc_start(c);
     if (!enable)
         c->state = LLCC_OFF;
     c->enable = (uint8_t)(enable != 0);
+}
+
+void llcc_trim(llcc *c, float trim_v)
+{
+    /* A NaN fails both comparisons: it becomes 0, not a NaN reference. */
+    c->trim = trim_v >= -LLCC_TRIM_MAX_V && trim_v <= LLCC_TRIM_MAX_V ? trim_v
+              : trim_v > LLCC_TRIM_MAX_V                             ? LLCC_TRIM_MAX_V
+              : trim_v < -LLCC_TRIM_MAX_V                            ? -LLCC_TRIM_MAX_V
+                                                                     : 0.0f;
+}
+
+void llcc_park(llcc *c, int parked)
+{
+    uint8_t p = (uint8_t)(parked != 0);
+    if (p && !c->parked)
+        c->state = LLCC_OFF;
+    else if (!p && c->parked && c->enable)
+        llcc_start(c);
+    c->parked = p;
 }
 
 void llcc_step(llcc *c, hal hw)
@@ -101,7 +125,10 @@ void llcc_step(llcc *c, hal hw)
         float i_lim = fminf(k->i_max, c->p_lim * c->derate / fmaxf(c->v, 50.0f));
         /* Above the reference the demand goes negative: the drive then
          * falls into burst mode, which is what holds a light load. */
-        c->i_ref = llcc_clamp((c->v_ref - c->v) / k->r_droop, -k->i_max, i_lim);
+        /* The trim never takes the reference out of the module's range
+         * (nor below a soft start's ramp that is still under v_min). */
+        float v_droop = llcc_clamp(c->v_ref + c->trim, fminf(c->v_ref, k->v_min), k->v_max);
+        c->i_ref = llcc_clamp((v_droop - c->v) / k->r_droop, -k->i_max, i_lim);
         float e = c->i_ref - c->i;
         /* One integrator over the drive u in [-1, 1]: from 0 to 1 it lowers
          * the frequency (more gain); below 0 the frequency stays at f_max

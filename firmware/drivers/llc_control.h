@@ -24,6 +24,14 @@
  * to the limit. A set point below 480 V selects half-bridge mode. Soft
  * start ramps V_ref from the measured voltage at a fixed rate, so the
  * output does not overshoot. Floats, as the Cortex-M4F computes.
+ *
+ * Secondary control (SWARM_COORD's balancing, services/balance.h): a
+ * trim is added to the droop reference, I_ref = (V_ref + trim - V_out) /
+ * R_droop, and the sum is held inside v_min..v_max. The drivers clamp the
+ * trim to +-LLCC_TRIM_MAX_V whatever a service asks. Parking is standby
+ * without a fault: the bridge stops as when off, but the station's
+ * command (on, set point, limit) is kept, and unparking starts again at
+ * that set point with the soft start.
  */
 #ifndef LLC_CONTROL_H
 #define LLC_CONTROL_H
@@ -31,6 +39,19 @@
 #include <stdint.h>
 
 #include "hal.h"
+
+/* The largest trim the drivers accept, V. The sharing error to correct
+ * is each module's voltage-sense error on its set point: 0.1 % gain and
+ * 3 LSB offset (0.73 V) per sigma, about 1.1 V per sigma at 800 V, which
+ * droop's 5 V/A turns into 0.22 A per sigma (the 23 % spread of 84
+ * modules at 200 kW). 6 V covers more than 5 sigma plus the thermal bias
+ * (bal_cfg.bias_max_a x R_droop, 1 V), and still bounds what a bad or
+ * forged correction can do: 6 V / 5 V/A = 1.2 A moved between modules
+ * (under a third of the 4 A rating, and the current limit holds anyway),
+ * the bus moved by at most 6 V when every module is trimmed the same way
+ * (under a third of droop's 20 V band, 0.65 % of 920 V), and the sum
+ * V_ref + trim is still held inside 200-920 V. */
+#define LLCC_TRIM_MAX_V 6.0f
 
 /* A fault is SAFETY_MONITOR's latch (safety.h), not a state of the loop. */
 typedef enum llcc_state { LLCC_OFF, LLCC_START, LLCC_RUN } llcc_state;
@@ -55,6 +76,8 @@ typedef struct llcc {
     uint8_t enable;     /* commanded on */
     float v_set, p_lim; /* commanded set point and power limit */
     float derate;       /* THERMAL_MGR's power factor, 0..1 (1: none), through drv_derate */
+    float trim;         /* secondary control on the droop reference, V (|trim| <= LLCC_TRIM_MAX_V) */
+    uint8_t parked;     /* standby without a fault: the bridge stops, the command is kept */
     uint16_t fan_permille; /* THERMAL_MGR's fan duty, through drv_fan */
     float v, i, vdc;    /* filtered measurements */
     float i_ref;        /* the droop law's current */
@@ -73,6 +96,17 @@ void llcc_init(llcc *c, const llcc_cfg *cfg);
 /* Command: on or off, the output set point (clamped to v_min..v_max),
  * the power limit (clamped to p_max). */
 void llcc_command(llcc *c, int enable, float v_set, float p_limit);
+
+/* The secondary-control trim (V) added to the droop reference, clamped
+ * to +-LLCC_TRIM_MAX_V (a NaN counts as 0). Takes effect at the next
+ * period; the reference plus trim stays inside v_min..v_max. */
+void llcc_trim(llcc *c, float trim_v);
+
+/* Park (parked != 0): the bridge stops, the state goes to LLCC_OFF, but
+ * enable, v_set and p_lim are kept; a command while parked is recorded
+ * and does not start the bridge. Unpark: when commanded on, start again
+ * at v_set from the measured voltage (soft start). No fault either way. */
+void llcc_park(llcc *c, int parked);
 
 /* The module's limits applied to a station's command, as CAN_HANDLER
  * applies them (and `ek3 can decode` shows them): *vset_v into

@@ -274,7 +274,9 @@ static void canh_heartbeat(canh_state *s, jz_kernel *k)
     drv_status_get(drv_of(k), &d);
     static const uint8_t state_of[] = {[LLCC_OFF] = MSG_STATE_STANDBY, [LLCC_START] = MSG_STATE_SOFTSTART,
                                        [LLCC_RUN] = MSG_STATE_ACTIVE};
-    uint8_t st = d.latched || d.state > LLCC_RUN ? MSG_STATE_FAULT : state_of[d.state];
+    uint8_t st = d.latched || d.state > LLCC_RUN ? MSG_STATE_FAULT
+                 : d.parked                       ? MSG_STATE_STANDBY /* parked: standby, no fault */
+                                                  : state_of[d.state];
     /* The temperature field: the hotter leg's case, from its NTC (what the
      * module measures; the junction is a few kelvin above it). */
     uint16_t code[MSG_ADC_COUNT];
