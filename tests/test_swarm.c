@@ -232,6 +232,13 @@ Test(swarm, forged_and_replayed_frames_are_counted_and_change_nothing)
     run(&g, &w, 0.25);
     g.bus.deliver = orig_deliver;
     cr_assert(have_election);
+    /* what `ek3 can decode --key RACKKEY` does with it: the same rule and key */
+    cr_assert_eq(auth_rule(&last_election), AUTH_RULE_SIGNED);
+    uint8_t rack_key[16], gk[16];
+    fwi_rack_key(11, rack_key);
+    cr_assert_eq(auth_derive_key(&cr, rack_key, auth_key_node(last_election.id), gk), EK3_OK);
+    auth_rx fresh = {0, 0};
+    cr_assert_eq(auth_verify(&cr, gk, &fresh, &last_election, NULL, NULL), EK3_OK, "signed with the group key");
     cr_assert_eq(cbus_send(&g.bus, 0, &last_election, g.t_ns), EK3_OK);
     run(&g, &w, 0.25);
 
