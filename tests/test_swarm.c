@@ -113,21 +113,23 @@ static uint32_t all(unsigned n)
     return ((1u << n) - 1u) << 1;
 }
 
-static void build_rack(rig *g, unsigned n)
+/* A rack of n modules after 2 s: its leader, which every module follows. */
+static unsigned settled(rig *g, watch *w, unsigned n)
 {
     rig_opts o;
     rig_default_opts(&o, n, 11, 500.0 * n);
     cr_assert_eq(rig_init(g, &o), EK3_OK);
+    run(g, w, 2.0);
+    unsigned leader = agreed_leader(g, all(n));
+    cr_assert_neq(leader, 0, "one leader that every module follows after 2 s");
+    return leader;
 }
 
 Test(swarm, a_leader_is_elected_within_2s_and_stays)
 {
     static rig g;
     static watch w;
-    build_rack(&g, 6);
-    run(&g, &w, 2.0);
-    unsigned leader = agreed_leader(&g, all(6));
-    cr_assert_neq(leader, 0, "one leader that every module follows after 2 s");
+    unsigned leader = settled(&g, &w, 6);
     swm_view lv;
     view(&g, leader, &lv);
     run(&g, &w, 2.0);
@@ -151,17 +153,15 @@ Test(swarm, losing_the_leader_elects_another_that_marks_it_failed)
 {
     static rig g;
     static watch w;
-    build_rack(&g, 5);
-    run(&g, &w, 2.0);
-    unsigned old = agreed_leader(&g, all(5));
-    cr_assert_neq(old, 0);
+    unsigned old = settled(&g, &w, 5);
     swm_view ov;
     view(&g, old, &ov);
     /* pulled: out of the plant and off the bus */
     cr_assert_eq(rack_remove(&g.plant, old - 1), EK3_OK);
     cr_assert_eq(cbus_fault_cut(&g.bus, old, 1), EK3_OK);
     uint32_t rest = all(5) & ~(1u << old);
-    run(&g, &w, (SWM_ELECTION_MAX_MS + 600) / 1000.0); /* a timeout, a pre-election and an election */
+    /* the election timeout of the highest slot, a pre-election and an election */
+    run(&g, &w, (SWM_ELECTION_MIN_MS + 5 * SWM_ELECTION_STEP_MS + SWM_ELECTION_SPREAD_MS + 100) / 1000.0);
     unsigned leader = agreed_leader(&g, rest);
     cr_assert(leader != 0 && leader != old, "another leader (%u) within the election timeout", leader);
     swm_view v;
@@ -208,10 +208,7 @@ Test(swarm, forged_and_replayed_frames_are_counted_and_change_nothing)
 {
     static rig g;
     static watch w;
-    build_rack(&g, 5);
-    run(&g, &w, 2.0);
-    unsigned leader = agreed_leader(&g, all(5));
-    cr_assert_neq(leader, 0);
+    unsigned leader = settled(&g, &w, 5);
     swm_view before;
     view(&g, leader, &before);
 
@@ -235,6 +232,13 @@ Test(swarm, forged_and_replayed_frames_are_counted_and_change_nothing)
     run(&g, &w, 0.25);
     g.bus.deliver = orig_deliver;
     cr_assert(have_election);
+    /* what `ek3 can decode --key RACKKEY` does with it: the same rule and key */
+    cr_assert_eq(auth_rule(&last_election), AUTH_RULE_SIGNED);
+    uint8_t rack_key[16], gk[16];
+    fwi_rack_key(11, rack_key);
+    cr_assert_eq(auth_derive_key(&cr, rack_key, auth_key_node(last_election.id), gk), EK3_OK);
+    auth_rx fresh = {0, 0};
+    cr_assert_eq(auth_verify(&cr, gk, &fresh, &last_election, NULL, NULL), EK3_OK, "signed with the group key");
     cr_assert_eq(cbus_send(&g.bus, 0, &last_election, g.t_ns), EK3_OK);
     run(&g, &w, 0.25);
 
@@ -253,10 +257,7 @@ Test(swarm, term_and_vote_survive_a_reboot_and_a_torn_record)
 {
     static rig g;
     static watch w;
-    build_rack(&g, 5);
-    run(&g, &w, 2.0);
-    unsigned leader = agreed_leader(&g, all(5));
-    cr_assert_neq(leader, 0);
+    unsigned leader = settled(&g, &w, 5);
     unsigned f = leader % 5 + 1; /* a follower */
     uint32_t term = st(&g, f)->r.term;
     uint16_t vote = st(&g, f)->r.voted_for;
@@ -364,3 +365,4 @@ Test(swarm, a_decision_is_two_slot_sets_in_one_entry)
     e.len = 31;
     cr_assert_eq(swm_decision_decode(&e, &back), EK3_EPARSE);
 }
+

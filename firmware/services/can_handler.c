@@ -24,7 +24,7 @@ int canh_provision(hal hw, const canh_config *cfg)
 {
     canh_config c = *cfg;
     c.magic = CANH_CONFIG_MAGIC;
-    c.reserved = 0;
+    memset(c.reserved, 0, sizeof c.reserved);
     c.crc = canh_crc(&c);
     int rc = hal_flash_erase(hw, 0, 2048);
     return rc ? rc : hal_flash_write(hw, 0, &c, sizeof c);

@@ -52,8 +52,9 @@ typedef struct canh_config {
     uint8_t key[AUTH_KEY_LEN];       /* the module's own key (the station's commands) */
     uint8_t group_key[AUTH_KEY_LEN]; /* the rack's group key (node 0x1FF): the swarm's frames */
     uint16_t rack_size;   /* slots of the rack: the swarm's voters 1..rack_size */
-    uint16_t reserved;
+    uint16_t reserved[3]; /* 0; the record is whole double words (the STM32G474 programs no less) */
 } canh_config;
+_Static_assert(sizeof(canh_config) % 8u == 0, "the configuration is written in double words");
 
 typedef struct canh_stats {
     uint32_t rx_frames, cmds, accepted, clamped, refused;

@@ -516,7 +516,8 @@ int swm_init(void *state, jz_kernel *k, unsigned me)
     swm_load(s, k->hw, &term, &vote);
     if (vote > s->cfg.rack_size)
         vote = 0;
-    raft_cfg c = {s->cfg.slot, s->cfg.rack_size, SWM_HEARTBEAT_MS, SWM_ELECTION_MIN_MS, SWM_ELECTION_MAX_MS, 0};
+    uint32_t lo_ms = SWM_ELECTION_MIN_MS + (s->cfg.slot - 1u) * SWM_ELECTION_STEP_MS;
+    raft_cfg c = {s->cfg.slot, s->cfg.rack_size, SWM_HEARTBEAT_MS, lo_ms, lo_ms + SWM_ELECTION_SPREAD_MS, 0};
     uint32_t lo = 0, hi = 0;
     hal_trng(k->hw, &lo);
     hal_trng(k->hw, &hi);

@@ -48,8 +48,15 @@
 
 #define SWM_PERIOD_US 10000u  /* the Raft tick: 10 ms */
 #define SWM_HEARTBEAT_MS 100u /* Raft heartbeat, THERMAL and SYNC: 10 Hz */
+/* Election timeouts, staggered by slot: slot s draws its timeout from
+ * [SWM_ELECTION_MIN_MS + (s - 1) x SWM_ELECTION_STEP_MS, that + SWM_ELECTION_SPREAD_MS).
+ * Each pre-election makes every other module answer (83 frames, 13 ms
+ * of an 84-module bus): with one window for all, several modules time out
+ * within that and the bus is full for 100 ms. Staggered, the lowest slot
+ * alive asks first and has won before the next one's window. */
 #define SWM_ELECTION_MIN_MS 600u
-#define SWM_ELECTION_MAX_MS 1200u
+#define SWM_ELECTION_STEP_MS 25u
+#define SWM_ELECTION_SPREAD_MS 50u
 #define SWM_FAIL_MS 1000u     /* a THERMAL share silent this long: the module is failed */
 #define SWM_PAGE 1u           /* its flash page (page 0: configuration; the audit ring follows) */
 #define SWM_FV_BLOCK 4096u    /* freshness counters reserved per flash record */

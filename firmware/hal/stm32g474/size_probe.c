@@ -17,3 +17,4 @@ EK3_PROBE(svc_can_handler, canh_state);
 EK3_PROBE(svc_thermal_mgr, thm_state);
 EK3_PROBE(svc_health_monitor, hlth_state);
 EK3_PROBE(svc_diagnostics, diag_state);
+EK3_PROBE(svc_swarm_coord, swm_state);
