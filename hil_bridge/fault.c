@@ -209,6 +209,17 @@ const flt_def flt_table[] = {
                     "byte (the station must have sent it one)",
                     "refused by the freshness counter (replayed, or stale below the 64-frame window, seed 3.3), counted; "
                     "output unchanged"},
+    [FLT_SWARM_FORGE] = {"swarm-forge", FLT_TRUST, FLT_T_SLOT, 1, 0, {{"term", "", 1, 1e6, 100, 1}},
+                         "a node at slot without the rack's group key sends an ELECTION vote request from that "
+                         "slot that claims a term `term` above the highest any module holds and the longest log: "
+                         "an attempt to take the swarm's leadership",
+                         "every module refuses it on its tag (counted as forged, module[K].swarm.forged); no term "
+                         "moves, the leader stays (EK-TECH-010 3.3; docs/swarm.md)"},
+    [FLT_SWARM_REPLAY] = {"swarm-replay", FLT_TRUST, FLT_T_SLOT, 0, 0, {NOP},
+                          "a node at slot sends again the last ELECTION frame the bus carried, as it was (a "
+                          "recorded frame played back)",
+                          "its sender's freshness counter is already used: every module refuses it (counted as "
+                          "replayed) and nothing changes (EK-TECH-010 3.3; AUTOSAR SecOC)"},
     [FLT_CMD_RANGE] = {"cmd-range", FLT_TRUST, FLT_T_SLOT, 2, 0,
                        {{"power", "W", 0, 65535, 3300, 0}, {"vset", "V", 0, 6553.5, 750, 0}},
                        "an authenticated POWER_CMD past the station's API check (a compromised client or a station "
@@ -445,12 +456,17 @@ static int flt_apply(rig *g, const flt_spec *s, int on)
 {
     pmod *m = s->target >= 1 && s->target <= g->o.modules ? &g->plant.mod[s->target - 1] : NULL;
     switch ((flt_id)s->id) {
-    case FLT_PULL:
-        return on ? rack_remove(&g->plant, s->target - 1) : rack_insert(&g->plant, s->target - 1);
+    case FLT_PULL: {
+        /* out of its slot is off the rack bus too: its node neither sends nor hears */
+        int rc = on ? rack_remove(&g->plant, s->target - 1) : rack_insert(&g->plant, s->target - 1);
+        return rc ? rc : cbus_fault_cut(&g->bus, s->target, on);
+    }
     case FLT_INSERT: {
+        int rc = on ? rack_insert(&g->plant, s->target - 1) : rack_remove(&g->plant, s->target - 1);
+        if (!rc)
+            rc = cbus_fault_cut(&g->bus, s->target, !on);
         if (!on)
-            return rack_remove(&g->plant, s->target - 1);
-        int rc = rack_insert(&g->plant, s->target - 1);
+            return rc;
         /* a fresh module: its firmware boots as the board is powered (an
          * external module's process is its own to restart) */
         if (!rc && !g->m[s->target - 1].external)
@@ -515,6 +531,10 @@ static int flt_apply(rig *g, const flt_spec *s, int on)
         return on ? stn_fault_forge(&g->stn, s->target, s->p[0], s->p[1]) : EK3_EINVAL;
     case FLT_REPLAY:
         return on ? stn_fault_replay(&g->stn, s->target) : EK3_EINVAL;
+    case FLT_SWARM_FORGE:
+        return on ? rig_fault_swarm_forge(g, s->target, s->p[0]) : EK3_EINVAL;
+    case FLT_SWARM_REPLAY:
+        return on ? rig_fault_swarm_replay(g, s->target) : EK3_EINVAL;
     case FLT_CMD_RANGE:
         return on ? stn_fault_command(&g->stn, g->t_ns, s->target, s->p[0], s->p[1]) : EK3_EINVAL;
     case FLT_API_FLOOD:

@@ -15,6 +15,8 @@
 #include "hilch.h"
 #include "host_crypto.h"
 #include "msg.h"
+#include "raft.h"
+#include "swarm.h"
 
 static void rig_log(rig *r, const char *bus, const cfd_frame *f, int64_t t_ns)
 {
@@ -49,8 +51,56 @@ static void rig_deliver(void *ctx, unsigned to, unsigned from, const cfd_frame *
         else if (!m->lost && (!strncmp(r->o.fw_bus, "udp:", 4) || !strncmp(r->o.fw_bus, "cannelloni:", 11)))
             tp_send(&m->plant_end, f); /* on a shared SocketCAN bus it already heard it */
     }
-    if (to == (from == 0 ? 1u : 0u))
+    if (to == (from == 0 ? 1u : 0u)) {
         rig_log(r, "can0", f, t_ns); /* once per frame: as the first other node hears it */
+        if (((f->id >> CID_TYPE_SHIFT) & CID_TYPE_MAX) == CID_TYPE_ELECTION) {
+            r->sw_last = *f; /* for swarm-replay */
+            r->sw_have = 1;
+        }
+    }
+}
+
+int rig_fault_swarm_forge(rig *r, unsigned slot, double term_add)
+{
+    if (slot < 1 || slot > r->o.modules || slot > RAFT_MAX_NODES || !(term_add >= 1 && term_add <= 1e6))
+        return EK3_ENOENT;
+    uint32_t top = 0;
+    for (unsigned k = 1; k <= r->o.modules; k++) {
+        const void *st = swo_state(r, k);
+        if (st && swm_raft(st)->term > top)
+            top = swm_raft(st)->term;
+    }
+    raft_msg m;
+    memset(&m, 0, sizeof m);
+    m.kind = RAFT_VOTE;
+    m.from = (uint16_t)slot;
+    m.term = top + (uint32_t)term_add;
+    m.index = m.log_term = 0xFFFFFFFEu; /* the longest log there can be */
+    msg_election fr[SWM_FRAMES_MAX];
+    int n = swm_frames_of(&m, fr);
+    if (n < 1)
+        return n < 0 ? n : EK3_EINVAL;
+    cfd_frame f;
+    int rc = canh_frame(CID_TYPE_ELECTION, slot, CID_NODE_BROADCAST, &fr[0], &f);
+    if (rc)
+        return rc;
+    /* a key that is not the rack's: the group key of another rack */
+    uint8_t other[16], key[16];
+    auth_crypto cr = hostcrypto_auth();
+    fwi_rack_key(r->o.seed ^ 0x5EEDF00Dull, other);
+    if ((rc = auth_derive_key(&cr, other, CID_NODE_BROADCAST, key)) ||
+        (rc = auth_sign_with(&cr, key, 0x7FFFFFFFu, &f)))
+        return rc;
+    return cbus_send(&r->bus, slot, &f, r->t_ns);
+}
+
+int rig_fault_swarm_replay(rig *r, unsigned slot)
+{
+    if (slot < 1 || slot > r->o.modules)
+        return EK3_ENOENT;
+    if (!r->sw_have)
+        return EK3_ENOENT;
+    return cbus_send(&r->bus, slot, &r->sw_last, r->t_ns);
 }
 
 void rig_default_opts(rig_opts *o, unsigned n, uint64_t seed, double load_w)

@@ -91,6 +91,8 @@ typedef struct rig {
     cbus bus;               /* node 0: station; node k: module k */
     station stn;            /* node 0 */
     swo obs;                /* the swarm's checkers, after every quantum (swarmobs.h) */
+    cfd_frame sw_last;      /* the last ELECTION frame on the rack bus (swarm-replay) */
+    uint8_t sw_have;
     int64_t t_ns;
     uint32_t quantum;
     uint64_t hil_frames;
@@ -108,6 +110,18 @@ void rig_free(rig *r);
 
 /* One quantum (one control period) for the whole rack. */
 void rig_quantum(rig *r);
+
+/* Attacks on the swarm's frames (fault.h: swarm-forge, swarm-replay),
+ * sent on the rack bus from slot's node (a compromised or intruding node
+ * there) at the current time. forge: an ELECTION vote request that
+ * claims term (the highest term any module holds + term_add) and the
+ * longest possible log, from slot, broadcast, tagged with a key that is
+ * not the rack's (as a node without the group key can only do). replay:
+ * the last ELECTION frame the bus carried, sent again as it was. 0, or
+ * EK3_ENOENT (no such slot; replay: no ELECTION frame seen yet), the
+ * bus's error (EK3_EBUSY: the node is cut off or bus-off). */
+int rig_fault_swarm_forge(rig *r, unsigned slot, double term_add);
+int rig_fault_swarm_replay(rig *r, unsigned slot);
 
 /* Wait up to timeout_ms for every external module's HELLO (they learn
  * nothing before it, and the plant learns where they are). Returns how

@@ -83,7 +83,9 @@ unsigned swo_step(swo *o, const rig *g)
     uint16_t best = 0;
     uint32_t best_term = 0;
     const void *best_st = NULL;
-    swm_view v;
+    struct {
+        uint32_t term, last_index;
+    } v;
     for (unsigned slot = 1; slot <= g->o.modules && slot < SWO_NODES; slot++) {
         const void *st = swo_state(g, slot);
         if (!st) {
@@ -92,13 +94,15 @@ unsigned swo_step(swo *o, const rig *g)
             continue;
         }
         nread++;
-        swm_view_of(st, &v);
-        if (v.commit < o->seen_commit[slot])
+        const raft *rf = swm_raft(st); /* four words a module a quantum: no view copied */
+        uint32_t commit = rf->commit;
+        if (commit < o->seen_commit[slot])
             o->seen_commit[slot] = 0; /* restarted from its snapshot: check again */
-        if (v.commit > o->seen_commit[slot])
-            found += swo_commits(o, st, slot, v.commit, t);
-        if (v.role != RAFT_LEADER)
+        if (commit > o->seen_commit[slot])
+            found += swo_commits(o, st, slot, commit, t);
+        if (rf->role != RAFT_LEADER)
             continue;
+        v.term = rf->term, v.last_index = rf->last_index;
         unsigned h = v.term % SWO_TERMS;
         if (o->term_of[h] == v.term && o->leader_of[h] != slot) {
             swo_breach(o, &o->v_safety, t, "two leaders in term %u: modules %u and %u", v.term, o->leader_of[h],

@@ -160,6 +160,13 @@ typedef struct swm_view {
 enum { SWM_MSG_FRAME = IPC_T_USER + 8, SWM_MSG_WANT_THERMAL = IPC_T_USER + 9 };
 #define SWM_FRAME_MAX (IPC_PAYLOAD - 4u)
 
+/* The Raft core of a service state, read only (the rig's checkers read
+ * its role, term, commit and last index every quantum: swarmobs.c). */
+static inline const raft *swm_raft(const void *state)
+{
+    return &((const swm_state *)state)->r;
+}
+
 /* The view of a service state (jz_state(k, SVC_SWARM)); all zero for NULL. */
 void swm_view_of(const void *state, swm_view *v);
 
