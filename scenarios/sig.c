@@ -121,6 +121,13 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
       "times the rack lost its leader and got one back")                                                            \
     X(SW_LEADERLESS, "swarm.leaderless", "s", FAM_RACK, EN_NONE, LD_ANY,                                            \
       "how long the rack has been without a leader now (0 with one)")                                               \
+    X(SW_FIRST, "swarm.first_leader", "s", FAM_RACK, EN_NONE, LD_ANY,                                               \
+      "when the rack first had a leader (NaN: not yet)")                                                            \
+    X(SW_FO_P50, "swarm.failover_p50", "s", FAM_RACK, EN_NONE, LD_ANY,                                              \
+      "median time from losing the leader to having one again (NaN: no failover yet)")                              \
+    X(SW_FO_P99, "swarm.failover_p99", "s", FAM_RACK, EN_NONE, LD_ANY,                                              \
+      "99th percentile (nearest rank) of the failover times")                                                       \
+    X(SW_FO_MAX, "swarm.failover_max", "s", FAM_RACK, EN_NONE, LD_ANY, "the longest failover")                      \
     X(M_SW_ROLE, "module[K].swarm.role", "", FAM_KMOD, EN_ROLE, LD_ANY,                                             \
       "its SWARM_COORD's Raft role (NaN while the service is not running)")                                         \
     X(M_SW_TERM, "module[K].swarm.term", "", FAM_KMOD, EN_NONE, LD_ANY, "its SWARM_COORD's Raft term")               \
@@ -341,7 +348,11 @@ double sig_read(const ses *s, const sig_ref *r)
     case SIG_SW_LEADERS:
     case SIG_SW_VIOLATIONS:
     case SIG_SW_FAILOVERS:
-    case SIG_SW_LEADERLESS: {
+    case SIG_SW_LEADERLESS:
+    case SIG_SW_FIRST:
+    case SIG_SW_FO_P50:
+    case SIG_SW_FO_P99:
+    case SIG_SW_FO_MAX: {
         swo_sum sw;
         swo_summary(&g->obs, g->t_ns, &sw);
         return r->id == SIG_SW_LEADER       ? sw.leader
@@ -349,6 +360,10 @@ double sig_read(const ses *s, const sig_ref *r)
                : r->id == SIG_SW_LEADERS    ? sw.leaders
                : r->id == SIG_SW_VIOLATIONS ? sw.violations
                : r->id == SIG_SW_FAILOVERS  ? sw.failovers
+               : r->id == SIG_SW_FIRST      ? sw.first_leader_s
+               : r->id == SIG_SW_FO_P50     ? sw.failover_p50_s
+               : r->id == SIG_SW_FO_P99     ? sw.failover_p99_s
+               : r->id == SIG_SW_FO_MAX     ? sw.failover_max_s
                                             : sw.leaderless_s;
     }
     case SIG_M_SW_ROLE:
