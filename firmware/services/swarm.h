@@ -17,10 +17,16 @@
  *     then the Raft messages out (ELECTION, an entry in MSG_ELECT_CHUNK
  *     pieces); every 100 ms its THERMAL share (the tick within the 100 ms
  *     is the slot's, so the rack's shares spread over the period); the
- *     leader also its SYNC (the rack's mean current and temperature) and
- *     its decisions: a module whose THERMAL share stops for SWM_FAIL_MS is
- *     failed, one that comes back active again; swm_propose_parked adds
- *     the parked set.
+ *     leader also its SYNC (the running modules' mean current and
+ *     temperature, bal_mean) and its decisions: a module whose THERMAL
+ *     share stops for SWM_FAIL_MS is failed, one that comes back active
+ *     again; the parked set is bal_provision's (at most every
+ *     SWM_PROVISION_MS once it has led SWM_SETTLE_MS), or one given by
+ *     swm_propose_parked. Then every module balances (balance.h): parked
+ *     or not by the committed decision, unless the bus sagged far enough
+ *     to wake it (bal_must_wake), through drv_park; its trim toward the
+ *     leader's mean (bal_ref, bal_step: integrating, rate-limited,
+ *     bounded, decaying to zero without a SYNC) through drv_trim.
  *   Flash: page SWM_PAGE of the module's flash area holds 16-byte records
  *     (term, vote, the freshness counter reserved up to), appended, two
  *     double words each, each double word programmed once; at init the
@@ -75,7 +81,7 @@ _Static_assert((RAFT_ENTRY_MAX + MSG_ELECT_CHUNK - 1u) / MSG_ELECT_CHUNK <= SWM_
 #define SWM_DECISION_VERSION 1u
 typedef struct swm_decision {
     uint8_t version;
-    uint8_t parked[SWM_MAP_BYTES]; /* parked by the balancing law (swm_propose_parked) */
+    uint8_t parked[SWM_MAP_BYTES]; /* parked by the leader's provisioning (bal_provision, swm_propose_parked) */
     uint8_t failed[SWM_MAP_BYTES]; /* THERMAL share silent for SWM_FAIL_MS */
 } swm_decision;
 
