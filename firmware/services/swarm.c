@@ -508,9 +508,14 @@ int swm_init(void *state, jz_kernel *k, unsigned me)
 {
     (void)me;
     swm_state *s = state;
-    if (canh_config_read(k->hw, &s->cfg) != EK3_OK || !s->cfg.rack_size || s->cfg.rack_size > RAFT_MAX_NODES ||
-        s->cfg.slot > s->cfg.rack_size)
-        return EK3_ENOENT; /* no identity, no group key, or no vote in this rack */
+    if (canh_config_read(k->hw, &s->cfg) != EK3_OK)
+        return EK3_ENOENT; /* no identity, no group key */
+    if (!s->cfg.rack_size || s->cfg.rack_size > RAFT_MAX_NODES || s->cfg.slot > s->cfg.rack_size) {
+        /* no vote in this rack (a rack past RAFT_MAX_NODES, a slot past its size): the service idles,
+         * the module runs droop alone; restarting it would change nothing */
+        s->idle = 1;
+        return EK3_OK;
+    }
     uint32_t term;
     uint16_t vote;
     swm_load(s, k->hw, &term, &vote);
@@ -542,6 +547,8 @@ int swm_init(void *state, jz_kernel *k, unsigned me)
 int swm_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
 {
     swm_state *s = state;
+    if (s->idle)
+        return EK3_OK;
     if (m->type == SWM_MSG_FRAME)
         swm_frame(s, k, m);
     else if (m->type == IPC_T_TICK)

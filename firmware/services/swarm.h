@@ -38,7 +38,9 @@
  *
  * Its identity (slot), the group key and the rack's size come from the
  * configuration page CAN_HANDLER reads (canh_config_read); an unprovisioned
- * module does not start the service.
+ * module does not start the service. In a rack of more than
+ * RAFT_MAX_NODES (or a slot past the rack's size) it starts idle: no
+ * frames, no trim, no parking - droop alone.
  */
 #ifndef SWARM_H
 #define SWARM_H
@@ -115,6 +117,7 @@ typedef struct swm_share {
 
 typedef struct swm_state {
     canh_config cfg;
+    uint8_t idle;                   /* no vote in this rack (rack size 0 or past RAFT_MAX_NODES): droop alone */
     raft r;
     auth_tx tx;
     auth_rx rx[RAFT_MAX_NODES + 1u]; /* per sender slot */
