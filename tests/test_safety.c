@@ -452,6 +452,7 @@ Test(safety, trim_and_park_in_a_rack)
     static rig g;
     rig_opts o;
     rig_default_opts(&o, 2, 7, 2400.0);
+    o.no_swarm = 1; /* the drivers alone: SWARM_COORD would set the trim and park itself */
     cr_assert_eq(rig_init(&g, &o), EK3_OK);
     for (long q = 0; q < 20000; q++)
         rig_quantum(&g);
