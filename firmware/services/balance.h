@@ -26,15 +26,16 @@
  * where d is the age of the measurements (0 or 1 period). For d = 0 it
  * converges for 0 < g < 2 and without overshoot for g <= 1; for d = 1
  * the characteristic z^2 - z + g = 0 has |z|^2 = g, stable for g < 1 and
- * real, non-oscillating roots for g <= 1/4. k_i = 1 /s gives g = 0.1:
- * both cases stable with a margin of 10 on the gain, no oscillation, a
- * time constant of about 1 s, 23 % down to 3 % in about 2 s (20 steps),
+ * real, non-oscillating roots for g <= 1/4. k_i = 2 /s gives g = 0.2:
+ * both cases stable with a margin of 5 on the gain, no oscillation, a
+ * time constant of about 0.5 s, 23 % down to 3 % in about 1 s (10 steps;
+ * 1.3 s in an 84-module rig run, from 13 % at the first SYNC),
  * and far below the drivers' current loop (tens of ms) so the plant is
  * settled at each step. The mean trim does not move (the deviations sum
  * to zero); the leak (leak_tau_s = 60 s) holds it near zero anyway
  * against references that do not sum to zero (a bias at its bound, a
  * stale mean), at the cost of a residual of g_leak / (k_i + g_leak),
- * under 2 % of the uncorrected deviation. The rate limit (2 V/s) and the
+ * under 2 % of the uncorrected deviation. The rate limit (4 V/s) and the
  * bound only slow or stop the loop: they never destabilise it.
  *
  * Thermal bias: i_ref = i_mean - k_t (t_own - t_mean), the bias bounded
