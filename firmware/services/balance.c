@@ -25,7 +25,7 @@ void bal_default_cfg(bal_cfg *c)
     c->i_module_a = 4.0f;       /* the module's current rating */
     c->v_nominal_v = 800.0f;    /* the rack's bus when nobody reports one */
     c->target_share = 0.75f;    /* running modules aim at 75 % load, the LLC's flat efficiency */
-    c->wake_share = 0.9f;       /* wake before the N-1 running reach 90 % of their limit */
+    c->wake_share = LLCC_WAKE_SHARE;       /* wake before the N-1 running reach 90 % of their limit */
     c->park_share = 0.6f;       /* park only when the N-2 would stay under 60 % */
     c->park_below = 0.5f;       /* no parking above half the online capacity */
     c->min_running = 2;         /* one module's loss never drops the bus */
@@ -179,9 +179,4 @@ int bal_provision(const bal_cfg *c, const bal_peer *p, unsigned n, float demand_
     for (unsigned b = 0; b < 16; b++)
         parked_out[b] = out[b];
     return (int)running;
-}
-
-int bal_must_wake(const bal_cfg *c, float v_bus, float v_set)
-{
-    return v_bus < v_set - c->r_droop * c->wake_share * c->i_module_a;
 }

@@ -59,7 +59,8 @@
  * - rotate: when a running module has rotate_min more operating minutes
  *   than a parked one, the two swap (one pair per decision).
  * A parked module wakes itself, without a leader, when its bus reading
- * sags below V_set - R_droop wake_share i_module_a (bal_must_wake): the
+ * sags below V_set - R_droop wake_share i_module_a: LLC_CONTROL's rule,
+ * in the control period it happens (llc_control.h LLCC_WAKE_SHARE): the
  * running ones are then near their current limit.
  */
 #ifndef BALANCE_H
@@ -151,10 +152,5 @@ int bal_mean(const bal_peer *p, unsigned n, int64_t now_ns, float *i_mean, float
  * 128, a slot 0 or above 128, a slot twice). */
 int bal_provision(const bal_cfg *c, const bal_peer *p, unsigned n, float demand_w, const uint8_t parked_in[16],
                   uint8_t parked_out[16]);
-
-/* The parked module's own rule, without a leader: 1 when its bus reading
- * v_bus (V) is below v_set - r_droop wake_share i_module_a (the running
- * modules near their current limit): wake now. 0 otherwise (NaN too). */
-int bal_must_wake(const bal_cfg *c, float v_bus, float v_set);
 
 #endif /* BALANCE_H */

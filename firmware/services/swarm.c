@@ -444,7 +444,7 @@ static void swm_lead(swm_state *s, jz_kernel *k, unsigned me)
 }
 
 /* Every module at its 10 Hz: the committed parked set (or the bus's sag:
- * bal_must_wake) through drv_park, the trim (bal_ref, bal_step) through
+ * the drivers' own wake, LLCC_WAKE_SHARE) through drv_park, the trim (bal_ref, bal_step) through
  * drv_trim. Without a leader's SYNC the trim decays: plain droop. */
 static void swm_balance(swm_state *s, jz_kernel *k)
 {
@@ -455,8 +455,9 @@ static void swm_balance(swm_state *s, jz_kernel *k)
     int parked = (s->dec.parked[b] & bit) && !(s->dec.failed[b] & bit);
     if (!parked)
         s->woke_local = 0;
-    else if (!s->woke_local && s->parked && bal_must_wake(&s->bc, st.v, st.v_set))
-        s->woke_local = 1; /* the running ones are near their limit: wake without waiting for the leader */
+    else if (s->parked && !st.parked)
+        s->woke_local = 1; /* the drivers woke it at the bus's sag (LLCC_WAKE_SHARE): not parked again until
+                              the leader's next decision */
     parked = parked && !s->woke_local;
     if (parked != s->parked) {
         drv_park(d, parked);

@@ -24,7 +24,7 @@
  *     SWM_PROVISION_MS once it has led SWM_SETTLE_MS), or one given by
  *     swm_propose_parked. Then every module balances (balance.h): parked
  *     or not by the committed decision, unless the bus sagged far enough
- *     to wake it (bal_must_wake), through drv_park; its trim toward the
+ *     to wake it (LLC_CONTROL does, LLCC_WAKE_SHARE), through drv_park; its trim toward the
  *     leader's mean (bal_ref, bal_step: integrating, rate-limited,
  *     bounded, decaying to zero without a SYNC) through drv_trim.
  *   Flash: page SWM_PAGE of the module's flash area holds 16-byte records
@@ -139,7 +139,7 @@ typedef struct swm_state {
     bal_module bm;                  /* the trim's integrator */
     uint8_t have_ref;               /* a SYNC from the leader since the last step */
     uint8_t parked;                 /* parked now (the committed decision, unless woken by the bus) */
-    uint8_t woke_local;             /* woken by the bus's sag (bal_must_wake) while the decision parks it */
+    uint8_t woke_local;             /* woken by the bus's sag (LLC_CONTROL) while the decision parks it */
     int16_t sync_t_mean_dc;         /* the last SYNC's mean junction, 0.1 C */
     int16_t tj_own_dc;              /* this module's hottest junction at its last share */
     float trim_v;
