@@ -12,6 +12,12 @@
 
 /* ---- small helpers -------------------------------------------------- */
 
+/* The leader lease (raft_cfg.lease_ms, else election_min_ms). */
+static uint32_t raft_lease(const raft *r)
+{
+    return r->cfg.lease_ms ? r->cfg.lease_ms : r->cfg.election_min_ms;
+}
+
 static void bit_set(uint8_t *b, unsigned i)
 {
     b[i / 8u] = (uint8_t)(b[i / 8u] | (1u << (i % 8u)));
@@ -336,7 +342,7 @@ void raft_tick(raft *r, uint32_t ms)
         return;
     }
     r->quorum_elapsed = sat_add(r->quorum_elapsed, ms);
-    if (r->quorum_elapsed >= r->cfg.election_min_ms) { /* thesis 6.2 */
+    if (r->quorum_elapsed >= raft_lease(r)) { /* thesis 6.2 */
         if (bit_count(r, r->granted) < majority(r)) {
             r->stats.stepdowns_quorum++;
             become_follower(r, r->term, 0);
@@ -495,7 +501,7 @@ static void handle_vote_resp(raft *r, const raft_msg *m)
  * election timeout, and a leader, ignore (pre)votes. */
 static int in_lease(const raft *r)
 {
-    return r->role == RAFT_LEADER || (r->leader != 0 && r->leader_elapsed < r->cfg.election_min_ms);
+    return r->role == RAFT_LEADER || (r->leader != 0 && r->leader_elapsed < raft_lease(r));
 }
 
 int raft_step(raft *r, const raft_msg *m)

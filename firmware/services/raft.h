@@ -87,6 +87,10 @@ typedef struct raft_cfg {
     uint32_t election_min_ms, election_max_ms; /* randomized in [min, max) from the seeded generator */
     uint32_t quiet_ms; /* after a reboot with term > 0: no vote, no campaign for up to this long, until caught
                           up with a leader; 0: RAFT_QUIET_FACTOR * election_max_ms */
+    uint32_t lease_ms; /* the leader lease: a node that heard its leader within this refuses (pre)votes, a leader
+                          that heard no majority within it steps down (thesis 6.2, 9.6); 0: election_min_ms.
+                          Nodes whose election timeouts are staggered (SWARM_COORD: by slot) share one lease, or
+                          a pre-candidate waits for the majority's longest */
 } raft_cfg;
 
 typedef struct raft_stats {

@@ -523,7 +523,8 @@ int swm_init(void *state, jz_kernel *k, unsigned me)
     if (vote > s->cfg.rack_size)
         vote = 0;
     uint32_t lo_ms = SWM_ELECTION_MIN_MS + (s->cfg.slot - 1u) * SWM_ELECTION_STEP_MS;
-    raft_cfg c = {s->cfg.slot, s->cfg.rack_size, SWM_HEARTBEAT_MS, lo_ms, lo_ms + SWM_ELECTION_SPREAD_MS, 0};
+    raft_cfg c = {s->cfg.slot, s->cfg.rack_size, SWM_HEARTBEAT_MS, lo_ms, lo_ms + SWM_ELECTION_SPREAD_MS, 0,
+                  SWM_ELECTION_MIN_MS /* one lease for the rack: the staggering orders the candidates only */};
     uint32_t lo = 0, hi = 0;
     hal_trng(k->hw, &lo);
     hal_trng(k->hw, &hi);
@@ -589,6 +590,8 @@ int swm_log_term(const void *state, uint32_t index, uint32_t *term, uint32_t *di
     const swm_state *s = state;
     const raft_entry *e = NULL;
     uint32_t t = 0;
+    if (index == s->r.snap_index)
+        return EK3_ENOENT; /* compacted: raft_entry_at gives the state there, not the entry */
     int rc = raft_entry_at(&s->r, index, &t, &e);
     if (rc)
         return rc;

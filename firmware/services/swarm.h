@@ -180,8 +180,11 @@ static inline const raft *swm_raft(const void *state)
 void swm_view_of(const void *state, swm_view *v);
 
 /* The log entry at index, if this module keeps it: its term and digest
- * (CRC-32 of its data: log matching across modules). 0, or EK3_ENOENT,
- * EK3_EINVAL (NULL). */
+ * (CRC-32 of its data: log matching across modules). 0, or EK3_ENOENT
+ * (not kept; also the snapshot's index, whose state is the newest
+ * decision up to it, not the entry there: a no-op's digest and a
+ * decision's would differ between a module that kept the entry and one
+ * that installed the snapshot), EK3_EINVAL (NULL). */
 int swm_log_term(const void *state, uint32_t index, uint32_t *term, uint32_t *digest);
 
 /* The balancing law's parked set (bit slot - 1): the leader proposes it
