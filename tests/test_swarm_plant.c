@@ -22,16 +22,8 @@
 #endif
 #define CAP_W 3000.0 /* a module's capacity at the bus: 4 A at ~750 V (balance.c, under its 3.3 kW rating) */
 
-static rig g;
-
-static void inject(const char *text)
-{
-    flt_spec s;
-    char err[256] = "";
-    cr_assert_eq(flt_parse(text, &s, err, sizeof err), EK3_OK, "%s: %s", text, err);
-    cr_assert_eq(flt_check(&g, &s, err, sizeof err), EK3_OK, "%s: %s", text, err);
-    cr_assert_eq(flt_inject(&g, &s), EK3_OK, "%s", text);
-}
+/* g, and inject: a fault as text through flt_parse, flt_check, flt_inject */
+#include "fault_rig.h"
 
 static void start(double load_w, int no_swarm)
 {
