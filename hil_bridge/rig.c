@@ -127,6 +127,8 @@ int rig_init(rig *r, const rig_opts *o)
     if (prm_check_board(&o->plant, err, sizeof err))
         return EK3_ERANGE; /* plant and firmware would read the sensors differently */
     r->o = *o;
+    if (o->modules > RAFT_MAX_NODES) /* more voters than a swarm holds: several racks, droop alone */
+        r->o.no_swarm = 1;
     for (unsigned k = 0; o->slot_plant && k < o->modules; k++)
         if (o->slot_plant[k] && prm_check_board(o->slot_plant[k], err, sizeof err))
             return EK3_ERANGE;
@@ -193,7 +195,7 @@ int rig_init(rig *r, const rig_opts *o)
             rig_free(r);
             return EK3_ENOSPC;
         }
-        rc = fwi_init(&m->fw, k + 1, o->no_swarm ? 0 : o->modules, o->seed, &cc, o->via_station ? 0.0f : o->v_set);
+        rc = fwi_init(&m->fw, k + 1, r->o.no_swarm ? 0 : o->modules, o->seed, &cc, o->via_station ? 0.0f : o->v_set);
         if (rc) {
             rig_free(r);
             return rc;

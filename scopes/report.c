@@ -2,6 +2,8 @@
  * snapshot (report.h). */
 #include "report.h"
 
+#include "raft.h"
+
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -35,8 +37,13 @@ static ses_mod_snap *rep_snap(ses *s, ses_snap *sn)
  * parked modules. */
 static void rep_swarm(FILE *f, const ses *s, const ses_snap *sn)
 {
-    if (s->o.r.no_swarm) {
-        fprintf(f, "swarm: off (--no-swarm): droop alone, no leader, no balancing, nobody parked\n");
+    if (s->g.o.no_swarm) {
+        if (s->o.r.no_swarm)
+            fprintf(f, "swarm: off (--no-swarm): droop alone, no leader, no balancing, nobody parked\n");
+        else
+            fprintf(f, "swarm: off: %u modules are more voters than a swarm holds (RAFT_MAX_NODES %u, a rack is "
+                       "84): droop alone\n",
+                    s->g.o.modules, RAFT_MAX_NODES);
         return;
     }
     const swo_sum *w = &sn->swarm;

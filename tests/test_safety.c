@@ -401,6 +401,43 @@ Test(safety, the_drivers_clamp_any_trim, .init = setup)
 
 /* Park: standby without a fault. The bridge stops, the station's command
  * stays (and one sent while parked is kept); unpark soft-starts at it. */
+/* Hot standby: a parked module commanded on wakes itself in the period
+ * its output reads below V_set - R_droop x 0.9 x i_max (the running ones
+ * near their limit), without a service; a bus at 2 V above that stays
+ * parked; and a service's park given before is not applied again over
+ * the wake (the mailbox carries drv_park as an edge). */
+Test(safety, a_parked_module_wakes_itself_when_the_bus_sags, .init = setup)
+{
+    static jz_kernel k;
+    memset(&k, 0, sizeof k);
+    k.hw = hhal_hal(&h);
+    control(&k, 5000);
+    drv_park(&d, 1);
+    control(&k, 1);
+    cr_assert_eq(d.ctl.parked, 1);
+    float wake_v = 750.0f - d.ctl.cfg.r_droop * LLCC_WAKE_SHARE * d.ctl.cfg.i_max; /* 732 V */
+    h.adc[MSG_ADC_VOUT] = (uint16_t)lround((wake_v + 2.0) / 1000 * 4095);
+    control(&k, 200);
+    cr_assert_eq(d.ctl.parked, 1, "2 V above the threshold: still parked");
+    cr_assert_eq(d.ctl.self_wakes, 0u);
+    h.adc[MSG_ADC_VOUT] = (uint16_t)lround((wake_v - 2.0) / 1000 * 4095);
+    control(&k, 20);
+    cr_assert_eq(d.ctl.parked, 0, "2 V below: awake within the filter's few periods");
+    cr_assert_eq(d.ctl.self_wakes, 1u);
+    cr_assert_neq(d.ctl.state, LLCC_OFF, "starting");
+    drv_trim(&d, 1.0f); /* another command through the mailbox: the old park is not taken again */
+    control(&k, 5);
+    cr_assert_eq(d.ctl.parked, 0, "still awake after the next mailbox");
+    drv_status st;
+    drv_status_get(&d, &st);
+    cr_assert_eq(st.parked, 0);
+    /* not commanded on: a parked module that is off stays parked */
+    drv_park(&d, 1);
+    drv_power(&d, DRV_OFF, 0, 0);
+    control(&k, 20);
+    cr_assert_eq(d.ctl.parked, 1, "off and parked: no wake");
+}
+
 Test(safety, park_stops_the_bridge_and_unpark_resumes_the_command, .init = setup)
 {
     static jz_kernel k;
@@ -452,6 +489,7 @@ Test(safety, trim_and_park_in_a_rack)
     static rig g;
     rig_opts o;
     rig_default_opts(&o, 2, 7, 2400.0);
+    o.no_swarm = 1; /* the drivers alone: SWARM_COORD would set the trim and park itself */
     cr_assert_eq(rig_init(&g, &o), EK3_OK);
     for (long q = 0; q < 20000; q++)
         rig_quantum(&g);

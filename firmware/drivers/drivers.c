@@ -87,6 +87,7 @@ void drv_park(drv_set *d, int parked)
 {
     drv_cmd_open(d);
     d->cmd.park = (uint8_t)(parked != 0);
+    d->cmd.park_set = 1;
     drv_cmd_close(d);
 }
 
@@ -120,7 +121,10 @@ static void drv_take_cmd(drv_set *d)
     d->ctl.derate = c->derate;
     d->ctl.fan_permille = c->fan_permille;
     llcc_trim(&d->ctl, c->trim);
-    llcc_park(&d->ctl, c->park);
+    if (c->park_set) { /* an edge, not a level: the drivers' own wake at the bus's sag holds until told again */
+        llcc_park(&d->ctl, c->park);
+        c->park_set = 0;
+    }
     c->taken = c->seq;
 }
 

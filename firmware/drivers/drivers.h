@@ -39,6 +39,7 @@ typedef struct drv_cmd {
     uint16_t fan_permille;     /* THERMAL_MGR's fan duty */
     float trim;                /* the balancing trim, V (drv_trim) */
     uint8_t park;              /* parked: 1 (drv_park) */
+    uint8_t park_set;          /* a drv_park waits (applied once: LLC_CONTROL may wake itself meanwhile) */
 } drv_cmd;
 
 enum { DRV_ON = 1, DRV_OFF = 2 };

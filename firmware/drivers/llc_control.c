@@ -107,6 +107,16 @@ void llcc_step(llcc *c, hal hw)
         c->i += a * (code[MSG_ADC_IOUT] * (k->fs_iout / (float)BRD_ADC_FULL_CODE) - c->i);
         c->vdc += a * (code[MSG_ADC_VDC] * (k->fs_vdc / (float)BRD_ADC_FULL_CODE) - c->vdc);
     }
+    /* Hot standby: parked, commanded on, and the bus sagging toward the
+     * running modules' limit: back at once (a reference started at the
+     * set point drives the woken modules to their current limit with the
+     * others, measured worse: 730.6 V and 3.98 A against 731.7 V and
+     * 3.93 A on a 30 -> 200 kW ramp of 0.2 s). */
+    if (c->parked && c->enable && c->v < c->v_set - k->r_droop * LLCC_WAKE_SHARE * k->i_max) {
+        c->parked = 0;
+        c->self_wakes++;
+        llcc_start(c); /* its soft start from the bus it reads: a few ms to the set point */
+    }
     hal_pwm p = {0};
     p.deadtime_ns = (uint16_t)k->deadtime_ns;
     p.burst_permille = 1000;

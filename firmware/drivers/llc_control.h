@@ -53,6 +53,14 @@
  * V_ref + trim is still held inside 200-920 V. */
 #define LLCC_TRIM_MAX_V 6.0f
 
+/* A parked module wakes itself, in the control period it sees it, when
+ * its output reads below V_set - R_droop x LLCC_WAKE_SHARE x i_max: the
+ * running modules are then at 90 % of their current limit and the bus is
+ * sagging under a load they cannot carry. No leader and no service is
+ * needed: a light-load rack whose load steps up is caught within 100 us,
+ * not at the swarm's 10 Hz (balance.h's wake_share is this number). */
+#define LLCC_WAKE_SHARE 0.9f
+
 /* A fault is SAFETY_MONITOR's latch (safety.h), not a state of the loop. */
 typedef enum llcc_state { LLCC_OFF, LLCC_START, LLCC_RUN } llcc_state;
 
@@ -78,6 +86,7 @@ typedef struct llcc {
     float derate;       /* THERMAL_MGR's power factor, 0..1 (1: none), through drv_derate */
     float trim;         /* secondary control on the droop reference, V (|trim| <= LLCC_TRIM_MAX_V) */
     uint8_t parked;     /* standby without a fault: the bridge stops, the command is kept */
+    uint32_t self_wakes; /* times it unparked itself at the bus's sag (LLCC_WAKE_SHARE) */
     uint16_t fan_permille; /* THERMAL_MGR's fan duty, through drv_fan */
     float v, i, vdc;    /* filtered measurements */
     float i_ref;        /* the droop law's current */

@@ -10,10 +10,11 @@
 void bal_default_cfg(bal_cfg *c)
 {
     c->r_droop = 5.0f;          /* the drivers' droop: 5 V/A (llcc_default_cfg) */
-    c->k_i = 1.0f;              /* g = k_i dt = 0.1 at 10 Hz: stable to g < 1 with a period's
-                                 * delay, not oscillating to 0.25; a 1 s time constant */
-    c->rate_vps = 2.0f;         /* the needed trims (a few volts) in 2-3 s; a bad reference
-                                 * moves a module's current by 0.4 A/s at most */
+    c->k_i = 2.0f;              /* g = k_i dt = 0.2 at 10 Hz: stable to g < 1 with a period's
+                                 * delay, not oscillating to 0.25; a 0.5 s time constant, so
+                                 * that a rack is balanced a second after its leader is elected */
+    c->rate_vps = 4.0f;         /* the needed trims (a few volts) in about a second; a bad
+                                 * reference moves a module's current by 0.8 A/s at most */
     c->trim_max_v = LLCC_TRIM_MAX_V; /* 6 V: over 5 sigma of the set-point error (llc_control.h) */
     c->leak_tau_s = 60.0f;      /* 600 times the period: a residual under 2 % of the error */
     c->ref_timeout_s = 0.5f;    /* five SYNC periods missed: the leader is gone */
@@ -24,7 +25,7 @@ void bal_default_cfg(bal_cfg *c)
     c->i_module_a = 4.0f;       /* the module's current rating */
     c->v_nominal_v = 800.0f;    /* the rack's bus when nobody reports one */
     c->target_share = 0.75f;    /* running modules aim at 75 % load, the LLC's flat efficiency */
-    c->wake_share = 0.9f;       /* wake before the N-1 running reach 90 % of their limit */
+    c->wake_share = LLCC_WAKE_SHARE;       /* wake before the N-1 running reach 90 % of their limit */
     c->park_share = 0.6f;       /* park only when the N-2 would stay under 60 % */
     c->park_below = 0.5f;       /* no parking above half the online capacity */
     c->min_running = 2;         /* one module's loss never drops the bus */
@@ -178,9 +179,4 @@ int bal_provision(const bal_cfg *c, const bal_peer *p, unsigned n, float demand_
     for (unsigned b = 0; b < 16; b++)
         parked_out[b] = out[b];
     return (int)running;
-}
-
-int bal_must_wake(const bal_cfg *c, float v_bus, float v_set)
-{
-    return v_bus < v_set - c->r_droop * c->wake_share * c->i_module_a;
 }

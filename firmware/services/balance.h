@@ -26,15 +26,16 @@
  * where d is the age of the measurements (0 or 1 period). For d = 0 it
  * converges for 0 < g < 2 and without overshoot for g <= 1; for d = 1
  * the characteristic z^2 - z + g = 0 has |z|^2 = g, stable for g < 1 and
- * real, non-oscillating roots for g <= 1/4. k_i = 1 /s gives g = 0.1:
- * both cases stable with a margin of 10 on the gain, no oscillation, a
- * time constant of about 1 s, 23 % down to 3 % in about 2 s (20 steps),
+ * real, non-oscillating roots for g <= 1/4. k_i = 2 /s gives g = 0.2:
+ * both cases stable with a margin of 5 on the gain, no oscillation, a
+ * time constant of about 0.5 s, 23 % down to 3 % in about 1 s (10 steps;
+ * 1.3 s in an 84-module rig run, from 13 % at the first SYNC),
  * and far below the drivers' current loop (tens of ms) so the plant is
  * settled at each step. The mean trim does not move (the deviations sum
  * to zero); the leak (leak_tau_s = 60 s) holds it near zero anyway
  * against references that do not sum to zero (a bias at its bound, a
  * stale mean), at the cost of a residual of g_leak / (k_i + g_leak),
- * under 2 % of the uncorrected deviation. The rate limit (2 V/s) and the
+ * under 2 % of the uncorrected deviation. The rate limit (4 V/s) and the
  * bound only slow or stop the loop: they never destabilise it.
  *
  * Thermal bias: i_ref = i_mean - k_t (t_own - t_mean), the bias bounded
@@ -58,7 +59,8 @@
  * - rotate: when a running module has rotate_min more operating minutes
  *   than a parked one, the two swap (one pair per decision).
  * A parked module wakes itself, without a leader, when its bus reading
- * sags below V_set - R_droop wake_share i_module_a (bal_must_wake): the
+ * sags below V_set - R_droop wake_share i_module_a: LLC_CONTROL's rule,
+ * in the control period it happens (llc_control.h LLCC_WAKE_SHARE): the
  * running ones are then near their current limit.
  */
 #ifndef BALANCE_H
@@ -150,10 +152,5 @@ int bal_mean(const bal_peer *p, unsigned n, int64_t now_ns, float *i_mean, float
  * 128, a slot 0 or above 128, a slot twice). */
 int bal_provision(const bal_cfg *c, const bal_peer *p, unsigned n, float demand_w, const uint8_t parked_in[16],
                   uint8_t parked_out[16]);
-
-/* The parked module's own rule, without a leader: 1 when its bus reading
- * v_bus (V) is below v_set - r_droop wake_share i_module_a (the running
- * modules near their current limit): wake now. 0 otherwise (NaN too). */
-int bal_must_wake(const bal_cfg *c, float v_bus, float v_set);
 
 #endif /* BALANCE_H */

@@ -444,7 +444,7 @@ static void swm_lead(swm_state *s, jz_kernel *k, unsigned me)
 }
 
 /* Every module at its 10 Hz: the committed parked set (or the bus's sag:
- * bal_must_wake) through drv_park, the trim (bal_ref, bal_step) through
+ * the drivers' own wake, LLCC_WAKE_SHARE) through drv_park, the trim (bal_ref, bal_step) through
  * drv_trim. Without a leader's SYNC the trim decays: plain droop. */
 static void swm_balance(swm_state *s, jz_kernel *k)
 {
@@ -455,8 +455,9 @@ static void swm_balance(swm_state *s, jz_kernel *k)
     int parked = (s->dec.parked[b] & bit) && !(s->dec.failed[b] & bit);
     if (!parked)
         s->woke_local = 0;
-    else if (!s->woke_local && s->parked && bal_must_wake(&s->bc, st.v, st.v_set))
-        s->woke_local = 1; /* the running ones are near their limit: wake without waiting for the leader */
+    else if (s->parked && !st.parked)
+        s->woke_local = 1; /* the drivers woke it at the bus's sag (LLCC_WAKE_SHARE): not parked again until
+                              the leader's next decision */
     parked = parked && !s->woke_local;
     if (parked != s->parked) {
         drv_park(d, parked);
@@ -508,9 +509,14 @@ int swm_init(void *state, jz_kernel *k, unsigned me)
 {
     (void)me;
     swm_state *s = state;
-    if (canh_config_read(k->hw, &s->cfg) != EK3_OK || !s->cfg.rack_size || s->cfg.rack_size > RAFT_MAX_NODES ||
-        s->cfg.slot > s->cfg.rack_size)
-        return EK3_ENOENT; /* no identity, no group key, or no vote in this rack */
+    if (canh_config_read(k->hw, &s->cfg) != EK3_OK)
+        return EK3_ENOENT; /* no identity, no group key */
+    if (!s->cfg.rack_size || s->cfg.rack_size > RAFT_MAX_NODES || s->cfg.slot > s->cfg.rack_size) {
+        /* no vote in this rack (a rack past RAFT_MAX_NODES, a slot past its size): the service idles,
+         * the module runs droop alone; restarting it would change nothing */
+        s->idle = 1;
+        return EK3_OK;
+    }
     uint32_t term;
     uint16_t vote;
     swm_load(s, k->hw, &term, &vote);
@@ -542,6 +548,8 @@ int swm_init(void *state, jz_kernel *k, unsigned me)
 int swm_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
 {
     swm_state *s = state;
+    if (s->idle)
+        return EK3_OK;
     if (m->type == SWM_MSG_FRAME)
         swm_frame(s, k, m);
     else if (m->type == IPC_T_TICK)

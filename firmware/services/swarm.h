@@ -17,10 +17,16 @@
  *     then the Raft messages out (ELECTION, an entry in MSG_ELECT_CHUNK
  *     pieces); every 100 ms its THERMAL share (the tick within the 100 ms
  *     is the slot's, so the rack's shares spread over the period); the
- *     leader also its SYNC (the rack's mean current and temperature) and
- *     its decisions: a module whose THERMAL share stops for SWM_FAIL_MS is
- *     failed, one that comes back active again; swm_propose_parked adds
- *     the parked set.
+ *     leader also its SYNC (the running modules' mean current and
+ *     temperature, bal_mean) and its decisions: a module whose THERMAL
+ *     share stops for SWM_FAIL_MS is failed, one that comes back active
+ *     again; the parked set is bal_provision's (at most every
+ *     SWM_PROVISION_MS once it has led SWM_SETTLE_MS), or one given by
+ *     swm_propose_parked. Then every module balances (balance.h): parked
+ *     or not by the committed decision, unless the bus sagged far enough
+ *     to wake it (LLC_CONTROL does, LLCC_WAKE_SHARE), through drv_park; its trim toward the
+ *     leader's mean (bal_ref, bal_step: integrating, rate-limited,
+ *     bounded, decaying to zero without a SYNC) through drv_trim.
  *   Flash: page SWM_PAGE of the module's flash area holds 16-byte records
  *     (term, vote, the freshness counter reserved up to), appended, two
  *     double words each, each double word programmed once; at init the
@@ -32,7 +38,9 @@
  *
  * Its identity (slot), the group key and the rack's size come from the
  * configuration page CAN_HANDLER reads (canh_config_read); an unprovisioned
- * module does not start the service.
+ * module does not start the service. In a rack of more than
+ * RAFT_MAX_NODES (or a slot past the rack's size) it starts idle: no
+ * frames, no trim, no parking - droop alone.
  */
 #ifndef SWARM_H
 #define SWARM_H
@@ -75,7 +83,7 @@ _Static_assert((RAFT_ENTRY_MAX + MSG_ELECT_CHUNK - 1u) / MSG_ELECT_CHUNK <= SWM_
 #define SWM_DECISION_VERSION 1u
 typedef struct swm_decision {
     uint8_t version;
-    uint8_t parked[SWM_MAP_BYTES]; /* parked by the balancing law (swm_propose_parked) */
+    uint8_t parked[SWM_MAP_BYTES]; /* parked by the leader's provisioning (bal_provision, swm_propose_parked) */
     uint8_t failed[SWM_MAP_BYTES]; /* THERMAL share silent for SWM_FAIL_MS */
 } swm_decision;
 
@@ -109,6 +117,7 @@ typedef struct swm_share {
 
 typedef struct swm_state {
     canh_config cfg;
+    uint8_t idle;                   /* no vote in this rack (rack size 0 or past RAFT_MAX_NODES): droop alone */
     raft r;
     auth_tx tx;
     auth_rx rx[RAFT_MAX_NODES + 1u]; /* per sender slot */
@@ -130,7 +139,7 @@ typedef struct swm_state {
     bal_module bm;                  /* the trim's integrator */
     uint8_t have_ref;               /* a SYNC from the leader since the last step */
     uint8_t parked;                 /* parked now (the committed decision, unless woken by the bus) */
-    uint8_t woke_local;             /* woken by the bus's sag (bal_must_wake) while the decision parks it */
+    uint8_t woke_local;             /* woken by the bus's sag (LLC_CONTROL) while the decision parks it */
     int16_t sync_t_mean_dc;         /* the last SYNC's mean junction, 0.1 C */
     int16_t tj_own_dc;              /* this module's hottest junction at its last share */
     float trim_v;

@@ -85,11 +85,12 @@ function M.measured(name, value, unit)
 end
 
 -- Modules in their slots that do not regulate (tripped, latched): the
--- count and a list "SLOT TRIP_CODE/STATE, ..." for a check's name.
+-- count and a list "SLOT TRIP_CODE/STATE, ..." for a check's name. A
+-- module parked by the swarm's provisioning is in standby, not down.
 function M.down(n)
   local bad = {}
   for k = 1, n do
-    if M.mod(k, "present") == 1 and M.mod(k, "running") == 0 then
+    if M.mod(k, "present") == 1 and M.mod(k, "running") == 0 and M.mod(k, "state") ~= "PARKED" then
       bad[#bad + 1] = k .. " " .. M.mod(k, "trip_code") .. "/" .. M.mod(k, "state")
     end
   end
