@@ -18,9 +18,7 @@
 #include "session.h"
 
 #define N 8u
-#ifndef RAMP_S
-#define RAMP_S 1.0
-#endif
+#define RAMP_S 0.2   /* s: the load step's ramp, as `ek3 rack --load-ramp 0.2s` */
 #define CAP_W 3000.0 /* a module's capacity at the bus: 4 A at ~750 V (balance.c, under its 3.3 kW rating) */
 
 /* g, and inject: a fault as text through flt_parse, flt_check, flt_inject */
@@ -198,8 +196,8 @@ Test(swarm_plant, a_light_load_parks_some_keeping_n_minus_1_and_a_step_wakes_the
     ses_sharing_of(&g, &sh);
     cr_assert_eq(sh.parked, parked(), "the session counts the parked ones");
     /* the step: to 90 % of the capacity, ramped over RAMP_S as a charger
-     * raises its power (an instant step beyond what the running ones can
-     * carry trips their hardware current limit before anyone wakes) */
+     * raises its power (a 10 ms step beyond what the running ones carry
+     * still trips their hardware current limit before the parked are up) */
     for (int i = 1; i <= 100; i++) {
         double p = light + (heavy - light) * i / 100.0;
         g.plant.load.r = 750.0 * 750.0 / p;
