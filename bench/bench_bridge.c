@@ -114,6 +114,35 @@ static void bb_sink(void *ctx, unsigned to, unsigned from, const cfd_frame *f, i
     (*(long *)ctx)++;
 }
 
+/* The real-time factor of an 84-module run session (1 thread) drawing
+ * load_w, timed over q quanta after `startup` quanta; -1 when it cannot
+ * start. no_swarm: rig_opts.no_swarm. */
+static double bb_session84(double load_w, int no_swarm, long startup, long q)
+{
+    static ses s;
+    ses_opts so;
+    memset(&so, 0, sizeof so);
+    rig_default_opts(&so.r, 84, 1, load_w);
+    so.r.threads = 1;
+    so.r.no_swarm = (uint8_t)no_swarm;
+    so.quanta = startup + q;
+    ses_event e = {.kind = SES_EV_LOAD, .at_s = 0, .load = so.r.load};
+    if (ses_init(&s, &so) != EK3_OK)
+        return -1;
+    if (ses_add_event(&s, &e) != EK3_OK) {
+        ses_free(&s);
+        return -1;
+    }
+    for (long k = 0; k < startup; k++)
+        ses_step(&s);
+    int64_t t0 = bench_now_ns();
+    for (long k = 0; k < q; k++)
+        ses_step(&s);
+    double sec = (bench_now_ns() - t0) * 1e-9;
+    ses_free(&s);
+    return q * (RIG_PERIOD_NS * 1e-9) / sec;
+}
+
 int bench_bridge(FILE *out, double scale)
 {
     long n = (long)(20000 * scale);
@@ -213,25 +242,19 @@ int bench_bridge(FILE *out, double scale)
     /* The same rack through a run session (`ek3 rack`'s path): the
      * timeline, the collapse watch, a probe row and a snapshot every
      * 10 quanta on top of rig_quantum; 1 thread. */
-    {
-        static ses s;
-        ses_opts so;
-        memset(&so, 0, sizeof so);
-        rig_default_opts(&so.r, 84, 1, 150e3);
-        so.r.threads = 1;
-        long q = (long)(5000 * scale) < 500 ? 500 : (long)(5000 * scale);
-        so.quanta = 2000 + q;
-        ses_event e = {.kind = SES_EV_LOAD, .at_s = 0, .load = so.r.load};
-        if (ses_init(&s, &so) != EK3_OK || ses_add_event(&s, &e) != EK3_OK)
-            return 1;
-        for (long k = 0; k < 2000; k++) /* start-up first */
-            ses_step(&s);
-        int64_t t0 = bench_now_ns();
-        for (long k = 0; k < q; k++)
-            ses_step(&s);
-        double sec = (bench_now_ns() - t0) * 1e-9;
-        bench_line(out, "bridge.session84.rtf.threads_1", q * 100e-6 / sec, "x");
-        ses_free(&s);
-    }
+    long q = (long)(5000 * scale) < 500 ? 500 : (long)(5000 * scale);
+    double rtf = bb_session84(150e3, 0, 2000, q);
+    if (rtf < 0)
+        return 1;
+    bench_line(out, "bridge.session84.rtf.threads_1", rtf, "x");
+    /* The swarm's cost, as `ek3 rack --modules 84 --load 200kW` runs with
+     * and without it (--no-swarm), timed after the first election (the
+     * leader broadcasting SYNC, every module trimming). */
+    double on = bb_session84(200e3, 0, 8000, q), off = bb_session84(200e3, 1, 8000, q);
+    if (on < 0 || off < 0)
+        return 1;
+    bench_line(out, "bridge.session84.swarm.rtf", on, "x");
+    bench_line(out, "bridge.session84.noswarm.rtf", off, "x");
+    bench_line(out, "bridge.session84.swarm.cost", off / on, "x"); /* wall time with the swarm over without */
     return bad;
 }

@@ -13,27 +13,35 @@
 typedef struct {
     const char *name, *who, *basis;
     uint8_t type;
-    uint8_t trailer;      /* signed (by the station, or a swarm frame by the group key): the auth trailer */
+    uint8_t trailer; /* signed (by the station, or a swarm frame by the group key): the auth trailer */
     uint8_t per_module;
     double hz;
-    uint8_t sent; /* bplan_sent */
+    uint8_t sent;  /* bplan_sent */
+    uint8_t entry; /* 1: carries the leader's newest log entry in its hz heartbeats (ELECTION's APPEND) */
 } bplan_spec;
+
+/* Frames a heartbeat carrying a full entry takes: its bytes in pieces of
+ * MSG_ELECT_CHUNK (msg.h), the first with the message itself. */
+#define BPLAN_ENTRY_FRAMES ((MSG_ENTRY_MAX + MSG_ELECT_CHUNK - 1u) / MSG_ELECT_CHUNK)
 
 /* The seed's message set (sections 2.3, 4.2, 4.3; DESIGN.md numbers). */
 static const bplan_spec bplan_specs[] = {
-    {"HEARTBEAT", "module -> all", "1 Hz x modules (seed 4.2)", CID_TYPE_HEARTBEAT, 0, 1, 1.0, BPLAN_SENT},
+    {"HEARTBEAT", "module -> all", "1 Hz x modules (seed 4.2)", CID_TYPE_HEARTBEAT, 0, 1, 1.0, BPLAN_SENT, 0},
     {"THERMAL", "module -> all", "10 Hz x modules (SWARM_COORD's share, seed 2.3)", CID_TYPE_THERMAL, 1, 1, 10.0,
-     BPLAN_SENT},
-    {"POWER_CMD", "station -> module", "1 Hz x modules (set-point refresh)", CID_TYPE_POWER_CMD, 1, 1, 1.0, BPLAN_EVENT},
-    {"POWER_ACK", "module -> station", "1 Hz x modules (one per command)", CID_TYPE_POWER_ACK, 0, 1, 1.0, BPLAN_EVENT},
-    {"STATION", "station -> all", "1 Hz (rack target)", CID_TYPE_STATION, 1, 0, 1.0, BPLAN_NOT_YET},
-    {"SYNC", "leader -> all", "10 Hz (the leader's balancing broadcast)", CID_TYPE_SYNC, 1, 0, 10.0, BPLAN_SENT},
+     BPLAN_SENT, 0},
+    {"POWER_CMD", "station -> module", "1 Hz x modules (set-point refresh)", CID_TYPE_POWER_CMD, 1, 1, 1.0, BPLAN_EVENT,
+     0},
+    {"POWER_ACK", "module -> station", "1 Hz x modules (one per command)", CID_TYPE_POWER_ACK, 0, 1, 1.0, BPLAN_EVENT,
+     0},
+    {"STATION", "station -> all", "1 Hz (rack target)", CID_TYPE_STATION, 1, 0, 1.0, BPLAN_NOT_YET, 0},
+    {"SYNC", "leader -> all", "10 Hz (the leader's balancing broadcast)", CID_TYPE_SYNC, 1, 0, 10.0, BPLAN_SENT, 0},
     {"ELECTION", "leader <-> modules",
-     "10 Hz x modules: the leader's APPEND (Raft heartbeat) + one APPEND_RESP per other module "
-     "(+30/s while the newest entry is a 32-byte decision: 4 fragments)",
-     CID_TYPE_ELECTION, 1, 1, 10.0, BPLAN_SENT},
-    {"FAULT_ALERT", "module -> all", "storm: 1 Hz x modules (worst case)", CID_TYPE_FAULT, 0, 1, 1.0, BPLAN_EVENT},
-    {"FW_UPDATE", "station -> module", "background: idle bus time only", CID_TYPE_FW_UPDATE, 1, 0, 0.0, BPLAN_NOT_YET},
+     "10 Hz x modules: the leader's APPEND (Raft heartbeat) + one APPEND_RESP per other module, "
+     "+ a 32-byte decision's further fragments in each heartbeat while it is the newest entry",
+     CID_TYPE_ELECTION, 1, 1, 10.0, BPLAN_SENT, 1},
+    {"FAULT_ALERT", "module -> all", "storm: 1 Hz x modules (worst case)", CID_TYPE_FAULT, 0, 1, 1.0, BPLAN_EVENT, 0},
+    {"FW_UPDATE", "station -> module", "background: idle bus time only", CID_TYPE_FW_UPDATE, 1, 0, 0.0, BPLAN_NOT_YET,
+     0},
 };
 
 int bplan_compute(bplan *p, unsigned modules, uint32_t arb_bps, uint32_t data_bps)
@@ -66,7 +74,8 @@ int bplan_compute(bplan *p, unsigned modules, uint32_t arb_bps, uint32_t data_bp
         r->data_bits = b.data;
         r->bits = b.arb + b.data;
         r->ns = cfd_frame_ns(&f, arb_bps, data_bps);
-        r->rate_hz = s->hz * (s->per_module ? modules : 1u);
+        r->decision_hz = s->entry ? s->hz * (double)(BPLAN_ENTRY_FRAMES - 1u) : 0.0;
+        r->rate_hz = s->hz * (s->per_module ? modules : 1u) + r->decision_hz;
         r->load = r->rate_hz * (double)r->ns * 1e-9;
         p->fps += r->rate_hz;
         p->load += r->load;

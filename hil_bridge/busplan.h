@@ -37,7 +37,9 @@ typedef struct bplan_row {
     unsigned arb_bits;   /* of which at the nominal rate */
     unsigned data_bits;  /* of which at the data rate */
     int64_t ns;          /* time on the bus per frame */
-    double rate_hz;      /* frames per second */
+    double rate_hz;      /* frames per second, decision_hz included */
+    double decision_hz;  /* of which only while the leader's newest log entry is a
+                            decision: its further fragments in every heartbeat (else 0) */
     double load;         /* fraction of bus time, 0..1 */
 } bplan_row;
 

@@ -33,6 +33,11 @@ Test(busplan, heartbeat_row_by_hand)
     cr_assert_eq(pc->frame_len, 24, "12-byte payload + 12-byte auth trailer");
     cr_assert_eq(pc->prio, CID_PRIO_HIGH);
     cr_assert_eq(row(&p, "FAULT_ALERT")->prio, CID_PRIO_CRITICAL);
+    /* a heartbeat with a 32-byte decision: 4 frames of 10 entry bytes, 3 more a heartbeat */
+    const bplan_row *el = row(&p, "ELECTION");
+    cr_assert_float_eq(el->decision_hz, 30.0, 1e-9);
+    cr_assert_float_eq(el->rate_hz, 84 * 10.0 + 30.0, 1e-9);
+    cr_assert_float_eq(hb->decision_hz, 0.0, 1e-12);
 }
 
 Test(busplan, total_is_the_sum_and_scales_with_modules)
