@@ -3,8 +3,9 @@
 #   make run    the main job: the quick scenario library (ek3 nightly --level
 #               quick) with its JUnit, report and history, and the 84-module
 #               rack at 200 kW with its report, plots and bus plan
-#   make test   build and pass every test
-# make nightly runs the nightly level (docs/nightly.md; CI shards it: ci/nightly).
+#   make test   build and pass every test (the soaks labelled nightly aside)
+# make nightly runs the nightly level (docs/nightly.md; CI shards it: ci/nightly)
+# and the ctest soaks labelled nightly (raft_nightly).
 # Both install missing Debian packages first (ci/install-deps).
 
 BUILD   ?= build
@@ -28,21 +29,22 @@ build: deps
 # The last line says how many claims hold and where the report is.
 run: build
 	@mkdir -p $(OUT)
-	$(EK3) rack --modules 84 --load 200kW --duration 2s --report $(OUT)/rack
+	$(EK3) rack --modules 84 --load 200kW --duration 3s --report $(OUT)/rack
 	@$(EK3) can busload --modules 84 --arb 1M --data 5M > $(OUT)/busplan.txt
 	@echo "bus plan: $(OUT)/busplan.txt"
 	$(EK3) nightly --level quick --jobs $(NIGHTLY_JOBS) --out $(OUT)/nightly --history $(OUT)/history.jsonl
 
 nightly: build
+	ctest --test-dir $(BUILD)/release --output-on-failure -j$(JOBS) -L nightly
 	$(EK3) nightly --level nightly --jobs $(NIGHTLY_JOBS) --out $(OUT)/nightly --history $(OUT)/history.jsonl
 
 test: build
-	ctest --test-dir $(BUILD)/release --output-on-failure -j$(JOBS)
+	ctest --test-dir $(BUILD)/release --output-on-failure -j$(JOBS) -LE nightly
 
 asan: deps
 	@cmake -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Asan >/dev/null
 	@cmake --build $(BUILD)/asan -j$(JOBS)
-	ctest --test-dir $(BUILD)/asan --output-on-failure -j$(JOBS)
+	ctest --test-dir $(BUILD)/asan --output-on-failure -j$(JOBS) -LE nightly
 
 bench: build
 	$(EK3) bench
