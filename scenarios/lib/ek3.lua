@@ -85,15 +85,28 @@ function M.measured(name, value, unit)
 end
 
 -- Modules in their slots that do not regulate (tripped, latched): the
--- count and a list "SLOT TRIP_CODE/STATE, ..." for a check's name.
+-- count and a list "SLOT TRIP_CODE/STATE, ..." for a check's name. A
+-- module parked by SWARM_COORD's provisioning (standby, no fault) is not
+-- down.
 function M.down(n)
   local bad = {}
   for k = 1, n do
-    if M.mod(k, "present") == 1 and M.mod(k, "running") == 0 then
+    if M.mod(k, "present") == 1 and M.mod(k, "running") == 0 and M.mod(k, "parked") == 0 then
       bad[#bad + 1] = k .. " " .. M.mod(k, "trip_code") .. "/" .. M.mod(k, "state")
     end
   end
   return #bad, table.concat(bad, ", ")
+end
+
+-- Modules in their slots that tripped or latched a fault (state FAULT,
+-- or the Level-0 latch): cheaper than M.down and blind to a module
+-- that is starting (a parked one waking, a rebooted one soft-starting).
+function M.tripped(n)
+  local c = 0
+  for k = 1, n do
+    if M.mod(k, "state") == "FAULT" or M.mod(k, "hw_trip") == 1 then c = c + 1 end
+  end
+  return c
 end
 
 -- Record the modules in their slots that stopped regulating (M.down)
