@@ -36,6 +36,7 @@ local function after(t) run_until(function() return now() >= t end, t - now() + 
 expect_always(function() return get("swarm.violations") == 0 end, { name = "no swarm safety breach, every quantum" })
 local imax = ek3.band("rack.i_max", nil, 4.0, "no module past its 4.0 A limit", "A")
 local bus = ek3.band("bus.v", VSET - RD * 4.0, VSET + 2, "the bus inside droop's band", "V")
+expect_always(function() return ek3.tripped(N) == 0 end, { name = "no module trips (FAULT or Level-0 latch)" })
 run_until(function() return get("swarm.leader") ~= 0 end, "1s", "a first leader")
 after(1.5)
 local t_start = now()
