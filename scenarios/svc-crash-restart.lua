@@ -23,11 +23,9 @@ local v0, p0 = ek3.rack(N, 1800)
 -- noise (seed 2, since SWARM_COORD runs: module 50 read 2.27 A at the
 -- crash against a mean of ~2.33 A, and a later 2.39 A sample left the
 -- band around the low sample, a false dip; the 5 % band is kept)
-local ref = {}
-for _ = 1, 100 do
-  run("100us")
-  for id in ipairs(ek3.svc_names) do ref[id] = (ref[id] or 0) + ek3.mod(10 * id, "iout") / 100 end
-end
+local slots = {}
+for id in ipairs(ek3.svc_names) do slots[id] = 10 * id end
+local ref = ek3.mean_iout(slots)
 local t0 = now()
 -- no output dip: the bus within 0.5 % of where it sat (dip depth and
 -- the band), each crashed module's output within 5 % of its own
@@ -36,7 +34,7 @@ local bus = ek3.band("bus.v", v0 * 0.995, v0 * 1.005, "no dip", "V")
 local bands = {}
 for id, name in ipairs(ek3.svc_names) do
   local k = 10 * id
-  local i = ref[id]
+  local i = ref[k]
   bands[#bands + 1] = ek3.band("module[" .. k .. "].iout", i * 0.95, i * 1.05, "module " .. k .. " delivers", "A")
   fault("svc-crash", k .. "." .. id)
 end

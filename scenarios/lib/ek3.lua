@@ -66,6 +66,19 @@ function M.band(path, lo, hi, name, unit, to)
   end
 end
 
+-- Each slot's mean output current over the next 10 ms (runs 100
+-- quanta): a reference for a band around a module's current, where one
+-- sample would carry the current loop's +-2 % noise. Returns {slot = A}.
+function M.mean_iout(slots)
+  local ref = {}
+  for _, k in ipairs(slots) do ref[k] = 0 end
+  for _ = 1, 100 do
+    run("100us")
+    for _, k in ipairs(slots) do ref[k] = ref[k] + M.mod(k, "iout") / 100 end
+  end
+  return ref
+end
+
 -- Record value against a limit: cmp is "<", "<=", "=", ">", ">=".
 function M.figure(name, value, cmp, limit, unit)
   local ok
