@@ -5,8 +5,8 @@
 -- bus-off for 2 s (every frame it sends corrupted: 32 of them take it
 -- bus-off, it recovers and goes bus-off again; 40 frames alone give
 -- 0.1 s of bus-off, shorter than any election timeout, and it stays
--- leader), the bus splits (slots 50..84 cut off:
--- 49 of 84 keep a majority, 35 do not), then heals; a node without the
+-- leader), the bus splits in two (the leader cut off with the minority
+-- when its slot allows: 35 against 49, see below), then heals; a node without the
 -- group key forges an ELECTION vote request of term 100 and another
 -- replays a recorded one. Held every quantum: no breach of election
 -- safety, log matching or a committed decision (swarm.violations), no
@@ -30,13 +30,13 @@ scenario{ name = "swarm-failover", tags = { "swarm", "rack", "power", "faults", 
           timeout = "180s" }
 local ek3 = require "ek3"
 
-local N, P, VSET, RD, SPLIT = 84, 150e3, 750, 5, 50
+local N, P, VSET, RD = 84, 150e3, 750, 5
 local v0, p0 = ek3.rack(N, P / N, { load_ramp = "0.2s", settle = 0.8 })
 local function after(t) run_until(function() return now() >= t end, t - now() + 1) end
 expect_always(function() return get("swarm.violations") == 0 end, { name = "no swarm safety breach, every quantum" })
 local imax = ek3.band("rack.i_max", nil, 4.0, "no module past its 4.0 A limit", "A")
 local bus = ek3.band("bus.v", VSET - RD * 4.0, VSET + 2, "the bus inside droop's band", "V")
-expect_always(function() return ek3.tripped(N) == 0 end, { name = "no module trips (FAULT or Level-0 latch)" })
+local trips = ek3.no_trips(N)
 run_until(function() return get("swarm.leader") ~= 0 end, "1s", "a first leader")
 after(1.5)
 local t_start = now()
@@ -63,23 +63,47 @@ lose("leader module rebooted", "module-reboot")
 lose("leader driven bus-off", "bus-corrupt", { frames = 1000000, duration = 2.0 })
 after(now() + 1.0)
 
--- the split: 1..49 keep a majority (43 of 84), 50..84 cannot elect
+-- the split, chosen so that the leader L is cut off with a minority
+-- when it can be: L <= 35: 1..35 (with L and the station) against
+-- 36..84 (49, a majority); L >= 50: 1..49 (a majority) against 50..84
+-- (with L); otherwise 1..49 keep L and a majority. The majority elects
+-- (or keeps L); a leader cut off with a minority steps down by
+-- CheckQuorum within 2 x its election_min (600 + 25 (L - 1) ms) plus a
+-- heartbeat; nobody on the minority side raises its term (PreVote).
+local L = math.floor(get("swarm.leader"))
+local split = L <= 35 and 36 or 50
+local minority_low = L <= 35                 -- the minority is 1..split-1
+local function minority(k) return (k < split) == minority_low end
 local terms = {}
-local h = fault("bus-split", "bus", { from = SPLIT })
+for k = 1, N do if minority(k) then terms[k] = ek3.mod(k, "swarm.term") end end
+local h = fault("bus-split", "bus", { from = split })
 local ts = now()
-after(ts + 2.0)
-local near, far, maxterm_far = 0, 0, 0
-for k = 1, N do
-  if ek3.mod(k, "swarm.role") == "LEADER" then
-    if k < SPLIT then near = near + 1 else far = far + 1 end
+local function leaders_on(side)
+  local c = 0
+  for k = 1, N do
+    if minority(k) == side and ek3.mod(k, "swarm.role") == "LEADER" then c = c + 1 end
   end
+  return c
 end
-ek3.figure("split: leaders on the majority side (1.." .. SPLIT - 1 .. ")", near, "=", 1, "")
-ek3.figure("split: leaders on the minority side (" .. SPLIT .. "..84)", far, "=", 0, "")
-for k = SPLIT, N do terms[k] = ek3.mod(k, "swarm.term") end
-after(now() + 1.0)
-for k = SPLIT, N do maxterm_far = math.max(maxterm_far, ek3.mod(k, "swarm.term") - terms[k]) end
-ek3.figure("split: terms raised on the minority side (PreVote)", maxterm_far, "=", 0, "")
+local td
+every("10ms", function() if not td and leaders_on(true) == 0 then td = now() end end)
+local tm = run_until(function() return leaders_on(false) == 1 and get("swarm.leader") ~= 0 and not minority(get("swarm.leader")) end,
+                     "3s", "split: a leader on the majority side")
+local side = minority_low and ("1.." .. split - 1) or (split .. "..84")
+ek3.measured(string.format("split at %d, leader %d %s: a majority leader (%d) after", split, L,
+                           minority(L) and "cut off with the minority " .. side or "kept on the majority side",
+                           get("swarm.leader")), tm - ts, "s")
+local bound = 2 * (0.6 + 0.025 * (L - 1)) + 0.1
+run_until(function() return td ~= nil end, bound + 0.2, "split: no leader on the minority side " .. side)
+if minority(L) then
+  ek3.figure("split: the minority's leader stepped down after (CheckQuorum)", td - ts, "<=", bound, "s")
+end
+after(math.max(now(), ts + 2.0) + 0.5)
+ek3.figure("split: leaders on the minority side " .. side, leaders_on(true), "=", 0, "")
+ek3.figure("split: leaders on the majority side", leaders_on(false), "=", 1, "")
+local maxterm = 0
+for k, t in pairs(terms) do maxterm = math.max(maxterm, ek3.mod(k, "swarm.term") - t) end
+ek3.figure("split: terms raised on the minority side (PreVote)", maxterm, "=", 0, "")
 clear(h)
 after(now() + 1.5)
 local leaders = 0
@@ -110,7 +134,7 @@ for k = 1, N do hi = math.max(hi, ek3.mod(k, "swarm.term")) end
 ek3.figure("highest term any module holds (not the forged 100)", hi, "=", term0, "")
 
 after(math.max(now(), t_start + 12))
-imax(); bus()
+imax(); bus(); trips()
 -- the rebooted module boots with its output off and the station does
 -- not start it again (hot-swap-150kw: it keeps no demand to split); the
 -- others carry its share

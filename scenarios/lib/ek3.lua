@@ -122,6 +122,22 @@ function M.tripped(n)
   return c
 end
 
+-- Watch for trips from now to the end of the run: M.tripped every 1 ms
+-- (a trip latches, FAULT or the Level-0 latch, so none is missed; every
+-- quantum would cost 168 reads a quantum on 84 modules). Call the
+-- returned function at the end: it records the first trip's time, or
+-- none.
+function M.no_trips(n)
+  local first
+  every("1ms", function()
+    if not first and M.tripped(n) > 0 then first = now() end
+  end)
+  return function()
+    expect(first == nil, "no module trips (FAULT or Level-0 latch), checked every 1 ms" ..
+           (first and string.format(": first at %.4f s", first) or ""))
+  end
+end
+
 -- Record the modules in their slots that stopped regulating (M.down)
 -- against at most `max` (default 0); the list goes into the name.
 function M.none_down(n, name, max)
