@@ -3,10 +3,10 @@
 -- Reincarnation Server"; 2.3 each service "Has watchdog timeout for
 -- deadlock detection"; 5.3 "Supervisor detects watchdog timeout", "Task
 -- recreated with fresh stack", power delivery continues).
--- On an 84-module rack at 151 kW each of the kernel's five services
--- deadlocks (svc-hang) on its own module, slots 10, 20, ..., 50. The
+-- On an 84-module rack at 151 kW each of the kernel's six services
+-- deadlocks (svc-hang) on its own module, slots 10, 20, ..., 60. The
 -- Reincarnation Server pings a service every heartbeat_ms (its
--- *_SERVICE entry: CAN_HANDLER and THERMAL_MGR 100 ms, HEALTH_MONITOR
+-- *_SERVICE entry: CAN_HANDLER, THERMAL_MGR, SWARM_COORD 100 ms, HEALTH_MONITOR
 -- 500 ms, AUDIT_LOGGER 1 s) and declares it hung 100 ms after a ping
 -- goes unanswered, so a hang is found within heartbeat_ms + 100 ms (to
 -- a millisecond: the passes that see it and restart it);
@@ -20,7 +20,8 @@ scenario{ name = "svc-hang-watchdog", tags = { "firmware", "kernel", "watchdog" 
 local ek3 = require "ek3"
 
 local N = 84
-local PING_MS = { AUDIT_LOGGER = 1000, CAN_HANDLER = 100, THERMAL_MGR = 100, HEALTH_MONITOR = 500, DIAGNOSTICS = 0 }
+local PING_MS = { AUDIT_LOGGER = 1000, CAN_HANDLER = 100, THERMAL_MGR = 100, HEALTH_MONITOR = 500, DIAGNOSTICS = 0,
+                  SWARM_COORD = 100 }
 local v0, p0 = ek3.rack(N, 1800)
 local bus = ek3.band("bus.v", v0 * 0.995, v0 * 1.005, "no dip", "V")
 local t0 = now()

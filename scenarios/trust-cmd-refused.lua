@@ -25,11 +25,17 @@ local ek3 = require "ek3"
 
 local N, F, R = 84, 3, 5      -- a forger at slot 3, a replayer at slot 5
 local CLAMP, BIG, HIGH = 11, 12, 13
-local v0, p0 = ek3.rack(N, 1800)
+-- settled to 4 s: SWARM_COORD's balancing (issue 14) moves each module's
+-- current toward the mean over its first ~3 s (by up to the 13 % droop
+-- leaves), which the 5 % bands on modules 3 and 5 would read as a
+-- forged command taking effect; converged, they move by the loop's noise
+local v0, p0 = ek3.rack(N, 1800, { settle = 4.0 })
 local acc3, acc5 = ek3.mod(F, "can.accepted"), ek3.mod(R, "can.accepted")
 local bus = ek3.band("bus.v", v0 * 0.995, v0 * 1.005, "power delivery carries on", "V")
-local m3 = ek3.band("module[3].iout", ek3.mod(F, "iout") * 0.95, ek3.mod(F, "iout") * 1.05, "module 3 keeps delivering", "A")
-local m5 = ek3.band("module[5].iout", ek3.mod(R, "iout") * 0.95, ek3.mod(R, "iout") * 1.05, "module 5 keeps delivering", "A")
+-- each band around the module's 10 ms mean, not one noisy sample
+local ref = ek3.mean_iout({ F, R })
+local m3 = ek3.band("module[3].iout", ref[F] * 0.95, ref[F] * 1.05, "module 3 keeps delivering", "A")
+local m5 = ek3.band("module[5].iout", ref[R] * 0.95, ref[R] * 1.05, "module 5 keeps delivering", "A")
 for _, k in ipairs({ CLAMP, BIG, HIGH }) do
   local m = "module[" .. k .. "]."
   expect_always(function() return get(m .. "iout") < 4.0 and get(m .. "vout") < 920 and get(m .. "pin") < 3300 end,

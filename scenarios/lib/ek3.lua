@@ -66,6 +66,19 @@ function M.band(path, lo, hi, name, unit, to)
   end
 end
 
+-- Each slot's mean output current over the next 10 ms (runs 100
+-- quanta): a reference for a band around a module's current, where one
+-- sample would carry the current loop's +-2 % noise. Returns {slot = A}.
+function M.mean_iout(slots)
+  local ref = {}
+  for _, k in ipairs(slots) do ref[k] = 0 end
+  for _ = 1, 100 do
+    run("100us")
+    for _, k in ipairs(slots) do ref[k] = ref[k] + M.mod(k, "iout") / 100 end
+  end
+  return ref
+end
+
 -- Record value against a limit: cmp is "<", "<=", "=", ">", ">=".
 function M.figure(name, value, cmp, limit, unit)
   local ok
@@ -86,15 +99,43 @@ end
 
 -- Modules in their slots that do not regulate (tripped, latched): the
 -- count and a list "SLOT TRIP_CODE/STATE, ..." for a check's name. A
--- module parked by the swarm's provisioning is in standby, not down.
+-- module parked by SWARM_COORD's provisioning (standby, no fault) is not
+-- down.
 function M.down(n)
   local bad = {}
   for k = 1, n do
-    if M.mod(k, "present") == 1 and M.mod(k, "running") == 0 and M.mod(k, "state") ~= "PARKED" then
+    if M.mod(k, "present") == 1 and M.mod(k, "running") == 0 and M.mod(k, "parked") == 0 then
       bad[#bad + 1] = k .. " " .. M.mod(k, "trip_code") .. "/" .. M.mod(k, "state")
     end
   end
   return #bad, table.concat(bad, ", ")
+end
+
+-- Modules in their slots that tripped or latched a fault (state FAULT,
+-- or the Level-0 latch): cheaper than M.down and blind to a module
+-- that is starting (a parked one waking, a rebooted one soft-starting).
+function M.tripped(n)
+  local c = 0
+  for k = 1, n do
+    if M.mod(k, "state") == "FAULT" or M.mod(k, "hw_trip") == 1 then c = c + 1 end
+  end
+  return c
+end
+
+-- Watch for trips from now to the end of the run: M.tripped every 1 ms
+-- (a trip latches, FAULT or the Level-0 latch, so none is missed; every
+-- quantum would cost 168 reads a quantum on 84 modules). Call the
+-- returned function at the end: it records the first trip's time, or
+-- none.
+function M.no_trips(n)
+  local first
+  every("1ms", function()
+    if not first and M.tripped(n) > 0 then first = now() end
+  end)
+  return function()
+    expect(first == nil, "no module trips (FAULT or Level-0 latch), checked every 1 ms" ..
+           (first and string.format(": first at %.4f s", first) or ""))
+  end
 end
 
 -- Record the modules in their slots that stopped regulating (M.down)
