@@ -1,6 +1,8 @@
 /* fault.c - the fault table and the functions that apply it. */
 #include "fault.h"
 
+#include "raft.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -216,10 +218,10 @@ const flt_def flt_table[] = {
                          "every module refuses it on its tag (counted as forged, module[K].swarm.forged); no term "
                          "moves, the leader stays (EK-TECH-010 3.3; docs/swarm.md)"},
     [FLT_SWARM_REPLAY] = {"swarm-replay", FLT_TRUST, FLT_T_SLOT, 0, 0, {NOP},
-                          "a node at slot sends again the last ELECTION frame the bus carried, as it was (a "
-                          "recorded frame played back)",
-                          "its sender's freshness counter is already used: every module refuses it (counted as "
-                          "replayed) and nothing changes (EK-TECH-010 3.3; AUTOSAR SecOC)"},
+                          "a node at slot sends again the last broadcast ELECTION frame the bus carried (the "
+                          "leader's heartbeat APPEND), as it was (a recorded frame played back)",
+                          "its sender's freshness counter is already used: every module but its sender refuses "
+                          "it (counted as replayed) and nothing changes (EK-TECH-010 3.3; AUTOSAR SecOC)"},
     [FLT_CMD_RANGE] = {"cmd-range", FLT_TRUST, FLT_T_SLOT, 2, 0,
                        {{"power", "W", 0, 65535, 3300, 0}, {"vset", "V", 0, 6553.5, 750, 0}},
                        "an authenticated POWER_CMD past the station's API check (a compromised client or a station "
@@ -405,10 +407,16 @@ int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap)
     if (rc)
         return rc;
     unsigned n = g->o.modules;
-    if (s->leader) /* checked against its module when it goes in (flt_resolve) */
-        return d->target == FLT_T_SERVICE && (s->svc < 1 || s->svc >= JZ_MAX_SERVICES)
-                   ? flt_err(err, cap, EK3_ENOENT, "%s: no service %u", d->name, s->svc)
-                   : EK3_OK;
+    if (s->leader) { /* checked against its module when it goes in (flt_resolve) */
+        if (g->o.no_swarm)
+            return flt_err(err, cap, EK3_EINVAL, "%s: target leader: this rack runs without the swarm (--no-swarm, "
+                           "swarm=false, or more than %u modules): it never has a leader", d->name, RAFT_MAX_NODES);
+        unsigned nsvc = n ? g->m[0].fw.k.n : JZ_MAX_SERVICES;
+        if (d->target == FLT_T_SERVICE && (s->svc < 1 || s->svc >= nsvc))
+            return flt_err(err, cap, EK3_ENOENT, "%s: the leader's kernel has no service %u (1 to %u)", d->name,
+                           s->svc, nsvc - 1);
+        return EK3_OK;
+    }
     switch (d->target) {
     case FLT_T_NODE:
         if (s->target > n)

@@ -53,8 +53,8 @@ static void rig_deliver(void *ctx, unsigned to, unsigned from, const cfd_frame *
     }
     if (to == (from == 0 ? 1u : 0u)) {
         rig_log(r, "can0", f, t_ns); /* once per frame: as the first other node hears it */
-        if (((f->id >> CID_TYPE_SHIFT) & CID_TYPE_MAX) == CID_TYPE_ELECTION) {
-            r->sw_last = *f; /* for swarm-replay */
+        if (((f->id >> CID_TYPE_SHIFT) & CID_TYPE_MAX) == CID_TYPE_ELECTION && (f->id & 0x1FFu) == CID_NODE_BROADCAST) {
+            r->sw_last = *f; /* for swarm-replay: a broadcast one, which every module checks */
             r->sw_have = 1;
         }
     }

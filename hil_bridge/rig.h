@@ -91,7 +91,7 @@ typedef struct rig {
     cbus bus;               /* node 0: station; node k: module k */
     station stn;            /* node 0 */
     swo obs;                /* the swarm's checkers, after every quantum (swarmobs.h) */
-    cfd_frame sw_last;      /* the last ELECTION frame on the rack bus (swarm-replay) */
+    cfd_frame sw_last;      /* the last broadcast ELECTION frame on the rack bus (swarm-replay) */
     uint8_t sw_have;
     int64_t t_ns;
     uint32_t quantum;
@@ -117,7 +117,8 @@ void rig_quantum(rig *r);
  * claims term (the highest term any module holds + term_add) and the
  * longest possible log, from slot, broadcast, tagged with a key that is
  * not the rack's (as a node without the group key can only do). replay:
- * the last ELECTION frame the bus carried, sent again as it was. 0, or
+ * the last broadcast ELECTION frame the bus carried (the leader's APPEND,
+ * which every module checks), sent again as it was. 0, or
  * EK3_ENOENT (no such slot; replay: no ELECTION frame seen yet), the
  * bus's error (EK3_EBUSY: the node is cut off or bus-off). */
 int rig_fault_swarm_forge(rig *r, unsigned slot, double term_add);

@@ -297,15 +297,23 @@ static void ses_take(ses *s, unsigned i)
         break;
     }
     case SES_EV_FAULT: {
-        int rc = flt_inject(g, &e->fault);
+        char text[300], why[200] = "";
+        if (flt_format(&e->fault, text, sizeof text) != EK3_OK)
+            text[0] = 0;
+        /* a leader target: the module it went into, for its clear and the notes */
+        int rc = flt_resolve(g, &e->fault, why, sizeof why);
+        if (rc == 0)
+            rc = flt_inject(g, &e->fault);
         if (rc == 0) {
             e->done_ns = g->t_ns;
+            if (s->o.notes && strstr(text, "leader"))
+                fprintf(s->o.notes, "%s: --fault %s at %.4f s: the leader was module %u\n", s->o.who, text,
+                        g->t_ns * 1e-9, e->fault.target);
         } else {
-            char text[300];
             s->fault_errors++;
-            if (s->o.notes && flt_format(&e->fault, text, sizeof text) == EK3_OK)
+            if (s->o.notes)
                 fprintf(s->o.notes, "%s: --fault %s at %.4f s: %s\n", s->o.who, text, g->t_ns * 1e-9,
-                        ek3_strerror(rc));
+                        why[0] ? why : ek3_strerror(rc));
         }
         break;
     }

@@ -1,6 +1,8 @@
 /* scn.c - the scenario engine: Lua state, sandbox, manifest, rack, time, faults, checks. */
 #include "scn.h"
 
+#include "llc_control.h"
+
 #include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -494,7 +496,8 @@ static void scn_inject(scn *x, scn_pending *p)
     scn_fault *f = &x->r->fault[p->idx];
     /* a leader target becomes the module it went into: its clear undoes it there */
     int was_leader = f->spec.leader;
-    int rc = flt_resolve(&x->s->g, &f->spec, NULL, 0);
+    char why[200] = "";
+    int rc = flt_resolve(&x->s->g, &f->spec, why, sizeof why);
     if (!rc)
         rc = flt_inject(&x->s->g, &f->spec);
     p->injected = 1;
@@ -514,7 +517,8 @@ static void scn_inject(scn *x, scn_pending *p)
     f->error = rc;
     if (rc) {
         char msg[300];
-        snprintf(msg, sizeof msg, "fault %s could not be injected: %s", f->text, ek3_strerror(rc));
+        snprintf(msg, sizeof msg, "fault %s could not be injected at %.4f s: %s", f->text, f->onset_s,
+                 why[0] ? why : ek3_strerror(rc));
         scn_figure(x, msg, NAN, "", "injected", 0, f->where);
     }
 }
@@ -957,6 +961,14 @@ static void scn_set_params(lua_State *L, int idx, plant_params *p, const char *w
     }
 }
 
+/* The droop the modules run: rack{droop=} when given, else LLC_CONTROL's own (5 V/A). */
+static double scn_droop_in_force(float r_droop)
+{
+    llcc_cfg c;
+    llcc_default_cfg(&c);
+    return r_droop > 0 ? r_droop : c.r_droop;
+}
+
 static void scn_rack_text(scn *x, const ses_opts *so, double load_at, double load_ramp)
 {
     const rig_opts *o = &so->r;
@@ -969,7 +981,7 @@ static void scn_rack_text(scn *x, const ses_opts *so, double load_at, double loa
         snprintf(load, sizeof load, "--battery");
     snprintf(x->r->rack_text, sizeof x->r->rack_text,
              "--modules %u %s --vset %g --droop %g --fidelity %s --seed %llu --load-at %gs --load-ramp %gs --threads %u",
-             o->modules, load, (double)o->v_set, (double)o->r_droop,
+             o->modules, load, (double)o->v_set, (double)scn_droop_in_force(o->r_droop),
              o->fidelity == PMOD_SWITCHING ? "switching" : "averaged", (unsigned long long)o->seed, load_at, load_ramp,
              o->threads ? o->threads : 1);
     if (o->no_swarm) {

@@ -129,7 +129,7 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
       "99th percentile (nearest rank) of the failover times")                                                       \
     X(SW_FO_MAX, "swarm.failover_max", "s", FAM_RACK, EN_NONE, LD_ANY, "the longest failover")                      \
     X(M_SW_ROLE, "module[K].swarm.role", "", FAM_KMOD, EN_ROLE, LD_ANY,                                             \
-      "its SWARM_COORD's Raft role (NaN while the service is not running)")                                         \
+      "its SWARM_COORD's Raft role by name: FOLLOWER, PRECANDIDATE, CANDIDATE, LEADER (\"?\" while the service is not running)")                                         \
     X(M_SW_TERM, "module[K].swarm.term", "", FAM_KMOD, EN_NONE, LD_ANY, "its SWARM_COORD's Raft term")               \
     X(M_SW_COMMIT, "module[K].swarm.commit", "", FAM_KMOD, EN_NONE, LD_ANY,                                         \
       "its SWARM_COORD's commit index: the rack decisions it holds committed")                                      \

@@ -51,8 +51,9 @@ static void rep_swarm(FILE *f, const ses *s, const ses_snap *sn)
         fprintf(f, "swarm: leader module %u, term %u; %u leader%s elected, the first at %.3f s", w->leader, w->term,
                 w->leaders, w->leaders == 1 ? "" : "s", w->first_leader_s);
     else if (w->leaders)
-        fprintf(f, "swarm: NO LEADER for the last %.3f s (term %u was the last); %u leaders elected", w->leaderless_s,
-                w->term, w->leaders);
+        fprintf(f, "swarm: NO LEADER for the last %.3f s (term %u was the last); %u leader%s elected, the first at "
+                   "%.3f s",
+                w->leaderless_s, w->term, w->leaders, w->leaders == 1 ? "" : "s", w->first_leader_s);
     else
         fprintf(f, "swarm: no leader elected yet");
     if (w->failovers)

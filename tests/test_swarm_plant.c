@@ -212,3 +212,29 @@ Test(swarm_plant, a_light_load_parks_some_keeping_n_minus_1_and_a_step_wakes_the
     cr_assert_gt(g.plant.p_load, 0.85 * heavy * (g.plant.vbus / 750.0) * (g.plant.vbus / 750.0));
     rig_free(&g);
 }
+
+/* A load ramping up under a leader moves no common trim: each module's
+ * error is taken against the share the leader's mean was made of, so the
+ * errors sum to zero and the mean trim (the bus's offset from its droop
+ * point) stays near 0. With each module's current of the moment, the
+ * mean from shares up to 100 ms old read low all through a ramp and
+ * every trim went down together (84 modules, 0.5 s to 200 kW: -1.35 V). */
+Test(swarm_plant, a_load_ramp_moves_no_common_trim, .timeout = 240)
+{
+    double light = 0.3 * N * CAP_W, heavy = 0.8 * N * CAP_W;
+    start(light, 0);
+    run_watch_trims(1.5); /* a leader, balanced at the light load */
+    cr_assert_neq(g.obs.leader, 0, "a leader");
+    for (int i = 1; i <= 500; i++) { /* 0.5 s ramp, as ek3 rack's default */
+        double p = light + (heavy - light) * i / 500.0;
+        g.plant.load.r = 750.0 * 750.0 / p;
+        run_watch_trims(1e-3);
+    }
+    run_watch_trims(0.5);
+    double mean = 0;
+    for (unsigned k = 0; k < N; k++)
+        mean += trim_of(k);
+    mean /= N;
+    cr_assert_leq(fabs(mean), 0.15, "mean trim %.3f V after the ramp", mean);
+    rig_free(&g);
+}

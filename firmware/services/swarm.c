@@ -308,6 +308,7 @@ static void swm_frame(swm_state *s, jz_kernel *k, const ipc_msg *m)
         if (cf.src == raft_leader(&s->r) && u.sync.term == s->r.term && u.sync.modules) {
             s->sync_i_mean_ma = u.sync.i_mean_ma;
             s->sync_t_mean_dc = u.sync.t_mean_dc;
+            s->sync_own_ma = s->share[s->cfg.slot].iout_ma; /* the share the leader's mean was made of */
             s->have_ref = 1;
         }
     } else if (u.thermal.module == cf.src) {
@@ -418,6 +419,7 @@ static void swm_lead(swm_state *s, jz_kernel *k, unsigned me)
     s->sync_i_mean_ma = sy.i_mean_ma;
     s->sync_t_mean_dc = sy.t_mean_dc;
     s->have_ref = counted > 0; /* the leader follows its own SYNC */
+    s->sync_own_ma = s->share[s->cfg.slot].iout_ma;
     swm_send(s, k, CID_TYPE_SYNC, CID_NODE_BROADCAST, &sy);
     swm_want_thermal(k, me, 1); /* every heartbeat: CAN_HANDLER may have restarted */
     /* provisioning: only on a settled, committed view, and not too often */
@@ -467,7 +469,12 @@ static void swm_balance(swm_state *s, jz_kernel *k)
     float i_ref = ref ? bal_ref(&s->bc, s->sync_i_mean_ma / 1000.0f, s->sync_t_mean_dc / 10.0f,
                                 s->tj_own_dc / 10.0f)
                       : 0.0f;
-    s->trim_v = bal_step(&s->bm, &s->bc, ref, i_ref, st.i, SWM_HEARTBEAT_MS / 1000.0f);
+    /* Its own current as the share the leader's mean was made of (its last before the SYNC came): the
+     * errors then sum to zero over the rack and the mean trim (the bus) stays put, even while the load
+     * ramps (with its current now, every module read above a mean from shares up to 100 ms old: a ramp of
+     * 0.5 s to 200 kW left a mean trim of -1.35 V, the bus 1.2 V under its droop point) */
+    float i_own = s->sync_own_ma / 1000.0f;
+    s->trim_v = bal_step(&s->bm, &s->bc, ref, i_ref, i_own, SWM_HEARTBEAT_MS / 1000.0f);
     s->i_mean_a = s->sync_i_mean_ma / 1000.0f;
     s->have_ref = 0;
     drv_trim(d, s->trim_v);

@@ -145,6 +145,7 @@ typedef struct swm_state {
     float trim_v;
     float i_mean_a;
     uint32_t sync_i_mean_ma;        /* the last SYNC's mean current, mA */
+    uint16_t sync_own_ma;           /* this module's share when that SYNC came: what the mean counted of it */
     uint32_t provision_ms;          /* the leader's last provisioning decision (service ms) */
     swm_stats st;
 } swm_state;
