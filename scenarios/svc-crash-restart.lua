@@ -17,7 +17,10 @@ scenario{ name = "svc-crash-restart", tags = { "firmware", "kernel" }, level = "
 local ek3 = require "ek3"
 
 local N = 84
-local v0, p0 = ek3.rack(N, 1800)
+-- settled to 3 s: the swarm's balancing has converged (its leader at
+-- ~0.65 s, a second to balance), so a module's current moves by the
+-- crash alone, not by the trims still walking it toward the mean
+local v0, p0 = ek3.rack(N, 1800, { settle = 3.0 })
 -- each module's reference: its mean current over the 10 ms before the
 -- crashes, not one sample: a sample carries the current loop's +-2 %
 -- noise (seed 2, since SWARM_COORD runs: module 50 read 2.27 A at the
