@@ -28,8 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cid_decode(f.id, &id) != EK3_OK)
         abort();
     (void)cid_validate(f.id);
-    /* The trust rule: the station's frames are signed, and only those. */
-    if ((auth_rule(&f) == AUTH_RULE_SIGNED) != (id.src == CID_NODE_STATION))
+    /* The trust rule: the station's frames are signed, and a module's
+     * swarm frames (ELECTION, SYNC, THERMAL: the group key), and only those. */
+    int swarm = id.type == CID_TYPE_ELECTION || id.type == CID_TYPE_SYNC || id.type == CID_TYPE_THERMAL;
+    if ((auth_rule(&f) == AUTH_RULE_SIGNED) != (id.src == CID_NODE_STATION || swarm))
         abort();
 
     static const uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
