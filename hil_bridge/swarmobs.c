@@ -82,10 +82,6 @@ unsigned swo_step(swo *o, const rig *g)
     int64_t t = g->t_ns;
     uint16_t best = 0;
     uint32_t best_term = 0;
-    const void *best_st = NULL;
-    struct {
-        uint32_t term, last_index;
-    } v;
     for (unsigned slot = 1; slot <= g->o.modules && slot < SWO_NODES; slot++) {
         const void *st = swo_state(g, slot);
         if (!st) {
@@ -102,31 +98,29 @@ unsigned swo_step(swo *o, const rig *g)
             found += swo_commits(o, st, slot, commit, t);
         if (rf->role != RAFT_LEADER)
             continue;
-        v.term = rf->term, v.last_index = rf->last_index;
-        unsigned h = v.term % SWO_TERMS;
-        if (o->term_of[h] == v.term && o->leader_of[h] != slot) {
-            swo_breach(o, &o->v_safety, t, "two leaders in term %u: modules %u and %u", v.term, o->leader_of[h],
+        uint32_t term = rf->term;
+        unsigned h = term % SWO_TERMS;
+        if (o->term_of[h] == term && o->leader_of[h] != slot) {
+            swo_breach(o, &o->v_safety, t, "two leaders in term %u: modules %u and %u", term, o->leader_of[h],
                        slot);
             found++;
-        } else if (o->term_of[h] != v.term) {
-            o->term_of[h] = v.term;
+        } else if (o->term_of[h] != term) {
+            o->term_of[h] = term;
             o->leader_of[h] = (uint16_t)slot;
             o->leaders++;
             /* leader completeness: a new leader holds every committed index */
-            if (v.last_index < o->max_commit) {
+            if (rf->last_index < o->max_commit) {
                 swo_breach(o, &o->v_lost, t,
                            "module %u leads term %u with a log that ends at %u, before the committed index %u",
-                           slot, v.term, v.last_index, o->max_commit);
+                           slot, term, rf->last_index, o->max_commit);
                 found++;
             }
         }
-        if (v.term >= best_term) {
-            best_term = v.term;
+        if (term >= best_term) {
+            best_term = term;
             best = (uint16_t)slot;
-            best_st = st;
         }
     }
-    (void)best_st;
     o->nread = nread;
     if (best) {
         if (o->first_leader_ns < 0)
@@ -163,6 +157,7 @@ void swo_summary(const swo *o, int64_t now_ns, swo_sum *s)
     s->failovers = o->failovers;
     s->first_leader_s = o->first_leader_ns >= 0 ? o->first_leader_ns * 1e-9 : NAN;
     s->leaderless_s = o->lost_ns >= 0 ? (now_ns - o->lost_ns) * 1e-9 : 0;
+    memcpy(s->first, o->first, sizeof s->first);
     unsigned n = o->failovers < SWO_FAILOVERS ? o->failovers : SWO_FAILOVERS;
     s->failover_p50_s = s->failover_p99_s = s->failover_max_s = NAN;
     if (!n)

@@ -4,8 +4,9 @@
  * Jepsen and etcd's raft tests judge a cluster, but with the power plant
  * in the loop.
  *
- * swo_step reads every in-process module's SWARM_COORD view (swarm.h:
- * swm_view_of, swm_log_term) after the quantum and checks Raft's
+ * swo_step (called by rig_quantum unless the rack runs without the
+ * swarm) reads every in-process module's SWARM_COORD state (swarm.h:
+ * swm_raft, swm_log_term) after the quantum and checks Raft's
  * properties (the extended Raft paper, figure 3):
  *   election safety   at most one leader per term, ever (a term's leader
  *                     is remembered for the last SWO_TERMS terms);
@@ -64,6 +65,7 @@ typedef struct swo_sum {
     double first_leader_s;           /* the first election's time from the rig's start (NAN: none) */
     double failover_p50_s, failover_p99_s, failover_max_s; /* NAN without a failover */
     double leaderless_s;             /* how long the rack has been leaderless now (0 with a leader) */
+    char first[200];                 /* the first breach in words ("" when none) */
 } swo_sum;
 
 /* Start with nothing seen. */

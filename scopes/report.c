@@ -60,7 +60,7 @@ static void rep_swarm(FILE *f, const ses *s, const ses_snap *sn)
         fprintf(f, "; %u failover%s, p50 %.3f s, p99 %.3f s, max %.3f s", w->failovers, w->failovers == 1 ? "" : "s",
                 w->failover_p50_s, w->failover_p99_s, w->failover_max_s);
     fprintf(f, "; %u breach%s of election safety, log matching or a committed decision%s%s\n", w->violations,
-            w->violations == 1 ? "" : "es", s->g.obs.first[0] ? ": FIRST " : "", s->g.obs.first);
+            w->violations == 1 ? "" : "es", w->first[0] ? ": FIRST " : "", w->first);
     double tsum = 0, tmin = 1e9, tmax = -1e9;
     unsigned n = 0, parked = 0;
     for (unsigned k = 0; k < sn->n; k++) {

@@ -360,18 +360,26 @@ Test(cli_args, the_protection_vcd_has_a_100_ns_clock_in_its_timescale)
     cr_assert(rises >= 10000 && rises <= 10003, "%lld clock rises", rises);
 }
 
-Test(cli_args, sigint_stops_plant_run_on_a_whole_csv_row, .timeout = 120)
+/* ek3 with argv, its outputs to /dev/null, in a child: its pid. */
+static pid_t spawn_quiet(char *const argv[])
 {
-    const char *csv = path("w.csv");
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);
         dup2(null, 2);
-        execl(EK3_BIN, "ek3", "plant", "run", "--duration", "4s", "--sample", "1us", "--csv", csv, (char *)NULL);
+        execv(EK3_BIN, argv);
         _exit(127);
     }
+    return pid;
+}
+
+Test(cli_args, sigint_stops_plant_run_on_a_whole_csv_row, .timeout = 120)
+{
+    const char *csv = path("w.csv");
+    char *const argv[] = {"ek3", "plant", "run", "--duration", "4s", "--sample", "1us", "--csv", (char *)csv, NULL};
+    pid_t pid = spawn_quiet(argv);
     struct stat st;
     for (int i = 0; i < 600 && !(stat(csv, &st) == 0 && st.st_size > 1000000); i++)
         usleep(20000);
@@ -437,16 +445,9 @@ Test(cli_args, a_signal_during_the_set_up_still_leaves_a_report, .timeout = 120)
 {
     static char rep[16384];
     const char *rdir = path("rep");
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        execl(EK3_BIN, "ek3", "rack", "--modules", "84", "--duration", "3s", "--report", rdir, "--log", path("r.log"),
-              (char *)NULL);
-        _exit(127);
-    }
+    char *const argv[] = {"ek3", "rack", "--modules", "84", "--duration", "3s", "--report", (char *)rdir,
+                          "--log", (char *)path("r.log"), NULL};
+    pid_t pid = spawn_quiet(argv);
     int caught = 0;
     for (int i = 0; i < 60000 && !(caught = catches_sigint(pid)); i++)
         usleep(1000);
