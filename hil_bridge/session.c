@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -505,6 +506,8 @@ int ses_step(ses *s)
         ses_probe(s);
         ses_publish(s);
     }
+    for (unsigned i = 0; i < s->ntap; i++)
+        s->tap[i](s, s->tap_ctx[i]);
     if (s->o.realtime) {
         int64_t deadline = s->t0_wall_ns + (s->q + 1) * RIG_PERIOD_NS, now = ses_wall_ns();
         if (now > deadline) {
@@ -519,6 +522,30 @@ int ses_step(ses *s)
     }
     s->q++;
     return 0;
+}
+
+int ses_tap_add(ses *s, ses_tap_fn fn, void *ctx)
+{
+    if (!s || !fn)
+        return EK3_EINVAL;
+    if (s->ntap >= SES_TAPS_MAX)
+        return EK3_ENOSPC;
+    s->tap[s->ntap] = fn;
+    s->tap_ctx[s->ntap++] = ctx;
+    return 0;
+}
+
+void ses_fail(ses *s, const char *fmt, ...)
+{
+    if (!s || s->stop_why[0])
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->stop_why, sizeof s->stop_why, fmt, ap);
+    va_end(ap);
+    if (!s->stop_why[0])
+        snprintf(s->stop_why, sizeof s->stop_why, "stopped by a tap");
+    s->stop_out = -1;
 }
 
 int ses_run_to(ses *s, int64_t t_ns)

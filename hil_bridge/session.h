@@ -14,7 +14,8 @@
  *   4. the bus's collapse watch; the station's API (every 10 quanta);
  *   5. every `every` quanta: one row of probes into the record and a new
  *      snapshot for observers;
- *   6. --realtime: the wait for the quantum's deadline on the wall clock.
+ *   6. the taps (ses_tap_add), in the order added: traces, the live scope;
+ *   7. --realtime: the wait for the quantum's deadline on the wall clock.
  * Nothing in a session reads the wall clock except the realtime pacing
  * and the timing figures, so a session is as deterministic as its rig:
  * the same options and events give the same run, bit for bit.
@@ -36,6 +37,7 @@
 #define SES_EVENTS_MAX 1024u    /* events on one timeline */
 #define SES_STATION_START_NS 20000000LL /* the station starts the rack no earlier (first heartbeats) */
 #define SES_OUTS_MAX 4u
+#define SES_TAPS_MAX 8u         /* observers called every quantum (ses_tap_add) */
 
 typedef enum ses_ev_kind {
     SES_EV_START,  /* the station starts the rack (authenticated POWER_CMD to every module it heard) */
@@ -158,8 +160,18 @@ typedef struct ses_record {
     double *rows;
 } ses_record;
 
+struct ses;
+/* A tap: called at the end of every quantum on the session's thread
+ * (after the probes, before the realtime wait), with the rig at the
+ * quantum's end. It may read the rig (sig_read) but not change it. To
+ * stop the run it calls ses_fail. */
+typedef void (*ses_tap_fn)(struct ses *s, void *ctx);
+
 typedef struct ses {
     ses_opts o;
+    ses_tap_fn tap[SES_TAPS_MAX];
+    void *tap_ctx[SES_TAPS_MAX];
+    unsigned ntap;
     rig g;
     unsigned fault_errors; /* FAULT events flt_inject refused at their time */
     llcc_cfg kc;          /* what every module's LLC_CONTROL runs with */
@@ -215,6 +227,16 @@ int ses_add_event(ses *s, const ses_event *e);
 /* Take module `slot` (1..N) out of its slot now (a PULL event's work,
  * the fault table's "pull"). 0, or EK3_EINVAL, or flt_inject's errors. */
 int ses_pull(ses *s, unsigned slot);
+
+/* Call fn(s, ctx) at the end of every quantum from now on (step 6 of
+ * ses_step), after the taps added before it. 0, or EK3_EINVAL (s or fn
+ * NULL), EK3_ENOSPC (SES_TAPS_MAX taps already). */
+int ses_tap_add(ses *s, ses_tap_fn fn, void *ctx);
+
+/* Stop the run at the end of this quantum with a reason (printf format,
+ * cut to fit stop_why), as an output error does: the next ses_step
+ * returns EK3_EBUSY and stop_why says why. The first reason is kept. */
+void ses_fail(ses *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Wait up to timeout_ms for the external modules' HELLO (rig_wait_external).
  * Returns how many answered. */
