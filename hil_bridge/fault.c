@@ -296,6 +296,26 @@ static int flt_check_params(const flt_spec *s, char *err, size_t cap)
     return EK3_OK;
 }
 
+/* A service of a target: an id 1..31 or a name of the module's services
+ * (THERMAL_MGR, case ignored). */
+static int flt_parse_svc(const flt_def *d, const char *t, const char *svc, flt_spec *out, char *err, size_t cap)
+{
+    int64_t n;
+    unsigned id = fwi_service_id(svc);
+    if (id) {
+        out->svc = id;
+        return EK3_OK;
+    }
+    if (cli_parse_i64(svc, 1, 31, &n)) {
+        char hint[320];
+        fwi_service_hint(svc, hint, sizeof hint);
+        return flt_err(err, cap, EK3_EPARSE, "%s: target '%s': service '%s' is neither an id 1 to 31 nor a name; %s",
+                       d->name, t, svc, hint);
+    }
+    out->svc = (unsigned)n;
+    return EK3_OK;
+}
+
 static int flt_parse_target(const flt_def *d, const char *t, flt_spec *out, char *err, size_t cap)
 {
     int64_t n;
@@ -305,12 +325,8 @@ static int flt_parse_target(const flt_def *d, const char *t, flt_spec *out, char
         return EK3_OK;
     }
     if (d->target == FLT_T_SERVICE && !strncmp(t, "leader.", 7)) {
-        if (cli_parse_i64(t + 7, 1, 31, &n))
-            return flt_err(err, cap, EK3_EPARSE, "%s: target '%s': service '%s' is not an id 1 to 31", d->name, t,
-                           t + 7);
         out->leader = 1;
-        out->svc = (unsigned)n;
-        return EK3_OK;
+        return flt_parse_svc(d, t, t + 7, out, err, cap);
     }
     switch (d->target) {
     case FLT_T_BUS:
@@ -324,17 +340,14 @@ static int flt_parse_target(const flt_def *d, const char *t, flt_spec *out, char
         const char *dot = strchr(t, '.');
         char slot[16];
         if (!dot || (size_t)(dot - t) >= sizeof slot)
-            return flt_err(err, cap, EK3_EPARSE, "%s: target '%s' must be SLOT.SERVICE (or leader.SERVICE), e.g. 7.2", d->name, t);
+            return flt_err(err, cap, EK3_EPARSE,
+                           "%s: target '%s' must be SLOT.SERVICE (or leader.SERVICE), e.g. 7.THERMAL_MGR or 7.3", d->name, t);
         memcpy(slot, t, (size_t)(dot - t));
         slot[dot - t] = 0;
         if (cli_parse_i64(slot, 1, 510, &n))
             return flt_err(err, cap, EK3_EPARSE, "%s: target '%s': slot '%s' is not 1 to 510", d->name, t, slot);
         out->target = (unsigned)n;
-        if (cli_parse_i64(dot + 1, 1, 31, &n))
-            return flt_err(err, cap, EK3_EPARSE, "%s: target '%s': service '%s' is not an id 1 to 31", d->name, t,
-                           dot + 1);
-        out->svc = (unsigned)n;
-        return EK3_OK;
+        return flt_parse_svc(d, t, dot + 1, out, err, cap);
     }
     default:
         if (cli_parse_i64(t, d->target == FLT_T_NODE ? 0 : 1, 510, &n))
@@ -385,9 +398,14 @@ int flt_parse(const char *s, flt_spec *out, char *err, size_t cap)
         unsigned i = 0;
         while (i < d->np && strcmp(d->p[i].name, kv))
             i++;
-        if (i == d->np)
-            return flt_err(err, cap, EK3_ENOENT, "%s: no parameter '%s' (%s)", d->name, kv,
-                           d->np ? "ek3 faults lists them" : "it takes none");
+        if (i == d->np) {
+            char took[160] = "it takes none";
+            for (unsigned j = 0, o = 0; j < d->np && o < sizeof took; j++)
+                o += (unsigned)snprintf(took + o, sizeof took - o, "%s%s=%s%s", j ? ", " : "it takes ", d->p[j].name,
+                                        *d->p[j].unit ? "" : "N", d->p[j].unit);
+            return flt_err(err, cap, EK3_ENOENT, "%s: no parameter '%s' (%s%s)", d->name, kv, took,
+                           !strcmp(kv, "at") || !strcmp(kv, "t") ? "; the onset is the @TIME after the target" : "");
+        }
         if (seen & 1u << i)
             return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s given twice", d->name, kv);
         seen |= 1u << i;

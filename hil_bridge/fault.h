@@ -15,7 +15,7 @@
  *   svc-crash:7.2@1s      service 2 of slot 7's kernel crashes
  *   bus-drop:bus@0s:p=0.01
  * TARGET by the table's target kind: a slot 1..N; a bus node 0..N (0 is
- * the station); SLOT.SERVICE (service id 1..); "bus", "rack" or
+ * the station); SLOT.SERVICE (a service by id 1.. or name, fwi_service_id); "bus", "rack" or
  * "station". Where a slot, node or SLOT.SERVICE is taken, "leader" (and
  * "leader.SERVICE") is the rack's SWARM_COORD leader at the moment the
  * fault goes in (swarmobs.h: the live leader of the highest term):

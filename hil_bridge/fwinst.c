@@ -3,11 +3,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "board.h"
 #include "services.h"
 #include "host_crypto.h"
 #include "can_id.h"
+#include "cli.h"
 #include "ek3_err.h"
 #include "hilch.h"
 #include "ek3_rng.h"
@@ -16,6 +18,41 @@
 
 /* The services each module's firmware runs today. */
 static const jz_service_def fwi_services[] = EK3_SERVICES;
+
+#define FWI_NSVC (sizeof fwi_services / sizeof fwi_services[0])
+
+unsigned fwi_service_id(const char *name)
+{
+    for (unsigned i = 0; name && i < FWI_NSVC; i++)
+        if (!strcasecmp(fwi_services[i].name, name))
+            return i + 1;
+    return 0;
+}
+
+const char *fwi_service_name(unsigned id)
+{
+    return id >= 1 && id <= FWI_NSVC ? fwi_services[id - 1].name : NULL;
+}
+
+void fwi_service_hint(const char *name, char *buf, size_t cap)
+{
+    if (!buf || !cap)
+        return;
+    size_t o = 0;
+    unsigned bd = ~0u, best = 0;
+    for (unsigned i = 0; name && i < FWI_NSVC; i++) {
+        unsigned d = cli_edit_distance(name, fwi_services[i].name);
+        if (d < bd && d <= strlen(name) / 2 + 1)
+            bd = d, best = i + 1;
+    }
+    buf[0] = '\0';
+    if (best)
+        o = (size_t)snprintf(buf, cap, "did you mean %s? ", fwi_services[best - 1].name);
+    if (o < cap)
+        o += (size_t)snprintf(buf + o, cap - o, "the services are ");
+    for (unsigned i = 0; i < FWI_NSVC && o < cap; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? ", " : "", fwi_services[i].name);
+}
 
 void fwi_rack_key(uint64_t seed, uint8_t key[16])
 {

@@ -71,6 +71,17 @@ int fwi_fault_reboot(fwi *f);
  * 100 ms. */
 int fwi_fault_overrun(fwi *f, uint32_t runs, int64_t isr_ns);
 
+/* The services every module of the rig runs (EK3_SERVICES, services.h),
+ * by name: the id (1..) of a name as the table spells it ("THERMAL_MGR";
+ * case ignored), or 0 for none; the name of an id, or NULL. */
+unsigned fwi_service_id(const char *name);
+const char *fwi_service_name(unsigned id);
+
+/* For an unknown service name: "did you mean X? " (the closest name by
+ * edit distance, when close) and "the services are A, B, ..." into buf
+ * (cap bytes, NUL-terminated). */
+void fwi_service_hint(const char *name, char *buf, size_t cap);
+
 /* The rack key of a rig seeded `seed` (a development key: real racks
  * are provisioned with their own). */
 void fwi_rack_key(uint64_t seed, uint8_t key[16]);

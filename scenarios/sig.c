@@ -1,6 +1,7 @@
 /* sig.c - the rig's signals by path: one table, resolve, read, print
  * (sig.h). */
 #include "sig.h"
+#include "fwinst.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -174,8 +175,13 @@ static const sig_row sig_rows[SIG_COUNT_] = {
 };
 
 /* The module's services (ids 1.., as every kernel of the rig has them). */
-static const jz_service_def sig_svcs[] = EK3_SERVICES;
-#define SIG_NSVC (sizeof sig_svcs / sizeof sig_svcs[0])
+/* The service of a name as the table spells it (fwinst.h), 1.., or 0. */
+static unsigned sig_svc_find(const char *name)
+{
+    unsigned id = fwi_service_id(name);
+    return id && !strcmp(fwi_service_name(id), name) ? id : 0;
+}
+#define SIG_NSVC SVC_COUNT
 
 /* jz_svc_status names (the kernel has none). */
 static const char *const sig_svc_status[] = {
@@ -497,9 +503,8 @@ const char *sig_path(const sig_ref *r, char *buf, size_t cap)
     snprintf(idx, sizeof idx, "%u", r->slot);
     const char *name = "";
     if (w->fam == FAM_SVC) {
-        if (r->sub < 1 || r->sub > SIG_NSVC)
+        if (!(name = fwi_service_name(r->sub)))
             return NULL;
-        name = sig_svcs[r->sub - 1].name;
     }
     return sig_fill(w->path, idx, name, buf, cap) < 0 ? NULL : buf;
 }
@@ -513,28 +518,6 @@ static void sig_err(char *err, size_t cap, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, cap, fmt, ap);
     va_end(ap);
-}
-
-/* The service of a name, 1.., or 0. */
-static unsigned sig_svc_find(const char *name)
-{
-    for (unsigned i = 0; i < SIG_NSVC; i++)
-        if (!strcmp(sig_svcs[i].name, name))
-            return i + 1;
-    return 0;
-}
-
-/* "AUDIT_LOGGER, CAN_HANDLER, ..." */
-static void sig_svc_list(char *buf, size_t cap)
-{
-    size_t o = 0;
-    buf[0] = '\0';
-    for (unsigned i = 0; i < SIG_NSVC && o < cap; i++) {
-        int n = snprintf(buf + o, cap - o, "%s%s", i ? ", " : "", sig_svcs[i].name);
-        if (n < 0)
-            break;
-        o += (size_t)n;
-    }
 }
 
 /* Whether row i is a signal of this session's rig (its load kind). */
@@ -560,7 +543,7 @@ static void sig_suggest(const ses *s, const char *in, const char *idx, const cha
         unsigned nn = sig_rows[i].fam == FAM_SVC && !name_ok ? SIG_NSVC : 1;
         for (unsigned j = 0; j < nn; j++) {
             char c[sizeof best[0]];
-            const char *nm = sig_rows[i].fam != FAM_SVC ? "" : name_ok ? name : sig_svcs[j].name;
+            const char *nm = sig_rows[i].fam != FAM_SVC ? "" : name_ok ? name : fwi_service_name(j + 1);
             if (sig_fill(sig_rows[i].path, idx[0] ? idx : "1", nm, c, sizeof c) < 0)
                 continue;
             unsigned d = cli_edit_distance(in, c);
@@ -717,15 +700,9 @@ int sig_resolve(const ses *s, const char *path, sig_ref *out, char *err, size_t 
     if (w->fam == FAM_SVC || w->fam == FAM_KMOD) {
         r.sub = w->fam == FAM_SVC ? sig_svc_find(name) : 0;
         if (w->fam == FAM_SVC && !r.sub) {
-            char list[256], near[64] = "";
-            sig_svc_list(list, sizeof list);
-            unsigned bd = ~0u;
-            for (unsigned i = 0; i < SIG_NSVC; i++) {
-                unsigned d = cli_edit_distance(name, sig_svcs[i].name);
-                if (d < bd && d <= strlen(name) / 2 + 1)
-                    bd = d, snprintf(near, sizeof near, "did you mean %s? ", sig_svcs[i].name);
-            }
-            sig_err(err, cap, "unknown service '%s' in '%s'; %sthe services are %s", name, q, near, list);
+            char hint[320];
+            fwi_service_hint(name, hint, sizeof hint);
+            sig_err(err, cap, "unknown service '%s' in '%s'; %s", name, q, hint);
             return EK3_ENOENT;
         }
         if (s && s->g.m[k - 1].external) {
@@ -764,10 +741,10 @@ int sig_print(FILE *f, int markdown)
         else
             fprintf(f, "%-30s %-4s %s%s\n", w->path, w->unit[0] ? w->unit : "-", w->meaning, names);
     }
-    char list[256];
-    sig_svc_list(list, sizeof list);
+    char list[320];
+    fwi_service_hint(NULL, list, sizeof list);
     fprintf(f, "\nK: a module's slot, 1 to N; in canbus.node[K], a bus node, 0 to N (0 is the station).\n");
-    fprintf(f, "%sNAME: a service of the module's kernel: %s.\n", markdown ? "\n" : "", list);
+    fprintf(f, "%sNAME: a service of the module's kernel; %s.\n", markdown ? "\n" : "", list);
     fprintf(f, "%smodule[K].can.*: its CAN_HANDLER's counts since the service last started (a restart begins "
                "them at 0).\n", markdown ? "\n" : "");
     return fflush(f) || ferror(f) ? EK3_EIO : EK3_OK;

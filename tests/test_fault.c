@@ -71,6 +71,10 @@ Test(fault, a_spec_with_units_and_prefixes)
     cr_assert_eq(s.p[1], 4095.0);
     cr_assert_eq(flt_parse("svc-crash:7.2@1s", &s, NULL, 0), EK3_OK);
     cr_assert(s.target == 7 && s.svc == 2);
+    cr_assert_eq(flt_parse("svc-crash:7.THERMAL_MGR@1s", &s, NULL, 0), EK3_OK, "a service by its name");
+    cr_assert(s.target == 7 && s.svc == 3);
+    cr_assert_eq(flt_parse("svc-hang:leader.health_monitor@1s", &s, NULL, 0), EK3_OK, "case ignored");
+    cr_assert(s.leader && s.svc == 4);
     cr_assert_eq(flt_parse("bus-errors:bus@0s:drop=0.5", &s, NULL, 0), EK3_OK);
     cr_assert(s.p[0] == 0.01 && s.p[1] == 0.5);
 }
@@ -92,7 +96,9 @@ Test(fault, a_bad_spec_is_refused_naming_the_part_and_why)
     refused("bus-cut:511@1s", EK3_EPARSE, "bus node 0 to 510");
     refused("short:3@1s", EK3_EPARSE, "target '3' must be 'rack'");
     refused("svc-hang:3@1s", EK3_EPARSE, "SLOT.SERVICE");
-    refused("svc-hang:3.0@1s", EK3_EPARSE, "service '0' is not an id 1 to 31");
+    refused("svc-hang:3.0@1s", EK3_EPARSE, "service '0' is neither an id 1 to 31 nor a name");
+    refused("svc-hang:3.THERMAL@1s", EK3_EPARSE, "did you mean THERMAL_MGR? the services are AUDIT_LOGGER");
+    refused("bus-split:bus@1s:at=2", EK3_ENOENT, "(it takes from=N; the onset is the @TIME after the target)");
     refused("pull:3@soon", EK3_EPARSE, "time 'soon'");
     refused("pull:3@-1s", EK3_EPARSE, "time '-1s'");
     refused("igf:3@1s:i=20A", EK3_ERANGE, "igf: parameter i=20 is out of range 0 to 10 A");
@@ -100,7 +106,7 @@ Test(fault, a_bad_spec_is_refused_naming_the_part_and_why)
     refused("adc-offset:3@1s:ch=12", EK3_ERANGE, "adc-offset: parameter ch=12 is out of range 0 to 11");
     refused("adc-offset:3@1s:ch=1.5", EK3_ERANGE, "ch=1.5 must be a whole number");
     refused("igf:3@1s:i=5V", EK3_EPARSE, "i='5V' is not a number of A");
-    refused("igf:3@1s:amps=1", EK3_ENOENT, "no parameter 'amps'");
+    refused("igf:3@1s:amps=1", EK3_ENOENT, "no parameter 'amps' (it takes i=A)");
     refused("igf:3@1s:i=1mA,i=2mA", EK3_EPARSE, "given twice");
     refused("igf:3@1s:i", EK3_EPARSE, "'i' is not P=V");
     refused("pull:3@1s:x=1", EK3_ENOENT, "it takes none");
