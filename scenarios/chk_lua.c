@@ -10,10 +10,12 @@
 
 #include "cap.h"
 #include "chk.h"
+#include "chp.h"
 #include "ek3_err.h"
 #include "rig.h"
 #include "scn.h"
 #include "sig.h"
+#include "splot.h"
 
 #define CHKL_EPS 1e-12 /* s: times are sums of quanta; compare with slack */
 #define CHKL_COLS 3
@@ -65,6 +67,10 @@ typedef struct chkl_job {
     int cap_ok, pred_ref;
     char capname[64];
     int armed; /* 0 while its call is still reading its options */
+    /* its plot (chp.h): limit lines, an ideal line, a deadline, the first failing instant (NaN: none) */
+    double plo, phi, pdead, pfail, pline_a, pline_b, pline_t0, pline_dev;
+    char plo_l[64], phi_l[64], pdead_l[64];
+    int pass; /* every figure it recorded passed */
 } chkl_job;
 
 /* ---- small helpers ---- */
@@ -202,6 +208,7 @@ static chkl_job *chkl_new(lua_State *L, scn *x, chkl_kind kind, const char *what
     j->slope = j->y_start = j->dev_max = j->tau = j->fit_max = NAN;
     j->lo = -INFINITY, j->hi = INFINITY;
     j->pp_max = j->rms_max = j->min_pct = j->spread_max = j->max = NAN;
+    j->plo = j->phi = j->pdead = j->pfail = j->pline_a = j->pline_b = j->pline_t0 = j->pline_dev = NAN;
     snprintf(j->name, sizeof j->name, "%s", name);
     scn_where(L, j->where, sizeof j->where);
     return j;
@@ -386,6 +393,25 @@ static void chkl_at_end(scn *x, void *ctx)
     chkl_fig(x, j, what, NAN, "s", "window reached", 0);
 }
 
+/* The first failing instant for the plot: the earliest given. */
+static void chkl_failed_at(chkl_job *j, double t)
+{
+    if (isfinite(t) && !(j->pfail <= t))
+        j->pfail = t;
+}
+
+/* A limit line of the plot with its label. */
+static void chkl_pline(double *y, char *label, size_t lcap, double v, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void chkl_pline(double *y, char *label, size_t lcap, double v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    *y = v;
+    vsnprintf(label, lcap, fmt, ap);
+    va_end(ap);
+}
+
 static void chkl_eval_step(scn *x, chkl_job *j)
 {
     chk_step_opt o = chk_step_defaults(j->at);
@@ -402,6 +428,23 @@ static void chkl_eval_step(scn *x, chkl_job *j)
     }
     char lim[160], what[160];
     const char *u = j->unit;
+    double c = isnan(j->target) ? r.y_final : j->target, b = r.band_used;
+    const char *bn = isnan(j->target) ? "settling band" : "final";
+    chkl_pline(&j->plo, j->plo_l, sizeof j->plo_l, c - b, "%s - %.3g %s", bn, b, u);
+    chkl_pline(&j->phi, j->phi_l, sizeof j->phi_l, c + b, "%s + %.3g %s", bn, b, u);
+    if (!isnan(j->target) && !(fabs(r.y_final - j->target) <= b))
+        chkl_failed_at(j, j->t[j->n - 1]);
+    if (r.overshoot > j->os_max)
+        chkl_failed_at(j, r.t_peak);
+    if (r.rise_time > j->rise_max)
+        chkl_failed_at(j, r.t10 + j->rise_max);
+    if (!isnan(j->settle_max)) {
+        chkl_pline(&j->pdead, j->pdead_l, sizeof j->pdead_l, j->at + j->settle_max, "settled by");
+        if (!(r.settled && r.settling_time <= j->settle_max))
+            chkl_failed_at(j, j->at + j->settle_max);
+    }
+    if (!isnan(j->time_tol) && !(r.t_onset - j->at >= 0 && r.t_onset - j->at <= j->time_tol))
+        chkl_failed_at(j, isnan(r.t_onset) ? j->at + j->time_tol : r.t_onset);
     if (!isnan(j->target)) {
         snprintf(lim, sizeof lim, "%g %s +- %.3g %s", j->target, u, r.band_used, u);
         chkl_fig(x, j, "final value", r.y_final, u, lim, fabs(r.y_final - j->target) <= r.band_used);
@@ -424,7 +467,7 @@ static void chkl_eval_step(scn *x, chkl_job *j)
     }
 }
 
-static void chkl_eval(scn *x, chkl_job *j, int at_end)
+static void chkl_eval_figs(scn *x, chkl_job *j, int at_end)
 {
     char lim[160], what[160];
     const char *u = j->unit;
@@ -442,10 +485,18 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
         }
         char su[24];
         snprintf(su, sizeof su, "%s/s", u);
+        j->pline_t0 = j->t[0];
+        j->pline_a = isnan(j->y_start) ? r.intercept : j->y_start;
+        j->pline_b = isnan(j->slope) ? r.slope : j->slope;
+        j->pline_dev = j->dev_max;
+        if (r.max_dev > j->dev_max)
+            chkl_failed_at(j, r.t_max_dev);
         if (!isnan(j->slope)) {
             double tol = !isnan(j->band) ? j->band : (isnan(j->tol) ? 0.02 : j->tol) * fabs(j->slope);
             snprintf(lim, sizeof lim, "%g %s +- %.3g %s", j->slope, su, tol, su);
             chkl_fig(x, j, "slope", r.slope, su, lim, fabs(r.slope - j->slope) <= tol);
+            if (!(fabs(r.slope - j->slope) <= tol))
+                chkl_failed_at(j, j->t[0]);
         } else {
             chkl_fig(x, j, "slope", r.slope, su, "(measured)", 1);
         }
@@ -464,6 +515,8 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
         if (!isnan(j->tau)) {
             snprintf(lim, sizeof lim, "%g s +- %g %%", j->tau, tol * 100);
             chkl_fig(x, j, "time constant", r.tau, "s", lim, fabs(r.tau - j->tau) <= tol * j->tau);
+            if (!(fabs(r.tau - j->tau) <= tol * j->tau))
+                chkl_failed_at(j, j->at + j->tau);
         } else {
             chkl_fig(x, j, "time constant", r.tau, "s", "(measured)", 1);
         }
@@ -471,6 +524,10 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
             double b = isnan(j->band) ? tol * fabs(j->target) : j->band;
             snprintf(lim, sizeof lim, "%g %s +- %.3g %s", j->target, u, b, u);
             chkl_fig(x, j, "final value", r.y_final, u, lim, fabs(r.y_final - j->target) <= b);
+            chkl_pline(&j->plo, j->plo_l, sizeof j->plo_l, j->target - b, "final - %.3g %s", b, u);
+            chkl_pline(&j->phi, j->phi_l, sizeof j->phi_l, j->target + b, "final + %.3g %s", b, u);
+            if (!(fabs(r.y_final - j->target) <= b))
+                chkl_failed_at(j, j->t[j->n - 1]);
         }
         chkl_fig_max(x, j, "fit error (RMS, of the step)", r.rel_err * 100, "%", j->fit_max);
         break;
@@ -482,6 +539,9 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
             break;
         }
         snprintf(lim, sizeof lim, "%g to %g %s", j->lo, j->hi, u);
+        chkl_pline(&j->plo, j->plo_l, sizeof j->plo_l, j->lo, "lo %g %s", j->lo, u);
+        chkl_pline(&j->phi, j->phi_l, sizeof j->phi_l, j->hi, "hi %g %s", j->hi, u);
+        chkl_failed_at(j, r.t_first);
         if (r.ok)
             snprintf(what, sizeof what, "nearest a limit");
         else
@@ -497,6 +557,22 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
             break;
         }
         chkl_fig_max(x, j, "ripple peak-to-peak", r.pp, u, j->pp_max);
+        if (!isnan(j->pp_max)) {
+            chkl_pline(&j->plo, j->plo_l, sizeof j->plo_l, r.mean - j->pp_max / 2, "mean - max/2");
+            chkl_pline(&j->phi, j->phi_l, sizeof j->phi_l, r.mean + j->pp_max / 2, "mean + max/2 (%g %s p-p)",
+                       j->pp_max, u);
+            /* the first sample at which the peak-to-peak so far passed the limit */
+            double lo = INFINITY, hi = -INFINITY;
+            for (size_t i = 0; i < j->n && r.pp > j->pp_max; i++) {
+                lo = fmin(lo, j->c[0][i]), hi = fmax(hi, j->c[0][i]);
+                if (hi - lo > j->pp_max) {
+                    chkl_failed_at(j, j->t[i]);
+                    break;
+                }
+            }
+        }
+        if (r.rms > j->rms_max)
+            chkl_failed_at(j, j->t[j->n - 1]);
         chkl_fig_max(x, j, "ripple RMS", r.rms, u, j->rms_max);
         break;
     }
@@ -541,6 +617,8 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
         } else {
             snprintf(lim, sizeof lim, ">= %g %%", j->min_pct);
             chkl_fig(x, j, "energy delivered / demanded", r.ratio * 100, "%", lim, r.ratio * 100 >= j->min_pct);
+            if (!(r.ratio * 100 >= j->min_pct))
+                chkl_failed_at(j, r.t_shortfall_max);
         }
         snprintf(what, sizeof what, "largest shortfall (at %.6f s)", r.t_shortfall_max);
         chkl_fig(x, j, what, r.shortfall_max, "W", "(measured)", 1);
@@ -552,7 +630,10 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
             chkl_fig_err(x, j, rc);
             break;
         }
+        if (!isnan(j->max))
+            chkl_pline(&j->pdead, j->pdead_l, sizeof j->pdead_l, j->at + j->max, "trip by (max %g s)", j->max);
         if (!r.found) {
+            chkl_failed_at(j, isnan(j->max) ? j->t[j->n - 1] : j->at + j->max);
             snprintf(what, sizeof what, "no trip after %g s (%s at %.6f s)", j->at, at_end ? "the run ended" : "to",
                      scn_now(x));
             chkl_fig(x, j, what, NAN, "s", "a trip", 0);
@@ -569,6 +650,8 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
                 lat = (r.t_end - RIG_PERIOD_NS * 1e-9 + tt) - r.t_start;
         }
         chkl_fig_max(x, j, "trip latency", lat, "s", j->max);
+        if (lat > j->max)
+            chkl_failed_at(j, j->at + j->max);
         break;
     }
     case K_RESTART: {
@@ -579,7 +662,11 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
         }
         size_t last = j->n ? j->n - 1 : 0;
         int counted = j->n && j->c[1][last] > j->c[1][0]; /* the kernel restarted it in the window */
+        if (!isnan(r.t_start) && !isnan(j->max))
+            chkl_pline(&j->pdead, j->pdead_l, sizeof j->pdead_l, r.t_start + j->max, "running by (max %g s)",
+                       j->max);
         if (!r.found && !counted) {
+            chkl_failed_at(j, isnan(r.t_start) || isnan(j->max) ? j->t[j->n - 1] : r.t_start + j->max);
             if (isnan(r.t_start))
                 snprintf(what, sizeof what, "never stopped running (to %.6f s)", scn_now(x));
             else
@@ -594,6 +681,8 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
             dt = r.interval;
         snprintf(what, sizeof what, "restart time (crash to fresh start)");
         chkl_fig_max(x, j, what, dt, "s", j->max);
+        if (dt > j->max)
+            chkl_failed_at(j, r.t_start + j->max);
         break;
     }
     case K_DIP: {
@@ -619,6 +708,19 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
             max = j->min_pct / 100 * fabs(r.ref);
         snprintf(what, sizeof what, "dip depth below %.6g %s", r.ref, u);
         chkl_fig_max(x, j, what, r.depth, u, max);
+        if (!isnan(max)) {
+            chkl_pline(&j->plo, j->plo_l, sizeof j->plo_l, r.ref - max, "dip limit (%.4g %s below %.6g)", max, u,
+                       r.ref);
+            for (size_t i = 0; i < j->n && r.depth > max; i++)
+                if (j->t[i] > a && j->c[0][i] < r.ref - max) {
+                    chkl_failed_at(j, j->t[i]);
+                    break;
+                }
+        }
+        if (!isinf(j->to))
+            chkl_pline(&j->pdead, j->pdead_l, sizeof j->pdead_l, j->to, "recovered by");
+        if (!isinf(j->to) && !r.recovered)
+            chkl_failed_at(j, j->to);
         snprintf(what, sizeof what, "recovery to +- %.3g %s", r.band_used, u);
         if (isinf(j->to)) {
             chkl_fig(x, j, what, r.recovery, "s", r.recovered ? "(measured)" : "(measured; not recovered)", 1);
@@ -631,6 +733,71 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
     case K_CAP:
         break;
     }
+}
+
+/* The check's plot (chp.h) into the report directory, named in its
+ * figures (from fig0 on); one that cannot be written is a failed figure
+ * and its reason goes to stderr, as a capture's. */
+static void chkl_plot(scn *x, chkl_job *j, unsigned fig0)
+{
+    const char *dir = scn_report_dir(x);
+    const scn_result *r = scn_result_now(x);
+    if (!dir || j->kind == K_CAP || j->kind == K_SHARE || !j->n || r->nfig <= fig0)
+        return;
+    int pass = 1;
+    for (unsigned i = fig0; i < r->nfig; i++)
+        pass &= r->fig[i].pass;
+    /* its file: the name, "-2", "-3", ... when an earlier check's plot has it */
+    char file[96];
+    for (unsigned k = 1, taken = 1; taken; k++) {
+        chp_file_name(file, sizeof file, j->name, k);
+        taken = 0;
+        for (unsigned i = 0; i < fig0 && !taken; i++)
+            taken = !strcmp(r->fig[i].plot, file);
+    }
+    /* what it plots: the signal, or for a trip the trip and the fault, for a restart the running state */
+    int col = j->kind == K_TRIP ? 1 : 0;
+    char sig[96], sig2[96] = "";
+    if (!sig_path(&j->ref[col], sig, sizeof sig))
+        snprintf(sig, sizeof sig, "%s", j->name);
+    const char *unit = j->unit;
+    if (j->kind == K_TRIP || j->kind == K_RESTART) {
+        snprintf(sig + strlen(sig), sizeof sig - strlen(sig), " %s", j->kind == K_TRIP ? "(tripped: 1)" : "running");
+        unit = "";
+    }
+    if (j->kind == K_DELIV)
+        snprintf(sig2, sizeof sig2, "%s", j->ref_ok[1] && sig_path(&j->ref[1], sig2, sizeof sig2) ? sig2 : "demand");
+    if (j->kind == K_TRIP)
+        snprintf(sig2, sizeof sig2, "fault holds");
+    /* the faults injected, as markers */
+    splot_marker mk[32];
+    char lab[32][48];
+    size_t nm = chp_fault_markers(r, mk, lab, 32);
+    int has_at = j->kind == K_STEP || j->kind == K_FO || j->kind == K_TRIP || j->kind == K_DIP;
+    static const char *const at_label[] = {[K_STEP] = "step", [K_FO] = "start", [K_TRIP] = "fault onset",
+                                           [K_DIP] = "event"};
+    chp_fig f = {.name = j->name, .signal = sig, .unit = unit, .t = j->t, .y = j->c[col], .n = j->n,
+                 .y2 = sig2[0] ? j->c[j->kind == K_TRIP ? 0 : 1] : NULL, .name2 = sig2, .from = j->from,
+                 .to = j->to, .lo = j->plo, .hi = j->phi, .lo_label = j->plo_l, .hi_label = j->phi_l,
+                 .line_t0 = j->pline_t0, .line_a = j->pline_a, .line_b = j->pline_b, .line_dev = j->pline_dev,
+                 .at = has_at ? j->at : NAN, .at_label = has_at ? at_label[j->kind] : NULL,
+                 .deadline = j->pdead, .deadline_label = j->pdead_l, .fail_t = j->pfail, .pass = pass, .mk = mk,
+                 .nmk = nm};
+    char err[1400];
+    int rc = chp_write(dir, file, &f, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "ek3 scenario: %s: cannot write the check's plot: %s\n", j->where, err);
+        chkl_fig(x, j, "cannot write its plot (see stderr)", NAN, "", "written", 0);
+        return;
+    }
+    scn_figure_plot(x, fig0, file);
+}
+
+static void chkl_eval(scn *x, chkl_job *j, int at_end)
+{
+    unsigned fig0 = scn_result_now(x)->nfig;
+    chkl_eval_figs(x, j, at_end);
+    chkl_plot(x, j, fig0);
 }
 
 /* ---- capture ---- */
