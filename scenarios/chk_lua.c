@@ -1,6 +1,7 @@
 /* chk_lua.c - the signal checks and capture as Lua globals (chk_lua.h). */
 #include "chk_lua.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <math.h>
@@ -735,6 +736,45 @@ static void chkl_eval_figs(scn *x, chkl_job *j, int at_end)
     }
 }
 
+/* sharing_spread's plot: each module's mean current over the window
+ * (0 for one that did not regulate), the mean, and the band a spread of
+ * `max` allows around it. 0, EK3_EINVAL (no module regulated: no plot),
+ * EK3_EIO (err says why). */
+static int chkl_plot_share(const char *dir, const char *file, const chkl_job *j, double now, int pass, char *err,
+                           size_t ecap)
+{
+    double *m = malloc((j->nmod ? j->nmod : 1) * sizeof *m), sum = 0;
+    unsigned n = j->nmod, k = 0;
+    if (!m) {
+        snprintf(err, ecap, "%s/%s: out of memory", dir, file);
+        return EK3_EIO;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        m[i] = j->icnt[i] ? j->isum[i] / (double)j->icnt[i] : 0;
+        if (j->icnt[i])
+            sum += m[i], k++;
+    }
+    if (!k) {
+        free(m);
+        return EK3_EINVAL;
+    }
+    double mean = sum / k;
+    char lo[64], hi[64], title[200], path[1200];
+    splot_hline h[2] = {{mean * (1 - j->spread_max / 200), lo, "red"}, {mean * (1 + j->spread_max / 200), hi, "red"}};
+    snprintf(lo, sizeof lo, "mean - max/2 (%g %%)", j->spread_max);
+    snprintf(hi, sizeof hi, "mean + max/2");
+    snprintf(title, sizeof title, "%s from %.4g s to %.4g s: %s", j->name, j->from, fmin(j->to, now),
+             pass ? "PASS" : "FAIL");
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    errno = 0;
+    int rc = splot_bars_limits(path, title, "slot", "mean output current (A)", m, n, mean, h,
+                               isnan(j->spread_max) ? 0 : 2);
+    if (rc)
+        snprintf(err, ecap, "%s: %s", path, rc == EK3_EIO && errno ? strerror(errno) : ek3_strerror(rc));
+    free(m);
+    return rc;
+}
+
 /* The check's plot (chp.h) into the report directory, named in its
  * figures (from fig0 on); one that cannot be written is a failed figure
  * and its reason goes to stderr, as a capture's. */
@@ -742,7 +782,7 @@ static void chkl_plot(scn *x, chkl_job *j, unsigned fig0)
 {
     const char *dir = scn_report_dir(x);
     const scn_result *r = scn_result_now(x);
-    if (!dir || j->kind == K_CAP || j->kind == K_SHARE || !j->n || r->nfig <= fig0)
+    if (!dir || j->kind == K_CAP || !j->n || r->nfig <= fig0)
         return;
     int pass = 1;
     for (unsigned i = fig0; i < r->nfig; i++)
@@ -754,6 +794,16 @@ static void chkl_plot(scn *x, chkl_job *j, unsigned fig0)
         taken = 0;
         for (unsigned i = 0; i < fig0 && !taken; i++)
             taken = !strcmp(r->fig[i].plot, file);
+    }
+    char err[1400];
+    if (j->kind == K_SHARE) {
+        if (chkl_plot_share(dir, file, j, scn_now(x), pass, err, sizeof err) == EK3_EIO) {
+            fprintf(stderr, "ek3 scenario: %s: cannot write the check's plot: %s\n", j->where, err);
+            chkl_fig(x, j, "cannot write its plot (see stderr)", NAN, "", "written", 0);
+        } else {
+            scn_figure_plot(x, fig0, file);
+        }
+        return;
     }
     /* what it plots: the signal, or for a trip the trip and the fault, for a restart the running state */
     int col = j->kind == K_TRIP ? 1 : 0;
@@ -777,13 +827,12 @@ static void chkl_plot(scn *x, chkl_job *j, unsigned fig0)
     static const char *const at_label[] = {[K_STEP] = "step", [K_FO] = "start", [K_TRIP] = "fault onset",
                                            [K_DIP] = "event"};
     chp_fig f = {.name = j->name, .signal = sig, .unit = unit, .t = j->t, .y = j->c[col], .n = j->n,
-                 .y2 = sig2[0] ? j->c[j->kind == K_TRIP ? 0 : 1] : NULL, .name2 = sig2, .from = j->from,
+                 .y2 = sig2[0] ? j->c[j->kind == K_TRIP ? 0 : 1] : NULL, .name2 = sig2, .steps = j->kind == K_TRIP || j->kind == K_RESTART, .from = j->from,
                  .to = j->to, .lo = j->plo, .hi = j->phi, .lo_label = j->plo_l, .hi_label = j->phi_l,
                  .line_t0 = j->pline_t0, .line_a = j->pline_a, .line_b = j->pline_b, .line_dev = j->pline_dev,
                  .at = has_at ? j->at : NAN, .at_label = has_at ? at_label[j->kind] : NULL,
                  .deadline = j->pdead, .deadline_label = j->pdead_l, .fail_t = j->pfail, .pass = pass, .mk = mk,
                  .nmk = nm};
-    char err[1400];
     int rc = chp_write(dir, file, &f, err, sizeof err);
     if (rc) {
         fprintf(stderr, "ek3 scenario: %s: cannot write the check's plot: %s\n", j->where, err);
@@ -839,7 +888,10 @@ static void chkl_cap_finish(scn *x, chkl_job *j, int at_end)
         chkl_fig(x, j, what, tt, "s", "(evidence; no report dir)", 1);
         return;
     }
-    int rc = cap_write(&j->cp, dir, j->capname, err, sizeof err);
+    splot_marker mk[32]; /* the faults injected, on its plots */
+    char lab[32][48];
+    size_t nm = chp_fault_markers(scn_result_now(x), mk, lab, 32);
+    int rc = cap_write_marked(&j->cp, dir, j->capname, mk, nm, err, sizeof err);
     if (rc) {
         /* The figure's text is short: the whole reason goes to stderr too. */
         fprintf(stderr, "ek3 scenario: %s: cannot write the capture: %s\n", j->where, err);

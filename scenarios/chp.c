@@ -92,7 +92,7 @@ int chp_write(const char *dir, const char *file, const chp_fig *f, char *err, si
     char title[200], ylabel[160], path[1200];
     snprintf(title, sizeof title, "%s: %s", f->name ? f->name : "check", f->pass ? "PASS" : "FAIL");
     splot_axis_label(ylabel, sizeof ylabel, f->signal ? f->signal : "value", f->unit);
-    splot_chart ch = {.title = title, .xlabel = "time (s)", .ylabel = ylabel, .s = s, .ns = ns, .dashed = dashed, .mk = mk,
+    splot_chart ch = {.title = title, .xlabel = "time (s)", .ylabel = ylabel, .s = s, .ns = ns, .dashed = dashed, .steps = f->steps ? 3ul : 0, .mk = mk,
                       .nmk = nm, .hl = h, .nhl = 2, .span0 = t0, .span1 = t1, .x0 = t0 - m, .x1 = t1 + m};
     snprintf(path, sizeof path, "%s/%s", dir, file);
     errno = 0;

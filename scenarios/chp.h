@@ -29,6 +29,7 @@ typedef struct chp_fig {
     size_t n;
     const double *y2;         /* a second trace on the same axis (a demand), or NULL */
     const char *name2;
+    int steps;                /* y and y2 are states (0/1): drawn as steps */
     double from, to;          /* the window, s; not finite: the first / last sample */
     double lo, hi;            /* limit lines; not finite: none */
     const char *lo_label, *hi_label;

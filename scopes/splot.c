@@ -14,6 +14,8 @@
 #define SPLOT_FS_LABEL 0.02
 #define SPLOT_FS_TITLE 0.025
 #define SPLOT_COLS 1200      /* columns a long series is decimated to (min and max of each) */
+#define SPLOT_WIDER 1.2      /* text room: a viewer may set SVG text in a font wider than libplot's Helvetica
+                              * metrics (DejaVu Sans for Helvetica) */
 #define SPLOT_MARKS 64       /* marker labels placed at most (the lines are all drawn) */
 
 double splot_step(double lo, double hi, int want)
@@ -142,7 +144,7 @@ static int splot_legend(splot_frame *c, const splot_series *s, size_t ns, unsign
     for (size_t k = 0; k < ns; k++) {
         if (!s[k].name || !*s[k].name)
             continue;
-        double w = sample + 0.008 + pl_flabelwidth_r(c->pl, s[k].name) + 0.03;
+        double w = sample + 0.008 + SPLOT_WIDER * pl_flabelwidth_r(c->pl, s[k].name) + 0.03;
         if (!rows || (x + w > x_end && x > x_start))
             rows++, x = x_start;
         if (draw) {
@@ -202,7 +204,7 @@ static void splot_frame_draw(splot_frame *c, const splot_chart *ch, int int_x)
         c->y0 = floor(lo / st) * st, c->y1 = ceil(hi / st) * st;
     }
     c->sy = st;
-    c->L = 0.045 + splot_widest(c, c->y0, c->y1, c->sy) + 0.012;
+    c->L = 0.045 + SPLOT_WIDER * splot_widest(c, c->y0, c->y1, c->sy) + 0.012;
     /* x: the step raised until the widest label fits 1.4 times between two ticks */
     st = splot_step(c->x0, c->x1, 7);
     if (int_x && st < 1)
@@ -210,7 +212,7 @@ static void splot_frame_draw(splot_frame *c, const splot_chart *ch, int int_x)
     for (int i = 0; i < 20; i++) {
         double a = ceil(c->x0 / st - 1e-9) * st;
         double w = splot_widest(c, a, floor(c->x1 / st + 1e-9) * st, st);
-        if ((c->R - c->L) * st / (c->x1 - c->x0) >= 1.4 * w + 0.01 && (c->x1 - c->x0) / st <= SPLOT_TICKS_MAX)
+        if ((c->R - c->L) * st / (c->x1 - c->x0) >= 1.4 * SPLOT_WIDER * w + 0.01 && (c->x1 - c->x0) / st <= SPLOT_TICKS_MAX)
             break;
         st = splot_step_up(st);
     }
@@ -238,7 +240,7 @@ static void splot_frame_draw(splot_frame *c, const splot_chart *ch, int int_x)
         pl_pencolorname_r(pl, "gray80");
         pl_fline_r(pl, c->L, py(c, v), c->R, py(c, v));
         pl_pencolorname_r(pl, "black");
-        pl_fmove_r(pl, c->L - 0.008, py(c, v));
+        pl_fmove_r(pl, c->L - 0.01, py(c, v));
         pl_alabel_r(pl, 'r', 'c', s);
     }
     /* x grid and ticks */
@@ -275,7 +277,7 @@ static int splot_in_x(const splot_frame *c, double x) { return x >= c->x0 && x <
 
 /* One series as a polyline; a long one decimated to the min and max of
  * each of SPLOT_COLS columns, in time order (no peak is lost). */
-static void splot_trace(splot_frame *c, const splot_series *s, int dashed)
+static void splot_trace(splot_frame *c, const splot_series *s, int dashed, int steps)
 {
     plPlotter *pl = c->pl;
     pl_pencolorname_r(pl, s->color ? s->color : "black");
@@ -313,11 +315,38 @@ static void splot_trace(splot_frame *c, const splot_series *s, int dashed)
         }
         if (!open++)
             pl_fmove_r(pl, px(c, s->x[i]), py(c, s->y[i]));
+        else if (steps) /* the last value held to this sample */
+            pl_fcont_r(pl, px(c, s->x[i]), py(c, s->y[i - 1]));
         pl_fcont_r(pl, px(c, s->x[i]), py(c, s->y[i]));
     }
     if (open)
         pl_endpath_r(pl);
     pl_linemod_r(pl, "solid");
+}
+
+/* A limit line across the plot area with its label, above the line or
+ * below it when another line's label sits just above. */
+static void splot_hline_draw(splot_frame *c, const splot_hline *hl, size_t nhl, size_t k)
+{
+    const splot_hline *h = &hl[k];
+    if (!isfinite(h->y))
+        return;
+    pl_ffontsize_r(c->pl, SPLOT_FS_TICK);
+    pl_pencolorname_r(c->pl, h->color ? h->color : "red");
+    pl_flinewidth_r(c->pl, 0.002);
+    pl_linemod_r(c->pl, "longdashed");
+    pl_fline_r(c->pl, c->L, py(c, h->y), c->R, py(c, h->y));
+    pl_linemod_r(c->pl, "solid");
+    if (h->label && *h->label) {
+        int below = 0;
+        for (size_t o = 0; o < nhl; o++)
+            below |= o != k && isfinite(hl[o].y) && py(c, hl[o].y) >= py(c, h->y) &&
+                     py(c, hl[o].y) - py(c, h->y) < 0.03 && (hl[o].y != h->y || o > k);
+        /* left-aligned, ending short of the right edge even in a wider font */
+        double w = SPLOT_WIDER * pl_flabelwidth_r(c->pl, h->label);
+        pl_fmove_r(c->pl, fmax(c->L + 0.005, c->R - 0.01 - w), py(c, h->y) + (below ? -0.006 : 0.005));
+        pl_alabel_r(c->pl, 'l', below ? 't' : 'b', h->label);
+    }
 }
 
 int splot_draw(const char *path, const splot_chart *ch)
@@ -355,26 +384,10 @@ int splot_draw(const char *path, const splot_chart *ch)
     c.x0 = x0, c.x1 = x1, c.y0 = y0, c.y1 = y1;
     splot_frame_draw(&c, ch, 0);
     for (size_t k = 0; k < ch->ns; k++)
-        splot_trace(&c, &ch->s[k], k < 32 && (ch->dashed >> k & 1));
+        splot_trace(&c, &ch->s[k], k < 32 && (ch->dashed >> k & 1), k < 32 && (ch->steps >> k & 1));
+    for (size_t k = 0; k < ch->nhl; k++)
+        splot_hline_draw(&c, ch->hl, ch->nhl, k);
     pl_ffontsize_r(c.pl, SPLOT_FS_TICK);
-    for (size_t k = 0; k < ch->nhl; k++) {
-        const splot_hline *h = &ch->hl[k];
-        if (!isfinite(h->y))
-            continue;
-        pl_pencolorname_r(c.pl, h->color ? h->color : "red");
-        pl_flinewidth_r(c.pl, 0.002);
-        pl_linemod_r(c.pl, "longdashed");
-        pl_fline_r(c.pl, c.L, py(&c, h->y), c.R, py(&c, h->y));
-        pl_linemod_r(c.pl, "solid");
-        if (h->label && *h->label) { /* above the line; below it when another line's label sits just above */
-            int below = 0;
-            for (size_t o = 0; o < ch->nhl; o++)
-                below |= o != k && isfinite(ch->hl[o].y) && py(&c, ch->hl[o].y) >= py(&c, h->y) &&
-                         py(&c, ch->hl[o].y) - py(&c, h->y) < 0.03 && (ch->hl[o].y != h->y || o > k);
-            pl_fmove_r(c.pl, c.R - 0.03, py(&c, h->y) + (below ? -0.006 : 0.005));
-            pl_alabel_r(c.pl, 'r', below ? 't' : 'b', h->label);
-        }
-    }
     /* Labels placed so far: their line's x, side (1 right, -1 left) and lowest y. */
     double lx[SPLOT_MARKS], lbot[SPLOT_MARKS];
     int lside[SPLOT_MARKS];
@@ -404,10 +417,10 @@ int splot_draw(const char *path, const splot_chart *ch)
             else if (right)
                 top = low;
             pl_ftextangle_r(c.pl, 90);
-            pl_fmove_r(c.pl, x + side * 0.004, top);
-            pl_alabel_r(c.pl, 'r', side > 0 ? 't' : 'b', m->label);
+            pl_fmove_r(c.pl, x + side * 0.004, fmax(c.B, top - SPLOT_WIDER * len));
+            pl_alabel_r(c.pl, 'l', side > 0 ? 't' : 'b', m->label);
             pl_ftextangle_r(c.pl, 0);
-            lx[nl] = x, lside[nl] = side, lbot[nl++] = top - len;
+            lx[nl] = x, lside[nl] = side, lbot[nl++] = top - SPLOT_WIDER * len;
         }
     }
     return splot_end(&c);
@@ -424,7 +437,13 @@ int splot_lines(const char *path, const char *title, const char *xlabel, const c
 int splot_bars(const char *path, const char *title, const char *xlabel, const char *ylabel, const double *y,
                size_t n, double ref)
 {
-    if (!n || !y)
+    return splot_bars_limits(path, title, xlabel, ylabel, y, n, ref, NULL, 0);
+}
+
+int splot_bars_limits(const char *path, const char *title, const char *xlabel, const char *ylabel, const double *y,
+                      size_t n, double ref, const splot_hline *hl, size_t nhl)
+{
+    if (!n || !y || (nhl && !hl))
         return EK3_EINVAL;
     double y0 = 0, y1 = 0;
     for (size_t i = 0; i < n; i++)
@@ -432,6 +451,9 @@ int splot_bars(const char *path, const char *title, const char *xlabel, const ch
             y0 = fmin(y0, y[i]), y1 = fmax(y1, y[i]);
     if (isfinite(ref))
         y0 = fmin(y0, ref), y1 = fmax(y1, ref);
+    for (size_t k = 0; k < nhl; k++)
+        if (isfinite(hl[k].y))
+            y0 = fmin(y0, hl[k].y), y1 = fmax(y1, hl[k].y);
     splot_frame c;
     memset(&c, 0, sizeof c);
     int rc = splot_begin(&c, path);
@@ -458,5 +480,7 @@ int splot_bars(const char *path, const char *title, const char *xlabel, const ch
         pl_fline_r(c.pl, c.L, py(&c, ref), c.R, py(&c, ref));
         pl_linemod_r(c.pl, "solid");
     }
+    for (size_t k = 0; k < nhl; k++)
+        splot_hline_draw(&c, hl, nhl, k);
     return splot_end(&c);
 }

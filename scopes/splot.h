@@ -50,6 +50,8 @@ typedef struct splot_chart {
     const splot_series *s;
     size_t ns;
     unsigned long dashed; /* bit k: series k (k < 32) dashed (a limit, an ideal line) */
+    unsigned long steps;  /* bit k: series k (k < 32) as steps, each value held to the next
+                             sample (a state, a 0/1 flag) */
     const splot_marker *mk;
     size_t nmk;
     const splot_hline *hl;
@@ -71,6 +73,10 @@ int splot_lines(const char *path, const char *title, const char *xlabel, const c
  * `ref` when ref is finite. Same returns. */
 int splot_bars(const char *path, const char *title, const char *xlabel, const char *ylabel, const double *y,
                size_t n, double ref);
+
+/* splot_bars with limit lines (dashed, labelled; the y range covers them). */
+int splot_bars_limits(const char *path, const char *title, const char *xlabel, const char *ylabel, const double *y,
+                      size_t n, double ref, const splot_hline *hl, size_t nhl);
 
 /* The tick step for [lo, hi] giving about `want` ticks: 1, 2 or 5 x
  * 10^k, > 0 (1 for an empty or non-finite span). */

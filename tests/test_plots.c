@@ -317,6 +317,7 @@ Test(plots, every_check_of_a_scenario_has_its_plot_with_its_limit)
           "within('bus.v', 700, 760, {from=0.6, to=0.62})\n"
           "ripple('bus.v', {from=0.6, to=0.62, max='1uV'})\n"
           "within('bus.v', 700, 760, {from=0.6, to=0.61})\n"
+          "sharing_spread({from=0.6, to=0.62, max=50})\n"
           "run('30ms')\n",
           f);
     cr_assert_eq(fclose(f), 0);
@@ -326,13 +327,15 @@ Test(plots, every_check_of_a_scenario_has_its_plot_with_its_limit)
     int v = scn_run_file(lua, &o, &r);
     fclose(null);
     cr_assert_eq(v, SCN_FAIL, "%s %s", scn_verdict_name((unsigned)v), r.error);
-    static const char *const want[3] = {"check-within_bus.v.svg", "check-ripple_bus.v.svg",
-                                        "check-within_bus.v-2.svg"};
-    for (int k = 0; k < 3; k++) {
+    static const char *const want[4] = {"check-within_bus.v.svg", "check-ripple_bus.v.svg",
+                                        "check-within_bus.v-2.svg", "check-sharing_spread.svg"};
+    for (int k = 0; k < 4; k++) {
         int listed = 0;
         for (unsigned i = 0; i < r.nfig; i++)
             listed |= !strcmp(r.fig[i].plot, want[k]);
         cr_assert(listed, "no figure names %s", want[k]);
+        snprintf(p, sizeof p, "%s/%s", rep, want[k]);
+        cr_assert_eq(access(p, R_OK), 0, "%s not written", p);
     }
     /* the within check: its limits at 700 and 760 V, its window shaded */
     static svg g;
