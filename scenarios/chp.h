@@ -5,7 +5,7 @@
  * (scn_fig.plot; verdict.json checks[].plot).
  *
  * The figure: the checked signal's samples over the check's window
- * (the window shaded, 5 % of margin each side; a long window decimated
+ * (the window shaded, 5 % of room each side; a long window decimated
  * to the min and max of each pixel column by splot), the limit as
  * dashed horizontal lines (or a dashed ideal line with its band, for a
  * ramp), the check's event (a step, a fault onset) and deadlines as
