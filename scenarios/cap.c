@@ -226,6 +226,12 @@ static int cap_csv_file(const cap *c, const char *path)
 
 int cap_write(const cap *c, const char *dir, const char *name, char *err, size_t errcap)
 {
+    return cap_write_marked(c, dir, name, NULL, 0, err, errcap);
+}
+
+int cap_write_marked(const cap *c, const char *dir, const char *name, const splot_marker *mk, size_t nmk, char *err,
+                     size_t errcap)
+{
     if (err && errcap)
         err[0] = 0;
     if (!c || !c->buf || !dir || !name || !*name || strchr(name, '/'))
@@ -261,22 +267,26 @@ int cap_write(const cap *c, const char *dir, const char *name, char *err, size_t
             a++;
         if (a < j)
             continue; /* this unit's chart is drawn */
-        splot_series s[CAP_MAX_SIG + 1];
+        splot_series s[CAP_MAX_SIG];
         size_t ns = 0;
-        double lo = INFINITY, hi = -INFINITY;
+        char names[200] = "", ylabel[240];
         for (unsigned m = j; m < c->k; m++) {
             if (strcmp(c->units[m], c->units[j]))
                 continue;
             s[ns] = (splot_series){c->names[m], colors[ns % 8], col, col + (size_t)(m + 1) * n, n};
-            for (size_t i = 0; i < n; i++)
-                if (isfinite(s[ns].y[i]))
-                    lo = fmin(lo, s[ns].y[i]), hi = fmax(hi, s[ns].y[i]);
+            size_t o = strlen(names);
+            snprintf(names + o, sizeof names - o, "%s%s", ns ? ", " : "", c->names[m]);
             ns++;
         }
-        double tx[2] = {c->t_trig, c->t_trig}, ty[2] = {lo, hi};
-        if (isfinite(c->t_trig) && isfinite(lo))
-            s[ns++] = (splot_series){"trigger", "gray50", tx, ty, 2};
         const char *u = c->units[j];
+        /* The y axis: its signals when they fit, and their unit. */
+        splot_axis_label(ylabel, sizeof ylabel, strlen(names) < 48 ? names : "value", u);
+        splot_marker all[65];
+        size_t nm = 0;
+        if (isfinite(c->t_trig))
+            all[nm++] = (splot_marker){c->t_trig, "trigger", "gray40"};
+        for (size_t i = 0; i < nmk && mk && nm < sizeof all / sizeof *all; i++)
+            all[nm++] = mk[i];
         char title[256];
         if (isfinite(c->t_trig))
             snprintf(title, sizeof title, "%s: trigger at %.6g s", name, c->t_trig);
@@ -289,7 +299,9 @@ int cap_write(const cap *c, const char *dir, const char *name, char *err, size_t
             else
                 snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext[e]);
             errno = 0;
-            rc = splot_lines(path, title, "time (s)", *u ? u : "value", s, ns);
+            splot_chart ch = {.title = title, .xlabel = "time (s)", .ylabel = ylabel, .s = s, .ns = ns, .mk = all,
+                              .nmk = nm, .span0 = NAN, .span1 = NAN, .x0 = NAN, .x1 = NAN};
+            rc = splot_draw(path, &ch);
             if (rc)
                 first = cap_fail(rc, first, path, rc == EK3_EIO ? errno : 0, err, errcap);
         }

@@ -14,7 +14,7 @@
  * The result is written as CSV (one header line: "t_s" then NAME_UNIT
  * per signal; one line per row, in time order) and as plots through
  * splot.h: one chart per unit with that unit's signals on shared axes
- * and a grey vertical line at the trigger instant.
+ * and a grey vertical line at the trigger instant, labelled.
  */
 #ifndef CAP_H
 #define CAP_H
@@ -84,5 +84,13 @@ int cap_write_csv(const cap *c, FILE *f);
  * returns 0, or the first failure (EK3_EIO, EK3_EINVAL, EK3_ENOSPC) with
  * err set to "PATH: REASON". NAME must be a plain file name (no '/'). */
 int cap_write(const cap *c, const char *dir, const char *name, char *err, size_t errcap);
+
+/* cap_write with event markers on the plots (splot.h: faults injected,
+ * trips; a marker outside the capture's time is not drawn). Each plot's
+ * y axis says its signals and unit ("bus.v (V)"); the trigger is a
+ * marker too. */
+struct splot_marker;
+int cap_write_marked(const cap *c, const char *dir, const char *name, const struct splot_marker *mk, size_t nmk,
+                     char *err, size_t errcap);
 
 #endif /* CAP_H */

@@ -1,6 +1,7 @@
 /* chk_lua.c - the signal checks and capture as Lua globals (chk_lua.h). */
 #include "chk_lua.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <math.h>
@@ -10,10 +11,12 @@
 
 #include "cap.h"
 #include "chk.h"
+#include "chp.h"
 #include "ek3_err.h"
 #include "rig.h"
 #include "scn.h"
 #include "sig.h"
+#include "splot.h"
 
 #define CHKL_EPS 1e-12 /* s: times are sums of quanta; compare with slack */
 #define CHKL_COLS 3
@@ -65,6 +68,10 @@ typedef struct chkl_job {
     int cap_ok, pred_ref;
     char capname[64];
     int armed; /* 0 while its call is still reading its options */
+    /* its plot (chp.h): limit lines, an ideal line, a deadline, the first failing instant (NaN: none) */
+    double plo, phi, pdead, pfail, pline_a, pline_b, pline_t0, pline_dev;
+    char plo_l[64], phi_l[64], pdead_l[64];
+    int pass; /* every figure it recorded passed */
 } chkl_job;
 
 /* ---- small helpers ---- */
@@ -202,6 +209,7 @@ static chkl_job *chkl_new(lua_State *L, scn *x, chkl_kind kind, const char *what
     j->slope = j->y_start = j->dev_max = j->tau = j->fit_max = NAN;
     j->lo = -INFINITY, j->hi = INFINITY;
     j->pp_max = j->rms_max = j->min_pct = j->spread_max = j->max = NAN;
+    j->plo = j->phi = j->pdead = j->pfail = j->pline_a = j->pline_b = j->pline_t0 = j->pline_dev = NAN;
     snprintf(j->name, sizeof j->name, "%s", name);
     scn_where(L, j->where, sizeof j->where);
     return j;
@@ -386,6 +394,25 @@ static void chkl_at_end(scn *x, void *ctx)
     chkl_fig(x, j, what, NAN, "s", "window reached", 0);
 }
 
+/* The first failing instant for the plot: the earliest given. */
+static void chkl_failed_at(chkl_job *j, double t)
+{
+    if (isfinite(t) && !(j->pfail <= t))
+        j->pfail = t;
+}
+
+/* A limit line of the plot with its label. */
+static void chkl_pline(double *y, char *label, size_t lcap, double v, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void chkl_pline(double *y, char *label, size_t lcap, double v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    *y = v;
+    vsnprintf(label, lcap, fmt, ap);
+    va_end(ap);
+}
+
 static void chkl_eval_step(scn *x, chkl_job *j)
 {
     chk_step_opt o = chk_step_defaults(j->at);
@@ -402,6 +429,23 @@ static void chkl_eval_step(scn *x, chkl_job *j)
     }
     char lim[160], what[160];
     const char *u = j->unit;
+    double c = isnan(j->target) ? r.y_final : j->target, b = r.band_used;
+    const char *bn = isnan(j->target) ? "settling band" : "final";
+    chkl_pline(&j->plo, j->plo_l, sizeof j->plo_l, c - b, "%s - %.3g %s", bn, b, u);
+    chkl_pline(&j->phi, j->phi_l, sizeof j->phi_l, c + b, "%s + %.3g %s", bn, b, u);
+    if (!isnan(j->target) && !(fabs(r.y_final - j->target) <= b))
+        chkl_failed_at(j, j->t[j->n - 1]);
+    if (r.overshoot > j->os_max)
+        chkl_failed_at(j, r.t_peak);
+    if (r.rise_time > j->rise_max)
+        chkl_failed_at(j, r.t10 + j->rise_max);
+    if (!isnan(j->settle_max)) {
+        chkl_pline(&j->pdead, j->pdead_l, sizeof j->pdead_l, j->at + j->settle_max, "settled by");
+        if (!(r.settled && r.settling_time <= j->settle_max))
+            chkl_failed_at(j, j->at + j->settle_max);
+    }
+    if (!isnan(j->time_tol) && !(r.t_onset - j->at >= 0 && r.t_onset - j->at <= j->time_tol))
+        chkl_failed_at(j, isnan(r.t_onset) ? j->at + j->time_tol : r.t_onset);
     if (!isnan(j->target)) {
         snprintf(lim, sizeof lim, "%g %s +- %.3g %s", j->target, u, r.band_used, u);
         chkl_fig(x, j, "final value", r.y_final, u, lim, fabs(r.y_final - j->target) <= r.band_used);
@@ -424,7 +468,7 @@ static void chkl_eval_step(scn *x, chkl_job *j)
     }
 }
 
-static void chkl_eval(scn *x, chkl_job *j, int at_end)
+static void chkl_eval_figs(scn *x, chkl_job *j, int at_end)
 {
     char lim[160], what[160];
     const char *u = j->unit;
@@ -442,10 +486,18 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
         }
         char su[24];
         snprintf(su, sizeof su, "%s/s", u);
+        j->pline_t0 = j->t[0];
+        j->pline_a = isnan(j->y_start) ? r.intercept : j->y_start;
+        j->pline_b = isnan(j->slope) ? r.slope : j->slope;
+        j->pline_dev = j->dev_max;
+        if (r.max_dev > j->dev_max)
+            chkl_failed_at(j, r.t_max_dev);
         if (!isnan(j->slope)) {
             double tol = !isnan(j->band) ? j->band : (isnan(j->tol) ? 0.02 : j->tol) * fabs(j->slope);
             snprintf(lim, sizeof lim, "%g %s +- %.3g %s", j->slope, su, tol, su);
             chkl_fig(x, j, "slope", r.slope, su, lim, fabs(r.slope - j->slope) <= tol);
+            if (!(fabs(r.slope - j->slope) <= tol))
+                chkl_failed_at(j, j->t[0]);
         } else {
             chkl_fig(x, j, "slope", r.slope, su, "(measured)", 1);
         }
@@ -464,6 +516,8 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
         if (!isnan(j->tau)) {
             snprintf(lim, sizeof lim, "%g s +- %g %%", j->tau, tol * 100);
             chkl_fig(x, j, "time constant", r.tau, "s", lim, fabs(r.tau - j->tau) <= tol * j->tau);
+            if (!(fabs(r.tau - j->tau) <= tol * j->tau))
+                chkl_failed_at(j, j->at + j->tau);
         } else {
             chkl_fig(x, j, "time constant", r.tau, "s", "(measured)", 1);
         }
@@ -471,6 +525,10 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
             double b = isnan(j->band) ? tol * fabs(j->target) : j->band;
             snprintf(lim, sizeof lim, "%g %s +- %.3g %s", j->target, u, b, u);
             chkl_fig(x, j, "final value", r.y_final, u, lim, fabs(r.y_final - j->target) <= b);
+            chkl_pline(&j->plo, j->plo_l, sizeof j->plo_l, j->target - b, "final - %.3g %s", b, u);
+            chkl_pline(&j->phi, j->phi_l, sizeof j->phi_l, j->target + b, "final + %.3g %s", b, u);
+            if (!(fabs(r.y_final - j->target) <= b))
+                chkl_failed_at(j, j->t[j->n - 1]);
         }
         chkl_fig_max(x, j, "fit error (RMS, of the step)", r.rel_err * 100, "%", j->fit_max);
         break;
@@ -482,6 +540,9 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
             break;
         }
         snprintf(lim, sizeof lim, "%g to %g %s", j->lo, j->hi, u);
+        chkl_pline(&j->plo, j->plo_l, sizeof j->plo_l, j->lo, "lo %g %s", j->lo, u);
+        chkl_pline(&j->phi, j->phi_l, sizeof j->phi_l, j->hi, "hi %g %s", j->hi, u);
+        chkl_failed_at(j, r.t_first);
         if (r.ok)
             snprintf(what, sizeof what, "nearest a limit");
         else
@@ -497,6 +558,22 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
             break;
         }
         chkl_fig_max(x, j, "ripple peak-to-peak", r.pp, u, j->pp_max);
+        if (!isnan(j->pp_max)) {
+            chkl_pline(&j->plo, j->plo_l, sizeof j->plo_l, r.mean - j->pp_max / 2, "mean - max/2");
+            chkl_pline(&j->phi, j->phi_l, sizeof j->phi_l, r.mean + j->pp_max / 2, "mean + max/2 (%g %s p-p)",
+                       j->pp_max, u);
+            /* the first sample at which the peak-to-peak so far passed the limit */
+            double lo = INFINITY, hi = -INFINITY;
+            for (size_t i = 0; i < j->n && r.pp > j->pp_max; i++) {
+                lo = fmin(lo, j->c[0][i]), hi = fmax(hi, j->c[0][i]);
+                if (hi - lo > j->pp_max) {
+                    chkl_failed_at(j, j->t[i]);
+                    break;
+                }
+            }
+        }
+        if (r.rms > j->rms_max)
+            chkl_failed_at(j, j->t[j->n - 1]);
         chkl_fig_max(x, j, "ripple RMS", r.rms, u, j->rms_max);
         break;
     }
@@ -541,6 +618,8 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
         } else {
             snprintf(lim, sizeof lim, ">= %g %%", j->min_pct);
             chkl_fig(x, j, "energy delivered / demanded", r.ratio * 100, "%", lim, r.ratio * 100 >= j->min_pct);
+            if (!(r.ratio * 100 >= j->min_pct))
+                chkl_failed_at(j, r.t_shortfall_max);
         }
         snprintf(what, sizeof what, "largest shortfall (at %.6f s)", r.t_shortfall_max);
         chkl_fig(x, j, what, r.shortfall_max, "W", "(measured)", 1);
@@ -552,7 +631,10 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
             chkl_fig_err(x, j, rc);
             break;
         }
+        if (!isnan(j->max))
+            chkl_pline(&j->pdead, j->pdead_l, sizeof j->pdead_l, j->at + j->max, "trip by (max %g s)", j->max);
         if (!r.found) {
+            chkl_failed_at(j, isnan(j->max) ? j->t[j->n - 1] : j->at + j->max);
             snprintf(what, sizeof what, "no trip after %g s (%s at %.6f s)", j->at, at_end ? "the run ended" : "to",
                      scn_now(x));
             chkl_fig(x, j, what, NAN, "s", "a trip", 0);
@@ -569,6 +651,8 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
                 lat = (r.t_end - RIG_PERIOD_NS * 1e-9 + tt) - r.t_start;
         }
         chkl_fig_max(x, j, "trip latency", lat, "s", j->max);
+        if (lat > j->max)
+            chkl_failed_at(j, j->at + j->max);
         break;
     }
     case K_RESTART: {
@@ -579,7 +663,11 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
         }
         size_t last = j->n ? j->n - 1 : 0;
         int counted = j->n && j->c[1][last] > j->c[1][0]; /* the kernel restarted it in the window */
+        if (!isnan(r.t_start) && !isnan(j->max))
+            chkl_pline(&j->pdead, j->pdead_l, sizeof j->pdead_l, r.t_start + j->max, "running by (max %g s)",
+                       j->max);
         if (!r.found && !counted) {
+            chkl_failed_at(j, isnan(r.t_start) || isnan(j->max) ? j->t[j->n - 1] : r.t_start + j->max);
             if (isnan(r.t_start))
                 snprintf(what, sizeof what, "never stopped running (to %.6f s)", scn_now(x));
             else
@@ -594,6 +682,8 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
             dt = r.interval;
         snprintf(what, sizeof what, "restart time (crash to fresh start)");
         chkl_fig_max(x, j, what, dt, "s", j->max);
+        if (dt > j->max)
+            chkl_failed_at(j, r.t_start + j->max);
         break;
     }
     case K_DIP: {
@@ -619,6 +709,19 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
             max = j->min_pct / 100 * fabs(r.ref);
         snprintf(what, sizeof what, "dip depth below %.6g %s", r.ref, u);
         chkl_fig_max(x, j, what, r.depth, u, max);
+        if (!isnan(max)) {
+            chkl_pline(&j->plo, j->plo_l, sizeof j->plo_l, r.ref - max, "dip limit (%.4g %s below %.6g)", max, u,
+                       r.ref);
+            for (size_t i = 0; i < j->n && r.depth > max; i++)
+                if (j->t[i] > a && j->c[0][i] < r.ref - max) {
+                    chkl_failed_at(j, j->t[i]);
+                    break;
+                }
+        }
+        if (!isinf(j->to))
+            chkl_pline(&j->pdead, j->pdead_l, sizeof j->pdead_l, j->to, "recovered by");
+        if (!isinf(j->to) && !r.recovered)
+            chkl_failed_at(j, j->to);
         snprintf(what, sizeof what, "recovery to +- %.3g %s", r.band_used, u);
         if (isinf(j->to)) {
             chkl_fig(x, j, what, r.recovery, "s", r.recovered ? "(measured)" : "(measured; not recovered)", 1);
@@ -631,6 +734,119 @@ static void chkl_eval(scn *x, chkl_job *j, int at_end)
     case K_CAP:
         break;
     }
+}
+
+/* sharing_spread's plot: each module's mean current over the window
+ * (0 for one that did not regulate), the mean, and the band a spread of
+ * `max` allows around it. 0, EK3_EINVAL (no module regulated: no plot),
+ * EK3_EIO (err says why). */
+static int chkl_plot_share(const char *dir, const char *file, const chkl_job *j, double now, int pass, char *err,
+                           size_t ecap)
+{
+    double *m = malloc((j->nmod ? j->nmod : 1) * sizeof *m), sum = 0;
+    unsigned n = j->nmod, k = 0;
+    if (!m) {
+        snprintf(err, ecap, "%s/%s: out of memory", dir, file);
+        return EK3_EIO;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        m[i] = j->icnt[i] ? j->isum[i] / (double)j->icnt[i] : 0;
+        if (j->icnt[i])
+            sum += m[i], k++;
+    }
+    if (!k) {
+        free(m);
+        return EK3_EINVAL;
+    }
+    double mean = sum / k;
+    char lo[64], hi[64], title[200], path[1200];
+    splot_hline h[2] = {{mean * (1 - j->spread_max / 200), lo, "red"}, {mean * (1 + j->spread_max / 200), hi, "red"}};
+    snprintf(lo, sizeof lo, "mean - max/2 (%g %%)", j->spread_max);
+    snprintf(hi, sizeof hi, "mean + max/2");
+    snprintf(title, sizeof title, "%s from %.4g s to %.4g s: %s", j->name, j->from, fmin(j->to, now),
+             pass ? "PASS" : "FAIL");
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    errno = 0;
+    int rc = splot_bars_limits(path, title, "slot", "mean output current (A)", m, n, mean, h,
+                               isnan(j->spread_max) ? 0 : 2);
+    if (rc)
+        snprintf(err, ecap, "%s: %s", path, rc == EK3_EIO && errno ? strerror(errno) : ek3_strerror(rc));
+    free(m);
+    return rc;
+}
+
+/* The check's plot (chp.h) into the report directory, named in its
+ * figures (from fig0 on); one that cannot be written is a failed figure
+ * and its reason goes to stderr, as a capture's. */
+static void chkl_plot(scn *x, chkl_job *j, unsigned fig0)
+{
+    const char *dir = scn_report_dir(x);
+    const scn_result *r = scn_result_now(x);
+    if (!dir || j->kind == K_CAP || !j->n || r->nfig <= fig0)
+        return;
+    int pass = 1;
+    for (unsigned i = fig0; i < r->nfig; i++)
+        pass &= r->fig[i].pass;
+    /* its file: the name, "-2", "-3", ... when an earlier check's plot has it */
+    char file[96];
+    for (unsigned k = 1, taken = 1; taken; k++) {
+        chp_file_name(file, sizeof file, j->name, k);
+        taken = 0;
+        for (unsigned i = 0; i < fig0 && !taken; i++)
+            taken = !strcmp(r->fig[i].plot, file);
+    }
+    char err[1400];
+    if (j->kind == K_SHARE) {
+        if (chkl_plot_share(dir, file, j, scn_now(x), pass, err, sizeof err) == EK3_EIO) {
+            fprintf(stderr, "ek3 scenario: %s: cannot write the check's plot: %s\n", j->where, err);
+            chkl_fig(x, j, "cannot write its plot (see stderr)", NAN, "", "written", 0);
+        } else {
+            scn_figure_plot(x, fig0, file);
+        }
+        return;
+    }
+    /* what it plots: the signal, or for a trip the trip and the fault, for a restart the running state */
+    int col = j->kind == K_TRIP ? 1 : 0;
+    char sig[96], sig2[96] = "";
+    if (!sig_path(&j->ref[col], sig, sizeof sig))
+        snprintf(sig, sizeof sig, "%s", j->name);
+    const char *unit = j->unit;
+    if (j->kind == K_TRIP || j->kind == K_RESTART) {
+        snprintf(sig + strlen(sig), sizeof sig - strlen(sig), " %s", j->kind == K_TRIP ? "(tripped: 1)" : "running");
+        unit = "";
+    }
+    if (j->kind == K_DELIV)
+        snprintf(sig2, sizeof sig2, "%s", j->ref_ok[1] && sig_path(&j->ref[1], sig2, sizeof sig2) ? sig2 : "demand");
+    if (j->kind == K_TRIP)
+        snprintf(sig2, sizeof sig2, "fault holds");
+    /* the faults injected, as markers */
+    splot_marker mk[32];
+    char lab[32][48];
+    size_t nm = chp_fault_markers(r, mk, lab, 32);
+    int has_at = j->kind == K_STEP || j->kind == K_FO || j->kind == K_TRIP || j->kind == K_DIP;
+    static const char *const at_label[] = {[K_STEP] = "step", [K_FO] = "start", [K_TRIP] = "fault onset",
+                                           [K_DIP] = "event"};
+    chp_fig f = {.name = j->name, .signal = sig, .unit = unit, .t = j->t, .y = j->c[col], .n = j->n,
+                 .y2 = sig2[0] ? j->c[j->kind == K_TRIP ? 0 : 1] : NULL, .name2 = sig2, .steps = j->kind == K_TRIP || j->kind == K_RESTART, .from = j->from,
+                 .to = j->to, .lo = j->plo, .hi = j->phi, .lo_label = j->plo_l, .hi_label = j->phi_l,
+                 .line_t0 = j->pline_t0, .line_a = j->pline_a, .line_b = j->pline_b, .line_dev = j->pline_dev,
+                 .at = has_at ? j->at : NAN, .at_label = has_at ? at_label[j->kind] : NULL,
+                 .deadline = j->pdead, .deadline_label = j->pdead_l, .fail_t = j->pfail, .pass = pass, .mk = mk,
+                 .nmk = nm};
+    int rc = chp_write(dir, file, &f, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "ek3 scenario: %s: cannot write the check's plot: %s\n", j->where, err);
+        chkl_fig(x, j, "cannot write its plot (see stderr)", NAN, "", "written", 0);
+        return;
+    }
+    scn_figure_plot(x, fig0, file);
+}
+
+static void chkl_eval(scn *x, chkl_job *j, int at_end)
+{
+    unsigned fig0 = scn_result_now(x)->nfig;
+    chkl_eval_figs(x, j, at_end);
+    chkl_plot(x, j, fig0);
 }
 
 /* ---- capture ---- */
@@ -672,7 +888,10 @@ static void chkl_cap_finish(scn *x, chkl_job *j, int at_end)
         chkl_fig(x, j, what, tt, "s", "(evidence; no report dir)", 1);
         return;
     }
-    int rc = cap_write(&j->cp, dir, j->capname, err, sizeof err);
+    splot_marker mk[32]; /* the faults injected, on its plots */
+    char lab[32][48];
+    size_t nm = chp_fault_markers(scn_result_now(x), mk, lab, 32);
+    int rc = cap_write_marked(&j->cp, dir, j->capname, mk, nm, err, sizeof err);
     if (rc) {
         /* The figure's text is short: the whole reason goes to stderr too. */
         fprintf(stderr, "ek3 scenario: %s: cannot write the capture: %s\n", j->where, err);

@@ -142,6 +142,14 @@ ses *scn_session(scn *x)
     return x ? x->s : NULL;
 }
 
+const scn_result *scn_result_now(scn *x) { return x->r; }
+
+void scn_figure_plot(scn *x, unsigned from, const char *file)
+{
+    for (unsigned i = from; i < x->r->nfig; i++)
+        snprintf(x->r->fig[i].plot, sizeof x->r->fig[i].plot, "%s", file ? file : "");
+}
+
 const char *scn_report_dir(scn *x)
 {
     return x ? x->o.report_dir : NULL;

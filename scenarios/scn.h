@@ -82,6 +82,7 @@ typedef struct scn_fig {
     int pass;
     double t_s;               /* simulated time it was recorded */
     char where[160];          /* file:line of the check in the scenario */
+    char plot[96];            /* the check's plot in the report directory ("check-NAME.svg"), or "" */
 } scn_fig;
 
 /* One fault of the schedule, as it happened. */
@@ -208,6 +209,13 @@ int scn_watch(scn *x, scn_watch_fn fn, void (*at_end)(scn *x, void *ctx), void *
  * running Lua line. A failed figure makes the verdict FAIL. */
 void scn_figure(scn *x, const char *name, double value, const char *unit, const char *limit, int pass,
                 const char *where);
+
+/* The result so far (figures, the fault schedule as it happened), read only. */
+const scn_result *scn_result_now(scn *x);
+
+/* Name the plot file (in the report directory) of the figures recorded
+ * from index `from` on: the figures of one check. */
+void scn_figure_plot(scn *x, unsigned from, const char *file);
 
 /* This run's evidence directory, or NULL. */
 const char *scn_report_dir(scn *x);

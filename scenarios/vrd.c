@@ -81,9 +81,11 @@ int vrd_json(FILE *f, const scn_result *r)
     json_t *checks = json_array(), *faults = json_array();
     for (unsigned i = 0; checks && i < r->nfig; i++) {
         const scn_fig *g = &r->fig[i];
-        json_array_append_new(checks, json_pack("{s:s, s:o, s:s, s:s, s:b, s:f, s:s}", "name", g->name, "value",
-                                                vrd_num(g->value), "unit", g->unit, "limit", g->limit, "pass",
-                                                g->pass, "t_s", g->t_s, "where", g->where));
+        json_t *c = json_pack("{s:s, s:o, s:s, s:s, s:b, s:f, s:s}", "name", g->name, "value", vrd_num(g->value),
+                              "unit", g->unit, "limit", g->limit, "pass", g->pass, "t_s", g->t_s, "where", g->where);
+        if (c && g->plot[0]) /* the check's plot, in the report directory */
+            json_object_set_new(c, "plot", json_string(g->plot));
+        json_array_append_new(checks, c);
     }
     for (unsigned i = 0; faults && i < r->nfault; i++) {
         const scn_fault *g = &r->fault[i];
@@ -142,8 +144,9 @@ int vrd_text(FILE *f, const scn_result *r)
         char fig[80] = "";
         if (!isnan(g->value))
             snprintf(fig, sizeof fig, " = %.6g%s%s", g->value, g->unit[0] ? " " : "", g->unit);
-        fprintf(f, "  %s %10.6f s  %s%s  (limit %s)  %s%s\n", g->pass ? "pass" : "FAIL", g->t_s, g->name, fig,
-                g->limit, g->where, (int)i == r->first_fail ? "  <- first failure" : "");
+        fprintf(f, "  %s %10.6f s  %s%s  (limit %s)  %s%s%s%s\n", g->pass ? "pass" : "FAIL", g->t_s, g->name, fig,
+                g->limit, g->where, g->plot[0] ? "  plot " : "", g->plot,
+                (int)i == r->first_fail ? "  <- first failure" : "");
     }
     fprintf(f, "\nfaults (%u):\n", r->nfault);
     for (unsigned i = 0; i < r->nfault; i++) {
@@ -406,7 +409,8 @@ static int vrd_checks(vrd_rd *d, json_t *j, scn_result *r)
             vrd_str(d, c, "unit", VRD_F("unit"), g->unit, sizeof g->unit) ||
             vrd_str(d, c, "limit", VRD_F("limit"), g->limit, sizeof g->limit) ||
             vrd_num_in(d, c, "t_s", VRD_F("t_s"), NAN, &g->t_s) ||
-            vrd_str(d, c, "where", VRD_F("where"), g->where, sizeof g->where))
+            vrd_str(d, c, "where", VRD_F("where"), g->where, sizeof g->where) ||
+            (json_object_get(c, "plot") && vrd_str(d, c, "plot", VRD_F("plot"), g->plot, sizeof g->plot)))
             return -1;
 #undef VRD_F
         if (isinf(g->value))

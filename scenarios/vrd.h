@@ -7,7 +7,8 @@
  *   { "format", "rig_version", "verdict": "PASS"|"FAIL"|"ERROR", "error",
  *     "scenario": {path, name, level, tags[], requirements[], timeout_s},
  *     "seed", "threads", "rack": {modules, flags},
- *     "checks": [{name, value|null, unit, limit, pass, t_s, where}],
+ *     "checks": [{name, value|null, unit, limit, pass, t_s, where, plot (only when
+ *                the check drew one: its file in the report directory)}],
  *     "first_failed": index|null,
  *     "faults": [{spec, where, at_s|null, onset_s|null, clear_s|null, cleared_s|null, error}],
  *     "trace": {sha256, rows, block_rows, columns[], blocks[{rows_end, t0_s,

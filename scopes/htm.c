@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ek3_err.h"
+#include "chp.h"
 #include "key.h"
 #include "splot.h"
 
@@ -214,15 +215,18 @@ static void htm_links(htm *w, const ngt_run *r)
 
 /* ---- plots ---- */
 
-/* One SVG into dir/svg/file; the <img> for it, or a note why not. */
-static void htm_chart(htm *w, const char *file, const char *title, const char *xl, const char *yl,
-                      const splot_series *s, size_t ns, const char *cls)
+/* One SVG of chart ch into dir/svg/file (its labels made printable
+ * ASCII); the <img> for it, or a note why not. */
+static void htm_chart(htm *w, const char *file, const splot_chart *ch, const char *cls)
 {
-    char path[1200], t[200], x[80], y[80];
+    char path[1200], t[200], x[80], y[120];
+    const char *title = ch->title;
     snprintf(path, sizeof path, "%s/svg/%s", w->dir, file);
-    htm_label(t, sizeof t, title), htm_label(x, sizeof x, xl), htm_label(y, sizeof y, yl);
+    htm_label(t, sizeof t, ch->title), htm_label(x, sizeof x, ch->xlabel), htm_label(y, sizeof y, ch->ylabel);
+    splot_chart c = *ch;
+    c.title = t, c.xlabel = x, c.ylabel = y;
     errno = 0;
-    int rc = splot_lines(path, t, x, y, s, ns);
+    int rc = splot_draw(path, &c);
     if (rc == EK3_EIO) {
         htm_fail(w, EK3_EIO, "%s: %s", path, errno ? strerror(errno) : "cannot write");
         return;
@@ -272,6 +276,10 @@ static void htm_keys(htm *w, const ngt_run *r, size_t idx)
         htm_fail(w, EK3_ENOSPC, "%s: out of memory", path);
         return;
     }
+    /* the run's faults, as markers on its key signals */
+    splot_marker mk[32];
+    char lab[32][48];
+    size_t nm = chp_fault_markers(&r->r, mk, lab, 32);
     fputs("<div class=\"plots\">\n", w->f);
     for (unsigned c = 0; c < d.ncol; c++) {
         unsigned a = 0;
@@ -281,6 +289,7 @@ static void htm_keys(htm *w, const ngt_run *r, size_t idx)
             continue; /* this unit's chart is drawn */
         splot_series s[KEY_MAX];
         size_t ns = 0;
+        char names[200] = "", ylabel[240];
         for (unsigned m = c; m < d.ncol; m++) {
             if (strcmp(d.unit[m], d.unit[c]))
                 continue;
@@ -289,15 +298,21 @@ static void htm_keys(htm *w, const ngt_run *r, size_t idx)
             for (size_t i = 0; i < d.nrow; i++)
                 if (isfinite(d.v[(size_t)m * d.nrow + i]))
                     x[k] = d.t[i], y[k++] = d.v[(size_t)m * d.nrow + i];
-            if (k)
+            if (k) {
+                size_t o = strlen(names);
+                snprintf(names + o, sizeof names - o, "%s%s", ns ? ", " : "", d.name[m]);
                 s[ns] = (splot_series){d.name[m], colors[ns % 8], x, y, k}, ns++;
+            }
         }
+        splot_axis_label(ylabel, sizeof ylabel, strlen(names) < 48 ? names : "value", d.unit[c]);
         char file[200], u[16], title[300];
         htm_fname(u, sizeof u, d.unit[c][0] ? d.unit[c] : "value");
         snprintf(file, sizeof file, "r%zu-keys-%s.svg", idx, u);
         snprintf(title, sizeof title, "%s seed %llu: %s", r->job.name, (unsigned long long)r->job.seed,
                  d.unit[c][0] ? d.unit[c] : "(no unit)");
-        htm_chart(w, file, title, "time (s)", d.unit[c][0] ? d.unit[c] : "value", s, ns, "key");
+        splot_chart ch = {.title = title, .xlabel = "time (s)", .ylabel = ylabel, .s = s, .ns = ns, .mk = mk,
+                          .nmk = nm, .span0 = NAN, .span1 = NAN, .x0 = NAN, .x1 = NAN};
+        htm_chart(w, file, &ch, "key");
     }
     fputs("</div>\n", w->f);
     free(buf);
@@ -343,15 +358,17 @@ static void htm_trends(htm *w, const ngt_run *r, size_t idx)
             continue;
         if (!open++)
             fputs("<h4>Trends (nights before tonight, tonight at 0)</h4>\n<div class=\"plots\">\n", w->f);
-        splot_series s[2] = {{g->name, "blue", x, y, k}};
-        double lx[2] = {x[0], x[k - 1]}, lim = htm_limit_value(g->limit), ly[2] = {lim, lim};
-        size_t ns = 1;
-        if (isfinite(lim))
-            s[ns++] = (splot_series){"limit", "red", lx, ly, 2};
-        char file[200], title[300];
+        splot_series s[1] = {{g->name, "blue", x, y, k}};
+        double lim = htm_limit_value(g->limit);
+        char file[200], title[300], ylabel[120], limit[80];
+        snprintf(limit, sizeof limit, "limit %s", g->limit);
+        splot_hline hl = {lim, limit, "red"};
         snprintf(file, sizeof file, "r%zu-trend-%u.svg", idx, i);
         snprintf(title, sizeof title, "%s (limit %s)", g->name, g->limit);
-        htm_chart(w, file, title, "night", g->unit[0] ? g->unit : "value", s, ns, "trend");
+        splot_axis_label(ylabel, sizeof ylabel, "figure", g->unit);
+        splot_chart ch = {.title = title, .xlabel = "night (0: tonight, -1: the night before)", .ylabel = ylabel,
+                          .s = s, .ns = 1, .hl = &hl, .nhl = 1, .span0 = NAN, .span1 = NAN, .x0 = NAN, .x1 = NAN};
+        htm_chart(w, file, &ch, "trend");
     }
     if (open)
         fputs("</div>\n", w->f);

@@ -240,6 +240,67 @@ static int rep_plot(const char *who, const char *path, int rc)
     return 1;
 }
 
+enum { REP_MARKS = 24 }; /* event markers on a plot at most (the first ones in time) */
+
+/* The run's events as plot markers, in time order: the timeline's that
+ * took effect (the station's start, load steps, pulls, faults injected),
+ * the modules' FAULT_ALERTs (trips) and the collapse. Returns how many. */
+static size_t rep_markers(const ses *s, const ses_snap *sn, splot_marker *mk, char (*lab)[48], size_t max)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < s->nev && n < max; i++) {
+        const ses_event *e = &s->ev[i];
+        if (e->done_ns < 0)
+            continue;
+        const char *col = "gray40";
+        switch (e->kind) {
+        case SES_EV_START:
+            snprintf(lab[n], sizeof lab[n], "station start");
+            break;
+        case SES_EV_LOAD:
+            snprintf(lab[n], sizeof lab[n], "load step");
+            break;
+        case SES_EV_PULL:
+            snprintf(lab[n], sizeof lab[n], "pull %u", e->slot);
+            col = "purple";
+            break;
+        case SES_EV_INSERT:
+            snprintf(lab[n], sizeof lab[n], "insert %u", e->slot);
+            break;
+        case SES_EV_FAULT:
+            snprintf(lab[n], sizeof lab[n], "fault %s %u",
+                     e->fault.id < flt_count ? flt_table[e->fault.id].name : "?", e->fault.target);
+            col = "purple";
+            break;
+        }
+        mk[n] = (splot_marker){e->done_ns * 1e-9, lab[n], col};
+        n++;
+    }
+    const msg_field *fc = &msg_desc_of(CID_TYPE_FAULT)->fields[0];
+    for (unsigned k = 0; k < sn->n && n < max; k++)
+        if (sn->mod[k].fault_ns >= 0) {
+            const char *why = msg_enum_name(fc, sn->mod[k].fault_code);
+            snprintf(lab[n], sizeof lab[n], "trip %u %s", k + 1, why ? why : "");
+            mk[n] = (splot_marker){sn->mod[k].fault_ns * 1e-9, lab[n], "red"};
+            n++;
+        }
+    if (s->collapse_ns >= 0 && n < max) {
+        snprintf(lab[n], sizeof lab[n], "collapse");
+        mk[n] = (splot_marker){s->collapse_ns * 1e-9, lab[n], "red"};
+        n++;
+    }
+    return n;
+}
+
+/* A time chart of the run with its event markers. */
+static int rep_chart(const char *path, const char *title, const char *ylabel, const splot_series *sr, size_t ns,
+                     const splot_marker *mk, size_t nm)
+{
+    splot_chart ch = {.title = title, .xlabel = "time (s)", .ylabel = ylabel, .s = sr, .ns = ns, .mk = mk,
+                      .nmk = nm, .span0 = NAN, .span1 = NAN, .x0 = NAN, .x1 = NAN};
+    return splot_draw(path, &ch);
+}
+
 int rep_plots(const char *dir, ses *s, const char *who)
 {
     long n = ses_rec_rows(s);
@@ -269,28 +330,32 @@ int rep_plots(const char *dir, ses *s, const char *who)
         }
         double imean = present ? isum / present : 0;
         double *t = col[0];
-        char path[600];
+        char path[600], lab[REP_MARKS][48];
+        splot_marker mk[REP_MARKS];
+        size_t nm = rep_markers(s, &sn, mk, lab, REP_MARKS);
         static const char *const ext[2] = {"png", "svg"};
         for (int e = 0; e < 2; e++) {
             splot_series vb = {"bus voltage", "blue", t, col[1], (size_t)n};
             snprintf(path, sizeof path, "%s/bus_voltage.%s", dir, ext[e]);
             errno = 0;
-            bad |= rep_plot(who, path, splot_lines(path, "Rack DC bus", "time (s)", "V", &vb, 1));
+            bad |= rep_plot(who, path, rep_chart(path, "Rack DC bus", "bus voltage (V)", &vb, 1, mk, nm));
             splot_series pl = {"load power", "darkgreen", t, col[2], (size_t)n};
             snprintf(path, sizeof path, "%s/load_power.%s", dir, ext[e]);
             errno = 0;
-            bad |= rep_plot(who, path, splot_lines(path, "Load power", "time (s)", "kW", &pl, 1));
+            bad |= rep_plot(who, path, rep_chart(path, "Load power", "load power (kW)", &pl, 1, mk, nm));
             splot_series cur[3] = {{"min", "red", t, col[3], (size_t)n},
                                    {"mean", "black", t, col[4], (size_t)n},
                                    {"max", "blue", t, col[5], (size_t)n}};
             snprintf(path, sizeof path, "%s/module_current.%s", dir, ext[e]);
             errno = 0;
             bad |= rep_plot(who, path,
-                            splot_lines(path, "Module output current: min, mean, max", "time (s)", "A", cur, 3));
+                            rep_chart(path, "Module output current: min, mean, max", "module output current (A)",
+                                      cur, 3, mk, nm));
             snprintf(path, sizeof path, "%s/current_sharing.%s", dir, ext[e]);
             errno = 0;
             bad |= rep_plot(who, path,
-                            splot_bars(path, "Current sharing at the end (droop)", "slot", "A", bars, sn.n, imean));
+                            splot_bars(path, "Current sharing at the end (droop)", "slot", "module output current (A)",
+                                       bars, sn.n, imean));
         }
     } else {
         bad = 1;

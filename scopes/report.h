@@ -27,7 +27,9 @@ int rep_trace_csv(FILE *f, const ses *s);
 
 /* The plots into dir, PNG and SVG each: bus_voltage, load_power,
  * module_current (min, mean, max) from the record, current_sharing (each
- * module's current at the end, with the mean) from the last snapshot. A
+ * module's current at the end, with the mean) from the last snapshot;
+ * the time plots mark the run's events (station start, load steps,
+ * pulls, faults injected, each module's FAULT_ALERT, the collapse). A
  * plot that cannot be written is told on stderr as "ek3 WHO: PATH: cannot
  * write the plot: REASON". Returns 0, or 1 when any failed. */
 int rep_plots(const char *dir, ses *s, const char *who);
