@@ -1,0 +1,67 @@
+/* scope_cli.c - the live scope's flags for ek3 rack and ek3 scenario run. */
+#include "scope_cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char scope_usage[] =
+    "--scope opens the live scope (an SDL2 window: the rack map, waveforms, the CAN-FD bus, event markers,\n"
+    "cursors; keys in docs/scopes.md; the run runs on a worker thread and never waits on it but while\n"
+    "paused); closing it stops the run as Ctrl-C does. --scope-shot FILE@TIME saves the window as a PNG at\n"
+    "that simulated time (e.g. scope.png@0.8s); --scope-hold keeps the window open after the run.";
+
+int scope_arg(const char *w, int argc, char **argv, int *i, scope_args *sa)
+{
+    const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    if (!strcmp(a, "--scope")) {
+        if (sa->on)
+            return cli_usage_error(w, "--scope is given twice") + 10;
+        sa->on = 1;
+        return 1;
+    }
+    if (!strcmp(a, "--scope-hold")) {
+        sa->hold_given = sa->o.hold = 1;
+        return 1;
+    }
+    if (strcmp(a, "--scope-shot"))
+        return 0;
+    const char *at = v ? strrchr(v, '@') : NULL;
+    double t;
+    if (sa->shot_given)
+        return cli_usage_error(w, "--scope-shot is given twice (one screenshot per run)") + 10;
+    if (!v || !at || at == v || (size_t)(at - v) >= sizeof sa->shot || cli_parse_quantity(at + 1, "s", &t) ||
+        !(t >= 0 && t <= 86400))
+        return cli_usage_error(w, "--scope-shot '%s': FILE@TIME, a PNG and a simulated time, e.g. scope.png@0.8s",
+                               v ? v : "") + 10;
+    memcpy(sa->shot, v, (size_t)(at - v));
+    sa->shot[at - v] = 0;
+    sa->o.shot_path = sa->shot;
+    sa->o.shot_t = t;
+    sa->shot_given = 1;
+    (*i)++;
+    return 1;
+}
+
+int scope_open(const char *w, scope_args *sa, scw **out)
+{
+    *out = NULL;
+    if (!sa->on && (sa->shot_given || sa->hold_given))
+        return cli_usage_error(w, "%s: it applies to the live scope's window, which only --scope opens",
+                               sa->shot_given ? "--scope-shot" : "--scope-hold");
+    if (!sa->on)
+        return CLI_OK;
+    if (sa->shot_given) { /* a path that cannot be written costs no simulation */
+        FILE *f = fopen(sa->shot, "wb");
+        if (!f)
+            return cli_fail(w, "--scope-shot %s: %s", sa->shot, strerror(errno));
+        fclose(f);
+        remove(sa->shot);
+    }
+    char err[600];
+    if (scw_open(out, &sa->o, err, sizeof err))
+        return cli_fail(w, "--scope: %s", err);
+    return CLI_OK;
+}

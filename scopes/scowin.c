@@ -1,0 +1,878 @@
+/* scowin.c - the live scope's SDL2 window: rack map, waveforms, the bus
+ * strip, event markers, cursors, the keys, screenshots (libpng). */
+#include "scowin.h"
+
+#include <SDL.h>
+#include <SDL_ttf.h>
+#include <errno.h>
+#include <math.h>
+#include <png.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ek3_err.h"
+
+#define SCW_EV_MAX 4096u
+#define SCW_HIST_S 30.0 /* seconds of rows kept (at one row per quantum) */
+
+enum { SCW_ROLL = -1 }; /* trig_kind: roll mode, else a sco_trig_kind */
+
+struct scw {
+    scw_opts o;
+    SDL_Window *win;
+    SDL_Renderer *ren;
+    TTF_Font *font;
+    int fh;
+    sco_layout lay;
+    pthread_mutex_t smu;  /* guards s against its end (scw_detach) */
+    ses *s;
+    sco_tap tap;
+    int tapped;
+    _Atomic int quit;     /* the window asked the run to stop */
+    unsigned n;
+    sco_hist hist;
+    sco_ev ev[SCW_EV_MAX];
+    size_t nev;
+    ses_snap snap;
+    ses_mod_snap *mods;
+    int have_snap;
+    /* the view */
+    int paused, trig_kind;
+    double span, pan, level;
+    int level_set;
+    unsigned active;      /* the channel of the trigger and the cursor figures */
+    uint64_t shown;       /* channels drawn, a bit each */
+    sco_color_mode cmode;
+    int sel[SCO_SEL];
+    double cur[2];        /* cursor times, s (NaN: none) */
+    double x0, x1;        /* the time window drawn */
+    /* the run */
+    _Atomic int done;
+    int rc;
+    long frames, shots;
+    double loop_s;
+    int shot_state;       /* 0 none asked, 1 pending, 2 written, -1 failed */
+    char shot_err[300];
+};
+
+static FILE *scw_notes(const scw *w)
+{
+    return w->o.notes ? w->o.notes : stderr;
+}
+
+int scw_open(scw **out, const scw_opts *o, char *err, size_t cap)
+{
+    *out = NULL;
+    scw *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, cap, "out of memory");
+        return EK3_ENOSPC;
+    }
+    w->o = *o;
+    if (!w->o.w || !w->o.h) {
+        w->o.w = 1280;
+        w->o.h = 800;
+    }
+    if (!w->o.font)
+        w->o.font = SCW_FONT;
+    if (!(w->o.span_s > 0))
+        w->o.span_s = 0.5;
+    if (w->o.fps <= 0)
+        w->o.fps = 60;
+    w->span = w->o.span_s;
+    w->trig_kind = SCW_ROLL;
+    w->active = SCO_C_VBUS;
+    w->shown = 1u << SCO_C_VBUS | 1u << SCO_C_PLOAD | 1u << SCO_C_SEL0 | 1u << (SCO_C_SEL0 + 1) |
+               1u << (SCO_C_SEL0 + 2) | 1u << (SCO_C_SEL0 + 3) | 1u << (SCO_C_SEL0 + 4) | 1u << (SCO_C_SEL0 + 5) |
+               1u << (SCO_C_SEL0 + 6) | 1u << (SCO_C_SEL0 + 7);
+    w->cur[0] = w->cur[1] = NAN;
+    w->shot_state = o->shot_path ? 1 : 0;
+    pthread_mutex_init(&w->smu, NULL);
+    if (sco_hist_init(&w->hist, (size_t)(SCW_HIST_S / (RIG_PERIOD_NS * 1e-9)))) {
+        free(w);
+        snprintf(err, cap, "out of memory for the scope's history");
+        return EK3_ENOSPC;
+    }
+    /* Ctrl-C stays the caller's: the session's stop sees it */
+    SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
+    if (SDL_Init(SDL_INIT_VIDEO)) {
+        snprintf(err, cap, "cannot open the scope window: %s (no display? run under xvfb-run -a, or set "
+                           "SDL_VIDEODRIVER=offscreen)", SDL_GetError());
+        sco_hist_free(&w->hist);
+        free(w);
+        return EK3_EIO;
+    }
+    if (TTF_Init()) {
+        snprintf(err, cap, "SDL2_ttf: %s", TTF_GetError());
+        goto fail;
+    }
+    w->font = TTF_OpenFont(w->o.font, 13);
+    if (!w->font) {
+        snprintf(err, cap, "the scope's font %s: %s (Debian: fonts-dejavu-core)", w->o.font, TTF_GetError());
+        goto fail;
+    }
+    w->fh = TTF_FontLineSkip(w->font);
+    w->win = SDL_CreateWindow("ek3 scope", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, w->o.w, w->o.h, 0);
+    if (w->win)
+        w->ren = SDL_CreateRenderer(w->win, -1, SDL_RENDERER_SOFTWARE);
+    if (!w->win || !w->ren) {
+        snprintf(err, cap, "cannot open the scope window: %s", SDL_GetError());
+        goto fail;
+    }
+    *out = w;
+    return 0;
+fail:
+    if (w->font)
+        TTF_CloseFont(w->font);
+    if (w->ren)
+        SDL_DestroyRenderer(w->ren);
+    if (w->win)
+        SDL_DestroyWindow(w->win);
+    if (TTF_WasInit())
+        TTF_Quit();
+    SDL_Quit();
+    sco_hist_free(&w->hist);
+    free(w);
+    return EK3_EIO;
+}
+
+int scw_attach(scw *w, ses *s)
+{
+    if (!s) { /* the session is about to end (a scenario's): the window keeps what it has */
+        pthread_mutex_lock(&w->smu);
+        w->s = NULL;
+        pthread_mutex_unlock(&w->smu);
+        return 0;
+    }
+    if (w->tapped)
+        return EK3_EBUSY;
+    unsigned n = s->g.o.modules;
+    ses_mod_snap *m = calloc(n, sizeof *m);
+    if (!m)
+        return EK3_ENOSPC;
+    int rc = sco_tap_init(&w->tap, s, 0, w->o.every);
+    rc = rc ? rc : sco_tap_attach(&w->tap);
+    if (rc) {
+        free(m);
+        return rc;
+    }
+    if (w->o.shot_path) {
+        w->tap.shot_t = w->o.shot_t;
+        atomic_store(&w->tap.shot_wait, 1);
+    }
+    sco_layout_of(w->o.w, w->o.h, n, &w->lay);
+    pthread_mutex_lock(&w->smu);
+    w->mods = m;
+    w->n = n;
+    w->tapped = 1;
+    w->s = s;
+    pthread_mutex_unlock(&w->smu);
+    if (w->quit) /* closed before the rack was built */
+        sco_tap_quit(&w->tap);
+    return 0;
+}
+
+/* ---- drawing helpers ---- */
+
+static void scw_color(scw *w, sco_rgb c)
+{
+    SDL_SetRenderDrawColor(w->ren, c.r, c.g, c.b, 255);
+}
+
+static void scw_fill(scw *w, sco_rect r, sco_rgb c)
+{
+    scw_color(w, c);
+    SDL_Rect q = {r.x, r.y, r.w, r.h};
+    SDL_RenderFillRect(w->ren, &q);
+}
+
+static void scw_frame(scw *w, sco_rect r, sco_rgb c)
+{
+    scw_color(w, c);
+    SDL_Rect q = {r.x, r.y, r.w, r.h};
+    SDL_RenderDrawRect(w->ren, &q);
+}
+
+/* Text at (x, y) in colour c; returns its width. */
+__attribute__((format(printf, 5, 6))) static int scw_text(scw *w, int x, int y, sco_rgb c, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (!buf[0])
+        return 0;
+    SDL_Surface *sf = TTF_RenderUTF8_Blended(w->font, buf, (SDL_Color){c.r, c.g, c.b, 255});
+    if (!sf)
+        return 0;
+    SDL_Texture *tx = SDL_CreateTextureFromSurface(w->ren, sf);
+    int tw = sf->w;
+    if (tx) {
+        SDL_Rect d = {x, y, sf->w, sf->h};
+        SDL_RenderCopy(w->ren, tx, NULL, &d);
+        SDL_DestroyTexture(tx);
+    }
+    SDL_FreeSurface(sf);
+    return tw;
+}
+
+/* ---- the data ---- */
+
+static void scw_drain(scw *w)
+{
+    if (!w->tapped)
+        return;
+    sco_row r;
+    while (sco_ring_pop(&w->tap.rows, &r))
+        sco_hist_push(&w->hist, &r);
+    sco_ev e;
+    while (sco_ring_pop(&w->tap.evs, &e)) {
+        if (w->nev == SCW_EV_MAX) {
+            memmove(w->ev, w->ev + 1, (SCW_EV_MAX - 1) * sizeof *w->ev);
+            w->nev--;
+        }
+        w->ev[w->nev++] = e;
+    }
+    pthread_mutex_lock(&w->smu);
+    if (w->s) {
+        w->snap.mod = w->mods;
+        if (ses_snapshot(w->s, &w->snap))
+            w->have_snap = 1;
+    }
+    pthread_mutex_unlock(&w->smu);
+}
+
+/* The newest time held, s (0: none). */
+static double scw_newest(const scw *w)
+{
+    return w->hist.n ? sco_hist_at(&w->hist, w->hist.n - 1)->t : 0;
+}
+
+/* The time window to draw: roll (the newest, less the pan) or the last
+ * trigger with its whole window held (a quarter of it before). */
+static void scw_window(scw *w)
+{
+    double end = scw_newest(w) - w->pan;
+    w->x0 = end - w->span;
+    w->x1 = end;
+    if (w->trig_kind == SCW_ROLL || !w->hist.n)
+        return;
+    /* search the last four spans */
+    size_t i0 = sco_hist_find(&w->hist, end - 4 * w->span), n = w->hist.n - i0;
+    if (n < 3)
+        return;
+    double *v = malloc(n * sizeof *v);
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        v[i] = sco_chan(sco_hist_at(&w->hist, i0 + i), w->active);
+    double dt = RIG_PERIOD_NS * 1e-9 * (w->o.every ? w->o.every : 1);
+    size_t pre = (size_t)(w->span * 0.25 / dt), post = (size_t)(w->span * 0.75 / dt);
+    long k = sco_trig_find(v, n, (sco_trig_kind)w->trig_kind, w->level, pre, post < n ? post : n - 1);
+    free(v);
+    if (k >= 0) {
+        double tt = sco_hist_at(&w->hist, i0 + (size_t)k)->t;
+        w->x0 = tt - 0.25 * w->span;
+        w->x1 = tt + 0.75 * w->span;
+    }
+}
+
+/* The range of channel ch over the window: lo, hi (a span of at least
+ * a little). 0, or -1 when it has no number there. */
+static int scw_range(const scw *w, unsigned ch, double *lo, double *hi)
+{
+    size_t a = sco_hist_find(&w->hist, w->x0), b = sco_hist_find(&w->hist, w->x1 + 1e-12);
+    double l = INFINITY, h = -INFINITY;
+    for (size_t i = a; i < b; i++) {
+        double v = sco_chan(sco_hist_at(&w->hist, i), ch);
+        if (!isnan(v)) {
+            l = fmin(l, v);
+            h = fmax(h, v);
+        }
+    }
+    if (!(l <= h))
+        return -1;
+    double pad = fmax((h - l) * 0.05, fmax(fabs(h) * 1e-3, 1e-6));
+    *lo = l - pad;
+    *hi = h + pad;
+    return 0;
+}
+
+static int scw_tx(const scw *w, sco_rect r, double t)
+{
+    return r.x + (int)lround((t - w->x0) / (w->x1 - w->x0) * (r.w - 1));
+}
+
+static int scw_vy(sco_rect r, double v, double lo, double hi)
+{
+    double f = (v - lo) / (hi - lo);
+    return r.y + r.h - 1 - (int)lround(f * (r.h - 1));
+}
+
+/* One channel as a trace: per pixel column its min..max, joined. */
+static void scw_trace(scw *w, sco_rect r, unsigned ch, double lo, double hi)
+{
+    const sco_chinfo *ci = sco_ch(ch);
+    scw_color(w, (sco_rgb){ci->r, ci->g, ci->b});
+    size_t i = sco_hist_find(&w->hist, w->x0), b = sco_hist_find(&w->hist, w->x1 + 1e-12);
+    int px = -1, py = 0;
+    while (i < b) {
+        int x = scw_tx(w, r, sco_hist_at(&w->hist, i)->t);
+        double mn = INFINITY, mx = -INFINITY, last = NAN;
+        for (; i < b && scw_tx(w, r, sco_hist_at(&w->hist, i)->t) == x; i++) {
+            double v = sco_chan(sco_hist_at(&w->hist, i), ch);
+            if (isnan(v))
+                continue;
+            mn = fmin(mn, v);
+            mx = fmax(mx, v);
+            last = v;
+        }
+        if (isnan(last)) {
+            px = -1;
+            continue;
+        }
+        int y0 = scw_vy(r, mn, lo, hi), y1 = scw_vy(r, mx, lo, hi), yl = scw_vy(r, last, lo, hi);
+        if (px >= 0)
+            SDL_RenderDrawLine(w->ren, px, py, x, y0 < py ? y0 : y1 > py ? y1 : py);
+        SDL_RenderDrawLine(w->ren, x, y0, x, y1);
+        px = x;
+        py = yl;
+    }
+}
+
+static void scw_markers(scw *w, sco_rect r, int labels)
+{
+    for (size_t j = 0; j < w->nev; j++) {
+        const sco_ev *e = &w->ev[j];
+        if (e->t < w->x0 || e->t > w->x1)
+            continue;
+        int x = scw_tx(w, r, e->t);
+        sco_rgb c = sco_ev_rgb((sco_ev_kind)e->kind);
+        scw_color(w, c);
+        SDL_RenderDrawLine(w->ren, x, r.y, x, r.y + r.h - 1);
+        if (labels) {
+            if (e->slot)
+                scw_text(w, x + 2, r.y + r.h - w->fh - 2 - (int)(j % 3) * w->fh, c, "%c%u",
+                         sco_ev_letter((sco_ev_kind)e->kind), e->slot);
+            else
+                scw_text(w, x + 2, r.y + r.h - w->fh - 2 - (int)(j % 3) * w->fh, c, "%c",
+                         sco_ev_letter((sco_ev_kind)e->kind));
+        }
+    }
+}
+
+static const sco_rgb scw_fg = {210, 210, 210}, scw_dim = {120, 120, 130}, scw_panel = {24, 24, 30},
+                     scw_bg = {12, 12, 16}, scw_grid = {45, 45, 55};
+
+static void scw_grid_lines(scw *w, sco_rect r)
+{
+    scw_color(w, scw_grid);
+    for (int k = 1; k < 10; k++) {
+        int x = r.x + r.w * k / 10;
+        SDL_RenderDrawLine(w->ren, x, r.y, x, r.y + r.h - 1);
+    }
+    for (int k = 1; k < 8; k++) {
+        int y = r.y + r.h * k / 8;
+        SDL_RenderDrawLine(w->ren, r.x, y, r.x + r.w - 1, y);
+    }
+}
+
+static const char *scw_trig_name(int k)
+{
+    return k == SCO_T_RISING ? "rising" : k == SCO_T_FALLING ? "falling" : k == SCO_T_EITHER ? "either" : "level";
+}
+
+static void scw_draw_map(scw *w)
+{
+    const sco_layout *l = &w->lay;
+    scw_text(w, l->map.x, l->map.y - 18, scw_fg, "rack: %u modules, by %s (c)", w->n, sco_mode_name(w->cmode));
+    if (!w->have_snap) {
+        scw_text(w, l->map.x, l->map.y + 4, scw_dim, "waiting for the rack...");
+        return;
+    }
+    double imax = 0.1;
+    for (unsigned k = 0; k < w->n; k++)
+        imax = fmax(imax, w->mods[k].io);
+    for (unsigned k = 1; k <= w->n; k++) {
+        sco_rect r;
+        sco_slot_rect(l, k, &r);
+        const ses_mod_snap *m = &w->mods[k - 1];
+        scw_fill(w, r, sco_slot_rgb(w->cmode, m, imax));
+        if (m->fault_ns >= 0 && m->state != SES_M_FAULT && r.w >= 6) /* a FAULT_ALERT seen: a red corner */
+            scw_fill(w, (sco_rect){r.x + r.w - 4, r.y, 4, 4}, sco_state_rgb(SES_M_FAULT));
+        if (w->snap.swarm.leader == k)
+            scw_frame(w, (sco_rect){r.x - 1, r.y - 1, r.w + 2, r.h + 2}, (sco_rgb){255, 255, 255});
+        for (unsigned j = 0; j < SCO_SEL; j++)
+            if (w->sel[j] == (int)k)
+                scw_frame(w, (sco_rect){r.x + 1, r.y + 1, r.w - 2, r.h - 2}, (sco_rgb){255, 255, 0});
+    }
+    /* the key and the selected modules */
+    int y = l->map.y + l->map.h + 8, x = l->map.x;
+    static const unsigned keyst[] = {SES_M_RUN, SES_M_START, SES_M_OFF, SES_M_FAULT, SES_M_PARKED, SES_M_PULLED};
+    for (size_t j = 0; j < sizeof keyst / sizeof keyst[0]; j++) {
+        scw_fill(w, (sco_rect){x, y + 3, 9, 9}, sco_state_rgb(keyst[j]));
+        x += 12 + scw_text(w, x + 12, y, scw_fg, "%s", ses_mstate_name(keyst[j])) + 6;
+        if (x > l->map.x + l->map.w - 60 && j + 1 < sizeof keyst / sizeof keyst[0]) {
+            x = l->map.x;
+            y += w->fh;
+        }
+    }
+    y += w->fh + 4;
+    scw_text(w, l->map.x, y, scw_fg, "leader: %s%u (white frame), term %u", w->snap.swarm.leader ? "slot " : "none ",
+             w->snap.swarm.leader, w->snap.swarm.term);
+    y += w->fh;
+    unsigned faulted = 0, parked = 0, running = 0;
+    for (unsigned k = 0; k < w->n; k++) {
+        faulted += w->mods[k].state == SES_M_FAULT;
+        parked += w->mods[k].parked;
+        running += w->mods[k].running;
+    }
+    scw_text(w, l->map.x, y, scw_fg, "running %u  faulted %u  parked %u  online %u", running, faulted, parked,
+             w->snap.online);
+    y += w->fh + 4;
+    for (unsigned j = 0; j < SCO_SEL; j++) {
+        if (!w->sel[j])
+            continue;
+        const ses_mod_snap *m = &w->mods[w->sel[j] - 1];
+        const sco_chinfo *ci = sco_ch(SCO_C_SEL0 + 2 * j);
+        scw_text(w, l->map.x, y, (sco_rgb){ci->r, ci->g, ci->b}, "sel%u slot %d: %s %.1f A %.1f V Tj %.1f C rst %u",
+                 j + 1, w->sel[j], ses_mstate_name(m->state), m->io, m->vo, fmax(m->tja, m->tjb), m->resets);
+        y += w->fh;
+    }
+    if (!w->sel[0])
+        scw_text(w, l->map.x, y, scw_dim, "click a slot: its current and Tj join the waveforms");
+}
+
+static void scw_draw_wave(scw *w)
+{
+    sco_rect r = w->lay.wave;
+    scw_fill(w, r, scw_panel);
+    scw_grid_lines(w, r);
+    int ly = r.y + 2;
+    for (unsigned ch = 0; ch < SCO_NCH; ch++) {
+        if (!(w->shown >> ch & 1))
+            continue;
+        double lo, hi;
+        if (scw_range(w, ch, &lo, &hi))
+            continue;
+        scw_trace(w, r, ch, lo, hi);
+        const sco_chinfo *ci = sco_ch(ch);
+        scw_text(w, r.x + 4, ly, (sco_rgb){ci->r, ci->g, ci->b}, "%s%s  %.4g .. %.4g %s", ch == w->active ? "> " : "  ",
+                 ci->name, lo, hi, ci->unit);
+        ly += w->fh;
+        if (ch == w->active && w->trig_kind != SCW_ROLL) { /* the trigger level */
+            int y = scw_vy(r, w->level, lo, hi);
+            if (y >= r.y && y < r.y + r.h) {
+                scw_color(w, (sco_rgb){ci->r, ci->g, ci->b});
+                for (int x = r.x; x < r.x + r.w; x += 6)
+                    SDL_RenderDrawLine(w->ren, x, y, x + 2, y);
+            }
+        }
+    }
+    scw_markers(w, r, 1);
+    if (w->trig_kind != SCW_ROLL) { /* the trigger instant */
+        int x = r.x + r.w / 4;
+        scw_color(w, scw_fg);
+        SDL_RenderDrawLine(w->ren, x, r.y, x, r.y + 6);
+    }
+    for (int c = 0; c < 2; c++) {
+        if (isnan(w->cur[c]) || w->cur[c] < w->x0 || w->cur[c] > w->x1)
+            continue;
+        int x = scw_tx(w, r, w->cur[c]);
+        scw_color(w, (sco_rgb){230, 230, 230});
+        for (int y = r.y; y < r.y + r.h; y += 4)
+            SDL_RenderDrawLine(w->ren, x, y, x, y + 1);
+        scw_text(w, x + 2, r.y + r.h / 2, scw_fg, "%c", 'A' + c);
+    }
+    scw_text(w, r.x + r.w - 230, r.y + 2, scw_dim, "%.6f .. %.6f s", w->x0, w->x1);
+    scw_frame(w, r, scw_grid);
+}
+
+static void scw_draw_bus(scw *w)
+{
+    sco_rect r = w->lay.bus;
+    scw_fill(w, r, scw_panel);
+    scw_trace(w, r, SCO_C_BUSLOAD, 0, 1);
+    scw_trace(w, r, SCO_C_TEC, 0, 256);
+    scw_trace(w, r, SCO_C_REC, 0, 256);
+    scw_markers(w, r, 0);
+    if (w->hist.n) {
+        const sco_row *z = sco_hist_at(&w->hist, w->hist.n - 1);
+        size_t a = sco_hist_find(&w->hist, z->t - 0.1);
+        const sco_row *y = sco_hist_at(&w->hist, a);
+        double dt = z->t - y->t, fps = dt > 0 ? (z->v[SCO_C_FRAMES] - y->v[SCO_C_FRAMES]) / dt : 0;
+        const sco_chinfo *bl = sco_ch(SCO_C_BUSLOAD), *te = sco_ch(SCO_C_TEC), *re = sco_ch(SCO_C_REC);
+        int x = r.x + 4;
+        x += scw_text(w, x, r.y + 2, scw_fg, "CAN-FD  ") ;
+        x += scw_text(w, x, r.y + 2, (sco_rgb){bl->r, bl->g, bl->b}, "load %.1f %%  ", 100 * z->v[SCO_C_BUSLOAD]);
+        x += scw_text(w, x, r.y + 2, (sco_rgb){te->r, te->g, te->b}, "TEC %.0f  ", z->v[SCO_C_TEC]);
+        x += scw_text(w, x, r.y + 2, (sco_rgb){re->r, re->g, re->b}, "REC %.0f  ", z->v[SCO_C_REC]);
+        scw_text(w, x, r.y + 2, scw_fg, "frames %.0f (%.0f/s)  error frames %.0f", z->v[SCO_C_FRAMES], fps,
+                 z->v[SCO_C_ERRORS]);
+    }
+    scw_frame(w, r, scw_grid);
+}
+
+static void scw_draw_status(scw *w, double fps)
+{
+    sco_rect r = w->lay.status;
+    int y = r.y + 2;
+    const sco_chinfo *ac = sco_ch(w->active);
+    char trig[120];
+    if (w->trig_kind == SCW_ROLL)
+        snprintf(trig, sizeof trig, "roll");
+    else
+        snprintf(trig, sizeof trig, "trig %s %s @ %.4g %s", scw_trig_name(w->trig_kind), ac->name, w->level, ac->unit);
+    int ended = atomic_load(&w->done);
+    scw_text(w, 6, y, scw_fg, "t %.4f s  %s  %s  span %.4g ms%s  dropped %llu  %.0f fps", scw_newest(w),
+             ended ? "ENDED" : w->paused ? "PAUSED" : "RUNNING", trig, w->span * 1e3, w->pan > 0 ? " (panned)" : "",
+             w->tapped ? (unsigned long long)sco_ring_dropped(&w->tap.rows) : 0ull, fps);
+    y += w->fh + 2;
+    if (!isnan(w->cur[0]) && !isnan(w->cur[1])) {
+        double a = fmin(w->cur[0], w->cur[1]), b = fmax(w->cur[0], w->cur[1]);
+        size_t i0 = sco_hist_find(&w->hist, a), i1 = sco_hist_find(&w->hist, b + 1e-12);
+        sco_stat st = {0};
+        if (i1 > i0) {
+            size_t m = i1 - i0;
+            double *tt = malloc(m * sizeof *tt), *vv = malloc(m * sizeof *vv);
+            if (tt && vv) {
+                for (size_t i = 0; i < m; i++) {
+                    tt[i] = sco_hist_at(&w->hist, i0 + i)->t;
+                    vv[i] = sco_chan(sco_hist_at(&w->hist, i0 + i), w->active);
+                }
+                sco_stats(tt, vv, m, &st);
+            }
+            free(tt);
+            free(vv);
+        }
+        scw_text(w, 6, y, scw_fg, "A..B dt %.4g ms  %s: mean %.5g  rms %.5g  p-p %.5g %s", (b - a) * 1e3, ac->name,
+                 st.mean, st.rms, st.p2p, ac->unit);
+    } else {
+        scw_text(w, 6, y, scw_dim,
+                 "space pause  n step  +/- zoom  <- -> pan  t trigger  [ ] level  a channel  1-0 traces  c colour  "
+                 "click: slot / cursor A, B (right)  s shot  q quit");
+    }
+}
+
+static void scw_render(scw *w, double fps)
+{
+    scw_color(w, scw_bg);
+    SDL_RenderClear(w->ren);
+    if (!w->tapped) {
+        scw_text(w, 20, 20, scw_fg, "ek3 scope: waiting for the rack...");
+        return;
+    }
+    scw_window(w);
+    scw_draw_map(w);
+    scw_draw_wave(w);
+    scw_draw_bus(w);
+    scw_draw_status(w, fps);
+}
+
+/* ---- screenshots ---- */
+
+int scw_png_write(const char *path, const unsigned char *rgb, int wd, int ht, int stride)
+{
+    if (!path || !rgb || wd <= 0 || ht <= 0)
+        return EK3_EINVAL;
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return EK3_EIO;
+    png_structp p = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = p ? png_create_info_struct(p) : NULL;
+    if (!p || !info || setjmp(png_jmpbuf(p))) {
+        png_destroy_write_struct(&p, &info);
+        fclose(f);
+        errno = EIO;
+        return EK3_EIO;
+    }
+    png_init_io(p, f);
+    png_set_IHDR(p, info, (png_uint_32)wd, (png_uint_32)ht, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(p, info);
+    for (int y = 0; y < ht; y++)
+        png_write_row(p, (png_const_bytep)(rgb + (size_t)y * (size_t)stride));
+    png_write_end(p, NULL);
+    png_destroy_write_struct(&p, &info);
+    int bad = ferror(f);
+    if (fclose(f) || bad)
+        return EK3_EIO;
+    return 0;
+}
+
+static int scw_shot(scw *w, const char *path)
+{
+    int wd = w->o.w, ht = w->o.h;
+    unsigned char *px = malloc((size_t)wd * (size_t)ht * 3);
+    if (!px) {
+        snprintf(w->shot_err, sizeof w->shot_err, "%s: out of memory", path);
+        return EK3_ENOSPC;
+    }
+    int rc = SDL_RenderReadPixels(w->ren, NULL, SDL_PIXELFORMAT_RGB24, px, wd * 3) ? EK3_EIO : 0;
+    if (rc)
+        snprintf(w->shot_err, sizeof w->shot_err, "%s: cannot read the window: %s", path, SDL_GetError());
+    errno = 0;
+    if (!rc && (rc = scw_png_write(path, px, wd, ht, wd * 3)))
+        snprintf(w->shot_err, sizeof w->shot_err, "%s: %s", path, errno ? strerror(errno) : "write error");
+    free(px);
+    if (!rc)
+        fprintf(scw_notes(w), "ek3 scope: screenshot %s at %.4f s\n", path, scw_newest(w));
+    else
+        fprintf(scw_notes(w), "ek3 scope: screenshot %s\n", w->shot_err);
+    return rc;
+}
+
+/* ---- keys and the mouse ---- */
+
+static void scw_key(scw *w, SDL_Keycode k, Uint16 mod)
+{
+    switch (k) {
+    case SDLK_SPACE:
+        w->paused = !w->paused;
+        if (w->tapped)
+            sco_tap_pause(&w->tap, w->paused);
+        break;
+    case SDLK_n:
+    case SDLK_PERIOD:
+        if (w->paused && w->tapped)
+            sco_tap_step(&w->tap, mod & KMOD_SHIFT ? 10 : 1);
+        break;
+    case SDLK_PLUS:
+    case SDLK_EQUALS:
+    case SDLK_KP_PLUS:
+        w->span = fmax(w->span / 2, 10 * RIG_PERIOD_NS * 1e-9);
+        break;
+    case SDLK_MINUS:
+    case SDLK_KP_MINUS:
+        w->span = fmin(w->span * 2, SCW_HIST_S / 2);
+        break;
+    case SDLK_LEFT:
+        w->pan = fmin(w->pan + w->span / 4, fmax(0, scw_newest(w) - w->span));
+        break;
+    case SDLK_RIGHT:
+        w->pan = fmax(0, w->pan - w->span / 4);
+        break;
+    case SDLK_HOME:
+        w->pan = 0;
+        break;
+    case SDLK_c:
+        w->cmode = (sco_color_mode)((w->cmode + 1) % SCO_NMODES);
+        break;
+    case SDLK_t:
+        w->trig_kind = w->trig_kind == SCW_ROLL ? SCO_T_RISING : w->trig_kind == SCO_T_LEVEL ? SCW_ROLL : w->trig_kind + 1;
+        if (w->trig_kind != SCW_ROLL && !w->level_set) {
+            double lo, hi;
+            w->level = scw_range(w, w->active, &lo, &hi) ? 0 : (lo + hi) / 2;
+            w->level_set = 1;
+        }
+        break;
+    case SDLK_LEFTBRACKET:
+    case SDLK_RIGHTBRACKET: {
+        double lo, hi;
+        double step = scw_range(w, w->active, &lo, &hi) ? 1 : (hi - lo) / 20;
+        w->level += k == SDLK_RIGHTBRACKET ? step : -step;
+        w->level_set = 1;
+        break;
+    }
+    case SDLK_a: /* the next channel drawn */
+        for (unsigned j = 1; j <= SCO_NCH; j++) {
+            unsigned ch = (w->active + j) % SCO_NCH;
+            if (w->shown >> ch & 1) {
+                w->active = ch;
+                break;
+            }
+        }
+        w->level_set = 0;
+        break;
+    case SDLK_x:
+        w->cur[0] = w->cur[1] = NAN;
+        break;
+    case SDLK_s:
+    case SDLK_F12: {
+        char path[64];
+        snprintf(path, sizeof path, "scope-%03ld.png", ++w->shots);
+        scw_render(w, 0);
+        scw_shot(w, path);
+        break;
+    }
+    case SDLK_q:
+    case SDLK_ESCAPE:
+        w->quit = 1;
+        if (w->tapped)
+            sco_tap_quit(&w->tap);
+        break;
+    default:
+        if (k >= SDLK_0 && k <= SDLK_9) { /* the traces: 1..9, 0 */
+            static const uint64_t bits[10] = {
+                [1] = 1u << SCO_C_VBUS, [2] = 1u << SCO_C_IBUS, [3] = 1u << SCO_C_PLOAD, [4] = 1u << SCO_C_PIN,
+                [5] = 1u << SCO_C_SHARE, [6] = 1ull << SCO_CH_POWER, [7] = 1ull << SCO_CH_EFF,
+                [8] = 1u << SCO_C_SEL0 | 1u << (SCO_C_SEL0 + 2) | 1u << (SCO_C_SEL0 + 4) | 1u << (SCO_C_SEL0 + 6),
+                [9] = 1u << (SCO_C_SEL0 + 1) | 1u << (SCO_C_SEL0 + 3) | 1u << (SCO_C_SEL0 + 5) | 1u << (SCO_C_SEL0 + 7),
+                [0] = 1u << SCO_C_BUSLOAD};
+            w->shown ^= bits[k - SDLK_0];
+        }
+        break;
+    }
+}
+
+static void scw_click(scw *w, int x, int y, int right)
+{
+    unsigned k = sco_slot_at(&w->lay, x, y);
+    if (k) {
+        for (unsigned j = 0; j < SCO_SEL; j++)
+            if (w->sel[j] == (int)k) { /* a second click lets it go */
+                w->sel[j] = 0;
+                atomic_store(&w->tap.sel[j], 0);
+                return;
+            }
+        unsigned j = 0;
+        while (j < SCO_SEL && w->sel[j])
+            j++;
+        if (j == SCO_SEL) { /* full: the oldest goes */
+            memmove(w->sel, w->sel + 1, (SCO_SEL - 1) * sizeof *w->sel);
+            j = SCO_SEL - 1;
+        }
+        w->sel[j] = (int)k;
+        for (unsigned i = 0; i < SCO_SEL; i++)
+            atomic_store(&w->tap.sel[i], w->sel[i]);
+        return;
+    }
+    sco_rect r = w->lay.wave;
+    if (x >= r.x && x < r.x + r.w && y >= r.y && y < r.y + r.h)
+        w->cur[right] = w->x0 + (double)(x - r.x) / (r.w - 1) * (w->x1 - w->x0);
+}
+
+/* ---- the loop ---- */
+
+typedef struct scw_job {
+    scw *w;
+    int (*fn)(void *);
+    void *arg;
+} scw_job;
+
+static void *scw_worker(void *p)
+{
+    scw_job *j = p;
+    j->w->rc = j->fn(j->arg);
+    atomic_store(&j->w->done, 1);
+    return NULL;
+}
+
+int scw_loop(scw *w, int (*fn)(void *arg), void *arg)
+{
+    scw_job j = {w, fn, arg};
+    pthread_t th;
+    if (pthread_create(&th, NULL, scw_worker, &j))
+        return fn(arg); /* no thread: the run without its window */
+    Uint64 f0 = SDL_GetPerformanceCounter(), hz = SDL_GetPerformanceFrequency();
+    Uint64 frame_ticks = hz / (Uint64)w->o.fps, next = f0;
+    double fps = 0;
+    int closed = 0;
+    long fr0 = 0;
+    Uint64 fps_t0 = f0;
+    for (;;) {
+        SDL_Event e;
+        while (SDL_PollEvent(&e)) {
+            if (e.type == SDL_QUIT || (e.type == SDL_WINDOWEVENT && e.window.event == SDL_WINDOWEVENT_CLOSE)) {
+                closed = w->quit = 1;
+                if (w->tapped)
+                    sco_tap_quit(&w->tap);
+            } else if (e.type == SDL_KEYDOWN) {
+                if (e.key.keysym.sym == SDLK_q || e.key.keysym.sym == SDLK_ESCAPE)
+                    closed = 1;
+                scw_key(w, e.key.keysym.sym, e.key.keysym.mod);
+            } else if (e.type == SDL_MOUSEBUTTONDOWN) {
+                scw_click(w, e.button.x, e.button.y, e.button.button == SDL_BUTTON_RIGHT);
+            }
+        }
+        int done = atomic_load(&w->done);
+        scw_drain(w);
+        if (w->tapped && atomic_load(&w->tap.shot_wait) == 2) {
+            scw_drain(w); /* everything up to the shot's quantum */
+            scw_render(w, fps);
+            w->shot_state = scw_shot(w, w->o.shot_path) ? -1 : 2;
+            sco_tap_shot_done(&w->tap);
+        } else {
+            scw_render(w, fps);
+        }
+        SDL_RenderPresent(w->ren);
+        w->frames++;
+        Uint64 now = SDL_GetPerformanceCounter();
+        if (now - fps_t0 >= hz / 2) {
+            fps = (double)(w->frames - fr0) * (double)hz / (double)(now - fps_t0);
+            fps_t0 = now;
+            fr0 = w->frames;
+        }
+        if (done && (!w->o.hold || closed))
+            break;
+        next += frame_ticks;
+        if (next > now)
+            SDL_Delay((Uint32)((next - now) * 1000 / hz));
+        else
+            next = now;
+    }
+    pthread_join(th, NULL);
+    w->loop_s = (double)(SDL_GetPerformanceCounter() - f0) / (double)hz;
+    return w->rc;
+}
+
+double scw_fps(const scw *w, long *frames)
+{
+    if (frames)
+        *frames = w->frames;
+    return w->loop_s > 0 ? w->frames / w->loop_s : 0;
+}
+
+int scw_close(scw *w)
+{
+    if (!w)
+        return 0;
+    int rc = 0;
+    if (w->shot_state == 1) {
+        fprintf(scw_notes(w), "ek3 scope: --scope-shot %s: the run ended before %.4f s (at %.4f s); no screenshot\n",
+                w->o.shot_path, w->o.shot_t, scw_newest(w));
+        rc = EK3_EIO;
+    } else if (w->shot_state < 0) {
+        rc = EK3_EIO;
+    }
+    long fr;
+    double fps = scw_fps(w, &fr);
+    fprintf(scw_notes(w), "ek3 scope: %ld frames, %.1f frames/s, %llu rows dropped\n", fr, fps,
+            w->tapped ? (unsigned long long)sco_ring_dropped(&w->tap.rows) : 0ull);
+    if (w->tapped)
+        sco_tap_free(&w->tap);
+    free(w->mods);
+    sco_hist_free(&w->hist);
+    TTF_CloseFont(w->font);
+    SDL_DestroyRenderer(w->ren);
+    SDL_DestroyWindow(w->win);
+    TTF_Quit();
+    SDL_Quit();
+    pthread_mutex_destroy(&w->smu);
+    free(w);
+    return rc;
+}
+
+void scw_help(FILE *f)
+{
+    fputs("space        pause / resume the simulation (the run waits only while paused)\n"
+          "n or .       one quantum (100 us) while paused; Shift: ten\n"
+          "+ / -        zoom in / out in time (halve / double the span)\n"
+          "<- / ->      pan back / forward in time; Home: back to live\n"
+          "t            trigger: roll, rising, falling, either edge, level, roll ...\n"
+          "[ / ]        trigger level down / up (a twentieth of the trace's range)\n"
+          "a            the active channel (trigger source, cursor figures): the next trace shown\n"
+          "1..9, 0      traces on / off: 1 bus.v, 2 bus.i, 3 load power, 4 rack input power,\n"
+          "             5 sharing error, 6 math V x I, 7 math efficiency, 8 selected iout, 9 selected Tj,\n"
+          "             0 CAN-FD bus load\n"
+          "c            colour the rack map by state, current or temperature\n"
+          "click        a slot: select it (up to 4; again: let it go); the waveforms: cursor A\n"
+          "right click  the waveforms: cursor B (A..B: delta-t, mean, RMS, peak-to-peak of the active channel)\n"
+          "x            clear the cursors\n"
+          "s or F12     screenshot: scope-NNN.png in the working directory\n"
+          "q, Escape    stop the run (as Ctrl-C: the report is written) and close\n",
+          f);
+}
