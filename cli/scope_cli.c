@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -11,7 +12,8 @@ const char scope_usage[] =
     "--scope opens the live scope (an SDL2 window: the rack map, waveforms, the CAN-FD bus, event markers,\n"
     "cursors; keys in docs/scopes.md; the run runs on a worker thread and never waits on it but while\n"
     "paused); closing it stops the run as Ctrl-C does. --scope-shot FILE@TIME saves the window as a PNG at\n"
-    "that simulated time (e.g. scope.png@0.8s); --scope-hold keeps the window open after the run.";
+    "that simulated time (e.g. scope.png@0.8s); --scope-hold keeps the window open after the run;\n"
+    "--scope-select 3,5 selects up to four slots from the start (their current and Tj join the waveforms).";
 
 int scope_arg(const char *w, int argc, char **argv, int *i, scope_args *sa)
 {
@@ -24,6 +26,24 @@ int scope_arg(const char *w, int argc, char **argv, int *i, scope_args *sa)
     }
     if (!strcmp(a, "--scope-hold")) {
         sa->hold_given = sa->o.hold = 1;
+        return 1;
+    }
+    if (!strcmp(a, "--scope-select")) { /* up to SCO_SEL slots: 3,5 */
+        const char *p = v;
+        unsigned n = 0;
+        while (p && *p) {
+            char *end;
+            long k = strtol(p, &end, 10);
+            if (end == p || k < 1 || k > 510 || n == SCO_SEL || (*end && *end != ','))
+                break;
+            sa->o.sel[n++] = (int)k;
+            p = *end ? end + 1 : end;
+        }
+        if (!v || !n || (p && *p) || v[strlen(v) - 1] == ',')
+            return cli_usage_error(w, "--scope-select '%s': up to %u slots 1 to 510, e.g. 3,5", v ? v : "", SCO_SEL) +
+                   10;
+        sa->select_given = 1;
+        (*i)++;
         return 1;
     }
     if (strcmp(a, "--scope-shot"))
@@ -48,9 +68,9 @@ int scope_arg(const char *w, int argc, char **argv, int *i, scope_args *sa)
 int scope_open(const char *w, scope_args *sa, scw **out)
 {
     *out = NULL;
-    if (!sa->on && (sa->shot_given || sa->hold_given))
+    if (!sa->on && (sa->shot_given || sa->hold_given || sa->select_given))
         return cli_usage_error(w, "%s: it applies to the live scope's window, which only --scope opens",
-                               sa->shot_given ? "--scope-shot" : "--scope-hold");
+                               sa->shot_given ? "--scope-shot" : sa->hold_given ? "--scope-hold" : "--scope-select");
     if (!sa->on)
         return CLI_OK;
     if (sa->shot_given) { /* a path that cannot be written costs no simulation */

@@ -163,6 +163,10 @@ int scw_attach(scw *w, ses *s)
         atomic_store(&w->tap.shot_wait, 1);
     }
     sco_layout_of(w->o.w, w->o.h, n, &w->lay);
+    for (unsigned j = 0; j < SCO_SEL; j++) {
+        w->sel[j] = w->o.sel[j] >= 1 && (unsigned)w->o.sel[j] <= n ? w->o.sel[j] : 0;
+        atomic_store(&w->tap.sel[j], w->sel[j]);
+    }
     pthread_mutex_lock(&w->smu);
     w->mods = m;
     w->n = n;
@@ -172,6 +176,11 @@ int scw_attach(scw *w, ses *s)
     if (w->quit) /* closed before the rack was built */
         sco_tap_quit(&w->tap);
     return 0;
+}
+
+int scw_on_session(ses *s, void *ctx)
+{
+    return scw_attach(ctx, s);
 }
 
 /* ---- drawing helpers ---- */
@@ -451,26 +460,35 @@ static void scw_draw_wave(scw *w)
     sco_rect r = w->lay.wave;
     scw_fill(w, r, scw_panel);
     scw_grid_lines(w, r);
-    int ly = r.y + 2;
+    double lo[SCO_NCH], hi[SCO_NCH];
+    int has[SCO_NCH], nleg = 0;
     for (unsigned ch = 0; ch < SCO_NCH; ch++) {
-        if (!(w->shown >> ch & 1))
+        has[ch] = (w->shown >> ch & 1) && !scw_range(w, ch, &lo[ch], &hi[ch]);
+        if (!has[ch])
             continue;
-        double lo, hi;
-        if (scw_range(w, ch, &lo, &hi))
-            continue;
-        scw_trace(w, r, ch, lo, hi);
+        nleg++;
+        scw_trace(w, r, ch, lo[ch], hi[ch]);
         const sco_chinfo *ci = sco_ch(ch);
-        scw_text(w, r.x + 4, ly, (sco_rgb){ci->r, ci->g, ci->b}, "%s%s  %.4g .. %.4g %s", ch == w->active ? "> " : "  ",
-                 ci->name, lo, hi, ci->unit);
-        ly += w->fh;
         if (ch == w->active && w->trig_kind != SCW_ROLL) { /* the trigger level */
-            int y = scw_vy(r, w->level, lo, hi);
+            int y = scw_vy(r, w->level, lo[ch], hi[ch]);
             if (y >= r.y && y < r.y + r.h) {
                 scw_color(w, (sco_rgb){ci->r, ci->g, ci->b});
                 for (int x = r.x; x < r.x + r.w; x += 6)
                     SDL_RenderDrawLine(w->ren, x, y, x + 2, y);
             }
         }
+    }
+    /* the legend over a box of its own */
+    if (nleg)
+        scw_fill(w, (sco_rect){r.x + 1, r.y + 1, 330, nleg * w->fh + 4}, scw_panel);
+    int ly = r.y + 2;
+    for (unsigned ch = 0; ch < SCO_NCH; ch++) {
+        if (!has[ch])
+            continue;
+        const sco_chinfo *ci = sco_ch(ch);
+        scw_text(w, r.x + 4, ly, (sco_rgb){ci->r, ci->g, ci->b}, "%s%s  %.4g .. %.4g %s", ch == w->active ? "> " : "  ",
+                 ci->name, lo[ch], hi[ch], ci->unit);
+        ly += w->fh;
     }
     scw_markers(w, r, 1);
     if (w->trig_kind != SCW_ROLL) { /* the trigger instant */

@@ -40,6 +40,7 @@ typedef struct scw_opts {
     int hold;             /* keep the window open after the run ends, until closed */
     int fps;              /* frames per second aimed at (0: 60) */
     FILE *notes;          /* frame rate, drops, the shot (NULL: stderr) */
+    int sel[SCO_SEL];     /* slots selected from the start (0: none; a slot past the rack is left out) */
 } scw_opts;
 
 typedef struct scw scw;
@@ -53,6 +54,9 @@ int scw_open(scw **out, const scw_opts *o, char *err, size_t cap);
  * s, from any thread, before s runs its first quantum (a scenario calls
  * it from its rack{}). 0, or the tap's error. A second call is EK3_EBUSY. */
 int scw_attach(scw *w, ses *s);
+
+/* scn_opts.on_session's form of scw_attach (ctx: the scw). */
+int scw_on_session(ses *s, void *ctx);
 
 /* Run fn(arg) on a worker thread and the window here until fn returns
  * (and, with o->hold, until the window is closed). Returns fn's result.
