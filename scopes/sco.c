@@ -273,7 +273,7 @@ int sco_layout_of(int w, int h, unsigned n, sco_layout *l)
         int cell = map_w / (int)c < map_h / (int)r ? map_w / (int)c : map_h / (int)r;
         if (cell > SCO_CELL_MAX)
             cell = SCO_CELL_MAX;
-        if (cell > best) {
+        if (cell > best || (cell == best && c <= r)) { /* ties: the squarer grid */
             best = cell;
             best_cols = c;
         }
