@@ -68,12 +68,31 @@ int scw_loop(scw *w, int (*fn)(void *arg), void *arg);
  * screenshot asked for (shot_path) was not written (the note says why). */
 int scw_close(scw *w);
 
-/* The frames drawn and their rate (frames / wall seconds of the loop). */
-double scw_fps(const scw *w, long *frames);
+/* The frames drawn and their rate (frames / wall seconds of the loop);
+ * *frame_s (may be NULL): the mean wall time to drain and draw one, s. */
+double scw_fps(const scw *w, long *frames, double *frame_s);
 
 /* Write an RGB24 image (w x h, rows of stride bytes) as a PNG (libpng).
  * 0, or EK3_EIO with errno (open, write, close), EK3_EINVAL. */
 int scw_png_write(const char *path, const unsigned char *rgb, int w, int h, int stride);
+
+/* The rack's threads by default with the window open: one CPU left for
+ * the window (the rack's lockstep threads spin-wait on each other, and
+ * a window drawing on one of their CPUs would hold them all): the CPUs
+ * less one, at least 1. */
+unsigned scw_threads(void);
+
+/* The scope's cost to the rack: an 84-module rack (150 kW, its load on
+ * at 0.1 s) run to max(0.1, 0.4 x scale) s of simulated time bare (the
+ * CPUs' threads), with the tap alone (timed inside), and with the tap and
+ * the window at 60 frames/s (scw_threads(); SDL's dummy driver when
+ * there is no display), five times each in turn; prints "name value
+ * unit" lines of the medians: scope.rack84.bare_rtf, .scoped_rtf (x real
+ * time), scope.tap_us (per quantum), scope.tap_cost (its share of the
+ * bare run's wall time, %), scope.cost (% more wall time with the window
+ * than bare: the machine's load weighs on it), scope.fps, scope.frame_ms
+ * (to drain and draw one frame). 0, or EK3_EIO with err. */
+int scw_bench(FILE *out, double scale, char *err, size_t cap);
 
 /* The keys, one per line (the window's help and docs/scopes.md). */
 void scw_help(FILE *f);
