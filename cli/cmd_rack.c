@@ -390,6 +390,8 @@ int cmd_rack(int argc, char **argv)
     int wrc = scope_open(w, &o.scope, &win);
     if (wrc)
         return wrc;
+    if (win && !cli_given(&seen, "--threads"))
+        o.r.threads = scw_threads(); /* a CPU for the window */
     /* Every output is opened (the report's directory made, its first file
      * created) before the run, so that a bad path costs no simulation. */
     char path[600];

@@ -521,6 +521,8 @@ static void sco_wait(sco_tap *t, double now)
     }
 }
 
+static void sco_tap_slow(sco_tap *t, ses *s, double now);
+
 void sco_tap_fn(ses *s, void *ctx)
 {
     sco_tap *t = ctx;
@@ -533,6 +535,8 @@ void sco_tap_fn(ses *s, void *ctx)
         if (e->kind == SES_EV_FAULT)
             sco_push_ev(t, e->done_ns >= 0 ? e->done_ns * 1e-9 : now, SCO_E_FAULT, e->fault.target);
     }
+    if ((t->q - 1) % SCO_SLOW_EVERY == 0) /* the rack's sums and the module events: every ms */
+        sco_tap_slow(t, s, now);
     if (t->q % t->every == 0) {
         sco_row r;
         r.t = now;
@@ -542,32 +546,14 @@ void sco_tap_fn(ses *s, void *ctx)
         r.v[SCO_C_BUSLOAD] = (float)sig_read(s, &t->r_busload);
         r.v[SCO_C_FRAMES] = (float)sig_read(s, &t->r_frames);
         r.v[SCO_C_ERRORS] = (float)sig_read(s, &t->r_errors);
-        double pin = 0, tec = 0, rec = 0;
-        for (unsigned k = 0; k < t->n; k++) {
-            unsigned st = (unsigned)sig_read(s, &t->r_state[k]);
-            uint32_t rs = (uint32_t)sig_read(s, &t->r_resets[k]);
-            if (st == SES_M_FAULT && t->prev_state[k] != SES_M_FAULT)
-                sco_push_ev(t, now, SCO_E_TRIP, k + 1);
-            if (rs > t->prev_resets[k])
-                sco_push_ev(t, now, SCO_E_RESTART, k + 1);
-            t->prev_state[k] = (uint8_t)st;
-            t->prev_resets[k] = rs;
-            t->on[k] = st != SES_M_PULLED && st != SES_M_LOST && st != SES_M_PARKED;
-            t->io[k] = sig_read(s, &t->r_iout[k]);
-            pin += sig_read(s, &t->r_pin[k]);
-        }
-        for (unsigned k = 0; k <= t->n; k++) {
-            tec = fmax(tec, sig_read(s, &t->r_tec[k]));
-            rec = fmax(rec, sig_read(s, &t->r_rec[k]));
-        }
-        r.v[SCO_C_PIN] = (float)pin;
-        r.v[SCO_C_SHARE] = (float)sco_sharing(t->io, t->on, t->n);
-        r.v[SCO_C_TEC] = (float)tec;
-        r.v[SCO_C_REC] = (float)rec;
+        r.v[SCO_C_PIN] = (float)t->pin;
+        r.v[SCO_C_SHARE] = (float)t->share;
+        r.v[SCO_C_TEC] = (float)t->tec;
+        r.v[SCO_C_REC] = (float)t->rec;
         for (unsigned j = 0; j < SCO_SEL; j++) {
             int k = atomic_load_explicit(&t->sel[j], memory_order_relaxed);
             if (k >= 1 && (unsigned)k <= t->n) {
-                r.v[SCO_C_SEL0 + 2 * j] = (float)t->io[k - 1];
+                r.v[SCO_C_SEL0 + 2 * j] = (float)sig_read(s, &t->r_iout[k - 1]);
                 r.v[SCO_C_SEL0 + 2 * j + 1] =
                     (float)fmax(sig_read(s, &t->r_tja[k - 1]), sig_read(s, &t->r_tjb[k - 1]));
             } else {
@@ -582,6 +568,35 @@ void sco_tap_fn(ses *s, void *ctx)
     }
     sco_wait(t, now);
 }
+
+/* The figures over every module (and bus node) and the module events:
+ * trips (state becoming FAULT), restarts (resets rising). */
+static void sco_tap_slow(sco_tap *t, ses *s, double now)
+{
+    double pin = 0, tec = 0, rec = 0;
+    for (unsigned k = 0; k < t->n; k++) {
+        unsigned st = (unsigned)sig_read(s, &t->r_state[k]);
+        uint32_t rs = (uint32_t)sig_read(s, &t->r_resets[k]);
+        if (st == SES_M_FAULT && t->prev_state[k] != SES_M_FAULT)
+            sco_push_ev(t, now, SCO_E_TRIP, k + 1);
+        if (rs > t->prev_resets[k])
+            sco_push_ev(t, now, SCO_E_RESTART, k + 1);
+        t->prev_state[k] = (uint8_t)st;
+        t->prev_resets[k] = rs;
+        t->on[k] = st != SES_M_PULLED && st != SES_M_LOST && st != SES_M_PARKED;
+        t->io[k] = sig_read(s, &t->r_iout[k]);
+        pin += sig_read(s, &t->r_pin[k]);
+    }
+    for (unsigned k = 0; k <= t->n; k++) {
+        tec = fmax(tec, sig_read(s, &t->r_tec[k]));
+        rec = fmax(rec, sig_read(s, &t->r_rec[k]));
+    }
+    t->pin = pin;
+    t->share = sco_sharing(t->io, t->on, t->n);
+    t->tec = tec;
+    t->rec = rec;
+}
+
 
 void sco_tap_pause(sco_tap *t, int paused)
 {

@@ -4,7 +4,9 @@
  *
  * The simulation never waits on the window. A tap (session.h ses_tap_add)
  * on the session's thread reads the scope's signals with sig_read
- * (scenarios/sig.h) every quantum and pushes one row into a lock-free
+ * (scenarios/sig.h) every quantum (the figures over all modules and the
+ * trip and restart markers every SCO_SLOW_EVERY quanta, 1 ms: the rest
+ * is carried) and pushes one row into a lock-free
  * single-producer / single-consumer ring (sco_ring, C11 atomics); event
  * markers go into a second ring. When a ring is full the oldest entry is
  * dropped and counted: the tap never blocks, except while the window
@@ -31,6 +33,7 @@
 #include "sig.h"
 
 #define SCO_SEL 4u /* modules selected at once (their iout and Tj join the waveforms) */
+#define SCO_SLOW_EVERY 10 /* quanta between two looks over every module (1 ms): the sums, trips, restarts */
 
 /* The columns of one row the tap writes, in order. */
 enum {
@@ -223,6 +226,7 @@ typedef struct sco_tap {
     double prev_term;
     unsigned prev_next;       /* the session's events taken so far */
     unsigned every;           /* quanta between two rows (>= 1) */
+    double pin, share, tec, rec; /* the slow columns, as last figured (every SCO_SLOW_EVERY quanta) */
     long q;                   /* quanta seen */
     _Atomic int sel[SCO_SEL]; /* selected slots (0: none), set by the window */
     /* pause and step: the window asks, the tap waits */

@@ -22,6 +22,16 @@
 #define SCW_HIST_S 30.0 /* seconds of rows kept (at one row per quantum) */
 
 enum { SCW_ROLL = -1 }; /* trig_kind: roll mode, else a sco_trig_kind */
+#define SCW_TEXTS 192u   /* text textures kept between frames */
+#define SCW_TEXT_LEN 240
+
+typedef struct scw_tex {
+    SDL_Texture *tx;
+    int w, h;
+    sco_rgb c;
+    long used;            /* the frame that last drew it */
+    char s[SCW_TEXT_LEN];
+} scw_tex;
 
 struct scw {
     scw_opts o;
@@ -59,6 +69,7 @@ struct scw {
     double loop_s, busy_s; /* the loop's wall time; of it, draining and drawing */
     int shot_state;       /* 0 none asked, 1 pending, 2 written, -1 failed */
     char shot_err[300];
+    scw_tex tex[SCW_TEXTS];
 };
 
 static FILE *scw_notes(const scw *w)
@@ -211,28 +222,59 @@ static void scw_frame(scw *w, sco_rect r, sco_rgb c)
     SDL_RenderDrawRect(w->ren, &q);
 }
 
-/* Text at (x, y) in colour c; returns its width. */
+/* Text at (x, y) in colour c; returns its width. Textures are kept
+ * between frames (most text does not change) and dropped when a frame
+ * went by without them. */
 __attribute__((format(printf, 5, 6))) static int scw_text(scw *w, int x, int y, sco_rgb c, const char *fmt, ...)
 {
-    char buf[512];
+    char buf[SCW_TEXT_LEN];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     if (!buf[0])
         return 0;
-    SDL_Surface *sf = TTF_RenderUTF8_Blended(w->font, buf, (SDL_Color){c.r, c.g, c.b, 255});
-    if (!sf)
-        return 0;
-    SDL_Texture *tx = SDL_CreateTextureFromSurface(w->ren, sf);
-    int tw = sf->w;
-    if (tx) {
-        SDL_Rect d = {x, y, sf->w, sf->h};
-        SDL_RenderCopy(w->ren, tx, NULL, &d);
-        SDL_DestroyTexture(tx);
+    scw_tex *hit = NULL, *free_slot = NULL;
+    for (unsigned i = 0; i < SCW_TEXTS && !hit; i++) {
+        scw_tex *e = &w->tex[i];
+        if (!e->tx)
+            free_slot = free_slot ? free_slot : e;
+        else if (e->c.r == c.r && e->c.g == c.g && e->c.b == c.b && !strcmp(e->s, buf))
+            hit = e;
     }
-    SDL_FreeSurface(sf);
-    return tw;
+    if (!hit) {
+        SDL_Surface *sf = TTF_RenderUTF8_Blended(w->font, buf, (SDL_Color){c.r, c.g, c.b, 255});
+        if (!sf)
+            return 0;
+        SDL_Texture *tx = SDL_CreateTextureFromSurface(w->ren, sf);
+        int tw = sf->w, th = sf->h;
+        SDL_FreeSurface(sf);
+        if (!tx)
+            return 0;
+        if (!free_slot) { /* full: drawn once and let go */
+            SDL_Rect d = {x, y, tw, th};
+            SDL_RenderCopy(w->ren, tx, NULL, &d);
+            SDL_DestroyTexture(tx);
+            return tw;
+        }
+        hit = free_slot;
+        *hit = (scw_tex){.tx = tx, .w = tw, .h = th, .c = c};
+        snprintf(hit->s, sizeof hit->s, "%s", buf);
+    }
+    hit->used = w->frames;
+    SDL_Rect d = {x, y, hit->w, hit->h};
+    SDL_RenderCopy(w->ren, hit->tx, NULL, &d);
+    return hit->w;
+}
+
+/* Let go of the texts the last frame did not draw. */
+static void scw_text_sweep(scw *w)
+{
+    for (unsigned i = 0; i < SCW_TEXTS; i++)
+        if (w->tex[i].tx && w->tex[i].used + 1 < w->frames) {
+            SDL_DestroyTexture(w->tex[i].tx);
+            w->tex[i].tx = NULL;
+        }
 }
 
 /* ---- the data ---- */
@@ -794,7 +836,7 @@ int scw_loop(scw *w, int (*fn)(void *arg), void *arg)
         return fn(arg); /* no thread: the run without its window */
     /* The window yields to the rack: this thread's nice value (Linux keeps
      * one per thread), not the run's, whose threads exist already. */
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19))
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5))
         fprintf(scw_notes(w), "ek3 scope: the window's thread keeps its priority: %s\n", strerror(errno));
     Uint64 f0 = SDL_GetPerformanceCounter(), hz = SDL_GetPerformanceFrequency();
     Uint64 frame_ticks = hz / (Uint64)w->o.fps, next = f0;
@@ -830,6 +872,7 @@ int scw_loop(scw *w, int (*fn)(void *arg), void *arg)
         }
         SDL_RenderPresent(w->ren);
         w->frames++;
+        scw_text_sweep(w);
         Uint64 now = SDL_GetPerformanceCounter();
         w->busy_s += (double)(now - b0) / (double)hz;
         if (now - fps_t0 >= hz / 2) {
@@ -880,6 +923,9 @@ int scw_close(scw *w)
         sco_tap_free(&w->tap);
     free(w->mods);
     sco_hist_free(&w->hist);
+    for (unsigned i = 0; i < SCW_TEXTS; i++)
+        if (w->tex[i].tx)
+            SDL_DestroyTexture(w->tex[i].tx);
     TTF_CloseFont(w->font);
     SDL_DestroyRenderer(w->ren);
     SDL_DestroyWindow(w->win);
@@ -968,7 +1014,7 @@ static double scw_bench_one(int mode, double t_s, double *fig, char *err, size_t
     so.r.r_droop = 5;
     so.r.load = (rack_load){.kind = RACK_LOAD_CP, .p_w = 150e3, .v_min = 100};
     so.r.via_station = 1;
-    so.r.threads = mode == 2 ? scw_threads() : scw_threads() + 1; /* as ek3 rack, with and without --scope */
+    so.r.threads = scw_threads(); /* as ek3 rack --scope, in all three: the cost is the scope's alone */
     prm_defaults(&so.r.plant);
     int rc = ses_init(s, &so);
     if (rc) {

@@ -83,9 +83,9 @@ int scw_png_write(const char *path, const unsigned char *rgb, int w, int h, int 
 unsigned scw_threads(void);
 
 /* The scope's cost to the rack: an 84-module rack (150 kW, its load on
- * at 0.1 s) run to max(0.1, 0.4 x scale) s of simulated time bare (the
- * CPUs' threads), with the tap alone (timed inside), and with the tap and
- * the window at 60 frames/s (scw_threads(); SDL's dummy driver when
+ * at 0.1 s; scw_threads() threads in all three) run to max(0.1, 0.4 x
+ * scale) s of simulated time bare, with the tap alone (timed inside), and
+ * with the tap and the window at 60 frames/s (SDL's dummy driver when
  * there is no display), five times each in turn; prints "name value
  * unit" lines of the medians: scope.rack84.bare_rtf, .scoped_rtf (x real
  * time), scope.tap_us (per quantum), scope.tap_cost (its share of the
