@@ -369,6 +369,21 @@ char sco_ev_letter(sco_ev_kind k)
     return k == SCO_E_FAULT ? 'F' : k == SCO_E_TRIP ? 'T' : k == SCO_E_RESTART ? 'R' : k == SCO_E_ELECTION ? 'E' : '?';
 }
 
+void sco_plain_rack(ses_opts *so, unsigned n, rack_load load, unsigned threads)
+{
+    memset(so, 0, sizeof *so);
+    so->quanta = 1;
+    so->r.modules = n;
+    so->r.fidelity = PMOD_AVERAGED;
+    so->r.seed = 1;
+    so->r.v_set = 750;
+    so->r.r_droop = 5;
+    so->r.load = load;
+    so->r.via_station = 1;
+    so->r.threads = threads;
+    prm_defaults(&so->r.plant);
+}
+
 /* ---- the tap ---- */
 
 static int sco_resolve(ses *s, const char *fmt, unsigned k, sig_ref *out)
@@ -527,8 +542,9 @@ void sco_tap_fn(ses *s, void *ctx)
 {
     sco_tap *t = ctx;
     t->q++;
-    double now = (double)s->q * RIG_PERIOD_NS * 1e-9;
-    atomic_store_explicit(&t->q_now, s->q, memory_order_relaxed);
+    /* the quantum just run ends now (s->q counts it after the taps) */
+    double now = (double)s->g.t_ns * 1e-9;
+    atomic_store_explicit(&t->q_now, s->q + 1, memory_order_relaxed);
     /* the session's events that took effect: the faults injected */
     for (; t->prev_next < s->next; t->prev_next++) {
         const ses_event *e = &s->ev[t->prev_next];

@@ -206,6 +206,13 @@ typedef struct sco_ev {
 sco_rgb sco_ev_rgb(sco_ev_kind k);
 char sco_ev_letter(sco_ev_kind k);
 
+/* The session options of a plain in-process rack of n modules on
+ * `threads` threads with this load: averaged plant, seed 1, 750 V, 5 V/A
+ * droop, the station starts it (via_station), default plant parameters,
+ * quanta 1 (the caller steps it: ses_run_to). For the scope's bench and
+ * tests. */
+void sco_plain_rack(ses_opts *so, unsigned n, rack_load load, unsigned threads);
+
 /*
  * The tap: the simulation's side. sco_tap_init resolves the signals and
  * sets up the rings; sco_tap_attach adds it to a session (ses_tap_add)

@@ -1006,16 +1006,9 @@ static double scw_wall(void)
 static double scw_bench_one(int mode, double t_s, double *fig, char *err, size_t cap)
 {
     ses *s = &scw_bench_s;
-    ses_opts so = {.quanta = 1};
-    so.r.modules = 84;
-    so.r.fidelity = PMOD_AVERAGED;
-    so.r.seed = 1;
-    so.r.v_set = 750;
-    so.r.r_droop = 5;
-    so.r.load = (rack_load){.kind = RACK_LOAD_CP, .p_w = 150e3, .v_min = 100};
-    so.r.via_station = 1;
-    so.r.threads = scw_threads(); /* as ek3 rack --scope, in all three: the cost is the scope's alone */
-    prm_defaults(&so.r.plant);
+    ses_opts so;
+    /* scw_threads() in all three, as ek3 rack --scope: the cost is the scope's alone */
+    sco_plain_rack(&so, 84, (rack_load){.kind = RACK_LOAD_CP, .p_w = 150e3, .v_min = 100}, scw_threads());
     int rc = ses_init(s, &so);
     if (rc) {
         snprintf(err, cap, "cannot build the rack: %s", ek3_strerror(rc));

@@ -1,6 +1,12 @@
 /*
  * test_scope.c - the live scope (scopes/sco.h, scowin.h; ek3 rack --scope).
  *
+ * scope_tap: the tap on a running 2-module session: paused, the run
+ * waits; three single steps run three quanta; the ring keeps the newest
+ * rows and counts the rest; a fault's marker at its time and slot.
+ * scope_cli: the flags refused without --scope or with a bad value, and
+ * no display told (naming xvfb-run).
+ *
  * scope_logic: the pure parts without a screen: the ring drops the oldest
  * and counts when full (and loses nothing under a producer and a consumer
  * on two threads), the trigger fires at the right sample with its
@@ -18,11 +24,14 @@
 #include <math.h>
 #include <png.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "ek3_err.h"
+#include "fault.h"
 #include "sco.h"
 #include "scowin.h"
 
@@ -199,6 +208,107 @@ Test(scope_logic, slot_colours)
     sco_rgb cold = sco_slot_rgb(SCO_BY_CURRENT, &m, 30), hot = sco_slot_rgb(SCO_BY_CURRENT, &m, 3);
     cr_assert_gt(hot.r, cold.r, "more current: redder");
     cr_assert_lt(hot.b, cold.b + 1);
+}
+
+/* ---- the tap on a running session: pause, single steps, rows ---- */
+
+static ses tap_s;
+
+static void *tap_runner(void *p)
+{
+    ses_run_to(p, 20 * RIG_PERIOD_NS);
+    return NULL;
+}
+
+/* Wait (no deadline: ctest's timeout is the guard) until the tap has seen q quanta. */
+static void tap_wait_q(sco_tap *t, long q)
+{
+    while (atomic_load(&t->q_now) < q)
+        sched_yield();
+}
+
+Test(scope_tap, pause_step_resume_rows_and_events, .timeout = 120)
+{
+    ses_opts so;
+    sco_plain_rack(&so, 2, (rack_load){.kind = RACK_LOAD_R, .r = 1000}, 1);
+    so.r.via_station = 0;
+    cr_assert_eq(ses_init(&tap_s, &so), 0);
+    ses_event ev = {.kind = SES_EV_FAULT, .at_s = 5 * RIG_PERIOD_NS * 1e-9};
+    char err[200];
+    cr_assert_eq(flt_parse("pull:2@0.0005s", &ev.fault, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ses_add_event(&tap_s, &ev), 0);
+    static sco_tap t;
+    cr_assert_eq(sco_tap_init(&t, &tap_s, 8, 1), 0);
+    cr_assert_eq(sco_tap_attach(&t), 0);
+    atomic_store(&t.sel[0], 1);
+    sco_tap_pause(&t, 1); /* the first quantum's tap holds the run */
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, tap_runner, &tap_s), 0);
+    tap_wait_q(&t, 1);
+    for (int i = 0; i < 100; i++)
+        sched_yield();
+    cr_assert_eq(atomic_load(&t.q_now), 1, "paused: the run must wait");
+    sco_tap_step(&t, 3);
+    tap_wait_q(&t, 4);
+    for (int i = 0; i < 100; i++)
+        sched_yield();
+    cr_assert_eq(atomic_load(&t.q_now), 4, "three single steps, no more");
+    sco_tap_pause(&t, 0);
+    pthread_join(th, NULL);
+    cr_assert_eq(tap_s.q, 20);
+    /* 20 rows pushed into a ring of 8: the 8 newest kept, 12 dropped and counted */
+    cr_assert_eq(sco_ring_dropped(&t.rows), 12);
+    sco_row r;
+    double last = 0;
+    int n = 0;
+    while (sco_ring_pop(&t.rows, &r)) {
+        cr_assert_gt(r.t, last);
+        last = r.t;
+        cr_assert(!isnan(r.v[SCO_C_SEL0]), "slot 1 selected: its current is in the row");
+        cr_assert(isnan(r.v[SCO_C_SEL0 + 2]), "nothing selected second");
+        n++;
+    }
+    cr_assert_eq(n, 8);
+    cr_assert_float_eq(last, 20 * RIG_PERIOD_NS * 1e-9, 1e-12);
+    /* the pull went in at 0.5 ms: a fault marker on slot 2 */
+    sco_ev e;
+    int faults = 0;
+    while (sco_ring_pop(&t.evs, &e))
+        if (e.kind == SCO_E_FAULT) {
+            faults++;
+            cr_assert_eq(e.slot, 2);
+            cr_assert_float_eq(e.t, 5e-4, 1e-9);
+        }
+    cr_assert_eq(faults, 1);
+    sco_tap_free(&t);
+    ses_free(&tap_s);
+}
+
+Test(scope_cli, flags_refused_and_no_display_told)
+{
+    char cmd[1024], out[4096];
+    snprintf(cmd, sizeof cmd, "%s rack --modules 2 --duration 1ms --scope-shot x.png@1ms 2>&1", EK3_BIN);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    cr_assert_eq(WEXITSTATUS(st), 2, "%s", out);
+    cr_assert(strstr(out, "--scope-shot") && strstr(out, "only --scope opens"), "%s", out);
+    snprintf(cmd, sizeof cmd, "%s rack --modules 2 --duration 1ms --scope --scope-shot nowhere 2>&1", EK3_BIN);
+    p = popen(cmd, "r");
+    n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    st = pclose(p);
+    cr_assert_eq(WEXITSTATUS(st), 2, "%s", out);
+    cr_assert(strstr(out, "FILE@TIME"), "%s", out);
+    snprintf(cmd, sizeof cmd, "env -u DISPLAY -u WAYLAND_DISPLAY SDL_VIDEODRIVER=x11 %s rack --modules 2 --duration 1ms --scope 2>&1",
+             EK3_BIN);
+    p = popen(cmd, "r");
+    n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    st = pclose(p);
+    cr_assert_eq(WEXITSTATUS(st), 1, "%s", out);
+    cr_assert(strstr(out, "cannot open the scope window") && strstr(out, "xvfb-run"), "%s", out);
 }
 
 /* ---- the window, under Xvfb ---- */
