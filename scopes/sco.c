@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "can_id.h"
 #include "ek3_err.h"
 
 static const sco_chinfo sco_chs[SCO_NCH] = {
@@ -384,6 +385,28 @@ void sco_plain_rack(ses_opts *so, unsigned n, rack_load load, unsigned threads)
     prm_defaults(&so->r.plant);
 }
 
+static const struct {
+    const char *name;
+    sco_rgb c;
+} sco_frame_tab[SCO_FRAME_ERROR + 1] = {
+    [0x0] = {"SYNC", {200, 200, 200}},   [0x1] = {"ELECT", {0, 255, 255}},  [0x2] = {"HB", {60, 200, 60}},
+    [0x3] = {"CMD", {255, 200, 0}},      [0x4] = {"THERM", {255, 120, 60}}, [0x5] = {"ACK", {180, 180, 60}},
+    [0x6] = {"STN", {120, 160, 255}},    [0x7] = {"FAULT", {255, 0, 64}},   [0x8] = {"DIAG", {200, 120, 255}},
+    [0x9] = {"ADC", {100, 100, 100}},    [0xA] = {"PWM", {100, 100, 100}},  [0xB] = {"?B", {100, 100, 100}},
+    [0xC] = {"TICK", {100, 100, 100}},   [0xD] = {"?D", {100, 100, 100}},   [0xE] = {"?E", {100, 100, 100}},
+    [0xF] = {"FWUP", {255, 255, 255}},   [SCO_FRAME_ERROR] = {"ERR", {255, 0, 0}},
+};
+
+sco_rgb sco_frame_rgb(unsigned type)
+{
+    return type <= SCO_FRAME_ERROR ? sco_frame_tab[type].c : (sco_rgb){255, 0, 255};
+}
+
+const char *sco_frame_name(unsigned type)
+{
+    return type <= SCO_FRAME_ERROR ? sco_frame_tab[type].name : "?";
+}
+
 /* ---- the tap ---- */
 
 static int sco_resolve(ses *s, const char *fmt, unsigned k, sig_ref *out)
@@ -403,6 +426,7 @@ int sco_tap_init(sco_tap *t, ses *s, size_t ring_rows, unsigned every)
     unsigned n = t->n;
     int rc = sco_ring_init(&t->rows, ring_rows ? ring_rows : 65536, sizeof(sco_row));
     rc = rc ? rc : sco_ring_init(&t->evs, 4096, sizeof(sco_ev));
+    rc = rc ? rc : sco_ring_init(&t->frames, 16384, sizeof(sco_frame));
     if (rc)
         goto fail;
     t->r_iout = calloc(n, sizeof *t->r_iout);
@@ -450,6 +474,7 @@ int sco_tap_init(sco_tap *t, ses *s, size_t ring_rows, unsigned every)
     }
     t->prev_term = sig_read(s, &t->r_term);
     t->prev_next = s->next;
+    t->prev_errors = s->g.bus.error_frames;
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
     return 0;
@@ -460,6 +485,12 @@ fail:
 
 void sco_tap_free(sco_tap *t)
 {
+    if (t->deliver0 && t->s && t->s->g.bus.ctx == t) { /* the bus's own delivery back */
+        t->s->g.bus.deliver = t->deliver0;
+        t->s->g.bus.ctx = t->deliver0_ctx;
+    }
+    t->deliver0 = NULL;
+    sco_ring_free(&t->frames);
     sco_ring_free(&t->rows);
     sco_ring_free(&t->evs);
     free(t->r_iout);
@@ -488,11 +519,33 @@ static int sco_stop(void *ctx)
     return t->stop0 ? t->stop0(t->stop0_ctx) : 0;
 }
 
+/* The rack bus's delivery, chained: a frame is delivered once per
+ * receiver, one after another with the same sender and end: counted once. */
+static void sco_deliver(void *ctx, unsigned to, unsigned from, const cfd_frame *f, int64_t t_ns)
+{
+    sco_tap *t = ctx;
+    if (from != t->last_from || t_ns != t->last_end) {
+        t->last_from = from;
+        t->last_end = t_ns;
+        sco_frame fr = {t_ns * 1e-9, (uint8_t)((f->id >> CID_TYPE_SHIFT) & CID_TYPE_MAX)};
+        sco_ring_push(&t->frames, &fr);
+    }
+    t->deliver0(t->deliver0_ctx, to, from, f, t_ns);
+}
+
 int sco_tap_attach(sco_tap *t)
 {
     int rc = ses_tap_add(t->s, sco_tap_fn, t);
     if (rc)
         return rc;
+    if (t->s->g.bus.deliver) {
+        t->deliver0 = t->s->g.bus.deliver;
+        t->deliver0_ctx = t->s->g.bus.ctx;
+        t->last_from = ~0u;
+        t->last_end = -1;
+        t->s->g.bus.deliver = sco_deliver;
+        t->s->g.bus.ctx = t;
+    }
     t->stop0 = t->s->o.stop;
     t->stop0_ctx = t->s->o.stop_ctx;
     t->s->o.stop = sco_stop;
@@ -606,6 +659,13 @@ static void sco_tap_slow(sco_tap *t, ses *s, double now)
     for (unsigned k = 0; k <= t->n; k++) {
         tec = fmax(tec, sig_read(s, &t->r_tec[k]));
         rec = fmax(rec, sig_read(s, &t->r_rec[k]));
+    }
+    if (s->g.bus.error_frames > t->prev_errors) { /* error frames: a marker each (up to 16 a look) */
+        for (uint64_t k = t->prev_errors; k < s->g.bus.error_frames && k < t->prev_errors + 16; k++) {
+            sco_frame fr = {now, SCO_FRAME_ERROR};
+            sco_ring_push(&t->frames, &fr);
+        }
+        t->prev_errors = s->g.bus.error_frames;
     }
     t->pin = pin;
     t->share = sco_sharing(t->io, t->on, t->n);

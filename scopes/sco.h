@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "canbus.h"
 #include "session.h"
 #include "sig.h"
 
@@ -213,6 +214,17 @@ char sco_ev_letter(sco_ev_kind k);
  * tests. */
 void sco_plain_rack(ses_opts *so, unsigned n, rack_load load, unsigned threads);
 
+/* A frame on the rack bus, as a marker: its message type (can_id.h
+ * cid_type, 0..15) or SCO_FRAME_ERROR for an error frame. */
+#define SCO_FRAME_ERROR 16u
+typedef struct sco_frame {
+    double t;             /* s: the end of the frame on the bus */
+    uint8_t type;
+} sco_frame;
+/* A frame type's colour and short name ("SYNC", "HB", "CMD", ..., "ERR"). */
+sco_rgb sco_frame_rgb(unsigned type);
+const char *sco_frame_name(unsigned type);
+
 /*
  * The tap: the simulation's side. sco_tap_init resolves the signals and
  * sets up the rings; sco_tap_attach adds it to a session (ses_tap_add)
@@ -222,7 +234,12 @@ void sco_plain_rack(ses_opts *so, unsigned n, rack_load load, unsigned threads);
 typedef struct sco_tap {
     ses *s;
     unsigned n;               /* modules */
-    sco_ring rows, evs;
+    sco_ring rows, evs, frames; /* frames: one sco_frame per frame on the rack bus */
+    cbus_deliver_fn deliver0; /* the bus's own delivery, chained (sco_tap_attach) */
+    void *deliver0_ctx;
+    unsigned last_from;       /* the last frame counted: its sender and end (one per frame, not per receiver) */
+    int64_t last_end;
+    uint64_t prev_errors;     /* the bus's error frames so far */
     sig_ref r_vbus, r_ibus, r_pbus, r_busload, r_frames, r_errors, r_term;
     sig_ref *r_iout, *r_pin, *r_tja, *r_tjb, *r_state, *r_resets; /* n each */
     sig_ref *r_tec, *r_rec;   /* n + 1 bus nodes */
@@ -253,8 +270,10 @@ typedef struct sco_tap {
  * EK3_ENOSPC, or sig_resolve's error. */
 int sco_tap_init(sco_tap *t, ses *s, size_t ring_rows, unsigned every);
 void sco_tap_free(sco_tap *t);
-/* Add the tap to t->s; the session's stop is chained (s->o.stop). 0, or
- * ses_tap_add's error. */
+/* Add the tap to t->s; the session's stop is chained (s->o.stop), and
+ * the rack bus's delivery (g.bus.deliver: each frame's type goes into the
+ * frames ring, then the rig's own delivery runs as before; sco_tap_free
+ * puts it back). 0, or ses_tap_add's error. */
 int sco_tap_attach(sco_tap *t);
 /* The tap function itself (ses_tap_fn): exposed for tests and the bench. */
 void sco_tap_fn(ses *s, void *ctx);

@@ -20,6 +20,7 @@
 
 #define SCW_EV_MAX 4096u
 #define SCW_HIST_S 30.0 /* seconds of rows kept (at one row per quantum) */
+#define SCW_FRAMES 65536u /* bus frames kept for their markers */
 
 enum { SCW_ROLL = -1 }; /* trig_kind: roll mode, else a sco_trig_kind */
 #define SCW_TEXTS 192u   /* text textures kept between frames */
@@ -49,6 +50,8 @@ struct scw {
     sco_hist hist;
     sco_ev ev[SCW_EV_MAX];
     size_t nev;
+    sco_frame *fr;        /* the rack bus's frames: a ring of SCW_FRAMES */
+    size_t fr_head, fr_n;
     ses_snap snap;
     ses_mod_snap *mods;
     int have_snap;
@@ -105,7 +108,9 @@ int scw_open(scw **out, const scw_opts *o, char *err, size_t cap)
     w->cur[0] = w->cur[1] = NAN;
     w->shot_state = o->shot_path ? 1 : 0;
     pthread_mutex_init(&w->smu, NULL);
-    if (sco_hist_init(&w->hist, (size_t)(SCW_HIST_S / (RIG_PERIOD_NS * 1e-9)))) {
+    w->fr = malloc(SCW_FRAMES * sizeof *w->fr);
+    if (!w->fr || sco_hist_init(&w->hist, (size_t)(SCW_HIST_S / (RIG_PERIOD_NS * 1e-9)))) {
+        free(w->fr);
         free(w);
         snprintf(err, cap, "out of memory for the scope's history");
         return EK3_ENOSPC;
@@ -119,6 +124,7 @@ int scw_open(scw **out, const scw_opts *o, char *err, size_t cap)
         snprintf(err, cap, "cannot open the scope window: %s (no display? run under xvfb-run -a, or set "
                            "SDL_VIDEODRIVER=dummy)", SDL_GetError());
         sco_hist_free(&w->hist);
+        free(w->fr);
         free(w);
         return EK3_EIO;
     }
@@ -152,6 +158,7 @@ fail:
         TTF_Quit();
     SDL_Quit();
     sco_hist_free(&w->hist);
+    free(w->fr);
     free(w);
     return EK3_EIO;
 }
@@ -286,6 +293,13 @@ static void scw_drain(scw *w)
     sco_row r;
     while (sco_ring_pop(&w->tap.rows, &r))
         sco_hist_push(&w->hist, &r);
+    sco_frame f;
+    while (sco_ring_pop(&w->tap.frames, &f)) {
+        w->fr[w->fr_head] = f;
+        w->fr_head = (w->fr_head + 1) % SCW_FRAMES;
+        if (w->fr_n < SCW_FRAMES)
+            w->fr_n++;
+    }
     sco_ev e;
     while (sco_ring_pop(&w->tap.evs, &e)) {
         if (w->nev == SCW_EV_MAX) {
@@ -566,6 +580,31 @@ static void scw_draw_bus(scw *w)
     scw_trace(w, r, SCO_C_TEC, 0, 256);
     scw_trace(w, r, SCO_C_REC, 0, 256);
     scw_markers(w, r, 0);
+    /* the frames by type: a row of ticks per type, newest backwards to the window's start */
+    static const uint8_t rows[] = {0x0, 0x1, 0x2, 0x3, 0x4, 0x5, 0x6, 0x7, 0x8, 0xF, SCO_FRAME_ERROR};
+    int row_of[SCO_FRAME_ERROR + 1], rh = 7, y0 = r.y + w->fh + 6;
+    for (unsigned k = 0; k <= SCO_FRAME_ERROR; k++)
+        row_of[k] = -1;
+    for (unsigned k = 0; k < sizeof rows; k++)
+        row_of[rows[k]] = (int)k;
+    unsigned seen[SCO_FRAME_ERROR + 1] = {0};
+    for (size_t j = 0; j < w->fr_n; j++) {
+        const sco_frame *f = &w->fr[(w->fr_head + SCW_FRAMES - 1 - j) % SCW_FRAMES];
+        if (f->t < w->x0)
+            break;
+        if (f->t > w->x1 || f->type > SCO_FRAME_ERROR || row_of[f->type] < 0)
+            continue;
+        seen[f->type]++;
+        int x = scw_tx(w, r, f->t), y = y0 + row_of[f->type] * rh;
+        scw_color(w, sco_frame_rgb(f->type));
+        SDL_RenderDrawLine(w->ren, x, y, x, y + rh - 2);
+    }
+    int lx = r.x + r.w - 8 * 70;
+    for (unsigned k = 0; k < sizeof rows; k++)
+        if (seen[rows[k]] && lx < r.x + r.w - 60) {
+            lx += scw_text(w, lx, r.y + r.h - w->fh - 2, sco_frame_rgb(rows[k]), "%s %u", sco_frame_name(rows[k]),
+                           seen[rows[k]]) + 10;
+        }
     if (w->hist.n) {
         const sco_row *z = sco_hist_at(&w->hist, w->hist.n - 1);
         size_t a = sco_hist_find(&w->hist, z->t - 0.1);
@@ -922,6 +961,7 @@ int scw_close(scw *w)
     if (w->tapped)
         sco_tap_free(&w->tap);
     free(w->mods);
+    free(w->fr);
     sco_hist_free(&w->hist);
     for (unsigned i = 0; i < SCW_TEXTS; i++)
         if (w->tex[i].tx)

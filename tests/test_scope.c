@@ -3,7 +3,8 @@
  *
  * scope_tap: the tap on a running 2-module session: paused, the run
  * waits; three single steps run three quanta; the ring keeps the newest
- * rows and counts the rest; a fault's marker at its time and slot.
+ * rows and counts the rest; a fault's marker at its time and slot; one
+ * frame marker per frame on the rack bus; the bus's delivery restored.
  * scope_cli: the flags refused without --scope or with a bad value, and
  * no display told (naming xvfb-run).
  *
@@ -280,7 +281,19 @@ Test(scope_tap, pause_step_resume_rows_and_events, .timeout = 120)
             cr_assert_float_eq(e.t, 5e-4, 1e-9);
         }
     cr_assert_eq(faults, 1);
+    /* every frame on the rack bus once, whatever its receivers */
+    sco_frame fr;
+    uint64_t frames = 0;
+    while (sco_ring_pop(&t.frames, &fr)) {
+        cr_assert_leq(fr.type, 15);
+        frames++;
+    }
+    cr_assert_gt(tap_s.g.bus.frames, 0, "the modules' first frames");
+    cr_assert_eq(frames + sco_ring_dropped(&t.frames), tap_s.g.bus.frames, "%llu frame markers for %llu frames",
+                 (unsigned long long)frames, (unsigned long long)tap_s.g.bus.frames);
     sco_tap_free(&t);
+    cr_assert_neq((void *)tap_s.g.bus.deliver, (void *)NULL);
+    cr_assert_neq(tap_s.g.bus.ctx, (void *)&t, "the bus's own delivery is back");
     ses_free(&tap_s);
 }
 
