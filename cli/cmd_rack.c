@@ -71,7 +71,7 @@ static int rk_usage(void)
          "                [--report DIR] [--threads N] [--external all|2,5,7 [--fw-bus udp:HOST:BASE]\n"
          "                [--ext-timeout 200ms] [--hello-timeout 10s]]\n"
          "                [--set name=value]... [--slot-set SLOT:name=value]...\n"
-         "                [--scope [--scope-shot FILE@TIME] [--scope-hold] [--scope-select SLOTS]]\n\n"
+         "                [--scope [--scope-shot FILE@TIME] [--scope-hold] [--scope-select SLOTS] [--scope-fps 60]]\n\n"
          "Run a rack in one process: the plant (one module per slot, tolerances drawn\n"
          "from the seed) and one firmware instance per module (JEZGRO, its services,\n"
          "LLC_CONTROL with droop), joined by the HIL channel and the rack's CAN-FD bus,\n"

@@ -13,7 +13,8 @@ const char scope_usage[] =
     "cursors; keys in docs/scopes.md; the run runs on a worker thread and never waits on it but while\n"
     "paused); closing it stops the run as Ctrl-C does. --scope-shot FILE@TIME saves the window as a PNG at\n"
     "that simulated time (e.g. scope.png@0.8s); --scope-hold keeps the window open after the run;\n"
-    "--scope-select 3,5 selects up to four slots from the start (their current and Tj join the waveforms).";
+    "--scope-select 3,5 selects up to four slots from the start (their current and Tj join the waveforms);\n"
+    "--scope-fps N draws N frames a second (default 60; fewer leave more CPU to the rack).";
 
 int scope_arg(const char *w, int argc, char **argv, int *i, scope_args *sa)
 {
@@ -46,6 +47,15 @@ int scope_arg(const char *w, int argc, char **argv, int *i, scope_args *sa)
         (*i)++;
         return 1;
     }
+    if (!strcmp(a, "--scope-fps")) {
+        uint64_t n;
+        if (!v || cli_parse_u64(v, 240, &n) || n < 1)
+            return cli_usage_error(w, "--scope-fps '%s': frames per second, 1 to 240", v ? v : "") + 10;
+        sa->o.fps = (int)n;
+        sa->fps_given = 1;
+        (*i)++;
+        return 1;
+    }
     if (strcmp(a, "--scope-shot"))
         return 0;
     const char *at = v ? strrchr(v, '@') : NULL;
@@ -68,9 +78,12 @@ int scope_arg(const char *w, int argc, char **argv, int *i, scope_args *sa)
 int scope_open(const char *w, scope_args *sa, scw **out)
 {
     *out = NULL;
-    if (!sa->on && (sa->shot_given || sa->hold_given || sa->select_given))
+    if (!sa->on && (sa->shot_given || sa->hold_given || sa->select_given || sa->fps_given))
         return cli_usage_error(w, "%s: it applies to the live scope's window, which only --scope opens",
-                               sa->shot_given ? "--scope-shot" : sa->hold_given ? "--scope-hold" : "--scope-select");
+                               sa->shot_given    ? "--scope-shot"
+                               : sa->hold_given  ? "--scope-hold"
+                               : sa->fps_given   ? "--scope-fps"
+                                                 : "--scope-select");
     if (!sa->on)
         return CLI_OK;
     if (sa->shot_given) { /* a path that cannot be written costs no simulation */
