@@ -338,6 +338,9 @@ int cmd_rack(int argc, char **argv)
         (o.load_at >= o.duration || (int64_t)(o.load_at * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS))
         return cli_usage_error(w, "--load-at %g s: at or after the end of the run (--duration %g s): the load would "
                                   "never switch on", o.load_at, o.duration);
+    if (o.scope.shot_given && o.scope.o.shot_t > o.duration)
+        return cli_usage_error(w, "--scope-shot %s@%g s: after the end of the run (--duration %g s)", o.scope.shot,
+                               o.scope.o.shot_t, o.duration);
     for (unsigned k = 0; k < 510; k++) {
         if (o.pull_at[k] >= 0 && k >= o.r.modules)
             return cli_usage_error(w, "--pull: slot %u is not in a rack of %u", k + 1, o.r.modules);
