@@ -197,7 +197,8 @@ static int sc_usage_run(void)
 {
     puts("usage: ek3 scenario run FILE|DIR... [--seed N] [--level quick|nightly|soak] [--report DIR]\n"
          "                        [--jobs N] [--threads N] [--log FILE]\n"
-         "                        [--scope [--scope-shot FILE@TIME] [--scope-hold] [--scope-select SLOTS] [--scope-fps 60]]\n\n"
+         "                        [--scope [--scope-shot FILE@TIME] [--scope-hold] [--scope-select SLOTS] [--scope-fps 60]\n"
+         "                        [--scope-keys KEYS]]\n\n"
          "Runs each scenario (a DIR: every .lua file under it, lib/ folders left out)\n"
          "with each seed of its manifest, or with --seed N alone, and prints one line per\n"
          "run: PASS; FAIL with the first failed check, its time, figure and limit; or\n"

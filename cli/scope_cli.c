@@ -8,13 +8,17 @@
 
 #include "cli.h"
 
+/* The printable keys of the window (scowin.c scw_key) --scope-keys takes. */
+#define SCOPE_KEYS " n.+=-tca[]x0123456789"
+
 const char scope_usage[] =
     "--scope opens the live scope (an SDL2 window: the rack map, waveforms, the CAN-FD bus, event markers,\n"
     "cursors; keys in docs/scopes.md; the run runs on a worker thread and never waits on it but while\n"
     "paused); closing it stops the run as Ctrl-C does. --scope-shot FILE@TIME saves the window as a PNG at\n"
     "that simulated time (e.g. scope.png@0.8s); --scope-hold keeps the window open after the run;\n"
     "--scope-select 3,5 selects up to four slots from the start (their current and Tj join the waveforms);\n"
-    "--scope-fps N draws N frames a second (default 60; fewer leave more CPU to the rack).";
+    "--scope-fps N draws N frames a second (default 60; fewer leave more CPU to the rack); --scope-keys KEYS\n"
+    "presses those keys once the rack is there (e.g. ct: colour by current, trigger on bus.v's rising edge).";
 
 int scope_arg(const char *w, int argc, char **argv, int *i, scope_args *sa)
 {
@@ -56,6 +60,15 @@ int scope_arg(const char *w, int argc, char **argv, int *i, scope_args *sa)
         (*i)++;
         return 1;
     }
+    if (!strcmp(a, "--scope-keys")) {
+        if (!v || !*v || strspn(v, SCOPE_KEYS) != strlen(v))
+            return cli_usage_error(w, "--scope-keys '%s': keys of the window, from \"%s\" (docs/scopes.md)",
+                                   v ? v : "", SCOPE_KEYS) + 10;
+        sa->o.keys = v;
+        sa->keys_given = 1;
+        (*i)++;
+        return 1;
+    }
     if (strcmp(a, "--scope-shot"))
         return 0;
     const char *at = v ? strrchr(v, '@') : NULL;
@@ -78,11 +91,12 @@ int scope_arg(const char *w, int argc, char **argv, int *i, scope_args *sa)
 int scope_open(const char *w, scope_args *sa, scw **out)
 {
     *out = NULL;
-    if (!sa->on && (sa->shot_given || sa->hold_given || sa->select_given || sa->fps_given))
+    if (!sa->on && (sa->shot_given || sa->hold_given || sa->select_given || sa->fps_given || sa->keys_given))
         return cli_usage_error(w, "%s: it applies to the live scope's window, which only --scope opens",
                                sa->shot_given    ? "--scope-shot"
                                : sa->hold_given  ? "--scope-hold"
                                : sa->fps_given   ? "--scope-fps"
+                               : sa->keys_given  ? "--scope-keys"
                                                  : "--scope-select");
     if (!sa->on)
         return CLI_OK;

@@ -3,7 +3,8 @@
  * `ek3 rack` and `ek3 scenario run`: --scope opens the window
  * (scopes/scowin.h), --scope-shot FILE@TIME saves a PNG of it at that
  * simulated time, --scope-hold keeps it open after the run, --scope-select
- * SLOTS selects modules from the start, --scope-fps N sets the frame rate.
+ * SLOTS selects modules from the start, --scope-fps N sets the frame rate,
+ * --scope-keys KEYS presses keys once the rack is there.
  */
 #ifndef SCOPE_CLI_H
 #define SCOPE_CLI_H
@@ -12,7 +13,7 @@
 
 typedef struct scope_args {
     int on;               /* --scope */
-    int shot_given, hold_given, select_given, fps_given;
+    int shot_given, hold_given, select_given, fps_given, keys_given;
     scw_opts o;
     char shot[1024];
 } scope_args;

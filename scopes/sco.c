@@ -333,7 +333,8 @@ sco_rgb sco_state_rgb(unsigned st)
     }
 }
 
-/* blue (0) through green to red (1) */
+/* dark blue (0) through teal and green to yellow (1): no red, which is
+ * FAULT's alone */
 static sco_rgb sco_ramp(double f)
 {
     if (!(f > 0))
@@ -341,8 +342,8 @@ static sco_rgb sco_ramp(double f)
     if (f > 1)
         f = 1;
     if (f < 0.5)
-        return (sco_rgb){0, (uint8_t)(40 + 400 * f), (uint8_t)(230 - 400 * f)};
-    return (sco_rgb){(uint8_t)(40 + 400 * (f - 0.5)), (uint8_t)(240 - 400 * (f - 0.5)), 30};
+        return (sco_rgb){(uint8_t)(30 + 40 * f), (uint8_t)(40 + 300 * f), (uint8_t)(160 - 40 * f)};
+    return (sco_rgb){(uint8_t)(50 + 400 * (f - 0.5)), (uint8_t)(190 + 110 * (f - 0.5)), (uint8_t)(140 - 220 * (f - 0.5))};
 }
 
 sco_rgb sco_slot_rgb(sco_color_mode m, const ses_mod_snap *ms, double i_max)

@@ -192,9 +192,10 @@ typedef struct sco_rgb {
 /* A state's colour (ses_mstate): FAULT red (220, 30, 30), RUN green,
  * START yellow, OFF grey, PULLED/LOST dark, PARKED blue, EXT cyan. */
 sco_rgb sco_state_rgb(unsigned st);
-/* Slot colour: by state; by current (0 .. i_max A, blue to red); by
- * temperature (25 .. 125 C, blue to red). A faulted module is the FAULT
- * red in every mode, a module out of its slot dark. */
+/* Slot colour: by state; by current (0 .. i_max A) or by temperature
+ * (25 .. 125 C) on a ramp from dark blue through green to yellow, with no
+ * red in it. A faulted module is the FAULT red in every mode, a module
+ * out of its slot dark. */
 sco_rgb sco_slot_rgb(sco_color_mode m, const ses_mod_snap *ms, double i_max);
 
 /* The event markers. */

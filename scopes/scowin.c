@@ -47,6 +47,7 @@ struct scw {
     int tapped;
     _Atomic int quit;     /* the window asked the run to stop */
     unsigned n;
+    double i_rated;       /* a module's current limit, A (the map's scale by current) */
     sco_hist hist;
     sco_ev ev[SCW_EV_MAX];
     size_t nev;
@@ -188,6 +189,7 @@ int scw_attach(scw *w, ses *s)
         atomic_store(&w->tap.shot_wait, 1);
     }
     sco_layout_of(w->o.w, w->o.h, n, &w->lay);
+    w->i_rated = s->kc.i_max > 0 ? s->kc.i_max : 4.0;
     for (unsigned j = 0; j < SCO_SEL; j++) {
         w->sel[j] = w->o.sel[j] >= 1 && (unsigned)w->o.sel[j] <= n ? w->o.sel[j] : 0;
         atomic_store(&w->tap.sel[j], w->sel[j]);
@@ -465,9 +467,7 @@ static void scw_draw_map(scw *w)
         scw_text(w, l->map.x, l->map.y + 4, scw_dim, "waiting for the rack...");
         return;
     }
-    double imax = 0.1;
-    for (unsigned k = 0; k < w->n; k++)
-        imax = fmax(imax, w->mods[k].io);
+    double imax = w->i_rated;
     for (unsigned k = 1; k <= w->n; k++) {
         sco_rect r;
         sco_slot_rect(l, k, &r);
@@ -491,6 +491,20 @@ static void scw_draw_map(scw *w)
             x = l->map.x;
             y += w->fh;
         }
+    }
+    if (w->cmode != SCO_BY_STATE) { /* the ramp's ends */
+        y += w->fh;
+        ses_mod_snap lo = {.present = 1, .state = SES_M_RUN, .io = 0, .tja = 25, .tjb = 25}, hi = lo;
+        hi.io = imax;
+        hi.tja = hi.tjb = 125;
+        x = l->map.x;
+        scw_fill(w, (sco_rect){x, y + 3, 9, 9}, sco_slot_rgb(w->cmode, &lo, imax));
+        x += 12 + scw_text(w, x + 12, y, scw_fg, w->cmode == SCO_BY_CURRENT ? "0 A" : "25 C") + 6;
+        scw_fill(w, (sco_rect){x, y + 3, 9, 9}, sco_slot_rgb(w->cmode, &hi, imax));
+        if (w->cmode == SCO_BY_CURRENT)
+            scw_text(w, x + 12, y, scw_fg, "%.2f A (the limit)", imax);
+        else
+            scw_text(w, x + 12, y, scw_fg, "125 C (Tj, the hotter)");
     }
     y += w->fh + 4;
     scw_text(w, l->map.x, y, scw_fg, "leader: %s%u (white frame), term %u", w->snap.swarm.leader ? "slot " : "none ",
@@ -901,6 +915,11 @@ int scw_loop(scw *w, int (*fn)(void *arg), void *arg)
         int done = atomic_load(&w->done);
         Uint64 b0 = SDL_GetPerformanceCounter();
         scw_drain(w);
+        if (w->o.keys && w->tapped && w->hist.n) { /* the keys given, once there are rows */
+            for (const char *k = w->o.keys; *k; k++)
+                scw_key(w, (SDL_Keycode)(unsigned char)*k, 0);
+            w->o.keys = NULL;
+        }
         if (w->tapped && atomic_load(&w->tap.shot_wait) == 2) {
             scw_drain(w); /* everything up to the shot's quantum */
             scw_render(w, fps);

@@ -41,6 +41,8 @@ typedef struct scw_opts {
     int fps;              /* frames per second aimed at (0: 60) */
     FILE *notes;          /* frame rate, drops, the shot (NULL: stderr) */
     int sel[SCO_SEL];     /* slots selected from the start (0: none; a slot past the rack is left out) */
+    const char *keys;     /* keys pressed once the rack is there, in order ("c", "t]"), or NULL:
+                             printable keys of the window's table (scw_help) */
 } scw_opts;
 
 typedef struct scw scw;

@@ -207,8 +207,13 @@ Test(scope_logic, slot_colours)
     }
     m.state = SES_M_RUN;
     sco_rgb cold = sco_slot_rgb(SCO_BY_CURRENT, &m, 30), hot = sco_slot_rgb(SCO_BY_CURRENT, &m, 3);
-    cr_assert_gt(hot.r, cold.r, "more current: redder");
+    cr_assert_gt(hot.r, cold.r, "more current: towards yellow");
     cr_assert_lt(hot.b, cold.b + 1);
+    for (int a = 0; a <= 40; a++) { /* the ramp never looks like FAULT: green always above a third of red */
+        m.io = a * 0.1;
+        sco_rgb c = sco_slot_rgb(SCO_BY_CURRENT, &m, 4);
+        cr_assert_gt(3 * c.g, c.r, "%.1f A: (%d, %d, %d) too red", m.io, c.r, c.g, c.b);
+    }
 }
 
 /* ---- the tap on a running session: pause, single steps, rows ---- */
@@ -351,23 +356,44 @@ static int px_is(const img *im, int x, int y, sco_rgb c)
     return p[0] == c.r && p[1] == c.g && p[2] == c.b;
 }
 
-Test(scope_window, fault_seen_in_the_screenshot, .timeout = 240)
+/* The 8-module rack with a ground fault on slot 3 at 0.9 s, slot 5
+ * selected, its window saved at 1.1 s into EK3_ARTEFACTS/NAME, read into
+ * *im; `extra`: more flags. Skips the test without xvfb-run. */
+static void shot_of(const char *name, const char *extra, img *im)
 {
-    if (system("command -v xvfb-run >/dev/null 2>&1")) {
+    if (system("command -v xvfb-run >/dev/null 2>&1"))
         cr_skip_test("xvfb-run is missing (Debian: xvfb): the scope's window test cannot run without a screen");
-        return;
-    }
-    const char *shot = EK3_ARTEFACTS "/scope-shot.png";
+    char shot[512], cmd[2048];
+    snprintf(shot, sizeof shot, "%s/%s", EK3_ARTEFACTS, name);
     remove(shot);
-    char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "xvfb-run -a -s '-screen 0 1280x800x24' %s rack --modules 8 --load 12kW --duration 1.2s --threads 1 "
-             "--fault igf:3@0.9s:i=0.1 --scope --scope-select 5 --scope-shot %s@1.1s > %s/scope-run.txt 2>&1",
-             EK3_BIN, shot, EK3_ARTEFACTS);
+             "--fault igf:3@0.9s:i=0.1 --scope --scope-select 5 --scope-shot %s@1.1s %s > %s.txt 2>&1",
+             EK3_BIN, shot, extra, shot);
     int st = system(cmd);
-    cr_assert_eq(st, 0, "%s: status %d (see %s/scope-run.txt)", cmd, st, EK3_ARTEFACTS);
+    cr_assert_eq(st, 0, "%s: status %d (see %s.txt)", cmd, st, shot);
+    img_read(shot, im);
+}
+
+Test(scope_window, colour_by_current_key, .timeout = 240)
+{
     img im;
-    img_read(shot, &im);
+    shot_of("scope-shot-current.png", "--scope-keys c", &im);
+    sco_layout l;
+    cr_assert_eq(sco_layout_of(im.w, im.h, 8, &l), 0);
+    sco_rect r3, r6;
+    sco_slot_rect(&l, 3, &r3);
+    sco_slot_rect(&l, 6, &r6);
+    cr_assert(px_is(&im, r3.x + r3.w / 2, r3.y + r3.h / 2, sco_state_rgb(SES_M_FAULT)), "slot 3 stays FAULT red");
+    cr_assert(!px_is(&im, r6.x + r6.w / 2, r6.y + r6.h / 2, sco_state_rgb(SES_M_RUN)),
+              "by current, slot 6 is not the RUN green of the state colours");
+    free(im.px);
+}
+
+Test(scope_window, fault_seen_in_the_screenshot, .timeout = 240)
+{
+    img im;
+    shot_of("scope-shot.png", "", &im);
     cr_assert_eq(im.w, 1280);
     cr_assert_eq(im.h, 800);
     sco_layout l;
