@@ -356,6 +356,16 @@ static int px_is(const img *im, int x, int y, sco_rgb c)
     return p[0] == c.r && p[1] == c.g && p[2] == c.b;
 }
 
+/* Whether slot k's centre in the rack map of an 8-module window is colour c. */
+static int slot_is(const img *im, unsigned k, sco_rgb c)
+{
+    sco_layout l;
+    sco_rect r;
+    cr_assert_eq(sco_layout_of(im->w, im->h, 8, &l), 0);
+    cr_assert_eq(sco_slot_rect(&l, k, &r), 0);
+    return px_is(im, r.x + r.w / 2, r.y + r.h / 2, c);
+}
+
 /* The 8-module rack with a ground fault on slot 3 at 0.9 s, slot 5
  * selected, its window saved at 1.1 s into EK3_ARTEFACTS/NAME, read into
  * *im; `extra`: more flags. Skips the test without xvfb-run. */
@@ -379,14 +389,8 @@ Test(scope_window, colour_by_current_key, .timeout = 240)
 {
     img im;
     shot_of("scope-shot-current.png", "--scope-keys c", &im);
-    sco_layout l;
-    cr_assert_eq(sco_layout_of(im.w, im.h, 8, &l), 0);
-    sco_rect r3, r6;
-    sco_slot_rect(&l, 3, &r3);
-    sco_slot_rect(&l, 6, &r6);
-    cr_assert(px_is(&im, r3.x + r3.w / 2, r3.y + r3.h / 2, sco_state_rgb(SES_M_FAULT)), "slot 3 stays FAULT red");
-    cr_assert(!px_is(&im, r6.x + r6.w / 2, r6.y + r6.h / 2, sco_state_rgb(SES_M_RUN)),
-              "by current, slot 6 is not the RUN green of the state colours");
+    cr_assert(slot_is(&im, 3, sco_state_rgb(SES_M_FAULT)), "slot 3 stays FAULT red");
+    cr_assert(!slot_is(&im, 6, sco_state_rgb(SES_M_RUN)), "by current, slot 6 is not the RUN green of the state colours");
     free(im.px);
 }
 
@@ -399,11 +403,8 @@ Test(scope_window, fault_seen_in_the_screenshot, .timeout = 240)
     sco_layout l;
     cr_assert_eq(sco_layout_of(im.w, im.h, 8, &l), 0);
     /* the faulted slot red, a running one green: their centres */
-    sco_rect r3, r6;
-    sco_slot_rect(&l, 3, &r3);
-    sco_slot_rect(&l, 6, &r6);
-    cr_assert(px_is(&im, r3.x + r3.w / 2, r3.y + r3.h / 2, sco_state_rgb(SES_M_FAULT)), "slot 3 is not FAULT red");
-    cr_assert(px_is(&im, r6.x + r6.w / 2, r6.y + r6.h / 2, sco_state_rgb(SES_M_RUN)), "slot 6 is not RUN green");
+    cr_assert(slot_is(&im, 3, sco_state_rgb(SES_M_FAULT)), "slot 3 is not FAULT red");
+    cr_assert(slot_is(&im, 6, sco_state_rgb(SES_M_RUN)), "slot 6 is not RUN green");
     /* the bus voltage's trace moved: its colour on many rows of the waveforms */
     const sco_chinfo *bv = sco_ch(SCO_C_VBUS), *s1 = sco_ch(SCO_C_SEL0);
     int rows_v = 0, rows_s = 0;
