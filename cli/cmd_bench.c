@@ -6,6 +6,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "cmd.h"
+#include "scowin.h"
 
 /* Loops that bench_kernel dumps under callgrind, and their operations at
  * scale 0.01 (the callgrind run's scale). */
@@ -26,7 +27,7 @@ int cmd_bench(int argc, char **argv)
     const char *suite = NULL;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i]) && strcmp(argv[i], "help")) {
-            puts("usage: ek3 bench [can|kernel|plant|bridge|scenario] [--quick] [--no-callgrind]\n\n"
+            puts("usage: ek3 bench [can|kernel|plant|bridge|scenario|scope] [--quick] [--no-callgrind]\n\n"
                  "Run benchmark suites and print one 'name value unit' line per figure.\n"
                  "Without a suite, every suite runs. --quick runs a tenth of the\n"
                  "iterations (a smoke run; figures are noisier). The kernel suite also\n"
@@ -41,7 +42,9 @@ int cmd_bench(int argc, char **argv)
                  "          the table build, ngspice on the same circuit\n"
                  "  bridge  transports: round trip (median, p99) and frames/s; the rack bus\n"
                  "  scenario the engine: an 84-module run with ten watchers and a capture over\n"
-                 "          the bare run (overhead), the time to start a scenario");
+                 "          the bare run (overhead), the time to start a scenario\n"
+                 "  scope   the live scope's cost: the 84-module rack bare, with its tap, and with the\n"
+                 "          window at 60 frames/s (SDL's dummy driver without a display)");
             return CLI_OK;
         } else if (!strcmp(argv[i], "--quick")) {
             scale = 0.1;
@@ -58,8 +61,8 @@ int cmd_bench(int argc, char **argv)
         }
     }
     if (suite && strcmp(suite, "can") && strcmp(suite, "kernel") && strcmp(suite, "plant") && strcmp(suite, "bridge") &&
-        strcmp(suite, "scenario"))
-        return cli_usage_error(w, "unknown suite '%s' (suites: can, kernel, plant, bridge, scenario)", suite);
+        strcmp(suite, "scenario") && strcmp(suite, "scope"))
+        return cli_usage_error(w, "unknown suite '%s' (suites: can, kernel, plant, bridge, scenario, scope)", suite);
     if (under_cg) /* the callgrind child: loops only */
         return (suite && !strcmp(suite, "plant")      ? bench_plant(stdout, 0.01, 1)
                 : suite && !strcmp(suite, "scenario") ? bench_scenario(stdout, 0.01, 1)
@@ -89,6 +92,13 @@ int cmd_bench(int argc, char **argv)
         bad |= bench_scenario(stdout, scale, 0);
         if (!no_cg && self[0])
             bad |= bench_callgrind(stdout, self, "scenario", bench_scenario_names, bench_scenario_ops, 2);
+    }
+    if (!suite || !strcmp(suite, "scope")) {
+        char err[600];
+        if (scw_bench(stdout, scale, err, sizeof err)) {
+            fprintf(stderr, "ek3 bench: scope: %s\n", err);
+            bad = 1;
+        }
     }
     return bad ? CLI_FAIL : CLI_OK;
 }

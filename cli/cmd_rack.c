@@ -21,6 +21,7 @@
 #include "can_id.h"
 #include "msg.h"
 #include "rig.h"
+#include "scope_cli.h"
 #include "session.h"
 #include "stnapi.h"
 
@@ -41,6 +42,7 @@ typedef struct rack_opts {
     const char *api;     /* udp:HOST:PORT for the station's API, or NULL */
     const char *slot_set[64]; /* --slot-set SLOT:name=value, as given */
     unsigned nslot_set;
+    scope_args scope;    /* --scope, --scope-shot, --scope-hold */
     plant_params slot_prm[510]; /* their slots' own parameters */
     const plant_params *slot_ptr[510];
 } rack_opts;
@@ -50,6 +52,12 @@ static int rk_stop(void *ctx)
 {
     (void)ctx;
     return cli_stop_requested();
+}
+
+/* The run on the live scope's worker thread. */
+static int rk_run(void *s)
+{
+    return ses_run(s);
 }
 
 static int rk_usage(void)
@@ -62,7 +70,9 @@ static int rk_usage(void)
          "                [--api udp:HOST:PORT [--api-key KEY]]\n"
          "                [--report DIR] [--threads N] [--external all|2,5,7 [--fw-bus udp:HOST:BASE]\n"
          "                [--ext-timeout 200ms] [--hello-timeout 10s]]\n"
-         "                [--set name=value]... [--slot-set SLOT:name=value]...\n\n"
+         "                [--set name=value]... [--slot-set SLOT:name=value]...\n"
+         "                [--scope [--scope-shot FILE@TIME] [--scope-hold] [--scope-select SLOTS] [--scope-fps 60]\n"
+         "                [--scope-keys KEYS]]\n\n"
          "Run a rack in one process: the plant (one module per slot, tolerances drawn\n"
          "from the seed) and one firmware instance per module (JEZGRO, its services,\n"
          "LLC_CONTROL with droop), joined by the HIL channel and the rack's CAN-FD bus,\n"
@@ -97,6 +107,7 @@ static int rk_usage(void)
          "--set sets a plant parameter of every module (`ek3 plant params` lists them);\n"
          "--slot-set 7:t_amb=45 one module's own, over the rack's (a board of another\n"
          "build, an aged part).");
+    puts(scope_usage);
     return CLI_OK;
 }
 
@@ -136,6 +147,11 @@ int cmd_rack(int argc, char **argv)
             return rk_usage();
         if (cli_once(w, &seen, a, many))
             return CLI_USAGE;
+        int sr = scope_arg(w, argc, argv, &i, &o.scope);
+        if (sr == SCOPE_BAD)
+            return CLI_USAGE;
+        if (sr)
+            continue;
         if (!strcmp(a, "--modules") && cli_has_value(a, v, &miss)) {
             int64_t n;
             if (cli_parse_i64(v, 1, 510, &n))
@@ -323,6 +339,9 @@ int cmd_rack(int argc, char **argv)
         (o.load_at >= o.duration || (int64_t)(o.load_at * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS))
         return cli_usage_error(w, "--load-at %g s: at or after the end of the run (--duration %g s): the load would "
                                   "never switch on", o.load_at, o.duration);
+    if (o.scope.shot_given && o.scope.o.shot_t > o.duration)
+        return cli_usage_error(w, "--scope-shot %s@%g s: after the end of the run (--duration %g s)", o.scope.shot,
+                               o.scope.o.shot_t, o.duration);
     for (unsigned k = 0; k < 510; k++) {
         if (o.pull_at[k] >= 0 && k >= o.r.modules)
             return cli_usage_error(w, "--pull: slot %u is not in a rack of %u", k + 1, o.r.modules);
@@ -370,6 +389,13 @@ int cmd_rack(int argc, char **argv)
             if (outs_named[a] && outs_named[b] && !strcmp(outs_named[a], outs_named[b]) &&
                 strcmp(outs_named[a], "/dev/null"))
                 return cli_usage_error(w, "%s and %s both name %s", out_flag[a], out_flag[b], outs_named[a]);
+    /* The live scope's window first: no display, no font, no run. */
+    scw *win = NULL;
+    int wrc = scope_open(w, &o.scope, &win);
+    if (wrc)
+        return wrc;
+    if (win && !cli_given(&seen, "--threads"))
+        o.r.threads = scw_threads(); /* a CPU for the window */
     /* Every output is opened (the report's directory made, its first file
      * created) before the run, so that a bad path costs no simulation. */
     char path[600];
@@ -487,8 +513,15 @@ int cmd_rack(int argc, char **argv)
                 "set point (%.2f A each at %.1f V after %.2f V/A droop, at most %.0f W each): the rack is overloaded\n",
                 demand / 1e3, n_cap, o.npull ? " (less the pulled)" : "", cap / 1e3, o.r.v_set, kc->i_max,
                 v_full, kc->r_droop, stn_module_cap(o.r.v_set));
-    ses_run(&s);
     int bad = 0;
+    if (win) { /* the run on a worker thread, the window on this one */
+        if ((wrc = scw_attach(win, &s)) != 0)
+            fprintf(stderr, "ek3 %s: --scope: %s: the run goes on without the window\n", w, ek3_strerror(wrc));
+        scw_loop(win, rk_run, &s);
+        bad |= scw_close(win) != 0;
+    } else {
+        ses_run(&s);
+    }
     FILE *stop_f = s.stop_out == 0 ? log : s.stop_out == 1 ? slog : NULL;
     if (stop_f)
         fclose(stop_f); /* its error is told */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "scope_cli.h"
 #include "pool.h"
 #include "cmd.h"
 #include "ek3_err.h"
@@ -106,9 +107,11 @@ typedef struct sc_job {
 } sc_job;
 
 /* Run one job; the verdict line into `line`. */
-static int sc_run_one(const sc_job *j, const char *report, unsigned threads, FILE *log, char *line, size_t cap)
+static int sc_run_one(const sc_job *j, const char *report, unsigned threads, FILE *log, scw *win, char *line,
+                      size_t cap)
 {
-    scn_opts o = {.seed = j->seed, .out = stderr, .threads = threads, .stop = sc_stop, .can_log = log};
+    scn_opts o = {.seed = j->seed, .out = stderr, .threads = threads, .stop = sc_stop, .can_log = log,
+                  .on_session = win ? scw_on_session : NULL, .session_ctx = win};
     char dir[1200];
     if (report) {
         scn_manifest m;
@@ -143,7 +146,7 @@ static int sc_pool_run(void *ctx, size_t j, int fd)
 {
     sc_pool *p = ctx;
     char line[4096];
-    int v = sc_run_one(&p->job[j], p->report, p->threads, NULL, line, sizeof line);
+    int v = sc_run_one(&p->job[j], p->report, p->threads, NULL, NULL, line, sizeof line);
     size_t n = strlen(line), off = 0;
     while (off < n) {
         ssize_t k = write(fd, line + off, n - off);
@@ -174,10 +177,28 @@ static void sc_pool_done(void *ctx, const pool_end *e)
     }
 }
 
+/* One run under the live scope, on its worker thread. */
+typedef struct sc_scoped {
+    const sc_job *job;
+    const char *report;
+    unsigned threads;
+    FILE *log;
+    scw *win;
+    char line[4096];
+} sc_scoped;
+
+static int sc_scoped_run(void *ctx)
+{
+    sc_scoped *c = ctx;
+    return sc_run_one(c->job, c->report, c->threads, c->log, c->win, c->line, sizeof c->line);
+}
+
 static int sc_usage_run(void)
 {
     puts("usage: ek3 scenario run FILE|DIR... [--seed N] [--level quick|nightly|soak] [--report DIR]\n"
-         "                        [--jobs N] [--threads N] [--log FILE]\n\n"
+         "                        [--jobs N] [--threads N] [--log FILE]\n"
+         "                        [--scope [--scope-shot FILE@TIME] [--scope-hold] [--scope-select SLOTS] [--scope-fps 60]\n"
+         "                        [--scope-keys KEYS]]\n\n"
          "Runs each scenario (a DIR: every .lua file under it, lib/ folders left out)\n"
          "with each seed of its manifest, or with --seed N alone, and prints one line per\n"
          "run: PASS; FAIL with the first failed check, its time, figure and limit; or\n"
@@ -187,7 +208,8 @@ static int sc_usage_run(void)
          "runs N scenarios at once (processes); --threads spreads each rack's modules\n"
          "(default 1; rack{threads=} wins). --log writes one run's frames (HIL\n"
          "channel and rack bus) as a candump log. Exit: 0 all passed, 1 a failure, 2 an error\n"
-         "in a scenario or a bad flag.");
+         "in a scenario or a bad flag. --scope (one scenario, one seed):");
+    puts(scope_usage);
     return CLI_OK;
 }
 
@@ -198,6 +220,8 @@ static int sc_run(int argc, char **argv)
     int seed_given = 0;
     const char *report = NULL, *level = "nightly", *log_path = NULL;
     unsigned jobs = 1, threads = 1;
+    static scope_args sa;
+    memset(&sa, 0, sizeof sa);
     int used[argc + 1];
     memset(used, 0, sizeof used);
     int nfiles = 0;
@@ -211,6 +235,11 @@ static int sc_run(int argc, char **argv)
             return sc_usage_run();
         if (cli_once(w, &seen, a, NULL))
             return CLI_USAGE;
+        int sr = scope_arg(w, argc, argv, &i, &sa);
+        if (sr == SCOPE_BAD)
+            return CLI_USAGE;
+        if (sr)
+            continue;
         if (!strcmp(a, "--seed") && cli_has_value(a, v, &miss)) {
             if (cli_parse_u64(v, INT64_MAX, &seed))
                 return cli_usage_error(w, "--seed '%s': a whole number 0 to 2^63-1", v);
@@ -310,6 +339,17 @@ static int sc_run(int argc, char **argv)
         return cli_usage_error(w, "--log %s: one run's frames per log: name one scenario and --seed N (here %zu runs)",
                                log_path, nj);
     }
+    if (sa.on && (nj != 1 || jobs != 1)) {
+        free(job);
+        sc_free(&f);
+        return cli_usage_error(w, "--scope: one run per window: name one scenario and --seed N (here %zu runs)", nj);
+    }
+    scw *win = NULL;
+    if ((rc = scope_open(w, &sa, &win)) != 0) {
+        free(job);
+        sc_free(&f);
+        return rc;
+    }
     if (log_path && !(log = fopen(log_path, "w"))) {
         free(job);
         sc_free(&f);
@@ -321,10 +361,20 @@ static int sc_run(int argc, char **argv)
     size_t done = 0;
     char **lines = calloc(nj ? nj : 1, sizeof *lines);
     int *verdict = calloc(nj ? nj : 1, sizeof *verdict);
-    if (lines && verdict && jobs == 1) {
+    if (lines && verdict && win) {
+        static sc_scoped one;
+        one = (sc_scoped){.job = &job[0], .report = report, .threads = threads, .log = log, .win = win};
+        verdict[0] = scw_loop(win, sc_scoped_run, &one);
+        if (scw_close(win))
+            errors++; /* the screenshot asked for is not there (told) */
+        lines[0] = strdup("");
+        fputs(one.line, stdout);
+        fflush(stdout);
+        done = 1;
+    } else if (lines && verdict && jobs == 1) {
         for (; done < nj && !cli_stop_requested(); done++) {
             char line[4096];
-            verdict[done] = sc_run_one(&job[done], report, threads, log, line, sizeof line);
+            verdict[done] = sc_run_one(&job[done], report, threads, log, NULL, line, sizeof line);
             lines[done] = strdup("");
             fputs(line, stdout);
             fflush(stdout);

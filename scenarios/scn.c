@@ -1187,6 +1187,8 @@ static int l_rack(lua_State *L)
                           ek3_strerror(rc));
     }
     x->s = s;
+    if (x->o.on_session && (rc = x->o.on_session(s, x->o.session_ctx)) != 0)
+        return scn_err(L, "rack{}: the live scope: %s", ek3_strerror(rc));
     x->r->ncol = s->rec.ncol;
     x->r->block_rows = SCN_BLOCK_ROWS;
     x->blk_fp = calloc(s->rec.ncol ? s->rec.ncol : 1, sizeof *x->blk_fp);
@@ -2209,6 +2211,8 @@ static void scn_free_run(scn *x)
     x->keys = NULL;
     if (x->s) {
         ses_finish(x->s);
+        if (x->o.on_session)
+            x->o.on_session(NULL, x->o.session_ctx);
         ses_free(x->s);
         free(x->s);
         x->s = NULL;

@@ -121,6 +121,11 @@ typedef struct scn_opts {
     const scn_override *ovr;
     unsigned novr;
     int manifest_only;        /* stop after scenario{} (ek3 scenario list) */
+    /* Called with the session once rack{} built it (before its first
+     * quantum; non-zero: an ERROR), and with NULL before it is freed: the
+     * live scope (scopes/scowin.h scw_attach). NULL: none. */
+    int (*on_session)(ses *s, void *ctx);
+    void *session_ctx;
 } scn_opts;
 
 /* One block of the trace, for replay to say where two runs diverged:
