@@ -1,6 +1,7 @@
 /* scowin.c - the live scope's SDL2 window: rack map, waveforms, the bus
  * strip, event markers, cursors, the keys, screenshots (libpng). */
 #include "scowin.h"
+#include "splot.h"
 
 #include <SDL.h>
 #include <SDL_ttf.h>
@@ -563,8 +564,13 @@ static void scw_draw_wave(scw *w)
         if (!has[ch])
             continue;
         const sco_chinfo *ci = sco_ch(ch);
-        scw_text(w, r.x + 4, ly, (sco_rgb){ci->r, ci->g, ci->b}, "%s%s  %.4g .. %.4g %s", ch == w->active ? "> " : "  ",
-                 ci->name, lo[ch], hi[ch], ci->unit);
+        /* the range with an SI prefix (154.5k W, not 1.545e+05) */
+        char a[32], b[32];
+        double st = splot_step(lo[ch], hi[ch], 1000), mag = fmax(fabs(lo[ch]), fabs(hi[ch]));
+        splot_tick_label(a, sizeof a, lo[ch], st, mag);
+        splot_tick_label(b, sizeof b, hi[ch], st, mag);
+        scw_text(w, r.x + 4, ly, (sco_rgb){ci->r, ci->g, ci->b}, "%s%s  %s .. %s %s", ch == w->active ? "> " : "  ",
+                 ci->name, a, b, ci->unit);
         ly += w->fh;
     }
     scw_markers(w, r, 1);
