@@ -390,7 +390,10 @@ static int alog_start(alog_log *l, hal hw)
     return alog_reclaim(l, hw, (p + 1u) % l->pages);
 }
 
-int alog_open(alog_log *l, hal hw, const uint8_t key[16])
+/* Find the newest page and the place after its last committed record;
+ * fix: write zeros over a torn header (the writer's open) or stop there
+ * (a reader's). 0, EK3_ENOSPC. */
+static int alog_find(alog_log *l, hal hw, const uint8_t key[16], int fix)
 {
     memset(l, 0, sizeof *l);
     memcpy(l->key, key, 16);
@@ -413,7 +416,7 @@ int alog_open(alog_log *l, hal hw, const uint8_t key[16])
     }
     l->boot = 1; /* never 0: a record's first double word is never all zeros (the skip mark) */
     if (!l->have_page)
-        return EK3_OK;
+        return EK3_ENOENT;
     memcpy(l->chain, best.chain_in, 16);
     l->page_no = best.page_no;
     l->next_seq = best.next_seq;
@@ -433,7 +436,7 @@ int alog_open(alog_log *l, hal hw, const uint8_t key[16])
             w.pos += w.size;
             continue;
         }
-        if (k == ALOG_R_BADHDR) {
+        if (k == ALOG_R_BADHDR && fix) {
             /* The cut was in this header: nothing after it programmed.
              * Zeros over it (RM0440 allows them over anything) mark it
              * to be skipped. */
@@ -452,8 +455,26 @@ int alog_open(alog_log *l, hal hw, const uint8_t key[16])
     l->pos = (uint16_t)w.pos;
     l->st.torn += w.torn;
     l->boot = (uint16_t)(boot + 1u);
-    return alog_reclaim(l, hw, (l->cur + 1u) % l->pages);
+    return EK3_OK;
 }
+
+int alog_open(alog_log *l, hal hw, const uint8_t key[16])
+{
+    int rc = alog_find(l, hw, key, 1);
+    if (rc == EK3_ENOENT)
+        return EK3_OK; /* an empty log: the first record starts page 0 */
+    return rc ? rc : alog_reclaim(l, hw, (l->cur + 1u) % l->pages);
+}
+
+int alog_head_read(hal hw, const uint8_t key[16], uint8_t out[8], uint32_t *next_seq)
+{
+    alog_log l;
+    int rc = alog_find(&l, hw, key, 0);
+    alog_head(&l, out);
+    *next_seq = l.next_seq;
+    return rc;
+}
+
 
 int alog_append(alog_log *l, hal hw, unsigned type, int64_t t_ns, const void *payload, unsigned len)
 {

@@ -153,6 +153,12 @@ int alog_append(alog_log *l, hal hw, unsigned type, int64_t t_ns, const void *pa
  * checks a dump against. */
 void alog_head(const alog_log *l, uint8_t out[8]);
 
+/* The head of the log in hw's flash, read only (DIAGNOSTICS' AUDIT
+ * test: the station hears it): out as alog_head, *next_seq the number
+ * the next record gets. 0, EK3_ENOENT (no log yet: out all zeros),
+ * EK3_ENOSPC (no log area). */
+int alog_head_read(hal hw, const uint8_t key[16], uint8_t out[8], uint32_t *next_seq);
+
 /* Read the log area into img (cap >= its size; EK3_ENOSPC otherwise):
  * the dump `ek3 audit verify` reads. A double word the ECC cannot read
  * is dumped as 0xFF (what a torn one is). *n: bytes. 0 or EK3_ENOSPC. */
