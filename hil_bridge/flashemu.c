@@ -156,14 +156,22 @@ static void fle_torn_program(fle *f, uint32_t d, const uint8_t *v)
     }
 }
 
-int fle_program(fle *f, uint32_t off, const void *buf, size_t n)
+/* The checks every program and erase starts with: inside the device,
+ * whole units (double words, pages), the power on. */
+static int fle_may(const fle *f, uint32_t off, size_t n, uint32_t unit)
 {
     if (!fle_in(f, off, n))
         return EK3_ERANGE;
-    if (off % FLE_DW || n % FLE_DW)
+    if (off % unit || n % unit)
         return EK3_EINVAL;
-    if (f->off)
-        return EK3_EIO;
+    return f->off ? EK3_EIO : EK3_OK;
+}
+
+int fle_program(fle *f, uint32_t off, const void *buf, size_t n)
+{
+    int rc = fle_may(f, off, n, FLE_DW);
+    if (rc)
+        return rc;
     const uint8_t *b = buf;
     for (size_t i = 0; i < n; i += FLE_DW) {
         uint32_t d = (off + (uint32_t)i) / FLE_DW;
@@ -200,12 +208,9 @@ static void fle_wear(fle *f, unsigned p)
 
 int fle_erase(fle *f, uint32_t off, size_t n)
 {
-    if (!fle_in(f, off, n))
-        return EK3_ERANGE;
-    if (off % FLE_PAGE || n % FLE_PAGE)
-        return EK3_EINVAL;
-    if (f->off)
-        return EK3_EIO;
+    int rc = fle_may(f, off, n, FLE_PAGE);
+    if (rc)
+        return rc;
     unsigned per = FLE_PAGE / FLE_DW;
     for (uint32_t p = off / FLE_PAGE; p < (off + n) / FLE_PAGE; p++) {
         f->erase_count[p]++;
