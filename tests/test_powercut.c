@@ -343,3 +343,32 @@ Test(powercut, bytes_programmed_per_byte_of_record)
     cr_assert_leq(plain, 1.5, "goal: at most 1.5 bytes programmed per byte of record, got %.3f", plain);
     cr_assert_leq(crit, 1.55, "with critical records carried: %.3f", crit);
 }
+
+/* Worn pages (endurance 5 erases here): stuck bits make programs fail
+ * (PROGERR); the writer gives the page up and goes on, the log still
+ * verifies, and what failed is counted, never silent. */
+Test(powercut, worn_pages_fail_loudly_and_the_log_stays_sound)
+{
+    fle *f = dev_new((fle_config){.seed = 21, .endurance = 5});
+    alog_log *l = calloc(1, sizeof *l);
+    cr_assert_eq(alog_open(l, fle_hal(f), key), EK3_OK);
+    unsigned ok = 0, failed = 0;
+    for (unsigned i = 0; i < 3000; i++) {
+        if (wl_step(l, fle_hal(f), i, NULL) == EK3_OK)
+            ok++;
+        else
+            failed++;
+    }
+    cr_assert_gt(f->st.worn_pages, 0u, "pages wore out");
+    cr_assert_gt(f->st.progerr, 0u, "and programs failed on them");
+    cr_assert_gt(l->st.errors, 0u, "the log counted them");
+    cr_assert_eq(ok + failed, 3000u);
+    cr_assert_gt(ok, 2900u, "a failed page is given up, the record goes to the next: %u failed", failed);
+    static steps got;
+    alog_verdict v;
+    cr_assert_eq(scan(fle_hal(f), &got, &v), EK3_OK);
+    cr_assert_eq(v.bad, 0, "%s at 0x%x", v.why ? v.why : "", v.bad_off);
+    cr_assert_eq(got.dup, 0u);
+    free(l);
+    free(f);
+}
