@@ -108,6 +108,8 @@ static int aud_verify(int argc, char **argv)
         cli_needs(w, &seen, "--seed", "--slot", "the module's key is derived from the rack key and its slot") ||
         cli_needs(w, &seen, "--head", "--slot", "the head is a chain value: it needs the module's key"))
         return CLI_USAGE;
+    if (cli_given(&seen, "--head") && !cli_given(&seen, "--key") && !cli_given(&seen, "--seed"))
+        return cli_usage_error(w, "--head needs --key or --seed: the head is a chain value under the module's key");
     FILE *f = cli_open_in(path);
     if (!f)
         return cli_usage_error(w, "%s: %s", path, strerror(errno));

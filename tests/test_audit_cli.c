@@ -84,5 +84,7 @@ Test(audit_cli, bad_input_exits_2)
     cr_assert_eq(run(out, sizeof out, "%s audit verify x.bin --key 00112233", EK3_BIN), 2, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s audit verify x.bin --seed 1", EK3_BIN), 2, "%s", out);
     cr_assert_eq(count(out, "--slot"), 1u, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s audit verify x.bin --slot 1 --head 00112233", EK3_BIN), 2, "%s", out);
+    cr_assert_eq(count(out, "--head needs --key or --seed"), 1u, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s audit dump %s --modules 2 --slot 3", EK3_BIN, path("x.bin")), 2, "%s", out);
 }
