@@ -30,7 +30,7 @@ int cmd_api(int argc, char **argv)
                  "  module SLOT WATTS [VOLTS]   set one module (0 W stops it)\n"
                  "  restart SLOT WATTS [VOLTS]  restart a module after a fault, if it is gone\n"
                  "  rack WATTS [VOLTS]          share WATTS over the online modules\n"
-                 "  diag SLOT TEST              self-test: all adc pwm fan ntc flash crypto can\n"
+                 "  diag SLOT TEST              self-test: all adc pwm fan ntc flash crypto can audit\n"
                  "  status [SLOT]               the rack's, or one module's, last state\n"
                  "--key is the station's API key (default: the rig's development key). It\n"
                  "is never sent: the request carries this machine's time, a random nonce\n"

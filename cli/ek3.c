@@ -13,6 +13,7 @@ static const cli_cmd ek3_cmds[] = {
     {"faults", cmd_faults, "every fault the rig can inject: name, target, parameters, what it models"},
     {"plant", cmd_plant, "the plant model: parameters, one module's run, gain sweep"},
     {"bench", cmd_bench, "run benchmarks and print their figures"},
+    {"audit", cmd_audit, "a module's audit log: dump it from a rig run, verify a dump"},
 };
 
 int main(int argc, char **argv)

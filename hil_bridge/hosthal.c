@@ -82,41 +82,19 @@ int hhal_can_take(hhal *h, cfd_frame *f)
     return EK3_OK;
 }
 
-static int hhal_flash_range(uint32_t off, size_t n)
-{
-    return off <= HHAL_FLASH_SIZE && n <= HHAL_FLASH_SIZE - off;
-}
-
 static int hhal_flash_read(void *ctx, uint32_t off, void *buf, size_t n)
 {
-    hhal *h = ctx;
-    if (!hhal_flash_range(off, n))
-        return EK3_ERANGE;
-    memcpy(buf, h->flash + off, n);
-    return EK3_OK;
+    return fle_read(&((hhal *)ctx)->fl, off, buf, n);
 }
 
-/* NOR semantics: programming can only clear bits. */
 static int hhal_flash_write(void *ctx, uint32_t off, const void *buf, size_t n)
 {
-    hhal *h = ctx;
-    const uint8_t *b = buf;
-    if (!hhal_flash_range(off, n))
-        return EK3_ERANGE;
-    for (size_t i = 0; i < n; i++)
-        if ((h->flash[off + i] & b[i]) != b[i])
-            return EK3_EIO;
-    memcpy(h->flash + off, buf, n);
-    return EK3_OK;
+    return fle_program(&((hhal *)ctx)->fl, off, buf, n);
 }
 
 static int hhal_flash_erase(void *ctx, uint32_t off, size_t n)
 {
-    hhal *h = ctx;
-    if (!hhal_flash_range(off, n) || off % HHAL_FLASH_PAGE || n % HHAL_FLASH_PAGE)
-        return EK3_ERANGE;
-    memset(h->flash + off, 0xFF, n);
-    return EK3_OK;
+    return fle_erase(&((hhal *)ctx)->fl, off, n);
 }
 
 static int hhal_trng(void *ctx, uint32_t *out)
@@ -249,7 +227,8 @@ static const hal_ops hhal_ops = {
 void hhal_init(hhal *h, uint64_t seed, int strict)
 {
     memset(h, 0, sizeof *h);
-    memset(h->flash, 0xFF, sizeof h->flash);
+    fle_config fc = {.seed = seed, .size = HHAL_FLASH_SIZE};
+    fle_init(&h->fl, &fc);
     h->rng = seed ? seed : 1;
     h->strict = (uint8_t)(strict != 0);
     h->open_index = -1;

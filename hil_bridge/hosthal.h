@@ -3,7 +3,9 @@
  *
  * Virtual devices behind the firmware's hal: a clock the rig advances,
  * ADC codes the plant writes, the PWM command the plant reads, CAN-FD
- * FIFOs the bridge fills and drains, a NOR-like flash area, AES-CMAC from
+ * FIFOs the bridge fills and drains, the emulated STM32G474 flash of
+ * flashemu.h (double words with ECC, page erase, seeded power cuts, wear
+ * and read disturb: configure h->fl.cfg), AES-CMAC from
  * mbedTLS, a seeded random generator (the rig must be reproducible), GPIO
  * lines, and a 100 ms watchdog the rig checks.
  *
@@ -18,11 +20,12 @@
 
 #include <stdint.h>
 
+#include "flashemu.h"
 #include "hal.h"
 
 #define HHAL_CAN_DEPTH 64u
 #define HHAL_FLASH_SIZE 16384u
-#define HHAL_FLASH_PAGE 2048u   /* STM32G474 page */
+#define HHAL_FLASH_PAGE FLE_PAGE /* STM32G474 page */
 #define HHAL_WATCHDOG_NS 100000000LL
 #define HHAL_MAX_REGIONS 32u
 
@@ -35,7 +38,7 @@ typedef struct hhal {
     cfd_frame tx[HHAL_CAN_DEPTH], rx[HHAL_CAN_DEPTH];
     uint16_t tx_head, tx_count, rx_head, rx_count;
     uint32_t tx_dropped;
-    uint8_t flash[HHAL_FLASH_SIZE];
+    fle fl; /* the flash area (HHAL_FLASH_SIZE bytes) */
     uint32_t gpio_in, gpio_out;
     int64_t kick_ns;
     uint64_t rng;

@@ -185,7 +185,7 @@ static int sapi_parse(char **w, int n, sapi_cmd *c, char *why, size_t cap)
             c->test = (unsigned)test;
             return 0;
         }
-        snprintf(why, cap, "expected: diag SLOT all|adc|pwm|fan|ntc|flash|crypto|can");
+        snprintf(why, cap, "expected: diag SLOT all|adc|pwm|fan|ntc|flash|crypto|can|audit");
         return EK3_EPARSE;
     }
     if (!strcmp(verb, "status")) {

@@ -4,6 +4,7 @@
  * oldest page. */
 #include "audit_logger.h"
 #include "kernel_rig.h"
+#include "flashemu.h"
 
 static int victim_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
 {
@@ -18,26 +19,48 @@ static const jz_service_def services[] = {
 #define LOGGER 1u
 #define VICTIM 2u
 
-/* Every valid record in flash, in record-number order. */
-static unsigned read_log(rig *r, alog_record *out, unsigned max)
+/* One committed record as the tests see it (kernel events only). */
+typedef struct trec {
+    uint32_t seq, ev_no;
+    int64_t t_ns;
+    uint8_t kind, svc;
+} trec;
+
+typedef struct tlog {
+    trec *out;
+    unsigned n, max;
+} tlog;
+
+static void collect(void *ctx, const alog_rec *r)
 {
-    hal hw = hhal_hal(&r->h);
-    unsigned n = 0;
-    for (unsigned i = 0; i < alog_slots(hw) && n < max; i++)
-        if (alog_read(hw, i, &out[n]) == EK3_OK)
-            n++;
-    for (unsigned i = 1; i < n; i++) /* insertion sort by seq */
-        for (unsigned j = i; j > 0 && out[j - 1].seq > out[j].seq; j--) {
-            alog_record t = out[j];
-            out[j] = out[j - 1];
-            out[j - 1] = t;
-        }
-    return n;
+    tlog *t = ctx;
+    if (t->n >= t->max || ALOG_IS_CARRY(r->type))
+        return;
+    alog_kev kev;
+    cr_assert_eq(r->len, sizeof kev);
+    memcpy(&kev, r->payload, sizeof kev);
+    trec x = {r->seq, kev.ev_no, r->t_ns, r->type, kev.svc};
+    t->out[t->n++] = x;
+}
+
+static const uint8_t zero_key[16];
+
+/* Every committed record in flash, in log order; the dump verifies. */
+static unsigned read_log(rig *r, trec *out, unsigned max)
+{
+    static uint8_t img[HHAL_FLASH_SIZE];
+    size_t n;
+    cr_assert_eq(alog_dump(hhal_hal(&r->h), img, sizeof img, &n), EK3_OK);
+    alog_verdict v;
+    tlog t = {out, 0, max};
+    cr_assert_eq(alog_verify(&hhal_hal(&r->h).ops->crypto, zero_key, img, n, &v, collect, &t), EK3_OK);
+    cr_assert_eq(v.bad, 0, "the log verifies: %s at 0x%x", v.why ? v.why : "", v.bad_off);
+    return t.n;
 }
 
 /* The records are numbered 0..n-1 without gaps, and no audit event
  * (by number and time) appears twice. */
-static void assert_log_sound(const alog_record *rec, unsigned n)
+static void assert_log_sound(const trec *rec, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
         cr_assert_eq(rec[i].seq, rec[0].seq + i, "record %u has number %u", i, rec[i].seq);
@@ -60,7 +83,7 @@ Test(audit_logger, writes_every_event_once)
     rig *r = rig_new(services, 2, 0, 7);
     crash_victim(r, 3);
     rig_ms(r, 300);
-    alog_record rec[64];
+    trec rec[64];
     unsigned n = read_log(r, rec, 64);
     /* BOOT, then per crash: INJECT, CRASH, RESTART. */
     cr_assert_eq(n, r->k.audit.total, "%u records for %u events", n, r->k.audit.total);
@@ -86,7 +109,7 @@ Test(audit_logger, its_own_crash_loses_and_repeats_nothing)
     crash_victim(r, 2);
     rig_ms(r, 300);
     cr_assert_geq(r->k.svc[LOGGER].restarts, 1u);
-    alog_record rec[64];
+    trec rec[64];
     unsigned n = read_log(r, rec, 64);
     cr_assert_eq(n, r->k.audit.total);
     assert_log_sound(rec, n);
@@ -101,7 +124,7 @@ Test(audit_logger, survives_a_reset_and_a_power_cycle)
     uint32_t before = r->k.audit.total;
     cr_assert_eq(jz_reset(&r->k), EK3_OK); /* the rig's reset keeps the RAM ring */
     rig_ms(r, 200);
-    alog_record rec[128];
+    trec rec[128];
     unsigned n = read_log(r, rec, 128);
     cr_assert_eq(n, r->k.audit.total, "after reset: %u records, %u events", n, r->k.audit.total);
     assert_log_sound(rec, n);
@@ -123,44 +146,82 @@ Test(audit_logger, skips_a_torn_record)
 {
     rig *r = rig_new(services, 2, 0, 10);
     rig_ms(r, 200);
-    alog_record rec[64];
+    trec rec[64];
     unsigned n = read_log(r, rec, 64);
     cr_assert_eq(n, 1u); /* BOOT */
-    /* A power loss halfway through the next record: some bytes programmed. */
-    uint32_t torn = ALOG_FIRST_PAGE * ALOG_PAGE + ALOG_RECORD;
-    memset(r->h.flash + torn, 0x00, 10);
+    /* The power goes while the next record's second double word is programmed. */
+    r->h.fl.cfg.cut_at = r->h.fl.st.ops + 2;
+    crash_victim(r, 1);
+    rig_ms(r, 200);
+    cr_assert(fle_is_off(&r->h.fl), "the cut happened");
+    fle_power_on(&r->h.fl);
     jz_config cfg = r->k.cfg;
     cr_assert_eq(jz_init(&r->k, &cfg, hhal_hal(&r->h)), EK3_OK);
     rig_ms(r, 200);
     n = read_log(r, rec, 64);
-    cr_assert_eq(n, 2u);
+    cr_assert_eq(n, 2u, "the first boot's record and the second boot's: %u", n);
     assert_log_sound(rec, n);
-    hal hw = hhal_hal(&r->h);
-    alog_record t;
-    cr_assert_eq(alog_read(hw, 1, &t), EK3_ENOENT, "the torn slot stays invalid");
-    cr_assert_eq(alog_read(hw, 2, &t), EK3_OK, "the next record goes after it");
+    cr_assert_eq(rec[1].kind, AUDIT_BOOT);
+    static uint8_t img[HHAL_FLASH_SIZE];
+    size_t len;
+    alog_verdict v;
+    cr_assert_eq(alog_dump(hhal_hal(&r->h), img, sizeof img, &len), EK3_OK);
+    cr_assert_eq(alog_verify(&hhal_hal(&r->h).ops->crypto, zero_key, img, len, &v, NULL, NULL), EK3_OK);
+    cr_assert_eq(v.torn, 1u, "the torn record is counted, not bad");
+    cr_assert_eq(v.pages, 1u, "the record after it went after it, in the same page");
     rig_free(r);
 }
 
 Test(audit_logger, ring_wraps_erasing_the_oldest_page)
 {
     rig *r = rig_new(services, 2, 0, 11);
-    hal hw = hhal_hal(&r->h);
-    unsigned slots = alog_slots(hw), per_page = ALOG_PAGE / ALOG_RECORD;
+    unsigned pages = HHAL_FLASH_SIZE / ALOG_PAGE - ALOG_FIRST_PAGE;
+    unsigned per_page = (ALOG_PAGE - ALOG_PAGE_HDR) / (ALOG_REC_HDR + 16u + 8u);
     /* More events than the ring holds, as fast as the logger drains them. */
-    for (unsigned i = 0; i < slots + per_page + 5; i += ALOG_PER_TICK) {
+    for (unsigned i = 0; i < pages * per_page + 5; i += ALOG_PER_TICK) {
         for (unsigned j = 0; j < ALOG_PER_TICK; j++)
             audit_record(&r->k.audit, jz_now(&r->k), AUDIT_INJECT, VICTIM, 0, (int32_t)(i + j));
         rig_ms(r, 100);
     }
     rig_ms(r, 200);
-    static alog_record rec[1024];
+    static trec rec[1024];
     unsigned n = read_log(r, rec, 1024);
-    cr_assert_lt(n, slots, "one page is always erased ahead");
-    cr_assert_geq(n, slots - per_page);
+    cr_assert_lt(n, pages * per_page, "one page is always erased ahead");
+    cr_assert_geq(n, (pages - 2) * per_page);
     assert_log_sound(rec, n);
     cr_assert_eq(r->k.svc[LOGGER].restarts, 0u);
     cr_assert_eq(rec[n - 1].seq, r->k.audit.total - 1, "the newest event is the last record");
     cr_assert_eq(rec[0].seq, r->k.audit.total - n, "the log is the newest events, without a gap");
+    rig_free(r);
+}
+
+static void count_carried_denied(void *ctx, const alog_rec *r)
+{
+    if (ALOG_IS_CARRY(r->type) && r->payload[6] == AUDIT_DENIED)
+        (*(unsigned *)ctx)++;
+}
+
+Test(audit_logger, critical_records_outlive_the_rollover)
+{
+    rig *r = rig_new(services, 2, 0, 12);
+    for (int j = 0; j < 3; j++)
+        audit_record(&r->k.audit, jz_now(&r->k), AUDIT_DENIED, VICTIM, 0, j); /* refused: critical */
+    rig_ms(r, 100);
+    unsigned pages = HHAL_FLASH_SIZE / ALOG_PAGE - ALOG_FIRST_PAGE;
+    for (unsigned i = 0; i < 2 * pages * 50; i += ALOG_PER_TICK) { /* the ring turns twice */
+        for (unsigned j = 0; j < ALOG_PER_TICK; j++)
+            audit_record(&r->k.audit, jz_now(&r->k), AUDIT_INJECT, VICTIM, 0, (int32_t)(i + j));
+        rig_ms(r, 100);
+    }
+    static uint8_t img[HHAL_FLASH_SIZE];
+    size_t len;
+    alog_verdict v;
+    unsigned denied = 0;
+    cr_assert_eq(alog_dump(hhal_hal(&r->h), img, sizeof img, &len), EK3_OK);
+    cr_assert_eq(alog_verify(&hhal_hal(&r->h).ops->crypto, zero_key, img, len, &v, count_carried_denied, &denied),
+                 EK3_OK);
+    cr_assert_eq(v.bad, 0);
+    cr_assert_gt(v.first_seq, 100u, "the plain records of that time are gone");
+    cr_assert_eq(denied, 3u, "the three refusals are still there, carried forward");
     rig_free(r);
 }

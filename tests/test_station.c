@@ -18,6 +18,7 @@
 #include "fault.h"
 #include "host_crypto.h"
 #include "rig.h"
+#include "services.h"
 #include "stnapi.h"
 
 static rig g;
@@ -247,6 +248,24 @@ Test(station, self_tests_on_request_and_the_health_byte, .init = setup, .fini = 
     run_ms(5);
     cr_assert_eq(g.stn.m[1].diag.test, MSG_DIAG_FLASH);
     cr_assert_eq(g.stn.m[1].diag.value, 2, "the configuration names slot 2");
+    /* The audit log's head reaches the station: the chain value after the
+     * last record module 2 committed (its BOOT at least). */
+    cr_assert_eq(stn_api_diag(&g.stn, g.t_ns, RIG_API_KEY, 2, MSG_DIAG_AUDIT), EK3_OK);
+    run_ms(5);
+    cr_assert_eq(g.stn.m[1].diag.test, MSG_DIAG_AUDIT);
+    cr_assert_eq(g.stn.m[1].diag.result, MSG_DIAG_PASS);
+    {
+        hal hw = hhal_hal(&g.m[1].fw.h);
+        canh_config c;
+        uint8_t head[8];
+        uint32_t next;
+        cr_assert_eq(canh_config_read(hw, &c), EK3_OK);
+        cr_assert_eq(alog_head_read(hw, c.key, head, &next), EK3_OK);
+        cr_assert_geq(next, 1u, "records in the log");
+        uint32_t want = (uint32_t)head[0] | (uint32_t)head[1] << 8 | (uint32_t)head[2] << 16 | (uint32_t)head[3] << 24;
+        cr_assert_eq(g.stn.m[1].diag.value, want, "the station heard the head 0x%08x", want);
+        cr_assert_neq(want, 0u);
+    }
     cr_assert_eq(stn_api_diag(&g.stn, g.t_ns, "wrong", 2, MSG_DIAG_ALL), EK3_EPERM);
     /* A stuck temperature sensor on module 3: HEALTH_MONITOR flags it in
      * the heartbeat. The plant's NTC noise keeps a good channel moving. */

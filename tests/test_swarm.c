@@ -272,7 +272,7 @@ Test(swarm, term_and_vote_survive_a_reboot_and_a_torn_record)
 
     /* a record torn by a power loss after the good ones: skipped */
     swm_state *s = st(&g, f);
-    uint8_t *flash = g.m[f - 1].fw.h.flash;
+    uint8_t *flash = g.m[f - 1].fw.h.fl.mem;
     uint32_t at = SWM_PAGE * 2048u + s->flash_next * 16u;
     memset(flash + at, 0x00, 8); /* half its double words programmed */
     cr_assert_eq(fwi_fault_reboot(&g.m[f - 1].fw), EK3_OK);

@@ -67,7 +67,12 @@ typedef struct hal_ops {
 
     /* Flash: read/write/erase the configuration and log area. Offsets are
      * relative to the area; EK3_ERANGE outside it, EK3_EIO on a program
-     * or erase failure. Writes need an erased (0xFF) destination. */
+     * or erase failure or a read the ECC cannot correct. As on the
+     * STM32G474 (RM0440 3.3.7): writes are whole 64-bit double words
+     * (offset and size multiples of 8, EK3_EINVAL otherwise), each into
+     * a double word erased since it was last programmed (all zeros
+     * excepted: they may overwrite anything); erases are whole 2 KiB
+     * pages (EK3_EINVAL otherwise). */
     int (*flash_read)(void *ctx, uint32_t off, void *buf, size_t n);
     int (*flash_write)(void *ctx, uint32_t off, const void *buf, size_t n);
     int (*flash_erase)(void *ctx, uint32_t off, size_t n);

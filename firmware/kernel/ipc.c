@@ -18,6 +18,18 @@ uint16_t ipc_crc16(const void *p, size_t n)
     return crc;
 }
 
+uint32_t ipc_crc32(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= b[i];
+        for (int j = 0; j < 8; j++)
+            c = c >> 1 ^ (0xEDB88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
 void ipc_msg_init(ipc_msg *m, uint16_t type, uint8_t prio, const void *payload, size_t n)
 {
     memset(m, 0, offsetof(ipc_msg, payload));

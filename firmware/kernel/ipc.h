@@ -92,6 +92,10 @@ int ipc_receive(struct jz_kernel *k, unsigned me, ipc_msg *out);
 /* CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) of a buffer. */
 uint16_t ipc_crc16(const void *p, size_t n);
 
+/* CRC-32 (IEEE 802.3, reflected, init and final xor 0xFFFFFFFF), bitwise:
+ * small code, fast enough for records of tens of bytes. */
+uint32_t ipc_crc32(const void *p, size_t n);
+
 /* Fill a message: type, priority, payload bytes (n <= IPC_PAYLOAD). */
 void ipc_msg_init(ipc_msg *m, uint16_t type, uint8_t prio, const void *payload, size_t n);
 

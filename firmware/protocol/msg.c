@@ -58,7 +58,7 @@ static const char *const msg_elect_names[MSG_ELECT_COUNT_] = {
 static const char *const msg_diag_op_names[MSG_DIAG_OP_COUNT_] = {
     "REQUEST", "RESULT"};
 static const char *const msg_diag_test_names[MSG_DIAG_TEST_COUNT_] = {
-    "ALL", "ADC", "PWM", "FAN", "NTC", "FLASH", "CRYPTO", "CAN"};
+    "ALL", "ADC", "PWM", "FAN", "NTC", "FLASH", "CRYPTO", "CAN", "AUDIT"};
 static const char *const msg_diag_result_names[MSG_DIAG_RESULT_COUNT_] = {
     "PASS", "FAIL", "RUNNING", "NOT_RUN"};
 static const char *const msg_fw_names[MSG_FW_OP_COUNT_] = {

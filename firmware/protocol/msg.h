@@ -82,7 +82,9 @@ enum { MSG_SYNC_F_COMMITTED = 1, /* the leader's log entry of its term is commit
 typedef enum msg_diag_op { MSG_DIAG_REQUEST, MSG_DIAG_RESULT, MSG_DIAG_OP_COUNT_ } msg_diag_op;
 typedef enum msg_diag_test {
     MSG_DIAG_ALL, MSG_DIAG_ADC, MSG_DIAG_PWM, MSG_DIAG_FAN, MSG_DIAG_NTC,
-    MSG_DIAG_FLASH, MSG_DIAG_CRYPTO, MSG_DIAG_CAN, MSG_DIAG_TEST_COUNT_
+    MSG_DIAG_FLASH, MSG_DIAG_CRYPTO, MSG_DIAG_CAN,
+    MSG_DIAG_AUDIT, /* value: the audit log's head, its first 4 bytes (little-endian; audit_logger.h alog_head) */
+    MSG_DIAG_TEST_COUNT_
 } msg_diag_test;
 typedef enum msg_diag_result {
     MSG_DIAG_PASS, MSG_DIAG_FAIL, MSG_DIAG_RUNNING, MSG_DIAG_NOT_RUN, MSG_DIAG_RESULT_COUNT_

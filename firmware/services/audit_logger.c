@@ -1,122 +1,662 @@
-/* audit_logger.c - the audit trail, from RAM into a flash ring. */
+/* audit_logger.c - the audit trail, from RAM into a chained flash log
+ * that survives power cuts (formats: audit_logger.h, docs/flash.md). */
 #include "audit_logger.h"
 
 #include <string.h>
 
+#include "can_handler.h"
 #include "ek3_err.h"
 
-#define ALOG_PER_PAGE (ALOG_PAGE / ALOG_RECORD)
+/* What a read of the log comes from: the flash (through the hal) or a
+ * dumped image. Offsets are relative to the log area. */
+typedef struct alog_src {
+    hal hw;
+    const uint8_t *img;
+    size_t n;
+} alog_src;
 
-unsigned alog_slots(hal hw)
+static int alog_rd(const alog_src *s, uint32_t off, void *buf, size_t n)
 {
-    size_t size = hw.ops->flash_size;
-    return size > ALOG_FIRST_PAGE * ALOG_PAGE ? (unsigned)((size - ALOG_FIRST_PAGE * ALOG_PAGE) / ALOG_RECORD) : 0;
+    if (s->img) {
+        if (off > s->n || n > s->n - off)
+            return EK3_ERANGE;
+        memcpy(buf, s->img + off, n);
+        return EK3_OK;
+    }
+    return hal_flash_read(s->hw, ALOG_FIRST_PAGE * ALOG_PAGE + off, buf, n);
 }
 
-static uint32_t alog_off(unsigned slot)
+static uint32_t alog_get32(const uint8_t *p)
 {
-    return ALOG_FIRST_PAGE * ALOG_PAGE + slot * ALOG_RECORD;
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static int alog_erased(const alog_record *r)
+static void alog_put32(uint8_t *p, uint32_t v)
 {
-    const uint8_t *b = (const uint8_t *)r;
-    for (unsigned i = 0; i < ALOG_RECORD; i++)
-        if (b[i] != 0xFF)
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static int alog_all(const uint8_t *p, size_t n, uint8_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != v)
             return 0;
     return 1;
 }
 
-int alog_read(hal hw, unsigned i, alog_record *out)
+int alog_critical(unsigned type)
 {
-    if (i >= alog_slots(hw))
-        return EK3_ERANGE;
-    int rc = hal_flash_read(hw, alog_off(i), out, sizeof *out);
+    return type == AUDIT_SAFE_SHUTDOWN || type == AUDIT_WATCHDOG || type == AUDIT_DENIED || type == ALOG_T_TRIP ||
+           type == ALOG_T_REFUSED || type == ALOG_T_UPDATE;
+}
+
+static unsigned alog_size(unsigned len)
+{
+    return ALOG_REC_HDR + ((len + 7u) & ~7u) + 8u;
+}
+
+/* ---- page headers ------------------------------------------------------- */
+
+typedef struct alog_phdr {
+    uint8_t chain_in[16];
+    uint32_t page_no, next_seq;
+    uint16_t boot;
+} alog_phdr;
+
+enum { ALOG_P_BLANK, ALOG_P_VALID, ALOG_P_GARBAGE };
+
+static void alog_phdr_encode(const alog_phdr *h, uint8_t b[ALOG_PAGE_HDR])
+{
+    memcpy(b, h->chain_in, 16);
+    alog_put32(b + 16, h->page_no);
+    alog_put32(b + 20, h->next_seq);
+    b[24] = (uint8_t)h->boot, b[25] = (uint8_t)(h->boot >> 8);
+    b[26] = (uint8_t)ALOG_PAGE_MAGIC, b[27] = (uint8_t)(ALOG_PAGE_MAGIC >> 8);
+    alog_put32(b + 28, ipc_crc32(b, 28));
+}
+
+static int alog_phdr_read(const alog_src *s, unsigned page, alog_phdr *h)
+{
+    uint8_t b[ALOG_PAGE_HDR];
+    if (alog_rd(s, page * ALOG_PAGE, b, sizeof b) != EK3_OK)
+        return ALOG_P_GARBAGE;
+    if (alog_all(b, sizeof b, 0xFF))
+        return ALOG_P_BLANK;
+    if ((b[26] | b[27] << 8) != ALOG_PAGE_MAGIC || alog_get32(b + 28) != ipc_crc32(b, 28))
+        return ALOG_P_GARBAGE;
+    memcpy(h->chain_in, b, 16);
+    h->page_no = alog_get32(b + 16);
+    h->next_seq = alog_get32(b + 20);
+    h->boot = (uint16_t)(b[24] | b[25] << 8);
+    return ALOG_P_VALID;
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+/* What is at a record's place: a committed record; erased (the end); a
+ * double word of zeros (a torn header the writer wrote off: skip 8); a
+ * header unreadable or out of shape (the cut was in its first double
+ * word: nothing after it was programmed); a record torn after its
+ * header (skipped by its length); one whose CRC or tag is wrong though
+ * its commit was written (edited or corrupt). */
+enum { ALOG_R_OK, ALOG_R_END, ALOG_R_SKIP8, ALOG_R_BADHDR, ALOG_R_TORN, ALOG_R_BADCRC, ALOG_R_BADTAG, ALOG_R_CRYPTO };
+
+/* The chain value after a record: CMAC(key, chain || body). */
+static int alog_chain(const auth_crypto *c, const uint8_t *key, const uint8_t chain[16], const uint8_t *body,
+                      unsigned n, uint8_t out[16])
+{
+    uint8_t msg[16 + ALOG_REC_HDR + ALOG_MAX_PAYLOAD];
+    memcpy(msg, chain, 16);
+    memcpy(msg + 16, body, n);
+    return c->cmac(c->ctx, key, msg, 16 + n, out) ? EK3_ECRYPTO : EK3_OK;
+}
+
+/* Read the record at `off` (area offset) of a page that has `room` bytes
+ * left, and check it against `chain` (its tag too when key is not NULL).
+ * ALOG_R_OK fills r, *size and next (the chain value after it). */
+static int alog_rec_read(const alog_src *s, const auth_crypto *c, const uint8_t *key, const uint8_t chain[16],
+                         uint32_t off, unsigned room, alog_rec *r, unsigned *size, uint8_t next[16])
+{
+    uint8_t b[ALOG_MAX_RECORD];
+    if (room < 8u)
+        return ALOG_R_END;
+    if (alog_rd(s, off, b, 8) != EK3_OK)
+        return ALOG_R_BADHDR;
+    if (alog_all(b, 8, 0xFF))
+        return ALOG_R_END;
+    if (alog_all(b, 8, 0x00)) {
+        *size = 8;
+        return ALOG_R_SKIP8;
+    }
+    unsigned len = b[7], n = alog_size(len);
+    if (len > ALOG_MAX_PAYLOAD || n > room)
+        return ALOG_R_BADHDR;
+    *size = n;
+    if (alog_rd(s, off + 8, b + 8, n - 8) != EK3_OK)
+        return ALOG_R_TORN;
+    unsigned body = n - 8;
+    uint8_t want[8];
+    alog_put32(want, ipc_crc32(b, body));
+    const uint8_t *commit = b + body;
+    int crc_ok = !memcmp(commit, want, 4);
+    if (key) {
+        if (alog_chain(c, key, chain, b, body, next) != EK3_OK)
+            return ALOG_R_CRYPTO;
+        memcpy(want + 4, next, 4);
+    } else {
+        memcpy(want + 4, commit + 4, 4);
+    }
+    if (memcmp(commit, want, 8)) {
+        /* A commit erased, or half-way to the right value (programming
+         * only clears bits): the power went while it was written. */
+        int partial = 1;
+        for (unsigned i = 0; i < 8; i++)
+            if ((commit[i] & want[i]) != want[i])
+                partial = 0;
+        if (partial)
+            return ALOG_R_TORN;
+        return crc_ok ? ALOG_R_BADTAG : ALOG_R_BADCRC;
+    }
+    r->seq = alog_get32(b);
+    r->boot = (uint16_t)(b[4] | b[5] << 8);
+    r->type = b[6];
+    r->len = (uint8_t)len;
+    uint64_t t = 0;
+    for (int i = 7; i >= 0; i--)
+        t = t << 8 | b[8 + i];
+    r->t_ns = (int64_t)t;
+    memcpy(r->payload, b + ALOG_REC_HDR, len);
+    r->off = off;
+    return ALOG_R_OK;
+}
+
+/* A walk over the records of one page. */
+typedef struct alog_walk {
+    const alog_src *s;
+    const auth_crypto *c;
+    const uint8_t *key;
+    uint8_t chain[16];
+    uint32_t base; /* the page's offset in the area */
+    unsigned pos;  /* the place looked at next */
+    unsigned size; /* the size of what stopped the walk (BADCRC, BADTAG) */
+    unsigned torn;
+} alog_walk;
+
+static void alog_walk_init(alog_walk *w, const alog_src *s, const auth_crypto *c, const uint8_t *key,
+                           const uint8_t chain[16], unsigned page)
+{
+    w->s = s, w->c = c, w->key = key;
+    memcpy(w->chain, chain, 16);
+    w->base = page * ALOG_PAGE;
+    w->pos = ALOG_PAGE_HDR;
+    w->size = 0;
+    w->torn = 0;
+}
+
+/* The next committed record (ALOG_R_OK, the chain advanced), or what
+ * stops the walk there: ALOG_R_END, BADHDR, BADCRC, BADTAG, CRYPTO.
+ * Torn records and skip marks are passed over. */
+static int alog_walk_next(alog_walk *w, alog_rec *r)
+{
+    for (;;) {
+        unsigned n = 0;
+        uint8_t next[16];
+        int k = alog_rec_read(w->s, w->c, w->key, w->chain, w->base + w->pos, ALOG_PAGE - w->pos, r, &n, next);
+        w->size = n;
+        if (k == ALOG_R_SKIP8 || k == ALOG_R_TORN) {
+            w->torn += k == ALOG_R_TORN;
+            w->pos += n;
+            continue;
+        }
+        if (k == ALOG_R_OK) {
+            memcpy(w->chain, next, 16);
+            w->pos += n;
+        }
+        return k;
+    }
+}
+
+/* ---- the writer --------------------------------------------------------- */
+
+static int alog_blank(hal hw, unsigned page)
+{
+    uint8_t b[64];
+    for (unsigned o = 0; o < ALOG_PAGE; o += sizeof b)
+        if (hal_flash_read(hw, (ALOG_FIRST_PAGE + page) * ALOG_PAGE + o, b, sizeof b) != EK3_OK ||
+            !alog_all(b, sizeof b, 0xFF))
+            return 0;
+    return 1;
+}
+
+/* Program a record at the current position: body, then the commit. */
+static int alog_put(alog_log *l, hal hw, unsigned type, int64_t t_ns, const uint8_t *payload, unsigned len)
+{
+    unsigned n = alog_size(len), body = n - 8;
+    if (!l->have_page || l->pos + n > ALOG_PAGE)
+        return EK3_ENOSPC;
+    uint8_t b[ALOG_MAX_RECORD];
+    memset(b, 0, sizeof b);
+    alog_put32(b, l->next_seq);
+    b[4] = (uint8_t)l->boot, b[5] = (uint8_t)(l->boot >> 8);
+    b[6] = (uint8_t)type, b[7] = (uint8_t)len;
+    for (int i = 0; i < 8; i++)
+        b[8 + i] = (uint8_t)((uint64_t)t_ns >> (8 * i));
+    memcpy(b + ALOG_REC_HDR, payload, len);
+    uint8_t next[16];
+    int rc = alog_chain(&hw.ops->crypto, l->key, l->chain, b, body, next);
     if (rc)
         return rc;
-    if (alog_erased(out) || ipc_crc16(out, offsetof(alog_record, crc)) != out->crc)
-        return EK3_ENOENT;
+    alog_put32(b + body, ipc_crc32(b, body));
+    memcpy(b + body + 4, next, 4);
+    uint32_t off = (ALOG_FIRST_PAGE + l->cur) * ALOG_PAGE + l->pos;
+    rc = hal_flash_write(hw, off, b, body);
+    if (!rc)
+        rc = hal_flash_write(hw, off + body, b + body, 8); /* the commit, last */
+    if (rc) {
+        l->pos = ALOG_PAGE; /* whatever is there now: never programmed again */
+        l->st.errors++;
+        return rc;
+    }
+    memcpy(l->chain, next, 16);
+    l->last.seq = l->next_seq++;
+    l->last.boot = l->boot;
+    l->last.type = (uint8_t)type;
+    l->last.len = (uint8_t)len;
+    l->last.t_ns = t_ns;
+    memcpy(l->last.payload, payload, len);
+    l->last.off = off - ALOG_FIRST_PAGE * ALOG_PAGE;
+    l->have_last = 1;
+    l->pos = (uint16_t)(l->pos + n);
     return EK3_OK;
 }
 
-/* Find the place to continue: after the record with the highest number;
- * past any torn slots. Returns the last good record's slot or -1. */
-static int alog_scan(alog_state *s, hal hw, alog_record *last)
+static alog_src alog_src_hw(hal hw)
 {
-    unsigned n = alog_slots(hw);
-    int best = -1;
-    alog_record r;
-    for (unsigned i = 0; i < n; i++)
-        if (alog_read(hw, i, &r) == EK3_OK && (best < 0 || r.seq - last->seq < 0x80000000u)) {
-            *last = r;
-            best = (int)i;
-        }
-    unsigned at = best < 0 ? 0 : (unsigned)best + 1;
-    s->next_seq = best < 0 ? 0 : last->seq + 1;
-    /* Skip what a power loss left half-written, up to the page's end. */
-    while (at < n && at % ALOG_PER_PAGE) {
-        if (hal_flash_read(hw, alog_off(at), &r, sizeof r) == EK3_OK && alog_erased(&r))
-            break;
-        at++;
-    }
-    s->write_off = alog_off(at % n);
-    return best;
+    alog_src s = {hw, NULL, 0};
+    return s;
 }
+
+/* Is the original record `seq` already carried in the current page?
+ * *bytes: what the carries there take. */
+static int alog_carried(const alog_log *l, hal hw, uint32_t seq, unsigned *bytes)
+{
+    alog_src s = alog_src_hw(hw);
+    alog_phdr h;
+    *bytes = 0;
+    if (alog_phdr_read(&s, l->cur, &h) != ALOG_P_VALID)
+        return 0;
+    alog_walk w;
+    alog_walk_init(&w, &s, &hw.ops->crypto, l->key, h.chain_in, l->cur);
+    int found = 0;
+    alog_rec r;
+    for (;;) {
+        int k = alog_walk_next(&w, &r);
+        if ((k == ALOG_R_BADCRC || k == ALOG_R_BADTAG) && w.pos + w.size <= l->pos) {
+            w.pos += w.size;
+            continue;
+        }
+        if (k != ALOG_R_OK || w.pos > l->pos)
+            break;
+        if (!ALOG_IS_CARRY(r.type))
+            continue;
+        *bytes += alog_size(r.len);
+        if (r.len >= ALOG_REC_HDR && alog_get32(r.payload) == seq)
+            found = 1;
+    }
+    return found;
+}
+
+/* Reclaim page q (the oldest): copy its critical records forward, then
+ * erase it. */
+static int alog_reclaim(alog_log *l, hal hw, unsigned q)
+{
+    if (alog_blank(hw, q))
+        return EK3_OK;
+    alog_src s = alog_src_hw(hw);
+    alog_phdr h;
+    if (alog_phdr_read(&s, q, &h) == ALOG_P_VALID) {
+        alog_walk w;
+        alog_walk_init(&w, &s, &hw.ops->crypto, l->key, h.chain_in, q);
+        for (;;) {
+            alog_rec r;
+            int k = alog_walk_next(&w, &r);
+            if (k == ALOG_R_BADCRC || k == ALOG_R_BADTAG) {
+                w.pos += w.size;
+                continue;
+            }
+            if (k != ALOG_R_OK)
+                break;
+            uint8_t inner[ALOG_MAX_PAYLOAD];
+            unsigned ilen, type = ALOG_T_CARRY;
+            if (ALOG_IS_CARRY(r.type)) {
+                type = r.type + 1u;
+                if (r.len < ALOG_REC_HDR || !alog_critical(r.payload[6]) || !ALOG_IS_CARRY(type))
+                    continue; /* carried often enough: it goes */
+                memcpy(inner, r.payload, r.len);
+                ilen = r.len;
+            } else {
+                if (!alog_critical(r.type) || r.len > ALOG_MAX_USER)
+                    continue;
+                alog_put32(inner, r.seq);
+                inner[4] = (uint8_t)r.boot, inner[5] = (uint8_t)(r.boot >> 8);
+                inner[6] = r.type, inner[7] = r.len;
+                for (int i = 0; i < 8; i++)
+                    inner[8 + i] = (uint8_t)((uint64_t)r.t_ns >> (8 * i));
+                memcpy(inner + ALOG_REC_HDR, r.payload, r.len);
+                ilen = ALOG_REC_HDR + r.len;
+            }
+            unsigned used;
+            if (alog_carried(l, hw, alog_get32(inner), &used))
+                continue;
+            if (used + alog_size(ilen) > ALOG_CARRY_BUDGET || l->pos + alog_size(ilen) > ALOG_PAGE ||
+                alog_put(l, hw, type, r.t_ns, inner, ilen) != EK3_OK) {
+                l->st.crit_dropped++;
+                continue;
+            }
+            l->st.carried++;
+        }
+    }
+    int rc = hal_flash_erase(hw, (ALOG_FIRST_PAGE + q) * ALOG_PAGE, ALOG_PAGE);
+    if (rc)
+        l->st.errors++;
+    return rc;
+}
+
+/* Start the page after the current one (the first: page 0). */
+static int alog_start(alog_log *l, hal hw)
+{
+    unsigned p = l->have_page ? (l->cur + 1u) % l->pages : 0u;
+    int rc = EK3_OK;
+    if (!alog_blank(hw, p))
+        rc = hal_flash_erase(hw, (ALOG_FIRST_PAGE + p) * ALOG_PAGE, ALOG_PAGE);
+    alog_phdr h;
+    memcpy(h.chain_in, l->chain, 16);
+    h.page_no = l->have_page ? l->page_no + 1u : 0u;
+    h.next_seq = l->next_seq;
+    h.boot = l->boot;
+    uint8_t b[ALOG_PAGE_HDR];
+    alog_phdr_encode(&h, b);
+    if (!rc)
+        rc = hal_flash_write(hw, (ALOG_FIRST_PAGE + p) * ALOG_PAGE, b, sizeof b);
+    if (rc) {
+        l->st.errors++;
+        return rc;
+    }
+    l->cur = (uint16_t)p;
+    l->pos = ALOG_PAGE_HDR;
+    l->page_no = h.page_no;
+    l->have_page = 1;
+    return alog_reclaim(l, hw, (p + 1u) % l->pages);
+}
+
+/* Find the newest page and the place after its last committed record;
+ * fix: write zeros over a torn header (the writer's open) or stop there
+ * (a reader's). 0, EK3_ENOSPC. */
+static int alog_find(alog_log *l, hal hw, const uint8_t key[16], int fix)
+{
+    memset(l, 0, sizeof *l);
+    memcpy(l->key, key, 16);
+    size_t size = hw.ops->flash_size;
+    l->pages = size > ALOG_FIRST_PAGE * ALOG_PAGE ? (uint16_t)(size / ALOG_PAGE - ALOG_FIRST_PAGE) : 0;
+    if (l->pages < 3)
+        return EK3_ENOSPC;
+    alog_src s = alog_src_hw(hw);
+    alog_phdr h, best;
+    memset(&best, 0, sizeof best);
+    for (unsigned p = 0; p < l->pages; p++) {
+        int kind = alog_phdr_read(&s, p, &h);
+        if (kind == ALOG_P_GARBAGE)
+            l->st.torn++;
+        if (kind == ALOG_P_VALID && (!l->have_page || (int32_t)(h.page_no - best.page_no) > 0)) {
+            best = h;
+            l->cur = (uint16_t)p;
+            l->have_page = 1;
+        }
+    }
+    l->boot = 1; /* never 0: a record's first double word is never all zeros (the skip mark) */
+    if (!l->have_page)
+        return EK3_ENOENT;
+    memcpy(l->chain, best.chain_in, 16);
+    l->page_no = best.page_no;
+    l->next_seq = best.next_seq;
+    unsigned boot = best.boot;
+    alog_walk w;
+    alog_walk_init(&w, &s, &hw.ops->crypto, l->key, best.chain_in, l->cur);
+    for (;;) {
+        int k = alog_walk_next(&w, &l->last);
+        if (k == ALOG_R_OK) {
+            l->next_seq = l->last.seq + 1u;
+            boot = l->last.boot;
+            l->have_last = 1;
+            continue;
+        }
+        if (k == ALOG_R_BADCRC || k == ALOG_R_BADTAG) { /* corrupt: passed over like a torn one */
+            w.torn++;
+            w.pos += w.size;
+            continue;
+        }
+        if (k == ALOG_R_BADHDR && fix) {
+            /* The cut was in this header: nothing after it programmed.
+             * Zeros over it (RM0440 allows them over anything) mark it
+             * to be skipped. */
+            static const uint8_t zeros[8] = {0};
+            w.torn++;
+            if (hal_flash_write(hw, ALOG_FIRST_PAGE * ALOG_PAGE + w.base + w.pos, zeros, 8) == EK3_OK) {
+                w.pos += 8;
+                continue;
+            }
+            l->st.errors++;
+            w.pos = ALOG_PAGE; /* the page is given up */
+        }
+        break; /* the end, or the crypto failed */
+    }
+    memcpy(l->chain, w.chain, 16);
+    l->pos = (uint16_t)w.pos;
+    l->st.torn += w.torn;
+    l->boot = (uint16_t)(boot + 1u);
+    return EK3_OK;
+}
+
+int alog_open(alog_log *l, hal hw, const uint8_t key[16])
+{
+    int rc = alog_find(l, hw, key, 1);
+    if (rc == EK3_ENOENT)
+        return EK3_OK; /* an empty log: the first record starts page 0 */
+    return rc ? rc : alog_reclaim(l, hw, (l->cur + 1u) % l->pages);
+}
+
+int alog_head_read(hal hw, const uint8_t key[16], uint8_t out[8], uint32_t *next_seq)
+{
+    alog_log l;
+    int rc = alog_find(&l, hw, key, 0);
+    alog_head(&l, out);
+    *next_seq = l.next_seq;
+    return rc;
+}
+
+
+int alog_append(alog_log *l, hal hw, unsigned type, int64_t t_ns, const void *payload, unsigned len)
+{
+    if (len > ALOG_MAX_USER || type >= ALOG_T_CARRY)
+        return EK3_ERANGE;
+    int rc = EK3_EIO;
+    for (int attempt = 0; attempt < 2 && rc; attempt++) { /* a failed page is given up: once more on a new one */
+        if (!l->have_page || l->pos + alog_size(len) > ALOG_PAGE) {
+            rc = alog_start(l, hw);
+            if (rc && rc != EK3_EIO)
+                return rc;
+            if (rc && (!l->have_page || l->pos >= ALOG_PAGE)) /* the page itself failed */
+                continue;
+        }
+        rc = alog_put(l, hw, type, t_ns, payload, len);
+    }
+    if (!rc) {
+        l->st.records++;
+        l->st.content_bytes += ALOG_REC_HDR + len;
+    }
+    return rc;
+}
+
+void alog_head(const alog_log *l, uint8_t out[8])
+{
+    memcpy(out, l->chain, 8);
+}
+
+int alog_dump(hal hw, uint8_t *img, size_t cap, size_t *n)
+{
+    size_t size = hw.ops->flash_size > ALOG_FIRST_PAGE * ALOG_PAGE ? hw.ops->flash_size - ALOG_FIRST_PAGE * ALOG_PAGE : 0;
+    *n = 0;
+    if (cap < size)
+        return EK3_ENOSPC;
+    for (size_t o = 0; o < size; o += 8)
+        if (hal_flash_read(hw, (uint32_t)(ALOG_FIRST_PAGE * ALOG_PAGE + o), img + o, 8) != EK3_OK)
+            memset(img + o, 0xFF, 8);
+    *n = size;
+    return EK3_OK;
+}
+
+/* ---- the off-line check ---------------------------------------------------- */
+
+static void alog_bad(alog_verdict *v, int code, uint32_t off, uint32_t seq, int page, uint32_t page_no,
+                     const char *why)
+{
+    v->bad = code;
+    v->bad_off = off;
+    v->bad_seq = seq;
+    v->bad_page = page;
+    v->bad_page_no = page_no;
+    v->why = why;
+}
+
+int alog_verify(const auth_crypto *c, const uint8_t *key, const uint8_t *img, size_t n, alog_verdict *v,
+                alog_each_fn each, void *ctx)
+{
+    memset(v, 0, sizeof *v);
+    if (!n || n % ALOG_PAGE || n / ALOG_PAGE > 0xFFFFu)
+        return EK3_EPARSE;
+    alog_src s = {{NULL, NULL}, img, n};
+    unsigned pages = (unsigned)(n / ALOG_PAGE);
+    v->keyed = key != NULL;
+    /* The oldest page: the smallest number. */
+    int have = 0;
+    uint32_t first = 0;
+    alog_phdr h;
+    for (unsigned p = 0; p < pages; p++) {
+        int kind = alog_phdr_read(&s, p, &h);
+        if (kind == ALOG_P_GARBAGE)
+            v->garbage_pages++;
+        if (kind == ALOG_P_VALID && (!have || h.page_no < first))
+            first = h.page_no, have = 1;
+    }
+    if (!have)
+        return EK3_OK; /* an empty log */
+    uint8_t chain[16];
+    for (uint32_t no = first;; no++) {
+        unsigned at = pages, count = 0, valid = 0;
+        for (unsigned p = 0; p < pages; p++)
+            if (alog_phdr_read(&s, p, &h) == ALOG_P_VALID) {
+                valid++;
+                if (h.page_no == no)
+                    at = p, count++;
+            }
+        if (at == pages) {
+            if (v->pages < valid)
+                alog_bad(v, EK3_EPARSE, 0, v->next_seq, 1, no, "is missing, and later pages follow: pages removed");
+            break;
+        }
+        alog_phdr_read(&s, at, &h);
+        uint32_t hoff = at * ALOG_PAGE;
+        if (count > 1) {
+            alog_bad(v, EK3_EPARSE, hoff, h.next_seq, 1, no, "is the number of two pages: a page copied");
+            break;
+        }
+        if (!v->pages) {
+            memcpy(chain, h.chain_in, 16);
+            v->first_seq = v->next_seq = h.next_seq;
+            v->first_boot = h.boot;
+        } else if (h.next_seq != v->next_seq || (key && memcmp(h.chain_in, chain, 16))) {
+            alog_bad(v, EK3_EFORGED, hoff, v->next_seq, 1, no,
+                     "does not continue the log before it: records removed, edited or reordered");
+            break;
+        }
+        v->pages++;
+        v->last_boot = h.boot;
+        alog_walk w;
+        alog_walk_init(&w, &s, c, key, chain, at);
+        for (;;) {
+            alog_rec r;
+            int k = alog_walk_next(&w, &r);
+            uint32_t off = hoff + w.pos;
+            if (k == ALOG_R_END || k == ALOG_R_BADHDR) {
+                v->torn += k == ALOG_R_BADHDR;
+                break;
+            }
+            if (k == ALOG_R_CRYPTO)
+                return EK3_ECRYPTO;
+            if (k == ALOG_R_BADCRC) {
+                alog_bad(v, EK3_EFORGED, off, v->next_seq, 0, no, "fails its CRC: edited or corrupt");
+                break;
+            }
+            if (k == ALOG_R_BADTAG) {
+                alog_bad(v, EK3_EFORGED, off, v->next_seq, 0, no,
+                         "does not continue the chain: it, or one before it, edited, removed or reordered");
+                break;
+            }
+            if (r.seq != v->next_seq) {
+                alog_bad(v, EK3_EFORGED, r.off, v->next_seq, 0, no,
+                         "expected here, another number found: records reordered or removed");
+                break;
+            }
+            v->records++;
+            v->next_seq++;
+            v->last_boot = r.boot;
+            if (ALOG_IS_CARRY(r.type))
+                v->carried++;
+            if (each)
+                each(ctx, &r);
+        }
+        v->torn += w.torn;
+        if (key)
+            memcpy(chain, w.chain, 16);
+        if (v->bad)
+            break;
+    }
+    if (key)
+        memcpy(v->head, chain, 16);
+    return EK3_OK;
+}
+
+/* ---- the service -------------------------------------------------------- */
 
 int alog_init(void *state, jz_kernel *k, unsigned me)
 {
     (void)me;
     alog_state *s = state;
-    if (alog_slots(k->hw) < 2 * ALOG_PER_PAGE)
-        return EK3_ENOSPC;
-    alog_record last;
-    memset(&last, 0, sizeof last);
-    int found = alog_scan(s, k->hw, &last);
+    memset(s, 0, sizeof *s);
+    canh_config cfg;
+    uint8_t key[16] = {0};
+    if (canh_config_read(k->hw, &cfg) == EK3_OK)
+        memcpy(key, cfg.key, sizeof key);
+    int rc = alog_open(&s->log, k->hw, key);
+    if (rc == EK3_ENOSPC)
+        return rc;
     const audit_log *a = &k->audit;
     uint32_t oldest = a->total - audit_count(a);
     s->next_ev = oldest;
     /* The same event still in RAM (a service restart, or the rig's
      * reset, which keeps the ring): continue after it. After a real
      * power cycle the ring is new and everything in it is written. */
-    if (found >= 0 && last.ev_no >= oldest && last.ev_no < a->total) {
-        const audit_event *e = audit_get(a, last.ev_no - oldest);
-        if (e->t_ns == last.t_ns && e->kind == last.kind && e->svc == last.svc)
-            s->next_ev = last.ev_no + 1;
+    const alog_rec *last = &s->log.last;
+    if (s->log.have_last && last->type < AUDIT_KIND_COUNT_ && last->len == sizeof(alog_kev)) {
+        alog_kev kev;
+        memcpy(&kev, last->payload, sizeof kev);
+        if (kev.ev_no >= oldest && kev.ev_no < a->total) {
+            const audit_event *e = audit_get(a, kev.ev_no - oldest);
+            if (e->t_ns == last->t_ns && e->kind == last->type && e->svc == kev.svc)
+                s->next_ev = kev.ev_no + 1;
+        }
     }
-    return EK3_OK;
-}
-
-static int alog_write(alog_state *s, jz_kernel *k, const audit_event *e, uint32_t ev_no)
-{
-    hal hw = k->hw;
-    uint32_t end = alog_off(alog_slots(hw));
-    if (s->write_off >= end)
-        s->write_off = alog_off(0);
-    if ((s->write_off - ALOG_FIRST_PAGE * ALOG_PAGE) % ALOG_PAGE == 0) {
-        alog_record probe;
-        int rc = hal_flash_read(hw, s->write_off, &probe, sizeof probe);
-        if (rc == EK3_OK && !alog_erased(&probe)) /* the oldest page gives way */
-            rc = hal_flash_erase(hw, s->write_off, ALOG_PAGE);
-        if (rc)
-            return rc;
-    }
-    alog_record r;
-    memset(&r, 0, sizeof r);
-    r.seq = s->next_seq;
-    r.ev_no = ev_no;
-    r.t_ns = e->t_ns;
-    r.arg = e->arg;
-    r.resets = k->resets;
-    r.kind = e->kind;
-    r.svc = e->svc;
-    r.reason = e->reason;
-    r.crc = ipc_crc16(&r, offsetof(alog_record, crc));
-    int rc = hal_flash_write(hw, s->write_off, &r, sizeof r);
-    s->write_off += ALOG_RECORD; /* a failed slot is skipped, not retried */
-    if (rc)
-        return rc;
-    s->next_seq++;
-    s->written++;
     return EK3_OK;
 }
 
@@ -133,10 +673,14 @@ int alog_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         s->next_ev = oldest;
     }
     for (unsigned n = 0; n < ALOG_PER_TICK && s->next_ev < a->total; n++) {
-        if (alog_write(s, k, audit_get(a, s->next_ev - oldest), s->next_ev) != EK3_OK) {
+        const audit_event *e = audit_get(a, s->next_ev - oldest);
+        alog_kev kev = {s->next_ev, e->arg, e->svc, e->reason, (uint16_t)k->resets};
+        if (alog_append(&s->log, k->hw, e->kind, e->t_ns, &kev, sizeof kev) != EK3_OK) {
             s->errors++;
             if (s->errors % 16u == 0)
                 return EK3_EIO; /* the flash keeps failing: let the RS restart us */
+        } else {
+            s->written++;
         }
         s->next_ev++;
     }

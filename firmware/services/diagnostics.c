@@ -76,6 +76,16 @@ static unsigned diag_one(jz_kernel *k, unsigned test, uint32_t *value)
     }
     case MSG_DIAG_CAN:
         return MSG_DIAG_PASS; /* this answer travels the transmit path: if it arrives, it works */
+    case MSG_DIAG_AUDIT: { /* the audit log's head, read from flash (the station compares dumps with it) */
+        canh_config c;
+        uint8_t key[16] = {0}, head[8];
+        uint32_t next;
+        if (canh_config_read(k->hw, &c) == EK3_OK)
+            memcpy(key, c.key, sizeof key);
+        int rc = alog_head_read(k->hw, key, head, &next);
+        *value = (uint32_t)head[0] | (uint32_t)head[1] << 8 | (uint32_t)head[2] << 16 | (uint32_t)head[3] << 24;
+        return rc == EK3_OK || rc == EK3_ENOENT ? MSG_DIAG_PASS : MSG_DIAG_FAIL;
+    }
     default:
         return MSG_DIAG_NOT_RUN;
     }

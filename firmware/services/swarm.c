@@ -15,19 +15,6 @@ _Static_assert(SWM_FRAME_MAX >= 36u + AUTH_TRAILER_LEN, "a signed ELECTION frame
 #define SWM_PAGE_BYTES 2048u
 #define SWM_REC_MAGIC 0x5357u /* "SW" */
 
-/* CRC-32 (IEEE, reflected), bitwise: small, and fast enough for 32 bytes. */
-static uint32_t swm_crc32(const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= b[i];
-        for (int j = 0; j < 8; j++)
-            c = c >> 1 ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-
 /* ---- the flash page: term, vote, freshness reserved ------------------------ */
 
 typedef struct swm_rec {
@@ -46,7 +33,7 @@ static uint32_t swm_rec_off(uint32_t i)
 }
 
 /* The last good record wins; the next record goes after the last one
- * programmed, good or torn. */
+ * programmed, good or torn (a torn one may fail its read: ECC). */
 static void swm_load(swm_state *s, hal hw, uint32_t *term, uint16_t *vote)
 {
     *term = 0, *vote = 0;
@@ -54,7 +41,13 @@ static void swm_load(swm_state *s, hal hw, uint32_t *term, uint16_t *vote)
     s->flash_next = 0;
     for (uint32_t i = 0; i < SWM_RECS; i++) {
         swm_rec r;
-        if (hal_flash_read(hw, swm_rec_off(i), &r, sizeof r) != EK3_OK) {
+        int rc = hal_flash_read(hw, swm_rec_off(i), &r, sizeof r);
+        if (rc == EK3_EIO) { /* torn by a power cut (ECC double error): programmed, not good */
+            s->st.flash_errors++;
+            s->flash_next = i + 1;
+            continue;
+        }
+        if (rc != EK3_OK) {
             s->st.flash_errors++;
             return;
         }
@@ -63,7 +56,7 @@ static void swm_load(swm_state *s, hal hw, uint32_t *term, uint16_t *vote)
         if (!memcmp(&r, blank, sizeof r))
             continue;
         s->flash_next = i + 1;
-        if (r.magic == SWM_REC_MAGIC && r.crc == swm_crc32(&r, offsetof(swm_rec, crc)))
+        if (r.magic == SWM_REC_MAGIC && r.crc == ipc_crc32(&r, offsetof(swm_rec, crc)))
             *term = r.term, *vote = r.vote, s->fv_hi = r.fv_hi;
     }
 }
@@ -72,7 +65,7 @@ static void swm_load(swm_state *s, hal hw, uint32_t *term, uint16_t *vote)
 static int swm_store(swm_state *s, hal hw, uint32_t term, uint16_t vote, uint32_t fv_hi)
 {
     swm_rec r = {term, fv_hi, vote, SWM_REC_MAGIC, 0};
-    r.crc = swm_crc32(&r, offsetof(swm_rec, crc));
+    r.crc = ipc_crc32(&r, offsetof(swm_rec, crc));
     int rc = EK3_OK;
     if (s->flash_next >= SWM_RECS) {
         rc = hal_flash_erase(hw, SWM_PAGE * SWM_PAGE_BYTES, SWM_PAGE_BYTES);
@@ -605,7 +598,7 @@ int swm_log_term(const void *state, uint32_t index, uint32_t *term, uint32_t *di
     if (term)
         *term = t;
     if (digest)
-        *digest = e ? swm_crc32(e->data, e->len) : 0;
+        *digest = e ? ipc_crc32(e->data, e->len) : 0;
     return EK3_OK;
 }
 

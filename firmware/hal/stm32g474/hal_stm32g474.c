@@ -281,6 +281,10 @@ static int g4hal_flash_read(void *ctx, uint32_t off, void *buf, size_t n)
     if (!g4_flash_in_area(off, n))
         return EK3_ERANGE;
     memcpy(buf, (const void *)(G4_CFG_BASE + off), n);
+    if (G4_FLASH_ECCR & (1u << 31)) { /* ECCD: a double word torn by a power cut (RM0440 3.3.8) */
+        G4_FLASH_ECCR = 1u << 31;
+        return EK3_EIO;
+    }
     return EK3_OK;
 }
 
