@@ -23,6 +23,7 @@
 #include "rig.h"
 #include "session.h"
 #include "stnapi.h"
+#include "trc.h"
 
 typedef struct rack_opts {
     rig_opts r;
@@ -43,6 +44,7 @@ typedef struct rack_opts {
     unsigned nslot_set;
     plant_params slot_prm[510]; /* their slots' own parameters */
     const plant_params *slot_ptr[510];
+    trc_opts trace;      /* --probe, --vcd, --trace-csv (scopes/trc.h) */
 } rack_opts;
 
 /* The run's stop request (Ctrl-C, SIGTERM): the signal, or 0. */
@@ -62,7 +64,9 @@ static int rk_usage(void)
          "                [--api udp:HOST:PORT [--api-key KEY]]\n"
          "                [--report DIR] [--threads N] [--external all|2,5,7 [--fw-bus udp:HOST:BASE]\n"
          "                [--ext-timeout 200ms] [--hello-timeout 10s]]\n"
-         "                [--set name=value]... [--slot-set SLOT:name=value]...\n\n"
+         "                [--set name=value]... [--slot-set SLOT:name=value]...\n"
+         "                [--probe PATHS (--vcd FILE [--vcd-flavour full|sigrok] | --trace-csv FILE)...\n"
+         "                 [--probe-every 100us] [--from T0] [--to T1]]\n\n"
          "Run a rack in one process: the plant (one module per slot, tolerances drawn\n"
          "from the seed) and one firmware instance per module (JEZGRO, its services,\n"
          "LLC_CONTROL with droop), joined by the HIL channel and the rack's CAN-FD bus,\n"
@@ -96,7 +100,12 @@ static int rk_usage(void)
          "the rack runs on without it.\n"
          "--set sets a plant parameter of every module (`ek3 plant params` lists them);\n"
          "--slot-set 7:t_amb=45 one module's own, over the rack's (a board of another\n"
-         "build, an aged part).");
+         "build, an aged part).\n"
+         "--probe names signals by path (`ek3 scenario signals`; comma-separated, one\n"
+         "range each: module[1-84].iout, module[*].state) that --vcd writes as a VCD\n"
+         "(GTKWave; --vcd-flavour sigrok: 1-bit wires only, for sigrok-cli) and\n"
+         "--trace-csv as a CSV, streamed every quantum (--probe-every) within\n"
+         "[--from, --to]; docs/scopes.md, Traces.");
     return CLI_OK;
 }
 
@@ -132,6 +141,7 @@ int cmd_rack(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         double x;
+        int tk;
         if (cli_is_help(a))
             return rk_usage();
         if (cli_once(w, &seen, a, many))
@@ -295,6 +305,9 @@ int cmd_rack(int argc, char **argv)
             if (o.nslot_set == sizeof o.slot_set / sizeof o.slot_set[0])
                 return cli_usage_error(w, "--slot-set: at most %zu", sizeof o.slot_set / sizeof o.slot_set[0]);
             o.slot_set[o.nslot_set++] = v; /* applied over every --set once --modules is known */
+        } else if ((tk = trc_arg(w, a, v, &o.trace, &miss)) != 0) {
+            if (tk != 1)
+                return CLI_USAGE;
         } else {
             return cli_bad_arg(w, a, miss);
         }
@@ -314,7 +327,8 @@ int cmd_rack(int argc, char **argv)
         cli_needs(w, &seen, "--log-start", "--log", "it stamps the lines of the candump log that --log writes") ||
         cli_needs(w, &seen, "--api-key", "--api", "it is the key of the station API that --api opens") ||
         cli_exclusive(w, &seen, "--threads", "--log",
-                      "a run with --log runs on one thread (its frames in the one order of the bus)"))
+                      "a run with --log runs on one thread (its frames in the one order of the bus)") ||
+        trc_args_check(w, &seen, &o.trace))
         return CLI_USAGE;
     /* Options that name slots or times are checked against the rack and
      * the run, before anything is simulated. */
@@ -363,10 +377,10 @@ int cmd_rack(int argc, char **argv)
         return cli_usage_error(w, "--fw-bus %s: BASE + %u (the last slot) is above port 65535", o.r.fw_bus,
                                o.r.modules);
     /* Two outputs into one file would interleave and lose both. */
-    const char *outs_named[3] = {o.log, o.station_log, o.rtl_vcd};
-    static const char *const out_flag[3] = {"--log", "--station-log", "--rtl-vcd"};
-    for (int a = 0; a < 3; a++)
-        for (int b = a + 1; b < 3; b++)
+    const char *outs_named[5] = {o.log, o.station_log, o.rtl_vcd, o.trace.vcd, o.trace.csv};
+    static const char *const out_flag[5] = {"--log", "--station-log", "--rtl-vcd", "--vcd", "--trace-csv"};
+    for (int a = 0; a < 5; a++)
+        for (int b = a + 1; b < 5; b++)
             if (outs_named[a] && outs_named[b] && !strcmp(outs_named[a], outs_named[b]) &&
                 strcmp(outs_named[a], "/dev/null"))
                 return cli_usage_error(w, "%s and %s both name %s", out_flag[a], out_flag[b], outs_named[a]);
@@ -470,6 +484,25 @@ int cmd_rack(int argc, char **argv)
             return cli_usage_error(w, "--fault: %s", err);
         }
     }
+    /* The probes: resolved against the rack, the trace's files created
+     * and their headers written before the run. */
+    static trc tr;
+    memset(&tr, 0, sizeof tr);
+    if (trc_wanted(&o.trace)) {
+        char err[1200];
+        o.trace.version = "ek3 rack";
+        rc = trc_open(&tr, &s, &o.trace, err, sizeof err);
+        if (rc) {
+            ses_free(&s);
+            if (log)
+                fclose(log);
+            if (slog)
+                fclose(slog);
+            if (rep)
+                fclose(rep);
+            return rc == EK3_EIO ? cli_fail(w, "%s", err) : cli_usage_error(w, "%s", err);
+        }
+    }
     unsigned n_ext = 0;
     for (unsigned k = 0; o.r.external && k < o.r.modules; k++)
         n_ext += o.ext[k];
@@ -496,6 +529,13 @@ int cmd_rack(int argc, char **argv)
     s.g.o.log = NULL;
     s.g.stn.log = NULL;
     bad |= stop_f != slog && cli_close_out(w, slog, o.station_log) != CLI_OK;
+    if (trc_wanted(&o.trace)) {
+        char err[1200];
+        if (trc_close(&tr, err, sizeof err)) {
+            fprintf(stderr, "ek3 %s: %s\n", w, err);
+            bad = 1;
+        }
+    }
     if (o.rtl_vcd) {
         int e = ses_trace_close(&s);
         if (e && s.stop_out != SES_OUTS_MAX) {

@@ -1210,6 +1210,11 @@ static int l_rack(lua_State *L)
         if (got < want)
             fprintf(x->o.out, "%s: %u of %u external modules said HELLO on %s\n", x->r->m.name, got, want, o->fw_bus);
     }
+    if (x->o.on_session) {
+        char err[600] = "";
+        if (x->o.on_session(s, x->o.session_ctx, err, sizeof err))
+            return scn_err(L, "rack{}: %s", err);
+    }
     x->r->init_s = (scn_wall_ns() - t0) * 1e-9;
     return 0;
 }

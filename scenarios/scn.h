@@ -120,6 +120,11 @@ typedef struct scn_opts {
     const scn_override *ovr;
     unsigned novr;
     int manifest_only;        /* stop after scenario{} (ek3 scenario list) */
+    /* Called once rack{} has built the session, before its first quantum
+     * (a trace's tap, scopes/trc.h): a non-zero return is an ERROR verdict
+     * with err[cap] as its reason. NULL: none. */
+    int (*on_session)(ses *s, void *ctx, char *err, size_t cap);
+    void *session_ctx;
 } scn_opts;
 
 /* One block of the trace, for replay to say where two runs diverged:
