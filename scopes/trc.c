@@ -82,7 +82,7 @@ static int trc_item(const ses *s, const char *item, sig_ref **out, unsigned *n, 
         hi = last;
     } else {
         const char *dash = memchr(lb, '-', (size_t)(rb - lb));
-        if (trc_num(lb + 1, dash, &lo) || trc_num(dash + 1, rb, &hi) || lo > hi) {
+        if (!dash || trc_num(lb + 1, dash, &lo) || trc_num(dash + 1, rb, &hi) || lo > hi) {
             snprintf(err, ecap, "--probe '%s': an index range is [LO-HI] with LO <= HI, or [*]", item);
             return EK3_EPARSE;
         }

@@ -528,3 +528,35 @@ Test(vcd, replay_records_new_probes_in_a_window_of_a_past_run, .timeout = 120)
     cr_assert_eq(count(txt, "\n"), 1u + 1001u, "0.1 s to 0.2 s at every quantum");
     cr_assert(strstr(txt, "\n0.1000000,") && strstr(txt, "\n0.2000000,") && !strstr(txt, "\n0.2001000,"));
 }
+
+/* The GTKWave save file shipped for a rack VCD (docs/scopes.md) names
+ * only signals the documented command's VCD declares. */
+Test(vcd, the_gtkwave_save_file_names_signals_of_the_documented_rack_vcd, .timeout = 60)
+{
+    int rc = run(out, sizeof out,
+                 "%s rack --modules 8 --load 20kW --duration 0.1s --load-at 0.05s --load-ramp 0.01s --pull 3@0.08s "
+                 "--probe 'bus.v,bus.p,rack.running,module[1-4].iout,module[*].state,module[*].present' --vcd %s",
+                 EK3_BIN, path("rack.vcd"));
+    cr_assert_eq(rc, 0, "%s", out);
+    FILE *f = fopen(EK3_SOURCE_DIR "/scopes/gtkwave/rack.gtkw", "r");
+    cr_assert_not_null(f);
+    char line[256];
+    unsigned named = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *p = strstr(line, "} rig.");
+        if (!p)
+            continue;
+        char name[128];
+        cr_assert_eq(sscanf(p + 2, "%127s", name), 1);
+        char *r = strstr(name, "[31:0]");
+        r = r ? r : strstr(name, "[3:0]");
+        if (r)
+            *r = 0;
+        vrd_chg c[4];
+        double unit;
+        cr_assert_geq(vcd_changes(path("rack.vcd"), name, c, 4, &unit), 1, "%s is not in the VCD", name);
+        named++;
+    }
+    fclose(f);
+    cr_assert_geq(named, 10u, "the save file names %u signals", named);
+}
