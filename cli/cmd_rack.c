@@ -54,6 +54,15 @@ static int rk_stop(void *ctx)
     return cli_stop_requested();
 }
 
+/* Close the outputs opened for a run that will not run (its error is told). */
+static void rk_close_all(FILE *log, FILE *slog, FILE *rep)
+{
+    FILE *f[3] = {log, slog, rep};
+    for (int i = 0; i < 3; i++)
+        if (f[i])
+            fclose(f[i]);
+}
+
 static int rk_usage(void)
 {
     puts("usage: ek3 rack [--modules 84] [--load 200kW | --load-ohm R | --battery]\n"
@@ -475,12 +484,7 @@ int cmd_rack(int argc, char **argv)
         ev = (ses_event){.kind = SES_EV_FAULT, .at_s = o.fault[j].t, .fault = o.fault[j]};
         if (flt_check(&s.g, &o.fault[j], err, sizeof err) || ses_add_event(&s, &ev)) {
             ses_free(&s);
-            if (log)
-                fclose(log);
-            if (slog)
-                fclose(slog);
-            if (rep)
-                fclose(rep);
+            rk_close_all(log, slog, rep);
             return cli_usage_error(w, "--fault: %s", err);
         }
     }
@@ -494,12 +498,7 @@ int cmd_rack(int argc, char **argv)
         rc = trc_open(&tr, &s, &o.trace, err, sizeof err);
         if (rc) {
             ses_free(&s);
-            if (log)
-                fclose(log);
-            if (slog)
-                fclose(slog);
-            if (rep)
-                fclose(rep);
+            rk_close_all(log, slog, rep);
             return rc == EK3_EIO ? cli_fail(w, "%s", err) : cli_usage_error(w, "%s", err);
         }
     }

@@ -147,6 +147,16 @@ int trc_parse(const ses *s, const char *list, sig_ref **out, unsigned *n, char *
     return 0;
 }
 
+/* The tracer's arrays. */
+static void trc_free(trc *t)
+{
+    free(t->ref);
+    free(t->val);
+    t->ref = NULL;
+    t->val = NULL;
+    t->n = 0;
+}
+
 static void trc_tap(ses *s, void *ctx)
 {
     (void)s;
@@ -165,15 +175,17 @@ void trc_sample(trc *t)
     if (ts < t->o.from_s - 1e-12 || (t->o.has_to && ts > t->o.to_s + 1e-12))
         return;
     int bad = 0;
+    for (unsigned i = 0; i < t->n; i++)
+        t->val[i] = sig_read(s, &t->ref[i]);
     if (t->has_vcd) {
         bad |= vcd_time(&t->v, t_ns) != 0;
         for (unsigned i = 0; i < t->n && !bad; i++)
-            bad |= vcd_set(&t->v, i, sig_read(s, &t->ref[i])) != 0;
+            bad |= vcd_set(&t->v, i, t->val[i]) != 0;
     }
     if (t->csv && !t->csv_err) {
         fprintf(t->csv, "%.7f", ts);
         for (unsigned i = 0; i < t->n; i++)
-            fprintf(t->csv, ",%.10g", sig_read(s, &t->ref[i]));
+            fprintf(t->csv, ",%.10g", t->val[i]);
         fputc('\n', t->csv);
         if (ferror(t->csv)) {
             t->csv_err = errno ? errno : EIO;
@@ -236,6 +248,12 @@ int trc_open(trc *t, ses *s, const trc_opts *o, char *err, size_t cap)
     int rc = trc_parse(s, o->probe, &t->ref, &t->n, err, cap);
     if (rc)
         return rc;
+    if (!(t->val = malloc(t->n * sizeof *t->val))) {
+        snprintf(err, cap, "--probe: out of memory for %u signals", t->n);
+        free(t->ref);
+        t->ref = NULL;
+        return EK3_ENOSPC;
+    }
     if (o->vcd) {
         vcd_opts vo = {.unit_ns = 1000, .sigrok = o->sigrok, .version = o->version};
         rc = vcd_open(&t->v, o->vcd, &vo);
@@ -256,8 +274,7 @@ int trc_open(trc *t, ses *s, const trc_opts *o, char *err, size_t cap)
             else
                 snprintf(err, cap, "--vcd %s: cannot declare the signals: %s", o->vcd, ek3_strerror(rc));
             vcd_close(&t->v, -1);
-            free(t->ref);
-            t->ref = NULL;
+            trc_free(t);
             return rc == EK3_EIO ? EK3_EIO : rc;
         }
         t->has_vcd = 1;
@@ -269,8 +286,7 @@ int trc_open(trc *t, ses *s, const trc_opts *o, char *err, size_t cap)
             if (t->has_vcd)
                 vcd_close(&t->v, -1);
             t->has_vcd = 0;
-            free(t->ref);
-            t->ref = NULL;
+            trc_free(t);
             return EK3_EIO;
         }
         trc_csv_header(t);
@@ -315,9 +331,7 @@ int trc_close(trc *t, char *err, size_t cap)
             bad = 1;
         }
     }
-    free(t->ref);
-    t->ref = NULL;
-    t->n = 0;
+    trc_free(t);
     t->s = NULL;
     return bad ? EK3_EIO : 0;
 }

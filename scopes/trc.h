@@ -54,6 +54,7 @@ typedef struct trc {
     trc_opts o;
     ses *s;
     sig_ref *ref;
+    double *val;          /* this sample's values, read once for both outputs */
     unsigned n;
     int has_vcd;
     vcd v;
