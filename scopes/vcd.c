@@ -1,4 +1,5 @@
 /* vcd.c - a Value Change Dump writer (vcd.h). */
+#define _GNU_SOURCE /* qsort_r */
 #include "vcd.h"
 
 #include <errno.h>
@@ -131,14 +132,13 @@ static int vcd_comp_cmp(const char *a, size_t la, const char *b, size_t lb)
     return c ? c : la < lb ? -1 : la > lb ? 1 : 0;
 }
 
-static const vcd *vcd_sorting; /* qsort has no context argument */
-
 /* Declaration order: by scope, component by component; within a scope,
  * the order added. Variables of a scope come before its sub-scopes. */
-static int vcd_decl_cmp(const void *pa, const void *pb)
+static int vcd_decl_cmp(const void *pa, const void *pb, void *ctx)
 {
+    const vcd *v = ctx;
     unsigned ia = *(const unsigned *)pa, ib = *(const unsigned *)pb;
-    const char *a = vcd_sorting->var[ia].path, *b = vcd_sorting->var[ib].path;
+    const char *a = v->var[ia].path, *b = v->var[ib].path;
     size_t sa = vcd_scope_len(a), sb = vcd_scope_len(b);
     size_t oa = 0, ob = 0;
     for (;;) {
@@ -231,9 +231,7 @@ int vcd_begin(vcd *v)
             return EK3_ENOSPC;
         for (unsigned i = 0; i < v->n; i++)
             ord[i] = i;
-        vcd_sorting = v;
-        qsort(ord, v->n, sizeof *ord, vcd_decl_cmp);
-        vcd_sorting = NULL;
+        qsort_r(ord, v->n, sizeof *ord, vcd_decl_cmp, v);
         fputs("$scope module rig $end\n", f);
         const char *prev = "";
         size_t sprev = 0;
