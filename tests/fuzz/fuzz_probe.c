@@ -8,24 +8,14 @@
 
 #include "ek3_err.h"
 #include "session.h"
+#include "fuzz_rack.h"
 #include "trc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static ses s;
-    static int ready;
-    if (!ready) {
-        ses_opts o;
-        memset(&o, 0, sizeof o);
-        rig_default_opts(&o.r, 4, 1, 8000.0);
-        o.r.threads = 1;
-        o.quanta = 1;
-        if (ses_init(&s, &o))
-            abort();
-        ready = 1;
-    }
+    ses *sp = fuzz_rack(0);
     char in[2048];
     size_t n = size < sizeof in - 1 ? size : sizeof in - 1;
     memcpy(in, data, n);
@@ -33,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sig_ref *r = NULL;
     unsigned nr = 0;
     char err[600] = "";
-    int rc = trc_parse(&s, in, &r, &nr, err, sizeof err);
+    int rc = trc_parse(sp, in, &r, &nr, err, sizeof err);
     if (rc) {
         if (rc > 0 || strncmp(err, "--probe", 7) || r || nr)
             abort();
@@ -44,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (unsigned i = 0; i < nr; i++) {
         char p[300];
         sig_ref back;
-        if (!sig_path(&r[i], p, sizeof p) || sig_resolve(&s, p, &back, NULL, 0) || back.id != r[i].id ||
+        if (!sig_path(&r[i], p, sizeof p) || sig_resolve(sp, p, &back, NULL, 0) || back.id != r[i].id ||
             back.slot != r[i].slot || back.sub != r[i].sub)
             abort();
     }
