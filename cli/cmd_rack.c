@@ -346,6 +346,9 @@ int cmd_rack(int argc, char **argv)
         (o.load_at >= o.duration || (int64_t)(o.load_at * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS))
         return cli_usage_error(w, "--load-at %g s: at or after the end of the run (--duration %g s): the load would "
                                   "never switch on", o.load_at, o.duration);
+    if (o.trace.from_s > o.duration)
+        return cli_usage_error(w, "--from %g s: after the end of the run (--duration %g s): nothing would be traced",
+                               o.trace.from_s, o.duration);
     for (unsigned k = 0; k < 510; k++) {
         if (o.pull_at[k] >= 0 && k >= o.r.modules)
             return cli_usage_error(w, "--pull: slot %u is not in a rack of %u", k + 1, o.r.modules);
