@@ -183,9 +183,13 @@ void trc_sample(trc *t)
             bad |= vcd_set(&t->v, i, t->val[i]) != 0;
     }
     if (t->csv && !t->csv_err) {
+        char cell[40];
         fprintf(t->csv, "%.7f", ts);
-        for (unsigned i = 0; i < t->n; i++)
-            fprintf(t->csv, ",%.10g", t->val[i]);
+        for (unsigned i = 0; i < t->n; i++) {
+            cell[0] = ',';
+            vcd_real_text(t->val[i], cell + 1);
+            fputs(cell, t->csv);
+        }
         fputc('\n', t->csv);
         if (ferror(t->csv)) {
             t->csv_err = errno ? errno : EIO;
