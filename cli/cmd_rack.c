@@ -24,6 +24,7 @@
 #include "scope_cli.h"
 #include "session.h"
 #include "stnapi.h"
+#include "trc.h"
 
 typedef struct rack_opts {
     rig_opts r;
@@ -45,6 +46,7 @@ typedef struct rack_opts {
     scope_args scope;    /* --scope, --scope-shot, --scope-hold */
     plant_params slot_prm[510]; /* their slots' own parameters */
     const plant_params *slot_ptr[510];
+    trc_opts trace;      /* --probe, --vcd, --trace-csv (scopes/trc.h) */
 } rack_opts;
 
 /* The run's stop request (Ctrl-C, SIGTERM): the signal, or 0. */
@@ -60,6 +62,15 @@ static int rk_run(void *s)
     return ses_run(s);
 }
 
+/* Close the outputs opened for a run that will not run (its error is told). */
+static void rk_close_all(FILE *log, FILE *slog, FILE *rep)
+{
+    FILE *f[3] = {log, slog, rep};
+    for (int i = 0; i < 3; i++)
+        if (f[i])
+            fclose(f[i]);
+}
+
 static int rk_usage(void)
 {
     puts("usage: ek3 rack [--modules 84] [--load 200kW | --load-ohm R | --battery]\n"
@@ -72,7 +83,9 @@ static int rk_usage(void)
          "                [--ext-timeout 200ms] [--hello-timeout 10s]]\n"
          "                [--set name=value]... [--slot-set SLOT:name=value]...\n"
          "                [--scope [--scope-shot FILE@TIME] [--scope-hold] [--scope-select SLOTS] [--scope-fps 60]\n"
-         "                [--scope-keys KEYS]]\n\n"
+         "                [--scope-keys KEYS]]\n"
+         "                [--probe PATHS (--vcd FILE [--vcd-flavour full|sigrok] | --trace-csv FILE)...\n"
+         "                 [--probe-every 100us] [--from T0] [--to T1]]\n\n"
          "Run a rack in one process: the plant (one module per slot, tolerances drawn\n"
          "from the seed) and one firmware instance per module (JEZGRO, its services,\n"
          "LLC_CONTROL with droop), joined by the HIL channel and the rack's CAN-FD bus,\n"
@@ -106,7 +119,12 @@ static int rk_usage(void)
          "the rack runs on without it.\n"
          "--set sets a plant parameter of every module (`ek3 plant params` lists them);\n"
          "--slot-set 7:t_amb=45 one module's own, over the rack's (a board of another\n"
-         "build, an aged part).");
+         "build, an aged part).\n"
+         "--probe names signals by path (`ek3 scenario signals`; comma-separated, one\n"
+         "range each: module[1-84].iout, module[*].state) that --vcd writes as a VCD\n"
+         "(GTKWave; --vcd-flavour sigrok: 1-bit wires only, for sigrok-cli) and\n"
+         "--trace-csv as a CSV, streamed every quantum (--probe-every) within\n"
+         "[--from, --to]; docs/scopes.md, Traces.");
     puts(scope_usage);
     return CLI_OK;
 }
@@ -143,6 +161,7 @@ int cmd_rack(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         double x;
+        int tk;
         if (cli_is_help(a))
             return rk_usage();
         if (cli_once(w, &seen, a, many))
@@ -311,6 +330,9 @@ int cmd_rack(int argc, char **argv)
             if (o.nslot_set == sizeof o.slot_set / sizeof o.slot_set[0])
                 return cli_usage_error(w, "--slot-set: at most %zu", sizeof o.slot_set / sizeof o.slot_set[0]);
             o.slot_set[o.nslot_set++] = v; /* applied over every --set once --modules is known */
+        } else if ((tk = trc_arg(w, a, v, &o.trace, &miss)) != 0) {
+            if (tk != 1)
+                return CLI_USAGE;
         } else {
             return cli_bad_arg(w, a, miss);
         }
@@ -330,7 +352,8 @@ int cmd_rack(int argc, char **argv)
         cli_needs(w, &seen, "--log-start", "--log", "it stamps the lines of the candump log that --log writes") ||
         cli_needs(w, &seen, "--api-key", "--api", "it is the key of the station API that --api opens") ||
         cli_exclusive(w, &seen, "--threads", "--log",
-                      "a run with --log runs on one thread (its frames in the one order of the bus)"))
+                      "a run with --log runs on one thread (its frames in the one order of the bus)") ||
+        trc_args_check(w, &seen, &o.trace))
         return CLI_USAGE;
     /* Options that name slots or times are checked against the rack and
      * the run, before anything is simulated. */
@@ -342,6 +365,9 @@ int cmd_rack(int argc, char **argv)
     if (o.scope.shot_given && o.scope.o.shot_t > o.duration)
         return cli_usage_error(w, "--scope-shot %s@%g s: after the end of the run (--duration %g s)", o.scope.shot,
                                o.scope.o.shot_t, o.duration);
+    if (o.trace.from_s > o.duration)
+        return cli_usage_error(w, "--from %g s: after the end of the run (--duration %g s): nothing would be traced",
+                               o.trace.from_s, o.duration);
     for (unsigned k = 0; k < 510; k++) {
         if (o.pull_at[k] >= 0 && k >= o.r.modules)
             return cli_usage_error(w, "--pull: slot %u is not in a rack of %u", k + 1, o.r.modules);
@@ -382,10 +408,10 @@ int cmd_rack(int argc, char **argv)
         return cli_usage_error(w, "--fw-bus %s: BASE + %u (the last slot) is above port 65535", o.r.fw_bus,
                                o.r.modules);
     /* Two outputs into one file would interleave and lose both. */
-    const char *outs_named[3] = {o.log, o.station_log, o.rtl_vcd};
-    static const char *const out_flag[3] = {"--log", "--station-log", "--rtl-vcd"};
-    for (int a = 0; a < 3; a++)
-        for (int b = a + 1; b < 3; b++)
+    const char *outs_named[5] = {o.log, o.station_log, o.rtl_vcd, o.trace.vcd, o.trace.csv};
+    static const char *const out_flag[5] = {"--log", "--station-log", "--rtl-vcd", "--vcd", "--trace-csv"};
+    for (int a = 0; a < 5; a++)
+        for (int b = a + 1; b < 5; b++)
             if (outs_named[a] && outs_named[b] && !strcmp(outs_named[a], outs_named[b]) &&
                 strcmp(outs_named[a], "/dev/null"))
                 return cli_usage_error(w, "%s and %s both name %s", out_flag[a], out_flag[b], outs_named[a]);
@@ -487,13 +513,22 @@ int cmd_rack(int argc, char **argv)
         ev = (ses_event){.kind = SES_EV_FAULT, .at_s = o.fault[j].t, .fault = o.fault[j]};
         if (flt_check(&s.g, &o.fault[j], err, sizeof err) || ses_add_event(&s, &ev)) {
             ses_free(&s);
-            if (log)
-                fclose(log);
-            if (slog)
-                fclose(slog);
-            if (rep)
-                fclose(rep);
+            rk_close_all(log, slog, rep);
             return cli_usage_error(w, "--fault: %s", err);
+        }
+    }
+    /* The probes: resolved against the rack, the trace's files created
+     * and their headers written before the run. */
+    static trc tr;
+    memset(&tr, 0, sizeof tr);
+    if (trc_wanted(&o.trace)) {
+        char err[1200];
+        o.trace.version = "ek3 rack";
+        rc = trc_open(&tr, &s, &o.trace, err, sizeof err);
+        if (rc) {
+            ses_free(&s);
+            rk_close_all(log, slog, rep);
+            return rc == EK3_EIO ? cli_fail(w, "%s", err) : cli_usage_error(w, "%s", err);
         }
     }
     unsigned n_ext = 0;
@@ -529,6 +564,13 @@ int cmd_rack(int argc, char **argv)
     s.g.o.log = NULL;
     s.g.stn.log = NULL;
     bad |= stop_f != slog && cli_close_out(w, slog, o.station_log) != CLI_OK;
+    if (trc_wanted(&o.trace)) {
+        char err[1200];
+        if (trc_close(&tr, err, sizeof err)) {
+            fprintf(stderr, "ek3 %s: %s\n", w, err);
+            bad = 1;
+        }
+    }
     if (o.rtl_vcd) {
         int e = ses_trace_close(&s);
         if (e && s.stop_out != SES_OUTS_MAX) {

@@ -19,6 +19,7 @@
 #include "vrd.h"
 #include "shr.h"
 #include "sig.h"
+#include "trc.h"
 
 static int sc_cmp(const void *a, const void *b)
 {
@@ -101,6 +102,70 @@ static int sc_stop(void *ctx)
     return cli_stop_requested();
 }
 
+/* The trace of one run (--probe, --vcd, --trace-csv; scopes/trc.h): the
+ * tracer joins the session when rack{} has built it. */
+typedef struct sc_trace {
+    trc_opts o;
+    trc t;
+    int open;          /* trc_open succeeded */
+    int rc;            /* trc_open's error, or 0 */
+    char err[1200];
+} sc_trace;
+static sc_trace sc_tr;
+
+/* What joins a run's session when rack{} has built it: the live scope's
+ * window and the trace, each when asked. */
+typedef struct sc_hooks {
+    scw *win;
+    sc_trace *tr;
+} sc_hooks;
+
+static int sc_on_session(ses *s, void *ctx, char *err, size_t cap)
+{
+    sc_hooks *h = ctx;
+    int rc;
+    if (h->win && (rc = scw_attach(h->win, s)) != 0 && s) {
+        snprintf(err, cap, "the live scope: %s", ek3_strerror(rc));
+        return rc;
+    }
+    if (!s || !h->tr)
+        return 0;
+    sc_trace *x = h->tr;
+    x->rc = trc_open(&x->t, s, &x->o, x->err, sizeof x->err);
+    x->open = !x->rc;
+    if (x->rc)
+        snprintf(err, cap, "%s", x->err);
+    return x->rc;
+}
+
+/* Hook the live scope and the trace (each when asked) into the run's
+ * options; h lives as long as the run. */
+static void sc_hook(scn_opts *o, sc_hooks *h, scw *win)
+{
+    *h = (sc_hooks){win, trc_wanted(&sc_tr.o) ? &sc_tr : NULL};
+    if (!h->win && !h->tr)
+        return;
+    o->on_session = sc_on_session;
+    o->session_ctx = h;
+}
+
+/* After the run: close the trace. CLI_OK; CLI_USAGE for a bad probe
+ * (said); CLI_FAIL for a write error (said). */
+static int sc_trace_end(const char *w)
+{
+    if (!trc_wanted(&sc_tr.o))
+        return CLI_OK;
+    if (sc_tr.rc)
+        return sc_tr.rc == EK3_EIO ? cli_fail(w, "%s", sc_tr.err) : cli_usage_error(w, "%s", sc_tr.err);
+    if (!sc_tr.open)
+        return cli_fail(w, "the scenario built no rack: nothing traced");
+    char err[1200];
+    sc_tr.open = 0;
+    if (trc_close(&sc_tr.t, err, sizeof err))
+        return cli_fail(w, "%s", err);
+    return CLI_OK;
+}
+
 typedef struct sc_job {
     const char *path;
     uint64_t seed;
@@ -110,8 +175,9 @@ typedef struct sc_job {
 static int sc_run_one(const sc_job *j, const char *report, unsigned threads, FILE *log, scw *win, char *line,
                       size_t cap)
 {
-    scn_opts o = {.seed = j->seed, .out = stderr, .threads = threads, .stop = sc_stop, .can_log = log,
-                  .on_session = win ? scw_on_session : NULL, .session_ctx = win};
+    scn_opts o = {.seed = j->seed, .out = stderr, .threads = threads, .stop = sc_stop, .can_log = log};
+    sc_hooks hk;
+    sc_hook(&o, &hk, win);
     char dir[1200];
     if (report) {
         scn_manifest m;
@@ -198,7 +264,9 @@ static int sc_usage_run(void)
     puts("usage: ek3 scenario run FILE|DIR... [--seed N] [--level quick|nightly|soak] [--report DIR]\n"
          "                        [--jobs N] [--threads N] [--log FILE]\n"
          "                        [--scope [--scope-shot FILE@TIME] [--scope-hold] [--scope-select SLOTS] [--scope-fps 60]\n"
-         "                        [--scope-keys KEYS]]\n\n"
+         "                        [--scope-keys KEYS]]\n"
+         "                        [--probe PATHS (--vcd FILE [--vcd-flavour full|sigrok] | --trace-csv FILE)...\n"
+         "                         [--probe-every 100us] [--from T0] [--to T1]]\n\n"
          "Runs each scenario (a DIR: every .lua file under it, lib/ folders left out)\n"
          "with each seed of its manifest, or with --seed N alone, and prints one line per\n"
          "run: PASS; FAIL with the first failed check, its time, figure and limit; or\n"
@@ -207,7 +275,9 @@ static int sc_usage_run(void)
          "DIR/NAME/seed-N/ per run: verdict.json, verdict.txt and the captures. --jobs\n"
          "runs N scenarios at once (processes); --threads spreads each rack's modules\n"
          "(default 1; rack{threads=} wins). --log writes one run's frames (HIL\n"
-         "channel and rack bus) as a candump log. Exit: 0 all passed, 1 a failure, 2 an error\n"
+         "channel and rack bus) as a candump log. --probe traces signals by path of one\n"
+         "run (name one scenario and --seed N) into --vcd and/or --trace-csv, as ek3\n"
+         "rack does (docs/scopes.md, Traces). Exit: 0 all passed, 1 a failure, 2 an error\n"
          "in a scenario or a bad flag. --scope (one scenario, one seed):");
     puts(scope_usage);
     return CLI_OK;
@@ -228,6 +298,7 @@ static int sc_run(int argc, char **argv)
     const char *miss = NULL;
     cli_seen seen;
     memset(&seen, 0, sizeof seen);
+    int rc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t u;
@@ -266,6 +337,10 @@ static int sc_run(int argc, char **argv)
                 return cli_usage_error(w, "--threads '%s': 1 to 256", v);
             threads = (unsigned)u;
             i++;
+        } else if ((rc = trc_arg(w, a, v, &sc_tr.o, &miss)) != 0) {
+            if (rc != 1)
+                return CLI_USAGE;
+            i++;
         } else if (a[0] == '-' && a[1]) {
             return cli_bad_arg(w, a, miss);
         } else {
@@ -273,10 +348,12 @@ static int sc_run(int argc, char **argv)
             nfiles++;
         }
     }
+    if (trc_args_check(w, &seen, &sc_tr.o))
+        return CLI_USAGE;
     if (!nfiles)
         return cli_usage_error(w, "name a scenario file or a directory of them, e.g. ek3 scenario run scenarios/");
     static sc_files f;
-    int rc = sc_collect(w, argc, argv, used, &f);
+    rc = sc_collect(w, argc, argv, used, &f);
     if (rc)
         return rc;
     if (!f.n)
@@ -338,6 +415,12 @@ static int sc_run(int argc, char **argv)
         sc_free(&f);
         return cli_usage_error(w, "--log %s: one run's frames per log: name one scenario and --seed N (here %zu runs)",
                                log_path, nj);
+    }
+    if (trc_wanted(&sc_tr.o) && (nj != 1 || jobs != 1)) {
+        free(job);
+        sc_free(&f);
+        return cli_usage_error(w, "--probe: one run's trace per file: name one scenario and --seed N (here %zu runs)",
+                               nj);
     }
     if (sa.on && (nj != 1 || jobs != 1)) {
         free(job);
@@ -417,6 +500,8 @@ static int sc_run(int argc, char **argv)
     sc_free(&f);
     if (log && cli_close_out(w, log, log_path) != CLI_OK)
         return CLI_FAIL;
+    if (done && (rc = sc_trace_end(w)) != CLI_OK)
+        return rc;
     if (cli_stop_requested())
         return CLI_FAIL;
     return errors ? CLI_USAGE : failed ? CLI_FAIL : CLI_OK;
@@ -537,6 +622,7 @@ static int sc_verdict_arg(const char *w, int argc, char **argv, int *i, cli_seen
 {
     const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL, *miss = NULL;
     uint64_t u;
+    int tk;
     if (cli_once(w, seen, a, NULL))
         return CLI_USAGE;
     if (!strcmp(a, "--force")) {
@@ -553,6 +639,10 @@ static int sc_verdict_arg(const char *w, int argc, char **argv, int *i, cli_seen
         if (cli_parse_u64(v, 100000, &u) || u < 2)
             return cli_usage_error(w, "--budget '%s': 2 to 100000 runs", v);
         va->budget = (unsigned)u;
+        (*i)++;
+    } else if (!va->shrink && (tk = trc_arg(w, a, v, &sc_tr.o, &miss)) != 0) {
+        if (tk != 1)
+            return CLI_USAGE;
         (*i)++;
     } else if (a[0] == '-' && a[1]) {
         return cli_bad_arg(w, a, miss);
@@ -572,15 +662,21 @@ static int sc_replay(int argc, char **argv)
     memset(&seen, 0, sizeof seen);
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
-            puts("usage: ek3 scenario replay VERDICT.json [--force] [--threads N]\n\n"
+            puts("usage: ek3 scenario replay VERDICT.json [--force] [--threads N]\n"
+                 "              [--probe PATHS (--vcd FILE [--vcd-flavour full|sigrok] | --trace-csv FILE)...\n"
+                 "               [--probe-every 100us] [--from T0] [--to T1]]\n\n"
                  "Runs the scenario of a verdict again (`ek3 scenario run --report` wrote it)\n"
                  "from its recorded file, seed and threads, and confirms the same verdict, the\n"
                  "same first failure and the same trace (rows and SHA-256). Where the traces\n"
                  "differ it names the rows, the simulated times and the probe columns where\n"
                  "they diverged. A scenario file changed since the verdict is refused\n"
                  "(--force runs it anyway); --threads N replays with N threads instead of the\n"
-                 "recorded number (the trace must not change). Exit: 0 the same, 1 diverged,\n"
-                 "2 a bad verdict file, a missing or changed scenario, or a bad flag.");
+                 "recorded number (the trace must not change). Retro-capture: --probe records\n"
+                 "any signal of the replayed run (one nobody probed the first time included)\n"
+                 "into --vcd and/or --trace-csv, within [--from, --to] of simulated time, at\n"
+                 "full resolution (every quantum; docs/scopes.md, Traces). Exit: 0 the same,\n"
+                 "1 diverged (or a trace's write error), 2 a bad verdict file, a missing or\n"
+                 "changed scenario, a bad probe or a bad flag.");
             return CLI_OK;
         }
         int rc = sc_verdict_arg(w, argc, argv, &i, &seen, &va);
@@ -592,6 +688,8 @@ static int sc_replay(int argc, char **argv)
     unsigned threads = va.threads;
     if (!vpath)
         return cli_usage_error(w, "name a verdict.json (ek3 scenario run --report DIR writes them)");
+    if (trc_args_check(w, &seen, &sc_tr.o))
+        return CLI_USAGE;
     static scn_result want, got;
     int rc = sc_verdict_in(w, vpath, force, &want);
     if (rc)
@@ -603,13 +701,24 @@ static int sc_replay(int argc, char **argv)
     fflush(stdout);
     cli_catch_stop();
     scn_opts o = {.seed = want.seed, .out = stderr, .threads = th, .stop = sc_stop};
+    sc_hooks hk;
+    sc_hook(&o, &hk, NULL);
     scn_run_file(want.m.path, &o, &got);
+    rc = sc_trace_end(w);
+    if (rc == CLI_USAGE) { /* a bad probe: the run stopped at rack{}; nothing to compare */
+        scn_result_free(&want);
+        scn_result_free(&got);
+        return rc;
+    }
     vrd_compare_in in = {&want, &got};
     int diverged = vrd_compare(stdout, &in);
     printf("%s\n", diverged ? "DIVERGED" : "SAME");
+    if (trc_wanted(&sc_tr.o) && rc == CLI_OK)
+        printf("trace: %s%s%s (%llu samples)\n", sc_tr.o.vcd ? sc_tr.o.vcd : "", sc_tr.o.vcd && sc_tr.o.csv ? ", " : "",
+               sc_tr.o.csv ? sc_tr.o.csv : "", (unsigned long long)sc_tr.t.samples);
     scn_result_free(&want);
     scn_result_free(&got);
-    return diverged ? CLI_FAIL : CLI_OK;
+    return diverged || rc ? CLI_FAIL : CLI_OK;
 }
 
 static int sc_shrink(int argc, char **argv)

@@ -1187,8 +1187,6 @@ static int l_rack(lua_State *L)
                           ek3_strerror(rc));
     }
     x->s = s;
-    if (x->o.on_session && (rc = x->o.on_session(s, x->o.session_ctx)) != 0)
-        return scn_err(L, "rack{}: the live scope: %s", ek3_strerror(rc));
     x->r->ncol = s->rec.ncol;
     x->r->block_rows = SCN_BLOCK_ROWS;
     x->blk_fp = calloc(s->rec.ncol ? s->rec.ncol : 1, sizeof *x->blk_fp);
@@ -1219,6 +1217,11 @@ static int l_rack(lua_State *L)
         unsigned got = ses_wait_external(s, (int)(hello * 1000));
         if (got < want)
             fprintf(x->o.out, "%s: %u of %u external modules said HELLO on %s\n", x->r->m.name, got, want, o->fw_bus);
+    }
+    if (x->o.on_session) {
+        char err[600] = "";
+        if (x->o.on_session(s, x->o.session_ctx, err, sizeof err))
+            return scn_err(L, "rack{}: %s", err);
     }
     x->r->init_s = (scn_wall_ns() - t0) * 1e-9;
     return 0;
@@ -2212,7 +2215,7 @@ static void scn_free_run(scn *x)
     if (x->s) {
         ses_finish(x->s);
         if (x->o.on_session)
-            x->o.on_session(NULL, x->o.session_ctx);
+            x->o.on_session(NULL, x->o.session_ctx, NULL, 0);
         ses_free(x->s);
         free(x->s);
         x->s = NULL;

@@ -121,10 +121,12 @@ typedef struct scn_opts {
     const scn_override *ovr;
     unsigned novr;
     int manifest_only;        /* stop after scenario{} (ek3 scenario list) */
-    /* Called with the session once rack{} built it (before its first
-     * quantum; non-zero: an ERROR), and with NULL before it is freed: the
-     * live scope (scopes/scowin.h scw_attach). NULL: none. */
-    int (*on_session)(ses *s, void *ctx);
+    /* Called once rack{} has built the session (before its first quantum:
+     * the live scope, scopes/scowin.h, and a trace's tap, scopes/trc.h,
+     * join the run here; a non-zero return is an ERROR verdict with
+     * err[cap] as its reason), and with s NULL (err NULL, cap 0) before
+     * the session is freed. NULL: none. */
+    int (*on_session)(ses *s, void *ctx, char *err, size_t cap);
     void *session_ctx;
 } scn_opts;
 

@@ -460,6 +460,55 @@ const char *sig_enum_name(const sig_ref *r, double v)
     return n ? n : "?";
 }
 
+sig_kind sig_kind_of(const sig_ref *r, double *max)
+{
+    double m = 0;
+    sig_kind k = SIG_K_REAL;
+    if (r && r->id < SIG_COUNT_ && !sig_rows[r->id].unit[0]) {
+        switch ((sig_id)r->id) {
+        case SIG_LOAD_SOC: /* fractions */
+        case SIG_RACK_I_SPREAD:
+        case SIG_M_FAN:
+        case SIG_BUS_LOAD:
+            break;
+        case SIG_RACK_STARTED:
+        case SIG_RACK_COLLAPSED:
+        case SIG_M_RUNNING:
+        case SIG_M_PRESENT:
+        case SIG_M_LOST:
+        case SIG_M_PARKED:
+        case SIG_M_ONLINE:
+        case SIG_M_HW_TRIP:
+            k = SIG_K_BOOL, m = 1;
+            break;
+        case SIG_M_HEALTH:
+            k = SIG_K_COUNT, m = 255;
+            break;
+        case SIG_N_TEC: /* 8-bit counters that pass 255 on the way to bus-off */
+        case SIG_N_REC:
+            k = SIG_K_COUNT, m = 511;
+            break;
+        case SIG_BUS_FRAMES:
+        case SIG_BUS_ERRORS:
+        case SIG_N_BUS_OFFS:
+            k = SIG_K_COUNT, m = 9007199254740991.0; /* 2^53 - 1: the whole numbers a double holds */
+            break;
+        default:
+            if (sig_rows[r->id].en != EN_NONE) {
+                k = SIG_K_ENUM;
+                for (unsigned v = 0; v < 256; v++)
+                    if (sig_name_of(sig_rows[r->id].en, v))
+                        m = v;
+            } else {
+                k = SIG_K_COUNT, m = 4294967295.0; /* 32-bit counters, slots, terms */
+            }
+        }
+    }
+    if (max)
+        *max = m;
+    return k;
+}
+
 /* ---- paths ---- */
 
 /* A row's pattern made concrete: K -> idx, NAME -> name. Returns the

@@ -55,6 +55,14 @@ int sig_resolve(const ses *s, const char *path, sig_ref *out, char *err, size_t 
  * that does not name a row reads NaN. */
 double sig_read(const ses *s, const sig_ref *r);
 
+/* What a signal's values are, for a trace (scopes/trc.h): any real in
+ * its unit (SIG_K_REAL: the signals with a unit, and the fractions), a
+ * whole number 0 .. *max (SIG_K_COUNT: counters, slots, bit sets), an
+ * enum's number 0 .. *max (SIG_K_ENUM), 0 or 1 (SIG_K_BOOL). max may be
+ * NULL; it gets 0 for a real. A bad ref is a real. */
+typedef enum sig_kind { SIG_K_REAL, SIG_K_COUNT, SIG_K_ENUM, SIG_K_BOOL } sig_kind;
+sig_kind sig_kind_of(const sig_ref *r, double *max);
+
 /* Its unit: "V", "A", "W", "C", "Hz", "s", "ohm", or "" (count, fraction
  * 0..1, enum). Never NULL ("" for a bad ref). */
 const char *sig_unit(const sig_ref *r);

@@ -206,11 +206,6 @@ int scw_attach(scw *w, ses *s)
     return 0;
 }
 
-int scw_on_session(ses *s, void *ctx)
-{
-    return scw_attach(ctx, s);
-}
-
 /* ---- drawing helpers ---- */
 
 static void scw_color(scw *w, sco_rgb c)

@@ -57,8 +57,6 @@ int scw_open(scw **out, const scw_opts *o, char *err, size_t cap);
  * it from its rack{}). 0, or the tap's error. A second call is EK3_EBUSY. */
 int scw_attach(scw *w, ses *s);
 
-/* scn_opts.on_session's form of scw_attach (ctx: the scw). */
-int scw_on_session(ses *s, void *ctx);
 
 /* Run fn(arg) on a worker thread and the window here until fn returns
  * (and, with o->hold, until the window is closed). Returns fn's result.

@@ -8,30 +8,20 @@
 
 #include "ek3_err.h"
 #include "session.h"
+#include "fuzz_rack.h"
 #include "sig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static ses s;
-    static int ready;
-    if (!ready) {
-        ses_opts o;
-        memset(&o, 0, sizeof o);
-        rig_default_opts(&o.r, 4, 1, 8000.0);
-        o.r.threads = 1;
-        o.quanta = 1;
-        if (ses_init(&s, &o) || ses_step(&s))
-            abort();
-        ready = 1;
-    }
+    ses *sp = fuzz_rack(1);
     char in[300];
     size_t n = size < sizeof in - 1 ? size : sizeof in - 1;
     memcpy(in, data, n);
     in[n] = '\0';
     for (int pass = 0; pass < 2; pass++) {
-        const ses *x = pass ? NULL : &s; /* against the rack, then the form alone */
+        const ses *x = pass ? NULL : sp; /* against the rack, then the form alone */
         sig_ref r;
         char err[512] = "";
         int rc = sig_resolve(x, in, &r, err, sizeof err);
@@ -46,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!sig_path(&r, back, sizeof back) || strcmp(back, in) || !sig_unit(&r))
             abort();
         if (x) {
-            double v = sig_read(&s, &r);
+            double v = sig_read(sp, &r);
             const char *name = sig_enum_name(&r, v);
             if (name && !name[0])
                 abort();
