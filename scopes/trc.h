@@ -18,7 +18,7 @@
  * signals as 1-bit wires. The CSV: a header line `t_s,PATH_UNIT,...`
  * (PATH alone for a signal with no unit: "bus.v_V", "module[3].state"),
  * then one row per sample, the time in s, values as %.17g writes them
- * (vcd_real_text: exact; an enum as its number, sig_enum_name gives its
+ * (vcd_real_text: %.17g, exact; an enum as its number, sig_enum_name gives its
  * name).
  *
  * Samples: at the end of every `every`-th quantum (simulated time a

@@ -91,83 +91,10 @@ int vcd_add(vcd *v, const char *path, vcd_kind kind, unsigned width)
     return (int)v->n++;
 }
 
-/* The decimal digits of a double in the range where %.17g writes no
- * exponent (10^-4 <= |x| < 10^17), exactly: x = m / 2^s, so q = |x| 10^p
- * = m 10^p / 2^s is a 128-bit integer division by a power of two, rounded
- * half to even as glibc's printf rounds. Anything else (zero, subnormal,
- * inf, NaN, an exponent form) goes to snprintf itself. */
 int vcd_real_text(double x, char buf[32])
 {
-    uint64_t bits;
-    memcpy(&bits, &x, sizeof bits);
-    int bexp = (int)((bits >> 52) & 0x7ff);
-    if (bexp == 0 || bexp == 0x7ff) /* zero, subnormal, inf, nan */
-        return snprintf(buf, 32, "%.17g", x);
-    uint64_t m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
-    int s = 1075 - bexp; /* x = m / 2^s */
-    int e10 = (int)floor((bexp - 1023) * 0.30102999566398120); /* floor(log10 |x|), give or take one */
-    if (s <= 0 || s > 127 || e10 < -4 || e10 > 16)
-        return snprintf(buf, 32, "%.17g", x);
-    for (int tries = 0; tries < 3; tries++) {
-        int p = 16 - e10; /* q = round(|x| 10^p) has 17 digits */
-        if (p < 0 || p > 38)
-            break;
-        unsigned __int128 t = 1;
-        for (int i = 0; i < p; i++)
-            t *= 10;
-        if (t > ((unsigned __int128)-1) / m)
-            break;
-        unsigned __int128 a = t * m;
-        unsigned __int128 q = a >> s, r = a & (((unsigned __int128)1 << s) - 1), half = (unsigned __int128)1 << (s - 1);
-        if (q < 10000000000000000ULL) {
-            e10--;
-            continue;
-        }
-        if (q >= 100000000000000000ULL) {
-            e10++;
-            continue;
-        }
-        if (r > half || (r == half && (q & 1)))
-            q++;
-        if (q == 100000000000000000ULL) {
-            q = 10000000000000000ULL;
-            e10++;
-            if (e10 > 16)
-                break;
-        }
-        char d[17];
-        uint64_t u = (uint64_t)q;
-        for (int i = 16; i >= 0; i--) {
-            d[i] = (char)('0' + u % 10);
-            u /= 10;
-        }
-        int n = 0;
-        if (bits >> 63)
-            buf[n++] = '-';
-        int last = 16; /* the last digit kept: trailing zeros of the fraction dropped */
-        int intd = e10 >= 0 ? e10 + 1 : 0;
-        while (last >= intd && d[last] == '0')
-            last--;
-        if (e10 >= 0) {
-            memcpy(buf + n, d, (size_t)intd);
-            n += intd;
-            if (last >= intd) {
-                buf[n++] = '.';
-                memcpy(buf + n, d + intd, (size_t)(last - intd + 1));
-                n += last - intd + 1;
-            }
-        } else {
-            buf[n++] = '0';
-            buf[n++] = '.';
-            for (int i = 0; i < -e10 - 1; i++)
-                buf[n++] = '0';
-            memcpy(buf + n, d, (size_t)(last + 1));
-            n += last + 1;
-        }
-        buf[n] = 0;
-        return n;
-    }
-    return snprintf(buf, 32, "%.17g", x);
+    int n = snprintf(buf, 32, "%.17g", x);
+    return n < 0 ? 0 : n;
 }
 
 /* Identifier code number k: printable ASCII 33..126, base 94 (18.2.1). */

@@ -121,10 +121,9 @@ int vcd_errno(const vcd *v);
  * could not be created) into buf[cap]; returns buf. */
 const char *vcd_why(const vcd *v, char *buf, size_t cap);
 
-/* The text of a real value line (after its `r`): exactly what printf's
- * "%.17g" writes (the double reads back bit for bit), into buf[32], made
- * without printf where %.17g has no exponent (10^-4 <= |x| < 10^17, about
- * 7 times faster). Returns the length. */
+/* The text of a real value line (after its `r`): printf's "%.17g" (the
+ * double reads back bit for bit; C11 7.21.6.1), into buf[32]. Returns the
+ * length. */
 int vcd_real_text(double x, char buf[32]);
 
 /* The width in bits of a vector that holds 0..max (1 for max <= 1, at most 64). */
