@@ -396,7 +396,7 @@ static int hst_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static double hst_median(double *v, size_t n)
+double hst_median(double *v, size_t n)
 {
     qsort(v, n, sizeof *v, hst_cmp);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;

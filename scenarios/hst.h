@@ -81,6 +81,10 @@ int hst_append(const char *path, const ngt_night *n, char *err, size_t cap);
 
 void hst_free(hst *h);
 
+/* The median of v[0..n-1] (v sorted in place; n >= 1): the middle
+ * value, or the mean of the two middle ones. Benchmarks' medians too. */
+double hst_median(double *v, size_t n);
+
 /* The median wall time of (scenario, seed) over its last `last` nights
  * (0: all, up to the last 256) that have one (wall_s > 0), into *s. 1 when there is one, 0
  * when the history has none. */

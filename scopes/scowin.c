@@ -2,6 +2,7 @@
  * strip, event markers, cursors, the keys, screenshots (libpng). */
 #include "scowin.h"
 #include "splot.h"
+#include "hst.h"
 
 #include <SDL.h>
 #include <SDL_ttf.h>
@@ -1119,19 +1120,6 @@ static double scw_bench_one(int mode, double t_s, double *fig, char *err, size_t
     return wall;
 }
 
-static int scw_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The median of v[0..n-1] (sorted in place). */
-static double scw_median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, scw_cmp);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int scw_bench(FILE *out, double scale, char *err, size_t cap)
 {
     /* no display: SDL's dummy driver (a framebuffer in memory) draws the same frames */
@@ -1150,14 +1138,14 @@ int scw_bench(FILE *out, double scale, char *err, size_t cap)
                 frame_s[k] = fig[1];
             }
         }
-    double bare = scw_median(wall[0], K), scoped = scw_median(wall[2], K), q = t_s / (RIG_PERIOD_NS * 1e-9);
-    double tap = scw_median(tap_s, K);
+    double bare = hst_median(wall[0], K), scoped = hst_median(wall[2], K), q = t_s / (RIG_PERIOD_NS * 1e-9);
+    double tap = hst_median(tap_s, K);
     fprintf(out, "scope.rack84.bare_rtf %.6g x\n", t_s / bare);
     fprintf(out, "scope.rack84.scoped_rtf %.6g x\n", t_s / scoped);
     fprintf(out, "scope.tap_us %.6g us/quantum\n", tap * 1e6);
     fprintf(out, "scope.tap_cost %.6g %%\n", 100 * tap * q / bare);
     fprintf(out, "scope.cost %.6g %%\n", 100 * (scoped / bare - 1));
-    fprintf(out, "scope.fps %.6g frames/s\n", scw_median(fps, K));
-    fprintf(out, "scope.frame_ms %.6g ms\n", 1e3 * scw_median(frame_s, K));
+    fprintf(out, "scope.fps %.6g frames/s\n", hst_median(fps, K));
+    fprintf(out, "scope.frame_ms %.6g ms\n", 1e3 * hst_median(frame_s, K));
     return 0;
 }
