@@ -88,7 +88,7 @@ enum {
 /* Is a record type a carried copy? */
 #define ALOG_IS_CARRY(t) ((unsigned)(t) >= ALOG_T_CARRY && (unsigned)(t) < ALOG_T_CARRY + ALOG_CARRY_GENS)
 
-/* The payload of a kernel audit event (12 bytes). */
+/* The payload of a lone kernel audit event's record (12 bytes; a batch: ALOG_T_EVENTS). */
 typedef struct alog_kev {
     uint32_t ev_no; /* the audit event's number (audit_log.total when recorded) */
     int32_t arg;
