@@ -30,7 +30,12 @@ static const char *aud_type(unsigned t, char *buf, size_t cap)
     if (ALOG_IS_CARRY(t))
         snprintf(buf, cap, "CARRY%u", t - ALOG_T_CARRY + 1u);
     else
-        snprintf(buf, cap, t == ALOG_T_TRIP ? "TRIP" : t == ALOG_T_REFUSED ? "REFUSED" : t == ALOG_T_UPDATE ? "UPDATE" : "TYPE_%u", t);
+        snprintf(buf, cap, t == ALOG_T_TRIP      ? "TRIP"
+                          : t == ALOG_T_REFUSED ? "REFUSED"
+                          : t == ALOG_T_UPDATE  ? "UPDATE"
+                          : t == ALOG_T_EVENTS  ? "EVENTS"
+                                                : "TYPE_%u",
+                 t);
     return buf;
 }
 
@@ -44,8 +49,24 @@ static void aud_print(void *ctx, const alog_rec *r)
                        (uint32_t)r->payload[3] << 24;
         fprintf(f, "record %u, %s, ", seq, aud_type(r->payload[6], tb, sizeof tb));
     }
-    aud_hex(f, r->payload, r->len);
+    int n = r->type == ALOG_T_EVENTS ? alog_event_count(r) : 0;
+    if (n < 0)
+        fputs("(a batch out of shape) ", f);
+    else if (n > 0)
+        fprintf(f, "%d events", n);
+    else
+        aud_hex(f, r->payload, r->len);
     fputc('\n', f);
+    /* A batch: one line per event, as a lone event's record would read. */
+    for (int i = 0; i < n; i++) {
+        alog_ev ev;
+        if (alog_event(r, (unsigned)i, &ev) != EK3_OK) {
+            fprintf(f, "          event %d out of shape\n", i);
+            continue;
+        }
+        fprintf(f, "          event %-8u %14.6f s  %-13s svc %u reason %u arg %d resets %u\n", ev.ev_no,
+                (double)ev.t_ns * 1e-9, aud_type(ev.kind, tb, sizeof tb), ev.svc, ev.reason, ev.arg, ev.resets);
+    }
 }
 
 static int aud_verify(int argc, char **argv)
@@ -70,7 +91,8 @@ static int aud_verify(int argc, char **argv)
                  "development rack key of seed N instead. Without either only the CRCs and\n"
                  "the numbering are checked (anyone can forge those). --head is the head\n"
                  "the station heard (`ek3 api ... diag SLOT audit`, 8 hex digits or more):\n"
-                 "a log that ends before it was truncated. --list prints every record.\n"
+                 "a log that ends before it was truncated. --list prints every record (a\n"
+                 "batch of kernel events, EVENTS, one line per event after it).\n"
                  "The first bad record is named: its number, its offset, and what is wrong.\n"
                  "Exit code 0 when the log is sound, 1 when it is not, 2 for bad input.");
             return CLI_OK;

@@ -25,46 +25,68 @@ static void dump(char head[17])
                      head),
                  0, "%s", out);
     cr_assert_eq(count(out, "CRASH"), 2u, "%s", out);
+    cr_assert_eq(count(out, "EVENTS"), 2u, "a crash's INJECT and CRASH (one tick) in one record: %s", out);
+    cr_assert_eq(count(out, "          event "), 5u, "each event of a batch listed: %s", out);
     cr_assert_eq(count(out, "every tag checked"), 1u, "%s", out);
 }
 
-/* Rewrite the dump with byte `off` xored with x, or records a and b
- * (40 bytes each from offset 32) swapped, or records from `cut` on erased. */
-static void tamper(long off, int x, int a, int b, int cut)
+/* Where record i of the dump's first page starts (records are 16 bytes
+ * of header, the payload rounded up to 8, 8 of commit; a batch of kernel
+ * events is longer than a lone event). */
+static size_t rec_off(const unsigned char *img, int i)
 {
-    static unsigned char img[1 << 16];
+    size_t o = 32;
+    for (int k = 0; k < i; k++)
+        o += 16 + (((size_t)img[o + 7] + 7) & ~(size_t)7) + 8;
+    return o;
+}
+
+/* Rewrite the dump with byte `off` of record `rec` xored with x, or
+ * records a and a+1 swapped, or records from `cut` on erased. Returns
+ * the offset of record `rec` (or a, or cut). */
+static size_t tamper(int rec, size_t off, int x, int a, int cut)
+{
+    static unsigned char img[1 << 16], t[2048];
     FILE *f = fopen(path("log.bin"), "rb");
     cr_assert_not_null(f);
-    size_t n = fread(img, 1, sizeof img, f);
+    size_t n = fread(img, 1, sizeof img, f), at = 0;
     fclose(f);
-    if (off >= 0)
-        img[off] ^= (unsigned char)x;
-    if (a >= 0) {
-        unsigned char t[40];
-        memcpy(t, img + 32 + 40 * a, 40);
-        memcpy(img + 32 + 40 * a, img + 32 + 40 * b, 40);
-        memcpy(img + 32 + 40 * b, t, 40);
+    if (rec >= 0) {
+        at = rec_off(img, rec);
+        img[at + off] ^= (unsigned char)x;
     }
-    if (cut >= 0)
-        memset(img + 32 + 40 * cut, 0xFF, 2048 - 32 - 40 * (size_t)cut);
+    if (a >= 0) {
+        size_t p = rec_off(img, a), q = rec_off(img, a + 1), e = rec_off(img, a + 2);
+        memcpy(t, img + q, e - q);
+        memcpy(t + (e - q), img + p, q - p);
+        memcpy(img + p, t, e - p);
+        at = p;
+    }
+    if (cut >= 0) {
+        at = rec_off(img, cut);
+        memset(img + at, 0xFF, 2048 - at);
+    }
     f = fopen(path("bad.bin"), "wb");
     cr_assert_not_null(f);
     cr_assert_eq(fwrite(img, 1, n, f), n);
     cr_assert_eq(fclose(f), 0);
+    return at;
 }
 
 Test(audit_cli, a_sound_dump_and_three_tamperings)
 {
     char head[17];
     dump(head);
-    tamper(32 + 40 * 3 + 18, 0x01, -1, -1, -1); /* record 3's payload */
+    char want[64];
+    size_t at = tamper(3, 18, 0x01, -1, -1); /* record 3's payload */
     cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 5 --slot 2", EK3_BIN, path("bad.bin")), 1, "%s", out);
-    cr_assert_eq(count(out, "BAD: record 3 (offset 0x98"), 1u, "%s", out);
-    tamper(-1, 0, 1, 2, -1); /* records 1 and 2 swapped */
+    snprintf(want, sizeof want, "BAD: record 3 (offset 0x%zx", at);
+    cr_assert_eq(count(out, want), 1u, "%s", out);
+    tamper(-1, 0, 0, 1, -1); /* records 1 and 2 (batches of events) swapped */
     cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 5 --slot 2", EK3_BIN, path("bad.bin")), 1, "%s", out);
     cr_assert_eq(count(out, "BAD: record 1 "), 1u, "%s", out);
     cr_assert_eq(count(out, "does not continue the chain"), 1u, "%s", out);
-    tamper(-1, 0, -1, -1, 4); /* the newest records removed */
+    tamper(-1, 0, 0, -1, 2); /* the newest records removed */
     cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 5 --slot 2", EK3_BIN, path("bad.bin")), 0, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 5 --slot 2 --head %s", EK3_BIN, path("bad.bin"), head), 1,
                  "%s", out);

@@ -19,51 +19,61 @@ static const jz_service_def services[] = {
 #define LOGGER 1u
 #define VICTIM 2u
 
-/* One committed record as the tests see it (kernel events only). */
+/* One kernel event in a committed record as the tests see it (seq: the
+ * record's number; a batch's events share it). */
 typedef struct trec {
     uint32_t seq, ev_no;
     int64_t t_ns;
-    uint8_t kind, svc;
+    uint8_t kind, svc, batched;
 } trec;
 
 typedef struct tlog {
     trec *out;
-    unsigned n, max;
+    unsigned n, max, batches;
 } tlog;
 
 static void collect(void *ctx, const alog_rec *r)
 {
     tlog *t = ctx;
-    if (t->n >= t->max || ALOG_IS_CARRY(r->type))
+    if (ALOG_IS_CARRY(r->type))
         return;
-    alog_kev kev;
-    cr_assert_eq(r->len, sizeof kev);
-    memcpy(&kev, r->payload, sizeof kev);
-    trec x = {r->seq, kev.ev_no, r->t_ns, r->type, kev.svc};
-    t->out[t->n++] = x;
+    int n = alog_event_count(r);
+    cr_assert_gt(n, 0, "record %u (type 0x%x, %u bytes) holds kernel events", r->seq, r->type, r->len);
+    t->batches += r->type == ALOG_T_EVENTS;
+    for (int i = 0; i < n && t->n < t->max; i++) {
+        alog_ev ev;
+        cr_assert_eq(alog_event(r, (unsigned)i, &ev), EK3_OK);
+        cr_assert(r->type != ALOG_T_EVENTS || !alog_critical(ev.kind), "a critical event in a batch");
+        trec x = {r->seq, ev.ev_no, ev.t_ns, ev.kind, ev.svc, r->type == ALOG_T_EVENTS};
+        t->out[t->n++] = x;
+    }
 }
 
 static const uint8_t zero_key[16];
 
-/* Every committed record in flash, in log order; the dump verifies. */
+static unsigned last_batches; /* batch records in the last read_log */
+
+/* Every kernel event in flash, in log order; the dump verifies. */
 static unsigned read_log(rig *r, trec *out, unsigned max)
 {
     static uint8_t img[HHAL_FLASH_SIZE];
     size_t n;
     cr_assert_eq(alog_dump(hhal_hal(&r->h), img, sizeof img, &n), EK3_OK);
     alog_verdict v;
-    tlog t = {out, 0, max};
+    tlog t = {out, 0, max, 0};
     cr_assert_eq(alog_verify(&hhal_hal(&r->h).ops->crypto, zero_key, img, n, &v, collect, &t), EK3_OK);
     cr_assert_eq(v.bad, 0, "the log verifies: %s at 0x%x", v.why ? v.why : "", v.bad_off);
+    last_batches = t.batches;
     return t.n;
 }
 
-/* The records are numbered 0..n-1 without gaps, and no audit event
- * (by number and time) appears twice. */
+/* The records are numbered without gaps (a batch's events share one
+ * number), and no audit event (by number and time) appears twice. */
 static void assert_log_sound(const trec *rec, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
-        cr_assert_eq(rec[i].seq, rec[0].seq + i, "record %u has number %u", i, rec[i].seq);
+        cr_assert(i == 0 || rec[i].seq - rec[i - 1].seq <= 1u, "event %u in record %u after record %u", i,
+                  rec[i].seq, rec[i - 1].seq);
         for (unsigned j = 0; j < i; j++)
             cr_assert(!(rec[j].ev_no == rec[i].ev_no && rec[j].t_ns == rec[i].t_ns),
                       "event %u written twice", rec[i].ev_no);
@@ -86,8 +96,9 @@ Test(audit_logger, writes_every_event_once)
     trec rec[64];
     unsigned n = read_log(r, rec, 64);
     /* BOOT, then per crash: INJECT, CRASH, RESTART. */
-    cr_assert_eq(n, r->k.audit.total, "%u records for %u events", n, r->k.audit.total);
+    cr_assert_eq(n, r->k.audit.total, "%u events written of %u", n, r->k.audit.total);
     assert_log_sound(rec, n);
+    cr_assert_gt(last_batches, 0u, "the events of one tick (INJECT, CRASH) share a record");
     cr_assert_eq(rec[0].kind, AUDIT_BOOT);
     cr_assert_eq(rec[2].kind, AUDIT_CRASH);
     cr_assert_eq(rec[2].svc, VICTIM);
@@ -176,7 +187,9 @@ Test(audit_logger, ring_wraps_erasing_the_oldest_page)
 {
     rig *r = rig_new(services, 2, 0, 11);
     unsigned pages = HHAL_FLASH_SIZE / ALOG_PAGE - ALOG_FIRST_PAGE;
-    unsigned per_page = (ALOG_PAGE - ALOG_PAGE_HDR) / (ALOG_REC_HDR + 16u + 8u);
+    /* Events per page: batches of ALOG_PER_TICK events. */
+    unsigned per_page = (ALOG_PAGE - ALOG_PAGE_HDR) / (ALOG_REC_HDR + ALOG_EVS_HDR + ALOG_PER_TICK * ALOG_EV_SIZE + 8u) *
+                        ALOG_PER_TICK;
     /* More events than the ring holds, as fast as the logger drains them. */
     for (unsigned i = 0; i < pages * per_page + 5; i += ALOG_PER_TICK) {
         for (unsigned j = 0; j < ALOG_PER_TICK; j++)
@@ -190,8 +203,9 @@ Test(audit_logger, ring_wraps_erasing_the_oldest_page)
     cr_assert_geq(n, (pages - 2) * per_page);
     assert_log_sound(rec, n);
     cr_assert_eq(r->k.svc[LOGGER].restarts, 0u);
-    cr_assert_eq(rec[n - 1].seq, r->k.audit.total - 1, "the newest event is the last record");
-    cr_assert_eq(rec[0].seq, r->k.audit.total - n, "the log is the newest events, without a gap");
+    cr_assert_eq(rec[n - 1].ev_no, r->k.audit.total - 1, "the newest event is the last one written");
+    for (unsigned i = 1; i < n; i++)
+        cr_assert_eq(rec[i].ev_no, rec[0].ev_no + i, "the log is the newest events, without a gap");
     rig_free(r);
 }
 
@@ -208,7 +222,9 @@ Test(audit_logger, critical_records_outlive_the_rollover)
         audit_record(&r->k.audit, jz_now(&r->k), AUDIT_DENIED, VICTIM, 0, j); /* refused: critical */
     rig_ms(r, 100);
     unsigned pages = HHAL_FLASH_SIZE / ALOG_PAGE - ALOG_FIRST_PAGE;
-    for (unsigned i = 0; i < 2 * pages * 50; i += ALOG_PER_TICK) { /* the ring turns twice */
+    unsigned per_page = (ALOG_PAGE - ALOG_PAGE_HDR) / (ALOG_REC_HDR + ALOG_EVS_HDR + ALOG_PER_TICK * ALOG_EV_SIZE + 8u) *
+                        ALOG_PER_TICK;
+    for (unsigned i = 0; i < 2 * pages * per_page; i += ALOG_PER_TICK) { /* the ring turns twice */
         for (unsigned j = 0; j < ALOG_PER_TICK; j++)
             audit_record(&r->k.audit, jz_now(&r->k), AUDIT_INJECT, VICTIM, 0, (int32_t)(i + j));
         rig_ms(r, 100);
@@ -223,5 +239,62 @@ Test(audit_logger, critical_records_outlive_the_rollover)
     cr_assert_eq(v.bad, 0);
     cr_assert_gt(v.first_seq, 100u, "the plain records of that time are gone");
     cr_assert_eq(denied, 3u, "the three refusals are still there, carried forward");
+    rig_free(r);
+}
+
+/* One record of the log as the batch test sees it. */
+typedef struct trecs {
+    uint8_t type[64], n[64];
+    unsigned count;
+} trecs;
+
+static void each_record(void *ctx, const alog_rec *r)
+{
+    trecs *t = ctx;
+    if (t->count < 64) {
+        t->type[t->count] = r->type;
+        t->n[t->count++] = (uint8_t)alog_event_count(r);
+    }
+}
+
+/* The events drained in one tick share a record; a critical one stands
+ * alone (so that rollover carries exactly the critical ones) and splits
+ * the batch; a service restart goes on after a batch's last event. */
+Test(audit_logger, batches_a_tick_keeping_critical_events_apart)
+{
+    rig *r = rig_new(services, 2, 0, 13);
+    rig_ms(r, 200);
+    for (int j = 0; j < 5; j++)
+        audit_record(&r->k.audit, jz_now(&r->k) + j, AUDIT_INJECT, VICTIM, 1, j);
+    audit_record(&r->k.audit, jz_now(&r->k) + 5, AUDIT_DENIED, VICTIM, 0, 7);
+    for (int j = 0; j < 3; j++)
+        audit_record(&r->k.audit, jz_now(&r->k) + 6 + j, AUDIT_LATE_REPLY, VICTIM, 0, 10 + j);
+    rig_ms(r, 200);
+    cr_assert_eq(inj_fault(&r->k, INJ_CRASH, LOGGER, 0), EK3_OK); /* its restart reads the batch back */
+    rig_ms(r, 300);
+    static uint8_t img[HHAL_FLASH_SIZE];
+    size_t len;
+    alog_verdict v;
+    trecs t = {0};
+    cr_assert_eq(alog_dump(hhal_hal(&r->h), img, sizeof img, &len), EK3_OK);
+    cr_assert_eq(alog_verify(&hhal_hal(&r->h).ops->crypto, zero_key, img, len, &v, each_record, &t), EK3_OK);
+    cr_assert_eq(v.bad, 0);
+    cr_assert_geq(t.count, 4u);
+    cr_assert_eq(t.type[0], AUDIT_BOOT, "a lone event: a record of its own");
+    cr_assert_eq(t.type[1], ALOG_T_EVENTS);
+    cr_assert_eq(t.n[1], 5u, "the five events before the refusal");
+    cr_assert_eq(t.type[2], AUDIT_DENIED, "the refusal alone");
+    cr_assert_eq(t.type[3], ALOG_T_EVENTS);
+    cr_assert_eq(t.n[3], 3u);
+    trec rec[64];
+    unsigned n = read_log(r, rec, 64);
+    cr_assert_eq(n, r->k.audit.total, "%u events written of %u: nothing twice after the restart", n, r->k.audit.total);
+    assert_log_sound(rec, n);
+    for (unsigned i = 0; i < n; i++) {
+        const audit_event *e = audit_get(&r->k.audit, rec[i].ev_no);
+        cr_assert_eq(rec[i].t_ns, e->t_ns, "event %u's time", i);
+        cr_assert_eq(rec[i].kind, e->kind);
+        cr_assert_eq(rec[i].svc, e->svc);
+    }
     rig_free(r);
 }

@@ -494,6 +494,7 @@ int alog_append(alog_log *l, hal hw, unsigned type, int64_t t_ns, const void *pa
     if (!rc) {
         l->st.records++;
         l->st.content_bytes += ALOG_REC_HDR + len;
+        l->st.payload_bytes += len;
     }
     return rc;
 }
@@ -627,6 +628,46 @@ int alog_verify(const auth_crypto *c, const uint8_t *key, const uint8_t *img, si
     return EK3_OK;
 }
 
+/* ---- kernel events in records ------------------------------------------- */
+
+int alog_event_count(const alog_rec *r)
+{
+    if (r->type < AUDIT_KIND_COUNT_)
+        return r->len == sizeof(alog_kev) ? 1 : EK3_EPARSE;
+    if (r->type != ALOG_T_EVENTS)
+        return 0;
+    unsigned n = r->len >= ALOG_EVS_HDR ? r->payload[6] : 0u;
+    if (n < 1u || n > ALOG_MAX_EVS || r->len != ALOG_EVS_HDR + n * ALOG_EV_SIZE || r->payload[7])
+        return EK3_EPARSE;
+    return (int)n;
+}
+
+int alog_event(const alog_rec *r, unsigned i, alog_ev *ev)
+{
+    int n = alog_event_count(r);
+    if (n < 0)
+        return n;
+    if (i >= (unsigned)n)
+        return EK3_ERANGE;
+    memset(ev, 0, sizeof *ev);
+    if (r->type < AUDIT_KIND_COUNT_) {
+        alog_kev kev;
+        memcpy(&kev, r->payload, sizeof kev);
+        ev->ev_no = kev.ev_no, ev->t_ns = r->t_ns, ev->arg = kev.arg;
+        ev->kind = r->type, ev->svc = kev.svc, ev->reason = kev.reason, ev->resets = kev.resets;
+        return EK3_OK;
+    }
+    const uint8_t *p = r->payload, *e = p + ALOG_EVS_HDR + i * ALOG_EV_SIZE;
+    if (e[11])
+        return EK3_EPARSE;
+    ev->ev_no = alog_get32(p) + i;
+    ev->resets = (uint16_t)(p[4] | p[5] << 8);
+    ev->t_ns = (int64_t)((uint64_t)r->t_ns + alog_get32(e));
+    ev->arg = (int32_t)alog_get32(e + 4);
+    ev->kind = e[8], ev->svc = e[9], ev->reason = e[10];
+    return EK3_OK;
+}
+
 /* ---- the service -------------------------------------------------------- */
 
 int alog_init(void *state, jz_kernel *k, unsigned me)
@@ -645,19 +686,36 @@ int alog_init(void *state, jz_kernel *k, unsigned me)
     uint32_t oldest = a->total - audit_count(a);
     s->next_ev = oldest;
     /* The same event still in RAM (a service restart, or the rig's
-     * reset, which keeps the ring): continue after it. After a real
-     * power cycle the ring is new and everything in it is written. */
-    const alog_rec *last = &s->log.last;
-    if (s->log.have_last && last->type < AUDIT_KIND_COUNT_ && last->len == sizeof(alog_kev)) {
-        alog_kev kev;
-        memcpy(&kev, last->payload, sizeof kev);
-        if (kev.ev_no >= oldest && kev.ev_no < a->total) {
-            const audit_event *e = audit_get(a, kev.ev_no - oldest);
-            if (e->t_ns == last->t_ns && e->kind == last->type && e->svc == kev.svc)
-                s->next_ev = kev.ev_no + 1;
-        }
+     * reset, which keeps the ring): continue after it (a batch's last).
+     * After a real power cycle the ring is new and everything in it is
+     * written. */
+    alog_ev ev;
+    int n = s->log.have_last ? alog_event_count(&s->log.last) : 0;
+    if (n > 0 && alog_event(&s->log.last, (unsigned)n - 1u, &ev) == EK3_OK && ev.ev_no - oldest < a->total - oldest) {
+        const audit_event *e = audit_get(a, ev.ev_no - oldest);
+        if (e->t_ns == ev.t_ns && e->kind == ev.kind && e->svc == ev.svc)
+            s->next_ev = ev.ev_no + 1;
     }
     return EK3_OK;
+}
+
+/* How many events from ring index i on go in one record: 1 for a
+ * critical one, else the run of non-critical ones (at most ALOG_MAX_EVS,
+ * within a u32 of nanoseconds of the first). */
+static unsigned alog_run(const audit_log *a, uint32_t i, uint32_t end)
+{
+    const audit_event *first = audit_get(a, i);
+    if (alog_critical(first->kind))
+        return 1;
+    unsigned n = 1;
+    while (n < ALOG_MAX_EVS && i + n < end) {
+        const audit_event *e = audit_get(a, i + n);
+        int64_t dt = e->t_ns - first->t_ns;
+        if (alog_critical(e->kind) || dt < 0 || dt > (int64_t)UINT32_MAX)
+            break;
+        n++;
+    }
+    return n;
 }
 
 int alog_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
@@ -672,17 +730,37 @@ int alog_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         s->lost += oldest - s->next_ev;
         s->next_ev = oldest;
     }
-    for (unsigned n = 0; n < ALOG_PER_TICK && s->next_ev < a->total; n++) {
-        const audit_event *e = audit_get(a, s->next_ev - oldest);
-        alog_kev kev = {s->next_ev, e->arg, e->svc, e->reason, (uint16_t)k->resets};
-        if (alog_append(&s->log, k->hw, e->kind, e->t_ns, &kev, sizeof kev) != EK3_OK) {
-            s->errors++;
+    for (unsigned r = 0; r < ALOG_PER_TICK && s->next_ev < a->total; r++) {
+        uint32_t i = s->next_ev - oldest;
+        unsigned n = alog_run(a, i, a->total - oldest);
+        const audit_event *e = audit_get(a, i);
+        int rc;
+        if (n == 1) {
+            alog_kev kev = {s->next_ev, e->arg, e->svc, e->reason, (uint16_t)k->resets};
+            rc = alog_append(&s->log, k->hw, e->kind, e->t_ns, &kev, sizeof kev);
+        } else {
+            uint8_t p[ALOG_MAX_USER];
+            alog_put32(p, s->next_ev);
+            p[4] = (uint8_t)k->resets, p[5] = (uint8_t)(k->resets >> 8);
+            p[6] = (uint8_t)n, p[7] = 0;
+            for (unsigned j = 0; j < n; j++) {
+                const audit_event *x = audit_get(a, i + j);
+                uint8_t *q = p + ALOG_EVS_HDR + j * ALOG_EV_SIZE;
+                alog_put32(q, (uint32_t)(x->t_ns - e->t_ns));
+                alog_put32(q + 4, (uint32_t)x->arg);
+                q[8] = x->kind, q[9] = x->svc, q[10] = x->reason, q[11] = 0;
+            }
+            rc = alog_append(&s->log, k->hw, ALOG_T_EVENTS, e->t_ns, p, ALOG_EVS_HDR + n * ALOG_EV_SIZE);
+            s->batches += rc == EK3_OK;
+        }
+        if (rc != EK3_OK) {
+            s->errors++; /* its events are skipped, as a lone one was */
             if (s->errors % 16u == 0)
                 return EK3_EIO; /* the flash keeps failing: let the RS restart us */
         } else {
-            s->written++;
+            s->written += n;
         }
-        s->next_ev++;
+        s->next_ev += n;
     }
     return EK3_OK;
 }

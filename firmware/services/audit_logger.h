@@ -65,12 +65,12 @@
 #define ALOG_FIRST_PAGE 2u     /* page 0 holds configuration, page 1 SWARM_COORD's term and vote */
 #define ALOG_PAGE_HDR 32u
 #define ALOG_REC_HDR 16u
-#define ALOG_MAX_PAYLOAD 96u   /* stored; a caller's payload is at most ALOG_MAX_USER */
+#define ALOG_MAX_PAYLOAD 240u  /* stored (len is a byte); a caller's payload is at most ALOG_MAX_USER */
 #define ALOG_MAX_USER (ALOG_MAX_PAYLOAD - ALOG_REC_HDR) /* so that its carry fits */
 #define ALOG_MAX_RECORD (ALOG_REC_HDR + ALOG_MAX_PAYLOAD + 8u)
 #define ALOG_PAGE_MAGIC 0xA10Cu
 #define ALOG_CARRY_BUDGET (ALOG_PAGE / 2u)
-#define ALOG_PER_TICK 8u       /* records written per tick, at most */
+#define ALOG_PER_TICK 8u       /* records written per tick, at most (a batch is one) */
 #define ALOG_PERIOD_US 100000u /* 10 Hz */
 
 /* Record types: the kernel's audit kinds (audit_kind, payload alog_kev),
@@ -79,6 +79,7 @@ enum {
     ALOG_T_TRIP = 0x40,    /* a protection trip */
     ALOG_T_REFUSED = 0x41, /* a refused command */
     ALOG_T_UPDATE = 0x42,  /* a firmware update step */
+    ALOG_T_EVENTS = 0x43,  /* a batch of kernel events that are not critical (below) */
     ALOG_T_CARRY = 0x7D    /* 0x7D..0x7F: a critical record carried forward the 1st..3rd time;
                             * payload: the original's first 16 bytes and payload */
 };
@@ -87,7 +88,7 @@ enum {
 /* Is a record type a carried copy? */
 #define ALOG_IS_CARRY(t) ((unsigned)(t) >= ALOG_T_CARRY && (unsigned)(t) < ALOG_T_CARRY + ALOG_CARRY_GENS)
 
-/* The payload of a kernel audit event (12 bytes). */
+/* The payload of a lone kernel audit event's record (12 bytes; a batch: ALOG_T_EVENTS). */
 typedef struct alog_kev {
     uint32_t ev_no; /* the audit event's number (audit_log.total when recorded) */
     int32_t arg;
@@ -95,6 +96,27 @@ typedef struct alog_kev {
     uint16_t resets; /* the kernel's reset count when written (low 16 bits) */
 } alog_kev;
 _Static_assert(sizeof(alog_kev) == 12, "kernel event payload");
+
+/* ALOG_T_EVENTS: the kernel events the service drained in one tick, in
+ * one record (they share its 24 bytes of header and commit), consecutive
+ * event numbers, none critical (a critical event is a record of its own,
+ * so that rollover carries exactly those), within 4.29 s of the first.
+ * Payload (little-endian): first ev_no u32, resets u16, n u8, 0 u8, then
+ * n entries of ALOG_EV_SIZE bytes: dt_ns u32 (the event's time after the
+ * record's t_ns, the first event's), arg i32, kind u8, svc u8, reason u8,
+ * 0 u8. */
+#define ALOG_EVS_HDR 8u
+#define ALOG_EV_SIZE 12u
+#define ALOG_MAX_EVS ((ALOG_MAX_USER - ALOG_EVS_HDR) / ALOG_EV_SIZE) /* 18 */
+
+/* One kernel event as read back from a record (either form). */
+typedef struct alog_ev {
+    uint32_t ev_no;
+    int64_t t_ns;
+    int32_t arg;
+    uint8_t kind, svc, reason;
+    uint16_t resets;
+} alog_ev;
 
 /* A record as read back (header fields, payload, where it is). */
 typedef struct alog_rec {
@@ -113,6 +135,7 @@ typedef struct alog_stats {
     uint32_t crit_dropped;   /* critical records reclaimed past the carry budget */
     uint32_t errors;         /* failed flash operations */
     uint64_t content_bytes;  /* header + payload bytes committed (16 + len each) */
+    uint64_t payload_bytes;  /* payload bytes committed (len each; carried copies not counted) */
 } alog_stats;
 
 /* The writer (no pointers: lives in the service's region). */
@@ -130,6 +153,16 @@ typedef struct alog_log {
     alog_rec last;       /* the last committed record (have_last) */
     alog_stats st;
 } alog_log;
+
+/* The kernel events a record holds: 1 for a kernel event record (type
+ * below AUDIT_KIND_COUNT_, payload alog_kev), n for ALOG_T_EVENTS, 0 for
+ * any other record; EK3_EPARSE for a kernel event record or batch out of
+ * shape (its length, count or reserved bytes). */
+int alog_event_count(const alog_rec *r);
+
+/* Event i (0 .. alog_event_count-1) of a record into *ev. 0, or
+ * EK3_ERANGE (no such event), EK3_EPARSE (as alog_event_count). */
+int alog_event(const alog_rec *r, unsigned i, alog_ev *ev);
 
 /* Record types kept longer by rollover: SAFE_SHUTDOWN, WATCHDOG, DENIED
  * (kernel), TRIP, REFUSED, UPDATE. */
@@ -194,11 +227,21 @@ int alog_verify(const auth_crypto *c, const uint8_t *key, const uint8_t *img, si
 
 /* ---- the service ----------------------------------------------------------- */
 
-/* The service's state (its whole memory region). */
+/* The service's state (its whole memory region).
+ * Each tick it drains the kernel's RAM audit ring: the critical events
+ * one record each, the others batched, up to ALOG_MAX_EVS in one
+ * ALOG_T_EVENTS record (a lone event is a record of its own, payload
+ * alog_kev); at most ALOG_PER_TICK records a tick. Until its record is
+ * committed an event is only in the kernel's RAM ring: a power cut then
+ * loses the record in flight, the whole batch (as it loses the events
+ * not yet drained); a restart or the rig's reset, which keep the ring,
+ * write them again. */
 typedef struct alog_state {
     alog_log log;
     uint32_t next_ev;   /* the next audit event number to write */
-    uint32_t written, lost, errors;
+    uint32_t written, lost; /* events written, events the ring dropped before they were drained */
+    uint32_t errors;    /* failed writes (their events are skipped) */
+    uint32_t batches;   /* ALOG_T_EVENTS records committed */
 } alog_state;
 
 /* The service's two entry points (jz_service_def.init and .handle). */

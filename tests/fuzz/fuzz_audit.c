@@ -2,7 +2,8 @@
  * runs), keyed and keyless: never crash; the input is padded with erased
  * bytes to whole pages (at most 8); a sound verdict counts exactly the
  * records it handed out, numbered without gaps; a bad one names why and
- * where, inside the image. */
+ * where, inside the image; the kernel events of each record (a batch's
+ * too: alog_event_count, alog_event) read without a crash. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,20 @@ static void each(void *ctx, const alog_rec *r)
         abort();
     s->next = r->seq + 1;
     s->n++;
+    /* The events a record holds (what `--list` prints): a count in
+     * range, each readable, nothing past it. */
+    int n = alog_event_count(r);
+    if (n > (int)ALOG_MAX_EVS || (n < 0 && n != EK3_EPARSE))
+        abort();
+    for (int i = 0; i < n; i++) {
+        alog_ev ev;
+        int rc = alog_event(r, (unsigned)i, &ev);
+        if (rc != EK3_OK && rc != EK3_EPARSE)
+            abort();
+    }
+    alog_ev ev;
+    if (n >= 0 && alog_event(r, (unsigned)n, &ev) != EK3_ERANGE)
+        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
