@@ -294,11 +294,23 @@ static int ngt_dump(json_t *j, const char *path, char *err, size_t cap)
         snprintf(err, cap, "%s: out of memory", path);
         return EK3_ENOSPC;
     }
+    /* A regular file is replaced whole (written beside it, then renamed
+     * over it); anything else (/dev/full, a FIFO) is written to, never
+     * renamed over: a rename would replace a device node with a file. */
+    struct stat st;
+    int direct = !stat(path, &st) && !S_ISREG(st.st_mode);
     char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(tmp, sizeof tmp, "%s%s", path, direct ? "" : ".tmp");
+    errno = 0;
     int rc = json_dump_file(j, tmp, JSON_INDENT(1) | JSON_ENSURE_ASCII);
     json_decref(j);
-    if (rc || rename(tmp, path)) {
+    if (rc && !errno)
+        errno = EIO;
+    if (rc || (!direct && rename(tmp, path))) {
+        if (direct) {
+            snprintf(err, cap, "%s: write error: %s", path, strerror(errno));
+            return EK3_EIO;
+        }
         snprintf(err, cap, "%s: write error: %s", path, strerror(errno));
         unlink(tmp);
         return EK3_EIO;

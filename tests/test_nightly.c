@@ -721,3 +721,25 @@ Test(nightly, a_flip_is_reported_and_fails_the_night_on_request)
     rc = run(out, sizeof out, "grep -c 'the night FAILS' %s/o/report/index.html", dir);
     cr_assert_eq(rc, 0, "the report says the night fails too: %s", out);
 }
+
+/* A JSON output that is not a regular file (a device, a symlink to one)
+ * is written to, never renamed over: a rename would put a file where
+ * /dev/full was, for every program after. The write error is told. */
+Test(nightly, a_plan_onto_a_device_is_written_through_not_renamed_over)
+{
+    if (access("/dev/full", W_OK))
+        cr_skip_test("no /dev/full");
+    ngt_job j[4];
+    size_t n = make_jobs(j, 4);
+    char p[300], err[400] = "";
+    snprintf(p, sizeof p, "%s/plan-link.json", dir);
+    unlink(p);
+    cr_assert_eq(symlink("/dev/full", p), 0);
+    cr_assert_eq(ngt_plan_write(p, j, n, 1, "", err, sizeof err), EK3_EIO);
+    cr_assert(strstr(err, "plan-link.json: write error: No space left on device"), "%s", err);
+    struct stat st;
+    cr_assert_eq(lstat(p, &st), 0);
+    cr_assert(S_ISLNK(st.st_mode), "the link is still a link");
+    cr_assert_eq(stat("/dev/full", &st), 0);
+    cr_assert(S_ISCHR(st.st_mode), "/dev/full is still a device");
+}
