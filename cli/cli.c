@@ -10,6 +10,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/stat.h>
 
 #include "ek3_err.h"
 
@@ -418,4 +420,40 @@ const char *cli_closest(const char *s, size_t n, const char *(*name_of)(size_t i
         snprintf(buf + used, cap - used, "%s%s", j ? ", " : "", name_of(best[j], ctx));
     }
     return buf;
+}
+
+/* dirname's realpath and the base name of p into out (PATH_MAX + NAME_MAX);
+ * 0, or -1 when the directory does not resolve. */
+static int cli_canon(const char *p, char *out, size_t cap)
+{
+    char d[PATH_MAX], r[PATH_MAX];
+    const char *sl = strrchr(p, '/'), *base = sl ? sl + 1 : p;
+    if (sl) {
+        size_t n = (size_t)(sl - p);
+        if (n >= sizeof d)
+            return -1;
+        memcpy(d, p, n);
+        d[n] = 0;
+        if (!n)
+            strcpy(d, "/");
+    } else {
+        strcpy(d, ".");
+    }
+    if (!realpath(d, r))
+        return -1;
+    snprintf(out, cap, "%s/%s", r, base);
+    return 0;
+}
+
+int cli_same_file(const char *a, const char *b)
+{
+    if (!a || !b || !strcmp(a, "/dev/null") || !strcmp(b, "/dev/null"))
+        return 0;
+    struct stat sa, sb;
+    if (!stat(a, &sa) && !stat(b, &sb))
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    char ca[PATH_MAX + 256], cb[PATH_MAX + 256];
+    if (cli_canon(a, ca, sizeof ca) || cli_canon(b, cb, sizeof cb))
+        return !strcmp(a, b);
+    return !strcmp(ca, cb);
 }

@@ -112,6 +112,12 @@ int cli_needs(const char *where, const cli_seen *s, const char *a, const char *b
  * "ek3 WHERE: PATH: write error: <strerror>". Returns CLI_OK or CLI_FAIL. */
 int cli_close_out(const char *where, FILE *f, const char *path);
 
+/* Whether two output paths name one file, however spelled: both exist
+ * and are the same inode (links, symlinks, "./x"), or their directories
+ * resolve (realpath) to one and the names match. /dev/null is never "the
+ * same" (writes there interleave harmlessly). 1 or 0. */
+int cli_same_file(const char *a, const char *b);
+
 /* Whether an output file has failed a write (its error indicator is set);
  * if so, why[cap] gets "PATH: write error: <strerror>". 0 or 1. */
 int cli_out_error(FILE *f, const char *path, char *why, size_t cap);

@@ -407,14 +407,21 @@ int cmd_rack(int argc, char **argv)
         strtol(strrchr(o.r.fw_bus, ':') + 1, NULL, 10) + (long)o.r.modules > 65535)
         return cli_usage_error(w, "--fw-bus %s: BASE + %u (the last slot) is above port 65535", o.r.fw_bus,
                                o.r.modules);
-    /* Two outputs into one file would interleave and lose both. */
-    const char *outs_named[5] = {o.log, o.station_log, o.rtl_vcd, o.trace.vcd, o.trace.csv};
-    static const char *const out_flag[5] = {"--log", "--station-log", "--rtl-vcd", "--vcd", "--trace-csv"};
-    for (int a = 0; a < 5; a++)
-        for (int b = a + 1; b < 5; b++)
-            if (outs_named[a] && outs_named[b] && !strcmp(outs_named[a], outs_named[b]) &&
-                strcmp(outs_named[a], "/dev/null"))
-                return cli_usage_error(w, "%s and %s both name %s", out_flag[a], out_flag[b], outs_named[a]);
+    /* Two outputs into one file would interleave and lose both, however
+     * the file is spelled (the report's own files included). */
+    char rep_txt[600], rep_csv[600];
+    snprintf(rep_txt, sizeof rep_txt, "%s/report.txt", o.report ? o.report : "");
+    snprintf(rep_csv, sizeof rep_csv, "%s/trace.csv", o.report ? o.report : "");
+    const char *outs_named[7] = {o.log,       o.station_log,                o.rtl_vcd,
+                                 o.trace.vcd, o.trace.csv,                  o.report ? rep_txt : NULL,
+                                 o.report ? rep_csv : NULL};
+    static const char *const out_flag[7] = {"--log", "--station-log", "--rtl-vcd", "--vcd", "--trace-csv",
+                                            "--report (its report.txt)", "--report (its trace.csv)"};
+    for (int a = 0; a < 7; a++)
+        for (int b = a + 1; b < 7; b++)
+            if (outs_named[a] && outs_named[b] && cli_same_file(outs_named[a], outs_named[b]))
+                return cli_usage_error(w, "%s %s and %s %s name one file", out_flag[a], outs_named[a], out_flag[b],
+                                       outs_named[b]);
     /* The live scope's window first: no display, no font, no run. */
     scw *win = NULL;
     int wrc = scope_open(w, &o.scope, &win);

@@ -161,8 +161,11 @@ static int sc_trace_end(const char *w)
         return cli_fail(w, "the scenario built no rack: nothing traced");
     char err[1200];
     sc_tr.open = 0;
+    uint64_t samples = sc_tr.t.samples;
     if (trc_close(&sc_tr.t, err, sizeof err))
         return cli_fail(w, "%s", err);
+    if (!samples)
+        return cli_fail(w, "--from %g s: the run ended before it: nothing traced", sc_tr.o.from_s);
     return CLI_OK;
 }
 
@@ -694,6 +697,12 @@ static int sc_replay(int argc, char **argv)
     int rc = sc_verdict_in(w, vpath, force, &want);
     if (rc)
         return rc;
+    if (trc_wanted(&sc_tr.o) && sc_tr.o.from_s > want.sim_s + 1e-9) {
+        double end = want.sim_s;
+        scn_result_free(&want);
+        return cli_usage_error(w, "--from %g s: after the recorded run's end (%g s): nothing would be traced",
+                               sc_tr.o.from_s, end);
+    }
     unsigned th = threads ? threads : want.threads ? want.threads : 1;
     printf("replay %s seed %llu with %u thread%s%s: %s\n", want.m.name, (unsigned long long)want.seed, th,
            th == 1 ? "" : "s", threads && threads != want.threads ? " (recorded with another number)" : "",
@@ -709,6 +718,16 @@ static int sc_replay(int argc, char **argv)
         scn_result_free(&want);
         scn_result_free(&got);
         return rc;
+    }
+    if (cli_stop_requested()) { /* a stopped replay compares nothing: it is not a divergence */
+        printf("INTERRUPTED at %.4f s of %.4f s: nothing compared\n", got.sim_s, want.sim_s);
+        if (trc_wanted(&sc_tr.o) && rc == CLI_OK)
+            printf("trace: %s%s%s (%llu samples, up to the stop)\n", sc_tr.o.vcd ? sc_tr.o.vcd : "",
+                   sc_tr.o.vcd && sc_tr.o.csv ? ", " : "", sc_tr.o.csv ? sc_tr.o.csv : "",
+                   (unsigned long long)sc_tr.t.samples);
+        scn_result_free(&want);
+        scn_result_free(&got);
+        return CLI_FAIL;
     }
     vrd_compare_in in = {&want, &got};
     int diverged = vrd_compare(stdout, &in);

@@ -61,6 +61,10 @@ static int trc_item(const ses *s, const char *item, sig_ref **out, unsigned *n, 
                 break;
             }
         }
+    if (!strcmp(item, "t")) {
+        snprintf(err, ecap, "--probe 't': the time is every trace's own axis (the CSV's t_s, the VCD's #times)");
+        return EK3_EPARSE;
+    }
     if (!lb) {
         int rc = sig_resolve(s, item, &r, e, sizeof e);
         if (rc) {
@@ -345,10 +349,11 @@ int trc_arg(const char *where, const char *a, const char *v, trc_opts *o, const 
     double x;
     if (!strcmp(a, "--probe") && cli_has_value(a, v, miss)) {
         o->probe = v;
-    } else if (!strcmp(a, "--vcd") && cli_has_value(a, v, miss)) {
-        o->vcd = v;
-    } else if (!strcmp(a, "--trace-csv") && cli_has_value(a, v, miss)) {
-        o->csv = v;
+    } else if ((!strcmp(a, "--vcd") || !strcmp(a, "--trace-csv")) && cli_has_value(a, v, miss)) {
+        if (!v[0] || !strcmp(v, "-"))
+            return cli_usage_error(where, "%s '%s': name a file (%s)", a, v,
+                                   v[0] ? "standard output is not taken: the run prints its report there" : "empty");
+        *(a[2] == 'v' ? &o->vcd : &o->csv) = v;
     } else if (!strcmp(a, "--vcd-flavour") && cli_has_value(a, v, miss)) {
         if (strcmp(v, "full") && strcmp(v, "sigrok"))
             return cli_usage_error(where, "--vcd-flavour '%s': full (reals, vectors, wires) or sigrok (1-bit wires "
@@ -393,7 +398,7 @@ int trc_args_check(const char *where, const struct cli_seen *seen, const trc_opt
         return CLI_USAGE;
     if (o->has_to && o->to_s < o->from_s)
         return cli_usage_error(where, "--from %g s --to %g s: the window ends before it starts", o->from_s, o->to_s);
-    if (o->vcd && o->csv && !strcmp(o->vcd, o->csv) && strcmp(o->vcd, "/dev/null"))
-        return cli_usage_error(where, "--vcd and --trace-csv both name %s", o->vcd);
+    if (o->vcd && o->csv && cli_same_file(o->vcd, o->csv))
+        return cli_usage_error(where, "--vcd %s and --trace-csv %s name one file", o->vcd, o->csv);
     return CLI_OK;
 }

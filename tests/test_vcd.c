@@ -472,6 +472,34 @@ Test(vcd, a_bad_probe_names_the_flag_the_path_and_the_closest_signal, .timeout =
     cr_assert(strstr(out, "--probe 'modul[1].iout'") && strstr(out, "did you mean module[1].iout?"), "%s", out);
 }
 
+/* Outputs that name one file however spelled (./x, the report's own
+ * trace.csv), the time as a probe, empty and "-" names, a window after
+ * the run's end: each refused or failed, naming the flags. */
+Test(vcd, one_file_two_ways_and_an_empty_window_are_refused, .timeout = 60)
+{
+    int rc = run(out, sizeof out, "cd %s && %s rack --modules 2 --duration 1ms --probe bus.v --vcd same --trace-csv ./same",
+                 dir, EK3_BIN);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(out, "--vcd same and --trace-csv ./same name one file"), "%s", out);
+    rc = run(out, sizeof out, "cd %s && mkdir -p rr && %s rack --modules 2 --duration 1ms --probe bus.v --trace-csv "
+                              "rr/trace.csv --report rr",
+             dir, EK3_BIN);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(out, "--report (its trace.csv) rr/trace.csv name one file"), "%s", out);
+    rc = run(out, sizeof out, "%s rack --modules 2 --duration 1ms --probe t --vcd %s", EK3_BIN, path("t.vcd"));
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(out, "--probe 't': the time is every trace's own axis"), "%s", out);
+    rc = run(out, sizeof out, "%s rack --modules 2 --duration 1ms --probe bus.v --trace-csv ''", EK3_BIN);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(out, "--trace-csv '': name a file (empty)"), "%s", out);
+    rc = run(out, sizeof out, "%s rack --modules 2 --duration 1ms --probe bus.v --vcd -", EK3_BIN);
+    cr_assert_eq(rc, 2, "%s", out);
+    rc = run(out, sizeof out, "%s scenario run %s/scenarios/soft-start.lua --seed 1 --probe bus.v --vcd %s --from 5s",
+             EK3_BIN, EK3_SOURCE_DIR, path("late.vcd"));
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "--from 5 s: the run ended before it: nothing traced"), "%s", out);
+}
+
 Test(vcd, a_write_error_on_a_trace_is_reported_and_fails_the_run, .timeout = 60)
 {
     int rc = run(out, sizeof out, "%s rack --modules 2 --load 4kW --duration 20ms --probe 'module[*].iout' --vcd /dev/full",
@@ -528,6 +556,10 @@ Test(vcd, replay_records_new_probes_in_a_window_of_a_past_run, .timeout = 120)
     const char *txt = slurp(path("re.csv"));
     cr_assert_eq(count(txt, "\n"), 1u + 1001u, "0.1 s to 0.2 s at every quantum");
     cr_assert(strstr(txt, "\n0.1000000,") && strstr(txt, "\n0.2000000,") && !strstr(txt, "\n0.2001000,"));
+    rc = run(out, sizeof out, "%s scenario replay %s/soft-start/seed-1/verdict.json --probe bus.v --vcd %s --from 5s",
+             EK3_BIN, path("rep"), path("late.vcd"));
+    cr_assert_eq(rc, 2, "a window after the recorded end is refused before the replay: %s", out);
+    cr_assert(strstr(out, "--from 5 s: after the recorded run's end (0.6 s)"), "%s", out);
 }
 
 /* The GTKWave save file shipped for a rack VCD (docs/scopes.md) names
