@@ -162,6 +162,22 @@ int rep_text(FILE *f, ses *s)
     for (unsigned k = 0; k < sn.n; k++)
         if (sn.mod[k].pulled_ns >= 0)
             fprintf(f, "module %u pulled at %.4g s\n", k + 1, sn.mod[k].pulled_ns * 1e-9);
+    /* The faults injected from the timeline (--fault), as given, with when they went in. */
+    for (unsigned i = 0; i < s->nev; i++) {
+        const ses_event *e = &s->ev[i];
+        if (e->kind != SES_EV_FAULT || e->fault.id == FLT_PULL)
+            continue;
+        char text[300];
+        if (flt_format(&e->fault, text, sizeof text))
+            snprintf(text, sizeof text, "?");
+        if (e->done_ns >= 0)
+            fprintf(f, "fault injected at %.4f s: %s\n", e->done_ns * 1e-9, text);
+        else
+            fprintf(f, "fault not injected (%s): %s\n", sn.t_ns * 1e-9 < e->at_s ? "the run ended before it" : "refused, above", text);
+    }
+    if (s->fault_errors)
+        fprintf(f, "%u fault%s could not be injected (told when they came due)\n", s->fault_errors,
+                s->fault_errors == 1 ? "" : "s");
     const msg_field *fc = &msg_desc_of(CID_TYPE_FAULT)->fields[0];
     for (unsigned k = 0; k < sn.n; k++)
         if (sn.mod[k].fault_ns >= 0)
