@@ -292,14 +292,42 @@ static size_t rep_markers(const ses *s, const ses_snap *sn, splot_marker *mk, ch
         mk[n] = (splot_marker){e->done_ns * 1e-9, lab[n], col};
         n++;
     }
+    /* Trips: one marker for the modules that tripped for one reason
+     * within REP_TRIP_GROUP_NS of the first of them ("trip 1-2,4,6-8
+     * HW_TRIP"), so that a rack tripping at once is one readable label. */
     const msg_field *fc = &msg_desc_of(CID_TYPE_FAULT)->fields[0];
-    for (unsigned k = 0; k < sn->n && n < max; k++)
-        if (sn->mod[k].fault_ns >= 0) {
-            const char *why = msg_enum_name(fc, sn->mod[k].fault_code);
-            snprintf(lab[n], sizeof lab[n], "trip %u %s", k + 1, why ? why : "");
-            mk[n] = (splot_marker){sn->mod[k].fault_ns * 1e-9, lab[n], "red"};
-            n++;
+    enum { REP_TRIP_GROUP_NS = 5000000 };
+    unsigned char *done = calloc(sn->n ? sn->n : 1, 1);
+    for (unsigned k = 0; done && k < sn->n && n < max; k++) {
+        const ses_mod_snap *a = &sn->mod[k];
+        if (a->fault_ns < 0 || done[k])
+            continue;
+        const char *why = msg_enum_name(fc, a->fault_code);
+        size_t o = (size_t)snprintf(lab[n], sizeof lab[n], "trip ");
+        unsigned run0 = 0, last = 0, first = 1;
+        for (unsigned j = k; j <= sn->n; j++) {
+            int in = j < sn->n && !done[j] && sn->mod[j].fault_ns >= 0 && sn->mod[j].fault_code == a->fault_code &&
+                     llabs(sn->mod[j].fault_ns - a->fault_ns) < REP_TRIP_GROUP_NS;
+            if (in) {
+                done[j] = 1;
+                if (!run0)
+                    run0 = j + 1;
+                last = j + 1;
+                continue;
+            }
+            if (run0 && o < sizeof lab[n]) { /* a run of slots ends: "A" or "A-B" */
+                o += (size_t)snprintf(lab[n] + o, sizeof lab[n] - o, last > run0 ? "%s%u-%u" : "%s%u", first ? "" : ",",
+                                      run0, last);
+                first = 0;
+            }
+            run0 = 0; /* any slot not in the group breaks the run */
         }
+        if (o < sizeof lab[n])
+            snprintf(lab[n] + o, sizeof lab[n] - o, " %s", why ? why : "");
+        mk[n] = (splot_marker){a->fault_ns * 1e-9, lab[n], "red"};
+        n++;
+    }
+    free(done);
     if (s->collapse_ns >= 0 && n < max) {
         snprintf(lab[n], sizeof lab[n], "collapse");
         mk[n] = (splot_marker){s->collapse_ns * 1e-9, lab[n], "red"};
