@@ -416,6 +416,9 @@ int cmd_rack(int argc, char **argv)
                 strcmp(outs_named[a], "/dev/null"))
                 return cli_usage_error(w, "%s and %s both name %s", out_flag[a], out_flag[b], outs_named[a]);
     /* The live scope's window first: no display, no font, no run. */
+    char sel_err[200];
+    if (o.scope.on && scw_sel_check(o.scope.o.sel, o.r.modules, sel_err, sizeof sel_err))
+        return cli_usage_error(w, "%s", sel_err);
     scw *win = NULL;
     int wrc = scope_open(w, &o.scope, &win);
     if (wrc)
@@ -553,7 +556,6 @@ int cmd_rack(int argc, char **argv)
         if ((wrc = scw_attach(win, &s)) != 0)
             fprintf(stderr, "ek3 %s: --scope: %s: the run goes on without the window\n", w, ek3_strerror(wrc));
         scw_loop(win, rk_run, &s);
-        bad |= scw_close(win) != 0;
     } else {
         ses_run(&s);
     }
@@ -599,6 +601,10 @@ int cmd_rack(int argc, char **argv)
         bad |= rep_plots(o.report, &s, w);
         printf("report: %s/report.txt, trace.csv, bus_voltage, load_power, module_current, current_sharing (.png, .svg)\n",
                o.report);
+    }
+    if (win) { /* --scope-hold: the report is out; then the window until closed or Ctrl-C */
+        scw_hold(win, cli_stop_requested);
+        bad |= scw_close(win) != 0;
     }
     int stopped_by_output = s.stop_why[0] != 0;
     unsigned fault_errors = s.fault_errors;

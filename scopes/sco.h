@@ -249,7 +249,7 @@ typedef struct sco_tap {
     uint8_t *prev_state;
     uint32_t *prev_resets;
     double prev_term;
-    unsigned prev_next;       /* the session's events taken so far */
+    uint64_t prev_flt;        /* the rig's faults injected taken so far (rig.h flt_n) */
     unsigned every;           /* quanta between two rows (>= 1) */
     double pin, share, tec, rec; /* the slow columns, as last figured (every SCO_SLOW_EVERY quanta) */
     long q;                   /* quanta seen */
