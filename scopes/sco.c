@@ -484,13 +484,19 @@ fail:
     return rc;
 }
 
-void sco_tap_free(sco_tap *t)
+void sco_tap_detach(sco_tap *t)
 {
     if (t->deliver0 && t->s && t->s->g.bus.ctx == t) { /* the bus's own delivery back */
         t->s->g.bus.deliver = t->deliver0;
         t->s->g.bus.ctx = t->deliver0_ctx;
     }
     t->deliver0 = NULL;
+    t->s = NULL;
+}
+
+void sco_tap_free(sco_tap *t)
+{
+    sco_tap_detach(t);
     sco_ring_free(&t->frames);
     sco_ring_free(&t->rows);
     sco_ring_free(&t->evs);

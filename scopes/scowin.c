@@ -189,6 +189,8 @@ int scw_attach(scw *w, ses *s)
         pthread_mutex_lock(&w->smu);
         w->s = NULL;
         pthread_mutex_unlock(&w->smu);
+        if (w->tapped) /* the session is freed next: scw_close must not touch it */
+            sco_tap_detach(&w->tap);
         return 0;
     }
     if (w->tapped)

@@ -3,10 +3,13 @@
  *
  * scope_tap: the tap on a running 2-module session: paused, the run
  * waits; three single steps run three quanta; the ring keeps the newest
- * rows and counts the rest; a fault's marker at its time and slot; one
+ * rows and counts the rest; a fault's marker at its time and slot (also
+ * for a fault flt_inject puts in outside the session, as a scenario does); one
  * frame marker per frame on the rack bus; the bus's delivery restored.
- * scope_cli: the flags refused without --scope or with a bad value, and
- * no display told (naming xvfb-run).
+ * scope_cli: the flags refused without --scope or with a bad value;
+ * --scope-select past the rack or twice named; no display refused
+ * (naming xvfb-run, an existing --scope-shot file kept) unless
+ * SDL_VIDEODRIVER is chosen.
  *
  * scope_logic: the pure parts without a screen: the ring drops the oldest
  * and counts when full (and loses nothing under a producer and a consumer
@@ -19,7 +22,10 @@
  * --scope --scope-shot; the PNG is read back and checked for what a person
  * sees: slot 3 red in the rack map, the others green, the bus voltage's
  * trace spanning many rows, the trip's marker a vertical line. The
- * screenshot stays in the build tree (scope-shot.png).
+ * screenshot stays in the build tree (scope-shot.png). And: --scope-hold
+ * prints the report before holding, SIGTERM ends the hold; a shot to
+ * /dev/full is told and exits 1; a scenario's shot after its end makes its
+ * line ERROR.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -460,13 +466,19 @@ static int slot_is(const img *im, unsigned k, sco_rgb c)
     return px_is(im, r.x + r.w / 2, r.y + r.h / 2, c);
 }
 
+/* Skips the test without xvfb-run. */
+static void need_xvfb(void)
+{
+    if (system("command -v xvfb-run >/dev/null 2>&1"))
+        cr_skip_test("xvfb-run is missing (Debian: xvfb): the scope's window test cannot run without a screen");
+}
+
 /* The 8-module rack with a ground fault on slot 3 at 0.9 s, slot 5
  * selected, its window saved at 1.1 s into EK3_ARTEFACTS/NAME, read into
  * *im; `extra`: more flags. Skips the test without xvfb-run. */
 static void shot_of(const char *name, const char *extra, img *im)
 {
-    if (system("command -v xvfb-run >/dev/null 2>&1"))
-        cr_skip_test("xvfb-run is missing (Debian: xvfb): the scope's window test cannot run without a screen");
+    need_xvfb();
     char shot[512], cmd[2048];
     snprintf(shot, sizeof shot, "%s/%s", EK3_ARTEFACTS, name);
     remove(shot);
@@ -524,12 +536,6 @@ Test(scope_window, fault_seen_in_the_screenshot, .timeout = 240)
     }
     cr_assert_gt(best, l.wave.h / 2, "no trip marker (a column of %d pixels at most)", best);
     free(im.px);
-}
-
-static void need_xvfb(void)
-{
-    if (system("command -v xvfb-run >/dev/null 2>&1"))
-        cr_skip_test("xvfb-run is missing (Debian: xvfb): the scope's window test cannot run without a screen");
 }
 
 /* --scope-hold: the report is printed when the run ends, before the hold;
