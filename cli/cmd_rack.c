@@ -423,6 +423,9 @@ int cmd_rack(int argc, char **argv)
                 return cli_usage_error(w, "%s %s and %s %s name one file", out_flag[a], outs_named[a], out_flag[b],
                                        outs_named[b]);
     /* The live scope's window first: no display, no font, no run. */
+    char sel_err[200];
+    if (o.scope.on && scw_sel_check(o.scope.o.sel, o.r.modules, sel_err, sizeof sel_err))
+        return cli_usage_error(w, "%s", sel_err);
     scw *win = NULL;
     int wrc = scope_open(w, &o.scope, &win);
     if (wrc)
@@ -560,7 +563,6 @@ int cmd_rack(int argc, char **argv)
         if ((wrc = scw_attach(win, &s)) != 0)
             fprintf(stderr, "ek3 %s: --scope: %s: the run goes on without the window\n", w, ek3_strerror(wrc));
         scw_loop(win, rk_run, &s);
-        bad |= scw_close(win) != 0;
     } else {
         ses_run(&s);
     }
@@ -606,6 +608,10 @@ int cmd_rack(int argc, char **argv)
         bad |= rep_plots(o.report, &s, w);
         printf("report: %s/report.txt, trace.csv, bus_voltage, load_power, module_current, current_sharing (.png, .svg)\n",
                o.report);
+    }
+    if (win) { /* --scope-hold: the report is out; then the window until closed or Ctrl-C */
+        scw_hold(win, cli_stop_requested);
+        bad |= scw_close(win) != 0;
     }
     int stopped_by_output = s.stop_why[0] != 0;
     unsigned fault_errors = s.fault_errors;

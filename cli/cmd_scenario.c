@@ -125,7 +125,7 @@ static int sc_on_session(ses *s, void *ctx, char *err, size_t cap)
     sc_hooks *h = ctx;
     int rc;
     if (h->win && (rc = scw_attach(h->win, s)) != 0 && s) {
-        snprintf(err, cap, "the live scope: %s", ek3_strerror(rc));
+        snprintf(err, cap, "the live scope: %s", rc == EK3_ERANGE ? scw_why(h->win) : ek3_strerror(rc));
         return rc;
     }
     if (!s || !h->tr)
@@ -451,11 +451,22 @@ static int sc_run(int argc, char **argv)
         static sc_scoped one;
         one = (sc_scoped){.job = &job[0], .report = report, .threads = threads, .log = log, .win = win};
         verdict[0] = scw_loop(win, sc_scoped_run, &one);
-        if (scw_close(win))
-            errors++; /* the screenshot asked for is not there (told) */
+        if (scw_shot_check(win) && verdict[0] != SCN_ERROR) { /* the screenshot asked for is not there (told) */
+            char *sp = strchr(one.line, ' '), *nl = strrchr(one.line, '\n');
+            if (sp && nl) {
+                sp += strspn(sp, " ");
+                *nl = 0;
+                char ln[sizeof one.line];
+                snprintf(ln, sizeof ln, "ERROR  %s; --scope-shot %s: no screenshot (said above)\n", sp, sa.shot);
+                snprintf(one.line, sizeof one.line, "%s", ln);
+            }
+            verdict[0] = SCN_ERROR;
+        }
         lines[0] = strdup("");
         fputs(one.line, stdout);
         fflush(stdout);
+        scw_hold(win, cli_stop_requested); /* --scope-hold: the verdict is out */
+        scw_close(win);
         done = 1;
     } else if (lines && verdict && jobs == 1) {
         for (; done < nj && !cli_stop_requested(); done++) {

@@ -2,9 +2,12 @@
 #include "scope_cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -15,7 +18,8 @@ const char scope_usage[] =
     "--scope opens the live scope (an SDL2 window: the rack map, waveforms, the CAN-FD bus, event markers,\n"
     "cursors; keys in docs/scopes.md; the run runs on a worker thread and never waits on it but while\n"
     "paused); closing it stops the run as Ctrl-C does. --scope-shot FILE@TIME saves the window as a PNG at\n"
-    "that simulated time (e.g. scope.png@0.8s); --scope-hold keeps the window open after the run;\n"
+    "that simulated time (e.g. scope.png@0.8s); --scope-hold keeps the window open after the run and its\n"
+    "report, until closed or Ctrl-C; no display: refused (run under xvfb-run -a) unless SDL_VIDEODRIVER is set;\n"
     "--scope-select 3,5 selects up to four slots from the start (their current and Tj join the waveforms);\n"
     "--scope-fps N draws N frames a second (default 60; fewer leave more CPU to the rack); --scope-keys KEYS\n"
     "presses those keys once the rack is there (e.g. ct: colour by current, trigger on bus.v's rising edge).";
@@ -36,11 +40,17 @@ int scope_arg(const char *w, int argc, char **argv, int *i, scope_args *sa)
     if (!strcmp(a, "--scope-select")) { /* up to SCO_SEL slots: 3,5 */
         const char *p = v;
         unsigned n = 0;
+        memset(sa->o.sel, 0, sizeof sa->o.sel);
         while (p && *p) {
             char *end;
             long k = strtol(p, &end, 10);
-            if (end == p || k < 1 || k > 510 || n == SCO_SEL || (*end && *end != ','))
+            if (end == p || k < 1 || k > 510 || (*end && *end != ','))
                 break;
+            for (unsigned j = 0; j < n; j++)
+                if (sa->o.sel[j] == k)
+                    return cli_usage_error(w, "--scope-select '%s': slot %ld is given twice", v, k) + 10;
+            if (n == SCO_SEL)
+                return cli_usage_error(w, "--scope-select '%s': at most %u slots", v, SCO_SEL) + 10;
             sa->o.sel[n++] = (int)k;
             p = *end ? end + 1 : end;
         }
@@ -101,11 +111,18 @@ int scope_open(const char *w, scope_args *sa, scw **out)
     if (!sa->on)
         return CLI_OK;
     if (sa->shot_given) { /* a path that cannot be written costs no simulation */
-        FILE *f = fopen(sa->shot, "wb");
-        if (!f)
+        struct stat st;
+        int existed = !stat(sa->shot, &st);
+        if (existed && S_ISDIR(st.st_mode))
+            return cli_fail(w, "--scope-shot %s: %s", sa->shot, strerror(EISDIR));
+        /* an existing file (or /dev/full) is opened as it is, never truncated
+         * nor removed; a new one is created and removed again */
+        int fd = open(sa->shot, existed ? O_WRONLY : O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd < 0)
             return cli_fail(w, "--scope-shot %s: %s", sa->shot, strerror(errno));
-        fclose(f);
-        remove(sa->shot);
+        close(fd);
+        if (!existed)
+            unlink(sa->shot);
     }
     char err[600];
     if (scw_open(out, &sa->o, err, sizeof err))

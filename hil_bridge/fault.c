@@ -609,7 +609,13 @@ int flt_inject(rig *g, const flt_spec *s)
     int rc = flt_resolve(g, &c, NULL, 0);
     if (!rc)
         rc = flt_check(g, &c, NULL, 0);
-    return rc ? rc : flt_apply(g, &c, 1);
+    if (!rc && !(rc = flt_apply(g, &c, 1))) { /* the rig's log of faults applied (rig.h) */
+        unsigned i = (unsigned)(g->flt_n++ % RIG_FLT_LOG);
+        g->flt_log[i].t_ns = g->t_ns;
+        g->flt_log[i].id = (uint16_t)c.id;
+        g->flt_log[i].target = (uint16_t)c.target;
+    }
+    return rc;
 }
 
 int flt_clear(rig *g, const flt_spec *s)

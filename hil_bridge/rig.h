@@ -82,6 +82,8 @@ typedef struct rig_module {
 
 typedef struct rig_pool rig_pool;
 
+#define RIG_FLT_LOG 64
+
 typedef struct rig {
     rig_opts o;
     rig_pool *pool;         /* worker threads, or NULL */
@@ -96,6 +98,15 @@ typedef struct rig {
     int64_t t_ns;
     uint32_t quantum;
     uint64_t hil_frames;
+    /* Every fault flt_inject applied (--fault, a session's events, a
+     * scenario's fault{}), for observers such as the live scope: flt_n
+     * counts them, flt_log[i % RIG_FLT_LOG] holds the i-th (its time,
+     * flt_id and resolved target slot). */
+    uint64_t flt_n;
+    struct {
+        int64_t t_ns;
+        uint16_t id, target;
+    } flt_log[RIG_FLT_LOG];
 } rig;
 
 /* Options for a test or benchmark rack: n modules, averaged plant, the

@@ -24,13 +24,13 @@ static const sco_chinfo sco_chs[SCO_NCH] = {
     [SCO_C_FRAMES] = {"canbus.frames", "", 160, 160, 160},
     [SCO_C_ERRORS] = {"canbus.errors", "", 220, 80, 80},
     [SCO_C_SEL0 + 0] = {"sel1.iout", "A", 90, 255, 120},
-    [SCO_C_SEL0 + 1] = {"sel1.tj", "C", 40, 180, 90},
+    [SCO_C_SEL0 + 1] = {"sel1.tj", "C", 255, 80, 200},
     [SCO_C_SEL0 + 2] = {"sel2.iout", "A", 100, 160, 255},
-    [SCO_C_SEL0 + 3] = {"sel2.tj", "C", 60, 100, 200},
+    [SCO_C_SEL0 + 3] = {"sel2.tj", "C", 240, 60, 60},
     [SCO_C_SEL0 + 4] = {"sel3.iout", "A", 255, 255, 255},
-    [SCO_C_SEL0 + 5] = {"sel3.tj", "C", 180, 180, 180},
-    [SCO_C_SEL0 + 6] = {"sel4.iout", "A", 230, 120, 255},
-    [SCO_C_SEL0 + 7] = {"sel4.tj", "C", 160, 80, 190},
+    [SCO_C_SEL0 + 5] = {"sel3.tj", "C", 0, 200, 170},
+    [SCO_C_SEL0 + 6] = {"sel4.iout", "A", 190, 120, 255},
+    [SCO_C_SEL0 + 7] = {"sel4.tj", "C", 200, 160, 100},
     [SCO_CH_POWER] = {"math.VxI", "W", 255, 200, 150},
     [SCO_CH_EFF] = {"math.eff", "", 150, 255, 200},
 };
@@ -474,7 +474,7 @@ int sco_tap_init(sco_tap *t, ses *s, size_t ring_rows, unsigned every)
         t->prev_resets[k] = (uint32_t)sig_read(s, &t->r_resets[k]);
     }
     t->prev_term = sig_read(s, &t->r_term);
-    t->prev_next = s->next;
+    t->prev_flt = s->g.flt_n;
     t->prev_errors = s->g.bus.error_frames;
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
@@ -484,13 +484,19 @@ fail:
     return rc;
 }
 
-void sco_tap_free(sco_tap *t)
+void sco_tap_detach(sco_tap *t)
 {
     if (t->deliver0 && t->s && t->s->g.bus.ctx == t) { /* the bus's own delivery back */
         t->s->g.bus.deliver = t->deliver0;
         t->s->g.bus.ctx = t->deliver0_ctx;
     }
     t->deliver0 = NULL;
+    t->s = NULL;
+}
+
+void sco_tap_free(sco_tap *t)
+{
+    sco_tap_detach(t);
     sco_ring_free(&t->frames);
     sco_ring_free(&t->rows);
     sco_ring_free(&t->evs);
@@ -599,11 +605,13 @@ void sco_tap_fn(ses *s, void *ctx)
     /* the quantum just run ends now (s->q counts it after the taps) */
     double now = (double)s->g.t_ns * 1e-9;
     atomic_store_explicit(&t->q_now, s->q + 1, memory_order_relaxed);
-    /* the session's events that took effect: the faults injected */
-    for (; t->prev_next < s->next; t->prev_next++) {
-        const ses_event *e = &s->ev[t->prev_next];
-        if (e->kind == SES_EV_FAULT)
-            sco_push_ev(t, e->done_ns >= 0 ? e->done_ns * 1e-9 : now, SCO_E_FAULT, e->fault.target);
+    /* the faults injected since (the rig's log: --fault, the session's
+     * events and a scenario's fault{} alike, pulls and inserts too) */
+    if (s->g.flt_n - t->prev_flt > RIG_FLT_LOG)
+        t->prev_flt = s->g.flt_n - RIG_FLT_LOG; /* the oldest are gone */
+    for (; t->prev_flt < s->g.flt_n; t->prev_flt++) {
+        const unsigned i = (unsigned)(t->prev_flt % RIG_FLT_LOG);
+        sco_push_ev(t, s->g.flt_log[i].t_ns * 1e-9, SCO_E_FAULT, s->g.flt_log[i].target);
     }
     if ((t->q - 1) % SCO_SLOW_EVERY == 0) /* the rack's sums and the module events: every ms */
         sco_tap_slow(t, s, now);

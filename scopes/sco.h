@@ -249,7 +249,7 @@ typedef struct sco_tap {
     uint8_t *prev_state;
     uint32_t *prev_resets;
     double prev_term;
-    unsigned prev_next;       /* the session's events taken so far */
+    uint64_t prev_flt;        /* the rig's faults injected taken so far (rig.h flt_n) */
     unsigned every;           /* quanta between two rows (>= 1) */
     double pin, share, tec, rec; /* the slow columns, as last figured (every SCO_SLOW_EVERY quanta) */
     long q;                   /* quanta seen */
@@ -271,6 +271,9 @@ typedef struct sco_tap {
  * EK3_ENOSPC, or sig_resolve's error. */
 int sco_tap_init(sco_tap *t, ses *s, size_t ring_rows, unsigned every);
 void sco_tap_free(sco_tap *t);
+/* Before the session goes (ses_free) while the rings stay: the bus's own
+ * delivery back, the session forgotten (sco_tap_free then touches it not). */
+void sco_tap_detach(sco_tap *t);
 /* Add the tap to t->s; the session's stop is chained (s->o.stop), and
  * the rack bus's delivery (g.bus.deliver: each frame's type goes into the
  * frames ring, then the rig's own delivery runs as before; sco_tap_free

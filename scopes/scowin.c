@@ -48,6 +48,8 @@ struct scw {
     sco_tap tap;
     int tapped;
     _Atomic int quit;     /* the window asked the run to stop */
+    int closed;           /* closed by the user (q, Escape, the close button) */
+    char why[200];        /* scw_attach's refusal (scw_why) */
     unsigned n;
     double i_rated;       /* a module's current limit, A (the map's scale by current) */
     sco_hist hist;
@@ -131,6 +133,21 @@ int scw_open(scw **out, const scw_opts *o, char *err, size_t cap)
         free(w);
         return EK3_EIO;
     }
+    /* No display: SDL falls back on a driver that shows nothing (offscreen,
+     * dummy) and the user sees no window. That is refused unless the user
+     * chose the driver (SDL_VIDEODRIVER: a bench, a test). */
+    const char *drv = SDL_GetCurrentVideoDriver(), *asked = getenv("SDL_VIDEODRIVER");
+    if (!(asked && *asked) && drv && strcmp(drv, "x11") && strcmp(drv, "wayland")) {
+        const char *d = getenv("DISPLAY");
+        snprintf(err, cap, "cannot open the scope window: no display (%s%s%s; SDL took its '%s' driver, which shows "
+                           "nothing): run under xvfb-run -a, or set SDL_VIDEODRIVER=dummy to run without a window",
+                 d ? "DISPLAY=" : "DISPLAY is not set", d ? d : "", d ? " answers not" : "", drv);
+        SDL_Quit();
+        sco_hist_free(&w->hist);
+        free(w->fr);
+        free(w);
+        return EK3_EIO;
+    }
     if (TTF_Init()) {
         snprintf(err, cap, "SDL2_ttf: %s", TTF_GetError());
         goto fail;
@@ -172,11 +189,15 @@ int scw_attach(scw *w, ses *s)
         pthread_mutex_lock(&w->smu);
         w->s = NULL;
         pthread_mutex_unlock(&w->smu);
+        if (w->tapped) /* the session is freed next: scw_close must not touch it */
+            sco_tap_detach(&w->tap);
         return 0;
     }
     if (w->tapped)
         return EK3_EBUSY;
     unsigned n = s->g.o.modules;
+    if (scw_sel_check(w->o.sel, n, w->why, sizeof w->why))
+        return EK3_ERANGE;
     ses_mod_snap *m = calloc(n, sizeof *m);
     if (!m)
         return EK3_ENOSPC;
@@ -205,6 +226,22 @@ int scw_attach(scw *w, ses *s)
     if (w->quit) /* closed before the rack was built */
         sco_tap_quit(&w->tap);
     return 0;
+}
+
+int scw_sel_check(const int *sel, unsigned modules, char *err, size_t cap)
+{
+    for (unsigned j = 0; j < SCO_SEL; j++)
+        if (sel[j] && (sel[j] < 1 || (unsigned)sel[j] > modules)) {
+            snprintf(err, cap, "--scope-select: slot %d is not in the rack: it has %u module%s (slots 1 to %u)", sel[j],
+                     modules, modules == 1 ? "" : "s", modules);
+            return EK3_ERANGE;
+        }
+    return 0;
+}
+
+const char *scw_why(const scw *w)
+{
+    return w->why;
 }
 
 /* ---- drawing helpers ---- */
@@ -416,22 +453,26 @@ static void scw_trace(scw *w, sco_rect r, unsigned ch, double lo, double hi)
 
 static void scw_markers(scw *w, sco_rect r, int labels)
 {
+    /* the labels of markers close together (six faults at one instant)
+     * stack upwards, one row each, up to half the panel's height */
+    int px = -1000, row = 0, rows = w->fh > 0 ? r.h / 2 / w->fh : 1;
     for (size_t j = 0; j < w->nev; j++) {
         const sco_ev *e = &w->ev[j];
         if (e->t < w->x0 || e->t > w->x1)
             continue;
         int x = scw_tx(w, r, e->t);
+        row = abs(x - px) < 40 ? row + 1 : 0;
+        px = x;
         sco_rgb c = sco_ev_rgb((sco_ev_kind)e->kind);
         scw_color(w, c);
         SDL_RenderDrawLine(w->ren, x, r.y, x, r.y + r.h - 1);
-        if (labels) {
-            if (e->slot)
-                scw_text(w, x + 2, r.y + r.h - w->fh - 2 - (int)(j % 3) * w->fh, c, "%c%u",
-                         sco_ev_letter((sco_ev_kind)e->kind), e->slot);
-            else
-                scw_text(w, x + 2, r.y + r.h - w->fh - 2 - (int)(j % 3) * w->fh, c, "%c",
-                         sco_ev_letter((sco_ev_kind)e->kind));
-        }
+        if (!labels || row >= rows)
+            continue;
+        int y = r.y + r.h - w->fh - 2 - row * w->fh;
+        if (e->slot)
+            scw_text(w, x + 2, y, c, "%c%u", sco_ev_letter((sco_ev_kind)e->kind), e->slot);
+        else
+            scw_text(w, x + 2, y, c, "%c", sco_ev_letter((sco_ev_kind)e->kind));
     }
 }
 
@@ -531,16 +572,27 @@ static void scw_draw_map(scw *w)
 
 static void scw_draw_wave(scw *w)
 {
-    sco_rect r = w->lay.wave;
-    scw_fill(w, r, scw_panel);
-    scw_grid_lines(w, r);
+    sco_rect full = w->lay.wave;
+    scw_fill(w, full, scw_panel);
     double lo[SCO_NCH], hi[SCO_NCH];
     int has[SCO_NCH], nleg = 0;
     for (unsigned ch = 0; ch < SCO_NCH; ch++) {
         has[ch] = (w->shown >> ch & 1) && !scw_range(w, ch, &lo[ch], &hi[ch]);
+        nleg += has[ch];
+    }
+    /* the legend in a strip of its own above the plot (columns of 330 px
+     * left of the time span's label), the traces below it */
+    int cols = full.w > 570 ? (full.w - 240) / 330 : 1, rows = (nleg + cols - 1) / cols;
+    int strip = (rows ? rows : 1) * w->fh + 4;
+    if (strip > full.h / 2)
+        strip = full.h / 2;
+    sco_rect r = {full.x, full.y + strip, full.w, full.h - strip};
+    scw_color(w, scw_grid);
+    SDL_RenderDrawLine(w->ren, r.x, r.y, r.x + r.w - 1, r.y);
+    scw_grid_lines(w, r);
+    for (unsigned ch = 0; ch < SCO_NCH; ch++) {
         if (!has[ch])
             continue;
-        nleg++;
         scw_trace(w, r, ch, lo[ch], hi[ch]);
         const sco_chinfo *ci = sco_ch(ch);
         if (ch == w->active && w->trig_kind != SCW_ROLL) { /* the trigger level */
@@ -552,10 +604,7 @@ static void scw_draw_wave(scw *w)
             }
         }
     }
-    /* the legend over a box of its own */
-    if (nleg)
-        scw_fill(w, (sco_rect){r.x + 1, r.y + 1, 330, nleg * w->fh + 4}, scw_panel);
-    int ly = r.y + 2;
+    int k = 0;
     for (unsigned ch = 0; ch < SCO_NCH; ch++) {
         if (!has[ch])
             continue;
@@ -565,9 +614,9 @@ static void scw_draw_wave(scw *w)
         double st = splot_step(lo[ch], hi[ch], 1000), mag = fmax(fabs(lo[ch]), fabs(hi[ch]));
         splot_tick_label(a, sizeof a, lo[ch], st, mag);
         splot_tick_label(b, sizeof b, hi[ch], st, mag);
-        scw_text(w, r.x + 4, ly, (sco_rgb){ci->r, ci->g, ci->b}, "%s%s  %s .. %s %s", ch == w->active ? "> " : "  ",
-                 ci->name, a, b, ci->unit);
-        ly += w->fh;
+        scw_text(w, full.x + 4 + (k / rows) * 330, full.y + 2 + (k % rows) * w->fh, (sco_rgb){ci->r, ci->g, ci->b},
+                 "%s%s  %s .. %s %s", ch == w->active ? "> " : "  ", ci->name, a, b, ci->unit);
+        k++;
     }
     scw_markers(w, r, 1);
     if (w->trig_kind != SCW_ROLL) { /* the trigger instant */
@@ -584,8 +633,8 @@ static void scw_draw_wave(scw *w)
             SDL_RenderDrawLine(w->ren, x, y, x, y + 1);
         scw_text(w, x + 2, r.y + r.h / 2, scw_fg, "%c", 'A' + c);
     }
-    scw_text(w, r.x + r.w - 230, r.y + 2, scw_dim, "%.6f .. %.6f s", w->x0, w->x1);
-    scw_frame(w, r, scw_grid);
+    scw_text(w, full.x + full.w - 230, full.y + 2, scw_dim, "%.6f .. %.6f s", w->x0, w->x1);
+    scw_frame(w, full, scw_grid);
 }
 
 static void scw_draw_bus(scw *w)
@@ -705,10 +754,12 @@ int scw_png_write(const char *path, const unsigned char *rgb, int wd, int ht, in
         return EK3_EIO;
     png_structp p = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = p ? png_create_info_struct(p) : NULL;
+    errno = 0;
     if (!p || !info || setjmp(png_jmpbuf(p))) {
+        int e = errno; /* the write's own (ENOSPC on a full disk) */
         png_destroy_write_struct(&p, &info);
         fclose(f);
-        errno = EIO;
+        errno = e ? e : EIO;
         return EK3_EIO;
     }
     png_init_io(p, f);
@@ -743,7 +794,7 @@ static int scw_shot(scw *w, const char *path)
     if (!rc)
         fprintf(scw_notes(w), "ek3 scope: screenshot %s at %.4f s\n", path, scw_newest(w));
     else
-        fprintf(scw_notes(w), "ek3 scope: screenshot %s\n", w->shot_err);
+        fprintf(scw_notes(w), "ek3 scope: screenshot not written: %s\n", w->shot_err);
     return rc;
 }
 
@@ -875,6 +926,11 @@ typedef struct scw_job {
     void *arg;
 } scw_job;
 
+static int scw_never(void)
+{
+    return 0;
+}
+
 static void *scw_worker(void *p)
 {
     scw_job *j = p;
@@ -883,12 +939,10 @@ static void *scw_worker(void *p)
     return NULL;
 }
 
-int scw_loop(scw *w, int (*fn)(void *arg), void *arg)
+/* The frames until the run is done (fn non-NULL: the worker th runs it)
+ * or, without one (the hold), until the window is closed or stop() says so. */
+static void scw_frames(scw *w, int (*stop)(void))
 {
-    scw_job j = {w, fn, arg};
-    pthread_t th;
-    if (pthread_create(&th, NULL, scw_worker, &j))
-        return fn(arg); /* no thread: the run without its window */
     /* The window yields to the rack: this thread's nice value (Linux keeps
      * one per thread), not the run's, whose threads exist already. */
     if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5))
@@ -896,7 +950,7 @@ int scw_loop(scw *w, int (*fn)(void *arg), void *arg)
     Uint64 f0 = SDL_GetPerformanceCounter(), hz = SDL_GetPerformanceFrequency();
     Uint64 frame_ticks = hz / (Uint64)w->o.fps, next = f0;
     double fps = 0;
-    int closed = 0;
+    int closed = w->closed;
     long fr0 = 0;
     Uint64 fps_t0 = f0;
     for (;;) {
@@ -914,7 +968,7 @@ int scw_loop(scw *w, int (*fn)(void *arg), void *arg)
                 scw_click(w, e.button.x, e.button.y, e.button.button == SDL_BUTTON_RIGHT);
             }
         }
-        int done = atomic_load(&w->done);
+        int done = stop ? closed || stop() : atomic_load(&w->done);
         Uint64 b0 = SDL_GetPerformanceCounter();
         scw_drain(w);
         if (w->o.keys && w->tapped && w->hist.n) { /* the keys given, once there are rows */
@@ -940,7 +994,7 @@ int scw_loop(scw *w, int (*fn)(void *arg), void *arg)
             fps_t0 = now;
             fr0 = w->frames;
         }
-        if (done && (!w->o.hold || closed))
+        if (done)
             break;
         next += frame_ticks;
         if (next > now)
@@ -948,9 +1002,30 @@ int scw_loop(scw *w, int (*fn)(void *arg), void *arg)
         else
             next = now;
     }
+    w->closed = closed;
+    w->loop_s += (double)(SDL_GetPerformanceCounter() - f0) / (double)hz;
+}
+
+int scw_loop(scw *w, int (*fn)(void *arg), void *arg)
+{
+    scw_job j = {w, fn, arg};
+    pthread_t th;
+    if (pthread_create(&th, NULL, scw_worker, &j))
+        return fn(arg); /* no thread: the run without its window */
+    scw_frames(w, NULL);
     pthread_join(th, NULL);
-    w->loop_s = (double)(SDL_GetPerformanceCounter() - f0) / (double)hz;
     return w->rc;
+}
+
+int scw_hold(scw *w, int (*stop)(void))
+{
+    if (!w || !w->o.hold || w->closed || (stop && stop()))
+        return 0;
+    fprintf(scw_notes(w), "ek3 scope: the run is over; the window stays open (--scope-hold) until closed or Ctrl-C\n");
+    fflush(stdout); /* the report before the wait */
+    fflush(scw_notes(w));
+    scw_frames(w, stop ? stop : scw_never);
+    return 1;
 }
 
 double scw_fps(const scw *w, long *frames, double *frame_s)
@@ -962,18 +1037,23 @@ double scw_fps(const scw *w, long *frames, double *frame_s)
     return w->loop_s > 0 ? w->frames / w->loop_s : 0;
 }
 
+int scw_shot_check(scw *w)
+{
+    if (!w)
+        return 0;
+    if (w->shot_state == 1) {
+        fprintf(scw_notes(w), "ek3 scope: --scope-shot %s: the run ended before %.4f s (at %.4f s); no screenshot\n",
+                w->o.shot_path, w->o.shot_t, scw_newest(w));
+        w->shot_state = -2; /* told */
+    }
+    return w->shot_state < 0 ? EK3_EIO : 0;
+}
+
 int scw_close(scw *w)
 {
     if (!w)
         return 0;
-    int rc = 0;
-    if (w->shot_state == 1) {
-        fprintf(scw_notes(w), "ek3 scope: --scope-shot %s: the run ended before %.4f s (at %.4f s); no screenshot\n",
-                w->o.shot_path, w->o.shot_t, scw_newest(w));
-        rc = EK3_EIO;
-    } else if (w->shot_state < 0) {
-        rc = EK3_EIO;
-    }
+    int rc = scw_shot_check(w);
     long fr;
     double fs, fps = scw_fps(w, &fr, &fs);
     fprintf(scw_notes(w), "ek3 scope: %ld frames, %.1f frames/s, %.2f ms each to draw, %llu rows dropped\n", fr, fps,

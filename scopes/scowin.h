@@ -40,7 +40,7 @@ typedef struct scw_opts {
     int hold;             /* keep the window open after the run ends, until closed */
     int fps;              /* frames per second aimed at (0: 60) */
     FILE *notes;          /* frame rate, drops, the shot (NULL: stderr) */
-    int sel[SCO_SEL];     /* slots selected from the start (0: none; a slot past the rack is left out) */
+    int sel[SCO_SEL];     /* slots selected from the start (0: none; a slot past the rack: scw_attach refuses it) */
     const char *keys;     /* keys pressed once the rack is there, in order ("c", "t]"), or NULL:
                              printable keys of the window's table (scw_help) */
 } scw_opts;
@@ -57,12 +57,33 @@ int scw_open(scw **out, const scw_opts *o, char *err, size_t cap);
  * it from its rack{}). 0, or the tap's error. A second call is EK3_EBUSY. */
 int scw_attach(scw *w, ses *s);
 
+/* Whether the slots of --scope-select (sel[SCO_SEL], 0 unused) are in a
+ * rack of `modules`: 0, or EK3_ERANGE with err naming the first slot
+ * outside and the rack's size. scw_attach refuses such a rack with
+ * EK3_ERANGE and scw_why(w) says this. */
+int scw_sel_check(const int *sel, unsigned modules, char *err, size_t cap);
 
-/* Run fn(arg) on a worker thread and the window here until fn returns
- * (and, with o->hold, until the window is closed). Returns fn's result.
+/* Why scw_attach refused the session ("" if it did not). */
+const char *scw_why(const scw *w);
+
+
+/* Run fn(arg) on a worker thread and the window here until fn returns.
+ * Returns fn's result (o->hold is scw_hold's, after the caller's report).
  * The window asks the run to stop when closed (q, Escape, the close
  * button) or when the process's own stop (Ctrl-C) reaches the session. */
 int scw_loop(scw *w, int (*fn)(void *arg), void *arg);
+
+/* With o->hold, after the run (scw_loop) and its report: keep drawing the
+ * window until it is closed (q, Escape, the close button) or stop()
+ * (may be NULL) returns non-zero, e.g. cli_stop_requested on Ctrl-C or
+ * SIGTERM. Flushes stdout first. 1 when it held, 0 when it did not (no
+ * hold asked, the window closed already, stop() already true). */
+int scw_hold(scw *w, int (*stop)(void));
+
+/* After the run: EK3_EIO when the screenshot asked for (shot_path) was
+ * not written (the run ended before shot_t: told here, once; a write
+ * error: told when it failed), else 0. */
+int scw_shot_check(scw *w);
 
 /* Close the window; free everything. Returns 0, or EK3_EIO when the
  * screenshot asked for (shot_path) was not written (the note says why). */

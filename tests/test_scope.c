@@ -3,10 +3,13 @@
  *
  * scope_tap: the tap on a running 2-module session: paused, the run
  * waits; three single steps run three quanta; the ring keeps the newest
- * rows and counts the rest; a fault's marker at its time and slot; one
+ * rows and counts the rest; a fault's marker at its time and slot (also
+ * for a fault flt_inject puts in outside the session, as a scenario does); one
  * frame marker per frame on the rack bus; the bus's delivery restored.
- * scope_cli: the flags refused without --scope or with a bad value, and
- * no display told (naming xvfb-run).
+ * scope_cli: the flags refused without --scope or with a bad value;
+ * --scope-select past the rack or twice named; no display refused
+ * (naming xvfb-run, an existing --scope-shot file kept) unless
+ * SDL_VIDEODRIVER is chosen.
  *
  * scope_logic: the pure parts without a screen: the ring drops the oldest
  * and counts when full (and loses nothing under a producer and a consumer
@@ -19,7 +22,10 @@
  * --scope --scope-shot; the PNG is read back and checked for what a person
  * sees: slot 3 red in the rack map, the others green, the bus voltage's
  * trace spanning many rows, the trip's marker a vertical line. The
- * screenshot stays in the build tree (scope-shot.png).
+ * screenshot stays in the build tree (scope-shot.png). And: --scope-hold
+ * prints the report before holding, SIGTERM ends the hold; a shot to
+ * /dev/full is told and exits 1; a scenario's shot after its end makes its
+ * line ERROR.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -302,6 +308,100 @@ Test(scope_tap, pause_step_resume_rows_and_events, .timeout = 120)
     ses_free(&tap_s);
 }
 
+/* A fault put in by flt_inject straight on the rig (as a scenario's
+ * fault{} does, scenarios/scn.c), not by a session's event: the tap still
+ * gives its marker, at the time it went in and on its slot. */
+Test(scope_tap, fault_injected_outside_the_session_marked, .timeout = 120)
+{
+    static ses s;
+    ses_opts so;
+    sco_plain_rack(&so, 3, (rack_load){.kind = RACK_LOAD_R, .r = 1000}, 1);
+    so.r.via_station = 0;
+    cr_assert_eq(ses_init(&s, &so), 0);
+    static sco_tap t;
+    cr_assert_eq(sco_tap_init(&t, &s, 64, 1), 0);
+    cr_assert_eq(sco_tap_attach(&t), 0);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(ses_step(&s), 0);
+    flt_spec f;
+    char err[200];
+    cr_assert_eq(flt_parse("igf:3@0.0003s:i=0.1", &f, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(flt_inject(&s.g, &f), 0);
+    cr_assert_eq(ses_step(&s), 0);
+    sco_ev e;
+    int faults = 0;
+    while (sco_ring_pop(&t.evs, &e))
+        if (e.kind == SCO_E_FAULT) {
+            faults++;
+            cr_assert_eq(e.slot, 3);
+            cr_assert_float_eq(e.t, 3 * RIG_PERIOD_NS * 1e-9, 1e-9);
+        }
+    cr_assert_eq(faults, 1, "the injected fault's marker");
+    sco_tap_free(&t);
+    ses_free(&s);
+}
+
+/* --scope-select against the rack: a slot past it named with the rack's size. */
+Test(scope_logic, selected_slots_checked_against_the_rack)
+{
+    char err[200] = "";
+    int sel[SCO_SEL] = {3, 4, 0, 0};
+    cr_assert_eq(scw_sel_check(sel, 4, err, sizeof err), 0);
+    sel[2] = 5;
+    cr_assert_eq(scw_sel_check(sel, 4, err, sizeof err), EK3_ERANGE);
+    cr_assert(strstr(err, "slot 5") && strstr(err, "4 modules"), "%s", err);
+}
+
+/* Run cmd (stderr joined), its output into out; the exit status. */
+static int sc_cmd(const char *cmd, char *out, size_t cap)
+{
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    return WEXITSTATUS(pclose(p));
+}
+
+Test(scope_cli, select_checked_shot_path_kept_no_display_refused)
+{
+    char cmd[2048], out[4096];
+    snprintf(cmd, sizeof cmd, "%s rack --modules 4 --duration 1ms --scope --scope-select 2,5 2>&1", EK3_BIN);
+    cr_assert_eq(sc_cmd(cmd, out, sizeof out), 2, "%s", out);
+    cr_assert(strstr(out, "slot 5") && strstr(out, "4 modules"), "%s", out);
+    snprintf(cmd, sizeof cmd, "%s rack --modules 4 --duration 1ms --scope --scope-select 3,3 2>&1", EK3_BIN);
+    cr_assert_eq(sc_cmd(cmd, out, sizeof out), 2, "%s", out);
+    cr_assert(strstr(out, "slot 3 is given twice"), "%s", out);
+    /* an existing file named by --scope-shot (as /dev/full is) is neither
+     * removed nor emptied by the check before the run */
+    char keep[512];
+    snprintf(keep, sizeof keep, "%s/scope-keep.txt", EK3_ARTEFACTS);
+    FILE *f = fopen(keep, "w");
+    cr_assert(f);
+    fputs("kept\n", f);
+    fclose(f);
+    /* no display and no SDL_VIDEODRIVER chosen: refused before the run, naming xvfb-run */
+    snprintf(cmd, sizeof cmd,
+             "env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER %s rack --modules 2 --duration 1ms --scope "
+             "--scope-shot %s@0.5ms 2>&1",
+             EK3_BIN, keep);
+    cr_assert_eq(sc_cmd(cmd, out, sizeof out), 1, "%s", out);
+    cr_assert(strstr(out, "no display") && strstr(out, "xvfb-run"), "%s", out);
+    cr_assert_null(strstr(out, "timing:"), "nothing ran: %s", out);
+    f = fopen(keep, "r");
+    cr_assert(f, "%s was removed", keep);
+    char line[32] = "";
+    cr_assert(fgets(line, sizeof line, f) && !strcmp(line, "kept\n"), "%s emptied", keep);
+    fclose(f);
+    /* the driver chosen on purpose (a bench): it runs */
+    snprintf(cmd, sizeof cmd,
+             "env -u DISPLAY -u WAYLAND_DISPLAY SDL_VIDEODRIVER=dummy %s rack --modules 2 --duration 1ms --scope 2>&1",
+             EK3_BIN);
+    cr_assert_eq(sc_cmd(cmd, out, sizeof out), 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "%s rack --modules 2 --duration 1ms --scope --scope-shot /nonexistent/x.png@0.5ms 2>&1",
+             EK3_BIN);
+    cr_assert_eq(sc_cmd(cmd, out, sizeof out), 1, "%s", out);
+    cr_assert(strstr(out, "/nonexistent/x.png") && strstr(out, "No such file"), "%s", out);
+}
+
 Test(scope_cli, flags_refused_and_no_display_told)
 {
     char cmd[1024], out[4096];
@@ -366,13 +466,19 @@ static int slot_is(const img *im, unsigned k, sco_rgb c)
     return px_is(im, r.x + r.w / 2, r.y + r.h / 2, c);
 }
 
+/* Skips the test without xvfb-run. */
+static void need_xvfb(void)
+{
+    if (system("command -v xvfb-run >/dev/null 2>&1"))
+        cr_skip_test("xvfb-run is missing (Debian: xvfb): the scope's window test cannot run without a screen");
+}
+
 /* The 8-module rack with a ground fault on slot 3 at 0.9 s, slot 5
  * selected, its window saved at 1.1 s into EK3_ARTEFACTS/NAME, read into
  * *im; `extra`: more flags. Skips the test without xvfb-run. */
 static void shot_of(const char *name, const char *extra, img *im)
 {
-    if (system("command -v xvfb-run >/dev/null 2>&1"))
-        cr_skip_test("xvfb-run is missing (Debian: xvfb): the scope's window test cannot run without a screen");
+    need_xvfb();
     char shot[512], cmd[2048];
     snprintf(shot, sizeof shot, "%s/%s", EK3_ARTEFACTS, name);
     remove(shot);
@@ -430,4 +536,49 @@ Test(scope_window, fault_seen_in_the_screenshot, .timeout = 240)
     }
     cr_assert_gt(best, l.wave.h / 2, "no trip marker (a column of %d pixels at most)", best);
     free(im.px);
+}
+
+/* --scope-hold: the report is printed when the run ends, before the hold;
+ * SIGTERM then ends the hold (as killed by it, cli_finish). */
+Test(scope_window, hold_prints_the_report_then_a_signal_ends_it, .timeout = 240)
+{
+    need_xvfb();
+    char cmd[2048], out[8192], txt[512];
+    snprintf(txt, sizeof txt, "%s/scope-hold.txt", EK3_ARTEFACTS);
+    snprintf(cmd, sizeof cmd,
+             "xvfb-run -a sh -c '%s rack --modules 4 --load 5kW --duration 0.05s --scope --scope-hold > %s 2>&1 & p=$!; "
+             "i=0; while ! grep -q timing: %s && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done; "
+             "grep -c timing: %s; kill -TERM $p; wait $p; echo status $?' 2>&1",
+             EK3_BIN, txt, txt, txt);
+    sc_cmd(cmd, out, sizeof out);
+    cr_assert(!strncmp(out, "1\n", 2) && strstr(out, "status 143"), "the report before the hold, SIGTERM ends it: %s",
+              out);
+}
+
+/* A screenshot that cannot be written (a full disk) is an error of the run. */
+Test(scope_window, shot_write_error_told_and_fails, .timeout = 240)
+{
+    need_xvfb();
+    char cmd[2048], out[8192];
+    snprintf(cmd, sizeof cmd,
+             "xvfb-run -a %s rack --modules 4 --load 5kW --duration 0.05s --scope --scope-shot /dev/full@0.01s 2>&1",
+             EK3_BIN);
+    int st = sc_cmd(cmd, out, sizeof out);
+    cr_assert_eq(st, 1, "%s", out);
+    cr_assert(strstr(out, "/dev/full: No space left on device"), "%s", out);
+}
+
+/* A scenario that ends before --scope-shot's time: its line says ERROR, as the summary counts it. */
+Test(scope_window, scenario_shot_after_the_end_is_an_error_line, .timeout = 240)
+{
+    need_xvfb();
+    char cmd[2048], out[8192];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && xvfb-run -a %s scenario run %s/scenarios/svc-crash-restart.lua --seed 1 --scope "
+             "--scope-shot scope-late.png@9s 2>/dev/null",
+             EK3_ARTEFACTS, EK3_BIN, EK3_SOURCE_DIR);
+    int st = sc_cmd(cmd, out, sizeof out);
+    cr_assert_eq(st, 2, "%s", out);
+    cr_assert(strstr(out, "ERROR  svc-crash-restart") && strstr(out, "0 passed, 0 failed, 1 error"), "%s", out);
+    cr_assert_null(strstr(out, "PASS"), "%s", out);
 }
