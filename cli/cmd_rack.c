@@ -18,6 +18,7 @@
 #include "ek3_err.h"
 #include "report.h"
 #include "fault.h"
+#include "fwinst.h"
 #include "can_id.h"
 #include "msg.h"
 #include "rig.h"
@@ -570,6 +571,16 @@ int cmd_rack(int argc, char **argv)
     if (stop_f)
         fclose(stop_f); /* its error is told */
     bad |= stop_f != log && cli_close_out(w, log, o.log) != CLI_OK;
+    if (o.log) { /* what reads the log's signed frames back: the run's rack key */
+        uint8_t key[16];
+        char hex[33];
+        fwi_rack_key(o.r.seed, key);
+        for (int i = 0; i < 16; i++)
+            snprintf(hex + 2 * i, 3, "%02x", key[i]);
+        fprintf(stderr, "ek3 rack: frames logged to %s; its rack key (seed %llu, a development key): ek3 can decode %s "
+                        "--key %s\n",
+                o.log, (unsigned long long)o.r.seed, o.log, hex);
+    }
     s.g.o.log = NULL;
     s.g.stn.log = NULL;
     bad |= stop_f != slog && cli_close_out(w, slog, o.station_log) != CLI_OK;

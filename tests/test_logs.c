@@ -325,3 +325,26 @@ Test(logs, sigint_stops_a_replay_with_its_summary, .timeout = 60)
               sent, covered, out);
     cr_assert_null(strstr(out, "not sent"), "%s", out);
 }
+
+/* A rack log's signed frames are read back with the key the run prints
+ * (the rig's development key of its seed): every one "auth ok". */
+Test(logs, the_rack_key_a_log_run_prints_checks_its_frames)
+{
+    static char out[65536];
+    const char *log = path("k.log");
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 2kW --duration 0.1s --seed 7 --log %s",
+                     EK3_BIN, log), 0, "%s", out);
+    const char *k = strstr(out, "--key ");
+    cr_assert_not_null(k, "the key is printed: %s", out);
+    char key[33];
+    cr_assert_eq(sscanf(k + 6, "%32s", key), 1);
+    cr_assert_eq(strlen(key), 32u, "%s", key);
+    cr_assert_eq(run(out, sizeof out, "%s can decode %s --key %s | grep -c 'auth ok'; %s can decode %s --key %s | "
+                                      "grep -c 'auth BAD'",
+                     EK3_BIN, log, key, EK3_BIN, log, key),
+                 1 /* grep -c of nothing exits 1 */, "%s", out);
+    int ok = 0, bad = -1;
+    cr_assert_eq(sscanf(out, "%d %d", &ok, &bad), 2, "%s", out);
+    cr_assert_gt(ok, 0, "signed frames checked: %s", out);
+    cr_assert_eq(bad, 0, "none fails its tag: %s", out);
+}
