@@ -31,6 +31,31 @@ static ses_mod_snap *rep_snap(ses *s, ses_snap *sn)
     return sn->mod;
 }
 
+/* The slots k + 1 with in[k] set, as ranges ("1-3,5,7-9") into buf
+ * (cap bytes; "..." when cut). Returns buf. */
+static char *rep_slot_ranges(char *buf, size_t cap, const unsigned char *in, unsigned n)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (unsigned k = 0; k < n; k++) {
+        if (!in[k])
+            continue;
+        unsigned e = k;
+        while (e + 1 < n && in[e + 1])
+            e++;
+        int w = e > k ? snprintf(buf + o, cap - o, "%s%u-%u", o ? "," : "", k + 1, e + 1)
+                      : snprintf(buf + o, cap - o, "%s%u", o ? "," : "", k + 1);
+        if (w < 0 || (size_t)w >= cap - o) {
+            if (cap > 4)
+                snprintf(buf + (o + 4 < cap ? o : cap - 4), 4, "...");
+            break;
+        }
+        o += (size_t)w;
+        k = e;
+    }
+    return buf;
+}
+
 /* The swarm's lines: the leader and its checkers, the balancing (the
  * spread droop alone would leave: each module's current less what its
  * trim moved, (trim - mean trim) / R_droop against a stiff bus), the
@@ -92,11 +117,15 @@ static void rep_swarm(FILE *f, const ses *s, const ses_snap *sn)
                 dmin, dmax);
     }
     if (parked) {
-        char list[400] = "";
-        size_t o = 0;
-        for (unsigned k = 0; k < sn->n && o < sizeof list - 8; k++)
-            if (sn->mod[k].present && sn->mod[k].parked)
-                o += (size_t)snprintf(list + o, sizeof list - o, "%s%u", o ? ", " : "", k + 1);
+        char list[400];
+        unsigned char *in = calloc(sn->n ? sn->n : 1, 1);
+        for (unsigned k = 0; in && k < sn->n; k++)
+            in[k] = sn->mod[k].present && sn->mod[k].parked;
+        if (in)
+            rep_slot_ranges(list, sizeof list, in, sn->n);
+        else
+            snprintf(list, sizeof list, "(out of memory for the list)");
+        free(in);
         fprintf(f, "provisioning: %u module%s parked (standby, N-1 headroom kept): %s\n", parked,
                 parked == 1 ? "" : "s", list);
     }
@@ -297,37 +326,25 @@ static size_t rep_markers(const ses *s, const ses_snap *sn, splot_marker *mk, ch
      * HW_TRIP"), so that a rack tripping at once is one readable label. */
     const msg_field *fc = &msg_desc_of(CID_TYPE_FAULT)->fields[0];
     enum { REP_TRIP_GROUP_NS = 5000000 };
-    unsigned char *done = calloc(sn->n ? sn->n : 1, 1);
-    for (unsigned k = 0; done && k < sn->n && n < max; k++) {
+    unsigned char *done = calloc(sn->n ? sn->n : 1, 1), *in = calloc(sn->n ? sn->n : 1, 1);
+    for (unsigned k = 0; done && in && k < sn->n && n < max; k++) {
         const ses_mod_snap *a = &sn->mod[k];
         if (a->fault_ns < 0 || done[k])
             continue;
-        const char *why = msg_enum_name(fc, a->fault_code);
-        size_t o = (size_t)snprintf(lab[n], sizeof lab[n], "trip ");
-        unsigned run0 = 0, last = 0, first = 1;
-        for (unsigned j = k; j <= sn->n; j++) {
-            int in = j < sn->n && !done[j] && sn->mod[j].fault_ns >= 0 && sn->mod[j].fault_code == a->fault_code &&
-                     llabs(sn->mod[j].fault_ns - a->fault_ns) < REP_TRIP_GROUP_NS;
-            if (in) {
-                done[j] = 1;
-                if (!run0)
-                    run0 = j + 1;
-                last = j + 1;
-                continue;
-            }
-            if (run0 && o < sizeof lab[n]) { /* a run of slots ends: "A" or "A-B" */
-                o += (size_t)snprintf(lab[n] + o, sizeof lab[n] - o, last > run0 ? "%s%u-%u" : "%s%u", first ? "" : ",",
-                                      run0, last);
-                first = 0;
-            }
-            run0 = 0; /* any slot not in the group breaks the run */
+        for (unsigned j = 0; j < sn->n; j++) { /* this group: not yet in one, the same reason, within the window */
+            in[j] = j >= k && !done[j] && sn->mod[j].fault_ns >= 0 && sn->mod[j].fault_code == a->fault_code &&
+                    llabs(sn->mod[j].fault_ns - a->fault_ns) < REP_TRIP_GROUP_NS;
+            done[j] |= in[j];
         }
-        if (o < sizeof lab[n])
-            snprintf(lab[n] + o, sizeof lab[n] - o, " %s", why ? why : "");
+        const char *why = msg_enum_name(fc, a->fault_code);
+        char slots[40];
+        rep_slot_ranges(slots, sizeof slots, in, sn->n);
+        snprintf(lab[n], sizeof lab[n], "trip %s %s", slots, why ? why : "");
         mk[n] = (splot_marker){a->fault_ns * 1e-9, lab[n], "red"};
         n++;
     }
     free(done);
+    free(in);
     if (s->collapse_ns >= 0 && n < max) {
         snprintf(lab[n], sizeof lab[n], "collapse");
         mk[n] = (splot_marker){s->collapse_ns * 1e-9, lab[n], "red"};

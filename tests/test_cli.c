@@ -231,6 +231,28 @@ Test(cli, rack_runs_and_reports)
     }
 }
 
+/* A rack that trips: the report names the faults injected, and its plots
+ * mark the trips of one reason together, their slots as ranges. */
+Test(cli, the_report_lists_faults_and_groups_trips)
+{
+    static char out[65536];
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 8 --load 20kW --duration 1.2s --pull 3@0.9s "
+                                      "--fault igf:5@1s:i=0.1 --report %s",
+                     EK3_BIN, path("trip")),
+                 1, "the rack collapses: %s", out);
+    cr_assert(strstr(out, "fault injected at 1.0000 s: igf:5@1s:i=0.1A"), "%s", out);
+    char p[256];
+    snprintf(p, sizeof p, "%s/bus_voltage.svg", path("trip"));
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f, "%s", p);
+    static char svg[1 << 20];
+    size_t n = fread(svg, 1, sizeof svg - 1, f);
+    svg[n] = 0;
+    fclose(f);
+    cr_assert(strstr(svg, ">trip 1-2,4,6-8 HW_TRIP<"), "one marker for the six, slots as ranges");
+    cr_assert(strstr(svg, ">trip 5 GFI<"), "the ground fault's own");
+}
+
 /* The line of a report that starts with `key`. */
 static const char *line_of(const char *out, const char *key, char *buf, size_t cap)
 {
