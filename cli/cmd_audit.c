@@ -39,21 +39,42 @@ static const char *aud_type(unsigned t, char *buf, size_t cap)
     return buf;
 }
 
-static void aud_print(void *ctx, const alog_rec *r)
+/* What verify's walk over the records does: print them (--list), and
+ * find the station's head (--head) among their chain values. */
+typedef struct aud_walk {
+    FILE *list;           /* --list: where, else NULL */
+    const uint8_t *head;  /* --head's bytes, or NULL */
+    size_t head_n;
+    int found;            /* the head is a record's chain value */
+    uint32_t found_seq, last_seq;
+} aud_walk;
+
+static void aud_print(FILE *f, const alog_rec *r);
+
+static void aud_each(void *ctx, const alog_rec *r)
+{
+    aud_walk *a = ctx;
+    if (a->list)
+        aud_print(a->list, r);
+    if (a->head && !memcmp(r->chain, a->head, a->head_n))
+        a->found = 1, a->found_seq = r->seq;
+    a->last_seq = r->seq;
+}
+
+static void aud_print(FILE *f, const alog_rec *r)
 {
     char tb[32];
-    FILE *f = ctx;
     fprintf(f, "%8u  boot %-5u %14.6f s  %-13s ", r->seq, r->boot, (double)r->t_ns * 1e-9, aud_type(r->type, tb, sizeof tb));
     if (ALOG_IS_CARRY(r->type) && r->len >= ALOG_REC_HDR) {
         uint32_t seq = (uint32_t)r->payload[0] | (uint32_t)r->payload[1] << 8 | (uint32_t)r->payload[2] << 16 |
                        (uint32_t)r->payload[3] << 24;
         fprintf(f, "record %u, %s, ", seq, aud_type(r->payload[6], tb, sizeof tb));
     }
-    int n = r->type == ALOG_T_EVENTS ? alog_event_count(r) : 0;
+    int n = alog_event_count(r); /* a batch's, or a lone kernel event's (1) */
     if (n < 0)
-        fputs("(a batch out of shape) ", f);
+        fputs("(events out of shape) ", f);
     else if (n > 0)
-        fprintf(f, "%d events", n);
+        fprintf(f, "%d event%s", n, n == 1 ? "" : "s");
     else
         aud_hex(f, r->payload, r->len);
     fputc('\n', f);
@@ -130,6 +151,9 @@ static int aud_verify(int argc, char **argv)
         cli_needs(w, &seen, "--seed", "--slot", "the module's key is derived from the rack key and its slot") ||
         cli_needs(w, &seen, "--head", "--slot", "the head is a chain value: it needs the module's key"))
         return CLI_USAGE;
+    if (cli_given(&seen, "--slot") && !cli_given(&seen, "--key") && !cli_given(&seen, "--seed"))
+        return cli_usage_error(w, "--slot without --key or --seed: the slot only picks the module's key out of the "
+                                  "rack key (without either, the tags are not checked)");
     if (cli_given(&seen, "--head") && !cli_given(&seen, "--key") && !cli_given(&seen, "--seed"))
         return cli_usage_error(w, "--head needs --key or --seed: the head is a chain value under the module's key");
     FILE *f = cli_open_in(path);
@@ -162,7 +186,8 @@ static int aud_verify(int argc, char **argv)
         }
     }
     alog_verdict v;
-    int rc = alog_verify(&c, keyed ? node_key : NULL, img, n, &v, list ? aud_print : NULL, stdout);
+    aud_walk aw = {list ? stdout : NULL, head_n ? head : NULL, head_n, 0, 0, 0};
+    int rc = alog_verify(&c, keyed ? node_key : NULL, img, n, &v, aud_each, &aw);
     free(img);
     if (rc)
         return cli_fail(w, "%s: %s", path, ek3_strerror(rc));
@@ -174,12 +199,18 @@ static int aud_verify(int argc, char **argv)
                    v.why);
         if (v.records)
             printf("%s: records %u..%u before it were sound\n", path, v.first_seq, v.next_seq - 1);
-        else if (keyed)
+        else if (keyed && !v.bad_page)
             printf("%s: no sound record before it (a wrong --key, --seed or --slot fails the first tag)\n", path);
         return CLI_FAIL;
     }
     if (!v.pages) {
         printf("%s: an empty log (%u page(s) neither blank nor valid)\n", path, v.garbage_pages);
+        if (head_n) { /* the station heard a head: the log had records */
+            printf("%s: BAD: the station holds a head (", path);
+            aud_hex(stdout, head, head_n);
+            printf(") but the log has no record: erased or replaced\n");
+            return CLI_FAIL;
+        }
         return CLI_OK;
     }
     printf("%s: sound: records %u..%u (%u, %u carried forward), %u page(s), %u torn record(s) skipped, boots %u..%u%s\n",
@@ -190,12 +221,15 @@ static int aud_verify(int argc, char **argv)
         aud_hex(stdout, v.head, 8);
         putchar('\n');
     }
-    if (head_n && memcmp(head, v.head, head_n)) {
-        printf("%s: BAD: the log ends before the head the station holds (", path);
+    if (head_n && !aw.found) {
+        printf("%s: BAD: no record of the log ends at the head the station holds (", path);
         aud_hex(stdout, head, head_n);
         printf("): records removed from its end, or another module's log\n");
         return CLI_FAIL;
     }
+    if (head_n && aw.found_seq != aw.last_seq)
+        printf("%s: the station's head is record %u's (%u record(s) written since it was read)\n", path, aw.found_seq,
+               aw.last_seq - aw.found_seq);
     return CLI_OK;
 }
 

@@ -26,7 +26,7 @@ static void dump(char head[17])
                  0, "%s", out);
     cr_assert_eq(count(out, "CRASH"), 2u, "%s", out);
     cr_assert_eq(count(out, "EVENTS"), 2u, "a crash's INJECT and CRASH (one tick) in one record: %s", out);
-    cr_assert_eq(count(out, "          event "), 5u, "each event of a batch listed: %s", out);
+    cr_assert_eq(count(out, "          event "), 7u, "each event listed, of a batch or alone (0 BOOT .. 6 RESTART): %s", out);
     cr_assert_eq(count(out, "every tag checked"), 1u, "%s", out);
 }
 
@@ -90,7 +90,36 @@ Test(audit_cli, a_sound_dump_and_three_tamperings)
     cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 5 --slot 2", EK3_BIN, path("bad.bin")), 0, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 5 --slot 2 --head %s", EK3_BIN, path("bad.bin"), head), 1,
                  "%s", out);
-    cr_assert_eq(count(out, "ends before the head the station holds"), 1u, "%s", out);
+    cr_assert_eq(count(out, "no record of the log ends at the head the station holds"), 1u, "%s", out);
+    /* a head read earlier: a record of the log has it (records written since) */
+    cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 5 --slot 2", EK3_BIN, path("bad.bin")), 0, "%s", out);
+    const char *h = strstr(out, ": head ");
+    cr_assert_not_null(h, "%s", out);
+    char older[17];
+    memcpy(older, h + 7, 16);
+    older[16] = 0;
+    cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 5 --slot 2 --head %s", EK3_BIN, path("log.bin"), older),
+                 0, "%s", out);
+    cr_assert_eq(count(out, "the station's head is record 1's"), 1u, "%s", out);
+    /* a page header edited: its records are not dropped silently */
+    FILE *f = fopen(path("log.bin"), "rb");
+    static unsigned char img[1 << 16];
+    size_t n = fread(img, 1, sizeof img, f);
+    fclose(f);
+    img[0x1a] ^= 0x04;
+    f = fopen(path("hdr.bin"), "wb");
+    cr_assert_eq(fwrite(img, 1, n, f), n);
+    fclose(f);
+    cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 5 --slot 2", EK3_BIN, path("hdr.bin")), 1, "%s", out);
+    cr_assert_eq(count(out, "a header that fails its CRC but committed records after it"), 1u, "%s", out);
+    /* the whole log erased, the station holding a head */
+    memset(img, 0xFF, n);
+    f = fopen(path("ff.bin"), "wb");
+    cr_assert_eq(fwrite(img, 1, n, f), n);
+    fclose(f);
+    cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 5 --slot 2 --head %s", EK3_BIN, path("ff.bin"), head), 1,
+                 "%s", out);
+    cr_assert_eq(count(out, "but the log has no record"), 1u, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 6 --slot 2", EK3_BIN, path("log.bin")), 1, "%s", out);
     cr_assert_eq(count(out, "a wrong --key, --seed or --slot"), 1u, "%s", out);
 }
@@ -107,6 +136,7 @@ Test(audit_cli, bad_input_exits_2)
     cr_assert_eq(run(out, sizeof out, "%s audit verify x.bin --seed 1", EK3_BIN), 2, "%s", out);
     cr_assert_eq(count(out, "--slot"), 1u, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s audit verify x.bin --slot 1 --head 00112233", EK3_BIN), 2, "%s", out);
-    cr_assert_eq(count(out, "--head needs --key or --seed"), 1u, "%s", out);
+    cr_assert_eq(count(out, "--slot without --key or --seed"), 1u, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s audit verify x.bin --slot 1", EK3_BIN), 2, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s audit dump %s --modules 2 --slot 3", EK3_BIN, path("x.bin")), 2, "%s", out);
 }

@@ -168,6 +168,10 @@ static int alog_rec_read(const alog_src *s, const auth_crypto *c, const uint8_t 
     r->t_ns = (int64_t)t;
     memcpy(r->payload, b + ALOG_REC_HDR, len);
     r->off = off;
+    if (key)
+        memcpy(r->chain, next, 16);
+    else
+        memset(r->chain, 0, 16);
     return ALOG_R_OK;
 }
 
@@ -543,15 +547,45 @@ int alog_verify(const auth_crypto *c, const uint8_t *key, const uint8_t *img, si
     int have = 0;
     uint32_t first = 0;
     alog_phdr h;
+    unsigned blank = 0;
     for (unsigned p = 0; p < pages; p++) {
         int kind = alog_phdr_read(&s, p, &h);
         if (kind == ALOG_P_GARBAGE)
             v->garbage_pages++;
+        blank += kind == ALOG_P_BLANK;
         if (kind == ALOG_P_VALID && (!have || h.page_no < first))
             first = h.page_no, have = 1;
+        /* A header that is blank or fails its CRC (torn by a cut, or
+         * written off with zeros) has no committed record after it:
+         * records go into a page only after its header is committed, and
+         * an erase clears the whole page (an interrupted one is finished
+         * at boot). Worn cells may leave stray bits there, never a record
+         * whose CRC holds. */
+        if (kind != ALOG_P_VALID) {
+            static const uint8_t zero[16];
+            alog_walk w;
+            alog_rec r;
+            alog_walk_init(&w, &s, c, NULL, zero, p);
+            if (alog_walk_next(&w, &r) == ALOG_R_OK) {
+                alog_bad(v, EK3_EFORGED, p * ALOG_PAGE, r.seq, 1, p,
+                         kind == ALOG_P_BLANK ? "(the dump's page at that offset) has a blank header but committed records "
+                                                "after it: its header erased"
+                                              : "(the dump's page at that offset) has a header that fails its CRC but "
+                                                "committed records after it: its header edited");
+                return EK3_OK;
+            }
+        }
     }
     if (!have)
         return EK3_OK; /* an empty log */
+    /* The ring reclaims its oldest page only when it has wrapped: then at
+     * most one page is blank (the one kept erased ahead). */
+    if (first > 0 && blank > 1) {
+        alog_bad(v, EK3_EFORGED, 0, 0, 1, 0,
+                 "and the pages after it up to the first in the dump are missing while the area has blank pages "
+                 "(the log never wrapped, so nothing was reclaimed): its oldest pages removed");
+        return EK3_OK;
+    }
     uint8_t chain[16];
     for (uint32_t no = first;; no++) {
         unsigned at = pages, count = 0, valid = 0;
@@ -595,13 +629,16 @@ int alog_verify(const auth_crypto *c, const uint8_t *key, const uint8_t *img, si
             }
             if (k == ALOG_R_CRYPTO)
                 return EK3_ECRYPTO;
+
             if (k == ALOG_R_BADCRC) {
                 alog_bad(v, EK3_EFORGED, off, v->next_seq, 0, no, "fails its CRC: edited or corrupt");
                 break;
             }
             if (k == ALOG_R_BADTAG) {
                 alog_bad(v, EK3_EFORGED, off, v->next_seq, 0, no,
-                         "does not continue the chain: it, or one before it, edited, removed or reordered");
+                         w.torn ? "does not continue the chain: it, or one before it, edited, removed or reordered "
+                                  "(a record read as torn before it in this page may be the edited one)"
+                                : "does not continue the chain: it, or one before it, edited, removed or reordered");
                 break;
             }
             if (r.seq != v->next_seq) {

@@ -126,6 +126,7 @@ typedef struct alog_rec {
     int64_t t_ns;
     uint8_t payload[ALOG_MAX_PAYLOAD];
     uint32_t off; /* offset in the log area */
+    uint8_t chain[16]; /* the chain value after it (read with a key; zeros without) */
 } alog_rec;
 
 typedef struct alog_stats {
@@ -219,7 +220,13 @@ typedef void (*alog_each_fn)(void *ctx, const alog_rec *r);
 /* Check a dump (n bytes, whole pages, EK3_EPARSE otherwise): pages in
  * page_no order, each continuing the chain of the one before; records
  * numbered without gaps; every CRC, and with key (not NULL) every tag.
- * Torn records (commit erased or half-programmed) are counted, not bad.
+ * Torn records (commit erased or half-programmed) are counted, not bad,
+ * where a power cut leaves them: the last of their page. What no power
+ * cut leaves is bad: a torn record with committed records after it in
+ * its page; a page whose header is blank or fails its CRC but which holds
+ * data after it (records are written only after their page's header);
+ * a first page numbered above 0 while the area has blank pages to spare
+ * (the ring never wrapped, so the oldest pages were removed).
  * Returns 0 with v filled (v->bad says whether the log is sound), or
  * EK3_EPARSE for an image that is not whole pages, EK3_ECRYPTO. */
 int alog_verify(const auth_crypto *c, const uint8_t *key, const uint8_t *img, size_t n, alog_verdict *v,
