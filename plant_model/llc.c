@@ -283,9 +283,8 @@ static double ev_first(const seg *s, const evfn *fs, int nf, double T, int *whic
         return best;
     segval v0 = seg_eval(s, 0);
     double h = 1.5707963267948966 / s->wmax; /* a quarter of the fastest resonant period */
-    int steps = (int)ceil(T / h);
-    if (steps < 1)
-        steps = 1;
+    double ns = ceil(T / h);                 /* llc_check bounds wmax; the clamp keeps the cast defined */
+    int steps = ns < 1 ? 1 : ns > 1e7 ? 10000000 : (int)ns;
     h = T / steps;
     double yp[4], dp[4];
     for (int j = 0; j < nf; j++) {
@@ -441,7 +440,7 @@ int llc_check(const llc_params *p, const char **bad)
     else if (!(p->core_ae > 0)) b = "core_ae";
     else if (!(p->core_ve > 0)) b = "core_ve";
     else if (!(p->np >= 1)) b = "np";
-    else if (!(p->cj >= 0 && p->cj / (p->n * p->n) < 0.25 * p->cr)) b = "cj";
+    else if (!(p->cj == 0 || (p->cj / (p->n * p->n) >= LLC_CP_MIN && p->cj / (p->n * p->n) < 0.25 * p->cr))) b = "cj";
     else {
         /* Every conduction mode must be underdamped. */
         double rmax = 4.0 * p->rds25 * (1.0 + p->rds_tc * 175.0) + (p->r_lr + p->r_pri) * p->fr_ac;
@@ -713,11 +712,8 @@ static void llc_advance(llc *m, const seg *s, double tau, double R)
          * the core's integral by 2-point Gauss-Legendre on pieces of at
          * most a quarter of the fastest mode's period. */
         static const double gx[2] = {0.2113248654051871, 0.7886751345948129};
-        int np = (int)ceil(tau * s->wmax / 1.5707963267948966);
-        if (np < 1)
-            np = 1;
-        if (np > 64)
-            np = 64;
+        double nq = ceil(tau * s->wmax / 1.5707963267948966);
+        int np = nq < 1 ? 1 : nq > 64 ? 64 : (int)nq;
         double h = tau / np;
         for (int k = 0; k < np; k++)
             for (int g = 0; g < 2; g++) {

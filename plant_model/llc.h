@@ -54,6 +54,12 @@ typedef struct llc_params {
                                    charge-equivalent over its reverse swing (Qc / VR) */
 } llc_params;
 
+/* The smallest non-zero rectifier capacitance on the primary (cj / n^2),
+ * farads. Below it the loop's fastest mode runs past 1 GHz with the
+ * smallest lr and the event solver would step through each quantum in
+ * millions of pieces; a real diode bridge's is tens of picofarads. */
+#define LLC_CP_MIN 1e-12
+
 /* The PWM command (what HRTIM is told). */
 typedef struct llc_cmd {
     double fsw;       /* switching frequency, Hz */

@@ -167,7 +167,7 @@ int prm_check(const plant_params *p, char *err, size_t errlen)
                  : !strcmp(bad, "lm")      ? "lm must exceed lr"
                  : !strcmp(bad, "r_lr")    ? "an underdamped tank needs R < 2 sqrt(lr/cr)"
                  : !strcmp(bad, "core_beta") ? "core_beta must exceed core_alpha"
-                 : !strcmp(bad, "cj")      ? "cj / n^2 must stay under cr / 4"
+                 : !strcmp(bad, "cj")      ? "cj must be 0 (off), or cj / n^2 at least 1 pF and under cr / 4"
                                              : "outside what the power stage allows");
         return EK3_ERANGE;
     }

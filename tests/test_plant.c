@@ -336,6 +336,10 @@ Test(plant, bad_parameters_are_refused_with_their_name)
     cr_assert_eq(prm_set(&p, "cj=1e-9", err, sizeof err), EK3_OK);
     cr_assert_eq(prm_set(&p, "n=0.5", err, sizeof err), EK3_ERANGE, "1 nF at n = 0.5 is 4 nF on the primary: over Cr / 4");
     cr_assert(strstr(err, "'cj'") && strstr(err, "cr / 4"), "%s", err);
+    cr_assert_eq(prm_set(&p, "cj=3e-100", err, sizeof err), EK3_ERANGE,
+                 "a capacitance of 1e-100 F makes a mode past 1e50 rad/s (the fuzzer's find)");
+    cr_assert(strstr(err, "'cj'") && strstr(err, "1 pF"), "%s", err);
+    cr_assert_eq(prm_set(&p, "cj=0", err, sizeof err), EK3_OK, "0 is off");
     static llc m;
     llc_init(&m, &p.llc, 0);
     llc_cmd zero = {0, 300e-9, 1, 1, 0}, dt = {200e3, 2e-6, 1, 1, 0}, burst = {200e3, 300e-9, 1.5, 1, 0};
