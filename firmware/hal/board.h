@@ -55,4 +55,26 @@ typedef enum brd_adc_ch {
 #define BRD_PERIOD_NS 100000LL /* 100 us: 10 kHz */
 #define BRD_PERIOD_S 100e-6    /* the same period in seconds */
 
+/* The board's hardware id in a firmware image's header (fwimg.h): an
+ * image built for another board is refused. "G474" on the EK3 module. */
+#define BRD_HW_ID 0x34373447u
+
+/* The flash map (RM0440 3.3.1, STM32G474xE in dual-bank mode: 512 KiB,
+ * two banks of 256 KiB, 2 KiB pages). Offsets in the HAL's flash area,
+ * which is the whole flash: slot A at the start of bank 1, slot B at the
+ * start of bank 2, each BRD_SLOT_SIZE; in bank 1 after slot A the boot
+ * state's pages, then the configuration and log area (page 0:
+ * configuration, page 1: SWARM_COORD's term and vote, then the audit
+ * log: audit_logger.h). */
+#define BRD_FLASH_SIZE (512u * 1024u)
+#define BRD_FLASH_BANK (256u * 1024u)
+#define BRD_FLASH_PAGE 2048u
+#define BRD_SLOT_SIZE (224u * 1024u)
+#define BRD_SLOT_A_OFF 0u
+#define BRD_SLOT_B_OFF BRD_FLASH_BANK
+#define BRD_BOOTST_OFF BRD_SLOT_SIZE               /* boot state: 4 pages */
+#define BRD_BOOTST_SIZE (4u * BRD_FLASH_PAGE)
+#define BRD_CFG_OFF (BRD_FLASH_BANK - 16u * 1024u) /* configuration and log area: the bank's last 16 KiB */
+#define BRD_CFG_SIZE (16u * 1024u)
+
 #endif /* BOARD_H */

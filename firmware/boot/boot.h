@@ -1,0 +1,79 @@
+/*
+ * boot.h - the bootloader's A/B slots and their state (prefix boot_):
+ * secure boot, staging an update into the inactive slot, a trial boot
+ * that the new image must confirm, and the revert when it does not.
+ *
+ * The flash map is the board's (board.h, BRD_FLASH_*): slot A in bank 1,
+ * slot B in bank 2 (RM0440 3.3: the G474 in dual-bank mode), and the
+ * boot state in its own pages. The boot state is a log of small records
+ * (sequence number, the active slot, a pending trial, the trial's boot
+ * attempts, the security floor), each committed by its last double word
+ * as the audit log's are, so a power cut at any program or erase leaves
+ * either the record before or the record after: never a module without
+ * a valid image to boot (the power-cut campaign proves it: boot_select
+ * after a cut at every flash operation of staging, requesting a trial,
+ * confirming and reverting).
+ *
+ * An image is checked by the config's verify callback (fwimg_verify with
+ * the module's policy: key, hardware id, security floor) at every boot
+ * and before a trial is granted. Everything takes the config first; the
+ * state lives in flash, so a reset loses nothing but a partly programmed
+ * double word.
+ */
+#ifndef BOOT_H
+#define BOOT_H
+
+#include <stdint.h>
+
+#include "fwimg.h"
+#include "hal.h"
+
+enum { BOOT_SLOT_A = 0, BOOT_SLOT_B = 1, BOOT_SLOTS = 2 };
+
+typedef struct boot_cfg {
+    hal hw;                  /* the flash (hal_flash_*) */
+    /* Check the image in slot (0/1) against the module's policy with
+     * min_security as the floor; 0 with *info filled, or a negative
+     * ek3_err code with *why set (the real one wraps fwimg_verify). */
+    int (*verify)(void *ctx, unsigned slot, uint32_t min_security, fwimg_info *info, fwimg_why *why);
+    void *ctx;
+} boot_cfg;
+
+/* The decision of one boot, and what the running image may ask. */
+typedef struct boot_choice {
+    unsigned slot;           /* the slot to run */
+    uint8_t trial;           /* 1: a trial boot of a new image, not yet confirmed */
+    uint8_t reverted;        /* 1: a trial was abandoned at this boot (the old image runs) */
+    uint32_t version;        /* the running image's header version */
+    uint32_t security;       /* the module's security floor */
+    fwimg_why refused[BOOT_SLOTS]; /* why a slot was passed over (FWIMG_OK: it was not) */
+} boot_choice;
+
+/* The bootloader, at every reset: read the boot state, pick the slot
+ * (the confirmed one; a pending trial once; back to the confirmed one
+ * when the trial booted and was never confirmed), verify it, record the
+ * attempt before returning a trial. 0, or EK3_ENOENT when no slot holds a
+ * valid image (a bricked module: the campaign's failure), EK3_EIO. */
+int boot_select(const boot_cfg *c, boot_choice *out);
+
+/* Staging, by the update receiver into the slot that is not running:
+ * begin erases it (EK3_EBUSY while a trial is pending); write programs
+ * bytes at off in the image (double-word multiples, in any order that
+ * never programs a double word twice); extent says how many bytes from
+ * the start are programmed (resuming after a reset); finish verifies the
+ * staged image (0 or the refusal, with *why). */
+int boot_stage_begin(const boot_cfg *c, unsigned running_slot);
+int boot_stage_write(const boot_cfg *c, unsigned running_slot, uint32_t off, const void *buf, uint32_t n);
+int boot_stage_extent(const boot_cfg *c, unsigned running_slot, uint32_t *bytes);
+int boot_stage_finish(const boot_cfg *c, unsigned running_slot, fwimg_info *info, fwimg_why *why);
+
+/* Ask that the next reset boot the staged slot as a trial (it must have
+ * passed boot_stage_finish). 0, EK3_ENOENT (nothing staged), EK3_EIO. */
+int boot_request_trial(const boot_cfg *c, unsigned running_slot);
+
+/* The trial image confirms itself (it booted, joined the rack, shares
+ * current): it becomes the slot that boots, and the security floor rises
+ * to its counter. 0, EK3_EBUSY (not in a trial), EK3_EIO. */
+int boot_confirm(const boot_cfg *c, const boot_choice *running);
+
+#endif /* BOOT_H */
