@@ -25,6 +25,7 @@ typedef struct g4hal {
     jmp_buf *trap;       /* the dispatch a memory fault returns to */
     uint32_t faults;     /* memory faults trapped */
     uint32_t can_errors; /* frames refused by the controller */
+    volatile uint32_t flash_eccd; /* ECC double errors in flash reads, counted by the NMI (startup.c) */
     hal_region regions[G4HAL_MAX_REGIONS];
     unsigned nregions;
     int open_index;

@@ -14,6 +14,7 @@ int main(void);
 void Reset_Handler(void);
 void Default_Handler(void);
 void HardFault_Handler(void);
+void NMI_Handler(void);
 void MemManage_Handler(void);
 void g4_memmanage(uint32_t *frame);
 
@@ -32,6 +33,25 @@ void Reset_Handler(void)
     __asm volatile("dsb\n isb");
     __jz_ctx_slot[0] = 0;
     main();
+    Default_Handler();
+}
+
+/* NMI: on this part the flash's ECC raises it for a double error in a
+ * read (RM0440 3.3.8, FLASH_ECCR.ECCD): a double word torn by a power
+ * cut. A read through the HAL expects it: the handler counts it in the
+ * module's g4hal (flash_eccd), which the read compares to return
+ * EK3_EIO; the flag is cleared and the read goes on with the word the
+ * bus returned. Any other NMI (the clock security system) is fatal:
+ * reset. */
+void NMI_Handler(void)
+{
+    if (G4_FLASH_ECCR & G4_FLASH_ECCR_ECCD) {
+        g4hal *h = __jz_ctx_slot[0];
+        G4_FLASH_ECCR = G4_FLASH_ECCR_ECCD; /* write one to clear */
+        if (h)
+            h->flash_eccd++;
+        return;
+    }
     Default_Handler();
 }
 
@@ -77,7 +97,7 @@ typedef void (*g4_vector)(void);
 __attribute__((section(".isr_vector"), used)) static const g4_vector g4_vectors[16 + G4_IRQ_COUNT] = {
     (g4_vector)(uintptr_t)__stack_top,
     Reset_Handler,
-    Default_Handler,   /* NMI */
+    NMI_Handler,
     HardFault_Handler,
     MemManage_Handler,
     Default_Handler,   /* BusFault */

@@ -50,6 +50,7 @@
 #define G4_FLASH_SR G4_REG(G4_FLASH + 0x10u)
 #define G4_FLASH_CR G4_REG(G4_FLASH + 0x14u)
 #define G4_FLASH_ECCR G4_REG(G4_FLASH + 0x18u)
+#define G4_FLASH_ECCR_ECCD (1u << 31) /* ECC double error detected (write 1 to clear; raises the NMI) */
 #define G4_PWR_CR5 G4_REG(0x40007080u)
 
 /* GPIO ports A..G, 0x400 apart */
