@@ -28,8 +28,14 @@ int bench_kernel(FILE *out, double scale, int instructions);
  * table build, ngspice on the same circuit (when installed). */
 int bench_plant(FILE *out, double scale, int instructions);
 
-/* The bridge: transport round trips and throughput, the rack bus. */
-int bench_bridge(FILE *out, double scale);
+/* The bridge: transport round trips and throughput, the rack bus, the
+ * 84-module rack (rtf on 1 and every thread; the HIL exchange as frames
+ * and frameless). With instructions set, only the rack's loops run, one
+ * thread, each dumped by name under callgrind: "bridge.rack84.quantum"
+ * (frameless) and "bridge.rack84.frames.quantum", BENCH_BRIDGE_CG_Q
+ * quanta of 84 modules each after the start-up. */
+#define BENCH_BRIDGE_CG_Q 200
+int bench_bridge(FILE *out, double scale, int instructions);
 
 /* The scenario engine: scenario.overhead (an 84-module run with ten
  * expect_always watchers and a capture{} sampling every quantum, over

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "bench.h"
+
+#include <valgrind/callgrind.h>
 #include "canbus.h"
 #include "rig.h"
 #include "session.h"
@@ -143,8 +145,40 @@ static double bb_session84(double load_w, int no_swarm, long startup, long q)
     return q * (RIG_PERIOD_NS * 1e-9) / sec;
 }
 
-int bench_bridge(FILE *out, double scale)
+/* rtf of an 84-module rack at 150 kW on `threads` threads, after 2 000
+ * quanta of start-up; frames: the HIL exchange as frames (rig_opts
+ * hil_frames). -1 when the rack does not build. */
+static double bb_rack84(unsigned threads, int frames, double scale, const char *cg_name)
 {
+    static rig g;
+    rig_opts o;
+    rig_default_opts(&o, 84, 1, 150e3);
+    o.threads = threads;
+    o.hil_frames = (uint8_t)frames;
+    if (rig_init(&g, &o) != EK3_OK)
+        return -1;
+    long q = (long)(5000 * scale) < 500 ? 500 : (long)(5000 * scale);
+    for (long k = 0; k < 2000; k++) /* start-up first */
+        rig_quantum(&g);
+    if (cg_name) {
+        q = BENCH_BRIDGE_CG_Q;
+        CALLGRIND_ZERO_STATS;
+    }
+    int64_t t0 = bench_now_ns();
+    for (long k = 0; k < q; k++)
+        rig_quantum(&g);
+    double s = (bench_now_ns() - t0) * 1e-9;
+    if (cg_name)
+        CALLGRIND_DUMP_STATS_AT(cg_name);
+    rig_free(&g);
+    return q * (RIG_PERIOD_NS * 1e-9) / s;
+}
+
+int bench_bridge(FILE *out, double scale, int instructions)
+{
+    if (instructions) /* under callgrind: the rack's loops only */
+        return bb_rack84(1, 0, scale, "bridge.rack84.quantum") < 0 ||
+               bb_rack84(1, 1, scale, "bridge.rack84.frames.quantum") < 0;
     long n = (long)(20000 * scale);
     if (n < 500)
         n = 500;
@@ -213,32 +247,24 @@ int bench_bridge(FILE *out, double scale)
         (void)frames;
     }
     /* The whole rack: 84 modules, firmware and averaged plant in lockstep,
-     * 1 thread and every CPU. */
+     * 1 thread and every CPU; and the HIL exchange as frames (the path a
+     * log or an external module takes) against the frameless one, in the
+     * same run. */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned tcount[2] = {1, ncpu > 1 ? (unsigned)ncpu : 1};
-    for (int v = 0; v < (tcount[1] > 1 ? 2 : 1); v++) {
-        static rig g;
-        rig_opts o;
-        rig_default_opts(&o, 84, 1, 150e3);
-        o.threads = tcount[v];
-        if (rig_init(&g, &o) != EK3_OK) {
-            bad = 1;
-            break;
-        }
-        long q = (long)(5000 * scale) < 500 ? 500 : (long)(5000 * scale);
-        for (long k = 0; k < 2000; k++) /* start-up first */
-            rig_quantum(&g);
-        int64_t t0 = bench_now_ns();
-        for (long k = 0; k < q; k++)
-            rig_quantum(&g);
-        double s = (bench_now_ns() - t0) * 1e-9;
+    unsigned tn = ncpu > 1 ? (unsigned)ncpu : 1;
+    double r1 = bb_rack84(1, 0, scale, NULL), rn = tn > 1 ? bb_rack84(tn, 0, scale, NULL) : r1,
+           rf = bb_rack84(1, 1, scale, NULL);
+    if (r1 < 0 || rn < 0 || rf < 0)
+        return 1;
+    bench_line(out, "bridge.rack84.rtf.threads_1", r1, "x");
+    if (tn > 1) {
         char name[64];
-        snprintf(name, sizeof name, "bridge.rack84.rtf.threads_%u", tcount[v]);
-        bench_line(out, name, q * (RIG_PERIOD_NS * 1e-9) / s, "x");
-        if (v == (tcount[1] > 1 ? 1 : 0))
-            bench_line(out, "rack84.rtf", q * (RIG_PERIOD_NS * 1e-9) / s, "x");
-        rig_free(&g);
+        snprintf(name, sizeof name, "bridge.rack84.rtf.threads_%u", tn);
+        bench_line(out, name, rn, "x");
     }
+    bench_line(out, "rack84.rtf", rn, "x");
+    bench_line(out, "bridge.rack84.frames.rtf.threads_1", rf, "x");
+    bench_line(out, "bridge.rack84.frameless.speedup", r1 / rf, "x"); /* 1 thread: frameless over frames */
     /* The same rack through a run session (`ek3 rack`'s path): the
      * timeline, the collapse watch, a probe row and a snapshot every
      * 10 quanta on top of rig_quantum; 1 thread. */

@@ -13,6 +13,8 @@
 static const char *const bench_kernel_names[] = {"kernel.idle_pass", "kernel.pass_with_message", "kernel.isr"};
 static const long bench_kernel_ops[] = {2000, 2000, 20000};
 /* And bench_plant's, at scale 0.01: switching periods, module steps. */
+static const char *const bench_bridge_names[] = {"bridge.rack84.quantum", "bridge.rack84.frames.quantum"};
+static const long bench_bridge_ops[] = {BENCH_BRIDGE_CG_Q * 84, BENCH_BRIDGE_CG_Q * 84}; /* per module per quantum */
 static const char *const bench_plant_names[] = {"plant.switching_period", "plant.rack84_step"};
 static const long bench_plant_ops[] = {20 * 20, 200 * 84};
 /* And bench_scenario's: quanta of a 0.02 s run. */
@@ -66,6 +68,7 @@ int cmd_bench(int argc, char **argv)
     if (under_cg) /* the callgrind child: loops only */
         return (suite && !strcmp(suite, "plant")      ? bench_plant(stdout, 0.01, 1)
                 : suite && !strcmp(suite, "scenario") ? bench_scenario(stdout, 0.01, 1)
+                : suite && !strcmp(suite, "bridge")   ? bench_bridge(stdout, 0.01, 1)
                                                       : bench_kernel(stdout, 0.01, 1))
                    ? CLI_FAIL
                    : CLI_OK;
@@ -81,8 +84,11 @@ int cmd_bench(int argc, char **argv)
         if (!no_cg && self[0])
             bad |= bench_callgrind(stdout, self, "kernel", bench_kernel_names, bench_kernel_ops, 3);
     }
-    if (!suite || !strcmp(suite, "bridge"))
-        bad |= bench_bridge(stdout, scale);
+    if (!suite || !strcmp(suite, "bridge")) {
+        bad |= bench_bridge(stdout, scale, 0);
+        if (!no_cg && self[0])
+            bad |= bench_callgrind(stdout, self, "bridge", bench_bridge_names, bench_bridge_ops, 2);
+    }
     if (!suite || !strcmp(suite, "plant")) {
         bad |= bench_plant(stdout, scale, 0);
         if (!no_cg && self[0])

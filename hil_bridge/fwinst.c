@@ -110,13 +110,10 @@ void fwi_free(fwi *f)
     f->pool = NULL;
 }
 
-int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm)
+/* The period between the HIL exchanges: the control interrupt, the
+ * kernel loop (or an injected overrun), the watchdog. */
+static void fwi_run_period(fwi *f)
 {
-    int rc = EK3_OK;
-    if (adc && hch_adc_take(&f->h, adc) != EK3_OK) {
-        f->bad_frames++;
-        rc = EK3_EPARSE;
-    }
     hhal_advance(&f->h, BRD_PERIOD_NS);
     if (f->overrun_left) {
         /* The interrupt runs back to back; thread mode starves. */
@@ -138,8 +135,26 @@ int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm)
         f->resets++;
         f->overrun_left = 0; /* the reset ends what the interrupt was doing */
     }
+}
+
+int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm)
+{
+    int rc = EK3_OK;
+    if (adc && hch_adc_take(&f->h, adc) != EK3_OK) {
+        f->bad_frames++;
+        rc = EK3_EPARSE;
+    }
+    fwi_run_period(f);
     int e2 = hch_pwm_send(&f->h, f->slot, q, pwm);
     return rc ? rc : e2;
+}
+
+int fwi_period_direct(fwi *f, const msg_hil_adc *adc, uint32_t q, msg_hil_pwm *pwm)
+{
+    if (adc)
+        hch_adc_apply(&f->h, adc);
+    fwi_run_period(f);
+    return hch_pwm_read(&f->h, q, pwm);
 }
 
 int fwi_fault_reboot(fwi *f)

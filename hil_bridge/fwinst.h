@@ -17,6 +17,7 @@
 #include "jz.h"
 #include "drivers.h"
 #include "llc_control.h"
+#include "msg.h"
 
 #define FWI_POOL_BYTES 16384u /* the services' regions (SWARM_COORD's is the largest) */
 #define FWI_RACK_DEFAULT 84u  /* modules of a rack when nobody says (the seed's rack) */
@@ -51,6 +52,12 @@ void fwi_free(fwi *f);
  * frame for q. 0, or EK3_EPARSE for an ADC frame that does not decode
  * (counted; the period still runs on the last samples). */
 int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm);
+
+/* fwi_period without frames (hilch.h's frameless pair): take the ADC
+ * payload (NULL when none came), run the period, and write the PWM
+ * payload for q. 0, or hch_pwm_read's EK3_ERANGE (*pwm then must not be
+ * applied: the frame path would have sent nothing the plant takes). */
+int fwi_period_direct(fwi *f, const msg_hil_adc *adc, uint32_t q, msg_hil_pwm *pwm);
 
 /* Injected: the module's MCU resets and boots again (a software reset,
  * as NVIC_SystemReset after a hard fault or an update): its peripherals

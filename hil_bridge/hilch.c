@@ -23,11 +23,26 @@ int hch_frame(unsigned type, unsigned src, unsigned dst, const void *payload, cf
     return EK3_OK;
 }
 
+void hch_adc_sample(pmod *m, uint32_t q, msg_hil_adc *a)
+{
+    a->lines = (uint16_t)(m->hw_trip ? 1u : 0u); /* lines: the trip line */
+    a->period = q;
+    pmod_adc(m, a->ch);
+}
+
 int hch_adc_send(pmod *m, unsigned slot, uint32_t q, cfd_frame *f)
 {
-    msg_hil_adc adc = {(uint16_t)(m->hw_trip ? 1u : 0u), q, {0}}; /* lines: the trip line */
-    pmod_adc(m, adc.ch);
+    msg_hil_adc adc;
+    hch_adc_sample(m, q, &adc);
     return hch_frame(CID_TYPE_HIL_ADC, CID_NODE_PLANT, slot, &adc, f);
+}
+
+void hch_adc_apply(hhal *h, const msg_hil_adc *a)
+{
+    memcpy(h->adc, a->ch, sizeof h->adc);
+    h->adc_valid = 1;
+    /* The hardware trip line, as the board's GPIO would show it. */
+    h->gpio_in = (h->gpio_in & ~(uint32_t)HAL_IN_HW_TRIP) | ((a->lines & 1u) ? HAL_IN_HW_TRIP : 0u);
 }
 
 int hch_adc_take(hhal *h, const cfd_frame *f)
@@ -36,20 +51,43 @@ int hch_adc_take(hhal *h, const cfd_frame *f)
     msg_err e;
     if (msg_decode(CID_TYPE_HIL_ADC, f->data, f->len, &a, &e) != EK3_OK)
         return EK3_EPARSE;
-    memcpy(h->adc, a.ch, sizeof h->adc);
-    h->adc_valid = 1;
-    /* The hardware trip line, as the board's GPIO would show it. */
-    h->gpio_in = (h->gpio_in & ~(uint32_t)HAL_IN_HW_TRIP) | ((a.lines & 1u) ? HAL_IN_HW_TRIP : 0u);
+    hch_adc_apply(h, &a);
     return EK3_OK;
+}
+
+static void hch_pwm_payload(const hhal *h, uint32_t q, msg_hil_pwm *pw)
+{
+    const hal_pwm *p = &h->pwm;
+    *pw = (msg_hil_pwm){(uint8_t)((p->enable ? MSG_PWM_ENABLE : 0) | (p->half_bridge ? MSG_PWM_HALF_BRIDGE : 0) |
+                                  (p->burst_permille < 1000 ? MSG_PWM_BURST : 0)),
+                        p->deadtime_ns, q, p->fsw_hz, p->burst_permille, p->fan_permille, (uint16_t)h->gpio_out};
+}
+
+int hch_pwm_read(const hhal *h, uint32_t q, msg_hil_pwm *p)
+{
+    hch_pwm_payload(h, q, p);
+    /* The fields HIL_PWM's layout bounds (msg.c): checked as the encoder
+     * would, without building the frame. */
+    uint8_t scratch[CFD_MAX_LEN];
+    msg_err e;
+    int n = msg_encode(CID_TYPE_HIL_PWM, p, scratch, sizeof scratch, &e);
+    return n < 0 ? n : EK3_OK;
 }
 
 int hch_pwm_send(const hhal *h, unsigned slot, uint32_t q, cfd_frame *f)
 {
-    const hal_pwm *p = &h->pwm;
-    msg_hil_pwm pw = {(uint8_t)((p->enable ? MSG_PWM_ENABLE : 0) | (p->half_bridge ? MSG_PWM_HALF_BRIDGE : 0) |
-                                (p->burst_permille < 1000 ? MSG_PWM_BURST : 0)),
-                      p->deadtime_ns, q, p->fsw_hz, p->burst_permille, p->fan_permille, (uint16_t)h->gpio_out};
+    msg_hil_pwm pw;
+    hch_pwm_payload(h, q, &pw);
     return hch_frame(CID_TYPE_HIL_PWM, slot, CID_NODE_BROADCAST, &pw, f);
+}
+
+int hch_pwm_apply(pmod *m, const msg_hil_pwm *c)
+{
+    llc_cmd lc = {c->fsw_hz ? c->fsw_hz : 200e3, c->deadtime_ns * 1e-9,
+                  c->burst_permille ? c->burst_permille / 1000.0 : 1.0, (uint8_t)(c->flags & MSG_PWM_ENABLE),
+                  (uint8_t)((c->flags & MSG_PWM_HALF_BRIDGE) != 0)};
+    m->fault_clear = (c->lines & HAL_OUT_FAULT_CLEAR) != 0;
+    return pmod_command(m, &lc, c->fan_permille / 1000.0);
 }
 
 int hch_pwm_take(pmod *m, const cfd_frame *f)
@@ -58,10 +96,7 @@ int hch_pwm_take(pmod *m, const cfd_frame *f)
     msg_err e;
     if (msg_decode(CID_TYPE_HIL_PWM, f->data, f->len, &c, &e) != EK3_OK)
         return EK3_EPARSE;
-    llc_cmd lc = {c.fsw_hz ? c.fsw_hz : 200e3, c.deadtime_ns * 1e-9, c.burst_permille ? c.burst_permille / 1000.0 : 1.0,
-                  (uint8_t)(c.flags & MSG_PWM_ENABLE), (uint8_t)((c.flags & MSG_PWM_HALF_BRIDGE) != 0)};
-    m->fault_clear = (c.lines & HAL_OUT_FAULT_CLEAR) != 0;
-    return pmod_command(m, &lc, c.fan_permille / 1000.0);
+    return hch_pwm_apply(m, &c);
 }
 
 static int hch_fields(const cfd_frame *f, cid_fields *cf)

@@ -27,6 +27,7 @@
 #include "can_frame.h"
 #include "hosthal.h"
 #include "module.h"
+#include "msg.h"
 
 /* Build a HIL frame (HIL_ADC, HIL_PWM, HIL_TICK; payload: its msg_hil_*)
  * from node src to node dst: EFF, FD with bit-rate switch. 0, or
@@ -51,6 +52,32 @@ int hch_pwm_send(const hhal *h, unsigned slot, uint32_t q, cfd_frame *f);
  * m (frequency 0: 200 kHz; burst 0: continuous; the fault-clear line).
  * 0, or EK3_EPARSE (does not decode), or pmod_command's EK3_ERANGE. */
 int hch_pwm_take(pmod *m, const cfd_frame *f);
+
+/* The same exchange without frames: the payload structs go straight
+ * across, for an in-process module when nothing needs the frames (no
+ * log; rig.c's fast path). Each pair gives the plant and the firmware
+ * exactly what the frame path gives them (the HIL codec is lossless for
+ * every payload it accepts; test `rig/frameless_exchange_gives_the_frame_run`
+ * compares whole runs quantum by quantum):
+ *   hch_adc_sample + hch_adc_apply  ==  hch_adc_send + hch_adc_take
+ *   hch_pwm_read   + hch_pwm_apply  ==  hch_pwm_send + hch_pwm_take
+ * hch_adc_sample: plant module m's samples for quantum q into *a (draws
+ * its sensor noise). The codes are 0..4095 and the lines 0 or 1, which
+ * HIL_ADC always carries. */
+void hch_adc_sample(pmod *m, uint32_t q, msg_hil_adc *a);
+
+/* hch_adc_take's effect, from the struct: the HAL's ADC device and its
+ * trip input line. */
+void hch_adc_apply(hhal *h, const msg_hil_adc *a);
+
+/* hch_pwm_send's payload for quantum q into *p: 0, or the HIL_PWM
+ * encoder's EK3_ERANGE for a field the frame could not carry (then, as
+ * on the frame path, nothing reaches the plant). */
+int hch_pwm_read(const hhal *h, uint32_t q, msg_hil_pwm *p);
+
+/* hch_pwm_take's effect, from the struct: 0 or pmod_command's
+ * EK3_ERANGE. */
+int hch_pwm_apply(pmod *m, const msg_hil_pwm *p);
 
 /* What a frame heard on a module's bus is to one end of its channel. */
 typedef enum hch_route {

@@ -238,12 +238,38 @@ static int rig_adc_frame(rig *r, unsigned k, cfd_frame *f)
     return hch_adc_send(&r->plant.mod[k], k + 1, r->quantum, f);
 }
 
+/* Steps 1-3 without frames: nothing logs them (hilch.h's frameless pair;
+ * the counters move as the frame path's do). */
+static void rig_module_step_direct(rig *r, unsigned k)
+{
+    rig_module *m = &r->m[k];
+    msg_hil_adc adc;
+    msg_hil_pwm pwm;
+    int got = r->plant.mod[k].present;
+    if (got) {
+        hch_adc_sample(&r->plant.mod[k], r->quantum, &adc);
+        m->hil_frames++;
+    }
+    if (fwi_period_direct(&m->fw, got ? &adc : NULL, r->quantum, &pwm) != EK3_OK) {
+        m->hil_errors += 2; /* as the frame path counts it: at the firmware, and the empty frame at the plant */
+        m->hil_frames++;
+        return;
+    }
+    m->hil_frames++;
+    if (hch_pwm_apply(&r->plant.mod[k], &pwm) != EK3_OK)
+        m->hil_errors++;
+}
+
 /* Steps 1-3 of the quantum for in-process module k (all but its CAN frames). */
 static void rig_module_step(rig *r, unsigned k)
 {
     rig_module *m = &r->m[k];
     if (m->external)
         return;
+    if (!r->o.log && !r->o.hil_frames) {
+        rig_module_step_direct(r, k);
+        return;
+    }
     cfd_frame f, pwm;
     /* 1. plant -> firmware: the ADC samples of this period. */
     if (r->plant.mod[k].present && rig_adc_frame(r, k, &f) == EK3_OK && tp_send(&m->plant_end, &f) == EK3_OK) {

@@ -25,7 +25,9 @@
  * lost, its bridge disabled, and the rack runs on without it.
  * The HIL frames travel
  * over in-process transports (transport.h); `--log` writes them and the
- * rack bus's frames as a candump log.
+ * rack bus's frames as a candump log. Without a log (and without
+ * `hil_frames`), an in-process module's exchange skips the frames: the
+ * same payloads go across as structs (hilch.h), the same run bit for bit.
  */
 #ifndef RIG_H
 #define RIG_H
@@ -57,6 +59,9 @@ typedef struct rig_opts {
                                               parameters where slot_plant[k] is not NULL
                                               (rack_module_params; kept alive by the caller) */
     FILE *log;              /* candump log of every frame, or NULL */
+    uint8_t hil_frames;     /* in-process modules exchange HIL frames even without a log (the
+                               reference path; without it and without a log the payloads go
+                               across unframed: hilch.h's frameless pair, the same run) */
     int64_t log_t0_ns;      /* the log's time of simulated time 0 (ns since the epoch) */
     unsigned threads;       /* modules spread over this many threads (0, 1: none; a log forces 1) */
     /* External modules: their firmware runs in `ek3 fw` processes. */

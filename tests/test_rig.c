@@ -116,6 +116,53 @@ Test(rig, threads_give_the_same_run)
     rig_free(&b);
 }
 
+/* The frameless exchange (no log: the payloads cross as structs) is the
+ * frame path's run, every quantum, through a pull, an insert and a load
+ * step: the plant's every module and the firmware's control state. */
+Test(rig, frameless_exchange_gives_the_frame_run)
+{
+    static rig a, b;
+    rig_opts o;
+    opts(&o, 6, 12000);
+    o.hil_frames = 1;
+    cr_assert_eq(rig_init(&a, &o), EK3_OK);
+    o.hil_frames = 0;
+    cr_assert_eq(rig_init(&b, &o), EK3_OK);
+    for (long q = 0; q < 6000; q++) {
+        if (q == 2500) {
+            cr_assert_eq(rack_remove(&a.plant, 2), EK3_OK);
+            cr_assert_eq(rack_remove(&b.plant, 2), EK3_OK);
+            a.plant.load.r = b.plant.load.r = 750.0 * 750.0 / 16000.0;
+        }
+        if (q == 4000) {
+            cr_assert_eq(rack_insert(&a.plant, 2), EK3_OK);
+            cr_assert_eq(rack_insert(&b.plant, 2), EK3_OK);
+        }
+        rig_quantum(&a);
+        rig_quantum(&b);
+        cr_assert_eq(memcmp(&a.plant.vbus, &b.plant.vbus, sizeof(double)), 0, "quantum %ld: %.17g V vs %.17g V", q,
+                     a.plant.vbus, b.plant.vbus);
+        for (unsigned k = 0; k < 6; k++) {
+            cr_assert_eq(memcmp(&a.plant.mod[k].io, &b.plant.mod[k].io, sizeof(double)), 0, "quantum %ld module %u", q,
+                         k + 1);
+            const llc_cmd *ca = &a.plant.mod[k].cmd, *cb = &b.plant.mod[k].cmd;
+            cr_assert(ca->fsw == cb->fsw && ca->deadtime == cb->deadtime && ca->burst == cb->burst &&
+                          ca->enable == cb->enable && ca->half_bridge == cb->half_bridge,
+                      "quantum %ld module %u: the PWM command (%.17g Hz, %d vs %.17g Hz, %d)", q, k + 1, ca->fsw,
+                      ca->enable, cb->fsw, cb->enable);
+        }
+    }
+    for (unsigned k = 0; k < 6; k++) {
+        cr_assert_eq(memcmp(&a.m[k].fw.drv.ctl, &b.m[k].fw.drv.ctl, sizeof a.m[k].fw.drv.ctl), 0);
+        cr_assert_eq(memcmp(a.m[k].fw.h.adc, b.m[k].fw.h.adc, sizeof a.m[k].fw.h.adc), 0);
+        cr_assert_eq(a.m[k].hil_errors, b.m[k].hil_errors);
+        cr_assert_eq(a.m[k].hil_frames, b.m[k].hil_frames);
+    }
+    cr_assert_gt(a.plant.p_load, 10000.0, "the rack runs");
+    rig_free(&a);
+    rig_free(&b);
+}
+
 Test(rig, soft_start_does_not_overshoot_and_a_load_step_settles_fast)
 {
     static rig g;
