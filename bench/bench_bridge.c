@@ -4,10 +4,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -174,6 +177,45 @@ static double bb_rack84(unsigned threads, int frames, double scale, const char *
     return q * (RIG_PERIOD_NS * 1e-9) / s;
 }
 
+static int bb_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The host's own latency floor, as cyclictest measures it: a loop that
+ * does nothing but sleep to absolute 100 us deadlines (clock_nanosleep,
+ * TIMER_ABSTIME, SCHED_FIFO 80 when allowed, timer slack 1 ns), and how
+ * late it wakes. A `--realtime` rack's lateness above this floor is the
+ * rig's; below it, the machine's. */
+static void bb_latency_floor(FILE *out, long n)
+{
+    int64_t *late = malloc((size_t)n * sizeof *late);
+    if (!late)
+        return;
+    struct sched_param old_sp, sp = {.sched_priority = 80};
+    int old_pol = sched_getscheduler(0);
+    sched_getparam(0, &old_sp);
+    int fifo = sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    int64_t t0 = bench_now_ns() + RIG_PERIOD_NS;
+    for (long i = 0; i < n; i++) {
+        int64_t d = t0 + i * RIG_PERIOD_NS;
+        struct timespec ts = {d / 1000000000, d % 1000000000};
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+        late[i] = bench_now_ns() - d;
+    }
+    if (fifo)
+        sched_setscheduler(0, old_pol, &old_sp);
+    qsort(late, (size_t)n, sizeof *late, bb_cmp_i64);
+    fprintf(out, "# bridge.host_floor: an idle 100 us sleep loop, %ld periods, %s\n", n,
+            fifo ? "SCHED_FIFO 80" : "SCHED_OTHER (no permission for FIFO)");
+    bench_line(out, "bridge.host_floor.median_us", late[n / 2] / 1e3, "us");
+    bench_line(out, "bridge.host_floor.p99_us", late[n * 99 / 100] / 1e3, "us");
+    bench_line(out, "bridge.host_floor.max_us", late[n - 1] / 1e3, "us");
+    free(late);
+}
+
 int bench_bridge(FILE *out, double scale, int instructions)
 {
     if (instructions) /* under callgrind: the rack's loops only */
@@ -246,6 +288,7 @@ int bench_bridge(FILE *out, double scale, int instructions)
         cbus_free(&bus);
         (void)frames;
     }
+    bb_latency_floor(out, (long)(20000 * scale) < 2000 ? 2000 : (long)(20000 * scale));
     /* The whole rack: 84 modules, firmware and averaged plant in lockstep,
      * 1 thread and every CPU; and the HIL exchange as frames (the path a
      * log or an external module takes) against the frameless one, in the

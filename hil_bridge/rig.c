@@ -1,4 +1,5 @@
 /* rig.c - plant and firmware in lockstep, one quantum at a time. */
+#define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET */
 #include "rig.h"
 
 #include <pthread.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "can_id.h"
 #include "candump.h"
@@ -534,6 +536,27 @@ static void rig_pool_stop(rig *r)
     free(p->th);
     free(p);
     r->pool = NULL;
+}
+
+unsigned rig_realtime(rig *r, int priority)
+{
+    rig_pool *p = r->pool;
+    if (!p)
+        return 0;
+    struct sched_param sp = {.sched_priority = priority};
+    unsigned n = 0;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    for (unsigned i = 1; i < p->n; i++) {
+        if (ncpu > 1) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET((int)(i % (unsigned)ncpu), &set);
+            (void)pthread_setaffinity_np(p->th[i], sizeof set, &set); /* a hint: without it the thread still runs */
+        }
+        if (pthread_setschedparam(p->th[i], SCHED_FIFO, &sp) == 0)
+            n++;
+    }
+    return n;
 }
 
 void rig_quantum(rig *r)

@@ -140,6 +140,14 @@ void rig_quantum(rig *r);
 int rig_fault_swarm_forge(rig *r, unsigned slot, double term_add);
 int rig_fault_swarm_replay(rig *r, unsigned slot);
 
+/* Give the worker threads (threads > 1) the real-time policy the
+ * caller's thread has just taken: SCHED_FIFO at priority (1..99), each
+ * pinned to its own CPU (worker i to CPU i; the caller stays where it
+ * is). Created before the caller's switch, they would otherwise run
+ * as normal threads and be preempted. Returns how many workers took
+ * FIFO (0 without workers or without the permission). */
+unsigned rig_realtime(rig *r, int priority);
+
 /* Wait up to timeout_ms for every external module's HELLO (they learn
  * nothing before it, and the plant learns where they are). Returns how
  * many answered; the others are lost from the start. */

@@ -145,6 +145,8 @@ int ses_init(ses *s, const ses_opts *o)
     if (s->o.realtime) {
         struct sched_param sp = {.sched_priority = 80};
         s->fifo = sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
+        if (s->fifo)
+            s->fifo_workers = rig_realtime(&s->g, sp.sched_priority);
         prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* wake at the deadline, not 50 us after */
         s->locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
     }

@@ -200,6 +200,7 @@ typedef struct ses {
     int64_t *late;        /* realtime: each quantum's lateness, ns */
     long overruns;
     int fifo, locked;
+    unsigned fifo_workers;  /* realtime: worker threads that took SCHED_FIFO too (rig_realtime) */
     int failed_at;        /* what ses_init could not set up (ses_init_step) */
 } ses;
 

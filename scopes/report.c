@@ -250,11 +250,15 @@ int rep_text(FILE *f, ses *s)
         if (late) {
             memcpy(late, s->late, (size_t)ran * sizeof *late);
             qsort(late, (size_t)ran, sizeof *late, rep_cmp);
-            fprintf(f, "realtime (%s, %s): lateness min %.1f us, median %.1f us, p99 %.1f us, p99.9 %.1f us, "
-                       "max %.1f us; %ld overruns\n",
-                    s->fifo ? "SCHED_FIFO" : "SCHED_OTHER: no permission for FIFO",
+            char workers[48] = "";
+            if (g->pool && g->pool_threads > 1)
+                snprintf(workers, sizeof workers, ", %u of %u workers FIFO", s->fifo_workers, g->pool_threads - 1);
+            fprintf(f, "realtime (%s%s, %s): lateness min %.1f us, median %.1f us, p99 %.1f us, p99.9 %.1f us, "
+                       "max %.1f us; %ld overruns (%.3f %% of quanta late)\n",
+                    s->fifo ? "SCHED_FIFO" : "SCHED_OTHER: no permission for FIFO", workers,
                     s->locked ? "memory locked" : "not locked", late[0] / 1e3, late[ran / 2] / 1e3,
-                    late[ran * 99 / 100] / 1e3, late[ran * 999 / 1000] / 1e3, late[ran - 1] / 1e3, s->overruns);
+                    late[ran * 99 / 100] / 1e3, late[ran * 999 / 1000] / 1e3, late[ran - 1] / 1e3, s->overruns,
+                    100.0 * (double)s->overruns / (double)ran);
             free(late);
         }
     }

@@ -231,6 +231,21 @@ Test(cli, rack_runs_and_reports)
     }
 }
 
+/* --realtime reports its lateness, the share of quanta late, and (with
+ * workers) whether they took the real-time policy too: with permission
+ * (root, as CI runs) every worker has it. */
+Test(cli, realtime_reports_lateness_and_its_workers)
+{
+    static char out[65536];
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load 8kW --duration 0.05s --realtime --threads 2", EK3_BIN),
+                 0, "%s", out);
+    const char *l = strstr(out, "realtime (");
+    cr_assert_not_null(l, "%s", out);
+    cr_assert(strstr(l, "% of quanta late)"), "%s", l);
+    if (!strncmp(l, "realtime (SCHED_FIFO", 20))
+        cr_assert(strstr(l, "1 of 1 workers FIFO"), "the worker took FIFO as the caller did: %s", l);
+}
+
 /* A rack that trips: the report names the faults injected, and its plots
  * mark the trips of one reason together, their slots as ranges. */
 Test(cli, the_report_lists_faults_and_groups_trips)
