@@ -145,6 +145,50 @@ Test(rs, hung_service_is_detected_by_its_missed_heartbeat)
     rig_free(r);
 }
 
+/* The server pings each watched service once per heartbeat and the rate
+ * timers keep their rate, also across a restart: the kernel skips the
+ * passes where nothing is due (rs_due_ns, tick_due_ns), and a pong or a
+ * restart must bring the next one forward. */
+Test(rs, pings_keep_their_heartbeat_and_ticks_their_rate)
+{
+    rig *r = rig_new(defs, 4, 0, 7);
+    rig_ms(r, 10);
+    unsigned pings[5] = {0};
+    int64_t last[5];
+    for (unsigned id = 1; id <= 4; id++)
+        last[id] = r->k.svc[id].ping_sent_ns;
+    uint32_t ticks0 = r->k.svc[2].ticks;
+    for (int q = 0; q < 10000; q++) { /* 1 s */
+        rig_period(r);
+        for (unsigned id = 1; id <= 4; id++)
+            if (r->k.svc[id].ping_sent_ns != last[id]) {
+                pings[id]++;
+                last[id] = r->k.svc[id].ping_sent_ns;
+            }
+    }
+    cr_assert_eq(pings[2], 50, "thermal: heartbeat 20 ms, %u pings in 1 s", pings[2]);
+    cr_assert_eq(pings[3], 20, "health: heartbeat 50 ms, %u pings in 1 s", pings[3]);
+    cr_assert_eq(pings[4], 0, "audit is not watched");
+    cr_assert_eq(r->k.svc[2].ticks - ticks0, 100, "thermal: 100 Hz");
+    /* A crash and a restart: the ticks and pings start again from it. */
+    inj_fault(&r->k, INJ_CRASH, 2, 0);
+    rig_ms(r, 100);
+    cr_assert_not_null(rig_last(r, AUDIT_RESTART, 2));
+    uint32_t t1 = r->k.svc[2].ticks;
+    unsigned p2 = 0;
+    last[2] = r->k.svc[2].ping_sent_ns;
+    for (int q = 0; q < 10000; q++) {
+        rig_period(r);
+        if (r->k.svc[2].ping_sent_ns != last[2]) {
+            p2++;
+            last[2] = r->k.svc[2].ping_sent_ns;
+        }
+    }
+    cr_assert_eq(r->k.svc[2].ticks - t1, 100, "thermal after its restart: 100 Hz");
+    cr_assert_eq(p2, 50, "thermal after its restart: %u pings in 1 s", p2);
+    rig_free(r);
+}
+
 Test(rs, flooded_queue_is_a_crash_and_a_restart)
 {
     rig *r = rig_new(defs, 4, 0, 7);

@@ -144,6 +144,9 @@ struct jz_kernel {
     uint16_t next_seq;
     int64_t now_ns;
     int64_t pending_due_ns;           /* no open sendrec is due before this (INT64_MAX: none open) */
+    int64_t tick_due_ns;              /* no service's rate timer is due before this (0: look) */
+    int64_t rs_due_ns;                /* nothing is due for the reincarnation server before this (0: look);
+                                         lowered to 0 by every change of a service's status or ping */
     int64_t stall_until_ns;           /* injected kernel stall */
     uint64_t rng;
     uint32_t isr_count, passes;

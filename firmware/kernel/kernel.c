@@ -102,6 +102,7 @@ void jz_flush(jz_kernel *k, unsigned id)
     s->notify = 0;
     s->tick_queued = 0;
     s->ping_pending = 0;
+    k->rs_due_ns = 0;
     memset(s->pending, 0, sizeof s->pending);
     jz_ready_update(k, id);
 }
@@ -117,6 +118,7 @@ void jz_start(jz_kernel *k, unsigned id)
     s->status = JZ_SVC_RUNNING;
     s->started_ns = s->alive_ns = s->ping_sent_ns = now;
     s->next_tick_ns = now + (int64_t)s->def->period_us * 1000;
+    k->tick_due_ns = k->rs_due_ns = 0;
     jz_call(k, id, jz_thunk_init, NULL, JZ_CRASH_INIT);
 }
 
@@ -213,6 +215,7 @@ static void jz_dispatch(jz_kernel *k, unsigned id)
     s->alive_ns = k->now_ns;
     if (m.type == IPC_T_PING) { /* the kernel answers for it: it was dispatchable */
         s->ping_pending = 0;
+        k->rs_due_ns = 0;
         return;
     }
     s->st.dispatched++;
@@ -256,14 +259,18 @@ static void jz_deadlines(jz_kernel *k)
 /* Rate timers and sendrec deadlines. */
 static void jz_timers(jz_kernel *k)
 {
-    int64_t now = k->now_ns;
+    int64_t now = k->now_ns, next = INT64_MAX;
     jz_deadlines(k);
+    if (now < k->tick_due_ns) /* no rate timer is due (jz_start resets it) */
+        return;
     for (unsigned id = 1; id < k->n; id++) {
         jz_svc *s = &k->svc[id];
         if (s->status != JZ_SVC_RUNNING)
             continue;
         uint32_t period = s->def->period_us;
-        if (period && now >= s->next_tick_ns) {
+        if (!period)
+            continue;
+        if (now >= s->next_tick_ns) {
             if (s->tick_queued) {
                 s->st.ticks_missed++;
             } else {
@@ -276,7 +283,9 @@ static void jz_timers(jz_kernel *k)
             if (s->next_tick_ns <= now) /* fell behind: skip, do not burst */
                 s->next_tick_ns = now + (int64_t)period * 1000;
         }
+        next = s->next_tick_ns < next ? s->next_tick_ns : next;
     }
+    k->tick_due_ns = next;
 }
 
 int jz_run(jz_kernel *k)

@@ -17,6 +17,7 @@ void rs_crash(jz_kernel *k, unsigned id, jz_crash_reason reason)
         return;
     int64_t now = k->now_ns;
     s->status = JZ_SVC_CRASHED;
+    k->rs_due_ns = 0;
     s->crashes++;
     s->last_crash = (uint8_t)reason;
     s->crashed_ns = now;
@@ -62,9 +63,26 @@ void rs_restart(jz_kernel *k, unsigned id)
     jz_start(k, id);
 }
 
+/* When the reincarnation server next has something to do for service s
+ * (INT64_MAX: nothing until its status or ping changes). */
+static int64_t rs_next_event(const jz_svc *s)
+{
+    if (s->status == JZ_SVC_CRASHED)
+        return s->restart_ns;
+    if (s->status != JZ_SVC_RUNNING || !s->def->heartbeat_ms)
+        return INT64_MAX;
+    return s->ping_pending ? s->ping_sent_ns + (int64_t)RS_HANG_MS * 1000000 + 1
+                           : s->ping_sent_ns + (int64_t)s->def->heartbeat_ms * 1000000;
+}
+
+/* Every pass, but only a comparison until the earliest event of any
+ * service (rs_due_ns, which every change of a status or a ping resets):
+ * the passes in between would find nothing to do. */
 void rs_poll(jz_kernel *k)
 {
     int64_t now = k->now_ns;
+    if (now < k->rs_due_ns)
+        return;
     for (unsigned id = 1; id < k->n; id++) {
         jz_svc *s = &k->svc[id];
         if (s->status == JZ_SVC_CRASHED && now >= s->restart_ns) {
@@ -84,4 +102,10 @@ void rs_poll(jz_kernel *k)
             }
         }
     }
+    int64_t next = INT64_MAX;
+    for (unsigned id = 1; id < k->n; id++) {
+        int64_t t = rs_next_event(&k->svc[id]);
+        next = t < next ? t : next;
+    }
+    k->rs_due_ns = next;
 }
