@@ -32,11 +32,19 @@ static double pmod_spread(uint64_t *s, double sd)
     return 1.0 + sd * z;
 }
 
+/* The averaged model's operating column for the command: prepared again
+ * only when one of its inputs changed (most control periods repeat the
+ * last command; lavg_prepare is a pure function of these). */
 static void pmod_prepare(pmod *m)
 {
-    if (m->tab)
-        lavg_prepare(m->tab, m->fr, m->z0, m->p.llc.vdc, m->p.llc.n, m->cmd.half_bridge, m->cmd.fsw, m->cmd.burst,
-                     &m->pt);
+    if (!m->tab)
+        return;
+    const double key[7] = {m->fr, m->z0, m->p.llc.vdc, m->p.llc.n, m->cmd.half_bridge, m->cmd.fsw, m->cmd.burst};
+    if (m->pt_tab == m->tab && !memcmp(key, m->pt_key, sizeof key))
+        return;
+    memcpy(m->pt_key, key, sizeof key);
+    m->pt_tab = m->tab;
+    lavg_prepare(m->tab, m->fr, m->z0, m->p.llc.vdc, m->p.llc.n, m->cmd.half_bridge, m->cmd.fsw, m->cmd.burst, &m->pt);
 }
 
 void pmod_init(pmod *m, const plant_params *p, pmod_fidelity f, const lavg_table *tab, uint64_t seed)
@@ -45,6 +53,8 @@ void pmod_init(pmod *m, const plant_params *p, pmod_fidelity f, const lavg_table
     m->p = *p;
     for (int i = 0; i < 5; i++)
         m->ntc_t[i] = NAN;
+    for (int i = 0; i < 7; i++)
+        m->pt_key[i] = NAN; /* never equal: the first command prepares */
     m->fidelity = (uint8_t)f;
     m->tab = tab;
     m->present = 1;

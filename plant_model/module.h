@@ -48,6 +48,9 @@ typedef struct pmod {
     double t;                /* simulated time, s */
     double th_acc_t, th_acc_e[TH_NODES]; /* losses gathered for the next thermal step */
     lavg_pt pt;              /* averaged: the operating column of the current command */
+    double pt_key[7];        /* the inputs pt was prepared from (fr, z0, vdc, n, half bridge, fsw,
+                                burst) with pt_tab: an unchanged command keeps pt (NaN at first) */
+    const lavg_table *pt_tab;
     double p_avg[TH_NODES];  /* averaged: losses at the last evaluation, W */
     rtlp *prot;              /* Level-0 protection RTL, or NULL (pmod_protect) */
     rtlp_in prot_in;         /* its inputs at the end of the last step */
