@@ -18,6 +18,7 @@
 
 #include "auth.h"
 #include "can_frame.h"
+#include "ek3_err.h"
 #include "msg.h"
 
 /* PWM command of the LLC bridge (HRTIM on the target). */
@@ -103,6 +104,12 @@ typedef struct hal_ops {
 
     /* Safe shutdown: gates off, output relay open, at once. */
     void (*safe_shutdown)(void *ctx);
+
+    /* A software reset of the MCU (NVIC_SystemReset), asked for by the
+     * update receiver (UPDATE_MGR: into a staged image, or back). It takes
+     * effect after the current pass of the kernel loop on the host, at
+     * once on the target. NULL: the platform cannot reset (EK3_EPERM). */
+    void (*reset)(void *ctx);
 } hal_ops;
 
 typedef struct hal {
@@ -162,6 +169,13 @@ static inline void hal_gpio_write(hal hw, uint32_t mask, uint32_t value)
 static inline void hal_safe_shutdown(hal hw)
 {
     hw.ops->safe_shutdown(hw.ctx);
+}
+static inline int hal_reset(hal hw)
+{
+    if (!hw.ops->reset)
+        return EK3_EPERM;
+    hw.ops->reset(hw.ctx);
+    return 0;
 }
 
 #endif /* HAL_H */

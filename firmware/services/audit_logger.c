@@ -1,6 +1,7 @@
 /* audit_logger.c - the audit trail, from RAM into a chained flash log
  * that survives power cuts (formats: audit_logger.h, docs/flash.md). */
 #include "audit_logger.h"
+#include "services.h"
 
 #include <string.h>
 
@@ -759,6 +760,15 @@ int alog_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
 {
     (void)me;
     alog_state *s = state;
+    if (m->type == SVC_MSG_AUDIT && m->len >= 1) {
+        /* another service's record (UPDATE_MGR: a refusal, an update step) */
+        unsigned type = m->payload[0];
+        if (type != ALOG_T_TRIP && type != ALOG_T_REFUSED && type != ALOG_T_UPDATE)
+            return EK3_OK;
+        if (alog_append(&s->log, k->hw, type, jz_now(k), m->payload + 1, m->len - 1u) != EK3_OK)
+            s->errors++;
+        return EK3_OK;
+    }
     if (m->type != IPC_T_TICK)
         return EK3_OK;
     const audit_log *a = &k->audit;
