@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "board.h"
+#include "boot.h"
 #include "services.h"
 #include "host_crypto.h"
 #include "can_id.h"
@@ -92,7 +93,7 @@ int fwi_init(fwi *f, unsigned slot, unsigned rack, uint64_t seed, const llcc_cfg
     /* rack 0: SWARM_COORD, the table's last service, left out (droop alone) */
     _Static_assert(SVC_SWARM == sizeof fwi_services / sizeof fwi_services[0], "SWARM_COORD is the last service");
     jz_config cfg = {fwi_services, sizeof fwi_services / sizeof fwi_services[0] - (rack ? 0u : 1u), drv_control, &f->drv,
-                     seed + slot - 1, f->pool, FWI_POOL_BYTES, 64, 0, 0, 0};
+                     seed + slot - 1, f->pool, FWI_POOL_BYTES, 64, 0, 0, 0, NULL};
     int rc = jz_init(&f->k, &cfg, hhal_hal(&f->h));
     if (rc) {
         fwi_free(f);
@@ -109,6 +110,32 @@ void fwi_free(fwi *f)
     free(f->pool);
     f->pool = NULL;
 }
+
+static int fwi_verify(void *ctx, unsigned slot, uint32_t min_security, fwimg_info *info, fwimg_why *why)
+{
+    fwi *f = ctx;
+    return fwu_verify_slot(hhal_hal(&f->h), f->pubkey, slot, min_security, info, why);
+}
+
+/* The bootloader at a reset (f->boot): pick the image, hand the decision
+ * to the firmware. */
+static void fwi_bootloader(fwi *f)
+{
+    if (!f->boot)
+        return;
+    boot_cfg bc = {hhal_hal(&f->h), fwi_verify, f};
+    memset(&f->ho.choice, 0, sizeof f->ho.choice);
+    f->bricked = boot_select(&bc, &f->ho.choice) != EK3_OK;
+    f->ho.pubkey = f->pubkey;
+    f->k.cfg.boot_handoff = f->bricked ? NULL : &f->ho;
+}
+
+/* A trial image injected as bad (bad_trial): its output never starts. */
+static int fwi_dead_output(const fwi *f)
+{
+    return f->boot && (f->bricked || (f->bad_trial && f->ho.choice.trial));
+}
+
 
 int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm)
 {
@@ -133,11 +160,16 @@ int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm)
         jz_run(&f->k);
     }
     if (hhal_watchdog_expired(&f->h)) {
+        fwi_bootloader(f); /* an unconfirmed trial reverts at this reset */
         jz_reset(&f->k);
         hhal_watchdog_restart(&f->h);
         f->resets++;
         f->overrun_left = 0; /* the reset ends what the interrupt was doing */
     }
+    if (f->h.reset_req) /* the firmware asked (UPDATE_MGR: into a staged image, or back) */
+        fwi_fault_reboot(f);
+    if (fwi_dead_output(f))
+        drv_power(&f->drv, DRV_OFF, 0, 0);
     int e2 = hch_pwm_send(&f->h, f->slot, q, pwm);
     return rc ? rc : e2;
 }
@@ -145,14 +177,41 @@ int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm)
 int fwi_fault_reboot(fwi *f)
 {
     hhal_mcu_reset(&f->h);
+    f->h.reset_req = 0;
     drv_init(&f->drv, &f->cc);
+    fwi_bootloader(f);
     int rc = jz_reboot(&f->k);
     hhal_watchdog_restart(&f->h);
     f->resets++;
     f->overrun_left = 0;
-    if (f->boot_v > 0)
+    if (f->boot_v > 0 && !fwi_dead_output(f))
         drv_power(&f->drv, DRV_ON, f->boot_v, f->cc.p_max);
     return rc;
+}
+
+int fwi_boot_install(fwi *f, const uint8_t *img, uint32_t n, const uint8_t pubkey[FWIMG_PUBKEY_SIZE])
+{
+    if (!img || !pubkey || n == 0 || n > BRD_SLOT_SIZE)
+        return EK3_ERANGE;
+    hal hw = hhal_hal(&f->h);
+    uint32_t pages = (n + BRD_FLASH_PAGE - 1u) / BRD_FLASH_PAGE;
+    int rc = hal_flash_erase(hw, BRD_SLOT_A_OFF, (size_t)pages * BRD_FLASH_PAGE);
+    uint32_t whole = n & ~7u;
+    if (!rc && whole)
+        rc = hal_flash_write(hw, BRD_SLOT_A_OFF, img, whole);
+    if (!rc && whole < n) { /* the tail, padded with zeros to a double word */
+        uint8_t dw[8] = {0};
+        memcpy(dw, img + whole, n - whole);
+        rc = hal_flash_write(hw, BRD_SLOT_A_OFF + whole, dw, sizeof dw);
+    }
+    if (rc)
+        return rc;
+    memcpy(f->pubkey, pubkey, FWIMG_PUBKEY_SIZE);
+    f->boot = 1;
+    fwi_bootloader(f);
+    if (f->bricked)
+        return EK3_ENOENT;
+    return jz_reboot(&f->k); /* the factory's first boot: through the bootloader, counted as no reset */
 }
 
 int fwi_fault_overrun(fwi *f, uint32_t runs, int64_t isr_ns)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "can_frame.h"
+#include "fw_update.h"
 #include "hosthal.h"
 #include "jz.h"
 #include "drivers.h"
@@ -35,6 +36,12 @@ typedef struct fwi {
     uint32_t overrun_left;   /* interrupt runs still too long */
     int64_t isr_ns, isr_acc; /* each run's length; time into the current run */
     uint32_t isr_missed;     /* control periods without an interrupt run, all told */
+    /* The bootloader (fwi_boot_install): boot_select at every reset. */
+    uint8_t boot;            /* 1: it runs */
+    uint8_t bricked;         /* boot_select found no valid image at the last reset */
+    uint8_t bad_trial;       /* injected: a trial image whose output never starts (it never confirms) */
+    uint8_t pubkey[FWIMG_PUBKEY_SIZE]; /* the key images must be signed with */
+    fwu_handoff ho;          /* the last boot's decision, for UPDATE_MGR (jz_config.boot_handoff) */
 } fwi;
 
 /* Power on module `slot` of a rack of `rack` modules seeded `seed`,
@@ -60,6 +67,16 @@ int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm);
  * watchdog restarted; then it starts as at power-on (boot_v). resets + 1.
  * Returns jz_reboot's code. */
 int fwi_fault_reboot(fwi *f);
+
+/* The factory's programming of the bootloader's first image: img[0..n)
+ * (a signed image, fwimg.h) into slot A, then a reset through the
+ * bootloader (boot_select, with pubkey as the trusted key), so that the
+ * module runs it and UPDATE_MGR can stage the next into slot B. From now
+ * on every reset (fwi_fault_reboot, the watchdog's, a hal_reset the
+ * firmware asks for) goes through boot_select. 0, or EK3_ERANGE (larger
+ * than a slot), the flash's error, boot_select's (EK3_ENOENT: the image
+ * does not verify). */
+int fwi_boot_install(fwi *f, const uint8_t *img, uint32_t n, const uint8_t pubkey[FWIMG_PUBKEY_SIZE]);
 
 /* Injected: the next `runs` runs of the control interrupt take isr_ns
  * each (more than the 100 us period, the seed's WCET budget, 5.1). The

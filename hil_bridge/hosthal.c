@@ -131,6 +131,13 @@ static void hhal_safe_shutdown(void *ctx)
     h->shutdowns++;
 }
 
+/* hal_reset: the rig reboots the module after this pass (fwinst.c). */
+static void hhal_reset_req(void *ctx)
+{
+    hhal *h = ctx;
+    h->reset_req = 1;
+}
+
 /* ---- strict mode ------------------------------------------------------ */
 
 static int hhal_mpu_setup(void *ctx, const hal_region *r, unsigned n)
@@ -222,6 +229,7 @@ static const hal_ops hhal_ops = {
     .mpu_open = hhal_mpu_open,
     .run_guarded = hhal_run_guarded,
     .safe_shutdown = hhal_safe_shutdown,
+    .reset = hhal_reset_req,
 };
 
 void hhal_init(hhal *h, uint64_t seed, int strict)

@@ -43,6 +43,7 @@ typedef struct hhal {
     int64_t kick_ns;
     uint64_t rng;
     uint32_t shutdowns;
+    uint8_t reset_req;  /* the firmware asked for a reset (hal_reset): the rig does it after the pass */
     /* strict mode */
     uint8_t strict;
     int open_index; /* -1: all open */

@@ -36,6 +36,7 @@
 #include "board.h"
 #include "canbus.h"
 #include "fwinst.h"
+#include "fwroll.h"
 #include "llc_control.h"
 #include "rack.h"
 #include "station.h"
@@ -67,6 +68,12 @@ typedef struct rig_opts {
     uint8_t no_swarm;       /* the modules' kernels without SWARM_COORD: droop alone, no leader (ek3 rack --no-swarm) */
     const char *api_key;    /* the station's API key (NULL: RIG_API_KEY) */
     FILE *station_log;      /* the station's decisions, or NULL */
+    /* The bootloader: every module's factory image (fwi_boot_install),
+     * signed with the key whose public half is fw_pubkey; NULL: none
+     * (the modules cannot be updated: UPDATE_MGR answers NOBOOT). */
+    const uint8_t *fw_image;
+    uint32_t fw_image_len;
+    const uint8_t *fw_pubkey;
 } rig_opts;
 
 #define RIG_API_KEY "ek3-rig-development-key"
@@ -92,6 +99,7 @@ typedef struct rig {
     rig_module *m;
     cbus bus;               /* node 0: station; node k: module k */
     station stn;            /* node 0 */
+    fwr *upd;               /* the station's firmware update in progress (the caller's), or NULL */
     swo obs;                /* the swarm's checkers, after every quantum (swarmobs.h) */
     cfd_frame sw_last;      /* the last broadcast ELECTION frame on the rack bus (swarm-replay) */
     uint8_t sw_have;

@@ -43,6 +43,7 @@ int stn_init(station *s, unsigned n, auth_crypto cr, const uint8_t rack_key[AUTH
         s->m[k].diag_ns = -1;
         s->m[k].tx.next = 1;
     }
+    s->group_tx.next = 1;
     return EK3_OK;
 }
 
@@ -159,6 +160,26 @@ static int stn_sign_send(station *s, unsigned slot, unsigned type, unsigned prio
     if (n < 0)
         return n;
     return stn_sign_send_raw(s, slot, type, prio, buf, (size_t)n, fv);
+}
+
+int stn_send_fw(station *s, unsigned dst, const msg_fw_update *u)
+{
+    uint8_t buf[CFD_MAX_LEN];
+    msg_err e;
+    int n = msg_encode(CID_TYPE_FW_UPDATE, u, buf, sizeof buf, &e);
+    if (n < 0)
+        return n;
+    if (dst != CID_NODE_BROADCAST) {
+        if (dst < 1 || dst > s->n)
+            return EK3_ENOENT;
+        return stn_sign_send_raw(s, dst, CID_TYPE_FW_UPDATE, CID_PRIO_BACKGROUND, buf, (size_t)n, NULL);
+    }
+    cfd_frame f;
+    uint8_t key[AUTH_KEY_LEN];
+    int rc = stn_frame(s, CID_NODE_BROADCAST, CID_TYPE_FW_UPDATE, CID_PRIO_BACKGROUND, buf, (size_t)n, &f, key);
+    if (!rc)
+        rc = auth_sign(&s->cr, key, &s->group_tx, &f, NULL);
+    return rc ? rc : s->send(s->send_ctx, &f);
 }
 
 /* Send the module's current command (again: a new counter each time). */

@@ -29,13 +29,19 @@ static int fwu_read(void *ctx, uint32_t off, void *buf, size_t n)
     return hal_flash_read(r->hw, r->base + off, buf, n);
 }
 
+int fwu_verify_slot(hal hw, const uint8_t *pubkey, unsigned slot, uint32_t min_security, fwimg_info *info,
+                    fwimg_why *why)
+{
+    fwimg_policy pol = {BRD_HW_ID, min_security, BRD_SLOT_SIZE, pubkey};
+    fwu_rd r = {hw, fwu_slot_off(slot)};
+    return fwimg_verify(fwu_read, &r, BRD_SLOT_SIZE, &pol, info, why);
+}
+
 /* boot_cfg.verify: the slot's image against this module's policy. */
 static int fwu_verify(void *ctx, unsigned slot, uint32_t min_security, fwimg_info *info, fwimg_why *why)
 {
     fwu_state *s = ctx;
-    fwimg_policy pol = {BRD_HW_ID, min_security, BRD_SLOT_SIZE, s->ho.pubkey};
-    fwu_rd r = {s->boot.hw, fwu_slot_off(slot)};
-    return fwimg_verify(fwu_read, &r, BRD_SLOT_SIZE, &pol, info, why);
+    return fwu_verify_slot(s->boot.hw, s->ho.pubkey, slot, min_security, info, why);
 }
 
 int fwu_in_band(int run, float i_a, float mean_a)
@@ -57,6 +63,7 @@ int fwu_init(void *state, jz_kernel *k, unsigned me)
         memcpy(&s->ho, k->cfg.boot_handoff, sizeof s->ho);
         s->have_boot = 1;
         s->state = s->ho.choice.trial ? MSG_FWS_TRIAL : MSG_FWS_IDLE;
+        s->hello = 1; /* a STATUS at the first tick: the station learns what booted */
     }
     return EK3_OK;
 }
@@ -274,6 +281,10 @@ static void fwu_frame(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_upda
 /* The confirm rule, once a tick while in a trial. */
 static void fwu_tick(fwu_state *s, jz_kernel *k, unsigned me)
 {
+    if (s->hello) {
+        s->hello = 0;
+        fwu_status(s, k, me);
+    }
     if (s->state != MSG_FWS_TRIAL || s->trial_ms >= FWU_CONFIRM_TIMEOUT_MS)
         return;
     s->trial_ms += FWU_PERIOD_US / 1000u;

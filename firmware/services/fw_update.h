@@ -24,7 +24,7 @@
  *            fwimg_why, each counted); short of it: out of order (resend).
  *   ACTIVATE boot_request_trial, then the MCU resets (hal_reset).
  *   REBOOT   the MCU resets (an unconfirmed trial reverts: boot.h).
- *   QUERY    a STATUS.
+ *   QUERY    a STATUS (and one unasked at the first tick after every boot).
  * Every refusal is counted per reason (msg_fw_why), carried in STATUS,
  * and recorded in the audit log (ALOG_T_REFUSED; a staged, activated or
  * confirmed image: ALOG_T_UPDATE) through AUDIT_LOGGER (SVC_MSG_AUDIT).
@@ -74,6 +74,7 @@ typedef struct fwu_state {
     boot_cfg boot;
     fwu_handoff ho;
     uint8_t have_boot;
+    uint8_t hello;                   /* a STATUS due at the first tick after a boot */
     uint8_t state;                   /* msg_fw_state */
     uint8_t why;                     /* the last refusal (msg_fw_why) */
     uint8_t xfer;                    /* the open transfer (0: none) */
@@ -91,6 +92,13 @@ int fwu_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m);
 /* The confirm rule on one measurement: output running (run != 0), its
  * current i_a, the rack's mean mean_a (0: not known). 1 when in the band. */
 int fwu_in_band(int run, float i_a, float mean_a);
+
+/* Check the image in slot (0: A, 1: B) of hw's flash against the module's
+ * policy (BRD_HW_ID, min_security, the slot's size, pubkey): fwimg_verify
+ * reading the flash. The bootloader's verify (boot_cfg) and the
+ * receiver's. 0, or its error with *why. */
+int fwu_verify_slot(hal hw, const uint8_t *pubkey, unsigned slot, uint32_t min_security, fwimg_info *info,
+                    fwimg_why *why);
 
 /* The service definition: priority 6, 100 Hz, watched with a 1 s
  * heartbeat; a queue of 6 (the target's most; the station paces chunks). */
