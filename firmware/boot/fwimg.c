@@ -15,11 +15,11 @@
 #include "mbedtls/sha256.h"
 
 #if defined(FWIMG_TARGET_HEAP)
-/* The target: mbedTLS's bignums take their memory from a heap in RAM the
- * linker reserves (__fwimg_heap_start, __fwimg_heap_size; no C variable),
- * handed to mbedTLS's buffer allocator afresh at each check. */
-#include "mbedtls/memory_buffer_alloc.h"
-extern uint8_t __fwimg_heap_start[], __fwimg_heap_size[];
+/* The target: mbedTLS's bignums take their memory from a static pool
+ * handed to mbedTLS's buffer allocator afresh at each check
+ * (boot/fwimg_heap.c, in the mbedTLS archive). */
+void fwimg_heap_begin(void);
+void fwimg_heap_end(void);
 #endif
 
 #define FWIMG_PIECE 256u /* bytes hashed per read */
@@ -234,11 +234,11 @@ int fwimg_verify(fwimg_read_fn rd, void *ctx, uint32_t avail, const fwimg_policy
     if (!rd || !pol || !pol->pubkey || !out)
         return EK3_EINVAL;
 #if defined(FWIMG_TARGET_HEAP)
-    mbedtls_memory_buffer_alloc_init(__fwimg_heap_start, (size_t)(uintptr_t)__fwimg_heap_size);
+    fwimg_heap_begin();
 #endif
     int rc = fwimg_check(rd, ctx, avail, pol, out, why);
 #if defined(FWIMG_TARGET_HEAP)
-    mbedtls_memory_buffer_alloc_free();
+    fwimg_heap_end();
 #endif
     return rc;
 }
