@@ -286,7 +286,7 @@ static int fwsign_slurp(const char *path, unsigned char **buf, size_t *n, char *
 static int fwsign_check_type(const char *path, mbedtls_pk_context *pk, char *why, size_t cap)
 {
     if (!mbedtls_pk_can_do(pk, MBEDTLS_PK_ECKEY)) {
-        fwsign_say(why, cap, "%s: a %s key, not an EC P-256 key", path, mbedtls_pk_get_name(pk));
+        fwsign_say(why, cap, "%s: a key of type %s, not an EC P-256 key", path, mbedtls_pk_get_name(pk));
         return EK3_ETYPE;
     }
     const mbedtls_ecp_keypair *kp = mbedtls_pk_ec(*pk);
@@ -323,11 +323,14 @@ static int fwsign_load(const char *path, fwsign_key *k, int priv, char *why, siz
         mbedtls_pk_free(&pub);
         if (is_pub)
             fwsign_say(why, cap, "%s: a public key: signing needs the private key", path);
+        else if (e == MBEDTLS_ERR_PK_UNKNOWN_PK_ALG)
+            fwsign_say(why, cap, "%s: a key of a type other than EC (Ed25519, DSA, ...): an EC P-256 key is needed",
+                       path);
         else if (e == MBEDTLS_ERR_PK_PASSWORD_REQUIRED)
             fwsign_say(why, cap, "%s: the key is encrypted: give an unencrypted one (openssl ec -in K -out K2)", path);
         else
             fwsign_say(why, cap, "%s: not a %s key in PEM or DER (%s)", path, priv ? "private" : "public", m);
-        rc = EK3_EPARSE;
+        rc = e == MBEDTLS_ERR_PK_UNKNOWN_PK_ALG && !is_pub ? EK3_ETYPE : EK3_EPARSE;
     } else {
         rc = fwsign_check_type(path, &pk, why, cap);
         if (!rc && fwsign_from_ec(mbedtls_pk_ec(pk), k, priv && is_priv)) {

@@ -235,7 +235,7 @@ static const hal_ops hhal_ops = {
 void hhal_init(hhal *h, uint64_t seed, int strict)
 {
     memset(h, 0, sizeof *h);
-    fle_config fc = {.seed = seed, .size = HHAL_FLASH_SIZE};
+    fle_config fc = {.seed = seed, .size = HHAL_FLASH_SIZE, .bank_size = BRD_FLASH_BANK};
     fle_init(&h->fl, &fc);
     h->rng = seed ? seed : 1;
     h->strict = (uint8_t)(strict != 0);

@@ -251,7 +251,7 @@ Test(kernel, crc16_check_value)
 Test(kernel, bad_configurations_are_refused)
 {
     jz_kernel k;
-    hhal h;
+    static hhal h;
     hhal_init(&h, 1, 0);
     static _Alignas(4096) uint8_t pool[4096];
     jz_service_def twins[2] = {defs[0], defs[1]};

@@ -66,8 +66,9 @@ typedef struct hal_ops {
     int (*can_send)(void *ctx, const cfd_frame *f);
     int (*can_recv)(void *ctx, cfd_frame *f);
 
-    /* Flash: read/write/erase the configuration and log area. Offsets are
-     * relative to the area; EK3_ERANGE outside it, EK3_EIO on a program
+    /* Flash: read/write/erase the whole flash (board.h's map: the image
+     * slots, the boot state, the configuration and log area at
+     * BRD_CFG_OFF). Offsets are from its start; EK3_ERANGE outside it, EK3_EIO on a program
      * or erase failure or a read the ECC cannot correct. As on the
      * STM32G474 (RM0440 3.3.7): writes are whole 64-bit double words
      * (offset and size multiples of 8, EK3_EINVAL otherwise), each into

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "board.h"
 #include "can_id.h"
 #include "drivers.h"
 #include "ek3_err.h"
@@ -26,13 +27,13 @@ int canh_provision(hal hw, const canh_config *cfg)
     c.magic = CANH_CONFIG_MAGIC;
     memset(c.reserved, 0, sizeof c.reserved);
     c.crc = canh_crc(&c);
-    int rc = hal_flash_erase(hw, 0, 2048);
-    return rc ? rc : hal_flash_write(hw, 0, &c, sizeof c);
+    int rc = hal_flash_erase(hw, BRD_CFG_OFF, BRD_FLASH_PAGE);
+    return rc ? rc : hal_flash_write(hw, BRD_CFG_OFF, &c, sizeof c);
 }
 
 int canh_config_read(hal hw, canh_config *c)
 {
-    int rc = hal_flash_read(hw, 0, c, sizeof *c);
+    int rc = hal_flash_read(hw, BRD_CFG_OFF, c, sizeof *c);
     if (rc)
         return rc;
     if (c->magic != CANH_CONFIG_MAGIC || c->crc != canh_crc(c) || c->slot < CID_NODE_MODULE_MIN ||

@@ -48,7 +48,7 @@
 
 #define CANH_SWARM_PER_TICK 4u /* swarm frames passed to SWARM_COORD per tick, at most (its queue) */
 
-/* The module's configuration record, at offset 0 of its flash area. */
+/* The module's configuration record, at the start of the configuration area (board.h BRD_CFG_OFF). */
 typedef struct canh_config {
     uint32_t magic;
     uint16_t slot;
@@ -85,7 +85,7 @@ typedef struct canh_state {
 
 /* Write a module's configuration (slot, its key and the group key, both
  * derived from the rack key, the rack's size; magic and crc are filled
- * in) into the first page of its flash. 0 or the flash's error. */
+ * in) into the first page of the configuration area (BRD_CFG_OFF). 0 or the flash's error. */
 int canh_provision(hal hw, const canh_config *c);
 
 /* Read and check the configuration (CAN_HANDLER and SWARM_COORD). 0, or
