@@ -114,7 +114,7 @@ void fwi_free(fwi *f)
 static int fwi_verify(void *ctx, unsigned slot, uint32_t min_security, fwimg_info *info, fwimg_why *why)
 {
     fwi *f = ctx;
-    return fwu_verify_slot(hhal_hal(&f->h), f->pubkey, slot, min_security, info, why);
+    return fwu_verify_slot(hhal_hal(&f->h), f->pubkey, slot, BRD_SLOT_SIZE, min_security, info, why);
 }
 
 /* The bootloader at a reset (f->boot): pick the image, hand the decision

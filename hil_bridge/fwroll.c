@@ -88,6 +88,8 @@ static void fwr_set(fwr *u, int64_t now, unsigned slot, unsigned phase, const ch
         return;
     m->phase = (uint8_t)phase;
     m->tries = 0;
+    if (phase == FWR_P_BEGIN)
+        m->asked_ns = 0; /* at once */
     fwr_log(u, now, slot, fwr_phase_name(phase), detail);
 }
 
@@ -98,6 +100,10 @@ static void fwr_status(fwr *u, unsigned slot, const msg_fw_update *s, int64_t no
     msg_fw_status st;
     msg_fw_status_get(s, &st);
     uint8_t gaps = m->heard ? m->st.refusals[MSG_FWW_ORDER] : 0, crcs = m->heard ? m->st.refusals[MSG_FWW_CRC] : 0;
+    for (unsigned w = 0; w < MSG_FWW_COUNT_; w++) {
+        unsigned was = m->heard ? m->st.refusals[w] : 0;
+        m->refused[w] += st.refusals[w] >= was ? st.refusals[w] - was : st.refusals[w]; /* lower: it was reset */
+    }
     if (!m->heard)
         m->ver_before = s->arg;
     m->heard = 1;
@@ -105,7 +111,6 @@ static void fwr_status(fwr *u, unsigned slot, const msg_fw_update *s, int64_t no
     m->ver_now = s->arg;
     m->why = st.why;
     m->tries = 0;
-    m->asked_ns = now;
     switch (m->phase) {
     case FWR_P_BEGIN:
     case FWR_P_SEND:
@@ -126,8 +131,10 @@ static void fwr_status(fwr *u, unsigned slot, const msg_fw_update *s, int64_t no
             m->extent = s->offset;
         } else if (st.state == MSG_FWS_IDLE || st.state == MSG_FWS_TRIAL || st.state == MSG_FWS_CONFIRMED ||
                    s->xfer != u->xfer) {
-            if (m->phase != FWR_P_BEGIN)
-                fwr_set(u, now, slot, FWR_P_BEGIN, "it lost the transfer (a reset): BEGIN again");
+            if (m->phase != FWR_P_BEGIN) {
+                m->resume = 1;
+                fwr_set(u, now, slot, FWR_P_BEGIN, "it lost the transfer (a reset): BEGIN again, resuming");
+            }
         } else if (st.state == MSG_FWS_NOBOOT) {
             fwr_set(u, now, slot, FWR_P_REFUSED, "no bootloader");
         }
@@ -142,13 +149,15 @@ static void fwr_status(fwr *u, unsigned slot, const msg_fw_update *s, int64_t no
             fwr_set(u, now, slot, FWR_P_DONE, NULL);
         else if (s->arg == u->version && st.trial)
             fwr_set(u, now, slot, FWR_P_TRIAL, NULL);
+        else if (s->arg == u->version && m->phase == FWR_P_TRIAL && !st.trial)
+            fwr_set(u, now, slot, FWR_P_DONE, "confirmed (its STATUS saying so was lost)");
         else if (s->arg != u->version && m->phase == FWR_P_TRIAL)
             fwr_set(u, now, slot, FWR_P_REVERTED, "it came back on its old version");
         break;
     case FWR_P_REVERT:
         if (s->arg != u->version && !st.trial)
             fwr_set(u, now, slot, FWR_P_REVERTED, "no confirm: rebooted back to its old version");
-        else if (s->arg == u->version && st.state == MSG_FWS_CONFIRMED)
+        else if (s->arg == u->version && !st.trial)
             fwr_set(u, now, slot, FWR_P_DONE, "confirmed late");
         break;
     default:
@@ -193,7 +202,7 @@ static int fwr_send(fwr *u, unsigned dst, msg_fw_update *f, int64_t now)
     return rc;
 }
 
-static int fwr_op(fwr *u, unsigned dst, unsigned op, int64_t now)
+static int fwr_op(fwr *u, unsigned dst, unsigned op, int64_t now, uint8_t flags)
 {
     msg_fw_update f;
     memset(&f, 0, sizeof f);
@@ -202,8 +211,9 @@ static int fwr_op(fwr *u, unsigned dst, unsigned op, int64_t now)
     if (op == MSG_FW_BEGIN) {
         f.offset = u->size;
         f.arg = u->version;
-        f.len = 4;
+        f.len = MSG_FW_BEGIN_LEN;
         memcpy(f.data, &u->security, 4);
+        f.data[4] = flags;
     } else if (op == MSG_FW_END) {
         f.offset = u->size;
     }
@@ -253,17 +263,23 @@ static int fwr_overdue(fwr *u, int64_t now)
 {
     for (unsigned k = 0; k < u->n; k++) {
         fwr_mod *m = &u->m[k];
-        int waits = m->phase == FWR_P_END || m->phase == FWR_P_ACTIVATE || m->phase == FWR_P_REVERT;
-        if (!waits || now - m->asked_ns < FWR_ANSWER_NS)
+        unsigned p = m->phase;
+        if (p == FWR_P_ACTIVATE || p == FWR_P_TRIAL) {
+            /* rebooting, then confirming: ask now and then (a STATUS may be lost);
+             * the wave's time limit decides, not the tries */
+            if (now - m->asked_ns < FWR_QUERY_NS)
+                continue;
+            m->asked_ns = now;
+            return fwr_op(u, k + 1, MSG_FW_QUERY, now, 0) == EK3_OK;
+        }
+        if ((p != FWR_P_END && p != FWR_P_REVERT) || now - m->asked_ns < FWR_ANSWER_NS)
             continue;
-        if (m->phase == FWR_P_ACTIVATE && now - m->asked_ns < FWR_CONFIRM_NS)
-            continue; /* rebooting: its STATUS comes when it is up */
         if (++m->tries > FWR_TRIES) {
             fwr_set(u, now, k + 1, FWR_P_LOST, "no answer");
             continue;
         }
         m->asked_ns = now;
-        return fwr_op(u, k + 1, MSG_FW_QUERY, now) == EK3_OK;
+        return fwr_op(u, k + 1, MSG_FW_QUERY, now, 0) == EK3_OK;
     }
     return 0;
 }
@@ -274,14 +290,14 @@ static int fwr_transfer(fwr *u, int64_t now)
     /* BEGIN to whoever needs it (first, or again after a reset). */
     for (unsigned k = 0; k < u->n; k++) {
         fwr_mod *m = &u->m[k];
-        if (m->phase != FWR_P_BEGIN || (m->asked_ns && now - m->asked_ns < FWR_ANSWER_NS))
+        if (m->phase != FWR_P_BEGIN || (m->asked_ns > 0 && now - m->asked_ns < FWR_ANSWER_NS))
             continue;
         if (++m->tries > FWR_TRIES) {
             fwr_set(u, now, k + 1, FWR_P_LOST, "no answer to BEGIN");
             continue;
         }
         m->asked_ns = now ? now : 1;
-        return fwr_op(u, k + 1, MSG_FW_BEGIN, now) == EK3_OK;
+        return fwr_op(u, k + 1, MSG_FW_BEGIN, now, m->resume ? MSG_FW_F_RESUME : 0) == EK3_OK;
     }
     /* Broadcast: the shared cursor, once every target has answered BEGIN. */
     unsigned sending = 0, begun = 0;
@@ -318,7 +334,7 @@ static int fwr_transfer(fwr *u, int64_t now)
         }
         m->asked_ns = now;
         fwr_set(u, now, k + 1, FWR_P_END, NULL);
-        return fwr_op(u, k + 1, MSG_FW_END, now) == EK3_OK;
+        return fwr_op(u, k + 1, MSG_FW_END, now, 0) == EK3_OK;
     }
     return 0;
 }
@@ -330,8 +346,9 @@ static int fwr_roll(fwr *u, int64_t now)
     for (unsigned k = 0; k < u->n; k++) {
         fwr_mod *m = &u->m[k];
         if (m->wave == u->wave && u->wave) {
-            if (m->phase == FWR_P_ACTIVATE || m->phase == FWR_P_TRIAL || m->phase == FWR_P_REVERT)
-                active++;
+            if (m->phase == FWR_P_STAGED || m->phase == FWR_P_ACTIVATE || m->phase == FWR_P_TRIAL ||
+                m->phase == FWR_P_REVERT)
+                active++; /* STAGED: its ACTIVATE not sent yet */
             failed += m->phase == FWR_P_REVERTED || m->phase == FWR_P_LOST;
         }
         staged += m->phase == FWR_P_STAGED;
@@ -340,12 +357,12 @@ static int fwr_roll(fwr *u, int64_t now)
     if (active) {
         for (unsigned k = 0; k < u->n; k++) {
             fwr_mod *m = &u->m[k];
-            if (m->wave != u->wave || now - u->wave_ns < FWR_CONFIRM_NS)
+            if (m->wave != u->wave || m->phase == FWR_P_STAGED || now - u->wave_ns < FWR_CONFIRM_NS)
                 continue;
             if (m->phase == FWR_P_ACTIVATE || m->phase == FWR_P_TRIAL) {
                 fwr_set(u, now, k + 1, FWR_P_REVERT, "no confirm in time: REBOOT");
                 m->asked_ns = now;
-                return fwr_op(u, k + 1, MSG_FW_REBOOT, now) == EK3_OK;
+                return fwr_op(u, k + 1, MSG_FW_REBOOT, now, 0) == EK3_OK;
             }
             if (m->phase == FWR_P_REVERT && now - u->wave_ns > FWR_CONFIRM_NS + FWR_REVERT_NS)
                 fwr_set(u, now, k + 1, FWR_P_LOST, "did not come back");
@@ -392,7 +409,7 @@ static int fwr_activate(fwr *u, int64_t now)
         char d[32];
         snprintf(d, sizeof d, "wave %u", (unsigned)u->wave);
         fwr_set(u, now, k + 1, FWR_P_ACTIVATE, d);
-        return fwr_op(u, k + 1, MSG_FW_ACTIVATE, now) == EK3_OK;
+        return fwr_op(u, k + 1, MSG_FW_ACTIVATE, now, 0) == EK3_OK;
     }
     return 0;
 }
@@ -450,8 +467,8 @@ int fwr_report(const fwr *u, FILE *out)
                 (m->ver_before >> 8) & 0xFF, m->ver_before & 0xFF, m->ver_now >> 16, (m->ver_now >> 8) & 0xFF,
                 m->ver_now & 0xFF, fwr_phase_name(m->phase), m->wave);
         for (unsigned w = 1; w < MSG_FWW_COUNT_; w++)
-            if (m->st.refusals[w])
-                fprintf(out, "  %s x%u", fwr_why_name(w), m->st.refusals[w]);
+            if (m->refused[w])
+                fprintf(out, "  %s x%u", fwr_why_name(w), m->refused[w]);
         fputc('\n', out);
     }
     fprintf(out, "  done %u, reverted %u, refused %u, lost %u, held %u; %u waves; %llu frames (%llu broadcast, "

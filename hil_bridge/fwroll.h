@@ -43,6 +43,7 @@
 #define FWR_GAP_NS 1000000LL          /* at most one FW_UPDATE frame per ms */
 #define FWR_ANSWER_NS 300000000LL     /* a STATUS is due this long after BEGIN, END, ACTIVATE */
 #define FWR_TRIES 5u
+#define FWR_QUERY_NS 1000000000LL     /* a rebooting or confirming module is asked this often */
 #define FWR_CONFIRM_NS 15000000000LL  /* a wave's members confirm within this, or are rebooted back */
 #define FWR_REVERT_NS 5000000000LL    /* ... and report their old version within this */
 #define FWR_CAP_MARGIN 0.9            /* demand <= 0.9 x the capacity left running */
@@ -70,11 +71,13 @@ typedef struct fwr_mod {
     uint8_t why;              /* the last refusal it reported (msg_fw_why) */
     uint8_t heard;            /* a STATUS came */
     uint8_t tries;
+    uint8_t resume;           /* it lost the transfer in a reset: BEGIN flagged RESUME */
     uint16_t wave;            /* its wave (1: the canary), 0: none yet */
     uint32_t ver_before, ver_now;
     uint32_t extent;          /* staged bytes it reported */
     uint32_t next;            /* the next byte to send it */
     msg_fw_status st;         /* its last STATUS */
+    uint32_t refused[MSG_FWW_COUNT_]; /* its refusals over the whole update (its counters restart at a reset) */
     int64_t asked_ns;         /* when an answer was last asked for */
 } fwr_mod;
 

@@ -641,8 +641,10 @@ int msg_fw_check(const msg_fw_update *m, msg_err *e)
     case MSG_FW_BEGIN:
         if (m->offset == 0)
             return msg_fw_bad(e, "offset", 0); /* the image size */
-        if (m->len != 4)
-            return msg_fw_bad(e, "len", m->len); /* the security counter */
+        if (m->len != MSG_FW_BEGIN_LEN)
+            return msg_fw_bad(e, "len", m->len); /* the security counter, the flags */
+        if (m->data[4] & ~MSG_FW_F_RESUME || m->data[5] || m->data[6] || m->data[7])
+            return msg_fw_bad(e, "flags", m->data[4]);
         return EK3_OK;
     case MSG_FW_CHUNK:
         if (m->len == 0 || m->len % 8u)

@@ -95,7 +95,8 @@ typedef enum msg_diag_result {
 /* FW_UPDATE operations (docs/update.md, the transfer). Station -> module
  * unless marked. */
 typedef enum msg_fw_op {
-    MSG_FW_BEGIN,    /* start transfer xfer: offset = image size, arg = image version, data[0..3] = its security counter */
+    MSG_FW_BEGIN,    /* start transfer xfer: offset = image size, arg = image version, data[0..3] = its security
+                        counter, data[4] = flags (MSG_FW_F_RESUME) */
     MSG_FW_CHUNK,    /* len bytes of the image at offset, arg = their CRC-32 (msg_crc32) */
     MSG_FW_END,      /* all sent: offset = image size; the module verifies the staged image */
     MSG_FW_ABORT,    /* drop transfer xfer */
@@ -131,6 +132,8 @@ typedef enum msg_fw_why {
 } msg_fw_why;
 
 #define MSG_FW_IMAGE_MAX BRD_SLOT_SIZE /* the largest image a slot takes */
+#define MSG_FW_BEGIN_LEN 8u            /* BEGIN's data: security u32, flags u8, 3 bytes 0 */
+#define MSG_FW_F_RESUME 1u             /* BEGIN: the same image as before a reset: keep what is staged */
 
 typedef enum msg_tick_kind { MSG_TICK_SYNC, MSG_TICK_DONE, MSG_TICK_HELLO, MSG_TICK_BYE, MSG_TICK_COUNT_ } msg_tick_kind;
 
@@ -275,7 +278,7 @@ typedef struct msg_fw_status {
 uint32_t msg_crc32(uint32_t crc, const void *buf, size_t n);
 
 /* The per-op rules of a FW_UPDATE frame: xfer 1..255 (STATUS: any);
- * BEGIN: 1 <= offset (size), len 4 (the security counter); CHUNK: 1 <= len,
+ * BEGIN: 1 <= offset (size), len MSG_FW_BEGIN_LEN, flags MSG_FW_F_*; CHUNK: 1 <= len,
  * offset and len multiples of 8, offset + len <= MSG_FW_IMAGE_MAX, arg the
  * CRC-32 of data; END: 1 <= offset; ABORT, ACTIVATE, QUERY, REBOOT: len 0,
  * offset 0, arg 0; STATUS: len MSG_FW_STATUS_LEN and its fields in range;

@@ -29,19 +29,21 @@ static int fwu_read(void *ctx, uint32_t off, void *buf, size_t n)
     return hal_flash_read(r->hw, r->base + off, buf, n);
 }
 
-int fwu_verify_slot(hal hw, const uint8_t *pubkey, unsigned slot, uint32_t min_security, fwimg_info *info,
-                    fwimg_why *why)
+int fwu_verify_slot(hal hw, const uint8_t *pubkey, unsigned slot, uint32_t avail, uint32_t min_security,
+                    fwimg_info *info, fwimg_why *why)
 {
     fwimg_policy pol = {BRD_HW_ID, min_security, BRD_SLOT_SIZE, pubkey};
     fwu_rd r = {hw, fwu_slot_off(slot)};
-    return fwimg_verify(fwu_read, &r, BRD_SLOT_SIZE, &pol, info, why);
+    return fwimg_verify(fwu_read, &r, avail < BRD_SLOT_SIZE ? avail : BRD_SLOT_SIZE, &pol, info, why);
 }
 
 /* boot_cfg.verify: the slot's image against this module's policy. */
 static int fwu_verify(void *ctx, unsigned slot, uint32_t min_security, fwimg_info *info, fwimg_why *why)
 {
     fwu_state *s = ctx;
-    return fwu_verify_slot(s->boot.hw, s->ho.pubkey, slot, min_security, info, why);
+    /* staging: only what the transfer brought counts (a short one is truncated) */
+    uint32_t avail = s->state == MSG_FWS_RECEIVING ? s->size : BRD_SLOT_SIZE;
+    return fwu_verify_slot(s->boot.hw, s->ho.pubkey, slot, avail, min_security, info, why);
 }
 
 int fwu_in_band(int run, float i_a, float mean_a)
@@ -128,12 +130,10 @@ static void fwu_begin(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_upda
 {
     uint32_t sec;
     memcpy(&sec, m->data, 4);
-    if (m->offset > BRD_SLOT_SIZE) {
-        fwu_refuse(s, k, me, FWIMG_TOO_BIG, m);
-        return;
-    }
-    if (sec < s->ho.choice.security) {
-        fwu_refuse(s, k, me, FWIMG_DOWNGRADE, m);
+    if (m->offset > BRD_SLOT_SIZE || sec < s->ho.choice.security) {
+        s->xfer = m->xfer; /* the STATUS names the transfer it refuses */
+        s->state = MSG_FWS_REFUSED;
+        fwu_refuse(s, k, me, m->offset > BRD_SLOT_SIZE ? FWIMG_TOO_BIG : FWIMG_DOWNGRADE, m);
         return;
     }
     unsigned run = s->ho.choice.slot;
@@ -141,15 +141,15 @@ static void fwu_begin(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_upda
     int rc = EK3_OK;
     if (s->xfer == m->xfer && s->size == m->offset && s->state == MSG_FWS_RECEIVING) {
         ext = s->extent; /* BEGIN again (its STATUS was lost): go on */
-    } else if (boot_stage_extent(&s->boot, run, &ext) == EK3_OK && ext > 0 && ext <= m->offset &&
-               fwu_same_image(s, m, ext)) {
+    } else if ((m->data[4] & MSG_FW_F_RESUME) && boot_stage_extent(&s->boot, run, &ext) == EK3_OK && ext > 0 &&
+               ext <= m->offset && fwu_same_image(s, m, ext)) {
         /* resume what a reset interrupted: the extent stands */
     } else {
         ext = 0;
         rc = boot_stage_begin(&s->boot, run);
     }
     if (rc != EK3_OK) {
-        s->xfer = 0;
+        s->xfer = m->xfer;
         s->state = MSG_FWS_REFUSED;
         fwu_refuse(s, k, me, rc == EK3_EBUSY ? MSG_FWW_BUSY : FWIMG_IO, m);
         return;

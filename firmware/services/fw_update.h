@@ -10,9 +10,10 @@
  * (SVC_MSG_FW_STATUS back to CAN_HANDLER).
  *
  *   BEGIN    opens transfer xfer for an image of `offset` bytes. A BEGIN
- *            whose version and size match the image already staged (its
- *            header read back from the slot) resumes at the staged
- *            extent (after a reboot mid-transfer); any other erases the
+ *            flagged RESUME (the station sends the same image again after
+ *            this module lost the transfer in a reset) whose version and
+ *            size match the image staged (its header read back from the
+ *            slot) resumes at the staged extent; any other erases the
  *            slot (boot_stage_begin). Refused: too big for the slot,
  *            a security counter below the floor (downgrade), a trial
  *            pending (busy).
@@ -93,12 +94,13 @@ int fwu_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m);
  * current i_a, the rack's mean mean_a (0: not known). 1 when in the band. */
 int fwu_in_band(int run, float i_a, float mean_a);
 
-/* Check the image in slot (0: A, 1: B) of hw's flash against the module's
- * policy (BRD_HW_ID, min_security, the slot's size, pubkey): fwimg_verify
+/* Check the image in slot (0: A, 1: B) of hw's flash, its first avail
+ * bytes (at most the slot's size), against the module's policy
+ * (BRD_HW_ID, min_security, the slot's size, pubkey): fwimg_verify
  * reading the flash. The bootloader's verify (boot_cfg) and the
- * receiver's. 0, or its error with *why. */
-int fwu_verify_slot(hal hw, const uint8_t *pubkey, unsigned slot, uint32_t min_security, fwimg_info *info,
-                    fwimg_why *why);
+ * receiver's (avail: the transfer's size). 0, or its error with *why. */
+int fwu_verify_slot(hal hw, const uint8_t *pubkey, unsigned slot, uint32_t avail, uint32_t min_security,
+                    fwimg_info *info, fwimg_why *why);
 
 /* The service definition: priority 6, 100 Hz, watched with a 1 s
  * heartbeat; a queue of 6 (the target's most; the station paces chunks). */
