@@ -86,6 +86,9 @@ static void fwr_set(fwr *u, int64_t now, unsigned slot, unsigned phase, const ch
     fwr_mod *m = &u->m[slot - 1];
     if (m->phase == phase)
         return;
+    /* back from a reboot (into the trial, or back to the old image): running again as the station had it */
+    if ((m->phase == FWR_P_ACTIVATE && phase != FWR_P_REFUSED) || m->phase == FWR_P_REVERT)
+        stn_restore(u->stn, now, slot);
     m->phase = (uint8_t)phase;
     m->tries = 0;
     if (phase == FWR_P_BEGIN)

@@ -217,6 +217,16 @@ static int stn_command(station *s, int64_t now, unsigned slot, double power_w, d
     return stn_transmit(s, slot, now);
 }
 
+int stn_restore(station *s, int64_t now, unsigned slot)
+{
+    if (slot < 1 || slot > s->n)
+        return EK3_ENOENT;
+    const msg_power_cmd *c = &s->m[slot - 1].cmd;
+    if ((c->op != MSG_POWER_START && c->op != MSG_POWER_SET) || c->power_w == 0)
+        return EK3_OK; /* it was not running by the station's command: it boots as configured */
+    return stn_command(s, now, slot, c->power_w, c->vset_dv / 10.0, 1);
+}
+
 static int stn_api_one(station *s, int64_t now, const char *api_key, unsigned slot, double power_w, double vset_v,
                        int restart)
 {

@@ -139,6 +139,12 @@ int stn_api_diag(station *s, int64_t now, const char *api_key, unsigned slot, un
  * EK3_ENOENT (no such module), the signature's or the send's error. */
 int stn_send_fw(station *s, unsigned dst, const msg_fw_update *u);
 
+/* Module `slot` came back from a reset (an update's reboot): if the
+ * station had it running, the same command again as a START (a module
+ * boots with its output off when the station starts it). 0, EK3_ENOENT,
+ * or the send's error. */
+int stn_restore(station *s, int64_t now, unsigned slot);
+
 /* A frame from the rack bus (heartbeats, acknowledgements). */
 void stn_on_frame(station *s, const cfd_frame *f, int64_t now);
 
