@@ -32,6 +32,32 @@ static size_t valid_payload(unsigned t, uint8_t *buf, unsigned salt)
             put_le(buf + f->off + j * msg_kind_size(f->kind), (uint64_t)v, msg_kind_size(f->kind));
         }
     }
+    if (t == CID_TYPE_FW_UPDATE) { /* its rules across fields, per op (msg_fw_check) */
+        msg_fw_update u;
+        memset(&u, 0, sizeof u);
+        u.op = (uint8_t)(salt % MSG_FW_OP_COUNT_);
+        u.xfer = (uint8_t)(1 + salt % 255);
+        if (u.op == MSG_FW_BEGIN) {
+            u.offset = 1 + salt * 97u % MSG_FW_IMAGE_MAX, u.arg = salt * 2654435761u, u.len = MSG_FW_BEGIN_LEN;
+            put_le(u.data, salt * 7u, 4);
+            u.data[4] = (uint8_t)(salt & MSG_FW_F_RESUME);
+        } else if (u.op == MSG_FW_CHUNK) {
+            u.len = (uint8_t)(8 * (1 + salt % 5)), u.offset = 8u * (salt * 131u % 1000u);
+            for (unsigned j = 0; j < u.len; j++)
+                u.data[j] = (uint8_t)(salt * 31 + j);
+            u.arg = msg_crc32(0, u.data, u.len);
+        } else if (u.op == MSG_FW_END) {
+            u.offset = 1 + salt;
+        } else if (u.op == MSG_FW_STATUS) {
+            msg_fw_status st = {(uint8_t)(salt % MSG_FWS_COUNT_), (uint8_t)(salt % MSG_FWW_COUNT_),
+                                (uint8_t)(salt & 1), (uint8_t)(salt >> 1 & 1), salt, {0}};
+            for (unsigned w = 0; w < MSG_FWW_COUNT_; w++)
+                st.refusals[w] = (uint8_t)(salt + w);
+            u.xfer = (uint8_t)salt, u.offset = 8u * salt, u.arg = salt * 40503u;
+            msg_fw_status_put(&u, &st);
+        }
+        cr_assert_eq(msg_encode(t, &u, buf, 64, NULL), (int)d->len, "a valid FW_UPDATE, salt %u", salt);
+    }
     return d->len;
 }
 
