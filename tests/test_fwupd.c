@@ -13,6 +13,7 @@
 #include "board.h"
 #include "can_id.h"
 #include "ek3_err.h"
+#include "fault.h"
 #include "fwroll.h"
 #include "fwsign.h"
 #include "rig.h"
@@ -378,7 +379,10 @@ Test(fwupd, an_image_that_never_confirms_reverts, .timeout = 240)
     bench b;
     bench_init(&b, 4, 6000);
     run(&b, 1.0);
-    b.g.m[0].fw.bad_trial = 1;
+    flt_spec f;
+    char err[200] = "";
+    cr_assert_eq(flt_parse("bad-image:1@0s", &f, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_eq(flt_inject(&b.g, &f), EK3_OK); /* the fault table's: module 1's next trial is broken */
     size_t len;
     uint8_t *img = image(NEW_VER, 2, BRD_HW_ID, 3000, &len);
     fwr_opts o = {.wave_max = 2, .start_ns = b.g.t_ns};
@@ -472,4 +476,48 @@ Test(fwupd, control_latency_is_unchanged_by_a_transfer, .timeout = 240)
                 "bound +%.1f us (one 64-byte frame)",
                 p0 / 1e3, p1 / 1e3, max0 / 1e3, max1 / 1e3, block / 1e3);
     cr_assert_leq(p1, p0 + block, "p99 %lld ns with, %lld ns without", (long long)p1, (long long)p0);
+}
+
+/* The seed's rack: 84 modules at 200 kW, a 16 KiB image broadcast, then
+ * the roll (waves of up to 4, as the rack's spare capacity allows). The
+ * figures: how long it takes in simulated time, and the least power
+ * delivered while it ran against the power before it. */
+Test(fwupd_nightly, eighty_four_modules_roll_at_200kW, .timeout = 3600)
+{
+    if (!getenv("EK3_FWUPD_NIGHTLY"))
+        cr_skip_test("nightly: EK3_FWUPD_NIGHTLY=1");
+    bench b;
+    memset(&b, 0, sizeof b);
+    b.factory = image(OLD_VER, 1, BRD_HW_ID, 2048, &b.factory_len);
+    rig_opts o;
+    rig_default_opts(&o, 84, 7, 200000);
+    o.fw_image = b.factory;
+    o.fw_image_len = (uint32_t)b.factory_len;
+    o.fw_pubkey = fwsign_dev_pubkey();
+    o.threads = 2;
+    cr_assert_eq(rig_init(&b.g, &o), EK3_OK);
+    b.vmin = 1e9;
+    b.pmin = 1e12;
+    run(&b, 1.5);
+    double p0 = b.g.plant.p_load;
+    size_t len;
+    uint8_t *img = image(NEW_VER, 2, BRD_HW_ID, 16384, &len);
+    fwr_opts uo = {.wave_max = 4, .start_ns = b.g.t_ns};
+    start(&b, img, len, &uo);
+    int64_t t0 = b.g.t_ns;
+    run_update(&b, 300);
+    fwr_report(&b.u, stderr);
+    cr_assert(fwr_finished(&b.u), "finished within 300 s");
+    for (unsigned s = 1; s <= 84; s++)
+        cr_assert_eq(b.u.m[s - 1].phase, FWR_P_DONE, "module %u: %s", s, fwr_phase_name(b.u.m[s - 1].phase));
+    double took = (b.u.st.done_ns - t0) * 1e-9, staged = (b.u.st.staged_ns - t0) * 1e-9;
+    fprintf(stderr,
+            "84 modules at 200 kW: image %zu bytes staged on all in %.2f s, rolled in %u waves, done in %.1f s of "
+            "simulated time; delivered power %.1f kW before, at least %.1f kW during (%.2f %% below); bus %.1f..%.1f "
+            "V\n",
+            len, staged, b.u.st.waves, took, p0 / 1e3, b.pmin / 1e3, 100 * (1 - b.pmin / p0), b.vmin, b.vmax);
+    cr_assert_geq(b.pmin, 0.99 * p0, "the power delivered stays within 1 %% of what it was: %.1f of %.1f kW",
+                  b.pmin / 1e3, p0 / 1e3);
+    free(img);
+    bench_free(&b);
 }
