@@ -110,6 +110,13 @@ static int fwsign_sign(const uint8_t d[32], const uint8_t dig[32], uint8_t rs[64
     return rc;
 }
 
+int fwsign_sign_digest(const fwsign_key *k, const uint8_t digest[32], uint8_t rs[64])
+{
+    if (!k || !digest || !rs)
+        return EK3_EINVAL;
+    return fwsign_sign(k->d, digest, rs);
+}
+
 int fwsign_build(const fwsign_key *k, const fwsign_meta *m, const uint8_t *payload, uint32_t n, uint8_t *out,
                  size_t cap, size_t *len)
 {

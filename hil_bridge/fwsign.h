@@ -56,6 +56,11 @@ const uint8_t *fwsign_dev_pubkey(void);
 int fwsign_build(const fwsign_key *k, const fwsign_meta *m, const uint8_t *payload, uint32_t n, uint8_t *out,
                  size_t cap, size_t *len);
 
+/* The deterministic ECDSA P-256 signature (RFC 6979 with SHA-256) of a
+ * SHA-256 digest with k's private key, as r || s: what fwsign_build puts
+ * in the trailer. 0, EK3_EINVAL, EK3_ECRYPTO (not a valid key). */
+int fwsign_sign_digest(const fwsign_key *k, const uint8_t digest[32], uint8_t rs[64]);
+
 /* A fresh random P-256 key pair (mbedTLS CTR-DRBG over the system's
  * entropy). 0 or EK3_ECRYPTO. */
 int fwsign_keygen(fwsign_key *k);

@@ -155,6 +155,23 @@ static fwimg_why fwimg_ecdsa(const uint8_t *pubkey, const uint8_t d[32], const u
     return w;
 }
 
+int fwimg_ecdsa_verify(const uint8_t pubkey[FWIMG_PUBKEY_SIZE], const uint8_t digest[32], const uint8_t rs[64])
+{
+    if (!pubkey || !digest || !rs)
+        return EK3_EINVAL;
+#if defined(FWIMG_TARGET_HEAP)
+    fwimg_heap_begin();
+#endif
+    int crypto;
+    fwimg_why w = fwimg_ecdsa(pubkey, digest, rs, &crypto);
+#if defined(FWIMG_TARGET_HEAP)
+    fwimg_heap_end();
+#endif
+    if (crypto)
+        return EK3_ECRYPTO;
+    return w == FWIMG_OK ? EK3_OK : w == FWIMG_UNKNOWN_KEY ? EK3_EINVAL : EK3_EFORGED;
+}
+
 static int fwimg_check(fwimg_read_fn rd, void *ctx, uint32_t avail, const fwimg_policy *pol, fwimg_info *out,
                        fwimg_why *why)
 {

@@ -109,6 +109,13 @@ int fwimg_parse_hdr(const uint8_t *buf, size_t n, const fwimg_policy *pol, fwimg
  * what an image's header names its signer by. 0, EK3_EINVAL, EK3_ECRYPTO. */
 int fwimg_key_id(const uint8_t pubkey[FWIMG_PUBKEY_SIZE], uint8_t id[8]);
 
+/* The ECDSA P-256 check alone (FIPS 186-4): signature rs (r || s, 32 + 32
+ * bytes big-endian) of a SHA-256 digest under pubkey (SEC1 uncompressed),
+ * the step fwimg_verify ends with; for published test vectors. 0,
+ * EK3_EFORGED (does not verify), EK3_EINVAL (pubkey not a P-256 point),
+ * EK3_ECRYPTO (mbedTLS out of memory). */
+int fwimg_ecdsa_verify(const uint8_t pubkey[FWIMG_PUBKEY_SIZE], const uint8_t digest[32], const uint8_t rs[64]);
+
 /* Check a whole image read through rd (at most avail bytes there):
  * header as fwimg_parse_hdr, then SHA-256 over header and payload in
  * pieces (no buffer of the image's size), then the trailer's digest and
