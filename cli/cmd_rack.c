@@ -20,7 +20,6 @@
 #include "fault.h"
 #include "fwinst.h"
 #include "fwroll.h"
-#include "fwsign.h"
 #include "board.h"
 #include "can_id.h"
 #include "msg.h"
@@ -413,27 +412,15 @@ int cmd_rack(int argc, char **argv)
     if (o.update && o.update_at >= o.duration)
         return cli_usage_error(w, "--update-at %g s: at or after the end of the run (--duration %g s)", o.update_at,
                                o.duration);
-    /* --update: the image read and checked as the streamer takes it; the
-     * modules get a factory image (1.0.0, security 1, the development key)
-     * and the bootloader, so that they can be updated. */
+    /* --update: the image read and checked as the streamer takes it (the
+     * modules leave the factory with 1.0.0: fwinst.h). */
     static fwr upd;
-    uint8_t *upd_img = NULL, *factory = NULL;
-    size_t upd_len = 0, factory_len = 0;
+    uint8_t *upd_img = NULL;
+    size_t upd_len = 0;
     if (o.update) {
         int urc = rk_read_image(w, o.update, &upd_img, &upd_len);
         if (urc)
             return urc;
-        static const uint8_t pay[2048];
-        fwsign_meta fm = {BRD_HW_ID, FWSIGN_VERSION(1, 0, 0), 1, 0};
-        factory = malloc(FWSIGN_SIZE(sizeof pay));
-        if (!factory || fwsign_build(NULL, &fm, pay, sizeof pay, factory, FWSIGN_SIZE(sizeof pay), &factory_len)) {
-            free(upd_img);
-            free(factory);
-            return cli_fail(w, "cannot build the modules' factory image");
-        }
-        o.r.fw_image = factory;
-        o.r.fw_image_len = (uint32_t)factory_len;
-        o.r.fw_pubkey = fwsign_dev_pubkey();
     }
     if (cli_given(&seen, "--load-at") &&
         (o.load_at >= o.duration || (int64_t)(o.load_at * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS))
@@ -585,7 +572,6 @@ int cmd_rack(int argc, char **argv)
         upd_img = NULL;
         if (urc) {
             ses_free(&s);
-            free(factory);
             rk_close_all(log, slog, rep);
             return cli_usage_error(w, "--update %s: %s", o.update,
                                    urc == EK3_EPARSE ? "not a firmware image (bad magic or too short)"
@@ -704,7 +690,6 @@ int cmd_rack(int argc, char **argv)
         s.g.upd = NULL;
         fwr_free(&upd);
     }
-    free(factory);
     if (o.report) {
         snprintf(path, sizeof path, "%s/report.txt", o.report);
         bad |= cli_close_out(w, rep, path) != CLI_OK;

@@ -2,6 +2,7 @@
  * erase, and the seeded faults of its configuration (flashemu.h). */
 #include "flashemu.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "ek3_err.h"
@@ -27,8 +28,10 @@ static uint64_t fle_draw(fle *f)
 
 int fle_init(fle *f, const fle_config *cfg)
 {
-    memset(f, 0, sizeof *f);
-    fle_config c = *cfg;
+    fle_config c = *cfg; /* cfg may point into f */
+    /* Everything 0 but the cells (all 1s, below): one pass over the 512 KiB. */
+    memset(f, 0, offsetof(fle, mem));
+    memset(f->dw, 0, sizeof *f - offsetof(fle, dw));
     int rc = EK3_OK;
     if (!c.size)
         c.size = FLE_MAX_SIZE;

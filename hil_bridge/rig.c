@@ -199,8 +199,6 @@ int rig_init(rig *r, const rig_opts *o)
             return EK3_ENOSPC;
         }
         rc = fwi_init(&m->fw, k + 1, r->o.no_swarm ? 0 : o->modules, o->seed, &cc, o->via_station ? 0.0f : o->v_set);
-        if (!rc && o->fw_image)
-            rc = fwi_boot_install(&m->fw, o->fw_image, o->fw_image_len, o->fw_pubkey);
         if (rc) {
             rig_free(r);
             return rc;

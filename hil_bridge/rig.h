@@ -68,12 +68,6 @@ typedef struct rig_opts {
     uint8_t no_swarm;       /* the modules' kernels without SWARM_COORD: droop alone, no leader (ek3 rack --no-swarm) */
     const char *api_key;    /* the station's API key (NULL: RIG_API_KEY) */
     FILE *station_log;      /* the station's decisions, or NULL */
-    /* The bootloader: every module's factory image (fwi_boot_install),
-     * signed with the key whose public half is fw_pubkey; NULL: none
-     * (the modules cannot be updated: UPDATE_MGR answers NOBOOT). */
-    const uint8_t *fw_image;
-    uint32_t fw_image_len;
-    const uint8_t *fw_pubkey;
 } rig_opts;
 
 #define RIG_API_KEY "ek3-rig-development-key"

@@ -9,7 +9,9 @@
  * images (fwimg.h's layout, a CRC-32 in place of the signature: the
  * bootloader only sees the verify callback's verdict). The exhaustive
  * campaign with a larger image runs under the nightly label
- * (EK3_BOOT_NIGHTLY=1). */
+ * (EK3_BOOT_NIGHTLY=1). The rig's modules (boot_rig) boot the real
+ * thing: the factory image signed with the development key, checked by
+ * fwimg_verify at every reset. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@
 #include "boot.h"
 #include "ek3_err.h"
 #include "flashemu.h"
+#include "fwinst.h"
+#include "fwsign.h"
 #include "ipc.h"
 #include "pcut.h"
 
@@ -407,13 +411,15 @@ Test(boot, staging_resumes_after_a_reset)
 
 typedef struct camp_st {
     boot_choice ch;
+    uint8_t recovered; /* booted after a cut: a staging resumes */
 } camp_st;
 
 typedef struct camp_ctx {
     const timg *im[2];     /* the images staged at steps 0 and 4 */
     boot_state pre[CAMP_STEPS];
     uint8_t seen[CAMP_STEPS];
-    uint64_t boots, reverts, enoent;
+    uint64_t boots, reverts, enoent, resumed;
+    uint8_t first_boot;
 } camp_ctx;
 
 static int camp_boot(void *st, hal hw, void *ctx)
@@ -430,19 +436,40 @@ static int camp_boot(void *st, hal hw, void *ctx)
     return rc;
 }
 
-static int camp_stage(const boot_cfg *c, unsigned running, const timg *im)
+/* The workload's boot: the golden run's first, or a recovery's. */
+static int camp_boot_cb(void *st, hal hw, void *ctx)
+{
+    camp_st *s = st;
+    camp_ctx *x = ctx;
+    if (x->first_boot)
+        s->recovered = 1;
+    x->first_boot = 1;
+    return camp_boot(st, hw, ctx);
+}
+
+/* The receiver: a new staging begins; after a reset it resumes from the
+ * extent, and begins again when that fails or the finished image is not
+ * the one it was sending (a cut before begin's mark leaves the old image
+ * whole). */
+static int camp_stage(const boot_cfg *c, unsigned running, const timg *im, int resume, camp_ctx *x)
 {
     uint32_t e = 0;
-    int rc = boot_stage_extent(c, running, &e);
+    int rc = resume ? boot_stage_extent(c, running, &e) : EK3_OK;
     if (rc)
         return rc;
+    if (resume && e)
+        x->resumed++;
+    fwimg_info info;
+    fwimg_why why;
     for (int pass = 0; pass < 2; pass++) {
         if (pass || !e)
             rc = boot_stage_begin(c, running), e = 0;
         if (!rc && e < im->n)
             rc = boot_stage_write(c, running, e, im->b + e, im->n - e);
         if (!rc)
-            rc = boot_stage_finish(c, running, NULL, NULL);
+            rc = boot_stage_finish(c, running, &info, &why);
+        if (!rc && info.hdr.version != get32(im->b + 12))
+            rc = EK3_EIO;
         if (!rc || rc == EK3_EBUSY)
             return rc;
     }
@@ -461,14 +488,20 @@ static int camp_step(void *st, hal hw, unsigned i, void *ctx)
     switch (i) {
     case 0:
     case 4:
-        return camp_stage(&c, s->ch.slot, x->im[i == 4]);
+        return camp_stage(&c, s->ch.slot, x->im[i == 4], s->recovered, x);
     case 1:
     case 5:
         if (s->ch.trial)
             return EK3_OK; /* the recovery's boot already runs it */
         return boot_request_trial(&c, s->ch.slot);
-    case 3:
-        return s->ch.trial ? boot_confirm(&c, &s->ch) : EK3_OK; /* reverted by a cut: nothing to confirm */
+    case 3: {
+        if (!s->ch.trial)
+            return EK3_OK; /* reverted by a cut: nothing to confirm */
+        int rc = boot_confirm(&c, &s->ch);
+        if (!rc)
+            s->ch.trial = 0; /* the running image is the confirmed one now */
+        return rc;
+    }
     default:
         return camp_boot(st, hw, ctx);
     }
@@ -526,23 +559,39 @@ static void campaign(uint32_t payload, unsigned pair_every, int pairs_all)
     timg_make(&d, 0x010200, 3, payload / 2);
     fle *f = dev_new();
     factory(f, BOOT_SLOT_A, &a);
+    /* The boot state 3 records short of its first page's end, so that the
+     * update's records rotate into the next page (its erase cut too):
+     * the factory boot, then 20 trials of a staged image, all reverted. */
+    boot_cfg c = cfg_of(f);
+    boot_choice ch;
+    cr_assert_eq(boot_select(&c, &ch), EK3_OK);
+    stage(&c, BOOT_SLOT_A, &d);
+    for (unsigned k = 0; k < 20; k++) {
+        cr_assert_eq(boot_request_trial(&c, BOOT_SLOT_A), EK3_OK);
+        cr_assert_eq(boot_select(&c, &ch), EK3_OK);
+        cr_assert_eq(boot_select(&c, &ch), EK3_OK);
+        cr_assert(ch.reverted);
+    }
     camp_ctx x;
     memset(&x, 0, sizeof x);
     x.im[0] = &b;
     x.im[1] = &d;
-    pcut_workload w = {sizeof(camp_st), camp_boot, camp_step, camp_check, &x};
+    pcut_workload w = {sizeof(camp_st), camp_boot_cb, camp_step, camp_check, &x};
     pcut_config pc = {.steps = CAMP_STEPS, .flash = f->cfg, .start = f, .seed = 16, .pair_every = pair_every};
     pcut_result r;
     cr_assert_eq(pcut_run(&pc, &w, &r), EK3_OK, "%s", r.why);
-    uint64_t outside = f->st.ops + 4; /* the factory's programming and the first boot's record: no step's */
+    uint64_t outside = f->st.ops; /* the factory's and the prefill's: no step's */
     printf("boot power-cut campaign, %u-byte images: %llu flash operations, %llu cut points, %llu second cuts, "
-           "%llu boots (%llu reverts, %llu without an image), %llu failures\n",
+           "%llu boots (%llu reverts, %llu without an image), %llu stagings resumed, %llu failures\n",
            (unsigned)a.n, (unsigned long long)r.ops, (unsigned long long)r.cuts, (unsigned long long)r.pairs,
            (unsigned long long)x.boots, (unsigned long long)x.reverts, (unsigned long long)x.enoent,
-           (unsigned long long)r.failures);
+           (unsigned long long)x.resumed, (unsigned long long)r.failures);
     cr_assert_eq(r.failures, 0u, "first failure at step %u, cut at operation %llu (second %llu): %s", r.fail_step,
                  (unsigned long long)r.fail_op, (unsigned long long)r.fail_op2, r.why);
     cr_assert_eq(x.enoent, 0u, "a module without an image to boot");
+    cr_assert_gt(x.pre[CAMP_STEPS - 1].seq, (uint32_t)(BRD_FLASH_PAGE / 32u), "the records went into the second page (%u)",
+                 x.pre[CAMP_STEPS - 1].seq);
+    cr_assert_gt(x.resumed, 0u, "stagings resumed");
     cr_assert_eq(r.cuts, r.ops - outside, "every operation of every step cut");
     if (pairs_all)
         cr_assert_geq(r.pairs, r.cuts / 2, "second cuts");
@@ -559,4 +608,96 @@ Test(boot_powercut_nightly, every_cut_every_second_cut, .timeout = 3600)
     if (!getenv("EK3_BOOT_NIGHTLY"))
         cr_skip_test("nightly: EK3_BOOT_NIGHTLY=1");
     campaign(48 * 1024, 1, 1);
+}
+
+/* ---- the rig's modules: factory image, secure boot at every reset ---------- */
+
+static void fwi_stage(fwi *m, const uint8_t *img, size_t n)
+{
+    boot_cfg c = fwi_boot_cfg(m);
+    static uint8_t pad[64 * 1024];
+    memset(pad, 0xFF, sizeof pad);
+    memcpy(pad, img, n);
+    uint32_t n8 = (uint32_t)((n + 7u) / 8u * 8u);
+    cr_assert_eq(boot_stage_begin(&c, m->boot.slot), EK3_OK);
+    cr_assert_eq(boot_stage_write(&c, m->boot.slot, 0, pad, n8), EK3_OK);
+}
+
+Test(boot_rig, modules_boot_the_signed_factory_image_and_take_an_update, .timeout = 120)
+{
+    static fwi m;
+    llcc_cfg cc;
+    llcc_default_cfg(&cc);
+    cr_assert_eq(fwi_init(&m, 3, 5, 7, &cc, 0), EK3_OK);
+    cr_assert_eq(m.boot_rc, EK3_OK);
+    cr_assert(!m.down);
+    cr_assert_eq(m.boot.slot, BOOT_SLOT_A);
+    cr_assert_eq(m.boot.version, FWI_FACTORY_VERSION);
+    cr_assert_eq(m.boot.trial, 0);
+    cr_assert_eq(m.boot.security, FWI_FACTORY_SECURITY);
+
+    /* Version 1.1.0, counter 2, signed with the development key. */
+    static uint8_t payload[6000], img[8192];
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (uint8_t)(i * 31u + 7u);
+    fwsign_meta meta = {BRD_HW_ID, FWSIGN_VERSION(1, 1, 0), 2, 0};
+    size_t n = 0;
+    cr_assert_eq(fwsign_build(NULL, &meta, payload, sizeof payload, img, sizeof img, &n), EK3_OK);
+    boot_cfg c = fwi_boot_cfg(&m);
+    fwimg_info info;
+    fwimg_why why;
+
+    /* Tampered: refused by the real check. */
+    img[100] ^= 1;
+    fwi_stage(&m, img, n);
+    cr_assert_neq(boot_stage_finish(&c, m.boot.slot, &info, &why), EK3_OK);
+    cr_assert_eq(why, FWIMG_BAD_HASH);
+    cr_assert_eq(boot_request_trial(&c, m.boot.slot), EK3_ENOENT);
+    img[100] ^= 1;
+
+    fwi_stage(&m, img, n);
+    cr_assert_eq(boot_stage_finish(&c, m.boot.slot, &info, &why), EK3_OK, "%s", fwimg_why_name(why));
+    cr_assert_eq(info.hdr.version, FWSIGN_VERSION(1, 1, 0));
+    cr_assert_eq(boot_request_trial(&c, m.boot.slot), EK3_OK);
+    uint32_t resets = m.resets;
+    cr_assert_eq(fwi_fault_reboot(&m), EK3_OK);
+    cr_assert_eq(m.resets, resets + 1);
+    cr_assert(m.boot.slot == BOOT_SLOT_B && m.boot.trial && m.boot.version == FWSIGN_VERSION(1, 1, 0));
+    /* It crashes before confirming: the next reset reverts to 1.0.0. */
+    cr_assert_eq(fwi_fault_reboot(&m), EK3_OK);
+    cr_assert(m.boot.slot == BOOT_SLOT_A && !m.boot.trial && m.boot.reverted);
+    cr_assert_eq(m.boot.version, FWI_FACTORY_VERSION);
+    /* Again, confirmed this time: the floor rises. */
+    cr_assert_eq(boot_request_trial(&c, m.boot.slot), EK3_OK);
+    cr_assert_eq(fwi_fault_reboot(&m), EK3_OK);
+    cr_assert(m.boot.trial);
+    cr_assert_eq(boot_confirm(&c, &m.boot), EK3_OK);
+    cr_assert_eq(fwi_fault_reboot(&m), EK3_OK);
+    cr_assert(m.boot.slot == BOOT_SLOT_B && !m.boot.trial && m.boot.security == 2u);
+    /* The factory image (counter 1) is now below the floor: with B gone, nothing boots. */
+    cr_assert_eq(fle_erase(&m.h.fl, BRD_SLOT_B_OFF, BRD_FLASH_PAGE), EK3_OK);
+    cr_assert_eq(fwi_fault_reboot(&m), EK3_ENOENT);
+    cr_assert(m.down);
+    cr_assert_eq(m.boot.refused[0], FWIMG_DOWNGRADE);
+    cfd_frame pwm;
+    cr_assert_eq(fwi_period(&m, NULL, 1, &pwm), EK3_OK, "a module down still answers the plant (PWM off)");
+    fwi_free(&m);
+}
+
+Test(boot_rig, every_module_of_a_rack_boots_slot_a, .timeout = 120)
+{
+    static fwi m[8];
+    llcc_cfg cc;
+    llcc_default_cfg(&cc);
+    for (unsigned k = 0; k < 8; k++) {
+        cr_assert_eq(fwi_init(&m[k], k + 1, 8, 11, &cc, 0), EK3_OK);
+        cr_assert(m[k].boot.slot == BOOT_SLOT_A && m[k].boot.version == FWI_FACTORY_VERSION);
+        fwi_free(&m[k]);
+    }
+    uint32_t n = 0;
+    const uint8_t *img = fwi_factory_image(&n);
+    cr_assert_not_null(img);
+    cr_assert_eq(n, (FWSIGN_SIZE(FWI_FACTORY_PAYLOAD) + 7u) / 8u * 8u);
+    uint32_t n2 = 0;
+    cr_assert_eq(fwi_factory_image(&n2), img, "built once");
 }

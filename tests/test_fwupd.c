@@ -19,7 +19,7 @@
 #include "rig.h"
 #include "services.h"
 
-#define OLD_VER FWSIGN_VERSION(1, 0, 0)
+#define OLD_VER FWI_FACTORY_VERSION /* every module leaves the factory with it */
 #define NEW_VER FWSIGN_VERSION(1, 1, 0)
 
 /* A signed image of a deterministic payload of n bytes (a seed per image). */
@@ -41,21 +41,17 @@ static uint8_t *image(uint32_t version, uint32_t security, uint32_t hw, uint32_t
 typedef struct bench {
     rig g;
     fwr u;
-    uint8_t *factory;
-    size_t factory_len;
     double vmin, vmax, pmin; /* bus voltage and delivered power while the update ran */
 } bench;
 
-/* n modules at 750 V drawing load_w, every module with the factory image 1.0.0. */
-static void bench_init(bench *b, unsigned n, double load_w)
+/* n modules at 750 V drawing load_w, every module with the factory image
+ * 1.0.0 (security 1: fwinst.h FWI_FACTORY_*). */
+static void bench_init(bench *b, unsigned n, double load_w, unsigned threads)
 {
     memset(b, 0, sizeof *b);
-    b->factory = image(OLD_VER, 1, BRD_HW_ID, 2048, &b->factory_len);
     rig_opts o;
     rig_default_opts(&o, n, 7, load_w);
-    o.fw_image = b->factory;
-    o.fw_image_len = (uint32_t)b->factory_len;
-    o.fw_pubkey = fwsign_dev_pubkey();
+    o.threads = threads;
     cr_assert_eq(rig_init(&b->g, &o), EK3_OK);
     b->vmin = 1e9;
     b->pmin = 1e12;
@@ -66,7 +62,6 @@ static void bench_free(bench *b)
     if (b->g.upd)
         fwr_free(b->g.upd);
     rig_free(&b->g);
-    free(b->factory);
 }
 
 static void run(bench *b, double seconds)
@@ -175,7 +170,7 @@ Test(fwupd, the_msg_layer_checks_each_op)
 Test(fwupd, eight_modules_roll_to_the_new_image_with_the_load_served, .timeout = 240)
 {
     bench b;
-    bench_init(&b, 8, 12000);
+    bench_init(&b, 8, 12000, 0);
     run(&b, 1.0);
     size_t len;
     uint8_t *img = image(NEW_VER, 2, BRD_HW_ID, 6000, &len);
@@ -187,7 +182,7 @@ Test(fwupd, eight_modules_roll_to_the_new_image_with_the_load_served, .timeout =
     for (unsigned s = 1; s <= 8; s++) {
         cr_assert_eq(b.u.m[s - 1].phase, FWR_P_DONE, "module %u: %s", s, fwr_phase_name(b.u.m[s - 1].phase));
         cr_assert_eq(b.u.m[s - 1].ver_before, OLD_VER);
-        cr_assert_eq(b.g.m[s - 1].fw.ho.choice.version, NEW_VER, "module %u runs 1.1.0", s);
+        cr_assert_eq(b.g.m[s - 1].fw.boot.version, NEW_VER, "module %u runs 1.1.0", s);
         cr_assert_eq(fwu(&b, s)->state, MSG_FWS_CONFIRMED);
     }
     cr_assert_gt(b.u.st.broadcasts, len / MSG_FW_CHUNK_MAX / 2, "the chunks went to all at once");
@@ -205,7 +200,7 @@ Test(fwupd, eight_modules_roll_to_the_new_image_with_the_load_served, .timeout =
 Test(fwupd, a_lost_chunk_is_resent, .timeout = 240)
 {
     bench b;
-    bench_init(&b, 3, 4000);
+    bench_init(&b, 3, 4000, 0);
     run(&b, 1.0);
     cr_assert_eq(cbus_fault_types(&b.g.bus, 1u << CID_TYPE_FW_UPDATE), EK3_OK);
     cr_assert_eq(cbus_fault_rates(&b.g.bus, 0, 0.05), EK3_OK);
@@ -231,7 +226,7 @@ Test(fwupd, a_lost_chunk_is_resent, .timeout = 240)
 Test(fwupd, a_reboot_mid_transfer_resumes, .timeout = 240)
 {
     bench b;
-    bench_init(&b, 1, 1500);
+    bench_init(&b, 1, 1500, 0);
     run(&b, 1.0);
     size_t len;
     uint8_t *img = image(NEW_VER, 2, BRD_HW_ID, 8000, &len);
@@ -285,7 +280,7 @@ static void raw(bench *b, const msg_fw_update *u)
 Test(fwupd, every_refusal_is_counted_and_logged, .timeout = 240)
 {
     bench b;
-    bench_init(&b, 1, 1500);
+    bench_init(&b, 1, 1500, 0);
     run(&b, 1.0);
     size_t len;
     uint32_t want[MSG_FWW_COUNT_] = {0};
@@ -377,7 +372,7 @@ Test(fwupd, every_refusal_is_counted_and_logged, .timeout = 240)
 Test(fwupd, an_image_that_never_confirms_reverts, .timeout = 240)
 {
     bench b;
-    bench_init(&b, 4, 6000);
+    bench_init(&b, 4, 6000, 0);
     run(&b, 1.0);
     flt_spec f;
     char err[200] = "";
@@ -391,11 +386,11 @@ Test(fwupd, an_image_that_never_confirms_reverts, .timeout = 240)
     fwr_report(&b.u, stderr);
     cr_assert(fwr_finished(&b.u));
     cr_assert_eq(b.u.m[0].phase, FWR_P_REVERTED, "%s", fwr_phase_name(b.u.m[0].phase));
-    cr_assert_eq(b.g.m[0].fw.ho.choice.version, OLD_VER, "module 1 back on 1.0.0");
-    cr_assert(b.g.m[0].fw.ho.choice.reverted || !b.g.m[0].fw.ho.choice.trial);
+    cr_assert_eq(b.g.m[0].fw.boot.version, OLD_VER, "module 1 back on 1.0.0");
+    cr_assert(b.g.m[0].fw.boot.reverted || !b.g.m[0].fw.boot.trial);
     for (unsigned s = 2; s <= 4; s++) {
         cr_assert_eq(b.u.m[s - 1].phase, FWR_P_HELD, "the canary failed: module %u held", s);
-        cr_assert_eq(b.g.m[s - 1].fw.ho.choice.version, OLD_VER);
+        cr_assert_eq(b.g.m[s - 1].fw.boot.version, OLD_VER);
     }
     cr_assert_gt(b.vmin, 750.0 * 0.95, "bus voltage %.1f V", b.vmin);
     free(img);
@@ -441,7 +436,7 @@ static int64_t p99(lat *l)
 static int64_t control_p99(int transfer, int64_t *max)
 {
     bench b;
-    bench_init(&b, 8, 12000);
+    bench_init(&b, 8, 12000, 0);
     run(&b, 1.0);
     lat l = {0};
     b.g.bus.on_sent = on_sent;
@@ -487,17 +482,7 @@ Test(fwupd_nightly, eighty_four_modules_roll_at_200kW, .timeout = 3600)
     if (!getenv("EK3_FWUPD_NIGHTLY"))
         cr_skip_test("nightly: EK3_FWUPD_NIGHTLY=1");
     bench b;
-    memset(&b, 0, sizeof b);
-    b.factory = image(OLD_VER, 1, BRD_HW_ID, 2048, &b.factory_len);
-    rig_opts o;
-    rig_default_opts(&o, 84, 7, 200000);
-    o.fw_image = b.factory;
-    o.fw_image_len = (uint32_t)b.factory_len;
-    o.fw_pubkey = fwsign_dev_pubkey();
-    o.threads = 2;
-    cr_assert_eq(rig_init(&b.g, &o), EK3_OK);
-    b.vmin = 1e9;
-    b.pmin = 1e12;
+    bench_init(&b, 84, 200000, 2);
     run(&b, 1.5);
     double p0 = b.g.plant.p_load;
     size_t len;
