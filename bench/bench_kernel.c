@@ -49,7 +49,7 @@ int bench_kernel(FILE *out, double scale, int instructions)
         return 1;
     memset(m, 0, sizeof *m);
     hhal_init(&m->h, 1, 0);
-    jz_config cfg = {bk_defs, 5, bk_control, &m->isr, 1, m->pool, sizeof m->pool, 64, 0, 0, 0};
+    jz_config cfg = {bk_defs, 5, bk_control, &m->isr, 1, m->pool, sizeof m->pool, 64, 0, 0, 0, NULL};
     int rc = jz_init(&m->k, &cfg, hhal_hal(&m->h));
     if (rc != EK3_OK) {
         fprintf(stderr, "bench kernel: jz_init: %s\n", ek3_strerror(rc));

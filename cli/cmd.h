@@ -14,6 +14,7 @@ int cmd_faults(int argc, char **argv);
 int cmd_scenario(int argc, char **argv);
 int cmd_nightly(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_fwimg(int argc, char **argv);
 
 /* The scenario files of a command line (cmd_scenario.c), shared with
  * cmd_nightly.c: each argv[i] with used[i] set, a directory giving

@@ -307,7 +307,7 @@ static int aud_dump(int argc, char **argv)
     /* A tick or two for the logger to drain what is left. */
     for (unsigned q = 0; q < 2 * ALOG_PERIOD_US * 1000u / RIG_PERIOD_NS; q++)
         rig_quantum(r);
-    static uint8_t img[HHAL_FLASH_SIZE];
+    static uint8_t img[ALOG_AREA];
     size_t n = 0;
     rc = alog_dump(hhal_hal(&m->h), img, sizeof img, &n);
     uint8_t head[8], node_key[16];

@@ -19,6 +19,8 @@
 #include "report.h"
 #include "fault.h"
 #include "fwinst.h"
+#include "fwroll.h"
+#include "board.h"
 #include "can_id.h"
 #include "msg.h"
 #include "rig.h"
@@ -48,7 +50,37 @@ typedef struct rack_opts {
     plant_params slot_prm[510]; /* their slots' own parameters */
     const plant_params *slot_ptr[510];
     trc_opts trace;      /* --probe, --vcd, --trace-csv (scopes/trc.h) */
+    const char *update;  /* --update IMAGE: the firmware update's image file, or NULL */
+    double update_at;    /* --update-at: when it starts, s */
+    unsigned update_wave; /* --update-wave: modules a wave after the canary */
 } rack_opts;
+
+#define RK_IMAGE_MAX (BRD_SLOT_SIZE + 1u) /* one more: a larger file is refused, not cut */
+
+/* The --update image file into *buf (malloc'd), *n its size. CLI_OK, or
+ * CLI_USAGE after a message naming the file and why. */
+static int rk_read_image(const char *w, const char *path, uint8_t **buf, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return cli_usage_error(w, "--update %s: %s", path, strerror(errno));
+    uint8_t *b = malloc(RK_IMAGE_MAX);
+    size_t got = b ? fread(b, 1, RK_IMAGE_MAX, f) : 0;
+    int err = ferror(f);
+    fclose(f);
+    if (!b)
+        return cli_fail(w, "out of memory");
+    if (err || got >= RK_IMAGE_MAX || got < FWIMG_HDR_SIZE + FWIMG_TRL_SIZE) {
+        free(b);
+        return cli_usage_error(w, "--update %s: %s", path,
+                               err ? "a read error" : got >= RK_IMAGE_MAX ? "larger than a firmware slot (224 KiB)"
+                                                                           : "shorter than an image's header and "
+                                                                             "trailer: not an image (ek3 fwimg build)");
+    }
+    *buf = b;
+    *n = got;
+    return CLI_OK;
+}
 
 /* The run's stop request (Ctrl-C, SIGTERM): the signal, or 0. */
 static int rk_stop(void *ctx)
@@ -86,7 +118,8 @@ static int rk_usage(void)
          "                [--scope [--scope-shot FILE@TIME] [--scope-hold] [--scope-select SLOTS] [--scope-fps 60]\n"
          "                [--scope-keys KEYS]]\n"
          "                [--probe PATHS (--vcd FILE [--vcd-flavour full|sigrok] | --trace-csv FILE)...\n"
-         "                 [--probe-every 100us] [--from T0] [--to T1]]\n\n"
+         "                 [--probe-every 100us] [--from T0] [--to T1]]\n"
+         "                [--update IMAGE [--update-at 1s] [--update-wave 4]]\n\n"
          "Run a rack in one process: the plant (one module per slot, tolerances drawn\n"
          "from the seed) and one firmware instance per module (JEZGRO, its services,\n"
          "LLC_CONTROL with droop), joined by the HIL channel and the rack's CAN-FD bus,\n"
@@ -125,7 +158,12 @@ static int rk_usage(void)
          "range each: module[1-84].iout, module[*].state) that --vcd writes as a VCD\n"
          "(GTKWave; --vcd-flavour sigrok: 1-bit wires only, for sigrok-cli) and\n"
          "--trace-csv as a CSV, streamed every quantum (--probe-every) within\n"
-         "[--from, --to]; docs/scopes.md, Traces.");
+         "[--from, --to]; docs/scopes.md, Traces.\n"
+         "--update streams IMAGE (`ek3 fwimg build`, signed with the development key)\n"
+         "to every module over FW_UPDATE frames in idle bus time from --update-at on,\n"
+         "then reboots them into it in waves: one canary, then up to --update-wave at\n"
+         "a time as the rack's spare capacity allows; each must confirm (docs/update.md).\n"
+         "The report lists each module's version before and after and every refusal.");
     puts(scope_usage);
     return CLI_OK;
 }
@@ -242,6 +280,16 @@ int cmd_rack(int argc, char **argv)
         } else if (!strcmp(a, "--load-ramp") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.load_ramp) || !(o.load_ramp >= 0 && o.load_ramp <= 86400))
                 return cli_usage_error(w, "--load-ramp '%s': a time from 0 up to a day", v);
+        } else if (!strcmp(a, "--update") && cli_has_value(a, v, &miss)) {
+            o.update = v;
+        } else if (!strcmp(a, "--update-at") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_quantity(v, "s", &o.update_at) || !(o.update_at >= 0 && o.update_at <= 86400))
+                return cli_usage_error(w, "--update-at '%s': a time from 0 up to a day", v);
+        } else if (!strcmp(a, "--update-wave") && cli_has_value(a, v, &miss)) {
+            uint64_t n;
+            if (cli_parse_u64(v, 510, &n) || n < 1)
+                return cli_usage_error(w, "--update-wave '%s': 1 to 510 modules", v);
+            o.update_wave = (unsigned)n;
         } else if (!strcmp(a, "--load-at") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.load_at) || !(o.load_at >= 0 && o.load_at <= 86400))
                 return cli_usage_error(w, "--load-at '%s': a time from 0 up to a day", v);
@@ -352,6 +400,8 @@ int cmd_rack(int argc, char **argv)
         cli_needs(w, &seen, "--ext-timeout", "--external", ext_only) ||
         cli_needs(w, &seen, "--log-start", "--log", "it stamps the lines of the candump log that --log writes") ||
         cli_needs(w, &seen, "--api-key", "--api", "it is the key of the station API that --api opens") ||
+        cli_needs(w, &seen, "--update-at", "--update", "it is when the update that --update names starts") ||
+        cli_needs(w, &seen, "--update-wave", "--update", "it sizes the waves of the update that --update names") ||
         cli_exclusive(w, &seen, "--threads", "--log",
                       "a run with --log runs on one thread (its frames in the one order of the bus)") ||
         trc_args_check(w, &seen, &o.trace))
@@ -359,6 +409,19 @@ int cmd_rack(int argc, char **argv)
     /* Options that name slots or times are checked against the rack and
      * the run, before anything is simulated. */
     long quanta = (long)ceil(o.duration / (RIG_PERIOD_NS * 1e-9) - 1e-9);
+    if (o.update && o.update_at >= o.duration)
+        return cli_usage_error(w, "--update-at %g s: at or after the end of the run (--duration %g s)", o.update_at,
+                               o.duration);
+    /* --update: the image read and checked as the streamer takes it (the
+     * modules leave the factory with 1.0.0: fwinst.h). */
+    static fwr upd;
+    uint8_t *upd_img = NULL;
+    size_t upd_len = 0;
+    if (o.update) {
+        int urc = rk_read_image(w, o.update, &upd_img, &upd_len);
+        if (urc)
+            return urc;
+    }
     if (cli_given(&seen, "--load-at") &&
         (o.load_at >= o.duration || (int64_t)(o.load_at * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS))
         return cli_usage_error(w, "--load-at %g s: at or after the end of the run (--duration %g s): the load would "
@@ -502,6 +565,20 @@ int cmd_rack(int argc, char **argv)
             return cli_fail(w, "out of memory for %ld quanta", quanta);
         return cli_fail(w, "cannot build the rack: %s", ek3_strerror(rc));
     }
+    if (o.update) {
+        fwr_opts uo = {.wave_max = o.update_wave, .start_ns = (int64_t)(o.update_at * 1e9), .log = slog};
+        int urc = fwr_init(&upd, &s.g.stn, s.g.o.modules, upd_img, upd_len, 1, &uo);
+        free(upd_img);
+        upd_img = NULL;
+        if (urc) {
+            ses_free(&s);
+            rk_close_all(log, slog, rep);
+            return cli_usage_error(w, "--update %s: %s", o.update,
+                                   urc == EK3_EPARSE ? "not a firmware image (bad magic or too short)"
+                                                     : ek3_strerror(urc));
+        }
+        s.g.upd = &upd;
+    }
     /* The station starts the rack once it has heard every module: the
      * first heartbeats of a large rack take tens of milliseconds of bus
      * time (about 100 us each), and a module not heard then is never
@@ -604,6 +681,15 @@ int cmd_rack(int argc, char **argv)
     bad |= rep_text(stdout, &s) != 0;
     if (rep)
         bad |= rep_text(rep, &s) != 0;
+    if (s.g.upd) { /* the update: each module's version before and after, every refusal */
+        bad |= fwr_report(s.g.upd, stdout) != EK3_OK;
+        if (rep)
+            bad |= fwr_report(s.g.upd, rep) != EK3_OK;
+        if (!fwr_finished(s.g.upd))
+            printf("firmware update: not finished when the run ended (--duration)\n");
+        s.g.upd = NULL;
+        fwr_free(&upd);
+    }
     if (o.report) {
         snprintf(path, sizeof path, "%s/report.txt", o.report);
         bad |= cli_close_out(w, rep, path) != CLI_OK;

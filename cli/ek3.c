@@ -14,6 +14,7 @@ static const cli_cmd ek3_cmds[] = {
     {"plant", cmd_plant, "the plant model: parameters, one module's run, gain sweep"},
     {"bench", cmd_bench, "run benchmarks and print their figures"},
     {"audit", cmd_audit, "a module's audit log: dump it from a rig run, verify a dump"},
+    {"fwimg", cmd_fwimg, "signed firmware images: make a key, build, inspect, verify"},
 };
 
 int main(int argc, char **argv)

@@ -2,7 +2,8 @@
 # size-report.sh NM ELF MAP PROBE_OBJ OUT - flash and RAM of the firmware
 # image, the kernel and the services separately, against the seed's
 # budget (kernel < 32 KiB flash, ~8 KiB RAM; services ~80 KiB flash,
-# 32 KiB RAM). Writes the report to OUT and stdout; exits 1 when the
+# 32 KiB RAM), and the image check (boot/fwimg.c with mbedTLS) apart from
+# both. Writes the report to OUT and stdout; exits 1 when the
 # kernel leaves its budget (services over theirs is a warning).
 #
 # Flash and static RAM come from the linker map (input sections kept
@@ -44,6 +45,8 @@ function cls(file) {
     if (file ~ /libek3_drivers\.a/) return "drivers";
     if (file ~ /libek3_hal_g4\.a|main\.c\.obj/) return "hal";
     if (file ~ /libek3_soft_aes\.a|libek3_common\.a/) return "crypto";
+    if (file ~ /libek3_fwimg\.a/) return "fwimg";
+    if (file ~ /libek3_mbedcrypto\.a/) return "mbedtls";
     return "runtime";
 }
 function add(name, addr, size, file,   a, c) {
@@ -73,8 +76,8 @@ pending != "" {
     if (NF >= 4 && $2 ~ /^0x/) add($1, $2, $3, $4);
 }
 END {
-    split("kernel drivers hal crypto runtime services protocol", order, " ");
-    for (i = 1; i <= 7; i++) printf "%s %d %d\n", order[i], flash[order[i]], ram[order[i]];
+    split("kernel drivers hal crypto runtime services protocol fwimg mbedtls", order, " ");
+    for (i = 1; i <= 9; i++) printf "%s %d %d\n", order[i], flash[order[i]], ram[order[i]];
 }' "$map")
 
 get() { echo "$parts" | awk -v c="$1" -v f="$2" '$1 == c { print $f }'; }
@@ -96,6 +99,8 @@ done
 kr=$((kr + ctx_kernel + ctx_hal + ctx_drv))
 sf=$(( $(get services 2) + $(get protocol 2) ))
 sr=$(( $(get services 3) + $(get protocol 3) ))
+bf=$(( $(get fwimg 2) + $(get mbedtls 2) ))
+br=$(( $(get fwimg 3) + $(get mbedtls 3) ))
 
 {
     echo "EK3 module firmware, STM32G474 (Cortex-M4F): size against the seed's budget"
@@ -115,6 +120,9 @@ sr=$(( $(get services 3) + $(get protocol 3) ))
     printf '  %-32s %9s %9d\n' "service region pool (MPU)" "" "$pool"
     printf '%-34s %9d %9d   budget %d / %d\n' "services total (flash; pool)" "$sf" "$((sr + pool))" \
         $SERVICES_FLASH_BUDGET $SERVICES_RAM_BUDGET
+    printf '  %-32s %9d %9d\n' "boot/fwimg (image check)" "$(get fwimg 2)" "$(get fwimg 3)"
+    printf '  %-32s %9d %9d\n' "mbedTLS (SHA-256, ECDSA; heap)" "$(get mbedtls 2)" "$(get mbedtls 3)"
+    printf '%-34s %9d %9d   (no budget in the seed)\n' "boot total (fwimg + mbedTLS)" "$bf" "$br"
     printf '%-34s %9s %9d\n' "main stack (holds the contexts)" "" "$stack"
 } > "$out"
 cat "$out"

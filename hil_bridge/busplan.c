@@ -40,8 +40,8 @@ static const bplan_spec bplan_specs[] = {
      "+ a 32-byte decision's further fragments in each heartbeat while it is the newest entry",
      CID_TYPE_ELECTION, 1, 1, 10.0, BPLAN_SENT, 1},
     {"FAULT_ALERT", "module -> all", "storm: 1 Hz x modules (worst case)", CID_TYPE_FAULT, 0, 1, 1.0, BPLAN_EVENT, 0},
-    {"FW_UPDATE", "station -> module", "background: idle bus time only", CID_TYPE_FW_UPDATE, 1, 0, 0.0, BPLAN_NOT_YET,
-     0},
+    {"FW_UPDATE", "station <-> module", "background: idle bus time only (an update: fwroll.h)", CID_TYPE_FW_UPDATE, 1, 0,
+     0.0, BPLAN_EVENT, 0},
 };
 
 int bplan_compute(bplan *p, unsigned modules, uint32_t arb_bps, uint32_t data_bps)

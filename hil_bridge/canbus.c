@@ -246,6 +246,8 @@ void cbus_run(cbus *b, int64_t t_end)
             b->frames++;
             if (slot >= 0) {
                 int64_t wait = end - tx->q_t[slot];
+                if (b->on_sent)
+                    b->on_sent(b->sent_ctx, (unsigned)win, &f, tx->q_t[slot], end);
                 if (wait > tx->wait_max_ns)
                     tx->wait_max_ns = wait;
                 /* the rest keep their order: frames of one identifier leave in the

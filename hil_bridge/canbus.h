@@ -74,6 +74,11 @@ typedef struct cbus {
     uint64_t rng;
     cbus_deliver_fn deliver;
     void *ctx;
+    /* Each frame sent from a node's queue, once it is through: when it
+     * was queued and when it ended (its latency), for measurements; NULL:
+     * none. */
+    void (*on_sent)(void *ctx, unsigned from, const cfd_frame *f, int64_t queued_ns, int64_t end_ns);
+    void *sent_ctx;
 } cbus;
 
 /* A bus of n nodes (1..4096) at the given bit rates. 0, or EK3_EINVAL,

@@ -236,6 +236,12 @@ const flt_def flt_table[] = {
     [FLT_API_BAD_KEY] = {"api-bad-key", FLT_TRUST, FLT_T_STATION, 1, 1, {{"rate", "/s", 1, 1e6, 10, 0}},
                          "requests at the station's API with a wrong key, rate a second (someone guessing)",
                          "each refused (EK3_EPERM) and counted in api_bad_key, no token spent, logged once per burst"},
+    [FLT_BAD_IMAGE] = {"bad-image", FLT_KERNEL, FLT_T_SLOT, 0, 1, {NOP},
+                       "the module's next trial image is broken (signed and valid, but its output never starts): "
+                       "an update's reboot into it brings the module up without power",
+                       "it never shares current, so UPDATE_MGR never confirms it; the station reboots it after "
+                       "FWR_CONFIRM_NS and the bootloader reverts to the old image; a canary's failure halts the "
+                       "roll (docs/update.md)"},
 };
 
 const unsigned flt_count = sizeof flt_table / sizeof flt_table[0];
@@ -566,6 +572,9 @@ static int flt_apply(rig *g, const flt_spec *s, int on)
     case FLT_API_FLOOD:
     case FLT_API_BAD_KEY:
         return stn_fault_flood(&g->stn, g->t_ns, on ? s->p[0] : 0, s->id == FLT_API_BAD_KEY);
+    case FLT_BAD_IMAGE:
+        g->m[s->target - 1].fw.bad_trial = on != 0;
+        return EK3_OK;
     case FLT_SVC_CRASH:
     case FLT_SVC_HANG:
     case FLT_SVC_FLOOD:

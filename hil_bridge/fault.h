@@ -84,6 +84,7 @@ typedef enum flt_id {
     FLT_CMD_RANGE,
     FLT_API_FLOOD,
     FLT_API_BAD_KEY,
+    FLT_BAD_IMAGE,
     FLT_COUNT_
 } flt_id;
 

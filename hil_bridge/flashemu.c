@@ -2,11 +2,24 @@
  * erase, and the seeded faults of its configuration (flashemu.h). */
 #include "flashemu.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "ek3_err.h"
 #include "ek3_rng.h"
 #include "host_crypto.h"
+
+/* The side table's nibble of double word d. */
+static unsigned fle_dwf(const fle *f, uint32_t d)
+{
+    return (f->dw[d >> 1] >> ((d & 1u) * 4u)) & 0xFu;
+}
+
+static void fle_dwf_set(fle *f, uint32_t d, unsigned v)
+{
+    unsigned sh = (d & 1u) * 4u;
+    f->dw[d >> 1] = (uint8_t)((f->dw[d >> 1] & ~(0xFu << sh)) | ((v & 0xFu) << sh));
+}
 
 static uint64_t fle_draw(fle *f)
 {
@@ -15,8 +28,10 @@ static uint64_t fle_draw(fle *f)
 
 int fle_init(fle *f, const fle_config *cfg)
 {
-    memset(f, 0, sizeof *f);
-    fle_config c = *cfg;
+    fle_config c = *cfg; /* cfg may point into f */
+    /* Everything 0 but the cells (all 1s, below): one pass over the 512 KiB. */
+    memset(f, 0, offsetof(fle, mem));
+    memset(f->dw, 0, sizeof *f - offsetof(fle, dw));
     int rc = EK3_OK;
     if (!c.size)
         c.size = FLE_MAX_SIZE;
@@ -78,12 +93,14 @@ static void fle_disturb(fle *f, unsigned p)
     unsigned per = FLE_PAGE / FLE_DW, start = (unsigned)(fle_draw(f) % per);
     for (unsigned i = 0; i < per; i++) {
         unsigned d = p * per + (start + i) % per;
-        if (!(f->dw[d] & FLE_DW_PROG) || (f->dw[d] & FLE_DW_ECCD))
+        unsigned v = fle_dwf(f, d);
+        if (!(v & FLE_DW_PROG) || (v & FLE_DW_ECCD))
             continue;
-        unsigned flips = (f->dw[d] & FLE_DW_FLIPS) + 1u;
-        f->dw[d] = (uint8_t)((f->dw[d] & ~FLE_DW_FLIPS) | (flips > 3u ? 3u : flips));
+        unsigned flips = (v & FLE_DW_FLIPS) + 1u;
+        v = (v & ~FLE_DW_FLIPS) | (flips > 3u ? 3u : flips);
         if (flips >= 2u)
-            f->dw[d] |= FLE_DW_ECCD;
+            v |= FLE_DW_ECCD;
+        fle_dwf_set(f, d, v);
         return;
     }
 }
@@ -103,12 +120,12 @@ int fle_read(fle *f, uint32_t off, void *buf, size_t n)
         size_t take = FLE_DW - a % FLE_DW;
         if (take > n - i)
             take = n - i;
-        if (f->dw[d] & FLE_DW_ECCD) {
+        if (fle_dwf(f, d) & FLE_DW_ECCD) {
             f->st.ecc_errors++;
             rc = EK3_EIO;
             break;
         }
-        if (f->dw[d] & FLE_DW_FLIPS)
+        if (fle_dwf(f, d) & FLE_DW_FLIPS)
             f->st.ecc_corrected++;
         memcpy(out + i, f->mem + a, take);
         i += take;
@@ -122,7 +139,7 @@ int fle_read(fle *f, uint32_t off, void *buf, size_t n)
 static int fle_blank(const fle *f, uint32_t d)
 {
     static const uint8_t ones[FLE_DW] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
-    return !(f->dw[d] & (FLE_DW_PROG | FLE_DW_ECCD)) && !memcmp(f->mem + d * FLE_DW, ones, FLE_DW);
+    return !(fle_dwf(f, d) & (FLE_DW_PROG | FLE_DW_ECCD)) && !memcmp(f->mem + d * FLE_DW, ones, FLE_DW);
 }
 
 static int fle_zeros(const uint8_t *v)
@@ -142,15 +159,13 @@ static void fle_torn_program(fle *f, uint32_t d, const uint8_t *v)
         return;
     case 1: /* the cells were done, EOP was not seen */
         memcpy(m, v, FLE_DW);
-        f->dw[d] = FLE_DW_PROG;
+        fle_dwf_set(f, d, FLE_DW_PROG);
         return;
     default: { /* half-way: some of the bits to clear cleared */
         uint64_t keep = fle_draw(f);
         for (unsigned i = 0; i < FLE_DW; i++)
             m[i] = (uint8_t)(m[i] & (v[i] | (uint8_t)(keep >> (8 * i))));
-        f->dw[d] = FLE_DW_PROG;
-        if (fle_draw(f) & 1u)
-            f->dw[d] |= FLE_DW_ECCD; /* the ECC bits torn too */
+        fle_dwf_set(f, d, (fle_draw(f) & 1u) ? FLE_DW_PROG | FLE_DW_ECCD : FLE_DW_PROG); /* ECCD: the ECC bits torn too */
         return;
     }
     }
@@ -187,7 +202,7 @@ int fle_program(fle *f, uint32_t off, const void *buf, size_t n)
         f->st.programs++;
         f->st.bytes_programmed += FLE_DW;
         memcpy(f->mem + d * FLE_DW, b + i, FLE_DW);
-        f->dw[d] = FLE_DW_PROG; /* a zero write over anything: zeros, ECC good */
+        fle_dwf_set(f, d, FLE_DW_PROG); /* a zero write over anything: zeros, ECC good */
     }
     return EK3_OK;
 }
@@ -221,19 +236,19 @@ int fle_erase(fle *f, uint32_t off, size_t n)
                 uint64_t r = fle_draw(f) % 10u;
                 if (r < 5u) {
                     memset(f->mem + d * FLE_DW, 0xFF, FLE_DW);
-                    f->dw[d] = 0;
+                    fle_dwf_set(f, d, 0);
                 } else if (r == 9u) {
                     uint64_t set = fle_draw(f);
                     for (unsigned j = 0; j < FLE_DW; j++)
                         f->mem[d * FLE_DW + j] |= (uint8_t)(set >> (8 * j));
-                    f->dw[d] |= FLE_DW_ECCD;
+                    fle_dwf_set(f, d, fle_dwf(f, d) | FLE_DW_ECCD);
                 }
             }
             return EK3_EIO;
         }
         f->st.erases++;
         memset(f->mem + p * FLE_PAGE, 0xFF, FLE_PAGE);
-        memset(f->dw + p * per, 0, per);
+        memset(f->dw + p * per / 2u, 0, per / 2u);
         if (f->erase_count[p] > f->cfg.endurance)
             fle_wear(f, p);
     }

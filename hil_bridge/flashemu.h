@@ -44,6 +44,8 @@
  *
  * The state is plain data (no heap): copy the struct to fork a device (the
  * power-cut runner does, to cut every operation of a workload in turn).
+ * It is the whole 512 KiB part, about 546 KiB with its side tables: keep
+ * it off the stack (static, or in a heap-allocated struct).
  */
 #ifndef FLASHEMU_H
 #define FLASHEMU_H
@@ -55,7 +57,7 @@
 
 #define FLE_PAGE 2048u
 #define FLE_DW 8u
-#define FLE_MAX_SIZE (16u * 1024u)
+#define FLE_MAX_SIZE (512u * 1024u) /* the STM32G474xE's whole flash (board.h BRD_FLASH_SIZE) */
 #define FLE_ENDURANCE 10000u
 
 typedef struct fle_config {
@@ -79,10 +81,12 @@ typedef struct fle_stats {
     uint32_t worn_pages;       /* pages erased past their endurance */
 } fle_stats;
 
-/* Per double word: ECCD, programmed since the last erase, disturb flips. */
-#define FLE_DW_ECCD 0x80u
-#define FLE_DW_PROG 0x40u
-#define FLE_DW_FLIPS 0x03u
+/* Per double word, 4 bits (two double words a byte, the even one in the
+ * low nibble: the side table is 1/16 of the cells): ECCD, programmed
+ * since the last erase, disturb flips (0..3). */
+#define FLE_DW_ECCD 0x8u
+#define FLE_DW_PROG 0x4u
+#define FLE_DW_FLIPS 0x3u
 
 typedef struct fle {
     fle_config cfg;
@@ -90,7 +94,7 @@ typedef struct fle {
     uint64_t rng;
     fle_stats st;
     uint8_t mem[FLE_MAX_SIZE];            /* the cells (what a debugger's dump shows) */
-    uint8_t dw[FLE_MAX_SIZE / FLE_DW];    /* FLE_DW_* per double word */
+    uint8_t dw[FLE_MAX_SIZE / FLE_DW / 2u]; /* FLE_DW_* per double word, a nibble each */
     uint32_t erase_count[FLE_MAX_SIZE / FLE_PAGE];
     uint32_t page_reads[FLE_MAX_SIZE / FLE_PAGE];
 } fle;
@@ -124,8 +128,8 @@ int fle_program(fle *f, uint32_t off, const void *buf, size_t n);
  * EK3_ERANGE outside the device, EK3_EIO on a cut or with the power off. */
 int fle_erase(fle *f, uint32_t off, size_t n);
 
-/* A hal with only this device behind it (flash_size FLE_MAX_SIZE: give
- * the device that size) and the host's AES-CMAC: for code that needs the
+/* A hal with only this device behind it (flash_size FLE_MAX_SIZE, the
+ * whole part: give the device that size) and the host's AES-CMAC: for code that needs the
  * flash alone, as the power-cut runner's workloads. */
 hal fle_hal(fle *f);
 

@@ -1,6 +1,8 @@
 /* fwinst.c - one module's firmware on the host. */
 #include "fwinst.h"
 
+#include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +15,7 @@
 #include "ek3_err.h"
 #include "hilch.h"
 #include "ek3_rng.h"
+#include "fwsign.h"
 #include "msg.h"
 #include "transport.h"
 
@@ -61,15 +64,152 @@ void fwi_rack_key(uint64_t seed, uint8_t key[16])
         key[i] = (uint8_t)(ek3_rng_splitmix64(&z) >> 24);
 }
 
+/* ---- the factory image and the bootloader --------------------------------- */
+
+#define FWI_FACTORY_CAP ((FWSIGN_SIZE(FWI_FACTORY_PAYLOAD) + 7u) / 8u * 8u)
+
+static struct {
+    pthread_once_t once;
+    uint8_t img[FWI_FACTORY_CAP]; /* padded with 0xFF to whole double words */
+    uint32_t n;                   /* bytes to program (0: could not be built) */
+    fwimg_info info;              /* fwimg_verify's verdict on it (ok: it verified) */
+    int ok;
+} fwi_factory = {PTHREAD_ONCE_INIT, {0}, 0, {{0}, 0, {0}}, 0};
+
+typedef struct fwi_slot_rd {
+    hal hw;
+    uint32_t base;
+} fwi_slot_rd;
+
+static int fwi_slot_read(void *ctx, uint32_t off, void *buf, size_t n)
+{
+    const fwi_slot_rd *r = ctx;
+    return hal_flash_read(r->hw, r->base + off, buf, n);
+}
+
+static int fwi_mem_read(void *ctx, uint32_t off, void *buf, size_t n)
+{
+    memcpy(buf, (const uint8_t *)ctx + off, n);
+    return EK3_OK;
+}
+
+static void fwi_policy(fwimg_policy *pol, uint32_t min_security)
+{
+    fwimg_policy p = {BRD_HW_ID, min_security, BRD_SLOT_SIZE, fwsign_dev_pubkey()};
+    *pol = p;
+}
+
+static void fwi_factory_build(void)
+{
+    static uint8_t payload[FWI_FACTORY_PAYLOAD];
+    uint64_t z = 0x454B33464Dull; /* "EK3FM": the same payload in every rig */
+    for (size_t i = 0; i < sizeof payload; i += 8) {
+        uint64_t v = ek3_rng_splitmix64(&z);
+        memcpy(payload + i, &v, 8);
+    }
+    fwsign_meta m = {BRD_HW_ID, FWI_FACTORY_VERSION, FWI_FACTORY_SECURITY, 0};
+    size_t len = 0;
+    memset(fwi_factory.img, 0xFF, sizeof fwi_factory.img);
+    if (fwsign_build(NULL, &m, payload, sizeof payload, fwi_factory.img, sizeof fwi_factory.img, &len) != EK3_OK)
+        return;
+    fwi_factory.n = (uint32_t)((len + 7u) / 8u * 8u);
+    fwimg_policy pol;
+    fwimg_why why;
+    fwi_policy(&pol, 0);
+    fwi_factory.ok = fwimg_verify(fwi_mem_read, fwi_factory.img, fwi_factory.n, &pol, &fwi_factory.info, &why) == EK3_OK;
+}
+
+const uint8_t *fwi_factory_image(uint32_t *n)
+{
+    pthread_once(&fwi_factory.once, fwi_factory_build);
+    *n = fwi_factory.n;
+    return fwi_factory.n ? fwi_factory.img : NULL;
+}
+
+/* Does the slot hold the factory image's bytes (every read clean)? */
+static int fwi_slot_is_factory(const fwi_slot_rd *rd)
+{
+    uint8_t b[2048];
+    for (uint32_t o = 0; o < fwi_factory.n; o += sizeof b) {
+        uint32_t k = fwi_factory.n - o < sizeof b ? fwi_factory.n - o : (uint32_t)sizeof b;
+        if (fwi_slot_read((void *)rd, o, b, k) || memcmp(b, fwi_factory.img + o, k))
+            return 0;
+    }
+    return 1;
+}
+
+/* fwimg_verify of the slot. Its verdict is a function of the bytes and
+ * the policy alone, so a slot holding exactly the factory image's bytes
+ * (read through the flash's ECC) gets the verdict fwimg_verify gave that
+ * image once per process, when the floor allows it: the rig's 84 modules
+ * then do not each run the ECDSA check at every reset (docs/flash.md). */
+static int fwi_verify(void *ctx, unsigned slot, uint32_t min_security, fwimg_info *info, fwimg_why *why)
+{
+    fwi *f = ctx;
+    fwi_slot_rd rd = {hhal_hal(&f->h), slot ? BRD_SLOT_B_OFF : BRD_SLOT_A_OFF};
+    uint32_t n;
+    if (fwi_factory_image(&n) && fwi_factory.ok && min_security <= fwi_factory.info.hdr.security &&
+        fwi_slot_is_factory(&rd)) {
+        *info = fwi_factory.info;
+        *why = FWIMG_OK;
+        return EK3_OK;
+    }
+    fwimg_policy pol;
+    fwi_policy(&pol, min_security);
+    return fwimg_verify(fwi_slot_read, &rd, BRD_SLOT_SIZE, &pol, info, why);
+}
+
+boot_cfg fwi_boot_cfg(fwi *f)
+{
+    boot_cfg c = {hhal_hal(&f->h), fwi_verify, f};
+    return c;
+}
+
+/* The bootloader: f->boot, f->boot_rc, f->down; its decision handed to
+ * the firmware (UPDATE_MGR reads it at its start). */
+static int fwi_boot(fwi *f)
+{
+    boot_cfg c = fwi_boot_cfg(f);
+    f->boot_rc = boot_select(&c, &f->boot);
+    f->down = f->boot_rc != EK3_OK;
+    f->ho.choice = f->boot;
+    f->ho.pubkey = fwsign_dev_pubkey();
+    f->k.cfg.boot_handoff = f->down ? NULL : &f->ho;
+    return f->boot_rc;
+}
+
+/* A trial image injected as bad (bad_trial): its output never starts. */
+static int fwi_dead_output(const fwi *f)
+{
+    return f->bad_trial && f->boot.trial;
+}
+
+/* ---- the module ------------------------------------------------------------ */
+
 int fwi_init(fwi *f, unsigned slot, unsigned rack, uint64_t seed, const llcc_cfg *cc, float v_set)
 {
-    memset(f, 0, sizeof *f);
+    _Static_assert(offsetof(fwi, h) == 0, "the host HAL first: hhal_init sets it");
+    memset((uint8_t *)f + sizeof f->h, 0, sizeof *f - sizeof f->h); /* the rest; the 546 KiB flash once, by hhal_init */
     f->slot = slot;
     f->rack = rack;
     f->pool = aligned_alloc(64, FWI_POOL_BYTES);
     if (!f->pool)
         return EK3_ENOSPC;
     hhal_init(&f->h, seed * 1000003u + slot, 0);
+    /* The factory's programmer: the signed image into slot A. */
+    uint32_t img_n = 0;
+    const uint8_t *img = fwi_factory_image(&img_n);
+    if (!img) {
+        fwi_free(f);
+        return EK3_ECRYPTO;
+    }
+    int brc = fle_program(&f->h.fl, BRD_SLOT_A_OFF, img, img_n);
+    if (!brc)
+        brc = fwi_boot(f);
+    if (brc) {
+        fwi_free(f);
+        return brc;
+    }
     uint8_t rack_key[16];
     canh_config c;
     memset(&c, 0, sizeof c);
@@ -92,7 +232,7 @@ int fwi_init(fwi *f, unsigned slot, unsigned rack, uint64_t seed, const llcc_cfg
     /* rack 0: SWARM_COORD, the table's last service, left out (droop alone) */
     _Static_assert(SVC_SWARM == sizeof fwi_services / sizeof fwi_services[0], "SWARM_COORD is the last service");
     jz_config cfg = {fwi_services, sizeof fwi_services / sizeof fwi_services[0] - (rack ? 0u : 1u), drv_control, &f->drv,
-                     seed + slot - 1, f->pool, FWI_POOL_BYTES, 64, 0, 0, 0};
+                     seed + slot - 1, f->pool, FWI_POOL_BYTES, 64, 0, 0, 0, &f->ho};
     int rc = jz_init(&f->k, &cfg, hhal_hal(&f->h));
     if (rc) {
         fwi_free(f);
@@ -115,7 +255,9 @@ void fwi_free(fwi *f)
 static void fwi_run_period(fwi *f)
 {
     hhal_advance(&f->h, BRD_PERIOD_NS);
-    if (f->overrun_left) {
+    if (f->down) {
+        /* In the bootloader without an image: PWM off (the reset's), no kernel. */
+    } else if (f->overrun_left) {
         /* The interrupt runs back to back; thread mode starves. */
         f->isr_acc += BRD_PERIOD_NS;
         if (f->isr_acc >= f->isr_ns) {
@@ -129,12 +271,17 @@ static void fwi_run_period(fwi *f)
         jz_isr(&f->k);
         jz_run(&f->k);
     }
-    if (hhal_watchdog_expired(&f->h)) {
-        jz_reset(&f->k);
+    if (!f->down && hhal_watchdog_expired(&f->h)) {
+        if (fwi_boot(f) == EK3_OK) /* the reset goes through the bootloader too */
+            jz_reset(&f->k);
         hhal_watchdog_restart(&f->h);
         f->resets++;
         f->overrun_left = 0; /* the reset ends what the interrupt was doing */
     }
+    if (!f->down && f->h.reset_req) /* the firmware asked (UPDATE_MGR: into a staged image, or back) */
+        fwi_fault_reboot(f);
+    if (!f->down && fwi_dead_output(f))
+        drv_power(&f->drv, DRV_OFF, 0, 0);
 }
 
 int fwi_period(fwi *f, const cfd_frame *adc, uint32_t q, cfd_frame *pwm)
@@ -160,12 +307,16 @@ int fwi_period_direct(fwi *f, const msg_hil_adc *adc, uint32_t q, msg_hil_pwm *p
 int fwi_fault_reboot(fwi *f)
 {
     hhal_mcu_reset(&f->h);
+    f->h.reset_req = 0;
     drv_init(&f->drv, &f->cc);
-    int rc = jz_reboot(&f->k);
-    hhal_watchdog_restart(&f->h);
     f->resets++;
     f->overrun_left = 0;
-    if (f->boot_v > 0)
+    int rc = fwi_boot(f);
+    if (rc)
+        return rc; /* down: no image to run */
+    rc = jz_reboot(&f->k);
+    hhal_watchdog_restart(&f->h);
+    if (f->boot_v > 0 && !fwi_dead_output(f))
         drv_power(&f->drv, DRV_ON, f->boot_v, f->cc.p_max);
     return rc;
 }

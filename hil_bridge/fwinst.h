@@ -12,7 +12,9 @@
 
 #include <stdint.h>
 
+#include "boot.h"
 #include "can_frame.h"
+#include "fw_update.h"
 #include "hosthal.h"
 #include "jz.h"
 #include "drivers.h"
@@ -21,6 +23,9 @@
 
 #define FWI_POOL_BYTES 16384u /* the services' regions (SWARM_COORD's is the largest) */
 #define FWI_RACK_DEFAULT 84u  /* modules of a rack when nobody says (the seed's rack) */
+#define FWI_FACTORY_VERSION 0x010000u /* the factory image: 1.0.0, */
+#define FWI_FACTORY_SECURITY 1u       /* security counter 1, */
+#define FWI_FACTORY_PAYLOAD 16384u    /* a deterministic 16 KiB payload, signed with the development key */
 
 typedef struct fwi {
     hhal h;
@@ -36,14 +41,26 @@ typedef struct fwi {
     uint32_t overrun_left;   /* interrupt runs still too long */
     int64_t isr_ns, isr_acc; /* each run's length; time into the current run */
     uint32_t isr_missed;     /* control periods without an interrupt run, all told */
+    /* The bootloader at the last power-on or reboot (boot.h; the station,
+     * the report and the scope read these): */
+    boot_choice boot;        /* boot.slot: the slot running (BOOT_SLOT_A/B); boot.version: its image's
+                                version (major << 16 | minor << 8 | patch); boot.trial: 1 while a new
+                                image runs on trial (not yet confirmed); boot.reverted: this boot abandoned
+                                a trial; boot.security: the module's security floor */
+    int boot_rc;             /* boot_select's code: 0, or EK3_ENOENT (no valid image: the module is down) */
+    uint8_t down;            /* no image booted: the MCU sits in the bootloader, no control, no CAN */
+    fwu_handoff ho;          /* the boot's decision and the trusted key, for UPDATE_MGR (jz_config.boot_handoff) */
+    uint8_t bad_trial;       /* injected (fault bad-image): a trial image whose output never starts */
 } fwi;
 
 /* Power on module `slot` of a rack of `rack` modules seeded `seed`,
  * LLC_CONTROL set to v_set (0: off). Its flash is provisioned as the
- * factory would: slot, its key and the group key (both derived from the
- * rack key), the rack's size. rack 0: a rack without the swarm (its
- * kernel runs every service but SWARM_COORD: droop alone). 0, or
- * EK3_ENOSPC, or jz_init's error. */
+ * factory would: the factory image in slot A (fwi_factory_image), slot,
+ * its key and the group key (both derived from the rack key), the
+ * rack's size; then the bootloader runs (boot_select, f->boot) before
+ * the kernel. rack 0: a rack without the swarm (its kernel runs every
+ * service but SWARM_COORD: droop alone). 0, or EK3_ENOSPC, or
+ * boot_select's or jz_init's error. */
 int fwi_init(fwi *f, unsigned slot, unsigned rack, uint64_t seed, const llcc_cfg *cc, float v_set);
 void fwi_free(fwi *f);
 
@@ -62,11 +79,28 @@ int fwi_period_direct(fwi *f, const msg_hil_adc *adc, uint32_t q, msg_hil_pwm *p
 /* Injected: the module's MCU resets and boots again (a software reset,
  * as NVIC_SystemReset after a hard fault or an update): its peripherals
  * to their reset state (PWM off, CAN FIFOs empty: hhal_mcu_reset), the
- * drivers fresh (output off), the kernel booted with its services fresh
- * (jz_reboot: the audit trail survives in SRAM), the
- * watchdog restarted; then it starts as at power-on (boot_v). resets + 1.
- * Returns jz_reboot's code. */
+ * bootloader (boot_select: a pending trial runs, an unconfirmed one is
+ * reverted; f->boot), the drivers fresh (output off), the kernel booted
+ * with its services fresh (jz_reboot: the audit trail survives in SRAM),
+ * the watchdog restarted; then it starts as at power-on (boot_v).
+ * resets + 1. Returns jz_reboot's code, or boot_select's (the module is
+ * then down: f->down). The firmware's own reset (hal_reset: UPDATE_MGR
+ * into a staged image, or back) is this, after the pass that asked. */
 int fwi_fault_reboot(fwi *f);
+
+/* The factory image every module leaves the factory with (slot A):
+ * version FWI_FACTORY_VERSION, security FWI_FACTORY_SECURITY, a
+ * deterministic FWI_FACTORY_PAYLOAD-byte payload, signed with the
+ * development key (fwsign.h). Built once per process (the signature is
+ * deterministic: RFC 6979); *n gets its size. NULL when it could not be
+ * built. */
+const uint8_t *fwi_factory_image(uint32_t *n);
+
+/* The module's bootloader configuration: its flash, and a verify that is
+ * fwimg_verify of the slot with the board's hardware id, the slot's size
+ * and the development public key (fwsign_dev_pubkey). For the update
+ * receiver and tests. */
+boot_cfg fwi_boot_cfg(fwi *f);
 
 /* Injected: the next `runs` runs of the control interrupt take isr_ns
  * each (more than the 100 us period, the seed's WCET budget, 5.1). The

@@ -4,6 +4,7 @@
 
 #include <setjmp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -131,6 +132,13 @@ static void hhal_safe_shutdown(void *ctx)
     h->shutdowns++;
 }
 
+/* hal_reset: the rig reboots the module after this pass (fwinst.c). */
+static void hhal_reset_req(void *ctx)
+{
+    hhal *h = ctx;
+    h->reset_req = 1;
+}
+
 /* ---- strict mode ------------------------------------------------------ */
 
 static int hhal_mpu_setup(void *ctx, const hal_region *r, unsigned n)
@@ -222,12 +230,15 @@ static const hal_ops hhal_ops = {
     .mpu_open = hhal_mpu_open,
     .run_guarded = hhal_run_guarded,
     .safe_shutdown = hhal_safe_shutdown,
+    .reset = hhal_reset_req,
 };
 
 void hhal_init(hhal *h, uint64_t seed, int strict)
 {
-    memset(h, 0, sizeof *h);
-    fle_config fc = {.seed = seed, .size = HHAL_FLASH_SIZE};
+    /* Everything 0 but the flash, which fle_init sets (one pass over it, not two). */
+    memset(h, 0, offsetof(hhal, fl));
+    memset((uint8_t *)h + offsetof(hhal, fl) + sizeof h->fl, 0, sizeof *h - offsetof(hhal, fl) - sizeof h->fl);
+    fle_config fc = {.seed = seed, .size = HHAL_FLASH_SIZE, .bank_size = BRD_FLASH_BANK};
     fle_init(&h->fl, &fc);
     h->rng = seed ? seed : 1;
     h->strict = (uint8_t)(strict != 0);

@@ -20,11 +20,12 @@
 
 #include <stdint.h>
 
+#include "board.h"
 #include "flashemu.h"
 #include "hal.h"
 
 #define HHAL_CAN_DEPTH 64u
-#define HHAL_FLASH_SIZE 16384u
+#define HHAL_FLASH_SIZE BRD_FLASH_SIZE /* the whole G474 flash: slots, boot state, configuration and log (board.h) */
 #define HHAL_FLASH_PAGE FLE_PAGE /* STM32G474 page */
 #define HHAL_WATCHDOG_NS 100000000LL
 #define HHAL_MAX_REGIONS 32u
@@ -38,11 +39,12 @@ typedef struct hhal {
     cfd_frame tx[HHAL_CAN_DEPTH], rx[HHAL_CAN_DEPTH];
     uint16_t tx_head, tx_count, rx_head, rx_count;
     uint32_t tx_dropped;
-    fle fl; /* the flash area (HHAL_FLASH_SIZE bytes) */
+    fle fl; /* the flash (HHAL_FLASH_SIZE bytes, two banks of BRD_FLASH_BANK) */
     uint32_t gpio_in, gpio_out;
     int64_t kick_ns;
     uint64_t rng;
     uint32_t shutdowns;
+    uint8_t reset_req;  /* the firmware asked for a reset (hal_reset): the rig does it after the pass */
     /* strict mode */
     uint8_t strict;
     int open_index; /* -1: all open */

@@ -65,7 +65,13 @@ int pcut_run(const pcut_config *c, const pcut_workload *w, pcut_result *r)
     }
     fle_config fc = c->flash;
     fc.cut_at = 0;
-    fle_init(x.golden, &fc);
+    if (c->start) {
+        memcpy(x.golden, c->start, sizeof *x.golden);
+        fle_power_on(x.golden);
+        x.golden->cfg.cut_at = 0;
+    } else {
+        fle_init(x.golden, &fc);
+    }
     uint64_t rng = c->seed ^ 0xA5A5A5A5u;
     rc = w->boot(gst, fle_hal(x.golden), w->ctx);
     if (rc) {

@@ -42,6 +42,8 @@ typedef struct pcut_workload {
 typedef struct pcut_config {
     unsigned steps;        /* steps of the workload */
     fle_config flash;      /* the device (cut_at is the runner's) */
+    const fle *start;      /* the device the golden run starts from (its cells and wear: a factory-programmed
+                              module; cfg.cut_at ignored), or NULL: fle_init of flash, all erased */
     uint64_t seed;         /* the second cuts' draws */
     unsigned pair_every;   /* a pair for every pair_every-th cut (0: none) */
 } pcut_config;

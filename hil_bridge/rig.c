@@ -44,8 +44,11 @@ static int rig_station_send(void *ctx, const cfd_frame *f)
 static void rig_deliver(void *ctx, unsigned to, unsigned from, const cfd_frame *f, int64_t t_ns)
 {
     rig *r = ctx;
-    if (to == 0)
+    if (to == 0) {
         stn_on_frame(&r->stn, f, t_ns);
+        if (r->upd)
+            fwr_on_frame(r->upd, f, t_ns);
+    }
     if (to >= 1 && to <= r->o.modules) {
         rig_module *m = &r->m[to - 1];
         if (!m->external)
@@ -579,6 +582,8 @@ void rig_quantum(rig *r)
         r->hil_frames += r->m[k].hil_frames;
     r->t_ns += RIG_PERIOD_NS;
     stn_poll(&r->stn, r->t_ns);
+    if (r->upd)
+        fwr_poll(r->upd, r->t_ns, &r->bus);
     cbus_run(&r->bus, r->t_ns);
     if (!r->o.no_swarm) /* without the swarm there is no Raft state to check */
         swo_step(&r->obs, r);

@@ -38,6 +38,7 @@
 #include "board.h"
 #include "canbus.h"
 #include "fwinst.h"
+#include "fwroll.h"
 #include "llc_control.h"
 #include "rack.h"
 #include "station.h"
@@ -97,6 +98,7 @@ typedef struct rig {
     rig_module *m;
     cbus bus;               /* node 0: station; node k: module k */
     station stn;            /* node 0 */
+    fwr *upd;               /* the station's firmware update in progress (the caller's), or NULL */
     swo obs;                /* the swarm's checkers, after every quantum (swarmobs.h) */
     cfd_frame sw_last;      /* the last broadcast ELECTION frame on the rack bus (swarm-replay) */
     uint8_t sw_have;

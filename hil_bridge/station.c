@@ -43,6 +43,7 @@ int stn_init(station *s, unsigned n, auth_crypto cr, const uint8_t rack_key[AUTH
         s->m[k].diag_ns = -1;
         s->m[k].tx.next = 1;
     }
+    s->group_tx.next = 1;
     return EK3_OK;
 }
 
@@ -161,6 +162,26 @@ static int stn_sign_send(station *s, unsigned slot, unsigned type, unsigned prio
     return stn_sign_send_raw(s, slot, type, prio, buf, (size_t)n, fv);
 }
 
+int stn_send_fw(station *s, unsigned dst, const msg_fw_update *u)
+{
+    uint8_t buf[CFD_MAX_LEN];
+    msg_err e;
+    int n = msg_encode(CID_TYPE_FW_UPDATE, u, buf, sizeof buf, &e);
+    if (n < 0)
+        return n;
+    if (dst != CID_NODE_BROADCAST) {
+        if (dst < 1 || dst > s->n)
+            return EK3_ENOENT;
+        return stn_sign_send_raw(s, dst, CID_TYPE_FW_UPDATE, CID_PRIO_BACKGROUND, buf, (size_t)n, NULL);
+    }
+    cfd_frame f;
+    uint8_t key[AUTH_KEY_LEN];
+    int rc = stn_frame(s, CID_NODE_BROADCAST, CID_TYPE_FW_UPDATE, CID_PRIO_BACKGROUND, buf, (size_t)n, &f, key);
+    if (!rc)
+        rc = auth_sign(&s->cr, key, &s->group_tx, &f, NULL);
+    return rc ? rc : s->send(s->send_ctx, &f);
+}
+
 /* Send the module's current command (again: a new counter each time). */
 static int stn_transmit(station *s, unsigned slot, int64_t now)
 {
@@ -194,6 +215,16 @@ static int stn_command(station *s, int64_t now, unsigned slot, double power_w, d
     m->acked = 0;
     stn_log(s, now, "%s module %u: %.0f W at %.1f V", "command", slot, power_w, vset_v);
     return stn_transmit(s, slot, now);
+}
+
+int stn_restore(station *s, int64_t now, unsigned slot)
+{
+    if (slot < 1 || slot > s->n)
+        return EK3_ENOENT;
+    const msg_power_cmd *c = &s->m[slot - 1].cmd;
+    if ((c->op != MSG_POWER_START && c->op != MSG_POWER_SET) || c->power_w == 0)
+        return EK3_OK; /* it was not running by the station's command: it boots as configured */
+    return stn_command(s, now, slot, c->power_w, c->vset_dv / 10.0, 1);
 }
 
 static int stn_api_one(station *s, int64_t now, const char *api_key, unsigned slot, double power_w, double vset_v,

@@ -96,6 +96,7 @@ typedef struct station {
     stn_stats st;
     stn_burst bad_key_burst, rate_burst; /* refusals not yet logged */
     /* Injected API floods (stn_fault_flood): [0] with the right key, [1] a wrong one. */
+    auth_tx group_tx;       /* its freshness counter to every module (a broadcast FW_UPDATE) */
     double flood_rate[2];   /* requests per second (0: none) */
     int64_t flood_t0[2];
     uint64_t flood_done[2]; /* requests made since flood_t0 */
@@ -131,6 +132,18 @@ int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, d
 /* API: ask module `slot` for a self-test (msg_diag_test); the answer
  * lands in m[slot - 1].diag. Returns as stn_api_module. */
 int stn_api_diag(station *s, int64_t now, const char *api_key, unsigned slot, unsigned test);
+
+/* A FW_UPDATE frame (the firmware streamer, fwroll.h) to module `dst`
+ * (signed with its key) or to every module (dst CID_NODE_BROADCAST: the
+ * group key, the station's group counter). 0, or msg_encode's error,
+ * EK3_ENOENT (no such module), the signature's or the send's error. */
+int stn_send_fw(station *s, unsigned dst, const msg_fw_update *u);
+
+/* Module `slot` came back from a reset (an update's reboot): if the
+ * station had it running, the same command again as a START (a module
+ * boots with its output off when the station starts it). 0, EK3_ENOENT,
+ * or the send's error. */
+int stn_restore(station *s, int64_t now, unsigned slot);
 
 /* A frame from the rack bus (heartbeats, acknowledgements). */
 void stn_on_frame(station *s, const cfd_frame *f, int64_t now);

@@ -39,7 +39,7 @@ static inline rig *rig_new(const jz_service_def *defs, unsigned n, int strict, u
     cr_assert_not_null(r->pool);
     hhal_init(&r->h, seed, strict);
     jz_config cfg = {defs, n, rig_control, r, seed, r->pool, RIG_POOL,
-                     strict ? (size_t)hhal_page_size() : 64, 0, (uint8_t)strict, 0};
+                     strict ? (size_t)hhal_page_size() : 64, 0, (uint8_t)strict, 0, NULL};
     cr_assert_eq(jz_init(&r->k, &cfg, hhal_hal(&r->h)), EK3_OK);
     return r;
 }

@@ -56,7 +56,7 @@ static unsigned last_batches; /* batch records in the last read_log */
 /* Every kernel event in flash, in log order; the dump verifies. */
 static unsigned read_log(rig *r, trec *out, unsigned max)
 {
-    static uint8_t img[HHAL_FLASH_SIZE];
+    static uint8_t img[ALOG_AREA];
     size_t n;
     cr_assert_eq(alog_dump(hhal_hal(&r->h), img, sizeof img, &n), EK3_OK);
     alog_verdict v;
@@ -173,7 +173,7 @@ Test(audit_logger, skips_a_torn_record)
     cr_assert_eq(n, 2u, "the first boot's record and the second boot's: %u", n);
     assert_log_sound(rec, n);
     cr_assert_eq(rec[1].kind, AUDIT_BOOT);
-    static uint8_t img[HHAL_FLASH_SIZE];
+    static uint8_t img[ALOG_AREA];
     size_t len;
     alog_verdict v;
     cr_assert_eq(alog_dump(hhal_hal(&r->h), img, sizeof img, &len), EK3_OK);
@@ -186,7 +186,7 @@ Test(audit_logger, skips_a_torn_record)
 Test(audit_logger, ring_wraps_erasing_the_oldest_page)
 {
     rig *r = rig_new(services, 2, 0, 11);
-    unsigned pages = HHAL_FLASH_SIZE / ALOG_PAGE - ALOG_FIRST_PAGE;
+    unsigned pages = ALOG_AREA / ALOG_PAGE;
     /* Events per page: batches of ALOG_PER_TICK events. */
     unsigned per_page = (ALOG_PAGE - ALOG_PAGE_HDR) / (ALOG_REC_HDR + ALOG_EVS_HDR + ALOG_PER_TICK * ALOG_EV_SIZE + 8u) *
                         ALOG_PER_TICK;
@@ -221,7 +221,7 @@ Test(audit_logger, critical_records_outlive_the_rollover)
     for (int j = 0; j < 3; j++)
         audit_record(&r->k.audit, jz_now(&r->k), AUDIT_DENIED, VICTIM, 0, j); /* refused: critical */
     rig_ms(r, 100);
-    unsigned pages = HHAL_FLASH_SIZE / ALOG_PAGE - ALOG_FIRST_PAGE;
+    unsigned pages = ALOG_AREA / ALOG_PAGE;
     unsigned per_page = (ALOG_PAGE - ALOG_PAGE_HDR) / (ALOG_REC_HDR + ALOG_EVS_HDR + ALOG_PER_TICK * ALOG_EV_SIZE + 8u) *
                         ALOG_PER_TICK;
     for (unsigned i = 0; i < 2 * pages * per_page; i += ALOG_PER_TICK) { /* the ring turns twice */
@@ -229,7 +229,7 @@ Test(audit_logger, critical_records_outlive_the_rollover)
             audit_record(&r->k.audit, jz_now(&r->k), AUDIT_INJECT, VICTIM, 0, (int32_t)(i + j));
         rig_ms(r, 100);
     }
-    static uint8_t img[HHAL_FLASH_SIZE];
+    static uint8_t img[ALOG_AREA];
     size_t len;
     alog_verdict v;
     unsigned denied = 0;
@@ -272,7 +272,7 @@ Test(audit_logger, batches_a_tick_keeping_critical_events_apart)
     rig_ms(r, 200);
     cr_assert_eq(inj_fault(&r->k, INJ_CRASH, LOGGER, 0), EK3_OK); /* its restart reads the batch back */
     rig_ms(r, 300);
-    static uint8_t img[HHAL_FLASH_SIZE];
+    static uint8_t img[ALOG_AREA];
     size_t len;
     alog_verdict v;
     trecs t = {0};

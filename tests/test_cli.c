@@ -115,7 +115,7 @@ Test(cli, log2asc_reads_a_log_that_ek3_writes)
                      "--time 1700000000.100000 > %2$s && "
                      "%1$s can encode POWER_CMD --src 0 --dst 42 op=SET power_w=3000 vset_dv=7500 --key " KEY
                      " --time 1700000000.200000 >> %2$s && "
-                     "%1$s can encode FW_UPDATE --src 0 --dst 42 op=CHUNK len=44 offset=4096 data=00112233 --key " KEY
+                     "%1$s can encode FW_UPDATE --src 0 --dst 42 op=CHUNK xfer=1 len=8 offset=4096 data=00112233 --key " KEY
                      " --fv 2 --time 1700000000.300000 >> %2$s && "
                      "%1$s can encode HIL_ADC --src plant --dst 42 ch=4095,0,2048 period=9 --time 1700000000.400000 >> %2$s",
                      EK3_BIN, log), 0, "%s", out);

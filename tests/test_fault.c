@@ -301,10 +301,10 @@ Test(fault, a_leader_target_is_the_swarm_leader_when_it_goes_in, .fini = teardow
     cr_assert_eq(rig_init(&g, &o), EK3_OK);
     flt_spec s;
     char text[128], err[256] = "";
-    cr_assert_eq(flt_parse("svc-crash:leader.6@1s", &s, err, sizeof err), EK3_OK, "%s", err);
-    cr_assert(s.leader && s.svc == 6u);
+    cr_assert_eq(flt_parse("svc-crash:leader.7@1s", &s, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert(s.leader && s.svc == 7u);
     cr_assert_eq(flt_format(&s, text, sizeof text), EK3_OK);
-    cr_assert_str_eq(text, "svc-crash:leader.6@1s");
+    cr_assert_str_eq(text, "svc-crash:leader.7@1s");
     cr_assert_eq(flt_parse("module-reboot:leader@0s", &s, err, sizeof err), EK3_OK, "%s", err);
     cr_assert_eq(flt_format(&s, text, sizeof text), EK3_OK);
     cr_assert_str_eq(text, "module-reboot:leader@0s");

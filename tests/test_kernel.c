@@ -251,12 +251,12 @@ Test(kernel, crc16_check_value)
 Test(kernel, bad_configurations_are_refused)
 {
     jz_kernel k;
-    hhal h;
+    static hhal h;
     hhal_init(&h, 1, 0);
     static _Alignas(4096) uint8_t pool[4096];
     jz_service_def twins[2] = {defs[0], defs[1]};
     twins[1].prio = twins[0].prio;
-    jz_config cfg = {twins, 2, NULL, NULL, 1, pool, sizeof pool, 64, 0, 0, 0};
+    jz_config cfg = {twins, 2, NULL, NULL, 1, pool, sizeof pool, 64, 0, 0, 0, NULL};
     cr_assert_eq(jz_init(&k, &cfg, hhal_hal(&h)), EK3_EBUSY);
     jz_service_def deep = defs[0];
     deep.queue_depth = JZ_QUEUE_DEPTH + 1;

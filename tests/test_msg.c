@@ -32,6 +32,32 @@ static size_t valid_payload(unsigned t, uint8_t *buf, unsigned salt)
             put_le(buf + f->off + j * msg_kind_size(f->kind), (uint64_t)v, msg_kind_size(f->kind));
         }
     }
+    if (t == CID_TYPE_FW_UPDATE) { /* its rules across fields, per op (msg_fw_check) */
+        msg_fw_update u;
+        memset(&u, 0, sizeof u);
+        u.op = (uint8_t)(salt % MSG_FW_OP_COUNT_);
+        u.xfer = (uint8_t)(1 + salt % 255);
+        if (u.op == MSG_FW_BEGIN) {
+            u.offset = 1 + salt * 97u % MSG_FW_IMAGE_MAX, u.arg = salt * 2654435761u, u.len = MSG_FW_BEGIN_LEN;
+            put_le(u.data, salt * 7u, 4);
+            u.data[4] = (uint8_t)(salt & MSG_FW_F_RESUME);
+        } else if (u.op == MSG_FW_CHUNK) {
+            u.len = (uint8_t)(8 * (1 + salt % 5)), u.offset = 8u * (salt * 131u % 1000u);
+            for (unsigned j = 0; j < u.len; j++)
+                u.data[j] = (uint8_t)(salt * 31 + j);
+            u.arg = msg_crc32(0, u.data, u.len);
+        } else if (u.op == MSG_FW_END) {
+            u.offset = 1 + salt;
+        } else if (u.op == MSG_FW_STATUS) {
+            msg_fw_status st = {(uint8_t)(salt % MSG_FWS_COUNT_), (uint8_t)(salt % MSG_FWW_COUNT_),
+                                (uint8_t)(salt & 1), (uint8_t)(salt >> 1 & 1), salt, {0}};
+            for (unsigned w = 0; w < MSG_FWW_COUNT_; w++)
+                st.refusals[w] = (uint8_t)(salt + w);
+            u.xfer = (uint8_t)salt, u.offset = 8u * salt, u.arg = salt * 40503u;
+            msg_fw_status_put(&u, &st);
+        }
+        cr_assert_eq(msg_encode(t, &u, buf, 64, NULL), (int)d->len, "a valid FW_UPDATE, salt %u", salt);
+    }
     return d->len;
 }
 
@@ -57,7 +83,8 @@ Test(msg, layouts_cover_every_byte_exactly_once)
         }
         for (unsigned b = 0; b < d->len; b++)
             cr_assert_eq(owner[b], 1, "%s byte %u belongs to no field", d->name, b);
-        if (d->auth != MSG_AUTH_ALWAYS && d->auth != MSG_AUTH_GROUP)
+        /* FW_UPDATE: a module's STATUS keeps the trailer's room, zeroed (docs/update.md) */
+        if (d->auth != MSG_AUTH_ALWAYS && d->auth != MSG_AUTH_GROUP && t != CID_TYPE_FW_UPDATE)
             cr_assert_geq(cfd_len_to_dlc(d->len, 1), 0, "%s length %u is not a CAN-FD length", d->name, d->len);
         if (d->auth != MSG_AUTH_NEVER)
             cr_assert_geq(cfd_len_to_dlc(d->len + AUTH_TRAILER_LEN, 1), 0, "%s + auth trailer", d->name);
@@ -70,7 +97,7 @@ Test(msg, layouts_cover_every_byte_exactly_once)
 Test(msg, station_commands_are_always_signed)
 {
     cr_assert_eq(msg_desc_of(CID_TYPE_POWER_CMD)->auth, MSG_AUTH_ALWAYS);
-    cr_assert_eq(msg_desc_of(CID_TYPE_FW_UPDATE)->auth, MSG_AUTH_ALWAYS);
+    cr_assert_eq(msg_desc_of(CID_TYPE_FW_UPDATE)->auth, MSG_AUTH_STATION); /* a module sends STATUS */
     cr_assert_eq(msg_desc_of(CID_TYPE_HEARTBEAT)->auth, MSG_AUTH_NEVER);
     cr_assert_eq(msg_desc_of(CID_TYPE_HIL_PWM)->auth, MSG_AUTH_NEVER);
 }

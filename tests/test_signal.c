@@ -371,7 +371,7 @@ Test(signal, a_wrong_path_names_the_closest_or_the_range)
     cr_assert_eq(refuse(&s, "module[7].svc.THERMAL_MG.restarts", err, sizeof err), EK3_ENOENT);
     cr_assert_str_eq(err, "unknown service 'THERMAL_MG' in 'module[7].svc.THERMAL_MG.restarts'; did you mean "
                           "THERMAL_MGR? the services are AUDIT_LOGGER, CAN_HANDLER, THERMAL_MGR, HEALTH_MONITOR, "
-                          "DIAGNOSTICS, SWARM_COORD");
+                          "DIAGNOSTICS, UPDATE_MGR, SWARM_COORD");
     cr_assert_eq(refuse(&s, "module[7].svc.THERMAL_MGR.restart", err, sizeof err), EK3_ENOENT);
     cr_assert(strstr(err, "did you mean module[7].svc.THERMAL_MGR.restarts"), "%s", err);
     cr_assert_eq(refuse(&s, "station.gaveup", err, sizeof err), EK3_ENOENT);

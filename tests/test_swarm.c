@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "can_id.h"
+#include "board.h"
 #include "ek3_err.h"
 #include "host_crypto.h"
 #include "rig.h"
@@ -273,11 +274,11 @@ Test(swarm, term_and_vote_survive_a_reboot_and_a_torn_record)
     /* a record torn by a power loss after the good ones: skipped */
     swm_state *s = st(&g, f);
     uint8_t *flash = g.m[f - 1].fw.h.fl.mem;
-    uint32_t at = SWM_PAGE * 2048u + s->flash_next * 16u;
+    uint32_t at = BRD_CFG_OFF + SWM_PAGE * 2048u + s->flash_next * 16u;
     memset(flash + at, 0x00, 8); /* half its double words programmed */
     cr_assert_eq(fwi_fault_reboot(&g.m[f - 1].fw), EK3_OK);
     cr_assert_eq(st(&g, f)->r.term, term, "the torn record is skipped: the last good one wins");
-    cr_assert_eq(st(&g, f)->flash_next * 16u, at - SWM_PAGE * 2048u + 16u, "and never programmed again");
+    cr_assert_eq(st(&g, f)->flash_next * 16u, at - BRD_CFG_OFF - SWM_PAGE * 2048u + 16u, "and never programmed again");
 
     run(&g, &w, 1.0);
     cr_assert_eq(agreed_leader(&g, all(5)), leader, "the rebooted module follows the same leader");

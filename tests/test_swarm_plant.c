@@ -148,7 +148,7 @@ Test(swarm_plant, the_trims_decay_without_a_step_when_every_swarm_service_crashe
     for (int r = 0; r < 10; r++) {
         for (unsigned k = 1; k <= N; k++) {
             char f[32];
-            snprintf(f, sizeof f, "svc-crash:%u.6@0s", k);
+            snprintf(f, sizeof f, "svc-crash:%u.7@0s", k);
             inject(f);
         }
         run_watch_trims(0.5);

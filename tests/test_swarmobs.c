@@ -141,7 +141,7 @@ Test(swarmobs, a_crashed_leader_is_one_failover_within_the_election_timeouts)
 
     flt_spec f;
     char err[200] = "";
-    cr_assert_eq(flt_parse("svc-crash:leader.6@0s", &f, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_eq(flt_parse("svc-crash:leader.7@0s", &f, err, sizeof err), EK3_OK, "%s", err);
     cr_assert_eq(flt_inject(&g, &f), EK3_OK);
     for (long q = 0; q < 15000; q++) /* 1.5 s */
         rig_quantum(&g);

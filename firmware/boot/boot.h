@@ -39,6 +39,26 @@ typedef struct boot_cfg {
     void *ctx;
 } boot_cfg;
 
+/* Boot attempts a trial gets before it is reverted (each is recorded
+ * before the image runs). */
+#define BOOT_TRIAL_ATTEMPTS 1u
+
+/* The boot state: the latest committed record of its pages (BRD_BOOTST_OFF). */
+typedef struct boot_state {
+    uint8_t have;            /* 0: no committed record (a factory-fresh module; the rest 0, trial -1) */
+    uint32_t seq;            /* the record's number: 1, 2, ... */
+    uint8_t confirmed;       /* the slot that boots (BOOT_SLOT_A/B) */
+    int trial;               /* the slot of a pending trial, -1 none */
+    uint8_t attempts;        /* the trial's boots so far */
+    uint8_t reverted;        /* 1: this record abandoned a trial */
+    uint32_t security;       /* the module's security floor: never lowered */
+} boot_state;
+
+/* Read the boot state (nothing written). 0 (out->have 0 when there is
+ * no committed record), EK3_EINVAL, EK3_ERANGE (a flash smaller than
+ * board.h's map). */
+int boot_state_read(const boot_cfg *c, boot_state *out);
+
 /* The decision of one boot, and what the running image may ask. */
 typedef struct boot_choice {
     unsigned slot;           /* the slot to run */
@@ -57,11 +77,29 @@ typedef struct boot_choice {
 int boot_select(const boot_cfg *c, boot_choice *out);
 
 /* Staging, by the update receiver into the slot that is not running:
- * begin erases it (EK3_EBUSY while a trial is pending); write programs
- * bytes at off in the image (double-word multiples, in any order that
- * never programs a double word twice); extent says how many bytes from
- * the start are programmed (resuming after a reset); finish verifies the
- * staged image (0 or the refusal, with *why). */
+ * every call returns EK3_EBUSY while a trial is pending or when
+ * running_slot is not the confirmed slot (the confirmed image is never
+ * written), EK3_EINVAL for a slot above 1.
+ * begin: zeros over the slot's first double word, then its pages erased
+ * from the last to the first (BRD_SLOT_SIZE / 2 KiB erases).
+ * write: programs bytes at off in the image (multiples of 8, EK3_EINVAL;
+ * past the slot EK3_ERANGE); a double word that already holds those
+ * bytes is left alone (a resume may send it again; all 1s need no
+ * program), one that holds something else is EK3_EIO (stage again from
+ * begin), as is a torn one (call extent).
+ * extent: how far the slot is programmed after a reset, for a receiver
+ * that writes in order: the end of the last double word that does not
+ * read all 1s (all-1s double words inside an image need no program).
+ * 0 means "stage from begin": the first double word is blank (nothing
+ * staged, or a cut while begin erased page 0) or begin's zeros (a cut
+ * during begin). A torn double word (ECC error) can only be programmed
+ * again after an erase: its page is erased and the extent is the page's
+ * start. A torn double word that reads as consistent garbage, or one
+ * cut before any bit changed but marked programmed (its program fails:
+ * EK3_EIO), cannot be told from data: finish's verification refuses
+ * the image (bad-hash) or write fails, and the receiver begins again.
+ * finish: verifies the staged image against the security floor (0, or
+ * the verify's error with *why). */
 int boot_stage_begin(const boot_cfg *c, unsigned running_slot);
 int boot_stage_write(const boot_cfg *c, unsigned running_slot, uint32_t off, const void *buf, uint32_t n);
 int boot_stage_extent(const boot_cfg *c, unsigned running_slot, uint32_t *bytes);

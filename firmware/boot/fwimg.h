@@ -39,6 +39,13 @@
 #define FWIMG_SIG_ECDSA_P256 1u
 #define FWIMG_PUBKEY_SIZE 65u    /* SEC1 uncompressed point: 0x04 || X || Y */
 
+/* Byte offsets. Header: magic 0, format 4, hw_id 8, version 12, security
+ * 16, payload_size 20, build_time 24 (64 bits), key_id 32 (8 bytes),
+ * 40..63 reserved, zero (signed like the rest). Trailer: */
+#define FWIMG_TRL_ALG_OFF 4u     /* uint32 signature algorithm (0: unsigned) */
+#define FWIMG_TRL_SHA_OFF 8u     /* 32 bytes SHA-256 of header and payload */
+#define FWIMG_TRL_SIG_OFF 40u    /* 64 bytes r || s */
+
 typedef struct fwimg_hdr {
     uint32_t magic, format;
     uint32_t hw_id;          /* BRD_HW_ID of the board it is built for */
@@ -89,15 +96,41 @@ typedef struct fwimg_info {
 typedef int (*fwimg_read_fn)(void *ctx, uint32_t off, void *buf, size_t n);
 
 /* Parse and check a header (no signature): magic, format, hardware,
- * security floor, size against the slot. Returns 0 or EK3_EPARSE /
- * EK3_ERANGE / EK3_EPERM with *why set. */
+ * security floor, size against the slot, in that order of reasons
+ * (truncated, bad-magic, bad-format, too-big, wrong-hw, downgrade).
+ * pol NULL: only the header's own shape (magic, format, a total size
+ * that fits 32 bits), as `ek3 fwimg inspect` reads it. *out is filled
+ * from the bytes whenever n holds a header, even when refused. Returns
+ * 0 or EK3_EPARSE / EK3_ERANGE / EK3_EPERM with *why set (EK3_EINVAL
+ * for a NULL buf, out or why). */
 int fwimg_parse_hdr(const uint8_t *buf, size_t n, const fwimg_policy *pol, fwimg_hdr *out, fwimg_why *why);
+
+/* The key id of a SEC1 uncompressed public key: SHA-256(pubkey)[0..7],
+ * what an image's header names its signer by. 0, EK3_EINVAL, EK3_ECRYPTO. */
+int fwimg_key_id(const uint8_t pubkey[FWIMG_PUBKEY_SIZE], uint8_t id[8]);
+
+/* The ECDSA P-256 check alone (FIPS 186-4): signature rs (r || s, 32 + 32
+ * bytes big-endian) of a SHA-256 digest under pubkey (SEC1 uncompressed),
+ * the step fwimg_verify ends with; for published test vectors. 0,
+ * EK3_EFORGED (does not verify), EK3_EINVAL (pubkey not a P-256 point),
+ * EK3_ECRYPTO (mbedTLS out of memory). */
+int fwimg_ecdsa_verify(const uint8_t pubkey[FWIMG_PUBKEY_SIZE], const uint8_t digest[32], const uint8_t rs[64]);
 
 /* Check a whole image read through rd (at most avail bytes there):
  * header as fwimg_parse_hdr, then SHA-256 over header and payload in
  * pieces (no buffer of the image's size), then the trailer's digest and
  * its signature against pol->pubkey. 0 with *out filled, or a negative
- * ek3_err code with *why the first reason found. */
+ * ek3_err code with *why the first reason found, in this order: the
+ * header's (fwimg_parse_hdr), truncated (header + payload + trailer
+ * beyond avail), bad-magic (trailer), unsigned (algorithm 0), bad-format
+ * (another algorithm), unknown-key (the header's key id is not pol's),
+ * bad-hash, bad-signature; io when rd fails. Codes: EK3_EPARSE (shape),
+ * EK3_ERANGE (too big), EK3_EPERM (policy), EK3_EFORGED (hash,
+ * signature), EK3_EIO (rd), EK3_EINVAL (NULL argument, or pol->pubkey
+ * not a P-256 point: why unknown-key), EK3_ECRYPTO (mbedTLS out of
+ * memory: why bad-signature, never accepted). Memory: a 256-byte piece
+ * and mbedTLS's bignums (heap on the host; on the target a linker-
+ * reserved pool reset at each call, so calls must not overlap). */
 int fwimg_verify(fwimg_read_fn rd, void *ctx, uint32_t avail, const fwimg_policy *pol, fwimg_info *out,
                  fwimg_why *why);
 

@@ -18,6 +18,7 @@
 
 #include "auth.h"
 #include "can_frame.h"
+#include "ek3_err.h"
 #include "msg.h"
 
 /* PWM command of the LLC bridge (HRTIM on the target). */
@@ -65,8 +66,9 @@ typedef struct hal_ops {
     int (*can_send)(void *ctx, const cfd_frame *f);
     int (*can_recv)(void *ctx, cfd_frame *f);
 
-    /* Flash: read/write/erase the configuration and log area. Offsets are
-     * relative to the area; EK3_ERANGE outside it, EK3_EIO on a program
+    /* Flash: read/write/erase the whole flash (board.h's map: the image
+     * slots, the boot state, the configuration and log area at
+     * BRD_CFG_OFF). Offsets are from its start; EK3_ERANGE outside it, EK3_EIO on a program
      * or erase failure or a read the ECC cannot correct. As on the
      * STM32G474 (RM0440 3.3.7): writes are whole 64-bit double words
      * (offset and size multiples of 8, EK3_EINVAL otherwise), each into
@@ -103,6 +105,12 @@ typedef struct hal_ops {
 
     /* Safe shutdown: gates off, output relay open, at once. */
     void (*safe_shutdown)(void *ctx);
+
+    /* A software reset of the MCU (NVIC_SystemReset), asked for by the
+     * update receiver (UPDATE_MGR: into a staged image, or back). It takes
+     * effect after the current pass of the kernel loop on the host, at
+     * once on the target. NULL: the platform cannot reset (EK3_EPERM). */
+    void (*reset)(void *ctx);
 } hal_ops;
 
 typedef struct hal {
@@ -162,6 +170,13 @@ static inline void hal_gpio_write(hal hw, uint32_t mask, uint32_t value)
 static inline void hal_safe_shutdown(hal hw)
 {
     hw.ops->safe_shutdown(hw.ctx);
+}
+static inline int hal_reset(hal hw)
+{
+    if (!hw.ops->reset)
+        return EK3_EPERM;
+    hw.ops->reset(hw.ctx);
+    return 0;
 }
 
 #endif /* HAL_H */

@@ -128,6 +128,8 @@ typedef struct jz_config {
     uint8_t strict;      /* open only the running service's region (MPU / mprotect) */
     uint8_t reset_by_watchdog; /* the MCU's last reset was the watchdog's (the target: RCC_CSR;
                                   jz_reset sets it, jz_reboot clears it); CAN_HANDLER reports it */
+    const void *boot_handoff; /* what the bootloader decided at the last reset, for UPDATE_MGR
+                                 (fw_update.h fwu_handoff); NULL: no bootloader */
 } jz_config;
 
 typedef enum jz_mode { JZ_RUNNING, JZ_SHUTDOWN } jz_mode;

@@ -37,6 +37,14 @@ int auth_rule(const cfd_frame *f)
     if (c.type == CID_TYPE_DIAG && msg_decode(CID_TYPE_DIAG, f->data, f->len, &m, NULL) == EK3_OK &&
         m.op == MSG_DIAG_REQUEST)
         return AUTH_RULE_STATION_ONLY;
+    /* FW_UPDATE: a module sends only STATUS (its payload, then a zero
+     * trailer in the tag's place: docs/update.md); every other op is the
+     * station's. */
+    msg_fw_update u;
+    size_t ulen = d && f->len > d->len ? d->len : f->len;
+    if (d && c.type == CID_TYPE_FW_UPDATE &&
+        (msg_decode(CID_TYPE_FW_UPDATE, f->data, ulen, &u, NULL) != EK3_OK || u.op != MSG_FW_STATUS))
+        return AUTH_RULE_STATION_ONLY;
     return AUTH_RULE_OPEN;
 }
 

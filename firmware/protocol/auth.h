@@ -74,7 +74,8 @@ int auth_required(uint32_t id);
  *   AUTH_RULE_STATION_ONLY  a command only the station gives, from any
  *                           other node: a type the station alone sends
  *                           (POWER_CMD, STATION, FW_UPDATE: msg_desc.auth
- *                           is MSG_AUTH_ALWAYS) or a DIAG request; refused
+ *                           is MSG_AUTH_ALWAYS), a DIAG request or a FW_UPDATE
+ *                           other than a module's STATUS; refused
  *                           unread, whatever else it carries
  * A frame whose identifier does not decode, or a type without a layout,
  * is OPEN here (the identifier's own check refuses it). */

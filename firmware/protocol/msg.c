@@ -62,7 +62,7 @@ static const char *const msg_diag_test_names[MSG_DIAG_TEST_COUNT_] = {
 static const char *const msg_diag_result_names[MSG_DIAG_RESULT_COUNT_] = {
     "PASS", "FAIL", "RUNNING", "NOT_RUN"};
 static const char *const msg_fw_names[MSG_FW_OP_COUNT_] = {
-    "BEGIN", "CHUNK", "END", "ABORT"};
+    "BEGIN", "CHUNK", "END", "ABORT", "STATUS", "ACTIVATE", "QUERY", "REBOOT"};
 static const char *const msg_tick_names[MSG_TICK_COUNT_] = {
     "SYNC", "DONE", "HELLO", "BYE"};
 
@@ -164,10 +164,11 @@ static const msg_field msg_diag_f[] = {
 
 static const msg_field msg_fw_update_f[] = {
     MSG_E(msg_fw_update, op, 1, msg_fw_names, MSG_FW_OP_COUNT_),
-    MSG_F(msg_fw_update, len, MSG_K_U8, 2, 0, MSG_FW_CHUNK_MAX, 0, ""),
-    MSG_R(MSG_K_U8, 3),
-    MSG_F(msg_fw_update, offset, MSG_K_U32, 4, 0, 512 * 1024 - 1, 0, ""),
-    MSG_A(msg_fw_update, data, MSG_K_BYTES, 8, MSG_FW_CHUNK_MAX, 0, 0xFF),
+    MSG_F(msg_fw_update, xfer, MSG_K_U8, 2, 0, 255, 0, ""),
+    MSG_F(msg_fw_update, len, MSG_K_U8, 3, 0, MSG_FW_CHUNK_MAX, 0, ""),
+    MSG_F(msg_fw_update, offset, MSG_K_U32, 4, 0, MSG_FW_IMAGE_MAX, 0, ""),
+    MSG_X(msg_fw_update, arg, MSG_K_U32, 8, 0xFFFFFFFF),
+    MSG_A(msg_fw_update, data, MSG_K_BYTES, 12, MSG_FW_CHUNK_MAX, 0, 0xFF),
 };
 
 /* The two frames of every control period: each field list is written
@@ -223,11 +224,16 @@ static int msg_hil_pwm_dec(const uint8_t *w, void *sv, msg_err *e);
  * bytes, checked at compile time). */
 #define MSG_D(t, p, a, n, l, f, T)                                                                 \
     {t, p, a, n, l, (uint8_t)(sizeof(f) / sizeof((f)[0])), f,                                      \
-     (uint8_t)(sizeof(T) + 0u * sizeof(char[sizeof(T) <= 255 ? 1 : -1])), NULL, NULL}
+     (uint8_t)(sizeof(T) + 0u * sizeof(char[sizeof(T) <= 255 ? 1 : -1])), NULL, NULL, NULL}
 /* The same, with its compiled codec. */
 #define MSG_DC(t, p, a, n, l, f, T, ...)                                                           \
     {t, p, a, n, l, (uint8_t)(sizeof(f) / sizeof((f)[0])), f,                                      \
-     (uint8_t)(sizeof(T) + 0u * sizeof(char[sizeof(T) <= 255 ? 1 : -1])), __VA_ARGS__}
+     (uint8_t)(sizeof(T) + 0u * sizeof(char[sizeof(T) <= 255 ? 1 : -1])), __VA_ARGS__, NULL}
+/* The same, with a rule across fields (check). */
+#define MSG_DK(t, p, a, n, l, f, T, chk)                                                           \
+    {t, p, a, n, l, (uint8_t)(sizeof(f) / sizeof((f)[0])), f,                                      \
+     (uint8_t)(sizeof(T) + 0u * sizeof(char[sizeof(T) <= 255 ? 1 : -1])), NULL, NULL, chk}
+static int msg_fw_check_any(const void *s, msg_err *e);
 
 static const msg_desc msg_descs[16] = {
     [CID_TYPE_SYNC] = MSG_D(CID_TYPE_SYNC, CID_PRIO_HIGH, MSG_AUTH_GROUP, "SYNC", 36, msg_sync_f, msg_sync),
@@ -244,7 +250,8 @@ static const msg_desc msg_descs[16] = {
     [CID_TYPE_HIL_PWM] = MSG_DC(CID_TYPE_HIL_PWM, CID_PRIO_HIGH, MSG_AUTH_NEVER, "HIL_PWM", 20, msg_hil_pwm_f, msg_hil_pwm,
                                 MSG_CODEC(msg_hil_pwm)),
     [CID_TYPE_HIL_TICK] = MSG_D(CID_TYPE_HIL_TICK, CID_PRIO_HIGH, MSG_AUTH_NEVER, "HIL_TICK", 16, msg_hil_tick_f, msg_hil_tick),
-    [CID_TYPE_FW_UPDATE] = MSG_D(CID_TYPE_FW_UPDATE, CID_PRIO_BACKGROUND, MSG_AUTH_ALWAYS, "FW_UPDATE", 52, msg_fw_update_f, msg_fw_update),
+    [CID_TYPE_FW_UPDATE] = MSG_DK(CID_TYPE_FW_UPDATE, CID_PRIO_BACKGROUND, MSG_AUTH_STATION, "FW_UPDATE", 52, msg_fw_update_f, msg_fw_update,
+                                  msg_fw_check_any),
 };
 
 const msg_desc *msg_desc_of(unsigned type)
@@ -442,6 +449,8 @@ static int msg_encode_(unsigned type, const void *s, uint8_t *buf, size_t cap, m
     uint8_t tmp[CFD_MAX_LEN];
     tmp[0] = MSG_VERSION;
     int rc = d->enc && !table ? d->enc(s, tmp, e) : msg_xfer_all(d, tmp, (uint8_t *)(uintptr_t)s, 0, e);
+    if (rc == EK3_OK && d->check)
+        rc = d->check(s, e);
     if (rc < 0)
         return rc;
     memcpy(buf, tmp, d->len);
@@ -484,6 +493,8 @@ static int msg_decode_(unsigned type, const uint8_t *buf, size_t len, void *s, m
     } tmp;
     memcpy(tmp.b, s, d->ssize);
     int rc = msg_xfer_all(d, (uint8_t *)(uintptr_t)buf, tmp.b, 1, e);
+    if (rc == EK3_OK && d->check)
+        rc = d->check(tmp.b, e);
     if (rc < 0)
         return rc;
     memcpy(s, tmp.b, d->ssize);
@@ -565,3 +576,109 @@ int msg_decode_table(unsigned type, const uint8_t *buf, size_t len, void *s, msg
 MSG_COMPILED(msg_hil_adc, msg_hil_adc, MSG_HIL_ADC_FIELDS)
 MSG_COMPILED(msg_hil_pwm, msg_hil_pwm, MSG_HIL_PWM_FIELDS)
 #endif
+
+/* ---- FW_UPDATE ---------------------------------------------------------- */
+
+uint32_t msg_crc32(uint32_t crc, const void *buf, size_t n)
+{
+    const uint8_t *p = buf;
+    crc = ~crc;
+    while (n--) {
+        crc ^= *p++;
+        for (int k = 0; k < 8; k++)
+            crc = crc >> 1 ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+static uint32_t msg_le32(const uint8_t *p)
+{
+    return (uint32_t)msg_get_le(p, 4);
+}
+
+void msg_fw_status_put(msg_fw_update *m, const msg_fw_status *st)
+{
+    memset(m->data, 0, sizeof m->data);
+    m->data[0] = st->state;
+    m->data[1] = st->why;
+    m->data[2] = st->slot;
+    m->data[3] = st->trial;
+    msg_put_le(m->data + 4, st->security, 4);
+    memcpy(m->data + 8, st->refusals, MSG_FWW_COUNT_);
+    m->len = MSG_FW_STATUS_LEN;
+}
+
+void msg_fw_status_get(const msg_fw_update *m, msg_fw_status *st)
+{
+    st->state = m->data[0];
+    st->why = m->data[1];
+    st->slot = m->data[2];
+    st->trial = m->data[3];
+    st->security = msg_le32(m->data + 4);
+    memcpy(st->refusals, m->data + 8, MSG_FWW_COUNT_);
+}
+
+static int msg_fw_bad(msg_err *e, const char *field, int64_t v)
+{
+    msg_set_err(e, field, v);
+    return EK3_ERANGE;
+}
+
+int msg_fw_check(const msg_fw_update *m, msg_err *e)
+{
+    if (m->op >= MSG_FW_OP_COUNT_)
+        return msg_fw_bad(e, "op", m->op);
+    if (m->len > MSG_FW_CHUNK_MAX)
+        return msg_fw_bad(e, "len", m->len);
+    if (m->offset > MSG_FW_IMAGE_MAX)
+        return msg_fw_bad(e, "offset", m->offset);
+    for (unsigned i = m->len; i < MSG_FW_CHUNK_MAX; i++)
+        if (m->data[i])
+            return msg_fw_bad(e, "data", m->data[i]); /* nothing hides past len */
+    if (m->op != MSG_FW_STATUS && m->xfer == 0)
+        return msg_fw_bad(e, "xfer", 0);
+    switch (m->op) {
+    case MSG_FW_BEGIN:
+        if (m->offset == 0)
+            return msg_fw_bad(e, "offset", 0); /* the image size */
+        if (m->len != MSG_FW_BEGIN_LEN)
+            return msg_fw_bad(e, "len", m->len); /* the security counter, the flags */
+        if (m->data[4] & ~MSG_FW_F_RESUME || m->data[5] || m->data[6] || m->data[7])
+            return msg_fw_bad(e, "flags", m->data[4]);
+        return EK3_OK;
+    case MSG_FW_CHUNK:
+        if (m->len == 0 || m->len % 8u)
+            return msg_fw_bad(e, "len", m->len);
+        if (m->offset % 8u || m->offset + m->len > MSG_FW_IMAGE_MAX)
+            return msg_fw_bad(e, "offset", m->offset);
+        return EK3_OK; /* arg: the CRC is the receiver's to check (a bad one is counted, not a bad frame) */
+    case MSG_FW_END:
+        return m->offset == 0 ? msg_fw_bad(e, "offset", 0) : m->len ? msg_fw_bad(e, "len", m->len) : EK3_OK;
+    case MSG_FW_STATUS: {
+        if (m->len != MSG_FW_STATUS_LEN)
+            return msg_fw_bad(e, "len", m->len);
+        msg_fw_status st;
+        msg_fw_status_get(m, &st);
+        if (st.state >= MSG_FWS_COUNT_)
+            return msg_fw_bad(e, "state", st.state);
+        if (st.why >= MSG_FWW_COUNT_)
+            return msg_fw_bad(e, "why", st.why);
+        if (st.slot > 1)
+            return msg_fw_bad(e, "slot", st.slot);
+        if (st.trial > 1)
+            return msg_fw_bad(e, "trial", st.trial);
+        return EK3_OK;
+    }
+    default: /* ABORT, ACTIVATE, QUERY, REBOOT: the transfer id alone */
+        if (m->len)
+            return msg_fw_bad(e, "len", m->len);
+        if (m->offset)
+            return msg_fw_bad(e, "offset", m->offset);
+        return m->arg ? msg_fw_bad(e, "arg", m->arg) : EK3_OK;
+    }
+}
+
+static int msg_fw_check_any(const void *s, msg_err *e)
+{
+    return msg_fw_check(s, e);
+}

@@ -24,6 +24,8 @@
 
 #define MSG_VERSION 1u
 
+struct msg_err;
+
 /* Module state, as HEARTBEAT and POWER_ACK report it. */
 typedef enum msg_state {
     MSG_STATE_BOOT, MSG_STATE_STANDBY, MSG_STATE_SOFTSTART, MSG_STATE_ACTIVE,
@@ -90,7 +92,48 @@ typedef enum msg_diag_result {
     MSG_DIAG_PASS, MSG_DIAG_FAIL, MSG_DIAG_RUNNING, MSG_DIAG_NOT_RUN, MSG_DIAG_RESULT_COUNT_
 } msg_diag_result;
 
-typedef enum msg_fw_op { MSG_FW_BEGIN, MSG_FW_CHUNK, MSG_FW_END, MSG_FW_ABORT, MSG_FW_OP_COUNT_ } msg_fw_op;
+/* FW_UPDATE operations (docs/update.md, the transfer). Station -> module
+ * unless marked. */
+typedef enum msg_fw_op {
+    MSG_FW_BEGIN,    /* start transfer xfer: offset = image size, arg = image version, data[0..3] = its security
+                        counter, data[4] = flags (MSG_FW_F_RESUME) */
+    MSG_FW_CHUNK,    /* len bytes of the image at offset, arg = their CRC-32 (msg_crc32) */
+    MSG_FW_END,      /* all sent: offset = image size; the module verifies the staged image */
+    MSG_FW_ABORT,    /* drop transfer xfer */
+    MSG_FW_STATUS,   /* module -> station: offset = extent, arg = running version, data = msg_fw_status */
+    MSG_FW_ACTIVATE, /* reboot into the staged image of transfer xfer as a trial */
+    MSG_FW_QUERY,    /* ask for a STATUS (resuming: the extent says where to go on) */
+    MSG_FW_REBOOT,   /* reboot now (an unconfirmed trial reverts to the old image) */
+    MSG_FW_OP_COUNT_
+} msg_fw_op;
+
+/* The receiver's state, in STATUS. */
+typedef enum msg_fw_state {
+    MSG_FWS_IDLE,      /* no transfer */
+    MSG_FWS_RECEIVING, /* a transfer is open: extent bytes staged */
+    MSG_FWS_STAGED,    /* END passed: the staged image verified */
+    MSG_FWS_REFUSED,   /* the transfer was refused (why) */
+    MSG_FWS_TRIAL,     /* running a trial image, not yet confirmed */
+    MSG_FWS_CONFIRMED, /* the trial confirmed itself this boot */
+    MSG_FWS_NOBOOT,    /* no bootloader: this module cannot be updated */
+    MSG_FWS_COUNT_
+} msg_fw_state;
+
+/* Why a receiver refused something (STATUS why, and its counters): the
+ * image's reasons (fwimg.h fwimg_why, same numbers), then the transfer's. */
+typedef enum msg_fw_why {
+    MSG_FWW_NONE = 0,
+    /* 1..11: fwimg_why FWIMG_TRUNCATED .. FWIMG_IO */
+    MSG_FWW_CRC = 12,     /* a chunk's CRC-32 does not match its bytes */
+    MSG_FWW_ORDER = 13,   /* a chunk beyond the extent (a gap: resend from the extent) */
+    MSG_FWW_NO_XFER = 14, /* a CHUNK, END or ACTIVATE for no open transfer, or another one */
+    MSG_FWW_BUSY = 15,    /* BEGIN while a trial is pending, or a flash error */
+    MSG_FWW_COUNT_
+} msg_fw_why;
+
+#define MSG_FW_IMAGE_MAX BRD_SLOT_SIZE /* the largest image a slot takes */
+#define MSG_FW_BEGIN_LEN 8u            /* BEGIN's data: security u32, flags u8, 3 bytes 0 */
+#define MSG_FW_F_RESUME 1u             /* BEGIN: the same image as before a reset: keep what is staged */
 
 typedef enum msg_tick_kind { MSG_TICK_SYNC, MSG_TICK_DONE, MSG_TICK_HELLO, MSG_TICK_BYE, MSG_TICK_COUNT_ } msg_tick_kind;
 
@@ -107,7 +150,7 @@ typedef enum msg_adc_ch {
 /* HIL_PWM flags. */
 enum { MSG_PWM_ENABLE = 1, MSG_PWM_BURST = 2, MSG_PWM_HALF_BRIDGE = 4 };
 
-#define MSG_FW_CHUNK_MAX 44u
+#define MSG_FW_CHUNK_MAX 40u /* five double words: boot_stage_write takes whole double words */
 
 typedef struct msg_heartbeat {
     uint8_t state;      /* msg_state */
@@ -204,12 +247,47 @@ typedef struct msg_diag {
     uint32_t value;     /* test-specific detail */
 } msg_diag;
 
+/* One FW_UPDATE frame: the fields' meaning per op is msg_fw_op's; the
+ * rules per op (msg_fw_check) are checked by msg_encode and msg_decode
+ * after the field ranges (field "op-rule" names a violation). */
 typedef struct msg_fw_update {
     uint8_t op;         /* msg_fw_op */
-    uint8_t len;        /* bytes used in data, 0..44 */
-    uint32_t offset;    /* image offset, < 512 KiB */
+    uint8_t xfer;       /* transfer id, 1..255 (0: none, STATUS only) */
+    uint8_t len;        /* bytes used in data, 0..MSG_FW_CHUNK_MAX; the rest are 0 */
+    uint32_t offset;    /* image offset or size, 0..MSG_FW_IMAGE_MAX */
+    uint32_t arg;       /* CHUNK: CRC-32 of data[0..len); BEGIN: version; STATUS: running version */
     uint8_t data[MSG_FW_CHUNK_MAX];
 } msg_fw_update;
+
+/* STATUS data (len MSG_FW_STATUS_LEN): the receiver's state, its last
+ * refusal, the running slot, trial flag and security floor, and per
+ * reason (msg_fw_why) how many refusals (saturating at 255). */
+#define MSG_FW_STATUS_LEN (8u + MSG_FWW_COUNT_)
+typedef struct msg_fw_status {
+    uint8_t state;      /* msg_fw_state */
+    uint8_t why;        /* msg_fw_why: the last refusal */
+    uint8_t slot;       /* running slot, 0 (A) or 1 (B) */
+    uint8_t trial;      /* 1: running an unconfirmed trial */
+    uint32_t security;  /* the module's security floor */
+    uint8_t refusals[MSG_FWW_COUNT_];
+} msg_fw_status;
+
+/* CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320, init and final xor
+ * 0xFFFFFFFF) of n bytes, continuing from crc (0 to start): "123456789"
+ * gives 0xCBF43926. */
+uint32_t msg_crc32(uint32_t crc, const void *buf, size_t n);
+
+/* The per-op rules of a FW_UPDATE frame: xfer 1..255 (STATUS: any);
+ * BEGIN: 1 <= offset (size), len MSG_FW_BEGIN_LEN, flags MSG_FW_F_*; CHUNK: 1 <= len,
+ * offset and len multiples of 8, offset + len <= MSG_FW_IMAGE_MAX, arg the
+ * CRC-32 of data; END: 1 <= offset; ABORT, ACTIVATE, QUERY, REBOOT: len 0,
+ * offset 0, arg 0; STATUS: len MSG_FW_STATUS_LEN and its fields in range;
+ * data past len 0. 0, or EK3_ERANGE with *e naming the field. */
+int msg_fw_check(const msg_fw_update *m, struct msg_err *e);
+
+/* STATUS data <-> msg_fw_status (no range check: msg_fw_check does it). */
+void msg_fw_status_put(msg_fw_update *m, const msg_fw_status *st);
+void msg_fw_status_get(const msg_fw_update *m, msg_fw_status *st);
 
 typedef struct msg_hil_adc {
     uint16_t lines;     /* discrete inputs (bit 0: hardware trip) */
@@ -299,6 +377,8 @@ typedef struct msg_desc {
      * codes. Same results as the table, error included (test_msg). */
     int (*enc)(const void *s, uint8_t *w, struct msg_err *e);
     int (*dec)(const uint8_t *w, void *s, struct msg_err *e);
+    /* Rules across fields (FW_UPDATE's per op), after the ranges; NULL: none. */
+    int (*check)(const void *s, struct msg_err *e);
 } msg_desc;
 
 /* Where decoding or encoding failed: the field and its raw value. */

@@ -1,6 +1,7 @@
 /* audit_logger.c - the audit trail, from RAM into a chained flash log
  * that survives power cuts (formats: audit_logger.h, docs/flash.md). */
 #include "audit_logger.h"
+#include "services.h"
 
 #include <string.h>
 
@@ -23,7 +24,14 @@ static int alog_rd(const alog_src *s, uint32_t off, void *buf, size_t n)
         memcpy(buf, s->img + off, n);
         return EK3_OK;
     }
-    return hal_flash_read(s->hw, ALOG_FIRST_PAGE * ALOG_PAGE + off, buf, n);
+    return hal_flash_read(s->hw, ALOG_BASE + off, buf, n);
+}
+
+/* The log area's size on this hal: ALOG_AREA, or 0 when its flash does
+ * not reach the configuration area's end. */
+static size_t alog_area(hal hw)
+{
+    return hw.ops->flash_size >= (size_t)BRD_CFG_OFF + BRD_CFG_SIZE ? ALOG_AREA : 0;
 }
 
 static uint32_t alog_get32(const uint8_t *p)
@@ -227,7 +235,7 @@ static int alog_blank(hal hw, unsigned page)
 {
     uint8_t b[64];
     for (unsigned o = 0; o < ALOG_PAGE; o += sizeof b)
-        if (hal_flash_read(hw, (ALOG_FIRST_PAGE + page) * ALOG_PAGE + o, b, sizeof b) != EK3_OK ||
+        if (hal_flash_read(hw, ALOG_BASE + page * ALOG_PAGE + o, b, sizeof b) != EK3_OK ||
             !alog_all(b, sizeof b, 0xFF))
             return 0;
     return 1;
@@ -253,7 +261,7 @@ static int alog_put(alog_log *l, hal hw, unsigned type, int64_t t_ns, const uint
         return rc;
     alog_put32(b + body, ipc_crc32(b, body));
     memcpy(b + body + 4, next, 4);
-    uint32_t off = (ALOG_FIRST_PAGE + l->cur) * ALOG_PAGE + l->pos;
+    uint32_t off = ALOG_BASE + l->cur * ALOG_PAGE + l->pos;
     rc = hal_flash_write(hw, off, b, body);
     if (!rc)
         rc = hal_flash_write(hw, off + body, b + body, 8); /* the commit, last */
@@ -269,7 +277,7 @@ static int alog_put(alog_log *l, hal hw, unsigned type, int64_t t_ns, const uint
     l->last.len = (uint8_t)len;
     l->last.t_ns = t_ns;
     memcpy(l->last.payload, payload, len);
-    l->last.off = off - ALOG_FIRST_PAGE * ALOG_PAGE;
+    l->last.off = off - ALOG_BASE;
     l->have_last = 1;
     l->pos = (uint16_t)(l->pos + n);
     return EK3_OK;
@@ -361,7 +369,7 @@ static int alog_reclaim(alog_log *l, hal hw, unsigned q)
             l->st.carried++;
         }
     }
-    int rc = hal_flash_erase(hw, (ALOG_FIRST_PAGE + q) * ALOG_PAGE, ALOG_PAGE);
+    int rc = hal_flash_erase(hw, ALOG_BASE + q * ALOG_PAGE, ALOG_PAGE);
     if (rc)
         l->st.errors++;
     return rc;
@@ -373,7 +381,7 @@ static int alog_start(alog_log *l, hal hw)
     unsigned p = l->have_page ? (l->cur + 1u) % l->pages : 0u;
     int rc = EK3_OK;
     if (!alog_blank(hw, p))
-        rc = hal_flash_erase(hw, (ALOG_FIRST_PAGE + p) * ALOG_PAGE, ALOG_PAGE);
+        rc = hal_flash_erase(hw, ALOG_BASE + p * ALOG_PAGE, ALOG_PAGE);
     alog_phdr h;
     memcpy(h.chain_in, l->chain, 16);
     h.page_no = l->have_page ? l->page_no + 1u : 0u;
@@ -382,7 +390,7 @@ static int alog_start(alog_log *l, hal hw)
     uint8_t b[ALOG_PAGE_HDR];
     alog_phdr_encode(&h, b);
     if (!rc)
-        rc = hal_flash_write(hw, (ALOG_FIRST_PAGE + p) * ALOG_PAGE, b, sizeof b);
+        rc = hal_flash_write(hw, ALOG_BASE + p * ALOG_PAGE, b, sizeof b);
     if (rc) {
         l->st.errors++;
         return rc;
@@ -401,8 +409,7 @@ static int alog_find(alog_log *l, hal hw, const uint8_t key[16], int fix)
 {
     memset(l, 0, sizeof *l);
     memcpy(l->key, key, 16);
-    size_t size = hw.ops->flash_size;
-    l->pages = size > ALOG_FIRST_PAGE * ALOG_PAGE ? (uint16_t)(size / ALOG_PAGE - ALOG_FIRST_PAGE) : 0;
+    l->pages = (uint16_t)(alog_area(hw) / ALOG_PAGE);
     if (l->pages < 3)
         return EK3_ENOSPC;
     alog_src s = alog_src_hw(hw);
@@ -446,7 +453,7 @@ static int alog_find(alog_log *l, hal hw, const uint8_t key[16], int fix)
              * to be skipped. */
             static const uint8_t zeros[8] = {0};
             w.torn++;
-            if (hal_flash_write(hw, ALOG_FIRST_PAGE * ALOG_PAGE + w.base + w.pos, zeros, 8) == EK3_OK) {
+            if (hal_flash_write(hw, ALOG_BASE + w.base + w.pos, zeros, 8) == EK3_OK) {
                 w.pos += 8;
                 continue;
             }
@@ -510,12 +517,12 @@ void alog_head(const alog_log *l, uint8_t out[8])
 
 int alog_dump(hal hw, uint8_t *img, size_t cap, size_t *n)
 {
-    size_t size = hw.ops->flash_size > ALOG_FIRST_PAGE * ALOG_PAGE ? hw.ops->flash_size - ALOG_FIRST_PAGE * ALOG_PAGE : 0;
+    size_t size = alog_area(hw);
     *n = 0;
     if (cap < size)
         return EK3_ENOSPC;
     for (size_t o = 0; o < size; o += 8)
-        if (hal_flash_read(hw, (uint32_t)(ALOG_FIRST_PAGE * ALOG_PAGE + o), img + o, 8) != EK3_OK)
+        if (hal_flash_read(hw, (uint32_t)(ALOG_BASE + o), img + o, 8) != EK3_OK)
             memset(img + o, 0xFF, 8);
     *n = size;
     return EK3_OK;
@@ -759,6 +766,15 @@ int alog_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
 {
     (void)me;
     alog_state *s = state;
+    if (m->type == SVC_MSG_AUDIT && m->len >= 1) {
+        /* another service's record (UPDATE_MGR: a refusal, an update step) */
+        unsigned type = m->payload[0];
+        if (type != ALOG_T_TRIP && type != ALOG_T_REFUSED && type != ALOG_T_UPDATE)
+            return EK3_OK;
+        if (alog_append(&s->log, k->hw, type, jz_now(k), m->payload + 1, m->len - 1u) != EK3_OK)
+            s->errors++;
+        return EK3_OK;
+    }
     if (m->type != IPC_T_TICK)
         return EK3_OK;
     const audit_log *a = &k->audit;

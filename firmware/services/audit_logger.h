@@ -3,8 +3,9 @@
  * kernel's audit trail (audit.h) into the module's flash as a
  * tamper-evident log that loses nothing committed when the power goes.
  *
- * The log area: the flash area's pages from ALOG_FIRST_PAGE on (page 0 is
- * CAN_HANDLER's configuration, page 1 SWARM_COORD's term and vote), used
+ * The log area: the configuration area's pages (board.h BRD_CFG_OFF,
+ * BRD_CFG_SIZE) from ALOG_FIRST_PAGE on (page 0 is CAN_HANDLER's
+ * configuration, page 1 SWARM_COORD's term and vote), used
  * as a ring. Every write is whole 64-bit double words into erased flash
  * (the STM32G474's rule, hal.h).
  *
@@ -59,10 +60,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "board.h"
 #include "jz.h"
 
 #define ALOG_PAGE 2048u        /* flash page (STM32G474, both banks) */
-#define ALOG_FIRST_PAGE 2u     /* page 0 holds configuration, page 1 SWARM_COORD's term and vote */
+#define ALOG_FIRST_PAGE 2u     /* of the configuration area: page 0 holds configuration, page 1 SWARM_COORD's term and vote */
+#define ALOG_BASE (BRD_CFG_OFF + ALOG_FIRST_PAGE * ALOG_PAGE)  /* the log's first byte in the flash (board.h) */
+#define ALOG_AREA (BRD_CFG_SIZE - ALOG_FIRST_PAGE * ALOG_PAGE) /* the log's bytes: 6 pages */
 #define ALOG_PAGE_HDR 32u
 #define ALOG_REC_HDR 16u
 #define ALOG_MAX_PAYLOAD 240u  /* stored (len is a byte); a caller's payload is at most ALOG_MAX_USER */

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "board.h"
 #include "can_id.h"
 #include "drivers.h"
 #include "ek3_err.h"
@@ -26,13 +27,13 @@ int canh_provision(hal hw, const canh_config *cfg)
     c.magic = CANH_CONFIG_MAGIC;
     memset(c.reserved, 0, sizeof c.reserved);
     c.crc = canh_crc(&c);
-    int rc = hal_flash_erase(hw, 0, 2048);
-    return rc ? rc : hal_flash_write(hw, 0, &c, sizeof c);
+    int rc = hal_flash_erase(hw, BRD_CFG_OFF, BRD_FLASH_PAGE);
+    return rc ? rc : hal_flash_write(hw, BRD_CFG_OFF, &c, sizeof c);
 }
 
 int canh_config_read(hal hw, canh_config *c)
 {
-    int rc = hal_flash_read(hw, 0, c, sizeof *c);
+    int rc = hal_flash_read(hw, BRD_CFG_OFF, c, sizeof *c);
     if (rc)
         return rc;
     if (c->magic != CANH_CONFIG_MAGIC || c->crc != canh_crc(c) || c->slot < CID_NODE_MODULE_MIN ||
@@ -208,6 +209,38 @@ static void canh_diag_request(canh_state *s, jz_kernel *k, unsigned me, unsigned
         s->st.diags++;
 }
 
+/* A FW_UPDATE frame from the station, to this module or to all (the
+ * group key, its own window): checked, decoded, to UPDATE_MGR (svc). */
+static void canh_fw_update(canh_state *s, jz_kernel *k, unsigned me, unsigned svc, cfd_frame *f)
+{
+    int bcast = (f->id & CID_DST_MAX) == CID_NODE_BROADCAST;
+    size_t plen = 0;
+    uint32_t fv = 0;
+    int rc = auth_verify(&k->hw.ops->crypto, bcast ? s->cfg.group_key : s->cfg.key, bcast ? &s->rx_group : &s->rx, f,
+                         &plen, &fv);
+    if (rc) {
+        if (rc == EK3_EFORGED)
+            canh_forged(s, k);
+        s->st.replayed += rc == EK3_EREPLAY;
+        s->st.stale += rc == EK3_ESTALE;
+        s->st.unauthenticated += rc != EK3_EFORGED && rc != EK3_EREPLAY && rc != EK3_ESTALE;
+        s->st.refused++;
+        return;
+    }
+    msg_fw_update u;
+    msg_err e;
+    if (msg_decode(CID_TYPE_FW_UPDATE, f->data, plen, &u, &e) != EK3_OK || u.op == MSG_FW_STATUS) {
+        s->st.bad_payload++;
+        return;
+    }
+    ipc_msg m;
+    ipc_msg_init(&m, SVC_MSG_FW, 2, &u, sizeof u);
+    if (ipc_send(k, me, svc, &m) == EK3_OK)
+        s->st.fw_frames++;
+    else
+        s->st.fw_dropped++; /* the station's STATUS query finds the gap */
+}
+
 /* The station's messages to this module: the CAN type, the service it
  * reaches (CAN_HANDLER itself: the drivers, through drv_), and the
  * handler that checks it and passes it on. A new message type is one
@@ -219,6 +252,7 @@ static const struct canh_route {
 } canh_routes[] = {
     {CID_TYPE_POWER_CMD, SVC_CAN, canh_power_cmd},
     {CID_TYPE_DIAG, SVC_DIAG, canh_diag_request},
+    {CID_TYPE_FW_UPDATE, SVC_UPDATE, canh_fw_update},
 };
 
 static void canh_route(canh_state *s, jz_kernel *k, unsigned me, unsigned type, cfd_frame *f)
@@ -301,6 +335,21 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         canh_send(s, k, CID_TYPE_DIAG, CID_NODE_STATION, &res);
         return EK3_OK;
     }
+    if (m->type == SVC_MSG_FW_STATUS && m->len >= sizeof(msg_fw_update)) {
+        /* STATUS to the station: the payload, then the trailer's room
+         * zeroed (a module signs nothing it sends the station; the frame
+         * stays a CAN-FD length: docs/update.md) */
+        msg_fw_update u;
+        memcpy(&u, m->payload, sizeof u);
+        cfd_frame f;
+        if (canh_frame(CID_TYPE_FW_UPDATE, s->cfg.slot, CID_NODE_STATION, &u, &f) == EK3_OK) {
+            memset(f.data + f.len, 0, AUTH_TRAILER_LEN);
+            f.len = (uint8_t)(f.len + AUTH_TRAILER_LEN);
+            if (hal_can_send(k->hw, &f) == EK3_EFULL)
+                s->st.tx_full++;
+        }
+        return EK3_OK;
+    }
     if (m->type == SWM_MSG_WANT_THERMAL && m->len >= 1) {
         s->want_thermal = m->payload[0] != 0;
         return EK3_OK;
@@ -325,8 +374,8 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
             to_swarm += canh_to_swarm(s, k, me, &cf, &f);
             continue;
         }
-        if (cf.dst != s->cfg.slot)
-            continue; /* not for this module (broadcasts are the station's status: not yet used) */
+        if (cf.dst != s->cfg.slot && !(cf.dst == CID_NODE_BROADCAST && cf.type == CID_TYPE_FW_UPDATE))
+            continue; /* not for this module (broadcasts: FW_UPDATE only; the station's status is not yet used) */
         int rule = auth_rule(&f); /* seed 3.2: only the station commands (auth.h) */
         if (rule == AUTH_RULE_STATION_ONLY) {
             s->st.unauthenticated++;

@@ -22,6 +22,10 @@
  *     counts in the value field's milli-units (1000 each).
  *   DIAG: an authenticated self-test request goes to DIAGNOSTICS by IPC,
  *     and its result comes back to the station.
+ *   FW_UPDATE: to this module (its key) or to all (the group key, a
+ *     freshness window of its own), checked and decoded, goes to
+ *     UPDATE_MGR by IPC; its STATUS goes back to the station with a zero
+ *     trailer in the tag's place (docs/update.md).
  *
  * Its identity (slot) and key come from the configuration page of the
  * module's flash (canh_provision writes it; the factory on a board). A
@@ -44,7 +48,7 @@
 
 #define CANH_SWARM_PER_TICK 4u /* swarm frames passed to SWARM_COORD per tick, at most (its queue) */
 
-/* The module's configuration record, at offset 0 of its flash area. */
+/* The module's configuration record, at the start of the configuration area (board.h BRD_CFG_OFF). */
 typedef struct canh_config {
     uint32_t magic;
     uint16_t slot;
@@ -61,11 +65,13 @@ typedef struct canh_stats {
     uint32_t forged, replayed, stale, unauthenticated, bad_payload, tx_full;
     uint32_t heartbeats, faults_sent, diags;
     uint32_t swarm_frames, swarm_dropped; /* passed to SWARM_COORD / not (too long, service down) */
+    uint32_t fw_frames, fw_dropped;       /* FW_UPDATE passed to UPDATE_MGR / not (its queue full, service down) */
 } canh_stats;
 
 typedef struct canh_state {
     canh_config cfg;
     auth_rx rx;          /* the station's freshness counters to this module */
+    auth_rx rx_group;    /* ... and to every module (a broadcast FW_UPDATE: the group key) */
     uint32_t ticks;
     uint16_t hb_seq;
     uint8_t health;      /* from HEALTH_MONITOR */
@@ -79,7 +85,7 @@ typedef struct canh_state {
 
 /* Write a module's configuration (slot, its key and the group key, both
  * derived from the rack key, the rack's size; magic and crc are filled
- * in) into the first page of its flash. 0 or the flash's error. */
+ * in) into the first page of the configuration area (BRD_CFG_OFF). 0 or the flash's error. */
 int canh_provision(hal hw, const canh_config *c);
 
 /* Read and check the configuration (CAN_HANDLER and SWARM_COORD). 0, or

@@ -57,7 +57,7 @@ static unsigned diag_one(jz_kernel *k, unsigned test, uint32_t *value)
     }
     case MSG_DIAG_FLASH: {
         canh_config c;
-        if (hal_flash_read(k->hw, 0, &c, sizeof c) != EK3_OK || c.magic != CANH_CONFIG_MAGIC)
+        if (hal_flash_read(k->hw, BRD_CFG_OFF, &c, sizeof c) != EK3_OK || c.magic != CANH_CONFIG_MAGIC)
             return MSG_DIAG_FAIL;
         *value = c.slot;
         return MSG_DIAG_PASS;

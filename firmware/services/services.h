@@ -9,6 +9,9 @@
  *   THERMAL_MGR -> CAN_HANDLER      a fan fault raised or cleared, for FAULT_ALERT (SVC_MSG_FAULT)
  *   CAN_HANDLER -> SWARM_COORD      a swarm frame, raw (SWM_MSG_FRAME: ELECTION, SYNC, THERMAL)
  *   SWARM_COORD -> CAN_HANDLER      pass THERMAL shares on or not (SWM_MSG_WANT_THERMAL: it leads)
+ *   CAN_HANDLER -> UPDATE_MGR       a checked FW_UPDATE frame, decoded (SVC_MSG_FW: msg_fw_update)
+ *   UPDATE_MGR -> CAN_HANDLER       its STATUS, for the station (SVC_MSG_FW_STATUS: msg_fw_update)
+ *   UPDATE_MGR -> AUDIT_LOGGER      a refusal or an update step to log (SVC_MSG_AUDIT: type, payload)
  *
  * Adding a service: its id in the enum below (ids are the table's order,
  * 1 up), its entry in EK3_SERVICES with the ids it may send to, its IPC
@@ -21,16 +24,22 @@
 #include "audit_logger.h"
 #include "can_handler.h"
 #include "diagnostics.h"
+#include "fw_update.h"
 #include "health_monitor.h"
 #include "swarm.h"
 #include "thermal_mgr.h"
 
-enum { SVC_AUDIT = 1, SVC_CAN = 2, SVC_THERMAL = 3, SVC_HEALTH = 4, SVC_DIAG = 5, SVC_SWARM = 6, SVC_COUNT = 6 };
+/* SWARM_COORD stays last: a rack without the swarm runs the table less its last entry (fwinst.c). */
+enum { SVC_AUDIT = 1, SVC_CAN = 2, SVC_THERMAL = 3, SVC_HEALTH = 4, SVC_DIAG = 5, SVC_UPDATE = 6, SVC_SWARM = 7,
+       SVC_COUNT = 7 };
 enum {
     SVC_MSG_HEALTH = IPC_T_USER + 1,   /* 1 byte: the health byte (HLTH_*) */
     SVC_MSG_DIAG_REQ = IPC_T_USER + 2, /* a msg_diag request */
     SVC_MSG_DIAG_RES = IPC_T_USER + 3, /* a msg_diag result */
-    SVC_MSG_FAULT = IPC_T_USER + 4     /* a msg_fault to send as FAULT_ALERT (CAN_HANDLER fills in the module) */
+    SVC_MSG_FAULT = IPC_T_USER + 4,    /* a msg_fault to send as FAULT_ALERT (CAN_HANDLER fills in the module) */
+    SVC_MSG_FW = IPC_T_USER + 5,       /* a msg_fw_update from the station, tag checked */
+    SVC_MSG_FW_STATUS = IPC_T_USER + 6, /* a msg_fw_update STATUS to send to the station */
+    SVC_MSG_AUDIT = IPC_T_USER + 7     /* a record for the audit log: type (ALOG_T_*), then its payload */
 };
 
 /* The table: each service at its id (an initializer for a jz_service_def
@@ -38,10 +47,11 @@ enum {
 #define EK3_SERVICES                                                                                        \
     {                                                                                                       \
         [SVC_AUDIT - 1] = ALOG_SERVICE(0),                                                                  \
-        [SVC_CAN - 1] = CANH_SERVICE(JZ_ALLOW(SVC_DIAG) | JZ_ALLOW(SVC_SWARM)),                                                   \
+        [SVC_CAN - 1] = CANH_SERVICE(JZ_ALLOW(SVC_DIAG) | JZ_ALLOW(SVC_SWARM) | JZ_ALLOW(SVC_UPDATE)),      \
         [SVC_THERMAL - 1] = THM_SERVICE(JZ_ALLOW(SVC_CAN)),                                                 \
         [SVC_HEALTH - 1] = HLTH_SERVICE(JZ_ALLOW(SVC_CAN)),                                                 \
         [SVC_DIAG - 1] = DIAG_SERVICE(JZ_ALLOW(SVC_CAN)),                                                   \
+        [SVC_UPDATE - 1] = FWU_SERVICE(JZ_ALLOW(SVC_CAN) | JZ_ALLOW(SVC_AUDIT)),                            \
         [SVC_SWARM - 1] = SWM_SERVICE(JZ_ALLOW(SVC_CAN)),                                                   \
     }
 

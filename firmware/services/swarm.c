@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "board.h"
 #include "can_id.h"
 #include "drivers.h"
 #include "ek3_err.h"
@@ -29,7 +30,7 @@ _Static_assert(sizeof(swm_rec) == 16, "a record is two double words");
 
 static uint32_t swm_rec_off(uint32_t i)
 {
-    return SWM_PAGE * SWM_PAGE_BYTES + i * (uint32_t)sizeof(swm_rec);
+    return BRD_CFG_OFF + SWM_PAGE * SWM_PAGE_BYTES + i * (uint32_t)sizeof(swm_rec);
 }
 
 /* The last good record wins; the next record goes after the last one
@@ -68,7 +69,7 @@ static int swm_store(swm_state *s, hal hw, uint32_t term, uint16_t vote, uint32_
     r.crc = ipc_crc32(&r, offsetof(swm_rec, crc));
     int rc = EK3_OK;
     if (s->flash_next >= SWM_RECS) {
-        rc = hal_flash_erase(hw, SWM_PAGE * SWM_PAGE_BYTES, SWM_PAGE_BYTES);
+        rc = hal_flash_erase(hw, BRD_CFG_OFF + SWM_PAGE * SWM_PAGE_BYTES, SWM_PAGE_BYTES);
         s->flash_next = 0;
     }
     if (!rc)

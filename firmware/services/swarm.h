@@ -27,7 +27,7 @@
  *     to wake it (LLC_CONTROL does, LLCC_WAKE_SHARE), through drv_park; its trim toward the
  *     leader's mean (bal_ref, bal_step: integrating, rate-limited,
  *     bounded, decaying to zero without a SYNC) through drv_trim.
- *   Flash: page SWM_PAGE of the module's flash area holds 16-byte records
+ *   Flash: page SWM_PAGE of the configuration area (BRD_CFG_OFF) holds 16-byte records
  *     (term, vote, the freshness counter reserved up to), appended, two
  *     double words each, each double word programmed once; at init the
  *     last record with a good CRC wins (a torn one is skipped). A full
@@ -66,7 +66,7 @@
 #define SWM_ELECTION_STEP_MS 25u
 #define SWM_ELECTION_SPREAD_MS 50u
 #define SWM_FAIL_MS 1000u     /* a THERMAL share silent this long: the module is failed */
-#define SWM_PAGE 1u           /* its flash page (page 0: configuration; the audit ring follows) */
+#define SWM_PAGE 1u           /* its page of the configuration area (page 0: configuration; the audit ring follows) */
 #define SWM_FV_BLOCK 4096u    /* freshness counters reserved per flash record */
 #define SWM_MAP_BYTES 16u     /* a slot set: bit (slot - 1), slots 1..128 */
 #define SWM_FRAMES_MAX 4u     /* ELECTION frames of one Raft message, at most */

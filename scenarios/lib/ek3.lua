@@ -5,7 +5,7 @@ local M = {}
 
 -- The module's services by the ids the fault table takes ("SLOT.ID"),
 -- firmware/services/services.h.
-M.svc = { AUDIT_LOGGER = 1, CAN_HANDLER = 2, THERMAL_MGR = 3, HEALTH_MONITOR = 4, DIAGNOSTICS = 5, SWARM_COORD = 6 }
+M.svc = { AUDIT_LOGGER = 1, CAN_HANDLER = 2, THERMAL_MGR = 3, HEALTH_MONITOR = 4, DIAGNOSTICS = 5, UPDATE_MGR = 6, SWARM_COORD = 7 }
 -- Their names in id order: every service the kernel has. None is
 -- critical (.critical = 0 in each *_SERVICE): the seed's critical ones,
 -- LLC_CONTROL and SAFETY_MONITOR, are drivers of the control interrupt.

@@ -25,6 +25,8 @@ extern uint8_t __cfg_start[], __cfg_size[];
 #define G4_CFG_SIZE ((size_t)(uintptr_t)__cfg_size)
 #define G4_FLASH_PAGE 2048u
 #define G4_BANK2_BASE 0x08040000u
+#define G4_FLASH_BASE 0x08000000u /* the hal's flash offsets are from here: the whole part (board.h's map) */
+_Static_assert(G4_BANK2_BASE - G4_FLASH_BASE == BRD_FLASH_BANK, "bank 2 starts where board.h says");
 
 /* MPU region numbers: a higher number wins where regions overlap. */
 enum { G4_MPU_FLASH, G4_MPU_CFG, G4_MPU_NULL, G4_MPU_POOL, G4_MPU_OPEN };
@@ -272,7 +274,7 @@ static void g4_flash_unlock(void)
 
 static int g4_flash_in_area(uint32_t off, size_t n)
 {
-    return off <= G4_CFG_SIZE && n <= G4_CFG_SIZE - off;
+    return off <= BRD_FLASH_SIZE && n <= BRD_FLASH_SIZE - off;
 }
 
 static int g4hal_flash_read(void *ctx, uint32_t off, void *buf, size_t n)
@@ -285,7 +287,7 @@ static int g4hal_flash_read(void *ctx, uint32_t off, void *buf, size_t n)
      * h->flash_eccd; the barrier makes sure it has run before the count
      * is compared. */
     uint32_t eccd = h->flash_eccd;
-    memcpy(buf, (const void *)(G4_CFG_BASE + off), n);
+    memcpy(buf, (const void *)(G4_FLASH_BASE + off), n);
     __asm volatile("dsb\n isb" ::: "memory");
     return h->flash_eccd != eccd ? EK3_EIO : EK3_OK;
 }
@@ -307,7 +309,7 @@ static int g4hal_flash_write(void *ctx, uint32_t off, const void *buf, size_t n)
         uint32_t lo, hi;
         memcpy(&lo, src + i, 4);
         memcpy(&hi, src + i + 4, 4);
-        volatile uint32_t *dst = (volatile uint32_t *)(G4_CFG_BASE + off + i);
+        volatile uint32_t *dst = (volatile uint32_t *)(G4_FLASH_BASE + off + i);
         dst[0] = lo;
         dst[1] = hi;
         rc = g4_flash_wait();
@@ -327,8 +329,9 @@ static int g4hal_flash_erase(void *ctx, uint32_t off, size_t n)
     g4_flash_unlock();
     int rc = g4_flash_wait();
     for (size_t p = 0; rc == EK3_OK && p < n; p += G4_FLASH_PAGE) {
-        uint32_t page = (uint32_t)((G4_CFG_BASE + off + p - G4_BANK2_BASE) / G4_FLASH_PAGE);
-        G4_FLASH_CR = (G4_FLASH_CR & ~((0x7Fu << 3) | 7u)) | (1u << 11) | (page << 3) | (1u << 1); /* BKER, PNB, PER */
+        uint32_t a = (uint32_t)(off + p), bank2 = a >= BRD_FLASH_BANK;
+        uint32_t page = (bank2 ? a - BRD_FLASH_BANK : a) / G4_FLASH_PAGE;
+        G4_FLASH_CR = (G4_FLASH_CR & ~((1u << 11) | (0x7Fu << 3) | 7u)) | (bank2 << 11) | (page << 3) | (1u << 1); /* BKER, PNB, PER */
         G4_FLASH_CR |= 1u << 16;                         /* STRT */
         rc = g4_flash_wait();
     }
@@ -460,7 +463,7 @@ static const hal_ops g4hal_ops = {
     .flash_read = g4hal_flash_read,
     .flash_write = g4hal_flash_write,
     .flash_erase = g4hal_flash_erase,
-    .flash_size = 16u * 1024u,
+    .flash_size = BRD_FLASH_SIZE,
     .crypto = {saes_cmac, NULL},
     .trng = g4hal_trng,
     .gpio_read = g4hal_gpio_read,

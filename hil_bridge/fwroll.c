@@ -1,0 +1,488 @@
+/* fwroll.c - the station's firmware streamer and rolling update (fwroll.h). */
+#include "fwroll.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "can_id.h"
+#include "ek3_err.h"
+#include "fwimg.h"
+
+static const char *const fwr_phase_names[FWR_P_COUNT_] = {
+    "skip", "begin", "sending", "ending", "staged", "activating", "trial",
+    "reverting", "done", "reverted", "refused", "lost", "held"};
+
+const char *fwr_phase_name(unsigned p)
+{
+    return p < FWR_P_COUNT_ ? fwr_phase_names[p] : "?";
+}
+
+static const char *const fwr_why_names[MSG_FWW_COUNT_] = {
+    "none", "truncated", "bad-magic", "bad-format", "too-big", "wrong-hw", "downgrade", "unsigned",
+    "unknown-key", "bad-hash", "bad-signature", "flash-io", "chunk-crc", "out-of-order", "no-transfer", "busy"};
+
+const char *fwr_why_name(unsigned why)
+{
+    return why < MSG_FWW_COUNT_ ? fwr_why_names[why] : "?";
+}
+
+static uint32_t fwr_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int fwr_init(fwr *u, station *stn, unsigned n, const uint8_t *img, size_t len, uint8_t xfer, const fwr_opts *o)
+{
+    memset(u, 0, sizeof *u);
+    if (!stn || !img || !o || n != stn->n || xfer == 0)
+        return EK3_EINVAL;
+    if (len < FWIMG_HDR_SIZE + FWIMG_TRL_SIZE || fwr_le32(img) != FWIMG_MAGIC)
+        return EK3_EPARSE;
+    if (len > MSG_FW_IMAGE_MAX)
+        return EK3_ERANGE;
+    u->img = malloc(len);
+    u->m = calloc(n, sizeof *u->m);
+    if (!u->img || !u->m) {
+        fwr_free(u);
+        return EK3_ENOSPC;
+    }
+    memcpy(u->img, img, len);
+    u->stn = stn;
+    u->o = *o;
+    u->o.targets = NULL; /* the caller's array need not outlive this call */
+    if (!u->o.wave_max)
+        u->o.wave_max = 4;
+    if (!u->o.gap_ns)
+        u->o.gap_ns = FWR_GAP_NS;
+    u->size = (uint32_t)len;
+    u->version = fwr_le32(img + 12);
+    u->security = fwr_le32(img + 16);
+    u->xfer = xfer;
+    u->n = n;
+    u->next_ns = o->start_ns;
+    u->st.staged_ns = u->st.done_ns = -1;
+    for (unsigned k = 0; k < n; k++)
+        u->m[k].phase = !o->targets || o->targets[k] ? FWR_P_BEGIN : FWR_P_SKIP;
+    return EK3_OK;
+}
+
+void fwr_free(fwr *u)
+{
+    free(u->img);
+    free(u->m);
+    u->img = NULL;
+    u->m = NULL;
+}
+
+static void fwr_log(fwr *u, int64_t now, unsigned slot, const char *what, const char *detail)
+{
+    if (u->o.log)
+        fprintf(u->o.log, "%.6f update module %u: %s%s%s\n", now * 1e-9, slot, what, detail ? ": " : "",
+                detail ? detail : "");
+}
+
+static void fwr_set(fwr *u, int64_t now, unsigned slot, unsigned phase, const char *detail)
+{
+    fwr_mod *m = &u->m[slot - 1];
+    if (m->phase == phase)
+        return;
+    /* back from a reboot (into the trial, or back to the old image): running again as the station had it */
+    if ((m->phase == FWR_P_ACTIVATE && phase != FWR_P_REFUSED) || m->phase == FWR_P_REVERT)
+        stn_restore(u->stn, now, slot);
+    m->phase = (uint8_t)phase;
+    m->tries = 0;
+    if (phase == FWR_P_BEGIN)
+        m->asked_ns = 0; /* at once */
+    fwr_log(u, now, slot, fwr_phase_name(phase), detail);
+}
+
+/* A STATUS from module `slot`. */
+static void fwr_status(fwr *u, unsigned slot, const msg_fw_update *s, int64_t now)
+{
+    fwr_mod *m = &u->m[slot - 1];
+    msg_fw_status st;
+    msg_fw_status_get(s, &st);
+    uint8_t gaps = m->heard ? m->st.refusals[MSG_FWW_ORDER] : 0, crcs = m->heard ? m->st.refusals[MSG_FWW_CRC] : 0;
+    for (unsigned w = 0; w < MSG_FWW_COUNT_; w++) {
+        unsigned was = m->heard ? m->st.refusals[w] : 0;
+        m->refused[w] += st.refusals[w] >= was ? st.refusals[w] - was : st.refusals[w]; /* lower: it was reset */
+    }
+    if (!m->heard)
+        m->ver_before = s->arg;
+    m->heard = 1;
+    m->st = st;
+    m->ver_now = s->arg;
+    m->why = st.why;
+    m->tries = 0;
+    switch (m->phase) {
+    case FWR_P_BEGIN:
+    case FWR_P_SEND:
+    case FWR_P_END:
+        if (st.state == MSG_FWS_STAGED && s->xfer == u->xfer) {
+            fwr_set(u, now, slot, FWR_P_STAGED, NULL);
+        } else if (st.state == MSG_FWS_REFUSED && s->xfer == u->xfer) {
+            fwr_set(u, now, slot, FWR_P_REFUSED, fwr_why_name(st.why));
+        } else if (st.state == MSG_FWS_RECEIVING && s->xfer == u->xfer) {
+            /* resume (after BEGIN), or go back to its extent (a gap, a bad chunk, a short END) */
+            if (m->phase == FWR_P_BEGIN || m->phase == FWR_P_END || st.refusals[MSG_FWW_ORDER] != gaps ||
+                st.refusals[MSG_FWW_CRC] != crcs || s->offset > m->next) {
+                if (m->phase != FWR_P_BEGIN && s->offset < m->next)
+                    u->st.resent += m->next - s->offset;
+                m->next = s->offset;
+                fwr_set(u, now, slot, FWR_P_SEND, NULL);
+            }
+            m->extent = s->offset;
+        } else if (st.state == MSG_FWS_IDLE || st.state == MSG_FWS_TRIAL || st.state == MSG_FWS_CONFIRMED ||
+                   s->xfer != u->xfer) {
+            if (m->phase != FWR_P_BEGIN) {
+                m->resume = 1;
+                fwr_set(u, now, slot, FWR_P_BEGIN, "it lost the transfer (a reset): BEGIN again, resuming");
+            }
+        } else if (st.state == MSG_FWS_NOBOOT) {
+            fwr_set(u, now, slot, FWR_P_REFUSED, "no bootloader");
+        }
+        break;
+    case FWR_P_ACTIVATE:
+    case FWR_P_TRIAL:
+        if (m->phase == FWR_P_ACTIVATE && st.state == MSG_FWS_STAGED && st.why != MSG_FWW_NONE)
+            fwr_set(u, now, slot, FWR_P_REFUSED, fwr_why_name(st.why)); /* it refused ACTIVATE */
+        else if (m->phase == FWR_P_ACTIVATE && s->arg != u->version && st.state == MSG_FWS_IDLE)
+            fwr_set(u, now, slot, FWR_P_REVERTED, "the trial did not boot: back on its old version");
+        else if (s->arg == u->version && st.state == MSG_FWS_CONFIRMED)
+            fwr_set(u, now, slot, FWR_P_DONE, NULL);
+        else if (s->arg == u->version && st.trial)
+            fwr_set(u, now, slot, FWR_P_TRIAL, NULL);
+        else if (s->arg == u->version && m->phase == FWR_P_TRIAL && !st.trial)
+            fwr_set(u, now, slot, FWR_P_DONE, "confirmed (its STATUS saying so was lost)");
+        else if (s->arg != u->version && m->phase == FWR_P_TRIAL)
+            fwr_set(u, now, slot, FWR_P_REVERTED, "it came back on its old version");
+        break;
+    case FWR_P_REVERT:
+        if (s->arg != u->version && !st.trial)
+            fwr_set(u, now, slot, FWR_P_REVERTED, "no confirm: rebooted back to its old version");
+        else if (s->arg == u->version && !st.trial)
+            fwr_set(u, now, slot, FWR_P_DONE, "confirmed late");
+        break;
+    default:
+        break;
+    }
+}
+
+void fwr_on_frame(fwr *u, const cfd_frame *f, int64_t now)
+{
+    cid_fields cf;
+    if (!(f->flags & CFD_FLAG_EFF) || cid_decode(f->id, &cf) || cf.type != CID_TYPE_FW_UPDATE ||
+        cf.dst != CID_NODE_STATION || cf.src < 1 || cf.src > u->n)
+        return;
+    const msg_desc *d = msg_desc_of(CID_TYPE_FW_UPDATE);
+    msg_fw_update s;
+    msg_err e;
+    size_t len = f->len > d->len ? d->len : f->len; /* the zero trailer after it */
+    if (msg_decode(CID_TYPE_FW_UPDATE, f->data, len, &s, &e) != EK3_OK || s.op != MSG_FW_STATUS)
+        return;
+    if (u->m[cf.src - 1].phase != FWR_P_SKIP)
+        fwr_status(u, cf.src, &s, now);
+}
+
+/* The bus has room: the station has no FW_UPDATE frame queued, and no
+ * node has anything pending. */
+static int fwr_idle(const cbus *bus)
+{
+    for (unsigned k = 0; k < bus->n; k++)
+        if (bus->node[k].qn)
+            return 0;
+    return 1;
+}
+
+static int fwr_send(fwr *u, unsigned dst, msg_fw_update *f, int64_t now)
+{
+    int rc = stn_send_fw(u->stn, dst, f);
+    if (rc == EK3_OK) {
+        u->st.frames++;
+        u->st.broadcasts += dst == CID_NODE_BROADCAST;
+        u->next_ns = now + u->o.gap_ns;
+    }
+    return rc;
+}
+
+static int fwr_op(fwr *u, unsigned dst, unsigned op, int64_t now, uint8_t flags)
+{
+    msg_fw_update f;
+    memset(&f, 0, sizeof f);
+    f.op = (uint8_t)op;
+    f.xfer = u->xfer;
+    if (op == MSG_FW_BEGIN) {
+        f.offset = u->size;
+        f.arg = u->version;
+        f.len = MSG_FW_BEGIN_LEN;
+        memcpy(f.data, &u->security, 4);
+        f.data[4] = flags;
+    } else if (op == MSG_FW_END) {
+        f.offset = u->size;
+    }
+    return fwr_send(u, dst, &f, now);
+}
+
+static int fwr_chunk(fwr *u, unsigned dst, uint32_t off, int64_t now)
+{
+    msg_fw_update f;
+    memset(&f, 0, sizeof f);
+    f.op = MSG_FW_CHUNK;
+    f.xfer = u->xfer;
+    f.offset = off;
+    uint32_t n = u->size - off < MSG_FW_CHUNK_MAX ? u->size - off : MSG_FW_CHUNK_MAX;
+    memcpy(f.data, u->img + off, n);
+    f.len = (uint8_t)((n + 7u) & ~7u); /* the image's tail padded to a double word with zeros */
+    f.arg = msg_crc32(0, f.data, f.len);
+    int rc = fwr_send(u, dst, &f, now);
+    if (rc == EK3_OK)
+        u->st.chunks++;
+    return rc;
+}
+
+unsigned fwr_spare(const fwr *u, int64_t now)
+{
+    const station *s = u->stn;
+    double demand = 0, cap = 0, biggest = 0;
+    for (unsigned k = 0; k < s->n; k++) {
+        const stn_module *m = &s->m[k];
+        if (m->hb_ns < 0 || now - m->hb_ns > STN_ONLINE_NS)
+            continue;
+        demand += m->hb.power_w;
+        if (m->hb.state == MSG_STATE_ACTIVE || m->hb.state == MSG_STATE_DERATED) {
+            double c = stn_module_cap(m->hb.vout_dv / 10.0);
+            cap += c;
+            biggest = c > biggest ? c : biggest;
+        }
+    }
+    if (biggest <= 0)
+        return 0;
+    double spare = (cap * FWR_CAP_MARGIN - demand) / (biggest * FWR_CAP_MARGIN);
+    return spare < 1 ? 0 : (unsigned)spare;
+}
+
+/* Which module's answer is overdue: ask again (QUERY), or give up on it. */
+static int fwr_overdue(fwr *u, int64_t now)
+{
+    for (unsigned k = 0; k < u->n; k++) {
+        fwr_mod *m = &u->m[k];
+        unsigned p = m->phase;
+        if (p == FWR_P_ACTIVATE || p == FWR_P_TRIAL) {
+            /* rebooting, then confirming: ask now and then (a STATUS may be lost);
+             * the wave's time limit decides, not the tries */
+            if (now - m->asked_ns < FWR_QUERY_NS)
+                continue;
+            m->asked_ns = now;
+            return fwr_op(u, k + 1, MSG_FW_QUERY, now, 0) == EK3_OK;
+        }
+        if ((p != FWR_P_END && p != FWR_P_REVERT) || now - m->asked_ns < FWR_ANSWER_NS)
+            continue;
+        if (++m->tries > FWR_TRIES) {
+            fwr_set(u, now, k + 1, FWR_P_LOST, "no answer");
+            continue;
+        }
+        m->asked_ns = now;
+        return fwr_op(u, k + 1, MSG_FW_QUERY, now, 0) == EK3_OK;
+    }
+    return 0;
+}
+
+/* The transfer's next frame; 1 when one was sent. */
+static int fwr_transfer(fwr *u, int64_t now)
+{
+    /* BEGIN to whoever needs it (first, or again after a reset). */
+    for (unsigned k = 0; k < u->n; k++) {
+        fwr_mod *m = &u->m[k];
+        if (m->phase != FWR_P_BEGIN || (m->asked_ns > 0 && now - m->asked_ns < FWR_ANSWER_NS))
+            continue;
+        if (++m->tries > FWR_TRIES) {
+            fwr_set(u, now, k + 1, FWR_P_LOST, "no answer to BEGIN");
+            continue;
+        }
+        m->asked_ns = now ? now : 1;
+        return fwr_op(u, k + 1, MSG_FW_BEGIN, now, m->resume ? MSG_FW_F_RESUME : 0) == EK3_OK;
+    }
+    /* Broadcast: the shared cursor, once every target has answered BEGIN. */
+    unsigned sending = 0, begun = 0;
+    for (unsigned k = 0; k < u->n; k++) {
+        sending += u->m[k].phase == FWR_P_SEND && u->m[k].next >= u->bnext;
+        begun += u->m[k].phase == FWR_P_BEGIN;
+    }
+    if (!u->o.unicast && sending > 1 && !begun && u->bnext < u->size) {
+        uint32_t off = u->bnext;
+        if (fwr_chunk(u, CID_NODE_BROADCAST, off, now) != EK3_OK)
+            return 0;
+        u->bnext += MSG_FW_CHUNK_MAX;
+        for (unsigned k = 0; k < u->n; k++)
+            if (u->m[k].phase == FWR_P_SEND && u->m[k].next >= off && u->m[k].next < u->bnext)
+                u->m[k].next = u->bnext < u->size ? u->bnext : u->size;
+        return 1;
+    }
+    /* Each module in turn: a resend from its extent, its own stream, its END. */
+    for (unsigned j = 0; j < u->n; j++) {
+        unsigned k = (unsigned)((u->st.frames + j) % u->n);
+        fwr_mod *m = &u->m[k];
+        if (m->phase != FWR_P_SEND)
+            continue;
+        if (m->next < u->size) {
+            /* behind the broadcast, or unicast: its own bytes */
+            if (!u->o.unicast && sending > 1 && m->next >= u->bnext)
+                continue; /* the broadcast carries it */
+            if (fwr_chunk(u, k + 1, m->next, now) != EK3_OK)
+                return 0;
+            m->next += MSG_FW_CHUNK_MAX;
+            if (m->next > u->size)
+                m->next = u->size;
+            return 1;
+        }
+        m->asked_ns = now;
+        fwr_set(u, now, k + 1, FWR_P_END, NULL);
+        return fwr_op(u, k + 1, MSG_FW_END, now, 0) == EK3_OK;
+    }
+    return 0;
+}
+
+/* The roll's next step; 1 when a frame was sent. */
+static int fwr_roll(fwr *u, int64_t now)
+{
+    unsigned active = 0, failed = 0, staged = 0;
+    for (unsigned k = 0; k < u->n; k++) {
+        fwr_mod *m = &u->m[k];
+        if (m->wave == u->wave && u->wave) {
+            if (m->phase == FWR_P_STAGED || m->phase == FWR_P_ACTIVATE || m->phase == FWR_P_TRIAL ||
+                m->phase == FWR_P_REVERT)
+                active++; /* STAGED: its ACTIVATE not sent yet */
+            failed += m->phase == FWR_P_REVERTED || m->phase == FWR_P_LOST;
+        }
+        staged += m->phase == FWR_P_STAGED;
+    }
+    /* A wave that takes too long: reboot its members back. */
+    if (active) {
+        for (unsigned k = 0; k < u->n; k++) {
+            fwr_mod *m = &u->m[k];
+            if (m->wave != u->wave || m->phase == FWR_P_STAGED || now - u->wave_ns < FWR_CONFIRM_NS)
+                continue;
+            if (m->phase == FWR_P_ACTIVATE || m->phase == FWR_P_TRIAL) {
+                fwr_set(u, now, k + 1, FWR_P_REVERT, "no confirm in time: REBOOT");
+                m->asked_ns = now;
+                return fwr_op(u, k + 1, MSG_FW_REBOOT, now, 0) == EK3_OK;
+            }
+            if (m->phase == FWR_P_REVERT && now - u->wave_ns > FWR_CONFIRM_NS + FWR_REVERT_NS)
+                fwr_set(u, now, k + 1, FWR_P_LOST, "did not come back");
+        }
+        return 0;
+    }
+    if (u->wave == 1 && failed && !u->halted) {
+        u->halted = 1;
+        for (unsigned k = 0; k < u->n; k++)
+            if (u->m[k].phase == FWR_P_STAGED)
+                fwr_set(u, now, k + 1, FWR_P_HELD, "the canary failed: the roll halts");
+        return 0;
+    }
+    if (!staged || u->halted)
+        return 0;
+    /* The next wave: the canary alone, then up to wave_max, within what the rack can spare. */
+    unsigned want = u->wave == 0 ? 1u : u->o.wave_max, spare = fwr_spare(u, now);
+    if (want > spare)
+        want = spare;
+    if (!want) {
+        u->st.held_for_capacity++;
+        return 0;
+    }
+    u->wave++;
+    u->wave_ns = now;
+    u->st.waves++;
+    unsigned put = 0;
+    for (unsigned k = 0; k < u->n && put < want; k++)
+        if (u->m[k].phase == FWR_P_STAGED) {
+            u->m[k].wave = u->wave;
+            put++;
+        }
+    return 0;
+}
+
+/* ACTIVATE to a member of the running wave that has not had it. */
+static int fwr_activate(fwr *u, int64_t now)
+{
+    for (unsigned k = 0; k < u->n; k++) {
+        fwr_mod *m = &u->m[k];
+        if (m->wave != u->wave || !u->wave || m->phase != FWR_P_STAGED)
+            continue;
+        m->asked_ns = now;
+        char d[32];
+        snprintf(d, sizeof d, "wave %u", (unsigned)u->wave);
+        fwr_set(u, now, k + 1, FWR_P_ACTIVATE, d);
+        return fwr_op(u, k + 1, MSG_FW_ACTIVATE, now, 0) == EK3_OK;
+    }
+    return 0;
+}
+
+int fwr_finished(const fwr *u)
+{
+    for (unsigned k = 0; k < u->n; k++) {
+        unsigned p = u->m[k].phase;
+        if (p != FWR_P_SKIP && p != FWR_P_DONE && p != FWR_P_REVERTED && p != FWR_P_REFUSED && p != FWR_P_LOST &&
+            p != FWR_P_HELD)
+            return 0;
+    }
+    return 1;
+}
+
+void fwr_poll(fwr *u, int64_t now, const cbus *bus)
+{
+    if (u->finished || now < u->o.start_ns)
+        return;
+    if (fwr_finished(u)) {
+        u->finished = 1;
+        u->st.done_ns = now;
+        return;
+    }
+    int transferring = 0;
+    for (unsigned k = 0; k < u->n; k++) {
+        unsigned p = u->m[k].phase;
+        transferring |= p == FWR_P_BEGIN || p == FWR_P_SEND || p == FWR_P_END;
+    }
+    if (!transferring && u->st.staged_ns < 0)
+        u->st.staged_ns = now;
+    if (!transferring)
+        fwr_roll(u, now); /* decisions need no bus time */
+    if (now < u->next_ns || !fwr_idle(bus))
+        return;
+    if (fwr_overdue(u, now))
+        return;
+    if (transferring)
+        fwr_transfer(u, now);
+    else
+        fwr_activate(u, now);
+}
+
+int fwr_report(const fwr *u, FILE *out)
+{
+    fprintf(out, "firmware update: image %u bytes, version %u.%u.%u, security %u, transfer %u\n", u->size,
+            u->version >> 16, (u->version >> 8) & 0xFF, u->version & 0xFF, u->security, u->xfer);
+    unsigned count[FWR_P_COUNT_] = {0};
+    for (unsigned k = 0; k < u->n; k++) {
+        const fwr_mod *m = &u->m[k];
+        count[m->phase]++;
+        if (m->phase == FWR_P_SKIP)
+            continue;
+        fprintf(out, "  module %3u: %u.%u.%u -> %u.%u.%u  %-9s wave %u", k + 1, m->ver_before >> 16,
+                (m->ver_before >> 8) & 0xFF, m->ver_before & 0xFF, m->ver_now >> 16, (m->ver_now >> 8) & 0xFF,
+                m->ver_now & 0xFF, fwr_phase_name(m->phase), m->wave);
+        for (unsigned w = 1; w < MSG_FWW_COUNT_; w++)
+            if (m->refused[w])
+                fprintf(out, "  %s x%u", fwr_why_name(w), m->refused[w]);
+        fputc('\n', out);
+    }
+    fprintf(out, "  done %u, reverted %u, refused %u, lost %u, held %u; %u waves; %llu frames (%llu broadcast, "
+                 "%llu chunks, %llu bytes resent)",
+            count[FWR_P_DONE], count[FWR_P_REVERTED], count[FWR_P_REFUSED], count[FWR_P_LOST], count[FWR_P_HELD],
+            u->st.waves, (unsigned long long)u->st.frames, (unsigned long long)u->st.broadcasts,
+            (unsigned long long)u->st.chunks, (unsigned long long)u->st.resent);
+    if (u->st.staged_ns >= 0)
+        fprintf(out, "; staged at %.3f s", u->st.staged_ns * 1e-9);
+    if (u->st.done_ns >= 0)
+        fprintf(out, ", finished at %.3f s", u->st.done_ns * 1e-9);
+    fputc('\n', out);
+    return ferror(out) ? EK3_EIO : EK3_OK;
+}
