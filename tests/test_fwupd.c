@@ -41,6 +41,8 @@ static uint8_t *image(uint32_t version, uint32_t security, uint32_t hw, uint32_t
 typedef struct bench {
     rig g;
     fwr u;
+    uint8_t *img;             /* the new image (begin) */
+    size_t len;
     double vmin, vmax, pmin; /* bus voltage and delivered power while the update ran */
 } bench;
 
@@ -62,6 +64,7 @@ static void bench_free(bench *b)
     if (b->g.upd)
         fwr_free(b->g.upd);
     rig_free(&b->g);
+    free(b->img);
 }
 
 static void run(bench *b, double seconds)
@@ -102,6 +105,17 @@ static void start(bench *b, const uint8_t *img, size_t len, const fwr_opts *o)
 {
     cr_assert_eq(fwr_init(&b->u, &b->g.stn, b->g.o.modules, img, len, 1, o), EK3_OK);
     b->g.upd = &b->u;
+}
+
+/* n modules drawing load_w, settled for 1 s; then the update to 1.1.0
+ * (security 2, a payload of `payload` bytes) starts, waves of wave_max. */
+static void begin(bench *b, unsigned n, double load_w, uint32_t payload, unsigned wave_max)
+{
+    bench_init(b, n, load_w, 0);
+    run(b, 1.0);
+    b->img = image(NEW_VER, 2, BRD_HW_ID, payload, &b->len);
+    fwr_opts o = {.wave_max = wave_max, .start_ns = b->g.t_ns};
+    start(b, b->img, b->len, &o);
 }
 
 static fwu_state *fwu(bench *b, unsigned slot)
@@ -170,12 +184,7 @@ Test(fwupd, the_msg_layer_checks_each_op)
 Test(fwupd, eight_modules_roll_to_the_new_image_with_the_load_served, .timeout = 240)
 {
     bench b;
-    bench_init(&b, 8, 12000, 0);
-    run(&b, 1.0);
-    size_t len;
-    uint8_t *img = image(NEW_VER, 2, BRD_HW_ID, 6000, &len);
-    fwr_opts o = {.wave_max = 4, .start_ns = b.g.t_ns};
-    start(&b, img, len, &o);
+    begin(&b, 8, 12000, 6000, 4);
     run_update(&b, 60);
     fwr_report(&b.u, stderr);
     cr_assert(fwr_finished(&b.u), "the update finished");
@@ -185,13 +194,12 @@ Test(fwupd, eight_modules_roll_to_the_new_image_with_the_load_served, .timeout =
         cr_assert_eq(b.g.m[s - 1].fw.boot.version, NEW_VER, "module %u runs 1.1.0", s);
         cr_assert_eq(fwu(&b, s)->state, MSG_FWS_CONFIRMED);
     }
-    cr_assert_gt(b.u.st.broadcasts, len / MSG_FW_CHUNK_MAX / 2, "the chunks went to all at once");
+    cr_assert_gt(b.u.st.broadcasts, b.len / MSG_FW_CHUNK_MAX / 2, "the chunks went to all at once");
     cr_assert_geq(b.u.st.waves, 3u, "the canary, then waves");
     cr_assert_gt(b.vmin, 750.0 * 0.95, "bus voltage %.1f V held up", b.vmin);
     cr_assert_lt(b.vmax, 750.0 * 1.05, "bus voltage %.1f V", b.vmax);
     cr_log_info("8 modules: staged at %.2f s, done at %.2f s; bus %.1f..%.1f V, load >= %.0f W",
                 b.u.st.staged_ns * 1e-9, b.u.st.done_ns * 1e-9, b.vmin, b.vmax, b.pmin);
-    free(img);
     bench_free(&b);
 }
 
@@ -200,14 +208,9 @@ Test(fwupd, eight_modules_roll_to_the_new_image_with_the_load_served, .timeout =
 Test(fwupd, a_lost_chunk_is_resent, .timeout = 240)
 {
     bench b;
-    bench_init(&b, 3, 4000, 0);
-    run(&b, 1.0);
+    begin(&b, 3, 4000, 4000, 2);
     cr_assert_eq(cbus_fault_types(&b.g.bus, 1u << CID_TYPE_FW_UPDATE), EK3_OK);
     cr_assert_eq(cbus_fault_rates(&b.g.bus, 0, 0.05), EK3_OK);
-    size_t len;
-    uint8_t *img = image(NEW_VER, 2, BRD_HW_ID, 4000, &len);
-    fwr_opts o = {.wave_max = 2, .start_ns = b.g.t_ns};
-    start(&b, img, len, &o);
     run_update(&b, 60);
     fwr_report(&b.u, stderr);
     unsigned gaps = 0;
@@ -217,7 +220,6 @@ Test(fwupd, a_lost_chunk_is_resent, .timeout = 240)
     }
     cr_assert_gt(gaps, 0u, "gaps were found");
     cr_assert_gt(b.u.st.resent, 0u, "and the bytes sent again");
-    free(img);
     bench_free(&b);
 }
 
@@ -372,16 +374,11 @@ Test(fwupd, every_refusal_is_counted_and_logged, .timeout = 240)
 Test(fwupd, an_image_that_never_confirms_reverts, .timeout = 240)
 {
     bench b;
-    bench_init(&b, 4, 6000, 0);
-    run(&b, 1.0);
+    begin(&b, 4, 6000, 3000, 2);
     flt_spec f;
     char err[200] = "";
     cr_assert_eq(flt_parse("bad-image:1@0s", &f, err, sizeof err), EK3_OK, "%s", err);
     cr_assert_eq(flt_inject(&b.g, &f), EK3_OK); /* the fault table's: module 1's next trial is broken */
-    size_t len;
-    uint8_t *img = image(NEW_VER, 2, BRD_HW_ID, 3000, &len);
-    fwr_opts o = {.wave_max = 2, .start_ns = b.g.t_ns};
-    start(&b, img, len, &o);
     run_update(&b, 60);
     fwr_report(&b.u, stderr);
     cr_assert(fwr_finished(&b.u));
@@ -393,7 +390,6 @@ Test(fwupd, an_image_that_never_confirms_reverts, .timeout = 240)
         cr_assert_eq(b.g.m[s - 1].fw.boot.version, OLD_VER);
     }
     cr_assert_gt(b.vmin, 750.0 * 0.95, "bus voltage %.1f V", b.vmin);
-    free(img);
     bench_free(&b);
 }
 

@@ -65,7 +65,8 @@ int fwu_init(void *state, jz_kernel *k, unsigned me)
         memcpy(&s->ho, k->cfg.boot_handoff, sizeof s->ho);
         s->have_boot = 1;
         s->state = s->ho.choice.trial ? MSG_FWS_TRIAL : MSG_FWS_IDLE;
-        s->hello = 1; /* a STATUS at the first tick: the station learns what booted */
+        /* news for the station (an update's reboot): a STATUS at the first tick */
+        s->hello = s->ho.choice.trial || s->ho.choice.reverted;
     }
     return EK3_OK;
 }
