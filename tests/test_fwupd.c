@@ -43,6 +43,7 @@ typedef struct bench {
     fwr u;
     uint8_t *img;             /* the new image (begin) */
     size_t len;
+    unsigned fw_queued_max;   /* the most FW_UPDATE frames the station had queued at once */
     double vmin, vmax, pmin; /* bus voltage and delivered power while the update ran */
 } bench;
 
@@ -72,6 +73,10 @@ static void run(bench *b, double seconds)
     long q = (long)(seconds / 100e-6 + 0.5);
     for (long k = 0; k < q; k++) {
         rig_quantum(&b->g);
+        unsigned fwq = 0;
+        for (unsigned i = 0; i < b->g.bus.node[0].qn; i++)
+            fwq += ((b->g.bus.node[0].q[i].id >> CID_TYPE_SHIFT) & CID_TYPE_MAX) == CID_TYPE_FW_UPDATE;
+        b->fw_queued_max = fwq > b->fw_queued_max ? fwq : b->fw_queued_max;
         double v = b->g.plant.vbus, p = b->g.plant.p_load;
         if (b->g.upd && b->g.upd->o.start_ns <= b->g.t_ns && !b->g.upd->finished) {
             if (v < b->vmin && getenv("FWU_DEBUG"))
@@ -429,7 +434,7 @@ static int64_t p99(lat *l)
 
 /* 2 s of an 8-module rack, a POWER_CMD to a module every 20 ms; with or
  * without a transfer running. */
-static int64_t control_p99(int transfer, int64_t *max)
+static int64_t control_p99(int transfer, int64_t *max, unsigned *fw_queued)
 {
     bench b;
     bench_init(&b, 8, 12000, 0);
@@ -451,6 +456,7 @@ static int64_t control_p99(int transfer, int64_t *max)
         cr_assert_gt(b.u.st.chunks, 200u, "the transfer ran (%llu chunks)", (unsigned long long)b.u.st.chunks);
     int64_t p = p99(&l);
     *max = l.v[l.n - 1];
+    *fw_queued = b.fw_queued_max;
     free(l.v);
     free(img);
     bench_free(&b);
@@ -460,7 +466,9 @@ static int64_t control_p99(int transfer, int64_t *max)
 Test(fwupd, control_latency_is_unchanged_by_a_transfer, .timeout = 240)
 {
     int64_t max0, max1;
-    int64_t p0 = control_p99(0, &max0), p1 = control_p99(1, &max1);
+    unsigned q0, q1;
+    int64_t p0 = control_p99(0, &max0, &q0), p1 = control_p99(1, &max1, &q1);
+    cr_assert_leq(q1, 1u, "at most one FW_UPDATE frame queued at a time (%u were)", q1);
     cfd_frame f = {.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS, .len = 64};
     int64_t block = cfd_frame_ns(&f, 1000000, 5000000); /* one FW_UPDATE frame on the wire: not pre-empted */
     cr_log_info("HEARTBEAT/POWER_CMD latency p99 %.1f us without a transfer, %.1f us with (max %.1f / %.1f us); "
