@@ -4,7 +4,7 @@
 -- crashes -> Reincarnation Server restarts in <50 ms"; "Power delivery
 -- continues during non-critical service restart"; 5.3: THERMAL_MGR
 -- crashes, the module keeps delivering).
--- An 84-module rack at 151 kW; each of the kernel's six services
+-- An 84-module rack at 151 kW; each of the kernel's seven services
 -- (lib/ek3.lua svc_names: all of them, none is critical; SWARM_COORD,
 -- issue 14, the sixth) crashes on its own module, slots 10, 20, ..., 60,
 -- at once. SWARM_COORD restarts from the drivers' trim and park (no
