@@ -165,6 +165,20 @@ static void images(void)
     timg_make(&im_big, 0x010300, 2, 6000);
 }
 
+/* A module with image 1 in slot A, booted once; staged: image 2 in B too. */
+static fle *booted(boot_cfg *c, boot_choice *ch, int staged)
+{
+    images();
+    fle *f = dev_new();
+    *c = cfg_of(f);
+    factory(f, BOOT_SLOT_A, &im1);
+    cr_assert_eq(boot_select(c, ch), EK3_OK);
+    cr_assert_eq(ch->slot, BOOT_SLOT_A);
+    if (staged)
+        stage(c, BOOT_SLOT_A, &im2);
+    return f;
+}
+
 /* ---- the states ------------------------------------------------------- */
 
 Test(boot, factory_fresh_boots_the_first_valid_slot)
@@ -190,12 +204,9 @@ Test(boot, factory_fresh_boots_the_first_valid_slot)
 
 Test(boot, update_trial_confirm_raises_the_floor)
 {
-    images();
-    fle *f = dev_new();
-    boot_cfg c = cfg_of(f);
+    boot_cfg c;
     boot_choice ch;
-    factory(f, BOOT_SLOT_A, &im1);
-    cr_assert_eq(boot_select(&c, &ch), EK3_OK);
+    fle *f = booted(&c, &ch, 0);
     cr_assert_eq(ch.slot, BOOT_SLOT_A);
     cr_assert_eq(boot_request_trial(&c, BOOT_SLOT_A), EK3_ENOENT, "nothing staged");
     stage(&c, BOOT_SLOT_A, &im2);
@@ -229,13 +240,9 @@ Test(boot, update_trial_confirm_raises_the_floor)
 
 Test(boot, a_trial_never_confirmed_reverts)
 {
-    images();
-    fle *f = dev_new();
-    boot_cfg c = cfg_of(f);
+    boot_cfg c;
     boot_choice ch;
-    factory(f, BOOT_SLOT_A, &im1);
-    cr_assert_eq(boot_select(&c, &ch), EK3_OK);
-    stage(&c, BOOT_SLOT_A, &im2);
+    fle *f = booted(&c, &ch, 1);
     cr_assert_eq(boot_request_trial(&c, BOOT_SLOT_A), EK3_OK);
     cr_assert_eq(boot_select(&c, &ch), EK3_OK);
     cr_assert(ch.slot == BOOT_SLOT_B && ch.trial && !ch.reverted);
@@ -258,13 +265,9 @@ Test(boot, a_trial_never_confirmed_reverts)
 
 Test(boot, a_broken_confirmed_slot_falls_back_to_the_other)
 {
-    images();
-    fle *f = dev_new();
-    boot_cfg c = cfg_of(f);
+    boot_cfg c;
     boot_choice ch;
-    factory(f, BOOT_SLOT_A, &im1);
-    cr_assert_eq(boot_select(&c, &ch), EK3_OK);
-    stage(&c, BOOT_SLOT_A, &im2);
+    fle *f = booted(&c, &ch, 1);
     static const uint8_t zeros[8] = {0};
     cr_assert_eq(fle_program(f, BRD_SLOT_A_OFF + 64, zeros, 8), EK3_OK); /* A's payload damaged */
     cr_assert_eq(boot_select(&c, &ch), EK3_OK);
@@ -280,13 +283,9 @@ Test(boot, a_broken_confirmed_slot_falls_back_to_the_other)
 
 Test(boot, the_record_log_rotates_through_its_pages)
 {
-    images();
-    fle *f = dev_new();
-    boot_cfg c = cfg_of(f);
+    boot_cfg c;
     boot_choice ch;
-    factory(f, BOOT_SLOT_A, &im1);
-    cr_assert_eq(boot_select(&c, &ch), EK3_OK);
-    stage(&c, BOOT_SLOT_A, &im2);
+    fle *f = booted(&c, &ch, 1);
     /* 3 records a round (trial, attempt, revert): 400 rounds go round the
      * 4 pages of 64 records almost five times. */
     for (unsigned r = 0; r < 400; r++) {
@@ -308,13 +307,9 @@ Test(boot, the_record_log_rotates_through_its_pages)
 
 Test(boot, a_torn_or_unreadable_record_is_skipped)
 {
-    images();
-    fle *f = dev_new();
-    boot_cfg c = cfg_of(f);
+    boot_cfg c;
     boot_choice ch;
-    factory(f, BOOT_SLOT_A, &im1);
-    cr_assert_eq(boot_select(&c, &ch), EK3_OK);
-    stage(&c, BOOT_SLOT_A, &im2);
+    fle *f = booted(&c, &ch, 1);
     /* The trial request's record, cut at its commit (the 4th double
      * word), every outcome: the record before (no trial) or after. */
     unsigned trials = 0, none = 0;
@@ -346,12 +341,9 @@ Test(boot, a_torn_or_unreadable_record_is_skipped)
 
 Test(boot, staging_resumes_after_a_reset)
 {
-    images();
-    fle *f = dev_new();
-    boot_cfg c = cfg_of(f);
+    boot_cfg c;
     boot_choice ch;
-    factory(f, BOOT_SLOT_A, &im1);
-    cr_assert_eq(boot_select(&c, &ch), EK3_OK);
+    fle *f = booted(&c, &ch, 0);
     uint32_t e = 1;
     cr_assert_eq(boot_stage_extent(&c, BOOT_SLOT_A, &e), EK3_OK);
     cr_assert_eq(e, 0u);

@@ -99,7 +99,10 @@ int boot_select(const boot_cfg *c, boot_choice *out);
  * EK3_EIO), cannot be told from data: finish's verification refuses
  * the image (bad-hash) or write fails, and the receiver begins again.
  * finish: verifies the staged image against the security floor (0, or
- * the verify's error with *why). */
+ * the verify's error with *why). A receiver that resumed compares
+ * info's header (version, digest) with the image it was sending: a cut
+ * in begin's first program, before any bit changed, leaves the old
+ * image whole, and a resume over it finishes as the old image. */
 int boot_stage_begin(const boot_cfg *c, unsigned running_slot);
 int boot_stage_write(const boot_cfg *c, unsigned running_slot, uint32_t off, const void *buf, uint32_t n);
 int boot_stage_extent(const boot_cfg *c, unsigned running_slot, uint32_t *bytes);
