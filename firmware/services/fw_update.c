@@ -221,6 +221,11 @@ static void fwu_end(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_update
     fwimg_info info;
     fwimg_why why = FWIMG_OK;
     int rc = boot_stage_finish(&s->boot, s->ho.choice.slot, &info, &why);
+    if (rc == EK3_OK && (info.hdr.version != s->version || info.total != s->size)) {
+        /* verified, but not the image BEGIN announced (a resume over an old image that a cut left whole: boot.h) */
+        rc = EK3_EFORGED;
+        why = FWIMG_BAD_HASH;
+    }
     if (rc != EK3_OK) {
         s->state = MSG_FWS_REFUSED;
         fwu_refuse(s, k, me, why != FWIMG_OK && why < FWIMG_WHY_COUNT_ ? (unsigned)why : FWIMG_IO, m);
