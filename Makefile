@@ -5,7 +5,7 @@
 #               rack at 200 kW with its report, plots and bus plan
 #   make test   build and pass every test (the soaks labelled nightly aside)
 # make nightly runs the nightly level (docs/nightly.md; CI shards it: ci/nightly)
-# and the ctest soaks labelled nightly (raft_nightly).
+# and the ctest soaks labelled nightly (raft_nightly, fwupd_nightly, ...).
 # Both install missing Debian packages first (ci/install-deps).
 
 BUILD   ?= build

@@ -501,6 +501,8 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
         } else {
             auth_note = "auth not checked (no --key)";
         }
+    } else if (id.type == CID_TYPE_FW_UPDATE && rule == AUTH_RULE_OPEN && f->len == d->len + AUTH_TRAILER_LEN) {
+        plen = d->len; /* a module's STATUS: the payload, then the tag's room zeroed (docs/update.md) */
     }
     msg_any m;
     msg_err e;

@@ -19,6 +19,7 @@
 #include "report.h"
 #include "fault.h"
 #include "fwinst.h"
+#include "fwimg.h"
 #include "fwroll.h"
 #include "board.h"
 #include "can_id.h"
@@ -76,6 +77,13 @@ static int rk_read_image(const char *w, const char *path, uint8_t **buf, size_t 
                                err ? "a read error" : got >= RK_IMAGE_MAX ? "larger than a firmware slot (224 KiB)"
                                                                            : "shorter than an image's header and "
                                                                              "trailer: not an image (ek3 fwimg build)");
+    }
+    fwimg_hdr h;
+    fwimg_why why = FWIMG_OK;
+    if (fwimg_parse_hdr(b, got, NULL, &h, &why) != EK3_OK) {
+        free(b);
+        return cli_usage_error(w, "--update %s: not a firmware image: %s (ek3 fwimg inspect says more)", path,
+                               fwimg_why_name(why));
     }
     *buf = b;
     *n = got;

@@ -4,11 +4,11 @@
 -- crashes -> Reincarnation Server restarts in <50 ms"; "Power delivery
 -- continues during non-critical service restart"; 5.3: THERMAL_MGR
 -- crashes, the module keeps delivering).
--- An 84-module rack at 151 kW; each of the kernel's six services
+-- An 84-module rack at 151 kW; each of the kernel's seven services
 -- (lib/ek3.lua svc_names: all of them, none is critical; SWARM_COORD,
--- issue 14, the sixth) crashes on its own module, slots 10, 20, ..., 60,
+-- issue 14, the seventh) crashes on its own module, slots 10, 20, ..., 70,
 -- at once. SWARM_COORD restarts from the drivers' trim and park (no
--- step on module 60's output) and its Raft term from flash. The restart time is the
+-- step on module 70's output) and its Raft term from flash. The restart time is the
 -- kernel's own (svc.NAME.restart_s, crash to fresh start): a restart
 -- within the 100 us quantum is too quick for restart_time() to see the
 -- service down.

@@ -41,6 +41,9 @@ static uint8_t *image(uint32_t version, uint32_t security, uint32_t hw, uint32_t
 typedef struct bench {
     rig g;
     fwr u;
+    uint8_t *img;             /* the new image (begin) */
+    size_t len;
+    unsigned fw_queued_max;   /* the most FW_UPDATE frames the station had queued at once */
     double vmin, vmax, pmin; /* bus voltage and delivered power while the update ran */
 } bench;
 
@@ -62,6 +65,7 @@ static void bench_free(bench *b)
     if (b->g.upd)
         fwr_free(b->g.upd);
     rig_free(&b->g);
+    free(b->img);
 }
 
 static void run(bench *b, double seconds)
@@ -69,6 +73,10 @@ static void run(bench *b, double seconds)
     long q = (long)(seconds / 100e-6 + 0.5);
     for (long k = 0; k < q; k++) {
         rig_quantum(&b->g);
+        unsigned fwq = 0;
+        for (unsigned i = 0; i < b->g.bus.node[0].qn; i++)
+            fwq += ((b->g.bus.node[0].q[i].id >> CID_TYPE_SHIFT) & CID_TYPE_MAX) == CID_TYPE_FW_UPDATE;
+        b->fw_queued_max = fwq > b->fw_queued_max ? fwq : b->fw_queued_max;
         double v = b->g.plant.vbus, p = b->g.plant.p_load;
         if (b->g.upd && b->g.upd->o.start_ns <= b->g.t_ns && !b->g.upd->finished) {
             if (v < b->vmin && getenv("FWU_DEBUG"))
@@ -102,6 +110,17 @@ static void start(bench *b, const uint8_t *img, size_t len, const fwr_opts *o)
 {
     cr_assert_eq(fwr_init(&b->u, &b->g.stn, b->g.o.modules, img, len, 1, o), EK3_OK);
     b->g.upd = &b->u;
+}
+
+/* n modules drawing load_w, settled for 1 s; then the update to 1.1.0
+ * (security 2, a payload of `payload` bytes) starts, waves of wave_max. */
+static void begin(bench *b, unsigned n, double load_w, uint32_t payload, unsigned wave_max)
+{
+    bench_init(b, n, load_w, 0);
+    run(b, 1.0);
+    b->img = image(NEW_VER, 2, BRD_HW_ID, payload, &b->len);
+    fwr_opts o = {.wave_max = wave_max, .start_ns = b->g.t_ns};
+    start(b, b->img, b->len, &o);
 }
 
 static fwu_state *fwu(bench *b, unsigned slot)
@@ -170,12 +189,7 @@ Test(fwupd, the_msg_layer_checks_each_op)
 Test(fwupd, eight_modules_roll_to_the_new_image_with_the_load_served, .timeout = 240)
 {
     bench b;
-    bench_init(&b, 8, 12000, 0);
-    run(&b, 1.0);
-    size_t len;
-    uint8_t *img = image(NEW_VER, 2, BRD_HW_ID, 6000, &len);
-    fwr_opts o = {.wave_max = 4, .start_ns = b.g.t_ns};
-    start(&b, img, len, &o);
+    begin(&b, 8, 12000, 6000, 4);
     run_update(&b, 60);
     fwr_report(&b.u, stderr);
     cr_assert(fwr_finished(&b.u), "the update finished");
@@ -185,13 +199,12 @@ Test(fwupd, eight_modules_roll_to_the_new_image_with_the_load_served, .timeout =
         cr_assert_eq(b.g.m[s - 1].fw.boot.version, NEW_VER, "module %u runs 1.1.0", s);
         cr_assert_eq(fwu(&b, s)->state, MSG_FWS_CONFIRMED);
     }
-    cr_assert_gt(b.u.st.broadcasts, len / MSG_FW_CHUNK_MAX / 2, "the chunks went to all at once");
+    cr_assert_gt(b.u.st.broadcasts, b.len / MSG_FW_CHUNK_MAX / 2, "the chunks went to all at once");
     cr_assert_geq(b.u.st.waves, 3u, "the canary, then waves");
     cr_assert_gt(b.vmin, 750.0 * 0.95, "bus voltage %.1f V held up", b.vmin);
     cr_assert_lt(b.vmax, 750.0 * 1.05, "bus voltage %.1f V", b.vmax);
     cr_log_info("8 modules: staged at %.2f s, done at %.2f s; bus %.1f..%.1f V, load >= %.0f W",
                 b.u.st.staged_ns * 1e-9, b.u.st.done_ns * 1e-9, b.vmin, b.vmax, b.pmin);
-    free(img);
     bench_free(&b);
 }
 
@@ -200,14 +213,9 @@ Test(fwupd, eight_modules_roll_to_the_new_image_with_the_load_served, .timeout =
 Test(fwupd, a_lost_chunk_is_resent, .timeout = 240)
 {
     bench b;
-    bench_init(&b, 3, 4000, 0);
-    run(&b, 1.0);
+    begin(&b, 3, 4000, 4000, 2);
     cr_assert_eq(cbus_fault_types(&b.g.bus, 1u << CID_TYPE_FW_UPDATE), EK3_OK);
     cr_assert_eq(cbus_fault_rates(&b.g.bus, 0, 0.05), EK3_OK);
-    size_t len;
-    uint8_t *img = image(NEW_VER, 2, BRD_HW_ID, 4000, &len);
-    fwr_opts o = {.wave_max = 2, .start_ns = b.g.t_ns};
-    start(&b, img, len, &o);
     run_update(&b, 60);
     fwr_report(&b.u, stderr);
     unsigned gaps = 0;
@@ -217,7 +225,6 @@ Test(fwupd, a_lost_chunk_is_resent, .timeout = 240)
     }
     cr_assert_gt(gaps, 0u, "gaps were found");
     cr_assert_gt(b.u.st.resent, 0u, "and the bytes sent again");
-    free(img);
     bench_free(&b);
 }
 
@@ -372,16 +379,11 @@ Test(fwupd, every_refusal_is_counted_and_logged, .timeout = 240)
 Test(fwupd, an_image_that_never_confirms_reverts, .timeout = 240)
 {
     bench b;
-    bench_init(&b, 4, 6000, 0);
-    run(&b, 1.0);
+    begin(&b, 4, 6000, 3000, 2);
     flt_spec f;
     char err[200] = "";
     cr_assert_eq(flt_parse("bad-image:1@0s", &f, err, sizeof err), EK3_OK, "%s", err);
     cr_assert_eq(flt_inject(&b.g, &f), EK3_OK); /* the fault table's: module 1's next trial is broken */
-    size_t len;
-    uint8_t *img = image(NEW_VER, 2, BRD_HW_ID, 3000, &len);
-    fwr_opts o = {.wave_max = 2, .start_ns = b.g.t_ns};
-    start(&b, img, len, &o);
     run_update(&b, 60);
     fwr_report(&b.u, stderr);
     cr_assert(fwr_finished(&b.u));
@@ -393,7 +395,6 @@ Test(fwupd, an_image_that_never_confirms_reverts, .timeout = 240)
         cr_assert_eq(b.g.m[s - 1].fw.boot.version, OLD_VER);
     }
     cr_assert_gt(b.vmin, 750.0 * 0.95, "bus voltage %.1f V", b.vmin);
-    free(img);
     bench_free(&b);
 }
 
@@ -433,7 +434,7 @@ static int64_t p99(lat *l)
 
 /* 2 s of an 8-module rack, a POWER_CMD to a module every 20 ms; with or
  * without a transfer running. */
-static int64_t control_p99(int transfer, int64_t *max)
+static int64_t control_p99(int transfer, int64_t *max, unsigned *fw_queued)
 {
     bench b;
     bench_init(&b, 8, 12000, 0);
@@ -455,6 +456,7 @@ static int64_t control_p99(int transfer, int64_t *max)
         cr_assert_gt(b.u.st.chunks, 200u, "the transfer ran (%llu chunks)", (unsigned long long)b.u.st.chunks);
     int64_t p = p99(&l);
     *max = l.v[l.n - 1];
+    *fw_queued = b.fw_queued_max;
     free(l.v);
     free(img);
     bench_free(&b);
@@ -464,7 +466,9 @@ static int64_t control_p99(int transfer, int64_t *max)
 Test(fwupd, control_latency_is_unchanged_by_a_transfer, .timeout = 240)
 {
     int64_t max0, max1;
-    int64_t p0 = control_p99(0, &max0), p1 = control_p99(1, &max1);
+    unsigned q0, q1;
+    int64_t p0 = control_p99(0, &max0, &q0), p1 = control_p99(1, &max1, &q1);
+    cr_assert_leq(q1, 1u, "at most one FW_UPDATE frame queued at a time (%u were)", q1);
     cfd_frame f = {.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS, .len = 64};
     int64_t block = cfd_frame_ns(&f, 1000000, 5000000); /* one FW_UPDATE frame on the wire: not pre-empted */
     cr_log_info("HEARTBEAT/POWER_CMD latency p99 %.1f us without a transfer, %.1f us with (max %.1f / %.1f us); "
@@ -501,7 +505,7 @@ Test(fwupd_nightly, eighty_four_modules_roll_at_200kW, .timeout = 3600)
             "simulated time; delivered power %.1f kW before, at least %.1f kW during (%.2f %% below); bus %.1f..%.1f "
             "V\n",
             len, staged, b.u.st.waves, took, p0 / 1e3, b.pmin / 1e3, 100 * (1 - b.pmin / p0), b.vmin, b.vmax);
-    /* the issue asks 1 %; measured 1.39 % with waves of 4, 1.73 % with 8 (docs/update.md): held to 2 % until
+    /* the issue asks 1 %; measured 1.37 % with waves of 4, 1.73 % with 8 (docs/update.md): held to 2 % until
      * the handover before a reboot is gentler */
     cr_assert_geq(b.pmin, 0.98 * p0, "the power delivered stays within 2 %% of what it was: %.1f of %.1f kW",
                   b.pmin / 1e3, p0 / 1e3);

@@ -182,6 +182,18 @@ static void canh_power_cmd(canh_state *s, jz_kernel *k, unsigned me, unsigned sv
     canh_ack(s, k, clamped ? MSG_ACK_CLAMPED : MSG_ACK_ACCEPTED, canh_u16(p), fv);
 }
 
+/* A station frame whose tag or counter failed (auth_verify's rc): counted
+ * by why, refused; a forgery alerts the station. */
+static void canh_unverified(canh_state *s, jz_kernel *k, int rc)
+{
+    if (rc == EK3_EFORGED)
+        canh_forged(s, k);
+    s->st.replayed += rc == EK3_EREPLAY;
+    s->st.stale += rc == EK3_ESTALE;
+    s->st.unauthenticated += rc != EK3_EFORGED && rc != EK3_EREPLAY && rc != EK3_ESTALE;
+    s->st.refused++;
+}
+
 /* A self-test request from the station: checked, then to DIAGNOSTICS (svc). */
 static void canh_diag_request(canh_state *s, jz_kernel *k, unsigned me, unsigned svc, cfd_frame *f)
 {
@@ -191,12 +203,7 @@ static void canh_diag_request(canh_state *s, jz_kernel *k, unsigned me, unsigned
     msg_diag req;
     msg_err e;
     if (rc) {
-        if (rc == EK3_EFORGED)
-            canh_forged(s, k);
-        s->st.replayed += rc == EK3_EREPLAY;
-        s->st.stale += rc == EK3_ESTALE;
-        s->st.unauthenticated += rc != EK3_EFORGED && rc != EK3_EREPLAY && rc != EK3_ESTALE;
-        s->st.refused++;
+        canh_unverified(s, k, rc);
         return;
     }
     if (msg_decode(CID_TYPE_DIAG, f->data, plen, &req, &e) != EK3_OK || req.op != MSG_DIAG_REQUEST) {
@@ -219,12 +226,7 @@ static void canh_fw_update(canh_state *s, jz_kernel *k, unsigned me, unsigned sv
     int rc = auth_verify(&k->hw.ops->crypto, bcast ? s->cfg.group_key : s->cfg.key, bcast ? &s->rx_group : &s->rx, f,
                          &plen, &fv);
     if (rc) {
-        if (rc == EK3_EFORGED)
-            canh_forged(s, k);
-        s->st.replayed += rc == EK3_EREPLAY;
-        s->st.stale += rc == EK3_ESTALE;
-        s->st.unauthenticated += rc != EK3_EFORGED && rc != EK3_EREPLAY && rc != EK3_ESTALE;
-        s->st.refused++;
+        canh_unverified(s, k, rc);
         return;
     }
     msg_fw_update u;

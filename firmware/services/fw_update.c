@@ -65,7 +65,8 @@ int fwu_init(void *state, jz_kernel *k, unsigned me)
         memcpy(&s->ho, k->cfg.boot_handoff, sizeof s->ho);
         s->have_boot = 1;
         s->state = s->ho.choice.trial ? MSG_FWS_TRIAL : MSG_FWS_IDLE;
-        s->hello = 1; /* a STATUS at the first tick: the station learns what booted */
+        /* news for the station (an update's reboot): a STATUS at the first tick */
+        s->hello = s->ho.choice.trial || s->ho.choice.reverted;
     }
     return EK3_OK;
 }
@@ -220,6 +221,11 @@ static void fwu_end(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_update
     fwimg_info info;
     fwimg_why why = FWIMG_OK;
     int rc = boot_stage_finish(&s->boot, s->ho.choice.slot, &info, &why);
+    if (rc == EK3_OK && (info.hdr.version != s->version || info.total != s->size)) {
+        /* verified, but not the image BEGIN announced (a resume over an old image that a cut left whole: boot.h) */
+        rc = EK3_EFORGED;
+        why = FWIMG_BAD_HASH;
+    }
     if (rc != EK3_OK) {
         s->state = MSG_FWS_REFUSED;
         fwu_refuse(s, k, me, why != FWIMG_OK && why < FWIMG_WHY_COUNT_ ? (unsigned)why : FWIMG_IO, m);

@@ -25,7 +25,8 @@
  *            fwimg_why, each counted); short of it: out of order (resend).
  *   ACTIVATE boot_request_trial, then the MCU resets (hal_reset).
  *   REBOOT   the MCU resets (an unconfirmed trial reverts: boot.h).
- *   QUERY    a STATUS (and one unasked at the first tick after every boot).
+ *   QUERY    a STATUS (and one unasked at the first tick after a boot
+ *            into a trial or back from one: the station learns what booted).
  * Every refusal is counted per reason (msg_fw_why), carried in STATUS,
  * and recorded in the audit log (ALOG_T_REFUSED; a staged, activated or
  * confirmed image: ALOG_T_UPDATE) through AUDIT_LOGGER (SVC_MSG_AUDIT).
