@@ -429,6 +429,9 @@ struct rig_pool {
     _Atomic unsigned gen, done;
     _Atomic int phase;        /* 0: modules + linearize, 1: plant update, -1: stop */
     rig *r;
+    struct {
+        _Alignas(64) uint64_t hil; /* phase 1: its range's HIL frame counters, summed (a line of its own) */
+    } *part;
 };
 
 typedef struct rig_worker {
@@ -443,7 +446,11 @@ static void rig_range(const rig *r, unsigned id, unsigned n, unsigned *k0, unsig
     *k1 = (unsigned)((uint64_t)m * (id + 1) / n);
 }
 
-static void rig_phase(rig *r, int phase, unsigned k0, unsigned k1)
+/* Phase 0: modules k0..k1-1 step and linearize; phase 1: the plant's
+ * update of them, and the sum of their HIL frame counters into *hil (so
+ * that the serial part reads one counter a thread, not one a module: a
+ * line another core wrote costs a round trip). */
+static void rig_phase(rig *r, int phase, unsigned k0, unsigned k1, uint64_t *hil)
 {
     if (phase == 0) {
         for (unsigned k = k0; k < k1; k++) {
@@ -453,13 +460,31 @@ static void rig_phase(rig *r, int phase, unsigned k0, unsigned k1)
         }
     } else {
         rack_update(&r->plant, RIG_PERIOD_NS * 1e-9, k0, k1);
+        uint64_t n = 0;
+        for (unsigned k = k0; k < k1; k++)
+            n += r->m[k].hil_frames;
+        *hil = n;
     }
 }
 
+/* A waiting thread spins with the CPU's pause hint for about a
+ * quantum's work (a phase of 84 modules is 10-40 us) before it yields:
+ * a yield is a system call, several microseconds in a virtual machine,
+ * and a thread inside one answers the next phase late. */
+#ifndef RIG_SPIN
+#define RIG_SPIN 20000u
+#endif
 static void rig_wait(unsigned spins)
 {
-    if (spins > 2000)
+    if (spins > RIG_SPIN) {
         sched_yield();
+        return;
+    }
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
 }
 
 static void *rig_thread(void *arg)
@@ -477,7 +502,7 @@ static void *rig_thread(void *arg)
             break;
         unsigned k0, k1;
         rig_range(p->r, w->id, p->n, &k0, &k1);
-        rig_phase(p->r, phase, k0, k1);
+        rig_phase(p->r, phase, k0, k1, &p->part[w->id].hil);
         atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
     }
     free(w);
@@ -488,7 +513,7 @@ static void rig_run_phase(rig *r, int phase)
 {
     rig_pool *p = r->pool;
     if (!p) {
-        rig_phase(r, phase, 0, r->o.modules);
+        rig_phase(r, phase, 0, r->o.modules, &r->hil_frames);
         return;
     }
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
@@ -496,19 +521,29 @@ static void rig_run_phase(rig *r, int phase)
     atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
     unsigned k0, k1;
     rig_range(r, 0, p->n, &k0, &k1);
-    rig_phase(r, phase, k0, k1);
+    rig_phase(r, phase, k0, k1, &p->part[0].hil);
     unsigned spins = 0;
     while (atomic_load_explicit(&p->done, memory_order_acquire) != p->n - 1)
         rig_wait(++spins);
+    if (phase == 1) {
+        uint64_t n = 0;
+        for (unsigned i = 0; i < p->n; i++)
+            n += p->part[i].hil;
+        r->hil_frames = n;
+    }
 }
 
 static int rig_pool_start(rig *r, unsigned n)
 {
     rig_pool *p = calloc(1, sizeof *p);
-    if (!p || !(p->th = calloc(n, sizeof *p->th))) {
+    size_t psz = ((n * sizeof *p->part + 63) / 64) * 64;
+    if (!p || !(p->th = calloc(n, sizeof *p->th)) || !(p->part = aligned_alloc(64, psz))) {
+        if (p)
+            free(p->th);
         free(p);
         return EK3_ENOSPC;
     }
+    memset(p->part, 0, psz);
     p->r = r;
     p->n = 1;
     for (unsigned i = 1; i < n; i++) {
@@ -537,6 +572,7 @@ static void rig_pool_stop(rig *r)
     for (unsigned i = 1; i < p->n; i++)
         pthread_join(p->th[i], NULL);
     free(p->th);
+    free(p->part);
     free(p);
     r->pool = NULL;
 }
@@ -577,9 +613,6 @@ void rig_quantum(rig *r)
     rack_solve_bus(&r->plant, dt);
     rig_run_phase(r, 1);
     rack_finish(&r->plant, dt);
-    r->hil_frames = 0;
-    for (unsigned k = 0; k < r->o.modules; k++)
-        r->hil_frames += r->m[k].hil_frames;
     r->t_ns += RIG_PERIOD_NS;
     stn_poll(&r->stn, r->t_ns);
     if (r->upd)

@@ -54,8 +54,10 @@ int rack_init(rack *r, const plant_params *p, unsigned n, pmod_fidelity f, uint6
     r->r_slot = calloc(n, sizeof *r->r_slot);
     r->i_lin = calloc(n, sizeof *r->i_lin);
     r->g_lin = calloc(n, sizeof *r->g_lin);
+    r->c_lin = calloc(n, sizeof *r->c_lin);
+    r->io_out = calloc(n, sizeof *r->io_out);
     r->tab = malloc(sizeof *r->tab);
-    if (!r->mod || !r->r_slot || !r->tab || !r->i_lin || !r->g_lin) {
+    if (!r->mod || !r->r_slot || !r->tab || !r->i_lin || !r->g_lin || !r->c_lin || !r->io_out) {
         rack_free(r);
         return EK3_ENOSPC;
     }
@@ -78,10 +80,12 @@ void rack_free(rack *r)
     free(r->r_slot);
     free(r->i_lin);
     free(r->g_lin);
+    free(r->c_lin);
+    free(r->io_out);
     free(r->tab);
     r->mod = NULL;
     r->r_slot = NULL;
-    r->i_lin = r->g_lin = NULL;
+    r->i_lin = r->g_lin = r->c_lin = r->io_out = NULL;
     r->tab = NULL;
 }
 
@@ -111,9 +115,10 @@ void rack_linearize(rack *r, unsigned k0, unsigned k1)
 {
     for (unsigned k = k0; k < k1 && k < r->n; k++) {
         pmod *m = &r->mod[k];
-        r->i_lin[k] = r->g_lin[k] = 0;
+        r->i_lin[k] = r->g_lin[k] = r->c_lin[k] = 0;
         if (!m->present || !m->relay)
             continue;
+        r->c_lin[k] = m->p.llc.cout;
         /* Its current through its busbar section: i = I(vbus + R i), by
          * Newton from the last step's current (the module is stiff: dI/dV
          * times R is of order one, so a plain substitution oscillates). */
@@ -133,10 +138,7 @@ void rack_solve_bus(rack *r, double dt)
 {
     double c = r->p.c_bus, isum = 0, gsum = 0;
     for (unsigned k = 0; k < r->n; k++) { /* in slot order: the same sum whatever the threads */
-        const pmod *m = &r->mod[k];
-        if (!m->present || !m->relay)
-            continue;
-        c += m->p.llc.cout;
+        c += r->c_lin[k];                     /* 0 off the bus (rack_linearize), adding nothing */
         isum += r->i_lin[k];
         gsum += r->g_lin[k];
     }
@@ -162,6 +164,7 @@ void rack_update(rack *r, double dt, unsigned k0, unsigned k1)
     double v1 = r->vbus;
     for (unsigned k = k0; k < k1 && k < r->n; k++) {
         pmod *m = &r->mod[k];
+        r->io_out[k] = 0;
         if (!m->present)
             continue;
         if (!m->relay)
@@ -172,15 +175,16 @@ void rack_update(rack *r, double dt, unsigned k0, unsigned k1)
         } else {
             pmod_step(m, dt, v1 + r->r_slot[k] * r->i_lin[k]);
         }
+        if (m->relay)
+            r->io_out[k] = m->io;
     }
 }
 
 void rack_finish(rack *r, double dt)
 {
     r->i_sum = 0;
-    for (unsigned k = 0; k < r->n; k++)
-        if (r->mod[k].present && r->mod[k].relay)
-            r->i_sum += r->mod[k].io;
+    for (unsigned k = 0; k < r->n; k++) /* in slot order; 0 for a module off the bus (rack_update) */
+        r->i_sum += r->io_out[k];
     if (r->load.kind == RACK_LOAD_BATTERY)
         r->load.soc += r->i_load * dt / (r->load.q_ah * 3600.0);
     r->t += dt;

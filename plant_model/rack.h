@@ -45,6 +45,10 @@ typedef struct rack {
     pmod *mod;                /* n modules */
     double *r_slot;           /* busbar resistance of each slot, ohm */
     double *i_lin, *g_lin;    /* each module's current and dI/dV at the step's start */
+    double *c_lin;            /* each module's output capacitance on the bus at the step's start (0: off it) */
+    double *io_out;           /* each module's current into the bus after the step (0: off it) */
+    /* (Arrays, not pmod fields, so that the serial sums read a few lines a
+     * thread has written instead of a line of every module.) */
     lavg_table *tab;
     rack_load load;
     double vbus, vbus_prev, t, i_load, p_load;
