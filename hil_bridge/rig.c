@@ -10,6 +10,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/futex.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 
 #include "can_id.h"
 #include "candump.h"
@@ -428,6 +431,8 @@ struct rig_pool {
     pthread_t *th;
     _Atomic unsigned gen, done;
     _Atomic int phase;        /* 0: modules + linearize, 1: plant update, -1: stop */
+    _Atomic unsigned sleepers; /* workers asleep on gen (futex) */
+    _Atomic unsigned spin;    /* how long a worker spins for the next phase before it sleeps */
     rig *r;
     struct {
         _Alignas(64) uint64_t hil; /* phase 1: its range's HIL frame counters, summed (a line of its own) */
@@ -487,15 +492,44 @@ static void rig_wait(unsigned spins)
 #endif
 }
 
+/* A worker waits for the next phase: it spins for p->spin rounds, then
+ * sleeps on gen (a futex) until the caller bumps it. Sleeping matters
+ * most in `--realtime` runs: a SCHED_FIFO worker that spun between quanta
+ * would hold its CPU from every normal process (the station's API
+ * client, the shell); so there it spins only briefly. */
+static void rig_wait_phase(rig_pool *p, unsigned seen)
+{
+    unsigned spins = 0;
+    while (atomic_load_explicit(&p->gen, memory_order_acquire) == seen) {
+        if (++spins < atomic_load_explicit(&p->spin, memory_order_relaxed)) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+            continue;
+        }
+        atomic_fetch_add(&p->sleepers, 1); /* seq_cst: against the caller's bump of gen */
+        if (atomic_load(&p->gen) == seen)
+            syscall(SYS_futex, &p->gen, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+        atomic_fetch_sub(&p->sleepers, 1);
+        spins = 0;
+    }
+}
+
+/* The caller starts a phase: bump gen, wake the sleepers. */
+static void rig_start_phase(rig_pool *p)
+{
+    atomic_fetch_add(&p->gen, 1); /* seq_cst: against a worker's count of itself as asleep */
+    if (atomic_load(&p->sleepers))
+        syscall(SYS_futex, &p->gen, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
 static void *rig_thread(void *arg)
 {
     rig_worker *w = arg;
     rig_pool *p = w->p;
     unsigned seen = 0;
     for (;;) {
-        unsigned spins = 0;
-        while (atomic_load_explicit(&p->gen, memory_order_acquire) == seen)
-            rig_wait(++spins);
+        rig_wait_phase(p, seen);
         seen++;
         int phase = atomic_load_explicit(&p->phase, memory_order_relaxed);
         if (phase < 0)
@@ -518,7 +552,7 @@ static void rig_run_phase(rig *r, int phase)
     }
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
     atomic_store_explicit(&p->phase, phase, memory_order_relaxed);
-    atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+    rig_start_phase(p);
     unsigned k0, k1;
     rig_range(r, 0, p->n, &k0, &k1);
     rig_phase(r, phase, k0, k1, &p->part[0].hil);
@@ -546,6 +580,7 @@ static int rig_pool_start(rig *r, unsigned n)
     memset(p->part, 0, psz);
     p->r = r;
     p->n = 1;
+    p->spin = RIG_SPIN;
     for (unsigned i = 1; i < n; i++) {
         rig_worker *w = malloc(sizeof *w);
         if (!w)
@@ -568,7 +603,7 @@ static void rig_pool_stop(rig *r)
     if (!p)
         return;
     atomic_store_explicit(&p->phase, -1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+    rig_start_phase(p);
     for (unsigned i = 1; i < p->n; i++)
         pthread_join(p->th[i], NULL);
     free(p->th);
@@ -584,6 +619,7 @@ unsigned rig_realtime(rig *r, int priority)
         return 0;
     struct sched_param sp = {.sched_priority = priority};
     unsigned n = 0;
+    atomic_store(&p->spin, 2000u); /* a few microseconds, then sleep: a FIFO worker must not hold its CPU */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     for (unsigned i = 1; i < p->n; i++) {
         if (ncpu > 1) {
