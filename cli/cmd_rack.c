@@ -127,7 +127,7 @@ static int rk_usage(void)
          "                [--scope-keys KEYS]]\n"
          "                [--probe PATHS (--vcd FILE [--vcd-flavour full|sigrok] | --trace-csv FILE)...\n"
          "                 [--probe-every 100us] [--from T0] [--to T1]]\n"
-         "                [--update IMAGE [--update-at 1s] [--update-wave 4]]\n\n"
+         "                [--update IMAGE [--update-at 0s] [--update-wave 4]]\n\n"
          "Run a rack in one process: the plant (one module per slot, tolerances drawn\n"
          "from the seed) and one firmware instance per module (JEZGRO, its services,\n"
          "LLC_CONTROL with droop), joined by the HIL channel and the rack's CAN-FD bus,\n"
@@ -689,12 +689,17 @@ int cmd_rack(int argc, char **argv)
     bad |= rep_text(stdout, &s) != 0;
     if (rep)
         bad |= rep_text(rep, &s) != 0;
-    if (s.g.upd) { /* the update: each module's version before and after, every refusal */
+    char upd_why[400] = "";
+    int upd_failed = 0;
+    if (s.g.upd) { /* the update: each module's version before and after, every refusal, the outcome */
         bad |= fwr_report(s.g.upd, stdout) != EK3_OK;
         if (rep)
             bad |= fwr_report(s.g.upd, rep) != EK3_OK;
-        if (!fwr_finished(s.g.upd))
-            printf("firmware update: not finished when the run ended (--duration)\n");
+        upd_failed = fwr_outcome(s.g.upd, s.g.t_ns, upd_why, sizeof upd_why);
+        const char *end = fwr_finished(s.g.upd) ? "" : " (not finished when the run ended: --duration)";
+        printf("firmware update: %s%s\n", upd_why, end);
+        if (rep)
+            fprintf(rep, "firmware update: %s%s\n", upd_why, end);
         s.g.upd = NULL;
         fwr_free(&upd);
     }
@@ -730,5 +735,7 @@ int cmd_rack(int argc, char **argv)
     if (collapsed == SES_NOT_UP)
         return cli_fail(w, "the bus never came up under the load (see the report; a later --load-at lets the soft "
                            "start finish)");
-    return collapsed ? cli_fail(w, "the rack collapsed under its load (see the report)") : CLI_OK;
+    if (collapsed)
+        return cli_fail(w, "the rack collapsed under its load (see the report)");
+    return upd_failed ? cli_fail(w, "the firmware update did not end on the new image: %s", upd_why) : CLI_OK;
 }

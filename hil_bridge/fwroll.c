@@ -240,7 +240,7 @@ static int fwr_chunk(fwr *u, unsigned dst, uint32_t off, int64_t now)
     return rc;
 }
 
-unsigned fwr_spare(const fwr *u, int64_t now)
+static void fwr_weigh(const fwr *u, int64_t now, double *demand_w, double *cap_w, double *biggest_w)
 {
     const station *s = u->stn;
     double demand = 0, cap = 0, biggest = 0;
@@ -255,6 +255,53 @@ unsigned fwr_spare(const fwr *u, int64_t now)
             biggest = c > biggest ? c : biggest;
         }
     }
+    *demand_w = demand;
+    *cap_w = cap;
+    *biggest_w = biggest;
+}
+
+void fwr_capacity(const fwr *u, int64_t now, double *demand_w, double *cap_w)
+{
+    double b;
+    fwr_weigh(u, now, demand_w, cap_w, &b);
+}
+
+int fwr_outcome(const fwr *u, int64_t now, char *why, size_t cap)
+{
+    unsigned count[FWR_P_COUNT_] = {0}, targets = 0;
+    for (unsigned k = 0; k < u->n; k++)
+        if (u->m[k].phase != FWR_P_SKIP) {
+            count[u->m[k].phase]++;
+            targets++;
+        }
+    if (count[FWR_P_DONE] == targets) {
+        snprintf(why, cap, "all %u modules on %u.%u.%u", targets, u->version >> 16, (u->version >> 8) & 0xFF,
+                 u->version & 0xFF);
+        return 0;
+    }
+    size_t n = (size_t)snprintf(why, cap, "%u of %u modules not on %u.%u.%u:", targets - count[FWR_P_DONE], targets,
+                                u->version >> 16, (u->version >> 8) & 0xFF, u->version & 0xFF);
+    const char *sep = " ";
+    for (unsigned p = 0; p < FWR_P_COUNT_; p++)
+        if (p != FWR_P_DONE && count[p] && n < cap) {
+            n += (size_t)snprintf(why + n, cap - n, "%s%u %s", sep, count[p], fwr_phase_name(p));
+            sep = ", ";
+        }
+    double demand, have, biggest;
+    fwr_weigh(u, now, &demand, &have, &biggest);
+    if (!fwr_finished(u) && count[FWR_P_STAGED] && fwr_spare(u, now) == 0 && n < cap)
+        snprintf(why + n, cap - n,
+                 "; the roll waits for spare capacity: the demand of %.1f kW must stay within %.0f %% of what the "
+                 "modules left running can give, and all of them together give %.1f kW (a lighter load, or more "
+                 "modules)",
+                 demand / 1e3, FWR_CAP_MARGIN * 100.0, have / 1e3);
+    return 1;
+}
+
+unsigned fwr_spare(const fwr *u, int64_t now)
+{
+    double demand, cap, biggest;
+    fwr_weigh(u, now, &demand, &cap, &biggest);
     if (biggest <= 0)
         return 0;
     double spare = (cap * FWR_CAP_MARGIN - demand) / (biggest * FWR_CAP_MARGIN);
@@ -474,9 +521,12 @@ int fwr_report(const fwr *u, FILE *out)
                 fprintf(out, "  %s x%u", fwr_why_name(w), m->refused[w]);
         fputc('\n', out);
     }
-    fprintf(out, "  done %u, reverted %u, refused %u, lost %u, held %u; %u waves; %llu frames (%llu broadcast, "
-                 "%llu chunks, %llu bytes resent)",
-            count[FWR_P_DONE], count[FWR_P_REVERTED], count[FWR_P_REFUSED], count[FWR_P_LOST], count[FWR_P_HELD],
+    unsigned other = 0; /* still on the way: staged, sending, in a trial, ... */
+    for (unsigned p = FWR_P_SKIP + 1; p < FWR_P_DONE; p++)
+        other += count[p];
+    fprintf(out, "  done %u, reverted %u, refused %u, lost %u, held %u, not yet ended %u; %u waves; %llu frames (%llu "
+                 "broadcast, %llu chunks, %llu bytes resent)",
+            count[FWR_P_DONE], count[FWR_P_REVERTED], count[FWR_P_REFUSED], count[FWR_P_LOST], count[FWR_P_HELD], other,
             u->st.waves, (unsigned long long)u->st.frames, (unsigned long long)u->st.broadcasts,
             (unsigned long long)u->st.chunks, (unsigned long long)u->st.resent);
     if (u->st.staged_ns >= 0)

@@ -145,4 +145,15 @@ const char *fwr_why_name(unsigned why);
  * (from the station's heartbeats at now). */
 unsigned fwr_spare(const fwr *u, int64_t now);
 
+/* What fwr_spare weighs, W: the demand (the heartbeats' power) and what
+ * the running modules can give (stn_module_cap each, before the margin). */
+void fwr_capacity(const fwr *u, int64_t now, double *demand_w, double *cap_w);
+
+/* The update's outcome at now, for the report and the exit status: 0
+ * when every target ended on the new image; else 1 with why[] saying
+ * what is left ("2 of 8 modules not on 1.1.0: 1 reverted, 1 refused";
+ * a roll still waiting for capacity says so, with the demand and what
+ * the rest could give). */
+int fwr_outcome(const fwr *u, int64_t now, char *why, size_t cap);
+
 #endif /* FWROLL_H */

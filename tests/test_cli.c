@@ -246,6 +246,36 @@ Test(cli, realtime_reports_lateness_and_its_workers)
         cr_assert(strstr(l, "1 of 1 workers FIFO"), "the worker took FIFO as the caller did: %s", l);
 }
 
+/* ek3 rack --update: a roll that ends with every module on the new image
+ * exits 0 and says so; one that cannot (the rack has no capacity to spare,
+ * an image for other hardware) exits 1 and says what is left and why. */
+Test(cli, an_update_run_says_how_it_ended_and_fails_when_it_did_not)
+{
+    static char out[1 << 16];
+    char pay[256], img[256], other[256]; /* path() returns one buffer: copy each */
+    snprintf(pay, sizeof pay, "%s", path("pay"));
+    snprintf(img, sizeof img, "%s", path("new.img"));
+    snprintf(other, sizeof other, "%s", path("other.img"));
+    cr_assert_eq(run(out, sizeof out, "head -c 4000 /dev/zero > %s && %s fwimg build --dev-key --payload %s --version 1.1.0 "
+                                      "--security 2 --out %s && %s fwimg build --dev-key --payload %s --version 1.1.0 "
+                                      "--security 2 --hw 0x1234 --out %s",
+                     pay, EK3_BIN, pay, img, EK3_BIN, pay, other),
+                 0, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load 6kW --duration 12s --update %s --update-at 1s", EK3_BIN,
+                     img),
+                 0, "%s", out);
+    cr_assert(strstr(out, "firmware update: all 4 modules on 1.1.0"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load 9kW --duration 3s --update %s --update-at 1s", EK3_BIN,
+                     img),
+                 1, "%s", out);
+    cr_assert(strstr(out, "4 of 4 modules not on 1.1.0: 4 staged; the roll waits for spare capacity"), "%s", out);
+    cr_assert(strstr(out, "did not end on the new image"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load 6kW --duration 3s --update %s --update-at 1s", EK3_BIN,
+                     other),
+                 1, "%s", out);
+    cr_assert(strstr(out, "wrong-hw x1") && strstr(out, "4 of 4 modules not on 1.1.0: 4 refused"), "%s", out);
+}
+
 /* A rack that trips: the report names the faults injected, and its plots
  * mark the trips of one reason together, their slots as ranges. */
 Test(cli, the_report_lists_faults_and_groups_trips)
