@@ -621,13 +621,15 @@ unsigned rig_realtime(rig *r, int priority)
     unsigned n = 0;
     atomic_store(&p->spin, 2000u); /* a few microseconds, then sleep: a FIFO worker must not hold its CPU */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    for (unsigned i = 1; i < p->n; i++) {
-        if (ncpu > 1) {
-            cpu_set_t set;
-            CPU_ZERO(&set);
-            CPU_SET((int)(i % (unsigned)ncpu), &set);
-            (void)pthread_setaffinity_np(p->th[i], sizeof set, &set); /* a hint: without it the thread still runs */
-        }
+    /* Real-time threads never take every CPU: the caller is one, and one
+     * CPU stays for the system (a rack that cannot keep up would
+     * otherwise starve every other process, its own API's clients too). */
+    long fifo_max = ncpu - 2;
+    for (unsigned i = 1; i < p->n && (long)i <= fifo_max; i++) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET((int)(i % (unsigned)ncpu), &set);
+        (void)pthread_setaffinity_np(p->th[i], sizeof set, &set); /* a hint: without it the thread still runs */
         if (pthread_setschedparam(p->th[i], SCHED_FIFO, &sp) == 0)
             n++;
     }

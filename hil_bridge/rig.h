@@ -146,8 +146,11 @@ int rig_fault_swarm_replay(rig *r, unsigned slot);
  * caller's thread has just taken: SCHED_FIFO at priority (1..99), each
  * pinned to its own CPU (worker i to CPU i; the caller stays where it
  * is). Created before the caller's switch, they would otherwise run
- * as normal threads and be preempted. Returns how many workers took
- * FIFO (0 without workers or without the permission). */
+ * as normal threads and be preempted. Real-time threads never take every
+ * CPU: with the caller, at most CPUs - 1 of them (on 2 CPUs no worker),
+ * so that a rack that cannot keep up does not starve the system. Returns
+ * how many workers took FIFO (0 without workers, without the
+ * permission, or without a CPU to spare). */
 unsigned rig_realtime(rig *r, int priority);
 
 /* Wait up to timeout_ms for every external module's HELLO (they learn

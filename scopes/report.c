@@ -250,9 +250,10 @@ int rep_text(FILE *f, ses *s)
         if (late) {
             memcpy(late, s->late, (size_t)ran * sizeof *late);
             qsort(late, (size_t)ran, sizeof *late, rep_cmp);
-            char workers[48] = "";
+            char workers[96] = "";
             if (g->pool && g->pool_threads > 1)
-                snprintf(workers, sizeof workers, ", %u of %u workers FIFO", s->fifo_workers, g->pool_threads - 1);
+                snprintf(workers, sizeof workers, ", %u of %u workers FIFO%s", s->fifo_workers, g->pool_threads - 1,
+                         s->fifo_workers < g->pool_threads - 1 ? " (one CPU kept for the system)" : "");
             fprintf(f, "realtime (%s%s, %s): lateness min %.1f us, median %.1f us, p99 %.1f us, p99.9 %.1f us, "
                        "max %.1f us; %ld overruns (%.3f %% of quanta late)\n",
                     s->fifo ? "SCHED_FIFO" : "SCHED_OTHER: no permission for FIFO", workers,
