@@ -617,21 +617,33 @@ unsigned rig_realtime(rig *r, int priority)
     rig_pool *p = r->pool;
     if (!p)
         return 0;
+    /* Real-time threads never take every CPU: the caller is one, and one
+     * CPU stays for the system (a rack that cannot keep up would
+     * otherwise starve every other process, its own API's clients too).
+     * Workers that cannot all be real-time are not used: a FIFO caller
+     * waiting each phase for a normal thread is a priority inversion
+     * (the run goes on in the caller alone, the same run). */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if ((long)p->n > ncpu - 1) {
+        rig_pool_stop(r);
+        r->pool_threads = 1;
+        return 0;
+    }
     struct sched_param sp = {.sched_priority = priority};
     unsigned n = 0;
     atomic_store(&p->spin, 2000u); /* a few microseconds, then sleep: a FIFO worker must not hold its CPU */
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    /* Real-time threads never take every CPU: the caller is one, and one
-     * CPU stays for the system (a rack that cannot keep up would
-     * otherwise starve every other process, its own API's clients too). */
-    long fifo_max = ncpu - 2;
-    for (unsigned i = 1; i < p->n && (long)i <= fifo_max; i++) {
+    for (unsigned i = 1; i < p->n; i++) {
         cpu_set_t set;
         CPU_ZERO(&set);
         CPU_SET((int)(i % (unsigned)ncpu), &set);
         (void)pthread_setaffinity_np(p->th[i], sizeof set, &set); /* a hint: without it the thread still runs */
         if (pthread_setschedparam(p->th[i], SCHED_FIFO, &sp) == 0)
             n++;
+    }
+    if (n < p->n - 1) { /* no permission for them: the caller alone, as above */
+        rig_pool_stop(r);
+        r->pool_threads = 1;
+        return 0;
     }
     return n;
 }

@@ -147,10 +147,12 @@ int rig_fault_swarm_replay(rig *r, unsigned slot);
  * pinned to its own CPU (worker i to CPU i; the caller stays where it
  * is). Created before the caller's switch, they would otherwise run
  * as normal threads and be preempted. Real-time threads never take every
- * CPU: with the caller, at most CPUs - 1 of them (on 2 CPUs no worker),
- * so that a rack that cannot keep up does not starve the system. Returns
- * how many workers took FIFO (0 without workers, without the
- * permission, or without a CPU to spare). */
+ * CPU: with the caller, at most CPUs - 1 of them, so that a rack that
+ * cannot keep up does not starve the system; workers that cannot all
+ * take FIFO (no CPU to spare, as on 2 CPUs, or no permission) are
+ * stopped and the caller runs every module (a FIFO caller waiting for a
+ * normal worker each phase would be a priority inversion; the run is
+ * the same). Returns how many workers took FIFO (0: none are used). */
 unsigned rig_realtime(rig *r, int priority);
 
 /* Wait up to timeout_ms for every external module's HELLO (they learn

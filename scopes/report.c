@@ -252,8 +252,9 @@ int rep_text(FILE *f, ses *s)
             qsort(late, (size_t)ran, sizeof *late, rep_cmp);
             char workers[96] = "";
             if (g->pool && g->pool_threads > 1)
-                snprintf(workers, sizeof workers, ", %u of %u workers FIFO%s", s->fifo_workers, g->pool_threads - 1,
-                         s->fifo_workers < g->pool_threads - 1 ? " (one CPU kept for the system)" : "");
+                snprintf(workers, sizeof workers, ", %u workers FIFO", s->fifo_workers);
+            else if (s->fifo && g->o.threads > 1 && !g->o.log)
+                snprintf(workers, sizeof workers, ", 1 thread: workers could not all be FIFO with a CPU kept free");
             fprintf(f, "realtime (%s%s, %s): lateness min %.1f us, median %.1f us, p99 %.1f us, p99.9 %.1f us, "
                        "max %.1f us; %ld overruns (%.3f %% of quanta late)\n",
                     s->fifo ? "SCHED_FIFO" : "SCHED_OTHER: no permission for FIFO", workers,
