@@ -59,36 +59,6 @@ static int cfw_write(const char *w, const char *path, const uint8_t *b, size_t n
     return cli_close_out(w, f, path);
 }
 
-/* "a.b.c": major 0..65535, minor and patch 0..255 (fwimg.h's packing). */
-static int cfw_version(const char *s, uint32_t *v)
-{
-    unsigned long part[3];
-    const char *p = s;
-    for (int i = 0; i < 3; i++) {
-        if (*p < '0' || *p > '9')
-            return EK3_EPARSE;
-        char *end;
-        errno = 0;
-        part[i] = strtoul(p, &end, 10);
-        if (errno || end - p > 5)
-            return EK3_ERANGE;
-        p = end;
-        if (i < 2 && *p++ != '.')
-            return EK3_EPARSE;
-    }
-    if (*p)
-        return EK3_EPARSE;
-    if (part[0] > 65535 || part[1] > 255 || part[2] > 255)
-        return EK3_ERANGE;
-    *v = FWSIGN_VERSION(part[0], part[1], part[2]);
-    return EK3_OK;
-}
-
-static void cfw_print_version(FILE *f, uint32_t v)
-{
-    fprintf(f, "%u.%u.%u", v >> 16, (v >> 8) & 0xffu, v & 0xffu);
-}
-
 /* The hardware id as hex and, when printable, as its four characters
  * ("G474" for 0x34373447). */
 static void cfw_print_hw(FILE *f, uint32_t id)
@@ -209,7 +179,7 @@ static int cfw_build(int argc, char **argv)
         } else if (!strcmp(a, "--out") && cli_has_value(a, v, &miss)) {
             out = v, i++;
         } else if (!strcmp(a, "--version") && cli_has_value(a, v, &miss)) {
-            int e = cfw_version(v, &m.version);
+            int e = fwsign_version_parse(v, &m.version);
             if (e)
                 return cli_usage_error(w, "--version '%s': %s", v,
                                        e == EK3_ERANGE ? "major 0..65535, minor and patch 0..255"
@@ -282,7 +252,7 @@ static int cfw_build(int argc, char **argv)
     rc = cfw_write(w, out, img, len);
     if (!rc) {
         printf("%s: %zu bytes, version ", out, len);
-        cfw_print_version(stdout, m.version);
+        fwsign_version_print(stdout, m.version);
         printf(", security %u, key id ", m.security);
         cfw_hex(stdout, img + 32, 8);
         putchar('\n');
@@ -340,7 +310,7 @@ static int cfw_inspect(int argc, char **argv)
     printf("format        %u\nhardware      ", h.format);
     cfw_print_hw(stdout, h.hw_id);
     printf("\nversion       ");
-    cfw_print_version(stdout, h.version);
+    fwsign_version_print(stdout, h.version);
     printf(" (0x%06x)\nsecurity      %u\npayload       %u bytes\nbuild time    %llu s\nkey id        ", h.version,
            h.security, h.payload_size, (unsigned long long)h.build_time);
     cfw_hex(stdout, h.key_id, sizeof h.key_id);
@@ -524,7 +494,7 @@ static int cfw_verify(int argc, char **argv)
         return CLI_FAIL;
     }
     printf("%s: valid: version ", path);
-    cfw_print_version(stdout, info.hdr.version);
+    fwsign_version_print(stdout, info.hdr.version);
     printf(", security %u, hardware 0x%08x, %u bytes, key id ", info.hdr.security, info.hdr.hw_id, info.total);
     cfw_hex(stdout, info.hdr.key_id, 8);
     printf(", sha256 ");

@@ -101,16 +101,12 @@ static void fwi_policy(fwimg_policy *pol, uint32_t min_security)
 
 static void fwi_factory_build(void)
 {
-    static uint8_t payload[FWI_FACTORY_PAYLOAD];
-    uint64_t z = 0x454B33464Dull; /* "EK3FM": the same payload in every rig */
-    for (size_t i = 0; i < sizeof payload; i += 8) {
-        uint64_t v = ek3_rng_splitmix64(&z);
-        memcpy(payload + i, &v, 8);
-    }
     fwsign_meta m = {BRD_HW_ID, FWI_FACTORY_VERSION, FWI_FACTORY_SECURITY, 0};
     size_t len = 0;
     memset(fwi_factory.img, 0xFF, sizeof fwi_factory.img);
-    if (fwsign_build(NULL, &m, payload, sizeof payload, fwi_factory.img, sizeof fwi_factory.img, &len) != EK3_OK)
+    /* "EK3FM": the same payload in every rig */
+    if (fwsign_dev_image(&m, FWI_FACTORY_PAYLOAD, 0x454B33464Dull, fwi_factory.img, sizeof fwi_factory.img, &len) !=
+        EK3_OK)
         return;
     fwi_factory.n = (uint32_t)((len + 7u) / 8u * 8u);
     fwimg_policy pol;

@@ -12,6 +12,13 @@ static const char *const fwr_phase_names[FWR_P_COUNT_] = {
     "skip", "begin", "sending", "ending", "staged", "activating", "trial",
     "reverting", "done", "reverted", "refused", "lost", "held"};
 
+void fwr_count(const fwr *u, unsigned counts[FWR_P_COUNT_])
+{
+    memset(counts, 0, FWR_P_COUNT_ * sizeof *counts);
+    for (unsigned k = 0; k < u->n; k++)
+        counts[u->m[k].phase < FWR_P_COUNT_ ? u->m[k].phase : FWR_P_SKIP]++;
+}
+
 const char *fwr_phase_name(unsigned p)
 {
     return p < FWR_P_COUNT_ ? fwr_phase_names[p] : "?";
@@ -144,7 +151,9 @@ static void fwr_status(fwr *u, unsigned slot, const msg_fw_update *s, int64_t no
         break;
     case FWR_P_ACTIVATE:
     case FWR_P_TRIAL:
-        if (m->phase == FWR_P_ACTIVATE && st.state == MSG_FWS_STAGED && st.why != MSG_FWW_NONE)
+        if (m->phase == FWR_P_ACTIVATE && st.state == MSG_FWS_HANDOFF)
+            fwr_log(u, now, slot, "handing off", "its share ramps down before the reset");
+        else if (m->phase == FWR_P_ACTIVATE && st.state == MSG_FWS_STAGED && st.why != MSG_FWW_NONE)
             fwr_set(u, now, slot, FWR_P_REFUSED, fwr_why_name(st.why)); /* it refused ACTIVATE */
         else if (m->phase == FWR_P_ACTIVATE && s->arg != u->version && st.state == MSG_FWS_IDLE)
             fwr_set(u, now, slot, FWR_P_REVERTED, "the trial did not boot: back on its old version");

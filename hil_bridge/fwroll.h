@@ -130,6 +130,10 @@ void fwr_poll(fwr *u, int64_t now, const cbus *bus);
 /* 1 once every target is done, reverted, refused, lost or held. */
 int fwr_finished(const fwr *u);
 
+/* How many targets are in each phase: counts[p] for p < FWR_P_COUNT_
+ * (FWR_P_SKIP: the modules not in the update). */
+void fwr_count(const fwr *u, unsigned counts[FWR_P_COUNT_]);
+
 /* The phase's name ("staged"). */
 const char *fwr_phase_name(unsigned p);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ek3_err.h"
+#include "ek3_rng.h"
 #include "mbedtls/asn1.h"
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/ecdsa.h"
@@ -415,5 +416,48 @@ int fwsign_sig_from_der(const uint8_t *der, size_t n, uint8_t rs[64])
         rc = EK3_EPARSE;
     mbedtls_mpi_free(&s);
     mbedtls_mpi_free(&r);
+    return rc;
+}
+
+int fwsign_version_parse(const char *s, uint32_t *v)
+{
+    unsigned long part[3];
+    const char *p = s;
+    for (int i = 0; i < 3; i++) {
+        if (*p < '0' || *p > '9')
+            return EK3_EPARSE;
+        char *end;
+        errno = 0;
+        part[i] = strtoul(p, &end, 10);
+        if (errno || end - p > 5)
+            return EK3_ERANGE;
+        p = end;
+        if (i < 2 && *p++ != '.')
+            return EK3_EPARSE;
+    }
+    if (*p)
+        return EK3_EPARSE;
+    if (part[0] > 65535 || part[1] > 255 || part[2] > 255)
+        return EK3_ERANGE;
+    *v = FWSIGN_VERSION(part[0], part[1], part[2]);
+    return EK3_OK;
+}
+
+void fwsign_version_print(FILE *f, uint32_t v)
+{
+    fprintf(f, "%u.%u.%u", v >> 16, (v >> 8) & 0xffu, v & 0xffu);
+}
+
+int fwsign_dev_image(const fwsign_meta *m, uint32_t n, uint64_t seed, uint8_t *out, size_t cap, size_t *len)
+{
+    uint8_t *pay = malloc(n ? n : 1);
+    if (!pay)
+        return EK3_ENOSPC;
+    for (uint32_t i = 0; i < n; i += 8) {
+        uint64_t v = ek3_rng_splitmix64(&seed);
+        memcpy(pay + i, &v, n - i < 8 ? n - i : 8);
+    }
+    int rc = fwsign_build(NULL, m, pay, n, out, cap, len);
+    free(pay);
     return rc;
 }

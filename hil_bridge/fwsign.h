@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "fwimg.h"
 
@@ -91,5 +92,21 @@ int fwsign_sig_der(const uint8_t rs[64], uint8_t *der, size_t cap, size_t *len);
 
 /* The reverse: a DER ECDSA-Sig-Value into r || s. 0, EK3_EPARSE. */
 int fwsign_sig_from_der(const uint8_t *der, size_t n, uint8_t rs[64]);
+
+/* An image for the rig (fwsign_build with the development key) whose
+ * payload is n bytes of ek3_rng_splitmix64 from seed: the factory image
+ * (fwinst.h) and a scenario's update{version=...} (the rig's modules run
+ * the same code whatever their image holds: the image is what is sent,
+ * checked, staged and booted). Into out[cap]; *len gets FWSIGN_SIZE(n).
+ * fwsign_build's errors, and EK3_ENOSPC (out of memory). */
+int fwsign_dev_image(const fwsign_meta *m, uint32_t n, uint64_t seed, uint8_t *out, size_t cap, size_t *len);
+
+/* A version written "A.B.C" (major 0..65535, minor and patch 0..255,
+ * decimal) into *v, packed as FWSIGN_VERSION (fwimg.h). 0, EK3_EPARSE
+ * (not three dot-separated numbers), EK3_ERANGE (a part too large). */
+int fwsign_version_parse(const char *s, uint32_t *v);
+
+/* v written "A.B.C" to f (no newline). */
+void fwsign_version_print(FILE *f, uint32_t v);
 
 #endif /* FWSIGN_H */

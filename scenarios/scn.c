@@ -18,6 +18,10 @@
 #include "cli.h"
 #include "ek3_err.h"
 #include "ek3_rng.h"
+#include "board.h"
+#include "fwinst.h"
+#include "fwroll.h"
+#include "fwsign.h"
 #include "key.h"
 #include "params.h"
 #include "sig.h"
@@ -105,6 +109,10 @@ struct scn {
     unsigned nkey;
     int key_started;
     key_rec *keys;
+    /* the firmware update (update{}): the station's streamer and roll */
+    fwr upd;
+    int upd_on;
+    unsigned upd_reports;     /* reports written to update.txt */
 };
 
 static int64_t scn_wall_ns(void)
@@ -1684,6 +1692,153 @@ static int l_fault(lua_State *L)
     return 1;
 }
 
+/* REPORT_DIR/update.txt: each update's report (fwr_report) in turn,
+ * when a scenario ran any; a failure is said on stderr. */
+static void scn_update_write(scn *x)
+{
+    if (!x->o.report_dir)
+        return;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/update.txt", x->o.report_dir);
+    errno = 0;
+    FILE *f = fopen(path, x->upd_reports++ ? "a" : "w");
+    int rc = f ? fwr_report(&x->upd, f) : EK3_EIO;
+    int e = errno;
+    if (f && fclose(f) && !rc)
+        rc = EK3_EIO, e = errno;
+    if (rc)
+        fprintf(stderr, "ek3 scenario: %s: cannot write %s: %s\n", x->r->m.path, path,
+                e ? strerror(e) : ek3_strerror(rc));
+}
+
+/* update{version="1.1.0" | image="FILE", security=, size=, hw=, wave=,
+ * at=, modules={...}, unicast=}: the station's signed firmware update
+ * (fwroll.h, docs/update.md) from `at` (default now): the image streamed
+ * to the modules in idle bus time, then the roll in waves (a canary,
+ * then up to `wave`, as the rack can spare). Another once the one before
+ * has finished (update.finished). */
+static int l_update(lua_State *L)
+{
+    scn *x = scn_of(L);
+    scn_need_rack(L, x, "update{}");
+    luaL_checktype(L, 1, LUA_TTABLE);
+    static const char *const keys[] = {"version", "image", "security", "size", "hw", "wave",
+                                       "at", "modules", "unicast", NULL};
+    scn_known_keys(L, 1, "update", keys);
+    if (x->upd_on && !fwr_finished(&x->upd))
+        return scn_err(L, "update{}: the update before has not finished (wait for get(\"update.finished\") == 1)");
+    fwr_opts o = {0};
+    double wave = scn_field_q(L, 1, "wave", "", 4, "update{}");
+    double at = scn_field_q(L, 1, "at", "s", scn_now(x), "update{}");
+    lua_getfield(L, 1, "version");
+    const char *ver = lua_tostring(L, -1);
+    lua_getfield(L, 1, "image");
+    const char *file = lua_tostring(L, -1);
+    if (!ver == !file)
+        return scn_err(L, "update{}: give version = \"A.B.C\" (an image the rig signs with its development key) "
+                          "or image = \"FILE\" (one `ek3 fwimg build` wrote), one of them");
+    uint8_t *img = NULL;
+    size_t len = 0;
+    if (ver) {
+        fwsign_meta m = {BRD_HW_ID, 0, FWI_FACTORY_SECURITY, 0};
+        if (fwsign_version_parse(ver, &m.version))
+            return scn_err(L, "update{}: version '%s': write major.minor.patch (0..65535, 0..255, 0..255)", ver);
+        double sec = scn_field_q(L, 1, "security", "", FWI_FACTORY_SECURITY, "update{}");
+        scn_range(L, "update{}: security", sec, 0, 4294967295.0, "");
+        double size = scn_field_q(L, 1, "size", "", FWI_FACTORY_PAYLOAD, "update{}");
+        scn_range(L, "update{}: size (payload bytes)", size, 0, BRD_SLOT_SIZE - FWSIGN_SIZE(0), "");
+        double hw = scn_field_q(L, 1, "hw", "", BRD_HW_ID, "update{}");
+        scn_range(L, "update{}: hw", hw, 0, 4294967295.0, "");
+        if (sec != floor(sec) || size != floor(size) || hw != floor(hw))
+            return scn_err(L, "update{}: security, size and hw are whole numbers");
+        m.security = (uint32_t)sec, m.hw_id = (uint32_t)hw;
+        size_t cap = FWSIGN_SIZE((uint32_t)size);
+        img = malloc(cap);
+        int rc = img ? fwsign_dev_image(&m, (uint32_t)size, m.version, img, cap, &len) : EK3_ENOSPC;
+        if (rc) {
+            free(img);
+            return scn_err(L, "update{}: cannot build the image: %s", ek3_strerror(rc));
+        }
+    } else {
+        lua_getfield(L, LUA_REGISTRYINDEX, "ek3.scn.dir");
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", lua_tostring(L, -1), file);
+        lua_pop(L, 1);
+        if (file[0] == '/' || strstr(file, ".."))
+            return scn_err(L, "update{}: image '%s': name a file under the scenario's folder (no '/' first, no '..')",
+                           file);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            return scn_err(L, "update{}: image %s: %s", path, strerror(errno));
+        img = malloc(BRD_SLOT_SIZE + 1);
+        len = img ? fread(img, 1, BRD_SLOT_SIZE + 1, f) : 0;
+        int bad = !img || ferror(f);
+        fclose(f);
+        if (bad || len > BRD_SLOT_SIZE) {
+            free(img);
+            return scn_err(L, "update{}: image %s: %s", path, bad ? "cannot be read" : "larger than a slot (224 KiB)");
+        }
+    }
+    lua_pop(L, 2);
+    uint8_t *targets = NULL;
+    lua_getfield(L, 1, "unicast");
+    o.unicast = (uint8_t)lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    const char *bad = NULL;
+    char why[160] = "";
+    if (!(wave >= 1 && wave <= 510 && wave == floor(wave)))
+        bad = "wave is the modules rebooted at once after the canary: 1 to 510";
+    else if (!(at >= scn_now(x) - 1e-12 && at <= 86400))
+        snprintf(why, sizeof why, "at = %g s: from now (%.6f s) up to a day", at, scn_now(x)), bad = why;
+    lua_getfield(L, 1, "modules");
+    if (!bad && !lua_isnil(L, -1)) {
+        unsigned n = x->s->g.o.modules;
+        lua_Integer len_l = lua_istable(L, -1) ? luaL_len(L, -1) : 0;
+        targets = calloc(n, 1);
+        if (!lua_istable(L, -1) || len_l < 1)
+            bad = "modules is a list of slots, {1, 2, ...}, at least one";
+        for (lua_Integer i = 1; !bad && targets && i <= len_l; i++) {
+            lua_geti(L, -1, i);
+            int isnum;
+            lua_Integer v = lua_tointegerx(L, -1, &isnum);
+            lua_pop(L, 1);
+            if (!isnum || v < 1 || v > (lua_Integer)n)
+                snprintf(why, sizeof why, "modules[%lld] is not a slot of the rack (1 to %u)", (long long)i, n),
+                    bad = why;
+            else
+                targets[v - 1] = 1;
+        }
+        if (!targets)
+            bad = "out of memory";
+    }
+    lua_pop(L, 1);
+    if (bad) {
+        free(img);
+        free(targets);
+        return scn_err(L, "update{}: %s", bad);
+    }
+    o.wave_max = (unsigned)wave;
+    o.start_ns = scn_ns(at);
+    o.targets = targets;
+    uint8_t xfer = 1;
+    if (x->upd_on) { /* the one before, finished: its report kept, its transfer id not used again */
+        scn_update_write(x);
+        xfer = (uint8_t)(x->upd.xfer % 255u + 1u);
+        x->s->g.upd = NULL;
+        fwr_free(&x->upd);
+        x->upd_on = 0;
+    }
+    int rc = fwr_init(&x->upd, &x->s->g.stn, x->s->g.o.modules, img, len, xfer, &o);
+    free(img);
+    free(targets);
+    if (rc)
+        return scn_err(L, "update{}: %s", rc == EK3_EPARSE ? "not a firmware image (bad magic or too short)"
+                                                          : ek3_strerror(rc));
+    x->upd_on = 1;
+    x->s->g.upd = &x->upd;
+    return 0;
+}
+
 static int l_clear(lua_State *L)
 {
     scn *x = scn_of(L);
@@ -2160,6 +2315,7 @@ static void scn_open_libs(lua_State *L)
                                  {"unit", l_unit},
                                  {"set_load", l_set_load},
                                  {"fault", l_fault},
+                                 {"update", l_update},
                                  {"clear", l_clear},
                                  {"expect", l_expect},
                                  {"expect_always", l_expect_always},
@@ -2212,6 +2368,12 @@ static void scn_free_run(scn *x)
     key_free(x->keys);
     free(x->keys);
     x->keys = NULL;
+    if (x->s && x->upd_on) {
+        scn_update_write(x);
+        x->s->g.upd = NULL;
+        fwr_free(&x->upd);
+        x->upd_on = 0;
+    }
     if (x->s) {
         ses_finish(x->s);
         if (x->o.on_session)

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "ek3_err.h"
 #include "fault.h"
+#include "fwroll.h"
 #include "msg.h"
 #include "raft.h"
 #include "services.h"
@@ -21,7 +22,7 @@
  * figure its in-process kernel keeps (not for an external module). */
 enum { FAM_RACK, FAM_MOD, FAM_KMOD, FAM_NODE, FAM_SVC };
 /* Enum signals: where their names come from. */
-enum { EN_NONE, EN_MSTATE, EN_FAULT, EN_CBUS, EN_SVC, EN_ROLE };
+enum { EN_NONE, EN_MSTATE, EN_FAULT, EN_CBUS, EN_SVC, EN_ROLE, EN_UPDATE, EN_FWWHY };
 /* The load kind a row needs (rack.h rack_load_kind + 1; 0: any). */
 enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_LOAD_BATTERY + 1 };
 
@@ -129,6 +130,26 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
     X(SW_FO_P99, "swarm.failover_p99", "s", FAM_RACK, EN_NONE, LD_ANY,                                              \
       "99th percentile (nearest rank) of the failover times")                                                       \
     X(SW_FO_MAX, "swarm.failover_max", "s", FAM_RACK, EN_NONE, LD_ANY, "the longest failover")                      \
+    X(UPD_VERSION, "update.version", "", FAM_RACK, EN_NONE, LD_ANY,                                                 \
+      "the version of the image the firmware update rolls out, major x 65536 + minor x 256 + patch (0: no update)")    \
+    X(UPD_STAGED, "update.staged", "", FAM_RACK, EN_NONE, LD_ANY,                                                   \
+      "modules of the update that staged and verified the image (whatever came after)")                             \
+    X(UPD_OUT, "update.out", "", FAM_RACK, EN_NONE, LD_ANY,                                                         \
+      "modules of the update handing off, rebooting, on trial or reverting now (not yet confirmed)")                \
+    X(UPD_DONE, "update.done", "", FAM_RACK, EN_NONE, LD_ANY, "modules confirmed on the new version")               \
+    X(UPD_REVERTED, "update.reverted", "", FAM_RACK, EN_NONE, LD_ANY, "modules back on their old version")          \
+    X(UPD_REFUSED, "update.refused", "", FAM_RACK, EN_NONE, LD_ANY, "modules that refused the image")               \
+    X(UPD_LOST, "update.lost", "", FAM_RACK, EN_NONE, LD_ANY, "modules that stopped answering the update")          \
+    X(UPD_HELD, "update.held", "", FAM_RACK, EN_NONE, LD_ANY, "modules staged but held: the canary failed")         \
+    X(UPD_WAVES, "update.waves", "", FAM_RACK, EN_NONE, LD_ANY, "waves of the roll started (the canary is the first)") \
+    X(UPD_HALTED, "update.halted", "", FAM_RACK, EN_NONE, LD_ANY, "1 once a failed canary halted the roll")         \
+    X(UPD_FINISHED, "update.finished", "", FAM_RACK, EN_NONE, LD_ANY,                                               \
+      "1 once every module of the update is done, reverted, refused, lost or held (0 while none runs)")             \
+    X(M_FW_VERSION, "module[K].fw_version", "", FAM_KMOD, EN_NONE, LD_ANY,                                          \
+      "the version of the image it runs, major x 65536 + minor x 256 + patch (its bootloader's choice at its last reset)") \
+    X(M_UPDATE, "module[K].update", "", FAM_MOD, EN_UPDATE, LD_ANY, "its phase in the firmware update (skip: none)") \
+    X(M_UPDATE_WHY, "module[K].update_why", "", FAM_MOD, EN_FWWHY, LD_ANY,                                         \
+      "the last refusal it reported in the firmware update (none: none)")                                           \
     X(M_SW_ROLE, "module[K].swarm.role", "", FAM_KMOD, EN_ROLE, LD_ANY,                                             \
       "its SWARM_COORD's Raft role by name: FOLLOWER, PRECANDIDATE, CANDIDATE, LEADER (\"?\" while the service is not running)")                                         \
     X(M_SW_TERM, "module[K].swarm.term", "", FAM_KMOD, EN_NONE, LD_ANY, "its SWARM_COORD's Raft term")               \
@@ -388,6 +409,40 @@ double sig_read(const ses *s, const sig_ref *r)
                : r->id == SIG_M_SW_FORGED ? v.forged
                                           : v.replayed + v.stale;
     }
+    case SIG_UPD_VERSION:
+        return g->upd ? g->upd->version : 0;
+    case SIG_UPD_STAGED:
+    case SIG_UPD_OUT:
+    case SIG_UPD_DONE:
+    case SIG_UPD_REVERTED:
+    case SIG_UPD_REFUSED:
+    case SIG_UPD_LOST:
+    case SIG_UPD_HELD: {
+        if (!g->upd)
+            return 0;
+        unsigned c[FWR_P_COUNT_];
+        fwr_count(g->upd, c);
+        unsigned out = c[FWR_P_ACTIVATE] + c[FWR_P_TRIAL] + c[FWR_P_REVERT];
+        return r->id == SIG_UPD_STAGED     ? c[FWR_P_STAGED] + out + c[FWR_P_DONE] + c[FWR_P_REVERTED] + c[FWR_P_HELD]
+               : r->id == SIG_UPD_OUT      ? out
+               : r->id == SIG_UPD_DONE     ? c[FWR_P_DONE]
+               : r->id == SIG_UPD_REVERTED ? c[FWR_P_REVERTED]
+               : r->id == SIG_UPD_REFUSED  ? c[FWR_P_REFUSED]
+               : r->id == SIG_UPD_LOST     ? c[FWR_P_LOST]
+                                           : c[FWR_P_HELD];
+    }
+    case SIG_UPD_WAVES:
+        return g->upd ? g->upd->st.waves : 0;
+    case SIG_UPD_HALTED:
+        return g->upd ? g->upd->halted : 0;
+    case SIG_UPD_FINISHED:
+        return g->upd ? fwr_finished(g->upd) : 0;
+    case SIG_M_FW_VERSION:
+        return g->m[k].fw.boot.version;
+    case SIG_M_UPDATE:
+        return g->upd && k < g->upd->n ? g->upd->m[k].phase : FWR_P_SKIP;
+    case SIG_M_UPDATE_WHY:
+        return g->upd && k < g->upd->n ? g->upd->m[k].why : MSG_FWW_NONE;
     case SIG_STN_SENT:
         return g->stn.st.sent;
     case SIG_STN_RETRIES:
@@ -448,6 +503,10 @@ static const char *sig_name_of(unsigned en, unsigned v)
         return v < sizeof sig_svc_status / sizeof sig_svc_status[0] ? sig_svc_status[v] : NULL;
     case EN_ROLE:
         return v < sizeof sig_roles / sizeof sig_roles[0] ? sig_roles[v] : NULL;
+    case EN_UPDATE:
+        return v < FWR_P_COUNT_ ? fwr_phase_name(v) : NULL;
+    case EN_FWWHY:
+        return v < MSG_FWW_COUNT_ ? fwr_why_name(v) : NULL;
     }
     return NULL;
 }
@@ -479,6 +538,8 @@ sig_kind sig_kind_of(const sig_ref *r, double *max)
         case SIG_M_PARKED:
         case SIG_M_ONLINE:
         case SIG_M_HW_TRIP:
+        case SIG_UPD_HALTED:
+        case SIG_UPD_FINISHED:
             k = SIG_K_BOOL, m = 1;
             break;
         case SIG_M_HEALTH:

@@ -7,6 +7,7 @@
  * traffic's latency does not change. The 84-module roll at 200 kW runs
  * under the nightly label (fwupd_nightly/). */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,20 @@ static fwu_state *fwu(bench *b, unsigned slot)
     return jz_state(&b->g.m[slot - 1].fw.k, SVC_UPDATE);
 }
 
+/* The confirm rule's band: running, at least FWU_SHARE_MIN_A, and within
+ * FWU_SHARE_BAND of the rack's mean once it is known. */
+Test(fwupd, the_confirm_band_is_the_rack_mean_plus_minus_half)
+{
+    cr_assert_eq(fwu_in_band(0, 1.5f, 1.5f), 0, "not running");
+    cr_assert_eq(fwu_in_band(1, 0.04f, 0.0f), 0, "under the 0.05 A floor");
+    cr_assert_eq(fwu_in_band(1, 0.06f, 0.0f), 1, "the mean not known: the floor alone");
+    cr_assert_eq(fwu_in_band(1, 1.5f, 3.0f), 1, "half the mean");
+    cr_assert_eq(fwu_in_band(1, 1.4f, 3.0f), 0, "under half the mean");
+    cr_assert_eq(fwu_in_band(1, 4.5f, 3.0f), 1, "1.5 x the mean");
+    cr_assert_eq(fwu_in_band(1, 4.6f, 3.0f), 0, "over 1.5 x the mean");
+    cr_assert_eq(fwu_in_band(1, NAN, 3.0f), 0, "a NaN reading");
+}
+
 Test(fwupd, crc32_is_ieee_802_3)
 {
     cr_assert_eq(msg_crc32(0, "123456789", 9), 0xCBF43926u);
@@ -199,6 +214,9 @@ Test(fwupd, eight_modules_roll_to_the_new_image_with_the_load_served, .timeout =
         cr_assert_eq(b.u.m[s - 1].ver_before, OLD_VER);
         cr_assert_eq(b.g.m[s - 1].fw.boot.version, NEW_VER, "module %u runs 1.1.0", s);
         cr_assert_eq(fwu(&b, s)->state, MSG_FWS_CONFIRMED);
+        /* the confirm rule knew the rack's mean (SWARM_COORD's SYNC) and held the module to its band */
+        cr_assert(fwu(&b, s)->mean_ma > 500 && fwu(&b, s)->mean_age_ms < FWU_MEAN_MAX_AGE_MS,
+                  "module %u: the rack's mean %u mA, %u ms old", s, fwu(&b, s)->mean_ma, fwu(&b, s)->mean_age_ms);
     }
     cr_assert_gt(b.u.st.broadcasts, b.len / MSG_FW_CHUNK_MAX / 2, "the chunks went to all at once");
     cr_assert_geq(b.u.st.waves, 3u, "the canary, then waves");
@@ -206,6 +224,45 @@ Test(fwupd, eight_modules_roll_to_the_new_image_with_the_load_served, .timeout =
     cr_assert_lt(b.vmax, 750.0 * 1.05, "bus voltage %.1f V", b.vmax);
     cr_log_info("8 modules: staged at %.2f s, done at %.2f s; bus %.1f..%.1f V, load >= %.0f W",
                 b.u.st.staged_ns * 1e-9, b.u.st.done_ns * 1e-9, b.vmin, b.vmax, b.pmin);
+    bench_free(&b);
+}
+
+/* ACTIVATE: the module hands its share to the others before its reset.
+ * Its output current falls over FWU_SHED_MS (not at once), it says
+ * HANDOFF, its THERMAL share says SAFE_SHUTDOWN meanwhile (the leader's
+ * mean leaves it out), and it resets only once its share is gone. */
+Test(fwupd, a_module_hands_its_share_off_before_its_reset, .timeout = 240)
+{
+    bench b;
+    begin(&b, 4, 8000, 3000, 1);
+    while (b.u.m[0].phase != FWR_P_ACTIVATE && b.g.t_ns < 20000000000LL)
+        run(&b, 0.001);
+    cr_assert_eq(b.u.m[0].phase, FWR_P_ACTIVATE, "the canary got ACTIVATE");
+    uint32_t resets = b.g.m[0].fw.resets;
+    double i0 = b.g.plant.mod[0].io, i_mid = -1, i_last = i0;
+    int64_t t0 = b.g.t_ns, t_reset = -1;
+    int handoff = 0;
+    while (b.g.t_ns - t0 < 1000000000LL) {
+        run(&b, 0.001);
+        if (b.g.m[0].fw.resets != resets) {
+            t_reset = b.g.t_ns - t0;
+            break;
+        }
+        handoff |= fwu(&b, 1)->state == MSG_FWS_HANDOFF;
+        if (i_mid < 0 && b.g.t_ns - t0 >= FWU_SHED_MS * 1000000LL / 2)
+            i_mid = b.g.plant.mod[0].io;
+        i_last = b.g.plant.mod[0].io;
+    }
+    cr_log_info("hand-off: %.2f A, %.2f A half way, %.2f A before the reset at %.0f ms", i0, i_mid, i_last,
+                t_reset * 1e-6);
+    cr_assert(handoff, "UPDATE_MGR said HANDOFF");
+    cr_assert_gt(i0, 1.0, "it carried a share (%.2f A)", i0);
+    cr_assert_geq(t_reset, (int64_t)(FWU_SHED_MS * 1000u - FWU_PERIOD_US) * 1000LL, "the reset waited for the hand-off, less the first tick (%lld ns)",
+                  (long long)t_reset);
+    cr_assert(i_mid > 0.25 * i0 && i_mid < 0.75 * i0, "half way down half way through: %.2f of %.2f A", i_mid, i0);
+    cr_assert_lt(i_last, 0.15 * i0, "its share was gone before the reset: %.2f of %.2f A", i_last, i0);
+    run_update(&b, 60);
+    cr_assert_eq(b.u.m[0].phase, FWR_P_DONE, "%s", fwr_phase_name(b.u.m[0].phase));
     bench_free(&b);
 }
 
@@ -506,9 +563,9 @@ Test(fwupd_nightly, eighty_four_modules_roll_at_200kW, .timeout = 3600)
             "simulated time; delivered power %.1f kW before, at least %.1f kW during (%.2f %% below); bus %.1f..%.1f "
             "V\n",
             len, staged, b.u.st.waves, took, p0 / 1e3, b.pmin / 1e3, 100 * (1 - b.pmin / p0), b.vmin, b.vmax);
-    /* the issue asks 1 %; measured 1.37 % with waves of 4, 1.73 % with 8 (docs/update.md): held to 2 % until
-     * the handover before a reboot is gentler */
-    cr_assert_geq(b.pmin, 0.98 * p0, "the power delivered stays within 2 %% of what it was: %.1f of %.1f kW",
+    /* the issue's 1 %: each module hands its share off before its reset (UPDATE_MGR's HANDOFF), and the
+     * swarm's mean leaves it out (before both: 1.37 % below) */
+    cr_assert_geq(b.pmin, 0.99 * p0, "the power delivered stays within 1 %% of what it was: %.1f of %.1f kW",
                   b.pmin / 1e3, p0 / 1e3);
     free(img);
     bench_free(&b);

@@ -396,3 +396,40 @@ Test(scenario, a_fault_takes_a_time_or_a_condition_and_run_stays_out_of_callback
     expect_error("by_missing", HEAD RACK "expect_eventually(function() return true end, { name='x' })\n", "3:",
                  "give {by=TIME}");
 }
+
+/* update{}: its fields checked (file:line and why), one at a time; a
+ * small update runs to the end and its signals say so. */
+Test(scenario, update_checks_its_fields_and_runs_a_roll, .timeout = 120)
+{
+    expect_error("upd_norack", HEAD "update{ version='1.1.0' }\n", "2:", "no rack yet");
+    expect_error("upd_neither", HEAD RACK "update{ wave=2 }\n", "3:", "give version");
+    expect_error("upd_both", HEAD RACK "update{ version='1.1.0', image='x.img' }\n", "3:", "one of them");
+    expect_error("upd_version", HEAD RACK "update{ version='1.1' }\n", "3:", "major.minor.patch");
+    expect_error("upd_wave", HEAD RACK "update{ version='1.1.0', wave=0 }\n", "3:", "1 to 510");
+    expect_error("upd_slot", HEAD RACK "update{ version='1.1.0', modules={1, 5} }\n", "3:", "modules[2]");
+    expect_error("upd_key", HEAD RACK "update{ version='1.1.0', wav=2 }\n", "3:", "unknown field 'wav'");
+    expect_error("upd_size", HEAD RACK "update{ version='1.1.0', size=1e9 }\n", "3:", "size");
+    expect_error("upd_dotdot", HEAD RACK "update{ image='../x.img' }\n", "3:", "under the scenario's folder");
+    expect_error("upd_nofile", HEAD RACK "update{ image='none.img' }\n", "3:", "none.img");
+    write_lua("notimg", "not an image at all, just text");
+    expect_error("upd_notimg", HEAD RACK "update{ image='notimg.lua' }\n", "3:", "not a firmware image");
+    expect_error("upd_twice", HEAD RACK "run('0.6s')\nupdate{ version='1.1.0' }\nupdate{ version='1.2.0' }\n", "5:",
+                 "has not finished");
+    scn_result *r = run_lua("upd_run",
+                            HEAD RACK "run_until(function() return now() >= 1.0 end, '2s')\n"
+                                      "update{ version='1.1.0', security=2, size=2048, modules={2, 3} }\n"
+                                      "run_until(function() return get('update.finished') == 1 end, '60s')\n"
+                                      "expect(get('update.done') == 2, 'two done')\n"
+                                      "expect(get('update.version') == 0x010100, 'its version')\n"
+                                      "expect(get('module[2].fw_version') == 0x010100, 'module 2 on 1.1.0')\n"
+                                      "expect(get('module[1].fw_version') == 0x010000, 'module 1 left on 1.0.0')\n"
+                                      "expect(get('module[1].update') == 'skip', 'module 1 not in it')\n"
+                                      "expect(get('module[3].update') == 'done', 'module 3 done')\n"
+                                      "update{ version='1.2.0', security=0, modules={4} }\n"
+                                      "run_until(function() return get('update.finished') == 1 end, '5s')\n"
+                                      "expect(get('module[4].update_why') == 'downgrade', 'a downgrade refused')\n"
+                                      "expect(get('update.refused') == 1, 'one refused')\n",
+                            1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s %s", scn_verdict_name(r->verdict), r->error);
+    done(r);
+}

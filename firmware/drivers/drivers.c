@@ -26,6 +26,7 @@ void drv_init(drv_set *d, const llcc_cfg *cc)
     d->restart_v = d->restart_p = 0;
     d->cmd = (drv_cmd){0};
     d->cmd.derate = d->ctl.derate;
+    d->cmd.i_ceil = d->ctl.i_ceil;
     d->cmd.fan_permille = d->ctl.fan_permille;
     d->seq = 0;
 }
@@ -75,6 +76,14 @@ void drv_derate(drv_set *d, float factor)
     drv_cmd_close(d);
 }
 
+void drv_shed(drv_set *d, float i_ceil_a)
+{
+    float top = d->ctl.cfg.i_max;
+    drv_cmd_open(d);
+    d->cmd.i_ceil = i_ceil_a >= 0 ? (i_ceil_a > top ? top : i_ceil_a) : 0; /* a NaN fails both tests: 0 */
+    drv_cmd_close(d);
+}
+
 void drv_trim(drv_set *d, float volts)
 {
     /* LLC_CONTROL clamps it when the interrupt takes it (llcc_trim). */
@@ -119,6 +128,7 @@ static void drv_take_cmd(drv_set *d)
     c->power = 0;
     c->off_first = 0;
     d->ctl.derate = c->derate;
+    d->ctl.i_ceil = c->i_ceil;
     d->ctl.fan_permille = c->fan_permille;
     llcc_trim(&d->ctl, c->trim);
     if (c->park_set) { /* an edge, not a level: the drivers' own wake at the bus's sag holds until told again */
@@ -144,6 +154,7 @@ void drv_status_get(const drv_set *d, drv_status *st)
         st->v_set = d->ctl.v_set;
         st->trim_v = d->ctl.trim;
         st->parked = d->ctl.parked;
+        st->shedding = d->ctl.i_ceil < d->ctl.cfg.i_max;
         st->pwm = d->ctl.pwm;
         drv_barrier();
     } while ((s0 & 1u) || d->seq != s0);

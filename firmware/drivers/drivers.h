@@ -36,6 +36,7 @@ typedef struct drv_cmd {
     float v_set, p_lim;        /* the power command's set point (V) and limit (W) */
     float restart_v, restart_p;
     float derate;              /* THERMAL_MGR's power factor, 0..1 */
+    float i_ceil;              /* UPDATE_MGR's hand-off ceiling on the output current, A */
     uint16_t fan_permille;     /* THERMAL_MGR's fan duty */
     float trim;                /* the balancing trim, V (drv_trim) */
     uint8_t park;              /* parked: 1 (drv_park) */
@@ -55,6 +56,7 @@ typedef struct drv_status {
     float v_set;           /* the set point in force (V) */
     float trim_v;          /* the balancing trim in force (V, within +-LLCC_TRIM_MAX_V) */
     uint8_t parked;        /* parked in standby (drv_park), not faulted */
+    uint8_t shedding;      /* its share is being shed before a reset (drv_shed under i_max) */
     hal_pwm pwm;           /* the bridge command in force */
 } drv_status;
 
@@ -102,6 +104,13 @@ void drv_restart(drv_set *d, float v_set, float p_lim);
 
 /* Derating: the factor (0..1, 1 = none) on the power limit (THERMAL_MGR). */
 void drv_derate(drv_set *d, float factor);
+
+/* Shedding before a planned reset (UPDATE_MGR's hand-off into a new
+ * image): a ceiling (A) on the output current, apart from derating and
+ * the power limit, so that the module's share moves to its peers by
+ * droop over a ramp instead of at once. At or above i_max: none (clamped
+ * there); negative or NaN: 0. A reset ends it (drv_init: i_max). */
+void drv_shed(drv_set *d, float i_ceil_a);
 
 /* Balancing (SWARM_COORD's secondary control, services/balance.h): the
  * trim (V) added to the droop reference, V_ref + trim. The drivers clamp

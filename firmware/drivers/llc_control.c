@@ -32,6 +32,7 @@ void llcc_init(llcc *c, const llcc_cfg *cfg)
     c->cfg = *cfg;
     c->p_lim = cfg->p_max;
     c->derate = 1.0f;
+    c->i_ceil = cfg->i_max;
     c->fan_permille = 1000;
 }
 
@@ -132,7 +133,7 @@ void llcc_step(llcc *c, hal hw)
             c->state = LLCC_RUN;
         /* Droop as the current reference: each module gives the current
          * its own voltage reading asks for, up to its limit. */
-        float i_lim = fminf(k->i_max, c->p_lim * c->derate / fmaxf(c->v, 50.0f));
+        float i_lim = fminf(c->i_ceil, c->p_lim * c->derate / fmaxf(c->v, 50.0f));
         /* Above the reference the demand goes negative: the drive then
          * falls into burst mode, which is what holds a light load. */
         /* The trim never takes the reference out of the module's range

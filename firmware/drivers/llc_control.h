@@ -8,7 +8,9 @@
  * droop law as a current loop: the module gives the current its own
  * voltage reading asks for,
  *     I_ref = (V_ref - V_out) / R_droop, clamped to -i_max .. I_lim,
- *     I_lim = min(i_max, P_lim x derate / max(V_out, 50 V)),
+ *     I_lim = min(i_ceil, P_lim x derate / max(V_out, 50 V)),
+ * i_ceil being i_max but while a hand-off sheds the module's share
+ * (drv_shed),
  * where V_ref is the soft-start reference walking to V_set, so parallel
  * modules share without a coordinator (V = V_set - R_droop I in steady
  * state; a negative I_ref, above the reference, drives into burst
@@ -84,6 +86,7 @@ typedef struct llcc {
     uint8_t enable;     /* commanded on */
     float v_set, p_lim; /* commanded set point and power limit */
     float derate;       /* THERMAL_MGR's power factor, 0..1 (1: none), through drv_derate */
+    float i_ceil;       /* the current ceiling, A: i_max, lower while UPDATE_MGR sheds the share (drv_shed) */
     float trim;         /* secondary control on the droop reference, V (|trim| <= LLCC_TRIM_MAX_V) */
     uint8_t parked;     /* standby without a fault: the bridge stops, the command is kept */
     uint32_t self_wakes; /* times it unparked itself at the bus's sag (LLCC_WAKE_SHARE) */

@@ -116,6 +116,7 @@ typedef enum msg_fw_state {
     MSG_FWS_TRIAL,     /* running a trial image, not yet confirmed */
     MSG_FWS_CONFIRMED, /* the trial confirmed itself this boot */
     MSG_FWS_NOBOOT,    /* no bootloader: this module cannot be updated */
+    MSG_FWS_HANDOFF,   /* ACTIVATE taken: shedding its share (FWU_SHED_MS), then the reset */
     MSG_FWS_COUNT_
 } msg_fw_state;
 

@@ -106,6 +106,8 @@ typedef struct bal_peer {
     uint8_t slot;      /* 1..128 */
     uint8_t parked;    /* reports standby by parking */
     uint8_t faulted;   /* reports a fault */
+    uint8_t idle;      /* not parked, not faulted, not regulating (standby, soft start): left out of
+                        * the means, as it gives no share to balance to */
     int64_t heard_ns;  /* when last heard (the caller's clock) */
     float i_a;         /* output current, A */
     float v_v;         /* output (bus) voltage, V */

@@ -247,23 +247,32 @@ static void canh_fw_update(canh_state *s, jz_kernel *k, unsigned me, unsigned sv
  * reaches (CAN_HANDLER itself: the drivers, through drv_), and the
  * handler that checks it and passes it on. A new message type is one
  * line here. */
+/* Where each station frame goes, and how many a tick at most: a
+ * service's queue must not fill from one tick's backlog (a full queue
+ * is a crash, jz_post), so the tick stops reading once a route has had
+ * its share and leaves the rest in the receive FIFO for the next tick
+ * (a leader's FIFO holds a backlog of swarm frames: CANH_SWARM_PER_TICK). */
 static const struct canh_route {
     uint8_t type;
     uint8_t svc;
+    uint8_t per_tick;
     void (*fn)(canh_state *s, jz_kernel *k, unsigned me, unsigned svc, cfd_frame *f);
 } canh_routes[] = {
-    {CID_TYPE_POWER_CMD, SVC_CAN, canh_power_cmd},
-    {CID_TYPE_DIAG, SVC_DIAG, canh_diag_request},
-    {CID_TYPE_FW_UPDATE, SVC_UPDATE, canh_fw_update},
+    {CID_TYPE_POWER_CMD, SVC_CAN, CANH_RX_PER_TICK, canh_power_cmd}, /* handled here */
+    {CID_TYPE_DIAG, SVC_DIAG, 2, canh_diag_request},                 /* DIAGNOSTICS: a queue of 4 */
+    {CID_TYPE_FW_UPDATE, SVC_UPDATE, 3, canh_fw_update},             /* UPDATE_MGR: a queue of 6 (its tick, a ping, the mean) */
 };
+#define CANH_NROUTES (sizeof canh_routes / sizeof canh_routes[0])
 
-static void canh_route(canh_state *s, jz_kernel *k, unsigned me, unsigned type, cfd_frame *f)
+/* Route one frame; 1 when its route has had its share of this tick. */
+static int canh_route(canh_state *s, jz_kernel *k, unsigned me, unsigned type, cfd_frame *f, uint8_t used[])
 {
-    for (unsigned r = 0; r < sizeof canh_routes / sizeof canh_routes[0]; r++)
+    for (unsigned r = 0; r < CANH_NROUTES; r++)
         if (canh_routes[r].type == type) {
             canh_routes[r].fn(s, k, me, canh_routes[r].svc, f);
-            return;
+            return ++used[r] >= canh_routes[r].per_tick;
         }
+    return 0;
 }
 
 static int canh_swarm_type(unsigned type)
@@ -366,8 +375,10 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         return EK3_OK;
     cfd_frame f;
     unsigned to_swarm = 0;
-    for (unsigned n = 0; n < CANH_RX_PER_TICK && to_swarm < CANH_SWARM_PER_TICK && hal_can_recv(k->hw, &f) == EK3_OK;
-         n++) {
+    uint8_t used[CANH_NROUTES] = {0};
+    int full = 0;
+    for (unsigned n = 0;
+         n < CANH_RX_PER_TICK && to_swarm < CANH_SWARM_PER_TICK && !full && hal_can_recv(k->hw, &f) == EK3_OK; n++) {
         cid_fields cf;
         s->st.rx_frames++;
         if (!(f.flags & CFD_FLAG_EFF) || cid_decode(f.id, &cf))
@@ -383,7 +394,7 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
             s->st.unauthenticated++;
             s->st.refused++;
         } else if (rule == AUTH_RULE_SIGNED) {
-            canh_route(s, k, me, cf.type, &f);
+            full = canh_route(s, k, me, cf.type, &f, used);
         }
     }
     if (s->alert_wdg) { /* the watchdog reset the MCU: say so once */

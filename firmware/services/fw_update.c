@@ -61,6 +61,7 @@ int fwu_init(void *state, jz_kernel *k, unsigned me)
     fwu_state *s = state;
     s->boot = (boot_cfg){k->hw, fwu_verify, s};
     s->state = MSG_FWS_NOBOOT;
+    s->mean_age_ms = FWU_MEAN_MAX_AGE_MS;
     if (k->cfg.boot_handoff) {
         memcpy(&s->ho, k->cfg.boot_handoff, sizeof s->ho);
         s->have_boot = 1;
@@ -237,6 +238,16 @@ static void fwu_end(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_update
     fwu_status(s, k, me);
 }
 
+/* The reset into the requested image (ACTIVATE, after the hand-off). */
+static void fwu_reset(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_update *m)
+{
+    if (hal_reset(k->hw) == EK3_OK)
+        return;
+    drv_shed(drv_of(k), drv_ctl_cfg(drv_of(k))->i_max);
+    s->state = MSG_FWS_STAGED;
+    fwu_refuse(s, k, me, MSG_FWW_BUSY, m);
+}
+
 static void fwu_activate(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_update *m)
 {
     if (s->state != MSG_FWS_STAGED || m->xfer != s->xfer) {
@@ -249,8 +260,16 @@ static void fwu_activate(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_u
     }
     s->st.activated++;
     fwu_audit(s, k, me, ALOG_T_UPDATE, 0, m);
-    if (hal_reset(k->hw) != EK3_OK)
-        fwu_refuse(s, k, me, MSG_FWW_BUSY, m);
+    drv_status d;
+    drv_status_get(drv_of(k), &d);
+    if (d.state != LLCC_RUN || d.latched || d.parked) { /* nothing to hand over */
+        fwu_reset(s, k, me, m);
+        return;
+    }
+    s->state = MSG_FWS_HANDOFF;
+    s->shed_ms = 0;
+    s->shed_from_a = d.i > 0 ? d.i : 0;
+    fwu_status(s, k, me);
 }
 
 static void fwu_frame(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_update *m)
@@ -291,9 +310,23 @@ static void fwu_tick(fwu_state *s, jz_kernel *k, unsigned me)
         s->hello = 0;
         fwu_status(s, k, me);
     }
+    if (s->state == MSG_FWS_HANDOFF) {
+        s->shed_ms += FWU_PERIOD_US / 1000u;
+        if (s->shed_ms >= FWU_SHED_MS) {
+            drv_shed(drv_of(k), 0);
+            fwu_reset(s, k, me, NULL);
+        } else {
+            drv_shed(drv_of(k), s->shed_from_a * (1.0f - (float)s->shed_ms / (float)FWU_SHED_MS));
+        }
+        return;
+    }
     if (s->state != MSG_FWS_TRIAL || s->trial_ms >= FWU_CONFIRM_TIMEOUT_MS)
         return;
     s->trial_ms += FWU_PERIOD_US / 1000u;
+    if (s->mean_age_ms < FWU_MEAN_MAX_AGE_MS)
+        s->mean_age_ms += FWU_PERIOD_US / 1000u;
+    else
+        s->mean_ma = 0; /* no SYNC for a while (no leader, no swarm): the mean is not known */
     drv_status d;
     drv_status_get(drv_of(k), &d);
     int run = d.state == LLCC_RUN && !d.latched && !d.parked;
@@ -315,6 +348,9 @@ int fwu_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
     fwu_state *s = state;
     if (m->type == IPC_T_TICK) {
         fwu_tick(s, k, me);
+    } else if (m->type == SVC_MSG_RACK_MEAN && m->len >= sizeof(uint32_t)) {
+        memcpy(&s->mean_ma, m->payload, sizeof s->mean_ma);
+        s->mean_age_ms = 0;
     } else if (m->type == SVC_MSG_FW && m->len >= sizeof(msg_fw_update)) {
         msg_fw_update u;
         memcpy(&u, m->payload, sizeof u);

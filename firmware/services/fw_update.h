@@ -23,7 +23,12 @@
  *            so carries the extent, from which the station resends.
  *   END      at the image's size: boot_stage_finish verifies it (refusals:
  *            fwimg_why, each counted); short of it: out of order (resend).
- *   ACTIVATE boot_request_trial, then the MCU resets (hal_reset).
+ *   ACTIVATE boot_request_trial, then the hand-off: a STATUS HANDOFF, the
+ *            module's current ceiling ramped from what it gives down to
+ *            nothing over FWU_SHED_MS (drv_shed:
+ *            its peers take it by droop, a little at a time, instead of
+ *            a whole module's current at once), then the MCU resets
+ *            (hal_reset). A module not regulating resets at once.
  *   REBOOT   the MCU resets (an unconfirmed trial reverts: boot.h).
  *   QUERY    a STATUS (and one unasked at the first tick after a boot
  *            into a trial or back from one: the station learns what booted).
@@ -35,8 +40,9 @@
  * FWU_CONFIRM_MS of its own measurements in a row with the output
  * running (no latched fault, not parked) and its current within the
  * sharing band: at least FWU_SHARE_MIN_A and, once the rack's mean is
- * known (mean_ma; not yet passed to this service: SWARM's SYNC carries
- * it), within FWU_SHARE_BAND of it. No confirm within FWU_CONFIRM_TIMEOUT_MS: it
+ * known (mean_ma: SWARM_COORD passes on each SYNC's, SVC_MSG_RACK_MEAN,
+ * and one older than FWU_MEAN_MAX_AGE_MS is not known: no leader, or a
+ * rack without the swarm), within FWU_SHARE_BAND of it. No confirm within FWU_CONFIRM_TIMEOUT_MS: it
  * does nothing more; the next reset (the station's REBOOT, a watchdog)
  * reverts to the old image.
  *
@@ -58,6 +64,8 @@
 #define FWU_CONFIRM_TIMEOUT_MS 30000u /* no confirm by then: give up (the next reset reverts) */
 #define FWU_SHARE_MIN_A 0.05f        /* at least this much output current */
 #define FWU_SHARE_BAND 0.5f          /* and within +-50 % of the rack's mean, once known */
+#define FWU_MEAN_MAX_AGE_MS 1000u    /* the rack's mean counts this long after it came */
+#define FWU_SHED_MS 300u             /* ACTIVATE: the share ramps down over this before the reset */
 
 /* What the bootloader hands the running firmware (jz_config.boot_handoff):
  * its decision at the last reset and the key images must be signed with. */
@@ -84,7 +92,10 @@ typedef struct fwu_state {
     uint32_t extent;                 /* bytes staged from 0 */
     uint32_t gap_told;               /* extent last reported for a gap (one STATUS per gap) */
     uint32_t band_ms, trial_ms;      /* the confirm rule's clocks */
-    uint32_t mean_ma;                /* the rack's mean current per module (0: not known) */
+    uint32_t shed_ms;                /* the hand-off's clock (state HANDOFF) */
+    float shed_from_a;               /* the output current when it began, A: the ceiling ramps down from it */
+    uint32_t mean_ma;                /* the rack's mean current per module, mA (0: not known) */
+    uint32_t mean_age_ms;            /* since it came (SVC_MSG_RACK_MEAN) */
     fwu_stats st;
 } fwu_state;
 

@@ -12,6 +12,7 @@
  *   CAN_HANDLER -> UPDATE_MGR       a checked FW_UPDATE frame, decoded (SVC_MSG_FW: msg_fw_update)
  *   UPDATE_MGR -> CAN_HANDLER       its STATUS, for the station (SVC_MSG_FW_STATUS: msg_fw_update)
  *   UPDATE_MGR -> AUDIT_LOGGER      a refusal or an update step to log (SVC_MSG_AUDIT: type, payload)
+ *   SWARM_COORD -> UPDATE_MGR       the rack's mean current from the leader's SYNC, 10 Hz (SVC_MSG_RACK_MEAN)
  *
  * Adding a service: its id in the enum below (ids are the table's order,
  * 1 up), its entry in EK3_SERVICES with the ids it may send to, its IPC
@@ -39,7 +40,8 @@ enum {
     SVC_MSG_FAULT = IPC_T_USER + 4,    /* a msg_fault to send as FAULT_ALERT (CAN_HANDLER fills in the module) */
     SVC_MSG_FW = IPC_T_USER + 5,       /* a msg_fw_update from the station, tag checked */
     SVC_MSG_FW_STATUS = IPC_T_USER + 6, /* a msg_fw_update STATUS to send to the station */
-    SVC_MSG_AUDIT = IPC_T_USER + 7     /* a record for the audit log: type (ALOG_T_*), then its payload */
+    SVC_MSG_AUDIT = IPC_T_USER + 7,    /* a record for the audit log: type (ALOG_T_*), then its payload */
+    SVC_MSG_RACK_MEAN = IPC_T_USER + 10 /* u32: the rack's mean output current per module, mA (SWARM's SYNC) */
 };
 
 /* The table: each service at its id (an initializer for a jz_service_def
@@ -52,7 +54,7 @@ enum {
         [SVC_HEALTH - 1] = HLTH_SERVICE(JZ_ALLOW(SVC_CAN)),                                                 \
         [SVC_DIAG - 1] = DIAG_SERVICE(JZ_ALLOW(SVC_CAN)),                                                   \
         [SVC_UPDATE - 1] = FWU_SERVICE(JZ_ALLOW(SVC_CAN) | JZ_ALLOW(SVC_AUDIT)),                            \
-        [SVC_SWARM - 1] = SWM_SERVICE(JZ_ALLOW(SVC_CAN)),                                                   \
+        [SVC_SWARM - 1] = SWM_SERVICE(JZ_ALLOW(SVC_CAN) | JZ_ALLOW(SVC_UPDATE)),                                                   \
     }
 
 #endif /* SERVICES_H */

@@ -350,7 +350,10 @@ static void swm_thermal(swm_state *s, jz_kernel *k)
     t.module = s->cfg.slot;
     t.iout_ma = swm_u16(st.i * 1000.0f, 10000);
     t.vout_dv = swm_u16(st.v * 10.0f, 12000);
+    /* shedding before an update's reset (drv_shed): stopping on purpose, so
+     * the leader leaves it out of the mean it balances the others to */
     t.state = st.latched || st.state > LLCC_RUN ? MSG_STATE_FAULT
+              : st.shedding                    ? MSG_STATE_SAFE_SHUTDOWN
               : st.state == LLCC_RUN           ? (t.derate_pct < 100 ? MSG_STATE_DERATED : MSG_STATE_ACTIVE)
               : st.state == LLCC_START         ? MSG_STATE_SOFTSTART
                                                : MSG_STATE_STANDBY;
@@ -388,7 +391,9 @@ static void swm_lead(swm_state *s, jz_kernel *k, unsigned me)
             bal_peer *p = &peers[np++];
             p->slot = (uint8_t)slot;
             p->parked = sh->parked;
+            /* stopping (a fault, or shedding for an update's reset) counts as down */
             p->faulted = sh->state == MSG_STATE_FAULT || sh->state == MSG_STATE_SAFE_SHUTDOWN;
+            p->idle = !p->parked && !p->faulted && sh->state != MSG_STATE_ACTIVE && sh->state != MSG_STATE_DERATED;
             p->heard_ns = (int64_t)sh->seen_ms * 1000000;
             p->i_a = sh->iout_ma / 1000.0f;
             p->v_v = sh->vout_dv / 10.0f;
@@ -442,7 +447,7 @@ static void swm_lead(swm_state *s, jz_kernel *k, unsigned me)
 /* Every module at its 10 Hz: the committed parked set (or the bus's sag:
  * the drivers' own wake, LLCC_WAKE_SHARE) through drv_park, the trim (bal_ref, bal_step) through
  * drv_trim. Without a leader's SYNC the trim decays: plain droop. */
-static void swm_balance(swm_state *s, jz_kernel *k)
+static void swm_balance(swm_state *s, jz_kernel *k, unsigned me)
 {
     drv_set *d = drv_of(k);
     drv_status st;
@@ -470,6 +475,12 @@ static void swm_balance(swm_state *s, jz_kernel *k)
     float i_own = s->sync_own_ma / 1000.0f;
     s->trim_v = bal_step(&s->bm, &s->bc, ref, i_ref, i_own, SWM_HEARTBEAT_MS / 1000.0f);
     s->i_mean_a = s->sync_i_mean_ma / 1000.0f;
+    if (s->have_ref) { /* the rack's mean for UPDATE_MGR's confirm rule ("it shares current") */
+        uint32_t ma = s->sync_i_mean_ma;
+        ipc_msg m;
+        ipc_msg_init(&m, SVC_MSG_RACK_MEAN, 3, &ma, sizeof ma);
+        ipc_send(k, me, SVC_UPDATE, &m);
+    }
     s->have_ref = 0;
     drv_trim(d, s->trim_v);
 }
@@ -501,7 +512,7 @@ static void swm_tick(swm_state *s, jz_kernel *k, unsigned me)
         swm_thermal(s, k);
         if (leads)
             swm_lead(s, k, me);
-        swm_balance(s, k);
+        swm_balance(s, k, me);
         swm_flush(s, k);
     }
 }
