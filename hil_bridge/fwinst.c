@@ -76,16 +76,6 @@ static struct {
     int ok;
 } fwi_factory = {PTHREAD_ONCE_INIT, {0}, 0, {{0}, 0, {0}}, 0};
 
-typedef struct fwi_slot_rd {
-    hal hw;
-    uint32_t base;
-} fwi_slot_rd;
-
-static int fwi_slot_read(void *ctx, uint32_t off, void *buf, size_t n)
-{
-    const fwi_slot_rd *r = ctx;
-    return hal_flash_read(r->hw, r->base + off, buf, n);
-}
 
 static int fwi_mem_read(void *ctx, uint32_t off, void *buf, size_t n)
 {
@@ -123,12 +113,12 @@ const uint8_t *fwi_factory_image(uint32_t *n)
 }
 
 /* Does the slot hold the factory image's bytes (every read clean)? */
-static int fwi_slot_is_factory(const fwi_slot_rd *rd)
+static int fwi_slot_is_factory(const boot_slot_reader *rd)
 {
     uint8_t b[2048];
     for (uint32_t o = 0; o < fwi_factory.n; o += sizeof b) {
         uint32_t k = fwi_factory.n - o < sizeof b ? fwi_factory.n - o : (uint32_t)sizeof b;
-        if (fwi_slot_read((void *)rd, o, b, k) || memcmp(b, fwi_factory.img + o, k))
+        if (boot_slot_read((void *)rd, o, b, k) || memcmp(b, fwi_factory.img + o, k))
             return 0;
     }
     return 1;
@@ -142,7 +132,7 @@ static int fwi_slot_is_factory(const fwi_slot_rd *rd)
 static int fwi_verify(void *ctx, unsigned slot, uint32_t min_security, fwimg_info *info, fwimg_why *why)
 {
     fwi *f = ctx;
-    fwi_slot_rd rd = {hhal_hal(&f->h), slot ? BRD_SLOT_B_OFF : BRD_SLOT_A_OFF};
+    boot_slot_reader rd = boot_slot_reader_of(hhal_hal(&f->h), slot);
     uint32_t n;
     if (fwi_factory_image(&n) && fwi_factory.ok && min_security <= fwi_factory.info.hdr.security &&
         fwi_slot_is_factory(&rd)) {
@@ -152,7 +142,7 @@ static int fwi_verify(void *ctx, unsigned slot, uint32_t min_security, fwimg_inf
     }
     fwimg_policy pol;
     fwi_policy(&pol, min_security);
-    return fwimg_verify(fwi_slot_read, &rd, BRD_SLOT_SIZE, &pol, info, why);
+    return fwimg_verify(boot_slot_read, &rd, BRD_SLOT_SIZE, &pol, info, why);
 }
 
 boot_cfg fwi_boot_cfg(fwi *f)

@@ -479,17 +479,22 @@ static void rig_phase(rig *r, int phase, unsigned k0, unsigned k1, uint64_t *hil
 #ifndef RIG_SPIN
 #define RIG_SPIN 20000u
 #endif
-static void rig_wait(unsigned spins)
+/* The CPU's spin-wait hint (x86 PAUSE, AArch64 YIELD; nothing elsewhere). */
+static inline void rig_pause(void)
 {
-    if (spins > RIG_SPIN) {
-        sched_yield();
-        return;
-    }
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     __asm__ volatile("yield");
 #endif
+}
+
+static void rig_wait(unsigned spins)
+{
+    if (spins > RIG_SPIN)
+        sched_yield();
+    else
+        rig_pause();
 }
 
 /* A worker waits for the next phase: it spins for p->spin rounds, then
@@ -502,9 +507,7 @@ static void rig_wait_phase(rig_pool *p, unsigned seen)
     unsigned spins = 0;
     while (atomic_load_explicit(&p->gen, memory_order_acquire) == seen) {
         if (++spins < atomic_load_explicit(&p->spin, memory_order_relaxed)) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#endif
+            rig_pause();
             continue;
         }
         atomic_fetch_add(&p->sleepers, 1); /* seq_cst: against the caller's bump of gen */

@@ -52,6 +52,18 @@ static uint32_t boot_slot_off(unsigned slot)
     return slot ? BRD_SLOT_B_OFF : BRD_SLOT_A_OFF;
 }
 
+boot_slot_reader boot_slot_reader_of(hal hw, unsigned slot)
+{
+    boot_slot_reader r = {hw, boot_slot_off(slot)};
+    return r;
+}
+
+int boot_slot_read(void *ctx, uint32_t off, void *buf, size_t n)
+{
+    const boot_slot_reader *r = ctx;
+    return hal_flash_read(r->hw, r->base + off, buf, n);
+}
+
 static uint32_t boot_rec_off(unsigned page, unsigned idx)
 {
     return BRD_BOOTST_OFF + page * BRD_FLASH_PAGE + idx * BOOT_REC;

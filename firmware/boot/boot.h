@@ -117,4 +117,20 @@ int boot_request_trial(const boot_cfg *c, unsigned running_slot);
  * to its counter. 0, EK3_EBUSY (not in a trial), EK3_EIO. */
 int boot_confirm(const boot_cfg *c, const boot_choice *running);
 
+/* One slot of a module's flash as fwimg_verify reads an image (its
+ * fwimg_read_fn with this as ctx): offsets from the slot's start (board.h
+ * BRD_SLOT_A_OFF / BRD_SLOT_B_OFF). The bootloader's verify, UPDATE_MGR's
+ * and the rig's all read through it. */
+typedef struct boot_slot_reader {
+    hal hw;
+    uint32_t base;            /* the slot's offset in the flash */
+} boot_slot_reader;
+
+/* The reader of slot (0: A, 1: B) of hw's flash. */
+boot_slot_reader boot_slot_reader_of(hal hw, unsigned slot);
+
+/* fwimg_read_fn: n bytes at off of the slot into buf (hal_flash_read:
+ * 0, or its error, EK3_EIO for an ECC error). */
+int boot_slot_read(void *ctx, uint32_t off, void *buf, size_t n);
+
 #endif /* BOOT_H */

@@ -13,28 +13,12 @@ _Static_assert(FWIMG_TRUNCATED == 1 && FWIMG_IO == 11 && (int)FWIMG_WHY_COUNT_ =
                "msg_fw_why 1..11 are fwimg_why's");
 _Static_assert(sizeof(msg_fw_update) <= IPC_PAYLOAD, "a FW_UPDATE frame travels in one IPC message");
 
-static uint32_t fwu_slot_off(unsigned slot)
-{
-    return slot ? BRD_SLOT_B_OFF : BRD_SLOT_A_OFF;
-}
-
-typedef struct fwu_rd {
-    hal hw;
-    uint32_t base;
-} fwu_rd;
-
-static int fwu_read(void *ctx, uint32_t off, void *buf, size_t n)
-{
-    const fwu_rd *r = ctx;
-    return hal_flash_read(r->hw, r->base + off, buf, n);
-}
-
 int fwu_verify_slot(hal hw, const uint8_t *pubkey, unsigned slot, uint32_t avail, uint32_t min_security,
                     fwimg_info *info, fwimg_why *why)
 {
     fwimg_policy pol = {BRD_HW_ID, min_security, BRD_SLOT_SIZE, pubkey};
-    fwu_rd r = {hw, fwu_slot_off(slot)};
-    return fwimg_verify(fwu_read, &r, avail < BRD_SLOT_SIZE ? avail : BRD_SLOT_SIZE, &pol, info, why);
+    boot_slot_reader r = boot_slot_reader_of(hw, slot);
+    return fwimg_verify(boot_slot_read, &r, avail < BRD_SLOT_SIZE ? avail : BRD_SLOT_SIZE, &pol, info, why);
 }
 
 /* boot_cfg.verify: the slot's image against this module's policy. */
@@ -119,8 +103,8 @@ static void fwu_refuse(fwu_state *s, jz_kernel *k, unsigned me, unsigned why, co
 static int fwu_same_image(fwu_state *s, const msg_fw_update *m, uint32_t extent)
 {
     uint8_t h[FWIMG_HDR_SIZE];
-    if (extent < FWIMG_HDR_SIZE ||
-        hal_flash_read(s->boot.hw, fwu_slot_off(1u - s->ho.choice.slot), h, sizeof h) != EK3_OK)
+    boot_slot_reader r = boot_slot_reader_of(s->boot.hw, 1u - s->ho.choice.slot);
+    if (extent < FWIMG_HDR_SIZE || boot_slot_read(&r, 0, h, sizeof h) != EK3_OK)
         return 0;
     uint32_t ver, psize;
     memcpy(&ver, h + 12, 4);
