@@ -98,6 +98,7 @@ static void fwr_set(fwr *u, int64_t now, unsigned slot, unsigned phase, const ch
         stn_restore(u->stn, now, slot);
     m->phase = (uint8_t)phase;
     m->tries = 0;
+    m->note = phase >= FWR_P_DONE ? detail : NULL; /* the report's reason: every ending one is a constant */
     if (phase == FWR_P_BEGIN)
         m->asked_ns = 0; /* at once */
     fwr_log(u, now, slot, fwr_phase_name(phase), detail);
@@ -180,8 +181,13 @@ static void fwr_status(fwr *u, unsigned slot, const msg_fw_update *s, int64_t no
 void fwr_on_frame(fwr *u, const cfd_frame *f, int64_t now)
 {
     cid_fields cf;
-    if (!(f->flags & CFD_FLAG_EFF) || cid_decode(f->id, &cf) || cf.type != CID_TYPE_FW_UPDATE ||
-        cf.dst != CID_NODE_STATION || cf.src < 1 || cf.src > u->n)
+    if (!(f->flags & CFD_FLAG_EFF) || cid_decode(f->id, &cf) || cf.src < 1 || cf.src > u->n)
+        return;
+    if (cf.type == CID_TYPE_SYNC && cf.dst == CID_NODE_BROADCAST) {
+        u->leader = (uint8_t)cf.src; /* the swarm's leader sends SYNC: it reboots last */
+        return;
+    }
+    if (cf.type != CID_TYPE_FW_UPDATE || cf.dst != CID_NODE_STATION)
         return;
     const msg_desc *d = msg_desc_of(CID_TYPE_FW_UPDATE);
     msg_fw_update s;
@@ -448,12 +454,15 @@ static int fwr_roll(fwr *u, int64_t now)
     u->wave++;
     u->wave_ns = now;
     u->st.waves++;
+    /* The swarm's leader last: rebooting it costs an election, so it goes
+     * when no other module is left (and never as the canary unless alone). */
     unsigned put = 0;
-    for (unsigned k = 0; k < u->n && put < want; k++)
-        if (u->m[k].phase == FWR_P_STAGED) {
-            u->m[k].wave = u->wave;
-            put++;
-        }
+    for (int pass = 0; pass < 2 && put < want; pass++)
+        for (unsigned k = 0; k < u->n && put < want; k++)
+            if (u->m[k].phase == FWR_P_STAGED && (pass || k + 1 != u->leader || staged == 1)) {
+                u->m[k].wave = u->wave;
+                put++;
+            }
     return 0;
 }
 
@@ -525,6 +534,8 @@ int fwr_report(const fwr *u, FILE *out)
         fprintf(out, "  module %3u: %u.%u.%u -> %u.%u.%u  %-9s wave %u", k + 1, m->ver_before >> 16,
                 (m->ver_before >> 8) & 0xFF, m->ver_before & 0xFF, m->ver_now >> 16, (m->ver_now >> 8) & 0xFF,
                 m->ver_now & 0xFF, fwr_phase_name(m->phase), m->wave);
+        if (m->note && m->phase >= FWR_P_DONE)
+            fprintf(out, "  (%s)", m->note);
         for (unsigned w = 1; w < MSG_FWW_COUNT_; w++)
             if (m->refused[w])
                 fprintf(out, "  %s x%u", fwr_why_name(w), m->refused[w]);

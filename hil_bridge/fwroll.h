@@ -27,7 +27,9 @@
  * has confirmed (STATUS CONFIRMED with the new version) or, after
  * FWR_CONFIRM_NS, has been rebooted back (REBOOT: an unconfirmed trial
  * reverts) and reported; a canary that fails halts the roll (the rest
- * stay on their old version). Mixed versions on one bus are normal
+ * stay on their old version). The swarm's leader (the sender of SYNC
+ * frames) is taken last, so that a roll costs one election, not one per
+ * wave. Mixed versions on one bus are normal
  * while it runs and after a halt.
  */
 #ifndef FWROLL_H
@@ -79,6 +81,7 @@ typedef struct fwr_mod {
     msg_fw_status st;         /* its last STATUS */
     uint32_t refused[MSG_FWW_COUNT_]; /* its refusals over the whole update (its counters restart at a reset) */
     int64_t asked_ns;         /* when an answer was last asked for */
+    const char *note;         /* why it came to its phase ("no confirm in time: REBOOT"), or NULL */
 } fwr_mod;
 
 typedef struct fwr_opts {
@@ -109,6 +112,7 @@ typedef struct fwr {
     uint16_t wave;            /* the wave running (0: none yet) */
     int64_t wave_ns;          /* when it started */
     uint8_t halted, rolling, finished;
+    uint8_t leader;           /* the swarm's leader, as its SYNC frames say (0: none heard); it reboots last */
     fwr_stats st;
 } fwr;
 

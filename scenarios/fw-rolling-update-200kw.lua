@@ -37,7 +37,7 @@ every("1ms", function()
   if get("update.waves") == 1 and out > 1 then canary_alone = false end
 end)
 
-local t0 = now()
+local t0, leaders0 = now(), get("swarm.leaders")
 update{ version = "1.1.0", security = 2, wave = 4 }
 local ts = run_until(function() return get("update.staged") == N end, "5s", "every module stages the image")
 ek3.figure("staged and verified on all 84, after the start", ts - t0, "<=", 2, "s")
@@ -51,6 +51,8 @@ ek3.figure("modules reverted, refused or lost", get("update.reverted") + get("up
 ek3.figure("the canary went alone", canary_alone and 1 or 0, "=", 1, "")
 ek3.figure("most modules out at once", most_out, "<=", 4, "")
 ek3.measured("waves", get("update.waves"), "")
+-- the leader reboots in the last wave (fwroll.h): one election for the roll
+ek3.figure("leaders elected during the roll", get("swarm.leaders") - leaders0, "<=", 1, "")
 ek3.measured("the roll took (simulated)", tf - t0, "s")
 run_until(function() return now() >= tf + 2 end, "3s")
 power(); bus(); trips()

@@ -438,17 +438,29 @@ Test(fwupd, an_image_that_never_confirms_reverts, .timeout = 240)
 {
     bench b;
     begin(&b, 4, 6000, 3000, 2);
-    flt_spec f;
-    char err[200] = "";
-    cr_assert_eq(flt_parse("bad-image:1@0s", &f, err, sizeof err), EK3_OK, "%s", err);
-    cr_assert_eq(flt_inject(&b.g, &f), EK3_OK); /* the fault table's: module 1's next trial is broken */
+    for (unsigned s = 1; s <= 4; s++) { /* the fault table's: every module's next trial is broken */
+        flt_spec f;
+        char err[200] = "", spec[32];
+        snprintf(spec, sizeof spec, "bad-image:%u@0s", s);
+        cr_assert_eq(flt_parse(spec, &f, err, sizeof err), EK3_OK, "%s", err);
+        cr_assert_eq(flt_inject(&b.g, &f), EK3_OK);
+    }
     run_update(&b, 60);
     fwr_report(&b.u, stderr);
     cr_assert(fwr_finished(&b.u));
-    cr_assert_eq(b.u.m[0].phase, FWR_P_REVERTED, "%s", fwr_phase_name(b.u.m[0].phase));
-    cr_assert_eq(b.g.m[0].fw.boot.version, OLD_VER, "module 1 back on 1.0.0");
-    cr_assert(b.g.m[0].fw.boot.reverted || !b.g.m[0].fw.boot.trial);
-    for (unsigned s = 2; s <= 4; s++) {
+    unsigned canary = 0;
+    for (unsigned s = 1; s <= 4; s++)
+        if (b.u.m[s - 1].wave == 1)
+            canary = s;
+    cr_assert(canary, "a canary went");
+    cr_assert_neq(canary, b.u.leader, "the swarm's leader (module %u) is not the canary", b.u.leader);
+    cr_assert_gt(b.u.leader, 0, "the station heard the leader's SYNC");
+    cr_assert_eq(b.u.m[canary - 1].phase, FWR_P_REVERTED, "%s", fwr_phase_name(b.u.m[canary - 1].phase));
+    cr_assert_eq(b.g.m[canary - 1].fw.boot.version, OLD_VER, "the canary back on 1.0.0");
+    cr_assert(b.g.m[canary - 1].fw.boot.reverted || !b.g.m[canary - 1].fw.boot.trial);
+    for (unsigned s = 1; s <= 4; s++) {
+        if (s == canary)
+            continue;
         cr_assert_eq(b.u.m[s - 1].phase, FWR_P_HELD, "the canary failed: module %u held", s);
         cr_assert_eq(b.g.m[s - 1].fw.boot.version, OLD_VER);
     }
