@@ -50,6 +50,9 @@ static int cfw_slurp(const char *w, const char *what, const char *path, uint8_t 
 }
 
 /* Write n bytes to path; CLI_OK or CLI_FAIL after "PATH: write error". */
+/* A counter this high leaves little room for later releases: said. */
+#define CFW_SECURITY_WARN 0x10000u
+
 static int cfw_write(const char *w, const char *path, const uint8_t *b, size_t n)
 {
     FILE *f = fopen(path, "wb");
@@ -256,6 +259,13 @@ static int cfw_build(int argc, char **argv)
         printf(", security %u, key id ", m.security);
         cfw_hex(stdout, img + 32, 8);
         putchar('\n');
+        /* the floor rises to a confirmed image's counter and never falls */
+        if (m.security >= CFW_SECURITY_WARN)
+            fprintf(stderr,
+                    "%s: warning: security %u: a module that confirms this image raises its floor to %u and then "
+                    "refuses every image with a lower counter (raise it by one per release that must not be "
+                    "rolled back; %u is the most)\n",
+                    w, m.security, m.security, UINT32_MAX);
     }
     free(img);
     return rc;

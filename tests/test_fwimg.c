@@ -510,6 +510,12 @@ Test(fwimg, cli_refusals_name_the_reason_and_where)
     cr_assert_eq(run(out, sizeof out, "%s fwimg build --dev-key --payload %s --version 1.2.3 --security 4 --out %s",
                      EK3_BIN, path("pay.bin"), path("img")),
                  0, "%s", out);
+    cr_expect(!strstr(out, "warning"), "%s", out);
+    /* a counter so high that few releases can follow it: built, with a warning */
+    cr_assert_eq(run(out, sizeof out, "%s fwimg build --dev-key --payload %s --version 1.2.3 --security 4294967295 --out %s",
+                     EK3_BIN, path("pay.bin"), path("img-hi")),
+                 0, "%s", out);
+    cr_expect(strstr(out, "warning: security 4294967295: a module that confirms this image raises its floor"), "%s", out);
     cr_expect_eq(run(out, sizeof out, "%s fwimg verify %s --dev-key --floor 4", EK3_BIN, path("img")), 0, "%s", out);
     cr_expect_eq(run(out, sizeof out, "%s fwimg verify %s --dev-key --floor 5", EK3_BIN, path("img")), 1, "%s", out);
     cr_expect(strstr(out, "downgrade: security 4 at offset 16"), "%s", out);
