@@ -408,7 +408,7 @@ static int cfw_verify(int argc, char **argv)
     const char *w = "fwimg verify", *path = NULL, *pubp = NULL, *miss = NULL;
     int dev = 0;
     uint64_t u;
-    fwimg_policy pol = {BRD_HW_ID, 0, BRD_SLOT_SIZE, NULL};
+    fwimg_policy pol = {BRD_HW_ID, 0, BRD_SLOT_SIZE, NULL, NULL};
     cli_seen seen;
     memset(&seen, 0, sizeof seen);
     for (int i = 1; i < argc; i++) {

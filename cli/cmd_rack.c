@@ -14,6 +14,7 @@
 
 #include "candump.h"
 #include "cli.h"
+#include "fwsign.h"
 #include "cmd.h"
 #include "ek3_err.h"
 #include "report.h"
@@ -127,7 +128,7 @@ static int rk_usage(void)
          "                [--scope-keys KEYS]]\n"
          "                [--probe PATHS (--vcd FILE [--vcd-flavour full|sigrok] | --trace-csv FILE)...\n"
          "                 [--probe-every 100us] [--from T0] [--to T1]]\n"
-         "                [--update IMAGE [--update-at 0s] [--update-wave 4]]\n\n"
+         "                [--update IMAGE [--update-at 0s] [--update-wave 4]] [--trust-key PUB.pem]\n\n"
          "Run a rack in one process: the plant (one module per slot, tolerances drawn\n"
          "from the seed) and one firmware instance per module (JEZGRO, its services,\n"
          "LLC_CONTROL with droop), joined by the HIL channel and the rack's CAN-FD bus,\n"
@@ -171,7 +172,10 @@ static int rk_usage(void)
          "to every module over FW_UPDATE frames in idle bus time from --update-at on,\n"
          "then reboots them into it in waves: one canary, then up to --update-wave at\n"
          "a time as the rack's spare capacity allows; each must confirm (docs/update.md).\n"
-         "The report lists each module's version before and after and every refusal.");
+         "The report lists each module's version before and after and every refusal.\n"
+         "--trust-key puts a second public key (`ek3 fwimg keygen`'s PUB.pem, e.g. a\n"
+         "release key) into every module's key ring beside the development key that\n"
+         "signed the factory image: images signed with either are taken.");
     puts(scope_usage);
     return CLI_OK;
 }
@@ -290,6 +294,11 @@ int cmd_rack(int argc, char **argv)
                 return cli_usage_error(w, "--load-ramp '%s': a time from 0 up to a day", v);
         } else if (!strcmp(a, "--update") && cli_has_value(a, v, &miss)) {
             o.update = v;
+        } else if (!strcmp(a, "--trust-key") && cli_has_value(a, v, &miss)) {
+            char why[300];
+            if (fwsign_pub_load(v, o.r.trust_key, why, sizeof why))
+                return cli_usage_error(w, "--trust-key %s: %s", v, why);
+            o.r.have_trust_key = 1;
         } else if (!strcmp(a, "--update-at") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.update_at) || !(o.update_at >= 0 && o.update_at <= 86400))
                 return cli_usage_error(w, "--update-at '%s': a time from 0 up to a day", v);

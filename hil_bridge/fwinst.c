@@ -83,9 +83,11 @@ static int fwi_mem_read(void *ctx, uint32_t off, void *buf, size_t n)
     return EK3_OK;
 }
 
-static void fwi_policy(fwimg_policy *pol, uint32_t min_security)
+/* A module's policy (f NULL: the development key alone, for the factory image). */
+static void fwi_policy(const fwi *f, fwimg_policy *pol, uint32_t min_security)
 {
-    fwimg_policy p = {BRD_HW_ID, min_security, BRD_SLOT_SIZE, fwsign_dev_pubkey()};
+    fwimg_policy p = {BRD_HW_ID, min_security, BRD_SLOT_SIZE, fwsign_dev_pubkey(),
+                      f && f->have_key2 ? f->key2 : NULL};
     *pol = p;
 }
 
@@ -101,7 +103,7 @@ static void fwi_factory_build(void)
     fwi_factory.n = (uint32_t)((len + 7u) / 8u * 8u);
     fwimg_policy pol;
     fwimg_why why;
-    fwi_policy(&pol, 0);
+    fwi_policy(NULL, &pol, 0);
     fwi_factory.ok = fwimg_verify(fwi_mem_read, fwi_factory.img, fwi_factory.n, &pol, &fwi_factory.info, &why) == EK3_OK;
 }
 
@@ -141,7 +143,7 @@ static int fwi_verify(void *ctx, unsigned slot, uint32_t min_security, fwimg_inf
         return EK3_OK;
     }
     fwimg_policy pol;
-    fwi_policy(&pol, min_security);
+    fwi_policy(f, &pol, min_security);
     return fwimg_verify(boot_slot_read, &rd, BRD_SLOT_SIZE, &pol, info, why);
 }
 
@@ -158,8 +160,12 @@ static int fwi_boot(fwi *f)
     boot_cfg c = fwi_boot_cfg(f);
     f->boot_rc = boot_select(&c, &f->boot);
     f->down = f->boot_rc != EK3_OK;
+    /* bad-image breaks the next trial only: once one ran, the next boot that is not it ends the fault */
+    if (f->bad_trial && !f->down)
+        f->bad_trial = f->boot.trial ? 2 : f->bad_trial == 2 ? 0 : 1;
     f->ho.choice = f->boot;
     f->ho.pubkey = fwsign_dev_pubkey();
+    f->ho.pubkey2 = f->have_key2 ? f->key2 : NULL;
     f->k.cfg.boot_handoff = f->down ? NULL : &f->ho;
     return f->boot_rc;
 }
@@ -172,10 +178,15 @@ static int fwi_dead_output(const fwi *f)
 
 /* ---- the module ------------------------------------------------------------ */
 
-int fwi_init(fwi *f, unsigned slot, unsigned rack, uint64_t seed, const llcc_cfg *cc, float v_set)
+int fwi_init(fwi *f, unsigned slot, unsigned rack, uint64_t seed, const llcc_cfg *cc, float v_set,
+             const uint8_t *key2)
 {
     _Static_assert(offsetof(fwi, h) == 0, "the host HAL first: hhal_init sets it");
     memset((uint8_t *)f + sizeof f->h, 0, sizeof *f - sizeof f->h); /* the rest; the 546 KiB flash once, by hhal_init */
+    if (key2) { /* the key ring, written at manufacture: before the first boot */
+        memcpy(f->key2, key2, FWIMG_PUBKEY_SIZE);
+        f->have_key2 = 1;
+    }
     f->slot = slot;
     f->rack = rack;
     f->pool = aligned_alloc(64, FWI_POOL_BYTES);
@@ -327,7 +338,7 @@ int fwi_serve(unsigned slot, unsigned rack, const char *bus, uint64_t seed, floa
     fwi *f = malloc(sizeof *f);
     llcc_cfg cc;
     llcc_default_cfg(&cc);
-    if (!f || (rc = fwi_init(f, slot, rack, seed, &cc, v_set))) {
+    if (!f || (rc = fwi_init(f, slot, rack, seed, &cc, v_set, NULL))) {
         free(f);
         tp_close(&t);
         return rc ? rc : EK3_ENOSPC;

@@ -50,7 +50,9 @@ typedef struct fwi {
     int boot_rc;             /* boot_select's code: 0, or EK3_ENOENT (no valid image: the module is down) */
     uint8_t down;            /* no image booted: the MCU sits in the bootloader, no control, no CAN */
     fwu_handoff ho;          /* the boot's decision and the trusted key, for UPDATE_MGR (jz_config.boot_handoff) */
-    uint8_t bad_trial;       /* injected (fault bad-image): a trial image whose output never starts */
+    uint8_t bad_trial;       /* injected (fault bad-image): the next trial image's output never starts (2: it runs) */
+    uint8_t have_key2;       /* a second trusted key is provisioned (fwi_init's key2) */
+    uint8_t key2[FWIMG_PUBKEY_SIZE];
 } fwi;
 
 /* Power on module `slot` of a rack of `rack` modules seeded `seed`,
@@ -59,9 +61,14 @@ typedef struct fwi {
  * its key and the group key (both derived from the rack key), the
  * rack's size; then the bootloader runs (boot_select, f->boot) before
  * the kernel. rack 0: a rack without the swarm (its kernel runs every
- * service but SWARM_COORD: droop alone). 0, or EK3_ENOSPC, or
- * boot_select's or jz_init's error. */
-int fwi_init(fwi *f, unsigned slot, unsigned rack, uint64_t seed, const llcc_cfg *cc, float v_set);
+ * service but SWARM_COORD: droop alone). key2 (FWIMG_PUBKEY_SIZE bytes,
+ * a SEC1 P-256 point; NULL: none): a second trusted key in the module's
+ * key ring (a release key), beside the development key that signed the
+ * factory image: the bootloader and UPDATE_MGR take images signed with
+ * either (fwimg_policy.pubkey2). 0, or EK3_ENOSPC, or boot_select's or
+ * jz_init's error. */
+int fwi_init(fwi *f, unsigned slot, unsigned rack, uint64_t seed, const llcc_cfg *cc, float v_set,
+             const uint8_t *key2);
 void fwi_free(fwi *f);
 
 /* One control period q: take the HIL_ADC frame (NULL when none came),

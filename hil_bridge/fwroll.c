@@ -98,6 +98,7 @@ static void fwr_set(fwr *u, int64_t now, unsigned slot, unsigned phase, const ch
         stn_restore(u->stn, now, slot);
     m->phase = (uint8_t)phase;
     m->tries = 0;
+    u->last_ns = now;
     m->note = phase >= FWR_P_DONE ? detail : NULL; /* the report's reason: every ending one is a constant */
     if (phase == FWR_P_BEGIN)
         m->asked_ns = 0; /* at once */
@@ -449,8 +450,10 @@ static int fwr_roll(fwr *u, int64_t now)
         want = spare;
     if (!want) {
         u->st.held_for_capacity++;
+        u->waiting = 1;
         return 0;
     }
+    u->waiting = 0;
     u->wave++;
     u->wave_ns = now;
     u->st.waves++;
@@ -499,7 +502,8 @@ void fwr_poll(fwr *u, int64_t now, const cbus *bus)
         return;
     if (fwr_finished(u)) {
         u->finished = 1;
-        u->st.done_ns = now;
+        u->waiting = 0;
+        u->st.done_ns = u->last_ns; /* the last module's last step */
         return;
     }
     int transferring = 0;
@@ -551,8 +555,8 @@ int fwr_report(const fwr *u, FILE *out)
             (unsigned long long)u->st.chunks, (unsigned long long)u->st.resent);
     if (u->st.staged_ns >= 0)
         fprintf(out, "; staged at %.3f s", u->st.staged_ns * 1e-9);
-    if (u->st.done_ns >= 0)
-        fprintf(out, ", finished at %.3f s", u->st.done_ns * 1e-9);
+    if (u->st.done_ns >= 0 || fwr_finished(u))
+        fprintf(out, ", finished at %.3f s", (u->st.done_ns >= 0 ? u->st.done_ns : u->last_ns) * 1e-9);
     fputc('\n', out);
     return ferror(out) ? EK3_EIO : EK3_OK;
 }

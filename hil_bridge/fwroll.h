@@ -113,6 +113,8 @@ typedef struct fwr {
     int64_t wave_ns;          /* when it started */
     uint8_t halted, rolling, finished;
     uint8_t leader;           /* the swarm's leader, as its SYNC frames say (0: none heard); it reboots last */
+    uint8_t waiting;          /* 1 while staged modules wait for the rack to spare capacity */
+    int64_t last_ns;          /* the last phase change of any module */
     fwr_stats st;
 } fwr;
 

@@ -203,7 +203,8 @@ int rig_init(rig *r, const rig_opts *o)
             rig_free(r);
             return EK3_ENOSPC;
         }
-        rc = fwi_init(&m->fw, k + 1, r->o.no_swarm ? 0 : o->modules, o->seed, &cc, o->via_station ? 0.0f : o->v_set);
+        rc = fwi_init(&m->fw, k + 1, r->o.no_swarm ? 0 : o->modules, o->seed, &cc, o->via_station ? 0.0f : o->v_set,
+                      o->have_trust_key ? o->trust_key : NULL);
         if (rc) {
             rig_free(r);
             return rc;

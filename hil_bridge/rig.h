@@ -71,6 +71,8 @@ typedef struct rig_opts {
     int ext_timeout_ms;     /* a module that misses this many ms in a quantum is late */
     uint8_t via_station;    /* modules boot off; the station starts them (stn_api_*) */
     uint8_t no_swarm;       /* the modules' kernels without SWARM_COORD: droop alone, no leader (ek3 rack --no-swarm) */
+    uint8_t have_trust_key; /* every in-process module also trusts trust_key (ek3 rack --trust-key; fwi_init) */
+    uint8_t trust_key[65];  /* FWIMG_PUBKEY_SIZE bytes: a release key's SEC1 point */
     const char *api_key;    /* the station's API key (NULL: RIG_API_KEY) */
     FILE *station_log;      /* the station's decisions, or NULL */
 } rig_opts;

@@ -4,6 +4,7 @@
 #include "llc_control.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -317,6 +318,55 @@ static double scn_field_q(lua_State *L, int idx, const char *k, const char *unit
     }
     lua_pop(L, 1);
     return v;
+}
+
+/* Field k of the table at idx as a whole number lo..hi (a Lua number,
+ * not a quantity string: a counter or an id has no unit), or def when
+ * absent; an error names the field and the range. */
+static double scn_field_whole(lua_State *L, int idx, const char *k, double def, double lo, double hi, const char *what)
+{
+    lua_getfield(L, idx, k);
+    double v = def;
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) != LUA_TNUMBER)
+            scn_err(L, "%s: %s must be a whole number (%.0f to %.0f), not a %s", what, k, lo, hi, luaL_typename(L, -1));
+        v = lua_tonumber(L, -1);
+        if (!(v >= lo && v <= hi && v == floor(v)))
+            scn_err(L, "%s: %s = %.17g is not a whole number from %.0f to %.0f", what, k, v, lo, hi);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+/* A file named relative to the scenario's folder, which it must lie
+ * under (no absolute name, no ".." part, no link that leads out): its
+ * path into path[cap]. 0, or -1 with err. */
+static int scn_file_under(lua_State *L, const char *what, const char *name, char *path, size_t cap, char *err,
+                          size_t ecap)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "ek3.scn.dir");
+    const char *dir = lua_tostring(L, -1);
+    snprintf(path, cap, "%s/%s", dir ? dir : ".", name);
+    int dotdot = !strcmp(name, "..") || !strncmp(name, "../", 3) || strstr(name, "/../") ||
+                 (strlen(name) >= 3 && !strcmp(name + strlen(name) - 3, "/.."));
+    if (name[0] == '/' || dotdot) {
+        lua_pop(L, 1);
+        snprintf(err, ecap, "%s '%s': name a file under the scenario's folder (no '/' first, no '..')", what, name);
+        return -1;
+    }
+    char rd[PATH_MAX], rp[PATH_MAX];
+    int ok = realpath(dir ? dir : ".", rd) != NULL;
+    lua_pop(L, 1);
+    if (!ok || !realpath(path, rp)) {
+        snprintf(err, ecap, "%s %s: %s", what, path, strerror(errno));
+        return -1;
+    }
+    size_t n = strlen(rd);
+    if (n > 1 && (strncmp(rp, rd, n) || rp[n] != '/')) { /* the folder is / : everything is under it */
+        snprintf(err, ecap, "%s %s: it leads out of the scenario's folder (to %.300s)", what, path, rp);
+        return -1;
+    }
+    return 0;
 }
 
 static void scn_range(lua_State *L, const char *what, double v, double lo, double hi, const char *unit)
@@ -1488,15 +1538,9 @@ static int scn_prof_row(void *ctx, double t, double p)
  * to the scenario's folder and must lie under it. 0, or -1 with err. */
 static int scn_load_profile(scn *x, const char *name, double at, char *err, size_t cap)
 {
-    lua_getfield(x->L, LUA_REGISTRYINDEX, "ek3.scn.dir");
-    const char *dir = lua_tostring(x->L, -1);
     char path[1200];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    lua_pop(x->L, 1);
-    if (name[0] == '/' || strstr(name, "..")) {
-        snprintf(err, cap, "profile '%s': name a file under the scenario's folder (no '/' first, no '..')", name);
+    if (scn_file_under(x->L, "profile", name, path, sizeof path, err, cap))
         return -1;
-    }
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, cap, "profile %s: %s", path, strerror(errno));
@@ -1703,6 +1747,10 @@ static void scn_update_write(scn *x)
     errno = 0;
     FILE *f = fopen(path, x->upd_reports++ ? "a" : "w");
     int rc = f ? fwr_report(&x->upd, f) : EK3_EIO;
+    char why[600];
+    fwr_outcome(&x->upd, x->s->g.t_ns, why, sizeof why);
+    if (f && !rc && fprintf(f, "  outcome at %.3f s: %s\n", x->s->g.t_ns * 1e-9, why) < 0)
+        rc = EK3_EIO;
     int e = errno;
     if (f && fclose(f) && !rc)
         rc = EK3_EIO, e = errno;
@@ -1739,18 +1787,29 @@ static int l_update(lua_State *L)
                           "or image = \"FILE\" (one `ek3 fwimg build` wrote), one of them");
     uint8_t *img = NULL;
     size_t len = 0;
+    char img_name[1200] = "the image";
+    lua_getfield(L, 1, "unicast");
+    if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+        return scn_err(L, "update{}: unicast is true or false, not a %s", luaL_typename(L, -1));
+    lua_pop(L, 1);
     if (ver) {
         fwsign_meta m = {BRD_HW_ID, 0, FWI_FACTORY_SECURITY, 0};
         if (fwsign_version_parse(ver, &m.version))
             return scn_err(L, "update{}: version '%s': write major.minor.patch (0..65535, 0..255, 0..255)", ver);
-        double sec = scn_field_q(L, 1, "security", "", FWI_FACTORY_SECURITY, "update{}");
-        scn_range(L, "update{}: security", sec, 0, 4294967295.0, "");
-        double size = scn_field_q(L, 1, "size", "", FWI_FACTORY_PAYLOAD, "update{}");
-        scn_range(L, "update{}: size (payload bytes)", size, 0, BRD_SLOT_SIZE - FWSIGN_SIZE(0), "");
-        double hw = scn_field_q(L, 1, "hw", "", BRD_HW_ID, "update{}");
-        scn_range(L, "update{}: hw", hw, 0, 4294967295.0, "");
-        if (sec != floor(sec) || size != floor(size) || hw != floor(hw))
-            return scn_err(L, "update{}: security, size and hw are whole numbers");
+        double sec = scn_field_whole(L, 1, "security", FWI_FACTORY_SECURITY, 0, 4294967295.0, "update{}");
+        double size = scn_field_whole(L, 1, "size", FWI_FACTORY_PAYLOAD, 0, BRD_SLOT_SIZE - FWSIGN_SIZE(0), "update{}");
+        double hw = BRD_HW_ID;
+        lua_getfield(L, 1, "hw");
+        if (lua_type(L, -1) == LUA_TSTRING) { /* four characters, as the id reads: "G474" */
+            const char *h = lua_tostring(L, -1);
+            if (lua_rawlen(L, -1) != 4)
+                return scn_err(L, "update{}: hw '%s': four characters (\"G474\") or a number (0x34373447)", h);
+            hw = (double)((uint32_t)(uint8_t)h[0] | (uint32_t)(uint8_t)h[1] << 8 | (uint32_t)(uint8_t)h[2] << 16 |
+                          (uint32_t)(uint8_t)h[3] << 24);
+        } else {
+            hw = scn_field_whole(L, 1, "hw", BRD_HW_ID, 0, 4294967295.0, "update{}");
+        }
+        lua_pop(L, 1);
         m.security = (uint32_t)sec, m.hw_id = (uint32_t)hw;
         size_t cap = FWSIGN_SIZE((uint32_t)size);
         img = malloc(cap);
@@ -1760,24 +1819,31 @@ static int l_update(lua_State *L)
             return scn_err(L, "update{}: cannot build the image: %s", ek3_strerror(rc));
         }
     } else {
-        lua_getfield(L, LUA_REGISTRYINDEX, "ek3.scn.dir");
-        char path[1200];
-        snprintf(path, sizeof path, "%s/%s", lua_tostring(L, -1), file);
-        lua_pop(L, 1);
-        if (file[0] == '/' || strstr(file, ".."))
-            return scn_err(L, "update{}: image '%s': name a file under the scenario's folder (no '/' first, no '..')",
-                           file);
+        static const char *const own[] = {"security", "size", "hw"};
+        for (unsigned i = 0; i < 3; i++) {
+            lua_getfield(L, 1, own[i]);
+            if (!lua_isnil(L, -1))
+                return scn_err(L, "update{}: %s is for an image made from version=; the file's header has its own",
+                               own[i]);
+            lua_pop(L, 1);
+        }
+        char path[1200], err[1400];
+        if (scn_file_under(L, "update{}: image", file, path, sizeof path, err, sizeof err))
+            return scn_err(L, "%s", err);
         FILE *f = fopen(path, "rb");
         if (!f)
             return scn_err(L, "update{}: image %s: %s", path, strerror(errno));
         img = malloc(BRD_SLOT_SIZE + 1);
+        errno = 0;
         len = img ? fread(img, 1, BRD_SLOT_SIZE + 1, f) : 0;
-        int bad = !img || ferror(f);
+        int bad = !img || ferror(f), e = errno;
         fclose(f);
         if (bad || len > BRD_SLOT_SIZE) {
             free(img);
-            return scn_err(L, "update{}: image %s: %s", path, bad ? "cannot be read" : "larger than a slot (224 KiB)");
+            return scn_err(L, "update{}: image %s: %s", path,
+                           bad ? (e ? strerror(e) : "cannot be read") : "larger than a slot (224 KiB)");
         }
+        snprintf(img_name, sizeof img_name, "%s", path);
     }
     lua_pop(L, 2);
     uint8_t *targets = NULL;
@@ -1805,6 +1871,8 @@ static int l_update(lua_State *L)
             if (!isnum || v < 1 || v > (lua_Integer)n)
                 snprintf(why, sizeof why, "modules[%lld] is not a slot of the rack (1 to %u)", (long long)i, n),
                     bad = why;
+            else if (targets[v - 1])
+                snprintf(why, sizeof why, "modules lists slot %lld twice", (long long)v), bad = why;
             else
                 targets[v - 1] = 1;
         }
@@ -1832,8 +1900,9 @@ static int l_update(lua_State *L)
     free(img);
     free(targets);
     if (rc)
-        return scn_err(L, "update{}: %s", rc == EK3_EPARSE ? "not a firmware image (bad magic or too short)"
-                                                          : ek3_strerror(rc));
+        return scn_err(L, "update{}: %s: %s", img_name,
+                       rc == EK3_EPARSE ? "not a firmware image (bad magic or too short; ek3 fwimg inspect says more)"
+                                        : ek3_strerror(rc));
     x->upd_on = 1;
     x->s->g.upd = &x->upd;
     return 0;

@@ -142,6 +142,8 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
     X(UPD_LOST, "update.lost", "", FAM_RACK, EN_NONE, LD_ANY, "modules that stopped answering the update")          \
     X(UPD_HELD, "update.held", "", FAM_RACK, EN_NONE, LD_ANY, "modules staged but held: the canary failed")         \
     X(UPD_WAVES, "update.waves", "", FAM_RACK, EN_NONE, LD_ANY, "waves of the roll started (the canary is the first)") \
+    X(UPD_WAITING, "update.waiting", "", FAM_RACK, EN_NONE, LD_ANY,                                                 \
+      "1 while staged modules wait for the rack to spare capacity (the demand must stay within 90 % of what the rest give)") \
     X(UPD_HALTED, "update.halted", "", FAM_RACK, EN_NONE, LD_ANY, "1 once a failed canary halted the roll")         \
     X(UPD_FINISHED, "update.finished", "", FAM_RACK, EN_NONE, LD_ANY,                                               \
       "1 once every module of the update is done, reverted, refused, lost or held (0 while none runs)")             \
@@ -435,6 +437,8 @@ double sig_read(const ses *s, const sig_ref *r)
         return g->upd ? g->upd->st.waves : 0;
     case SIG_UPD_HALTED:
         return g->upd ? g->upd->halted : 0;
+    case SIG_UPD_WAITING:
+        return g->upd ? g->upd->waiting : 0;
     case SIG_UPD_FINISHED:
         return g->upd ? fwr_finished(g->upd) : 0;
     case SIG_M_FW_VERSION:
@@ -539,6 +543,7 @@ sig_kind sig_kind_of(const sig_ref *r, double *max)
         case SIG_M_ONLINE:
         case SIG_M_HW_TRIP:
         case SIG_UPD_HALTED:
+        case SIG_UPD_WAITING:
         case SIG_UPD_FINISHED:
             k = SIG_K_BOOL, m = 1;
             break;

@@ -620,7 +620,7 @@ Test(boot_rig, modules_boot_the_signed_factory_image_and_take_an_update, .timeou
     static fwi m;
     llcc_cfg cc;
     llcc_default_cfg(&cc);
-    cr_assert_eq(fwi_init(&m, 3, 5, 7, &cc, 0), EK3_OK);
+    cr_assert_eq(fwi_init(&m, 3, 5, 7, &cc, 0, NULL), EK3_OK);
     cr_assert_eq(m.boot_rc, EK3_OK);
     cr_assert(!m.down);
     cr_assert_eq(m.boot.slot, BOOT_SLOT_A);
@@ -682,7 +682,7 @@ Test(boot_rig, every_module_of_a_rack_boots_slot_a, .timeout = 120)
     llcc_cfg cc;
     llcc_default_cfg(&cc);
     for (unsigned k = 0; k < 8; k++) {
-        cr_assert_eq(fwi_init(&m[k], k + 1, 8, 11, &cc, 0), EK3_OK);
+        cr_assert_eq(fwi_init(&m[k], k + 1, 8, 11, &cc, 0, NULL), EK3_OK);
         cr_assert(m[k].boot.slot == BOOT_SLOT_A && m[k].boot.version == FWI_FACTORY_VERSION);
         fwi_free(&m[k]);
     }

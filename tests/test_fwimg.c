@@ -67,7 +67,7 @@ static uint8_t *make(uint32_t n, size_t *len)
 
 static fwimg_policy policy(void)
 {
-    fwimg_policy p = {HW, 5, 224u * 1024u, fwsign_dev_pubkey()};
+    fwimg_policy p = {HW, 5, 224u * 1024u, fwsign_dev_pubkey(), NULL};
     return p;
 }
 
@@ -496,7 +496,7 @@ Test(fwimg, openssl_keys_and_signatures_are_accepted)
     uint8_t pub[65];
     char why_s[256];
     cr_assert_eq(fwsign_pub_load(path("p8.pub"), pub, why_s, sizeof why_s), 0, "%s", why_s);
-    fwimg_policy p = {HW, 0, 224u * 1024u, pub};
+    fwimg_policy p = {HW, 0, 224u * 1024u, pub, NULL};
     fwimg_why why;
     cr_expect_eq(check(img, n, &p, &why), 0, "%s", fwimg_why_name(why));
 }

@@ -44,7 +44,7 @@ static int rd(void *ctx, uint32_t off, void *buf, size_t n)
 
 static int check(fwimg_why *why)
 {
-    fwimg_policy p = {0x34373447u, 0, 224u * 1024u, dev_pub};
+    fwimg_policy p = {0x34373447u, 0, 224u * 1024u, dev_pub, NULL};
     fwimg_info info;
     return fwimg_verify(rd, img, (uint32_t)img_n, &p, &info, why);
 }

@@ -141,6 +141,27 @@ Test(fwupd, the_confirm_band_is_the_rack_mean_plus_minus_half)
     cr_assert_eq(fwu_in_band(1, 4.5f, 3.0f), 1, "1.5 x the mean");
     cr_assert_eq(fwu_in_band(1, 4.6f, 3.0f), 0, "over 1.5 x the mean");
     cr_assert_eq(fwu_in_band(1, NAN, 3.0f), 0, "a NaN reading");
+    /* an idle rack: regulation instead of a share */
+    cr_assert_eq(fwu_idle_ok(1, 0.0f, 749.0f, 750.0f, 0.01f), 1, "idle rack, output at its set point");
+    cr_assert_eq(fwu_idle_ok(1, 0.0f, 749.0f, 750.0f, 0.0f), 1, "no mean known, no current of its own");
+    cr_assert_eq(fwu_idle_ok(1, 0.0f, 700.0f, 750.0f, 0.01f), 0, "not regulating (6.7 % low)");
+    cr_assert_eq(fwu_idle_ok(1, 0.0f, 749.0f, 750.0f, 2.0f), 0, "the rack carries a load: a share is due");
+    cr_assert_eq(fwu_idle_ok(0, 0.0f, 749.0f, 750.0f, 0.01f), 0, "not running");
+    cr_assert_eq(fwu_idle_ok(1, 0.0f, NAN, 750.0f, 0.01f), 0, "a NaN reading");
+}
+
+/* An update on an idle rack (no load: no module carries current) confirms
+ * on regulation (fwu_idle_ok): every module ends on the new image. */
+Test(fwupd, an_idle_rack_updates, .timeout = 240)
+{
+    bench b;
+    begin(&b, 4, 0, 3000, 2);
+    run_update(&b, 60);
+    fwr_report(&b.u, stderr);
+    cr_assert(fwr_finished(&b.u));
+    for (unsigned s = 1; s <= 4; s++)
+        cr_assert_eq(b.u.m[s - 1].phase, FWR_P_DONE, "module %u: %s", s, fwr_phase_name(b.u.m[s - 1].phase));
+    bench_free(&b);
 }
 
 Test(fwupd, crc32_is_ieee_802_3)
@@ -264,6 +285,88 @@ Test(fwupd, a_module_hands_its_share_off_before_its_reset, .timeout = 240)
     run_update(&b, 60);
     cr_assert_eq(b.u.m[0].phase, FWR_P_DONE, "%s", fwr_phase_name(b.u.m[0].phase));
     bench_free(&b);
+}
+
+/* FW_UPDATE frames each node sent (the bus's on_sent). */
+static void count_fw(void *ctx, unsigned from, const cfd_frame *f, int64_t queued_ns, int64_t end_ns)
+{
+    (void)queued_ns, (void)end_ns;
+    unsigned *n = ctx;
+    if (((f->id >> CID_TYPE_SHIFT) & CID_TYPE_MAX) == CID_TYPE_FW_UPDATE && from < 16)
+        n[from]++;
+}
+
+/* Modules left out of an update hear its broadcast chunks: each says
+ * once that it has no such transfer, then stays quiet (before: a STATUS
+ * and an audit record for every chunk, 414 frames each for a 16 KiB
+ * image). */
+Test(fwupd, modules_left_out_stay_quiet, .timeout = 240)
+{
+    bench b;
+    bench_init(&b, 4, 8000, 0);
+    run(&b, 1.0);
+    unsigned sent[16] = {0};
+    b.g.bus.on_sent = count_fw;
+    b.g.bus.sent_ctx = sent;
+    b.img = image(NEW_VER, 2, BRD_HW_ID, 6000, &b.len);
+    uint8_t targets[4] = {1, 1, 0, 0};
+    fwr_opts o = {.targets = targets, .wave_max = 2, .start_ns = b.g.t_ns};
+    start(&b, b.img, b.len, &o);
+    run_update(&b, 60);
+    cr_assert(fwr_finished(&b.u));
+    cr_assert_eq(b.u.m[0].phase, FWR_P_DONE);
+    cr_assert_eq(b.u.m[1].phase, FWR_P_DONE);
+    cr_assert_gt(b.u.st.broadcasts, 100u, "the chunks went to all (%llu)", (unsigned long long)b.u.st.broadcasts);
+    for (unsigned s = 3; s <= 4; s++) {
+        cr_assert_leq(sent[s], 1u, "module %u left out sent %u FW_UPDATE frames", s, sent[s]);
+        cr_assert_eq(b.g.m[s - 1].fw.boot.version, OLD_VER);
+    }
+    bench_free(&b);
+}
+
+/* A release key in the modules' key ring (rig_opts.trust_key, ek3 rack
+ * --trust-key): an image it signed rolls out; the same image on modules
+ * that trust only the development key is refused unknown-key. */
+Test(fwupd, a_provisioned_release_key_is_trusted, .timeout = 240)
+{
+    fwsign_key rel;
+    cr_assert_eq(fwsign_keygen(&rel), EK3_OK);
+    uint8_t pay[4000];
+    for (unsigned i = 0; i < sizeof pay; i++)
+        pay[i] = (uint8_t)(i * 7u);
+    size_t len = 0, cap = FWSIGN_SIZE(sizeof pay);
+    uint8_t *img = malloc(cap);
+    cr_assert_not_null(img);
+    fwsign_meta m = {BRD_HW_ID, NEW_VER, 2, 0};
+    cr_assert_eq(fwsign_build(&rel, &m, pay, sizeof pay, img, cap, &len), EK3_OK);
+    for (int trusted = 0; trusted < 2; trusted++) {
+        bench b;
+        memset(&b, 0, sizeof b);
+        rig_opts o;
+        rig_default_opts(&o, 4, 7, 8000);
+        if (trusted) {
+            memcpy(o.trust_key, rel.pub, sizeof rel.pub);
+            o.have_trust_key = 1;
+        }
+        cr_assert_eq(rig_init(&b.g, &o), EK3_OK);
+        b.vmin = 1e9, b.pmin = 1e12;
+        run(&b, 1.0);
+        fwr_opts uo = {.wave_max = 2, .start_ns = b.g.t_ns};
+        start(&b, img, len, &uo);
+        run_update(&b, 60);
+        cr_assert(fwr_finished(&b.u));
+        for (unsigned s = 1; s <= 4; s++) {
+            if (trusted) {
+                cr_assert_eq(b.u.m[s - 1].phase, FWR_P_DONE, "module %u: %s", s, fwr_phase_name(b.u.m[s - 1].phase));
+                cr_assert_eq(b.g.m[s - 1].fw.boot.version, NEW_VER);
+            } else {
+                cr_assert_eq(b.u.m[s - 1].phase, FWR_P_REFUSED, "module %u: %s", s, fwr_phase_name(b.u.m[s - 1].phase));
+                cr_assert_eq(b.u.m[s - 1].why, FWIMG_UNKNOWN_KEY, "module %u: %s", s, fwr_why_name(b.u.m[s - 1].why));
+            }
+        }
+        bench_free(&b);
+    }
+    free(img);
 }
 
 /* Chunks lost at the receivers (5 % of FW_UPDATE frames dropped): each

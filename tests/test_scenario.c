@@ -413,6 +413,14 @@ Test(scenario, update_checks_its_fields_and_runs_a_roll, .timeout = 120)
     expect_error("upd_nofile", HEAD RACK "update{ image='none.img' }\n", "3:", "none.img");
     write_lua("notimg", "not an image at all, just text");
     expect_error("upd_notimg", HEAD RACK "update{ image='notimg.lua' }\n", "3:", "not a firmware image");
+    expect_error("upd_sec_q", HEAD RACK "update{ version='1.1.0', security='2k' }\n", "3:", "security must be a whole number");
+    expect_error("upd_hw_s", HEAD RACK "update{ version='1.1.0', hw='G43' }\n", "3:", "four characters");
+    expect_error("upd_img_sec", HEAD RACK "update{ image='x.img', security=7 }\n", "3:", "security is for an image made from version=");
+    expect_error("upd_unicast", HEAD RACK "update{ version='1.1.0', unicast='no' }\n", "3:", "unicast is true or false");
+    expect_error("upd_dup", HEAD RACK "update{ version='1.1.0', modules={1, 2, 1} }\n", "3:", "slot 1 twice");
+    expect_error("upd_dots", HEAD RACK "update{ image='my..img' }\n", "3:", "my..img: No such file");
+    cr_assert_eq(symlink("/etc/hostname", (snprintf(path, sizeof path, "%s/out.img", dir), path)), 0);
+    expect_error("upd_link", HEAD RACK "update{ image='out.img' }\n", "3:", "leads out of the scenario's folder");
     expect_error("upd_twice", HEAD RACK "run('0.6s')\nupdate{ version='1.1.0' }\nupdate{ version='1.2.0' }\n", "5:",
                  "has not finished");
     scn_result *r = run_lua("upd_run",

@@ -200,9 +200,16 @@ static int fwimg_check(fwimg_read_fn rd, void *ctx, uint32_t avail, const fwimg_
         return fwimg_refuse(why, FWIMG_UNSIGNED);
     if (alg != FWIMG_SIG_ECDSA_P256)
         return fwimg_refuse(why, FWIMG_BAD_FORMAT);
+    /* the key the header names: the policy's first, or its second */
     uint8_t id[8];
-    if (fwimg_key_id(pol->pubkey, id) != 0)
+    const uint8_t *key = pol->pubkey;
+    if (fwimg_key_id(key, id) != 0)
         return EK3_ECRYPTO;
+    if (memcmp(id, out->hdr.key_id, sizeof id) != 0 && pol->pubkey2) {
+        key = pol->pubkey2;
+        if (fwimg_key_id(key, id) != 0)
+            return EK3_ECRYPTO;
+    }
     if (memcmp(id, out->hdr.key_id, sizeof id) != 0)
         return fwimg_refuse(why, FWIMG_UNKNOWN_KEY);
 
@@ -230,7 +237,7 @@ static int fwimg_check(fwimg_read_fn rd, void *ctx, uint32_t avail, const fwimg_
         return fwimg_refuse(why, FWIMG_BAD_HASH);
 
     int crypto;
-    fwimg_why w = fwimg_ecdsa(pol->pubkey, out->sha256, trl + FWIMG_TRL_SIG_OFF, &crypto);
+    fwimg_why w = fwimg_ecdsa(key, out->sha256, trl + FWIMG_TRL_SIG_OFF, &crypto);
     if (crypto) {
         *why = FWIMG_BAD_SIGNATURE;
         return EK3_ECRYPTO;

@@ -82,6 +82,8 @@ typedef struct fwimg_policy {
     uint32_t min_security;             /* its anti-rollback floor */
     uint32_t max_size;                 /* the slot's size, bytes */
     const uint8_t *pubkey;             /* FWIMG_PUBKEY_SIZE bytes: the trusted key */
+    const uint8_t *pubkey2;            /* a second trusted key (a provisioned release key), or NULL; the
+                                        * header's key id says which of the two signed the image */
 } fwimg_policy;
 
 typedef struct fwimg_info {

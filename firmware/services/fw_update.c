@@ -1,6 +1,7 @@
 /* fw_update.c - UPDATE_MGR: the FW_UPDATE receiver (fw_update.h). */
 #include "fw_update.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "board.h"
@@ -13,10 +14,10 @@ _Static_assert(FWIMG_TRUNCATED == 1 && FWIMG_IO == 11 && (int)FWIMG_WHY_COUNT_ =
                "msg_fw_why 1..11 are fwimg_why's");
 _Static_assert(sizeof(msg_fw_update) <= IPC_PAYLOAD, "a FW_UPDATE frame travels in one IPC message");
 
-int fwu_verify_slot(hal hw, const uint8_t *pubkey, unsigned slot, uint32_t avail, uint32_t min_security,
+int fwu_verify_slot(hal hw, const uint8_t *pubkey, const uint8_t *pubkey2, unsigned slot, uint32_t avail, uint32_t min_security,
                     fwimg_info *info, fwimg_why *why)
 {
-    fwimg_policy pol = {BRD_HW_ID, min_security, BRD_SLOT_SIZE, pubkey};
+    fwimg_policy pol = {BRD_HW_ID, min_security, BRD_SLOT_SIZE, pubkey, pubkey2};
     boot_slot_reader r = boot_slot_reader_of(hw, slot);
     return fwimg_verify(boot_slot_read, &r, avail < BRD_SLOT_SIZE ? avail : BRD_SLOT_SIZE, &pol, info, why);
 }
@@ -27,7 +28,7 @@ static int fwu_verify(void *ctx, unsigned slot, uint32_t min_security, fwimg_inf
     fwu_state *s = ctx;
     /* staging: only what the transfer brought counts (a short one is truncated) */
     uint32_t avail = s->state == MSG_FWS_RECEIVING ? s->size : BRD_SLOT_SIZE;
-    return fwu_verify_slot(s->boot.hw, s->ho.pubkey, slot, avail, min_security, info, why);
+    return fwu_verify_slot(s->boot.hw, s->ho.pubkey, s->ho.pubkey2, slot, avail, min_security, info, why);
 }
 
 int fwu_in_band(int run, float i_a, float mean_a)
@@ -37,6 +38,12 @@ int fwu_in_band(int run, float i_a, float mean_a)
     if (mean_a <= 0)
         return 1;
     return i_a >= mean_a * (1.0f - FWU_SHARE_BAND) && i_a <= mean_a * (1.0f + FWU_SHARE_BAND);
+}
+
+int fwu_idle_ok(int run, float i_a, float v, float v_set, float mean_a)
+{
+    int idle = mean_a > 0 ? mean_a < FWU_SHARE_MIN_A : !(i_a >= FWU_SHARE_MIN_A);
+    return run && idle && v_set > 0 && fabsf(v - v_set) <= FWU_IDLE_V_BAND * v_set;
 }
 
 int fwu_init(void *state, jz_kernel *k, unsigned me)
@@ -82,7 +89,7 @@ static void fwu_status(fwu_state *s, jz_kernel *k, unsigned me)
                         (uint8_t)(s->have_boot && s->ho.choice.trial && s->state != MSG_FWS_CONFIRMED),
                         s->have_boot ? s->ho.choice.security : 0, {0}};
     for (unsigned w = 0; w < MSG_FWW_COUNT_; w++)
-        st.refusals[w] = (uint8_t)(s->st.refusals[w] > 255 ? 255 : s->st.refusals[w]);
+        st.refusals[w] = s->xfer_refusals[w];
     msg_fw_status_put(&u, &st);
     ipc_msg out;
     ipc_msg_init(&out, SVC_MSG_FW_STATUS, 2, &u, sizeof u);
@@ -95,6 +102,8 @@ static void fwu_refuse(fwu_state *s, jz_kernel *k, unsigned me, unsigned why, co
 {
     s->why = (uint8_t)why;
     s->st.refusals[why]++;
+    if (s->xfer_refusals[why] < 255)
+        s->xfer_refusals[why]++;
     fwu_audit(s, k, me, ALOG_T_REFUSED, why, m);
     fwu_status(s, k, me);
 }
@@ -116,6 +125,8 @@ static void fwu_begin(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_upda
 {
     uint32_t sec;
     memcpy(&sec, m->data, 4);
+    if (m->xfer != s->xfer) /* a new transfer: STATUS counts its refusals alone */
+        memset(s->xfer_refusals, 0, sizeof s->xfer_refusals);
     if (m->offset > BRD_SLOT_SIZE || sec < s->ho.choice.security) {
         s->xfer = m->xfer; /* the STATUS names the transfer it refuses */
         s->state = MSG_FWS_REFUSED;
@@ -153,6 +164,14 @@ static void fwu_begin(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_upda
 static void fwu_chunk(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_update *m)
 {
     if (s->state != MSG_FWS_RECEIVING || m->xfer != s->xfer) {
+        /* Said once per transfer: a module left out of a broadcast update,
+         * or one that lost its transfer in a reset (the station then sends
+         * BEGIN again), would otherwise answer every chunk. */
+        if (s->told_xfer == m->xfer) {
+            s->st.ignored++;
+            return;
+        }
+        s->told_xfer = m->xfer;
         fwu_refuse(s, k, me, MSG_FWW_NO_XFER, m);
         return;
     }
@@ -314,7 +333,14 @@ static void fwu_tick(fwu_state *s, jz_kernel *k, unsigned me)
     drv_status d;
     drv_status_get(drv_of(k), &d);
     int run = d.state == LLCC_RUN && !d.latched && !d.parked;
-    s->band_ms = fwu_in_band(run, d.i, (float)s->mean_ma / 1000.0f) ? s->band_ms + FWU_PERIOD_US / 1000u : 0;
+    float mean = (float)s->mean_ma / 1000.0f;
+    int ok = fwu_in_band(run, d.i, mean) || fwu_idle_ok(run, d.i, d.v, d.v_set, mean);
+    s->was_ok |= (uint8_t)ok;
+    /* parked by the leader (an idle or light rack parks all but a few)
+     * after it regulated in this trial, and hearing the leader: it has
+     * joined the rack, and the leader keeps it in reserve */
+    ok = ok || (d.parked && !d.latched && s->was_ok && s->mean_age_ms < FWU_MEAN_MAX_AGE_MS);
+    s->band_ms = ok ? s->band_ms + FWU_PERIOD_US / 1000u : 0;
     if (s->band_ms < FWU_CONFIRM_MS)
         return;
     if (boot_confirm(&s->boot, &s->ho.choice) == EK3_OK) {

@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Two modules: one with a floor of 0, one whose floor and slot come
      * from the input's last bytes (any policy must be safe). */
     for (int pass = 0; pass < 2; pass++) {
-        fwimg_policy pol = {BRD_HW_ID, 0, BRD_SLOT_SIZE, fwsign_dev_pubkey()};
+        fwimg_policy pol = {BRD_HW_ID, 0, BRD_SLOT_SIZE, fwsign_dev_pubkey(), NULL};
         if (pass && size >= 8) {
             pol.min_security = data[size - 1];
             pol.max_size = (uint32_t)data[size - 2] << 12 | data[size - 3];

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     if (!ready) {
         llcc_cfg cc;
         llcc_default_cfg(&cc);
-        if (fwi_init(&f, 1, 5, 1, &cc, 0) != EK3_OK)
+        if (fwi_init(&f, 1, 5, 1, &cc, 0, NULL) != EK3_OK)
             return 0;
         ready = 1;
     }
