@@ -27,10 +27,14 @@
 
 static char dir[] = "/tmp/ek3-plots-XXXXXX";
 
+/* Made once (a flag, not the template's last letter: mkdtemp's random
+ * suffix ends in 'X' one time in 62). */
 static void mkdir_once(void)
 {
-    if (dir[strlen(dir) - 1] == 'X')
+    static int made;
+    if (!made)
         cr_assert_not_null(mkdtemp(dir));
+    made = 1;
 }
 
 /* What an SVG of splot shows: its texts with their positions (page
