@@ -76,7 +76,6 @@ static struct {
     int ok;
 } fwi_factory = {PTHREAD_ONCE_INIT, {0}, 0, {{0}, 0, {0}}, 0};
 
-
 static int fwi_mem_read(void *ctx, uint32_t off, void *buf, size_t n)
 {
     memcpy(buf, (const uint8_t *)ctx + off, n);

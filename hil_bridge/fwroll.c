@@ -282,14 +282,20 @@ void fwr_capacity(const fwr *u, int64_t now, double *demand_w, double *cap_w)
     fwr_weigh(u, now, demand_w, cap_w, &b);
 }
 
+/* Modules the rack can spare, from what fwr_weigh gave. */
+static unsigned fwr_spare_of(double demand, double cap, double biggest)
+{
+    if (biggest <= 0)
+        return 0;
+    double spare = (cap * FWR_CAP_MARGIN - demand) / (biggest * FWR_CAP_MARGIN);
+    return spare < 1 ? 0 : (unsigned)spare;
+}
+
 int fwr_outcome(const fwr *u, int64_t now, char *why, size_t cap)
 {
-    unsigned count[FWR_P_COUNT_] = {0}, targets = 0;
-    for (unsigned k = 0; k < u->n; k++)
-        if (u->m[k].phase != FWR_P_SKIP) {
-            count[u->m[k].phase]++;
-            targets++;
-        }
+    unsigned count[FWR_P_COUNT_];
+    fwr_count(u, count);
+    unsigned targets = u->n - count[FWR_P_SKIP];
     if (count[FWR_P_DONE] == targets) {
         snprintf(why, cap, "all %u modules on %u.%u.%u", targets, u->version >> 16, (u->version >> 8) & 0xFF,
                  u->version & 0xFF);
@@ -298,14 +304,14 @@ int fwr_outcome(const fwr *u, int64_t now, char *why, size_t cap)
     size_t n = (size_t)snprintf(why, cap, "%u of %u modules not on %u.%u.%u:", targets - count[FWR_P_DONE], targets,
                                 u->version >> 16, (u->version >> 8) & 0xFF, u->version & 0xFF);
     const char *sep = " ";
-    for (unsigned p = 0; p < FWR_P_COUNT_; p++)
+    for (unsigned p = FWR_P_SKIP + 1; p < FWR_P_COUNT_; p++)
         if (p != FWR_P_DONE && count[p] && n < cap) {
             n += (size_t)snprintf(why + n, cap - n, "%s%u %s", sep, count[p], fwr_phase_name(p));
             sep = ", ";
         }
     double demand, have, biggest;
     fwr_weigh(u, now, &demand, &have, &biggest);
-    if (!fwr_finished(u) && count[FWR_P_STAGED] && fwr_spare(u, now) == 0 && n < cap)
+    if (!fwr_finished(u) && count[FWR_P_STAGED] && fwr_spare_of(demand, have, biggest) == 0 && n < cap)
         snprintf(why + n, cap - n,
                  "; the roll waits for spare capacity: the demand of %.1f kW must stay within %.0f %% of what the "
                  "modules left running can give, and all of them together give %.1f kW (a lighter load, or more "
@@ -318,10 +324,7 @@ unsigned fwr_spare(const fwr *u, int64_t now)
 {
     double demand, cap, biggest;
     fwr_weigh(u, now, &demand, &cap, &biggest);
-    if (biggest <= 0)
-        return 0;
-    double spare = (cap * FWR_CAP_MARGIN - demand) / (biggest * FWR_CAP_MARGIN);
-    return spare < 1 ? 0 : (unsigned)spare;
+    return fwr_spare_of(demand, cap, biggest);
 }
 
 /* Which module's answer is overdue: ask again (QUERY), or give up on it. */
@@ -529,10 +532,10 @@ int fwr_report(const fwr *u, FILE *out)
 {
     fprintf(out, "firmware update: image %u bytes, version %u.%u.%u, security %u, transfer %u\n", u->size,
             u->version >> 16, (u->version >> 8) & 0xFF, u->version & 0xFF, u->security, u->xfer);
-    unsigned count[FWR_P_COUNT_] = {0};
+    unsigned count[FWR_P_COUNT_];
+    fwr_count(u, count);
     for (unsigned k = 0; k < u->n; k++) {
         const fwr_mod *m = &u->m[k];
-        count[m->phase]++;
         if (m->phase == FWR_P_SKIP)
             continue;
         fprintf(out, "  module %3u: %u.%u.%u -> %u.%u.%u  %-9s wave %u", k + 1, m->ver_before >> 16,

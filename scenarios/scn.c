@@ -1759,6 +1759,16 @@ static void scn_update_write(scn *x)
                 e ? strerror(e) : ek3_strerror(rc));
 }
 
+/* The update ends with its run or the next update{}: its report written,
+ * the station's streamer freed. */
+static void scn_update_end(scn *x)
+{
+    scn_update_write(x);
+    x->s->g.upd = NULL;
+    fwr_free(&x->upd);
+    x->upd_on = 0;
+}
+
 /* update{version="1.1.0" | image="FILE", security=, size=, hw=, wave=,
  * at=, modules={...}, unicast=}: the station's signed firmware update
  * (fwroll.h, docs/update.md) from `at` (default now): the image streamed
@@ -1776,7 +1786,7 @@ static int l_update(lua_State *L)
     if (x->upd_on && !fwr_finished(&x->upd))
         return scn_err(L, "update{}: the update before has not finished (wait for get(\"update.finished\") == 1)");
     fwr_opts o = {0};
-    double wave = scn_field_q(L, 1, "wave", "", 4, "update{}");
+    double wave = scn_field_whole(L, 1, "wave", 4, 1, 510, "update{}");
     double at = scn_field_q(L, 1, "at", "s", scn_now(x), "update{}");
     lua_getfield(L, 1, "version");
     const char *ver = lua_tostring(L, -1);
@@ -1791,6 +1801,7 @@ static int l_update(lua_State *L)
     lua_getfield(L, 1, "unicast");
     if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
         return scn_err(L, "update{}: unicast is true or false, not a %s", luaL_typename(L, -1));
+    o.unicast = (uint8_t)lua_toboolean(L, -1);
     lua_pop(L, 1);
     if (ver) {
         fwsign_meta m = {BRD_HW_ID, 0, FWI_FACTORY_SECURITY, 0};
@@ -1847,14 +1858,9 @@ static int l_update(lua_State *L)
     }
     lua_pop(L, 2);
     uint8_t *targets = NULL;
-    lua_getfield(L, 1, "unicast");
-    o.unicast = (uint8_t)lua_toboolean(L, -1);
-    lua_pop(L, 1);
     const char *bad = NULL;
     char why[160] = "";
-    if (!(wave >= 1 && wave <= 510 && wave == floor(wave)))
-        bad = "wave is the modules rebooted at once after the canary: 1 to 510";
-    else if (!(at >= scn_now(x) - 1e-12 && at <= 86400))
+    if (!(at >= scn_now(x) - 1e-12 && at <= 86400))
         snprintf(why, sizeof why, "at = %g s: from now (%.6f s) up to a day", at, scn_now(x)), bad = why;
     lua_getfield(L, 1, "modules");
     if (!bad && !lua_isnil(L, -1)) {
@@ -1890,11 +1896,8 @@ static int l_update(lua_State *L)
     o.targets = targets;
     uint8_t xfer = 1;
     if (x->upd_on) { /* the one before, finished: its report kept, its transfer id not used again */
-        scn_update_write(x);
         xfer = (uint8_t)(x->upd.xfer % 255u + 1u);
-        x->s->g.upd = NULL;
-        fwr_free(&x->upd);
-        x->upd_on = 0;
+        scn_update_end(x);
     }
     int rc = fwr_init(&x->upd, &x->s->g.stn, x->s->g.o.modules, img, len, xfer, &o);
     free(img);
@@ -2437,12 +2440,8 @@ static void scn_free_run(scn *x)
     key_free(x->keys);
     free(x->keys);
     x->keys = NULL;
-    if (x->s && x->upd_on) {
-        scn_update_write(x);
-        x->s->g.upd = NULL;
-        fwr_free(&x->upd);
-        x->upd_on = 0;
-    }
+    if (x->s && x->upd_on)
+        scn_update_end(x);
     if (x->s) {
         ses_finish(x->s);
         if (x->o.on_session)

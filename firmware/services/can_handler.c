@@ -246,9 +246,7 @@ static void canh_fw_update(canh_state *s, jz_kernel *k, unsigned me, unsigned sv
 /* The station's messages to this module: the CAN type, the service it
  * reaches (CAN_HANDLER itself: the drivers, through drv_), and the
  * handler that checks it and passes it on. A new message type is one
- * line here. */
-/* Where each station frame goes, and how many a tick at most: a
- * service's queue must not fill from one tick's backlog (a full queue
+ * line here. Also how many a tick at most: a service's queue must not fill from one tick's backlog (a full queue
  * is a crash, jz_post), so the tick stops reading once a route has had
  * its share and leaves the rest in the receive FIFO for the next tick
  * (a leader's FIFO holds a backlog of swarm frames: CANH_SWARM_PER_TICK). */

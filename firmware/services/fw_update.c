@@ -14,8 +14,8 @@ _Static_assert(FWIMG_TRUNCATED == 1 && FWIMG_IO == 11 && (int)FWIMG_WHY_COUNT_ =
                "msg_fw_why 1..11 are fwimg_why's");
 _Static_assert(sizeof(msg_fw_update) <= IPC_PAYLOAD, "a FW_UPDATE frame travels in one IPC message");
 
-int fwu_verify_slot(hal hw, const uint8_t *pubkey, const uint8_t *pubkey2, unsigned slot, uint32_t avail, uint32_t min_security,
-                    fwimg_info *info, fwimg_why *why)
+int fwu_verify_slot(hal hw, const uint8_t *pubkey, const uint8_t *pubkey2, unsigned slot, uint32_t avail,
+                    uint32_t min_security, fwimg_info *info, fwimg_why *why)
 {
     fwimg_policy pol = {BRD_HW_ID, min_security, BRD_SLOT_SIZE, pubkey, pubkey2};
     boot_slot_reader r = boot_slot_reader_of(hw, slot);

@@ -19,7 +19,8 @@
  *            pending (busy).
  *   CHUNK    of a transfer not open here: refused (no-transfer) once per
  *            transfer id, then ignored (a module left out of a broadcast
- *            update stays quiet). Else CRC-32 checked, then written from the extent on; a chunk
+ *            update stays quiet). Else CRC-32 checked, then written from
+ *            the extent on; a chunk
  *            wholly below the extent is a duplicate (ignored), one beyond
  *            it a gap: refused as out of order, and the STATUS that says
  *            so carries the extent, from which the station resends.
@@ -27,10 +28,10 @@
  *            fwimg_why, each counted); short of it: out of order (resend).
  *   ACTIVATE boot_request_trial, then the hand-off: a STATUS HANDOFF, the
  *            module's current ceiling ramped from what it gives down to
- *            nothing over FWU_SHED_MS (drv_shed:
- *            its peers take it by droop, a little at a time, instead of
- *            a whole module's current at once), then the MCU resets
- *            (hal_reset). A module not regulating resets at once.
+ *            nothing over FWU_SHED_MS (drv_shed: its peers take it by
+ *            droop, a little at a time, instead of a whole module's
+ *            current at once), then the MCU resets (hal_reset). A module
+ *            not regulating resets at once.
  *   REBOOT   the MCU resets (an unconfirmed trial reverts: boot.h).
  *   QUERY    a STATUS (and one unasked at the first tick after a boot
  *            into a trial or back from one: the station learns what booted).
@@ -50,8 +51,8 @@
  * its set point instead (fwu_idle_ok). A trial that met either and was
  * then parked by SWARM_COORD's leader (an idle rack keeps only a few
  * running) goes on counting while it hears the leader (the mean is
- * fresh): it joined the rack, and the leader holds it in reserve. No confirm within FWU_CONFIRM_TIMEOUT_MS: it
- * does nothing more; the next reset (the station's REBOOT, a watchdog)
+ * fresh): it joined the rack, and the leader holds it in reserve. No
+ * confirm within FWU_CONFIRM_TIMEOUT_MS: it does nothing more; the next reset (the station's REBOOT, a watchdog)
  * reverts to the old image.
  *
  * A module without a bootloader (jz_config.boot_handoff NULL: the rig's

@@ -54,7 +54,7 @@ enum {
         [SVC_HEALTH - 1] = HLTH_SERVICE(JZ_ALLOW(SVC_CAN)),                                                 \
         [SVC_DIAG - 1] = DIAG_SERVICE(JZ_ALLOW(SVC_CAN)),                                                   \
         [SVC_UPDATE - 1] = FWU_SERVICE(JZ_ALLOW(SVC_CAN) | JZ_ALLOW(SVC_AUDIT)),                            \
-        [SVC_SWARM - 1] = SWM_SERVICE(JZ_ALLOW(SVC_CAN) | JZ_ALLOW(SVC_UPDATE)),                                                   \
+        [SVC_SWARM - 1] = SWM_SERVICE(JZ_ALLOW(SVC_CAN) | JZ_ALLOW(SVC_UPDATE)),                            \
     }
 
 #endif /* SERVICES_H */
