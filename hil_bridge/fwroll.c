@@ -68,8 +68,10 @@ int fwr_init(fwr *u, station *stn, unsigned n, const uint8_t *img, size_t len, u
     u->n = n;
     u->next_ns = o->start_ns;
     u->st.staged_ns = u->st.done_ns = -1;
-    for (unsigned k = 0; k < n; k++)
+    for (unsigned k = 0; k < n; k++) {
         u->m[k].phase = !o->targets || o->targets[k] ? FWR_P_BEGIN : FWR_P_SKIP;
+        u->m[k].parked_ns = -1;
+    }
     return EK3_OK;
 }
 
@@ -188,6 +190,17 @@ void fwr_on_frame(fwr *u, const cfd_frame *f, int64_t now)
         u->leader = (uint8_t)cf.src; /* the swarm's leader sends SYNC: it reboots last */
         return;
     }
+    if (cf.type == CID_TYPE_THERMAL && cf.dst == CID_NODE_BROADCAST) {
+        const msg_desc *td = msg_desc_of(CID_TYPE_THERMAL);
+        msg_thermal t;
+        msg_err te;
+        if (msg_decode(CID_TYPE_THERMAL, f->data, f->len > td->len ? td->len : f->len, &t, &te) == EK3_OK) {
+            fwr_mod *m = &u->m[cf.src - 1];
+            m->parked_ns = t.parked && t.state == MSG_STATE_STANDBY ? now : -1;
+            m->parked_dv = t.vout_dv;
+        }
+        return;
+    }
     if (cf.type != CID_TYPE_FW_UPDATE || cf.dst != CID_NODE_STATION)
         return;
     const msg_desc *d = msg_desc_of(CID_TYPE_FW_UPDATE);
@@ -269,6 +282,9 @@ static void fwr_weigh(const fwr *u, int64_t now, double *demand_w, double *cap_w
             double c = stn_module_cap(m->hb.vout_dv / 10.0);
             cap += c;
             biggest = c > biggest ? c : biggest;
+        } else if (m->hb.state == MSG_STATE_STANDBY && u->m[k].parked_ns >= 0 &&
+                   now - u->m[k].parked_ns <= FWR_PARKED_NS) {
+            cap += stn_module_cap(u->m[k].parked_dv / 10.0); /* parked by the swarm: it wakes when the bus sags */
         }
     }
     *demand_w = demand;
@@ -551,10 +567,25 @@ int fwr_report(const fwr *u, FILE *out)
     unsigned other = 0; /* still on the way: staged, sending, in a trial, ... */
     for (unsigned p = FWR_P_SKIP + 1; p < FWR_P_DONE; p++)
         other += count[p];
-    fprintf(out, "  done %u, reverted %u, refused %u, lost %u, held %u, not yet ended %u; %u waves; %llu frames (%llu "
+    if (count[FWR_P_SKIP]) { /* a partial update: the slots it left out, as ranges */
+        fprintf(out, "  left out (%u):", count[FWR_P_SKIP]);
+        for (unsigned k = 0; k < u->n; k++) {
+            if (u->m[k].phase != FWR_P_SKIP || (k > 0 && u->m[k - 1].phase == FWR_P_SKIP))
+                continue;
+            unsigned e = k;
+            while (e + 1 < u->n && u->m[e + 1].phase == FWR_P_SKIP)
+                e++;
+            if (e > k)
+                fprintf(out, " %u-%u", k + 1, e + 1);
+            else
+                fprintf(out, " %u", k + 1);
+        }
+        fputc('\n', out);
+    }
+    fprintf(out, "  done %u, reverted %u, refused %u, lost %u, held %u, not yet ended %u; %u wave%s; %llu frames (%llu "
                  "broadcast, %llu chunks, %llu bytes resent)",
             count[FWR_P_DONE], count[FWR_P_REVERTED], count[FWR_P_REFUSED], count[FWR_P_LOST], count[FWR_P_HELD], other,
-            u->st.waves, (unsigned long long)u->st.frames, (unsigned long long)u->st.broadcasts,
+            u->st.waves, u->st.waves == 1 ? "" : "s", (unsigned long long)u->st.frames, (unsigned long long)u->st.broadcasts,
             (unsigned long long)u->st.chunks, (unsigned long long)u->st.resent);
     if (u->st.staged_ns >= 0)
         fprintf(out, "; staged at %.3f s", u->st.staged_ns * 1e-9);

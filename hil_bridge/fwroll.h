@@ -49,6 +49,7 @@
 #define FWR_CONFIRM_NS 15000000000LL  /* a wave's members confirm within this, or are rebooted back */
 #define FWR_REVERT_NS 5000000000LL    /* ... and report their old version within this */
 #define FWR_CAP_MARGIN 0.9            /* demand <= 0.9 x the capacity left running */
+#define FWR_PARKED_NS 500000000LL     /* a parked share this recent (THERMAL at 10 Hz) counts as wakeable capacity */
 #define FWR_BLOCK_NS 160000LL         /* the longest FW_UPDATE frame on the wire at 1/5 Mbit/s, worst stuffing */
 
 typedef enum fwr_phase {
@@ -81,6 +82,8 @@ typedef struct fwr_mod {
     msg_fw_status st;         /* its last STATUS */
     uint32_t refused[MSG_FWW_COUNT_]; /* its refusals over the whole update (its counters restart at a reset) */
     int64_t asked_ns;         /* when an answer was last asked for */
+    int64_t parked_ns;        /* when its THERMAL share last said parked (wakeable capacity), or -1 */
+    uint16_t parked_dv;       /* the output voltage that share gave, 0.1 V */
     const char *note;         /* why it came to its phase ("no confirm in time: REBOOT"), or NULL */
 } fwr_mod;
 
@@ -126,7 +129,9 @@ typedef struct fwr {
 int fwr_init(fwr *u, station *stn, unsigned n, const uint8_t *img, size_t len, uint8_t xfer, const fwr_opts *o);
 void fwr_free(fwr *u);
 
-/* A frame the station heard (the modules' STATUS; others are ignored). */
+/* A frame the station heard: the modules' STATUS, the leader's SYNC,
+ * and each module's THERMAL share (a module the swarm parked counts as
+ * capacity it can wake); others are ignored. */
 void fwr_on_frame(fwr *u, const cfd_frame *f, int64_t now);
 
 /* One step, every quantum: at most one frame, in idle bus time of bus

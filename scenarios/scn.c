@@ -1749,7 +1749,10 @@ static void scn_update_write(scn *x)
     int rc = f ? fwr_report(&x->upd, f) : EK3_EIO;
     char why[600];
     fwr_outcome(&x->upd, x->s->g.t_ns, why, sizeof why);
-    if (f && !rc && fprintf(f, "  outcome at %.3f s: %s\n", x->s->g.t_ns * 1e-9, why) < 0)
+    /* written when the run ends or the next update{} starts: the outcome
+     * as it stood then (the roll may have finished earlier: its time is
+     * the report's "finished at") */
+    if (f && !rc && fprintf(f, "  outcome when this report was written (%.3f s): %s\n", x->s->g.t_ns * 1e-9, why) < 0)
         rc = EK3_EIO;
     int e = errno;
     if (f && fclose(f) && !rc)
@@ -1808,7 +1811,7 @@ static int l_update(lua_State *L)
         if (fwsign_version_parse(ver, &m.version))
             return scn_err(L, "update{}: version '%s': write major.minor.patch (0..65535, 0..255, 0..255)", ver);
         double sec = scn_field_whole(L, 1, "security", FWI_FACTORY_SECURITY, 0, 4294967295.0, "update{}");
-        double size = scn_field_whole(L, 1, "size", FWI_FACTORY_PAYLOAD, 0, BRD_SLOT_SIZE - FWSIGN_SIZE(0), "update{}");
+        double size = scn_field_whole(L, 1, "size", FWI_FACTORY_PAYLOAD, 1, BRD_SLOT_SIZE - FWSIGN_SIZE(0), "update{}");
         double hw = BRD_HW_ID;
         lua_getfield(L, 1, "hw");
         if (lua_type(L, -1) == LUA_TSTRING) { /* four characters, as the id reads: "G474" */
@@ -1873,8 +1876,11 @@ static int l_update(lua_State *L)
             lua_geti(L, -1, i);
             int isnum;
             lua_Integer v = lua_tointegerx(L, -1, &isnum);
+            int number = lua_type(L, -1) == LUA_TNUMBER;
             lua_pop(L, 1);
-            if (!isnum || v < 1 || v > (lua_Integer)n)
+            if (!isnum && number)
+                snprintf(why, sizeof why, "modules[%lld] is not a whole number", (long long)i), bad = why;
+            else if (!isnum || v < 1 || v > (lua_Integer)n)
                 snprintf(why, sizeof why, "modules[%lld] is not a slot of the rack (1 to %u)", (long long)i, n),
                     bad = why;
             else if (targets[v - 1])

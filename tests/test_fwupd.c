@@ -161,6 +161,10 @@ Test(fwupd, an_idle_rack_updates, .timeout = 240)
     cr_assert(fwr_finished(&b.u));
     for (unsigned s = 1; s <= 4; s++)
         cr_assert_eq(b.u.m[s - 1].phase, FWR_P_DONE, "module %u: %s", s, fwr_phase_name(b.u.m[s - 1].phase));
+    /* the swarm parks the modules an idle rack does not need; the roll
+     * counts them as capacity they can wake: the canary, a wave of 2, the
+     * leader last (one at a time would be 4 waves) */
+    cr_assert_leq(b.u.st.waves, 3u, "%u waves", b.u.st.waves);
     bench_free(&b);
 }
 
@@ -321,6 +325,14 @@ Test(fwupd, modules_left_out_stay_quiet, .timeout = 240)
         cr_assert_leq(sent[s], 1u, "module %u left out sent %u FW_UPDATE frames", s, sent[s]);
         cr_assert_eq(b.g.m[s - 1].fw.boot.version, OLD_VER);
     }
+    char *txt = NULL;
+    size_t txt_n = 0;
+    FILE *rep = open_memstream(&txt, &txt_n);
+    cr_assert_not_null(rep);
+    cr_assert_eq(fwr_report(&b.u, rep), EK3_OK);
+    fclose(rep);
+    cr_assert_not_null(strstr(txt, "left out (2): 3-4\n"), "the report lists the slots left out:\n%s", txt);
+    free(txt);
     bench_free(&b);
 }
 

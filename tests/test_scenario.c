@@ -417,6 +417,8 @@ Test(scenario, update_checks_its_fields_and_runs_a_roll, .timeout = 120)
     expect_error("upd_hw_s", HEAD RACK "update{ version='1.1.0', hw='G43' }\n", "3:", "four characters");
     expect_error("upd_img_sec", HEAD RACK "update{ image='x.img', security=7 }\n", "3:", "security is for an image made from version=");
     expect_error("upd_unicast", HEAD RACK "update{ version='1.1.0', unicast='no' }\n", "3:", "unicast is true or false");
+    expect_error("upd_frac", HEAD RACK "update{ version='1.1.0', modules={1.5} }\n", "3:", "modules[1] is not a whole number");
+    expect_error("upd_empty", HEAD RACK "update{ version='1.1.0', size=0 }\n", "3:", "size");
     expect_error("upd_dup", HEAD RACK "update{ version='1.1.0', modules={1, 2, 1} }\n", "3:", "slot 1 twice");
     expect_error("upd_dots", HEAD RACK "update{ image='my..img' }\n", "3:", "my..img: No such file");
     cr_assert_eq(symlink("/etc/hostname", (snprintf(path, sizeof path, "%s/out.img", dir), path)), 0);
