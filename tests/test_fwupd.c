@@ -464,7 +464,8 @@ Test(fwupd, every_refusal_is_counted_and_logged, .timeout = 240)
     run(&b, 1.0);
     size_t len;
     uint32_t want[MSG_FWW_COUNT_] = {0};
-    /* the image's reasons, at END (boot_stage_finish) */
+    /* the image's reasons: at END (boot_stage_finish), but wrong-hw at
+     * the header, as soon as its first 64 bytes are staged */
     struct {
         unsigned why;
         uint32_t hw, sec;
@@ -488,6 +489,10 @@ Test(fwupd, every_refusal_is_counted_and_logged, .timeout = 240)
         cr_assert_eq(one(&b, img, len, (uint8_t)(10 + c)), FWR_P_REFUSED, "case %u (%s)", c,
                      fwr_why_name(cases[c].why));
         cr_assert_eq(fwu(&b, 1)->why, cases[c].why, "case %u: %s", c, fwr_why_name(fwu(&b, 1)->why));
+        if (cases[c].why == FWIMG_WRONG_HW)
+            cr_assert_leq(fwu(&b, 1)->extent, 80u, "refused at the header, %u bytes staged", fwu(&b, 1)->extent);
+        else
+            cr_assert_geq(fwu(&b, 1)->extent, (uint32_t)len - 16u, "case %u: staged whole", c);
         want[cases[c].why]++;
         free(img);
     }

@@ -200,18 +200,10 @@ static int fwimg_check(fwimg_read_fn rd, void *ctx, uint32_t avail, const fwimg_
         return fwimg_refuse(why, FWIMG_UNSIGNED);
     if (alg != FWIMG_SIG_ECDSA_P256)
         return fwimg_refuse(why, FWIMG_BAD_FORMAT);
-    /* the key the header names: the policy's first, or its second */
-    uint8_t id[8];
-    const uint8_t *key = pol->pubkey;
-    if (fwimg_key_id(key, id) != 0)
-        return EK3_ECRYPTO;
-    if (memcmp(id, out->hdr.key_id, sizeof id) != 0 && pol->pubkey2) {
-        key = pol->pubkey2;
-        if (fwimg_key_id(key, id) != 0)
-            return EK3_ECRYPTO;
-    }
-    if (memcmp(id, out->hdr.key_id, sizeof id) != 0)
-        return fwimg_refuse(why, FWIMG_UNKNOWN_KEY);
+    const uint8_t *key;
+    rc = fwimg_pick_key(&out->hdr, pol, &key, why);
+    if (rc)
+        return rc;
 
     /* SHA-256 over header and payload, a piece at a time. */
     mbedtls_sha256_context sh;
@@ -247,6 +239,25 @@ static int fwimg_check(fwimg_read_fn rd, void *ctx, uint32_t avail, const fwimg_
         return EK3_EINVAL; /* the policy's key is not a P-256 point */
     }
     return fwimg_refuse(why, w);
+}
+
+int fwimg_pick_key(const fwimg_hdr *h, const fwimg_policy *pol, const uint8_t **key, fwimg_why *why)
+{
+    if (!h || !pol || !pol->pubkey || !key || !why)
+        return EK3_EINVAL;
+    /* the key the header names: the policy's first, or its second */
+    uint8_t id[8];
+    *key = pol->pubkey;
+    if (fwimg_key_id(*key, id) != 0)
+        return EK3_ECRYPTO;
+    if (memcmp(id, h->key_id, sizeof id) != 0 && pol->pubkey2) {
+        *key = pol->pubkey2;
+        if (fwimg_key_id(*key, id) != 0)
+            return EK3_ECRYPTO;
+    }
+    if (memcmp(id, h->key_id, sizeof id) != 0)
+        return fwimg_refuse(why, FWIMG_UNKNOWN_KEY);
+    return EK3_OK;
 }
 
 int fwimg_verify(fwimg_read_fn rd, void *ctx, uint32_t avail, const fwimg_policy *pol, fwimg_info *out,

@@ -111,6 +111,15 @@ int fwimg_parse_hdr(const uint8_t *buf, size_t n, const fwimg_policy *pol, fwimg
  * what an image's header names its signer by. 0, EK3_EINVAL, EK3_ECRYPTO. */
 int fwimg_key_id(const uint8_t pubkey[FWIMG_PUBKEY_SIZE], uint8_t id[8]);
 
+/* The trusted key that signed an image, by its header's key id:
+ * pol->pubkey, else pol->pubkey2 (when given). 0 with *key set, or
+ * EK3_EPERM with *why unknown-key, EK3_ECRYPTO (a key id could not be
+ * computed), EK3_EINVAL (a NULL argument). What fwimg_verify checks
+ * before the hash; UPDATE_MGR asks it as soon as a transfer's first
+ * FWIMG_HDR_SIZE bytes are staged, so a foreign image is refused at its
+ * header, not after the whole transfer. */
+int fwimg_pick_key(const fwimg_hdr *h, const fwimg_policy *pol, const uint8_t **key, fwimg_why *why);
+
 /* The ECDSA P-256 check alone (FIPS 186-4): signature rs (r || s, 32 + 32
  * bytes big-endian) of a SHA-256 digest under pubkey (SEC1 uncompressed),
  * the step fwimg_verify ends with; for published test vectors. 0,

@@ -161,8 +161,36 @@ static void fwu_begin(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_upda
     fwu_status(s, k, me);
 }
 
+/* The image's header staged (its first FWIMG_HDR_SIZE bytes): refused
+ * at once when it is not for this module (fwimg_parse_hdr: shape,
+ * hardware, security floor, size; fwimg_pick_key: a trusted signer), so
+ * a foreign image costs one chunk's STATUS, not the whole transfer; the
+ * hash and signature wait for END. */
+static void fwu_header(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_update *m)
+{
+    uint8_t h[FWIMG_HDR_SIZE];
+    boot_slot_reader r = boot_slot_reader_of(s->boot.hw, 1u - s->ho.choice.slot); /* the slot being staged: not the running one */
+    fwimg_policy pol = {BRD_HW_ID, s->ho.choice.security, BRD_SLOT_SIZE, s->ho.pubkey, s->ho.pubkey2};
+    fwimg_hdr hdr;
+    fwimg_why why = FWIMG_OK;
+    const uint8_t *key;
+    int rc = boot_slot_read(&r, 0, h, sizeof h);
+    if (rc != EK3_OK)
+        why = FWIMG_IO;
+    else if ((rc = fwimg_parse_hdr(h, sizeof h, &pol, &hdr, &why)) == EK3_OK)
+        rc = fwimg_pick_key(&hdr, &pol, &key, &why);
+    if (rc == EK3_OK)
+        return;
+    s->state = MSG_FWS_REFUSED;
+    fwu_refuse(s, k, me, why != FWIMG_OK && why < FWIMG_WHY_COUNT_ ? (unsigned)why : FWIMG_IO, m);
+}
+
 static void fwu_chunk(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_update *m)
 {
+    if (s->state == MSG_FWS_REFUSED && m->xfer == s->xfer) {
+        s->st.ignored++; /* the rest of an image refused at its header: said once already */
+        return;
+    }
     if (s->state != MSG_FWS_RECEIVING || m->xfer != s->xfer) {
         /* Said once per transfer: a module left out of a broadcast update,
          * or one that lost its transfer in a reset (the station then sends
@@ -202,9 +230,12 @@ static void fwu_chunk(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_upda
         fwu_refuse(s, k, me, FWIMG_IO, m);
         return;
     }
+    uint32_t before = s->extent;
     s->extent = end;
     s->st.chunks++;
     s->st.bytes += m->len - skip;
+    if (before < FWIMG_HDR_SIZE && end >= FWIMG_HDR_SIZE)
+        fwu_header(s, k, me, m);
 }
 
 static void fwu_end(fwu_state *s, jz_kernel *k, unsigned me, const msg_fw_update *m)
