@@ -1066,7 +1066,7 @@ static int l_rack(lua_State *L)
         return scn_err(L, "rack{}: given twice (one rack per scenario)");
     static const char *const keys[] = {"modules", "fidelity", "load", "ohm", "battery", "load_at", "load_ramp",
                                        "vset", "droop", "seed", "set", "slot", "external", "fw_bus", "ext_timeout",
-                                       "hello_timeout", "threads", "start", "api", "api_key", "swarm", NULL};
+                                       "hello_timeout", "threads", "start", "api", "api_key", "swarm", "trust_key", NULL};
     scn_known_keys(L, 1, "rack", keys);
     ses_opts so;
     memset(&so, 0, sizeof so);
@@ -1219,6 +1219,19 @@ static int l_rack(lua_State *L)
             return scn_err(L, "rack{}: api_key: 8 to 64 characters");
     }
     lua_setfield(L, LUA_REGISTRYINDEX, "ek3.scn.api_key");
+    lua_getfield(L, 1, "trust_key"); /* a release key every module also trusts (ek3 rack --trust-key) */
+    if (!lua_isnil(L, -1)) {
+        const char *file = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        char path[PATH_MAX + 64], err[PATH_MAX + 160], why[256];
+        if (!file)
+            return scn_err(L, "rack{}: trust_key names a public key file (ek3 fwimg keygen's PUB.pem)");
+        if (scn_file_under(L, "rack{}: trust_key", file, path, sizeof path, err, sizeof err))
+            return scn_err(L, "%s", err);
+        if (fwsign_pub_load(path, o->trust_key, why, sizeof why))
+            return scn_err(L, "rack{}: trust_key %s: %s", file, why);
+        o->have_trust_key = 1;
+    }
+    lua_pop(L, 1);
 
     if (x->o.can_log) {
         struct timespec now;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ek3_err.h"
+#include "fwsign.h"
 #include "scn.h"
 
 static char dir[64];
@@ -440,6 +441,51 @@ Test(scenario, update_checks_its_fields_and_runs_a_roll, .timeout = 120)
                                       "expect(get('module[4].update_why') == 'downgrade', 'a downgrade refused')\n"
                                       "expect(get('update.refused') == 1, 'one refused')\n",
                             1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s %s", scn_verdict_name(r->verdict), r->error);
+    done(r);
+}
+
+/* rack{trust_key=}: a release key provisioned in every module; an image
+ * it signed rolls out, and without the key every module refuses it
+ * unknown-key at its header. */
+Test(scenario, a_trusted_release_key_takes_a_release_image, .timeout = 120)
+{
+    mkdir_once();
+    fwsign_key rel;
+    cr_assert_eq(fwsign_keygen(&rel), EK3_OK);
+    char priv[700], pub[700], why[400];
+    snprintf(priv, sizeof priv, "%s/rel.key", dir);
+    snprintf(pub, sizeof pub, "%s/rel.pem", dir);
+    cr_assert_eq(fwsign_key_save(&rel, priv, pub, why, sizeof why), EK3_OK, "%s", why);
+    uint8_t pay[2000];
+    memset(pay, 0x5A, sizeof pay);
+    size_t cap = FWSIGN_SIZE(sizeof pay), len = 0;
+    uint8_t *img = malloc(cap);
+    cr_assert_not_null(img);
+    fwsign_meta m = {BRD_HW_ID, 0x010100, 2, 0};
+    cr_assert_eq(fwsign_build(&rel, &m, pay, sizeof pay, img, cap, &len), EK3_OK);
+    snprintf(path, sizeof path, "%s/rel.img", dir);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(img, 1, len, f), len);
+    cr_assert_eq(fclose(f), 0);
+    free(img);
+    expect_error("tk_none", HEAD "rack{ modules=2, trust_key='none.pem' }\n", "2:", "trust_key");
+    expect_error("tk_num", HEAD "rack{ modules=2, trust_key=7 }\n", "2:", "names a public key file");
+    expect_error("tk_bad", HEAD "rack{ modules=2, trust_key='tk_none.lua' }\n", "2:", "trust_key tk_none.lua");
+    static const char body[] = "run_until(function() return now() >= 1.0 end, '2s')\n"
+                               "update{ image='rel.img', modules={1, 2} }\n"
+                               "run_until(function() return get('update.finished') == 1 end, '30s')\n";
+    char text[1024];
+    snprintf(text, sizeof text, HEAD "rack{ modules=2, load='1kW', load_at='0.45s', trust_key='rel.pem' }\n%s"
+             "expect(get('update.done') == 2, 'both on the release image')\n", body);
+    scn_result *r = run_lua("tk_on", text, 1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s %s", scn_verdict_name(r->verdict), r->error);
+    done(r);
+    snprintf(text, sizeof text, HEAD "rack{ modules=2, load='1kW', load_at='0.45s' }\n%s"
+             "expect(get('update.refused') == 2, 'both refuse it')\n"
+             "expect(get('module[1].update_why') == 'unknown-key', 'not a key it trusts')\n", body);
+    r = run_lua("tk_off", text, 1, 1);
     cr_assert_eq(r->verdict, SCN_PASS, "%s %s", scn_verdict_name(r->verdict), r->error);
     done(r);
 }
