@@ -308,31 +308,42 @@ Test(plots, flat_tiny_and_negative_ranges)
     }
 }
 
+/* Run the scenario `text` (seed 1, one thread) from NAME.lua with its
+ * report in the folder NAME (both in dir) into *r; the verdict. The
+ * report folder's path into rep[cap]. */
+static int run_scenario(const char *name, const char *text, scn_result *r, char *rep, size_t cap)
+{
+    mkdir_once();
+    char lua[300];
+    snprintf(rep, cap, "%s/%s", dir, name);
+    cr_assert(mkdir(rep, 0755) == 0 || access(rep, F_OK) == 0);
+    snprintf(lua, sizeof lua, "%s/%s.lua", dir, name);
+    FILE *f = fopen(lua, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+    FILE *null = fopen("/dev/null", "w");
+    scn_opts o = {.seed = 1, .threads = 1, .out = null, .report_dir = rep};
+    int v = scn_run_file(lua, &o, r);
+    fclose(null);
+    return v;
+}
+
 /* A small scenario with a report directory: a plot per check. */
 Test(plots, every_check_of_a_scenario_has_its_plot_with_its_limit)
 {
-    mkdir_once();
-    char rep[300], lua[300], p[700];
-    snprintf(rep, sizeof rep, "%s/report", dir);
-    cr_assert(mkdir(rep, 0755) == 0 || access(rep, F_OK) == 0);
-    snprintf(lua, sizeof lua, "%s/checks.lua", dir);
-    FILE *f = fopen(lua, "w");
-    cr_assert_not_null(f);
-    fputs("scenario{ name='plots', seeds={1} }\n"
-          "rack{ modules=4, load='4kW', load_at='0.5s', load_ramp='1ms' }\n"
-          "run('0.6s')\n"
-          "within('bus.v', 700, 760, {from=0.6, to=0.62})\n"
-          "ripple('bus.v', {from=0.6, to=0.62, max='1uV'})\n"
-          "within('bus.v', 700, 760, {from=0.6, to=0.61})\n"
-          "sharing_spread({from=0.6, to=0.62, max=50})\n"
-          "run('30ms')\n",
-          f);
-    cr_assert_eq(fclose(f), 0);
+    char rep[300], p[700];
     scn_result r;
-    FILE *null = fopen("/dev/null", "w");
-    scn_opts o = {.seed = 1, .threads = 1, .out = null, .report_dir = rep};
-    int v = scn_run_file(lua, &o, &r);
-    fclose(null);
+    int v = run_scenario("report",
+                         "scenario{ name='plots', seeds={1} }\n"
+                         "rack{ modules=4, load='4kW', load_at='0.5s', load_ramp='1ms' }\n"
+                         "run('0.6s')\n"
+                         "within('bus.v', 700, 760, {from=0.6, to=0.62})\n"
+                         "ripple('bus.v', {from=0.6, to=0.62, max='1uV'})\n"
+                         "within('bus.v', 700, 760, {from=0.6, to=0.61})\n"
+                         "sharing_spread({from=0.6, to=0.62, max=50})\n"
+                         "run('30ms')\n",
+                         &r, rep, sizeof rep);
     cr_assert_eq(v, SCN_FAIL, "%s %s", scn_verdict_name((unsigned)v), r.error);
     static const char *const want[4] = {"check-within_bus.v.svg", "check-ripple_bus.v.svg",
                                         "check-within_bus.v-2.svg", "check-sharing_spread.svg"};
@@ -376,7 +387,7 @@ Test(plots, every_check_of_a_scenario_has_its_plot_with_its_limit)
     cr_assert(listed, "verdict.json does not list %s", want[1]);
     scn_result_free(&b);
     snprintf(p, sizeof p, "%s/verdict.txt", rep);
-    f = fopen(p, "r");
+    FILE *f = fopen(p, "r");
     cr_assert_not_null(f);
     static char txtbuf[1 << 16];
     size_t n = fread(txtbuf, 1, sizeof txtbuf - 1, f);
@@ -531,27 +542,17 @@ static unsigned marker_lines(const svg *g, double *x, unsigned cap)
  * puts it (latency / max of the way), labelled with its time. */
 Test(plots, a_check_plot_draws_what_the_check_compared_with, .timeout = 60)
 {
-    mkdir_once();
-    char rep[300], lua[300], p[700];
-    snprintf(rep, sizeof rep, "%s/report2", dir);
-    cr_assert(mkdir(rep, 0755) == 0 || access(rep, F_OK) == 0);
-    snprintf(lua, sizeof lua, "%s/compared.lua", dir);
-    FILE *f = fopen(lua, "w");
-    cr_assert_not_null(f);
-    fputs("scenario{ name='compared', seeds={1} }\n"
-          "rack{ modules=3, load='5kW', load_at='0.5s', load_ramp='1ms' }\n"
-          "run('0.6s')\n"
-          "delivered({from=0.6, to=0.62, min=99.5})\n"
-          "trip_latency(2, {at=now(), max='10us', name='trip-ocp'})\n"
-          "fault('trip-ocp', 2, {step='10A', duration='10ms'})\n"
-          "run('30ms')\n",
-          f);
-    cr_assert_eq(fclose(f), 0);
+    char rep[300], p[700];
     scn_result r;
-    FILE *null = fopen("/dev/null", "w");
-    scn_opts o = {.seed = 1, .threads = 1, .out = null, .report_dir = rep};
-    int v = scn_run_file(lua, &o, &r);
-    fclose(null);
+    int v = run_scenario("report2",
+                         "scenario{ name='compared', seeds={1} }\n"
+                         "rack{ modules=3, load='5kW', load_at='0.5s', load_ramp='1ms' }\n"
+                         "run('0.6s')\n"
+                         "delivered({from=0.6, to=0.62, min=99.5})\n"
+                         "trip_latency(2, {at=now(), max='10us', name='trip-ocp'})\n"
+                         "fault('trip-ocp', 2, {step='10A', duration='10ms'})\n"
+                         "run('30ms')\n",
+                         &r, rep, sizeof rep);
     cr_assert_eq(v, SCN_PASS, "%s %s", scn_verdict_name((unsigned)v), r.error);
     static svg g;
     snprintf(p, sizeof p, "%s/check-delivered.svg", rep);
