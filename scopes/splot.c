@@ -433,10 +433,13 @@ int splot_draw(const char *path, const splot_chart *ch)
     for (size_t k = 0; k < ch->nhl; k++)
         splot_hline_draw(&c, ch->hl, ch->nhl, k);
     pl_ffontsize_r(c.pl, SPLOT_FS_TICK);
-    /* The lines, then their labels laid out clear of one another (splot_lab_layout). */
+    /* The lines, then their labels laid out clear of one another (splot_lab_layout);
+     * a label longer than the plot is high is cut to fit, ending "...". */
     double lx[SPLOT_MARKS] = {0}, llen[SPLOT_MARKS] = {0};
     const splot_marker *lm[SPLOT_MARKS];
+    char ltext[SPLOT_MARKS][96];
     splot_lab_box lb[SPLOT_MARKS];
+    splot_lab_area la = {c.L + 0.002, c.R - 0.002, c.B + 0.005, c.T - 0.02, SPLOT_LAB_THICK, SPLOT_LAB_GAP};
     size_t nl = 0;
     for (size_t k = 0; k < ch->nmk; k++) {
         const splot_marker *m = &ch->mk[k];
@@ -448,11 +451,14 @@ int splot_draw(const char *path, const splot_chart *ch)
         pl_fline_r(c.pl, px(&c, m->x), c.B, px(&c, m->x), c.T);
         pl_linemod_r(c.pl, "solid");
         if (m->label && *m->label && nl < SPLOT_MARKS) {
-            lx[nl] = px(&c, m->x), llen[nl] = SPLOT_WIDER * pl_flabelwidth_r(c.pl, m->label);
+            char *t = ltext[nl];
+            snprintf(t, sizeof ltext[nl], "%s", m->label);
+            for (size_t l = strlen(t); l > 4 && SPLOT_WIDER * pl_flabelwidth_r(c.pl, t) > la.top - la.bottom;)
+                memcpy(t + (--l - 3), "...", 4);
+            lx[nl] = px(&c, m->x), llen[nl] = SPLOT_WIDER * pl_flabelwidth_r(c.pl, t);
             lm[nl++] = m;
         }
     }
-    splot_lab_area la = {c.L + 0.002, c.R - 0.002, c.B + 0.005, c.T - 0.02, SPLOT_LAB_THICK, SPLOT_LAB_GAP};
     splot_lab_layout(&la, lx, llen, nl, lb);
     pl_ftextangle_r(c.pl, 90);
     for (size_t k = 0; k < nl; k++) {
@@ -461,7 +467,7 @@ int splot_draw(const char *path, const splot_chart *ch)
         /* along the line, from the box's bottom up; the glyphs' tops at the box's left edge */
         pl_pencolorname_r(c.pl, lm[k]->color ? lm[k]->color : "red");
         pl_fmove_r(c.pl, lb[k].x0, lb[k].y0);
-        pl_alabel_r(c.pl, 'l', 't', lm[k]->label);
+        pl_alabel_r(c.pl, 'l', 't', ltext[k]);
     }
     pl_ftextangle_r(c.pl, 0);
     return splot_end(&c);

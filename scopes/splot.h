@@ -16,7 +16,9 @@
  * - a legend naming each trace, above the plot area (never over the
  *   data), wrapped into rows;
  * - markers: vertical lines at events (a fault injected, a trip) with
- *   their label written along the line.
+ *   their label written along the line, no two labels overlapping
+ *   (splot_lab_layout); a label longer than the plot is high cut to fit
+ *   ("...").
  */
 #ifndef SPLOT_H
 #define SPLOT_H

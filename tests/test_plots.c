@@ -587,3 +587,25 @@ Test(plots, a_check_plot_draws_what_the_check_compared_with, .timeout = 60)
               x[n - 1]);
     scn_result_free(&r);
 }
+
+/* A marker label longer than the plot is high is cut to fit, ending
+ * "...", not left out. */
+Test(plots, a_marker_label_longer_than_the_plot_is_cut_to_fit)
+{
+    mkdir_once();
+    double t[2] = {0, 1}, v[2] = {0, 750};
+    splot_series s = {"bus voltage", "blue", t, v, 2};
+    static const char lab[] = "fault igf 42 with a label much longer than the plot area is high, so it cannot fit";
+    splot_marker mk[1] = {{0.5, lab, NULL}};
+    splot_chart ch = {.title = "long", .xlabel = "time (s)", .ylabel = "bus voltage (V)", .s = &s, .ns = 1,
+                      .mk = mk, .nmk = 1, .span0 = NAN, .span1 = NAN, .x0 = 0, .x1 = 1};
+    char p[300];
+    snprintf(p, sizeof p, "%s/long.svg", dir);
+    cr_assert_eq(splot_draw(p, &ch), 0);
+    static svg g;
+    read_svg(p, &g);
+    const txt *l = text_prefix(&g, "fault igf 42 with");
+    cr_assert(l && l->rotated, "the label is drawn");
+    size_t n = strlen(l->s);
+    cr_assert(n < strlen(lab) && n > 20 && !strcmp(l->s + n - 3, "..."), "cut to fit: '%s'", l->s);
+}
