@@ -718,7 +718,11 @@ int cmd_rack(int argc, char **argv)
         snprintf(path, sizeof path, "%s/trace.csv", o.report);
         FILE *c = fopen(path, "w");
         if (c) {
-            rep_trace_csv(c, &s);
+            int trc_rc = rep_trace_csv(c, &s);
+            if (trc_rc) {
+                bad = 1;
+                fprintf(stderr, "ek3 %s: %s: %s\n", w, path, ek3_strerror(trc_rc));
+            }
             bad |= cli_close_out(w, c, path) != CLI_OK;
         } else {
             bad = 1;

@@ -70,6 +70,8 @@ typedef struct chkl_job {
     int armed; /* 0 while its call is still reading its options */
     /* its plot (chp.h): limit lines, an ideal line, a deadline, the first failing instant (NaN: none) */
     double plo, phi, pdead, pfail, pline_a, pline_b, pline_t0, pline_dev;
+    double pseen;       /* the instant the check measured (a trip), s; NaN: none */
+    char pseen_l[80];
     char plo_l[64], phi_l[64], pdead_l[64];
     int pass; /* every figure it recorded passed */
 } chkl_job;
@@ -209,7 +211,7 @@ static chkl_job *chkl_new(lua_State *L, scn *x, chkl_kind kind, const char *what
     j->slope = j->y_start = j->dev_max = j->tau = j->fit_max = NAN;
     j->lo = -INFINITY, j->hi = INFINITY;
     j->pp_max = j->rms_max = j->min_pct = j->spread_max = j->max = NAN;
-    j->plo = j->phi = j->pdead = j->pfail = j->pline_a = j->pline_b = j->pline_t0 = j->pline_dev = NAN;
+    j->plo = j->phi = j->pdead = j->pfail = j->pline_a = j->pline_b = j->pline_t0 = j->pline_dev = j->pseen = NAN;
     snprintf(j->name, sizeof j->name, "%s", name);
     scn_where(L, j->where, sizeof j->where);
     return j;
@@ -650,6 +652,9 @@ static void chkl_eval_figs(scn *x, chkl_job *j, int at_end)
             if (tt >= 0)
                 lat = (r.t_end - RIG_PERIOD_NS * 1e-9 + tt) - r.t_start;
         }
+        j->pseen = r.t_start + lat; /* the trip instant the latency measured, marked on the plot */
+        snprintf(j->pseen_l, sizeof j->pseen_l, "trip at %.7f s (latency %.3g %s)", j->pseen,
+                 lat < 1e-3 ? lat * 1e6 : lat * 1e3, lat < 1e-3 ? "us" : "ms");
         chkl_fig_max(x, j, "trip latency", lat, "s", j->max);
         if (lat > j->max)
             chkl_failed_at(j, j->at + j->max);
@@ -815,8 +820,8 @@ static void chkl_plot(scn *x, chkl_job *j, unsigned fig0)
         snprintf(sig + strlen(sig), sizeof sig - strlen(sig), " %s", j->kind == K_TRIP ? "(tripped: 1)" : "running");
         unit = "";
     }
-    if (j->kind == K_DELIV)
-        snprintf(sig2, sizeof sig2, "%s", j->ref_ok[1] && sig_path(&j->ref[1], sig2, sizeof sig2) ? sig2 : "demand");
+    if (j->kind == K_DELIV && !(j->ref_ok[1] && sig_path(&j->ref[1], sig2, sizeof sig2)))
+        snprintf(sig2, sizeof sig2, "demand (the load at the set point)");
     if (j->kind == K_TRIP)
         snprintf(sig2, sizeof sig2, "fault holds");
     /* the faults injected, as markers */
@@ -827,11 +832,11 @@ static void chkl_plot(scn *x, chkl_job *j, unsigned fig0)
     static const char *const at_label[] = {[K_STEP] = "step", [K_FO] = "start", [K_TRIP] = "fault onset",
                                            [K_DIP] = "event"};
     chp_fig f = {.name = j->name, .signal = sig, .unit = unit, .t = j->t, .y = j->c[col], .n = j->n,
-                 .y2 = sig2[0] ? j->c[j->kind == K_TRIP ? 0 : 1] : NULL, .name2 = sig2, .steps = j->kind == K_TRIP || j->kind == K_RESTART, .from = j->from,
+                 .y2 = sig2[0] ? j->c[j->kind == K_TRIP ? 0 : 1] : NULL, .name2 = sig2, .y2_pct = j->kind == K_DELIV ? j->min_pct : NAN, .steps = j->kind == K_TRIP || j->kind == K_RESTART, .from = j->from,
                  .to = j->to, .lo = j->plo, .hi = j->phi, .lo_label = j->plo_l, .hi_label = j->phi_l,
                  .line_t0 = j->pline_t0, .line_a = j->pline_a, .line_b = j->pline_b, .line_dev = j->pline_dev,
                  .at = has_at ? j->at : NAN, .at_label = has_at ? at_label[j->kind] : NULL,
-                 .deadline = j->pdead, .deadline_label = j->pdead_l, .fail_t = j->pfail, .pass = pass, .mk = mk,
+                 .deadline = j->pdead, .deadline_label = j->pdead_l, .seen = j->pseen, .seen_label = j->pseen_l, .fail_t = j->pfail, .pass = pass, .mk = mk,
                  .nmk = nm};
     int rc = chp_write(dir, file, &f, err, sizeof err);
     if (rc) {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ek3_err.h"
@@ -55,12 +56,25 @@ int chp_write(const char *dir, const char *file, const chp_fig *f, char *err, si
     if (!(t1 > t0))
         t1 = t0 + 1e-4; /* one sample: a quantum's width */
     double m = 0.05 * (t1 - t0);
-    splot_series s[5];
+    splot_series s[6];
     size_t ns = 0;
     unsigned long dashed = 0;
     s[ns++] = (splot_series){f->signal ? f->signal : f->name, "blue", f->t, f->y, f->n};
     if (f->y2)
         s[ns++] = (splot_series){f->name2 ? f->name2 : "", "darkorange", f->t, f->y2, f->n};
+    double *ylim = NULL; /* the limit: a share of y2 */
+    char limname[160];
+    if (f->y2 && f->y2_pct > 0 && (ylim = malloc(f->n * sizeof *ylim))) {
+        for (size_t i = 0; i < f->n; i++)
+            ylim[i] = f->y2[i] * f->y2_pct / 100;
+        snprintf(limname, sizeof limname, "limit: %g %% of %s", f->y2_pct, f->name2 ? f->name2 : "it");
+        dashed |= 1ul << ns;
+        s[ns++] = (splot_series){limname, "red", f->t, ylim, f->n};
+    } else if (f->y2 && f->y2_pct > 0) {
+        if (err && errcap)
+            snprintf(err, errcap, "%s/%s: out of memory for the limit line", dir, file);
+        return EK3_ENOSPC;
+    }
     double lx[2] = {t0, t1}, ly[2], lyl[2], lyh[2];
     if (isfinite(f->line_a) && isfinite(f->line_b)) {
         for (int i = 0; i < 2; i++) {
@@ -83,6 +97,8 @@ int chp_write(const char *dir, const char *file, const chp_fig *f, char *err, si
         mk[nm++] = (splot_marker){f->at, f->at_label, "black"};
     if (isfinite(f->deadline))
         mk[nm++] = (splot_marker){f->deadline, f->deadline_label, "darkorange"};
+    if (isfinite(f->seen) && f->seen_label && *f->seen_label)
+        mk[nm++] = (splot_marker){f->seen, f->seen_label, "red"};
     if (!f->pass && isfinite(f->fail_t)) {
         snprintf(fail, sizeof fail, "FAIL at %.6g s", f->fail_t);
         mk[nm++] = (splot_marker){f->fail_t, fail, "red"};
@@ -97,6 +113,7 @@ int chp_write(const char *dir, const char *file, const chp_fig *f, char *err, si
     snprintf(path, sizeof path, "%s/%s", dir, file);
     errno = 0;
     int rc = splot_draw(path, &ch);
+    free(ylim);
     if (rc && err && errcap)
         snprintf(err, errcap, "%s: %s", path, rc == EK3_EIO && errno ? strerror(errno) : ek3_strerror(rc));
     return rc;

@@ -9,7 +9,8 @@
  * to the min and max of each pixel column by splot), the limit as
  * dashed horizontal lines (or a dashed ideal line with its band, for a
  * ramp), the check's event (a step, a fault onset) and deadlines as
- * vertical markers, the faults injected in the window as markers, and
+ * vertical markers, the instant it measured (a trip) as a red marker,
+ * the faults injected in the window as markers, and
  * for a failed check its first failing instant marked "FAIL". The title
  * says the check's name and PASS or FAIL.
  */
@@ -29,6 +30,8 @@ typedef struct chp_fig {
     size_t n;
     const double *y2;         /* a second trace on the same axis (a demand), or NULL */
     const char *name2;
+    double y2_pct;            /* > 0: y2 x y2_pct / 100 drawn too, dashed red, as the limit the check compared
+                                 with ("99.5 % of load.p", delivered's min); NaN or 0: none */
     int steps;                /* y and y2 are states (0/1): drawn as steps */
     double from, to;          /* the window, s; not finite: the first / last sample */
     double lo, hi;            /* limit lines; not finite: none */
@@ -39,6 +42,8 @@ typedef struct chp_fig {
     const char *at_label;
     double deadline;          /* a limit in time (a trip by then), s; NaN: none */
     const char *deadline_label;
+    double seen;              /* the instant the check measured (a trip_latency's trip), s; NaN or no label: none */
+    const char *seen_label;   /* its label: "trip at 0.500120 s (latency 0.12 ms)" */
     double fail_t;            /* the first failing instant, s; NaN: none (or passed) */
     int pass;
     const splot_marker *mk;   /* more markers (the faults injected), drawn when in the range */
@@ -50,7 +55,8 @@ typedef struct chp_fig {
  * (a second check of the same name), then ".svg", into buf. */
 void chp_file_name(char *buf, size_t cap, const char *name, unsigned k);
 
-/* Draw f into dir/file. 0, or EK3_EINVAL (no sample, NULL), EK3_EIO
+/* Draw f into dir/file. 0, or EK3_EINVAL (no sample, NULL), EK3_ENOSPC
+ * (memory for y2_pct's line: err says so), EK3_EIO
  * (cannot write: err says "PATH: REASON"). */
 int chp_write(const char *dir, const char *file, const chp_fig *f, char *err, size_t errcap);
 

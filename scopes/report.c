@@ -13,7 +13,9 @@
 #include "can_id.h"
 #include "ek3_err.h"
 #include "msg.h"
+#include "sig.h"
 #include "splot.h"
+#include "trc.h"
 
 static int rep_cmp(const void *a, const void *b)
 {
@@ -268,15 +270,33 @@ int rep_text(FILE *f, ses *s)
     return 0;
 }
 
+/* The record's rack columns (session.h) and the signal each one holds
+ * (scenarios/sig.h: the same value at the same instant), in the order
+ * trace.csv gives them. */
+static const struct {
+    const char *col, *path;
+} rep_cols[] = {{"vbus", "bus.v"},         {"i_load", "bus.i"},       {"p_load", "bus.p"},
+                {"i_min", "rack.i_min"},   {"i_mean", "rack.i_mean"}, {"i_max", "rack.i_max"},
+                {"tj_max", "rack.tj_max"}, {"online", "rack.online"}, {"stn_sent", "station.sent"},
+                {"stn_acked", "station.acked"}};
+enum { REP_COLS = sizeof rep_cols / sizeof rep_cols[0] };
+
 int rep_trace_csv(FILE *f, const ses *s)
 {
-    int c[5] = {ses_probe_find(s, "vbus"), ses_probe_find(s, "p_load"), ses_probe_find(s, "i_min"),
-                ses_probe_find(s, "i_mean"), ses_probe_find(s, "i_max")};
-    int ct = ses_probe_find(s, "t");
-    fputs("t_s,v_bus_v,p_load_kw,i_min_a,i_mean_a,i_max_a\n", f);
+    sig_ref ref[REP_COLS];
+    int col[REP_COLS], ct = ses_probe_find(s, "t");
+    for (unsigned k = 0; k < REP_COLS; k++) {
+        col[k] = ses_probe_find(s, rep_cols[k].col);
+        if (col[k] < 0 || ct < 0 || sig_resolve(s, rep_cols[k].path, &ref[k], NULL, 0))
+            return EK3_ENOENT;
+    }
+    trc_csv_head(f, ref, REP_COLS);
     for (long i = 0; i < ses_rec_rows(s); i++) {
         const double *r = ses_rec_row(s, i);
-        fprintf(f, "%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", r[ct], r[c[0]], r[c[1]] / 1e3, r[c[2]], r[c[3]], r[c[4]]);
+        double v[REP_COLS];
+        for (unsigned k = 0; k < REP_COLS; k++)
+            v[k] = r[col[k]];
+        trc_csv_row(f, r[ct], v, REP_COLS);
     }
     return 0;
 }

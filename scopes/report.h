@@ -20,9 +20,14 @@
  * left in f's error indicator for the caller's close to report. */
 int rep_text(FILE *f, ses *s);
 
-/* The trace: "t_s,v_bus_v,p_load_kw,i_min_a,i_mean_a,i_max_a", one line
- * per row of the record. Returns 0; a write error is left in f's error
- * indicator. */
+/* The trace (the report's trace.csv): the session's record, a row a
+ * record row (every 1 ms by default), in the CSV trace format of
+ * --trace-csv (trc_csv_head, trc_csv_row: one writer): "t_s,bus.v_V,
+ * bus.i_A,bus.p_W,rack.i_min_A,rack.i_mean_A,rack.i_max_A,
+ * rack.tj_max_C,rack.online,station.sent,station.acked", each column the
+ * signal of that path (scenarios/sig.h) at that instant. Returns 0, or
+ * EK3_ENOENT (a column the record or the signals lack: a bug); a write
+ * error is left in f's error indicator. */
 int rep_trace_csv(FILE *f, const ses *s);
 
 /* The plots into dir, PNG and SVG each: bus_voltage, load_power,

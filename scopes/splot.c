@@ -17,6 +17,8 @@
 #define SPLOT_WIDER 1.2      /* text room: a viewer may set SVG text in a font wider than libplot's Helvetica
                               * metrics (DejaVu Sans for Helvetica) */
 #define SPLOT_MARKS 64       /* marker labels placed at most (the lines are all drawn) */
+#define SPLOT_LAB_THICK 0.017 /* a marker label's thickness across its line (the tick font's size) */
+#define SPLOT_LAB_GAP 0.003  /* clearance between marker labels, and from a label to its line */
 
 double splot_step(double lo, double hi, int want)
 {
@@ -349,6 +351,49 @@ static void splot_hline_draw(splot_frame *c, const splot_hline *hl, size_t nhl, 
     }
 }
 
+/* The highest top, not above `top`, at which box [x0, x1] x [top - len,
+ * top] is `gap` clear of the placed boxes b[0..nb); NaN when it would
+ * go under `bottom`. Each step moves below a box in the way, so it ends. */
+static double splot_lab_fit(const splot_lab_area *a, const splot_lab_box *b, size_t nb, double x0, double x1,
+                            double len)
+{
+    double top = a->top;
+    for (;;) {
+        if (top - len < a->bottom - 1e-12)
+            return NAN;
+        double next = top;
+        for (size_t o = 0; o < nb; o++) {
+            const splot_lab_box *p = &b[o];
+            if (p->side && x0 < p->x1 + a->gap && p->x0 - a->gap < x1 && top - len < p->y1 + a->gap &&
+                p->y0 - a->gap < top)
+                next = fmin(next, p->y0 - a->gap);
+        }
+        if (next == top)
+            return top;
+        top = next;
+    }
+}
+
+size_t splot_lab_layout(const splot_lab_area *a, const double *x, const double *len, size_t n,
+                        splot_lab_box *out)
+{
+    size_t placed = 0;
+    for (size_t k = 0; k < n; k++) {
+        double xr0 = x[k] + a->gap, xr1 = xr0 + a->thick, xl1 = x[k] - a->gap, xl0 = xl1 - a->thick;
+        double tr = xr1 <= a->right ? splot_lab_fit(a, out, k, xr0, xr1, len[k]) : NAN;
+        double tl = xl0 >= a->left ? splot_lab_fit(a, out, k, xl0, xl1, len[k]) : NAN;
+        splot_lab_box *b = &out[k];
+        if (!isnan(tr) && !(tl > tr))
+            *b = (splot_lab_box){xr0, tr - len[k], xr1, tr, 1};
+        else if (!isnan(tl))
+            *b = (splot_lab_box){xl0, tl - len[k], xl1, tl, -1};
+        else
+            *b = (splot_lab_box){x[k], NAN, x[k], NAN, 0};
+        placed += b->side != 0;
+    }
+    return placed;
+}
+
 int splot_draw(const char *path, const splot_chart *ch)
 {
     if (!ch || (ch->ns && !ch->s) || (ch->nmk && !ch->mk) || (ch->nhl && !ch->hl))
@@ -388,9 +433,13 @@ int splot_draw(const char *path, const splot_chart *ch)
     for (size_t k = 0; k < ch->nhl; k++)
         splot_hline_draw(&c, ch->hl, ch->nhl, k);
     pl_ffontsize_r(c.pl, SPLOT_FS_TICK);
-    /* Labels placed so far: their line's x, side (1 right, -1 left) and lowest y. */
-    double lx[SPLOT_MARKS], lbot[SPLOT_MARKS];
-    int lside[SPLOT_MARKS];
+    /* The lines, then their labels laid out clear of one another (splot_lab_layout);
+     * a label longer than the plot is high is cut to fit, ending "...". */
+    double lx[SPLOT_MARKS] = {0}, llen[SPLOT_MARKS] = {0};
+    const splot_marker *lm[SPLOT_MARKS];
+    char ltext[SPLOT_MARKS][96];
+    splot_lab_box lb[SPLOT_MARKS];
+    splot_lab_area la = {c.L + 0.002, c.R - 0.002, c.B + 0.005, c.T - 0.02, SPLOT_LAB_THICK, SPLOT_LAB_GAP};
     size_t nl = 0;
     for (size_t k = 0; k < ch->nmk; k++) {
         const splot_marker *m = &ch->mk[k];
@@ -402,27 +451,25 @@ int splot_draw(const char *path, const splot_chart *ch)
         pl_fline_r(c.pl, px(&c, m->x), c.B, px(&c, m->x), c.T);
         pl_linemod_r(c.pl, "solid");
         if (m->label && *m->label && nl < SPLOT_MARKS) {
-            /* Along the line, from the top down, on its right; on its left when a
-             * label near it holds the right; below the labels near it when both. */
-            double x = px(&c, m->x), top = c.T - 0.02, len = pl_flabelwidth_r(c.pl, m->label);
-            int side = 1, right = 0, left = 0;
-            double low = top;
-            for (size_t o = 0; o < nl; o++)
-                if (fabs(lx[o] - x) < 0.025) {
-                    right |= lside[o] > 0, left |= lside[o] < 0;
-                    low = fmin(low, lbot[o] - 0.01);
-                }
-            if (right && !left)
-                side = -1;
-            else if (right)
-                top = low;
-            pl_ftextangle_r(c.pl, 90);
-            pl_fmove_r(c.pl, x + side * 0.004, fmax(c.B, top - SPLOT_WIDER * len));
-            pl_alabel_r(c.pl, 'l', side > 0 ? 't' : 'b', m->label);
-            pl_ftextangle_r(c.pl, 0);
-            lx[nl] = x, lside[nl] = side, lbot[nl++] = top - SPLOT_WIDER * len;
+            char *t = ltext[nl];
+            snprintf(t, sizeof ltext[nl], "%s", m->label);
+            for (size_t l = strlen(t); l > 4 && SPLOT_WIDER * pl_flabelwidth_r(c.pl, t) > la.top - la.bottom;)
+                memcpy(t + (--l - 3), "...", 4);
+            lx[nl] = px(&c, m->x), llen[nl] = SPLOT_WIDER * pl_flabelwidth_r(c.pl, t);
+            lm[nl++] = m;
         }
     }
+    splot_lab_layout(&la, lx, llen, nl, lb);
+    pl_ftextangle_r(c.pl, 90);
+    for (size_t k = 0; k < nl; k++) {
+        if (!lb[k].side)
+            continue;
+        /* along the line, from the box's bottom up; the glyphs' tops at the box's left edge */
+        pl_pencolorname_r(c.pl, lm[k]->color ? lm[k]->color : "red");
+        pl_fmove_r(c.pl, lb[k].x0, lb[k].y0);
+        pl_alabel_r(c.pl, 'l', 't', ltext[k]);
+    }
+    pl_ftextangle_r(c.pl, 0);
     return splot_end(&c);
 }
 

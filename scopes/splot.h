@@ -16,7 +16,9 @@
  * - a legend naming each trace, above the plot area (never over the
  *   data), wrapped into rows;
  * - markers: vertical lines at events (a fault injected, a trip) with
- *   their label written along the line.
+ *   their label written along the line, no two labels overlapping
+ *   (splot_lab_layout); a label longer than the plot is high cut to fit
+ *   ("...").
  */
 #ifndef SPLOT_H
 #define SPLOT_H
@@ -77,6 +79,32 @@ int splot_bars(const char *path, const char *title, const char *xlabel, const ch
 /* splot_bars with limit lines (dashed, labelled; the y range covers them). */
 int splot_bars_limits(const char *path, const char *title, const char *xlabel, const char *ylabel, const double *y,
                       size_t n, double ref, const splot_hline *hl, size_t nhl);
+
+/* Where marker labels go: a label is written along its line (reading
+ * upwards), so on the page it is a box `thick` wide and its length
+ * high, beside the line (right, or left), `gap` clear of it. */
+typedef struct splot_lab_area {
+    double left, right, bottom, top; /* the room, page units (the plot area less a margin) */
+    double thick, gap;               /* a label's thickness; the clearance between boxes and to the line */
+} splot_lab_area;
+
+typedef struct splot_lab_box {
+    double x0, y0, x1, y1; /* the label's box, page units */
+    int side;              /* 1: right of its line, -1: left, 0: not placed (no room) */
+} splot_lab_box;
+
+/* Lay out n marker labels, label k for the line at page x[k], len[k]
+ * long, in the order given (earlier labels get the better places): each
+ * goes beside its line, right or left, as high as it can (at most `top`,
+ * never under `bottom`, within [left, right]) and at least `gap` clear
+ * of every label placed before it; of the two sides the higher place
+ * wins, the right on a tie. So no two placed boxes overlap or touch: a
+ * label next to a taken place goes to the other side of its line, or
+ * below the labels there (staggered rows). A label with no room left
+ * anywhere beside its line is not placed (side 0): its line is drawn
+ * without it. Returns how many were placed. */
+size_t splot_lab_layout(const splot_lab_area *a, const double *x, const double *len, size_t n,
+                        splot_lab_box *out);
 
 /* The tick step for [lo, hi] giving about `want` ticks: 1, 2 or 5 x
  * 10^k, > 0 (1 for an empty or non-finite span). */

@@ -187,14 +187,7 @@ void trc_sample(trc *t)
             bad |= vcd_set(&t->v, i, t->val[i]) != 0;
     }
     if (t->csv && !t->csv_err) {
-        char cell[40];
-        fprintf(t->csv, "%.7f", ts);
-        for (unsigned i = 0; i < t->n; i++) {
-            cell[0] = ',';
-            vcd_real_text(t->val[i], cell + 1);
-            fputs(cell, t->csv);
-        }
-        fputc('\n', t->csv);
+        trc_csv_row(t->csv, ts, t->val, t->n);
         if (ferror(t->csv)) {
             t->csv_err = errno ? errno : EIO;
             bad = 1;
@@ -213,16 +206,27 @@ void trc_sample(trc *t)
     }
 }
 
-/* The CSV header: t_s, then PATH_UNIT (PATH with no unit) per signal. */
-static void trc_csv_header(trc *t)
+void trc_csv_head(FILE *f, const sig_ref *ref, unsigned n)
 {
-    fputs("t_s", t->csv);
-    for (unsigned i = 0; i < t->n; i++) {
+    fputs("t_s", f);
+    for (unsigned i = 0; i < n; i++) {
         char p[200];
-        const char *u = sig_unit(&t->ref[i]);
-        fprintf(t->csv, ",%s%s%s", sig_path(&t->ref[i], p, sizeof p) ? p : "?", u[0] ? "_" : "", u);
+        const char *u = sig_unit(&ref[i]);
+        fprintf(f, ",%s%s%s", sig_path(&ref[i], p, sizeof p) ? p : "?", u[0] ? "_" : "", u);
     }
-    fputc('\n', t->csv);
+    fputc('\n', f);
+}
+
+void trc_csv_row(FILE *f, double t_s, const double *val, unsigned n)
+{
+    char cell[40];
+    fprintf(f, "%.7f", t_s);
+    for (unsigned i = 0; i < n; i++) {
+        cell[0] = ',';
+        vcd_real_text(val[i], cell + 1);
+        fputs(cell, f);
+    }
+    fputc('\n', f);
 }
 
 int trc_open(trc *t, ses *s, const trc_opts *o, char *err, size_t cap)
@@ -297,7 +301,7 @@ int trc_open(trc *t, ses *s, const trc_opts *o, char *err, size_t cap)
             trc_free(t);
             return EK3_EIO;
         }
-        trc_csv_header(t);
+        trc_csv_head(t->csv, t->ref, t->n);
     }
     t->s = s;
     rc = ses_tap_add(s, trc_tap, t);

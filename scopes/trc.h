@@ -93,6 +93,16 @@ int trc_args_check(const char *where, const struct cli_seen *seen, const trc_opt
 /* Whether the line asked for a trace (--probe or an output given). */
 int trc_wanted(const trc_opts *o);
 
+/* The CSV trace's format, one place for every CSV trace the rig writes
+ * (--trace-csv here, the report's trace.csv, scopes/report.c): the
+ * header line "t_s,PATH_UNIT,..." of the n signals (PATH alone for a
+ * signal with no unit: "bus.v_V", "module[3].state"), and a row: the
+ * time in s ("%.7f", to 100 ns) and each value as vcd_real_text writes
+ * it (%.17g, exact; NaN "nan"). A write error is left in f's error
+ * indicator for the caller's close to report. */
+void trc_csv_head(FILE *f, const sig_ref *ref, unsigned n);
+void trc_csv_row(FILE *f, double t_s, const double *val, unsigned n);
+
 /* Resolve o->probe, create the outputs and write their headers, and add
  * the tracer to the session's taps (from the next quantum; *t must stay
  * where it is until trc_close). 0, or trc_parse's errors, EK3_EINVAL (no

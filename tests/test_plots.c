@@ -8,7 +8,10 @@
  * dashed line at its value. A small scenario with a report directory
  * draws one plot per check, named after it and listed in the verdict
  * (verdict.json read back), with the limits at the right y, the window
- * shaded and a failed check's first failing instant marked. */
+ * shaded and a failed check's first failing instant marked. Marker
+ * labels never overlap (splot_lab_layout's boxes; a drawn chart's
+ * labels); a check's plot draws what it compared with (delivered's
+ * demand and limit, trip_latency's trip instant). */
 #include <criterion/criterion.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -305,31 +308,42 @@ Test(plots, flat_tiny_and_negative_ranges)
     }
 }
 
+/* Run the scenario `text` (seed 1, one thread) from NAME.lua with its
+ * report in the folder NAME (both in dir) into *r; the verdict. The
+ * report folder's path into rep[cap]. */
+static int run_scenario(const char *name, const char *text, scn_result *r, char *rep, size_t cap)
+{
+    mkdir_once();
+    char lua[300];
+    snprintf(rep, cap, "%s/%s", dir, name);
+    cr_assert(mkdir(rep, 0755) == 0 || access(rep, F_OK) == 0);
+    snprintf(lua, sizeof lua, "%s/%s.lua", dir, name);
+    FILE *f = fopen(lua, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+    FILE *null = fopen("/dev/null", "w");
+    scn_opts o = {.seed = 1, .threads = 1, .out = null, .report_dir = rep};
+    int v = scn_run_file(lua, &o, r);
+    fclose(null);
+    return v;
+}
+
 /* A small scenario with a report directory: a plot per check. */
 Test(plots, every_check_of_a_scenario_has_its_plot_with_its_limit)
 {
-    mkdir_once();
-    char rep[300], lua[300], p[700];
-    snprintf(rep, sizeof rep, "%s/report", dir);
-    cr_assert(mkdir(rep, 0755) == 0 || access(rep, F_OK) == 0);
-    snprintf(lua, sizeof lua, "%s/checks.lua", dir);
-    FILE *f = fopen(lua, "w");
-    cr_assert_not_null(f);
-    fputs("scenario{ name='plots', seeds={1} }\n"
-          "rack{ modules=4, load='4kW', load_at='0.5s', load_ramp='1ms' }\n"
-          "run('0.6s')\n"
-          "within('bus.v', 700, 760, {from=0.6, to=0.62})\n"
-          "ripple('bus.v', {from=0.6, to=0.62, max='1uV'})\n"
-          "within('bus.v', 700, 760, {from=0.6, to=0.61})\n"
-          "sharing_spread({from=0.6, to=0.62, max=50})\n"
-          "run('30ms')\n",
-          f);
-    cr_assert_eq(fclose(f), 0);
+    char rep[300], p[700];
     scn_result r;
-    FILE *null = fopen("/dev/null", "w");
-    scn_opts o = {.seed = 1, .threads = 1, .out = null, .report_dir = rep};
-    int v = scn_run_file(lua, &o, &r);
-    fclose(null);
+    int v = run_scenario("report",
+                         "scenario{ name='plots', seeds={1} }\n"
+                         "rack{ modules=4, load='4kW', load_at='0.5s', load_ramp='1ms' }\n"
+                         "run('0.6s')\n"
+                         "within('bus.v', 700, 760, {from=0.6, to=0.62})\n"
+                         "ripple('bus.v', {from=0.6, to=0.62, max='1uV'})\n"
+                         "within('bus.v', 700, 760, {from=0.6, to=0.61})\n"
+                         "sharing_spread({from=0.6, to=0.62, max=50})\n"
+                         "run('30ms')\n",
+                         &r, rep, sizeof rep);
     cr_assert_eq(v, SCN_FAIL, "%s %s", scn_verdict_name((unsigned)v), r.error);
     static const char *const want[4] = {"check-within_bus.v.svg", "check-ripple_bus.v.svg",
                                         "check-within_bus.v-2.svg", "check-sharing_spread.svg"};
@@ -373,7 +387,7 @@ Test(plots, every_check_of_a_scenario_has_its_plot_with_its_limit)
     cr_assert(listed, "verdict.json does not list %s", want[1]);
     scn_result_free(&b);
     snprintf(p, sizeof p, "%s/verdict.txt", rep);
-    f = fopen(p, "r");
+    FILE *f = fopen(p, "r");
     cr_assert_not_null(f);
     static char txtbuf[1 << 16];
     size_t n = fread(txtbuf, 1, sizeof txtbuf - 1, f);
@@ -393,4 +407,205 @@ Test(plots, check_file_names_are_sanitised)
     cr_assert_null(strchr(b, '/'));
     chp_file_name(b, sizeof b, "", 1);
     cr_assert_str_eq(b, "check-unnamed.svg");
+}
+
+/* Whether two label boxes overlap or come closer than gap (less a rounding hair). */
+static int boxes_clash(const splot_lab_box *a, const splot_lab_box *b, double gap)
+{
+    double g = gap - 1e-9;
+    return a->x0 < b->x1 + g && b->x0 < a->x1 + g && a->y0 < b->y1 + g && b->y0 < a->y1 + g;
+}
+
+/* Marker labels laid out (splot_lab_layout), checked on their geometry:
+ * over 2000 random sets of up to 40 markers, crowded or not, no two
+ * placed labels overlap or touch (a gap clear), each sits beside its own
+ * line (right or left, a gap from it) within the room; where there is
+ * room (few markers) every one is placed; labels 0.015 apart (closer than
+ * a label is thick: what used to overlap) are all placed, side by side or
+ * in rows; one alone goes right of its line at the top. */
+Test(plots, marker_labels_never_overlap)
+{
+    splot_lab_area a = {0.1, 0.95, 0.1, 0.55, 0.017, 0.003};
+    static double x[40], len[40];
+    static splot_lab_box b[40];
+    unsigned long long s = 12345;
+    size_t total = 0, placed = 0;
+    for (int trial = 0; trial < 2000; trial++) {
+        size_t n = 1 + trial % 40;
+        double spread = trial % 3 == 0 ? 0.05 : trial % 3 == 1 ? 0.3 : 0.85; /* crowded to spread out */
+        for (size_t k = 0; k < n; k++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            x[k] = a.left + spread * (double)(s >> 11) / 9007199254740992.0;
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            len[k] = 0.04 + 0.2 * (double)(s >> 11) / 9007199254740992.0;
+            if (trial % 7 == 0 && k) /* markers at one instant */
+                x[k] = x[k - 1];
+        }
+        size_t np = splot_lab_layout(&a, x, len, n, b);
+        size_t cnt = 0;
+        for (size_t k = 0; k < n; k++) {
+            if (!b[k].side)
+                continue;
+            cnt++;
+            cr_assert_float_eq(b[k].y1 - b[k].y0, len[k], 1e-12, "trial %d label %zu: its length", trial, k);
+            cr_assert_float_eq(b[k].x1 - b[k].x0, a.thick, 1e-12);
+            cr_assert(b[k].x0 >= a.left - 1e-12 && b[k].x1 <= a.right + 1e-12 && b[k].y0 >= a.bottom - 1e-12 &&
+                          b[k].y1 <= a.top + 1e-12,
+                      "trial %d label %zu out of the room: [%g, %g] x [%g, %g]", trial, k, b[k].x0, b[k].x1, b[k].y0,
+                      b[k].y1);
+            if (b[k].side > 0)
+                cr_assert_float_eq(b[k].x0, x[k] + a.gap, 1e-12, "trial %d label %zu: right beside its line", trial, k);
+            else
+                cr_assert_float_eq(b[k].x1, x[k] - a.gap, 1e-12, "trial %d label %zu: left beside its line", trial, k);
+            for (size_t o = 0; o < k; o++)
+                cr_assert(!b[o].side || !boxes_clash(&b[k], &b[o], a.gap),
+                          "trial %d: labels %zu [%g, %g]x[%g, %g] and %zu [%g, %g]x[%g, %g] overlap", trial, k,
+                          b[k].x0, b[k].x1, b[k].y0, b[k].y1, o, b[o].x0, b[o].x1, b[o].y0, b[o].y1);
+        }
+        cr_assert_eq(np, cnt, "trial %d: the count returned", trial);
+        if (spread > 0.8 && n <= 4 && trial % 7)
+            cr_assert_eq(np, n, "trial %d: %zu markers spread out, %zu placed", trial, n, np);
+        total += n, placed += np;
+    }
+    cr_assert_gt(placed, total / 2, "most labels placed (%zu of %zu)", placed, total);
+    /* four markers 0.015 apart, short labels: all placed, none over another */
+    double cx[4] = {0.5, 0.515, 0.53, 0.545}, cl[4] = {0.1, 0.1, 0.1, 0.1};
+    cr_assert_eq(splot_lab_layout(&a, cx, cl, 4, b), 4);
+    for (size_t k = 1; k < 4; k++)
+        for (size_t o = 0; o < k; o++)
+            cr_assert(!boxes_clash(&b[k], &b[o], a.gap), "labels %zu and %zu", k, o);
+    /* one alone: right of its line, at the top */
+    cr_assert_eq(splot_lab_layout(&a, cx, cl, 1, b), 1);
+    cr_assert_eq(b[0].side, 1);
+    cr_assert_float_eq(b[0].y1, a.top, 1e-12);
+}
+
+/* The same on a drawn chart: ten markers, some at one instant and some
+ * closer than a label is thick; in the SVG every label is there, beside
+ * its line, and no two of them overlap (each label's box from its
+ * anchor: its thickness across, at least half a font size a character
+ * along). */
+Test(plots, a_chart_with_crowded_markers_has_every_label_clear)
+{
+    mkdir_once();
+    double t[2] = {0, 1}, v[2] = {0, 750};
+    splot_series s = {"bus voltage", "blue", t, v, 2};
+    static const double at[10] = {0.2, 0.2, 0.21, 0.215, 0.22, 0.5, 0.5, 0.5, 0.51, 0.9};
+    char lab[10][40];
+    splot_marker mk[10];
+    for (int k = 0; k < 10; k++) {
+        snprintf(lab[k], sizeof lab[k], "fault ocp %d", k + 1);
+        mk[k] = (splot_marker){at[k], lab[k], k % 2 ? "purple" : "red"};
+    }
+    splot_chart ch = {.title = "crowded", .xlabel = "time (s)", .ylabel = "bus voltage (V)", .s = &s, .ns = 1,
+                      .mk = mk, .nmk = 10, .span0 = NAN, .span1 = NAN, .x0 = 0, .x1 = 1};
+    char p[300];
+    snprintf(p, sizeof p, "%s/crowded.svg", dir);
+    cr_assert_eq(splot_draw(p, &ch), 0);
+    static svg g;
+    read_svg(p, &g);
+    const txt *l[10];
+    for (int k = 0; k < 10; k++) {
+        l[k] = text(&g, lab[k]);
+        cr_assert(l[k] && l[k]->rotated, "label '%s' missing", lab[k]);
+        double mx = g.L + (g.R - g.L) * at[k];
+        cr_assert(fabs(l[k]->x - mx) < 0.03, "'%s' at x %g, its line at %g", lab[k], l[k]->x, mx);
+    }
+    for (int k = 1; k < 10; k++)
+        for (int o = 0; o < k; o++) {
+            double lk = 0.5 * 0.017 * (double)strlen(lab[k]), lo = 0.5 * 0.017 * (double)strlen(lab[o]);
+            int apart_x = fabs(l[k]->x - l[o]->x) >= 0.017;
+            int apart_y = l[k]->y + lk <= l[o]->y || l[o]->y + lo <= l[k]->y;
+            cr_assert(apart_x || apart_y, "'%s' (%g, %g) and '%s' (%g, %g) overlap", lab[k], l[k]->x, l[k]->y,
+                      lab[o], l[o]->x, l[o]->y);
+        }
+}
+
+/* The x of every dashed vertical line (the markers) into x[], sorted; how many. */
+static unsigned marker_lines(const svg *g, double *x, unsigned cap)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < g->nl && n < cap; i++)
+        if (g->l[i].dashed && fabs(g->l[i].x1 - g->l[i].x2) < 1e-9 && fabs(g->l[i].y1 - g->l[i].y2) > 0.1) {
+            unsigned k = n++;
+            for (; k > 0 && x[k - 1] > g->l[i].x1; k--)
+                x[k] = x[k - 1];
+            x[k] = g->l[i].x1;
+        }
+    return n;
+}
+
+/* A check's plot draws what the check compared with: delivered's plot
+ * the demand (load.p) and its limit (min % of it), named in the legend;
+ * trip_latency's plot the trip instant the latency was measured to, as a
+ * marker between the fault's onset and the deadline where the latency
+ * puts it (latency / max of the way), labelled with its time. */
+Test(plots, a_check_plot_draws_what_the_check_compared_with, .timeout = 60)
+{
+    char rep[300], p[700];
+    scn_result r;
+    int v = run_scenario("report2",
+                         "scenario{ name='compared', seeds={1} }\n"
+                         "rack{ modules=3, load='5kW', load_at='0.5s', load_ramp='1ms' }\n"
+                         "run('0.6s')\n"
+                         "delivered({from=0.6, to=0.62, min=99.5})\n"
+                         "trip_latency(2, {at=now(), max='10us', name='trip-ocp'})\n"
+                         "fault('trip-ocp', 2, {step='10A', duration='10ms'})\n"
+                         "run('30ms')\n",
+                         &r, rep, sizeof rep);
+    cr_assert_eq(v, SCN_PASS, "%s %s", scn_verdict_name((unsigned)v), r.error);
+    static svg g;
+    snprintf(p, sizeof p, "%s/check-delivered.svg", rep);
+    read_svg(p, &g);
+    cr_assert_not_null(text(&g, "bus.p"), "the delivered power named");
+    const txt *dm = text(&g, "load.p"), *lim = text(&g, "limit: 99.5 % of load.p");
+    cr_assert(dm && dm->y > g.T, "the demand it was checked against, in the legend");
+    cr_assert(lim && lim->y > g.T, "its limit, in the legend");
+    /* the trip */
+    double lat = NAN, onset = NAN;
+    for (unsigned i = 0; i < r.nfig; i++)
+        if (strstr(r.fig[i].name, "trip latency"))
+            lat = r.fig[i].value;
+    for (unsigned i = 0; i < r.nfault; i++)
+        if (r.fault[i].onset_s >= 0)
+            onset = r.fault[i].onset_s;
+    cr_assert(lat > 0 && lat < 1e-5 && onset > 0.5, "latency %g s, onset %g s", lat, onset);
+    snprintf(p, sizeof p, "%s/check-trip-ocp.svg", rep);
+    read_svg(p, &g);
+    const txt *tl = text_prefix(&g, "trip at ");
+    cr_assert(tl && tl->rotated, "the trip instant's marker label");
+    double tt = strtod(tl->s + 8, NULL);
+    cr_assert_float_eq(tt, onset + lat, 1e-7, "'%s': the trip %g s after the onset %g s", tl->s, lat, onset);
+    double x[20];
+    unsigned n = marker_lines(&g, x, 20);
+    cr_assert_geq(n, 3u, "the onset, the trip and the deadline: %u marker lines", n);
+    double want = x[0] + (x[n - 1] - x[0]) * lat / 1e-5;
+    int found = 0;
+    for (unsigned i = 1; i + 1 < n; i++)
+        found |= fabs(x[i] - want) < 3e-3;
+    cr_assert(found, "no marker line at the trip (x %g between the onset's %g and the deadline's %g)", want, x[0],
+              x[n - 1]);
+    scn_result_free(&r);
+}
+
+/* A marker label longer than the plot is high is cut to fit, ending
+ * "...", not left out. */
+Test(plots, a_marker_label_longer_than_the_plot_is_cut_to_fit)
+{
+    mkdir_once();
+    double t[2] = {0, 1}, v[2] = {0, 750};
+    splot_series s = {"bus voltage", "blue", t, v, 2};
+    static const char lab[] = "fault igf 42 with a label much longer than the plot area is high, so it cannot fit";
+    splot_marker mk[1] = {{0.5, lab, NULL}};
+    splot_chart ch = {.title = "long", .xlabel = "time (s)", .ylabel = "bus voltage (V)", .s = &s, .ns = 1,
+                      .mk = mk, .nmk = 1, .span0 = NAN, .span1 = NAN, .x0 = 0, .x1 = 1};
+    char p[300];
+    snprintf(p, sizeof p, "%s/long.svg", dir);
+    cr_assert_eq(splot_draw(p, &ch), 0);
+    static svg g;
+    read_svg(p, &g);
+    const txt *l = text_prefix(&g, "fault igf 42 with");
+    cr_assert(l && l->rotated, "the label is drawn");
+    size_t n = strlen(l->s);
+    cr_assert(n < strlen(lab) && n > 20 && !strcmp(l->s + n - 3, "..."), "cut to fit: '%s'", l->s);
 }

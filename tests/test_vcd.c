@@ -453,6 +453,40 @@ Test(vcd, the_csv_trace_has_a_header_of_path_and_unit_and_a_row_per_quantum, .ti
     cr_assert(strstr(txt, "\n0.0050000,"), "the last quantum's row");
 }
 
+/* The report's trace.csv (ek3 rack --report) is a CSV trace as
+ * --trace-csv writes it (one writer, trc_csv_head and trc_csv_row): the
+ * same header of path and unit for the same signals, and every row of it
+ * (one a millisecond, the record's) the same text as --trace-csv's row at
+ * that instant (a row every quantum). */
+Test(vcd, the_report_trace_csv_is_a_csv_trace_of_signal_paths, .timeout = 60)
+{
+    static const char cols[] = "bus.v,bus.i,bus.p,rack.i_min,rack.i_mean,rack.i_max,rack.tj_max,rack.online,"
+                               "station.sent,station.acked";
+    cr_assert_eq(mkdir(path("rep"), 0755) == 0 || errno == EEXIST, 1);
+    int rc = run(out, sizeof out,
+                 "%s rack --modules 3 --load 6kW --load-at 5ms --duration 30ms --report %s --probe '%s' "
+                 "--trace-csv %s",
+                 EK3_BIN, path("rep"), cols, path("p.csv"));
+    cr_assert_eq(rc, 0, "%s", out);
+    static char rep[1 << 16], tr[1 << 20];
+    snprintf(rep, sizeof rep, "%s", slurp(path("rep/trace.csv")));
+    snprintf(tr, sizeof tr, "%s", slurp(path("p.csv")));
+    static const char head[] = "t_s,bus.v_V,bus.i_A,bus.p_W,rack.i_min_A,rack.i_mean_A,rack.i_max_A,rack.tj_max_C,"
+                               "rack.online,station.sent,station.acked\n";
+    cr_assert(!strncmp(rep, head, strlen(head)), "the report's header: %.300s", rep);
+    cr_assert(!strncmp(tr, head, strlen(head)), "--trace-csv's header: %.300s", tr);
+    unsigned rows = 0;
+    for (char *l = strchr(rep, '\n') + 1; *l; rows++) {
+        char *e = strchr(l, '\n');
+        cr_assert_not_null(e, "a whole last line");
+        *e = 0;
+        char *at = strstr(tr, l); /* the same text, a whole line of the --trace-csv trace */
+        cr_assert(at && at[-1] == '\n' && at[strlen(l)] == '\n', "the report's row '%s' is not --trace-csv's", l);
+        l = e + 1;
+    }
+    cr_assert_geq(rows, 25u, "a row a millisecond: %u", rows);
+}
+
 Test(vcd, a_bad_probe_names_the_flag_the_path_and_the_closest_signal, .timeout = 60)
 {
     int rc = run(out, sizeof out, "%s rack --modules 2 --duration 1ms --probe 'bus.v,module[1].iuot' --vcd %s",
