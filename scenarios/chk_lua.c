@@ -70,7 +70,7 @@ typedef struct chkl_job {
     int armed; /* 0 while its call is still reading its options */
     /* its plot (chp.h): limit lines, an ideal line, a deadline, the first failing instant (NaN: none) */
     double plo, phi, pdead, pfail, pline_a, pline_b, pline_t0, pline_dev;
-    double pseen;       /* the instant the check measured (a trip), s; NaN: none */
+    double pseen;       /* the instant the check measured (a trip, a restart), s; NaN: none */
     char pseen_l[80];
     char plo_l[64], phi_l[64], pdead_l[64];
     int pass; /* every figure it recorded passed */
@@ -685,6 +685,11 @@ static void chkl_eval_figs(scn *x, chkl_job *j, int at_end)
         double dt = j->c[2][last];
         if (!(dt > 0) && r.found)
             dt = r.interval;
+        if (!isnan(r.t_start)) { /* the instant the service ran again, marked on the plot */
+            j->pseen = r.t_start + dt;
+            snprintf(j->pseen_l, sizeof j->pseen_l, "running again at %.7f s (restart %.3g %s)", j->pseen,
+                     dt < 1e-3 ? dt * 1e6 : dt * 1e3, dt < 1e-3 ? "us" : "ms");
+        }
         snprintf(what, sizeof what, "restart time (crash to fresh start)");
         chkl_fig_max(x, j, what, dt, "s", j->max);
         if (dt > j->max)

@@ -551,6 +551,8 @@ Test(plots, a_check_plot_draws_what_the_check_compared_with, .timeout = 60)
                          "delivered({from=0.6, to=0.62, min=99.5})\n"
                          "trip_latency(2, {at=now(), max='10us', name='trip-ocp'})\n"
                          "fault('trip-ocp', 2, {step='10A', duration='10ms'})\n"
+                         "fault('svc-crash', '3.1', {at=0.605})\n"
+                         "restart_time(3, 'AUDIT_LOGGER', {max='50ms', name='rst'})\n"
                          "run('30ms')\n",
                          &r, rep, sizeof rep);
     cr_assert_eq(v, SCN_PASS, "%s %s", scn_verdict_name((unsigned)v), r.error);
@@ -566,7 +568,7 @@ Test(plots, a_check_plot_draws_what_the_check_compared_with, .timeout = 60)
     for (unsigned i = 0; i < r.nfig; i++)
         if (strstr(r.fig[i].name, "trip latency"))
             lat = r.fig[i].value;
-    for (unsigned i = 0; i < r.nfault; i++)
+    for (unsigned i = 0; i < r.nfault && isnan(onset); i++) /* the first: trip-ocp */
         if (r.fault[i].onset_s >= 0)
             onset = r.fault[i].onset_s;
     cr_assert(lat > 0 && lat < 1e-5 && onset > 0.5, "latency %g s, onset %g s", lat, onset);
@@ -585,6 +587,19 @@ Test(plots, a_check_plot_draws_what_the_check_compared_with, .timeout = 60)
         found |= fabs(x[i] - want) < 3e-3;
     cr_assert(found, "no marker line at the trip (x %g between the onset's %g and the deadline's %g)", want, x[0],
               x[n - 1]);
+    /* the restart: the instant the service ran again */
+    double rst = NAN;
+    for (unsigned i = 0; i < r.nfig; i++)
+        if (strstr(r.fig[i].name, "rst: restart time"))
+            rst = r.fig[i].value;
+    cr_assert(rst > 0 && rst < 0.05, "restart %g s", rst);
+    snprintf(p, sizeof p, "%s/check-rst.svg", rep);
+    read_svg(p, &g);
+    const txt *rl = text_prefix(&g, "running again at ");
+    cr_assert(rl && rl->rotated, "the restart instant's marker label");
+    double rt = strtod(rl->s + 17, NULL);
+    cr_assert(rt > 0.605 && rt < 0.605 + 0.05 && fabs(rt - 0.605 - rst) < 2e-4, "'%s': restart %g s after 0.605 s",
+              rl->s, rst);
     scn_result_free(&r);
 }
 
