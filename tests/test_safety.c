@@ -5,8 +5,10 @@
  * ground fault on one module reaches the station and the others carry on. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "board.h"
 #include "drivers.h"
 #include "ek3_err.h"
 #include "fault.h"
@@ -124,6 +126,44 @@ Test(safety, the_hardware_trip_line_is_reported_not_overridden, .init = setup)
     cr_assert(h.gpio_in & HAL_IN_HW_TRIP);
     h.gpio_in &= ~(uint32_t)HAL_IN_HW_TRIP;
     cr_assert_eq(sm_clear(&d.safety, hhal_hal(&h)), EK3_OK);
+}
+
+/* UVP (board.h BRD_UVP_*): every bridge of a rack dead (gate-off), the
+ * bus falls under the load; each module regulates, far from its current
+ * limit, and cannot hold its output: a WARNING to the station, no latch.
+ * At steady state before it, nothing. */
+Test(safety, uvp_warns_when_the_output_cannot_be_held)
+{
+    static rig g;
+    rig_opts o;
+    rig_default_opts(&o, 4, 3, 6000.0);
+    cr_assert_eq(rig_init(&g, &o), EK3_OK);
+    for (int q = 0; q < 10000; q++)
+        rig_quantum(&g);
+    for (unsigned k = 0; k < 4; k++)
+        cr_assert_eq(g.m[k].fw.drv.safety.uvp, 0, "module %u: no UVP at steady state", k + 1);
+    uint32_t faults0 = g.stn.st.faults;
+    for (unsigned k = 1; k <= 4; k++) {
+        char text[32];
+        snprintf(text, sizeof text, "gate-off:%u@0s", k);
+        flt_spec f;
+        cr_assert_eq(flt_parse(text, &f, NULL, 0), EK3_OK);
+        cr_assert_eq(flt_inject(&g, &f), EK3_OK);
+    }
+    int64_t t0 = g.t_ns;
+    while (g.stn.st.faults < faults0 + 4 && g.t_ns - t0 < 1000000000)
+        rig_quantum(&g);
+    cr_assert_eq(g.stn.st.faults, faults0 + 4, "a FAULT_ALERT from each module (%u)", g.stn.st.faults - faults0);
+    for (unsigned k = 0; k < 4; k++) {
+        cr_assert_eq(g.stn.m[k].fault.code, MSG_FAULT_UVP, "module %u: code %u", k + 1, g.stn.m[k].fault.code);
+        cr_assert_eq(g.stn.m[k].fault.severity, MSG_SEV_WARNING);
+        cr_assert_eq(g.stn.m[k].fault.flags & (MSG_FAULT_F_CLEARED | MSG_FAULT_F_LATCHED), 0);
+        cr_assert_lt(g.stn.m[k].fault.value, 700000, "the output it read, %d mV", g.stn.m[k].fault.value);
+        cr_assert_eq(g.m[k].fw.drv.safety.latched, 0u, "a warning, not a trip");
+    }
+    printf("uvp: all four warned %.1f ms after their bridges died\n", (g.t_ns - t0) * 1e-6);
+    cr_assert_gt(g.t_ns - t0, (int64_t)BRD_UVP_PERIODS * 100000, "not before the debounce");
+    rig_free(&g);
 }
 
 Test(safety, a_ground_fault_in_the_rack_reaches_the_station)
