@@ -128,6 +128,16 @@ Test(safety, the_hardware_trip_line_is_reported_not_overridden, .init = setup)
     cr_assert_eq(sm_clear(&d.safety, hhal_hal(&h)), EK3_OK);
 }
 
+/* Four modules sharing 6 kW at 750 V, run `quanta` control periods. */
+static void rack_of_four(rig *g, int quanta)
+{
+    rig_opts o;
+    rig_default_opts(&o, 4, 3, 6000.0);
+    cr_assert_eq(rig_init(g, &o), EK3_OK);
+    for (int q = 0; q < quanta; q++)
+        rig_quantum(g);
+}
+
 /* UVP (board.h BRD_UVP_*): every bridge of a rack dead (gate-off), the
  * bus falls under the load; each module regulates, far from its current
  * limit, and cannot hold its output: a WARNING to the station, no latch.
@@ -135,11 +145,7 @@ Test(safety, the_hardware_trip_line_is_reported_not_overridden, .init = setup)
 Test(safety, uvp_warns_when_the_output_cannot_be_held)
 {
     static rig g;
-    rig_opts o;
-    rig_default_opts(&o, 4, 3, 6000.0);
-    cr_assert_eq(rig_init(&g, &o), EK3_OK);
-    for (int q = 0; q < 10000; q++)
-        rig_quantum(&g);
+    rack_of_four(&g, 10000);
     for (unsigned k = 0; k < 4; k++)
         cr_assert_eq(g.m[k].fw.drv.safety.uvp, 0, "module %u: no UVP at steady state", k + 1);
     uint32_t faults0 = g.stn.st.faults;
@@ -169,11 +175,7 @@ Test(safety, uvp_warns_when_the_output_cannot_be_held)
 Test(safety, a_ground_fault_in_the_rack_reaches_the_station)
 {
     static rig g;
-    rig_opts o;
-    rig_default_opts(&o, 4, 3, 6000.0);
-    cr_assert_eq(rig_init(&g, &o), EK3_OK);
-    for (int q = 0; q < 15000; q++)
-        rig_quantum(&g);
+    rack_of_four(&g, 15000);
     cr_assert_gt(g.plant.mod[1].io, 0.5);
     flt_spec gf;
     cr_assert_eq(flt_parse("igf:2@0s:i=50mA", &gf, NULL, 0), EK3_OK);
