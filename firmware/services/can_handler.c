@@ -144,7 +144,7 @@ static void canh_silence(canh_state *s, jz_kernel *k)
     drv_status st;
     drv_status_get(d, &st);
     if (!st.enable && !s->comm_lost) {
-        s->heard_ns = jz_now(k) - (int64_t)BRD_COMM_LOSS_MS * 1000000; /* off: nothing to lose */
+        s->heard_ns = jz_now(k); /* off: nothing to lose (it comes on by a START, which is heard) */
         return;
     }
     if (!s->comm_lost) {
@@ -257,8 +257,6 @@ static void canh_diag_request(canh_state *s, jz_kernel *k, unsigned me, unsigned
         s->st.diags++;
 }
 
-/* A FW_UPDATE frame from the station, to this module or to all (the
- * group key, its own window): checked, decoded, to UPDATE_MGR (svc). */
 /* The station's keepalive (STATION, to all, the group key): checked,
  * then it only says the station is there (COMM_LOSS). */
 static void canh_station(canh_state *s, jz_kernel *k, unsigned me, unsigned svc, cfd_frame *f)
@@ -280,6 +278,8 @@ static void canh_station(canh_state *s, jz_kernel *k, unsigned me, unsigned svc,
     canh_heard(s, k);
 }
 
+/* A FW_UPDATE frame from the station, to this module or to all (the
+ * group key, its own window): checked, decoded, to UPDATE_MGR (svc). */
 static void canh_fw_update(canh_state *s, jz_kernel *k, unsigned me, unsigned svc, cfd_frame *f)
 {
     int bcast = (f->id & CID_DST_MAX) == CID_NODE_BROADCAST;
