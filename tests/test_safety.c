@@ -128,6 +128,47 @@ Test(safety, the_hardware_trip_line_is_reported_not_overridden, .init = setup)
     cr_assert_eq(sm_clear(&d.safety, hhal_hal(&h)), EK3_OK);
 }
 
+/* UVP's rule (board.h BRD_UVP_*) on SAFETY_MONITOR alone: under the
+ * droop floor by the margin for BRD_UVP_PERIODS, regulating, below 90 %
+ * of the current limit; not within the droop band, not at the current
+ * limit, not in a soft start; a warning, then CLEARED. */
+Test(safety, uvp_is_the_droop_floor_held_below_the_current_limit, .init = setup)
+{
+    const llcc_cfg *c = &d.ctl.cfg;
+    double floor_v = 750.0 - c->r_droop * c->i_max - BRD_UVP_MARGIN_FRAC * 750.0;
+    sm_alert a;
+    d.ctl.state = LLCC_RUN;
+    d.ctl.i_lim = c->i_max;
+    d.ctl.i = 1.0f;
+    h.adc[MSG_ADC_VOUT] = (uint16_t)lround((floor_v + 2.0) / 1000 * 4095); /* droop's band and a margin */
+    periods(2 * BRD_UVP_PERIODS);
+    cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_EAGAIN, "above the floor: nothing (%u)", a.code);
+    h.adc[MSG_ADC_VOUT] = (uint16_t)lround((floor_v - 5.0) / 1000 * 4095);
+    d.ctl.i = 0.95f * c->i_max; /* at its limit: the load is beyond it */
+    periods(2 * BRD_UVP_PERIODS);
+    cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_EAGAIN, "at the current limit: nothing");
+    d.ctl.i = 1.0f;
+    d.ctl.state = LLCC_START;
+    periods(2 * BRD_UVP_PERIODS);
+    cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_EAGAIN, "in a soft start: nothing");
+    d.ctl.state = LLCC_RUN;
+    periods(BRD_UVP_PERIODS - 1);
+    cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_EAGAIN, "not before the debounce");
+    periods(1);
+    cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_OK, "UVP after %u periods", BRD_UVP_PERIODS);
+    cr_assert_eq(a.code, MSG_FAULT_UVP);
+    cr_assert_eq(a.severity, MSG_SEV_WARNING);
+    cr_assert_eq(a.flags, 0, "raised, not latched");
+    cr_assert_eq(d.safety.latched, 0u, "a warning, not a trip");
+    periods(BRD_UVP_PERIODS);
+    cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_EAGAIN, "once");
+    h.adc[MSG_ADC_VOUT] = (uint16_t)lround(750.0 / 1000 * 4095);
+    periods(1);
+    cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_OK, "back in the band");
+    cr_assert_eq(a.code, MSG_FAULT_UVP);
+    cr_assert_eq(a.flags, MSG_FAULT_F_CLEARED);
+}
+
 /* Four modules sharing 6 kW at 750 V, run `quanta` control periods. */
 static void rack_of_four(rig *g, int quanta)
 {
