@@ -33,7 +33,7 @@ static const bplan_spec bplan_specs[] = {
      0},
     {"POWER_ACK", "module -> station", "1 Hz x modules (one per command)", CID_TYPE_POWER_ACK, 0, 1, 1.0, BPLAN_EVENT,
      0},
-    {"STATION", "station -> all", "1 Hz (rack target)", CID_TYPE_STATION, 1, 0, 1.0, BPLAN_NOT_YET, 0},
+    {"STATION", "station -> all", "1 Hz (rack target, keepalive)", CID_TYPE_STATION, 1, 0, 1.0, BPLAN_SENT, 0},
     {"SYNC", "leader -> all", "10 Hz (the leader's balancing broadcast)", CID_TYPE_SYNC, 1, 0, 10.0, BPLAN_SENT, 0},
     {"ELECTION", "leader <-> modules",
      "10 Hz x modules: the leader's APPEND (Raft heartbeat) + one APPEND_RESP per other module, "

@@ -4,8 +4,11 @@
 #include <string.h>
 
 #include "can_id.h"
+#include "ek3_assert.h"
 #include "ek3_err.h"
 #include "msg.h"
+
+EK3_DEFINE_MODULE("hilch"); /* contracts 300-399 (docs/architecture.md) */
 
 int hch_frame(unsigned type, unsigned src, unsigned dst, const void *payload, cfd_frame *f)
 {
@@ -28,6 +31,9 @@ void hch_adc_sample(pmod *m, uint32_t q, msg_hil_adc *a)
     a->lines = (uint16_t)(m->hw_trip ? 1u : 0u); /* lines: the trip line */
     a->period = q;
     pmod_adc(m, a->ch);
+    /* What HIL_ADC carries: the frameless path skips the codec's check. */
+    for (unsigned c = 0; c < MSG_ADC_COUNT; c++)
+        EK3_INVARIANT_ID(301, a->ch[c] <= 4095u);
 }
 
 int hch_adc_send(pmod *m, unsigned slot, uint32_t q, cfd_frame *f)
@@ -58,8 +64,7 @@ int hch_adc_take(hhal *h, const cfd_frame *f)
 static void hch_pwm_payload(const hhal *h, uint32_t q, msg_hil_pwm *pw)
 {
     const hal_pwm *p = &h->pwm;
-    *pw = (msg_hil_pwm){(uint8_t)((p->enable ? MSG_PWM_ENABLE : 0) | (p->half_bridge ? MSG_PWM_HALF_BRIDGE : 0) |
-                                  (p->burst_permille < 1000 ? MSG_PWM_BURST : 0)),
+    *pw = (msg_hil_pwm){(uint8_t)((p->enable ? MSG_PWM_ENABLE : 0) | (p->half_bridge ? MSG_PWM_HALF_BRIDGE : 0)),
                         p->deadtime_ns, q, p->fsw_hz, p->burst_permille, p->fan_permille, (uint16_t)h->gpio_out};
 }
 
@@ -83,6 +88,9 @@ int hch_pwm_send(const hhal *h, unsigned slot, uint32_t q, cfd_frame *f)
 
 int hch_pwm_apply(pmod *m, const msg_hil_pwm *c)
 {
+    /* A payload the HIL_PWM codec accepts (hch_pwm_take decoded it,
+     * hch_pwm_read range-checked it): the plant never gets another. */
+    EK3_REQUIRE_ID(302, c->burst_permille <= 1000u && c->fan_permille <= 1000u && c->fsw_hz <= 1000000u);
     llc_cmd lc = {c->fsw_hz ? c->fsw_hz : 200e3, c->deadtime_ns * 1e-9,
                   c->burst_permille ? c->burst_permille / 1000.0 : 1.0, (uint8_t)(c->flags & MSG_PWM_ENABLE),
                   (uint8_t)((c->flags & MSG_PWM_HALF_BRIDGE) != 0)};

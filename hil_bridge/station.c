@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board.h"
 #include "can_id.h"
 #include "ek3_err.h"
 
@@ -407,8 +408,45 @@ void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
 
 static void stn_flood(station *s, int64_t now);
 
+/* The keepalive (stn_poll): the rack's target as the station holds it. */
+static void stn_keepalive(station *s, int64_t now)
+{
+    if (s->st.keepalives && now - s->keepalive_ns < (int64_t)BRD_KEEPALIVE_MS * 1000000)
+        return;
+    msg_station ka = {MSG_STATION_RACK_TARGET, (uint16_t)stn_online(s, now), 0, 0};
+    uint32_t vset = 0;
+    for (unsigned k = 0; k < s->n; k++) {
+        const msg_power_cmd *c = &s->m[k].cmd;
+        if (c->op != MSG_POWER_START && c->op != MSG_POWER_SET)
+            continue;
+        ka.rack_power_w += c->power_w;
+        if (ka.rack_power_w > 2000000u) /* the field's range */
+            ka.rack_power_w = 2000000u;
+        if (c->vset_dv > vset)
+            vset = c->vset_dv;
+    }
+    ka.bus_vset_dv = (uint16_t)(vset < 2000 ? 2000 : vset > 9200 ? 9200 : vset);
+    uint8_t buf[CFD_MAX_LEN];
+    msg_err e;
+    int n = msg_encode(CID_TYPE_STATION, &ka, buf, sizeof buf, &e);
+    cfd_frame f;
+    uint8_t key[AUTH_KEY_LEN];
+    int rc = n < 0 ? n : stn_frame(s, CID_NODE_BROADCAST, CID_TYPE_STATION, CID_PRIO_MEDIUM, buf, (size_t)n, &f, key);
+    if (!rc)
+        rc = auth_sign(&s->cr, key, &s->group_tx, &f, NULL);
+    if (!rc)
+        rc = s->send(s->send_ctx, &f);
+    if (rc == EK3_OK) {
+        s->keepalive_ns = now;
+        s->st.keepalives++;
+    } else if (rc != EK3_EFULL && s->log) { /* a full queue: again next period */
+        fprintf(s->log, "%.6f station: keepalive not sent: %s\n", now * 1e-9, ek3_strerror(rc));
+    }
+}
+
 void stn_poll(station *s, int64_t now)
 {
+    stn_keepalive(s, now);
     if (s->flood_rate[0] > 0 || s->flood_rate[1] > 0)
         stn_flood(s, now);
     if (s->bad_key_burst.n && now - s->bad_key_burst.last_ns >= STN_BURST_GAP_NS)

@@ -48,6 +48,7 @@ typedef struct stn_stats {
     uint32_t sent, retries, acked, clamped, refused, gave_up;
     uint32_t api_ok, api_bad_key, api_rate, api_range, api_unknown;
     uint32_t faults; /* FAULT_ALERT frames received */
+    uint32_t keepalives; /* STATION keepalives broadcast (stn_poll) */
     uint32_t implausible; /* modules stopped for a VOUT reading implausible against their peers' */
 } stn_stats;
 
@@ -96,7 +97,8 @@ typedef struct station {
     stn_stats st;
     stn_burst bad_key_burst, rate_burst; /* refusals not yet logged */
     /* Injected API floods (stn_fault_flood): [0] with the right key, [1] a wrong one. */
-    auth_tx group_tx;       /* its freshness counter to every module (a broadcast FW_UPDATE) */
+    auth_tx group_tx;       /* its freshness counter to every module (a broadcast FW_UPDATE, the keepalive) */
+    int64_t keepalive_ns;   /* the last STATION keepalive (stn_poll) */
     double flood_rate[2];   /* requests per second (0: none) */
     int64_t flood_t0[2];
     uint64_t flood_done[2]; /* requests made since flood_t0 */
@@ -148,8 +150,13 @@ int stn_restore(station *s, int64_t now, unsigned slot);
 /* A frame from the rack bus (heartbeats, acknowledgements). */
 void stn_on_frame(station *s, const cfd_frame *f, int64_t now);
 
-/* Timeouts and retries, and the log line of a burst of refused API
- * requests that has ended; call every control period. */
+/* Timeouts and retries, the log line of a burst of refused API
+ * requests that has ended, and the keepalive: from the first call, a
+ * STATION RACK_TARGET broadcast (group key: the modules the station
+ * counts online, the sum and highest set point of its commands) every
+ * BRD_KEEPALIVE_MS (board.h), whose silence tells a running module it
+ * lost the station (COMM_LOSS, docs/faults.md). Call every control
+ * period. */
 void stn_poll(station *s, int64_t now);
 
 /* Modules heard within STN_ONLINE_NS. */

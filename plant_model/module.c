@@ -6,8 +6,11 @@
 #include <string.h>
 
 #include "board.h"
+#include "ek3_assert.h"
 #include "ek3_err.h"
 #include "ek3_rng.h"
+
+EK3_DEFINE_MODULE("plant"); /* contracts 400-499 (docs/architecture.md) */
 
 #define PMOD_THERMAL_DT 1e-3 /* the thermal network steps every 1 ms */
 
@@ -209,6 +212,8 @@ static void pmod_vdc_ramp(pmod *m, double dt);
 
 static void pmod_step_(pmod *m, double dt, double v_term, const double *io)
 {
+    EK3_REQUIRE_ID(401, dt >= 0.0 && dt <= 1e3); /* a step of the rig's clock (a NaN fails too) */
+    EK3_REQUIRE_ID(402, v_term == v_term);        /* the rack's terminal voltage is a number */
     double e[TH_NODES] = {0};
     if (m->vdc_ramp > 0) /* injected: pmod_fault_vdc */
         pmod_vdc_ramp(m, dt);

@@ -100,6 +100,8 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
       "refused: a freshness counter older than the replay window")                                                  \
     X(C_UNAUTH, "module[K].can.unauthenticated", "", FAM_KMOD, EN_NONE, LD_ANY,                                     \
       "refused: not authenticated, or not from the station")                                                        \
+    X(C_COMM_LOSSES, "module[K].can.comm_losses", "", FAM_KMOD, EN_NONE, LD_ANY,                                   \
+      "times it lost the station while on (COMM_LOSS: no keepalive or SYNC for 2.5 s)")                             \
     X(S_STATE, "module[K].svc.NAME.state", "", FAM_SVC, EN_SVC, LD_ANY, "the service's status in its kernel")      \
     X(S_RESTARTS, "module[K].svc.NAME.restarts", "", FAM_SVC, EN_NONE, LD_ANY,                                     \
       "restarts of the service by the Reincarnation Server")                                                        \
@@ -334,6 +336,7 @@ double sig_read(const ses *s, const sig_ref *r)
     case SIG_C_FORGED:
     case SIG_C_REPLAYED:
     case SIG_C_STALE:
+    case SIG_C_COMM_LOSSES:
     case SIG_C_UNAUTH: {
         /* CAN_HANDLER's counters, in its state region (closed between
          * dispatches in strict mode: not readable then). */
@@ -348,6 +351,7 @@ double sig_read(const ses *s, const sig_ref *r)
                : r->id == SIG_C_FORGED   ? c->forged
                : r->id == SIG_C_REPLAYED ? c->replayed
                : r->id == SIG_C_STALE    ? c->stale
+               : r->id == SIG_C_COMM_LOSSES ? c->comm_losses
                                          : c->unauthenticated;
     }
     case SIG_S_STATE:

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board.h"
 #include "can_handler.h"
 #include "ek3_err.h"
 #include "fault.h"
@@ -259,6 +260,41 @@ Test(fault_bus, a_rebooted_module_rejoins, .init = setup, .fini = teardown)
     cr_assert_eq(drv_state(2), LLCC_RUN, "soft-started");
     cr_assert_gt(g.plant.mod[1].io, 0.8 * io0, "it carries its share again (%.3f of %.3f A)", g.plant.mod[1].io, io0);
     cr_assert_eq(stn_online(&g.stn, g.t_ns), 4u);
+}
+
+/* COMM_LOSS (board.h BRD_COMM_*): a module cut off the bus hears
+ * neither the station's 1 Hz keepalive nor a SYNC. It holds its command
+ * past BRD_COMM_LOSS_MS, stops at BRD_COMM_HOLD_MS (not latched), and
+ * tells the station COMM_LOSS once the bus is mended. */
+Test(fault_bus, a_cut_module_holds_then_stops_and_reports_comm_loss, .init = setup, .fini = teardown)
+{
+    const canh_stats *c = canh_of(2);
+    cr_assert_gt(c->keepalives, 0u, "the station's keepalive is heard before the cut");
+    double io0 = g.plant.mod[1].io;
+    inject("bus-cut:2@0s");
+    int64_t t0 = g.t_ns;
+    run_ms(BRD_COMM_LOSS_MS + 600.0); /* the last keepalive may have come up to 1 s before the cut */
+    cr_assert_eq(c->comm_losses, 1u, "the loss noticed");
+    cr_assert_eq(drv_state(2), LLCC_RUN, "and the last command held");
+    cr_assert_gt(g.plant.mod[1].io, 0.8 * io0, "its share held (%.3f of %.3f A)", g.plant.mod[1].io, io0);
+    while (c->comm_stops == 0 && g.t_ns - t0 < (int64_t)(BRD_COMM_HOLD_MS + 1100) * 1000000)
+        rig_quantum(&g);
+    cr_assert_eq(c->comm_stops, 1u, "stopped after the hold");
+    double held_s = (g.t_ns - t0) * 1e-9;
+    cr_assert(held_s > BRD_COMM_HOLD_MS * 1e-3 - 1.0 && held_s <= BRD_COMM_HOLD_MS * 1e-3 + 0.01,
+              "stopped %.3f s after the cut", held_s);
+    run_ms(100);
+    cr_assert_eq(drv_state(2), LLCC_OFF, "its output off");
+    cr_assert_eq(g.m[1].fw.drv.safety.latched, 0u, "not a latched fault");
+    uint32_t faults0 = g.stn.st.faults;
+    clear("bus-cut:2@0s");
+    run_ms(1100); /* the next keepalive */
+    cr_assert_eq(g.stn.st.faults, faults0 + 1, "one FAULT_ALERT once mended");
+    cr_assert_eq(g.stn.m[1].fault.code, MSG_FAULT_COMM_LOSS, "code %u", g.stn.m[1].fault.code);
+    cr_assert_eq(g.stn.m[1].fault.severity, MSG_SEV_CRITICAL, "it had stopped");
+    cr_assert_gt(g.stn.m[1].fault.value, (int32_t)BRD_COMM_HOLD_MS, "the silence, %d ms", g.stn.m[1].fault.value);
+    /* the others heard the station throughout */
+    cr_assert_eq(canh_of(1)->comm_losses + canh_of(3)->comm_losses + canh_of(4)->comm_losses, 0u);
 }
 
 /* ---- trust boundaries ---- */

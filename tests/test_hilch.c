@@ -52,17 +52,23 @@ Test(hilch, the_plant_forwards_every_rack_type_from_an_external_module)
         cr_assert_eq(cid_is_hil(t), t >= CID_TYPE_HIL_ADC && t <= CID_TYPE_HIL_TICK, "type %u", t);
 }
 
-/* Plant -> firmware -> plant: the ADC codes and trip line arrive in the
- * HAL as the plant sampled them; the HAL's command arrives at the plant
- * in its units (Hz, s, duty fraction). */
-Test(hilch, both_directions_carry_values_and_units)
+/* An averaged plant module at the defaults. */
+static void plant_module(pmod *m)
 {
     plant_params p;
     prm_defaults(&p);
     static lavg_table tab;
     lavg_build(&tab, &p.llc);
+    pmod_init(m, &p, PMOD_AVERAGED, &tab, 11);
+}
+
+/* Plant -> firmware -> plant: the ADC codes and trip line arrive in the
+ * HAL as the plant sampled them; the HAL's command arrives at the plant
+ * in its units (Hz, s, duty fraction). */
+Test(hilch, both_directions_carry_values_and_units)
+{
     static pmod m;
-    pmod_init(&m, &p, PMOD_AVERAGED, &tab, 11);
+    plant_module(&m);
     m.hw_trip = 1;
     static hhal h;
     hhal_init(&h, 1, 0);
@@ -94,4 +100,25 @@ Test(hilch, both_directions_carry_values_and_units)
     f.len = 2;
     cr_assert_eq(hch_pwm_take(&m, &f), EK3_EPARSE, "a short payload");
     cr_assert_eq(hch_adc_take(&h, &f), EK3_EPARSE);
+}
+
+/* Burst mode is one fact on the wire, burst_permille: the sender sets no
+ * flag for it (bit 1 is reserved) and the plant reads the permille
+ * alone, so a stray bit 1 does not put a continuous bridge in burst. */
+Test(hilch, burst_mode_is_the_permille_alone)
+{
+    static pmod m;
+    plant_module(&m);
+    static hhal h;
+    hhal_init(&h, 1, 0);
+    h.pwm = (hal_pwm){.fsw_hz = 200000, .deadtime_ns = 300, .burst_permille = 400, .enable = 1};
+    msg_hil_pwm pw;
+    cr_assert_eq(hch_pwm_read(&h, 5, &pw), EK3_OK);
+    cr_assert_eq(pw.flags, MSG_PWM_ENABLE, "only the enable bit: burst is not a flag (flags 0x%x)", pw.flags);
+    cr_assert_eq(hch_pwm_apply(&m, &pw), EK3_OK);
+    cr_assert_float_eq(m.cmd.burst, 0.4, 1e-12, "burst %g from 400 permille", m.cmd.burst);
+    pw.flags = MSG_PWM_ENABLE | MSG_PWM_RESERVED_1;
+    pw.burst_permille = 1000;
+    cr_assert_eq(hch_pwm_apply(&m, &pw), EK3_OK);
+    cr_assert_float_eq(m.cmd.burst, 1.0, 1e-12, "the reserved bit changes nothing: continuous");
 }

@@ -5,8 +5,10 @@
  * ground fault on one module reaches the station and the others carry on. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "board.h"
 #include "drivers.h"
 #include "ek3_err.h"
 #include "fault.h"
@@ -126,14 +128,95 @@ Test(safety, the_hardware_trip_line_is_reported_not_overridden, .init = setup)
     cr_assert_eq(sm_clear(&d.safety, hhal_hal(&h)), EK3_OK);
 }
 
+/* UVP's rule (board.h BRD_UVP_*) on SAFETY_MONITOR alone: under the
+ * droop floor by the margin for BRD_UVP_PERIODS, regulating, below 90 %
+ * of the current limit; not within the droop band, not at the current
+ * limit, not in a soft start; a warning, then CLEARED. */
+Test(safety, uvp_is_the_droop_floor_held_below_the_current_limit, .init = setup)
+{
+    const llcc_cfg *c = &d.ctl.cfg;
+    double floor_v = 750.0 - c->r_droop * c->i_max - BRD_UVP_MARGIN_FRAC * 750.0;
+    sm_alert a;
+    d.ctl.state = LLCC_RUN;
+    d.ctl.i_lim = c->i_max;
+    d.ctl.i = 1.0f;
+    h.adc[MSG_ADC_VOUT] = (uint16_t)lround((floor_v + 2.0) / 1000 * 4095); /* droop's band and a margin */
+    periods(2 * BRD_UVP_PERIODS);
+    cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_EAGAIN, "above the floor: nothing (%u)", a.code);
+    h.adc[MSG_ADC_VOUT] = (uint16_t)lround((floor_v - 5.0) / 1000 * 4095);
+    d.ctl.i = 0.95f * c->i_max; /* at its limit: the load is beyond it */
+    periods(2 * BRD_UVP_PERIODS);
+    cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_EAGAIN, "at the current limit: nothing");
+    d.ctl.i = 1.0f;
+    d.ctl.state = LLCC_START;
+    periods(2 * BRD_UVP_PERIODS);
+    cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_EAGAIN, "in a soft start: nothing");
+    d.ctl.state = LLCC_RUN;
+    periods(BRD_UVP_PERIODS - 1);
+    cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_EAGAIN, "not before the debounce");
+    periods(1);
+    cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_OK, "UVP after %u periods", BRD_UVP_PERIODS);
+    cr_assert_eq(a.code, MSG_FAULT_UVP);
+    cr_assert_eq(a.severity, MSG_SEV_WARNING);
+    cr_assert_eq(a.flags, 0, "raised, not latched");
+    cr_assert_eq(d.safety.latched, 0u, "a warning, not a trip");
+    periods(BRD_UVP_PERIODS);
+    cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_EAGAIN, "once");
+    h.adc[MSG_ADC_VOUT] = (uint16_t)lround(750.0 / 1000 * 4095);
+    periods(1);
+    cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_OK, "back in the band");
+    cr_assert_eq(a.code, MSG_FAULT_UVP);
+    cr_assert_eq(a.flags, MSG_FAULT_F_CLEARED);
+}
+
+/* Four modules sharing 6 kW at 750 V, run `quanta` control periods. */
+static void rack_of_four(rig *g, int quanta)
+{
+    rig_opts o;
+    rig_default_opts(&o, 4, 3, 6000.0);
+    cr_assert_eq(rig_init(g, &o), EK3_OK);
+    for (int q = 0; q < quanta; q++)
+        rig_quantum(g);
+}
+
+/* UVP (board.h BRD_UVP_*): every bridge of a rack dead (gate-off), the
+ * bus falls under the load; each module regulates, far from its current
+ * limit, and cannot hold its output: a WARNING to the station, no latch.
+ * At steady state before it, nothing. */
+Test(safety, uvp_warns_when_the_output_cannot_be_held)
+{
+    static rig g;
+    rack_of_four(&g, 10000);
+    for (unsigned k = 0; k < 4; k++)
+        cr_assert_eq(g.m[k].fw.drv.safety.uvp, 0, "module %u: no UVP at steady state", k + 1);
+    uint32_t faults0 = g.stn.st.faults;
+    for (unsigned k = 1; k <= 4; k++) {
+        char text[32];
+        snprintf(text, sizeof text, "gate-off:%u@0s", k);
+        flt_spec f;
+        cr_assert_eq(flt_parse(text, &f, NULL, 0), EK3_OK);
+        cr_assert_eq(flt_inject(&g, &f), EK3_OK);
+    }
+    int64_t t0 = g.t_ns;
+    while (g.stn.st.faults < faults0 + 4 && g.t_ns - t0 < 1000000000)
+        rig_quantum(&g);
+    cr_assert_eq(g.stn.st.faults, faults0 + 4, "a FAULT_ALERT from each module (%u)", g.stn.st.faults - faults0);
+    for (unsigned k = 0; k < 4; k++) {
+        cr_assert_eq(g.stn.m[k].fault.code, MSG_FAULT_UVP, "module %u: code %u", k + 1, g.stn.m[k].fault.code);
+        cr_assert_eq(g.stn.m[k].fault.severity, MSG_SEV_WARNING);
+        cr_assert_eq(g.stn.m[k].fault.flags & (MSG_FAULT_F_CLEARED | MSG_FAULT_F_LATCHED), 0);
+        cr_assert_lt(g.stn.m[k].fault.value, 700000, "the output it read, %d mV", g.stn.m[k].fault.value);
+        cr_assert_eq(g.m[k].fw.drv.safety.latched, 0u, "a warning, not a trip");
+    }
+    printf("uvp: all four warned %.1f ms after their bridges died\n", (g.t_ns - t0) * 1e-6);
+    cr_assert_gt(g.t_ns - t0, (int64_t)BRD_UVP_PERIODS * 100000, "not before the debounce");
+    rig_free(&g);
+}
+
 Test(safety, a_ground_fault_in_the_rack_reaches_the_station)
 {
     static rig g;
-    rig_opts o;
-    rig_default_opts(&o, 4, 3, 6000.0);
-    cr_assert_eq(rig_init(&g, &o), EK3_OK);
-    for (int q = 0; q < 15000; q++)
-        rig_quantum(&g);
+    rack_of_four(&g, 15000);
     cr_assert_gt(g.plant.mod[1].io, 0.5);
     flt_spec gf;
     cr_assert_eq(flt_parse("igf:2@0s:i=50mA", &gf, NULL, 0), EK3_OK);

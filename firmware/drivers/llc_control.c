@@ -134,6 +134,7 @@ void llcc_step(llcc *c, hal hw)
         /* Droop as the current reference: each module gives the current
          * its own voltage reading asks for, up to its limit. */
         float i_lim = fminf(c->i_ceil, c->p_lim * c->derate / fmaxf(c->v, 50.0f));
+        c->i_lim = i_lim;
         /* Above the reference the demand goes negative: the drive then
          * falls into burst mode, which is what holds a light load. */
         /* The trim never takes the reference out of the module's range

@@ -93,6 +93,7 @@ typedef struct llcc {
     uint16_t fan_permille; /* THERMAL_MGR's fan duty, through drv_fan */
     float v, i, vdc;    /* filtered measurements */
     float i_ref;        /* the droop law's current */
+    float i_lim;        /* the current limit in force this period, A (i_ceil, P_lim x derate / V) */
     float v_ref;        /* the (ramped) reference before droop */
     float d, integ;
     uint32_t ticks;

@@ -90,6 +90,30 @@ static int sm_over(sm *s, unsigned code, int over)
     return s->over[code] >= s->cfg.deglitch;
 }
 
+/* UVP (safety.h): under the droop band's floor for BRD_UVP_PERIODS while
+ * regulating under the current limit; a warning, cleared with an alert. */
+static void sm_uvp(sm *s, const llcc *ctl, float v)
+{
+    int regulating = ctl->state == LLCC_RUN && ctl->enable && !ctl->parked;
+    float floor_v = ctl->v_set + ctl->trim - ctl->cfg.r_droop * ctl->cfg.i_max - (float)BRD_UVP_MARGIN_FRAC * ctl->v_set;
+    if (regulating && v < floor_v && ctl->i < (float)BRD_UVP_ILIM_FRAC * ctl->i_lim) {
+        if (s->uvp_n < BRD_UVP_PERIODS)
+            s->uvp_n++;
+        if (s->uvp_n >= BRD_UVP_PERIODS && !s->uvp) {
+            s->uvp = 1;
+            sm_alert_push(s, MSG_FAULT_UVP, MSG_SEV_WARNING, 0, v * 1000.0f);
+        }
+        return;
+    }
+    s->uvp_n = 0;
+    /* At the current limit the warning stands (the load is beyond the
+     * module now); back in the band, or not regulating: cleared. */
+    if (s->uvp && (!regulating || v >= floor_v)) {
+        s->uvp = 0;
+        sm_alert_push(s, MSG_FAULT_UVP, MSG_SEV_WARNING, MSG_FAULT_F_CLEARED, v * 1000.0f);
+    }
+}
+
 void sm_step(sm *s, hal hw, llcc *ctl)
 {
     const sm_cfg *c = &s->cfg;
@@ -110,6 +134,7 @@ void sm_step(sm *s, hal hw, llcc *ctl)
         sm_trip(s, hw, ctl, MSG_FAULT_OTP, 0, t * 1000.0f);
     if (sm_over(s, MSG_FAULT_GFI, igf > c->gfi_a))
         sm_trip(s, hw, ctl, MSG_FAULT_GFI, 0, igf * 1000.0f);
+    sm_uvp(s, ctl, v);
     /* A warning (not latched) once per excursion above the warning level. */
     if (t > c->otp_warn_c && !s->warned) {
         s->warned = 1;

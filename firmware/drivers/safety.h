@@ -15,6 +15,16 @@
  * drives it. A latched fault clears only by sm_clear, and only when its
  * condition has gone. Faults wait in a small queue for CAN_HANDLER to
  * send as FAULT_ALERT.
+ *
+ * Undervoltage (UVP) is a warning, not a trip (board.h's BRD_UVP_*):
+ * an output below the droop band while the module regulates and is not
+ * at its current limit means the module cannot reach its set point (a
+ * sagging DC link, a dead bridge leg, a drifted tank); shutting it down
+ * would only move its share onto peers, and on a collapsing bus (an
+ * overload, a short) every module is at its limit, where the current
+ * limit, OCP and the hardware protect. WARNING raised once, and sent
+ * again with the CLEARED flag when the output is back or the module stops
+ * regulating.
  */
 #ifndef SAFETY_H
 #define SAFETY_H
@@ -46,6 +56,8 @@ typedef struct sm {
     uint8_t first_code;         /* the fault that tripped first (0: none) */
     uint8_t over[16];           /* consecutive periods over each limit */
     uint8_t warned;
+    uint8_t uvp;                /* the UVP warning is raised (cleared with an alert) */
+    uint16_t uvp_n;             /* consecutive periods under voltage while regulating */
     uint32_t ticks, trips;
     sm_alert q[SM_QUEUE];
     uint8_t qhead, qtail;       /* free-running: the interrupt moves qtail, CAN_HANDLER qhead */

@@ -55,6 +55,27 @@ typedef enum brd_adc_ch {
 #define BRD_PERIOD_NS 100000LL /* 100 us: 10 kHz */
 #define BRD_PERIOD_S 100e-6    /* the same period in seconds */
 
+/* Undervoltage (UVP), SAFETY_MONITOR's warning (docs/faults.md): the
+ * output reads below the droop band's floor, V_set + trim - R_droop x
+ * i_max, by more than BRD_UVP_MARGIN_FRAC of V_set, for BRD_UVP_PERIODS
+ * control periods in a row, while LLC_CONTROL regulates (not soft
+ * starting, parked or off) and its current is under BRD_UVP_ILIM_FRAC of
+ * its limit (a module at its current, power or hand-off limit is not
+ * under voltage: the load is beyond it). A warning, not a trip. */
+#define BRD_UVP_MARGIN_FRAC 0.05
+#define BRD_UVP_ILIM_FRAC 0.9
+#define BRD_UVP_PERIODS 500u /* 50 ms */
+
+/* Loss of communication (COMM_LOSS, CAN_HANDLER; docs/faults.md): a
+ * running module that has heard no station frame (its 1 Hz STATION
+ * keepalive, a command) and no leader's SYNC for BRD_COMM_LOSS_MS holds
+ * its last command; silent for BRD_COMM_HOLD_MS, it stops (not latched:
+ * the station's next START resumes it). Heard again, it sends FAULT_ALERT
+ * COMM_LOSS. */
+#define BRD_COMM_LOSS_MS 2500u  /* two and a half keepalives missed */
+#define BRD_COMM_HOLD_MS 10000u /* then the safe output: off */
+#define BRD_KEEPALIVE_MS 1000u  /* the station's STATION keepalive */
+
 /* The board's hardware id in a firmware image's header (fwimg.h): an
  * image built for another board is refused. "G474" on the EK3 module. */
 #define BRD_HW_ID 0x34373447u

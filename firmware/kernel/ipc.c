@@ -1,8 +1,11 @@
 /* ipc.c - JEZGRO message passing: send, broadcast, notify, sendrec. */
 #include <string.h>
 
+#include "ek3_assert.h"
 #include "ek3_err.h"
 #include "jz.h"
+
+EK3_DEFINE_MODULE("ipc"); /* contracts 100-199 (docs/architecture.md) */
 
 /* CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF), a byte at a time: the
  * table is crc16(i << 8) for i = 0..255 (512 bytes of flash; every IPC
@@ -94,6 +97,7 @@ static int ipc_check(jz_kernel *k, unsigned from, unsigned to)
 
 static int ipc_deliver(jz_kernel *k, unsigned from, unsigned to, const ipc_msg *m, uint8_t flags, uint16_t seq)
 {
+    EK3_REQUIRE_ID(101, from < k->n && to > 0 && to < k->n); /* checked by the caller */
     ipc_msg c = *m;
     c.src = (uint8_t)from;
     c.dst = (uint8_t)to;

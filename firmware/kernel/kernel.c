@@ -1,15 +1,20 @@
 /* kernel.c - JEZGRO's core: service table, timers, priority dispatch. */
 #include <string.h>
 
+#include "ek3_assert.h"
 #include "ek3_err.h"
 #include "ek3_rng.h"
 #include "jz.h"
 #include "mpu.h"
 #include "rs.h"
 
+EK3_DEFINE_MODULE("kernel"); /* contracts 200-299 (docs/architecture.md) */
+
 void jz_ready_update(jz_kernel *k, unsigned id)
 {
+    EK3_REQUIRE_ID(201, id > 0 && id < k->n); /* a service of the table */
     jz_svc *s = &k->svc[id];
+    EK3_INVARIANT_ID(202, s->rank < 32u && k->by_rank[s->rank] == id); /* the ready bitmap's rank is its own */
     uint32_t bit = 1u << s->rank;
     if (s->status == JZ_SVC_RUNNING && !s->hung && (s->qcount || s->notify))
         k->ready |= bit;
@@ -126,8 +131,10 @@ void jz_start(jz_kernel *k, unsigned id)
 
 int jz_post(jz_kernel *k, unsigned to, const ipc_msg *m)
 {
+    EK3_REQUIRE_ID(210, to > 0 && to < k->n); /* the kernel (0) has no queue */
     jz_svc *s = &k->svc[to];
     unsigned depth = s->def->queue_depth;
+    EK3_INVARIANT_ID(211, depth > 0 && depth <= JZ_QUEUE_DEPTH && s->qhead < depth && s->qcount <= depth);
     if (s->qcount >= depth) {
         s->st.full++;
         rs_crash(k, to, JZ_CRASH_QUEUE);
@@ -166,6 +173,7 @@ int jz_post(jz_kernel *k, unsigned to, const ipc_msg *m)
 static int jz_pop(jz_kernel *k, unsigned id, ipc_msg *out)
 {
     jz_svc *s = &k->svc[id];
+    EK3_INVARIANT_ID(212, s->qhead < s->def->queue_depth && s->qcount <= s->def->queue_depth);
     if (!s->qcount)
         return EK3_EAGAIN;
     *out = s->q[s->qhead];
@@ -302,6 +310,7 @@ int jz_run(jz_kernel *k)
     int n = 0;
     while (k->ready && n < (int)JZ_DISPATCH_BUDGET) {
         unsigned rank = (unsigned)__builtin_ctz(k->ready);
+        EK3_INVARIANT_ID(220, rank < k->n && k->by_rank[rank] > 0 && k->by_rank[rank] < k->n); /* a ready bit is a service */
         jz_dispatch(k, k->by_rank[rank]);
         n++;
     }

@@ -148,8 +148,10 @@ typedef enum msg_adc_ch {
     MSG_ADC_COUNT = BRD_ADC_COUNT
 } msg_adc_ch;
 
-/* HIL_PWM flags. */
-enum { MSG_PWM_ENABLE = 1, MSG_PWM_BURST = 2, MSG_PWM_HALF_BRIDGE = 4 };
+/* HIL_PWM flags. Bit 1 is reserved (it was a burst flag that no one read):
+ * burst mode is burst_permille < 1000 and nothing else, one place for
+ * the fact; a sender leaves the bit 0 and the plant ignores it. */
+enum { MSG_PWM_ENABLE = 1, MSG_PWM_RESERVED_1 = 2, MSG_PWM_HALF_BRIDGE = 4 };
 
 #define MSG_FW_CHUNK_MAX 40u /* five double words: boot_stage_write takes whole double words */
 
@@ -301,7 +303,7 @@ typedef struct msg_hil_pwm {
     uint16_t deadtime_ns;
     uint32_t period;        /* control period this command belongs to */
     uint32_t fsw_hz;        /* switching frequency */
-    uint16_t burst_permille;/* burst-mode on-time, 1000 = continuous */
+    uint16_t burst_permille;/* burst-mode on-time, 1000 (or 0) = continuous: the only burst fact */
     uint16_t fan_permille;  /* fan PWM duty */
     uint16_t lines;         /* discrete outputs */
 } msg_hil_pwm;

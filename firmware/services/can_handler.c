@@ -48,6 +48,7 @@ int canh_init(void *state, jz_kernel *k, unsigned me)
     if (canh_config_read(k->hw, &s->cfg) != EK3_OK)
         return EK3_ENOENT; /* not provisioned: no identity, no key */
     s->ticks = CANH_HEARTBEAT_MS - 1; /* first heartbeat at the first tick */
+    s->heard_ns = jz_now(k); /* COMM_LOSS counts from the service's start */
     /* Started in the kernel's boot (no pass yet), not by a restart. */
     s->alert_wdg = k->cfg.reset_by_watchdog && k->passes == 0;
     /* Crashes before this start are not news, but for its own: restarted
@@ -118,6 +119,45 @@ static void canh_forged(canh_state *s, jz_kernel *k)
     canh_fault(s, k, fa);
 }
 
+/* A verified frame from the station (or the leader's SYNC): the bus is
+ * back if it was lost, and the station hears of the silence. */
+static void canh_heard(canh_state *s, jz_kernel *k)
+{
+    int64_t now = jz_now(k);
+    if (s->comm_lost) {
+        int64_t ms = (now - s->heard_ns) / 1000000;
+        msg_fault fa = {MSG_FAULT_COMM_LOSS, s->comm_stopped ? MSG_SEV_CRITICAL : MSG_SEV_WARNING, 0,
+                        ms < INT32_MAX ? (int32_t)ms : INT32_MAX /* s, in milli-units */, (uint32_t)(now / 1000000), 0};
+        s->comm_lost = s->comm_stopped = 0;
+        canh_fault(s, k, fa);
+    }
+    s->heard_ns = now;
+}
+
+/* COMM_LOSS (can_handler.h): each tick, silent too long while on. */
+static void canh_silence(canh_state *s, jz_kernel *k)
+{
+    int64_t quiet = jz_now(k) - s->heard_ns;
+    if (quiet < (int64_t)BRD_COMM_LOSS_MS * 1000000 || s->comm_stopped)
+        return;
+    drv_set *d = drv_of(k);
+    drv_status st;
+    drv_status_get(d, &st);
+    if (!st.enable && !s->comm_lost) {
+        s->heard_ns = jz_now(k); /* off: nothing to lose (it comes on by a START, which is heard) */
+        return;
+    }
+    if (!s->comm_lost) {
+        s->comm_lost = 1;
+        s->st.comm_losses++;
+    }
+    if (quiet >= (int64_t)BRD_COMM_HOLD_MS * 1000000) {
+        s->comm_stopped = 1;
+        s->st.comm_stops++;
+        drv_power(d, DRV_OFF, 0, 0);
+    }
+}
+
 static void canh_power_cmd(canh_state *s, jz_kernel *k, unsigned me, unsigned svc, cfd_frame *f)
 {
     (void)me, (void)svc;
@@ -138,6 +178,7 @@ static void canh_power_cmd(canh_state *s, jz_kernel *k, unsigned me, unsigned sv
         canh_ack(s, k, MSG_ACK_REFUSED, 0, 0);
         return;
     }
+    canh_heard(s, k);
     msg_power_cmd cmd;
     msg_err e;
     if (msg_decode(CID_TYPE_POWER_CMD, f->data, plen, &cmd, &e) != EK3_OK) {
@@ -216,6 +257,27 @@ static void canh_diag_request(canh_state *s, jz_kernel *k, unsigned me, unsigned
         s->st.diags++;
 }
 
+/* The station's keepalive (STATION, to all, the group key): checked,
+ * then it only says the station is there (COMM_LOSS). */
+static void canh_station(canh_state *s, jz_kernel *k, unsigned me, unsigned svc, cfd_frame *f)
+{
+    (void)me, (void)svc;
+    size_t plen = 0;
+    int rc = auth_verify(&k->hw.ops->crypto, s->cfg.group_key, &s->rx_group, f, &plen, NULL);
+    if (rc) {
+        canh_unverified(s, k, rc);
+        return;
+    }
+    msg_station ka;
+    msg_err e;
+    if (msg_decode(CID_TYPE_STATION, f->data, plen, &ka, &e) != EK3_OK) {
+        s->st.bad_payload++;
+        return;
+    }
+    s->st.keepalives++;
+    canh_heard(s, k);
+}
+
 /* A FW_UPDATE frame from the station, to this module or to all (the
  * group key, its own window): checked, decoded, to UPDATE_MGR (svc). */
 static void canh_fw_update(canh_state *s, jz_kernel *k, unsigned me, unsigned svc, cfd_frame *f)
@@ -257,6 +319,7 @@ static const struct canh_route {
     void (*fn)(canh_state *s, jz_kernel *k, unsigned me, unsigned svc, cfd_frame *f);
 } canh_routes[] = {
     {CID_TYPE_POWER_CMD, SVC_CAN, CANH_RX_PER_TICK, canh_power_cmd}, /* handled here */
+    {CID_TYPE_STATION, SVC_CAN, CANH_RX_PER_TICK, canh_station},     /* the keepalive: handled here */
     {CID_TYPE_DIAG, SVC_DIAG, 2, canh_diag_request},                 /* DIAGNOSTICS: a queue of 4 */
     {CID_TYPE_FW_UPDATE, SVC_UPDATE, 3, canh_fw_update},             /* UPDATE_MGR: a queue of 6 (its tick, a ping, the mean) */
 };
@@ -382,11 +445,14 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         if (!(f.flags & CFD_FLAG_EFF) || cid_decode(f.id, &cf))
             continue;
         if (canh_swarm_type(cf.type) && cf.src != CID_NODE_STATION) {
+            if (cf.type == CID_TYPE_SYNC) /* the leader is there (its tag: SWARM_COORD checks it) */
+                canh_heard(s, k);
             to_swarm += canh_to_swarm(s, k, me, &cf, &f);
             continue;
         }
-        if (cf.dst != s->cfg.slot && !(cf.dst == CID_NODE_BROADCAST && cf.type == CID_TYPE_FW_UPDATE))
-            continue; /* not for this module (broadcasts: FW_UPDATE only; the station's status is not yet used) */
+        if (cf.dst != s->cfg.slot &&
+            !(cf.dst == CID_NODE_BROADCAST && (cf.type == CID_TYPE_FW_UPDATE || cf.type == CID_TYPE_STATION)))
+            continue; /* not for this module (broadcasts: FW_UPDATE and the station's keepalive) */
         int rule = auth_rule(&f); /* seed 3.2: only the station commands (auth.h) */
         if (rule == AUTH_RULE_STATION_ONLY) {
             s->st.unauthenticated++;
@@ -395,6 +461,7 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
             full = canh_route(s, k, me, cf.type, &f, used);
         }
     }
+    canh_silence(s, k);
     if (s->alert_wdg) { /* the watchdog reset the MCU: say so once */
         s->alert_wdg = 0;
         int32_t n = k->resets < 2147483u ? (int32_t)k->resets * 1000 : INT32_MAX; /* milli-units */

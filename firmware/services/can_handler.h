@@ -20,6 +20,15 @@
  *     count), and AUTH_FAIL for a frame with a bad MAC, at most one a
  *     second (CANH_AUTH_ALERT_MS; value: the forged frames so far);
  *     counts in the value field's milli-units (1000 each).
+ *   COMM_LOSS (board.h BRD_COMM_*): a module that is on and has heard
+ *     no verified station frame (the 1 Hz STATION keepalive, a command)
+ *     and no leader's SYNC for BRD_COMM_LOSS_MS has lost the station: it
+ *     holds its last command (droop keeps its share on the bus); after
+ *     BRD_COMM_HOLD_MS of silence it stops, as a STOP would (the safe
+ *     output: no latch, the station's next START resumes it). The first
+ *     station frame after it sends FAULT_ALERT COMM_LOSS (WARNING while
+ *     it held, CRITICAL once it stopped; value: the silence in seconds,
+ *     as milli-units).
  *   DIAG: an authenticated self-test request goes to DIAGNOSTICS by IPC,
  *     and its result comes back to the station.
  *   FW_UPDATE: to this module (its key) or to all (the group key, a
@@ -66,6 +75,8 @@ typedef struct canh_stats {
     uint32_t heartbeats, faults_sent, diags;
     uint32_t swarm_frames, swarm_dropped; /* passed to SWARM_COORD / not (too long, service down) */
     uint32_t fw_frames, fw_dropped;       /* FW_UPDATE passed to UPDATE_MGR / not (its queue full, service down) */
+    uint32_t keepalives;                  /* the station's STATION keepalives verified */
+    uint32_t comm_losses, comm_stops;     /* COMM_LOSS: the station and leader lost while running; stopped for it */
 } canh_stats;
 
 typedef struct canh_state {
@@ -79,6 +90,9 @@ typedef struct canh_state {
     uint8_t auth_alerted;
     uint8_t want_thermal; /* SWARM_COORD leads: pass THERMAL shares on */
     int64_t auth_alert_ns; /* the last AUTH_FAIL alert */
+    int64_t heard_ns;    /* the last verified station frame or leader's SYNC (COMM_LOSS) */
+    uint8_t comm_lost;   /* silent for BRD_COMM_LOSS_MS while running: holding its last command */
+    uint8_t comm_stopped; /* ... and for BRD_COMM_HOLD_MS: stopped (DRV_OFF) */
     uint32_t crash_seen[JZ_MAX_SERVICES]; /* each service's crashes already reported (SERVICE_CRASH) */
     canh_stats st;
 } canh_state;

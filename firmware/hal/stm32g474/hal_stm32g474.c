@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "board.h"
+#include "ek3_assert.h"
 #include "ek3_err.h"
 #include "g4hal.h"
 #include "mpu.h"
@@ -172,6 +173,19 @@ static void g4hal_safe_shutdown(void *ctx)
     (void)ctx;
     G4_HRTIM_ODISR = 0x0Fu;                              /* gates off first */
     G4_GPIO_BSRR(2) = (1u << (6 + 16)) | (1u << 7);      /* relay open, fault LED on */
+}
+
+/* The contract hook (ek3_assert.h): a broken invariant is a bug, and the
+ * module's state can no longer be trusted: the safe state first (gates
+ * off, relay open), then a reset; the watchdog-free reset is counted by
+ * the next boot as any other. */
+_Noreturn void ek3_contract_failed(const char *module, unsigned id, const char *file, int line)
+{
+    (void)module, (void)id, (void)file, (void)line;
+    g4hal_safe_shutdown(0);
+    G4_SCB_AIRCR = 0x05FA0004u;
+    for (;;)
+        ;
 }
 
 /* ---- FDCAN1: 1 Mbit/s nominal, 5 Mbit/s data, FIFO 0 and TX FIFO ------- */
