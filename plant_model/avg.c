@@ -170,6 +170,17 @@ static double lavg_point(llc *m, double fsw, double vo, int hb, float *out, doub
  * voltage that the table leaves out. */
 #define LAVG_IO_NL 1e-2
 
+/* The guide bucket of s >= 0: its float's exponent and two leading
+ * mantissa bits (monotone in s), a quarter octave each from 2^-10 (below:
+ * bucket 0) to 1 (LAVG_NG - 2); no logarithm on the hot path. */
+static int lavg_bucket(float s)
+{
+    uint32_t u;
+    memcpy(&u, &s, sizeof u);
+    int b = (int)(u >> 21) - ((127 - 10) << 2);
+    return b < 0 ? 0 : b > LAVG_NG - 1 ? LAVG_NG - 1 : b;
+}
+
 /* The weight of the step of output current between two samples (normalized): above 1, refine. */
 static double lavg_gap(const float *a, const float *b)
 {
@@ -231,6 +242,11 @@ void lavg_build(lavg_table *t, const llc_params *p)
                 n++;
             }
             t->ns[hb][i] = (uint8_t)n;
+            for (int b = 0, k = 0; b <= LAVG_NG; b++) {
+                while (k < n && lavg_bucket(ss[k]) < b)
+                    k++;
+                t->guide[hb][i][b] = (uint8_t)k;
+            }
             t->build_s += m.t;
         }
     }
@@ -267,15 +283,30 @@ static int lavg_find(const float *a, int stride, int n, double x, double *w)
     return lo;
 }
 
-/* Normalized output current of column i at s, and its derivative in s. */
+/* Normalized output current of column i at s (0 <= s <= 1), and its
+ * derivative in s: the bracket is the last sample with s_k <= s, found
+ * from the guide (usually at once) as a binary search would find it. */
 static double lavg_col_io(const lavg_table *t, int hb, int i, double s, double *dds)
 {
-    int n = t->ns[hb][i];
-    double w;
-    int k = lavg_find(t->s[hb][i], 1, n, s, &w);
+    int n = t->ns[hb][i], b = lavg_bucket((float)s);
+    const float *ss = t->s[hb][i];
+    int k = t->guide[hb][i][b] - 1, last = t->guide[hb][i][b + 1] - 1;
+    if (last > n - 2)
+        last = n - 2;
+    if (k < 0)
+        k = 0;
+    if (k > last)
+        k = last;
+    while (k < last && ss[k + 1] <= s)
+        k++;
     const float(*v)[LAVG_NQ] = t->v[hb][i];
-    double d = (double)t->s[hb][i][k + 1] - t->s[hb][i][k];
-    *dds = d > 0 && s >= t->s[hb][i][k] && s <= t->s[hb][i][k + 1] ? (v[k + 1][LAVG_IO] - v[k][LAVG_IO]) / d : 0;
+    double d = (double)ss[k + 1] - ss[k], w = d > 0 ? (s - ss[k]) / d : 0;
+    if (w < 0 || w > 1) { /* outside the column (s past its last sample) */
+        w = w < 0 ? 0 : 1;
+        *dds = 0;
+    } else {
+        *dds = d > 0 ? (v[k + 1][LAVG_IO] - v[k][LAVG_IO]) / d : 0;
+    }
     return v[k][LAVG_IO] + (v[k + 1][LAVG_IO] - v[k][LAVG_IO]) * w;
 }
 

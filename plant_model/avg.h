@@ -37,6 +37,7 @@
 #define LAVG_NS0 14 /* of them on the geometric grid in s; the others refine it */
 #define LAVG_DU_ABS 0.02 /* refine while a step of output current exceeds this (of Vbridge / Z0) */
 #define LAVG_DU_REL 0.15 /* plus this fraction of the current */
+#define LAVG_NG 42       /* guide buckets of s: a quarter octave each from 2^-10 (lavg_bucket) */
 #define LAVG_FN_MIN 0.5
 #define LAVG_FN_MAX 2.0
 #define LAVG_S_MIN 1e-3
@@ -49,6 +50,7 @@ typedef struct lavg_table {
     double nl[2][LAVG_NF];                 /* no-load mv per fn */
     uint8_t ns[2][LAVG_NF];                /* samples in each column */
     float s[2][LAVG_NF][LAVG_NS];          /* each sample's s, ascending (so is its current) */
+    uint8_t guide[2][LAVG_NF][LAVG_NG + 1]; /* samples whose s lies in a lower bucket */
     float v[2][LAVG_NF][LAVG_NS][LAVG_NQ]; /* [half_bridge][fn][sample][quantity]; LAVG_PIN holds
                                             * the sample's residual input - output - losses */
     double build_s;        /* simulated seconds it took */
