@@ -310,6 +310,7 @@ static void rig_lose(rig *r, unsigned k, const char *why)
     rig_module *m = &r->m[k];
     m->lost = 1;
     m->lost_ns = r->t_ns;
+    stn_lost(&r->stn, k + 1); /* not online any more, not in a rack request's split */
     llc_cmd off = r->plant.mod[k].cmd;
     off.enable = 0;
     pmod_command(&r->plant.mod[k], &off, 0);

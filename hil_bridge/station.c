@@ -54,12 +54,27 @@ void stn_free(station *s)
     s->m = NULL;
 }
 
+/* Slot k + 1 heard within STN_ONLINE_NS (and not given up since). */
+static int stn_is_online(const station *s, unsigned k, int64_t now)
+{
+    return s->m[k].hb_ns >= 0 && now - s->m[k].hb_ns <= STN_ONLINE_NS;
+}
+
 unsigned stn_online(const station *s, int64_t now)
 {
     unsigned c = 0;
     for (unsigned k = 0; k < s->n; k++)
-        c += s->m[k].hb_ns >= 0 && now - s->m[k].hb_ns <= STN_ONLINE_NS;
+        c += stn_is_online(s, k, now);
     return c;
+}
+
+int stn_lost(station *s, unsigned slot)
+{
+    if (slot < 1 || slot > s->n)
+        return EK3_ERANGE;
+    s->m[slot - 1].hb_ns = -1;
+    s->m[slot - 1].judge = 0;
+    return EK3_OK;
 }
 
 /* Constant-time comparison: the key's prefix must not leak by timing. */
@@ -234,7 +249,7 @@ static int stn_api_one(station *s, int64_t now, const char *api_key, unsigned sl
     int rc = stn_gate(s, now, api_key);
     if (rc)
         return rc;
-    if (slot < 1 || slot > s->n || s->m[slot - 1].hb_ns < 0 || now - s->m[slot - 1].hb_ns > STN_ONLINE_NS) {
+    if (slot < 1 || slot > s->n || !stn_is_online(s, slot - 1, now)) {
         s->st.api_unknown++;
         stn_log(s, now, "refused request: %s (slot %u, %g W, %g V)", "no such module online", slot, power_w, vset_v);
         return EK3_ENOENT;
@@ -287,7 +302,7 @@ int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, d
     }
     s->st.api_ok++;
     for (unsigned k = 0; k < s->n; k++)
-        if (s->m[k].hb_ns >= 0 && now - s->m[k].hb_ns <= STN_ONLINE_NS)
+        if (stn_is_online(s, k, now))
             stn_command(s, now, k + 1, each, vset_v, 0);
     return EK3_OK;
 }
@@ -297,7 +312,7 @@ int stn_api_diag(station *s, int64_t now, const char *api_key, unsigned slot, un
     int rc = stn_gate(s, now, api_key);
     if (rc)
         return rc;
-    if (slot < 1 || slot > s->n || s->m[slot - 1].hb_ns < 0 || now - s->m[slot - 1].hb_ns > STN_ONLINE_NS) {
+    if (slot < 1 || slot > s->n || !stn_is_online(s, slot - 1, now)) {
         s->st.api_unknown++;
         return EK3_ENOENT;
     }

@@ -159,8 +159,14 @@ void stn_on_frame(station *s, const cfd_frame *f, int64_t now);
  * period. */
 void stn_poll(station *s, int64_t now);
 
-/* Modules heard within STN_ONLINE_NS. */
+/* Modules heard within STN_ONLINE_NS, less those given up (stn_lost). */
 unsigned stn_online(const station *s, int64_t now);
+
+/* The transport gave module `slot` up (an external module that stopped
+ * answering: hil_bridge/rig.c): it is offline from now on, left out of
+ * stn_online and of a rack request's split, until a heartbeat of it is
+ * heard again. 0, or EK3_ERANGE for a slot outside 1..n. */
+int stn_lost(station *s, unsigned slot);
 
 /*
  * Attacks on the trust boundaries (seed 3.2, 3.3), injected by the rig

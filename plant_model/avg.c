@@ -13,7 +13,7 @@ double lavg_s(int k)
 {
     if (k <= 0)
         return 0;
-    return LAVG_S_MIN * pow(1.0 / LAVG_S_MIN, (double)(k - 1) / (LAVG_NS - 2));
+    return LAVG_S_MIN * pow(1.0 / LAVG_S_MIN, (double)(k - 1) / (LAVG_NS0 - 2));
 }
 
 /* The tank state a period later, from a copy of m with (i, vcr, ilm, vm):
@@ -45,11 +45,13 @@ static double lavg_norm(const double f[4], const double sc[4], int nx)
 
 /* Periodic steady state by shooting (damped Newton on x -> one period
  * later, steps accepted only when the residual falls), after a few
- * periods of plain running; ends on a period boundary. The clamped
+ * periods of plain running; ends on a period boundary. 1 when the
+ * residual fell under its tolerance, else 0. The clamped
  * output makes the tank ring for hundreds of periods when it is merely
  * run, so waiting for it is not an option. */
-static void lavg_settle(llc *m, double T)
+static int lavg_settle(llc *m, double T)
 {
+    int converged = 0;
     llc_run(m, m->t + 4 * T, 0, 0, 0);
     for (int it = 0; it < 10; it++) {
         int nx = m->rect ? 3 : m->cp > 0 ? 4 : 2;
@@ -60,8 +62,10 @@ static void lavg_settle(llc *m, double T)
         for (int r = 0; r < nx; r++)
             f[r] = y[r] - x[r];
         double e0 = lavg_norm(f, sc, nx);
-        if (e0 < 1e-6)
+        if (e0 < 1e-6) {
+            converged = 1;
             break;
+        }
         for (int k = 0; k < nx; k++) {
             double xp[4] = {x[0], x[1], x[2], x[3]}, yp[4], h = 1e-3 * sc[k];
             xp[k] += h;
@@ -120,6 +124,7 @@ static void lavg_settle(llc *m, double T)
         /* Move to the next period boundary from the (new) start. */
         llc_run(m, m->t + (accepted ? T : 8 * T), 0, 0, 0);
     }
+    return converged;
 }
 
 /* One steady state at (fsw, vo held); out normalized, or NULL. Returns
@@ -132,7 +137,10 @@ static double lavg_point(llc *m, double fsw, double vo, int hb, float *out, doub
     double T = 1.0 / fsw;
     /* Start on a period boundary so that the shooting map is one whole period. */
     llc_run(m, m->t + (T - m->tp), 0, 0, 0);
-    lavg_settle(m, T);
+    /* A start far from the point (a refining sample between two others)
+     * may need more than one round of shooting. */
+    for (int round = 0; round < 4 && !lavg_settle(m, T); round++)
+        ;
     llc_take(m);
     llc_run(m, m->t + 8 * T, 0, 0, 0);
     llc_acc a = llc_take(m);
@@ -146,6 +154,11 @@ static double lavg_point(llc *m, double fsw, double vo, int hb, float *out, doub
         out[LAVG_PL] = (float)(a.e_lr / a.t / pb);
         out[LAVG_PRECT] = (float)(a.e_rect / a.t / pb);
         out[LAVG_HARD] = (float)(a.edges ? (double)a.hard_edges / a.edges : 0);
+        /* The point's own balance residual (its input less output and losses). */
+        double res = a.e_in / a.t / pb - (a.q_out / a.t / ib) * (vo / vb);
+        for (int q = LAVG_PA; q < LAVG_HARD; q++)
+            res -= out[q];
+        out[LAVG_PIN] = (float)res;
     }
     return a.q_out / a.t / ib;
 }
@@ -156,6 +169,23 @@ static double lavg_point(llc *m, double fsw, double vo, int hb, float *out, doub
  * its own capacitance (cj), tens of milliamperes over a wide range of
  * voltage that the table leaves out. */
 #define LAVG_IO_NL 1e-2
+
+/* The guide bucket of s >= 0: its float's exponent and two leading
+ * mantissa bits (monotone in s), a quarter octave each from 2^-10 (below:
+ * bucket 0) to 1 (LAVG_NG - 2); no logarithm on the hot path. */
+static int lavg_bucket(float s)
+{
+    uint32_t u;
+    memcpy(&u, &s, sizeof u);
+    int b = (int)(u >> 21) - ((127 - 10) << 2);
+    return b < 0 ? 0 : b > LAVG_NG - 1 ? LAVG_NG - 1 : b;
+}
+
+/* The weight of the step of output current between two samples (normalized): above 1, refine. */
+static double lavg_gap(const float *a, const float *b)
+{
+    return fabs(b[LAVG_IO] - a[LAVG_IO]) / (LAVG_DU_ABS + LAVG_DU_REL * 0.5 * (a[LAVG_IO] + b[LAVG_IO]));
+}
 
 void lavg_build(lavg_table *t, const llc_params *p)
 {
@@ -183,46 +213,138 @@ void lavg_build(lavg_table *t, const llc_params *p)
                     hi = mid;
             }
             t->nl[hb][i] = lo;
-            for (int k = 0; k < LAVG_NS; k++)
-                lavg_point(&m, f, lo * (1.0 - lavg_s(k)) * vb / p->n, hb, t->v[hb][i][k], vb, t->z0);
+            float *ss = t->s[hb][i];
+            float(*v)[LAVG_NQ] = t->v[hb][i];
+            int n = 0;
+            for (int k = 0; k < LAVG_NS0; k++, n++) {
+                ss[n] = (float)lavg_s(k);
+                lavg_point(&m, f, lo * (1.0 - ss[n]) * vb / p->n, hb, v[n], vb, t->z0);
+            }
+            /* Refine the widest step of current until every step is
+             * small or the column is full. */
+            while (n < LAVG_NS) {
+                int at = -1;
+                double worst = 1.0;
+                for (int k = 0; k + 1 < n; k++) {
+                    double g = lavg_gap(v[k], v[k + 1]);
+                    if (g > worst && ss[k + 1] - ss[k] > 1e-6f * ss[k + 1]) {
+                        worst = g;
+                        at = k;
+                    }
+                }
+                if (at < 0)
+                    break;
+                double sn = ss[at] > 0 ? sqrt((double)ss[at] * ss[at + 1]) : 0.5 * ss[at + 1];
+                memmove(&ss[at + 2], &ss[at + 1], (size_t)(n - at - 1) * sizeof ss[0]);
+                memmove(&v[at + 2], &v[at + 1], (size_t)(n - at - 1) * sizeof v[0]);
+                ss[at + 1] = (float)sn;
+                lavg_point(&m, f, lo * (1.0 - sn) * vb / p->n, hb, v[at + 1], vb, t->z0);
+                n++;
+            }
+            t->ns[hb][i] = (uint8_t)n;
+            for (int b = 0, k = 0; b <= LAVG_NG; b++) {
+                while (k < n && lavg_bucket(ss[k]) < b)
+                    k++;
+                t->guide[hb][i][b] = (uint8_t)k;
+            }
             t->build_s += m.t;
         }
     }
 }
 
-void lavg_eval(const lavg_table *t, double fr, double z0, double vdc, double n, int half_bridge, double fsw,
-               double vo, double out[LAVG_NQ])
+/* Column index and weight of fn (clamped to the table; NaN gives 0). */
+static int lavg_col(double fn, double *fx)
 {
-    int hb = half_bridge ? 1 : 0;
-    double vb = hb ? 0.5 * vdc : vdc;
-    double fn = fsw / fr, mv = n * vo / vb;
     double x = log(fn / LAVG_FN_MIN) / log(LAVG_FN_MAX / LAVG_FN_MIN) * (LAVG_NF - 1);
     if (!(x > 0)) x = 0; /* NaN too: an index is never built from it */
     if (x > LAVG_NF - 1) x = LAVG_NF - 1;
     int i = (int)x;
     if (i > LAVG_NF - 2) i = LAVG_NF - 2;
-    double fx = x - i;
-    double nl = t->nl[hb][i] * (1 - fx) + t->nl[hb][i + 1] * fx;
-    /* nl <= 0: the rectifier never conducts at this frequency (a DC link
-     * below the diode drops): no output, the losses of the vo = 0 point. */
-    double s = nl > 0 ? 1.0 - mv / nl : 1.0, y;
-    if (!(s > 0)) /* NaN too */
-        y = 0;
-    else if (s < LAVG_S_MIN)
-        y = s / LAVG_S_MIN;
-    else
-        y = 1.0 + log(s / LAVG_S_MIN) / log(1.0 / LAVG_S_MIN) * (LAVG_NS - 2);
-    if (y > LAVG_NS - 1) y = LAVG_NS - 1;
-    int j = (int)y;
-    if (j > LAVG_NS - 2) j = LAVG_NS - 2;
-    double fy = y - j;
-    const float(*v)[LAVG_NS][LAVG_NQ] = t->v[hb];
-    double ib = vb / z0, pb = vb * vb / z0;
-    for (int q = 0; q < LAVG_NQ; q++) {
-        double a = v[i][j][q] * (1 - fx) * (1 - fy) + v[i + 1][j][q] * fx * (1 - fy) + v[i][j + 1][q] * (1 - fx) * fy +
-                   v[i + 1][j + 1][q] * fx * fy;
-        out[q] = q == LAVG_IO ? (!(s > 0) || !(nl > 0) ? 0 : a * ib) : q == LAVG_HARD ? a : a * pb;
+    *fx = x - i;
+    return i;
+}
+
+/* The last sample k of an ascending array a[0..n-1] with a[k] <= x
+ * (0 below the first, n - 2 at and above the last), and the weight of x
+ * between a[k] and a[k + 1], clamped to [0, 1]. */
+static int lavg_find(const float *a, int stride, int n, double x, double *w)
+{
+    int lo = 0, hi = n - 1;
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (a[mid * stride] <= x)
+            lo = mid;
+        else
+            hi = mid;
     }
+    double d = (double)a[hi * stride] - a[lo * stride];
+    double u = d > 0 ? (x - a[lo * stride]) / d : 0;
+    *w = u < 0 ? 0 : u > 1 ? 1 : u;
+    return lo;
+}
+
+/* Normalized output current of column i at s (0 <= s <= 1), and its
+ * derivative in s: the bracket is the last sample with s_k <= s, found
+ * from the guide (usually at once) as a binary search would find it. */
+static double lavg_col_io(const lavg_table *t, int hb, int i, double s, double *dds)
+{
+    int n = t->ns[hb][i], b = lavg_bucket((float)s);
+    const float *ss = t->s[hb][i];
+    int k = t->guide[hb][i][b] - 1, last = t->guide[hb][i][b + 1] - 1;
+    if (last > n - 2)
+        last = n - 2;
+    if (k < 0)
+        k = 0;
+    if (k > last)
+        k = last;
+    while (k < last && ss[k + 1] <= s)
+        k++;
+    const float(*v)[LAVG_NQ] = t->v[hb][i];
+    double d = (double)ss[k + 1] - ss[k], w = d > 0 ? (s - ss[k]) / d : 0;
+    if (w < 0 || w > 1) { /* outside the column (s past its last sample) */
+        w = w < 0 ? 0 : 1;
+        *dds = 0;
+    } else {
+        *dds = d > 0 ? (v[k + 1][LAVG_IO] - v[k][LAVG_IO]) / d : 0;
+    }
+    return v[k][LAVG_IO] + (v[k + 1][LAVG_IO] - v[k][LAVG_IO]) * w;
+}
+
+/* Normalized output current at (column i, weight fx, s), derivative in s into *dds. */
+static double lavg_io_at(const lavg_table *t, int hb, int i, double fx, double s, double *dds)
+{
+    double d0, d1;
+    double u = lavg_col_io(t, hb, i, s, &d0) * (1 - fx) + lavg_col_io(t, hb, i + 1, s, &d1) * fx;
+    *dds = d0 * (1 - fx) + d1 * fx;
+    return u;
+}
+
+void lavg_eval(const lavg_table *t, double fr, double z0, double vdc, double n, int half_bridge, double fsw,
+               double vo, double out[LAVG_NQ])
+{
+    lavg_pt pt;
+    lavg_prepare(t, fr, z0, vdc, n, half_bridge, fsw, 1.0, &pt);
+    double g, io = lavg_io(t, &pt, vo, &g), u = io / pt.ib;
+    /* The losses at the same output current in both columns: what sets
+     * the tank current, the flux and the edges' current. */
+    double q[LAVG_NQ] = {0};
+    for (int c = 0; c < 2; c++) {
+        int i = pt.i + c, ns = t->ns[pt.hb][i];
+        const float(*v)[LAVG_NQ] = t->v[pt.hb][i];
+        double w, fc = c ? pt.fx : 1 - pt.fx;
+        int k = lavg_find(&v[0][LAVG_IO], LAVG_NQ, ns, u, &w);
+        for (int r = LAVG_PIN; r < LAVG_NQ; r++)
+            q[r] += fc * (v[k][r] + (v[k + 1][r] - v[k][r]) * w);
+    }
+    double pb = pt.vb * pt.vb / z0;
+    out[LAVG_IO] = io;
+    out[LAVG_HARD] = q[LAVG_HARD];
+    double pin = (io > 0 ? io * vo : 0) + q[LAVG_PIN] * pb;
+    for (int r = LAVG_PA; r < LAVG_HARD; r++) {
+        out[r] = q[r] * pb;
+        pin += out[r];
+    }
+    out[LAVG_PIN] = pin;
 }
 
 void lavg_prepare(const lavg_table *t, double fr, double z0, double vdc, double n, int half_bridge, double fsw,
@@ -233,12 +355,7 @@ void lavg_prepare(const lavg_table *t, double fr, double z0, double vdc, double 
     pt->n = n;
     pt->ib = pt->vb / z0;
     pt->burst = burst;
-    double x = log(fsw / fr / LAVG_FN_MIN) / log(LAVG_FN_MAX / LAVG_FN_MIN) * (LAVG_NF - 1);
-    if (!(x > 0)) x = 0; /* NaN too */
-    if (x > LAVG_NF - 1) x = LAVG_NF - 1;
-    pt->i = (int)x;
-    if (pt->i > LAVG_NF - 2) pt->i = LAVG_NF - 2;
-    pt->fx = x - pt->i;
+    pt->i = lavg_col(fsw / fr, &pt->fx);
     pt->nl = t->nl[pt->hb][pt->i] * (1 - pt->fx) + t->nl[pt->hb][pt->i + 1] * pt->fx;
 }
 
@@ -246,27 +363,15 @@ double lavg_io(const lavg_table *t, const lavg_pt *pt, double vo, double *slope)
 {
     /* nl = 0 (the rectifier never conducts at this frequency) gives -inf
      * or NaN here: no current either way. */
-    double s = 1.0 - pt->n * vo / pt->vb / pt->nl, y, dyds;
+    double s = 1.0 - pt->n * vo / pt->vb / pt->nl, dds;
     if (!(s > 0)) { /* NaN too */
         *slope = 0;
         return 0;
     }
-    if (s < LAVG_S_MIN) {
-        y = s / LAVG_S_MIN;
-        dyds = 1.0 / LAVG_S_MIN;
-    } else {
-        double k = (LAVG_NS - 2) / log(1.0 / LAVG_S_MIN);
-        y = 1.0 + log(s / LAVG_S_MIN) * k;
-        dyds = k / s;
-    }
-    if (y > LAVG_NS - 1) y = LAVG_NS - 1;
-    int j = (int)y;
-    if (j > LAVG_NS - 2) j = LAVG_NS - 2;
-    double fy = y - j, fx = pt->fx;
-    const float(*v)[LAVG_NS][LAVG_NQ] = t->v[pt->hb];
-    double a0 = v[pt->i][j][LAVG_IO] * (1 - fx) + v[pt->i + 1][j][LAVG_IO] * fx;
-    double a1 = v[pt->i][j + 1][LAVG_IO] * (1 - fx) + v[pt->i + 1][j + 1][LAVG_IO] * fx;
+    if (s > 1) /* a negative vo: the short-circuit point */
+        s = 1;
+    double u = lavg_io_at(t, pt->hb, pt->i, pt->fx, s, &dds);
     double scale = pt->ib * pt->burst;
-    *slope = scale * (a1 - a0) * dyds * (-pt->n / pt->vb / pt->nl);
-    return scale * (a0 + (a1 - a0) * fy);
+    *slope = scale * dds * (-pt->n / pt->vb / pt->nl);
+    return scale * u;
 }

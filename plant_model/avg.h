@@ -3,21 +3,29 @@
  * of cycle-averaged steady states computed by the switching solver
  * (llc.h), and its use at rack scale.
  *
- * The table is indexed by normalized frequency fn = fsw / fr and
- * normalized output voltage mv = n vo / Vbridge (Vbridge = vdc in full
- * bridge, vdc / 2 in half bridge), one table per bridge mode. For each
- * fn the no-load voltage mv_nl (above it the rectifier never conducts)
- * is found by bisection, and the points are spaced geometrically below
- * it, s = 1 - mv / mv_nl from 1e-3 to 1, because near resonance the
- * module is almost a voltage source: its current falls from full to
- * zero within a few volts of mv_nl. Each point is the switching model
- * run to periodic steady state with its output held at vo by a voltage
- * source; it stores the mean output current, input power and the
- * losses of each part, normalized by Vbridge / Z0 (currents) and
- * Vbridge^2 / Z0 (powers). A module whose
- * tank differs from the nominal one (tolerances) uses its own fr and
- * Z0; the table's Ln is the nominal one (docs/plant-model.md gives the
- * error this makes).
+ * The table is indexed by normalized frequency fn = fsw / fr (a column
+ * each, one set per bridge mode); a column holds the steady states at
+ * normalized output voltages mv = n vo / Vbridge (Vbridge = vdc in full
+ * bridge, vdc / 2 in half bridge) below its no-load voltage mv_nl (above
+ * it the rectifier never conducts, found by bisection), each at its
+ * s = 1 - mv / mv_nl. The samples are placed by the current they carry:
+ * a geometric grid in s (1e-3 to 1), then points added where the output
+ * current between two samples jumps by more than LAVG_DU_ABS + LAVG_DU_REL
+ * times itself, because near resonance the module is almost a voltage
+ * source: its whole rated current lies within 1 % of mv_nl, where a grid
+ * in s alone puts one interval from a few hundred milliamperes to tens of
+ * amperes (and from ZVS to hard switching). Each point is the switching
+ * model run to periodic steady state with its output held at vo by a
+ * voltage source; it stores the mean output current and the losses of
+ * each part, normalized by Vbridge / Z0 (currents) and Vbridge^2 / Z0
+ * (powers), and the point's own energy residual (input - output -
+ * losses). The output current at a voltage is interpolated at the same s
+ * in the two columns around fn; the losses and the ZVS verdict at the
+ * same output current (what sets the tank current); the input power is
+ * the output plus the losses (plus the interpolated residual). A module
+ * whose tank differs from the nominal one (tolerances) uses its own fr
+ * and Z0; the table's Ln is the nominal one (docs/plant-model.md gives
+ * the error this makes).
  */
 #ifndef AVG_H
 #define AVG_H
@@ -25,7 +33,11 @@
 #include "llc.h"
 
 #define LAVG_NF 28
-#define LAVG_NS 22
+#define LAVG_NS 44  /* samples per column, at most */
+#define LAVG_NS0 14 /* of them on the geometric grid in s; the others refine it */
+#define LAVG_DU_ABS 0.02 /* refine while a step of output current exceeds this (of Vbridge / Z0) */
+#define LAVG_DU_REL 0.15 /* plus this fraction of the current */
+#define LAVG_NG 42       /* guide buckets of s: a quarter octave each from 2^-10 (lavg_bucket) */
 #define LAVG_FN_MIN 0.5
 #define LAVG_FN_MAX 2.0
 #define LAVG_S_MIN 1e-3
@@ -36,7 +48,11 @@ enum lavg_q { LAVG_IO, LAVG_PIN, LAVG_PA, LAVG_PB, LAVG_PX, LAVG_PL, LAVG_PRECT,
 typedef struct lavg_table {
     double fr, z0, vdc, n; /* of the nominal module it was built for */
     double nl[2][LAVG_NF];                 /* no-load mv per fn */
-    float v[2][LAVG_NF][LAVG_NS][LAVG_NQ]; /* [half_bridge][fn][s][quantity] */
+    uint8_t ns[2][LAVG_NF];                /* samples in each column */
+    float s[2][LAVG_NF][LAVG_NS];          /* each sample's s, ascending (so is its current) */
+    uint8_t guide[2][LAVG_NF][LAVG_NG + 1]; /* samples whose s lies in a lower bucket */
+    float v[2][LAVG_NF][LAVG_NS][LAVG_NQ]; /* [half_bridge][fn][sample][quantity]; LAVG_PIN holds
+                                            * the sample's residual input - output - losses */
     double build_s;        /* simulated seconds it took */
 } lavg_table;
 
@@ -44,7 +60,9 @@ typedef struct lavg_table {
 void lavg_build(lavg_table *t, const llc_params *p);
 
 /* The operating point of a module with tank (fr, z0) at (fsw, vo):
- * out[LAVG_NQ] in amperes and watts, bilinear between points. */
+ * out[LAVG_NQ] in amperes and watts (LAVG_HARD: the fraction of edges
+ * switched hard): the current as lavg_io gives it, the losses at that
+ * current, the input power their sum with the output. */
 void lavg_eval(const lavg_table *t, double fr, double z0, double vdc, double n, int half_bridge, double fsw,
                double vo, double out[LAVG_NQ]);
 
@@ -61,7 +79,7 @@ void lavg_prepare(const lavg_table *t, double fr, double z0, double vdc, double 
 /* Mean output current (A) at output voltage vo, and dI/dV into *slope. */
 double lavg_io(const lavg_table *t, const lavg_pt *pt, double vo, double *slope);
 
-/* Grid value of fn and s at an index. */
+/* Grid value of fn at a column; s of the k-th point of the initial grid in s. */
 double lavg_fn(int i);
 double lavg_s(int k);
 

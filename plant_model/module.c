@@ -161,24 +161,30 @@ static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NO
 {
     const llc_params *l = &m->p.llc;
     int on = m->cmd.enable && m->cmd.burst > 0 && m->present;
+    double pout; /* into the output node over the step, W */
     if (v_term >= 0 && m->relay && m->present) {
         m->vo = v_term;
         double g;
         m->io = !on ? 0 : io_given ? *io_given : lavg_io(m->tab, &m->pt, v_term, &g);
+        pout = m->io * v_term;
     } else {
         /* Own capacitor and load: backward Euler in 5 us steps, one
-         * Newton correction each (the table's slope). */
+         * Newton correction each (the table's slope); the energy given to
+         * the node is each substep's current at its mean voltage (a
+         * start from rest moves the output by volts a substep). */
         double r = v_term < 0 && m->relay ? m->p.rload : m->p.r_bleed;
         int k = (int)ceil(dt / 5e-6);
-        double h = dt / k, isum = 0;
+        double h = dt / k, e_node = 0;
         for (int s = 0; s < k; s++) {
             double g = 0, i = on ? lavg_io(m->tab, &m->pt, m->vo, &g) : 0;
             double v1 = (l->cout * m->vo / h + i - g * m->vo) / (l->cout / h + 1.0 / r - g);
-            m->vo = v1 > 0 ? v1 : 0;
-            isum += i + g * (v1 - m->vo);
+            if (!(v1 > 0))
+                v1 = 0;
+            e_node += (i + g * (v1 - m->vo)) * h * 0.5 * (m->vo + v1);
+            m->vo = v1;
         }
         m->io = m->relay && on ? lavg_io(m->tab, &m->pt, m->vo, &(double){0}) : 0;
-        (void)isum;
+        pout = e_node / dt;
     }
     /* Losses: on a bus, evaluated when the thermal network is about to
      * step (every 1 ms), held over the interval before it (the rack's hot
@@ -192,7 +198,7 @@ static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NO
             for (int i = 0; i < LAVG_HARD; i++)
                 q[i] *= m->cmd.burst;
         }
-        m->pin = q[LAVG_PIN];
+        m->p_over = q[LAVG_PIN] - q[LAVG_IO] * m->vo;
         m->p_avg[TH_JA] = q[LAVG_PA];
         m->p_avg[TH_JB] = q[LAVG_PB];
         m->p_avg[TH_XFMR] = q[LAVG_PX];
@@ -204,6 +210,7 @@ static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NO
         for (int i = 0; !own && i < TH_NODES; i++)
             m->th_acc_e[i] = m->p_avg[i] * m->th_acc_t;
     }
+    m->pin = m->p_over + pout;
     for (int i = 0; i < TH_NODES; i++)
         e[i] = m->p_avg[i] * dt;
 }

@@ -52,6 +52,8 @@ typedef struct pmod {
                                 burst) with pt_tab: an unchanged command keeps pt (NaN at first) */
     const lavg_table *pt_tab;
     double p_avg[TH_NODES];  /* averaged: losses at the last evaluation, W */
+    double p_over;           /* averaged: input less output at the last evaluation (the losses and
+                              * the table's residual), W: the input is this plus the output */
     rtlp *prot;              /* Level-0 protection RTL, or NULL (pmod_protect) */
     rtlp_in prot_in;         /* its inputs at the end of the last step */
     uint8_t hw_trip;         /* the protection's gates are off (the trip line) */

@@ -2,6 +2,7 @@
  * own conservation laws, and against itself (averaged vs switching). */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,6 +196,77 @@ Test(avg, agrees_with_the_switching_model_in_steady_state)
                 cr_assert(fabs(a.vo - s.vo) < 0.01 * s.vo + 0.5, "%s bridge %.0f kHz %.0f ohm: averaged %.2f V, switching %.2f V",
                           hb ? "half" : "full", fs[i] / 1e3, p.rload, a.vo, s.vo);
             }
+}
+
+/* Around resonance and over the rack's range (180-300 kHz; the rack runs
+ * its modules at 222-237 kHz), at three loads within the rated 4 A: the
+ * same ZVS verdict, output within 0.5 %, each loss within 10 % or 0.1 W
+ * (the table's losses are at a 75 C junction, the switching run's near
+ * ambient: Rds_on; measured worst 7 %, the legs at 190 kHz), all losses
+ * within 5 %, and the averaged model's energy balance within 0.1 % of its
+ * input. Issue 10: the table's grid in s put one interval from 0.4 A to
+ * 10 A and from ZVS to hard switching near resonance, so at 200 kHz the
+ * averaged model said ZVS lost, +0.3 % balance, transformer 14.9 W for
+ * 12.7 W. The switching run starts with its output at the averaged
+ * model's steady state, so 15 ms settle it. */
+Test(avg, agrees_with_the_switching_model_around_resonance)
+{
+    static const double fs[] = {180e3, 190e3, 200e3, 210e3, 220e3, 240e3, 270e3, 300e3};
+    static const double rs[] = {200, 400, 1000};
+    for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++)
+        for (size_t j = 0; j < 3; j++) {
+            plant_params p = defaults();
+            p.rload = rs[j];
+            static pmod m[2];
+            pmod_init(&m[0], &p, PMOD_SWITCHING, NULL, 0);
+            pmod_init(&m[1], &p, PMOD_AVERAGED, table(), 0);
+            llc_cmd c = {fs[i], 300e-9, 1, 1, 0};
+            double vo[2], io[2], pin[2], loss[2][TH_NODES], sum[2], bal[2];
+            int hard[2];
+            for (int f = 1; f >= 0; f--) {
+                pmod_command(&m[f], &c, 1);
+                if (f == 1)
+                    settle(&m[1]);
+                else
+                    m[0].sw.vo = m[1].vo; /* precharged */
+                for (double t = 0; f == 0 && t < 15e-3; t += 100e-6)
+                    pmod_step(&m[0], 100e-6, -1);
+                double w = 5e-3, e_in = 0, e_loss = 0, e_out = 0, q = 0, vs = 0, w0 = pmod_stored(&m[f]);
+                memset(loss[f], 0, sizeof loss[f]);
+                hard[f] = 0;
+                for (double t = 0; t < w - 1e-9; t += 100e-6) {
+                    pmod_step(&m[f], 100e-6, -1);
+                    e_in += m[f].pin * 100e-6;
+                    e_loss += m[f].ploss * 100e-6;
+                    e_out += m[f].vo * m[f].vo / p.rload * 100e-6;
+                    q += m[f].io * 100e-6;
+                    vs += m[f].vo * 100e-6;
+                    for (int k = 0; k < TH_NODES; k++)
+                        loss[f][k] += m[f].p_node[k] * 100e-6 / w;
+                    hard[f] |= m[f].zvs_lost;
+                }
+                vo[f] = vs / w;
+                io[f] = q / w;
+                pin[f] = e_in / w;
+                sum[f] = e_loss / w;
+                bal[f] = (e_in - e_out - e_loss - (pmod_stored(&m[f]) - w0)) / e_in;
+            }
+            const char *what = "";
+            char at[64];
+            snprintf(at, sizeof at, "%.0f kHz, %.0f ohm", fs[i] / 1e3, p.rload);
+            cr_assert_eq(hard[1], hard[0], "%s: ZVS %s averaged, %s switching", at, hard[1] ? "lost" : "kept",
+                         hard[0] ? "lost" : "kept");
+            cr_assert(fabs(vo[1] - vo[0]) < 0.005 * vo[0], "%s: vo averaged %.2f V, switching %.2f V", at, vo[1], vo[0]);
+            cr_assert(fabs(io[1] - io[0]) < 0.005 * io[0], "%s: io averaged %.4f A, switching %.4f A", at, io[1], io[0]);
+            for (int k = 0; k < TH_NODES; k++) {
+                what = k == TH_JA ? "leg A" : k == TH_JB ? "leg B" : k == TH_XFMR ? "transformer" : k == TH_LR ? "Lr" : "rectifier";
+                cr_assert(fabs(loss[1][k] - loss[0][k]) < fmax(0.10 * loss[0][k], 0.1), "%s: %s averaged %.3f W, switching %.3f W",
+                          at, what, loss[1][k], loss[0][k]);
+            }
+            cr_assert(fabs(sum[1] - sum[0]) < 0.05 * sum[0], "%s: losses averaged %.2f W, switching %.2f W", at, sum[1],
+                      sum[0]);
+            cr_assert(fabs(bal[1]) < 1e-3, "%s: averaged balance %+.4f %% of p_in %.1f W", at, 100 * bal[1], pin[1]);
+        }
 }
 
 static double fha(double fn, double ln, double q)

@@ -83,6 +83,27 @@ Test(station, starts_every_module_with_authenticated_commands, .init = setup, .f
     cr_assert(fabs(g.plant.vbus - 740) < 12, "the bus is up: %.1f V", g.plant.vbus);
 }
 
+/* A module the transport gave up (an external module that stopped
+ * answering: rig.c's rig_lose) is offline at once, not 3 s later when its
+ * last heartbeat ages out: the online count and a rack request's split
+ * leave it out (issue 10). */
+Test(station, a_module_given_up_is_not_online_and_gets_no_share, .init = setup, .fini = teardown)
+{
+    run_ms(10);
+    cr_assert_eq(stn_online(&g.stn, g.t_ns), 3);
+    cr_assert_eq(stn_lost(&g.stn, 2), EK3_OK);
+    cr_assert_eq(stn_lost(&g.stn, 0), EK3_ERANGE);
+    cr_assert_eq(stn_lost(&g.stn, 4), EK3_ERANGE);
+    cr_assert_eq(stn_online(&g.stn, g.t_ns), 2, "slot 2 was heard 10 ms ago but is given up");
+    cr_assert_eq(stn_api_module(&g.stn, g.t_ns, RIG_API_KEY, 2, 2000, 750), EK3_ENOENT);
+    cr_assert_eq(stn_api_rack(&g.stn, g.t_ns, RIG_API_KEY, 2 * 2500.0, 750), EK3_OK, "two modules carry 5 kW");
+    run_ms(20);
+    cr_assert_eq(g.stn.st.sent, 2, "the split is over the two online modules");
+    cr_assert_eq(g.m[0].fw.drv.ctl.p_lim, 2500.0f);
+    cr_assert_eq(g.m[2].fw.drv.ctl.p_lim, 2500.0f);
+    cr_assert_eq(g.m[1].fw.drv.ctl.enable, 0, "the given-up module got no command");
+}
+
 Test(station, forged_replayed_and_unauthenticated_commands_are_refused_and_counted, .init = setup, .fini = teardown)
 {
     run_ms(10);
