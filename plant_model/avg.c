@@ -286,19 +286,24 @@ static int lavg_find(const float *a, int stride, int n, double x, double *w)
 /* Normalized output current of column i at s (0 <= s <= 1), and its
  * derivative in s: the bracket is the last sample with s_k <= s, found
  * from the guide (usually at once) as a binary search would find it. */
-static double lavg_col_io(const lavg_table *t, int hb, int i, double s, double *dds)
+static double lavg_col_io(const lavg_table *t, int hb, int i, double s, double *dds, int *hint)
 {
-    int n = t->ns[hb][i], b = lavg_bucket((float)s);
+    int n = t->ns[hb][i], k = *hint;
     const float *ss = t->s[hb][i];
-    int k = t->guide[hb][i][b] - 1, last = t->guide[hb][i][b + 1] - 1;
-    if (last > n - 2)
-        last = n - 2;
-    if (k < 0)
-        k = 0;
-    if (k > last)
-        k = last;
-    while (k < last && ss[k + 1] <= s)
-        k++;
+    /* the last call's bracket when it still holds s (the same k the guide gives) */
+    if (!(k >= 0 && k <= n - 2 && (k == 0 || ss[k] <= s) && (k == n - 2 || ss[k + 1] > s))) {
+        int b = lavg_bucket((float)s), last = t->guide[hb][i][b + 1] - 1;
+        k = t->guide[hb][i][b] - 1;
+        if (last > n - 2)
+            last = n - 2;
+        if (k < 0)
+            k = 0;
+        if (k > last)
+            k = last;
+        while (k < last && ss[k + 1] <= s)
+            k++;
+        *hint = k;
+    }
     const float(*v)[LAVG_NQ] = t->v[hb][i];
     double d = (double)ss[k + 1] - ss[k], w = d > 0 ? (s - ss[k]) / d : 0;
     if (w < 0 || w > 1) { /* outside the column (s past its last sample) */
@@ -311,10 +316,10 @@ static double lavg_col_io(const lavg_table *t, int hb, int i, double s, double *
 }
 
 /* Normalized output current at (column i, weight fx, s), derivative in s into *dds. */
-static double lavg_io_at(const lavg_table *t, int hb, int i, double fx, double s, double *dds)
+static double lavg_io_at(const lavg_table *t, int hb, int i, double fx, double s, double *dds, int hint[2])
 {
     double d0, d1;
-    double u = lavg_col_io(t, hb, i, s, &d0) * (1 - fx) + lavg_col_io(t, hb, i + 1, s, &d1) * fx;
+    double u = lavg_col_io(t, hb, i, s, &d0, &hint[0]) * (1 - fx) + lavg_col_io(t, hb, i + 1, s, &d1, &hint[1]) * fx;
     *dds = d0 * (1 - fx) + d1 * fx;
     return u;
 }
@@ -322,7 +327,7 @@ static double lavg_io_at(const lavg_table *t, int hb, int i, double fx, double s
 void lavg_eval(const lavg_table *t, double fr, double z0, double vdc, double n, int half_bridge, double fsw,
                double vo, double out[LAVG_NQ])
 {
-    lavg_pt pt;
+    lavg_pt pt = {0};
     lavg_prepare(t, fr, z0, vdc, n, half_bridge, fsw, 1.0, &pt);
     double g, io = lavg_io(t, &pt, vo, &g), u = io / pt.ib;
     /* The losses at the same output current in both columns: what sets
@@ -359,7 +364,7 @@ void lavg_prepare(const lavg_table *t, double fr, double z0, double vdc, double 
     pt->nl = t->nl[pt->hb][pt->i] * (1 - pt->fx) + t->nl[pt->hb][pt->i + 1] * pt->fx;
 }
 
-double lavg_io(const lavg_table *t, const lavg_pt *pt, double vo, double *slope)
+double lavg_io(const lavg_table *t, lavg_pt *pt, double vo, double *slope)
 {
     /* nl = 0 (the rectifier never conducts at this frequency) gives -inf
      * or NaN here: no current either way. */
@@ -370,7 +375,7 @@ double lavg_io(const lavg_table *t, const lavg_pt *pt, double vo, double *slope)
     }
     if (s > 1) /* a negative vo: the short-circuit point */
         s = 1;
-    double u = lavg_io_at(t, pt->hb, pt->i, pt->fx, s, &dds);
+    double u = lavg_io_at(t, pt->hb, pt->i, pt->fx, s, &dds, pt->k);
     double scale = pt->ib * pt->burst;
     *slope = scale * dds * (-pt->n / pt->vb / pt->nl);
     return scale * u;

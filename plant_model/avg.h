@@ -71,13 +71,16 @@ void lavg_eval(const lavg_table *t, double fr, double z0, double vdc, double n, 
 typedef struct lavg_pt {
     int hb, i;
     double fx, nl, vb, n, ib, burst;
+    int k[2];                   /* the brackets lavg_io found last in columns i and i + 1: tried first (the
+                                 * output moves little between calls); any value is safe, only the speed differs */
 } lavg_pt;
 
 void lavg_prepare(const lavg_table *t, double fr, double z0, double vdc, double n, int half_bridge, double fsw,
                   double burst, lavg_pt *pt);
 
-/* Mean output current (A) at output voltage vo, and dI/dV into *slope. */
-double lavg_io(const lavg_table *t, const lavg_pt *pt, double vo, double *slope);
+/* Mean output current (A) at output voltage vo, and dI/dV into *slope.
+ * Updates pt->k (its bracket hints) only. */
+double lavg_io(const lavg_table *t, lavg_pt *pt, double vo, double *slope);
 
 /* Grid value of fn at a column; s of the k-th point of the initial grid in s. */
 double lavg_fn(int i);

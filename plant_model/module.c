@@ -105,7 +105,7 @@ int pmod_command(pmod *m, const llc_cmd *c, double fan_duty)
     return EK3_OK;
 }
 
-double pmod_current(const pmod *m, double v, double *slope)
+double pmod_current(pmod *m, double v, double *slope)
 {
     double g = 0, i = 0;
     if (m->cmd.enable && m->cmd.burst > 0 && m->relay && m->present)

@@ -102,8 +102,10 @@ void pmod_step(pmod *m, double dt, double v_term);
 void pmod_step_at(pmod *m, double dt, double v_term, double io);
 
 /* Mean output current at terminal voltage v and its slope dI/dV, from
- * the averaged model (for the rack's implicit bus step). */
-double pmod_current(const pmod *m, double v, double *slope);
+ * the averaged model (for the rack's implicit bus step). Writes only the
+ * table lookup's bracket hints (m->pt.k): call it from the thread that
+ * steps m. */
+double pmod_current(pmod *m, double v, double *slope);
 
 /* Energy stored in the module now (J): the tank, the bridge node and the
  * output capacitor (switching: llc_stored), the output capacitor
@@ -116,7 +118,8 @@ double pmod_stored(const pmod *m);
  * simulated time (the state is exact there); fn NULL stops it. */
 void pmod_trace(pmod *m, double dt, void (*fn)(void *ctx, const llc *s), void *ctx);
 
-/* The 12 ADC codes the firmware would read now (seeded noise). */
+/* The 12 ADC codes the firmware would read now (seeded noise), each
+ * clamped to the converter's 0..4095. */
 void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS]);
 
 /* Give the module its Level-0 protection (the Verilated RTL, sensing

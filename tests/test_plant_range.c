@@ -166,7 +166,7 @@ Test(range, the_averaged_model_never_indexes_outside_its_table)
     for (int hb = 0; hb < 2; hb++)
         for (int i = 0; i < LAVG_NF; i++)
             t.nl[hb][i] = 0;
-    lavg_pt pt;
+    lavg_pt pt = {0};
     double g = 1, q[LAVG_NQ];
     lavg_prepare(&t, t.fr, t.z0, p.llc.vdc, p.llc.n, 0, 200e3, 1.0, &pt);
     cr_assert_eq(lavg_io(&t, &pt, 0.0, &g), 0.0);
