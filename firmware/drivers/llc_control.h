@@ -92,6 +92,9 @@ typedef struct llcc {
     uint32_t self_wakes; /* times it unparked itself at the bus's sag (LLCC_WAKE_SHARE) */
     uint16_t fan_permille; /* THERMAL_MGR's fan duty, through drv_fan */
     float v, i, vdc;    /* filtered measurements */
+    float vbus;         /* filtered: the bus beyond the output relay (BRD_ADC_VBUS), V */
+    uint32_t samples;   /* ADC sequences read since start (the filters settle from 0) */
+    float v_pre;        /* pre-charge: the soft start walks to this instead of v_set while > 0, V (drivers.c) */
     float i_ref;        /* the droop law's current */
     float v_ref;        /* the (ramped) reference before droop */
     float d, integ;
@@ -127,7 +130,9 @@ void llcc_park(llcc *c, int parked);
  * clamped, else 0. */
 int llcc_limit_cmd(const llcc_cfg *cfg, float *vset_v, float *p_w, float ilim_a);
 
-/* One control period: ADC in, PWM out through hw. */
+/* One control period: ADC in, PWM out through hw. While v_pre > 0 (the
+ * drivers' pre-charge, relay open: drivers.h) a start walks its
+ * reference to v_pre, not v_set, and stays in LLCC_START. */
 void llcc_step(llcc *c, hal hw);
 
 #endif /* LLC_CONTROL_H */

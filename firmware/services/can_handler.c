@@ -163,6 +163,7 @@ static void canh_power_cmd(canh_state *s, jz_kernel *k, unsigned me, unsigned sv
             drv_power(d, DRV_ON, vset, p);
         break;
     case MSG_POWER_SET:
+        drv_relay(d, 1); /* after an emergency stop: the relay may close again at its pre-charge */
         drv_power(d, DRV_ON, vset, p);
         break;
     case MSG_POWER_STOP:
@@ -171,6 +172,7 @@ static void canh_power_cmd(canh_state *s, jz_kernel *k, unsigned me, unsigned sv
         break;
     default: /* ESTOP */
         drv_power(d, DRV_OFF, 0, 0);
+        drv_relay(d, 0); /* held open until the next POWER_SET */
         hal_safe_shutdown(k->hw);
         p = 0;
         break;
