@@ -250,7 +250,10 @@ static int stn_api_one(station *s, int64_t now, const char *api_key, unsigned sl
 
 int stn_api_module(station *s, int64_t now, const char *api_key, unsigned slot, double power_w, double vset_v)
 {
-    return stn_api_one(s, now, api_key, slot, power_w, vset_v, 0);
+    int rc = stn_api_one(s, now, api_key, slot, power_w, vset_v, 0);
+    if (rc == EK3_OK)
+        s->m[slot - 1].own = 1; /* out of the rack's split: the next stn_poll splits without it */
+    return rc;
 }
 
 int stn_api_restart(station *s, int64_t now, const char *api_key, unsigned slot, double power_w, double vset_v)
@@ -264,6 +267,13 @@ double stn_module_cap(double vset_v)
 {
     double c = 4.0 * vset_v;
     return c < 3300 ? c : 3300;
+}
+
+/* Can module m carry a share of the rack's demand now (station.h)? */
+static int stn_member(const stn_module *m, int64_t now)
+{
+    return !m->own && m->hb_ns >= 0 && now - m->hb_ns <= STN_ONLINE_NS && m->hb.state != MSG_STATE_FAULT &&
+           !m->implausible;
 }
 
 int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, double vset_v)
@@ -285,10 +295,59 @@ int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, d
         return EK3_ERANGE;
     }
     s->st.api_ok++;
-    for (unsigned k = 0; k < s->n; k++)
-        if (s->m[k].hb_ns >= 0 && now - s->m[k].hb_ns <= STN_ONLINE_NS)
+    s->dem = total_w > 0;
+    s->dem_w = total_w;
+    s->dem_v = vset_v;
+    s->dem_each = each;
+    s->dem_n = 0;
+    for (unsigned k = 0; k < s->n; k++) {
+        stn_module *m = &s->m[k];
+        m->own = 0;
+        m->rebooted = 0;
+        m->share = (uint8_t)stn_member(m, now);
+        s->dem_n += m->share;
+        if (m->hb_ns >= 0 && now - m->hb_ns <= STN_ONLINE_NS)
             stn_command(s, now, k + 1, each, vset_v, 0);
+    }
     return EK3_OK;
+}
+
+/* The rack's demand split again when its members changed (station.h). */
+static void stn_resplit(station *s, int64_t now)
+{
+    unsigned n = 0;
+    int change = 0;
+    for (unsigned k = 0; k < s->n; k++) {
+        const stn_module *m = &s->m[k];
+        int in = stn_member(m, now);
+        n += (unsigned)in;
+        change |= in != m->share || (in && m->rebooted);
+    }
+    if (!change)
+        return;
+    double each = n ? s->dem_w / n : 0, cap = stn_module_cap(s->dem_v);
+    s->st.resplits++;
+    stn_log(s, now, "%s split over %u modules: %.0f W, %.0f W each", "rack demand", n, s->dem_w,
+            each > cap ? cap : each);
+    if (each > cap)
+        stn_log(s, now, "%s: %u modules at their most, %.0f W of %.0f W not carried", "rack demand", n,
+                s->dem_w - cap * n, s->dem_w);
+    each = each > cap ? cap : each;
+    double was = s->dem_each;
+    s->dem_each = each;
+    s->dem_n = n;
+    for (unsigned k = 0; k < s->n; k++) {
+        stn_module *m = &s->m[k];
+        int in = stn_member(m, now), joins = in && (!m->share || m->rebooted);
+        if (s->log && (joins || (!in && m->share)))
+            fprintf(s->log, "%.6f station: rack split: module %u: %s%.0f W\n", now * 1e-9, k + 1,
+                    !joins ? "leaves, its share was " : m->rebooted ? "back from a reset, starts with " : "joins, starts with ",
+                    !joins ? was : each);
+        if (in)
+            stn_command(s, now, k + 1, each, s->dem_v, joins);
+        m->share = (uint8_t)in;
+        m->rebooted = 0;
+    }
 }
 
 int stn_api_diag(station *s, int64_t now, const char *api_key, unsigned slot, unsigned test)
@@ -371,7 +430,13 @@ void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
     stn_module *m = &s->m[cf.src - 1];
     msg_err e;
     if (cf.type == CID_TYPE_HEARTBEAT) {
-        if (msg_decode(CID_TYPE_HEARTBEAT, f->data, f->len, &m->hb, &e) == EK3_OK) {
+        msg_heartbeat hb;
+        if (msg_decode(CID_TYPE_HEARTBEAT, f->data, f->len, &hb, &e) == EK3_OK) {
+            /* Its count started again: CAN_HANDLER came back from a reset
+             * (not the count's wrap at 65535). */
+            if (m->hb_ns >= 0 && hb.seq < m->hb.seq && hb.seq < STN_REBOOT_SEQ && m->hb.seq < 0xFFFFu - STN_REBOOT_SEQ)
+                m->rebooted = 1;
+            m->hb = hb;
             m->hb_ns = now;
             m->judge = 1; /* stn_poll judges it once its peers of the moment are heard */
         }
@@ -418,6 +483,8 @@ void stn_poll(station *s, int64_t now)
     for (unsigned k = 0; k < s->n; k++)
         if (s->m[k].judge && now - s->m[k].hb_ns >= STN_PLAUS_LAG)
             stn_plausible(s, k + 1, now);
+    if (s->dem)
+        stn_resplit(s, now);
     for (unsigned k = 0; k < s->n; k++) {
         stn_module *m = &s->m[k];
         if (m->pending && m->queued) {
