@@ -206,15 +206,14 @@ static void drv_relay_step(drv_set *d, jz_kernel *k)
     llcc *c = &d->ctl;
     if (d->relay && !(hal_gpio_read(k->hw) & HAL_OUT_RELAY))
         d->relay = 0; /* a safe shutdown opened it (SAFETY_MONITOR, CAN_HANDLER's stop, the kernel) */
-    int may = d->relay_ok && !d->safety.latched && !d->clear_req && k->state != JZ_SHUTDOWN;
-    if (!may) {
+    if (!d->relay_ok || d->safety.latched || k->state == JZ_SHUTDOWN) {
         if (d->relay)
             hal_gpio_write(k->hw, HAL_OUT_RELAY, 0);
         d->relay = 0;
         c->v_pre = 0;
         return;
     }
-    if (d->relay || c->state == LLCC_OFF) {
+    if (d->relay || c->state == LLCC_OFF || d->clear_req) {
         c->v_pre = 0;
         return;
     }
