@@ -433,8 +433,10 @@ void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
         msg_heartbeat hb;
         if (msg_decode(CID_TYPE_HEARTBEAT, f->data, f->len, &hb, &e) == EK3_OK) {
             /* Its count started again: CAN_HANDLER came back from a reset
-             * (not the count's wrap at 65535). */
-            if (m->hb_ns >= 0 && hb.seq < m->hb.seq && hb.seq < STN_REBOOT_SEQ && m->hb.seq < 0xFFFFu - STN_REBOOT_SEQ)
+             * (not the count's wrap at 65535; a count heard again is a
+             * reset too: heartbeats are never sent twice, and a module
+             * reset before its second one sends 0 again). */
+            if (m->hb_ns >= 0 && hb.seq <= m->hb.seq && hb.seq < STN_REBOOT_SEQ && m->hb.seq < 0xFFFFu - STN_REBOOT_SEQ)
                 m->rebooted = 1;
             m->hb = hb;
             m->hb_ns = now;
