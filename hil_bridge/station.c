@@ -203,18 +203,25 @@ static int stn_transmit(station *s, unsigned slot, int64_t now)
 /* restart: START even to a module in FAULT (the module then clears its
  * latches if the fault is gone); otherwise START from standby, SET when
  * running, STOP for 0 W. */
-static int stn_command(station *s, int64_t now, unsigned slot, double power_w, double vset_v, int restart)
+/* A POWER_CMD to slot: op as given (power_w 0: STOP). */
+static int stn_command_op(station *s, int64_t now, unsigned slot, unsigned op, double power_w, double vset_v)
 {
     stn_module *m = &s->m[slot - 1];
-    msg_power_cmd c = {(uint8_t)(power_w > 0 ? (restart || m->hb.state <= MSG_STATE_STANDBY ? MSG_POWER_START
-                                                                                              : MSG_POWER_SET)
-                                             : MSG_POWER_STOP),
-                       (uint16_t)(power_w + 0.5), (uint16_t)(vset_v * 10 + 0.5), 4000, 0};
+    msg_power_cmd c = {(uint8_t)(power_w > 0 ? op : MSG_POWER_STOP), (uint16_t)(power_w + 0.5),
+                       (uint16_t)(vset_v * 10 + 0.5), 4000, 0};
     m->cmd = c;
     m->tries = 0;
     m->acked = 0;
     stn_log(s, now, "%s module %u: %.0f W at %.1f V", "command", slot, power_w, vset_v);
     return stn_transmit(s, slot, now);
+}
+
+/* START (a restart: it clears a latched fault) or, for a module already
+ * past standby, SET. */
+static int stn_command(station *s, int64_t now, unsigned slot, double power_w, double vset_v, int restart)
+{
+    unsigned op = restart || s->m[slot - 1].hb.state <= MSG_STATE_STANDBY ? MSG_POWER_START : MSG_POWER_SET;
+    return stn_command_op(s, now, slot, op, power_w, vset_v);
 }
 
 int stn_restore(station *s, int64_t now, unsigned slot)
@@ -343,8 +350,11 @@ static void stn_resplit(station *s, int64_t now)
             fprintf(s->log, "%.6f station: rack split: module %u: %s%.0f W\n", now * 1e-9, k + 1,
                     !joins ? "leaves, its share was " : m->rebooted ? "back from a reset, starts with " : "joins, starts with ",
                     !joins ? was : each);
+        /* SET, never START: it starts a module in standby as START does,
+         * but never clears a latched fault (only the API's restart does:
+         * a module reset with its hardware latched stays off). */
         if (in)
-            stn_command(s, now, k + 1, each, s->dem_v, joins);
+            stn_command_op(s, now, k + 1, MSG_POWER_SET, each, s->dem_v);
         m->share = (uint8_t)in;
         m->rebooted = 0;
     }

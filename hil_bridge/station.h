@@ -146,8 +146,10 @@ double stn_module_cap(double vset_v);
  * not in FAULT, not stopped as implausible and not commanded on their
  * own (stn_api_module). A module that joins (inserted, restarted after a
  * fault) or comes back from a reset (a watchdog's, an update's: its
- * heartbeat count starts again) is commanded START with its share, the
- * others SET with theirs, total_w / members each (at most
+ * heartbeat count starts again) is commanded on with its share, the
+ * others with theirs (SET, which starts a module in standby but never
+ * clears a latched fault: that stays the API's restart), total_w /
+ * members each (at most
  * stn_module_cap: the rest is logged as not carried); a module lost
  * (silent for STN_ONLINE_NS, faulted) leaves and the others' shares
  * grow. Each split is logged ("rack demand ... split over N modules")

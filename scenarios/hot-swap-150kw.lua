@@ -5,7 +5,7 @@
 -- 84/83), the bus stays within 2 % and the load is served; 0.3 s later a
 -- module is inserted into slot 42: it boots with its output relay open,
 -- the station hears it and splits its rack demand again (module 42
--- commanded START with its share), the module pre-charges its output to
+-- commanded on with its share), the module pre-charges its output to
 -- the bus it reads beyond the relay, closes the relay within 5 V of it
 -- (no inrush, no trip) and shares current with the others; the bus stays
 -- in its band throughout.

@@ -7,7 +7,7 @@
 -- module 6 is under the limit: no reset.
 -- The rig's watchdog reset is the MCU's (fwinst.c): the output stops and
 -- its relay opens; the station hears the module's heartbeat count start
--- again and, keeping the rack's demand, commands it START with its share;
+-- again and, keeping the rack's demand, commands it on with its share;
 -- it pre-charges to the bus and closes its relay: "rejoin" is the kernel
 -- back, the station hearing it and the module regulating again.
 scenario{ name = "watchdog-stall", tags = { "firmware", "kernel", "watchdog" }, level = "quick",
