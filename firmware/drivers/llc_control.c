@@ -127,7 +127,8 @@ void llcc_step(llcc *c, hal hw)
     if (c->state == LLCC_START || c->state == LLCC_RUN) {
         /* Soft start: the reference walks from the measured voltage. */
         /* Pre-charging (relay open, drivers.c): toward the bus instead. */
-        float step = k->ramp_vps * k->period_s, to = c->v_pre > 0 ? fminf(c->v_pre, k->v_max) : c->v_set;
+        float step = (c->v_pre > 0 ? LLCC_PRECHARGE_VPS : k->ramp_vps) * k->period_s;
+        float to = c->v_pre > 0 ? fminf(c->v_pre, k->v_max) : c->v_set;
         if (c->v_ref < to)
             c->v_ref = fminf(c->v_ref + step, to);
         else

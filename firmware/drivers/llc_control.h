@@ -63,6 +63,13 @@
  * not at the swarm's 10 Hz (balance.h's wake_share is this number). */
 #define LLCC_WAKE_SHARE 0.9f
 
+/* The pre-charge's ramp (v_pre > 0: the relay open, drivers.h), V/s: ten
+ * times the soft start's, as the output is then only its own 10 uF and
+ * bleeder (0.2 A), so that a module started while the others' soft start
+ * lifts the bus catches it up (at the soft start's own rate it chases the
+ * bus to the set point, 0.4 s off the bus). */
+#define LLCC_PRECHARGE_VPS 20000.0f
+
 /* A fault is SAFETY_MONITOR's latch (safety.h), not a state of the loop. */
 typedef enum llcc_state { LLCC_OFF, LLCC_START, LLCC_RUN } llcc_state;
 
