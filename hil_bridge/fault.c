@@ -26,10 +26,10 @@ const flt_def flt_table[] = {
                   "others compensate'; 6.3)"},
     [FLT_INSERT] = {"insert", FLT_PLANT, FLT_T_SLOT, 0, 1, {NOP},
                     "hot swap: a fresh module at rest goes into an empty slot, its firmware booting (in-process "
-                    "modules); its output relay stays open (the HIL channel has no relay line yet, so it does not "
-                    "rejoin the bus)",
-                    "the others run on undisturbed; the new module stays off the bus until it is commanded "
-                    "(EK-TECH-010 6.3)"},
+                    "modules), its output relay open until its firmware closes it (the HIL channel's relay line)",
+                    "the others run on undisturbed; the station hears it and splits its rack demand again: "
+                    "commanded on, the module pre-charges its output to the bus it reads beyond the relay, closes "
+                    "the relay within 5 V of it (no inrush) and shares current (EK-TECH-010 6.1, 6.3)"},
     [FLT_IGF] = {"igf", FLT_PLANT, FLT_T_SLOT, 1, 1, {{"i", "A", 0, 10, 0.05, 0}},
                  "ground fault: leakage current to the chassis, seen by the IGF channel and the GFI comparator "
                  "(up to the module's fs_igf)",
@@ -55,8 +55,9 @@ const flt_def flt_table[] = {
                        "station); a stuck reading past a limit "
                        "trips SAFETY_MONITOR (VOUT at 4095 reads 1000 V: OVP, FAULT) (EK-TECH-010 2.3)"},
     [FLT_OPEN] = {"open", FLT_PLANT, FLT_T_SLOT, 0, 1, {NOP},
-                  "open output: the module's output relay or fuse opens; it stays in its slot and switches on into "
-                  "its own bleeder, delivering nothing to the bus",
+                  "open output: the module's output relay or fuse opens by a fault, whatever its firmware's relay "
+                  "line commands; it stays in its slot and switches on into its own bleeder, delivering nothing to "
+                  "the bus",
                   "its bus current is 0 and the others take its share by droop (EK-TECH-010 6.2); its firmware "
                   "holds its unloaded output above the bus and raises no fault; reclosed, that output meets the bus "
                   "unmatched and the Level-0 OCP trips"},

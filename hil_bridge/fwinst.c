@@ -248,6 +248,8 @@ void fwi_free(fwi *f)
 
 /* The period between the HIL exchanges: the control interrupt, the
  * kernel loop (or an injected overrun), the watchdog. */
+static int fwi_mcu_reset(fwi *f, int by_watchdog);
+
 static void fwi_run_period(fwi *f)
 {
     hhal_advance(&f->h, BRD_PERIOD_NS);
@@ -267,13 +269,10 @@ static void fwi_run_period(fwi *f)
         jz_isr(&f->k);
         jz_run(&f->k);
     }
-    if (!f->down && hhal_watchdog_expired(&f->h)) {
-        if (fwi_boot(f) == EK3_OK) /* the reset goes through the bootloader too */
-            jz_reset(&f->k);
-        hhal_watchdog_restart(&f->h);
-        f->resets++;
-        f->overrun_left = 0; /* the reset ends what the interrupt was doing */
-    }
+    /* The IWDG resets the whole MCU, as a requested reset does: PWM off,
+     * the outputs low (the output relay opens), the drivers from reset. */
+    if (!f->down && hhal_watchdog_expired(&f->h))
+        (void)fwi_mcu_reset(f, 1); /* a failed boot leaves it down (f->down), as it reads */
     if (!f->down && f->h.reset_req) /* the firmware asked (UPDATE_MGR: into a staged image, or back) */
         fwi_fault_reboot(f);
     if (!f->down && fwi_dead_output(f))
@@ -302,15 +301,26 @@ int fwi_period_direct(fwi *f, const msg_hil_adc *adc, uint32_t q, msg_hil_pwm *p
 
 int fwi_fault_reboot(fwi *f)
 {
+    return fwi_mcu_reset(f, 0);
+}
+
+/* An MCU reset (the watchdog's, or asked for): the peripherals and the
+ * drivers from reset, through the bootloader, the kernel booted again
+ * (jz_reset records the watchdog's in the audit log); a module that
+ * boots on starts again. 0, or the boot's or the kernel's error. */
+static int fwi_mcu_reset(fwi *f, int by_watchdog)
+{
     hhal_mcu_reset(&f->h);
     f->h.reset_req = 0;
     drv_init(&f->drv, &f->cc);
     f->resets++;
-    f->overrun_left = 0;
+    f->overrun_left = 0; /* the reset ends what the interrupt was doing */
     int rc = fwi_boot(f);
-    if (rc)
+    if (rc) {
+        hhal_watchdog_restart(&f->h);
         return rc; /* down: no image to run */
-    rc = jz_reboot(&f->k);
+    }
+    rc = by_watchdog ? jz_reset(&f->k) : jz_reboot(&f->k);
     hhal_watchdog_restart(&f->h);
     if (f->boot_v > 0 && !fwi_dead_output(f))
         drv_power(&f->drv, DRV_ON, f->boot_v, f->cc.p_max);

@@ -92,6 +92,7 @@ int hch_pwm_apply(pmod *m, const msg_hil_pwm *c)
                   c->burst_permille ? c->burst_permille / 1000.0 : 1.0, (uint8_t)(c->flags & MSG_PWM_ENABLE),
                   (uint8_t)((c->flags & MSG_PWM_HALF_BRIDGE) != 0)};
     m->fault_clear = (c->lines & HAL_OUT_FAULT_CLEAR) != 0;
+    pmod_relay(m, (c->lines & HAL_OUT_RELAY) != 0);
     return pmod_command(m, &lc, c->fan_permille / 1000.0);
 }
 

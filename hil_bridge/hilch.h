@@ -7,12 +7,15 @@
  *   plant -> firmware  HIL_ADC: the module's 12-bit ADC codes in the
  *                      board's channel map (board.h) and its discrete
  *                      input lines (bit 0: the hardware trip line, as
- *                      the HAL's HAL_IN_HW_TRIP shows it);
+ *                      the HAL's HAL_IN_HW_TRIP shows it); its VBUS
+ *                      channel reads the bus beyond the module's output
+ *                      relay (the pre-charge, drivers.h);
  *   firmware -> plant  HIL_PWM: the bridge command (switching frequency
  *                      in Hz, dead time in ns, burst on-time and fan
  *                      duty in permille, enable and half-bridge flags)
  *                      and the output lines (HAL_OUT_*: the
- *                      fault-clear request);
+ *                      fault-clear request, the output relay: the
+ *                      plant's pmod_relay);
  *   both ways          HIL_TICK: the lockstep of external modules
  *                      (HELLO, SYNC, DONE, BYE).
  * Payloads are the protocol's (msg.h, docs/can-protocol.md); identifiers
@@ -49,7 +52,8 @@ int hch_adc_take(hhal *h, const cfd_frame *f);
 int hch_pwm_send(const hhal *h, unsigned slot, uint32_t q, cfd_frame *f);
 
 /* Firmware -> plant, plant end: a HIL_PWM frame applied to plant module
- * m (frequency 0: 200 kHz; burst 0: continuous; the fault-clear line).
+ * m (frequency 0: 200 kHz; burst 0: continuous; the fault-clear line;
+ * the relay line, pmod_relay).
  * 0, or EK3_EPARSE (does not decode), or pmod_command's EK3_ERANGE. */
 int hch_pwm_take(pmod *m, const cfd_frame *f);
 

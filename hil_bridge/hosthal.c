@@ -107,7 +107,9 @@ static int hhal_trng(void *ctx, uint32_t *out)
 
 static uint32_t hhal_gpio_read(void *ctx)
 {
-    return ((hhal *)ctx)->gpio_in;
+    const hhal *h = ctx; /* the outputs read back as their pins' levels, as on the target */
+    return (h->gpio_in & ~(uint32_t)(HAL_OUT_RELAY | HAL_OUT_FAULT_LED | HAL_OUT_FAULT_CLEAR)) |
+           (h->gpio_out & (HAL_OUT_RELAY | HAL_OUT_FAULT_LED | HAL_OUT_FAULT_CLEAR));
 }
 
 static void hhal_gpio_write(void *ctx, uint32_t mask, uint32_t value)

@@ -219,18 +219,25 @@ static int stn_transmit(station *s, unsigned slot, int64_t now)
 /* restart: START even to a module in FAULT (the module then clears its
  * latches if the fault is gone); otherwise START from standby, SET when
  * running, STOP for 0 W. */
-static int stn_command(station *s, int64_t now, unsigned slot, double power_w, double vset_v, int restart)
+/* A POWER_CMD to slot: op as given (power_w 0: STOP). */
+static int stn_command_op(station *s, int64_t now, unsigned slot, unsigned op, double power_w, double vset_v)
 {
     stn_module *m = &s->m[slot - 1];
-    msg_power_cmd c = {(uint8_t)(power_w > 0 ? (restart || m->hb.state <= MSG_STATE_STANDBY ? MSG_POWER_START
-                                                                                              : MSG_POWER_SET)
-                                             : MSG_POWER_STOP),
-                       (uint16_t)(power_w + 0.5), (uint16_t)(vset_v * 10 + 0.5), 4000, 0};
+    msg_power_cmd c = {(uint8_t)(power_w > 0 ? op : MSG_POWER_STOP), (uint16_t)(power_w + 0.5),
+                       (uint16_t)(vset_v * 10 + 0.5), 4000, 0};
     m->cmd = c;
     m->tries = 0;
     m->acked = 0;
     stn_log(s, now, "%s module %u: %.0f W at %.1f V", "command", slot, power_w, vset_v);
     return stn_transmit(s, slot, now);
+}
+
+/* START (a restart: it clears a latched fault) or, for a module already
+ * past standby, SET. */
+static int stn_command(station *s, int64_t now, unsigned slot, double power_w, double vset_v, int restart)
+{
+    unsigned op = restart || s->m[slot - 1].hb.state <= MSG_STATE_STANDBY ? MSG_POWER_START : MSG_POWER_SET;
+    return stn_command_op(s, now, slot, op, power_w, vset_v);
 }
 
 int stn_restore(station *s, int64_t now, unsigned slot)
@@ -266,7 +273,10 @@ static int stn_api_one(station *s, int64_t now, const char *api_key, unsigned sl
 
 int stn_api_module(station *s, int64_t now, const char *api_key, unsigned slot, double power_w, double vset_v)
 {
-    return stn_api_one(s, now, api_key, slot, power_w, vset_v, 0);
+    int rc = stn_api_one(s, now, api_key, slot, power_w, vset_v, 0);
+    if (rc == EK3_OK)
+        s->m[slot - 1].own = 1; /* out of the rack's split: the next stn_poll splits without it */
+    return rc;
 }
 
 int stn_api_restart(station *s, int64_t now, const char *api_key, unsigned slot, double power_w, double vset_v)
@@ -280,6 +290,13 @@ double stn_module_cap(double vset_v)
 {
     double c = 4.0 * vset_v;
     return c < 3300 ? c : 3300;
+}
+
+/* Can module m carry a share of the rack's demand now (station.h)? */
+static int stn_member(const station *s, unsigned k, int64_t now)
+{
+    const stn_module *m = &s->m[k];
+    return !m->own && stn_is_online(s, k, now) && m->hb.state != MSG_STATE_FAULT && !m->implausible;
 }
 
 int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, double vset_v)
@@ -301,10 +318,62 @@ int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, d
         return EK3_ERANGE;
     }
     s->st.api_ok++;
-    for (unsigned k = 0; k < s->n; k++)
+    s->dem = total_w > 0;
+    s->dem_w = total_w;
+    s->dem_v = vset_v;
+    s->dem_each = each;
+    s->dem_n = 0;
+    for (unsigned k = 0; k < s->n; k++) {
+        stn_module *m = &s->m[k];
+        m->own = 0;
+        m->rebooted = 0;
+        m->share = (uint8_t)stn_member(s, k, now);
+        s->dem_n += m->share;
         if (stn_is_online(s, k, now))
             stn_command(s, now, k + 1, each, vset_v, 0);
+    }
     return EK3_OK;
+}
+
+/* The rack's demand split again when its members changed (station.h). */
+static void stn_resplit(station *s, int64_t now)
+{
+    unsigned n = 0;
+    int change = 0;
+    for (unsigned k = 0; k < s->n; k++) {
+        const stn_module *m = &s->m[k];
+        int in = stn_member(s, k, now);
+        n += (unsigned)in;
+        change |= in != m->share || (in && m->rebooted);
+    }
+    if (!change)
+        return;
+    double each = n ? s->dem_w / n : 0, cap = stn_module_cap(s->dem_v);
+    s->st.resplits++;
+    stn_log(s, now, "%s split over %u modules: %.0f W, %.0f W each", "rack demand", n, s->dem_w,
+            each > cap ? cap : each);
+    if (each > cap)
+        stn_log(s, now, "%s: %u modules at their most, %.0f W of %.0f W not carried", "rack demand", n,
+                s->dem_w - cap * n, s->dem_w);
+    each = each > cap ? cap : each;
+    double was = s->dem_each;
+    s->dem_each = each;
+    s->dem_n = n;
+    for (unsigned k = 0; k < s->n; k++) {
+        stn_module *m = &s->m[k];
+        int in = stn_member(s, k, now), joins = in && (!m->share || m->rebooted);
+        if (s->log && (joins || (!in && m->share)))
+            fprintf(s->log, "%.6f station: rack split: module %u: %s%.0f W\n", now * 1e-9, k + 1,
+                    !joins ? "leaves, its share was " : m->rebooted ? "back from a reset, starts with " : "joins, starts with ",
+                    !joins ? was : each);
+        /* SET, never START: it starts a module in standby as START does,
+         * but never clears a latched fault (only the API's restart does:
+         * a module reset with its hardware latched stays off). */
+        if (in)
+            stn_command_op(s, now, k + 1, MSG_POWER_SET, each, s->dem_v);
+        m->share = (uint8_t)in;
+        m->rebooted = 0;
+    }
 }
 
 int stn_api_diag(station *s, int64_t now, const char *api_key, unsigned slot, unsigned test)
@@ -387,7 +456,15 @@ void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
     stn_module *m = &s->m[cf.src - 1];
     msg_err e;
     if (cf.type == CID_TYPE_HEARTBEAT) {
-        if (msg_decode(CID_TYPE_HEARTBEAT, f->data, f->len, &m->hb, &e) == EK3_OK) {
+        msg_heartbeat hb;
+        if (msg_decode(CID_TYPE_HEARTBEAT, f->data, f->len, &hb, &e) == EK3_OK) {
+            /* Its count started again: CAN_HANDLER came back from a reset
+             * (not the count's wrap at 65535; a count heard again is a
+             * reset too: heartbeats are never sent twice, and a module
+             * reset before its second one sends 0 again). */
+            if (m->hb_ns >= 0 && hb.seq <= m->hb.seq && hb.seq < STN_REBOOT_SEQ && m->hb.seq < 0xFFFFu - STN_REBOOT_SEQ)
+                m->rebooted = 1;
+            m->hb = hb;
             m->hb_ns = now;
             m->judge = 1; /* stn_poll judges it once its peers of the moment are heard */
         }
@@ -471,6 +548,8 @@ void stn_poll(station *s, int64_t now)
     for (unsigned k = 0; k < s->n; k++)
         if (s->m[k].judge && now - s->m[k].hb_ns >= STN_PLAUS_LAG)
             stn_plausible(s, k + 1, now);
+    if (s->dem)
+        stn_resplit(s, now);
     for (unsigned k = 0; k < s->n; k++) {
         stn_module *m = &s->m[k];
         if (m->pending && m->queued) {

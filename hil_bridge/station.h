@@ -42,6 +42,9 @@ typedef struct stn_module {
     uint8_t vout_strikes;   /* heartbeats in a row its VOUT disagreed with its peers' (stn_plausible) */
     uint8_t implausible;    /* found implausible and stopped (cleared when it reads with its peers again) */
     uint8_t judge;          /* its last heartbeat waits for the peer check */
+    uint8_t share;          /* it carries a share of the rack's demand (stn_api_rack, the re-split) */
+    uint8_t own;            /* commanded on its own (stn_api_module): out of the rack's split */
+    uint8_t rebooted;       /* heard back from a reset (its heartbeat count started again) */
 } stn_module;
 
 typedef struct stn_stats {
@@ -50,6 +53,7 @@ typedef struct stn_stats {
     uint32_t faults; /* FAULT_ALERT frames received */
     uint32_t keepalives; /* STATION keepalives broadcast (stn_poll) */
     uint32_t implausible; /* modules stopped for a VOUT reading implausible against their peers' */
+    uint32_t resplits; /* the rack's demand split again over a changed set of modules */
 } stn_stats;
 
 /* Peer plausibility of the modules' output-voltage readings (EK-TECH-010
@@ -73,6 +77,8 @@ typedef struct stn_stats {
 #define STN_PLAUS_STRIKES 3u
 #define STN_PLAUS_LAG 50000000LL   /* ns */
 #define STN_PLAUS_NEAR 200000000LL /* ns */
+
+#define STN_REBOOT_SEQ 16u /* a heartbeat count below this after a higher one: the module was reset */
 
 #define STN_BURST_GAP_NS 1000000000LL /* refusals 1 s apart are separate bursts (one log line each) */
 
@@ -102,6 +108,11 @@ typedef struct station {
     double flood_rate[2];   /* requests per second (0: none) */
     int64_t flood_t0[2];
     uint64_t flood_done[2]; /* requests made since flood_t0 */
+    /* The rack's demand, the last stn_api_rack (held while dem_w > 0). */
+    uint8_t dem;
+    double dem_w, dem_v;    /* total power (W) and set point (V) */
+    double dem_each;        /* each member's share at the last split, W */
+    unsigned dem_n;         /* the members at the last split */
 } station;
 
 /* A station for n modules. 0, or EK3_EINVAL, EK3_ENOSPC. */
@@ -109,7 +120,9 @@ int stn_init(station *s, unsigned n, auth_crypto cr, const uint8_t rack_key[AUTH
              double rate_per_s, double burst, int (*send)(void *, const cfd_frame *), void *send_ctx);
 void stn_free(station *s);
 
-/* API: set one module (power limit W, output set point V; 0 W stops it).
+/* API: set one module (power limit W, output set point V; 0 W stops it);
+ * the module leaves the rack's split (stn_api_rack) until the next rack
+ * request.
  * 0, or EK3_EPERM (wrong API key), EK3_EBUSY (rate limit), EK3_ENOENT (no
  * such module, or not online), EK3_ERANGE (outside the module's limits:
  * 0..3300 W, 200..920 V). */
@@ -128,7 +141,21 @@ int stn_api_check(station *s, int64_t now, const char *api_key);
 double stn_module_cap(double vset_v);
 
 /* API: the whole rack, total_w shared over the online modules. Returns as
- * stn_api_module; EK3_ERANGE also when the online modules cannot carry it. */
+ * stn_api_module; EK3_ERANGE also when the online modules cannot carry it.
+ * The station keeps the demand (total_w at vset_v; 0 W: none kept) and
+ * splits it again (stn_poll) whenever the set of modules that can carry
+ * it changes: the members are the modules heard within STN_ONLINE_NS,
+ * not in FAULT, not stopped as implausible and not commanded on their
+ * own (stn_api_module). A module that joins (inserted, restarted after a
+ * fault) or comes back from a reset (a watchdog's, an update's: its
+ * heartbeat count starts again) is commanded on with its share, the
+ * others with theirs (SET, which starts a module in standby but never
+ * clears a latched fault: that stays the API's restart), total_w /
+ * members each (at most
+ * stn_module_cap: the rest is logged as not carried); a module lost
+ * (silent for STN_ONLINE_NS, faulted) leaves and the others' shares
+ * grow. Each split is logged ("rack demand ... split over N modules")
+ * with the modules that joined or left, and counted (st.resplits). */
 int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, double vset_v);
 
 /* API: ask module `slot` for a self-test (msg_diag_test); the answer
@@ -151,12 +178,12 @@ int stn_restore(station *s, int64_t now, unsigned slot);
 void stn_on_frame(station *s, const cfd_frame *f, int64_t now);
 
 /* Timeouts and retries, the log line of a burst of refused API
- * requests that has ended, and the keepalive: from the first call, a
- * STATION RACK_TARGET broadcast (group key: the modules the station
- * counts online, the sum and highest set point of its commands) every
- * BRD_KEEPALIVE_MS (board.h), whose silence tells a running module it
- * lost the station (COMM_LOSS, docs/faults.md). Call every control
- * period. */
+ * requests that has ended, the rack demand's re-split (stn_api_rack),
+ * and the keepalive: from the first call, a STATION RACK_TARGET
+ * broadcast (group key: the modules the station counts online, the sum
+ * and highest set point of its commands) every BRD_KEEPALIVE_MS
+ * (board.h), whose silence tells a running module it lost the station
+ * (COMM_LOSS, docs/faults.md). Call every control period. */
 void stn_poll(station *s, int64_t now);
 
 /* Modules heard within STN_ONLINE_NS, less those given up (stn_lost). */

@@ -61,7 +61,7 @@ void pmod_init(pmod *m, const plant_params *p, pmod_fidelity f, const lavg_table
     m->fidelity = (uint8_t)f;
     m->tab = tab;
     m->present = 1;
-    m->relay = 1;
+    m->relay = m->relay_cmd = 1;
     m->rng = seed;
     if (seed) {
         m->p.llc.lr *= pmod_spread(&m->rng, p->tol_lr);
@@ -234,6 +234,9 @@ static void pmod_step_(pmod *m, double dt, double v_term, const double *io)
         m->ploss += m->p_node[i];
     }
     pmod_heat(m, dt, e);
+    /* The line beyond the relay: the terminal, or the module's own load
+     * when it is on it (a rack sets its bus after the step: rack_update). */
+    m->v_line = v_term >= 0 ? v_term : m->relay ? m->vo : 0;
     m->t += dt;
 }
 
@@ -506,12 +509,32 @@ int pmod_fault_prot_step(pmod *m, unsigned code, double step)
     return EK3_OK;
 }
 
+/* The output onto its terminal when the line and the fault both let it. */
+static void pmod_relay_update(pmod *m)
+{
+    uint8_t closed = (uint8_t)(m->relay_cmd && !m->relay_open);
+    if (closed && !m->relay) {
+        m->relay_closes++;
+        m->relay_dv = m->vo - m->v_line;
+    }
+    m->relay = closed;
+    if (!closed)
+        m->io = 0;
+}
+
 int pmod_fault_open(pmod *m, int open)
 {
-    m->relay = !open;
-    if (open)
-        m->io = 0;
+    m->relay_open = (uint8_t)(open != 0);
+    pmod_relay_update(m);
     return EK3_OK;
+}
+
+void pmod_relay(pmod *m, int closed)
+{
+    if ((uint8_t)(closed != 0) == m->relay_cmd)
+        return;
+    m->relay_cmd = (uint8_t)(closed != 0);
+    pmod_relay_update(m);
 }
 
 /* The DC link at v: the rails, the Coss equivalents taken at it, the
@@ -711,7 +734,8 @@ void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS])
     }
     x[BRD_ADC_FAN_TACH] = BRD_ADC_FULL_CODE * m->th.fan_speed * m->p.th.fan_rpm / BRD_TACH_FS_RPM;
     x[BRD_ADC_IGF] = BRD_ADC_FULL_CODE * m->igf / m->p.fs_igf;
-    x[BRD_ADC_SPARE0] = x[BRD_ADC_SPARE1] = 0;
+    x[BRD_ADC_VBUS] = BRD_ADC_FULL_CODE * m->v_line / m->p.fs_vout;
+    x[BRD_ADC_SPARE1] = 0;
     if (m->adc_fault) { /* injected: the same codes, then the faults (off the hot path) */
         pmod_adc_faulted(m, x, codes);
         return;

@@ -27,7 +27,12 @@ typedef enum pmod_fidelity { PMOD_SWITCHING, PMOD_AVERAGED } pmod_fidelity;
 typedef struct pmod {
     plant_params p;          /* this module's own values (tolerances drawn) */
     uint8_t fidelity;
-    uint8_t relay;           /* output disconnect closed */
+    uint8_t relay;           /* the output is on its terminal: relay_cmd and not relay_open (pmod_relay) */
+    uint8_t relay_cmd;       /* the firmware's relay line (HAL_OUT_RELAY, carried by the HIL channel) */
+    uint8_t relay_open;      /* injected: the relay or fuse opened by a fault (pmod_fault_open) */
+    uint32_t relay_closes;   /* times the output went onto its terminal */
+    double relay_dv;         /* own output minus line voltage at the last close, V */
+    double v_line;           /* the voltage on the far side of the relay (the bus), V: the VBUS channel */
     uint8_t present;         /* in its slot (hot swap) */
     const lavg_table *tab;   /* averaged fidelity: shared table */
     double fr, z0;           /* this module's tank */
@@ -167,10 +172,21 @@ int pmod_fault_adc_stuck(pmod *m, unsigned ch, int code);
  * value jumps there; it is not spread over the interval). */
 int pmod_fault_prot_step(pmod *m, unsigned code, double step);
 
-/* The output relay (or fuse) open (open 1) or closed again (open 0):
- * the module stays in its slot and switches on into its own bleeder
- * (p.r_bleed); it delivers no current to the bus. 0. */
+/* The output relay (or fuse) open (open 1) or closed again (open 0), by
+ * a fault, whatever the firmware's relay line says: the module stays in
+ * its slot and switches on into its own bleeder (p.r_bleed); it
+ * delivers no current to the bus. The output is on its terminal only
+ * when the line and this are both closed. 0. */
 int pmod_fault_open(pmod *m, int open);
+
+/* The firmware's relay line (HAL_OUT_RELAY, hch_pwm_apply): closed 1,
+ * open 0. A module in place when the plant starts (pmod_init) has it
+ * closed, as its firmware commands on a dead bus at its first periods; a
+ * module inserted (rack_insert) has it open until its firmware closes it.
+ * A close that puts the output on its terminal records the output's
+ * voltage minus the line's (relay_dv, V; the inrush a pre-charge
+ * avoids) and counts it (relay_closes). */
+void pmod_relay(pmod *m, int closed);
 
 /* The input DC link to (1 + frac) times its value before the fault
  * (frac -0.9..+0.5; 0: back to that value), in a linear ramp of ramp_s

@@ -177,6 +177,7 @@ void rack_update(rack *r, double dt, unsigned k0, unsigned k1)
         }
         if (m->relay)
             r->io_out[k] = m->io;
+        m->v_line = v1; /* what its VBUS channel reads, its relay open or closed */
     }
 }
 
@@ -236,7 +237,7 @@ int rack_insert(rack *r, unsigned slot)
     llc_init(&m->sw, &m->p.llc, 0);
     m->vo = 0;
     m->cmd.enable = 0;
-    m->relay = 0;
+    m->relay = m->relay_cmd = 0; /* until its firmware closes it (pmod_relay) */
     m->present = 1;
     return EK3_OK;
 }

@@ -66,6 +66,8 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
     X(M_STATE, "module[K].state", "", FAM_MOD, EN_MSTATE, LD_ANY, "what it is doing")                              \
     X(M_RUNNING, "module[K].running", "", FAM_MOD, EN_NONE, LD_ANY, "1 while it regulates")                        \
     X(M_PRESENT, "module[K].present", "", FAM_MOD, EN_NONE, LD_ANY, "1 while it is in its slot")                   \
+    X(M_RELAY, "module[K].relay", "", FAM_MOD, EN_NONE, LD_ANY,                                                     \
+      "1 while its output relay is closed (its firmware's line and no `open` fault)")                               \
     X(M_LOST, "module[K].lost", "", FAM_MOD, EN_NONE, LD_ANY, "1 once its external firmware was given up")         \
     X(M_TRIM, "module[K].trim", "V", FAM_KMOD, EN_NONE, LD_ANY,                                                    \
       "the balancing trim on its droop reference (SWARM_COORD, drv_trim; within +-6 V)")                            \
@@ -172,6 +174,9 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
     X(STN_FAULTS, "station.faults", "", FAM_RACK, EN_NONE, LD_ANY, "FAULT_ALERT frames the station received")       \
     X(STN_IMPLAUSIBLE, "station.implausible", "", FAM_RACK, EN_NONE, LD_ANY,                                        \
       "modules the station stopped for a VOUT reading implausible against their running peers'")                    \
+    X(STN_RESPLITS, "station.resplits", "", FAM_RACK, EN_NONE, LD_ANY,                                              \
+      "times the station split its rack demand again over a changed set of modules")                                \
+    X(STN_SHARE, "station.share", "W", FAM_RACK, EN_NONE, LD_ANY, "each module's share of the rack demand at the last split") \
     X(STN_API_OK, "station.api_ok", "", FAM_RACK, EN_NONE, LD_ANY, "API requests accepted")                         \
     X(STN_API_BAD_KEY, "station.api_bad_key", "", FAM_RACK, EN_NONE, LD_ANY, "API requests refused: wrong key")     \
     X(STN_API_RATE, "station.api_rate", "", FAM_RACK, EN_NONE, LD_ANY, "API requests refused: rate limit")          \
@@ -307,6 +312,8 @@ double sig_read(const ses *s, const sig_ref *r)
         return ses_mod_running(g, k);
     case SIG_M_PRESENT:
         return pm->present;
+    case SIG_M_RELAY:
+        return pm->relay;
     case SIG_M_LOST:
         return g->m[k].lost;
     case SIG_M_TRIM:
@@ -467,6 +474,10 @@ double sig_read(const ses *s, const sig_ref *r)
         return g->stn.st.faults;
     case SIG_STN_IMPLAUSIBLE:
         return g->stn.st.implausible;
+    case SIG_STN_RESPLITS:
+        return g->stn.st.resplits;
+    case SIG_STN_SHARE:
+        return g->stn.dem_each;
     case SIG_STN_API_OK:
         return g->stn.st.api_ok;
     case SIG_STN_API_BAD_KEY:
@@ -542,6 +553,7 @@ sig_kind sig_kind_of(const sig_ref *r, double *max)
         case SIG_RACK_COLLAPSED:
         case SIG_M_RUNNING:
         case SIG_M_PRESENT:
+        case SIG_M_RELAY:
         case SIG_M_LOST:
         case SIG_M_PARKED:
         case SIG_M_ONLINE:

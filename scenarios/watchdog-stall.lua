@@ -5,10 +5,11 @@
 -- (EK-TECH-010 5.2 invariant 6 "Watchdog: MCU resets if kernel loop
 -- stalls >100ms"; 8.5 "Watchdog (100 ms)"). A stall of 50 ms on
 -- module 6 is under the limit: no reset.
--- The rig's watchdog reset boots the kernel and its services; the
--- control interrupt's drivers keep their state (fwinst.c), so the
--- module's output runs on through the reset: "rejoin" here is the
--- kernel back and the station hearing it.
+-- The rig's watchdog reset is the MCU's (fwinst.c): the output stops and
+-- its relay opens; the station hears the module's heartbeat count start
+-- again and, keeping the rack's demand, commands it on with its share;
+-- it pre-charges to the bus and closes its relay: "rejoin" is the kernel
+-- back, the station hearing it and the module regulating again.
 scenario{ name = "watchdog-stall", tags = { "firmware", "kernel", "watchdog" }, level = "quick",
           requirements = { "EK-TECH-010 5.2", "EK-TECH-010 8.5" }, seeds = { 1 }, timeout = "60s" }
 local ek3 = require "ek3"
@@ -36,6 +37,8 @@ ek3.figure("rejoin: first HEARTBEAT after the reset", (th - tr) * 1e3, "<=", 100
 ek3.figure("module 4 online", get(m .. "online"), "=", 1, "")
 run_until(function() return now() >= t0 + 0.6 end, "0.5s")
 ek3.figure("watchdog resets of module 4", get(m .. "resets"), "=", 1, "")
+ek3.figure("the station split its demand again", get("station.resplits"), ">=", 1, "")
+ek3.figure("module 4's relay closed again", get(m .. "relay"), "=", 1, "")
 ek3.figure("50 ms stall: resets of module 6", ek3.mod(SHORT, "resets"), "=", 0, "")
 ek3.figure("FAULT_ALERTs at the station (one WATCHDOG)", get("station.faults"), "=", 1, "")
 bus()

@@ -358,8 +358,71 @@ Test(safety, a_restart_clears_only_a_fault_that_is_gone, .init = setup)
     cr_assert_eq(d.safety.latched, 0u);
     cr_assert_eq(d.ctl.enable, 1, "LLC_CONTROL starts");
     cr_assert_eq(d.ctl.v_set, 750.0f);
-    cr_assert_eq(h.gpio_out & (HAL_OUT_FAULT_CLEAR | HAL_OUT_FAULT_LED | HAL_OUT_RELAY), (uint32_t)HAL_OUT_RELAY,
-                 "line down, lamp off, relay closed");
+    cr_assert_eq(h.gpio_out & (HAL_OUT_FAULT_CLEAR | HAL_OUT_FAULT_LED | HAL_OUT_RELAY), 0u,
+                 "line down, lamp off, the relay still open: it closes at its pre-charge");
+    h.adc[MSG_ADC_VBUS] = h.adc[MSG_ADC_VOUT]; /* the output at the bus's voltage */
+    for (unsigned i = 0; i < DRV_RELAY_SETTLE; i++)
+        drv_control(&d, &k);
+    cr_assert(h.gpio_out & HAL_OUT_RELAY, "relay closed");
+}
+
+/* The output relay's line (drivers.h, DRV_RELAY_CLOSE_V): closed only
+ * when the running output reads within 5 V of the bus beyond the relay,
+ * after the filters settle; while open on a live bus the soft start
+ * walks toward the bus; a trip opens it. */
+Test(safety, the_relay_closes_only_precharged_and_a_trip_opens_it, .init = setup)
+{
+    static jz_kernel k;
+    memset(&k, 0, sizeof k);
+    k.hw = hhal_hal(&h);
+    h.adc[MSG_ADC_VBUS] = (uint16_t)lround(734.0 / 1000 * 4095); /* a live bus 16 V below the output */
+    for (int i = 0; i < 50; i++)
+        drv_control(&d, &k);
+    cr_assert_eq(h.gpio_out & HAL_OUT_RELAY, 0u, "16 V apart: open");
+    cr_assert_eq(d.relay, 0);
+    cr_assert_float_eq(d.ctl.v_pre, 734.0f, 0.5f, "the soft start walks to the bus (%.2f V)", d.ctl.v_pre);
+    cr_assert_eq(d.ctl.state, LLCC_START, "pre-charging");
+    h.adc[MSG_ADC_VOUT] = (uint16_t)lround(738.5 / 1000 * 4095); /* 4.5 V above: within the window */
+    for (int i = 0; i < 10; i++)
+        drv_control(&d, &k);
+    cr_assert(h.gpio_out & HAL_OUT_RELAY, "within 5 V: closed");
+    cr_assert_eq(d.relay_closes, 1);
+    cr_assert_float_eq(d.relay_dv, 4.5f, 0.5f);
+    cr_assert_eq(d.ctl.v_pre, 0.0f, "pre-charge over");
+    /* A trip (OVP) opens it, and it stays open while the fault is latched. */
+    h.adc[MSG_ADC_VOUT] = 4095;
+    for (int i = 0; i < (int)d.safety.cfg.deglitch + 2; i++)
+        drv_control(&d, &k);
+    cr_assert(d.safety.latched, "tripped");
+    cr_assert_eq(h.gpio_out & HAL_OUT_RELAY, 0u, "the trip opened it");
+    h.adc[MSG_ADC_VOUT] = h.adc[MSG_ADC_VBUS];
+    for (int i = 0; i < 20; i++)
+        drv_control(&d, &k);
+    cr_assert_eq(h.gpio_out & HAL_OUT_RELAY, 0u, "latched: held open");
+}
+
+/* Commanded off, the relay does not close even at the bus's voltage: a
+ * module closes onto the bus only to run (and an emergency stop keeps it
+ * open until the next power command: drv_relay). */
+Test(safety, the_relay_stays_open_while_off_or_held, .init = setup)
+{
+    static jz_kernel k;
+    memset(&k, 0, sizeof k);
+    k.hw = hhal_hal(&h);
+    h.adc[MSG_ADC_VBUS] = h.adc[MSG_ADC_VOUT];
+    drv_power(&d, DRV_OFF, 0, 0);
+    for (int i = 0; i < 20; i++)
+        drv_control(&d, &k);
+    cr_assert_eq(h.gpio_out & HAL_OUT_RELAY, 0u, "off: open");
+    drv_relay(&d, 0);
+    drv_power(&d, DRV_ON, 750, 3000);
+    for (int i = 0; i < 20; i++)
+        drv_control(&d, &k);
+    cr_assert_eq(h.gpio_out & HAL_OUT_RELAY, 0u, "held open by drv_relay(0)");
+    drv_relay(&d, 1);
+    for (int i = 0; i < 2; i++)
+        drv_control(&d, &k);
+    cr_assert(h.gpio_out & HAL_OUT_RELAY, "allowed: closed");
 }
 
 /* THERMAL_MGR raises FAN_FAIL when the tachometer stays below half of

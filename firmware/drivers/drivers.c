@@ -1,6 +1,7 @@
 /* drivers.c - the control interrupt's work, and the services' commands to it. */
 #include "drivers.h"
 
+#include <math.h>
 #include <stdatomic.h>
 
 #include "ek3_err.h"
@@ -28,6 +29,10 @@ void drv_init(drv_set *d, const llcc_cfg *cc)
     d->cmd.derate = d->ctl.derate;
     d->cmd.i_ceil = d->ctl.i_ceil;
     d->cmd.fan_permille = d->ctl.fan_permille;
+    d->cmd.relay = d->relay_ok = 1;
+    d->relay = 0; /* the pin's reset state: open */
+    d->relay_closes = 0;
+    d->relay_dv = 0;
     d->seq = 0;
 }
 
@@ -100,6 +105,13 @@ void drv_park(drv_set *d, int parked)
     drv_cmd_close(d);
 }
 
+void drv_relay(drv_set *d, int closed)
+{
+    drv_cmd_open(d);
+    d->cmd.relay = (uint8_t)(closed != 0);
+    drv_cmd_close(d);
+}
+
 void drv_fan(drv_set *d, uint16_t permille)
 {
     drv_cmd_open(d);
@@ -131,6 +143,7 @@ static void drv_take_cmd(drv_set *d)
     d->ctl.i_ceil = c->i_ceil;
     d->ctl.fan_permille = c->fan_permille;
     llcc_trim(&d->ctl, c->trim);
+    d->relay_ok = c->relay;
     if (c->park_set) { /* an edge, not a level: the drivers' own wake at the bus's sag holds until told again */
         llcc_park(&d->ctl, c->park);
         c->park_set = 0;
@@ -155,6 +168,8 @@ void drv_status_get(const drv_set *d, drv_status *st)
         st->trim_v = d->ctl.trim;
         st->parked = d->ctl.parked;
         st->shedding = d->ctl.i_ceil < d->ctl.cfg.i_max;
+        st->relay = d->relay;
+        st->vbus = d->ctl.vbus;
         st->pwm = d->ctl.pwm;
         drv_barrier();
     } while ((s0 & 1u) || d->seq != s0);
@@ -172,13 +187,44 @@ static void drv_clear_step(drv_set *d, hal hw)
     if (sm_clear(&d->safety, hw) == EK3_OK) {
         d->clear_req = 0;
         d->restarts++;
-        /* The line down, the fault lamp off, the output relay closed. */
-        hal_gpio_write(hw, HAL_OUT_FAULT_CLEAR | HAL_OUT_FAULT_LED | HAL_OUT_RELAY, HAL_OUT_RELAY);
+        /* The line down, the fault lamp off; the output relay closes at
+         * its pre-charge (drv_relay_step). */
+        hal_gpio_write(hw, HAL_OUT_FAULT_CLEAR | HAL_OUT_FAULT_LED, 0);
         llcc_command(&d->ctl, 1, d->restart_v, d->restart_p);
     } else if (++d->clear_periods >= DRV_CLEAR_PERIODS) {
         d->clear_req = 0;
         d->restart_failed++;
         hal_gpio_write(hw, HAL_OUT_FAULT_CLEAR, 0);
+    }
+}
+
+/* The output relay's line (DRV_RELAY_CLOSE_V): open on a trip, a safe
+ * shutdown or a service's drv_relay(0); closed once the running output
+ * is pre-charged to the bus it reads beyond the relay. */
+static void drv_relay_step(drv_set *d, jz_kernel *k)
+{
+    llcc *c = &d->ctl;
+    if (d->relay && !(hal_gpio_read(k->hw) & HAL_OUT_RELAY))
+        d->relay = 0; /* a safe shutdown opened it (SAFETY_MONITOR, CAN_HANDLER's stop, the kernel) */
+    if (!d->relay_ok || d->safety.latched || k->state == JZ_SHUTDOWN) {
+        if (d->relay)
+            hal_gpio_write(k->hw, HAL_OUT_RELAY, 0);
+        d->relay = 0;
+        c->v_pre = 0;
+        return;
+    }
+    if (d->relay || c->state == LLCC_OFF || d->clear_req) {
+        c->v_pre = 0;
+        return;
+    }
+    if (c->samples >= DRV_RELAY_SETTLE && fabsf(c->v - c->vbus) <= DRV_RELAY_CLOSE_V) {
+        hal_gpio_write(k->hw, HAL_OUT_RELAY, HAL_OUT_RELAY);
+        d->relay = 1;
+        d->relay_closes++;
+        d->relay_dv = c->v - c->vbus;
+        c->v_pre = 0;
+    } else {
+        c->v_pre = c->vbus > DRV_BUS_LIVE_V ? c->vbus : 0;
     }
 }
 
@@ -195,6 +241,7 @@ void drv_control(void *ctx, jz_kernel *k)
         llcc_command(&d->ctl, 0, d->ctl.v_set, 0);
     llcc_step(&d->ctl, k->hw);
     sm_step(&d->safety, k->hw, &d->ctl);
+    drv_relay_step(d, k);
     drv_barrier();
     d->seq++;
 }

@@ -21,6 +21,20 @@
 
 #define DRV_CLEAR_PERIODS 100u /* a restart's clear is tried for 10 ms */
 
+/* The output relay's pre-charge (hot swap): the drivers close it only
+ * while LLC_CONTROL runs (commanded on, not parked), no fault is latched
+ * and the kernel is not shut down, once the output (VOUT) reads within
+ * DRV_RELAY_CLOSE_V of the bus beyond the relay (VBUS) after at least
+ * DRV_RELAY_SETTLE ADC sequences; until then, with the bus above
+ * DRV_BUS_LIVE_V, the soft start walks the output to the bus voltage
+ * (llcc.v_pre). A trip or a safe shutdown opens it (the HAL's
+ * safe_shutdown; the drivers follow the pin). 5 V at the 5 V/A droop
+ * is a 1 A step at the close, under the 4 A limit; EK-TECH-010 gives no
+ * figure (docs/faults.md, `insert`). */
+#define DRV_RELAY_CLOSE_V 5.0f
+#define DRV_RELAY_SETTLE 8u
+#define DRV_BUS_LIVE_V 50.0f
+
 /* The services' commands to the drivers (the mailbox): written only by
  * the drv_ command functions below, in a service, and taken by the
  * control interrupt at the start of its period. A service may be
@@ -41,6 +55,7 @@ typedef struct drv_cmd {
     float trim;                /* the balancing trim, V (drv_trim) */
     uint8_t park;              /* parked: 1 (drv_park) */
     uint8_t park_set;          /* a drv_park waits (applied once: LLC_CONTROL may wake itself meanwhile) */
+    uint8_t relay;             /* the relay allowed to close (drv_relay; 1 from drv_init) */
 } drv_cmd;
 
 enum { DRV_ON = 1, DRV_OFF = 2 };
@@ -57,6 +72,8 @@ typedef struct drv_status {
     float trim_v;          /* the balancing trim in force (V, within +-LLCC_TRIM_MAX_V) */
     uint8_t parked;        /* parked in standby (drv_park), not faulted */
     uint8_t shedding;      /* its share is being shed before a reset (drv_shed under i_max) */
+    uint8_t relay;         /* the output relay closed (HAL_OUT_RELAY) */
+    float vbus;            /* filtered bus voltage beyond the relay (V) */
     hal_pwm pwm;           /* the bridge command in force */
 } drv_status;
 
@@ -68,6 +85,10 @@ typedef struct drv_set {
     uint16_t clear_periods;
     uint16_t restarts, restart_failed;
     float restart_v, restart_p;
+    uint8_t relay_ok;      /* the relay allowed to close (the last drv_relay taken) */
+    uint8_t relay;         /* HAL_OUT_RELAY as the drivers last drove it */
+    uint32_t relay_closes; /* closes since start */
+    float relay_dv;        /* VOUT - VBUS at the last close, V */
     drv_cmd cmd;   /* the services' commands, not yet taken */
     uint32_t seq;  /* odd while the control interrupt runs (drv_status) */
 } drv_set;
@@ -77,7 +98,7 @@ void drv_init(drv_set *d, const llcc_cfg *cc);
 
 /* The control interrupt's work (jz_config.control, ctx = the drv_set):
  * take the services' commands (drv_cmd), then LLC_CONTROL, then
- * SAFETY_MONITOR. */
+ * SAFETY_MONITOR, then the output relay's line (DRV_RELAY_CLOSE_V). */
 void drv_control(void *ctx, jz_kernel *k);
 
 /*
@@ -125,6 +146,12 @@ void drv_trim(drv_set *d, float volts);
  * commanded set point with a soft start (if the station has it on). The
  * heartbeat reports MSG_STATE_STANDBY while parked. */
 void drv_park(drv_set *d, int parked);
+
+/* The output relay: allowed to close (closed != 0: at the pre-charge
+ * rule above, DRV_RELAY_CLOSE_V) or opened and held open (0). CAN_HANDLER
+ * opens it at an emergency stop and allows it again at the next power
+ * command. */
+void drv_relay(drv_set *d, int closed);
 
 /* Fan: the PWM duty in permille (0..1000, above is 1000) (THERMAL_MGR). */
 void drv_fan(drv_set *d, uint16_t permille);

@@ -107,6 +107,8 @@ void llcc_step(llcc *c, hal hw)
         c->v += a * (code[MSG_ADC_VOUT] * (k->fs_vout / (float)BRD_ADC_FULL_CODE) - c->v);
         c->i += a * (code[MSG_ADC_IOUT] * (k->fs_iout / (float)BRD_ADC_FULL_CODE) - c->i);
         c->vdc += a * (code[MSG_ADC_VDC] * (k->fs_vdc / (float)BRD_ADC_FULL_CODE) - c->vdc);
+        c->vbus += a * (code[MSG_ADC_VBUS] * (k->fs_vout / (float)BRD_ADC_FULL_CODE) - c->vbus);
+        c->samples++;
     }
     /* Hot standby: parked, commanded on, and the bus sagging toward the
      * running modules' limit: back at once (a reference started at the
@@ -124,12 +126,16 @@ void llcc_step(llcc *c, hal hw)
     p.fan_permille = c->fan_permille;
     if (c->state == LLCC_START || c->state == LLCC_RUN) {
         /* Soft start: the reference walks from the measured voltage. */
-        float step = k->ramp_vps * k->period_s;
-        if (c->v_ref < c->v_set)
-            c->v_ref = fminf(c->v_ref + step, c->v_set);
+        /* Pre-charging (relay open, drivers.c): toward the bus instead. */
+        float step = (c->v_pre > 0 ? LLCC_PRECHARGE_VPS : k->ramp_vps) * k->period_s;
+        float to = c->v_pre > 0 ? fminf(c->v_pre, k->v_max) : c->v_set;
+        if (c->v_ref < to)
+            c->v_ref = fminf(c->v_ref + step, to);
         else
-            c->v_ref = fmaxf(c->v_ref - step, c->v_set);
-        if (c->state == LLCC_START && c->v_ref == c->v_set)
+            c->v_ref = fmaxf(c->v_ref - step, to);
+        if (c->v_pre > 0)
+            c->state = LLCC_START;
+        else if (c->state == LLCC_START && c->v_ref == c->v_set)
             c->state = LLCC_RUN;
         /* Droop as the current reference: each module gives the current
          * its own voltage reading asks for, up to its limit. */

@@ -63,6 +63,13 @@
  * not at the swarm's 10 Hz (balance.h's wake_share is this number). */
 #define LLCC_WAKE_SHARE 0.9f
 
+/* The pre-charge's ramp (v_pre > 0: the relay open, drivers.h), V/s: ten
+ * times the soft start's, as the output is then only its own 10 uF and
+ * bleeder (0.2 A), so that a module started while the others' soft start
+ * lifts the bus catches it up (at the soft start's own rate it chases the
+ * bus to the set point, 0.4 s off the bus). */
+#define LLCC_PRECHARGE_VPS 20000.0f
+
 /* A fault is SAFETY_MONITOR's latch (safety.h), not a state of the loop. */
 typedef enum llcc_state { LLCC_OFF, LLCC_START, LLCC_RUN } llcc_state;
 
@@ -92,6 +99,9 @@ typedef struct llcc {
     uint32_t self_wakes; /* times it unparked itself at the bus's sag (LLCC_WAKE_SHARE) */
     uint16_t fan_permille; /* THERMAL_MGR's fan duty, through drv_fan */
     float v, i, vdc;    /* filtered measurements */
+    float vbus;         /* filtered: the bus beyond the output relay (BRD_ADC_VBUS), V */
+    uint32_t samples;   /* ADC sequences read since start (the filters settle from 0) */
+    float v_pre;        /* pre-charge: the soft start walks to this instead of v_set while > 0, V (drivers.c) */
     float i_ref;        /* the droop law's current */
     float i_lim;        /* the current limit in force this period, A (i_ceil, P_lim x derate / V) */
     float v_ref;        /* the (ramped) reference before droop */
@@ -128,7 +138,9 @@ void llcc_park(llcc *c, int parked);
  * clamped, else 0. */
 int llcc_limit_cmd(const llcc_cfg *cfg, float *vset_v, float *p_w, float ilim_a);
 
-/* One control period: ADC in, PWM out through hw. */
+/* One control period: ADC in, PWM out through hw. While v_pre > 0 (the
+ * drivers' pre-charge, relay open: drivers.h) a start walks its
+ * reference to v_pre, not v_set, and stays in LLCC_START. */
 void llcc_step(llcc *c, hal hw);
 
 #endif /* LLC_CONTROL_H */

@@ -29,7 +29,7 @@ typedef enum brd_adc_ch {
     BRD_ADC_T_AMB,    /* NTC at the air inlet, IN12 */
     BRD_ADC_FAN_TACH, /* fan tachometer, frequency to voltage, IN14 */
     BRD_ADC_IGF,      /* ground-fault (residual current) sensor, IN15 */
-    BRD_ADC_SPARE0,   /* IN6 */
+    BRD_ADC_VBUS,     /* bus side of the output relay (pre-charge), VOUT's divider and full scale, IN6 */
     BRD_ADC_SPARE1,   /* IN7 */
     BRD_ADC_COUNT
 } brd_adc_ch;

@@ -85,7 +85,8 @@ typedef struct hal_ops {
     auth_crypto crypto;
     int (*trng)(void *ctx, uint32_t *out);
 
-    /* GPIO: read inputs, drive outputs (only HAL_OUT_* bits change). */
+    /* GPIO: read the inputs (and the outputs' pin levels at their HAL_OUT_*
+     * bits), drive outputs (only HAL_OUT_* bits change). */
     uint32_t (*gpio_read)(void *ctx);
     void (*gpio_write)(void *ctx, uint32_t mask, uint32_t value);
 

@@ -197,6 +197,7 @@ static void canh_power_cmd(canh_state *s, jz_kernel *k, unsigned me, unsigned sv
     case MSG_POWER_START:
         /* START to a faulted module is the station's restart: clear,
          * then start, if the fault is gone (drv_restart). */
+        drv_relay(d, 1); /* after an emergency stop: the relay may close again at its pre-charge */
         drv_status_get(d, &st);
         if (st.latched)
             drv_restart(d, vset, p);
@@ -204,6 +205,7 @@ static void canh_power_cmd(canh_state *s, jz_kernel *k, unsigned me, unsigned sv
             drv_power(d, DRV_ON, vset, p);
         break;
     case MSG_POWER_SET:
+        drv_relay(d, 1);
         drv_power(d, DRV_ON, vset, p);
         break;
     case MSG_POWER_STOP:
@@ -212,6 +214,7 @@ static void canh_power_cmd(canh_state *s, jz_kernel *k, unsigned me, unsigned sv
         break;
     default: /* ESTOP */
         drv_power(d, DRV_OFF, 0, 0);
+        drv_relay(d, 0); /* held open until the next START or SET */
         hal_safe_shutdown(k->hw);
         p = 0;
         break;
