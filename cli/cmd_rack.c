@@ -115,7 +115,7 @@ static void rk_close_all(FILE *log, FILE *slog, FILE *rep)
 
 static int rk_usage(void)
 {
-    puts("usage: ek3 rack [--modules 84] [--load 200kW | --load-ohm R | --battery]\n"
+    puts("usage: ek3 rack [--modules 84] [--load 2.38kW x modules | --load-ohm R | --battery]\n"
          "                [--vset 750] [--droop 5] [--duration 2s] [--fidelity averaged|switching]\n"
          "                [--seed 1] [--load-at 0.5s] [--load-ramp 0.5s] [--pull SLOT@TIME] [--realtime] [--no-swarm]\n"
          "                [--fault NAME:TARGET@TIME[:P=V,...]]...\n"
@@ -135,7 +135,8 @@ static int rk_usage(void)
          "in lockstep quanta of one control period (100 us). Prints rack totals, a\n"
          "per-module summary and timing. The station starts every module (authenticated\n"
          "POWER_CMD) at 20 ms; the load switches on at --load-at, once the modules have\n"
-         "brought the bus up, and ramps to its value over --load-ramp. --pull takes a module out of its slot while\n"
+         "brought the bus up, and ramps to its value over --load-ramp (without --load,\n"
+         "--load-ohm or --battery: a constant 2.38 kW a module, 200 kW on 84). --pull takes a module out of its slot while\n"
          "running (N-1; give it again for N-2 and more): the fault pull:SLOT@TIME. --fault injects any fault of\n"
          "the rig's table (`ek3 faults` lists them, with targets and parameters) at its time. --realtime paces quanta to the wall clock and reports\n"
          "lateness. The modules elect a SWARM_COORD leader (Raft over the rack bus) that balances their currents\n"
@@ -190,7 +191,7 @@ int cmd_rack(int argc, char **argv)
     o.r.seed = 1;
     o.r.v_set = 750;
     o.r.load.kind = RACK_LOAD_CP;
-    o.r.load.p_w = 200e3;
+    o.r.load.p_w = RACK_DEFAULT_LOAD_W;
     o.r.load.v_min = 100;
     o.duration = 2.0;
     for (unsigned k = 0; k < 510; k++)
@@ -423,6 +424,8 @@ int cmd_rack(int argc, char **argv)
                       "a run with --log runs on one thread (its frames in the one order of the bus)") ||
         trc_args_check(w, &seen, &o.trace))
         return CLI_USAGE;
+    if (!cli_given(&seen, "--load") && !cli_given(&seen, "--load-ohm") && !cli_given(&seen, "--battery"))
+        o.r.load.p_w = RACK_DEFAULT_LOAD_W * o.r.modules / 84.0; /* 200 kW on 84 modules: 2.38 kW each */
     /* Options that name slots or times are checked against the rack and
      * the run, before anything is simulated. */
     long quanta = (long)ceil(o.duration / (RIG_PERIOD_NS * 1e-9) - 1e-9);

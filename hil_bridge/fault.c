@@ -21,7 +21,8 @@
 
 const flt_def flt_table[] = {
     [FLT_PULL] = {"pull", FLT_PLANT, FLT_T_SLOT, 0, 1, {NOP},
-                  "hot swap: the module leaves its slot (no output, no load on the bus); its firmware runs on",
+                  "hot swap: the module leaves its slot (no output, no load on the bus, off the rack bus); "
+                  "cleared, it is put back as an insert (its firmware boots, its relay closes at its pre-charge)",
                   "the others take its share by droop, the bus stays in its droop band (EK-TECH-010 6.2: 'isolated, "
                   "others compensate'; 6.3)"},
     [FLT_INSERT] = {"insert", FLT_PLANT, FLT_T_SLOT, 0, 1, {NOP},
@@ -484,28 +485,30 @@ static const unsigned flt_inj_kind[] = {
     [FLT_SVC_STALL - FLT_SVC_CRASH] = INJ_STALL, [FLT_SVC_STRAY - FLT_SVC_CRASH] = INJ_STRAY,
 };
 
+/* A module into slot (in) or out of it. Out of its slot is off the
+ * rack bus too: its node neither sends nor hears. Into it, a module at
+ * rest whose firmware boots as the board is powered (a pulled module
+ * lost its power too; an external module's process is its own to
+ * restart): its relay open until it pre-charges. */
+static int flt_slot(rig *g, unsigned slot, int in)
+{
+    int rc = in ? rack_insert(&g->plant, slot - 1) : rack_remove(&g->plant, slot - 1);
+    if (!rc)
+        rc = cbus_fault_cut(&g->bus, slot, !in);
+    if (!rc && in && !g->m[slot - 1].external)
+        rc = fwi_fault_reboot(&g->m[slot - 1].fw);
+    return rc;
+}
+
 /* Apply (on) or undo (!on) through the owning module's function. */
 static int flt_apply(rig *g, const flt_spec *s, int on)
 {
     pmod *m = s->target >= 1 && s->target <= g->o.modules ? &g->plant.mod[s->target - 1] : NULL;
     switch ((flt_id)s->id) {
-    case FLT_PULL: {
-        /* out of its slot is off the rack bus too: its node neither sends nor hears */
-        int rc = on ? rack_remove(&g->plant, s->target - 1) : rack_insert(&g->plant, s->target - 1);
-        return rc ? rc : cbus_fault_cut(&g->bus, s->target, on);
-    }
-    case FLT_INSERT: {
-        int rc = on ? rack_insert(&g->plant, s->target - 1) : rack_remove(&g->plant, s->target - 1);
-        if (!rc)
-            rc = cbus_fault_cut(&g->bus, s->target, !on);
-        if (!on)
-            return rc;
-        /* a fresh module: its firmware boots as the board is powered (an
-         * external module's process is its own to restart) */
-        if (!rc && !g->m[s->target - 1].external)
-            rc = fwi_fault_reboot(&g->m[s->target - 1].fw);
-        return rc;
-    }
+    case FLT_PULL: /* undone: put back, as an insert */
+        return flt_slot(g, s->target, !on);
+    case FLT_INSERT: /* undone: taken out, as a pull */
+        return flt_slot(g, s->target, on);
     case FLT_IGF:
         return pmod_fault_igf(m, on ? s->p[0] : 0);
     case FLT_FAN:

@@ -27,6 +27,11 @@
 #include "module.h"
 #include "params.h"
 
+/* The load `ek3 rack` runs when none is given: 200 kW on a rack of 84,
+ * 2.38 kW a module (scaled with the rack's size), what the rack's
+ * figures and examples are measured at. */
+#define RACK_DEFAULT_LOAD_W 200e3
+
 typedef enum rack_load_kind { RACK_LOAD_R, RACK_LOAD_CP, RACK_LOAD_BATTERY } rack_load_kind;
 
 typedef struct rack_load {

@@ -687,7 +687,7 @@ static void chkl_eval_figs(scn *x, chkl_job *j, int at_end)
             dt = r.interval;
         if (!isnan(r.t_start)) { /* the instant the service ran again, marked on the plot */
             j->pseen = r.t_start + dt;
-            snprintf(j->pseen_l, sizeof j->pseen_l, "running again at %.7f s (restart %.3g %s)", j->pseen,
+            snprintf(j->pseen_l, sizeof j->pseen_l, "running at %.7g s (restart %.3g %s)", j->pseen,
                      dt < 1e-3 ? dt * 1e6 : dt * 1e3, dt < 1e-3 ? "us" : "ms");
         }
         snprintf(what, sizeof what, "restart time (crash to fresh start)");
@@ -826,7 +826,7 @@ static void chkl_plot(scn *x, chkl_job *j, unsigned fig0)
         unit = "";
     }
     if (j->kind == K_DELIV && !(j->ref_ok[1] && sig_path(&j->ref[1], sig2, sizeof sig2)))
-        snprintf(sig2, sizeof sig2, "demand (the load at the set point)");
+        snprintf(sig2, sizeof sig2, "demand (the load at the droop floor)");
     if (j->kind == K_TRIP)
         snprintf(sig2, sizeof sig2, "fault holds");
     /* the faults injected, as markers */
@@ -1099,7 +1099,10 @@ static int l_delivered(lua_State *L)
     j->ncol = 2;
     chkl_resolve(L, s, "bus.p", &j->ref[0], "delivered");
     j->ref_ok[0] = 1;
-    /* The demand: a constant-power load's own; else what the load asks at the set point. */
+    /* The demand: a constant-power load's own; else what the load asks at
+     * the droop floor, the lowest bus the set point's droop allows at full
+     * current (ses_capacity): a resistor on a bus above it takes more, so
+     * its ratio can pass 100 %. */
     j->ref_ok[1] = !sig_resolve(s, "load.p", &j->ref[1], NULL, 0);
     snprintf(j->unit, sizeof j->unit, "W");
     chkl_name(L, o, j);

@@ -67,7 +67,7 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
     X(M_RUNNING, "module[K].running", "", FAM_MOD, EN_NONE, LD_ANY, "1 while it regulates")                        \
     X(M_PRESENT, "module[K].present", "", FAM_MOD, EN_NONE, LD_ANY, "1 while it is in its slot")                   \
     X(M_RELAY, "module[K].relay", "", FAM_MOD, EN_NONE, LD_ANY,                                                     \
-      "1 while its output relay is closed (its firmware's line and no `open` fault)")                               \
+      "1 while its output relay is closed (its firmware's line, no `open` fault) and it is in its slot")         \
     X(M_LOST, "module[K].lost", "", FAM_MOD, EN_NONE, LD_ANY, "1 once its external firmware was given up")         \
     X(M_TRIM, "module[K].trim", "V", FAM_KMOD, EN_NONE, LD_ANY,                                                    \
       "the balancing trim on its droop reference (SWARM_COORD, drv_trim; within +-6 V)")                            \
@@ -313,7 +313,7 @@ double sig_read(const ses *s, const sig_ref *r)
     case SIG_M_PRESENT:
         return pm->present;
     case SIG_M_RELAY:
-        return pm->relay;
+        return pm->relay && pm->present; /* a pulled module is off the bus whatever its relay */
     case SIG_M_LOST:
         return g->m[k].lost;
     case SIG_M_TRIM:

@@ -195,3 +195,31 @@ Test(hotswap, a_module_commanded_alone_leaves_the_split, .init = setup, .fini = 
     cr_assert_eq(g.stn.m[4].cmd.power_w, 1000, "its own command stands");
     cr_assert_eq(g.stn.m[0].cmd.power_w, (uint16_t)(HS_DEMAND_W / (HS_N - 1) + 0.5));
 }
+
+/* A pulled module put back (the pull cleared) is a module powered again:
+ * its firmware boots, its relay stays open until its output is
+ * pre-charged, and it rejoins without a trip (before, its firmware ran on
+ * through the pull with the line closed, and the discharged output met
+ * the bus: Level-0 OCP). */
+Test(hotswap, a_pulled_module_put_back_boots_and_rejoins, .init = setup, .fini = teardown)
+{
+    const unsigned slot = 3;
+    start_rack(HS_N);
+    flt_spec s;
+    char err[200];
+    cr_assert_eq(flt_parse("pull:3@0s", &s, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_eq(flt_inject(&g, &s), EK3_OK);
+    run_ms(100);
+    uint32_t resets = g.m[slot - 1].fw.resets;
+    cr_assert_eq(flt_clear(&g, &s), EK3_OK);
+    pmod *m = &g.plant.mod[slot - 1];
+    cr_assert_eq(g.m[slot - 1].fw.resets, resets + 1, "its firmware boots as the board is powered");
+    cr_assert_eq(m->relay, 0, "back in its slot with its relay open");
+    run_ms(1500);
+    cr_assert_eq(m->relay, 1, "closed at its pre-charge");
+    cr_assert_eq(m->hw_trip, 0, "no Level-0 trip");
+    cr_assert_eq(g.m[slot - 1].fw.drv.safety.trips, 0, "no firmware trip");
+    cr_assert_leq(fabs(m->relay_dv), DRV_RELAY_CLOSE_V + HS_SENSE_V, "%.2f V from the bus at the close", m->relay_dv);
+    double mean = others_mean(slot);
+    cr_assert_leq(fabs(m->io - mean), HS_BAND * mean, "it carries its share: %.3f A against %.3f A", m->io, mean);
+}

@@ -217,7 +217,11 @@ static void drv_relay_step(drv_set *d, jz_kernel *k)
         c->v_pre = 0;
         return;
     }
-    if (c->samples >= DRV_RELAY_SETTLE && fabsf(c->v - c->vbus) <= DRV_RELAY_CLOSE_V) {
+    /* A dead bus (a black start, a short that tripped the others) has
+     * nothing to match: the module closes onto it and brings it up
+     * through its own soft start and current limit. */
+    int dead = c->vbus <= DRV_BUS_LIVE_V;
+    if (c->samples >= DRV_RELAY_SETTLE && (dead || fabsf(c->v - c->vbus) <= DRV_RELAY_CLOSE_V)) {
         hal_gpio_write(k->hw, HAL_OUT_RELAY, HAL_OUT_RELAY);
         d->relay = 1;
         d->relay_closes++;

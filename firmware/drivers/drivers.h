@@ -27,7 +27,9 @@
  * DRV_RELAY_CLOSE_V of the bus beyond the relay (VBUS) after at least
  * DRV_RELAY_SETTLE ADC sequences; until then, with the bus above
  * DRV_BUS_LIVE_V, the soft start walks the output to the bus voltage
- * (llcc.v_pre). A trip or a safe shutdown opens it (the HAL's
+ * (llcc.v_pre). A bus at or below DRV_BUS_LIVE_V is dead (a black start,
+ * a short that tripped the others): the relay closes onto it at once and
+ * the module brings it up through its soft start and current limit. A trip or a safe shutdown opens it (the HAL's
  * safe_shutdown; the drivers follow the pin). 5 V at the 5 V/A droop
  * is a 1 A step at the close, under the 4 A limit; EK-TECH-010 gives no
  * figure (docs/faults.md, `insert`). */
