@@ -350,8 +350,11 @@ Test(safety, a_restart_clears_only_a_fault_that_is_gone, .init = setup)
     cr_assert_eq(d.safety.latched, 1u << MSG_FAULT_OTP);
     cr_assert_eq(h.gpio_out & HAL_OUT_FAULT_CLEAR, 0u, "the line is down again");
     cr_assert_eq(d.ctl.enable, 0);
-    /* Cooled (under the threshold minus 5 C): the restart clears and starts. */
+    /* Cooled (under the threshold minus 5 C): the restart clears and starts,
+     * onto a live bus 16 V below its output (a dead one it would close onto
+     * at once). */
     h.adc[MSG_ADC_TJ_A] = ntc_code(60);
+    h.adc[MSG_ADC_VBUS] = (uint16_t)lround(734.0 / 1000 * 4095);
     drv_restart(&d, 750, 3000);
     drv_control(&d, &k);
     cr_assert_eq(d.restarts, 1);
@@ -404,6 +407,20 @@ Test(safety, the_relay_closes_only_precharged_and_a_trip_opens_it, .init = setup
 /* Commanded off, the relay does not close even at the bus's voltage: a
  * module closes onto the bus only to run (and an emergency stop keeps it
  * open until the next power command: drv_relay). */
+/* A dead bus (a black start; a short that tripped the others) has
+ * nothing to match: a running module closes onto it at once. */
+Test(safety, a_dead_bus_takes_the_relay_at_once, .init = setup)
+{
+    static jz_kernel k;
+    memset(&k, 0, sizeof k);
+    k.hw = hhal_hal(&h);
+    h.adc[MSG_ADC_VBUS] = (uint16_t)lround(20.0 / 1000 * 4095); /* under DRV_BUS_LIVE_V */
+    drv_power(&d, DRV_ON, 750, 3000);
+    for (unsigned i = 0; i < DRV_RELAY_SETTLE + 1; i++)
+        drv_control(&d, &k);
+    cr_assert(h.gpio_out & HAL_OUT_RELAY, "closed onto the dead bus, its output 730 V above it");
+}
+
 Test(safety, the_relay_stays_open_while_off_or_held, .init = setup)
 {
     static jz_kernel k;
