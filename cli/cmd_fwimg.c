@@ -461,6 +461,8 @@ static int cfw_verify(int argc, char **argv)
     if (pubp) {
         if (fwsign_pub_load(pubp, pub, why_s, sizeof why_s))
             return cli_usage_error(w, "--pubkey %s", why_s);
+        if (why_s[0])
+            fprintf(stderr, "ek3 %s: warning: --pubkey %s\n", w, why_s);
         pol.pubkey = pub;
     } else {
         pol.pubkey = fwsign_dev_pubkey();

@@ -299,6 +299,8 @@ int cmd_rack(int argc, char **argv)
             char why[300];
             if (fwsign_pub_load(v, o.r.trust_key, why, sizeof why))
                 return cli_usage_error(w, "--trust-key %s: %s", v, why);
+            if (why[0])
+                fprintf(stderr, "ek3 %s: warning: --trust-key %s\n", w, why);
             o.r.have_trust_key = 1;
         } else if (!strcmp(a, "--update-at") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.update_at) || !(o.update_at >= 0 && o.update_at <= 86400))

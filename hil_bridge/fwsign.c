@@ -306,7 +306,7 @@ static int fwsign_check_type(const char *path, mbedtls_pk_context *pk, char *why
     return EK3_OK;
 }
 
-static int fwsign_load(const char *path, fwsign_key *k, int priv, char *why, size_t cap)
+static int fwsign_load(const char *path, fwsign_key *k, int priv, int *was_priv, char *why, size_t cap)
 {
     unsigned char *b = NULL;
     size_t n = 0;
@@ -317,6 +317,8 @@ static int fwsign_load(const char *path, fwsign_key *k, int priv, char *why, siz
     mbedtls_pk_init(&pk);
     int e = mbedtls_pk_parse_key(&pk, b, n, NULL, 0);
     int is_priv = e == 0;
+    if (was_priv)
+        *was_priv = is_priv;
     if (e && !priv) {
         mbedtls_pk_free(&pk);
         mbedtls_pk_init(&pk);
@@ -356,7 +358,7 @@ int fwsign_key_load(const char *path, fwsign_key *k, char *why, size_t cap)
 {
     if (!path || !k)
         return EK3_EINVAL;
-    return fwsign_load(path, k, 1, why, cap);
+    return fwsign_load(path, k, 1, NULL, why, cap);
 }
 
 int fwsign_pub_load(const char *path, uint8_t pub[FWIMG_PUBKEY_SIZE], char *why, size_t cap)
@@ -364,9 +366,15 @@ int fwsign_pub_load(const char *path, uint8_t pub[FWIMG_PUBKEY_SIZE], char *why,
     fwsign_key k;
     if (!path || !pub)
         return EK3_EINVAL;
-    int rc = fwsign_load(path, &k, 0, why, cap);
+    int was_priv = 0;
+    int rc = fwsign_load(path, &k, 0, &was_priv, why, cap);
     if (!rc)
         memcpy(pub, k.pub, FWIMG_PUBKEY_SIZE);
+    if (!rc && why && cap)
+        why[0] = 0;
+    if (!rc && was_priv)
+        fwsign_say(why, cap, "%s is a private key: only its public half is taken; give the public key "
+                   "(ek3 fwimg keygen's PUB.pem) and keep the private key off the rig", path);
     mbedtls_platform_zeroize(&k, sizeof k);
     return rc;
 }

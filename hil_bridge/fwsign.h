@@ -81,7 +81,8 @@ int fwsign_key_load(const char *path, fwsign_key *k, char *why, size_t cap);
 
 /* Read a PEM (or DER) public key (SubjectPublicKeyInfo) of P-256 into
  * pub[FWIMG_PUBKEY_SIZE]; a private key file is read for its public
- * half too. Errors as fwsign_key_load. */
+ * half too, and then why[cap] holds a warning to show (it is empty
+ * otherwise on success). Errors as fwsign_key_load. */
 int fwsign_pub_load(const char *path, uint8_t pub[FWIMG_PUBKEY_SIZE], char *why, size_t cap);
 
 /* The signature r || s (64 bytes, the trailer's) as the DER

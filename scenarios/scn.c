@@ -1222,13 +1222,15 @@ static int l_rack(lua_State *L)
     lua_getfield(L, 1, "trust_key"); /* a release key every module also trusts (ek3 rack --trust-key) */
     if (!lua_isnil(L, -1)) {
         const char *file = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-        char path[PATH_MAX + 64], err[PATH_MAX + 160], why[256];
+        char path[PATH_MAX + 64], err[PATH_MAX + 160], why[PATH_MAX + 200];
         if (!file)
             return scn_err(L, "rack{}: trust_key names a public key file (ek3 fwimg keygen's PUB.pem)");
         if (scn_file_under(L, "rack{}: trust_key", file, path, sizeof path, err, sizeof err))
             return scn_err(L, "%s", err);
         if (fwsign_pub_load(path, o->trust_key, why, sizeof why))
             return scn_err(L, "rack{}: trust_key %s: %s", file, why);
+        if (why[0] && x->o.out)
+            fprintf(x->o.out, "%s: warning: rack{} trust_key %s\n", x->r->m.name, why);
         o->have_trust_key = 1;
     }
     lua_pop(L, 1);

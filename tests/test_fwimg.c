@@ -473,7 +473,13 @@ Test(fwimg, openssl_keys_and_signatures_are_accepted)
         cr_expect_eq(run(out, sizeof out, "%s fwimg verify %s --pubkey %s", EK3_BIN, path("img"), path(keys[i][1])), 0,
                      "%s: %s", keys[i][0], out);
         cr_expect(strstr(out, "valid"), "%s", out);
+        cr_expect(!strstr(out, "warning"), "a public key: no warning: %s", out);
     }
+    /* A private key where the public one is asked: taken for its public
+     * half, with a warning that names the file. */
+    cr_assert_eq(run(out, sizeof out, "%s fwimg verify %s --pubkey %s 2>&1", EK3_BIN, path("img"), path("p8.pem")), 0,
+                 "%s", out);
+    cr_assert(strstr(out, "warning: --pubkey") && strstr(out, "p8.pem is a private key"), "%s", out);
     /* OpenSSL signs the header and payload itself; its DER signature, as
      * r || s in the trailer, verifies with fwimg_verify. */
     cr_assert_eq(run(out, sizeof out, "%s fwimg inspect %s --signed %s", EK3_BIN, path("img"), path("body")), 0);
