@@ -74,6 +74,7 @@ int stn_lost(station *s, unsigned slot)
         return EK3_ERANGE;
     s->m[slot - 1].hb_ns = -1;
     s->m[slot - 1].judge = 0;
+    s->dem_dirty = 1;
     return EK3_OK;
 }
 
@@ -274,8 +275,10 @@ static int stn_api_one(station *s, int64_t now, const char *api_key, unsigned sl
 int stn_api_module(station *s, int64_t now, const char *api_key, unsigned slot, double power_w, double vset_v)
 {
     int rc = stn_api_one(s, now, api_key, slot, power_w, vset_v, 0);
-    if (rc == EK3_OK)
+    if (rc == EK3_OK) {
         s->m[slot - 1].own = 1; /* out of the rack's split: the next stn_poll splits without it */
+        s->dem_dirty = 1;
+    }
     return rc;
 }
 
@@ -323,6 +326,7 @@ int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, d
     s->dem_v = vset_v;
     s->dem_each = each;
     s->dem_n = 0;
+    s->dem_dirty = 1;
     for (unsigned k = 0; k < s->n; k++) {
         stn_module *m = &s->m[k];
         m->own = 0;
@@ -340,12 +344,17 @@ static void stn_resplit(station *s, int64_t now)
 {
     unsigned n = 0;
     int change = 0;
+    int64_t expiry = INT64_MAX;
     for (unsigned k = 0; k < s->n; k++) {
         const stn_module *m = &s->m[k];
         int in = stn_member(s, k, now);
         n += (unsigned)in;
         change |= in != m->share || (in && m->rebooted);
+        if (in && m->hb_ns + STN_ONLINE_NS < expiry)
+            expiry = m->hb_ns + STN_ONLINE_NS;
     }
+    s->dem_dirty = 0;
+    s->dem_expiry_ns = expiry;
     if (!change)
         return;
     double each = n ? s->dem_w / n : 0, cap = stn_module_cap(s->dem_v);
@@ -436,12 +445,14 @@ static void stn_plausible(station *s, unsigned slot, int64_t now)
     double off = m->hb.vout_dv - med;
     if (fabs(off) <= fmax(STN_PLAUS_FRAC * med, 4 * iqr)) {
         m->vout_strikes = 0;
+        s->dem_dirty |= m->implausible;
         m->implausible = 0;
         return;
     }
     if (m->implausible || ++m->vout_strikes < STN_PLAUS_STRIKES)
         return;
     m->implausible = 1;
+    s->dem_dirty = 1;
     s->st.implausible++;
     stn_log(s, now, "%s module %u: its VOUT reads %.1f V, its running peers' median %.1f V: stopped", "implausible",
             slot, m->hb.vout_dv / 10.0, med / 10.0);
@@ -466,6 +477,7 @@ void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
                 m->rebooted = 1;
             m->hb = hb;
             m->hb_ns = now;
+            s->dem_dirty = 1; /* its state, or its reset: the split looks again */
             m->judge = 1; /* stn_poll judges it once its peers of the moment are heard */
         }
     } else if (cf.type == CID_TYPE_DIAG && cf.dst == CID_NODE_STATION) {
@@ -548,7 +560,7 @@ void stn_poll(station *s, int64_t now)
     for (unsigned k = 0; k < s->n; k++)
         if (s->m[k].judge && now - s->m[k].hb_ns >= STN_PLAUS_LAG)
             stn_plausible(s, k + 1, now);
-    if (s->dem)
+    if (s->dem && (s->dem_dirty || now > s->dem_expiry_ns))
         stn_resplit(s, now);
     for (unsigned k = 0; k < s->n; k++) {
         stn_module *m = &s->m[k];

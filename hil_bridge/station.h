@@ -113,6 +113,9 @@ typedef struct station {
     double dem_w, dem_v;    /* total power (W) and set point (V) */
     double dem_each;        /* each member's share at the last split, W */
     unsigned dem_n;         /* the members at the last split */
+    uint8_t dem_dirty;      /* a member may have changed (a heartbeat, a peer check, a module commanded alone or
+                             * given up): stn_poll splits again only then, or once a member's heartbeat ages out */
+    int64_t dem_expiry_ns;  /* the first instant a member of the last check is no longer online */
 } station;
 
 /* A station for n modules. 0, or EK3_EINVAL, EK3_ENOSPC. */
