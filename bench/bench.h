@@ -35,6 +35,9 @@ int bench_plant(FILE *out, double scale, int instructions);
  * (frameless) and "bridge.rack84.frames.quantum", BENCH_BRIDGE_CG_Q
  * quanta of 84 modules each after the start-up. */
 #define BENCH_BRIDGE_CG_Q 200
+/* ... and "bridge.session84.quantum": `ek3 rack --modules 84 --load 200kW`'s
+ * session from power-on, BENCH_SESSION_CG_Q quanta (0.2 s), one thread. */
+#define BENCH_SESSION_CG_Q 2000
 int bench_bridge(FILE *out, double scale, int instructions);
 
 /* The scenario engine: scenario.overhead (an 84-module run with ten

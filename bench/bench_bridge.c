@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -119,16 +120,19 @@ static void bb_sink(void *ctx, unsigned to, unsigned from, const cfd_frame *f, i
     (*(long *)ctx)++;
 }
 
-/* The real-time factor of an 84-module run session (1 thread) drawing
- * load_w, timed over q quanta after `startup` quanta; -1 when it cannot
- * start. no_swarm: rig_opts.no_swarm. */
-static double bb_session84(double load_w, int no_swarm, long startup, long q)
+/* The real-time factor of an 84-module run session (`ek3 rack`'s path:
+ * the timeline, the collapse watch, a probe row and a snapshot every 10
+ * quanta on top of rig_quantum) on `threads` threads drawing load_w,
+ * timed over q quanta after `startup` quanta (0: from power-on, as `ek3
+ * rack` prints it); -1 when it cannot start. no_swarm: rig_opts.no_swarm.
+ * cg_name: under callgrind, the q quanta are dumped by that name. */
+static double bb_session84(double load_w, int no_swarm, long startup, long q, unsigned threads, const char *cg_name)
 {
     static ses s;
     ses_opts so;
     memset(&so, 0, sizeof so);
     rig_default_opts(&so.r, 84, 1, load_w);
-    so.r.threads = 1;
+    so.r.threads = threads;
     so.r.no_swarm = (uint8_t)no_swarm;
     so.quanta = startup + q;
     ses_event e = {.kind = SES_EV_LOAD, .at_s = 0, .load = so.r.load};
@@ -140,10 +144,14 @@ static double bb_session84(double load_w, int no_swarm, long startup, long q)
     }
     for (long k = 0; k < startup; k++)
         ses_step(&s);
+    if (cg_name)
+        CALLGRIND_ZERO_STATS;
     int64_t t0 = bench_now_ns();
     for (long k = 0; k < q; k++)
         ses_step(&s);
     double sec = (bench_now_ns() - t0) * 1e-9;
+    if (cg_name)
+        CALLGRIND_DUMP_STATS_AT(cg_name);
     ses_free(&s);
     return q * (RIG_PERIOD_NS * 1e-9) / sec;
 }
@@ -198,29 +206,80 @@ static void bb_latency_floor(FILE *out, long n)
     sched_getparam(0, &old_sp);
     int fifo = sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-    int64_t t0 = bench_now_ns() + RIG_PERIOD_NS;
-    for (long i = 0; i < n; i++) {
-        int64_t d = t0 + i * RIG_PERIOD_NS;
-        struct timespec ts = {d / 1000000000, d % 1000000000};
-        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-        late[i] = bench_now_ns() - d;
+    /* spin 0: sleep to each deadline (cyclictest); 1: spin on the clock
+     * to it, as `ek3 rack --realtime` waits (session.c, SES_RT_SPIN_NS). */
+    for (int spin = 0; spin < 2; spin++) {
+        int64_t t0 = bench_now_ns() + RIG_PERIOD_NS;
+        for (long i = 0; i < n; i++) {
+            int64_t d = t0 + i * RIG_PERIOD_NS, now;
+            if (spin) {
+                while ((now = bench_now_ns()) < d)
+                    ;
+            } else {
+                struct timespec ts = {d / 1000000000, d % 1000000000};
+                clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+                now = bench_now_ns();
+            }
+            late[i] = now - d;
+        }
+        qsort(late, (size_t)n, sizeof *late, bb_cmp_i64);
+        const char *k = spin ? "bridge.host_floor.spin" : "bridge.host_floor";
+        char name[64];
+        fprintf(out, "# %s: an idle 100 us %s loop, %ld periods, %s\n", k, spin ? "spin" : "sleep", n,
+                fifo ? "SCHED_FIFO 80" : "SCHED_OTHER (no permission for FIFO)");
+        snprintf(name, sizeof name, "%s.median_us", k);
+        bench_line(out, name, late[n / 2] / 1e3, "us");
+        snprintf(name, sizeof name, "%s.p99_us", k);
+        bench_line(out, name, late[n * 99 / 100] / 1e3, "us");
+        snprintf(name, sizeof name, "%s.max_us", k);
+        bench_line(out, name, late[n - 1] / 1e3, "us");
     }
     if (fifo)
         sched_setscheduler(0, old_pol, &old_sp);
-    qsort(late, (size_t)n, sizeof *late, bb_cmp_i64);
-    fprintf(out, "# bridge.host_floor: an idle 100 us sleep loop, %ld periods, %s\n", n,
-            fifo ? "SCHED_FIFO 80" : "SCHED_OTHER (no permission for FIFO)");
-    bench_line(out, "bridge.host_floor.median_us", late[n / 2] / 1e3, "us");
-    bench_line(out, "bridge.host_floor.p99_us", late[n * 99 / 100] / 1e3, "us");
-    bench_line(out, "bridge.host_floor.max_us", late[n - 1] / 1e3, "us");
     free(late);
+}
+
+/* `ek3 rack --modules 84 --load 200kW --realtime` for q quanta from
+ * power-on: the share of quanta late and the lateness p99 (session.c).
+ * The process's scheduling and memory locking are put back after. */
+static int bb_realtime84(FILE *out, long q)
+{
+    static ses s;
+    ses_opts so;
+    memset(&so, 0, sizeof so);
+    rig_default_opts(&so.r, 84, 1, 200e3);
+    so.r.threads = 1;
+    so.quanta = q;
+    so.realtime = 1;
+    struct sched_param old_sp;
+    int old_pol = sched_getscheduler(0);
+    sched_getparam(0, &old_sp);
+    ses_event e = {.kind = SES_EV_LOAD, .at_s = 0, .load = so.r.load};
+    if (ses_init(&s, &so) != EK3_OK)
+        return 1;
+    int bad = ses_add_event(&s, &e) != EK3_OK;
+    for (long k = 0; !bad && k < q; k++)
+        ses_step(&s);
+    if (!bad) {
+        qsort(s.late, (size_t)q, sizeof *s.late, bb_cmp_i64);
+        fprintf(out, "# bridge.realtime84: ek3 rack --modules 84 --load 200kW --realtime, %ld quanta, 1 thread, %s\n", q,
+                s.fifo ? "SCHED_FIFO 80" : "SCHED_OTHER (no permission for FIFO)");
+        bench_line(out, "bridge.realtime84.late_pct", 100.0 * (double)s.overruns / (double)q, "%");
+        bench_line(out, "bridge.realtime84.lateness.p99_us", s.late[q * 99 / 100] / 1e3, "us");
+        bench_line(out, "bridge.realtime84.lateness.max_us", s.late[q - 1] / 1e3, "us");
+    }
+    ses_free(&s);
+    sched_setscheduler(0, old_pol, &old_sp);
+    munlockall();
+    return bad;
 }
 
 int bench_bridge(FILE *out, double scale, int instructions)
 {
     if (instructions) /* under callgrind: the rack's loops only */
         return bb_rack84(1, 0, scale, "bridge.rack84.quantum") < 0 ||
-               bb_rack84(1, 1, scale, "bridge.rack84.frames.quantum") < 0;
+               bb_rack84(1, 1, scale, "bridge.rack84.frames.quantum") < 0 ||
+               bb_session84(200e3, 0, 0, BENCH_SESSION_CG_Q, 1, "bridge.session84.quantum") < 0;
     long n = (long)(20000 * scale);
     if (n < 500)
         n = 500;
@@ -289,6 +348,7 @@ int bench_bridge(FILE *out, double scale, int instructions)
         (void)frames;
     }
     bb_latency_floor(out, (long)(20000 * scale) < 2000 ? 2000 : (long)(20000 * scale));
+    bad |= bb_realtime84(out, (long)(50000 * scale) < 5000 ? 5000 : (long)(50000 * scale));
     /* The whole rack: 84 modules, firmware and averaged plant in lockstep,
      * 1 thread and every CPU; and the HIL exchange as frames (the path a
      * log or an external module takes) against the frameless one, in the
@@ -305,21 +365,31 @@ int bench_bridge(FILE *out, double scale, int instructions)
         snprintf(name, sizeof name, "bridge.rack84.rtf.threads_%u", tn);
         bench_line(out, name, rn, "x");
     }
-    bench_line(out, "rack84.rtf", rn, "x");
+    bench_line(out, "bridge.rack84.threads.speedup", rn / r1, "x");
     bench_line(out, "bridge.rack84.frames.rtf.threads_1", rf, "x");
     bench_line(out, "bridge.rack84.frameless.speedup", r1 / rf, "x"); /* 1 thread: frameless over frames */
-    /* The same rack through a run session (`ek3 rack`'s path): the
-     * timeline, the collapse watch, a probe row and a snapshot every
-     * 10 quanta on top of rig_quantum; 1 thread. */
-    long q = (long)(5000 * scale) < 500 ? 500 : (long)(5000 * scale);
-    double rtf = bb_session84(150e3, 0, 2000, q);
-    if (rtf < 0)
+    /* rack84.rtf: the run users make, `ek3 rack --modules 84 --load
+     * 200kW` from power-on (the swarm on) on every CPU, as it prints its
+     * rtf; 1 thread beside it, their ratio and Amdahl's serial fraction
+     * s of the quantum from it: speedup = 1 / (s + (1 - s) / N). */
+    long q = (long)(10000 * scale) < 2000 ? 2000 : (long)(10000 * scale);
+    double rtf = bb_session84(200e3, 0, 0, q, 1, NULL), rtfn = tn > 1 ? bb_session84(200e3, 0, 0, q, tn, NULL) : rtf;
+    if (rtf < 0 || rtfn < 0)
         return 1;
     bench_line(out, "bridge.session84.rtf.threads_1", rtf, "x");
+    if (tn > 1) {
+        char name[64];
+        snprintf(name, sizeof name, "bridge.session84.rtf.threads_%u", tn);
+        bench_line(out, name, rtfn, "x");
+        double sp = rtfn / rtf;
+        bench_line(out, "bridge.session84.threads.speedup", sp, "x");
+        bench_line(out, "bridge.session84.serial_fraction", (tn / sp - 1.0) / (tn - 1.0), "");
+    }
+    bench_line(out, "rack84.rtf", rtfn, "x");
     /* The swarm's cost, as `ek3 rack --modules 84 --load 200kW` runs with
      * and without it (--no-swarm), timed after the first election (the
      * leader broadcasting SYNC, every module trimming). */
-    double on = bb_session84(200e3, 0, 8000, q), off = bb_session84(200e3, 1, 8000, q);
+    double on = bb_session84(200e3, 0, 8000, q, 1, NULL), off = bb_session84(200e3, 1, 8000, q, 1, NULL);
     if (on < 0 || off < 0)
         return 1;
     bench_line(out, "bridge.session84.swarm.rtf", on, "x");

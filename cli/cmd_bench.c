@@ -13,8 +13,10 @@
 static const char *const bench_kernel_names[] = {"kernel.idle_pass", "kernel.pass_with_message", "kernel.isr"};
 static const long bench_kernel_ops[] = {2000, 2000, 20000};
 /* And bench_plant's, at scale 0.01: switching periods, module steps. */
-static const char *const bench_bridge_names[] = {"bridge.rack84.quantum", "bridge.rack84.frames.quantum"};
-static const long bench_bridge_ops[] = {BENCH_BRIDGE_CG_Q * 84, BENCH_BRIDGE_CG_Q * 84}; /* per module per quantum */
+static const char *const bench_bridge_names[] = {"bridge.rack84.quantum", "bridge.rack84.frames.quantum",
+                                                 "bridge.session84.quantum"};
+static const long bench_bridge_ops[] = {BENCH_BRIDGE_CG_Q * 84, BENCH_BRIDGE_CG_Q * 84,
+                                        BENCH_SESSION_CG_Q * 84}; /* per module per quantum */
 static const char *const bench_plant_names[] = {"plant.switching_period", "plant.rack84_step"};
 static const long bench_plant_ops[] = {20 * 20, 200 * 84};
 /* And bench_scenario's: quanta of a 0.02 s run. */
@@ -87,7 +89,7 @@ int cmd_bench(int argc, char **argv)
     if (!suite || !strcmp(suite, "bridge")) {
         bad |= bench_bridge(stdout, scale, 0);
         if (!no_cg && self[0])
-            bad |= bench_callgrind(stdout, self, "bridge", bench_bridge_names, bench_bridge_ops, 2);
+            bad |= bench_callgrind(stdout, self, "bridge", bench_bridge_names, bench_bridge_ops, 3);
     }
     if (!suite || !strcmp(suite, "plant")) {
         bad |= bench_plant(stdout, scale, 0);

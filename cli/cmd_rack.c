@@ -35,6 +35,7 @@ typedef struct rack_opts {
     rig_opts r;
     double duration;
     int realtime;
+    int64_t rt_spin_ns;
     const char *log, *report, *station_log, *rtl_vcd;
     double pull_at[510]; /* --pull: slot k + 1 leaves at this time; < 0: stays */
     unsigned npull;
@@ -117,7 +118,7 @@ static int rk_usage(void)
 {
     puts("usage: ek3 rack [--modules 84] [--load 2.38kW x modules | --load-ohm R | --battery]\n"
          "                [--vset 750] [--droop 5] [--duration 2s] [--fidelity averaged|switching]\n"
-         "                [--seed 1] [--load-at 0.5s] [--load-ramp 0.5s] [--pull SLOT@TIME] [--realtime] [--no-swarm]\n"
+         "                [--seed 1] [--load-at 0.5s] [--load-ramp 0.5s] [--pull SLOT@TIME] [--realtime [--rt-spin 100us]] [--no-swarm]\n"
          "                [--fault NAME:TARGET@TIME[:P=V,...]]...\n"
          "                [--log FILE [--log-start EPOCH]] [--station-log FILE] [--rtl-vcd FILE]\n"
          "                [--api udp:HOST:PORT [--api-key KEY]]\n"
@@ -139,7 +140,8 @@ static int rk_usage(void)
          "--load-ohm or --battery: a constant 2.38 kW a module, 200 kW on 84). --pull takes a module out of its slot while\n"
          "running (N-1; give it again for N-2 and more): the fault pull:SLOT@TIME. --fault injects any fault of\n"
          "the rig's table (`ek3 faults` lists them, with targets and parameters) at its time. --realtime paces quanta to the wall clock and reports\n"
-         "lateness. The modules elect a SWARM_COORD leader (Raft over the rack bus) that balances their currents\n"
+         "lateness (SCHED_FIFO where allowed; it spins on the clock for the last --rt-spin of each quantum,\n"
+         "by default all of it: a 100 us quantum is shorter than a VM's wake-up latency; 0 sleeps only). The modules elect a SWARM_COORD leader (Raft over the rack bus) that balances their currents\n"
          "and parks the ones a light load does not need (docs/swarm.md); --no-swarm runs droop alone.\n"
          "Ctrl-C or SIGTERM stops the run at the end of a quantum: logs end on a whole line and the\n"
          "report covers what ran, marked INTERRUPTED.\n"
@@ -363,6 +365,10 @@ int cmd_rack(int argc, char **argv)
         } else if (!strcmp(a, "--realtime")) {
             o.realtime = 1;
             continue;
+        } else if (!strcmp(a, "--rt-spin") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_quantity(v, "s", &x) || !(x >= 0 && x <= 1))
+                return cli_usage_error(w, "--rt-spin '%s': a time from 0 (sleep only) to 1 s", v);
+            o.rt_spin_ns = x > 0 ? (int64_t)(x * 1e9 + 0.5) : -1;
         } else if (!strcmp(a, "--no-swarm")) {
             o.r.no_swarm = 1;
             continue;
@@ -419,6 +425,7 @@ int cmd_rack(int argc, char **argv)
         cli_needs(w, &seen, "--hello-timeout", "--external", ext_only) ||
         cli_needs(w, &seen, "--ext-timeout", "--external", ext_only) ||
         cli_needs(w, &seen, "--log-start", "--log", "it stamps the lines of the candump log that --log writes") ||
+        cli_needs(w, &seen, "--rt-spin", "--realtime", "it is how --realtime waits for each quantum's deadline") ||
         cli_needs(w, &seen, "--api-key", "--api", "it is the key of the station API that --api opens") ||
         cli_needs(w, &seen, "--update-at", "--update", "it is when the update that --update names starts") ||
         cli_needs(w, &seen, "--update-wave", "--update", "it sizes the waves of the update that --update names") ||
@@ -563,7 +570,7 @@ int cmd_rack(int argc, char **argv)
 
     /* The run: a session with the station's start, the load and the pulls on its timeline. */
     static ses s;
-    ses_opts so = {.r = o.r, .quanta = quanta, .realtime = (uint8_t)o.realtime, .api = o.api, .rtl_vcd = o.rtl_vcd,
+    ses_opts so = {.r = o.r, .quanta = quanta, .realtime = (uint8_t)o.realtime, .rt_spin_ns = o.rt_spin_ns, .api = o.api, .rtl_vcd = o.rtl_vcd,
                    .stop = rk_stop, .notes = stderr, .who = "ek3 rack"};
     so.outs[0] = (ses_out){log, o.log};
     so.outs[1] = (ses_out){slog, o.station_log};

@@ -23,6 +23,17 @@ static const char *const ses_cols[SC_N] = {"t",     "vbus",  "p_load", "i_load",
                                            "i_max", "tj_max", "online", "stn_sent", "stn_acked"};
 static const char *const ses_mcols[4] = {"iout", "vout", "tj", "state"};
 
+/* A spin-wait's pause hint (x86 PAUSE, AArch64 YIELD): the sibling
+ * hardware thread and the power manager know the loop waits. */
+static inline void ses_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 static int64_t ses_wall_ns(void)
 {
     struct timespec ts;
@@ -512,12 +523,20 @@ int ses_step(ses *s)
         s->tap[i](s, s->tap_ctx[i]);
     if (s->o.realtime) {
         int64_t deadline = s->t0_wall_ns + (s->q + 1) * RIG_PERIOD_NS, now = ses_wall_ns();
+        int64_t spin = s->o.rt_spin_ns ? s->o.rt_spin_ns : SES_RT_SPIN_NS;
         if (now > deadline) {
             s->overruns++;
         } else {
-            struct timespec ts = {deadline / 1000000000, deadline % 1000000000};
-            clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-            now = ses_wall_ns();
+            if (spin < 0 || deadline - now > spin) { /* sleep to the spin's start (or the deadline) */
+                int64_t wake = spin < 0 ? deadline : deadline - spin;
+                struct timespec ts = {wake / 1000000000, wake % 1000000000};
+                clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+                now = ses_wall_ns();
+            }
+            while (now < deadline) {
+                ses_cpu_relax();
+                now = ses_wall_ns();
+            }
         }
         if (s->q < s->o.quanta)
             s->late[s->q] = now - deadline;

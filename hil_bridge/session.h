@@ -15,7 +15,8 @@
  *   5. every `every` quanta: one row of probes into the record and a new
  *      snapshot for observers;
  *   6. the taps (ses_tap_add), in the order added: traces, the live scope;
- *   7. --realtime: the wait for the quantum's deadline on the wall clock.
+ *   7. --realtime: the wait for the quantum's deadline on the wall clock
+ *      (a sleep, then a spin on the clock for its last rt_spin_ns).
  * Nothing in a session reads the wall clock except the realtime pacing
  * and the timing figures, so a session is as deterministic as its rig:
  * the same options and events give the same run, bit for bit.
@@ -134,6 +135,13 @@ typedef struct ses_out {
     const char *path;
 } ses_out;
 
+/* --realtime's default spin: the whole quantum. A 100 us quantum leaves
+ * less slack than a virtual machine's wake-up latency (bridge.host_floor:
+ * 40-90 us median-p99 on the CI's VMs), so sleeping through it makes
+ * quanta late; spinning on CLOCK_MONOTONIC meets the deadline within the
+ * clock read (docs/bridge.md, Real time). */
+#define SES_RT_SPIN_NS RIG_PERIOD_NS
+
 typedef struct ses_opts {
     rig_opts r;
     long quanta;          /* the run's length (ses_run), >= 1 */
@@ -141,6 +149,9 @@ typedef struct ses_opts {
     long record_rows;     /* rows the record holds; the oldest go first when full (0: the whole run) */
     uint8_t probe_modules; /* also each module's iout, vout, tj, state in the record */
     uint8_t realtime;     /* pace quanta to the wall clock (SCHED_FIFO, memory locked if allowed) */
+    int64_t rt_spin_ns;   /* realtime: the last part of each quantum waited for by spinning on the
+                           * clock rather than sleeping, ns (0: SES_RT_SPIN_NS, the whole quantum;
+                           * negative: sleep only, as clock_nanosleep wakes) */
     const char *api;      /* udp:HOST:PORT: the station's API, or NULL */
     /* Outputs whose first write error stops the run at the end of a
      * quantum (checked every 100 quanta), and the protection trace. */

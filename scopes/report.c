@@ -257,10 +257,16 @@ int rep_text(FILE *f, ses *s)
                 snprintf(workers, sizeof workers, ", %u workers FIFO", s->fifo_workers);
             else if (s->fifo && g->o.threads > 1 && !g->o.log)
                 snprintf(workers, sizeof workers, ", 1 thread: workers could not all be FIFO with a CPU kept free");
-            fprintf(f, "realtime (%s%s, %s): lateness min %.1f us, median %.1f us, p99 %.1f us, p99.9 %.1f us, "
+            char wait[64];
+            int64_t spin = o->rt_spin_ns ? o->rt_spin_ns : SES_RT_SPIN_NS;
+            if (spin < 0)
+                snprintf(wait, sizeof wait, "sleeping to each deadline");
+            else
+                snprintf(wait, sizeof wait, "spinning the last %.0f us of each quantum", spin / 1e3);
+            fprintf(f, "realtime (%s%s, %s, %s): lateness min %.1f us, median %.1f us, p99 %.1f us, p99.9 %.1f us, "
                        "max %.1f us; %ld overruns (%.3f %% of quanta late)\n",
                     s->fifo ? "SCHED_FIFO" : "SCHED_OTHER: no permission for FIFO", workers,
-                    s->locked ? "memory locked" : "not locked", late[0] / 1e3, late[ran / 2] / 1e3,
+                    s->locked ? "memory locked" : "not locked", wait, late[0] / 1e3, late[ran / 2] / 1e3,
                     late[ran * 99 / 100] / 1e3, late[ran * 999 / 1000] / 1e3, late[ran - 1] / 1e3, s->overruns,
                     100.0 * (double)s->overruns / (double)ran);
             free(late);

@@ -243,6 +243,16 @@ Test(cli, realtime_reports_lateness_and_its_workers)
     const char *l = strstr(out, "realtime (");
     cr_assert_not_null(l, "%s", out);
     cr_assert(strstr(l, "% of quanta late)"), "%s", l);
+    /* By default it spins on the clock through each quantum's slack
+     * (a sleep wakes too late on a VM); --rt-spin 0 sleeps only. */
+    cr_assert(strstr(l, "spinning the last 100 us of each quantum"), "%s", l);
+    static char out2[65536];
+    cr_assert_eq(run(out2, sizeof out2, "%s rack --modules 2 --load 4kW --duration 0.01s --realtime --rt-spin 0", EK3_BIN), 0,
+                 "%s", out2);
+    cr_assert(strstr(out2, "sleeping to each deadline"), "%s", out2);
+    cr_assert_eq(run(out2, sizeof out2, "%s rack --modules 2 --load 4kW --duration 0.01s --realtime --rt-spin 30us", EK3_BIN),
+                 0, "%s", out2);
+    cr_assert(strstr(out2, "spinning the last 30 us of each quantum"), "%s", out2);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (!strncmp(l, "realtime (SCHED_FIFO", 20)) {
         if (ncpu >= 3)

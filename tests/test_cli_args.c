@@ -90,6 +90,7 @@ Test(cli_args, an_option_without_its_value_is_named_in_every_subcommand)
     static char out[8192];
     static const char *const cases[][2] = {
         {"rack --modules", "--modules needs a value"},
+        {"rack --modules 4 --realtime --rt-spin", "--rt-spin needs a value"},
         {"rack --modules 4 --log --realtime", "--log needs a value"},
         {"rack --api", "--api needs a value"},
         {"plant params --set", "--set needs a value"},
@@ -164,6 +165,11 @@ Test(cli_args, values_out_of_range_are_refused_not_wrapped_or_cut)
     /* a timeout past what a millisecond int holds (24.8 days) */
     cr_assert_eq(run(out, sizeof out, "%s rack --hello-timeout 2600000s", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "--hello-timeout"), "%s", out);
+    /* a spin window that is no time at all, or longer than a second */
+    cr_assert_eq(run(out, sizeof out, "%s rack --realtime --rt-spin -5us", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--rt-spin '-5us': a time from 0 (sleep only) to 1 s"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --realtime --rt-spin 2s", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--rt-spin '2s'"), "%s", out);
     /* a duration under one quantum */
     cr_assert_eq(run(out, sizeof out, "%s rack --duration 1us --realtime", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "--duration"), "%s", out);
@@ -575,6 +581,7 @@ Test(cli_args, options_that_conflict_or_mean_nothing_are_refused_naming_both)
         {"rack --load-at 2.5s", "--load-at 2.5 s: at or after the end of the run (--duration 2 s)"},
         {"rack --log-start 1700000000", "--log-start without --log: "},
         {"rack --api-key 0123456789ab", "--api-key without --api: "},
+        {"rack --rt-spin 50us", "--rt-spin without --realtime: "},
         {"rack --threads 2 --log /dev/null", "--threads and --log cannot be given together"},
         {"can encode HEARTBEAT --src 5 --dst broadcast state=ACTIVE module=5 --key " KEY,
          "--key: a HEARTBEAT from module 5 carries no MAC"},
