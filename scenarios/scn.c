@@ -417,7 +417,9 @@ void scn_figure(scn *x, const char *name, double value, const char *unit, const 
     snprintf(f->name, sizeof f->name, "%s", name ? name : "");
     f->value = value;
     snprintf(f->unit, sizeof f->unit, "%s", unit ? unit : "");
-    snprintf(f->limit, sizeof f->limit, "%s", limit ? limit : "");
+    size_t nl = limit ? strnlen(limit, sizeof f->limit - 1) : 0; /* cut to fit, as snprintf would */
+    memcpy(f->limit, limit ? limit : "", nl);
+    f->limit[nl] = '\0';
     f->pass = pass;
     f->t_s = scn_now(x);
     if (where)
@@ -904,7 +906,10 @@ static int l_scenario(lua_State *L)
             size_t used = strlen(m->gaps);
             if (used + strlen(s) + 2 > sizeof m->gaps)
                 return scn_err(L, "scenario{}: gaps: more than %d characters in all", (int)sizeof m->gaps - 2);
-            snprintf(m->gaps + used, sizeof m->gaps - used, "%s%s", used ? "\n" : "", s);
+            char *d = m->gaps + used; /* fits: checked above */
+            if (used)
+                *d++ = '\n';
+            memcpy(d, s, strlen(s) + 1);
             lua_pop(L, 1);
         }
     }

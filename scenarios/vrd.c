@@ -782,7 +782,7 @@ int vrd_compare(FILE *out, const vrd_compare_in *in)
         fprintf(out, "  diverged in rows %llu to %llu\n", (unsigned long long)prev + 1, (unsigned long long)end);
         return 1;
     }
-    double t0w, t1w, t0g, t1g;
+    double t0w = 0, t1w = 0, t0g = 0, t1g = 0;
     vrd_span(want, prev, end, fw, &t0w, &t1w);
     vrd_span(got, prev, end, fg, &t0g, &t1g);
     fprintf(out, "  diverged in rows %llu to %llu (%.6f s to %.6f s): ", (unsigned long long)prev + 1,

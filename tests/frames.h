@@ -18,7 +18,7 @@ static inline cfd_frame frame_k(unsigned k)
         f.flags &= (uint8_t)~CFD_FLAG_EFF;
     f.id = (f.flags & CFD_FLAG_EFF) ? (0x1000000u + k * 977u) & 0x1FFFFFFFu : (k * 13u) & 0x7FFu;
     f.len = fd ? fd_lens[k % 11] : (uint8_t)(k % 9);
-    for (unsigned i = 0; i < f.len; i++)
+    for (unsigned i = 0; i < f.len && i < sizeof f.data; i++)
         f.data[i] = (uint8_t)(k * 31 + i);
     return f;
 }
