@@ -130,9 +130,42 @@ int stn_api_check(station *s, int64_t now, const char *api_key)
     return stn_gate(s, now, api_key);
 }
 
+/* Node `slot`'s key (auth_derive_key), derived once: it is a function of
+ * the crypto, the rack key and the node alone. 0 or auth_derive_key's
+ * error (nothing cached then). */
+static int stn_key(station *s, unsigned slot, uint8_t key[AUTH_KEY_LEN])
+{
+    if (s->key_cr.cmac != s->cr.cmac || s->key_cr.ctx != s->cr.ctx ||
+        memcmp(s->key_rack, s->rack_key, AUTH_KEY_LEN)) {
+        for (unsigned k = 0; k < s->n; k++)
+            s->m[k].key_ok = 0;
+        s->bkey_ok = 0;
+        s->key_cr = s->cr;
+        memcpy(s->key_rack, s->rack_key, AUTH_KEY_LEN);
+    }
+    uint8_t *c, *ok;
+    if (slot >= 1 && slot <= s->n) {
+        c = s->m[slot - 1].key;
+        ok = &s->m[slot - 1].key_ok;
+    } else if (slot == CID_NODE_BROADCAST) {
+        c = s->bkey;
+        ok = &s->bkey_ok;
+    } else {
+        return auth_derive_key(&s->cr, s->rack_key, (uint16_t)slot, key);
+    }
+    if (!*ok) {
+        int rc = auth_derive_key(&s->cr, s->rack_key, (uint16_t)slot, c);
+        if (rc)
+            return rc;
+        *ok = 1;
+    }
+    memcpy(key, c, AUTH_KEY_LEN);
+    return EK3_OK;
+}
+
 /* The unsigned frame of payload[0..len) from the station to `slot`, and
  * that module's key. 0, EK3_EDLC or the identifier's or key's error. */
-static int stn_frame(const station *s, unsigned slot, unsigned type, unsigned prio, const uint8_t *payload,
+static int stn_frame(station *s, unsigned slot, unsigned type, unsigned prio, const uint8_t *payload,
                      size_t len, cfd_frame *f, uint8_t key[AUTH_KEY_LEN])
 {
     cid_fields cf = {(uint8_t)prio, (uint8_t)type, CID_NODE_STATION, (uint16_t)slot};
@@ -143,7 +176,27 @@ static int stn_frame(const station *s, unsigned slot, unsigned type, unsigned pr
     memcpy(f->data, payload, len);
     f->len = (uint8_t)len;
     int rc = cid_encode(&cf, &f->id);
-    return rc ? rc : auth_derive_key(&s->cr, s->rack_key, (uint16_t)slot, key);
+    return rc ? rc : stn_key(s, slot, key);
+}
+
+/* auth_sign's bookkeeping without the tag, for a frame send would refuse
+ * for a full queue (station.full): the same checks before the MAC (a
+ * spent counter, a trailer the frame has no room for), the counter spent
+ * as auth_sign spends it. The MAC itself cannot fail here (hostcrypto's
+ * CMAC over a valid key and length), and the refused frame goes nowhere. */
+static int stn_spend(auth_tx *tx, const cfd_frame *f, uint32_t *fv)
+{
+    if (tx->spent || tx->next == 0)
+        return EK3_EWRAP;
+    if (f->len + AUTH_TRAILER_LEN > CFD_MAX_LEN || cfd_len_to_dlc((unsigned)(f->len + AUTH_TRAILER_LEN), 1) < 0)
+        return EK3_EDLC;
+    if (fv)
+        *fv = tx->next;
+    if (tx->next == UINT32_MAX)
+        tx->spent = 1;
+    else
+        tx->next++;
+    return EK3_EFULL;
 }
 
 /* Sign payload[0..len) and send it to `slot`; *fv gets its freshness
@@ -156,6 +209,8 @@ static int stn_sign_send_raw(station *s, unsigned slot, unsigned type, unsigned 
     cfd_frame f;
     uint8_t key[AUTH_KEY_LEN];
     int rc = stn_frame(s, slot, type, prio, payload, len, &f, key);
+    if (!rc && s->full && s->full(s->send_ctx))
+        return stn_spend(&m->tx, &f, fv); /* refused whatever its tag: not signed */
     if (!rc)
         rc = auth_sign(&s->cr, key, &m->tx, &f, fv);
     if (!rc)
