@@ -254,6 +254,18 @@ int stn_send_fw(station *s, unsigned dst, const msg_fw_update *u)
     return rc ? rc : s->send(s->send_ctx, &f);
 }
 
+/* Keep pend_due at or before the first poll that has something to do
+ * for m (station.h): a command waiting for room at once, one awaiting
+ * its answer at its timeout. */
+static void stn_pend_due(station *s, const stn_module *m)
+{
+    if (!m->pending)
+        return;
+    int64_t due = m->queued ? INT64_MIN : m->sent_ns + STN_TIMEOUT_NS;
+    if (due < s->pend_due)
+        s->pend_due = due;
+}
+
 /* Send the module's current command (again: a new counter each time). */
 static int stn_transmit(station *s, unsigned slot, int64_t now)
 {
@@ -261,6 +273,7 @@ static int stn_transmit(station *s, unsigned slot, int64_t now)
     int rc = stn_sign_send(s, slot, CID_TYPE_POWER_CMD, CID_PRIO_HIGH, &m->cmd, &m->fv);
     if (rc == EK3_EFULL) { /* the controller's queue is full: again next period */
         m->pending = m->queued = 1;
+        stn_pend_due(s, m);
         return EK3_OK;
     }
     if (rc)
@@ -269,6 +282,7 @@ static int stn_transmit(station *s, unsigned slot, int64_t now)
     m->pending = 1;
     m->queued = 0;
     s->st.sent++;
+    stn_pend_due(s, m);
     return EK3_OK;
 }
 
@@ -534,6 +548,8 @@ void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
             m->hb_ns = now;
             s->dem_dirty = 1; /* its state, or its reset: the split looks again */
             m->judge = 1; /* stn_poll judges it once its peers of the moment are heard */
+            if (now + STN_PLAUS_LAG < s->judge_due)
+                s->judge_due = now + STN_PLAUS_LAG;
         }
     } else if (cf.type == CID_TYPE_DIAG && cf.dst == CID_NODE_STATION) {
         if (msg_decode(CID_TYPE_DIAG, f->data, f->len, &m->diag, &e) == EK3_OK)
@@ -603,6 +619,30 @@ static void stn_keepalive(station *s, int64_t now)
     }
 }
 
+/* Module k's command in stn_poll: sent once there is room, sent again
+ * after its timeout, given up after its retries. */
+static void stn_pending(station *s, unsigned k, int64_t now)
+{
+    stn_module *m = &s->m[k];
+    if (m->pending && m->queued) {
+        stn_transmit(s, k + 1, now);
+        return;
+    }
+    if (!m->pending || now - m->sent_ns < STN_TIMEOUT_NS)
+        return;
+    if (m->tries >= STN_RETRIES) {
+        m->pending = 0;
+        s->st.gave_up++;
+        stn_log(s, now, "%s module %u after %.0f retries (%.0f ms each)", "gave up on", k + 1, STN_RETRIES, 100);
+        return;
+    }
+    m->tries++;
+    s->st.retries++;
+    stn_log(s, now, "%s module %u: attempt %.0f of %.0f", "no answer from", k + 1, m->tries + 1.0,
+            STN_RETRIES + 1.0);
+    stn_transmit(s, k + 1, now); /* a new counter: the old frame stays a replay */
+}
+
 void stn_poll(station *s, int64_t now)
 {
     stn_keepalive(s, now);
@@ -612,30 +652,24 @@ void stn_poll(station *s, int64_t now)
         stn_burst_log(s, &s->bad_key_burst, "bad API key");
     if (s->rate_burst.n && now - s->rate_burst.last_ns >= STN_BURST_GAP_NS)
         stn_burst_log(s, &s->rate_burst, "rate limit");
-    for (unsigned k = 0; k < s->n; k++)
-        if (s->m[k].judge && now - s->m[k].hb_ns >= STN_PLAUS_LAG)
-            stn_plausible(s, k + 1, now);
+    if (now >= s->judge_due) { /* else no heartbeat waits for its peer check yet */
+        s->judge_due = INT64_MAX;
+        for (unsigned k = 0; k < s->n; k++) {
+            stn_module *m = &s->m[k];
+            if (m->judge && now - m->hb_ns >= STN_PLAUS_LAG)
+                stn_plausible(s, k + 1, now);
+            if (m->judge && m->hb_ns + STN_PLAUS_LAG < s->judge_due)
+                s->judge_due = m->hb_ns + STN_PLAUS_LAG;
+        }
+    }
     if (s->dem && (s->dem_dirty || now > s->dem_expiry_ns))
         stn_resplit(s, now);
-    for (unsigned k = 0; k < s->n; k++) {
-        stn_module *m = &s->m[k];
-        if (m->pending && m->queued) {
-            stn_transmit(s, k + 1, now);
-            continue;
+    if (now >= s->pend_due) { /* else no command waits for room or has timed out */
+        s->pend_due = INT64_MAX;
+        for (unsigned k = 0; k < s->n; k++) {
+            stn_pending(s, k, now);
+            stn_pend_due(s, &s->m[k]);
         }
-        if (!m->pending || now - m->sent_ns < STN_TIMEOUT_NS)
-            continue;
-        if (m->tries >= STN_RETRIES) {
-            m->pending = 0;
-            s->st.gave_up++;
-            stn_log(s, now, "%s module %u after %.0f retries (%.0f ms each)", "gave up on", k + 1, STN_RETRIES, 100);
-            continue;
-        }
-        m->tries++;
-        s->st.retries++;
-        stn_log(s, now, "%s module %u: attempt %.0f of %.0f", "no answer from", k + 1, m->tries + 1.0,
-                STN_RETRIES + 1.0);
-        stn_transmit(s, k + 1, now); /* a new counter: the old frame stays a replay */
     }
 }
 
@@ -704,6 +738,7 @@ int stn_fault_command(station *s, int64_t now, unsigned slot, double power_w, do
     m->sent_ns = now;
     m->pending = 1;
     m->queued = 0;
+    stn_pend_due(s, m);
     m->tries = STN_RETRIES;
     m->acked = 0;
     s->st.sent++;

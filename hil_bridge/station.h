@@ -131,6 +131,11 @@ typedef struct station {
     uint8_t key_rack[AUTH_KEY_LEN];
     uint8_t bkey_ok;        /* bkey holds the broadcast key */
     uint8_t bkey[AUTH_KEY_LEN];
+    /* stn_poll's passes over the modules run only from these times on
+     * (each at or before the first poll with something to do: a
+     * heartbeat's peer check due, a command to send or to time out);
+     * INT64_MIN forces them. */
+    int64_t judge_due, pend_due;
 } station;
 
 /* A station for n modules. 0, or EK3_EINVAL, EK3_ENOSPC. */
