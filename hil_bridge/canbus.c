@@ -71,11 +71,23 @@ int cbus_send(cbus *b, unsigned from, const cfd_frame *f, int64_t t_ns)
     nd->q[nd->qn] = *f;
     nd->q_t[nd->qn] = (t_ns > b->t_ns ? t_ns : b->t_ns) + nd->delay_ns;
     nd->qn++;
+    b->queued++;
     return EK3_OK;
 }
 
+/* A bus-off node back on the bus. */
+int cbus_full(const cbus *b, unsigned from)
+{
+    if (from >= b->n)
+        return 0;
+    const cbus_node *nd = &b->node[from];
+    return nd->state != CBUS_BUS_OFF && !nd->cut && nd->qn >= CBUS_QUEUE; /* cbus_send's checks, in its order */
+}
+
+/* A bus-off node back on the bus. */
 static void cbus_restart_at(cbus *b, cbus_node *nd, int64_t t)
 {
+    b->off--;
     nd->state = CBUS_ERROR_ACTIVE;
     nd->tec = nd->rec = 0;
     nd->ready_ns = t + cbus_bits_ns(b, 128u * 11u); /* 128 x 11 recessive bits */
@@ -98,7 +110,7 @@ double cbus_load(const cbus *b)
     return el > 0 ? (double)b->busy_ns / (double)el : 0.0;
 }
 
-static void cbus_confine(cbus_node *nd, int64_t t)
+static void cbus_confine(cbus *b, cbus_node *nd, int64_t t)
 {
     if (nd->state == CBUS_BUS_OFF)
         return;
@@ -106,6 +118,8 @@ static void cbus_confine(cbus_node *nd, int64_t t)
         nd->state = CBUS_BUS_OFF;
         nd->busoff_ns = t;
         nd->bus_offs++;
+        b->off++;
+        b->queued -= nd->qn;
         nd->qn = 0; /* the controller drops what it held */
     } else if (nd->tec >= 128 || nd->rec >= 128) {
         nd->state = CBUS_ERROR_PASSIVE;
@@ -147,9 +161,16 @@ static int cbus_hears(const cbus *b, unsigned k, unsigned from)
 
 void cbus_run(cbus *b, int64_t t_end)
 {
+    /* Nothing queued, nobody babbling, nobody to restart: the loop below
+     * would find no frame to start (t0 stays INT64_MAX) and go idle. */
+    if (!b->queued && !b->babbling && !b->off) {
+        if (b->t_ns < t_end)
+            b->t_ns = t_end;
+        return;
+    }
     for (;;) {
         /* Automatic restarts of bus-off nodes, restart_ms after bus-off. */
-        for (unsigned k = 0; k < b->n; k++) {
+        for (unsigned k = 0; b->off && k < b->n; k++) {
             cbus_node *nd = &b->node[k];
             int64_t at = nd->busoff_ns + (int64_t)b->restart_ms * 1000000;
             if (nd->state == CBUS_BUS_OFF && b->restart_ms && at <= t_end)
@@ -206,8 +227,10 @@ void cbus_run(cbus *b, int64_t t_end)
         int64_t dur = cfd_frame_ns(&f, b->arb_bps, b->data_bps), end = t0 + dur;
         int acked = 0;
         for (unsigned k = 0; k < b->n; k++)
-            if ((int)k != win && cbus_connected(&b->node[k]) && cbus_hears(b, k, (unsigned)win))
+            if ((int)k != win && cbus_connected(&b->node[k]) && cbus_hears(b, k, (unsigned)win)) {
                 acked = 1;
+                break;
+            }
         int rated = cbus_rated(b, &f);
         int corrupt = tx->corrupt_next > 0 || (rated && b->p_corrupt > 0 && cbus_uniform(b) < b->p_corrupt);
         if (corrupt || !acked) {
@@ -223,7 +246,7 @@ void cbus_run(cbus *b, int64_t t_end)
                 for (unsigned k = 0; k < b->n; k++)
                     if ((int)k != win && cbus_connected(&b->node[k]) && cbus_hears(b, k, (unsigned)win)) {
                         b->node[k].rec = (uint16_t)(b->node[k].rec + 1);
-                        cbus_confine(&b->node[k], end);
+                        cbus_confine(b, &b->node[k], end);
                     }
         } else {
             for (unsigned k = 0; k < b->n; k++) {
@@ -231,7 +254,7 @@ void cbus_run(cbus *b, int64_t t_end)
                 if ((int)k == win || !cbus_connected(rx) || !cbus_hears(b, k, (unsigned)win))
                     continue;
                 rx->rec = rx->rec > 127 ? 127 : rx->rec > 0 ? (uint16_t)(rx->rec - 1) : 0;
-                cbus_confine(rx, end);
+                cbus_confine(b, rx, end);
                 if (rated && b->p_drop > 0 && cbus_uniform(b) < b->p_drop) {
                     rx->rx_dropped++;
                     continue;
@@ -253,11 +276,12 @@ void cbus_run(cbus *b, int64_t t_end)
                 /* the rest keep their order: frames of one identifier leave in the
                  * order they were queued (a controller's FIFO; fragments rely on it) */
                 tx->qn--;
+                b->queued--;
                 memmove(&tx->q[slot], &tx->q[slot + 1], (size_t)(tx->qn - slot) * sizeof tx->q[0]);
                 memmove(&tx->q_t[slot], &tx->q_t[slot + 1], (size_t)(tx->qn - slot) * sizeof tx->q_t[0]);
             }
         }
-        cbus_confine(tx, end);
+        cbus_confine(b, tx, end);
         if (tx->state == CBUS_ERROR_PASSIVE)
             tx->ready_ns = end + cbus_bits_ns(b, CBUS_SUSPEND_BITS);
         b->busy_ns += end - t0;
@@ -302,6 +326,7 @@ int cbus_fault_babble(cbus *b, unsigned node, const cfd_frame *f)
 {
     if (node >= b->n)
         return EK3_ENOENT;
+    b->babbling = b->babbling - b->node[node].babble + (f != NULL);
     b->node[node].babble = f != NULL;
     if (f)
         b->node[node].babble_frame = *f;

@@ -79,6 +79,10 @@ typedef struct cbus {
      * none. */
     void (*on_sent)(void *ctx, unsigned from, const cfd_frame *f, int64_t queued_ns, int64_t end_ns);
     void *sent_ctx;
+    /* Kept by canbus.c alone, so that cbus_run passes over an idle bus
+     * without looking at every node: the frames queued at all nodes (the
+     * sum of their qn), the nodes babbling, the nodes bus-off. */
+    unsigned queued, babbling, off;
 } cbus;
 
 /* A bus of n nodes (1..4096) at the given bit rates. 0, or EK3_EINVAL,
@@ -90,6 +94,10 @@ void cbus_free(cbus *b);
  * 0, or EK3_ENOENT (no such node), EK3_EFULL (its queue is full),
  * EK3_EBUSY (bus-off or cut off: the frame is refused), EK3_EDLC. */
 int cbus_send(cbus *b, unsigned from, const cfd_frame *f, int64_t t_ns);
+
+/* Whether cbus_send from node `from` would refuse every frame of a valid
+ * length with EK3_EFULL now (its queue is full; it is on the bus). */
+int cbus_full(const cbus *b, unsigned from);
 
 /* Run the bus until t_ns: arbitrate, transmit, deliver (through the
  * deliver callback, in order of completion). A frame that starts before

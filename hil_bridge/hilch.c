@@ -69,11 +69,8 @@ int hch_pwm_read(const hhal *h, uint32_t q, msg_hil_pwm *p)
 {
     hch_pwm_payload(h, q, p);
     /* The fields HIL_PWM's layout bounds (msg.c): checked as the encoder
-     * would, without building the frame. */
-    uint8_t scratch[CFD_MAX_LEN];
-    msg_err e;
-    int n = msg_encode(CID_TYPE_HIL_PWM, p, scratch, sizeof scratch, &e);
-    return n < 0 ? n : EK3_OK;
+     * would, without building the payload (nothing reads it here). */
+    return msg_hil_pwm_check(p);
 }
 
 int hch_pwm_send(const hhal *h, unsigned slot, uint32_t q, cfd_frame *f)

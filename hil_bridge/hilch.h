@@ -76,7 +76,9 @@ void hch_adc_apply(hhal *h, const msg_hil_adc *a);
 
 /* hch_pwm_send's payload for quantum q into *p: 0, or the HIL_PWM
  * encoder's EK3_ERANGE for a field the frame could not carry (then, as
- * on the frame path, nothing reaches the plant). */
+ * on the frame path, nothing reaches the plant). The range is checked
+ * (msg_hil_pwm_check) without encoding: no frame is built (test
+ * `hilch/frameless_pwm_read_agrees_with_the_frame`). */
 int hch_pwm_read(const hhal *h, uint32_t q, msg_hil_pwm *p);
 
 /* hch_pwm_take's effect, from the struct: 0 or pmod_command's

@@ -44,6 +44,13 @@ static int rig_station_send(void *ctx, const cfd_frame *f)
     return cbus_send(&r->bus, 0, f, r->t_ns);
 }
 
+/* The station's frames would find its controller's queue full. */
+static int rig_station_full(void *ctx)
+{
+    rig *r = ctx;
+    return cbus_full(&r->bus, 0);
+}
+
 static void rig_deliver(void *ctx, unsigned to, unsigned from, const cfd_frame *f, int64_t t_ns)
 {
     rig *r = ctx;
@@ -168,6 +175,7 @@ int rig_init(rig *r, const rig_opts *o)
         return rc;
     }
     r->stn.log = o->station_log;
+    r->stn.full = rig_station_full;
     llcc_cfg cc;
     llcc_default_cfg(&cc); /* the board sheet's full scales: the plant's are the same */
     if (o->r_droop > 0)
@@ -176,6 +184,7 @@ int rig_init(rig *r, const rig_opts *o)
         rig_module *m = &r->m[k];
         m->external = o->external && o->external[k];
         if (m->external) {
+            r->n_external++;
             /* "udp:HOST:BASE": the plant listens on BASE + slot; a
              * SocketCAN interface: one socket per module on it. */
             char spec[300];
@@ -269,16 +278,11 @@ static void rig_module_step_direct(rig *r, unsigned k)
         m->hil_errors++;
 }
 
-/* Steps 1-3 of the quantum for in-process module k (all but its CAN frames). */
+/* Steps 1-3 of the quantum for in-process module k (all but its CAN
+ * frames), with frames (a log, or hil_frames asked). */
 static void rig_module_step(rig *r, unsigned k)
 {
     rig_module *m = &r->m[k];
-    if (m->external)
-        return;
-    if (!r->o.log && !r->o.hil_frames) {
-        rig_module_step_direct(r, k);
-        return;
-    }
     cfd_frame f, pwm;
     /* 1. plant -> firmware: the ADC samples of this period. */
     if (r->plant.mod[k].present && rig_adc_frame(r, k, &f) == EK3_OK && tp_send(&m->plant_end, &f) == EK3_OK) {
@@ -321,7 +325,7 @@ static void rig_lose(rig *r, unsigned k, const char *why)
 /* External modules, before the quantum's parallel phase: ADC and SYNC out. */
 static void rig_external_send(rig *r)
 {
-    for (unsigned k = 0; k < r->o.modules; k++) {
+    for (unsigned k = 0; r->n_external && k < r->o.modules; k++) {
         rig_module *m = &r->m[k];
         if (!m->external || m->lost)
             continue;
@@ -338,6 +342,8 @@ static void rig_external_send(rig *r)
 /* External modules, after it: their PWM, CAN frames and DONE, in slot order. */
 static void rig_external_collect(rig *r)
 {
+    if (!r->n_external)
+        return;
     for (unsigned k = 0; k < r->o.modules; k++) {
         rig_module *m = &r->m[k];
         if (!m->external || m->lost)
@@ -460,10 +466,15 @@ static void rig_range(const rig *r, unsigned id, unsigned n, unsigned *k0, unsig
 static void rig_phase(rig *r, int phase, unsigned k0, unsigned k1, uint64_t *hil)
 {
     if (phase == 0) {
+        int framed = r->o.log || r->o.hil_frames; /* else hilch.h's frameless pair */
         for (unsigned k = k0; k < k1; k++) {
-            rig_module_step(r, k);
-            if (!r->m[k].external)
-                rack_linearize(&r->plant, k, k + 1);
+            if (r->m[k].external)
+                continue;
+            if (framed)
+                rig_module_step(r, k);
+            else
+                rig_module_step_direct(r, k);
+            rack_linearize(&r->plant, k, k + 1);
         }
     } else {
         rack_update(&r->plant, RIG_PERIOD_NS * 1e-9, k0, k1);
@@ -662,7 +673,8 @@ void rig_quantum(rig *r)
     /* Serial, in slot order: the firmware's CAN frames onto the bus, the bus voltage. */
     for (unsigned k = 0; k < r->o.modules; k++) {
         cfd_frame out;
-        while (!r->m[k].external && hhal_can_take(&r->m[k].fw.h, &out) == EK3_OK)
+        const hhal *h = &r->m[k].fw.h; /* tx_count: hhal_can_take's EK3_EAGAIN when 0, asked here without a call */
+        while (h->tx_count && !r->m[k].external && hhal_can_take(&r->m[k].fw.h, &out) == EK3_OK)
             cbus_send(&r->bus, k + 1, &out, r->t_ns);
     }
     rack_solve_bus(&r->plant, dt);

@@ -98,6 +98,7 @@ typedef struct rig {
     unsigned pool_threads;  /* threads in use, the caller's included */
     rack plant;
     rig_module *m;
+    unsigned n_external;    /* modules with external set (rig_init): 0 skips their loops */
     cbus bus;               /* node 0: station; node k: module k */
     station stn;            /* node 0 */
     fwr *upd;               /* the station's firmware update in progress (the caller's), or NULL */

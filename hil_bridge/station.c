@@ -130,9 +130,42 @@ int stn_api_check(station *s, int64_t now, const char *api_key)
     return stn_gate(s, now, api_key);
 }
 
+/* Node `slot`'s key (auth_derive_key), derived once: it is a function of
+ * the crypto, the rack key and the node alone. 0 or auth_derive_key's
+ * error (nothing cached then). */
+static int stn_key(station *s, unsigned slot, uint8_t key[AUTH_KEY_LEN])
+{
+    if (s->key_cr.cmac != s->cr.cmac || s->key_cr.ctx != s->cr.ctx ||
+        memcmp(s->key_rack, s->rack_key, AUTH_KEY_LEN)) {
+        for (unsigned k = 0; k < s->n; k++)
+            s->m[k].key_ok = 0;
+        s->bkey_ok = 0;
+        s->key_cr = s->cr;
+        memcpy(s->key_rack, s->rack_key, AUTH_KEY_LEN);
+    }
+    uint8_t *c, *ok;
+    if (slot >= 1 && slot <= s->n) {
+        c = s->m[slot - 1].key;
+        ok = &s->m[slot - 1].key_ok;
+    } else if (slot == CID_NODE_BROADCAST) {
+        c = s->bkey;
+        ok = &s->bkey_ok;
+    } else {
+        return auth_derive_key(&s->cr, s->rack_key, (uint16_t)slot, key);
+    }
+    if (!*ok) {
+        int rc = auth_derive_key(&s->cr, s->rack_key, (uint16_t)slot, c);
+        if (rc)
+            return rc;
+        *ok = 1;
+    }
+    memcpy(key, c, AUTH_KEY_LEN);
+    return EK3_OK;
+}
+
 /* The unsigned frame of payload[0..len) from the station to `slot`, and
  * that module's key. 0, EK3_EDLC or the identifier's or key's error. */
-static int stn_frame(const station *s, unsigned slot, unsigned type, unsigned prio, const uint8_t *payload,
+static int stn_frame(station *s, unsigned slot, unsigned type, unsigned prio, const uint8_t *payload,
                      size_t len, cfd_frame *f, uint8_t key[AUTH_KEY_LEN])
 {
     cid_fields cf = {(uint8_t)prio, (uint8_t)type, CID_NODE_STATION, (uint16_t)slot};
@@ -143,7 +176,27 @@ static int stn_frame(const station *s, unsigned slot, unsigned type, unsigned pr
     memcpy(f->data, payload, len);
     f->len = (uint8_t)len;
     int rc = cid_encode(&cf, &f->id);
-    return rc ? rc : auth_derive_key(&s->cr, s->rack_key, (uint16_t)slot, key);
+    return rc ? rc : stn_key(s, slot, key);
+}
+
+/* auth_sign's bookkeeping without the tag, for a frame send would refuse
+ * for a full queue (station.full): the same checks before the MAC (a
+ * spent counter, a trailer the frame has no room for), the counter spent
+ * as auth_sign spends it. The MAC itself cannot fail here (hostcrypto's
+ * CMAC over a valid key and length), and the refused frame goes nowhere. */
+static int stn_spend(auth_tx *tx, const cfd_frame *f, uint32_t *fv)
+{
+    if (tx->spent || tx->next == 0)
+        return EK3_EWRAP;
+    if (f->len + AUTH_TRAILER_LEN > CFD_MAX_LEN || cfd_len_to_dlc((unsigned)(f->len + AUTH_TRAILER_LEN), 1) < 0)
+        return EK3_EDLC;
+    if (fv)
+        *fv = tx->next;
+    if (tx->next == UINT32_MAX)
+        tx->spent = 1;
+    else
+        tx->next++;
+    return EK3_EFULL;
 }
 
 /* Sign payload[0..len) and send it to `slot`; *fv gets its freshness
@@ -156,6 +209,8 @@ static int stn_sign_send_raw(station *s, unsigned slot, unsigned type, unsigned 
     cfd_frame f;
     uint8_t key[AUTH_KEY_LEN];
     int rc = stn_frame(s, slot, type, prio, payload, len, &f, key);
+    if (!rc && s->full && s->full(s->send_ctx))
+        return stn_spend(&m->tx, &f, fv); /* refused whatever its tag: not signed */
     if (!rc)
         rc = auth_sign(&s->cr, key, &m->tx, &f, fv);
     if (!rc)
@@ -199,6 +254,18 @@ int stn_send_fw(station *s, unsigned dst, const msg_fw_update *u)
     return rc ? rc : s->send(s->send_ctx, &f);
 }
 
+/* Keep pend_due at or before the first poll that has something to do
+ * for m (station.h): a command waiting for room at once, one awaiting
+ * its answer at its timeout. */
+static void stn_pend_due(station *s, const stn_module *m)
+{
+    if (!m->pending)
+        return;
+    int64_t due = m->queued ? INT64_MIN : m->sent_ns + STN_TIMEOUT_NS;
+    if (due < s->pend_due)
+        s->pend_due = due;
+}
+
 /* Send the module's current command (again: a new counter each time). */
 static int stn_transmit(station *s, unsigned slot, int64_t now)
 {
@@ -206,6 +273,7 @@ static int stn_transmit(station *s, unsigned slot, int64_t now)
     int rc = stn_sign_send(s, slot, CID_TYPE_POWER_CMD, CID_PRIO_HIGH, &m->cmd, &m->fv);
     if (rc == EK3_EFULL) { /* the controller's queue is full: again next period */
         m->pending = m->queued = 1;
+        stn_pend_due(s, m);
         return EK3_OK;
     }
     if (rc)
@@ -214,6 +282,7 @@ static int stn_transmit(station *s, unsigned slot, int64_t now)
     m->pending = 1;
     m->queued = 0;
     s->st.sent++;
+    stn_pend_due(s, m);
     return EK3_OK;
 }
 
@@ -479,6 +548,8 @@ void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
             m->hb_ns = now;
             s->dem_dirty = 1; /* its state, or its reset: the split looks again */
             m->judge = 1; /* stn_poll judges it once its peers of the moment are heard */
+            if (now + STN_PLAUS_LAG < s->judge_due)
+                s->judge_due = now + STN_PLAUS_LAG;
         }
     } else if (cf.type == CID_TYPE_DIAG && cf.dst == CID_NODE_STATION) {
         if (msg_decode(CID_TYPE_DIAG, f->data, f->len, &m->diag, &e) == EK3_OK)
@@ -548,6 +619,30 @@ static void stn_keepalive(station *s, int64_t now)
     }
 }
 
+/* Module k's command in stn_poll: sent once there is room, sent again
+ * after its timeout, given up after its retries. */
+static void stn_pending(station *s, unsigned k, int64_t now)
+{
+    stn_module *m = &s->m[k];
+    if (m->pending && m->queued) {
+        stn_transmit(s, k + 1, now);
+        return;
+    }
+    if (!m->pending || now - m->sent_ns < STN_TIMEOUT_NS)
+        return;
+    if (m->tries >= STN_RETRIES) {
+        m->pending = 0;
+        s->st.gave_up++;
+        stn_log(s, now, "%s module %u after %.0f retries (%.0f ms each)", "gave up on", k + 1, STN_RETRIES, 100);
+        return;
+    }
+    m->tries++;
+    s->st.retries++;
+    stn_log(s, now, "%s module %u: attempt %.0f of %.0f", "no answer from", k + 1, m->tries + 1.0,
+            STN_RETRIES + 1.0);
+    stn_transmit(s, k + 1, now); /* a new counter: the old frame stays a replay */
+}
+
 void stn_poll(station *s, int64_t now)
 {
     stn_keepalive(s, now);
@@ -557,30 +652,24 @@ void stn_poll(station *s, int64_t now)
         stn_burst_log(s, &s->bad_key_burst, "bad API key");
     if (s->rate_burst.n && now - s->rate_burst.last_ns >= STN_BURST_GAP_NS)
         stn_burst_log(s, &s->rate_burst, "rate limit");
-    for (unsigned k = 0; k < s->n; k++)
-        if (s->m[k].judge && now - s->m[k].hb_ns >= STN_PLAUS_LAG)
-            stn_plausible(s, k + 1, now);
+    if (now >= s->judge_due) { /* else no heartbeat waits for its peer check yet */
+        s->judge_due = INT64_MAX;
+        for (unsigned k = 0; k < s->n; k++) {
+            stn_module *m = &s->m[k];
+            if (m->judge && now - m->hb_ns >= STN_PLAUS_LAG)
+                stn_plausible(s, k + 1, now);
+            if (m->judge && m->hb_ns + STN_PLAUS_LAG < s->judge_due)
+                s->judge_due = m->hb_ns + STN_PLAUS_LAG;
+        }
+    }
     if (s->dem && (s->dem_dirty || now > s->dem_expiry_ns))
         stn_resplit(s, now);
-    for (unsigned k = 0; k < s->n; k++) {
-        stn_module *m = &s->m[k];
-        if (m->pending && m->queued) {
-            stn_transmit(s, k + 1, now);
-            continue;
+    if (now >= s->pend_due) { /* else no command waits for room or has timed out */
+        s->pend_due = INT64_MAX;
+        for (unsigned k = 0; k < s->n; k++) {
+            stn_pending(s, k, now);
+            stn_pend_due(s, &s->m[k]);
         }
-        if (!m->pending || now - m->sent_ns < STN_TIMEOUT_NS)
-            continue;
-        if (m->tries >= STN_RETRIES) {
-            m->pending = 0;
-            s->st.gave_up++;
-            stn_log(s, now, "%s module %u after %.0f retries (%.0f ms each)", "gave up on", k + 1, STN_RETRIES, 100);
-            continue;
-        }
-        m->tries++;
-        s->st.retries++;
-        stn_log(s, now, "%s module %u: attempt %.0f of %.0f", "no answer from", k + 1, m->tries + 1.0,
-                STN_RETRIES + 1.0);
-        stn_transmit(s, k + 1, now); /* a new counter: the old frame stays a replay */
     }
 }
 
@@ -649,6 +738,7 @@ int stn_fault_command(station *s, int64_t now, unsigned slot, double power_w, do
     m->sent_ns = now;
     m->pending = 1;
     m->queued = 0;
+    stn_pend_due(s, m);
     m->tries = STN_RETRIES;
     m->acked = 0;
     s->st.sent++;

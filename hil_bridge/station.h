@@ -45,6 +45,8 @@ typedef struct stn_module {
     uint8_t share;          /* it carries a share of the rack's demand (stn_api_rack, the re-split) */
     uint8_t own;            /* commanded on its own (stn_api_module): out of the rack's split */
     uint8_t rebooted;       /* heard back from a reset (its heartbeat count started again) */
+    uint8_t key_ok;         /* key holds its key (stn.c's cache: derived once, not per frame) */
+    uint8_t key[AUTH_KEY_LEN];
 } stn_module;
 
 typedef struct stn_stats {
@@ -100,6 +102,13 @@ typedef struct station {
     FILE *log;              /* every decision, or NULL */
     int (*send)(void *ctx, const cfd_frame *f);
     void *send_ctx;
+    /* Optional (NULL: every frame is signed and sent): nonzero when send
+     * would refuse any signed frame now with EK3_EFULL (a full controller
+     * queue). Such a frame is not signed nor sent: its freshness counter
+     * is spent as signing would spend it, and the caller sees EK3_EFULL
+     * as from send (a command waits for room). The rig sets it
+     * (cbus_full). */
+    int (*full)(void *ctx);
     stn_stats st;
     stn_burst bad_key_burst, rate_burst; /* refusals not yet logged */
     /* Injected API floods (stn_fault_flood): [0] with the right key, [1] a wrong one. */
@@ -116,6 +125,17 @@ typedef struct station {
     uint8_t dem_dirty;      /* a member may have changed (a heartbeat, a peer check, a module commanded alone or
                              * given up): stn_poll splits again only then, or once a member's heartbeat ages out */
     int64_t dem_expiry_ns;  /* the first instant a member of the last check is no longer online */
+    /* The keys cached (stn_module.key, bkey) were derived with key_cr from
+     * key_rack: a change of cr or rack_key forgets them. */
+    auth_crypto key_cr;
+    uint8_t key_rack[AUTH_KEY_LEN];
+    uint8_t bkey_ok;        /* bkey holds the broadcast key */
+    uint8_t bkey[AUTH_KEY_LEN];
+    /* stn_poll's passes over the modules run only from these times on
+     * (each at or before the first poll with something to do: a
+     * heartbeat's peer check due, a command to send or to time out);
+     * INT64_MIN forces them. */
+    int64_t judge_due, pend_due;
 } station;
 
 /* A station for n modules. 0, or EK3_EINVAL, EK3_ENOSPC. */

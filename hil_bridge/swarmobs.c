@@ -22,16 +22,22 @@ void swo_init(swo *o)
     o->first_ns = -1;
 }
 
-const void *swo_state(const rig *g, unsigned slot)
+/* swo_state for a slot known to be 1..modules (swo_step's loop: no call). */
+static inline const void *swo_state_of(const rig *g, unsigned slot)
 {
-    if (slot < 1 || slot > g->o.modules)
-        return NULL;
     const rig_module *m = &g->m[slot - 1];
     const jz_kernel *k = &m->fw.k;
     if (m->external || !g->plant.mod[slot - 1].present || k->cfg.strict || SVC_SWARM >= k->n ||
         k->svc[SVC_SWARM].status != JZ_SVC_RUNNING)
         return NULL;
     return (const void *)k->svc[SVC_SWARM].region.base;
+}
+
+const void *swo_state(const rig *g, unsigned slot)
+{
+    if (slot < 1 || slot > g->o.modules)
+        return NULL;
+    return swo_state_of(g, slot);
 }
 
 static void swo_breach(swo *o, uint32_t *count, int64_t t_ns, const char *fmt, ...)
@@ -83,7 +89,7 @@ unsigned swo_step(swo *o, const rig *g)
     uint16_t best = 0;
     uint32_t best_term = 0;
     for (unsigned slot = 1; slot <= g->o.modules && slot < SWO_NODES; slot++) {
-        const void *st = swo_state(g, slot);
+        const void *st = swo_state_of(g, slot);
         if (!st) {
             /* a fresh instance starts its checks from scratch */
             o->seen_commit[slot] = 0;

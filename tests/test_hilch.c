@@ -122,3 +122,54 @@ Test(hilch, burst_mode_is_the_permille_alone)
     cr_assert_eq(hch_pwm_apply(&m, &pw), EK3_OK);
     cr_assert_float_eq(m.cmd.burst, 1.0, 1e-12, "the reserved bit changes nothing: continuous");
 }
+
+/* The frameless read (hch_pwm_read: msg_hil_pwm_check, no payload built)
+ * accepts and refuses exactly what the frame path's encoder does, and
+ * what it accepts is what the frame carries: every HIL_PWM field at its
+ * bounds and beyond, and pseudo-random commands. (Checked to fail with
+ * msg.c's MSG_CHK_F bound raised by one: MSG_CHK1(lo, (hi) + 1, s->m).) */
+Test(hilch, frameless_pwm_read_agrees_with_the_frame)
+{
+    static hhal h;
+    hhal_init(&h, 1, 0);
+    const uint32_t fsw[] = {0, 1, 200000, 1000000, 1000001, UINT32_MAX};
+    const uint16_t dt[] = {0, 300, 5000, 5001, UINT16_MAX};
+    const uint16_t pm[] = {0, 400, 1000, 1001, UINT16_MAX};
+    const uint32_t lines[] = {0, HAL_OUT_FAULT_CLEAR, HAL_OUT_RELAY, 0xFFFFu, 0x1FFFFu};
+    uint64_t z = 0x9E3779B97F4A7C15ull;
+    unsigned ok = 0, refused = 0;
+    for (unsigned i = 0; i < 6 * 5 * 5 * 5 + 4000; i++) {
+        unsigned a = i % 6, b = i / 6 % 5, c = i / 30 % 5, d = i / 150 % 5;
+        if (i < 750) {
+            h.pwm = (hal_pwm){.fsw_hz = fsw[a], .deadtime_ns = dt[b], .burst_permille = pm[c],
+                              .fan_permille = pm[d], .enable = (uint8_t)(i & 1), .half_bridge = (uint8_t)(i >> 1 & 1)};
+            h.gpio_out = lines[i % 5];
+        } else {
+            z = z * 6364136223846793005ull + 1442695040888963407ull;
+            uint64_t x = z ^ (z >> 29);
+            h.pwm = (hal_pwm){.fsw_hz = (uint32_t)(x % 1100000), .deadtime_ns = (uint16_t)(x >> 20) % 5200,
+                              .burst_permille = (uint16_t)((x >> 34) % 1050), .fan_permille = (uint16_t)((x >> 45) % 1050),
+                              .enable = (uint8_t)(x >> 60 & 1), .half_bridge = (uint8_t)(x >> 61 & 1)};
+            h.gpio_out = (uint32_t)(x >> 40) & 0xFFFFu;
+        }
+        msg_hil_pwm pw;
+        cfd_frame f;
+        int rd = hch_pwm_read(&h, i, &pw), fr = hch_pwm_send(&h, 9, i, &f);
+        cr_assert_eq(rd, fr, "command %u: read %d, frame %d", i, rd, fr);
+        if (rd != EK3_OK) {
+            cr_assert_eq(rd, EK3_ERANGE);
+            refused++;
+            continue;
+        }
+        ok++;
+        msg_hil_pwm got;
+        msg_err e;
+        memset(&got, 0, sizeof got);
+        cr_assert_eq(msg_decode(CID_TYPE_HIL_PWM, f.data, f.len, &got, &e), EK3_OK);
+        cr_assert(got.flags == pw.flags && got.deadtime_ns == pw.deadtime_ns && got.period == pw.period &&
+                      got.fsw_hz == pw.fsw_hz && got.burst_permille == pw.burst_permille &&
+                      got.fan_permille == pw.fan_permille && got.lines == pw.lines,
+                  "command %u: the frame carries what the frameless read gives", i);
+    }
+    cr_assert(ok > 500 && refused > 500, "both outcomes exercised: %u accepted, %u refused", ok, refused);
+}

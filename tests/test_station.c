@@ -42,6 +42,14 @@ static void run_ms(double ms)
         rig_quantum(&g);
 }
 
+static canh_state *canh_of_rig(rig *r, unsigned slot)
+{
+    jz_kernel *k = &r->m[slot - 1].fw.k;
+    int id = jz_find(k, "CAN_HANDLER");
+    cr_assert_gt(id, 0);
+    return jz_state(k, (unsigned)id);
+}
+
 static canh_state *canh_of(unsigned slot)
 {
     jz_kernel *k = &g.m[slot - 1].fw.k;
@@ -616,4 +624,66 @@ Test(station, a_sound_rack_has_no_implausible_reading, .init = setup5, .fini = t
 {
     run5_ms(6000);
     cr_assert_eq(g5.stn.st.implausible, 0u);
+}
+
+/* The station's shortcuts against its plain path, in two racks side by
+ * side: one as the rig builds it (a command the full controller queue
+ * would refuse is not signed: stn.full; the passes over the modules skip
+ * until something is due: judge_due, pend_due), one with none of them
+ * (full NULL, both due times forced every quantum). 40 modules started
+ * at once overfill the 32-frame queue; heartbeats bring peer checks. The
+ * same station log, counters, freshness counters and module state.
+ * (Checked to fail with stn_spend's counter left unspent, and with
+ * stn_poll's heartbeat line `now + STN_PLAUS_LAG` made `+ 2 * ...`.) */
+Test(station, its_shortcuts_give_the_plain_run)
+{
+    static rig a, b;
+    rig_opts o;
+    rig_default_opts(&o, 40, 11, 40 * 2500.0);
+    o.via_station = 1;
+    char la[1 << 15] = "", lb[1 << 15] = "";
+    FILE *fa = fmemopen(la, sizeof la - 1, "w"), *fb = fmemopen(lb, sizeof lb - 1, "w");
+    cr_assert(fa && fb);
+    o.station_log = fa;
+    cr_assert_eq(rig_init(&a, &o), EK3_OK);
+    o.station_log = fb;
+    cr_assert_eq(rig_init(&b, &o), EK3_OK);
+    b.stn.full = NULL;
+    unsigned full = 0, judged = 0;
+    for (long q = 0; q < 3000; q++) {
+        if (q == 100) {
+            cr_assert_eq(stn_api_rack(&a.stn, a.t_ns, RIG_API_KEY, 40 * 2000.0, 750), EK3_OK);
+            cr_assert_eq(stn_api_rack(&b.stn, b.t_ns, RIG_API_KEY, 40 * 2000.0, 750), EK3_OK);
+        }
+        full += (unsigned)cbus_full(&a.bus, 0);
+        b.stn.judge_due = b.stn.pend_due = INT64_MIN;
+        rig_quantum(&a);
+        rig_quantum(&b);
+        for (unsigned k = 0; k < 40; k++) {
+            judged += a.stn.m[k].judge;
+            cr_assert(a.stn.m[k].judge == b.stn.m[k].judge && a.stn.m[k].pending == b.stn.m[k].pending,
+                      "quantum %ld, module %u: peer check waiting %d/%d, command pending %d/%d", q, k + 1,
+                      a.stn.m[k].judge, b.stn.m[k].judge, a.stn.m[k].pending, b.stn.m[k].pending);
+        }
+    }
+    cr_assert_gt(judged, 0u, "heartbeats waited for their peer checks");
+    fflush(fa);
+    fflush(fb);
+    cr_assert_gt(full, 0u, "the station's queue was full at times");
+    cr_assert_geq(a.stn.st.sent, 40u);
+    cr_assert_eq(memcmp(&a.stn.st, &b.stn.st, sizeof a.stn.st), 0, "the same counters (sent %u/%u, acked %u/%u)",
+                 a.stn.st.sent, b.stn.st.sent, a.stn.st.acked, b.stn.st.acked);
+    for (unsigned k = 0; k < 40; k++) {
+        const stn_module *x = &a.stn.m[k], *y = &b.stn.m[k];
+        cr_assert(x->tx.next == y->tx.next && x->fv == y->fv && x->pending == y->pending && x->queued == y->queued &&
+                      x->sent_ns == y->sent_ns && x->acked == y->acked && x->tries == y->tries,
+                  "module %u: counter %u/%u", k + 1, x->tx.next, y->tx.next);
+        cr_assert_eq(canh_of_rig(&a, k + 1)->st.accepted, canh_of_rig(&b, k + 1)->st.accepted);
+    }
+    cr_assert_str_eq(la, lb, "the same station log");
+    cr_assert(a.plant.vbus == b.plant.vbus, "the same bus: %.17g, %.17g V", a.plant.vbus, b.plant.vbus);
+    rig_free(&a);
+    rig_free(&b);
+    fclose(fa);
+    fclose(fb);
 }

@@ -577,6 +577,28 @@ MSG_COMPILED(msg_hil_adc, msg_hil_adc, MSG_HIL_ADC_FIELDS)
 MSG_COMPILED(msg_hil_pwm, msg_hil_pwm, MSG_HIL_PWM_FIELDS)
 #endif
 
+/* HIL_PWM's range checks alone, from the same field list as its codecs:
+ * a field out of range is one the encoder refuses (test_hilch compares
+ * the two over every bound). Always 0 for the fields the types bound. */
+#define MSG_CHK1(lo, hi, expr)                                                \
+    do {                                                                      \
+        int64_t v_ = (int64_t)(expr);                                         \
+        if (v_ < (int64_t)(lo) || v_ > (int64_t)(hi))                         \
+            return EK3_ERANGE;                                                \
+    } while (0);
+#define MSG_CHK_F(T, m, k, off, lo, hi, dec, unit) MSG_CHK1(lo, hi, s->m)
+#define MSG_CHK_X(T, m, k, off, hi) MSG_CHK1(0, hi, s->m)
+#define MSG_CHK_A(T, m, k, off, n, lo, hi)                                    \
+    for (unsigned j_ = 0; j_ < (n); j_++)                                     \
+        MSG_CHK1(lo, hi, s->m[j_])
+#define MSG_CHK_R(k, off)
+
+int msg_hil_pwm_check(const msg_hil_pwm *s)
+{
+    MSG_HIL_PWM_FIELDS(MSG_CHK_F, MSG_CHK_X, MSG_CHK_A, MSG_CHK_R)
+    return EK3_OK;
+}
+
 /* ---- FW_UPDATE ---------------------------------------------------------- */
 
 uint32_t msg_crc32(uint32_t crc, const void *buf, size_t n)

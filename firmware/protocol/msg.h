@@ -408,6 +408,11 @@ int msg_decode(unsigned type, const uint8_t *buf, size_t len, void *s, msg_err *
 int msg_encode_table(unsigned type, const void *s, uint8_t *buf, size_t cap, msg_err *e);
 int msg_decode_table(unsigned type, const uint8_t *buf, size_t len, void *s, msg_err *e);
 
+/* Whether msg_encode(CID_TYPE_HIL_PWM, s, ...) would accept *s (with room
+ * enough): 0, or its EK3_ERANGE, without building the payload (the rig's
+ * frameless path checks each quantum's command so). */
+int msg_hil_pwm_check(const msg_hil_pwm *s);
+
 /* Print the fields of a decoded struct as "name=value unit ..." into
  * out (NUL-terminated, truncated to cap). Returns chars that would have
  * been written, like snprintf. (msg_text.c; host builds only.) */

@@ -91,6 +91,7 @@ struct rtlp {
     double now;             // the block's time, s
     rtlp_pt hist[kHist];    // a ring, oldest at head
     unsigned head, n;
+    unsigned below;         // the newest points in a row (up to n) with every input under its on threshold
     unsigned long long cycles;
     uint64_t t_ns;
 };
@@ -120,6 +121,10 @@ static void rtlp_push(rtlp *p, double t, const scaled &x)
     q.t = t;
     q.x = x;
     p->n++;
+    // Under every on threshold (a NaN is not): rtlp_steady with every
+    // comparator off asks this of each point it spans.
+    bool under = x.v[0] < kOn[0] && x.v[1] < kOn[1] && x.v[2] < kOn[2] && x.v[3] < kOn[3];
+    p->below = under ? (p->below < p->n ? p->below + 1 : p->n) : 0;
 }
 
 // Drop the points no read at or after time t can need (one is kept
@@ -262,7 +267,12 @@ static bool rtlp_steady(const rtlp *p, double t0, const rtlp_in &b)
     // Quantizing rounds to nearest and is monotonic, so comparing the
     // unrounded values with the integer thresholds is sufficient (x < on
     // gives a code <= on; x >= off gives a code >= off); a NaN fails both
-    // and goes to the clocked path.
+    // and goes to the clocked path. Every comparator off (the usual
+    // case): each point from i0 on under every on threshold, which the
+    // count of such points at the history's end tells (rtlp_push; a trim
+    // drops only the oldest).
+    if (on == 0)
+        return p->below >= p->n - i0;
     double lim[4];
     for (int k = 0; k < 4; k++)
         lim[k] = (on >> k & 1) ? kOn[k] - kOn[k] * kHystPm / 1000 : kOn[k];
