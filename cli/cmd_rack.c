@@ -523,6 +523,8 @@ int cmd_rack(int argc, char **argv)
     int wrc = scope_open(w, &o.scope, &win);
     if (wrc)
         return wrc;
+    if (!cli_given(&seen, "--threads"))
+        o.r.threads_adapt = 1; /* every CPU, or the caller alone while that is faster (rig.h) */
     if (win && !cli_given(&seen, "--threads"))
         o.r.threads = scw_threads(); /* a CPU for the window */
     /* Every output is opened (the report's directory made, its first file

@@ -562,7 +562,7 @@ static void *rig_thread(void *arg)
 static void rig_run_phase(rig *r, int phase)
 {
     rig_pool *p = r->pool;
-    if (!p) {
+    if (!p || r->solo) {
         rig_phase(r, phase, 0, r->o.modules, &r->hil_frames);
         return;
     }
@@ -647,6 +647,8 @@ unsigned rig_realtime(rig *r, int priority)
     }
     struct sched_param sp = {.sched_priority = priority};
     unsigned n = 0;
+    r->o.threads_adapt = 0; /* paced quanta all take the period: nothing to compare */
+    r->solo = 0;
     atomic_store(&p->spin, 2000u); /* a few microseconds, then sleep: a FIFO worker must not hold its CPU */
     for (unsigned i = 1; i < p->n; i++) {
         cpu_set_t set;
@@ -662,6 +664,53 @@ unsigned rig_realtime(rig *r, int priority)
         return 0;
     }
     return n;
+}
+
+/* Threads or the caller alone (rig_opts.threads_adapt): the quanta go
+ * in windows of RIG_ADAPT_Q, each timed on the wall clock (one read a
+ * window); every `gap` windows one window runs the other way, and the
+ * faster way goes on. A trial that loses doubles the gap (up to
+ * RIG_ADAPT_GAP_MAX windows, under 0.2 % of the quanta on the slower
+ * way), one that wins resets it. The modules' results do not depend on
+ * which thread runs them: only the speed changes. */
+#define RIG_ADAPT_Q 250u
+#define RIG_ADAPT_GAP0 16u
+#define RIG_ADAPT_GAP_MAX 1024u
+
+static int64_t rig_wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void rig_adapt(rig *r)
+{
+    if (r->solo)
+        r->solo_quanta++;
+    if (r->adapt.q == 0 && r->adapt.gap == 0) { /* the first window starts */
+        r->adapt.gap = r->adapt.left = RIG_ADAPT_GAP0;
+        r->adapt.t0_ns = rig_wall_ns();
+    }
+    if (++r->adapt.q < RIG_ADAPT_Q)
+        return;
+    int64_t now = rig_wall_ns();
+    r->adapt.ns[r->solo] = (double)(now - r->adapt.t0_ns) / r->adapt.q;
+    r->adapt.t0_ns = now;
+    r->adapt.q = 0;
+    if (r->adapt.trial) { /* the other way had its window: keep the faster */
+        r->adapt.trial = 0;
+        if (r->adapt.ns[r->solo] < r->adapt.ns[!r->solo]) {
+            r->adapt.gap = RIG_ADAPT_GAP0;
+        } else {
+            r->solo = !r->solo;
+            r->adapt.gap = r->adapt.gap * 2 > RIG_ADAPT_GAP_MAX ? RIG_ADAPT_GAP_MAX : r->adapt.gap * 2;
+        }
+        r->adapt.left = r->adapt.gap;
+    } else if (--r->adapt.left == 0) {
+        r->adapt.trial = 1;
+        r->solo = !r->solo;
+    }
 }
 
 void rig_quantum(rig *r)
@@ -688,4 +737,6 @@ void rig_quantum(rig *r)
     if (!r->o.no_swarm) /* without the swarm there is no Raft state to check */
         swo_step(&r->obs, r);
     r->quantum++;
+    if (r->pool && r->o.threads_adapt)
+        rig_adapt(r);
 }

@@ -65,6 +65,9 @@ typedef struct rig_opts {
                                across unframed: hilch.h's frameless pair, the same run) */
     int64_t log_t0_ns;      /* the log's time of simulated time 0 (ns since the epoch) */
     unsigned threads;       /* modules spread over this many threads (0, 1: none; a log forces 1) */
+    uint8_t threads_adapt;  /* with threads > 1: the caller runs every module alone while that is
+                               faster (rig_adapt: a busy machine, where a worker that lost its CPU
+                               holds every phase); the same run bit for bit */
     /* External modules: their firmware runs in `ek3 fw` processes. */
     const uint8_t *external; /* external[k] != 0: slot k + 1 is external (NULL: none) */
     char fw_bus[64];        /* "udp:HOST:BASE": slot s listens on BASE + s */
@@ -96,6 +99,14 @@ typedef struct rig {
     rig_opts o;
     rig_pool *pool;         /* worker threads, or NULL */
     unsigned pool_threads;  /* threads in use, the caller's included */
+    uint8_t solo;           /* the caller runs every module this quantum (threads_adapt) */
+    uint64_t solo_quanta;   /* quanta run that way, all told */
+    struct {                /* rig_adapt's trials: wall time a quantum on threads [0] and alone [1] */
+        int64_t t0_ns;
+        unsigned q, left, gap;
+        uint8_t trial;
+        double ns[2];
+    } adapt;
     rack plant;
     rig_module *m;
     unsigned n_external;    /* modules with external set (rig_init): 0 skips their loops */
