@@ -254,16 +254,6 @@ hal hhal_hal(hhal *h)
     return x;
 }
 
-void hhal_advance(hhal *h, int64_t dt_ns)
-{
-    h->now_ns += dt_ns;
-}
-
-int hhal_watchdog_expired(const hhal *h)
-{
-    return h->now_ns - h->kick_ns > HHAL_WATCHDOG_NS;
-}
-
 void hhal_mcu_reset(hhal *h)
 {
     memset(&h->pwm, 0, sizeof h->pwm);

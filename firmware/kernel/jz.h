@@ -174,7 +174,12 @@ int jz_reset(jz_kernel *k);
 int jz_reboot(jz_kernel *k);
 
 /* The control interrupt: call the control driver once. */
-void jz_isr(jz_kernel *k);
+static inline void jz_isr(jz_kernel *k)
+{
+    k->isr_count++;
+    if (k->cfg.control)
+        k->cfg.control(k->cfg.control_ctx, k);
+}
 
 /* One pass of the kernel loop: kick the watchdog, let the Reincarnation
  * Server and the timers act, then dispatch until no service has work
@@ -195,7 +200,10 @@ void *jz_state(jz_kernel *k, unsigned id);
  * reports it (CAN_HANDLER's FAULT_ALERT SERVICE_CRASH): its crashes since
  * the kernel started, and whether it is critical (its crash shuts the
  * module down). 0 when id is no service. */
-uint32_t jz_crashes(const jz_kernel *k, unsigned id);
+static inline uint32_t jz_crashes(const jz_kernel *k, unsigned id)
+{
+    return id == 0 || id >= k->n ? 0 : k->svc[id].crashes;
+}
 int jz_critical(const jz_kernel *k, unsigned id);
 
 /* The next number of the kernel's seeded generator (xorshift64*, ek3_rng.h). */

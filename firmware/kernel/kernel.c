@@ -296,15 +296,9 @@ static void jz_timers(jz_kernel *k)
     k->tick_due_ns = next;
 }
 
-int jz_run(jz_kernel *k)
+/* The pass's work once something is due or ready (jz_run). */
+static __attribute__((noinline)) int jz_run_due(jz_kernel *k)
 {
-    const hal_ops *o = k->hw.ops;
-    k->now_ns = o->clock_ns(k->hw.ctx);
-    k->passes++;
-    if (k->stall_until_ns > k->now_ns)
-        return 0; /* injected stall: no kick, no work */
-    if (o->watchdog_kick)
-        o->watchdog_kick(k->hw.ctx);
     rs_poll(k);
     jz_timers(k);
     int n = 0;
@@ -317,11 +311,22 @@ int jz_run(jz_kernel *k)
     return n;
 }
 
-void jz_isr(jz_kernel *k)
+int jz_run(jz_kernel *k)
 {
-    k->isr_count++;
-    if (k->cfg.control)
-        k->cfg.control(k->cfg.control_ctx, k);
+    const hal_ops *o = k->hw.ops;
+    int64_t now = k->now_ns = o->clock_ns(k->hw.ctx);
+    k->passes++;
+    if (k->stall_until_ns > now)
+        return 0; /* injected stall: no kick, no work */
+    if (o->watchdog_kick)
+        o->watchdog_kick(k->hw.ctx);
+    /* Most passes find nothing: no service ready, and neither the
+     * reincarnation server (rs_due_ns), a sendrec deadline
+     * (pending_due_ns) nor a rate timer (tick_due_ns) due, each of which
+     * would only compare its time and return. */
+    if (!k->ready && now < k->rs_due_ns && now < k->pending_due_ns && now < k->tick_due_ns)
+        return 0;
+    return jz_run_due(k);
 }
 
 /* ---- start ----------------------------------------------------------------- */
@@ -406,11 +411,6 @@ int jz_find(const jz_kernel *k, const char *name)
         if (k->svc[id].def && !strcmp(k->svc[id].def->name, name))
             return (int)id;
     return EK3_ENOENT;
-}
-
-uint32_t jz_crashes(const jz_kernel *k, unsigned id)
-{
-    return id == 0 || id >= k->n ? 0 : k->svc[id].crashes;
 }
 
 int jz_critical(const jz_kernel *k, unsigned id)
