@@ -153,6 +153,7 @@ struct jz_kernel {
     uint64_t rng;
     uint32_t isr_count, passes;
     uint32_t resets;                  /* watchdog resets survived (set by the caller) */
+    uint32_t crash_events;            /* crashes of any service since the kernel started (jz_crash_events) */
     audit_log audit;
 };
 
@@ -203,6 +204,13 @@ void *jz_state(jz_kernel *k, unsigned id);
 static inline uint32_t jz_crashes(const jz_kernel *k, unsigned id)
 {
     return id == 0 || id >= k->n ? 0 : k->svc[id].crashes;
+}
+
+/* The sum of every service's jz_crashes: while it is unchanged, so is
+ * each service's count (a reader need not look at them one by one). */
+static inline uint32_t jz_crash_events(const jz_kernel *k)
+{
+    return k->crash_events;
 }
 int jz_critical(const jz_kernel *k, unsigned id);
 
