@@ -249,9 +249,9 @@ Test(kernel, crc16_check_value)
     cr_assert_eq(ipc_crc16("123456789", 9), 0x29B1);
 }
 
-/* ipc_crc16 takes two bytes a step (ipc.c): it must equal the bit-wise
+/* ipc_crc16 takes four bytes a step (ipc.c): it must equal the bit-wise
  * CRC-16/CCITT-FALSE for every length, odd ones included, on any bytes. */
-Test(kernel, crc16_two_bytes_a_step_is_the_bitwise_crc)
+Test(kernel, crc16_four_bytes_a_step_is_the_bitwise_crc)
 {
     uint8_t b[80];
     uint64_t z = 12345;
