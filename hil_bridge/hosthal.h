@@ -56,7 +56,9 @@ typedef struct hhal {
 /* Power on: clock 0, flash erased, ADC invalid, watchdog kicked now. */
 void hhal_init(hhal *h, uint64_t seed, int strict);
 
-/* The hal the firmware gets. */
+/* The hal the firmware gets (after hhal_init: strict mode's has
+ * run_guarded, the other none, so that the kernel calls a service
+ * directly). */
 hal hhal_hal(hhal *h);
 
 /* Advance the virtual clock. */

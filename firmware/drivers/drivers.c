@@ -201,10 +201,10 @@ static void drv_clear_step(drv_set *d, hal hw, const uint16_t code[MSG_ADC_COUNT
 /* The output relay's line (DRV_RELAY_CLOSE_V): open on a trip, a safe
  * shutdown or a service's drv_relay(0); closed once the running output
  * is pre-charged to the bus it reads beyond the relay. */
-static void drv_relay_step(drv_set *d, jz_kernel *k)
+static void drv_relay_step(drv_set *d, jz_kernel *k, const uint32_t *lines)
 {
     llcc *c = &d->ctl;
-    if (d->relay && !(hal_gpio_read(k->hw) & HAL_OUT_RELAY))
+    if (d->relay && !((lines ? *lines : hal_gpio_read(k->hw)) & HAL_OUT_RELAY))
         d->relay = 0; /* a safe shutdown opened it (SAFETY_MONITOR, CAN_HANDLER's stop, the kernel) */
     if (!d->relay_ok || d->safety.latched || k->state == JZ_SHUTDOWN) {
         if (d->relay)
@@ -247,8 +247,11 @@ void drv_control(void *ctx, jz_kernel *k)
     if (d->safety.latched && d->ctl.enable)
         llcc_command(&d->ctl, 0, d->ctl.v_set, 0);
     llcc_step_codes(&d->ctl, k->hw, adc);
+    uint32_t trips = d->safety.trips;
     sm_step_codes(&d->safety, k->hw, &d->ctl, adc);
-    drv_relay_step(d, k);
+    /* The lines SAFETY_MONITOR read still hold unless it tripped (a trip
+     * is the only HAL write it makes: the safe shutdown opens the relay). */
+    drv_relay_step(d, k, d->safety.trips == trips ? &d->safety.lines : NULL);
     drv_barrier();
     d->seq++;
 }

@@ -150,7 +150,8 @@ void sm_step(sm *s, hal hw, llcc *ctl)
 void sm_step_codes(sm *s, hal hw, llcc *ctl, const uint16_t code[MSG_ADC_COUNT])
 {
     s->ticks++;
-    if (hal_gpio_read(hw) & HAL_IN_HW_TRIP)
+    s->lines = hal_gpio_read(hw);
+    if (s->lines & HAL_IN_HW_TRIP)
         sm_trip(s, hw, ctl, MSG_FAULT_HW_TRIP, MSG_FAULT_F_HARDWARE, 1000.0f);
     if (code)
         sm_step_adc(s, hw, ctl, code);

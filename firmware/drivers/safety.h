@@ -62,6 +62,7 @@ typedef struct sm {
     uint8_t uvp;                /* the UVP warning is raised (cleared with an alert) */
     uint16_t uvp_n;             /* consecutive periods under voltage while regulating */
     uint32_t ticks, trips;
+    uint32_t lines;             /* hal_gpio_read as sm_step_codes last read it (the drivers' relay step reuses it) */
     sm_alert q[SM_QUEUE];
     uint8_t qhead, qtail;       /* free-running: the interrupt moves qtail, CAN_HANDLER qhead */
     uint32_t dropped_alerts;
@@ -84,7 +85,8 @@ void sm_step(sm *s, hal hw, llcc *ctl);
 /* sm_step on ADC codes already read this period (hal_adc_read's, NULL
  * when it failed), as the drivers give both drivers the one sequence
  * they read (drivers.c): the same comparisons and trips as sm_step on
- * the same codes. The trip line is read here. */
+ * the same codes. The trip line is read here (the lines kept in s->lines;
+ * a trip, the only HAL write here, counts in s->trips). */
 void sm_step_codes(sm *s, hal hw, llcc *ctl, const uint16_t code[MSG_ADC_COUNT]);
 
 /* Clear the latched faults whose conditions are gone. 0, or EK3_EBUSY

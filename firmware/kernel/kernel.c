@@ -149,9 +149,10 @@ int jz_post(jz_kernel *k, unsigned to, const ipc_msg *m)
     }
     ipc_msg *q = &s->q[at];
     size_t len = m->len <= IPC_PAYLOAD ? m->len : IPC_PAYLOAD;
-    /* only the used bytes: a slot never carries the sender's stale stack */
+    /* only the used bytes: a slot never carries the sender's stale stack
+     * (the whole slot cleared, a fixed size, then the used bytes copied) */
+    memset(q, 0, sizeof *q);
     memcpy(q, m, offsetof(ipc_msg, payload) + len);
-    memset(q->payload + len, 0, IPC_PAYLOAD - len);
     q->len = (uint8_t)len;
     q->check = 0;
     q->check = ipc_crc16(q, offsetof(ipc_msg, payload) + q->len);
