@@ -73,16 +73,6 @@ int hhal_can_deliver(hhal *h, const cfd_frame *f)
     return EK3_OK;
 }
 
-int hhal_can_take(hhal *h, cfd_frame *f)
-{
-    if (!h->tx_count)
-        return EK3_EAGAIN;
-    *f = h->tx[h->tx_head];
-    h->tx_head = (uint16_t)((h->tx_head + 1) % HHAL_CAN_DEPTH);
-    h->tx_count--;
-    return EK3_OK;
-}
-
 static int hhal_flash_read(void *ctx, uint32_t off, void *buf, size_t n)
 {
     return fle_read(&((hhal *)ctx)->fl, off, buf, n);

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "board.h"
+#include "ek3_err.h"
 #include "flashemu.h"
 #include "hal.h"
 
@@ -84,7 +85,15 @@ void hhal_watchdog_restart(hhal *h);
 /* The bridge's side of the CAN FIFOs: deliver a frame to the firmware
  * (EK3_EFULL when its RX FIFO is full) and take one it sent (EK3_EAGAIN). */
 int hhal_can_deliver(hhal *h, const cfd_frame *f);
-int hhal_can_take(hhal *h, cfd_frame *f);
+static inline int hhal_can_take(hhal *h, cfd_frame *f) /* inline: the rig asks every module every quantum */
+{
+    if (!h->tx_count)
+        return EK3_EAGAIN;
+    *f = h->tx[h->tx_head];
+    h->tx_head = (uint16_t)((h->tx_head + 1) % HHAL_CAN_DEPTH);
+    h->tx_count--;
+    return EK3_OK;
+}
 
 /* The page size regions must be aligned to in strict mode. */
 long hhal_page_size(void);
