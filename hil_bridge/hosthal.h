@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "board.h"
+#include "ek3_err.h"
 #include "flashemu.h"
 #include "hal.h"
 
@@ -56,14 +57,22 @@ typedef struct hhal {
 /* Power on: clock 0, flash erased, ADC invalid, watchdog kicked now. */
 void hhal_init(hhal *h, uint64_t seed, int strict);
 
-/* The hal the firmware gets. */
+/* The hal the firmware gets (after hhal_init: strict mode's has
+ * run_guarded, the other none, so that the kernel calls a service
+ * directly). */
 hal hhal_hal(hhal *h);
 
 /* Advance the virtual clock. */
-void hhal_advance(hhal *h, int64_t dt_ns);
+static inline void hhal_advance(hhal *h, int64_t dt_ns)
+{
+    h->now_ns += dt_ns;
+}
 
 /* Has the watchdog gone 100 ms without a kick? */
-int hhal_watchdog_expired(const hhal *h);
+static inline int hhal_watchdog_expired(const hhal *h)
+{
+    return h->now_ns - h->kick_ns > HHAL_WATCHDOG_NS;
+}
 
 /* An MCU reset, as the peripherals see it: PWM off, the CAN FIFOs
  * empty, the outputs low; the clock, the flash, the ADC and the inputs
@@ -76,7 +85,15 @@ void hhal_watchdog_restart(hhal *h);
 /* The bridge's side of the CAN FIFOs: deliver a frame to the firmware
  * (EK3_EFULL when its RX FIFO is full) and take one it sent (EK3_EAGAIN). */
 int hhal_can_deliver(hhal *h, const cfd_frame *f);
-int hhal_can_take(hhal *h, cfd_frame *f);
+static inline int hhal_can_take(hhal *h, cfd_frame *f) /* inline: the rig asks every module every quantum */
+{
+    if (!h->tx_count)
+        return EK3_EAGAIN;
+    *f = h->tx[h->tx_head];
+    h->tx_head = (uint16_t)((h->tx_head + 1) % HHAL_CAN_DEPTH);
+    h->tx_count--;
+    return EK3_OK;
+}
 
 /* The page size regions must be aligned to in strict mode. */
 long hhal_page_size(void);

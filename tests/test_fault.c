@@ -405,6 +405,27 @@ Test(fault, svc_crash_and_the_restart, .init = setup, .fini = teardown)
     cr_assert_neq(g.stn.m[0].fault.code, MSG_FAULT_SERVICE_CRASH, "slot 1 had no crash");
 }
 
+/* CAN_HANDLER looks at the services' crash counts only when the kernel's
+ * sum of them moved (jz_crash_events): a second crash of the same
+ * service, and then one of another, are each reported once. */
+Test(fault, every_crash_is_reported_once_each, .init = setup, .fini = teardown)
+{
+    int th = svc_id(2, "THERMAL_MGR"), hm = svc_id(2, "HEALTH_MONITOR");
+    uint32_t faults0 = g.stn.st.faults;
+    inject_svc("svc-crash", 2, th, "");
+    run_ms(200);
+    cr_assert_eq(g.stn.st.faults, faults0 + 1);
+    inject_svc("svc-crash", 2, th, "");
+    run_ms(200);
+    cr_assert_eq(g.stn.st.faults, faults0 + 2, "the second crash of the same service");
+    cr_assert_eq(g.stn.m[1].fault.value, th * 1000);
+    inject_svc("svc-crash", 2, hm, "");
+    run_ms(200);
+    cr_assert_eq(g.stn.st.faults, faults0 + 3, "another service's");
+    cr_assert_eq(g.stn.m[1].fault.code, MSG_FAULT_SERVICE_CRASH);
+    cr_assert_eq(g.stn.m[1].fault.value, hm * 1000);
+}
+
 /* CAN_HANDLER's own crash is reported by CAN_HANDLER once it is back. */
 Test(fault, a_crash_of_can_handler_itself_is_reported_after_its_restart, .init = setup, .fini = teardown)
 {

@@ -2,6 +2,7 @@
  * the allow-list, sendrec with reply and with timeout, notify,
  * broadcast, corrupted messages. */
 #include "kernel_rig.h"
+#include "ek3_rng.h"
 
 /* Every handler appends "<service id>:<type>" here. */
 static char trace[4096];
@@ -246,6 +247,27 @@ Test(kernel, corrupted_message_is_dropped_not_handled)
 Test(kernel, crc16_check_value)
 {
     cr_assert_eq(ipc_crc16("123456789", 9), 0x29B1);
+}
+
+/* ipc_crc16 takes four bytes a step (ipc.c): it must equal the bit-wise
+ * CRC-16/CCITT-FALSE for every length, odd ones included, on any bytes. */
+Test(kernel, crc16_four_bytes_a_step_is_the_bitwise_crc)
+{
+    uint8_t b[80];
+    uint64_t z = 12345;
+    for (int round = 0; round < 50; round++) {
+        for (size_t i = 0; i < sizeof b; i++)
+            b[i] = (uint8_t)(ek3_rng_splitmix64(&z) >> 56);
+        for (size_t n = 0; n <= sizeof b; n++) {
+            uint16_t c = 0xFFFF;
+            for (size_t i = 0; i < n; i++) {
+                c ^= (uint16_t)(b[i] << 8);
+                for (int j = 0; j < 8; j++)
+                    c = (uint16_t)(c & 0x8000 ? (c << 1) ^ 0x1021 : c << 1);
+            }
+            cr_assert_eq(ipc_crc16(b, n), c, "%zu bytes, round %d", n, round);
+        }
+    }
 }
 
 Test(kernel, bad_configurations_are_refused)

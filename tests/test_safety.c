@@ -11,6 +11,7 @@
 #include "board.h"
 #include "drivers.h"
 #include "ek3_err.h"
+#include "ek3_rng.h"
 #include "fault.h"
 #include "hosthal.h"
 #include "inject.h"
@@ -685,4 +686,79 @@ Test(safety, trim_and_park_in_a_rack)
     cr_assert_gt(g.plant.mod[1].io, 1.0, "unparked: module 2 shares again (%.3f A)", g.plant.mod[1].io);
     cr_assert_eq(g.stn.m[1].hb.state, MSG_STATE_ACTIVE, "heartbeat: active (%u)", g.stn.m[1].hb.state);
     rig_free(&g);
+}
+
+/* sm_case_c (the monitor's cache) gives sm_ntc_c's value bit for bit for
+ * every 12-bit code, whatever order the codes come in: ascending, a
+ * stride that collides in every slot, and a random walk as a heating leg
+ * reads it. */
+Test(safety, the_cached_ntc_reading_is_the_conversion_bit_for_bit, .init = setup)
+{
+    sm *s = &d.safety;
+    uint64_t z = 7;
+    for (int pass = 0; pass < 3; pass++) {
+        for (unsigned n = 0; n < 3u * 4096u; n++) {
+            uint16_t code = pass == 0   ? (uint16_t)(n % 4096u)
+                            : pass == 1 ? (uint16_t)((n * SM_NTC_CACHE * 7u + n / 256u) % 4096u)
+                                        : (uint16_t)(2000u + (ek3_rng_splitmix64(&z) >> 58));
+            float want = sm_ntc_c(&s->cfg, code), got = sm_case_c(s, code);
+            cr_assert(!memcmp(&want, &got, sizeof want), "code %u: %.9g, cached %.9g", code, want, got);
+        }
+    }
+    cr_assert(!memcmp(&(float){sm_case_c(s, 0)}, &(float){sm_ntc_c(&s->cfg, 0)}, sizeof(float)), "code 0 (clamped to 1)");
+}
+
+/* The drivers read the ADC once a period and give both drivers the codes
+ * (llcc_step_codes, sm_step_codes, sm_clear_codes): against the drivers
+ * that read it themselves (llcc_step, sm_step, sm_clear), period by
+ * period through a start, a ramp, noise, an overvoltage trip, the
+ * hardware trip line, a failed read and clears, the state and the PWM command are the same. */
+Test(safety, the_codes_read_once_give_what_each_driver_reading_them_gives)
+{
+    static hhal ha, hb;
+    static drv_set a, b;
+    hhal_init(&ha, 1, 0);
+    hhal_init(&hb, 1, 0);
+    llcc_cfg cc;
+    llcc_default_cfg(&cc);
+    drv_init(&a, &cc);
+    drv_init(&b, &cc);
+    llcc_command(&a.ctl, 1, 750, 3300);
+    llcc_command(&b.ctl, 1, 750, 3300);
+    uint64_t z = 99;
+    int trips = 0, clears = 0;
+    for (int n = 0; n < 6000; n++) {
+        uint16_t c[MSG_ADC_COUNT];
+        double v = n < 3000 ? 750.0 * n / 3000 : n < 4000 ? 930.0 : 700.0; /* a ramp, an overvoltage, back */
+        for (unsigned ch = 0; ch < MSG_ADC_COUNT; ch++)
+            c[ch] = (uint16_t)(1000u + (ek3_rng_splitmix64(&z) >> 60));
+        c[MSG_ADC_VOUT] = (uint16_t)(v / 1000 * 4095 + (double)(ek3_rng_splitmix64(&z) >> 61));
+        c[MSG_ADC_IOUT] = (uint16_t)(1.5 / 5 * 4095 + (double)(ek3_rng_splitmix64(&z) >> 61));
+        c[MSG_ADC_TJ_A] = (uint16_t)(ntc_code(40 + n / 200.0) + (ek3_rng_splitmix64(&z) >> 62));
+        c[MSG_ADC_TJ_B] = ntc_code(45);
+        c[MSG_ADC_IGF] = 0;
+        memcpy(ha.adc, c, sizeof c);
+        memcpy(hb.adc, c, sizeof c);
+        ha.adc_valid = hb.adc_valid = n % 997 != 5; /* now and then a failed read */
+        if (n == 4500 || n == 4600) /* the hardware trip line up for 10 ms, then down */
+            ha.gpio_in = hb.gpio_in ^= HAL_IN_HW_TRIP;
+        llcc_step(&a.ctl, hhal_hal(&ha));
+        sm_step(&a.safety, hhal_hal(&ha), &a.ctl);
+        uint16_t r[MSG_ADC_COUNT];
+        const uint16_t *codes = hal_adc_read(hhal_hal(&hb), r) == EK3_OK ? r : NULL;
+        llcc_step_codes(&b.ctl, hhal_hal(&hb), codes);
+        sm_step_codes(&b.safety, hhal_hal(&hb), &b.ctl, codes);
+        if (n % 50 == 0 && a.safety.latched) {
+            int ra = sm_clear(&a.safety, hhal_hal(&ha)), rb = sm_clear_codes(&b.safety, hhal_hal(&hb), codes);
+            cr_assert_eq(ra, rb, "period %d: the clear", n);
+            clears += ra == EK3_OK;
+        }
+        trips += a.safety.trips != 0;
+        cr_assert(!memcmp(&a.ctl, &b.ctl, sizeof a.ctl), "period %d: LLC_CONTROL's state", n);
+        cr_assert(!memcmp(&a.safety, &b.safety, sizeof a.safety), "period %d: SAFETY_MONITOR's state", n);
+        cr_assert(!memcmp(&ha.pwm, &hb.pwm, sizeof ha.pwm), "period %d: the PWM command", n);
+        cr_assert_eq(ha.shutdowns, hb.shutdowns);
+    }
+    cr_assert(trips > 0 && clears > 1, "the run tripped (%d) and cleared (%d)", trips, clears);
+    cr_assert(a.safety.first_code == 0 && (a.safety.trips >= 2), "both trips cleared (%u trips)", (unsigned)a.safety.trips);
 }

@@ -181,10 +181,10 @@ int drv_take_alert(drv_set *d, sm_alert *a)
 }
 
 /* One period of a restart's clear: the line up until both latches let go. */
-static void drv_clear_step(drv_set *d, hal hw)
+static void drv_clear_step(drv_set *d, hal hw, const uint16_t code[MSG_ADC_COUNT])
 {
     hal_gpio_write(hw, HAL_OUT_FAULT_CLEAR, HAL_OUT_FAULT_CLEAR);
-    if (sm_clear(&d->safety, hw) == EK3_OK) {
+    if (sm_clear_codes(&d->safety, hw, code) == EK3_OK) {
         d->clear_req = 0;
         d->restarts++;
         /* The line down, the fault lamp off; the output relay closes at
@@ -201,10 +201,10 @@ static void drv_clear_step(drv_set *d, hal hw)
 /* The output relay's line (DRV_RELAY_CLOSE_V): open on a trip, a safe
  * shutdown or a service's drv_relay(0); closed once the running output
  * is pre-charged to the bus it reads beyond the relay. */
-static void drv_relay_step(drv_set *d, jz_kernel *k)
+static void drv_relay_step(drv_set *d, jz_kernel *k, const uint32_t *lines)
 {
     llcc *c = &d->ctl;
-    if (d->relay && !(hal_gpio_read(k->hw) & HAL_OUT_RELAY))
+    if (d->relay && !((lines ? *lines : hal_gpio_read(k->hw)) & HAL_OUT_RELAY))
         d->relay = 0; /* a safe shutdown opened it (SAFETY_MONITOR, CAN_HANDLER's stop, the kernel) */
     if (!d->relay_ok || d->safety.latched || k->state == JZ_SHUTDOWN) {
         if (d->relay)
@@ -235,17 +235,23 @@ static void drv_relay_step(drv_set *d, jz_kernel *k)
 void drv_control(void *ctx, jz_kernel *k)
 {
     drv_set *d = ctx;
+    /* One ADC sequence a period, for both drivers (each on the raw codes). */
+    uint16_t code[MSG_ADC_COUNT];
+    const uint16_t *adc = hal_adc_read(k->hw, code) == 0 ? code : NULL;
     d->seq++;
     drv_barrier();
     drv_take_cmd(d);
     if (d->clear_req)
-        drv_clear_step(d, k->hw);
+        drv_clear_step(d, k->hw, adc);
     /* A latched fault keeps LLC_CONTROL off until it is cleared. */
     if (d->safety.latched && d->ctl.enable)
         llcc_command(&d->ctl, 0, d->ctl.v_set, 0);
-    llcc_step(&d->ctl, k->hw);
-    sm_step(&d->safety, k->hw, &d->ctl);
-    drv_relay_step(d, k);
+    llcc_step_codes(&d->ctl, k->hw, adc);
+    uint32_t trips = d->safety.trips;
+    sm_step_codes(&d->safety, k->hw, &d->ctl, adc);
+    /* The lines SAFETY_MONITOR read still hold unless it tripped (a trip
+     * is the only HAL write it makes: the safe shutdown opens the relay). */
+    drv_relay_step(d, k, d->safety.trips == trips ? &d->safety.lines : NULL);
     drv_barrier();
     d->seq++;
 }

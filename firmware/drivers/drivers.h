@@ -99,8 +99,9 @@ typedef struct drv_set {
 void drv_init(drv_set *d, const llcc_cfg *cc);
 
 /* The control interrupt's work (jz_config.control, ctx = the drv_set):
- * take the services' commands (drv_cmd), then LLC_CONTROL, then
- * SAFETY_MONITOR, then the output relay's line (DRV_RELAY_CLOSE_V). */
+ * read the ADC sequence once, take the services' commands (drv_cmd),
+ * then LLC_CONTROL, then SAFETY_MONITOR (both on that sequence's codes),
+ * then the output relay's line (DRV_RELAY_CLOSE_V). */
 void drv_control(void *ctx, jz_kernel *k);
 
 /*

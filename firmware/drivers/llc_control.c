@@ -34,11 +34,28 @@ void llcc_init(llcc *c, const llcc_cfg *cfg)
     c->derate = 1.0f;
     c->i_ceil = cfg->i_max;
     c->fan_permille = 1000;
+    c->adc_v = cfg->fs_vout / (float)BRD_ADC_FULL_CODE;
+    c->adc_i = cfg->fs_iout / (float)BRD_ADC_FULL_CODE;
+    c->adc_vdc = cfg->fs_vdc / (float)BRD_ADC_FULL_CODE;
 }
 
 static float llcc_clamp(float x, float lo, float hi)
 {
     return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* fminf and fmaxf without the library call: the comparison where both
+ * operands are numbers (the smaller, or b when they compare equal, as
+ * x86-64's minss/maxss that glibc's fminf/fmaxf use), the library's own
+ * answer when either is a NaN (a NaN command must not change it). */
+static inline float llcc_fmin(float a, float b)
+{
+    return a < b ? a : b <= a ? b : fminf(a, b);
+}
+
+static inline float llcc_fmax(float a, float b)
+{
+    return a > b ? a : b >= a ? b : fmaxf(a, b);
 }
 
 int llcc_limit_cmd(const llcc_cfg *cfg, float *vset_v, float *p_w, float ilim_a)
@@ -98,16 +115,21 @@ void llcc_park(llcc *c, int parked)
 
 void llcc_step(llcc *c, hal hw)
 {
-    const llcc_cfg *k = &c->cfg;
     uint16_t code[MSG_ADC_COUNT];
+    llcc_step_codes(c, hw, hal_adc_read(hw, code) == 0 ? code : NULL);
+}
+
+void llcc_step_codes(llcc *c, hal hw, const uint16_t code[MSG_ADC_COUNT])
+{
+    const llcc_cfg *k = &c->cfg;
     c->ticks++;
-    if (hal_adc_read(hw, code) == 0) {
+    if (code) {
         /* One-pole filters at about 1.6 kHz: noise out, loop bandwidth in. */
         float a = 0.5f;
-        c->v += a * (code[MSG_ADC_VOUT] * (k->fs_vout / (float)BRD_ADC_FULL_CODE) - c->v);
-        c->i += a * (code[MSG_ADC_IOUT] * (k->fs_iout / (float)BRD_ADC_FULL_CODE) - c->i);
-        c->vdc += a * (code[MSG_ADC_VDC] * (k->fs_vdc / (float)BRD_ADC_FULL_CODE) - c->vdc);
-        c->vbus += a * (code[MSG_ADC_VBUS] * (k->fs_vout / (float)BRD_ADC_FULL_CODE) - c->vbus);
+        c->v += a * (code[MSG_ADC_VOUT] * c->adc_v - c->v);
+        c->i += a * (code[MSG_ADC_IOUT] * c->adc_i - c->i);
+        c->vdc += a * (code[MSG_ADC_VDC] * c->adc_vdc - c->vdc);
+        c->vbus += a * (code[MSG_ADC_VBUS] * c->adc_v - c->vbus);
         c->samples++;
     }
     /* Hot standby: parked, commanded on, and the bus sagging toward the
@@ -128,24 +150,24 @@ void llcc_step(llcc *c, hal hw)
         /* Soft start: the reference walks from the measured voltage. */
         /* Pre-charging (relay open, drivers.c): toward the bus instead. */
         float step = (c->v_pre > 0 ? LLCC_PRECHARGE_VPS : k->ramp_vps) * k->period_s;
-        float to = c->v_pre > 0 ? fminf(c->v_pre, k->v_max) : c->v_set;
+        float to = c->v_pre > 0 ? llcc_fmin(c->v_pre, k->v_max) : c->v_set;
         if (c->v_ref < to)
-            c->v_ref = fminf(c->v_ref + step, to);
+            c->v_ref = llcc_fmin(c->v_ref + step, to);
         else
-            c->v_ref = fmaxf(c->v_ref - step, to);
+            c->v_ref = llcc_fmax(c->v_ref - step, to);
         if (c->v_pre > 0)
             c->state = LLCC_START;
         else if (c->state == LLCC_START && c->v_ref == c->v_set)
             c->state = LLCC_RUN;
         /* Droop as the current reference: each module gives the current
          * its own voltage reading asks for, up to its limit. */
-        float i_lim = fminf(c->i_ceil, c->p_lim * c->derate / fmaxf(c->v, 50.0f));
+        float i_lim = llcc_fmin(c->i_ceil, c->p_lim * c->derate / llcc_fmax(c->v, 50.0f));
         c->i_lim = i_lim;
         /* Above the reference the demand goes negative: the drive then
          * falls into burst mode, which is what holds a light load. */
         /* The trim never takes the reference out of the module's range
          * (nor below a soft start's ramp that is still under v_min). */
-        float v_droop = llcc_clamp(c->v_ref + c->trim, fminf(c->v_ref, k->v_min), k->v_max);
+        float v_droop = llcc_clamp(c->v_ref + c->trim, llcc_fmin(c->v_ref, k->v_min), k->v_max);
         c->i_ref = llcc_clamp((v_droop - c->v) / k->r_droop, -k->i_max, i_lim);
         float e = c->i_ref - c->i;
         /* One integrator over the drive u in [-1, 1]: from 0 to 1 it lowers
@@ -162,14 +184,14 @@ void llcc_step(llcc *c, hal hw)
          * (floored at i_floor) keeps the loop's bandwidth about constant
          * from the first ampere to the limit, and crosses the drive where
          * no current flows yet in milliseconds. */
-        float ki = k->ki_rel / fmaxf(c->i, k->i_floor);
+        float ki = k->ki_rel / llcc_fmax(c->i, k->i_floor);
         c->integ = llcc_clamp(c->integ + ki * e * k->period_s, -1.0f, 1.0f);
         /* Over the current limit the drive comes back at once, in
          * proportion to the excess: a collapsing bus makes a stiff module
          * push more current than the integral alone can follow. */
         if (c->i > i_lim)
             c->integ = llcc_clamp(c->integ - 0.02f * (c->i - i_lim) / k->i_max, -1.0f, 1.0f);
-        float u = llcc_clamp(c->integ + k->kp * e / fmaxf(c->i, k->i_floor), -1.0f, 1.0f);
+        float u = llcc_clamp(c->integ + k->kp * e / llcc_fmax(c->i, k->i_floor), -1.0f, 1.0f);
         c->d = u > 0 ? u : 0;
         p.fsw_hz = (uint32_t)(k->f_max * powf(k->f_min / k->f_max, c->d));
         p.burst_permille = (uint16_t)(u >= 0 ? 1000 : 1000.0f * (1.0f + u));

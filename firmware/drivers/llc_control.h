@@ -108,12 +108,14 @@ typedef struct llcc {
     float d, integ;
     uint32_t ticks;
     hal_pwm pwm;
+    float adc_v, adc_i, adc_vdc; /* V or A per ADC code: cfg's full scales over BRD_ADC_FULL_CODE (llcc_init) */
 } llcc;
 
 /* Defaults for the EK3 module (docs: firmware issue). */
 void llcc_default_cfg(llcc_cfg *cfg);
 
-/* Start off. */
+/* Start off. The configuration is fixed from here on (the ADC scales
+ * are derived from it once). */
 void llcc_init(llcc *c, const llcc_cfg *cfg);
 
 /* Command: on or off, the output set point (clamped to v_min..v_max),
@@ -142,5 +144,10 @@ int llcc_limit_cmd(const llcc_cfg *cfg, float *vset_v, float *p_w, float ilim_a)
  * drivers' pre-charge, relay open: drivers.h) a start walks its
  * reference to v_pre, not v_set, and stays in LLCC_START. */
 void llcc_step(llcc *c, hal hw);
+
+/* llcc_step on ADC codes already read this period (hal_adc_read's,
+ * NULL when it failed): the drivers read the sequence once for both
+ * drivers (drivers.c). The same state and PWM command as llcc_step. */
+void llcc_step_codes(llcc *c, hal hw, const uint16_t code[MSG_ADC_COUNT]);
 
 #endif /* LLC_CONTROL_H */

@@ -28,6 +28,11 @@ void sm_init(sm *s, const sm_cfg *c)
 {
     *s = (sm){0};
     s->cfg = *c;
+    s->adc_v = c->fs_vout / (float)BRD_ADC_FULL_CODE;
+    s->adc_i = c->fs_iout / (float)BRD_ADC_FULL_CODE;
+    s->adc_igf = c->fs_igf / (float)BRD_ADC_FULL_CODE;
+    for (unsigned k = 0; k < SM_NTC_CACHE; k++)
+        s->ntc_code[k] = SM_NTC_NONE;
 }
 
 float sm_ntc_c(const sm_cfg *c, uint16_t code)
@@ -43,6 +48,26 @@ float sm_hottest_case(const sm_cfg *c, const uint16_t code[MSG_ADC_COUNT])
      * hotter leg, so one conversion (a logarithm) serves. */
     uint16_t a = code[MSG_ADC_TJ_A], b = code[MSG_ADC_TJ_B];
     return sm_ntc_c(c, a < b ? a : b);
+}
+
+float sm_case_c(sm *s, uint16_t code)
+{
+    /* Direct-mapped on the code's low bits: the case temperature moves a
+     * few codes between periods, so the logarithm is taken about once
+     * per code a module sees, not once per period. */
+    unsigned k = code % SM_NTC_CACHE;
+    if (s->ntc_code[k] != code) {
+        s->ntc_t[k] = sm_ntc_c(&s->cfg, code);
+        s->ntc_code[k] = code;
+    }
+    return s->ntc_t[k];
+}
+
+/* sm_hottest_case through the monitor's cache. */
+static float sm_hottest(sm *s, const uint16_t code[MSG_ADC_COUNT])
+{
+    uint16_t a = code[MSG_ADC_TJ_A], b = code[MSG_ADC_TJ_B];
+    return sm_case_c(s, a < b ? a : b);
 }
 
 static void sm_alert_push(sm *s, unsigned code, unsigned sev, unsigned flags, float value_milli)
@@ -77,6 +102,8 @@ static void sm_trip(sm *s, hal hw, llcc *ctl, unsigned code, unsigned flags, flo
     sm_alert_push(s, code, code == MSG_FAULT_HW_TRIP || code == MSG_FAULT_GFI ? MSG_SEV_FATAL : MSG_SEV_CRITICAL,
                   MSG_FAULT_F_LATCHED | flags, value_milli);
 }
+
+static inline void sm_step_adc(sm *s, hal hw, llcc *ctl, const uint16_t code[MSG_ADC_COUNT]);
 
 /* Deglitched comparison: over for `deglitch` periods in a row. */
 static int sm_over(sm *s, unsigned code, int over)
@@ -116,16 +143,27 @@ static void sm_uvp(sm *s, const llcc *ctl, float v)
 
 void sm_step(sm *s, hal hw, llcc *ctl)
 {
-    const sm_cfg *c = &s->cfg;
-    s->ticks++;
-    if (hal_gpio_read(hw) & HAL_IN_HW_TRIP)
-        sm_trip(s, hw, ctl, MSG_FAULT_HW_TRIP, MSG_FAULT_F_HARDWARE, 1000.0f);
     uint16_t code[MSG_ADC_COUNT];
-    if (hal_adc_read(hw, code) != 0)
-        return;
-    float v = code[MSG_ADC_VOUT] * (c->fs_vout / (float)BRD_ADC_FULL_CODE), i = code[MSG_ADC_IOUT] * (c->fs_iout / (float)BRD_ADC_FULL_CODE);
-    float igf = code[MSG_ADC_IGF] * (c->fs_igf / (float)BRD_ADC_FULL_CODE);
-    float t = sm_hottest_case(c, code);
+    sm_step_codes(s, hw, ctl, hal_adc_read(hw, code) == 0 ? code : NULL);
+}
+
+void sm_step_codes(sm *s, hal hw, llcc *ctl, const uint16_t code[MSG_ADC_COUNT])
+{
+    s->ticks++;
+    s->lines = hal_gpio_read(hw);
+    if (s->lines & HAL_IN_HW_TRIP)
+        sm_trip(s, hw, ctl, MSG_FAULT_HW_TRIP, MSG_FAULT_F_HARDWARE, 1000.0f);
+    if (code)
+        sm_step_adc(s, hw, ctl, code);
+}
+
+/* The period's comparisons on its ADC codes (sm_step_codes, inlined). */
+static inline void sm_step_adc(sm *s, hal hw, llcc *ctl, const uint16_t code[MSG_ADC_COUNT])
+{
+    const sm_cfg *c = &s->cfg;
+    float v = code[MSG_ADC_VOUT] * s->adc_v, i = code[MSG_ADC_IOUT] * s->adc_i;
+    float igf = code[MSG_ADC_IGF] * s->adc_igf;
+    float t = sm_hottest(s, code);
     if (sm_over(s, MSG_FAULT_OVP, v > c->ovp_v))
         sm_trip(s, hw, ctl, MSG_FAULT_OVP, 0, v * 1000.0f);
     if (sm_over(s, MSG_FAULT_OCP, i > c->ocp_a))
@@ -144,17 +182,34 @@ void sm_step(sm *s, hal hw, llcc *ctl)
     }
 }
 
+static int sm_clear_adc(sm *s, const uint16_t code[MSG_ADC_COUNT]);
+
 int sm_clear(sm *s, hal hw)
 {
-    const sm_cfg *c = &s->cfg;
     uint16_t code[MSG_ADC_COUNT];
     if (!s->latched)
         return EK3_OK;
     if ((hal_gpio_read(hw) & HAL_IN_HW_TRIP) || hal_adc_read(hw, code) != 0)
         return EK3_EBUSY;
-    float t = sm_hottest_case(c, code);
-    if (code[MSG_ADC_VOUT] * (c->fs_vout / (float)BRD_ADC_FULL_CODE) > c->ovp_v || code[MSG_ADC_IOUT] * (c->fs_iout / (float)BRD_ADC_FULL_CODE) > c->ocp_a ||
-        t > c->otp_c - 5.0f || code[MSG_ADC_IGF] * (c->fs_igf / (float)BRD_ADC_FULL_CODE) > c->gfi_a)
+    return sm_clear_adc(s, code);
+}
+
+int sm_clear_codes(sm *s, hal hw, const uint16_t code[MSG_ADC_COUNT])
+{
+    if (!s->latched)
+        return EK3_OK;
+    if ((hal_gpio_read(hw) & HAL_IN_HW_TRIP) || !code)
+        return EK3_EBUSY;
+    return sm_clear_adc(s, code);
+}
+
+/* The latches cleared when no condition is present in the codes. */
+static int sm_clear_adc(sm *s, const uint16_t code[MSG_ADC_COUNT])
+{
+    const sm_cfg *c = &s->cfg;
+    float t = sm_hottest(s, code);
+    if (code[MSG_ADC_VOUT] * s->adc_v > c->ovp_v || code[MSG_ADC_IOUT] * s->adc_i > c->ocp_a ||
+        t > c->otp_c - 5.0f || code[MSG_ADC_IGF] * s->adc_igf > c->gfi_a)
         return EK3_EBUSY;
     s->latched = 0;
     s->first_code = 0;

@@ -153,6 +153,7 @@ struct jz_kernel {
     uint64_t rng;
     uint32_t isr_count, passes;
     uint32_t resets;                  /* watchdog resets survived (set by the caller) */
+    uint32_t crash_events;            /* crashes of any service since the kernel started (jz_crash_events) */
     audit_log audit;
 };
 
@@ -174,7 +175,12 @@ int jz_reset(jz_kernel *k);
 int jz_reboot(jz_kernel *k);
 
 /* The control interrupt: call the control driver once. */
-void jz_isr(jz_kernel *k);
+static inline void jz_isr(jz_kernel *k)
+{
+    k->isr_count++;
+    if (k->cfg.control)
+        k->cfg.control(k->cfg.control_ctx, k);
+}
 
 /* One pass of the kernel loop: kick the watchdog, let the Reincarnation
  * Server and the timers act, then dispatch until no service has work
@@ -195,7 +201,17 @@ void *jz_state(jz_kernel *k, unsigned id);
  * reports it (CAN_HANDLER's FAULT_ALERT SERVICE_CRASH): its crashes since
  * the kernel started, and whether it is critical (its crash shuts the
  * module down). 0 when id is no service. */
-uint32_t jz_crashes(const jz_kernel *k, unsigned id);
+static inline uint32_t jz_crashes(const jz_kernel *k, unsigned id)
+{
+    return id == 0 || id >= k->n ? 0 : k->svc[id].crashes;
+}
+
+/* The sum of every service's jz_crashes: while it is unchanged, so is
+ * each service's count (a reader need not look at them one by one). */
+static inline uint32_t jz_crash_events(const jz_kernel *k)
+{
+    return k->crash_events;
+}
 int jz_critical(const jz_kernel *k, unsigned id);
 
 /* The next number of the kernel's seeded generator (xorshift64*, ek3_rng.h). */

@@ -149,9 +149,10 @@ int jz_post(jz_kernel *k, unsigned to, const ipc_msg *m)
     }
     ipc_msg *q = &s->q[at];
     size_t len = m->len <= IPC_PAYLOAD ? m->len : IPC_PAYLOAD;
-    /* only the used bytes: a slot never carries the sender's stale stack */
+    /* only the used bytes: a slot never carries the sender's stale stack
+     * (the whole slot cleared, a fixed size, then the used bytes copied) */
+    memset(q, 0, sizeof *q);
     memcpy(q, m, offsetof(ipc_msg, payload) + len);
-    memset(q->payload + len, 0, IPC_PAYLOAD - len);
     q->len = (uint8_t)len;
     q->check = 0;
     q->check = ipc_crc16(q, offsetof(ipc_msg, payload) + q->len);
@@ -296,15 +297,9 @@ static void jz_timers(jz_kernel *k)
     k->tick_due_ns = next;
 }
 
-int jz_run(jz_kernel *k)
+/* The pass's work once something is due or ready (jz_run). */
+static __attribute__((noinline)) int jz_run_due(jz_kernel *k)
 {
-    const hal_ops *o = k->hw.ops;
-    k->now_ns = o->clock_ns(k->hw.ctx);
-    k->passes++;
-    if (k->stall_until_ns > k->now_ns)
-        return 0; /* injected stall: no kick, no work */
-    if (o->watchdog_kick)
-        o->watchdog_kick(k->hw.ctx);
     rs_poll(k);
     jz_timers(k);
     int n = 0;
@@ -317,11 +312,22 @@ int jz_run(jz_kernel *k)
     return n;
 }
 
-void jz_isr(jz_kernel *k)
+int jz_run(jz_kernel *k)
 {
-    k->isr_count++;
-    if (k->cfg.control)
-        k->cfg.control(k->cfg.control_ctx, k);
+    const hal_ops *o = k->hw.ops;
+    int64_t now = k->now_ns = o->clock_ns(k->hw.ctx);
+    k->passes++;
+    if (k->stall_until_ns > now)
+        return 0; /* injected stall: no kick, no work */
+    if (o->watchdog_kick)
+        o->watchdog_kick(k->hw.ctx);
+    /* Most passes find nothing: no service ready, and neither the
+     * reincarnation server (rs_due_ns), a sendrec deadline
+     * (pending_due_ns) nor a rate timer (tick_due_ns) due, each of which
+     * would only compare its time and return. */
+    if (!k->ready && now < k->rs_due_ns && now < k->pending_due_ns && now < k->tick_due_ns)
+        return 0;
+    return jz_run_due(k);
 }
 
 /* ---- start ----------------------------------------------------------------- */
@@ -406,11 +412,6 @@ int jz_find(const jz_kernel *k, const char *name)
         if (k->svc[id].def && !strcmp(k->svc[id].def->name, name))
             return (int)id;
     return EK3_ENOENT;
-}
-
-uint32_t jz_crashes(const jz_kernel *k, unsigned id)
-{
-    return id == 0 || id >= k->n ? 0 : k->svc[id].crashes;
 }
 
 int jz_critical(const jz_kernel *k, unsigned id)

@@ -19,6 +19,7 @@ void rs_crash(jz_kernel *k, unsigned id, jz_crash_reason reason)
     s->status = JZ_SVC_CRASHED;
     k->rs_due_ns = 0;
     s->crashes++;
+    k->crash_events++;
     s->last_crash = (uint8_t)reason;
     s->crashed_ns = now;
     jz_flush(k, id);

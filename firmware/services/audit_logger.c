@@ -47,7 +47,15 @@ static void alog_put32(uint8_t *p, uint32_t v)
 
 static int alog_all(const uint8_t *p, size_t n, uint8_t v)
 {
-    for (size_t i = 0; i < n; i++)
+    /* Eight bytes a step (a blank page is 2 KiB of them), then the rest. */
+    uint64_t w = 0x0101010101010101ull * v, x;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&x, p + i, 8);
+        if (x != w)
+            return 0;
+    }
+    for (; i < n; i++)
         if (p[i] != v)
             return 0;
     return 1;

@@ -55,8 +55,11 @@ int canh_init(void *state, jz_kernel *k, unsigned me)
      * after a crash of its own, it reports that one. */
     for (unsigned id = 1; id < JZ_MAX_SERVICES; id++)
         s->crash_seen[id] = jz_crashes(k, id);
-    if (s->crash_seen[me])
+    s->crash_events_seen = jz_crash_events(k);
+    if (s->crash_seen[me]) {
         s->crash_seen[me]--;
+        s->crash_events_seen--; /* its own crash is news: the first tick looks */
+    }
     return EK3_OK;
 }
 
@@ -475,7 +478,11 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
     /* A service the Reincarnation Server restarted (or, critical, shut the
      * module down for): FAULT_ALERT SERVICE_CRASH, NOTICE for a restart,
      * CRITICAL for a critical one; value: its service id (1000 each). */
-    for (unsigned id = 1; id < JZ_MAX_SERVICES; id++) {
+    /* The counts are looked at only when the kernel's sum moved since the
+     * last look (until then crash_seen equals every count; a crash during
+     * the look moves the sum again, and the next tick looks again). */
+    uint32_t events = jz_crash_events(k);
+    for (unsigned id = 1; events != s->crash_events_seen && id < JZ_MAX_SERVICES; id++) {
         uint32_t c = jz_crashes(k, id);
         if (c != s->crash_seen[id]) {
             s->crash_seen[id] = c;
@@ -484,6 +491,7 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
             canh_fault(s, k, fa);
         }
     }
+    s->crash_events_seen = events;
     /* FAULT_ALERT at once: whatever SAFETY_MONITOR latched since the last tick. */
     sm_alert a;
     while (drv_take_alert(drv_of(k), &a) == EK3_OK) {

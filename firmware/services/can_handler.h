@@ -94,6 +94,7 @@ typedef struct canh_state {
     uint8_t comm_lost;   /* silent for BRD_COMM_LOSS_MS while running: holding its last command */
     uint8_t comm_stopped; /* ... and for BRD_COMM_HOLD_MS: stopped (DRV_OFF) */
     uint32_t crash_seen[JZ_MAX_SERVICES]; /* each service's crashes already reported (SERVICE_CRASH) */
+    uint32_t crash_events_seen; /* jz_crash_events when crash_seen was last brought up to date */
     canh_stats st;
 } canh_state;
 
