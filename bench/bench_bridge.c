@@ -133,6 +133,7 @@ static double bb_session84(double load_w, int no_swarm, long startup, long q, un
     memset(&so, 0, sizeof so);
     rig_default_opts(&so.r, 84, 1, load_w);
     so.r.threads = threads;
+    so.r.threads_adapt = threads > 1; /* as `ek3 rack` runs without --threads */
     so.r.no_swarm = (uint8_t)no_swarm;
     so.quanta = startup + q;
     ses_event e = {.kind = SES_EV_LOAD, .at_s = 0, .load = so.r.load};

@@ -244,9 +244,13 @@ int rep_text(FILE *f, ses *s)
     }
     const rig *g = &s->g;
     long ran = s->q;
-    fprintf(f, "\ntiming: %ld quanta of 100 us in %.3f s wall (%.2f x real time) on %u thread%s, set-up %.3f s\n", ran,
+    char solo[96] = "";
+    if (g->pool && g->solo_quanta > 0 && ran > 0) /* rig_adapt: the caller alone was faster for a while */
+        snprintf(solo, sizeof solo, " (%.1f %% of quanta on 1: faster while the CPUs were busy)",
+                 100.0 * (double)g->solo_quanta / (double)ran);
+    fprintf(f, "\ntiming: %ld quanta of 100 us in %.3f s wall (%.2f x real time) on %u thread%s%s, set-up %.3f s\n", ran,
             s->wall_s, sn.t_ns * 1e-9 / s->wall_s, g->pool ? g->pool_threads : 1,
-            g->pool && g->pool_threads > 1 ? "s" : "", s->init_s);
+            g->pool && g->pool_threads > 1 ? "s" : "", solo, s->init_s);
     if (o->realtime && ran > 0) {
         int64_t *late = malloc((size_t)ran * sizeof *late);
         if (late) {
