@@ -10,6 +10,10 @@
 #include "ek3_err.h"
 #include "ek3_rng.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 EK3_DEFINE_MODULE("plant"); /* contracts 400-499 (docs/architecture.md) */
 
 #define PMOD_THERMAL_DT 1e-3 /* the thermal network steps every 1 ms */
@@ -688,13 +692,25 @@ static double pmod_ntc_code(const pmod *m, double t_c)
 
 /* Sensor noise: an Irwin-Hall sum of four 16-bit uniforms from one
  * generator step, scaled to unit variance (within 0.3 % of a normal out
- * to 3 sigma, and a quarter of Box-Muller's cost). */
+ * to 3 sigma, and a quarter of Box-Muller's cost). As a formula:
+ * (sum / 65536 - 2) * sqrt(3); computed as (sum - 131072) * (sqrt(3) /
+ * 65536), the same double bit for bit: sum / 65536 - 2 is exact (a
+ * multiple of 2^-16 under 4), so is the integer difference, and a
+ * product scaled by a power of two rounds to the scaled product. */
+#define PMOD_NOISE_BIAS 131072 /* 4 x 32768: the sum's mean */
+#define PMOD_NOISE_SCALE (1.7320508075688772 / 65536.0) /* sqrt(3) / 2^16, exact */
+
+/* The sum of z's four 16-bit fields less PMOD_NOISE_BIAS (exact). */
+static inline int pmod_noise_sum(uint64_t z)
+{
+    /* Two 32-bit lanes of two fields each, then the lanes. */
+    uint64_t a = (z & 0x0000FFFF0000FFFFull) + ((z >> 16) & 0x0000FFFF0000FFFFull);
+    return (int)((uint32_t)a + (uint32_t)(a >> 32)) - PMOD_NOISE_BIAS;
+}
+
 static inline __attribute__((always_inline)) double pmod_noise(uint64_t *s)
 {
-    uint64_t z = ek3_rng_splitmix64(s);
-    /* Four 16-bit uniforms summed as integers (exact), one conversion. */
-    uint64_t sum = (z & 0xFFFF) + ((z >> 16) & 0xFFFF) + ((z >> 32) & 0xFFFF) + (z >> 48);
-    return ((double)sum * (1.0 / 65536.0) - 2.0) * 1.7320508075688772; /* variance 4/12 -> 1 */
+    return (double)pmod_noise_sum(ek3_rng_splitmix64(s)) * PMOD_NOISE_SCALE; /* variance 4/12 -> 1 */
 }
 
 /* pmod_adc's last loop with the injected faults (pmod_fault_adc_*,
@@ -716,6 +732,65 @@ static void pmod_adc_faulted(pmod *m, const double x[PMOD_ADC_CHANNELS], uint16_
         v = m->adc_stuck >> c & 1u ? m->adc_stuck_code[c] + 0.5 : v + m->adc_fault_off[c];
         codes[c] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : (int)v);
     }
+}
+
+/* pmod_adc's codes without faults: per channel
+ *   v = x * gain + offset + noise_lsb * noise + 0.5, clamped to 0..4095
+ * (below 0, and NaN, read 0; above 4095 reads 4095; else v truncated),
+ * the noise drawn channel by channel from m->rng. With SSE2 two channels
+ * go in a register: the same IEEE operations in the same order, the
+ * fields summed by pmaddwd (each field less 32768, as a signed 16-bit
+ * number: the four sum to the biased sum), the clamp by maxpd/minpd
+ * (maxpd gives its second operand, 0, for a NaN). pmod_adc_faulted
+ * without faults gives the same codes (test_plant compares them). */
+#if defined(__SSE2__)
+static inline __attribute__((always_inline)) __m128i pmod_noise4(uint64_t *st)
+{
+    uint64_t z0 = ek3_rng_splitmix64(st), z1 = ek3_rng_splitmix64(st);
+    uint64_t z2 = ek3_rng_splitmix64(st), z3 = ek3_rng_splitmix64(st);
+    const __m128i flip = _mm_set1_epi16((short)0x8000), one = _mm_set1_epi16(1);
+    __m128i a = _mm_madd_epi16(_mm_xor_si128(_mm_set_epi64x((long long)z1, (long long)z0), flip), one);
+    __m128i b = _mm_madd_epi16(_mm_xor_si128(_mm_set_epi64x((long long)z3, (long long)z2), flip), one);
+    __m128 af = _mm_castsi128_ps(a), bf = _mm_castsi128_ps(b);
+    __m128i lo = _mm_castps_si128(_mm_shuffle_ps(af, bf, _MM_SHUFFLE(2, 0, 2, 0)));
+    __m128i hi = _mm_castps_si128(_mm_shuffle_ps(af, bf, _MM_SHUFFLE(3, 1, 3, 1)));
+    return _mm_add_epi32(lo, hi); /* pmod_noise_sum of z0..z3 */
+}
+
+static inline __attribute__((always_inline)) __m128i pmod_codes2(const pmod *m, const double *x, int c, __m128i d, __m128d lsb)
+{
+    const __m128d scale = _mm_set1_pd(PMOD_NOISE_SCALE), half = _mm_set1_pd(0.5);
+    const __m128d zero = _mm_setzero_pd(), top = _mm_set1_pd(4095.0);
+    __m128d n = _mm_mul_pd(_mm_cvtepi32_pd(d), scale);
+    __m128d v = _mm_add_pd(_mm_mul_pd(_mm_loadu_pd(x + c), _mm_loadu_pd(m->adc_gain + c)), _mm_loadu_pd(m->adc_off + c));
+    v = _mm_add_pd(_mm_add_pd(v, _mm_mul_pd(lsb, n)), half);
+    return _mm_cvttpd_epi32(_mm_min_pd(_mm_max_pd(v, zero), top));
+}
+
+static inline __attribute__((always_inline)) __m128i pmod_codes4(const pmod *m, const double *x, int c, uint64_t *st, __m128d lsb)
+{
+    __m128i d = pmod_noise4(st);
+    return _mm_unpacklo_epi64(pmod_codes2(m, x, c, d, lsb), pmod_codes2(m, x, c + 2, _mm_unpackhi_epi64(d, d), lsb));
+}
+#endif
+
+_Static_assert(PMOD_ADC_CHANNELS == 12, "pmod_adc_codes takes the channels four at a time");
+
+static void pmod_adc_codes(pmod *m, const double x[PMOD_ADC_CHANNELS], uint16_t codes[PMOD_ADC_CHANNELS])
+{
+#if defined(__SSE2__) /* BRD_ADC_COUNT is 12: three groups of four */
+    uint64_t st = m->rng;
+    const __m128d lsb = _mm_set1_pd(m->p.adc_noise_lsb);
+    __m128i c0 = pmod_codes4(m, x, 0, &st, lsb), c1 = pmod_codes4(m, x, 4, &st, lsb), c2 = pmod_codes4(m, x, 8, &st, lsb);
+    m->rng = st;
+    _mm_storeu_si128((__m128i *)(void *)codes, _mm_packs_epi32(c0, c1)); /* 0..4095: no saturation */
+    _mm_storel_epi64((__m128i *)(void *)(codes + 8), _mm_packs_epi32(c2, c2));
+#else
+    for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
+        double v = x[c] * m->adc_gain[c] + m->adc_off[c] + m->p.adc_noise_lsb * pmod_noise(&m->rng) + 0.5;
+        codes[c] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : (int)v);
+    }
+#endif
 }
 
 void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS])
@@ -740,8 +815,5 @@ void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS])
         pmod_adc_faulted(m, x, codes);
         return;
     }
-    for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
-        double v = x[c] * m->adc_gain[c] + m->adc_off[c] + m->p.adc_noise_lsb * pmod_noise(&m->rng) + 0.5;
-        codes[c] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : (int)v);
-    }
+    pmod_adc_codes(m, x, codes);
 }

@@ -8,6 +8,7 @@
 
 #include "avg.h"
 #include "ek3_err.h"
+#include "ek3_rng.h"
 #include "module.h"
 #include "params.h"
 #include "rack.h"
@@ -468,6 +469,69 @@ Test(plant, adc_reads_what_the_module_does)
     double mean = sum / 2000, sd = sqrt(sum2 / 2000 - mean * mean);
     cr_assert(sd > 0.8 && sd < 1.7, "noise %.2f LSB for 1.2 LSB set", sd);
     cr_assert(fabs(mean - 3276) < 3276 * 0.02 + 20, "gain and offset errors stay small (%.1f)", mean);
+}
+
+/* pmod_adc's codes as the formula gives them, channel by channel (the
+ * noise as (sum / 65536 - 2) * sqrt(3) of splitmix64's four fields). */
+static void adc_reference(const pmod *m, const double x[PMOD_ADC_CHANNELS], uint64_t *rng, uint16_t codes[PMOD_ADC_CHANNELS])
+{
+    for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
+        uint64_t z = ek3_rng_splitmix64(rng);
+        uint64_t sum = (z & 0xFFFF) + ((z >> 16) & 0xFFFF) + ((z >> 32) & 0xFFFF) + (z >> 48);
+        double noise = ((double)sum * (1.0 / 65536.0) - 2.0) * 1.7320508075688772;
+        double v = x[c] * m->adc_gain[c] + m->adc_off[c] + m->p.adc_noise_lsb * noise + 0.5;
+        codes[c] = (uint16_t)(v < 0 || v != v ? 0 : v > 4095 ? 4095 : (int)v);
+    }
+}
+
+/* pmod_adc's fault-free path (two channels a register) reads as the
+ * formula and as the faulted path without faults, in range and out of it
+ * (negative, past full scale, infinite, NaN). Checked to fail: the
+ * fast path gives channels 2 and 3 of a group the noise of 0 and 1 (pmod_codes4: d for _mm_unpackhi_epi64(d, d)). */
+Test(plant, adc_fast_path_reads_as_the_formula)
+{
+    plant_params p = defaults();
+    p.adc_noise_lsb = 1.2;
+    static pmod a, b;
+    pmod_init(&a, &p, PMOD_AVERAGED, table(), 9);
+    pmod_init(&b, &p, PMOD_AVERAGED, table(), 9);
+    b.adc_fault = 1; /* the faulted path, with no fault set */
+    const double vo[] = {0, 12.5, 799.99, 1000.3, -3, -1e300, 1e300, INFINITY, -INFINITY, NAN, 4e-320};
+    int n = 0;
+    for (int k = 0; k < 3000; k++) {
+        double v = k < 2000 ? k * 0.4567 - 40 : vo[k % (sizeof vo / sizeof vo[0])];
+        a.vo = b.vo = v;
+        a.io = b.io = k * 0.0031 - 1;
+        a.v_line = b.v_line = 900 - k * 0.3;
+        a.igf = b.igf = k % 7 * 0.01;
+        if (k % 97 == 0)
+            a.th.t[TH_JA] = b.th.t[TH_JA] = 25 + k * 0.05;
+        if (k == 2500)
+            a.p.adc_noise_lsb = b.p.adc_noise_lsb = 40; /* the clamps at both ends */
+        uint64_t rng = a.rng;
+        uint16_t ca[PMOD_ADC_CHANNELS], cb[PMOD_ADC_CHANNELS], cr[PMOD_ADC_CHANNELS];
+        pmod_adc(&a, ca);
+        pmod_adc(&b, cb);
+        cr_assert_eq(memcmp(ca, cb, sizeof ca), 0, "call %d: the fast and the faulted path agree", k);
+        cr_assert_eq(a.rng, b.rng);
+        /* The reference from the same inputs. */
+        double x[PMOD_ADC_CHANNELS];
+        x[BRD_ADC_VOUT] = BRD_ADC_FULL_CODE * a.vo / a.p.fs_vout;
+        x[BRD_ADC_IOUT] = BRD_ADC_FULL_CODE * a.io / a.p.fs_iout;
+        x[BRD_ADC_VDC] = BRD_ADC_FULL_CODE * a.p.llc.vdc / a.p.fs_vdc;
+        for (int i = 0; i < 5; i++)
+            x[BRD_ADC_TJ_A + i] = a.ntc_x[i]; /* pmod_adc's own NTC codes (its cache) */
+        x[BRD_ADC_FAN_TACH] = BRD_ADC_FULL_CODE * a.th.fan_speed * a.p.th.fan_rpm / BRD_TACH_FS_RPM;
+        x[BRD_ADC_IGF] = BRD_ADC_FULL_CODE * a.igf / a.p.fs_igf;
+        x[BRD_ADC_VBUS] = BRD_ADC_FULL_CODE * a.v_line / a.p.fs_vout;
+        x[BRD_ADC_SPARE1] = 0;
+        adc_reference(&a, x, &rng, cr);
+        cr_assert_eq(rng, a.rng, "twelve draws a call");
+        for (int c = 0; c < PMOD_ADC_CHANNELS; c++)
+            cr_assert_eq(ca[c], cr[c], "call %d channel %d: %u, the formula %u", k, c, ca[c], cr[c]);
+        n += ca[0] == 0 || ca[0] == 4095;
+    }
+    cr_assert(n > 100, "the clamps were reached (%d)", n);
 }
 
 /* ---- the rack ------------------------------------------------------------------ */
