@@ -119,9 +119,22 @@ double pmod_current(pmod *m, double v, double *slope)
     return i;
 }
 
+/* The additions to th_acc_e that pmod_step_averaged left pending
+ * (th_pend), made now in their order: each p_avg[i] * th_pend_dt, as the
+ * steps would have made them. */
+static void pmod_heat_flush(pmod *m)
+{
+    for (uint32_t k = 0; k < m->th_pend; k++)
+        for (int i = 0; i < TH_NODES; i++)
+            m->th_acc_e[i] += m->p_avg[i] * m->th_pend_dt;
+    m->th_pend = 0;
+}
+
 /* Losses of the interval into the thermal network, stepped every 1 ms. */
 static void pmod_heat(pmod *m, double dt, const double e[TH_NODES])
 {
+    if (m->th_pend) /* not on the averaged paths: they flush or drop them first */
+        pmod_heat_flush(m);
     for (int i = 0; i < TH_NODES; i++)
         m->th_acc_e[i] += e[i];
     m->th_acc_t += dt;
@@ -161,7 +174,9 @@ static void pmod_step_switching(pmod *m, double dt, double v_term, double e[TH_N
     m->zvs_lost = a.hard_edges > 0;
 }
 
-static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NODES], const double *io_given)
+/* The averaged step; its losses into e, or 1 when they went to the
+ * pending sum instead (on a bus, no thermal step ahead: pmod_step_). */
+static int pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NODES], const double *io_given)
 {
     const llc_params *l = &m->p.llc;
     int on = m->cmd.enable && m->cmd.burst > 0 && m->present;
@@ -179,6 +194,11 @@ static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NO
         double r = v_term < 0 && m->relay ? m->p.rload : m->p.r_bleed;
         int k = (int)ceil(dt / 5e-6);
         double h = dt / k, e_node = 0;
+        if (!on && m->vo == 0) { /* discharged and off: every substep gives v1 = +0 and adds 0 */
+            if (k > 0)
+                m->vo = 0;
+            k = 0;
+        }
         for (int s = 0; s < k; s++) {
             double g = 0, i = on ? lavg_io(m->tab, &m->pt, m->vo, &g) : 0;
             double v1 = (l->cout * m->vo / h + i - g * m->vo) / (l->cout / h + 1.0 / r - g);
@@ -195,7 +215,13 @@ static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NO
      * path); into its own load, every step (input power and losses follow
      * a transient, and a single module's run can afford it). */
     int own = !(v_term >= 0 && m->relay && m->present);
-    if (own || m->th_acc_t + dt + 1e-12 >= PMOD_THERMAL_DT) {
+    int eval = own || m->th_acc_t + dt + 1e-12 >= PMOD_THERMAL_DT;
+    if (eval) {
+        if (own) /* the gathered interval is kept: its pending part at the old p_avg */
+            pmod_heat_flush(m);
+        else /* it is overwritten below */
+            m->th_pend = 0;
+        m->pn_ok = 0;
         double q[LAVG_NQ] = {0};
         if (on) {
             lavg_eval(m->tab, m->fr, m->z0, l->vdc, l->n, m->cmd.half_bridge, m->cmd.fsw, m->vo, q);
@@ -215,8 +241,11 @@ static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NO
             m->th_acc_e[i] = m->p_avg[i] * m->th_acc_t;
     }
     m->pin = m->p_over + pout;
+    if (!eval) /* on a bus, no thermal step in this one (pmod_heat's test, the same sum) */
+        return 1;
     for (int i = 0; i < TH_NODES; i++)
         e[i] = m->p_avg[i] * dt;
+    return 0;
 }
 
 static void pmod_vdc_ramp(pmod *m, double dt);
@@ -228,16 +257,37 @@ static void pmod_step_(pmod *m, double dt, double v_term, const double *io)
     double e[TH_NODES] = {0};
     if (m->vdc_ramp > 0) /* injected: pmod_fault_vdc */
         pmod_vdc_ramp(m, dt);
-    if (m->fidelity == PMOD_SWITCHING)
+    if (m->fidelity == PMOD_SWITCHING) {
         pmod_step_switching(m, dt, v_term, e);
-    else
-        pmod_step_averaged(m, dt, v_term, e, io);
-    m->ploss = 0;
-    for (int i = 0; i < TH_NODES; i++) {
-        m->p_node[i] = e[i] / dt;
-        m->ploss += m->p_node[i];
+        m->pn_ok = 0;
+        m->ploss = 0;
+        for (int i = 0; i < TH_NODES; i++) {
+            m->p_node[i] = e[i] / dt;
+            m->ploss += m->p_node[i];
+        }
+        pmod_heat(m, dt, e);
+    } else {
+        int pend = pmod_step_averaged(m, dt, v_term, e, io);
+        /* e[i] is p_avg[i] * dt (or would be): unchanged p_avg and dt give the same p_node */
+        if (!m->pn_ok || m->pn_dt != dt) {
+            m->ploss = 0;
+            for (int i = 0; i < TH_NODES; i++) {
+                m->p_node[i] = m->p_avg[i] * dt / dt;
+                m->ploss += m->p_node[i];
+            }
+            m->pn_ok = 1;
+            m->pn_dt = dt;
+        }
+        if (pend) { /* pmod_heat's additions left pending; no thermal step in this one */
+            if (m->th_pend && m->th_pend_dt != dt)
+                pmod_heat_flush(m);
+            m->th_pend++;
+            m->th_pend_dt = dt;
+            m->th_acc_t += dt;
+        } else {
+            pmod_heat(m, dt, e);
+        }
     }
-    pmod_heat(m, dt, e);
     /* The line beyond the relay: the terminal, or the module's own load
      * when it is on it (a rack sets its bus after the step: rack_update). */
     m->v_line = v_term >= 0 ? v_term : m->relay ? m->vo : 0;

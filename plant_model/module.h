@@ -52,6 +52,17 @@ typedef struct pmod {
     uint8_t zvs_lost;
     double t;                /* simulated time, s */
     double th_acc_t, th_acc_e[TH_NODES]; /* losses gathered for the next thermal step */
+    /* Averaged on a bus: a step without an evaluation (pmod_step_averaged)
+     * adds p_avg * dt to th_acc_e; the evaluation before the thermal step
+     * overwrites th_acc_e, so those additions are kept as a count
+     * (th_pend steps of th_pend_dt, p_avg unchanged since) and made, in
+     * order, only where th_acc_e is read before that (pmod_heat_flush). */
+    uint32_t th_pend;
+    double th_pend_dt;
+    /* Averaged: p_node and ploss hold p_avg's at step dt pn_dt (pn_ok):
+     * p_avg changes only at an evaluation, which clears pn_ok. */
+    uint8_t pn_ok;
+    double pn_dt;
     lavg_pt pt;              /* averaged: the operating column of the current command */
     double pt_key[7];        /* the inputs pt was prepared from (fr, z0, vdc, n, half bridge, fsw,
                                 burst) with pt_tab: an unchanged command keeps pt (NaN at first) */
