@@ -784,15 +784,53 @@ static void pmod_adc_faulted(pmod *m, const double x[PMOD_ADC_CHANNELS], uint16_
     }
 }
 
+/* The channels whose inputs move slowly (pmod.adc_key): VDC .. IGF. */
+#define PMOD_ADC_SLOW0 BRD_ADC_VDC
+#define PMOD_ADC_SLOWN (BRD_ADC_IGF - BRD_ADC_VDC + 1)
+_Static_assert(BRD_ADC_TJ_A == BRD_ADC_VDC + 1 && BRD_ADC_FAN_TACH == BRD_ADC_T_AMB + 1 &&
+                   BRD_ADC_IGF == BRD_ADC_FAN_TACH + 1 && PMOD_ADC_SLOWN == 8,
+               "VDC, the five NTCs, FAN_TACH and IGF in a row");
+
+static inline uint64_t pmod_bits(double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+
+/* The slow channels' x and base again, and their key. */
+static void pmod_adc_slow(pmod *m)
+{
+    double *x = m->adc_x - PMOD_ADC_SLOW0; /* indexed by channel */
+    x[BRD_ADC_VDC] = BRD_ADC_FULL_CODE * m->p.llc.vdc / m->p.fs_vdc;
+    const double t[5] = {pmod_t_case(m, 0), pmod_t_case(m, 1), m->th.t[TH_XFMR], m->th.t[TH_LR], m->p.th.t_amb};
+    for (int i = 0; i < 5; i++) {
+        if (t[i] != m->ntc_t[i]) { /* NaN at first: always computed once */
+            m->ntc_t[i] = t[i];
+            m->ntc_x[i] = pmod_ntc_code(m, t[i]);
+        }
+        x[BRD_ADC_TJ_A + i] = m->ntc_x[i]; /* TJ_A TJ_B T_XFMR T_LR T_AMB */
+    }
+    x[BRD_ADC_FAN_TACH] = BRD_ADC_FULL_CODE * m->th.fan_speed * m->p.th.fan_rpm / BRD_TACH_FS_RPM;
+    x[BRD_ADC_IGF] = BRD_ADC_FULL_CODE * m->igf / m->p.fs_igf;
+    for (int c = PMOD_ADC_SLOW0; c < PMOD_ADC_SLOW0 + PMOD_ADC_SLOWN; c++)
+        m->adc_base[c - PMOD_ADC_SLOW0] = x[c] * m->adc_gain[c] + m->adc_off[c];
+    const double key[9] = {m->p.llc.vdc, m->th.t[0], m->th.t[1], m->th.t[2], m->th.t[3], m->th.t[4], m->p.th.t_amb, m->th.fan_speed, m->igf};
+    for (int i = 0; i < 9; i++)
+        m->adc_key[i] = pmod_bits(key[i]);
+    m->adc_key_ok = 1;
+}
+
 /* pmod_adc's codes without faults: per channel
  *   v = x * gain + offset + noise_lsb * noise + 0.5, clamped to 0..4095
  * (below 0, and NaN, read 0; above 4095 reads 4095; else v truncated),
- * the noise drawn channel by channel from m->rng. With SSE2 two channels
- * go in a register: the same IEEE operations in the same order, the
- * fields summed by pmaddwd (each field less 32768, as a signed 16-bit
- * number: the four sum to the biased sum), the clamp by maxpd/minpd
- * (maxpd gives its second operand, 0, for a NaN). pmod_adc_faulted
- * without faults gives the same codes (test_plant compares them). */
+ * the noise drawn channel by channel from m->rng; x * gain + offset given
+ * as base[]. With SSE2 two channels go in a register: the same IEEE
+ * operations in the same order, the fields summed by pmaddwd (each field
+ * less 32768, as a signed 16-bit number: the four sum to the biased sum),
+ * the clamp by maxpd/minpd (maxpd gives its second operand, 0, for a
+ * NaN). pmod_adc_faulted without faults gives the same codes (test_plant
+ * compares them). */
 #if defined(__SSE2__)
 static inline __attribute__((always_inline)) __m128i pmod_noise4(uint64_t *st)
 {
@@ -807,37 +845,37 @@ static inline __attribute__((always_inline)) __m128i pmod_noise4(uint64_t *st)
     return _mm_add_epi32(lo, hi); /* pmod_noise_sum of z0..z3 */
 }
 
-static inline __attribute__((always_inline)) __m128i pmod_codes2(const pmod *m, const double *x, int c, __m128i d, __m128d lsb)
+static inline __attribute__((always_inline)) __m128i pmod_codes2(__m128d base, __m128i d, __m128d lsb)
 {
     const __m128d scale = _mm_set1_pd(PMOD_NOISE_SCALE), half = _mm_set1_pd(0.5);
     const __m128d zero = _mm_setzero_pd(), top = _mm_set1_pd(4095.0);
     __m128d n = _mm_mul_pd(_mm_cvtepi32_pd(d), scale);
-    __m128d v = _mm_add_pd(_mm_mul_pd(_mm_loadu_pd(x + c), _mm_loadu_pd(m->adc_gain + c)), _mm_loadu_pd(m->adc_off + c));
-    v = _mm_add_pd(_mm_add_pd(v, _mm_mul_pd(lsb, n)), half);
+    __m128d v = _mm_add_pd(_mm_add_pd(base, _mm_mul_pd(lsb, n)), half);
     return _mm_cvttpd_epi32(_mm_min_pd(_mm_max_pd(v, zero), top));
 }
 
-static inline __attribute__((always_inline)) __m128i pmod_codes4(const pmod *m, const double *x, int c, uint64_t *st, __m128d lsb)
+static inline __attribute__((always_inline)) __m128i pmod_codes4(const double *base, uint64_t *st, __m128d lsb)
 {
     __m128i d = pmod_noise4(st);
-    return _mm_unpacklo_epi64(pmod_codes2(m, x, c, d, lsb), pmod_codes2(m, x, c + 2, _mm_unpackhi_epi64(d, d), lsb));
+    return _mm_unpacklo_epi64(pmod_codes2(_mm_loadu_pd(base), d, lsb),
+                              pmod_codes2(_mm_loadu_pd(base + 2), _mm_unpackhi_epi64(d, d), lsb));
 }
 #endif
 
 _Static_assert(PMOD_ADC_CHANNELS == 12, "pmod_adc_codes takes the channels four at a time");
 
-static void pmod_adc_codes(pmod *m, const double x[PMOD_ADC_CHANNELS], uint16_t codes[PMOD_ADC_CHANNELS])
+static void pmod_adc_codes(pmod *m, const double base[PMOD_ADC_CHANNELS], uint16_t codes[PMOD_ADC_CHANNELS])
 {
-#if defined(__SSE2__) /* BRD_ADC_COUNT is 12: three groups of four */
+#if defined(__SSE2__) /* three groups of four */
     uint64_t st = m->rng;
     const __m128d lsb = _mm_set1_pd(m->p.adc_noise_lsb);
-    __m128i c0 = pmod_codes4(m, x, 0, &st, lsb), c1 = pmod_codes4(m, x, 4, &st, lsb), c2 = pmod_codes4(m, x, 8, &st, lsb);
+    __m128i c0 = pmod_codes4(base, &st, lsb), c1 = pmod_codes4(base + 4, &st, lsb), c2 = pmod_codes4(base + 8, &st, lsb);
     m->rng = st;
     _mm_storeu_si128((__m128i *)(void *)codes, _mm_packs_epi32(c0, c1)); /* 0..4095: no saturation */
     _mm_storel_epi64((__m128i *)(void *)(codes + 8), _mm_packs_epi32(c2, c2));
 #else
     for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
-        double v = x[c] * m->adc_gain[c] + m->adc_off[c] + m->p.adc_noise_lsb * pmod_noise(&m->rng) + 0.5;
+        double v = base[c] + m->p.adc_noise_lsb * pmod_noise(&m->rng) + 0.5;
         codes[c] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : (int)v);
     }
 #endif
@@ -845,25 +883,27 @@ static void pmod_adc_codes(pmod *m, const double x[PMOD_ADC_CHANNELS], uint16_t 
 
 void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS])
 {
-    double x[PMOD_ADC_CHANNELS];
+    /* The slow channels again when a bit of their inputs moved (a thermal step, a fault). */
+    uint64_t moved = (pmod_bits(m->p.llc.vdc) ^ m->adc_key[0]) | (pmod_bits(m->th.t[0]) ^ m->adc_key[1]) |
+                     (pmod_bits(m->th.t[1]) ^ m->adc_key[2]) | (pmod_bits(m->th.t[2]) ^ m->adc_key[3]) |
+                     (pmod_bits(m->th.t[3]) ^ m->adc_key[4]) | (pmod_bits(m->th.t[4]) ^ m->adc_key[5]) |
+                     (pmod_bits(m->p.th.t_amb) ^ m->adc_key[6]) | (pmod_bits(m->th.fan_speed) ^ m->adc_key[7]) |
+                     (pmod_bits(m->igf) ^ m->adc_key[8]);
+    if (moved || !m->adc_key_ok)
+        pmod_adc_slow(m);
+    double x[PMOD_ADC_CHANNELS], base[PMOD_ADC_CHANNELS];
     x[BRD_ADC_VOUT] = BRD_ADC_FULL_CODE * m->vo / m->p.fs_vout;
     x[BRD_ADC_IOUT] = BRD_ADC_FULL_CODE * m->io / m->p.fs_iout;
-    x[BRD_ADC_VDC] = BRD_ADC_FULL_CODE * m->p.llc.vdc / m->p.fs_vdc;
-    const double t[5] = {pmod_t_case(m, 0), pmod_t_case(m, 1), m->th.t[TH_XFMR], m->th.t[TH_LR], m->p.th.t_amb};
-    for (int i = 0; i < 5; i++) {
-        if (t[i] != m->ntc_t[i]) { /* NaN at first: always computed once */
-            m->ntc_t[i] = t[i];
-            m->ntc_x[i] = pmod_ntc_code(m, t[i]);
-        }
-        x[BRD_ADC_TJ_A + i] = m->ntc_x[i]; /* TJ_A TJ_B T_XFMR T_LR T_AMB */
-    }
-    x[BRD_ADC_FAN_TACH] = BRD_ADC_FULL_CODE * m->th.fan_speed * m->p.th.fan_rpm / BRD_TACH_FS_RPM;
-    x[BRD_ADC_IGF] = BRD_ADC_FULL_CODE * m->igf / m->p.fs_igf;
     x[BRD_ADC_VBUS] = BRD_ADC_FULL_CODE * m->v_line / m->p.fs_vout;
     x[BRD_ADC_SPARE1] = 0;
     if (m->adc_fault) { /* injected: the same codes, then the faults (off the hot path) */
+        memcpy(x + PMOD_ADC_SLOW0, m->adc_x, sizeof m->adc_x);
         pmod_adc_faulted(m, x, codes);
         return;
     }
-    pmod_adc_codes(m, x, codes);
+    static const int fast[4] = {BRD_ADC_VOUT, BRD_ADC_IOUT, BRD_ADC_VBUS, BRD_ADC_SPARE1};
+    for (int j = 0; j < 4; j++)
+        base[fast[j]] = x[fast[j]] * m->adc_gain[fast[j]] + m->adc_off[fast[j]];
+    memcpy(base + PMOD_ADC_SLOW0, m->adc_base, sizeof m->adc_base);
+    pmod_adc_codes(m, base, codes);
 }

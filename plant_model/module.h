@@ -47,6 +47,13 @@ typedef struct pmod {
     /* The five NTC channels' last temperature and its code: temperatures
      * move once per thermal step, the ADC samples every period. */
     double ntc_t[5], ntc_x[5];
+    /* Channels VDC to IGF (2..9) move only with the link, the thermal
+     * network, the ambient and the ground fault: their inputs x and
+     * x * adc_gain + adc_off, kept with the bits of those (vdc, th.t[],
+     * t_amb, fan_speed, igf) as the key (adc_key_ok: the key holds). */
+    uint8_t adc_key_ok;
+    uint64_t adc_key[9];
+    double adc_x[8], adc_base[8];
     /* Outputs of the last step. */
     double io, pin, ploss, p_node[TH_NODES];
     uint8_t zvs_lost;

@@ -486,7 +486,8 @@ static void adc_reference(const pmod *m, const double x[PMOD_ADC_CHANNELS], uint
 
 /* pmod_adc's fault-free path (two channels a register) reads as the
  * formula and as the faulted path without faults, in range and out of it
- * (negative, past full scale, infinite, NaN). Checked to fail: the
+ * (negative, past full scale, infinite, NaN), its slow channels kept
+ * while their inputs stay (pmod.adc_key). Checked to fail: the
  * fast path gives channels 2 and 3 of a group the noise of 0 and 1 (pmod_codes4: d for _mm_unpackhi_epi64(d, d)). */
 Test(plant, adc_fast_path_reads_as_the_formula)
 {
@@ -503,9 +504,20 @@ Test(plant, adc_fast_path_reads_as_the_formula)
         a.vo = b.vo = v;
         a.io = b.io = k * 0.0031 - 1;
         a.v_line = b.v_line = 900 - k * 0.3;
-        a.igf = b.igf = k % 7 * 0.01;
-        if (k % 97 == 0)
+        if (k % 3 == 0)
+            a.igf = b.igf = k % 7 * 0.01;
+        if (k % 97 == 0) /* the slow channels' inputs (kept with their key in pmod_adc) */
             a.th.t[TH_JA] = b.th.t[TH_JA] = 25 + k * 0.05;
+        if (k % 89 == 0)
+            a.th.t[TH_HS] = b.th.t[TH_HS] = 20 + k * 0.03;
+        if (k % 61 == 0)
+            a.th.fan_speed = b.th.fan_speed = k % 7 * 0.1;
+        if (k % 83 == 0) {
+            pmod_fault_ambient(&a, 20 + k % 11, k % 2);
+            pmod_fault_ambient(&b, 20 + k % 11, k % 2);
+        }
+        if (k % 71 == 0)
+            a.p.llc.vdc = b.p.llc.vdc = 800 - k % 13;
         if (k == 2500)
             a.p.adc_noise_lsb = b.p.adc_noise_lsb = 40; /* the clamps at both ends */
         uint64_t rng = a.rng;
@@ -519,8 +531,11 @@ Test(plant, adc_fast_path_reads_as_the_formula)
         x[BRD_ADC_VOUT] = BRD_ADC_FULL_CODE * a.vo / a.p.fs_vout;
         x[BRD_ADC_IOUT] = BRD_ADC_FULL_CODE * a.io / a.p.fs_iout;
         x[BRD_ADC_VDC] = BRD_ADC_FULL_CODE * a.p.llc.vdc / a.p.fs_vdc;
-        for (int i = 0; i < 5; i++)
-            x[BRD_ADC_TJ_A + i] = a.ntc_x[i]; /* pmod_adc's own NTC codes (its cache) */
+        const double t[5] = {pmod_t_case(&a, 0), pmod_t_case(&a, 1), a.th.t[TH_XFMR], a.th.t[TH_LR], a.p.th.t_amb};
+        for (int i = 0; i < 5; i++) {
+            double r = a.p.ntc_r25 * exp(a.p.ntc_beta * (1.0 / (t[i] + 273.15) - 1.0 / 298.15));
+            x[BRD_ADC_TJ_A + i] = BRD_ADC_FULL_CODE * r / (r + a.p.ntc_rpull);
+        }
         x[BRD_ADC_FAN_TACH] = BRD_ADC_FULL_CODE * a.th.fan_speed * a.p.th.fan_rpm / BRD_TACH_FS_RPM;
         x[BRD_ADC_IGF] = BRD_ADC_FULL_CODE * a.igf / a.p.fs_igf;
         x[BRD_ADC_VBUS] = BRD_ADC_FULL_CODE * a.v_line / a.p.fs_vout;
