@@ -39,19 +39,36 @@ static double pmod_spread(uint64_t *s, double sd)
     return 1.0 + sd * z;
 }
 
+static inline uint64_t pmod_bits(double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+
 /* The averaged model's operating column for the command: prepared again
  * only when one of its inputs changed (most control periods repeat the
  * last command; lavg_prepare is a pure function of these). */
+static __attribute__((noinline)) void pmod_prepare_again(pmod *m)
+{
+    const double key[7] = {m->fr, m->z0, m->p.llc.vdc, m->p.llc.n, m->cmd.half_bridge, m->cmd.fsw, m->cmd.burst};
+    memcpy(m->pt_key, key, sizeof key);
+    m->pt_tab = m->tab;
+    lavg_prepare(m->tab, m->fr, m->z0, m->p.llc.vdc, m->p.llc.n, m->cmd.half_bridge, m->cmd.fsw, m->cmd.burst, &m->pt);
+}
+
 static void pmod_prepare(pmod *m)
 {
     if (!m->tab)
         return;
-    const double key[7] = {m->fr, m->z0, m->p.llc.vdc, m->p.llc.n, m->cmd.half_bridge, m->cmd.fsw, m->cmd.burst};
-    if (m->pt_tab == m->tab && !memcmp(key, m->pt_key, sizeof key))
+    const double *o = m->pt_key; /* pmod_prepare_again's key, compared bit for bit */
+    uint64_t moved = (pmod_bits(m->fr) ^ pmod_bits(o[0])) | (pmod_bits(m->z0) ^ pmod_bits(o[1])) |
+                     (pmod_bits(m->p.llc.vdc) ^ pmod_bits(o[2])) | (pmod_bits(m->p.llc.n) ^ pmod_bits(o[3])) |
+                     (pmod_bits(m->cmd.half_bridge) ^ pmod_bits(o[4])) | (pmod_bits(m->cmd.fsw) ^ pmod_bits(o[5])) |
+                     (pmod_bits(m->cmd.burst) ^ pmod_bits(o[6]));
+    if (m->pt_tab == m->tab && !moved)
         return;
-    memcpy(m->pt_key, key, sizeof key);
-    m->pt_tab = m->tab;
-    lavg_prepare(m->tab, m->fr, m->z0, m->p.llc.vdc, m->p.llc.n, m->cmd.half_bridge, m->cmd.fsw, m->cmd.burst, &m->pt);
+    pmod_prepare_again(m);
 }
 
 void pmod_init(pmod *m, const plant_params *p, pmod_fidelity f, const lavg_table *tab, uint64_t seed)
@@ -112,7 +129,7 @@ int pmod_command(pmod *m, const llc_cmd *c, double fan_duty)
 double pmod_current(pmod *m, double v, double *slope)
 {
     double g = 0, i = 0;
-    if (m->cmd.enable && m->cmd.burst > 0 && m->relay && m->present)
+    if (pmod_sourcing(m))
         i = lavg_io(m->tab, &m->pt, v, &g);
     if (slope)
         *slope = g;
@@ -790,13 +807,6 @@ static void pmod_adc_faulted(pmod *m, const double x[PMOD_ADC_CHANNELS], uint16_
 _Static_assert(BRD_ADC_TJ_A == BRD_ADC_VDC + 1 && BRD_ADC_FAN_TACH == BRD_ADC_T_AMB + 1 &&
                    BRD_ADC_IGF == BRD_ADC_FAN_TACH + 1 && PMOD_ADC_SLOWN == 8,
                "VDC, the five NTCs, FAN_TACH and IGF in a row");
-
-static inline uint64_t pmod_bits(double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    return u;
-}
 
 /* The slow channels' x and base again, and their key. */
 static void pmod_adc_slow(pmod *m)

@@ -127,8 +127,15 @@ void pmod_step_at(pmod *m, double dt, double v_term, double io);
 /* Mean output current at terminal voltage v and its slope dI/dV, from
  * the averaged model (for the rack's implicit bus step). Writes only the
  * table lookup's bracket hints (m->pt.k): call it from the thread that
- * steps m. */
+ * steps m. 0 and slope 0, whatever v, unless pmod_sourcing(m). */
 double pmod_current(pmod *m, double v, double *slope);
+
+/* Whether pmod_current can give a current: the bridge enabled and
+ * bursting, the output on its terminal, the module in its slot. */
+static inline int pmod_sourcing(const pmod *m)
+{
+    return m->cmd.enable && m->cmd.burst > 0 && m->relay && m->present;
+}
 
 /* Energy stored in the module now (J): the tank, the bridge node and the
  * output capacitor (switching: llc_stored), the output capacitor

@@ -644,6 +644,52 @@ Test(rack, currents_add_up_and_a_pulled_module_hands_over_its_share)
     rack_free(&r);
 }
 
+/* rack_linearize skips Newton for a module that gives no current and
+ * gave none (pmod_sourcing false, io 0): its i_lin, g_lin and c_lin are
+ * Newton's, bit for bit, for modules off, on, turned off, in burst 0 and
+ * with their relay open. Checked to fail: the skip on m->io == 0 alone
+ * (a module just turned on, at 0 A). */
+Test(rack, an_idle_module_is_linearized_as_newton_would)
+{
+    plant_params p = defaults();
+    rack r;
+    rack_load load = {.kind = RACK_LOAD_R, .r = 30.0};
+    cr_assert_eq(rack_init(&r, &p, 8, PMOD_AVERAGED, 5, &load), EK3_OK);
+    llc_cmd on = {205e3, 300e-9, 1, 1, 0}, off = {205e3, 300e-9, 1, 0, 0}, none = {205e3, 300e-9, 0, 1, 0};
+    int idle = 0;
+    for (int s = 0; s < 400; s++) {
+        for (unsigned k = 0; k < r.n; k++)
+            pmod_command(&r.mod[k], (k + (unsigned)s / 50) % 3 == 0 ? &off : k == 5 && s > 200 ? &none : &on, 1);
+        pmod_relay(&r.mod[2], s % 100 < 80);
+        rack_linearize(&r, 0, r.n);
+        for (unsigned k = 0; k < r.n; k++) {
+            static pmod m;
+            m = r.mod[k];
+            double i = 0, g = 0, c = 0, R = r.r_slot[k];
+            if (m.present && m.relay) {
+                c = m.p.llc.cout;
+                i = m.io;
+                idle += !pmod_sourcing(&m) && m.io == 0;
+                for (int it = 0; it < 3; it++) {
+                    double f = pmod_current(&m, r.vbus + R * i, &g), di = (f - i) / (1.0 - g * R);
+                    i += di;
+                    if (fabs(di) < 1e-4)
+                        break;
+                }
+                g = g / (1.0 - g * R);
+            }
+            cr_assert_eq(memcmp(&r.i_lin[k], &i, sizeof i), 0, "step %d module %u: i_lin %g, Newton %g", s, k, r.i_lin[k], i);
+            cr_assert_eq(memcmp(&r.g_lin[k], &g, sizeof g), 0, "step %d module %u: g_lin", s, k);
+            cr_assert_eq(memcmp(&r.c_lin[k], &c, sizeof c), 0);
+        }
+        rack_solve_bus(&r, 100e-6);
+        rack_update(&r, 100e-6, 0, r.n);
+        rack_finish(&r, 100e-6);
+    }
+    cr_assert(idle > 300, "idle modules linearized: %d", idle);
+    rack_free(&r);
+}
+
 Test(rack, battery_charges_and_bad_loads_are_refused)
 {
     plant_params p = defaults();
