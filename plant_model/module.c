@@ -271,7 +271,7 @@ static void pmod_step_(pmod *m, double dt, double v_term, const double *io)
 {
     EK3_REQUIRE_ID(401, dt >= 0.0 && dt <= 1e3); /* a step of the rig's clock (a NaN fails too) */
     EK3_REQUIRE_ID(402, v_term == v_term);        /* the rack's terminal voltage is a number */
-    double e[TH_NODES] = {0};
+    double e[TH_NODES]; /* written whole by the step that uses it */
     if (m->vdc_ramp > 0) /* injected: pmod_fault_vdc */
         pmod_vdc_ramp(m, dt);
     if (m->fidelity == PMOD_SWITCHING) {
