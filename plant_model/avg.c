@@ -286,7 +286,7 @@ static int lavg_find(const float *a, int stride, int n, double x, double *w)
 /* Normalized output current of column i at s (0 <= s <= 1), and its
  * derivative in s: the bracket is the last sample with s_k <= s, found
  * from the guide (usually at once) as a binary search would find it. */
-static double lavg_col_io(const lavg_table *t, int hb, int i, double s, double *dds, int *hint)
+static inline __attribute__((always_inline)) double lavg_col_io(const lavg_table *t, int hb, int i, double s, double *dds, int *hint)
 {
     int n = t->ns[hb][i], k = *hint;
     const float *ss = t->s[hb][i];

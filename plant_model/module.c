@@ -10,6 +10,10 @@
 #include "ek3_err.h"
 #include "ek3_rng.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 EK3_DEFINE_MODULE("plant"); /* contracts 400-499 (docs/architecture.md) */
 
 #define PMOD_THERMAL_DT 1e-3 /* the thermal network steps every 1 ms */
@@ -35,19 +39,36 @@ static double pmod_spread(uint64_t *s, double sd)
     return 1.0 + sd * z;
 }
 
+static inline uint64_t pmod_bits(double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+
 /* The averaged model's operating column for the command: prepared again
  * only when one of its inputs changed (most control periods repeat the
  * last command; lavg_prepare is a pure function of these). */
+static __attribute__((noinline)) void pmod_prepare_again(pmod *m)
+{
+    const double key[7] = {m->fr, m->z0, m->p.llc.vdc, m->p.llc.n, m->cmd.half_bridge, m->cmd.fsw, m->cmd.burst};
+    memcpy(m->pt_key, key, sizeof key);
+    m->pt_tab = m->tab;
+    lavg_prepare(m->tab, m->fr, m->z0, m->p.llc.vdc, m->p.llc.n, m->cmd.half_bridge, m->cmd.fsw, m->cmd.burst, &m->pt);
+}
+
 static void pmod_prepare(pmod *m)
 {
     if (!m->tab)
         return;
-    const double key[7] = {m->fr, m->z0, m->p.llc.vdc, m->p.llc.n, m->cmd.half_bridge, m->cmd.fsw, m->cmd.burst};
-    if (m->pt_tab == m->tab && !memcmp(key, m->pt_key, sizeof key))
+    const double *o = m->pt_key; /* pmod_prepare_again's key, compared bit for bit */
+    uint64_t moved = (pmod_bits(m->fr) ^ pmod_bits(o[0])) | (pmod_bits(m->z0) ^ pmod_bits(o[1])) |
+                     (pmod_bits(m->p.llc.vdc) ^ pmod_bits(o[2])) | (pmod_bits(m->p.llc.n) ^ pmod_bits(o[3])) |
+                     (pmod_bits(m->cmd.half_bridge) ^ pmod_bits(o[4])) | (pmod_bits(m->cmd.fsw) ^ pmod_bits(o[5])) |
+                     (pmod_bits(m->cmd.burst) ^ pmod_bits(o[6]));
+    if (m->pt_tab == m->tab && !moved)
         return;
-    memcpy(m->pt_key, key, sizeof key);
-    m->pt_tab = m->tab;
-    lavg_prepare(m->tab, m->fr, m->z0, m->p.llc.vdc, m->p.llc.n, m->cmd.half_bridge, m->cmd.fsw, m->cmd.burst, &m->pt);
+    pmod_prepare_again(m);
 }
 
 void pmod_init(pmod *m, const plant_params *p, pmod_fidelity f, const lavg_table *tab, uint64_t seed)
@@ -108,16 +129,29 @@ int pmod_command(pmod *m, const llc_cmd *c, double fan_duty)
 double pmod_current(pmod *m, double v, double *slope)
 {
     double g = 0, i = 0;
-    if (m->cmd.enable && m->cmd.burst > 0 && m->relay && m->present)
+    if (pmod_sourcing(m))
         i = lavg_io(m->tab, &m->pt, v, &g);
     if (slope)
         *slope = g;
     return i;
 }
 
+/* The additions to th_acc_e that pmod_step_averaged left pending
+ * (th_pend), made now in their order: each p_avg[i] * th_pend_dt, as the
+ * steps would have made them. */
+static void pmod_heat_flush(pmod *m)
+{
+    for (uint32_t k = 0; k < m->th_pend; k++)
+        for (int i = 0; i < TH_NODES; i++)
+            m->th_acc_e[i] += m->p_avg[i] * m->th_pend_dt;
+    m->th_pend = 0;
+}
+
 /* Losses of the interval into the thermal network, stepped every 1 ms. */
 static void pmod_heat(pmod *m, double dt, const double e[TH_NODES])
 {
+    if (m->th_pend) /* not on the averaged paths: they flush or drop them first */
+        pmod_heat_flush(m);
     for (int i = 0; i < TH_NODES; i++)
         m->th_acc_e[i] += e[i];
     m->th_acc_t += dt;
@@ -157,7 +191,9 @@ static void pmod_step_switching(pmod *m, double dt, double v_term, double e[TH_N
     m->zvs_lost = a.hard_edges > 0;
 }
 
-static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NODES], const double *io_given)
+/* The averaged step; its losses into e, or 1 when they went to the
+ * pending sum instead (on a bus, no thermal step ahead: pmod_step_). */
+static int pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NODES], const double *io_given)
 {
     const llc_params *l = &m->p.llc;
     int on = m->cmd.enable && m->cmd.burst > 0 && m->present;
@@ -175,6 +211,11 @@ static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NO
         double r = v_term < 0 && m->relay ? m->p.rload : m->p.r_bleed;
         int k = (int)ceil(dt / 5e-6);
         double h = dt / k, e_node = 0;
+        if (!on && m->vo == 0) { /* discharged and off: every substep gives v1 = +0 and adds 0 */
+            if (k > 0)
+                m->vo = 0;
+            k = 0;
+        }
         for (int s = 0; s < k; s++) {
             double g = 0, i = on ? lavg_io(m->tab, &m->pt, m->vo, &g) : 0;
             double v1 = (l->cout * m->vo / h + i - g * m->vo) / (l->cout / h + 1.0 / r - g);
@@ -191,7 +232,13 @@ static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NO
      * path); into its own load, every step (input power and losses follow
      * a transient, and a single module's run can afford it). */
     int own = !(v_term >= 0 && m->relay && m->present);
-    if (own || m->th_acc_t + dt + 1e-12 >= PMOD_THERMAL_DT) {
+    int eval = own || m->th_acc_t + dt + 1e-12 >= PMOD_THERMAL_DT;
+    if (eval) {
+        if (own) /* the gathered interval is kept: its pending part at the old p_avg */
+            pmod_heat_flush(m);
+        else /* it is overwritten below */
+            m->th_pend = 0;
+        m->pn_ok = 0;
         double q[LAVG_NQ] = {0};
         if (on) {
             lavg_eval(m->tab, m->fr, m->z0, l->vdc, l->n, m->cmd.half_bridge, m->cmd.fsw, m->vo, q);
@@ -211,8 +258,11 @@ static void pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NO
             m->th_acc_e[i] = m->p_avg[i] * m->th_acc_t;
     }
     m->pin = m->p_over + pout;
+    if (!eval) /* on a bus, no thermal step in this one (pmod_heat's test, the same sum) */
+        return 1;
     for (int i = 0; i < TH_NODES; i++)
         e[i] = m->p_avg[i] * dt;
+    return 0;
 }
 
 static void pmod_vdc_ramp(pmod *m, double dt);
@@ -221,19 +271,40 @@ static void pmod_step_(pmod *m, double dt, double v_term, const double *io)
 {
     EK3_REQUIRE_ID(401, dt >= 0.0 && dt <= 1e3); /* a step of the rig's clock (a NaN fails too) */
     EK3_REQUIRE_ID(402, v_term == v_term);        /* the rack's terminal voltage is a number */
-    double e[TH_NODES] = {0};
+    double e[TH_NODES]; /* written whole by the step that uses it */
     if (m->vdc_ramp > 0) /* injected: pmod_fault_vdc */
         pmod_vdc_ramp(m, dt);
-    if (m->fidelity == PMOD_SWITCHING)
+    if (m->fidelity == PMOD_SWITCHING) {
         pmod_step_switching(m, dt, v_term, e);
-    else
-        pmod_step_averaged(m, dt, v_term, e, io);
-    m->ploss = 0;
-    for (int i = 0; i < TH_NODES; i++) {
-        m->p_node[i] = e[i] / dt;
-        m->ploss += m->p_node[i];
+        m->pn_ok = 0;
+        m->ploss = 0;
+        for (int i = 0; i < TH_NODES; i++) {
+            m->p_node[i] = e[i] / dt;
+            m->ploss += m->p_node[i];
+        }
+        pmod_heat(m, dt, e);
+    } else {
+        int pend = pmod_step_averaged(m, dt, v_term, e, io);
+        /* e[i] is p_avg[i] * dt (or would be): unchanged p_avg and dt give the same p_node */
+        if (!m->pn_ok || m->pn_dt != dt) {
+            m->ploss = 0;
+            for (int i = 0; i < TH_NODES; i++) {
+                m->p_node[i] = m->p_avg[i] * dt / dt;
+                m->ploss += m->p_node[i];
+            }
+            m->pn_ok = 1;
+            m->pn_dt = dt;
+        }
+        if (pend) { /* pmod_heat's additions left pending; no thermal step in this one */
+            if (m->th_pend && m->th_pend_dt != dt)
+                pmod_heat_flush(m);
+            m->th_pend++;
+            m->th_pend_dt = dt;
+            m->th_acc_t += dt;
+        } else {
+            pmod_heat(m, dt, e);
+        }
     }
-    pmod_heat(m, dt, e);
     /* The line beyond the relay: the terminal, or the module's own load
      * when it is on it (a rack sets its bus after the step: rack_update). */
     m->v_line = v_term >= 0 ? v_term : m->relay ? m->vo : 0;
@@ -688,13 +759,25 @@ static double pmod_ntc_code(const pmod *m, double t_c)
 
 /* Sensor noise: an Irwin-Hall sum of four 16-bit uniforms from one
  * generator step, scaled to unit variance (within 0.3 % of a normal out
- * to 3 sigma, and a quarter of Box-Muller's cost). */
+ * to 3 sigma, and a quarter of Box-Muller's cost). As a formula:
+ * (sum / 65536 - 2) * sqrt(3); computed as (sum - 131072) * (sqrt(3) /
+ * 65536), the same double bit for bit: sum / 65536 - 2 is exact (a
+ * multiple of 2^-16 under 4), so is the integer difference, and a
+ * product scaled by a power of two rounds to the scaled product. */
+#define PMOD_NOISE_BIAS 131072 /* 4 x 32768: the sum's mean */
+#define PMOD_NOISE_SCALE (1.7320508075688772 / 65536.0) /* sqrt(3) / 2^16, exact */
+
+/* The sum of z's four 16-bit fields less PMOD_NOISE_BIAS (exact). */
+static inline int pmod_noise_sum(uint64_t z)
+{
+    /* Two 32-bit lanes of two fields each, then the lanes. */
+    uint64_t a = (z & 0x0000FFFF0000FFFFull) + ((z >> 16) & 0x0000FFFF0000FFFFull);
+    return (int)((uint32_t)a + (uint32_t)(a >> 32)) - PMOD_NOISE_BIAS;
+}
+
 static inline __attribute__((always_inline)) double pmod_noise(uint64_t *s)
 {
-    uint64_t z = ek3_rng_splitmix64(s);
-    /* Four 16-bit uniforms summed as integers (exact), one conversion. */
-    uint64_t sum = (z & 0xFFFF) + ((z >> 16) & 0xFFFF) + ((z >> 32) & 0xFFFF) + (z >> 48);
-    return ((double)sum * (1.0 / 65536.0) - 2.0) * 1.7320508075688772; /* variance 4/12 -> 1 */
+    return (double)pmod_noise_sum(ek3_rng_splitmix64(s)) * PMOD_NOISE_SCALE; /* variance 4/12 -> 1 */
 }
 
 /* pmod_adc's last loop with the injected faults (pmod_fault_adc_*,
@@ -718,11 +801,17 @@ static void pmod_adc_faulted(pmod *m, const double x[PMOD_ADC_CHANNELS], uint16_
     }
 }
 
-void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS])
+/* The channels whose inputs move slowly (pmod.adc_key): VDC .. IGF. */
+#define PMOD_ADC_SLOW0 BRD_ADC_VDC
+#define PMOD_ADC_SLOWN (BRD_ADC_IGF - BRD_ADC_VDC + 1)
+_Static_assert(BRD_ADC_TJ_A == BRD_ADC_VDC + 1 && BRD_ADC_FAN_TACH == BRD_ADC_T_AMB + 1 &&
+                   BRD_ADC_IGF == BRD_ADC_FAN_TACH + 1 && PMOD_ADC_SLOWN == 8,
+               "VDC, the five NTCs, FAN_TACH and IGF in a row");
+
+/* The slow channels' x and base again, and their key. */
+static void pmod_adc_slow(pmod *m)
 {
-    double x[PMOD_ADC_CHANNELS];
-    x[BRD_ADC_VOUT] = BRD_ADC_FULL_CODE * m->vo / m->p.fs_vout;
-    x[BRD_ADC_IOUT] = BRD_ADC_FULL_CODE * m->io / m->p.fs_iout;
+    double *x = m->adc_x - PMOD_ADC_SLOW0; /* indexed by channel */
     x[BRD_ADC_VDC] = BRD_ADC_FULL_CODE * m->p.llc.vdc / m->p.fs_vdc;
     const double t[5] = {pmod_t_case(m, 0), pmod_t_case(m, 1), m->th.t[TH_XFMR], m->th.t[TH_LR], m->p.th.t_amb};
     for (int i = 0; i < 5; i++) {
@@ -734,14 +823,97 @@ void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS])
     }
     x[BRD_ADC_FAN_TACH] = BRD_ADC_FULL_CODE * m->th.fan_speed * m->p.th.fan_rpm / BRD_TACH_FS_RPM;
     x[BRD_ADC_IGF] = BRD_ADC_FULL_CODE * m->igf / m->p.fs_igf;
+    for (int c = PMOD_ADC_SLOW0; c < PMOD_ADC_SLOW0 + PMOD_ADC_SLOWN; c++)
+        m->adc_base[c - PMOD_ADC_SLOW0] = x[c] * m->adc_gain[c] + m->adc_off[c];
+    const double key[9] = {m->p.llc.vdc, m->th.t[0], m->th.t[1], m->th.t[2], m->th.t[3], m->th.t[4], m->p.th.t_amb, m->th.fan_speed, m->igf};
+    for (int i = 0; i < 9; i++)
+        m->adc_key[i] = pmod_bits(key[i]);
+    m->adc_key_ok = 1;
+}
+
+/* pmod_adc's codes without faults: per channel
+ *   v = x * gain + offset + noise_lsb * noise + 0.5, clamped to 0..4095
+ * (below 0, and NaN, read 0; above 4095 reads 4095; else v truncated),
+ * the noise drawn channel by channel from m->rng; x * gain + offset given
+ * as base[]. With SSE2 two channels go in a register: the same IEEE
+ * operations in the same order, the fields summed by pmaddwd (each field
+ * less 32768, as a signed 16-bit number: the four sum to the biased sum),
+ * the clamp by maxpd/minpd (maxpd gives its second operand, 0, for a
+ * NaN). pmod_adc_faulted without faults gives the same codes (test_plant
+ * compares them). */
+#if defined(__SSE2__)
+static inline __attribute__((always_inline)) __m128i pmod_noise4(uint64_t *st)
+{
+    uint64_t z0 = ek3_rng_splitmix64(st), z1 = ek3_rng_splitmix64(st);
+    uint64_t z2 = ek3_rng_splitmix64(st), z3 = ek3_rng_splitmix64(st);
+    const __m128i flip = _mm_set1_epi16((short)0x8000), one = _mm_set1_epi16(1);
+    __m128i a = _mm_madd_epi16(_mm_xor_si128(_mm_set_epi64x((long long)z1, (long long)z0), flip), one);
+    __m128i b = _mm_madd_epi16(_mm_xor_si128(_mm_set_epi64x((long long)z3, (long long)z2), flip), one);
+    __m128 af = _mm_castsi128_ps(a), bf = _mm_castsi128_ps(b);
+    __m128i lo = _mm_castps_si128(_mm_shuffle_ps(af, bf, _MM_SHUFFLE(2, 0, 2, 0)));
+    __m128i hi = _mm_castps_si128(_mm_shuffle_ps(af, bf, _MM_SHUFFLE(3, 1, 3, 1)));
+    return _mm_add_epi32(lo, hi); /* pmod_noise_sum of z0..z3 */
+}
+
+static inline __attribute__((always_inline)) __m128i pmod_codes2(__m128d base, __m128i d, __m128d lsb)
+{
+    const __m128d scale = _mm_set1_pd(PMOD_NOISE_SCALE), half = _mm_set1_pd(0.5);
+    const __m128d zero = _mm_setzero_pd(), top = _mm_set1_pd(4095.0);
+    __m128d n = _mm_mul_pd(_mm_cvtepi32_pd(d), scale);
+    __m128d v = _mm_add_pd(_mm_add_pd(base, _mm_mul_pd(lsb, n)), half);
+    return _mm_cvttpd_epi32(_mm_min_pd(_mm_max_pd(v, zero), top));
+}
+
+static inline __attribute__((always_inline)) __m128i pmod_codes4(const double *base, uint64_t *st, __m128d lsb)
+{
+    __m128i d = pmod_noise4(st);
+    return _mm_unpacklo_epi64(pmod_codes2(_mm_loadu_pd(base), d, lsb),
+                              pmod_codes2(_mm_loadu_pd(base + 2), _mm_unpackhi_epi64(d, d), lsb));
+}
+#endif
+
+_Static_assert(PMOD_ADC_CHANNELS == 12, "pmod_adc_codes takes the channels four at a time");
+
+static void pmod_adc_codes(pmod *m, const double base[PMOD_ADC_CHANNELS], uint16_t codes[PMOD_ADC_CHANNELS])
+{
+#if defined(__SSE2__) /* three groups of four */
+    uint64_t st = m->rng;
+    const __m128d lsb = _mm_set1_pd(m->p.adc_noise_lsb);
+    __m128i c0 = pmod_codes4(base, &st, lsb), c1 = pmod_codes4(base + 4, &st, lsb), c2 = pmod_codes4(base + 8, &st, lsb);
+    m->rng = st;
+    _mm_storeu_si128((__m128i *)(void *)codes, _mm_packs_epi32(c0, c1)); /* 0..4095: no saturation */
+    _mm_storel_epi64((__m128i *)(void *)(codes + 8), _mm_packs_epi32(c2, c2));
+#else
+    for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
+        double v = base[c] + m->p.adc_noise_lsb * pmod_noise(&m->rng) + 0.5;
+        codes[c] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : (int)v);
+    }
+#endif
+}
+
+void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS])
+{
+    /* The slow channels again when a bit of their inputs moved (a thermal step, a fault). */
+    uint64_t moved = (pmod_bits(m->p.llc.vdc) ^ m->adc_key[0]) | (pmod_bits(m->th.t[0]) ^ m->adc_key[1]) |
+                     (pmod_bits(m->th.t[1]) ^ m->adc_key[2]) | (pmod_bits(m->th.t[2]) ^ m->adc_key[3]) |
+                     (pmod_bits(m->th.t[3]) ^ m->adc_key[4]) | (pmod_bits(m->th.t[4]) ^ m->adc_key[5]) |
+                     (pmod_bits(m->p.th.t_amb) ^ m->adc_key[6]) | (pmod_bits(m->th.fan_speed) ^ m->adc_key[7]) |
+                     (pmod_bits(m->igf) ^ m->adc_key[8]);
+    if (moved || !m->adc_key_ok)
+        pmod_adc_slow(m);
+    double x[PMOD_ADC_CHANNELS], base[PMOD_ADC_CHANNELS];
+    x[BRD_ADC_VOUT] = BRD_ADC_FULL_CODE * m->vo / m->p.fs_vout;
+    x[BRD_ADC_IOUT] = BRD_ADC_FULL_CODE * m->io / m->p.fs_iout;
     x[BRD_ADC_VBUS] = BRD_ADC_FULL_CODE * m->v_line / m->p.fs_vout;
     x[BRD_ADC_SPARE1] = 0;
     if (m->adc_fault) { /* injected: the same codes, then the faults (off the hot path) */
+        memcpy(x + PMOD_ADC_SLOW0, m->adc_x, sizeof m->adc_x);
         pmod_adc_faulted(m, x, codes);
         return;
     }
-    for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
-        double v = x[c] * m->adc_gain[c] + m->adc_off[c] + m->p.adc_noise_lsb * pmod_noise(&m->rng) + 0.5;
-        codes[c] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : (int)v);
-    }
+    static const int fast[4] = {BRD_ADC_VOUT, BRD_ADC_IOUT, BRD_ADC_VBUS, BRD_ADC_SPARE1};
+    for (int j = 0; j < 4; j++)
+        base[fast[j]] = x[fast[j]] * m->adc_gain[fast[j]] + m->adc_off[fast[j]];
+    memcpy(base + PMOD_ADC_SLOW0, m->adc_base, sizeof m->adc_base);
+    pmod_adc_codes(m, base, codes);
 }

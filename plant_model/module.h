@@ -47,11 +47,29 @@ typedef struct pmod {
     /* The five NTC channels' last temperature and its code: temperatures
      * move once per thermal step, the ADC samples every period. */
     double ntc_t[5], ntc_x[5];
+    /* Channels VDC to IGF (2..9) move only with the link, the thermal
+     * network, the ambient and the ground fault: their inputs x and
+     * x * adc_gain + adc_off, kept with the bits of those (vdc, th.t[],
+     * t_amb, fan_speed, igf) as the key (adc_key_ok: the key holds). */
+    uint8_t adc_key_ok;
+    uint64_t adc_key[9];
+    double adc_x[8], adc_base[8];
     /* Outputs of the last step. */
     double io, pin, ploss, p_node[TH_NODES];
     uint8_t zvs_lost;
     double t;                /* simulated time, s */
     double th_acc_t, th_acc_e[TH_NODES]; /* losses gathered for the next thermal step */
+    /* Averaged on a bus: a step without an evaluation (pmod_step_averaged)
+     * adds p_avg * dt to th_acc_e; the evaluation before the thermal step
+     * overwrites th_acc_e, so those additions are kept as a count
+     * (th_pend steps of th_pend_dt, p_avg unchanged since) and made, in
+     * order, only where th_acc_e is read before that (pmod_heat_flush). */
+    uint32_t th_pend;
+    double th_pend_dt;
+    /* Averaged: p_node and ploss hold p_avg's at step dt pn_dt (pn_ok):
+     * p_avg changes only at an evaluation, which clears pn_ok. */
+    uint8_t pn_ok;
+    double pn_dt;
     lavg_pt pt;              /* averaged: the operating column of the current command */
     double pt_key[7];        /* the inputs pt was prepared from (fr, z0, vdc, n, half bridge, fsw,
                                 burst) with pt_tab: an unchanged command keeps pt (NaN at first) */
@@ -109,8 +127,15 @@ void pmod_step_at(pmod *m, double dt, double v_term, double io);
 /* Mean output current at terminal voltage v and its slope dI/dV, from
  * the averaged model (for the rack's implicit bus step). Writes only the
  * table lookup's bracket hints (m->pt.k): call it from the thread that
- * steps m. */
+ * steps m. 0 and slope 0, whatever v, unless pmod_sourcing(m). */
 double pmod_current(pmod *m, double v, double *slope);
+
+/* Whether pmod_current can give a current: the bridge enabled and
+ * bursting, the output on its terminal, the module in its slot. */
+static inline int pmod_sourcing(const pmod *m)
+{
+    return m->cmd.enable && m->cmd.burst > 0 && m->relay && m->present;
+}
 
 /* Energy stored in the module now (J): the tank, the bridge node and the
  * output capacitor (switching: llc_stored), the output capacitor

@@ -111,6 +111,22 @@ static double rack_load_i(const rack_load *l, double v, double *g)
     }
 }
 
+/* Module k's current through its busbar section: i = I(vbus + R i), by
+ * Newton from the last step's current (the module is stiff: dI/dV times
+ * R is of order one, so a plain substitution oscillates). */
+static __attribute__((noinline)) void rack_newton(rack *r, unsigned k, pmod *m)
+{
+    double R = r->r_slot[k], i = m->io, g = 0;
+    for (int it = 0; it < 3; it++) { /* from the last step's current: usually one is enough */
+        double f = pmod_current(m, r->vbus + R * i, &g), di = (f - i) / (1.0 - g * R);
+        i += di;
+        if (fabs(di) < 1e-4)
+            break;
+    }
+    r->i_lin[k] = i;
+    r->g_lin[k] = g / (1.0 - g * R); /* through its busbar */
+}
+
 void rack_linearize(rack *r, unsigned k0, unsigned k1)
 {
     for (unsigned k = k0; k < k1 && k < r->n; k++) {
@@ -119,18 +135,11 @@ void rack_linearize(rack *r, unsigned k0, unsigned k1)
         if (!m->present || !m->relay)
             continue;
         r->c_lin[k] = m->p.llc.cout;
-        /* Its current through its busbar section: i = I(vbus + R i), by
-         * Newton from the last step's current (the module is stiff: dI/dV
-         * times R is of order one, so a plain substitution oscillates). */
-        double R = r->r_slot[k], i = m->io, g = 0;
-        for (int it = 0; it < 3; it++) { /* from the last step's current: usually one is enough */
-            double f = pmod_current(m, r->vbus + R * i, &g), di = (f - i) / (1.0 - g * R);
-            i += di;
-            if (fabs(di) < 1e-4)
-                break;
-        }
-        r->i_lin[k] = i;
-        r->g_lin[k] = g / (1.0 - g * R); /* through its busbar */
+        /* Not sourcing, from 0 A: Newton's first step has f = g = 0 and
+         * di = (0 - 0) / 1 = +0, so i = +0 and g_lin = +0 / 1 = +0, as set. */
+        if (!pmod_sourcing(m) && m->io == 0)
+            continue;
+        rack_newton(r, k, m);
     }
 }
 

@@ -8,6 +8,7 @@
 
 #include "avg.h"
 #include "ek3_err.h"
+#include "ek3_rng.h"
 #include "module.h"
 #include "params.h"
 #include "rack.h"
@@ -470,6 +471,145 @@ Test(plant, adc_reads_what_the_module_does)
     cr_assert(fabs(mean - 3276) < 3276 * 0.02 + 20, "gain and offset errors stay small (%.1f)", mean);
 }
 
+/* pmod_adc's codes as the formula gives them, channel by channel (the
+ * noise as (sum / 65536 - 2) * sqrt(3) of splitmix64's four fields). */
+static void adc_reference(const pmod *m, const double x[PMOD_ADC_CHANNELS], uint64_t *rng, uint16_t codes[PMOD_ADC_CHANNELS])
+{
+    for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
+        uint64_t z = ek3_rng_splitmix64(rng);
+        uint64_t sum = (z & 0xFFFF) + ((z >> 16) & 0xFFFF) + ((z >> 32) & 0xFFFF) + (z >> 48);
+        double noise = ((double)sum * (1.0 / 65536.0) - 2.0) * 1.7320508075688772;
+        double v = x[c] * m->adc_gain[c] + m->adc_off[c] + m->p.adc_noise_lsb * noise + 0.5;
+        codes[c] = (uint16_t)(v < 0 || v != v ? 0 : v > 4095 ? 4095 : (int)v);
+    }
+}
+
+/* pmod_adc's fault-free path (two channels a register) reads as the
+ * formula and as the faulted path without faults, in range and out of it
+ * (negative, past full scale, infinite, NaN), its slow channels kept
+ * while their inputs stay (pmod.adc_key). Checked to fail: the
+ * fast path gives channels 2 and 3 of a group the noise of 0 and 1 (pmod_codes4: d for _mm_unpackhi_epi64(d, d)). */
+Test(plant, adc_fast_path_reads_as_the_formula)
+{
+    plant_params p = defaults();
+    p.adc_noise_lsb = 1.2;
+    static pmod a, b;
+    pmod_init(&a, &p, PMOD_AVERAGED, table(), 9);
+    pmod_init(&b, &p, PMOD_AVERAGED, table(), 9);
+    b.adc_fault = 1; /* the faulted path, with no fault set */
+    const double vo[] = {0, 12.5, 799.99, 1000.3, -3, -1e300, 1e300, INFINITY, -INFINITY, NAN, 4e-320};
+    int n = 0;
+    for (int k = 0; k < 3000; k++) {
+        double v = k < 2000 ? k * 0.4567 - 40 : vo[k % (sizeof vo / sizeof vo[0])];
+        a.vo = b.vo = v;
+        a.io = b.io = k * 0.0031 - 1;
+        a.v_line = b.v_line = 900 - k * 0.3;
+        if (k % 3 == 0)
+            a.igf = b.igf = k % 7 * 0.01;
+        if (k % 97 == 0) /* the slow channels' inputs (kept with their key in pmod_adc) */
+            a.th.t[TH_JA] = b.th.t[TH_JA] = 25 + k * 0.05;
+        if (k % 89 == 0)
+            a.th.t[TH_HS] = b.th.t[TH_HS] = 20 + k * 0.03;
+        if (k % 61 == 0)
+            a.th.fan_speed = b.th.fan_speed = k % 7 * 0.1;
+        if (k % 83 == 0) {
+            pmod_fault_ambient(&a, 20 + k % 11, k % 2);
+            pmod_fault_ambient(&b, 20 + k % 11, k % 2);
+        }
+        if (k % 71 == 0)
+            a.p.llc.vdc = b.p.llc.vdc = 800 - k % 13;
+        if (k == 2500)
+            a.p.adc_noise_lsb = b.p.adc_noise_lsb = 40; /* the clamps at both ends */
+        uint64_t rng = a.rng;
+        uint16_t ca[PMOD_ADC_CHANNELS], cb[PMOD_ADC_CHANNELS], cr[PMOD_ADC_CHANNELS];
+        pmod_adc(&a, ca);
+        pmod_adc(&b, cb);
+        cr_assert_eq(memcmp(ca, cb, sizeof ca), 0, "call %d: the fast and the faulted path agree", k);
+        cr_assert_eq(a.rng, b.rng);
+        /* The reference from the same inputs. */
+        double x[PMOD_ADC_CHANNELS];
+        x[BRD_ADC_VOUT] = BRD_ADC_FULL_CODE * a.vo / a.p.fs_vout;
+        x[BRD_ADC_IOUT] = BRD_ADC_FULL_CODE * a.io / a.p.fs_iout;
+        x[BRD_ADC_VDC] = BRD_ADC_FULL_CODE * a.p.llc.vdc / a.p.fs_vdc;
+        const double t[5] = {pmod_t_case(&a, 0), pmod_t_case(&a, 1), a.th.t[TH_XFMR], a.th.t[TH_LR], a.p.th.t_amb};
+        for (int i = 0; i < 5; i++) {
+            double r = a.p.ntc_r25 * exp(a.p.ntc_beta * (1.0 / (t[i] + 273.15) - 1.0 / 298.15));
+            x[BRD_ADC_TJ_A + i] = BRD_ADC_FULL_CODE * r / (r + a.p.ntc_rpull);
+        }
+        x[BRD_ADC_FAN_TACH] = BRD_ADC_FULL_CODE * a.th.fan_speed * a.p.th.fan_rpm / BRD_TACH_FS_RPM;
+        x[BRD_ADC_IGF] = BRD_ADC_FULL_CODE * a.igf / a.p.fs_igf;
+        x[BRD_ADC_VBUS] = BRD_ADC_FULL_CODE * a.v_line / a.p.fs_vout;
+        x[BRD_ADC_SPARE1] = 0;
+        adc_reference(&a, x, &rng, cr);
+        cr_assert_eq(rng, a.rng, "twelve draws a call");
+        for (int c = 0; c < PMOD_ADC_CHANNELS; c++)
+            cr_assert_eq(ca[c], cr[c], "call %d channel %d: %u, the formula %u", k, c, ca[c], cr[c]);
+        n += ca[0] == 0 || ca[0] == 4095;
+    }
+    cr_assert(n > 100, "the clamps were reached (%d)", n);
+}
+
+/* On a bus the averaged module leaves the losses of a step without an
+ * evaluation pending (th_pend) instead of adding them to th_acc_e: the
+ * gathered losses, the thermal steps and p_node read as the additions
+ * made step by step would give, through relay openings (the own-load
+ * steps read the sum) and a change of step. Checked to fail: pmod_heat_flush
+ * with its additions left out. */
+Test(plant, heat_left_pending_on_a_bus_reads_as_added_each_step)
+{
+    plant_params p = defaults();
+    static pmod m;
+    pmod_init(&m, &p, PMOD_AVERAGED, table(), 3);
+    llc_cmd c = {190e3, 300e-9, 1, 1, 0};
+    pmod_command(&m, &c, 0.7);
+    double acc[TH_NODES] = {0}, tacc = 0;
+    int flushed = 0, thermal = 0;
+    for (int k = 0; k < 600; k++) {
+        double dt = k % 53 == 7 ? 37e-6 : 100e-6;
+        int own = (k / 13) % 3 == 2 && k % 13 > 6; /* the relay open a while */
+        pmod_relay(&m, !own);
+        double t0 = m.th_acc_t;
+        flushed += own && m.th_pend > 0;
+        th_state before = m.th;
+        if (own) {
+            pmod_step(&m, dt, -1);
+        } else {
+            double g, io = pmod_current(&m, 760.0, &g);
+            pmod_step_at(&m, dt, 760.0, io);
+        }
+        /* pmod_step_averaged and pmod_heat as they read before th_pend */
+        int ev = own || t0 + dt + 1e-12 >= 1e-3;
+        for (int i = 0; i < TH_NODES; i++) {
+            if (ev && !own)
+                acc[i] = m.p_avg[i] * t0;
+            acc[i] += m.p_avg[i] * dt;
+            cr_assert_eq(m.p_node[i], m.p_avg[i] * dt / dt, "step %d node %d", k, i);
+        }
+        tacc += dt;
+        if (tacc + 1e-12 < 1e-3) {
+            double eff[TH_NODES];
+            for (int i = 0; i < TH_NODES; i++) {
+                eff[i] = m.th_acc_e[i];
+                for (uint32_t j = 0; j < m.th_pend; j++)
+                    eff[i] += m.p_avg[i] * m.th_pend_dt;
+            }
+            cr_assert_eq(memcmp(eff, acc, sizeof acc), 0, "step %d: the gathered losses", k);
+            cr_assert_eq(m.th_acc_t, tacc);
+        } else {
+            double pw[TH_NODES];
+            for (int i = 0; i < TH_NODES; i++)
+                pw[i] = acc[i] / tacc;
+            th_step(&before, &m.p.th, pw, m.fan_duty, tacc);
+            cr_assert_eq(memcmp(before.t, m.th.t, sizeof before.t), 0, "step %d: the thermal step", k);
+            cr_assert_eq(m.th_acc_t, 0);
+            memset(acc, 0, sizeof acc);
+            tacc = 0;
+            thermal++;
+        }
+    }
+    cr_assert(flushed >= 8 && thermal >= 40, "own-load steps after pending ones: %d, thermal steps: %d", flushed, thermal);
+}
+
 /* ---- the rack ------------------------------------------------------------------ */
 
 Test(rack, currents_add_up_and_a_pulled_module_hands_over_its_share)
@@ -501,6 +641,52 @@ Test(rack, currents_add_up_and_a_pulled_module_hands_over_its_share)
     cr_assert(r.i_load > 0.95 * share);
     cr_assert_eq(rack_insert(&r, 4), EK3_OK);
     cr_assert_eq(rack_insert(&r, 99), EK3_ENOENT);
+    rack_free(&r);
+}
+
+/* rack_linearize skips Newton for a module that gives no current and
+ * gave none (pmod_sourcing false, io 0): its i_lin, g_lin and c_lin are
+ * Newton's, bit for bit, for modules off, on, turned off, in burst 0 and
+ * with their relay open. Checked to fail: the skip on m->io == 0 alone
+ * (a module just turned on, at 0 A). */
+Test(rack, an_idle_module_is_linearized_as_newton_would)
+{
+    plant_params p = defaults();
+    rack r;
+    rack_load load = {.kind = RACK_LOAD_R, .r = 30.0};
+    cr_assert_eq(rack_init(&r, &p, 8, PMOD_AVERAGED, 5, &load), EK3_OK);
+    llc_cmd on = {205e3, 300e-9, 1, 1, 0}, off = {205e3, 300e-9, 1, 0, 0}, none = {205e3, 300e-9, 0, 1, 0};
+    int idle = 0;
+    for (int s = 0; s < 400; s++) {
+        for (unsigned k = 0; k < r.n; k++)
+            pmod_command(&r.mod[k], (k + (unsigned)s / 50) % 3 == 0 ? &off : k == 5 && s > 200 ? &none : &on, 1);
+        pmod_relay(&r.mod[2], s % 100 < 80);
+        rack_linearize(&r, 0, r.n);
+        for (unsigned k = 0; k < r.n; k++) {
+            static pmod m;
+            m = r.mod[k];
+            double i = 0, g = 0, c = 0, R = r.r_slot[k];
+            if (m.present && m.relay) {
+                c = m.p.llc.cout;
+                i = m.io;
+                idle += !pmod_sourcing(&m) && m.io == 0;
+                for (int it = 0; it < 3; it++) {
+                    double f = pmod_current(&m, r.vbus + R * i, &g), di = (f - i) / (1.0 - g * R);
+                    i += di;
+                    if (fabs(di) < 1e-4)
+                        break;
+                }
+                g = g / (1.0 - g * R);
+            }
+            cr_assert_eq(memcmp(&r.i_lin[k], &i, sizeof i), 0, "step %d module %u: i_lin %g, Newton %g", s, k, r.i_lin[k], i);
+            cr_assert_eq(memcmp(&r.g_lin[k], &g, sizeof g), 0, "step %d module %u: g_lin", s, k);
+            cr_assert_eq(memcmp(&r.c_lin[k], &c, sizeof c), 0);
+        }
+        rack_solve_bus(&r, 100e-6);
+        rack_update(&r, 100e-6, 0, r.n);
+        rack_finish(&r, 100e-6);
+    }
+    cr_assert(idle > 300, "idle modules linearized: %d", idle);
     rack_free(&r);
 }
 
