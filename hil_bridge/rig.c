@@ -649,13 +649,14 @@ unsigned rig_realtime(rig *r, int priority)
     unsigned n = 0;
     r->o.threads_adapt = 0; /* paced quanta all take the period: nothing to compare */
     r->solo = 0;
-    atomic_store(&p->spin, 2000u); /* a few microseconds, then sleep: a FIFO worker must not hold its CPU */
+    if (priority > 0) /* a few microseconds, then sleep: a FIFO worker must not hold its CPU */
+        atomic_store(&p->spin, 2000u);
     for (unsigned i = 1; i < p->n; i++) {
         cpu_set_t set;
         CPU_ZERO(&set);
         CPU_SET((int)(i % (unsigned)ncpu), &set);
         (void)pthread_setaffinity_np(p->th[i], sizeof set, &set); /* a hint: without it the thread still runs */
-        if (pthread_setschedparam(p->th[i], SCHED_FIFO, &sp) == 0)
+        if (priority <= 0 || pthread_setschedparam(p->th[i], SCHED_FIFO, &sp) == 0)
             n++;
     }
     if (n < p->n - 1) { /* no permission for them: the caller alone, as above */

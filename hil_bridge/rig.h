@@ -166,7 +166,10 @@ int rig_fault_swarm_replay(rig *r, unsigned slot);
  * take FIFO (no CPU to spare, as on 2 CPUs, or no permission) are
  * stopped and the caller runs every module (a FIFO caller waiting for a
  * normal worker each phase would be a priority inversion; the run is
- * the same). Returns how many workers took FIFO (0: none are used). */
+ * the same). Returns how many workers took FIFO (0: none are used).
+ * priority <= 0: the same rule for the CPUs, the workers pinned and left
+ * in their normal policy, spinning between phases (a spinning `--realtime`
+ * run: session.c); returns how many are pinned. */
 unsigned rig_realtime(rig *r, int priority);
 
 /* Wait up to timeout_ms for every external module's HELLO (they learn

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/prctl.h>
 #include <time.h>
 
@@ -155,9 +156,18 @@ int ses_init(ses *s, const ses_opts *o)
         s->g.plant.load.r = s->o.r.plant.r_bleed;
     if (s->o.realtime) {
         struct sched_param sp = {.sched_priority = 80};
-        s->fifo = sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
-        if (s->fifo)
-            s->fifo_workers = rig_realtime(&s->g, sp.sched_priority);
+        if (s->o.rt_spin_ns == 0 || s->o.rt_spin_ns >= RIG_PERIOD_NS) {
+            /* Spinning through the whole quantum: under SCHED_FIFO the
+             * kernel's real-time limit (sched_rt_runtime_us, 95 %) would
+             * stop the thread for 50 ms every second; the highest normal
+             * priority instead (nice -20, per thread on Linux). */
+            s->niced = setpriority(PRIO_PROCESS, 0, -20) == 0;
+            s->fifo_workers = rig_realtime(&s->g, 0);
+        } else {
+            s->fifo = sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
+            if (s->fifo)
+                s->fifo_workers = rig_realtime(&s->g, sp.sched_priority);
+        }
         prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* wake at the deadline, not 50 us after */
         s->locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
     }

@@ -258,9 +258,11 @@ int rep_text(FILE *f, ses *s)
             qsort(late, (size_t)ran, sizeof *late, rep_cmp);
             char workers[96] = "";
             if (g->pool && g->pool_threads > 1)
-                snprintf(workers, sizeof workers, ", %u workers FIFO", s->fifo_workers);
+                snprintf(workers, sizeof workers, ", %u workers %s", s->fifo_workers, s->fifo ? "FIFO" : "pinned");
             else if (s->fifo && g->o.threads > 1 && !g->o.log)
                 snprintf(workers, sizeof workers, ", 1 thread: workers could not all be FIFO with a CPU kept free");
+            else if (!s->fifo && g->o.threads > 1 && !g->o.log)
+                snprintf(workers, sizeof workers, ", 1 thread: no CPU to spare for a worker");
             char wait[64];
             int64_t spin = o->rt_spin_ns ? o->rt_spin_ns : SES_RT_SPIN_NS;
             if (spin < 0)
@@ -269,7 +271,11 @@ int rep_text(FILE *f, ses *s)
                 snprintf(wait, sizeof wait, "spinning the last %.0f us of each quantum", spin / 1e3);
             fprintf(f, "realtime (%s%s, %s, %s): lateness min %.1f us, median %.1f us, p99 %.1f us, p99.9 %.1f us, "
                        "max %.1f us; %ld overruns (%.3f %% of quanta late)\n",
-                    s->fifo ? "SCHED_FIFO" : "SCHED_OTHER: no permission for FIFO", workers,
+                    s->fifo    ? "SCHED_FIFO"
+                    : s->niced ? "SCHED_OTHER at nice -20: a spin under FIFO is throttled"
+                    : o->rt_spin_ns == 0 || o->rt_spin_ns >= RIG_PERIOD_NS ? "SCHED_OTHER: no permission for nice -20"
+                                                                           : "SCHED_OTHER: no permission for FIFO",
+                    workers,
                     s->locked ? "memory locked" : "not locked", wait, late[0] / 1e3, late[ran / 2] / 1e3,
                     late[ran * 99 / 100] / 1e3, late[ran * 999 / 1000] / 1e3, late[ran - 1] / 1e3, s->overruns,
                     100.0 * (double)s->overruns / (double)ran);
