@@ -671,11 +671,11 @@ unsigned rig_realtime(rig *r, int priority)
  * in windows of RIG_ADAPT_Q, each timed on the wall clock (one read a
  * window); every `gap` windows one window runs the other way, and the
  * faster way goes on. A trial that loses doubles the gap (up to
- * RIG_ADAPT_GAP_MAX windows, under 0.2 % of the quanta on the slower
+ * RIG_ADAPT_GAP_MAX windows, 0.1 % of the quanta on the slower
  * way), one that wins resets it. The modules' results do not depend on
  * which thread runs them: only the speed changes. */
-#define RIG_ADAPT_Q 250u
-#define RIG_ADAPT_GAP0 16u
+#define RIG_ADAPT_Q 100u
+#define RIG_ADAPT_GAP0 4u
 #define RIG_ADAPT_GAP_MAX 1024u
 
 static int64_t rig_wall_ns(void)
