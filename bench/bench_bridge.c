@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -265,14 +264,13 @@ static int bb_realtime84(FILE *out, long q)
     if (!bad) {
         qsort(s.late, (size_t)q, sizeof *s.late, bb_cmp_i64);
         fprintf(out, "# bridge.realtime84: ek3 rack --modules 84 --load 200kW --realtime, %ld quanta, 1 thread, %s\n", q,
-                s.niced ? "spinning at nice -20" : "spinning, SCHED_OTHER (no permission for nice -20)");
+                "spinning, SCHED_OTHER");
         bench_line(out, "bridge.realtime84.late_pct", 100.0 * (double)s.overruns / (double)q, "%");
         bench_line(out, "bridge.realtime84.lateness.p99_us", s.late[q * 99 / 100] / 1e3, "us");
         bench_line(out, "bridge.realtime84.lateness.max_us", s.late[q - 1] / 1e3, "us");
     }
     ses_free(&s);
     sched_setscheduler(0, old_pol, &old_sp);
-    setpriority(PRIO_PROCESS, 0, 0);
     munlockall();
     return bad;
 }

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/prctl.h>
 #include <time.h>
 
@@ -159,9 +158,9 @@ int ses_init(ses *s, const ses_opts *o)
         if (s->o.rt_spin_ns == 0 || s->o.rt_spin_ns >= RIG_PERIOD_NS) {
             /* Spinning through the whole quantum: under SCHED_FIFO the
              * kernel's real-time limit (sched_rt_runtime_us, 95 %) would
-             * stop the thread for 50 ms every second; the highest normal
-             * priority instead (nice -20, per thread on Linux). */
-            s->niced = setpriority(PRIO_PROCESS, 0, -20) == 0;
+             * stop the thread for 50 ms every second, and at nice -20 it
+             * starves everything else on its CPU (the API's own clients
+             * on a busy 2-CPU machine); a normal thread, then. */
             s->fifo_workers = rig_realtime(&s->g, 0);
         } else {
             s->fifo = sched_setscheduler(0, SCHED_FIFO, &sp) == 0;

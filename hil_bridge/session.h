@@ -141,11 +141,12 @@ typedef struct ses_out {
  * quanta late; spinning on CLOCK_MONOTONIC meets the deadline within the
  * clock read (docs/bridge.md, Real time). */
 #define SES_RT_SPIN_NS RIG_PERIOD_NS
-/* A spin through the whole quantum runs at nice -20 rather than
+/* A spin through the whole quantum runs as a normal thread, not
  * SCHED_FIFO: the kernel's real-time limit (sched_rt_runtime_us 950 000
  * of 1 000 000) stops a FIFO thread that never sleeps for 50 ms each
- * second (6.2 % of quanta late in a bare spin loop, 0.05-0.07 % at nice
- * -20). A shorter spin sleeps first, under SCHED_FIFO. */
+ * second (6.2 % of quanta late in a bare spin loop, 0.05 % as a normal
+ * thread; nice -20 starves the other processes on its CPU). A shorter
+ * spin sleeps first, under SCHED_FIFO. */
 
 typedef struct ses_opts {
     rig_opts r;
@@ -216,7 +217,6 @@ typedef struct ses {
     int64_t *late;        /* realtime: each quantum's lateness, ns */
     long overruns;
     int fifo, locked;
-    int niced;            /* realtime, spinning: the thread took nice -20 (SCHED_OTHER) */
     unsigned fifo_workers;  /* realtime: worker threads that took SCHED_FIFO too (rig_realtime) */
     int failed_at;        /* what ses_init could not set up (ses_init_step) */
 } ses;

@@ -271,10 +271,10 @@ int rep_text(FILE *f, ses *s)
                 snprintf(wait, sizeof wait, "spinning the last %.0f us of each quantum", spin / 1e3);
             fprintf(f, "realtime (%s%s, %s, %s): lateness min %.1f us, median %.1f us, p99 %.1f us, p99.9 %.1f us, "
                        "max %.1f us; %ld overruns (%.3f %% of quanta late)\n",
-                    s->fifo    ? "SCHED_FIFO"
-                    : s->niced ? "SCHED_OTHER at nice -20: a spin under FIFO is throttled"
-                    : o->rt_spin_ns == 0 || o->rt_spin_ns >= RIG_PERIOD_NS ? "SCHED_OTHER: no permission for nice -20"
-                                                                           : "SCHED_OTHER: no permission for FIFO",
+                    s->fifo ? "SCHED_FIFO"
+                    : o->rt_spin_ns == 0 || o->rt_spin_ns >= RIG_PERIOD_NS
+                        ? "SCHED_OTHER: a spin under FIFO is throttled 50 ms a second"
+                        : "SCHED_OTHER: no permission for FIFO",
                     workers,
                     s->locked ? "memory locked" : "not locked", wait, late[0] / 1e3, late[ran / 2] / 1e3,
                     late[ran * 99 / 100] / 1e3, late[ran * 999 / 1000] / 1e3, late[ran - 1] / 1e3, s->overruns,
