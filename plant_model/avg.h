@@ -68,7 +68,9 @@ void lavg_eval(const lavg_table *t, double fr, double z0, double vdc, double n, 
                double vo, double out[LAVG_NQ]);
 
 /* A module's operating column, prepared once per command: then
- * lavg_io gives the output current at any voltage cheaply. */
+ * lavg_io gives the output current at any voltage cheaply. A pt starts
+ * zeroed (lavg_pt pt = {0}, memset): lavg_prepare reuses what an earlier
+ * prepare left in it where its inputs did not change. */
 typedef struct lavg_br {        /* a bracket k of a column, its values as lavg_io uses them */
     double lo, hi;              /* it holds s when lo <= s < hi (-inf at k = 0, +inf at k = ns - 2) */
     double s0, d, v0, dv, dds;  /* s[k], s[k + 1] - s[k], io[k], io[k + 1] - io[k] (float), dv / d (0 at d = 0) */
