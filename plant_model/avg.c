@@ -2,6 +2,7 @@
 #include "avg.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 double lavg_fn(int i)
@@ -190,7 +191,9 @@ static double lavg_gap(const float *a, const float *b)
 void lavg_build(lavg_table *t, const llc_params *p)
 {
     static const double tj = 75.0; /* losses at a typical junction temperature */
+    static _Atomic uint64_t builds;
     memset(t, 0, sizeof *t);
+    t->id = atomic_fetch_add(&builds, 1) + 1;
     t->fr = 1.0 / (2 * M_PI * sqrt(p->lr * p->cr));
     t->z0 = sqrt(p->lr / p->cr);
     t->vdc = p->vdc;
@@ -283,17 +286,20 @@ static int lavg_find(const float *a, int stride, int n, double x, double *w)
     return lo;
 }
 
-/* Normalized output current of column i at s (0 <= s <= 1), and its
- * derivative in s: the bracket is the last sample with s_k <= s, found
- * from the guide (usually at once) as a binary search would find it. */
-static inline __attribute__((always_inline)) double lavg_col_io(const lavg_table *t, int hb, int i, double s, double *dds, int *hint)
+/* Bracket *hint of column i for s (0 <= s <= 1), unpacked into *b: the
+ * last sample with s_k <= s (0 below the second, ns - 2 at and above the
+ * last but one), found from the guide (usually at once) as a binary
+ * search would find it, or *hint itself when it still holds s (the same
+ * k: the bracket holding s is unique). Off the hot path: lavg_col_io
+ * calls it only when s left the unpacked bracket. */
+static __attribute__((noinline)) void lavg_bracket(const lavg_table *t, int hb, int i, double s, int *hint, lavg_br *b)
 {
     int n = t->ns[hb][i], k = *hint;
     const float *ss = t->s[hb][i];
     /* the last call's bracket when it still holds s (the same k the guide gives) */
     if (!(k >= 0 && k <= n - 2 && (k == 0 || ss[k] <= s) && (k == n - 2 || ss[k + 1] > s))) {
-        int b = lavg_bucket((float)s), last = t->guide[hb][i][b + 1] - 1;
-        k = t->guide[hb][i][b] - 1;
+        int bk = lavg_bucket((float)s), last = t->guide[hb][i][bk + 1] - 1;
+        k = t->guide[hb][i][bk] - 1;
         if (last > n - 2)
             last = n - 2;
         if (k < 0)
@@ -305,43 +311,60 @@ static inline __attribute__((always_inline)) double lavg_col_io(const lavg_table
         *hint = k;
     }
     const float(*v)[LAVG_NQ] = t->v[hb][i];
-    double d = (double)ss[k + 1] - ss[k], w = d > 0 ? (s - ss[k]) / d : 0;
+    b->lo = k == 0 ? -INFINITY : (double)ss[k]; /* the test above, as lo <= s < hi (s is never NaN here) */
+    b->hi = k == n - 2 ? INFINITY : (double)ss[k + 1];
+    b->s0 = ss[k];
+    b->d = (double)ss[k + 1] - ss[k];
+    b->v0 = v[k][LAVG_IO];
+    b->dv = v[k + 1][LAVG_IO] - v[k][LAVG_IO]; /* a float difference, then widened (exact) */
+    b->dds = b->d > 0 ? b->dv / b->d : 0;
+}
+
+/* Normalized output current of column i at s (0 <= s <= 1), and its
+ * derivative in s, from bracket *b (found again when it does not hold s):
+ *   w = (s - s_k) / d, clamped to [0, 1] (derivative 0 where clamped),
+ *   io = io_k + (io_k+1 - io_k) w. */
+static inline __attribute__((always_inline)) double lavg_col_io(const lavg_table *t, int hb, int i, double s, double *dds,
+                                                                int *hint, lavg_br *b)
+{
+    if (!(b->lo <= s && s < b->hi))
+        lavg_bracket(t, hb, i, s, hint, b);
+    double w = b->d > 0 ? (s - b->s0) / b->d : 0;
     if (w < 0 || w > 1) { /* outside the column (s past its last sample) */
         w = w < 0 ? 0 : 1;
         *dds = 0;
     } else {
-        *dds = d > 0 ? (v[k + 1][LAVG_IO] - v[k][LAVG_IO]) / d : 0;
+        *dds = b->dds;
     }
-    return v[k][LAVG_IO] + (v[k + 1][LAVG_IO] - v[k][LAVG_IO]) * w;
+    return b->v0 + b->dv * w;
 }
 
-/* Normalized output current at (column i, weight fx, s), derivative in s into *dds. */
-static double lavg_io_at(const lavg_table *t, int hb, int i, double fx, double s, double *dds, int hint[2])
+/* Normalized output current at (column pt->i, weight pt->fx, s), derivative in s into *dds. */
+static inline __attribute__((always_inline)) double lavg_io_at(const lavg_table *t, lavg_pt *pt, double s, double *dds)
 {
-    double d0, d1;
-    double u = lavg_col_io(t, hb, i, s, &d0, &hint[0]) * (1 - fx) + lavg_col_io(t, hb, i + 1, s, &d1, &hint[1]) * fx;
+    double d0, d1, fx = pt->fx;
+    double u = lavg_col_io(t, pt->hb, pt->i, s, &d0, &pt->k[0], &pt->br[0]) * (1 - fx) +
+               lavg_col_io(t, pt->hb, pt->i + 1, s, &d1, &pt->k[1], &pt->br[1]) * fx;
     *dds = d0 * (1 - fx) + d1 * fx;
     return u;
 }
 
-void lavg_eval(const lavg_table *t, double fr, double z0, double vdc, double n, int half_bridge, double fsw,
-               double vo, double out[LAVG_NQ])
+/* lavg_eval at pt's column (pt->burst is 1; its hints move: any hint gives the same bracket). */
+static void lavg_eval_(const lavg_table *t, lavg_pt *pt, double z0, double vo, double out[LAVG_NQ])
 {
-    lavg_pt pt = {0};
-    lavg_prepare(t, fr, z0, vdc, n, half_bridge, fsw, 1.0, &pt);
-    double g, io = lavg_io(t, &pt, vo, &g), u = io / pt.ib;
+    double g, io = lavg_io(t, pt, vo, &g), u = io / pt->ib;
     /* The losses at the same output current in both columns: what sets
      * the tank current, the flux and the edges' current. */
     double q[LAVG_NQ] = {0};
     for (int c = 0; c < 2; c++) {
-        int i = pt.i + c, ns = t->ns[pt.hb][i];
-        const float(*v)[LAVG_NQ] = t->v[pt.hb][i];
-        double w, fc = c ? pt.fx : 1 - pt.fx;
+        int i = pt->i + c, ns = t->ns[pt->hb][i];
+        const float(*v)[LAVG_NQ] = t->v[pt->hb][i];
+        double w, fc = c ? pt->fx : 1 - pt->fx;
         int k = lavg_find(&v[0][LAVG_IO], LAVG_NQ, ns, u, &w);
         for (int r = LAVG_PIN; r < LAVG_NQ; r++)
             q[r] += fc * (v[k][r] + (v[k + 1][r] - v[k][r]) * w);
     }
-    double pb = pt.vb * pt.vb / z0;
+    double pb = pt->vb * pt->vb / z0;
     out[LAVG_IO] = io;
     out[LAVG_HARD] = q[LAVG_HARD];
     double pin = (io > 0 ? io * vo : 0) + q[LAVG_PIN] * pb;
@@ -352,16 +375,49 @@ void lavg_eval(const lavg_table *t, double fr, double z0, double vdc, double n, 
     out[LAVG_PIN] = pin;
 }
 
+void lavg_eval(const lavg_table *t, double fr, double z0, double vdc, double n, int half_bridge, double fsw,
+               double vo, double out[LAVG_NQ])
+{
+    lavg_pt pt = {0};
+    lavg_prepare(t, fr, z0, vdc, n, half_bridge, fsw, 1.0, &pt);
+    lavg_eval_(t, &pt, z0, vo, out);
+}
+
+void lavg_eval_pt(const lavg_table *t, const lavg_pt *pt, double z0, double vo, double out[LAVG_NQ])
+{
+    lavg_pt p = *pt;
+    p.burst = 1.0; /* as lavg_prepare sets them at burst 1 */
+    p.scale = p.ib * p.burst;
+    lavg_eval_(t, &p, z0, vo, out);
+}
+
 void lavg_prepare(const lavg_table *t, double fr, double z0, double vdc, double n, int half_bridge, double fsw,
                   double burst, lavg_pt *pt)
 {
+    int hb0 = pt->hb, i0 = pt->i;
     pt->hb = half_bridge ? 1 : 0;
     pt->vb = pt->hb ? 0.5 * vdc : vdc;
     pt->n = n;
     pt->ib = pt->vb / z0;
     pt->burst = burst;
-    pt->i = lavg_col(fsw / fr, &pt->fx);
+    double fn = fsw / fr;
+    uint64_t fb, ob;
+    memcpy(&fb, &fn, sizeof fb);
+    memcpy(&ob, &pt->fn, sizeof ob);
+    if (fb != ob) { /* lavg_col is a pure function of fn (a zeroed pt holds fn = +0's column, 0 and 0) */
+        pt->fn = fn;
+        pt->i = lavg_col(fn, &pt->fx);
+    }
     pt->nl = t->nl[pt->hb][pt->i] * (1 - pt->fx) + t->nl[pt->hb][pt->i + 1] * pt->fx;
+    pt->scale = pt->ib * pt->burst;
+    pt->kslope = -pt->n / pt->vb / pt->nl;
+    if (pt->br_id != t->id || pt->hb != hb0 || pt->i != i0) { /* another column: unpacked again (hints kept) */
+        for (int c = 0; c < 2; c++) {
+            pt->br[c].lo = INFINITY;
+            pt->br[c].hi = -INFINITY;
+        }
+        pt->br_id = t->id;
+    }
 }
 
 double lavg_io(const lavg_table *t, lavg_pt *pt, double vo, double *slope)
@@ -375,8 +431,7 @@ double lavg_io(const lavg_table *t, lavg_pt *pt, double vo, double *slope)
     }
     if (s > 1) /* a negative vo: the short-circuit point */
         s = 1;
-    double u = lavg_io_at(t, pt->hb, pt->i, pt->fx, s, &dds, pt->k);
-    double scale = pt->ib * pt->burst;
-    *slope = scale * dds * (-pt->n / pt->vb / pt->nl);
-    return scale * u;
+    double u = lavg_io_at(t, pt, s, &dds);
+    *slope = pt->scale * dds * pt->kslope; /* scale * dds * (-n / vb / nl) */
+    return pt->scale * u;
 }

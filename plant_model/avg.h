@@ -54,6 +54,7 @@ typedef struct lavg_table {
     float v[2][LAVG_NF][LAVG_NS][LAVG_NQ]; /* [half_bridge][fn][sample][quantity]; LAVG_PIN holds
                                             * the sample's residual input - output - losses */
     double build_s;        /* simulated seconds it took */
+    uint64_t id;           /* this build's serial number (from 1): a lavg_pt's unpacked brackets name it */
 } lavg_table;
 
 /* Build the table from the nominal power stage (about 0.3 s of CPU). */
@@ -67,19 +68,37 @@ void lavg_eval(const lavg_table *t, double fr, double z0, double vdc, double n, 
                double vo, double out[LAVG_NQ]);
 
 /* A module's operating column, prepared once per command: then
- * lavg_io gives the output current at any voltage cheaply. */
+ * lavg_io gives the output current at any voltage cheaply. A pt starts
+ * zeroed (lavg_pt pt = {0}, memset): lavg_prepare reuses what an earlier
+ * prepare left in it where its inputs did not change. */
+typedef struct lavg_br {        /* a bracket k of a column, its values as lavg_io uses them */
+    double lo, hi;              /* it holds s when lo <= s < hi (-inf at k = 0, +inf at k = ns - 2) */
+    double s0, d, v0, dv, dds;  /* s[k], s[k + 1] - s[k], io[k], io[k + 1] - io[k] (float), dv / d (0 at d = 0) */
+} lavg_br;
+
 typedef struct lavg_pt {
     int hb, i;
     double fx, nl, vb, n, ib, burst;
+    double scale, kslope;       /* ib * burst and -n / vb / nl: lavg_io's factors, computed once */
+    double fn;                  /* the fsw / fr that gave i and fx: lavg_prepare reuses them at the same bits */
     int k[2];                   /* the brackets lavg_io found last in columns i and i + 1: tried first (the
                                  * output moves little between calls); any value is safe, only the speed differs */
+    lavg_br br[2];              /* brackets k[0] and k[1] unpacked, so that an s in the same bracket costs no
+                                 * search and no table read; lavg_prepare empties them (lo = +inf) when the
+                                 * column or the table's build (br_id) changed */
+    uint64_t br_id;             /* the lavg_table.id they came from */
 } lavg_pt;
 
 void lavg_prepare(const lavg_table *t, double fr, double z0, double vdc, double n, int half_bridge, double fsw,
                   double burst, lavg_pt *pt);
 
+/* lavg_eval from pt, prepared by lavg_prepare(t, fr, z0, vdc, n,
+ * half_bridge, fsw, any burst, pt): the same out, without preparing a
+ * column again (a module's own pt; pt is not changed). */
+void lavg_eval_pt(const lavg_table *t, const lavg_pt *pt, double z0, double vo, double out[LAVG_NQ]);
+
 /* Mean output current (A) at output voltage vo, and dI/dV into *slope.
- * Updates pt->k (its bracket hints) only. */
+ * Updates pt->k and pt->br (its bracket hints, unpacked) only. */
 double lavg_io(const lavg_table *t, lavg_pt *pt, double vo, double *slope);
 
 /* Grid value of fn at a column; s of the k-th point of the initial grid in s. */

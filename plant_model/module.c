@@ -241,7 +241,8 @@ static int pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NOD
         m->pn_ok = 0;
         double q[LAVG_NQ] = {0};
         if (on) {
-            lavg_eval(m->tab, m->fr, m->z0, l->vdc, l->n, m->cmd.half_bridge, m->cmd.fsw, m->vo, q);
+            pmod_prepare(m); /* m->pt at this command (it is, unless a key moved without it): lavg_eval's column */
+            lavg_eval_pt(m->tab, &m->pt, m->z0, m->vo, q);
             for (int i = 0; i < LAVG_HARD; i++)
                 q[i] *= m->cmd.burst;
         }

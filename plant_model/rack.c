@@ -116,9 +116,15 @@ static double rack_load_i(const rack_load *l, double v, double *g)
  * R is of order one, so a plain substitution oscillates). */
 static __attribute__((noinline)) void rack_newton(rack *r, unsigned k, pmod *m)
 {
-    double R = r->r_slot[k], i = m->io, g = 0;
+    double R = r->r_slot[k], i = m->io, g = 0, v = r->vbus;
+    /* pmod_current's test, once: lavg_io moves only m->pt's bracket hints */
+    const int src = pmod_sourcing(m);
     for (int it = 0; it < 3; it++) { /* from the last step's current: usually one is enough */
-        double f = pmod_current(m, r->vbus + R * i, &g), di = (f - i) / (1.0 - g * R);
+        double f = 0; /* pmod_current: 0 and slope 0 unless sourcing */
+        g = 0;
+        if (src)
+            f = lavg_io(m->tab, &m->pt, v + R * i, &g);
+        double di = (f - i) / (1.0 - g * R);
         i += di;
         if (fabs(di) < 1e-4)
             break;

@@ -175,6 +175,41 @@ static lavg_table *table(void)
     return &t;
 }
 
+/* lavg_io's unpacked brackets (lavg_pt.br, kept across calls and across
+ * prepares of the same column) and lavg_eval_pt (the module's own pt)
+ * against a fresh pt for every call: the same bits. Fails, e.g., when
+ * lavg_prepare keeps the brackets of another column (its test on
+ * pt->i dropped) or lavg_eval_pt keeps the module's burst. */
+Test(avg, unpacked_brackets_and_the_modules_pt_give_the_same_bits_as_a_fresh_pt)
+{
+    const lavg_table *t = table();
+    plant_params p = defaults();
+    lavg_pt kept = {0};
+    int checked = 0;
+    for (int hb = 0; hb < 2; hb++)
+        for (int j = 0; j < 40; j++) {
+            double fsw = t->fr * (0.6 + 0.05 * (j % 23)), burst = j % 3 ? 1.0 : 0.4;
+            lavg_prepare(t, t->fr, t->z0, p.llc.vdc, p.llc.n, hb, fsw, burst, &kept);
+            double vmax = (hb ? 0.5 : 1.0) * p.llc.vdc / p.llc.n * 1.3;
+            for (int q = 0; q <= 200; q++) {
+                double vo = vmax * (q % 2 ? q : 200 - q) / 200.0 - 5.0, g1, g2;
+                lavg_pt fresh = {0};
+                lavg_prepare(t, t->fr, t->z0, p.llc.vdc, p.llc.n, hb, fsw, burst, &fresh);
+                double i1 = lavg_io(t, &kept, vo, &g1), i2 = lavg_io(t, &fresh, vo, &g2);
+                cr_assert(memcmp(&i1, &i2, sizeof i1) == 0 && memcmp(&g1, &g2, sizeof g1) == 0,
+                          "lavg_io at hb %d fsw %g vo %g: %.17g %.17g vs %.17g %.17g", hb, fsw, vo, i1, g1, i2, g2);
+                if (q % 20 == 0) {
+                    double a[LAVG_NQ], b[LAVG_NQ];
+                    lavg_eval_pt(t, &kept, t->z0, vo, a);
+                    lavg_eval(t, t->fr, t->z0, p.llc.vdc, p.llc.n, hb, fsw, vo, b);
+                    cr_assert(memcmp(a, b, sizeof a) == 0, "lavg_eval_pt at hb %d fsw %g vo %g", hb, fsw, vo);
+                }
+                checked += i1 != 0;
+            }
+        }
+    cr_assert_gt(checked, 1000, "currents compared: %d", checked);
+}
+
 Test(avg, agrees_with_the_switching_model_in_steady_state)
 {
     static const double fs[] = {130e3, 170e3, 200e3, 260e3, 320e3};
