@@ -812,7 +812,7 @@ _Static_assert(BRD_ADC_TJ_A == BRD_ADC_VDC + 1 && BRD_ADC_FAN_TACH == BRD_ADC_T_
 /* The slow channels' x and base again, and their key. */
 static void pmod_adc_slow(pmod *m)
 {
-    double *x = m->adc_x - PMOD_ADC_SLOW0; /* indexed by channel */
+    double x[PMOD_ADC_SLOW0 + PMOD_ADC_SLOWN]; /* indexed by channel; the slow ones kept in adc_x */
     x[BRD_ADC_VDC] = BRD_ADC_FULL_CODE * m->p.llc.vdc / m->p.fs_vdc;
     const double t[5] = {pmod_t_case(m, 0), pmod_t_case(m, 1), m->th.t[TH_XFMR], m->th.t[TH_LR], m->p.th.t_amb};
     for (int i = 0; i < 5; i++) {
@@ -824,8 +824,10 @@ static void pmod_adc_slow(pmod *m)
     }
     x[BRD_ADC_FAN_TACH] = BRD_ADC_FULL_CODE * m->th.fan_speed * m->p.th.fan_rpm / BRD_TACH_FS_RPM;
     x[BRD_ADC_IGF] = BRD_ADC_FULL_CODE * m->igf / m->p.fs_igf;
-    for (int c = PMOD_ADC_SLOW0; c < PMOD_ADC_SLOW0 + PMOD_ADC_SLOWN; c++)
+    for (int c = PMOD_ADC_SLOW0; c < PMOD_ADC_SLOW0 + PMOD_ADC_SLOWN; c++) {
+        m->adc_x[c - PMOD_ADC_SLOW0] = x[c];
         m->adc_base[c - PMOD_ADC_SLOW0] = x[c] * m->adc_gain[c] + m->adc_off[c];
+    }
     const double key[9] = {m->p.llc.vdc, m->th.t[0], m->th.t[1], m->th.t[2], m->th.t[3], m->th.t[4], m->p.th.t_amb, m->th.fan_speed, m->igf};
     for (int i = 0; i < 9; i++)
         m->adc_key[i] = pmod_bits(key[i]);
