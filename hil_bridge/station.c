@@ -179,26 +179,6 @@ static int stn_frame(station *s, unsigned slot, unsigned type, unsigned prio, co
     return rc ? rc : stn_key(s, slot, key);
 }
 
-/* auth_sign's bookkeeping without the tag, for a frame send would refuse
- * for a full queue (station.full): the same checks before the MAC (a
- * spent counter, a trailer the frame has no room for), the counter spent
- * as auth_sign spends it. The MAC itself cannot fail here (hostcrypto's
- * CMAC over a valid key and length), and the refused frame goes nowhere. */
-static int stn_spend(auth_tx *tx, const cfd_frame *f, uint32_t *fv)
-{
-    if (tx->spent || tx->next == 0)
-        return EK3_EWRAP;
-    if (f->len + AUTH_TRAILER_LEN > CFD_MAX_LEN || cfd_len_to_dlc((unsigned)(f->len + AUTH_TRAILER_LEN), 1) < 0)
-        return EK3_EDLC;
-    if (fv)
-        *fv = tx->next;
-    if (tx->next == UINT32_MAX)
-        tx->spent = 1;
-    else
-        tx->next++;
-    return EK3_EFULL;
-}
-
 /* Sign payload[0..len) and send it to `slot`; *fv gets its freshness
  * counter. A POWER_CMD on the wire is recorded, as an eavesdropper would
  * (stn_fault_replay). */
@@ -210,7 +190,11 @@ static int stn_sign_send_raw(station *s, unsigned slot, unsigned type, unsigned 
     uint8_t key[AUTH_KEY_LEN];
     int rc = stn_frame(s, slot, type, prio, payload, len, &f, key);
     if (!rc && s->full && s->full(s->send_ctx))
-        return stn_spend(&m->tx, &f, fv); /* refused whatever its tag: not signed */
+    {
+        /* refused whatever its tag: not signed, its counter spent as signing would */
+        rc = auth_spend(&m->tx, f.len, fv);
+        return rc ? rc : EK3_EFULL;
+    }
     if (!rc)
         rc = auth_sign(&s->cr, key, &m->tx, &f, fv);
     if (!rc)

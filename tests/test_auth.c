@@ -213,6 +213,35 @@ Test(auth, counter_wrap_is_refused_by_sender_and_receiver)
     cr_assert_eq(auth_verify(&cr, key42, &fresh, &w0, NULL, NULL), EK3_ESTALE, "counter 0 is never valid");
 }
 
+Test(auth, spending_a_counter_unsigned_moves_the_sender_as_signing_would)
+{
+    auth_tx signer, spender;
+    auth_tx_init(&signer);
+    auth_tx_init(&spender);
+    uint32_t fs = 0, fp = 0;
+    for (int i = 0; i < 3; i++) {
+        cfd_frame f = power_cmd(i);
+        cr_assert_eq(auth_sign(&cr, key42, &signer, &f, &fs), EK3_OK);
+        cr_assert_eq(auth_spend(&spender, 12, &fp), EK3_OK);
+        cr_assert_eq(fp, fs, "frame %d: counter %u spent, %u signed", i, fp, fs);
+    }
+    cr_assert_eq(spender.next, signer.next);
+    /* the refusals come before the counter moves */
+    cr_assert_eq(auth_spend(&spender, 64, &fp), EK3_EDLC);
+    cr_assert_eq(auth_spend(&spender, 13, &fp), EK3_EDLC, "13 + 12 = 25: no such length");
+    cr_assert_eq(spender.next, signer.next, "a refused spend left the counter where it was");
+    cr_assert_eq(auth_spend(NULL, 12, &fp), EK3_EINVAL);
+    auth_tx last = {UINT32_MAX, 0};
+    cr_assert_eq(auth_spend(&last, 12, &fp), EK3_OK);
+    cr_assert_eq(fp, UINT32_MAX);
+    cr_assert_eq(auth_spend(&last, 12, &fp), EK3_EWRAP, "2^32-1 was the last");
+    /* the receiver takes the next signed frame across the spent gap */
+    auth_rx rx = {0, 0};
+    cfd_frame next = power_cmd(9);
+    cr_assert_eq(auth_sign(&cr, key42, &spender, &next, NULL), EK3_OK);
+    cr_assert_eq(auth_verify(&cr, key42, &rx, &next, NULL, NULL), EK3_OK);
+}
+
 Test(auth, frames_too_short_or_too_long_are_refused)
 {
     auth_rx rx = {0, 0};

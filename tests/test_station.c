@@ -633,7 +633,7 @@ Test(station, a_sound_rack_has_no_implausible_reading, .init = setup5, .fini = t
  * (full NULL, both due times forced every quantum). 40 modules started
  * at once overfill the 32-frame queue; heartbeats bring peer checks. The
  * same station log, counters, freshness counters and module state.
- * (Checked to fail with stn_spend's counter left unspent, and with
+ * (Checked to fail with auth_spend's counter left unspent, and with
  * stn_poll's heartbeat line `now + STN_PLAUS_LAG` made `+ 2 * ...`.) */
 Test(station, its_shortcuts_give_the_plain_run)
 {

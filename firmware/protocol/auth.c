@@ -96,6 +96,12 @@ void auth_tx_init(auth_tx *tx)
     tx->spent = 0;
 }
 
+/* Whether a payload of n bytes and its trailer make a valid FD length. */
+static int auth_room(size_t n)
+{
+    return n + AUTH_TRAILER_LEN <= CFD_MAX_LEN && cfd_len_to_dlc((unsigned)(n + AUTH_TRAILER_LEN), 1) >= 0;
+}
+
 /* Tag over id || fv || payload. */
 static int auth_tag(const auth_crypto *c, const uint8_t key[AUTH_KEY_LEN], uint32_t id,
                     uint32_t fv, const uint8_t *payload, size_t n, uint8_t tag[16])
@@ -113,7 +119,7 @@ int auth_sign_with(const auth_crypto *c, const uint8_t key[AUTH_KEY_LEN], uint32
     if (!c || !c->cmac || !key || !f)
         return EK3_EINVAL;
     size_t n = f->len;
-    if (n + AUTH_TRAILER_LEN > CFD_MAX_LEN || cfd_len_to_dlc((unsigned)(n + AUTH_TRAILER_LEN), 1) < 0)
+    if (!auth_room(n))
         return EK3_EDLC;
     uint8_t tag[16];
     int rc = auth_tag(c, key, f->id, fv, f->data, n, tag);
@@ -123,6 +129,18 @@ int auth_sign_with(const auth_crypto *c, const uint8_t key[AUTH_KEY_LEN], uint32
     memcpy(f->data + n + AUTH_FV_LEN, tag, AUTH_MAC_LEN);
     f->len = (uint8_t)(n + AUTH_TRAILER_LEN);
     return EK3_OK;
+}
+
+/* Hand out tx's next counter and move past it (the last one, 2^32-1,
+ * leaves the sender spent). */
+static void auth_tx_take(auth_tx *tx, uint32_t *fv)
+{
+    if (fv)
+        *fv = tx->next;
+    if (tx->next == UINT32_MAX)
+        tx->spent = 1;
+    else
+        tx->next++;
 }
 
 int auth_sign(const auth_crypto *c, const uint8_t key[AUTH_KEY_LEN], auth_tx *tx,
@@ -135,12 +153,19 @@ int auth_sign(const auth_crypto *c, const uint8_t key[AUTH_KEY_LEN], auth_tx *tx
     int rc = auth_sign_with(c, key, tx->next, f);
     if (rc)
         return rc;
-    if (fv)
-        *fv = tx->next;
-    if (tx->next == UINT32_MAX)
-        tx->spent = 1;
-    else
-        tx->next++;
+    auth_tx_take(tx, fv);
+    return EK3_OK;
+}
+
+int auth_spend(auth_tx *tx, size_t len, uint32_t *fv)
+{
+    if (!tx)
+        return EK3_EINVAL;
+    if (tx->spent || tx->next == 0)
+        return EK3_EWRAP;
+    if (!auth_room(len))
+        return EK3_EDLC;
+    auth_tx_take(tx, fv);
     return EK3_OK;
 }
 

@@ -101,6 +101,15 @@ void auth_tx_init(auth_tx *tx);
 int auth_sign(const auth_crypto *c, const uint8_t key[AUTH_KEY_LEN], auth_tx *tx,
               cfd_frame *f, uint32_t *fv);
 
+/* auth_sign's bookkeeping without the tag, for a frame that will not be
+ * sent (a sender's full queue refuses it): the same refusals before the
+ * MAC (EK3_EINVAL for a NULL tx, EK3_EWRAP for a spent counter,
+ * EK3_EDLC when a payload of len bytes leaves no valid FD length for the
+ * trailer), and on success the counter spent as auth_sign spends it, its
+ * value in *fv (if not NULL). The receiver's window (AUTH_WINDOW) absorbs
+ * the gap, as it does a frame lost on the bus. */
+int auth_spend(auth_tx *tx, size_t len, uint32_t *fv);
+
 /* Sign with an explicit counter and no state (tests, tools, replays). */
 int auth_sign_with(const auth_crypto *c, const uint8_t key[AUTH_KEY_LEN],
                    uint32_t fv, cfd_frame *f);
