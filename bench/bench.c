@@ -28,7 +28,7 @@ int bench_callgrind(FILE *out, const char *self, const char *suite, const char *
     char outfile[128], cmd[1024];
     snprintf(outfile, sizeof outfile, "%s/cg.out", dir);
     snprintf(cmd, sizeof cmd,
-             "valgrind --tool=callgrind --callgrind-out-file=%s '%s' bench %s --under-callgrind >/dev/null 2>&1",
+             "valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file=%s '%s' bench %s --under-callgrind >/dev/null 2>&1",
              outfile, self, suite);
     int st = system(cmd);
     int rc = 0;

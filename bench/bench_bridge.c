@@ -16,7 +16,6 @@
 
 #include "bench.h"
 
-#include <valgrind/callgrind.h>
 #include "canbus.h"
 #include "rig.h"
 #include "session.h"
@@ -146,13 +145,13 @@ static double bb_session84(double load_w, int no_swarm, long startup, long q, un
     for (long k = 0; k < startup; k++)
         ses_step(&s);
     if (cg_name)
-        CALLGRIND_ZERO_STATS;
+        BENCH_CG_BEGIN();
     int64_t t0 = bench_now_ns();
     for (long k = 0; k < q; k++)
         ses_step(&s);
     double sec = (bench_now_ns() - t0) * 1e-9;
     if (cg_name)
-        CALLGRIND_DUMP_STATS_AT(cg_name);
+        BENCH_CG_END(cg_name);
     ses_free(&s);
     return q * (RIG_PERIOD_NS * 1e-9) / sec;
 }
@@ -174,14 +173,14 @@ static double bb_rack84(unsigned threads, int frames, double scale, const char *
         rig_quantum(&g);
     if (cg_name) {
         q = BENCH_BRIDGE_CG_Q;
-        CALLGRIND_ZERO_STATS;
+        BENCH_CG_BEGIN();
     }
     int64_t t0 = bench_now_ns();
     for (long k = 0; k < q; k++)
         rig_quantum(&g);
     double s = (bench_now_ns() - t0) * 1e-9;
     if (cg_name)
-        CALLGRIND_DUMP_STATS_AT(cg_name);
+        BENCH_CG_END(cg_name);
     rig_free(&g);
     return q * (RIG_PERIOD_NS * 1e-9) / s;
 }

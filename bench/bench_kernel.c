@@ -4,7 +4,6 @@
  * caller can turn instructions into instructions per operation. */
 #include <stdlib.h>
 #include <string.h>
-#include <valgrind/callgrind.h>
 
 #include "bench.h"
 #include "board.h"
@@ -64,17 +63,17 @@ int bench_kernel(FILE *out, double scale, int instructions)
     int64_t t0, t_idle, t_msg, t_isr;
 
     /* idle passes: time moves 100 us per pass, no messages but timers and pings */
-    CALLGRIND_ZERO_STATS;
+    BENCH_CG_BEGIN();
     t0 = bench_now_ns();
     for (long i = 0; i < n; i++) {
         hhal_advance(&m->h, BRD_PERIOD_NS);
         jz_run(&m->k);
     }
     t_idle = bench_now_ns() - t0;
-    CALLGRIND_DUMP_STATS_AT("kernel.idle_pass");
+    BENCH_CG_END("kernel.idle_pass");
 
     /* the same passes with one message sent and dispatched in each */
-    CALLGRIND_ZERO_STATS;
+    BENCH_CG_BEGIN();
     t0 = bench_now_ns();
     for (long i = 0; i < n; i++) {
         hhal_advance(&m->h, BRD_PERIOD_NS);
@@ -82,14 +81,14 @@ int bench_kernel(FILE *out, double scale, int instructions)
         jz_run(&m->k);
     }
     t_msg = bench_now_ns() - t0;
-    CALLGRIND_DUMP_STATS_AT("kernel.pass_with_message");
+    BENCH_CG_END("kernel.pass_with_message");
 
-    CALLGRIND_ZERO_STATS;
+    BENCH_CG_BEGIN();
     t0 = bench_now_ns();
     for (long i = 0; i < n * 10; i++)
         jz_isr(&m->k);
     t_isr = bench_now_ns() - t0;
-    CALLGRIND_DUMP_STATS_AT("kernel.isr");
+    BENCH_CG_END("kernel.isr");
 
     if (!instructions) {
         double idle = (double)t_idle / (double)n, with = (double)t_msg / (double)n;

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <valgrind/callgrind.h>
 
 #include "avg.h"
 #include "bench.h"
@@ -61,11 +60,11 @@ int bench_plant(FILE *out, double scale, int instructions)
     uint32_t ev0 = m.sw.events, per0 = 0;
     int64_t t0 = bench_now_ns();
     if (instructions)
-        CALLGRIND_ZERO_STATS;
+        BENCH_CG_BEGIN();
     for (long k = 0; k < steps; k++)
         pmod_step(&m, BRD_PERIOD_S, -1);
     if (instructions)
-        CALLGRIND_DUMP_STATS_AT("plant.switching_period");
+        BENCH_CG_END("plant.switching_period");
     int64_t t1 = bench_now_ns();
     double sim = steps * BRD_PERIOD_S, wall = (t1 - t0) * 1e-9, periods = sim * c.fsw;
     (void)per0;
@@ -95,11 +94,11 @@ int bench_plant(FILE *out, double scale, int instructions)
         rsteps = 100;
     int64_t t4 = bench_now_ns();
     if (instructions)
-        CALLGRIND_ZERO_STATS;
+        BENCH_CG_BEGIN();
     for (long k = 0; k < rsteps; k++)
         rack_step(&r, BRD_PERIOD_S);
     if (instructions)
-        CALLGRIND_DUMP_STATS_AT("plant.rack84_step");
+        BENCH_CG_END("plant.rack84_step");
     int64_t t5 = bench_now_ns();
     double rwall = (t5 - t4) * 1e-9;
     if (!instructions) {

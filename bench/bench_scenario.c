@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <valgrind/callgrind.h>
 
 #include "bench.h"
 #include "scn.h"
@@ -35,7 +34,7 @@ static int bs_stop(void *ctx)
     (void)ctx;
     if (bs_first) {
         bs_first = 0;
-        CALLGRIND_ZERO_STATS;
+        BENCH_CG_BEGIN();
     }
     return 0;
 }
@@ -98,9 +97,9 @@ int bench_scenario(FILE *out, double scale, int instructions)
         fprintf(stderr, "ek3 bench: cannot write the scenarios in %s\n", dir);
     } else if (instructions) {
         bs_run(base, 1);
-        CALLGRIND_DUMP_STATS_AT("scenario.base_quantum");
+        BENCH_CG_END("scenario.base_quantum");
         bs_run(watched, 1);
-        CALLGRIND_DUMP_STATS_AT("scenario.watched_quantum");
+        BENCH_CG_END("scenario.watched_quantum");
     } else {
         double b[3], w[3], s[3], init[3];
         for (int k = 0; k < 3 && !bad; k++) {
