@@ -8,13 +8,13 @@
 #include <strings.h>
 
 #include "board.h"
+#include "ek3_rng.h"
 #include "services.h"
 #include "host_crypto.h"
 #include "can_id.h"
 #include "cli.h"
 #include "ek3_err.h"
 #include "hilch.h"
-#include "ek3_rng.h"
 #include "fwsign.h"
 #include "msg.h"
 #include "transport.h"
@@ -250,10 +250,47 @@ void fwi_free(fwi *f)
  * kernel loop (or an injected overrun), the watchdog. */
 static int fwi_mcu_reset(fwi *f, int by_watchdog);
 
+int64_t fwi_boot_delay_ns(uint64_t seed, unsigned slot)
+{
+    uint64_t st = seed ^ ((uint64_t)slot * EK3_RNG_GAMMA) ^ 0x626F6F74ull; /* "boot": a stream of its own */
+    uint64_t periods = (uint64_t)(FWI_BOOT_SPREAD_NS / BRD_PERIOD_NS);
+    return (int64_t)(ek3_rng_splitmix64(&st) % periods) * BRD_PERIOD_NS;
+}
+
+void fwi_hold(fwi *f, int64_t until_ns)
+{
+    if (until_ns <= 0)
+        return;
+    hhal_mcu_reset(&f->h); /* whatever the kernel's start queued goes nowhere */
+    f->hold_ns = until_ns;
+}
+
+/* The end of fwi_hold: power-on, as fwi_init's end. */
+static void fwi_power_on(fwi *f)
+{
+    f->hold_ns = 0;
+    hhal_mcu_reset(&f->h); /* the FIFOs of the held time: empty */
+    f->h.reset_req = 0;
+    drv_init(&f->drv, &f->cc);
+    jz_config cfg = f->k.cfg;
+    if (jz_init(&f->k, &cfg, hhal_hal(&f->h)) != EK3_OK)
+        f->down = 1; /* it booted at fwi_init with the same configuration: not expected */
+    hhal_watchdog_restart(&f->h);
+    if (f->boot_v > 0 && !f->down && !fwi_dead_output(f))
+        drv_power(&f->drv, DRV_ON, f->boot_v, f->cc.p_max);
+}
+
 /* Inlined into both exchanges: it runs every period of every module. */
 static inline __attribute__((always_inline)) void fwi_run_period(fwi *f)
 {
     hhal_advance(&f->h, BRD_PERIOD_NS);
+    if (__builtin_expect(f->hold_ns != 0, 0)) {
+        if (f->h.now_ns < f->hold_ns) {
+            hhal_mcu_reset(&f->h); /* in reset: the bus's frames are not taken */
+            return;
+        }
+        fwi_power_on(f);
+    }
     if (f->down) {
         /* In the bootloader without an image: PWM off (the reset's), no kernel. */
     } else if (f->overrun_left) {
@@ -353,6 +390,7 @@ int fwi_serve(unsigned slot, unsigned rack, const char *bus, uint64_t seed, floa
         tp_close(&t);
         return rc ? rc : EK3_ENOSPC;
     }
+    fwi_hold(f, fwi_boot_delay_ns(seed, slot)); /* as the rig holds it in process */
     cfd_frame hello, fr, adc;
     msg_hil_tick hi = {MSG_TICK_HELLO, 0, 0};
     hch_frame(CID_TYPE_HIL_TICK, slot, CID_NODE_BROADCAST, &hi, &hello);

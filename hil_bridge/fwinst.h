@@ -51,6 +51,7 @@ typedef struct fwi {
     uint8_t down;            /* no image booted: the MCU sits in the bootloader, no control, no CAN */
     fwu_handoff ho;          /* the boot's decision and the trusted key, for UPDATE_MGR (jz_config.boot_handoff) */
     uint8_t bad_trial;       /* injected (fault bad-image): the next trial image's output never starts (2: it runs) */
+    int64_t hold_ns;         /* held in reset until the host clock reads this (fwi_hold); 0: running */
     uint8_t have_key2;       /* a second trusted key is provisioned (fwi_init's key2) */
     uint8_t key2[FWIMG_PUBKEY_SIZE];
 } fwi;
@@ -70,6 +71,31 @@ typedef struct fwi {
 int fwi_init(fwi *f, unsigned slot, unsigned rack, uint64_t seed, const llcc_cfg *cc, float v_set,
              const uint8_t *key2);
 void fwi_free(fwi *f);
+
+/* A rack's MCUs do not leave reset together when the rack is powered:
+ * each one's auxiliary supply rises and its HSE crystal starts in its own
+ * time (STM32G474 datasheet, DS12288, tSU(HSE): 2 ms typical for an
+ * 8 MHz crystal; the flyback's soft start several more). The rig holds
+ * each module's MCU in reset at power-on for a time drawn from the seed
+ * and the slot, uniform in whole control periods over
+ * [0, FWI_BOOT_SPREAD_NS): so their kernels' rate timers (1, 10, 100 ms)
+ * do not all fall in the same control period, as they would not in a
+ * real rack. The same in process and in `ek3 fw` (fwi_serve). */
+#define FWI_BOOT_SPREAD_NS 10000000LL /* 10 ms */
+
+/* The power-on reset's length of module `slot` in a rack seeded `seed`:
+ * a multiple of BRD_PERIOD_NS in [0, FWI_BOOT_SPREAD_NS). */
+int64_t fwi_boot_delay_ns(uint64_t seed, unsigned slot);
+
+/* Hold a module just initialised (fwi_init) in reset until its host
+ * clock reads until_ns: its peripherals at their reset state (PWM off,
+ * relay open, CAN FIFOs empty, as hhal_mcu_reset), no interrupt, no
+ * kernel, deaf and silent on the bus; then, in the period whose clock
+ * reaches until_ns, it boots as at power-on: the drivers fresh, the
+ * kernel started (jz_init: its services and rate timers from that
+ * instant), the watchdog restarted, the boot set point applied. Not a
+ * reset: `resets` does not count it. until_ns <= 0 does nothing. */
+void fwi_hold(fwi *f, int64_t until_ns);
 
 /* One control period q: take the HIL_ADC frame (NULL when none came),
  * run the control interrupt and the kernel loop, and write the HIL_PWM

@@ -114,6 +114,9 @@ static void fwr_status(fwr *u, unsigned slot, const msg_fw_update *s, int64_t no
     msg_fw_status st;
     msg_fw_status_get(s, &st);
     uint8_t gaps = m->heard ? m->st.refusals[MSG_FWW_ORDER] : 0, crcs = m->heard ? m->st.refusals[MSG_FWW_CRC] : 0;
+    /* ACTIVATE's own refusals (fw_update.c fwu_activate, fwu_reset): `why` is the last refusal of the
+     * whole transfer, so a gap told while receiving would read as one */
+    uint8_t busy = m->heard ? m->st.refusals[MSG_FWW_BUSY] : 0, noxfer = m->heard ? m->st.refusals[MSG_FWW_NO_XFER] : 0;
     for (unsigned w = 0; w < MSG_FWW_COUNT_; w++) {
         unsigned was = m->heard ? m->st.refusals[w] : 0;
         m->refused[w] += st.refusals[w] >= was ? st.refusals[w] - was : st.refusals[w]; /* lower: it was reset */
@@ -157,8 +160,13 @@ static void fwr_status(fwr *u, unsigned slot, const msg_fw_update *s, int64_t no
     case FWR_P_TRIAL:
         if (m->phase == FWR_P_ACTIVATE && st.state == MSG_FWS_HANDOFF)
             fwr_log(u, now, slot, "handing off", "its share ramps down before the reset");
-        else if (m->phase == FWR_P_ACTIVATE && st.state == MSG_FWS_STAGED && st.why != MSG_FWW_NONE)
+        else if (m->phase == FWR_P_ACTIVATE && st.state == MSG_FWS_STAGED &&
+                 (st.refusals[MSG_FWW_BUSY] != busy || st.refusals[MSG_FWW_NO_XFER] != noxfer))
             fwr_set(u, now, slot, FWR_P_REFUSED, fwr_why_name(st.why)); /* it refused ACTIVATE */
+        else if (m->phase == FWR_P_ACTIVATE && st.state == MSG_FWS_STAGED && s->xfer == u->xfer) {
+            m->phase = FWR_P_STAGED; /* staged still, nothing refused: its ACTIVATE was lost; fwr_activate again */
+            fwr_log(u, now, slot, "staged still", "its ACTIVATE was lost: again");
+        }
         else if (m->phase == FWR_P_ACTIVATE && s->arg != u->version && st.state == MSG_FWS_IDLE)
             fwr_set(u, now, slot, FWR_P_REVERTED, "the trial did not boot: back on its old version");
         else if (s->arg == u->version && st.state == MSG_FWS_CONFIRMED)

@@ -218,6 +218,7 @@ int rig_init(rig *r, const rig_opts *o)
             rig_free(r);
             return rc;
         }
+        fwi_hold(&m->fw, fwi_boot_delay_ns(o->seed, k + 1)); /* the rack's power-on: each MCU in its time */
     }
     unsigned nt = o->log ? 1 : o->threads;
     if (nt > o->modules)

@@ -120,7 +120,7 @@ static void begin(bench *b, unsigned n, double load_w, uint32_t payload, unsigne
     bench_init(b, n, load_w, 0);
     run(b, 1.0);
     b->img = image(NEW_VER, 2, BRD_HW_ID, payload, &b->len);
-    fwr_opts o = {.wave_max = wave_max, .start_ns = b->g.t_ns};
+    fwr_opts o = {.wave_max = wave_max, .start_ns = b->g.t_ns, .log = getenv("FWU_LOG") ? stderr : NULL};
     start(b, b->img, b->len, &o);
 }
 

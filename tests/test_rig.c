@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "board.h"
 #include "ek3_err.h"
 #include "rig.h"
 
@@ -40,6 +41,57 @@ Test(rig, same_seed_same_run_bit_for_bit)
     cr_assert_eq(a.hil_frames, 4u * 2u * 3000u, "an ADC and a PWM frame per module per period");
     rig_free(&a);
     rig_free(&b);
+}
+
+/* A rack's MCUs leave reset at their own times (fwinst.h
+ * fwi_boot_delay_ns): each one silent, its PWM off and its kernel idle
+ * until then, and their kernels' rate timers spread over the period
+ * instead of all falling in one control period. (Fails with fwi_hold's
+ * hold removed: every module's THERMAL_MGR tick then falls at the same
+ * phase of its 10 ms.) */
+Test(rig, the_mcus_leave_reset_at_their_own_times)
+{
+    static rig g;
+    rig_opts o;
+    opts(&o, 84, 84 * 2000.0);
+    cr_assert_eq(rig_init(&g, &o), EK3_OK);
+    unsigned distinct = 0;
+    int64_t seen[84], last = 0;
+    unsigned late = 0;
+    for (unsigned k = 0; k < 84; k++) {
+        int64_t d = fwi_boot_delay_ns(o.seed, k + 1);
+        cr_assert(d >= 0 && d < FWI_BOOT_SPREAD_NS && d % BRD_PERIOD_NS == 0, "slot %u: %lld ns", k + 1, (long long)d);
+        unsigned j = 0;
+        while (j < distinct && seen[j] != d)
+            j++;
+        if (j == distinct)
+            seen[distinct++] = d;
+        if (d > last) {
+            last = d;
+            late = k;
+        }
+    }
+    cr_assert_geq(distinct, 40u, "84 draws over 100 periods: %u distinct", distinct);
+    /* the last to boot: nothing of its own before its time */
+    while (g.t_ns + BRD_PERIOD_NS < last)
+        rig_quantum(&g);
+    cr_assert_eq(g.m[late].fw.k.passes, 0u, "slot %u: its kernel has not run", late + 1);
+    cr_assert_eq(g.m[late].fw.h.pwm.enable, 0, "its PWM off");
+    rig_quantum(&g);
+    rig_quantum(&g);
+    cr_assert_gt(g.m[late].fw.k.passes, 0u, "slot %u booted at %lld ns", late + 1, (long long)last);
+    run(&g, 0.1);
+    /* THERMAL_MGR's 10 ms tick: at how many phases of its period across the rack */
+    unsigned phases[100] = {0}, used = 0;
+    for (unsigned k = 0; k < 84; k++) {
+        const jz_kernel *kk = &g.m[k].fw.k;
+        int id = jz_find(kk, "THERMAL_MGR");
+        cr_assert_gt(id, 0);
+        int64_t p = kk->svc[id].next_tick_ns % 10000000 / BRD_PERIOD_NS;
+        used += phases[p]++ == 0;
+    }
+    cr_assert_geq(used, 40u, "THERMAL_MGR ticks at %u phases of its 10 ms", used);
+    rig_free(&g);
 }
 
 /* The firmware is built for the board sheet: a plant on another board

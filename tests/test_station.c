@@ -578,7 +578,7 @@ static void setup5(void)
     rig_default_opts(&o, 5, 7, 5 * 1500);
     o.via_station = 1;
     cr_assert_eq(rig_init(&g5, &o), EK3_OK);
-    for (int q = 0; q < 100; q++) /* 10 ms: every module heard */
+    for (int q = 0; q < 200; q++) /* 20 ms: every module booted (fwi_boot_delay_ns) and heard */
         rig_quantum(&g5);
     /* each module allowed 3 kW (the station does not split the rack's demand again when it stops one) */
     cr_assert_eq(stn_api_rack(&g5.stn, g5.t_ns, RIG_API_KEY, 5 * 3000, 750), EK3_OK);
