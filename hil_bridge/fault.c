@@ -462,6 +462,11 @@ int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap)
         if (m->external)
             return flt_err(err, cap, EK3_EBUSY, "%s: slot %u runs its firmware in its own process (ek3 fw)",
                            d->name, s->target);
+        if (s->id != FLT_BAD_IMAGE && m->fw.hold_ns > 0 && s->t * 1e9 < (double)m->fw.hold_ns) /* bad-image waits for a trial */
+            return flt_err(err, cap, EK3_EBUSY,
+                           "%s: slot %u's MCU is held in reset until %.1f ms into the run (its start-up at power-on, "
+                           "fwinst.h fwi_boot_delay_ns): its firmware is not running at %g s",
+                           d->name, s->target, m->fw.hold_ns * 1e-6, s->t);
         if (d->target == FLT_T_SERVICE && (s->svc < 1 || s->svc >= m->fw.k.n))
             return flt_err(err, cap, EK3_ENOENT, "%s: slot %u's kernel has no service %u (1 to %u)", d->name,
                            s->target, s->svc, m->fw.k.n - 1);

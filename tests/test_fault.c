@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "board.h"
 #include "ek3_err.h"
 #include "fault.h"
 #include "msg.h"
@@ -128,6 +129,38 @@ Test(fault, a_spec_is_checked_against_the_rack, .init = setup, .fini = teardown)
     cr_assert(strstr(err, "slot 2's kernel has no service 31"), "%s", err);
     cr_assert_eq(flt_parse("svc-crash:2.1@1s", &s, NULL, 0), EK3_OK);
     cr_assert_eq(flt_clear(&g, &s), EK3_EINVAL, "a crash cannot be undone");
+}
+
+/* A kernel fault scheduled before its module's MCU leaves reset at the
+ * rack's power-on is refused, naming when it does (a kernel booted
+ * afterwards would not have it); bad-image, which waits for a trial,
+ * is taken. */
+Test(fault, a_kernel_fault_before_the_mcu_starts_is_refused)
+{
+    static rig h;
+    rig_opts o;
+    rig_default_opts(&o, 8, 3, 8000.0);
+    cr_assert_eq(rig_init(&h, &o), EK3_OK);
+    unsigned slot = 0;
+    for (unsigned k = 1; k <= 8 && !slot; k++)
+        if (fwi_boot_delay_ns(o.seed, k) >= 2 * BRD_PERIOD_NS)
+            slot = k;
+    cr_assert_gt(slot, 0u, "a module that starts after 0.2 ms");
+    double t_ms = fwi_boot_delay_ns(o.seed, slot) * 1e-6;
+    char text[64], err[256] = "", want[96];
+    flt_spec s;
+    snprintf(text, sizeof text, "svc-crash:%u.1@0s", slot);
+    cr_assert_eq(flt_parse(text, &s, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_check(&h, &s, err, sizeof err), EK3_EBUSY, "%s", text);
+    snprintf(want, sizeof want, "slot %u's MCU is held in reset until %.1f ms", slot, t_ms);
+    cr_assert(strstr(err, want), "'%s' says '%s'", err, want);
+    snprintf(text, sizeof text, "module-reboot:%u@%gms", slot, t_ms);
+    cr_assert_eq(flt_parse(text, &s, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_check(&h, &s, err, sizeof err), EK3_OK, "%s at its start: %s", text, err);
+    snprintf(text, sizeof text, "bad-image:%u@0s", slot);
+    cr_assert_eq(flt_parse(text, &s, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_check(&h, &s, err, sizeof err), EK3_OK, "%s: %s", text, err);
+    rig_free(&h);
 }
 
 Test(fault, the_protection_codes_map_to_the_protocols)
