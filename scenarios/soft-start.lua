@@ -15,7 +15,7 @@
 -- (84 frames over about 10 ms of bus time), each reads its frame in its
 -- own CAN_HANDLER pass (their MCUs left reset at their own times:
 -- fwi_boot_delay_ns), and with 5 V/A of droop the first started leads
--- the ramp and carries the most, up to 1.0 A in seeds 1 and 2.
+-- the ramp and carries the most: 0.82 to 1.08 A in seeds 1 to 7.
 scenario{ name = "soft-start", tags = { "plant", "rack", "power" }, level = "quick",
           requirements = { "EK-TECH-010 5.2", "EK-TECH-010 6.1" }, seeds = { 1, 2 }, timeout = "60s" }
 local ek3 = require "ek3"
