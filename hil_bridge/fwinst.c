@@ -248,7 +248,9 @@ void fwi_free(fwi *f)
 
 /* The period between the HIL exchanges: the control interrupt, the
  * kernel loop (or an injected overrun), the watchdog. */
-static int fwi_mcu_reset(fwi *f, int by_watchdog);
+/* How an MCU comes out of reset (fwi_mcu_reset). */
+enum fwi_start { FWI_REBOOT, FWI_WATCHDOG, FWI_POWER_ON };
+static int fwi_mcu_reset(fwi *f, enum fwi_start how);
 
 int64_t fwi_boot_delay_ns(uint64_t seed, unsigned slot)
 {
@@ -265,21 +267,6 @@ void fwi_hold(fwi *f, int64_t until_ns)
     f->hold_ns = until_ns;
 }
 
-/* The end of fwi_hold: power-on, as fwi_init's end. */
-static void fwi_power_on(fwi *f)
-{
-    f->hold_ns = 0;
-    hhal_mcu_reset(&f->h); /* the FIFOs of the held time: empty */
-    f->h.reset_req = 0;
-    drv_init(&f->drv, &f->cc);
-    jz_config cfg = f->k.cfg;
-    if (jz_init(&f->k, &cfg, hhal_hal(&f->h)) != EK3_OK)
-        f->down = 1; /* it booted at fwi_init with the same configuration: not expected */
-    hhal_watchdog_restart(&f->h);
-    if (f->boot_v > 0 && !f->down && !fwi_dead_output(f))
-        drv_power(&f->drv, DRV_ON, f->boot_v, f->cc.p_max);
-}
-
 /* Inlined into both exchanges: it runs every period of every module. */
 static inline __attribute__((always_inline)) void fwi_run_period(fwi *f)
 {
@@ -289,7 +276,7 @@ static inline __attribute__((always_inline)) void fwi_run_period(fwi *f)
             hhal_mcu_reset(&f->h); /* in reset: the bus's frames are not taken */
             return;
         }
-        fwi_power_on(f);
+        (void)fwi_mcu_reset(f, FWI_POWER_ON); /* the end of fwi_hold */
     }
     if (f->down) {
         /* In the bootloader without an image: PWM off (the reset's), no kernel. */
@@ -310,7 +297,7 @@ static inline __attribute__((always_inline)) void fwi_run_period(fwi *f)
     /* The IWDG resets the whole MCU, as a requested reset does: PWM off,
      * the outputs low (the output relay opens), the drivers from reset. */
     if (!f->down && hhal_watchdog_expired(&f->h))
-        (void)fwi_mcu_reset(f, 1); /* a failed boot leaves it down (f->down), as it reads */
+        (void)fwi_mcu_reset(f, FWI_WATCHDOG); /* a failed boot leaves it down (f->down), as it reads */
     if (!f->down && f->h.reset_req) /* the firmware asked (UPDATE_MGR: into a staged image, or back) */
         fwi_fault_reboot(f);
     if (!f->down && fwi_dead_output(f))
@@ -339,26 +326,36 @@ int fwi_period_direct(fwi *f, const msg_hil_adc *adc, uint32_t q, msg_hil_pwm *p
 
 int fwi_fault_reboot(fwi *f)
 {
-    return fwi_mcu_reset(f, 0);
+    return fwi_mcu_reset(f, FWI_REBOOT);
 }
 
-/* An MCU reset (the watchdog's, or asked for): the peripherals and the
- * drivers from reset, through the bootloader, the kernel booted again
- * (jz_reset records the watchdog's in the audit log); a module that
- * boots on starts again. 0, or the boot's or the kernel's error. */
-static int fwi_mcu_reset(fwi *f, int by_watchdog)
+/* An MCU reset (the watchdog's, or asked for), or the end of the
+ * power-on reset (fwi_hold): the peripherals and the drivers from reset;
+ * after a reset the bootloader and the kernel booted again (jz_reset
+ * records the watchdog's in the audit log), counted in `resets`; at
+ * power-on the kernel started afresh (fwi_init ran the bootloader), not
+ * counted; a module that boots on starts again. 0, or the boot's or the
+ * kernel's error. */
+static int fwi_mcu_reset(fwi *f, enum fwi_start how)
 {
     hhal_mcu_reset(&f->h);
     f->h.reset_req = 0;
     drv_init(&f->drv, &f->cc);
-    f->resets++;
     f->overrun_left = 0; /* the reset ends what the interrupt was doing */
-    int rc = fwi_boot(f);
-    if (rc) {
-        hhal_watchdog_restart(&f->h);
-        return rc; /* down: no image to run */
+    int rc;
+    if (how == FWI_POWER_ON) {
+        f->hold_ns = 0;
+        jz_config cfg = f->k.cfg;
+        rc = jz_init(&f->k, &cfg, hhal_hal(&f->h));
+    } else {
+        f->resets++;
+        rc = fwi_boot(f);
+        if (rc) {
+            hhal_watchdog_restart(&f->h);
+            return rc; /* down: no image to run */
+        }
+        rc = how == FWI_WATCHDOG ? jz_reset(&f->k) : jz_reboot(&f->k);
     }
-    rc = by_watchdog ? jz_reset(&f->k) : jz_reboot(&f->k);
     hhal_watchdog_restart(&f->h);
     if (f->boot_v > 0 && !fwi_dead_output(f))
         drv_power(&f->drv, DRV_ON, f->boot_v, f->cc.p_max);

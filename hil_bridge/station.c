@@ -189,9 +189,7 @@ static int stn_sign_send_raw(station *s, unsigned slot, unsigned type, unsigned 
     cfd_frame f;
     uint8_t key[AUTH_KEY_LEN];
     int rc = stn_frame(s, slot, type, prio, payload, len, &f, key);
-    if (!rc && s->full && s->full(s->send_ctx))
-    {
-        /* refused whatever its tag: not signed, its counter spent as signing would */
+    if (!rc && s->full && s->full(s->send_ctx)) { /* refused whatever its tag: not signed, its counter spent */
         rc = auth_spend(&m->tx, f.len, fv);
         return rc ? rc : EK3_EFULL;
     }
