@@ -566,9 +566,10 @@ Test(scope_window, hold_prints_the_report_then_a_signal_ends_it, .timeout = 240)
     need_xvfb();
     char cmd[2048], out[8192], txt[512];
     snprintf(txt, sizeof txt, "%s/scope-hold.txt", EK3_ARTEFACTS);
+    remove(txt); /* a last run's report would be read as this one's */
     snprintf(cmd, sizeof cmd,
              "xvfb-run -a sh -c '%s rack --modules 4 --load 5kW --duration 0.05s --scope --scope-hold > %s 2>&1 & p=$!; "
-             "i=0; while ! grep -q timing: %s && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done; "
+             "i=0; while ! grep -qs timing: %s && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done; "
              "grep -c timing: %s; kill -TERM $p; wait $p; echo status $?' 2>&1",
              EK3_BIN, txt, txt, txt);
     sc_cmd(cmd, out, sizeof out);
