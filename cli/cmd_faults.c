@@ -17,6 +17,8 @@ int cmd_faults(int argc, char **argv)
                  "hardware), its target, its parameters (unit, range, default) and what it\n"
                  "models. ek3 rack --fault NAME:TARGET@TIME[:P=V,...] injects one, e.g.\n"
                  "  --fault igf:3@0.5s:i=40mA   --fault bus-cut:7@1s   --fault svc-crash:2.3@1s\n"
+                 "A kernel fault timed before its module's MCU leaves reset (0-10 ms after\n"
+                 "power-on, by seed and slot) is refused.\n"
                  "--markdown prints the table as docs/faults.md has it.");
             return CLI_OK;
         }

@@ -194,9 +194,10 @@ static int plant_run_cmd(int argc, char **argv)
     }
     if (cli_needs(w, &seen, "--sample", "--csv", "it is the time between the rows of the waveforms --csv writes"))
         return CLI_USAGE;
-    if (o.cmd.deadtime >= 0.25 / o.cmd.fsw)
-        return cli_usage_error(w, "--deadtime %g s is not below a quarter period at %g Hz", o.cmd.deadtime,
-                               o.cmd.fsw);
+    if (o.cmd.deadtime >= 0.25 / o.cmd.fsw) /* name the flag given: the other is its default */
+        return cli_usage_error(w, "%s: the dead time %g s is not below a quarter period at %g Hz (--fsw)%s",
+                               cli_given(&seen, "--deadtime") ? "--deadtime" : "--fsw", o.cmd.deadtime, o.cmd.fsw,
+                               cli_given(&seen, "--deadtime") ? "" : "; a lower --fsw or a shorter --deadtime");
     prm_design dz;
     prm_design_of(&o.p, &dz);
     if (o.fidelity == PMOD_AVERAGED && !(o.cmd.fsw >= LAVG_FN_MIN * dz.fr && o.cmd.fsw <= LAVG_FN_MAX * dz.fr))

@@ -35,7 +35,7 @@ typedef struct rack_opts {
     rig_opts r;
     double duration;
     int realtime;
-    int64_t rt_spin_ns;
+    int64_t rt_spin_ns, rt_tol_ns;
     const char *log, *report, *station_log, *rtl_vcd;
     double pull_at[510]; /* --pull: slot k + 1 leaves at this time; < 0: stays */
     unsigned npull;
@@ -118,7 +118,7 @@ static int rk_usage(void)
 {
     puts("usage: ek3 rack [--modules 84] [--load 2.38kW x modules | --load-ohm R | --battery]\n"
          "                [--vset 750] [--droop 5] [--duration 2s] [--fidelity averaged|switching]\n"
-         "                [--seed 1] [--load-at 0.5s] [--load-ramp 0.5s] [--pull SLOT@TIME] [--realtime [--rt-spin 100us]] [--no-swarm]\n"
+         "                [--seed 1] [--load-at 0.5s] [--load-ramp 0.5s] [--pull SLOT@TIME] [--realtime [--rt-spin 100us] [--rt-tolerance 10us]] [--no-swarm]\n"
          "                [--fault NAME:TARGET@TIME[:P=V,...]]...\n"
          "                [--log FILE [--log-start EPOCH]] [--station-log FILE] [--rtl-vcd FILE]\n"
          "                [--api udp:HOST:PORT [--api-key KEY]]\n"
@@ -141,7 +141,8 @@ static int rk_usage(void)
          "running (N-1; give it again for N-2 and more): the fault pull:SLOT@TIME. --fault injects any fault of\n"
          "the rig's table (`ek3 faults` lists them, with targets and parameters) at its time. --realtime paces quanta to the wall clock and reports\n"
          "lateness (SCHED_FIFO where allowed; it spins on the clock for the last --rt-spin of each quantum,\n"
-         "by default all of it: a 100 us quantum is shorter than a VM's wake-up latency; 0 sleeps only). The modules elect a SWARM_COORD leader (Raft over the rack bus) that balances their currents\n"
+         "by default all of it: a 100 us quantum is shorter than a VM's wake-up latency; 0 sleeps only). A quantum\n"
+         "counts as late when the next one starts more than --rt-tolerance (10 us) past its time; 0 counts any lateness. The modules elect a SWARM_COORD leader (Raft over the rack bus) that balances their currents\n"
          "and parks the ones a light load does not need (docs/swarm.md); --no-swarm runs droop alone.\n"
          "Ctrl-C or SIGTERM stops the run at the end of a quantum: logs end on a whole line and the\n"
          "report covers what ran, marked INTERRUPTED.\n"
@@ -368,9 +369,15 @@ int cmd_rack(int argc, char **argv)
             o.realtime = 1;
             continue;
         } else if (!strcmp(a, "--rt-spin") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_quantity(v, "s", &x) || !(x >= 0 && x <= 1))
-                return cli_usage_error(w, "--rt-spin '%s': a time from 0 (sleep only) to 1 s", v);
+            if (cli_parse_quantity(v, "s", &x) || !(x == 0 || (x >= 1e-6 && x <= RIG_PERIOD_NS * 1e-9)))
+                return cli_usage_error(w, "--rt-spin '%s': 0 (sleep only) or a time from 1 us to the quantum, %d us", v,
+                                       (int)(RIG_PERIOD_NS / 1000));
             o.rt_spin_ns = x > 0 ? (int64_t)(x * 1e9 + 0.5) : -1;
+        } else if (!strcmp(a, "--rt-tolerance") && cli_has_value(a, v, &miss)) {
+            if (cli_parse_quantity(v, "s", &x) || !(x >= 0 && x <= RIG_PERIOD_NS * 1e-9))
+                return cli_usage_error(w, "--rt-tolerance '%s': a time from 0 (any lateness counts) to the quantum, %d us",
+                                       v, (int)(RIG_PERIOD_NS / 1000));
+            o.rt_tol_ns = x > 0 ? (int64_t)(x * 1e9 + 0.5) : -1;
         } else if (!strcmp(a, "--no-swarm")) {
             o.r.no_swarm = 1;
             continue;
@@ -428,6 +435,7 @@ int cmd_rack(int argc, char **argv)
         cli_needs(w, &seen, "--ext-timeout", "--external", ext_only) ||
         cli_needs(w, &seen, "--log-start", "--log", "it stamps the lines of the candump log that --log writes") ||
         cli_needs(w, &seen, "--rt-spin", "--realtime", "it is how --realtime waits for each quantum's deadline") ||
+        cli_needs(w, &seen, "--rt-tolerance", "--realtime", "it is how late a --realtime quantum may start and not count as late") ||
         cli_needs(w, &seen, "--api-key", "--api", "it is the key of the station API that --api opens") ||
         cli_needs(w, &seen, "--update-at", "--update", "it is when the update that --update names starts") ||
         cli_needs(w, &seen, "--update-wave", "--update", "it sizes the waves of the update that --update names") ||
@@ -574,7 +582,7 @@ int cmd_rack(int argc, char **argv)
 
     /* The run: a session with the station's start, the load and the pulls on its timeline. */
     static ses s;
-    ses_opts so = {.r = o.r, .quanta = quanta, .realtime = (uint8_t)o.realtime, .rt_spin_ns = o.rt_spin_ns, .api = o.api, .rtl_vcd = o.rtl_vcd,
+    ses_opts so = {.r = o.r, .quanta = quanta, .realtime = (uint8_t)o.realtime, .rt_spin_ns = o.rt_spin_ns, .rt_tol_ns = o.rt_tol_ns, .api = o.api, .rtl_vcd = o.rtl_vcd,
                    .stop = rk_stop, .notes = stderr, .who = "ek3 rack"};
     so.outs[0] = (ses_out){log, o.log};
     so.outs[1] = (ses_out){slog, o.station_log};
@@ -680,8 +688,11 @@ int cmd_rack(int argc, char **argv)
     FILE *stop_f = s.stop_out == 0 ? log : s.stop_out == 1 ? slog : NULL;
     if (stop_f)
         fclose(stop_f); /* its error is told */
-    bad |= stop_f != log && cli_close_out(w, log, o.log) != CLI_OK;
-    if (o.log) { /* what reads the log's signed frames back: the run's rack key */
+    int log_bad = stop_f == log || cli_close_out(w, log, o.log) != CLI_OK; /* an error told */
+    bad |= stop_f != log && log_bad;
+    if (o.log && log_bad) {
+        fprintf(stderr, "ek3 rack: the frame log %s is not whole (its write error is above)\n", o.log);
+    } else if (o.log) { /* what reads the log's signed frames back: the run's rack key */
         uint8_t key[16];
         char hex[33];
         fwi_rack_key(o.r.seed, key);
@@ -721,7 +732,10 @@ int cmd_rack(int argc, char **argv)
         if (rep)
             bad |= fwr_report(s.g.upd, rep) != EK3_OK;
         upd_failed = fwr_outcome(s.g.upd, s.g.t_ns, upd_why, sizeof upd_why);
-        const char *end = fwr_finished(s.g.upd) ? "" : " (not finished when the run ended: --duration)";
+        const char *end = fwr_finished(s.g.upd) ? ""
+                          : s.stop_sig          ? " (not finished: the run was interrupted)"
+                          : s.stop_why[0]       ? " (not finished: the run stopped early, above)"
+                                                : " (not finished when the run ended: --duration)";
         printf("firmware update: %s%s\n", upd_why, end);
         if (rep)
             fprintf(rep, "firmware update: %s%s\n", upd_why, end);

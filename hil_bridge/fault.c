@@ -464,8 +464,8 @@ int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap)
                            d->name, s->target);
         if (s->id != FLT_BAD_IMAGE && m->fw.hold_ns > 0 && s->t * 1e9 < (double)m->fw.hold_ns) /* bad-image waits for a trial */
             return flt_err(err, cap, EK3_EBUSY,
-                           "%s: slot %u's MCU is held in reset until %.1f ms into the run (its start-up at power-on, "
-                           "fwinst.h fwi_boot_delay_ns): its firmware is not running at %g s",
+                           "%s: slot %u's MCU is held in reset until %.1f ms into the run (each MCU leaves reset "
+                           "0-10 ms after power-on, by seed and slot): its firmware is not running at %g s",
                            d->name, s->target, m->fw.hold_ns * 1e-6, s->t);
         if (d->target == FLT_T_SERVICE && (s->svc < 1 || s->svc >= m->fw.k.n))
             return flt_err(err, cap, EK3_ENOENT, "%s: slot %u's kernel has no service %u (1 to %u)", d->name,
@@ -706,6 +706,10 @@ int flt_print(FILE *f, int markdown)
                     flt_target_name[d->target], d->np ? ps : "-", "", d->models,
                     d->clearable ? "" : " (cannot be cleared)", "", d->expects);
     }
+    if (!markdown)
+        fprintf(f, "\nA kernel fault needs its module's firmware running: each MCU leaves reset 0-10 ms after the\n"
+                   "rack's power-on (by seed and slot), and a kernel fault timed before its module's start is\n"
+                   "refused (bad-image excepted: it waits for the next firmware trial).\n");
     return fflush(f) || ferror(f) ? EK3_EIO : EK3_OK;
 }
 

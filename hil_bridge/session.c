@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "ek3_err.h"
@@ -32,6 +33,14 @@ static inline void ses_cpu_relax(void)
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
 #endif
+}
+
+/* The calling thread's involuntary context switches so far (the host's
+ * scheduler giving its CPU to other work), or -1. */
+static long ses_ivcsw(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nivcsw : -1;
 }
 
 static int64_t ses_wall_ns(void)
@@ -510,8 +519,10 @@ int ses_step(ses *s)
             fprintf(s->o.notes, "%s: %s; the run stops at %.4f s\n", s->o.who, s->stop_why, g->t_ns * 1e-9);
         return EK3_EBUSY;
     }
-    if (s->q == 0)
+    if (s->q == 0) {
         s->t0_wall_ns = ses_wall_ns();
+        s->ivcsw0 = ses_ivcsw();
+    }
     while (s->next < s->nev && g->t_ns >= ses_ns(s->ev[s->next].at_s))
         ses_take(s, s->next++);
     ses_start_check(s);
@@ -549,9 +560,16 @@ int ses_step(ses *s)
         }
         if (s->q < s->o.quanta)
             s->late[s->q] = now - deadline;
+        if (now - deadline > ses_rt_tol_ns(&s->o))
+            s->late_n++;
     }
     s->q++;
     return 0;
+}
+
+int64_t ses_rt_tol_ns(const ses_opts *o)
+{
+    return o->rt_tol_ns == 0 ? SES_RT_TOL_NS : o->rt_tol_ns < 0 ? 0 : o->rt_tol_ns;
 }
 
 int ses_tap_add(ses *s, ses_tap_fn fn, void *ctx)
@@ -600,6 +618,8 @@ int ses_run(ses *s)
 void ses_finish(ses *s)
 {
     s->wall_s = (ses_wall_ns() - s->t0_wall_ns) * 1e-9;
+    long iv = ses_ivcsw();
+    s->ivcsw = s->q > 0 && s->ivcsw0 >= 0 && iv >= s->ivcsw0 ? iv - s->ivcsw0 : -1;
     rig_bye(&s->g);
     ses_publish(s);
     sapi_flush(&s->api); /* the bursts of failures still open: logged, then counted */

@@ -147,6 +147,10 @@ typedef struct ses_out {
  * second (6.2 % of quanta late in a bare spin loop, 0.05 % as a normal
  * thread; nice -20 starves the other processes on its CPU). A shorter
  * spin sleeps first, under SCHED_FIFO. */
+/* A quantum counts as late when the next one starts more than this past
+ * its time on the wall clock, ns: a tenth of the quantum. An overrun (the
+ * quantum's own work ending past its deadline) is late by as much. */
+#define SES_RT_TOL_NS (RIG_PERIOD_NS / 10)
 
 typedef struct ses_opts {
     rig_opts r;
@@ -158,6 +162,8 @@ typedef struct ses_opts {
     int64_t rt_spin_ns;   /* realtime: the last part of each quantum waited for by spinning on the
                            * clock rather than sleeping, ns (0: SES_RT_SPIN_NS, the whole quantum;
                            * negative: sleep only, as clock_nanosleep wakes) */
+    int64_t rt_tol_ns;    /* realtime: lateness a quantum may have and not count as late, ns
+                           * (0: SES_RT_TOL_NS; negative: none, every late ns counts) */
     const char *api;      /* udp:HOST:PORT: the station's API, or NULL */
     /* Outputs whose first write error stops the run at the end of a
      * quantum (checked every 100 quanta), and the protection trace. */
@@ -215,7 +221,10 @@ typedef struct ses {
     int64_t t0_wall_ns;
     double init_s, wall_s; /* set-up (rig, HELLO wait); the run (ses_finish) */
     int64_t *late;        /* realtime: each quantum's lateness, ns */
-    long overruns;
+    long overruns;        /* realtime: quanta whose work ended past their deadline */
+    long late_n;          /* realtime: quanta after which the next started more than the tolerance late */
+    long ivcsw0, ivcsw;   /* the stepping thread's involuntary context switches at the first quantum;
+                           * during the run (ses_finish; -1: unknown) */
     int fifo, locked;
     unsigned fifo_workers;  /* realtime: worker threads that took SCHED_FIFO too (rig_realtime) */
     int failed_at;        /* what ses_init could not set up (ses_init_step) */
@@ -223,6 +232,10 @@ typedef struct ses {
 
 /* The step of ses_init that failed, in s->failed_at. */
 typedef enum ses_init_step { SES_INIT_RIG, SES_INIT_MEMORY, SES_INIT_TRACE, SES_INIT_API } ses_init_step;
+
+/* The realtime tolerance o->rt_tol_ns stands for, ns (>= 0): SES_RT_TOL_NS
+ * for 0, 0 for a negative value. */
+int64_t ses_rt_tol_ns(const ses_opts *o);
 
 /* Build a session: the rig (rig_init), the record, the snapshot buffers,
  * the station's API if o->api. The load is off (0 W; a resistor at the

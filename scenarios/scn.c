@@ -1004,6 +1004,44 @@ static int scn_load_fields(lua_State *L, int idx, rack_load *l, const char *what
     return given;
 }
 
+/* The string keys of the table at idx, sorted (strcmp), into keys (cap),
+ * so that what a scenario's name=value table does and prints is the same
+ * every run: Lua seeds its table order per process (lua_next). The
+ * pointers stay valid while the table is on the stack. Raises a script
+ * error, naming `what`, for a key that is not a string or past cap. */
+/* v as the shortest %g text that reads back as v (up to 17 digits), into
+ * buf (cap): the value a flag in a verdict's rack text gives back. */
+static const char *scn_num_text(double v, char *buf, size_t cap)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
+}
+
+static int scn_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static unsigned scn_sorted_keys(lua_State *L, int idx, const char *what, const char **keys, unsigned cap)
+{
+    unsigned n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            scn_err(L, "%s: keys are names, got a %s", what, luaL_typename(L, -1));
+        if (n == cap)
+            scn_err(L, "%s: more than %u names", what, cap);
+        keys[n++] = lua_tostring(L, -1);
+    }
+    qsort(keys, n, sizeof *keys, scn_cmp_str);
+    return n;
+}
+
 /* Apply set={name=value, ...} at table idx to *p (prm_set), each
  * assignment appended to text (cap bytes) as " PREFIXname=value" in
  * ek3 rack's flags (prefix e.g. "--set " or "--slot-set 7:"). */
@@ -1012,14 +1050,16 @@ static void scn_set_params(lua_State *L, int idx, plant_params *p, const char *w
 {
     if (!lua_istable(L, idx))
         scn_err(L, "%s: set must be a table of name=value", what);
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        if (lua_type(L, -2) != LUA_TSTRING)
-            scn_err(L, "%s: set: keys are parameter names", what);
-        char assign[200], err[200];
-        const char *k = lua_tostring(L, -2);
+    const char *keys[128];
+    char swhat[160];
+    snprintf(swhat, sizeof swhat, "%s: set", what);
+    unsigned nk = scn_sorted_keys(L, idx, swhat, keys, 128);
+    for (unsigned i = 0; i < nk; i++) {
+        char assign[200], err[200], num[32];
+        const char *k = keys[i];
+        lua_getfield(L, idx, k);
         if (lua_type(L, -1) == LUA_TNUMBER)
-            snprintf(assign, sizeof assign, "%s=%.17g", k, lua_tonumber(L, -1));
+            snprintf(assign, sizeof assign, "%s=%s", k, scn_num_text(lua_tonumber(L, -1), num, sizeof num));
         else if (lua_type(L, -1) == LUA_TSTRING)
             snprintf(assign, sizeof assign, "%s=%s", k, lua_tostring(L, -1));
         else
@@ -1655,11 +1695,13 @@ static int l_fault(lua_State *L)
     int when_ref = LUA_NOREF, at_given = 0;
     if (!lua_isnoneornil(L, 3)) {
         luaL_checktype(L, 3, LUA_TTABLE);
-        lua_pushnil(L);
-        while (lua_next(L, 3)) {
-            if (lua_type(L, -2) != LUA_TSTRING)
-                return scn_err(L, "fault '%s': parameters are name=value", name);
-            const char *k = lua_tostring(L, -2);
+        const char *keys[64];
+        char fwhat[96];
+        snprintf(fwhat, sizeof fwhat, "fault '%s': parameters", name);
+        unsigned nk = scn_sorted_keys(L, 3, fwhat, keys, 64);
+        for (unsigned i = 0; i < nk; i++) {
+            const char *k = keys[i];
+            lua_getfield(L, 3, k);
             if (!strcmp(k, "at")) {
                 at = scn_arg_quantity(L, lua_gettop(L), "s", "fault: at");
                 at_given = 1;
@@ -1673,8 +1715,9 @@ static int l_fault(lua_State *L)
                 lua_pushvalue(L, -1);
                 when_ref = luaL_ref(L, LUA_REGISTRYINDEX);
             } else if (lua_type(L, -1) == LUA_TNUMBER) {
-                n += snprintf(text + n, sizeof text - (size_t)n, "%c%s=%.17g", nparam++ ? ',' : ':', k,
-                              lua_tonumber(L, -1));
+                char num[32];
+                n += snprintf(text + n, sizeof text - (size_t)n, "%c%s=%s", nparam++ ? ',' : ':', k,
+                              scn_num_text(lua_tonumber(L, -1), num, sizeof num));
             } else if (lua_type(L, -1) == LUA_TSTRING) {
                 n += snprintf(text + n, sizeof text - (size_t)n, "%c%s=%s", nparam++ ? ',' : ':', k,
                               lua_tostring(L, -1));

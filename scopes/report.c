@@ -268,18 +268,27 @@ int rep_text(FILE *f, ses *s)
             if (spin < 0)
                 snprintf(wait, sizeof wait, "sleeping to each deadline");
             else
-                snprintf(wait, sizeof wait, "spinning the last %.0f us of each quantum", spin / 1e3);
+                snprintf(wait, sizeof wait, "spinning the last %.4g us of each quantum", spin / 1e3);
             fprintf(f, "realtime (%s%s, %s, %s): lateness min %.1f us, median %.1f us, p99 %.1f us, p99.9 %.1f us, "
-                       "max %.1f us; %ld overruns (%.3f %% of quanta late)\n",
+                       "max %.1f us; %ld quanta late by more than %.3g us (%.3f %% of quanta late), %ld overruns (%.3f %%)\n",
                     s->fifo ? "SCHED_FIFO"
                     : o->rt_spin_ns == 0 || o->rt_spin_ns >= RIG_PERIOD_NS
                         ? "SCHED_OTHER: a spin under FIFO is throttled 50 ms a second"
                         : "SCHED_OTHER: no permission for FIFO",
                     workers,
                     s->locked ? "memory locked" : "not locked", wait, late[0] / 1e3, late[ran / 2] / 1e3,
-                    late[ran * 99 / 100] / 1e3, late[ran * 999 / 1000] / 1e3, late[ran - 1] / 1e3, s->overruns,
+                    late[ran * 99 / 100] / 1e3, late[ran * 999 / 1000] / 1e3, late[ran - 1] / 1e3, s->late_n,
+                    ses_rt_tol_ns(o) / 1e3, 100.0 * (double)s->late_n / (double)ran, s->overruns,
                     100.0 * (double)s->overruns / (double)ran);
             free(late);
+            if (s->ivcsw >= 0)
+                fprintf(f, "realtime: the host's scheduler took the CPU from the run %ld times (involuntary context "
+                           "switches)%s\n",
+                        s->ivcsw, s->ivcsw ? ": other work on the machine" : "");
+            if (s->late_n * 1000 > ran) /* over 0.1 % */
+                fprintf(f, "realtime: %.3f %% of quanta late; compare the host's own floor, bridge.host_floor.spin.late_pct "
+                           "of `ek3 bench bridge` (docs/bridge.md, Real time)\n",
+                        100.0 * (double)s->late_n / (double)ran);
         }
     }
     free(sn.mod);

@@ -245,7 +245,8 @@ Test(cli, realtime_reports_lateness_and_its_workers)
                  0, "%s", out);
     const char *l = strstr(out, "realtime (");
     cr_assert_not_null(l, "%s", out);
-    cr_assert(strstr(l, "% of quanta late)"), "%s", l);
+    cr_assert(strstr(l, " quanta late by more than 10 us (") && strstr(l, "% of quanta late), ") && strstr(l, " overruns ("),
+              "%s", l);
     cr_assert(strstr(l, "spinning the last 100 us of each quantum"), "%s", l);
     cr_assert(!strncmp(l, "realtime (SCHED_OTHER: a spin under FIFO is throttled", 53), "a whole-quantum spin is never FIFO: %s",
               l);
@@ -270,6 +271,10 @@ Test(cli, realtime_reports_lateness_and_its_workers)
     cr_assert_eq(run(out2, sizeof out2, "%s rack --modules 2 --load 4kW --duration 0.01s --realtime --rt-spin 30us", EK3_BIN),
                  0, "%s", out2);
     cr_assert(strstr(out2, "spinning the last 30 us of each quantum"), "%s", out2);
+    cr_assert_eq(run(out2, sizeof out2, "%s rack --modules 2 --load 4kW --duration 0.01s --realtime --rt-tolerance 2.5us",
+                     EK3_BIN),
+                 0, "%s", out2);
+    cr_assert(strstr(out2, " quanta late by more than 2.5 us ("), "%s", out2);
 }
 
 /* ek3 rack --update: a roll that ends with every module on the new image
@@ -300,6 +305,11 @@ Test(cli, an_update_run_says_how_it_ended_and_fails_when_it_did_not)
                      other),
                  1, "%s", out);
     cr_assert(strstr(out, "wrong-hw x1") && strstr(out, "4 of 4 modules not on 1.1.0: 4 refused"), "%s", out);
+    /* Ctrl-C in the middle of a roll: it says so, not that the run was too short */
+    run(out, sizeof out, "timeout -s INT 1.5 %s rack --modules 4 --load 6kW --duration 12s --realtime --update %s --update-at 0.5s",
+        EK3_BIN, img);
+    cr_assert(strstr(out, "INTERRUPTED") && strstr(out, "(not finished: the run was interrupted)") && !strstr(out, "--duration)"),
+              "%s", out);
 }
 
 /* A rack that trips: the report names the faults injected, and its plots

@@ -165,11 +165,20 @@ Test(cli_args, values_out_of_range_are_refused_not_wrapped_or_cut)
     /* a timeout past what a millisecond int holds (24.8 days) */
     cr_assert_eq(run(out, sizeof out, "%s rack --hello-timeout 2600000s", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "--hello-timeout"), "%s", out);
-    /* a spin window that is no time at all, or longer than a second */
+    /* a spin window that is no time at all, under a microsecond, or longer than the quantum */
     cr_assert_eq(run(out, sizeof out, "%s rack --realtime --rt-spin -5us", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "--rt-spin '-5us': a time from 0 (sleep only) to 1 s"), "%s", out);
+    cr_assert(strstr(out, "--rt-spin '-5us': 0 (sleep only) or a time from 1 us to the quantum, 100 us"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --realtime --rt-spin 2s", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "--rt-spin '2s'"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --realtime --rt-spin 101us", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--rt-spin '101us'"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --realtime --rt-spin 500ns", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--rt-spin '500ns'"), "%s", out);
+    /* a tolerance below 0 or past the quantum */
+    cr_assert_eq(run(out, sizeof out, "%s rack --realtime --rt-tolerance -1us", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--rt-tolerance '-1us': a time from 0 (any lateness counts) to the quantum, 100 us"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --realtime --rt-tolerance 1ms", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--rt-tolerance '1ms'"), "%s", out);
     /* a duration under one quantum */
     cr_assert_eq(run(out, sizeof out, "%s rack --duration 1us --realtime", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "--duration"), "%s", out);
@@ -232,6 +241,7 @@ Test(cli_args, write_errors_are_reported_with_their_reason_and_exit_1)
                  "%s", out);
     cr_assert(strstr(out, "/dev/full: write error: No space left on device"), "%s", out);
     cr_assert(strstr(out, "INTERRUPTED"), "the run stops at the failed log: %s", out);
+    cr_assert(!strstr(out, "frames logged to") && strstr(out, "the frame log /dev/full is not whole"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load 4kW --duration 0.5s --station-log /dev/full",
                      EK3_BIN),
                  1, "%s", out);
@@ -582,11 +592,14 @@ Test(cli_args, options_that_conflict_or_mean_nothing_are_refused_naming_both)
         {"rack --log-start 1700000000", "--log-start without --log: "},
         {"rack --api-key 0123456789ab", "--api-key without --api: "},
         {"rack --rt-spin 50us", "--rt-spin without --realtime: "},
+        {"rack --rt-tolerance 5us", "--rt-tolerance without --realtime: "},
         {"rack --threads 2 --log /dev/null", "--threads and --log cannot be given together"},
         {"can encode HEARTBEAT --src 5 --dst broadcast state=ACTIVE module=5 --key " KEY,
          "--key: a HEARTBEAT from module 5 carries no MAC"},
         {"can encode HEARTBEAT --src 5 --dst broadcast state=ACTIVE module=5 --fv 3", "--fv: a HEARTBEAT from module 5"},
         {"plant run --sample 1us", "--sample without --csv: "},
+        {"plant run --fsw 1M", "--fsw: the dead time 3e-07 s is not below a quarter period at 1e+06 Hz (--fsw); a lower --fsw"},
+        {"plant run --fsw 800k --deadtime 400ns", "--deadtime: the dead time 4e-07 s is not below a quarter period"},
         {"plant sweep --fsw 100k", "--fsw has no effect on a sweep"},
         {"plant sweep --fidelity averaged", "--fidelity has no effect on a sweep"},
         {"plant sweep --load-ohm 5", "--load-ohm has no effect on a sweep"},

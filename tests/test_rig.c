@@ -44,7 +44,7 @@ Test(rig, same_seed_same_run_bit_for_bit)
 }
 
 /* A rack's MCUs leave reset at their own times (fwinst.h
- * fwi_boot_delay_ns): each one silent, its PWM off and its kernel idle
+ * fwi_boot_delay_ns): each one silent on the rack bus and its kernel idle
  * until then, and their kernels' rate timers spread over the period
  * instead of all falling in one control period. (Fails with fwi_hold's
  * hold removed: every module's THERMAL_MGR tick then falls at the same
@@ -75,12 +75,13 @@ Test(rig, the_mcus_leave_reset_at_their_own_times)
     /* the last to boot: nothing of its own before its time */
     while (g.t_ns + BRD_PERIOD_NS < last)
         rig_quantum(&g);
+    cr_assert_eq(g.bus.node[late + 1].tx_ok, 0u, "slot %u: silent on the rack bus", late + 1);
     cr_assert_eq(g.m[late].fw.k.passes, 0u, "slot %u: its kernel has not run", late + 1);
-    cr_assert_eq(g.m[late].fw.h.pwm.enable, 0, "its PWM off");
     rig_quantum(&g);
     rig_quantum(&g);
     cr_assert_gt(g.m[late].fw.k.passes, 0u, "slot %u booted at %lld ns", late + 1, (long long)last);
     run(&g, 0.1);
+    cr_assert_gt(g.bus.node[late + 1].tx_ok, 0u, "slot %u heard once booted", late + 1);
     /* THERMAL_MGR's 10 ms tick: at how many phases of its period across the rack */
     unsigned phases[100] = {0}, used = 0;
     for (unsigned k = 0; k < 84; k++) {

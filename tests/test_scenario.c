@@ -155,7 +155,9 @@ Test(scenario, the_manifest_is_read_without_running_the_rack)
 }
 
 /* rack{slot={[K]={set=...}}}: slot K's own parameters over the rack's,
- * the others untouched; a bad slot or parameter names itself. */
+ * the others untouched; a bad slot or parameter names itself. A set's
+ * names apply and print in sorted order, the same every run (Lua's own
+ * table order is seeded per process). */
 Test(scenario, a_slot_takes_its_own_parameters)
 {
     scn_result *r = run_lua("slot_set",
@@ -168,6 +170,15 @@ Test(scenario, a_slot_takes_its_own_parameters)
     cr_assert_eq(r->verdict, SCN_PASS, "%s %s", scn_verdict_name(r->verdict), r->error);
     cr_assert(strstr(r->rack_text, "--set t_amb=30") && strstr(r->rack_text, "--slot-set 2:t_amb=70"), "%s",
               r->rack_text);
+    done(r);
+    r = run_lua("set_order",
+                HEAD "rack{ modules=1, load='2kW', set={t_amb=30, rth_x=1.4, fan_tau=2.5, cth_x=110, rth_l=2, cth_l=41} }\n"
+                     "run('1ms')\n",
+                1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s %s", scn_verdict_name(r->verdict), r->error);
+    cr_assert(strstr(r->rack_text, "--set cth_l=41 --set cth_x=110 --set fan_tau=2.5 --set rth_l=2 --set rth_x=1.4 "
+                                   "--set t_amb=30"),
+              "%s", r->rack_text);
     done(r);
     expect_error("slot_bad", HEAD "rack{ modules=3, slot={[4]={set={t_amb=70}}} }\n", "2:", "slot[4]: not a slot 1 to 3");
     expect_error("slot_key", HEAD "rack{ modules=3, slot={[1]={sett={}}} }\n", "2:", "sett");

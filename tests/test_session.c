@@ -289,3 +289,31 @@ Test(session, an_inserted_module_is_back_in_its_slot)
     cr_assert_neq(sn.mod[2].state, SES_M_PULLED);
     ses_free(&s);
 }
+
+/* --realtime counts a quantum late when the next one starts more than the
+ * tolerance past its time (ses_rt_tol_ns: the default, none, or given),
+ * overruns included: late_n is that count of the lateness it records.
+ * Sleeping to each deadline (rt_spin_ns < 0), clock_nanosleep never wakes
+ * early, so with no tolerance nearly every quantum counts. */
+Test(session, realtime_counts_the_quanta_late_past_its_tolerance)
+{
+    const int64_t tol[3] = {0, -1, 40000};
+    for (int k = 0; k < 3; k++) {
+        ses_opts o;
+        setup(&o, 2, 300);
+        o.realtime = 1;
+        o.rt_spin_ns = -1;
+        o.rt_tol_ns = tol[k];
+        cr_assert_eq(ses_init(&s, &o), EK3_OK);
+        cr_assert_eq(ses_run(&s), EK3_OK);
+        int64_t t = ses_rt_tol_ns(&o);
+        cr_assert_eq(t, k == 0 ? SES_RT_TOL_NS : k == 1 ? 0 : 40000);
+        long n = 0;
+        for (long q = 0; q < o.quanta; q++)
+            n += s.late[q] > t;
+        cr_assert_eq(s.late_n, n, "tolerance %lld ns: %ld counted, %ld in the record", (long long)t, s.late_n, n);
+        if (k == 1)
+            cr_assert_gt(n, o.quanta / 2, "sleeping, %ld of %ld quanta late at all", n, o.quanta);
+        ses_free(&s);
+    }
+}
