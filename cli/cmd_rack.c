@@ -142,7 +142,8 @@ static int rk_usage(void)
          "the rig's table (`ek3 faults` lists them, with targets and parameters) at its time. --realtime paces quanta to the wall clock and reports\n"
          "lateness (SCHED_FIFO where allowed; it spins on the clock for the last --rt-spin of each quantum,\n"
          "by default all of it: a 100 us quantum is shorter than a VM's wake-up latency; 0 sleeps only). A quantum\n"
-         "counts as late when the next one starts more than --rt-tolerance (10 us) past its time; 0 counts any lateness. The modules elect a SWARM_COORD leader (Raft over the rack bus) that balances their currents\n"
+         "counts as late when the next one starts more than --rt-tolerance (10 us; 1 to 100 us) past its time; an overrun (its\n"
+         "work ending past the deadline) longer than that is late too. The modules elect a SWARM_COORD leader (Raft over the rack bus) that balances their currents\n"
          "and parks the ones a light load does not need (docs/swarm.md); --no-swarm runs droop alone.\n"
          "Ctrl-C or SIGTERM stops the run at the end of a quantum: logs end on a whole line and the\n"
          "report covers what ran, marked INTERRUPTED.\n"
@@ -374,10 +375,11 @@ int cmd_rack(int argc, char **argv)
                                        (int)(RIG_PERIOD_NS / 1000));
             o.rt_spin_ns = x > 0 ? (int64_t)(x * 1e9 + 0.5) : -1;
         } else if (!strcmp(a, "--rt-tolerance") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_quantity(v, "s", &x) || !(x >= 0 && x <= RIG_PERIOD_NS * 1e-9))
-                return cli_usage_error(w, "--rt-tolerance '%s': a time from 0 (any lateness counts) to the quantum, %d us",
+            /* not under 1 us: a spin ends some 20 ns past its deadline, so "any lateness" is every quantum */
+            if (cli_parse_quantity(v, "s", &x) || !(x >= 1e-6 && x <= RIG_PERIOD_NS * 1e-9))
+                return cli_usage_error(w, "--rt-tolerance '%s': a time from 1 us to the quantum, %d us (with its unit: 10us)",
                                        v, (int)(RIG_PERIOD_NS / 1000));
-            o.rt_tol_ns = x > 0 ? (int64_t)(x * 1e9 + 0.5) : -1;
+            o.rt_tol_ns = (int64_t)(x * 1e9 + 0.5);
         } else if (!strcmp(a, "--no-swarm")) {
             o.r.no_swarm = 1;
             continue;
@@ -780,5 +782,7 @@ int cmd_rack(int argc, char **argv)
                            "start finish)");
     if (collapsed)
         return cli_fail(w, "the rack collapsed under its load (see the report)");
+    if (upd_failed && s.stop_sig)
+        return cli_fail(w, "the firmware update was not finished when the run was interrupted: %s", upd_why);
     return upd_failed ? cli_fail(w, "the firmware update did not end on the new image: %s", upd_why) : CLI_OK;
 }

@@ -3,6 +3,7 @@
 
 #include "raft.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -465,8 +466,8 @@ int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap)
         if (s->id != FLT_BAD_IMAGE && m->fw.hold_ns > 0 && s->t * 1e9 < (double)m->fw.hold_ns) /* bad-image waits for a trial */
             return flt_err(err, cap, EK3_EBUSY,
                            "%s: slot %u's MCU is held in reset until %.1f ms into the run (each MCU leaves reset "
-                           "0-10 ms after power-on, by seed and slot): its firmware is not running at %g s",
-                           d->name, s->target, m->fw.hold_ns * 1e-6, s->t);
+                           "0-10 ms after power-on, by seed and slot): its firmware is not running at %.1f ms",
+                           d->name, s->target, m->fw.hold_ns * 1e-6, s->t * 1e3);
         if (d->target == FLT_T_SERVICE && (s->svc < 1 || s->svc >= m->fw.k.n))
             return flt_err(err, cap, EK3_ENOENT, "%s: slot %u's kernel has no service %u (1 to %u)", d->name,
                            s->target, s->svc, m->fw.k.n - 1);
@@ -649,10 +650,9 @@ int flt_clear(rig *g, const flt_spec *s)
     return flt_apply(g, &c, 0);
 }
 
-/* The shortest of %.15g .. %.17g that reads back as v. */
-static const char *flt_num(char out[32], double v)
+const char *flt_num(char out[32], double v)
 {
-    for (int prec = 15; prec <= 17; prec++) {
+    for (int prec = 6; prec <= 17; prec++) {
         snprintf(out, 32, "%.*g", prec, v);
         if (strtod(out, NULL) == v)
             break;
@@ -677,7 +677,8 @@ int flt_format(const flt_spec *s, char *buf, size_t cap)
         snprintf(tgt, sizeof tgt, "leader");
     else
         snprintf(tgt, sizeof tgt, "%u", s->target);
-    size_t n = (size_t)snprintf(buf, cap, "%s:%s@%ss", d->name, tgt, flt_num(num, s->t));
+    /* the time to the ns, the rig's clock (0.6 s, not a scenario's now() of 0.6000000000000001 s) */
+    size_t n = (size_t)snprintf(buf, cap, "%s:%s@%ss", d->name, tgt, flt_num(num, (double)llround(s->t * 1e9) / 1e9));
     for (unsigned i = 0; i < d->np && n < cap; i++)
         n += (size_t)snprintf(buf + n, cap - n, "%c%s=%s%s", i ? ',' : ':', d->p[i].name, flt_num(num, s->p[i]),
                               d->p[i].unit);

@@ -151,6 +151,12 @@ int flt_resolve(const rig *g, flt_spec *s, char *err, size_t cap);
 int flt_inject(rig *g, const flt_spec *s);
 int flt_clear(rig *g, const flt_spec *s);
 
+/* v as the shortest %g text (6 to 17 significant digits) that strtod
+ * reads back as exactly v, into out; returns out. How a value is written
+ * in a fault's text (flt_format), a scenario's set= flags and a shrunk
+ * schedule: text that gives the same run when read again. */
+const char *flt_num(char out[32], double v);
+
 /* A spec back as text, the form flt_parse reads. 0 or EK3_ENOSPC. */
 int flt_format(const flt_spec *s, char *buf, size_t cap);
 

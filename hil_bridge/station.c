@@ -424,7 +424,9 @@ static void stn_resplit(station *s, int64_t now)
         int in = stn_member(s, k, now), joins = in && (!m->share || m->rebooted);
         if (s->log && (joins || (!in && m->share)))
             fprintf(s->log, "%.6f station: rack split: module %u: %s%.0f W\n", now * 1e-9, k + 1,
-                    !joins ? "leaves, its share was " : m->rebooted ? "back from a reset, starts with " : "joins, starts with ",
+                    !joins                     ? "leaves, its share was "
+                    : m->rebooted && m->share ? "back from a reset, starts with " /* a swap within STN_ONLINE_NS reads so too */
+                                              : "joins, starts with ",
                     !joins ? was : each);
         /* SET, never START: it starts a module in standby as START does,
          * but never clears a latched fault (only the API's restart does:

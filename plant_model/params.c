@@ -211,8 +211,20 @@ int prm_set(plant_params *p, const char *assign, char *err, size_t errlen)
     char *end;
     errno = 0;
     double v = strtod(s, &end);
+    /* A quantity: an SI prefix and/or the parameter's unit may follow
+     * ("51.6u", "51.6uH", "760V"; "m" alone is milli unless it is the unit). */
+    static const char prefixes[] = "pnumkMG";
+    static const double scale[] = {1e-12, 1e-9, 1e-6, 1e-3, 1e3, 1e6, 1e9};
+    const char *px = end != s && *end && !strchr(d->unit, '^') ? strchr(prefixes, *end) : NULL; /* no "mm^2" */
+    if (px && strcmp(end, d->unit)) {
+        v *= scale[px - prefixes];
+        end++;
+    }
+    if (end != s && *end && *d->unit && !strcmp(end, d->unit))
+        end += strlen(end);
     if (end == s || *end) {
-        snprintf(err, errlen, "plant parameter '%s': '%s' is not a number", d->name, s);
+        snprintf(err, errlen, "plant parameter '%s': '%s' is not a number%s%s%s", d->name, s,
+                 *d->unit ? " (a quantity in " : "", d->unit, *d->unit ? ", with an SI prefix or none)" : "");
         return EK3_EPARSE;
     }
     if (errno) { /* over- or underflow */

@@ -1009,18 +1009,6 @@ static int scn_load_fields(lua_State *L, int idx, rack_load *l, const char *what
  * every run: Lua seeds its table order per process (lua_next). The
  * pointers stay valid while the table is on the stack. Raises a script
  * error, naming `what`, for a key that is not a string or past cap. */
-/* v as the shortest %g text that reads back as v (up to 17 digits), into
- * buf (cap): the value a flag in a verdict's rack text gives back. */
-static const char *scn_num_text(double v, char *buf, size_t cap)
-{
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, cap, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    return buf;
-}
-
 static int scn_cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -1059,7 +1047,7 @@ static void scn_set_params(lua_State *L, int idx, plant_params *p, const char *w
         const char *k = keys[i];
         lua_getfield(L, idx, k);
         if (lua_type(L, -1) == LUA_TNUMBER)
-            snprintf(assign, sizeof assign, "%s=%s", k, scn_num_text(lua_tonumber(L, -1), num, sizeof num));
+            snprintf(assign, sizeof assign, "%s=%s", k, flt_num(num, lua_tonumber(L, -1)));
         else if (lua_type(L, -1) == LUA_TSTRING)
             snprintf(assign, sizeof assign, "%s=%s", k, lua_tostring(L, -1));
         else
@@ -1717,7 +1705,7 @@ static int l_fault(lua_State *L)
             } else if (lua_type(L, -1) == LUA_TNUMBER) {
                 char num[32];
                 n += snprintf(text + n, sizeof text - (size_t)n, "%c%s=%s", nparam++ ? ',' : ':', k,
-                              scn_num_text(lua_tonumber(L, -1), num, sizeof num));
+                              flt_num(num, lua_tonumber(L, -1)));
             } else if (lua_type(L, -1) == LUA_TSTRING) {
                 n += snprintf(text + n, sizeof text - (size_t)n, "%c%s=%s", nparam++ ? ',' : ':', k,
                               lua_tostring(L, -1));

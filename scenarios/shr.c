@@ -483,17 +483,6 @@ static int shr_is_expr(const char *t, size_t off)
     return 0;
 }
 
-/* The shortest text of v that reads back as v (flt_format's rule). */
-static const char *shr_num(char out[32], double v)
-{
-    for (int prec = 6; prec <= 17; prec++) {
-        snprintf(out, 32, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            break;
-    }
-    return out;
-}
-
 /* A literal fault() call for the schedule's fault g (as it ran). */
 static char *shr_call(const scn_fault *g)
 {
@@ -512,11 +501,11 @@ static char *shr_call(const scn_fault *g)
     else
         n = snprintf(s, 800, "fault(\"%s\", %u, {", d->name, sp.target);
     for (unsigned p = 0; p < d->np; p++)
-        n += snprintf(s + n, 800 - (size_t)n, " %s=%s,", d->p[p].name, shr_num(num, sp.p[p]));
-    n += snprintf(s + n, 800 - (size_t)n, " at=%s", shr_num(num, g->spec.t));
+        n += snprintf(s + n, 800 - (size_t)n, " %s=%s,", d->p[p].name, flt_num(num, sp.p[p]));
+    n += snprintf(s + n, 800 - (size_t)n, " at=%s", flt_num(num, g->spec.t));
     if (g->clear_s >= 0)
         n += snprintf(s + n, 800 - (size_t)n, ", %s=%s", g->clear_dur ? "duration" : "clear_at",
-                      shr_num(num, g->clear_s));
+                      flt_num(num, g->clear_s));
     snprintf(s + n, 800 - (size_t)n, " })");
     return s;
 }

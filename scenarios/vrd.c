@@ -11,12 +11,6 @@
 
 #include "ek3_err.h"
 
-#ifndef EK3_RIG_VERSION
-#define EK3_RIG_VERSION "unknown"
-#endif
-
-const char vrd_rig_version[] = EK3_RIG_VERSION;
-
 static json_t *vrd_num(double v)
 {
     return isfinite(v) ? json_real(v) : json_null();

@@ -176,7 +176,9 @@ Test(cli_args, values_out_of_range_are_refused_not_wrapped_or_cut)
     cr_assert(strstr(out, "--rt-spin '500ns'"), "%s", out);
     /* a tolerance below 0 or past the quantum */
     cr_assert_eq(run(out, sizeof out, "%s rack --realtime --rt-tolerance -1us", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "--rt-tolerance '-1us': a time from 0 (any lateness counts) to the quantum, 100 us"), "%s", out);
+    cr_assert(strstr(out, "--rt-tolerance '-1us': a time from 1 us to the quantum, 100 us"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --realtime --rt-tolerance 0", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--rt-tolerance '0'"), "a spin always ends a little past its deadline: %s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --realtime --rt-tolerance 1ms", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "--rt-tolerance '1ms'"), "%s", out);
     /* a duration under one quantum */

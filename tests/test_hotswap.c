@@ -223,3 +223,23 @@ Test(hotswap, a_pulled_module_put_back_boots_and_rejoins, .init = setup, .fini =
     double mean = others_mean(slot);
     cr_assert_leq(fabs(m->io - mean), HS_BAND * mean, "it carries its share: %.3f A against %.3f A", m->io, mean);
 }
+
+/* A module pulled for longer than the station's online window
+ * (STN_ONLINE_NS) leaves the split; put back, it joins it again, logged
+ * as joining, not as coming back from a reset (the station had let it go). */
+Test(hotswap, a_module_back_after_the_online_window_joins_the_split, .init = setup, .fini = teardown)
+{
+    start_rack(HS_N);
+    flt_spec s;
+    char err[200];
+    cr_assert_eq(flt_parse("pull:3@0s", &s, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_eq(flt_inject(&g, &s), EK3_OK);
+    run_ms((int)(STN_ONLINE_NS / 1000000) + 200);
+    cr_assert_eq(g.stn.dem_n, HS_N - 1, "it left the split");
+    cr_assert_not_null(strstr(station_log(), "rack split: module 3: leaves, its share was 2500 W"), "%s", station_log());
+    cr_assert_eq(flt_clear(&g, &s), EK3_OK);
+    run_ms(1500);
+    cr_assert_eq(g.stn.dem_n, HS_N, "back in the split");
+    cr_assert_not_null(strstr(station_log(), "rack split: module 3: joins, starts with 2500 W"), "%s", station_log());
+    cr_assert_null(strstr(station_log(), "module 3: back from a reset"), "%s", station_log());
+}

@@ -441,6 +441,18 @@ Test(plant, bad_parameters_are_refused_with_their_name)
     cr_assert_eq(p.llc.lr, 51.6e-6, "a refused value changes nothing");
     cr_assert_eq(prm_set(&p, "lr=60e-6", err, sizeof err), EK3_OK);
     cr_assert_eq(p.llc.lr, 60e-6);
+    /* a quantity: an SI prefix and/or the parameter's unit (docs/scenarios.md's set={lr="51.6u"}) */
+    cr_assert_eq(prm_set(&p, "lr=51.6u", err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_float_eq(p.llc.lr, 51.6e-6, 1e-18);
+    cr_assert_eq(prm_set(&p, "lr=55uH", err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_float_eq(p.llc.lr, 55e-6, 1e-18);
+    cr_assert_eq(prm_set(&p, "t_amb=45C", err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_eq(prm_set(&p, "rds25=16m", err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_float_eq(p.llc.rds25, 0.016, 1e-15);
+    cr_assert_eq(prm_set(&p, "lr=55uF", err, sizeof err), EK3_EPARSE, "another unit");
+    cr_assert(strstr(err, "a quantity in H"), "%s", err);
+    cr_assert_eq(prm_set(&p, "core_ae=328mm^2", err, sizeof err), EK3_EPARSE, "no prefix on a squared unit");
+    cr_assert_eq(prm_set(&p, "lr=60e-6", err, sizeof err), EK3_OK);
     cr_assert_eq(prm_set(&p, "cj=1e-9", err, sizeof err), EK3_OK);
     cr_assert_eq(prm_set(&p, "n=0.5", err, sizeof err), EK3_ERANGE, "1 nF at n = 0.5 is 4 nF on the primary: over Cr / 4");
     cr_assert(strstr(err, "'cj'") && strstr(err, "cr / 4"), "%s", err);
