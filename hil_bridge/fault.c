@@ -3,7 +3,6 @@
 
 #include "raft.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -677,8 +676,7 @@ int flt_format(const flt_spec *s, char *buf, size_t cap)
         snprintf(tgt, sizeof tgt, "leader");
     else
         snprintf(tgt, sizeof tgt, "%u", s->target);
-    /* the time to the ns, the rig's clock (0.6 s, not a scenario's now() of 0.6000000000000001 s) */
-    size_t n = (size_t)snprintf(buf, cap, "%s:%s@%ss", d->name, tgt, flt_num(num, (double)llround(s->t * 1e9) / 1e9));
+    size_t n = (size_t)snprintf(buf, cap, "%s:%s@%ss", d->name, tgt, flt_num(num, s->t)); /* reads back exactly */
     for (unsigned i = 0; i < d->np && n < cap; i++)
         n += (size_t)snprintf(buf + n, cap - n, "%c%s=%s%s", i ? ',' : ':', d->p[i].name, flt_num(num, s->p[i]),
                               d->p[i].unit);
