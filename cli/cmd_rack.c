@@ -575,6 +575,10 @@ int cmd_rack(int argc, char **argv)
         return cli_fail(w, "--station-log %s: %s", o.station_log, strerror(errno));
     }
     o.r.station_log = slog;
+    /* The outputs' write errors name their flag. */
+    char log_name[600], slog_name[600];
+    snprintf(log_name, sizeof log_name, "--log %s", o.log ? o.log : "");
+    snprintf(slog_name, sizeof slog_name, "--station-log %s", o.station_log ? o.station_log : "");
 
     /* Ctrl-C, SIGTERM or a failed output stop the run at the end of a
      * quantum: the logs end on a whole line, the report covers what ran.
@@ -586,8 +590,8 @@ int cmd_rack(int argc, char **argv)
     static ses s;
     ses_opts so = {.r = o.r, .quanta = quanta, .realtime = (uint8_t)o.realtime, .rt_spin_ns = o.rt_spin_ns, .rt_tol_ns = o.rt_tol_ns, .api = o.api, .rtl_vcd = o.rtl_vcd,
                    .stop = rk_stop, .notes = stderr, .who = "ek3 rack"};
-    so.outs[0] = (ses_out){log, o.log};
-    so.outs[1] = (ses_out){slog, o.station_log};
+    so.outs[0] = (ses_out){log, log_name};
+    so.outs[1] = (ses_out){slog, slog_name};
     errno = 0;
     int rc = ses_init(&s, &so);
     if (rc) {
@@ -690,7 +694,7 @@ int cmd_rack(int argc, char **argv)
     FILE *stop_f = s.stop_out == 0 ? log : s.stop_out == 1 ? slog : NULL;
     if (stop_f)
         fclose(stop_f); /* its error is told */
-    int log_bad = stop_f == log || cli_close_out(w, log, o.log) != CLI_OK; /* an error told */
+    int log_bad = stop_f == log || cli_close_out(w, log, log_name) != CLI_OK; /* an error told */
     bad |= stop_f != log && log_bad;
     if (o.log && log_bad) {
         fprintf(stderr, "ek3 rack: the frame log %s is not whole (its write error is above)\n", o.log);
@@ -706,7 +710,7 @@ int cmd_rack(int argc, char **argv)
     }
     s.g.o.log = NULL;
     s.g.stn.log = NULL;
-    bad |= stop_f != slog && cli_close_out(w, slog, o.station_log) != CLI_OK;
+    bad |= stop_f != slog && cli_close_out(w, slog, slog_name) != CLI_OK;
     if (trc_wanted(&o.trace)) {
         char err[1200];
         if (trc_close(&tr, err, sizeof err)) {

@@ -490,10 +490,14 @@ static int ses_out_check(ses *s)
 {
     for (unsigned i = 0; i < SES_OUTS_MAX; i++) {
         FILE *f = s->o.outs[i].f;
-        if (!f || !ferror(f))
+        if (!f)
             continue;
+        /* Flushed at each check: a small output (the station's log) shows
+         * a full disk here, not at its close after the run. */
         errno = 0;
-        int e = fflush(f) ? errno : 0;
+        int failed = fflush(f) != 0, e = errno;
+        if (!failed && !ferror(f))
+            continue;
         snprintf(s->stop_why, sizeof s->stop_why, "%s: write error: %s", s->o.outs[i].path, strerror(e ? e : EIO));
         s->stop_out = (int)i;
         return 1;

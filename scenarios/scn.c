@@ -280,9 +280,9 @@ int scn_err(lua_State *L, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    luaL_where(L, 1);
-    lua_pushstring(L, msg);
-    lua_concat(L, 2);
+    char where[LUA_IDSIZE * 2 + 40];
+    scn_where(L, where, sizeof where); /* the scenario's line, a lib/ helper's after it */
+    lua_pushfstring(L, "%s%s%s", where, where[0] ? ": " : "", msg);
     return lua_error(L);
 }
 
@@ -658,9 +658,9 @@ static int scn_die(lua_State *L, scn *x, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    luaL_where(L, 1);
-    snprintf(x->fatal, sizeof x->fatal, "%s%s", lua_tostring(L, -1), msg);
-    lua_pop(L, 1);
+    char where[LUA_IDSIZE * 2 + 40];
+    scn_where(L, where, sizeof where);
+    snprintf(x->fatal, sizeof x->fatal, "%s%s%s", where, where[0] ? ": " : "", msg);
     x->dead = 1;
     return scn_raise_fatal(L, x);
 }
@@ -2471,10 +2471,20 @@ static void scn_open_libs(lua_State *L)
 }
 
 /* The message handler: a stop by run_until passes as is; errors keep
- * their message (Lua put the location in front). */
+ * their message (Lua put the location in front). An error raised in a
+ * lib/ helper (Lua put the helper's line in front) is told at the
+ * scenario's line that called the helper, the helper's line after it, as
+ * a check's `where` is. */
 static int scn_msgh(lua_State *L)
 {
-    if (!lua_isstring(L, 1)) {
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        char where[LUA_IDSIZE * 2 + 40];
+        scn_where(L, where, sizeof where);
+        const char *lib = strstr(where, " ("), *m = lua_tostring(L, 1);
+        size_t n = lib ? strlen(lib + 2) - 1 : 0; /* the helper's "file:line" within the parentheses */
+        if (lib && !strncmp(m, lib + 2, n) && !strncmp(m + n, ": ", 2))
+            lua_pushfstring(L, "%s: %s", where, m + n + 2);
+    } else if (!lua_isstring(L, 1)) {
         char where[200];
         const char *t = luaL_typename(L, 1);
         scn_where(L, where, sizeof where);

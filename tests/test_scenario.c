@@ -362,6 +362,39 @@ Test(scenario, a_helpers_check_names_the_scenarios_line)
     done(r);
 }
 
+/* An error raised inside a helper (by the engine's get, by Lua itself,
+ * by error()) is told at the scenario's line that called the helper, the
+ * helper's own line after it, as a check's where is. */
+Test(scenario, a_helpers_error_names_the_scenarios_line)
+{
+    mkdir_once();
+    char lib[700];
+    snprintf(lib, sizeof lib, "%s/lib", dir);
+    cr_assert(mkdir(lib, 0700) == 0 || errno == EEXIST);
+    snprintf(lib, sizeof lib, "%s/lib/he.lua", dir);
+    FILE *f = fopen(lib, "w");
+    cr_assert_not_null(f);
+    fputs("local M = {}\nfunction M.sig(p)\n  return get(p)\nend\n"
+          "function M.cmp(v)\n  return v < 3\nend\n"
+          "function M.fail()\n  error('helper refuses')\nend\nreturn M\n", f);
+    cr_assert_eq(fclose(f), 0);
+    static const struct {
+        const char *call, *says;
+    } c[] = {{"h.sig('bus.vv')", "unknown signal 'bus.vv'"}, {"h.cmp(nil)", "attempt to compare"},
+             {"h.fail()", "helper refuses"}};
+    static const int line[] = {3, 6, 9};
+    for (int i = 0; i < 3; i++) {
+        char src[300], want[100];
+        snprintf(src, sizeof src, HEAD RACK "local h = require 'he'\n\n%s\n", c[i].call);
+        scn_result *r = run_lua("helper_err", src, 1, 1);
+        cr_assert_eq(r->verdict, SCN_ERROR, "%s", c[i].call);
+        snprintf(want, sizeof want, "helper_err.lua:5 (%s/lib/he.lua:%d): ", dir, line[i]);
+        cr_assert(strstr(r->error, want) && strstr(r->error, c[i].says), "%s: error '%s', want '%s...%s'", c[i].call,
+                  r->error, want, c[i].says);
+        done(r);
+    }
+}
+
 Test(scenario, pcall_cannot_catch_a_limit_and_run_on)
 {
     /* Once tripped, a limit stays tripped: pcall and xpcall pass it on. */
