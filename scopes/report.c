@@ -286,11 +286,16 @@ int rep_text(FILE *f, ses *s)
                            "switches)%s\n",
                         s->ivcsw, s->ivcsw ? ": other work on the machine" : "");
             if (s->late_n * 1000 > ran) /* over 0.1 % */
+            {
+                char tol[80] = ""; /* the bench counts at the default tolerance */
+                if (ses_rt_tol_ns(o) != SES_RT_TOL_NS)
+                    snprintf(tol, sizeof tol, ", not this run's %.3g us", ses_rt_tol_ns(o) / 1e3);
                 fprintf(f, "realtime: over 0.1 %% of quanta late: is it the host? `ek3 bench bridge` runs this rack %s "
-                           "beside a bare %s loop, late by the same 10 us (bridge.realtime84.late_pct against "
+                           "beside a bare %s loop, both late past %.3g us%s (bridge.realtime84.late_pct against "
                            "%s; docs/bridge.md, Real time)\n",
-                        spin < 0 ? "spinning" : "as here", spin < 0 ? "sleep" : "spin",
+                        spin < 0 ? "spinning" : "as here", spin < 0 ? "sleep" : "spin", SES_RT_TOL_NS / 1e3, tol,
                         spin < 0 ? "bridge.host_floor.late_pct for a sleeping wait" : "bridge.realtime84.host_spin_late_pct");
+            }
         }
     }
     free(sn.mod);
