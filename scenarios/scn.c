@@ -128,6 +128,13 @@ static int64_t scn_ns(double s)
     return (int64_t)llround(s * 1e9);
 }
 
+/* A time in ns as the double nearest it in s: what a fault's text shows
+ * (0.6 s, where Lua's 0.5 + 0.1 prints 0.6000000000000001). */
+static double scn_s(int64_t ns)
+{
+    return (double)ns / 1e9;
+}
+
 const char *scn_verdict_name(unsigned v)
 {
     static const char *const n[] = {"PASS", "FAIL", "ERROR"};
@@ -574,12 +581,12 @@ static void scn_inject(scn *x, scn_pending *p)
         char t[sizeof f->text - 16];
         flt_spec shown = f->spec;
         if (shown.t < 0)
-            shown.t = f->onset_s;
+            shown.t = scn_s(x->s->g.t_ns);
         flt_format(&shown, t, sizeof t);
         snprintf(f->text, sizeof f->text, "%s (the leader)", t);
     } else if (f->spec.t < 0) { /* a condition's fault: its text shows when it went in */
         flt_spec shown = f->spec;
-        shown.t = f->onset_s;
+        shown.t = scn_s(x->s->g.t_ns);
         flt_format(&shown, f->text, sizeof f->text);
     }
     f->error = rc;
@@ -1764,7 +1771,7 @@ static int l_fault(lua_State *L)
     unsigned idx = x->r->nfault++;
     scn_fault *f = &x->r->fault[idx];
     memset(f, 0, sizeof *f);
-    spec.t = when_ref != LUA_NOREF ? -1 : at;
+    spec.t = when_ref != LUA_NOREF ? -1 : scn_s(scn_ns(at)); /* injected at that ns (scn_pending.at_ns) */
     f->spec = spec;
     flt_spec shown = spec;
     if (shown.t < 0)

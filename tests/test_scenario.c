@@ -236,12 +236,18 @@ Test(scenario, faults_take_effect_at_their_onset_and_are_recorded)
                             "run('0.1ms')\n"
                             "expect(get('module[3].present') == 0, 'out from 100 ms')\n"
                             "fault('igf', 2, { i='40mA', when=function() return now() >= 0.15 end, duration='10ms' })\n"
-                            "run('0.1s')\n",
+                            "run('0.1s')\n"
+                            "fault('fan', 1, { at=now() + 0.1 })\n" /* 0.2 + 0.1: 0.30000000000000004 in Lua */
+                            "run('0.11s')\n",
                             1, 1);
     cr_assert_eq(r->verdict, SCN_PASS, "%s %s", r->error, r->first_fail >= 0 ? r->fig[r->first_fail].name : "");
-    cr_assert_eq(r->nfault, 2);
+    cr_assert_eq(r->nfault, 3);
     cr_assert_float_eq(r->fault[0].onset_s, 0.1, 1e-9);
     cr_assert(strstr(r->fault[0].text, "pull:3@0.1"), "%s", r->fault[0].text);
+    /* A fault's text shows its time to the ns it goes in at: 0.3s, a
+     * condition's its onset (0.15s). */
+    cr_assert(!strncmp(r->fault[2].text, "fan:1@0.3s", 10), "%s", r->fault[2].text);
+    cr_assert(!strncmp(r->fault[1].text, "igf:2@0.15s", 11), "%s", r->fault[1].text);
     cr_assert(r->fault[1].onset_s >= 0.15 && r->fault[1].onset_s < 0.1502, "%g", r->fault[1].onset_s);
     cr_assert_float_eq(r->fault[1].cleared_s, r->fault[1].onset_s + 0.01, 2e-4);
     done(r);
