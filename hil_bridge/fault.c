@@ -462,11 +462,24 @@ int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap)
         if (m->external)
             return flt_err(err, cap, EK3_EBUSY, "%s: slot %u runs its firmware in its own process (ek3 fw)",
                            d->name, s->target);
-        if (s->id != FLT_BAD_IMAGE && m->fw.hold_ns > 0 && s->t * 1e9 < (double)m->fw.hold_ns) /* bad-image waits for a trial */
+        /* Before its MCU leaves reset the firmware is not there to take
+         * it (bad-image excepted: it waits for the next trial). Every
+         * MCU has left the power-on reset by FWI_BOOT_SPREAD_NS; before
+         * that a fault is refused on every seed, not on the seeds whose
+         * draw holds this slot past it. t < 0 (a condition's fault, its
+         * time unknown): checked when it goes in (flt_inject). */
+        /* It goes in at its time, or now when that has passed. */
+        double t = s->t * 1e9 > (double)g->t_ns ? s->t : (double)g->t_ns / 1e9;
+        if (s->id != FLT_BAD_IMAGE && s->t >= 0 && t * 1e9 < (double)FWI_BOOT_SPREAD_NS)
             return flt_err(err, cap, EK3_EBUSY,
-                           "%s: slot %u's MCU is held in reset until %.1f ms into the run (each MCU leaves reset "
-                           "0-10 ms after power-on, by seed and slot): its firmware is not running at %.1f ms",
-                           d->name, s->target, m->fw.hold_ns * 1e-6, s->t * 1e3);
+                           "%s: slot %u's firmware may not run before %.0f ms (each MCU leaves reset 0-%.0f ms after "
+                           "power-on, by seed and slot): a kernel fault at %.1f ms is refused on every seed",
+                           d->name, s->target, FWI_BOOT_SPREAD_NS * 1e-6, FWI_BOOT_SPREAD_NS * 1e-6, t * 1e3);
+        if (s->id != FLT_BAD_IMAGE && s->t >= 0 && m->fw.hold_ns > 0 && t * 1e9 < (double)m->fw.hold_ns)
+            return flt_err(err, cap, EK3_EBUSY,
+                           "%s: slot %u's MCU is held in reset until %.1f ms into the run: its firmware is not "
+                           "running at %.1f ms",
+                           d->name, s->target, m->fw.hold_ns * 1e-6, t * 1e3);
         if (d->target == FLT_T_SERVICE && (s->svc < 1 || s->svc >= m->fw.k.n))
             return flt_err(err, cap, EK3_ENOENT, "%s: slot %u's kernel has no service %u (1 to %u)", d->name,
                            s->target, s->svc, m->fw.k.n - 1);
@@ -624,6 +637,7 @@ int flt_resolve(const rig *g, flt_spec *s, char *err, size_t cap)
 int flt_inject(rig *g, const flt_spec *s)
 {
     flt_spec c = *s;
+    c.t = (double)g->t_ns / 1e9; /* checked as of now (a module held in reset, a condition's fault) */
     int rc = flt_resolve(g, &c, NULL, 0);
     if (!rc)
         rc = flt_check(g, &c, NULL, 0);
@@ -707,8 +721,9 @@ int flt_print(FILE *f, int markdown)
     }
     if (!markdown)
         fprintf(f, "\nA kernel fault needs its module's firmware running: each MCU leaves reset 0-10 ms after the\n"
-                   "rack's power-on (by seed and slot), and a kernel fault timed before its module's start is\n"
-                   "refused (bad-image excepted: it waits for the next firmware trial).\n");
+                   "rack's power-on (by seed and slot), and a kernel fault timed before 10 ms, or before its\n"
+                   "module's start (a module inserted later), is refused on every seed (bad-image excepted: it\n"
+                   "waits for the next firmware trial).\n");
     return fflush(f) || ferror(f) ? EK3_EIO : EK3_OK;
 }
 

@@ -135,7 +135,11 @@ int flt_parse(const char *s, flt_spec *out, char *err, size_t cap);
  * services, whether the module runs in process and has protection). 0,
  * or EK3_ENOENT (no such fault or target), EK3_ERANGE (a parameter out
  * of its range), EK3_EBUSY (the target cannot take it: an external
- * module's kernel), with err naming the target or parameter. */
+ * module's kernel; a kernel fault, bad-image excepted, going in -- at
+ * s->t, or now once that has passed -- before FWI_BOOT_SPREAD_NS on
+ * every seed, or before its module's MCU leaves a later reset), with err
+ * naming the target or parameter. s->t < 0 (a condition's fault): the
+ * reset is checked when it goes in (flt_inject checks as of now). */
 int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap);
 
 /* A "leader" target made concrete: the rack's leader now (g->obs), the

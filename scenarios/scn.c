@@ -571,8 +571,13 @@ static void scn_inject(scn *x, scn_pending *p)
     scn_fault *f = &x->r->fault[p->idx];
     /* a leader target becomes the module it went into: its clear undoes it there */
     int was_leader = f->spec.leader;
-    char why[200] = "";
+    char why[400] = "";
     int rc = flt_resolve(&x->s->g, &f->spec, why, sizeof why);
+    if (!rc) { /* why it cannot go in now, said (flt_inject checks the same) */
+        flt_spec now = f->spec;
+        now.t = scn_s(x->s->g.t_ns);
+        rc = flt_check(&x->s->g, &now, why, sizeof why);
+    }
     if (!rc)
         rc = flt_inject(&x->s->g, &f->spec);
     p->injected = 1;
@@ -591,9 +596,14 @@ static void scn_inject(scn *x, scn_pending *p)
     }
     f->error = rc;
     if (rc) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "fault %s could not be injected at %.4f s: %s", f->text, f->onset_s,
-                 why[0] ? why : ek3_strerror(rc));
+        char msg[700];
+        /* A figure's name is short (scn_fig.name): the reason without its
+         * fault's name again, the time is the figure's. */
+        const char *r = why;
+        size_t nl = strlen(flt_table[f->spec.id].name);
+        if (!strncmp(r, flt_table[f->spec.id].name, nl) && !strncmp(r + nl, ": ", 2))
+            r += nl + 2;
+        snprintf(msg, sizeof msg, "fault %s not injected: %s", f->text, r[0] ? r : ek3_strerror(rc));
         scn_figure(x, msg, NAN, "", "injected", 0, f->where);
     }
 }
@@ -1726,7 +1736,10 @@ static int l_fault(lua_State *L)
     }
     flt_spec spec;
     char err[300];
-    if (flt_parse(text, &spec, err, sizeof err) || flt_check(&x->s->g, &spec, err, sizeof err))
+    if (flt_parse(text, &spec, err, sizeof err))
+        return scn_err(L, "%s", err);
+    spec.t = when_ref != LUA_NOREF ? -1 : at; /* checked for the time it goes in at (a kernel fault: its MCU out of reset) */
+    if (flt_check(&x->s->g, &spec, err, sizeof err))
         return scn_err(L, "%s", err);
     if (when_ref == LUA_NOREF && at < scn_now(x) - 1e-12)
         return scn_err(L, "fault '%s': at = %g s has passed (now %.6f s)", name, at, scn_now(x));

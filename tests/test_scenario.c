@@ -253,6 +253,24 @@ Test(scenario, faults_take_effect_at_their_onset_and_are_recorded)
     done(r);
 }
 
+/* A kernel fault scheduled before the run, at a time its MCU runs, is
+ * taken on every seed (it was checked at 0 s, held in reset on the seeds
+ * whose draw holds the slot); one at 5 ms is refused on every seed. */
+Test(scenario, a_kernel_fault_is_checked_at_its_own_time)
+{
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        scn_result *r = run_lua("kfault", HEAD RACK "fault('svc-crash', '3.4', { at='50ms' })\nrun('60ms')\n", seed, 1);
+        cr_assert_eq(r->verdict, SCN_PASS, "seed %llu: %s", (unsigned long long)seed, r->error);
+        cr_assert_eq(r->nfault, 1);
+        cr_assert_float_eq(r->fault[0].onset_s, 0.05, 1e-9);
+        done(r);
+        r = run_lua("kfault", HEAD RACK "fault('svc-crash', '3.4', { at='5ms' })\nrun('60ms')\n", seed, 1);
+        cr_assert_eq(r->verdict, SCN_ERROR, "seed %llu", (unsigned long long)seed);
+        cr_assert(strstr(r->error, "refused on every seed"), "%s", r->error);
+        done(r);
+    }
+}
+
 Test(scenario, the_same_seed_gives_the_same_trace_with_one_or_two_threads)
 {
     const char *text = "scenario{ name='det' }\n"
