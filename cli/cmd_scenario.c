@@ -804,7 +804,7 @@ static int sc_shrink(int argc, char **argv)
         }
     }
     static shr h;
-    rc = shr_init(&h, want.m.path, &want, budget, threads ? threads : want.threads, stdout, err, sizeof err);
+    rc = shr_init(&h, want.m.path, &want, budget, threads ? threads : want.threads ? want.threads : 1, stdout, err, sizeof err);
     if (rc) {
         scn_result_free(&want);
         return cli_usage_error(w, "%s: %s", vpath, err);

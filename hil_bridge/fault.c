@@ -157,8 +157,9 @@ const flt_def flt_table[] = {
                        "the station gets FAULT_ALERT SERVICE_CRASH (EK-TECH-010 5.3, 8.5)"},
     [FLT_SVC_HANG] = {"svc-hang", FLT_KERNEL, FLT_T_SERVICE, 0, 0, {NOP},
                       "the service stops taking messages, a deadlock (inj hang)" SVC_MODELS_NOTE,
-                      "the service watchdog finds it within 100 ms and the reincarnation server restarts it "
-                      "(EK-TECH-010 5.3, 8.5)"},
+                      "the service watchdog finds it 100 ms after a ping it leaves unanswered (pinged every "
+                      "heartbeat: 100 ms to 1 s by service; DIAGNOSTICS is never pinged, its hang never found) and "
+                      "the reincarnation server restarts it (EK-TECH-010 5.3, 8.5; scenario svc-hang-watchdog)"},
     [FLT_SVC_FLOOD] = {"svc-flood", FLT_KERNEL, FLT_T_SERVICE, 1, 0, {{"n", "", 1, 1000, 50, 1}},
                        "n junk messages posted to the service (inj flood)" SVC_MODELS_NOTE,
                        "its queue overflows and it is restarted; the other services run on (EK-TECH-010 5.2, 5.3)"},
@@ -475,6 +476,10 @@ int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap)
                            "%s: slot %u's firmware may not run before %.0f ms (each MCU leaves reset 0-%.0f ms after "
                            "power-on, by seed and slot): a kernel fault at %.1f ms is refused on every seed",
                            d->name, s->target, FWI_BOOT_SPREAD_NS * 1e-6, FWI_BOOT_SPREAD_NS * 1e-6, t * 1e3);
+        if (s->id != FLT_BAD_IMAGE && s->t >= 0 && s->t * 1e9 <= (double)g->t_ns &&
+            !g->plant.mod[s->target - 1].present) /* going in now, into a module out of its slot */
+            return flt_err(err, cap, EK3_EBUSY, "%s: slot %u's module is pulled: its firmware is not running",
+                           d->name, s->target);
         if (s->id != FLT_BAD_IMAGE && s->t >= 0 && m->fw.hold_ns > 0 && t * 1e9 < (double)m->fw.hold_ns)
             return flt_err(err, cap, EK3_EBUSY,
                            "%s: slot %u's MCU is held in reset until %.1f ms into the run: its firmware is not "
@@ -486,6 +491,16 @@ int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap)
         if (s->id == FLT_SVC_STRAY && (s->p[0] >= m->fw.k.n || (unsigned)s->p[0] == s->svc))
             return flt_err(err, cap, EK3_ERANGE, "%s: parameter victim=%g must be another service, 1 to %u", d->name,
                            s->p[0], m->fw.k.n - 1);
+    }
+    /* A slot's fault going in now: the slot as it is now (one scheduled
+     * later is checked when it goes in: flt_inject checks as of now). */
+    if ((s->id == FLT_PULL || s->id == FLT_INSERT) && s->t >= 0 && s->t * 1e9 <= (double)g->t_ns &&
+        s->target >= 1 && s->target <= n) {
+        int in = g->plant.mod[s->target - 1].present;
+        if (s->id == FLT_INSERT && in)
+            return flt_err(err, cap, EK3_EBUSY, "insert: slot %u holds a module (pull it first)", s->target);
+        if (s->id == FLT_PULL && !in)
+            return flt_err(err, cap, EK3_EBUSY, "pull: slot %u is empty (pulled already)", s->target);
     }
     if (s->id == FLT_BUS_SPLIT && s->p[0] > n)
         return flt_err(err, cap, EK3_ERANGE, "%s: parameter from=%g must be a bus node 1 to %u", d->name, s->p[0], n);
@@ -650,9 +665,21 @@ int flt_inject(rig *g, const flt_spec *s)
     return rc;
 }
 
+int flt_go(rig *g, flt_spec *s, char *err, size_t cap)
+{
+    int rc = flt_resolve(g, s, err, cap);
+    if (rc)
+        return rc;
+    flt_spec now = *s;
+    now.t = (double)g->t_ns / 1e9;
+    rc = flt_check(g, &now, err, cap);
+    return rc ? rc : flt_inject(g, s);
+}
+
 int flt_clear(rig *g, const flt_spec *s)
 {
     flt_spec c = *s;
+    c.t = -1; /* it went in: the checks of its time (a slot's state, a module's reset) were made then */
     int rc = flt_resolve(g, &c, NULL, 0);
     if (!rc)
         rc = flt_check(g, &c, NULL, 0);

@@ -155,6 +155,13 @@ int flt_resolve(const rig *g, flt_spec *s, char *err, size_t cap);
 int flt_inject(rig *g, const flt_spec *s);
 int flt_clear(rig *g, const flt_spec *s);
 
+/* A scheduled fault going in now, as a session and a scenario inject
+ * theirs: a leader target resolved in *s (so that its clear undoes it
+ * where it went in), then flt_check as of now (err, cap bytes, says why
+ * it cannot go in: a full slot, a pulled module, an MCU in reset), then
+ * flt_inject. 0, or the first of their errors. */
+int flt_go(rig *g, flt_spec *s, char *err, size_t cap);
+
 /* v as the shortest %g text (6 to 17 significant digits) that strtod
  * reads back as exactly v, into out; returns out. How a value is written
  * in a fault's text (flt_format), a scenario's set= flags and a shrunk

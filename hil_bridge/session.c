@@ -329,13 +329,11 @@ static void ses_take(ses *s, unsigned i)
         break;
     }
     case SES_EV_FAULT: {
-        char text[300], why[200] = "";
+        char text[300], why[400] = "";
         if (flt_format(&e->fault, text, sizeof text) != EK3_OK)
             text[0] = 0;
         /* a leader target: the module it went into, for its clear and the notes */
-        int rc = flt_resolve(g, &e->fault, why, sizeof why);
-        if (rc == 0)
-            rc = flt_inject(g, &e->fault);
+        int rc = flt_go(g, &e->fault, why, sizeof why);
         if (rc == 0) {
             e->done_ns = g->t_ns;
             if (s->o.notes && strstr(text, "leader"))

@@ -382,9 +382,13 @@ static void scn_range(lua_State *L, const char *what, double v, double lo, doubl
         scn_err(L, "%s = %g %s is out of range %g to %g %s", what, v, unit, lo, hi, unit);
 }
 
-/* Every key of the table at idx must be one of `keys` (NULL-ended). */
+/* Every key of the table at idx must be one of `keys` (NULL-ended). Of
+ * several unknown ones the first in sorted order is named: the same on
+ * every run (lua_next's order is the table's, which changes from one
+ * process to the next). */
 static void scn_known_keys(lua_State *L, int idx, const char *what, const char *const *keys)
 {
+    char bad[128] = "";
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         lua_pop(L, 1);
@@ -394,12 +398,14 @@ static void scn_known_keys(lua_State *L, int idx, const char *what, const char *
         int ok = 0;
         for (const char *const *p = keys; *p; p++)
             ok |= !strcmp(*p, k);
-        if (!ok) {
-            char list[400] = "";
-            for (const char *const *p = keys; *p; p++)
-                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", p == keys ? "" : ", ", *p);
-            scn_err(L, "%s{}: unknown field '%s' (it takes %s)", what, k, list);
-        }
+        if (!ok && (!bad[0] || strcmp(k, bad) < 0))
+            snprintf(bad, sizeof bad, "%s", k);
+    }
+    if (bad[0]) {
+        char list[400] = "";
+        for (const char *const *p = keys; *p; p++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", p == keys ? "" : ", ", *p);
+        scn_err(L, "%s{}: unknown field '%s' (it takes %s)", what, bad, list);
     }
 }
 
@@ -572,14 +578,7 @@ static void scn_inject(scn *x, scn_pending *p)
     /* a leader target becomes the module it went into: its clear undoes it there */
     int was_leader = f->spec.leader;
     char why[400] = "";
-    int rc = flt_resolve(&x->s->g, &f->spec, why, sizeof why);
-    if (!rc) { /* why it cannot go in now, said (flt_inject checks the same) */
-        flt_spec now = f->spec;
-        now.t = scn_s(x->s->g.t_ns);
-        rc = flt_check(&x->s->g, &now, why, sizeof why);
-    }
-    if (!rc)
-        rc = flt_inject(&x->s->g, &f->spec);
+    int rc = flt_go(&x->s->g, &f->spec, why, sizeof why);
     p->injected = 1;
     f->onset_s = scn_now(x);
     if (was_leader && !f->spec.leader) { /* its text names the module the leader was */
@@ -604,6 +603,12 @@ static void scn_inject(scn *x, scn_pending *p)
         if (!strncmp(r, flt_table[f->spec.id].name, nl) && !strncmp(r + nl, ": ", 2))
             r += nl + 2;
         snprintf(msg, sizeof msg, "fault %s not injected: %s", f->text, r[0] ? r : ek3_strerror(rc));
+        /* Too long for a figure's name: the reason's first remark in
+         * parentheses goes (the rule stays, its grounds are in the docs). */
+        char *open = strstr(strstr(msg, " not injected: "), " (");
+        char *close = open ? strchr(open, ')') : NULL;
+        if (strlen(msg) >= sizeof x->r->fig[0].name && close)
+            memmove(open, close + 1, strlen(close + 1) + 1);
         scn_figure(x, msg, NAN, "", "injected", 0, f->where);
     }
 }

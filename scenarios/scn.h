@@ -75,7 +75,7 @@ typedef struct scn_manifest {
 
 /* One recorded figure of a check. */
 typedef struct scn_fig {
-    char name[96];
+    char name[160];
     double value;             /* NaN: no figure (a boolean check) */
     char unit[16];
     char limit[64];           /* "<= 50 ms", "true" */

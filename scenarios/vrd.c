@@ -145,13 +145,15 @@ int vrd_text(FILE *f, const scn_result *r)
     fprintf(f, "\nfaults (%u):\n", r->nfault);
     for (unsigned i = 0; i < r->nfault; i++) {
         const scn_fault *g = &r->fault[i];
-        fprintf(f, "  %s  onset %s", g->text, g->onset_s >= 0 ? "" : "never");
-        if (g->onset_s >= 0)
-            fprintf(f, "%.6f s", g->onset_s);
+        if (g->error) /* tried at onset_s and refused: its failed check says why */
+            fprintf(f, "  %s  NOT injected at %.6f s: %s (its failed check says why)", g->text, g->onset_s,
+                    ek3_strerror(g->error));
+        else if (g->onset_s >= 0)
+            fprintf(f, "  %s  onset %.6f s", g->text, g->onset_s);
+        else
+            fprintf(f, "  %s  onset never", g->text);
         if (g->cleared_s >= 0)
             fprintf(f, ", cleared %.6f s", g->cleared_s);
-        if (g->error)
-            fprintf(f, ", NOT injected: %s", ek3_strerror(g->error));
         fprintf(f, "  (%s)\n", g->where);
     }
     return ferror(f) ? EK3_EIO : 0;
@@ -467,8 +469,10 @@ static int vrd_trace(vrd_rd *d, json_t *j, scn_result *r)
     json_int_t rows, brows;
     if (!t || vrd_sha(d, t, "sha256", "trace.sha256", r->trace_sha256) ||
         vrd_int(d, t, "rows", "trace.rows", 0, INT64_MAX, &rows) ||
-        vrd_int(d, t, "block_rows", "trace.block_rows", 1, INT64_MAX, &brows))
+        vrd_int(d, t, "block_rows", "trace.block_rows", 0, INT64_MAX, &brows))
         return -1;
+    if (brows == 0 && rows > 0) /* 0 only without a trace: a run that ended before its rack */
+        return vrd_bad(d, "trace.block_rows", "0 with rows in the trace");
     r->trace_rows = (uint64_t)rows;
     r->block_rows = (uint64_t)brows;
     json_t *cols = vrd_arr(d, t, "columns", "trace.columns", 100000);
@@ -585,7 +589,7 @@ int vrd_parse(const char *text, size_t len, const char *file, scn_result *r, cha
         vrd_strlist(&d, sc, "gaps", "scenario.gaps", '\n', r->m.gaps, sizeof r->m.gaps) ||
         vrd_sha(&d, sc, "sha256", "scenario.sha256", r->script_sha256) ||
         vrd_num_in(&d, sc, "timeout_s", "scenario.timeout_s", NAN, &r->m.timeout_s) ||
-        vrd_int(&d, j, "seed", "seed", 0, INT64_MAX, &seed) || vrd_int(&d, j, "threads", "threads", 1, 256, &threads) ||
+        vrd_int(&d, j, "seed", "seed", 0, INT64_MAX, &seed) || vrd_int(&d, j, "threads", "threads", 0, 256, &threads) ||
         !(rk = vrd_obj(&d, j, "rack", "rack")) || vrd_int(&d, rk, "modules", "rack.modules", 0, 510, &modules) ||
         vrd_str(&d, rk, "flags", "rack.flags", r->rack_text, sizeof r->rack_text) || vrd_checks(&d, j, r) ||
         vrd_faults(&d, j, r) || vrd_trace(&d, j, r) || vrd_num_in(&d, j, "sim_s", "sim_s", NAN, &r->sim_s) ||

@@ -175,6 +175,42 @@ Test(fault, a_kernel_fault_before_the_mcu_starts_is_refused)
     rig_free(&h);
 }
 
+/* A slot's fault going in now is checked against the slot as it is: an
+ * insert into a slot that holds a module, a pull of an empty one, are
+ * refused naming why; one scheduled later is checked when it goes in;
+ * a pull is undone (clear) though its slot is empty then. */
+Test(fault, a_slot_fault_is_checked_against_the_slot_now)
+{
+    static rig h;
+    rig_opts o;
+    rig_default_opts(&o, 4, 1, 4000.0);
+    cr_assert_eq(rig_init(&h, &o), EK3_OK);
+    char err[256] = "";
+    flt_spec ins, pull;
+    cr_assert_eq(flt_parse("insert:2@0s", &ins, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_check(&h, &ins, err, sizeof err), EK3_EBUSY);
+    cr_assert(strstr(err, "insert: slot 2 holds a module (pull it first)"), "%s", err);
+    cr_assert_eq(flt_parse("insert:2@1s", &ins, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_check(&h, &ins, err, sizeof err), EK3_OK, "later: checked when it goes in: %s", err);
+    cr_assert_eq(flt_inject(&h, &ins), EK3_EBUSY, "going in now, into a full slot");
+    cr_assert_eq(flt_parse("pull:2@0s", &pull, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_inject(&h, &pull), EK3_OK);
+    cr_assert_eq(flt_check(&h, &pull, err, sizeof err), EK3_EBUSY);
+    cr_assert(strstr(err, "pull: slot 2 is empty (pulled already)"), "%s", err);
+    /* A kernel fault into the pulled module: its firmware is not there. */
+    flt_spec k;
+    cr_assert_eq(flt_parse("svc-crash:2.1@0s", &k, NULL, 0), EK3_OK);
+    h.t_ns = 20000000; /* past every MCU's power-on reset */
+    cr_assert_eq(flt_check(&h, &k, err, sizeof err), EK3_EBUSY);
+    cr_assert(strstr(err, "svc-crash: slot 2's module is pulled: its firmware is not running"), "%s", err);
+    cr_assert_eq(flt_inject(&h, &k), EK3_EBUSY);
+    cr_assert_eq(flt_parse("module-reboot:2@0s", &k, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_inject(&h, &k), EK3_EBUSY, "a pulled module does not reboot");
+    cr_assert_eq(flt_clear(&h, &pull), EK3_OK, "the pull undone: the module back");
+    cr_assert(h.plant.mod[1].present);
+    rig_free(&h);
+}
+
 Test(fault, the_protection_codes_map_to_the_protocols)
 {
     cr_assert_eq(flt_msg_code(RTLP_OVP), MSG_FAULT_OVP);
@@ -612,8 +648,12 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
     cr_assert(strstr(out, "    1 PULLED "), "%s", out);
     cr_assert(strstr(out, "    2 FAULT "), "%s", out);
     cr_assert_eq(run(EK3_BIN " rack --modules 2 --duration 0.1s --threads 1 --fault insert:1@0s 2>&1", out, sizeof out),
-                 1, "inserting into a full slot fails the run: %s", out);
-    cr_assert(strstr(out, "--fault insert:1@0s at 0.0000 s: busy or wrong state"), "%s", out);
+                 2, "inserting into a full slot now: refused before the run: %s", out);
+    cr_assert(strstr(out, "--fault: insert: slot 1 holds a module (pull it first)"), "%s", out);
+    cr_assert_eq(run(EK3_BIN " rack --modules 2 --duration 0.1s --threads 1 --fault insert:1@50ms 2>&1", out, sizeof out),
+                 1, "inserting into a full slot later fails the run: %s", out);
+    cr_assert(strstr(out, "--fault insert:1@0.05s at 0.0500 s: insert: slot 1 holds a module (pull it first)"), "%s",
+              out);
     cr_assert_eq(run(EK3_BIN " faults", out, sizeof out), 0);
     for (unsigned i = 0; i < flt_count; i++)
         cr_assert(strstr(out, flt_table[i].name), "ek3 faults lists %s", flt_table[i].name);

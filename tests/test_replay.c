@@ -52,6 +52,18 @@ Test(replay, a_verdict_replays_to_the_same_trace_with_one_or_two_threads)
     cr_assert(strstr(out, "with 2 threads (recorded with another number)"), "%s", out);
 }
 
+/* A run that ended in an ERROR before it built its rack (no threads, no
+ * trace) writes a verdict that replays: the same ERROR, SAME. */
+Test(replay, an_error_before_the_rack_replays)
+{
+    write_file(path("early.lua"), "scenario{ name='early', seeds={1} }\nrack{ modules=2, laod=3 }\n");
+    const char *v = record(path("early.lua"), "early", 1, 2);
+    int rc = run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v);
+    cr_assert_eq(rc, 0, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "verdict: ERROR, as recorded") && strstr(out, "unknown field 'laod'"), "%s", out);
+    cr_assert(strstr(out, "trace: 0 rows") && strstr(out, "SAME"), "%s", out);
+}
+
 Test(replay, an_edited_scenario_is_refused_and_forced_diverges_where_the_edit_took_effect)
 {
     write_file(path("long.lua"), LONG);

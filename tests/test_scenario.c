@@ -271,6 +271,18 @@ Test(scenario, a_kernel_fault_is_checked_at_its_own_time)
     }
 }
 
+/* Of several unknown rack{} fields the first in sorted order is named,
+ * on every run (a table's order changes from one Lua state to the next). */
+Test(scenario, an_unknown_field_is_named_the_same_on_every_run)
+{
+    for (int i = 0; i < 8; i++) {
+        scn_result *r = run_lua("fields", HEAD "rack{ modules=2, zz=1, sett=2, laod=3, mm=4 }\n", 1, 1);
+        cr_assert_eq(r->verdict, SCN_ERROR);
+        cr_assert(strstr(r->error, "rack{}: unknown field 'laod'"), "run %d: %s", i, r->error);
+        done(r);
+    }
+}
+
 Test(scenario, the_same_seed_gives_the_same_trace_with_one_or_two_threads)
 {
     const char *text = "scenario{ name='det' }\n"

@@ -29,7 +29,13 @@ function M.rack(n, per_module, opts)
   local big = n > 16
   local r = { modules = n, load = n * per_module, load_at = "0.45s", load_ramp = big and "200ms" or "20ms" }
   local settle = big and 0.8 or 0.6
-  for k, v in pairs(opts or {}) do
+  -- in sorted order: a bad field is named the same on every run (pairs'
+  -- order changes from one process to the next)
+  local keys = {}
+  for k in pairs(opts or {}) do keys[#keys + 1] = tostring(k) end
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    local v = opts[k]
     if k == "settle" then settle = v else r[k] = v end
   end
   rack(r)
