@@ -476,7 +476,7 @@ int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap)
                            "%s: slot %u's firmware may not run before %.0f ms (each MCU leaves reset 0-%.0f ms after "
                            "power-on, by seed and slot): a kernel fault at %.1f ms is refused on every seed",
                            d->name, s->target, FWI_BOOT_SPREAD_NS * 1e-6, FWI_BOOT_SPREAD_NS * 1e-6, t * 1e3);
-        if (s->id != FLT_BAD_IMAGE && s->t >= 0 && s->t * 1e9 <= (double)g->t_ns &&
+        if (s->id != FLT_BAD_IMAGE && s->t >= 0 && s->t * 1e9 <= (double)g->t_ns + 0.5 &&
             !g->plant.mod[s->target - 1].present) /* going in now, into a module out of its slot */
             return flt_err(err, cap, EK3_EBUSY, "%s: slot %u's module is pulled: its firmware is not running",
                            d->name, s->target);
@@ -492,9 +492,9 @@ int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap)
             return flt_err(err, cap, EK3_ERANGE, "%s: parameter victim=%g must be another service, 1 to %u", d->name,
                            s->p[0], m->fw.k.n - 1);
     }
-    /* A slot's fault going in now: the slot as it is now (one scheduled
+    /* A slot's fault going in now (to the half ns: t is a double): the slot as it is now (one scheduled
      * later is checked when it goes in: flt_inject checks as of now). */
-    if ((s->id == FLT_PULL || s->id == FLT_INSERT) && s->t >= 0 && s->t * 1e9 <= (double)g->t_ns &&
+    if ((s->id == FLT_PULL || s->id == FLT_INSERT) && s->t >= 0 && s->t * 1e9 <= (double)g->t_ns + 0.5 &&
         s->target >= 1 && s->target <= n) {
         int in = g->plant.mod[s->target - 1].present;
         if (s->id == FLT_INSERT && in)
