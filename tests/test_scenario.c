@@ -375,19 +375,25 @@ Test(scenario, every_quantum_is_a_valid_period)
     done(r);
 }
 
-/* A check made inside a helper module is told at the scenario's line
- * that called the helper, the helper's own line after it. */
-Test(scenario, a_helpers_check_names_the_scenarios_line)
+/* A helper module NAME in the test folder's lib/, holding text. */
+static void write_lib(const char *name, const char *text)
 {
     mkdir_once();
     char lib[700];
     snprintf(lib, sizeof lib, "%s/lib", dir);
     cr_assert(mkdir(lib, 0700) == 0 || errno == EEXIST);
-    snprintf(lib, sizeof lib, "%s/lib/h.lua", dir);
+    snprintf(lib, sizeof lib, "%s/lib/%s", dir, name);
     FILE *f = fopen(lib, "w");
     cr_assert_not_null(f);
-    fputs("local M = {}\nfunction M.check(v)\n  expect(v, 'helper check')\nend\nreturn M\n", f);
+    fputs(text, f);
     cr_assert_eq(fclose(f), 0);
+}
+
+/* A check made inside a helper module is told at the scenario's line
+ * that called the helper, the helper's own line after it. */
+Test(scenario, a_helpers_check_names_the_scenarios_line)
+{
+    write_lib("h.lua", "local M = {}\nfunction M.check(v)\n  expect(v, 'helper check')\nend\nreturn M\n");
     scn_result *r = run_lua("helper", HEAD RACK "local h = require 'h'\n\nh.check(true)\n", 1, 1);
     cr_assert_eq(r->verdict, SCN_PASS, "%s", r->error);
     cr_assert_eq(r->nfig, 1u);
@@ -403,17 +409,9 @@ Test(scenario, a_helpers_check_names_the_scenarios_line)
  * helper's own line after it, as a check's where is. */
 Test(scenario, a_helpers_error_names_the_scenarios_line)
 {
-    mkdir_once();
-    char lib[700];
-    snprintf(lib, sizeof lib, "%s/lib", dir);
-    cr_assert(mkdir(lib, 0700) == 0 || errno == EEXIST);
-    snprintf(lib, sizeof lib, "%s/lib/he.lua", dir);
-    FILE *f = fopen(lib, "w");
-    cr_assert_not_null(f);
-    fputs("local M = {}\nfunction M.sig(p)\n  return get(p)\nend\n"
-          "function M.cmp(v)\n  return v < 3\nend\n"
-          "function M.fail()\n  error('helper refuses')\nend\nreturn M\n", f);
-    cr_assert_eq(fclose(f), 0);
+    write_lib("he.lua", "local M = {}\nfunction M.sig(p)\n  return get(p)\nend\n"
+                        "function M.cmp(v)\n  return v < 3\nend\n"
+                        "function M.fail()\n  error('helper refuses')\nend\nreturn M\n");
     static const struct {
         const char *call, *says;
     } c[] = {{"h.sig('bus.vv')", "unknown signal 'bus.vv'"}, {"h.cmp(nil)", "attempt to compare"},
