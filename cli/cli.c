@@ -98,6 +98,11 @@ int cli_parse_u64(const char *s, uint64_t max, uint64_t *v)
     return EK3_OK;
 }
 
+int cli_parse_seed(const char *s, uint64_t *seed)
+{
+    return cli_parse_u64(s, INT64_MAX, seed);
+}
+
 int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *v)
 {
     if (!s || !*s || isspace((unsigned char)*s))

@@ -43,6 +43,13 @@ int cli_is_help(const char *arg);
  * Returns 0 or EK3_EPARSE / EK3_ERANGE (above max, or above 2^64 - 1). */
 int cli_parse_u64(const char *s, uint64_t max, uint64_t *v);
 
+/* Parse a run's seed (--seed of every command): a whole number 0 to
+ * 2^63-1 as cli_parse_u64 reads it, the range a scenario's Lua integer
+ * holds, so a seed one command takes every other takes too.
+ * Returns 0 or EK3_EPARSE / EK3_ERANGE; CLI_SEED_RANGE says it in words. */
+#define CLI_SEED_RANGE "a whole number 0 to 2^63-1"
+int cli_parse_seed(const char *s, uint64_t *seed);
+
 /* Parse a signed integer within [min, max]: an optional sign, then the
  * magnitude as cli_parse_u64 reads it (decimal whatever the leading zeros,
  * hexadecimal when written 0x). Returns 0 or EK3_EPARSE / EK3_ERANGE. */

@@ -125,8 +125,8 @@ static int aud_verify(int argc, char **argv)
                 return cli_usage_error(w, "--key '%s': the rack key is 32 hex digits", v);
             have_key = 1, i++;
         } else if (!strcmp(a, "--seed") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_u64(v, UINT64_MAX, &seed))
-                return cli_usage_error(w, "--seed '%s': a number", v);
+            if (cli_parse_seed(v, &seed))
+                return cli_usage_error(w, "--seed '%s': " CLI_SEED_RANGE, v);
             i++;
         } else if (!strcmp(a, "--slot") && cli_has_value(a, v, &miss)) {
             if (cli_parse_u64(v, CID_NODE_MODULE_MAX, &slot) || slot < CID_NODE_MODULE_MIN)
@@ -262,8 +262,8 @@ static int aud_dump(int argc, char **argv)
                 return cli_usage_error(w, "--slot '%s': 1..84", v);
             i++;
         } else if (!strcmp(a, "--seed") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_u64(v, UINT64_MAX, &seed))
-                return cli_usage_error(w, "--seed '%s': a number", v);
+            if (cli_parse_seed(v, &seed))
+                return cli_usage_error(w, "--seed '%s': " CLI_SEED_RANGE, v);
             i++;
         } else if (!strcmp(a, "--crashes") && cli_has_value(a, v, &miss)) {
             if (cli_parse_u64(v, 1000, &crashes))

@@ -40,15 +40,15 @@ int cmd_fw(int argc, char **argv)
             return CLI_OK;
         } else if (!strcmp(a, "--module") && cli_has_value(a, v, &miss)) {
             if (cli_parse_i64(v, 1, 510, &slot))
-                return cli_usage_error(w, "--module '%s': 1 to 510", v);
+                return cli_usage_error(w, "--module '%s': a whole number, 1 to 510", v);
         } else if (!strcmp(a, "--rack") && cli_has_value(a, v, &miss)) {
             if (cli_parse_i64(v, 1, 510, &rack))
-                return cli_usage_error(w, "--rack '%s': 1 to 510 modules", v);
+                return cli_usage_error(w, "--rack '%s': a whole number of modules, 1 to 510", v);
         } else if (!strcmp(a, "--bus") && cli_has_value(a, v, &miss)) {
             bus = v;
         } else if (!strcmp(a, "--seed") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_u64(v, UINT64_MAX, &seed))
-                return cli_usage_error(w, "--seed '%s': a number", v);
+            if (cli_parse_seed(v, &seed))
+                return cli_usage_error(w, "--seed '%s': " CLI_SEED_RANGE, v);
         } else if (!strcmp(a, "--vset") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "V", &vset) || !(vset >= 200 && vset <= 920))
                 return cli_usage_error(w, "--vset '%s': 200 to 920 V", v);

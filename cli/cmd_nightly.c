@@ -421,11 +421,11 @@ static int ni_run(int argc, char **argv)
             shard_n = (unsigned)n1;
         } else if (!strcmp(a, "--jobs")) {
             if (cli_parse_u64(v, 64, &u) || u < 1)
-                return cli_usage_error(w, "--jobs '%s': 1 to 64", v);
+                return cli_usage_error(w, "--jobs '%s': a whole number, 1 to 64", v);
             jobs = (unsigned)u;
         } else if (!strcmp(a, "--threads")) {
             if (cli_parse_u64(v, 256, &u) || u < 1)
-                return cli_usage_error(w, "--threads '%s': 1 to 256", v);
+                return cli_usage_error(w, "--threads '%s': a whole number, 1 to 256", v);
             threads = (unsigned)u;
         } else if (!strcmp(a, "--out")) {
             out = v;

@@ -25,6 +25,7 @@
 #include "board.h"
 #include "can_id.h"
 #include "msg.h"
+#include "ngt.h"
 #include "rig.h"
 #include "scope_cli.h"
 #include "session.h"
@@ -232,7 +233,7 @@ int cmd_rack(int argc, char **argv)
         if (!strcmp(a, "--modules") && cli_has_value(a, v, &miss)) {
             int64_t n;
             if (cli_parse_i64(v, 1, 510, &n))
-                return cli_usage_error(w, "--modules '%s': 1 to 510", v);
+                return cli_usage_error(w, "--modules '%s': a whole number, 1 to 510", v);
             o.r.modules = (unsigned)n;
         } else if (!strcmp(a, "--load") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "W", &x) || !(x >= 0 && x <= 5e6))
@@ -269,8 +270,8 @@ int cmd_rack(int argc, char **argv)
                 return cli_usage_error(w, "--fidelity '%s': averaged or switching", v);
         } else if (!strcmp(a, "--seed") && cli_has_value(a, v, &miss)) {
             uint64_t s;
-            if (cli_parse_u64(v, UINT64_MAX, &s))
-                return cli_usage_error(w, "--seed '%s': a number", v);
+            if (cli_parse_seed(v, &s))
+                return cli_usage_error(w, "--seed '%s': " CLI_SEED_RANGE, v);
             o.r.seed = s;
         } else if (!strcmp(a, "--pull") && cli_has_value(a, v, &miss)) {
             /* Each --pull adds one: 42@1s --pull 43@1.5s is an N-2 test. */
@@ -364,7 +365,7 @@ int cmd_rack(int argc, char **argv)
         } else if (!strcmp(a, "--threads") && cli_has_value(a, v, &miss)) {
             int64_t n;
             if (cli_parse_i64(v, 1, 256, &n))
-                return cli_usage_error(w, "--threads '%s': 1 to 256", v);
+                return cli_usage_error(w, "--threads '%s': a whole number, 1 to 256", v);
             o.r.threads = (unsigned)n;
         } else if (!strcmp(a, "--realtime")) {
             o.realtime = 1;
@@ -544,12 +545,9 @@ int cmd_rack(int argc, char **argv)
     char path[600];
     FILE *rep = NULL;
     if (o.report) {
-        struct stat st;
-        if (mkdir(o.report, 0777) && errno != EEXIST)
-            return cli_fail(w, "--report %s: %s", o.report, strerror(errno));
-        errno = 0;
-        if (stat(o.report, &st) || !S_ISDIR(st.st_mode))
-            return cli_fail(w, "--report %s: %s", o.report, errno ? strerror(errno) : "exists and is not a directory");
+        char err[1300];
+        if (ngt_mkdirs(o.report, err, sizeof err)) /* its parents too, as mkdir -p (and as scenario run) */
+            return cli_fail(w, "--report %s: %s", o.report, err);
         snprintf(path, sizeof path, "%s/report.txt", o.report);
         if (!(rep = fopen(path, "w")))
             return cli_fail(w, "--report: %s: %s", path, strerror(errno));
@@ -721,7 +719,7 @@ int cmd_rack(int argc, char **argv)
     if (o.rtl_vcd) {
         int e = ses_trace_close(&s);
         if (e && s.stop_out != SES_OUTS_MAX) {
-            fprintf(stderr, "ek3 %s: %s: write error: %s\n", w, o.rtl_vcd, strerror(e));
+            fprintf(stderr, "ek3 %s: --rtl-vcd %s: write error: %s\n", w, o.rtl_vcd, strerror(e));
             bad = 1;
         }
     }

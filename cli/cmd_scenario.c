@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "ek3_err.h"
 #include "fault.h"
+#include "ngt.h"
 #include "scn.h"
 #include "vrd.h"
 #include "shr.h"
@@ -175,10 +176,13 @@ typedef struct sc_job {
 } sc_job;
 
 /* Run one job; the verdict line into `line`. */
+static char sc_log_name[1100]; /* "--log PATH": the frame log's name in a write error */
+
 static int sc_run_one(const sc_job *j, const char *report, unsigned threads, FILE *log, scw *win, char *line,
                       size_t cap)
 {
-    scn_opts o = {.seed = j->seed, .out = stderr, .threads = threads, .stop = sc_stop, .can_log = log};
+    scn_opts o = {.seed = j->seed, .out = stderr, .threads = threads, .stop = sc_stop, .can_log = log,
+                  .can_log_name = sc_log_name};
     sc_hooks hk;
     sc_hook(&o, &hk, win);
     char dir[1200];
@@ -315,8 +319,8 @@ static int sc_run(int argc, char **argv)
         if (sr)
             continue;
         if (!strcmp(a, "--seed") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_u64(v, INT64_MAX, &seed))
-                return cli_usage_error(w, "--seed '%s': a whole number 0 to 2^63-1", v);
+            if (cli_parse_seed(v, &seed))
+                return cli_usage_error(w, "--seed '%s': " CLI_SEED_RANGE, v);
             seed_given = 1;
             i++;
         } else if (!strcmp(a, "--report") && cli_has_value(a, v, &miss)) {
@@ -332,12 +336,12 @@ static int sc_run(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--jobs") && cli_has_value(a, v, &miss)) {
             if (cli_parse_u64(v, 64, &u) || u < 1)
-                return cli_usage_error(w, "--jobs '%s': 1 to 64", v);
+                return cli_usage_error(w, "--jobs '%s': a whole number, 1 to 64", v);
             jobs = (unsigned)u;
             i++;
         } else if (!strcmp(a, "--threads") && cli_has_value(a, v, &miss)) {
             if (cli_parse_u64(v, 256, &u) || u < 1)
-                return cli_usage_error(w, "--threads '%s': 1 to 256", v);
+                return cli_usage_error(w, "--threads '%s': a whole number, 1 to 256", v);
             threads = (unsigned)u;
             i++;
         } else if ((rc = trc_arg(w, a, v, &sc_tr.o, &miss)) != 0) {
@@ -363,20 +367,9 @@ static int sc_run(int argc, char **argv)
         return cli_usage_error(w, "no .lua scenario files found");
     if (report) {
         /* made and writable before anything runs */
-        struct stat st;
-        char part[1024];
-        snprintf(part, sizeof part, "%s", report);
-        for (char *c = part + 1; *c; c++) /* its parents too, as mkdir -p */
-            if (*c == '/') {
-                *c = 0;
-                if (mkdir(part, 0777) && errno != EEXIST)
-                    return cli_usage_error(w, "--report %s: %s: %s", report, part, strerror(errno));
-                *c = '/';
-            }
-        if (mkdir(report, 0777) && errno != EEXIST)
-            return cli_usage_error(w, "--report %s: %s", report, strerror(errno));
-        if (stat(report, &st) || !S_ISDIR(st.st_mode))
-            return cli_usage_error(w, "--report %s: exists and is not a directory", report);
+        char err[1300];
+        if (ngt_mkdirs(report, err, sizeof err)) /* its parents too, as mkdir -p */
+            return cli_usage_error(w, "--report %s: %s", report, err);
         if (access(report, W_OK | X_OK))
             return cli_usage_error(w, "--report %s: %s", report, strerror(errno));
     }
@@ -436,6 +429,7 @@ static int sc_run(int argc, char **argv)
         sc_free(&f);
         return rc;
     }
+    snprintf(sc_log_name, sizeof sc_log_name, "--log %s", log_path ? log_path : "");
     if (log_path && !(log = fopen(log_path, "w"))) {
         free(job);
         sc_free(&f);
@@ -512,7 +506,9 @@ static int sc_run(int argc, char **argv)
     free(verdict);
     free(job);
     sc_free(&f);
-    if (log && cli_close_out(w, log, log_path) != CLI_OK)
+    if (log && ferror(log)) /* the run's ERROR said it (scn_opts.can_log_name) */
+        fclose(log);
+    else if (log && cli_close_out(w, log, sc_log_name) != CLI_OK)
         return CLI_FAIL;
     if (done && (rc = sc_trace_end(w)) != CLI_OK)
         return rc;
@@ -643,7 +639,7 @@ static int sc_verdict_arg(const char *w, int argc, char **argv, int *i, cli_seen
         va->force = 1;
     } else if (!strcmp(a, "--threads") && cli_has_value(a, v, &miss)) {
         if (cli_parse_u64(v, 256, &u) || u < 1)
-            return cli_usage_error(w, "--threads '%s': 1 to 256", v);
+            return cli_usage_error(w, "--threads '%s': a whole number, 1 to 256", v);
         va->threads = (unsigned)u;
         (*i)++;
     } else if (va->shrink && !strcmp(a, "--out") && cli_has_value(a, v, &miss)) {

@@ -315,8 +315,10 @@ static void chkl_sample(scn *x, chkl_job *j, double now)
         j->c[2][j->n] = j->refine ? s->g.plant.mod[j->slot - 1].prot_trip_t : -1;
         break;
     case K_RESTART: { /* c0: running; c1: restarts (the kernel's count); c2: its last restart's time */
+        /* RESET (its MCU held at power-on, or down without an image) is
+         * no crash: a kernel's first start is not a restart. */
         const char *st = sig_enum_name(&j->ref[0], j->c[0][j->n]);
-        j->c[0][j->n] = st && !strcmp(st, "RUNNING");
+        j->c[0][j->n] = st && (!strcmp(st, "RUNNING") || !strcmp(st, "RESET"));
         break;
     }
     case K_DELIV:

@@ -1295,6 +1295,8 @@ static int l_rack(lua_State *L)
         clock_gettime(CLOCK_REALTIME, &now);
         o->log = x->o.can_log;
         o->log_t0_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec / 1000 * 1000;
+        /* checked as the run goes (ses_out_check): a full disk ends it */
+        so.outs[0] = (ses_out){x->o.can_log, x->o.can_log_name ? x->o.can_log_name : "the CAN log"};
     }
     so.quanta = 1; /* the engine steps the session itself */
     so.record_rows = SCN_RECORD_ROWS;
@@ -1487,6 +1489,8 @@ static int l_get(lua_State *L)
     const char *name = sig_enum_name(r, v);
     if (name)
         lua_pushstring(L, name);
+    else if (sig_kind_of(r, NULL) != SIG_K_REAL && fabs(v) < 0x1p53 && v == (double)(lua_Integer)v)
+        lua_pushinteger(L, (lua_Integer)v); /* a count, a slot, a flag: `"module[" .. L .. "]"` */
     else
         lua_pushnumber(L, v);
     return 1;
@@ -2647,6 +2651,23 @@ static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int mani
         snprintf(r->error, sizeof r->error, "%s: out of memory: %u check figures could not be recorded", path,
                  r->lost_figs);
         r->verdict = SCN_ERROR;
+    }
+    /* The frame log's last frames, flushed: a write error is the run's
+     * ERROR (said with any other), so the caller closes a failed log quietly. */
+    if (!manifest_only && x.o.can_log) {
+        errno = 0;
+        int e = fflush(x.o.can_log) ? errno : 0;
+        if (ferror(x.o.can_log)) {
+            char why[300];
+            int n = snprintf(why, sizeof why, "%s: write error", x.o.can_log_name ? x.o.can_log_name : "the CAN log");
+            int told = strstr(r->error, why) != NULL; /* the session stopped on it */
+            snprintf(why + n, sizeof why - (size_t)n, ": %s", strerror(e ? e : EIO));
+            if (r->verdict != SCN_ERROR)
+                snprintf(r->error, sizeof r->error, "%s", why);
+            else if (!told && strlen(r->error) + strlen(why) + 3 < sizeof r->error)
+                snprintf(r->error + strlen(r->error), sizeof r->error - strlen(r->error), "; %s", why);
+            r->verdict = SCN_ERROR;
+        }
     }
     if (r->verdict != SCN_ERROR)
         r->verdict = r->first_fail >= 0 ? SCN_FAIL : SCN_PASS;

@@ -112,6 +112,7 @@ typedef struct scn_opts {
     const char *report_dir;   /* this run's evidence directory (made by the caller), or NULL */
     FILE *out;                /* print() and the engine's notes (NULL: stderr) */
     FILE *can_log;            /* every frame as a candump log (rig_opts.log; the run uses one thread), or NULL */
+    const char *can_log_name; /* names it in a write error, which ends the run as ERROR ("--log PATH"; NULL: "the CAN log") */
     unsigned threads;         /* when rack{} names none (0: 1) */
     long instr_max;           /* 0: SCN_INSTR_MAX */
     size_t mem_max;           /* 0: SCN_MEM_MAX */

@@ -104,7 +104,7 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
       "refused: not authenticated, or not from the station")                                                        \
     X(C_COMM_LOSSES, "module[K].can.comm_losses", "", FAM_KMOD, EN_NONE, LD_ANY,                                   \
       "times it lost the station while on (COMM_LOSS: no keepalive or SYNC for 2.5 s)")                             \
-    X(S_STATE, "module[K].svc.NAME.state", "", FAM_SVC, EN_SVC, LD_ANY, "the service's status in its kernel")      \
+    X(S_STATE, "module[K].svc.NAME.state", "", FAM_SVC, EN_SVC, LD_ANY, "the service's status in its kernel (RESET: its MCU runs no kernel)")      \
     X(S_RESTARTS, "module[K].svc.NAME.restarts", "", FAM_SVC, EN_NONE, LD_ANY,                                     \
       "restarts of the service by the Reincarnation Server")                                                        \
     X(S_CRASHES, "module[K].svc.NAME.crashes", "", FAM_SVC, EN_NONE, LD_ANY, "crashes of the service")              \
@@ -214,8 +214,13 @@ static unsigned sig_svc_find(const char *name)
 #define SIG_NSVC SVC_COUNT
 
 /* jz_svc_status names (the kernel has none). */
-static const char *const sig_svc_status[] = {
-    [JZ_SVC_EMPTY] = "EMPTY", [JZ_SVC_RUNNING] = "RUNNING", [JZ_SVC_CRASHED] = "CRASHED", [JZ_SVC_DEAD] = "DEAD"};
+/* A service's state: its kernel's status, or RESET while its MCU runs no
+ * kernel (held in reset at power-on, fwi_hold; or down in the bootloader
+ * with no image to boot), where the kernel's last status would read on. */
+#define SIG_SVC_RESET (JZ_SVC_DEAD + 1)
+static const char *const sig_svc_status[] = {[JZ_SVC_EMPTY] = "EMPTY",     [JZ_SVC_RUNNING] = "RUNNING",
+                                             [JZ_SVC_CRASHED] = "CRASHED", [JZ_SVC_DEAD] = "DEAD",
+                                             [SIG_SVC_RESET] = "RESET"};
 
 /* raft_role names (raft.h has none). */
 static const char *const sig_roles[] = {[RAFT_FOLLOWER] = "FOLLOWER", [RAFT_PRECANDIDATE] = "PRECANDIDATE",
@@ -362,7 +367,7 @@ double sig_read(const ses *s, const sig_ref *r)
                                          : c->unauthenticated;
     }
     case SIG_S_STATE:
-        return sv->status;
+        return (g->m[k].fw.hold_ns != 0 || g->m[k].fw.down) && sv->status != JZ_SVC_EMPTY ? SIG_SVC_RESET : sv->status;
     case SIG_S_RESTARTS:
         return sv->restarts;
     case SIG_S_CRASHES:

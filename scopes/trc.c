@@ -198,10 +198,11 @@ void trc_sample(trc *t)
     if (bad) {
         char why[700];
         t->failed = 1;
+        char vw[600];
         if (t->has_vcd && vcd_errno(&t->v))
-            vcd_why(&t->v, why, sizeof why);
+            snprintf(why, sizeof why, "--vcd %s", vcd_why(&t->v, vw, sizeof vw));
         else
-            snprintf(why, sizeof why, "%s: write error: %s", t->o.csv, strerror(t->csv_err));
+            snprintf(why, sizeof why, "--trace-csv %s: write error: %s", t->o.csv, strerror(t->csv_err));
         ses_fail(t->s, "%s", why);
     }
 }
@@ -325,7 +326,8 @@ int trc_close(trc *t, char *err, size_t cap)
     int bad = 0;
     if (t->has_vcd) {
         if (vcd_close(&t->v, t->t_last)) {
-            vcd_why(&t->v, err, cap);
+            char vw[600];
+            snprintf(err, cap, "--vcd %s", vcd_why(&t->v, vw, sizeof vw));
             bad = 1;
         }
         t->has_vcd = 0;
@@ -339,7 +341,7 @@ int trc_close(trc *t, char *err, size_t cap)
         t->csv = NULL;
         if (e) {
             size_t l = strlen(err);
-            snprintf(err + l, cap - l, "%s%s: write error: %s", l ? "; " : "", t->o.csv, strerror(e));
+            snprintf(err + l, cap - l, "%s--trace-csv %s: write error: %s", l ? "; " : "", t->o.csv, strerror(e));
             bad = 1;
         }
     }

@@ -204,6 +204,15 @@ Test(cli_args, values_out_of_range_are_refused_not_wrapped_or_cut)
     cr_assert_eq(run(out, sizeof out, "%s rack --external ''", EK3_BIN), 2, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --external 2,", EK3_BIN), 2, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s can encode HIL_ADC --src 4094 --dst 1 ch=1,,2", EK3_BIN), 2, "%s", out);
+    /* a count that is not a whole number says so; a seed is the same range
+     * in every command (a scenario's Lua integer holds it) */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 8x", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--modules '8x': a whole number, 1 to 510"), "%s", out);
+    static const char *const seeded[] = {"rack --modules 2", "scenario run x.lua", "fw --module 1"};
+    for (unsigned k = 0; k < 3; k++) {
+        cr_assert_eq(run(out, sizeof out, "%s %s --seed 9223372036854775808", EK3_BIN, seeded[k]), 2, "%s", out);
+        cr_assert(strstr(out, "--seed '9223372036854775808': a whole number 0 to 2^63-1"), "%s: %s", seeded[k], out);
+    }
     /* arguments past what plant serve forwards */
     size_t n = (size_t)snprintf(cmd, sizeof cmd, "%s plant serve", EK3_BIN);
     for (int i = 0; i < 130; i++)
@@ -252,11 +261,19 @@ Test(cli_args, write_errors_are_reported_with_their_reason_and_exit_1)
     cr_assert(strstr(out, "--station-log /dev/full: write error: No space left on device; the run stops at 0.0"),
               "%s", out);
     cr_assert(strstr(out, "INTERRUPTED"), "the run stops at the failed station log: %s", out);
+    /* A scenario's frame log on a full disk ends the run as ERROR naming
+     * the flag, at the session's next check, not PASS and then the error. */
+    cr_assert_eq(run(out, sizeof out, "%s scenario run %s/scenarios/soft-start.lua --seed 1 --log /dev/full", EK3_BIN,
+                     EK3_SOURCE_DIR),
+                 2, "%s", out);
+    cr_assert(strstr(out, "--log /dev/full: write error: No space left on device"), "%s", out);
+    cr_assert(strstr(out, "ERROR") && !strstr(out, "PASS"), "%s", out);
+    cr_assert(!strstr(out, "Input/output error"), "said once, by the run: %s", out);
     cr_assert_eq(run(out, sizeof out, "%s plant run --duration 1ms --csv /dev/full", EK3_BIN), 1, "%s", out);
     cr_assert(strstr(out, "/dev/full: write error: No space left on device"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 1kW --duration 5ms --rtl-vcd /dev/full", EK3_BIN), 1,
                  "%s", out);
-    cr_assert(strstr(out, "/dev/full: write error: No space left on device"), "%s", out);
+    cr_assert(strstr(out, "--rtl-vcd /dev/full: write error: No space left on device"), "%s", out);
     /* --report at a file: found before the run, not after */
     FILE *f = fopen(path("afile"), "w");
     cr_assert_not_null(f);
@@ -338,6 +355,23 @@ Test(cli_args, sigint_stops_the_rack_cleanly, .timeout = 120)
 Test(cli_args, sigterm_stops_the_rack_cleanly, .timeout = 120)
 {
     check_clean_stop(SIGTERM, "SIGTERM");
+}
+
+/* A report folder that is not there yet is made with its parents, by
+ * `rack` as by `scenario run` (rack refused it before); a path through a
+ * file is refused naming the part that is not a folder. */
+Test(cli_args, a_report_folder_is_made_with_its_parents)
+{
+    static char out[16384], rdir[600];
+    snprintf(rdir, sizeof rdir, "%s", path("new/a/b"));
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 1kW --duration 1ms --report %s", EK3_BIN, rdir), 0,
+                 "%s", out);
+    struct stat st;
+    cr_assert_eq(stat(path("new/a/b/report.txt"), &st), 0, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 1kW --duration 1ms --report %s/x",
+                     EK3_BIN, path("new/a/b/report.txt")),
+                 1, "%s", out);
+    cr_assert(strstr(out, "report.txt/x") && strstr(out, "Not a directory"), "%s", out);
 }
 
 Test(cli_args, the_protection_vcd_has_a_100_ns_clock_in_its_timescale)

@@ -216,6 +216,39 @@ Test(scenario, time_callbacks_and_checks)
     done(r);
 }
 
+/* A whole-number signal reads as a Lua integer (a fresh user's
+ * `"module[" .. get("swarm.leader") .. "]"` read "module[1.0]"); a
+ * signal in a unit, and a fraction, stay floats. */
+Test(scenario, a_whole_number_signal_reads_as_an_integer)
+{
+    scn_result *r = run_lua("ints", HEAD RACK
+                            "local ek3 = require('ek3')\n"
+                            "run_until(function() return get('swarm.leader') > 0 end, '2s', 'a leader')\n"
+                            "local L = get('swarm.leader')\n"
+                            "expect(math.type(L) == 'integer', 'the leader slot: ' .. math.type(L))\n"
+                            "expect(get('module[' .. L .. '].online') == 1, 'module[' .. L .. '] is online')\n"
+                            "expect(math.type(get('canbus.frames')) == 'integer', 'a counter')\n"
+                            "expect(math.type(get('module[1].relay')) == 'integer', 'a flag')\n"
+                            "expect(math.type(get('bus.v')) == 'float', 'a voltage')\n"
+                            "expect(math.type(get('canbus.load')) == 'float', 'a fraction')\n"
+                            /* ek3.band's `to` as expect_always takes it: a time string too */
+                            "local b = ek3.band('bus.v', 0, 1000, 'the bus', 'V', string.format('%.4fs', now() + 0.01))\n"
+                            "run('20ms')\n"
+                            "b()\n",
+                            1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s (%s)", scn_verdict_name(r->verdict), r->error);
+    int online = 0, band = 0;
+    for (unsigned i = 0; i < r->nfig; i++) {
+        cr_assert(r->fig[i].pass, "%s", r->fig[i].name);
+        if (!strncmp(r->fig[i].name, "module[", 7) && strstr(r->fig[i].name, "] is online"))
+            online = !strstr(r->fig[i].name, ".0]");
+        band += !strncmp(r->fig[i].name, "the bus", 7);
+    }
+    cr_assert(online, "the slot reads as an integer in the figure's name");
+    cr_assert_eq(band, 3, "the band's window, its lowest and its highest");
+    done(r);
+}
+
 Test(scenario, a_failed_run_until_ends_the_run_as_fail)
 {
     scn_result *r = run_lua("until", HEAD RACK "run_until(function() return get('bus.v') > 900 end, '50ms', 'bus above 900 V')\n"

@@ -246,6 +246,28 @@ Test(signal, a_corrupt_fault_raises_the_nodes_tec)
     ses_free(&s);
 }
 
+/* While its MCU is held in reset at power-on (fwi_hold), a module's
+ * services read RESET, not the status its kernel held before the reset;
+ * they read RUNNING from the period it boots. */
+Test(signal, a_service_of_an_mcu_held_in_reset_reads_reset)
+{
+    start(8, 10000);
+    unsigned held = 0;
+    for (unsigned k = 0; k < 8 && !held; k++)
+        if (s.g.m[k].fw.hold_ns > RIG_PERIOD_NS)
+            held = k + 1;
+    cr_assert(held, "seed 7 holds one of 8 MCUs past the first period");
+    char path[64];
+    snprintf(path, sizeof path, "module[%u].svc.THERMAL_MGR.state", held);
+    int64_t until = s.g.m[held - 1].fw.hold_ns;
+    cr_assert_str_eq(name_of(path), "RESET", "held until %.1f ms", until * 1e-6);
+    cr_assert_eq(ses_run_to(&s, until - RIG_PERIOD_NS), EK3_OK);
+    cr_assert_str_eq(name_of(path), "RESET", "still held a period before its time");
+    cr_assert_eq(ses_run_to(&s, until + 2 * RIG_PERIOD_NS), EK3_OK);
+    cr_assert_str_eq(name_of(path), "RUNNING", "booted at %.1f ms", until * 1e-6);
+    ses_free(&s);
+}
+
 Test(signal, a_service_crash_counts_its_restart)
 {
     start(3, 10000);

@@ -539,11 +539,11 @@ Test(vcd, a_write_error_on_a_trace_is_reported_and_fails_the_run, .timeout = 60)
     int rc = run(out, sizeof out, "%s rack --modules 2 --load 4kW --duration 20ms --probe 'module[*].iout' --vcd /dev/full",
                  EK3_BIN);
     cr_assert_eq(rc, 1, "%s", out);
-    cr_assert(strstr(out, "/dev/full: write error: No space left on device"), "%s", out);
+    cr_assert(strstr(out, "--vcd /dev/full: write error: No space left on device"), "its flag named: %s", out);
     rc = run(out, sizeof out, "%s rack --modules 2 --load 4kW --duration 20ms --probe 'module[*].iout' --trace-csv /dev/full",
              EK3_BIN);
     cr_assert_eq(rc, 1, "%s", out);
-    cr_assert(strstr(out, "/dev/full: write error: No space left on device"), "%s", out);
+    cr_assert(strstr(out, "--trace-csv /dev/full: write error: No space left on device"), "its flag named: %s", out);
 }
 
 /* Ctrl-C: the run stops at the end of a quantum; the VCD and the CSV are

@@ -47,7 +47,9 @@ end
 -- The signal of module k.
 function M.mod(k, what) return get("module[" .. k .. "]." .. what) end
 
--- Watch `path` from now to `to` (absolute s; nil: the end of the run)
+-- Watch `path` from now to `to` (an absolute time as expect_always's
+-- `to=` takes it: seconds or a string such as "1.5s"; nil: the end of
+-- the run)
 -- and keep its minimum and maximum; the check fails at the first sample
 -- outside [lo, hi] (its time is in the verdict; lo nil: no lower bound).
 -- Call the returned function after the run (or after `to`): it records
@@ -58,8 +60,7 @@ M.q = q
 function M.band(path, lo, hi, name, unit, to)
   local mn, mx = math.huge, -math.huge
   local floor = lo or -math.huge
-  expect_always(function()
-    if to and now() > to then return true end
+  expect_always(function() -- called to `to`, the engine's window
     local v = get(path)
     if v < mn then mn = v end
     if v > mx then mx = v end
