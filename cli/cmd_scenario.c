@@ -175,9 +175,9 @@ typedef struct sc_job {
     uint64_t seed;
 } sc_job;
 
-/* Run one job; the verdict line into `line`. */
 static char sc_log_name[1100]; /* "--log PATH": the frame log's name in a write error */
 
+/* Run one job; the verdict line into `line`. */
 static int sc_run_one(const sc_job *j, const char *report, unsigned threads, FILE *log, scw *win, char *line,
                       size_t cap)
 {

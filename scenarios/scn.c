@@ -1111,6 +1111,12 @@ static void scn_rack_text(scn *x, const ses_opts *so, double load_at, double loa
     }
 }
 
+/* The frame log's name in a write error (scn_opts.can_log_name). */
+static const char *scn_log_name(const scn_opts *o)
+{
+    return o->can_log_name ? o->can_log_name : "the CAN log";
+}
+
 static int l_rack(lua_State *L)
 {
     scn *x = scn_of(L);
@@ -1296,7 +1302,7 @@ static int l_rack(lua_State *L)
         o->log = x->o.can_log;
         o->log_t0_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec / 1000 * 1000;
         /* checked as the run goes (ses_out_check): a full disk ends it */
-        so.outs[0] = (ses_out){x->o.can_log, x->o.can_log_name ? x->o.can_log_name : "the CAN log"};
+        so.outs[0] = (ses_out){x->o.can_log, scn_log_name(&x->o)};
     }
     so.quanta = 1; /* the engine steps the session itself */
     so.record_rows = SCN_RECORD_ROWS;
@@ -2659,7 +2665,7 @@ static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int mani
         int e = fflush(x.o.can_log) ? errno : 0;
         if (ferror(x.o.can_log)) {
             char why[300];
-            int n = snprintf(why, sizeof why, "%s: write error", x.o.can_log_name ? x.o.can_log_name : "the CAN log");
+            int n = snprintf(why, sizeof why, "%s: write error", scn_log_name(&x.o));
             int told = strstr(r->error, why) != NULL; /* the session stopped on it */
             snprintf(why + n, sizeof why - (size_t)n, ": %s", strerror(e ? e : EIO));
             if (r->verdict != SCN_ERROR)

@@ -213,8 +213,8 @@ static unsigned sig_svc_find(const char *name)
 }
 #define SIG_NSVC SVC_COUNT
 
-/* jz_svc_status names (the kernel has none). */
-/* A service's state: its kernel's status, or RESET while its MCU runs no
+/* jz_svc_status names (the kernel has none). A service's state: its
+ * kernel's status, or RESET while its MCU runs no
  * kernel (held in reset at power-on, fwi_hold; or down in the bootloader
  * with no image to boot), where the kernel's last status would read on. */
 #define SIG_SVC_RESET (JZ_SVC_DEAD + 1)
