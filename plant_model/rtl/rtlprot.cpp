@@ -94,7 +94,15 @@ struct rtlp {
     unsigned below;         // the newest points in a row (up to n) with every input under its on threshold
     unsigned long long cycles;
     uint64_t t_ns;
+    uint64_t end_in[4];     // the last interval's end inputs (vout, iout, tj, igf) as bits: the last point's source
 };
+
+// The analog inputs of x as bits (rtlp_in's four doubles).
+static void rtlp_bits(const rtlp_in &x, uint64_t bits[4])
+{
+    const double v[4] = {x.vout, x.iout, x.tj, x.igf};
+    std::memcpy(bits, v, sizeof v);
+}
 
 static void rtlp_apply(rtlp *p, const scaled &x, const rtlp_in &digital)
 {
@@ -238,14 +246,6 @@ extern "C" int rtlp_trace_close(rtlp *p)
     return e;
 }
 
-// Whether a clock with any input in the interval can change the block's
-// state. The sensed inputs move linearly between the ends of this
-// interval and the last one (the delay reaches back into it), so each
-// lies between the four ends' extremes. A comparator that is off stays
-// off while its input is not over the threshold; one that is on and past
-// its deglitch window (held) stays so while its input is not under the
-// off threshold; with every comparator steady, its trip already latched
-// and no clear asked or just refused, every register keeps its value.
 // Whether a clock in the interval [t0, t1] can change the block's state.
 // The sensed inputs are the history read at t - delay: between the
 // extremes of the points from the one at or before t0 - delay on. A
@@ -261,6 +261,8 @@ static bool rtlp_steady(const rtlp *p, double t0, const rtlp_in &b)
     unsigned on = p->top->cmp_on, held = p->top->held;
     if ((p->top->latched & on) != on || (on & ~held))
         return false;
+    if (on == 0 && p->below >= p->n) // every point under: whatever the walk below finds
+        return true;
     unsigned i0 = 0;
     while (i0 + 1 < p->n && rtlp_at(p, i0 + 1).t <= t0 - p->delay)
         i0++;
@@ -291,10 +293,18 @@ extern "C" void rtlp_run(rtlp *p, double dt, const rtlp_in *a, const rtlp_in *b,
     double t0 = p->now, t1 = t0 + dt;
     // The interval's inputs into the history: a at its start (a step
     // when it differs from where the last interval ended), b at its end.
-    scaled xa = scale_of(*a), xb = scale_of(*b);
-    if (p->n == 0 || std::memcmp(&rtlp_at(p, p->n - 1).x, &xa, sizeof xa) != 0)
-        rtlp_push(p, t0, xa);
+    // An a that is, bit for bit, the last end's inputs scales to the last
+    // point (the usual case: the caller's inputs go on from there).
+    uint64_t ab[4];
+    rtlp_bits(*a, ab);
+    if (p->n == 0 || ((ab[0] ^ p->end_in[0]) | (ab[1] ^ p->end_in[1]) | (ab[2] ^ p->end_in[2]) | (ab[3] ^ p->end_in[3]))) {
+        scaled xa = scale_of(*a);
+        if (p->n == 0 || std::memcmp(&rtlp_at(p, p->n - 1).x, &xa, sizeof xa) != 0)
+            rtlp_push(p, t0, xa);
+    }
+    scaled xb = scale_of(*b);
     rtlp_push(p, t1, xb);
+    rtlp_bits(*b, p->end_in);
     int was_en = p->top->gate_en;
     if (!p->vcd && rtlp_steady(p, t0, *b)) {
         // No register can change: the gate enable follows the request
