@@ -151,8 +151,11 @@ static void sc_hook(scn_opts *o, sc_hooks *h, scw *win)
 }
 
 /* After the run: close the trace. CLI_OK; CLI_USAGE for a bad probe
- * (said); CLI_FAIL for a write error (said). */
-static int sc_trace_end(const char *w)
+ * (said); CLI_FAIL for a write error (said). With quiet_stop, a write
+ * error that stopped the run (trc.failed: its ERROR verdict named the
+ * output) is not said again and gives CLI_OK: the verdict decides the
+ * exit, as for --log. */
+static int sc_trace_end(const char *w, int quiet_stop)
 {
     if (!trc_wanted(&sc_tr.o))
         return CLI_OK;
@@ -163,8 +166,9 @@ static int sc_trace_end(const char *w)
     char err[1200];
     sc_tr.open = 0;
     uint64_t samples = sc_tr.t.samples;
+    int stopped = sc_tr.t.failed;
     if (trc_close(&sc_tr.t, err, sizeof err))
-        return cli_fail(w, "%s", err);
+        return quiet_stop && stopped ? CLI_OK : cli_fail(w, "%s", err);
     if (!samples)
         return cli_fail(w, "--from %g s: the run ended before it: nothing traced", sc_tr.o.from_s);
     return CLI_OK;
@@ -510,7 +514,7 @@ static int sc_run(int argc, char **argv)
         fclose(log);
     else if (log && cli_close_out(w, log, sc_log_name) != CLI_OK)
         return CLI_FAIL;
-    if (done && (rc = sc_trace_end(w)) != CLI_OK)
+    if (done && (rc = sc_trace_end(w, 1)) != CLI_OK)
         return rc;
     if (cli_stop_requested())
         return CLI_FAIL;
@@ -720,7 +724,7 @@ static int sc_replay(int argc, char **argv)
     sc_hooks hk;
     sc_hook(&o, &hk, NULL);
     scn_run_file(want.m.path, &o, &got);
-    rc = sc_trace_end(w);
+    rc = sc_trace_end(w, 0);
     if (rc == CLI_USAGE) { /* a bad probe: the run stopped at rack{}; nothing to compare */
         scn_result_free(&want);
         scn_result_free(&got);

@@ -269,6 +269,16 @@ Test(cli_args, write_errors_are_reported_with_their_reason_and_exit_1)
     cr_assert(strstr(out, "--log /dev/full: write error: No space left on device"), "%s", out);
     cr_assert(strstr(out, "ERROR") && !strstr(out, "PASS"), "%s", out);
     cr_assert(!strstr(out, "Input/output error"), "said once, by the run: %s", out);
+    /* So does a trace's: ERROR (exit 2), the write error said once. */
+    static const char *const tflag[2] = {"--vcd", "--trace-csv"};
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(run(out, sizeof out, "%s scenario run %s/scenarios/soft-start.lua --seed 1 --probe bus.v %s /dev/full",
+                         EK3_BIN, EK3_SOURCE_DIR, tflag[k]),
+                     2, "%s: %s", tflag[k], out);
+        const char *e = strstr(out, ": write error: No space left on device");
+        cr_assert(e && strstr(out, "ERROR") && !strstr(out, "PASS"), "%s", out);
+        cr_assert_null(strstr(e + 1, ": write error:"), "said once, by the run: %s", out);
+    }
     cr_assert_eq(run(out, sizeof out, "%s plant run --duration 1ms --csv /dev/full", EK3_BIN), 1, "%s", out);
     cr_assert(strstr(out, "/dev/full: write error: No space left on device"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 1kW --duration 5ms --rtl-vcd /dev/full", EK3_BIN), 1,
