@@ -56,6 +56,14 @@ typedef struct fwi {
     uint8_t key2[FWIMG_PUBKEY_SIZE];
 } fwi;
 
+/* Whether the MCU runs its kernel: 0 while it is held in reset
+ * (hold_ns) or down in the bootloader without an image (down). Its
+ * services' state is then the last its kernel left: no role, no status. */
+static inline int fwi_running(const fwi *f)
+{
+    return f->hold_ns == 0 && !f->down;
+}
+
 /* Power on module `slot` of a rack of `rack` modules seeded `seed`,
  * LLC_CONTROL set to v_set (0: off). Its flash is provisioned as the
  * factory would: the factory image in slot A (fwi_factory_image), slot,

@@ -27,8 +27,8 @@ static inline const void *swo_state_of(const rig *g, unsigned slot)
 {
     const rig_module *m = &g->m[slot - 1];
     const jz_kernel *k = &m->fw.k;
-    if (m->external || !g->plant.mod[slot - 1].present || k->cfg.strict || SVC_SWARM >= k->n ||
-        k->svc[SVC_SWARM].status != JZ_SVC_RUNNING)
+    if (m->external || !g->plant.mod[slot - 1].present || !fwi_running(&m->fw) || k->cfg.strict ||
+        SVC_SWARM >= k->n || k->svc[SVC_SWARM].status != JZ_SVC_RUNNING)
         return NULL;
     return (const void *)k->svc[SVC_SWARM].region.base;
 }

@@ -80,7 +80,9 @@ unsigned swo_step(swo *o, const rig *g);
 void swo_summary(const swo *o, int64_t now_ns, swo_sum *s);
 
 /* The SWARM_COORD state of slot's module (1..N), or NULL when it cannot
- * be read (see above). */
+ * be read: a slot out of range, an external or pulled module, an MCU
+ * that runs no kernel (fwi_running: held in reset, down), a strict
+ * kernel, a service not RUNNING. */
 const void *swo_state(const rig *g, unsigned slot);
 
 #endif /* SWARMOBS_H */

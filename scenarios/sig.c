@@ -367,7 +367,7 @@ double sig_read(const ses *s, const sig_ref *r)
                                          : c->unauthenticated;
     }
     case SIG_S_STATE:
-        return (g->m[k].fw.hold_ns != 0 || g->m[k].fw.down) && sv->status != JZ_SVC_EMPTY ? SIG_SVC_RESET : sv->status;
+        return !fwi_running(&g->m[k].fw) && sv->status != JZ_SVC_EMPTY ? SIG_SVC_RESET : sv->status;
     case SIG_S_RESTARTS:
         return sv->restarts;
     case SIG_S_CRASHES:

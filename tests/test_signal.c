@@ -260,11 +260,16 @@ Test(signal, a_service_of_an_mcu_held_in_reset_reads_reset)
     char path[64];
     snprintf(path, sizeof path, "module[%u].svc.THERMAL_MGR.state", held);
     int64_t until = s.g.m[held - 1].fw.hold_ns;
+    char role[64]; /* no Raft role while its kernel does not run ("?") */
+    snprintf(role, sizeof role, "module[%u].swarm.role", held);
     cr_assert_str_eq(name_of(path), "RESET", "held until %.1f ms", until * 1e-6);
+    cr_assert(isnan(get(role)), "held: role %g", get(role));
     cr_assert_eq(ses_run_to(&s, until - RIG_PERIOD_NS), EK3_OK);
     cr_assert_str_eq(name_of(path), "RESET", "still held a period before its time");
+    cr_assert(isnan(get(role)), "still held: role %g", get(role));
     cr_assert_eq(ses_run_to(&s, until + 2 * RIG_PERIOD_NS), EK3_OK);
     cr_assert_str_eq(name_of(path), "RUNNING", "booted at %.1f ms", until * 1e-6);
+    cr_assert_str_eq(name_of(role), "FOLLOWER", "booted: a follower until it elects");
     ses_free(&s);
 }
 
