@@ -293,6 +293,26 @@ int scn_err(lua_State *L, const char *fmt, ...)
     return lua_error(L);
 }
 
+/* The seed at idx: a Lua number with a whole value 0 to 2^63-1 (3 and
+ * 3.0; not the string "3", not 1e19) into *seed, 0; else -1 with what
+ * the value is in what[cap], for CLI_SEED_RANGE's message. */
+static int scn_seed_at(lua_State *L, int idx, uint64_t *seed, char *what, size_t cap)
+{
+    int isnum = 0;
+    lua_Integer v = lua_type(L, idx) == LUA_TNUMBER ? lua_tointegerx(L, idx, &isnum) : 0;
+    if (isnum && v >= 0) {
+        *seed = (uint64_t)v;
+        return 0;
+    }
+    if (lua_type(L, idx) == LUA_TNUMBER)
+        snprintf(what, cap, "not %.17g", lua_tonumber(L, idx));
+    else if (lua_type(L, idx) == LUA_TSTRING)
+        snprintf(what, cap, "not the string \"%.24s\": no quotes", lua_tostring(L, idx));
+    else
+        snprintf(what, cap, "not a %s", luaL_typename(L, idx));
+    return -1;
+}
+
 double scn_arg_quantity(lua_State *L, int idx, const char *unit, const char *what)
 {
     if (lua_type(L, idx) == LUA_TNUMBER) {
@@ -946,11 +966,10 @@ static int l_scenario(lua_State *L)
             return scn_err(L, "scenario{}: seeds: 1 to %u of them", SCN_SEEDS_MAX);
         for (lua_Integer i = 1; i <= n; i++) {
             lua_geti(L, -1, i);
-            int isnum;
-            lua_Integer v = lua_tointegerx(L, -1, &isnum);
-            if (!isnum || v < 0)
-                return scn_err(L, "scenario{}: seeds[%d] must be a whole number >= 0", (int)i);
-            m->seeds[m->nseeds++] = (uint64_t)v;
+            char what[80];
+            if (scn_seed_at(L, -1, &m->seeds[m->nseeds], what, sizeof what))
+                return scn_err(L, "scenario{}: seeds[%d] must be " CLI_SEED_RANGE " (%s)", (int)i, what);
+            m->nseeds++;
             lua_pop(L, 1);
         }
     }
@@ -1168,11 +1187,9 @@ static int l_rack(lua_State *L)
     o->r_droop = (float)droop;
     lua_getfield(L, 1, "seed");
     if (!lua_isnil(L, -1)) {
-        int isnum;
-        lua_Integer v = lua_tointegerx(L, -1, &isnum);
-        if (!isnum || v < 0)
-            return scn_err(L, "rack{}: seed must be a whole number >= 0");
-        o->seed = (uint64_t)v;
+        char what[80];
+        if (scn_seed_at(L, -1, &o->seed, what, sizeof what))
+            return scn_err(L, "rack{}: seed must be " CLI_SEED_RANGE " (%s)", what);
     } else {
         o->seed = x->o.seed;
     }

@@ -152,6 +152,11 @@ Test(scenario, the_manifest_is_read_without_running_the_rack)
     cr_assert_float_eq(m.timeout_s, 2.0, 1e-12);
     cr_assert_str_eq(m.gaps, "EK-TECH-010 4.1 OVP < 1 us: sensing takes 3.9 us\na: b");
     expect_error("gap_bad", "scenario{ name='g', gaps={'no reason given'} }\n", "1:", "gaps[1] must be one line");
+    /* A seed is a Lua number, whole, 0 to 2^63-1, as --seed takes it. */
+    expect_error("seed_big", "scenario{ name='s', seeds={1, 1e19} }\n", "1:", "seeds[2] must be a whole number 0 to 2^63-1 (not 1e+19)");
+    expect_error("seed_str", "scenario{ name='s', seeds={'3'} }\n", "1:", "seeds[1] must be a whole number 0 to 2^63-1 (not the string \"3\"");
+    expect_error("seed_neg", "scenario{ name='s', seeds={-1} }\n", "1:", "(not -1)");
+    expect_error("rack_seed", "scenario{ name='s' }\nrack{ modules=1, seed='7' }\n", "2:", "rack{}: seed must be a whole number 0 to 2^63-1");
 }
 
 /* rack{slot={[K]={set=...}}}: slot K's own parameters over the rack's,
