@@ -650,7 +650,7 @@ static int can_busload(int argc, char **argv)
         switch (c) {
         case 'm':
             if (cli_parse_u64(optarg, CID_NODE_MODULE_MAX, &modules) || modules == 0)
-                return cli_usage_error(w, "--modules '%s' must be 1..%u", optarg, CID_NODE_MODULE_MAX);
+                return cli_usage_error(w, "--modules '%s': a whole number, 1 to %u", optarg, CID_NODE_MODULE_MAX);
             break;
         case 'a':
             if (cli_parse_rate(optarg, &arb))

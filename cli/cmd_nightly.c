@@ -476,7 +476,7 @@ static int ni_run(int argc, char **argv)
     }
     ni_quarantine_names(&q, all, nall);
     if (ngt_mkdirs(out, err, sizeof err)) {
-        rc = cli_usage_error(w, "--out %s", err);
+        rc = cli_usage_error(w, "--out: %s", err);
         goto done;
     }
     /* only an unsharded night appends (ni_finish): found out now, not after the night */

@@ -547,7 +547,7 @@ int cmd_rack(int argc, char **argv)
     if (o.report) {
         char err[1300];
         if (ngt_mkdirs(o.report, err, sizeof err)) /* its parents too, as mkdir -p (and as scenario run) */
-            return cli_fail(w, "--report %s: %s", o.report, err);
+            return cli_fail(w, "--report: %s", err); /* err names the path */
         snprintf(path, sizeof path, "%s/report.txt", o.report);
         if (!(rep = fopen(path, "w")))
             return cli_fail(w, "--report: %s: %s", path, strerror(errno));

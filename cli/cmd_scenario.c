@@ -372,10 +372,10 @@ static int sc_run(int argc, char **argv)
     if (report) {
         /* made and writable before anything runs */
         char err[1300];
-        if (ngt_mkdirs(report, err, sizeof err)) /* its parents too, as mkdir -p */
-            return cli_usage_error(w, "--report %s: %s", report, err);
+        if (ngt_mkdirs(report, err, sizeof err)) /* its parents too, as mkdir -p; err names the path */
+            return cli_fail(w, "--report: %s", err);
         if (access(report, W_OK | X_OK))
-            return cli_usage_error(w, "--report %s: %s", report, strerror(errno));
+            return cli_fail(w, "--report %s: %s", report, strerror(errno));
     }
     /* The jobs: each file with each seed of its manifest. A manifest that
      * does not read is one ERROR job. */
@@ -437,7 +437,7 @@ static int sc_run(int argc, char **argv)
     if (log_path && !(log = fopen(log_path, "w"))) {
         free(job);
         sc_free(&f);
-        return cli_usage_error(w, "--log %s: %s", log_path, strerror(errno));
+        return cli_fail(w, "--log %s: %s", log_path, strerror(errno));
     }
     cli_catch_stop();
     /* Run them: in this process, or in up to `jobs` child processes, the

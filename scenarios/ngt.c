@@ -706,6 +706,10 @@ int ngt_mkdirs(const char *dir, char *err, size_t cap)
 {
     char part[1024];
     struct stat st;
+    if (!*dir) {
+        snprintf(err, cap, "an empty path: name a directory");
+        return EK3_EIO;
+    }
     if (snprintf(part, sizeof part, "%s", dir) >= (int)sizeof part) {
         snprintf(err, cap, "%.200s...: the path is too long", dir);
         return EK3_EIO;

@@ -275,7 +275,9 @@ int ngt_night_read(const char *out_dir, ngt_night *n, char *err, size_t cap);
  * EK3_ENOSPC. */
 int ngt_merge(const char *const *dirs, size_t ndir, const char *out, ngt_night *n, char *err, size_t cap);
 
-/* Make dir and its parents (as mkdir -p). 0 or EK3_EIO naming it. */
+/* Make dir and its parents (as mkdir -p). 0 or EK3_EIO with err[cap]
+ * naming the part that failed and why ("a/b: Not a directory"; an empty
+ * dir: "an empty path"). */
 int ngt_mkdirs(const char *dir, char *err, size_t cap);
 
 /* The length of the well-formed UTF-8 character at s (n >= 1 bytes

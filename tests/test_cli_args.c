@@ -208,6 +208,8 @@ Test(cli_args, values_out_of_range_are_refused_not_wrapped_or_cut)
      * in every command (a scenario's Lua integer holds it) */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 8x", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "--modules '8x': a whole number, 1 to 510"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can busload --modules 8x", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--modules '8x': a whole number, 1 to 510"), "%s", out);
     static const char *const seeded[] = {"rack --modules 2", "scenario run x.lua", "fw --module 1"};
     for (unsigned k = 0; k < 3; k++) {
         cr_assert_eq(run(out, sizeof out, "%s %s --seed 9223372036854775808", EK3_BIN, seeded[k]), 2, "%s", out);
@@ -382,6 +384,20 @@ Test(cli_args, a_report_folder_is_made_with_its_parents)
                      EK3_BIN, path("new/a/b/report.txt")),
                  1, "%s", out);
     cr_assert(strstr(out, "report.txt/x") && strstr(out, "Not a directory"), "%s", out);
+    cr_assert_null(strstr(strstr(out, "report.txt/x") + 1, "report.txt/x"), "the path said once: %s", out);
+    /* scenario run the same way: a folder that cannot be made is a failure (1), not a usage error */
+    cr_assert_eq(run(out, sizeof out, "%s scenario run %s/scenarios/soft-start.lua --seed 1 --report %s/x", EK3_BIN,
+                     EK3_SOURCE_DIR, path("new/a/b/report.txt")),
+                 1, "%s", out);
+    cr_assert(strstr(out, "--report: ") && strstr(out, "report.txt/x: Not a directory"), "%s", out);
+    /* an empty --report: said, before anything runs (mkdir("") is not tried) */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 1kW --duration 1ms --report ''", EK3_BIN), 1, "%s",
+                 out);
+    cr_assert(strstr(out, "--report: an empty path") && !strstr(out, "timing:"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s scenario run %s/scenarios/soft-start.lua --seed 1 --report ''", EK3_BIN,
+                     EK3_SOURCE_DIR),
+                 1, "%s", out);
+    cr_assert(strstr(out, "--report: an empty path"), "%s", out);
 }
 
 Test(cli_args, the_protection_vcd_has_a_100_ns_clock_in_its_timescale)
