@@ -12,9 +12,6 @@
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 #endif
 
 EK3_DEFINE_MODULE("plant"); /* contracts 400-499 (docs/architecture.md) */
@@ -101,7 +98,6 @@ void pmod_init(pmod *m, const plant_params *p, pmod_fidelity f, const lavg_table
             m->adc_gain[c] = 1.0;
         m->rng = 1;
     }
-    m->adc_avx2 = (uint8_t)pmod_adc_avx2_available();
     m->rng_fault = (seed ? seed : 1) ^ 0x6A09E667F3BCC908ull; /* its own stream: m->rng does not move for it */
     m->fr = 1.0 / (2 * M_PI * sqrt(m->p.llc.lr * m->p.llc.cr));
     m->z0 = sqrt(m->p.llc.lr / m->p.llc.cr);
@@ -879,83 +875,10 @@ static inline __attribute__((always_inline)) __m128i pmod_codes4(const double *b
 }
 #endif
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-/* The same twelve codes with AVX2 (pmod.adc_avx2: the CPU has it), four
- * channels a register: splitmix64 of four states at once (state + k *
- * gamma, k = 1..4, as four calls would advance it; the 64-bit multiply
- * from 32-bit halves, exact mod 2^64), the fields summed by vpmaddwd and
- * vphaddd, then pmod_codes2's IEEE operations in its order on four
- * doubles (no FMA: the target is avx2 alone, nothing to contract into).
- * test_plant compares it with the SSE2 path and the formula. */
-#define PMOD_ADC_AVX2 1
-__attribute__((target("avx2"))) static inline __m256i pmod_mul64_avx2(__m256i x, uint64_t c)
-{
-    const __m256i lo = _mm256_set1_epi64x((long long)(c & 0xFFFFFFFFu)), hi = _mm256_set1_epi64x((long long)(c >> 32));
-    __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(x, 32), lo), _mm256_mul_epu32(x, hi));
-    return _mm256_add_epi64(_mm256_mul_epu32(x, lo), _mm256_slli_epi64(cross, 32));
-}
-
-/* ek3_rng_splitmix64's mix of four states (already advanced). */
-__attribute__((target("avx2"))) static inline __m256i pmod_mix4_avx2(__m256i z)
-{
-    z = pmod_mul64_avx2(_mm256_xor_si256(z, _mm256_srli_epi64(z, 30)), 0xBF58476D1CE4E5B9ull);
-    z = pmod_mul64_avx2(_mm256_xor_si256(z, _mm256_srli_epi64(z, 27)), 0x94D049BB133111EBull);
-    return _mm256_xor_si256(z, _mm256_srli_epi64(z, 31));
-}
-
-/* Four channels from base[0..3] and four draws z: their codes as int32. */
-__attribute__((target("avx2"))) static inline __m128i pmod_codes4_avx2(const double *base, __m256i z, __m256d lsb)
-{
-    const __m256i flip = _mm256_set1_epi16((short)0x8000), one = _mm256_set1_epi16(1);
-    __m256i m = _mm256_madd_epi16(_mm256_xor_si256(z, flip), one); /* per draw: fields 0+1, 2+3 */
-    __m256i h = _mm256_hadd_epi32(m, m);                           /* per 128-bit half: d0 d1 d0 d1 | d2 d3 d2 d3 */
-    __m128i d = _mm256_castsi256_si128(_mm256_permute4x64_epi64(h, _MM_SHUFFLE(3, 1, 2, 0)));
-    const __m256d scale = _mm256_set1_pd(PMOD_NOISE_SCALE), half = _mm256_set1_pd(0.5);
-    const __m256d zero = _mm256_setzero_pd(), top = _mm256_set1_pd(4095.0);
-    __m256d n = _mm256_mul_pd(_mm256_cvtepi32_pd(d), scale);
-    __m256d v = _mm256_add_pd(_mm256_add_pd(_mm256_loadu_pd(base), _mm256_mul_pd(lsb, n)), half);
-    return _mm256_cvttpd_epi32(_mm256_min_pd(_mm256_max_pd(v, zero), top));
-}
-
-__attribute__((target("avx2"))) static void pmod_adc_codes_avx2(pmod *m, const double base[PMOD_ADC_CHANNELS],
-                                                                uint16_t codes[PMOD_ADC_CHANNELS])
-{
-    const uint64_t g = EK3_RNG_GAMMA, s = m->rng;
-    const __m256i step = _mm256_set1_epi64x((long long)(4 * g));
-    __m256i st = _mm256_set_epi64x((long long)(s + 4 * g), (long long)(s + 3 * g), (long long)(s + 2 * g),
-                                   (long long)(s + g));
-    const __m256d lsb = _mm256_set1_pd(m->p.adc_noise_lsb);
-    __m128i c0 = pmod_codes4_avx2(base, pmod_mix4_avx2(st), lsb);
-    st = _mm256_add_epi64(st, step);
-    __m128i c1 = pmod_codes4_avx2(base + 4, pmod_mix4_avx2(st), lsb);
-    st = _mm256_add_epi64(st, step);
-    __m128i c2 = pmod_codes4_avx2(base + 8, pmod_mix4_avx2(st), lsb);
-    m->rng = s + 12 * g;
-    _mm_storeu_si128((__m128i *)(void *)codes, _mm_packs_epi32(c0, c1)); /* 0..4095: no saturation */
-    _mm_storel_epi64((__m128i *)(void *)(codes + 8), _mm_packs_epi32(c2, c2));
-}
-
-int pmod_adc_avx2_available(void)
-{
-    return __builtin_cpu_supports("avx2") ? 1 : 0;
-}
-#else
-int pmod_adc_avx2_available(void)
-{
-    return 0;
-}
-#endif
-
 _Static_assert(PMOD_ADC_CHANNELS == 12, "pmod_adc_codes takes the channels four at a time");
 
 static void pmod_adc_codes(pmod *m, const double base[PMOD_ADC_CHANNELS], uint16_t codes[PMOD_ADC_CHANNELS])
 {
-#if defined(PMOD_ADC_AVX2)
-    if (m->adc_avx2) {
-        pmod_adc_codes_avx2(m, base, codes);
-        return;
-    }
-#endif
 #if defined(__SSE2__) /* three groups of four */
     uint64_t st = m->rng;
     const __m128d lsb = _mm_set1_pd(m->p.adc_noise_lsb);

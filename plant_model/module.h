@@ -52,7 +52,6 @@ typedef struct pmod {
      * x * adc_gain + adc_off, kept with the bits of those (vdc, th.t[],
      * t_amb, fan_speed, igf) as the key (adc_key_ok: the key holds). */
     uint8_t adc_key_ok;
-    uint8_t adc_avx2;        /* pmod_adc draws and codes four channels a register (pmod_adc_avx2_available) */
     uint64_t adc_key[9];
     double adc_x[8], adc_base[8];
     /* Outputs of the last step. */
@@ -150,12 +149,8 @@ double pmod_stored(const pmod *m);
 void pmod_trace(pmod *m, double dt, void (*fn)(void *ctx, const llc *s), void *ctx);
 
 /* The 12 ADC codes the firmware would read now (seeded noise), each
- * clamped to the converter's 0..4095. The same codes whichever of its
- * paths runs (m->adc_avx2, set by pmod_init from the CPU). */
+ * clamped to the converter's 0..4095. */
 void pmod_adc(pmod *m, uint16_t codes[PMOD_ADC_CHANNELS]);
-
-/* 1 when this CPU runs pmod_adc's AVX2 path (x86-64 with AVX2), else 0. */
-int pmod_adc_avx2_available(void);
 
 /* Give the module its Level-0 protection (the Verilated RTL, sensing
  * delay p.sense_delay): from now on a trip turns the gates off whatever
