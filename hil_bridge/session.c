@@ -517,7 +517,7 @@ int ses_step(ses *s)
     if (s->o.stop && (s->stop_sig = s->o.stop(s->o.stop_ctx)) != 0)
         return EK3_EBUSY;
     if (s->q % 100 == 0 && ses_out_check(s)) {
-        if (s->o.notes)
+        if (s->o.notes && !s->o.stop_unsaid)
             fprintf(s->o.notes, "%s: %s; the run stops at %.4f s\n", s->o.who, s->stop_why, g->t_ns * 1e-9);
         return EK3_EBUSY;
     }

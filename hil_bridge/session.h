@@ -172,6 +172,8 @@ typedef struct ses_opts {
     int (*stop)(void *ctx); /* polled every quantum: a signal number stops the run (NULL: never) */
     void *stop_ctx;
     FILE *notes;          /* the station's start and the API's port are told here (NULL: nowhere) */
+    int stop_unsaid;      /* an output's write error that stops the run is not told in the notes:
+                             the caller says it (a scenario's ERROR names it: ses.stop_why) */
     const char *who;      /* their prefix, e.g. "ek3 rack" */
 } ses_opts;
 

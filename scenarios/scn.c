@@ -1325,6 +1325,7 @@ static int l_rack(lua_State *L)
     so.record_rows = SCN_RECORD_ROWS;
     so.probe_modules = 1;
     so.notes = x->o.out;
+    so.stop_unsaid = 1; /* the run's ERROR says it */
     so.who = x->r->m.name;
     so.stop = NULL;
     ses *s = calloc(1, sizeof *s);

@@ -271,6 +271,7 @@ Test(cli_args, write_errors_are_reported_with_their_reason_and_exit_1)
     cr_assert(strstr(out, "--log /dev/full: write error: No space left on device"), "%s", out);
     cr_assert(strstr(out, "ERROR") && !strstr(out, "PASS"), "%s", out);
     cr_assert(!strstr(out, "Input/output error"), "said once, by the run: %s", out);
+    cr_assert_null(strstr(strstr(out, "write error") + 1, "write error"), "said once, by the run: %s", out);
     /* So does a trace's: ERROR (exit 2), the write error said once. */
     static const char *const tflag[2] = {"--vcd", "--trace-csv"};
     for (int k = 0; k < 2; k++) {
