@@ -305,7 +305,7 @@ static int scn_seed_at(lua_State *L, int idx, uint64_t *seed, char *what, size_t
         return 0;
     }
     if (lua_type(L, idx) == LUA_TNUMBER)
-        snprintf(what, cap, "not %.17g", lua_tonumber(L, idx));
+        snprintf(what, cap, isnan(lua_tonumber(L, idx)) ? "not NaN" : "not %.17g", lua_tonumber(L, idx));
     else if (lua_type(L, idx) == LUA_TSTRING)
         snprintf(what, cap, "not the string \"%.24s\": no quotes", lua_tostring(L, idx));
     else
@@ -969,6 +969,10 @@ static int l_scenario(lua_State *L)
             char what[80];
             if (scn_seed_at(L, -1, &m->seeds[m->nseeds], what, sizeof what))
                 return scn_err(L, "scenario{}: seeds[%d] must be " CLI_SEED_RANGE " (%s)", (int)i, what);
+            for (unsigned j = 0; j < m->nseeds; j++) /* one run, one report folder (seed-N), per seed */
+                if (m->seeds[j] == m->seeds[m->nseeds])
+                    return scn_err(L, "scenario{}: seeds[%d]: %llu is seeds[%u] already", (int)i,
+                                   (unsigned long long)m->seeds[j], j + 1);
             m->nseeds++;
             lua_pop(L, 1);
         }

@@ -156,6 +156,7 @@ Test(scenario, the_manifest_is_read_without_running_the_rack)
     expect_error("seed_big", "scenario{ name='s', seeds={1, 1e19} }\n", "1:", "seeds[2] must be a whole number 0 to 2^63-1 (not 1e+19)");
     expect_error("seed_str", "scenario{ name='s', seeds={'3'} }\n", "1:", "seeds[1] must be a whole number 0 to 2^63-1 (not the string \"3\"");
     expect_error("seed_neg", "scenario{ name='s', seeds={-1} }\n", "1:", "(not -1)");
+    expect_error("seed_twice", "scenario{ name='s', seeds={4, 1, 4} }\n", "1:", "seeds[3]: 4 is seeds[1] already");
     expect_error("rack_seed", "scenario{ name='s' }\nrack{ modules=1, seed='7' }\n", "2:", "rack{}: seed must be a whole number 0 to 2^63-1");
 }
 
