@@ -151,13 +151,15 @@ static void sc_hook(scn_opts *o, sc_hooks *h, scw *win)
 }
 
 /* After the run: close the trace. CLI_OK; CLI_USAGE for a bad probe
- * (said); CLI_FAIL for a write error (said). With quiet_stop, a write
- * error that stopped the run (trc.failed: its ERROR verdict named the
- * output) is not said again and gives CLI_OK: the verdict decides the
- * exit, as for --log. */
+ * (said); CLI_FAIL for a write error (said). With quiet_stop, a probe or
+ * an output that failed at rack{} and a write error that stopped the run
+ * (trc.failed) are not said again, as the run's ERROR verdict named
+ * them, and give CLI_OK: the verdict decides the exit, as for --log. */
 static int sc_trace_end(const char *w, int quiet_stop)
 {
     if (!trc_wanted(&sc_tr.o))
+        return CLI_OK;
+    if (sc_tr.rc && quiet_stop) /* the run's ERROR said it (sc_on_session's err) */
         return CLI_OK;
     if (sc_tr.rc)
         return sc_tr.rc == EK3_EIO ? cli_fail(w, "%s", sc_tr.err) : cli_usage_error(w, "%s", sc_tr.err);

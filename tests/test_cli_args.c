@@ -282,6 +282,13 @@ Test(cli_args, write_errors_are_reported_with_their_reason_and_exit_1)
         cr_assert(e && strstr(out, "ERROR") && !strstr(out, "PASS"), "%s", out);
         cr_assert_null(strstr(e + 1, ": write error:"), "said once, by the run: %s", out);
     }
+    /* A probe that names no signal: ERROR at rack{}, said once (exit 2). */
+    cr_assert_eq(run(out, sizeof out, "%s scenario run %s/scenarios/soft-start.lua --seed 1 --probe nosuch.signal --vcd %s",
+                     EK3_BIN, EK3_SOURCE_DIR, path("nosig.vcd")),
+                 2, "%s", out);
+    const char *u = strstr(out, "--probe 'nosuch.signal': unknown signal");
+    cr_assert(u && strstr(out, "ERROR"), "%s", out);
+    cr_assert_null(strstr(u + 1, "--probe 'nosuch.signal'"), "said once, by the run: %s", out);
     cr_assert_eq(run(out, sizeof out, "%s plant run --duration 1ms --csv /dev/full", EK3_BIN), 1, "%s", out);
     cr_assert(strstr(out, "/dev/full: write error: No space left on device"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 1kW --duration 5ms --rtl-vcd /dev/full", EK3_BIN), 1,
