@@ -261,8 +261,6 @@ static bool rtlp_steady(const rtlp *p, double t0, const rtlp_in &b)
     unsigned on = p->top->cmp_on, held = p->top->held;
     if ((p->top->latched & on) != on || (on & ~held))
         return false;
-    if (on == 0 && p->below >= p->n) // every point under: whatever the walk below finds
-        return true;
     unsigned i0 = 0;
     while (i0 + 1 < p->n && rtlp_at(p, i0 + 1).t <= t0 - p->delay)
         i0++;
