@@ -574,9 +574,10 @@ int cmd_rack(int argc, char **argv)
     }
     o.r.station_log = slog;
     /* The outputs' write errors name their flag. */
-    char log_name[600], slog_name[600];
+    char log_name[600], slog_name[600], rtl_name[600];
     snprintf(log_name, sizeof log_name, "--log %s", o.log ? o.log : "");
     snprintf(slog_name, sizeof slog_name, "--station-log %s", o.station_log ? o.station_log : "");
+    snprintf(rtl_name, sizeof rtl_name, "--rtl-vcd %s", o.rtl_vcd ? o.rtl_vcd : "");
 
     /* Ctrl-C, SIGTERM or a failed output stop the run at the end of a
      * quantum: the logs end on a whole line, the report covers what ran.
@@ -586,7 +587,7 @@ int cmd_rack(int argc, char **argv)
 
     /* The run: a session with the station's start, the load and the pulls on its timeline. */
     static ses s;
-    ses_opts so = {.r = o.r, .quanta = quanta, .realtime = (uint8_t)o.realtime, .rt_spin_ns = o.rt_spin_ns, .rt_tol_ns = o.rt_tol_ns, .api = o.api, .rtl_vcd = o.rtl_vcd,
+    ses_opts so = {.r = o.r, .quanta = quanta, .realtime = (uint8_t)o.realtime, .rt_spin_ns = o.rt_spin_ns, .rt_tol_ns = o.rt_tol_ns, .api = o.api, .rtl_vcd = o.rtl_vcd, .rtl_vcd_name = rtl_name,
                    .stop = rk_stop, .notes = stderr, .who = "ek3 rack"};
     so.outs[0] = (ses_out){log, log_name};
     so.outs[1] = (ses_out){slog, slog_name};

@@ -502,7 +502,8 @@ static int ses_out_check(ses *s)
     }
     int e = s->o.rtl_vcd ? rtlp_trace_error(s->g.plant.mod[0].prot) : 0;
     if (e) {
-        snprintf(s->stop_why, sizeof s->stop_why, "--rtl-vcd %s: write error: %s", s->o.rtl_vcd, strerror(e));
+        snprintf(s->stop_why, sizeof s->stop_why, "%s: write error: %s",
+                 s->o.rtl_vcd_name ? s->o.rtl_vcd_name : s->o.rtl_vcd, strerror(e));
         s->stop_out = SES_OUTS_MAX;
         return 1;
     }

@@ -169,6 +169,7 @@ typedef struct ses_opts {
      * quantum (checked every 100 quanta), and the protection trace. */
     ses_out outs[SES_OUTS_MAX];
     const char *rtl_vcd;  /* module 1's protection trace is open on this path */
+    const char *rtl_vcd_name; /* its name in a write error, e.g. "--rtl-vcd PATH" (NULL: the path) */
     int (*stop)(void *ctx); /* polled every quantum: a signal number stops the run (NULL: never) */
     void *stop_ctx;
     FILE *notes;          /* the station's start and the API's port are told here (NULL: nowhere) */
