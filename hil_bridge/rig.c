@@ -223,6 +223,8 @@ int rig_init(rig *r, const rig_opts *o)
     unsigned nt = o->log ? 1 : o->threads;
     if (nt > o->modules)
         nt = o->modules;
+    if (nt > RIG_THREADS_MAX)
+        nt = RIG_THREADS_MAX;
     if (nt > 1 && rig_pool_start(r, nt) != EK3_OK)
         r->pool = NULL; /* serial then */
     return EK3_OK;
@@ -433,7 +435,14 @@ void rig_bye(rig *r)
  * The caller and n - 1 workers; a quantum has two parallel phases. A phase
  * starts when the caller bumps `gen`; each worker does its range of
  * modules and counts itself done. Workers spin briefly, then yield: a
- * quantum is tens of microseconds, less than a sleeping wake-up. */
+ * quantum is tens of microseconds, less than a sleeping wake-up.
+ * The ranges are balanced (rig_balance): each thread times its own work,
+ * and every RIG_BAL_Q threaded quanta the cuts move toward ranges that
+ * take the threads the same time. The CPUs a virtual machine gets are
+ * not alike (here one ran this work 1.5x slower than the other), and the
+ * modules are not (a leader, a faulted one): with equal ranges every
+ * phase waits for the slowest. A module's results do not depend on its
+ * thread, so the balance changes only the speed. */
 
 struct rig_pool {
     unsigned n;               /* threads, the caller's included */
@@ -443,8 +452,11 @@ struct rig_pool {
     _Atomic unsigned sleepers; /* workers asleep on gen (futex) */
     _Atomic unsigned spin;    /* how long a worker spins for the next phase before it sleeps */
     rig *r;
+    unsigned *cut;            /* n + 1: thread i runs modules cut[i] .. cut[i+1]-1 (rig_balance) */
+    unsigned bal_q;           /* threaded quanta since the last balance */
     struct {
         _Alignas(64) uint64_t hil; /* phase 1: its range's HIL frame counters, summed (a line of its own) */
+        uint64_t busy;        /* rig_ticks in its phases since the last balance */
     } *part;
 };
 
@@ -453,11 +465,82 @@ typedef struct rig_worker {
     unsigned id;
 } rig_worker;
 
-static void rig_range(const rig *r, unsigned id, unsigned n, unsigned *k0, unsigned *k1)
+/* A clock for the threads' own work: the monotonic clock, in
+ * nanoseconds (not the x86 time-stamp counter: a virtual machine's CPUs
+ * need not agree on it, and a thread moved between two could see it go
+ * back). Two reads a thread a phase, tens of nanoseconds each. */
+static inline uint64_t rig_ticks(void)
 {
-    unsigned m = r->o.modules;
-    *k0 = (unsigned)((uint64_t)m * id / n);
-    *k1 = (unsigned)((uint64_t)m * (id + 1) / n);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Thread id's first module and one past its last: p->cut. */
+static void rig_range(const rig_pool *p, unsigned id, unsigned *k0, unsigned *k1)
+{
+    *k0 = p->cut[id];
+    *k1 = p->cut[id + 1];
+}
+
+/* Equal ranges: the start, and the ranges where there is nothing to balance. */
+static void rig_cut_equal(rig_pool *p, unsigned m)
+{
+    for (unsigned i = 0; i <= p->n; i++)
+        p->cut[i] = (unsigned)((uint64_t)m * i / p->n);
+}
+
+int rig_cuts_balance(unsigned *cut, unsigned n, unsigned m, const uint64_t *busy)
+{
+    if (n < 2 || n > RIG_THREADS_MAX || m < 2 * n || cut[0] != 0 || cut[n] != m)
+        return 0;
+    double speed[RIG_THREADS_MAX], sum = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (cut[i + 1] <= cut[i] || busy[i] == 0)
+            return 0;
+        sum += speed[i] = (double)(cut[i + 1] - cut[i]) / (double)busy[i];
+    }
+    int moved = 0;
+    double acc = 0;
+    for (unsigned i = 1; i < n; i++) {
+        acc += speed[i - 1];
+        long target = (long)(m * acc / sum + 0.5), c = (long)cut[i], d = target - c;
+        if (d >= -1 && d <= 1)
+            continue; /* within a module: a cut that moves costs its module's data a trip between caches */
+        long next = c + d / 2; /* halfway */
+        long lo = (long)cut[i - 1] + 1, hi = (long)m - (long)(n - i);
+        next = next < lo ? lo : next > hi ? hi : next;
+        moved |= next != c;
+        cut[i] = (unsigned)next;
+    }
+    return moved;
+}
+
+/* Every RIG_BAL_Q threaded quanta (the caller, between quanta, every
+ * worker waiting): rig_cuts_balance on the threads' times since the last,
+ * taken one quantum in RIG_BAL_EVERY (rig_timed: a clock read is tens of
+ * nanoseconds, a quantum's phase a few microseconds). */
+#define RIG_BAL_Q 128u
+#define RIG_BAL_EVERY 8u
+
+/* Is this quantum's work timed? Read by the threads during a phase; the
+ * caller changes bal_q only between quanta. */
+static inline int rig_timed(const rig_pool *p)
+{
+    return p->bal_q % RIG_BAL_EVERY == 0;
+}
+
+static void rig_balance(rig_pool *p, unsigned m)
+{
+    if (++p->bal_q < RIG_BAL_Q)
+        return;
+    p->bal_q = 0;
+    uint64_t busy[RIG_THREADS_MAX];
+    for (unsigned i = 0; i < p->n; i++) {
+        busy[i] = p->part[i].busy;
+        p->part[i].busy = 0;
+    }
+    rig_cuts_balance(p->cut, p->n, m, busy);
 }
 
 /* Phase 0: modules k0..k1-1 step and linearize; phase 1: the plant's
@@ -479,6 +562,8 @@ static void rig_phase(rig *r, int phase, unsigned k0, unsigned k1, uint64_t *hil
         }
     } else {
         rack_update(&r->plant, RIG_PERIOD_NS * 1e-9, k0, k1);
+        if (!r->o.no_swarm)
+            swo_peek(&r->obs, r, k0, k1); /* its modules' Raft state, for swo_check (swarmobs.h) */
         uint64_t n = 0;
         for (unsigned k = k0; k < k1; k++)
             n += r->m[k].hil_frames;
@@ -552,8 +637,12 @@ static void *rig_thread(void *arg)
         if (phase < 0)
             break;
         unsigned k0, k1;
-        rig_range(p->r, w->id, p->n, &k0, &k1);
+        rig_range(p, w->id, &k0, &k1);
+        int timed = rig_timed(p);
+        uint64_t t0 = timed ? rig_ticks() : 0;
         rig_phase(p->r, phase, k0, k1, &p->part[w->id].hil);
+        if (timed)
+            p->part[w->id].busy += rig_ticks() - t0;
         atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
     }
     free(w);
@@ -571,8 +660,12 @@ static void rig_run_phase(rig *r, int phase)
     atomic_store_explicit(&p->phase, phase, memory_order_relaxed);
     rig_start_phase(p);
     unsigned k0, k1;
-    rig_range(r, 0, p->n, &k0, &k1);
+    rig_range(p, 0, &k0, &k1);
+    int timed = rig_timed(p);
+    uint64_t t0 = timed ? rig_ticks() : 0;
     rig_phase(r, phase, k0, k1, &p->part[0].hil);
+    if (timed)
+        p->part[0].busy += rig_ticks() - t0;
     unsigned spins = 0;
     while (atomic_load_explicit(&p->done, memory_order_acquire) != p->n - 1)
         rig_wait(++spins);
@@ -581,6 +674,7 @@ static void rig_run_phase(rig *r, int phase)
         for (unsigned i = 0; i < p->n; i++)
             n += p->part[i].hil;
         r->hil_frames = n;
+        rig_balance(p, r->o.modules);
     }
 }
 
@@ -588,9 +682,12 @@ static int rig_pool_start(rig *r, unsigned n)
 {
     rig_pool *p = calloc(1, sizeof *p);
     size_t psz = ((n * sizeof *p->part + 63) / 64) * 64;
-    if (!p || !(p->th = calloc(n, sizeof *p->th)) || !(p->part = aligned_alloc(64, psz))) {
-        if (p)
+    if (!p || !(p->th = calloc(n, sizeof *p->th)) || !(p->part = aligned_alloc(64, psz)) ||
+        !(p->cut = calloc(n + 1, sizeof *p->cut))) {
+        if (p) {
             free(p->th);
+            free(p->part);
+        }
         free(p);
         return EK3_ENOSPC;
     }
@@ -609,6 +706,7 @@ static int rig_pool_start(rig *r, unsigned n)
         }
         p->n = i + 1; /* the ranges use the threads that did start */
     }
+    rig_cut_equal(p, r->o.modules);
     r->pool = p;
     r->pool_threads = p->n;
     return EK3_OK;
@@ -625,6 +723,7 @@ static void rig_pool_stop(rig *r)
         pthread_join(p->th[i], NULL);
     free(p->th);
     free(p->part);
+    free(p->cut);
     free(p);
     r->pool = NULL;
 }
@@ -737,7 +836,7 @@ void rig_quantum(rig *r)
         fwr_poll(r->upd, r->t_ns, &r->bus);
     cbus_run(&r->bus, r->t_ns);
     if (!r->o.no_swarm) /* without the swarm there is no Raft state to check */
-        swo_step(&r->obs, r);
+        swo_check(&r->obs, r);
     r->quantum++;
     if (r->pool && r->o.threads_adapt)
         rig_adapt(r);

@@ -16,7 +16,8 @@
  * arbitrates and delivers its frames (cbus_run). The order is fixed, so
  * the same seed gives the same run, bit for bit - also with the modules
  * spread over threads (`threads`): each thread takes a contiguous range
- * of modules for the per-module work, and everything shared (the bus
+ * of modules for the per-module work (the ranges balanced by the
+ * threads' own times, rig_cuts_balance), and everything shared (the bus
  * sums, the rack bus, the log) is done by one thread in slot order.
  * A module's firmware may also run in its own process (`ek3 fw`, over
  * UDP or SocketCAN): the plant then sends it HIL_ADC and a HIL_TICK SYNC
@@ -155,6 +156,21 @@ void rig_quantum(rig *r);
  * bus's error (EK3_EBUSY: the node is cut off or bus-off). */
 int rig_fault_swarm_forge(rig *r, unsigned slot, double term_add);
 int rig_fault_swarm_replay(rig *r, unsigned slot);
+
+/* The most threads a rig spreads its modules over (rig_opts.threads
+ * above it: this many). */
+#define RIG_THREADS_MAX 512u
+
+/* The threads' ranges balanced (rig.c calls it every 128 threaded
+ * quanta): thread i runs modules cut[i] .. cut[i+1]-1 of m (cut[0] = 0,
+ * cut[n] = m) and took busy[i] (any unit of time, the same for all) on
+ * them; its speed is modules over time, and each inner cut moves
+ * halfway toward the cut that gives the threads ranges in proportion to
+ * their speeds (rounded), unless it is within one module of it already,
+ * every thread keeping one module at least. Returns 1 when a cut moved;
+ * 0, the cuts untouched, when n < 2, n > RIG_THREADS_MAX, m < 2n, the
+ * cuts are not as above, a range is empty or a time is 0. */
+int rig_cuts_balance(unsigned *cut, unsigned n, unsigned m, const uint64_t *busy);
 
 /* Give the worker threads (threads > 1) the real-time policy the
  * caller's thread has just taken: SCHED_FIFO at priority (1..99), each

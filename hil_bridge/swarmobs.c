@@ -82,29 +82,50 @@ static unsigned swo_commits(swo *o, const void *st, unsigned slot, uint32_t comm
     return found;
 }
 
+void swo_peek(swo *o, const rig *g, unsigned k0, unsigned k1)
+{
+    unsigned n = g->o.modules < SWO_NODES - 1 ? g->o.modules : SWO_NODES - 1;
+    for (unsigned slot = k0 + 1; slot <= k1 && slot <= n; slot++) {
+        swo_view v = {0};
+        if ((v.st = swo_state_of(g, slot))) {
+            const raft *rf = swm_raft(v.st); /* four words */
+            v = (swo_view){v.st, rf->commit, rf->term, rf->last_index, rf->role};
+        }
+        swo_view *w = &o->view[slot];
+        if (w->st != v.st || w->commit != v.commit || w->term != v.term || w->last_index != v.last_index ||
+            w->role != v.role)
+            *w = v;
+    }
+}
+
 unsigned swo_step(swo *o, const rig *g)
+{
+    swo_peek(o, g, 0, g->o.modules);
+    return swo_check(o, g);
+}
+
+unsigned swo_check(swo *o, const rig *g)
 {
     unsigned found = 0, nread = 0;
     int64_t t = g->t_ns;
     uint16_t best = 0;
     uint32_t best_term = 0;
     for (unsigned slot = 1; slot <= g->o.modules && slot < SWO_NODES; slot++) {
-        const void *st = swo_state_of(g, slot);
-        if (!st) {
+        const swo_view *v = &o->view[slot];
+        if (!v->st) {
             /* a fresh instance starts its checks from scratch */
             o->seen_commit[slot] = 0;
             continue;
         }
         nread++;
-        const raft *rf = swm_raft(st); /* four words a module a quantum: no view copied */
-        uint32_t commit = rf->commit;
+        uint32_t commit = v->commit;
         if (commit < o->seen_commit[slot])
             o->seen_commit[slot] = 0; /* restarted from its snapshot: check again */
         if (commit > o->seen_commit[slot])
-            found += swo_commits(o, st, slot, commit, t);
-        if (rf->role != RAFT_LEADER)
+            found += swo_commits(o, v->st, slot, commit, t);
+        if (v->role != RAFT_LEADER)
             continue;
-        uint32_t term = rf->term;
+        uint32_t term = v->term;
         unsigned h = term % SWO_TERMS;
         if (o->term_of[h] == term && o->leader_of[h] != slot) {
             swo_breach(o, &o->v_safety, t, "two leaders in term %u: modules %u and %u", term, o->leader_of[h],
@@ -115,10 +136,10 @@ unsigned swo_step(swo *o, const rig *g)
             o->leader_of[h] = (uint16_t)slot;
             o->leaders++;
             /* leader completeness: a new leader holds every committed index */
-            if (rf->last_index < o->max_commit) {
+            if (v->last_index < o->max_commit) {
                 swo_breach(o, &o->v_lost, t,
                            "module %u leads term %u with a log that ends at %u, before the committed index %u",
-                           slot, term, rf->last_index, o->max_commit);
+                           slot, term, v->last_index, o->max_commit);
                 found++;
             }
         }

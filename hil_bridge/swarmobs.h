@@ -39,6 +39,13 @@
 
 typedef struct rig rig;
 
+/* What swo_check reads of one module (swo_peek): the four words of its
+ * Raft state and where the rest is (st NULL: not read, swo_state). */
+typedef struct swo_view {
+    const void *st;
+    uint32_t commit, term, last_index, role;
+} swo_view;
+
 typedef struct swo {
     uint32_t term_of[SWO_TERMS];  /* the term whose leader is in leader_of (0: none) */
     uint16_t leader_of[SWO_TERMS];
@@ -56,6 +63,11 @@ typedef struct swo {
     uint32_t failovers;              /* failovers measured */
     double failover_s[SWO_FAILOVERS];
     unsigned nread;                  /* modules read in the last step */
+    /* view[slot], written by swo_peek (the thread that runs the slot's
+     * module), read by swo_check: a cache line apart from the fields
+     * above (the padding; no _Alignas: a rig is malloc'd). */
+    char apart[64];
+    swo_view view[SWO_NODES];
 } swo;
 
 /* Summary figures (swo_summary). */
@@ -71,9 +83,22 @@ typedef struct swo_sum {
 /* Start with nothing seen. */
 void swo_init(swo *o);
 
-/* Check the rig after a quantum (above). Returns the breaches found in
- * this step (0 normally). */
+/* Check the rig after a quantum (above): swo_peek of every slot, then
+ * swo_check. Returns the breaches found in this step (0 normally). */
 unsigned swo_step(swo *o, const rig *g);
+
+/* swo_step in two parts, for a rig whose modules run on threads:
+ * swo_peek reads slots k0+1 .. k1 (module indices k0 .. k1-1, clamped
+ * to the rack) into o->view, each thread its own range after its
+ * modules' quantum; swo_check then checks the views, in slot order, on
+ * one thread. A view is written only when it changed: the lines of an
+ * unchanged rack stay in every core's cache, and swo_check reads
+ * 24 bytes a module, not the six lines of its kernel and plant it would
+ * otherwise bring from the other core. Nothing that swo_peek reads may
+ * change between the two (the rig's serial part after the quantum's
+ * second phase does not run firmware nor pull modules). */
+void swo_peek(swo *o, const rig *g, unsigned k0, unsigned k1);
+unsigned swo_check(swo *o, const rig *g);
 
 /* The figures so far; percentiles by nearest rank over the kept
  * failovers. now_ns: the rig's time (for leaderless_s). */

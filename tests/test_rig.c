@@ -165,8 +165,84 @@ Test(rig, threads_give_the_same_run)
         cr_assert_eq(memcmp(&a.m[k].fw.drv.ctl, &b.m[k].fw.drv.ctl, sizeof a.m[k].fw.drv.ctl), 0);
     }
     cr_assert_eq(a.hil_frames, b.hil_frames);
+    /* the swarm's checks: swo_peek on the threads, swo_check after */
+    cr_assert_eq(a.obs.leader, b.obs.leader);
+    cr_assert_eq(a.obs.term, b.obs.term);
+    cr_assert_eq(a.obs.leaders, b.obs.leaders);
+    cr_assert_eq(a.obs.max_commit, b.obs.max_commit);
+    cr_assert_eq(a.obs.nread, 9u);
+    cr_assert_eq(b.obs.nread, 9u);
     rig_free(&a);
     rig_free(&b);
+}
+
+/* The cost model of rig_cuts_balance's tests: module k costs cost[k],
+ * a thread's time is its range's cost times its slowness. */
+static void busy_of(const unsigned *cut, unsigned n, const double *cost, const double *slow, uint64_t *busy)
+{
+    for (unsigned i = 0; i < n; i++) {
+        double t = 0;
+        for (unsigned k = cut[i]; k < cut[i + 1]; k++)
+            t += cost[k];
+        busy[i] = (uint64_t)(t * slow[i] * 1000.0);
+    }
+}
+
+/* Thread 0 on a CPU twice as slow: its range goes halfway, 42 -> 35,
+ * then to within a module of 28 (a third of 84), and stays; three threads, one 3x slower
+ * and a module that costs ten: every thread within one module's cost
+ * of the others. */
+Test(rig, the_threads_ranges_follow_their_speeds)
+{
+    double cost[84], slow2[2] = {2, 1}, slow3[3] = {1, 3, 1};
+    for (unsigned k = 0; k < 84; k++)
+        cost[k] = 1;
+    unsigned cut[4] = {0, 42, 84};
+    uint64_t busy[3];
+    busy_of(cut, 2, cost, slow2, busy);
+    cr_assert_eq(rig_cuts_balance(cut, 2, 84, busy), 1);
+    cr_assert_eq(cut[1], 35u, "halfway to 28: %u", cut[1]);
+    for (int w = 0; w < 10; w++) {
+        busy_of(cut, 2, cost, slow2, busy);
+        rig_cuts_balance(cut, 2, 84, busy);
+    }
+    cr_assert(cut[1] >= 28u && cut[1] <= 29u, "within a module of 28: %u", cut[1]);
+    busy_of(cut, 2, cost, slow2, busy);
+    cr_assert_eq(rig_cuts_balance(cut, 2, 84, busy), 0, "balanced: no move");
+    cr_assert(cut[0] == 0 && cut[2] == 84);
+
+    cost[60] = 10; /* a leader, say */
+    unsigned c3[4] = {0, 28, 56, 84};
+    for (int w = 0; w < 20; w++) {
+        busy_of(c3, 3, cost, slow3, busy);
+        rig_cuts_balance(c3, 3, 84, busy);
+    }
+    busy_of(c3, 3, cost, slow3, busy);
+    uint64_t lo = busy[0], hi = busy[0];
+    for (unsigned i = 1; i < 3; i++) {
+        lo = busy[i] < lo ? busy[i] : lo;
+        hi = busy[i] > hi ? busy[i] : hi;
+    }
+    cr_assert_leq(hi - lo, 3 * 10 * 1000u, "cuts %u %u: times %lu %lu %lu", c3[1], c3[2], (unsigned long)busy[0],
+                  (unsigned long)busy[1], (unsigned long)busy[2]);
+    cr_assert(c3[0] < c3[1] && c3[1] < c3[2] && c3[2] < c3[3]);
+
+    /* a thread that takes forever keeps one module */
+    unsigned c2[3] = {0, 42, 84};
+    for (int w = 0; w < 20; w++) {
+        uint64_t b2[2] = {(uint64_t)(c2[1]) * 1000000u, (uint64_t)(84 - c2[1])};
+        rig_cuts_balance(c2, 2, 84, b2);
+    }
+    cr_assert_leq(c2[1], 2u, "%u", c2[1]);
+    /* nothing to go by: the cuts stay */
+    unsigned c[3] = {0, 42, 84};
+    uint64_t zero[2] = {0, 5}, some[2] = {5, 9};
+    cr_assert_eq(rig_cuts_balance(c, 2, 84, zero), 0);
+    cr_assert_eq(rig_cuts_balance(c, 1, 84, some), 0);
+    cr_assert_eq(rig_cuts_balance(c, 2, 3, some), 0);
+    unsigned bad[3] = {0, 42, 80};
+    cr_assert_eq(rig_cuts_balance(bad, 2, 84, some), 0);
+    cr_assert(c[1] == 42 && bad[1] == 42);
 }
 
 /* rig_adapt's switches between the threads and the caller alone (a busy
