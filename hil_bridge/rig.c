@@ -678,6 +678,13 @@ static void rig_run_phase(rig *r, int phase)
     }
 }
 
+unsigned rig_thread_modules(const rig *r, unsigned i)
+{
+    if (!r->pool)
+        return i == 0 ? r->o.modules : 0;
+    return i < r->pool->n ? r->pool->cut[i + 1] - r->pool->cut[i] : 0;
+}
+
 static int rig_pool_start(rig *r, unsigned n)
 {
     rig_pool *p = calloc(1, sizeof *p);

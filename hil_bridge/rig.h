@@ -172,6 +172,11 @@ int rig_fault_swarm_replay(rig *r, unsigned slot);
  * cuts are not as above, a range is empty or a time is 0. */
 int rig_cuts_balance(unsigned *cut, unsigned n, unsigned m, const uint64_t *busy);
 
+/* How many modules thread i (0: the caller) runs now, as the balance
+ * left its range; 0 for i at or past pool_threads. Without threads, the
+ * caller runs them all. */
+unsigned rig_thread_modules(const rig *r, unsigned i);
+
 /* Give the worker threads (threads > 1) the real-time policy the
  * caller's thread has just taken: SCHED_FIFO at priority (1..99), each
  * pinned to its own CPU (worker i to CPU i; the caller stays where it

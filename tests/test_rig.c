@@ -172,6 +172,16 @@ Test(rig, threads_give_the_same_run)
     cr_assert_eq(a.obs.max_commit, b.obs.max_commit);
     cr_assert_eq(a.obs.nread, 9u);
     cr_assert_eq(b.obs.nread, 9u);
+    /* the ranges, wherever the balance left them, cover the rack once */
+    unsigned sum = 0;
+    for (unsigned i = 0; i < 3; i++) {
+        cr_assert_geq(rig_thread_modules(&b, i), 1u, "thread %u", i);
+        sum += rig_thread_modules(&b, i);
+    }
+    cr_assert_eq(sum, 9u);
+    cr_assert_eq(rig_thread_modules(&b, 3), 0u);
+    cr_assert_eq(rig_thread_modules(&a, 0), 9u);
+    cr_assert_eq(rig_thread_modules(&a, 1), 0u);
     rig_free(&a);
     rig_free(&b);
 }
