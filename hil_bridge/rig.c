@@ -456,7 +456,7 @@ struct rig_pool {
     unsigned bal_q;           /* threaded quanta since the last balance */
     struct {
         _Alignas(64) uint64_t hil; /* phase 1: its range's HIL frame counters, summed (a line of its own) */
-        uint64_t busy;        /* rig_ticks in its phases since the last balance */
+        uint64_t busy;        /* ns in its timed phases since the last balance (rig_wall_ns) */
     } *part;
 };
 
@@ -465,15 +465,15 @@ typedef struct rig_worker {
     unsigned id;
 } rig_worker;
 
-/* A clock for the threads' own work: the monotonic clock, in
- * nanoseconds (not the x86 time-stamp counter: a virtual machine's CPUs
- * need not agree on it, and a thread moved between two could see it go
- * back). Two reads a thread a phase, tens of nanoseconds each. */
-static inline uint64_t rig_ticks(void)
+/* The monotonic clock in nanoseconds: rig_adapt's windows and the
+ * threads' own times (rig_balance; not the x86 time-stamp counter: a
+ * virtual machine's CPUs need not agree on it, and a thread moved
+ * between two could see it go back). Tens of nanoseconds a read. */
+static int64_t rig_wall_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Thread id's first module and one past its last: p->cut. */
@@ -483,7 +483,7 @@ static void rig_range(const rig_pool *p, unsigned id, unsigned *k0, unsigned *k1
     *k1 = p->cut[id + 1];
 }
 
-/* Equal ranges: the start, and the ranges where there is nothing to balance. */
+/* Equal ranges: the pool's start. */
 static void rig_cut_equal(rig_pool *p, unsigned m)
 {
     for (unsigned i = 0; i <= p->n; i++)
@@ -639,10 +639,10 @@ static void *rig_thread(void *arg)
         unsigned k0, k1;
         rig_range(p, w->id, &k0, &k1);
         int timed = rig_timed(p);
-        uint64_t t0 = timed ? rig_ticks() : 0;
+        int64_t t0 = timed ? rig_wall_ns() : 0;
         rig_phase(p->r, phase, k0, k1, &p->part[w->id].hil);
         if (timed)
-            p->part[w->id].busy += rig_ticks() - t0;
+            p->part[w->id].busy += (uint64_t)(rig_wall_ns() - t0);
         atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
     }
     free(w);
@@ -662,10 +662,10 @@ static void rig_run_phase(rig *r, int phase)
     unsigned k0, k1;
     rig_range(p, 0, &k0, &k1);
     int timed = rig_timed(p);
-    uint64_t t0 = timed ? rig_ticks() : 0;
+    int64_t t0 = timed ? rig_wall_ns() : 0;
     rig_phase(r, phase, k0, k1, &p->part[0].hil);
     if (timed)
-        p->part[0].busy += rig_ticks() - t0;
+        p->part[0].busy += (uint64_t)(rig_wall_ns() - t0);
     unsigned spins = 0;
     while (atomic_load_explicit(&p->done, memory_order_acquire) != p->n - 1)
         rig_wait(++spins);
@@ -784,13 +784,6 @@ unsigned rig_realtime(rig *r, int priority)
 #define RIG_ADAPT_Q 100u
 #define RIG_ADAPT_GAP0 4u
 #define RIG_ADAPT_GAP_MAX 1024u
-
-static int64_t rig_wall_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void rig_adapt(rig *r)
 {

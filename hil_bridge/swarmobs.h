@@ -93,8 +93,8 @@ unsigned swo_step(swo *o, const rig *g);
  * modules' quantum; swo_check then checks the views, in slot order, on
  * one thread. A view is written only when it changed: the lines of an
  * unchanged rack stay in every core's cache, and swo_check reads
- * 24 bytes a module, not the six lines of its kernel and plant it would
- * otherwise bring from the other core. Nothing that swo_peek reads may
+ * 24 bytes a module, not the lines of its kernel, plant and Raft state
+ * it would otherwise bring from the other core. Nothing that swo_peek reads may
  * change between the two (the rig's serial part after the quantum's
  * second phase does not run firmware nor pull modules). */
 void swo_peek(swo *o, const rig *g, unsigned k0, unsigned k1);
