@@ -11,7 +11,9 @@
 
 #include "cli.h"
 #include "scope_cli.h"
+#include "params.h"
 #include "pool.h"
+#include "rack.h"
 #include "cmd.h"
 #include "ek3_err.h"
 #include "fault.h"
@@ -477,6 +479,9 @@ static int sc_run(int argc, char **argv)
             fflush(stdout);
         }
     } else if (lines && verdict) {
+        plant_params dp; /* the children fork from here: the default power stage's table built once for all */
+        prm_defaults(&dp);
+        rack_prebuild(&dp); /* out of memory: each child builds its own */
         sc_pool p = {job, report, threads, lines, verdict, nj, 0, 0};
         pool_spec ps = {.n = nj, .at_once = jobs, .ctx = &p, .run = sc_pool_run, .stop = cli_stop_requested,
                         .done = sc_pool_done};

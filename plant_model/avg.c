@@ -2,7 +2,9 @@
 #include "avg.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 double lavg_fn(int i)
@@ -253,6 +255,81 @@ void lavg_build(lavg_table *t, const llc_params *p)
             t->build_s += m.t;
         }
     }
+}
+
+/* The shared tables (lavg_get): a list, newest first; each with its
+ * key, its holds, and when its last hold was given back (lavg_clock). */
+typedef struct lavg_kept {
+    struct lavg_kept *next;
+    llc_params key; /* all doubles, no padding: compared with memcmp */
+    lavg_table t;
+    unsigned holds;
+    uint64_t free_at;
+} lavg_kept;
+
+static pthread_mutex_t lavg_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t lavg_once = PTHREAD_ONCE_INIT;
+static lavg_kept *lavg_list;
+static uint64_t lavg_clock;
+
+/* fork() while another thread builds: the child gets the mutex free. */
+static void lavg_fork_lock(void) { pthread_mutex_lock(&lavg_mu); }
+static void lavg_fork_unlock(void) { pthread_mutex_unlock(&lavg_mu); }
+static void lavg_atfork(void) { pthread_atfork(lavg_fork_lock, lavg_fork_unlock, lavg_fork_unlock); }
+
+/* Frees the unheld tables past the LAVG_KEPT given back last. */
+static void lavg_trim(void)
+{
+    for (;;) {
+        unsigned unheld = 0;
+        lavg_kept **oldest = NULL;
+        for (lavg_kept **e = &lavg_list; *e; e = &(*e)->next)
+            if (!(*e)->holds) {
+                unheld++;
+                if (!oldest || (*e)->free_at < (*oldest)->free_at)
+                    oldest = e;
+            }
+        if (unheld <= LAVG_KEPT)
+            return;
+        lavg_kept *gone = *oldest;
+        *oldest = gone->next;
+        free(gone);
+    }
+}
+
+const lavg_table *lavg_get(const llc_params *p)
+{
+    pthread_once(&lavg_once, lavg_atfork);
+    pthread_mutex_lock(&lavg_mu);
+    lavg_kept *e = lavg_list;
+    while (e && memcmp(&e->key, p, sizeof *p))
+        e = e->next;
+    if (!e && (e = malloc(sizeof *e))) {
+        e->key = *p;
+        e->holds = 0;
+        lavg_build(&e->t, p);
+        e->next = lavg_list;
+        lavg_list = e;
+    }
+    if (e)
+        e->holds++;
+    pthread_mutex_unlock(&lavg_mu);
+    return e ? &e->t : NULL;
+}
+
+void lavg_put(const lavg_table *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&lavg_mu);
+    for (lavg_kept *e = lavg_list; e; e = e->next)
+        if (&e->t == t && e->holds) {
+            if (!--e->holds)
+                e->free_at = ++lavg_clock;
+            break;
+        }
+    lavg_trim();
+    pthread_mutex_unlock(&lavg_mu);
 }
 
 /* Column index and weight of fn (clamped to the table; NaN gives 0). */

@@ -60,6 +60,25 @@ typedef struct lavg_table {
 /* Build the table from the nominal power stage (about 0.3 s of CPU). */
 void lavg_build(lavg_table *t, const llc_params *p);
 
+/* The process's shared tables. A table is a pure function of the power
+ * stage it is built from, so every rack whose llc_params are the same,
+ * bit for bit, can read one build: a scenario set run in one process
+ * builds it once, and the children `ek3 scenario run --jobs` and
+ * `ek3 nightly` fork find it built when the parent warmed it first.
+ *
+ * lavg_get: the table for p, held by the caller until its lavg_put.
+ * Built now on its first use (lavg_build), else the kept one; the same
+ * contents bit for bit either way (test_plant compares them), only its
+ * id (the build's serial number) says which build it is. Besides the
+ * tables held, the LAVG_KEPT used last are kept for the next lavg_get.
+ * Thread-safe: one mutex, held through a build, so that two callers
+ * with the same p get one build; safe across fork() (pthread_atfork).
+ * Returns NULL when memory runs out.
+ * lavg_put: give back one hold of t (from lavg_get; NULL: nothing). */
+#define LAVG_KEPT 4
+const lavg_table *lavg_get(const llc_params *p);
+void lavg_put(const lavg_table *t);
+
 /* The operating point of a module with tank (fr, z0) at (fsw, vo):
  * out[LAVG_NQ] in amperes and watts (LAVG_HARD: the fraction of edges
  * switched hard): the current as lavg_io gives it, the losses at that

@@ -56,12 +56,11 @@ int rack_init(rack *r, const plant_params *p, unsigned n, pmod_fidelity f, uint6
     r->g_lin = calloc(n, sizeof *r->g_lin);
     r->c_lin = calloc(n, sizeof *r->c_lin);
     r->io_out = calloc(n, sizeof *r->io_out);
-    r->tab = malloc(sizeof *r->tab);
+    r->tab = lavg_get(&p->llc); /* built now, or the one an earlier rack of this power stage built */
     if (!r->mod || !r->r_slot || !r->tab || !r->i_lin || !r->g_lin || !r->c_lin || !r->io_out) {
         rack_free(r);
         return EK3_ENOSPC;
     }
-    lavg_build(r->tab, &p->llc);
     for (unsigned i = 0; i < n; i++) {
         uint64_t ms = rack_module_seed(r, i);
         pmod_init(&r->mod[i], p, f, r->tab, ms);
@@ -82,11 +81,18 @@ void rack_free(rack *r)
     free(r->g_lin);
     free(r->c_lin);
     free(r->io_out);
-    free(r->tab);
+    lavg_put(r->tab);
     r->mod = NULL;
     r->r_slot = NULL;
     r->i_lin = r->g_lin = r->c_lin = r->io_out = NULL;
     r->tab = NULL;
+}
+
+int rack_prebuild(const plant_params *p)
+{
+    const lavg_table *t = lavg_get(&p->llc);
+    lavg_put(t); /* kept: the LAVG_KEPT given back last stay */
+    return t ? EK3_OK : EK3_ENOSPC;
 }
 
 /* The load's current at v and its slope. */

@@ -2,6 +2,8 @@
  * own conservation laws, and against itself (averaged vs switching). */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +175,79 @@ static lavg_table *table(void)
         built = 1;
     }
     return &t;
+}
+
+/* The shared tables (lavg_get): one build per power stage, bit for bit
+ * the table lavg_build gives (its id aside), held by every rack of that
+ * stage; another stage gets its own; the LAVG_KEPT given back last are
+ * kept and an older one is built again; two threads asking at once get
+ * one build. Checked to fail: lavg_get comparing only vdc (the second
+ * stage below differs in lr), and lavg_trim keeping LAVG_KEPT - 1. */
+static void *get_table(void *p)
+{
+    return (void *)lavg_get(p);
+}
+
+Test(avg, racks_of_one_power_stage_share_one_build_of_the_table)
+{
+    plant_params p = defaults();
+    static lavg_table fresh;
+    lavg_build(&fresh, &p.llc);
+    const lavg_table *a = lavg_get(&p.llc), *b = lavg_get(&p.llc);
+    cr_assert(a && a == b, "one build for one power stage");
+    cr_assert_eq(memcmp(a, &fresh, offsetof(lavg_table, id)), 0, "the shared table is lavg_build's, bit for bit");
+    static rack r1, r2;
+    rack_load l = {.kind = RACK_LOAD_CP, .p_w = 2000, .v_min = 100};
+    cr_assert_eq(rack_init(&r1, &p, 2, PMOD_AVERAGED, 1, &l), EK3_OK);
+    cr_assert_eq(rack_init(&r2, &p, 3, PMOD_AVERAGED, 2, &l), EK3_OK);
+    cr_assert(r1.tab == a && r2.tab == a, "both racks read the one build");
+    rack_free(&r1);
+    lavg_put(a);
+    lavg_put(b);
+    cr_assert_eq(r2.tab->id, a->id, "still held by the other rack");
+    rack_free(&r2);
+
+    plant_params q = p;
+    q.llc.lr *= 1.1; /* another tank, the same link */
+    static lavg_table fresh_q;
+    lavg_build(&fresh_q, &q.llc);
+    const lavg_table *c = lavg_get(&q.llc);
+    cr_assert(c && c != a, "another power stage, another table");
+    cr_assert_eq(memcmp(c, &fresh_q, offsetof(lavg_table, id)), 0);
+    lavg_put(c);
+
+    /* Kept: the first stage's build is found again after LAVG_KEPT - 1
+     * other stages were given back after it; after LAVG_KEPT, it is built
+     * again (the oldest given back goes first). */
+    double vdc = 600;
+    for (int more = LAVG_KEPT - 1; more <= LAVG_KEPT; more++) {
+        const lavg_table *t = lavg_get(&p.llc);
+        uint64_t id = t->id;
+        lavg_put(t);
+        for (int k = 0; k < more; k++) {
+            plant_params o = p;
+            o.llc.vdc = vdc += 10;
+            lavg_put(lavg_get(&o.llc));
+        }
+        t = lavg_get(&p.llc);
+        cr_assert_eq(t->id == id, more < LAVG_KEPT, "%d other stages given back after it: %s", more,
+                     more < LAVG_KEPT ? "kept" : "built again");
+        lavg_put(t);
+    }
+
+    /* Two threads at once, a stage nobody built: one build. */
+    plant_params w = p;
+    w.llc.cout *= 2;
+    pthread_t th[2];
+    void *got[2];
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(pthread_create(&th[i], NULL, get_table, &w.llc), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], &got[i]);
+    cr_assert(got[0] && got[0] == got[1], "one build for two threads");
+    lavg_put(got[0]);
+    lavg_put(got[1]);
+    lavg_put(NULL); /* nothing */
 }
 
 /* lavg_io's unpacked brackets (lavg_pt.br, kept across calls and across
