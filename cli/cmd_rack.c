@@ -538,6 +538,9 @@ int cmd_rack(int argc, char **argv)
         return wrc;
     if (!cli_given(&seen, "--threads"))
         o.r.threads_adapt = 1; /* every CPU, or the caller alone while that is faster (rig.h) */
+    else if (ncpu > 0 && o.r.threads > (unsigned)ncpu)
+        fprintf(stderr, "ek3 %s: note: --threads %u is more than the %ld CPUs here: the run is the same, bit for bit, "
+                        "but slower than with %ld\n", w, o.r.threads, ncpu, ncpu);
     if (win && !cli_given(&seen, "--threads"))
         o.r.threads = scw_threads(); /* a CPU for the window */
     /* Every output is opened (the report's directory made, its first file

@@ -451,6 +451,7 @@ struct rig_pool {
     _Atomic int phase;        /* 0: modules + linearize, 1: plant update, -1: stop */
     _Atomic unsigned sleepers; /* workers asleep on gen (futex) */
     _Atomic unsigned spin;    /* how long a worker spins for the next phase before it sleeps */
+    unsigned caller_spin;     /* how long the caller spins for the workers before each yield */
     rig *r;
     unsigned *cut;            /* n + 1: thread i runs modules cut[i] .. cut[i+1]-1 (rig_balance) */
     unsigned bal_q;           /* threaded quanta since the last balance */
@@ -588,9 +589,9 @@ static inline void rig_pause(void)
 #endif
 }
 
-static void rig_wait(unsigned spins)
+static void rig_wait(unsigned spins, unsigned limit)
 {
-    if (spins > RIG_SPIN)
+    if (spins > limit)
         sched_yield();
     else
         rig_pause();
@@ -668,7 +669,7 @@ static void rig_run_phase(rig *r, int phase)
         p->part[0].busy += (uint64_t)(rig_wall_ns() - t0);
     unsigned spins = 0;
     while (atomic_load_explicit(&p->done, memory_order_acquire) != p->n - 1)
-        rig_wait(++spins);
+        rig_wait(++spins, p->caller_spin);
     if (phase == 1) {
         uint64_t n = 0;
         for (unsigned i = 0; i < p->n; i++)
@@ -702,6 +703,16 @@ static int rig_pool_start(rig *r, unsigned n)
     p->r = r;
     p->n = 1;
     p->spin = RIG_SPIN;
+    p->caller_spin = RIG_SPIN;
+    /* More threads than CPUs: a thread that spins holds the CPU another
+     * one needs to finish its range (3 threads on 2 CPUs ran 84 modules
+     * at 0.11 x real time against 5.3 x with 2). Each waits by sleeping
+     * (workers) or yielding (the caller) at once instead. */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu > 0 && (long)n > ncpu) {
+        p->spin = 0;
+        p->caller_spin = 0;
+    }
     for (unsigned i = 1; i < n; i++) {
         rig_worker *w = malloc(sizeof *w);
         if (!w)

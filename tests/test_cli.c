@@ -237,6 +237,26 @@ Test(cli, rack_runs_and_reports)
  * throttled by the kernel); workers are pinned when a CPU stays free for the system,
  * else not used (2 CPUs). A shorter --rt-spin sleeps first, under
  * SCHED_FIFO, and its workers take FIFO too or are not used. */
+/* More threads than CPUs: a note says so (the run is the same, slower),
+ * and the threads wait by sleeping, so the run still ends (3 threads on
+ * 2 CPUs spun 84 modules down to 0.11 x real time). With as many as the
+ * CPUs, no note. */
+Test(cli, more_threads_than_cpus_are_named)
+{
+    static char out[65536];
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 8 --load 16kW --duration 0.05s --threads %ld", EK3_BIN,
+                     ncpu + 1),
+                 0, "%s", out);
+    char want[120];
+    snprintf(want, sizeof want, "ek3 rack: note: --threads %ld is more than the %ld CPUs here", ncpu + 1, ncpu);
+    cr_assert(strstr(out, want), "%s", out);
+    cr_assert(strstr(out, "quanta of 100 us"), "the run ends: %s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 8 --load 16kW --duration 0.05s --threads %ld", EK3_BIN, ncpu),
+                 0, "%s", out);
+    cr_assert_null(strstr(out, "note: --threads"), "%s", out);
+}
+
 Test(cli, realtime_reports_lateness_and_its_workers)
 {
     static char out[65536];
