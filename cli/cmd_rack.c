@@ -451,6 +451,9 @@ int cmd_rack(int argc, char **argv)
     /* Options that name slots or times are checked against the rack and
      * the run, before anything is simulated. */
     long quanta = (long)ceil(o.duration / (RIG_PERIOD_NS * 1e-9) - 1e-9);
+    if (fabs(quanta * (RIG_PERIOD_NS * 1e-9) - o.duration) > 1e-12) /* the rig steps whole quanta */
+        fprintf(stderr, "ek3 %s: note: --duration %g s is not a whole number of %g us control periods: the run is %ld "
+                        "of them (%g s)\n", w, o.duration, RIG_PERIOD_NS * 1e-3, quanta, quanta * (RIG_PERIOD_NS * 1e-9));
     if (o.update && o.update_at >= o.duration)
         return cli_usage_error(w, "--update-at %g s: at or after the end of the run (--duration %g s)", o.update_at,
                                o.duration);

@@ -242,7 +242,7 @@ static void sc_pool_done(void *ctx, const pool_end *e)
 {
     sc_pool *p = ctx;
     int st = e->status;
-    p->verdict[e->j] = WIFEXITED(st) && WEXITSTATUS(st) <= SCN_ERROR ? WEXITSTATUS(st) : SCN_ERROR;
+    p->verdict[e->j] = WIFEXITED(st) && WEXITSTATUS(st) <= VRD_STOPPED ? WEXITSTATUS(st) : SCN_ERROR;
     char buf[POOL_OUT_MAX + 200];
     if (e->out[0])
         snprintf(buf, sizeof buf, "%s", e->out);
@@ -371,8 +371,14 @@ static int sc_run(int argc, char **argv)
     rc = sc_collect(w, argc, argv, used, &f);
     if (rc)
         return rc;
-    if (!f.n)
-        return cli_usage_error(w, "no .lua scenario files found");
+    if (!f.n) {
+        char where[600] = "";
+        for (int i = 1, n = 0; i < argc; i++)
+            if (used[i] && strlen(where) + strlen(argv[i]) + 8 < sizeof where)
+                n += snprintf(where + n, sizeof where - (size_t)n, "%s%s", n ? ", " : "", argv[i]);
+        return cli_usage_error(w, "no .lua scenario files in %s (a directory's are searched for, lib/ folders left out)",
+                               where);
+    }
     if (report) {
         /* made and writable before anything runs */
         char err[1300];
@@ -385,13 +391,13 @@ static int sc_run(int argc, char **argv)
      * does not read is one ERROR job. */
     size_t cap = 64, nj = 0;
     sc_job *job = malloc(cap * sizeof *job);
-    unsigned errors = 0, failed = 0, passed = 0, skipped = 0;
+    unsigned errors = 0, failed = 0, passed = 0, skipped = 0, unread = 0;
     for (unsigned i = 0; i < f.n && job; i++) {
         scn_manifest m;
         char err[700];
         if (scn_manifest_read(f.path[i], &m, err, sizeof err)) {
             printf("ERROR  %-28s %s\n", f.path[i], err);
-            errors++;
+            unread++;
             continue;
         }
         if (sc_level_rank(m.level) > sc_level_rank(level)) {
@@ -479,9 +485,9 @@ static int sc_run(int argc, char **argv)
             fflush(stdout);
         }
     } else if (lines && verdict) {
-        plant_params dp; /* the children fork from here: the default power stage's table built once for all */
-        prm_defaults(&dp);
-        rack_prebuild(&dp); /* out of memory: each child builds its own */
+        /* the children fork from here: the default power stage's table built once for all (out of memory:
+         * each child builds its own) */
+        rack_prebuild(NULL);
         sc_pool p = {job, report, threads, lines, verdict, nj, 0, 0};
         pool_spec ps = {.n = nj, .at_once = jobs, .ctx = &p, .run = sc_pool_run, .stop = cli_stop_requested,
                         .done = sc_pool_done};
@@ -493,23 +499,36 @@ static int sc_run(int argc, char **argv)
             if (lines[j])
                 fputs(lines[j], stdout);
     }
+    unsigned cut = 0, unstarted = 0;
     for (size_t j = 0; j < nj && lines && verdict; j++) {
-        if (!lines[j])
-            continue; /* not run: stopped */
-        if (verdict[j] == SCN_PASS)
+        if (!lines[j]) { /* never started: a stop came first */
+            printf("NOTRUN %-28s seed %-4llu not started: the set was stopped\n", job[j].path,
+                   (unsigned long long)job[j].seed);
+            unstarted++;
+        } else if (verdict[j] == SCN_PASS)
             passed++;
         else if (verdict[j] == SCN_FAIL)
             failed++;
+        else if (verdict[j] == VRD_STOPPED)
+            cut++;
         else
             errors++;
     }
-    printf("%zu run%s of %u file%s: %u passed, %u failed, %u error%s", done, done == 1 ? "" : "s", f.n,
+    size_t ended = done - cut;
+    printf("%zu run%s of %u file%s: %u passed, %u failed, %u error%s", ended, ended == 1 ? "" : "s", f.n,
            f.n == 1 ? "" : "s", passed, failed, errors, errors == 1 ? "" : "s");
     if (skipped)
         printf(", %u above --level %s not run", skipped, level);
-    if (done < nj)
-        printf(", %zu not run (stopped)", nj - done);
+    if (unread)
+        printf(", %u file%s not read (its ERROR above)", unread, unread == 1 ? "" : "s");
+    if (cut || unstarted)
+        printf(", %u not run (stopped: %u while running, %u before starting)", cut + unstarted, cut, unstarted);
     printf("\n");
+    if (!nj && skipped && !unread && !cli_stop_requested()) { /* a CI job would pass having tested nothing */
+        fprintf(stderr, "ek3 %s: nothing ran: %s above --level %s (--level soak runs every level)\n", w,
+                skipped == 1 ? "the scenario is" : "every scenario is", level);
+        errors++;
+    }
     if (lines)
         for (size_t j = 0; j < nj; j++)
             free(lines[j]);
@@ -525,7 +544,7 @@ static int sc_run(int argc, char **argv)
         return rc;
     if (cli_stop_requested())
         return CLI_FAIL;
-    return errors ? CLI_USAGE : failed ? CLI_FAIL : CLI_OK;
+    return errors || unread ? CLI_USAGE : failed ? CLI_FAIL : CLI_OK;
 }
 
 static int sc_list(int argc, char **argv)

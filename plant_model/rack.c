@@ -90,6 +90,11 @@ void rack_free(rack *r)
 
 int rack_prebuild(const plant_params *p)
 {
+    plant_params dp;
+    if (!p) {
+        prm_defaults(&dp);
+        p = &dp;
+    }
     const lavg_table *t = lavg_get(&p->llc);
     lavg_put(t); /* kept: the LAVG_KEPT given back last stay */
     return t ? EK3_OK : EK3_ENOSPC;

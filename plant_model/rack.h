@@ -68,7 +68,8 @@ int rack_init(rack *r, const plant_params *p, unsigned n, pmod_fidelity f, uint6
 
 void rack_free(rack *r);
 
-/* Builds the averaged model's table for p's power stage now, and keeps
+/* Builds the averaged model's table for p's power stage (NULL: the
+ * default one, prm_defaults) now, and keeps
  * it among the shared ones (avg.h, lavg_get): a parent about to fork the
  * runs of a set calls it once, and every child's rack_init of that
  * power stage finds it built (about 0.3 s a run less). 0, or EK3_ENOSPC. */

@@ -1044,9 +1044,9 @@ int ngt_run_night(ngt_night *n, const ngt_job *jobs, size_t njobs, const ngt_opt
     ngt_ctx c = {n, jobs, o, o->today ? o->today : ngt_today(today)};
     size_t started = 0;
     if (!rc) {
-        plant_params dp; /* the children fork from here: the default power stage's table built once for all */
-        prm_defaults(&dp);
-        rack_prebuild(&dp); /* out of memory: each child builds its own */
+        /* the children fork from here: the default power stage's table built once for all (out of memory:
+         * each child builds its own) */
+        rack_prebuild(NULL);
         pool_spec ps = {.n = njobs,
                         .at_once = o->jobs ? o->jobs : 1,
                         .ctx = &c,

@@ -76,6 +76,8 @@ struct scn {
      * run; once tripped it stays tripped: the hook and pcall/xpcall raise
      * it again, so a script cannot catch it and run on. */
     int dead, manifest_stop;
+    int stopped; /* the end was scn_opts.stop (scn_result.stopped) */
+    char who[120]; /* the session's notes' label: "note: NAME seed N" */
     char fatal[640];
     long instr, instr_max;
     int64_t wall_deadline_ns, wall0_ns;
@@ -262,6 +264,7 @@ static void scn_hook(lua_State *L, lua_Debug *ar)
     if (x->o.stop && x->o.stop(x->o.stop_ctx)) {
         snprintf(msg, sizeof msg, "stopped by a signal at %.6f s", scn_now(x));
         why = msg;
+        x->stopped = 1;
     } else if (x->instr > x->instr_max) {
         snprintf(msg, sizeof msg, "instruction limit: more than %ld Lua instructions without returning to the rig",
                  x->instr_max);
@@ -838,8 +841,10 @@ static void scn_quantum(scn *x)
         scn_raise_fatal(L, x);
     if (!x->key_started) /* the first quantum, whether run() or run_until() steps it */
         scn_keys_start(x);
-    if (x->o.stop && x->o.stop(x->o.stop_ctx))
+    if (x->o.stop && x->o.stop(x->o.stop_ctx)) {
+        x->stopped = 1;
         scn_die(L, x, "stopped by a signal at %.6f s", scn_now(x));
+    }
     if (scn_wall_ns() > x->wall_deadline_ns)
         scn_die(L, x, "timeout: the run took more than %g s of wall-clock time (at %.6f s simulated)", x->r->m.timeout_s,
                 scn_now(x));
@@ -1330,7 +1335,8 @@ static int l_rack(lua_State *L)
     so.probe_modules = 1;
     so.notes = x->o.out;
     so.stop_unsaid = 1; /* the run's ERROR says it */
-    so.who = x->r->m.name;
+    snprintf(x->who, sizeof x->who, "note: %s seed %llu", x->r->m.name, (unsigned long long)x->o.seed);
+    so.who = x->who;
     so.stop = NULL;
     ses *s = calloc(1, sizeof *s);
     if (!s)
@@ -2642,6 +2648,7 @@ static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int mani
         } else if (x.dead) {
             snprintf(r->error, sizeof r->error, "%s", x.fatal);
             r->verdict = SCN_ERROR;
+            r->stopped = x.stopped;
         } else if (rc) {
             snprintf(r->error, sizeof r->error, "%s", msg ? msg : "an error without a message");
             r->verdict = SCN_ERROR;

@@ -152,6 +152,7 @@ typedef struct scn_result {
     unsigned lost_figs;       /* figures not recorded for want of memory (the verdict is then ERROR) */
     int first_fail;           /* index into fig, or -1 */
     char error[640];          /* ERROR: "file:line: why" */
+    int stopped;              /* ERROR because scn_opts.stop ended the run before its end: no verdict */
     scn_fault fault[SCN_FAULTS_MAX];
     unsigned nfault;
     double sim_s, wall_s, init_s;

@@ -172,6 +172,9 @@ void vrd_line(FILE *o, const scn_result *r)
             snprintf(fig, sizeof fig, " = %.6g%s%s", f->value, f->unit[0] ? " " : "", f->unit);
         fprintf(o, "FAIL   %-28s seed %-4llu at %.6f s: %s%s, limit %s (%s)\n", name, (unsigned long long)r->seed,
                 f->t_s, f->name, fig, f->limit, f->where);
+    } else if (r->stopped) {
+        fprintf(o, "NOTRUN %-28s seed %-4llu stopped while it ran, at %.6f s simulated: no verdict\n", name,
+                (unsigned long long)r->seed, r->sim_s);
     } else {
         fprintf(o, "%-6s %-28s seed %-4llu %s\n", scn_verdict_name((unsigned)r->verdict), name,
                 (unsigned long long)r->seed, r->error);
@@ -186,6 +189,8 @@ int vrd_run(const char *path, const scn_opts *o, char *line, size_t cap)
         return SCN_ERROR;
     }
     int v = scn_run_file(path, o, r);
+    if (v == SCN_ERROR && r->stopped)
+        v = VRD_STOPPED;
     FILE *mem = fmemopen(line, cap, "w");
     if (mem) {
         vrd_line(mem, r);

@@ -42,7 +42,9 @@ int vrd_write(const char *dir, const scn_result *r, char *err, size_t cap);
 /* One verdict line, as `ek3 scenario run` and `ek3 nightly` print it:
  * "PASS   NAME seed N ...", "FAIL   NAME seed N at T s: CHECK = FIGURE,
  * limit LIMIT (file:line)" (the first failed check), "ERROR  NAME seed
- * N why", ended by a newline. Write errors are the caller's (ferror). */
+ * N why", or for a run a stop cut (scn_result.stopped) "NOTRUN NAME seed
+ * N stopped while it ran, at T s simulated: no verdict", ended by a
+ * newline. Write errors are the caller's (ferror). */
 void vrd_line(FILE *f, const scn_result *r);
 
 /* Run the scenario file at path with o (o->report_dir: its evidence
@@ -50,7 +52,9 @@ void vrd_line(FILE *f, const scn_result *r);
  * its verdict.json and verdict.txt there; its vrd_line into line[cap]
  * (a verdict that could not be written: a second ERROR line naming the
  * file). The one run of `ek3 scenario run` and of each `ek3 nightly`
- * child. Returns the verdict (SCN_ERROR when it was not written). */
+ * child. Returns the verdict (SCN_ERROR when it was not written), or
+ * VRD_STOPPED for a run o->stop cut (its verdict.json says ERROR). */
+#define VRD_STOPPED 3
 int vrd_run(const char *path, const scn_opts *o, char *line, size_t cap);
 
 /* Read verdict.json text (len bytes, named file in errors) into *r,

@@ -246,19 +246,26 @@ int rep_text(FILE *f, ses *s)
     long ran = s->q;
     char solo[96] = "";
     if (g->pool && g->solo_quanta > 0 && ran > 0) /* rig_adapt: the caller alone was faster for a while */
-        snprintf(solo, sizeof solo, "%.1f %% of quanta on 1: faster while the CPUs were busy",
+        snprintf(solo, sizeof solo, "%.1f %% of quanta on the calling thread alone: faster while the CPUs were busy",
                  100.0 * (double)g->solo_quanta / (double)ran);
-    char split[64] = ""; /* the balanced ranges (rig_cuts_balance), for a few threads */
+    char split[160] = ""; /* the balanced ranges (rig_cuts_balance), for a few threads */
     if (g->pool && g->pool_threads > 1 && g->pool_threads <= 8) {
         int at = snprintf(split, sizeof split, "modules");
         for (unsigned i = 0; i < g->pool_threads && at > 0 && (size_t)at < sizeof split; i++)
             at += snprintf(split + at, sizeof split - (size_t)at, "%s%u", i ? "+" : " ", rig_thread_modules(g, i));
+        if (at > 0 && (size_t)at < sizeof split) /* it follows the CPUs' speeds, so it varies from run to run */
+            snprintf(split + at, sizeof split - (size_t)at, " per thread, balanced to this run's CPU speeds");
     }
-    char paren[200] = "";
+    char paren[300] = "";
     if (split[0] || solo[0])
         snprintf(paren, sizeof paren, " (%s%s%s)", split, split[0] && solo[0] ? "; " : "", solo);
-    fprintf(f, "\ntiming: %ld quanta of 100 us in %.3f s wall (%.2f x real time) on %u thread%s%s, set-up %.3f s\n",
-            ran, s->wall_s, sn.t_ns * 1e-9 / s->wall_s, g->pool ? g->pool_threads : 1,
+    char wall[40];
+    if (s->wall_s < 1.0)
+        snprintf(wall, sizeof wall, "%.3f ms", s->wall_s * 1e3);
+    else
+        snprintf(wall, sizeof wall, "%.3f s", s->wall_s);
+    fprintf(f, "\ntiming: %ld %s of 100 us in %s wall (%.2f x real time) on %u thread%s%s, set-up %.3f s\n", ran,
+            ran == 1 ? "quantum" : "quanta", wall, sn.t_ns * 1e-9 / s->wall_s, g->pool ? g->pool_threads : 1,
             g->pool && g->pool_threads > 1 ? "s" : "", paren, s->init_s);
     if (o->realtime && ran > 0) {
         int64_t *late = malloc((size_t)ran * sizeof *late);

@@ -187,7 +187,7 @@ Test(cli_args, values_out_of_range_are_refused_not_wrapped_or_cut)
     cr_assert_eq(run(out, sizeof out, "%s plant run --duration 1ns", EK3_BIN), 2, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --duration 100us --realtime", EK3_BIN), 0, "one quantum: %s",
                  out);
-    cr_assert(strstr(out, "timing: 1 quanta"), "%s", out);
+    cr_assert(strstr(out, "timing: 1 quantum of"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s plant run --duration 100us", EK3_BIN), 0, "%s", out);
     /* a value over 255 characters is refused, not cut */
     char longv[300];
@@ -733,4 +733,50 @@ Test(cli_args, sweep_marks_every_point_not_in_steady_state_and_shows_milliohms, 
     cr_assert(strstr(out, "* not a steady state"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s plant run --load-ohm 0.001 --duration 1ms", EK3_BIN), 0, "%s", out);
     cr_assert(strstr(out, ", load 1 mohm\n"), "%s", out);
+}
+
+/* A stopped scenario set names every run it did not finish: the one the
+ * stop cut (NOTRUN, no verdict: not an ERROR at a script line) and each
+ * one never started, and counts them apart. */
+Test(cli_args, a_stopped_scenario_set_names_each_run_it_did_not_finish, .timeout = 180)
+{
+    static char out[16384];
+    int rc = run(out, sizeof out,
+                 "%s scenario run " EK3_SOURCE_DIR "/scenarios/hot-swap-150kw.lua " EK3_SOURCE_DIR
+                 "/scenarios/sparing-table.lua --seed 1 --report %s >%s 2>&1 & p=$!; "
+                 "until [ -d %s/hot-swap-150kw/seed-1 ]; do sleep 0.02; done; kill -INT $p; wait $p; echo rc=$?; "
+                 "cat %s",
+                 EK3_BIN, path("cut"), path("cut.out"), path("cut"), path("cut.out"));
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "rc=130"), "%s", out);
+    cr_assert(strstr(out, "NOTRUN hot-swap-150kw               seed 1    stopped while it ran, at "), "%s", out);
+    cr_assert(strstr(out, "sparing-table.lua seed 1    not started: the set was stopped"), "%s", out);
+    cr_assert(strstr(out, "0 runs of 2 files: 0 passed, 0 failed, 0 errors, 2 not run (stopped: 1 while running, 1 "
+                          "before starting)"),
+              "%s", out);
+    cr_assert_null(strstr(out, "ERROR"), "%s", out);
+}
+
+/* A set that runs nothing is an error (a CI job would pass having tested
+ * nothing), and a folder without scenarios is named. */
+Test(cli_args, a_scenario_set_that_runs_nothing_is_an_error)
+{
+    static char out[16384];
+    cr_assert_eq(run(out, sizeof out, "%s scenario run " EK3_SOURCE_DIR "/scenarios/fan-fail-45c-84.lua --level quick",
+                     EK3_BIN),
+                 2, "%s", out);
+    cr_assert(strstr(out, "1 above --level quick not run") &&
+                  strstr(out, "nothing ran: the scenario is above --level quick"),
+              "%s", out);
+    cr_assert_eq(mkdir(path("none"), 0777), 0);
+    cr_assert_eq(run(out, sizeof out, "%s scenario run %s", EK3_BIN, path("none")), 2, "%s", out);
+    char want[300];
+    snprintf(want, sizeof want, "no .lua scenario files in %s", path("none"));
+    cr_assert(strstr(out, want), "%s", out);
+    FILE *f = fopen(path("none/bad.lua"), "w");
+    cr_assert_not_null(f);
+    fputs("scenario{ name = \n", f);
+    fclose(f);
+    cr_assert_eq(run(out, sizeof out, "%s scenario run %s", EK3_BIN, path("none")), 2, "%s", out);
+    cr_assert(strstr(out, "bad.lua:2:") && strstr(out, "0 errors, 1 file not read (its ERROR above)"), "%s", out);
 }
