@@ -153,6 +153,14 @@ int cli_parse_quantity(const char *s, const char *unit, double *v)
     double x = strtod(s, &end);
     if (end == s || errno || !isfinite(x))
         return EK3_EPARSE;
+    if (!strcmp(unit, "s")) { /* times: minutes and hours too; "m" alone is refused (milli or minutes?) */
+        if (!strcmp(end, "min") || !strcmp(end, "h")) {
+            *v = x * (*end == 'h' ? 3600.0 : 60.0);
+            return EK3_OK;
+        }
+        if (!strcmp(end, "m"))
+            return EK3_EPARSE;
+    }
     static const char prefixes[] = "pnumkMG";
     static const double scale[] = {1e-12, 1e-9, 1e-6, 1e-3, 1e3, 1e6, 1e9};
     const char *p = *end ? strchr(prefixes, *end) : NULL;

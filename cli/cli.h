@@ -65,6 +65,11 @@ int cli_parse_rate(const char *s, uint32_t *bps);
  * also be finite). */
 int cli_parse_quantity(const char *s, const char *unit, double *v);
 
+/* What a time (unit "s") may be written as: cli_parse_quantity also takes
+ * "min" and "h" there, and refuses "m" alone (milli, or minutes?). For
+ * the messages: "--duration '%s': " CLI_TIME " from ...". */
+#define CLI_TIME "a time (2s, 150ms, 100us, 5min, 1h)"
+
 /* Parse hex bytes ("00112233", optional "0x", spaces and ':' ignored)
  * into out[cap]; *n gets the count. EK3_EPARSE / EK3_ENOSPC. */
 int cli_parse_hex(const char *s, uint8_t *out, size_t cap, size_t *n);

@@ -147,7 +147,12 @@ static int rk_usage(void)
          "work ending past the deadline) longer than that is late too. The modules elect a SWARM_COORD leader (Raft over the rack bus) that balances their currents\n"
          "and parks the ones a light load does not need (docs/swarm.md); --no-swarm runs droop alone.\n"
          "Ctrl-C or SIGTERM stops the run at the end of a quantum: logs end on a whole line and the\n"
-         "report covers what ran, marked INTERRUPTED.\n"
+         "report covers what ran, marked INTERRUPTED (exit 130 after SIGINT, 143 after SIGTERM).\n"
+         "The timing line: quanta run, the wall-clock time they took and its ratio to the simulated\n"
+         "time (\"x real time\": above 1, faster than the hardware), the threads and how many\n"
+         "modules each ended with (the ranges follow each CPU's measured speed, so they can differ\n"
+         "between identical runs with the same results), and the set-up (building the plant and\n"
+         "booting the firmware) before the first quantum.\n"
          "--log writes every frame (HIL channel hil0, rack bus can0) as a candump log,\n"
          "its times counted from the run's start on the wall clock, or from --log-start\n"
          "(seconds since the epoch, e.g. 1700000000.000000, for the same log every run);\n"
@@ -163,7 +168,8 @@ static int rk_usage(void)
          "for bit, whatever N (a --log run uses one, and refuses --threads).\n"
          "Without it: every CPU, and the main thread alone for as long as that is\n"
          "faster (tried now and then: on a busy machine a worker that loses its CPU\n"
-         "holds every quantum); the timing line says for how many quanta.\n"
+         "holds every quantum); the timing line gives the share of quanta that ran\n"
+         "on the main thread alone for that reason.\n"
          "--external runs those modules' firmware in `ek3 fw` processes: the plant\n"
          "listens on BASE + slot, waits for each one's HELLO, then drives them one\n"
          "quantum at a time; a module that misses three quanta is reported lost and\n"
@@ -260,7 +266,7 @@ int cmd_rack(int argc, char **argv)
         } else if (!strcmp(a, "--duration") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.duration) ||
                 !(o.duration >= RIG_PERIOD_NS * (1e-9 - 1e-18) && o.duration <= 86400))
-                return cli_usage_error(w, "--duration '%s': a time from one control period (100us) up to a day", v);
+                return cli_usage_error(w, "--duration '%s': " CLI_TIME " from one control period (100us) up to a day", v);
         } else if (!strcmp(a, "--fidelity") && cli_has_value(a, v, &miss)) {
             if (!strcmp(v, "averaged"))
                 o.r.fidelity = PMOD_AVERAGED;
@@ -299,7 +305,7 @@ int cmd_rack(int argc, char **argv)
             o.nfault++;
         } else if (!strcmp(a, "--load-ramp") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.load_ramp) || !(o.load_ramp >= 0 && o.load_ramp <= 86400))
-                return cli_usage_error(w, "--load-ramp '%s': a time from 0 up to a day", v);
+                return cli_usage_error(w, "--load-ramp '%s': " CLI_TIME " from 0 up to a day", v);
         } else if (!strcmp(a, "--update") && cli_has_value(a, v, &miss)) {
             o.update = v;
         } else if (!strcmp(a, "--trust-key") && cli_has_value(a, v, &miss)) {
@@ -311,7 +317,7 @@ int cmd_rack(int argc, char **argv)
             o.r.have_trust_key = 1;
         } else if (!strcmp(a, "--update-at") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.update_at) || !(o.update_at >= 0 && o.update_at <= 86400))
-                return cli_usage_error(w, "--update-at '%s': a time from 0 up to a day", v);
+                return cli_usage_error(w, "--update-at '%s': " CLI_TIME " from 0 up to a day", v);
         } else if (!strcmp(a, "--update-wave") && cli_has_value(a, v, &miss)) {
             uint64_t n;
             if (cli_parse_u64(v, 510, &n) || n < 1)
@@ -319,7 +325,7 @@ int cmd_rack(int argc, char **argv)
             o.update_wave = (unsigned)n;
         } else if (!strcmp(a, "--load-at") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.load_at) || !(o.load_at >= 0 && o.load_at <= 86400))
-                return cli_usage_error(w, "--load-at '%s': a time from 0 up to a day", v);
+                return cli_usage_error(w, "--load-at '%s': " CLI_TIME " from 0 up to a day", v);
         } else if (!strcmp(a, "--external") && cli_has_value(a, v, &miss)) {
             /* "all", or a list of slots: 2,5,7 */
             memset(o.ext, 0, sizeof o.ext);
@@ -357,11 +363,11 @@ int cmd_rack(int argc, char **argv)
             strcpy(o.r.fw_bus, v);
         } else if (!strcmp(a, "--ext-timeout") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &x) || !(x > 0 && x <= 60))
-                return cli_usage_error(w, "--ext-timeout '%s': a time above 0", v);
+                return cli_usage_error(w, "--ext-timeout '%s': " CLI_TIME " above 0", v);
             o.r.ext_timeout_ms = (int)(x * 1000 + 0.5);
         } else if (!strcmp(a, "--hello-timeout") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.hello_timeout) || !(o.hello_timeout > 0 && o.hello_timeout <= 86400))
-                return cli_usage_error(w, "--hello-timeout '%s': a time above 0 and up to a day", v);
+                return cli_usage_error(w, "--hello-timeout '%s': " CLI_TIME " above 0 and up to a day", v);
         } else if (!strcmp(a, "--threads") && cli_has_value(a, v, &miss)) {
             int64_t n;
             if (cli_parse_i64(v, 1, 256, &n))
@@ -378,7 +384,7 @@ int cmd_rack(int argc, char **argv)
         } else if (!strcmp(a, "--rt-tolerance") && cli_has_value(a, v, &miss)) {
             /* not under 1 us: a spin ends some 20 ns past its deadline, so "any lateness" is every quantum */
             if (cli_parse_quantity(v, "s", &x) || !(x >= 1e-6 && x <= RIG_PERIOD_NS * 1e-9))
-                return cli_usage_error(w, "--rt-tolerance '%s': a time from 1 us to the quantum, %d us (with its unit: 10us)",
+                return cli_usage_error(w, "--rt-tolerance '%s': " CLI_TIME " from 1 us to the quantum, %d us (with its unit: 10us)",
                                        v, (int)(RIG_PERIOD_NS / 1000));
             o.rt_tol_ns = (int64_t)(x * 1e9 + 0.5);
         } else if (!strcmp(a, "--no-swarm")) {
@@ -454,6 +460,9 @@ int cmd_rack(int argc, char **argv)
     if (fabs(quanta * (RIG_PERIOD_NS * 1e-9) - o.duration) > 1e-12) /* the rig steps whole quanta */
         fprintf(stderr, "ek3 %s: note: --duration %g s is not a whole number of %g us control periods: the run is %ld "
                         "of them (%g s)\n", w, o.duration, RIG_PERIOD_NS * 1e-3, quanta, quanta * (RIG_PERIOD_NS * 1e-9));
+    if (quanta * RIG_PERIOD_NS <= SES_STATION_START_NS)
+        fprintf(stderr, "ek3 %s: note: the run ends at %g s, before the station starts the modules (%g ms): nothing "
+                        "will regulate\n", w, quanta * (RIG_PERIOD_NS * 1e-9), SES_STATION_START_NS * 1e-6);
     if (o.update && o.update_at >= o.duration)
         return cli_usage_error(w, "--update-at %g s: at or after the end of the run (--duration %g s)", o.update_at,
                                o.duration);

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,7 @@ static int sc_trace_end(const char *w, int quiet_stop)
 typedef struct sc_job {
     const char *path;
     uint64_t seed;
+    char name[64]; /* the manifest's */
 } sc_job;
 
 static char sc_log_name[1100]; /* "--log PATH": the frame log's name in a write error */
@@ -292,8 +294,11 @@ static int sc_usage_run(void)
          "(default 1; rack{threads=} wins). --log writes one run's frames (HIL\n"
          "channel and rack bus) as a candump log. --probe traces signals by path of one\n"
          "run (name one scenario and --seed N) into --vcd and/or --trace-csv, as ek3\n"
-         "rack does (docs/scopes.md, Traces). Exit: 0 all passed, 1 a failure, 2 an error\n"
-         "in a scenario or a bad flag. --scope (one scenario, one seed):");
+         "rack does (docs/scopes.md, Traces). Ctrl-C (SIGINT) or SIGTERM ends the run under\n"
+         "way and starts no other: each is a NOTRUN line (no verdict; its --report says\n"
+         "INTERRUPTED) and the summary says INTERRUPTED. Exit: 0 all passed, 1 a failure,\n"
+         "2 an error in a scenario, a bad flag, or nothing to run (every file above\n"
+         "--level); 130 after SIGINT, 143 after SIGTERM. --scope (one scenario, one seed):");
     puts(scope_usage);
     return CLI_OK;
 }
@@ -392,6 +397,7 @@ static int sc_run(int argc, char **argv)
     size_t cap = 64, nj = 0;
     sc_job *job = malloc(cap * sizeof *job);
     unsigned errors = 0, failed = 0, passed = 0, skipped = 0, unread = 0;
+    const char *skip_level = "quick"; /* the highest level of the files --level left out */
     for (unsigned i = 0; i < f.n && job; i++) {
         scn_manifest m;
         char err[700];
@@ -402,6 +408,8 @@ static int sc_run(int argc, char **argv)
         }
         if (sc_level_rank(m.level) > sc_level_rank(level)) {
             skipped++;
+            if (sc_level_rank(m.level) > sc_level_rank(skip_level))
+                skip_level = sc_level_rank(m.level) > 1 ? "soak" : "nightly";
             continue;
         }
         for (unsigned k = 0; k < (seed_given ? 1u : m.nseeds); k++) {
@@ -412,7 +420,8 @@ static int sc_run(int argc, char **argv)
                 job = nb;
                 cap *= 2;
             }
-            job[nj++] = (sc_job){f.path[i], seed_given ? seed : m.seeds[k]};
+            job[nj] = (sc_job){f.path[i], seed_given ? seed : m.seeds[k], ""};
+            snprintf(job[nj++].name, sizeof job->name, "%s", m.name);
         }
     }
     if (!job) {
@@ -502,7 +511,7 @@ static int sc_run(int argc, char **argv)
     unsigned cut = 0, unstarted = 0;
     for (size_t j = 0; j < nj && lines && verdict; j++) {
         if (!lines[j]) { /* never started: a stop came first */
-            printf("NOTRUN %-28s seed %-4llu not started: the set was stopped\n", job[j].path,
+            printf("NOTRUN %-28s seed %-4llu not started: the set was stopped\n", job[j].name,
                    (unsigned long long)job[j].seed);
             unstarted++;
         } else if (verdict[j] == SCN_PASS)
@@ -514,19 +523,28 @@ static int sc_run(int argc, char **argv)
         else
             errors++;
     }
-    size_t ended = done - cut;
-    printf("%zu run%s of %u file%s: %u passed, %u failed, %u error%s", ended, ended == 1 ? "" : "s", f.n,
-           f.n == 1 ? "" : "s", passed, failed, errors, errors == 1 ? "" : "s");
-    if (skipped)
-        printf(", %u above --level %s not run", skipped, level);
-    if (unread)
-        printf(", %u file%s not read (its ERROR above)", unread, unread == 1 ? "" : "s");
+    size_t ended = done - cut; /* the runs with a verdict */
+    unsigned all_errors = errors + unread;
     if (cut || unstarted)
-        printf(", %u not run (stopped: %u while running, %u before starting)", cut + unstarted, cut, unstarted);
+        printf("%zu of %zu runs", ended, nj);
+    else
+        printf("%zu run%s", ended, ended == 1 ? "" : "s");
+    printf(" of %u file%s: %u passed, %u failed, %u error%s", f.n, f.n == 1 ? "" : "s", passed, failed, all_errors,
+           all_errors == 1 ? "" : "s");
+    if (unread)
+        printf(" (%u of them %s that do%s not read)", unread, unread == 1 ? "a file" : "files", unread == 1 ? "es" : "");
+    if (skipped)
+        printf(", %u file%s above --level %s not run", skipped, skipped == 1 ? "" : "s", level);
+    if (cut || unstarted) {
+        int sig = cli_stop_requested();
+        printf("; INTERRUPTED by %s: %u run%s cut while running, %u not started", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+               cut, cut == 1 ? "" : "s", unstarted);
+    }
     printf("\n");
     if (!nj && skipped && !unread && !cli_stop_requested()) { /* a CI job would pass having tested nothing */
-        fprintf(stderr, "ek3 %s: nothing ran: %s above --level %s (--level soak runs every level)\n", w,
-                skipped == 1 ? "the scenario is" : "every scenario is", level);
+        fprintf(stderr, "ek3 %s: nothing ran: %s above --level %s (--level %s runs %s)\n", w,
+                skipped == 1 ? "the scenario is" : "every scenario is", level, skip_level,
+                skipped == 1 ? "it" : "them");
         errors++;
     }
     if (lines)
@@ -626,6 +644,12 @@ static int sc_verdict_in(const char *w, const char *path, int force, scn_result 
     char err[800];
     if (vrd_read(path, r, err, sizeof err))
         return cli_usage_error(w, "%s", err);
+    if (r->stopped) { /* a run cut short has no end to compare against */
+        double at = r->sim_s;
+        scn_result_free(r);
+        return cli_usage_error(w, "%s: verdict: INTERRUPTED at %.3f s simulated: the run has no verdict to compare; "
+                                  "run the scenario again (ek3 scenario run)", path, at);
+    }
     uint8_t now[32];
     if (vrd_file_sha256(r->m.path, now, err, sizeof err)) {
         scn_result_free(r);

@@ -2649,6 +2649,10 @@ static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int mani
             snprintf(r->error, sizeof r->error, "%s", x.fatal);
             r->verdict = SCN_ERROR;
             r->stopped = x.stopped;
+            if (x.stopped) /* not the script's error: no line of it */
+                snprintf(r->error, sizeof r->error,
+                         "interrupted: stopped by a signal at %.3f s simulated, before the end: no verdict (the "
+                         "checks are those it reached)", scn_now(&x));
         } else if (rc) {
             snprintf(r->error, sizeof r->error, "%s", msg ? msg : "an error without a message");
             r->verdict = SCN_ERROR;

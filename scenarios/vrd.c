@@ -68,6 +68,13 @@ static int vrd_json_more(json_t *j, const scn_result *r)
     return rc ? -1 : 0;
 }
 
+/* The verdict as the files write it: a run a stop cut is INTERRUPTED
+ * (scn_result.stopped), no verdict, though it counts as an ERROR. */
+static const char *vrd_word(const scn_result *r)
+{
+    return r->stopped && r->verdict == SCN_ERROR ? "INTERRUPTED" : scn_verdict_name((unsigned)r->verdict);
+}
+
 int vrd_json(FILE *f, const scn_result *r)
 {
     char hex[65];
@@ -91,7 +98,7 @@ int vrd_json(FILE *f, const scn_result *r)
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:o, s:o, s:f}, s:I, s:i, s:{s:i, s:s},"
                           " s:o, s:o, s:o, s:{s:s, s:I}, s:f, s:f, s:f}",
                           "format", "ek3-verdict/1", "rig_version", vrd_rig_version, "verdict",
-                          scn_verdict_name((unsigned)r->verdict), "error", r->error, "scenario", "path", r->m.path,
+                          vrd_word(r), "error", r->error, "scenario", "path", r->m.path,
                           "name", r->m.name, "level", r->m.level, "tags", vrd_list(r->m.tags, ','), "requirements",
                           vrd_list(r->m.requirements, ';'), "timeout_s", r->m.timeout_s, "seed",
                           (json_int_t)r->seed, "threads", (int)r->threads, "rack", "modules", (int)r->modules,
@@ -116,8 +123,7 @@ int vrd_text(FILE *f, const scn_result *r)
 {
     char hex[65];
     scn_sha256_hex(r->trace_sha256, hex);
-    fprintf(f, "scenario %s (%s), seed %llu: %s\n", r->m.name, r->m.path, (unsigned long long)r->seed,
-            scn_verdict_name((unsigned)r->verdict));
+    fprintf(f, "scenario %s (%s), seed %llu: %s\n", r->m.name, r->m.path, (unsigned long long)r->seed, vrd_word(r));
     fprintf(f, "level %s; tags %s; requirements %s\n", r->m.level, r->m.tags[0] ? r->m.tags : "-",
             r->m.requirements[0] ? r->m.requirements : "-");
     for (const char *g = r->m.gaps; *g;) {
@@ -173,7 +179,7 @@ void vrd_line(FILE *o, const scn_result *r)
         fprintf(o, "FAIL   %-28s seed %-4llu at %.6f s: %s%s, limit %s (%s)\n", name, (unsigned long long)r->seed,
                 f->t_s, f->name, fig, f->limit, f->where);
     } else if (r->stopped) {
-        fprintf(o, "NOTRUN %-28s seed %-4llu stopped while it ran, at %.6f s simulated: no verdict\n", name,
+        fprintf(o, "NOTRUN %-28s seed %-4llu stopped while it ran, at %.3f s simulated: no verdict\n", name,
                 (unsigned long long)r->seed, r->sim_s);
     } else {
         fprintf(o, "%-6s %-28s seed %-4llu %s\n", scn_verdict_name((unsigned)r->verdict), name,
@@ -579,9 +585,13 @@ int vrd_parse(const char *text, size_t len, const char *file, scn_result *r, cha
     }
     if (vrd_str(&d, j, "verdict", "verdict", s, sizeof s))
         goto out;
-    r->verdict = !strcmp(s, "PASS") ? SCN_PASS : !strcmp(s, "FAIL") ? SCN_FAIL : !strcmp(s, "ERROR") ? SCN_ERROR : -1;
+    r->stopped = !strcmp(s, "INTERRUPTED");
+    r->verdict = !strcmp(s, "PASS")                    ? SCN_PASS
+                 : !strcmp(s, "FAIL")                  ? SCN_FAIL
+                 : !strcmp(s, "ERROR") || r->stopped ? SCN_ERROR
+                                                       : -1;
     if (r->verdict < 0) {
-        vrd_bad(&d, "verdict", "not PASS, FAIL or ERROR");
+        vrd_bad(&d, "verdict", "not PASS, FAIL, ERROR or INTERRUPTED");
         goto out;
     }
     if (vrd_str(&d, j, "error", "error", r->error, sizeof r->error) || !(sc = vrd_obj(&d, j, "scenario", "scenario")) ||

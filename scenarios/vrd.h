@@ -4,7 +4,9 @@
  * verdict.txt (for a person), written with jansson.
  *
  * verdict.json, format "ek3-verdict/1" (docs/scenarios.md has every field):
- *   { "format", "rig_version", "verdict": "PASS"|"FAIL"|"ERROR", "error",
+ *   { "format", "rig_version", "verdict": "PASS"|"FAIL"|"ERROR"|"INTERRUPTED"
+ *     (a stop, Ctrl-C, cut the run: no verdict; read back as ERROR with
+ *     scn_result.stopped), "error",
  *     "scenario": {path, name, level, tags[], requirements[], timeout_s},
  *     "seed", "threads", "rack": {modules, flags},
  *     "checks": [{name, value|null, unit, limit, pass, t_s, where, plot (only when

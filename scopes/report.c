@@ -162,8 +162,8 @@ int rep_text(FILE *f, ses *s)
     char collapse_at[40] = "";
     if (s->collapse_ns >= 0)
         snprintf(collapse_at, sizeof collapse_at, " at %.4f s", s->collapse_ns * 1e-9);
-    fprintf(f, "EK3 rack: %u modules (%u in their slots, %u regulating), %s plant, seed %llu, %.3g s simulated\n", sn.n,
-            present, running, o->r.fidelity == PMOD_AVERAGED ? "averaged" : "switching",
+    fprintf(f, "EK3 rack: %u module%s (%u in their slots, %u regulating), %s plant, seed %llu, %.3g s simulated\n",
+            sn.n, sn.n == 1 ? "" : "s", present, running, o->r.fidelity == PMOD_AVERAGED ? "averaged" : "switching",
             (unsigned long long)o->r.seed, sn.t_ns * 1e-9);
     if (collapsed == SES_NOT_UP)
         fprintf(f, "BUS NOT UP: the bus is at %.2f V (set point %.1f V) with the load on, never up and held down: the "
@@ -246,15 +246,16 @@ int rep_text(FILE *f, ses *s)
     long ran = s->q;
     char solo[96] = "";
     if (g->pool && g->solo_quanta > 0 && ran > 0) /* rig_adapt: the caller alone was faster for a while */
-        snprintf(solo, sizeof solo, "%.1f %% of quanta on the calling thread alone: faster while the CPUs were busy",
+        snprintf(solo, sizeof solo, "%.1f %% of quanta on the main thread alone, measured faster while a CPU was busy",
                  100.0 * (double)g->solo_quanta / (double)ran);
     char split[160] = ""; /* the balanced ranges (rig_cuts_balance), for a few threads */
     if (g->pool && g->pool_threads > 1 && g->pool_threads <= 8) {
         int at = snprintf(split, sizeof split, "modules");
         for (unsigned i = 0; i < g->pool_threads && at > 0 && (size_t)at < sizeof split; i++)
             at += snprintf(split + at, sizeof split - (size_t)at, "%s%u", i ? "+" : " ", rig_thread_modules(g, i));
-        if (at > 0 && (size_t)at < sizeof split) /* it follows the CPUs' speeds, so it varies from run to run */
-            snprintf(split + at, sizeof split - (size_t)at, " per thread, balanced to this run's CPU speeds");
+        if (at > 0 && (size_t)at < sizeof split) /* it follows the CPUs' speeds (every 128 quanta), so it varies */
+            snprintf(split + at, sizeof split - (size_t)at, " per thread%s",
+                     ran >= 128 ? ", balanced to this run's CPU speeds" : "");
     }
     char paren[300] = "";
     if (split[0] || solo[0])

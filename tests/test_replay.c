@@ -170,6 +170,12 @@ static void verdict_word(json_t *j)
     json_object_set_new(j, "verdict", json_string("MAYBE"));
 }
 
+/* A run Ctrl-C cut: no verdict to replay against. */
+static void verdict_interrupted(json_t *j)
+{
+    json_object_set_new(j, "verdict", json_string("INTERRUPTED"));
+}
+
 Test(replay, a_bad_verdict_file_is_exit_2_naming_the_field)
 {
     write_file(path("long.lua"), LONG);
@@ -187,7 +193,8 @@ Test(replay, a_bad_verdict_file_is_exit_2_naming_the_field)
         {no_scenario_sha, "v.json: scenario.sha256: not 64 hexadecimal digits"},
         {short_fingerprints, "v.json: trace.blocks[2].columns: not 8 hexadecimal digits per column"},
         {fault_where_number, "v.json: faults[0].where: not a string"},
-        {verdict_word, "v.json: verdict: not PASS, FAIL or ERROR"},
+        {verdict_word, "v.json: verdict: not PASS, FAIL, ERROR or INTERRUPTED"},
+        {verdict_interrupted, "v.json: verdict: INTERRUPTED at "},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snprintf(cmd, sizeof cmd, "cp %s %s", v0, v);
