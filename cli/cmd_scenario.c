@@ -71,6 +71,9 @@ static int sc_scan(const char *w, const char *dir, sc_files *f, int depth)
 
 int sc_collect(const char *w, int argc, char **argv, int *used, sc_files *f)
 {
+    int nused = 0;
+    for (int i = 1; i < argc; i++)
+        nused += used[i] != 0;
     for (int i = 1; i < argc; i++) {
         if (!used[i])
             continue;
@@ -78,9 +81,12 @@ int sc_collect(const char *w, int argc, char **argv, int *used, sc_files *f)
         if (stat(argv[i], &st))
             return cli_usage_error(w, "%s: %s", argv[i], strerror(errno));
         if (S_ISDIR(st.st_mode)) {
+            unsigned before = f->n;
             int rc = sc_scan(w, argv[i], f, 0);
             if (rc)
                 return rc;
+            if (f->n == before && nused > 1) /* alone it is the caller's error ("no .lua scenario files in") */
+                fprintf(stderr, "ek3 %s: note: %s: no .lua scenario files in it (lib/ folders left out)\n", w, argv[i]);
         } else if (f->n < SC_FILES_MAX) {
             f->path[f->n++] = strdup(argv[i]);
         }

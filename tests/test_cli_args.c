@@ -792,6 +792,12 @@ Test(cli_args, a_scenario_set_that_runs_nothing_is_an_error)
     char want[300];
     snprintf(want, sizeof want, "no .lua scenario files in %s", path("none"));
     cr_assert(strstr(out, want), "%s", out);
+    /* beside other files it is named, not skipped without a word */
+    cr_assert_eq(run(out, sizeof out, "%s scenario list %s " EK3_SOURCE_DIR "/scenarios/soft-start.lua", EK3_BIN,
+                     path("none")),
+                 0, "%s", out);
+    snprintf(want, sizeof want, "note: %s: no .lua scenario files in it", path("none"));
+    cr_assert(strstr(out, want) && strstr(out, "soft-start"), "%s", out);
     FILE *f = fopen(path("none/bad.lua"), "w");
     cr_assert_not_null(f);
     fputs("scenario{ name = \n", f);
