@@ -365,9 +365,24 @@ static void ses_start_check(ses *s)
         e->done_ns = g->t_ns;
         s->started = 1;
         s->start_ns = g->t_ns;
-        if (on < g->o.modules && s->o.notes)
-            fprintf(s->o.notes, "%s: the station starts the rack at %.3f s with the %u of %u modules it has heard\n",
-                    s->o.who, g->t_ns * 1e-9, on, g->o.modules);
+        if (on < g->o.modules && s->o.notes) {
+            char miss[120] = ""; /* the slots not heard: the first 8 (8 x "510, " fit) */
+            size_t at = 0;
+            unsigned n = 0;
+            for (unsigned k = 1; k <= g->o.modules; k++) {
+                if (stn_heard(&g->stn, k, g->t_ns))
+                    continue;
+                if (n++ == 8) {
+                    snprintf(miss + at, sizeof miss - at, ", ...");
+                    break;
+                }
+                at += (size_t)snprintf(miss + at, sizeof miss - at, "%s%u", at ? ", " : "", k);
+            }
+            fprintf(s->o.notes,
+                    "%s: the station starts the rack at %.3f s with the %u of %u modules it has heard (not heard: slot%s "
+                    "%s)\n",
+                    s->o.who, g->t_ns * 1e-9, on, g->o.modules, g->o.modules - on == 1 ? "" : "s", miss);
+        }
         const char *key = s->o.r.api_key ? s->o.r.api_key : RIG_API_KEY;
         int rc = stn_api_rack(&g->stn, g->t_ns, key, stn_module_cap(s->o.r.v_set) * on, s->o.r.v_set);
         if (rc && s->o.notes)

@@ -60,6 +60,11 @@ static int stn_is_online(const station *s, unsigned k, int64_t now)
     return s->m[k].hb_ns >= 0 && now - s->m[k].hb_ns <= STN_ONLINE_NS;
 }
 
+int stn_heard(const station *s, unsigned slot, int64_t now)
+{
+    return slot >= 1 && slot <= s->n && stn_is_online(s, slot - 1, now);
+}
+
 unsigned stn_online(const station *s, int64_t now)
 {
     unsigned c = 0;

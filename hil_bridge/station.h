@@ -212,6 +212,9 @@ void stn_poll(station *s, int64_t now);
 /* Modules heard within STN_ONLINE_NS, less those given up (stn_lost). */
 unsigned stn_online(const station *s, int64_t now);
 
+/* Is slot (1..n) among them? 0 for a slot out of range. */
+int stn_heard(const station *s, unsigned slot, int64_t now);
+
 /* The transport gave module `slot` up (an external module that stopped
  * answering: hil_bridge/rig.c): it is offline from now on, left out of
  * stn_online and of a rack request's split, until a heartbeat of it is

@@ -257,6 +257,28 @@ Test(cli, more_threads_than_cpus_are_named)
     cr_assert_null(strstr(out, "note: --threads"), "%s", out);
 }
 
+/* Notes a user would otherwise puzzle over: the slots the station
+ * starts the rack without, a --duration off the 100 us grid, a run
+ * that ends before the station starts anything. */
+Test(cli, the_station_names_the_slots_it_starts_without)
+{
+    static char out[65536];
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --fault bus-cut:2@0s --fault bus-cut:4@0s --duration 0.6s",
+                     EK3_BIN),
+                 0, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: the station starts the rack at 0.500 s with the 2 of 4 modules it has heard "
+                          "(not heard: slots 2, 4)"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration 150us", EK3_BIN), 0, "%s", out);
+    cr_assert(strstr(out, "note: --duration 0.00015 s is not a whole number of 100 us control periods: the run is 2 "
+                          "of them (0.0002 s)") &&
+                  strstr(out, "note: the run ends at 0.0002 s, before the station starts the modules (20 ms)") &&
+                  strstr(out, "timing: 2 quanta of 100 us in "),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration 30ms", EK3_BIN), 0, "%s", out);
+    cr_assert_null(strstr(out, "note:"), "a whole number of quanta past the start: %s", out);
+}
+
 Test(cli, realtime_reports_lateness_and_its_workers)
 {
     static char out[65536];
