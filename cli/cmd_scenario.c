@@ -85,13 +85,25 @@ int sc_collect(const char *w, int argc, char **argv, int *used, sc_files *f)
             int rc = sc_scan(w, argv[i], f, 0);
             if (rc)
                 return rc;
-            if (f->n == before && nused > 1) /* alone it is the caller's error ("no .lua scenario files in") */
+            if (f->n == before && nused > 1) /* alone, it is the error below */
                 fprintf(stderr, "ek3 %s: note: %s: no .lua scenario files in it (lib/ folders left out)\n", w, argv[i]);
         } else if (f->n < SC_FILES_MAX) {
             f->path[f->n++] = strdup(argv[i]);
         }
     }
     return CLI_OK;
+}
+
+/* `scenario run` and `list` on paths that hold no scenario: CLI_USAGE
+ * naming them (`ek3 nightly` has --allow-empty for an empty night). */
+static int sc_none(const char *w, int argc, char **argv, const int *used)
+{
+    char where[600] = "";
+    for (int i = 1, n = 0; i < argc; i++)
+        if (used[i] && strlen(where) + strlen(argv[i]) + 8 < sizeof where)
+            n += snprintf(where + n, sizeof where - (size_t)n, "%s%s", n ? ", " : "", argv[i]);
+    return cli_usage_error(w, "no .lua scenario files in %s (a directory's are searched for, lib/ folders left out)",
+                           where);
 }
 
 void sc_free(sc_files *f)
@@ -382,14 +394,8 @@ static int sc_run(int argc, char **argv)
     rc = sc_collect(w, argc, argv, used, &f);
     if (rc)
         return rc;
-    if (!f.n) {
-        char where[600] = "";
-        for (int i = 1, n = 0; i < argc; i++)
-            if (used[i] && strlen(where) + strlen(argv[i]) + 8 < sizeof where)
-                n += snprintf(where + n, sizeof where - (size_t)n, "%s%s", n ? ", " : "", argv[i]);
-        return cli_usage_error(w, "no .lua scenario files in %s (a directory's are searched for, lib/ folders left out)",
-                               where);
-    }
+    if (!f.n)
+        return sc_none(w, argc, argv, used);
     if (report) {
         /* made and writable before anything runs */
         char err[1300];
@@ -538,7 +544,7 @@ static int sc_run(int argc, char **argv)
     printf(" of %u file%s: %u passed, %u failed, %u error%s", f.n, f.n == 1 ? "" : "s", passed, failed, all_errors,
            all_errors == 1 ? "" : "s");
     if (unread)
-        printf(" (%u of them %s that do%s not read)", unread, unread == 1 ? "a file" : "files", unread == 1 ? "es" : "");
+        printf(" (%u of them %s that do%s not load)", unread, unread == 1 ? "a file" : "files", unread == 1 ? "es" : "");
     if (skipped)
         printf(", %u file%s above --level %s not run", skipped, skipped == 1 ? "" : "s", level);
     if (cut || unstarted) {
@@ -594,6 +600,8 @@ static int sc_list(int argc, char **argv)
     int rc = n ? sc_collect(w, argc, argv, used, &f) : sc_collect(w, 2, def, used_def, &f);
     if (rc)
         return rc;
+    if (!f.n)
+        return n ? sc_none(w, argc, argv, used) : sc_none(w, 2, def, used_def);
     int bad = 0;
     printf("%-28s %-8s %-10s %-28s %s\n", "NAME", "LEVEL", "SEEDS", "TAGS", "REQUIREMENTS");
     for (unsigned i = 0; i < f.n; i++) {
@@ -642,12 +650,17 @@ static int sc_faults(int argc, char **argv)
     return cmd_faults(argc, argv);
 }
 
-/* The verdict at path into *r, and its scenario file checked against the
- * recorded SHA-256: unchanged, or changed and force. CLI_OK, or CLI_USAGE
- * having said why. */
+/* The verdict at path (a run's folder: its verdict.json) into *r, and
+ * its scenario file checked against the recorded SHA-256: unchanged, or
+ * changed and force. CLI_OK, or CLI_USAGE having said why. */
 static int sc_verdict_in(const char *w, const char *path, int force, scn_result *r)
 {
-    char err[800];
+    char err[800], in_dir[1100];
+    struct stat st;
+    if (!stat(path, &st) && S_ISDIR(st.st_mode)) { /* --report's NAME/seed-N folder */
+        snprintf(in_dir, sizeof in_dir, "%s/verdict.json", path);
+        path = in_dir;
+    }
     if (vrd_read(path, r, err, sizeof err))
         return cli_usage_error(w, "%s", err);
     if (r->stopped) { /* a run cut short has no end to compare against */
@@ -735,7 +748,8 @@ static int sc_replay(int argc, char **argv)
             puts("usage: ek3 scenario replay VERDICT.json [--force] [--threads N]\n"
                  "              [--probe PATHS (--vcd FILE [--vcd-flavour full|sigrok] | --trace-csv FILE)...\n"
                  "               [--probe-every 100us] [--from T0] [--to T1]]\n\n"
-                 "Runs the scenario of a verdict again (`ek3 scenario run --report` wrote it)\n"
+                 "Runs the scenario of a verdict again (`ek3 scenario run --report` wrote it;\n"
+                 "its folder NAME/seed-N stands for its verdict.json; an INTERRUPTED one is refused)\n"
                  "from its recorded file, seed and threads, and confirms the same verdict, the\n"
                  "same first failure and the same trace (rows and SHA-256). Where the traces\n"
                  "differ it names the rows, the simulated times and the probe columns where\n"

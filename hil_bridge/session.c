@@ -379,7 +379,7 @@ static void ses_start_check(ses *s)
                 at += (size_t)snprintf(miss + at, sizeof miss - at, "%s%u", at ? ", " : "", k);
             }
             fprintf(s->o.notes,
-                    "%s: the station starts the rack at %.3f s with the %u of %u modules it has heard (not heard: slot%s "
+                    "%s: note: the station starts the rack at %.3f s with the %u of %u modules it has heard (not heard: slot%s "
                     "%s)\n",
                     s->o.who, g->t_ns * 1e-9, on, g->o.modules, g->o.modules - on == 1 ? "" : "s", miss);
         }

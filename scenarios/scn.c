@@ -77,7 +77,7 @@ struct scn {
      * it again, so a script cannot catch it and run on. */
     int dead, manifest_stop;
     int stopped; /* the end was scn_opts.stop (scn_result.stopped) */
-    char who[120]; /* the session's notes' label: "note: NAME seed N" */
+    char who[120]; /* the session's notes' label: "NAME seed N" */
     char fatal[640];
     long instr, instr_max;
     int64_t wall_deadline_ns, wall0_ns;
@@ -1335,7 +1335,7 @@ static int l_rack(lua_State *L)
     so.probe_modules = 1;
     so.notes = x->o.out;
     so.stop_unsaid = 1; /* the run's ERROR says it */
-    snprintf(x->who, sizeof x->who, "note: %s seed %llu", x->r->m.name, (unsigned long long)x->o.seed);
+    snprintf(x->who, sizeof x->who, "%s seed %llu", x->r->m.name, (unsigned long long)x->o.seed);
     so.who = x->who;
     so.stop = NULL;
     ses *s = calloc(1, sizeof *s);

@@ -162,7 +162,7 @@ int rep_text(FILE *f, ses *s)
     char collapse_at[40] = "";
     if (s->collapse_ns >= 0)
         snprintf(collapse_at, sizeof collapse_at, " at %.4f s", s->collapse_ns * 1e-9);
-    fprintf(f, "EK3 rack: %u module%s (%u in their slots, %u regulating), %s plant, seed %llu, %.3g s simulated\n",
+    fprintf(f, "EK3 rack: %u module%s (%u in their slots, %u regulating), %s plant, seed %llu, %.6g s simulated\n",
             sn.n, sn.n == 1 ? "" : "s", present, running, o->r.fidelity == PMOD_AVERAGED ? "averaged" : "switching",
             (unsigned long long)o->r.seed, sn.t_ns * 1e-9);
     if (collapsed == SES_NOT_UP)

@@ -266,7 +266,7 @@ Test(cli, the_station_names_the_slots_it_starts_without)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --fault bus-cut:2@0s --fault bus-cut:4@0s --duration 0.6s",
                      EK3_BIN),
                  0, "%s", out);
-    cr_assert(strstr(out, "ek3 rack: the station starts the rack at 0.500 s with the 2 of 4 modules it has heard "
+    cr_assert(strstr(out, "ek3 rack: note: the station starts the rack at 0.500 s with the 2 of 4 modules it has heard "
                           "(not heard: slots 2, 4)"),
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration 150us", EK3_BIN), 0, "%s", out);

@@ -792,6 +792,8 @@ Test(cli_args, a_scenario_set_that_runs_nothing_is_an_error)
     char want[300];
     snprintf(want, sizeof want, "no .lua scenario files in %s", path("none"));
     cr_assert(strstr(out, want), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s scenario list %s", EK3_BIN, path("none")), 2, "%s", out);
+    cr_assert(strstr(out, want), "list says it too: %s", out);
     /* beside other files it is named, not skipped without a word */
     cr_assert_eq(run(out, sizeof out, "%s scenario list %s " EK3_SOURCE_DIR "/scenarios/soft-start.lua", EK3_BIN,
                      path("none")),
@@ -803,5 +805,5 @@ Test(cli_args, a_scenario_set_that_runs_nothing_is_an_error)
     fputs("scenario{ name = \n", f);
     fclose(f);
     cr_assert_eq(run(out, sizeof out, "%s scenario run %s", EK3_BIN, path("none")), 2, "%s", out);
-    cr_assert(strstr(out, "bad.lua:2:") && strstr(out, "1 error (1 of them a file that does not read)"), "%s", out);
+    cr_assert(strstr(out, "bad.lua:2:") && strstr(out, "1 error (1 of them a file that does not load)"), "%s", out);
 }

@@ -50,6 +50,10 @@ Test(replay, a_verdict_replays_to_the_same_trace_with_one_or_two_threads)
     rc = run(out, sizeof out, "%s scenario replay %s --threads 2", EK3_BIN, v);
     cr_assert_eq(rc, 0, "%d\n%s", rc, out);
     cr_assert(strstr(out, "with 2 threads (recorded with another number)"), "%s", out);
+    /* the run's folder, as --report made it, stands for its verdict.json */
+    rc = run(out, sizeof out, "%s scenario replay %s/long/seed-5", EK3_BIN, dir);
+    cr_assert_eq(rc, 0, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "as recorded\nSAME"), "%s", out);
 }
 
 /* A run that ended in an ERROR before it built its rack (no threads, no
