@@ -501,6 +501,13 @@ Test(cli, the_station_api_answers_from_outside)
     }
     cr_assert(up, "the rack answered: %s", out);
     cr_assert(strstr(out, "ok rack 3 modules"), "%s", out);
+    /* The API answers from the first poll; a module is commanded once the
+     * station has heard it (a loaded machine can ask before that). */
+    for (int i = 0; i < 600 && !strstr(out, ", 3 online;"); i++) {
+        usleep(20000);
+        run(out, sizeof out, "%s api udp:127.0.0.1:%d --timeout 50ms status", EK3_BIN, port);
+    }
+    cr_assert(strstr(out, ", 3 online;"), "every module heard: %s", out);
     cr_assert_eq(run(out, sizeof out, "%s api udp:127.0.0.1:%d module 2 1200", EK3_BIN, port), 0, "%s", out);
     cr_assert(strstr(out, "ok module 2 to 1200 W"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s api udp:127.0.0.1:%d module 2 3301", EK3_BIN, port), 1, "%s", out);
