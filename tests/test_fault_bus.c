@@ -14,6 +14,7 @@
 
 #include "board.h"
 #include "can_handler.h"
+#include "can_id.h"
 #include "ek3_err.h"
 #include "fault.h"
 #include "msg.h"
@@ -397,4 +398,31 @@ Test(fault_bus, wrong_api_keys_are_counted_and_spend_no_token, .init = setup, .f
     cr_assert_eq(g.stn.st.api_bad_key - bad0, 100u);
     cr_assert_eq(g.stn.st.api_rate, rate0, "refused for the key, not the rate");
     cr_assert_eq(stn_api_check(&g.stn, g.t_ns, RIG_API_KEY), EK3_OK, "the right key still served");
+}
+
+/* COMM_LOSS counts the station and the current leader's SYNC, not any
+ * frame of type SYNC: with the station cut off, the followers hear the
+ * leader's SYNC (SWARM_COORD takes it, SWM_MSG_LEADER) and hold; the
+ * leader, which hears no SYNC but its own, loses the bus on time though
+ * a forger sends SYNCs with a bad tag in a follower's name every 100 ms. */
+Test(fault_bus, only_the_leaders_sync_holds_off_comm_loss, .init = setup, .fini = teardown)
+{
+    for (int q = 0; q < 50000 && !g.obs.leader; q++)
+        rig_quantum(&g);
+    unsigned lead = g.obs.leader;
+    cr_assert_gt(lead, 0u, "a leader within 5 s");
+    unsigned from = lead == 1 ? 2 : 1; /* the follower the forger names */
+    cid_fields cf = {.prio = 3, .type = CID_TYPE_SYNC, .src = (uint16_t)from, .dst = CID_NODE_BROADCAST};
+    cfd_frame forged = {.flags = CFD_FLAG_EFF | CFD_FLAG_FD | CFD_FLAG_BRS, .len = 32};
+    cr_assert_eq(cid_encode(&cf, &forged.id), EK3_OK);
+    memset(forged.data, 0x5A, sizeof forged.data); /* payload and tag: not the group key's */
+    inject("bus-cut:0@0s");
+    for (int ms = 0; ms < (int)BRD_COMM_LOSS_MS + 1500; ms += 100) {
+        cbus_send(&g.bus, from, &forged, g.t_ns);
+        run_ms(100);
+    }
+    cr_assert_eq(canh_of(lead)->comm_losses, 1u, "the leader lost the bus: the forged SYNCs did not count");
+    for (unsigned slot = 1; slot <= 4; slot++)
+        if (slot != lead)
+            cr_assert_eq(canh_of(slot)->comm_losses, 0u, "follower %u heard the leader's SYNC", slot);
 }

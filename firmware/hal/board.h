@@ -68,7 +68,8 @@ typedef enum brd_adc_ch {
 
 /* Loss of communication (COMM_LOSS, CAN_HANDLER; docs/faults.md): a
  * running module that has heard no station frame (its 1 Hz STATION
- * keepalive, a command) and no leader's SYNC for BRD_COMM_LOSS_MS holds
+ * keepalive, a command) and no SYNC of the current leader (SWARM_COORD's
+ * SWM_MSG_LEADER) for BRD_COMM_LOSS_MS holds
  * its last command; silent for BRD_COMM_HOLD_MS, it stops (not latched:
  * the station's next START resumes it). Heard again, it sends FAULT_ALERT
  * COMM_LOSS. */

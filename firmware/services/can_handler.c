@@ -428,6 +428,10 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         }
         return EK3_OK;
     }
+    if (m->type == SWM_MSG_LEADER) { /* SWARM_COORD took the current leader's SYNC */
+        canh_heard(s, k);
+        return EK3_OK;
+    }
     if (m->type == SWM_MSG_WANT_THERMAL && m->len >= 1) {
         s->want_thermal = m->payload[0] != 0;
         return EK3_OK;
@@ -451,8 +455,7 @@ int canh_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
         if (!(f.flags & CFD_FLAG_EFF) || cid_decode(f.id, &cf))
             continue;
         if (canh_swarm_type(cf.type) && cf.src != CID_NODE_STATION) {
-            if (cf.type == CID_TYPE_SYNC) /* the leader is there (its tag: SWARM_COORD checks it) */
-                canh_heard(s, k);
+            /* a SYNC says the leader is there only once SWARM_COORD took it (SWM_MSG_LEADER) */
             to_swarm += canh_to_swarm(s, k, me, &cf, &f);
             continue;
         }

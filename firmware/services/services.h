@@ -8,7 +8,8 @@
  *   DIAGNOSTICS -> CAN_HANDLER      its result, for the station (SVC_MSG_DIAG_RES)
  *   THERMAL_MGR -> CAN_HANDLER      a fan fault raised or cleared, for FAULT_ALERT (SVC_MSG_FAULT)
  *   CAN_HANDLER -> SWARM_COORD      a swarm frame, raw (SWM_MSG_FRAME: ELECTION, SYNC, THERMAL)
- *   SWARM_COORD -> CAN_HANDLER      pass THERMAL shares on or not (SWM_MSG_WANT_THERMAL: it leads)
+ *   SWARM_COORD -> CAN_HANDLER      pass THERMAL shares on or not (SWM_MSG_WANT_THERMAL: it leads);
+ *                                   the current leader's SYNC taken, for COMM_LOSS (SWM_MSG_LEADER)
  *   CAN_HANDLER -> UPDATE_MGR       a checked FW_UPDATE frame, decoded (SVC_MSG_FW: msg_fw_update)
  *   UPDATE_MGR -> CAN_HANDLER       its STATUS, for the station (SVC_MSG_FW_STATUS: msg_fw_update)
  *   UPDATE_MGR -> AUDIT_LOGGER      a refusal or an update step to log (SVC_MSG_AUDIT: type, payload)

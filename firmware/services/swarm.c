@@ -256,7 +256,7 @@ static void swm_share_in(swm_state *s, unsigned slot, const msg_thermal *t)
     sh->parked = t->parked;
 }
 
-static void swm_frame(swm_state *s, jz_kernel *k, const ipc_msg *m)
+static void swm_frame(swm_state *s, jz_kernel *k, unsigned me, const ipc_msg *m)
 {
     cfd_frame f;
     cid_fields cf;
@@ -304,6 +304,9 @@ static void swm_frame(swm_state *s, jz_kernel *k, const ipc_msg *m)
             s->sync_t_mean_dc = u.sync.t_mean_dc;
             s->sync_own_ma = s->share[s->cfg.slot].iout_ma; /* the share the leader's mean was made of */
             s->have_ref = 1;
+            ipc_msg lm; /* CAN_HANDLER's COMM_LOSS: the leader is there */
+            ipc_msg_init(&lm, SWM_MSG_LEADER, 3, NULL, 0);
+            ipc_send(k, me, SVC_CAN, &lm);
         }
     } else if (u.thermal.module == cf.src) {
         swm_share_in(s, cf.src, &u.thermal);
@@ -564,7 +567,7 @@ int swm_handle(void *state, jz_kernel *k, unsigned me, const ipc_msg *m)
     if (s->idle)
         return EK3_OK;
     if (m->type == SWM_MSG_FRAME)
-        swm_frame(s, k, m);
+        swm_frame(s, k, me, m);
     else if (m->type == IPC_T_TICK)
         swm_tick(s, k, me);
     return EK3_OK;

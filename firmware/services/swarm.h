@@ -166,8 +166,11 @@ typedef struct swm_view {
 
 /* IPC: CAN_HANDLER -> SWARM_COORD a frame (payload: identifier u32 LE, then
  * the frame's bytes: len - 4 of them, at most 48); SWARM_COORD ->
- * CAN_HANDLER whether to pass THERMAL on (1 byte: 1 yes, 0 no). */
-enum { SWM_MSG_FRAME = IPC_T_USER + 8, SWM_MSG_WANT_THERMAL = IPC_T_USER + 9 };
+ * CAN_HANDLER whether to pass THERMAL on (1 byte: 1 yes, 0 no), and that
+ * it took a SYNC of the current term's leader, its tag verified (no
+ * payload: the leader is there, COMM_LOSS's clock starts again; a SYNC
+ * forged or from a deposed leader is not this). */
+enum { SWM_MSG_FRAME = IPC_T_USER + 8, SWM_MSG_WANT_THERMAL = IPC_T_USER + 9, SWM_MSG_LEADER = IPC_T_USER + 11 };
 #define SWM_FRAME_MAX (IPC_PAYLOAD - 4u)
 
 /* The Raft core of a service state, read only (the rig's checkers read
