@@ -345,6 +345,11 @@ int cli_stop_requested(void)
     return cli_stop_sig;
 }
 
+const char *cli_stop_name(void)
+{
+    return cli_stop_sig == SIGTERM ? "SIGTERM" : "SIGINT";
+}
+
 int cli_finish(int rc)
 {
     /* Standard output on a full disk or a closed pipe: say so, and fail. */

@@ -146,6 +146,10 @@ int cli_catch_stop(void);
 /* The signal number that asked for a stop, or 0. Async-signal-safe read. */
 int cli_stop_requested(void);
 
+/* The name of that stop: "SIGTERM", or "SIGINT" (the other one
+ * cli_catch_stop catches, and what a stop not yet asked for would be). */
+const char *cli_stop_name(void);
+
 /* The end of every ek3 run, given the command's exit code: flushes and
  * closes standard output; a write error there (a full disk, a closed
  * pipe) is reported as "ek3: write error on standard output: <strerror>"

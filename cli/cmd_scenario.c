@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,9 +112,11 @@ void sc_free(sc_files *f)
     f->n = 0;
 }
 
+static const char *const sc_level_name[3] = {"quick", "nightly", "soak"}; /* by sc_level_rank */
+
 static int sc_level_rank(const char *l)
 {
-    return !strcmp(l, "quick") ? 0 : !strcmp(l, "nightly") ? 1 : 2;
+    return !strcmp(l, sc_level_name[0]) ? 0 : !strcmp(l, sc_level_name[1]) ? 1 : 2;
 }
 
 static int sc_stop(void *ctx)
@@ -409,7 +410,7 @@ static int sc_run(int argc, char **argv)
     size_t cap = 64, nj = 0;
     sc_job *job = malloc(cap * sizeof *job);
     unsigned errors = 0, failed = 0, passed = 0, skipped = 0, unread = 0;
-    const char *skip_level = "quick"; /* the highest level of the files --level left out */
+    int skip_rank = 0; /* the highest level of the files --level left out */
     for (unsigned i = 0; i < f.n && job; i++) {
         scn_manifest m;
         char err[700];
@@ -420,8 +421,8 @@ static int sc_run(int argc, char **argv)
         }
         if (sc_level_rank(m.level) > sc_level_rank(level)) {
             skipped++;
-            if (sc_level_rank(m.level) > sc_level_rank(skip_level))
-                skip_level = sc_level_rank(m.level) > 1 ? "soak" : "nightly";
+            if (sc_level_rank(m.level) > skip_rank)
+                skip_rank = sc_level_rank(m.level);
             continue;
         }
         for (unsigned k = 0; k < (seed_given ? 1u : m.nseeds); k++) {
@@ -547,15 +548,13 @@ static int sc_run(int argc, char **argv)
         printf(" (%u of them %s that do%s not load)", unread, unread == 1 ? "a file" : "files", unread == 1 ? "es" : "");
     if (skipped)
         printf(", %u file%s above --level %s not run", skipped, skipped == 1 ? "" : "s", level);
-    if (cut || unstarted) {
-        int sig = cli_stop_requested();
-        printf("; INTERRUPTED by %s: %u run%s cut while running, %u not started", sig == SIGTERM ? "SIGTERM" : "SIGINT",
-               cut, cut == 1 ? "" : "s", unstarted);
-    }
+    if (cut || unstarted)
+        printf("; INTERRUPTED by %s: %u run%s cut while running, %u not started", cli_stop_name(), cut,
+               cut == 1 ? "" : "s", unstarted);
     printf("\n");
     if (!nj && skipped && !unread && !cli_stop_requested()) { /* a CI job would pass having tested nothing */
         fprintf(stderr, "ek3 %s: nothing ran: %s above --level %s (--level %s runs %s)\n", w,
-                skipped == 1 ? "the scenario is" : "every scenario is", level, skip_level,
+                skipped == 1 ? "the scenario is" : "every scenario is", level, sc_level_name[skip_rank],
                 skipped == 1 ? "it" : "them");
         errors++;
     }

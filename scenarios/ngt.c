@@ -976,8 +976,7 @@ static void ngt_done(void *ctx, const pool_end *e)
                  WIFEXITED(st) ? WEXITSTATUS(st) : -1, err);
     } else if (stopped && (!have || r->r.verdict == SCN_ERROR)) {
         r->status = NGT_NOT_RUN;
-        snprintf(r->why, sizeof r->why, "stopped while it ran (%s)",
-                 cli_stop_requested() == SIGTERM ? "SIGTERM" : "SIGINT"); /* the two cli_catch_stop catches */
+        snprintf(r->why, sizeof r->why, "stopped while it ran (%s)", cli_stop_name());
     } else {
         r->status = NGT_DONE;
     }
