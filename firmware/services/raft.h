@@ -29,7 +29,11 @@
  * holds; were it to vote at once, a leader without a committed entry could
  * win. So a node started with term > 0 is "quiet": it neither votes nor
  * campaigns until it has accepted a leader's broadcast APPEND (its log then
- * equals that leader's, which holds every committed entry), or for at most
+ * equals that leader's, which holds every committed entry; this needs the
+ * APPEND to have been sent after the reboot, as on a CAN bus, where no
+ * frame reaches a node in reset and none waits out its reboot: a transport
+ * that buffered frames across one could end the quiet with a short log,
+ * docs/swarm.md), or for at most
  * cfg.quiet_ms (default RAFT_QUIET_FACTOR * election_max_ms: a whole rack
  * rebooted must elect again; what it had committed is gone with the logs).
  * A reboot longer cut off from the leader than that can, with a partition,
