@@ -565,6 +565,8 @@ static void rig_phase(rig *r, int phase, unsigned k0, unsigned k1, uint64_t *hil
         rack_update(&r->plant, RIG_PERIOD_NS * 1e-9, k0, k1);
         if (!r->o.no_swarm)
             swo_peek(&r->obs, r, k0, k1); /* its modules' Raft state, for swo_check (swarmobs.h) */
+        if (r->peek_due && r->peek)
+            r->peek(r->peek_ctx, r, k0, k1);
         uint64_t n = 0;
         for (unsigned k = k0; k < k1; k++)
             n += r->m[k].hil_frames;

@@ -93,6 +93,20 @@ typedef struct rig_module {
 } rig_module;
 
 typedef struct rig_pool rig_pool;
+struct rig;
+
+/* A reader of the modules after their plant update (rig.peek): called in
+ * the quantum's second phase, by each thread on its own range k0..k1-1
+ * (the caller alone without threads), once its modules' update is done,
+ * when rig.peek_due is set. What it reads there is in that thread's
+ * cache; the same walk after the quantum, on the caller, pulled every
+ * other thread's lines across (the session's snapshot every 1 ms:
+ * 11 % of a two-thread rack's time, docs/bridge.md). Between that phase
+ * and the quantum's end only the rack's sums, the station and the rack
+ * bus run, and they change no module's plant or firmware state, so it
+ * reads what a reader after the quantum would. It may write only its
+ * own modules' slots of its own data. */
+typedef void (*rig_peek_fn)(void *ctx, const struct rig *g, unsigned k0, unsigned k1);
 
 #define RIG_FLT_LOG 64
 
@@ -115,6 +129,9 @@ typedef struct rig {
     station stn;            /* node 0 */
     fwr *upd;               /* the station's firmware update in progress (the caller's), or NULL */
     swo obs;                /* the swarm's checkers, after every quantum (swarmobs.h) */
+    rig_peek_fn peek;       /* NULL, or called in this quantum's second phase when peek_due (above) */
+    void *peek_ctx;
+    uint8_t peek_due;       /* set by the owner before rig_quantum: this quantum's modules are read */
     cfd_frame sw_last;      /* the last broadcast ELECTION frame on the rack bus (swarm-replay) */
     uint8_t sw_have;
     int64_t t_ns;

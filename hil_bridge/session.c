@@ -79,28 +79,81 @@ int ses_mod_running(const rig *g, unsigned k)
     return g->m[k].external ? !g->m[k].lost : g->m[k].fw.drv.ctl.state == LLCC_RUN;
 }
 
+/* ses_sharing_of's sums: ses_sharing_add for each module in slot order,
+ * then ses_sharing_end. */
+typedef struct ses_sharing_acc {
+    double imin, imax, isum, tj;
+    unsigned on, parked;
+} ses_sharing_acc;
+
+static inline void ses_sharing_add(ses_sharing_acc *a, int present, int parked, double io, double ta, double tb)
+{
+    if (!present)
+        return;
+    if (parked) { /* standby by provisioning: shares nothing */
+        a->parked++;
+        return;
+    }
+    /* Comparisons, not fmin/fmax (library calls): a scenario's watchers read this every quantum. */
+    a->imin = io < a->imin ? io : a->imin, a->imax = io > a->imax ? io : a->imax, a->isum += io, a->on++;
+    a->tj = ta > a->tj ? ta : a->tj, a->tj = tb > a->tj ? tb : a->tj;
+}
+
+static void ses_sharing_end(const ses_sharing_acc *a, ses_sharing *out)
+{
+    unsigned on = a->on;
+    out->parked = a->parked;
+    out->present = on + a->parked;
+    out->i_min = on ? a->imin : 0, out->i_max = a->imax, out->i_mean = on ? a->isum / on : 0;
+    out->i_spread = out->i_mean > 0 ? (a->imax - out->i_min) / out->i_mean : 0;
+    out->tj_max = on ? a->tj : 0;
+}
+
+#define SES_SHARING_ACC0 {.imin = 1e9, .imax = 0, .isum = 0, .tj = -1e9}
+
 void ses_sharing_of(const rig *g, ses_sharing *out)
 {
-    double imin = 1e9, imax = 0, isum = 0, tj = -1e9;
-    unsigned on = 0;
-    out->parked = 0;
+    ses_sharing_acc a = SES_SHARING_ACC0;
     for (unsigned k = 0; k < g->o.modules; k++) {
         const pmod *pm = &g->plant.mod[k];
-        if (!pm->present)
-            continue;
-        if (!g->m[k].external && g->m[k].fw.drv.ctl.parked) { /* standby by provisioning: shares nothing */
-            out->parked++;
-            continue;
-        }
-        /* Comparisons, not fmin/fmax (library calls): a scenario's watchers read this every quantum. */
-        double io = pm->io, ta = pm->th.t[TH_JA], tb = pm->th.t[TH_JB];
-        imin = io < imin ? io : imin, imax = io > imax ? io : imax, isum += io, on++;
-        tj = ta > tj ? ta : tj, tj = tb > tj ? tb : tj;
+        ses_sharing_add(&a, pm->present, !g->m[k].external && g->m[k].fw.drv.ctl.parked, pm->io, pm->th.t[TH_JA],
+                        pm->th.t[TH_JB]);
     }
-    out->present = on + out->parked;
-    out->i_min = on ? imin : 0, out->i_max = imax, out->i_mean = on ? isum / on : 0;
-    out->i_spread = out->i_mean > 0 ? (imax - out->i_min) / out->i_mean : 0;
-    out->tj_max = on ? tj : 0;
+    ses_sharing_end(&a, out);
+}
+
+/* The snapshot's part of module k that the module's own state gives
+ * (the station's part and pulled_ns: ses_publish). */
+static void ses_mod_fill(const rig *g, unsigned k, ses_mod_snap *m)
+{
+    const pmod *pm = &g->plant.mod[k];
+    m->present = pm->present, m->external = g->m[k].external, m->lost = g->m[k].lost;
+    m->state = (uint8_t)ses_mod_state(g, k);
+    m->running = (uint8_t)ses_mod_running(g, k);
+    m->io = pm->io, m->vo = pm->vo, m->pin = pm->pin;
+    m->tja = pm->th.t[TH_JA], m->tjb = pm->th.t[TH_JB];
+    m->fsw_hz = g->m[k].fw.h.pwm.fsw_hz, m->resets = g->m[k].fw.resets;
+    m->trim = g->m[k].external ? 0.0f : g->m[k].fw.drv.ctl.trim;
+    m->parked = !g->m[k].external && g->m[k].fw.drv.ctl.parked;
+    const void *sw = swo_state(g, k + 1);
+    swm_view v;
+    swm_view_of(sw, &v);
+    m->role = sw ? (int8_t)v.role : -1;
+}
+
+/* The snapshot ses_publish writes next: the buffer readers are not told about. */
+static ses_snap *ses_snap_next(ses *s)
+{
+    return &s->snap[(atomic_load_explicit(&s->seq, memory_order_relaxed) + 1) & 1];
+}
+
+/* rig.peek: each thread fills its own modules' part of the next
+ * snapshot, in the phase that updated them (rig.h rig_peek_fn). */
+static void ses_peek(void *ctx, const rig *g, unsigned k0, unsigned k1)
+{
+    ses_snap *d = ses_snap_next(ctx);
+    for (unsigned k = k0; k < k1; k++)
+        ses_mod_fill(g, k, &d->mod[k]);
 }
 
 int ses_init(ses *s, const ses_opts *o)
@@ -120,6 +173,8 @@ int ses_init(ses *s, const ses_opts *o)
     int rc = rig_init(&s->g, &s->o.r);
     if (rc)
         return rc;
+    s->g.peek = ses_peek; /* the snapshot's modules, read by the threads that run them */
+    s->g.peek_ctx = s;
     s->failed_at = SES_INIT_MEMORY;
     unsigned n = s->g.o.modules;
     llcc_default_cfg(&s->kc); /* as rig_init sets every module's (an external module's too) */
@@ -413,8 +468,9 @@ static void ses_ramp(ses *s)
         l->r = r_bleed;
 }
 
-/* One row of probes, after the quantum. */
-static void ses_probe(ses *s)
+/* One row of probes, after the quantum, from the modules' part of the
+ * next snapshot (d->mod, filled). */
+static void ses_probe(ses *s, const ses_snap *d)
 {
     const rig *g = &s->g;
     ses_record *r = &s->rec;
@@ -425,14 +481,18 @@ static void ses_probe(ses *s)
         r->count++;
     r->total++;
     double *row = r->rows + (size_t)at * r->ncol;
-    for (unsigned k = 0; s->o.probe_modules && k < g->o.modules; k++) {
-        const pmod *pm = &g->plant.mod[k];
+    ses_sharing_acc a = SES_SHARING_ACC0;
+    for (unsigned k = 0; k < g->o.modules; k++) {
+        const ses_mod_snap *ms = &d->mod[k];
+        ses_sharing_add(&a, ms->present, ms->parked, ms->io, ms->tja, ms->tjb);
+        if (!s->o.probe_modules)
+            continue;
         double *m = row + SC_N + 4 * k;
-        m[0] = pm->present ? pm->io : 0, m[1] = pm->present ? pm->vo : 0;
-        m[2] = fmax(pm->th.t[TH_JA], pm->th.t[TH_JB]), m[3] = ses_mod_state(g, k);
+        m[0] = ms->present ? ms->io : 0, m[1] = ms->present ? ms->vo : 0;
+        m[2] = fmax(ms->tja, ms->tjb), m[3] = ms->state;
     }
     ses_sharing sh;
-    ses_sharing_of(g, &sh);
+    ses_sharing_end(&a, &sh);
     row[SC_T] = g->t_ns * 1e-9, row[SC_VBUS] = g->plant.vbus, row[SC_PLOAD] = g->plant.p_load;
     row[SC_ILOAD] = g->plant.i_load;
     row[SC_IMIN] = sh.i_min, row[SC_IMEAN] = sh.i_mean, row[SC_IMAX] = sh.i_max, row[SC_TJMAX] = sh.tj_max;
@@ -440,13 +500,12 @@ static void ses_probe(ses *s)
     row[SC_SENT] = g->stn.st.sent, row[SC_ACKED] = g->stn.st.acked;
 }
 
-/* A new snapshot into the buffer readers are not told about, then the
- * sequence count that tells them. */
-static void ses_publish(ses *s)
+/* The next snapshot (its modules' part filled: ses_peek, or
+ * ses_mod_fill), then the sequence count that tells readers. */
+static void ses_publish(ses *s, ses_snap *d)
 {
     const rig *g = &s->g;
     uint32_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed) + 1;
-    ses_snap *d = &s->snap[seq & 1];
     d->seq = seq;
     d->t_ns = g->t_ns, d->quanta = (long)(g->t_ns / RIG_PERIOD_NS);
     d->vbus = g->plant.vbus, d->p_load = g->plant.p_load, d->i_load = g->plant.i_load;
@@ -456,29 +515,25 @@ static void ses_publish(ses *s)
     d->bus_load = cbus_load(&g->bus);
     d->n = g->o.modules;
     for (unsigned k = 0; k < g->o.modules; k++) {
-        const pmod *pm = &g->plant.mod[k];
         ses_mod_snap *m = &d->mod[k];
-        m->present = pm->present, m->external = g->m[k].external, m->lost = g->m[k].lost;
-        m->state = (uint8_t)ses_mod_state(g, k);
-        m->running = (uint8_t)ses_mod_running(g, k);
-        m->io = pm->io, m->vo = pm->vo, m->pin = pm->pin;
-        m->tja = pm->th.t[TH_JA], m->tjb = pm->th.t[TH_JB];
-        m->fsw_hz = g->m[k].fw.h.pwm.fsw_hz, m->resets = g->m[k].fw.resets;
         m->pulled_ns = -1;
         m->fault_ns = g->stn.m[k].fault_ns, m->fault_code = g->stn.m[k].fault.code;
         m->fault_value = g->stn.m[k].fault.value / 1000.0;
-        m->trim = g->m[k].external ? 0.0f : g->m[k].fw.drv.ctl.trim;
-        m->parked = !g->m[k].external && g->m[k].fw.drv.ctl.parked;
-        const void *sw = swo_state(g, k + 1);
-        swm_view v;
-        swm_view_of(sw, &v);
-        m->role = sw ? (int8_t)v.role : -1;
     }
     swo_summary(&g->obs, g->t_ns, &d->swarm);
     for (unsigned i = 0; i < s->nev; i++)
         if (s->ev[i].kind == SES_EV_PULL && s->ev[i].done_ns >= 0 && !g->plant.mod[s->ev[i].slot - 1].present)
             d->mod[s->ev[i].slot - 1].pulled_ns = s->ev[i].done_ns;
     atomic_store_explicit(&s->seq, seq, memory_order_release);
+}
+
+/* The next snapshot with its modules' part read here, on the caller. */
+static ses_snap *ses_fill_all(ses *s)
+{
+    ses_snap *d = ses_snap_next(s);
+    for (unsigned k = 0; k < s->g.o.modules; k++)
+        ses_mod_fill(&s->g, k, &d->mod[k]);
+    return d;
 }
 
 uint32_t ses_snapshot(ses *s, ses_snap *out)
@@ -546,6 +601,7 @@ int ses_step(ses *s)
     ses_start_check(s);
     if (s->ramp >= 0)
         ses_ramp(s);
+    g->peek_due = s->q % s->o.every == 0; /* the modules' part of this quantum's snapshot: ses_peek */
     rig_quantum(g);
     if (g->plant.vbus >= 0.9 * s->o.r.v_set)
         s->bus_up = 1;
@@ -553,9 +609,10 @@ int ses_step(ses *s)
         s->collapse_ns = g->t_ns;
     if (s->api.fd >= 0 && s->q % 10 == 0)
         sapi_poll(&s->api, g->t_ns);
-    if (s->q % s->o.every == 0) {
-        ses_probe(s);
-        ses_publish(s);
+    if (g->peek_due) {
+        ses_snap *d = g->peek ? ses_snap_next(s) : ses_fill_all(s); /* without rig.peek: read here */
+        ses_probe(s, d);
+        ses_publish(s, d);
     }
     for (unsigned i = 0; i < s->ntap; i++)
         s->tap[i](s, s->tap_ctx[i]);
@@ -639,7 +696,7 @@ void ses_finish(ses *s)
     long iv = ses_ivcsw();
     s->ivcsw = s->q > 0 && s->ivcsw0 >= 0 && iv >= s->ivcsw0 ? iv - s->ivcsw0 : -1;
     rig_bye(&s->g);
-    ses_publish(s);
+    ses_publish(s, ses_fill_all(s));
     sapi_flush(&s->api); /* the bursts of failures still open: logged, then counted */
 }
 

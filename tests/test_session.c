@@ -270,6 +270,73 @@ Test(session, same_events_same_record_bit_for_bit)
     ses_free(&b);
 }
 
+/* rig.peek (ses_peek): each thread reads its own modules into the next
+ * snapshot in the phase that updated them. At every publish the
+ * snapshot and the record's row are those the caller reads after the
+ * quantum (rig.peek NULL), through the start, a load, a pull and the
+ * swarm's election, on three threads against one. */
+#define SNAP_SAME(f) cr_assert(x[k].f == y[k].f, "quantum %ld, slot %u: " #f " differs", q, k + 1)
+Test(session, the_threads_read_the_snapshot_the_caller_would)
+{
+    static ses a, b;
+    static ses_mod_snap ma[12], mb[12];
+    ses_opts o;
+    setup(&o, 12, 8000);
+    o.probe_modules = 1;
+    o.r.threads = 3;
+    cr_assert_eq(ses_init(&a, &o), EK3_OK);
+    o.r.threads = 1;
+    cr_assert_eq(ses_init(&b, &o), EK3_OK);
+    cr_assert(a.g.peek != NULL, "the session reads its snapshot through rig.peek");
+    b.g.peek = NULL; /* the caller reads every module after the quantum */
+    ses_event load = {.kind = SES_EV_LOAD, .at_s = 0.1, .load = o.r.load}, pull = {.kind = SES_EV_PULL, .at_s = 0.5, .slot = 4};
+    cr_assert_eq(ses_add_event(&a, &load), EK3_OK);
+    cr_assert_eq(ses_add_event(&b, &load), EK3_OK);
+    cr_assert_eq(ses_add_event(&a, &pull), EK3_OK);
+    cr_assert_eq(ses_add_event(&b, &pull), EK3_OK);
+    unsigned published = 0, running = 0;
+    for (long q = 0; q < o.quanta; q++) {
+        cr_assert_eq(ses_step(&a), EK3_OK);
+        cr_assert_eq(ses_step(&b), EK3_OK);
+        ses_snap sa = {.mod = ma}, sb = {.mod = mb};
+        uint32_t qa = ses_snapshot(&a, &sa), qb = ses_snapshot(&b, &sb);
+        cr_assert_eq(qa, qb);
+        if (q % a.o.every != 0)
+            continue;
+        published++;
+        cr_assert_eq(sa.t_ns, sb.t_ns);
+        const ses_mod_snap *x = ma, *y = mb;
+        for (unsigned k = 0; k < 12; k++) {
+            SNAP_SAME(present);
+            SNAP_SAME(external);
+            SNAP_SAME(lost);
+            SNAP_SAME(state);
+            SNAP_SAME(running);
+            SNAP_SAME(io);
+            SNAP_SAME(vo);
+            SNAP_SAME(pin);
+            SNAP_SAME(tja);
+            SNAP_SAME(tjb);
+            SNAP_SAME(fsw_hz);
+            SNAP_SAME(resets);
+            SNAP_SAME(pulled_ns);
+            SNAP_SAME(fault_ns);
+            SNAP_SAME(trim);
+            SNAP_SAME(parked);
+            SNAP_SAME(role);
+            running += x[k].running;
+        }
+    }
+    cr_assert_eq(published, 800u);
+    cr_assert_gt(running, 12u * 300u, "the modules regulated (%u module-snapshots running)", running);
+    cr_assert_eq(ma[3].present, 0, "slot 4 pulled");
+    cr_assert_eq(ses_rec_rows(&a), ses_rec_rows(&b));
+    for (long i = 0; i < ses_rec_rows(&a); i++)
+        cr_assert_eq(memcmp(ses_rec_row(&a, i), ses_rec_row(&b, i), a.rec.ncol * sizeof(double)), 0, "row %ld", i);
+    ses_free(&a);
+    ses_free(&b);
+}
+
 Test(session, an_inserted_module_is_back_in_its_slot)
 {
     ses_opts o;
