@@ -100,8 +100,8 @@ struct rig;
  * (the caller alone without threads), once its modules' update is done,
  * when rig.peek_due is set. What it reads there is in that thread's
  * cache; the same walk after the quantum, on the caller, pulled every
- * other thread's lines across (the session's snapshot every 1 ms:
- * 11 % of a two-thread rack's time, docs/bridge.md). Between that phase
+ * other thread's lines across (the session's snapshot every 1 ms: about
+ * a tenth of a two-thread rack's time, docs/bridge.md). Between that phase
  * and the quantum's end only the rack's sums, the station and the rack
  * bus run, and they change no module's plant or firmware state, so it
  * reads what a reader after the quantum would. It may write only its
