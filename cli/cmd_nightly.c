@@ -266,11 +266,11 @@ static int ni_usage(void)
          "`merge` joins the shards' OUTs into one night. --fail-on-flip: a verdict or\n"
          "trace that changed with the same seed and script (nondeterminism, a rig\n"
          "bug; reported in any case) fails the night too. docs/nightly.md has it all.\n"
-         "Exit: 0 the night passes, 1 a failure, an error, an expired quarantine,\n"
-         "an empty selection (--plan too) or, with --fail-on-flip, a flip, 2 a bad flag, scenario manifest, history\n"
-         "(or one it cannot append to) or quarantine file, or a merge's missing shard\n"
-         "directory; a stop (Ctrl-C, SIGTERM) writes the night's files and ends on\n"
-         "its signal: 130 (143 for SIGTERM), as a shell reports it.");
+         "Exit: 0 the night passes, 1 a failure, an error, an expired quarantine, an\n"
+         "empty selection (--plan too) or, with --fail-on-flip, a flip, 2 a bad flag,\n"
+         "scenario manifest, history (or one it cannot append to) or quarantine file, or\n"
+         "a merge's missing shard directory; a stop (Ctrl-C, SIGTERM) writes the night's\n"
+         "files and ends on its signal: 130 (143 for SIGTERM), as a shell reports it.");
     return CLI_OK;
 }
 

@@ -299,9 +299,10 @@ static int sc_usage_run(void)
 {
     puts("usage: ek3 scenario run FILE|DIR... [--seed N] [--level quick|nightly|soak] [--report DIR]\n"
          "                        [--jobs N] [--threads N] [--log FILE]\n"
-         "                        [--scope [--scope-shot FILE@TIME] [--scope-hold] [--scope-select SLOTS] [--scope-fps 60]\n"
-         "                        [--scope-keys KEYS]]\n"
-         "                        [--probe PATHS (--vcd FILE [--vcd-flavour full|sigrok] | --trace-csv FILE)...\n"
+         "                        [--scope [--scope-shot FILE@TIME] [--scope-hold]\n"
+         "                         [--scope-select SLOTS] [--scope-fps 60] [--scope-keys KEYS]]\n"
+         "                        [--probe PATHS (--vcd FILE [--vcd-flavour full|sigrok]\n"
+         "                                        | --trace-csv FILE)...\n"
          "                         [--probe-every 100us] [--from T0] [--to T1]]\n\n"
          "Runs each scenario (a DIR: every .lua file under it, lib/ folders left out)\n"
          "with each seed of its manifest, or with --seed N alone, and prints one line per\n"

@@ -15,14 +15,17 @@
 #define SCOPE_KEYS " n.+=-tca[]x0123456789"
 
 const char scope_usage[] =
-    "--scope opens the live scope (an SDL2 window: the rack map, waveforms, the CAN-FD bus, event markers,\n"
-    "cursors; keys in docs/scopes.md; the run runs on a worker thread and never waits on it but while\n"
-    "paused); closing it stops the run as Ctrl-C does. --scope-shot FILE@TIME saves the window as a PNG at\n"
-    "that simulated time (e.g. scope.png@0.8s); --scope-hold keeps the window open after the run and its\n"
-    "report, until closed or Ctrl-C; no display: refused (run under xvfb-run -a) unless SDL_VIDEODRIVER is set;\n"
-    "--scope-select 3,5 selects up to four slots from the start (their current and Tj join the waveforms);\n"
-    "--scope-fps N draws N frames a second (default 60; fewer leave more CPU to the rack); --scope-keys KEYS\n"
-    "presses those keys once the rack is there (e.g. ct: colour by current, trigger on bus.v's rising edge).";
+    "--scope opens the live scope (an SDL2 window: the rack map, waveforms, the\n"
+    "CAN-FD bus, event markers, cursors; keys in docs/scopes.md; the run runs on a\n"
+    "worker thread and never waits on it but while paused); closing it stops the run\n"
+    "as Ctrl-C does. --scope-shot FILE@TIME saves the window as a PNG at that\n"
+    "simulated time (e.g. scope.png@0.8s); --scope-hold keeps the window open after\n"
+    "the run and its report, until closed or Ctrl-C; no display: refused (run under\n"
+    "xvfb-run -a) unless SDL_VIDEODRIVER is set; --scope-select 3,5 selects up to\n"
+    "four slots from the start (their current and Tj join the waveforms);\n"
+    "--scope-fps N draws N frames a second (default 60; fewer leave more CPU to the\n"
+    "rack); --scope-keys KEYS presses those keys once the rack is there (e.g. ct:\n"
+    "colour by current, trigger on bus.v's rising edge).";
 
 int scope_arg(const char *w, int argc, char **argv, int *i, scope_args *sa)
 {

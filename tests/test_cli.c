@@ -46,6 +46,26 @@ Test(cli, bad_flags_and_values_exit_2_naming_the_problem)
     cr_assert(strstr(out, "busload"), "%s", out);
 }
 
+/* Every help page reads in a terminal: exit 0, something said, no line
+ * over 100 columns (the usage lines and the prose wrapped). */
+Test(cli, every_help_page_fits_100_columns)
+{
+    static char out[32768];
+    static const char *const cmds[] = {"can",     "scenario",      "scenario run", "scenario list", "scenario replay",
+                                       "scenario shrink", "nightly", "nightly merge", "rack", "fw", "replay", "api",
+                                       "faults",  "plant",         "bench",        "audit",         "fwimg"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        cr_assert_eq(run(out, sizeof out, "%s %s --help", EK3_BIN, cmds[i]), 0, "ek3 %s --help", cmds[i]);
+        cr_assert_gt(strlen(out), 100u, "ek3 %s --help says something", cmds[i]);
+        for (const char *l = out; *l;) {
+            const char *e = strchr(l, '\n');
+            size_t n = e ? (size_t)(e - l) : strlen(l);
+            cr_assert_leq(n, 100u, "ek3 %s --help: a line of %zu columns: %.*s", cmds[i], n, (int)n, l);
+            l += n + (e != NULL);
+        }
+    }
+}
+
 Test(cli, id_decodes_and_encodes)
 {
     static char out[8192];
