@@ -292,6 +292,60 @@ Test(swarm, term_and_vote_survive_a_reboot_and_a_torn_record)
     rig_free(&g);
 }
 
+/* A full page hands over to the other one, erased first: a power cut in
+ * that erase, or in the first record's write after it, leaves the full
+ * page whole, so the term, the vote and the reserved freshness counters
+ * come back after the reboot (swarm.h, Flash). */
+Test(swarm, a_power_cut_while_the_pages_take_turns_loses_no_term_or_vote)
+{
+    static rig g;
+    static watch w;
+    unsigned leader = settled(&g, &w, 5);
+    unsigned f = leader % 5 + 1; /* a follower */
+    for (unsigned cut = 1; cut <= 2; cut++) { /* the erase, then the record's first double word */
+        swm_state *s = st(&g, f);
+        fle *fl = &g.m[f - 1].fw.h.fl;
+        uint32_t term = s->r.term, fv = s->fv_hi, errors = s->st.flash_errors;
+        uint16_t vote = s->r.voted_for;
+        uint8_t page = s->flash_page;
+        cr_assert_gt(term, 0u);
+        s->flash_next = 128; /* as if this page were full (2048 / 16 records) */
+        s->fv_hi = s->tx.next - 1u; /* and its next signed frame reserves counters: a record */
+        fl->cfg.cut_at = fl->st.ops + cut;
+        for (int ms = 0; ms < 500 && !fle_is_off(fl); ms++)
+            run(&g, &w, 0.001);
+        cr_assert(fle_is_off(fl), "cut %u: the power went", cut);
+        cr_assert_gt(s->st.flash_errors, errors, "cut %u: in SWARM_COORD's record, not another writer's", cut);
+        fle_power_on(fl);
+        fl->cfg.cut_at = 0;
+        cr_assert_eq(fwi_fault_reboot(&g.m[f - 1].fw), EK3_OK);
+        s = st(&g, f);
+        cr_assert_eq(s->r.term, term, "cut %u: the term came back from the full page", cut);
+        cr_assert_eq(s->r.voted_for, vote, "cut %u: and the vote", cut);
+        cr_assert_geq(s->fv_hi, fv, "cut %u: and the counters reserved", cut);
+        cr_assert_eq(s->flash_page, page, "cut %u: the newest record is on the page that was full", cut);
+    }
+    /* Without a cut the page turns: the next record is the other page's first, and it is read back. */
+    swm_state *s = st(&g, f);
+    uint8_t page = s->flash_page;
+    s->flash_next = 128;
+    s->fv_hi = s->tx.next - 1u;
+    for (int ms = 0; ms < 500 && s->flash_page == page; ms++)
+        run(&g, &w, 0.001);
+    cr_assert_eq(s->flash_page, !page, "the page turned");
+    cr_assert_eq(s->flash_next, 1u);
+    uint32_t term = s->r.term, fv = s->fv_hi;
+    uint16_t vote = s->r.voted_for;
+    cr_assert_eq(fwi_fault_reboot(&g.m[f - 1].fw), EK3_OK);
+    s = st(&g, f);
+    cr_assert_eq(s->flash_page, !page, "the newest record is on the new page");
+    cr_assert_eq(s->flash_next, 1u);
+    cr_assert(s->r.term == term && s->r.voted_for == vote && s->fv_hi == fv, "term, vote and counters from it");
+    run(&g, &w, 1.0);
+    cr_assert_eq(agreed_leader(&g, all(5)), leader, "the rebooted module follows the same leader");
+    rig_free(&g);
+}
+
 Test(swarm, a_message_with_an_entry_travels_in_fragments_that_join_in_any_order)
 {
     raft_msg m, got;

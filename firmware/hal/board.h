@@ -98,5 +98,9 @@ typedef enum brd_adc_ch {
 #define BRD_BOOTST_SIZE (4u * BRD_FLASH_PAGE)
 #define BRD_CFG_OFF (BRD_FLASH_BANK - 16u * 1024u) /* configuration and log area: the bank's last 16 KiB */
 #define BRD_CFG_SIZE (16u * 1024u)
+/* SWARM_COORD's second page of term-and-vote records, the page before the
+ * configuration area (bank 1, page 119): its records' two pages take
+ * turns, so one of them is always whole (swarm.h). */
+#define BRD_SWM_ALT_OFF (BRD_CFG_OFF - BRD_FLASH_PAGE)
 
 #endif /* BOARD_H */

@@ -16,7 +16,7 @@ _Static_assert(SWM_FRAME_MAX >= 36u + AUTH_TRAILER_LEN, "a signed ELECTION frame
 #define SWM_PAGE_BYTES 2048u
 #define SWM_REC_MAGIC 0x5357u /* "SW" */
 
-/* ---- the flash page: term, vote, freshness reserved ------------------------ */
+/* ---- the flash pages: term, vote, freshness reserved ------------------------ */
 
 typedef struct swm_rec {
     uint32_t term;
@@ -28,52 +28,93 @@ typedef struct swm_rec {
 _Static_assert(sizeof(swm_rec) == 16, "a record is two double words");
 #define SWM_RECS (SWM_PAGE_BYTES / sizeof(swm_rec))
 
-static uint32_t swm_rec_off(uint32_t i)
+/* The two pages of records, taking turns (swarm.h). */
+static uint32_t swm_page_off(unsigned page)
 {
-    return BRD_CFG_OFF + SWM_PAGE * SWM_PAGE_BYTES + i * (uint32_t)sizeof(swm_rec);
+    return page ? BRD_SWM_ALT_OFF : BRD_CFG_OFF + SWM_PAGE * SWM_PAGE_BYTES;
 }
 
-/* The last good record wins; the next record goes after the last one
- * programmed, good or torn (a torn one may fail its read: ECC). */
+static uint32_t swm_rec_off(unsigned page, uint32_t i)
+{
+    return swm_page_off(page) + i * (uint32_t)sizeof(swm_rec);
+}
+
+/* Is a newer than b? Records only grow: the term, the freshness counters
+ * reserved, and within a term the vote, once given. */
+static int swm_rec_newer(const swm_rec *a, const swm_rec *b)
+{
+    if (a->term != b->term)
+        return a->term > b->term;
+    if (a->fv_hi != b->fv_hi)
+        return a->fv_hi > b->fv_hi;
+    return a->vote != 0 && b->vote == 0;
+}
+
+/* The newest good record of both pages wins; the next record goes on its
+ * page after the last one programmed there, good or torn (a torn one may
+ * fail its read: ECC). Without a good record: page 0, after what is
+ * programmed there. */
 static void swm_load(swm_state *s, hal hw, uint32_t *term, uint16_t *vote)
 {
+    static const uint8_t blank[sizeof(swm_rec)] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                                   0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    swm_rec best = {0};
+    int have = 0;
     *term = 0, *vote = 0;
     s->fv_hi = 0;
+    s->flash_page = 0;
     s->flash_next = 0;
-    for (uint32_t i = 0; i < SWM_RECS; i++) {
-        swm_rec r;
-        int rc = hal_flash_read(hw, swm_rec_off(i), &r, sizeof r);
-        if (rc == EK3_EIO) { /* torn by a power cut (ECC double error): programmed, not good */
-            s->st.flash_errors++;
-            s->flash_next = i + 1;
-            continue;
+    for (unsigned p = 0; p < 2; p++) {
+        swm_rec last = {0};
+        int good = 0;
+        uint32_t next = 0;
+        for (uint32_t i = 0; i < SWM_RECS; i++) {
+            swm_rec r;
+            int rc = hal_flash_read(hw, swm_rec_off(p, i), &r, sizeof r);
+            if (rc == EK3_EIO) { /* torn by a power cut (ECC double error): programmed, not good */
+                s->st.flash_errors++;
+                next = i + 1;
+                continue;
+            }
+            if (rc != EK3_OK) {
+                s->st.flash_errors++;
+                break;
+            }
+            if (!memcmp(&r, blank, sizeof r))
+                continue;
+            next = i + 1;
+            if (r.magic == SWM_REC_MAGIC && r.crc == ipc_crc32(&r, offsetof(swm_rec, crc)))
+                last = r, good = 1;
         }
-        if (rc != EK3_OK) {
-            s->st.flash_errors++;
-            return;
+        if (p == 0)
+            s->flash_next = next;
+        if (good && (!have || swm_rec_newer(&last, &best))) {
+            best = last, have = 1;
+            s->flash_page = (uint8_t)p;
+            s->flash_next = next;
         }
-        static const uint8_t blank[sizeof(swm_rec)] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                                                       0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
-        if (!memcmp(&r, blank, sizeof r))
-            continue;
-        s->flash_next = i + 1;
-        if (r.magic == SWM_REC_MAGIC && r.crc == ipc_crc32(&r, offsetof(swm_rec, crc)))
-            *term = r.term, *vote = r.vote, s->fv_hi = r.fv_hi;
     }
+    if (have)
+        *term = best.term, *vote = best.vote, s->fv_hi = best.fv_hi;
 }
 
-/* Append a record (erasing the page when it is full). 0 or the flash's error. */
+/* Append a record; a full page hands over to the other one, erased first.
+ * 0 or the flash's error (an erase that failed is tried again next time). */
 static int swm_store(swm_state *s, hal hw, uint32_t term, uint16_t vote, uint32_t fv_hi)
 {
     swm_rec r = {term, fv_hi, vote, SWM_REC_MAGIC, 0};
     r.crc = ipc_crc32(&r, offsetof(swm_rec, crc));
-    int rc = EK3_OK;
-    if (s->flash_next >= SWM_RECS) {
-        rc = hal_flash_erase(hw, BRD_CFG_OFF + SWM_PAGE * SWM_PAGE_BYTES, SWM_PAGE_BYTES);
+    if (s->flash_next >= SWM_RECS) { /* the full page keeps the newest record until the new one is written */
+        unsigned p = !s->flash_page;
+        int rc = hal_flash_erase(hw, swm_page_off(p), SWM_PAGE_BYTES);
+        if (rc) {
+            s->st.flash_errors++;
+            return rc;
+        }
+        s->flash_page = (uint8_t)p;
         s->flash_next = 0;
     }
-    if (!rc)
-        rc = hal_flash_write(hw, swm_rec_off(s->flash_next), &r, sizeof r);
+    int rc = hal_flash_write(hw, swm_rec_off(s->flash_page, s->flash_next), &r, sizeof r);
     s->flash_next++; /* a failed write may have programmed part of it: never again */
     if (rc) {
         s->st.flash_errors++;

@@ -27,11 +27,16 @@
  *     to wake it (LLC_CONTROL does, LLCC_WAKE_SHARE), through drv_park; its trim toward the
  *     leader's mean (bal_ref, bal_step: integrating, rate-limited,
  *     bounded, decaying to zero without a SYNC) through drv_trim.
- *   Flash: page SWM_PAGE of the configuration area (BRD_CFG_OFF) holds 16-byte records
- *     (term, vote, the freshness counter reserved up to), appended, two
- *     double words each, each double word programmed once; at init the
- *     last record with a good CRC wins (a torn one is skipped). A full
- *     page is erased and starts over with the current record. The
+ *   Flash: page SWM_PAGE of the configuration area (BRD_CFG_OFF) and the
+ *     page at BRD_SWM_ALT_OFF hold 16-byte records (term, vote, the
+ *     freshness counter reserved up to), appended, two double words each,
+ *     each double word programmed once; at init the newest record with a
+ *     good CRC on either page wins (a torn one is skipped; records only
+ *     grow, so the newest is the greatest by term, then reserved counter,
+ *     then vote given). When a page is full the other one is erased and
+ *     takes the next record: the full page keeps the newest record until
+ *     the new one is written, so a power cut in the erase or the write
+ *     loses neither the term, the vote nor the reserved counters. The
  *     freshness counter is reserved in blocks of SWM_FV_BLOCK, so a module
  *     that reboots signs above every counter it used before (its peers'
  *     windows would refuse it otherwise).
@@ -130,7 +135,8 @@ typedef struct swm_state {
     uint8_t want_set;
     uint32_t ms;                    /* service time, ms */
     uint32_t sync_seq;
-    uint32_t flash_next;            /* offset of the next free record */
+    uint32_t flash_next;            /* index of the next free record on flash_page */
+    uint8_t flash_page;             /* 0: SWM_PAGE of the configuration area, 1: BRD_SWM_ALT_OFF */
     uint32_t fv_hi;                 /* freshness counters reserved up to (in flash) */
     uint32_t leader_since_ms;
     uint8_t was_leader;
