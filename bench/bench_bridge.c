@@ -158,6 +158,7 @@ static double bb_session84(double load_w, int no_swarm, long startup, long q, un
 
 /* Rounds of the whole-rack figures, and their median. */
 #define BB_ROUNDS 3
+_Static_assert(BB_ROUNDS == 3, "bb_median3 takes the median of three");
 static double bb_median3(const double v[BB_ROUNDS])
 {
     double a = v[0], b = v[1], c = v[2];

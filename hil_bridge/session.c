@@ -530,10 +530,8 @@ static void ses_publish(ses *s, ses_snap *d)
 /* The next snapshot with its modules' part read here, on the caller. */
 static ses_snap *ses_fill_all(ses *s)
 {
-    ses_snap *d = ses_snap_next(s);
-    for (unsigned k = 0; k < s->g.o.modules; k++)
-        ses_mod_fill(&s->g, k, &d->mod[k]);
-    return d;
+    ses_peek(s, &s->g, 0, s->g.o.modules);
+    return ses_snap_next(s);
 }
 
 uint32_t ses_snapshot(ses *s, ses_snap *out)

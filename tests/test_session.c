@@ -22,6 +22,33 @@ static void setup(ses_opts *o, unsigned n, long quanta)
     o->quanta = quanta;
 }
 
+/* Two sessions of n modules with every module probed: a on `threads`
+ * threads, b on one; *o as set up (threads 1). */
+static void setup_pair(ses *a, ses *b, ses_opts *o, unsigned n, long quanta, unsigned threads)
+{
+    setup(o, n, quanta);
+    o->probe_modules = 1;
+    o->r.threads = threads;
+    cr_assert_eq(ses_init(a, o), EK3_OK);
+    o->r.threads = 1;
+    cr_assert_eq(ses_init(b, o), EK3_OK);
+}
+
+/* The same event added to both. */
+static void add_both(ses *a, ses *b, const ses_event *e)
+{
+    cr_assert_eq(ses_add_event(a, e), EK3_OK);
+    cr_assert_eq(ses_add_event(b, e), EK3_OK);
+}
+
+/* Both records hold the same rows, bit for bit. */
+static void same_rows(const ses *a, const ses *b)
+{
+    cr_assert_eq(ses_rec_rows(a), ses_rec_rows(b));
+    for (long i = 0; i < ses_rec_rows(a); i++)
+        cr_assert_eq(memcmp(ses_rec_row(a, i), ses_rec_row(b, i), a->rec.ncol * sizeof(double)), 0, "row %ld", i);
+}
+
 Test(session, a_pull_takes_effect_at_its_time)
 {
     ses_opts o;
@@ -252,20 +279,12 @@ Test(session, same_events_same_record_bit_for_bit)
 {
     static ses a, b;
     ses_opts o;
-    setup(&o, 3, 2000);
-    o.probe_modules = 1;
-    o.r.threads = 2;
-    cr_assert_eq(ses_init(&a, &o), EK3_OK);
-    o.r.threads = 1;
-    cr_assert_eq(ses_init(&b, &o), EK3_OK);
+    setup_pair(&a, &b, &o, 3, 2000, 2);
     ses_event e = {.kind = SES_EV_PULL, .at_s = 0.1, .slot = 3};
-    cr_assert_eq(ses_add_event(&a, &e), EK3_OK);
-    cr_assert_eq(ses_add_event(&b, &e), EK3_OK);
+    add_both(&a, &b, &e);
     cr_assert_eq(ses_run(&a), EK3_OK);
     cr_assert_eq(ses_run(&b), EK3_OK);
-    cr_assert_eq(ses_rec_rows(&a), ses_rec_rows(&b));
-    for (long i = 0; i < ses_rec_rows(&a); i++)
-        cr_assert_eq(memcmp(ses_rec_row(&a, i), ses_rec_row(&b, i), a.rec.ncol * sizeof(double)), 0, "row %ld", i);
+    same_rows(&a, &b);
     ses_free(&a);
     ses_free(&b);
 }
@@ -281,19 +300,12 @@ Test(session, the_threads_read_the_snapshot_the_caller_would)
     static ses a, b;
     static ses_mod_snap ma[12], mb[12];
     ses_opts o;
-    setup(&o, 12, 8000);
-    o.probe_modules = 1;
-    o.r.threads = 3;
-    cr_assert_eq(ses_init(&a, &o), EK3_OK);
-    o.r.threads = 1;
-    cr_assert_eq(ses_init(&b, &o), EK3_OK);
+    setup_pair(&a, &b, &o, 12, 8000, 3);
     cr_assert(a.g.peek != NULL, "the session reads its snapshot through rig.peek");
     b.g.peek = NULL; /* the caller reads every module after the quantum */
     ses_event load = {.kind = SES_EV_LOAD, .at_s = 0.1, .load = o.r.load}, pull = {.kind = SES_EV_PULL, .at_s = 0.5, .slot = 4};
-    cr_assert_eq(ses_add_event(&a, &load), EK3_OK);
-    cr_assert_eq(ses_add_event(&b, &load), EK3_OK);
-    cr_assert_eq(ses_add_event(&a, &pull), EK3_OK);
-    cr_assert_eq(ses_add_event(&b, &pull), EK3_OK);
+    add_both(&a, &b, &load);
+    add_both(&a, &b, &pull);
     unsigned published = 0, running = 0;
     for (long q = 0; q < o.quanta; q++) {
         cr_assert_eq(ses_step(&a), EK3_OK);
@@ -330,9 +342,7 @@ Test(session, the_threads_read_the_snapshot_the_caller_would)
     cr_assert_eq(published, 800u);
     cr_assert_gt(running, 12u * 300u, "the modules regulated (%u module-snapshots running)", running);
     cr_assert_eq(ma[3].present, 0, "slot 4 pulled");
-    cr_assert_eq(ses_rec_rows(&a), ses_rec_rows(&b));
-    for (long i = 0; i < ses_rec_rows(&a); i++)
-        cr_assert_eq(memcmp(ses_rec_row(&a, i), ses_rec_row(&b, i), a.rec.ncol * sizeof(double)), 0, "row %ld", i);
+    same_rows(&a, &b);
     ses_free(&a);
     ses_free(&b);
 }

@@ -48,6 +48,12 @@ static void boot(fnet *w, unsigned i, uint64_t seed)
         abort();
 }
 
+/* Message k off the net (the last one takes its place). */
+static void take(fnet *w, unsigned k)
+{
+    w->q[k] = w->q[w->nq - 1], w->qto[k] = w->qto[w->nq - 1], w->nq--;
+}
+
 static void collect(fnet *w, unsigned i)
 {
     uint32_t t;
@@ -111,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 unsigned k = arg % w.nq;
                 raft_msg m = w.q[k];
                 uint16_t to = w.qto[k];
-                w.q[k] = w.q[w.nq - 1], w.qto[k] = w.qto[w.nq - 1], w.nq--;
+                take(&w, k);
                 (void)raft_step(&w.r[to], &m);
                 collect(&w, to);
             }
@@ -122,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (arg & 0x80u && w.nq < Q)
                     w.q[w.nq] = w.q[k], w.qto[w.nq++] = w.qto[k];
                 else
-                    w.q[k] = w.q[w.nq - 1], w.qto[k] = w.qto[w.nq - 1], w.nq--;
+                    take(&w, k);
             }
             break;
         case 4: { /* propose on a leader */
@@ -138,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             boot(&w, i, arg);
             for (unsigned k = 0; k < w.nq;)
                 if (w.qto[k] == i)
-                    w.q[k] = w.q[w.nq - 1], w.qto[k] = w.qto[w.nq - 1], w.nq--;
+                    take(&w, k);
                 else
                     k++;
             break;
