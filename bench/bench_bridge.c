@@ -416,7 +416,9 @@ int bench_bridge(FILE *out, double scale, int instructions)
             return 1;
     }
     double r1 = bb_median3(v1), rn = bb_median3(vn), rf = bb_median3(vf);
-    fprintf(out, "# bridge.rack84.rtf, bridge.session84.rtf: medians of %d rounds, the thread counts alternating\n",
+    fprintf(out,
+            "# bridge.rack84.rtf.*, bridge.rack84.frames.rtf.*, bridge.session84.rtf.* and rack84.rtf: each the median "
+            "of %d rounds,\n# each round one thread, then every CPU (the host's speed moves between runs)\n",
             BB_ROUNDS);
     bench_line(out, "bridge.rack84.rtf.threads_1", r1, "x");
     if (tn > 1) {

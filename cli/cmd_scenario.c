@@ -318,7 +318,7 @@ static int sc_usage_run(void)
          "way and starts no other: each is a NOTRUN line (no verdict; its --report says\n"
          "INTERRUPTED) and the summary says INTERRUPTED. Exit: 0 all passed, 1 a failure,\n"
          "2 an error in a scenario, a bad flag, or nothing to run (every file above\n"
-         "--level); 130 after SIGINT, 143 after SIGTERM. --scope (one scenario, one seed):");
+         "--level); 130 after SIGINT, 143 after SIGTERM. For one scenario and one seed:");
     puts(scope_usage);
     return CLI_OK;
 }
