@@ -227,6 +227,7 @@ int rig_init(rig *r, const rig_opts *o)
         nt = RIG_THREADS_MAX;
     if (nt > 1 && rig_pool_start(r, nt) != EK3_OK)
         r->pool = NULL; /* serial then */
+    r->solo = r->pool && o->threads_adapt; /* rig_adapt_next: the first window on the caller alone */
     return EK3_OK;
 }
 
@@ -466,7 +467,7 @@ typedef struct rig_worker {
     unsigned id;
 } rig_worker;
 
-/* The monotonic clock in nanoseconds: rig_adapt's windows and the
+/* The monotonic clock in nanoseconds: rig_adapt_next's windows and the
  * threads' own times (rig_balance; not the x86 time-stamp counter: a
  * virtual machine's CPUs need not agree on it, and a thread moved
  * between two could see it go back). Tens of nanoseconds a read. */
@@ -787,44 +788,37 @@ unsigned rig_realtime(rig *r, int priority)
     return n;
 }
 
-/* Threads or the caller alone (rig_opts.threads_adapt): the quanta go
- * in windows of RIG_ADAPT_Q, each timed on the wall clock (one read a
- * window); every `gap` windows one window runs the other way, and the
- * faster way goes on. A trial that loses doubles the gap (up to
- * RIG_ADAPT_GAP_MAX windows, 0.1 % of the quanta on the slower
- * way), one that wins resets it. The modules' results do not depend on
- * which thread runs them: only the speed changes. */
-#define RIG_ADAPT_Q 100u
-#define RIG_ADAPT_GAP0 4u
-#define RIG_ADAPT_GAP_MAX 1024u
-
-static void rig_adapt(rig *r)
+uint8_t rig_adapt_next(rig_adapt_state *a, uint8_t solo, int64_t now_ns)
 {
-    if (r->solo)
-        r->solo_quanta++;
-    if (r->adapt.q == 0 && r->adapt.gap == 0) { /* the first window starts */
-        r->adapt.gap = r->adapt.left = RIG_ADAPT_GAP0;
-        r->adapt.t0_ns = rig_wall_ns();
+    if (a->gap == 0) { /* after the first quantum (its set-up uncounted): the first window starts */
+        memset(a, 0, sizeof *a);
+        a->gap = RIG_ADAPT_GAP0;
+        a->left = 1; /* the second window is the other way's trial */
+        a->t0_ns = now_ns;
+        return solo;
     }
-    if (++r->adapt.q < RIG_ADAPT_Q)
-        return;
-    int64_t now = rig_wall_ns();
-    r->adapt.ns[r->solo] = (double)(now - r->adapt.t0_ns) / r->adapt.q;
-    r->adapt.t0_ns = now;
-    r->adapt.q = 0;
-    if (r->adapt.trial) { /* the other way had its window: keep the faster */
-        r->adapt.trial = 0;
-        if (r->adapt.ns[r->solo] < r->adapt.ns[!r->solo]) {
-            r->adapt.gap = RIG_ADAPT_GAP0;
+    a->q++;
+    double el = (double)(now_ns - a->t0_ns), other = a->ns[!solo] * RIG_ADAPT_Q;
+    int over = other > 0 && el > (a->trial ? 1.0 : (double)RIG_ADAPT_STALE) * other;
+    if (a->q < RIG_ADAPT_Q && !over)
+        return solo;
+    a->ns[solo] = el / a->q;
+    a->t0_ns = now_ns;
+    a->q = 0;
+    if (a->trial) { /* the other way had its window: keep the faster */
+        a->trial = 0;
+        if (!over && a->ns[solo] < a->ns[!solo]) {
+            a->gap = RIG_ADAPT_GAP0;
         } else {
-            r->solo = !r->solo;
-            r->adapt.gap = r->adapt.gap * 2 > RIG_ADAPT_GAP_MAX ? RIG_ADAPT_GAP_MAX : r->adapt.gap * 2;
+            solo = !solo;
+            a->gap = a->gap * 2 > RIG_ADAPT_GAP_MAX ? RIG_ADAPT_GAP_MAX : a->gap * 2;
         }
-        r->adapt.left = r->adapt.gap;
-    } else if (--r->adapt.left == 0) {
-        r->adapt.trial = 1;
-        r->solo = !r->solo;
+        a->left = a->gap;
+    } else if (over || --a->left == 0) { /* the way in use slowed down, or a trial is due */
+        a->trial = 1;
+        solo = !solo;
     }
+    return solo;
 }
 
 void rig_quantum(rig *r)
@@ -851,6 +845,8 @@ void rig_quantum(rig *r)
     if (!r->o.no_swarm) /* without the swarm there is no Raft state to check */
         swo_check(&r->obs, r);
     r->quantum++;
-    if (r->pool && r->o.threads_adapt)
-        rig_adapt(r);
+    if (r->pool && r->o.threads_adapt) {
+        r->solo_quanta += r->solo && !r->adapt.trial && r->adapt.ns[0] > 0; /* chosen, not tried */
+        r->solo = rig_adapt_next(&r->adapt, r->solo, rig_wall_ns());
+    }
 }

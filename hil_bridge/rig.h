@@ -67,8 +67,8 @@ typedef struct rig_opts {
     int64_t log_t0_ns;      /* the log's time of simulated time 0 (ns since the epoch) */
     unsigned threads;       /* modules spread over this many threads (0, 1: none; a log forces 1) */
     uint8_t threads_adapt;  /* with threads > 1: the caller runs every module alone while that is
-                               faster (rig_adapt: a busy machine, where a worker that lost its CPU
-                               holds every phase); the same run bit for bit */
+                               faster (rig_adapt_next: a busy machine, where a worker that lost its
+                               CPU holds every phase); the same run bit for bit */
     /* External modules: their firmware runs in `ek3 fw` processes. */
     const uint8_t *external; /* external[k] != 0: slot k + 1 is external (NULL: none) */
     char fw_bus[64];        /* "udp:HOST:BASE": slot s listens on BASE + s */
@@ -95,6 +95,16 @@ typedef struct rig_module {
 typedef struct rig_pool rig_pool;
 struct rig;
 
+/* rig_adapt_next's state: zeroed before its first call. */
+typedef struct rig_adapt_state {
+    int64_t t0_ns;          /* the window's start (monotonic clock, ns) */
+    unsigned q;             /* quanta in the window so far */
+    unsigned left, gap;     /* windows before the next trial; windows between trials (0: not started) */
+    uint8_t trial;          /* this window runs the other way */
+    double ns[2];           /* wall ns a quantum, last measured: [0] on the threads, [1] the caller
+                               alone (0: not yet) */
+} rig_adapt_state;
+
 /* A reader of the modules after their plant update (rig.peek): called in
  * the quantum's second phase, by each thread on its own range k0..k1-1
  * (the caller alone without threads), once its modules' update is done,
@@ -115,13 +125,9 @@ typedef struct rig {
     rig_pool *pool;         /* worker threads, or NULL */
     unsigned pool_threads;  /* threads in use, the caller's included */
     uint8_t solo;           /* the caller runs every module this quantum (threads_adapt) */
-    uint64_t solo_quanta;   /* quanta run that way, all told */
-    struct {                /* rig_adapt's trials: wall time a quantum on threads [0] and alone [1] */
-        int64_t t0_ns;
-        unsigned q, left, gap;
-        uint8_t trial;
-        double ns[2];
-    } adapt;
+    uint64_t solo_quanta;   /* quanta run that way because it measured faster (rig_adapt_next's
+                               first window and its trials not counted) */
+    rig_adapt_state adapt;  /* rig_adapt_next's windows */
     rack plant;
     rig_module *m;
     unsigned n_external;    /* modules with external set (rig_init): 0 skips their loops */
@@ -188,6 +194,29 @@ int rig_fault_swarm_replay(rig *r, unsigned slot);
  * 0, the cuts untouched, when n < 2, n > RIG_THREADS_MAX, m < 2n, the
  * cuts are not as above, a range is empty or a time is 0. */
 int rig_cuts_balance(unsigned *cut, unsigned n, unsigned m, const uint64_t *busy);
+
+/* Threads or the caller alone, decided as the rack runs
+ * (rig_opts.threads_adapt; rig_quantum calls it after every quantum with
+ * the monotonic clock). The quanta go in windows of RIG_ADAPT_Q; the
+ * first window runs on the caller alone, the second on the threads, and
+ * the faster way goes on. Every `gap` windows one trial window runs the
+ * other way: a trial that wins sets the gap to RIG_ADAPT_GAP0, one that
+ * loses doubles it, up to RIG_ADAPT_GAP_MAX (0.1 % of the quanta on the
+ * slower way). Two limits keep a slow way short, since on a busy machine
+ * a window on threads whose worker lost its CPU took a hundred times one
+ * alone (docs/bridge.md): a trial ends, lost, as soon as it has taken
+ * longer than the other way's whole window, and a window of the way in
+ * use ends as soon as it has taken RIG_ADAPT_STALE times that, the other
+ * way's trial following at once. The modules' results do not depend on
+ * which way runs them: only the speed changes.
+ * solo: how the quantum just run ran (1: the caller alone); now_ns: the
+ * clock after it (ns). The first call only starts the first window.
+ * Returns how the next quantum runs. No errors. */
+#define RIG_ADAPT_Q 100u
+#define RIG_ADAPT_GAP0 4u
+#define RIG_ADAPT_GAP_MAX 1024u
+#define RIG_ADAPT_STALE 4u
+uint8_t rig_adapt_next(rig_adapt_state *a, uint8_t solo, int64_t now_ns);
 
 /* How many modules thread i (0: the caller) runs now, as the balance
  * left its range; 0 for i at or past pool_threads. Without threads, the

@@ -245,7 +245,7 @@ int rep_text(FILE *f, ses *s)
     const rig *g = &s->g;
     long ran = s->q;
     char solo[96] = "";
-    if (g->pool && g->solo_quanta > 0 && ran > 0) /* rig_adapt: the caller alone was faster for a while */
+    if (g->pool && g->solo_quanta > 0 && ran > 0) /* rig_adapt_next: the caller alone was faster for a while */
         snprintf(solo, sizeof solo, "%.1f %% of quanta on the main thread alone, measured faster while a CPU was busy",
                  100.0 * (double)g->solo_quanta / (double)ran);
     char split[160] = ""; /* the balanced ranges (rig_cuts_balance), for a few threads */
