@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "ek3_err.h"
@@ -273,6 +275,21 @@ int cli_needs(const char *where, const cli_seen *s, const char *a, const char *b
     if (cli_given(s, a) && !cli_given(s, b))
         return cli_usage_error(where, "%s without %s: %s", a, b, why);
     return CLI_OK;
+}
+
+unsigned cli_text_width(FILE *f)
+{
+    const char *c = getenv("COLUMNS");
+    uint64_t v;
+    if (c && cli_parse_u64(c, 10000, &v) == 0 && v >= 10)
+        return (unsigned)v;
+    int fd = fileno(f);
+    if (fd < 0 || !isatty(fd))
+        return 0;
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 10)
+        return ws.ws_col;
+    return 100;
 }
 
 int cli_close_out(const char *where, FILE *f, const char *path)

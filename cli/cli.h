@@ -124,6 +124,11 @@ int cli_needs(const char *where, const cli_seen *s, const char *a, const char *b
  * "ek3 WHERE: PATH: write error: <strerror>". Returns CLI_OK or CLI_FAIL. */
 int cli_close_out(const char *where, FILE *f, const char *path);
 
+/* The columns to fold text to on f: $COLUMNS when it is a number (10 to
+ * 10 000), else a terminal's width (TIOCGWINSZ; 100 when it says none),
+ * else 0: a file or a pipe keeps every line whole. No errors. */
+unsigned cli_text_width(FILE *f);
+
 /* Whether two output paths name one file, however spelled: both exist
  * and are the same inode (links, symlinks, "./x"), or their directories
  * resolve (realpath) to one and the names match. /dev/null is never "the

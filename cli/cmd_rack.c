@@ -750,9 +750,9 @@ int cmd_rack(int argc, char **argv)
 
     /* The report: to stdout and, with --report, to DIR/report.txt. */
     int collapsed = ses_collapsed(&s);
-    bad |= rep_text(stdout, &s) != 0;
+    bad |= rep_text(stdout, &s, cli_text_width(stdout)) != 0;
     if (rep)
-        bad |= rep_text(rep, &s) != 0;
+        bad |= rep_text(rep, &s, 0) != 0;
     char upd_why[400] = "";
     int upd_failed = 0;
     if (s.g.upd) { /* the update: each module's version before and after, every refusal, the outcome */

@@ -58,6 +58,16 @@ static char *rep_slot_ranges(char *buf, size_t cap, const unsigned char *in, uns
     return buf;
 }
 
+/* A spread in per cent of a mean current says something only once the
+ * mean is a few per cent of a module's rated current: at a soft start or
+ * without a load, 0.07 A mean and one module at 0.75 A read 1 100 %. */
+#define REP_SPREAD_MIN 0.02 /* of llcc_cfg.i_max */
+#define REP_SPREAD_WHY "the mean is under 2 % of a module's rated current"
+static int rep_spread_says(const ses *s, double mean_a)
+{
+    return mean_a >= REP_SPREAD_MIN * s->kc.i_max;
+}
+
 /* The swarm's lines: the leader and its checkers, the balancing (the
  * spread droop alone would leave: each module's current less what its
  * trim moved, (trim - mean trim) / R_droop against a stiff bus), the
@@ -98,6 +108,8 @@ static void rep_swarm(FILE *f, const ses *s, const ses_snap *sn)
             parked++;
             continue;
         }
+        if (!m->running) /* starting or tripped: no share to balance */
+            continue;
         tsum += m->trim, n++;
         tmin = m->trim < tmin ? m->trim : tmin, tmax = m->trim > tmax ? m->trim : tmax;
     }
@@ -106,17 +118,20 @@ static void rep_swarm(FILE *f, const ses *s, const ses_snap *sn)
         double imin = 1e9, imax = -1e9, isum = 0;
         for (unsigned k = 0; k < sn->n; k++) {
             const ses_mod_snap *m = &sn->mod[k];
-            if (!m->present || m->external || m->parked)
+            if (!m->present || m->external || m->parked || !m->running)
                 continue;
             double d = m->io - (m->trim - tmean) / r;
             dmin = d < dmin ? d : dmin, dmax = d > dmax ? d : dmax, dsum += d;
             imin = m->io < imin ? m->io : imin, imax = m->io > imax ? m->io : imax, isum += m->io;
         }
         double dmean = dsum / n, imean = isum / n;
-        fprintf(f, "balancing: trims %.2f .. %.2f V; spread %.1f %% of mean with them, %.1f %% without (droop alone: "
-                   "%.3f .. %.3f A, each module's current less its trim's share)\n",
-                tmin, tmax, imean > 0 ? 100 * (imax - imin) / imean : 0, dmean > 0 ? 100 * (dmax - dmin) / dmean : 0,
-                dmin, dmax);
+        if (rep_spread_says(s, imean) && rep_spread_says(s, dmean))
+            fprintf(f,
+                    "balancing: trims %.2f .. %.2f V; spread %.1f %% of mean with them, %.1f %% without (droop "
+                    "alone: %.3f .. %.3f A, each module's current less its trim's share)\n",
+                    tmin, tmax, 100 * (imax - imin) / imean, 100 * (dmax - dmin) / dmean, dmin, dmax);
+        else
+            fprintf(f, "balancing: trims %.2f .. %.2f V; no spread (%s)\n", tmin, tmax, REP_SPREAD_WHY);
     }
     if (parked) {
         char list[400];
@@ -133,7 +148,86 @@ static void rep_swarm(FILE *f, const ses *s, const ses_snap *sn)
     }
 }
 
-int rep_text(FILE *f, ses *s)
+/* Where to break line p (n bytes) to fit `width` columns: the last "; "
+ * that fits in its second half, else the last ", ", else the last " (",
+ * else the last space; *next is where the rest starts. 0: no break. */
+static size_t rep_break(const char *p, size_t n, size_t width, size_t *next)
+{
+    static const char *const seps[] = {"; ", ", ", " ("};
+    size_t top = width < n - 1 ? width : n - 1; /* p[top] exists; a cut at i keeps i columns at most */
+    for (unsigned j = 0; j < sizeof seps / sizeof seps[0]; j++)
+        for (size_t i = top; i >= width / 2 && i > 1; i--)
+            if (p[i - 1] == seps[j][0] && p[i] == seps[j][1]) {
+                int paren = seps[j][0] == ' '; /* " (": the parenthesis starts the next line */
+                *next = paren ? i : i + 1;
+                return paren ? i - 1 : i;
+            }
+    for (size_t i = top; i > 0; i--)
+        if (p[i] == ' ') {
+            *next = i + 1;
+            return i;
+        }
+    return 0;
+}
+
+/* Text out, each line folded to `width` columns (a terminal's): a line
+ * breaks at a clause (rep_break), and the rest goes on indented past its
+ * label ("timing: "; a colon after a parenthesis is not one), or 4
+ * columns without one. */
+static void rep_fold(FILE *f, const char *s, size_t n, size_t width0)
+{
+    const char *end = s + n;
+    while (s < end) {
+        const char *e = memchr(s, '\n', (size_t)(end - s));
+        size_t len = e ? (size_t)(e - s) : (size_t)(end - s);
+        const char *c = memchr(s, ':', len), *paren = memchr(s, '(', len); /* a label: "timing: " */
+        size_t ind = c && c - s < 24 && (!paren || paren > c) && (size_t)(c - s) + 1 < len && c[1] == ' '
+                         ? (size_t)(c - s) + 2
+                         : 4;
+        size_t width = width0, at;
+        const char *p = s;
+        size_t left = len;
+        while (left > width) {
+            size_t cut = rep_break(p, left, width, &at);
+            if (cut == 0)
+                break;
+            fwrite(p, 1, cut, f);
+            fprintf(f, "\n%*s", (int)ind, "");
+            p += at, left -= at;
+            width = width0 - ind;
+        }
+        fwrite(p, 1, left, f);
+        if (e)
+            fputc('\n', f);
+        s += len + (e != NULL);
+    }
+}
+
+static int rep_text_body(FILE *f, ses *s);
+
+int rep_text(FILE *f, ses *s, unsigned width)
+{
+    if (width == 0)
+        return rep_text_body(f, s);
+    if (width < REP_WIDTH_MIN)
+        width = REP_WIDTH_MIN;
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&buf, &n);
+    if (!m)
+        return EK3_ENOSPC;
+    int rc = rep_text_body(m, s);
+    if (fclose(m) != 0) {
+        free(buf);
+        return EK3_ENOSPC;
+    }
+    if (!rc)
+        rep_fold(f, buf, n, width);
+    free(buf);
+    return rc;
+}
+
+static int rep_text_body(FILE *f, ses *s)
 {
     ses_snap sn;
     if (!rep_snap(s, &sn))
@@ -151,7 +245,7 @@ int rep_text(FILE *f, ses *s)
         ptot += m->io * m->vo;
         pin += m->pin;
         tjmax = fmax(tjmax, fmax(m->tja, m->tjb));
-        if (m->parked) /* standby: shares nothing */
+        if (m->parked || !m->running) /* standby, starting or tripped: shares nothing */
             continue;
         sharing++;
         imin = fmin(imin, m->io), imax = fmax(imax, m->io), isum += m->io;
@@ -181,10 +275,15 @@ int rep_text(FILE *f, ses *s)
     fprintf(f, "bus: %.2f V, load %.2f kW (%.2f A); modules deliver %.2f kW from %.2f kW in (%.2f %%)\n", sn.vbus,
             sn.p_load / 1e3, sn.i_load, ptot / 1e3, pin / 1e3, pin > 0 ? 100 * ptot / pin : 0);
     if (sharing)
-        fprintf(f, "sharing: %.3f A mean, %.3f .. %.3f A (spread %.1f %% of mean); hottest junction %.1f C\n", imean,
-                imin, imax, imean > 0 ? 100 * (imax - imin) / imean : 0, tjmax);
+        if (rep_spread_says(s, imean))
+            fprintf(f, "sharing: %.3f A mean, %.3f .. %.3f A (spread %.1f %% of mean); hottest junction %.1f C\n",
+                    imean, imin, imax, 100 * (imax - imin) / imean, tjmax);
+        else
+            fprintf(f, "sharing: %.3f A mean, %.3f .. %.3f A (no spread: %s); hottest junction %.1f C\n", imean,
+                    imin, imax, REP_SPREAD_WHY, tjmax);
     else
-        fprintf(f, "sharing: no module in its slot %s\n", present ? "carries current (every one parked)" : "");
+        fprintf(f, "sharing: %s\n", present ? "no module in its slot is regulating (starting, parked or tripped)"
+                                             : "no module in its slot");
     rep_swarm(f, s, &sn);
     if (s->stop_sig || s->stop_why[0])
         fprintf(f, "INTERRUPTED after %.4f s of %.4g s (%s): this report covers the time that ran\n", sn.t_ns * 1e-9,
@@ -238,16 +337,20 @@ int rep_text(FILE *f, ses *s)
     static const char *const role[] = {"follow", "pre", "cand", "LEADER"};
     for (unsigned k = 0; k < sn.n; k++) {
         const ses_mod_snap *m = &sn.mod[k];
-        fprintf(f, "%5u %-6s %9.1f %8.3f %8.2f %8.1f %8.1f %9.1f %7u %7.2f %-6s\n", k + 1, ses_mstate_name(m->state),
-                m->io * m->vo, m->io, m->vo, m->tja, m->tjb, m->fsw_hz / 1e3, m->resets, m->trim,
-                m->role >= 0 && m->role < 4 ? role[m->role] : "-");
+        if (m->state == SES_M_PULLED) /* out of its slot: nothing of it to read */
+            fprintf(f, "%5u %-6s %9s %8s %8s %8s %8s %9s %7u %7s %-6s\n", k + 1, ses_mstate_name(m->state), "-", "-",
+                    "-", "-", "-", "-", m->resets, "-", "-");
+        else
+            fprintf(f, "%5u %-6s %9.1f %8.3f %8.2f %8.1f %8.1f %9.1f %7u %7.2f %-6s\n", k + 1,
+                    ses_mstate_name(m->state), m->io * m->vo, m->io, m->vo, m->tja, m->tjb, m->fsw_hz / 1e3, m->resets,
+                    m->trim, m->role >= 0 && m->role < 4 ? role[m->role] : "-");
     }
     const rig *g = &s->g;
     long ran = s->q;
-    char solo[96] = "";
+    char solo[128] = "";
     if (g->pool && g->solo_quanta > 0 && ran > 0) /* rig_adapt_next: the caller alone was faster for a while */
-        snprintf(solo, sizeof solo, "%.1f %% of quanta on the main thread alone, measured faster while a CPU was busy",
-                 100.0 * (double)g->solo_quanta / (double)ran);
+        snprintf(solo, sizeof solo, "%.1f %% of quanta on one thread, measured faster than %u: a small rack, or a busy CPU",
+                 100.0 * (double)g->solo_quanta / (double)ran, g->pool_threads);
     char split[160] = ""; /* the balanced ranges (rig_cuts_balance), for a few threads */
     if (g->pool && g->pool_threads > 1 && g->pool_threads <= 8) {
         int at = snprintf(split, sizeof split, "modules");

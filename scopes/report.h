@@ -16,9 +16,13 @@
  * INTERRUPTED (stop_sig: SIGINT, SIGTERM; or the session's stop_why),
  * pulls, FAULT_ALERTs, external modules, the station and its API, the
  * buses, one line per module, and the timing (and realtime lateness).
- * Returns 0, or EK3_ENOSPC (memory for the snapshot); a write error is
- * left in f's error indicator for the caller's close to report. */
-int rep_text(FILE *f, ses *s);
+ * width 0: every line whole (a file, a pipe: one fact a line for grep);
+ * else (at least REP_WIDTH_MIN) a line longer than width columns breaks at
+ * a clause and goes on indented (a terminal). Returns 0, or EK3_ENOSPC
+ * (memory for the snapshot or the text); a write error is left in f's
+ * error indicator for the caller's close to report. */
+#define REP_WIDTH_MIN 40u
+int rep_text(FILE *f, ses *s, unsigned width);
 
 /* The trace (the report's trace.csv): the session's record, a row a
  * record row (every 1 ms by default), in the CSV trace format of

@@ -41,14 +41,16 @@ static char dir[64]; /* this test's temporary folder */
 
 /* Run a shell command (printf-style, at most 8 KiB); its stdout and stderr
  * land in out[cap] (NUL-terminated, cut at cap - 1). The exit status, or
- * -1 if it did not exit normally. */
+ * -1 if it did not exit normally. COLUMNS is unset (a pipe's output keeps
+ * its lines whole: cli_text_width) unless the command sets it. */
 static inline int run(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static inline int run(char *out, size_t cap, const char *fmt, ...)
 {
-    char cmd[8192];
+    char cmd[8192] = "unset COLUMNS; ";
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    size_t at = strlen(cmd);
+    vsnprintf(cmd + at, sizeof cmd - at, fmt, ap);
     va_end(ap);
     strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
     FILE *p = popen(cmd, "r");

@@ -46,6 +46,17 @@ Test(cli, bad_flags_and_values_exit_2_naming_the_problem)
     cr_assert(strstr(out, "busload"), "%s", out);
 }
 
+/* out's lines are at most 100 columns: what names the output. */
+static void fits_100(const char *what, const char *out)
+{
+    for (const char *l = out; *l;) {
+        const char *e = strchr(l, '\n');
+        size_t n = e ? (size_t)(e - l) : strlen(l);
+        cr_assert_leq(n, 100u, "%s: a line of %zu columns: %.*s", what, n, (int)n, l);
+        l += n + (e != NULL);
+    }
+}
+
 /* Every help page reads in a terminal: exit 0, something said, no line
  * over 100 columns (the usage lines and the prose wrapped). */
 Test(cli, every_help_page_fits_100_columns)
@@ -57,13 +68,48 @@ Test(cli, every_help_page_fits_100_columns)
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         cr_assert_eq(run(out, sizeof out, "%s %s --help", EK3_BIN, cmds[i]), 0, "ek3 %s --help", cmds[i]);
         cr_assert_gt(strlen(out), 100u, "ek3 %s --help says something", cmds[i]);
-        for (const char *l = out; *l;) {
-            const char *e = strchr(l, '\n');
-            size_t n = e ? (size_t)(e - l) : strlen(l);
-            cr_assert_leq(n, 100u, "ek3 %s --help: a line of %zu columns: %.*s", cmds[i], n, (int)n, l);
-            l += n + (e != NULL);
-        }
+        char what[64];
+        snprintf(what, sizeof what, "ek3 %s --help", cmds[i]);
+        fits_100(what, out);
     }
+}
+
+/* The rack's report reads in a 100-column terminal as the help pages do
+ * (COLUMNS, or the terminal's width): its long lines (the swarm, the
+ * balancing, the station, the timing, the real-time lateness) fold at a
+ * clause and go on indented, every word kept; through a pipe each stays
+ * whole, for grep. The spread of the currents is over the modules that
+ * regulate (a rack still soft-starting read 1 102.3 %, one after a short
+ * 7e18 %), and in per cent of a mean of almost nothing it is not given. */
+Test(cli, the_rack_report_fits_100_columns)
+{
+    static char out[65536];
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 84 --duration 1s --pull 5@0.7s --threads 2", EK3_BIN), 0, "%s",
+                 out);
+    cr_assert(strstr(out, "s; 0 breaches of election safety, log matching or a committed decision\n") &&
+                  strstr(out, " gave up; 84 modules online\n"),
+              "a pipe: whole lines: %s", out);
+    cr_assert_eq(run(out, sizeof out, "COLUMNS=100 %s rack --modules 84 --duration 1s --pull 5@0.7s --threads 2", EK3_BIN),
+                 0, "%s", out);
+    fits_100("ek3 rack", out);
+    cr_assert(strstr(out, "\n       0 breaches of election safety, log matching or a committed decision\n") &&
+                  strstr(out, "each module's current less its trim's share)\n") && strstr(out, " modules online\n") &&
+                  strstr(out, "\n        (modules ") && strstr(out, "% of mean with them,"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "COLUMNS=100 %s rack --modules 4 --duration 50ms --realtime", EK3_BIN), 0, "%s",
+                 out);
+    fits_100("ek3 rack --realtime", out);
+    cr_assert(strstr(out, "realtime (") && strstr(out, "lateness min ") && strstr(out, " overruns ("), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 84 --duration 0.3s", EK3_BIN), 0, "%s", out);
+    cr_assert(strstr(out, "(84 in their slots, 0 regulating)") &&
+                  strstr(out, "sharing: no module in its slot is regulating (starting, parked or tripped)\n") &&
+                  !strstr(out, "balancing:") && !strstr(out, "% of mean"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load-ohm 100k --duration 1s", EK3_BIN), 0, "%s", out);
+    cr_assert(strstr(out, "sharing: 0.031 A mean, 0.000 .. 0.123 A (no spread: the mean is under 2 % of a module's "
+                          "rated current)") &&
+                  strstr(out, "balancing: trims 0.00 .. 0.02 V; no spread (") && !strstr(out, "% of mean"),
+              "%s", out);
 }
 
 Test(cli, id_decodes_and_encodes)
