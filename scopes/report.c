@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -205,6 +206,34 @@ static void rep_fold(FILE *f, const char *s, size_t n, size_t width0)
 
 static int rep_text_body(FILE *f, ses *s);
 
+/* A module's time of something (its pull, its FAULT_ALERT), for listing by time. */
+typedef struct rep_at {
+    int64_t t;
+    unsigned k;
+} rep_at;
+
+static int rep_at_cmp(const void *a, const void *b)
+{
+    const rep_at *x = a, *y = b;
+    return x->t != y->t ? (x->t < y->t ? -1 : 1) : (x->k > y->k) - (x->k < y->k);
+}
+
+/* The modules of sn whose int64_t at byte `off` of ses_mod_snap (pulled_ns,
+ * fault_ns) is set (>= 0), into at[] (sn->n entries), by time then slot.
+ * Returns how many. */
+static unsigned rep_by_time(const ses_snap *sn, size_t off, rep_at *at)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < sn->n; k++) {
+        int64_t t;
+        memcpy(&t, (const char *)&sn->mod[k] + off, sizeof t);
+        if (t >= 0)
+            at[n++] = (rep_at){t, k};
+    }
+    qsort(at, n, sizeof *at, rep_at_cmp);
+    return n;
+}
+
 int rep_text(FILE *f, ses *s, unsigned width)
 {
     if (width == 0)
@@ -289,9 +318,14 @@ static int rep_text_body(FILE *f, ses *s)
         fprintf(f, "INTERRUPTED after %.4f s of %.4g s (%s): this report covers the time that ran\n", sn.t_ns * 1e-9,
                 o->quanta * RIG_PERIOD_NS * 1e-9,
                 s->stop_sig == SIGINT ? "SIGINT" : s->stop_sig == SIGTERM ? "SIGTERM" : s->stop_why);
-    for (unsigned k = 0; k < sn.n; k++)
-        if (sn.mod[k].pulled_ns >= 0)
-            fprintf(f, "module %u pulled at %.4g s\n", k + 1, sn.mod[k].pulled_ns * 1e-9);
+    rep_at *when = malloc((sn.n ? sn.n : 1) * sizeof *when);
+    if (!when) {
+        free(sn.mod);
+        return EK3_ENOSPC;
+    }
+    unsigned nw = rep_by_time(&sn, offsetof(ses_mod_snap, pulled_ns), when);
+    for (unsigned i = 0; i < nw; i++)
+        fprintf(f, "module %u pulled at %.4g s\n", when[i].k + 1, when[i].t * 1e-9);
     /* The faults injected from the timeline (--fault), as given, with when they went in. */
     for (unsigned i = 0; i < s->nev; i++) {
         const ses_event *e = &s->ev[i];
@@ -309,18 +343,21 @@ static int rep_text_body(FILE *f, ses *s)
         fprintf(f, "%u fault%s could not be injected (told when they came due)\n", s->fault_errors,
                 s->fault_errors == 1 ? "" : "s");
     const msg_field *fc = &msg_desc_of(CID_TYPE_FAULT)->fields[0];
-    for (unsigned k = 0; k < sn.n; k++)
-        if (sn.mod[k].fault_ns >= 0)
-            fprintf(f, "module %u FAULT_ALERT at %.4f s: %s, value %.3f\n", k + 1, sn.mod[k].fault_ns * 1e-9,
-                    msg_enum_name(fc, sn.mod[k].fault_code) ? msg_enum_name(fc, sn.mod[k].fault_code) : "?",
-                    sn.mod[k].fault_value);
+    nw = rep_by_time(&sn, offsetof(ses_mod_snap, fault_ns), when);
+    for (unsigned i = 0; i < nw; i++) {
+        const ses_mod_snap *m = &sn.mod[when[i].k];
+        fprintf(f, "module %u FAULT_ALERT at %.4f s: %s, value %.3f\n", when[i].k + 1, m->fault_ns * 1e-9,
+                msg_enum_name(fc, m->fault_code) ? msg_enum_name(fc, m->fault_code) : "?", m->fault_value);
+    }
+    free(when);
     for (unsigned k = 0; k < sn.n; k++)
         if (sn.mod[k].external)
             fprintf(f, "module %u external (ek3 fw): %s\n", k + 1,
                     sn.mod[k].lost ? "LOST - no answer within the timeout" : "answered every quantum");
     fprintf(f, "station: %u POWER_CMD sent, %u acknowledged (%u clamped, %u refused), %u retries, %u gave up; "
-               "%u modules online\n",
-            sn.stn.sent, sn.stn.acked, sn.stn.clamped, sn.stn.refused, sn.stn.retries, sn.stn.gave_up, sn.online);
+               "%u modules online (a heartbeat heard within %.0f s: the station's view)\n",
+            sn.stn.sent, sn.stn.acked, sn.stn.clamped, sn.stn.refused, sn.stn.retries, sn.stn.gave_up, sn.online,
+            STN_ONLINE_NS * 1e-9);
     if (s->api.fd >= 0) {
         const sapi_stats *a = &s->api.st;
         fprintf(f,

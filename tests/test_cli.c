@@ -87,13 +87,13 @@ Test(cli, the_rack_report_fits_100_columns)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 84 --duration 1s --pull 5@0.7s --threads 2", EK3_BIN), 0, "%s",
                  out);
     cr_assert(strstr(out, "s; 0 breaches of election safety, log matching or a committed decision\n") &&
-                  strstr(out, " gave up; 84 modules online\n"),
+                  strstr(out, " gave up; 84 modules online (a heartbeat heard within 3 s: the station's view)\n"),
               "a pipe: whole lines: %s", out);
     cr_assert_eq(run(out, sizeof out, "COLUMNS=100 %s rack --modules 84 --duration 1s --pull 5@0.7s --threads 2", EK3_BIN),
                  0, "%s", out);
     fits_100("ek3 rack", out);
     cr_assert(strstr(out, "\n       0 breaches of election safety, log matching or a committed decision\n") &&
-                  strstr(out, "each module's current less its trim's share)\n") && strstr(out, " modules online\n") &&
+                  strstr(out, "each module's current less its trim's share)\n") && strstr(out, " modules online (a heartbeat") &&
                   strstr(out, "\n        (modules ") && strstr(out, "% of mean with them,"),
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "COLUMNS=100 %s rack --modules 4 --duration 50ms --realtime", EK3_BIN), 0, "%s",
@@ -110,6 +110,21 @@ Test(cli, the_rack_report_fits_100_columns)
                           "rated current)") &&
                   strstr(out, "balancing: trims 0.00 .. 0.02 V; no spread (") && !strstr(out, "% of mean"),
               "%s", out);
+}
+
+/* Pulls and FAULT_ALERTs are listed by time, not by slot (a user reads
+ * what happened first first). */
+Test(cli, the_report_lists_pulls_and_alerts_by_time)
+{
+    static char out[65536];
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 12 --duration 0.8s --pull 9@0.5s --pull 3@0.6s --fault ntc-open:7@0.65s "
+                     "--fault ntc-open:2@0.7s",
+                     EK3_BIN),
+                 0, "%s", out);
+    const char *p9 = strstr(out, "module 9 pulled at 0.5 s\n"), *p3 = strstr(out, "module 3 pulled at 0.6 s\n");
+    const char *a7 = strstr(out, "module 7 FAULT_ALERT at 0.70"), *a2 = strstr(out, "module 2 FAULT_ALERT at 0.70");
+    cr_assert(p9 && p3 && a7 && a2 && p9 < p3 && a7 < a2, "%s", out);
 }
 
 Test(cli, id_decodes_and_encodes)
