@@ -252,8 +252,9 @@ static void bb_latency_floor(FILE *out, long n)
         qsort(late, (size_t)n, sizeof *late, bb_cmp_i64);
         const char *k = spin ? "bridge.host_floor.spin" : "bridge.host_floor";
         char name[64];
-        fprintf(out, "# %s: an idle 100 us %s loop, %ld periods, %s\n", k, spin ? "spin" : "sleep", n,
-                fifo ? "SCHED_FIFO 80" : spin ? "SCHED_OTHER (as --realtime spins)" : "SCHED_OTHER (no permission for FIFO)");
+        fprintf(out, "# %s: an idle 100 us %s loop, %ld periods, %s%s\n", k, spin ? "spin" : "sleep", n,
+                fifo ? "SCHED_FIFO 80" : spin ? "SCHED_OTHER (as --realtime spins)" : "SCHED_OTHER (no permission for FIFO)",
+                spin ? "" : "; a wake-up here takes longer than 10 us, hence --realtime spins");
         snprintf(name, sizeof name, "%s.late_pct", k);
         bench_line(out, name, 100.0 * (double)over / (double)n, "%");
         snprintf(name, sizeof name, "%s.median_us", k);
@@ -333,6 +334,10 @@ int bench_bridge(FILE *out, double scale, int instructions)
         n = 500;
     int bad = 0;
     tp a, b;
+    fprintf(out, "# bridge: rtf is simulated time over wall time (the \"x real time\" ek3 rack prints); the headline\n"
+                 "# is rack84.rtf, `ek3 rack --modules 84 --load 200kW` on every CPU (= session84.rtf.threads_N);\n"
+                 "# frameless.speedup: the HIL exchange as structs over frames; swarm.cost: wall time with the swarm\n"
+                 "# over without; late_pct: periods more than 10 us past their time\n");
     if (tp_mem_pair(&a, &b, 1024) == EK3_OK) {
         bad |= bb_pair(out, "mem", &a, &b, n);
         tp_close(&a);
