@@ -1,10 +1,12 @@
 /* cmd_faults.c - `ek3 faults`: the rig's fault table (fault.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "cmd.h"
 #include "fault.h"
+#include "report.h"
 
 int cmd_faults(int argc, char **argv)
 {
@@ -19,7 +21,8 @@ int cmd_faults(int argc, char **argv)
                  "  --fault igf:3@0.5s:i=40mA   --fault bus-cut:7@1s   --fault svc-crash:2.3@1s\n"
                  "A kernel fault timed before its module's MCU leaves reset (0-10 ms after\n"
                  "power-on, by seed and slot) is refused.\n"
-                 "--markdown prints the table as docs/faults.md has it.");
+                 "--markdown prints the table as docs/faults.md has it. In a terminal (or with\n"
+                 "COLUMNS set) the descriptions fold to its width.");
             return CLI_OK;
         }
         if (!strcmp(argv[i], "--markdown"))
@@ -27,7 +30,22 @@ int cmd_faults(int argc, char **argv)
         else
             return cli_bad_arg(w, argv[i], NULL);
     }
-    if (flt_print(stdout, md))
+    unsigned width = md ? 0 : cli_text_width(stdout);
+    if (width == 0) { /* a file, a pipe, the markdown: lines whole */
+        if (flt_print(stdout, md))
+            return cli_fail(w, "cannot write the table to standard output");
+        return CLI_OK;
+    }
+    char *buf = NULL; /* a terminal: folded to its width, each description under its column */
+    size_t n = 0;
+    FILE *m = open_memstream(&buf, &n);
+    int bad = !m || flt_print(m, 0);
+    if (m && fclose(m))
+        bad = 1;
+    if (!bad)
+        rep_fold(stdout, buf, n, width < REP_WIDTH_MIN ? REP_WIDTH_MIN : width);
+    free(buf);
+    if (bad || ferror(stdout))
         return cli_fail(w, "cannot write the table to standard output");
     return CLI_OK;
 }

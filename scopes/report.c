@@ -171,18 +171,18 @@ static size_t rep_break(const char *p, size_t n, size_t width, size_t *next)
     return 0;
 }
 
-/* Text out, each line folded to `width` columns (a terminal's): a line
- * breaks at a clause (rep_break), and the rest goes on indented past its
- * label ("timing: "; a colon after a parenthesis is not one), or 4
- * columns without one. */
-static void rep_fold(FILE *f, const char *s, size_t n, size_t width0)
+void rep_fold(FILE *f, const char *s, size_t n, size_t width0)
 {
     const char *end = s + n;
     while (s < end) {
         const char *e = memchr(s, '\n', (size_t)(end - s));
         size_t len = e ? (size_t)(e - s) : (size_t)(end - s);
         const char *c = memchr(s, ':', len), *paren = memchr(s, '(', len); /* a label: "timing: " */
-        size_t ind = c && c - s < 24 && (!paren || paren > c) && (size_t)(c - s) + 1 < len && c[1] == ' '
+        size_t lead = 0;
+        while (lead < len && s[lead] == ' ')
+            lead++;
+        size_t ind = lead > 0 && lead <= width0 / 2                                              ? lead
+                     : c && c - s < 24 && (!paren || paren > c) && (size_t)(c - s) + 1 < len && c[1] == ' '
                          ? (size_t)(c - s) + 2
                          : 4;
         size_t width = width0, at;

@@ -24,6 +24,15 @@
 #define REP_WIDTH_MIN 40u
 int rep_text(FILE *f, ses *s, unsigned width);
 
+/* Text s (n bytes, lines ending in '\n') out to f with every line folded
+ * to `width` columns (at least REP_WIDTH_MIN; a terminal's): a longer line
+ * breaks at a clause ("; ", then ", ", then " (", else a space) in its
+ * second half, and the rest goes on indented as the line itself is
+ * indented, else past its label ("timing: "; a colon after a parenthesis
+ * is not one), else 4 columns. A word longer than the width stays whole.
+ * Write errors are left in f's error indicator. */
+void rep_fold(FILE *f, const char *s, size_t n, size_t width);
+
 /* The trace (the report's trace.csv): the session's record, a row a
  * record row (every 1 ms by default), in the CSV trace format of
  * --trace-csv (trc_csv_head, trc_csv_row: one writer): "t_s,bus.v_V,

@@ -112,6 +112,37 @@ Test(cli, the_rack_report_fits_100_columns)
               "%s", out);
 }
 
+/* The words of a and b, in order, are the same (whatever the spaces and
+ * line breaks between them). */
+static int same_words(const char *a, const char *b)
+{
+    for (;;) {
+        a += strspn(a, " \n"), b += strspn(b, " \n");
+        size_t na = strcspn(a, " \n"), nb = strcspn(b, " \n");
+        if (na != nb || strncmp(a, b, na))
+            return 0;
+        if (na == 0)
+            return 1;
+        a += na, b += nb;
+    }
+}
+
+/* `ek3 faults` in a 100-column terminal folds each description under its
+ * column, every word kept in order; through a pipe every line is whole. */
+Test(cli, the_fault_table_folds_in_a_terminal)
+{
+    static char whole[131072], folded[131072];
+    cr_assert_eq(run(whole, sizeof whole, "%s faults", EK3_BIN), 0, "%s", whole);
+    cr_assert_eq(run(folded, sizeof folded, "COLUMNS=100 %s faults", EK3_BIN), 0, "%s", folded);
+    cr_assert_lt(strlen(whole), sizeof whole - 1, "the table fits the buffer");
+    fits_100("COLUMNS=100 ek3 faults", folded);
+    cr_assert(strstr(whole, "\n             hot swap: the module leaves its slot (no output, no load on the bus, off the "
+                            "rack bus); cleared,"),
+              "a pipe: whole lines: %.400s", whole);
+    cr_assert(strstr(folded, "\n             cleared, it is put back as an insert"), "%.600s", folded);
+    cr_assert(same_words(whole, folded), "every word kept, in order");
+}
+
 /* Pulls and FAULT_ALERTs are listed by time, not by slot (a user reads
  * what happened first first). */
 Test(cli, the_report_lists_pulls_and_alerts_by_time)
