@@ -1,12 +1,17 @@
 /* cmd_faults.c - `ek3 faults`: the rig's fault table (fault.h). */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "cmd.h"
 #include "fault.h"
 #include "report.h"
+
+/* rep_folded's body: the table, as markdown when *md. */
+static int faults_print(FILE *f, void *md)
+{
+    return flt_print(f, *(const int *)md);
+}
 
 int cmd_faults(int argc, char **argv)
 {
@@ -30,22 +35,8 @@ int cmd_faults(int argc, char **argv)
         else
             return cli_bad_arg(w, argv[i], NULL);
     }
-    unsigned width = md ? 0 : cli_text_width(stdout);
-    if (width == 0) { /* a file, a pipe, the markdown: lines whole */
-        if (flt_print(stdout, md))
-            return cli_fail(w, "cannot write the table to standard output");
-        return CLI_OK;
-    }
-    char *buf = NULL; /* a terminal: folded to its width, each description under its column */
-    size_t n = 0;
-    FILE *m = open_memstream(&buf, &n);
-    int bad = !m || flt_print(m, 0);
-    if (m && fclose(m))
-        bad = 1;
-    if (!bad)
-        rep_fold(stdout, buf, n, width < REP_WIDTH_MIN ? REP_WIDTH_MIN : width);
-    free(buf);
-    if (bad || ferror(stdout))
+    /* In a terminal, folded to its width, each description under its column. */
+    if (rep_folded(stdout, md ? 0 : cli_text_width(stdout), faults_print, &md) || ferror(stdout))
         return cli_fail(w, "cannot write the table to standard output");
     return CLI_OK;
 }

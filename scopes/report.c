@@ -171,21 +171,31 @@ static size_t rep_break(const char *p, size_t n, size_t width, size_t *next)
     return 0;
 }
 
+/* How far rep_fold indents the rest of a line s (len bytes) folded to
+ * width: as the line itself is indented (up to half the width), else past
+ * its label ("timing: ", a colon before any parenthesis), else 4. */
+static size_t rep_indent(const char *s, size_t len, size_t width)
+{
+    size_t lead = 0;
+    while (lead < len && s[lead] == ' ')
+        lead++;
+    if (lead > 0 && lead <= width / 2)
+        return lead;
+    const char *c = memchr(s, ':', len), *paren = memchr(s, '(', len);
+    if (c && c - s < 24 && (!paren || paren > c) && (size_t)(c - s) + 1 < len && c[1] == ' ')
+        return (size_t)(c - s) + 2;
+    return 4;
+}
+
 void rep_fold(FILE *f, const char *s, size_t n, size_t width0)
 {
+    if (width0 < REP_WIDTH_MIN)
+        width0 = REP_WIDTH_MIN;
     const char *end = s + n;
     while (s < end) {
         const char *e = memchr(s, '\n', (size_t)(end - s));
         size_t len = e ? (size_t)(e - s) : (size_t)(end - s);
-        const char *c = memchr(s, ':', len), *paren = memchr(s, '(', len); /* a label: "timing: " */
-        size_t lead = 0;
-        while (lead < len && s[lead] == ' ')
-            lead++;
-        size_t ind = lead > 0 && lead <= width0 / 2                                              ? lead
-                     : c && c - s < 24 && (!paren || paren > c) && (size_t)(c - s) + 1 < len && c[1] == ' '
-                         ? (size_t)(c - s) + 2
-                         : 4;
-        size_t width = width0, at;
+        size_t ind = rep_indent(s, len, width0), width = width0, at;
         const char *p = s;
         size_t left = len;
         while (left > width) {
@@ -202,6 +212,24 @@ void rep_fold(FILE *f, const char *s, size_t n, size_t width0)
             fputc('\n', f);
         s += len + (e != NULL);
     }
+}
+
+int rep_folded(FILE *f, unsigned width, int (*body)(FILE *out, void *ctx), void *ctx)
+{
+    if (width == 0)
+        return body(f, ctx);
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&buf, &n);
+    if (!m)
+        return EK3_ENOSPC;
+    int rc = body(m, ctx);
+    if (fclose(m) != 0 && !rc)
+        rc = EK3_ENOSPC;
+    if (!rc)
+        rep_fold(f, buf, n, width);
+    free(buf);
+    return rc;
 }
 
 static int rep_text_body(FILE *f, ses *s);
@@ -234,26 +262,14 @@ static unsigned rep_by_time(const ses_snap *sn, size_t off, rep_at *at)
     return n;
 }
 
+static int rep_text_cb(FILE *f, void *s)
+{
+    return rep_text_body(f, s);
+}
+
 int rep_text(FILE *f, ses *s, unsigned width)
 {
-    if (width == 0)
-        return rep_text_body(f, s);
-    if (width < REP_WIDTH_MIN)
-        width = REP_WIDTH_MIN;
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&buf, &n);
-    if (!m)
-        return EK3_ENOSPC;
-    int rc = rep_text_body(m, s);
-    if (fclose(m) != 0) {
-        free(buf);
-        return EK3_ENOSPC;
-    }
-    if (!rc)
-        rep_fold(f, buf, n, width);
-    free(buf);
-    return rc;
+    return rep_folded(f, width, rep_text_cb, s);
 }
 
 static int rep_text_body(FILE *f, ses *s)

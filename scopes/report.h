@@ -25,13 +25,19 @@
 int rep_text(FILE *f, ses *s, unsigned width);
 
 /* Text s (n bytes, lines ending in '\n') out to f with every line folded
- * to `width` columns (at least REP_WIDTH_MIN; a terminal's): a longer line
+ * to `width` columns (a terminal's; REP_WIDTH_MIN when less): a longer line
  * breaks at a clause ("; ", then ", ", then " (", else a space) in its
  * second half, and the rest goes on indented as the line itself is
  * indented, else past its label ("timing: "; a colon after a parenthesis
  * is not one), else 4 columns. A word longer than the width stays whole.
  * Write errors are left in f's error indicator. */
 void rep_fold(FILE *f, const char *s, size_t n, size_t width);
+
+/* What body(out, ctx) writes, to f: straight when width is 0 (a file, a
+ * pipe), else gathered and folded to width (rep_fold). Returns body's
+ * result (0 when it wrote), or EK3_ENOSPC (no memory for the text); write
+ * errors on f are left in its error indicator. */
+int rep_folded(FILE *f, unsigned width, int (*body)(FILE *out, void *ctx), void *ctx);
 
 /* The trace (the report's trace.csv): the session's record, a row a
  * record row (every 1 ms by default), in the CSV trace format of

@@ -255,14 +255,14 @@ Test(rig, the_threads_ranges_follow_their_speeds)
     cr_assert(c[1] == 42 && bad[1] == 42);
 }
 
-/* rig_adapt_next on a clock where a quantum takes ns_thr[q] on the threads
- * and ns_solo alone, from quantum q0 to q1 - 1: the wall time spent, and
- * the quanta run alone. */
-static double adapt_run(rig_adapt_state *a, uint8_t *solo, int64_t *now, unsigned q0, unsigned q1, double ns_thr,
+/* rig_adapt_next for `quanta` quanta on a clock where a quantum takes
+ * ns_thr on the threads and ns_solo alone: the wall time spent; *alone
+ * counts the quanta run alone. */
+static double adapt_run(rig_adapt_state *a, uint8_t *solo, int64_t *now, unsigned quanta, double ns_thr,
                         double ns_solo, unsigned *alone)
 {
     double spent = 0;
-    for (unsigned q = q0; q < q1; q++) {
+    for (unsigned q = 0; q < quanta; q++) {
         double d = *solo ? ns_solo : ns_thr;
         spent += d;
         *now += (int64_t)d;
@@ -295,26 +295,26 @@ Test(rig, the_faster_way_runs_and_a_slow_one_stays_short)
     uint8_t solo = 1; /* rig_init's first window */
     int64_t now = 1000;
     unsigned alone = 0;
-    adapt_run(&a, &solo, &now, 0, 20000, 10000, 13000, &alone);
+    adapt_run(&a, &solo, &now, 20000, 10000, 13000, &alone);
     cr_assert(alone >= RIG_ADAPT_Q && alone <= 20000 / 20, "idle: %u of 20000 quanta alone", alone);
 
     rig_adapt_state b = {0};
     solo = 1, alone = 0;
-    double spent = adapt_run(&b, &solo, &now, 0, 20000, 1.5e6, 15000, &alone);
+    double spent = adapt_run(&b, &solo, &now, 20000, 1.5e6, 15000, &alone);
     cr_assert_leq(spent, 1.08 * 20000 * 15000, "busy: %.0f ms against %.0f ms alone (%u quanta alone)", spent / 1e6,
                   20000 * 15000 / 1e6, alone);
 
     rig_adapt_state c = {0};
     solo = 1, alone = 0;
-    adapt_run(&c, &solo, &now, 0, 20000, 10000, 13000, &alone);
+    adapt_run(&c, &solo, &now, 20000, 10000, 13000, &alone);
     cr_assert_geq(c.gap, 16u, "the trials lost: the gap grew (%u)", c.gap);
     alone = 0;
-    spent = adapt_run(&c, &solo, &now, 20000, 40000, 1.5e6, 13000, &alone);
+    spent = adapt_run(&c, &solo, &now, 20000, 1.5e6, 13000, &alone);
     cr_assert_leq(spent, 1.08 * 20000 * 13000, "turned busy: %.0f ms against %.0f ms alone (%u quanta alone)",
                   spent / 1e6, 20000 * 13000 / 1e6, alone);
 }
 
-/* rig_adapt's switches between the threads and the caller alone (a busy
+/* rig_adapt_next's switches between the threads and the caller alone (a busy
  * machine) change who runs a module, never what it computes: a 3-thread
  * rack flipped to its caller alone and back every few quanta is the
  * 1-thread run, quantum by quantum (the HIL frame count included, which
