@@ -80,7 +80,8 @@ Test(cli, every_help_page_fits_100_columns)
  * clause and go on indented, every word kept; through a pipe each stays
  * whole, for grep. The spread of the currents is over the modules that
  * regulate (a rack still soft-starting read 1 102.3 %, one after a short
- * 7e18 %), and in per cent of a mean of almost nothing it is not given. */
+ * 7e18 %), and in per cent of a mean of almost nothing it is not given;
+ * a pulled module's row shows no values (it read 743.97 V, 330 kHz). */
 Test(cli, the_rack_report_fits_100_columns)
 {
     static char out[65536];
@@ -89,6 +90,8 @@ Test(cli, the_rack_report_fits_100_columns)
     cr_assert(strstr(out, "s; 0 breaches of election safety, log matching or a committed decision\n") &&
                   strstr(out, " gave up; 84 modules online (a heartbeat heard within 3 s: the station's view)\n"),
               "a pipe: whole lines: %s", out);
+    cr_assert(strstr(out, "\n    5 PULLED         -        -        -        -        -         -       0       - -"),
+              "a pulled module's row has no stale values: %s", out);
     cr_assert_eq(run(out, sizeof out, "COLUMNS=100 %s rack --modules 84 --duration 1s --pull 5@0.7s --threads 2", EK3_BIN),
                  0, "%s", out);
     fits_100("ek3 rack", out);
