@@ -435,7 +435,7 @@ int bench_bridge(FILE *out, double scale, int instructions)
     if (tn > 1 && rn < r1) /* rig_opts.threads fixed here: a busy host's, not the rig's serial part */
         fprintf(out,
                 "# bridge.rack84.threads.speedup below 1: %u threads slower than one on this host now (a busy CPU "
-                "holds every phase;\n# `ek3 rack` without --threads then runs on one, rig_adapt_next)\n",
+                "holds every phase;\n# `ek3 rack` without --threads measures both and then runs on one)\n",
                 tn);
     bench_line(out, "bridge.rack84.frames.rtf.threads_1", rf, "x");
     bench_line(out, "bridge.rack84.frameless.speedup", r1 / rf, "x"); /* 1 thread: frameless over frames */

@@ -187,6 +187,19 @@ static size_t rep_indent(const char *s, size_t len, size_t width)
     return 4;
 }
 
+/* A table's row or header (two spaces in a row after its indent, as its
+ * columns align): folded it would no longer line up, so it stays whole. */
+static int rep_table_row(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && s[i] == ' ')
+        i++;
+    for (; i + 1 < len; i++)
+        if (s[i] == ' ' && s[i + 1] == ' ')
+            return 1;
+    return 0;
+}
+
 void rep_fold(FILE *f, const char *s, size_t n, size_t width0)
 {
     if (width0 < REP_WIDTH_MIN)
@@ -198,7 +211,7 @@ void rep_fold(FILE *f, const char *s, size_t n, size_t width0)
         size_t ind = rep_indent(s, len, width0), width = width0, at;
         const char *p = s;
         size_t left = len;
-        while (left > width) {
+        while (left > width && !rep_table_row(s, len)) {
             size_t cut = rep_break(p, left, width, &at);
             if (cut == 0)
                 break;
@@ -402,7 +415,7 @@ static int rep_text_body(FILE *f, ses *s)
     long ran = s->q;
     char solo[128] = "";
     if (g->pool && g->solo_quanta > 0 && ran > 0) /* rig_adapt_next: the caller alone was faster for a while */
-        snprintf(solo, sizeof solo, "%.1f %% of quanta on one thread, measured faster than %u: a small rack, or a busy CPU",
+        snprintf(solo, sizeof solo, "%.1f %% of quanta on one thread, which ran faster than %u: a busy CPU, or a rack too small to share",
                  100.0 * (double)g->solo_quanta / (double)ran, g->pool_threads);
     char split[160] = ""; /* the balanced ranges (rig_cuts_balance), for a few threads */
     if (g->pool && g->pool_threads > 1 && g->pool_threads <= 8) {

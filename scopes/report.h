@@ -29,7 +29,8 @@ int rep_text(FILE *f, ses *s, unsigned width);
  * breaks at a clause ("; ", then ", ", then " (", else a space) in its
  * second half, and the rest goes on indented as the line itself is
  * indented, else past its label ("timing: "; a colon after a parenthesis
- * is not one), else 4 columns. A word longer than the width stays whole.
+ * is not one), else 4 columns. A word longer than the width stays whole,
+ * and so does a table's row (two spaces in a row after its indent).
  * Write errors are left in f's error indicator. */
 void rep_fold(FILE *f, const char *s, size_t n, size_t width);
 

@@ -81,7 +81,8 @@ Test(cli, every_help_page_fits_100_columns)
  * whole, for grep. The spread of the currents is over the modules that
  * regulate (a rack still soft-starting read 1 102.3 %, one after a short
  * 7e18 %), and in per cent of a mean of almost nothing it is not given;
- * a pulled module's row shows no values (it read 743.97 V, 330 kHz). */
+ * a pulled module's row shows no values (it read 743.97 V, 330 kHz); the
+ * module table's rows stay whole (folded at 80 columns they fell apart). */
 Test(cli, the_rack_report_fits_100_columns)
 {
     static char out[65536];
@@ -99,6 +100,11 @@ Test(cli, the_rack_report_fits_100_columns)
                   strstr(out, "each module's current less its trim's share)\n") && strstr(out, " modules online (a heartbeat") &&
                   strstr(out, "\n        (modules ") && strstr(out, "% of mean with them,"),
               "%s", out);
+    cr_assert_eq(run(out, sizeof out, "COLUMNS=80 %s rack --modules 4 --duration 0.1s", EK3_BIN), 0, "%s", out);
+    cr_assert(strstr(out, "\n slot state    power W      I A    V out   Tj A C   Tj B C   fsw kHz  resets  trim V "
+                          "swarm") &&
+                  strstr(out, "\n    4 START "),
+              "80 columns: the module table's rows stay whole: %s", out);
     cr_assert_eq(run(out, sizeof out, "COLUMNS=100 %s rack --modules 4 --duration 50ms --realtime", EK3_BIN), 0, "%s",
                  out);
     fits_100("ek3 rack --realtime", out);
