@@ -367,10 +367,24 @@ const char *cli_stop_name(void)
     return cli_stop_sig == SIGTERM ? "SIGTERM" : "SIGINT";
 }
 
+/* Set once a command has said standard output failed (cli_stdout_error). */
+static int cli_out_told;
+
+int cli_stdout_error(const char *where)
+{
+    int e = errno;
+    if (fflush(stdout))
+        e = errno; /* the pending bytes' own error, when there were some */
+    if (!cli_out_told)
+        fprintf(stderr, "ek3 %s: write error on standard output: %s\n", where, strerror(e ? e : EIO));
+    cli_out_told = 1;
+    return CLI_FAIL;
+}
+
 int cli_finish(int rc)
 {
     /* Standard output on a full disk or a closed pipe: say so, and fail. */
-    int had = ferror(stdout);
+    int had = ferror(stdout) || cli_out_told;
     errno = 0;
     int bad = fflush(stdout) != 0;
     int e = errno;
@@ -381,7 +395,8 @@ int cli_finish(int rc)
         e = errno;
     }
     if (bad || had) {
-        fprintf(stderr, "ek3: write error on standard output: %s\n", strerror(e ? e : EIO));
+        if (!cli_out_told) /* once: the command may have said it */
+            fprintf(stderr, "ek3: write error on standard output: %s\n", strerror(e ? e : EIO));
         if (rc == CLI_OK)
             rc = CLI_FAIL;
     }

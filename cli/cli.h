@@ -155,10 +155,19 @@ int cli_stop_requested(void);
  * cli_catch_stop catches, and what a stop not yet asked for would be). */
 const char *cli_stop_name(void);
 
+/* A command's own report that writing standard output failed (a full
+ * disk, a closed pipe): flushes it for the error of the bytes still
+ * pending (else errno as the failed write left it, EIO when 0), prints
+ * "ek3 WHERE: write error on standard output: <strerror>" once, and
+ * marks it said so that cli_finish does not say it again. Returns
+ * CLI_FAIL. */
+int cli_stdout_error(const char *where);
+
 /* The end of every ek3 run, given the command's exit code: flushes and
  * closes standard output; a write error there (a full disk, a closed
  * pipe) is reported as "ek3: write error on standard output: <strerror>"
- * and turns an exit code 0 into 1. After a clean stop on SIGINT/SIGTERM
+ * (unless cli_stdout_error said it already) and turns an exit code 0
+ * into 1. After a clean stop on SIGINT/SIGTERM
  * it re-raises that signal (POSIX convention: the parent sees the
  * command interrupted). Returns the exit code. */
 int cli_finish(int rc);

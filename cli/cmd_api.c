@@ -82,6 +82,6 @@ int cmd_api(int argc, char **argv)
                                                      "it answers none for a while)"
                                                    : ek3_strerror(rc));
     if (puts(reply) == EOF || fflush(stdout))
-        return cli_fail(w, "standard output: %s", strerror(errno));
+        return cli_stdout_error(w);
     return strncmp(reply, "ok", 2) ? CLI_FAIL : CLI_OK;
 }

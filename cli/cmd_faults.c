@@ -37,6 +37,6 @@ int cmd_faults(int argc, char **argv)
     }
     /* In a terminal, folded to its width, each description under its column. */
     if (rep_folded(stdout, md ? 0 : cli_text_width(stdout), faults_print, &md) || ferror(stdout))
-        return cli_fail(w, "cannot write the table to standard output");
+        return cli_stdout_error(w);
     return CLI_OK;
 }

@@ -641,7 +641,7 @@ static int sc_signals(int argc, char **argv)
         else
             return cli_bad_arg("scenario signals", argv[i], NULL);
     }
-    return sig_print(stdout, md) ? cli_fail("scenario signals", "cannot write to standard output") : CLI_OK;
+    return sig_print(stdout, md) ? cli_stdout_error("scenario signals") : CLI_OK;
 }
 
 static int sc_faults(int argc, char **argv)

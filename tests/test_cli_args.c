@@ -257,6 +257,14 @@ Test(cli_args, write_errors_are_reported_with_their_reason_and_exit_1)
     cr_assert_eq(run(out, sizeof out, "{ %s can layouts > /dev/full; }", EK3_BIN), 1, "%s", out);
     cr_assert(strstr(out, "ek3: write error on standard output: No space left on device"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "{ %s plant params > /dev/full; }", EK3_BIN), 1, "%s", out);
+    /* A command that notices the failed write says it, once, with its reason. */
+    const char *own[] = {"faults", "scenario signals"};
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(run(out, sizeof out, "{ %s %s > /dev/full; }", EK3_BIN, own[i]), 1, "%s", out);
+        char want[96];
+        snprintf(want, sizeof want, "ek3 %s: write error on standard output: No space left on device\n", own[i]);
+        cr_assert(!strcmp(out, want), "%s: one message with its reason, got: %s", own[i], out);
+    }
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 2kW --duration 20ms --log /dev/full", EK3_BIN), 1,
                  "%s", out);
     cr_assert(strstr(out, "--log /dev/full: write error: No space left on device"), "%s", out);
