@@ -337,7 +337,11 @@ int bench_bridge(FILE *out, double scale, int instructions)
     fprintf(out, "# bridge: rtf is simulated time over wall time (the \"x real time\" ek3 rack prints); the headline\n"
                  "# is rack84.rtf, `ek3 rack --modules 84 --load 200kW` on every CPU (= session84.rtf.threads_N);\n"
                  "# frameless.speedup: the HIL exchange as structs over frames; swarm.cost: wall time with the swarm\n"
-                 "# over without; late_pct: periods more than 10 us past their time\n");
+                 "# over without; late_pct: periods more than 10 us past their time; overrun_pct: periods whose\n"
+                 "# own work ran past their deadline; host_floor: an idle 100 us loop, the host's own jitter;\n"
+                 "# mem/udp rtt: a HIL frame's round trip over that transport, frames_per_s one way flat out;\n"
+                 "# canbus.load: the rack bus's busy share of its bit time; *.quantum.instructions (--under-callgrind):\n"
+                 "# instructions a module a quantum\n");
     if (tp_mem_pair(&a, &b, 1024) == EK3_OK) {
         bad |= bb_pair(out, "mem", &a, &b, n);
         tp_close(&a);
