@@ -4,6 +4,7 @@
  * (session.h) and its timeline; the report is scopes/report.h's. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -787,8 +788,14 @@ int cmd_rack(int argc, char **argv)
             fprintf(stderr, "ek3 %s: %s: %s\n", w, path, strerror(errno));
         }
         bad |= rep_plots(o.report, &s, w);
-        printf("report: %s/report.txt, trace.csv, bus_voltage, load_power, module_current, current_sharing (.png, .svg)\n",
-               o.report);
+#define RACK_REPORT_SAID "report: %s/report.txt, trace.csv, bus_voltage, load_power, module_current, current_sharing (.png, .svg)\n"
+        char line[PATH_MAX + 128];
+        unsigned width = cli_text_width(stdout);
+        int len = width ? snprintf(line, sizeof line, RACK_REPORT_SAID, o.report) : -1;
+        if (len > 0 && (size_t)len < sizeof line) /* folded in a terminal, as the report above it */
+            rep_fold(stdout, line, (size_t)len, width);
+        else
+            printf(RACK_REPORT_SAID, o.report);
     }
     if (win) { /* --scope-hold: the report is out; then the window until closed or Ctrl-C */
         scw_hold(win, cli_stop_requested);

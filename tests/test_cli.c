@@ -100,11 +100,16 @@ Test(cli, the_rack_report_fits_100_columns)
                   strstr(out, "each module's current less its trim's share)\n") && strstr(out, " modules online (a heartbeat") &&
                   strstr(out, "\n        (modules ") && strstr(out, "% of mean with them,"),
               "%s", out);
-    cr_assert_eq(run(out, sizeof out, "COLUMNS=80 %s rack --modules 4 --duration 0.1s", EK3_BIN), 0, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "COLUMNS=80 %s rack --modules 4 --duration 0.1s --report %s/a-report-folder-of-some-length",
+                     EK3_BIN, dir),
+                 0, "%s", out);
     cr_assert(strstr(out, "\n slot state    power W      I A    V out   Tj A C   Tj B C   fsw kHz  resets  trim V "
                           "swarm") &&
                   strstr(out, "\n    4 START "),
               "80 columns: the module table's rows stay whole: %s", out);
+    fits_100("ek3 rack --report", out); /* the report: line too */
+    cr_assert(strstr(out, "/a-report-folder-of-some-length/report.txt,") && strstr(out, " current_sharing (.png, .svg)\n"),
+              "%s", out);
     cr_assert_eq(run(out, sizeof out, "COLUMNS=100 %s rack --modules 4 --duration 50ms --realtime", EK3_BIN), 0, "%s",
                  out);
     fits_100("ek3 rack --realtime", out);
