@@ -41,6 +41,7 @@ int stn_init(station *s, unsigned n, auth_crypto cr, const uint8_t rack_key[AUTH
     for (unsigned k = 0; k < n; k++) {
         s->m[k].hb_ns = -1;
         s->m[k].fault_ns = -1;
+        s->m[k].latched_ns = -1;
         s->m[k].diag_ns = -1;
         s->m[k].tx.next = 1;
     }
@@ -355,7 +356,8 @@ double stn_module_cap(double vset_v)
 static int stn_member(const station *s, unsigned k, int64_t now)
 {
     const stn_module *m = &s->m[k];
-    return !m->own && stn_is_online(s, k, now) && m->hb.state != MSG_STATE_FAULT && !m->implausible;
+    return !m->own && stn_is_online(s, k, now) && m->hb.state != MSG_STATE_FAULT && m->latched_ns < m->hb_ns &&
+           !m->implausible;
 }
 
 int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, double vset_v)
@@ -547,6 +549,10 @@ void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
         if (msg_decode(CID_TYPE_FAULT, f->data, f->len, &m->fault, &e) == EK3_OK) {
             m->fault_ns = now;
             s->st.faults++;
+            if ((m->fault.flags & (MSG_FAULT_F_LATCHED | MSG_FAULT_F_CLEARED)) == MSG_FAULT_F_LATCHED) {
+                m->latched_ns = now; /* out of the split until a heartbeat after it */
+                s->dem_dirty = 1;
+            }
             stn_log(s, now, "%s from module %u: code %.0f, value %.3f", "FAULT_ALERT", cf.src, m->fault.code,
                     m->fault.value / 1000.0);
         }

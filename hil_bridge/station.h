@@ -37,6 +37,7 @@ typedef struct stn_module {
     msg_diag diag;          /* the last DIAG result */
     int64_t diag_ns;        /* when (-1: none) */
     int64_t fault_ns;       /* when (-1: none) */
+    int64_t latched_ns;     /* the last FAULT_ALERT of a latched trip (MSG_FAULT_F_LATCHED, not cleared) (-1: none) */
     cfd_frame last_cmd;     /* the last POWER_CMD sent to it, as on the wire (a recording: stn_fault_replay) */
     uint8_t has_last;
     uint8_t vout_strikes;   /* heartbeats in a row its VOUT disagreed with its peers' (stn_plausible) */
@@ -168,8 +169,11 @@ double stn_module_cap(double vset_v);
  * The station keeps the demand (total_w at vset_v; 0 W: none kept) and
  * splits it again (stn_poll) whenever the set of modules that can carry
  * it changes: the members are the modules heard within STN_ONLINE_NS,
- * not in FAULT, not stopped as implausible and not commanded on their
- * own (stn_api_module). A module that joins (inserted, restarted after a
+ * not in FAULT (by their last heartbeat, or by a latched trip's
+ * FAULT_ALERT that no heartbeat has followed yet: the station drops a
+ * tripped module at its alert, not up to a heartbeat period later), not
+ * stopped as implausible and not commanded on their own
+ * (stn_api_module). A module that joins (inserted, restarted after a
  * fault) or comes back from a reset (a watchdog's, an update's: its
  * heartbeat count starts again) is commanded on with its share, the
  * others with theirs (SET, which starts a module in standby but never

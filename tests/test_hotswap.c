@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "can_handler.h"
 #include "drivers.h"
 #include "ek3_err.h"
 #include "fault.h"
@@ -242,4 +243,33 @@ Test(hotswap, a_module_back_after_the_online_window_joins_the_split, .init = set
     cr_assert_eq(g.stn.dem_n, HS_N, "back in the split");
     cr_assert_not_null(strstr(station_log(), "rack split: module 3: joins, starts with 2500 W"), "%s", station_log());
     cr_assert_null(strstr(station_log(), "module 3: back from a reset"), "%s", station_log());
+}
+
+Test(hotswap, a_tripped_module_leaves_the_split_at_its_alert, .init = setup, .fini = teardown)
+{
+    const unsigned slot = 5;
+    start_rack(HS_N);
+    cr_assert_eq(g.stn.dem_n, HS_N);
+    uint32_t faults = g.stn.st.faults;
+    inject("igf:5@0s:i=100mA"); /* 100 mA to ground: the Level-0 GFI latches (50 mA) */
+    /* Run until the station hears its FAULT_ALERT, then one quantum: the
+     * station re-splits at its next poll, not at the module's next
+     * heartbeat (up to CANH_HEARTBEAT_MS, 1 s, later). */
+    long q = 0;
+    while (g.stn.st.faults == faults && q++ < 10000)
+        rig_quantum(&g);
+    cr_assert_gt(g.stn.st.faults, faults, "its FAULT_ALERT reached the station");
+    const stn_module *st = &g.stn.m[slot - 1];
+    cr_assert(st->fault.flags & MSG_FAULT_F_LATCHED, "a latched trip (flags %u)", st->fault.flags);
+    cr_assert_neq(st->hb.state, MSG_STATE_FAULT, "its last heartbeat predates the trip");
+    rig_quantum(&g);
+    cr_assert_eq(g.stn.dem_n, HS_N - 1, "out of the split at its alert");
+    cr_assert_float_eq(g.stn.dem_each, HS_DEMAND_W / (HS_N - 1), 1e-6);
+    char want[64];
+    snprintf(want, sizeof want, "rack split: module %u: leaves", slot);
+    cr_assert_not_null(strstr(station_log(), want), "%s", station_log());
+    /* Its next heartbeat says FAULT: it stays out. */
+    run_ms(CANH_HEARTBEAT_MS + 100);
+    cr_assert_eq(st->hb.state, MSG_STATE_FAULT, "state %u", st->hb.state);
+    cr_assert_eq(g.stn.dem_n, HS_N - 1, "still out");
 }
