@@ -803,6 +803,7 @@ int cmd_rack(int argc, char **argv)
     }
     int stopped_by_output = s.stop_why[0] != 0;
     unsigned fault_errors = s.fault_errors;
+    int shorted = s.g.plant.r_short > 0;
     ses_free(&s);
     if (stopped_by_output)
         return CLI_FAIL; /* the output that failed was named when it was closed */
@@ -814,7 +815,8 @@ int cmd_rack(int argc, char **argv)
         return cli_fail(w, "the bus never came up under the load (see the report; a later --load-at lets the soft "
                            "start finish)");
     if (collapsed)
-        return cli_fail(w, "the rack collapsed under its load (see the report)");
+        return cli_fail(w, shorted ? "the rack collapsed: its bus is shorted (the fault short; see the report)"
+                                   : "the rack collapsed under its load (see the report)");
     if (upd_failed && s.stop_sig)
         return cli_fail(w, "the firmware update was not finished when the run was interrupted: %s", upd_why);
     return upd_failed ? cli_fail(w, "the firmware update did not end on the new image: %s", upd_why) : CLI_OK;

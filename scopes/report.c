@@ -326,12 +326,17 @@ static int rep_text_body(FILE *f, ses *s)
         fprintf(f, "RACK COLLAPSED%s: the bus is at %.2f V (set point %.1f V) with the load on; %u of %u modules "
                    "tripped, %u still running%s\n",
                 collapse_at, sn.vbus, o->r.v_set, tripped, sn.n, running,
-                demand > cap ? " (the load asked more than the rack can deliver)" : "");
+                s->g.plant.r_short > 0 ? " (the bus is shorted: the fault short)"
+                : demand > cap         ? " (the load asked more than the rack can deliver)"
+                                       : "");
     const char *lk = o->r.load.kind == RACK_LOAD_CP ? "constant power" : o->r.load.kind == RACK_LOAD_R ? "resistor"
                                                                                                       : "EV battery";
     fprintf(f, "load: %s; set point %.1f V, droop %.2f V/A\n", lk, o->r.v_set, s->kc.r_droop);
-    fprintf(f, "bus: %.2f V, load %.2f kW (%.2f A); modules deliver %.2f kW from %.2f kW in (%.2f %%)\n", sn.vbus,
-            sn.p_load / 1e3, sn.i_load, ptot / 1e3, pin / 1e3, pin > 0 ? 100 * ptot / pin : 0);
+    char eff[32] = "no power in"; /* under a watt in: no efficiency to speak of */
+    if (pin >= 1.0)
+        snprintf(eff, sizeof eff, "%.2f %%", 100 * ptot / pin);
+    fprintf(f, "bus: %.2f V, load %.2f kW (%.2f A); modules deliver %.2f kW from %.2f kW in (%s)\n", sn.vbus,
+            sn.p_load / 1e3, sn.i_load, ptot / 1e3, pin / 1e3, eff);
     if (sharing)
         if (rep_spread_says(s, imean))
             fprintf(f, "sharing: %.3f A mean, %.3f .. %.3f A (spread %.1f %% of mean); hottest junction %.1f C\n",

@@ -281,7 +281,18 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "warning: the load asks 20.0 kW, but 4 modules deliver at most 11.5 kW"), "%s", out);
     cr_assert(strstr(out, "RACK COLLAPSED at "), "%s", out);
-    cr_assert(strstr(out, "4 of 4 modules tripped, 0 still running"), "%s", out);
+    cr_assert(strstr(out, "4 of 4 modules tripped, 0 still running (the load asked more than the rack can deliver)"),
+              "%s", out);
+    cr_assert(strstr(out, "ek3 rack: the rack collapsed under its load (see the report)"), "%s", out);
+    /* A short collapses a rack within its load: the report and the error
+     * name the short, and a rack with nothing flowing has no efficiency. */
+    rc = run(out, sizeof out, "%s rack --modules 4 --load 8kW --duration 0.6s --load-at 0.4s --load-ramp 0.1s "
+             "--fault short:rack@0.55s --threads 1", EK3_BIN);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: the rack collapsed: its bus is shorted (the fault short; see the report)") &&
+                  strstr(out, "0 still running (the bus is shorted: the fault short)\n") &&
+                  strstr(out, " kW in (no power in)\n") && !strstr(out, "collapsed under its load"),
+              "%s", out);
     /* Within what it can deliver: no warning, no collapse, exit 0. */
     rc = run(out, sizeof out, "%s rack --modules 4 --load 9.6kW --duration 0.8s --load-at 0.5s --load-ramp 0.1s "
              "--threads 1", EK3_BIN);
