@@ -155,6 +155,8 @@ int cli_parse_quantity(const char *s, const char *unit, double *v)
     double x = strtod(s, &end);
     if (end == s || errno || !isfinite(x))
         return EK3_EPARSE;
+    if (end[0] == ' ' && end[1] && end[1] != ' ') /* "800 V": SI's space between number and unit */
+        end++;
     if (!strcmp(unit, "s")) { /* times: minutes and hours too; "m" alone is refused (milli or minutes?) */
         if (!strcmp(end, "min") || !strcmp(end, "h")) {
             *v = x * (*end == 'h' ? 3600.0 : 60.0);

@@ -61,8 +61,9 @@ int cli_parse_rate(const char *s, uint32_t *bps);
 
 /* Parse a physical quantity: a number, an optional SI prefix (p n u m k
  * M G) and an optional unit that must be `unit` when given: "5ms",
- * "200e3", "200kHz", "51.6u". Returns 0 or EK3_EPARSE (the value must
- * also be finite). */
+ * "200e3", "200kHz", "51.6u", and with one space before the prefix or
+ * unit as SI writes it (BIPM SI Brochure 5.4.3): "800 V", "5 ms".
+ * Returns 0 or EK3_EPARSE (the value must also be finite). */
 int cli_parse_quantity(const char *s, const char *unit, double *v);
 
 /* What a time (unit "s") may be written as: cli_parse_quantity also takes

@@ -36,8 +36,11 @@
 
 typedef struct scn_timer {
     int64_t at_ns, every_ns;  /* every_ns 0: once */
-    int ref;                  /* the Lua function */
+    int ref;                  /* the Lua function (LUA_NOREF: a set_load's time, kept for the end's check) */
     unsigned order;
+    const char *what;         /* "at", "every" or "set_load": named when it never came */
+    uint8_t fired;            /* it ran (a set_load's: its time was reached) */
+    char where[160];          /* the scenario's line that asked for it */
 } scn_timer;
 
 typedef struct scn_watcher {
@@ -329,6 +332,12 @@ double scn_arg_quantity(lua_State *L, int idx, const char *unit, const char *wha
         const char *s = lua_tostring(L, idx);
         if (!cli_parse_quantity(s, unit, &v))
             return v;
+        char *rest;
+        (void)strtod(s, &rest);
+        rest += rest != s && *rest == ' ';
+        if (rest != s && *rest && *unit) /* a number with another unit: say which */
+            scn_err(L, "%s: '%s' is not a quantity in %s: its unit '%s' is not %s or a prefix of it (e.g. \"20m%s\")",
+                    what, s, unit, rest, unit, unit);
         scn_err(L, "%s: '%s' is not a quantity in %s (a number, or e.g. \"20m%s\")", what, s, *unit ? unit : "units",
                    unit);
     }
@@ -677,6 +686,7 @@ static void scn_timers_due(scn *x)
             return;
         scn_timer *m = &x->tim[best];
         int ref = m->ref;
+        m->fired = 1;
         if (m->every_ns > 0) {
             m->at_ns += m->every_ns;
             m->order = x->tim_order++;
@@ -1446,7 +1456,9 @@ static int l_run_until(lua_State *L)
     return scn_raise_fatal(L, x);
 }
 
-static void scn_add_timer(lua_State *L, scn *x, int64_t at, int64_t every, int fn_idx)
+/* A timer for the function at fn_idx (0: none, a set_load's time), told
+ * as `what` at the end when it never came. */
+static void scn_add_timer(lua_State *L, scn *x, int64_t at, int64_t every, int fn_idx, const char *what)
 {
     if (x->ntim == x->captim) {
         unsigned cap = x->captim ? x->captim * 2 : 16;
@@ -1456,8 +1468,14 @@ static void scn_add_timer(lua_State *L, scn *x, int64_t at, int64_t every, int f
         x->tim = t;
         x->captim = cap;
     }
-    lua_pushvalue(L, fn_idx);
-    x->tim[x->ntim++] = (scn_timer){at, every, luaL_ref(L, LUA_REGISTRYINDEX), x->tim_order++};
+    int ref = LUA_NOREF;
+    if (fn_idx) {
+        lua_pushvalue(L, fn_idx);
+        ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    scn_timer *t = &x->tim[x->ntim++];
+    *t = (scn_timer){at, every, ref, x->tim_order++, what, 0, ""};
+    scn_where(L, t->where, sizeof t->where);
 }
 
 static int l_at(lua_State *L)
@@ -1469,7 +1487,7 @@ static int l_at(lua_State *L)
     int64_t now = x->s ? x->s->g.t_ns : 0;
     if (scn_ns(t) < now)
         return scn_err(L, "at(%g s): that time has passed (now %.6f s)", t, now * 1e-9);
-    scn_add_timer(L, x, scn_ns(t), 0, 2);
+    scn_add_timer(L, x, scn_ns(t), 0, 2, "at");
     return 0;
 }
 
@@ -1480,7 +1498,7 @@ static int l_every(lua_State *L)
     scn_range(L, "every: the period", scn_ns(dt) == RIG_PERIOD_NS ? RIG_PERIOD_NS * 1e-9 : dt, RIG_PERIOD_NS * 1e-9, 86400, "s");
     luaL_checktype(L, 2, LUA_TFUNCTION);
     int64_t now = x->s ? x->s->g.t_ns : 0;
-    scn_add_timer(L, x, now + scn_ns(dt), scn_ns(dt), 2);
+    scn_add_timer(L, x, now + scn_ns(dt), scn_ns(dt), 2, "every");
     return 0;
 }
 
@@ -1708,6 +1726,7 @@ static int l_set_load(lua_State *L)
     int rc = ses_add_event(s, &ev);
     if (rc)
         return scn_err(L, "set_load{}: %s", ek3_strerror(rc));
+    scn_add_timer(L, x, scn_ns(at), 0, 0, "set_load"); /* only for the end's check that it came */
     return 0;
 }
 
@@ -2676,10 +2695,33 @@ static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int mani
                              r->fault[i].text, scn_now(&x));
                     scn_figure(&x, msg2, NAN, "", "injected", 0, r->fault[i].where);
                 }
+            /* Timers and loads the run ended before: what they were to do never happened. */
+            for (unsigned i = 0; i < x.ntim; i++) {
+                const scn_timer *m = &x.tim[i];
+                if (m->fired || (m->ref == LUA_NOREF && m->at_ns <= x.s->g.t_ns))
+                    continue;
+                char msg2[300];
+                if (m->every_ns)
+                    snprintf(msg2, sizeof msg2, "every(%.6g s): its first call, due at %.6g s, never ran (the run ended "
+                             "at %.6f s)", m->every_ns * 1e-9, m->at_ns * 1e-9, scn_now(&x));
+                else if (m->ref == LUA_NOREF)
+                    snprintf(msg2, sizeof msg2, "%s{} at %.6g s never took effect (the run ended at %.6f s)", m->what,
+                             m->at_ns * 1e-9, scn_now(&x));
+                else
+                    snprintf(msg2, sizeof msg2, "%s(%.6g s) never ran (the run ended at %.6f s)", m->what,
+                             m->at_ns * 1e-9, scn_now(&x));
+                scn_figure(&x, msg2, NAN, "", m->ref == LUA_NOREF ? "applied" : "ran", 0, m->where);
+            }
+
         }
     }
     if (x.keys && !manifest_only)
-        scn_keys_write(&x);
+        scn_keys_write(&x); /* its failure is a check of its own */
+    if (!manifest_only && x.s && r->verdict != SCN_ERROR && r->nfig == 0 && !r->lost_figs) {
+        snprintf(r->error, sizeof r->error,
+                 "%s: no check ran: a verdict needs at least one (a PASS would claim nothing; docs/scenarios.md, Checks)", path);
+        r->verdict = SCN_ERROR;
+    }
     if (x.s) {
         r->sim_s = scn_now(&x);
         r->trace_rows = x.hashed;

@@ -252,7 +252,7 @@ Test(check_lua, keys_a_run_with_a_report_dir_writes_keys_csv_and_keeps_its_trace
     snprintf(rep, sizeof rep, "%s/keysrep", dir);
     cr_assert_eq(mkdir(rep, 0755), 0);
     const char *text = KHEAD KRACK "keys{ 'module[2].iout', 'canbus.load', 'bus.v' }\n"
-                                 "fault('pull', 3, { at='0.1s' })\nrun('0.2s')\n";
+                                 "fault('pull', 3, { at='0.1s' })\nrun('0.2s')\n" "expect(now() > 0, 'ran')\n";
     scn_result *a = run_lua("rep", text, rep);
     scn_result *b = run_lua("rep", text, NULL);
     cr_assert_eq(a->verdict, SCN_PASS, "%s", a->error);
@@ -280,7 +280,7 @@ Test(check_lua, keys_a_run_with_a_report_dir_writes_keys_csv_and_keeps_its_trace
     done(b);
     snprintf(csv, sizeof csv, "%s/none", dir);
     cr_assert_eq(mkdir(csv, 0755), 0);
-    a = run_lua("nokeys", KHEAD KRACK "run('0.01s')\n", csv);
+    a = run_lua("nokeys", KHEAD KRACK "run('0.01s')\nexpect(now() > 0, 'ran')\n", csv);
     cr_assert_eq(a->verdict, SCN_PASS, "%s", a->error);
     snprintf(csv, sizeof csv, "%s/none/keys.csv", dir);
     cr_assert_eq(access(csv, R_OK), 0, "the defaults are recorded without keys{}");
@@ -288,7 +288,7 @@ Test(check_lua, keys_a_run_with_a_report_dir_writes_keys_csv_and_keeps_its_trace
     /* run_until() alone records from the first quantum too */
     snprintf(csv, sizeof csv, "%s/until", dir);
     cr_assert_eq(mkdir(csv, 0755), 0);
-    a = run_lua("until", KHEAD KRACK "run_until(function() return now() >= 0.01 end, '1s')\n", csv);
+    a = run_lua("until", KHEAD KRACK "run_until(function() return now() >= 0.01 end, '1s')\nexpect(now() > 0, 'ran')\n", csv);
     cr_assert_eq(a->verdict, SCN_PASS, "%s", a->error);
     snprintf(csv, sizeof csv, "%s/until/keys.csv", dir);
     key_data du;
@@ -337,7 +337,7 @@ Test(check_lua, keys_refuses_a_misspelt_path_too_many_and_the_wrong_moment)
     /* Eight named ones, the defaults among them not counted twice. */
     scn_result *r = run_lua("eight", KHEAD KRACK "keys{ 'module[1].iout', 'module[2].iout', 'module[3].iout', "
                                                "'module[4].iout', 'module[1].vout', 'module[2].vout', "
-                                               "'module[3].vout', 'bus.i', 'bus.v' }\nrun('1ms')\n",
+                                               "'module[3].vout', 'bus.i', 'bus.v' }\nrun('1ms')\n" "expect(now() > 0, 'ran')\n",
                             NULL);
     cr_assert_eq(r->verdict, SCN_PASS, "%s", r->error);
     done(r);

@@ -26,7 +26,8 @@ static void write_file(const char *p, const char *text)
 static const char *const LONG = "scenario{ name='long', seeds={5} }\n"
                                 "rack{ modules=4, load='8kW', load_at='0.2s', load_ramp='20ms' }\n"
                                 "fault('pull', 3, { at='1.5s' })\n"
-                                "run('2.5s')\n";
+                                "run('2.5s')\n"
+                                "expect(get('rack.present') == 3, 'the pull took')\n";
 
 /* Run the scenario at p with --report into the test folder; the verdict's path. */
 static const char *record(const char *p, const char *name, unsigned seed, int want_rc)
@@ -193,7 +194,7 @@ Test(replay, a_bad_verdict_file_is_exit_2_naming_the_field)
         {drop_seed, "v.json: seed: missing"},
         {seed_text, "v.json: seed: not a whole number"},
         {seed_real, "v.json: seed: not a whole number"},
-        {pass_number, "v.json: checks[0].pass: not true or false"},
+        {pass_number, "v.json: checks[1].pass: not true or false"}, /* the one appended after the run's own */
         {no_scenario_sha, "v.json: scenario.sha256: not 64 hexadecimal digits"},
         {short_fingerprints, "v.json: trace.blocks[2].columns: not 8 hexadecimal digits per column"},
         {fault_where_number, "v.json: faults[0].where: not a string"},

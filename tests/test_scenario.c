@@ -132,6 +132,14 @@ Test(scenario, misspelt_names_get_the_closest_valid_ones)
     expect_error("rack_range", HEAD "rack{ modules=600 }\n", "2:", "1 to 510");
     expect_error("manifest_first", "rack{ modules=4 }\n", "1:", "manifest must come first");
     expect_error("level", "scenario{ name='x', level='weekly' }\n", "1:", "quick");
+    /* A quantity in another unit names that unit; SI's space before the unit is taken. */
+    expect_error("unit", HEAD RACK "run('0.6s')\nwithin('bus.v', 700, '10 A', { from = 0.5 })\n", "4:",
+                 "within: hi: '10 A' is not a quantity in V: its unit 'A' is not V or a prefix of it");
+    scn_result *r = run_lua("spaced", HEAD RACK "within('bus.v', '700 V', '0.8 kV', { from = '500 ms', to = '0.6 s' })\n"
+                                                "run('0.6s')\n",
+                            1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s %s", scn_verdict_name(r->verdict), r->error);
+    done(r);
 }
 
 Test(scenario, the_manifest_is_read_without_running_the_rack)
@@ -179,7 +187,7 @@ Test(scenario, a_slot_takes_its_own_parameters)
     done(r);
     r = run_lua("set_order",
                 HEAD "rack{ modules=1, load='2kW', set={t_amb=30, rth_x=1.4, fan_tau=2.5, cth_x=110, rth_l=2, cth_l=41} }\n"
-                     "run('1ms')\n",
+                     "run('1ms')\n" "expect(now() > 0, 'ran')\n",
                 1, 1);
     cr_assert_eq(r->verdict, SCN_PASS, "%s %s", scn_verdict_name(r->verdict), r->error);
     cr_assert(strstr(r->rack_text, "--set cth_l=41 --set cth_x=110 --set fan_tau=2.5 --set rth_l=2 --set rth_x=1.4 "
@@ -266,6 +274,37 @@ Test(scenario, a_failed_run_until_ends_the_run_as_fail)
     done(r);
 }
 
+/* A verdict claims only what ran: a timer or a load the run ended before
+ * fails at its line, and a run with no check at all is no PASS. */
+Test(scenario, what_never_came_fails_and_a_run_without_checks_is_an_error)
+{
+    scn_result *r = run_lua("late", HEAD RACK "at(5, function() expect(true, 'never') end)\n"
+                                              "set_load{ power = '4kW', at = '9s' }\n"
+                                              "every('1s', function() end)\n"
+                                              "at(0.02, function() expect(true, 'early') end)\n"
+                                              "run('50ms')\n",
+                            1, 1);
+    cr_assert_eq(r->verdict, SCN_FAIL, "%s", r->error);
+    const char *want[] = {"at(5 s) never ran (the run ended at 0.050000 s)",
+                          "set_load{} at 9 s never took effect (the run ended at 0.050000 s)",
+                          "every(1 s): its first call, due at 1 s, never ran (the run ended at 0.050000 s)"};
+    const char *line[] = {":3", ":4", ":5"};
+    for (unsigned i = 0; i < 3; i++) {
+        unsigned j = 0;
+        while (j < r->nfig && strcmp(r->fig[j].name, want[i]))
+            j++;
+        cr_assert_lt(j, r->nfig, "no figure '%s'", want[i]);
+        cr_assert_not(r->fig[j].pass);
+        cr_assert(strstr(r->fig[j].where, line[i]), "%s: at %s", want[i], r->fig[j].where);
+    }
+    cr_assert_eq(r->nfig, 4, "the early check and the three that never came");
+    done(r);
+    r = run_lua("nocheck", HEAD RACK "run('20ms')\n", 1, 1);
+    cr_assert_eq(r->verdict, SCN_ERROR);
+    cr_assert(strstr(r->error, "nocheck.lua: no check ran: a verdict needs at least one"), "%s", r->error);
+    done(r);
+}
+
 Test(scenario, faults_take_effect_at_their_onset_and_are_recorded)
 {
     scn_result *r = run_lua("fault", HEAD RACK
@@ -298,7 +337,7 @@ Test(scenario, faults_take_effect_at_their_onset_and_are_recorded)
 Test(scenario, a_kernel_fault_is_checked_at_its_own_time)
 {
     for (uint64_t seed = 1; seed <= 4; seed++) {
-        scn_result *r = run_lua("kfault", HEAD RACK "fault('svc-crash', '3.4', { at='50ms' })\nrun('60ms')\n", seed, 1);
+        scn_result *r = run_lua("kfault", HEAD RACK "fault('svc-crash', '3.4', { at='50ms' })\nrun('60ms')\nexpect(now() > 0, 'ran')\n", seed, 1);
         cr_assert_eq(r->verdict, SCN_PASS, "seed %llu: %s", (unsigned long long)seed, r->error);
         cr_assert_eq(r->nfault, 1);
         cr_assert_float_eq(r->fault[0].onset_s, 0.05, 1e-9);
@@ -328,7 +367,7 @@ Test(scenario, the_same_seed_gives_the_same_trace_with_one_or_two_threads)
                        "rack{ modules=6, load='12kW', load_at='0.1s', load_ramp='10ms' }\n"
                        "fault('pull', 2, { at='0.15s' })\n"
                        "every('5ms', function() if math.random() < 0.2 then set_load{ power=math.random(8, 14) * 1000 } end end)\n"
-                       "run('0.25s')\n";
+                       "run('0.25s')\n" "expect(now() > 0, 'ran')\n";
     scn_result *a = run_lua("det", text, 11, 1);
     scn_result *b = run_lua("det", text, 11, 2);
     scn_result *c = run_lua("det", text, 12, 1);
