@@ -644,6 +644,13 @@ static void chkl_eval_figs(scn *x, chkl_job *j, int at_end)
             chkl_fig(x, j, what, NAN, "s", "a trip", 0);
             break;
         }
+        if (!(r.t_end > r.t_start)) { /* set in the check's first sample: before anything after `at` acted */
+            chkl_failed_at(j, r.t_end);
+            snprintf(what, sizeof what, "already tripped at %.6f s (the signal was non-zero when the check began: no trip "
+                     "to time)", r.t_start);
+            chkl_fig(x, j, what, NAN, "s", "a trip after at", 0);
+            break;
+        }
         double lat = r.interval;
         if (j->refine && r.t_end > r.t_start) {
             /* The protection's own instant inside the quantum it tripped in. */

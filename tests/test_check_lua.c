@@ -176,6 +176,7 @@ Test(check_lua, trip_latency_and_restart_time)
                                  "fault('trip-ocp', 2, {at=0.61})\n"
                                  "trip_latency(2, {at=0.61, max='50us'})\n"
                                  "trip_latency(1, {at=0.61, to=0.63})\n"
+                                 "trip_latency(3, {at=0.61, max='1ms', signal='module[3].present', name='set'})\n"
                                  "fault('svc-crash', '3.1', {at=0.62})\n"
                                  "restart_time(3, 'AUDIT_LOGGER', {max='50ms'})\n"
                                  "restart_time(4, 'AUDIT_LOGGER', {to=0.63, name='quiet'})\n"
@@ -192,6 +193,9 @@ Test(check_lua, trip_latency_and_restart_time)
     cr_assert(f->pass && f->value > 2e-6 && f->value < 50e-6, "latency %g s", f->value);
     cr_assert_float_eq(f->t_s, 0.6101, 1e-9, "recorded as soon as the trip is seen");
     f = fig(r, "trip_latency(1): no trip after 0.61 s");
+    cr_assert_eq(f->pass, 0);
+    /* A signal already non-zero when the check begins times no trip: a failure, not a latency of 0. */
+    f = fig(r, "set: already tripped at 0.610000 s (the signal was non-zero when the check began: no trip to time)");
     cr_assert_eq(f->pass, 0);
     f = fig(r, "restart_time(3, AUDIT_LOGGER): restart time (crash to fresh start)");
     cr_assert(f->pass && f->value > 0 && f->value <= 0.05, "restart %g s", f->value);
