@@ -38,8 +38,10 @@ const flt_def flt_table[] = {
                  "FAULT_ALERT; the Level-0 comparator at 50 mA (EK-TECH-010 2.1: GFI < 10 ms)"},
     [FLT_FAN] = {"fan", FLT_PLANT, FLT_T_SLOT, 1, 1, {{"health", "", 0, 1, 0, 0}},
                  "fan seized (health 0) or slowed: it reaches health x the commanded speed; the tachometer shows it",
-                 "THERMAL_MGR raises FAN_FAIL after 1 s under half the commanded speed and derates from 80 C case "
-                 "instead of tripping where derating holds it (EK-TECH-010 2.3: fan control, power derating)"},
+                 "THERMAL_MGR raises FAN_FAIL once its tachometer has read under half the commanded speed for 1 s; "
+                 "a seized fan first coasts down with the fan's time constant (fan_tau, 2 s), so FAN_FAIL comes "
+                 "about 3-3.5 s after the fault; it derates from 80 C case instead of tripping where derating holds "
+                 "it (EK-TECH-010 2.3: fan control, power derating)"},
     [FLT_SHORT] = {"short", FLT_PLANT, FLT_T_RACK, 1, 1, {{"r", "ohm", 1e-3, 1e6, 0.1, 0}},
                    "output short: the DC bus shorted through r, in parallel with the load",
                    "the bus collapses; each module holds its current limit, and one past 3.98 A trips OCP "
