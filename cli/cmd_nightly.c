@@ -199,16 +199,20 @@ static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, i
     char exp[48] = "";
     if (c.expired)
         snprintf(exp, sizeof exp, ", %u quarantine%s expired", c.expired, c.expired == 1 ? "" : "s");
-    printf("%u of %u claims hold, %u more with gaps named (%zu run%s: %u passed, %u failed, %u error%s, %u "
-           "quarantined%s; %u gap%s named; %u drift, %u nondeterminism flag%s); report: %s/report/index.html\n",
-           c.claims_hold, c.claims, c.claims_gaps, n->nrun, n->nrun == 1 ? "" : "s", c.passed, c.failed, c.errors,
+    /* The night's own result first: claims count only runs with requirements. */
+    int fails = bad || !ngt_night_ok(n) || (fail_on_flip && flip);
+    printf("the night %s: %u of %u claim%s hold%s, %u more with gaps named (%zu run%s: %u passed, %u failed, %u "
+           "error%s, %u quarantined%s; %u gap%s named; %u drift, %u nondeterminism flag%s); report: "
+           "%s/report/index.html\n",
+           fails ? "FAILS" : "passes", c.claims_hold, c.claims, c.claims == 1 ? "" : "s", c.claims == 1 ? "s" : "",
+           c.claims_gaps, n->nrun, n->nrun == 1 ? "" : "s", c.passed, c.failed, c.errors,
            c.errors == 1 ? "" : "s", c.quarantined, exp, c.gaps, c.gaps == 1 ? "" : "s", drift, flip,
            drift + flip == 1 ? "" : "s", n->out);
     if (cli_stop_requested())
         return CLI_FAIL;
     if (fail_on_flip && flip)
         printf("--fail-on-flip: %u nondeterminism flag%s the night\n", flip, flip == 1 ? " fails" : "s fail");
-    return bad || !ngt_night_ok(n) || (fail_on_flip && flip) ? CLI_FAIL : CLI_OK;
+    return fails ? CLI_FAIL : CLI_OK;
 }
 
 /* The collected files, each once: a file given twice (a folder and a
@@ -539,9 +543,7 @@ static int ni_run(int argc, char **argv)
     }
     /* A shard of several leaves the history as it was: the shards read one
      * history for one plan, and the merge appends the whole night. */
-    rc = ni_finish(w, &n, &h, shard_n > 1 ? NULL : history, bad, fail_on_flip);
-    if (!nj && !allow_empty)
-        rc = CLI_FAIL;
+    rc = ni_finish(w, &n, &h, shard_n > 1 ? NULL : history, bad || (!nj && !allow_empty), fail_on_flip);
     ngt_night_free(&n);
 done:
     free(all);

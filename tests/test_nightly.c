@@ -448,7 +448,7 @@ Test(nightly, quarantined_failure_runs_and_is_marked)
     int rc = run(out, sizeof out, "cd %s && %s nightly . --out o --history h.jsonl --quarantine q.txt", dir, EK3_BIN);
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(strstr(out, "[quarantined until 2099-12-31: waits for issue 99]"), "%s", out);
-    cr_assert(strstr(out, "0 of 1 claims hold, 0 more with gaps named (2 runs: 1 passed, 0 failed, 0 errors, 1 quarantined;"), "%s", out);
+    cr_assert(strstr(out, "the night passes: 0 of 1 claim holds, 0 more with gaps named (2 runs: 1 passed, 0 failed, 0 errors, 1 quarantined;"), "%s", out);
     write_file(path("q.txt"), "bad 2020-01-01 waits for issue 99\nbda 2099-01-01 typo\n");
     rc = run(out, sizeof out, "cd %s && %s nightly . --out o --history h.jsonl --quarantine q.txt", dir, EK3_BIN);
     cr_assert_eq(rc, 1, "%s", out);
@@ -467,7 +467,7 @@ Test(nightly, empty_selection_is_reported)
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "the selection (--level nightly --tag nope) holds no scenario"), "%s", out);
     cr_assert(strstr(out, "--tag nope: no scenario has it (closest: can)"), "%s", out);
-    cr_assert(strstr(out, "0 of 0 claims hold, 0 more with gaps named (0 runs:"), "%s", out);
+    cr_assert(strstr(out, "the night FAILS: 0 of 0 claims hold, 0 more with gaps named (0 runs:"), "%s", out);
     ngt_night n;
     char err[400];
     cr_assert_eq(ngt_night_read(path("o"), &n, err, sizeof err), 0, "%s", err);
@@ -577,7 +577,7 @@ Test(nightly, shards_merge_into_one_night)
     cr_assert_neq(stat(path("h.jsonl"), &st), 0, "a shard of several leaves the history to the merge");
     int rc = run(out, sizeof out, "cd %s && %s nightly merge s1 s2 s3 --out m --history h.jsonl", dir, EK3_BIN);
     cr_assert_eq(rc, 0, "%s", out);
-    cr_assert(strstr(out, "1 of 1 claims hold, 0 more with gaps named (6 runs: 6 passed,"), "%s", out);
+    cr_assert(strstr(out, "the night passes: 1 of 1 claim holds, 0 more with gaps named (6 runs: 6 passed,"), "%s", out);
     ngt_night n;
     char err[400];
     cr_assert_eq(ngt_night_read(path("m"), &n, err, sizeof err), 0, "%s", err);
