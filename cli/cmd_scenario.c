@@ -912,6 +912,9 @@ static int sc_shrink(int argc, char **argv)
         }
         printf("%u of %u fault sites kept after %u runs%s; wrote %s\n", kept, h.nsite, h.runs,
                h.runs >= h.budget ? " (the budget ran out: it may shrink further)" : "", out);
+        if (!kept && h.nsite)
+            printf("note: it fails with no fault at all: the failure is the scenario's own (its rack, load or "
+                   "checks), not a fault's\n");
         /* confirm: the file fails the same check */
         FILE *null = fopen("/dev/null", "w");
         scn_opts o = {.seed = want.seed, .out = null ? null : stderr, .threads = threads ? threads : want.threads};

@@ -310,3 +310,19 @@ Test(replay, shrink_moves_a_kept_fault_later_and_makes_it_smaller, .timeout = 28
     cr_assert_eq(rc, 1, "%d\n%s", rc, out);
     cr_assert(strstr(out, "FAIL   igf-shrunk") && strstr(out, "no fault"), "%s", out);
 }
+
+/* A failure no fault causes: shrink keeps none and says so. */
+Test(replay, shrink_says_when_the_failure_needs_no_fault, .timeout = 120)
+{
+    write_file(path("own.lua"), "scenario{ name='own', seeds={3} }\n"
+                                "rack{ modules=4, load='8kW', load_at='0.2s', load_ramp='20ms' }\n"
+                                "fault('fan', 1, { health=0.9, at='0.25s' })\n"
+                                "within('bus.v', 760, 800, { from=0.28, to=0.3, name='above the set point' })\n"
+                                "run('0.3s')\n");
+    const char *v = record(path("own.lua"), "own", 3, 1);
+    int rc = run(out, sizeof out, "%s scenario shrink %s --out %s", EK3_BIN, v, path("own-small.lua"));
+    cr_assert_eq(rc, 0, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "0 of 1 fault sites kept") &&
+                  strstr(out, "note: it fails with no fault at all: the failure is the scenario's own"),
+              "%s", out);
+}
