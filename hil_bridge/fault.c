@@ -258,6 +258,11 @@ static const char *const flt_kind_name[] = {"plant", "bus", "kernel", "hardware"
 static const char *const flt_target_name[] = {"SLOT", "NODE", "SLOT.SERVICE", "bus", "rack",
                                               "station"};
 
+const char *flt_target_text(int id)
+{
+    return id >= 0 && (size_t)id < flt_count ? flt_target_name[flt_table[id].target] : "?";
+}
+
 static int flt_err(char *err, size_t cap, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int flt_err(char *err, size_t cap, int rc, const char *fmt, ...)
 {

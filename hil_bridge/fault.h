@@ -121,6 +121,11 @@ typedef struct flt_spec {
 /* The fault named `name` (exact, as in the table), or EK3_ENOENT. */
 int flt_find(const char *name);
 
+/* The target a fault of the table takes, as `ek3 faults` names it:
+ * "SLOT", "NODE", "SLOT.SERVICE", "bus", "rack" or "station" (id from
+ * flt_find; "?" when out of range). */
+const char *flt_target_text(int id);
+
 /* A spec of fault id at target (svc for service faults), time 0, the
  * table's default parameters. 0 or EK3_ENOENT (no such fault). */
 int flt_spec_init(flt_spec *s, unsigned id, unsigned target, unsigned svc);

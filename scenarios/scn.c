@@ -1412,7 +1412,7 @@ static int l_run(lua_State *L)
     scn *x = scn_of(L);
     scn_need_rack(L, x, "run");
     if (x->in_run)
-        return scn_err(L, "run: not inside a callback or a condition (at, every, when=, watchers run between quanta)");
+        return scn_err(L, "run: not allowed inside a callback or a condition (at, every, when=, watchers run between quanta)");
     double dt = scn_arg_quantity(L, 1, "s", "run");
     scn_range(L, "run: the time", dt, 0, 86400, "s");
     scn_run_to(x, x->s->g.t_ns + scn_ns(dt));
@@ -1425,7 +1425,7 @@ static int l_run_until(lua_State *L)
     scn *x = scn_of(L);
     scn_need_rack(L, x, "run_until");
     if (x->in_run)
-        return scn_err(L, "run_until: not inside a callback or a condition (at, every, when=, watchers run between "
+        return scn_err(L, "run_until: not allowed inside a callback or a condition (at, every, when=, watchers run between "
                           "quanta)");
     luaL_checktype(L, 1, LUA_TFUNCTION);
     double to = scn_arg_quantity(L, 2, "s", "run_until: timeout");
@@ -1747,9 +1747,11 @@ static int l_fault(lua_State *L)
         snprintf(target, sizeof target, "%lld", (long long)lua_tointeger(L, 2));
     else if (lua_type(L, 2) == LUA_TSTRING && lua_rawlen(L, 2) < sizeof target)
         snprintf(target, sizeof target, "%s", lua_tostring(L, 2));
+    else if (flt_find(name) >= 0)
+        return scn_err(L, "fault '%s': give its target, a %s, second (ek3 scenario faults lists each fault's)", name,
+                       flt_target_text(flt_find(name)));
     else
-        return scn_err(L, "fault '%s': the target must be a slot or node number, \"SLOT.SERVICE\", \"bus\" or "
-                             "\"rack\"", name);
+        target[0] = 0;
     if (flt_find(name) < 0) {
         char list[300];
         cli_closest(name, flt_count, scn_fault_name, NULL, 3, list, sizeof list);

@@ -132,6 +132,7 @@ Test(scenario, misspelt_names_get_the_closest_valid_ones)
     expect_error("rack_range", HEAD "rack{ modules=600 }\n", "2:", "1 to 510");
     expect_error("manifest_first", "rack{ modules=4 }\n", "1:", "manifest must come first");
     expect_error("level", "scenario{ name='x', level='weekly' }\n", "1:", "quick");
+    expect_error("no_target", HEAD RACK "fault('pull')\n", "3:", "fault 'pull': give its target, a SLOT, second");
     /* A quantity in another unit names that unit; SI's space before the unit is taken. */
     expect_error("unit", HEAD RACK "run('0.6s')\nwithin('bus.v', 700, '10 A', { from = 0.5 })\n", "4:",
                  "within: hi: '10 A' is not a quantity in V: its unit 'A' is not V or a prefix of it");
@@ -549,7 +550,7 @@ Test(scenario, a_fault_takes_a_time_or_a_condition_and_run_stays_out_of_callback
     expect_error("at_and_when", HEAD RACK "fault('pull', 2, { at=0.5, when=function() return true end })\n", "3:",
                  "not both");
     expect_error("run_in_at", HEAD RACK "at(0.01, function()\n  run('1ms')\nend)\nrun('20ms')\n", "4:",
-                 "not inside a callback");
+                 "run: not allowed inside a callback");
     expect_error("by_missing", HEAD RACK "expect_eventually(function() return true end, { name='x' })\n", "3:",
                  "give {by=TIME}");
 }
