@@ -1009,15 +1009,16 @@ static int l_scenario(lua_State *L)
 }
 
 /* The load given by rack{} or load{} at table idx into *l (kind kept
- * for set_load{}: the rig's load kind cannot change). Returns whether one
- * was given. */
-static int scn_load_fields(lua_State *L, int idx, rack_load *l, const char *what)
+ * for set_load{}: the rig's load kind cannot change); errors name the
+ * power field load_name (set_load{}'s power= is its load=). Returns
+ * whether one was given. */
+static int scn_load_fields(lua_State *L, int idx, rack_load *l, const char *what, const char *load_name)
 {
     int given = 0;
     lua_getfield(L, idx, "load");
     if (!lua_isnil(L, -1)) {
         char w[64];
-        snprintf(w, sizeof w, "%s: load", what);
+        snprintf(w, sizeof w, "%s: %s", what, load_name);
         double p = scn_arg_quantity(L, lua_gettop(L), "W", w);
         scn_range(L, w, p, 0, 10e6, "W");
         l->kind = RACK_LOAD_CP;
@@ -1193,7 +1194,7 @@ static int l_rack(lua_State *L)
             return scn_err(L, "rack{}: fidelity must be \"averaged\" or \"switching\"");
     }
     lua_pop(L, 1);
-    scn_load_fields(L, 1, &o->load, "rack{}");
+    scn_load_fields(L, 1, &o->load, "rack{}", "load");
     double load_at = scn_field_q(L, 1, "load_at", "s", 0.5, "rack{}");
     scn_range(L, "rack{}: load_at", load_at, 0, 86400, "s");
     double load_ramp = scn_field_q(L, 1, "load_ramp", "s", 0.5, "rack{}");
@@ -1688,6 +1689,7 @@ static int l_set_load(lua_State *L)
     ses *s = x->s;
     rack_load l = s->load0;
     lua_getfield(L, 1, "power");
+    const char *load_name = lua_isnil(L, -1) ? "load" : "power"; /* power= is load= by its own name */
     if (!lua_isnil(L, -1))
         lua_setfield(L, 1, "load");
     else
@@ -1710,7 +1712,7 @@ static int l_set_load(lua_State *L)
         return 0;
     }
     lua_pop(L, 1);
-    if (!scn_load_fields(L, 1, &l, "set_load{}"))
+    if (!scn_load_fields(L, 1, &l, "set_load{}", load_name))
         return scn_err(L, "set_load{}: give power= (or load=) or ohm=");
     if (l.kind != kind0)
         return scn_err(L, "set_load{}: the rack's load is a %s; it cannot become a %s",

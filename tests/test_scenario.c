@@ -133,6 +133,7 @@ Test(scenario, misspelt_names_get_the_closest_valid_ones)
     expect_error("manifest_first", "rack{ modules=4 }\n", "1:", "manifest must come first");
     expect_error("level", "scenario{ name='x', level='weekly' }\n", "1:", "quick");
     expect_error("no_target", HEAD RACK "fault('pull')\n", "3:", "fault 'pull': give its target, a SLOT, second");
+    expect_error("power_unit", HEAD RACK "set_load{ power='3V' }\n", "3:", "set_load{}: power: '3V' is not a quantity in W");
     /* A quantity in another unit names that unit; SI's space before the unit is taken. */
     expect_error("unit", HEAD RACK "run('0.6s')\nwithin('bus.v', 700, '10 A', { from = 0.5 })\n", "4:",
                  "within: hi: '10 A' is not a quantity in V: its unit 'A' is not V or a prefix of it");
