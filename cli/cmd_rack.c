@@ -4,7 +4,6 @@
  * (session.h) and its timeline; the report is scopes/report.h's. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,6 +200,14 @@ static int rk_usage(void)
          "signed the factory image: images signed with either are taken.");
     puts(scope_usage);
     return CLI_OK;
+}
+
+/* rep_folded's body: where --report wrote (ctx: its folder). */
+static int rk_report_said(FILE *out, void *ctx)
+{
+    fprintf(out, "report: %s/report.txt, trace.csv, bus_voltage, load_power, module_current, current_sharing (.png, .svg)\n",
+            (const char *)ctx);
+    return 0;
 }
 
 int cmd_rack(int argc, char **argv)
@@ -788,14 +795,8 @@ int cmd_rack(int argc, char **argv)
             fprintf(stderr, "ek3 %s: %s: %s\n", w, path, strerror(errno));
         }
         bad |= rep_plots(o.report, &s, w);
-#define RACK_REPORT_SAID "report: %s/report.txt, trace.csv, bus_voltage, load_power, module_current, current_sharing (.png, .svg)\n"
-        char line[PATH_MAX + 128];
-        unsigned width = cli_text_width(stdout);
-        int len = width ? snprintf(line, sizeof line, RACK_REPORT_SAID, o.report) : -1;
-        if (len > 0 && (size_t)len < sizeof line) /* folded in a terminal, as the report above it */
-            rep_fold(stdout, line, (size_t)len, width);
-        else
-            printf(RACK_REPORT_SAID, o.report);
+        if (rep_folded(stdout, cli_text_width(stdout), rk_report_said, (void *)o.report)) /* folded as the report */
+            rk_report_said(stdout, (void *)o.report);                                      /* no memory to fold */
     }
     if (win) { /* --scope-hold: the report is out; then the window until closed or Ctrl-C */
         scw_hold(win, cli_stop_requested);

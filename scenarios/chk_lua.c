@@ -652,8 +652,8 @@ static void chkl_eval_figs(scn *x, chkl_job *j, int at_end)
             break;
         }
         double lat = r.interval;
-        if (j->refine && r.t_end > r.t_start) {
-            /* The protection's own instant inside the quantum it tripped in. */
+        if (j->refine) {
+            /* The protection's own instant inside the quantum it tripped in (after t_start: above). */
             size_t i = 0;
             while (i + 1 < j->n && j->t[i] < r.t_end)
                 i++;

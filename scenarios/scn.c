@@ -38,7 +38,6 @@ typedef struct scn_timer {
     int64_t at_ns, every_ns;  /* every_ns 0: once */
     int ref;                  /* the Lua function (LUA_NOREF: a set_load's time, kept for the end's check) */
     unsigned order;
-    const char *what;         /* "at", "every" or "set_load": named when it never came */
     uint8_t fired;            /* it ran (a set_load's: its time was reached) */
     char where[160];          /* the scenario's line that asked for it */
 } scn_timer;
@@ -1457,9 +1456,9 @@ static int l_run_until(lua_State *L)
     return scn_raise_fatal(L, x);
 }
 
-/* A timer for the function at fn_idx (0: none, a set_load's time), told
- * as `what` at the end when it never came. */
-static void scn_add_timer(lua_State *L, scn *x, int64_t at, int64_t every, int fn_idx, const char *what)
+/* A timer for the function at fn_idx (0: none, a set_load's time, kept
+ * so that the end can tell it never came). */
+static void scn_add_timer(lua_State *L, scn *x, int64_t at, int64_t every, int fn_idx)
 {
     if (x->ntim == x->captim) {
         unsigned cap = x->captim ? x->captim * 2 : 16;
@@ -1475,7 +1474,7 @@ static void scn_add_timer(lua_State *L, scn *x, int64_t at, int64_t every, int f
         ref = luaL_ref(L, LUA_REGISTRYINDEX);
     }
     scn_timer *t = &x->tim[x->ntim++];
-    *t = (scn_timer){at, every, ref, x->tim_order++, what, 0, ""};
+    *t = (scn_timer){at, every, ref, x->tim_order++, 0, ""};
     scn_where(L, t->where, sizeof t->where);
 }
 
@@ -1488,7 +1487,7 @@ static int l_at(lua_State *L)
     int64_t now = x->s ? x->s->g.t_ns : 0;
     if (scn_ns(t) < now)
         return scn_err(L, "at(%g s): that time has passed (now %.6f s)", t, now * 1e-9);
-    scn_add_timer(L, x, scn_ns(t), 0, 2, "at");
+    scn_add_timer(L, x, scn_ns(t), 0, 2);
     return 0;
 }
 
@@ -1499,7 +1498,7 @@ static int l_every(lua_State *L)
     scn_range(L, "every: the period", scn_ns(dt) == RIG_PERIOD_NS ? RIG_PERIOD_NS * 1e-9 : dt, RIG_PERIOD_NS * 1e-9, 86400, "s");
     luaL_checktype(L, 2, LUA_TFUNCTION);
     int64_t now = x->s ? x->s->g.t_ns : 0;
-    scn_add_timer(L, x, now + scn_ns(dt), scn_ns(dt), 2, "every");
+    scn_add_timer(L, x, now + scn_ns(dt), scn_ns(dt), 2);
     return 0;
 }
 
@@ -1728,7 +1727,7 @@ static int l_set_load(lua_State *L)
     int rc = ses_add_event(s, &ev);
     if (rc)
         return scn_err(L, "set_load{}: %s", ek3_strerror(rc));
-    scn_add_timer(L, x, scn_ns(at), 0, 0, "set_load"); /* only for the end's check that it came */
+    scn_add_timer(L, x, scn_ns(at), 0, 0); /* only for the end's check that it came */
     return 0;
 }
 
@@ -1753,7 +1752,7 @@ static int l_fault(lua_State *L)
         return scn_err(L, "fault '%s': give its target, a %s, second (ek3 scenario faults lists each fault's)", name,
                        flt_target_text(flt_find(name)));
     else
-        target[0] = 0;
+        target[0] = 0; /* an unknown fault: named below */
     if (flt_find(name) < 0) {
         char list[300];
         cli_closest(name, flt_count, scn_fault_name, NULL, 3, list, sizeof list);
@@ -2708,15 +2707,14 @@ static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int mani
                 if (m->every_ns)
                     snprintf(msg2, sizeof msg2, "every(%.6g s): its first call, due at %.6g s, never ran (the run ended "
                              "at %.6f s)", m->every_ns * 1e-9, m->at_ns * 1e-9, scn_now(&x));
-                else if (m->ref == LUA_NOREF)
-                    snprintf(msg2, sizeof msg2, "%s{} at %.6g s never took effect (the run ended at %.6f s)", m->what,
+                else if (m->ref == LUA_NOREF) /* a set_load{}'s */
+                    snprintf(msg2, sizeof msg2, "set_load{} at %.6g s never took effect (the run ended at %.6f s)",
                              m->at_ns * 1e-9, scn_now(&x));
                 else
-                    snprintf(msg2, sizeof msg2, "%s(%.6g s) never ran (the run ended at %.6f s)", m->what,
-                             m->at_ns * 1e-9, scn_now(&x));
+                    snprintf(msg2, sizeof msg2, "at(%.6g s) never ran (the run ended at %.6f s)", m->at_ns * 1e-9,
+                             scn_now(&x));
                 scn_figure(&x, msg2, NAN, "", m->ref == LUA_NOREF ? "applied" : "ran", 0, m->where);
             }
-
         }
     }
     if (x.keys && !manifest_only)
