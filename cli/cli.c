@@ -32,6 +32,7 @@ int cli_usage_error(const char *where, const char *fmt, ...)
 int cli_fail(const char *where, const char *fmt, ...)
 {
     va_list ap;
+    fflush(stdout); /* what the command printed comes first, through a pipe too (a write error: cli_finish's) */
     fprintf(stderr, "ek3 %s: ", where);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

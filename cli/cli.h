@@ -26,7 +26,8 @@ typedef struct cli_cmd {
 /* Print "ek3 <where>: <message>" and a hint to stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Print "ek3 <where>: <message>" to stderr; returns CLI_FAIL. */
+/* Print "ek3 <where>: <message>" to stderr, standard output flushed first
+ * (so a pipe carrying both keeps their order); returns CLI_FAIL. */
 int cli_fail(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Run the subcommand of `cmds` named by argv[1] (argv[0] is the parent's

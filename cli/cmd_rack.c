@@ -816,7 +816,7 @@ int cmd_rack(int argc, char **argv)
         return cli_fail(w, "the bus never came up under the load (see the report; a later --load-at lets the soft "
                            "start finish)");
     if (collapsed)
-        return cli_fail(w, shorted ? "the rack collapsed: its bus is shorted (the fault short; see the report)"
+        return cli_fail(w, shorted ? "the rack collapsed: its bus is shorted (fault 'short'; see the report)"
                                    : "the rack collapsed under its load (see the report)");
     if (upd_failed && s.stop_sig)
         return cli_fail(w, "the firmware update was not finished when the run was interrupted: %s", upd_why);

@@ -326,7 +326,7 @@ static int rep_text_body(FILE *f, ses *s)
         fprintf(f, "RACK COLLAPSED%s: the bus is at %.2f V (set point %.1f V) with the load on; %u of %u modules "
                    "tripped, %u still running%s\n",
                 collapse_at, sn.vbus, o->r.v_set, tripped, sn.n, running,
-                s->g.plant.r_short > 0 ? " (the bus is shorted: the fault short)"
+                s->g.plant.r_short > 0 ? " (the bus is shorted: fault 'short')"
                 : demand > cap         ? " (the load asked more than the rack can deliver)"
                                        : "");
     const char *lk = o->r.load.kind == RACK_LOAD_CP ? "constant power" : o->r.load.kind == RACK_LOAD_R ? "resistor"

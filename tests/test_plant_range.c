@@ -289,10 +289,12 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
     rc = run(out, sizeof out, "%s rack --modules 4 --load 8kW --duration 0.6s --load-at 0.4s --load-ramp 0.1s "
              "--fault short:rack@0.55s --threads 1", EK3_BIN);
     cr_assert_eq(rc, 1, "%s", out);
-    cr_assert(strstr(out, "ek3 rack: the rack collapsed: its bus is shorted (the fault short; see the report)") &&
-                  strstr(out, "0 still running (the bus is shorted: the fault short)\n") &&
+    cr_assert(strstr(out, "ek3 rack: the rack collapsed: its bus is shorted (fault 'short'; see the report)") &&
+                  strstr(out, "0 still running (the bus is shorted: fault 'short')\n") &&
                   strstr(out, " kW in (no power in)\n") && !strstr(out, "collapsed under its load"),
               "%s", out);
+    cr_assert(strstr(out, "EK3 rack: ") < strstr(out, "ek3 rack: the rack collapsed"),
+              "through a pipe, the report before the error line: %s", out);
     /* Within what it can deliver: no warning, no collapse, exit 0. */
     rc = run(out, sizeof out, "%s rack --modules 4 --load 9.6kW --duration 0.8s --load-at 0.5s --load-ramp 0.1s "
              "--threads 1", EK3_BIN);
