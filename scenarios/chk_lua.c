@@ -645,10 +645,13 @@ static void chkl_eval_figs(scn *x, chkl_job *j, int at_end)
             break;
         }
         if (!(r.t_end > r.t_start)) { /* set in the check's first sample: before anything after `at` acted */
+            char path[96];
+            const char *sp = sig_path(&j->ref[1], path, sizeof path);
             chkl_failed_at(j, r.t_end);
-            snprintf(what, sizeof what, "already tripped at %.6f s (the signal was non-zero when the check began: no trip "
-                     "to time)", r.t_start);
-            chkl_fig(x, j, what, NAN, "s", "a trip after at", 0);
+            snprintf(what, sizeof what, "already tripped at %.6f s: %s was non-zero when the check began (no trip to time)",
+                     r.t_start, sp ? sp : "its signal");
+            snprintf(lim, sizeof lim, "a trip after %g s", j->at);
+            chkl_fig(x, j, what, NAN, "s", lim, 0);
             break;
         }
         double lat = r.interval;

@@ -2696,7 +2696,7 @@ static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int mani
                     char msg2[300];
                     snprintf(msg2, sizeof msg2, "fault %s never took effect (the run ended at %.6f s)",
                              r->fault[i].text, scn_now(&x));
-                    scn_figure(&x, msg2, NAN, "", "injected", 0, r->fault[i].where);
+                    scn_figure(&x, msg2, NAN, "", "injected before the end", 0, r->fault[i].where);
                 }
             /* Timers and loads the run ended before: what they were to do never happened. */
             for (unsigned i = 0; i < x.ntim; i++) {
@@ -2713,7 +2713,8 @@ static int scn_exec(const char *path, const scn_opts *o, scn_result *r, int mani
                 else
                     snprintf(msg2, sizeof msg2, "at(%.6g s) never ran (the run ended at %.6f s)", m->at_ns * 1e-9,
                              scn_now(&x));
-                scn_figure(&x, msg2, NAN, "", m->ref == LUA_NOREF ? "applied" : "ran", 0, m->where);
+                scn_figure(&x, msg2, NAN, "", m->ref == LUA_NOREF ? "applied before the end" : "run before the end", 0,
+                           m->where);
             }
         }
     }

@@ -195,8 +195,10 @@ Test(check_lua, trip_latency_and_restart_time)
     f = fig(r, "trip_latency(1): no trip after 0.61 s");
     cr_assert_eq(f->pass, 0);
     /* A signal already non-zero when the check begins times no trip: a failure, not a latency of 0. */
-    f = fig(r, "set: already tripped at 0.610000 s (the signal was non-zero when the check began: no trip to time)");
+    f = fig(r, "set: already tripped at 0.610000 s: module[3].present was non-zero when the check began (no trip to "
+               "time)");
     cr_assert_eq(f->pass, 0);
+    cr_assert_str_eq(f->limit, "a trip after 0.61 s");
     f = fig(r, "restart_time(3, AUDIT_LOGGER): restart time (crash to fresh start)");
     cr_assert(f->pass && f->value > 0 && f->value <= 0.05, "restart %g s", f->value);
     cr_assert(f->t_s > 0.62 && f->t_s < 0.62 + 0.05, "recorded at the restart (%g s), not at the run's end", f->t_s);
