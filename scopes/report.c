@@ -63,6 +63,7 @@ static char *rep_slot_ranges(char *buf, size_t cap, const unsigned char *in, uns
  * mean is a few per cent of a module's rated current: at a soft start or
  * without a load, 0.07 A mean and one module at 0.75 A read 1 100 %. */
 #define REP_SPREAD_MIN 0.02 /* of llcc_cfg.i_max */
+#define REP_APART_V 5.0      /* V: a module not regulating whose V out is this far from the bus's is off it */
 #define REP_SPREAD_WHY "the mean is under 2 % of a module's rated current"
 static int rep_spread_says(const ses *s, double mean_a)
 {
@@ -415,6 +416,20 @@ static int rep_text_body(FILE *f, ses *s)
             fprintf(f, "%5u %-6s %9.1f %8.3f %8.2f %8.1f %8.1f %9.1f %7u %7.2f %-6s\n", k + 1,
                     ses_mstate_name(m->state), m->io * m->vo, m->io, m->vo, m->tja, m->tjb, m->fsw_hz / 1e3, m->resets,
                     m->trim, m->role >= 0 && m->role < 4 ? role[m->role] : "-");
+    }
+    /* A module off the bus (its relay open: a trip, a short's collapse) keeps its own charge: say so. */
+    unsigned apart = 0, first = 0;
+    for (unsigned k = 0; k < sn.n; k++)
+        if (sn.mod[k].state != SES_M_PULLED && !sn.mod[k].running && fabs(sn.mod[k].vo - sn.vbus) > REP_APART_V &&
+            apart++ == 0)
+            first = k;
+    if (apart) {
+        char more[48] = "";
+        if (apart > 1)
+            snprintf(more, sizeof more, " (and %u more module%s)", apart - 1, apart == 2 ? "" : "s");
+        fprintf(f, "V out is a module's own output capacitor, behind its relay: module %u (%s) holds %.2f V apart from "
+                   "the %.2f V bus%s\n",
+                first + 1, ses_mstate_name(sn.mod[first].state), sn.mod[first].vo, sn.vbus, more);
     }
     const rig *g = &s->g;
     long ran = s->q;

@@ -295,12 +295,17 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
               "%s", out);
     cr_assert(strstr(out, "EK3 rack: ") < strstr(out, "ek3 rack: the rack collapsed"),
               "through a pipe, the report before the error line: %s", out);
+    /* The modules' V out beside a 0 V bus: their own capacitors, said under the table. */
+    cr_assert(strstr(out, "V out is a module's own output capacitor, behind its relay: module 1 (FAULT) holds ") &&
+                  strstr(out, " V apart from the 0.00 V bus (and 3 more modules)\n"),
+              "%s", out);
     /* Within what it can deliver: no warning, no collapse, exit 0. */
     rc = run(out, sizeof out, "%s rack --modules 4 --load 9.6kW --duration 0.8s --load-at 0.5s --load-ramp 0.1s "
              "--threads 1", EK3_BIN);
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(!strstr(out, "warning") && !strstr(out, "COLLAPSED"), "%s", out);
     cr_assert(strstr(out, "(4 in their slots, 4 regulating)"), "%s", out);
+    cr_assert(!strstr(out, "V out is a module's own"), "every module on the bus: no note: %s", out);
 }
 
 /* 250 modules at the 2.4 kW each that 84 carry: the station starts the
