@@ -176,8 +176,14 @@ void vrd_line(FILE *o, const scn_result *r)
         char fig[120] = "";
         if (!isnan(f->value))
             snprintf(fig, sizeof fig, " = %.6g%s%s", f->value, f->unit[0] ? " " : "", f->unit);
-        fprintf(o, "FAIL   %-28s seed %-4llu at %.6f s: %s%s, limit %s (%s)\n", name, (unsigned long long)r->seed,
-                f->t_s, f->name, fig, f->limit, f->where);
+        unsigned more = 0; /* the first failure may follow from a later one ("fault ... never took effect") */
+        for (unsigned i = 0; i < r->nfig; i++)
+            more += !r->fig[i].pass && i != (unsigned)r->first_fail;
+        char also[48] = "";
+        if (more)
+            snprintf(also, sizeof also, "; %u more check%s failed", more, more == 1 ? "" : "s");
+        fprintf(o, "FAIL   %-28s seed %-4llu at %.6f s: %s%s, limit %s (%s)%s\n", name, (unsigned long long)r->seed,
+                f->t_s, f->name, fig, f->limit, f->where, also);
     } else if (r->stopped) {
         fprintf(o, "NOTRUN %-28s seed %-4llu stopped while it ran, at %.3f s simulated: no verdict\n", name,
                 (unsigned long long)r->seed, r->sim_s);

@@ -16,6 +16,7 @@
 #include "ek3_err.h"
 #include "fwsign.h"
 #include "scn.h"
+#include "vrd.h"
 
 static char dir[64];
 static char path[600];
@@ -300,6 +301,15 @@ Test(scenario, what_never_came_fails_and_a_run_without_checks_is_an_error)
         cr_assert(strstr(r->fig[j].where, line[i]), "%s: at %s", want[i], r->fig[j].where);
     }
     cr_assert_eq(r->nfig, 4, "the early check and the three that never came");
+    /* The run's line names the first failure and counts the others. */
+    char line1[1024] = "";
+    FILE *m = fmemopen(line1, sizeof line1 - 1, "w");
+    cr_assert_not_null(m);
+    vrd_line(m, r);
+    fclose(m);
+    cr_assert(strstr(line1, "at(5 s) never ran (the run ended at 0.050000 s), limit run before the end (") &&
+                  strstr(line1, "late.lua:3); 2 more checks failed\n"),
+              "%s", line1);
     done(r);
     r = run_lua("nocheck", HEAD RACK "run('20ms')\n", 1, 1);
     cr_assert_eq(r->verdict, SCN_ERROR);
