@@ -1431,8 +1431,10 @@ static int l_run_until(lua_State *L)
     double to = scn_arg_quantity(L, 2, "s", "run_until: timeout");
     scn_range(L, "run_until: timeout", to, 0, 86400, "s");
     const char *name = luaL_optstring(L, 3, "run_until");
+    int named = !lua_isnoneornil(L, 3); /* a named one is a check: its success is recorded too */
     lua_pushvalue(L, 1);
     int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    double t0 = scn_now(x);
     int64_t end = x->s->g.t_ns + scn_ns(to);
     x->in_run = 1;
     int ok = scn_call_pred(x, ref);
@@ -1443,12 +1445,14 @@ static int l_run_until(lua_State *L)
     x->in_run = 0;
     x->instr = 0;
     luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    char lim[64];
+    snprintf(lim, sizeof lim, "true within %g s", to);
     if (ok) {
+        if (named) /* the time it took */
+            scn_figure(x, name, scn_now(x) - t0, "s", lim, 1, NULL);
         lua_pushnumber(L, scn_now(x));
         return 1;
     }
-    char lim[64];
-    snprintf(lim, sizeof lim, "true within %g s", to);
     scn_figure(x, name, to, "s", lim, 0, NULL);
     /* The rest of the script assumed it: the run ends here, as FAIL. */
     x->dead = 1;

@@ -263,6 +263,11 @@ Test(scenario, a_whole_number_signal_reads_as_an_integer)
     }
     cr_assert(online, "the slot reads as an integer in the figure's name");
     cr_assert_eq(band, 3, "the band's window, its lowest and its highest");
+    /* A named run_until that came true is a passed check, the time it took its figure. */
+    cr_assert(!strcmp(r->fig[0].name, "a leader") && r->fig[0].pass && r->fig[0].value > 0 &&
+                  r->fig[0].value < 2 && !strcmp(r->fig[0].limit, "true within 2 s") &&
+                  fabs(r->fig[0].t_s - r->fig[0].value) < 1e-9 && strstr(r->fig[0].where, "ints.lua:4"),
+              "%s = %g, %s (%s)", r->fig[0].name, r->fig[0].value, r->fig[0].limit, r->fig[0].where);
     done(r);
 }
 
