@@ -404,16 +404,17 @@ static int rep_text_body(FILE *f, ses *s)
     fprintf(f, "HIL frames %llu; rack bus: %llu frames, %llu error frames, load %.2f %%\n",
             (unsigned long long)sn.hil_frames, (unsigned long long)sn.bus_frames,
             (unsigned long long)sn.bus_error_frames, 100 * sn.bus_load);
-    fprintf(f, "\n%5s %-6s %9s %8s %8s %8s %8s %9s %7s %7s %-6s\n", "slot", "state", "power W", "I A", "V out",
+    /* 79 columns: a row stays whole in an 80-column terminal */
+    fprintf(f, "\n%4s %-7s %7s %6s %7s %6s %6s %7s %6s %6s %-6s\n", "slot", "state", "power W", "I A", "V out",
             "Tj A C", "Tj B C", "fsw kHz", "resets", "trim V", "swarm");
     static const char *const role[] = {"follow", "pre", "cand", "LEADER"};
     for (unsigned k = 0; k < sn.n; k++) {
         const ses_mod_snap *m = &sn.mod[k];
         if (m->state == SES_M_PULLED) /* out of its slot: nothing of it to read */
-            fprintf(f, "%5u %-6s %9s %8s %8s %8s %8s %9s %7u %7s %-6s\n", k + 1, ses_mstate_name(m->state), "-", "-",
+            fprintf(f, "%4u %-7s %7s %6s %7s %6s %6s %7s %6u %6s %-6s\n", k + 1, ses_mstate_name(m->state), "-", "-",
                     "-", "-", "-", "-", m->resets, "-", "-");
         else
-            fprintf(f, "%5u %-6s %9.1f %8.3f %8.2f %8.1f %8.1f %9.1f %7u %7.2f %-6s\n", k + 1,
+            fprintf(f, "%4u %-7s %7.1f %6.3f %7.2f %6.1f %6.1f %7.1f %6u %6.2f %-6s\n", k + 1,
                     ses_mstate_name(m->state), m->io * m->vo, m->io, m->vo, m->tja, m->tjb, m->fsw_hz / 1e3, m->resets,
                     m->trim, m->role >= 0 && m->role < 4 ? role[m->role] : "-");
     }
@@ -427,8 +428,8 @@ static int rep_text_body(FILE *f, ses *s)
         char more[48] = "";
         if (apart > 1)
             snprintf(more, sizeof more, " (and %u more module%s)", apart - 1, apart == 2 ? "" : "s");
-        fprintf(f, "V out is a module's own output capacitor, behind its relay: module %u (%s) holds %.2f V apart from "
-                   "the %.2f V bus%s\n",
+        fprintf(f, "note: V out is a module's own output capacitor, behind its relay; module %u (%s) holds %.2f V "
+                   "apart from the %.2f V bus%s\n",
                 first + 1, ses_mstate_name(sn.mod[first].state), sn.mod[first].vo, sn.vbus, more);
     }
     const rig *g = &s->g;

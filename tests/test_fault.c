@@ -645,8 +645,8 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
                              "--fault pull:1@0.65s 2>&1",
                      out, sizeof out),
                  0, "%s", out);
-    cr_assert(strstr(out, "    1 PULLED "), "%s", out);
-    cr_assert(strstr(out, "    2 FAULT "), "%s", out);
+    cr_assert(strstr(out, "\n   1 PULLED "), "%s", out);
+    cr_assert(strstr(out, "\n   2 FAULT "), "%s", out);
     cr_assert_eq(run(EK3_BIN " rack --modules 2 --duration 0.1s --threads 1 --fault insert:1@0s 2>&1", out, sizeof out),
                  2, "inserting into a full slot now: refused before the run: %s", out);
     cr_assert(strstr(out, "--fault: insert: slot 1 holds a module (pull it first)"), "%s", out);

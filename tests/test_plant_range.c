@@ -296,7 +296,7 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
     cr_assert(strstr(out, "EK3 rack: ") < strstr(out, "ek3 rack: the rack collapsed"),
               "through a pipe, the report before the error line: %s", out);
     /* The modules' V out beside a 0 V bus: their own capacitors, said under the table. */
-    cr_assert(strstr(out, "V out is a module's own output capacitor, behind its relay: module 1 (FAULT) holds ") &&
+    cr_assert(strstr(out, "note: V out is a module's own output capacitor, behind its relay; module 1 (FAULT) holds ") &&
                   strstr(out, " V apart from the 0.00 V bus (and 3 more modules)\n"),
               "%s", out);
     /* Within what it can deliver: no warning, no collapse, exit 0. */
