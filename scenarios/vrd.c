@@ -732,6 +732,59 @@ static void vrd_span(const scn_result *r, uint64_t prev, uint64_t end, uint32_t 
     }
 }
 
+/* One fault of a schedule as a replay names it: "pull:3@1.5s (long.lua:3) in at 1.500000 s". */
+static void vrd_fault_text(const scn_fault *f, char *buf, size_t cap)
+{
+    char when[64];
+    if (f->onset_s < 0)
+        snprintf(when, sizeof when, "never in");
+    else if (f->error)
+        snprintf(when, sizeof when, "refused at %.6f s (%s)", f->onset_s, ek3_errname(f->error));
+    else if (f->cleared_s >= 0)
+        snprintf(when, sizeof when, "in at %.6f s, cleared at %.6f s", f->onset_s, f->cleared_s);
+    else
+        snprintf(when, sizeof when, "in at %.6f s", f->onset_s);
+    snprintf(buf, cap, "%s (%s) %s", f->text, f->where, when);
+}
+
+static int vrd_fault_same(const scn_fault *a, const scn_fault *b)
+{
+    return !strcmp(a->text, b->text) && !strcmp(a->where, b->where) && a->onset_s == b->onset_s &&
+           a->cleared_s == b->cleared_s && a->error == b->error;
+}
+
+/* The fault schedules compared, fault by fault in the order of their
+ * fault() calls; 1 when they differ. Said only when either has one. */
+static int vrd_compare_faults(FILE *out, const scn_result *want, const scn_result *got)
+{
+    unsigned n = want->nfault > got->nfault ? want->nfault : got->nfault, same = want->nfault == got->nfault;
+    for (unsigned i = 0; same && i < n; i++)
+        same = vrd_fault_same(&want->fault[i], &got->fault[i]);
+    if (same) {
+        if (n)
+            fprintf(out, "faults: %u, as recorded\n", n);
+        return 0;
+    }
+    fprintf(out, "faults: %u\n  recorded %u; where they differ:\n", got->nfault, want->nfault);
+    char a[400], b[400];
+    for (unsigned i = 0; i < n; i++) {
+        int w = i < want->nfault, g = i < got->nfault;
+        if (w && g && vrd_fault_same(&want->fault[i], &got->fault[i]))
+            continue;
+        if (g)
+            vrd_fault_text(&got->fault[i], b, sizeof b);
+        if (w)
+            vrd_fault_text(&want->fault[i], a, sizeof a);
+        if (w && g)
+            fprintf(out, "  fault %u: %s\n    recorded %s\n", i + 1, b, a);
+        else if (g)
+            fprintf(out, "  fault %u: %s; not in the recorded run\n", i + 1, b);
+        else
+            fprintf(out, "  fault %u: recorded %s; not in this run\n", i + 1, a);
+    }
+    return 1;
+}
+
 int vrd_compare(FILE *out, const vrd_compare_in *in)
 {
     const scn_result *want = in->want, *got = in->got;
@@ -747,6 +800,7 @@ int vrd_compare(FILE *out, const vrd_compare_in *in)
                 scn_verdict_name((unsigned)want->verdict), a);
         diverged = 1;
     }
+    diverged |= vrd_compare_faults(out, want, got);
     char hw[65], hg[65];
     scn_sha256_hex(want->trace_sha256, hw);
     scn_sha256_hex(got->trace_sha256, hg);

@@ -84,8 +84,10 @@ typedef struct vrd_compare_in {
     const scn_result *got;    /* the run again */
 } vrd_compare_in;
 
-/* Tell out whether got has want's verdict, first failure and trace
- * (rows and SHA-256); where the traces differ, the first block boundary
+/* Tell out whether got has want's verdict, first failure, fault
+ * schedule (each fault's text, fault() call, onset, clearing and error,
+ * in call order; the faults that differ are named) and trace (rows and
+ * SHA-256); where the traces differ, the first block boundary
  * both have whose prefix hashes differ gives the rows and simulated
  * times where they diverged, and the columns whose fingerprints differ
  * there are named. Returns 0 (the same) or 1 (diverged). */

@@ -55,6 +55,7 @@ Test(replay, a_verdict_replays_to_the_same_trace_with_one_or_two_threads)
     rc = run(out, sizeof out, "%s scenario replay %s/long/seed-5", EK3_BIN, dir);
     cr_assert_eq(rc, 0, "%d\n%s", rc, out);
     cr_assert(strstr(out, "as recorded\nSAME"), "%s", out);
+    cr_assert(strstr(out, "\nfaults: 1, as recorded\n"), "%s", out);
 }
 
 /* A run that ended in an ERROR before it built its rack (no threads, no
@@ -89,6 +90,11 @@ Test(replay, an_edited_scenario_is_refused_and_forced_diverges_where_the_edit_to
     cr_assert(strstr(out, "diverged in rows 1001 to 2000 (1.000100 s to 1.999100 s): columns "), "%s", out);
     cr_assert(strstr(out, "state.3"), "%s", out);
     cr_assert(!strstr(out, "state.1"), "a module that did nothing different is named: %s", out);
+    /* and the fault schedule names what the edit moved */
+    cr_assert(strstr(out, "\nfaults: 1\n  recorded 1; where they differ:\n  fault 1: pull:3@1.6s (") &&
+                  strstr(out, "long.lua:3) in at 1.600000 s\n    recorded pull:3@1.5s (") &&
+                  strstr(out, "long.lua:3) in at 1.500000 s\n"),
+              "%s", out);
 }
 
 /* Edit the verdict at v with fn(json) and write it back. */
@@ -130,6 +136,27 @@ Test(replay, a_corrupted_trace_hash_is_diverged_and_named)
     cr_assert(strstr(out, "recorded 2500 rows, SHA-256 0000000000"), "%s", out);
     cr_assert(strstr(out, "diverged in rows 1001 to 2000 (1.000100 s to 1.999100 s): columns vbus\n"), "%s", out);
     cr_assert(strstr(out, "DIVERGED"), "%s", out);
+}
+
+static void onset_moved(json_t *j)
+{
+    json_t *f = json_array_get(json_object_get(j, "faults"), 0);
+    cr_assert_not_null(f);
+    json_object_set_new(f, "onset_s", json_real(1.25));
+}
+
+/* A fault schedule that differs from the recording is a divergence of
+ * its own, named, even where the trace agrees. */
+Test(replay, a_fault_schedule_that_differs_is_diverged_and_named)
+{
+    write_file(path("long.lua"), LONG);
+    const char *v = record(path("long.lua"), "long", 5, 0);
+    edit_verdict(v, onset_moved);
+    int rc = run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v);
+    cr_assert_eq(rc, 1, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "long.lua:3) in at 1.500000 s\n    recorded pull:3@1.5s (") &&
+                  strstr(out, "long.lua:3) in at 1.250000 s\n") && strstr(out, ", as recorded\nDIVERGED"),
+              "%s", out);
 }
 
 /* Bad verdict files: each a one-field edit, exit 2 naming the field. */
