@@ -125,12 +125,18 @@ static void corrupt_from_block_1(json_t *j)
     free(s);
 }
 
-Test(replay, a_corrupted_trace_hash_is_diverged_and_named)
+/* LONG recorded, its verdict edited by fn, replayed: the replay's exit code (its output in out). */
+static int replay_edited(void (*fn)(json_t *j))
 {
     write_file(path("long.lua"), LONG);
     const char *v = record(path("long.lua"), "long", 5, 0);
-    edit_verdict(v, corrupt_from_block_1);
-    int rc = run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v);
+    edit_verdict(v, fn);
+    return run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v);
+}
+
+Test(replay, a_corrupted_trace_hash_is_diverged_and_named)
+{
+    int rc = replay_edited(corrupt_from_block_1);
     cr_assert_eq(rc, 1, "%d\n%s", rc, out);
     cr_assert(strstr(out, "verdict: PASS, as recorded"), "%s", out);
     cr_assert(strstr(out, "recorded 2500 rows, SHA-256 0000000000"), "%s", out);
@@ -149,10 +155,7 @@ static void onset_moved(json_t *j)
  * its own, named, even where the trace agrees. */
 Test(replay, a_fault_schedule_that_differs_is_diverged_and_named)
 {
-    write_file(path("long.lua"), LONG);
-    const char *v = record(path("long.lua"), "long", 5, 0);
-    edit_verdict(v, onset_moved);
-    int rc = run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v);
+    int rc = replay_edited(onset_moved);
     cr_assert_eq(rc, 1, "%d\n%s", rc, out);
     cr_assert(strstr(out, "long.lua:3) in at 1.500000 s\n    recorded pull:3@1.5s (") &&
                   strstr(out, "long.lua:3) in at 1.250000 s\n") && strstr(out, ", as recorded\nDIVERGED"),
