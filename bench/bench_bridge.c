@@ -134,6 +134,7 @@ static double bb_session84(double load_w, int no_swarm, long startup, long q, un
     so.r.threads = threads;
     so.r.threads_adapt = threads > 1; /* as `ek3 rack` runs without --threads */
     so.r.no_swarm = (uint8_t)no_swarm;
+    so.run_ahead = 1; /* as `ek3 rack` runs */
     so.quanta = startup + q;
     ses_event e = {.kind = SES_EV_LOAD, .at_s = 0, .load = so.r.load};
     if (ses_init(&s, &so) != EK3_OK)
@@ -177,6 +178,7 @@ static double bb_rack84(unsigned threads, int frames, double scale, const char *
     o.hil_frames = (uint8_t)frames;
     if (rig_init(&g, &o) != EK3_OK)
         return -1;
+    g.run_ahead = 1; /* nothing reads a module between quanta here */
     long q = (long)(5000 * scale) < 500 ? 500 : (long)(5000 * scale);
     for (long k = 0; k < 2000; k++) /* start-up first */
         rig_quantum(&g);

@@ -618,7 +618,7 @@ int cmd_rack(int argc, char **argv)
 
     /* The run: a session with the station's start, the load and the pulls on its timeline. */
     static ses s;
-    ses_opts so = {.r = o.r, .quanta = quanta, .realtime = (uint8_t)o.realtime, .rt_spin_ns = o.rt_spin_ns, .rt_tol_ns = o.rt_tol_ns, .api = o.api, .rtl_vcd = o.rtl_vcd, .rtl_vcd_name = rtl_name,
+    ses_opts so = {.r = o.r, .quanta = quanta, .run_ahead = 1, .realtime = (uint8_t)o.realtime, .rt_spin_ns = o.rt_spin_ns, .rt_tol_ns = o.rt_tol_ns, .api = o.api, .rtl_vcd = o.rtl_vcd, .rtl_vcd_name = rtl_name,
                    .stop = rk_stop, .notes = stderr, .who = "ek3 rack"};
     so.outs[0] = (ses_out){log, log_name};
     so.outs[1] = (ses_out){slog, slog_name};

@@ -262,17 +262,17 @@ static int rig_adc_frame(rig *r, unsigned k, cfd_frame *f)
 
 /* Steps 1-3 without frames: nothing logs them (hilch.h's frameless pair;
  * the counters move as the frame path's do). */
-static void rig_module_step_direct(rig *r, unsigned k)
+static void rig_module_step_direct(rig *r, unsigned k, uint32_t q)
 {
     rig_module *m = &r->m[k];
     msg_hil_adc adc;
     msg_hil_pwm pwm;
     int got = r->plant.mod[k].present;
     if (got) {
-        hch_adc_sample(&r->plant.mod[k], r->quantum, &adc);
+        hch_adc_sample(&r->plant.mod[k], q, &adc);
         m->hil_frames++;
     }
-    if (fwi_period_direct(&m->fw, got ? &adc : NULL, r->quantum, &pwm) != EK3_OK) {
+    if (fwi_period_direct(&m->fw, got ? &adc : NULL, q, &pwm) != EK3_OK) {
         m->hil_errors += 2; /* as the frame path counts it: at the firmware, and the empty frame at the plant */
         m->hil_frames++;
         return;
@@ -449,7 +449,10 @@ struct rig_pool {
     unsigned n;               /* threads, the caller's included */
     pthread_t *th;
     _Atomic unsigned gen, done;
-    _Atomic int phase;        /* 0: modules + linearize, 1: plant update, -1: stop */
+    _Atomic int phase;        /* 0: modules + linearize, 1: plant update, 2: 1 then 0 of the next quantum, -1: stop */
+    _Atomic unsigned done1;   /* phase 2: workers done with its plant update (the caller waits for these alone) */
+    uint32_t q_ahead;         /* phase 2: the quantum its phase 0 is for */
+    int64_t ahead_t0;         /* phase 2, timed: when the caller went on from the workers' updates */
     _Atomic unsigned sleepers; /* workers asleep on gen (futex) */
     _Atomic unsigned spin;    /* how long a worker spins for the next phase before it sleeps */
     unsigned caller_spin;     /* how long the caller spins for the workers before each yield */
@@ -549,7 +552,7 @@ static void rig_balance(rig_pool *p, unsigned m)
  * update of them, and the sum of their HIL frame counters into *hil (so
  * that the serial part reads one counter a thread, not one a module: a
  * line another core wrote costs a round trip). */
-static void rig_phase(rig *r, int phase, unsigned k0, unsigned k1, uint64_t *hil)
+static void rig_phase(rig *r, int phase, unsigned k0, unsigned k1, uint64_t *hil, uint32_t q)
 {
     if (phase == 0) {
         int framed = r->o.log || r->o.hil_frames; /* else hilch.h's frameless pair */
@@ -559,7 +562,7 @@ static void rig_phase(rig *r, int phase, unsigned k0, unsigned k1, uint64_t *hil
             if (framed)
                 rig_module_step(r, k);
             else
-                rig_module_step_direct(r, k);
+                rig_module_step_direct(r, k, q);
             rack_linearize(&r->plant, k, k + 1);
         }
     } else {
@@ -644,7 +647,11 @@ static void *rig_thread(void *arg)
         rig_range(p, w->id, &k0, &k1);
         int timed = rig_timed(p);
         int64_t t0 = timed ? rig_wall_ns() : 0;
-        rig_phase(p->r, phase, k0, k1, &p->part[w->id].hil);
+        rig_phase(p->r, phase ? 1 : 0, k0, k1, &p->part[w->id].hil, p->r->quantum);
+        if (phase == 2) { /* the update done, told; then the next quantum's phase 0 at once (rig_run_ahead) */
+            atomic_fetch_add_explicit(&p->done1, 1, memory_order_release);
+            rig_phase(p->r, 0, k0, k1, NULL, p->q_ahead);
+        }
         if (timed)
             p->part[w->id].busy += (uint64_t)(rig_wall_ns() - t0);
         atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
@@ -657,7 +664,7 @@ static void rig_run_phase(rig *r, int phase)
 {
     rig_pool *p = r->pool;
     if (!p || r->solo) {
-        rig_phase(r, phase, 0, r->o.modules, &r->hil_frames);
+        rig_phase(r, phase, 0, r->o.modules, &r->hil_frames, r->quantum);
         return;
     }
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
@@ -667,7 +674,7 @@ static void rig_run_phase(rig *r, int phase)
     rig_range(p, 0, &k0, &k1);
     int timed = rig_timed(p);
     int64_t t0 = timed ? rig_wall_ns() : 0;
-    rig_phase(r, phase, k0, k1, &p->part[0].hil);
+    rig_phase(r, phase, k0, k1, &p->part[0].hil, r->quantum);
     if (timed)
         p->part[0].busy += (uint64_t)(rig_wall_ns() - t0);
     unsigned spins = 0;
@@ -680,6 +687,82 @@ static void rig_run_phase(rig *r, int phase)
         r->hil_frames = n;
         rig_balance(p, r->o.modules);
     }
+}
+
+/* Whether the workers may run on from this quantum's plant update into
+ * the next quantum's phase 0 (rig.run_ahead, asked by the owner): only
+ * on threads, in-process modules without frames (a log or HIL frames
+ * take the quantum's time from r->t_ns), and no reader this quantum. */
+static int rig_can_run_ahead(const rig *r)
+{
+    return r->run_ahead && r->pool && !r->solo && r->pool->n > 1 && !r->n_external && !r->o.log &&
+           !r->o.hil_frames && !r->peek_due;
+}
+
+/* Phase 1 with the workers running on into phase 0 of the next quantum
+ * for their own modules (phase 2): the caller updates its range, waits
+ * for the workers' updates alone and goes on with the quantum's serial
+ * end, the owner's work between quanta and its own phase 0
+ * (rig_finish_ahead) while they work. The next quantum's phase 0 needs
+ * nothing of that serial end: the bus delivered its frames before
+ * phase 1, and the owner promised (rig.run_ahead) to read and change no
+ * module in between. One handoff a quantum instead of two. */
+static void rig_run_ahead(rig *r)
+{
+    rig_pool *p = r->pool;
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->done1, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->phase, 2, memory_order_relaxed);
+    p->q_ahead = r->quantum + 1;
+    rig_start_phase(p);
+    unsigned k0, k1;
+    rig_range(p, 0, &k0, &k1);
+    int timed = rig_timed(p);
+    int64_t t0 = timed ? rig_wall_ns() : 0;
+    rig_phase(r, 1, k0, k1, &p->part[0].hil, r->quantum);
+    if (timed)
+        p->part[0].busy += (uint64_t)(rig_wall_ns() - t0);
+    unsigned spins = 0;
+    while (atomic_load_explicit(&p->done1, memory_order_acquire) != p->n - 1)
+        rig_wait(++spins, p->caller_spin);
+    if (timed)
+        p->ahead_t0 = rig_wall_ns();
+    uint64_t n = 0;
+    for (unsigned i = 0; i < p->n; i++)
+        n += p->part[i].hil;
+    r->hil_frames = n;
+    r->ahead = 1;
+    r->ahead_quanta++;
+}
+
+/* Phase 0 of a quantum the workers ran ahead (rig_run_ahead): the
+ * caller's own range, then the workers' end; the threads' ranges are
+ * balanced only here, with every worker waiting. */
+static void rig_finish_ahead(rig *r)
+{
+    rig_pool *p = r->pool;
+    unsigned k0, k1;
+    rig_range(p, 0, &k0, &k1);
+    rig_phase(r, 0, k0, k1, NULL, r->quantum);
+    /* Timed from the workers' updates on: the caller's serial end of the
+     * last quantum and its owner's work ran while the workers ran their
+     * phase 0, so they count as its work and the balance gives the
+     * workers more modules. */
+    if (rig_timed(p))
+        p->part[0].busy += (uint64_t)(rig_wall_ns() - p->ahead_t0);
+    unsigned spins = 0;
+    while (atomic_load_explicit(&p->done, memory_order_acquire) != p->n - 1)
+        rig_wait(++spins, p->caller_spin);
+    r->ahead = 0;
+    rig_balance(p, r->o.modules);
+}
+
+void rig_settle(rig *r)
+{
+    if (!r->ahead)
+        return;
+    rig_finish_ahead(r);
+    r->p0_done = 1;
 }
 
 unsigned rig_thread_modules(const rig *r, unsigned i)
@@ -738,6 +821,7 @@ static void rig_pool_stop(rig *r)
     rig_pool *p = r->pool;
     if (!p)
         return;
+    rig_settle(r); /* no worker left inside a quantum's phase 0 */
     atomic_store_explicit(&p->phase, -1, memory_order_relaxed);
     rig_start_phase(p);
     for (unsigned i = 1; i < p->n; i++)
@@ -825,7 +909,12 @@ void rig_quantum(rig *r)
 {
     double dt = RIG_PERIOD_NS * 1e-9;
     rig_external_send(r);
-    rig_run_phase(r, 0);
+    if (r->p0_done) /* rig_settle ran it */
+        r->p0_done = 0;
+    else if (r->ahead)
+        rig_finish_ahead(r);
+    else
+        rig_run_phase(r, 0);
     rig_external_collect(r);
     /* Serial, in slot order: the firmware's CAN frames onto the bus, the bus voltage. */
     for (unsigned k = 0; k < r->o.modules; k++) {
@@ -835,13 +924,20 @@ void rig_quantum(rig *r)
             cbus_send(&r->bus, k + 1, &out, r->t_ns);
     }
     rack_solve_bus(&r->plant, dt);
-    rig_run_phase(r, 1);
-    rack_finish(&r->plant, dt);
-    r->t_ns += RIG_PERIOD_NS;
+    /* The station, the update streamer and the bus to the quantum's end:
+     * CAN frames into the firmware's queues, none of what phase 1 reads
+     * or writes (the plant; the firmware's state, which only its period
+     * changes; phase 1 reads no time), so they come before it. */
+    r->t_ns += RIG_PERIOD_NS; /* the quantum's end: the station sends at it (rig_station_send) */
     stn_poll(&r->stn, r->t_ns);
     if (r->upd)
         fwr_poll(r->upd, r->t_ns, &r->bus);
     cbus_run(&r->bus, r->t_ns);
+    if (rig_can_run_ahead(r))
+        rig_run_ahead(r);
+    else
+        rig_run_phase(r, 1);
+    rack_finish(&r->plant, dt);
     if (!r->o.no_swarm) /* without the swarm there is no Raft state to check */
         swo_check(&r->obs, r);
     r->quantum++;

@@ -112,10 +112,11 @@ typedef struct rig_adapt_state {
  * cache; the same walk after the quantum, on the caller, pulled every
  * other thread's lines across (the session's snapshot every 1 ms: about
  * a tenth of a two-thread rack's time, docs/bridge.md). Between that phase
- * and the quantum's end only the rack's sums, the station and the rack
- * bus run, and they change no module's plant or firmware state, so it
- * reads what a reader after the quantum would. It may write only its
- * own modules' slots of its own data. */
+ * and the quantum's end only the rack's sums and the swarm's check run
+ * (the station and the rack bus ran before it), and they change no
+ * module's plant or firmware state, so it reads what a reader after the
+ * quantum would (peek_due: the workers do not run ahead past it). It may
+ * write only its own modules' slots of its own data. */
 typedef void (*rig_peek_fn)(void *ctx, const struct rig *g, unsigned k0, unsigned k1);
 
 #define RIG_FLT_LOG 64
@@ -138,6 +139,18 @@ typedef struct rig {
     rig_peek_fn peek;       /* NULL, or called in this quantum's second phase when peek_due (above) */
     void *peek_ctx;
     uint8_t peek_due;       /* set by the owner before rig_quantum: this quantum's modules are read */
+    /* Set by the owner before rig_quantum: between this quantum and the
+     * next it reads and changes no module (no event, probe, snapshot,
+     * tap or API request due; the plant's rack-level sums, the bus
+     * voltage, the station and the load may be read or set). The workers
+     * then run the next quantum's phase 0 for their modules straight
+     * after this one's plant update (rig_quantum; a frameless rack on
+     * threads without external modules, peek_due clear): the same
+     * results, one handoff a quantum fewer. */
+    uint8_t run_ahead;
+    uint8_t ahead;          /* the workers ran the coming quantum's phase 0 (rig_quantum) */
+    uint8_t p0_done;        /* rig_settle ran the coming quantum's phase 0 for every module */
+    uint64_t ahead_quanta;  /* quanta whose plant update the workers ran on from */
     cfd_frame sw_last;      /* the last broadcast ELECTION frame on the rack bus (swarm-replay) */
     uint8_t sw_have;
     int64_t t_ns;
@@ -166,6 +179,14 @@ void rig_free(rig *r);
 
 /* One quantum (one control period) for the whole rack. */
 void rig_quantum(rig *r);
+
+/* After a quantum run with run_ahead: the coming quantum's phase 0 (the
+ * firmware's period and the linearization) done for the caller's modules
+ * too, every worker waiting, so that each module is at the same point;
+ * the next rig_quantum goes on from there. For an owner that stops
+ * between quanta it promised to leave alone (a stop, an error) before it
+ * reads the modules. Nothing to do otherwise. */
+void rig_settle(rig *r);
 
 /* Attacks on the swarm's frames (fault.h: swarm-forge, swarm-replay),
  * sent on the rack bus from slot's node (a compromised or intruding node

@@ -578,6 +578,18 @@ static int ses_out_check(ses *s)
     return 0;
 }
 
+/* Whether nothing between this quantum and the next reads or changes a
+ * module (rig.run_ahead): no snapshot or probe row (peek_due), tap, API
+ * or event due, and another quantum to come. Not paced (--realtime): its
+ * wait for the deadline would count as the caller's work in the
+ * threads' balance (rig_finish_ahead). */
+static int ses_quiet_after(const ses *s)
+{
+    const rig *g = &s->g;
+    return !g->peek_due && s->ntap == 0 && s->api.fd < 0 && !s->o.realtime && s->q + 1 < s->o.quanta &&
+           (s->next >= s->nev || ses_ns(s->ev[s->next].at_s) > g->t_ns + RIG_PERIOD_NS);
+}
+
 int ses_step(ses *s)
 {
     rig *g = &s->g;
@@ -600,6 +612,7 @@ int ses_step(ses *s)
     if (s->ramp >= 0)
         ses_ramp(s);
     g->peek_due = s->q % s->o.every == 0; /* the modules' part of this quantum's snapshot: ses_peek */
+    g->run_ahead = s->o.run_ahead && ses_quiet_after(s);
     rig_quantum(g);
     if (g->plant.vbus >= 0.9 * s->o.r.v_set)
         s->bus_up = 1;
@@ -690,6 +703,7 @@ int ses_run(ses *s)
 
 void ses_finish(ses *s)
 {
+    rig_settle(&s->g); /* a run stopped after a quantum that ran ahead: every module at the same point */
     s->wall_s = (ses_wall_ns() - s->t0_wall_ns) * 1e-9;
     long iv = ses_ivcsw();
     s->ivcsw = s->q > 0 && s->ivcsw0 >= 0 && iv >= s->ivcsw0 ? iv - s->ivcsw0 : -1;

@@ -347,6 +347,52 @@ Test(session, the_threads_read_the_snapshot_the_caller_would)
     ses_free(&b);
 }
 
+/* rig.run_ahead (ses_opts.run_ahead, as `ek3 rack` runs): the workers
+ * run on from a quantum's plant update into the next quantum's firmware
+ * period wherever nothing between them reads or changes a module. The
+ * same run bit for bit as one thread through a start, a load, a pull, an
+ * injected trip and the swarm's election: every record row (the
+ * snapshots' quanta, which never run ahead), and at the end every
+ * module's plant current and voltage and its firmware's control state,
+ * the station's and the bus's counts and the swarm's checks. */
+Test(session, workers_running_ahead_give_the_same_run)
+{
+    static ses a, b;
+    ses_opts o;
+    setup_pair(&a, &b, &o, 12, 6000, 2);
+    cr_assert_not_null(a.g.pool, "two threads");
+    a.o.run_ahead = 1;
+    /* off the snapshots' quanta (every 1 ms), which never run ahead */
+    ses_event load = {.kind = SES_EV_LOAD, .at_s = 0.1003, .load = o.r.load},
+              pull = {.kind = SES_EV_PULL, .at_s = 0.4507, .slot = 10}; /* a worker's module */
+    add_both(&a, &b, &load);
+    add_both(&a, &b, &pull);
+    ses_event trip = {.kind = SES_EV_FAULT};
+    cr_assert_eq(flt_parse("trip-ocp:9@0.3004s:step=10A", &trip.fault, NULL, 0), EK3_OK);
+    trip.at_s = trip.fault.t;
+    add_both(&a, &b, &trip);
+    cr_assert_eq(ses_run(&a), EK3_OK);
+    cr_assert_eq(ses_run(&b), EK3_OK);
+    cr_assert_gt(a.g.ahead_quanta, 6000u / 2, "ran ahead on %llu of 6000 quanta", (unsigned long long)a.g.ahead_quanta);
+    cr_assert_eq(b.g.ahead_quanta, 0u);
+    same_rows(&a, &b);
+    for (unsigned k = 0; k < 12; k++) {
+        cr_assert_eq(memcmp(&a.g.plant.mod[k].io, &b.g.plant.mod[k].io, sizeof(double)), 0, "slot %u", k + 1);
+        cr_assert_eq(memcmp(&a.g.plant.mod[k].vo, &b.g.plant.mod[k].vo, sizeof(double)), 0, "slot %u", k + 1);
+        cr_assert_eq(memcmp(&a.g.m[k].fw.drv.ctl, &b.g.m[k].fw.drv.ctl, sizeof a.g.m[k].fw.drv.ctl), 0, "slot %u",
+                     k + 1);
+    }
+    cr_assert_eq(ses_mod_state(&a.g, 8), SES_M_FAULT, "the trip took");
+    cr_assert_eq(a.g.stn.st.sent, b.g.stn.st.sent);
+    cr_assert_eq(a.g.stn.st.acked, b.g.stn.st.acked);
+    cr_assert_eq(a.g.bus.frames, b.g.bus.frames);
+    cr_assert_eq(a.g.hil_frames, b.g.hil_frames);
+    cr_assert_eq(a.g.obs.term, b.g.obs.term);
+    cr_assert_eq(a.g.obs.max_commit, b.g.obs.max_commit);
+    ses_free(&a);
+    ses_free(&b);
+}
+
 Test(session, an_inserted_module_is_back_in_its_slot)
 {
     ses_opts o;
