@@ -201,10 +201,8 @@ static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, i
         snprintf(exp, sizeof exp, ", %u quarantine%s expired", c.expired, c.expired == 1 ? "" : "s");
     /* The night's own result first: claims count only runs with requirements. */
     int fails = bad || !ngt_night_ok(n) || (fail_on_flip && flip);
-    char claims[96] = "no run names a requirement"; /* the manifest's requirements: nothing to claim */
-    if (c.claims)
-        snprintf(claims, sizeof claims, "%u of %u claim%s hold%s, %u more with gaps named", c.claims_hold, c.claims,
-                 c.claims == 1 ? "" : "s", c.claims == 1 ? "s" : "", c.claims_gaps);
+    char claims[96];
+    ngt_claims_text(&c, claims, sizeof claims);
     printf("the night %s: %s (%zu run%s: %u passed, %u failed, %u "
            "error%s, %u quarantined%s; %u gap%s named; %u drift, %u nondeterminism flag%s); report: "
            "%s/report/index.html\n",

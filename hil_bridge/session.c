@@ -264,6 +264,7 @@ int ses_add_event(ses *s, const ses_event *e)
 {
     if (!s || !e || !(e->at_s >= 0) || e->at_s > 1e9)
         return EK3_EINVAL;
+    rig_settle(&s->g); /* between steps: no worker still running ahead (ses_opts.run_ahead) */
     switch (e->kind) {
     case SES_EV_START:
         if (!(e->by_s >= 0))
@@ -310,6 +311,7 @@ int ses_pull(ses *s, unsigned slot)
 {
     if (!s || slot < 1 || slot > s->g.o.modules)
         return EK3_EINVAL;
+    rig_settle(&s->g); /* between steps: no worker still running ahead (ses_opts.run_ahead) */
     flt_spec f;
     flt_spec_init(&f, FLT_PULL, slot, 0);
     return flt_inject(&s->g, &f);
@@ -578,6 +580,8 @@ static int ses_out_check(ses *s)
     return 0;
 }
 
+#define SES_OUT_CHECK_Q 100 /* quanta between two checks of the outputs for a write error */
+
 /* Whether nothing between this quantum and the next reads or changes a
  * module (rig.run_ahead): no snapshot or probe row (peek_due), tap, API
  * or event due, and another quantum to come. Not paced (--realtime): its
@@ -587,6 +591,7 @@ static int ses_quiet_after(const ses *s)
 {
     const rig *g = &s->g;
     return !g->peek_due && s->ntap == 0 && s->api.fd < 0 && !s->o.realtime && s->q + 1 < s->o.quanta &&
+           (s->q + 1) % SES_OUT_CHECK_Q != 0 && /* ses_out_check may stop the run there */
            (s->next >= s->nev || ses_ns(s->ev[s->next].at_s) > g->t_ns + RIG_PERIOD_NS);
 }
 
@@ -597,7 +602,7 @@ int ses_step(ses *s)
         return EK3_EBUSY;
     if (s->o.stop && (s->stop_sig = s->o.stop(s->o.stop_ctx)) != 0)
         return EK3_EBUSY;
-    if (s->q % 100 == 0 && ses_out_check(s)) {
+    if (s->q % SES_OUT_CHECK_Q == 0 && ses_out_check(s)) {
         if (s->o.notes && !s->o.stop_unsaid)
             fprintf(s->o.notes, "%s: %s; the run stops at %.4f s\n", s->o.who, s->stop_why, g->t_ns * 1e-9);
         return EK3_EBUSY;
@@ -662,6 +667,7 @@ int ses_tap_add(ses *s, ses_tap_fn fn, void *ctx)
 {
     if (!s || !fn)
         return EK3_EINVAL;
+    rig_settle(&s->g); /* between steps: no worker still running ahead (ses_opts.run_ahead) */
     if (s->ntap >= SES_TAPS_MAX)
         return EK3_ENOSPC;
     s->tap[s->ntap] = fn;

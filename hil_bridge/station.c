@@ -283,6 +283,8 @@ static int stn_command_op(station *s, int64_t now, unsigned slot, unsigned op, d
     stn_module *m = &s->m[slot - 1];
     msg_power_cmd c = {(uint8_t)(power_w > 0 ? op : MSG_POWER_STOP), (uint16_t)(power_w + 0.5),
                        (uint16_t)(vset_v * 10 + 0.5), 4000, 0};
+    if (m->pending && !m->queued) /* sent, unanswered: its answer will not count (the counter moves on) */
+        s->st.superseded++;
     m->cmd = c;
     m->tries = 0;
     m->acked = 0;

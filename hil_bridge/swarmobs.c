@@ -52,17 +52,23 @@ static void swo_breach(swo *o, uint32_t *count, int64_t t_ns, const char *fmt, .
     o->first_ns = t_ns;
 }
 
-/* Slot's committed entries not yet checked, against the ones remembered. */
-static unsigned swo_commits(swo *o, const void *st, unsigned slot, uint32_t commit, int64_t t)
+_Static_assert(SWO_READ_MAX == RAFT_LOG_CAP, "swm_log_term answers for the entries after the snapshot: RAFT_LOG_CAP");
+
+/* The first index of slot's commits to check, up to commit (> seen). */
+static uint32_t swo_from(uint32_t seen, uint32_t commit)
 {
-    unsigned found = 0;
-    uint32_t from = o->seen_commit[slot] + 1;
+    uint32_t from = seen + 1;
     if (commit >= SWO_COMMITS && from < commit - SWO_COMMITS + 1)
         from = commit - SWO_COMMITS + 1;
-    for (uint32_t i = from; i <= commit; i++) {
-        uint32_t term, digest;
-        if (swm_log_term(st, i, &term, &digest) != EK3_OK)
-            continue; /* compacted into its snapshot: checked when it was kept */
+    return from;
+}
+
+/* Slot's committed entries not yet checked (c, read by swo_peek), against the ones remembered. */
+static unsigned swo_commits(swo *o, const swo_read *c, unsigned slot, uint32_t commit, int64_t t)
+{
+    unsigned found = 0;
+    for (uint32_t k = 0; k < c->n; k++) { /* the compacted ones are not there: checked when they were kept */
+        uint32_t i = c->index[k], term = c->term[k], digest = c->digest[k];
         unsigned h = i % SWO_COMMITS;
         if (o->c_index[h] != i) {
             o->c_index[h] = i;
@@ -95,6 +101,17 @@ void swo_peek(swo *o, const rig *g, unsigned k0, unsigned k1)
         if (w->st != v.st || w->commit != v.commit || w->term != v.term || w->last_index != v.last_index ||
             w->role != v.role)
             *w = v;
+        /* The commits swo_check will take (its test, on the seen_commit it left) */
+        uint32_t seen = o->seen_commit[slot];
+        if (v.commit < seen)
+            seen = 0; /* restarted from its snapshot */
+        if (!v.st || v.commit <= seen)
+            continue;
+        swo_read *c = &o->got[slot];
+        c->n = 0;
+        for (uint32_t i = swo_from(seen, v.commit); i <= v.commit && c->n < SWO_READ_MAX; i++)
+            if (swm_log_term(v.st, i, &c->term[c->n], &c->digest[c->n]) == EK3_OK)
+                c->index[c->n++] = i;
     }
 }
 
@@ -122,7 +139,7 @@ unsigned swo_check(swo *o, const rig *g)
         if (commit < o->seen_commit[slot])
             o->seen_commit[slot] = 0; /* restarted from its snapshot: check again */
         if (commit > o->seen_commit[slot])
-            found += swo_commits(o, v->st, slot, commit, t);
+            found += swo_commits(o, &o->got[slot], slot, commit, t);
         if (v->role != RAFT_LEADER)
             continue;
         uint32_t term = v->term;

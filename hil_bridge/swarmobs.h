@@ -46,6 +46,18 @@ typedef struct swo_view {
     uint32_t commit, term, last_index, role;
 } swo_view;
 
+/* A module's committed entries not yet checked, (index, term, digest)
+ * in index order, as swo_peek read them with swm_log_term on the
+ * module's own thread (it answers for at most the RAFT_LOG_CAP entries
+ * kept after the snapshot): what swo_check compares, so that it never
+ * reads a module's log itself (with rig.run_ahead that thread is already
+ * running the module's next period). */
+#define SWO_READ_MAX 16u /* = RAFT_LOG_CAP (raft.h) */
+typedef struct swo_read {
+    uint32_t n;
+    uint32_t index[SWO_READ_MAX], term[SWO_READ_MAX], digest[SWO_READ_MAX];
+} swo_read;
+
 typedef struct swo {
     uint32_t term_of[SWO_TERMS];  /* the term whose leader is in leader_of (0: none) */
     uint16_t leader_of[SWO_TERMS];
@@ -68,6 +80,7 @@ typedef struct swo {
      * above (the padding; no _Alignas: a rig is malloc'd). */
     char apart[64];
     swo_view view[SWO_NODES];
+    swo_read got[SWO_NODES];       /* written by swo_peek with view[], only when commits are new */
 } swo;
 
 /* Summary figures (swo_summary). */
@@ -94,9 +107,10 @@ unsigned swo_step(swo *o, const rig *g);
  * one thread. A view is written only when it changed: the lines of an
  * unchanged rack stay in every core's cache, and swo_check reads
  * 24 bytes a module, not the lines of its kernel, plant and Raft state
- * it would otherwise bring from the other core. Nothing that swo_peek reads may
- * change between the two (the rig's serial part after the quantum's
- * second phase does not run firmware nor pull modules). */
+ * it would otherwise bring from the other core. swo_check reads nothing
+ * of a module but what swo_peek copied (its view, and its newly committed
+ * entries: swo_read), so the module's thread may run on between the two
+ * (rig.run_ahead). */
 void swo_peek(swo *o, const rig *g, unsigned k0, unsigned k1);
 unsigned swo_check(swo *o, const rig *g);
 

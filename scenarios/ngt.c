@@ -88,6 +88,16 @@ static unsigned ngt_distinct(const ngt_night *n, size_t off, char sep, int hold,
     return count;
 }
 
+const char *ngt_claims_text(const ngt_count *c, char *buf, size_t cap)
+{
+    if (!c->claims)
+        snprintf(buf, cap, "no claims to hold: no run names a requirement");
+    else
+        snprintf(buf, cap, "%u of %u claim%s hold%s, %u more with gaps named", c->claims_hold, c->claims,
+                 c->claims == 1 ? "" : "s", c->claims == 1 ? "s" : "", c->claims_gaps);
+    return buf;
+}
+
 void ngt_count_night(const ngt_night *n, ngt_count *c)
 {
     memset(c, 0, sizeof *c);

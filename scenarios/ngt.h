@@ -99,6 +99,11 @@ typedef struct ngt_count {
 
 void ngt_count_night(const ngt_night *n, ngt_count *c);
 
+/* The claims as the night's summary line and report say them, into buf
+ * (cap bytes): "11 of 14 claims hold, 2 more with gaps named", or "no
+ * claims to hold: no run names a requirement" when none does. buf. */
+const char *ngt_claims_text(const ngt_count *c, char *buf, size_t cap);
+
 /* Whether the night passes: no failure or error outside the quarantine,
  * no expired entry that failed, nothing left not run. */
 int ngt_night_ok(const ngt_night *n);

@@ -1453,7 +1453,9 @@ static int l_run_until(lua_State *L)
         lua_pushnumber(L, scn_now(x));
         return 1;
     }
-    scn_figure(x, name, to, "s", lim, 0, NULL);
+    char failed[200]; /* its figure is the timeout itself: the name says it ran out */
+    snprintf(failed, sizeof failed, "%s: timed out", name);
+    scn_figure(x, failed, to, "s", lim, 0, NULL);
     /* The rest of the script assumed it: the run ends here, as FAIL. */
     x->dead = 1;
     x->fatal[0] = 0;
@@ -2184,9 +2186,13 @@ static int scn_expect_add(lua_State *L, int always)
         if (always) {
             double from = scn_field_q(L, 2, "from", "s", e->from_ns * 1e-9, what);
             double to = scn_field_q(L, 2, "to", "s", INFINITY, what);
-            if (from < scn_now(x) - 1e-12 || !(to > from))
-                scn_err(L, "%s: the window from %g s to %g s must start now or later and end after it", what,
-                           from, to);
+            if (from < scn_now(x) - 1e-12 || !(to > from)) {
+                char tos[48] = "the end of the run";
+                if (!isinf(to))
+                    snprintf(tos, sizeof tos, "%g s", to);
+                scn_err(L, "%s: the window from %g s to %s must start now (%.6f s) or later and end after it", what,
+                        from, tos, scn_now(x));
+            }
             e->from_ns = scn_ns(from);
             e->to_ns = isinf(to) ? INT64_MAX : scn_ns(to);
         } else {

@@ -736,8 +736,8 @@ static void htm_summary(htm *w, const hst_flag *flags, size_t nflags)
     FILE *f = w->f;
     ngt_count c;
     ngt_count_night(n, &c);
-    fprintf(f, "<h1>EK3 nightly: %u of %u claims hold, %u more with gaps named</h1>\n<table class=\"counts\"><tr>",
-            c.claims_hold, c.claims, c.claims_gaps);
+    char claims[96];
+    fprintf(f, "<h1>EK3 nightly: %s</h1>\n<table class=\"counts\"><tr>", ngt_claims_text(&c, claims, sizeof claims));
     fprintf(f, "<td>%u passed</td><td class=\"%s\">%u failed</td><td class=\"%s\">%u errors</td>", c.passed,
             c.failed ? "bad" : "", c.failed, c.errors ? "bad" : "", c.errors);
     fprintf(f, "<td>%u quarantined</td><td class=\"%s\">%u expired</td><td class=\"%s\">%u not run</td>", c.quarantined,

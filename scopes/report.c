@@ -389,10 +389,13 @@ static int rep_text_body(FILE *f, ses *s)
         if (sn.mod[k].external)
             fprintf(f, "module %u external (ek3 fw): %s\n", k + 1,
                     sn.mod[k].lost ? "LOST - no answer within the timeout" : "answered every quantum");
-    fprintf(f, "station: %u POWER_CMD sent, %u acknowledged (%u clamped, %u refused), %u retries, %u gave up; "
+    char sup[64] = ""; /* a command sent again before its answer (a re-split) replaces the first */
+    if (sn.stn.superseded)
+        snprintf(sup, sizeof sup, ", %u replaced by a newer one before an answer", sn.stn.superseded);
+    fprintf(f, "station: %u POWER_CMD sent, %u acknowledged (%u clamped, %u refused)%s, %u retries, %u gave up; "
                "%u modules online (a heartbeat heard within %.0f s: the station's view)\n",
-            sn.stn.sent, sn.stn.acked, sn.stn.clamped, sn.stn.refused, sn.stn.retries, sn.stn.gave_up, sn.online,
-            STN_ONLINE_NS * 1e-9);
+            sn.stn.sent, sn.stn.acked, sn.stn.clamped, sn.stn.refused, sup, sn.stn.retries, sn.stn.gave_up,
+            sn.online, STN_ONLINE_NS * 1e-9);
     if (s->api.fd >= 0) {
         const sapi_stats *a = &s->api.st;
         fprintf(f,
@@ -428,8 +431,8 @@ static int rep_text_body(FILE *f, ses *s)
         char more[48] = "";
         if (apart > 1)
             snprintf(more, sizeof more, " (and %u more module%s)", apart - 1, apart == 2 ? "" : "s");
-        fprintf(f, "note: V out is a module's own output capacitor, behind its relay; module %u (%s) holds %.2f V "
-                   "apart from the %.2f V bus%s\n",
+        fprintf(f, "note: V out is a module's own output capacitor, behind its relay; module %u (%s) holds %.2f V, "
+                   "isolated from the %.2f V bus%s\n",
                 first + 1, ses_mstate_name(sn.mod[first].state), sn.mod[first].vo, sn.vbus, more);
     }
     const rig *g = &s->g;

@@ -467,7 +467,7 @@ Test(nightly, empty_selection_is_reported)
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "the selection (--level nightly --tag nope) holds no scenario"), "%s", out);
     cr_assert(strstr(out, "--tag nope: no scenario has it (closest: can)"), "%s", out);
-    cr_assert(strstr(out, "the night FAILS: no run names a requirement (0 runs:"), "%s", out);
+    cr_assert(strstr(out, "the night FAILS: no claims to hold: no run names a requirement (0 runs:"), "%s", out);
     ngt_night n;
     char err[400];
     cr_assert_eq(ngt_night_read(path("o"), &n, err, sizeof err), 0, "%s", err);
@@ -479,6 +479,13 @@ Test(nightly, empty_selection_is_reported)
     out[k] = 0;
     fclose(f);
     cr_assert(strstr(out, "tests=\"0\""), "%s", out);
+    f = fopen(path("o/report/index.html"), "r");
+    cr_assert_not_null(f);
+    k = fread(out, 1, sizeof out - 1, f);
+    out[k] = 0;
+    fclose(f);
+    cr_assert(strstr(out, "<h1>EK3 nightly: no claims to hold: no run names a requirement</h1>"),
+              "the report's headline says what the line does");
     rc = run(out, sizeof out, "cd %s && %s nightly . --tag nope --out o --history h.jsonl --allow-empty", dir,
              EK3_BIN);
     cr_assert_eq(rc, 0, "%s", out);

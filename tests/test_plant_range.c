@@ -295,9 +295,19 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
               "%s", out);
     cr_assert(strstr(out, "EK3 rack: ") < strstr(out, "ek3 rack: the rack collapsed"),
               "through a pipe, the report before the error line: %s", out);
+    /* Every POWER_CMD the station sent is accounted for: the re-splits as
+     * the modules trip one by one send again before the answers come. */
+    const char *st = strstr(out, "station: ");
+    unsigned sent = 0, acked = 0, cl = 0, rf = 0, repl = 0, retries = 0, gave = 0;
+    cr_assert(st && sscanf(st, "station: %u POWER_CMD sent, %u acknowledged (%u clamped, %u refused), %u replaced by a "
+                               "newer one before an answer, %u retries, %u gave up;",
+                           &sent, &acked, &cl, &rf, &repl, &retries, &gave) == 7,
+              "%s", out);
+    cr_assert(repl > 0 && sent == acked + repl + retries + gave, "%u sent: %u acked, %u replaced, %u retries, %u gave up",
+              sent, acked, repl, retries, gave);
     /* The modules' V out beside a 0 V bus: their own capacitors, said under the table. */
     cr_assert(strstr(out, "note: V out is a module's own output capacitor, behind its relay; module 1 (FAULT) holds ") &&
-                  strstr(out, " V apart from the 0.00 V bus (and 3 more modules)\n"),
+                  strstr(out, " V, isolated from the 0.00 V bus (and 3 more modules)\n"),
               "%s", out);
     /* Within what it can deliver: no warning, no collapse, exit 0. */
     rc = run(out, sizeof out, "%s rack --modules 4 --load 9.6kW --duration 0.8s --load-at 0.5s --load-ramp 0.1s "

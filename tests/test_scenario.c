@@ -135,6 +135,8 @@ Test(scenario, misspelt_names_get_the_closest_valid_ones)
     expect_error("level", "scenario{ name='x', level='weekly' }\n", "1:", "quick");
     expect_error("no_target", HEAD RACK "fault('pull')\n", "3:", "fault 'pull': give its target, a SLOT, second");
     expect_error("power_unit", HEAD RACK "set_load{ power='3V' }\n", "3:", "set_load{}: power: '3V' is not a quantity in W");
+    expect_error("window_begun", HEAD RACK "run('0.3s')\nexpect_always(function() return true end, { from = 0.2 })\n", "4:",
+                 "expect_always: the window from 0.2 s to the end of the run must start now (0.300000 s) or later");
     /* A quantity in another unit names that unit; SI's space before the unit is taken. */
     expect_error("unit", HEAD RACK "run('0.6s')\nwithin('bus.v', 700, '10 A', { from = 0.5 })\n", "4:",
                  "within: hi: '10 A' is not a quantity in V: its unit 'A' is not V or a prefix of it");
@@ -277,7 +279,9 @@ Test(scenario, a_failed_run_until_ends_the_run_as_fail)
                                              "error('not reached')\n",
                             1, 1);
     cr_assert_eq(r->verdict, SCN_FAIL, "%s", r->error);
-    cr_assert_str_eq(r->fig[r->first_fail].name, "bus above 900 V");
+    cr_assert_str_eq(r->fig[r->first_fail].name, "bus above 900 V: timed out");
+    cr_assert_float_eq(r->fig[r->first_fail].value, 0.05, 1e-12);
+    cr_assert_str_eq(r->fig[r->first_fail].limit, "true within 0.05 s");
     cr_assert_float_eq(r->sim_s, 0.05, 1e-9);
     done(r);
 }

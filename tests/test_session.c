@@ -351,15 +351,17 @@ Test(session, the_threads_read_the_snapshot_the_caller_would)
  * run on from a quantum's plant update into the next quantum's firmware
  * period wherever nothing between them reads or changes a module. The
  * same run bit for bit as one thread through a start, a load, a pull, an
- * injected trip and the swarm's election: every record row (the
- * snapshots' quanta, which never run ahead), and at the end every
- * module's plant current and voltage and its firmware's control state,
- * the station's and the bus's counts and the swarm's checks. */
-Test(session, workers_running_ahead_give_the_same_run)
+ * injected trip, the swarm's election, its commits and a failover (the
+ * leader's SWARM_COORD crashed): every record row (the snapshots'
+ * quanta, which never run ahead), and at the end every module's plant
+ * current and voltage and its firmware's control state, the station's
+ * and the bus's counts and the swarm's checks (which read the commits
+ * the threads copied: swo_read). */
+Test(session, workers_running_ahead_give_the_same_run, .timeout = 120)
 {
     static ses a, b;
     ses_opts o;
-    setup_pair(&a, &b, &o, 12, 6000, 2);
+    setup_pair(&a, &b, &o, 12, 25000, 2);
     cr_assert_not_null(a.g.pool, "two threads");
     a.o.run_ahead = 1;
     /* off the snapshots' quanta (every 1 ms), which never run ahead */
@@ -371,9 +373,13 @@ Test(session, workers_running_ahead_give_the_same_run)
     cr_assert_eq(flt_parse("trip-ocp:9@0.3004s:step=10A", &trip.fault, NULL, 0), EK3_OK);
     trip.at_s = trip.fault.t;
     add_both(&a, &b, &trip);
+    ses_event crash = {.kind = SES_EV_FAULT};
+    cr_assert_eq(flt_parse("svc-crash:leader.SWARM_COORD@1.5003s", &crash.fault, NULL, 0), EK3_OK);
+    crash.at_s = crash.fault.t;
+    add_both(&a, &b, &crash);
     cr_assert_eq(ses_run(&a), EK3_OK);
     cr_assert_eq(ses_run(&b), EK3_OK);
-    cr_assert_gt(a.g.ahead_quanta, 6000u / 2, "ran ahead on %llu of 6000 quanta", (unsigned long long)a.g.ahead_quanta);
+    cr_assert_gt(a.g.ahead_quanta, 25000u / 2, "ran ahead on %llu of 25000 quanta", (unsigned long long)a.g.ahead_quanta);
     cr_assert_eq(b.g.ahead_quanta, 0u);
     same_rows(&a, &b);
     for (unsigned k = 0; k < 12; k++) {
@@ -387,8 +393,16 @@ Test(session, workers_running_ahead_give_the_same_run)
     cr_assert_eq(a.g.stn.st.acked, b.g.stn.st.acked);
     cr_assert_eq(a.g.bus.frames, b.g.bus.frames);
     cr_assert_eq(a.g.hil_frames, b.g.hil_frames);
-    cr_assert_eq(a.g.obs.term, b.g.obs.term);
-    cr_assert_eq(a.g.obs.max_commit, b.g.obs.max_commit);
+    const swo *x = &a.g.obs, *y = &b.g.obs;
+    cr_assert(y->leaders >= 2 && y->failovers == 1 && y->max_commit > 0, "the swarm elected (%u), committed (%u) and "
+              "failed over (%u)", y->leaders, y->max_commit, y->failovers);
+    cr_assert(x->term == y->term && x->leader == y->leader && x->leaders == y->leaders && x->max_commit == y->max_commit &&
+                  x->failovers == y->failovers && x->v_safety == y->v_safety && x->v_matching == y->v_matching &&
+                  x->v_lost == y->v_lost && x->v_matching == 0,
+              "the swarm's checks agree");
+    cr_assert_eq(memcmp(x->c_index, y->c_index, sizeof x->c_index), 0);
+    cr_assert_eq(memcmp(x->c_digest, y->c_digest, sizeof x->c_digest), 0);
+    cr_assert_eq(memcmp(&x->failover_s[0], &y->failover_s[0], sizeof x->failover_s[0]), 0);
     ses_free(&a);
     ses_free(&b);
 }
