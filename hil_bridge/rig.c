@@ -648,7 +648,7 @@ static void *rig_thread(void *arg)
         int timed = rig_timed(p);
         int64_t t0 = timed ? rig_wall_ns() : 0;
         rig_phase(p->r, phase ? 1 : 0, k0, k1, &p->part[w->id].hil, p->r->quantum);
-        if (phase == 2) { /* the update done, told; then the next quantum's phase 0 at once (rig_run_ahead) */
+        if (phase == 2) { /* the update done, told; then the next quantum's phase 0 at once (rig_run_phase) */
             atomic_fetch_add_explicit(&p->done1, 1, memory_order_release);
             rig_phase(p->r, 0, k0, k1, NULL, p->q_ahead);
         }
@@ -658,35 +658,6 @@ static void *rig_thread(void *arg)
     }
     free(w);
     return NULL;
-}
-
-static void rig_run_phase(rig *r, int phase)
-{
-    rig_pool *p = r->pool;
-    if (!p || r->solo) {
-        rig_phase(r, phase, 0, r->o.modules, &r->hil_frames, r->quantum);
-        return;
-    }
-    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
-    atomic_store_explicit(&p->phase, phase, memory_order_relaxed);
-    rig_start_phase(p);
-    unsigned k0, k1;
-    rig_range(p, 0, &k0, &k1);
-    int timed = rig_timed(p);
-    int64_t t0 = timed ? rig_wall_ns() : 0;
-    rig_phase(r, phase, k0, k1, &p->part[0].hil, r->quantum);
-    if (timed)
-        p->part[0].busy += (uint64_t)(rig_wall_ns() - t0);
-    unsigned spins = 0;
-    while (atomic_load_explicit(&p->done, memory_order_acquire) != p->n - 1)
-        rig_wait(++spins, p->caller_spin);
-    if (phase == 1) {
-        uint64_t n = 0;
-        for (unsigned i = 0; i < p->n; i++)
-            n += p->part[i].hil;
-        r->hil_frames = n;
-        rig_balance(p, r->o.modules);
-    }
 }
 
 /* Whether the workers may run on from this quantum's plant update into
@@ -699,45 +670,57 @@ static int rig_can_run_ahead(const rig *r)
            !r->o.hil_frames && !r->peek_due;
 }
 
-/* Phase 1 with the workers running on into phase 0 of the next quantum
- * for their own modules (phase 2): the caller updates its range, waits
- * for the workers' updates alone and goes on with the quantum's serial
- * end, the owner's work between quanta and its own phase 0
- * (rig_finish_ahead) while they work. The next quantum's phase 0 needs
- * nothing of that serial end: the bus delivered its frames before
- * phase 1, and the owner promised (rig.run_ahead) to read and change no
- * module in between. One handoff a quantum instead of two. */
-static void rig_run_ahead(rig *r)
+/* A phase on every thread, the caller's range its own. Phase 2 is phase
+ * 1 with the workers running on into phase 0 of the next quantum for
+ * their own modules (rig_can_run_ahead): the caller waits for their
+ * updates alone (done1) and goes on with the quantum's serial end, the
+ * owner's work between quanta and its own phase 0 (rig_finish_ahead)
+ * while they work. That phase 0 needs nothing of the serial end: the bus
+ * delivered its frames before phase 1, and the owner promised
+ * (rig.run_ahead) to read and change no module in between. One handoff
+ * a quantum instead of two. */
+static void rig_run_phase(rig *r, int phase)
 {
     rig_pool *p = r->pool;
+    if (!p || r->solo) {
+        rig_phase(r, phase, 0, r->o.modules, &r->hil_frames, r->quantum);
+        return;
+    }
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
     atomic_store_explicit(&p->done1, 0, memory_order_relaxed);
-    atomic_store_explicit(&p->phase, 2, memory_order_relaxed);
+    atomic_store_explicit(&p->phase, phase, memory_order_relaxed);
     p->q_ahead = r->quantum + 1;
     rig_start_phase(p);
     unsigned k0, k1;
     rig_range(p, 0, &k0, &k1);
     int timed = rig_timed(p);
     int64_t t0 = timed ? rig_wall_ns() : 0;
-    rig_phase(r, 1, k0, k1, &p->part[0].hil, r->quantum);
+    rig_phase(r, phase ? 1 : 0, k0, k1, &p->part[0].hil, r->quantum);
     if (timed)
         p->part[0].busy += (uint64_t)(rig_wall_ns() - t0);
+    _Atomic unsigned *done = phase == 2 ? &p->done1 : &p->done;
     unsigned spins = 0;
-    while (atomic_load_explicit(&p->done1, memory_order_acquire) != p->n - 1)
+    while (atomic_load_explicit(done, memory_order_acquire) != p->n - 1)
         rig_wait(++spins, p->caller_spin);
-    if (timed)
-        p->ahead_t0 = rig_wall_ns();
+    if (phase == 0)
+        return;
     uint64_t n = 0;
     for (unsigned i = 0; i < p->n; i++)
         n += p->part[i].hil;
     r->hil_frames = n;
+    if (phase == 1) {
+        rig_balance(p, r->o.modules);
+        return;
+    }
+    if (timed)
+        p->ahead_t0 = rig_wall_ns();
     r->ahead = 1;
     r->ahead_quanta++;
 }
 
-/* Phase 0 of a quantum the workers ran ahead (rig_run_ahead): the
- * caller's own range, then the workers' end; the threads' ranges are
- * balanced only here, with every worker waiting. */
+/* Phase 0 of a quantum the workers ran ahead (rig_run_phase's phase 2):
+ * the caller's own range, then the workers' end; the threads' ranges
+ * are balanced only here, with every worker waiting. */
 static void rig_finish_ahead(rig *r)
 {
     rig_pool *p = r->pool;
@@ -933,10 +916,7 @@ void rig_quantum(rig *r)
     if (r->upd)
         fwr_poll(r->upd, r->t_ns, &r->bus);
     cbus_run(&r->bus, r->t_ns);
-    if (rig_can_run_ahead(r))
-        rig_run_ahead(r);
-    else
-        rig_run_phase(r, 1);
+    rig_run_phase(r, rig_can_run_ahead(r) ? 2 : 1);
     rack_finish(&r->plant, dt);
     if (!r->o.no_swarm) /* without the swarm there is no Raft state to check */
         swo_check(&r->obs, r);

@@ -54,6 +54,13 @@ static void swo_breach(swo *o, uint32_t *count, int64_t t_ns, const char *fmt, .
 
 _Static_assert(SWO_READ_MAX == RAFT_LOG_CAP, "swm_log_term answers for the entries after the snapshot: RAFT_LOG_CAP");
 
+/* Slot's commit index already checked, for a module now at commit: 0
+ * when it went back (restarted from its snapshot: check again). */
+static uint32_t swo_seen(const swo *o, unsigned slot, uint32_t commit)
+{
+    return commit < o->seen_commit[slot] ? 0 : o->seen_commit[slot];
+}
+
 /* The first index of slot's commits to check, up to commit (> seen). */
 static uint32_t swo_from(uint32_t seen, uint32_t commit)
 {
@@ -102,9 +109,7 @@ void swo_peek(swo *o, const rig *g, unsigned k0, unsigned k1)
             w->role != v.role)
             *w = v;
         /* The commits swo_check will take (its test, on the seen_commit it left) */
-        uint32_t seen = o->seen_commit[slot];
-        if (v.commit < seen)
-            seen = 0; /* restarted from its snapshot */
+        uint32_t seen = swo_seen(o, slot, v.commit);
         if (!v.st || v.commit <= seen)
             continue;
         swo_read *c = &o->got[slot];
@@ -136,8 +141,7 @@ unsigned swo_check(swo *o, const rig *g)
         }
         nread++;
         uint32_t commit = v->commit;
-        if (commit < o->seen_commit[slot])
-            o->seen_commit[slot] = 0; /* restarted from its snapshot: check again */
+        o->seen_commit[slot] = swo_seen(o, slot, commit);
         if (commit > o->seen_commit[slot])
             found += swo_commits(o, &o->got[slot], slot, commit, t);
         if (v->role != RAFT_LEADER)
