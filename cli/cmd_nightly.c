@@ -105,18 +105,21 @@ static void ni_empty_hint(const sc_files *f, const char *const *tag, size_t ntag
         while (j < tags.n && strcmp(tags.w[j], tag[i]))
             j++;
         char near[300];
-        if (j == tags.n)
-            printf("--tag %s: no scenario has it (closest: %s)\n", tag[i],
-                   cli_closest(tag[i], tags.n, ni_word_of, &tags, 3, near, sizeof near));
+        if (j == tags.n && *cli_closest(tag[i], tags.n, ni_word_of, &tags, 3, near, sizeof near))
+            printf("--tag %s: no scenario has it (closest: %s)\n", tag[i], near);
+        else if (j == tags.n)
+            printf("--tag %s: no scenario has it (the selection's scenarios have no tags)\n", tag[i]);
     }
     for (size_t i = 0; i < nreq; i++) {
         size_t j = 0;
         while (j < reqs.n && !ngt_req_match(req[i], reqs.w[j]))
             j++;
         char near[300];
-        if (j == reqs.n)
-            printf("--requirement %s: no scenario cites it (closest: %s)\n", req[i],
-                   cli_closest(req[i], reqs.n, ni_word_of, &reqs, 3, near, sizeof near));
+        if (j == reqs.n && *cli_closest(req[i], reqs.n, ni_word_of, &reqs, 3, near, sizeof near))
+            printf("--requirement %s: no scenario cites it (closest: %s)\n", req[i], near);
+        else if (j == reqs.n)
+            printf("--requirement %s: no scenario cites it (the selection's scenarios name no requirements)\n",
+                   req[i]);
     }
 }
 

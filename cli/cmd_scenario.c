@@ -672,7 +672,9 @@ static int sc_verdict_in(const char *w, const char *path, int force, scn_result 
     uint8_t now[32];
     if (vrd_file_sha256(r->m.path, now, err, sizeof err)) {
         scn_result_free(r);
-        return cli_usage_error(w, "%s: the scenario the verdict names: %s", path, err);
+        return cli_usage_error(w, "%s: the scenario the verdict names: %s (its path is as the run was given it: "
+                                  "replay from the directory the run started in)",
+                               path, err);
     }
     if (memcmp(now, r->script_sha256, 32)) {
         char a[65], b[65];

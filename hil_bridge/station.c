@@ -254,6 +254,14 @@ static void stn_pend_due(station *s, const stn_module *m)
         s->pend_due = due;
 }
 
+unsigned stn_awaiting(const station *s)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < s->n; k++)
+        n += s->m[k].pending && !s->m[k].queued;
+    return n;
+}
+
 /* Send the module's current command (again: a new counter each time). */
 static int stn_transmit(station *s, unsigned slot, int64_t now)
 {

@@ -140,6 +140,10 @@ typedef struct station {
     int64_t judge_due, pend_due;
 } station;
 
+/* Commands sent and not yet answered (not timed out, not given up): with
+ * stn_stats, sent = acked + superseded + retries + gave_up + these. */
+unsigned stn_awaiting(const station *s);
+
 /* A station for n modules. 0, or EK3_EINVAL, EK3_ENOSPC. */
 int stn_init(station *s, unsigned n, auth_crypto cr, const uint8_t rack_key[AUTH_KEY_LEN], const char *api_key,
              double rate_per_s, double burst, int (*send)(void *, const cfd_frame *), void *send_ctx);

@@ -1454,7 +1454,7 @@ static int l_run_until(lua_State *L)
         return 1;
     }
     char failed[200]; /* its figure is the timeout itself: the name says it ran out */
-    snprintf(failed, sizeof failed, "%s: timed out", name);
+    snprintf(failed, sizeof failed, "%s: timed out", name[0] ? name : "run_until");
     scn_figure(x, failed, to, "s", lim, 0, NULL);
     /* The rest of the script assumed it: the run ends here, as FAIL. */
     x->dead = 1;

@@ -389,12 +389,15 @@ static int rep_text_body(FILE *f, ses *s)
         if (sn.mod[k].external)
             fprintf(f, "module %u external (ek3 fw): %s\n", k + 1,
                     sn.mod[k].lost ? "LOST - no answer within the timeout" : "answered every quantum");
-    char sup[64] = ""; /* a command sent again before its answer (a re-split) replaces the first */
+    char sup[64] = "", awaits[48] = ""; /* a command sent again before its answer (a re-split) replaces the first */
     if (sn.stn.superseded)
         snprintf(sup, sizeof sup, ", %u replaced by a newer one before an answer", sn.stn.superseded);
-    fprintf(f, "station: %u POWER_CMD sent, %u acknowledged (%u clamped, %u refused)%s, %u retries, %u gave up; "
+    unsigned awaiting = stn_awaiting(&s->g.stn);
+    if (awaiting)
+        snprintf(awaits, sizeof awaits, ", %u awaiting an answer", awaiting);
+    fprintf(f, "station: %u POWER_CMD sent, %u acknowledged (%u clamped, %u refused)%s, %u retries, %u gave up%s; "
                "%u modules online (a heartbeat heard within %.0f s: the station's view)\n",
-            sn.stn.sent, sn.stn.acked, sn.stn.clamped, sn.stn.refused, sup, sn.stn.retries, sn.stn.gave_up,
+            sn.stn.sent, sn.stn.acked, sn.stn.clamped, sn.stn.refused, sup, sn.stn.retries, sn.stn.gave_up, awaits,
             sn.online, STN_ONLINE_NS * 1e-9);
     if (s->api.fd >= 0) {
         const sapi_stats *a = &s->api.st;
@@ -430,7 +433,7 @@ static int rep_text_body(FILE *f, ses *s)
     if (apart) {
         char more[48] = "";
         if (apart > 1)
-            snprintf(more, sizeof more, " (and %u more module%s)", apart - 1, apart == 2 ? "" : "s");
+            snprintf(more, sizeof more, ", and so do %u more module%s", apart - 1, apart == 2 ? "" : "s");
         fprintf(f, "note: V out is a module's own output capacitor, behind its relay; module %u (%s) holds %.2f V, "
                    "isolated from the %.2f V bus%s\n",
                 first + 1, ses_mstate_name(sn.mod[first].state), sn.mod[first].vo, sn.vbus, more);
