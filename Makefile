@@ -15,7 +15,7 @@ EK3     := $(BUILD)/release/cli/ek3
 FUZZ_SECONDS ?= 20
 NIGHTLY_JOBS ?= 2
 
-.PHONY: all deps build run nightly test asan bench fuzz firmware vmtest freshroot clean
+.PHONY: all deps build run nightly test asan tsan bench fuzz firmware vmtest freshroot clean
 
 all: build
 
@@ -45,6 +45,13 @@ asan: deps
 	@cmake -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Asan >/dev/null
 	@cmake --build $(BUILD)/asan -j$(JOBS)
 	ctest --test-dir $(BUILD)/asan --output-on-failure -j$(JOBS) -LE nightly
+
+# ThreadSanitizer over the rack's threads: ek3 built with -fsanitize=thread,
+# run on two and three threads (ci/tsan-rack; Criterion cannot host TSan).
+tsan: deps
+	@cmake -S . -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=Tsan >/dev/null
+	@cmake --build $(BUILD)/tsan -j$(JOBS) --target ek3
+	ci/tsan-rack $(BUILD)/tsan/cli/ek3
 
 bench: build
 	$(EK3) bench

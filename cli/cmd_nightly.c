@@ -483,8 +483,8 @@ static int ni_run(int argc, char **argv)
         goto done;
     }
     ni_quarantine_names(&q, all, nall);
-    if (ngt_mkdirs(out, err, sizeof err)) {
-        rc = cli_usage_error(w, "--out: %s", err);
+    if (ngt_mkdirs(out, err, sizeof err)) { /* an output that cannot be made: exit 1, as ek3 rack's and scenario run's --report */
+        rc = cli_fail(w, "--out: %s", err);
         goto done;
     }
     /* only an unsharded night appends (ni_finish): found out now, not after the night */

@@ -451,6 +451,8 @@ struct rig_pool {
     _Atomic unsigned gen, done;
     _Atomic int phase;        /* 0: modules + linearize, 1: plant update, 2: 1 then 0 of the next quantum, -1: stop */
     _Atomic unsigned done1;   /* phase 2: workers done with its plant update (the caller waits for these alone) */
+    _Atomic unsigned can_done; /* phases 1 and 2: the caller's CAN part (rig_can) is done: phase 2's workers
+                                  wait for it before the next quantum's phase 0 */
     uint32_t q_ahead;         /* phase 2: the quantum its phase 0 is for */
     int64_t ahead_t0;         /* phase 2, timed: when the caller went on from the workers' updates */
     _Atomic unsigned sleepers; /* workers asleep on gen (futex) */
@@ -648,8 +650,11 @@ static void *rig_thread(void *arg)
         int timed = rig_timed(p);
         int64_t t0 = timed ? rig_wall_ns() : 0;
         rig_phase(p->r, phase ? 1 : 0, k0, k1, &p->part[w->id].hil, p->r->quantum);
-        if (phase == 2) { /* the update done, told; then the next quantum's phase 0 at once (rig_run_phase) */
+        if (phase == 2) { /* the update done, told; then the next quantum's phase 0 (rig_run_phase) */
             atomic_fetch_add_explicit(&p->done1, 1, memory_order_release);
+            unsigned spins = 0; /* once the caller's CAN part has filled the firmware's queues (rig_can) */
+            while (!atomic_load_explicit(&p->can_done, memory_order_acquire))
+                rig_wait(++spins, p->spin);
             rig_phase(p->r, 0, k0, k1, NULL, p->q_ahead);
         }
         if (timed)
@@ -660,14 +665,38 @@ static void *rig_thread(void *arg)
     return NULL;
 }
 
+/* The quantum's CAN part, serial, on the caller: the firmware's frames
+ * onto the rack bus in slot order (sent at the quantum's start), the
+ * clock to the quantum's end, then the station, the update streamer and
+ * the bus to the quantum's end (CAN frames into the firmware's queues).
+ * None of it is what phase 1 reads or writes (the plant; the firmware's
+ * state, which only its period changes; phase 1 reads no time), so it
+ * runs while the workers update their modules (rig_run_phase); the
+ * next quantum's phase 0 reads the queues, so it waits for it. */
+static void rig_can(rig *r)
+{
+    for (unsigned k = 0; k < r->o.modules; k++) {
+        cfd_frame out;
+        const hhal *h = &r->m[k].fw.h; /* tx_count: hhal_can_take's EK3_EAGAIN when 0, asked here without a call */
+        while (h->tx_count && !r->m[k].external && hhal_can_take(&r->m[k].fw.h, &out) == EK3_OK)
+            cbus_send(&r->bus, k + 1, &out, r->t_ns);
+    }
+    r->t_ns += RIG_PERIOD_NS; /* the quantum's end: the station sends at it (rig_station_send) */
+    stn_poll(&r->stn, r->t_ns);
+    if (r->upd)
+        fwr_poll(r->upd, r->t_ns, &r->bus);
+    cbus_run(&r->bus, r->t_ns);
+}
+
 /* Whether the workers may run on from this quantum's plant update into
  * the next quantum's phase 0 (rig.run_ahead, asked by the owner): only
  * on threads, in-process modules without frames (a log or HIL frames
- * take the quantum's time from r->t_ns), and no reader this quantum. */
+ * take the quantum's time from r->t_ns), and no reader this quantum but
+ * rig.peek (which each thread calls before it runs on). */
 static int rig_can_run_ahead(const rig *r)
 {
     return r->run_ahead && r->pool && !r->solo && r->pool->n > 1 && !r->n_external && !r->o.log &&
-           !r->o.hil_frames && !r->peek_due;
+           !r->o.hil_frames && (!r->peek_due || r->peek);
 }
 
 /* A phase on every thread, the caller's range its own. Phase 2 is phase
@@ -683,11 +712,14 @@ static void rig_run_phase(rig *r, int phase)
 {
     rig_pool *p = r->pool;
     if (!p || r->solo) {
-        rig_phase(r, phase, 0, r->o.modules, &r->hil_frames, r->quantum);
+        if (phase)
+            rig_can(r);
+        rig_phase(r, phase ? 1 : 0, 0, r->o.modules, &r->hil_frames, r->quantum);
         return;
     }
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
     atomic_store_explicit(&p->done1, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->can_done, 0, memory_order_relaxed);
     atomic_store_explicit(&p->phase, phase, memory_order_relaxed);
     p->q_ahead = r->quantum + 1;
     rig_start_phase(p);
@@ -695,6 +727,10 @@ static void rig_run_phase(rig *r, int phase)
     rig_range(p, 0, &k0, &k1);
     int timed = rig_timed(p);
     int64_t t0 = timed ? rig_wall_ns() : 0;
+    if (phase) { /* while the workers update their modules */
+        rig_can(r);
+        atomic_store_explicit(&p->can_done, 1, memory_order_release);
+    }
     rig_phase(r, phase ? 1 : 0, k0, k1, &p->part[0].hil, r->quantum);
     if (timed)
         p->part[0].busy += (uint64_t)(rig_wall_ns() - t0);
@@ -899,24 +935,8 @@ void rig_quantum(rig *r)
     else
         rig_run_phase(r, 0);
     rig_external_collect(r);
-    /* Serial, in slot order: the firmware's CAN frames onto the bus, the bus voltage. */
-    for (unsigned k = 0; k < r->o.modules; k++) {
-        cfd_frame out;
-        const hhal *h = &r->m[k].fw.h; /* tx_count: hhal_can_take's EK3_EAGAIN when 0, asked here without a call */
-        while (h->tx_count && !r->m[k].external && hhal_can_take(&r->m[k].fw.h, &out) == EK3_OK)
-            cbus_send(&r->bus, k + 1, &out, r->t_ns);
-    }
-    rack_solve_bus(&r->plant, dt);
-    /* The station, the update streamer and the bus to the quantum's end:
-     * CAN frames into the firmware's queues, none of what phase 1 reads
-     * or writes (the plant; the firmware's state, which only its period
-     * changes; phase 1 reads no time), so they come before it. */
-    r->t_ns += RIG_PERIOD_NS; /* the quantum's end: the station sends at it (rig_station_send) */
-    stn_poll(&r->stn, r->t_ns);
-    if (r->upd)
-        fwr_poll(r->upd, r->t_ns, &r->bus);
-    cbus_run(&r->bus, r->t_ns);
-    rig_run_phase(r, rig_can_run_ahead(r) ? 2 : 1);
+    rack_solve_bus(&r->plant, dt); /* serial: the bus voltage phase 1 integrates at */
+    rig_run_phase(r, rig_can_run_ahead(r) ? 2 : 1); /* with rig_can on the caller */
     rack_finish(&r->plant, dt);
     if (!r->o.no_swarm) /* without the swarm there is no Raft state to check */
         swo_check(&r->obs, r);

@@ -113,10 +113,11 @@ typedef struct rig_adapt_state {
  * other thread's lines across (the session's snapshot every 1 ms: about
  * a tenth of a two-thread rack's time, docs/bridge.md). Between that phase
  * and the quantum's end only the rack's sums and the swarm's check run
- * (the station and the rack bus ran before it), and they change no
- * module's plant or firmware state, so it reads what a reader after the
- * quantum would (peek_due: the workers do not run ahead past it). It may
- * write only its own modules' slots of its own data. */
+ * (the station and the rack bus run beside it, on the caller, and touch
+ * only CAN state: rig_can), and they change no module's plant or
+ * firmware state, so it reads what a reader after the quantum would; with rig.run_ahead each thread calls it before it runs
+ * on into the next quantum. It may write only its own modules' slots of
+ * its own data. */
 typedef void (*rig_peek_fn)(void *ctx, const struct rig *g, unsigned k0, unsigned k1);
 
 #define RIG_FLT_LOG 64
@@ -140,12 +141,12 @@ typedef struct rig {
     void *peek_ctx;
     uint8_t peek_due;       /* set by the owner before rig_quantum: this quantum's modules are read */
     /* Set by the owner before rig_quantum: between this quantum and the
-     * next it reads and changes no module (no event, probe, snapshot,
-     * tap or API request due; the plant's rack-level sums, the bus
+     * next it reads and changes no module but through rig.peek (no
+     * event, tap or API request due; the plant's rack-level sums, the bus
      * voltage, the station and the load may be read or set). The workers
      * then run the next quantum's phase 0 for their modules straight
-     * after this one's plant update (rig_quantum; a frameless rack on
-     * threads without external modules, peek_due clear): the same
+     * after this one's plant update and rig.peek (rig_quantum; a
+     * frameless rack on threads without external modules): the same
      * results, one handoff a quantum fewer. */
     uint8_t run_ahead;
     uint8_t ahead;          /* the workers ran the coming quantum's phase 0 (rig_quantum) */

@@ -583,14 +583,16 @@ static int ses_out_check(ses *s)
 #define SES_OUT_CHECK_Q 100 /* quanta between two checks of the outputs for a write error */
 
 /* Whether nothing between this quantum and the next reads or changes a
- * module (rig.run_ahead): no snapshot or probe row (peek_due), tap, API
- * or event due, and another quantum to come. Not paced (--realtime): its
- * wait for the deadline would count as the caller's work in the
- * threads' balance (rig_finish_ahead). */
+ * module (rig.run_ahead): no tap, API or event due, and another quantum
+ * to come. A snapshot and its probe row may be due: the threads read
+ * their modules' part before they run on (rig.peek), and the rest is
+ * the rack's sums, the station and the swarm's check, on the caller.
+ * Not paced (--realtime): its wait for the deadline would count as the
+ * caller's work in the threads' balance (rig_finish_ahead). */
 static int ses_quiet_after(const ses *s)
 {
     const rig *g = &s->g;
-    return !g->peek_due && s->ntap == 0 && s->api.fd < 0 && !s->o.realtime && s->q + 1 < s->o.quanta &&
+    return s->ntap == 0 && s->api.fd < 0 && !s->o.realtime && s->q + 1 < s->o.quanta &&
            (s->q + 1) % SES_OUT_CHECK_Q != 0 && /* ses_out_check may stop the run there */
            (s->next >= s->nev || ses_ns(s->ev[s->next].at_s) > g->t_ns + RIG_PERIOD_NS);
 }

@@ -160,8 +160,9 @@ typedef struct ses_opts {
     uint8_t probe_modules; /* also each module's iout, vout, tj, state in the record */
     uint8_t realtime;     /* pace quanta to the wall clock (SCHED_FIFO, memory locked if allowed) */
     uint8_t run_ahead;    /* the owner reads the rig between quanta only through the session (its
-                           * snapshots, probes, taps, API): on a quantum after which none of those nor
-                           * an event is due, the workers run on into the next (rig.run_ahead) */
+                           * snapshots, probes, taps, API): on a quantum after which no tap, API
+                           * request nor event is due, the workers run on into the next
+                           * (rig.run_ahead; a snapshot's modules are read before, rig.peek) */
     int64_t rt_spin_ns;   /* realtime: the last part of each quantum waited for by spinning on the
                            * clock rather than sleeping, ns (0: SES_RT_SPIN_NS, the whole quantum;
                            * negative: sleep only, as clock_nanosleep wakes) */

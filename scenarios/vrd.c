@@ -169,8 +169,8 @@ void vrd_line(FILE *o, const scn_result *r)
 {
     const char *name = r->m.name[0] ? r->m.name : r->m.path;
     if (r->verdict == SCN_PASS) {
-        fprintf(o, "PASS   %-28s seed %-4llu %3u checks  %8.3f s sim  %7.2f s wall\n", name,
-                (unsigned long long)r->seed, r->nfig, r->sim_s, r->wall_s);
+        fprintf(o, "PASS   %-28s seed %-4llu %3u %-6s  %8.3f s sim  %7.2f s wall\n", name,
+                (unsigned long long)r->seed, r->nfig, r->nfig == 1 ? "check" : "checks", r->sim_s, r->wall_s);
     } else if (r->verdict == SCN_FAIL && r->first_fail >= 0 && (unsigned)r->first_fail < r->nfig) {
         const scn_fig *f = &r->fig[r->first_fail];
         char fig[120] = "";
@@ -689,7 +689,7 @@ static void vrd_fail_text(const scn_result *r, char *buf, size_t cap)
         const scn_fig *f = &r->fig[r->first_fail];
         snprintf(buf, cap, "'%s' at %.6f s (%s)", f->name, f->t_s, f->where);
     } else {
-        snprintf(buf, cap, "%u checks passed", r->nfig);
+        snprintf(buf, cap, "%u check%s passed", r->nfig, r->nfig == 1 ? "" : "s");
     }
 }
 

@@ -317,6 +317,16 @@ Test(cli_args, write_errors_are_reported_with_their_reason_and_exit_1)
                  "%s", out);
     cr_assert(strstr(out, "not a directory"), "%s", out);
     cr_assert_null(strstr(out, "timing:"), "nothing is simulated: %s", out);
+    /* the same mistake, the same exit code, in every command that writes a report */
+    cr_assert_eq(run(out, sizeof out, "%s scenario run %s/scenarios/soft-start.lua --seed 1 --report %s", EK3_BIN,
+                     EK3_SOURCE_DIR, path("afile")),
+                 1, "%s", out);
+    cr_assert(strstr(out, "--report: ") && strstr(out, "exists and is not a directory") && !strstr(out, "PASS"), "%s",
+              out);
+    cr_assert_eq(run(out, sizeof out, "%s nightly %s/scenarios/soft-start.lua --level quick --out %s --history %s",
+                     EK3_BIN, EK3_SOURCE_DIR, path("afile"), path("h.jsonl")),
+                 1, "%s", out);
+    cr_assert(strstr(out, "--out: ") && strstr(out, "exists and is not a directory"), "%s", out);
     /* two outputs into one file */
     cr_assert_eq(run(out, sizeof out, "%s rack --log %s --station-log %s", EK3_BIN, path("same"), path("same")), 2,
                  "%s", out);

@@ -324,6 +324,14 @@ Test(scenario, what_never_came_fails_and_a_run_without_checks_is_an_error)
     cr_assert_eq(r->verdict, SCN_ERROR);
     cr_assert(strstr(r->error, "nocheck.lua: no check ran: a verdict needs at least one"), "%s", r->error);
     done(r);
+    r = run_lua("one", HEAD RACK "run('1ms')\nexpect(true, 'once')\n", 1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s", r->error);
+    m = fmemopen(line1, sizeof line1 - 1, "w");
+    cr_assert_not_null(m);
+    vrd_line(m, r);
+    fclose(m);
+    cr_assert(strstr(line1, "seed 1      1 check      0.001 s sim") && !strstr(line1, "checks"), "%s", line1);
+    done(r);
 }
 
 Test(scenario, faults_take_effect_at_their_onset_and_are_recorded)
