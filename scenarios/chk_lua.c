@@ -242,12 +242,12 @@ static void chkl_fig(scn *x, const chkl_job *j, const char *what, double v, cons
 /* A figure checked against an upper limit (NaN: measured only). */
 static void chkl_fig_max(scn *x, const chkl_job *j, const char *what, double v, const char *unit, double max)
 {
-    char lim[64];
+    char lim[64], m[56];
     if (isnan(max)) {
         chkl_fig(x, j, what, v, unit, "(measured)", 1);
         return;
     }
-    snprintf(lim, sizeof lim, "<= %g %s", max, unit);
+    snprintf(lim, sizeof lim, "<= %s", scn_si(m, sizeof m, max, unit));
     chkl_fig(x, j, what, v, unit, lim, v <= max);
 }
 
@@ -462,7 +462,8 @@ static void chkl_eval_step(scn *x, chkl_job *j)
     if (isnan(j->settle_max)) {
         chkl_fig(x, j, what, r.settling_time, "s", "(measured)", 1);
     } else {
-        snprintf(lim, sizeof lim, "<= %g s", j->settle_max);
+        char m[56];
+        snprintf(lim, sizeof lim, "<= %s", scn_si(m, sizeof m, j->settle_max, "s"));
         chkl_fig(x, j, what, r.settling_time, "s", lim, r.settled && r.settling_time <= j->settle_max);
     }
     if (!isnan(j->time_tol)) {
@@ -518,7 +519,8 @@ static void chkl_eval_figs(scn *x, chkl_job *j, int at_end)
         }
         double tol = isnan(j->tol) ? 0.05 : j->tol;
         if (!isnan(j->tau)) {
-            snprintf(lim, sizeof lim, "%g s +- %g %%", j->tau, tol * 100);
+            char m[56];
+            snprintf(lim, sizeof lim, "%s +- %g %%", scn_si(m, sizeof m, j->tau, "s"), tol * 100);
             chkl_fig(x, j, "time constant", r.tau, "s", lim, fabs(r.tau - j->tau) <= tol * j->tau);
             if (!(fabs(r.tau - j->tau) <= tol * j->tau))
                 chkl_failed_at(j, j->at + j->tau);

@@ -442,6 +442,30 @@ static void scn_known_keys(lua_State *L, int idx, const char *what, const char *
 
 /* ---- the verdict ---- */
 
+const char *scn_si(char *buf, size_t cap, double value, const char *unit)
+{
+    static const char *const si[] = {"s", "V", "A", "W", "Hz", "Ohm"};
+    int scaled = 0;
+    for (size_t i = 0; i < sizeof si / sizeof si[0]; i++)
+        scaled |= !strcmp(unit, si[i]);
+    double a = fabs(value), k = 1;
+    const char *p = "";
+    if (scaled && isfinite(value) && a > 0) {
+        if (a < 1e-6)
+            k = 1e9, p = "n";
+        else if (a < 1e-3)
+            k = 1e6, p = "u";
+        else if (a < 1)
+            k = 1e3, p = "m";
+        else if (a >= 1e6 && strcmp(unit, "s"))
+            k = 1e-6, p = "M";
+        else if (a >= 1e3 && strcmp(unit, "s"))
+            k = 1e-3, p = "k";
+    }
+    snprintf(buf, cap, "%.6g%s%s%s", value * k, unit[0] ? " " : "", p, unit);
+    return buf;
+}
+
 void scn_figure(scn *x, const char *name, double value, const char *unit, const char *limit, int pass,
                 const char *where)
 {

@@ -378,8 +378,9 @@ static void htm_trends(htm *w, const ngt_run *r, size_t idx)
 
 static void htm_value(FILE *f, double v, const char *unit)
 {
+    char t[64];
     if (isfinite(v))
-        htm_escf(f, "%.6g%s%s", v, unit[0] ? " " : "", unit);
+        htm_escf(f, "%s", scn_si(t, sizeof t, v, unit));
     else
         fputs("&ndash;", f);
 }

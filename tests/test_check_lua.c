@@ -192,6 +192,10 @@ Test(check_lua, trip_latency_and_restart_time)
     const scn_fig *f = fig(r, "trip_latency(2): trip latency");
     cr_assert(f->pass && f->value > 2e-6 && f->value < 50e-6, "latency %g s", f->value);
     cr_assert_float_eq(f->t_s, 0.6101, 1e-9, "recorded as soon as the trip is seen");
+    cr_assert_str_eq(f->limit, "<= 50 us", "the limit in the script's unit, not 5e-05 s");
+    char v[64];
+    scn_si(v, sizeof v, f->value, f->unit);
+    cr_assert(strlen(v) > 3 && !strcmp(v + strlen(v) - 3, " us") && !strchr(v, 'e'), "%g s reads '%s'", f->value, v);
     f = fig(r, "trip_latency(1): no trip after 0.61 s");
     cr_assert_eq(f->pass, 0);
     /* A signal already non-zero when the check begins times no trip: a failure, not a latency of 0. */
@@ -347,4 +351,21 @@ Test(check_lua, keys_refuses_a_misspelt_path_too_many_and_the_wrong_moment)
                             NULL);
     cr_assert_eq(r->verdict, SCN_PASS, "%s", r->error);
     done(r);
+}
+
+/* Figures and limits read as a script writes them: the value scaled to
+ * an SI prefix for s, V, A, W, Hz and Ohm, seconds never scaled up, any
+ * other unit as given. */
+Test(check_lua, figures_read_with_si_prefixes)
+{
+    const struct {
+        double v;
+        const char *unit, *want;
+    } c[] = {{3.9e-6, "s", "3.9 us"},  {0.0625, "s", "62.5 ms"}, {75, "s", "75 s"},        {4000, "s", "4000 s"},
+             {3300, "W", "3.3 kW"},    {2.5e6, "W", "2.5 MW"},   {0.04, "A", "40 mA"},      {-0.003, "V", "-3 mV"},
+             {4e-10, "s", "0.4 ns"},   {0, "s", "0 s"},          {12, "%", "12 %"},         {85.5, "C", "85.5 C"},
+             {5, "", "5"},             {742.84, "V", "742.84 V"}, {1e5, "Hz", "100 kHz"},  {0.25, "Ohm", "250 mOhm"}};
+    char b[64];
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+        cr_assert_str_eq(scn_si(b, sizeof b, c[i].v, c[i].unit), c[i].want, "%g %s", c[i].v, c[i].unit);
 }
