@@ -229,6 +229,10 @@ int cli_bad_arg(const char *where, const char *arg, const char *missing)
 {
     if (missing)
         return cli_usage_error(where, "%s needs a value", missing);
+    const char *eq = arg[0] == '-' && arg[1] == '-' ? strchr(arg, '=') : NULL;
+    if (eq && eq > arg + 2) /* "--modules=8": a flag's value is the next word */
+        return cli_usage_error(where, "unknown argument '%s' (a flag's value is the next word: '%.*s %s')", arg,
+                               (int)(eq - arg), arg, eq + 1);
     return cli_usage_error(where, "unknown argument '%s'", arg);
 }
 

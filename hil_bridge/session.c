@@ -43,6 +43,13 @@ static long ses_ivcsw(void)
     return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nivcsw : -1;
 }
 
+/* The same for every thread of the process (the rig's workers too). */
+static long ses_ivcsw_all(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_nivcsw : -1;
+}
+
 static int64_t ses_wall_ns(void)
 {
     struct timespec ts;
@@ -612,6 +619,7 @@ int ses_step(ses *s)
     if (s->q == 0) {
         s->t0_wall_ns = ses_wall_ns();
         s->ivcsw0 = ses_ivcsw();
+        s->ivcsw_all0 = ses_ivcsw_all();
     }
     while (s->next < s->nev && g->t_ns >= ses_ns(s->ev[s->next].at_s))
         ses_take(s, s->next++);
@@ -715,6 +723,8 @@ void ses_finish(ses *s)
     s->wall_s = (ses_wall_ns() - s->t0_wall_ns) * 1e-9;
     long iv = ses_ivcsw();
     s->ivcsw = s->q > 0 && s->ivcsw0 >= 0 && iv >= s->ivcsw0 ? iv - s->ivcsw0 : -1;
+    iv = ses_ivcsw_all();
+    s->ivcsw_all = s->q > 0 && s->ivcsw_all0 >= 0 && iv >= s->ivcsw_all0 ? iv - s->ivcsw_all0 : -1;
     rig_bye(&s->g);
     ses_publish(s, ses_fill_all(s));
     sapi_flush(&s->api); /* the bursts of failures still open: logged, then counted */

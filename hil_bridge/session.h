@@ -232,6 +232,7 @@ typedef struct ses {
     long late_n;          /* realtime: quanta after which the next started more than the tolerance late */
     long ivcsw0, ivcsw;   /* the stepping thread's involuntary context switches at the first quantum;
                            * during the run (ses_finish; -1: unknown) */
+    long ivcsw_all0, ivcsw_all; /* the same for every thread of the process (the rig's workers too) */
     int fifo, locked;
     unsigned fifo_workers;  /* realtime: worker threads that took SCHED_FIFO too (rig_realtime) */
     int failed_at;        /* what ses_init could not set up (ses_init_step) */

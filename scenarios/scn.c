@@ -451,7 +451,9 @@ const char *scn_si(char *buf, size_t cap, double value, const char *unit)
     double a = fabs(value), k = 1;
     const char *p = "";
     if (scaled && isfinite(value) && a > 0) {
-        if (a < 1e-6)
+        if (a < 1e-9)
+            k = 1e12, p = "p";
+        else if (a < 1e-6)
             k = 1e9, p = "n";
         else if (a < 1e-3)
             k = 1e6, p = "u";
@@ -2481,7 +2483,7 @@ int scn_read_file(const char *path, size_t max, char **buf, size_t *len, char *e
         rc = EK3_ENOSPC;
     }
     if (!rc && ferror(f)) {
-        snprintf(err, cap, "%s: read error", path);
+        snprintf(err, cap, "%s: %s", path, errno == EISDIR ? "a directory, not a file" : "read error");
         rc = EK3_EIO;
     }
     fclose(f);

@@ -220,12 +220,13 @@ void scn_figure(scn *x, const char *name, double value, const char *unit, const 
                 const char *where);
 
 /* A figure's value and unit as people read them: the value scaled to an
- * SI prefix when the unit is s, V, A, W, Hz or Ohm ("3.9 us" for
- * 3.9e-6 "s", "62.5 ms", "3.3 kW", "40 mA"; n, u, m, k, M; seconds never
- * scaled up: "75 s"), any other unit as given ("12 %", "85 C"), no unit:
- * the number alone. Six significant digits (%.6g). Writes at most cap
- * bytes, NUL included, into buf and returns it. The verdict's JSON keeps
- * the value in the unit itself (SI, unscaled). */
+ * SI prefix (p, n, u, m, k, M) when the unit is s, V, A, W, Hz or Ohm
+ * ("3.9 us" for 3.9e-6 "s", "62.5 ms", "3.3 kW", "40 mA", "7.4 pV"; p
+ * at the smallest; seconds never scaled up: "75 s"), any other unit as
+ * given ("12 %", "85 C"), no unit: the number alone. Six significant
+ * digits (%.6g). Writes at most cap bytes, NUL included, into buf and
+ * returns it. The verdict's JSON keeps the value in the unit itself
+ * (SI, unscaled). */
 const char *scn_si(char *buf, size_t cap, double value, const char *unit);
 
 /* The result so far (figures, the fault schedule as it happened), read only. */

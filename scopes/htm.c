@@ -662,7 +662,7 @@ static void htm_claims(htm *w)
                 else if (n->run[r].r.m.gaps[0])
                     gaps = 1;
             }
-        fprintf(f, "<tr class=\"%s\"><td>", fails ? "bad" : "");
+        fprintf(f, "<tr class=\"%s\"><td>", fails ? "bad" : gaps ? "gap" : "");
         htm_escape(f, c[i], len[i]);
         fprintf(f, "</td><td>%s</td><td>", fails ? "<b class=\"bad\">fails</b>" : gaps ? "holds, gaps named" : "holds");
         for (size_t r = 0, any = 0; r < n->nrun; r++) {
@@ -719,7 +719,7 @@ static const char htm_css[] =
     "table{border-collapse:collapse;font-size:.85em;margin:.3em 0}"
     "td,th{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}"
     "td.num{text-align:right;white-space:nowrap}th{background:#f3f3f3}"
-    "tr.first td{background:#fdd;font-weight:bold}tr.bad td{background:#fee}"
+    "tr.first td{background:#fdd;font-weight:bold}tr.bad td{background:#fee}tr.gap td{background:#fff8dc}"
     "section.run{border:1px solid #ccc;border-left:8px solid #888;padding:.6em 1em;margin:1em 0}"
     "section.pass{border-left-color:#2a2}section.fail{border-left-color:#d22}"
     "section.error{border-left-color:#e80}section.q{border-left-color:#999}section.nr{border-left-color:#66c}"

@@ -65,6 +65,7 @@ static char *rep_slot_ranges(char *buf, size_t cap, const unsigned char *in, uns
 #define REP_SPREAD_MIN 0.02 /* of llcc_cfg.i_max */
 #define REP_APART_V 5.0      /* V: a module not regulating whose V out is this far from the bus's is off it */
 #define REP_SPREAD_WHY "the mean is under 2 % of a module's rated current"
+#define REP_PREEMPT_MIN 200 /* involuntary switches of the rack's threads in a run: under this, no note */
 static int rep_spread_says(const ses *s, double mean_a)
 {
     return mean_a >= REP_SPREAD_MIN * s->kc.i_max;
@@ -95,9 +96,11 @@ static void rep_swarm(FILE *f, const ses *s, const ses_snap *sn)
                 w->leaderless_s, w->term, w->leaders, w->leaders == 1 ? "" : "s", w->first_leader_s);
     else
         fprintf(f, "swarm: no leader elected yet");
-    if (w->failovers)
-        fprintf(f, "; %u failover%s, p50 %.3f s, p99 %.3f s, max %.3f s", w->failovers, w->failovers == 1 ? "" : "s",
-                w->failover_p50_s, w->failover_p99_s, w->failover_max_s);
+    if (w->failovers == 1) /* one sample: no percentiles */
+        fprintf(f, "; 1 failover, %.3f s", w->failover_max_s);
+    else if (w->failovers)
+        fprintf(f, "; %u failovers, p50 %.3f s, p99 %.3f s, max %.3f s", w->failovers, w->failover_p50_s,
+                w->failover_p99_s, w->failover_max_s);
     fprintf(f, "; %u breach%s of election safety, log matching or a committed decision%s%s\n", w->violations,
             w->violations == 1 ? "" : "es", w->first[0] ? ": FIRST " : "", w->first);
     double tsum = 0, tmin = 1e9, tmax = -1e9;
@@ -449,10 +452,16 @@ static int rep_text_body(FILE *f, ses *s)
     }
     const rig *g = &s->g;
     long ran = s->q;
-    char solo[128] = "";
+    char solo[200] = "";
     if (g->pool && g->solo_quanta > 0 && ran > 0) /* rig_adapt_next: the caller alone was faster for a while */
-        snprintf(solo, sizeof solo, "%.1f %% of quanta on one thread, which ran faster than %u: a busy CPU, or a rack too small to share",
+        snprintf(solo, sizeof solo, "%.1f %% of quanta ran on one thread, as %u threads measured slower there: a busy "
+                 "CPU, or a rack too small to share",
                  100.0 * (double)g->solo_quanta / (double)ran, g->pool_threads);
+    else if (g->pool && g->pool_threads > 1 && s->ivcsw_all > REP_PREEMPT_MIN && s->ivcsw_all > ran / 100)
+        /* the threads wait for each other every quantum: one preempted holds them all */
+        snprintf(solo, sizeof solo, "preempted %ld times by other work on the machine, and every thread waits each "
+                 "quantum for the slowest: without --threads the rack measures and picks",
+                 s->ivcsw_all);
     char split[160] = ""; /* the balanced ranges (rig_cuts_balance), for a few threads */
     if (g->pool && g->pool_threads > 1 && g->pool_threads <= 8) {
         int at = snprintf(split, sizeof split, "modules");
@@ -462,7 +471,7 @@ static int rep_text_body(FILE *f, ses *s)
             snprintf(split + at, sizeof split - (size_t)at, " per thread%s",
                      ran >= 128 ? ", balanced to this run's CPU speeds" : "");
     }
-    char paren[300] = "";
+    char paren[380] = "";
     if (split[0] || solo[0])
         snprintf(paren, sizeof paren, " (%s%s%s)", split, split[0] && solo[0] ? "; " : "", solo);
     char wall[40];

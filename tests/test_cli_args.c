@@ -109,6 +109,9 @@ Test(cli_args, an_option_without_its_value_is_named_in_every_subcommand)
     }
     cr_assert_eq(run(out, sizeof out, "%s rack --bogus", EK3_BIN), 2);
     cr_assert(strstr(out, "unknown argument '--bogus'"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules=8", EK3_BIN), 2);
+    cr_assert(strstr(out, "unknown argument '--modules=8' (a flag's value is the next word: '--modules 8')"), "%s",
+              out);
 }
 
 Test(cli_args, api_and_api_key_take_one_word_each)
