@@ -393,8 +393,16 @@ static int rep_text_body(FILE *f, ses *s)
     nw = rep_by_time(&sn, offsetof(ses_mod_snap, fault_ns), when);
     for (unsigned i = 0; i < nw; i++) {
         const ses_mod_snap *m = &sn.mod[when[i].k];
-        fprintf(f, "module %u FAULT_ALERT at %.4f s: %s, value %.3f\n", when[i].k + 1, m->fault_ns * 1e-9,
-                msg_enum_name(fc, m->fault_code) ? msg_enum_name(fc, m->fault_code) : "?", m->fault_value);
+        const msg_fault_value *mv = msg_fault_value_of(m->fault_code); /* its unit, or what it counts */
+        char val[64] = "";
+        if (mv && mv->unit[0])
+            snprintf(val, sizeof val, ", %.3f %s", m->fault_value, mv->unit);
+        else if (mv && !strcmp(mv->what, "flags"))
+            snprintf(val, sizeof val, ", flags 0x%lx", (unsigned long)m->fault_value);
+        else if (mv)
+            snprintf(val, sizeof val, ", %s %.0f", mv->what, m->fault_value);
+        fprintf(f, "module %u FAULT_ALERT at %.4f s: %s%s\n", when[i].k + 1, m->fault_ns * 1e-9,
+                msg_enum_name(fc, m->fault_code) ? msg_enum_name(fc, m->fault_code) : "?", val);
     }
     free(when);
     for (unsigned k = 0; k < sn.n; k++)

@@ -175,6 +175,11 @@ Test(cli, the_report_lists_pulls_and_alerts_by_time)
     const char *p9 = strstr(out, "module 9 pulled at 0.5 s\n"), *p3 = strstr(out, "module 3 pulled at 0.6 s\n");
     const char *a7 = strstr(out, "module 7 FAULT_ALERT at 0.70"), *a2 = strstr(out, "module 2 FAULT_ALERT at 0.70");
     cr_assert(p9 && p3 && a7 && a2 && p9 < p3 && a7 < a2, "%s", out);
+    /* each alert's value as what it is for its code (msg_fault_value_of): an open NTC's SENSOR flags */
+    cr_assert(strstr(a7, " s: SENSOR, flags 0x6\n"), "%s", a7);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.7s --fault igf:3@0.65s:i=40mA", EK3_BIN), 0,
+                 "%s", out);
+    cr_assert(strstr(out, " s: GFI, 0.040 A\n"), "%s", out);
 }
 
 Test(cli, id_decodes_and_encodes)

@@ -432,4 +432,18 @@ void msg_field_set(const msg_field *f, void *s, unsigned j, int64_t v);
 /* Name of an enum value of a field, or NULL. */
 const char *msg_enum_name(const msg_field *f, int64_t v);
 
+/* What FAULT_ALERT's value (msg_fault.value / 1000) is for a code, as
+ * the modules send it (docs/can-protocol.md; safety.c, thermal_mgr.c,
+ * can_handler.c, health_monitor.c): a measurement in `unit` (OCP and
+ * GFI: "A"; OVP, UVP: "V"; OTP, OTP_WARNING: "C"; FAN_FAIL: "rpm";
+ * COMM_LOSS: "s" of silence; DERATING: "of full power"), or, with unit
+ * "", a count or an id named by `what` (SERVICE_CRASH: "service";
+ * WATCHDOG: "resets"; AUTH_FAIL: "forged frames"; SENSOR: "flags", the
+ * HLTH_SENSOR_* bits). NULL for a code whose value says nothing (NONE,
+ * HW_TRIP: 1) or no code. */
+typedef struct msg_fault_value {
+    const char *unit, *what;
+} msg_fault_value;
+const msg_fault_value *msg_fault_value_of(unsigned code);
+
 #endif /* MSG_H */
