@@ -1710,6 +1710,15 @@ static int scn_load_profile(scn *x, const char *name, double at, char *err, size
     return rc ? -1 : 0;
 }
 
+/* Record a set_load{} in the result (the caller checked the room). */
+static void scn_load_note(lua_State *L, scn *x, const char *text, double at, double ramp)
+{
+    scn_load_rec *d = &x->r->load[x->r->nload++];
+    snprintf(d->text, sizeof d->text, "%s", text);
+    scn_where(L, d->where, sizeof d->where);
+    d->at_s = at, d->ramp_s = ramp;
+}
+
 static int l_set_load(lua_State *L)
 {
     scn *x = scn_of(L);
@@ -1738,8 +1747,13 @@ static int l_set_load(lua_State *L)
         if (at < now - 1e-12)
             return scn_err(L, "set_load{}: at = %g s has passed (now %.6f s)", at, now);
         char err[1400];
+        if (x->r->nload >= SCN_LOADS_MAX)
+            return scn_err(L, "set_load{}: at most %u in a scenario", SCN_LOADS_MAX);
         if (scn_load_profile(x, csv, at, err, sizeof err))
             return scn_err(L, "set_load{}: %s", err);
+        char t[96];
+        snprintf(t, sizeof t, "profile %s", csv);
+        scn_load_note(L, x, t, at, 0);
         return 0;
     }
     lua_pop(L, 1);
@@ -1755,11 +1769,20 @@ static int l_set_load(lua_State *L)
         return scn_err(L, "set_load{}: at = %g s has passed (now %.6f s)", at, now);
     double ramp = scn_field_q(L, 1, "ramp", "s", 0, "set_load{}");
     scn_range(L, "set_load{}: ramp", ramp, 0, 86400, "s");
+    if (x->r->nload >= SCN_LOADS_MAX)
+        return scn_err(L, "set_load{}: at most %u in a scenario", SCN_LOADS_MAX);
     ses_event ev = {.kind = SES_EV_LOAD, .at_s = at, .load = l, .ramp_s = ramp};
     int rc = ses_add_event(s, &ev);
     if (rc)
         return scn_err(L, "set_load{}: %s", ek3_strerror(rc));
     scn_add_timer(L, x, scn_ns(at), 0, 0); /* only for the end's check that it came */
+    char t[96], v[64];
+    if (l.kind == RACK_LOAD_R)
+        scn_si(v, sizeof v, l.r, "Ohm");
+    else
+        scn_si(v, sizeof v, l.p_w, "W");
+    snprintf(t, sizeof t, "%s", v);
+    scn_load_note(L, x, t, at, ramp);
     return 0;
 }
 

@@ -97,6 +97,17 @@ typedef struct scn_fault {
     int error;                /* flt_inject's error at its onset, or 0 */
 } scn_fault;
 
+/* A load change the script asked for (set_load{}), as the verdict
+ * records it beside the faults: what, from when, over what ramp, and
+ * where in the script. Whether it came is a check of its own (a
+ * set_load{} whose time the run never reached fails the run). */
+#define SCN_LOADS_MAX 64
+typedef struct scn_load_rec {
+    char text[96];            /* "16 kW", "250 ohm", "profile FILE" */
+    char where[160];          /* file:line of the set_load{} call */
+    double at_s, ramp_s;      /* its time, s; its ramp, s (0: a step) */
+} scn_load_rec;
+
 /* A change to the fault schedule, for shrink: the index-th fault()
  * call of the script is dropped, or its onset moved to at_s (>= 0), or
  * its parameters scaled by scale (1: kept). */
@@ -155,6 +166,8 @@ typedef struct scn_result {
     int stopped;              /* ERROR because scn_opts.stop ended the run before its end: no verdict */
     scn_fault fault[SCN_FAULTS_MAX];
     unsigned nfault;
+    scn_load_rec load[SCN_LOADS_MAX]; /* the script's set_load{} calls, in call order */
+    unsigned nload;           /* recorded (at most SCN_LOADS_MAX: set_load{} refuses more) */
     double sim_s, wall_s, init_s;
     uint8_t trace_sha256[32];
     uint64_t trace_rows;

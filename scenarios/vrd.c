@@ -40,10 +40,16 @@ static int vrd_json_more(json_t *j, const scn_result *r)
 {
     char hex[65];
     scn_sha256_hex(r->script_sha256, hex);
-    json_t *sc = json_object_get(j, "scenario");
+    json_t *sc = json_object_get(j, "scenario"), *loads = json_array();
     if (json_object_set_new(sc, "sha256", json_string(hex)) ||
-        json_object_set_new(sc, "gaps", vrd_list(r->m.gaps, '\n')))
+        json_object_set_new(sc, "gaps", vrd_list(r->m.gaps, '\n')) || json_object_set_new(j, "loads", loads))
         return -1;
+    for (unsigned i = 0; i < r->nload; i++) { /* the script's set_load{} calls */
+        const scn_load_rec *l = &r->load[i];
+        if (json_array_append_new(loads, json_pack("{s:s, s:f, s:f, s:s}", "load", l->text, "at_s", l->at_s,
+                                                   "ramp_s", l->ramp_s, "where", l->where)))
+            return -1;
+    }
     json_t *t = json_object_get(j, "trace"), *cols = json_array(), *blocks = json_array();
     if (!cols || !blocks || json_object_set_new(t, "columns", cols) || json_object_set_new(t, "blocks", blocks) ||
         json_object_set_new(t, "block_rows", json_integer((json_int_t)r->block_rows)))
@@ -161,6 +167,14 @@ int vrd_text(FILE *f, const scn_result *r)
         if (g->cleared_s >= 0)
             fprintf(f, ", cleared %.6f s", g->cleared_s);
         fprintf(f, "  (%s)\n", g->where);
+    }
+    fprintf(f, "\nloads set (%u):\n", r->nload);
+    for (unsigned i = 0; i < r->nload; i++) {
+        const scn_load_rec *l = &r->load[i];
+        char ramp[48] = ", a step";
+        if (l->ramp_s > 0)
+            snprintf(ramp, sizeof ramp, ", ramp %.6g s", l->ramp_s);
+        fprintf(f, "  %s at %.6f s%s  (%s)\n", l->text, l->at_s, ramp, l->where);
     }
     return ferror(f) ? EK3_EIO : 0;
 }

@@ -432,6 +432,23 @@ Test(scenario, a_load_profile_steps_and_ramps_as_its_csv_says)
                             "expect(math.abs(get('load.p') - 6000) < 1, 'top: ' .. get('load.p'))\n",
                             1, 1);
     cr_assert_eq(r->verdict, SCN_PASS, "%s %s", r->error, r->first_fail >= 0 ? r->fig[r->first_fail].name : "");
+    /* The verdict records the load the script set, beside the faults. */
+    cr_assert_eq(r->nload, 1u);
+    cr_assert_str_eq(r->load[0].text, "profile drive.csv");
+    cr_assert(strstr(r->load[0].where, "profile.lua:5"), "%s", r->load[0].where);
+    done(r);
+    r = run_lua("steps", HEAD RACK "set_load{ power='6kW', at=0.01, ramp='2ms' }\nset_load{ power=3000, at=0.02 }\n"
+                                   "run('30ms')\nexpect(true, 'ran')\n",
+                1, 1);
+    cr_assert_eq(r->nload, 2u, "%s", r->error);
+    char txt[8192] = "";
+    FILE *m = fmemopen(txt, sizeof txt - 1, "w");
+    cr_assert_not_null(m);
+    cr_assert_eq(vrd_text(m, r), 0);
+    fclose(m);
+    cr_assert(strstr(txt, "\nloads set (2):\n  6 kW at 0.010000 s, ramp 0.002 s  (") &&
+                  strstr(txt, "steps.lua:3)\n  3 kW at 0.020000 s, a step  ("),
+              "%s", txt);
     done(r);
     f = fopen(csv, "w");
     fputs("time_s,power_W\n0,2000\n0.01,abc\n", f);
