@@ -600,7 +600,7 @@ static size_t rep_markers(const ses *s, const ses_snap *sn, splot_marker *mk, ch
             snprintf(lab[n], sizeof lab[n], "station start");
             break;
         case SES_EV_LOAD:
-            snprintf(lab[n], sizeof lab[n], "load step");
+            snprintf(lab[n], sizeof lab[n], e->ramp_s > 0 ? "load ramp" : "load step");
             break;
         case SES_EV_PULL:
             snprintf(lab[n], sizeof lab[n], "pull %u", e->slot);
