@@ -468,6 +468,18 @@ const char *scn_si(char *buf, size_t cap, double value, const char *unit)
     return buf;
 }
 
+const char *scn_fig_result(const scn_fig *f, char *buf, size_t cap)
+{
+    char v[64];
+    if (isnan(f->value) && !strncmp(f->limit, "true", 4)) /* a condition: expect(), run_until() */
+        snprintf(buf, cap, ": %s", f->pass ? "true" : "false");
+    else if (isnan(f->value)) /* its name says what happened ("at(5 s) never ran ...") */
+        snprintf(buf, cap, "%s", "");
+    else
+        snprintf(buf, cap, " = %s", scn_si(v, sizeof v, f->value, f->unit));
+    return buf;
+}
+
 void scn_figure(scn *x, const char *name, double value, const char *unit, const char *limit, int pass,
                 const char *where)
 {

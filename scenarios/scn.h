@@ -242,6 +242,14 @@ void scn_figure(scn *x, const char *name, double value, const char *unit, const 
  * (SI, unscaled). */
 const char *scn_si(char *buf, size_t cap, double value, const char *unit);
 
+/* A figure's result as it follows its name in a line: " = VALUE UNIT"
+ * (scn_si) for a measured one, ": true" or ": false" for a condition (no
+ * value, a limit that starts "true": expect(), run_until()), "" for any
+ * other figure without a value (its name says what happened: "at(5 s)
+ * never ran ..."). Writes at most cap bytes, NUL included, into buf and
+ * returns it. */
+const char *scn_fig_result(const scn_fig *f, char *buf, size_t cap);
+
 /* The result so far (figures, the fault schedule as it happened), read only. */
 const scn_result *scn_result_now(scn *x);
 

@@ -147,9 +147,8 @@ int vrd_text(FILE *f, const scn_result *r)
             r->nfig);
     for (unsigned i = 0; i < r->nfig; i++) {
         const scn_fig *g = &r->fig[i];
-        char fig[80] = "", v[64];
-        if (!isnan(g->value))
-            snprintf(fig, sizeof fig, " = %s", scn_si(v, sizeof v, g->value, g->unit));
+        char fig[80];
+        scn_fig_result(g, fig, sizeof fig);
         fprintf(f, "  %s %10.6f s  %s%s  (limit %s)  %s%s%s%s\n", g->pass ? "pass" : "FAIL", g->t_s, g->name, fig,
                 g->limit, g->where, g->plot[0] ? "  plot " : "", g->plot,
                 (int)i == r->first_fail ? "  <- first failure" : "");
@@ -187,9 +186,8 @@ void vrd_line(FILE *o, const scn_result *r)
                 (unsigned long long)r->seed, r->nfig, r->nfig == 1 ? "check" : "checks", r->sim_s, r->wall_s);
     } else if (r->verdict == SCN_FAIL && r->first_fail >= 0 && (unsigned)r->first_fail < r->nfig) {
         const scn_fig *f = &r->fig[r->first_fail];
-        char fig[120] = "", v[64];
-        if (!isnan(f->value))
-            snprintf(fig, sizeof fig, " = %s", scn_si(v, sizeof v, f->value, f->unit));
+        char fig[120];
+        scn_fig_result(f, fig, sizeof fig);
         unsigned more = 0; /* the first failure may follow from a later one ("fault ... never took effect") */
         for (unsigned i = 0; i < r->nfig; i++)
             more += !r->fig[i].pass && i != (unsigned)r->first_fail;

@@ -118,11 +118,8 @@ static char *jun_legal(const char *s)
 /* One check as "NAME = FIGURE UNIT, limit LIMIT (t=T s, WHERE)". */
 static void jun_fig_text(const scn_fig *f, char *buf, size_t cap)
 {
-    char fig[80] = ": false", v[64];
-    if (!isnan(f->value))
-        snprintf(fig, sizeof fig, " = %s", scn_si(v, sizeof v, f->value, f->unit));
-    else if (f->pass)
-        snprintf(fig, sizeof fig, ": true");
+    char fig[80];
+    scn_fig_result(f, fig, sizeof fig);
     snprintf(buf, cap, "%s%s, limit %s (t=%.6g s, %s)", f->name, fig, f->limit, f->t_s, f->where);
 }
 

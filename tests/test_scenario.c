@@ -332,6 +332,14 @@ Test(scenario, what_never_came_fails_and_a_run_without_checks_is_an_error)
     fclose(m);
     cr_assert(strstr(line1, "seed 1      1 check      0.001 s sim") && !strstr(line1, "checks"), "%s", line1);
     done(r);
+    /* A condition that failed says so, as JUnit does (scn_fig_result). */
+    r = run_lua("cond", HEAD RACK "run('1ms')\nexpect(false, 'bus up')\n", 1, 1);
+    m = fmemopen(line1, sizeof line1 - 1, "w");
+    cr_assert_not_null(m);
+    vrd_line(m, r);
+    fclose(m);
+    cr_assert(strstr(line1, "at 0.001000 s: bus up: false, limit true (") , "%s", line1);
+    done(r);
 }
 
 Test(scenario, faults_take_effect_at_their_onset_and_are_recorded)
