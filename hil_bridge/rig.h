@@ -115,9 +115,10 @@ typedef struct rig_adapt_state {
  * and the quantum's end only the rack's sums and the swarm's check run
  * (the station and the rack bus run beside it, on the caller, and touch
  * only CAN state: rig_can), and they change no module's plant or
- * firmware state, so it reads what a reader after the quantum would; with rig.run_ahead each thread calls it before it runs
- * on into the next quantum. It may write only its own modules' slots of
- * its own data. */
+ * firmware state, so it reads what a reader after the quantum would;
+ * with rig.run_ahead each thread calls it before it runs on into the
+ * next quantum. It may write only its own modules' slots of its own
+ * data. */
 typedef void (*rig_peek_fn)(void *ctx, const struct rig *g, unsigned k0, unsigned k1);
 
 #define RIG_FLT_LOG 64

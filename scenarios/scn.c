@@ -473,8 +473,8 @@ const char *scn_fig_result(const scn_fig *f, char *buf, size_t cap)
     char v[64];
     if (isnan(f->value) && !strncmp(f->limit, "true", 4)) /* a condition: expect(), run_until() */
         snprintf(buf, cap, ": %s", f->pass ? "true" : "false");
-    else if (isnan(f->value)) /* its name says what happened ("at(5 s) never ran ...") */
-        snprintf(buf, cap, "%s", "");
+    else if (isnan(f->value) && cap) /* its name says what happened ("at(5 s) never ran ...") */
+        buf[0] = 0;
     else
         snprintf(buf, cap, " = %s", scn_si(v, sizeof v, f->value, f->unit));
     return buf;
@@ -1738,6 +1738,8 @@ static int l_set_load(lua_State *L)
     luaL_checktype(L, 1, LUA_TTABLE);
     static const char *const keys[] = {"load", "power", "ohm", "ramp", "at", "profile", NULL};
     scn_known_keys(L, 1, "set_load", keys);
+    if (x->r->nload >= SCN_LOADS_MAX) /* each is recorded (scn_load_note) */
+        return scn_err(L, "set_load{}: at most %u in a scenario", SCN_LOADS_MAX);
     ses *s = x->s;
     rack_load l = s->load0;
     lua_getfield(L, 1, "power");
@@ -1759,8 +1761,6 @@ static int l_set_load(lua_State *L)
         if (at < now - 1e-12)
             return scn_err(L, "set_load{}: at = %g s has passed (now %.6f s)", at, now);
         char err[1400];
-        if (x->r->nload >= SCN_LOADS_MAX)
-            return scn_err(L, "set_load{}: at most %u in a scenario", SCN_LOADS_MAX);
         if (scn_load_profile(x, csv, at, err, sizeof err))
             return scn_err(L, "set_load{}: %s", err);
         char t[96];
@@ -1781,20 +1781,14 @@ static int l_set_load(lua_State *L)
         return scn_err(L, "set_load{}: at = %g s has passed (now %.6f s)", at, now);
     double ramp = scn_field_q(L, 1, "ramp", "s", 0, "set_load{}");
     scn_range(L, "set_load{}: ramp", ramp, 0, 86400, "s");
-    if (x->r->nload >= SCN_LOADS_MAX)
-        return scn_err(L, "set_load{}: at most %u in a scenario", SCN_LOADS_MAX);
     ses_event ev = {.kind = SES_EV_LOAD, .at_s = at, .load = l, .ramp_s = ramp};
     int rc = ses_add_event(s, &ev);
     if (rc)
         return scn_err(L, "set_load{}: %s", ek3_strerror(rc));
     scn_add_timer(L, x, scn_ns(at), 0, 0); /* only for the end's check that it came */
-    char t[96], v[64];
-    if (l.kind == RACK_LOAD_R)
-        scn_si(v, sizeof v, l.r, "Ohm");
-    else
-        scn_si(v, sizeof v, l.p_w, "W");
-    snprintf(t, sizeof t, "%s", v);
-    scn_load_note(L, x, t, at, ramp);
+    char v[64];
+    scn_load_note(L, x, l.kind == RACK_LOAD_R ? scn_si(v, sizeof v, l.r, "Ohm") : scn_si(v, sizeof v, l.p_w, "W"), at,
+                  ramp);
     return 0;
 }
 

@@ -397,7 +397,7 @@ static int rep_text_body(FILE *f, ses *s)
         char val[64] = "";
         if (mv && mv->unit[0])
             snprintf(val, sizeof val, ", %.3f %s", m->fault_value, mv->unit);
-        else if (mv && !strcmp(mv->what, "flags"))
+        else if (mv && mv->bits)
             snprintf(val, sizeof val, ", flags 0x%lx", (unsigned long)m->fault_value);
         else if (mv)
             snprintf(val, sizeof val, ", %s %.0f", mv->what, m->fault_value);

@@ -711,7 +711,7 @@ const msg_fault_value *msg_fault_value_of(unsigned code)
         [MSG_FAULT_OCP] = {"A", ""},          [MSG_FAULT_OVP] = {"V", ""},
         [MSG_FAULT_UVP] = {"V", ""},          [MSG_FAULT_OTP] = {"C", ""},
         [MSG_FAULT_OTP_WARNING] = {"C", ""},  [MSG_FAULT_GFI] = {"A", ""},
-        [MSG_FAULT_FAN_FAIL] = {"rpm", ""},   [MSG_FAULT_SENSOR] = {"", "flags"},
+        [MSG_FAULT_FAN_FAIL] = {"rpm", ""},   [MSG_FAULT_SENSOR] = {"", "flags", 1},
         [MSG_FAULT_SERVICE_CRASH] = {"", "service"}, [MSG_FAULT_WATCHDOG] = {"", "resets"},
         [MSG_FAULT_COMM_LOSS] = {"s", ""},    [MSG_FAULT_AUTH_FAIL] = {"", "forged frames"},
         [MSG_FAULT_DERATING] = {"of full power", ""},

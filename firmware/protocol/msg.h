@@ -439,10 +439,11 @@ const char *msg_enum_name(const msg_field *f, int64_t v);
  * COMM_LOSS: "s" of silence; DERATING: "of full power"), or, with unit
  * "", a count or an id named by `what` (SERVICE_CRASH: "service";
  * WATCHDOG: "resets"; AUTH_FAIL: "forged frames"; SENSOR: "flags", the
- * HLTH_SENSOR_* bits). NULL for a code whose value says nothing (NONE,
- * HW_TRIP: 1) or no code. */
+ * HLTH_SENSOR_* bits, with bits set: read in hexadecimal). NULL for a
+ * code whose value says nothing (NONE, HW_TRIP: 1) or no code. */
 typedef struct msg_fault_value {
     const char *unit, *what;
+    uint8_t bits;             /* a set of flags, not a number */
 } msg_fault_value;
 const msg_fault_value *msg_fault_value_of(unsigned code);
 
