@@ -708,13 +708,13 @@ static int msg_fw_check_any(const void *s, msg_err *e)
 const msg_fault_value *msg_fault_value_of(unsigned code)
 {
     static const msg_fault_value v[MSG_FAULT_COUNT_] = {
-        [MSG_FAULT_OCP] = {"A", ""},          [MSG_FAULT_OVP] = {"V", ""},
-        [MSG_FAULT_UVP] = {"V", ""},          [MSG_FAULT_OTP] = {"C", ""},
-        [MSG_FAULT_OTP_WARNING] = {"C", ""},  [MSG_FAULT_GFI] = {"A", ""},
-        [MSG_FAULT_FAN_FAIL] = {"rpm", ""},   [MSG_FAULT_SENSOR] = {"", "flags", 1},
-        [MSG_FAULT_SERVICE_CRASH] = {"", "service"}, [MSG_FAULT_WATCHDOG] = {"", "resets"},
-        [MSG_FAULT_COMM_LOSS] = {"s", ""},    [MSG_FAULT_AUTH_FAIL] = {"", "forged frames"},
-        [MSG_FAULT_DERATING] = {"of full power", ""},
+        [MSG_FAULT_OCP] = {"A", "", 0},          [MSG_FAULT_OVP] = {"V", "", 0},
+        [MSG_FAULT_UVP] = {"V", "", 0},          [MSG_FAULT_OTP] = {"C", "", 0},
+        [MSG_FAULT_OTP_WARNING] = {"C", "", 0},  [MSG_FAULT_GFI] = {"A", "", 0},
+        [MSG_FAULT_FAN_FAIL] = {"rpm", "", 0},   [MSG_FAULT_SENSOR] = {"", "flags", 1},
+        [MSG_FAULT_SERVICE_CRASH] = {"", "service", 0}, [MSG_FAULT_WATCHDOG] = {"", "resets", 0},
+        [MSG_FAULT_COMM_LOSS] = {"s", "", 0},    [MSG_FAULT_AUTH_FAIL] = {"", "forged frames", 0},
+        [MSG_FAULT_DERATING] = {"of full power", "", 0},
     };
     return code < MSG_FAULT_COUNT_ && v[code].unit ? &v[code] : NULL;
 }
