@@ -412,8 +412,7 @@ int bench_bridge(FILE *out, double scale, int instructions)
      * 1 thread and every CPU; and the HIL exchange as frames (the path a
      * log or an external module takes) against the frameless one, in the
      * same run. */
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned tn = ncpu > 1 ? (unsigned)ncpu : 1;
+    unsigned tn = rig_cpus();
     /* BB_ROUNDS rounds, the ways alternating within each, and each
      * figure the median of its rounds: the host's speed comes and goes
      * over seconds, and a ratio of two runs minutes apart measures the

@@ -561,8 +561,8 @@ static int can_decode(int argc, char **argv)
         return cli_usage_error(w, "give one log file (or - for standard input)");
     const char *path = optind < argc ? argv[optind] : "-";
     FILE *in = cli_open_in(path);
-    if (!in)
-        return cli_fail(w, "%s: %s", path, strerror(errno));
+    if (!in) /* an input that cannot be opened is a bad value, as every command's (exit 2) */
+        return cli_usage_error(w, "%s: %s", path, strerror(errno));
     const char *label = strcmp(path, "-") ? path : "<stdin>";
     can_stream *streams = calloc(CAN_STREAMS, sizeof *streams);
     if (!streams) {

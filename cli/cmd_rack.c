@@ -174,10 +174,10 @@ static int rk_usage(void)
          "key (default: the rig's development key).\n"
          "--threads spreads the modules over N threads; the run is the same, bit\n"
          "for bit, whatever N (a --log run uses one, and refuses --threads).\n"
-         "Without it: every CPU, and the main thread alone for as long as that is\n"
-         "faster (tried now and then: on a busy machine a worker that loses its CPU\n"
-         "holds every quantum); the timing line gives the share of quanta that ran\n"
-         "on the main thread alone for that reason.\n"
+         "Without it: every CPU it may use (nproc), and the main thread alone for\n"
+         "as long as that is faster (tried now and then: on a busy machine a worker\n"
+         "that loses its CPU holds every quantum); the timing line gives the share\n"
+         "of quanta that ran on the main thread alone for that reason.\n"
          "--external runs those modules' firmware in `ek3 fw` processes: the plant\n"
          "listens on BASE + slot, waits for each one's HELLO, then drives them one\n"
          "quantum at a time; a module that misses three quanta is reported lost and\n"
@@ -232,8 +232,8 @@ int cmd_rack(int argc, char **argv)
     o.hello_timeout = 10;
     strcpy(o.r.fw_bus, "udp:127.0.0.1:47000");
     o.r.log_t0_ns = -1; /* --log-start, or the wall clock at the start */
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    o.r.threads = ncpu > 0 ? (unsigned)ncpu : 1;
+    long ncpu = rig_cpus();
+    o.r.threads = (unsigned)ncpu;
     prm_defaults(&o.r.plant);
     const char *miss = NULL; /* an option given without its value */
     static const char *const many[] = {"--set", "--slot-set", "--pull", "--fault", NULL}; /* each adds one */
@@ -261,6 +261,10 @@ int cmd_rack(int argc, char **argv)
             if (cli_parse_quantity(v, "W", &x) || !(x >= 0 && x <= 5e6))
                 return cli_usage_error(w, "--load '%s': a power such as 200kW", v);
             o.r.load = (rack_load){.kind = RACK_LOAD_CP, .p_w = x, .v_min = 100};
+            char *end;
+            strtod(v, &end);
+            if (!*end && x > 0 && x < 1000) /* a bare number is watts: "--load 12" is 12 W, not 12 kW */
+                fprintf(stderr, "ek3 %s: note: --load %s is %g W (a unit says which: %gkW)\n", w, v, x, x);
         } else if (!strcmp(a, "--load-ohm") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "ohm", &x) || !(x > 0))
                 return cli_usage_error(w, "--load-ohm '%s': a resistance above 0", v);
@@ -327,7 +331,7 @@ int cmd_rack(int argc, char **argv)
         } else if (!strcmp(a, "--trust-key") && cli_has_value(a, v, &miss)) {
             char why[300];
             if (fwsign_pub_load(v, o.r.trust_key, why, sizeof why))
-                return cli_usage_error(w, "--trust-key %s: %s", v, why);
+                return cli_usage_error(w, "--trust-key %s", why); /* why names the file */
             if (why[0])
                 fprintf(stderr, "ek3 %s: warning: --trust-key %s\n", w, why);
             o.r.have_trust_key = 1;
@@ -566,9 +570,9 @@ int cmd_rack(int argc, char **argv)
         return wrc;
     if (!cli_given(&seen, "--threads"))
         o.r.threads_adapt = 1; /* every CPU, or the caller alone while that is faster (rig.h) */
-    else if (ncpu > 0 && o.r.threads > (unsigned)ncpu)
-        fprintf(stderr, "ek3 %s: note: --threads %u is more than the %ld CPUs here: the run is the same, bit for bit, "
-                        "but slower than with %ld\n", w, o.r.threads, ncpu, ncpu);
+    else if (o.r.threads > (unsigned)ncpu)
+        fprintf(stderr, "ek3 %s: note: --threads %u is more than the %ld CPU%s this process may use: the run is the same, "
+                        "bit for bit, but slower than with %ld\n", w, o.r.threads, ncpu, ncpu == 1 ? "" : "s", ncpu);
     if (win && !cli_given(&seen, "--threads"))
         o.r.threads = scw_threads(); /* a CPU for the window */
     /* Every output is opened (the report's directory made, its first file

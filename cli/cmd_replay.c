@@ -95,8 +95,8 @@ int cmd_replay(int argc, char **argv)
         cli_exclusive(w, &seen, "--fast", "--max-gap", "--fast sends the frames back to back: it leaves no gap to shorten"))
         return CLI_USAGE;
     FILE *in = cli_open_in(file);
-    if (!in)
-        return cli_fail(w, "%s: %s", file, strerror(errno));
+    if (!in) /* an input that cannot be opened is a bad value, as every command's (exit 2) */
+        return cli_usage_error(w, "%s: %s", file, strerror(errno));
     const char *label = strcmp(file, "-") ? file : "<stdin>";
     cdl_reader rd;
     if (cdl_reader_init(&rd, in)) {

@@ -3,6 +3,7 @@
 
 #include "raft.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -707,8 +708,42 @@ const char *flt_num(char out[32], double v)
     return out;
 }
 
+/* v with its unit, an SI prefix where the unit takes one (s, V, A, W,
+ * ohm: "40mA", "2.5kW", "20ms") and the text reads back through
+ * cli_parse_quantity as exactly v; else flt_num and the unit ("0.04A",
+ * "85C", "3/s"). */
+static const char *flt_qty(char out[48], double v, const char *unit)
+{
+    static const char *const si[] = {"s", "V", "A", "W", "ohm"};
+    static const char prefix[] = "pnum kMG";
+    static const double scale[] = {1e-12, 1e-9, 1e-6, 1e-3, 1, 1e3, 1e6, 1e9};
+    char num[32];
+    int takes = 0;
+    for (size_t i = 0; i < sizeof si / sizeof si[0]; i++)
+        takes |= !strcmp(unit, si[i]);
+    double a = fabs(v);
+    if (takes && isfinite(v) && a >= 1e-12 && a < 1e12) {
+        int k = 0; /* the prefix with 1 <= |mantissa| < 1000 */
+        while (k < 7 && a >= scale[k + 1])
+            k++;
+        if (k != 4 && !(k > 4 && !strcmp(unit, "s"))) { /* a prefix (seconds never scaled up): the shortest
+                                                             * mantissa that reads back as v */
+            for (int prec = 1; prec <= 6; prec++) {
+                snprintf(num, sizeof num, "%.*g", prec, v / scale[k]);
+                if (!strchr(num, 'e') && strtod(num, NULL) * scale[k] == v) { /* "40", never "4e+01" */
+                    snprintf(out, 48, "%s%c%s", num, prefix[k], unit);
+                    return out;
+                }
+            }
+        }
+    }
+    snprintf(out, 48, "%s%s", flt_num(num, v), unit);
+    return out;
+}
+
 int flt_format(const flt_spec *s, char *buf, size_t cap)
 {
+    char qty[48];
     char num[32];
     if (s->id >= flt_count)
         return EK3_ENOENT;
@@ -726,8 +761,8 @@ int flt_format(const flt_spec *s, char *buf, size_t cap)
         snprintf(tgt, sizeof tgt, "%u", s->target);
     size_t n = (size_t)snprintf(buf, cap, "%s:%s@%ss", d->name, tgt, flt_num(num, s->t)); /* reads back exactly */
     for (unsigned i = 0; i < d->np && n < cap; i++)
-        n += (size_t)snprintf(buf + n, cap - n, "%c%s=%s%s", i ? ',' : ':', d->p[i].name, flt_num(num, s->p[i]),
-                              d->p[i].unit);
+        n += (size_t)snprintf(buf + n, cap - n, "%c%s=%s", i ? ',' : ':', d->p[i].name,
+                              flt_qty(qty, s->p[i], d->p[i].unit));
     return n < cap ? EK3_OK : EK3_ENOSPC;
 }
 

@@ -173,7 +173,11 @@ int flt_go(rig *g, flt_spec *s, char *err, size_t cap);
  * schedule: text that gives the same run when read again. */
 const char *flt_num(char out[32], double v);
 
-/* A spec back as text, the form flt_parse reads. 0 or EK3_ENOSPC. */
+/* A spec back as text, the form flt_parse reads, that reads back as
+ * exactly *s: its time in seconds (flt_num), each parameter with its
+ * unit, with an SI prefix where the unit takes one and the prefixed text
+ * reads back exactly ("igf:5@1.2s:i=40mA", "derate:3@1s:power=2.5kW").
+ * 0 or EK3_ENOSPC. */
 int flt_format(const flt_spec *s, char *buf, size_t cap);
 
 /* Print the table: plain text, or a Markdown table (docs/faults.md is

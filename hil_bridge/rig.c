@@ -784,6 +784,15 @@ void rig_settle(rig *r)
     r->p0_done = 1;
 }
 
+unsigned rig_cpus(void)
+{
+    cpu_set_t set;
+    if (!sched_getaffinity(0, sizeof set, &set) && CPU_COUNT(&set) > 0)
+        return (unsigned)CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
 unsigned rig_thread_modules(const rig *r, unsigned i)
 {
     if (!r->pool)
@@ -813,8 +822,8 @@ static int rig_pool_start(rig *r, unsigned n)
      * one needs to finish its range (3 threads on 2 CPUs ran 84 modules
      * at 0.11 x real time against 5.3 x with 2). Each waits by sleeping
      * (workers) or yielding (the caller) at once instead. */
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    if (ncpu > 0 && (long)n > ncpu) {
+    long ncpu = rig_cpus();
+    if ((long)n > ncpu) {
         p->spin = 0;
         p->caller_spin = 0;
     }
@@ -863,7 +872,7 @@ unsigned rig_realtime(rig *r, int priority)
      * Workers that cannot all be real-time are not used: a FIFO caller
      * waiting each phase for a normal thread is a priority inversion
      * (the run goes on in the caller alone, the same run). */
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    long ncpu = rig_cpus();
     if ((long)p->n > ncpu - 1) {
         rig_pool_stop(r);
         r->pool_threads = 1;

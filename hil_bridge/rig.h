@@ -241,6 +241,12 @@ int rig_cuts_balance(unsigned *cut, unsigned n, unsigned m, const uint64_t *busy
 #define RIG_ADAPT_STALE 4u
 uint8_t rig_adapt_next(rig_adapt_state *a, uint8_t solo, int64_t now_ns);
 
+/* The CPUs this process may run on: its affinity mask's count
+ * (sched_getaffinity(2), as nproc(1) counts; taskset and a container's
+ * cpuset narrow it), else the CPUs online; at least 1. Where a rack's
+ * threads default to, and past which they sleep instead of spinning. */
+unsigned rig_cpus(void);
+
 /* How many modules thread i (0: the caller) runs now, as the balance
  * left its range; 0 for i at or past pool_threads. Without threads, the
  * caller runs them all. */

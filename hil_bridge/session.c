@@ -527,6 +527,7 @@ static void ses_publish(ses *s, ses_snap *d)
         ses_mod_snap *m = &d->mod[k];
         m->pulled_ns = -1;
         m->fault_ns = g->stn.m[k].fault_ns, m->fault_code = g->stn.m[k].fault.code;
+        m->fault_sev = g->stn.m[k].fault.severity;
         m->fault_value = g->stn.m[k].fault.value / 1000.0;
     }
     swo_summary(&g->obs, g->t_ns, &d->swarm);

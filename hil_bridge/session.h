@@ -109,6 +109,7 @@ typedef struct ses_mod_snap {
     int64_t pulled_ns;    /* when a PULL event took it out (-1: in its slot) */
     int64_t fault_ns;     /* the station's last FAULT_ALERT from it (-1: none) */
     uint8_t fault_code;   /* its code (msg.h, FAULT_ALERT) */
+    uint8_t fault_sev;    /* its severity (msg_severity) */
     double fault_value;   /* its value, in the unit of the code */
     float trim;           /* SWARM_COORD's balancing trim on its droop reference, V */
     uint8_t parked;       /* parked by the swarm's provisioning */

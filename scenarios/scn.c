@@ -1723,12 +1723,14 @@ static int scn_load_profile(scn *x, const char *name, double at, char *err, size
 }
 
 /* Record a set_load{} in the result (the caller checked the room). */
-static void scn_load_note(lua_State *L, scn *x, const char *text, double at, double ramp)
+static void scn_load_note(lua_State *L, scn *x, const char *text, const rack_load *l, double at, double ramp)
 {
     scn_load_rec *d = &x->r->load[x->r->nload++];
     snprintf(d->text, sizeof d->text, "%s", text);
     scn_where(L, d->where, sizeof d->where);
     d->at_s = at, d->ramp_s = ramp;
+    d->power_w = l && l->kind == RACK_LOAD_CP ? l->p_w : NAN;
+    d->ohm = l && l->kind == RACK_LOAD_R ? l->r : NAN;
 }
 
 static int l_set_load(lua_State *L)
@@ -1765,12 +1767,12 @@ static int l_set_load(lua_State *L)
             return scn_err(L, "set_load{}: %s", err);
         char t[96];
         snprintf(t, sizeof t, "profile %s", csv);
-        scn_load_note(L, x, t, at, 0);
+        scn_load_note(L, x, t, NULL, at, 0);
         return 0;
     }
     lua_pop(L, 1);
     if (!scn_load_fields(L, 1, &l, "set_load{}", load_name))
-        return scn_err(L, "set_load{}: give power= (or load=) or ohm=");
+        return scn_err(L, "set_load{}: give power= (or load=), ohm= or profile=");
     if (l.kind != kind0)
         return scn_err(L, "set_load{}: the rack's load is a %s; it cannot become a %s",
                           kind0 == RACK_LOAD_R ? "resistor (ohm=)" : kind0 == RACK_LOAD_CP ? "constant power (load=)" : "battery",
@@ -1787,8 +1789,8 @@ static int l_set_load(lua_State *L)
         return scn_err(L, "set_load{}: %s", ek3_strerror(rc));
     scn_add_timer(L, x, scn_ns(at), 0, 0); /* only for the end's check that it came */
     char v[64];
-    scn_load_note(L, x, l.kind == RACK_LOAD_R ? scn_si(v, sizeof v, l.r, "Ohm") : scn_si(v, sizeof v, l.p_w, "W"), at,
-                  ramp);
+    scn_load_note(L, x, l.kind == RACK_LOAD_R ? scn_si(v, sizeof v, l.r, "Ohm") : scn_si(v, sizeof v, l.p_w, "W"), &l,
+                  at, ramp);
     return 0;
 }
 

@@ -106,6 +106,8 @@ typedef struct scn_load_rec {
     char text[96];            /* "16 kW", "250 ohm", "profile FILE" */
     char where[160];          /* file:line of the set_load{} call */
     double at_s, ramp_s;      /* its time, s; its ramp, s (0: a step) */
+    double power_w, ohm;      /* the load as a number: constant power, W, or a resistor, ohm; the other NaN
+                               * (both NaN for a profile: its CSV holds the numbers) */
 } scn_load_rec;
 
 /* A change to the fault schedule, for shrink: the index-th fault()

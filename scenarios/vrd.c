@@ -46,7 +46,8 @@ static int vrd_json_more(json_t *j, const scn_result *r)
         return -1;
     for (unsigned i = 0; i < r->nload; i++) { /* the script's set_load{} calls */
         const scn_load_rec *l = &r->load[i];
-        if (json_array_append_new(loads, json_pack("{s:s, s:f, s:f, s:s}", "load", l->text, "at_s", l->at_s,
+        if (json_array_append_new(loads, json_pack("{s:s, s:o, s:o, s:f, s:f, s:s}", "load", l->text, "power_W",
+                                                   vrd_num(l->power_w), "ohm", vrd_num(l->ohm), "at_s", l->at_s,
                                                    "ramp_s", l->ramp_s, "where", l->where)))
             return -1;
     }
@@ -141,6 +142,10 @@ int vrd_text(FILE *f, const scn_result *r)
     if (r->verdict == SCN_ERROR)
         fprintf(f, "error: %s\n", r->error);
     fprintf(f, "rack: %s\n", r->rack_text[0] ? r->rack_text : "(none)");
+    if (r->rack_text[0] && r->nload) /* the flags' load is the rack's first; the script's follow */
+        fprintf(f, "  (its --load is the rack{} load, from --load-at; then the script set the load %u time%s: "
+                   "loads set, below)\n",
+                r->nload, r->nload == 1 ? "" : "s");
     fprintf(f, "simulated %.6f s in %.3f s of wall-clock time (set-up %.3f s); rig %s\n", r->sim_s, r->wall_s,
             r->init_s, vrd_rig_version);
     fprintf(f, "trace: %llu probe rows, SHA-256 %s\n\nchecks (%u):\n", (unsigned long long)r->trace_rows, hex,
@@ -170,13 +175,18 @@ int vrd_text(FILE *f, const scn_result *r)
     fprintf(f, "\nloads set (%u):\n", r->nload);
     for (unsigned i = 0; i < r->nload; i++) {
         const scn_load_rec *l = &r->load[i];
-        char ramp[48] = ", a step";
+        char ramp[48] = ", a step", v[32];
         if (l->ramp_s > 0)
-            snprintf(ramp, sizeof ramp, ", ramp %.6g s", l->ramp_s);
+            snprintf(ramp, sizeof ramp, ", ramp %s", scn_si(v, sizeof v, l->ramp_s, "s"));
         fprintf(f, "  %s at %.6f s%s  (%s)\n", l->text, l->at_s, ramp, l->where);
     }
     return ferror(f) ? EK3_EIO : 0;
 }
+
+/* How many of the other failed checks a FAIL line names, and how much
+ * of each name it shows. */
+#define VRD_ALSO_MAX 3
+#define VRD_ALSO_NAME 60
 
 void vrd_line(FILE *o, const scn_result *r)
 {
@@ -191,9 +201,24 @@ void vrd_line(FILE *o, const scn_result *r)
         unsigned more = 0; /* the first failure may follow from a later one ("fault ... never took effect") */
         for (unsigned i = 0; i < r->nfig; i++)
             more += !r->fig[i].pass && i != (unsigned)r->first_fail;
-        char also[48] = "";
-        if (more)
-            snprintf(also, sizeof also, "; %u more check%s failed", more, more == 1 ? "" : "s");
+        /* The others by name, the first VRD_ALSO_MAX of them, each name cut
+         * at VRD_ALSO_NAME characters; verdict.txt lists them all. */
+        char also[VRD_ALSO_MAX * (VRD_ALSO_NAME + 200) + 96] = "";
+        if (more) {
+            size_t n = (size_t)snprintf(also, sizeof also, "; %u more check%s failed:", more, more == 1 ? "" : "s");
+            unsigned named = 0;
+            for (unsigned i = 0; i < r->nfig && named < VRD_ALSO_MAX; i++) {
+                const scn_fig *g = &r->fig[i];
+                if (g->pass || i == (unsigned)r->first_fail)
+                    continue;
+                int cut = strlen(g->name) > VRD_ALSO_NAME;
+                n += (size_t)snprintf(also + n, sizeof also - n, "%s %.*s%s (%s)", named ? "," : "", VRD_ALSO_NAME,
+                                      g->name, cut ? "..." : "", g->where);
+                named++;
+            }
+            if (more > named)
+                snprintf(also + n, sizeof also - n, " and %u more, in verdict.txt", more - named);
+        }
         fprintf(o, "FAIL   %-28s seed %-4llu at %.6f s: %s%s, limit %s (%s)%s\n", name, (unsigned long long)r->seed,
                 f->t_s, f->name, fig, f->limit, f->where, also);
     } else if (r->stopped) {

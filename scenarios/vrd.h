@@ -43,7 +43,10 @@ int vrd_write(const char *dir, const scn_result *r, char *err, size_t cap);
 
 /* One verdict line, as `ek3 scenario run` and `ek3 nightly` print it:
  * "PASS   NAME seed N ...", "FAIL   NAME seed N at T s: CHECK = FIGURE,
- * limit LIMIT (file:line)" (the first failed check), "ERROR  NAME seed
+ * limit LIMIT (file:line)" (the first failed check; then "; N more
+ * checks failed: NAME (file:line), ..." naming up to three others, each
+ * name cut at 60 characters, "and N more, in verdict.txt" for the rest),
+ * "ERROR  NAME seed
  * N why", or for a run a stop cut (scn_result.stopped) "NOTRUN NAME seed
  * N stopped while it ran, at T s simulated: no verdict", ended by a
  * newline. Write errors are the caller's (ferror). */

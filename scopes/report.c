@@ -13,6 +13,7 @@
 
 #include "can_id.h"
 #include "ek3_err.h"
+#include "fwinst.h"
 #include "msg.h"
 #include "sig.h"
 #include "splot.h"
@@ -399,6 +400,10 @@ static int rep_text_body(FILE *f, ses *s)
             snprintf(val, sizeof val, ", %.3f %s", m->fault_value, mv->unit);
         else if (mv && mv->bits)
             snprintf(val, sizeof val, ", flags 0x%lx", (unsigned long)m->fault_value);
+        else if (mv && m->fault_code == MSG_FAULT_SERVICE_CRASH) /* the service by name, and what became of it */
+            snprintf(val, sizeof val, ", service %.0f %s, %s", m->fault_value,
+                     fwi_service_name((unsigned)m->fault_value) ? fwi_service_name((unsigned)m->fault_value) : "?",
+                     m->fault_sev == MSG_SEV_NOTICE ? "restarted" : "critical: the module stopped");
         else if (mv)
             snprintf(val, sizeof val, ", %s %.0f", mv->what, m->fault_value);
         fprintf(f, "module %u FAULT_ALERT at %.4f s: %s%s\n", when[i].k + 1, m->fault_ns * 1e-9,

@@ -1104,8 +1104,8 @@ static ses scw_bench_s;
 
 unsigned scw_threads(void)
 {
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    return ncpu > 1 ? (unsigned)ncpu - 1 : 1;
+    unsigned ncpu = rig_cpus();
+    return ncpu > 1 ? ncpu - 1 : 1;
 }
 
 typedef struct scw_bench_run {

@@ -1,8 +1,10 @@
 /* test_cli.c - `ek3 can` end to end: exit codes, decode with
  * authentication, bad lines, and logs exchanged with can-utils
  * (log2asc reads ours, ours reads what asc2log writes). */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <criterion/criterion.h>
 #include "cli_run.h"
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +41,11 @@ Test(cli, bad_flags_and_values_exit_2_naming_the_problem)
     cr_assert(strstr(out, "power_w=3301 is out of range 0..3300"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s nosuch", EK3_BIN), 2);
     cr_assert(strstr(out, "unknown command 'nosuch'"), "%s", out);
-    cr_assert_eq(run(out, sizeof out, "%s can decode %s", EK3_BIN, path("missing.log")), 1);
+    /* an input that cannot be opened is a bad value: exit 2, as for every command */
+    cr_assert_eq(run(out, sizeof out, "%s can decode %s", EK3_BIN, path("missing.log")), 2);
     cr_assert(strstr(out, "No such file"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:9 --fast", EK3_BIN, path("missing.log")), 2);
+    cr_assert(strstr(out, "missing.log: No such file"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s help", EK3_BIN), 0);
     cr_assert_eq(run(out, sizeof out, "%s help can", EK3_BIN), 0);
     cr_assert(strstr(out, "busload"), "%s", out);
@@ -180,6 +185,13 @@ Test(cli, the_report_lists_pulls_and_alerts_by_time)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.7s --fault igf:3@0.65s:i=40mA", EK3_BIN), 0,
                  "%s", out);
     cr_assert(strstr(out, " s: GFI, 0.040 A\n"), "%s", out);
+    cr_assert(strstr(out, "fault injected at 0.6500 s: igf:3@0.65s:i=40mA\n"), "the fault as written: %s", out);
+    /* a crashed service by its name, and what became of it (NOTICE: restarted) */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.7s --fault svc-crash:2.3@0.6s", EK3_BIN), 0,
+                 "%s", out);
+    cr_assert(strstr(out, "module 2 FAULT_ALERT at 0.60") &&
+                  strstr(out, " s: SERVICE_CRASH, service 3 THERMAL_MGR, restarted\n"),
+              "%s", out);
 }
 
 Test(cli, id_decodes_and_encodes)
@@ -380,13 +392,26 @@ Test(cli, rack_runs_and_reports)
 Test(cli, more_threads_than_cpus_are_named)
 {
     static char out[65536];
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set; /* the CPUs this process may use, as ek3 counts them (nproc's count) */
+    cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+    long ncpu = CPU_COUNT(&set);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 8 --load 16kW --duration 0.05s --threads %ld", EK3_BIN,
                      ncpu + 1),
                  0, "%s", out);
     char want[120];
-    snprintf(want, sizeof want, "ek3 rack: note: --threads %ld is more than the %ld CPUs here", ncpu + 1, ncpu);
+    snprintf(want, sizeof want, "ek3 rack: note: --threads %ld is more than the %ld CPU%s this process may use",
+             ncpu + 1, ncpu, ncpu == 1 ? "" : "s");
     cr_assert(strstr(out, want), "%s", out);
+    /* taskset narrows them: one CPU is one thread, and two are named as too many */
+    cr_assert_eq(run(out, sizeof out, "taskset -c 0 %s rack --modules 8 --load 16kW --duration 0.05s", EK3_BIN), 0,
+                 "%s", out);
+    cr_assert(strstr(out, " real time) on 1 thread, set-up "), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "taskset -c 0 %s rack --modules 8 --load 16kW --duration 0.05s --threads 2",
+                     EK3_BIN),
+                 0, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: note: --threads 2 is more than the 1 CPU this process may use: the run is the "
+                          "same, bit for bit, but slower than with 1\n"),
+              "%s", out);
     cr_assert(strstr(out, "quanta of 100 us"), "the run ends: %s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 8 --load 16kW --duration 0.05s --threads %ld", EK3_BIN, ncpu),
                  0, "%s", out);
@@ -503,7 +528,7 @@ Test(cli, the_report_lists_faults_and_groups_trips)
                                       "--fault igf:5@1s:i=0.1 --report %s",
                      EK3_BIN, path("trip")),
                  1, "the rack collapses: %s", out);
-    cr_assert(strstr(out, "fault injected at 1.0000 s: igf:5@1s:i=0.1A"), "%s", out);
+    cr_assert(strstr(out, "fault injected at 1.0000 s: igf:5@1s:i=100mA"), "%s", out);
     char p[256];
     snprintf(p, sizeof p, "%s/bus_voltage.svg", path("trip"));
     FILE *f = fopen(p, "r");
@@ -514,6 +539,8 @@ Test(cli, the_report_lists_faults_and_groups_trips)
     fclose(f);
     cr_assert(strstr(svg, ">trip 1-2,4,6-8 HW_TRIP<"), "one marker for the six, slots as ranges");
     cr_assert(strstr(svg, ">trip 5 GFI<"), "the ground fault's own");
+    /* the load came over --load-ramp's default 0.5 s: a ramp, not a step */
+    cr_assert(strstr(svg, ">load ramp<") && !strstr(svg, ">load step<"), "the load's marker");
 }
 
 /* The line of a report that starts with `key`. */

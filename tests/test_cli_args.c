@@ -109,6 +109,10 @@ Test(cli_args, an_option_without_its_value_is_named_in_every_subcommand)
     }
     cr_assert_eq(run(out, sizeof out, "%s rack --bogus", EK3_BIN), 2);
     cr_assert(strstr(out, "unknown argument '--bogus'"), "%s", out);
+    /* a key file that cannot be read: the flag and the file, each once */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --trust-key /nonexistent.pem", EK3_BIN), 2);
+    cr_assert(strstr(out, "ek3 rack: --trust-key /nonexistent.pem: cannot open: No such file or directory\n"), "%s",
+              out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules=8", EK3_BIN), 2);
     cr_assert(strstr(out, "unknown argument '--modules=8' (a flag's value is the next word: '--modules 8')"), "%s",
               out);

@@ -57,6 +57,18 @@ Test(fault, the_table_is_whole_and_each_spec_reads_back)
             cr_assert_eq(back.p[j], s.p[j], "%s", text);
     }
     cr_assert_eq(flt_find("no-such-fault"), EK3_ENOENT);
+    /* A parameter reads back as the user wrote it: with its SI prefix,
+     * where its unit takes one and the prefixed text is exact. */
+    static const char *const same[] = {"igf:5@1.2s:i=40mA", "igf:5@1s:i=2.5A", "igf:5@1s:i=100mA", "igf:5@1s:i=1uA"};
+    for (unsigned i = 0; i < sizeof same / sizeof same[0]; i++) {
+        flt_spec s, back;
+        char text[256], err[256] = "";
+        cr_assert_eq(flt_parse(same[i], &s, err, sizeof err), EK3_OK, "%s: %s", same[i], err);
+        cr_assert_eq(flt_format(&s, text, sizeof text), EK3_OK);
+        cr_assert_str_eq(text, same[i]);
+        cr_assert_eq(flt_parse(text, &back, err, sizeof err), EK3_OK, "%s", err);
+        cr_assert_eq(back.p[0], s.p[0], "%s", text);
+    }
 }
 
 Test(fault, a_spec_with_units_and_prefixes)

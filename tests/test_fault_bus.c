@@ -73,7 +73,7 @@ Test(fault_bus, the_new_faults_read_back_and_refuse_bad_values)
     cr_assert(s.target == 0 && fabs(s.p[0] - 0.02) < 1e-18);
     char text[128];
     cr_assert_eq(flt_format(&s, text, sizeof text), EK3_OK);
-    cr_assert_str_eq(text, "bus-latency:0@0s:d=0.02s");
+    cr_assert_str_eq(text, "bus-latency:0@0s:d=20ms"); /* as written: its SI prefix kept */
     refused("bus-split:3@1s", EK3_EPARSE, "target '3' must be 'bus'");
     refused("api-flood:rack@1s", EK3_EPARSE, "target 'rack' must be 'station'");
     refused("api-flood:station@1s:rate=0", EK3_ERANGE, "rate=0 is out of range 1 to 1e+06 /s");

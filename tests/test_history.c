@@ -181,7 +181,9 @@ Test(history, a_figure_past_its_band_is_flagged_inside_it_not_by_its_better_dire
     cr_assert_float_eq(f.value, 29.0, 1e-12);
     cr_assert(f.median > 20 && f.median < 22, "%g", f.median);
     cr_assert(f.band > 0.2 && f.band < 8 - 0.01, "%g", f.band);
-    cr_assert(!strncmp(f.text, "recovery time = 29 ms drifted up", 32), "%s", f.text);
+    cr_assert(!strncmp(f.text, "recovery time = 29 ms drifted up: median 2", 42) &&
+                  strstr(f.text, " ms over the last 10 nights, band ") && strstr(f.text, " ms (limit <= 50 ms;"),
+              "each number with its unit: %s", f.text);
     cr_assert(strstr(f.text, "still passes"), "%s", f.text);
     cr_assert_eq(drifts(&h, "load-step", "recovery time", 21.3, "ms", "<= 50 ms", 1, NULL), 0);
     /* smaller is better for "<=": much smaller is not a drift */

@@ -336,6 +336,7 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(strstr(out, "note: a light load (12 W on 4 running modules): they run in bursts (burst mode)"), "%s",
               out);
+    cr_assert(strstr(out, "ek3 rack: note: --load 12 is 12 W (a unit says which: 12kW)\n"), "a bare number: %s", out);
     /* A run that ends with commands unanswered counts them too. */
     rc = run(out, sizeof out, "%s rack --modules 4 --load 6kW --duration 0.7006s --load-at 0.4s --load-ramp 0.1s "
              "--fault trip-ocp:3@0.7s:step=10A --threads 1", EK3_BIN);

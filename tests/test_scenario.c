@@ -317,7 +317,10 @@ Test(scenario, what_never_came_fails_and_a_run_without_checks_is_an_error)
     vrd_line(m, r);
     fclose(m);
     cr_assert(strstr(line1, "at(5 s) never ran (the run ended at 0.050000 s), limit run before the end (") &&
-                  strstr(line1, "late.lua:3); 2 more checks failed\n"),
+                  strstr(line1, "late.lua:3); 2 more checks failed: set_load{} at 9 s never took effect (the run ended "
+                                "at 0.0500... (") &&
+                  strstr(line1, "late.lua:4), every(1 s): its first call, due at 1 s, never ran (the run e... (") &&
+                  strstr(line1, "late.lua:5)\n"),
               "%s", line1);
     done(r);
     r = run_lua("nocheck", HEAD RACK "run('20ms')\n", 1, 1);
@@ -454,9 +457,13 @@ Test(scenario, a_load_profile_steps_and_ramps_as_its_csv_says)
     cr_assert_not_null(m);
     cr_assert_eq(vrd_text(m, r), 0);
     fclose(m);
-    cr_assert(strstr(txt, "\nloads set (2):\n  6 kW at 0.010000 s, ramp 0.002 s  (") &&
+    cr_assert(strstr(txt, "\nloads set (2):\n  6 kW at 0.010000 s, ramp 2 ms  (") &&
                   strstr(txt, "steps.lua:3)\n  3 kW at 0.020000 s, a step  ("),
               "%s", txt);
+    cr_assert(strstr(txt, "then the script set the load 2 times: loads set, below)\n"), "%s", txt);
+    /* ... and each as a number beside its text (verdict.json's power_W) */
+    cr_assert_float_eq(r->load[0].power_w, 6000.0, 1e-9);
+    cr_assert(isnan(r->load[1].ohm));
     done(r);
     f = fopen(csv, "w");
     fputs("time_s,power_W\n0,2000\n0.01,abc\n", f);
@@ -465,6 +472,10 @@ Test(scenario, a_load_profile_steps_and_ramps_as_its_csv_says)
     cr_assert_eq(r->verdict, SCN_ERROR);
     cr_assert(strstr(r->error, "drive.csv:3:") && strstr(r->error, "profile_bad.lua:3:"), "%s", r->error);
     cr_assert(strstr(r->error, "must be a number"), "%s", r->error);
+    done(r);
+    r = run_lua("no_load", HEAD RACK "set_load{ at=0.5 }\n", 1, 1); /* every way to give one is named */
+    cr_assert_eq(r->verdict, SCN_ERROR);
+    cr_assert(strstr(r->error, "set_load{}: give power= (or load=), ohm= or profile="), "%s", r->error);
     done(r);
 }
 
