@@ -1483,8 +1483,8 @@ static int l_run_until(lua_State *L)
     x->in_run = 0;
     x->instr = 0;
     luaL_unref(L, LUA_REGISTRYINDEX, ref);
-    char lim[64];
-    snprintf(lim, sizeof lim, "true within %g s", to);
+    char lim[64], within[32];
+    snprintf(lim, sizeof lim, "true within %s", scn_si(within, sizeof within, to, "s"));
     if (ok) {
         if (named) /* the time it took */
             scn_figure(x, name, scn_now(x) - t0, "s", lim, 1, NULL);

@@ -340,8 +340,8 @@ static int rep_text_body(FILE *f, ses *s)
     char eff[32] = "no power in"; /* under a watt in: no efficiency to speak of */
     if (pin >= 1.0)
         snprintf(eff, sizeof eff, "%.2f %%", 100 * ptot / pin);
-    fprintf(f, "bus: %.2f V, load %.2f kW (%.2f A); modules deliver %.2f kW from %.2f kW in (%s)\n", sn.vbus,
-            sn.p_load / 1e3, sn.i_load, ptot / 1e3, pin / 1e3, eff);
+    fprintf(f, "bus at the run's end: %.2f V, load %.2f kW (%.2f A); modules deliver %.2f kW from %.2f kW in (%s)\n",
+            sn.vbus, sn.p_load / 1e3, sn.i_load, ptot / 1e3, pin / 1e3, eff);
     /* Under 2 % of the running modules' rating the LLC control bursts
      * (llc_control.c: burst_permille): what the modules give at one
      * instant is a burst or a pause, not the load. */

@@ -328,6 +328,7 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(!strstr(out, "warning") && !strstr(out, "COLLAPSED"), "%s", out);
     cr_assert(strstr(out, "(4 in their slots, 4 regulating)"), "%s", out);
+    cr_assert(strstr(out, "\nbus at the run's end: "), "the power line is one instant, and says which: %s", out);
     cr_assert(!strstr(out, "V out is a module's own"), "every module on the bus: no note: %s", out);
     cr_assert(!strstr(out, "a light load"), "%s", out);
     /* 12 W on four 3.3 kW modules: one module bursts, and at the run's end

@@ -281,7 +281,7 @@ Test(scenario, a_failed_run_until_ends_the_run_as_fail)
     cr_assert_eq(r->verdict, SCN_FAIL, "%s", r->error);
     cr_assert_str_eq(r->fig[r->first_fail].name, "bus above 900 V: timed out");
     cr_assert_float_eq(r->fig[r->first_fail].value, 0.05, 1e-12);
-    cr_assert_str_eq(r->fig[r->first_fail].limit, "true within 0.05 s");
+    cr_assert_str_eq(r->fig[r->first_fail].limit, "true within 50 ms");
     cr_assert_float_eq(r->sim_s, 0.05, 1e-9);
     done(r);
 }
