@@ -125,7 +125,8 @@ static void bb_sink(void *ctx, unsigned to, unsigned from, const cfd_frame *f, i
  * timed over q quanta after `startup` quanta (0: from power-on, as `ek3
  * rack` prints it); -1 when it cannot start. no_swarm: rig_opts.no_swarm.
  * cg_name: under callgrind, the q quanta are dumped by that name. */
-static double bb_session84(double load_w, int no_swarm, long startup, long q, unsigned threads, const char *cg_name)
+static double bb_session84(double load_w, int no_swarm, long startup, long q, unsigned threads, const char *cg_name,
+                           int as_rack)
 {
     static ses s;
     ses_opts so;
@@ -134,12 +135,16 @@ static double bb_session84(double load_w, int no_swarm, long startup, long q, un
     so.r.threads = threads;
     so.r.threads_adapt = threads > 1; /* as `ek3 rack` runs without --threads */
     so.r.no_swarm = (uint8_t)no_swarm;
+    so.r.via_station = (uint8_t)as_rack;
     so.run_ahead = 1; /* as `ek3 rack` runs */
     so.quanta = startup + q;
     ses_event e = {.kind = SES_EV_LOAD, .at_s = 0, .load = so.r.load};
     if (ses_init(&s, &so) != EK3_OK)
         return -1;
-    if (ses_add_event(&s, &e) != EK3_OK) {
+    /* as_rack: `ek3 rack`'s own start (the station's, the load on at
+     * --load-at over --load-ramp); else the load on from power-on */
+    if ((as_rack ? ses_start_and_load(&s, SES_STATION_START_NS * 1e-9, SES_LOAD_AT_S, SES_LOAD_RAMP_S, &so.r.load)
+                 : ses_add_event(&s, &e)) != EK3_OK) {
         ses_free(&s);
         return -1;
     }
@@ -330,7 +335,7 @@ int bench_bridge(FILE *out, double scale, int instructions)
     if (instructions) /* under callgrind: the rack's loops only */
         return bb_rack84(1, 0, scale, "bridge.rack84.quantum") < 0 ||
                bb_rack84(1, 1, scale, "bridge.rack84.frames.quantum") < 0 ||
-               bb_session84(200e3, 0, 0, BENCH_SESSION_CG_Q, 1, "bridge.session84.quantum") < 0;
+               bb_session84(200e3, 0, 0, BENCH_SESSION_CG_Q, 1, "bridge.session84.quantum", 0) < 0;
     long n = (long)(20000 * scale);
     if (n < 500)
         n = 500;
@@ -445,14 +450,16 @@ int bench_bridge(FILE *out, double scale, int instructions)
     bench_line(out, "bridge.rack84.frames.rtf.threads_1", rf, "x");
     bench_line(out, "bridge.rack84.frameless.speedup", r1 / rf, "x"); /* 1 thread: frameless over frames */
     /* rack84.rtf: the run users make, `ek3 rack --modules 84 --load
-     * 200kW` from power-on (the swarm on) on every CPU, as it prints its
-     * rtf; 1 thread beside it, their ratio and Amdahl's serial fraction
-     * s of the quantum from it: speedup = 1 / (s + (1 - s) / N). */
-    long q = (long)(10000 * scale) < 2000 ? 2000 : (long)(10000 * scale);
+     * 200kW` as it runs without other flags (the swarm on, the station's
+     * start, the load on at 0.5 s over 0.5 s, 2 s; every scale) on every
+     * CPU, as it prints its rtf; 1 thread beside it, their ratio and
+     * Amdahl's serial fraction s of the quantum from it: speedup =
+     * 1 / (s + (1 - s) / N). */
+    long q = (long)(SES_RUN_S / (RIG_PERIOD_NS * 1e-9) + 0.5);
     double w1[BB_ROUNDS], wn[BB_ROUNDS];
     for (int i = 0; i < BB_ROUNDS; i++) {
-        w1[i] = bb_session84(200e3, 0, 0, q, 1, NULL);
-        wn[i] = tn > 1 ? bb_session84(200e3, 0, 0, q, tn, NULL) : w1[i];
+        w1[i] = bb_session84(200e3, 0, 0, q, 1, NULL, 1);
+        wn[i] = tn > 1 ? bb_session84(200e3, 0, 0, q, tn, NULL, 1) : w1[i];
         if (w1[i] < 0 || wn[i] < 0)
             return 1;
     }
@@ -473,7 +480,8 @@ int bench_bridge(FILE *out, double scale, int instructions)
     /* The swarm's cost, as `ek3 rack --modules 84 --load 200kW` runs with
      * and without it (--no-swarm), timed after the first election (the
      * leader broadcasting SYNC, every module trimming). */
-    double on = bb_session84(200e3, 0, 8000, q, 1, NULL), off = bb_session84(200e3, 1, 8000, q, 1, NULL);
+    long qs = (long)(10000 * scale) < 2000 ? 2000 : (long)(10000 * scale);
+    double on = bb_session84(200e3, 0, 8000, qs, 1, NULL, 0), off = bb_session84(200e3, 1, 8000, qs, 1, NULL, 0);
     if (on < 0 || off < 0)
         return 1;
     bench_line(out, "bridge.session84.swarm.rtf", on, "x");

@@ -222,11 +222,11 @@ int cmd_rack(int argc, char **argv)
     o.r.load.kind = RACK_LOAD_CP;
     o.r.load.p_w = RACK_DEFAULT_LOAD_W;
     o.r.load.v_min = 100;
-    o.duration = 2.0;
+    o.duration = SES_RUN_S;
     for (unsigned k = 0; k < 510; k++)
         o.pull_at[k] = -1;
-    o.load_at = 0.5;
-    o.load_ramp = 0.5;
+    o.load_at = SES_LOAD_AT_S;
+    o.load_ramp = SES_LOAD_RAMP_S;
     o.r.ext_timeout_ms = 200;
     o.r.via_station = 1;
     o.hello_timeout = 10;
@@ -664,10 +664,8 @@ int cmd_rack(int argc, char **argv)
      * first heartbeats of a large rack take tens of milliseconds of bus
      * time (about 100 us each), and a module not heard then is never
      * started. At --load-at (at most 0.5 s) it starts with those heard. */
-    ses_event ev = {.kind = SES_EV_START, .at_s = SES_STATION_START_NS * 1e-9, .by_s = fmin(o.load_at, 0.5)};
-    rc = ses_add_event(&s, &ev);
-    ev = (ses_event){.kind = SES_EV_LOAD, .at_s = o.load_at, .load = o.r.load, .ramp_s = o.load_ramp};
-    rc = rc ? rc : ses_add_event(&s, &ev);
+    ses_event ev;
+    rc = ses_start_and_load(&s, SES_STATION_START_NS * 1e-9, o.load_at, o.load_ramp, &o.r.load);
     for (unsigned k = 0; k < o.r.modules && !rc; k++)
         if (o.pull_at[k] >= 0) {
             ev = (ses_event){.kind = SES_EV_PULL, .at_s = o.pull_at[k], .slot = k + 1};

@@ -267,6 +267,16 @@ static int64_t ses_ns(double t_s)
     return (int64_t)(t_s * 1e9);
 }
 
+int ses_start_and_load(ses *s, double start_s, double load_at, double ramp_s, const rack_load *load)
+{
+    ses_event ev = {.kind = SES_EV_START, .at_s = start_s, .by_s = fmax(start_s, fmin(load_at, SES_START_BY_S))};
+    int rc = ses_add_event(s, &ev);
+    ev = (ses_event){.kind = SES_EV_LOAD, .at_s = load_at, .load = *load, .ramp_s = ramp_s};
+    if (!rc && (load->kind != RACK_LOAD_CP || load->p_w > 0))
+        rc = ses_add_event(s, &ev);
+    return rc;
+}
+
 int ses_add_event(ses *s, const ses_event *e)
 {
     if (!s || !e || !(e->at_s >= 0) || e->at_s > 1e9)

@@ -37,6 +37,14 @@
 
 #define SES_EVENTS_MAX 1024u    /* events on one timeline */
 #define SES_STATION_START_NS 20000000LL /* the station starts the rack no earlier (first heartbeats) */
+/* A rack's run when nothing says otherwise (`ek3 rack`'s flags, a
+ * scenario's rack{} keys, `ek3 bench`'s session): 2 s, the load on at
+ * 0.5 s over a 0.5 s ramp; the station starts the rack by then at the
+ * latest, with the modules it has heard (ses_start_and_load). */
+#define SES_RUN_S 2.0
+#define SES_LOAD_AT_S 0.5
+#define SES_LOAD_RAMP_S 0.5
+#define SES_START_BY_S 0.5
 #define SES_OUTS_MAX 4u
 #define SES_TAPS_MAX 8u         /* observers called every quantum (ses_tap_add) */
 
@@ -263,6 +271,14 @@ void ses_free(ses *s);
  * (SES_EVENTS_MAX). A FAULT that cannot be applied when its time comes
  * (flt_inject fails) is told in the notes and counted in fault_errors. */
 int ses_add_event(ses *s, const ses_event *e);
+
+/* The start of every rack run: START from start_s (the station starts
+ * the rack once it has heard every module, by min(load_at,
+ * SES_START_BY_S) at the latest), then the load `load` at load_at (s)
+ * over ramp_s (s; 0: a step), unless it is no load (a constant power of
+ * 0 W). As `ek3 rack`, a scenario's rack{} and `ek3 bench` start theirs.
+ * 0, or ses_add_event's error. */
+int ses_start_and_load(ses *s, double start_s, double load_at, double ramp_s, const rack_load *load);
 
 /* Take module `slot` (1..N) out of its slot now (a PULL event's work,
  * the fault table's "pull"). 0, or EK3_EINVAL, or flt_inject's errors. */

@@ -1232,9 +1232,9 @@ static int l_rack(lua_State *L)
     }
     lua_pop(L, 1);
     scn_load_fields(L, 1, &o->load, "rack{}", "load");
-    double load_at = scn_field_q(L, 1, "load_at", "s", 0.5, "rack{}");
+    double load_at = scn_field_q(L, 1, "load_at", "s", SES_LOAD_AT_S, "rack{}");
     scn_range(L, "rack{}: load_at", load_at, 0, 86400, "s");
-    double load_ramp = scn_field_q(L, 1, "load_ramp", "s", 0.5, "rack{}");
+    double load_ramp = scn_field_q(L, 1, "load_ramp", "s", SES_LOAD_RAMP_S, "rack{}");
     scn_range(L, "rack{}: load_ramp", load_ramp, 0, 86400, "s");
     o->v_set = (float)scn_field_q(L, 1, "vset", "V", 750, "rack{}");
     scn_range(L, "rack{}: vset", o->v_set, 200, 920, "V");
@@ -1415,11 +1415,7 @@ static int l_rack(lua_State *L)
     x->r->threads = o->threads;
     scn_rack_text(x, &so, load_at, load_ramp);
     snprintf(x->r->rack_text + strlen(x->r->rack_text), sizeof x->r->rack_text - strlen(x->r->rack_text), "%s", sets);
-    ses_event ev = {.kind = SES_EV_START, .at_s = start, .by_s = fmax(start, fmin(load_at, 0.5))};
-    rc = ses_add_event(s, &ev);
-    ev = (ses_event){.kind = SES_EV_LOAD, .at_s = load_at, .load = o->load, .ramp_s = load_ramp};
-    if (!rc && (o->load.kind != RACK_LOAD_CP || o->load.p_w > 0))
-        rc = ses_add_event(s, &ev);
+    rc = ses_start_and_load(s, start, load_at, load_ramp, &o->load);
     if (rc)
         return scn_err(L, "rack{}: cannot schedule the start and the load: %s", ek3_strerror(rc));
     if (o->external) {
