@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <limits.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -147,6 +148,15 @@ int cli_parse_rate(const char *s, uint32_t *bps)
     return EK3_OK;
 }
 
+/* The ohm as people write it: "ohm", "Ohm", "OHM" or the symbol (U+2126
+ * or U+03A9, in UTF-8) for a unit "ohm"; any other unit exactly. */
+static int cli_same_unit(const char *s, const char *unit)
+{
+    if (strcasecmp(unit, "ohm"))
+        return !strcmp(s, unit);
+    return !strcasecmp(s, "ohm") || !strcmp(s, "\u2126") || !strcmp(s, "\u03a9");
+}
+
 int cli_parse_quantity(const char *s, const char *unit, double *v)
 {
     char *end;
@@ -170,14 +180,40 @@ int cli_parse_quantity(const char *s, const char *unit, double *v)
     static const double scale[] = {1e-12, 1e-9, 1e-6, 1e-3, 1e3, 1e6, 1e9};
     const char *p = *end ? strchr(prefixes, *end) : NULL;
     /* A prefix, unless what follows is the whole unit ("m" alone is milli). */
-    if (p && strcmp(end, unit)) {
+    if (p && strcmp(end, unit) && !cli_same_unit(end, unit)) {
         x *= scale[p - prefixes];
         end++;
     }
-    if (*end && strcmp(end, unit))
+    if (*end && strcmp(end, unit) && !cli_same_unit(end, unit))
         return EK3_EPARSE;
     *v = x;
     return EK3_OK;
+}
+
+const char *cli_si(char *buf, size_t cap, double value, const char *unit)
+{
+    static const char *const si[] = {"s", "V", "A", "W", "Hz", "Ohm", "ohm"};
+    int scaled = 0;
+    for (size_t i = 0; i < sizeof si / sizeof si[0]; i++)
+        scaled |= !strcmp(unit, si[i]);
+    double a = fabs(value), k = 1;
+    const char *p = "";
+    if (scaled && isfinite(value) && a > 0) {
+        if (a < 1e-9)
+            k = 1e12, p = "p";
+        else if (a < 1e-6)
+            k = 1e9, p = "n";
+        else if (a < 1e-3)
+            k = 1e6, p = "u";
+        else if (a < 1)
+            k = 1e3, p = "m";
+        else if (a >= 1e6 && strcmp(unit, "s"))
+            k = 1e-6, p = "M";
+        else if (a >= 1e3 && strcmp(unit, "s"))
+            k = 1e-3, p = "k";
+    }
+    snprintf(buf, cap, "%.6g%s%s%s", value * k, unit[0] ? " " : "", p, unit);
+    return buf;
 }
 
 int cli_parse_hex(const char *s, uint8_t *out, size_t cap, size_t *n)

@@ -63,14 +63,26 @@ int cli_parse_rate(const char *s, uint32_t *bps);
 /* Parse a physical quantity: a number, an optional SI prefix (p n u m k
  * M G) and an optional unit that must be `unit` when given: "5ms",
  * "200e3", "200kHz", "51.6u", and with one space before the prefix or
- * unit as SI writes it (BIPM SI Brochure 5.4.3): "800 V", "5 ms".
- * Returns 0 or EK3_EPARSE (the value must also be finite). */
+ * unit as SI writes it (BIPM SI Brochure 5.4.3): "800 V", "5 ms". The
+ * unit "ohm" is also taken as "Ohm", "OHM" or the symbol (UTF-8 U+2126
+ * or U+03A9): "28Ohm", "2.5 kOhm". Returns 0 or EK3_EPARSE (the value
+ * must also be finite). */
 int cli_parse_quantity(const char *s, const char *unit, double *v);
 
 /* What a time (unit "s") may be written as: cli_parse_quantity also takes
  * "min" and "h" there, and refuses "m" alone (milli, or minutes?). For
  * the messages: "--duration '%s': " CLI_TIME " from ...". */
 #define CLI_TIME "a time (2s, 150ms, 100us, 5min, 1h)"
+
+/* A figure's value and unit as people read them: the value scaled to an
+ * SI prefix (p, n, u, m, k, M) when the unit is s, V, A, W, Hz or Ohm
+ * ("3.9 us" for 3.9e-6 "s", "62.5 ms", "3.3 kW", "40 mA", "7.4 pV"; p
+ * at the smallest; seconds never scaled up: "75 s"), any other unit as
+ * given ("12 %", "85 C"), no unit: the number alone. Six significant
+ * digits (%.6g). Writes at most cap bytes, NUL included, into buf and
+ * returns it. A scenario's figures, verdict.txt and the report read
+ * this way; JSON keeps the value in the unit itself (SI, unscaled). */
+const char *cli_si(char *buf, size_t cap, double value, const char *unit);
 
 /* Parse hex bytes ("00112233", optional "0x", spaces and ':' ignored)
  * into out[cap]; *n gets the count. EK3_EPARSE / EK3_ENOSPC. */

@@ -204,12 +204,25 @@ static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, i
         snprintf(exp, sizeof exp, ", %u quarantine%s expired", c.expired, c.expired == 1 ? "" : "s");
     /* The night's own result first: claims count only runs with requirements. */
     int fails = bad || !ngt_night_ok(n) || (fail_on_flip && flip);
-    char claims[96];
+    char claims[96], why[96] = "";
     ngt_claims_text(&c, claims, sizeof claims);
-    printf("the night %s: %s (%zu run%s: %u passed, %u failed, %u "
+    /* A failing night says first which runs failed it, since its claims
+     * may all hold: a run without requirements fails it too. */
+    unsigned bad_runs = c.failed + c.errors, no_req = 0;
+    for (size_t i = 0; i < n->nrun; i++) {
+        const ngt_run *r = &n->run[i];
+        int v = r->status == NGT_DONE ? r->r.verdict : SCN_ERROR;
+        no_req += r->status != NGT_NOT_RUN && v != SCN_PASS && (!r->quarantine[0] || r->q_expired) &&
+                  !r->r.m.requirements[0];
+    }
+    if (fails && bad_runs)
+        snprintf(why, sizeof why, "%u run%s did not pass%s; ", bad_runs, bad_runs == 1 ? "" : "s",
+                 !no_req ? "" : no_req == bad_runs ? (bad_runs == 1 ? " (it names no requirement)" : " (none names a requirement)")
+                 : " (some name no requirement)");
+    printf("the night %s: %s%s (%zu run%s: %u passed, %u failed, %u "
            "error%s, %u quarantined%s; %u gap%s named; %u drift, %u nondeterminism flag%s); report: "
            "%s/report/index.html\n",
-           fails ? "FAILS" : "passes", claims, n->nrun, n->nrun == 1 ? "" : "s", c.passed, c.failed, c.errors,
+           fails ? "FAILS" : "passes", why, claims, n->nrun, n->nrun == 1 ? "" : "s", c.passed, c.failed, c.errors,
            c.errors == 1 ? "" : "s", c.quarantined, exp, c.gaps, c.gaps == 1 ? "" : "s", drift, flip,
            drift + flip == 1 ? "" : "s", n->out);
     if (cli_stop_requested())

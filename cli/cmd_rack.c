@@ -266,7 +266,9 @@ int cmd_rack(int argc, char **argv)
             if (!*end && x > 0 && x < 1000) /* a bare number is watts: "--load 12" is 12 W, not 12 kW */
                 fprintf(stderr, "ek3 %s: note: --load %s is %g W (a unit says which: %gkW)\n", w, v, x, x);
         } else if (!strcmp(a, "--load-ohm") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_quantity(v, "ohm", &x) || !(x > 0))
+            if (cli_parse_quantity(v, "ohm", &x))
+                return cli_usage_error(w, "--load-ohm '%s': not a resistance (28, 28ohm, 2.5kOhm)", v);
+            if (!(x > 0))
                 return cli_usage_error(w, "--load-ohm '%s': a resistance above 0", v);
             o.r.load = (rack_load){.kind = RACK_LOAD_R, .r = x};
             i++;

@@ -442,6 +442,20 @@ static int sc_run(int argc, char **argv)
         sc_free(&f);
         return cli_fail(w, "out of memory");
     }
+    /* --report's folders are named by scenario (REPORT/NAME/seed-N): two
+     * files of one name would write over each other's evidence. */
+    for (size_t a = 0; report && a < nj; a++)
+        for (size_t b = a + 1; b < nj; b++)
+            if (!strcmp(job[a].name, job[b].name) && strcmp(job[a].path, job[b].path)) {
+                char msg[2200];
+                snprintf(msg, sizeof msg,
+                         "%s and %s both name scenario '%s': --report keeps one folder per name (%s/%s); rename one "
+                         "(its scenario{} name=) or run them apart",
+                         job[a].path, job[b].path, job[a].name, report, job[a].name);
+                free(job);
+                sc_free(&f);
+                return cli_usage_error(w, "%s", msg);
+            }
     FILE *log = NULL;
     if (log_path && (nj != 1 || jobs != 1)) {
         free(job);
@@ -653,6 +667,40 @@ static int sc_faults(int argc, char **argv)
 /* The verdict at path (a run's folder: its verdict.json) into *r, and
  * its scenario file checked against the recorded SHA-256: unchanged, or
  * changed and force. CLI_OK, or CLI_USAGE having said why. */
+/* Why a file cannot be written at path (NULL: it can): a folder there,
+ * a file there when refuse_existing ("exists (a shrink before?)"), no
+ * write permission on it or on its folder, no such folder. */
+static const char *sc_cannot_write(const char *path, int refuse_existing)
+{
+    static char why[1400];
+    struct stat st;
+    if (!stat(path, &st)) {
+        if (S_ISDIR(st.st_mode))
+            return "is a folder: name a file";
+        if (refuse_existing)
+            return "exists (a shrink before?)";
+        if (access(path, W_OK)) {
+            snprintf(why, sizeof why, "cannot be written: %s", strerror(errno));
+            return why;
+        }
+        return NULL;
+    }
+    char dir[1200];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *sl = strrchr(dir, '/');
+    if (sl == dir)
+        sl[1] = 0;
+    else if (sl)
+        *sl = 0;
+    else
+        snprintf(dir, sizeof dir, ".");
+    if (access(dir, W_OK | X_OK)) {
+        snprintf(why, sizeof why, "cannot be written in %s: %s", dir, strerror(errno));
+        return why;
+    }
+    return NULL;
+}
+
 static int sc_verdict_in(const char *w, const char *path, int force, scn_result *r)
 {
     char err[800], in_dir[1100];
@@ -871,16 +919,21 @@ static int sc_shrink(int argc, char **argv)
             dir[0] = 0;
         snprintf(def, sizeof def, "%s%s-shrunk.lua", dir, want.m.name);
         out = def;
-        if (!access(out, F_OK)) {
-            scn_result_free(&want);
-            return cli_usage_error(w, "%s exists (a shrink before?): remove it or name another with --out", out);
-        }
     }
     static shr h;
     rc = shr_init(&h, want.m.path, &want, budget, threads ? threads : want.threads ? want.threads : 1, stdout, err, sizeof err);
     if (rc) {
         scn_result_free(&want);
         return cli_usage_error(w, "%s: %s", vpath, err);
+    }
+    /* Where the shrunk file goes, before the search (minutes) rather than
+     * after it: the default never over a file; any, a place it can be. */
+    const char *why = sc_cannot_write(out, !va.out);
+    if (why) {
+        shr_free(&h);
+        scn_result_free(&want);
+        return va.out ? cli_usage_error(w, "--out %s: %s", out, why)
+                      : cli_usage_error(w, "%s %s: remove it or name another with --out", out, why);
     }
     const scn_fig *ff = &want.fig[want.first_fail];
     printf("shrink %s seed %llu: %u fault() call%s from %u site%s; it fails '%s' (%s)\n", want.m.name,

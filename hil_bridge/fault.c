@@ -375,6 +375,32 @@ static int flt_parse_target(const flt_def *d, const char *t, flt_spec *out, char
     }
 }
 
+static const char *flt_qty(char out[48], double v, const char *unit);
+
+/* Why v is not a value of parameter p of fault d: a number with another
+ * unit ("'40mV' is in V: i takes A"), a percentage for a fraction
+ * ("5%: write 0.05"), or not a number at all. */
+static int flt_bad_param(const flt_def *d, const flt_param *p, const char *v, char *err, size_t cap)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (end != v && isfinite(x)) {
+        const char *u = end + (*end == ' ');
+        if (!strcmp(u, "%") && !*p->unit)
+            return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s='%s': a fraction, written %g (not a percentage)",
+                           d->name, p->name, v, x / 100);
+        char q[48];
+        if (*u && *p->unit)
+            return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s='%s': the unit '%s' is not %s's (%s takes %s: "
+                           "e.g. %s)", d->name, p->name, v, u, p->name, p->name, p->unit, flt_qty(q, p->def, p->unit));
+        if (*u)
+            return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s='%s': %s takes a plain number (no unit), "
+                           "e.g. %g", d->name, p->name, v, p->name, p->def);
+    }
+    return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s='%s' is not a number%s%s", d->name, p->name, v,
+                   *p->unit ? " of " : "", p->unit);
+}
+
 int flt_parse(const char *s, flt_spec *out, char *err, size_t cap)
 {
     char buf[256];
@@ -382,7 +408,21 @@ int flt_parse(const char *s, flt_spec *out, char *err, size_t cap)
         return flt_err(err, cap, EK3_EPARSE, "fault '%.40s...': longer than %zu characters", s ? s : "",
                        sizeof buf - 1);
     strcpy(buf, s);
-    char *colon = strchr(buf, ':');
+    char *colon = strchr(buf, ':'), *at0 = strchr(buf, '@');
+    if (at0 && (!colon || at0 < colon)) { /* "short@1s:r=1": a fault's name, then no target */
+        *at0 = 0;
+        int id0 = flt_find(buf);
+        if (id0 >= 0) {
+            char *end = strchr(at0 + 1, ':');
+            if (end)
+                *end = 0;
+            unsigned tg = flt_table[id0].target;
+            return flt_err(err, cap, EK3_EPARSE, "fault '%s': no target before '@' (NAME:TARGET@TIME; %s's target is "
+                           "%s, e.g. %s:%s@%s)", s, buf, flt_target_name[tg], buf,
+                           tg >= FLT_T_BUS ? flt_target_name[tg] : tg == FLT_T_SERVICE ? "7.THERMAL_MGR" : "3", at0 + 1);
+        }
+        *at0 = '@';
+    }
     if (!colon)
         return flt_err(err, cap, EK3_EPARSE, "fault '%s': NAME:TARGET@TIME[:P=V,...], e.g. pull:42@1s", s);
     *colon = 0;
@@ -427,8 +467,7 @@ int flt_parse(const char *s, flt_spec *out, char *err, size_t cap)
             return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s given twice", d->name, kv);
         seen |= 1u << i;
         if (cli_parse_quantity(eq + 1, d->p[i].unit, &out->p[i]))
-            return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s='%s' is not a number%s%s", d->name, kv, eq + 1,
-                           *d->p[i].unit ? " of " : "", d->p[i].unit);
+            return flt_bad_param(d, &d->p[i], eq + 1, err, cap);
     }
     return flt_check_params(out, err, cap);
 }

@@ -519,6 +519,11 @@ static void ses_probe(ses *s, const ses_snap *d)
     row[SC_SENT] = g->stn.st.sent, row[SC_ACKED] = g->stn.st.acked;
 }
 
+static ses_alert ses_alert_of(const msg_fault *f, int64_t ns)
+{
+    return (ses_alert){.ns = ns, .code = f->code, .sev = f->severity, .flags = f->flags, .value = f->value / 1000.0};
+}
+
 /* The next snapshot (its modules' part filled: ses_peek, or
  * ses_mod_fill), then the sequence count that tells readers. */
 static void ses_publish(ses *s, ses_snap *d)
@@ -536,9 +541,10 @@ static void ses_publish(ses *s, ses_snap *d)
     for (unsigned k = 0; k < g->o.modules; k++) {
         ses_mod_snap *m = &d->mod[k];
         m->pulled_ns = -1;
-        m->fault_ns = g->stn.m[k].fault_ns, m->fault_code = g->stn.m[k].fault.code;
-        m->fault_sev = g->stn.m[k].fault.severity;
-        m->fault_value = g->stn.m[k].fault.value / 1000.0;
+        const stn_module *st = &g->stn.m[k];
+        m->fault = ses_alert_of(&st->fault, st->fault_ns);
+        m->cause = ses_alert_of(&st->cause, st->cause_ns);
+        m->alerts = st->alerts;
     }
     swo_summary(&g->obs, g->t_ns, &d->swarm);
     for (unsigned i = 0; i < s->nev; i++)

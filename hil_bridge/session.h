@@ -107,6 +107,15 @@ typedef struct ses_sharing {
 } ses_sharing;
 void ses_sharing_of(const rig *g, ses_sharing *out);
 
+/* A FAULT_ALERT the station received, as the snapshot keeps it. */
+typedef struct ses_alert {
+    int64_t ns;           /* when (-1: none) */
+    uint8_t code;         /* msg_fault_code (msg.h, FAULT_ALERT) */
+    uint8_t sev;          /* msg_severity */
+    uint8_t flags;        /* MSG_FAULT_F_* */
+    double value;         /* in the unit of the code (msg_fault_value_of) */
+} ses_alert;
+
 typedef struct ses_mod_snap {
     uint8_t present, external, lost, state; /* state: ses_mstate */
     uint8_t running;      /* regulating (ses_mod_running) */
@@ -115,10 +124,9 @@ typedef struct ses_mod_snap {
     double fsw_hz;        /* the firmware's switching frequency command */
     uint32_t resets;      /* firmware resets */
     int64_t pulled_ns;    /* when a PULL event took it out (-1: in its slot) */
-    int64_t fault_ns;     /* the station's last FAULT_ALERT from it (-1: none) */
-    uint8_t fault_code;   /* its code (msg.h, FAULT_ALERT) */
-    uint8_t fault_sev;    /* its severity (msg_severity) */
-    double fault_value;   /* its value, in the unit of the code */
+    ses_alert fault;      /* the station's last FAULT_ALERT from it */
+    ses_alert cause;      /* its first of the highest severity, not a clearing one (station.h stn_module) */
+    uint32_t alerts;      /* FAULT_ALERT frames the station heard from it */
     float trim;           /* SWARM_COORD's balancing trim on its droop reference, V */
     uint8_t parked;       /* parked by the swarm's provisioning */
     int8_t role;          /* its SWARM_COORD's raft_role, -1 when not read (swarmobs.h swo_state) */

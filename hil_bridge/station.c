@@ -41,6 +41,7 @@ int stn_init(station *s, unsigned n, auth_crypto cr, const uint8_t rack_key[AUTH
     for (unsigned k = 0; k < n; k++) {
         s->m[k].hb_ns = -1;
         s->m[k].fault_ns = -1;
+        s->m[k].cause_ns = -1;
         s->m[k].latched_ns = -1;
         s->m[k].diag_ns = -1;
         s->m[k].tx.next = 1;
@@ -558,13 +559,19 @@ void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
     } else if (cf.type == CID_TYPE_FAULT) {
         if (msg_decode(CID_TYPE_FAULT, f->data, f->len, &m->fault, &e) == EK3_OK) {
             m->fault_ns = now;
+            m->alerts++;
             s->st.faults++;
+            if (!(m->fault.flags & MSG_FAULT_F_CLEARED) && (m->cause_ns < 0 || m->fault.severity > m->cause.severity))
+                m->cause = m->fault, m->cause_ns = now;
             if ((m->fault.flags & (MSG_FAULT_F_LATCHED | MSG_FAULT_F_CLEARED)) == MSG_FAULT_F_LATCHED) {
                 m->latched_ns = now; /* out of the split until a heartbeat after it */
                 s->dem_dirty = 1;
             }
-            stn_log(s, now, "%s from module %u: code %.0f, value %.3f", "FAULT_ALERT", cf.src, m->fault.code,
-                    m->fault.value / 1000.0);
+            const char *name = msg_enum_name(&msg_desc_of(CID_TYPE_FAULT)->fields[0], m->fault.code);
+            if (s->log) /* as stn_log, the code by name */
+                fprintf(s->log, "%.6f station: FAULT_ALERT from module %u: %s (code %u), value %.3f%s\n", now * 1e-9,
+                        cf.src, name ? name : "?", (unsigned)m->fault.code, m->fault.value / 1000.0,
+                        m->fault.flags & MSG_FAULT_F_CLEARED ? ", cleared" : "");
         }
     } else if (cf.type == CID_TYPE_POWER_ACK && cf.dst == CID_NODE_STATION) {
         msg_power_ack a;

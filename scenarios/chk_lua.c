@@ -1,5 +1,6 @@
 /* chk_lua.c - the signal checks and capture as Lua globals (chk_lua.h). */
 #include "chk_lua.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <lauxlib.h>
@@ -247,7 +248,7 @@ static void chkl_fig_max(scn *x, const chkl_job *j, const char *what, double v, 
         chkl_fig(x, j, what, v, unit, "(measured)", 1);
         return;
     }
-    snprintf(lim, sizeof lim, "<= %s", scn_si(m, sizeof m, max, unit));
+    snprintf(lim, sizeof lim, "<= %s", cli_si(m, sizeof m, max, unit));
     chkl_fig(x, j, what, v, unit, lim, v <= max);
 }
 
@@ -463,7 +464,7 @@ static void chkl_eval_step(scn *x, chkl_job *j)
         chkl_fig(x, j, what, r.settling_time, "s", "(measured)", 1);
     } else {
         char m[56];
-        snprintf(lim, sizeof lim, "<= %s", scn_si(m, sizeof m, j->settle_max, "s"));
+        snprintf(lim, sizeof lim, "<= %s", cli_si(m, sizeof m, j->settle_max, "s"));
         chkl_fig(x, j, what, r.settling_time, "s", lim, r.settled && r.settling_time <= j->settle_max);
     }
     if (!isnan(j->time_tol)) {
@@ -520,7 +521,7 @@ static void chkl_eval_figs(scn *x, chkl_job *j, int at_end)
         double tol = isnan(j->tol) ? 0.05 : j->tol;
         if (!isnan(j->tau)) {
             char m[56];
-            snprintf(lim, sizeof lim, "%s +- %g %%", scn_si(m, sizeof m, j->tau, "s"), tol * 100);
+            snprintf(lim, sizeof lim, "%s +- %g %%", cli_si(m, sizeof m, j->tau, "s"), tol * 100);
             chkl_fig(x, j, "time constant", r.tau, "s", lim, fabs(r.tau - j->tau) <= tol * j->tau);
             if (!(fabs(r.tau - j->tau) <= tol * j->tau))
                 chkl_failed_at(j, j->at + j->tau);

@@ -4,6 +4,7 @@
  * last line; durations, series, drift and flips.
  */
 #include "hst.h"
+#include "cli.h"
 
 #include <ctype.h>
 
@@ -544,10 +545,10 @@ static int hst_drift(const hst *h, const ngt_run *r, const scn_fig *g, unsigned 
     f->value = g->value;
     f->median = med;
     f->band = band;
-    char v[3][64]; /* each in the figure's unit, with its SI prefix (scn_si) */
+    char v[3][64]; /* each in the figure's unit, with its SI prefix (cli_si) */
     snprintf(f->text, sizeof f->text, "%s = %s drifted %s: median %s over the last %zu nights, band %s (limit %s; it %s)",
-             g->name, scn_si(v[0], sizeof v[0], g->value, g->unit), dir < 0 ? "up" : "down",
-             scn_si(v[1], sizeof v[1], med, g->unit), n, scn_si(v[2], sizeof v[2], band, g->unit), g->limit,
+             g->name, cli_si(v[0], sizeof v[0], g->value, g->unit), dir < 0 ? "up" : "down",
+             cli_si(v[1], sizeof v[1], med, g->unit), n, cli_si(v[2], sizeof v[2], band, g->unit), g->limit,
              g->pass ? "still passes" : "fails");
     return 0;
 }

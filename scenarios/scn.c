@@ -442,32 +442,6 @@ static void scn_known_keys(lua_State *L, int idx, const char *what, const char *
 
 /* ---- the verdict ---- */
 
-const char *scn_si(char *buf, size_t cap, double value, const char *unit)
-{
-    static const char *const si[] = {"s", "V", "A", "W", "Hz", "Ohm"};
-    int scaled = 0;
-    for (size_t i = 0; i < sizeof si / sizeof si[0]; i++)
-        scaled |= !strcmp(unit, si[i]);
-    double a = fabs(value), k = 1;
-    const char *p = "";
-    if (scaled && isfinite(value) && a > 0) {
-        if (a < 1e-9)
-            k = 1e12, p = "p";
-        else if (a < 1e-6)
-            k = 1e9, p = "n";
-        else if (a < 1e-3)
-            k = 1e6, p = "u";
-        else if (a < 1)
-            k = 1e3, p = "m";
-        else if (a >= 1e6 && strcmp(unit, "s"))
-            k = 1e-6, p = "M";
-        else if (a >= 1e3 && strcmp(unit, "s"))
-            k = 1e-3, p = "k";
-    }
-    snprintf(buf, cap, "%.6g%s%s%s", value * k, unit[0] ? " " : "", p, unit);
-    return buf;
-}
-
 const char *scn_fig_result(const scn_fig *f, char *buf, size_t cap)
 {
     char v[64];
@@ -476,7 +450,7 @@ const char *scn_fig_result(const scn_fig *f, char *buf, size_t cap)
     else if (isnan(f->value) && cap) /* its name says what happened ("at(5 s) never ran ...") */
         buf[0] = 0;
     else
-        snprintf(buf, cap, " = %s", scn_si(v, sizeof v, f->value, f->unit));
+        snprintf(buf, cap, " = %s", cli_si(v, sizeof v, f->value, f->unit));
     return buf;
 }
 
@@ -1480,7 +1454,7 @@ static int l_run_until(lua_State *L)
     x->instr = 0;
     luaL_unref(L, LUA_REGISTRYINDEX, ref);
     char lim[64], within[32];
-    snprintf(lim, sizeof lim, "true within %s", scn_si(within, sizeof within, to, "s"));
+    snprintf(lim, sizeof lim, "true within %s", cli_si(within, sizeof within, to, "s"));
     if (ok) {
         if (named) /* the time it took */
             scn_figure(x, name, scn_now(x) - t0, "s", lim, 1, NULL);
@@ -1785,7 +1759,7 @@ static int l_set_load(lua_State *L)
         return scn_err(L, "set_load{}: %s", ek3_strerror(rc));
     scn_add_timer(L, x, scn_ns(at), 0, 0); /* only for the end's check that it came */
     char v[64];
-    scn_load_note(L, x, l.kind == RACK_LOAD_R ? scn_si(v, sizeof v, l.r, "Ohm") : scn_si(v, sizeof v, l.p_w, "W"), &l,
+    scn_load_note(L, x, l.kind == RACK_LOAD_R ? cli_si(v, sizeof v, l.r, "Ohm") : cli_si(v, sizeof v, l.p_w, "W"), &l,
                   at, ramp);
     return 0;
 }
@@ -2623,8 +2597,55 @@ static void scn_open_libs(lua_State *L)
  * lib/ helper (Lua put the helper's line in front) is told at the
  * scenario's line that called the helper, the helper's line after it, as
  * a check's `where` is. */
+/* The closest global name to `name` (a typo's fix): cli_edit_distance
+ * at most 2, and under half the name; into out (cap bytes), or "". */
+static void scn_near_global(lua_State *L, const char *name, char *out, size_t cap)
+{
+    unsigned best = 3;
+    out[0] = 0;
+    lua_pushglobaltable(L);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1); /* the value; the key stays for lua_next */
+        if (lua_type(L, -1) != LUA_TSTRING)
+            continue;
+        const char *k = lua_tostring(L, -1);
+        unsigned d = cli_edit_distance(name, k);
+        if (d < best && 2 * d < strlen(name)) {
+            best = d;
+            snprintf(out, cap, "%s", k);
+        }
+    }
+    lua_pop(L, 1);
+}
+
+/* Lua's "attempt to call a nil value (global 'sharing_sprad')" with the
+ * name it may have meant: "...; did you mean sharing_spread?". The
+ * message at the top of the stack is replaced when there is one. */
+static void scn_did_you_mean(lua_State *L)
+{
+    const char *m = lua_tostring(L, -1), *g = m ? strstr(m, "a nil value (global '") : NULL;
+    if (!g || g - m < 16 || (strncmp(g - 16, "attempt to call ", 16) && strncmp(g - 17, "attempt to index ", 17)))
+        return;
+    char name[80];
+    const char *n0 = g + strlen("a nil value (global '"), *n1 = strchr(n0, '\'');
+    if (!n1 || (size_t)(n1 - n0) >= sizeof name)
+        return;
+    memcpy(name, n0, (size_t)(n1 - n0));
+    name[n1 - n0] = 0;
+    char near[80];
+    scn_near_global(L, name, near, sizeof near);
+    if (near[0])
+        lua_pushfstring(L, "%s; did you mean %s?", m, near);
+    else
+        lua_pushfstring(L, "%s: no such name (docs/scenarios.md lists the API)", m);
+    lua_remove(L, -2);
+}
+
 static int scn_msgh(lua_State *L)
 {
+    if (lua_type(L, 1) == LUA_TSTRING)
+        scn_did_you_mean(L);
     if (lua_type(L, 1) == LUA_TSTRING) {
         char where[LUA_IDSIZE * 2 + 40];
         scn_where(L, where, sizeof where);

@@ -234,18 +234,8 @@ int scn_watch(scn *x, scn_watch_fn fn, void (*at_end)(scn *x, void *ctx), void *
 void scn_figure(scn *x, const char *name, double value, const char *unit, const char *limit, int pass,
                 const char *where);
 
-/* A figure's value and unit as people read them: the value scaled to an
- * SI prefix (p, n, u, m, k, M) when the unit is s, V, A, W, Hz or Ohm
- * ("3.9 us" for 3.9e-6 "s", "62.5 ms", "3.3 kW", "40 mA", "7.4 pV"; p
- * at the smallest; seconds never scaled up: "75 s"), any other unit as
- * given ("12 %", "85 C"), no unit: the number alone. Six significant
- * digits (%.6g). Writes at most cap bytes, NUL included, into buf and
- * returns it. The verdict's JSON keeps the value in the unit itself
- * (SI, unscaled). */
-const char *scn_si(char *buf, size_t cap, double value, const char *unit);
-
 /* A figure's result as it follows its name in a line: " = VALUE UNIT"
- * (scn_si) for a measured one, ": true" or ": false" for a condition (no
+ * (cli_si) for a measured one, ": true" or ": false" for a condition (no
  * value, a limit that starts "true": expect(), run_until()), "" for any
  * other figure without a value (its name says what happened: "at(5 s)
  * never ran ..."). Writes at most cap bytes, NUL included, into buf and

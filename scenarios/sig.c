@@ -78,6 +78,8 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
       "control periods its control interrupt missed (an overrun), all told")                                        \
     X(M_FAULT_CODE, "module[K].fault_code", "", FAM_MOD, EN_FAULT, LD_ANY,                                          \
       "the code of its last FAULT_ALERT the station received (NONE: none yet)")                                     \
+    X(M_FAULT_CAUSE, "module[K].fault_cause", "", FAM_MOD, EN_FAULT, LD_ANY,                                        \
+      "the code of its first FAULT_ALERT of the highest severity, not a clearing one: the trip's cause (NONE: none)") \
     X(M_ONLINE, "module[K].online", "", FAM_MOD, EN_NONE, LD_ANY,                                                   \
       "1 while the station hears it: a HEARTBEAT within the last 3 s")                                              \
     X(M_HEARD, "module[K].heard", "s", FAM_MOD, EN_NONE, LD_ANY,                                                    \
@@ -331,6 +333,8 @@ double sig_read(const ses *s, const sig_ref *r)
         return g->m[k].fw.isr_missed;
     case SIG_M_FAULT_CODE:
         return g->stn.m[k].fault.code;
+    case SIG_M_FAULT_CAUSE:
+        return g->stn.m[k].cause_ns >= 0 ? g->stn.m[k].cause.code : MSG_FAULT_NONE;
     case SIG_M_ONLINE:
         return g->stn.m[k].hb_ns >= 0 && g->t_ns - g->stn.m[k].hb_ns <= STN_ONLINE_NS;
     case SIG_M_HEARD:

@@ -1,5 +1,6 @@
 /* vrd.c - verdict.json and verdict.txt of a scenario run. */
 #include "vrd.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -177,7 +178,7 @@ int vrd_text(FILE *f, const scn_result *r)
         const scn_load_rec *l = &r->load[i];
         char ramp[48] = ", a step", v[32];
         if (l->ramp_s > 0)
-            snprintf(ramp, sizeof ramp, ", ramp %s", scn_si(v, sizeof v, l->ramp_s, "s"));
+            snprintf(ramp, sizeof ramp, ", ramp %s", cli_si(v, sizeof v, l->ramp_s, "s"));
         fprintf(f, "  %s at %.6f s%s  (%s)\n", l->text, l->at_s, ramp, l->where);
     }
     return ferror(f) ? EK3_EIO : 0;

@@ -1,5 +1,6 @@
 /* htm.c - the nightly's HTML report with SVG plots (htm.h). */
 #include "htm.h"
+#include "cli.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -380,7 +381,7 @@ static void htm_value(FILE *f, double v, const char *unit)
 {
     char t[64];
     if (isfinite(v))
-        htm_escf(f, "%s", scn_si(t, sizeof t, v, unit));
+        htm_escf(f, "%s", cli_si(t, sizeof t, v, unit));
     else
         fputs("&ndash;", f);
 }

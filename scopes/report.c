@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "can_id.h"
+#include "cli.h"
 #include "ek3_err.h"
 #include "fwinst.h"
 #include "msg.h"
@@ -265,7 +266,7 @@ static int rep_at_cmp(const void *a, const void *b)
 }
 
 /* The modules of sn whose int64_t at byte `off` of ses_mod_snap (pulled_ns,
- * fault_ns) is set (>= 0), into at[] (sn->n entries), by time then slot.
+ * cause.ns) is set (>= 0), into at[] (sn->n entries), by time then slot.
  * Returns how many. */
 static unsigned rep_by_time(const ses_snap *sn, size_t off, rep_at *at)
 {
@@ -278,6 +279,39 @@ static unsigned rep_by_time(const ses_snap *sn, size_t off, rep_at *at)
     }
     qsort(at, n, sizeof *at, rep_at_cmp);
     return n;
+}
+
+/* One FAULT_ALERT as the report reads it: its code's name and its value
+ * as what it is for the code (msg_fault_value_of): "GFI, 40 mA",
+ * "SENSOR, flags 0x6 (RANGE, IMPLAUSIBLE)", "SERVICE_CRASH, service 3
+ * THERMAL_MGR, restarted", "HW_TRIP"; ", cleared" when it says so.
+ * Into buf (cap bytes); returns buf. */
+static const char *rep_alert_text(char *buf, size_t cap, const ses_alert *a)
+{
+    const msg_field *fc = &msg_desc_of(CID_TYPE_FAULT)->fields[0];
+    const msg_fault_value *mv = msg_fault_value_of(a->code);
+    const char *name = msg_enum_name(fc, a->code);
+    char val[100] = "", q[48];
+    if (mv && mv->unit[0])
+        snprintf(val, sizeof val, ", %s", cli_si(q, sizeof q, a->value, mv->unit));
+    else if (mv && mv->bits) {
+        unsigned long b = (unsigned long)a->value;
+        size_t n = (size_t)snprintf(val, sizeof val, ", flags 0x%lx", b);
+        for (unsigned k = 0, first = 1; k < 4 && mv->bit_name[k] && n < sizeof val; k++)
+            if (b >> k & 1) {
+                n += (size_t)snprintf(val + n, sizeof val - n, "%s%s", first ? " (" : ", ", mv->bit_name[k]);
+                first = 0;
+            }
+        if (b && n < sizeof val)
+            snprintf(val + n, sizeof val - n, ")");
+    } else if (mv && a->code == MSG_FAULT_SERVICE_CRASH) /* the service by name, and what became of it */
+        snprintf(val, sizeof val, ", service %.0f %s, %s", a->value,
+                 fwi_service_name((unsigned)a->value) ? fwi_service_name((unsigned)a->value) : "?",
+                 a->sev == MSG_SEV_NOTICE ? "restarted" : "critical: the module stopped");
+    else if (mv)
+        snprintf(val, sizeof val, ", %s %.0f", mv->what, a->value);
+    snprintf(buf, cap, "%s%s%s", name ? name : "?", val, a->flags & MSG_FAULT_F_CLEARED ? ", cleared" : "");
+    return buf;
 }
 
 static int rep_text_cb(FILE *f, void *s)
@@ -390,24 +424,18 @@ static int rep_text_body(FILE *f, ses *s)
     if (s->fault_errors)
         fprintf(f, "%u fault%s could not be injected (told when they came due)\n", s->fault_errors,
                 s->fault_errors == 1 ? "" : "s");
-    const msg_field *fc = &msg_desc_of(CID_TYPE_FAULT)->fields[0];
-    nw = rep_by_time(&sn, offsetof(ses_mod_snap, fault_ns), when);
-    for (unsigned i = 0; i < nw; i++) {
+    nw = rep_by_time(&sn, offsetof(ses_mod_snap, cause.ns), when);
+    for (unsigned i = 0; i < nw; i++) { /* the cause, and the last alert when another came after it */
         const ses_mod_snap *m = &sn.mod[when[i].k];
-        const msg_fault_value *mv = msg_fault_value_of(m->fault_code); /* its unit, or what it counts */
-        char val[64] = "";
-        if (mv && mv->unit[0])
-            snprintf(val, sizeof val, ", %.3f %s", m->fault_value, mv->unit);
-        else if (mv && mv->bits)
-            snprintf(val, sizeof val, ", flags 0x%lx", (unsigned long)m->fault_value);
-        else if (mv && m->fault_code == MSG_FAULT_SERVICE_CRASH) /* the service by name, and what became of it */
-            snprintf(val, sizeof val, ", service %.0f %s, %s", m->fault_value,
-                     fwi_service_name((unsigned)m->fault_value) ? fwi_service_name((unsigned)m->fault_value) : "?",
-                     m->fault_sev == MSG_SEV_NOTICE ? "restarted" : "critical: the module stopped");
-        else if (mv)
-            snprintf(val, sizeof val, ", %s %.0f", mv->what, m->fault_value);
-        fprintf(f, "module %u FAULT_ALERT at %.4f s: %s%s\n", when[i].k + 1, m->fault_ns * 1e-9,
-                msg_enum_name(fc, m->fault_code) ? msg_enum_name(fc, m->fault_code) : "?", val);
+        char cause[160], last[160] = "", text[120];
+        rep_alert_text(cause, sizeof cause, &m->cause);
+        if (m->fault.ns != m->cause.ns || m->fault.code != m->cause.code)
+            snprintf(last, sizeof last, "; the last at %.4f s: %s", m->fault.ns * 1e-9,
+                     rep_alert_text(text, sizeof text, &m->fault));
+        fprintf(f, "module %u FAULT_ALERT at %.4f s: %s%s", when[i].k + 1, m->cause.ns * 1e-9, cause, last);
+        if (m->alerts > 1)
+            fprintf(f, " (%u alerts)", m->alerts);
+        fputc('\n', f);
     }
     free(when);
     for (unsigned k = 0; k < sn.n; k++)
@@ -627,22 +655,22 @@ static size_t rep_markers(const ses *s, const ses_snap *sn, splot_marker *mk, ch
      * within REP_TRIP_GROUP_NS of the first of them ("trip 1-2,4,6-8
      * HW_TRIP"), so that a rack tripping at once is one readable label. */
     const msg_field *fc = &msg_desc_of(CID_TYPE_FAULT)->fields[0];
-    enum { REP_TRIP_GROUP_NS = 5000000 };
+    enum { REP_TRIP_GROUP_NS = 5000000 }; /* each module's cause (ses_mod_snap), not its last alert */
     unsigned char *done = calloc(sn->n ? sn->n : 1, 1), *in = calloc(sn->n ? sn->n : 1, 1);
     for (unsigned k = 0; done && in && k < sn->n && n < max; k++) {
         const ses_mod_snap *a = &sn->mod[k];
-        if (a->fault_ns < 0 || done[k])
+        if (a->cause.ns < 0 || done[k])
             continue;
         for (unsigned j = 0; j < sn->n; j++) { /* this group: not yet in one, the same reason, within the window */
-            in[j] = j >= k && !done[j] && sn->mod[j].fault_ns >= 0 && sn->mod[j].fault_code == a->fault_code &&
-                    llabs(sn->mod[j].fault_ns - a->fault_ns) < REP_TRIP_GROUP_NS;
+            in[j] = j >= k && !done[j] && sn->mod[j].cause.ns >= 0 && sn->mod[j].cause.code == a->cause.code &&
+                    llabs(sn->mod[j].cause.ns - a->cause.ns) < REP_TRIP_GROUP_NS;
             done[j] |= in[j];
         }
-        const char *why = msg_enum_name(fc, a->fault_code);
+        const char *why = msg_enum_name(fc, a->cause.code);
         char slots[40];
         rep_slot_ranges(slots, sizeof slots, in, sn->n);
         snprintf(lab[n], sizeof lab[n], "trip %s %s", slots, why ? why : "");
-        mk[n] = (splot_marker){a->fault_ns * 1e-9, lab[n], "red"};
+        mk[n] = (splot_marker){a->cause.ns * 1e-9, lab[n], "red"};
         n++;
     }
     free(done);

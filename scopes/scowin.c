@@ -511,7 +511,7 @@ static void scw_draw_map(scw *w)
         sco_slot_rect(l, k, &r);
         const ses_mod_snap *m = &w->mods[k - 1];
         scw_fill(w, r, sco_slot_rgb(w->cmode, m, imax));
-        if (m->fault_ns >= 0 && m->state != SES_M_FAULT && r.w >= 6) /* a FAULT_ALERT seen: a red corner */
+        if (m->fault.ns >= 0 && m->state != SES_M_FAULT && r.w >= 6) /* a FAULT_ALERT seen: a red corner */
             scw_fill(w, (sco_rect){r.x + r.w - 4, r.y, 4, 4}, sco_state_rgb(SES_M_FAULT));
         if (w->snap.swarm.leader == k)
             scw_frame(w, (sco_rect){r.x - 1, r.y - 1, r.w + 2, r.h + 2}, (sco_rgb){255, 255, 255});

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ek3_err.h"
+#include "cli.h"
 #include "key.h"
 #include "scn.h"
 
@@ -194,7 +195,7 @@ Test(check_lua, trip_latency_and_restart_time)
     cr_assert_float_eq(f->t_s, 0.6101, 1e-9, "recorded as soon as the trip is seen");
     cr_assert_str_eq(f->limit, "<= 50 us", "the limit in the script's unit, not 5e-05 s");
     char v[64];
-    scn_si(v, sizeof v, f->value, f->unit);
+    cli_si(v, sizeof v, f->value, f->unit);
     cr_assert(strlen(v) > 3 && !strcmp(v + strlen(v) - 3, " us") && !strchr(v, 'e'), "%g s reads '%s'", f->value, v);
     f = fig(r, "trip_latency(1): no trip after 0.61 s");
     cr_assert_eq(f->pass, 0);
@@ -367,5 +368,5 @@ Test(check_lua, figures_read_with_si_prefixes)
              {5, "", "5"},             {742.84, "V", "742.84 V"}, {1e5, "Hz", "100 kHz"},  {0.25, "Ohm", "250 mOhm"}};
     char b[64];
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
-        cr_assert_str_eq(scn_si(b, sizeof b, c[i].v, c[i].unit), c[i].want, "%g %s", c[i].v, c[i].unit);
+        cr_assert_str_eq(cli_si(b, sizeof b, c[i].v, c[i].unit), c[i].want, "%g %s", c[i].v, c[i].unit);
 }

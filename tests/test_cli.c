@@ -181,10 +181,10 @@ Test(cli, the_report_lists_pulls_and_alerts_by_time)
     const char *a7 = strstr(out, "module 7 FAULT_ALERT at 0.70"), *a2 = strstr(out, "module 2 FAULT_ALERT at 0.70");
     cr_assert(p9 && p3 && a7 && a2 && p9 < p3 && a7 < a2, "%s", out);
     /* each alert's value as what it is for its code (msg_fault_value_of): an open NTC's SENSOR flags */
-    cr_assert(strstr(a7, " s: SENSOR, flags 0x6\n"), "%s", a7);
+    cr_assert(strstr(a7, " s: SENSOR, flags 0x6 (RANGE, IMPLAUSIBLE)\n"), "%s", a7);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.7s --fault igf:3@0.65s:i=40mA", EK3_BIN), 0,
                  "%s", out);
-    cr_assert(strstr(out, " s: GFI, 0.040 A\n"), "%s", out);
+    cr_assert(strstr(out, " s: GFI, 40 mA\n"), "%s", out);
     cr_assert(strstr(out, "fault injected at 0.6500 s: igf:3@0.65s:i=40mA\n"), "the fault as written: %s", out);
     /* a crashed service by its name, and what became of it (NOTICE: restarted) */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.7s --fault svc-crash:2.3@0.6s", EK3_BIN), 0,
@@ -192,6 +192,32 @@ Test(cli, the_report_lists_pulls_and_alerts_by_time)
     cr_assert(strstr(out, "module 2 FAULT_ALERT at 0.60") &&
                   strstr(out, " s: SERVICE_CRASH, service 3 THERMAL_MGR, restarted\n"),
               "%s", out);
+}
+
+/* A module that sent more than one alert: the report names the cause
+ * (the first of the highest severity: the comparator's HW_TRIP) and then
+ * the last (SAFETY_MONITOR's GFI a period later), not the last alone. */
+Test(cli, the_report_names_a_trips_cause_before_its_last_alert)
+{
+    static char out[65536];
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.7s --fault igf:3@0.65s:i=90mA", EK3_BIN), 0,
+                 "%s", out);
+    const char *a = strstr(out, "module 3 FAULT_ALERT at 0.650");
+    cr_assert(a, "%s", out);
+    cr_assert(!strncmp(strchr(a, ':'), ": HW_TRIP; the last at 0.650", 28), "%.200s", a);
+    cr_assert(strstr(a, " s: GFI, 90 mA (2 alerts)\n"), "%.200s", a);
+    /* the station's log names each code */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.7s --fault igf:3@0.65s:i=90mA --station-log %s",
+                     EK3_BIN, path("stn.log")),
+                 0, "%s", out);
+    FILE *f = fopen(path("stn.log"), "r");
+    cr_assert_not_null(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = 0;
+    fclose(f);
+    cr_assert(strstr(out, " station: FAULT_ALERT from module 3: HW_TRIP (code 8), value 1.000\n") &&
+                  strstr(out, " station: FAULT_ALERT from module 3: GFI (code 6), value 0.090\n"),
+              "%.2000s", out);
 }
 
 Test(cli, id_decodes_and_encodes)
@@ -537,8 +563,12 @@ Test(cli, the_report_lists_faults_and_groups_trips)
     size_t n = fread(svg, 1, sizeof svg - 1, f);
     svg[n] = 0;
     fclose(f);
-    cr_assert(strstr(svg, ">trip 1-2,4,6-8 HW_TRIP<"), "one marker for the six, slots as ranges");
-    cr_assert(strstr(svg, ">trip 5 GFI<"), "the ground fault's own");
+    /* each module's cause: the ground-faulted module 5's comparator
+     * (HW_TRIP, then GFI a period later) and the others' past their
+     * current limit within 5 ms: one marker for the seven, as ranges */
+    cr_assert(strstr(svg, ">trip 1-2,4-8 HW_TRIP<"), "one marker for the seven, slots as ranges");
+    cr_assert(!strstr(svg, " GFI<"), "GFI came after module 5's HW_TRIP: not its cause");
+    cr_assert(strstr(out, "module 5 FAULT_ALERT at 1.001") && strstr(out, ": GFI, 100 mA (2 alerts)\n"), "%s", out);
     /* the load came over --load-ramp's default 0.5 s: a ramp, not a step */
     cr_assert(strstr(svg, ">load ramp<") && !strstr(svg, ">load step<"), "the load's marker");
 }

@@ -83,6 +83,32 @@ Test(cli_args, numbers_are_decimal_unless_written_0x)
     cr_assert(strstr(out, "EK3 rack: 4 modules"), "%s", out);
 }
 
+/* A resistance as people write it: ohm in any case, or its symbol; any
+ * other unit keeps to its own spelling. */
+Test(cli_args, the_ohm_is_read_in_any_case_and_as_its_symbol)
+{
+    static const struct {
+        const char *s;
+        double v;
+    } ok[] = {{"28", 28},        {"28ohm", 28},        {"28Ohm", 28},          {"28 OHM", 28},
+              {"2.5kOhm", 2500}, {"50mohm", 0.05},     {"50 mOhm", 0.05},      {"10\u2126", 10},
+              {"10k\u03a9", 1e4}};
+    double v;
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        cr_assert_eq(cli_parse_quantity(ok[i].s, "ohm", &v), EK3_OK, "%s", ok[i].s);
+        cr_assert_float_eq(v, ok[i].v, 1e-12 * ok[i].v, "%s: %g", ok[i].s, v);
+    }
+    cr_assert_eq(cli_parse_quantity("28kV", "ohm", &v), EK3_EPARSE);
+    cr_assert_eq(cli_parse_quantity("28ohms", "ohm", &v), EK3_EPARSE);
+    cr_assert_eq(cli_parse_quantity("5V", "v", &v), EK3_EPARSE, "other units keep their case");
+    static char out[8192];
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load-ohm 28Ohm --duration 1ms", EK3_BIN), 0, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load-ohm 28kV --duration 1ms", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--load-ohm '28kV': not a resistance (28, 28ohm, 2.5kOhm)"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load-ohm 0Ohm --duration 1ms", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--load-ohm '0Ohm': a resistance above 0"), "%s", out);
+}
+
 /* ---- 2. arguments ------------------------------------------------------ */
 
 Test(cli_args, an_option_without_its_value_is_named_in_every_subcommand)
@@ -831,4 +857,31 @@ Test(cli_args, a_scenario_set_that_runs_nothing_is_an_error)
     fclose(f);
     cr_assert_eq(run(out, sizeof out, "%s scenario run %s", EK3_BIN, path("none")), 2, "%s", out);
     cr_assert(strstr(out, "bad.lua:2:") && strstr(out, "1 error (1 of them a file that does not load)"), "%s", out);
+}
+
+/* Two files of one scenario name under --report would share its folder
+ * (REPORT/NAME/seed-N) and write over each other's evidence: refused
+ * before anything runs, both files named (as a night refuses them). */
+Test(cli_args, report_refuses_two_files_of_one_scenario_name)
+{
+    static char out[16384];
+    cr_assert_eq(mkdir(path("twins"), 0755), 0);
+    const char *const body = "scenario{ name = \"twin\", level = \"quick\" }\nrack{ modules = 1 }\nrun(\"1ms\")\n"
+                             "expect(now() > 0, \"ran\")\n";
+    char p[2][128];
+    for (int k = 0; k < 2; k++) {
+        snprintf(p[k], sizeof p[k], "%s/%c.lua", path("twins"), 'a' + k);
+        FILE *f = fopen(p[k], "w");
+        cr_assert_not_null(f);
+        fputs(body, f);
+        fclose(f);
+    }
+    cr_assert_eq(run(out, sizeof out, "%s scenario run %s --report %s", EK3_BIN, path("twins"), path("rep")), 2, "%s",
+                 out);
+    cr_assert(strstr(out, "a.lua and ") && strstr(out, "b.lua both name scenario 'twin': --report keeps one folder"),
+              "%s", out);
+    cr_assert(!strstr(out, "PASS"), "nothing ran: %s", out);
+    /* without --report they run, each once */
+    cr_assert_eq(run(out, sizeof out, "%s scenario run %s", EK3_BIN, path("twins")), 0, "%s", out);
+    cr_assert_eq(count(out, "PASS   twin"), 2, "%s", out);
 }

@@ -118,7 +118,17 @@ Test(fault, a_bad_spec_is_refused_naming_the_part_and_why)
     refused("fan:3@1s:health=1.5", EK3_ERANGE, "fan: parameter health=1.5 is out of range 0 to 1");
     refused("adc-offset:3@1s:ch=12", EK3_ERANGE, "adc-offset: parameter ch=12 is out of range 0 to 11");
     refused("adc-offset:3@1s:ch=1.5", EK3_ERANGE, "ch=1.5 must be a whole number");
-    refused("igf:3@1s:i=5V", EK3_EPARSE, "i='5V' is not a number of A");
+    refused("igf:3@1s:i=5V", EK3_EPARSE, "i='5V': the unit 'V' is not i's (i takes A: e.g. 50mA)");
+    refused("igf:3@1s:i=5 mV", EK3_EPARSE, "the unit 'mV' is not i's");
+    refused("igf:3@1s:i=lots", EK3_EPARSE, "i='lots' is not a number of A");
+    refused("vdc-sag:3@1s:frac=5%", EK3_EPARSE, "frac='5%': a fraction, written 0.05 (not a percentage)");
+    refused("adc-offset:3@1s:lsb=5V", EK3_EPARSE, "lsb takes a plain number (no unit), e.g. 100");
+    refused("short@1s:r=1", EK3_EPARSE, "no target before '@' (NAME:TARGET@TIME; short's target is rack, e.g. "
+                                        "short:rack@1s)");
+    refused("igf@1s", EK3_EPARSE, "igf's target is SLOT, e.g. igf:3@1s)");
+    flt_spec ok;
+    cr_assert_eq(flt_parse("short:rack@1s:r=2Ohm", &ok, NULL, 0), EK3_OK, "the ohm in any case");
+    cr_assert_eq(ok.p[0], 2.0);
     refused("igf:3@1s:amps=1", EK3_ENOENT, "no parameter 'amps' (it takes i=A)");
     refused("igf:3@1s:i=1mA,i=2mA", EK3_EPARSE, "given twice");
     refused("igf:3@1s:i", EK3_EPARSE, "'i' is not P=V");

@@ -453,11 +453,25 @@ Test(nightly, quarantined_failure_runs_and_is_marked)
     rc = run(out, sizeof out, "cd %s && %s nightly . --out o --history h.jsonl --quarantine q.txt", dir, EK3_BIN);
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "[quarantine expired 2020-01-01: waits for issue 99]"), "%s", out);
+    cr_assert(strstr(out, "the night FAILS: 1 run did not pass; 0 of 1 claim holds"), "%s", out);
     cr_assert(strstr(out, "q.txt:2: no scenario is named 'bda' (closest: bad"), "%s", out);
     write_file(path("q.txt"), "bad 2020-01-01\n");
     rc = run(out, sizeof out, "cd %s && %s nightly . --out o --quarantine q.txt", dir, EK3_BIN);
     cr_assert_eq(rc, 2, "%s", out);
     cr_assert(strstr(out, "q.txt:1: no reason"), "%s", out);
+}
+
+/* Every claim may hold and the night still fail: a run that names no
+ * requirement failed it, and the summary says so first. */
+Test(nightly, a_failing_run_without_requirements_is_named_as_the_cause)
+{
+    scenario("claim", "requirements={'EK-TECH-010 6.3'}", NULL);
+    scenario("plain", "", "run('0.01s')\nexpect(false, 'held')");
+    int rc = run(out, sizeof out, "cd %s && %s nightly . --out o", dir, EK3_BIN);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "the night FAILS: 1 run did not pass (it names no requirement); 1 of 1 claim holds, 0 more "
+                          "with gaps named (2 runs: 1 passed, 1 failed,"),
+              "%s", out);
 }
 
 Test(nightly, empty_selection_is_reported)

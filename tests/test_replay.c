@@ -56,6 +56,11 @@ Test(replay, a_verdict_replays_to_the_same_trace_with_one_or_two_threads)
     cr_assert_eq(rc, 0, "%d\n%s", rc, out);
     cr_assert(strstr(out, "as recorded\nSAME"), "%s", out);
     cr_assert(strstr(out, "\nfaults: 1, as recorded\n"), "%s", out);
+    /* shrink takes a FAIL verdict: said first, whatever lies where it would write */
+    write_file(path("long-shrunk.lua"), "-- a file in the way\n");
+    rc = run(out, sizeof out, "%s scenario shrink %s", EK3_BIN, v);
+    cr_assert_eq(rc, 2, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "the verdict is PASS: shrink takes a FAIL verdict") && !strstr(out, "exists"), "%s", out);
 }
 
 /* A run that ended in an ERROR before it built its rack (no threads, no
@@ -302,6 +307,16 @@ Test(replay, shrink_turns_five_faults_into_the_one_that_fails_the_check, .timeou
     rc = run(out, sizeof out, "%s scenario shrink %s", EK3_BIN, v);
     cr_assert_eq(rc, 2, "%d\n%s", rc, out);
     cr_assert(strstr(out, "five-shrunk.lua exists"), "%s", out);
+    /* an --out that cannot be written is said before the search (no run) */
+    rc = run(out, sizeof out, "%s scenario shrink %s --out /nonexistent-ek3/x.lua", EK3_BIN, v);
+    cr_assert_eq(rc, 2, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "--out /nonexistent-ek3/x.lua: cannot be written in /nonexistent-ek3: No such file or "
+                          "directory"),
+              "%s", out);
+    cr_assert(!strstr(out, "shrink five seed"), "no search: %s", out);
+    rc = run(out, sizeof out, "%s scenario shrink %s --out %s", EK3_BIN, v, dir);
+    cr_assert_eq(rc, 2, "%d\n%s", rc, out);
+    cr_assert(strstr(out, ": is a folder: name a file"), "%s", out);
 }
 
 /* A ground fault that trips the module, beside a harmless fan: shrink

@@ -95,6 +95,17 @@ Test(scenario, the_sandbox_has_no_io_os_debug_or_package)
     cr_assert(access("/tmp/ek3-pwned", F_OK) != 0);
 }
 
+/* A misspelt API name: Lua's own words, then the name it may have meant
+ * (or that there is none), at the script's line. */
+Test(scenario, a_misspelt_name_says_what_it_may_have_meant)
+{
+    expect_error("typo", HEAD RACK "run('1ms')\nlocal s = sharing_sprad({})\n", "4:",
+                 "attempt to call a nil value (global 'sharing_sprad'); did you mean sharing_spread?");
+    expect_error("typo2", HEAD RACK "expct(true, 'x')\n", "3:", "(global 'expct'); did you mean expect?");
+    expect_error("none", HEAD "zzqqxx()\n", "2:", "(global 'zzqqxx'): no such name (docs/scenarios.md lists the API)");
+    expect_error("nilvar", HEAD "local t = nil\nt()\n", "3:", "attempt to call a nil value (local 't')");
+}
+
 Test(scenario, a_binary_scenario_file_is_refused)
 {
     write_lua("bin", "\x1bLuaT\x00 not text");

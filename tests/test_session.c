@@ -332,7 +332,9 @@ Test(session, the_threads_read_the_snapshot_the_caller_would)
             SNAP_SAME(fsw_hz);
             SNAP_SAME(resets);
             SNAP_SAME(pulled_ns);
-            SNAP_SAME(fault_ns);
+            SNAP_SAME(fault.ns);
+            SNAP_SAME(cause.ns);
+            SNAP_SAME(alerts);
             SNAP_SAME(trim);
             SNAP_SAME(parked);
             SNAP_SAME(role);

@@ -592,3 +592,21 @@ Test(signal, a_stuck_sensor_shows_in_the_health_byte)
     cr_assert_eq(get("module[1].health"), 0.0);
     ses_free(&s);
 }
+
+/* module[K].fault_cause is the trip's cause, module[K].fault_code the
+ * last alert: a 90 mA ground fault latches the Level-0 comparator
+ * (HW_TRIP, fatal) and SAFETY_MONITOR's GFI (fatal too) follows a period
+ * later; a module with no alert reads NONE in both. */
+Test(signal, fault_cause_is_the_first_alert_of_the_worst_severity)
+{
+    start(3, 4000); /* 0.4 s */
+    ses_event e = {.kind = SES_EV_FAULT, .at_s = 0.3};
+    cr_assert_eq(flt_parse("igf:3@0.3s:i=90mA", &e.fault, NULL, 0), EK3_OK);
+    cr_assert_eq(ses_add_event(&s, &e), EK3_OK);
+    cr_assert_eq(ses_run(&s), EK3_OK);
+    cr_assert_str_eq(name_of("module[3].fault_cause"), "HW_TRIP");
+    cr_assert_str_eq(name_of("module[3].fault_code"), "GFI");
+    cr_assert_str_eq(name_of("module[1].fault_cause"), "NONE");
+    cr_assert_eq(s.g.stn.m[2].alerts, 2u, "%u", s.g.stn.m[2].alerts);
+    ses_free(&s);
+}

@@ -439,11 +439,13 @@ const char *msg_enum_name(const msg_field *f, int64_t v);
  * COMM_LOSS: "s" of silence; DERATING: "of full power"), or, with unit
  * "", a count or an id named by `what` (SERVICE_CRASH: "service";
  * WATCHDOG: "resets"; AUTH_FAIL: "forged frames"; SENSOR: "flags", the
- * HLTH_SENSOR_* bits, with bits set: read in hexadecimal). NULL for a
- * code whose value says nothing (NONE, HW_TRIP: 1) or no code. */
+ * HLTH_SENSOR_* bits, with bits set: read in hexadecimal, bit k named
+ * bit_name[k]). NULL for a code whose value says nothing (NONE,
+ * HW_TRIP: 1) or no code. */
 typedef struct msg_fault_value {
     const char *unit, *what;
     uint8_t bits;             /* a set of flags, not a number */
+    const char *bit_name[4];  /* with bits: bit k's name (health_monitor.h's order), NULL past the last */
 } msg_fault_value;
 const msg_fault_value *msg_fault_value_of(unsigned code);
 
