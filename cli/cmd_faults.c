@@ -7,36 +7,62 @@
 #include "fault.h"
 #include "report.h"
 
-/* rep_folded's body: the table, as markdown when *md. */
-static int faults_print(FILE *f, void *md)
+typedef struct faults_sel {
+    int md;
+    const unsigned char *only; /* flt_print's: NULL for every fault */
+} faults_sel;
+
+/* rep_folded's body: the table (or its named rows), as markdown when md. */
+static int faults_print(FILE *f, void *ctx)
 {
-    return flt_print(f, *(const int *)md);
+    const faults_sel *s = ctx;
+    return flt_print(f, s->md, s->only);
+}
+
+static const char *faults_name(size_t i, const void *ctx)
+{
+    (void)ctx;
+    return flt_table[i].name;
 }
 
 int cmd_faults(int argc, char **argv)
 {
-    const char *w = "faults";
-    int md = 0;
+    const char *w = argv[0] && !strcmp(argv[0], "scenario faults") ? "scenario faults" : "faults";
+    static unsigned char only[FLT_COUNT_];
+    faults_sel sel = {0, NULL};
+    memset(only, 0, sizeof only);
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
-            puts("usage: ek3 faults [--markdown]\n\n"
-                 "Every fault the rig can inject, by name: its kind (plant, bus, kernel,\n"
-                 "hardware), its target, its parameters (unit, range, default) and what it\n"
-                 "models. ek3 rack --fault NAME:TARGET@TIME[:P=V,...] injects one, e.g.\n"
-                 "  --fault igf:3@0.5s:i=40mA   --fault bus-cut:7@1s   --fault svc-crash:2.3@1s\n"
-                 "A kernel fault timed before its module's MCU leaves reset (0-10 ms after\n"
-                 "power-on, by seed and slot) is refused.\n"
-                 "--markdown prints the table as docs/faults.md has it. In a terminal (or with\n"
-                 "COLUMNS set) the descriptions fold to its width.");
+            printf("usage: ek3 %s [NAME...] [--markdown]\n\n"
+                   "Every fault the rig can inject, by name (or the NAMEs given): its kind\n"
+                   "(plant, bus, kernel, hardware), its target, its parameters (unit, range,\n"
+                   "default) and what it models. ek3 rack --fault NAME:TARGET@TIME[:P=V,...]\n"
+                   "injects one, e.g.\n"
+                   "  --fault igf:3@0.5s:i=40mA   --fault bus-cut:7@1s   --fault svc-crash:2.3@1s\n"
+                   "A kernel fault timed before its module's MCU leaves reset (0-10 ms after\n"
+                   "power-on, by seed and slot) is refused.\n"
+                   "--markdown prints the table as docs/faults.md has it. In a terminal (or with\n"
+                   "COLUMNS set) the descriptions fold to its width.\n", w);
             return CLI_OK;
         }
-        if (!strcmp(argv[i], "--markdown"))
-            md = 1;
-        else
+        if (!strcmp(argv[i], "--markdown")) {
+            sel.md = 1;
+            continue;
+        }
+        if (argv[i][0] == '-')
             return cli_bad_arg(w, argv[i], NULL);
+        int id = flt_find(argv[i]);
+        if (id < 0 || (unsigned)id >= sizeof only) {
+            char near[200];
+            cli_closest(argv[i], flt_count, faults_name, NULL, 3, near, sizeof near);
+            return cli_usage_error(w, "no fault named '%s'%s%s%s", argv[i], near[0] ? " (closest: " : "", near,
+                                   near[0] ? ")" : "");
+        }
+        only[id] = 1;
+        sel.only = only;
     }
     /* In a terminal, folded to its width, each description under its column. */
-    if (rep_folded(stdout, md ? 0 : cli_text_width(stdout), faults_print, &md) || ferror(stdout))
+    if (rep_folded(stdout, sel.md ? 0 : cli_text_width(stdout), faults_print, &sel) || ferror(stdout))
         return cli_stdout_error(w);
     return CLI_OK;
 }

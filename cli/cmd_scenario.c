@@ -664,9 +664,6 @@ static int sc_faults(int argc, char **argv)
     return cmd_faults(argc, argv);
 }
 
-/* The verdict at path (a run's folder: its verdict.json) into *r, and
- * its scenario file checked against the recorded SHA-256: unchanged, or
- * changed and force. CLI_OK, or CLI_USAGE having said why. */
 /* Why a file cannot be written at path (NULL: it can): a folder there,
  * a file there when refuse_existing ("exists (a shrink before?)"), no
  * write permission on it or on its folder, no such folder. */
@@ -701,6 +698,9 @@ static const char *sc_cannot_write(const char *path, int refuse_existing)
     return NULL;
 }
 
+/* The verdict at path (a run's folder: its verdict.json) into *r, and
+ * its scenario file checked against the recorded SHA-256: unchanged, or
+ * changed and force. CLI_OK, or CLI_USAGE having said why. */
 static int sc_verdict_in(const char *w, const char *path, int force, scn_result *r)
 {
     char err[800], in_dir[1100];

@@ -805,13 +805,15 @@ int flt_format(const flt_spec *s, char *buf, size_t cap)
     return n < cap ? EK3_OK : EK3_ENOSPC;
 }
 
-int flt_print(FILE *f, int markdown)
+int flt_print(FILE *f, int markdown, const unsigned char *only)
 {
     if (markdown)
         fprintf(f, "| fault | kind | target | parameters (unit, range, default) | clear | models | expects |\n"
                    "|---|---|---|---|---|---|---|\n");
     for (unsigned i = 0; i < flt_count; i++) {
         const flt_def *d = &flt_table[i];
+        if (only && !only[i])
+            continue;
         char ps[256] = "";
         size_t n = 0;
         for (unsigned j = 0; j < d->np && n < sizeof ps; j++) {
@@ -827,7 +829,7 @@ int flt_print(FILE *f, int markdown)
                     flt_target_name[d->target], d->np ? ps : "-", "", d->models,
                     d->clearable ? "" : " (cannot be cleared)", "", d->expects);
     }
-    if (!markdown)
+    if (!markdown && !only)
         fprintf(f, "\nA kernel fault needs its module's firmware running: each MCU leaves reset 0-10 ms after the\n"
                    "rack's power-on (by seed and slot), and a kernel fault timed before 10 ms, or before its\n"
                    "module's start (a module inserted later), is refused on every seed (bad-image excepted: it\n"

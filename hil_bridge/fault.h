@@ -181,8 +181,10 @@ const char *flt_num(char out[32], double v);
 int flt_format(const flt_spec *s, char *buf, size_t cap);
 
 /* Print the table: plain text, or a Markdown table (docs/faults.md is
- * this output). 0, or EK3_EIO when the write failed. */
-int flt_print(FILE *f, int markdown);
+ * this output); only the faults i with only[i] set (flt_count entries)
+ * unless only is NULL (then the kernel faults' note follows the text).
+ * 0, or EK3_EIO when the write failed. */
+int flt_print(FILE *f, int markdown, const unsigned char *only);
 
 /* The protocol's fault code (msg.h msg_fault_code) of the protection
  * block's fault code (rtlprot.h rtlp_code): OVP 1 -> 2, OCP 2 -> 1,

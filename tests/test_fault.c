@@ -249,7 +249,7 @@ Test(fault, docs_faults_md_is_the_tables_output)
     size_t ng = 0;
     FILE *f = open_memstream(&gen, &ng);
     cr_assert_not_null(f);
-    cr_assert_eq(flt_print(f, 1), EK3_OK);
+    cr_assert_eq(flt_print(f, 1, NULL), EK3_OK);
     fclose(f);
     FILE *d = fopen(EK3_SOURCE_DIR "/docs/faults.md", "r");
     cr_assert_not_null(d, "docs/faults.md");
@@ -679,4 +679,18 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
     cr_assert_eq(run(EK3_BIN " faults", out, sizeof out), 0);
     for (unsigned i = 0; i < flt_count; i++)
         cr_assert(strstr(out, flt_table[i].name), "ek3 faults lists %s", flt_table[i].name);
+}
+
+/* `ek3 faults NAME...` prints those rows alone; a name that is none says
+ * the closest. */
+Test(fault, ek3_faults_prints_the_named_faults)
+{
+    static char out[16384];
+    cr_assert_eq(run(EK3_BIN " faults igf vdc-sag 2>&1", out, sizeof out), 0, "%s", out);
+    cr_assert(!strncmp(out, "igf ", 4) && strstr(out, "\nvdc-sag ") && !strstr(out, "\npull "), "%s", out);
+    cr_assert(!strstr(out, "A kernel fault needs"), "the note is the whole table's: %s", out);
+    cr_assert_eq(run(EK3_BIN " faults ifg 2>&1", out, sizeof out), 2, "%s", out);
+    cr_assert(strstr(out, "ek3 faults: no fault named 'ifg' (closest: igf"), "%s", out);
+    cr_assert_eq(run(EK3_BIN " faults short --markdown 2>&1", out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "|---|\n| `short` |") && !strstr(out, "`pull`"), "%s", out);
 }
