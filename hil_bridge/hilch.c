@@ -26,9 +26,15 @@ int hch_frame(unsigned type, unsigned src, unsigned dst, const void *payload, cf
     return EK3_OK;
 }
 
+_Static_assert((int)RTLP_OVP == (int)HAL_TRIP_OVP && (int)RTLP_OCP == (int)HAL_TRIP_OCP &&
+                   (int)RTLP_OTP == (int)HAL_TRIP_OTP && (int)RTLP_GFI == (int)HAL_TRIP_GFI,
+               "the protection block's first_code is the board's trip source, line for line");
+
 void hch_adc_sample(pmod *m, uint32_t q, msg_hil_adc *a)
 {
-    a->lines = (uint16_t)(m->hw_trip ? 1u : 0u); /* lines: the trip line */
+    /* lines: the trip line, and with it the comparator that tripped first
+     * (the block's first_code: rtlp_code and hal_trip_src count alike) */
+    a->lines = (uint16_t)(m->hw_trip ? 1u | (m->prot_first & 7u) << 1 : 0u);
     a->period = q;
     pmod_adc(m, a->ch); /* 12-bit codes: pmod_adc clamps each to 0..4095 (module.h), what HIL_ADC carries */
 }
@@ -44,8 +50,9 @@ void hch_adc_apply(hhal *h, const msg_hil_adc *a)
 {
     memcpy(h->adc, a->ch, sizeof h->adc);
     h->adc_valid = 1;
-    /* The hardware trip line, as the board's GPIO would show it. */
-    h->gpio_in = (h->gpio_in & ~(uint32_t)HAL_IN_HW_TRIP) | ((a->lines & 1u) ? HAL_IN_HW_TRIP : 0u);
+    /* The hardware trip line and its source, as the board's GPIO would show them. */
+    h->gpio_in = (h->gpio_in & ~(uint32_t)(HAL_IN_HW_TRIP | HAL_IN_TRIP_SRC)) |
+                 ((a->lines & 1u) ? HAL_IN_HW_TRIP | ((a->lines >> 1 & 7u) << HAL_IN_TRIP_SRC_SHIFT) : 0u);
 }
 
 int hch_adc_take(hhal *h, const cfd_frame *f)

@@ -7,7 +7,10 @@
  *   plant -> firmware  HIL_ADC: the module's 12-bit ADC codes in the
  *                      board's channel map (board.h) and its discrete
  *                      input lines (bit 0: the hardware trip line, as
- *                      the HAL's HAL_IN_HW_TRIP shows it); its VBUS
+ *                      the HAL's HAL_IN_HW_TRIP shows it; bits 1-3
+ *                      with it: the comparator that tripped first, the
+ *                      protection block's first_code, HAL_IN_TRIP_SRC's
+ *                      hal_trip_src); its VBUS
  *                      channel reads the bus beyond the module's output
  *                      relay (the pre-charge, drivers.h);
  *   firmware -> plant  HIL_PWM: the bridge command (switching frequency
@@ -66,12 +69,12 @@ int hch_pwm_take(pmod *m, const cfd_frame *f);
  *   hch_adc_sample + hch_adc_apply  ==  hch_adc_send + hch_adc_take
  *   hch_pwm_read   + hch_pwm_apply  ==  hch_pwm_send + hch_pwm_take
  * hch_adc_sample: plant module m's samples for quantum q into *a (draws
- * its sensor noise). The codes are 0..4095 and the lines 0 or 1, which
+ * its sensor noise). The codes are 0..4095 and the lines 0..15, which
  * HIL_ADC always carries. */
 void hch_adc_sample(pmod *m, uint32_t q, msg_hil_adc *a);
 
 /* hch_adc_take's effect, from the struct: the HAL's ADC device and its
- * trip input line. */
+ * trip input lines (HAL_IN_HW_TRIP, HAL_IN_TRIP_SRC). */
 void hch_adc_apply(hhal *h, const msg_hil_adc *a);
 
 /* hch_pwm_send's payload for quantum q into *p: 0, or the HIL_PWM

@@ -26,7 +26,7 @@
 
 /* One figure of one entry. */
 typedef struct hst_fig {
-    char name[160];           /* scn_fig.name */
+    char name[256];           /* scn_fig.name */
     double value;             /* NaN: no figure */
     char unit[16];
     char limit[64];
@@ -120,7 +120,7 @@ typedef struct hst_flag {
     int kind;                 /* hst_flag_kind */
     char scenario[64];
     uint64_t seed;
-    char figure[160];         /* HST_DRIFT: the figure (scn_fig.name) */
+    char figure[256];         /* HST_DRIFT: the figure (scn_fig.name) */
     double value, median, band; /* HST_DRIFT: tonight, the history's median and noise band */
     char text[512];           /* one line for a person, without the scenario, seed and kind (the printers add them) */
 } hst_flag;

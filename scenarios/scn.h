@@ -75,7 +75,7 @@ typedef struct scn_manifest {
 
 /* One recorded figure of a check. */
 typedef struct scn_fig {
-    char name[160];
+    char name[256];           /* the check's name, ": ", what was measured (chk_lua.c: up to 80 + 2 + 160) */
     double value;             /* NaN: no figure (a boolean check) */
     char unit[16];
     char limit[64];           /* "<= 50 ms", "true" */

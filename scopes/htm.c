@@ -361,7 +361,7 @@ static void htm_trends(htm *w, const ngt_run *r, size_t idx)
             fputs("<h4>Trends (nights before tonight, tonight at 0)</h4>\n<div class=\"plots\">\n", w->f);
         splot_series s[1] = {{g->name, "blue", x, y, k}};
         double lim = htm_limit_value(g->limit);
-        char file[200], title[300], ylabel[120], limit[80];
+        char file[200], title[360], ylabel[120], limit[80];
         snprintf(limit, sizeof limit, "limit %s", g->limit);
         splot_hline hl = {lim, limit, "red"};
         snprintf(file, sizeof file, "r%zu-trend-%u.svg", idx, i);

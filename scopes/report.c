@@ -284,7 +284,8 @@ static unsigned rep_by_time(const ses_snap *sn, size_t off, rep_at *at)
 /* One FAULT_ALERT as the report reads it: its code's name and its value
  * as what it is for the code (msg_fault_value_of): "GFI, 40 mA",
  * "SENSOR, flags 0x6 (RANGE, IMPLAUSIBLE)", "SERVICE_CRASH, service 3
- * THERMAL_MGR, restarted", "HW_TRIP"; ", cleared" when it says so.
+ * THERMAL_MGR, restarted", "HW_TRIP, comparator GFI"; ", cleared" when
+ * it says so.
  * Into buf (cap bytes); returns buf. */
 static const char *rep_alert_text(char *buf, size_t cap, const ses_alert *a)
 {
@@ -304,6 +305,9 @@ static const char *rep_alert_text(char *buf, size_t cap, const ses_alert *a)
             }
         if (b && n < sizeof val)
             snprintf(val + n, sizeof val - n, ")");
+    } else if (mv && mv->code) { /* a fault code: HW_TRIP's comparator */
+        const char *c = msg_enum_name(fc, (int64_t)a->value);
+        snprintf(val, sizeof val, ", %s %s", mv->what, a->value > 0 && c ? c : "not told");
     } else if (mv && a->code == MSG_FAULT_SERVICE_CRASH) /* the service by name, and what became of it */
         snprintf(val, sizeof val, ", service %.0f %s, %s", a->value,
                  fwi_service_name((unsigned)a->value) ? fwi_service_name((unsigned)a->value) : "?",
@@ -620,7 +624,7 @@ enum { REP_MARKS = 24 }; /* event markers on a plot at most (the first ones in t
 /* The run's events as plot markers, in time order: the timeline's that
  * took effect (the station's start, load steps, pulls, faults injected),
  * the modules' FAULT_ALERTs (trips) and the collapse. Returns how many. */
-static size_t rep_markers(const ses *s, const ses_snap *sn, splot_marker *mk, char (*lab)[48], size_t max)
+static size_t rep_markers(const ses *s, const ses_snap *sn, splot_marker *mk, char (*lab)[64], size_t max)
 {
     size_t n = 0;
     for (unsigned i = 0; i < s->nev && n < max; i++) {
@@ -663,13 +667,16 @@ static size_t rep_markers(const ses *s, const ses_snap *sn, splot_marker *mk, ch
             continue;
         for (unsigned j = 0; j < sn->n; j++) { /* this group: not yet in one, the same reason, within the window */
             in[j] = j >= k && !done[j] && sn->mod[j].cause.ns >= 0 && sn->mod[j].cause.code == a->cause.code &&
-                    llabs(sn->mod[j].cause.ns - a->cause.ns) < REP_TRIP_GROUP_NS;
+                    sn->mod[j].cause.value == a->cause.value && llabs(sn->mod[j].cause.ns - a->cause.ns) < REP_TRIP_GROUP_NS;
             done[j] |= in[j];
         }
         const char *why = msg_enum_name(fc, a->cause.code);
+        const msg_fault_value *mv = msg_fault_value_of(a->cause.code);
+        const char *cmp = mv && mv->code && a->cause.value > 0 ? msg_enum_name(fc, (int64_t)a->cause.value) : NULL;
         char slots[40];
         rep_slot_ranges(slots, sizeof slots, in, sn->n);
-        snprintf(lab[n], sizeof lab[n], "trip %s %s", slots, why ? why : "");
+        snprintf(lab[n], sizeof lab[n], "trip %s %s%s%s%s", slots, why ? why : "", cmp ? " (" : "", cmp ? cmp : "",
+                 cmp ? ")" : "");
         mk[n] = (splot_marker){a->cause.ns * 1e-9, lab[n], "red"};
         n++;
     }
@@ -721,7 +728,7 @@ int rep_plots(const char *dir, ses *s, const char *who)
         }
         double imean = present ? isum / present : 0;
         double *t = col[0];
-        char path[600], lab[REP_MARKS][48];
+        char path[600], lab[REP_MARKS][64];
         splot_marker mk[REP_MARKS];
         size_t nm = rep_markers(s, &sn, mk, lab, REP_MARKS);
         static const char *const ext[2] = {"png", "svg"};

@@ -204,7 +204,7 @@ Test(cli, the_report_names_a_trips_cause_before_its_last_alert)
                  "%s", out);
     const char *a = strstr(out, "module 3 FAULT_ALERT at 0.650");
     cr_assert(a, "%s", out);
-    cr_assert(!strncmp(strchr(a, ':'), ": HW_TRIP; the last at 0.650", 28), "%.200s", a);
+    cr_assert(!strncmp(strchr(a, ':'), ": HW_TRIP, comparator GFI; the last at 0.650", 44), "%.200s", a);
     cr_assert(strstr(a, " s: GFI, 90 mA (2 alerts)\n"), "%.200s", a);
     /* the station's log names each code */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.7s --fault igf:3@0.65s:i=90mA --station-log %s",
@@ -215,7 +215,7 @@ Test(cli, the_report_names_a_trips_cause_before_its_last_alert)
     size_t n = fread(out, 1, sizeof out - 1, f);
     out[n] = 0;
     fclose(f);
-    cr_assert(strstr(out, " station: FAULT_ALERT from module 3: HW_TRIP (code 8), value 1.000\n") &&
+    cr_assert(strstr(out, " station: FAULT_ALERT from module 3: HW_TRIP (code 8), value 6.000\n") &&
                   strstr(out, " station: FAULT_ALERT from module 3: GFI (code 6), value 0.090\n"),
               "%.2000s", out);
 }
@@ -563,12 +563,15 @@ Test(cli, the_report_lists_faults_and_groups_trips)
     size_t n = fread(svg, 1, sizeof svg - 1, f);
     svg[n] = 0;
     fclose(f);
-    /* each module's cause: the ground-faulted module 5's comparator
-     * (HW_TRIP, then GFI a period later) and the others' past their
-     * current limit within 5 ms: one marker for the seven, as ranges */
-    cr_assert(strstr(svg, ">trip 1-2,4-8 HW_TRIP<"), "one marker for the seven, slots as ranges");
-    cr_assert(!strstr(svg, " GFI<"), "GFI came after module 5's HW_TRIP: not its cause");
-    cr_assert(strstr(out, "module 5 FAULT_ALERT at 1.001") && strstr(out, ": GFI, 100 mA (2 alerts)\n"), "%s", out);
+    /* each module's cause: the ground-faulted module 5's GFI comparator
+     * (HW_TRIP, then SAFETY_MONITOR's GFI a period later), the others'
+     * OCP comparators past their current limit within 5 ms: one marker
+     * for the six, as ranges, and the ground fault's own */
+    cr_assert(strstr(svg, ">trip 1-2,4,6-8 HW_TRIP (OCP)<"), "one marker for the six, slots as ranges");
+    cr_assert(strstr(svg, ">trip 5 HW_TRIP (GFI)<"), "the ground fault's own");
+    cr_assert(strstr(out, "module 5 FAULT_ALERT at 1.001") &&
+                  strstr(out, " s: HW_TRIP, comparator GFI; the last at 1.001"),
+              "%s", out);
     /* the load came over --load-ramp's default 0.5 s: a ramp, not a step */
     cr_assert(strstr(svg, ">load ramp<") && !strstr(svg, ">load step<"), "the load's marker");
 }

@@ -329,6 +329,10 @@ Test(rtl, a_shorted_output_trips_ocp_in_hardware_first_the_firmware_reports_it_a
         cr_assert_lt(pm->io, 0.01, "module %u: no current", k + 1);
     }
     cr_assert_geq(g.stn.st.faults, 4u, "FAULT_ALERT from every module");
+    for (unsigned k = 0; k < 4; k++) /* the board's trip-source lines name the comparator (hal_trip_src) */
+        cr_assert(g.stn.m[k].cause.code == MSG_FAULT_HW_TRIP && g.stn.m[k].cause.value == MSG_FAULT_OCP * 1000,
+                  "module %u: HW_TRIP naming OCP (code %u, value %d)", k + 1, g.stn.m[k].cause.code,
+                  g.stn.m[k].cause.value);
 
     /* A restart into the short: the block lets go (the gates are off, no
      * current), the module soft-starts and its own current limit holds

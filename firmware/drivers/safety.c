@@ -141,6 +141,17 @@ static void sm_uvp(sm *s, const llcc *ctl, float v)
     }
 }
 
+/* The fault code (msg_fault_code) of the Level-0 comparator the board's
+ * trip-source lines name (hal_trip_src); NONE when they name none. */
+static unsigned sm_trip_code(unsigned src)
+{
+    static const uint8_t code[HAL_TRIP_SRC_COUNT_] = {
+        [HAL_TRIP_NONE] = MSG_FAULT_NONE, [HAL_TRIP_OVP] = MSG_FAULT_OVP, [HAL_TRIP_OCP] = MSG_FAULT_OCP,
+        [HAL_TRIP_OTP] = MSG_FAULT_OTP,   [HAL_TRIP_GFI] = MSG_FAULT_GFI,
+    };
+    return src < HAL_TRIP_SRC_COUNT_ ? code[src] : MSG_FAULT_NONE;
+}
+
 void sm_step(sm *s, hal hw, llcc *ctl)
 {
     uint16_t code[MSG_ADC_COUNT];
@@ -151,8 +162,9 @@ void sm_step_codes(sm *s, hal hw, llcc *ctl, const uint16_t code[MSG_ADC_COUNT])
 {
     s->ticks++;
     s->lines = hal_gpio_read(hw);
-    if (s->lines & HAL_IN_HW_TRIP)
-        sm_trip(s, hw, ctl, MSG_FAULT_HW_TRIP, MSG_FAULT_F_HARDWARE, 1000.0f);
+    if (s->lines & HAL_IN_HW_TRIP) /* value: the comparator that tripped first, as its fault's code */
+        sm_trip(s, hw, ctl, MSG_FAULT_HW_TRIP, MSG_FAULT_F_HARDWARE,
+                1000.0f * (float)sm_trip_code((s->lines & HAL_IN_TRIP_SRC) >> HAL_IN_TRIP_SRC_SHIFT));
     if (code)
         sm_step_adc(s, hw, ctl, code);
 }

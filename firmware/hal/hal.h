@@ -36,10 +36,22 @@ enum hal_line {
     HAL_IN_HW_TRIP = 1u << 0,    /* Level-0 protection has tripped (read-only) */
     HAL_IN_FAN_OK = 1u << 1,
     HAL_IN_SLOT_PRESENT = 1u << 2,
+    HAL_IN_TRIP_SRC = 7u << 3,   /* with HAL_IN_HW_TRIP: the comparator that tripped first, a hal_trip_src
+                                  * (the protection block's first_code, ek3_prot.v, on PC3..PC5) */
     HAL_OUT_RELAY = 1u << 8,     /* output disconnect closed */
     HAL_OUT_FAULT_LED = 1u << 9,
     HAL_OUT_FAULT_CLEAR = 1u << 10 /* request to clear the hardware latch */
 };
+
+#define HAL_IN_TRIP_SRC_SHIFT 3u
+
+/* The Level-0 protection's comparators, as its first_code names the one
+ * that tripped first (ek3_prot.v; docs/protection-rtl.md): read from
+ * (lines & HAL_IN_TRIP_SRC) >> HAL_IN_TRIP_SRC_SHIFT while HAL_IN_HW_TRIP
+ * is set. NONE: not told (a board without the lines). */
+typedef enum hal_trip_src {
+    HAL_TRIP_NONE, HAL_TRIP_OVP, HAL_TRIP_OCP, HAL_TRIP_OTP, HAL_TRIP_GFI, HAL_TRIP_SRC_COUNT_
+} hal_trip_src;
 
 /* One memory region of the MPU, as the kernel plans it (mpu.h). */
 typedef struct hal_region {

@@ -708,19 +708,20 @@ static int msg_fw_check_any(const void *s, msg_err *e)
 const msg_fault_value *msg_fault_value_of(unsigned code)
 {
     static const msg_fault_value v[MSG_FAULT_COUNT_] = {
-        [MSG_FAULT_OCP] = {"A", "", 0, {NULL}},
-        [MSG_FAULT_OVP] = {"V", "", 0, {NULL}},
-        [MSG_FAULT_UVP] = {"V", "", 0, {NULL}},
-        [MSG_FAULT_OTP] = {"C", "", 0, {NULL}},
-        [MSG_FAULT_OTP_WARNING] = {"C", "", 0, {NULL}},
-        [MSG_FAULT_GFI] = {"A", "", 0, {NULL}},
-        [MSG_FAULT_FAN_FAIL] = {"rpm", "", 0, {NULL}},
-        [MSG_FAULT_SENSOR] = {"", "flags", 1, {"STUCK", "RANGE", "IMPLAUSIBLE", NULL}}, /* HLTH_SENSOR_* */
-        [MSG_FAULT_SERVICE_CRASH] = {"", "service", 0, {NULL}},
-        [MSG_FAULT_WATCHDOG] = {"", "resets", 0, {NULL}},
-        [MSG_FAULT_COMM_LOSS] = {"s", "", 0, {NULL}},
-        [MSG_FAULT_AUTH_FAIL] = {"", "forged frames", 0, {NULL}},
-        [MSG_FAULT_DERATING] = {"of full power", "", 0, {NULL}},
+        [MSG_FAULT_OCP] = {"A", "", 0, 0, {NULL}},
+        [MSG_FAULT_OVP] = {"V", "", 0, 0, {NULL}},
+        [MSG_FAULT_UVP] = {"V", "", 0, 0, {NULL}},
+        [MSG_FAULT_OTP] = {"C", "", 0, 0, {NULL}},
+        [MSG_FAULT_OTP_WARNING] = {"C", "", 0, 0, {NULL}},
+        [MSG_FAULT_GFI] = {"A", "", 0, 0, {NULL}},
+        [MSG_FAULT_FAN_FAIL] = {"rpm", "", 0, 0, {NULL}},
+        [MSG_FAULT_HW_TRIP] = {"", "comparator", 0, 1, {NULL}},
+        [MSG_FAULT_SENSOR] = {"", "flags", 1, 0, {"STUCK", "RANGE", "IMPLAUSIBLE", NULL}}, /* HLTH_SENSOR_* */
+        [MSG_FAULT_SERVICE_CRASH] = {"", "service", 0, 0, {NULL}},
+        [MSG_FAULT_WATCHDOG] = {"", "resets", 0, 0, {NULL}},
+        [MSG_FAULT_COMM_LOSS] = {"s", "", 0, 0, {NULL}},
+        [MSG_FAULT_AUTH_FAIL] = {"", "forged frames", 0, 0, {NULL}},
+        [MSG_FAULT_DERATING] = {"of full power", "", 0, 0, {NULL}},
     };
     return code < MSG_FAULT_COUNT_ && v[code].unit ? &v[code] : NULL;
 }

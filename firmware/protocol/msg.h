@@ -293,7 +293,7 @@ void msg_fw_status_put(msg_fw_update *m, const msg_fw_status *st);
 void msg_fw_status_get(const msg_fw_update *m, msg_fw_status *st);
 
 typedef struct msg_hil_adc {
-    uint16_t lines;     /* discrete inputs (bit 0: hardware trip) */
+    uint16_t lines;     /* discrete inputs (bit 0: hardware trip; bits 1-3: its comparator, hal_trip_src) */
     uint32_t period;    /* control period number */
     uint16_t ch[MSG_ADC_COUNT]; /* 12-bit ADC codes, msg_adc_ch order */
 } msg_hil_adc;
@@ -440,11 +440,14 @@ const char *msg_enum_name(const msg_field *f, int64_t v);
  * "", a count or an id named by `what` (SERVICE_CRASH: "service";
  * WATCHDOG: "resets"; AUTH_FAIL: "forged frames"; SENSOR: "flags", the
  * HLTH_SENSOR_* bits, with bits set: read in hexadecimal, bit k named
- * bit_name[k]). NULL for a code whose value says nothing (NONE,
- * HW_TRIP: 1) or no code. */
+ * bit_name[k]; HW_TRIP: "comparator", with code set: the value is the
+ * msg_fault_code of the Level-0 comparator that tripped first, OVP, OCP,
+ * OTP or GFI, NONE when the board did not tell). NULL for a code whose
+ * value says nothing (NONE) or no code. */
 typedef struct msg_fault_value {
     const char *unit, *what;
     uint8_t bits;             /* a set of flags, not a number */
+    uint8_t code;             /* a msg_fault_code, read by its name */
     const char *bit_name[4];  /* with bits: bit k's name (health_monitor.h's order), NULL past the last */
 } msg_fault_value;
 const msg_fault_value *msg_fault_value_of(unsigned code);

@@ -375,13 +375,13 @@ static int g4hal_trng(void *ctx, uint32_t *out)
     return EK3_EIO;
 }
 
-/* ---- GPIO: PC0..PC2 inputs, PC6..PC8 outputs ----------------------------- */
+/* ---- GPIO: PC0..PC5 inputs (PC3..PC5: the trip source), PC6..PC8 outputs - */
 
 static uint32_t g4hal_gpio_read(void *ctx)
 {
     (void)ctx;
     uint32_t idr = G4_GPIO_IDR(2); /* outputs read back as their pins' levels */
-    return (idr & 7u) | (((idr >> 6) & 7u) << 8);
+    return (idr & 0x3Fu) | (((idr >> 6) & 7u) << 8);
 }
 
 static void g4hal_gpio_write(void *ctx, uint32_t mask, uint32_t value)
