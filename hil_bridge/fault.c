@@ -378,8 +378,9 @@ static int flt_parse_target(const flt_def *d, const char *t, flt_spec *out, char
 static const char *flt_qty(char out[48], double v, const char *unit);
 
 /* Why v is not a value of parameter p of fault d: a number with another
- * unit ("'40mV' is in V: i takes A"), a percentage for a fraction
- * ("5%: write 0.05"), or not a number at all. */
+ * unit ("i='40mV': the unit 'mV' is not i's (i takes A: e.g. 50mA)"), a
+ * time in "m" (milli or minutes?), a percentage for a fraction ("a
+ * fraction, written 0.05"), a unit where none is taken, or no number. */
 static int flt_bad_param(const flt_def *d, const flt_param *p, const char *v, char *err, size_t cap)
 {
     char *end;
@@ -390,6 +391,9 @@ static int flt_bad_param(const flt_def *d, const flt_param *p, const char *v, ch
             return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s='%s': a fraction, written %g (not a percentage)",
                            d->name, p->name, v, x / 100);
         char q[48];
+        if (!strcmp(u, "m") && !strcmp(p->unit, "s"))
+            return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s='%s': milliseconds or minutes? write %gms or "
+                           "%gmin", d->name, p->name, v, x, x);
         if (*u && *p->unit)
             return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s='%s': the unit '%s' is not %s's (%s takes %s: "
                            "e.g. %s)", d->name, p->name, v, u, p->name, p->name, p->unit, flt_qty(q, p->def, p->unit));

@@ -2592,13 +2592,9 @@ static void scn_open_libs(lua_State *L)
     chkl_open(L);
 }
 
-/* The message handler: a stop by run_until passes as is; errors keep
- * their message (Lua put the location in front). An error raised in a
- * lib/ helper (Lua put the helper's line in front) is told at the
- * scenario's line that called the helper, the helper's line after it, as
- * a check's `where` is. */
 /* The closest global name to `name` (a typo's fix): cli_edit_distance
- * at most 2, and under half the name; into out (cap bytes), or "". */
+ * at most 2, and under half the name, ties to the first in byte order
+ * (the table's order is its hash seed's); into out (cap bytes), or "". */
 static void scn_near_global(lua_State *L, const char *name, char *out, size_t cap)
 {
     unsigned best = 3;
@@ -2611,7 +2607,7 @@ static void scn_near_global(lua_State *L, const char *name, char *out, size_t ca
             continue;
         const char *k = lua_tostring(L, -1);
         unsigned d = cli_edit_distance(name, k);
-        if (d < best && 2 * d < strlen(name)) {
+        if ((d < best || (d == best && strcmp(k, out) < 0)) && 2 * d < strlen(name)) {
             best = d;
             snprintf(out, cap, "%s", k);
         }
@@ -2642,6 +2638,11 @@ static void scn_did_you_mean(lua_State *L)
     lua_remove(L, -2);
 }
 
+/* The message handler: a stop by run_until passes as is; errors keep
+ * their message (Lua put the location in front). An error raised in a
+ * lib/ helper (Lua put the helper's line in front) is told at the
+ * scenario's line that called the helper, the helper's line after it, as
+ * a check's `where` is. */
 static int scn_msgh(lua_State *L)
 {
     if (lua_type(L, 1) == LUA_TSTRING)

@@ -665,14 +665,16 @@ static size_t rep_markers(const ses *s, const ses_snap *sn, splot_marker *mk, ch
         const ses_mod_snap *a = &sn->mod[k];
         if (a->cause.ns < 0 || done[k])
             continue;
+        const msg_fault_value *mv = msg_fault_value_of(a->cause.code);
+        int by_value = mv && mv->code; /* HW_TRIP: one group per comparator; a measurement is no reason */
         for (unsigned j = 0; j < sn->n; j++) { /* this group: not yet in one, the same reason, within the window */
-            in[j] = j >= k && !done[j] && sn->mod[j].cause.ns >= 0 && sn->mod[j].cause.code == a->cause.code &&
-                    sn->mod[j].cause.value == a->cause.value && llabs(sn->mod[j].cause.ns - a->cause.ns) < REP_TRIP_GROUP_NS;
+            const ses_alert *c = &sn->mod[j].cause;
+            in[j] = j >= k && !done[j] && c->ns >= 0 && c->code == a->cause.code &&
+                    (!by_value || c->value == a->cause.value) && llabs(c->ns - a->cause.ns) < REP_TRIP_GROUP_NS;
             done[j] |= in[j];
         }
         const char *why = msg_enum_name(fc, a->cause.code);
-        const msg_fault_value *mv = msg_fault_value_of(a->cause.code);
-        const char *cmp = mv && mv->code && a->cause.value > 0 ? msg_enum_name(fc, (int64_t)a->cause.value) : NULL;
+        const char *cmp = by_value && a->cause.value > 0 ? msg_enum_name(fc, (int64_t)a->cause.value) : NULL;
         char slots[40];
         rep_slot_ranges(slots, sizeof slots, in, sn->n);
         snprintf(lab[n], sizeof lab[n], "trip %s %s%s%s%s", slots, why ? why : "", cmp ? " (" : "", cmp ? cmp : "",

@@ -122,6 +122,7 @@ Test(fault, a_bad_spec_is_refused_naming_the_part_and_why)
     refused("igf:3@1s:i=5 mV", EK3_EPARSE, "the unit 'mV' is not i's");
     refused("igf:3@1s:i=lots", EK3_EPARSE, "i='lots' is not a number of A");
     refused("vdc-sag:3@1s:frac=5%", EK3_EPARSE, "frac='5%': a fraction, written 0.05 (not a percentage)");
+    refused("vdc-sag:3@1s:t=5m", EK3_EPARSE, "t='5m': milliseconds or minutes? write 5ms or 5min");
     refused("adc-offset:3@1s:lsb=5V", EK3_EPARSE, "lsb takes a plain number (no unit), e.g. 100");
     refused("short@1s:r=1", EK3_EPARSE, "no target before '@' (NAME:TARGET@TIME; short's target is rack, e.g. "
                                         "short:rack@1s)");
