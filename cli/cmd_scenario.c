@@ -398,14 +398,6 @@ static int sc_run(int argc, char **argv)
         return rc;
     if (!f.n)
         return sc_none(w, argc, argv, used);
-    if (report) {
-        /* made and writable before anything runs */
-        char err[1300];
-        if (ngt_mkdirs(report, err, sizeof err)) /* its parents too, as mkdir -p; err names the path */
-            return cli_fail(w, "--report: %s", err);
-        if (access(report, W_OK | X_OK))
-            return cli_fail(w, "--report %s: %s", report, strerror(errno));
-    }
     /* The jobs: each file with each seed of its manifest. A manifest that
      * does not read is one ERROR job. */
     size_t cap = 64, nj = 0;
@@ -456,6 +448,17 @@ static int sc_run(int argc, char **argv)
                 sc_free(&f);
                 return cli_usage_error(w, "%s", msg);
             }
+    if (report) {
+        /* made and writable before anything runs (after the checks that refuse the set) */
+        char err[1300];
+        int bad = ngt_mkdirs(report, err, sizeof err); /* its parents too, as mkdir -p; err names the path */
+        if (bad || access(report, W_OK | X_OK)) {
+            int e = errno;
+            free(job);
+            sc_free(&f);
+            return bad ? cli_fail(w, "--report: %s", err) : cli_fail(w, "--report %s: %s", report, strerror(e));
+        }
+    }
     FILE *log = NULL;
     if (log_path && (nj != 1 || jobs != 1)) {
         free(job);

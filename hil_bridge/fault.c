@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "canbus.h"
 #include "cli.h"
@@ -377,6 +378,12 @@ static int flt_parse_target(const flt_def *d, const char *t, flt_spec *out, char
 
 static const char *flt_qty(char out[48], double v, const char *unit);
 
+static const char *flt_name_of(size_t i, const void *ctx)
+{
+    (void)ctx;
+    return flt_table[i].name;
+}
+
 /* Why v is not a value of parameter p of fault d: a number with another
  * unit ("i='40mV': the unit 'mV' is not i's (i takes A: e.g. 50mA)"), a
  * time in "m" (milli or minutes?), a percentage for a fraction ("a
@@ -391,6 +398,12 @@ static int flt_bad_param(const flt_def *d, const flt_param *p, const char *v, ch
             return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s='%s': a fraction, written %g (not a percentage)",
                            d->name, p->name, v, x / 100);
         char q[48];
+        if (strchr(u, ':'))
+            return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s='%s': parameters are separated by ',' "
+                           "(NAME:TARGET@TIME:P=V,P=V)", d->name, p->name, v);
+        if (*u == 'K' && *p->unit && !strcasecmp(u + 1, p->unit))
+            return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s='%s': kilo is a lower-case k (%gk%s)", d->name,
+                           p->name, v, x, p->unit);
         if (!strcmp(u, "m") && !strcmp(p->unit, "s"))
             return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s='%s': milliseconds or minutes? write %gms or "
                            "%gmin", d->name, p->name, v, x, x);
@@ -431,8 +444,12 @@ int flt_parse(const char *s, flt_spec *out, char *err, size_t cap)
         return flt_err(err, cap, EK3_EPARSE, "fault '%s': NAME:TARGET@TIME[:P=V,...], e.g. pull:42@1s", s);
     *colon = 0;
     int id = flt_find(buf);
-    if (id < 0)
-        return flt_err(err, cap, EK3_ENOENT, "'%s': no fault named '%s' (ek3 faults lists them)", s, buf);
+    if (id < 0) {
+        char near[120];
+        cli_closest(buf, flt_count, flt_name_of, NULL, 3, near, sizeof near);
+        return flt_err(err, cap, EK3_ENOENT, "'%s': no fault named '%s' (closest: %s; ek3 faults lists them)", s, buf,
+                       near);
+    }
     const flt_def *d = &flt_table[id];
     flt_spec_init(out, (unsigned)id, 0, 0);
     char *tgt = colon + 1, *at = strchr(tgt, '@');

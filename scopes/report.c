@@ -646,11 +646,15 @@ static size_t rep_markers(const ses *s, const ses_snap *sn, splot_marker *mk, ch
         case SES_EV_INSERT:
             snprintf(lab[n], sizeof lab[n], "insert %u", e->slot);
             break;
-        case SES_EV_FAULT:
-            snprintf(lab[n], sizeof lab[n], "fault %s %u",
-                     e->fault.id < flt_count ? flt_table[e->fault.id].name : "?", e->fault.target);
+        case SES_EV_FAULT: { /* as --fault writes it, to its target: "fault igf:3", "fault short:rack" */
+            char spec[300];
+            if (flt_format(&e->fault, spec, sizeof spec))
+                snprintf(spec, sizeof spec, "?");
+            spec[strcspn(spec, "@")] = 0;
+            snprintf(lab[n], sizeof lab[n], "fault %.50s", spec);
             col = "purple";
             break;
+        }
         }
         mk[n] = (splot_marker){e->done_ns * 1e-9, lab[n], col};
         n++;
@@ -677,9 +681,10 @@ static size_t rep_markers(const ses *s, const ses_snap *sn, splot_marker *mk, ch
         const char *cmp = by_value && a->cause.value > 0 ? msg_enum_name(fc, (int64_t)a->cause.value) : NULL;
         char slots[40];
         rep_slot_ranges(slots, sizeof slots, in, sn->n);
-        snprintf(lab[n], sizeof lab[n], "trip %s %s%s%s%s", slots, why ? why : "", cmp ? " (" : "", cmp ? cmp : "",
-                 cmp ? ")" : "");
-        mk[n] = (splot_marker){a->cause.ns * 1e-9, lab[n], "red"};
+        /* a latched alert tripped the module; any other (a restarted service, a warning) did not */
+        snprintf(lab[n], sizeof lab[n], "%s %s %s%s%s%s", a->cause.flags & MSG_FAULT_F_LATCHED ? "trip" : "alert", slots,
+                 why ? why : "", cmp ? " (" : "", cmp ? cmp : "", cmp ? ")" : "");
+        mk[n] = (splot_marker){a->cause.ns * 1e-9, lab[n], a->cause.flags & MSG_FAULT_F_LATCHED ? "red" : "orange"};
         n++;
     }
     free(done);

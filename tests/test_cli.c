@@ -192,6 +192,19 @@ Test(cli, the_report_lists_pulls_and_alerts_by_time)
     cr_assert(strstr(out, "module 2 FAULT_ALERT at 0.60") &&
                   strstr(out, " s: SERVICE_CRASH, service 3 THERMAL_MGR, restarted\n"),
               "%s", out);
+    /* on the plots: the fault as --fault names its target, and an alert that tripped nothing is no trip */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.7s --fault svc-crash:2.3@0.6s --report %s",
+                     EK3_BIN, path("svc")),
+                 0, "%s", out);
+    char p[256];
+    snprintf(p, sizeof p, "%s/bus_voltage.svg", path("svc"));
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f, "%s", p);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = 0;
+    fclose(f);
+    cr_assert(strstr(out, ">fault svc-crash:2.3<") && strstr(out, ">alert 2 SERVICE_CRASH<") && !strstr(out, ">trip "),
+              "%.3000s", out);
 }
 
 /* A module that sent more than one alert: the report names the cause

@@ -881,6 +881,8 @@ Test(cli_args, report_refuses_two_files_of_one_scenario_name)
     cr_assert(strstr(out, "a.lua and ") && strstr(out, "b.lua both name scenario 'twin': --report keeps one folder"),
               "%s", out);
     cr_assert(!strstr(out, "PASS"), "nothing ran: %s", out);
+    struct stat st;
+    cr_assert_neq(stat(path("rep"), &st), 0, "and no --report folder was left behind");
     /* without --report they run, each once */
     cr_assert_eq(run(out, sizeof out, "%s scenario run %s", EK3_BIN, path("twins")), 0, "%s", out);
     cr_assert_eq(count(out, "PASS   twin"), 2, "%s", out);

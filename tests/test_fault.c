@@ -104,6 +104,9 @@ Test(fault, a_bad_spec_is_refused_naming_the_part_and_why)
 {
     refused("pull", EK3_EPARSE, "NAME:TARGET@TIME");
     refused("yank:3@1s", EK3_ENOENT, "no fault named 'yank'");
+    refused("igff:3@1s", EK3_ENOENT, "no fault named 'igff' (closest: igf");
+    refused("igf:3@1s:i=40mA:i=1A", EK3_EPARSE, "parameters are separated by ','");
+    refused("short:rack@1s:r=2.5KOhm", EK3_EPARSE, "r='2.5KOhm': kilo is a lower-case k (2.5kohm)");
     refused("pull:3", EK3_EPARSE, "no @TIME");
     refused("pull:0@1s", EK3_EPARSE, "target '0' must be a slot 1 to 510");
     refused("bus-cut:511@1s", EK3_EPARSE, "bus node 0 to 510");
