@@ -72,6 +72,18 @@ static inline char *path(const char *name)
 }
 
 /* How many times needle occurs in hay, without overlap. */
+/* A whole file into buf (NUL-terminated); its length, or -1. */
+static inline long file_text(const char *p, char *buf, size_t cap)
+{
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return (long)n;
+}
+
 static inline unsigned count(const char *hay, const char *needle)
 {
     unsigned n = 0;

@@ -198,11 +198,7 @@ Test(cli, the_report_lists_pulls_and_alerts_by_time)
                  0, "%s", out);
     char p[256];
     snprintf(p, sizeof p, "%s/bus_voltage.svg", path("svc"));
-    FILE *f = fopen(p, "r");
-    cr_assert_not_null(f, "%s", p);
-    size_t n = fread(out, 1, sizeof out - 1, f);
-    out[n] = 0;
-    fclose(f);
+    cr_assert_geq(file_text(p, out, sizeof out), 0, "%s", p);
     cr_assert(strstr(out, ">fault svc-crash:2.3<") && strstr(out, ">alert 2 SERVICE_CRASH<") && !strstr(out, ">trip "),
               "%.3000s", out);
 }
@@ -223,11 +219,7 @@ Test(cli, the_report_names_a_trips_cause_before_its_last_alert)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.7s --fault igf:3@0.65s:i=90mA --station-log %s",
                      EK3_BIN, path("stn.log")),
                  0, "%s", out);
-    FILE *f = fopen(path("stn.log"), "r");
-    cr_assert_not_null(f);
-    size_t n = fread(out, 1, sizeof out - 1, f);
-    out[n] = 0;
-    fclose(f);
+    cr_assert_geq(file_text(path("stn.log"), out, sizeof out), 0, "the station log");
     cr_assert(strstr(out, " station: FAULT_ALERT from module 3: HW_TRIP (code 8), value 6.000\n") &&
                   strstr(out, " station: FAULT_ALERT from module 3: GFI (code 6), value 0.090\n"),
               "%.2000s", out);

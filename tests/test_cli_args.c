@@ -27,18 +27,6 @@
 
 CLI_RUN_SUITE(cli_args, "ek3-args");
 
-/* A whole file into buf (NUL-terminated); its length, or -1. */
-static long slurp(const char *p, char *buf, size_t cap)
-{
-    FILE *f = fopen(p, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, cap - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return (long)n;
-}
-
 /* ---- 2. numbers -------------------------------------------------------- */
 
 Test(cli_args, numbers_are_decimal_unless_written_0x)
@@ -409,13 +397,13 @@ static void check_clean_stop(int sig, const char *name)
     cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == sig, "ends as killed by %s (status 0x%x)", name, st);
     char p[256];
     snprintf(p, sizeof p, "%s/report.txt", rep);
-    cr_assert_gt(slurp(p, buf, sizeof buf), 0, "the report was written");
+    cr_assert_gt(file_text(p, buf, sizeof buf), 0, "the report was written");
     char mark[64];
     snprintf(mark, sizeof mark, "(%s): this report covers the time that ran", name);
     cr_assert(strstr(buf, "INTERRUPTED after") && strstr(buf, mark), "%s", buf);
     cr_assert(strstr(buf, "timing:"), "the report is whole: %s", buf);
     snprintf(p, sizeof p, "%s/trace.csv", rep);
-    cr_assert_gt(slurp(p, buf, sizeof buf), 100, "the trace was written");
+    cr_assert_gt(file_text(p, buf, sizeof buf), 100, "the trace was written");
     /* The log ends on a whole line, and every line of it reads back. */
     FILE *f = fopen(path("run.log"), "r");
     cr_assert_not_null(f);
