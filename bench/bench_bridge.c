@@ -119,21 +119,23 @@ static void bb_sink(void *ctx, unsigned to, unsigned from, const cfd_frame *f, i
     (*(long *)ctx)++;
 }
 
-/* The real-time factor of an 84-module run session (`ek3 rack`'s path:
- * the timeline, the collapse watch, a probe row and a snapshot every 10
- * quanta on top of rig_quantum) on `threads` threads drawing load_w,
+/* The real-time factor of a run session of `modules` modules (`ek3
+ * rack`'s path: the timeline, the collapse watch, a probe row and a
+ * snapshot every 10 quanta on top of rig_quantum) on `threads` threads
+ * (adapt: as `ek3 rack` without --threads, the caller alone while that
+ * is faster; else fixed, as with --threads) drawing load_w,
  * timed over q quanta after `startup` quanta (0: from power-on, as `ek3
  * rack` prints it); -1 when it cannot start. no_swarm: rig_opts.no_swarm.
  * cg_name: under callgrind, the q quanta are dumped by that name. */
-static double bb_session84(double load_w, int no_swarm, long startup, long q, unsigned threads, const char *cg_name,
-                           int as_rack)
+static double bb_session(unsigned modules, int adapt, double load_w, int no_swarm, long startup, long q,
+                         unsigned threads, const char *cg_name, int as_rack)
 {
     static ses s;
     ses_opts so;
     memset(&so, 0, sizeof so);
-    rig_default_opts(&so.r, 84, 1, load_w);
+    rig_default_opts(&so.r, modules, 1, load_w);
     so.r.threads = threads;
-    so.r.threads_adapt = threads > 1; /* as `ek3 rack` runs without --threads */
+    so.r.threads_adapt = adapt && threads > 1;
     so.r.no_swarm = (uint8_t)no_swarm;
     so.r.via_station = (uint8_t)as_rack;
     so.run_ahead = 1; /* as `ek3 rack` runs */
@@ -335,7 +337,7 @@ int bench_bridge(FILE *out, double scale, int instructions)
     if (instructions) /* under callgrind: the rack's loops only */
         return bb_rack84(1, 0, scale, "bridge.rack84.quantum") < 0 ||
                bb_rack84(1, 1, scale, "bridge.rack84.frames.quantum") < 0 ||
-               bb_session84(200e3, 0, 0, BENCH_SESSION_CG_Q, 1, "bridge.session84.quantum", 0) < 0;
+               bb_session(84, 1, 200e3, 0, 0, BENCH_SESSION_CG_Q, 1, "bridge.session84.quantum", 0) < 0;
     long n = (long)(20000 * scale);
     if (n < 500)
         n = 500;
@@ -458,8 +460,8 @@ int bench_bridge(FILE *out, double scale, int instructions)
     long q = (long)(SES_RUN_S / (RIG_PERIOD_NS * 1e-9) + 0.5);
     double w1[BB_ROUNDS], wn[BB_ROUNDS];
     for (int i = 0; i < BB_ROUNDS; i++) {
-        w1[i] = bb_session84(200e3, 0, 0, q, 1, NULL, 1);
-        wn[i] = tn > 1 ? bb_session84(200e3, 0, 0, q, tn, NULL, 1) : w1[i];
+        w1[i] = bb_session(84, 1, 200e3, 0, 0, q, 1, NULL, 1);
+        wn[i] = tn > 1 ? bb_session(84, 1, 200e3, 0, 0, q, tn, NULL, 1) : w1[i];
         if (w1[i] < 0 || wn[i] < 0)
             return 1;
     }
@@ -477,11 +479,50 @@ int bench_bridge(FILE *out, double scale, int instructions)
             fprintf(out, "# bridge.session84.serial_fraction: none (%u threads no faster than one on this host now)\n", tn);
     }
     bench_line(out, "rack84.rtf", rtfn, "x");
+    /* How the rack scales: 336 modules (four racks' worth, 800 kW) on 1,
+     * 2, 4, 8 and 16 threads, as many as this process has CPUs, each
+     * fixed (as --threads N), timed over 5 000 quanta after 8 000 of
+     * start-up (the load on from power-on: the modules regulating, the
+     * swarm's leader elected; the first 0.5 s of a run are its cheapest,
+     * before the modules switch); BB_ROUNDS rounds, every
+     * count once in each, the median. Amdahl's serial fraction from the
+     * most threads. */
+    {
+        enum { NT = 5 };
+        static const unsigned tcount[NT] = {1, 2, 4, 8, 16};
+        double v[NT][BB_ROUNDS];
+        unsigned nt = 0;
+        while (nt < NT && tcount[nt] <= (tn > 1 ? tn : 1))
+            nt++;
+        long q336 = (long)(5000 * scale) < 500 ? 500 : (long)(5000 * scale);
+        for (int i = 0; i < BB_ROUNDS; i++)
+            for (unsigned j = 0; j < nt; j++)
+                if ((v[j][i] = bb_session(336, 0, 336 * 2380.0, 0, 8000, q336, tcount[j], NULL, 0)) < 0)
+                    return 1;
+        fprintf(out, "# bridge.rack336: 336 modules at 800 kW on N threads (as --threads N, 1 to this process's %u "
+                     "CPUs), each the median of %d rounds;\n# speedup: over 1 thread\n",
+                tn, BB_ROUNDS);
+        double one = bb_median3(v[0]);
+        for (unsigned j = 0; j < nt; j++) {
+            char name[64];
+            double m = bb_median3(v[j]);
+            snprintf(name, sizeof name, "bridge.rack336.rtf.threads_%u", tcount[j]);
+            bench_line(out, name, m, "x");
+            if (j) {
+                snprintf(name, sizeof name, "bridge.rack336.speedup.threads_%u", tcount[j]);
+                bench_line(out, name, m / one, "x");
+            }
+            if (j && j == nt - 1 && m > one)
+                bench_line(out, "bridge.rack336.serial_fraction",
+                           (tcount[j] / (m / one) - 1.0) / (tcount[j] - 1.0), "");
+        }
+    }
     /* The swarm's cost, as `ek3 rack --modules 84 --load 200kW` runs with
      * and without it (--no-swarm), timed after the first election (the
      * leader broadcasting SYNC, every module trimming). */
     long qs = (long)(10000 * scale) < 2000 ? 2000 : (long)(10000 * scale);
-    double on = bb_session84(200e3, 0, 8000, qs, 1, NULL, 0), off = bb_session84(200e3, 1, 8000, qs, 1, NULL, 0);
+    double on = bb_session(84, 1, 200e3, 0, 8000, qs, 1, NULL, 0),
+           off = bb_session(84, 1, 200e3, 1, 8000, qs, 1, NULL, 0);
     if (on < 0 || off < 0)
         return 1;
     bench_line(out, "bridge.session84.swarm.rtf", on, "x");
