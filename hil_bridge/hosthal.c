@@ -51,6 +51,8 @@ static int hhal_can_send(void *ctx, const cfd_frame *f)
         return EK3_EFULL;
     }
     h->tx[(h->tx_head + h->tx_count++) % HHAL_CAN_DEPTH] = *f;
+    if (h->tx_flag)
+        *h->tx_flag = 1;
     return EK3_OK;
 }
 

@@ -40,6 +40,8 @@ typedef struct hhal {
     cfd_frame tx[HHAL_CAN_DEPTH], rx[HHAL_CAN_DEPTH];
     uint16_t tx_head, tx_count, rx_head, rx_count;
     uint32_t tx_dropped;
+    uint8_t *tx_flag; /* NULL, or set to 1 with each frame queued (the rig's array: rig_can reads one
+                         contiguous byte a module, not this struct's line); its reader clears it */
     fle fl; /* the flash (HHAL_FLASH_SIZE bytes, two banks of BRD_FLASH_BANK) */
     uint32_t gpio_in, gpio_out;
     int64_t kick_ns;

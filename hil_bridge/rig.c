@@ -160,7 +160,8 @@ int rig_init(rig *r, const rig_opts *o)
         return EK3_ENOSPC;
     }
     r->m = calloc(o->modules, sizeof *r->m);
-    if (!r->m || cbus_init(&r->bus, o->modules + 1, 1000000, 5000000, o->seed ^ 0xB05) != EK3_OK) {
+    r->tx_flag = calloc(o->modules, 1);
+    if (!r->m || !r->tx_flag || cbus_init(&r->bus, o->modules + 1, 1000000, 5000000, o->seed ^ 0xB05) != EK3_OK) {
         rig_free(r);
         return EK3_ENOSPC;
     }
@@ -218,6 +219,7 @@ int rig_init(rig *r, const rig_opts *o)
             rig_free(r);
             return rc;
         }
+        m->fw.h.tx_flag = &r->tx_flag[k];
         fwi_hold(&m->fw, fwi_boot_delay_ns(o->seed, k + 1)); /* the rack's power-on: each MCU in its time */
     }
     unsigned nt = o->log ? 1 : o->threads;
@@ -242,6 +244,8 @@ void rig_free(rig *r)
         }
     free(r->m);
     r->m = NULL;
+    free(r->tx_flag);
+    r->tx_flag = NULL;
     cbus_free(&r->bus);
     stn_free(&r->stn);
     rack_free(&r->plant);
@@ -699,9 +703,11 @@ static void *rig_thread(void *arg)
 static void rig_can(rig *r)
 {
     for (unsigned k = 0; k < r->o.modules; k++) {
+        if (!r->tx_flag[k]) /* nothing queued since the last take: the module's own lines stay unread */
+            continue;
+        r->tx_flag[k] = 0;
         cfd_frame out;
-        const hhal *h = &r->m[k].fw.h; /* tx_count: hhal_can_take's EK3_EAGAIN when 0, asked here without a call */
-        while (h->tx_count && !r->m[k].external && hhal_can_take(&r->m[k].fw.h, &out) == EK3_OK)
+        while (!r->m[k].external && hhal_can_take(&r->m[k].fw.h, &out) == EK3_OK)
             cbus_send(&r->bus, k + 1, &out, r->t_ns);
     }
     r->t_ns += RIG_PERIOD_NS; /* the quantum's end: the station sends at it (rig_station_send) */

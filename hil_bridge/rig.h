@@ -158,6 +158,8 @@ typedef struct rig {
     int64_t t_ns;
     uint32_t quantum;
     uint64_t hil_frames;
+    uint8_t *tx_flag;       /* modules: 1 once its firmware queued a CAN frame (hhal.tx_flag), until rig_can
+                               takes them; one contiguous byte a module for the serial part to scan */
     /* Every fault flt_inject applied (--fault, a session's events, a
      * scenario's fault{}), for observers such as the live scope: flt_n
      * counts them, flt_log[i % RIG_FLT_LOG] holds the i-th (its time,
