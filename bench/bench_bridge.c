@@ -123,12 +123,13 @@ static void bb_sink(void *ctx, unsigned to, unsigned from, const cfd_frame *f, i
  * rack`'s path: the timeline, the collapse watch, a probe row and a
  * snapshot every 10 quanta on top of rig_quantum) on `threads` threads
  * (adapt: as `ek3 rack` without --threads, the caller alone while that
- * is faster; else fixed, as with --threads) drawing load_w,
+ * is faster, on at most one thread per RIG_MODULES_PER_THREAD modules;
+ * else fixed, as with --threads; *used: the threads taken) drawing load_w,
  * timed over q quanta after `startup` quanta (0: from power-on, as `ek3
  * rack` prints it); -1 when it cannot start. no_swarm: rig_opts.no_swarm.
  * cg_name: under callgrind, the q quanta are dumped by that name. */
 static double bb_session(unsigned modules, int adapt, double load_w, int no_swarm, long startup, long q,
-                         unsigned threads, const char *cg_name, int as_rack)
+                         unsigned threads, const char *cg_name, int as_rack, unsigned *used)
 {
     static ses s;
     ses_opts so;
@@ -143,6 +144,8 @@ static double bb_session(unsigned modules, int adapt, double load_w, int no_swar
     ses_event e = {.kind = SES_EV_LOAD, .at_s = 0, .load = so.r.load};
     if (ses_init(&s, &so) != EK3_OK)
         return -1;
+    if (used) /* the threads the rig took (adapt: one per RIG_MODULES_PER_THREAD modules at most) */
+        *used = s.g.pool ? s.g.pool_threads : 1;
     /* as_rack: `ek3 rack`'s own start (the station's, the load on at
      * --load-at over --load-ramp); else the load on from power-on */
     if ((as_rack ? ses_start_and_load(&s, SES_STATION_START_NS * 1e-9, SES_LOAD_AT_S, SES_LOAD_RAMP_S, &so.r.load)
@@ -337,14 +340,15 @@ int bench_bridge(FILE *out, double scale, int instructions)
     if (instructions) /* under callgrind: the rack's loops only */
         return bb_rack84(1, 0, scale, "bridge.rack84.quantum") < 0 ||
                bb_rack84(1, 1, scale, "bridge.rack84.frames.quantum") < 0 ||
-               bb_session(84, 1, 200e3, 0, 0, BENCH_SESSION_CG_Q, 1, "bridge.session84.quantum", 0) < 0;
+               bb_session(84, 1, 200e3, 0, 0, BENCH_SESSION_CG_Q, 1, "bridge.session84.quantum", 0, NULL) < 0;
     long n = (long)(20000 * scale);
     if (n < 500)
         n = 500;
     int bad = 0;
     tp a, b;
     fprintf(out, "# bridge: rtf is simulated time over wall time (the \"x real time\" ek3 rack prints); the headline\n"
-                 "# is rack84.rtf, `ek3 rack --modules 84 --load 200kW` on every CPU (= session84.rtf.threads_N);\n"
+                 "# is rack84.rtf, `ek3 rack --modules 84 --load 200kW` as it runs (= session84.rtf.threads_N,\n"
+                 "# N: every CPU, one per 10 modules at most);\n"
                  "# frameless.speedup: the HIL exchange as structs over frames; swarm.cost: wall time with the swarm\n"
                  "# over without; late_pct: periods more than 10 us past their time; overrun_pct: periods whose\n"
                  "# own work ran past their deadline; host_floor: an idle 100 us loop, the host's own jitter;\n"
@@ -453,15 +457,17 @@ int bench_bridge(FILE *out, double scale, int instructions)
     bench_line(out, "bridge.rack84.frameless.speedup", r1 / rf, "x"); /* 1 thread: frameless over frames */
     /* rack84.rtf: the run users make, `ek3 rack --modules 84 --load
      * 200kW` as it runs without other flags (the swarm on, the station's
-     * start, the load on at 0.5 s over 0.5 s, 2 s; every scale) on every
-     * CPU, as it prints its rtf; 1 thread beside it, their ratio and
+     * start, the load on at 0.5 s over 0.5 s, 2 s; every scale) on the
+     * threads it takes (every CPU, one per RIG_MODULES_PER_THREAD modules at
+     * most), as it prints its rtf; 1 thread beside it, their ratio and
      * Amdahl's serial fraction s of the quantum from it: speedup =
      * 1 / (s + (1 - s) / N). */
     long q = (long)(SES_RUN_S / (RIG_PERIOD_NS * 1e-9) + 0.5);
     double w1[BB_ROUNDS], wn[BB_ROUNDS];
+    unsigned un = 1; /* the threads `ek3 rack` takes here */
     for (int i = 0; i < BB_ROUNDS; i++) {
-        w1[i] = bb_session(84, 1, 200e3, 0, 0, q, 1, NULL, 1);
-        wn[i] = tn > 1 ? bb_session(84, 1, 200e3, 0, 0, q, tn, NULL, 1) : w1[i];
+        w1[i] = bb_session(84, 1, 200e3, 0, 0, q, 1, NULL, 1, NULL);
+        wn[i] = tn > 1 ? bb_session(84, 1, 200e3, 0, 0, q, tn, NULL, 1, &un) : w1[i];
         if (w1[i] < 0 || wn[i] < 0)
             return 1;
     }
@@ -469,14 +475,14 @@ int bench_bridge(FILE *out, double scale, int instructions)
     bench_line(out, "bridge.session84.rtf.threads_1", rtf, "x");
     if (tn > 1) {
         char name[64];
-        snprintf(name, sizeof name, "bridge.session84.rtf.threads_%u", tn);
+        snprintf(name, sizeof name, "bridge.session84.rtf.threads_%u", un);
         bench_line(out, name, rtfn, "x");
         double sp = rtfn / rtf;
         bench_line(out, "bridge.session84.threads.speedup", sp, "x");
-        if (sp > 1.0)
-            bench_line(out, "bridge.session84.serial_fraction", (tn / sp - 1.0) / (tn - 1.0), "");
+        if (sp > 1.0 && un > 1)
+            bench_line(out, "bridge.session84.serial_fraction", (un / sp - 1.0) / (un - 1.0), "");
         else /* Amdahl's law has no serial fraction for a slowdown: the host, not the rig's serial part */
-            fprintf(out, "# bridge.session84.serial_fraction: none (%u threads no faster than one on this host now)\n", tn);
+            fprintf(out, "# bridge.session84.serial_fraction: none (%u threads no faster than one on this host now)\n", un);
     }
     bench_line(out, "rack84.rtf", rtfn, "x");
     /* How the rack scales: 336 modules (four racks' worth, 800 kW) on 1,
@@ -497,7 +503,7 @@ int bench_bridge(FILE *out, double scale, int instructions)
         long q336 = (long)(5000 * scale) < 500 ? 500 : (long)(5000 * scale);
         for (int i = 0; i < BB_ROUNDS; i++)
             for (unsigned j = 0; j < nt; j++)
-                if ((v[j][i] = bb_session(336, 0, 336 * 2380.0, 0, 8000, q336, tcount[j], NULL, 0)) < 0)
+                if ((v[j][i] = bb_session(336, 0, 336 * 2380.0, 0, 8000, q336, tcount[j], NULL, 0, NULL)) < 0)
                     return 1;
         fprintf(out, "# bridge.rack336: 336 modules at 800 kW on N threads (as --threads N, 1 to this process's %u "
                      "CPUs), each the median of %d rounds;\n# speedup: over 1 thread\n",
@@ -521,8 +527,8 @@ int bench_bridge(FILE *out, double scale, int instructions)
      * and without it (--no-swarm), timed after the first election (the
      * leader broadcasting SYNC, every module trimming). */
     long qs = (long)(10000 * scale) < 2000 ? 2000 : (long)(10000 * scale);
-    double on = bb_session(84, 1, 200e3, 0, 8000, qs, 1, NULL, 0),
-           off = bb_session(84, 1, 200e3, 1, 8000, qs, 1, NULL, 0);
+    double on = bb_session(84, 1, 200e3, 0, 8000, qs, 1, NULL, 0, NULL),
+           off = bb_session(84, 1, 200e3, 1, 8000, qs, 1, NULL, 0, NULL);
     if (on < 0 || off < 0)
         return 1;
     bench_line(out, "bridge.session84.swarm.rtf", on, "x");

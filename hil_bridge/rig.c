@@ -227,6 +227,8 @@ int rig_init(rig *r, const rig_opts *o)
         nt = o->modules;
     if (nt > RIG_THREADS_MAX)
         nt = RIG_THREADS_MAX;
+    if (o->threads_adapt && nt > 2 && nt > o->modules / RIG_MODULES_PER_THREAD)
+        nt = o->modules / RIG_MODULES_PER_THREAD > 2 ? o->modules / RIG_MODULES_PER_THREAD : 2;
     if (nt > 1 && rig_pool_start(r, nt) != EK3_OK)
         r->pool = NULL; /* serial then */
     r->solo = r->pool && o->threads_adapt; /* rig_adapt_next: the first window on the caller alone */

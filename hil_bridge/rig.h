@@ -68,7 +68,8 @@ typedef struct rig_opts {
     unsigned threads;       /* modules spread over this many threads (0, 1: none; a log forces 1) */
     uint8_t threads_adapt;  /* with threads > 1: the caller runs every module alone while that is
                                faster (rig_adapt_next: a busy machine, where a worker that lost its
-                               CPU holds every phase); the same run bit for bit */
+                               CPU holds every phase), and threads stop at one per
+                               RIG_MODULES_PER_THREAD modules (2 at least); the same run bit for bit */
     /* External modules: their firmware runs in `ek3 fw` processes. */
     const uint8_t *external; /* external[k] != 0: slot k + 1 is external (NULL: none) */
     char fw_bus[64];        /* "udp:HOST:BASE": slot s listens on BASE + s */
@@ -219,6 +220,15 @@ int rig_fault_swarm_replay(rig *r, unsigned slot);
  * 0, the cuts untouched, when n < 2, n > RIG_THREADS_MAX, m < 2n, the
  * cuts are not as above, a range is empty or a time is 0. */
 int rig_cuts_balance(unsigned *cut, unsigned n, unsigned m, const uint64_t *busy);
+
+/* Threads by default (rig_opts.threads_adapt) take at least this many
+ * modules each: below it a phase's work per thread is near the cost of
+ * handing it over, and each thread more is one more CPU whose stall
+ * holds every quantum. On a lent 16-CPU virtual machine (docs/bridge.md,
+ * Sixteen cores) 84 modules ran as fast on 8 threads as on 16 when it
+ * was quiet (11.8-14.8 x against 12.2-13.7 x), and faster when it was
+ * not (9.1-9.8 x against 2.7-8.4 x). */
+#define RIG_MODULES_PER_THREAD 10u
 
 /* Threads or the caller alone, decided as the rack runs
  * (rig_opts.threads_adapt; rig_quantum calls it after every quantum with
