@@ -465,3 +465,26 @@ Test(rig, a_set_point_below_480_V_runs_the_plant_as_a_half_bridge)
     cr_assert_eq(hi.plant.mod[0].cmd.half_bridge, 0, "a full bridge at 750 V");
     rig_free(&hi);
 }
+
+/* Threads by default (threads_adapt) stop at one per
+ * RIG_MODULES_PER_THREAD modules, and at 2 at least; threads asked for
+ * (--threads N) are taken as asked, up to the modules. */
+Test(rig, threads_by_default_take_one_per_ten_modules)
+{
+    static rig g;
+    rig_opts o;
+    static const struct {
+        unsigned modules, threads;
+        uint8_t adapt;
+        unsigned want;
+    } c[] = {{25, 16, 1, 2}, {25, 16, 0, 16}, {12, 4, 1, 2}, {30, 2, 1, 2}, {40, 16, 1, 4}, {40, 3, 1, 3}};
+    for (unsigned i = 0; i < sizeof c / sizeof c[0]; i++) {
+        opts(&o, c[i].modules, 1000.0 * c[i].modules);
+        o.threads = c[i].threads;
+        o.threads_adapt = c[i].adapt;
+        cr_assert_eq(rig_init(&g, &o), EK3_OK);
+        cr_assert_eq(g.pool_threads, c[i].want, "%u modules, %u threads%s: %u taken, not %u", c[i].modules,
+                     c[i].threads, c[i].adapt ? " by default" : "", g.pool_threads, c[i].want);
+        rig_free(&g);
+    }
+}
