@@ -190,6 +190,29 @@ int cli_parse_quantity(const char *s, const char *unit, double *v)
     return EK3_OK;
 }
 
+const char *cli_quantity_hint(const char *s, const char *unit, char *buf, size_t cap)
+{
+    if (cap)
+        buf[0] = 0;
+    char *end;
+    double x = s ? strtod(s, &end) : 0;
+    if (!s || end == s || !isfinite(x) || !*unit || !cap)
+        return buf;
+    const char *u = end + (*end == ' ');
+    if (*u == 'K' && (!u[1] || !strcasecmp(u + 1, unit))) {
+        snprintf(buf, cap, "kilo is a lower-case k (%gk%s)", x, unit);
+        return buf;
+    }
+    const char *bare = strcasecmp(u, unit) ? u + (*u && strchr("pnumkMG", *u)) : u; /* the unit after a prefix */
+    if (strcasecmp(bare, unit) || !strcmp(bare, unit) || cli_same_unit(bare, unit))
+        return buf; /* another unit, or none, or the right case */
+    if (bare > u && (*u == 'm' || *u == 'M'))
+        snprintf(buf, cap, "the unit is %s (%gm%s is milli, %gM%s mega)", unit, x, unit, x, unit);
+    else
+        snprintf(buf, cap, "the unit is %s (%g%.*s%s)", unit, x, (int)(bare - u), u, unit);
+    return buf;
+}
+
 const char *cli_si(char *buf, size_t cap, double value, const char *unit)
 {
     static const char *const si[] = {"s", "V", "A", "W", "Hz", "Ohm", "ohm"};

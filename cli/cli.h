@@ -69,6 +69,15 @@ int cli_parse_rate(const char *s, uint32_t *bps);
  * must also be finite). */
 int cli_parse_quantity(const char *s, const char *unit, double *v);
 
+/* Why s, which cli_parse_quantity refused for `unit`, is refused, when a
+ * letter's case explains it: a capital K ("kilo is a lower-case k
+ * (2.5kohm)"), or the unit or its prefix in the wrong case ("the unit
+ * is W (20kW)"; for "20mw": "the unit is W (20mW is milli, 20MW
+ * mega)"). Writes the phrase into buf (cap bytes) and returns buf;
+ * "" when no case slip explains it (no number, another unit, or a unit
+ * such as the ohm that any case spells: cli_parse_quantity). */
+const char *cli_quantity_hint(const char *s, const char *unit, char *buf, size_t cap);
+
 /* What a time (unit "s") may be written as: cli_parse_quantity also takes
  * "min" and "h" there, and refuses "m" alone (milli, or minutes?). For
  * the messages: "--duration '%s': " CLI_TIME " from ...". */

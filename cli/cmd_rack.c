@@ -259,8 +259,10 @@ int cmd_rack(int argc, char **argv)
                 return cli_usage_error(w, "--modules '%s': a whole number, 1 to 510", v);
             o.r.modules = (unsigned)n;
         } else if (!strcmp(a, "--load") && cli_has_value(a, v, &miss)) {
+            char hint[96];
             if (cli_parse_quantity(v, "W", &x) || !(x >= 0 && x <= 5e6))
-                return cli_usage_error(w, "--load '%s': a power such as 200kW", v);
+                return cli_usage_error(w, "--load '%s': a power such as 200kW%s%s", v,
+                                       *cli_quantity_hint(v, "W", hint, sizeof hint) ? ": " : "", hint);
             o.r.load = (rack_load){.kind = RACK_LOAD_CP, .p_w = x, .v_min = 100};
             char *end;
             strtod(v, &end);

@@ -436,6 +436,17 @@ static int sc_run(int argc, char **argv)
     }
     /* --report's folders are named by scenario (REPORT/NAME/seed-N): two
      * files of one name would write over each other's evidence. */
+    /* Without --report the lines name the scenario, not its file: which
+     * is which is said first (the lines come in the order of the files). */
+    for (size_t a = 0; !report && a < nj; a++)
+        for (size_t b = a + 1; b < nj; b++)
+            if (!strcmp(job[a].name, job[b].name) && strcmp(job[a].path, job[b].path) &&
+                (a == 0 || strcmp(job[a - 1].path, job[a].path) || strcmp(job[a - 1].name, job[a].name))) {
+                fprintf(stderr, "ek3 %s: note: %s and %s both name scenario '%s': their lines below come in that "
+                                "order\n",
+                        w, job[a].path, job[b].path, job[a].name);
+                break;
+            }
     for (size_t a = 0; report && a < nj; a++)
         for (size_t b = a + 1; b < nj; b++)
             if (!strcmp(job[a].name, job[b].name) && strcmp(job[a].path, job[b].path)) {

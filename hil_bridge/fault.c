@@ -401,9 +401,9 @@ static int flt_bad_param(const flt_def *d, const flt_param *p, const char *v, ch
         if (strchr(u, ':'))
             return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s='%s': parameters are separated by ',' "
                            "(NAME:TARGET@TIME:P=V,P=V)", d->name, p->name, v);
-        if (*u == 'K' && *p->unit && !strcasecmp(u + 1, p->unit))
-            return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s='%s': kilo is a lower-case k (%gk%s)", d->name,
-                           p->name, v, x, p->unit);
+        char hint[96];
+        if (*cli_quantity_hint(v, p->unit, hint, sizeof hint)) /* a capital K, or the unit's case */
+            return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s='%s': %s", d->name, p->name, v, hint);
         if (!strcmp(u, "m") && !strcmp(p->unit, "s"))
             return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s='%s': milliseconds or minutes? write %gms or "
                            "%gmin", d->name, p->name, v, x, x);

@@ -331,6 +331,9 @@ double scn_arg_quantity(lua_State *L, int idx, const char *unit, const char *wha
         const char *s = lua_tostring(L, idx);
         if (!cli_parse_quantity(s, unit, &v))
             return v;
+        char hint[96];
+        if (*cli_quantity_hint(s, unit, hint, sizeof hint))
+            scn_err(L, "%s: '%s' is not a quantity in %s: %s", what, s, unit, hint);
         char *rest;
         (void)strtod(s, &rest);
         rest += rest != s && *rest == ' ';

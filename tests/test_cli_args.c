@@ -97,6 +97,20 @@ Test(cli_args, the_ohm_is_read_in_any_case_and_as_its_symbol)
     cr_assert(strstr(out, "--load-ohm '0Ohm': a resistance above 0"), "%s", out);
 }
 
+/* A power in the wrong case says which letter (cli_quantity_hint). */
+Test(cli_args, a_power_in_the_wrong_case_names_the_letter)
+{
+    static char out[8192];
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 20kw --duration 1ms", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--load '20kw': a power such as 200kW: the unit is W (20kW)"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 20KW --duration 1ms", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--load '20KW': a power such as 200kW: kilo is a lower-case k (20kW)"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 2mw --duration 1ms", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "the unit is W (2mW is milli, 2MW mega)"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 20kV --duration 1ms", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--load '20kV': a power such as 200kW\n"), "%s", out); /* another unit: no case hint */
+}
+
 /* ---- 2. arguments ------------------------------------------------------ */
 
 Test(cli_args, an_option_without_its_value_is_named_in_every_subcommand)
@@ -874,4 +888,8 @@ Test(cli_args, report_refuses_two_files_of_one_scenario_name)
     /* without --report they run, each once */
     cr_assert_eq(run(out, sizeof out, "%s scenario run %s", EK3_BIN, path("twins")), 0, "%s", out);
     cr_assert_eq(count(out, "PASS   twin"), 2, "%s", out);
+    cr_assert(strstr(out, "a.lua and ") && strstr(out, "b.lua both name scenario 'twin': their lines below come in "
+                                                       "that order"),
+              "the note says which line is which file: %s", out);
+    cr_assert_eq(count(out, "both name scenario"), 1, "said once: %s", out);
 }

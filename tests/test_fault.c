@@ -107,6 +107,8 @@ Test(fault, a_bad_spec_is_refused_naming_the_part_and_why)
     refused("igff:3@1s", EK3_ENOENT, "no fault named 'igff' (closest: igf");
     refused("igf:3@1s:i=40mA:i=1A", EK3_EPARSE, "parameters are separated by ','");
     refused("short:rack@1s:r=2.5KOhm", EK3_EPARSE, "r='2.5KOhm': kilo is a lower-case k (2.5kohm)");
+    refused("igf:3@1s:i=40ma", EK3_EPARSE, "i='40ma': the unit is A (40mA is milli, 40MA mega)");
+    refused("igf:3@1s:i=1a", EK3_EPARSE, "i='1a': the unit is A (1A)");
     refused("pull:3", EK3_EPARSE, "no @TIME");
     refused("pull:0@1s", EK3_EPARSE, "target '0' must be a slot 1 to 510");
     refused("bus-cut:511@1s", EK3_EPARSE, "bus node 0 to 510");
