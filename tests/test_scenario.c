@@ -146,6 +146,8 @@ Test(scenario, misspelt_names_get_the_closest_valid_ones)
     expect_error("level", "scenario{ name='x', level='weekly' }\n", "1:", "quick");
     expect_error("no_target", HEAD RACK "fault('pull')\n", "3:", "fault 'pull': give its target, a SLOT, second");
     expect_error("power_unit", HEAD RACK "set_load{ power='3V' }\n", "3:", "set_load{}: power: '3V' is not a quantity in W");
+    expect_error("power_case", HEAD RACK "set_load{ power='3kw' }\n", "3:",
+                 "set_load{}: power: '3kw' is not a quantity in W: the unit is W (3kW)");
     expect_error("window_begun", HEAD RACK "run('0.3s')\nexpect_always(function() return true end, { from = 0.2 })\n", "4:",
                  "expect_always: the window from 0.2 s to the end of the run must start now (0.300000 s) or later");
     /* A quantity in another unit names that unit; SI's space before the unit is taken. */
