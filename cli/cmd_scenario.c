@@ -434,8 +434,6 @@ static int sc_run(int argc, char **argv)
         sc_free(&f);
         return cli_fail(w, "out of memory");
     }
-    /* --report's folders are named by scenario (REPORT/NAME/seed-N): two
-     * files of one name would write over each other's evidence. */
     /* Without --report the lines name the scenario, not its file: which
      * is which is said first (the lines come in the order of the files). */
     for (size_t a = 0; !report && a < nj; a++)
@@ -447,6 +445,8 @@ static int sc_run(int argc, char **argv)
                         w, job[a].path, job[b].path, job[a].name);
                 break;
             }
+    /* --report's folders are named by scenario (REPORT/NAME/seed-N): two
+     * files of one name would write over each other's evidence. */
     for (size_t a = 0; report && a < nj; a++)
         for (size_t b = a + 1; b < nj; b++)
             if (!strcmp(job[a].name, job[b].name) && strcmp(job[a].path, job[b].path)) {

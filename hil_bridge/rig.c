@@ -591,9 +591,10 @@ static void rig_phase(rig *r, int phase, unsigned k0, unsigned k1, uint64_t *hil
  * yields or sleeps: a yield is a system call, several microseconds in a
  * virtual machine, and a thread inside one answers the next phase late.
  * A SCHED_FIFO worker spins RIG_SPIN_FIFO_NS (it must not hold its CPU).
- * Spins are counted in pauses of rig_pause_ns each: one PAUSE takes
- * about 20 ns on this project's AMD EPYC hosts and 3-7 times that on
- * Intel cores since Skylake, so a count of pauses is no time. */
+ * Spins are counted in pauses, timed by rig_spins_for: one PAUSE took
+ * 20 ns on this project's AMD EPYC hosts and 15 ns on a lent Intel Xeon,
+ * and Intel's optimization manual gives about 140 cycles since Skylake,
+ * so a count of pauses is no time. */
 #ifndef RIG_SPIN_NS
 #define RIG_SPIN_NS 400000.0
 #endif
@@ -903,7 +904,7 @@ unsigned rig_realtime(rig *r, int priority)
      * waiting each phase for a normal thread is a priority inversion
      * (the run goes on in the caller alone, the same run). */
     long ncpu = rig_cpus();
-    if ((long)p->n > ncpu - 1) {
+    if ((long)p->n > ncpu - 1 || r->o.threads_adapt) { /* threads by default: one when paced (rig.h) */
         rig_pool_stop(r);
         r->pool_threads = 1;
         return 0;

@@ -271,9 +271,9 @@ unsigned rig_thread_modules(const rig *r, unsigned i);
  * switch, they would otherwise run as normal threads and be preempted.
  * Real-time threads never take every CPU: with the caller, at most
  * CPUs - 1 of them, so that a rack that cannot keep up does not starve
- * the system; workers that cannot all take FIFO (no CPU to spare, as
- * on 2 CPUs and with threads by default, every CPU, or no permission)
- * are stopped and the caller runs every module (a FIFO caller waiting
+ * the system; a rack on threads by default (rig_opts.threads_adapt),
+ * and workers that cannot all take FIFO (no CPU to spare, as on 2 CPUs,
+ * or no permission), are stopped and the caller runs every module (a FIFO caller waiting
  * for a normal worker each phase would be a priority inversion; the run
  * is the same). Returns how many workers took FIFO (0: none are used).
  * priority <= 0: the same rule for the CPUs, the workers pinned and left

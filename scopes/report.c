@@ -537,6 +537,8 @@ static int rep_text_body(FILE *f, ses *s)
                 snprintf(workers, sizeof workers, ", %u workers %s", s->fifo_workers, s->fifo ? "FIFO" : "pinned");
             else if (s->fifo && g->o.threads > 1 && !g->o.log)
                 snprintf(workers, sizeof workers, ", 1 thread: workers could not all be FIFO with a CPU kept free");
+            else if (!s->fifo && g->o.threads > 1 && !g->o.log && g->o.threads_adapt && rig_cpus() > 2)
+                snprintf(workers, sizeof workers, ", 1 thread: the default when paced (--threads N for more)");
             else if (!s->fifo && g->o.threads > 1 && !g->o.log)
                 snprintf(workers, sizeof workers, ", 1 thread: no CPU to spare for a worker");
             char wait[64];
