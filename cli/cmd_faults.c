@@ -54,6 +54,10 @@ int cmd_faults(int argc, char **argv)
         int id = flt_find(argv[i]);
         if (id < 0 || (unsigned)id >= sizeof only) {
             char near[200];
+            int lc = flt_find_nocase(argv[i]);
+            if (lc >= 0)
+                return cli_usage_error(w, "no fault named '%s': fault names are lower case (ek3 faults %s)", argv[i],
+                                       faults_name((size_t)lc, NULL));
             cli_closest(argv[i], flt_count, faults_name, NULL, 3, near, sizeof near);
             return cli_usage_error(w, "no fault named '%s'%s%s%s", argv[i], near[0] ? " (closest: " : "", near,
                                    near[0] ? ")" : "");

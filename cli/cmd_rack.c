@@ -260,14 +260,23 @@ int cmd_rack(int argc, char **argv)
                 return cli_usage_error(w, "--modules '%s': a whole number, 1 to 510", v);
             o.r.modules = (unsigned)n;
         } else if (!strcmp(a, "--load") && cli_has_value(a, v, &miss)) {
-            char hint[96];
-            if (cli_parse_quantity(v, "W", &x) || !(x >= 0 && x <= 5e6))
-                return cli_usage_error(w, "--load '%s': a power such as 200kW%s%s", v,
-                                       *cli_quantity_hint(v, "W", hint, sizeof hint) ? ": " : "", hint);
+            char hint[96], *u;
+            double typed = strtod(v, &u);
+            if (cli_parse_quantity(v, "W", &x) || !isfinite(x)) {
+                if (*cli_quantity_hint(v, "W", hint, sizeof hint))
+                    return cli_usage_error(w, "--load '%s': a power such as 200kW: %s", v, hint);
+                if (u != v && isfinite(typed) && *u) /* 20kV: a number with another unit */
+                    return cli_usage_error(w, "--load '%s': '%s' is not a unit of power: a power such as 200kW "
+                                           "(W, kW, MW)", v, u + (*u == ' '));
+                return cli_usage_error(w, "--load '%s': a power such as 200kW", v);
+            }
+            if (x < 0)
+                return cli_usage_error(w, "--load '%s': the power a load draws, 0 to 5MW: not negative", v);
+            if (x > 5e6)
+                return cli_usage_error(w, "--load '%s': the power a load draws, 0 to 5MW: %s is above 5MW", v,
+                                       cli_si(hint, sizeof hint, x, "W"));
             o.r.load = (rack_load){.kind = RACK_LOAD_CP, .p_w = x, .v_min = 100};
-            char *end;
-            strtod(v, &end);
-            if (!*end && x > 0 && x < 1000) /* a bare number is watts: "--load 12" is 12 W, not 12 kW */
+            if (!*u && x > 0 && x < 1000) /* a bare number is watts: "--load 12" is 12 W, not 12 kW */
                 fprintf(stderr, "ek3 %s: note: --load %s is %g W (a unit says which: %gkW)\n", w, v, x, x);
         } else if (!strcmp(a, "--load-ohm") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "ohm", &x))

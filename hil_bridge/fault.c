@@ -285,6 +285,14 @@ int flt_find(const char *name)
     return EK3_ENOENT;
 }
 
+int flt_find_nocase(const char *name)
+{
+    for (unsigned i = 0; name && i < flt_count; i++)
+        if (!strcasecmp(flt_table[i].name, name))
+            return (int)i;
+    return EK3_ENOENT;
+}
+
 int flt_spec_init(flt_spec *s, unsigned id, unsigned target, unsigned svc)
 {
     if (id >= flt_count)
@@ -305,9 +313,12 @@ static int flt_check_params(const flt_spec *s, char *err, size_t cap)
     for (unsigned i = 0; i < d->np; i++) {
         const flt_param *p = &d->p[i];
         double v = s->p[i];
-        if (!(v >= p->min && v <= p->max))
-            return flt_err(err, cap, EK3_ERANGE, "%s: parameter %s=%g is out of range %g to %g%s%s", d->name, p->name,
-                           v, p->min, p->max, *p->unit ? " " : "", p->unit);
+        if (!(v >= p->min && v <= p->max)) { /* in the unit's prefixes: "i=40 MA is out of range 0 A to 10 A" */
+            char a[32], lo[32], hi[32];
+            return flt_err(err, cap, EK3_ERANGE, "%s: parameter %s=%s is out of range %s to %s", d->name, p->name,
+                           cli_si(a, sizeof a, v, p->unit), cli_si(lo, sizeof lo, p->min, p->unit),
+                           cli_si(hi, sizeof hi, p->max, p->unit));
+        }
         if (p->integer && v != (double)(long long)v)
             return flt_err(err, cap, EK3_ERANGE, "%s: parameter %s=%g must be a whole number", d->name, p->name, v);
     }
@@ -446,6 +457,10 @@ int flt_parse(const char *s, flt_spec *out, char *err, size_t cap)
     int id = flt_find(buf);
     if (id < 0) {
         char near[120];
+        int lc = flt_find_nocase(buf);
+        if (lc >= 0)
+            return flt_err(err, cap, EK3_ENOENT, "'%s': no fault named '%s': fault names are lower case (%s)", s, buf,
+                           flt_table[lc].name);
         cli_closest(buf, flt_count, flt_name_of, NULL, 3, near, sizeof near);
         return flt_err(err, cap, EK3_ENOENT, "'%s': no fault named '%s' (closest: %s; ek3 faults lists them)", s, buf,
                        near);

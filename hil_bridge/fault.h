@@ -121,6 +121,10 @@ typedef struct flt_spec {
 /* The fault named `name` (exact, as in the table), or EK3_ENOENT. */
 int flt_find(const char *name);
 
+/* The fault whose name is `name` but for case ("IGF": igf), for the
+ * refusal to name it (fault names are lower case), or EK3_ENOENT. */
+int flt_find_nocase(const char *name);
+
 /* The target a fault of the table takes, as `ek3 faults` names it:
  * "SLOT", "NODE", "SLOT.SERVICE", "bus", "rack" or "station" (id from
  * flt_find; "?" when out of range). */

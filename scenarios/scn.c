@@ -412,8 +412,10 @@ static int scn_file_under(lua_State *L, const char *what, const char *name, char
 
 static void scn_range(lua_State *L, const char *what, double v, double lo, double hi, const char *unit)
 {
+    char a[32], l[32], h[32]; /* in the unit's prefixes: "power = 20 MW is out of range 0 W to 10 MW" */
     if (!(v >= lo && v <= hi))
-        scn_err(L, "%s = %g %s is out of range %g to %g %s", what, v, unit, lo, hi, unit);
+        scn_err(L, "%s = %s is out of range %s to %s", what, cli_si(a, sizeof a, v, unit), cli_si(l, sizeof l, lo, unit),
+                cli_si(h, sizeof h, hi, unit));
 }
 
 /* Every key of the table at idx must be one of `keys` (NULL-ended). Of

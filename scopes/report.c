@@ -551,7 +551,7 @@ static int rep_text_body(FILE *f, ses *s)
                        "max %.1f us; %ld quanta late by more than %.3g us (%.3f %% of quanta late), %ld overruns (%.3f %%)\n",
                     s->fifo ? "SCHED_FIFO"
                     : o->rt_spin_ns == 0 || o->rt_spin_ns >= RIG_PERIOD_NS
-                        ? "SCHED_OTHER: a spin under FIFO is throttled 50 ms a second"
+                        ? "SCHED_OTHER by choice: Linux stops a SCHED_FIFO thread that spins for 50 ms of each second"
                         : "SCHED_OTHER: no permission for FIFO",
                     workers,
                     s->locked ? "memory locked" : "not locked", wait, late[0] / 1e3, late[ran / 2] / 1e3,

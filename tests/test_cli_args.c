@@ -108,7 +108,14 @@ Test(cli_args, a_power_in_the_wrong_case_names_the_letter)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 2mw --duration 1ms", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "the unit is W (2mW is milli, 2MW mega)"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 20kV --duration 1ms", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "--load '20kV': a power such as 200kW\n"), "%s", out); /* another unit: no case hint */
+    cr_assert(strstr(out, "--load '20kV': 'kV' is not a unit of power: a power such as 200kW (W, kW, MW)\n"), "%s",
+              out); /* another unit: no case hint */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 9MW --duration 1ms", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--load '9MW': the power a load draws, 0 to 5MW: 9 MW is above 5MW\n"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load -5kW --duration 1ms", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--load '-5kW': the power a load draws, 0 to 5MW: not negative\n"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s faults IGF", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "no fault named 'IGF': fault names are lower case (ek3 faults igf)"), "%s", out);
 }
 
 /* ---- 2. arguments ------------------------------------------------------ */

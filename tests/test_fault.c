@@ -119,7 +119,9 @@ Test(fault, a_bad_spec_is_refused_naming_the_part_and_why)
     refused("bus-split:bus@1s:at=2", EK3_ENOENT, "(it takes from=N; the onset is the @TIME after the target)");
     refused("pull:3@soon", EK3_EPARSE, "time 'soon'");
     refused("pull:3@-1s", EK3_EPARSE, "time '-1s'");
-    refused("igf:3@1s:i=20A", EK3_ERANGE, "igf: parameter i=20 is out of range 0 to 10 A");
+    refused("igf:3@1s:i=20A", EK3_ERANGE, "igf: parameter i=20 A is out of range 0 A to 10 A");
+    refused("igf:3@1s:i=40MA", EK3_ERANGE, "igf: parameter i=40 MA is out of range 0 A to 10 A"); /* the prefix shown */
+    refused("IGF:3@1s", EK3_ENOENT, "no fault named 'IGF': fault names are lower case (igf)");
     refused("fan:3@1s:health=1.5", EK3_ERANGE, "fan: parameter health=1.5 is out of range 0 to 1");
     refused("adc-offset:3@1s:ch=12", EK3_ERANGE, "adc-offset: parameter ch=12 is out of range 0 to 11");
     refused("adc-offset:3@1s:ch=1.5", EK3_ERANGE, "ch=1.5 must be a whole number");

@@ -76,13 +76,13 @@ Test(fault_bus, the_new_faults_read_back_and_refuse_bad_values)
     cr_assert_str_eq(text, "bus-latency:0@0s:d=20ms"); /* as written: its SI prefix kept */
     refused("bus-split:3@1s", EK3_EPARSE, "target '3' must be 'bus'");
     refused("api-flood:rack@1s", EK3_EPARSE, "target 'rack' must be 'station'");
-    refused("api-flood:station@1s:rate=0", EK3_ERANGE, "rate=0 is out of range 1 to 1e+06 /s");
+    refused("api-flood:station@1s:rate=0", EK3_ERANGE, "rate=0 /s is out of range 1 /s to 1e+06 /s");
     refused("api-bad-key:station@1s:rate=5", EK3_OK, "");
-    refused("isr-overrun:2@0s:t=100us", EK3_ERANGE, "t=0.0001 is out of range 0.000101 to 0.1 s");
+    refused("isr-overrun:2@0s:t=100us", EK3_ERANGE, "t=100 us is out of range 101 us to 100 ms");
     refused("isr-overrun:2@0s:n=2.5", EK3_ERANGE, "n=2.5 must be a whole number");
-    refused("bus-latency:2@0s:d=2s", EK3_ERANGE, "d=2 is out of range 0 to 1 s");
-    refused("forge-cmd:2@0s:power=4kW", EK3_ERANGE, "power=4000 is out of range 0 to 3300 W");
-    refused("cmd-range:2@0s:vset=7kV", EK3_ERANGE, "vset=7000 is out of range 0 to 6553.5 V");
+    refused("bus-latency:2@0s:d=2s", EK3_ERANGE, "d=2 s is out of range 0 s to 1 s");
+    refused("forge-cmd:2@0s:power=4kW", EK3_ERANGE, "power=4 kW is out of range 0 W to 3.3 kW");
+    refused("cmd-range:2@0s:vset=7kV", EK3_ERANGE, "vset=7 kV is out of range 0 V to 6.5535 kV");
     refused("replay-cmd:2@0s:n=1", EK3_ENOENT, "it takes none");
     refused("module-reboot:0@0s", EK3_EPARSE, "must be a slot 1 to 510");
 }

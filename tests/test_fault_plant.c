@@ -99,9 +99,9 @@ Test(fault_plant, a_value_out_of_range_is_refused_naming_it)
     refused("load-dump:3@1s", EK3_EPARSE, "target '3' must be 'rack'");
     refused("vdc-sag:2@1s:frac=0.95", EK3_ERANGE, "vdc-sag: parameter frac=0.95 is out of range 0 to 0.9");
     refused("vdc-surge:2@1s:frac=0.6", EK3_ERANGE, "vdc-surge: parameter frac=0.6 is out of range 0 to 0.5");
-    refused("ambient:2@1s:t=200", EK3_ERANGE, "ambient: parameter t=200 is out of range -40 to 125 C");
+    refused("ambient:2@1s:t=200", EK3_ERANGE, "ambient: parameter t=200 C is out of range -40 C to 125 C");
     refused("ambient:2@1s:t=5V", EK3_EPARSE, "t='5V': the unit 'V' is not t's (t takes C: e.g. 55C)");
-    refused("rack-ambient:rack@1s:t=-50", EK3_ERANGE, "out of range -40 to 125 C");
+    refused("rack-ambient:rack@1s:t=-50", EK3_ERANGE, "out of range -40 C to 125 C");
     refused("ntc-open:2@1s:ch=2", EK3_ERANGE, "ntc-open: parameter ch=2 is out of range 3 to 7");
     refused("ntc-short:2@1s:ch=8", EK3_ERANGE, "ntc-short: parameter ch=8 is out of range 3 to 7");
     refused("adc-gain:2@1s:ch=1,err=0.6", EK3_ERANGE, "adc-gain: parameter err=0.6 is out of range -0.5 to 0.5");
