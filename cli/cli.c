@@ -190,6 +190,17 @@ int cli_parse_quantity(const char *s, const char *unit, double *v)
     return EK3_OK;
 }
 
+const char *cli_time_hint(const char *s)
+{
+    char *end;
+    double x = s ? strtod(s, &end) : 0;
+    if (!s || end == s || !isfinite(x))
+        return "";
+    if (!strcmp(end + (*end == ' '), "m"))
+        return ": milli or minutes? write ms or min";
+    return x < 0 ? ": not negative" : "";
+}
+
 const char *cli_quantity_hint(const char *s, const char *unit, char *buf, size_t cap)
 {
     if (cap)
@@ -503,8 +514,24 @@ unsigned cli_edit_distance(const char *a, const char *b)
     return p[lb];
 }
 
+static const char *cli_closest_within(const char *s, size_t n, const char *(*name_of)(size_t i, const void *ctx),
+                                      const void *ctx, unsigned k, unsigned max_d, char *buf, size_t cap);
+
 const char *cli_closest(const char *s, size_t n, const char *(*name_of)(size_t i, const void *ctx), const void *ctx,
                         unsigned k, char *buf, size_t cap)
+{
+    return cli_closest_within(s, n, name_of, ctx, k, UINT_MAX, buf, cap);
+}
+
+const char *cli_near(const char *s, size_t n, const char *(*name_of)(size_t i, const void *ctx), const void *ctx,
+                     unsigned k, char *buf, size_t cap)
+{
+    size_t l = s ? strlen(s) : 0;
+    return cli_closest_within(s, n, name_of, ctx, k, l / 3 > 2 ? (unsigned)(l / 3) : 2u, buf, cap);
+}
+
+static const char *cli_closest_within(const char *s, size_t n, const char *(*name_of)(size_t i, const void *ctx),
+                                      const void *ctx, unsigned k, unsigned max_d, char *buf, size_t cap)
 {
     enum { K_MAX = 8 };
     size_t best[K_MAX];
@@ -516,6 +543,8 @@ const char *cli_closest(const char *s, size_t n, const char *(*name_of)(size_t i
         if (!name)
             continue;
         unsigned d = cli_edit_distance(s, name), at = got;
+        if (d > max_d)
+            continue;
         while (at > 0 && bd[at - 1] > d)
             at--;
         if (at >= k)

@@ -69,6 +69,11 @@ int cli_parse_rate(const char *s, uint32_t *bps);
  * must also be finite). */
 int cli_parse_quantity(const char *s, const char *unit, double *v);
 
+/* Why a time flag's value s was refused, when it is a number: ": milli
+ * or minutes? write ms or min" for "5m", ": not negative" for "-1s", else
+ * "" (a static string, to append to the flag's message). */
+const char *cli_time_hint(const char *s);
+
 /* Why s, which cli_parse_quantity refused for `unit`, is refused, when a
  * letter's case explains it: a capital K ("kilo is a lower-case k
  * (2.5kohm)"), or the unit or its prefix in the wrong case ("the unit
@@ -207,5 +212,11 @@ unsigned cli_edit_distance(const char *a, const char *b);
  * gives name i of n (NULL: skipped). Returns buf ("" when n is 0). */
 const char *cli_closest(const char *s, size_t n, const char *(*name_of)(size_t i, const void *ctx), const void *ctx,
                         unsigned k, char *buf, size_t cap);
+
+/* cli_closest for "did you mean": only names within edit distance
+ * max(2, strlen(s) / 3) of s, so a name like none of them ("nosuch")
+ * gets "" rather than the list's first three. */
+const char *cli_near(const char *s, size_t n, const char *(*name_of)(size_t i, const void *ctx), const void *ctx,
+                     unsigned k, char *buf, size_t cap);
 
 #endif /* CLI_H */

@@ -58,9 +58,9 @@ int cmd_faults(int argc, char **argv)
             if (lc >= 0)
                 return cli_usage_error(w, "no fault named '%s': fault names are lower case (ek3 faults %s)", argv[i],
                                        faults_name((size_t)lc, NULL));
-            cli_closest(argv[i], flt_count, faults_name, NULL, 3, near, sizeof near);
-            return cli_usage_error(w, "no fault named '%s'%s%s%s", argv[i], near[0] ? " (closest: " : "", near,
-                                   near[0] ? ")" : "");
+            cli_near(argv[i], flt_count, faults_name, NULL, 3, near, sizeof near);
+            return cli_usage_error(w, "no fault named '%s' (%s%s%sek3 faults lists them)", argv[i],
+                                   near[0] ? "closest: " : "", near, near[0] ? "; " : "");
         }
         only[id] = 1;
         sel.only = only;

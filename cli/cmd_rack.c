@@ -154,7 +154,10 @@ static int rk_usage(void)
          "parks the ones a light load does not need (docs/swarm.md); --no-swarm runs droop\n"
          "alone. Ctrl-C or SIGTERM stops the run at the end of a quantum: logs end on a\n"
          "whole line and the report covers what ran, marked INTERRUPTED (exit 130 after\n"
-         "SIGINT, 143 after SIGTERM).\n"
+         "SIGINT, 143 after SIGTERM). Exit: 0 the run finished; 1 it failed (the rack\n"
+         "collapsed, a --fault could not go in, an output could not be written: stderr\n"
+         "says which); 2 a bad flag or value. A trip or a fault the rack rides through\n"
+         "is a result, not a failure: exit 0 (a verdict on it is `ek3 scenario run`'s).\n"
          "The timing line: quanta run, the wall-clock time they took and its ratio to the\n"
          "simulated time (\"x real time\": above 1, faster than the hardware), the threads\n"
          "and how many modules each ended with (the ranges follow each CPU's measured\n"
@@ -270,10 +273,12 @@ int cmd_rack(int argc, char **argv)
                                            "(W, kW, MW)", v, u + (*u == ' '));
                 return cli_usage_error(w, "--load '%s': a power such as 200kW", v);
             }
+            char top[32];
+            cli_si(top, sizeof top, RACK_LOAD_MAX_W, "W");
             if (x < 0)
-                return cli_usage_error(w, "--load '%s': the power a load draws, 0 to 5MW: not negative", v);
-            if (x > 5e6)
-                return cli_usage_error(w, "--load '%s': the power a load draws, 0 to 5MW: %s is above 5MW", v,
+                return cli_usage_error(w, "--load '%s': the power a load draws, 0 W to %s: not negative", v, top);
+            if (x > RACK_LOAD_MAX_W)
+                return cli_usage_error(w, "--load '%s': the power a load draws, 0 W to %s: %s is above it", v, top,
                                        cli_si(hint, sizeof hint, x, "W"));
             o.r.load = (rack_load){.kind = RACK_LOAD_CP, .p_w = x, .v_min = 100};
             if (!*u && x > 0 && x < 1000) /* a bare number is watts: "--load 12" is 12 W, not 12 kW */
@@ -301,7 +306,8 @@ int cmd_rack(int argc, char **argv)
         } else if (!strcmp(a, "--duration") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.duration) ||
                 !(o.duration >= RIG_PERIOD_NS * (1e-9 - 1e-18) && o.duration <= 86400))
-                return cli_usage_error(w, "--duration '%s': " CLI_TIME " from one control period (100us) up to a day", v);
+                return cli_usage_error(w, "--duration '%s': " CLI_TIME " from one control period (100us) up to a day%s",
+                                       v, cli_time_hint(v));
         } else if (!strcmp(a, "--fidelity") && cli_has_value(a, v, &miss)) {
             if (!strcmp(v, "averaged"))
                 o.r.fidelity = PMOD_AVERAGED;
@@ -340,7 +346,7 @@ int cmd_rack(int argc, char **argv)
             o.nfault++;
         } else if (!strcmp(a, "--load-ramp") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.load_ramp) || !(o.load_ramp >= 0 && o.load_ramp <= 86400))
-                return cli_usage_error(w, "--load-ramp '%s': " CLI_TIME " from 0 up to a day", v);
+                return cli_usage_error(w, "--load-ramp '%s': " CLI_TIME " from 0 up to a day%s", v, cli_time_hint(v));
         } else if (!strcmp(a, "--update") && cli_has_value(a, v, &miss)) {
             o.update = v;
         } else if (!strcmp(a, "--trust-key") && cli_has_value(a, v, &miss)) {
@@ -352,7 +358,7 @@ int cmd_rack(int argc, char **argv)
             o.r.have_trust_key = 1;
         } else if (!strcmp(a, "--update-at") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.update_at) || !(o.update_at >= 0 && o.update_at <= 86400))
-                return cli_usage_error(w, "--update-at '%s': " CLI_TIME " from 0 up to a day", v);
+                return cli_usage_error(w, "--update-at '%s': " CLI_TIME " from 0 up to a day%s", v, cli_time_hint(v));
         } else if (!strcmp(a, "--update-wave") && cli_has_value(a, v, &miss)) {
             uint64_t n;
             if (cli_parse_u64(v, 510, &n) || n < 1)
@@ -360,7 +366,7 @@ int cmd_rack(int argc, char **argv)
             o.update_wave = (unsigned)n;
         } else if (!strcmp(a, "--load-at") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.load_at) || !(o.load_at >= 0 && o.load_at <= 86400))
-                return cli_usage_error(w, "--load-at '%s': " CLI_TIME " from 0 up to a day", v);
+                return cli_usage_error(w, "--load-at '%s': " CLI_TIME " from 0 up to a day%s", v, cli_time_hint(v));
         } else if (!strcmp(a, "--external") && cli_has_value(a, v, &miss)) {
             /* "all", or a list of slots: 2,5,7 */
             memset(o.ext, 0, sizeof o.ext);
@@ -398,11 +404,12 @@ int cmd_rack(int argc, char **argv)
             strcpy(o.r.fw_bus, v);
         } else if (!strcmp(a, "--ext-timeout") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &x) || !(x > 0 && x <= 60))
-                return cli_usage_error(w, "--ext-timeout '%s': " CLI_TIME " above 0", v);
+                return cli_usage_error(w, "--ext-timeout '%s': " CLI_TIME " above 0%s", v, cli_time_hint(v));
             o.r.ext_timeout_ms = (int)(x * 1000 + 0.5);
         } else if (!strcmp(a, "--hello-timeout") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.hello_timeout) || !(o.hello_timeout > 0 && o.hello_timeout <= 86400))
-                return cli_usage_error(w, "--hello-timeout '%s': " CLI_TIME " above 0 and up to a day", v);
+                return cli_usage_error(w, "--hello-timeout '%s': " CLI_TIME " above 0 and up to a day%s", v,
+                                       cli_time_hint(v));
         } else if (!strcmp(a, "--threads") && cli_has_value(a, v, &miss)) {
             int64_t n;
             if (cli_parse_i64(v, 1, 256, &n))

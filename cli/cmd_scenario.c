@@ -316,9 +316,10 @@ static int sc_usage_run(void)
          "run (name one scenario and --seed N) into --vcd and/or --trace-csv, as ek3\n"
          "rack does (docs/scopes.md, Traces). Ctrl-C (SIGINT) or SIGTERM ends the run under\n"
          "way and starts no other: each is a NOTRUN line (no verdict; its --report says\n"
-         "INTERRUPTED) and the summary says INTERRUPTED. Exit: 0 all passed, 1 a failure,\n"
-         "2 an error in a scenario, a bad flag, or nothing to run (every file above\n"
-         "--level); 130 after SIGINT, 143 after SIGTERM. For one scenario and one seed:");
+         "INTERRUPTED) and the summary says INTERRUPTED. Exit: 0 all passed, 1 a failure\n"
+         "(a FAIL, or an output that could not be written: stderr names which), 2 an\n"
+         "error in a scenario, a bad flag, or nothing to run (every file above --level);\n"
+         "130 after SIGINT, 143 after SIGTERM. For one scenario and one seed:");
     puts(scope_usage);
     return CLI_OK;
 }

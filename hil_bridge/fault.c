@@ -461,9 +461,9 @@ int flt_parse(const char *s, flt_spec *out, char *err, size_t cap)
         if (lc >= 0)
             return flt_err(err, cap, EK3_ENOENT, "'%s': no fault named '%s': fault names are lower case (%s)", s, buf,
                            flt_table[lc].name);
-        cli_closest(buf, flt_count, flt_name_of, NULL, 3, near, sizeof near);
-        return flt_err(err, cap, EK3_ENOENT, "'%s': no fault named '%s' (closest: %s; ek3 faults lists them)", s, buf,
-                       near);
+        cli_near(buf, flt_count, flt_name_of, NULL, 3, near, sizeof near);
+        return flt_err(err, cap, EK3_ENOENT, "'%s': no fault named '%s' (%s%s%sek3 faults lists them)", s, buf,
+                       near[0] ? "closest: " : "", near, near[0] ? "; " : "");
     }
     const flt_def *d = &flt_table[id];
     flt_spec_init(out, (unsigned)id, 0, 0);

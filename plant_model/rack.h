@@ -32,6 +32,11 @@
  * figures and examples are measured at. */
 #define RACK_DEFAULT_LOAD_W 200e3
 
+/* The most a constant-power load may be set to (W), on the command line
+ * and in a scenario alike: 10 MW, six times what 510 modules give, so a
+ * deliberate overload is still a load. */
+#define RACK_LOAD_MAX_W 10e6
+
 typedef enum rack_load_kind { RACK_LOAD_R, RACK_LOAD_CP, RACK_LOAD_BATTERY } rack_load_kind;
 
 typedef struct rack_load {

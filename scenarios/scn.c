@@ -1036,7 +1036,7 @@ static int scn_load_fields(lua_State *L, int idx, rack_load *l, const char *what
         char w[64];
         snprintf(w, sizeof w, "%s: %s", what, load_name);
         double p = scn_arg_quantity(L, lua_gettop(L), "W", w);
-        scn_range(L, w, p, 0, 10e6, "W");
+        scn_range(L, w, p, 0, RACK_LOAD_MAX_W, "W");
         l->kind = RACK_LOAD_CP;
         l->p_w = p;
         if (!(l->v_min > 0))
@@ -1631,8 +1631,10 @@ int scn_profile_read(FILE *f, const char *path, int (*row)(void *ctx, double t, 
             rc = EK3_ERANGE;
             break;
         }
-        if (!(p >= 0 && p <= 10e6)) {
-            snprintf(err, cap, "%s:%u: power %g W is out of range 0 to 10 MW", path, ln, p);
+        if (!(p >= 0 && p <= RACK_LOAD_MAX_W)) {
+            char a[32], h[32];
+            snprintf(err, cap, "%s:%u: power %s is out of range 0 W to %s", path, ln, cli_si(a, sizeof a, p, "W"),
+                     cli_si(h, sizeof h, RACK_LOAD_MAX_W, "W"));
             rc = EK3_ERANGE;
             break;
         }
@@ -1793,7 +1795,8 @@ static int l_fault(lua_State *L)
         target[0] = 0; /* an unknown fault: named below */
     if (flt_find(name) < 0) {
         char list[300];
-        cli_closest(name, flt_count, scn_fault_name, NULL, 3, list, sizeof list);
+        if (!*cli_near(name, flt_count, scn_fault_name, NULL, 3, list, sizeof list))
+            return scn_err(L, "unknown fault '%s' (ek3 scenario faults lists them)", name);
         return scn_err(L, "unknown fault '%s'; did you mean %s? (ek3 scenario faults lists them)", name, list);
     }
     char text[600];

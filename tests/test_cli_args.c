@@ -110,10 +110,16 @@ Test(cli_args, a_power_in_the_wrong_case_names_the_letter)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 20kV --duration 1ms", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "--load '20kV': 'kV' is not a unit of power: a power such as 200kW (W, kW, MW)\n"), "%s",
               out); /* another unit: no case hint */
-    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 9MW --duration 1ms", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "--load '9MW': the power a load draws, 0 to 5MW: 9 MW is above 5MW\n"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 19MW --duration 1ms", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--load '19MW': the power a load draws, 0 W to 10 MW: 19 MW is above it\n"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load -5kW --duration 1ms", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "--load '-5kW': the power a load draws, 0 to 5MW: not negative\n"), "%s", out);
+    cr_assert(strstr(out, "--load '-5kW': the power a load draws, 0 W to 10 MW: not negative\n"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration 5m", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "up to a day: milli or minutes? write ms or min\n"), "%s", out); /* cli_time_hint */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration -1s", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "up to a day: not negative\n"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s faults nosuch", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "no fault named 'nosuch' (ek3 faults lists them)\n"), "%s", out); /* none near: no list */
     cr_assert_eq(run(out, sizeof out, "%s faults IGF", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "no fault named 'IGF': fault names are lower case (ek3 faults igf)"), "%s", out);
 }

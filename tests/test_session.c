@@ -72,6 +72,26 @@ Test(session, a_pull_takes_effect_at_its_time)
     ses_free(&s);
 }
 
+/* --fault pull:SLOT@TIME is --pull SLOT@TIME: the snapshot (and the
+ * report's "module N pulled at" line) names it too. */
+Test(session, a_pull_fault_is_reported_as_a_pull)
+{
+    ses_opts o;
+    setup(&o, 4, 1000);
+    cr_assert_eq(ses_init(&s, &o), EK3_OK);
+    ses_event e = {.kind = SES_EV_FAULT, .at_s = 0.05};
+    cr_assert_eq(flt_parse("pull:3@0.05s", &e.fault, NULL, 0), EK3_OK);
+    cr_assert_eq(ses_add_event(&s, &e), EK3_OK);
+    cr_assert_eq(ses_run(&s), EK3_OK);
+    static ses_mod_snap mod[4];
+    ses_snap sn = {.mod = mod};
+    cr_assert_gt(ses_snapshot(&s, &sn), 0u);
+    cr_assert(!s.g.plant.mod[2].present);
+    cr_assert_eq(sn.mod[2].pulled_ns, 50000000, "pulled at %lld ns", (long long)sn.mod[2].pulled_ns);
+    cr_assert_eq(sn.mod[1].pulled_ns, -1);
+    ses_free(&s);
+}
+
 Test(session, events_are_checked)
 {
     ses_opts o;
