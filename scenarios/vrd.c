@@ -155,8 +155,9 @@ int vrd_text(FILE *f, const scn_result *r)
         const scn_fig *g = &r->fig[i];
         char fig[80];
         scn_fig_result(g, fig, sizeof fig);
-        fprintf(f, "  %s %10.6f s  %s%s  (limit %s)  %s%s%s%s\n", g->pass ? "pass" : "FAIL", g->t_s, g->name, fig,
-                g->limit, g->where, g->plot[0] ? "  plot " : "", g->plot,
+        int bare = g->limit[0] == '('; /* "(measured)": a figure recorded, no limit */
+        fprintf(f, "  %s %10.6f s  %s%s  %s%s%s  %s%s%s%s\n", g->pass ? "pass" : "FAIL", g->t_s, g->name, fig,
+                bare ? "" : "(limit ", g->limit, bare ? "" : ")", g->where, g->plot[0] ? "  plot " : "", g->plot,
                 (int)i == r->first_fail ? "  <- first failure" : "");
     }
     fprintf(f, "\nfaults (%u):\n", r->nfault);
@@ -173,7 +174,8 @@ int vrd_text(FILE *f, const scn_result *r)
             fprintf(f, ", cleared %.6f s", g->cleared_s);
         fprintf(f, "  (%s)\n", g->where);
     }
-    fprintf(f, "\nloads set (%u):\n", r->nload);
+    if (r->nload) /* none: the rack{} load (the "rack:" line) throughout */
+        fprintf(f, "\nloads set (%u):\n", r->nload);
     for (unsigned i = 0; i < r->nload; i++) {
         const scn_load_rec *l = &r->load[i];
         char ramp[48] = ", a step", v[32];

@@ -475,6 +475,20 @@ Test(scenario, a_load_profile_steps_and_ramps_as_its_csv_says)
                   strstr(txt, "steps.lua:3)\n  3 kW at 0.020000 s, a step  ("),
               "%s", txt);
     cr_assert(strstr(txt, "then the script set the load 2 times: loads set, below)\n"), "%s", txt);
+    /* A script that set no load: no empty section; a figure measured
+     * without a limit reads "(measured)", not "(limit (measured))". */
+    scn_result *q = run_lua("noload",
+                            HEAD RACK "run('0.7s')\nsharing_spread{ to='0.8s' }\nrun('0.2s')\n"
+                                      "expect(true, 'ran')\n",
+                            1, 1);
+    char txt0[8192] = "";
+    FILE *m0 = fmemopen(txt0, sizeof txt0 - 1, "w");
+    cr_assert_not_null(m0);
+    cr_assert_eq(vrd_text(m0, q), 0);
+    fclose(m0);
+    cr_assert(strstr(txt0, "checks (3):") && !strstr(txt0, "loads set"), "%s", txt0);
+    cr_assert(strstr(txt0, " %  (measured)  ") && !strstr(txt0, "(limit (measured))"), "%s", txt0);
+    done(q);
     /* ... and each as a number beside its text (verdict.json's power_W) */
     cr_assert_float_eq(r->load[0].power_w, 6000.0, 1e-9);
     cr_assert(isnan(r->load[1].ohm));
