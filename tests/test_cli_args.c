@@ -110,6 +110,12 @@ Test(cli_args, a_power_in_the_wrong_case_names_the_letter)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 20kV --duration 1ms", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "--load '20kV': 'kV' is not a unit of power: a power such as 200kW (W, kW, MW)\n"), "%s",
               out); /* another unit: no case hint */
+}
+
+/* A value out of range, or of the wrong kind, says which way and why. */
+Test(cli_args, a_value_out_of_range_says_which_way)
+{
+    static char out[8192];
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 19MW --duration 1ms", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "--load '19MW': the power a load draws, 0 W to 10 MW: 19 MW is above it\n"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load -5kW --duration 1ms", EK3_BIN), 2, "%s", out);
