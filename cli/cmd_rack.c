@@ -735,9 +735,9 @@ int cmd_rack(int argc, char **argv)
         fprintf(stderr,
                 "ek3 rack: warning: the load asks %.1f kW, but %u modules%s deliver at most %.1f kW at the %.1f V "
                 "set point (each %.2f A, its current limit, at %.1f V after %.2f V/A droop: %.0f W; the station "
-                "asks at most %.0f W of one, 4 A at the set point up to 3.3 kW): the rack is overloaded\n",
+                "asks at most %.0f W of one, %g A at the set point up to %g kW): the rack is overloaded\n",
                 demand / 1e3, n_cap, o.npull ? " (less the pulled)" : "", cap / 1e3, o.r.v_set, kc->i_max, v_full,
-                kc->r_droop, kc->i_max * v_full, stn_module_cap(o.r.v_set));
+                kc->r_droop, kc->i_max * v_full, stn_module_cap(o.r.v_set), STN_MODULE_I_A, STN_MODULE_W / 1e3);
     int bad = 0;
     if (win) { /* the run on a worker thread, the window on this one */
         if ((wrc = scw_attach(win, &s)) != 0)

@@ -359,8 +359,8 @@ int stn_api_restart(station *s, int64_t now, const char *api_key, unsigned slot,
 
 double stn_module_cap(double vset_v)
 {
-    double c = 4.0 * vset_v;
-    return c < 3300 ? c : 3300;
+    double c = STN_MODULE_I_A * vset_v;
+    return c < STN_MODULE_W ? c : STN_MODULE_W;
 }
 
 /* Can module m carry a share of the rack's demand now (station.h)? */

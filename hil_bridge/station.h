@@ -170,7 +170,13 @@ int stn_api_restart(station *s, int64_t now, const char *api_key, unsigned slot,
  * status query). 0, EK3_EPERM or EK3_EBUSY; a token is spent. */
 int stn_api_check(station *s, int64_t now, const char *api_key);
 
-/* The most one module may be asked for at vset_v: 3.3 kW and 4.0 A. */
+/* The most the station asks of one module: STN_MODULE_I_A at the set
+ * point, and STN_MODULE_W at most (the module's rating, EK-TECH-010). */
+#define STN_MODULE_I_A 4.0
+#define STN_MODULE_W 3300.0
+
+/* The most one module may be asked for at vset_v (W): STN_MODULE_I_A x
+ * vset_v, at most STN_MODULE_W. */
 double stn_module_cap(double vset_v);
 
 /* API: the whole rack, total_w shared over the online modules. Returns as
