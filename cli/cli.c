@@ -190,7 +190,7 @@ int cli_parse_quantity(const char *s, const char *unit, double *v)
     return EK3_OK;
 }
 
-const char *cli_time_hint(const char *s)
+static const char *cli_time_hint(const char *s)
 {
     char *end;
     double x = s ? strtod(s, &end) : 0;
@@ -199,6 +199,11 @@ const char *cli_time_hint(const char *s)
     if (!strcmp(end + (*end == ' '), "m"))
         return ": milli or minutes? write ms or min";
     return x < 0 ? ": not negative" : "";
+}
+
+int cli_time_error(const char *where, const char *flag, const char *v, const char *range)
+{
+    return cli_usage_error(where, "%s '%s': " CLI_TIME " %s%s", flag, v, range, cli_time_hint(v));
 }
 
 const char *cli_quantity_hint(const char *s, const char *unit, char *buf, size_t cap)

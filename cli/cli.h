@@ -69,10 +69,12 @@ int cli_parse_rate(const char *s, uint32_t *bps);
  * must also be finite). */
 int cli_parse_quantity(const char *s, const char *unit, double *v);
 
-/* Why a time flag's value s was refused, when it is a number: ": milli
- * or minutes? write ms or min" for "5m", ": not negative" for "-1s", else
- * "" (a static string, to append to the flag's message). */
-const char *cli_time_hint(const char *s);
+/* Refuse time flag `flag`'s value v, as every time flag does: "ek3
+ * <where>: <flag> 'v': " CLI_TIME " <range>" and, when v is a number,
+ * why it is refused: ": milli or minutes? write ms or min" for "5m",
+ * ": not negative" for "-1s". range says what the flag takes ("from 0
+ * up to a day"). Returns CLI_USAGE (cli_usage_error). */
+int cli_time_error(const char *where, const char *flag, const char *v, const char *range);
 
 /* Why s, which cli_parse_quantity refused for `unit`, is refused, when a
  * letter's case explains it: a capital K ("kilo is a lower-case k

@@ -44,8 +44,7 @@ int cmd_api(int argc, char **argv)
             key = v, i++;
         } else if (!strcmp(a, "--timeout") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &timeout) || !(timeout > 0 && timeout <= 3600))
-                return cli_usage_error(w, "--timeout '%s': " CLI_TIME " above 0 and up to an hour%s", v,
-                                       cli_time_hint(v));
+                return cli_time_error(w, "--timeout", v, "above 0 and up to an hour");
             i++;
         } else if (a[0] == '-' && a[1] == '-') {
             return cli_bad_arg(w, a, miss); /* an option, unknown or without its value */

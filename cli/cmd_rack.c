@@ -306,8 +306,7 @@ int cmd_rack(int argc, char **argv)
         } else if (!strcmp(a, "--duration") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.duration) ||
                 !(o.duration >= RIG_PERIOD_NS * (1e-9 - 1e-18) && o.duration <= 86400))
-                return cli_usage_error(w, "--duration '%s': " CLI_TIME " from one control period (100us) up to a day%s",
-                                       v, cli_time_hint(v));
+                return cli_time_error(w, "--duration", v, "from one control period (100us) up to a day");
         } else if (!strcmp(a, "--fidelity") && cli_has_value(a, v, &miss)) {
             if (!strcmp(v, "averaged"))
                 o.r.fidelity = PMOD_AVERAGED;
@@ -346,7 +345,7 @@ int cmd_rack(int argc, char **argv)
             o.nfault++;
         } else if (!strcmp(a, "--load-ramp") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.load_ramp) || !(o.load_ramp >= 0 && o.load_ramp <= 86400))
-                return cli_usage_error(w, "--load-ramp '%s': " CLI_TIME " from 0 up to a day%s", v, cli_time_hint(v));
+                return cli_time_error(w, "--load-ramp", v, "from 0 up to a day");
         } else if (!strcmp(a, "--update") && cli_has_value(a, v, &miss)) {
             o.update = v;
         } else if (!strcmp(a, "--trust-key") && cli_has_value(a, v, &miss)) {
@@ -358,7 +357,7 @@ int cmd_rack(int argc, char **argv)
             o.r.have_trust_key = 1;
         } else if (!strcmp(a, "--update-at") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.update_at) || !(o.update_at >= 0 && o.update_at <= 86400))
-                return cli_usage_error(w, "--update-at '%s': " CLI_TIME " from 0 up to a day%s", v, cli_time_hint(v));
+                return cli_time_error(w, "--update-at", v, "from 0 up to a day");
         } else if (!strcmp(a, "--update-wave") && cli_has_value(a, v, &miss)) {
             uint64_t n;
             if (cli_parse_u64(v, 510, &n) || n < 1)
@@ -366,7 +365,7 @@ int cmd_rack(int argc, char **argv)
             o.update_wave = (unsigned)n;
         } else if (!strcmp(a, "--load-at") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.load_at) || !(o.load_at >= 0 && o.load_at <= 86400))
-                return cli_usage_error(w, "--load-at '%s': " CLI_TIME " from 0 up to a day%s", v, cli_time_hint(v));
+                return cli_time_error(w, "--load-at", v, "from 0 up to a day");
         } else if (!strcmp(a, "--external") && cli_has_value(a, v, &miss)) {
             /* "all", or a list of slots: 2,5,7 */
             memset(o.ext, 0, sizeof o.ext);
@@ -404,12 +403,11 @@ int cmd_rack(int argc, char **argv)
             strcpy(o.r.fw_bus, v);
         } else if (!strcmp(a, "--ext-timeout") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &x) || !(x > 0 && x <= 60))
-                return cli_usage_error(w, "--ext-timeout '%s': " CLI_TIME " above 0%s", v, cli_time_hint(v));
+                return cli_time_error(w, "--ext-timeout", v, "above 0 and up to a minute");
             o.r.ext_timeout_ms = (int)(x * 1000 + 0.5);
         } else if (!strcmp(a, "--hello-timeout") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.hello_timeout) || !(o.hello_timeout > 0 && o.hello_timeout <= 86400))
-                return cli_usage_error(w, "--hello-timeout '%s': " CLI_TIME " above 0 and up to a day%s", v,
-                                       cli_time_hint(v));
+                return cli_time_error(w, "--hello-timeout", v, "above 0 and up to a day");
         } else if (!strcmp(a, "--threads") && cli_has_value(a, v, &miss)) {
             int64_t n;
             if (cli_parse_i64(v, 1, 256, &n))
@@ -425,9 +423,12 @@ int cmd_rack(int argc, char **argv)
             o.rt_spin_ns = x > 0 ? (int64_t)(x * 1e9 + 0.5) : -1;
         } else if (!strcmp(a, "--rt-tolerance") && cli_has_value(a, v, &miss)) {
             /* not under 1 us: a spin ends some 20 ns past its deadline, so "any lateness" is every quantum */
-            if (cli_parse_quantity(v, "s", &x) || !(x >= 1e-6 && x <= RIG_PERIOD_NS * 1e-9))
-                return cli_usage_error(w, "--rt-tolerance '%s': " CLI_TIME " from 1 us to the quantum, %d us (with its unit: 10us)",
-                                       v, (int)(RIG_PERIOD_NS / 1000));
+            if (cli_parse_quantity(v, "s", &x) || !(x >= 1e-6 && x <= RIG_PERIOD_NS * 1e-9)) {
+                char range[64];
+                snprintf(range, sizeof range, "from 1 us to the quantum, %d us (with its unit: 10us)",
+                         (int)(RIG_PERIOD_NS / 1000));
+                return cli_time_error(w, "--rt-tolerance", v, range);
+            }
             o.rt_tol_ns = (int64_t)(x * 1e9 + 0.5);
         } else if (!strcmp(a, "--no-swarm")) {
             o.r.no_swarm = 1;

@@ -76,7 +76,7 @@ int cmd_replay(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--max-gap") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &max_gap_s) || !(max_gap_s >= 0 && max_gap_s <= 86400))
-                return cli_usage_error(w, "--max-gap '%s': " CLI_TIME " from 0 s to a day%s", v, cli_time_hint(v));
+                return cli_time_error(w, "--max-gap", v, "from 0 s to a day");
             i++;
         } else if (!strcmp(a, "--fast")) {
             fast = 1;

@@ -459,6 +459,12 @@ const char *scn_fig_result(const scn_fig *f, char *buf, size_t cap)
     return buf;
 }
 
+const char *scn_fig_limit(const scn_fig *f, char *buf, size_t cap)
+{
+    snprintf(buf, cap, f->limit[0] == '(' ? "%s" : "(limit %s)", f->limit);
+    return buf;
+}
+
 void scn_figure(scn *x, const char *name, double value, const char *unit, const char *limit, int pass,
                 const char *where)
 {

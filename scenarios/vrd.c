@@ -153,12 +153,10 @@ int vrd_text(FILE *f, const scn_result *r)
             r->nfig);
     for (unsigned i = 0; i < r->nfig; i++) {
         const scn_fig *g = &r->fig[i];
-        char fig[80];
-        scn_fig_result(g, fig, sizeof fig);
-        int bare = g->limit[0] == '('; /* "(measured)": a figure recorded, no limit */
-        fprintf(f, "  %s %10.6f s  %s%s  %s%s%s  %s%s%s%s\n", g->pass ? "pass" : "FAIL", g->t_s, g->name, fig,
-                bare ? "" : "(limit ", g->limit, bare ? "" : ")", g->where, g->plot[0] ? "  plot " : "", g->plot,
-                (int)i == r->first_fail ? "  <- first failure" : "");
+        char fig[80], lim[80];
+        fprintf(f, "  %s %10.6f s  %s%s  %s  %s%s%s%s\n", g->pass ? "pass" : "FAIL", g->t_s, g->name,
+                scn_fig_result(g, fig, sizeof fig), scn_fig_limit(g, lim, sizeof lim), g->where,
+                g->plot[0] ? "  plot " : "", g->plot, (int)i == r->first_fail ? "  <- first failure" : "");
     }
     fprintf(f, "\nfaults (%u):\n", r->nfault);
     for (unsigned i = 0; i < r->nfault; i++) {

@@ -365,7 +365,8 @@ static void htm_trends(htm *w, const ngt_run *r, size_t idx)
         snprintf(limit, sizeof limit, "limit %s", g->limit);
         splot_hline hl = {lim, limit, "red"};
         snprintf(file, sizeof file, "r%zu-trend-%u.svg", idx, i);
-        snprintf(title, sizeof title, g->limit[0] == '(' ? "%s %s" : "%s (limit %s)", g->name, g->limit);
+        char lt[80];
+        snprintf(title, sizeof title, "%s %s", g->name, scn_fig_limit(g, lt, sizeof lt));
         splot_axis_label(ylabel, sizeof ylabel, "figure", g->unit);
         splot_chart ch = {.title = title, .xlabel = "night (0: tonight, -1: the night before)", .ylabel = ylabel,
                           .s = s, .ns = 1, .hl = &hl, .nhl = 1, .span0 = NAN, .span1 = NAN, .x0 = NAN, .x1 = NAN};

@@ -97,37 +97,42 @@ Test(cli_args, the_ohm_is_read_in_any_case_and_as_its_symbol)
     cr_assert(strstr(out, "--load-ohm '0Ohm': a resistance above 0"), "%s", out);
 }
 
+/* `ek3 <args>` is refused as a usage error (exit 2) and its message holds
+ * `expected`. */
+static void refused(const char *args, const char *expected)
+{
+    static char out[8192];
+    cr_assert_eq(run(out, sizeof out, "%s %s", EK3_BIN, args), 2, "ek3 %s: %s", args, out);
+    cr_assert(strstr(out, expected), "ek3 %s: expected '%s' in: %s", args, expected, out);
+}
+
 /* A power in the wrong case says which letter (cli_quantity_hint). */
 Test(cli_args, a_power_in_the_wrong_case_names_the_letter)
 {
-    static char out[8192];
-    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 20kw --duration 1ms", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "--load '20kw': a power such as 200kW: the unit is W (20kW)"), "%s", out);
-    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 20KW --duration 1ms", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "--load '20KW': a power such as 200kW: kilo is a lower-case k (20kW)"), "%s", out);
-    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 2mw --duration 1ms", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "the unit is W (2mW is milli, 2MW mega)"), "%s", out);
-    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 20kV --duration 1ms", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "--load '20kV': 'kV' is not a unit of power: a power such as 200kW (W, kW, MW)\n"), "%s",
-              out); /* another unit: no case hint */
+    refused("rack --modules 2 --load 20kw --duration 1ms",
+            "--load '20kw': a power such as 200kW: the unit is W (20kW)");
+    refused("rack --modules 2 --load 20KW --duration 1ms",
+            "--load '20KW': a power such as 200kW: kilo is a lower-case k (20kW)");
+    refused("rack --modules 2 --load 2mw --duration 1ms", "the unit is W (2mW is milli, 2MW mega)");
+    /* another unit: no case hint */
+    refused("rack --modules 2 --load 20kV --duration 1ms",
+            "--load '20kV': 'kV' is not a unit of power: a power such as 200kW (W, kW, MW)\n");
 }
 
 /* A value out of range, or of the wrong kind, says which way and why. */
 Test(cli_args, a_value_out_of_range_says_which_way)
 {
-    static char out[8192];
-    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load 19MW --duration 1ms", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "--load '19MW': the power a load draws, 0 W to 10 MW: 19 MW is above it\n"), "%s", out);
-    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load -5kW --duration 1ms", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "--load '-5kW': the power a load draws, 0 W to 10 MW: not negative\n"), "%s", out);
-    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration 5m", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "up to a day: milli or minutes? write ms or min\n"), "%s", out); /* cli_time_hint */
-    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration -1s", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "up to a day: not negative\n"), "%s", out);
-    cr_assert_eq(run(out, sizeof out, "%s faults nosuch", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "no fault named 'nosuch' (ek3 faults lists them)\n"), "%s", out); /* none near: no list */
-    cr_assert_eq(run(out, sizeof out, "%s faults IGF", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "no fault named 'IGF': fault names are lower case (ek3 faults igf)"), "%s", out);
+    refused("rack --modules 2 --load 19MW --duration 1ms",
+            "--load '19MW': the power a load draws, 0 W to 10 MW: 19 MW is above it\n");
+    refused("rack --modules 2 --load -5kW --duration 1ms",
+            "--load '-5kW': the power a load draws, 0 W to 10 MW: not negative\n");
+    /* cli_time_error, on every time flag */
+    refused("rack --modules 2 --duration 5m", "up to a day: milli or minutes? write ms or min\n");
+    refused("rack --modules 2 --duration -1s", "up to a day: not negative\n");
+    refused("rack --realtime --rt-tolerance -1us", "100 us (with its unit: 10us): not negative\n");
+    refused("audit dump x --duration 5m", "--duration '5m': " CLI_TIME " above 0 and up to an hour: milli or minutes?");
+    refused("faults nosuch", "no fault named 'nosuch' (ek3 faults lists them)\n"); /* none near: no list */
+    refused("faults IGF", "no fault named 'IGF': fault names are lower case (ek3 faults igf)");
 }
 
 /* ---- 2. arguments ------------------------------------------------------ */
