@@ -846,6 +846,8 @@ int flt_print(FILE *f, int markdown, const unsigned char *only)
     if (markdown)
         fprintf(f, "| fault | kind | target | parameters (unit, range, default) | clear | models | expects |\n"
                    "|---|---|---|---|---|---|---|\n");
+    else
+        fprintf(f, "%-12s %-8s %-12s %s\n", "fault", "kind", "target", "parameters: name (unit) min..max, default");
     for (unsigned i = 0; i < flt_count; i++) {
         const flt_def *d = &flt_table[i];
         if (only && !only[i])

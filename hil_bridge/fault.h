@@ -184,7 +184,9 @@ const char *flt_num(char out[32], double v);
  * 0 or EK3_ENOSPC. */
 int flt_format(const flt_spec *s, char *buf, size_t cap);
 
-/* Print the table: plain text, or a Markdown table (docs/faults.md is
+/* Print the table: plain text (a header line, then per fault its name,
+ * kind, target and parameters, what it models and what it expects), or
+ * a Markdown table (docs/faults.md is
  * this output); only the faults i with only[i] set (flt_count entries)
  * unless only is NULL (then the kernel faults' note follows the text).
  * 0, or EK3_EIO when the write failed. */

@@ -452,10 +452,23 @@ static int rep_text_body(FILE *f, ses *s)
     unsigned awaiting = stn_awaiting(&s->g.stn);
     if (awaiting)
         snprintf(awaits, sizeof awaits, ", %u awaiting an answer", awaiting);
-    fprintf(f, "station: %u POWER_CMD sent, %u acknowledged (%u clamped, %u refused)%s, %u retries, %u gave up%s; "
-               "%u modules online (a heartbeat heard within %.0f s: the station's view)\n",
+    /* A pulled module stays online to the station until its last heartbeat is STN_ONLINE_NS old: say so. */
+    unsigned stale = 0, stale_slot = 0;
+    for (unsigned k = 0; k < sn.n; k++)
+        if (sn.mod[k].state == SES_M_PULLED && stn_heard(&s->g.stn, k + 1, s->g.t_ns) && stale++ == 0)
+            stale_slot = k + 1;
+    char among[96] = "";
+    if (stale == 1)
+        snprintf(among, sizeof among, "; pulled module %u among them until its last heartbeat is %.0f s old",
+                 stale_slot, STN_ONLINE_NS * 1e-9);
+    else if (stale)
+        snprintf(among, sizeof among, "; %u pulled modules among them until their last heartbeats are %.0f s old",
+                 stale, STN_ONLINE_NS * 1e-9);
+    fprintf(f,
+            "station: %u POWER_CMD sent, %u acknowledged (%u clamped, %u refused)%s, %u retries, %u gave up%s; "
+            "%u modules online (a heartbeat heard within %.0f s: the station's view%s)\n",
             sn.stn.sent, sn.stn.acked, sn.stn.clamped, sn.stn.refused, sup, sn.stn.retries, sn.stn.gave_up, awaits,
-            sn.online, STN_ONLINE_NS * 1e-9);
+            sn.online, STN_ONLINE_NS * 1e-9, among);
     if (s->api.fd >= 0) {
         const sapi_stats *a = &s->api.st;
         fprintf(f,
@@ -468,8 +481,9 @@ static int rep_text_body(FILE *f, ses *s)
             (unsigned long long)sn.hil_frames, (unsigned long long)sn.bus_frames,
             (unsigned long long)sn.bus_error_frames, 100 * sn.bus_load);
     /* 79 columns: a row stays whole in an 80-column terminal */
-    fprintf(f, "\n%4s %-7s %7s %6s %7s %6s %6s %7s %6s %6s %-6s\n", "slot", "state", "power W", "I A", "V out",
-            "Tj A C", "Tj B C", "fsw kHz", "resets", "trim V", "swarm");
+    fprintf(f, "\n%4s %-7s %7s %6s %7s %6s %6s %7s %6s %6s %-6s\n", "slot", "state", "power", "I", "V out", "Tj A",
+            "Tj B", "fsw", "resets", "trim", "swarm"); /* the names, then their units */
+    fprintf(f, "%4s %-7s %7s %6s %7s %6s %6s %7s %6s %6s\n", "", "", "W", "A", "V", "deg C", "deg C", "kHz", "", "V");
     static const char *const role[] = {"follow", "pre", "cand", "LEADER"};
     for (unsigned k = 0; k < sn.n; k++) {
         const ses_mod_snap *m = &sn.mod[k];
