@@ -732,13 +732,28 @@ int cmd_rack(int argc, char **argv)
     const llcc_cfg *kc = &s.kc;
     double cap, demand, v_full = o.r.v_set - kc->r_droop * kc->i_max;
     unsigned n_cap = ses_capacity(&s, &cap, &demand);
-    if (demand > cap)
+    if (demand > cap && n_cap == 0)
         fprintf(stderr,
-                "ek3 rack: warning: the load asks %.1f kW, but %u modules%s deliver at most %.1f kW at the %.1f V "
-                "set point (each %.2f A, its current limit, at %.1f V after %.2f V/A droop: %.0f W; the station "
-                "asks at most %.0f W of one, %g A at the set point up to %g kW): the rack is overloaded\n",
-                demand / 1e3, n_cap, o.npull ? " (less the pulled)" : "", cap / 1e3, o.r.v_set, kc->i_max, v_full,
-                kc->r_droop, kc->i_max * v_full, stn_module_cap(o.r.v_set), STN_MODULE_I_A, STN_MODULE_W / 1e3);
+                "ek3 rack: warning: the load asks %.1f kW, but every module is pulled during the run: nothing "
+                "will feed it\n",
+                demand / 1e3);
+    else if (demand > cap) { /* what one module gives: its current limit at the drooped bus, or the station's ask */
+        char each[200];
+        if (kc->i_max * v_full <= stn_module_cap(o.r.v_set))
+            snprintf(each, sizeof each,
+                     "each %.0f W: its current limit, %.2f A, at %.1f V (the %.1f V set point less %.2f V/A droop at "
+                     "that current)",
+                     kc->i_max * v_full, kc->i_max, v_full, o.r.v_set, kc->r_droop);
+        else
+            snprintf(each, sizeof each,
+                     "each %.0f W: the most the station asks of one (%g A at the %.1f V set point, never "
+                     "above %g kW)",
+                     stn_module_cap(o.r.v_set), STN_MODULE_I_A, o.r.v_set, STN_MODULE_W / 1e3);
+        fprintf(stderr,
+                "ek3 rack: warning: the load asks %.1f kW, but %u module%s%s deliver at most %.1f kW, %s: the "
+                "rack is overloaded\n",
+                demand / 1e3, n_cap, n_cap == 1 ? "" : "s", o.npull ? " (less the pulled)" : "", cap / 1e3, each);
+    }
     int bad = 0;
     if (win) { /* the run on a worker thread, the window on this one */
         if ((wrc = scw_attach(win, &s)) != 0)
@@ -830,7 +845,7 @@ int cmd_rack(int argc, char **argv)
     }
     int stopped_by_output = s.stop_why[0] != 0;
     unsigned fault_errors = s.fault_errors;
-    int shorted = s.g.plant.r_short > 0;
+    int shorted = s.g.plant.r_short > 0, none_left = n_cap == 0;
     ses_free(&s);
     if (stopped_by_output)
         return CLI_FAIL; /* the output that failed was named when it was closed */
@@ -839,11 +854,14 @@ int cmd_rack(int argc, char **argv)
     if (fault_errors)
         return cli_fail(w, "%u of the --fault could not be injected (named above)", fault_errors);
     if (collapsed == SES_NOT_UP)
-        return cli_fail(w, "the bus never came up under the load (see the report; a later --load-at lets the soft "
-                           "start finish)");
+        return cli_fail(
+            w, "the bus never came up under the load (the report above says more; a later --load-at lets the soft "
+               "start finish)");
     if (collapsed)
-        return cli_fail(w, shorted ? "the rack collapsed: its bus is shorted (fault 'short'; see the report)"
-                                   : "the rack collapsed under its load (see the report)");
+        return cli_fail(w, none_left ? "the rack collapsed: every module is pulled (the report above says more)"
+                           : shorted
+                               ? "the rack collapsed: its bus is shorted (fault 'short'; the report above says more)"
+                               : "the rack collapsed under its load (the report above says why)");
     if (upd_failed && s.stop_sig)
         return cli_fail(w, "the firmware update was not finished when the run was interrupted: %s", upd_why);
     return upd_failed ? cli_fail(w, "the firmware update did not end on the new image: %s", upd_why) : CLI_OK;

@@ -356,8 +356,8 @@ uint32_t ses_snapshot(ses *s, ses_snap *out);
 int ses_trace_close(ses *s);
 
 /* Whether the rack failed its load, with the load on and the rack
- * started: SES_COLLAPSED (every module in its slot tripped, or the bus
- * under half its set point once it was up or once the soft start is
+ * started: SES_COLLAPSED (every module in its slot tripped, none left in
+ * its slot (every one pulled), or the bus under half its set point once it was up or once the soft start is
  * over), SES_NOT_UP (the bus under half its set point at the end, never
  * up, and held there: the load, on during the soft start, takes all the
  * current the modules can give), or 0 (a bus still rising is no verdict). */

@@ -354,7 +354,7 @@ static int rep_text_body(FILE *f, ses *s)
     double imean = sharing ? isum / sharing : 0, cap, demand;
     ses_capacity(s, &cap, &demand);
     int collapsed = ses_collapsed(s);
-    char collapse_at[40] = "";
+    char collapse_at[48] = " (the bus never came up)";
     if (s->collapse_ns >= 0)
         snprintf(collapse_at, sizeof collapse_at, " at %.4f s", s->collapse_ns * 1e-9);
     fprintf(f, "EK3 rack: %u module%s (%u in their slots, %u regulating), %s plant, seed %llu, %.6g s simulated\n",
@@ -365,10 +365,17 @@ static int rep_text_body(FILE *f, ses *s)
                    "load came on at %.4g s, during the soft start (about %.2f s from the station's start), and takes "
                    "all the current the modules can give; %u of %u modules running\n",
                 sn.vbus, o->r.v_set, s->load_on_ns * 1e-9, 1.1 * o->r.v_set / s->kc.ramp_vps, running, sn.n);
-    if (collapsed == SES_COLLAPSED)
-        fprintf(f, "RACK COLLAPSED%s: the bus is at %.2f V (set point %.1f V) with the load on; %u of %u modules "
-                   "tripped, %u still running%s\n",
-                collapse_at, sn.vbus, o->r.v_set, tripped, sn.n, running,
+    if (collapsed == SES_COLLAPSED && present == 0)
+        fprintf(f,
+                "RACK COLLAPSED%s: the bus is at %.2f V (set point %.1f V) with the load on; every module is "
+                "pulled: nothing feeds the bus\n",
+                collapse_at, sn.vbus, o->r.v_set);
+    else if (collapsed == SES_COLLAPSED)
+        fprintf(f,
+                "RACK COLLAPSED%s: the bus is at %.2f V (set point %.1f V) with the load on; %u of %u module%s "
+                "in %s slots tripped, %u still running%s\n",
+                collapse_at, sn.vbus, o->r.v_set, tripped, present, present == 1 ? "" : "s",
+                present == 1 ? "its" : "their", running,
                 s->g.plant.r_short > 0 ? " (the bus is shorted: fault 'short')"
                 : demand > cap         ? " (the load asked more than the rack can deliver)"
                                        : "");

@@ -298,22 +298,34 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
                  "--threads 1", EK3_BIN);
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "warning: the load asks 20.0 kW, but 4 modules deliver at most 11.5 kW"), "%s", out);
-    cr_assert(strstr(out, "(each 3.95 A, its current limit, at 730.2 V after 5.00 V/A droop: 2884 W; the station asks "
-                          "at most 3000 W of one"),
+    cr_assert(strstr(out, "11.5 kW, each 2884 W: its current limit, 3.95 A, at 730.2 V (the 750.0 V set point less "
+                          "5.00 V/A droop at that current): the rack is overloaded\n"),
               "%s", out); /* why 2.88 kW and not 3.3 */
     cr_assert(strstr(out, "RACK COLLAPSED at "), "%s", out);
-    cr_assert(strstr(out, "4 of 4 modules tripped, 0 still running (the load asked more than the rack can deliver)"),
+    cr_assert(
+        strstr(
+            out,
+            "4 of 4 modules in their slots tripped, 0 still running (the load asked more than the rack can deliver)"),
+        "%s", out);
+    cr_assert(strstr(out, "ek3 rack: the rack collapsed under its load (the report above says why)"), "%s", out);
+    /* Every module pulled with the load on: nothing feeds the bus, a
+     * collapse said before, during and after the run (it was exit 0). */
+    rc = run(out, sizeof out, "%s rack --modules 2 --duration 1s --pull 1@0.7s --pull 2@0.7s --threads 1", EK3_BIN);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "warning: the load asks 4.8 kW, but every module is pulled during the run") &&
+                  strstr(out, "with the load on; every module is pulled: nothing feeds the bus\n") &&
+                  strstr(out, "ek3 rack: the rack collapsed: every module is pulled"),
               "%s", out);
-    cr_assert(strstr(out, "ek3 rack: the rack collapsed under its load (see the report)"), "%s", out);
     /* A short collapses a rack within its load: the report and the error
      * name the short, and a rack with nothing flowing has no efficiency. */
     rc = run(out, sizeof out, "%s rack --modules 4 --load 8kW --duration 0.6s --load-at 0.4s --load-ramp 0.1s "
              "--fault short:rack@0.55s --threads 1", EK3_BIN);
     cr_assert_eq(rc, 1, "%s", out);
-    cr_assert(strstr(out, "ek3 rack: the rack collapsed: its bus is shorted (fault 'short'; see the report)") &&
-                  strstr(out, "0 still running (the bus is shorted: fault 'short')\n") &&
-                  strstr(out, " kW in (no power in)\n") && !strstr(out, "collapsed under its load"),
-              "%s", out);
+    cr_assert(
+        strstr(out, "ek3 rack: the rack collapsed: its bus is shorted (fault 'short'; the report above says more)") &&
+            strstr(out, "0 still running (the bus is shorted: fault 'short')\n") &&
+            strstr(out, " kW in (no power in)\n") && !strstr(out, "collapsed under its load"),
+        "%s", out);
     cr_assert(strstr(out, "EK3 rack: ") < strstr(out, "ek3 rack: the rack collapsed"),
               "through a pipe, the report before the error line: %s", out);
     /* Every POWER_CMD the station sent is accounted for: the re-splits as
