@@ -190,20 +190,28 @@ int cli_parse_quantity(const char *s, const char *unit, double *v)
     return EK3_OK;
 }
 
-static const char *cli_time_hint(const char *s)
-{
-    char *end;
-    double x = s ? strtod(s, &end) : 0;
-    if (!s || end == s || !isfinite(x))
-        return "";
-    if (!strcmp(end + (*end == ' '), "m"))
-        return ": milli or minutes? write ms or min";
-    return x < 0 ? ": not negative" : "";
-}
-
 int cli_time_error(const char *where, const char *flag, const char *v, const char *range)
 {
-    return cli_usage_error(where, "%s '%s': " CLI_TIME " %s%s", flag, v, range, cli_time_hint(v));
+    char why[128], num[48];
+    char *end = NULL;
+    double n = v ? strtod(v, &end) : 0, x;
+    const char *u = v ? end + (*end == ' ') : "";
+    const char *bare = *u && u[1] && strchr("pnumk", tolower((unsigned char)*u)) ? u + 1 : u; /* past a prefix */
+    if (!v || end == v)
+        snprintf(why, sizeof why, ": not a time");
+    else if (!isfinite(n))
+        snprintf(why, sizeof why, ": not a finite number");
+    else if (!strcmp(u, "m"))
+        snprintf(why, sizeof why, ": milli or minutes? write ms or min");
+    else if (cli_parse_quantity(v, "s", &x) && !strcasecmp(bare, "s"))
+        snprintf(why, sizeof why, ": units are lower case (%gs, %gms)", n, n);
+    else if (cli_parse_quantity(v, "s", &x))
+        snprintf(why, sizeof why, ": '%.20s' is not a unit of time (s, ms, us, ns, min, h)", u);
+    else if (x < 0)
+        snprintf(why, sizeof why, ": not negative");
+    else
+        snprintf(why, sizeof why, ": %s is outside it", cli_si(num, sizeof num, x, "s"));
+    return cli_usage_error(where, "%s '%s': " CLI_TIME " %s%s", flag, v ? v : "", range, why);
 }
 
 const char *cli_quantity_hint(const char *s, const char *unit, char *buf, size_t cap)

@@ -70,9 +70,12 @@ int cli_parse_rate(const char *s, uint32_t *bps);
 int cli_parse_quantity(const char *s, const char *unit, double *v);
 
 /* Refuse time flag `flag`'s value v, as every time flag does: "ek3
- * <where>: <flag> 'v': " CLI_TIME " <range>" and, when v is a number,
- * why it is refused: ": milli or minutes? write ms or min" for "5m",
- * ": not negative" for "-1s". range says what the flag takes ("from 0
+ * <where>: <flag> 'v': " CLI_TIME " <range>: <why>", why one of ": not
+ * a time" ("abc"), ": not a finite number" ("1e999s", "nan"), ": milli
+ * or minutes? write ms or min" ("5m"), ": units are lower case (1s,
+ * 1ms)" ("1S", "5MS"), ": 'x' is not a unit of time (...)" ("5x"),
+ * ": not negative" ("-1s"), else the value read and ": ... is outside
+ * it" ("50 us is outside it"). range says what the flag takes ("from 0
  * up to a day"). Returns CLI_USAGE (cli_usage_error). */
 int cli_time_error(const char *where, const char *flag, const char *v, const char *range);
 

@@ -129,6 +129,11 @@ Test(cli_args, a_value_out_of_range_says_which_way)
     /* cli_time_error, on every time flag */
     refused("rack --modules 2 --duration 5m", "up to a day: milli or minutes? write ms or min\n");
     refused("rack --modules 2 --duration -1s", "up to a day: not negative\n");
+    refused("rack --modules 2 --duration 50us", "up to a day: 50 us is outside it\n");
+    refused("rack --modules 2 --load-ramp abc", "--load-ramp 'abc': " CLI_TIME " from 0 up to a day: not a time\n");
+    refused("rack --modules 2 --duration 1S", "up to a day: units are lower case (1s, 1ms)\n");
+    refused("rack --modules 2 --duration 2d", "up to a day: 'd' is not a unit of time (s, ms, us, ns, min, h)\n");
+    refused("rack --modules 2 --duration nan", "up to a day: not a finite number\n");
     refused("rack --realtime --rt-tolerance -1us", "100 us (with its unit: 10us): not negative\n");
     refused("audit dump x --duration 5m", "--duration '5m': " CLI_TIME " above 0 and up to an hour: milli or minutes?");
     refused("faults nosuch", "no fault named 'nosuch' (ek3 faults lists them)\n"); /* none near: no list */
