@@ -461,7 +461,13 @@ const char *scn_fig_result(const scn_fig *f, char *buf, size_t cap)
 
 const char *scn_fig_limit(const scn_fig *f, char *buf, size_t cap)
 {
-    snprintf(buf, cap, f->limit[0] == '(' ? "%s" : "(limit %s)", f->limit);
+    size_t n = strlen(f->limit);
+    if (f->limit[0] == '(' && n >= 2 && f->limit[n - 1] == ')') /* a figure recorded without a limit */
+        snprintf(buf, cap, "%.*s", (int)(n - 2), f->limit + 1);
+    else if (!strncmp(f->limit, "true", 4)) /* a condition: expect(), expect_always(), run_until() */
+        snprintf(buf, cap, "expected %s", f->limit);
+    else
+        snprintf(buf, cap, "limit %s", f->limit);
     return buf;
 }
 

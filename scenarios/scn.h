@@ -242,11 +242,13 @@ void scn_figure(scn *x, const char *name, double value, const char *unit, const 
  * returns it. */
 const char *scn_fig_result(const scn_fig *f, char *buf, size_t cap);
 
-/* A figure's limit as it reads after its result: "(limit <= 50 ms)",
- * or the limit itself when it is in parentheses, a figure recorded
- * without a limit: "(measured)", "(measured; not recovered)". Writes at
- * most cap bytes, NUL included, into buf and returns it (verdict.txt,
- * the report's titles). */
+/* A figure's limit as people read it after its result: "limit <= 50
+ * ms"; for a condition (a limit "true ..."), "expected true", "expected
+ * true by 2 s"; for a figure recorded without a limit (its limit in
+ * parentheses), the words inside: "measured", "measured; not
+ * recovered". Writes at most cap bytes, NUL included, into buf and
+ * returns it (verdict.txt, the summary's FAIL lines, JUnit messages, the
+ * report's titles). */
 const char *scn_fig_limit(const scn_fig *f, char *buf, size_t cap);
 
 /* The result so far (figures, the fault schedule as it happened), read only. */

@@ -154,7 +154,7 @@ int vrd_text(FILE *f, const scn_result *r)
     for (unsigned i = 0; i < r->nfig; i++) {
         const scn_fig *g = &r->fig[i];
         char fig[80], lim[80];
-        fprintf(f, "  %s %10.6f s  %s%s  %s  %s%s%s%s\n", g->pass ? "pass" : "FAIL", g->t_s, g->name,
+        fprintf(f, "  %s %10.6f s  %s%s  (%s)  %s%s%s%s\n", g->pass ? "pass" : "FAIL", g->t_s, g->name,
                 scn_fig_result(g, fig, sizeof fig), scn_fig_limit(g, lim, sizeof lim), g->where,
                 g->plot[0] ? "  plot " : "", g->plot, (int)i == r->first_fail ? "  <- first failure" : "");
     }
@@ -220,8 +220,9 @@ void vrd_line(FILE *o, const scn_result *r)
             if (more > named)
                 snprintf(also + n, sizeof also - n, " and %u more, in verdict.txt", more - named);
         }
-        fprintf(o, "FAIL   %-28s seed %-4llu at %.6f s: %s%s, limit %s (%s)%s\n", name, (unsigned long long)r->seed,
-                f->t_s, f->name, fig, f->limit, f->where, also);
+        char lim[80];
+        fprintf(o, "FAIL   %-28s seed %-4llu at %.6f s: %s%s, %s (%s)%s\n", name, (unsigned long long)r->seed, f->t_s,
+                f->name, fig, scn_fig_limit(f, lim, sizeof lim), f->where, also);
     } else if (r->stopped) {
         fprintf(o, "NOTRUN %-28s seed %-4llu stopped while it ran, at %.3f s simulated: no verdict\n", name,
                 (unsigned long long)r->seed, r->sim_s);

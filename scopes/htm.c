@@ -366,7 +366,7 @@ static void htm_trends(htm *w, const ngt_run *r, size_t idx)
         splot_hline hl = {lim, limit, "red"};
         snprintf(file, sizeof file, "r%zu-trend-%u.svg", idx, i);
         char lt[80];
-        snprintf(title, sizeof title, "%s %s", g->name, scn_fig_limit(g, lt, sizeof lt));
+        snprintf(title, sizeof title, "%s (%s)", g->name, scn_fig_limit(g, lt, sizeof lt));
         splot_axis_label(ylabel, sizeof ylabel, "figure", g->unit);
         splot_chart ch = {.title = title, .xlabel = "night (0: tonight, -1: the night before)", .ylabel = ylabel,
                           .s = s, .ns = 1, .hl = &hl, .nhl = 1, .span0 = NAN, .span1 = NAN, .x0 = NAN, .x1 = NAN};
@@ -419,8 +419,9 @@ static void htm_why(htm *w, const ngt_run *r)
         htm_esc(w->f, g->name);
         fputs("</b> = ", w->f);
         htm_value(w->f, g->value, g->unit);
-        fputs(", limit ", w->f);
-        htm_esc(w->f, g->limit);
+        char lt[80];
+        fputs(", ", w->f);
+        htm_esc(w->f, scn_fig_limit(g, lt, sizeof lt));
         htm_escf(w->f, ", at %.6g s, ", g->t_s);
         fputs("<code>", w->f);
         htm_esc(w->f, g->where);

@@ -115,12 +115,12 @@ static char *jun_legal(const char *s)
     return b.s;
 }
 
-/* One check as "NAME = FIGURE UNIT, limit LIMIT (t=T s, WHERE)". */
+/* One check as "NAME = FIGURE UNIT, limit LIMIT (t=T s, WHERE)" (scn_fig_limit). */
 static void jun_fig_text(const scn_fig *f, char *buf, size_t cap)
 {
-    char fig[80];
+    char fig[80], lim[80];
     scn_fig_result(f, fig, sizeof fig);
-    snprintf(buf, cap, "%s%s, limit %s (t=%.6g s, %s)", f->name, fig, f->limit, f->t_s, f->where);
+    snprintf(buf, cap, "%s%s, %s (t=%.6g s, %s)", f->name, fig, scn_fig_limit(f, lim, sizeof lim), f->t_s, f->where);
 }
 
 const char *jun_fail_message(const scn_result *r, char *buf, size_t cap)

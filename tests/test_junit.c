@@ -182,7 +182,7 @@ Test(junit, counts_names_and_messages_match_the_verdicts)
     cr_assert_str_eq(str(tc("svc-crash-restart", 3, "/failure/@message")),
                      "restart time = 62.5 ms, limit <= 50 ms (t=1.2 s, svc-crash-restart.lua:14)");
     const char *body = str(tc("svc-crash-restart", 3, "/failure"));
-    cr_assert(strstr(body, "pass crashed: true, limit true"), "%s", body);
+    cr_assert(strstr(body, "pass crashed: true, expected true"), "%s", body);
     cr_assert(strstr(body, "FAIL restart time = 62.5 ms, limit <= 50 ms"), "%s", body);
     cr_assert(strstr(body, "pass output dip = 3 V"), "%s", body);
     cr_assert(strstr(str(tc("svc-crash-restart", 3, "/system-out")), "seed 3: FAIL"));

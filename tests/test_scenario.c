@@ -355,7 +355,7 @@ Test(scenario, what_never_came_fails_and_a_run_without_checks_is_an_error)
     cr_assert_not_null(m);
     vrd_line(m, r);
     fclose(m);
-    cr_assert(strstr(line1, "at 0.001000 s: bus up: false, limit true (") , "%s", line1);
+    cr_assert(strstr(line1, "at 0.001000 s: bus up: false, expected true ("), "%s", line1);
     done(r);
 }
 
@@ -476,18 +476,23 @@ Test(scenario, a_load_profile_steps_and_ramps_as_its_csv_says)
               "%s", txt);
     cr_assert(strstr(txt, "then the script set the load 2 times: loads set, below)\n"), "%s", txt);
     /* A script that set no load: no empty section; a figure measured
-     * without a limit reads "(measured)", not "(limit (measured))". */
+     * without a limit reads "(measured)", not "(limit (measured))"; a
+     * condition "(expected true)" (scn_fig_limit). */
     scn_result *q = run_lua("noload",
                             HEAD RACK "run('0.7s')\nsharing_spread{ to='0.8s' }\nrun('0.2s')\n"
-                                      "expect(true, 'ran')\n",
+                                      "expect(true, 'ran')\nexpect(true, 'mean', {value=2.5, unit='A'})\n",
                             1, 1);
     char txt0[8192] = "";
     FILE *m0 = fmemopen(txt0, sizeof txt0 - 1, "w");
     cr_assert_not_null(m0);
     cr_assert_eq(vrd_text(m0, q), 0);
     fclose(m0);
-    cr_assert(strstr(txt0, "checks (3):") && !strstr(txt0, "loads set"), "%s", txt0);
+    cr_assert(strstr(txt0, "checks (4):") && !strstr(txt0, "loads set"), "%s", txt0);
     cr_assert(strstr(txt0, " %  (measured)  ") && !strstr(txt0, "(limit (measured))"), "%s", txt0);
+    /* a condition, with a value or without: what was expected, not "(limit true)" */
+    cr_assert(strstr(txt0, "  ran: true  (expected true)  ") && strstr(txt0, "  mean = 2.5 A  (expected true)  ") &&
+                  !strstr(txt0, "limit true"),
+              "%s", txt0);
     done(q);
     /* ... and each as a number beside its text (verdict.json's power_W) */
     cr_assert_float_eq(r->load[0].power_w, 6000.0, 1e-9);
