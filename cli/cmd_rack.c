@@ -852,7 +852,8 @@ int cmd_rack(int argc, char **argv)
     if (bad)
         return o.report ? cli_fail(w, "could not write all of the outputs (report in %s)", o.report) : CLI_FAIL;
     if (fault_errors)
-        return cli_fail(w, "%u of the --fault could not be injected (named above)", fault_errors);
+        return cli_fail(w, "%u --fault%s could not be injected (named above)", fault_errors,
+                        fault_errors == 1 ? "" : "s");
     if (collapsed == SES_NOT_UP)
         return cli_fail(
             w, "the bus never came up under the load (the report above says more; a later --load-at lets the soft "

@@ -473,9 +473,9 @@ static int rep_text_body(FILE *f, ses *s)
                  stale, STN_ONLINE_NS * 1e-9);
     fprintf(f,
             "station: %u POWER_CMD sent, %u acknowledged (%u clamped, %u refused)%s, %u retries, %u gave up%s; "
-            "%u modules online (a heartbeat heard within %.0f s: the station's view%s)\n",
+            "%u module%s online (a heartbeat heard within %.0f s: the station's view%s)\n",
             sn.stn.sent, sn.stn.acked, sn.stn.clamped, sn.stn.refused, sup, sn.stn.retries, sn.stn.gave_up, awaits,
-            sn.online, STN_ONLINE_NS * 1e-9, among);
+            sn.online, sn.online == 1 ? "" : "s", STN_ONLINE_NS * 1e-9, among);
     if (s->api.fd >= 0) {
         const sapi_stats *a = &s->api.st;
         fprintf(f,
@@ -511,7 +511,8 @@ static int rep_text_body(FILE *f, ses *s)
     if (apart) {
         char more[48] = "";
         if (apart > 1)
-            snprintf(more, sizeof more, ", and so do %u more module%s", apart - 1, apart == 2 ? "" : "s");
+            snprintf(more, sizeof more, apart == 2 ? ", and so does 1 more module" : ", and so do %u more modules",
+                     apart - 1);
         fprintf(f, "note: V out is a module's own output capacitor, behind its relay; module %u (%s) holds %.2f V, "
                    "isolated from the %.2f V bus%s\n",
                 first + 1, ses_mstate_name(sn.mod[first].state), sn.mod[first].vo, sn.vbus, more);
@@ -568,17 +569,18 @@ static int rep_text_body(FILE *f, ses *s)
                 snprintf(wait, sizeof wait, "sleeping to each deadline");
             else
                 snprintf(wait, sizeof wait, "spinning the last %.4g us of each quantum", spin / 1e3);
-            fprintf(f, "realtime (%s%s, %s, %s): lateness min %.1f us, median %.1f us, p99 %.1f us, p99.9 %.1f us, "
-                       "max %.1f us; %ld quanta late by more than %.3g us (%.3f %% of quanta late), %ld overruns (%.3f %%)\n",
+            fprintf(f,
+                    "realtime (%s%s, %s, %s): lateness min %.1f us, median %.1f us, p99 %.1f us, p99.9 %.1f us, "
+                    "max %.1f us; %ld quant%s late by more than %.3g us (%.3f %% of quanta late), %ld overrun%s (%.3f "
+                    "%%)\n",
                     s->fifo ? "SCHED_FIFO"
                     : o->rt_spin_ns == 0 || o->rt_spin_ns >= RIG_PERIOD_NS
                         ? "SCHED_OTHER by choice: Linux stops a SCHED_FIFO thread that spins for 50 ms of each second"
                         : "SCHED_OTHER: no permission for FIFO",
-                    workers,
-                    s->locked ? "memory locked" : "not locked", wait, late[0] / 1e3, late[ran / 2] / 1e3,
+                    workers, s->locked ? "memory locked" : "not locked", wait, late[0] / 1e3, late[ran / 2] / 1e3,
                     late[ran * 99 / 100] / 1e3, late[ran * 999 / 1000] / 1e3, late[ran - 1] / 1e3, s->late_n,
-                    ses_rt_tol_ns(o) / 1e3, 100.0 * (double)s->late_n / (double)ran, s->overruns,
-                    100.0 * (double)s->overruns / (double)ran);
+                    s->late_n == 1 ? "um" : "a", ses_rt_tol_ns(o) / 1e3, 100.0 * (double)s->late_n / (double)ran,
+                    s->overruns, s->overruns == 1 ? "" : "s", 100.0 * (double)s->overruns / (double)ran);
             free(late);
             if (s->ivcsw >= 0)
                 fprintf(f, "realtime: the host's scheduler took the CPU from the run %ld times (involuntary context "

@@ -138,6 +138,8 @@ Test(scenario, misspelt_names_get_the_closest_valid_ones)
 {
     expect_error("fault_name", HEAD RACK "fault('svc-crsh', '2.2')\n", "3:", "did you mean svc-crash");
     expect_error("fault_far", HEAD RACK "fault('nosuch', 2)\n", "3:", "unknown fault 'nosuch' (ek3 scenario faults");
+    expect_error("fault_case", HEAD RACK "fault('IGF', 2)\n",
+                 "3:", "unknown fault 'IGF': fault names are lower case ('igf')");
     expect_error("signal_name", HEAD RACK "local v = get('bus.vv')\n", "3:", "bus.v");
     expect_error("fault_range", HEAD RACK "fault('igf', 2, { i='20A' })\n", "3:", "range");
     expect_error("fault_slot", HEAD RACK "fault('pull', 9)\n", "3:", "9");
