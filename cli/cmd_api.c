@@ -71,6 +71,8 @@ int cmd_api(int argc, char **argv)
     int rc = sapi_request(spec, key, req, (int)(timeout * 1000), reply, sizeof reply);
     if (rc == EK3_EPARSE)
         return cli_usage_error(w, "'%s': expected udp:HOST:PORT or udp:[V6]:PORT", spec);
+    if (rc == EK3_ERANGE)
+        return cli_usage_error(w, "'%s': a port must be 0 to 65535", spec);
     if (rc == EK3_ENOSPC)
         return cli_usage_error(w, "the signed request is longer than %d bytes", SAPI_LINE_MAX - 1);
     if (rc == EK3_EFORGED) {

@@ -326,8 +326,9 @@ static int aud_dump(int argc, char **argv)
     if (!f)
         return cli_fail(w, "%s: %s", out, strerror(errno));
     if (fwrite(img, 1, n, f) != n) {
+        int e = errno;
         fclose(f);
-        return cli_fail(w, "%s: a write error", out);
+        return cli_fail(w, "%s: write error: %s", out, strerror(e));
     }
     if (cli_close_out(w, f, out))
         return CLI_FAIL;

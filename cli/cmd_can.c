@@ -167,6 +167,8 @@ static int can_id(int argc, char **argv)
         return cli_usage_error(w, optind >= argc ? "missing identifier" : "more than one identifier");
     uint64_t v;
     int rc = cli_parse_u64(argv[optind], UINT32_MAX, &v);
+    if (rc == EK3_ERANGE)
+        return cli_usage_error(w, "'%s' does not fit in 29 bits", argv[optind]);
     if (rc)
         return cli_usage_error(w, "'%s' is not a number", argv[optind]);
     cid_fields f;

@@ -290,8 +290,10 @@ static int sapi_addr(const char *spec, int passive, struct sockaddr_storage *sa,
         p = colon + 1;
     }
     size_t pl = strlen(p);
-    if (!pl || pl >= sizeof port || strspn(p, "0123456789") != pl || strtoul(p, NULL, 10) > 65535)
+    if (!pl || strspn(p, "0123456789") != pl)
         return EK3_EPARSE;
+    if (pl >= sizeof port || strtoul(p, NULL, 10) > 65535)
+        return EK3_ERANGE; /* a number, but not a port */
     memcpy(port, p, pl + 1);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM, .ai_flags = passive ? AI_PASSIVE : 0};
     struct addrinfo *res = NULL;

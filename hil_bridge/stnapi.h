@@ -112,7 +112,7 @@ int sapi_handle(sapi *a, int64_t now, const char *src, const char *req, size_t l
 
 /* Bind "udp:PORT" (loopback), "udp:HOST:PORT" or "udp:[V6]:PORT"; PORT 0
  * picks a free one (sapi_port says which). 0, or EK3_EPARSE (bad spec),
- * EK3_ENOENT (unknown host), EK3_EIO (socket or bind failed), EK3_EINVAL. */
+ * EK3_ERANGE (a PORT above 65535), EK3_ENOENT (unknown host), EK3_EIO (socket or bind failed), EK3_EINVAL. */
 int sapi_open(sapi *a, station *s, double vset_v, const char *spec);
 
 /* The bound port, or -1. */
@@ -149,7 +149,8 @@ int sapi_reply_check(const char *key, int64_t time_us, uint64_t nonce, char *rep
 /* A client's exchange: sign req with key (a fresh time and a random
  * nonce), send it to "udp:HOST:PORT", wait up to timeout_ms for the
  * reply, check its MAC; the TEXT, NUL-terminated, into reply. 0, or
- * EK3_EPARSE, EK3_ENOENT, EK3_EIO, EK3_ETIMEDOUT, EK3_EFORGED (reply
+ * EK3_EPARSE, EK3_ERANGE (a PORT above 65535), EK3_ENOENT, EK3_EIO,
+ * EK3_ETIMEDOUT, EK3_EFORGED (reply
  * left as received, its MAC cut off). */
 int sapi_request(const char *spec, const char *key, const char *req, int timeout_ms, char *reply, size_t cap);
 

@@ -138,6 +138,8 @@ Test(cli_args, a_value_out_of_range_says_which_way)
     refused("audit dump x --duration 5m", "--duration '5m': " CLI_TIME " above 0 and up to an hour: milli or minutes?");
     refused("faults nosuch", "no fault named 'nosuch' (ek3 faults lists them)\n"); /* none near: no list */
     refused("faults IGF", "no fault named 'IGF': fault names are lower case (ek3 faults igf)");
+    refused("api udp:127.0.0.1:99999 module 42 3000", "'udp:127.0.0.1:99999': a port must be 0 to 65535");
+    refused("can id 0x1FFFFFFFF", "'0x1FFFFFFFF' does not fit in 29 bits"); /* a number, too big: not "not a number" */
 }
 
 /* ---- 2. arguments ------------------------------------------------------ */
@@ -398,6 +400,8 @@ Test(cli_args, write_errors_are_reported_with_their_reason_and_exit_1)
     /* a tiny --sample must not wrap the row limit */
     cr_assert_eq(run(out, sizeof out, "%s plant run --csv %s --sample 1e-25s", EK3_BIN, path("w.csv")), 2, "%s", out);
     cr_assert(strstr(out, "at most 5000000"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s audit dump /dev/full --duration 0.5s", EK3_BIN), 1, "%s", out);
+    cr_assert(strstr(out, "ek3 audit dump: /dev/full: write error: No space left on device"), "%s", out);
 }
 
 /* Start `ek3 rack` for a long run, wait until its log has lines, send
