@@ -557,7 +557,7 @@ Test(station_api, bad_addresses_are_refused)
     static station s;
     memset(&s, 0, sizeof s);
     cr_assert_eq(sapi_open(&a, &s, 750, "tcp:127.0.0.1:1"), EK3_EPARSE);
-    cr_assert_eq(sapi_open(&a, &s, 750, "udp:127.0.0.1:99999"), EK3_EPARSE);
+    cr_assert_eq(sapi_open(&a, &s, 750, "udp:127.0.0.1:99999"), EK3_ERANGE, "a number, not a port");
     cr_assert_eq(sapi_open(&a, &s, 750, "udp:127.0.0.1:"), EK3_EPARSE);
     cr_assert_eq(sapi_open(&a, &s, 750, "udp:[::1"), EK3_EPARSE);
     cr_assert_eq(sapi_open(&a, &s, 750, "udp:no.such.host.invalid:7000"), EK3_ENOENT);
