@@ -358,6 +358,14 @@ static int can_encode(int argc, char **argv)
     r.fd_extra = CDL_FD_FDF; /* "##5", as Linux >= 6.0 and candump write it */
     msg_err e;
     int n = msg_encode(type, &m, r.frame.data, sizeof r.frame.data, &e);
+    for (unsigned i = 0; n == EK3_ERANGE && e.field && i < d->nfields; i++) { /* say the field's range */
+        const msg_field *fd = &d->fields[i];
+        if (strcmp(fd->name, e.field))
+            continue;
+        return cli_usage_error(
+            w, "%s: %s is not given, and 0 is out of its range %" PRId64 "..%" PRId64 " (give %s=VALUE)", d->name,
+            fd->name, fd->min, fd->max, fd->name);
+    }
     if (n < 0)
         return cli_usage_error(w, "%s: %s%s%s", d->name, ek3_strerror(n), e.field ? " in " : "", e.field ? e.field : "");
     r.frame.len = (uint8_t)n;

@@ -523,6 +523,12 @@ int cmd_rack(int argc, char **argv)
         (o.load_at >= o.duration || (int64_t)(o.load_at * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS))
         return cli_usage_error(w, "--load-at %g s: at or after the end of the run (--duration %g s): the load would "
                                   "never switch on", o.load_at, o.duration);
+    if (cli_given(&seen, "--load-ramp") && o.load_ramp > 0 && o.load_at + o.load_ramp > o.duration + 1e-12 &&
+        o.load_at < o.duration)
+        fprintf(stderr,
+                "ek3 %s: note: --load-ramp %g s from %g s ends after the run (%g s): the load reaches %.0f %% of "
+                "its value\n",
+                w, o.load_ramp, o.load_at, o.duration, 100 * (o.duration - o.load_at) / o.load_ramp);
     if (o.scope.shot_given && o.scope.o.shot_t > o.duration)
         return cli_usage_error(w, "--scope-shot %s@%g s: after the end of the run (--duration %g s)", o.scope.shot,
                                o.scope.o.shot_t, o.duration);

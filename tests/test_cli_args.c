@@ -140,6 +140,8 @@ Test(cli_args, a_value_out_of_range_says_which_way)
     refused("faults IGF", "no fault named 'IGF': fault names are lower case (ek3 faults igf)");
     refused("api udp:127.0.0.1:99999 module 42 3000", "'udp:127.0.0.1:99999': a port must be 0 to 65535");
     refused("can id 0x1FFFFFFFF", "'0x1FFFFFFFF' does not fit in 29 bits"); /* a number, too big: not "not a number" */
+    refused("can encode POWER_CMD --src 0 --dst 42 op=SET power_w=3000",
+            "POWER_CMD: vset_dv is not given, and 0 is out of its range 2000..9200 (give vset_dv=VALUE)");
 }
 
 /* ---- 2. arguments ------------------------------------------------------ */
@@ -400,6 +402,12 @@ Test(cli_args, write_errors_are_reported_with_their_reason_and_exit_1)
     /* a tiny --sample must not wrap the row limit */
     cr_assert_eq(run(out, sizeof out, "%s plant run --csv %s --sample 1e-25s", EK3_BIN, path("w.csv")), 2, "%s", out);
     cr_assert(strstr(out, "at most 5000000"), "%s", out);
+    /* a ramp longer than the run is said (the load never reaches its value) */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --duration 10ms --load-at 0s --load-ramp 40ms", EK3_BIN), 0,
+                 "%s", out);
+    cr_assert(strstr(out, "note: --load-ramp 0.04 s from 0 s ends after the run (0.01 s): the load reaches 25 % of "
+                          "its value\n"),
+              "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s audit dump /dev/full --duration 0.5s", EK3_BIN), 1, "%s", out);
     cr_assert(strstr(out, "ek3 audit dump: /dev/full: write error: No space left on device"), "%s", out);
 }
