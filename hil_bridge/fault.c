@@ -856,7 +856,7 @@ int flt_print(FILE *f, int markdown, const unsigned char *only)
         size_t n = 0;
         for (unsigned j = 0; j < d->np && n < sizeof ps; j++) {
             const flt_param *p = &d->p[j];
-            n += (size_t)snprintf(ps + n, sizeof ps - n, "%s%s%s%s%s %g..%g, %g", j ? "; " : "", p->name,
+            n += (size_t)snprintf(ps + n, sizeof ps - n, "%s%s%s%s%s %.10g..%.10g, %.10g", j ? "; " : "", p->name,
                                   *p->unit ? " (" : "", p->unit, *p->unit ? ")" : "", p->min, p->max, p->def);
         }
         if (markdown)
