@@ -194,18 +194,19 @@ int cli_time_error(const char *where, const char *flag, const char *v, const cha
 {
     char why[128], num[48];
     char *end = NULL;
-    double n = v ? strtod(v, &end) : 0, x;
+    double n = v ? strtod(v, &end) : 0, x = 0;
     const char *u = v ? end + (*end == ' ') : "";
     const char *bare = *u && u[1] && strchr("pnumk", tolower((unsigned char)*u)) ? u + 1 : u; /* past a prefix */
+    int unread = v ? cli_parse_quantity(v, "s", &x) != EK3_OK : 1;
     if (!v || end == v)
         snprintf(why, sizeof why, ": not a time");
     else if (!isfinite(n))
         snprintf(why, sizeof why, ": not a finite number");
     else if (!strcmp(u, "m"))
         snprintf(why, sizeof why, ": milli or minutes? write ms or min");
-    else if (cli_parse_quantity(v, "s", &x) && !strcasecmp(bare, "s"))
+    else if (unread && !strcasecmp(bare, "s"))
         snprintf(why, sizeof why, ": units are lower case (%gs, %gms)", n, n);
-    else if (cli_parse_quantity(v, "s", &x))
+    else if (unread)
         snprintf(why, sizeof why, ": '%.20s' is not a unit of time (s, ms, us, ns, min, h)", u);
     else if (x < 0)
         snprintf(why, sizeof why, ": not negative");

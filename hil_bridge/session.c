@@ -766,7 +766,8 @@ int ses_collapsed(const ses *s)
     int soft_done = s->start_ns >= 0 && g->t_ns >= s->start_ns + (int64_t)(1.1 * s->o.r.v_set / s->kc.ramp_vps * 1e9);
     if (!(load_on && s->started))
         return 0;
-    if (present == 0 || tripped == present || (g->plant.vbus < 0.5 * s->o.r.v_set && (s->bus_up || soft_done)))
+    if (tripped == present /* none left in its slot: 0 of 0 */ ||
+        (g->plant.vbus < 0.5 * s->o.r.v_set && (s->bus_up || soft_done)))
         return SES_COLLAPSED;
     /* Never up, and it cannot rise: the load takes all the current the
      * modules can give (a constant-power load on a low bus draws more the

@@ -1807,9 +1807,9 @@ static int l_fault(lua_State *L)
         target[0] = 0; /* an unknown fault: named below */
     if (flt_find(name) < 0) {
         char list[300];
-        if (flt_find_nocase(name) >= 0)
-            return scn_err(L, "unknown fault '%s': fault names are lower case ('%s')", name,
-                           flt_table[flt_find_nocase(name)].name);
+        int lc = flt_find_nocase(name);
+        if (lc >= 0)
+            return scn_err(L, "unknown fault '%s': fault names are lower case ('%s')", name, flt_table[lc].name);
         if (!*cli_near(name, flt_count, scn_fault_name, NULL, 3, list, sizeof list))
             return scn_err(L, "unknown fault '%s' (ek3 scenario faults lists them)", name);
         return scn_err(L, "unknown fault '%s'; did you mean %s? (ek3 scenario faults lists them)", name, list);
