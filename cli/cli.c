@@ -190,7 +190,7 @@ int cli_parse_quantity(const char *s, const char *unit, double *v)
     return EK3_OK;
 }
 
-int cli_time_error(const char *where, const char *flag, const char *v, const char *range)
+int cli_time_error(const char *where, const char *flag, const char *v, const char *range, double max_s)
 {
     char why[128], num[48];
     char *end = NULL;
@@ -209,10 +209,11 @@ int cli_time_error(const char *where, const char *flag, const char *v, const cha
     else if (unread)
         snprintf(why, sizeof why, ": '%.20s' is not a unit of time (s, ms, us, ns, min, h)", u);
     else if (x < 0)
-        snprintf(why, sizeof why, ": not negative");
+        snprintf(why, sizeof why, ": %s is negative", cli_si(num, sizeof num, x, "s"));
     else
         snprintf(why, sizeof why, ": %s is outside it", cli_si(num, sizeof num, x, "s"));
-    return cli_usage_error(where, "%s '%s': " CLI_TIME " %s%s", flag, v ? v : "", range, why);
+    return cli_usage_error(where, "%s '%s': %s %s%s", flag, v ? v : "", max_s < 1e-3 ? CLI_TIME_SHORT : CLI_TIME, range,
+                           why);
 }
 
 const char *cli_quantity_hint(const char *s, const char *unit, char *buf, size_t cap)

@@ -70,14 +70,16 @@ int cli_parse_rate(const char *s, uint32_t *bps);
 int cli_parse_quantity(const char *s, const char *unit, double *v);
 
 /* Refuse time flag `flag`'s value v, as every time flag does: "ek3
- * <where>: <flag> 'v': " CLI_TIME " <range>: <why>", why one of ": not
+ * <where>: <flag> 'v': " CLI_TIME " <range>: <why>" (CLI_TIME_SHORT
+ * when the flag's largest value max_s, in seconds, is under 1 ms, so
+ * that every example fits), why one of ": not
  * a time" ("abc"), ": not a finite number" ("1e999s", "nan"), ": milli
  * or minutes? write ms or min" ("5m"), ": units are lower case (1s,
  * 1ms)" ("1S", "5MS"), ": 'x' is not a unit of time (...)" ("5x"),
- * ": not negative" ("-1s"), else the value read and ": ... is outside
+ * ": -1 s is negative" ("-1s"), else the value read and ": ... is outside
  * it" ("50 us is outside it"). range says what the flag takes ("from 0
  * up to a day"). Returns CLI_USAGE (cli_usage_error). */
-int cli_time_error(const char *where, const char *flag, const char *v, const char *range);
+int cli_time_error(const char *where, const char *flag, const char *v, const char *range, double max_s);
 
 /* Why s, which cli_parse_quantity refused for `unit`, is refused, when a
  * letter's case explains it: a capital K ("kilo is a lower-case k
@@ -92,6 +94,7 @@ const char *cli_quantity_hint(const char *s, const char *unit, char *buf, size_t
  * "min" and "h" there, and refuses "m" alone (milli, or minutes?). For
  * the messages: "--duration '%s': " CLI_TIME " from ...". */
 #define CLI_TIME "a time (2s, 150ms, 100us, 5min, 1h)"
+#define CLI_TIME_SHORT "a time (2us, 1.5us, 1500ns)" /* for flags under 1 ms: cli_time_error */
 
 /* A figure's value and unit as people read them: the value scaled to an
  * SI prefix (p, n, u, m, k, M) when the unit is s, V, A, W, Hz or Ohm

@@ -44,7 +44,7 @@ int cmd_api(int argc, char **argv)
             key = v, i++;
         } else if (!strcmp(a, "--timeout") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &timeout) || !(timeout > 0 && timeout <= 3600))
-                return cli_time_error(w, "--timeout", v, "above 0 and up to an hour");
+                return cli_time_error(w, "--timeout", v, "above 0 and up to an hour", 3600);
             i++;
         } else if (a[0] == '-' && a[1] == '-') {
             return cli_bad_arg(w, a, miss); /* an option, unknown or without its value */
@@ -72,7 +72,7 @@ int cmd_api(int argc, char **argv)
     if (rc == EK3_EPARSE)
         return cli_usage_error(w, "'%s': expected udp:HOST:PORT or udp:[V6]:PORT", spec);
     if (rc == EK3_ERANGE)
-        return cli_usage_error(w, "'%s': a port must be 0 to 65535", spec);
+        return cli_usage_error(w, "'%s': the station's port must be 1 to 65535", spec);
     if (rc == EK3_ENOSPC)
         return cli_usage_error(w, "the signed request is longer than %d bytes", SAPI_LINE_MAX - 1);
     if (rc == EK3_EFORGED) {

@@ -271,7 +271,7 @@ static int aud_dump(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--duration") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &duration) || duration <= 0 || duration > 3600)
-                return cli_time_error(w, "--duration", v, "above 0 and up to an hour");
+                return cli_time_error(w, "--duration", v, "above 0 and up to an hour", 3600);
             i++;
         } else if (a[0] != '-' && !out) {
             out = a;

@@ -369,6 +369,23 @@ static int can_encode(int argc, char **argv)
     if (n < 0)
         return cli_usage_error(w, "%s: %s%s%s", d->name, ek3_strerror(n), e.field ? " in " : "", e.field ? e.field : "");
     r.frame.len = (uint8_t)n;
+    /* The fields left out go as 0 where 0 is in range: said, so a forgotten one is not a silent 0 A. */
+    char unset[256] = "";
+    size_t nu = 0;
+    unsigned n_unset = 0;
+    for (unsigned i = 0; i < d->nfields && nu < sizeof unset; i++) {
+        const msg_field *fd = &d->fields[i];
+        int given = fd->soff == MSG_NOSTRUCT; /* version, reserved: not the user's */
+        for (unsigned j = 0; j < nfield && !given; j++)
+            given =
+                strcspn(fieldargs[j], "=") == strlen(fd->name) && !strncmp(fieldargs[j], fd->name, strlen(fd->name));
+        if (!given) {
+            nu += (size_t)snprintf(unset + nu, sizeof unset - nu, "%s%s", n_unset ? ", " : "", fd->name);
+            n_unset++;
+        }
+    }
+    if (n_unset)
+        fprintf(stderr, "ek3 %s: note: %s: %s not given: sent as 0\n", w, d->name, unset);
     if (!auth_required(r.frame.id) && (ks || fvs)) {
         char nb[32];
         return cli_usage_error(w, "%s: a %s from %s carries no MAC ('ek3 can layouts' says which frames are "

@@ -54,7 +54,7 @@ int cmd_fw(int argc, char **argv)
                 return cli_usage_error(w, "--vset '%s': 200 to 920 V", v);
         } else if (!strcmp(a, "--silence") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &silence) || !(silence > 0 && silence <= 3600))
-                return cli_time_error(w, "--silence", v, "above 0");
+                return cli_time_error(w, "--silence", v, "above 0", 3600);
         } else if (!strcmp(a, "--stop-after") && cli_has_value(a, v, &miss)) {
             int64_t n;
             if (cli_parse_i64(v, 0, INT32_MAX, &n))

@@ -98,7 +98,7 @@ static int plant_common_opt(const char *w, run_opts *o, int argc, char **argv, i
         o->cmd.fsw = x;
     } else if (!strcmp(a, "--deadtime") && cli_has_value(a, v, miss)) {
         if (cli_parse_quantity(v, "s", &x) || !(x >= 0 && x < 5e-6))
-            *rc = cli_time_error(w, "--deadtime", v, "from 0 to 5 us");
+            *rc = cli_time_error(w, "--deadtime", v, "from 0 to 5 us", 5e-6);
         o->cmd.deadtime = x;
     } else if (!strcmp(a, "--burst") && cli_has_value(a, v, miss)) {
         if (cli_parse_quantity(v, "", &x) || !(x > 0 && x <= 1))
@@ -181,10 +181,10 @@ static int plant_run_cmd(int argc, char **argv)
         } else if (!strcmp(argv[i], "--duration") && cli_has_value(argv[i], v, &miss)) {
             if (cli_parse_quantity(argv[++i], "s", &o.duration) ||
                 !(o.duration >= BRD_PERIOD_S * (1 - 1e-9) && o.duration <= 3600))
-                return cli_time_error(w, "--duration", argv[i], "from one control period (100us) up to 1 h");
+                return cli_time_error(w, "--duration", argv[i], "from one control period (100us) up to 1 h", 3600);
         } else if (!strcmp(argv[i], "--sample") && cli_has_value(argv[i], v, &miss)) {
             if (cli_parse_quantity(argv[++i], "s", &o.sample) || !(o.sample > 0))
-                return cli_time_error(w, "--sample", argv[i], "above 0");
+                return cli_time_error(w, "--sample", argv[i], "above 0", 3600);
         } else if (!strcmp(argv[i], "--csv") && cli_has_value(argv[i], v, &miss)) {
             o.csv = argv[++i];
         } else {

@@ -276,7 +276,8 @@ int cmd_rack(int argc, char **argv)
             char top[32];
             cli_si(top, sizeof top, RACK_LOAD_MAX_W, "W");
             if (x < 0)
-                return cli_usage_error(w, "--load '%s': the power a load draws, 0 W to %s: not negative", v, top);
+                return cli_usage_error(w, "--load '%s': the power a load draws, 0 W to %s: %s is negative", v, top,
+                                       cli_si(hint, sizeof hint, x, "W"));
             if (x > RACK_LOAD_MAX_W)
                 return cli_usage_error(w, "--load '%s': the power a load draws, 0 W to %s: %s is above it", v, top,
                                        cli_si(hint, sizeof hint, x, "W"));
@@ -306,7 +307,7 @@ int cmd_rack(int argc, char **argv)
         } else if (!strcmp(a, "--duration") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.duration) ||
                 !(o.duration >= RIG_PERIOD_NS * (1e-9 - 1e-18) && o.duration <= 86400))
-                return cli_time_error(w, "--duration", v, "from one control period (100us) up to a day");
+                return cli_time_error(w, "--duration", v, "from one control period (100us) up to a day", 86400);
         } else if (!strcmp(a, "--fidelity") && cli_has_value(a, v, &miss)) {
             if (!strcmp(v, "averaged"))
                 o.r.fidelity = PMOD_AVERAGED;
@@ -345,7 +346,7 @@ int cmd_rack(int argc, char **argv)
             o.nfault++;
         } else if (!strcmp(a, "--load-ramp") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.load_ramp) || !(o.load_ramp >= 0 && o.load_ramp <= 86400))
-                return cli_time_error(w, "--load-ramp", v, "from 0 up to a day");
+                return cli_time_error(w, "--load-ramp", v, "from 0 up to a day", 86400);
         } else if (!strcmp(a, "--update") && cli_has_value(a, v, &miss)) {
             o.update = v;
         } else if (!strcmp(a, "--trust-key") && cli_has_value(a, v, &miss)) {
@@ -357,7 +358,7 @@ int cmd_rack(int argc, char **argv)
             o.r.have_trust_key = 1;
         } else if (!strcmp(a, "--update-at") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.update_at) || !(o.update_at >= 0 && o.update_at <= 86400))
-                return cli_time_error(w, "--update-at", v, "from 0 up to a day");
+                return cli_time_error(w, "--update-at", v, "from 0 up to a day", 86400);
         } else if (!strcmp(a, "--update-wave") && cli_has_value(a, v, &miss)) {
             uint64_t n;
             if (cli_parse_u64(v, 510, &n) || n < 1)
@@ -365,7 +366,7 @@ int cmd_rack(int argc, char **argv)
             o.update_wave = (unsigned)n;
         } else if (!strcmp(a, "--load-at") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.load_at) || !(o.load_at >= 0 && o.load_at <= 86400))
-                return cli_time_error(w, "--load-at", v, "from 0 up to a day");
+                return cli_time_error(w, "--load-at", v, "from 0 up to a day", 86400);
         } else if (!strcmp(a, "--external") && cli_has_value(a, v, &miss)) {
             /* "all", or a list of slots: 2,5,7 */
             memset(o.ext, 0, sizeof o.ext);
@@ -403,11 +404,11 @@ int cmd_rack(int argc, char **argv)
             strcpy(o.r.fw_bus, v);
         } else if (!strcmp(a, "--ext-timeout") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &x) || !(x > 0 && x <= 60))
-                return cli_time_error(w, "--ext-timeout", v, "above 0 and up to a minute");
+                return cli_time_error(w, "--ext-timeout", v, "above 0 and up to a minute", 60);
             o.r.ext_timeout_ms = (int)(x * 1000 + 0.5);
         } else if (!strcmp(a, "--hello-timeout") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.hello_timeout) || !(o.hello_timeout > 0 && o.hello_timeout <= 86400))
-                return cli_time_error(w, "--hello-timeout", v, "above 0 and up to a day");
+                return cli_time_error(w, "--hello-timeout", v, "above 0 and up to a day", 86400);
         } else if (!strcmp(a, "--threads") && cli_has_value(a, v, &miss)) {
             int64_t n;
             if (cli_parse_i64(v, 1, 256, &n))
@@ -417,17 +418,19 @@ int cmd_rack(int argc, char **argv)
             o.realtime = 1;
             continue;
         } else if (!strcmp(a, "--rt-spin") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_quantity(v, "s", &x) || !(x == 0 || (x >= 1e-6 && x <= RIG_PERIOD_NS * 1e-9)))
-                return cli_usage_error(w, "--rt-spin '%s': 0 (sleep only) or a time from 1 us to the quantum, %d us", v,
-                                       (int)(RIG_PERIOD_NS / 1000));
+            if (cli_parse_quantity(v, "s", &x) || !(x == 0 || (x >= 1e-6 && x <= RIG_PERIOD_NS * 1e-9))) {
+                char range[80];
+                snprintf(range, sizeof range, "of 0 (sleep only) or from 1 us to the quantum, %d us",
+                         (int)(RIG_PERIOD_NS / 1000));
+                return cli_time_error(w, "--rt-spin", v, range, RIG_PERIOD_NS * 1e-9);
+            }
             o.rt_spin_ns = x > 0 ? (int64_t)(x * 1e9 + 0.5) : -1;
         } else if (!strcmp(a, "--rt-tolerance") && cli_has_value(a, v, &miss)) {
             /* not under 1 us: a spin ends some 20 ns past its deadline, so "any lateness" is every quantum */
             if (cli_parse_quantity(v, "s", &x) || !(x >= 1e-6 && x <= RIG_PERIOD_NS * 1e-9)) {
                 char range[64];
-                snprintf(range, sizeof range, "from 1 us to the quantum, %d us (with its unit: 10us)",
-                         (int)(RIG_PERIOD_NS / 1000));
-                return cli_time_error(w, "--rt-tolerance", v, range);
+                snprintf(range, sizeof range, "from 1 us to the quantum, %d us", (int)(RIG_PERIOD_NS / 1000));
+                return cli_time_error(w, "--rt-tolerance", v, range, RIG_PERIOD_NS * 1e-9);
             }
             o.rt_tol_ns = (int64_t)(x * 1e9 + 0.5);
         } else if (!strcmp(a, "--no-swarm")) {
@@ -523,12 +526,21 @@ int cmd_rack(int argc, char **argv)
         (o.load_at >= o.duration || (int64_t)(o.load_at * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS))
         return cli_usage_error(w, "--load-at %g s: at or after the end of the run (--duration %g s): the load would "
                                   "never switch on", o.load_at, o.duration);
-    if (cli_given(&seen, "--load-ramp") && o.load_ramp > 0 && o.load_at + o.load_ramp > o.duration + 1e-12 &&
-        o.load_at < o.duration)
+    /* The load's first quantum on: none when the run ends before it (the default --load-at only). */
+    int load_on = o.load_at < o.duration && (int64_t)(o.load_at * 1e9) <= (int64_t)(quanta - 1) * RIG_PERIOD_NS;
+    if (!load_on)
+        fprintf(stderr, "ek3 %s: note: no load: the run ends at %g s, before --load-at (%g s)\n", w, o.duration,
+                o.load_at);
+    if (cli_given(&seen, "--load-ramp") && o.load_ramp > 0 && o.load_at + o.load_ramp > o.duration + 1e-12 && load_on) {
+        double part = (o.duration - o.load_at) / o.load_ramp;
+        char of[80] = "its value", a_kw[32], b_kw[32];
+        if (o.r.load.kind == RACK_LOAD_CP)
+            snprintf(of, sizeof of, "its %s (%s)", cli_si(a_kw, sizeof a_kw, o.r.load.p_w, "W"),
+                     cli_si(b_kw, sizeof b_kw, part * o.r.load.p_w, "W"));
         fprintf(stderr,
-                "ek3 %s: note: --load-ramp %g s from %g s ends after the run (%g s): the load reaches %.0f %% of "
-                "its value\n",
-                w, o.load_ramp, o.load_at, o.duration, 100 * (o.duration - o.load_at) / o.load_ramp);
+                "ek3 %s: note: --load-ramp %g s from %g s ends after the run (%g s): the load reaches %.0f %% of %s\n",
+                w, o.load_ramp, o.load_at, o.duration, 100 * part, of);
+    }
     if (o.scope.shot_given && o.scope.o.shot_t > o.duration)
         return cli_usage_error(w, "--scope-shot %s@%g s: after the end of the run (--duration %g s)", o.scope.shot,
                                o.scope.o.shot_t, o.duration);
@@ -738,7 +750,9 @@ int cmd_rack(int argc, char **argv)
     const llcc_cfg *kc = &s.kc;
     double cap, demand, v_full = o.r.v_set - kc->r_droop * kc->i_max;
     unsigned n_cap = ses_capacity(&s, &cap, &demand);
-    if (demand > cap && n_cap == 0)
+    if (!load_on)
+        ; /* no load in this run: nothing to feed (the note above) */
+    else if (demand > cap && n_cap == 0)
         fprintf(stderr,
                 "ek3 rack: warning: the load asks %.1f kW, but every module is pulled during the run: nothing "
                 "will feed it\n",
@@ -747,18 +761,22 @@ int cmd_rack(int argc, char **argv)
         char each[200];
         if (kc->i_max * v_full <= stn_module_cap(o.r.v_set))
             snprintf(each, sizeof each,
-                     "each %.0f W: its current limit, %.2f A, at %.1f V (the %.1f V set point less %.2f V/A droop at "
+                     "each %.0f W (%.2f A, its current limit, at %.1f V: the %.1f V set point less %.2f V/A droop at "
                      "that current)",
                      kc->i_max * v_full, kc->i_max, v_full, o.r.v_set, kc->r_droop);
         else
             snprintf(each, sizeof each,
-                     "each %.0f W: the most the station asks of one (%g A at the %.1f V set point, never "
+                     "each %.0f W (the most the station asks of one: %g A at the %.1f V set point, never "
                      "above %g kW)",
                      stn_module_cap(o.r.v_set), STN_MODULE_I_A, o.r.v_set, STN_MODULE_W / 1e3);
         fprintf(stderr,
-                "ek3 rack: warning: the load asks %.1f kW, but %u module%s%s deliver at most %.1f kW, %s: the "
+                "ek3 rack: warning: the load asks %.1f kW, but %u module%s%s deliver%s at most %.1f kW, %s: the "
                 "rack is overloaded\n",
-                demand / 1e3, n_cap, n_cap == 1 ? "" : "s", o.npull ? " (less the pulled)" : "", cap / 1e3, each);
+                demand / 1e3, n_cap, n_cap == 1 ? "" : "s",
+                n_cap == o.r.modules ? ""
+                : n_cap == 1         ? " (the one not pulled or lost)"
+                                     : " (those not pulled or lost)",
+                n_cap == 1 ? "s" : "", cap / 1e3, each);
     }
     int bad = 0;
     if (win) { /* the run on a worker thread, the window on this one */

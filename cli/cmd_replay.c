@@ -76,7 +76,7 @@ int cmd_replay(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--max-gap") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &max_gap_s) || !(max_gap_s >= 0 && max_gap_s <= 86400))
-                return cli_time_error(w, "--max-gap", v, "from 0 s to a day");
+                return cli_time_error(w, "--max-gap", v, "from 0 s to a day", 86400);
             i++;
         } else if (!strcmp(a, "--fast")) {
             fast = 1;

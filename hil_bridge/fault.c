@@ -46,8 +46,8 @@ const flt_def flt_table[] = {
                  "it (EK-TECH-010 2.3: fan control, power derating)"},
     [FLT_SHORT] = {"short", FLT_PLANT, FLT_T_RACK, 1, 1, {{"r", "ohm", 1e-3, 1e6, 0.1, 0}},
                    "output short: the DC bus shorted through r, in parallel with the load",
-                   "the bus collapses; each module holds its current limit, and one past 3.98 A trips OCP "
-                   "(EK-TECH-010 2.1: OCP, hardware-backed)"},
+                   "the bus collapses; each module holds its current limit (3.95 A), and one past 3.98 A trips the "
+                   "firmware's OCP (EK-TECH-010 2.1: OCP, hardware-backed)"},
     [FLT_ADC_OFFSET] = {"adc-offset", FLT_PLANT, FLT_T_SLOT, 2, 1,
                         {{"ch", "", 0, PMOD_ADC_CHANNELS - 1, 0, 1}, {"lsb", "", -4095, 4095, 100, 0}},
                         "sensor offset: ADC channel ch (msg_adc_ch order) reads lsb codes more",
@@ -192,15 +192,18 @@ const flt_def flt_table[] = {
                     "output off at once, the module boots (resets + 1), soft-starts and sends heartbeats again: it "
                     "rejoins the bus and the station sees it online"},
     [FLT_TRIP_OVP] = {"trip-ovp", FLT_HARDWARE, FLT_T_SLOT, 1, 1, {{"step", "V", -1e4, 1e4, 500, 0}},
-                      "a step on the output-voltage sensing path into the Level-0 protection (OVP at 920 V)",
+                      "a step on the output-voltage sensing path into the Level-0 protection (OVP at 920 V; the "
+                      "firmware's at 900 V)",
                       "the comparator turns the gates off within 10 us whatever the firmware commands, and the "
                       "firmware sees the trip line (EK-TECH-010 2.1: OVP < 1 us, hardware trip)"},
     [FLT_TRIP_OCP] = {"trip-ocp", FLT_HARDWARE, FLT_T_SLOT, 1, 1, {{"step", "A", -1e4, 1e4, 10, 0}},
-                      "a step on the output-current sensing path into the Level-0 protection (OCP at 4 A)",
+                      "a step on the output-current sensing path into the Level-0 protection (OCP at 4 A; the "
+                      "firmware's at 3.98 A)",
                       "the comparator turns the gates off within 10 us whatever the firmware commands, and the "
                       "firmware sees the trip line (EK-TECH-010 2.1: OCP, hardware trip)"},
     [FLT_TRIP_OTP] = {"trip-otp", FLT_HARDWARE, FLT_T_SLOT, 1, 1, {{"step", "C", -1e4, 1e4, 150, 0}},
-                      "a step on the junction-temperature sensing path into the Level-0 protection (OTP at 105 C)",
+                      "a step on the junction-temperature sensing path into the Level-0 protection (OTP at 105 C "
+                      "junction; the firmware's at 95 C case)",
                       "the comparator turns the gates off within 10 us whatever the firmware commands, and the "
                       "firmware sees the trip line (EK-TECH-010 2.1: OTP < 10 ms, hardware trip)"},
     [FLT_TRIP_GFI] = {"trip-gfi", FLT_HARDWARE, FLT_T_SLOT, 1, 1, {{"step", "A", -1e4, 1e4, 0.1, 0}},
@@ -846,8 +849,11 @@ int flt_print(FILE *f, int markdown, const unsigned char *only)
     if (markdown)
         fprintf(f, "| fault | kind | target | parameters (unit, range, default) | clear | models | expects |\n"
                    "|---|---|---|---|---|---|---|\n");
-    else
-        fprintf(f, "%-12s %-8s %-12s %s\n", "fault", "kind", "target", "parameters: name (unit) min..max, default");
+    int nw = 5; /* the name column: as wide as the longest name ("module-reboot") */
+    for (unsigned i = 0; i < flt_count; i++)
+        nw = strlen(flt_table[i].name) > (size_t)nw ? (int)strlen(flt_table[i].name) : nw;
+    if (!markdown)
+        fprintf(f, "%-*s %-8s %-12s %s\n", nw, "fault", "kind", "target", "parameters: name (unit) min..max, default");
     for (unsigned i = 0; i < flt_count; i++) {
         const flt_def *d = &flt_table[i];
         if (only && !only[i])
@@ -863,9 +869,9 @@ int flt_print(FILE *f, int markdown, const unsigned char *only)
             fprintf(f, "| `%s` | %s | %s | %s | %s | %s | %s |\n", d->name, flt_kind_name[d->kind],
                     flt_target_name[d->target], d->np ? ps : "-", d->clearable ? "yes" : "no", d->models, d->expects);
         else
-            fprintf(f, "%-12s %-8s %-12s %s\n%12s %s%s\n%12s expects: %s\n", d->name, flt_kind_name[d->kind],
-                    flt_target_name[d->target], d->np ? ps : "-", "", d->models,
-                    d->clearable ? "" : " (cannot be cleared)", "", d->expects);
+            fprintf(f, "%-*s %-8s %-12s %s\n%*s %s%s\n%*s expects: %s\n", nw, d->name, flt_kind_name[d->kind],
+                    flt_target_name[d->target], d->np ? ps : "-", nw, "", d->models,
+                    d->clearable ? "" : " (cannot be cleared)", nw, "", d->expects);
     }
     if (!markdown && !only)
         fprintf(f, "\nA kernel fault needs its module's firmware running: each MCU leaves reset 0-10 ms after the\n"

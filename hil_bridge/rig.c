@@ -319,6 +319,8 @@ static int64_t rig_clock_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Module k (0-based) lost: why ends the line's subject ("missed three
+ * quanta at 1.2000 s"; before the run, its own words without a time). */
 static void rig_lose(rig *r, unsigned k, const char *why)
 {
     rig_module *m = &r->m[k];
@@ -328,8 +330,7 @@ static void rig_lose(rig *r, unsigned k, const char *why)
     llc_cmd off = r->plant.mod[k].cmd;
     off.enable = 0;
     pmod_command(&r->plant.mod[k], &off, 0);
-    fprintf(stderr, "ek3 rack: module %u (external) %s at %.4f s: lost; the rack runs on without it\n", k + 1, why,
-            r->t_ns * 1e-9);
+    fprintf(stderr, "ek3 rack: module %u (external) %s: lost; the rack runs on without it\n", k + 1, why);
 }
 
 /* External modules, before the quantum's parallel phase: ADC and SYNC out. */
@@ -391,7 +392,9 @@ static void rig_external_collect(rig *r)
         if (done) {
             m->late = 0;
         } else if (++m->late >= 3) {
-            rig_lose(r, k, "missed three quanta");
+            char why[64];
+            snprintf(why, sizeof why, "missed three quanta at %.4f s", r->t_ns * 1e-9);
+            rig_lose(r, k, why);
         }
     }
     for (unsigned k = 0; k < r->o.modules; k++)
@@ -417,10 +420,13 @@ unsigned rig_wait_external(rig *r, int timeout_ms)
                 if (hch_route_plant(&f, k + 1) == HCH_TICK)
                     hello = 1;
         }
-        if (hello)
+        if (hello) {
             n++;
-        else
-            rig_lose(r, k, "never said HELLO");
+        } else {
+            char why[96];
+            snprintf(why, sizeof why, "never said HELLO in the %.3g s waited for it before the run", timeout_ms * 1e-3);
+            rig_lose(r, k, why);
+        }
     }
     return n;
 }

@@ -348,10 +348,13 @@ unsigned ses_wait_external(ses *s, int timeout_ms)
  * (LLC_CONTROL: i_ref = min(i_max, p_cmd / v)). */
 unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
 {
-    unsigned pulls = 0;
-    for (unsigned i = 0; i < s->nev; i++)
-        pulls += s->ev[i].kind == SES_EV_PULL;
-    unsigned n = s->g.o.modules - pulls;
+    unsigned n = 0; /* the slots with a module that can feed: not pulled on the timeline, not lost */
+    for (unsigned k = 0; k < s->g.o.modules; k++) {
+        int out = s->g.m[k].lost;
+        for (unsigned i = 0; i < s->nev && !out; i++)
+            out = s->ev[i].kind == SES_EV_PULL && s->ev[i].slot == k + 1;
+        n += !out;
+    }
     const llcc_cfg *kc = &s->kc;
     double v_set = s->o.r.v_set, p_cmd = stn_module_cap(s->o.r.v_set);
     double p = kc->i_max * (v_set - kc->r_droop * kc->i_max);
@@ -452,14 +455,21 @@ static void ses_start_check(ses *s)
                 }
                 at += (size_t)snprintf(miss + at, sizeof miss - at, "%s%u", at ? ", " : "", k);
             }
-            fprintf(s->o.notes,
-                    "%s: note: the station starts the rack at %.3f s with the %u of %u modules it has heard (not heard: slot%s "
-                    "%s)\n",
-                    s->o.who, g->t_ns * 1e-9, on, g->o.modules, g->o.modules - on == 1 ? "" : "s", miss);
+            if (on)
+                fprintf(s->o.notes,
+                        "%s: note: the station starts the rack at %.3f s with the %u of %u modules it has heard (not "
+                        "heard: slot%s %s)\n",
+                        s->o.who, g->t_ns * 1e-9, on, g->o.modules, g->o.modules - on == 1 ? "" : "s", miss);
+            else
+                fprintf(s->o.notes,
+                        "%s: note: at %.3f s the station has heard none of its %u module%s (slot%s %s): it starts "
+                        "none\n",
+                        s->o.who, g->t_ns * 1e-9, g->o.modules, g->o.modules == 1 ? "" : "s",
+                        g->o.modules == 1 ? "" : "s", miss);
         }
         const char *key = s->o.r.api_key ? s->o.r.api_key : RIG_API_KEY;
         int rc = stn_api_rack(&g->stn, g->t_ns, key, stn_module_cap(s->o.r.v_set) * on, s->o.r.v_set);
-        if (rc && s->o.notes)
+        if (rc && s->o.notes && on) /* with none heard, the note above says it */
             fprintf(s->o.notes, "%s: the station could not start the rack: %s\n", s->o.who, ek3_strerror(rc));
     }
 }

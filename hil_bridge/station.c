@@ -645,6 +645,7 @@ static void stn_pending(station *s, unsigned k, int64_t now)
     if (m->tries >= STN_RETRIES) {
         m->pending = 0;
         s->st.gave_up++;
+        s->st.gave_up_last = k + 1;
         stn_log(s, now, "%s module %u after %.0f retries (%.0f ms each)", "gave up on", k + 1, STN_RETRIES, 100);
         return;
     }

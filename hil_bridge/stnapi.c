@@ -292,8 +292,9 @@ static int sapi_addr(const char *spec, int passive, struct sockaddr_storage *sa,
     size_t pl = strlen(p);
     if (!pl || strspn(p, "0123456789") != pl)
         return EK3_EPARSE;
-    if (pl >= sizeof port || strtoul(p, NULL, 10) > 65535)
-        return EK3_ERANGE; /* a number, but not a port */
+    unsigned long n = pl < sizeof port ? strtoul(p, NULL, 10) : 65536;
+    if (n > 65535 || (n == 0 && !passive))
+        return EK3_ERANGE; /* a number, but not a port (0 is one only to bind: any free port) */
     memcpy(port, p, pl + 1);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM, .ai_flags = passive ? AI_PASSIVE : 0};
     struct addrinfo *res = NULL;

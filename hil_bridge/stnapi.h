@@ -149,7 +149,7 @@ int sapi_reply_check(const char *key, int64_t time_us, uint64_t nonce, char *rep
 /* A client's exchange: sign req with key (a fresh time and a random
  * nonce), send it to "udp:HOST:PORT", wait up to timeout_ms for the
  * reply, check its MAC; the TEXT, NUL-terminated, into reply. 0, or
- * EK3_EPARSE, EK3_ERANGE (a PORT above 65535), EK3_ENOENT, EK3_EIO,
+ * EK3_EPARSE, EK3_ERANGE (a PORT of 0 or above 65535), EK3_ENOENT, EK3_EIO,
  * EK3_ETIMEDOUT, EK3_EFORGED (reply
  * left as received, its MAC cut off). */
 int sapi_request(const char *spec, const char *key, const char *req, int timeout_ms, char *reply, size_t cap);

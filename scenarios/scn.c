@@ -337,6 +337,8 @@ double scn_arg_quantity(lua_State *L, int idx, const char *unit, const char *wha
         char *rest;
         (void)strtod(s, &rest);
         rest += rest != s && *rest == ' ';
+        if (rest != s && !strcmp(unit, "s") && !strcmp(rest, "m")) /* as the CLI's times (cli_time_error) */
+            scn_err(L, "%s: '%s' is not a time: milli or minutes? write ms or min", what, s);
         if (rest != s && *rest && *unit) /* a number with another unit: say which */
             scn_err(L, "%s: '%s' is not a quantity in %s: its unit '%s' is not %s or a prefix of it (e.g. \"20m%s\")",
                     what, s, unit, rest, unit, unit);

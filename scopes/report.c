@@ -354,31 +354,34 @@ static int rep_text_body(FILE *f, ses *s)
     double imean = sharing ? isum / sharing : 0, cap, demand;
     ses_capacity(s, &cap, &demand);
     int collapsed = ses_collapsed(s);
-    char collapse_at[48] = " (the bus never came up)";
+    char collapse_at[80] = " (the bus never came up)";
     if (s->collapse_ns >= 0)
-        snprintf(collapse_at, sizeof collapse_at, " at %.4f s", s->collapse_ns * 1e-9);
-    fprintf(f, "EK3 rack: %u module%s (%u in their slots, %u regulating), %s plant, seed %llu, %.6g s simulated\n",
-            sn.n, sn.n == 1 ? "" : "s", present, running, o->r.fidelity == PMOD_AVERAGED ? "averaged" : "switching",
-            (unsigned long long)o->r.seed, sn.t_ns * 1e-9);
+        snprintf(collapse_at, sizeof collapse_at, " at %.4f s (the bus fell under %.1f V)", s->collapse_ns * 1e-9,
+                 0.5 * o->r.v_set);
+    fprintf(f, "EK3 rack: %u module%s (%u in %s, %u regulating), %s plant, seed %llu, %.6g s simulated\n", sn.n,
+            sn.n == 1 ? "" : "s", present, sn.n == 1 ? "its slot" : "their slots", running,
+            o->r.fidelity == PMOD_AVERAGED ? "averaged" : "switching", (unsigned long long)o->r.seed, sn.t_ns * 1e-9);
     if (collapsed == SES_NOT_UP)
         fprintf(f, "BUS NOT UP: the bus is at %.2f V (set point %.1f V) with the load on, never up and held down: the "
                    "load came on at %.4g s, during the soft start (about %.2f s from the station's start), and takes "
                    "all the current the modules can give; %u of %u modules running\n",
                 sn.vbus, o->r.v_set, s->load_on_ns * 1e-9, 1.1 * o->r.v_set / s->kc.ramp_vps, running, sn.n);
     if (collapsed == SES_COLLAPSED && present == 0)
-        fprintf(f,
-                "RACK COLLAPSED%s: the bus is at %.2f V (set point %.1f V) with the load on; every module is "
-                "pulled: nothing feeds the bus\n",
-                collapse_at, sn.vbus, o->r.v_set);
+        fprintf(
+            f,
+            "RACK COLLAPSED%s: at the run's end it is at %.2f V (set point %.1f V) with the load on; every module is "
+            "pulled: nothing feeds the bus\n",
+            collapse_at, sn.vbus, o->r.v_set);
     else if (collapsed == SES_COLLAPSED)
-        fprintf(f,
-                "RACK COLLAPSED%s: the bus is at %.2f V (set point %.1f V) with the load on; %u of %u module%s "
-                "in %s slots tripped, %u still running%s\n",
-                collapse_at, sn.vbus, o->r.v_set, tripped, present, present == 1 ? "" : "s",
-                present == 1 ? "its" : "their", running,
-                s->g.plant.r_short > 0 ? " (the bus is shorted: fault 'short')"
-                : demand > cap         ? " (the load asked more than the rack can deliver)"
-                                       : "");
+        fprintf(
+            f,
+            "RACK COLLAPSED%s: at the run's end it is at %.2f V (set point %.1f V) with the load on; %u of %u module%s "
+            "in %s slots tripped, %u still running%s\n",
+            collapse_at, sn.vbus, o->r.v_set, tripped, present, present == 1 ? "" : "s", present == 1 ? "its" : "their",
+            running,
+            s->g.plant.r_short > 0 ? " (the bus is shorted: fault 'short')"
+            : demand > cap         ? " (the load asked more than the rack can deliver)"
+                                   : "");
     const char *lk = o->r.load.kind == RACK_LOAD_CP ? "constant power" : o->r.load.kind == RACK_LOAD_R ? "resistor"
                                                                                                       : "EV battery";
     fprintf(f, "load: %s; set point %.1f V, droop %.2f V/A\n", lk, o->r.v_set, s->kc.r_droop);
@@ -453,7 +456,11 @@ static int rep_text_body(FILE *f, ses *s)
         if (sn.mod[k].external)
             fprintf(f, "module %u external (ek3 fw): %s\n", k + 1,
                     sn.mod[k].lost ? "LOST - no answer within the timeout" : "answered every quantum");
-    char sup[64] = "", awaits[48] = ""; /* a command sent again before its answer (a re-split) replaces the first */
+    char sup[64] = "", awaits[48] = "",
+         gave[48] = ""; /* a command sent again before its answer (a re-split) replaces the first */
+    if (sn.stn.gave_up)
+        snprintf(gave, sizeof gave, sn.stn.gave_up == 1 ? " (on module %u)" : " (the last on module %u)",
+                 sn.stn.gave_up_last);
     if (sn.stn.superseded)
         snprintf(sup, sizeof sup, ", %u replaced by a newer one before an answer", sn.stn.superseded);
     unsigned awaiting = stn_awaiting(&s->g.stn);
@@ -472,10 +479,10 @@ static int rep_text_body(FILE *f, ses *s)
         snprintf(among, sizeof among, "; %u pulled modules among them until their last heartbeats are %.0f s old",
                  stale, STN_ONLINE_NS * 1e-9);
     fprintf(f,
-            "station: %u POWER_CMD sent, %u acknowledged (%u clamped, %u refused)%s, %u retries, %u gave up%s; "
+            "station: %u POWER_CMD sent, %u acknowledged (%u clamped, %u refused)%s, %u retries, %u gave up%s%s; "
             "%u module%s online (a heartbeat heard within %.0f s: the station's view%s)\n",
-            sn.stn.sent, sn.stn.acked, sn.stn.clamped, sn.stn.refused, sup, sn.stn.retries, sn.stn.gave_up, awaits,
-            sn.online, sn.online == 1 ? "" : "s", STN_ONLINE_NS * 1e-9, among);
+            sn.stn.sent, sn.stn.acked, sn.stn.clamped, sn.stn.refused, sup, sn.stn.retries, sn.stn.gave_up, gave,
+            awaits, sn.online, sn.online == 1 ? "" : "s", STN_ONLINE_NS * 1e-9, among);
     if (s->api.fd >= 0) {
         const sapi_stats *a = &s->api.st;
         fprintf(f,
@@ -484,9 +491,12 @@ static int rep_text_body(FILE *f, ses *s)
                 o->api, a->requests, a->ok, a->refused, a->malformed, a->throttled, a->bad_mac, a->stale, a->replayed,
                 a->bursts);
     }
-    fprintf(f, "HIL frames %llu; rack bus: %llu frames, %llu error frames, load %.2f %%\n",
+    fprintf(f, "HIL frames %llu; rack bus: %llu frames, %llu error frames, load %.2f %%%s\n",
             (unsigned long long)sn.hil_frames, (unsigned long long)sn.bus_frames,
-            (unsigned long long)sn.bus_error_frames, 100 * sn.bus_load);
+            (unsigned long long)sn.bus_error_frames, 100 * sn.bus_load,
+            sn.bus_error_frames && present == 0 ? " (no module on the bus: the station's frames go unacknowledged, "
+                                                  "each try an ACK error, ISO 11898-1)"
+                                                : "");
     /* 79 columns: a row stays whole in an 80-column terminal */
     fprintf(f, "\n%4s %-7s %7s %6s %7s %6s %6s %7s %6s %6s %-6s\n", "slot", "state", "power", "I", "V out", "Tj A",
             "Tj B", "fsw", "resets", "trim", "swarm"); /* the names, then their units */

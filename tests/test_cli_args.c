@@ -125,20 +125,25 @@ Test(cli_args, a_value_out_of_range_says_which_way)
     refused("rack --modules 2 --load 19MW --duration 1ms",
             "--load '19MW': the power a load draws, 0 W to 10 MW: 19 MW is above it\n");
     refused("rack --modules 2 --load -5kW --duration 1ms",
-            "--load '-5kW': the power a load draws, 0 W to 10 MW: not negative\n");
+            "--load '-5kW': the power a load draws, 0 W to 10 MW: -5 kW is negative\n");
     /* cli_time_error, on every time flag */
     refused("rack --modules 2 --duration 5m", "up to a day: milli or minutes? write ms or min\n");
-    refused("rack --modules 2 --duration -1s", "up to a day: not negative\n");
+    refused("rack --modules 2 --duration -1s", "up to a day: -1 s is negative\n");
     refused("rack --modules 2 --duration 50us", "up to a day: 50 us is outside it\n");
     refused("rack --modules 2 --load-ramp abc", "--load-ramp 'abc': " CLI_TIME " from 0 up to a day: not a time\n");
     refused("rack --modules 2 --duration 1S", "up to a day: units are lower case (1s, 1ms)\n");
     refused("rack --modules 2 --duration 2d", "up to a day: 'd' is not a unit of time (s, ms, us, ns, min, h)\n");
     refused("rack --modules 2 --duration nan", "up to a day: not a finite number\n");
-    refused("rack --realtime --rt-tolerance -1us", "100 us (with its unit: 10us): not negative\n");
+    refused("rack --realtime --rt-tolerance -1us",
+            "--rt-tolerance '-1us': " CLI_TIME_SHORT " from 1 us to the quantum, 100 us: -1 us is negative\n");
+    refused("rack --realtime --rt-spin 101us",
+            "--rt-spin '101us': " CLI_TIME_SHORT
+            " of 0 (sleep only) or from 1 us to the quantum, 100 us: 101 us is outside it\n");
     refused("audit dump x --duration 5m", "--duration '5m': " CLI_TIME " above 0 and up to an hour: milli or minutes?");
     refused("faults nosuch", "no fault named 'nosuch' (ek3 faults lists them)\n"); /* none near: no list */
     refused("faults IGF", "no fault named 'IGF': fault names are lower case (ek3 faults igf)");
-    refused("api udp:127.0.0.1:99999 module 42 3000", "'udp:127.0.0.1:99999': a port must be 0 to 65535");
+    refused("api udp:127.0.0.1:99999 module 42 3000", "'udp:127.0.0.1:99999': the station's port must be 1 to 65535");
+    refused("api udp:127.0.0.1:0 module 42 3000", "'udp:127.0.0.1:0': the station's port must be 1 to 65535");
     refused("can id 0x1FFFFFFFF", "'0x1FFFFFFFF' does not fit in 29 bits"); /* a number, too big: not "not a number" */
     refused("can encode POWER_CMD --src 0 --dst 42 op=SET power_w=3000",
             "POWER_CMD: vset_dv is not given, and 0 is out of its range 2000..9200 (give vset_dv=VALUE)");
@@ -235,7 +240,9 @@ Test(cli_args, values_out_of_range_are_refused_not_wrapped_or_cut)
     cr_assert(strstr(out, "--hello-timeout"), "%s", out);
     /* a spin window that is no time at all, under a microsecond, or longer than the quantum */
     cr_assert_eq(run(out, sizeof out, "%s rack --realtime --rt-spin -5us", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "--rt-spin '-5us': 0 (sleep only) or a time from 1 us to the quantum, 100 us"), "%s", out);
+    cr_assert(strstr(out, "--rt-spin '-5us': " CLI_TIME_SHORT
+                          " of 0 (sleep only) or from 1 us to the quantum, 100 us: -5 us is negative"),
+              "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --realtime --rt-spin 2s", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "--rt-spin '2s'"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --realtime --rt-spin 101us", EK3_BIN), 2, "%s", out);
@@ -244,7 +251,7 @@ Test(cli_args, values_out_of_range_are_refused_not_wrapped_or_cut)
     cr_assert(strstr(out, "--rt-spin '500ns'"), "%s", out);
     /* a tolerance below 0 or past the quantum */
     cr_assert_eq(run(out, sizeof out, "%s rack --realtime --rt-tolerance -1us", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "--rt-tolerance '-1us': " CLI_TIME " from 1 us to the quantum, 100 us"), "%s", out);
+    cr_assert(strstr(out, "--rt-tolerance '-1us': " CLI_TIME_SHORT " from 1 us to the quantum, 100 us"), "%s", out);
     /* times take min and h; "m" alone (milli or minutes?) is refused, naming the forms */
     cr_assert_eq(run(out, sizeof out, "%s rack --duration 2m", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "--duration '2m': a time (2s, 150ms, 100us, 5min, 1h) from"), "%s", out);
@@ -406,7 +413,12 @@ Test(cli_args, write_errors_are_reported_with_their_reason_and_exit_1)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --duration 10ms --load-at 0s --load-ramp 40ms", EK3_BIN), 0,
                  "%s", out);
     cr_assert(strstr(out, "note: --load-ramp 0.04 s from 0 s ends after the run (0.01 s): the load reaches 25 % of "
-                          "its value\n"),
+                          "its 2.38095 kW (595.238 W)\n"),
+              "%s", out);
+    /* a run that ends before the default --load-at has no load: said, and no overload warned */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 20kW --duration 10ms", EK3_BIN), 0, "%s", out);
+    cr_assert(strstr(out, "note: no load: the run ends at 0.01 s, before --load-at (0.5 s)\n") &&
+                  !strstr(out, "overloaded"),
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s audit dump /dev/full --duration 0.5s", EK3_BIN), 1, "%s", out);
     cr_assert(strstr(out, "ek3 audit dump: /dev/full: write error: No space left on device"), "%s", out);

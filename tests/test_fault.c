@@ -696,10 +696,15 @@ Test(fault, ek3_faults_prints_the_named_faults)
 {
     static char out[16384];
     cr_assert_eq(run(EK3_BIN " faults igf vdc-sag 2>&1", out, sizeof out), 0, "%s", out);
-    cr_assert(!strncmp(out, "fault        kind     target       parameters: name (unit) min..max, default\nigf ", 81) &&
-                  strstr(out, "\nvdc-sag ") && !strstr(out, "\npull "),
-              "a header, then the rows asked: %s", out);
+    cr_assert(
+        !strncmp(out, "fault         kind     target       parameters: name (unit) min..max, default\nigf ", 82) &&
+            strstr(out, "\nvdc-sag ") && !strstr(out, "\npull "),
+        "a header, then the rows asked: %s", out);
     cr_assert(!strstr(out, "A kernel fault needs"), "the note is the whole table's: %s", out);
+    /* the name column is as wide as the longest name: every row's kind under "kind" */
+    cr_assert_eq(run(EK3_BIN " faults module-reboot pull 2>&1", out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "\npull          plant    SLOT ") && strstr(out, "\nmodule-reboot kernel   SLOT "), "%s",
+              out);
     cr_assert_eq(run(EK3_BIN " faults ifg 2>&1", out, sizeof out), 2, "%s", out);
     cr_assert(strstr(out, "ek3 faults: no fault named 'ifg' (closest: igf"), "%s", out);
     cr_assert_eq(run(EK3_BIN " faults short --markdown 2>&1", out, sizeof out), 0, "%s", out);

@@ -286,6 +286,10 @@ Test(html, failures_come_first_and_the_summary_says_it_all)
     snprintf(want, sizeof want, "<pre>ek3 scenario replay %s/runs/load-step/seed-2/verdict.json</pre>", out);
     at(page, want);
     at(at(page, "id=\"run-1\""), "pull:3@1s");
+    /* the checks' limit column reads as verdict.txt does (scn_fig_limit), under its "limit" heading */
+    at(page, "<td>settled</td><td class=\"num\">");
+    at(page, "</td><td>expected true</td><td>pass</td>");
+    at(page, "</td><td>&lt;= 20 ms</td><td><b>FAIL</b></td>");
     done(&n, &h, page);
 }
 

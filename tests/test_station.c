@@ -254,6 +254,7 @@ Test(station, an_unanswered_command_is_retried_three_times_then_given_up, .init 
     run_ms(450);
     cr_assert_eq(g.stn.st.retries, 3);
     cr_assert_eq(g.stn.st.gave_up, 1);
+    cr_assert_eq(g.stn.st.gave_up_last, 2, "the report names the module given up on");
     cr_assert_eq(g.stn.st.sent, 4);
     cr_assert_eq(flt_clear(&g, &cut), EK3_OK);
     cr_assert_eq(stn_api_module(&g.stn, g.t_ns, RIG_API_KEY, 2, 1000, 750), EK3_OK);
