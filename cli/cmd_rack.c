@@ -531,7 +531,9 @@ int cmd_rack(int argc, char **argv)
     if (!load_on)
         fprintf(stderr, "ek3 %s: note: no load: the run ends at %g s, before --load-at (%g s)\n", w, o.duration,
                 o.load_at);
-    if (cli_given(&seen, "--load-ramp") && o.load_ramp > 0 && o.load_at + o.load_ramp > o.duration + 1e-12 && load_on) {
+    /* given or the default: a ramp cut off by the run's end is said (a battery takes no ramp) */
+    if (o.r.load.kind != RACK_LOAD_BATTERY && o.load_ramp > 0 && o.load_at + o.load_ramp > o.duration + 1e-12 &&
+        load_on) {
         double part = (o.duration - o.load_at) / o.load_ramp;
         char of[80] = "its value", a_kw[32], b_kw[32];
         if (o.r.load.kind == RACK_LOAD_CP)

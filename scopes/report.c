@@ -359,7 +359,7 @@ static int rep_text_body(FILE *f, ses *s)
         snprintf(collapse_at, sizeof collapse_at, " at %.4f s (the bus fell under %.1f V)", s->collapse_ns * 1e-9,
                  0.5 * o->r.v_set);
     fprintf(f, "EK3 rack: %u module%s (%u in %s, %u regulating), %s plant, seed %llu, %.6g s simulated\n", sn.n,
-            sn.n == 1 ? "" : "s", present, sn.n == 1 ? "its slot" : "their slots", running,
+            sn.n == 1 ? "" : "s", present, present == 1 ? "its slot" : "their slots", running,
             o->r.fidelity == PMOD_AVERAGED ? "averaged" : "switching", (unsigned long long)o->r.seed, sn.t_ns * 1e-9);
     if (collapsed == SES_NOT_UP)
         fprintf(f, "BUS NOT UP: the bus is at %.2f V (set point %.1f V) with the load on, never up and held down: the "

@@ -413,7 +413,8 @@ Test(cli_args, write_errors_are_reported_with_their_reason_and_exit_1)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --duration 10ms --load-at 0s --load-ramp 40ms", EK3_BIN), 0,
                  "%s", out);
     cr_assert(strstr(out, "note: --load-ramp 0.04 s from 0 s ends after the run (0.01 s): the load reaches 25 % of "
-                          "its 2.38095 kW (595.238 W)\n"),
+                          "its 2.38095 kW (595.238 W)\n") &&
+                  strstr(out, "EK3 rack: 1 module (1 in its slot, "),
               "%s", out);
     /* a run that ends before the default --load-at has no load: said, and no overload warned */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 20kW --duration 10ms", EK3_BIN), 0, "%s", out);
