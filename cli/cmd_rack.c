@@ -522,13 +522,12 @@ int cmd_rack(int argc, char **argv)
         if (urc)
             return urc;
     }
-    if (cli_given(&seen, "--load-at") &&
-        (o.load_at >= o.duration || (int64_t)(o.load_at * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS))
+    /* The load's first quantum on: none when the run ends before it (refused for a given --load-at). */
+    int load_on = o.load_at < o.duration && (int64_t)(o.load_at * 1e9) <= (int64_t)(quanta - 1) * RIG_PERIOD_NS;
+    if (cli_given(&seen, "--load-at") && !load_on)
         return cli_usage_error(w, "--load-at %g s: at or after the end of the run (--duration %g s): the load would "
                                   "never switch on", o.load_at, o.duration);
-    /* The load's first quantum on: none when the run ends before it (the default --load-at only). */
-    int load_on = o.load_at < o.duration && (int64_t)(o.load_at * 1e9) <= (int64_t)(quanta - 1) * RIG_PERIOD_NS;
-    if (!load_on)
+    if (!load_on) /* the default --load-at */
         fprintf(stderr, "ek3 %s: note: no load: the run ends at %g s, before --load-at (%g s)\n", w, o.duration,
                 o.load_at);
     /* given or the default: a ramp cut off by the run's end is said (a battery takes no ramp) */
