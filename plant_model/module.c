@@ -758,27 +758,21 @@ static double pmod_ntc_code(const pmod *m, double t_c)
     return BRD_ADC_FULL_CODE * r / (r + m->p.ntc_rpull);
 }
 
-/* Sensor noise: an Irwin-Hall sum of four 16-bit uniforms from one
- * generator step, scaled to unit variance (within 0.3 % of a normal out
- * to 3 sigma, and a quarter of Box-Muller's cost). As a formula:
- * (sum / 65536 - 2) * sqrt(3); computed as (sum - 131072) * (sqrt(3) /
- * 65536), the same double bit for bit: sum / 65536 - 2 is exact (a
- * multiple of 2^-16 under 4), so is the integer difference, and a
- * product scaled by a power of two rounds to the scaled product. */
-#define PMOD_NOISE_BIAS 131072 /* 4 x 32768: the sum's mean */
-#define PMOD_NOISE_SCALE (1.7320508075688772 / 65536.0) /* sqrt(3) / 2^16, exact */
+/* Sensor noise: inverse transform sampling from the standard normal's
+ * quantiles (noise_table.h). One splitmix64 draw gives four samples, one
+ * per 16-bit field, its top 12 bits the table's index: field k of z is
+ * channel 4j + k's noise when z is group j's draw (channels 0-3, 4-7,
+ * 8-11, in that order). A sample is entry * 2^-12 sigma, exact in a
+ * double. */
+#include "noise_table.h"
+#define PMOD_NOISE_SCALE (1.0 / PMOD_NOISE_ONE) /* 2^-12, exact */
 
-/* The sum of z's four 16-bit fields less PMOD_NOISE_BIAS (exact). */
-static inline int pmod_noise_sum(uint64_t z)
-{
-    /* Two 32-bit lanes of two fields each, then the lanes. */
-    uint64_t a = (z & 0x0000FFFF0000FFFFull) + ((z >> 16) & 0x0000FFFF0000FFFFull);
-    return (int)((uint32_t)a + (uint32_t)(a >> 32)) - PMOD_NOISE_BIAS;
-}
+/* Field k's (0..3) table index of the draw z. */
+#define PMOD_NOISE_IDX(z, k) ((unsigned)((z) >> (16 * (k) + 16 - PMOD_NOISE_BITS)) & ((1u << PMOD_NOISE_BITS) - 1u))
 
-static inline __attribute__((always_inline)) double pmod_noise(uint64_t *s)
+static inline double pmod_noise(uint64_t z, int k)
 {
-    return (double)pmod_noise_sum(ek3_rng_splitmix64(s)) * PMOD_NOISE_SCALE; /* variance 4/12 -> 1 */
+    return pmod_noise_q[PMOD_NOISE_IDX(z, k)] * PMOD_NOISE_SCALE;
 }
 
 /* pmod_adc's last loop with the injected faults (pmod_fault_adc_*,
@@ -787,11 +781,14 @@ static inline __attribute__((always_inline)) double pmod_noise(uint64_t *s)
  * offset adds, extra noise comes from the faults' own generator. */
 static void pmod_adc_faulted(pmod *m, const double x[PMOD_ADC_CHANNELS], uint16_t codes[PMOD_ADC_CHANNELS])
 {
+    uint64_t z = 0;
     for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
+        if (c % 4 == 0)
+            z = ek3_rng_splitmix64(&m->rng);
         double v = x[c] * m->adc_gain[c] * (1.0 + m->adc_fault_gerr[c]) + m->adc_off[c] +
-                   m->p.adc_noise_lsb * pmod_noise(&m->rng) + 0.5;
+                   m->p.adc_noise_lsb * pmod_noise(z, c % 4) + 0.5;
         if (m->adc_fault_noise[c] != 0)
-            v += m->adc_fault_noise[c] * pmod_noise(&m->rng_fault);
+            v += m->adc_fault_noise[c] * pmod_noise(ek3_rng_splitmix64(&m->rng_fault), 0);
         int ntc = c >= BRD_ADC_TJ_A && c <= BRD_ADC_T_AMB ? m->ntc_fault[c - BRD_ADC_TJ_A] : PMOD_NTC_SOUND;
         /* The divider is ratiometric to the ADC's reference: an open NTC
          * leaves the pull-up at Vref (full scale), a short puts 0 V in. */
@@ -837,25 +834,18 @@ static void pmod_adc_slow(pmod *m)
 /* pmod_adc's codes without faults: per channel
  *   v = x * gain + offset + noise_lsb * noise + 0.5, clamped to 0..4095
  * (below 0, and NaN, read 0; above 4095 reads 4095; else v truncated),
- * the noise drawn channel by channel from m->rng; x * gain + offset given
- * as base[]. With SSE2 two channels go in a register: the same IEEE
- * operations in the same order, the fields summed by pmaddwd (each field
- * less 32768, as a signed 16-bit number: the four sum to the biased sum),
- * the clamp by maxpd/minpd (maxpd gives its second operand, 0, for a
- * NaN). pmod_adc_faulted without faults gives the same codes (test_plant
- * compares them). */
+ * the noise four channels a draw of m->rng (pmod_noise); x * gain +
+ * offset given as base[]. With SSE2 a group's four table entries go in
+ * one register and two channels' doubles in another: the same IEEE
+ * operations in the same order, the clamp by maxpd/minpd (maxpd gives its
+ * second operand, 0, for a NaN). pmod_adc_faulted without faults gives
+ * the same codes (test_plant compares them). */
 #if defined(__SSE2__)
 static inline __attribute__((always_inline)) __m128i pmod_noise4(uint64_t *st)
 {
-    uint64_t z0 = ek3_rng_splitmix64(st), z1 = ek3_rng_splitmix64(st);
-    uint64_t z2 = ek3_rng_splitmix64(st), z3 = ek3_rng_splitmix64(st);
-    const __m128i flip = _mm_set1_epi16((short)0x8000), one = _mm_set1_epi16(1);
-    __m128i a = _mm_madd_epi16(_mm_xor_si128(_mm_set_epi64x((long long)z1, (long long)z0), flip), one);
-    __m128i b = _mm_madd_epi16(_mm_xor_si128(_mm_set_epi64x((long long)z3, (long long)z2), flip), one);
-    __m128 af = _mm_castsi128_ps(a), bf = _mm_castsi128_ps(b);
-    __m128i lo = _mm_castps_si128(_mm_shuffle_ps(af, bf, _MM_SHUFFLE(2, 0, 2, 0)));
-    __m128i hi = _mm_castps_si128(_mm_shuffle_ps(af, bf, _MM_SHUFFLE(3, 1, 3, 1)));
-    return _mm_add_epi32(lo, hi); /* pmod_noise_sum of z0..z3 */
+    uint64_t z = ek3_rng_splitmix64(st);
+    return _mm_set_epi32(pmod_noise_q[PMOD_NOISE_IDX(z, 3)], pmod_noise_q[PMOD_NOISE_IDX(z, 2)],
+                         pmod_noise_q[PMOD_NOISE_IDX(z, 1)], pmod_noise_q[PMOD_NOISE_IDX(z, 0)]);
 }
 
 static inline __attribute__((always_inline)) __m128i pmod_codes2(__m128d base, __m128i d, __m128d lsb)
@@ -887,8 +877,11 @@ static void pmod_adc_codes(pmod *m, const double base[PMOD_ADC_CHANNELS], uint16
     _mm_storeu_si128((__m128i *)(void *)codes, _mm_packs_epi32(c0, c1)); /* 0..4095: no saturation */
     _mm_storel_epi64((__m128i *)(void *)(codes + 8), _mm_packs_epi32(c2, c2));
 #else
+    uint64_t z = 0;
     for (int c = 0; c < PMOD_ADC_CHANNELS; c++) {
-        double v = base[c] + m->p.adc_noise_lsb * pmod_noise(&m->rng) + 0.5;
+        if (c % 4 == 0)
+            z = ek3_rng_splitmix64(&m->rng);
+        double v = base[c] + m->p.adc_noise_lsb * pmod_noise(z, c % 4) + 0.5;
         codes[c] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : (int)v);
     }
 #endif

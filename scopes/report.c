@@ -391,10 +391,10 @@ static int rep_text_body(FILE *f, ses *s)
     fprintf(f, "bus at the run's end: %.2f V, load %.2f kW (%.2f A); modules deliver %.2f kW from %.2f kW in (%s)\n",
             sn.vbus, sn.p_load / 1e3, sn.i_load, ptot / 1e3, pin / 1e3, eff);
     /* Under 2 % of the running modules' rating the LLC control bursts
-     * (llc_control.c: burst_permille): what the modules give at one
-     * instant is a burst or a pause, not the load. */
+     * (llc_control.c: burst_permille): what the modules give, or take in,
+     * at one instant is a burst or a pause, not the load. */
     if (running && sn.p_load < REP_SPREAD_MIN * s->kc.i_max * sn.vbus * running &&
-        fabs(ptot - sn.p_load) > fmax(20.0, 0.2 * sn.p_load))
+        fmax(fabs(ptot - sn.p_load), fabs(pin - sn.p_load)) > fmax(20.0, 0.2 * sn.p_load))
         fprintf(f, "note: a light load (%.0f W on %u running modules): they run in bursts (burst mode) and the bus "
                    "capacitance carries the load between them, so at the run's end they deliver more or less than "
                    "the load takes\n",
