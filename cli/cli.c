@@ -210,6 +210,8 @@ int cli_time_error(const char *where, const char *flag, const char *v, const cha
         snprintf(why, sizeof why, ": '%.20s' is not a unit of time (s, ms, us, ns, min, h)", u);
     else if (x < 0)
         snprintf(why, sizeof why, ": %s is negative", cli_si(num, sizeof num, x, "s"));
+    else if (x == 0) /* "0 s" for '0' or '0us' names a unit the flag was not given in */
+        snprintf(why, sizeof why, ": 0 is outside it");
     else
         snprintf(why, sizeof why, ": %s is outside it", cli_si(num, sizeof num, x, "s"));
     return cli_usage_error(where, "%s '%s': %s %s%s", flag, v ? v : "", max_s < 1e-3 ? CLI_TIME_SHORT : CLI_TIME, range,

@@ -79,10 +79,16 @@ int cmd_api(int argc, char **argv)
         printf("%s\n", reply);
         return cli_fail(w, "%s: the reply's MAC does not verify: a wrong --key, or not the station", spec);
     }
+    if (rc == EK3_ETIMEDOUT)
+        return cli_fail(w, "%s: no answer in %g s (is `ek3 rack --api` running there? after failed attempts from "
+                           "this address it answers none for a while)",
+                        spec, timeout);
+    if (rc == EK3_EREFUSED)
+        return cli_fail(w, "%s: refused: nothing listens at that port (is `ek3 rack --api %s` running?)", spec, spec);
+    if (rc == EK3_ENOENT)
+        return cli_fail(w, "%s: the host does not resolve (a name or an address: udp:127.0.0.1:PORT)", spec);
     if (rc)
-        return cli_fail(w, "%s: %s", spec, rc == EK3_ETIMEDOUT ? "no answer (is `ek3 rack --api` running? after failed attempts from this address "
-                                                     "it answers none for a while)"
-                                                   : ek3_strerror(rc));
+        return cli_fail(w, "%s: %s", spec, ek3_strerror(rc));
     if (puts(reply) == EOF || fflush(stdout))
         return cli_stdout_error(w);
     return strncmp(reply, "ok", 2) ? CLI_FAIL : CLI_OK;

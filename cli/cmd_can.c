@@ -453,10 +453,12 @@ static int can_decode_help(void)
     return CLI_OK;
 }
 
-/* Decode one parsed frame into text. Returns 1 if the frame is bad. */
+/* Decode one parsed frame into text. Returns 1 if the frame is bad, and
+ * what is wrong with it, in a few words, in *why. */
 static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream *streams,
-                            char *out, size_t cap)
+                            char *out, size_t cap, const char **why)
 {
+    *why = NULL;
     const cfd_frame *f = &r->frame;
     size_t n = 0;
     int bad = 0;
@@ -491,7 +493,10 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
     char pb[8], tb[8];
     snprintf(pb, sizeof pb, "P%u", id.prio);
     snprintf(tb, sizeof tb, "T%u", id.type);
-    PUT("%08" PRIX32 " %s %s %u->%u [%u]", f->id, pn ? pn : pb, tn ? tn : tb, id.src, id.dst, f->len);
+    char db[8] = "all"; /* 0x1FF: every node (can_id.h) */
+    if (id.dst != CID_NODE_BROADCAST)
+        snprintf(db, sizeof db, "%u", id.dst);
+    PUT("%08" PRIX32 " %s %s %u->%s [%u]", f->id, pn ? pn : pb, tn ? tn : tb, id.src, db, f->len);
     if (r->raw_dlc)
         PUT(" (raw DLC %u)", r->raw_dlc);
     if (f->flags & CFD_FLAG_RTR) {
@@ -501,6 +506,7 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
     const msg_desc *d = msg_desc_of(id.type);
     if (!pn || !d) {
         PUT(" bad identifier: %s", ek3_strerror(cid_validate(f->id)));
+        *why = "its identifier is not one of the protocol's";
         return 1;
     }
     size_t plen = f->len;
@@ -510,6 +516,7 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
     if (authed) {
         if (f->len < AUTH_TRAILER_LEN) {
             PUT(" bad frame: %s", ek3_strerror(EK3_ENOAUTH));
+            *why = "too short for its MAC";
             return 1;
         }
         plen = f->len - AUTH_TRAILER_LEN;
@@ -525,6 +532,12 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
             auth_note = rc == EK3_OK ? "auth ok" : rc == EK3_EFORGED ? "auth BAD" : rc == EK3_EREPLAY ? "replay"
                         : rc == EK3_ESTALE ? "stale" : rc == EK3_EWRAP ? "counter wrapped" : ek3_strerror(rc);
             bad |= rc != EK3_OK;
+            if (rc == EK3_EFORGED)
+                *why = "its MAC does not verify (a wrong --key, or a forged or corrupted frame)";
+            else if (rc == EK3_EREPLAY || rc == EK3_ESTALE)
+                *why = "its freshness counter is not newer than the last one from that node (replayed)";
+            else if (rc != EK3_OK)
+                *why = auth_note;
         } else {
             auth_note = "auth not checked (no --key)";
         }
@@ -541,6 +554,7 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
         if (e.field)
             PUT(" (%s=%" PRId64 ")", e.field, e.value);
         bad = 1;
+        *why = *why ? *why : "its payload does not decode";
     } else {
         char fields[1024];
         msg_format(d, &m, fields, sizeof fields);
@@ -561,6 +575,7 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
         PUT(" REFUSED: only the station (node 0) sends %s%s; a module drops it from node %u", tn,
             id.type == CID_TYPE_DIAG ? " requests" : "", id.src);
         bad = 1;
+        *why = *why ? *why : "only the station sends it";
     }
 #undef PUT
     return bad;
@@ -622,9 +637,10 @@ static int can_decode(int argc, char **argv)
             continue;
         }
         char out[2048];
-        if (can_decode_frame(&ln.rec, have_key ? rack : NULL, streams, out, sizeof out)) {
+        const char *why;
+        if (can_decode_frame(&ln.rec, have_key ? rack : NULL, streams, out, sizeof out, &why)) {
             errors++;
-            fprintf(stderr, "%s:%lu: bad frame (see output)\n", label, rd.lineno);
+            fprintf(stderr, "%s:%lu: bad frame: %s\n", label, rd.lineno, why ? why : "see its line");
         }
         puts(out);
         frames++;

@@ -1,4 +1,5 @@
 /* cmd_faults.c - `ek3 faults`: the rig's fault table (fault.h). */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +31,7 @@ int cmd_faults(int argc, char **argv)
     const char *w = argv[0] && !strcmp(argv[0], "scenario faults") ? "scenario faults" : "faults";
     static unsigned char only[FLT_COUNT_];
     faults_sel sel = {0, NULL};
+    unsigned ranked = 0;
     memset(only, 0, sizeof only);
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
@@ -62,7 +64,8 @@ int cmd_faults(int argc, char **argv)
             return cli_usage_error(w, "no fault named '%s' (%s%s%sek3 faults lists them)", argv[i],
                                    near[0] ? "closest: " : "", near, near[0] ? "; " : "");
         }
-        only[id] = 1;
+        if (!only[id]) /* ranked in the order named (flt_print); a name given twice prints once */
+            only[id] = (unsigned char)(++ranked < UCHAR_MAX ? ranked : UCHAR_MAX);
         sel.only = only;
     }
     /* In a terminal, folded to its width, each description under its column. */

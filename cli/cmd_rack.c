@@ -762,7 +762,7 @@ int cmd_rack(int argc, char **argv)
         char each[200];
         if (kc->i_max * v_full <= stn_module_cap(o.r.v_set))
             snprintf(each, sizeof each,
-                     "each %.0f W (%.2f A, its current limit, at %.1f V: the %.1f V set point less %.2f V/A droop at "
+                     "each %.0f W (%.2f A, its current limit as its own sensor reads it, at %.1f V: the %.1f V set point less %.2f V/A droop at "
                      "that current)",
                      kc->i_max * v_full, kc->i_max, v_full, o.r.v_set, kc->r_droop);
         else

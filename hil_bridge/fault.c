@@ -3,6 +3,7 @@
 
 #include "raft.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -46,8 +47,8 @@ const flt_def flt_table[] = {
                  "it (EK-TECH-010 2.3: fan control, power derating)"},
     [FLT_SHORT] = {"short", FLT_PLANT, FLT_T_RACK, 1, 1, {{"r", "ohm", 1e-3, 1e6, 0.1, 0}},
                    "output short: the DC bus shorted through r, in parallel with the load",
-                   "the bus collapses; each module holds its current limit (3.95 A), and one past 3.98 A trips the "
-                   "firmware's OCP (EK-TECH-010 2.1: OCP, hardware-backed)"},
+                   "the bus collapses; each module holds its current limit (3.95 A as its own sensor reads it), and "
+                   "one past 3.98 A trips the firmware's OCP (EK-TECH-010 2.1: OCP, hardware-backed)"},
     [FLT_ADC_OFFSET] = {"adc-offset", FLT_PLANT, FLT_T_SLOT, 2, 1,
                         {{"ch", "", 0, PMOD_ADC_CHANNELS - 1, 0, 1}, {"lsb", "", -4095, 4095, 100, 0}},
                         "sensor offset: ADC channel ch (msg_adc_ch order) reads lsb codes more",
@@ -854,10 +855,13 @@ int flt_print(FILE *f, int markdown, const unsigned char *only)
         nw = strlen(flt_table[i].name) > (size_t)nw ? (int)strlen(flt_table[i].name) : nw;
     if (!markdown)
         fprintf(f, "%-*s %-8s %-12s %s\n", nw, "fault", "kind", "target", "parameters: name (unit) min..max, default");
-    for (unsigned i = 0; i < flt_count; i++) {
-        const flt_def *d = &flt_table[i];
-        if (only && !only[i])
-            continue;
+    unsigned order[FLT_COUNT_], n_order = 0; /* the rows, in only[]'s order */
+    for (unsigned r = only ? 1 : 0; r <= (only ? UCHAR_MAX : 0u); r++)
+        for (unsigned i = 0; i < flt_count && i < FLT_COUNT_; i++)
+            if (!only || only[i] == r)
+                order[n_order++] = i;
+    for (unsigned k = 0; k < n_order; k++) {
+        const flt_def *d = &flt_table[order[k]];
         char ps[256] = "";
         size_t n = 0;
         for (unsigned j = 0; j < d->np && n < sizeof ps; j++) {

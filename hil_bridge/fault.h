@@ -187,8 +187,10 @@ int flt_format(const flt_spec *s, char *buf, size_t cap);
 /* Print the table: plain text (a header line, then per fault its name,
  * kind, target and parameters, what it models and what it expects), or
  * a Markdown table (docs/faults.md is
- * this output); only the faults i with only[i] set (flt_count entries)
- * unless only is NULL (then the kernel faults' note follows the text).
+ * this output); only the faults i with only[i] set (flt_count entries),
+ * in the order of only[i] (1 first: the order a user named them; ties in
+ * the table's order), unless only is NULL (then every fault in the
+ * table's order, and the kernel faults' note follows the text).
  * 0, or EK3_EIO when the write failed. */
 int flt_print(FILE *f, int markdown, const unsigned char *only);
 

@@ -689,7 +689,7 @@ int sapi_request(const char *spec, const char *key, const char *req, int timeout
     ssize_t n = recv(fd, reply, cap - 1, 0);
     close(fd);
     if (n < 0)
-        return errno == ECONNREFUSED ? EK3_ETIMEDOUT : EK3_EIO;
+        return errno == ECONNREFUSED ? EK3_EREFUSED : EK3_EIO;
     reply[n] = 0;
     return sapi_reply_check(key, t, nonce, reply);
 }

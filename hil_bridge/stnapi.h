@@ -149,9 +149,11 @@ int sapi_reply_check(const char *key, int64_t time_us, uint64_t nonce, char *rep
 /* A client's exchange: sign req with key (a fresh time and a random
  * nonce), send it to "udp:HOST:PORT", wait up to timeout_ms for the
  * reply, check its MAC; the TEXT, NUL-terminated, into reply. 0, or
- * EK3_EPARSE, EK3_ERANGE (a PORT of 0 or above 65535), EK3_ENOENT, EK3_EIO,
- * EK3_ETIMEDOUT, EK3_EFORGED (reply
- * left as received, its MAC cut off). */
+ * EK3_EPARSE, EK3_ERANGE (a PORT of 0 or above 65535), EK3_ENOENT (HOST
+ * does not resolve), EK3_EIO, EK3_EREFUSED (HOST answered that nothing
+ * listens at PORT: an ICMP port unreachable, RFC 1122 4.1.3.1),
+ * EK3_ETIMEDOUT (no reply in time), EK3_EFORGED (reply left as received,
+ * its MAC cut off). */
 int sapi_request(const char *spec, const char *key, const char *req, int timeout_ms, char *reply, size_t cap);
 
 #endif /* STNAPI_H */

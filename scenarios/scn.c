@@ -415,6 +415,9 @@ static int scn_file_under(lua_State *L, const char *what, const char *name, char
 static void scn_range(lua_State *L, const char *what, double v, double lo, double hi, const char *unit)
 {
     char a[32], l[32], h[32]; /* in the unit's prefixes: "power = 20 MW is out of range 0 W to 10 MW" */
+    if (v < 0 && lo == 0) /* as the CLI says it (cli_time_error) */
+        scn_err(L, "%s = %s is negative: it is %s to %s", what, cli_si(a, sizeof a, v, unit), cli_si(l, sizeof l, lo, unit),
+                cli_si(h, sizeof h, hi, unit));
     if (!(v >= lo && v <= hi))
         scn_err(L, "%s = %s is out of range %s to %s", what, cli_si(a, sizeof a, v, unit), cli_si(l, sizeof l, lo, unit),
                 cli_si(h, sizeof h, hi, unit));

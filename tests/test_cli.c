@@ -270,6 +270,10 @@ Test(cli, decode_checks_authentication_and_replays)
     cr_assert_eq(count(out, "auth ok"), 2u, "%s", out);
     cr_assert_eq(count(out, " replay"), 1u, "%s", out);
     cr_assert_eq(count(out, "auth BAD"), 1u, "%s", out);
+    /* standard error says what is wrong with each, by line (out holds both: run() adds 2>&1) */
+    cr_assert(strstr(out, ":3: bad frame: its freshness counter is not newer than the last one from that node") &&
+                  strstr(out, ":4: bad frame: its MAC does not verify (a wrong --key, or a forged or corrupted frame)"),
+              "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s can decode --key 0f0e0d0c0b0a09080706050403020100 %s", EK3_BIN, log), 1);
     cr_assert_eq(count(out, "auth BAD"), 4u, "wrong rack key: %s", out);
     cr_assert_eq(run(out, sizeof out, "%s can decode %s", EK3_BIN, log), 0);
@@ -342,7 +346,7 @@ Test(cli, ek3_reads_a_log_that_asc2log_writes)
     cr_assert_eq(run(out, sizeof out, "%s can decode %s", EK3_BIN, path("from_asc.log")), 0, "%s", out);
     cr_assert(strstr(out, "HIGH POWER_ACK 42->0 [12] result=ACCEPTED module=42 actual=2980W target=3000W counter=42"),
               "%s", out);
-    cr_assert(strstr(out, "MEDIUM HEARTBEAT 42->511 [16] state=ACTIVE module=42 power=2980W temp=62.0C vout=750.0V"),
+    cr_assert(strstr(out, "MEDIUM HEARTBEAT 42->all [16] state=ACTIVE module=42 power=2980W temp=62.0C vout=750.0V"),
               "%s", out);
     cr_assert(strstr(out, "123 not an EK3 frame (11-bit identifier)"), "%s", out);
 }
@@ -723,6 +727,10 @@ Test(cli, the_station_api_answers_from_outside)
     cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
     int port = ntohs(sa.sin_port);
     close(fd);
+    /* Nothing listens yet: the host refuses at once, and says so (not a
+     * timeout). */
+    cr_assert_eq(run(out, sizeof out, "%s api udp:127.0.0.1:%d --timeout 5s status", EK3_BIN, port), 1, "%s", out);
+    cr_assert(strstr(out, ": refused: nothing listens at that port (is `ek3 rack --api udp:127.0.0.1:"), "%s", out);
     /* 12 s of wall time: the calls below each start a process, slow under ASan on a loaded machine */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 3 --load 3kW --realtime --duration 12s --api udp:127.0.0.1:%d "
                                       "> %s 2>&1 &",
@@ -797,8 +805,8 @@ Test(cli, decode_refuses_a_command_that_only_the_station_may_send)
         cr_assert(strstr(out, "REFUSED: only the station (node 0) sends DIAG requests; a module drops it from node 4"),
                   "%s", out);
         cr_assert_eq(count(out, "REFUSED"), 2u, "the station's own command passes: %s", out);
-        cr_assert(strstr(out, "from_module.log:1: bad frame"), "%s", out);
-        cr_assert(strstr(out, "from_module.log:3: bad frame"), "%s", out);
+        cr_assert(strstr(out, "from_module.log:1: bad frame: only the station sends it\n"), "%s", out);
+        cr_assert(strstr(out, "from_module.log:3: bad frame: only the station sends it\n"), "%s", out);
         /* The module's limits, as its CAN_HANDLER applies them (llcc_limit_cmd): 4.0 A x 750 V. */
         cr_assert(strstr(out, k ? "power=3300W vset=750.0V ilim=4.000A ramp=0W/s fv=8 auth not checked (no --key); a "
                                   "module clamps it to 3000W at 750.0V"

@@ -705,6 +705,12 @@ Test(fault, ek3_faults_prints_the_named_faults)
     cr_assert_eq(run(EK3_BIN " faults module-reboot pull 2>&1", out, sizeof out), 0, "%s", out);
     cr_assert(strstr(out, "\npull          plant    SLOT ") && strstr(out, "\nmodule-reboot kernel   SLOT "), "%s",
               out);
+    /* in the order named (the table has pull first), a name given twice once */
+    cr_assert(strstr(out, "\nmodule-reboot ") < strstr(out, "\npull "), "%s", out);
+    cr_assert_eq(run(EK3_BIN " faults short igf short 2>&1", out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "\nshort ") && strstr(out, "\nshort ") < strstr(out, "\nigf ") &&
+                  !strstr(strstr(out, "\nshort ") + 1, "\nshort "),
+              "%s", out);
     cr_assert_eq(run(EK3_BIN " faults ifg 2>&1", out, sizeof out), 2, "%s", out);
     cr_assert(strstr(out, "ek3 faults: no fault named 'ifg' (closest: igf"), "%s", out);
     cr_assert_eq(run(EK3_BIN " faults short --markdown 2>&1", out, sizeof out), 0, "%s", out);

@@ -98,7 +98,7 @@ Test(logs, decode_and_replay_read_every_line_the_same)
     cr_assert(strstr(rep, "field.log:5: candump lost 2 frames on 'can0' here (2 in all)"), "%s", rep);
     cr_assert_eq(count(dec, ": bad line: "), 3u, "exactly three bad lines: %s", dec);
     /* decode: each frame, FDF or not, BRS, ESI, ns stamp, raw DLC, error class */
-    cr_assert(strstr(dec, "(1700000000.000100) can0 044055FF MEDIUM HEARTBEAT 42->511 [16] state=ACTIVE module=42 "
+    cr_assert(strstr(dec, "(1700000000.000100) can0 044055FF MEDIUM HEARTBEAT 42->all [16] state=ACTIVE module=42 "
                           "power=2980W"), "%s", dec);
     cr_assert(strstr(dec, "(1700000000.000200) can0 044055FF MEDIUM HEARTBEAT"), "%s", dec);
     cr_assert(strstr(dec, "(1700000000.000300123) can0 123 not an EK3 frame (11-bit identifier, remote request)"),

@@ -301,7 +301,7 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
                  "--threads 1", EK3_BIN);
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "warning: the load asks 20.0 kW, but 4 modules deliver at most 11.5 kW"), "%s", out);
-    cr_assert(strstr(out, "11.5 kW, each 2884 W (3.95 A, its current limit, at 730.2 V: the 750.0 V set point less "
+    cr_assert(strstr(out, "11.5 kW, each 2884 W (3.95 A, its current limit as its own sensor reads it, at 730.2 V: the 750.0 V set point less "
                           "5.00 V/A droop at that current): the rack is overloaded\n"),
               "%s", out); /* why 2.88 kW and not 3.3 */
     cr_assert(strstr(out, "RACK COLLAPSED at 0.5") &&

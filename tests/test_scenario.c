@@ -150,6 +150,7 @@ Test(scenario, misspelt_names_get_the_closest_valid_ones)
     expect_error("no_target", HEAD RACK "fault('pull')\n", "3:", "fault 'pull': give its target, a SLOT, second");
     expect_error("power_unit", HEAD RACK "set_load{ power='3V' }\n", "3:", "set_load{}: power: '3V' is not a quantity in W");
     expect_error("time_m", HEAD RACK "run('5m')\n", "3:", "run: '5m' is not a time: milli or minutes? write ms or min");
+    expect_error("time_negative", HEAD RACK "run('-1s')\n", "3:", "run: the time = -1 s is negative: it is 0 s to 86400 s");
     expect_error("power_case", HEAD RACK "set_load{ power='3kw' }\n", "3:",
                  "set_load{}: power: '3kw' is not a quantity in W: the unit is W (3kW)");
     expect_error("window_begun", HEAD RACK "run('0.3s')\nexpect_always(function() return true end, { from = 0.2 })\n", "4:",

@@ -32,6 +32,7 @@ static const ek3_errinfo ek3_errtab[EK3_ERR_COUNT_] = {
     {"EK3_ENOENT", "no such entity"},
     {"EK3_EBUSY", "busy or wrong state"},
     {"EK3_EFAULT", "fault: service or module crashed"},
+    {"EK3_EREFUSED", "refused: nothing listens there"},
 };
 
 static const ek3_errinfo *ek3_errinfo_of(int err)

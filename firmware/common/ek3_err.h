@@ -34,7 +34,8 @@ typedef enum ek3_err {
     EK3_ENOENT = -22,    /* no such module, service, name or file */
     EK3_EBUSY = -23,     /* resource in use or in the wrong state */
     EK3_EFAULT = -24,    /* a service or module crashed */
-    EK3_ERR_COUNT_ = 25  /* number of codes, for tables */
+    EK3_EREFUSED = -25,  /* the peer's host refused: nothing listens there */
+    EK3_ERR_COUNT_ = 26  /* number of codes, for tables */
 } ek3_err;
 
 /* Short, stable, human-readable text for a code; never NULL.
