@@ -351,8 +351,10 @@ unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
     unsigned n = 0; /* the slots with a module that can feed: not pulled on the timeline, not lost */
     for (unsigned k = 0; k < s->g.o.modules; k++) {
         int out = s->g.m[k].lost;
-        for (unsigned i = 0; i < s->nev && !out; i++)
-            out = s->ev[i].kind == SES_EV_PULL && s->ev[i].slot == k + 1;
+        for (unsigned i = 0; i < s->nev && !out; i++) /* --pull, or --fault pull (its slot known before the run) */
+            out = (s->ev[i].kind == SES_EV_PULL && s->ev[i].slot == k + 1) ||
+                  (s->ev[i].kind == SES_EV_FAULT && s->ev[i].fault.id == FLT_PULL && !s->ev[i].fault.leader &&
+                   s->ev[i].fault.target == k + 1);
         n += !out;
     }
     const llcc_cfg *kc = &s->kc;

@@ -307,7 +307,8 @@ void ses_fail(ses *s, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 unsigned ses_wait_external(ses *s, int timeout_ms);
 
 /* What the rack can deliver (W, an upper bound: busbar drops left out)
- * with its modules less those pulled on the timeline and the external
+ * with its modules less those pulled on the timeline (a SES_EV_PULL, or a
+ * pull fault with its slot named) and the external
  * ones lost (one that never said HELLO), and what the load
  * asks at the set point after full droop (W; 0 for a battery). Returns
  * the modules counted. */

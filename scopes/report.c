@@ -89,6 +89,9 @@ static void rep_swarm(FILE *f, const ses *s, const ses_snap *sn)
         return;
     }
     const swo_sum *w = &sn->swarm;
+    unsigned present = 0;
+    for (unsigned k = 0; k < sn->n; k++)
+        present += sn->mod[k].present;
     if (w->leader)
         fprintf(f, "swarm: leader module %u, term %u; %u leader%s elected, the first at %.3f s", w->leader, w->term,
                 w->leaders, w->leaders == 1 ? "" : "s", w->first_leader_s);
@@ -97,7 +100,7 @@ static void rep_swarm(FILE *f, const ses *s, const ses_snap *sn)
                    "%.3f s",
                 w->leaderless_s, w->term, w->leaders, w->leaders == 1 ? "" : "s", w->first_leader_s);
     else
-        fprintf(f, "swarm: no leader elected yet");
+        fprintf(f, present ? "swarm: no leader elected yet" : "swarm: no leader elected (no module in its slot)");
     if (w->failovers == 1) /* one sample: no percentiles */
         fprintf(f, "; 1 failover, %.3f s", w->failover_max_s);
     else if (w->failovers)
@@ -367,11 +370,10 @@ static int rep_text_body(FILE *f, ses *s)
                    "all the current the modules can give; %u of %u modules running\n",
                 sn.vbus, o->r.v_set, s->load_on_ns * 1e-9, 1.1 * o->r.v_set / s->kc.ramp_vps, running, sn.n);
     if (collapsed == SES_COLLAPSED && present == 0)
-        fprintf(
-            f,
-            "RACK COLLAPSED%s: at the run's end it is at %.2f V (set point %.1f V) with the load on; every module is "
-            "pulled: nothing feeds the bus\n",
-            collapse_at, sn.vbus, o->r.v_set);
+        fprintf(f,
+                "RACK COLLAPSED%s: at the run's end it is at %.2f V (set point %.1f V)%s; every module is "
+                "pulled: nothing feeds the bus\n",
+                collapse_at, sn.vbus, o->r.v_set, s->load_on_ns >= 0 ? ", the load connected" : "");
     else if (collapsed == SES_COLLAPSED)
         fprintf(
             f,
