@@ -338,10 +338,11 @@ static int rep_text_body(FILE *f, ses *s)
         return EK3_ENOSPC;
     const ses_opts *o = &s->o;
     double ptot = 0, pin = 0, imin = 1e9, imax = 0, isum = 0, tjmax = -1e9;
-    unsigned present = 0, running = 0, tripped = 0, sharing = 0;
+    unsigned present = 0, running = 0, tripped = 0, sharing = 0, starting = 0;
     for (unsigned k = 0; k < sn.n; k++) {
         const ses_mod_snap *m = &sn.mod[k];
         tripped += m->state == SES_M_FAULT;
+        starting += m->present && m->state == SES_M_START;
         if (!m->present)
             continue;
         present++;
@@ -395,11 +396,19 @@ static int rep_text_body(FILE *f, ses *s)
     /* Under 2 % of the running modules' rating the LLC control bursts
      * (llc_control.c: burst_permille): what the modules give, or take in,
      * at one instant is a burst or a pause, not the load. */
-    if (running && sn.p_load < REP_SPREAD_MIN * s->kc.i_max * sn.vbus * running &&
-        fmax(fabs(ptot - sn.p_load), fabs(pin - sn.p_load)) > fmax(20.0, 0.2 * sn.p_load))
-        fprintf(f, "note: a light load (%.0f W on %u running modules): they run in bursts (burst mode) and the bus "
-                   "capacitance carries the load between them, so at the run's end they deliver more or less than "
-                   "the load takes\n",
+    int mismatch = fmax(fabs(ptot - sn.p_load), fabs(pin - sn.p_load)) > fmax(20.0, 0.2 * sn.p_load);
+    if (starting && ptot > sn.p_load && mismatch) /* the soft start ramps the bus up: the capacitance takes the rest */
+        fprintf(f,
+                "note: the bus is still coming up (%u module%s in the soft start): of what they deliver, what the "
+                "load does not take charges the bus capacitance\n",
+                starting, starting == 1 ? "" : "s");
+    else if (running && sn.p_load < REP_SPREAD_MIN * s->kc.i_max * sn.vbus * running && mismatch)
+        fprintf(f,
+                sn.p_load < 1.0 ? "note: no load: the modules hold the bus in bursts (burst mode); what they take "
+                                  "in at the run's end goes to their losses and the bus capacitance\n"
+                                : "note: a light load (%.0f W on %u running modules): they run in bursts (burst "
+                                  "mode) and the bus capacitance carries the load between them, so at the run's "
+                                  "end they deliver more or less than the load takes\n",
                 sn.p_load, running);
     if (sharing)
         if (rep_spread_says(s, imean))
