@@ -7,6 +7,7 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -563,8 +564,17 @@ Test(station_api, bad_addresses_are_refused)
     cr_assert_eq(sapi_open(&a, &s, 750, "udp:[::1"), EK3_EPARSE);
     cr_assert_eq(sapi_open(&a, &s, 750, "udp:no.such.host.invalid:7000"), EK3_ENOENT);
     cr_assert_eq(sapi_open(&a, &s, 750, "udp:127.0.0.1:0"), EK3_EINVAL, "a station without a key");
-    char r[SAPI_LINE_MAX];
-    cr_assert_eq(sapi_request("udp:127.0.0.1:9", RIG_API_KEY, "status", 50, r, sizeof r), EK3_ETIMEDOUT);
+    /* A port nothing listens at (bound for a free number, then closed):
+     * the host refuses at once, told apart from a silent station. */
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+              getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
+    close(fd);
+    char r[SAPI_LINE_MAX], spec[64];
+    snprintf(spec, sizeof spec, "udp:127.0.0.1:%u", ntohs(sa.sin_port));
+    cr_assert_eq(sapi_request(spec, RIG_API_KEY, "status", 5000, r, sizeof r), EK3_EREFUSED);
 }
 
 /* The peer check of VOUT readings (station.h, STN_PLAUS_*): a module
