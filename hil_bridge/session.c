@@ -267,6 +267,11 @@ static int64_t ses_ns(double t_s)
     return (int64_t)(t_s * 1e9);
 }
 
+double ses_soft_start_s(const ses *s)
+{
+    return 1.1 * s->o.r.v_set / s->kc.ramp_vps;
+}
+
 int ses_start_and_load(ses *s, double start_s, double load_at, double ramp_s, const rack_load *load)
 {
     ses_event ev = {.kind = SES_EV_START, .at_s = start_s, .by_s = fmax(start_s, fmin(load_at, SES_START_BY_S))};
@@ -457,11 +462,23 @@ static void ses_start_check(ses *s)
                 }
                 at += (size_t)snprintf(miss + at, sizeof miss - at, "%s%u", at ? ", " : "", k);
             }
+            /* when the load comes (or came) on: does the soft start end before it? */
+            double load_s = s->load_on_ns >= 0 ? s->load_on_ns * 1e-9 : -1;
+            for (unsigned j = 0; j < s->nev && load_s < 0; j++)
+                if (s->ev[j].kind == SES_EV_LOAD && s->ev[j].done_ns < 0)
+                    load_s = s->ev[j].at_s;
+            double up = g->t_ns * 1e-9 + ses_soft_start_s(s);
+            char late[160] = "";
+            if (on && load_s >= 0 && load_s < up)
+                snprintf(late, sizeof late,
+                         ": its soft start ends about %.2f s, after the load comes on at %g s (a later load time lets "
+                         "it finish)",
+                         up, load_s);
             if (on)
                 fprintf(s->o.notes,
                         "%s: note: the station starts the rack at %.3f s with the %u of %u modules it has heard (not "
-                        "heard: slot%s %s)\n",
-                        s->o.who, g->t_ns * 1e-9, on, g->o.modules, g->o.modules - on == 1 ? "" : "s", miss);
+                        "heard: slot%s %s)%s\n",
+                        s->o.who, g->t_ns * 1e-9, on, g->o.modules, g->o.modules - on == 1 ? "" : "s", miss, late);
             else
                 fprintf(s->o.notes,
                         "%s: note: at %.3f s the station has heard none of its %u module%s (slot%s %s): it starts "
@@ -775,7 +792,7 @@ int ses_collapsed(const ses *s)
     int load_on = 0;
     for (unsigned i = 0; i < s->nev; i++)
         load_on |= s->ev[i].kind == SES_EV_LOAD && g->t_ns >= ses_ns(s->ev[i].at_s);
-    int soft_done = s->start_ns >= 0 && g->t_ns >= s->start_ns + (int64_t)(1.1 * s->o.r.v_set / s->kc.ramp_vps * 1e9);
+    int soft_done = s->start_ns >= 0 && g->t_ns >= s->start_ns + (int64_t)(ses_soft_start_s(s) * 1e9);
     if (!(load_on && s->started))
         return 0;
     if (tripped == present /* none left in its slot: 0 of 0 */ ||

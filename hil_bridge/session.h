@@ -280,6 +280,10 @@ void ses_free(ses *s);
  * (flt_inject fails) is told in the notes and counted in fault_errors. */
 int ses_add_event(ses *s, const ses_event *e);
 
+/* The soft start's length (s): the ramp from 0 to 110 % of the set point
+ * at LLC_CONTROL's ramp_vps (llc_control.h), 0.41 s at 750 V. */
+double ses_soft_start_s(const ses *s);
+
 /* The start of every rack run: START from start_s (the station starts
  * the rack once it has heard every module, by min(load_at,
  * SES_START_BY_S) at the latest), then the load `load` at load_at (s)
