@@ -366,9 +366,10 @@ static int rep_text_body(FILE *f, ses *s)
             sn.n == 1 ? "" : "s", present, present == 1 ? "its slot" : "their slots", running,
             o->r.fidelity == PMOD_AVERAGED ? "averaged" : "switching", (unsigned long long)o->r.seed, sn.t_ns * 1e-9);
     if (collapsed == SES_NOT_UP)
-        fprintf(f, "BUS NOT UP: the bus is at %.2f V (set point %.1f V) with the load on, never up and held down: the "
-                   "load came on at %.4g s, during the soft start (about %.2f s from the station's start), and takes "
-                   "all the current the modules can give; %u of %u modules running\n",
+        fprintf(f,
+                "BUS NOT UP: the bus is at %.2f V (set point %.1f V) with the load on, never up and held down: the "
+                "load came on at %.4g s, during the soft start (about %.2f s from the station's start), and takes "
+                "all the current the modules can give; %u of %u modules running\n",
                 sn.vbus, o->r.v_set, s->load_on_ns * 1e-9, ses_soft_start_s(s), running, sn.n);
     if (collapsed == SES_COLLAPSED && present == 0)
         fprintf(f,

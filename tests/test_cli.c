@@ -480,10 +480,11 @@ Test(cli, the_station_names_the_slots_it_starts_without)
                           "(not heard: slots 2, 4): its soft start ends about 0.91 s, after the load comes on at 0.5 s "
                           "(a later load time lets it finish)\n"),
               "the load came on as the station started: %s", out);
-    cr_assert_eq(run(out, sizeof out,
-                     "%s rack --modules 4 --fault bus-cut:2@0s --load 6kW --duration 1.2s --load-at 1s --load-ramp 0.1s",
-                     EK3_BIN),
-                 0, "%s", out);
+    cr_assert_eq(
+        run(out, sizeof out,
+            "%s rack --modules 4 --fault bus-cut:2@0s --load 6kW --duration 1.2s --load-at 1s --load-ramp 0.1s",
+            EK3_BIN),
+        0, "%s", out);
     cr_assert(strstr(out, "(not heard: slots 2)\n") || strstr(out, "(not heard: slot 2)\n"),
               "a load after the soft start: no more said: %s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration 150us", EK3_BIN), 0, "%s", out);
