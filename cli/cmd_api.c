@@ -37,8 +37,9 @@ int cmd_api(int argc, char **argv)
                  "and an HMAC-SHA-256 made with the key, and the reply's MAC is checked\n"
                  "(docs/bridge.md). The clocks of both machines must agree within 30 s.\n"
                  "Exit code 0 when the station carried it out, 1 when it refused it,\n"
-                 "did not answer within --timeout, or its reply did not verify, 2 for a\n"
-                 "bad command line.");
+                 "did not answer within --timeout, or its reply did not verify, or when\n"
+                 "HOST does not resolve or its host says nothing listens at PORT; 2 for\n"
+                 "a bad command line.");
             return CLI_OK;
         } else if (!strcmp(a, "--key") && cli_has_value(a, v, &miss)) {
             key = v, i++;

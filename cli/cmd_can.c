@@ -60,11 +60,12 @@ static int can_parse_node(const char *s, unsigned max, unsigned *out)
     return EK3_OK;
 }
 
-static int can_parse_key(const char *where, const char *s, uint8_t key[AUTH_KEY_LEN])
+/* what: the flag or argument that gave it ("--key", "KEYHEX"). */
+static int can_parse_key(const char *where, const char *what, const char *s, uint8_t key[AUTH_KEY_LEN])
 {
     size_t n;
     if (cli_parse_hex(s, key, AUTH_KEY_LEN, &n) || n != AUTH_KEY_LEN)
-        return cli_usage_error(where, "key must be 32 hex digits (AES-128), got '%s'", s);
+        return cli_usage_error(where, "%s '%s': a key is 32 hex digits (AES-128)", what, s);
     return CLI_OK;
 }
 
@@ -199,11 +200,12 @@ static int can_encode_help(void)
          "or feed it to cansend). Fields are the raw integers of the layout\n"
          "('ek3 can layouts'); enum fields also take names (op=SET); arrays take\n"
          "comma lists (ch=1,2,3); byte fields take hex. Unset fields are 0.\n"
-         "Frames from the station (src 0) are signed: --key is the rack key,\n"
-         "the node key of the destination is derived from it, --fv is the\n"
-         "freshness counter (default 1); on a frame that carries no MAC, --key\n"
-         "and --fv are refused (they would be ignored). --time stamps the line, in\n"
-         "seconds since the epoch (1700000000.000100; default: now).");
+         "Frames from the station (src 0) are signed, and a module's swarm frames\n"
+         "(SYNC, ELECTION, THERMAL) with the rack's group key: --key is the rack\n"
+         "key, the node key of the destination (or the group's) is derived from it,\n"
+         "--fv is the freshness counter (default 1); on a frame that carries no MAC,\n"
+         "--key and --fv are refused (they would be ignored). --time stamps the line,\n"
+         "in seconds since the epoch (1700000000.000100; default: now).");
     return CLI_OK;
 }
 
@@ -397,7 +399,7 @@ static int can_encode(int argc, char **argv)
         uint8_t rack[AUTH_KEY_LEN], key[AUTH_KEY_LEN];
         if (!ks)
             return cli_usage_error(w, "frames from the station are authenticated: give --key RACKKEY");
-        if (can_parse_key(w, ks, rack))
+        if (can_parse_key(w, "--key", ks, rack))
             return CLI_USAGE;
         auth_crypto cr = hostcrypto_auth();
         if (auth_derive_key(&cr, rack, auth_key_node(r.frame.id), key) ||
@@ -591,7 +593,7 @@ static int can_decode(int argc, char **argv)
     while ((c = can_getopt(w, argc, argv, ":h", lo, &bad)) != -1) {
         switch (c) {
         case 'k':
-            if (can_parse_key(w, optarg, rack))
+            if (can_parse_key(w, "--key", optarg, rack))
                 return CLI_USAGE;
             have_key = 1;
             break;
@@ -754,7 +756,7 @@ static int can_cmac(int argc, char **argv)
         return cli_usage_error(w, "needs KEYHEX and MSGHEX");
     uint8_t key[AUTH_KEY_LEN], msg[4096], tag[16];
     size_t n;
-    if (can_parse_key(w, argv[1], key))
+    if (can_parse_key(w, "KEYHEX", argv[1], key))
         return CLI_USAGE;
     int rc = cli_parse_hex(argv[2], msg, sizeof msg, &n);
     if (rc)

@@ -872,7 +872,7 @@ int cmd_rack(int argc, char **argv)
     }
     int stopped_by_output = s.stop_why[0] != 0;
     unsigned fault_errors = s.fault_errors;
-    int shorted = s.g.plant.r_short > 0, none_left = n_cap == 0;
+    int shorted = s.g.plant.r_short > 0, none_left = n_cap == 0, never_up = s.collapse_ns < 0;
     ses_free(&s);
     if (stopped_by_output)
         return CLI_FAIL; /* the output that failed was named when it was closed */
@@ -886,10 +886,11 @@ int cmd_rack(int argc, char **argv)
             w, "the bus never came up under the load (the report above says more; a later --load-at lets the soft "
                "start finish)");
     if (collapsed)
-        return cli_fail(w, none_left ? "the rack collapsed: every module is pulled (the report above says more)"
-                           : shorted
-                               ? "the rack collapsed: its bus is shorted (fault 'short'; the report above says more)"
-                               : "the rack collapsed under its load (the report above says why)");
+        return cli_fail(
+            w, none_left && never_up ? "the bus never came up: every module is pulled (the report above says more)"
+               : none_left           ? "the rack collapsed: every module is pulled (the report above says more)"
+               : shorted ? "the rack collapsed: its bus is shorted (fault 'short'; the report above says more)"
+                         : "the rack collapsed under its load (the report above says why)");
     if (upd_failed && s.stop_sig)
         return cli_fail(w, "the firmware update was not finished when the run was interrupted: %s", upd_why);
     return upd_failed ? cli_fail(w, "the firmware update did not end on the new image: %s", upd_why) : CLI_OK;

@@ -371,7 +371,12 @@ static int rep_text_body(FILE *f, ses *s)
                 "load came on at %.4g s, during the soft start (about %.2f s from the station's start), and takes "
                 "all the current the modules can give; %u of %u modules running\n",
                 sn.vbus, o->r.v_set, s->load_on_ns * 1e-9, ses_soft_start_s(s), running, sn.n);
-    if (collapsed == SES_COLLAPSED && present == 0)
+    if (collapsed == SES_COLLAPSED && present == 0 && s->collapse_ns < 0) /* as BUS NOT UP says a bus never up */
+        fprintf(f,
+                "BUS NOT UP: the bus is at %.2f V (set point %.1f V)%s, never up: every module is pulled: nothing "
+                "feeds the bus\n",
+                sn.vbus, o->r.v_set, s->load_on_ns >= 0 ? ", the load connected" : "");
+    else if (collapsed == SES_COLLAPSED && present == 0)
         fprintf(f,
                 "RACK COLLAPSED%s: at the run's end it is at %.2f V (set point %.1f V)%s; every module is "
                 "pulled: nothing feeds the bus\n",

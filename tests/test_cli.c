@@ -37,7 +37,9 @@ Test(cli, bad_flags_and_values_exit_2_naming_the_problem)
     cr_assert_eq(run(out, sizeof out, "%s can busload --arb fast", EK3_BIN), 2);
     cr_assert(strstr(out, "'fast'"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s can cmac 0011 00", EK3_BIN), 2);
-    cr_assert(strstr(out, "32 hex digits"), "%s", out);
+    cr_assert(strstr(out, "KEYHEX '0011': a key is 32 hex digits (AES-128)"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can decode --key 0011 /dev/null", EK3_BIN), 2);
+    cr_assert(strstr(out, "--key '0011': a key is 32 hex digits"), "names the flag: %s", out);
     cr_assert_eq(run(out, sizeof out, "%s can id 0x40000000", EK3_BIN), 2);
     cr_assert(strstr(out, "29 bits"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s can id --prio HIGH --type POWER_CMD --src 0 --dst 512", EK3_BIN), 2);
