@@ -1,5 +1,4 @@
 /* cmd_faults.c - `ek3 faults`: the rig's fault table (fault.h). */
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,6 +6,8 @@
 #include "cmd.h"
 #include "fault.h"
 #include "report.h"
+
+_Static_assert(FLT_COUNT_ <= 255, "a rank (1..FLT_COUNT_) fits only[]'s byte");
 
 typedef struct faults_sel {
     int md;
@@ -65,7 +66,7 @@ int cmd_faults(int argc, char **argv)
                                    near[0] ? "closest: " : "", near, near[0] ? "; " : "");
         }
         if (!only[id]) /* ranked in the order named (flt_print); a name given twice prints once */
-            only[id] = (unsigned char)(++ranked < UCHAR_MAX ? ranked : UCHAR_MAX);
+            only[id] = (unsigned char)++ranked; /* at most FLT_COUNT_: each fault once */
         sel.only = only;
     }
     /* In a terminal, folded to its width, each description under its column. */

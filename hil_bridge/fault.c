@@ -3,7 +3,6 @@
 
 #include "raft.h"
 
-#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -855,9 +854,9 @@ int flt_print(FILE *f, int markdown, const unsigned char *only)
         nw = strlen(flt_table[i].name) > (size_t)nw ? (int)strlen(flt_table[i].name) : nw;
     if (!markdown)
         fprintf(f, "%-*s %-8s %-12s %s\n", nw, "fault", "kind", "target", "parameters: name (unit) min..max, default");
-    unsigned order[FLT_COUNT_], n_order = 0; /* the rows, in only[]'s order */
-    for (unsigned r = only ? 1 : 0; r <= (only ? UCHAR_MAX : 0u); r++)
-        for (unsigned i = 0; i < flt_count && i < FLT_COUNT_; i++)
+    unsigned order[FLT_COUNT_], n_order = 0; /* the rows, in only[]'s order (ranks 1..flt_count) */
+    for (unsigned r = only ? 1 : 0; r <= (only ? flt_count : 0u); r++)
+        for (unsigned i = 0; i < flt_count; i++)
             if (!only || only[i] == r)
                 order[n_order++] = i;
     for (unsigned k = 0; k < n_order; k++) {
