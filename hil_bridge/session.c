@@ -326,6 +326,7 @@ int ses_add_event(ses *s, const ses_event *e)
     s->ev[i] = *e;
     s->ev[i].done_ns = -1;
     s->nev++;
+    s->starts += e->kind == SES_EV_START;
     return 0;
 }
 
@@ -435,18 +436,27 @@ static void ses_take(ses *s, unsigned i)
 }
 
 /* An armed START: the station starts the rack once it has heard every
- * module, or at its deadline with those it has heard. */
+ * module, or with those it has heard once no new one came for
+ * SES_START_QUIET_NS, or at its deadline. */
 static void ses_start_check(ses *s)
 {
     rig *g = &s->g;
+    if (!s->starts)
+        return;
+    unsigned on = stn_online(&g->stn, g->t_ns);
+    if (on != s->heard_n) {
+        s->heard_n = on;
+        s->heard_ns = g->t_ns;
+    }
+    int quiet = on > 0 && g->t_ns - s->heard_ns >= SES_START_QUIET_NS;
     for (unsigned i = 0; i < s->next; i++) {
         ses_event *e = &s->ev[i];
         if (e->kind != SES_EV_START || e->done_ns >= 0 || g->t_ns < SES_STATION_START_NS)
             continue;
-        unsigned on = stn_online(&g->stn, g->t_ns);
-        if (on < g->o.modules && g->t_ns < ses_ns(e->by_s))
+        if (on < g->o.modules && !quiet && g->t_ns < ses_ns(e->by_s))
             continue;
         e->done_ns = g->t_ns;
+        s->starts--;
         s->started = 1;
         s->start_ns = g->t_ns;
         if (on < g->o.modules && s->o.notes) {
@@ -468,7 +478,9 @@ static void ses_start_check(ses *s)
                 if (s->ev[j].kind == SES_EV_LOAD && s->ev[j].done_ns < 0)
                     load_s = s->ev[j].at_s;
             double up = g->t_ns * 1e-9 + ses_soft_start_s(s);
-            char late[160] = "";
+            char late[160] = "", why[48] = "";
+            if (quiet)
+                snprintf(why, sizeof why, ", none new for the last %g ms", SES_START_QUIET_NS * 1e-6);
             if (on && load_s >= 0 && load_s < up)
                 snprintf(late, sizeof late,
                          ": its soft start ends about %.2f s, after the load comes on at %g s (a later load time lets "
@@ -476,9 +488,10 @@ static void ses_start_check(ses *s)
                          up, load_s);
             if (on)
                 fprintf(s->o.notes,
-                        "%s: note: the station starts the rack at %.3f s with the %u of %u modules it has heard (not "
-                        "heard: slot%s %s)%s\n",
-                        s->o.who, g->t_ns * 1e-9, on, g->o.modules, g->o.modules - on == 1 ? "" : "s", miss, late);
+                        "%s: note: the station starts the rack at %.3f s%s with the %u of %u modules it has heard%s "
+                        "(not heard: slot%s %s; started if heard later)%s\n",
+                        s->o.who, g->t_ns * 1e-9, quiet ? "" : " (its deadline)", on, g->o.modules, why,
+                        g->o.modules - on == 1 ? "" : "s", miss, late);
             else
                 fprintf(s->o.notes,
                         "%s: note: at %.3f s the station has heard none of its %u module%s (slot%s %s): it starts "

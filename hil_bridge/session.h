@@ -37,6 +37,12 @@
 
 #define SES_EVENTS_MAX 1024u    /* events on one timeline */
 #define SES_STATION_START_NS 20000000LL /* the station starts the rack no earlier (first heartbeats) */
+/* ... and, with a module not heard, once it has heard no new one for this
+ * long: the boot storm of first heartbeats hears a new module every 0.1 ms
+ * or so (510 modules by 49 ms at 5 Mbit/s), so 30 ms of quiet means the
+ * rest are silent (pulled, cut off, late), and the soft start that
+ * follows still ends before the default load at 0.5 s. */
+#define SES_START_QUIET_NS 30000000LL
 /* A rack's run when nothing says otherwise (`ek3 rack`'s flags, a
  * scenario's rack{} keys, `ek3 bench`'s session): 2 s, the load on at
  * 0.5 s over a 0.5 s ramp; the station starts the rack by then at the
@@ -60,9 +66,11 @@ typedef struct ses_event {
     ses_ev_kind kind;
     double at_s;      /* when, seconds of simulated time (>= 0) */
     /* START: from at_s (at least SES_STATION_START_NS) the station starts
-     * the rack once it has heard every module, or at by_s with those it
-     * has heard (a module not heard then is never started); it asks each
-     * online module for stn_module_cap(v_set). */
+     * the rack once it has heard every module, or, with those it has
+     * heard, once it has heard no new module for SES_START_QUIET_NS, at
+     * by_s at the latest; it asks each online module for
+     * stn_module_cap(v_set). A module heard later joins the rack then
+     * (the station's split, stn_resplit). */
     double by_s;
     /* LOAD: the load rises linearly from its value at at_s to `load`
      * over ramp_s (0: a step). Its kind must be the rig's load kind; a
@@ -231,6 +239,9 @@ typedef struct ses {
     long q;
     int started, bus_up, load_on;
     int64_t start_ns, collapse_ns, load_on_ns;
+    unsigned starts;      /* START events not yet done */
+    unsigned heard_n;     /* while one is: modules the station hears, */
+    int64_t heard_ns;     /* since this time (ses_start_check's quiet) */
     int stop_sig;         /* the signal that stopped the run, or 0 */
     char stop_why[600];   /* the output error that stopped the run, or "" */
     int stop_out;         /* its index in o.outs, or -1 (the protection trace: SES_OUTS_MAX) */

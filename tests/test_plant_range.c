@@ -396,6 +396,21 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
     cr_assert_gt(wait, 0u, "%s", out);
 }
 
+/* N-1 from power-on: module 5 is never in its slot. The station starts
+ * the other 83 once it has heard no new module for 30 ms, their soft
+ * start ends before the load at 0.5 s, and they carry the 200 kW (the
+ * station waited to 0.5 s for module 5 before, and the bus collapsed
+ * under the load in its soft start). */
+Test(rack, a_rack_missing_a_module_from_power_on_carries_its_load, .timeout = 120)
+{
+    static char out[1 << 16];
+    int rc = run(out, sizeof out, "%s rack --modules 84 --load 200kW --pull 5@0s --duration 1.2s", EK3_BIN);
+    cr_assert_eq(rc, 0, "%.3000s", out);
+    cr_assert(strstr(out, "note: the station starts the rack at 0.04"), "%.3000s", out);
+    cr_assert(strstr(out, "EK3 rack: 84 modules (83 in their slots, 83 regulating)"), "%.3000s", out);
+    cr_assert(strstr(out, "load 200.00 kW") && !strstr(out, "COLLAPSED") && !strstr(out, "NOT UP"), "%.3000s", out);
+}
+
 /* 250 modules at the 2.4 kW each that 84 carry: the station starts the
  * rack only once it has heard them all (their first heartbeats take
  * about 25 ms of bus time), so every one regulates. */
