@@ -393,9 +393,12 @@ static int rep_text_body(FILE *f, ses *s)
                                    : "");
     const char *lk = o->r.load.kind == RACK_LOAD_CP ? "constant power" : o->r.load.kind == RACK_LOAD_R ? "resistor"
                                                                                                       : "EV battery";
-    fprintf(f, "load: %s; set point %.1f V, droop %.2f V/A\n", lk, o->r.v_set, s->kc.r_droop);
+    fprintf(f, "load: %s%s; set point %.1f V, droop %.2f V/A\n", lk, s->load_on ? "" : ", not on during the run",
+            o->r.v_set, s->kc.r_droop);
     char eff[32] = "no power in"; /* under a watt in: no efficiency to speak of */
-    if (pin >= 1.0)
+    if (pin >= 1.0 && ptot < 1.0) /* a pause between bursts: what goes in, the losses */
+        snprintf(eff, sizeof eff, "none out");
+    else if (pin >= 1.0)
         snprintf(eff, sizeof eff, "%.2f %%", 100 * ptot / pin);
     fprintf(f, "bus at the run's end: %.2f V, load %.2f kW (%.2f A); modules deliver %.2f kW from %.2f kW in (%s)\n",
             sn.vbus, sn.p_load / 1e3, sn.i_load, ptot / 1e3, pin / 1e3, eff);

@@ -375,6 +375,8 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
     cr_assert(strstr(out, "note: a light load (12 W on 4 running modules): they run in bursts (burst mode)"), "%s",
               out);
     cr_assert(strstr(out, "ek3 rack: note: --load 12 is 12 W (a unit says which: 12kW)\n"), "a bare number: %s", out);
+    cr_assert(strstr(out, "\nload: constant power; set point") && strstr(out, " kW in (none out)\n"),
+              "nothing out, no efficiency of 0 %%: %s", out);
     /* No load yet: during the soft start the modules charge the bus; after
      * it they burst to hold it. Neither is called a light load. */
     rc = run(out, sizeof out, "%s rack --modules 4 --duration 0.3s --threads 1", EK3_BIN);
@@ -388,6 +390,7 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
                           "run's end goes to their losses and the bus capacitance\n") &&
                   !strstr(out, "light load") && !strstr(out, "coming up"),
               "%s", out);
+    cr_assert(strstr(out, "\nload: constant power, not on during the run; set point 750.0 V"), "%s", out);
     /* A run that ends with commands unanswered counts them too. */
     rc = run(out, sizeof out, "%s rack --modules 4 --load 6kW --duration 0.7006s --load-at 0.4s --load-ramp 0.1s "
              "--fault trip-ocp:3@0.7s:step=10A --threads 1", EK3_BIN);
