@@ -2143,6 +2143,23 @@ static int l_clear(lua_State *L)
 static int l_expect(lua_State *L)
 {
     scn *x = scn_of(L);
+    /* A boolean only: Lua counts a string or a number as true, so
+     * expect("bus.v", ">=", 700) would pass whatever the bus does. */
+    if (!lua_isboolean(L, 1)) {
+        char v[96];
+        if (lua_isnil(L, 1))
+            snprintf(v, sizeof v, "nil (a name not set?)");
+        else if (lua_type(L, 1) == LUA_TSTRING)
+            snprintf(v, sizeof v, "the string '%.40s', which Lua counts as true", lua_tostring(L, 1));
+        else if (lua_type(L, 1) == LUA_TNUMBER)
+            snprintf(v, sizeof v, "the number %.10g, which Lua counts as true", lua_tonumber(L, 1));
+        else
+            snprintf(v, sizeof v, "a %s, which Lua counts as true", luaL_typename(L, 1));
+        return scn_err(L,
+                       "expect: the condition is %s, not a boolean: give a comparison, as "
+                       "expect(get(\"bus.v\") >= 700, \"the bus is up\")",
+                       v);
+    }
     int ok = lua_toboolean(L, 1);
     const char *msg = luaL_optstring(L, 2, "expect");
     double v = NAN;

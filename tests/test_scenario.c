@@ -361,6 +361,17 @@ Test(scenario, what_never_came_fails_and_a_run_without_checks_is_an_error)
     fclose(m);
     cr_assert(strstr(line1, "at 0.001000 s: bus up: false, expected true ("), "%s", line1);
     done(r);
+    /* A condition that is not a boolean could never fail: an error at its line. */
+    r = run_lua("notbool", HEAD RACK "run('1ms')\nexpect('bus.v', '>=', 700)\n", 1, 1);
+    cr_assert_eq(r->verdict, SCN_ERROR, "%s", r->error);
+    cr_assert(strstr(r->error, "notbool.lua:4: expect: the condition is the string 'bus.v', which Lua counts as true, "
+                               "not a boolean: give a comparison"),
+              "%s", r->error);
+    done(r);
+    r = run_lua("nilcond", HEAD RACK "run('1ms')\nexpect(t_gone, 'gone')\n", 1, 1);
+    cr_assert_eq(r->verdict, SCN_ERROR, "%s", r->error);
+    cr_assert(strstr(r->error, "nilcond.lua:4: expect: the condition is nil (a name not set?)"), "%s", r->error);
+    done(r);
 }
 
 Test(scenario, faults_take_effect_at_their_onset_and_are_recorded)
