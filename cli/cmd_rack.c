@@ -145,8 +145,9 @@ static int rk_usage(void)
          "0.45 s), and ramps to its value over --load-ramp (without --load, --load-ohm or\n"
          "--battery: a constant 2.38 kW a module, 200 kW on 84). --pull takes a module out\n"
          "of its slot while running (N-1; give it again for N-2 and more): the fault\n"
-         "pull:SLOT@TIME. --fault injects any fault of the rig's table (`ek3 faults` lists\n"
-         "them, with targets and parameters) at its time.\n"
+         "pull:SLOT@TIME (SLOT a number, or leader: the module leading then). --fault\n"
+         "injects any fault of the rig's table (`ek3 faults` lists them, with targets and\n"
+         "parameters) at its time.\n"
          "--realtime paces quanta to the wall clock and reports lateness (SCHED_FIFO where\n"
          "allowed; it spins on the clock for the last --rt-spin of each quantum, by\n"
          "default all of it: a 100 us quantum is shorter than a VM's wake-up latency; 0\n"
@@ -304,7 +305,7 @@ int cmd_rack(int argc, char **argv)
                 return cli_usage_error(w, "--vset '%s': 200 to 920 V (the module's range)", v);
             o.r.v_set = (float)x;
         } else if (!strcmp(a, "--droop") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_quantity(v, "", &x) || !(x > 0 && x <= 100))
+            if (cli_parse_quantity(v, "V/A", &x) || !(x > 0 && x <= 100))
                 return cli_usage_error(w, "--droop '%s': V/A, above 0 and up to 100", v);
             o.r.r_droop = (float)x;
         } else if (!strcmp(a, "--duration") && cli_has_value(a, v, &miss)) {
@@ -326,19 +327,32 @@ int cmd_rack(int argc, char **argv)
         } else if (!strcmp(a, "--pull") && cli_has_value(a, v, &miss)) {
             /* Each --pull adds one: 42@1s --pull 43@1.5s is an N-2 test. */
             const char *at = strchr(v, '@');
-            char slot[16];
-            int64_t n;
+            char slot[16], err[256];
+            int64_t n = 0;
             double t;
-            if (!at || (size_t)(at - v) >= sizeof slot)
-                return cli_usage_error(w, "--pull '%s': SLOT@TIME, e.g. 42@1s", v);
-            memcpy(slot, v, (size_t)(at - v));
-            slot[at - v] = 0;
-            if (cli_parse_i64(slot, 1, 510, &n) || cli_parse_quantity(at + 1, "s", &t) || t < 0)
-                return cli_usage_error(w, "--pull '%s': SLOT@TIME, e.g. 42@1s", v);
-            if (o.pull_at[n - 1] >= 0)
+            if (!at)
+                return cli_usage_error(w, "--pull '%s': SLOT@TIME, e.g. 42@1s (no '@TIME')", v);
+            int leader = at - v == 6 && !strncmp(v, "leader", 6); /* the fault pull:leader@TIME */
+            if (!leader && ((size_t)(at - v) >= sizeof slot ||
+                            (memcpy(slot, v, (size_t)(at - v)), slot[at - v] = 0, cli_parse_i64(slot, 1, 510, &n))))
+                return cli_usage_error(w, "--pull '%s': the slot '%.*s' is a whole number, 1 to 510, or leader", v,
+                                       (int)(at - v), v);
+            if (cli_parse_quantity(at + 1, "s", &t) || !(t >= 0))
+                return cli_time_error(w, "--pull: the time", at + 1, "from 0 on", 86400);
+            if (leader) {
+                char spec[64];
+                snprintf(spec, sizeof spec, "pull:%.50s", v);
+                if (o.nfault == sizeof o.fault / sizeof o.fault[0])
+                    return cli_usage_error(w, "--pull '%s': at most %zu faults", v, sizeof o.fault / sizeof o.fault[0]);
+                if (flt_parse(spec, &o.fault[o.nfault], err, sizeof err))
+                    return cli_usage_error(w, "--pull: %s", err);
+                o.nfault++;
+            } else if (o.pull_at[n - 1] >= 0) {
                 return cli_usage_error(w, "--pull '%s': slot %lld is already pulled at %g s", v, (long long)n,
                                        o.pull_at[n - 1]);
-            o.pull_at[n - 1] = t;
+            } else {
+                o.pull_at[n - 1] = t;
+            }
             o.npull++;
         } else if (!strcmp(a, "--fault") && cli_has_value(a, v, &miss)) {
             char err[256];
@@ -873,7 +887,8 @@ int cmd_rack(int argc, char **argv)
     }
     int stopped_by_output = s.stop_why[0] != 0;
     unsigned fault_errors = s.fault_errors;
-    int shorted = s.g.plant.r_short > 0, none_left = n_cap == 0, never_up = s.collapse_ns < 0;
+    int shorted = s.g.plant.r_short > 0, none_left = n_cap == 0, never_up = !s.bus_up;
+    int none_started = s.started && s.start_on == 0;
     ses_free(&s);
     if (stopped_by_output)
         return CLI_FAIL; /* the output that failed was named when it was closed */
@@ -889,9 +904,11 @@ int cmd_rack(int argc, char **argv)
     if (collapsed)
         return cli_fail(
             w, none_left && never_up ? "the bus never came up: every module is pulled (the report above says more)"
-               : none_left           ? "the rack collapsed: every module is pulled (the report above says more)"
-               : shorted ? "the rack collapsed: its bus is shorted (fault 'short'; the report above says more)"
-                         : "the rack collapsed under its load (the report above says why)");
+               : never_up && none_started
+                   ? "the bus never came up: the station heard no module and started none (the report above says more)"
+               : none_left ? "the rack collapsed: every module is pulled (the report above says more)"
+               : shorted   ? "the rack collapsed: its bus is shorted (fault 'short'; the report above says more)"
+                           : "the rack collapsed under its load (the report above says why)");
     if (upd_failed && s.stop_sig)
         return cli_fail(w, "the firmware update was not finished when the run was interrupted: %s", upd_why);
     return upd_failed ? cli_fail(w, "the firmware update did not end on the new image: %s", upd_why) : CLI_OK;

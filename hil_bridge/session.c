@@ -457,8 +457,24 @@ static void ses_start_check(ses *s)
             continue;
         e->done_ns = g->t_ns;
         s->starts--;
+        s->start_on = on;
         s->started = 1;
         s->start_ns = g->t_ns;
+        /* when the load comes (or came) on: does the soft start end before it? */
+        double load_s = s->load_on_ns >= 0 ? s->load_on_ns * 1e-9 : -1;
+        for (unsigned j = 0; j < s->nev && load_s < 0; j++)
+            if (s->ev[j].kind == SES_EV_LOAD && s->ev[j].done_ns < 0)
+                load_s = s->ev[j].at_s;
+        double up = g->t_ns * 1e-9 + ses_soft_start_s(s);
+        char late[160] = "";
+        if (on && load_s >= 0 && load_s < up)
+            snprintf(late, sizeof late,
+                     ": its soft start ends about %.3f s, after the load comes on at %g s (a later load time lets it "
+                     "finish)",
+                     up, load_s);
+        if (on == g->o.modules && late[0] && s->o.notes)
+            fprintf(s->o.notes, "%s: note: the station starts the rack at %.3f s with every module%s\n", s->o.who,
+                    g->t_ns * 1e-9, late);
         if (on < g->o.modules && s->o.notes) {
             char miss[120] = ""; /* the slots not heard: the first 8 (8 x "510, " fit) */
             size_t at = 0;
@@ -472,20 +488,9 @@ static void ses_start_check(ses *s)
                 }
                 at += (size_t)snprintf(miss + at, sizeof miss - at, "%s%u", at ? ", " : "", k);
             }
-            /* when the load comes (or came) on: does the soft start end before it? */
-            double load_s = s->load_on_ns >= 0 ? s->load_on_ns * 1e-9 : -1;
-            for (unsigned j = 0; j < s->nev && load_s < 0; j++)
-                if (s->ev[j].kind == SES_EV_LOAD && s->ev[j].done_ns < 0)
-                    load_s = s->ev[j].at_s;
-            double up = g->t_ns * 1e-9 + ses_soft_start_s(s);
-            char late[160] = "", why[48] = "";
+            char why[48] = "";
             if (quiet)
                 snprintf(why, sizeof why, ", none new for the last %g ms", SES_START_QUIET_NS * 1e-6);
-            if (on && load_s >= 0 && load_s < up)
-                snprintf(late, sizeof late,
-                         ": its soft start ends about %.2f s, after the load comes on at %g s (a later load time lets "
-                         "it finish)",
-                         up, load_s);
             if (on)
                 fprintf(s->o.notes,
                         "%s: note: the station starts the rack at %.3f s%s with the %u of %u modules it has heard%s "
@@ -805,16 +810,26 @@ int ses_collapsed(const ses *s)
     int load_on = 0;
     for (unsigned i = 0; i < s->nev; i++)
         load_on |= s->ev[i].kind == SES_EV_LOAD && g->t_ns >= ses_ns(s->ev[i].at_s);
-    int soft_done = s->start_ns >= 0 && g->t_ns >= s->start_ns + (int64_t)(ses_soft_start_s(s) * 1e9);
+    int64_t soft_end = s->start_ns + (int64_t)(ses_soft_start_s(s) * 1e9);
+    int soft_done = s->start_ns >= 0 && g->t_ns >= soft_end;
     if (!(load_on && s->started))
         return 0;
-    if (tripped == present /* none left in its slot: 0 of 0 */ ||
-        (g->plant.vbus < 0.5 * s->o.r.v_set && (s->bus_up || soft_done)))
+    if (tripped == present) /* none left in its slot: 0 of 0 */
+        return SES_COLLAPSED;
+    if (!(g->plant.vbus < 0.5 * s->o.r.v_set))
+        return 0;
+    if (s->bus_up)
         return SES_COLLAPSED;
     /* Never up, and it cannot rise: the load takes all the current the
      * modules can give (a constant-power load on a low bus draws more the
-     * lower the bus). A bus still rising when the run ends is no verdict. */
-    return g->plant.vbus < 0.5 * s->o.r.v_set && g->plant.i_load >= 0.98 * present * s->kc.i_max ? SES_NOT_UP : 0;
+     * lower the bus), or it came on during the soft start and the soft
+     * start is over. A bus still rising when the run ends is no verdict. */
+    int in_soft = s->load_on_ns >= 0 && s->start_ns >= 0 && s->load_on_ns < soft_end;
+    if (s->start_on == 0) /* the station heard none and started none: nothing to hold it down */
+        return soft_done ? SES_COLLAPSED : 0;
+    if (g->plant.i_load >= 0.98 * present * s->kc.i_max || (soft_done && in_soft))
+        return SES_NOT_UP;
+    return soft_done ? SES_COLLAPSED : 0;
 }
 
 int ses_probe_find(const ses *s, const char *name)

@@ -240,6 +240,7 @@ typedef struct ses {
     int started, bus_up, load_on;
     int64_t start_ns, collapse_ns, load_on_ns;
     unsigned starts;      /* START events not yet done */
+    unsigned start_on;    /* the modules the station started the rack with (the last START) */
     unsigned heard_n;     /* while one is: modules the station hears, */
     int64_t heard_ns;     /* since this time (ses_start_check's quiet) */
     int stop_sig;         /* the signal that stopped the run, or 0 */

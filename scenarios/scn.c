@@ -1754,6 +1754,7 @@ static int l_set_load(lua_State *L)
             return scn_err(L, "set_load{}: a profile is of power: the rack's load must be constant power (load=)");
         double now = scn_now(x);
         double at = scn_field_q(L, 1, "at", "s", now, "set_load{}");
+        scn_range(L, "set_load{}: at", at, 0, 86400, "s");
         if (at < now - 1e-12)
             return scn_err(L, "set_load{}: at = %g s has passed (now %.6f s)", at, now);
         char err[1400];
@@ -1773,6 +1774,7 @@ static int l_set_load(lua_State *L)
                           l.kind == RACK_LOAD_R ? "resistor" : "constant power");
     double now = scn_now(x);
     double at = scn_field_q(L, 1, "at", "s", now, "set_load{}");
+    scn_range(L, "set_load{}: at", at, 0, 86400, "s");
     if (at < now - 1e-12)
         return scn_err(L, "set_load{}: at = %g s has passed (now %.6f s)", at, now);
     double ramp = scn_field_q(L, 1, "ramp", "s", 0, "set_load{}");
@@ -1867,6 +1869,11 @@ static int l_fault(lua_State *L)
     spec.t = when_ref != LUA_NOREF ? -1 : at; /* checked for the time it goes in at (a kernel fault: its MCU out of reset) */
     if (flt_check(&x->s->g, &spec, err, sizeof err))
         return scn_err(L, "%s", err);
+    if (when_ref == LUA_NOREF && at < 0) {
+        char what[80];
+        snprintf(what, sizeof what, "fault '%.40s': at", name);
+        scn_range(L, what, at, 0, 86400, "s");
+    }
     if (when_ref == LUA_NOREF && at < scn_now(x) - 1e-12)
         return scn_err(L, "fault '%s': at = %g s has passed (now %.6f s)", name, at, scn_now(x));
     if (clear_at >= 0 && duration >= 0)

@@ -358,8 +358,10 @@ static int rep_text_body(FILE *f, ses *s)
     double imean = sharing ? isum / sharing : 0, cap, demand;
     ses_capacity(s, &cap, &demand);
     int collapsed = ses_collapsed(s);
-    char collapse_at[80] = " (the bus never came up)";
-    if (s->collapse_ns >= 0)
+    char collapse_at[80] = "";
+    if (!s->bus_up)
+        snprintf(collapse_at, sizeof collapse_at, " (the bus never came up)");
+    else if (s->collapse_ns >= 0)
         snprintf(collapse_at, sizeof collapse_at, " at %.4f s (the bus fell under %.1f V)", s->collapse_ns * 1e-9,
                  0.5 * o->r.v_set);
     fprintf(f, "EK3 rack: %u module%s (%u in %s, %u regulating), %s plant, seed %llu, %.6g s simulated\n", sn.n,
@@ -371,11 +373,16 @@ static int rep_text_body(FILE *f, ses *s)
                 "load came on at %.4g s, during the soft start (about %.2f s from the station's start), and takes "
                 "all the current the modules can give; %u of %u modules running\n",
                 sn.vbus, o->r.v_set, s->load_on_ns * 1e-9, ses_soft_start_s(s), running, sn.n);
-    if (collapsed == SES_COLLAPSED && present == 0 && s->collapse_ns < 0) /* as BUS NOT UP says a bus never up */
+    if (collapsed == SES_COLLAPSED && present == 0 && !s->bus_up) /* as BUS NOT UP says a bus never up */
         fprintf(f,
                 "BUS NOT UP: the bus is at %.2f V (set point %.1f V)%s, never up: every module is pulled: nothing "
                 "feeds the bus\n",
                 sn.vbus, o->r.v_set, s->load_on_ns >= 0 ? ", the load connected" : "");
+    else if (collapsed == SES_COLLAPSED && !s->bus_up && s->started && s->start_on == 0)
+        fprintf(f,
+                "BUS NOT UP: the bus is at %.2f V (set point %.1f V)%s, never up: the station heard none of its %u "
+                "module%s and started none\n",
+                sn.vbus, o->r.v_set, s->load_on_ns >= 0 ? ", the load connected" : "", sn.n, sn.n == 1 ? "" : "s");
     else if (collapsed == SES_COLLAPSED && present == 0)
         fprintf(f,
                 "RACK COLLAPSED%s: at the run's end it is at %.2f V (set point %.1f V)%s; every module is "
@@ -439,9 +446,16 @@ static int rep_text_body(FILE *f, ses *s)
         free(sn.mod);
         return EK3_ENOSPC;
     }
-    unsigned nw = rep_by_time(&sn, offsetof(ses_mod_snap, pulled_ns), when);
-    for (unsigned i = 0; i < nw; i++)
-        fprintf(f, "module %u pulled at %.4g s\n", when[i].k + 1, when[i].t * 1e-9);
+    /* Every pull that went in, from the timeline (in time order): one put back since is still told. */
+    for (unsigned i = 0; i < s->nev; i++) {
+        const ses_event *e = &s->ev[i];
+        unsigned slot = e->kind == SES_EV_PULL                               ? e->slot
+                        : e->kind == SES_EV_FAULT && e->fault.id == FLT_PULL ? e->fault.target
+                                                                             : 0;
+        if (slot >= 1 && slot <= sn.n && e->done_ns >= 0)
+            fprintf(f, "module %u pulled at %.4g s\n", slot, e->done_ns * 1e-9);
+    }
+    unsigned nw;
     /* The faults injected from the timeline (--fault), as given, with when they went in. */
     for (unsigned i = 0; i < s->nev; i++) {
         const ses_event *e = &s->ev[i];

@@ -469,6 +469,42 @@ Test(cli, more_threads_than_cpus_are_named)
     cr_assert_null(strstr(out, "note: --threads"), "%s", out);
 }
 
+/* A bus that never came up says why: a load during the soft start (a
+ * full rack too: the start note says so first), a station that heard
+ * no module; a rack whose last module is pulled after the bus was up
+ * collapsed (it was up). A pull is told after its module is put back. */
+Test(cli, a_bus_that_never_came_up_says_why)
+{
+    static char out[65536];
+    cr_assert_eq(
+        run(out, sizeof out, "%s rack --modules 4 --load 12kW --load-ramp 0 --duration 0.6s --load-at 20ms", EK3_BIN),
+        1, "%s", out);
+    cr_assert(strstr(out,
+                     "ek3 rack: note: the station starts the rack at 0.020 s with every module: its soft start "
+                     "ends about 0.433 s, after the load comes on at 0.02 s (a later load time lets it finish)\n") &&
+                  strstr(out, "\nBUS NOT UP: the bus is at ") &&
+                  strstr(out, "ek3 rack: the bus never came up under the load (the report above says more; a later "
+                              "--load-at lets the soft start finish)\n") &&
+                  !strstr(out, "COLLAPSED"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 1.2s --fault bus-cut:0@0s", EK3_BIN), 1, "%s",
+                 out);
+    cr_assert(strstr(out, "\nBUS NOT UP: the bus is at 0.00 V (set point 750.0 V), the load connected, never up: the "
+                          "station heard none of its 4 modules and started none\n") &&
+                  strstr(out, "ek3 rack: the bus never came up: the station heard no module and started none (the "
+                              "report above says more)\n"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 1kW --pull 1@0.55s --duration 0.6s", EK3_BIN), 1,
+                 "%s", out);
+    cr_assert(strstr(out, "\nRACK COLLAPSED: at the run's end it is at ") &&
+                  strstr(out, "; every module is pulled: nothing feeds the bus\n") && !strstr(out, "never up") &&
+                  strstr(out, "ek3 rack: the rack collapsed: every module is pulled (the report above says more)\n"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 1.2s --pull 3@0.7s --fault insert:3@1s", EK3_BIN),
+                 0, "%s", out);
+    cr_assert(strstr(out, "\nmodule 3 pulled at 0.7 s\nfault injected at 1.0000 s: insert:3@1s\n"), "%s", out);
+}
+
 /* Notes a user would otherwise puzzle over: the slots the station
  * starts the rack without, a --duration off the 100 us grid, a run
  * that ends before the station starts anything. */
@@ -490,7 +526,7 @@ Test(cli, the_station_names_the_slots_it_starts_without)
                      EK3_BIN),
                  0, "%s", out);
     cr_assert(strstr(out,
-                     "(not heard: slots 2, 4; started if heard later): its soft start ends about 0.45 s, after the "
+                     "(not heard: slots 2, 4; started if heard later): its soft start ends about 0.452 s, after the "
                      "load comes on at 0.3 s (a later load time lets it finish)\n"),
               "the load comes on before the soft start ends: %s", out);
     /* a load sooner than the quiet: the station starts at its deadline, the load's time */

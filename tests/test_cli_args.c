@@ -320,6 +320,19 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
     cr_assert(strstr(out, "after the end of the run"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@0.1s --pull 2@0.2s", EK3_BIN), 2, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@1e300s", EK3_BIN), 2, "%s", out);
+    /* what is wrong, named: the slot or the time; leader as --fault pull: takes it */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 0@0s", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: --pull '0@0s': the slot '0' is a whole number, 1 to 510, or leader\n"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@1kg", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: --pull: the time '1kg': ") && strstr(out, "'kg' is not a unit of time"), "%s",
+              out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: --pull '2': SLOT@TIME, e.g. 42@1s (no '@TIME')\n"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.9s --pull leader@0.8s --droop 5V/A", EK3_BIN),
+                 0, "%s", out);
+    cr_assert(strstr(out, "the leader was module ") && strstr(out, "(3 in their slots") &&
+                  strstr(out, "droop 5.00 V/A"),
+              "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load-at 1e300s", EK3_BIN), 2, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --external 7", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "slot 7 is not in a rack of 4"), "%s", out);

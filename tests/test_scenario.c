@@ -368,6 +368,11 @@ Test(scenario, what_never_came_fails_and_a_run_without_checks_is_an_error)
                                "not a boolean: give a comparison"),
               "%s", r->error);
     done(r);
+    r = run_lua("negat", HEAD RACK "fault('pull', 3, { at = -1 })\nrun('1ms')\nexpect(true, 'x')\n", 1, 1);
+    cr_assert_eq(r->verdict, SCN_ERROR, "%s", r->error);
+    cr_assert(strstr(r->error, "negat.lua:3: fault 'pull': at = -1 s is negative: it is 0 s to 86400 s"), "%s",
+              r->error);
+    done(r);
     r = run_lua("nilcond", HEAD RACK "run('1ms')\nexpect(t_gone, 'gone')\n", 1, 1);
     cr_assert_eq(r->verdict, SCN_ERROR, "%s", r->error);
     cr_assert(strstr(r->error, "nilcond.lua:4: expect: the condition is nil (a name not set?)"), "%s", r->error);
