@@ -574,6 +574,22 @@ int cmd_rack(int argc, char **argv)
         if (o.r.external && o.ext[k] && k >= o.r.modules && strcmp(o.ext_arg, "all"))
             return cli_usage_error(w, "--external: slot %u is not in a rack of %u", k + 1, o.r.modules);
     }
+    /* An insert needs its slot empty then: a pull of it before (--pull, or the fault pull; a
+     * leader's may be it). Refused now, not after the whole run. */
+    for (unsigned j = 0; j < o.nfault; j++) {
+        const flt_spec *f = &o.fault[j];
+        if (f->id != FLT_INSERT || f->target < 1 || f->target > o.r.modules)
+            continue;
+        int empty = o.pull_at[f->target - 1] >= 0 && o.pull_at[f->target - 1] < f->t;
+        for (unsigned i = 0; i < o.nfault && !empty; i++)
+            empty = o.fault[i].id == FLT_PULL && o.fault[i].t < f->t &&
+                    (o.fault[i].leader || o.fault[i].target == f->target);
+        if (!empty)
+            return cli_usage_error(w,
+                                   "--fault insert:%u@%gs: slot %u holds a module then (pull it first: no --pull of "
+                                   "it before %g s)",
+                                   f->target, f->t, f->target, f->t);
+    }
     /* --slot-set K:name=value: slot K's own parameters, over the rack's (every --set) */
     for (unsigned j = 0; j < o.nslot_set; j++) {
         const char *v = o.slot_set[j], *colon = strchr(v, ':');

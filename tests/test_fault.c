@@ -680,11 +680,21 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
     cr_assert(strstr(out, "\n   2 FAULT "), "%s", out);
     cr_assert_eq(run(EK3_BIN " rack --modules 2 --duration 0.1s --threads 1 --fault insert:1@0s 2>&1", out, sizeof out),
                  2, "inserting into a full slot now: refused before the run: %s", out);
-    cr_assert(strstr(out, "--fault: insert: slot 1 holds a module (pull it first)"), "%s", out);
-    cr_assert_eq(run(EK3_BIN " rack --modules 2 --duration 0.1s --threads 1 --fault insert:1@50ms 2>&1", out, sizeof out),
-                 1, "inserting into a full slot later fails the run: %s", out);
-    cr_assert(strstr(out, "--fault insert:1@0.05s at 0.0500 s: insert: slot 1 holds a module (pull it first)"), "%s",
-              out);
+    cr_assert(
+        strstr(out, "--fault insert:1@0s: slot 1 holds a module then (pull it first: no --pull of it before 0 s)"),
+        "%s", out);
+    cr_assert_eq(
+        run(EK3_BIN " rack --modules 2 --duration 0.1s --threads 1 --fault insert:1@50ms 2>&1", out, sizeof out), 2,
+        "inserting into a full slot later, with no pull of it before: refused before the run: %s", out);
+    cr_assert(strstr(out, "--fault insert:1@0.05s: slot 1 holds a module then (pull it first: no --pull of it before "
+                          "0.05 s)"),
+              "%s", out);
+    /* a pull of it before, and the insert goes in */
+    cr_assert_eq(run(EK3_BIN " rack --modules 2 --duration 0.1s --threads 1 --fault pull:1@20ms --fault insert:1@50ms "
+                             "2>&1",
+                     out, sizeof out),
+                 0, "%s", out);
+    cr_assert(strstr(out, "fault injected at 0.0500 s: insert:1@0.05s"), "%s", out);
     cr_assert_eq(run(EK3_BIN " faults", out, sizeof out), 0);
     for (unsigned i = 0; i < flt_count; i++)
         cr_assert(strstr(out, flt_table[i].name), "ek3 faults lists %s", flt_table[i].name);
