@@ -575,10 +575,21 @@ void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
         }
     } else if (cf.type == CID_TYPE_POWER_ACK && cf.dst == CID_NODE_STATION) {
         msg_power_ack a;
-        if (msg_decode(CID_TYPE_POWER_ACK, f->data, f->len, &a, &e) != EK3_OK || !m->pending)
+        if (msg_decode(CID_TYPE_POWER_ACK, f->data, f->len, &a, &e) != EK3_OK)
             return;
-        if (a.counter != m->fv && a.result != MSG_ACK_REFUSED)
-            return; /* an answer to an earlier attempt */
+        if (!m->pending || (a.counter != m->fv && a.result != MSG_ACK_REFUSED)) {
+            /* an answer to an earlier attempt, or after the station gave up: counted and logged, not taken */
+            s->st.late++;
+            if (s->log) /* as stn_log, with the answer by name */
+                fprintf(s->log,
+                        "%.6f station: late answer from module %u (%s, ignored): target %.0f W, delivering %.0f W\n",
+                        now * 1e-9, cf.src,
+                        a.result == MSG_ACK_ACCEPTED  ? "accepted"
+                        : a.result == MSG_ACK_CLAMPED ? "clamped"
+                                                      : "REFUSED",
+                        (double)a.target_w, (double)a.actual_w);
+            return;
+        }
         m->pending = 0;
         m->ack = a;
         m->acked = 1;

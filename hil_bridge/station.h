@@ -58,6 +58,7 @@ typedef struct stn_stats {
     uint32_t sent, retries, acked, clamped, refused, gave_up;
     uint32_t superseded; /* commands a newer one to the same module replaced before their answer */
     uint32_t gave_up_last; /* the module the last gave_up was on (0: none) */
+    uint32_t late;         /* POWER_ACKs to an attempt timed out or given up (ignored: they count for nothing) */
     uint32_t api_ok, api_bad_key, api_rate, api_range, api_unknown;
     uint32_t faults; /* FAULT_ALERT frames received */
     uint32_t keepalives; /* STATION keepalives broadcast (stn_poll) */

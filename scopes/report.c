@@ -491,10 +491,13 @@ static int rep_text_body(FILE *f, ses *s)
             fprintf(f, "module %u external (ek3 fw): %s\n", k + 1,
                     sn.mod[k].lost ? "LOST - no answer within the timeout" : "answered every quantum");
     char sup[64] = "", awaits[48] = "",
-         gave[48] = ""; /* a command sent again before its answer (a re-split) replaces the first */
+         gave[96] = ""; /* a command sent again before its answer (a re-split) replaces the first */
     if (sn.stn.gave_up)
         snprintf(gave, sizeof gave, sn.stn.gave_up == 1 ? " (on module %u)" : " (the last on module %u)",
                  sn.stn.gave_up_last);
+    if (sn.stn.late) /* a module that answers late may well run the command: say its answers came */
+        snprintf(gave + strlen(gave), sizeof gave - strlen(gave), ", %u late answer%s ignored", sn.stn.late,
+                 sn.stn.late == 1 ? "" : "s");
     if (sn.stn.superseded)
         snprintf(sup, sizeof sup, ", %u replaced by a newer one before an answer", sn.stn.superseded);
     unsigned awaiting = stn_awaiting(&s->g.stn);

@@ -543,6 +543,10 @@ Test(cli, the_station_names_the_slots_it_starts_without)
         0, "%s", out);
     cr_assert(strstr(out, "(not heard: slot 2; started if heard later)\n"),
               "a load after the soft start: no more said: %s", out);
+    /* a module that answers late: the station gives up, and says the answers came */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.9s --fault bus-latency:2@0s:d=150ms", EK3_BIN),
+                 0, "%s", out);
+    cr_assert(strstr(out, ", 3 retries, 1 gave up (on module 2), 4 late answers ignored;"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration 150us", EK3_BIN), 0, "%s", out);
     cr_assert(strstr(out, "note: --duration 0.00015 s is not a whole number of 100 us control periods: the run is 2 "
                           "of them (0.0002 s)") &&
