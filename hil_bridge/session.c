@@ -596,9 +596,7 @@ static void ses_publish(ses *s, ses_snap *d)
     swo_summary(&g->obs, g->t_ns, &d->swarm);
     for (unsigned i = 0; i < s->nev; i++) { /* --pull, and the fault pull it is (a leader's resolved when it went in) */
         const ses_event *e = &s->ev[i];
-        unsigned slot = e->kind == SES_EV_PULL                               ? e->slot
-                        : e->kind == SES_EV_FAULT && e->fault.id == FLT_PULL ? e->fault.target
-                                                                             : 0;
+        unsigned slot = ses_pull_slot(e);
         if (slot >= 1 && slot <= g->o.modules && e->done_ns >= 0 && !g->plant.mod[slot - 1].present)
             d->mod[slot - 1].pulled_ns = e->done_ns;
     }

@@ -375,11 +375,20 @@ int ses_trace_close(ses *s);
 
 /* Whether the rack failed its load, with the load on and the rack
  * started: SES_COLLAPSED (every module in its slot tripped, none left in
- * its slot (every one pulled), or the bus under half its set point once it was up or once the soft start is
- * over), SES_NOT_UP (the bus under half its set point at the end, never
- * up, and held there: the load, on during the soft start, takes all the
- * current the modules can give), or 0 (a bus still rising is no verdict). */
+ * its slot (every one pulled), or the bus under half its set point once
+ * it was up, or never up once the soft start is over with the load
+ * switched on after it or no module started), SES_NOT_UP (the bus under
+ * half its set point, never up, and held there: the load takes all the
+ * current the modules can give, or it came on during the soft start and
+ * the soft start is over), or 0 (a bus still rising is no verdict). */
 enum { SES_COLLAPSED = 1, SES_NOT_UP = 2 };
 int ses_collapsed(const ses *s);
+
+/* The slot a PULL event, or the fault pull, takes out (a leader's as
+ * resolved when it went in); 0 for any other event. */
+static inline unsigned ses_pull_slot(const ses_event *e)
+{
+    return e->kind == SES_EV_PULL ? e->slot : e->kind == SES_EV_FAULT && e->fault.id == FLT_PULL ? e->fault.target : 0;
+}
 
 #endif /* SESSION_H */

@@ -449,9 +449,7 @@ static int rep_text_body(FILE *f, ses *s)
     /* Every pull that went in, from the timeline (in time order): one put back since is still told. */
     for (unsigned i = 0; i < s->nev; i++) {
         const ses_event *e = &s->ev[i];
-        unsigned slot = e->kind == SES_EV_PULL                               ? e->slot
-                        : e->kind == SES_EV_FAULT && e->fault.id == FLT_PULL ? e->fault.target
-                                                                             : 0;
+        unsigned slot = ses_pull_slot(e);
         if (slot >= 1 && slot <= sn.n && e->done_ns >= 0)
             fprintf(f, "module %u pulled at %.4g s\n", slot, e->done_ns * 1e-9);
     }
