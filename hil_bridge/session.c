@@ -354,14 +354,20 @@ unsigned ses_wait_external(ses *s, int timeout_ms)
  * (LLC_CONTROL: i_ref = min(i_max, p_cmd / v)). */
 unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
 {
-    unsigned n = 0; /* the slots with a module that can feed: not pulled on the timeline, not lost */
+    unsigned n = 0; /* the slots with a module that can feed: not pulled on the timeline (or put back after its
+                       last pull), not lost */
     for (unsigned k = 0; k < s->g.o.modules; k++) {
-        int out = s->g.m[k].lost;
-        for (unsigned i = 0; i < s->nev && !out; i++) /* --pull, or --fault pull (its slot known before the run) */
-            out = (s->ev[i].kind == SES_EV_PULL && s->ev[i].slot == k + 1) ||
-                  (s->ev[i].kind == SES_EV_FAULT && s->ev[i].fault.id == FLT_PULL && !s->ev[i].fault.leader &&
-                   s->ev[i].fault.target == k + 1);
-        n += !out;
+        int out = 0;
+        for (unsigned i = 0; i < s->nev; i++) { /* in time order: --pull or --fault pull (a leader's: slot 0 until it
+                                                   went in), then --fault insert or an INSERT */
+            const ses_event *e = &s->ev[i];
+            if (ses_pull_slot(e) == k + 1)
+                out = 1;
+            else if ((e->kind == SES_EV_INSERT && e->slot == k + 1) ||
+                     (e->kind == SES_EV_FAULT && e->fault.id == FLT_INSERT && e->fault.target == k + 1))
+                out = 0;
+        }
+        n += !out && !s->g.m[k].lost;
     }
     const llcc_cfg *kc = &s->kc;
     double v_set = s->o.r.v_set, p_cmd = stn_module_cap(s->o.r.v_set);
@@ -505,7 +511,7 @@ static void ses_start_check(ses *s)
                         g->o.modules == 1 ? "" : "s", miss);
         }
         const char *key = s->o.r.api_key ? s->o.r.api_key : RIG_API_KEY;
-        int rc = stn_api_rack(&g->stn, g->t_ns, key, stn_module_cap(s->o.r.v_set) * on, s->o.r.v_set);
+        int rc = stn_api_rack_full(&g->stn, g->t_ns, key, s->o.r.v_set);
         if (rc && s->o.notes && on) /* with none heard, the note above says it */
             fprintf(s->o.notes, "%s: the station could not start the rack: %s\n", s->o.who, ek3_strerror(rc));
     }

@@ -371,12 +371,26 @@ static int stn_member(const station *s, unsigned k, int64_t now)
            !m->implausible;
 }
 
+static int stn_rack(station *s, int64_t now, const char *api_key, double total_w, double vset_v, int full);
+
 int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, double vset_v)
+{
+    return stn_rack(s, now, api_key, total_w, vset_v, 0);
+}
+
+int stn_api_rack_full(station *s, int64_t now, const char *api_key, double vset_v)
+{
+    return stn_rack(s, now, api_key, 0, vset_v, 1);
+}
+
+static int stn_rack(station *s, int64_t now, const char *api_key, double total_w, double vset_v, int full)
 {
     int rc = stn_gate(s, now, api_key);
     if (rc)
         return rc;
     unsigned on = stn_online(s, now);
+    if (full)
+        total_w = stn_module_cap(vset_v) * on;
     if (on == 0) {
         s->st.api_unknown++;
         stn_log(s, now, "refused request: %s (slot %u, %g W, %g V)", "no module online", 0, total_w, vset_v);
@@ -391,6 +405,7 @@ int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, d
     }
     s->st.api_ok++;
     s->dem = total_w > 0;
+    s->dem_full = (uint8_t)(full != 0);
     s->dem_w = total_w;
     s->dem_v = vset_v;
     s->dem_each = each;
@@ -426,7 +441,10 @@ static void stn_resplit(station *s, int64_t now)
     s->dem_expiry_ns = expiry;
     if (!change)
         return;
-    double each = n ? s->dem_w / n : 0, cap = stn_module_cap(s->dem_v);
+    double cap = stn_module_cap(s->dem_v);
+    if (s->dem_full) /* the rack's full capacity: whoever its members are now */
+        s->dem_w = cap * n;
+    double each = n ? s->dem_w / n : 0;
     s->st.resplits++;
     stn_log(s, now, "%s split over %u modules: %.0f W, %.0f W each", "rack demand", n, s->dem_w,
             each > cap ? cap : each);

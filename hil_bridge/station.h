@@ -128,6 +128,7 @@ typedef struct station {
     /* The rack's demand, the last stn_api_rack (held while dem_w > 0). */
     uint8_t dem;
     double dem_w, dem_v;    /* total power (W) and set point (V) */
+    uint8_t dem_full;       /* stn_api_rack_full's: dem_w follows the members (stn_module_cap each) */
     double dem_each;        /* each member's share at the last split, W */
     unsigned dem_n;         /* the members at the last split */
     uint8_t dem_dirty;      /* a member may have changed (a heartbeat, a peer check, a module commanded alone or
@@ -201,6 +202,13 @@ double stn_module_cap(double vset_v);
  * grow. Each split is logged ("rack demand ... split over N modules")
  * with the modules that joined or left, and counted (st.resplits). */
 int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, double vset_v);
+
+/* As stn_api_rack for the rack's full capacity: every member at its most
+ * (stn_module_cap(vset_v) each), the total following the members at
+ * every split, so a module that joins later (heard late, inserted) adds
+ * its capacity instead of thinning the others' shares. Returns as
+ * stn_api_rack. */
+int stn_api_rack_full(station *s, int64_t now, const char *api_key, double vset_v);
 
 /* API: ask module `slot` for a self-test (msg_diag_test); the answer
  * lands in m[slot - 1].diag. Returns as stn_api_module. */

@@ -547,6 +547,18 @@ Test(cli, the_station_names_the_slots_it_starts_without)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.9s --fault bus-latency:2@0s:d=150ms", EK3_BIN),
                  0, "%s", out);
     cr_assert(strstr(out, ", 3 retries, 1 gave up (on module 2), 4 late answers ignored;"), "%s", out);
+    /* a module heard late, or put back, joins with its own capacity: the
+     * station's full-rack demand follows its members (it was the start's
+     * 3 x 3000 W split over 4, under the default 9.52 kW load) */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 1.8s --fault bus-latency:3@0s:d=150ms", EK3_BIN),
+                 0, "%s", out);
+    cr_assert(strstr(out, "EK3 rack: 4 modules (4 in their slots, 4 regulating)") && !strstr(out, "COLLAPSED"), "%s",
+              out);
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 8 --load 22kW --duration 1.2s --pull 3@0s --fault insert:3@0.3s", EK3_BIN),
+                 0, "%s", out);
+    cr_assert(strstr(out, "EK3 rack: 8 modules (8 in their slots, 8 regulating)") && !strstr(out, "warning"), "%s",
+              out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration 150us", EK3_BIN), 0, "%s", out);
     cr_assert(strstr(out, "note: --duration 0.00015 s is not a whole number of 100 us control periods: the run is 2 "
                           "of them (0.0002 s)") &&
