@@ -30,6 +30,7 @@
 #include "scope_cli.h"
 #include "session.h"
 #include "stnapi.h"
+#include "swarm.h"
 #include "trc.h"
 
 typedef struct rack_opts {
@@ -41,6 +42,7 @@ typedef struct rack_opts {
     double pull_at[510]; /* --pull: slot k + 1 leaves at this time; < 0: stays */
     unsigned npull;
     flt_spec fault[64];  /* --fault, in the order given */
+    const char *fault_pull[64]; /* the --pull value a fault came from ("leader@1s"); NULL: a --fault */
     unsigned nfault;
     double load_at;      /* the load switches on at this time */
     double load_ramp;    /* and ramps to its value over this long */
@@ -140,14 +142,15 @@ static int rk_usage(void)
          "seconds). Prints rack totals, a per-module summary and timing. The station\n"
          "starts the modules (authenticated POWER_CMD) at 20 ms once it has heard every\n"
          "one, else, with those it has heard, once it has heard no new one for 30 ms, at\n"
-         "0.5 s (or --load-at, if sooner) at the latest (one heard later is started then);\n"
-         "the load switches on at --load-at (with every module heard, the bus is up by\n"
-         "0.45 s), and ramps to its value over --load-ramp (without --load, --load-ohm or\n"
-         "--battery: a constant 2.38 kW a module, 200 kW on 84). --pull takes a module out\n"
-         "of its slot while running (N-1; give it again for N-2 and more): the fault\n"
-         "pull:SLOT@TIME (SLOT a number, or leader: the module leading then). --fault\n"
-         "injects any fault of the rig's table (`ek3 faults` lists them, with targets and\n"
-         "parameters) at its time.\n"
+         "0.5 s (or --load-at, if sooner, but not before 20 ms) at the latest (one heard\n"
+         "later is started then); the load switches on at --load-at (with every module\n"
+         "heard, the bus is up by 0.45 s), and ramps to its value over --load-ramp\n"
+         "(without --load, --load-ohm or --battery: a constant 2.38 kW a module, 200 kW on\n"
+         "84). --pull takes a module out of its slot while running (N-1; give it again for\n"
+         "N-2 and more): the fault pull:SLOT@TIME (SLOT a number, or leader: the module\n"
+         "leading then, from 0.6 s on, the swarm's first election). --fault injects any\n"
+         "fault of the rig's table (`ek3 faults` lists them, with targets and parameters)\n"
+         "at its time.\n"
          "--realtime paces quanta to the wall clock and reports lateness (SCHED_FIFO where\n"
          "allowed; it spins on the clock for the last --rt-spin of each quantum, by\n"
          "default all of it: a 100 us quantum is shorter than a VM's wake-up latency; 0\n"
@@ -216,6 +219,97 @@ static int rk_report_said(FILE *out, void *ctx)
 {
     fprintf(out, "report: %s/report.txt, trace.csv, bus_voltage, load_power, module_current, current_sharing (.png, .svg)\n",
             (const char *)ctx);
+    return 0;
+}
+
+/* One pull or insert of rk_check_slots: when, which slot (0: the
+ * leader's), what, and how the user asked for it. */
+typedef struct rk_slot_ev {
+    double t;
+    unsigned slot, order;
+    int insert;
+    char as[80];
+} rk_slot_ev;
+
+static int rk_slot_ev_cmp(const void *pa, const void *pb)
+{
+    const rk_slot_ev *a = pa, *b = pb;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return a->order < b->order ? -1 : a->order > b->order; /* as the session takes them: --pull first */
+}
+
+/* rk_check_slots: every --pull and --fault pull:/insert: of a slot
+ * against the slot as the earlier ones leave it; a leader fault against
+ * the first time a leader can be elected (SWM_ELECTION_MIN_MS). 0, or
+ * cli_usage_error's code with the flag as given and the reason. */
+static int rk_check_slots(const char *w, const rack_opts *o)
+{
+    static rk_slot_ev ev[510 + 64];
+    unsigned n = 0;
+    for (unsigned k = 0; k < o->r.modules && k < 510; k++)
+        if (o->pull_at[k] >= 0) {
+            ev[n] = (rk_slot_ev){.t = o->pull_at[k], .slot = k + 1, .order = n};
+            snprintf(ev[n++].as, sizeof ev[0].as, "--pull %u@%gs", k + 1, o->pull_at[k]);
+        }
+    for (unsigned j = 0; j < o->nfault; j++) {
+        const flt_spec *f = &o->fault[j];
+        char text[64];
+        if (f->leader && f->t < SWM_ELECTION_MIN_MS * 1e-3) {
+            if (flt_format(f, text, sizeof text) != EK3_OK)
+                text[0] = 0;
+            return cli_usage_error(w,
+                                   "%s %s: no module leads before %g s, the swarm's first election timeout "
+                                   "(SWM_ELECTION_MIN_MS): the rack has no leader then (its first is elected at "
+                                   "about 0.6-0.7 s; the report's swarm line says when)",
+                                   o->fault_pull[j] ? "--pull" : "--fault", o->fault_pull[j] ? o->fault_pull[j] : text,
+                                   SWM_ELECTION_MIN_MS * 1e-3);
+        }
+        if (f->id == FLT_INSERT && f->leader) {
+            if (flt_format(f, text, sizeof text) != EK3_OK)
+                text[0] = 0;
+            return cli_usage_error(w,
+                                   "--fault %s: the leader is a module in its slot: an insert takes an empty "
+                                   "slot, by its number",
+                                   text);
+        }
+        if ((f->id != FLT_PULL && f->id != FLT_INSERT) || (!f->leader && (f->target < 1 || f->target > o->r.modules)))
+            continue;
+        ev[n] = (rk_slot_ev){.t = f->t, .slot = f->leader ? 0 : f->target, .order = n, .insert = f->id == FLT_INSERT};
+        if (o->fault_pull[j])
+            snprintf(ev[n].as, sizeof ev[0].as, "--pull %.60s", o->fault_pull[j]);
+        else if (flt_format(f, text, sizeof text) == EK3_OK)
+            snprintf(ev[n].as, sizeof ev[0].as, "--fault %.60s", text);
+        n++;
+    }
+    qsort(ev, n, sizeof ev[0], rk_slot_ev_cmp);
+    for (unsigned i = 0; i < n; i++) {
+        if (!ev[i].slot)
+            continue;
+        /* the slot as the events before this one leave it: its last pull or insert, a leader's pull after it */
+        int last = -1, maybe = 0;
+        for (unsigned h = 0; h < i; h++) {
+            if (ev[h].slot == ev[i].slot)
+                last = (int)h, maybe = 0;
+            else if (!ev[h].slot && !ev[h].insert)
+                maybe = 1;
+        }
+        int in = last < 0 || ev[last].insert;
+        if (ev[i].insert && in && !maybe) {
+            if (last < 0)
+                return cli_usage_error(w,
+                                       "%s: slot %u holds a module then (pull it first: no --pull of it before "
+                                       "%g s)",
+                                       ev[i].as, ev[i].slot, ev[i].t);
+            return cli_usage_error(w, "%s: slot %u holds a module then (%s put one back)", ev[i].as, ev[i].slot,
+                                   ev[last].as);
+        }
+        if (!ev[i].insert && !in)
+            return cli_usage_error(w,
+                                   "%s: slot %u is empty then (%s took its module out, and nothing put one back "
+                                   "before %g s)",
+                                   ev[i].as, ev[i].slot, ev[last].as, ev[i].t);
+    }
     return 0;
 }
 
@@ -346,10 +440,15 @@ int cmd_rack(int argc, char **argv)
                     return cli_usage_error(w, "--pull '%s': at most %zu faults", v, sizeof o.fault / sizeof o.fault[0]);
                 if (flt_parse(spec, &o.fault[o.nfault], err, sizeof err))
                     return cli_usage_error(w, "--pull: %s", err);
-                o.nfault++;
-            } else if (o.pull_at[n - 1] >= 0) {
-                return cli_usage_error(w, "--pull '%s': slot %lld is already pulled at %g s", v, (long long)n,
-                                       o.pull_at[n - 1]);
+                o.fault_pull[o.nfault++] = v;
+            } else if (o.pull_at[n - 1] >= 0) { /* again (after an insert): the fault pull, as leader's */
+                char spec[64];
+                snprintf(spec, sizeof spec, "pull:%lld@%.17gs", (long long)n, t);
+                if (o.nfault == sizeof o.fault / sizeof o.fault[0])
+                    return cli_usage_error(w, "--pull '%s': at most %zu faults", v, sizeof o.fault / sizeof o.fault[0]);
+                if (flt_parse(spec, &o.fault[o.nfault], err, sizeof err))
+                    return cli_usage_error(w, "--pull: %s", err);
+                o.fault_pull[o.nfault++] = v;
             } else {
                 o.pull_at[n - 1] = t;
             }
@@ -567,29 +666,21 @@ int cmd_rack(int argc, char **argv)
                                o.trace.from_s, o.duration);
     for (unsigned k = 0; k < 510; k++) {
         if (o.pull_at[k] >= 0 && k >= o.r.modules)
-            return cli_usage_error(w, "--pull: slot %u is not in a rack of %u", k + 1, o.r.modules);
+            return cli_usage_error(w, "--pull %u@%gs: slot %u is not in a rack of %u", k + 1, o.pull_at[k], k + 1,
+                                   o.r.modules);
         if (o.pull_at[k] >= o.duration || (int64_t)(o.pull_at[k] * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS)
             return cli_usage_error(w, "--pull %u@%gs: at or after the end of the run (--duration %g s)", k + 1,
                                    o.pull_at[k], o.duration);
         if (o.r.external && o.ext[k] && k >= o.r.modules && strcmp(o.ext_arg, "all"))
             return cli_usage_error(w, "--external: slot %u is not in a rack of %u", k + 1, o.r.modules);
     }
-    /* An insert needs its slot empty then: a pull of it before (--pull, or the fault pull; a
-     * leader's may be it). Refused now, not after the whole run. */
-    for (unsigned j = 0; j < o.nfault; j++) {
-        const flt_spec *f = &o.fault[j];
-        if (f->id != FLT_INSERT || f->target < 1 || f->target > o.r.modules)
-            continue;
-        int empty = o.pull_at[f->target - 1] >= 0 && o.pull_at[f->target - 1] < f->t;
-        for (unsigned i = 0; i < o.nfault && !empty; i++)
-            empty = o.fault[i].id == FLT_PULL && o.fault[i].t < f->t &&
-                    (o.fault[i].leader || o.fault[i].target == f->target);
-        if (!empty)
-            return cli_usage_error(w,
-                                   "--fault insert:%u@%gs: slot %u holds a module then (pull it first: no --pull of "
-                                   "it before %g s)",
-                                   f->target, f->t, f->target, f->t);
-    }
+    /* Each slot's pulls and inserts in time order: a pull needs a module
+     * in its slot then, an insert an empty slot (a leader's pull may have
+     * emptied any). Refused now, not after the whole run. A leader fault
+     * before the swarm's first election timeout finds no leader. */
+    int slots_rc = rk_check_slots(w, &o);
+    if (slots_rc)
+        return slots_rc;
     /* --slot-set K:name=value: slot K's own parameters, over the rack's (every --set) */
     for (unsigned j = 0; j < o.nslot_set; j++) {
         const char *v = o.slot_set[j], *colon = strchr(v, ':');
@@ -613,7 +704,8 @@ int cmd_rack(int argc, char **argv)
         if ((int64_t)(o.fault[j].t * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS) {
             char text[300];
             flt_format(&o.fault[j], text, sizeof text);
-            return cli_usage_error(w, "--fault %s: at or after the end of the run (--duration %g s)", text,
+            return cli_usage_error(w, "%s %s: at or after the end of the run (--duration %g s)",
+                                   o.fault_pull[j] ? "--pull" : "--fault", o.fault_pull[j] ? o.fault_pull[j] : text,
                                    o.duration);
         }
     if (o.r.external && !strncmp(o.r.fw_bus, "udp:", 4) &&
@@ -735,15 +827,17 @@ int cmd_rack(int argc, char **argv)
         }
         s.g.upd = &upd;
     }
-    /* The station starts the rack once it has heard every module: the
+    /* The station starts the rack once it has heard every module (the
      * first heartbeats of a large rack take tens of milliseconds of bus
-     * time (about 100 us each), and a module not heard then is never
-     * started. At --load-at (at most 0.5 s) it starts with those heard. */
+     * time, about 100 us each), or with those heard once none new came for
+     * SES_START_QUIET_NS, at --load-at (at most 0.5 s, at least 20 ms) at
+     * the latest; one heard later joins then (ses_start_check). */
     ses_event ev;
     rc = ses_start_and_load(&s, SES_STATION_START_NS * 1e-9, o.load_at, o.load_ramp, &o.r.load);
     for (unsigned k = 0; k < o.r.modules && !rc; k++)
         if (o.pull_at[k] >= 0) {
             ev = (ses_event){.kind = SES_EV_PULL, .at_s = o.pull_at[k], .slot = k + 1};
+            snprintf(ev.as, sizeof ev.as, "--pull %u@%gs", k + 1, o.pull_at[k]);
             rc = ses_add_event(&s, &ev);
         }
     if (rc) {
@@ -753,10 +847,13 @@ int cmd_rack(int argc, char **argv)
     for (unsigned j = 0; j < o.nfault; j++) {
         char err[256];
         ev = (ses_event){.kind = SES_EV_FAULT, .at_s = o.fault[j].t, .fault = o.fault[j]};
+        if (o.fault_pull[j])
+            snprintf(ev.as, sizeof ev.as, "--pull %.60s", o.fault_pull[j]);
         if (flt_check(&s.g, &o.fault[j], err, sizeof err) || ses_add_event(&s, &ev)) {
             ses_free(&s);
             rk_close_all(log, slog, rep);
-            return cli_usage_error(w, "--fault: %s", err);
+            return o.fault_pull[j] ? cli_usage_error(w, "--pull %s: %s", o.fault_pull[j], err)
+                                   : cli_usage_error(w, "--fault: %s", err);
         }
     }
     /* The probes: resolved against the rack, the trace's files created
@@ -911,7 +1008,7 @@ int cmd_rack(int argc, char **argv)
     if (bad)
         return o.report ? cli_fail(w, "could not write all of the outputs (report in %s)", o.report) : CLI_FAIL;
     if (fault_errors)
-        return cli_fail(w, "%u --fault%s could not be injected (named above)", fault_errors,
+        return cli_fail(w, "%u fault%s (--fault, --pull) could not be injected (named above)", fault_errors,
                         fault_errors == 1 ? "" : "s");
     if (collapsed == SES_NOT_UP)
         return cli_fail(

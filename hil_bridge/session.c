@@ -137,6 +137,8 @@ static void ses_mod_fill(const rig *g, unsigned k, ses_mod_snap *m)
     m->present = pm->present, m->external = g->m[k].external, m->lost = g->m[k].lost;
     m->state = (uint8_t)ses_mod_state(g, k);
     m->running = (uint8_t)ses_mod_running(g, k);
+    const llcc *ctl = &g->m[k].fw.drv.ctl;
+    m->limited = m->running && !g->m[k].external && ctl->i_ref >= ctl->i_lim;
     m->io = pm->io, m->vo = pm->vo, m->pin = pm->pin;
     m->tja = pm->th.t[TH_JA], m->tjb = pm->th.t[TH_JB];
     m->fsw_hz = g->m[k].fw.h.pwm.fsw_hz, m->resets = g->m[k].fw.resets;
@@ -405,8 +407,14 @@ static void ses_take(ses *s, unsigned i)
         e->done_ns = g->t_ns;
         break;
     case SES_EV_PULL:
-        if (g->plant.mod[e->slot - 1].present && ses_pull(s, e->slot) == 0)
+        if (g->plant.mod[e->slot - 1].present && ses_pull(s, e->slot) == 0) {
             e->done_ns = g->t_ns;
+        } else if (!g->plant.mod[e->slot - 1].present) { /* a leader's pull took it first: said, as a fault's refusal */
+            s->fault_errors++;
+            if (s->o.notes)
+                fprintf(s->o.notes, "%s: %s at %.4f s: slot %u is empty (pulled already)\n", s->o.who,
+                        e->as[0] ? e->as : "a pull", g->t_ns * 1e-9, e->slot);
+        }
         break;
     case SES_EV_INSERT: {
         flt_spec f;
@@ -421,19 +429,23 @@ static void ses_take(ses *s, unsigned i)
     }
     case SES_EV_FAULT: {
         char text[300], why[400] = "";
-        if (flt_format(&e->fault, text, sizeof text) != EK3_OK)
-            text[0] = 0;
+        if (e->as[0])
+            snprintf(text, sizeof text, "%s", e->as);
+        else if (flt_format(&e->fault, text + 8, sizeof text - 8) == EK3_OK)
+            memcpy(text, "--fault ", 8);
+        else
+            snprintf(text, sizeof text, "--fault");
         /* a leader target: the module it went into, for its clear and the notes */
         int rc = flt_go(g, &e->fault, why, sizeof why);
         if (rc == 0) {
             e->done_ns = g->t_ns;
             if (s->o.notes && strstr(text, "leader"))
-                fprintf(s->o.notes, "%s: --fault %s at %.4f s: the leader was module %u\n", s->o.who, text,
-                        g->t_ns * 1e-9, e->fault.target);
+                fprintf(s->o.notes, "%s: %s at %.4f s: the leader was module %u\n", s->o.who, text, g->t_ns * 1e-9,
+                        e->fault.target);
         } else {
             s->fault_errors++;
             if (s->o.notes)
-                fprintf(s->o.notes, "%s: --fault %s at %.4f s: %s\n", s->o.who, text, g->t_ns * 1e-9,
+                fprintf(s->o.notes, "%s: %s at %.4f s: %s\n", s->o.who, text, g->t_ns * 1e-9,
                         why[0] ? why : ek3_strerror(rc));
         }
         break;
@@ -482,33 +494,39 @@ static void ses_start_check(ses *s)
             fprintf(s->o.notes, "%s: note: the station starts the rack at %.3f s with every module%s\n", s->o.who,
                     g->t_ns * 1e-9, late);
         if (on < g->o.modules && s->o.notes) {
-            char miss[120] = ""; /* the slots not heard: the first 8 (8 x "510, " fit) */
-            size_t at = 0;
-            unsigned n = 0;
+            /* the slots not heard, and those pulled (no module to hear): the first 8 of each (8 x "510, " fit) */
+            char miss[2][120] = {"", ""};
+            size_t at[2] = {0, 0};
+            unsigned n[2] = {0, 0};
             for (unsigned k = 1; k <= g->o.modules; k++) {
                 if (stn_heard(&g->stn, k, g->t_ns))
                     continue;
-                if (n++ == 8) {
-                    snprintf(miss + at, sizeof miss - at, ", ...");
-                    break;
-                }
-                at += (size_t)snprintf(miss + at, sizeof miss - at, "%s%u", at ? ", " : "", k);
+                int p = !g->plant.mod[k - 1].present;
+                if (n[p]++ == 8)
+                    snprintf(miss[p] + at[p], sizeof miss[p] - at[p], ", ...");
+                else if (n[p] <= 8)
+                    at[p] += (size_t)snprintf(miss[p] + at[p], sizeof miss[p] - at[p], "%s%u", at[p] ? ", " : "", k);
             }
+            char which[300] = "";
+            if (n[0])
+                snprintf(which, sizeof which, "not heard: slot%s %s; ", n[0] == 1 ? "" : "s", miss[0]);
+            if (n[1])
+                snprintf(which + strlen(which), sizeof which - strlen(which), "pulled: slot%s %s; ",
+                         n[1] == 1 ? "" : "s", miss[1]);
             char why[48] = "";
             if (quiet)
                 snprintf(why, sizeof why, ", none new for the last %g ms", SES_START_QUIET_NS * 1e-6);
             if (on)
                 fprintf(s->o.notes,
                         "%s: note: the station starts the rack at %.3f s%s with the %u of %u modules it has heard%s "
-                        "(not heard: slot%s %s; started if heard later)%s\n",
-                        s->o.who, g->t_ns * 1e-9, quiet ? "" : " (its deadline)", on, g->o.modules, why,
-                        g->o.modules - on == 1 ? "" : "s", miss, late);
+                        "(%sstarted if heard later)%s\n",
+                        s->o.who, g->t_ns * 1e-9, quiet ? "" : " (its deadline)", on, g->o.modules, why, which, late);
             else
                 fprintf(s->o.notes,
-                        "%s: note: at %.3f s the station has heard none of its %u module%s (slot%s %s): it starts "
+                        "%s: note: at %.3f s the station has heard none of its %u module%s (%.*s): it starts "
                         "none\n",
-                        s->o.who, g->t_ns * 1e-9, g->o.modules, g->o.modules == 1 ? "" : "s",
-                        g->o.modules == 1 ? "" : "s", miss);
+                        s->o.who, g->t_ns * 1e-9, g->o.modules, g->o.modules == 1 ? "" : "s", (int)(strlen(which) - 2),
+                        which);
         }
         const char *key = s->o.r.api_key ? s->o.r.api_key : RIG_API_KEY;
         int rc = stn_api_rack_full(&g->stn, g->t_ns, key, s->o.r.v_set);
@@ -806,10 +824,12 @@ void ses_finish(ses *s)
 int ses_collapsed(const ses *s)
 {
     const rig *g = &s->g;
-    unsigned present = 0, tripped = 0;
+    unsigned present = 0, tripped = 0, feeding = 0;
     for (unsigned k = 0; k < g->o.modules; k++) {
+        ses_mstate st = ses_mod_state(g, k);
         present += g->plant.mod[k].present;
-        tripped += ses_mod_state(g, k) == SES_M_FAULT;
+        tripped += st == SES_M_FAULT;
+        feeding += st == SES_M_START || st == SES_M_RUN || st == SES_M_PARKED || st == SES_M_EXT;
     }
     int load_on = 0;
     for (unsigned i = 0; i < s->nev; i++)
@@ -819,6 +839,8 @@ int ses_collapsed(const ses *s)
     if (!(load_on && s->started))
         return 0;
     if (tripped == present) /* none left in its slot: 0 of 0 */
+        return SES_COLLAPSED;
+    if (tripped && !feeding) /* the rest never started (or stopped): nothing feeds the load, however high the bus */
         return SES_COLLAPSED;
     if (!(g->plant.vbus < 0.5 * s->o.r.v_set))
         return 0;

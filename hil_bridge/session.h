@@ -79,6 +79,8 @@ typedef struct ses_event {
     double ramp_s;
     unsigned slot;    /* PULL, INSERT: 1..N */
     flt_spec fault;   /* FAULT: what, where, its parameters (flt_check'd when added) */
+    char as[80];      /* FAULT, PULL: how it was asked for, as the notes name it ("--pull leader@1s");
+                         empty: "--fault" and the fault's text, or "a pull" */
     int64_t done_ns;  /* when it took effect; -1 until then (set by the session) */
 } ses_event;
 
@@ -127,6 +129,9 @@ typedef struct ses_alert {
 typedef struct ses_mod_snap {
     uint8_t present, external, lost, state; /* state: ses_mstate */
     uint8_t running;      /* regulating (ses_mod_running) */
+    uint8_t limited;      /* running at its current limit: LLC_CONTROL's droop current clamped at I_lim
+                             this period (in-process modules; 0 for external ones), so it no longer
+                             holds its output voltage */
     double io, vo, pin;   /* output current A, output voltage V, input power W */
     double tja, tjb;      /* junction temperatures of the two half-bridges, C */
     double fsw_hz;        /* the firmware's switching frequency command */
@@ -228,7 +233,7 @@ typedef struct ses {
     void *tap_ctx[SES_TAPS_MAX];
     unsigned ntap;
     rig g;
-    unsigned fault_errors; /* FAULT events flt_inject refused at their time */
+    unsigned fault_errors; /* FAULT events flt_inject refused at their time, and PULLs of an empty slot */
     llcc_cfg kc;          /* what every module's LLC_CONTROL runs with */
     ses_event ev[SES_EVENTS_MAX];
     unsigned nev, next;   /* events, sorted by time; the first not yet taken */
@@ -375,7 +380,9 @@ int ses_trace_close(ses *s);
 
 /* Whether the rack failed its load, with the load on and the rack
  * started: SES_COLLAPSED (every module in its slot tripped, none left in
- * its slot (every one pulled), or the bus under half its set point once
+ * its slot (every one pulled), some tripped and none of the rest feeding
+ * (starting, running, parked: the others never started), or the bus
+ * under half its set point once
  * it was up, or never up once the soft start is over with the load
  * switched on after it or no module started), SES_NOT_UP (the bus under
  * half its set point, never up, and held there: the load takes all the

@@ -446,11 +446,13 @@ static void stn_resplit(station *s, int64_t now)
         s->dem_w = cap * n;
     double each = n ? s->dem_w / n : 0;
     s->st.resplits++;
-    stn_log(s, now, "%s split over %u modules: %.0f W, %.0f W each", "rack demand", n, s->dem_w,
-            each > cap ? cap : each);
-    if (each > cap)
-        stn_log(s, now, "%s: %u modules at their most, %.0f W of %.0f W not carried", "rack demand", n,
-                s->dem_w - cap * n, s->dem_w);
+    const char *mods = n == 1 ? "module" : "modules";
+    if (s->log)
+        fprintf(s->log, "%.6f station: rack demand split over %u %s: %.0f W, %.0f W each\n", now * 1e-9, n, mods,
+                s->dem_w, each > cap ? cap : each);
+    if (each > cap && s->log)
+        fprintf(s->log, "%.6f station: rack demand: %u %s at %s most, %.0f W of %.0f W not carried\n", now * 1e-9, n,
+                mods, n == 1 ? "its" : "their", s->dem_w - cap * n, s->dem_w);
     each = each > cap ? cap : each;
     double was = s->dem_each;
     s->dem_each = each;
@@ -460,9 +462,10 @@ static void stn_resplit(station *s, int64_t now)
         int in = stn_member(s, k, now), joins = in && (!m->share || m->rebooted);
         if (s->log && (joins || (!in && m->share)))
             fprintf(s->log, "%.6f station: rack split: module %u: %s%.0f W\n", now * 1e-9, k + 1,
-                    !joins                     ? "leaves, its share was "
-                    : m->rebooted && m->share ? "back from a reset, starts with " /* a swap within STN_ONLINE_NS reads so too */
-                                              : "joins, starts with ",
+                    !joins ? "leaves, its share was "
+                    : m->rebooted && m->share
+                        ? "back from a reset or a swap (its heartbeat count started again), starts with "
+                        : "joins, starts with ",
                     !joins ? was : each);
         /* SET, never START: it starts a module in standby as START does,
          * but never clears a latched fault (only the API's restart does:

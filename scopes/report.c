@@ -331,6 +331,72 @@ int rep_text(FILE *f, ses *s, unsigned width)
     return rep_folded(f, width, rep_text_cb, s);
 }
 
+/* Why a rack collapsed, as the verdict's parenthesis (" (...)", or ""
+ * when none of these): the bus shorted; a load above what the rack's
+ * modules give (ses_capacity); every module tripped before the load came
+ * on (the soft start's own currents); a load above what the modules the
+ * station started give, the rest never started (OFF at the end); else,
+ * with every module tripped, the first to trip, when (from the load's
+ * coming on) and why, and the last trip's time. */
+static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, double demand, char *why, size_t n)
+{
+    unsigned present = 0, tripped = 0, before = 0, off = 0, n_cap;
+    double c2, d2;
+    n_cap = ses_capacity(s, &c2, &d2);
+    char offs[80] = "";
+    size_t at = 0;
+    for (unsigned k = 0; k < sn->n; k++) {
+        const ses_mod_snap *m = &sn->mod[k];
+        if (!m->present)
+            continue;
+        present++;
+        tripped += m->state == SES_M_FAULT;
+        before += m->state == SES_M_FAULT && m->cause.ns >= 0 && s->load_on_ns >= 0 && m->cause.ns < s->load_on_ns;
+        if (m->state == SES_M_OFF && off++ < 4)
+            at += (size_t)snprintf(offs + at, sizeof offs - at, "%s%u", at ? ", " : "", k + 1);
+    }
+    if (off > 4)
+        snprintf(offs + at, sizeof offs - at, ", ...");
+    int first = -1; /* the first to trip, and the last trip's time */
+    int64_t last_ns = -1;
+    for (unsigned k = 0; k < sn->n; k++) {
+        const ses_mod_snap *m = &sn->mod[k];
+        if (!m->present || m->state != SES_M_FAULT || m->cause.ns < 0)
+            continue;
+        if (first < 0 || m->cause.ns < sn->mod[first].cause.ns)
+            first = (int)k;
+        last_ns = m->cause.ns > last_ns ? m->cause.ns : last_ns;
+    }
+    double each = n_cap ? cap / n_cap : 0;
+    if (s->g.plant.r_short > 0)
+        snprintf(why, n, " (the bus is shorted: fault 'short')");
+    else if (off && present > off && demand > each * (present - off))
+        snprintf(why, n,
+                 " (the load asked more than the %u module%s the station started can deliver, %.0f W each; "
+                 "never started: slot%s %s)",
+                 present - off, present - off == 1 ? "" : "s", each, off == 1 ? "" : "s", offs);
+    else if (demand > cap)
+        snprintf(why, n, " (the load asked more than the rack can deliver)");
+    else if (tripped && before == tripped && tripped == present)
+        snprintf(why, n,
+                 " (every module tripped before the load came on at %g s: in the soft start, by its own "
+                 "currents)",
+                 s->load_on_ns * 1e-9);
+    else if (first >= 0 && tripped == present && tripped > 1 && last_ns > sn->mod[first].cause.ns) {
+        char a[120], after[120] = "";
+        rep_alert_text(a, sizeof a, &sn->mod[first].cause);
+        int64_t t1 = sn->mod[first].cause.ns;
+        if (s->load_on_ns >= 0 && t1 >= s->load_on_ns)
+            snprintf(after, sizeof after, ", %.1f ms after the load came on at %g s", (t1 - s->load_on_ns) * 1e-6,
+                     s->load_on_ns * 1e-9);
+        else if (s->load_on_ns >= 0) /* some in the soft start, the rest under the load */
+            snprintf(after, sizeof after, ", in the soft start (%u of %u before the load came on at %g s)", before,
+                     tripped, s->load_on_ns * 1e-9);
+        snprintf(why, n, " (module %d tripped first, at %.4f s%s: %.60s; the rest by %.4f s)", first + 1, t1 * 1e-9,
+                 after, a, last_ns * 1e-9);
+    }
+}
+
 static int rep_text_body(FILE *f, ses *s)
 {
     ses_snap sn;
@@ -338,7 +404,7 @@ static int rep_text_body(FILE *f, ses *s)
         return EK3_ENOSPC;
     const ses_opts *o = &s->o;
     double ptot = 0, pin = 0, imin = 1e9, imax = 0, isum = 0, tjmax = -1e9;
-    unsigned present = 0, running = 0, tripped = 0, sharing = 0, starting = 0;
+    unsigned present = 0, running = 0, tripped = 0, sharing = 0, starting = 0, limited = 0;
     for (unsigned k = 0; k < sn.n; k++) {
         const ses_mod_snap *m = &sn.mod[k];
         tripped += m->state == SES_M_FAULT;
@@ -347,6 +413,7 @@ static int rep_text_body(FILE *f, ses *s)
             continue;
         present++;
         running += m->running;
+        limited += m->limited;
         ptot += m->io * m->vo;
         pin += m->pin;
         tjmax = fmax(tjmax, fmax(m->tja, m->tjb));
@@ -364,8 +431,11 @@ static int rep_text_body(FILE *f, ses *s)
     else if (s->collapse_ns >= 0)
         snprintf(collapse_at, sizeof collapse_at, " at %.4f s (the bus fell under %.1f V)", s->collapse_ns * 1e-9,
                  0.5 * o->r.v_set);
-    fprintf(f, "EK3 rack: %u module%s (%u in %s, %u regulating), %s plant, seed %llu, %.6g s simulated\n", sn.n,
-            sn.n == 1 ? "" : "s", present, present == 1 ? "its slot" : "their slots", running,
+    char lim[48] = ""; /* running at the current limit: the output voltage no longer held */
+    if (limited)
+        snprintf(lim, sizeof lim, ", %u at the current limit", limited);
+    fprintf(f, "EK3 rack: %u module%s (%u in %s, %u regulating%s), %s plant, seed %llu, %.6g s simulated\n", sn.n,
+            sn.n == 1 ? "" : "s", present, present == 1 ? "its slot" : "their slots", running - limited, lim,
             o->r.fidelity == PMOD_AVERAGED ? "averaged" : "switching", (unsigned long long)o->r.seed, sn.t_ns * 1e-9);
     if (collapsed == SES_NOT_UP)
         fprintf(f,
@@ -388,16 +458,16 @@ static int rep_text_body(FILE *f, ses *s)
                 "RACK COLLAPSED%s: at the run's end it is at %.2f V (set point %.1f V)%s; every module is "
                 "pulled: nothing feeds the bus\n",
                 collapse_at, sn.vbus, o->r.v_set, s->load_on_ns >= 0 ? ", the load connected" : "");
-    else if (collapsed == SES_COLLAPSED)
+    else if (collapsed == SES_COLLAPSED) {
+        char why[320] = "";
+        rep_collapse_cause(s, &sn, cap, demand, why, sizeof why);
         fprintf(
             f,
             "RACK COLLAPSED%s: at the run's end it is at %.2f V (set point %.1f V) with the load on; %u of %u module%s "
             "in %s slots tripped, %u still running%s\n",
             collapse_at, sn.vbus, o->r.v_set, tripped, present, present == 1 ? "" : "s", present == 1 ? "its" : "their",
-            running,
-            s->g.plant.r_short > 0 ? " (the bus is shorted: fault 'short')"
-            : demand > cap         ? " (the load asked more than the rack can deliver)"
-                                   : "");
+            running, why);
+    }
     const char *lk = o->r.load.kind == RACK_LOAD_CP ? "constant power" : o->r.load.kind == RACK_LOAD_R ? "resistor"
                                                                                                       : "EV battery";
     fprintf(f, "load: %s%s; set point %.1f V, droop %.2f V/A\n", lk, s->load_on ? "" : ", not on during the run",
@@ -446,17 +516,16 @@ static int rep_text_body(FILE *f, ses *s)
         free(sn.mod);
         return EK3_ENOSPC;
     }
-    /* Every pull that went in, from the timeline (in time order): one put back since is still told. */
+    unsigned nw;
+    /* The timeline's pulls and faults (--pull, --fault) in time order, with when they went in: a pull
+     * as the module it took out (one put back since is still told), a fault as given. */
     for (unsigned i = 0; i < s->nev; i++) {
         const ses_event *e = &s->ev[i];
         unsigned slot = ses_pull_slot(e);
-        if (slot >= 1 && slot <= sn.n && e->done_ns >= 0)
-            fprintf(f, "module %u pulled at %.4g s\n", slot, e->done_ns * 1e-9);
-    }
-    unsigned nw;
-    /* The faults injected from the timeline (--fault), as given, with when they went in. */
-    for (unsigned i = 0; i < s->nev; i++) {
-        const ses_event *e = &s->ev[i];
+        if (slot >= 1 && slot <= sn.n && e->done_ns >= 0) {
+            fprintf(f, "module %u pulled at %.10g s\n", slot, e->done_ns * 1e-9);
+            continue;
+        }
         if (e->kind != SES_EV_FAULT || e->fault.id == FLT_PULL)
             continue;
         char text[300];
@@ -547,20 +616,29 @@ static int rep_text_body(FILE *f, ses *s)
                     ses_mstate_name(m->state), m->io * m->vo, m->io, m->vo, m->tja, m->tjb, m->fsw_hz / 1e3, m->resets,
                     m->trim, m->role >= 0 && m->role < 4 ? role[m->role] : "-");
     }
-    /* A module off the bus (its relay open: a trip, a short's collapse) keeps its own charge: say so. */
-    unsigned apart = 0, first = 0;
-    for (unsigned k = 0; k < sn.n; k++)
-        if (sn.mod[k].state != SES_M_PULLED && !sn.mod[k].running && fabs(sn.mod[k].vo - sn.vbus) > REP_APART_V &&
-            apart++ == 0)
-            first = k;
+    /* A module off the bus (its relay open: a trip, a short's collapse) keeps its own charge: say so,
+     * with each one's voltage for the first three. */
+    unsigned apart = 0;
+    char held[200] = "";
+    size_t hat = 0;
+    for (unsigned k = 0; k < sn.n; k++) {
+        const ses_mod_snap *m = &sn.mod[k];
+        if (m->state == SES_M_PULLED || m->running || !(fabs(m->vo - sn.vbus) > REP_APART_V) || apart++ >= 3)
+            continue;
+        hat += (size_t)snprintf(held + hat, sizeof held - hat, "%smodule %u (%s) %s%.2f V", apart > 1 ? ", " : "",
+                                k + 1, ses_mstate_name(m->state), apart > 1 ? "" : "holds ", m->vo);
+        if (hat >= sizeof held)
+            hat = sizeof held - 1;
+    }
     if (apart) {
-        char more[48] = "";
-        if (apart > 1)
-            snprintf(more, sizeof more, apart == 2 ? ", and so does 1 more module" : ", and so do %u more modules",
-                     apart - 1);
-        fprintf(f, "note: V out is a module's own output capacitor, behind its relay; module %u (%s) holds %.2f V, "
-                   "isolated from the %.2f V bus%s\n",
-                first + 1, ses_mstate_name(sn.mod[first].state), sn.mod[first].vo, sn.vbus, more);
+        char more[80] = "";
+        if (apart > 3)
+            snprintf(more, sizeof more, ", and %u more module%s (the table gives each)", apart - 3,
+                     apart == 4 ? "" : "s");
+        fprintf(f,
+                "note: V out is a module's own output capacitor, behind its relay; %s, isolated from the %.2f V "
+                "bus%s\n",
+                held, sn.vbus, more);
     }
     const rig *g = &s->g;
     long ran = s->q;

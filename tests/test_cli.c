@@ -503,6 +503,36 @@ Test(cli, a_bus_that_never_came_up_says_why)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 1.2s --pull 3@0.7s --fault insert:3@1s", EK3_BIN),
                  0, "%s", out);
     cr_assert(strstr(out, "\nmodule 3 pulled at 0.7 s\nfault injected at 1.0000 s: insert:3@1s\n"), "%s", out);
+    /* a collapse says its cause: the modules never started, the soft
+     * start's own trips, the first trip */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration 1s --fault bus-cut:1@0s", EK3_BIN), 1, "%s", out);
+    cr_assert(strstr(out, "RACK COLLAPSED: at the run's end it is at 406.79 V (set point 750.0 V) with the load on; 1 "
+                          "of 2 modules in their slots tripped, 0 still running (the load asked more than the 1 "
+                          "module the station started can deliver, 2884 W each; never started: slot 1)\n"),
+              "tripped, and the rest never started: collapsed before the bus falls: %s", out);
+    cr_assert(strstr(out, "behind its relay; module 1 (OFF) holds 0.00 V, module 2 (FAULT) 656.80 V, isolated from "
+                          "the 406.79 V bus\n"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 8 --duration 1s --pull 3@0s --pull 6@0s --fault bus-cut:5@0s "
+                     "--fault bus-cut:7@0s",
+                     EK3_BIN),
+                 1, "%s", out);
+    cr_assert(strstr(out, "(the load asked more than the 4 modules the station started can deliver, 2884 W each; "
+                          "never started: slots 5, 7)\n"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 8 --duration 0.7s --droop 0.1", EK3_BIN), 1, "%s", out);
+    cr_assert(strstr(out, "(module 1 tripped first, at 0.3796 s, in the soft start (6 of 8 before the load came on "
+                          "at 0.5 s): HW_TRIP, comparator OCP; the rest by "),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.8s --droop 0.1", EK3_BIN), 1, "%s", out);
+    cr_assert(strstr(out, "0 still running (every module tripped before the load came on at 0.5 s: in the soft "
+                          "start, by its own currents)\n"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.9s --droop 0.5", EK3_BIN), 1, "%s", out);
+    cr_assert(strstr(out, "0 still running (module 1 tripped first, at 0.5256 s, 25.6 ms after the load came on at "
+                          "0.5 s: HW_TRIP, comparator OCP; the rest by "),
+              "%s", out);
 }
 
 /* Notes a user would otherwise puzzle over: the slots the station
@@ -543,6 +573,12 @@ Test(cli, the_station_names_the_slots_it_starts_without)
         0, "%s", out);
     cr_assert(strstr(out, "(not heard: slot 2; started if heard later)\n"),
               "a load after the soft start: no more said: %s", out);
+    /* a pulled slot is named as pulled, not as unheard */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@0s --fault bus-cut:4@0s --duration 0.1s", EK3_BIN),
+                 0, "%s", out);
+    cr_assert(strstr(out, "with the 2 of 4 modules it has heard, none new for the last 30 ms (not heard: slot 4; "
+                          "pulled: slot 2; started if heard later)\n"),
+              "%s", out);
     /* a module that answers late: the station gives up, and says the answers came */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.9s --fault bus-latency:2@0s:d=150ms", EK3_BIN),
                  0, "%s", out);

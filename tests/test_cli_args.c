@@ -330,9 +330,13 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
     cr_assert(strstr(out, "ek3 rack: --pull '2': SLOT@TIME, e.g. 42@1s (no '@TIME')\n"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.9s --pull leader@0.8s --droop 5V/A", EK3_BIN),
                  0, "%s", out);
-    cr_assert(strstr(out, "the leader was module ") && strstr(out, "(3 in their slots") &&
-                  strstr(out, "droop 5.00 V/A"),
+    cr_assert(strstr(out, "ek3 rack: --pull leader@0.8s at 0.8000 s: the leader was module ") &&
+                  strstr(out, "(3 in their slots") && strstr(out, "droop 5.00 V/A"),
               "%s", out);
+    /* a pull off the 1 ms grid is reported at its own time, not rounded */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 2.1s --load 1kW --pull 3@1.9999s", EK3_BIN), 0,
+                 "%s", out);
+    cr_assert(strstr(out, "\nmodule 3 pulled at 1.9999 s\n"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load-at 1e300s", EK3_BIN), 2, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --external 7", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "slot 7 is not in a rack of 4"), "%s", out);

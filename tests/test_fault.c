@@ -695,6 +695,49 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
                      out, sizeof out),
                  0, "%s", out);
     cr_assert(strstr(out, "fault injected at 0.0500 s: insert:1@0.05s"), "%s", out);
+    /* each slot's pulls and inserts in time order: a second pull of an
+     * empty slot, a second insert into a refilled one, refused before the run */
+    cr_assert_eq(run(EK3_BIN " rack --modules 4 --duration 2s --pull 3@1s --fault pull:3@1.5s 2>&1", out, sizeof out),
+                 2, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: --fault pull:3@1.5s: slot 3 is empty then (--pull 3@1s took its module out, and "
+                          "nothing put one back before 1.5 s)\n"),
+              "%s", out);
+    cr_assert_eq(run(EK3_BIN " rack --modules 4 --duration 2s --pull 3@0.5s --fault insert:3@1s --fault insert:3@1.5s "
+                             "2>&1",
+                     out, sizeof out),
+                 2, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: --fault insert:3@1.5s: slot 3 holds a module then (--fault insert:3@1s put one "
+                          "back)\n"),
+              "%s", out);
+    /* a second --pull of a slot: after an insert it runs, before one it is refused naming the first */
+    cr_assert_eq(run(EK3_BIN " rack --modules 4 --duration 1.7s --load 3kW --pull 3@1s --fault insert:3@1.2s "
+                             "--pull 3@1.5s 2>&1",
+                     out, sizeof out),
+                 0, "%s", out);
+    cr_assert(strstr(out, "\nmodule 3 pulled at 1 s\nfault injected at 1.2000 s: insert:3@1.2s\nmodule 3 pulled at 1.5 s\n"),
+              "in time order: %s", out);
+    cr_assert_eq(run(EK3_BIN " rack --modules 4 --pull 3@1s --pull 3@0.5s 2>&1", out, sizeof out), 2, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: --pull 3@1s: slot 3 is empty then (--pull 3@0.5s took its module out"), "%s", out);
+    /* a pull of a slot the leader's pull emptied: said when it comes due, and exit 1 */
+    cr_assert_eq(run(EK3_BIN " rack --modules 8 --duration 1.6s --load 5kW --pull leader@1s --pull 1@1.5s 2>&1", out,
+                     sizeof out),
+                 1, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: --pull leader@1s at 1.0000 s: the leader was module 1\n") &&
+                  strstr(out, "ek3 rack: --pull 1@1.5s at 1.5000 s: slot 1 is empty (pulled already)\n") &&
+                  strstr(out, "ek3 rack: 1 fault (--fault, --pull) could not be injected (named above)\n"),
+              "%s", out);
+    cr_assert_eq(run(EK3_BIN " rack --modules 4 --fault insert:leader@1s 2>&1", out, sizeof out), 2, "%s", out);
+    cr_assert(strstr(out, "--fault insert:leader@1s: the leader is a module in its slot"), "%s", out);
+    cr_assert_eq(run(EK3_BIN " rack --modules 4 --duration 2s --pull leader@3s 2>&1", out, sizeof out), 2, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: --pull leader@3s: at or after the end of the run"), "%s", out);
+    /* a leader fault before the swarm's first election timeout finds none */
+    cr_assert_eq(run(EK3_BIN " rack --modules 4 --duration 1s --pull leader@0s 2>&1", out, sizeof out), 2, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: --pull leader@0s: no module leads before 0.6 s, the swarm's first election "
+                          "timeout (SWM_ELECTION_MIN_MS)"),
+              "%s", out);
+    cr_assert_eq(run(EK3_BIN " rack --modules 4 --duration 1s --fault svc-crash:leader.3@0.5s 2>&1", out, sizeof out),
+                 2, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: --fault svc-crash:leader.3@0.5s: no module leads before 0.6 s"), "%s", out);
     cr_assert_eq(run(EK3_BIN " faults", out, sizeof out), 0);
     for (unsigned i = 0; i < flt_count; i++)
         cr_assert(strstr(out, flt_table[i].name), "ek3 faults lists %s", flt_table[i].name);
