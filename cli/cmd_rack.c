@@ -227,7 +227,7 @@ static int rk_report_said(FILE *out, void *ctx)
 typedef struct rk_slot_ev {
     double t;
     unsigned slot, order;
-    int insert;
+    int insert; /* 1 an insert, 0 a pull, -1 a fault of the module in the slot (flt_of_module) */
     char as[80];
 } rk_slot_ev;
 
@@ -273,9 +273,16 @@ static int rk_check_slots(const char *w, const rack_opts *o)
                                    "slot, by its number",
                                    text);
         }
-        if ((f->id != FLT_PULL && f->id != FLT_INSERT) || (!f->leader && (f->target < 1 || f->target > o->r.modules)))
+        int of_module = flt_of_module((int)f->id);
+        if ((f->id != FLT_PULL && f->id != FLT_INSERT && !of_module) || (of_module && f->leader) ||
+            (!f->leader && (f->target < 1 || f->target > o->r.modules)))
             continue;
-        ev[n] = (rk_slot_ev){.t = f->t, .slot = f->leader ? 0 : f->target, .order = n, .insert = f->id == FLT_INSERT};
+        ev[n] = (rk_slot_ev){.t = f->t,
+                             .slot = f->leader ? 0 : f->target,
+                             .order = n,
+                             .insert = f->id == FLT_INSERT ? 1
+                                       : f->id == FLT_PULL ? 0
+                                                           : -1};
         if (o->fault_pull[j])
             snprintf(ev[n].as, sizeof ev[0].as, "--pull %.60s", o->fault_pull[j]);
         else if (flt_format(f, text, sizeof text) == EK3_OK)
@@ -289,13 +296,21 @@ static int rk_check_slots(const char *w, const rack_opts *o)
         /* the slot as the events before this one leave it: its last pull or insert, a leader's pull after it */
         int last = -1, maybe = 0;
         for (unsigned h = 0; h < i; h++) {
-            if (ev[h].slot == ev[i].slot)
+            if (ev[h].slot == ev[i].slot && ev[h].insert >= 0)
                 last = (int)h, maybe = 0;
             else if (!ev[h].slot && !ev[h].insert)
                 maybe = 1;
         }
-        int in = last < 0 || ev[last].insert;
-        if (ev[i].insert && in && !maybe) {
+        int in = last < 0 || ev[last].insert == 1;
+        if (ev[i].insert < 0) {
+            if (!in)
+                return cli_usage_error(w,
+                                       "%s: slot %u is empty then (%s took its module out, and nothing put one back "
+                                       "before %g s): a fault of the module needs one in the slot",
+                                       ev[i].as, ev[i].slot, ev[last].as, ev[i].t);
+            continue;
+        }
+        if (ev[i].insert == 1 && in && !maybe) {
             if (last < 0)
                 return cli_usage_error(w,
                                        "%s: slot %u holds a module then (pull it first: no --pull of it before "
@@ -304,7 +319,7 @@ static int rk_check_slots(const char *w, const rack_opts *o)
             return cli_usage_error(w, "%s: slot %u holds a module then (%s put one back)", ev[i].as, ev[i].slot,
                                    ev[last].as);
         }
-        if (!ev[i].insert && !in)
+        if (ev[i].insert == 0 && !in)
             return cli_usage_error(w,
                                    "%s: slot %u is empty then (%s took its module out, and nothing put one back "
                                    "before %g s)",

@@ -263,6 +263,17 @@ static const char *const flt_kind_name[] = {"plant", "bus", "kernel", "hardware"
 static const char *const flt_target_name[] = {"SLOT", "NODE", "SLOT.SERVICE", "bus", "rack",
                                               "station"};
 
+int flt_of_module(int id)
+{
+    if (id < 0 || (size_t)id >= flt_count)
+        return 0;
+    const flt_def *d = &flt_table[id];
+    if (d->kind == FLT_KERNEL || d->kind == FLT_HARDWARE)
+        return 1;
+    return d->kind == FLT_PLANT && d->target == FLT_T_SLOT && id != FLT_PULL && id != FLT_INSERT && id != FLT_VDC_SAG &&
+           id != FLT_VDC_SURGE && id != FLT_AMBIENT;
+}
+
 const char *flt_target_text(int id)
 {
     return id >= 0 && (size_t)id < flt_count ? flt_target_name[flt_table[id].target] : "?";

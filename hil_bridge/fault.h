@@ -125,6 +125,14 @@ int flt_find(const char *name);
  * refusal to name it (fault names are lower case), or EK3_ENOENT. */
 int flt_find_nocase(const char *name);
 
+/* 1 when fault id is of the module itself: its hardware, its firmware
+ * (every kernel fault) or its protection (every hardware fault), so it
+ * needs a module in the slot and leaves with it (a fresh module put in,
+ * rack_insert, has none: pmod_renew); a plant fault of a SLOT but pull,
+ * insert and those of the slot (vdc-sag, vdc-surge: its feed; ambient:
+ * its air). 0 otherwise, and for an id out of range. */
+int flt_of_module(int id);
+
 /* The target a fault of the table takes, as `ek3 faults` names it:
  * "SLOT", "NODE", "SLOT.SERVICE", "bus", "rack" or "station" (id from
  * flt_find; "?" when out of range). */

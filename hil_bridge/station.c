@@ -404,6 +404,24 @@ static int stn_rack(station *s, int64_t now, const char *api_key, double total_w
         return EK3_ERANGE;
     }
     s->st.api_ok++;
+    if (s->log) { /* the rack's demand, and the slots it goes without (the first 8) */
+        char miss[120] = "";
+        size_t at = 0;
+        unsigned n = 0;
+        for (unsigned k = 0; k < s->n; k++)
+            if (!stn_is_online(s, k, now) && n++ < 8)
+                at += (size_t)snprintf(miss + at, sizeof miss - at, "%s%u", at ? ", " : "", k + 1);
+        fprintf(s->log, "%.6f station: rack demand: %.0f W at %.1f V%s over the %u of %u modules online%s%s%s%s\n",
+                now * 1e-9, total_w, vset_v, full ? " (each module's full capacity)" : "", on, s->n,
+                n ? " (not online: slot" : "",
+                n > 1 ? "s "
+                : n   ? " "
+                      : "",
+                miss,
+                n > 8 ? ", ...)"
+                : n   ? ")"
+                      : "");
+    }
     s->dem = total_w > 0;
     s->dem_full = (uint8_t)(full != 0);
     s->dem_w = total_w;

@@ -581,6 +581,25 @@ int pmod_fault_prot_step(pmod *m, unsigned code, double step)
     return EK3_OK;
 }
 
+void pmod_renew(pmod *m)
+{
+    pmod_fault_igf(m, 0);
+    pmod_fault_open(m, 0);
+    pmod_fault_gate(m, 0);
+    pmod_fault_tank(m, 0, 0, 0);
+    for (unsigned c = 0; c < PMOD_ADC_CHANNELS; c++) {
+        pmod_fault_adc_offset(m, c, 0);
+        pmod_fault_adc_stuck(m, c, -1);
+        pmod_fault_adc_gain(m, c, 0);
+        pmod_fault_adc_noise(m, c, 0);
+    }
+    for (unsigned c = BRD_ADC_TJ_A; c <= BRD_ADC_T_AMB; c++)
+        pmod_fault_ntc(m, c, PMOD_NTC_SOUND);
+    for (unsigned code = RTLP_OVP; code <= RTLP_GFI; code++)
+        pmod_fault_prot_step(m, code, 0);
+    th_init(&m->th, &m->p.th); /* at the slot's air, its fan sound */
+}
+
 /* The output onto its terminal when the line and the fault both let it. */
 static void pmod_relay_update(pmod *m)
 {

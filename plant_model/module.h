@@ -261,6 +261,15 @@ int pmod_fault_gate(pmod *m, int dead);
  * refuses; nothing changes then). */
 int pmod_fault_tank(pmod *m, double d_lr, double d_cr, double d_lm);
 
+/* A fresh module of the same build (rack_insert): the faults of the
+ * module itself undone (igf, open, gate, tank, every ADC channel's
+ * offset, stuck code, gain and noise, the NTCs, the protection's sensing
+ * steps) and its thermal network at the slot's ambient, fan sound. Those
+ * of its slot stay: the input DC link (vdc-sag, vdc-surge) and the
+ * inlet air (ambient). Its tolerances are the slot's, as drawn from the
+ * seed. */
+void pmod_renew(pmod *m);
+
 /* Uniform (0,1) and normal numbers from the module's generator. */
 double pmod_uniform(uint64_t *s);
 double pmod_normal(uint64_t *s);

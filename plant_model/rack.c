@@ -259,7 +259,9 @@ int rack_insert(rack *r, unsigned slot)
     if (r->mod[slot].present)
         return EK3_EBUSY;
     pmod *m = &r->mod[slot];
-    /* A fresh module at rest: output discharged, disabled until commanded. */
+    /* A fresh module at rest: none of the faults of the one pulled, output
+     * discharged, disabled until commanded. */
+    pmod_renew(m);
     llc_init(&m->sw, &m->p.llc, 0);
     m->vo = 0;
     m->cmd.enable = 0;

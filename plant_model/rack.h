@@ -105,8 +105,10 @@ void rack_solve_bus(rack *r, double dt);
 void rack_update(rack *r, double dt, unsigned k0, unsigned k1);
 void rack_finish(rack *r, double dt);
 
-/* Hot swap: pull a module out of its slot / put it back (at rest).
- * 0, or EK3_ENOENT (no such slot), EK3_EBUSY (already out / in). */
+/* Hot swap: pull a module out of its slot / put one in (a fresh module
+ * at rest: none of the faults of the one pulled, pmod_renew; the slot's
+ * tolerances). 0, or EK3_ENOENT (no such slot), EK3_EBUSY (already out /
+ * in). */
 int rack_remove(rack *r, unsigned slot);
 int rack_insert(rack *r, unsigned slot);
 

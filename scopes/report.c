@@ -331,6 +331,11 @@ int rep_text(FILE *f, ses *s, unsigned width)
     return rep_folded(f, width, rep_text_cb, s);
 }
 
+/* A module at its current limit (the snapshot's limited) whose output
+ * current is under this fraction of the limit delivers nothing: its
+ * control asks all it may, its power stage gives none. */
+#define REP_NO_CURRENT_FRAC 0.1
+
 /* Why a rack collapsed, as the verdict's parenthesis (" (...)", or ""
  * when none of these): the bus shorted; a load above what the rack's
  * modules give (ses_capacity); every module tripped before the load came
@@ -404,7 +409,9 @@ static int rep_text_body(FILE *f, ses *s)
         return EK3_ENOSPC;
     const ses_opts *o = &s->o;
     double ptot = 0, pin = 0, imin = 1e9, imax = 0, isum = 0, tjmax = -1e9;
-    unsigned present = 0, running = 0, tripped = 0, sharing = 0, starting = 0, limited = 0;
+    unsigned present = 0, running = 0, tripped = 0, sharing = 0, starting = 0, limited = 0, dead = 0;
+    char deads[40] = ""; /* the first 4 of them */
+    size_t dat = 0;
     for (unsigned k = 0; k < sn.n; k++) {
         const ses_mod_snap *m = &sn.mod[k];
         tripped += m->state == SES_M_FAULT;
@@ -413,7 +420,13 @@ static int rep_text_body(FILE *f, ses *s)
             continue;
         present++;
         running += m->running;
-        limited += m->limited;
+        /* at the limit with no current (its control asks all it may, its power stage gives none), or
+         * running apart from the bus (its output open: it regulates its own capacitor) */
+        int none = m->running &&
+                   ((m->limited && m->io < REP_NO_CURRENT_FRAC * s->kc.i_max) || fabs(m->vo - sn.vbus) > REP_APART_V);
+        limited += m->limited && !none;
+        if (none && dead++ < 4)
+            dat += (size_t)snprintf(deads + dat, sizeof deads - dat, "%s%u", dat ? ", " : "", k + 1);
         ptot += m->io * m->vo;
         pin += m->pin;
         tjmax = fmax(tjmax, fmax(m->tja, m->tjb));
@@ -431,11 +444,13 @@ static int rep_text_body(FILE *f, ses *s)
     else if (s->collapse_ns >= 0)
         snprintf(collapse_at, sizeof collapse_at, " at %.4f s (the bus fell under %.1f V)", s->collapse_ns * 1e-9,
                  0.5 * o->r.v_set);
-    char lim[48] = ""; /* running at the current limit: the output voltage no longer held */
+    char lim[96] = ""; /* running at the current limit: the output voltage no longer held */
     if (limited)
         snprintf(lim, sizeof lim, ", %u at the current limit", limited);
+    if (dead)
+        snprintf(lim + strlen(lim), sizeof lim - strlen(lim), ", %u delivering nothing", dead);
     fprintf(f, "EK3 rack: %u module%s (%u in %s, %u regulating%s), %s plant, seed %llu, %.6g s simulated\n", sn.n,
-            sn.n == 1 ? "" : "s", present, present == 1 ? "its slot" : "their slots", running - limited, lim,
+            sn.n == 1 ? "" : "s", present, present == 1 ? "its slot" : "their slots", running - limited - dead, lim,
             o->r.fidelity == PMOD_AVERAGED ? "averaged" : "switching", (unsigned long long)o->r.seed, sn.t_ns * 1e-9);
     if (collapsed == SES_NOT_UP)
         fprintf(f,
@@ -506,6 +521,12 @@ static int rep_text_body(FILE *f, ses *s)
     else
         fprintf(f, "sharing: %s\n", present ? "no module in its slot is regulating (starting, parked or tripped)"
                                              : "no module in its slot");
+    if (dead)
+        fprintf(f,
+                "note: module%s %s%s run%s but deliver%s nothing to the bus: at the current limit with no current "
+                "(the power stage gives none: a dead gate driver, a broken tank), or regulating its own output "
+                "apart from the bus (an open output relay or fuse)\n",
+                dead == 1 ? "" : "s", deads, dead > 4 ? ", ..." : "", dead == 1 ? "s" : "", dead == 1 ? "s" : "");
     rep_swarm(f, s, &sn);
     if (s->stop_sig || s->stop_why[0])
         fprintf(f, "INTERRUPTED after %.4f s of %.4g s (%s): this report covers the time that ran\n", sn.t_ns * 1e-9,

@@ -730,6 +730,27 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
     cr_assert(strstr(out, "--fault insert:leader@1s: the leader is a module in its slot"), "%s", out);
     cr_assert_eq(run(EK3_BIN " rack --modules 4 --duration 2s --pull leader@3s 2>&1", out, sizeof out), 2, "%s", out);
     cr_assert(strstr(out, "ek3 rack: --pull leader@3s: at or after the end of the run"), "%s", out);
+    /* a fault of the module leaves with it: the fresh one put back has none (pmod_renew) */
+    cr_assert_eq(run(EK3_BIN " rack --modules 8 --duration 1.6s --fault igf:3@0.8s:i=40mA --pull 3@1s "
+                             "--fault insert:3@1.2s 2>&1",
+                     out, sizeof out),
+                 0, "%s", out);
+    cr_assert(strstr(out, "\nmodule 3 FAULT_ALERT at 0.8004 s: GFI, 40 mA\n") && strstr(out, "\n   3 RUN ") &&
+                  strstr(out, "(8 in their slots, 8 regulating)"),
+              "the replacement runs, without the leakage of the one pulled: %s", out);
+    /* and needs a module in the slot: into an empty one it is refused */
+    cr_assert_eq(run(EK3_BIN " rack --modules 8 --pull 3@0.5s --fault gate-off:3@0.8s --fault insert:3@1s 2>&1", out,
+                     sizeof out),
+                 2, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: --fault gate-off:3@0.8s: slot 3 is empty then (--pull 3@0.5s took its module "
+                          "out, and nothing put one back before 0.8 s): a fault of the module needs one in the slot\n"),
+              "%s", out);
+    /* a module that runs and delivers nothing is counted and named */
+    cr_assert_eq(run(EK3_BIN " rack --modules 6 --duration 1.3s --fault gate-off:3@1s 2>&1", out, sizeof out), 0, "%s",
+                 out);
+    cr_assert(strstr(out, "(6 in their slots, 2 regulating, 3 at the current limit, 1 delivering nothing)") &&
+                  strstr(out, "\nnote: module 3 runs but delivers nothing to the bus: "),
+              "%s", out);
     /* a leader fault before the swarm's first election timeout finds none */
     cr_assert_eq(run(EK3_BIN " rack --modules 4 --duration 1s --pull leader@0s 2>&1", out, sizeof out), 2, "%s", out);
     cr_assert(strstr(out, "ek3 rack: --pull leader@0s: no module leads before 0.6 s, the swarm's first election "
