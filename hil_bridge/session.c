@@ -411,6 +411,7 @@ static void ses_take(ses *s, unsigned i)
             e->done_ns = g->t_ns;
         } else if (!g->plant.mod[e->slot - 1].present) { /* a leader's pull took it first: said, as a fault's refusal */
             s->fault_errors++;
+            e->refused = 1;
             if (s->o.notes)
                 fprintf(s->o.notes, "%s: %s at %.4f s: slot %u is empty (pulled already)\n", s->o.who,
                         e->as[0] ? e->as : "a pull", g->t_ns * 1e-9, e->slot);

@@ -79,6 +79,7 @@ typedef struct ses_event {
     double ramp_s;
     unsigned slot;    /* PULL, INSERT: 1..N */
     flt_spec fault;   /* FAULT: what, where, its parameters (flt_check'd when added) */
+    uint8_t refused;  /* PULL: its slot was empty when it came due (counted in ses.fault_errors) */
     char as[80];      /* FAULT, PULL: how it was asked for, as the notes name it ("--pull leader@1s");
                          empty: "--fault" and the fault's text, or "a pull" */
     int64_t done_ns;  /* when it took effect; -1 until then (set by the session) */

@@ -547,6 +547,10 @@ static int rep_text_body(FILE *f, ses *s)
             fprintf(f, "module %u pulled at %.10g s\n", slot, e->done_ns * 1e-9);
             continue;
         }
+        if (e->kind == SES_EV_PULL && e->refused) {
+            fprintf(f, "pull not done (its slot was empty then): %s\n", e->as[0] ? e->as : "a pull");
+            continue;
+        }
         if (e->kind != SES_EV_FAULT || e->fault.id == FLT_PULL)
             continue;
         char text[300];
@@ -555,10 +559,11 @@ static int rep_text_body(FILE *f, ses *s)
         if (e->done_ns >= 0)
             fprintf(f, "fault injected at %.4f s: %s\n", e->done_ns * 1e-9, text);
         else
-            fprintf(f, "fault not injected (%s): %s\n", sn.t_ns * 1e-9 < e->at_s ? "the run ended before it" : "refused, above", text);
+            fprintf(f, "fault not injected (%s): %s\n",
+                    sn.t_ns * 1e-9 < e->at_s ? "the run ended before it" : "refused: told on stderr", text);
     }
     if (s->fault_errors)
-        fprintf(f, "%u fault%s could not be injected (told when they came due)\n", s->fault_errors,
+        fprintf(f, "%u fault%s could not be injected (each told on stderr when it came due)\n", s->fault_errors,
                 s->fault_errors == 1 ? "" : "s");
     nw = rep_by_time(&sn, offsetof(ses_mod_snap, cause.ns), when);
     for (unsigned i = 0; i < nw; i++) { /* the cause, and the last alert when another came after it */
