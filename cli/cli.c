@@ -241,6 +241,16 @@ const char *cli_quantity_hint(const char *s, const char *unit, char *buf, size_t
     return buf;
 }
 
+void cli_list_add(char *buf, size_t cap, size_t *len, unsigned *count, unsigned max, unsigned v)
+{
+    unsigned c = (*count)++;
+    if (c > max || *len >= cap)
+        return;
+    int w = c == max ? snprintf(buf + *len, cap - *len, ", ...")
+                     : snprintf(buf + *len, cap - *len, "%s%u", c ? ", " : "", v);
+    *len = w < 0 ? *len : *len + (size_t)w >= cap ? cap - 1 : *len + (size_t)w;
+}
+
 const char *cli_si(char *buf, size_t cap, double value, const char *unit)
 {
     static const char *const si[] = {"s", "V", "A", "W", "Hz", "Ohm", "ohm"};

@@ -106,6 +106,12 @@ const char *cli_quantity_hint(const char *s, const char *unit, char *buf, size_t
  * this way; JSON keeps the value in the unit itself (SI, unscaled). */
 const char *cli_si(char *buf, size_t cap, double value, const char *unit);
 
+/* A list of numbers for a message ("3, 5, 7, ..."): add v to buf (cap
+ * bytes, NUL kept; *len its length so far, *count the numbers offered so
+ * far, both 0 at first). The first `max` go in, joined by ", "; the next
+ * adds ", ..." once; later ones are only counted. Truncates at cap. */
+void cli_list_add(char *buf, size_t cap, size_t *len, unsigned *count, unsigned max, unsigned v);
+
 /* Parse hex bytes ("00112233", optional "0x", spaces and ':' ignored)
  * into out[cap]; *n gets the count. EK3_EPARSE / EK3_ENOSPC. */
 int cli_parse_hex(const char *s, uint8_t *out, size_t cap, size_t *n);

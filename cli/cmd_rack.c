@@ -222,6 +222,19 @@ static int rk_report_said(FILE *out, void *ctx)
     return 0;
 }
 
+/* Fault j of the options as the user gave it, for a message and the
+ * notes: "--pull leader@1s" (from --pull) or "--fault TEXT" (flt_format).
+ * Returns buf. */
+static const char *rk_fault_as(const rack_opts *o, unsigned j, char *buf, size_t cap)
+{
+    char text[200];
+    if (o->fault_pull[j])
+        snprintf(buf, cap, "--pull %s", o->fault_pull[j]);
+    else
+        snprintf(buf, cap, "--fault %s", flt_format(&o->fault[j], text, sizeof text) == EK3_OK ? text : "?");
+    return buf;
+}
+
 /* One pull or insert of rk_check_slots: when, which slot (0: the
  * leader's), what, and how the user asked for it. */
 typedef struct rk_slot_ev {
@@ -254,25 +267,18 @@ static int rk_check_slots(const char *w, const rack_opts *o)
         }
     for (unsigned j = 0; j < o->nfault; j++) {
         const flt_spec *f = &o->fault[j];
-        char text[64];
-        if (f->leader && f->t < SWM_ELECTION_MIN_MS * 1e-3) {
-            if (flt_format(f, text, sizeof text) != EK3_OK)
-                text[0] = 0;
+        char as[240];
+        if (f->leader && f->t < SWM_ELECTION_MIN_MS * 1e-3)
             return cli_usage_error(w,
-                                   "%s %s: no module leads before %g s, the swarm's first election timeout "
+                                   "%s: no module leads before %g s, the swarm's first election timeout "
                                    "(SWM_ELECTION_MIN_MS): the rack has no leader then (its first is elected at "
                                    "about 0.6-0.7 s; the report's swarm line says when)",
-                                   o->fault_pull[j] ? "--pull" : "--fault", o->fault_pull[j] ? o->fault_pull[j] : text,
-                                   SWM_ELECTION_MIN_MS * 1e-3);
-        }
-        if (f->id == FLT_INSERT && f->leader) {
-            if (flt_format(f, text, sizeof text) != EK3_OK)
-                text[0] = 0;
+                                   rk_fault_as(o, j, as, sizeof as), SWM_ELECTION_MIN_MS * 1e-3);
+        if (f->id == FLT_INSERT && f->leader)
             return cli_usage_error(w,
-                                   "--fault %s: the leader is a module in its slot: an insert takes an empty "
-                                   "slot, by its number",
-                                   text);
-        }
+                                   "%s: the leader is a module in its slot: an insert takes an empty slot, by its "
+                                   "number",
+                                   rk_fault_as(o, j, as, sizeof as));
         int of_module = flt_of_module((int)f->id);
         if ((f->id != FLT_PULL && f->id != FLT_INSERT && !of_module) || (of_module && f->leader) ||
             (!f->leader && (f->target < 1 || f->target > o->r.modules)))
@@ -283,10 +289,7 @@ static int rk_check_slots(const char *w, const rack_opts *o)
                              .insert = f->id == FLT_INSERT ? 1
                                        : f->id == FLT_PULL ? 0
                                                            : -1};
-        if (o->fault_pull[j])
-            snprintf(ev[n].as, sizeof ev[0].as, "--pull %.60s", o->fault_pull[j]);
-        else if (flt_format(f, text, sizeof text) == EK3_OK)
-            snprintf(ev[n].as, sizeof ev[0].as, "--fault %.60s", text);
+        snprintf(ev[n].as, sizeof ev[0].as, "%.78s", rk_fault_as(o, j, as, sizeof as));
         n++;
     }
     qsort(ev, n, sizeof ev[0], rk_slot_ev_cmp);
@@ -717,11 +720,9 @@ int cmd_rack(int argc, char **argv)
         o.r.slot_plant = o.slot_ptr;
     for (unsigned j = 0; j < o.nfault; j++)
         if ((int64_t)(o.fault[j].t * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS) {
-            char text[300];
-            flt_format(&o.fault[j], text, sizeof text);
-            return cli_usage_error(w, "%s %s: at or after the end of the run (--duration %g s)",
-                                   o.fault_pull[j] ? "--pull" : "--fault", o.fault_pull[j] ? o.fault_pull[j] : text,
-                                   o.duration);
+            char as[240];
+            return cli_usage_error(w, "%s: at or after the end of the run (--duration %g s)",
+                                   rk_fault_as(&o, j, as, sizeof as), o.duration);
         }
     if (o.r.external && !strncmp(o.r.fw_bus, "udp:", 4) &&
         strtol(strrchr(o.r.fw_bus, ':') + 1, NULL, 10) + (long)o.r.modules > 65535)
@@ -862,8 +863,8 @@ int cmd_rack(int argc, char **argv)
     for (unsigned j = 0; j < o.nfault; j++) {
         char err[256];
         ev = (ses_event){.kind = SES_EV_FAULT, .at_s = o.fault[j].t, .fault = o.fault[j]};
-        if (o.fault_pull[j])
-            snprintf(ev.as, sizeof ev.as, "--pull %.60s", o.fault_pull[j]);
+        if (o.fault_pull[j]) /* the notes name a --fault by its text already */
+            rk_fault_as(&o, j, ev.as, sizeof ev.as);
         if (flt_check(&s.g, &o.fault[j], err, sizeof err) || ses_add_event(&s, &ev)) {
             ses_free(&s);
             rk_close_all(log, slog, rep);

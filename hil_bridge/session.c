@@ -2,6 +2,7 @@
  * bounded record, and a sequence-counted snapshot (session.h). */
 #define _GNU_SOURCE
 #include "session.h"
+#include "cli.h"
 #include "swarm.h"
 
 #include <errno.h>
@@ -429,13 +430,12 @@ static void ses_take(ses *s, unsigned i)
         break;
     }
     case SES_EV_FAULT: {
-        char text[300], why[400] = "";
-        if (e->as[0])
-            snprintf(text, sizeof text, "%s", e->as);
-        else if (flt_format(&e->fault, text + 8, sizeof text - 8) == EK3_OK)
-            memcpy(text, "--fault ", 8);
-        else
-            snprintf(text, sizeof text, "--fault");
+        char spec[280] = "", text[300], why[400] = "";
+        if (!e->as[0] && flt_format(&e->fault, spec, sizeof spec) != EK3_OK)
+            spec[0] = 0;
+        snprintf(text, sizeof text, "%s", e->as[0] ? e->as : "--fault ");
+        if (!e->as[0])
+            snprintf(text + 8, sizeof text - 8, "%s", spec);
         /* a leader target: the module it went into, for its clear and the notes */
         int rc = flt_go(g, &e->fault, why, sizeof why);
         if (rc == 0) {
@@ -503,10 +503,7 @@ static void ses_start_check(ses *s)
                 if (stn_heard(&g->stn, k, g->t_ns))
                     continue;
                 int p = !g->plant.mod[k - 1].present;
-                if (n[p]++ == 8)
-                    snprintf(miss[p] + at[p], sizeof miss[p] - at[p], ", ...");
-                else if (n[p] <= 8)
-                    at[p] += (size_t)snprintf(miss[p] + at[p], sizeof miss[p] - at[p], "%s%u", at[p] ? ", " : "", k);
+                cli_list_add(miss[p], sizeof miss[p], &at[p], &n[p], 8, k);
             }
             char which[300] = "";
             if (n[0])

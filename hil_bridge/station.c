@@ -8,6 +8,7 @@
 
 #include "board.h"
 #include "can_id.h"
+#include "cli.h"
 #include "ek3_err.h"
 
 static void stn_log(station *s, int64_t now, const char *fmt, const char *what, unsigned slot, double a, double b)
@@ -409,18 +410,14 @@ static int stn_rack(station *s, int64_t now, const char *api_key, double total_w
         size_t at = 0;
         unsigned n = 0;
         for (unsigned k = 0; k < s->n; k++)
-            if (!stn_is_online(s, k, now) && n++ < 8)
-                at += (size_t)snprintf(miss + at, sizeof miss - at, "%s%u", at ? ", " : "", k + 1);
-        fprintf(s->log, "%.6f station: rack demand: %.0f W at %.1f V%s over the %u of %u modules online%s%s%s%s\n",
+            if (!stn_is_online(s, k, now))
+                cli_list_add(miss, sizeof miss, &at, &n, 8, k + 1);
+        fprintf(s->log, "%.6f station: rack demand: %.0f W at %.1f V%s over the %u of %u modules online%s%s%s\n",
                 now * 1e-9, total_w, vset_v, full ? " (each module's full capacity)" : "", on, s->n,
-                n ? " (not online: slot" : "",
-                n > 1 ? "s "
-                : n   ? " "
-                      : "",
-                miss,
-                n > 8 ? ", ...)"
-                : n   ? ")"
-                      : "");
+                n == 0   ? ""
+                : n == 1 ? " (not online: slot "
+                         : " (not online: slots ",
+                miss, n ? ")" : "");
     }
     s->dem = total_w > 0;
     s->dem_full = (uint8_t)(full != 0);

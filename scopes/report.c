@@ -343,31 +343,27 @@ int rep_text(FILE *f, ses *s, unsigned width)
  * station started give, the rest never started (OFF at the end); else,
  * with every module tripped, the first to trip, when (from the load's
  * coming on) and why, and the last trip's time. */
-static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, double demand, char *why, size_t n)
+static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, double demand, unsigned n_cap, char *why,
+                               size_t n)
 {
-    unsigned present = 0, tripped = 0, before = 0, off = 0, n_cap;
-    double c2, d2;
-    n_cap = ses_capacity(s, &c2, &d2);
+    unsigned present = 0, tripped = 0, before = 0, off = 0;
     char offs[80] = "";
     size_t at = 0;
+    int first = -1; /* the first to trip, and the last trip's time */
+    int64_t last_ns = -1;
     for (unsigned k = 0; k < sn->n; k++) {
         const ses_mod_snap *m = &sn->mod[k];
         if (!m->present)
             continue;
         present++;
-        tripped += m->state == SES_M_FAULT;
-        before += m->state == SES_M_FAULT && m->cause.ns >= 0 && s->load_on_ns >= 0 && m->cause.ns < s->load_on_ns;
-        if (m->state == SES_M_OFF && off++ < 4)
-            at += (size_t)snprintf(offs + at, sizeof offs - at, "%s%u", at ? ", " : "", k + 1);
-    }
-    if (off > 4)
-        snprintf(offs + at, sizeof offs - at, ", ...");
-    int first = -1; /* the first to trip, and the last trip's time */
-    int64_t last_ns = -1;
-    for (unsigned k = 0; k < sn->n; k++) {
-        const ses_mod_snap *m = &sn->mod[k];
-        if (!m->present || m->state != SES_M_FAULT || m->cause.ns < 0)
+        if (m->state == SES_M_OFF)
+            cli_list_add(offs, sizeof offs, &at, &off, 4, k + 1);
+        if (m->state != SES_M_FAULT)
             continue;
+        tripped++;
+        if (m->cause.ns < 0)
+            continue;
+        before += s->load_on_ns >= 0 && m->cause.ns < s->load_on_ns;
         if (first < 0 || m->cause.ns < sn->mod[first].cause.ns)
             first = (int)k;
         last_ns = m->cause.ns > last_ns ? m->cause.ns : last_ns;
@@ -425,8 +421,8 @@ static int rep_text_body(FILE *f, ses *s)
         int none = m->running &&
                    ((m->limited && m->io < REP_NO_CURRENT_FRAC * s->kc.i_max) || fabs(m->vo - sn.vbus) > REP_APART_V);
         limited += m->limited && !none;
-        if (none && dead++ < 4)
-            dat += (size_t)snprintf(deads + dat, sizeof deads - dat, "%s%u", dat ? ", " : "", k + 1);
+        if (none)
+            cli_list_add(deads, sizeof deads, &dat, &dead, 4, k + 1);
         ptot += m->io * m->vo;
         pin += m->pin;
         tjmax = fmax(tjmax, fmax(m->tja, m->tjb));
@@ -436,7 +432,7 @@ static int rep_text_body(FILE *f, ses *s)
         imin = fmin(imin, m->io), imax = fmax(imax, m->io), isum += m->io;
     }
     double imean = sharing ? isum / sharing : 0, cap, demand;
-    ses_capacity(s, &cap, &demand);
+    unsigned n_cap = ses_capacity(s, &cap, &demand);
     int collapsed = ses_collapsed(s);
     char collapse_at[80] = "";
     if (!s->bus_up)
@@ -475,7 +471,7 @@ static int rep_text_body(FILE *f, ses *s)
                 collapse_at, sn.vbus, o->r.v_set, s->load_on_ns >= 0 ? ", the load connected" : "");
     else if (collapsed == SES_COLLAPSED) {
         char why[320] = "";
-        rep_collapse_cause(s, &sn, cap, demand, why, sizeof why);
+        rep_collapse_cause(s, &sn, cap, demand, n_cap, why, sizeof why);
         fprintf(
             f,
             "RACK COLLAPSED%s: at the run's end it is at %.2f V (set point %.1f V) with the load on; %u of %u module%s "
@@ -523,10 +519,10 @@ static int rep_text_body(FILE *f, ses *s)
                                              : "no module in its slot");
     if (dead)
         fprintf(f,
-                "note: module%s %s%s run%s but deliver%s nothing to the bus: at the current limit with no current "
+                "note: module%s %s run%s but deliver%s nothing to the bus: at the current limit with no current "
                 "(the power stage gives none: a dead gate driver, a broken tank), or regulating its own output "
                 "apart from the bus (an open output relay or fuse)\n",
-                dead == 1 ? "" : "s", deads, dead > 4 ? ", ..." : "", dead == 1 ? "s" : "", dead == 1 ? "s" : "");
+                dead == 1 ? "" : "s", deads, dead == 1 ? "s" : "", dead == 1 ? "s" : "");
     rep_swarm(f, s, &sn);
     if (s->stop_sig || s->stop_why[0])
         fprintf(f, "INTERRUPTED after %.4f s of %.4g s (%s): this report covers the time that ran\n", sn.t_ns * 1e-9,
