@@ -157,6 +157,31 @@ static int cli_same_unit(const char *s, const char *unit)
     return !strcasecmp(s, "ohm") || !strcmp(s, "\u2126") || !strcmp(s, "\u03a9");
 }
 
+/* The number s .. end (strtod's text, finite, x its value) times
+ * 10^shift as decimal text reads it: "1234.56" with shift -3 is read as
+ * "1234.56e-3", the double nearest 1.23456, the one "1.23456" gives
+ * (x * 1e-3 is not: the product of two rounded doubles, rounded again).
+ * A hexadecimal number, or one too long for the buffer, is multiplied. */
+static double cli_decimal_shift(const char *s, const char *end, double x, int shift, double scale)
+{
+    char buf[128];
+    size_t n = (size_t)(end - s);
+    if (n + 16 > sizeof buf || memchr(s, 'x', n) || memchr(s, 'X', n))
+        return x * scale;
+    const char *e = memchr(s, 'e', n);
+    if (!e)
+        e = memchr(s, 'E', n);
+    long ex = 0;
+    if (e) {
+        errno = 0;
+        ex = strtol(e + 1, NULL, 10);
+        if (errno || ex > 100000 || ex < -100000) /* x is 0 there (it is finite): 0 whatever the shift */
+            return x * scale;
+    }
+    snprintf(buf, sizeof buf, "%.*se%ld", (int)((e ? e : end) - s), s, ex + shift);
+    return strtod(buf, NULL);
+}
+
 int cli_parse_quantity(const char *s, const char *unit, double *v)
 {
     char *end;
@@ -178,10 +203,15 @@ int cli_parse_quantity(const char *s, const char *unit, double *v)
     }
     static const char prefixes[] = "pnumkMG";
     static const double scale[] = {1e-12, 1e-9, 1e-6, 1e-3, 1e3, 1e6, 1e9};
+    static const int shift[] = {-12, -9, -6, -3, 3, 6, 9};
     const char *p = *end ? strchr(prefixes, *end) : NULL;
-    /* A prefix, unless what follows is the whole unit ("m" alone is milli). */
+    /* A prefix, unless what follows is the whole unit ("m" alone is milli):
+     * "1234.56ms" is the same double as "1.23456s". */
     if (p && strcmp(end, unit) && !cli_same_unit(end, unit)) {
-        x *= scale[p - prefixes];
+        const char *num_end = end > s && end[-1] == ' ' ? end - 1 : end; /* "5 ms" */
+        x = cli_decimal_shift(s, num_end, x, shift[p - prefixes], scale[p - prefixes]);
+        if (!isfinite(x)) /* "1e308G" */
+            return EK3_EPARSE;
         end++;
     }
     if (*end && strcmp(end, unit) && !cli_same_unit(end, unit))

@@ -235,6 +235,21 @@ static const char *rk_fault_as(const rack_opts *o, unsigned j, char *buf, size_t
     return buf;
 }
 
+/* Why an event at t s is refused as at or after the end of a run of
+ * duration s: "" when t is past it; else t falls in the run's last
+ * quantum, and an event acts at the start of the quantum at or after its
+ * time (rig.h: RIG_PERIOD_NS), here the run's end. Returns buf. */
+static const char *rk_end_why(double t, double duration, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    if (t < duration)
+        snprintf(buf, cap,
+                 ": it falls in the last quantum, from %.10g s, and an event acts at the start of the "
+                 "%d us quantum at or after its time, here the end",
+                 floor(t * 1e9 / RIG_PERIOD_NS) * RIG_PERIOD_NS * 1e-9, (int)(RIG_PERIOD_NS / 1000));
+    return buf;
+}
+
 /* One pull or insert of rk_check_slots: when, which slot (0: the
  * leader's), what, and how the user asked for it. */
 typedef struct rk_slot_ev {
@@ -447,8 +462,10 @@ int cmd_rack(int argc, char **argv)
             int leader = at - v == 6 && !strncmp(v, "leader", 6); /* the fault pull:leader@TIME */
             if (!leader && ((size_t)(at - v) >= sizeof slot ||
                             (memcpy(slot, v, (size_t)(at - v)), slot[at - v] = 0, cli_parse_i64(slot, 1, 510, &n))))
-                return cli_usage_error(w, "--pull '%s': the slot '%.*s' is a whole number, 1 to 510, or leader", v,
-                                       (int)(at - v), v);
+                return cli_usage_error(w,
+                                       "--pull '%s': the slot '%.*s' is a whole number, 1 to the rack's "
+                                       "modules (--modules), or leader",
+                                       v, (int)(at - v), v);
             if (cli_parse_quantity(at + 1, "s", &t) || !(t >= 0))
                 return cli_time_error(w, "--pull: the time", at + 1, "from 0 on", 86400);
             if (leader) {
@@ -682,13 +699,14 @@ int cmd_rack(int argc, char **argv)
     if (o.trace.from_s > o.duration)
         return cli_usage_error(w, "--from %g s: after the end of the run (--duration %g s): nothing would be traced",
                                o.trace.from_s, o.duration);
+    char why[200];
     for (unsigned k = 0; k < 510; k++) {
         if (o.pull_at[k] >= 0 && k >= o.r.modules)
             return cli_usage_error(w, "--pull %u@%gs: slot %u is not in a rack of %u", k + 1, o.pull_at[k], k + 1,
                                    o.r.modules);
         if (o.pull_at[k] >= o.duration || (int64_t)(o.pull_at[k] * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS)
-            return cli_usage_error(w, "--pull %u@%gs: at or after the end of the run (--duration %g s)", k + 1,
-                                   o.pull_at[k], o.duration);
+            return cli_usage_error(w, "--pull %u@%.10gs: at or after the end of the run (--duration %g s)%s", k + 1,
+                                   o.pull_at[k], o.duration, rk_end_why(o.pull_at[k], o.duration, why, sizeof why));
         if (o.r.external && o.ext[k] && k >= o.r.modules && strcmp(o.ext_arg, "all"))
             return cli_usage_error(w, "--external: slot %u is not in a rack of %u", k + 1, o.r.modules);
     }
@@ -721,8 +739,9 @@ int cmd_rack(int argc, char **argv)
     for (unsigned j = 0; j < o.nfault; j++)
         if ((int64_t)(o.fault[j].t * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS) {
             char as[240];
-            return cli_usage_error(w, "%s: at or after the end of the run (--duration %g s)",
-                                   rk_fault_as(&o, j, as, sizeof as), o.duration);
+            return cli_usage_error(w, "%s: at or after the end of the run (--duration %g s)%s",
+                                   rk_fault_as(&o, j, as, sizeof as), o.duration,
+                                   rk_end_why(o.fault[j].t, o.duration, why, sizeof why));
         }
     if (o.r.external && !strncmp(o.r.fw_bus, "udp:", 4) &&
         strtol(strrchr(o.r.fw_bus, ':') + 1, NULL, 10) + (long)o.r.modules > 65535)
@@ -921,8 +940,8 @@ int cmd_rack(int argc, char **argv)
                 "rack is overloaded\n",
                 demand / 1e3, n_cap, n_cap == 1 ? "" : "s",
                 n_cap == o.r.modules ? ""
-                : n_cap == 1         ? " (the one not pulled or lost)"
-                                     : " (those not pulled or lost)",
+                : n_cap == 1         ? " (the one not pulled, not cut off the bus before the start, not lost)"
+                                     : " (those not pulled, not cut off the bus before the start, not lost)",
                 n_cap == 1 ? "s" : "", cap / 1e3, each);
     }
     int bad = 0;

@@ -626,7 +626,7 @@ static int flt_slot(rig *g, unsigned slot, int in)
     if (!rc)
         rc = cbus_fault_cut(&g->bus, slot, !in);
     if (!rc && in && !g->m[slot - 1].external)
-        rc = fwi_fault_reboot(&g->m[slot - 1].fw);
+        rc = fwi_power_cycle(&g->m[slot - 1].fw);
     return rc;
 }
 

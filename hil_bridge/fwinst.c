@@ -329,6 +329,13 @@ int fwi_fault_reboot(fwi *f)
     return fwi_mcu_reset(f, FWI_REBOOT);
 }
 
+int fwi_power_cycle(fwi *f)
+{
+    int rc = fwi_mcu_reset(f, FWI_REBOOT);
+    f->resets = 0;
+    return rc;
+}
+
 /* An MCU reset (the watchdog's, or asked for), or the end of the
  * power-on reset (fwi_hold): the peripherals and the drivers from reset;
  * after a reset the bootloader and the kernel booted again (jz_reset

@@ -129,6 +129,13 @@ int fwi_period_direct(fwi *f, const msg_hil_adc *adc, uint32_t q, msg_hil_pwm *p
  * into a staged image, or back) is this, after the pass that asked. */
 int fwi_fault_reboot(fwi *f);
 
+/* A module put into its slot (fault insert, a pull undone): its board
+ * powered, booting as fwi_fault_reboot boots it, but a power-up, not an
+ * MCU reset: `resets` is 0 after it (the module in the slot has not
+ * reset; a report's resets column is the module's own). Returns
+ * fwi_fault_reboot's codes. */
+int fwi_power_cycle(fwi *f);
+
 /* The factory image every module leaves the factory with (slot A):
  * version FWI_FACTORY_VERSION, security FWI_FACTORY_SECURITY, a
  * deterministic FWI_FACTORY_PAYLOAD-byte payload, signed with the

@@ -355,6 +355,14 @@ unsigned ses_wait_external(ses *s, int timeout_ms)
  * its software current limit i_max (A) at the bus its droop r_droop (V/A)
  * leaves at that current, or its power command p_cmd (W) if that is less
  * (LLC_CONTROL: i_ref = min(i_max, p_cmd / v)). */
+unsigned ses_cut_before_start(const ses_event *e)
+{
+    return e->kind == SES_EV_FAULT && e->fault.id == FLT_BUS_CUT && !e->fault.leader &&
+                   ses_ns(e->at_s) < SES_STATION_START_NS
+               ? e->fault.target
+               : 0;
+}
+
 unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
 {
     unsigned n = 0; /* the slots with a module that can feed: not pulled on the timeline (or put back after its
@@ -364,7 +372,7 @@ unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
         for (unsigned i = 0; i < s->nev; i++) { /* in time order: --pull or --fault pull (a leader's: slot 0 until it
                                                    went in), then --fault insert or an INSERT */
             const ses_event *e = &s->ev[i];
-            if (ses_pull_slot(e) == k + 1)
+            if (ses_pull_slot(e) == k + 1 || ses_cut_before_start(e) == k + 1)
                 out = 1;
             else if ((e->kind == SES_EV_INSERT && e->slot == k + 1) ||
                      (e->kind == SES_EV_FAULT && e->fault.id == FLT_INSERT && e->fault.target == k + 1))

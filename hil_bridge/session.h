@@ -328,9 +328,16 @@ void ses_fail(ses *s, const char *fmt, ...) __attribute__((format(printf, 2, 3))
  * Returns how many answered. */
 unsigned ses_wait_external(ses *s, int timeout_ms);
 
+/* The slot whose node event e cuts off the rack bus before the station
+ * can start the rack (a bus-cut fault with its slot named, at a time
+ * before SES_STATION_START_NS): its module never hears START (0 for any
+ * other event). */
+unsigned ses_cut_before_start(const ses_event *e);
+
 /* What the rack can deliver (W, an upper bound: busbar drops left out)
  * with its modules less those pulled on the timeline (a SES_EV_PULL, or a
- * pull fault with its slot named) and the external
+ * pull fault with its slot named), those cut off the bus before the
+ * start (ses_cut_before_start; an insert puts a node back) and the external
  * ones lost (one that never said HELLO), and what the load
  * asks at the set point after full droop (W; 0 for a battery). Returns
  * the modules counted. */

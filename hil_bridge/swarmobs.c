@@ -105,9 +105,11 @@ void swo_peek(swo *o, const rig *g, unsigned k0, unsigned k1)
             v = (swo_view){v.st, rf->commit, rf->term, rf->last_index, rf->role};
         }
         swo_view *w = &o->view[slot];
-        if (w->st != v.st || w->commit != v.commit || w->term != v.term || w->last_index != v.last_index ||
-            w->role != v.role)
-            *w = v;
+        if (w->st == v.st && w->commit == v.commit && w->term == v.term && w->last_index == v.last_index &&
+            w->role == v.role)
+            continue; /* as swo_check took it: its commits checked (seen_commit[slot] is v.commit) */
+        *w = v;
+        o->moved[slot] = 1;
         /* The commits swo_check will take (its test, on the seen_commit it left) */
         uint32_t seen = swo_seen(o, slot, v.commit);
         if (!v.st || v.commit <= seen)
@@ -128,6 +130,10 @@ unsigned swo_step(swo *o, const rig *g)
 
 unsigned swo_check(swo *o, const rig *g)
 {
+    unsigned last = g->o.modules < SWO_NODES - 1 ? g->o.modules : SWO_NODES - 1;
+    if (!memchr(o->moved + 1, 1, last)) /* every view as the last call took it */
+        return 0;
+    memset(o->moved, 0, last + 1);
     unsigned found = 0, nread = 0;
     int64_t t = g->t_ns;
     uint16_t best = 0;

@@ -81,6 +81,11 @@ typedef struct swo {
     char apart[64];
     swo_view view[SWO_NODES];
     swo_read got[SWO_NODES];       /* written by swo_peek with view[], only when commits are new */
+    /* moved[slot]: 1 when swo_peek changed view[slot] (its thread's
+     * bytes), back to 0 by swo_check. With none set the views are those
+     * swo_check took last and it has nothing to do: it is idempotent on
+     * unchanged views (each view's commits taken, the leader as it was). */
+    uint8_t moved[SWO_NODES];
 } swo;
 
 /* Summary figures (swo_summary). */
@@ -110,7 +115,9 @@ unsigned swo_step(swo *o, const rig *g);
  * it would otherwise bring from the other core. swo_check reads nothing
  * of a module but what swo_peek copied (its view, and its newly committed
  * entries: swo_read), so the module's thread may run on between the two
- * (rig.run_ahead). */
+ * (rig.run_ahead). When no view changed since its last call (no slot's
+ * moved[] set) swo_check returns 0 at once: the usual quantum, between
+ * the swarm's heartbeats. */
 void swo_peek(swo *o, const rig *g, unsigned k0, unsigned k1);
 unsigned swo_check(swo *o, const rig *g);
 

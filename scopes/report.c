@@ -346,9 +346,9 @@ int rep_text(FILE *f, ses *s, unsigned width)
 static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, double demand, unsigned n_cap, char *why,
                                size_t n)
 {
-    unsigned present = 0, tripped = 0, before = 0, off = 0;
-    char offs[80] = "";
-    size_t at = 0;
+    unsigned present = 0, tripped = 0, before = 0, off = 0, cut = 0;
+    char offs[80] = "", cuts[80] = "";
+    size_t at = 0, cat = 0;
     int first = -1; /* the first to trip, and the last trip's time */
     int64_t last_ns = -1;
     for (unsigned k = 0; k < sn->n; k++) {
@@ -356,8 +356,14 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         if (!m->present)
             continue;
         present++;
-        if (m->state == SES_M_OFF)
+        if (m->state == SES_M_OFF) {
             cli_list_add(offs, sizeof offs, &at, &off, 4, k + 1);
+            unsigned c = 0;
+            for (unsigned i = 0; i < s->nev && !c; i++)
+                c = ses_cut_before_start(&s->ev[i]) == k + 1;
+            if (c)
+                cli_list_add(cuts, sizeof cuts, &cat, &cut, 4, k + 1);
+        }
         if (m->state != SES_M_FAULT)
             continue;
         tripped++;
@@ -371,12 +377,18 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
     double each = n_cap ? cap / n_cap : 0;
     if (s->g.plant.r_short > 0)
         snprintf(why, n, " (the bus is shorted: fault 'short')");
-    else if (off && present > off && demand > each * (present - off))
+    else if (off && present > off && demand > each * (present - off)) {
+        char by[140] = ""; /* why: a node cut off the bus before the start never hears START */
+        if (cut == off)
+            snprintf(by, sizeof by, ", cut off the rack bus before the station's start (bus-cut)");
+        else if (cut)
+            snprintf(by, sizeof by, "; cut off the rack bus before the station's start (bus-cut): slot%s %s",
+                     cut == 1 ? "" : "s", cuts);
         snprintf(why, n,
                  " (the load asked more than the %u module%s the station started can deliver, %.0f W each; "
-                 "never started: slot%s %s)",
-                 present - off, present - off == 1 ? "" : "s", each, off == 1 ? "" : "s", offs);
-    else if (demand > cap)
+                 "never started: slot%s %s%s)",
+                 present - off, present - off == 1 ? "" : "s", each, off == 1 ? "" : "s", offs, by);
+    } else if (demand > cap)
         snprintf(why, n, " (the load asked more than the rack can deliver)");
     else if (tripped && before == tripped && tripped == present)
         snprintf(why, n,
@@ -638,6 +650,13 @@ static int rep_text_body(FILE *f, ses *s)
                     ses_mstate_name(m->state), m->io * m->vo, m->io, m->vo, m->tja, m->tjb, m->fsw_hz / 1e3, m->resets,
                     m->trim, m->role >= 0 && m->role < 4 ? role[m->role] : "-");
     }
+    int electing = 0; /* a role between follow and LEADER shown: name it */
+    for (unsigned k = 0; k < sn.n; k++)
+        electing |= sn.mod[k].state != SES_M_PULLED &&
+                    (sn.mod[k].role == RAFT_PRECANDIDATE || sn.mod[k].role == RAFT_CANDIDATE);
+    if (electing)
+        fprintf(f, "swarm column: the module's Raft role; pre asks the others whether it could win before it stands "
+                   "(pre-vote, Ongaro's thesis 9.6), cand stands for election\n");
     /* A module off the bus (its relay open: a trip, a short's collapse) keeps its own charge: say so,
      * with each one's voltage for the first three. */
     unsigned apart = 0;

@@ -508,8 +508,12 @@ Test(cli, a_bus_that_never_came_up_says_why)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration 1s --fault bus-cut:1@0s", EK3_BIN), 1, "%s", out);
     cr_assert(strstr(out, "RACK COLLAPSED: at the run's end it is at 406.79 V (set point 750.0 V) with the load on; 1 "
                           "of 2 modules in their slots tripped, 0 still running (the load asked more than the 1 "
-                          "module the station started can deliver, 2884 W each; never started: slot 1)\n"),
+                          "module the station started can deliver, 2884 W each; never started: slot 1, cut off the "
+                          "rack bus before the station's start (bus-cut))\n"),
               "tripped, and the rest never started: collapsed before the bus falls: %s", out);
+    cr_assert(strstr(out, "ek3 rack: warning: the load asks 4.8 kW, but 1 module (the one not pulled, not cut off the "
+                          "bus before the start, not lost) delivers at most 2.9 kW, "),
+              "a node cut off before the start is not counted before the run: %s", out);
     cr_assert(strstr(out, "behind its relay; module 1 (OFF) holds 0.00 V, module 2 (FAULT) 656.80 V, isolated from "
                           "the 406.79 V bus\n"),
               "%s", out);
@@ -519,7 +523,7 @@ Test(cli, a_bus_that_never_came_up_says_why)
                      EK3_BIN),
                  1, "%s", out);
     cr_assert(strstr(out, "(the load asked more than the 4 modules the station started can deliver, 2884 W each; "
-                          "never started: slots 5, 7)\n"),
+                          "never started: slots 5, 7, cut off the rack bus before the station's start (bus-cut))\n"),
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 8 --duration 0.7s --droop 0.1", EK3_BIN), 1, "%s", out);
     cr_assert(strstr(out, "(module 1 tripped first, at 0.3796 s, in the soft start (6 of 8 before the load came on "
@@ -788,7 +792,8 @@ Test(cli, external_modules_run_as_in_process_and_a_dead_one_is_reported)
                      "udp:127.0.0.1:%d --hello-timeout 0.2s",
                      EK3_BIN, base + 20),
                  0, "%s", out);
-    cr_assert(strstr(out, "warning: the load asks 5.0 kW, but 1 module (the one not pulled or lost) delivers at most "),
+    cr_assert(strstr(out, "warning: the load asks 5.0 kW, but 1 module (the one not pulled, not cut off the bus before "
+                          "the start, not lost) delivers at most "),
               "%s", out);
 }
 
@@ -953,4 +958,20 @@ Test(cli, an_external_module_over_cannelloni_runs_as_in_process)
     cr_assert(strstr(out, "module 2 external (ek3 fw): answered every quantum"), "%s", out);
     cr_assert_str_eq(line_of(out, "bus:", a, sizeof a), line_of(ref, "bus:", b, sizeof b));
     cr_assert_str_eq(line_of(out, "sharing:", a, sizeof a), line_of(ref, "sharing:", b, sizeof b));
+}
+
+/* The report's swarm column names a role between follow and LEADER
+ * under the table when one shows: the leader cut off the rack bus goes
+ * on asking for a pre-vote it cannot win ("pre"). Without one, no line. */
+Test(cli, a_role_between_follower_and_leader_is_named_under_the_table)
+{
+    static char out[16384];
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 2.5s --fault bus-cut:leader@1s", EK3_BIN), 0,
+                 "%s", out);
+    cr_assert(strstr(out, " pre   \n"), "the cut-off leader: %s", out);
+    cr_assert(strstr(out, "swarm column: the module's Raft role; pre asks the others whether it could win before it "
+                          "stands (pre-vote, Ongaro's thesis 9.6), cand stands for election\n"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 1s", EK3_BIN), 0, "%s", out);
+    cr_assert(strstr(out, " LEADER\n") && !strstr(out, "swarm column"), "follow and LEADER only: %s", out);
 }

@@ -97,6 +97,36 @@ Test(cli_args, the_ohm_is_read_in_any_case_and_as_its_symbol)
     cr_assert(strstr(out, "--load-ohm '0Ohm': a resistance above 0"), "%s", out);
 }
 
+/* A prefix scales the number as its decimal text reads: 1234.56 ms is
+ * the double 1.23456 s is (not 1234.56 * 1e-3, one rounding more), so a
+ * time given in two units compares as written (a pull and an insert at
+ * one time were refused as an insert before the pull) and is echoed as
+ * typed, not as 1.2345599999999999 s. */
+Test(cli_args, a_prefix_scales_the_decimal_text_not_the_double)
+{
+    static const struct {
+        const char *a, *b;
+    } same[] = {
+        {"1234.56ms", "1.23456s"},  {"1500.05 ms", "1.50005 s"}, {"0.3ms", "300us"}, {"1.23456e3ms", "1.23456s"},
+        {"123456e-2ms", "1.23456"}, {"2.9kV", "2900V"},          {"0.07GV", "7e7"},  {"1E3ms", "1s"}};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        double a, b;
+        const char *unit = strchr(same[i].a, 'V') ? "V" : "s";
+        cr_assert_eq(cli_parse_quantity(same[i].a, unit, &a), EK3_OK, "%s", same[i].a);
+        cr_assert_eq(cli_parse_quantity(same[i].b, unit, &b), EK3_OK, "%s", same[i].b);
+        cr_assert(a == b, "%s is %.17g, %s %.17g", same[i].a, a, same[i].b, b);
+    }
+    double v;
+    cr_assert_eq(cli_parse_quantity("1e308G", "V", &v), EK3_EPARSE, "scaled past the largest double");
+    cr_assert_eq(cli_parse_quantity("0x10ms", "s", &v), EK3_OK, "hexadecimal: multiplied");
+    cr_assert_float_eq(v, 0.016, 1e-18);
+    static char out[8192];
+    cr_assert_eq(
+        run(out, sizeof out, "%s rack --modules 8 --duration 2s --pull 3@1.23456s --fault insert:3@1234.56ms", EK3_BIN),
+        0, "the pull and the insert at one time: %s", out);
+    cr_assert(strstr(out, "fault injected at 1.2346 s: insert:3@1.23456s"), "the time as typed: %s", out);
+}
+
 /* `ek3 <args>` is refused as a usage error (exit 2) and its message holds
  * `expected`. */
 static void refused(const char *args, const char *expected)
@@ -317,12 +347,22 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
     cr_assert(strstr(out, "EK3 rack: 4 modules (2 in their slots"), "an N-2 test: %s", out);
     cr_assert(strstr(out, "module 2 pulled at 0.55 s") && strstr(out, "module 3 pulled at 0.6 s"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.3s --pull 2@0.3s", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "after the end of the run"), "%s", out);
+    cr_assert(strstr(out, "after the end of the run (--duration 0.3 s)\n"), "past the end: no quantum named: %s", out);
+    /* before --duration, in its last quantum: the quantum's start is why */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.3s --pull 2@0.29991s", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--pull 2@0.29991s: at or after the end of the run (--duration 0.3 s): it falls in the last "
+                          "quantum, from 0.2999 s, and an event acts at the start of the 100 us quantum at or after "
+                          "its time, here the end\n"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.3s --pull 2@0.2999s", EK3_BIN), 0,
+                 "the last quantum's start: %s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@0.1s --pull 2@0.2s", EK3_BIN), 2, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@1e300s", EK3_BIN), 2, "%s", out);
     /* what is wrong, named: the slot or the time; leader as --fault pull: takes it */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 0@0s", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "ek3 rack: --pull '0@0s': the slot '0' is a whole number, 1 to 510, or leader\n"), "%s", out);
+    cr_assert(strstr(out, "ek3 rack: --pull '0@0s': the slot '0' is a whole number, 1 to the rack's modules "
+                          "(--modules), or leader\n"),
+              "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@1kg", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "ek3 rack: --pull: the time '1kg': ") && strstr(out, "'kg' is not a unit of time"), "%s",
               out);

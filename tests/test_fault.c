@@ -293,6 +293,7 @@ Test(fault, pull_and_insert, .init = setup, .fini = teardown)
     cr_assert_eq(g.plant.mod[1].vo, 0.0, "a fresh module, its output discharged");
     cr_assert_eq(g.plant.mod[1].relay, 0, "its output relay open");
     cr_assert_eq(g.m[1].fw.k.resets, resets + 1, "its firmware boots as it is powered");
+    cr_assert_eq(g.m[1].fw.resets, 0u, "powered up, not reset: the report's resets column reads 0");
     /* this rig boots its modules on (rig_default_opts): a soft start from
      * zero into its bleeder, not the pulled firmware's wound-up drive */
     double vmax = 0;

@@ -212,10 +212,11 @@ Test(hotswap, a_pulled_module_put_back_boots_and_rejoins, .init = setup, .fini =
     cr_assert_eq(flt_parse("pull:3@0s", &s, err, sizeof err), EK3_OK, "%s", err);
     cr_assert_eq(flt_inject(&g, &s), EK3_OK);
     run_ms(100);
-    uint32_t resets = g.m[slot - 1].fw.resets;
+    uint32_t boots = g.m[slot - 1].fw.k.resets;
     cr_assert_eq(flt_clear(&g, &s), EK3_OK);
     pmod *m = &g.plant.mod[slot - 1];
-    cr_assert_eq(g.m[slot - 1].fw.resets, resets + 1, "its firmware boots as the board is powered");
+    cr_assert_eq(g.m[slot - 1].fw.k.resets, boots + 1, "its firmware boots as the board is powered");
+    cr_assert_eq(g.m[slot - 1].fw.resets, 0u, "a power-up, not an MCU reset (fwi_power_cycle)");
     cr_assert_eq(m->relay, 0, "back in its slot with its relay open");
     run_ms(1500);
     cr_assert_eq(m->relay, 1, "closed at its pre-charge");
