@@ -220,6 +220,24 @@ int cli_parse_quantity(const char *s, const char *unit, double *v)
     return EK3_OK;
 }
 
+const char *cli_range_why(const char *s, const char *unit)
+{
+    char *end;
+    errno = 0;
+    double x = s ? strtod(s, &end) : 0;
+    if (!s || end == s)
+        return NULL;
+    if (errno == ERANGE)
+        return isinf(x) || fabs(x) >= 1 ? "too large for a double (above about 1e308)"
+                                        : "too small for a double (under about 1e-308, other than 0)";
+    char probe[48];
+    double one;
+    snprintf(probe, sizeof probe, "1%.40s", end);
+    if (isfinite(x) && cli_parse_quantity(s, unit, &one) != EK3_OK && cli_parse_quantity(probe, unit, &one) == EK3_OK)
+        return "too large for a double once its prefix scales it (above about 1e308)";
+    return NULL;
+}
+
 int cli_time_error(const char *where, const char *flag, const char *v, const char *range, double max_s)
 {
     char why[128], num[48];
@@ -228,8 +246,11 @@ int cli_time_error(const char *where, const char *flag, const char *v, const cha
     const char *u = v ? end + (*end == ' ') : "";
     const char *bare = *u && u[1] && strchr("pnumk", tolower((unsigned char)*u)) ? u + 1 : u; /* past a prefix */
     int unread = v ? cli_parse_quantity(v, "s", &x) != EK3_OK : 1;
+    const char *huge = cli_range_why(v, "s");
     if (!v || end == v)
         snprintf(why, sizeof why, ": not a time");
+    else if (huge)
+        snprintf(why, sizeof why, ": %s", huge);
     else if (!isfinite(n))
         snprintf(why, sizeof why, ": not a finite number");
     else if (!strcmp(u, "m"))

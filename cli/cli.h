@@ -81,6 +81,13 @@ int cli_parse_quantity(const char *s, const char *unit, double *v);
  * up to a day"). Returns CLI_USAGE (cli_usage_error). */
 int cli_time_error(const char *where, const char *flag, const char *v, const char *range, double max_s);
 
+/* Why s (a number, a prefix and unit) cannot be read as a double when
+ * that is the reason: strtod's ERANGE (above about 1e308, or under about
+ * 1e-308 and not 0), or a prefix that scales a finite number past the
+ * largest double ("1e308Gs"). Returns a static phrase, or NULL when s
+ * reads (or fails for another reason: cli_parse_quantity). */
+const char *cli_range_why(const char *s, const char *unit);
+
 /* Why s, which cli_parse_quantity refused for `unit`, is refused, when a
  * letter's case explains it: a capital K ("kilo is a lower-case k
  * (2.5kohm)"), or the unit or its prefix in the wrong case ("the unit

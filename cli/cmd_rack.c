@@ -235,19 +235,19 @@ static const char *rk_fault_as(const rack_opts *o, unsigned j, char *buf, size_t
     return buf;
 }
 
-/* Why an event at t s is refused as at or after the end of a run of
- * duration s: "" when t is past it; else t falls in the run's last
- * quantum, and an event acts at the start of the quantum at or after its
- * time (rig.h: RIG_PERIOD_NS), here the run's end. Returns buf. */
-static const char *rk_end_why(double t, double duration, char *buf, size_t cap)
+/* The usage error for an event (as: how the user gave it) at t s that
+ * would act at or after the end of a run of duration s: past it, or
+ * in its last quantum, as an event acts at the start of the quantum at
+ * or after its time (rig.h: RIG_PERIOD_NS), here the run's end. */
+static int rk_end_error(const char *w, const char *as, double t, double duration)
 {
-    buf[0] = 0;
-    if (t < duration)
-        snprintf(buf, cap,
-                 ": it falls in the last quantum, from %.10g s, and an event acts at the start of the "
-                 "%d us quantum at or after its time, here the end",
-                 floor(t * 1e9 / RIG_PERIOD_NS) * RIG_PERIOD_NS * 1e-9, (int)(RIG_PERIOD_NS / 1000));
-    return buf;
+    if (t >= duration)
+        return cli_usage_error(w, "%s: at or after the end of the run (--duration %g s)", as, duration);
+    return cli_usage_error(w,
+                           "%s: in the run's last quantum, from %.10g s (--duration %g s): an event acts at the "
+                           "start of the %d us quantum at or after its time, here the run's end",
+                           as, floor(t * 1e9 / RIG_PERIOD_NS) * RIG_PERIOD_NS * 1e-9, duration,
+                           (int)(RIG_PERIOD_NS / 1000));
 }
 
 /* One pull or insert of rk_check_slots: when, which slot (0: the
@@ -463,7 +463,7 @@ int cmd_rack(int argc, char **argv)
             if (!leader && ((size_t)(at - v) >= sizeof slot ||
                             (memcpy(slot, v, (size_t)(at - v)), slot[at - v] = 0, cli_parse_i64(slot, 1, 510, &n))))
                 return cli_usage_error(w,
-                                       "--pull '%s': the slot '%.*s' is a whole number, 1 to the rack's "
+                                       "--pull '%s': the slot '%.*s' must be a whole number, 1 to the rack's "
                                        "modules (--modules), or leader",
                                        v, (int)(at - v), v);
             if (cli_parse_quantity(at + 1, "s", &t) || !(t >= 0))
@@ -699,14 +699,15 @@ int cmd_rack(int argc, char **argv)
     if (o.trace.from_s > o.duration)
         return cli_usage_error(w, "--from %g s: after the end of the run (--duration %g s): nothing would be traced",
                                o.trace.from_s, o.duration);
-    char why[200];
     for (unsigned k = 0; k < 510; k++) {
         if (o.pull_at[k] >= 0 && k >= o.r.modules)
             return cli_usage_error(w, "--pull %u@%gs: slot %u is not in a rack of %u", k + 1, o.pull_at[k], k + 1,
                                    o.r.modules);
-        if (o.pull_at[k] >= o.duration || (int64_t)(o.pull_at[k] * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS)
-            return cli_usage_error(w, "--pull %u@%.10gs: at or after the end of the run (--duration %g s)%s", k + 1,
-                                   o.pull_at[k], o.duration, rk_end_why(o.pull_at[k], o.duration, why, sizeof why));
+        if (o.pull_at[k] >= o.duration || (int64_t)(o.pull_at[k] * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS) {
+            char as[64];
+            snprintf(as, sizeof as, "--pull %u@%.10gs", k + 1, o.pull_at[k]);
+            return rk_end_error(w, as, o.pull_at[k], o.duration);
+        }
         if (o.r.external && o.ext[k] && k >= o.r.modules && strcmp(o.ext_arg, "all"))
             return cli_usage_error(w, "--external: slot %u is not in a rack of %u", k + 1, o.r.modules);
     }
@@ -739,9 +740,7 @@ int cmd_rack(int argc, char **argv)
     for (unsigned j = 0; j < o.nfault; j++)
         if ((int64_t)(o.fault[j].t * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS) {
             char as[240];
-            return cli_usage_error(w, "%s: at or after the end of the run (--duration %g s)%s",
-                                   rk_fault_as(&o, j, as, sizeof as), o.duration,
-                                   rk_end_why(o.fault[j].t, o.duration, why, sizeof why));
+            return rk_end_error(w, rk_fault_as(&o, j, as, sizeof as), o.fault[j].t, o.duration);
         }
     if (o.r.external && !strncmp(o.r.fw_bus, "udp:", 4) &&
         strtol(strrchr(o.r.fw_bus, ':') + 1, NULL, 10) + (long)o.r.modules > 65535)

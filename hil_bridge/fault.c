@@ -417,6 +417,9 @@ static int flt_bad_param(const flt_def *d, const flt_param *p, const char *v, ch
 {
     char *end;
     double x = strtod(v, &end);
+    const char *huge = cli_range_why(v, p->unit);
+    if (huge)
+        return flt_err(err, cap, EK3_EPARSE, "%s: parameter %s='%s': %s", d->name, p->name, v, huge);
     if (end != v && isfinite(x)) {
         const char *u = end + (*end == ' ');
         if (!strcmp(u, "%") && !*p->unit)

@@ -358,9 +358,10 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         present++;
         if (m->state == SES_M_OFF) {
             cli_list_add(offs, sizeof offs, &at, &off, 4, k + 1);
-            unsigned c = 0;
+            unsigned c = 0; /* never started and cut off: the cut came before its START (else it would run) */
             for (unsigned i = 0; i < s->nev && !c; i++)
-                c = ses_cut_before_start(&s->ev[i]) == k + 1;
+                c = s->ev[i].kind == SES_EV_FAULT && s->ev[i].fault.id == FLT_BUS_CUT && !s->ev[i].fault.leader &&
+                    s->ev[i].fault.target == k + 1 && s->ev[i].done_ns >= 0;
             if (c)
                 cli_list_add(cuts, sizeof cuts, &cat, &cut, 4, k + 1);
         }
@@ -380,9 +381,10 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
     else if (off && present > off && demand > each * (present - off)) {
         char by[140] = ""; /* why: a node cut off the bus before the start never hears START */
         if (cut == off)
-            snprintf(by, sizeof by, ", cut off the rack bus before the station's start (bus-cut)");
+            snprintf(by, sizeof by, ", cut off the rack bus before the station's START reached %s (bus-cut)",
+                     off == 1 ? "it" : "them");
         else if (cut)
-            snprintf(by, sizeof by, "; cut off the rack bus before the station's start (bus-cut): slot%s %s",
+            snprintf(by, sizeof by, "; cut off the rack bus before the station's START reached it (bus-cut): slot%s %s",
                      cut == 1 ? "" : "s", cuts);
         snprintf(why, n,
                  " (the load asked more than the %u module%s the station started can deliver, %.0f W each; "

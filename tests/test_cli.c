@@ -509,7 +509,7 @@ Test(cli, a_bus_that_never_came_up_says_why)
     cr_assert(strstr(out, "RACK COLLAPSED: at the run's end it is at 406.79 V (set point 750.0 V) with the load on; 1 "
                           "of 2 modules in their slots tripped, 0 still running (the load asked more than the 1 "
                           "module the station started can deliver, 2884 W each; never started: slot 1, cut off the "
-                          "rack bus before the station's start (bus-cut))\n"),
+                          "rack bus before the station's START reached it (bus-cut))\n"),
               "tripped, and the rest never started: collapsed before the bus falls: %s", out);
     cr_assert(strstr(out, "ek3 rack: warning: the load asks 4.8 kW, but 1 module (the one not pulled, not cut off the "
                           "bus before the start, not lost) delivers at most 2.9 kW, "),
@@ -523,7 +523,17 @@ Test(cli, a_bus_that_never_came_up_says_why)
                      EK3_BIN),
                  1, "%s", out);
     cr_assert(strstr(out, "(the load asked more than the 4 modules the station started can deliver, 2884 W each; "
-                          "never started: slots 5, 7, cut off the rack bus before the station's start (bus-cut))\n"),
+                          "never started: slots 5, 7, cut off the rack bus before the station's START reached them "
+                          "(bus-cut))\n"),
+              "%s", out);
+    /* a cut after the station's earliest start (20 ms), before its START reached the module: not known before the
+     * run (no warning), named after it */
+    cr_assert_eq(
+        run(out, sizeof out, "%s rack --modules 8 --duration 1.2s --load 22kW --fault bus-cut:5@0.02s", EK3_BIN), 1,
+        "%s", out);
+    cr_assert(strstr(out, "never started: slot 5, cut off the rack bus before the station's START reached it "
+                          "(bus-cut))\n") &&
+                  !strstr(out, "warning:"),
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 8 --duration 0.7s --droop 0.1", EK3_BIN), 1, "%s", out);
     cr_assert(strstr(out, "(module 1 tripped first, at 0.3796 s, in the soft start (6 of 8 before the load came on "

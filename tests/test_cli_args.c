@@ -125,6 +125,15 @@ Test(cli_args, a_prefix_scales_the_decimal_text_not_the_double)
         run(out, sizeof out, "%s rack --modules 8 --duration 2s --pull 3@1.23456s --fault insert:3@1234.56ms", EK3_BIN),
         0, "the pull and the insert at one time: %s", out);
     cr_assert(strstr(out, "fault injected at 1.2346 s: insert:3@1.23456s"), "the time as typed: %s", out);
+    /* beyond a double: said so, not blamed on the unit or its case */
+    cr_assert_eq(run(out, sizeof out, "%s rack --pull 3@1e308Gs", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "'1e308Gs': a time (2s, 150ms, 100us, 5min, 1h) from 0 on: too large for a double once its "
+                          "prefix scales it (above about 1e308)\n"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --pull 3@1e-400s", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, ": too small for a double (under about 1e-308, other than 0)\n"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --fault igf:1@0.5s:i=1e306kA", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "igf: parameter i='1e306kA': too large for a double once its prefix scales it"), "%s", out);
 }
 
 /* `ek3 <args>` is refused as a usage error (exit 2) and its message holds
@@ -350,9 +359,8 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
     cr_assert(strstr(out, "after the end of the run (--duration 0.3 s)\n"), "past the end: no quantum named: %s", out);
     /* before --duration, in its last quantum: the quantum's start is why */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.3s --pull 2@0.29991s", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "--pull 2@0.29991s: at or after the end of the run (--duration 0.3 s): it falls in the last "
-                          "quantum, from 0.2999 s, and an event acts at the start of the 100 us quantum at or after "
-                          "its time, here the end\n"),
+    cr_assert(strstr(out, "--pull 2@0.29991s: in the run's last quantum, from 0.2999 s (--duration 0.3 s): an event "
+                          "acts at the start of the 100 us quantum at or after its time, here the run's end\n"),
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.3s --pull 2@0.2999s", EK3_BIN), 0,
                  "the last quantum's start: %s", out);
@@ -360,7 +368,7 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@1e300s", EK3_BIN), 2, "%s", out);
     /* what is wrong, named: the slot or the time; leader as --fault pull: takes it */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 0@0s", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "ek3 rack: --pull '0@0s': the slot '0' is a whole number, 1 to the rack's modules "
+    cr_assert(strstr(out, "ek3 rack: --pull '0@0s': the slot '0' must be a whole number, 1 to the rack's modules "
                           "(--modules), or leader\n"),
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@1kg", EK3_BIN), 2, "%s", out);
