@@ -200,6 +200,8 @@ int cli_parse_quantity(const char *s, const char *unit, double *v)
         }
         if (!strcmp(end, "m"))
             return EK3_EPARSE;
+        if ((*end == 'M' || *end == 'G') && !strcmp(end + 1, "s")) /* mega- and gigaseconds: meant ms? */
+            return EK3_EPARSE;
     }
     static const char prefixes[] = "pnumkMG";
     static const double scale[] = {1e-12, 1e-9, 1e-6, 1e-3, 1e3, 1e6, 1e9};
@@ -255,6 +257,9 @@ int cli_time_error(const char *where, const char *flag, const char *v, const cha
         snprintf(why, sizeof why, ": not a finite number");
     else if (!strcmp(u, "m"))
         snprintf(why, sizeof why, ": milli or minutes? write ms or min");
+    else if ((*u == 'M' || *u == 'G') && !strcmp(u + 1, "s"))
+        snprintf(why, sizeof why, ": %c is %s, not milli: write %gms for milliseconds", *u,
+                 *u == 'M' ? "mega (1e6)" : "giga (1e9)", n);
     else if (unread && !strcasecmp(bare, "s"))
         snprintf(why, sizeof why, ": units are lower case (%gs, %gms)", n, n);
     else if (unread)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -464,8 +465,9 @@ int cmd_rack(int argc, char **argv)
                             (memcpy(slot, v, (size_t)(at - v)), slot[at - v] = 0, cli_parse_i64(slot, 1, 510, &n))))
                 return cli_usage_error(w,
                                        "--pull '%s': the slot '%.*s' must be a whole number, 1 to the rack's "
-                                       "modules (--modules), or leader",
-                                       v, (int)(at - v), v);
+                                       "modules (--modules), or leader%s",
+                                       v, (int)(at - v), v,
+                                       at - v == 6 && !strncasecmp(v, "leader", 6) ? " (in lower case)" : "");
             if (cli_parse_quantity(at + 1, "s", &t) || !(t >= 0))
                 return cli_time_error(w, "--pull: the time", at + 1, "from 0 on", 86400);
             if (leader) {

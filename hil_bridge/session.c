@@ -351,10 +351,6 @@ unsigned ses_wait_external(ses *s, int timeout_ms)
     return got;
 }
 
-/* What n modules can deliver together at set point v_set (W): each gives
- * its software current limit i_max (A) at the bus its droop r_droop (V/A)
- * leaves at that current, or its power command p_cmd (W) if that is less
- * (LLC_CONTROL: i_ref = min(i_max, p_cmd / v)). */
 unsigned ses_cut_before_start(const ses_event *e)
 {
     return e->kind == SES_EV_FAULT && e->fault.id == FLT_BUS_CUT && !e->fault.leader &&
@@ -363,6 +359,10 @@ unsigned ses_cut_before_start(const ses_event *e)
                : 0;
 }
 
+/* What n modules can deliver together at set point v_set (W): each gives
+ * its software current limit i_max (A) at the bus its droop r_droop (V/A)
+ * leaves at that current, or its power command p_cmd (W) if that is less
+ * (LLC_CONTROL: i_ref = min(i_max, p_cmd / v)). */
 unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
 {
     unsigned n = 0; /* the slots with a module that can feed: not pulled on the timeline (or put back after its

@@ -126,10 +126,15 @@ Test(cli_args, a_prefix_scales_the_decimal_text_not_the_double)
         0, "the pull and the insert at one time: %s", out);
     cr_assert(strstr(out, "fault injected at 1.2346 s: insert:3@1.23456s"), "the time as typed: %s", out);
     /* beyond a double: said so, not blamed on the unit or its case */
-    cr_assert_eq(run(out, sizeof out, "%s rack --pull 3@1e308Gs", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "'1e308Gs': a time (2s, 150ms, 100us, 5min, 1h) from 0 on: too large for a double once its "
+    cr_assert_eq(run(out, sizeof out, "%s rack --pull 3@1e306ks", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "'1e306ks': a time (2s, 150ms, 100us, 5min, 1h) from 0 on: too large for a double once its "
                           "prefix scales it (above about 1e308)\n"),
               "%s", out);
+    /* mega- and gigaseconds: someone meant milliseconds */
+    cr_assert_eq(run(out, sizeof out, "%s rack --pull 3@1.5Ms", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, ": M is mega (1e6), not milli: write 1.5ms for milliseconds\n"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --pull LEADER@1s", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "or leader (in lower case)\n"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --pull 3@1e-400s", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, ": too small for a double (under about 1e-308, other than 0)\n"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --fault igf:1@0.5s:i=1e306kA", EK3_BIN), 2, "%s", out);
