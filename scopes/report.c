@@ -379,7 +379,7 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
     if (s->g.plant.r_short > 0)
         snprintf(why, n, " (the bus is shorted: fault 'short')");
     else if (off && present > off && demand > each * (present - off)) {
-        char by[140] = ""; /* why: a node cut off the bus before the start never hears START */
+        char by[200] = ""; /* why: a node cut off the bus before the start never hears START */
         if (cut == off)
             snprintf(by, sizeof by, ", cut off the rack bus before the station's START reached %s (bus-cut)",
                      off == 1 ? "it" : "them");
@@ -484,7 +484,7 @@ static int rep_text_body(FILE *f, ses *s)
                 "pulled: nothing feeds the bus\n",
                 collapse_at, sn.vbus, o->r.v_set, s->load_on_ns >= 0 ? ", the load connected" : "");
     else if (collapsed == SES_COLLAPSED) {
-        char why[320] = "";
+        char why[512] = "";
         rep_collapse_cause(s, &sn, cap, demand, n_cap, why, sizeof why);
         fprintf(
             f,
