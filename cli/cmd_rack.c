@@ -681,8 +681,8 @@ int cmd_rack(int argc, char **argv)
         return cli_usage_error(w, "--load-at %g s: at or after the end of the run (--duration %g s): the load would "
                                   "never switch on", o.load_at, o.duration);
     if (!load_on) /* the default --load-at */
-        fprintf(stderr, "ek3 %s: note: no load: the run ends at %g s, before --load-at (%g s)\n", w, o.duration,
-                o.load_at);
+        fprintf(stderr, "ek3 %s: note: no load: the run ends at %g s, before --load-at (%g s)\n", w,
+                quanta * (RIG_PERIOD_NS * 1e-9), o.load_at); /* the end of its whole quanta, as said above */
     /* given or the default: a ramp cut off by the run's end is said (a battery takes no ramp) */
     if (o.r.load.kind != RACK_LOAD_BATTERY && o.load_ramp > 0 && o.load_at + o.load_ramp > o.duration + 1e-12 &&
         load_on) {
@@ -917,7 +917,16 @@ int cmd_rack(int argc, char **argv)
     const llcc_cfg *kc = &s.kc;
     double cap, demand, v_full = o.r.v_set - kc->r_droop * kc->i_max;
     unsigned n_cap = ses_capacity(&s, &cap, &demand);
-    if (!load_on)
+    const ses_event *stn_cut = ses_station_cut_before_start(&s);
+    if (stn_cut) { /* with or without a load: no module will run */
+        char spec[280] = "?";
+        if (flt_format(&stn_cut->fault, spec, sizeof spec) != EK3_OK)
+            snprintf(spec, sizeof spec, "bus-cut:0");
+        fprintf(stderr,
+                "ek3 rack: warning: --fault %s cuts the station off the rack bus before it can start the rack (at "
+                "%g s at the earliest): it will hear no module and start none%s\n",
+                spec, SES_STATION_START_NS * 1e-9, load_on ? "; nothing will feed the load" : "");
+    } else if (!load_on)
         ; /* no load in this run: nothing to feed (the note above) */
     else if (demand > cap && n_cap == 0)
         fprintf(stderr,
@@ -1037,7 +1046,7 @@ int cmd_rack(int argc, char **argv)
     int stopped_by_output = s.stop_why[0] != 0;
     unsigned fault_errors = s.fault_errors;
     int shorted = s.g.plant.r_short > 0, none_left = n_cap == 0, never_up = !s.bus_up;
-    int none_started = s.started && s.start_on == 0;
+    int none_started = s.started && s.start_on == 0, station_cut = ses_cut_since_ns(&s, 0) >= 0;
     ses_free(&s);
     if (stopped_by_output)
         return CLI_FAIL; /* the output that failed was named when it was closed */
@@ -1052,7 +1061,10 @@ int cmd_rack(int argc, char **argv)
                "start finish)");
     if (collapsed)
         return cli_fail(
-            w, none_left && never_up ? "the bus never came up: every module is pulled (the report above says more)"
+            w, never_up && station_cut
+                   ? "the bus never came up: the station is cut off the rack bus and started no module (the report "
+                     "above says more)"
+               : none_left && never_up ? "the bus never came up: every module is pulled (the report above says more)"
                : never_up && none_started
                    ? "the bus never came up: the station heard no module and started none (the report above says more)"
                : none_left ? "the rack collapsed: every module is pulled (the report above says more)"

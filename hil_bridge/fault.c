@@ -388,14 +388,20 @@ static int flt_parse_target(const flt_def *d, const char *t, flt_spec *out, char
         memcpy(slot, t, (size_t)(dot - t));
         slot[dot - t] = 0;
         if (cli_parse_i64(slot, 1, 510, &n))
-            return flt_err(err, cap, EK3_EPARSE, "%s: target '%s': slot '%s' is not 1 to 510", d->name, t, slot);
+            return flt_err(err, cap, EK3_EPARSE,
+                           "%s: target '%s': slot '%s' must be 1 to the rack's modules (a whole number; 510 at most)",
+                           d->name, t, slot);
         out->target = (unsigned)n;
         return flt_parse_svc(d, t, dot + 1, out, err, cap);
     }
     default:
         if (cli_parse_i64(t, d->target == FLT_T_NODE ? 0 : 1, 510, &n))
-            return flt_err(err, cap, EK3_EPARSE, "%s: target '%s' must be a %s %d to 510, or leader", d->name, t,
-                           d->target == FLT_T_NODE ? "bus node" : "slot", d->target == FLT_T_NODE ? 0 : 1);
+            return flt_err(err, cap, EK3_EPARSE,
+                           "%s: target '%s' must be a %s, or leader (a whole number; the rack's modules are 510 at "
+                           "most)",
+                           d->name, t,
+                           d->target == FLT_T_NODE ? "bus node 0 (the station) to the rack's modules"
+                                                   : "slot 1 to the rack's modules");
         out->target = (unsigned)n;
         return EK3_OK;
     }
@@ -521,6 +527,8 @@ int flt_parse(const char *s, flt_spec *out, char *err, size_t cap)
         seen |= 1u << i;
         if (cli_parse_quantity(eq + 1, d->p[i].unit, &out->p[i]))
             return flt_bad_param(d, &d->p[i], eq + 1, err, cap);
+        if (out->p[i] == 0) /* -0 is 0: echoed "i=0A", not "i=-0A" */
+            out->p[i] = 0;
     }
     return flt_check_params(out, err, cap);
 }

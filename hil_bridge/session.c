@@ -359,6 +359,34 @@ unsigned ses_cut_before_start(const ses_event *e)
                : 0;
 }
 
+const ses_event *ses_station_cut_before_start(const ses *s)
+{
+    int starts = 0;
+    for (unsigned i = 0; i < s->nev; i++)
+        starts |= s->ev[i].kind == SES_EV_START;
+    for (unsigned i = 0; starts && i < s->nev; i++) {
+        const ses_event *e = &s->ev[i];
+        if (e->kind == SES_EV_FAULT && e->fault.id == FLT_BUS_CUT && !e->fault.leader && e->fault.target == 0 &&
+            ses_ns(e->at_s) < SES_STATION_START_NS)
+            return e;
+    }
+    return NULL;
+}
+
+int64_t ses_cut_since_ns(const ses *s, unsigned node)
+{
+    if (!s->g.bus.node || node >= s->g.bus.n || !s->g.bus.node[node].cut)
+        return -1;
+    int64_t since = -1;
+    for (unsigned i = 0; i < s->nev; i++) { /* done ones in time order: the last cut holds */
+        const ses_event *e = &s->ev[i];
+        if (e->kind == SES_EV_FAULT && e->fault.id == FLT_BUS_CUT && e->done_ns >= 0 && e->fault.target == node &&
+            !(node == 0 && e->fault.leader))
+            since = e->done_ns;
+    }
+    return since;
+}
+
 /* What n modules can deliver together at set point v_set (W): each gives
  * its software current limit i_max (A) at the bus its droop r_droop (V/A)
  * leaves at that current, or its power command p_cmd (W) if that is less
@@ -380,6 +408,8 @@ unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
         }
         n += !out && !s->g.m[k].lost;
     }
+    if (ses_station_cut_before_start(s)) /* it starts none */
+        n = 0;
     const llcc_cfg *kc = &s->kc;
     double v_set = s->o.r.v_set, p_cmd = stn_module_cap(s->o.r.v_set);
     double p = kc->i_max * (v_set - kc->r_droop * kc->i_max);
@@ -527,12 +557,18 @@ static void ses_start_check(ses *s)
                         "%s: note: the station starts the rack at %.3f s%s with the %u of %u modules it has heard%s "
                         "(%sstarted if heard later)%s\n",
                         s->o.who, g->t_ns * 1e-9, quiet ? "" : " (its deadline)", on, g->o.modules, why, which, late);
-            else
+            else {
+                int64_t cut = ses_cut_since_ns(s, 0);
+                char off[96] = ""; /* why it heard none: it is off the bus itself */
+                if (cut >= 0)
+                    snprintf(off, sizeof off, "; it is cut off the rack bus itself, since %.4f s (bus-cut:0)",
+                             cut * 1e-9);
                 fprintf(s->o.notes,
                         "%s: note: at %.3f s the station has heard none of its %u module%s (%.*s): it starts "
-                        "none\n",
+                        "none%s\n",
                         s->o.who, g->t_ns * 1e-9, g->o.modules, g->o.modules == 1 ? "" : "s", (int)(strlen(which) - 2),
-                        which);
+                        which, off);
+            }
         }
         const char *key = s->o.r.api_key ? s->o.r.api_key : RIG_API_KEY;
         int rc = stn_api_rack_full(&g->stn, g->t_ns, key, s->o.r.v_set);

@@ -334,10 +334,25 @@ unsigned ses_wait_external(ses *s, int timeout_ms);
  * other event). */
 unsigned ses_cut_before_start(const ses_event *e);
 
+/* The event that cuts the station (node 0) off the rack bus before it
+ * can start the rack (a bus-cut fault of node 0 at a time before
+ * SES_STATION_START_NS, in a run the station starts: a START event), or
+ * NULL. Then it hears no module and starts none. */
+const ses_event *ses_station_cut_before_start(const ses *s);
+
+/* Since when node `node` (0: the station, 1..N: the module in that slot)
+ * has been off the rack bus, cut by a bus-cut fault (ns of simulated
+ * time: the quantum the last one that took effect, a leader's resolved,
+ * did), or -1 when it is on the bus now (never cut, or the cut cleared).
+ * From the bus's own state (canbus.h, cbus_node.cut) and the events. */
+int64_t ses_cut_since_ns(const ses *s, unsigned node);
+
 /* What the rack can deliver (W, an upper bound: busbar drops left out)
  * with its modules less those pulled on the timeline (a SES_EV_PULL, or a
  * pull fault with its slot named), those cut off the bus before the
- * start (ses_cut_before_start; an insert puts a node back) and the external
+ * start (ses_cut_before_start; an insert puts a node back; none at all
+ * when the station is cut off before the start:
+ * ses_station_cut_before_start) and the external
  * ones lost (one that never said HELLO), and what the load
  * asks at the set point after full droop (W; 0 for a battery). Returns
  * the modules counted. */

@@ -376,8 +376,14 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         last_ns = m->cause.ns > last_ns ? m->cause.ns : last_ns;
     }
     double each = n_cap ? cap / n_cap : 0;
+    int64_t cut0 = ses_cut_since_ns(s, 0);
     if (s->g.plant.r_short > 0)
         snprintf(why, n, " (the bus is shorted: fault 'short')");
+    else if (cut0 >= 0 && off && off == present) /* its START went nowhere */
+        snprintf(why, n,
+                 " (the station is cut off the rack bus since %.4f s (bus-cut:0): its START reached no module; "
+                 "never started: slot%s %s)",
+                 cut0 * 1e-9, off == 1 ? "" : "s", offs);
     else if (off && present > off && demand > each * (present - off)) {
         char by[200] = ""; /* why: a node cut off the bus before the start never hears START */
         if (cut == off)
@@ -473,12 +479,16 @@ static int rep_text_body(FILE *f, ses *s)
                 "BUS NOT UP: the bus is at %.2f V (set point %.1f V)%s, never up: every module is pulled: nothing "
                 "feeds the bus\n",
                 sn.vbus, o->r.v_set, s->load_on_ns >= 0 ? ", the load connected" : "");
-    else if (collapsed == SES_COLLAPSED && !s->bus_up && s->started && s->start_on == 0)
+    else if (collapsed == SES_COLLAPSED && !s->bus_up && s->started && s->start_on == 0) {
+        char off[96] = ""; /* it heard none: it is off the bus itself */
+        int64_t cut = ses_cut_since_ns(s, 0);
+        if (cut >= 0)
+            snprintf(off, sizeof off, ": it is cut off the rack bus itself, since %.4f s (bus-cut:0)", cut * 1e-9);
         fprintf(f,
                 "BUS NOT UP: the bus is at %.2f V (set point %.1f V)%s, never up: the station heard none of its %u "
-                "module%s and started none\n",
-                sn.vbus, o->r.v_set, s->load_on_ns >= 0 ? ", the load connected" : "", sn.n, sn.n == 1 ? "" : "s");
-    else if (collapsed == SES_COLLAPSED && present == 0)
+                "module%s and started none%s\n",
+                sn.vbus, o->r.v_set, s->load_on_ns >= 0 ? ", the load connected" : "", sn.n, sn.n == 1 ? "" : "s", off);
+    } else if (collapsed == SES_COLLAPSED && present == 0)
         fprintf(f,
                 "RACK COLLAPSED%s: at the run's end it is at %.2f V (set point %.1f V)%s; every module is "
                 "pulled: nothing feeds the bus\n",
@@ -618,11 +628,16 @@ static int rep_text_body(FILE *f, ses *s)
     else if (stale)
         snprintf(among, sizeof among, "; %u pulled modules among them until their last heartbeats are %.0f s old",
                  stale, STN_ONLINE_NS * 1e-9);
+    char stn_cut[96] = ""; /* the station off the bus: it hears and reaches no one */
+    int64_t cut0 = ses_cut_since_ns(s, 0);
+    if (cut0 >= 0)
+        snprintf(stn_cut, sizeof stn_cut,
+                 "; cut off the rack bus since %.4f s (bus-cut:0): it has heard no module since", cut0 * 1e-9);
     fprintf(f,
             "station: %u POWER_CMD sent, %u acknowledged (%u clamped, %u refused)%s, %u retries, %u gave up%s%s; "
-            "%u module%s online (a heartbeat heard within %.0f s: the station's view%s)\n",
+            "%u module%s online (a heartbeat heard within %.0f s: the station's view%s)%s\n",
             sn.stn.sent, sn.stn.acked, sn.stn.clamped, sn.stn.refused, sup, sn.stn.retries, sn.stn.gave_up, gave,
-            awaits, sn.online, sn.online == 1 ? "" : "s", STN_ONLINE_NS * 1e-9, among);
+            awaits, sn.online, sn.online == 1 ? "" : "s", STN_ONLINE_NS * 1e-9, among, stn_cut);
     if (s->api.fd >= 0) {
         const sapi_stats *a = &s->api.st;
         fprintf(f,
@@ -659,6 +674,27 @@ static int rep_text_body(FILE *f, ses *s)
     if (electing)
         fprintf(f, "swarm column: the module's Raft role; pre asks the others whether it could win before it stands "
                    "(pre-vote, Ongaro's thesis 9.6), cand stands for election\n");
+    /* A module cut off the rack bus runs on alone: say which, since when, and what that leaves it. */
+    unsigned n_cut = 0;
+    char cuts[200] = "";
+    size_t cat = 0;
+    for (unsigned k = 0; k < sn.n; k++) {
+        int64_t c = sn.mod[k].state == SES_M_PULLED ? -1 : ses_cut_since_ns(s, k + 1);
+        if (c < 0)
+            continue;
+        if (n_cut++ < 4)
+            cat += (size_t)snprintf(cuts + cat, cat < sizeof cuts ? sizeof cuts - cat : 0, "%sslot %u since %.4f s",
+                                    n_cut > 1 ? ", " : "", k + 1, c * 1e-9);
+        else if (n_cut == 5)
+            cat += (size_t)snprintf(cuts + cat, cat < sizeof cuts ? sizeof cuts - cat : 0, " and more");
+    }
+    if (n_cut)
+        fprintf(f,
+                "cut off the rack bus (bus-cut): %s; %s no other node: %s on its last command and trim until "
+                "%g s without the station (then its CAN_HANDLER turns it off: COMM_LOSS), and its swarm role cannot "
+                "win an election\n",
+                cuts, n_cut == 1 ? "it hears" : "they hear", n_cut == 1 ? "it runs" : "each runs",
+                BRD_COMM_HOLD_MS * 1e-3);
     /* A module off the bus (its relay open: a trip, a short's collapse) keeps its own charge: say so,
      * with each one's voltage for the first three. */
     unsigned apart = 0;

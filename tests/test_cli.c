@@ -490,9 +490,37 @@ Test(cli, a_bus_that_never_came_up_says_why)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 1.2s --fault bus-cut:0@0s", EK3_BIN), 1, "%s",
                  out);
     cr_assert(strstr(out, "\nBUS NOT UP: the bus is at 0.00 V (set point 750.0 V), the load connected, never up: the "
-                          "station heard none of its 4 modules and started none\n") &&
-                  strstr(out, "ek3 rack: the bus never came up: the station heard no module and started none (the "
-                              "report above says more)\n"),
+                          "station heard none of its 4 modules and started none: it is cut off the rack bus itself, "
+                          "since 0.0000 s (bus-cut:0)\n") &&
+                  strstr(out, "ek3 rack: the bus never came up: the station is cut off the rack bus and started no "
+                              "module (the report above says more)\n"),
+              "%s", out);
+    /* the station cut off before its start: said before the run, and after it */
+    cr_assert(strstr(out, "ek3 rack: warning: --fault bus-cut:0@0s cuts the station off the rack bus before it can "
+                          "start the rack (at 0.02 s at the earliest): it will hear no module and start none; nothing "
+                          "will feed the load\n") &&
+                  strstr(out, " (a heartbeat heard within 3 s: the station's view); cut off the rack bus since 0.0000 "
+                              "s (bus-cut:0): it has heard no module since\n") &&
+                  strstr(out, ": it starts none; it is cut off the rack bus itself, since 0.0000 s (bus-cut:0)\n"),
+              "%s", out);
+    /* cut after it heard the modules, before its START: the START went nowhere */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 1s --fault bus-cut:0@10ms", EK3_BIN), 1, "%s",
+                 out);
+    cr_assert(strstr(out, "0 still running (the station is cut off the rack bus since 0.0100 s (bus-cut:0): its START "
+                          "reached no module; never started: slots 1, 2, 3, 4)\n") &&
+                  strstr(out, "ek3 rack: the bus never came up: the station is cut off the rack bus and started no "
+                              "module (the report above says more)\n") &&
+                  strstr(out, "ek3 rack: warning: --fault bus-cut:0@0.01s cuts the station off") &&
+                  !strstr(out, "pulled") && !strstr(out, "more than the rack can deliver"),
+              "%s", out);
+    /* modules cut off in the run: named under the table */
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 4 --duration 2.5s --fault bus-cut:leader@1s --fault bus-cut:3@2s", EK3_BIN),
+                 0, "%s", out);
+    cr_assert(strstr(out,
+                     "\ncut off the rack bus (bus-cut): slot 1 since 1.0000 s, slot 3 since 2.0000 s; they hear no "
+                     "other node: each runs on its last command and trim until 10 s without the station (then "
+                     "its CAN_HANDLER turns it off: COMM_LOSS), and its swarm role cannot win an election\n"),
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 1kW --pull 1@0.55s --duration 0.6s", EK3_BIN), 1,
                  "%s", out);

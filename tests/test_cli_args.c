@@ -492,6 +492,11 @@ Test(cli_args, write_errors_are_reported_with_their_reason_and_exit_1)
     cr_assert(strstr(out, "note: no load: the run ends at 0.01 s, before --load-at (0.5 s)\n") &&
                   !strstr(out, "overloaded"),
               "%s", out);
+    /* ... at the end of its whole quanta, as the note on them says */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --duration 100.05us", EK3_BIN), 0, "%s", out);
+    cr_assert(strstr(out, "the run is 2 of them (0.0002 s)\n") &&
+                  strstr(out, "note: no load: the run ends at 0.0002 s, before --load-at (0.5 s)\n"),
+              "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s audit dump /dev/full --duration 0.5s", EK3_BIN), 1, "%s", out);
     cr_assert(strstr(out, "ek3 audit dump: /dev/full: write error: No space left on device"), "%s", out);
 }

@@ -69,6 +69,12 @@ Test(fault, the_table_is_whole_and_each_spec_reads_back)
         cr_assert_eq(flt_parse(text, &back, err, sizeof err), EK3_OK, "%s", err);
         cr_assert_eq(back.p[0], s.p[0], "%s", text);
     }
+    /* -0 is 0, echoed without its sign */
+    flt_spec z;
+    char zt[256];
+    cr_assert_eq(flt_parse("igf:5@1s:i=-0mA", &z, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_format(&z, zt, sizeof zt), EK3_OK);
+    cr_assert_str_eq(zt, "igf:5@1s:i=0A");
 }
 
 Test(fault, a_spec_with_units_and_prefixes)
@@ -111,8 +117,10 @@ Test(fault, a_bad_spec_is_refused_naming_the_part_and_why)
     refused("igf:3@1s:i=40ma", EK3_EPARSE, "i='40ma': the unit is A (40mA is milli, 40MA mega)");
     refused("igf:3@1s:i=1a", EK3_EPARSE, "i='1a': the unit is A (1A)");
     refused("pull:3", EK3_EPARSE, "no @TIME");
-    refused("pull:0@1s", EK3_EPARSE, "target '0' must be a slot 1 to 510");
-    refused("bus-cut:511@1s", EK3_EPARSE, "bus node 0 to 510");
+    refused("pull:0@1s", EK3_EPARSE, "target '0' must be a slot 1 to the rack's modules, or leader");
+    refused("bus-cut:511@1s", EK3_EPARSE,
+            "bus node 0 (the station) to the rack's modules, or leader (a whole number; the rack's modules are 510 at "
+            "most)");
     refused("short:3@1s", EK3_EPARSE, "target '3' must be 'rack'");
     refused("svc-hang:3@1s", EK3_EPARSE, "SLOT.SERVICE");
     refused("svc-hang:3.0@1s", EK3_EPARSE, "service '0' is neither an id 1 to 31 nor a name");

@@ -84,7 +84,7 @@ Test(fault_bus, the_new_faults_read_back_and_refuse_bad_values)
     refused("forge-cmd:2@0s:power=4kW", EK3_ERANGE, "power=4 kW is out of range 0 W to 3.3 kW");
     refused("cmd-range:2@0s:vset=7kV", EK3_ERANGE, "vset=7 kV is out of range 0 V to 6.5535 kV");
     refused("replay-cmd:2@0s:n=1", EK3_ENOENT, "it takes none");
-    refused("module-reboot:0@0s", EK3_EPARSE, "must be a slot 1 to 510");
+    refused("module-reboot:0@0s", EK3_EPARSE, "must be a slot 1 to the rack's modules, or leader");
 }
 
 Test(fault_bus, a_split_beyond_the_rack_is_refused, .init = setup, .fini = teardown)
