@@ -564,7 +564,7 @@ static int rep_text_body(FILE *f, ses *s)
         const ses_event *e = &s->ev[i];
         unsigned slot = ses_pull_slot(e);
         if (slot >= 1 && slot <= sn.n && e->done_ns >= 0) {
-            fprintf(f, "module %u pulled at %.10g s\n", slot, e->done_ns * 1e-9);
+            fprintf(f, "module %u pulled at %.4f s\n", slot, e->done_ns * 1e-9); /* as the faults below */
             continue;
         }
         if (e->kind == SES_EV_PULL && e->refused) {

@@ -191,7 +191,7 @@ Test(cli, the_report_lists_pulls_and_alerts_by_time)
                      "--fault ntc-open:2@0.7s",
                      EK3_BIN),
                  0, "%s", out);
-    const char *p9 = strstr(out, "module 9 pulled at 0.5 s\n"), *p3 = strstr(out, "module 3 pulled at 0.6 s\n");
+    const char *p9 = strstr(out, "module 9 pulled at 0.5000 s\n"), *p3 = strstr(out, "module 3 pulled at 0.6000 s\n");
     const char *a7 = strstr(out, "module 7 FAULT_ALERT at 0.70"), *a2 = strstr(out, "module 2 FAULT_ALERT at 0.70");
     cr_assert(p9 && p3 && a7 && a2 && p9 < p3 && a7 < a2, "%s", out);
     /* each alert's value as what it is for its code (msg_fault_value_of): an open NTC's SENSOR flags */
@@ -530,7 +530,7 @@ Test(cli, a_bus_that_never_came_up_says_why)
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 1.2s --pull 3@0.7s --fault insert:3@1s", EK3_BIN),
                  0, "%s", out);
-    cr_assert(strstr(out, "\nmodule 3 pulled at 0.7 s\nfault injected at 1.0000 s: insert:3@1s\n"), "%s", out);
+    cr_assert(strstr(out, "\nmodule 3 pulled at 0.7000 s\nfault injected at 1.0000 s: insert:3@1s\n"), "%s", out);
     /* a collapse says its cause: the modules never started, the soft
      * start's own trips, the first trip */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration 1s --fault bus-cut:1@0s", EK3_BIN), 1, "%s", out);

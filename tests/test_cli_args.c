@@ -359,7 +359,7 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
                      EK3_BIN),
                  0, "%s", out);
     cr_assert(strstr(out, "EK3 rack: 4 modules (2 in their slots"), "an N-2 test: %s", out);
-    cr_assert(strstr(out, "module 2 pulled at 0.55 s") && strstr(out, "module 3 pulled at 0.6 s"), "%s", out);
+    cr_assert(strstr(out, "module 2 pulled at 0.5500 s") && strstr(out, "module 3 pulled at 0.6000 s"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.3s --pull 2@0.3s", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "after the end of the run (--duration 0.3 s)\n"), "past the end: no quantum named: %s", out);
     /* before --duration, in its last quantum: the quantum's start is why */
