@@ -924,7 +924,7 @@ int cmd_rack(int argc, char **argv)
             snprintf(spec, sizeof spec, "bus-cut:0");
         fprintf(stderr,
                 "ek3 rack: warning: --fault %s cuts the station off the rack bus before it can start the rack (at "
-                "%g s at the earliest): it will hear no module and start none%s\n",
+                "%g s at the earliest): its START and commands will reach no module, and none will start%s\n",
                 spec, SES_STATION_START_NS * 1e-9, load_on ? "; nothing will feed the load" : "");
     } else if (!load_on)
         ; /* no load in this run: nothing to feed (the note above) */
@@ -1055,16 +1055,15 @@ int cmd_rack(int argc, char **argv)
     if (fault_errors)
         return cli_fail(w, "%u fault%s (--fault, --pull) could not be injected (named above)", fault_errors,
                         fault_errors == 1 ? "" : "s");
+    if (collapsed && never_up && station_cut)
+        return cli_fail(w, "the bus never came up: the station is cut off the rack bus (the report above says more)");
     if (collapsed == SES_NOT_UP)
         return cli_fail(
             w, "the bus never came up under the load (the report above says more; a later --load-at lets the soft "
                "start finish)");
     if (collapsed)
         return cli_fail(
-            w, never_up && station_cut
-                   ? "the bus never came up: the station is cut off the rack bus and started no module (the report "
-                     "above says more)"
-               : none_left && never_up ? "the bus never came up: every module is pulled (the report above says more)"
+            w, none_left && never_up ? "the bus never came up: every module is pulled (the report above says more)"
                : never_up && none_started
                    ? "the bus never came up: the station heard no module and started none (the report above says more)"
                : none_left ? "the rack collapsed: every module is pulled (the report above says more)"

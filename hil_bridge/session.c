@@ -377,14 +377,14 @@ int64_t ses_cut_since_ns(const ses *s, unsigned node)
 {
     if (!s->g.bus.node || node >= s->g.bus.n || !s->g.bus.node[node].cut)
         return -1;
-    int64_t since = -1;
-    for (unsigned i = 0; i < s->nev; i++) { /* done ones in time order: the last cut holds */
+    for (unsigned i = 0; i < s->nev; i++) { /* in time order: the first cut done (a second cut of a node cut
+                                                already changes nothing) */
         const ses_event *e = &s->ev[i];
         if (e->kind == SES_EV_FAULT && e->fault.id == FLT_BUS_CUT && e->done_ns >= 0 && e->fault.target == node &&
             !(node == 0 && e->fault.leader))
-            since = e->done_ns;
+            return e->done_ns;
     }
-    return since;
+    return -1;
 }
 
 /* What n modules can deliver together at set point v_set (W): each gives
@@ -524,7 +524,12 @@ static void ses_start_check(ses *s)
                 load_s = s->ev[j].at_s;
         double up = g->t_ns * 1e-9 + ses_soft_start_s(s);
         char late[160] = "";
-        if (on && load_s >= 0 && load_s < up)
+        int64_t cut = ses_cut_since_ns(s, 0); /* the station off the bus: heard before the cut, out of reach now */
+        if (on && cut >= 0)
+            snprintf(late, sizeof late,
+                     "; but it is cut off the rack bus since %.4f s (bus-cut:0): its START reaches none of them",
+                     cut * 1e-9);
+        else if (on && load_s >= 0 && load_s < up)
             snprintf(late, sizeof late,
                      ": its soft start ends about %.3f s, after the load comes on at %g s (a later load time lets it "
                      "finish)",
@@ -552,23 +557,20 @@ static void ses_start_check(ses *s)
             char why[48] = "";
             if (quiet)
                 snprintf(why, sizeof why, ", none new for the last %g ms", SES_START_QUIET_NS * 1e-6);
+            char off[96] = ""; /* why it heard none: it is off the bus itself */
+            if (cut >= 0)
+                snprintf(off, sizeof off, "; it is cut off the rack bus itself, since %.4f s (bus-cut:0)", cut * 1e-9);
             if (on)
                 fprintf(s->o.notes,
                         "%s: note: the station starts the rack at %.3f s%s with the %u of %u modules it has heard%s "
                         "(%sstarted if heard later)%s\n",
                         s->o.who, g->t_ns * 1e-9, quiet ? "" : " (its deadline)", on, g->o.modules, why, which, late);
-            else {
-                int64_t cut = ses_cut_since_ns(s, 0);
-                char off[96] = ""; /* why it heard none: it is off the bus itself */
-                if (cut >= 0)
-                    snprintf(off, sizeof off, "; it is cut off the rack bus itself, since %.4f s (bus-cut:0)",
-                             cut * 1e-9);
+            else
                 fprintf(s->o.notes,
                         "%s: note: at %.3f s the station has heard none of its %u module%s (%.*s): it starts "
                         "none%s\n",
                         s->o.who, g->t_ns * 1e-9, g->o.modules, g->o.modules == 1 ? "" : "s", (int)(strlen(which) - 2),
                         which, off);
-            }
         }
         const char *key = s->o.r.api_key ? s->o.r.api_key : RIG_API_KEY;
         int rc = stn_api_rack_full(&g->stn, g->t_ns, key, s->o.r.v_set);

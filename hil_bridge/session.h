@@ -341,10 +341,12 @@ unsigned ses_cut_before_start(const ses_event *e);
 const ses_event *ses_station_cut_before_start(const ses *s);
 
 /* Since when node `node` (0: the station, 1..N: the module in that slot)
- * has been off the rack bus, cut by a bus-cut fault (ns of simulated
- * time: the quantum the last one that took effect, a leader's resolved,
- * did), or -1 when it is on the bus now (never cut, or the cut cleared).
- * From the bus's own state (canbus.h, cbus_node.cut) and the events. */
+ * has been off the rack bus, cut by a bus-cut fault of the session's
+ * timeline (ns of simulated time: the quantum the first one done, a
+ * leader's resolved, took effect), or -1 when it is on the bus now (never
+ * cut, or the cut cleared) or was cut by none of the timeline's events (a
+ * scenario's own injection). From the bus's own state (canbus.h,
+ * cbus_node.cut) and the events. */
 int64_t ses_cut_since_ns(const ses *s, unsigned node);
 
 /* What the rack can deliver (W, an upper bound: busbar drops left out)

@@ -346,9 +346,9 @@ int rep_text(FILE *f, ses *s, unsigned width)
 static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, double demand, unsigned n_cap, char *why,
                                size_t n)
 {
-    unsigned present = 0, tripped = 0, before = 0, off = 0, cut = 0;
-    char offs[80] = "", cuts[80] = "";
-    size_t at = 0, cat = 0;
+    unsigned present = 0, tripped = 0, before = 0, off = 0, cut = 0, stopped = 0, stopped_cut = 0;
+    char offs[80] = "", cuts[80] = "", stops[80] = "";
+    size_t at = 0, cat = 0, sat = 0;
     int first = -1; /* the first to trip, and the last trip's time */
     int64_t last_ns = -1;
     for (unsigned k = 0; k < sn->n; k++) {
@@ -356,7 +356,10 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         if (!m->present)
             continue;
         present++;
-        if (m->state == SES_M_OFF) {
+        if (m->state == SES_M_OFF && s->g.stn.m && s->g.stn.m[k].acked) { /* started, then turned off */
+            cli_list_add(stops, sizeof stops, &sat, &stopped, 4, k + 1);
+            stopped_cut += ses_cut_since_ns(s, k + 1) >= 0;
+        } else if (m->state == SES_M_OFF) {
             cli_list_add(offs, sizeof offs, &at, &off, 4, k + 1);
             unsigned c = 0; /* never started and cut off: the cut came before its START (else it would run) */
             for (unsigned i = 0; i < s->nev && !c; i++)
@@ -379,12 +382,24 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
     int64_t cut0 = ses_cut_since_ns(s, 0);
     if (s->g.plant.r_short > 0)
         snprintf(why, n, " (the bus is shorted: fault 'short')");
-    else if (cut0 >= 0 && off && off == present) /* its START went nowhere */
+    else if (cut0 >= 0 && off) /* its START went nowhere */
         snprintf(why, n,
-                 " (the station is cut off the rack bus since %.4f s (bus-cut:0): its START reached no module; "
-                 "never started: slot%s %s)",
-                 cut0 * 1e-9, off == 1 ? "" : "s", offs);
-    else if (off && present > off && demand > each * (present - off)) {
+                 " (never started: slot%s %s: the station is cut off the rack bus since %.4f s (bus-cut:0), before "
+                 "its START reached %s)",
+                 off == 1 ? "" : "s", offs, cut0 * 1e-9, off == 1 ? "it" : "them");
+    else if (stopped && present > off + stopped && demand > each * (present - off - stopped)) {
+        char by[200] = ""; /* a node cut off the bus: CAN_HANDLER's COMM_LOSS hold turns it off */
+        if (stopped_cut)
+            snprintf(by, sizeof by,
+                     "%s cut off the rack bus: a module turns itself off %g s after it last heard the station "
+                     "(CAN_HANDLER's COMM_LOSS hold)",
+                     stopped_cut == stopped ? "," : "; of them", BRD_COMM_HOLD_MS * 1e-3);
+        snprintf(why, n,
+                 " (the load asked more than the %u module%s left can deliver, %.0f W each; started, then turned "
+                 "off: slot%s %s%s%s%s)",
+                 present - off - stopped, present - off - stopped == 1 ? "" : "s", each, stopped == 1 ? "" : "s", stops,
+                 by, off ? "; never started: " : "", off ? offs : "");
+    } else if (off && present > off && demand > each * (present - off)) {
         char by[200] = ""; /* why: a node cut off the bus before the start never hears START */
         if (cut == off)
             snprintf(by, sizeof by, ", cut off the rack bus before the station's START reached %s (bus-cut)",
@@ -468,7 +483,16 @@ static int rep_text_body(FILE *f, ses *s)
     fprintf(f, "EK3 rack: %u module%s (%u in %s, %u regulating%s), %s plant, seed %llu, %.6g s simulated\n", sn.n,
             sn.n == 1 ? "" : "s", present, present == 1 ? "its slot" : "their slots", running - limited - dead, lim,
             o->r.fidelity == PMOD_AVERAGED ? "averaged" : "switching", (unsigned long long)o->r.seed, sn.t_ns * 1e-9);
-    if (collapsed == SES_NOT_UP)
+    int64_t cut0 = ses_cut_since_ns(s, 0);
+    unsigned unstarted = 0; /* in their slots, OFF, never commanded */
+    for (unsigned k = 0; k < sn.n; k++)
+        unstarted += sn.mod[k].present && sn.mod[k].state == SES_M_OFF && !(s->g.stn.m && s->g.stn.m[k].acked);
+    if (collapsed == SES_NOT_UP && cut0 >= 0 && unstarted) /* not the soft start: the station's START went nowhere */
+        fprintf(f,
+                "BUS NOT UP: the bus is at %.2f V (set point %.1f V) with the load on, never up: the station is cut "
+                "off the rack bus since %.4f s (bus-cut:0), before its START reached %u of %u modules; %u running\n",
+                sn.vbus, o->r.v_set, cut0 * 1e-9, unstarted, sn.n, running);
+    else if (collapsed == SES_NOT_UP)
         fprintf(f,
                 "BUS NOT UP: the bus is at %.2f V (set point %.1f V) with the load on, never up and held down: the "
                 "load came on at %.4g s, during the soft start (about %.2f s from the station's start), and takes "
@@ -481,9 +505,8 @@ static int rep_text_body(FILE *f, ses *s)
                 sn.vbus, o->r.v_set, s->load_on_ns >= 0 ? ", the load connected" : "");
     else if (collapsed == SES_COLLAPSED && !s->bus_up && s->started && s->start_on == 0) {
         char off[96] = ""; /* it heard none: it is off the bus itself */
-        int64_t cut = ses_cut_since_ns(s, 0);
-        if (cut >= 0)
-            snprintf(off, sizeof off, ": it is cut off the rack bus itself, since %.4f s (bus-cut:0)", cut * 1e-9);
+        if (cut0 >= 0)
+            snprintf(off, sizeof off, ": it is cut off the rack bus itself, since %.4f s (bus-cut:0)", cut0 * 1e-9);
         fprintf(f,
                 "BUS NOT UP: the bus is at %.2f V (set point %.1f V)%s, never up: the station heard none of its %u "
                 "module%s and started none%s\n",
@@ -628,11 +651,12 @@ static int rep_text_body(FILE *f, ses *s)
     else if (stale)
         snprintf(among, sizeof among, "; %u pulled modules among them until their last heartbeats are %.0f s old",
                  stale, STN_ONLINE_NS * 1e-9);
-    char stn_cut[96] = ""; /* the station off the bus: it hears and reaches no one */
-    int64_t cut0 = ses_cut_since_ns(s, 0);
+    char stn_cut[128] = ""; /* the station off the bus: it hears and reaches no one */
     if (cut0 >= 0)
         snprintf(stn_cut, sizeof stn_cut,
-                 "; cut off the rack bus since %.4f s (bus-cut:0): it has heard no module since", cut0 * 1e-9);
+                 "; cut off the rack bus since %.4f s (bus-cut:0): it has heard no module since, and what it sends "
+                 "reaches none",
+                 cut0 * 1e-9);
     fprintf(f,
             "station: %u POWER_CMD sent, %u acknowledged (%u clamped, %u refused)%s, %u retries, %u gave up%s%s; "
             "%u module%s online (a heartbeat heard within %.0f s: the station's view%s)%s\n",
@@ -690,11 +714,10 @@ static int rep_text_body(FILE *f, ses *s)
     }
     if (n_cut)
         fprintf(f,
-                "cut off the rack bus (bus-cut): %s; %s no other node: %s on its last command and trim until "
-                "%g s without the station (then its CAN_HANDLER turns it off: COMM_LOSS), and its swarm role cannot "
-                "win an election\n",
-                cuts, n_cut == 1 ? "it hears" : "they hear", n_cut == 1 ? "it runs" : "each runs",
-                BRD_COMM_HOLD_MS * 1e-3);
+                "cut off the rack bus (bus-cut): %s; %s no other node: %s swarm role cannot win an election, and "
+                "a module running turns itself off %g s after it last heard the station (CAN_HANDLER's COMM_LOSS "
+                "hold)\n",
+                cuts, n_cut == 1 ? "it hears" : "they hear", n_cut == 1 ? "its" : "their", BRD_COMM_HOLD_MS * 1e-3);
     /* A module off the bus (its relay open: a trip, a short's collapse) keeps its own charge: say so,
      * with each one's voltage for the first three. */
     unsigned apart = 0;

@@ -492,26 +492,45 @@ Test(cli, a_bus_that_never_came_up_says_why)
     cr_assert(strstr(out, "\nBUS NOT UP: the bus is at 0.00 V (set point 750.0 V), the load connected, never up: the "
                           "station heard none of its 4 modules and started none: it is cut off the rack bus itself, "
                           "since 0.0000 s (bus-cut:0)\n") &&
-                  strstr(out, "ek3 rack: the bus never came up: the station is cut off the rack bus and started no "
-                              "module (the report above says more)\n"),
+                  strstr(out, "ek3 rack: the bus never came up: the station is cut off the rack bus (the report above "
+                              "says more)\n"),
               "%s", out);
     /* the station cut off before its start: said before the run, and after it */
     cr_assert(strstr(out, "ek3 rack: warning: --fault bus-cut:0@0s cuts the station off the rack bus before it can "
-                          "start the rack (at 0.02 s at the earliest): it will hear no module and start none; nothing "
-                          "will feed the load\n") &&
+                          "start the rack (at 0.02 s at the earliest): its START and commands will reach no module, "
+                          "and none will start; nothing will feed the load\n") &&
                   strstr(out, " (a heartbeat heard within 3 s: the station's view); cut off the rack bus since 0.0000 "
-                              "s (bus-cut:0): it has heard no module since\n") &&
+                              "s (bus-cut:0): it has heard no module since, and what it sends reaches none\n") &&
                   strstr(out, ": it starts none; it is cut off the rack bus itself, since 0.0000 s (bus-cut:0)\n"),
               "%s", out);
     /* cut after it heard the modules, before its START: the START went nowhere */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 1s --fault bus-cut:0@10ms", EK3_BIN), 1, "%s",
                  out);
-    cr_assert(strstr(out, "0 still running (the station is cut off the rack bus since 0.0100 s (bus-cut:0): its START "
-                          "reached no module; never started: slots 1, 2, 3, 4)\n") &&
-                  strstr(out, "ek3 rack: the bus never came up: the station is cut off the rack bus and started no "
-                              "module (the report above says more)\n") &&
+    cr_assert(strstr(out, "0 still running (never started: slots 1, 2, 3, 4: the station is cut off the rack bus "
+                          "since 0.0100 s (bus-cut:0), before its START reached them)\n") &&
+                  strstr(out, "ek3 rack: the bus never came up: the station is cut off the rack bus (the report above "
+                              "says more)\n") &&
                   strstr(out, "ek3 rack: warning: --fault bus-cut:0@0.01s cuts the station off") &&
-                  !strstr(out, "pulled") && !strstr(out, "more than the rack can deliver"),
+                  !strstr(out, "pulled") && !strstr(out, "more than the rack can deliver") &&
+                  strstr(out, "; but it is cut off the rack bus since 0.0100 s (bus-cut:0): its START reaches none of "
+                              "them\n"),
+              "%s", out);
+    /* ... and with the load on before the soft start would end: the cut, not the soft start, is why */
+    cr_assert_eq(
+        run(out, sizeof out, "%s rack --modules 4 --duration 0.5s --fault bus-cut:0@15ms --load-at 100ms", EK3_BIN), 1,
+        "%s", out);
+    cr_assert(strstr(out, "\nBUS NOT UP: the bus is at 0.00 V (set point 750.0 V) with the load on, never up: the "
+                          "station is cut off the rack bus since 0.0150 s (bus-cut:0), before its START reached 4 of 4 "
+                          "modules; 0 running\n") &&
+                  !strstr(out, "soft start") && !strstr(out, "--load-at lets"),
+              "%s", out);
+    /* a module cut off, turned off by its COMM_LOSS hold 10 s on: started, then turned off, not "never started" */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 12s --fault bus-cut:2@1s", EK3_BIN), 1, "%s",
+                 out);
+    cr_assert(strstr(out, "(the load asked more than the 3 modules left can deliver, 2884 W each; started, then "
+                          "turned off: slot 2, cut off the rack bus: a module turns itself off 10 s after it last "
+                          "heard the station (CAN_HANDLER's COMM_LOSS hold))\n") &&
+                  strstr(out, "\n   2 OFF ") && !strstr(out, "never started"),
               "%s", out);
     /* modules cut off in the run: named under the table */
     cr_assert_eq(run(out, sizeof out,
@@ -519,8 +538,8 @@ Test(cli, a_bus_that_never_came_up_says_why)
                  0, "%s", out);
     cr_assert(strstr(out,
                      "\ncut off the rack bus (bus-cut): slot 1 since 1.0000 s, slot 3 since 2.0000 s; they hear no "
-                     "other node: each runs on its last command and trim until 10 s without the station (then "
-                     "its CAN_HANDLER turns it off: COMM_LOSS), and its swarm role cannot win an election\n"),
+                     "other node: their swarm role cannot win an election, and a module running turns itself "
+                     "off 10 s after it last heard the station (CAN_HANDLER's COMM_LOSS hold)\n"),
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 1kW --pull 1@0.55s --duration 0.6s", EK3_BIN), 1,
                  "%s", out);
