@@ -700,7 +700,9 @@ static void stn_pending(station *s, unsigned k, int64_t now)
     s->st.retries++;
     stn_log(s, now, "%s module %u: attempt %.0f of %.0f", "no answer from", k + 1, m->tries + 1.0,
             STN_RETRIES + 1.0);
-    stn_transmit(s, k + 1, now); /* a new counter: the old frame stays a replay */
+    if (stn_transmit(s, k + 1, now) != EK3_OK) /* a new counter: the old frame stays a replay */
+        m->sent_ns = now; /* refused by its controller (cut off the bus, bus-off): the next try a timeout on, as
+                             for a frame lost on the wire, not at once */
 }
 
 void stn_poll(station *s, int64_t now)

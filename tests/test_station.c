@@ -263,6 +263,23 @@ Test(station, an_unanswered_command_is_retried_three_times_then_given_up, .init 
     cr_assert_eq(g.stn.st.acked, 1, "answered once it is back");
 }
 
+/* The station itself cut off: its controller refuses the retries; they
+ * still come a timeout (100 ms) apart, not one a quantum. */
+Test(station, a_refused_retry_waits_its_timeout, .init = setup, .fini = teardown)
+{
+    run_ms(10);
+    cr_assert_eq(stn_api_module(&g.stn, g.t_ns, RIG_API_KEY, 2, 1000, 750), EK3_OK);
+    flt_spec cut;
+    cr_assert_eq(flt_parse("bus-cut:0@0s", &cut, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_inject(&g, &cut), EK3_OK); /* the command queued; the station off the bus */
+    run_ms(150);
+    cr_assert_eq(g.stn.st.retries, 1, "one retry by 160 ms: %u", g.stn.st.retries);
+    cr_assert_eq(g.stn.st.gave_up, 0);
+    run_ms(300);
+    cr_assert_eq(g.stn.st.retries, 3);
+    cr_assert_eq(g.stn.st.gave_up, 1, "given up after its three retries, 400 ms on");
+}
+
 Test(station, self_tests_on_request_and_the_health_byte, .init = setup, .fini = teardown)
 {
     run_ms(10);
