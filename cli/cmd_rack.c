@@ -953,6 +953,18 @@ int cmd_rack(int argc, char **argv)
                 : n_cap == 1         ? " (the one not pulled, not cut off the bus before the start, not lost)"
                                      : " (those not pulled, not cut off the bus before the start, not lost)",
                 n_cap == 1 ? "s" : "", cap / 1e3, each);
+    } else {
+        double cap_low, from, to; /* enough at the end, not in between: a module out for a while */
+        unsigned n_low = ses_capacity_low(&s, &cap_low, &from, &to);
+        char until[48] = "";
+        if (to >= 0)
+            snprintf(until, sizeof until, " until %g s", to);
+        if (n_low < n_cap && demand > cap_low)
+            fprintf(stderr,
+                    "ek3 rack: warning: the load asks %.1f kW, but from %g s%s %u module%s deliver%s at most %.1f kW "
+                    "(the others pulled, or cut off the bus before the start, and not yet put back): the rack is "
+                    "overloaded then\n",
+                    demand / 1e3, from, until, n_low, n_low == 1 ? "" : "s", n_low == 1 ? "s" : "", cap_low / 1e3);
     }
     int bad = 0;
     if (win) { /* the run on a worker thread, the window on this one */

@@ -387,6 +387,17 @@ int64_t ses_cut_since_ns(const ses *s, unsigned node)
     return -1;
 }
 
+/* What one module delivers at most (W): its software current limit at
+ * the bus its droop leaves at that current, or the station's ask of one
+ * if that is less (ses_capacity). */
+static double ses_module_cap_w(const ses *s)
+{
+    const llcc_cfg *kc = &s->kc;
+    double v_set = s->o.r.v_set, p_cmd = stn_module_cap(s->o.r.v_set);
+    double p = kc->i_max * (v_set - kc->r_droop * kc->i_max);
+    return p < p_cmd ? p : p_cmd;
+}
+
 /* What n modules can deliver together at set point v_set (W): each gives
  * its software current limit i_max (A) at the bus its droop r_droop (V/A)
  * leaves at that current, or its power command p_cmd (W) if that is less
@@ -411,13 +422,56 @@ unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
     if (ses_station_cut_before_start(s)) /* it starts none */
         n = 0;
     const llcc_cfg *kc = &s->kc;
-    double v_set = s->o.r.v_set, p_cmd = stn_module_cap(s->o.r.v_set);
-    double p = kc->i_max * (v_set - kc->r_droop * kc->i_max);
     double v_full = s->o.r.v_set - kc->r_droop * kc->i_max;
-    *cap_w = n * (p < p_cmd ? p : p_cmd);
+    *cap_w = n * ses_module_cap_w(s);
     *demand_w = s->load0.kind == RACK_LOAD_CP ? s->load0.p_w
                 : s->load0.kind == RACK_LOAD_R ? v_full * v_full / s->load0.r : 0;
     return n;
+}
+
+unsigned ses_capacity_low(const ses *s, double *cap_w, double *from_s, double *to_s)
+{
+    uint8_t out[512] = {0}; /* by slot (the rig takes 510 at most) */
+    unsigned n_mod = s->g.o.modules < 511 ? s->g.o.modules : 510, lost = 0, leaders = 0;
+    for (unsigned k = 0; k < n_mod; k++)
+        lost += s->g.m[k].lost;
+    unsigned low = ses_station_cut_before_start(s) ? 0 : n_mod - lost;
+    *from_s = 0, *to_s = -1;
+    double load_s = INFINITY; /* what the rack is without a load does not count */
+    for (unsigned i = 0; i < s->nev && load_s == INFINITY; i++)
+        if (s->ev[i].kind == SES_EV_LOAD)
+            load_s = s->ev[i].at_s;
+    int open = 0;                           /* the least holds from *from_s, not yet ended */
+    for (unsigned i = 0; i < s->nev; i++) { /* in time order */
+        const ses_event *e = &s->ev[i];
+        unsigned slot = ses_pull_slot(e);
+        if (slot >= 1 && slot <= n_mod)
+            out[slot] = 1;
+        else if (e->kind == SES_EV_FAULT && e->fault.id == FLT_PULL && e->fault.leader)
+            leaders++;
+        else if (ses_cut_before_start(e) >= 1 && ses_cut_before_start(e) <= n_mod)
+            out[ses_cut_before_start(e)] = 1;
+        else if (e->kind == SES_EV_INSERT && e->slot >= 1 && e->slot <= n_mod)
+            out[e->slot] = 0;
+        else if (e->kind == SES_EV_FAULT && e->fault.id == FLT_INSERT && e->fault.target >= 1 &&
+                 e->fault.target <= n_mod)
+            out[e->fault.target] = 0;
+        if (i + 1 < s->nev && s->ev[i + 1].at_s == e->at_s)
+            continue; /* the same time: all of them first */
+        if (i + 1 < s->nev && s->ev[i + 1].at_s <= load_s)
+            continue; /* over before the load comes on */
+        unsigned gone = leaders + lost;
+        for (unsigned k = 1; k <= n_mod; k++)
+            gone += out[k] && !s->g.m[k - 1].lost;
+        unsigned n = gone < n_mod ? n_mod - gone : 0;
+        if (n < low) {
+            low = n, *from_s = e->at_s > load_s ? e->at_s : load_s, *to_s = -1, open = 1;
+        } else if (n > low && open) {
+            *to_s = e->at_s, open = 0;
+        }
+    }
+    *cap_w = low * ses_module_cap_w(s);
+    return low;
 }
 
 /* An event whose time has come. */

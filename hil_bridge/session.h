@@ -360,6 +360,16 @@ int64_t ses_cut_since_ns(const ses *s, unsigned node);
  * the modules counted. */
 unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w);
 
+/* The least the rack can deliver at any time of the timeline (W, as
+ * ses_capacity counts a module), and from when (*from_s, s) to when
+ * (*to_s, s; -1: to the run's end) that least first holds: a module
+ * pulled and put back later is out in between, a leader's pull takes
+ * one module out (which one is known only in the run) until the run's
+ * end; only from the first load event on (the rack with no load asked
+ * of it does not count). Returns the modules counted then. For the warning before the run:
+ * ses_capacity gives the rack at the run's end. */
+unsigned ses_capacity_low(const ses *s, double *cap_w, double *from_s, double *to_s);
+
 /* One quantum, as in the header comment. 0, or EK3_EBUSY once a stop
  * (signal, output error) has been asked for: then nothing ran. */
 int ses_step(ses *s);

@@ -550,6 +550,15 @@ Test(cli, a_bus_that_never_came_up_says_why)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 1.2s --pull 3@0.7s --fault insert:3@1s", EK3_BIN),
                  0, "%s", out);
     cr_assert(strstr(out, "\nmodule 3 pulled at 0.7000 s\nfault injected at 1.0000 s: insert:3@1s\n"), "%s", out);
+    /* enough modules at the end, not while slot 3 is out: warned before the run (ses_capacity_low) */
+    cr_assert(strstr(out, "ek3 rack: warning: the load asks 9.5 kW, but from 0.7 s until 1 s 3 modules deliver at most "
+                          "8.7 kW (the others pulled, or cut off the bus before the start, and not yet put back): the "
+                          "rack is overloaded then\n"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.9s --pull leader@0.85s", EK3_BIN), 0, "%s",
+                 out);
+    cr_assert(strstr(out, "ek3 rack: warning: the load asks 9.5 kW, but from 0.85 s 3 modules deliver at most 8.7 kW "),
+              "a leader's pull takes one out: %s", out);
     /* a collapse says its cause: the modules never started, the soft
      * start's own trips, the first trip */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration 1s --fault bus-cut:1@0s", EK3_BIN), 1, "%s", out);
