@@ -956,13 +956,19 @@ int cmd_rack(int argc, char **argv)
     } else {
         double cap_low, from, to; /* enough at the end, not in between: a module out for a while */
         unsigned n_low = ses_capacity_low(&s, &cap_low, &from, &to);
+        /* a ramp (not a battery's) asks more than cap_low from over on */
+        double over = o.r.load.kind == RACK_LOAD_BATTERY || !(demand > 0)
+                          ? o.load_at
+                          : o.load_at + o.load_ramp * fmin(1.0, cap_low / demand);
+        if (from < over)
+            from = over;
         char until[48] = "";
         if (to >= 0)
             snprintf(until, sizeof until, " until %g s", to);
-        if (n_low < n_cap && demand > cap_low)
+        if (n_low < n_cap && demand > cap_low && (to < 0 || from < to) && from < o.duration)
             fprintf(stderr,
-                    "ek3 rack: warning: the load asks %.1f kW, but from %g s%s %u module%s deliver%s at most %.1f kW "
-                    "(the others pulled, or cut off the bus before the start, and not yet put back): the rack is "
+                    "ek3 rack: warning: the load asks %.1f kW, but from %g s%s %u module%s (those in their slots "
+                    "then, and not cut off the bus before the start) deliver%s at most %.1f kW: the rack is "
                     "overloaded then\n",
                     demand / 1e3, from, until, n_low, n_low == 1 ? "" : "s", n_low == 1 ? "s" : "", cap_low / 1e3);
     }

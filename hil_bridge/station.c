@@ -274,8 +274,14 @@ static int stn_transmit(station *s, unsigned slot, int64_t now)
         stn_pend_due(s, m);
         return EK3_OK;
     }
-    if (rc)
+    if (rc && rc != EK3_EBUSY)
         return rc;
+    /* sent; or refused by its own controller (the station cut off the bus, bus-off): a frame lost on the wire to
+     * it, counted sent and answered by none, so retried after its timeout and given up */
+    if (rc && s->log)
+        fprintf(s->log,
+                "%.6f station: command to module %u not sent: the station is off the bus (cut off or bus-off)\n",
+                now * 1e-9, slot);
     m->sent_ns = now;
     m->pending = 1;
     m->queued = 0;
@@ -673,8 +679,11 @@ static void stn_keepalive(station *s, int64_t now)
     if (rc == EK3_OK) {
         s->keepalive_ns = now;
         s->st.keepalives++;
-    } else if (rc != EK3_EFULL && s->log) { /* a full queue: again next period */
-        fprintf(s->log, "%.6f station: keepalive not sent: %s\n", now * 1e-9, ek3_strerror(rc));
+    } else if (rc != EK3_EFULL) { /* a full queue: again next period; else said, and again a period on */
+        s->keepalive_ns = now;
+        if (s->log)
+            fprintf(s->log, "%.6f station: keepalive not sent: %s\n", now * 1e-9,
+                    rc == EK3_EBUSY ? "the station is off the bus (cut off or bus-off)" : ek3_strerror(rc));
     }
 }
 

@@ -487,18 +487,24 @@ static int rep_text_body(FILE *f, ses *s)
     unsigned unstarted = 0; /* in their slots, OFF, never commanded */
     for (unsigned k = 0; k < sn.n; k++)
         unstarted += sn.mod[k].present && sn.mod[k].state == SES_M_OFF && !(s->g.stn.m && s->g.stn.m[k].acked);
-    if (collapsed == SES_NOT_UP && cut0 >= 0 && unstarted) /* not the soft start: the station's START went nowhere */
+    /* never up, the station cut off after it heard modules: its START went nowhere (not the soft start's load,
+     * not a collapse; with none heard, the line below says so) */
+    int stn_cut_down = collapsed && !s->bus_up && cut0 >= 0 && unstarted && !(s->started && s->start_on == 0);
+    if (stn_cut_down)
         fprintf(f,
-                "BUS NOT UP: the bus is at %.2f V (set point %.1f V) with the load on, never up: the station is cut "
-                "off the rack bus since %.4f s (bus-cut:0), before its START reached %u of %u modules; %u running\n",
-                sn.vbus, o->r.v_set, cut0 * 1e-9, unstarted, sn.n, running);
+                "BUS NOT UP: the bus is at %.2f V (set point %.1f V)%s, never up: the station is cut off the rack bus "
+                "since %.4f s (bus-cut:0), before its START reached %u of %u modules; %u running\n",
+                sn.vbus, o->r.v_set, s->load_on_ns >= 0 ? ", the load connected" : "", cut0 * 1e-9, unstarted, sn.n,
+                running);
     else if (collapsed == SES_NOT_UP)
         fprintf(f,
                 "BUS NOT UP: the bus is at %.2f V (set point %.1f V) with the load on, never up and held down: the "
                 "load came on at %.4g s, during the soft start (about %.2f s from the station's start), and takes "
                 "all the current the modules can give; %u of %u modules running\n",
                 sn.vbus, o->r.v_set, s->load_on_ns * 1e-9, ses_soft_start_s(s), running, sn.n);
-    if (collapsed == SES_COLLAPSED && present == 0 && !s->bus_up) /* as BUS NOT UP says a bus never up */
+    if (stn_cut_down)
+        ;                                                              /* said above */
+    else if (collapsed == SES_COLLAPSED && present == 0 && !s->bus_up) /* as BUS NOT UP says a bus never up */
         fprintf(f,
                 "BUS NOT UP: the bus is at %.2f V (set point %.1f V)%s, never up: every module is pulled: nothing "
                 "feeds the bus\n",

@@ -278,6 +278,13 @@ Test(station, a_refused_retry_waits_its_timeout, .init = setup, .fini = teardown
     run_ms(300);
     cr_assert_eq(g.stn.st.retries, 3);
     cr_assert_eq(g.stn.st.gave_up, 1, "given up after its three retries, 400 ms on");
+    /* a command given while it is cut off: counted sent, lost on the wire, retried, given up */
+    unsigned sent = g.stn.st.sent;
+    cr_assert_eq(stn_api_module(&g.stn, g.t_ns, RIG_API_KEY, 2, 1500, 750), EK3_OK);
+    cr_assert_eq(g.stn.st.sent, sent + 1);
+    run_ms(450);
+    cr_assert_eq(g.stn.st.retries, 6);
+    cr_assert_eq(g.stn.st.gave_up, 2);
 }
 
 Test(station, self_tests_on_request_and_the_health_byte, .init = setup, .fini = teardown)
