@@ -240,9 +240,9 @@ const char *cli_range_why(const char *s, const char *unit)
     return NULL;
 }
 
-int cli_time_error(const char *where, const char *flag, const char *v, const char *range, double max_s)
+const char *cli_time_why(const char *v, char *why, size_t cap)
 {
-    char why[128], num[48];
+    char num[48];
     char *end = NULL;
     double n = v ? strtod(v, &end) : 0, x = 0;
     const char *u = v ? end + (*end == ' ') : "";
@@ -250,28 +250,34 @@ int cli_time_error(const char *where, const char *flag, const char *v, const cha
     int unread = v ? cli_parse_quantity(v, "s", &x) != EK3_OK : 1;
     const char *huge = cli_range_why(v, "s");
     if (!v || end == v)
-        snprintf(why, sizeof why, ": not a time");
+        snprintf(why, cap, ": not a time");
     else if (huge)
-        snprintf(why, sizeof why, ": %s", huge);
+        snprintf(why, cap, ": %s", huge);
     else if (!isfinite(n))
-        snprintf(why, sizeof why, ": not a finite number");
+        snprintf(why, cap, ": not a finite number");
     else if (!strcmp(u, "m"))
-        snprintf(why, sizeof why, ": milli or minutes? write ms or min");
+        snprintf(why, cap, ": milli or minutes? write ms or min");
     else if ((*u == 'M' || *u == 'G') && !strcmp(u + 1, "s"))
-        snprintf(why, sizeof why, ": %c is %s, not milli: write %gms for milliseconds", *u,
+        snprintf(why, cap, ": %c is %s, not milli: write %gms for milliseconds", *u,
                  *u == 'M' ? "mega (1e6)" : "giga (1e9)", n);
     else if (unread && !strcasecmp(bare, "s"))
-        snprintf(why, sizeof why, ": units are lower case (%gs, %gms)", n, n);
+        snprintf(why, cap, ": units are lower case (%gs, %gms)", n, n);
     else if (unread)
-        snprintf(why, sizeof why, ": '%.20s' is not a unit of time (s, ms, us, ns, min, h)", u);
+        snprintf(why, cap, ": '%.20s' is not a unit of time (s, ms, us, ns, min, h)", u);
     else if (x < 0)
-        snprintf(why, sizeof why, ": %s is negative", cli_si(num, sizeof num, x, "s"));
+        snprintf(why, cap, ": %s is negative", cli_si(num, sizeof num, x, "s"));
     else if (x == 0) /* "0 s" for '0' or '0us' names a unit the flag was not given in */
-        snprintf(why, sizeof why, ": 0 is outside it");
+        snprintf(why, cap, ": 0 is outside it");
     else
-        snprintf(why, sizeof why, ": %s is outside it", cli_si(num, sizeof num, x, "s"));
+        snprintf(why, cap, ": %s is outside it", cli_si(num, sizeof num, x, "s"));
+    return why;
+}
+
+int cli_time_error(const char *where, const char *flag, const char *v, const char *range, double max_s)
+{
+    char why[128];
     return cli_usage_error(where, "%s '%s': %s %s%s", flag, v ? v : "", max_s < 1e-3 ? CLI_TIME_SHORT : CLI_TIME, range,
-                           why);
+                           cli_time_why(v, why, sizeof why));
 }
 
 const char *cli_quantity_hint(const char *s, const char *unit, char *buf, size_t cap)

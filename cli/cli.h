@@ -81,6 +81,12 @@ int cli_parse_quantity(const char *s, const char *unit, double *v);
  * up to a day"). Returns CLI_USAGE (cli_usage_error). */
 int cli_time_error(const char *where, const char *flag, const char *v, const char *range, double max_s);
 
+/* Why the time v is refused, as cli_time_error words it, into why
+ * (cap bytes; 128 hold every form): ": not a time", ..., ": 1 s is
+ * outside it" (v read, but not what the caller takes: the caller says
+ * what it takes). Returns why. */
+const char *cli_time_why(const char *v, char *why, size_t cap);
+
 /* Why s (a number, a prefix and unit) cannot be read as a double when
  * that is the reason: strtod's ERANGE (above about 1e308, or under about
  * 1e-308 and not 0), or a prefix that scales a finite number past the

@@ -500,8 +500,11 @@ int flt_parse(const char *s, flt_spec *out, char *err, size_t cap)
     char *time = at + 1, *params = strchr(time, ':');
     if (params)
         *params++ = 0;
-    if (cli_parse_quantity(time, "s", &out->t) || !(out->t >= 0 && out->t <= 86400))
-        return flt_err(err, cap, EK3_EPARSE, "fault '%s': time '%s' is not 0 s to a day", s, time);
+    if (cli_parse_quantity(time, "s", &out->t) || !(out->t >= 0 && out->t <= 86400)) {
+        char why[128];
+        return flt_err(err, cap, EK3_EPARSE, "fault '%s': time '%s': " CLI_TIME " from 0 up to a day%s", s, time,
+                       cli_time_why(time, why, sizeof why));
+    }
     unsigned seen = 0;
     for (char *kv = params, *next; kv; kv = next) {
         next = strchr(kv, ',');
@@ -610,6 +613,10 @@ int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap)
         if (s->id == FLT_PULL && !in)
             return flt_err(err, cap, EK3_EBUSY, "pull: slot %u is empty (pulled already)", s->target);
     }
+    if (s->id == FLT_BUS_CUT && s->t >= 0 && s->t * 1e9 <= (double)g->t_ns + 0.5 && s->target < g->bus.n &&
+        g->bus.node[s->target].cut) /* going in now: a second cut would do nothing */
+        return flt_err(err, cap, EK3_EBUSY, "bus-cut: %s%u%s is cut off the rack bus already",
+                       s->target ? "slot " : "the station (node ", s->target, s->target ? "" : ")");
     if (s->id == FLT_BUS_SPLIT && s->p[0] > n)
         return flt_err(err, cap, EK3_ERANGE, "%s: parameter from=%g must be a bus node 1 to %u", d->name, s->p[0], n);
     if (d->kind == FLT_HARDWARE && !g->plant.mod[s->target - 1].prot)

@@ -398,27 +398,40 @@ static double ses_module_cap_w(const ses *s)
     return p < p_cmd ? p : p_cmd;
 }
 
+/* Event e on the slots out of the rack (out[slot], 1..n_mod; the rig
+ * takes 510 at most): a pull (--pull, --fault pull; a leader's counted
+ * in *leaders until it went in and named its slot) or a cut before the
+ * station's start takes a slot out, an insert (--fault insert, an
+ * INSERT) puts it back. ses_capacity and ses_capacity_low walk the
+ * timeline through it, in time order. */
+static void ses_out_take(const ses_event *e, unsigned n_mod, uint8_t out[512], unsigned *leaders)
+{
+    unsigned slot = ses_pull_slot(e), cut = ses_cut_before_start(e);
+    if (slot >= 1 && slot <= n_mod)
+        out[slot] = 1;
+    else if (e->kind == SES_EV_FAULT && e->fault.id == FLT_PULL && e->fault.leader)
+        ++*leaders;
+    else if (cut >= 1 && cut <= n_mod)
+        out[cut] = 1;
+    else if (e->kind == SES_EV_INSERT && e->slot >= 1 && e->slot <= n_mod)
+        out[e->slot] = 0;
+    else if (e->kind == SES_EV_FAULT && e->fault.id == FLT_INSERT && e->fault.target >= 1 && e->fault.target <= n_mod)
+        out[e->fault.target] = 0;
+}
+
 /* What n modules can deliver together at set point v_set (W): each gives
  * its software current limit i_max (A) at the bus its droop r_droop (V/A)
  * leaves at that current, or its power command p_cmd (W) if that is less
  * (LLC_CONTROL: i_ref = min(i_max, p_cmd / v)). */
 unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
 {
-    unsigned n = 0; /* the slots with a module that can feed: not pulled on the timeline (or put back after its
-                       last pull), not lost */
-    for (unsigned k = 0; k < s->g.o.modules; k++) {
-        int out = 0;
-        for (unsigned i = 0; i < s->nev; i++) { /* in time order: --pull or --fault pull (a leader's: slot 0 until it
-                                                   went in), then --fault insert or an INSERT */
-            const ses_event *e = &s->ev[i];
-            if (ses_pull_slot(e) == k + 1 || ses_cut_before_start(e) == k + 1)
-                out = 1;
-            else if ((e->kind == SES_EV_INSERT && e->slot == k + 1) ||
-                     (e->kind == SES_EV_FAULT && e->fault.id == FLT_INSERT && e->fault.target == k + 1))
-                out = 0;
-        }
-        n += !out && !s->g.m[k].lost;
-    }
+    uint8_t out[512] = {0}; /* the slots with a module that can feed: not pulled on the timeline (or put back
+                               after its last pull), not lost; a leader's pull not yet gone in names none */
+    unsigned n_mod = s->g.o.modules < 511 ? s->g.o.modules : 510, leaders = 0, n = 0;
+    for (unsigned i = 0; i < s->nev; i++)
+        ses_out_take(&s->ev[i], n_mod, out, &leaders);
+    for (unsigned k = 1; k <= n_mod; k++)
+        n += !out[k] && !s->g.m[k - 1].lost;
     if (ses_station_cut_before_start(s)) /* it starts none */
         n = 0;
     const llcc_cfg *kc = &s->kc;
@@ -444,18 +457,7 @@ unsigned ses_capacity_low(const ses *s, double *cap_w, double *from_s, double *t
     int open = 0;                           /* the least holds from *from_s, not yet ended */
     for (unsigned i = 0; i < s->nev; i++) { /* in time order */
         const ses_event *e = &s->ev[i];
-        unsigned slot = ses_pull_slot(e);
-        if (slot >= 1 && slot <= n_mod)
-            out[slot] = 1;
-        else if (e->kind == SES_EV_FAULT && e->fault.id == FLT_PULL && e->fault.leader)
-            leaders++;
-        else if (ses_cut_before_start(e) >= 1 && ses_cut_before_start(e) <= n_mod)
-            out[ses_cut_before_start(e)] = 1;
-        else if (e->kind == SES_EV_INSERT && e->slot >= 1 && e->slot <= n_mod)
-            out[e->slot] = 0;
-        else if (e->kind == SES_EV_FAULT && e->fault.id == FLT_INSERT && e->fault.target >= 1 &&
-                 e->fault.target <= n_mod)
-            out[e->fault.target] = 0;
+        ses_out_take(e, n_mod, out, &leaders);
         if (i + 1 < s->nev && s->ev[i + 1].at_s == e->at_s)
             continue; /* the same time: all of them first */
         if (i + 1 < s->nev && s->ev[i + 1].at_s <= load_s)
@@ -533,8 +535,8 @@ static void ses_take(ses *s, unsigned i)
         if (rc == 0) {
             e->done_ns = g->t_ns;
             if (s->o.notes && strstr(text, "leader"))
-                fprintf(s->o.notes, "%s: %s at %.4f s: the leader was module %u\n", s->o.who, text, g->t_ns * 1e-9,
-                        e->fault.target);
+                fprintf(s->o.notes, "%s: note: %s at %.4f s: the leader was module %u\n", s->o.who, text,
+                        g->t_ns * 1e-9, e->fault.target);
         } else {
             s->fault_errors++;
             if (s->o.notes)

@@ -400,7 +400,7 @@ static int stn_rack(station *s, int64_t now, const char *api_key, double total_w
         total_w = stn_module_cap(vset_v) * on;
     if (on == 0) {
         s->st.api_unknown++;
-        stn_log(s, now, "refused request: %s (slot %u, %g W, %g V)", "no module online", 0, total_w, vset_v);
+        stn_log(s, now, "refused request: %s (rack of %u, %g W, %g V)", "no module online", on, total_w, vset_v);
         return EK3_ENOENT;
     }
     double each = total_w / on;

@@ -493,7 +493,7 @@ static int rep_text_body(FILE *f, ses *s)
     if (stn_cut_down)
         fprintf(f,
                 "BUS NOT UP: the bus is at %.2f V (set point %.1f V)%s, never up: the station is cut off the rack bus "
-                "since %.4f s (bus-cut:0), before its START reached %u of %u modules; %u running\n",
+                "since %.4f s (bus-cut:0), before its START reached the modules: %u of %u never started; %u running\n",
                 sn.vbus, o->r.v_set, s->load_on_ns >= 0 ? ", the load connected" : "", cut0 * 1e-9, unstarted, sn.n,
                 running);
     else if (collapsed == SES_NOT_UP)
@@ -528,9 +528,9 @@ static int rep_text_body(FILE *f, ses *s)
         fprintf(
             f,
             "RACK COLLAPSED%s: at the run's end it is at %.2f V (set point %.1f V) with the load on; %u of %u module%s "
-            "in %s slots tripped, %u still running%s\n",
-            collapse_at, sn.vbus, o->r.v_set, tripped, present, present == 1 ? "" : "s", present == 1 ? "its" : "their",
-            running, why);
+            "in %s tripped, %u still running%s\n",
+            collapse_at, sn.vbus, o->r.v_set, tripped, present, present == 1 ? "" : "s",
+            present == 1 ? "its slot" : "their slots", running, why);
     }
     const char *lk = o->r.load.kind == RACK_LOAD_CP ? "constant power" : o->r.load.kind == RACK_LOAD_R ? "resistor"
                                                                                                       : "EV battery";

@@ -178,6 +178,11 @@ Test(cli_args, a_value_out_of_range_says_which_way)
     refused("rack --modules 2 --duration 1S", "up to a day: units are lower case (1s, 1ms)\n");
     refused("rack --modules 2 --duration 2d", "up to a day: 'd' is not a unit of time (s, ms, us, ns, min, h)\n");
     refused("rack --modules 2 --duration nan", "up to a day: not a finite number\n");
+    refused("rack --modules 2 --fault bus-cut:1@2days",
+            "fault 'bus-cut:1@2days': time '2days': " CLI_TIME
+            " from 0 up to a day: 'days' is not a unit of time (s, ms, us, ns, min, h)\n");
+    refused("rack --modules 2 --fault bus-cut:1@-1s",
+            "time '-1s': " CLI_TIME " from 0 up to a day: -1 s is negative\n");
     refused("rack --realtime --rt-tolerance -1us",
             "--rt-tolerance '-1us': " CLI_TIME_SHORT " from 1 us to the quantum, 100 us: -1 us is negative\n");
     refused("rack --realtime --rt-spin 101us",
@@ -383,7 +388,7 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
     cr_assert(strstr(out, "ek3 rack: --pull '2': SLOT@TIME, e.g. 42@1s (no '@TIME')\n"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.9s --pull leader@0.8s --droop 5V/A", EK3_BIN),
                  0, "%s", out);
-    cr_assert(strstr(out, "ek3 rack: --pull leader@0.8s at 0.8000 s: the leader was module ") &&
+    cr_assert(strstr(out, "ek3 rack: note: --pull leader@0.8s at 0.8000 s: the leader was module ") &&
                   strstr(out, "(3 in their slots") && strstr(out, "droop 5.00 V/A"),
               "%s", out);
     /* a pull off the 1 ms grid is reported at its own time, not rounded */

@@ -214,6 +214,30 @@ Test(fault, a_kernel_fault_before_the_mcu_starts_is_refused)
     rig_free(&h);
 }
 
+/* A bus cut going in now, of a node cut off already, is refused: a
+ * second cut would do nothing, yet read as injected. Once cleared, the
+ * node may be cut again. */
+Test(fault, a_second_cut_of_a_node_cut_off_is_refused)
+{
+    static rig h;
+    rig_opts o;
+    rig_default_opts(&o, 4, 1, 4000.0);
+    cr_assert_eq(rig_init(&h, &o), EK3_OK);
+    char err[256] = "";
+    flt_spec cut, stn;
+    cr_assert_eq(flt_parse("bus-cut:3@0s", &cut, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_go(&h, &cut, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_eq(flt_go(&h, &cut, err, sizeof err), EK3_EBUSY);
+    cr_assert(strstr(err, "bus-cut: slot 3 is cut off the rack bus already"), "%s", err);
+    cr_assert_eq(flt_clear(&h, &cut), EK3_OK, "the cut undone");
+    cr_assert_eq(flt_go(&h, &cut, err, sizeof err), EK3_OK, "cut again after its clear: %s", err);
+    cr_assert_eq(flt_parse("bus-cut:0@0s", &stn, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_go(&h, &stn, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_eq(flt_go(&h, &stn, err, sizeof err), EK3_EBUSY);
+    cr_assert(strstr(err, "bus-cut: the station (node 0) is cut off the rack bus already"), "%s", err);
+    rig_free(&h);
+}
+
 /* A slot's fault going in now is checked against the slot as it is: an
  * insert into a slot that holds a module, a pull of an empty one, are
  * refused naming why; one scheduled later is checked when it goes in;
@@ -734,7 +758,7 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
     cr_assert_eq(run(EK3_BIN " rack --modules 8 --duration 1.6s --load 5kW --pull leader@1s --pull 1@1.5s 2>&1", out,
                      sizeof out),
                  1, "%s", out);
-    cr_assert(strstr(out, "ek3 rack: --pull leader@1s at 1.0000 s: the leader was module 1\n") &&
+    cr_assert(strstr(out, "ek3 rack: note: --pull leader@1s at 1.0000 s: the leader was module 1\n") &&
                   strstr(out, "ek3 rack: --pull 1@1.5s at 1.5000 s: slot 1 is empty (pulled already)\n") &&
                   strstr(out, "ek3 rack: 1 fault (--fault, --pull) could not be injected (named above)\n") &&
                   strstr(out, "\npull not done (its slot was empty then): --pull 1@1.5s\n"),

@@ -322,6 +322,10 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
             "4 of 4 modules in their slots tripped, 0 still running (the load asked more than the rack can deliver)"),
         "%s", out);
     cr_assert(strstr(out, "ek3 rack: the rack collapsed under its load (the report above says why)"), "%s", out);
+    rc = run(out, sizeof out, "%s rack --modules 1 --load 5kW --load-at 0.2s --load-ramp 0 --duration 0.6s --threads 1",
+             EK3_BIN);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "; 1 of 1 module in its slot tripped, 0 still running"), "one module, its slot: %s", out);
     /* Every module pulled with the load on: nothing feeds the bus, a
      * collapse said before, during and after the run (it was exit 0). */
     rc = run(out, sizeof out, "%s rack --modules 2 --duration 1s --pull 1@0.7s --pull 2@0.7s --threads 1", EK3_BIN);
