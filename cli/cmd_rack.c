@@ -290,6 +290,19 @@ static int rk_check_slots(const char *w, const rack_opts *o)
                                    "(SWM_ELECTION_MIN_MS): the rack has no leader then (its first is elected at "
                                    "about 0.6-0.7 s; the report's swarm line says when)",
                                    rk_fault_as(o, j, as, sizeof as), SWM_ELECTION_MIN_MS * 1e-3);
+        for (unsigned i = 0; f->leader && i < o->nfault; i++) { /* a leader lost a moment before: none yet */
+            const flt_spec *g = &o->fault[i];
+            double gap = (SWM_ELECTION_MIN_MS - SWM_HEARTBEAT_MS) * 1e-3;
+            char was[240];
+            if (i != j && g->leader && (g->id == FLT_PULL || g->id == FLT_BUS_CUT) &&
+                (f->t > g->t || (f->t == g->t && j > i)) && f->t < g->t + gap)
+                return cli_usage_error(w,
+                                       "%s: %g s after %s took the rack's leader out: the others elect one no sooner "
+                                       "than %g s after that (the swarm's election timeout SWM_ELECTION_MIN_MS, less "
+                                       "a heartbeat): the rack has no leader then",
+                                       rk_fault_as(o, j, as, sizeof as), f->t - g->t,
+                                       rk_fault_as(o, i, was, sizeof was), gap);
+        }
         if (f->id == FLT_INSERT && f->leader)
             return cli_usage_error(w,
                                    "%s: the leader is a module in its slot: an insert takes an empty slot, by its "

@@ -102,11 +102,13 @@ void swo_peek(swo *o, const rig *g, unsigned k0, unsigned k1)
         swo_view v = {0};
         if ((v.st = swo_state_of(g, slot))) {
             const raft *rf = swm_raft(v.st); /* four words */
-            v = (swo_view){v.st, rf->commit, rf->term, rf->last_index, rf->role};
+            v = (swo_view){v.st,     rf->commit,
+                           rf->term, rf->last_index,
+                           rf->role, rf->role == RAFT_LEADER && slot < g->bus.n && g->bus.node[slot].cut};
         }
         swo_view *w = &o->view[slot];
         if (w->st == v.st && w->commit == v.commit && w->term == v.term && w->last_index == v.last_index &&
-            w->role == v.role)
+            w->role == v.role && w->cut == v.cut)
             continue; /* as swo_check took it: its commits checked (seen_commit[slot] is v.commit) */
         *w = v;
         o->moved[slot] = 1;
@@ -170,7 +172,7 @@ unsigned swo_check(swo *o, const rig *g)
                 found++;
             }
         }
-        if (term >= best_term) {
+        if (term >= best_term && !v->cut) { /* a leader cut off the bus leads no one: the rack has lost it */
             best_term = term;
             best = (uint16_t)slot;
         }

@@ -18,9 +18,10 @@
  *                     reaches the highest index committed so far (leader
  *                     completeness).
  * Each breach is counted; the first is kept in words with its time.
- * It also follows the rack's leader (the live leader of the highest term)
- * and measures each failover: from the quantum the rack lost its leader
- * (no live module is leader) to the quantum a leader is back. The first
+ * It also follows the rack's leader (the live leader of the highest term,
+ * not cut off the rack bus) and measures each failover: from the quantum
+ * the rack lost its leader (no live module is leader, or the leader is
+ * cut off the bus: it leads no one) to the quantum a leader is back. The first
  * election (no leader yet since the start) is measured apart.
  *
  * A module is read only while present, in process (not `ek3 fw`), with
@@ -44,6 +45,7 @@ typedef struct rig rig;
 typedef struct swo_view {
     const void *st;
     uint32_t commit, term, last_index, role;
+    uint32_t cut; /* a leader cut off the rack bus (bus-cut): it leads no one (0 for any other role) */
 } swo_view;
 
 /* A module's committed entries not yet checked, (index, term, digest)

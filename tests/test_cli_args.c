@@ -391,6 +391,18 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
     cr_assert(strstr(out, "ek3 rack: note: --pull leader@0.8s at 0.8000 s: the leader was module ") &&
                   strstr(out, "(3 in their slots") && strstr(out, "droop 5.00 V/A"),
               "%s", out);
+    /* a leader target while the rack elects the next leader (a leader pulled or cut off 0.5 s before at most):
+     * refused before the run, naming both */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull leader@1s --pull leader@1.2s", EK3_BIN), 2, "%s",
+                 out);
+    cr_assert(strstr(out, "ek3 rack: --pull leader@1.2s: 0.2 s after --pull leader@1s took the rack's leader out: the "
+                          "others elect one no sooner than 0.5 s after that (the swarm's election timeout "
+                          "SWM_ELECTION_MIN_MS, less a heartbeat): the rack has no leader then\n"),
+              "%s", out);
+    cr_assert_eq(
+        run(out, sizeof out, "%s rack --modules 4 --fault bus-cut:leader@1s --fault bus-cut:leader@1s", EK3_BIN), 2,
+        "%s", out);
+    cr_assert(strstr(out, "--fault bus-cut:leader@1s: 0 s after --fault bus-cut:leader@1s took"), "%s", out);
     /* a pull off the 1 ms grid is reported at its own time, not rounded */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 2.1s --load 1kW --pull 3@1.9999s", EK3_BIN), 0,
                  "%s", out);

@@ -163,3 +163,31 @@ Test(swarmobs, a_crashed_leader_is_one_failover_within_the_election_timeouts)
     cr_assert_eq(s.leaderless_s, 0.0);
     rig_free(&g);
 }
+
+/* A leader cut off the rack bus leads no one: the rack has lost it from
+ * the cut (though it is still LEADER in its own term until it steps
+ * down), and the failover ends when the others elect a leader. */
+Test(swarmobs, a_leader_cut_off_the_bus_is_one_failover)
+{
+    unsigned l = settle_n(M);
+    flt_spec f;
+    char err[200] = "";
+    cr_assert_eq(flt_parse("bus-cut:leader@0s", &f, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_eq(flt_go(&g, &f, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_eq(f.target, l);
+    rig_quantum(&g);
+    swo_sum s;
+    swo_summary(&g.obs, g.t_ns, &s);
+    cr_assert_eq(s.leader, 0, "the cut leader (module %u) is not the rack's leader", l);
+    for (long q = 0; q < 15000; q++) /* 1.5 s */
+        rig_quantum(&g);
+    swo_summary(&g.obs, g.t_ns, &s);
+    cr_assert_eq(s.failovers, 1u, "failovers %u, leader %u (was %u)", s.failovers, s.leader, l);
+    cr_assert(s.leader != 0 && s.leader != l, "a new leader: %u (was %u)", s.leader, l);
+    double lo = (SWM_ELECTION_MIN_MS - 100) / 1000.0;
+    double hi = (SWM_ELECTION_MIN_MS + (M - 1) * SWM_ELECTION_STEP_MS + SWM_ELECTION_SPREAD_MS + 100) / 1000.0;
+    cr_assert(s.failover_p50_s >= lo && s.failover_p50_s <= hi, "failover %.3f s within %.3f .. %.3f s",
+              s.failover_p50_s, lo, hi);
+    cr_assert_eq(s.violations, 0u, "%s", g.obs.first);
+    rig_free(&g);
+}
