@@ -102,13 +102,11 @@ void swo_peek(swo *o, const rig *g, unsigned k0, unsigned k1)
         swo_view v = {0};
         if ((v.st = swo_state_of(g, slot))) {
             const raft *rf = swm_raft(v.st); /* four words */
-            v = (swo_view){v.st,     rf->commit,
-                           rf->term, rf->last_index,
-                           rf->role, rf->role == RAFT_LEADER && slot < g->bus.n && g->bus.node[slot].cut};
+            v = (swo_view){v.st, rf->commit, rf->term, rf->last_index, rf->role};
         }
         swo_view *w = &o->view[slot];
         if (w->st == v.st && w->commit == v.commit && w->term == v.term && w->last_index == v.last_index &&
-            w->role == v.role && w->cut == v.cut)
+            w->role == v.role)
             continue; /* as swo_check took it: its commits checked (seen_commit[slot] is v.commit) */
         *w = v;
         o->moved[slot] = 1;
@@ -130,10 +128,18 @@ unsigned swo_step(swo *o, const rig *g)
     return swo_check(o, g);
 }
 
+/* Whether slot's module is cut off the rack bus (bus-cut). */
+static int swo_cut(const rig *g, unsigned slot)
+{
+    return slot < g->bus.n && g->bus.node[slot].cut;
+}
+
 unsigned swo_check(swo *o, const rig *g)
 {
     unsigned last = g->o.modules < SWO_NODES - 1 ? g->o.modules : SWO_NODES - 1;
-    if (!memchr(o->moved + 1, 1, last)) /* every view as the last call took it */
+    /* every view as the last call took it, and the leader not cut off the bus since (a cut leader is LEADER
+     * still, in its own term, but leads no one) */
+    if (!memchr(o->moved + 1, 1, last) && !(o->leader && swo_cut(g, o->leader)))
         return 0;
     memset(o->moved, 0, last + 1);
     unsigned found = 0, nread = 0;
@@ -172,7 +178,7 @@ unsigned swo_check(swo *o, const rig *g)
                 found++;
             }
         }
-        if (term >= best_term && !v->cut) { /* a leader cut off the bus leads no one: the rack has lost it */
+        if (term >= best_term && !swo_cut(g, slot)) { /* a leader cut off the bus leads no one: the rack lost it */
             best_term = term;
             best = (uint16_t)slot;
         }

@@ -45,7 +45,6 @@ typedef struct rig rig;
 typedef struct swo_view {
     const void *st;
     uint32_t commit, term, last_index, role;
-    uint32_t cut; /* a leader cut off the rack bus (bus-cut): it leads no one (0 for any other role) */
 } swo_view;
 
 /* A module's committed entries not yet checked, (index, term, digest)
