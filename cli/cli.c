@@ -235,7 +235,8 @@ const char *cli_range_why(const char *s, const char *unit)
     char probe[48];
     double one;
     snprintf(probe, sizeof probe, "1%.40s", end);
-    if (isfinite(x) && cli_parse_quantity(s, unit, &one) != EK3_OK && cli_parse_quantity(probe, unit, &one) == EK3_OK)
+    if (isfinite(x) && *end && strchr("kMG", *end) && cli_parse_quantity(s, unit, &one) != EK3_OK &&
+        cli_parse_quantity(probe, unit, &one) == EK3_OK) /* a prefix that scales up ("1.2.3s" is no number) */
         return "too large for a double once its prefix scales it (above about 1e308)";
     return NULL;
 }
@@ -260,6 +261,9 @@ const char *cli_time_why(const char *v, char *why, size_t cap)
     else if ((*u == 'M' || *u == 'G') && !strcmp(u + 1, "s"))
         snprintf(why, cap, ": %c is %s, not milli: write %gms for milliseconds", *u,
                  *u == 'M' ? "mega (1e6)" : "giga (1e9)", n);
+    else if (unread && (isdigit((unsigned char)*u) || *u == '.' || *u == '+' || *u == '-' ||
+                        ((*u == 'e' || *u == 'E') && (isdigit((unsigned char)u[1]) || u[1] == '+' || u[1] == '-'))))
+        snprintf(why, cap, ": not one number and a unit: the number read ends before '%.20s'", u);
     else if (unread && !strcasecmp(bare, "s"))
         snprintf(why, cap, ": units are lower case (%gs, %gms)", n, n);
     else if (unread)

@@ -75,7 +75,9 @@ int cli_parse_quantity(const char *s, const char *unit, double *v);
  * that every example fits), why one of ": not
  * a time" ("abc"), ": not a finite number" ("1e999s", "nan"), ": milli
  * or minutes? write ms or min" ("5m"), ": units are lower case (1s,
- * 1ms)" ("1S", "5MS"), ": 'x' is not a unit of time (...)" ("5x"),
+ * 1ms)" ("1S", "5MS"), ": not one number and a unit: the number read
+ * ends before '.3s'" ("1.2.3s", "1e5e3s"), ": 'x' is not a unit of time
+ * (...)" ("5x"),
  * ": -1 s is negative" ("-1s"), else the value read and ": ... is outside
  * it" ("50 us is outside it"). range says what the flag takes ("from 0
  * up to a day"). Returns CLI_USAGE (cli_usage_error). */

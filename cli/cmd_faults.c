@@ -38,14 +38,15 @@ int cmd_faults(int argc, char **argv)
         if (cli_is_help(argv[i])) {
             printf("usage: ek3 %s [NAME...] [--markdown]\n\n"
                    "Every fault the rig can inject, by name (or the NAMEs given): its kind\n"
-                   "(plant, bus, kernel, hardware), its target, its parameters (unit, range,\n"
+                   "(plant, bus, kernel, hardware, trust), its target, its parameters (unit, range,\n"
                    "default) and what it models. ek3 rack --fault NAME:TARGET@TIME[:P=V,...]\n"
                    "injects one, e.g.\n"
                    "  --fault igf:3@0.5s:i=40mA   --fault bus-cut:7@1s   --fault svc-crash:2.3@1s\n"
-                   "A kernel fault timed before its module's MCU leaves reset (0-10 ms after\n"
-                   "power-on, by seed and slot) is refused.\n"
+                   "A kernel fault timed before 10 ms is refused on every seed: each MCU leaves\n"
+                   "reset 0-10 ms after power-on, by seed and slot.\n"
                    "--markdown prints the table as docs/faults.md has it. In a terminal (or with\n"
-                   "COLUMNS set) the descriptions fold to its width.\n", w);
+                   "COLUMNS set) the descriptions fold to its width.\n",
+                   w);
             return CLI_OK;
         }
         if (!strcmp(argv[i], "--markdown")) {

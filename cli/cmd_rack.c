@@ -268,6 +268,21 @@ static int rk_slot_ev_cmp(const void *pa, const void *pb)
     return a->order < b->order ? -1 : a->order > b->order; /* as the session takes them: --pull first */
 }
 
+/* Whether slot's module is pulled or put in (--pull, --fault pull:,
+ * --fault insert:) from t0 to t1 s: a module put back is on the bus
+ * again, its old cut gone with it (flt_slot). */
+static int rk_slot_moved(const rack_opts *o, unsigned slot, double t0, double t1)
+{
+    if (slot >= 1 && slot <= o->r.modules && slot <= 510 && o->pull_at[slot - 1] >= t0 && o->pull_at[slot - 1] <= t1)
+        return 1;
+    for (unsigned i = 0; i < o->nfault; i++) {
+        const flt_spec *f = &o->fault[i];
+        if ((f->id == FLT_PULL || f->id == FLT_INSERT) && !f->leader && f->target == slot && f->t >= t0 && f->t <= t1)
+            return 1;
+    }
+    return 0;
+}
+
 /* rk_check_slots: every --pull and --fault pull:/insert: of a slot
  * against the slot as the earlier ones leave it; a leader fault against
  * the first time a leader can be elected (SWM_ELECTION_MIN_MS). 0, or
@@ -290,6 +305,16 @@ static int rk_check_slots(const char *w, const rack_opts *o)
                                    "(SWM_ELECTION_MIN_MS): the rack has no leader then (its first is elected at "
                                    "about 0.6-0.7 s; the report's swarm line says when)",
                                    rk_fault_as(o, j, as, sizeof as), SWM_ELECTION_MIN_MS * 1e-3);
+        for (unsigned i = 0; f->id == FLT_BUS_CUT && !f->leader && i < o->nfault; i++) { /* ek3 rack clears none */
+            const flt_spec *g = &o->fault[i];
+            char was[240];
+            if (i != j && g->id == FLT_BUS_CUT && !g->leader && g->target == f->target &&
+                (f->t > g->t || (f->t == g->t && j > i)) && !rk_slot_moved(o, f->target, g->t, f->t))
+                return cli_usage_error(
+                    w, "%s: %s%u%s is cut off the rack bus then already (%s): a second cut does nothing",
+                    rk_fault_as(o, j, as, sizeof as), f->target ? "slot " : "the station (node ", f->target,
+                    f->target ? "" : ")", rk_fault_as(o, i, was, sizeof was));
+        }
         for (unsigned i = 0; f->leader && i < o->nfault; i++) { /* a leader lost a moment before: none yet */
             const flt_spec *g = &o->fault[i];
             double gap = (SWM_ELECTION_MIN_MS - SWM_HEARTBEAT_MS) * 1e-3;
@@ -308,7 +333,8 @@ static int rk_check_slots(const char *w, const rack_opts *o)
                                    "%s: the leader is a module in its slot: an insert takes an empty slot, by its "
                                    "number",
                                    rk_fault_as(o, j, as, sizeof as));
-        int of_module = flt_of_module((int)f->id);
+        /* a fault of the module, or of its node on the bus (the station's, node 0, excepted) */
+        int of_module = flt_of_module((int)f->id) || (flt_table[f->id].target == FLT_T_NODE && f->target >= 1);
         if ((f->id != FLT_PULL && f->id != FLT_INSERT && !of_module) || (of_module && f->leader) ||
             (!f->leader && (f->target < 1 || f->target > o->r.modules)))
             continue;
@@ -336,10 +362,11 @@ static int rk_check_slots(const char *w, const rack_opts *o)
         int in = last < 0 || ev[last].insert == 1;
         if (ev[i].insert < 0) {
             if (!in)
-                return cli_usage_error(w,
-                                       "%s: slot %u is empty then (%s took its module out, and nothing put one back "
-                                       "before %g s): a fault of the module needs one in the slot",
-                                       ev[i].as, ev[i].slot, ev[last].as, ev[i].t);
+                return cli_usage_error(
+                    w,
+                    "%s: slot %u is empty then (%s took its module out, and nothing put one back "
+                    "before %g s): a fault of the module, or of its node on the bus, needs one in the slot",
+                    ev[i].as, ev[i].slot, ev[last].as, ev[i].t);
             continue;
         }
         if (ev[i].insert == 1 && in && !maybe) {

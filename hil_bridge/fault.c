@@ -569,6 +569,13 @@ int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap)
     default:
         break;
     }
+    /* Going in now, a fault of the module (the kernel's say more, below) or of its node on the bus needs a module in
+     * the slot: one a leader's pull took out is known only now. */
+    if (s->t >= 0 && s->t * 1e9 <= (double)g->t_ns + 0.5 && s->target >= 1 && s->target <= n &&
+        !g->plant.mod[s->target - 1].present &&
+        ((flt_of_module((int)s->id) && d->kind != FLT_KERNEL) || d->target == FLT_T_NODE))
+        return flt_err(err, cap, EK3_EBUSY, "%s: slot %u is empty (its module pulled): %s", d->name, s->target,
+                       d->target == FLT_T_NODE ? "no node on the rack bus there" : "no module there to take it");
     if (d->kind == FLT_KERNEL) {
         const rig_module *m = &g->m[s->target - 1];
         if (m->external)

@@ -178,6 +178,10 @@ Test(cli_args, a_value_out_of_range_says_which_way)
     refused("rack --modules 2 --duration 1S", "up to a day: units are lower case (1s, 1ms)\n");
     refused("rack --modules 2 --duration 2d", "up to a day: 'd' is not a unit of time (s, ms, us, ns, min, h)\n");
     refused("rack --modules 2 --duration nan", "up to a day: not a finite number\n");
+    refused("rack --modules 2 --duration 1.2.3s",
+            "up to a day: not one number and a unit: the number read ends before '.3s'\n");
+    refused("rack --modules 2 --fault bus-cut:1@1e5e3s",
+            "up to a day: not one number and a unit: the number read ends before 'e3s'\n");
     refused("rack --modules 2 --fault bus-cut:1@2days",
             "fault 'bus-cut:1@2days': time '2days': " CLI_TIME
             " from 0 up to a day: 'days' is not a unit of time (s, ms, us, ns, min, h)\n");
@@ -403,6 +407,22 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
         run(out, sizeof out, "%s rack --modules 4 --fault bus-cut:leader@1s --fault bus-cut:leader@1s", EK3_BIN), 2,
         "%s", out);
     cr_assert(strstr(out, "--fault bus-cut:leader@1s: 0 s after --fault bus-cut:leader@1s took"), "%s", out);
+    /* a second cut of a node cut off (ek3 rack clears none) unless an insert put its module back; a bus fault of
+     * a slot emptied */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --fault bus-cut:1@0.2s --fault bus-cut:1@1s", EK3_BIN), 2,
+                 "%s", out);
+    cr_assert(strstr(out, "ek3 rack: --fault bus-cut:1@1s: slot 1 is cut off the rack bus then already (--fault "
+                          "bus-cut:1@0.2s): a second cut does nothing\n"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 4 --duration 1.5s --fault bus-cut:1@0.2s --pull 1@0.5s "
+                     "--fault insert:1@1s --fault bus-cut:1@1.2s",
+                     EK3_BIN),
+                 0, "put back, it may be cut again: %s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 3@1s --fault bus-latency:3@1.2s:d=1ms", EK3_BIN), 2,
+                 "%s", out);
+    cr_assert(strstr(out, "--fault bus-latency:3@1.2s:d=1ms: slot 3 is empty then (--pull 3@1s took its module out"),
+              "%s", out);
     /* a pull off the 1 ms grid is reported at its own time, not rounded */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 2.1s --load 1kW --pull 3@1.9999s", EK3_BIN), 0,
                  "%s", out);

@@ -235,6 +235,16 @@ Test(fault, a_second_cut_of_a_node_cut_off_is_refused)
     cr_assert_eq(flt_go(&h, &stn, err, sizeof err), EK3_OK, "%s", err);
     cr_assert_eq(flt_go(&h, &stn, err, sizeof err), EK3_EBUSY);
     cr_assert(strstr(err, "bus-cut: the station (node 0) is cut off the rack bus already"), "%s", err);
+    /* a slot emptied (as a leader's pull may, known only in the run): no node on the bus, no module to take it */
+    flt_spec pull, igf;
+    cr_assert_eq(flt_parse("pull:2@0s", &pull, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_go(&h, &pull, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_eq(flt_parse("bus-cut:2@0s", &cut, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_go(&h, &cut, err, sizeof err), EK3_EBUSY);
+    cr_assert(strstr(err, "bus-cut: slot 2 is empty (its module pulled): no node on the rack bus there"), "%s", err);
+    cr_assert_eq(flt_parse("igf:2@0s", &igf, NULL, 0), EK3_OK);
+    cr_assert_eq(flt_go(&h, &igf, err, sizeof err), EK3_EBUSY);
+    cr_assert(strstr(err, "igf: slot 2 is empty (its module pulled): no module there to take it"), "%s", err);
     rig_free(&h);
 }
 
@@ -780,7 +790,9 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
                      sizeof out),
                  2, "%s", out);
     cr_assert(strstr(out, "ek3 rack: --fault gate-off:3@0.8s: slot 3 is empty then (--pull 3@0.5s took its module "
-                          "out, and nothing put one back before 0.8 s): a fault of the module needs one in the slot\n"),
+                          "out, and nothing put one back before 0.8 s): a fault of the module, or of its node on the "
+                          "bus, needs one in "
+                          "the slot\n"),
               "%s", out);
     /* a module that runs and delivers nothing is counted and named */
     cr_assert_eq(run(EK3_BIN " rack --modules 6 --duration 1.3s --fault gate-off:3@1s 2>&1", out, sizeof out), 0, "%s",
