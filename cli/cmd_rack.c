@@ -283,6 +283,13 @@ static int rk_slot_moved(const rack_opts *o, unsigned slot, double t0, double t1
     return 0;
 }
 
+/* Whether --fault j acts after --fault i: at a later time, or at the
+ * same time and given after it (the session takes them in that order). */
+static int rk_after(const rack_opts *o, unsigned j, unsigned i)
+{
+    return i != j && (o->fault[j].t > o->fault[i].t || (o->fault[j].t == o->fault[i].t && j > i));
+}
+
 /* rk_check_slots: every --pull and --fault pull:/insert: of a slot
  * against the slot as the earlier ones leave it; a leader fault against
  * the first time a leader can be elected (SWM_ELECTION_MIN_MS). 0, or
@@ -308,8 +315,8 @@ static int rk_check_slots(const char *w, const rack_opts *o)
         for (unsigned i = 0; f->id == FLT_BUS_CUT && !f->leader && i < o->nfault; i++) { /* ek3 rack clears none */
             const flt_spec *g = &o->fault[i];
             char was[240];
-            if (i != j && g->id == FLT_BUS_CUT && !g->leader && g->target == f->target &&
-                (f->t > g->t || (f->t == g->t && j > i)) && !rk_slot_moved(o, f->target, g->t, f->t))
+            if (g->id == FLT_BUS_CUT && !g->leader && g->target == f->target && rk_after(o, j, i) &&
+                !rk_slot_moved(o, f->target, g->t, f->t))
                 return cli_usage_error(
                     w, "%s: %s%u%s is cut off the rack bus then already (%s): a second cut does nothing",
                     rk_fault_as(o, j, as, sizeof as), f->target ? "slot " : "the station (node ", f->target,
@@ -319,8 +326,7 @@ static int rk_check_slots(const char *w, const rack_opts *o)
             const flt_spec *g = &o->fault[i];
             double gap = (SWM_ELECTION_MIN_MS - SWM_HEARTBEAT_MS) * 1e-3;
             char was[240];
-            if (i != j && g->leader && (g->id == FLT_PULL || g->id == FLT_BUS_CUT) &&
-                (f->t > g->t || (f->t == g->t && j > i)) && f->t < g->t + gap)
+            if (g->leader && (g->id == FLT_PULL || g->id == FLT_BUS_CUT) && rk_after(o, j, i) && f->t < g->t + gap)
                 return cli_usage_error(w,
                                        "%s: %g s after %s took the rack's leader out: the others elect one no sooner "
                                        "than %g s after that (the swarm's election timeout SWM_ELECTION_MIN_MS, less "
