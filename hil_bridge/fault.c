@@ -589,11 +589,16 @@ int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap)
          * time unknown): checked when it goes in (flt_inject). */
         /* It goes in at its time, or now when that has passed. */
         double t = s->t * 1e9 > (double)g->t_ns ? s->t : (double)g->t_ns / 1e9;
-        if (s->id != FLT_BAD_IMAGE && s->t >= 0 && t * 1e9 < (double)FWI_BOOT_SPREAD_NS)
+        if (s->id != FLT_BAD_IMAGE && s->t >= 0 && t * 1e9 < (double)FWI_BOOT_SPREAD_NS) {
+            char ms[32]; /* 5.0, but 9.99 not rounded up to the 10 ms it is refused before */
+            snprintf(ms, sizeof ms, "%.1f", t * 1e3);
+            if (strtod(ms, NULL) >= FWI_BOOT_SPREAD_NS * 1e-6)
+                snprintf(ms, sizeof ms, "%.9g", t * 1e3);
             return flt_err(err, cap, EK3_EBUSY,
                            "%s: slot %u's firmware may not run before %.0f ms (each MCU leaves reset 0-%.0f ms after "
-                           "power-on, by seed and slot): a kernel fault at %.1f ms is refused on every seed",
-                           d->name, s->target, FWI_BOOT_SPREAD_NS * 1e-6, FWI_BOOT_SPREAD_NS * 1e-6, t * 1e3);
+                           "power-on, by seed and slot): a kernel fault at %s ms is refused on every seed",
+                           d->name, s->target, FWI_BOOT_SPREAD_NS * 1e-6, FWI_BOOT_SPREAD_NS * 1e-6, ms);
+        }
         if (s->id != FLT_BAD_IMAGE && s->t >= 0 && s->t * 1e9 <= (double)g->t_ns + 0.5 &&
             !g->plant.mod[s->target - 1].present) /* going in now, into a module out of its slot */
             return flt_err(err, cap, EK3_EBUSY, "%s: slot %u's module is pulled: its firmware is not running",

@@ -377,14 +377,15 @@ int64_t ses_cut_since_ns(const ses *s, unsigned node)
 {
     if (!s->g.bus.node || node >= s->g.bus.n || !s->g.bus.node[node].cut)
         return -1;
-    for (unsigned i = 0; i < s->nev; i++) { /* in time order: the first cut done (a second cut of a node cut
-                                                already changes nothing) */
+    int64_t since = -1;
+    for (unsigned i = 0; i < s->nev; i++) { /* in time order: the last cut done (a cut of a node cut already is
+                                                refused, flt_check; an insert or a clear ended an earlier one) */
         const ses_event *e = &s->ev[i];
         if (e->kind == SES_EV_FAULT && e->fault.id == FLT_BUS_CUT && e->done_ns >= 0 && e->fault.target == node &&
             !(node == 0 && e->fault.leader))
-            return e->done_ns;
+            since = e->done_ns;
     }
-    return -1;
+    return since;
 }
 
 /* What one module delivers at most (W): its software current limit at

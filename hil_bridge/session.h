@@ -342,8 +342,9 @@ const ses_event *ses_station_cut_before_start(const ses *s);
 
 /* Since when node `node` (0: the station, 1..N: the module in that slot)
  * has been off the rack bus, cut by a bus-cut fault of the session's
- * timeline (ns of simulated time: the quantum the first one done, a
- * leader's resolved, took effect), or -1 when it is on the bus now (never
+ * timeline (ns of simulated time: the quantum the last one done, a
+ * leader's resolved, took effect: a cut of a node cut off already is
+ * refused, and an insert or a clear ends a cut), or -1 when it is on the bus now (never
  * cut, or the cut cleared) or was cut by none of the timeline's events (a
  * scenario's own injection). From the bus's own state (canbus.h,
  * cbus_node.cut) and the events. */

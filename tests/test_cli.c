@@ -543,6 +543,14 @@ Test(cli, a_bus_that_never_came_up_says_why)
                      "other node: their swarm role cannot win an election, and a module running turns itself "
                      "off 10 s after it last heard the station (CAN_HANDLER's COMM_LOSS hold)\n"),
               "%s", out);
+    /* cut, pulled, a module put back (on the bus again), cut again: since the second cut */
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 4 --load 6kW --duration 3s --fault bus-cut:2@1s --pull 2@1.5s --fault "
+                     "insert:2@2s --fault bus-cut:2@2.5s",
+                     EK3_BIN),
+                 0, "%s", out);
+    cr_assert(strstr(out, "\ncut off the rack bus (bus-cut): slot 2 since 2.5000 s; it hears no other node"), "%s",
+              out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 1kW --pull 1@0.55s --duration 0.6s", EK3_BIN), 1,
                  "%s", out);
     cr_assert(strstr(out, "\nRACK COLLAPSED: at the run's end it is at ") &&

@@ -193,6 +193,10 @@ Test(fault, a_kernel_fault_before_the_mcu_starts_is_refused)
                          (unsigned long long)seed, text, fwi_boot_delay_ns(seed, slot) * 1e-6, err);
             snprintf(want, sizeof want, "slot %u's firmware may not run before 10 ms", slot);
             cr_assert(strstr(err, want) && strstr(err, "at 5.0 ms is refused on every seed"), "'%s'", err);
+            snprintf(text, sizeof text, "module-reboot:%u@9.99ms", slot); /* not rounded up to the 10 ms allowed */
+            cr_assert_eq(flt_parse(text, &s, NULL, 0), EK3_OK);
+            cr_assert_eq(flt_check(&h, &s, err, sizeof err), EK3_EBUSY, "%s", text);
+            cr_assert(strstr(err, "at 9.99 ms is refused on every seed"), "'%s'", err);
             snprintf(text, sizeof text, "module-reboot:%u@10ms", slot);
             cr_assert_eq(flt_parse(text, &s, NULL, 0), EK3_OK);
             cr_assert_eq(flt_check(&h, &s, err, sizeof err), EK3_OK, "%s, every MCU out of reset: %s", text, err);
