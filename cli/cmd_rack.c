@@ -104,6 +104,19 @@ static int rk_stop(void *ctx)
 }
 
 /* The run on the live scope's worker thread. */
+/* The load's ask and what the rack gives, both in kW, with the fewest
+ * decimals (1 to 3) that tell them apart: 2.900 against 2.884 kW, not 2.9
+ * against 2.9. */
+static void rk_kw_pair(double ask_w, double cap_w, char ask[32], char cap[32])
+{
+    for (int d = 1; d <= 3; d++) {
+        snprintf(ask, 32, "%.*f kW", d, ask_w / 1e3);
+        snprintf(cap, 32, "%.*f kW", d, cap_w / 1e3);
+        if (strcmp(ask, cap))
+            return;
+    }
+}
+
 static int rk_run(void *s)
 {
     return ses_run(s);
@@ -980,25 +993,28 @@ int cmd_rack(int argc, char **argv)
                 "will feed it\n",
                 demand / 1e3);
     else if (demand > cap) { /* what one module gives: its current limit at the drooped bus, or the station's ask */
-        char each[200];
-        if (kc->i_max * v_full <= stn_module_cap(o.r.v_set))
-            snprintf(each, sizeof each,
-                     "each %.0f W (%.2f A, its current limit as its own sensor reads it, at %.1f V: the %.1f V set point less %.2f V/A droop at "
-                     "that current)",
-                     kc->i_max * v_full, kc->i_max, v_full, o.r.v_set, kc->r_droop);
+        char each[200], ask_kw[32], cap_kw[32];
+        int lim = kc->i_max * v_full <= stn_module_cap(o.r.v_set);
+        double one = lim ? kc->i_max * v_full : stn_module_cap(o.r.v_set);
+        int at = n_cap == 1 ? 0 : snprintf(each, sizeof each, "each %.0f W ", one); /* one module: its own figure */
+        if (lim)
+            snprintf(each + at, sizeof each - (size_t)at,
+                     "(%.2f A, its current limit as its own sensor reads it, at %.1f V: the %.1f V set point less %.2f "
+                     "V/A droop at that current)",
+                     kc->i_max, v_full, o.r.v_set, kc->r_droop);
         else
-            snprintf(each, sizeof each,
-                     "each %.0f W (the most the station asks of one: %g A at the %.1f V set point, never "
-                     "above %g kW)",
-                     stn_module_cap(o.r.v_set), STN_MODULE_I_A, o.r.v_set, STN_MODULE_W / 1e3);
+            snprintf(each + at, sizeof each - (size_t)at,
+                     "(the most the station asks of one: %g A at the %.1f V set point, never above %g kW)",
+                     STN_MODULE_I_A, o.r.v_set, STN_MODULE_W / 1e3);
+        rk_kw_pair(demand, cap, ask_kw, cap_kw);
         fprintf(stderr,
-                "ek3 rack: warning: the load asks %.1f kW, but %u module%s%s deliver%s at most %.1f kW, %s: the "
-                "rack is overloaded\n",
-                demand / 1e3, n_cap, n_cap == 1 ? "" : "s",
+                "ek3 rack: warning: the load asks %s, but %u module%s%s deliver%s at most %s%s %s: the rack is "
+                "overloaded\n",
+                ask_kw, n_cap, n_cap == 1 ? "" : "s",
                 n_cap == o.r.modules ? ""
                 : n_cap == 1         ? " (the one not pulled, not cut off the bus before the start, not lost)"
                                      : " (those not pulled, not cut off the bus before the start, not lost)",
-                n_cap == 1 ? "s" : "", cap / 1e3, each);
+                n_cap == 1 ? "s" : "", cap_kw, n_cap == 1 ? "" : ",", each);
     } else {
         double cap_low, from, to; /* enough at the end, not in between: a module out for a while */
         unsigned n_low = ses_capacity_low(&s, &cap_low, &from, &to);
@@ -1011,12 +1027,13 @@ int cmd_rack(int argc, char **argv)
         char until[48] = "";
         if (to >= 0)
             snprintf(until, sizeof until, " until %g s", to);
+        char ask_kw[32], cap_kw[32];
+        rk_kw_pair(demand, cap_low, ask_kw, cap_kw);
         if (n_low < n_cap && demand > cap_low && (to < 0 || from < to) && from < o.duration)
             fprintf(stderr,
-                    "ek3 rack: warning: the load asks %.1f kW, but from %g s%s %u module%s (those in their slots "
-                    "then, and not cut off the bus before the start) deliver%s at most %.1f kW: the rack is "
-                    "overloaded then\n",
-                    demand / 1e3, from, until, n_low, n_low == 1 ? "" : "s", n_low == 1 ? "s" : "", cap_low / 1e3);
+                    "ek3 rack: warning: the load asks %s, but from %g s%s %u module%s (those in their slots then, "
+                    "and not cut off the bus before the start) deliver%s at most %s: the rack is overloaded then\n",
+                    ask_kw, from, until, n_low, n_low == 1 ? "" : "s", n_low == 1 ? "s" : "", cap_kw);
     }
     int bad = 0;
     if (win) { /* the run on a worker thread, the window on this one */
@@ -1062,7 +1079,7 @@ int cmd_rack(int argc, char **argv)
     }
 
     /* The report: to stdout and, with --report, to DIR/report.txt. */
-    int collapsed = ses_collapsed(&s);
+    int collapsed = ses_collapsed(&s), sagging = collapsed ? 0 : ses_sagging(&s, NULL);
     bad |= rep_text(stdout, &s, cli_text_width(stdout)) != 0;
     if (rep)
         bad |= rep_text(rep, &s, 0) != 0;
@@ -1133,6 +1150,11 @@ int cmd_rack(int argc, char **argv)
                : none_left ? "the rack collapsed: every module is pulled (the report above says more)"
                : shorted   ? "the rack collapsed: its bus is shorted (fault 'short'; the report above says more)"
                            : "the rack collapsed under its load (the report above says why)");
+    if (sagging)
+        return cli_fail(w, sagging == SES_SAG_HELD ? "the rack is overloaded: its bus is held under its droop band "
+                                                     "(the report above says more)"
+                                                   : "the rack is sagging under its load: its bus is under its droop "
+                                                     "band and falling (the report above says more)");
     if (upd_failed && s.stop_sig)
         return cli_fail(w, "the firmware update was not finished when the run was interrupted: %s", upd_why);
     return upd_failed ? cli_fail(w, "the firmware update did not end on the new image: %s", upd_why) : CLI_OK;

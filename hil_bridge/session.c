@@ -176,7 +176,8 @@ int ses_init(ses *s, const ses_opts *o)
     if (!s->o.every)
         s->o.every = 10;
     s->ramp = -1;
-    s->start_ns = s->collapse_ns = s->load_on_ns = -1;
+    s->start_ns = s->collapse_ns = s->load_on_ns = s->sag_ns = -1;
+    s->sag_t[0] = s->sag_t[1] = -1;
     s->stop_out = -1;
     s->api.fd = -1;
     s->failed_at = SES_INIT_RIG;
@@ -825,6 +826,14 @@ int ses_step(ses *s)
         s->bus_up = 1;
     else if (s->bus_up && s->collapse_ns < 0 && g->plant.vbus < 0.5 * s->o.r.v_set)
         s->collapse_ns = g->t_ns;
+    if (!(s->bus_up && g->plant.vbus < ses_sag_floor_v(s, NULL)))
+        s->sag_ns = -1;
+    else if (s->sag_ns < 0)
+        s->sag_ns = g->t_ns;
+    if (g->t_ns % SES_SAG_EVERY_NS == 0) {
+        s->sag_v[0] = s->sag_v[1], s->sag_t[0] = s->sag_t[1];
+        s->sag_v[1] = g->plant.vbus, s->sag_t[1] = g->t_ns;
+    }
     if (s->api.fd >= 0 && s->q % 10 == 0)
         sapi_poll(&s->api, g->t_ns);
     if (g->peek_due) {
@@ -957,6 +966,39 @@ int ses_collapsed(const ses *s)
     if (g->plant.i_load >= 0.98 * present * s->kc.i_max || (soft_done && in_soft))
         return SES_NOT_UP;
     return soft_done ? SES_COLLAPSED : 0;
+}
+
+double ses_sag_floor_v(const ses *s, double *foot)
+{
+    double f = s->o.r.v_set - (double)s->kc.r_droop * s->kc.i_max;
+    if (foot)
+        *foot = f;
+    return f - SES_SAG_MARGIN * s->o.r.v_set;
+}
+
+int ses_sagging(const ses *s, ses_sag *out)
+{
+    const rig *g = &s->g;
+    if (!s->started || !s->bus_up || !s->load_on || s->sag_ns < 0 || g->t_ns - s->sag_ns < SES_SAG_HOLD_NS ||
+        ses_collapsed(s))
+        return 0;
+    int i = g->t_ns - s->sag_t[1] >= SES_SAG_EVERY_NS ? 1 : 0; /* the latest sample at least that long ago */
+    if (s->sag_t[i] < 0 || g->t_ns - s->sag_t[i] < SES_SAG_EVERY_NS)
+        return 0;
+    double v = g->plant.vbus, vps = (v - s->sag_v[i]) / ((g->t_ns - s->sag_t[i]) * 1e-9);
+    int kind = vps < -SES_SAG_VPS                                            ? SES_SAG_FALLING
+               : vps <= SES_SAG_VPS && s->o.r.load.kind != RACK_LOAD_BATTERY ? SES_SAG_HELD
+                                                                             : 0;
+    if (!kind)
+        return 0;
+    if (out) {
+        out->v = v;
+        out->floor_v = ses_sag_floor_v(s, &out->foot_v);
+        out->since_s = s->sag_ns * 1e-9;
+        out->vps = vps;
+        out->to_half_s = kind == SES_SAG_FALLING ? (v - 0.5 * s->o.r.v_set) / -vps : -1;
+    }
+    return kind;
 }
 
 int ses_probe_find(const ses *s, const char *name)

@@ -245,6 +245,9 @@ typedef struct ses {
     long q;
     int started, bus_up, load_on;
     int64_t start_ns, collapse_ns, load_on_ns;
+    int64_t sag_ns;       /* since when the bus, once up, is under ses_sag_floor_v (-1: not under it) */
+    double sag_v[2];      /* the bus every SES_SAG_EVERY_NS: the sample before the last, the last, V */
+    int64_t sag_t[2];     /* their times, ns (-1: none yet) */
     unsigned starts;      /* START events not yet done */
     unsigned start_on;    /* the modules the station started the rack with (the last START) */
     unsigned heard_n;     /* while one is: modules the station hears, */
@@ -426,6 +429,45 @@ int ses_trace_close(ses *s);
  * the soft start is over), or 0 (a bus still rising is no verdict). */
 enum { SES_COLLAPSED = 1, SES_NOT_UP = 2 };
 int ses_collapsed(const ses *s);
+
+/* The sag watch: a bus sags when it is under its droop band and falling,
+ * the load taking more than the modules give at their current limit (a
+ * constant-power load draws more the lower the bus, so it goes on to a
+ * collapse). The band's foot is where droop puts the bus with every
+ * module at its current limit, V_set - R_droop x i_max (llc_control.h);
+ * the floor is SES_SAG_MARGIN of V_set under it, so that a load step's
+ * dip within the modules' reach is no sag. */
+#define SES_SAG_MARGIN 0.01         /* of the set point, under the band's foot */
+#define SES_SAG_HOLD_NS 20000000LL  /* under the floor this long, ns */
+#define SES_SAG_EVERY_NS 10000000LL /* the slope over at least this long, ns */
+#define SES_SAG_VPS 1.0             /* and falling faster than this, V/s */
+
+/* The bus voltage under which it is out of its droop band, V:
+ * V_set - R_droop x i_max - SES_SAG_MARGIN x V_set (*foot: the band's
+ * foot without the margin, may be NULL). */
+double ses_sag_floor_v(const ses *s, double *foot);
+
+typedef struct ses_sag {
+    double v;         /* the bus at the run's end, V */
+    double floor_v;   /* ses_sag_floor_v, V */
+    double foot_v;    /* the band's foot, V_set - R_droop x i_max, V */
+    double since_s;   /* under the floor since, s of simulated time */
+    double vps;       /* its slope over the last 10 to 20 ms, V/s (negative) */
+    double to_half_s; /* falling: at that slope, the time until the bus is at half its set point (a collapse),
+                       * s; held: -1 */
+} ses_sag;
+
+/* Whether the started rack, its load on and its bus up once, ends out of
+ * its droop band: not collapsed (ses_collapsed 0), the bus under the
+ * floor for SES_SAG_HOLD_NS or more, and over the last SES_SAG_EVERY_NS
+ * to twice that SES_SAG_FALLING (falling faster than SES_SAG_VPS) or
+ * SES_SAG_HELD (within SES_SAG_VPS of level, the load a resistor or a
+ * constant power under its v_min: its current falls with the bus; a
+ * battery's bus is its own, below the band in a constant-current charge,
+ * and is no verdict). SES_SAG_FALLING or SES_SAG_HELD with *out filled
+ * (out may be NULL), or 0 (*out untouched). */
+enum { SES_SAG_FALLING = 1, SES_SAG_HELD = 2 };
+int ses_sagging(const ses *s, ses_sag *out);
 
 /* The slot a PULL event, or the fault pull, takes out (a leader's as
  * resolved when it went in); 0 for any other event. */

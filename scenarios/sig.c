@@ -28,163 +28,175 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
 
 /* The signal table: id, path pattern, unit, family, enum, load kind,
  * meaning. The one place a signal is added (and one case in sig_read). */
-#define SIG_ROWS(X)                                                                                                  \
-    X(T, "t", "s", FAM_RACK, EN_NONE, LD_ANY, "simulated time since the run began")                                 \
-    X(BUS_V, "bus.v", "V", FAM_RACK, EN_NONE, LD_ANY, "the DC bus voltage at the load")                             \
-    X(BUS_I, "bus.i", "A", FAM_RACK, EN_NONE, LD_ANY, "the current the bus delivers to its load (and to a short)")  \
-    X(BUS_P, "bus.p", "W", FAM_RACK, EN_NONE, LD_ANY, "the power the bus delivers to its load (and to a short)")    \
-    X(LOAD_P, "load.p", "W", FAM_RACK, EN_NONE, LD_CP, "the constant-power load's demand (0 until the load is on)") \
-    X(LOAD_OHM, "load.ohm", "ohm", FAM_RACK, EN_NONE, LD_R,                                                          \
-      "the load resistor (the bleed resistor until the load is on)")                                                \
-    X(LOAD_SOC, "load.soc", "", FAM_RACK, EN_NONE, LD_BAT, "the battery's state of charge, 0..1")                   \
-    X(RACK_ONLINE, "rack.online", "", FAM_RACK, EN_NONE, LD_ANY, "modules the station heard within the last 3 s")   \
-    X(RACK_RUNNING, "rack.running", "", FAM_RACK, EN_NONE, LD_ANY,                                                   \
-      "modules regulating: in their slots, and LLC_CONTROL in RUN or external and answering")                                         \
-    X(RACK_PRESENT, "rack.present", "", FAM_RACK, EN_NONE, LD_ANY, "modules in their slots")                        \
-    X(RACK_STARTED, "rack.started", "", FAM_RACK, EN_NONE, LD_ANY, "1 once the station has started the rack")       \
-    X(RACK_I_MIN, "rack.i_min", "A", FAM_RACK, EN_NONE, LD_ANY, "the lowest output current of the modules in their slots, parked ones left out") \
-    X(RACK_I_MEAN, "rack.i_mean", "A", FAM_RACK, EN_NONE, LD_ANY, "the mean output current of the modules in their slots, parked ones left out") \
-    X(RACK_I_MAX, "rack.i_max", "A", FAM_RACK, EN_NONE, LD_ANY, "the highest output current of the modules in their slots, parked ones left out") \
-    X(RACK_I_SPREAD, "rack.i_spread", "", FAM_RACK, EN_NONE, LD_ANY,                                                 \
-      "current-sharing spread: (i_max - i_min) / i_mean, a fraction (0 while i_mean is 0)")                         \
-    X(RACK_PARKED, "rack.parked", "", FAM_RACK, EN_NONE, LD_ANY,                                                     \
-      "modules in standby by SWARM_COORD's thin provisioning (drv_park)")                                           \
-    X(RACK_TJ_MAX, "rack.tj_max", "C", FAM_RACK, EN_NONE, LD_ANY, "the hottest junction of the modules in their slots") \
-    X(RACK_COLLAPSED, "rack.collapsed", "", FAM_RACK, EN_NONE, LD_ANY,                                               \
-      "1 when the started rack fails its load: every module tripped, or the bus under half its set point")          \
-    X(M_IOUT, "module[K].iout", "A", FAM_MOD, EN_NONE, LD_ANY, "its output current into the bus")                  \
-    X(M_VOUT, "module[K].vout", "V", FAM_MOD, EN_NONE, LD_ANY, "its output capacitor's voltage")                   \
-    X(M_PIN, "module[K].pin", "W", FAM_MOD, EN_NONE, LD_ANY, "its input power")                                    \
-    X(M_TJ_A, "module[K].tj_a", "C", FAM_MOD, EN_NONE, LD_ANY, "junction temperature of half-bridge leg A")         \
-    X(M_TJ_B, "module[K].tj_b", "C", FAM_MOD, EN_NONE, LD_ANY, "junction temperature of half-bridge leg B")         \
-    X(M_T_CASE, "module[K].t_case", "C", FAM_MOD, EN_NONE, LD_ANY,                                                  \
-      "case temperature of the hotter leg (what its NTCs sense)")                                                   \
-    X(M_T_HS, "module[K].t_hs", "C", FAM_MOD, EN_NONE, LD_ANY, "heatsink temperature")                             \
-    X(M_T_AMB, "module[K].t_amb", "C", FAM_MOD, EN_NONE, LD_ANY, "the ambient air it draws")                       \
-    X(M_FAN, "module[K].fan", "", FAM_MOD, EN_NONE, LD_ANY, "fan speed, a fraction of full speed")                 \
-    X(M_FSW, "module[K].fsw", "Hz", FAM_MOD, EN_NONE, LD_ANY, "the switching frequency its bridge runs at")        \
-    X(M_STATE, "module[K].state", "", FAM_MOD, EN_MSTATE, LD_ANY, "what it is doing")                              \
-    X(M_RUNNING, "module[K].running", "", FAM_MOD, EN_NONE, LD_ANY, "1 while it regulates")                        \
-    X(M_PRESENT, "module[K].present", "", FAM_MOD, EN_NONE, LD_ANY, "1 while it is in its slot")                   \
-    X(M_RELAY, "module[K].relay", "", FAM_MOD, EN_NONE, LD_ANY,                                                     \
-      "1 while its output relay is closed (its firmware's line, no `open` fault) and it is in its slot")         \
-    X(M_LOST, "module[K].lost", "", FAM_MOD, EN_NONE, LD_ANY, "1 once its external firmware was given up")         \
-    X(M_TRIM, "module[K].trim", "V", FAM_KMOD, EN_NONE, LD_ANY,                                                    \
-      "the balancing trim on its droop reference (SWARM_COORD, drv_trim; within +-6 V)")                            \
-    X(M_PARKED, "module[K].parked", "", FAM_KMOD, EN_NONE, LD_ANY,                                                 \
-      "1 while parked in standby by SWARM_COORD's provisioning (drv_park)")                                         \
-    X(M_RESETS, "module[K].resets", "", FAM_MOD, EN_NONE, LD_ANY, "firmware resets: the watchdog's and reboots")      \
-    X(M_ISR_MISSED, "module[K].isr_missed", "", FAM_KMOD, EN_NONE, LD_ANY,                                          \
-      "control periods its control interrupt missed (an overrun), all told")                                        \
-    X(M_FAULT_CODE, "module[K].fault_code", "", FAM_MOD, EN_FAULT, LD_ANY,                                          \
-      "the code of its last FAULT_ALERT the station received (NONE: none yet)")                                     \
-    X(M_FAULT_CAUSE, "module[K].fault_cause", "", FAM_MOD, EN_FAULT, LD_ANY,                                        \
-      "the code of its first FAULT_ALERT of the highest severity, not a clearing one: the trip's cause (NONE: none)") \
-    X(M_ONLINE, "module[K].online", "", FAM_MOD, EN_NONE, LD_ANY,                                                   \
-      "1 while the station hears it: a HEARTBEAT within the last 3 s")                                              \
-    X(M_HEARD, "module[K].heard", "s", FAM_MOD, EN_NONE, LD_ANY,                                                    \
-      "when the station last received its HEARTBEAT (-1: never)")                                                   \
-    X(M_HEALTH, "module[K].health", "", FAM_MOD, EN_NONE, LD_ANY,                                                   \
-      "the health byte of its last HEARTBEAT at the station: bits 1 SENSOR_STUCK, 2 SENSOR_RANGE, "                 \
-      "4 SENSOR_IMPLAUSIBLE, 8 FAULT_LATCHED, 16 WEAR (0: healthy)")                                                \
-    X(M_HW_TRIP, "module[K].hw_trip", "", FAM_MOD, EN_NONE, LD_ANY,                                                 \
-      "1 while its Level-0 protection holds the gates off")                                                         \
-    X(M_TRIP_CODE, "module[K].trip_code", "", FAM_MOD, EN_FAULT, LD_ANY,                                            \
-      "the first fault its Level-0 protection latched (NONE: not tripped)")                                         \
-    X(C_CMDS, "module[K].can.cmds", "", FAM_KMOD, EN_NONE, LD_ANY,                                                  \
-      "station-only frames (POWER_CMD, DIAG, ...) its CAN_HANDLER read")               \
-    X(C_ACCEPTED, "module[K].can.accepted", "", FAM_KMOD, EN_NONE, LD_ANY, "POWER_CMDs it accepted as asked")       \
-    X(C_CLAMPED, "module[K].can.clamped", "", FAM_KMOD, EN_NONE, LD_ANY, "POWER_CMDs it clamped to its limits")     \
-    X(C_REFUSED, "module[K].can.refused", "", FAM_KMOD, EN_NONE, LD_ANY,                                            \
-      "station-only frames it refused: forged, replayed, stale, unauthenticated or a bad payload")                  \
-    X(C_FORGED, "module[K].can.forged", "", FAM_KMOD, EN_NONE, LD_ANY, "refused: the authentication tag is wrong")  \
-    X(C_REPLAYED, "module[K].can.replayed", "", FAM_KMOD, EN_NONE, LD_ANY,                                          \
-      "refused: a freshness counter it had already accepted")                                                       \
-    X(C_STALE, "module[K].can.stale", "", FAM_KMOD, EN_NONE, LD_ANY,                                                \
-      "refused: a freshness counter older than the replay window")                                                  \
-    X(C_UNAUTH, "module[K].can.unauthenticated", "", FAM_KMOD, EN_NONE, LD_ANY,                                     \
-      "refused: not authenticated, or not from the station")                                                        \
-    X(C_COMM_LOSSES, "module[K].can.comm_losses", "", FAM_KMOD, EN_NONE, LD_ANY,                                   \
-      "times it lost the station while on (COMM_LOSS: no keepalive or SYNC for 2.5 s)")                             \
-    X(S_STATE, "module[K].svc.NAME.state", "", FAM_SVC, EN_SVC, LD_ANY, "the service's status in its kernel (RESET: its MCU runs no kernel)")      \
-    X(S_RESTARTS, "module[K].svc.NAME.restarts", "", FAM_SVC, EN_NONE, LD_ANY,                                     \
-      "restarts of the service by the Reincarnation Server")                                                        \
-    X(S_CRASHES, "module[K].svc.NAME.crashes", "", FAM_SVC, EN_NONE, LD_ANY, "crashes of the service")              \
-    X(S_RESTART_S, "module[K].svc.NAME.restart_s", "s", FAM_SVC, EN_NONE, LD_ANY,                                  \
-      "how long its last restart took, from the crash to the fresh start (0 before its first)")                     \
-    X(BUS_LOAD, "canbus.load", "", FAM_RACK, EN_NONE, LD_ANY, "the rack bus's load since the start, 0..1")         \
-    X(BUS_FRAMES, "canbus.frames", "", FAM_RACK, EN_NONE, LD_ANY, "frames delivered on the rack bus")               \
-    X(BUS_ERRORS, "canbus.errors", "", FAM_RACK, EN_NONE, LD_ANY, "error frames on the rack bus")                  \
-    X(N_TEC, "canbus.node[K].tec", "", FAM_NODE, EN_NONE, LD_ANY, "the node's transmit error counter")             \
-    X(N_REC, "canbus.node[K].rec", "", FAM_NODE, EN_NONE, LD_ANY, "the node's receive error counter")              \
-    X(N_STATE, "canbus.node[K].state", "", FAM_NODE, EN_CBUS, LD_ANY, "the node's fault-confinement state")        \
-    X(N_BUS_OFFS, "canbus.node[K].bus_offs", "", FAM_NODE, EN_NONE, LD_ANY, "times the node went bus-off")        \
-    X(SW_LEADER, "swarm.leader", "", FAM_RACK, EN_NONE, LD_ANY,                                                     \
-      "the slot of the rack's SWARM_COORD leader: the live leader of the highest term (0: none)")                   \
-    X(SW_TERM, "swarm.term", "", FAM_RACK, EN_NONE, LD_ANY, "the leader's Raft term (the last leader's while none)")  \
-    X(SW_LEADERS, "swarm.leaders", "", FAM_RACK, EN_NONE, LD_ANY, "leaders elected so far, one per term")           \
-    X(SW_VIOLATIONS, "swarm.violations", "", FAM_RACK, EN_NONE, LD_ANY,                                             \
-      "breaches of election safety, log matching or a committed decision, checked every quantum (swarmobs.h)")      \
-    X(SW_FAILOVERS, "swarm.failovers", "", FAM_RACK, EN_NONE, LD_ANY,                                               \
-      "times the rack lost its leader and got one back")                                                            \
-    X(SW_LEADERLESS, "swarm.leaderless", "s", FAM_RACK, EN_NONE, LD_ANY,                                            \
-      "how long the rack has been without a leader now (0 with one)")                                               \
-    X(SW_FIRST, "swarm.first_leader", "s", FAM_RACK, EN_NONE, LD_ANY,                                               \
-      "when the rack first had a leader (NaN: not yet)")                                                            \
-    X(SW_FO_P50, "swarm.failover_p50", "s", FAM_RACK, EN_NONE, LD_ANY,                                              \
-      "median time from losing the leader to having one again (NaN: no failover yet)")                              \
-    X(SW_FO_P99, "swarm.failover_p99", "s", FAM_RACK, EN_NONE, LD_ANY,                                              \
-      "99th percentile (nearest rank) of the failover times")                                                       \
-    X(SW_FO_MAX, "swarm.failover_max", "s", FAM_RACK, EN_NONE, LD_ANY, "the longest failover")                      \
-    X(UPD_VERSION, "update.version", "", FAM_RACK, EN_NONE, LD_ANY,                                                 \
+#define SIG_ROWS(X)                                                                                                    \
+    X(T, "t", "s", FAM_RACK, EN_NONE, LD_ANY, "simulated time since the run began")                                    \
+    X(BUS_V, "bus.v", "V", FAM_RACK, EN_NONE, LD_ANY, "the DC bus voltage at the load")                                \
+    X(BUS_I, "bus.i", "A", FAM_RACK, EN_NONE, LD_ANY, "the current the bus delivers to its load (and to a short)")     \
+    X(BUS_P, "bus.p", "W", FAM_RACK, EN_NONE, LD_ANY, "the power the bus delivers to its load (and to a short)")       \
+    X(LOAD_P, "load.p", "W", FAM_RACK, EN_NONE, LD_CP, "the constant-power load's demand (0 until the load is on)")    \
+    X(LOAD_OHM, "load.ohm", "ohm", FAM_RACK, EN_NONE, LD_R,                                                            \
+      "the load resistor (the bleed resistor until the load is on)")                                                   \
+    X(LOAD_SOC, "load.soc", "", FAM_RACK, EN_NONE, LD_BAT, "the battery's state of charge, 0..1")                      \
+    X(RACK_ONLINE, "rack.online", "", FAM_RACK, EN_NONE, LD_ANY, "modules the station heard within the last 3 s")      \
+    X(RACK_RUNNING, "rack.running", "", FAM_RACK, EN_NONE, LD_ANY,                                                     \
+      "modules regulating: in their slots, and LLC_CONTROL in RUN or external and answering")                          \
+    X(RACK_PRESENT, "rack.present", "", FAM_RACK, EN_NONE, LD_ANY, "modules in their slots")                           \
+    X(RACK_STARTED, "rack.started", "", FAM_RACK, EN_NONE, LD_ANY, "1 once the station has started the rack")          \
+    X(RACK_I_MIN, "rack.i_min", "A", FAM_RACK, EN_NONE, LD_ANY,                                                        \
+      "the lowest output current of the modules in their slots, parked ones left out")                                 \
+    X(RACK_I_MEAN, "rack.i_mean", "A", FAM_RACK, EN_NONE, LD_ANY,                                                      \
+      "the mean output current of the modules in their slots, parked ones left out")                                   \
+    X(RACK_I_MAX, "rack.i_max", "A", FAM_RACK, EN_NONE, LD_ANY,                                                        \
+      "the highest output current of the modules in their slots, parked ones left out")                                \
+    X(RACK_I_SPREAD, "rack.i_spread", "", FAM_RACK, EN_NONE, LD_ANY,                                                   \
+      "current-sharing spread: (i_max - i_min) / i_mean, a fraction (0 while i_mean is 0)")                            \
+    X(RACK_PARKED, "rack.parked", "", FAM_RACK, EN_NONE, LD_ANY,                                                       \
+      "modules in standby by SWARM_COORD's thin provisioning (drv_park)")                                              \
+    X(RACK_TJ_MAX, "rack.tj_max", "C", FAM_RACK, EN_NONE, LD_ANY,                                                      \
+      "the hottest junction of the modules in their slots")                                                            \
+    X(RACK_COLLAPSED, "rack.collapsed", "", FAM_RACK, EN_NONE, LD_ANY,                                                 \
+      "1 when the started rack fails its load: every module tripped, or the bus under half its set point")             \
+    X(RACK_SAGGING, "rack.sagging", "", FAM_RACK, EN_NONE, LD_ANY,                                                     \
+      "1 when the started rack's bus, up once, is under its droop band (V_set - R_droop x i_max, less 1 % of V_set) "  \
+      "for 20 ms, falling (the load takes more than the modules give; not collapsed yet) or held there (a resistor)")  \
+    X(M_IOUT, "module[K].iout", "A", FAM_MOD, EN_NONE, LD_ANY, "its output current into the bus")                      \
+    X(M_VOUT, "module[K].vout", "V", FAM_MOD, EN_NONE, LD_ANY, "its output capacitor's voltage")                       \
+    X(M_PIN, "module[K].pin", "W", FAM_MOD, EN_NONE, LD_ANY, "its input power")                                        \
+    X(M_TJ_A, "module[K].tj_a", "C", FAM_MOD, EN_NONE, LD_ANY, "junction temperature of half-bridge leg A")            \
+    X(M_TJ_B, "module[K].tj_b", "C", FAM_MOD, EN_NONE, LD_ANY, "junction temperature of half-bridge leg B")            \
+    X(M_T_CASE, "module[K].t_case", "C", FAM_MOD, EN_NONE, LD_ANY,                                                     \
+      "case temperature of the hotter leg (what its NTCs sense)")                                                      \
+    X(M_T_HS, "module[K].t_hs", "C", FAM_MOD, EN_NONE, LD_ANY, "heatsink temperature")                                 \
+    X(M_T_AMB, "module[K].t_amb", "C", FAM_MOD, EN_NONE, LD_ANY, "the ambient air it draws")                           \
+    X(M_FAN, "module[K].fan", "", FAM_MOD, EN_NONE, LD_ANY, "fan speed, a fraction of full speed")                     \
+    X(M_FSW, "module[K].fsw", "Hz", FAM_MOD, EN_NONE, LD_ANY, "the switching frequency its bridge runs at")            \
+    X(M_STATE, "module[K].state", "", FAM_MOD, EN_MSTATE, LD_ANY, "what it is doing")                                  \
+    X(M_RUNNING, "module[K].running", "", FAM_MOD, EN_NONE, LD_ANY, "1 while it regulates")                            \
+    X(M_PRESENT, "module[K].present", "", FAM_MOD, EN_NONE, LD_ANY, "1 while it is in its slot")                       \
+    X(M_RELAY, "module[K].relay", "", FAM_MOD, EN_NONE, LD_ANY,                                                        \
+      "1 while its output relay is closed (its firmware's line, no `open` fault) and it is in its slot")               \
+    X(M_LOST, "module[K].lost", "", FAM_MOD, EN_NONE, LD_ANY, "1 once its external firmware was given up")             \
+    X(M_TRIM, "module[K].trim", "V", FAM_KMOD, EN_NONE, LD_ANY,                                                        \
+      "the balancing trim on its droop reference (SWARM_COORD, drv_trim; within +-6 V)")                               \
+    X(M_PARKED, "module[K].parked", "", FAM_KMOD, EN_NONE, LD_ANY,                                                     \
+      "1 while parked in standby by SWARM_COORD's provisioning (drv_park)")                                            \
+    X(M_RESETS, "module[K].resets", "", FAM_MOD, EN_NONE, LD_ANY, "firmware resets: the watchdog's and reboots")       \
+    X(M_ISR_MISSED, "module[K].isr_missed", "", FAM_KMOD, EN_NONE, LD_ANY,                                             \
+      "control periods its control interrupt missed (an overrun), all told")                                           \
+    X(M_FAULT_CODE, "module[K].fault_code", "", FAM_MOD, EN_FAULT, LD_ANY,                                             \
+      "the code of its last FAULT_ALERT the station received (NONE: none yet)")                                        \
+    X(M_FAULT_CAUSE, "module[K].fault_cause", "", FAM_MOD, EN_FAULT, LD_ANY,                                           \
+      "the code of its first FAULT_ALERT of the highest severity, not a clearing one: the trip's cause (NONE: none)")  \
+    X(M_ONLINE, "module[K].online", "", FAM_MOD, EN_NONE, LD_ANY,                                                      \
+      "1 while the station hears it: a HEARTBEAT within the last 3 s")                                                 \
+    X(M_HEARD, "module[K].heard", "s", FAM_MOD, EN_NONE, LD_ANY,                                                       \
+      "when the station last received its HEARTBEAT (-1: never)")                                                      \
+    X(M_HEALTH, "module[K].health", "", FAM_MOD, EN_NONE, LD_ANY,                                                      \
+      "the health byte of its last HEARTBEAT at the station: bits 1 SENSOR_STUCK, 2 SENSOR_RANGE, "                    \
+      "4 SENSOR_IMPLAUSIBLE, 8 FAULT_LATCHED, 16 WEAR (0: healthy)")                                                   \
+    X(M_HW_TRIP, "module[K].hw_trip", "", FAM_MOD, EN_NONE, LD_ANY,                                                    \
+      "1 while its Level-0 protection holds the gates off")                                                            \
+    X(M_TRIP_CODE, "module[K].trip_code", "", FAM_MOD, EN_FAULT, LD_ANY,                                               \
+      "the first fault its Level-0 protection latched (NONE: not tripped)")                                            \
+    X(C_CMDS, "module[K].can.cmds", "", FAM_KMOD, EN_NONE, LD_ANY,                                                     \
+      "station-only frames (POWER_CMD, DIAG, ...) its CAN_HANDLER read")                                               \
+    X(C_ACCEPTED, "module[K].can.accepted", "", FAM_KMOD, EN_NONE, LD_ANY, "POWER_CMDs it accepted as asked")          \
+    X(C_CLAMPED, "module[K].can.clamped", "", FAM_KMOD, EN_NONE, LD_ANY, "POWER_CMDs it clamped to its limits")        \
+    X(C_REFUSED, "module[K].can.refused", "", FAM_KMOD, EN_NONE, LD_ANY,                                               \
+      "station-only frames it refused: forged, replayed, stale, unauthenticated or a bad payload")                     \
+    X(C_FORGED, "module[K].can.forged", "", FAM_KMOD, EN_NONE, LD_ANY, "refused: the authentication tag is wrong")     \
+    X(C_REPLAYED, "module[K].can.replayed", "", FAM_KMOD, EN_NONE, LD_ANY,                                             \
+      "refused: a freshness counter it had already accepted")                                                          \
+    X(C_STALE, "module[K].can.stale", "", FAM_KMOD, EN_NONE, LD_ANY,                                                   \
+      "refused: a freshness counter older than the replay window")                                                     \
+    X(C_UNAUTH, "module[K].can.unauthenticated", "", FAM_KMOD, EN_NONE, LD_ANY,                                        \
+      "refused: not authenticated, or not from the station")                                                           \
+    X(C_COMM_LOSSES, "module[K].can.comm_losses", "", FAM_KMOD, EN_NONE, LD_ANY,                                       \
+      "times it lost the station while on (COMM_LOSS: no keepalive or SYNC for 2.5 s)")                                \
+    X(S_STATE, "module[K].svc.NAME.state", "", FAM_SVC, EN_SVC, LD_ANY,                                                \
+      "the service's status in its kernel (RESET: its MCU runs no kernel)")                                            \
+    X(S_RESTARTS, "module[K].svc.NAME.restarts", "", FAM_SVC, EN_NONE, LD_ANY,                                         \
+      "restarts of the service by the Reincarnation Server")                                                           \
+    X(S_CRASHES, "module[K].svc.NAME.crashes", "", FAM_SVC, EN_NONE, LD_ANY, "crashes of the service")                 \
+    X(S_RESTART_S, "module[K].svc.NAME.restart_s", "s", FAM_SVC, EN_NONE, LD_ANY,                                      \
+      "how long its last restart took, from the crash to the fresh start (0 before its first)")                        \
+    X(BUS_LOAD, "canbus.load", "", FAM_RACK, EN_NONE, LD_ANY, "the rack bus's load since the start, 0..1")             \
+    X(BUS_FRAMES, "canbus.frames", "", FAM_RACK, EN_NONE, LD_ANY, "frames delivered on the rack bus")                  \
+    X(BUS_ERRORS, "canbus.errors", "", FAM_RACK, EN_NONE, LD_ANY, "error frames on the rack bus")                      \
+    X(N_TEC, "canbus.node[K].tec", "", FAM_NODE, EN_NONE, LD_ANY, "the node's transmit error counter")                 \
+    X(N_REC, "canbus.node[K].rec", "", FAM_NODE, EN_NONE, LD_ANY, "the node's receive error counter")                  \
+    X(N_STATE, "canbus.node[K].state", "", FAM_NODE, EN_CBUS, LD_ANY, "the node's fault-confinement state")            \
+    X(N_BUS_OFFS, "canbus.node[K].bus_offs", "", FAM_NODE, EN_NONE, LD_ANY, "times the node went bus-off")             \
+    X(SW_LEADER, "swarm.leader", "", FAM_RACK, EN_NONE, LD_ANY,                                                        \
+      "the slot of the rack's SWARM_COORD leader: the live leader of the highest term (0: none)")                      \
+    X(SW_TERM, "swarm.term", "", FAM_RACK, EN_NONE, LD_ANY, "the leader's Raft term (the last leader's while none)")   \
+    X(SW_LEADERS, "swarm.leaders", "", FAM_RACK, EN_NONE, LD_ANY, "leaders elected so far, one per term")              \
+    X(SW_VIOLATIONS, "swarm.violations", "", FAM_RACK, EN_NONE, LD_ANY,                                                \
+      "breaches of election safety, log matching or a committed decision, checked every quantum (swarmobs.h)")         \
+    X(SW_FAILOVERS, "swarm.failovers", "", FAM_RACK, EN_NONE, LD_ANY,                                                  \
+      "times the rack lost its leader and got one back")                                                               \
+    X(SW_LEADERLESS, "swarm.leaderless", "s", FAM_RACK, EN_NONE, LD_ANY,                                               \
+      "how long the rack has been without a leader now (0 with one)")                                                  \
+    X(SW_FIRST, "swarm.first_leader", "s", FAM_RACK, EN_NONE, LD_ANY,                                                  \
+      "when the rack first had a leader (NaN: not yet)")                                                               \
+    X(SW_FO_P50, "swarm.failover_p50", "s", FAM_RACK, EN_NONE, LD_ANY,                                                 \
+      "median time from losing the leader to having one again (NaN: no failover yet)")                                 \
+    X(SW_FO_P99, "swarm.failover_p99", "s", FAM_RACK, EN_NONE, LD_ANY,                                                 \
+      "99th percentile (nearest rank) of the failover times")                                                          \
+    X(SW_FO_MAX, "swarm.failover_max", "s", FAM_RACK, EN_NONE, LD_ANY, "the longest failover")                         \
+    X(UPD_VERSION, "update.version", "", FAM_RACK, EN_NONE, LD_ANY,                                                    \
       "the version of the image the firmware update rolls out, major x 65536 + minor x 256 + patch (0: no update)")    \
-    X(UPD_STAGED, "update.staged", "", FAM_RACK, EN_NONE, LD_ANY,                                                   \
-      "modules of the update that staged and verified the image (whatever came after)")                             \
-    X(UPD_OUT, "update.out", "", FAM_RACK, EN_NONE, LD_ANY,                                                         \
-      "modules of the update handing off, rebooting, on trial or reverting now (not yet confirmed)")                \
-    X(UPD_DONE, "update.done", "", FAM_RACK, EN_NONE, LD_ANY, "modules confirmed on the new version")               \
-    X(UPD_REVERTED, "update.reverted", "", FAM_RACK, EN_NONE, LD_ANY, "modules back on their old version")          \
-    X(UPD_REFUSED, "update.refused", "", FAM_RACK, EN_NONE, LD_ANY, "modules that refused the image")               \
-    X(UPD_LOST, "update.lost", "", FAM_RACK, EN_NONE, LD_ANY, "modules that stopped answering the update")          \
-    X(UPD_HELD, "update.held", "", FAM_RACK, EN_NONE, LD_ANY, "modules staged but held: the canary failed")         \
+    X(UPD_STAGED, "update.staged", "", FAM_RACK, EN_NONE, LD_ANY,                                                      \
+      "modules of the update that staged and verified the image (whatever came after)")                                \
+    X(UPD_OUT, "update.out", "", FAM_RACK, EN_NONE, LD_ANY,                                                            \
+      "modules of the update handing off, rebooting, on trial or reverting now (not yet confirmed)")                   \
+    X(UPD_DONE, "update.done", "", FAM_RACK, EN_NONE, LD_ANY, "modules confirmed on the new version")                  \
+    X(UPD_REVERTED, "update.reverted", "", FAM_RACK, EN_NONE, LD_ANY, "modules back on their old version")             \
+    X(UPD_REFUSED, "update.refused", "", FAM_RACK, EN_NONE, LD_ANY, "modules that refused the image")                  \
+    X(UPD_LOST, "update.lost", "", FAM_RACK, EN_NONE, LD_ANY, "modules that stopped answering the update")             \
+    X(UPD_HELD, "update.held", "", FAM_RACK, EN_NONE, LD_ANY, "modules staged but held: the canary failed")            \
     X(UPD_WAVES, "update.waves", "", FAM_RACK, EN_NONE, LD_ANY, "waves of the roll started (the canary is the first)") \
-    X(UPD_WAITING, "update.waiting", "", FAM_RACK, EN_NONE, LD_ANY,                                                 \
-      "1 while staged modules wait for the rack to spare capacity (the demand must stay within 90 % of what the rest give)") \
-    X(UPD_HALTED, "update.halted", "", FAM_RACK, EN_NONE, LD_ANY, "1 once a failed canary halted the roll")         \
-    X(UPD_FINISHED, "update.finished", "", FAM_RACK, EN_NONE, LD_ANY,                                               \
-      "1 once every module of the update is done, reverted, refused, lost or held (0 while none runs)")             \
-    X(M_FW_VERSION, "module[K].fw_version", "", FAM_KMOD, EN_NONE, LD_ANY,                                          \
-      "the version of the image it runs, major x 65536 + minor x 256 + patch (its bootloader's choice at its last reset)") \
-    X(M_UPDATE, "module[K].update", "", FAM_MOD, EN_UPDATE, LD_ANY, "its phase in the firmware update (skip: none)") \
-    X(M_UPDATE_WHY, "module[K].update_why", "", FAM_MOD, EN_FWWHY, LD_ANY,                                         \
-      "the last refusal it reported in the firmware update (none: none)")                                           \
-    X(M_SW_ROLE, "module[K].swarm.role", "", FAM_KMOD, EN_ROLE, LD_ANY,                                             \
-      "its SWARM_COORD's Raft role by name: FOLLOWER, PRECANDIDATE, CANDIDATE, LEADER (\"?\" while the service is not running)")                                         \
-    X(M_SW_TERM, "module[K].swarm.term", "", FAM_KMOD, EN_NONE, LD_ANY, "its SWARM_COORD's Raft term")               \
-    X(M_SW_COMMIT, "module[K].swarm.commit", "", FAM_KMOD, EN_NONE, LD_ANY,                                         \
-      "its SWARM_COORD's commit index: the rack decisions it holds committed")                                      \
-    X(M_SW_FORGED, "module[K].swarm.forged", "", FAM_KMOD, EN_NONE, LD_ANY,                                         \
-      "swarm frames it refused: the group key's tag is wrong")                                                      \
-    X(M_SW_REPLAYED, "module[K].swarm.replayed", "", FAM_KMOD, EN_NONE, LD_ANY,                                     \
-      "swarm frames it refused: the sender's counter was already used or is below its window")                      \
-    X(STN_SENT, "station.sent", "", FAM_RACK, EN_NONE, LD_ANY, "POWER_CMD frames the station sent")                 \
-    X(STN_RETRIES, "station.retries", "", FAM_RACK, EN_NONE, LD_ANY, "POWER_CMD frames sent again after a timeout") \
-    X(STN_ACKED, "station.acked", "", FAM_RACK, EN_NONE, LD_ANY, "commands the modules acknowledged")               \
-    X(STN_CLAMPED, "station.clamped", "", FAM_RACK, EN_NONE, LD_ANY, "commands a module acknowledged clamped")      \
-    X(STN_REFUSED, "station.refused", "", FAM_RACK, EN_NONE, LD_ANY, "commands a module refused")                   \
-    X(STN_GAVE_UP, "station.gave_up", "", FAM_RACK, EN_NONE, LD_ANY, "commands given up after every retry")         \
-    X(STN_FAULTS, "station.faults", "", FAM_RACK, EN_NONE, LD_ANY, "FAULT_ALERT frames the station received")       \
-    X(STN_IMPLAUSIBLE, "station.implausible", "", FAM_RACK, EN_NONE, LD_ANY,                                        \
-      "modules the station stopped for a VOUT reading implausible against their running peers'")                    \
-    X(STN_RESPLITS, "station.resplits", "", FAM_RACK, EN_NONE, LD_ANY,                                              \
-      "times the station split its rack demand again over a changed set of modules")                                \
-    X(STN_SHARE, "station.share", "W", FAM_RACK, EN_NONE, LD_ANY, "each module's share of the rack demand at the last split") \
-    X(STN_API_OK, "station.api_ok", "", FAM_RACK, EN_NONE, LD_ANY, "API requests accepted")                         \
-    X(STN_API_BAD_KEY, "station.api_bad_key", "", FAM_RACK, EN_NONE, LD_ANY, "API requests refused: wrong key")     \
-    X(STN_API_RATE, "station.api_rate", "", FAM_RACK, EN_NONE, LD_ANY, "API requests refused: rate limit")          \
-    X(STN_API_RANGE, "station.api_range", "", FAM_RACK, EN_NONE, LD_ANY,                                            \
-      "API requests refused: outside a module's limits")                                                            \
-    X(STN_API_UNKNOWN, "station.api_unknown", "", FAM_RACK, EN_NONE, LD_ANY,                                        \
+    X(UPD_WAITING, "update.waiting", "", FAM_RACK, EN_NONE, LD_ANY,                                                    \
+      "1 while staged modules wait for the rack to spare capacity (the demand must stay within 90 % of what the rest " \
+      "give)")                                                                                                         \
+    X(UPD_HALTED, "update.halted", "", FAM_RACK, EN_NONE, LD_ANY, "1 once a failed canary halted the roll")            \
+    X(UPD_FINISHED, "update.finished", "", FAM_RACK, EN_NONE, LD_ANY,                                                  \
+      "1 once every module of the update is done, reverted, refused, lost or held (0 while none runs)")                \
+    X(M_FW_VERSION, "module[K].fw_version", "", FAM_KMOD, EN_NONE, LD_ANY,                                             \
+      "the version of the image it runs, major x 65536 + minor x 256 + patch (its bootloader's choice at its last "    \
+      "reset)")                                                                                                        \
+    X(M_UPDATE, "module[K].update", "", FAM_MOD, EN_UPDATE, LD_ANY, "its phase in the firmware update (skip: none)")   \
+    X(M_UPDATE_WHY, "module[K].update_why", "", FAM_MOD, EN_FWWHY, LD_ANY,                                             \
+      "the last refusal it reported in the firmware update (none: none)")                                              \
+    X(M_SW_ROLE, "module[K].swarm.role", "", FAM_KMOD, EN_ROLE, LD_ANY,                                                \
+      "its SWARM_COORD's Raft role by name: FOLLOWER, PRECANDIDATE, CANDIDATE, LEADER (\"?\" while the service is "    \
+      "not running)")                                                                                                  \
+    X(M_SW_TERM, "module[K].swarm.term", "", FAM_KMOD, EN_NONE, LD_ANY, "its SWARM_COORD's Raft term")                 \
+    X(M_SW_COMMIT, "module[K].swarm.commit", "", FAM_KMOD, EN_NONE, LD_ANY,                                            \
+      "its SWARM_COORD's commit index: the rack decisions it holds committed")                                         \
+    X(M_SW_FORGED, "module[K].swarm.forged", "", FAM_KMOD, EN_NONE, LD_ANY,                                            \
+      "swarm frames it refused: the group key's tag is wrong")                                                         \
+    X(M_SW_REPLAYED, "module[K].swarm.replayed", "", FAM_KMOD, EN_NONE, LD_ANY,                                        \
+      "swarm frames it refused: the sender's counter was already used or is below its window")                         \
+    X(STN_SENT, "station.sent", "", FAM_RACK, EN_NONE, LD_ANY, "POWER_CMD frames the station sent")                    \
+    X(STN_RETRIES, "station.retries", "", FAM_RACK, EN_NONE, LD_ANY, "POWER_CMD frames sent again after a timeout")    \
+    X(STN_ACKED, "station.acked", "", FAM_RACK, EN_NONE, LD_ANY, "commands the modules acknowledged")                  \
+    X(STN_CLAMPED, "station.clamped", "", FAM_RACK, EN_NONE, LD_ANY, "commands a module acknowledged clamped")         \
+    X(STN_REFUSED, "station.refused", "", FAM_RACK, EN_NONE, LD_ANY, "commands a module refused")                      \
+    X(STN_GAVE_UP, "station.gave_up", "", FAM_RACK, EN_NONE, LD_ANY, "commands given up after every retry")            \
+    X(STN_FAULTS, "station.faults", "", FAM_RACK, EN_NONE, LD_ANY, "FAULT_ALERT frames the station received")          \
+    X(STN_IMPLAUSIBLE, "station.implausible", "", FAM_RACK, EN_NONE, LD_ANY,                                           \
+      "modules the station stopped for a VOUT reading implausible against their running peers'")                       \
+    X(STN_RESPLITS, "station.resplits", "", FAM_RACK, EN_NONE, LD_ANY,                                                 \
+      "times the station split its rack demand again over a changed set of modules")                                   \
+    X(STN_SHARE, "station.share", "W", FAM_RACK, EN_NONE, LD_ANY,                                                      \
+      "each module's share of the rack demand at the last split")                                                      \
+    X(STN_API_OK, "station.api_ok", "", FAM_RACK, EN_NONE, LD_ANY, "API requests accepted")                            \
+    X(STN_API_BAD_KEY, "station.api_bad_key", "", FAM_RACK, EN_NONE, LD_ANY, "API requests refused: wrong key")        \
+    X(STN_API_RATE, "station.api_rate", "", FAM_RACK, EN_NONE, LD_ANY, "API requests refused: rate limit")             \
+    X(STN_API_RANGE, "station.api_range", "", FAM_RACK, EN_NONE, LD_ANY,                                               \
+      "API requests refused: outside a module's limits")                                                               \
+    X(STN_API_UNKNOWN, "station.api_unknown", "", FAM_RACK, EN_NONE, LD_ANY,                                           \
       "API requests refused: no such module, or not online")
 
 typedef enum sig_id {
@@ -293,6 +305,8 @@ double sig_read(const ses *s, const sig_ref *r)
         return s->started;
     case SIG_RACK_COLLAPSED:
         return ses_collapsed(s) != 0;
+    case SIG_RACK_SAGGING:
+        return ses_sagging(s, NULL) != 0;
     case SIG_M_IOUT:
         return pm->io;
     case SIG_M_VOUT:
@@ -560,6 +574,7 @@ sig_kind sig_kind_of(const sig_ref *r, double *max)
             break;
         case SIG_RACK_STARTED:
         case SIG_RACK_COLLAPSED:
+        case SIG_RACK_SAGGING:
         case SIG_M_RUNNING:
         case SIG_M_PRESENT:
         case SIG_M_RELAY:

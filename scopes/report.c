@@ -395,10 +395,11 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                      "(CAN_HANDLER's COMM_LOSS hold)",
                      stopped_cut == stopped ? "," : "; of them", BRD_COMM_HOLD_MS * 1e-3);
         snprintf(why, n,
-                 " (the load asked more than the %u module%s left can deliver, %.0f W each; started, then turned "
+                 " (the load asked more than the %u module%s left can deliver, %.0f W%s; started, then turned "
                  "off: slot%s %s%s%s%s)",
-                 present - off - stopped, present - off - stopped == 1 ? "" : "s", each, stopped == 1 ? "" : "s", stops,
-                 by, off ? "; never started: " : "", off ? offs : "");
+                 present - off - stopped, present - off - stopped == 1 ? "" : "s", each,
+                 present - off - stopped == 1 ? "" : " each", stopped == 1 ? "" : "s", stops, by,
+                 off ? "; never started: " : "", off ? offs : "");
     } else if (off && present > off && demand > each * (present - off)) {
         char by[200] = ""; /* why: a node cut off the bus before the start never hears START */
         if (cut == off)
@@ -408,9 +409,10 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
             snprintf(by, sizeof by, "; cut off the rack bus before the station's START reached it (bus-cut): slot%s %s",
                      cut == 1 ? "" : "s", cuts);
         snprintf(why, n,
-                 " (the load asked more than the %u module%s the station started can deliver, %.0f W each; "
+                 " (the load asked more than the %u module%s the station started can deliver, %.0f W%s; "
                  "never started: slot%s %s%s)",
-                 present - off, present - off == 1 ? "" : "s", each, off == 1 ? "" : "s", offs, by);
+                 present - off, present - off == 1 ? "" : "s", each, present - off == 1 ? "" : " each",
+                 off == 1 ? "" : "s", offs, by);
     } else if (demand > cap)
         snprintf(why, n, " (the load asked more than the rack can deliver)");
     else if (tripped && before == tripped && tripped == present)
@@ -531,6 +533,32 @@ static int rep_text_body(FILE *f, ses *s)
             "in %s tripped, %u still running%s\n",
             collapse_at, sn.vbus, o->r.v_set, tripped, present, present == 1 ? "" : "s",
             present == 1 ? "its slot" : "their slots", running, why);
+    }
+    ses_sag sag;
+    int sagging = collapsed ? 0 : ses_sagging(s, &sag);
+    if (sagging == SES_SAG_HELD)
+        fprintf(f,
+                "RACK OVERLOADED: at the run's end the bus is held at %.2f V (set point %.1f V) with the load on, "
+                "more than %.1f V under its droop band's foot (%.1f V: %.2f V/A droop at the %.2f A current limit) "
+                "since %.4f s: the load takes all the current the modules give at their current limit (a load "
+                "whose current falls with the bus holds it there)\n",
+                sag.v, o->r.v_set, sag.foot_v - sag.floor_v, sag.foot_v, s->kc.r_droop, s->kc.i_max, sag.since_s);
+    else if (sagging) {
+        char end[160]; /* where it goes: a constant power falls faster the lower the bus, a resistor settles */
+        if (o->r.load.kind == RACK_LOAD_R)
+            snprintf(end, sizeof end,
+                     "a resistor's current falls with the bus: it settles where the modules' current limit meets it, "
+                     "near %.0f V",
+                     o->r.load.r * running * s->kc.i_max);
+        else
+            snprintf(end, sizeof end, "at that rate it is under half its set point (%.1f V, a collapse) in %s%.1f s",
+                     0.5 * o->r.v_set, o->r.load.kind == RACK_LOAD_CP ? "less than " : "about ", sag.to_half_s);
+        fprintf(f,
+                "RACK SAGGING: at the run's end the bus is at %.2f V (set point %.1f V) with the load on, more than "
+                "%.1f V under its droop band's foot (%.1f V: %.2f V/A droop at the %.2f A current limit) since %.4f "
+                "s, and falling %.1f V/s: the load takes more than the modules give; %s\n",
+                sag.v, o->r.v_set, sag.foot_v - sag.floor_v, sag.foot_v, s->kc.r_droop, s->kc.i_max, sag.since_s,
+                -sag.vps, end);
     }
     const char *lk = o->r.load.kind == RACK_LOAD_CP ? "constant power" : o->r.load.kind == RACK_LOAD_R ? "resistor"
                                                                                                       : "EV battery";

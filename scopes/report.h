@@ -12,7 +12,8 @@
 #include "session.h"
 
 /* The text report of a finished session (ses_run, or ses_finish after a
- * stop): the rack line, RACK COLLAPSED, the load and the bus, sharing,
+ * stop): the rack line, RACK COLLAPSED (or BUS NOT UP, RACK SAGGING,
+ * RACK OVERLOADED: ses_collapsed, ses_sagging), the load and the bus, sharing,
  * INTERRUPTED (stop_sig: SIGINT, SIGTERM; or the session's stop_why),
  * pulls, FAULT_ALERTs, external modules, the station and its API, the
  * buses, one line per module, and the timing (and realtime lateness).
