@@ -394,8 +394,10 @@ int cli_bad_arg(const char *where, const char *arg, const char *missing)
         return cli_usage_error(where, "%s needs a value", missing);
     const char *eq = arg[0] == '-' && arg[1] == '-' ? strchr(arg, '=') : NULL;
     if (eq && eq > arg + 2) /* "--modules=8": a flag's value is the next word */
-        return cli_usage_error(where, "unknown argument '%s' (a flag's value is the next word: '%.*s %s')", arg,
-                               (int)(eq - arg), arg, eq + 1);
+        return cli_usage_error(where,
+                               "unknown argument '%s' (no '=': a flag that takes a value takes the next word: "
+                               "'%.*s %s')",
+                               arg, (int)(eq - arg), arg, eq + 1);
     return cli_usage_error(where, "unknown argument '%s'", arg);
 }
 
@@ -418,8 +420,10 @@ int cli_once(const char *where, cli_seen *s, const char *word, const char *const
             return CLI_OK;
     for (unsigned i = 0; i < s->n; i++)
         if (strlen(s->opt[i]) == l && !strncmp(s->opt[i], word, l))
-            return cli_usage_error(where, "%.*s is given twice: it takes one value (the second would silently "
-                                          "replace the first)", (int)l, word);
+            return cli_usage_error(where,
+                                   "%.*s is given twice: give it once (a second value would silently "
+                                   "replace the first)",
+                                   (int)l, word);
     if (s->n < CLI_SEEN_MAX && l < sizeof s->opt[0]) /* longer: no option of ek3's; unknown to its parser */
         snprintf(s->opt[s->n++], sizeof s->opt[0], "%.*s", (int)l, word);
     return CLI_OK;

@@ -159,7 +159,7 @@ typedef struct cli_seen {
  * word, "--" alone included, is not one and is ignored). An option given
  * a second time is refused unless it is one of `many` (a NULL-terminated
  * list, NULL for none: the options that add one more each time, such as
- * --set): "ek3 WHERE: --modules is given twice: it takes one value". The
+ * --set): "ek3 WHERE: --modules is given twice: give it once". The
  * one rule of every subcommand. Returns CLI_OK, or CLI_USAGE after the
  * message. */
 int cli_once(const char *where, cli_seen *s, const char *word, const char *const *many);

@@ -42,8 +42,14 @@ int cmd_faults(int argc, char **argv)
                    "default) and what it models. ek3 rack --fault NAME:TARGET@TIME[:P=V,...]\n"
                    "injects one, e.g.\n"
                    "  --fault igf:3@0.5s:i=40mA   --fault bus-cut:7@1s   --fault svc-crash:2.3@1s\n"
+                   "TARGET is a slot (SLOT), a bus node (NODE: 0 the station, 1.. the slots), a\n"
+                   "slot's service (SERVICE: SLOT.ID or SLOT.NAME), or 'bus', 'rack', 'station'; in\n"
+                   "place of a slot or a module's node, 'leader' names the swarm's leader when the\n"
+                   "fault comes due (leader, leader.SERVICE; refused before 0.6 s, the first\n"
+                   "election's timeout).\n"
                    "A kernel fault timed before 10 ms is refused on every seed: each MCU leaves\n"
-                   "reset 0-10 ms after power-on, by seed and slot.\n"
+                   "reset 0-10 ms after power-on, by seed and slot. bad-image is the exception: it\n"
+                   "marks the next trial image, and takes any time.\n"
                    "--markdown prints the table as docs/faults.md has it. In a terminal (or with\n"
                    "COLUMNS set) the descriptions fold to its width.\n",
                    w);

@@ -162,7 +162,8 @@ static int rk_usage(void)
          "(without --load, --load-ohm or --battery: a constant 2.38 kW a module, 200 kW on\n"
          "84). --pull takes a module out of its slot while running (N-1; give it again for\n"
          "N-2 and more): the fault pull:SLOT@TIME (SLOT a number, or leader: the module\n"
-         "leading then, from 0.6 s on, the swarm's first election). --fault injects any\n"
+         "leading then: refused before 0.6 s, the first election's timeout; the first\n"
+         "leader is elected at about 0.63 s). --fault injects any\n"
          "fault of the rig's table (`ek3 faults` lists them, with targets and parameters)\n"
          "at its time.\n"
          "--realtime paces quanta to the wall clock and reports lateness (SCHED_FIFO where\n"
@@ -1007,14 +1008,20 @@ int cmd_rack(int argc, char **argv)
                      "(the most the station asks of one: %g A at the %.1f V set point, never above %g kW)",
                      STN_MODULE_I_A, o.r.v_set, STN_MODULE_W / 1e3);
         rk_kw_pair(demand, cap, ask_kw, cap_kw);
+        double cap_low, from, to; /* the rack short from a pull in the run on: from when */
+        char since[48] = "";
+        double over =
+            o.r.load.kind == RACK_LOAD_BATTERY ? o.load_at : o.load_at + o.load_ramp * fmin(1.0, cap / demand);
+        if (ses_capacity_low(&s, &cap_low, &from, &to) == n_cap && to < 0 && from > over)
+            snprintf(since, sizeof since, "from %g s ", from);
         fprintf(stderr,
-                "ek3 rack: warning: the load asks %s, but %u module%s%s deliver%s at most %s%s %s: the rack is "
-                "overloaded\n",
-                ask_kw, n_cap, n_cap == 1 ? "" : "s",
+                "ek3 rack: warning: the load asks %s, but %s%u module%s%s deliver%s at most %s%s %s: the rack is "
+                "overloaded%s\n",
+                ask_kw, since, n_cap, n_cap == 1 ? "" : "s",
                 n_cap == o.r.modules ? ""
                 : n_cap == 1         ? " (the one not pulled, not cut off the bus before the start, not lost)"
                                      : " (those not pulled, not cut off the bus before the start, not lost)",
-                n_cap == 1 ? "s" : "", cap_kw, n_cap == 1 ? "" : ",", each);
+                n_cap == 1 ? "s" : "", cap_kw, n_cap == 1 ? "" : ",", each, since[0] ? " then" : "");
     } else {
         double cap_low, from, to; /* enough at the end, not in between: a module out for a while */
         unsigned n_low = ses_capacity_low(&s, &cap_low, &from, &to);

@@ -17,6 +17,7 @@
 #include "inject.h"
 #include "msg.h"
 #include "rtlprot.h"
+#include "services.h"
 
 #define NOP {0}
 #define SVC_MODELS_NOTE "; the restart server's answer is the test"
@@ -352,8 +353,10 @@ static int flt_parse_svc(const flt_def *d, const char *t, const char *svc, flt_s
     if (cli_parse_i64(svc, 1, 31, &n)) {
         char hint[320];
         fwi_service_hint(svc, hint, sizeof hint);
-        return flt_err(err, cap, EK3_EPARSE, "%s: target '%s': service '%s' is neither an id 1 to 31 nor a name; %s",
-                       d->name, t, svc, hint);
+        return flt_err(err, cap, EK3_EPARSE,
+                       "%s: target '%s': service '%s' is neither an id (1 to 31 a kernel may hold; the rig's "
+                       "firmware has 1 to %u) nor a name; %s",
+                       d->name, t, svc, (unsigned)SVC_COUNT, hint);
     }
     out->svc = (unsigned)n;
     return EK3_OK;

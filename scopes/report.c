@@ -596,8 +596,10 @@ static int rep_text_body(FILE *f, ses *s)
             fprintf(f, "sharing: %.3f A mean, %.3f .. %.3f A (no spread: %s); hottest junction %.1f C\n", imean,
                     imin, imax, REP_SPREAD_WHY, tjmax);
     else
-        fprintf(f, "sharing: %s\n", present ? "no module in its slot is regulating (starting, parked or tripped)"
-                                             : "no module in its slot");
+        fprintf(f, "sharing: %s\n",
+                !present   ? "no module in its slot"
+                : !running ? "no module in its slot is running (each one starting, tripped or off)"
+                           : "no module in its slot is regulating (starting, parked or tripped)");
     if (dead)
         fprintf(f,
                 "note: module%s %s run%s but deliver%s nothing to the bus: at the current limit with no current "
@@ -752,6 +754,13 @@ static int rep_text_body(FILE *f, ses *s)
                 "a module running turns itself off %g s after it last heard the station (CAN_HANDLER's COMM_LOSS "
                 "hold)\n",
                 cuts, n_cut == 1 ? "it hears" : "they hear", n_cut == 1 ? "its" : "their", BRD_COMM_HOLD_MS * 1e-3);
+    for (unsigned k = 0; n_cut && k < sn.n; k++) /* a leader cut off reads LEADER still: say whom it leads */
+        if (sn.mod[k].state != SES_M_PULLED && sn.mod[k].role == RAFT_LEADER && ses_cut_since_ns(s, k + 1) >= 0)
+            fprintf(f,
+                    "swarm column: slot %u reads LEADER in its own term, cut off: it hears no follower, so nothing "
+                    "tells it to step down yet; it leads no one (the swarm line counts the rack leaderless from the "
+                    "cut)\n",
+                    k + 1);
     /* A module off the bus (its relay open: a trip, a short's collapse) keeps its own charge: say so,
      * with each one's voltage for the first three. */
     unsigned apart = 0;

@@ -366,15 +366,18 @@ int trc_arg(const char *where, const char *a, const char *v, trc_opts *o, const 
                                           "only, for libsigrok 0.5's VCD input)", v);
         o->sigrok = !strcmp(v, "sigrok");
     } else if (!strcmp(a, "--probe-every") && cli_has_value(a, v, miss)) {
-        int bad = cli_parse_quantity(v, "s", &x) || !(x > 0 && x <= 3600);
-        double q = bad ? 0 : x / (RIG_PERIOD_NS * 1e-9);
-        if (bad || fabs(q - floor(q + 0.5)) > 1e-6 || q < 0.5)
-            return cli_usage_error(where, "--probe-every '%s': a whole number of control periods (100us), up to "
-                                          "an hour, e.g. 1ms", v);
+        if (cli_parse_quantity(v, "s", &x) || !(x > 0 && x <= 3600))
+            return cli_time_error(where, a, v, "of whole control periods (100us), up to an hour", 3600);
+        double q = x / (RIG_PERIOD_NS * 1e-9);
+        if (fabs(q - floor(q + 0.5)) > 1e-6 || q < 0.5)
+            return cli_usage_error(where,
+                                   "--probe-every '%s': a whole number of control periods (100us), up to "
+                                   "an hour, e.g. 1ms: it is %.4g periods",
+                                   v, q);
         o->every = (unsigned)floor(q + 0.5);
     } else if ((!strcmp(a, "--from") || !strcmp(a, "--to")) && cli_has_value(a, v, miss)) {
         if (cli_parse_quantity(v, "s", &x) || !(x >= 0 && x <= 86400))
-            return cli_usage_error(where, "%s '%s': a time of the run from 0 up to a day, e.g. 1.5s", a, v);
+            return cli_time_error(where, a, v, "of the run, from 0 up to a day", 86400);
         if (a[2] == 'f')
             o->from_s = x;
         else

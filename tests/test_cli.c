@@ -84,6 +84,12 @@ Test(cli, every_help_page_fits_100_columns)
         snprintf(what, sizeof what, "ek3 %s --help", cmds[i]);
         fits_100(what, out);
     }
+    /* ek3 faults --help names the targets, leader among them, and bad-image's exemption from the 10 ms rule */
+    cr_assert_eq(run(out, sizeof out, "%s faults --help", EK3_BIN), 0);
+    cr_assert(strstr(out, "'leader' names the swarm's leader when the\nfault comes due (leader, leader.SERVICE; "
+                          "refused before 0.6 s") &&
+                  strstr(out, "bad-image is the exception: it\nmarks the next trial image, and takes any time."),
+              "%s", out);
 }
 
 /* The rack's report reads in a 100-column terminal as the help pages do
@@ -133,7 +139,7 @@ Test(cli, the_rack_report_fits_100_columns)
     cr_assert(strstr(out, "realtime (") && strstr(out, "lateness min ") && strstr(out, " overrun"), "%s", out); /* "1 overrun (" or "N overruns (" */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 84 --duration 0.3s", EK3_BIN), 0, "%s", out);
     cr_assert(strstr(out, "(84 in their slots, 0 regulating)") &&
-                  strstr(out, "sharing: no module in its slot is regulating (starting, parked or tripped)\n") &&
+                  strstr(out, "sharing: no module in its slot is running (each one starting, tripped or off)\n") &&
                   !strstr(out, "balancing:") && !strstr(out, "% of mean"),
               "%s", out);
     /* 6 W: at 1.35 s one module is in a burst, the others between two (a
@@ -512,6 +518,7 @@ Test(cli, a_bus_that_never_came_up_says_why)
                   !strstr(out, "COLLAPSED") &&
                   strstr(out, "ek3 rack: the bus never came up: the station is cut off the rack bus (the report above "
                               "says more)\n") &&
+                  strstr(out, "\nsharing: no module in its slot is running (each one starting, tripped or off)\n") &&
                   strstr(out, "ek3 rack: warning: --fault bus-cut:0@0.01s cuts the station off") &&
                   !strstr(out, "pulled") && !strstr(out, "more than the rack can deliver") &&
                   strstr(out, "; but it is cut off the rack bus since 0.0100 s (bus-cut:0): its START reaches none of "
@@ -543,6 +550,14 @@ Test(cli, a_bus_that_never_came_up_says_why)
                      "other node: their swarm role cannot win an election, and a module running turns itself "
                      "off 10 s after it last heard the station (CAN_HANDLER's COMM_LOSS hold)\n"),
               "%s", out);
+    /* a leader cut off reads LEADER until it steps down: said under the table (two LEADER rows, before) */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 1.5s --fault bus-cut:leader@1s", EK3_BIN), 0,
+                 "%s", out);
+    cr_assert(strstr(out, "\n   1 RUN ") && strstr(out, " LEADER\n") &&
+                  strstr(out, "\nswarm column: slot 1 reads LEADER in its own term, cut off: it hears no follower, so "
+                              "nothing tells it to step down yet; it leads no one (the swarm line counts the rack "
+                              "leaderless from the cut)\n"),
+              "%s", out);
     /* cut, pulled, a module put back (on the bus again), cut again: since the second cut */
     cr_assert_eq(run(out, sizeof out,
                      "%s rack --modules 4 --load 6kW --duration 3s --fault bus-cut:2@1s --pull 2@1.5s --fault "
@@ -571,6 +586,12 @@ Test(cli, a_bus_that_never_came_up_says_why)
             strstr(out, "\nRACK SAGGING: at the run's end the bus is at ") &&
             strstr(out, "ek3 rack: the rack is sagging under its load: "),
         "a leader's pull takes one out: the three left sag under the load: %s", out);
+    /* a pull of a numbered slot after the load is full: the warning says from when too */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 1.05s --pull 3@1s", EK3_BIN), 1, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: warning: the load asks 9.5 kW, but from 1 s 3 modules (those not pulled, not cut "
+                          "off the bus before the start, not lost) deliver at most 8.7 kW, each 2884 W (") &&
+                  strstr(out, "): the rack is overloaded then\n"),
+              "%s", out);
     /* a collapse says its cause: the modules never started, the soft
      * start's own trips, the first trip */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration 1s --fault bus-cut:1@0s", EK3_BIN), 1, "%s", out);

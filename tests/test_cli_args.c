@@ -193,6 +193,18 @@ Test(cli_args, a_value_out_of_range_says_which_way)
             "--rt-spin '101us': " CLI_TIME_SHORT
             " of 0 (sleep only) or from 1 us to the quantum, 100 us: 101 us is outside it\n");
     refused("audit dump x --duration 5m", "--duration '5m': " CLI_TIME " above 0 and up to an hour: milli or minutes?");
+    /* the trace's window and pace: why, as every time flag says it (they said only their range) */
+    refused("rack --trace-csv /tmp/ek3-x.csv --from 2days",
+            "--from '2days': " CLI_TIME " of the run, from 0 up to a day: 'days' is not a unit of time (s, ms, us, ns, "
+            "min, h)\n");
+    refused("rack --trace-csv /tmp/ek3-x.csv --to -1s",
+            "--to '-1s': " CLI_TIME " of the run, from 0 up to a day: -1 s is negative\n");
+    refused("rack --trace-csv /tmp/ek3-x.csv --probe-every 1.2.3ms",
+            "--probe-every '1.2.3ms': " CLI_TIME " of whole control periods (100us), up to an hour: not one number and "
+            "a unit: the number read ends before '.3ms'\n");
+    refused("rack --trace-csv /tmp/ek3-x.csv --probe-every 150us",
+            "--probe-every '150us': a whole number of control periods (100us), up to an hour, e.g. 1ms: it is 1.5 "
+            "periods\n");
     refused("faults nosuch", "no fault named 'nosuch' (ek3 faults lists them)\n"); /* none near: no list */
     refused("faults IGF", "no fault named 'IGF': fault names are lower case (ek3 faults igf)");
     refused("api udp:127.0.0.1:99999 module 42 3000", "'udp:127.0.0.1:99999': the station's port must be 1 to 65535");
@@ -233,8 +245,9 @@ Test(cli_args, an_option_without_its_value_is_named_in_every_subcommand)
     cr_assert(strstr(out, "ek3 rack: --trust-key /nonexistent.pem: cannot open: No such file or directory\n"), "%s",
               out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules=8", EK3_BIN), 2);
-    cr_assert(strstr(out, "unknown argument '--modules=8' (a flag's value is the next word: '--modules 8')"), "%s",
-              out);
+    cr_assert(strstr(out, "unknown argument '--modules=8' (no '=': a flag that takes a value takes the next word: "
+                          "'--modules 8')"),
+              "%s", out);
 }
 
 Test(cli_args, api_and_api_key_take_one_word_each)
@@ -849,7 +862,7 @@ Test(cli_args, a_repeated_option_is_refused_in_every_subcommand)
 {
     static char out[8192];
     static const char *const cases[][2] = {
-        {"rack --modules 8 --modules 9", "--modules is given twice: it takes one value"},
+        {"rack --modules 8 --modules 9", "--modules is given twice: give it once (a second value would"},
         {"rack --load 1kW --load 2kW", "--load is given twice"},
         {"rack --battery --battery", "--battery is given twice"},
         {"rack --log a --log b", "--log is given twice"},

@@ -123,7 +123,8 @@ Test(fault, a_bad_spec_is_refused_naming_the_part_and_why)
             "most)");
     refused("short:3@1s", EK3_EPARSE, "target '3' must be 'rack'");
     refused("svc-hang:3@1s", EK3_EPARSE, "SLOT.SERVICE");
-    refused("svc-hang:3.0@1s", EK3_EPARSE, "service '0' is neither an id 1 to 31 nor a name");
+    refused("svc-hang:3.0@1s", EK3_EPARSE,
+            "service '0' is neither an id (1 to 31 a kernel may hold; the rig's firmware has 1 to 7) nor a name");
     refused("svc-hang:3.THERMAL@1s", EK3_EPARSE, "did you mean THERMAL_MGR? the services are AUDIT_LOGGER");
     refused("bus-split:bus@1s:at=2", EK3_ENOENT, "(it takes from=N; the onset is the @TIME after the target)");
     refused("pull:3@soon", EK3_EPARSE, "time 'soon'");
