@@ -182,10 +182,20 @@ static double cli_decimal_shift(const char *s, const char *end, double x, int sh
     return strtod(buf, NULL);
 }
 
+/* What strtod reads but a quantity is not: a blank before the number
+ * (strtod skips it; a hexadecimal number, "0x10ms", is read, as C reads
+ * it). The phrase, or NULL. */
+static const char *cli_not_decimal(const char *s)
+{
+    return isspace((unsigned char)*s) ? "a blank before the number" : NULL;
+}
+
 int cli_parse_quantity(const char *s, const char *unit, double *v)
 {
     char *end;
     if (!s || !*s)
+        return EK3_EPARSE;
+    if (cli_not_decimal(s))
         return EK3_EPARSE;
     errno = 0;
     double x = strtod(s, &end);
@@ -250,8 +260,11 @@ const char *cli_time_why(const char *v, char *why, size_t cap)
     const char *bare = *u && u[1] && strchr("pnumk", tolower((unsigned char)*u)) ? u + 1 : u; /* past a prefix */
     int unread = v ? cli_parse_quantity(v, "s", &x) != EK3_OK : 1;
     const char *huge = cli_range_why(v, "s");
+    const char *odd = v ? cli_not_decimal(v) : NULL;
     if (!v || end == v)
         snprintf(why, cap, ": not a time");
+    else if (odd)
+        snprintf(why, cap, ": %s", odd);
     else if (huge)
         snprintf(why, cap, ": %s", huge);
     else if (!isfinite(n))
@@ -395,9 +408,9 @@ int cli_bad_arg(const char *where, const char *arg, const char *missing)
     const char *eq = arg[0] == '-' && arg[1] == '-' ? strchr(arg, '=') : NULL;
     if (eq && eq > arg + 2) /* "--modules=8": a flag's value is the next word */
         return cli_usage_error(where,
-                               "unknown argument '%s' (no '=': a flag that takes a value takes the next word: "
-                               "'%.*s %s')",
-                               arg, (int)(eq - arg), arg, eq + 1);
+                               "unknown argument '%s' (no '=': a switch stands alone, '%.*s'; a flag that takes "
+                               "a value takes the next word, '%.*s %s')",
+                               arg, (int)(eq - arg), arg, (int)(eq - arg), arg, eq + 1);
     return cli_usage_error(where, "unknown argument '%s'", arg);
 }
 
@@ -421,8 +434,8 @@ int cli_once(const char *where, cli_seen *s, const char *word, const char *const
     for (unsigned i = 0; i < s->n; i++)
         if (strlen(s->opt[i]) == l && !strncmp(s->opt[i], word, l))
             return cli_usage_error(where,
-                                   "%.*s is given twice: give it once (a second value would silently "
-                                   "replace the first)",
+                                   "%.*s is given twice: give it once (a value given again would replace the "
+                                   "first; a switch given again adds nothing)",
                                    (int)l, word);
     if (s->n < CLI_SEEN_MAX && l < sizeof s->opt[0]) /* longer: no option of ek3's; unknown to its parser */
         snprintf(s->opt[s->n++], sizeof s->opt[0], "%.*s", (int)l, word);

@@ -66,7 +66,8 @@ int cli_parse_rate(const char *s, uint32_t *bps);
  * unit as SI writes it (BIPM SI Brochure 5.4.3): "800 V", "5 ms". The
  * unit "ohm" is also taken as "Ohm", "OHM" or the symbol (UTF-8 U+2126
  * or U+03A9): "28Ohm", "2.5 kOhm". Returns 0 or EK3_EPARSE (the value
- * must also be finite). */
+ * must also be finite, with no blank before it; "0x10ms" reads as strtod
+ * reads hexadecimal, 16 ms). */
 int cli_parse_quantity(const char *s, const char *unit, double *v);
 
 /* Refuse time flag `flag`'s value v, as every time flag does: "ek3
@@ -77,7 +78,7 @@ int cli_parse_quantity(const char *s, const char *unit, double *v);
  * or minutes? write ms or min" ("5m"), ": units are lower case (1s,
  * 1ms)" ("1S", "5MS"), ": not one number and a unit: the number read
  * ends before '.3s'" ("1.2.3s", "1e5e3s"), ": 'x' is not a unit of time
- * (...)" ("5x"),
+ * (...)" ("5x"), ": a blank before the number" (" 1s"),
  * ": -1 s is negative" ("-1s"), else the value read and ": ... is outside
  * it" ("50 us is outside it"). range says what the flag takes ("from 0
  * up to a day"). Returns CLI_USAGE (cli_usage_error). */

@@ -993,6 +993,9 @@ int cmd_rack(int argc, char **argv)
                 "ek3 rack: warning: the load asks %.1f kW, but every module is pulled during the run: nothing "
                 "will feed it\n",
                 demand / 1e3);
+    else if (demand > cap &&
+             (o.r.load.kind == RACK_LOAD_BATTERY ? o.load_at : o.load_at + o.load_ramp * cap / demand) >= o.duration)
+        ; /* the ramp asks more than the rack gives only after the run (the note above says how far it gets) */
     else if (demand > cap) { /* what one module gives: its current limit at the drooped bus, or the station's ask */
         char each[200], ask_kw[32], cap_kw[32];
         int lim = kc->i_max * v_full <= stn_module_cap(o.r.v_set);
@@ -1158,8 +1161,8 @@ int cmd_rack(int argc, char **argv)
                : shorted   ? "the rack collapsed: its bus is shorted (fault 'short'; the report above says more)"
                            : "the rack collapsed under its load (the report above says why)");
     if (sagging)
-        return cli_fail(w, sagging == SES_SAG_HELD ? "the rack is overloaded: its bus is held under its droop band "
-                                                     "(the report above says more)"
+        return cli_fail(w, sagging == SES_SAG_HELD ? "the rack is overloaded: its bus is under its droop band, "
+                                                     "held there (the report above says more)"
                                                    : "the rack is sagging under its load: its bus is under its droop "
                                                      "band and falling (the report above says more)");
     if (upd_failed && s.stop_sig)

@@ -986,7 +986,10 @@ int ses_sagging(const ses *s, ses_sag *out)
     if (s->sag_t[i] < 0 || g->t_ns - s->sag_t[i] < SES_SAG_EVERY_NS)
         return 0;
     double v = g->plant.vbus, vps = (v - s->sag_v[i]) / ((g->t_ns - s->sag_t[i]) * 1e-9);
-    int kind = vps < -SES_SAG_VPS                                            ? SES_SAG_FALLING
+    /* a resistor is held, or settles, where the modules' limit meets it, whatever its slope; a constant
+     * power falls on (a collapse) or, under its v_min, acts as a resistor and holds */
+    int kind = s->o.r.load.kind == RACK_LOAD_R                               ? SES_SAG_HELD
+               : vps < -SES_SAG_VPS                                          ? SES_SAG_FALLING
                : vps <= SES_SAG_VPS && s->o.r.load.kind != RACK_LOAD_BATTERY ? SES_SAG_HELD
                                                                              : 0;
     if (!kind)

@@ -438,7 +438,7 @@ int ses_collapsed(const ses *s);
  * the floor is SES_SAG_MARGIN of V_set under it, so that a load step's
  * dip within the modules' reach is no sag. */
 #define SES_SAG_MARGIN 0.01         /* of the set point, under the band's foot */
-#define SES_SAG_HOLD_NS 20000000LL  /* under the floor this long, ns */
+#define SES_SAG_HOLD_NS 10000000LL  /* under the floor this long, ns */
 #define SES_SAG_EVERY_NS 10000000LL /* the slope over at least this long, ns */
 #define SES_SAG_VPS 1.0             /* and falling faster than this, V/s */
 
@@ -459,13 +459,15 @@ typedef struct ses_sag {
 
 /* Whether the started rack, its load on and its bus up once, ends out of
  * its droop band: not collapsed (ses_collapsed 0), the bus under the
- * floor for SES_SAG_HOLD_NS or more, and over the last SES_SAG_EVERY_NS
- * to twice that SES_SAG_FALLING (falling faster than SES_SAG_VPS) or
- * SES_SAG_HELD (within SES_SAG_VPS of level, the load a resistor or a
- * constant power under its v_min: its current falls with the bus; a
- * battery's bus is its own, below the band in a constant-current charge,
- * and is no verdict). SES_SAG_FALLING or SES_SAG_HELD with *out filled
- * (out may be NULL), or 0 (*out untouched). */
+ * floor for SES_SAG_HOLD_NS or more, and SES_SAG_HELD for a resistor
+ * (its current falls with the bus: held, or settling, where the modules'
+ * limit meets it), else over the last SES_SAG_EVERY_NS to twice that
+ * SES_SAG_FALLING (falling faster than SES_SAG_VPS) or SES_SAG_HELD
+ * (within SES_SAG_VPS of level: a constant power under its v_min acts as
+ * a resistor); rising faster, recovering (a module put back), is no
+ * verdict, nor a battery's bus (its own, below the band in a
+ * constant-current charge). SES_SAG_FALLING or SES_SAG_HELD with *out
+ * filled (out may be NULL), or 0 (*out untouched). */
 enum { SES_SAG_FALLING = 1, SES_SAG_HELD = 2 };
 int ses_sagging(const ses *s, ses_sag *out);
 

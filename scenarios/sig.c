@@ -58,7 +58,7 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
       "1 when the started rack fails its load: every module tripped, or the bus under half its set point")             \
     X(RACK_SAGGING, "rack.sagging", "", FAM_RACK, EN_NONE, LD_ANY,                                                     \
       "1 when the started rack's bus, up once, is under its droop band (V_set - R_droop x i_max, less 1 % of V_set) "  \
-      "for 20 ms, falling (the load takes more than the modules give; not collapsed yet) or held there (a resistor)")  \
+      "for 10 ms, falling (the load takes more than the modules give; not collapsed yet) or held there (a resistor)")  \
     X(M_IOUT, "module[K].iout", "A", FAM_MOD, EN_NONE, LD_ANY, "its output current into the bus")                      \
     X(M_VOUT, "module[K].vout", "V", FAM_MOD, EN_NONE, LD_ANY, "its output capacitor's voltage")                       \
     X(M_PIN, "module[K].pin", "W", FAM_MOD, EN_NONE, LD_ANY, "its input power")                                        \

@@ -536,30 +536,25 @@ static int rep_text_body(FILE *f, ses *s)
     }
     ses_sag sag;
     int sagging = collapsed ? 0 : ses_sagging(s, &sag);
-    if (sagging == SES_SAG_HELD)
-        fprintf(f,
-                "RACK OVERLOADED: at the run's end the bus is held at %.2f V (set point %.1f V) with the load on, "
-                "more than %.1f V under its droop band's foot (%.1f V: %.2f V/A droop at the %.2f A current limit) "
-                "since %.4f s: the load takes all the current the modules give at their current limit (a load "
-                "whose current falls with the bus holds it there)\n",
-                sag.v, o->r.v_set, sag.foot_v - sag.floor_v, sag.foot_v, s->kc.r_droop, s->kc.i_max, sag.since_s);
-    else if (sagging) {
-        char end[160]; /* where it goes: a constant power falls faster the lower the bus, a resistor settles */
+    if (sagging == SES_SAG_HELD) {
+        char end[160] = ""; /* a resistor: where it settles */
         if (o->r.load.kind == RACK_LOAD_R)
             snprintf(end, sizeof end,
-                     "a resistor's current falls with the bus: it settles where the modules' current limit meets it, "
-                     "near %.0f V",
+                     ": a resistor's current falls with the bus, so it settles where that limit meets it, near %.0f V",
                      o->r.load.r * running * s->kc.i_max);
-        else
-            snprintf(end, sizeof end, "at that rate it is under half its set point (%.1f V, a collapse) in %s%.1f s",
-                     0.5 * o->r.v_set, o->r.load.kind == RACK_LOAD_CP ? "less than " : "about ", sag.to_half_s);
+        fprintf(f,
+                "RACK OVERLOADED: at the run's end the bus is at %.2f V (set point %.1f V) with the load on, more "
+                "than %.1f V under its droop band's foot (%.1f V: %.2f V/A droop at the %.2f A current limit) since "
+                "%.4f s: the load takes all the current the modules give at their current limit%s\n",
+                sag.v, o->r.v_set, sag.foot_v - sag.floor_v, sag.foot_v, s->kc.r_droop, s->kc.i_max, sag.since_s, end);
+    } else if (sagging)
         fprintf(f,
                 "RACK SAGGING: at the run's end the bus is at %.2f V (set point %.1f V) with the load on, more than "
                 "%.1f V under its droop band's foot (%.1f V: %.2f V/A droop at the %.2f A current limit) since %.4f "
-                "s, and falling %.1f V/s: the load takes more than the modules give; %s\n",
+                "s, and falling %.1f V/s: the load takes more than the modules give; at that rate it is under half "
+                "its set point (%.1f V, a collapse) in %s%.1f s\n",
                 sag.v, o->r.v_set, sag.foot_v - sag.floor_v, sag.foot_v, s->kc.r_droop, s->kc.i_max, sag.since_s,
-                -sag.vps, end);
-    }
+                -sag.vps, 0.5 * o->r.v_set, o->r.load.kind == RACK_LOAD_CP ? "less than " : "about ", sag.to_half_s);
     const char *lk = o->r.load.kind == RACK_LOAD_CP ? "constant power" : o->r.load.kind == RACK_LOAD_R ? "resistor"
                                                                                                       : "EV battery";
     fprintf(f, "load: %s%s; set point %.1f V, droop %.2f V/A\n", lk, s->load_on ? "" : ", not on during the run",

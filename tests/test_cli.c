@@ -887,7 +887,8 @@ Test(cli, external_modules_run_as_in_process_and_a_dead_one_is_reported)
               out);
     /* and the rack's capacity before the run is the one module left's */
     cr_assert_eq(run(out, sizeof out,
-                     "%s rack --modules 2 --load 5kW --load-at 0s --duration 10ms --threads 1 --external 2 --fw-bus "
+                     "%s rack --modules 2 --load 5kW --load-at 0s --load-ramp 0 --duration 10ms --threads 1 --external "
+                     "2 --fw-bus "
                      "udp:127.0.0.1:%d --hello-timeout 0.2s",
                      EK3_BIN, base + 20),
                  0, "%s", out);

@@ -182,6 +182,8 @@ Test(cli_args, a_value_out_of_range_says_which_way)
             "up to a day: not one number and a unit: the number read ends before '.3s'\n");
     refused("rack --modules 2 --fault bus-cut:1@1e5e3s",
             "up to a day: not one number and a unit: the number read ends before 'e3s'\n");
+    refused("rack --modules 2 --fault 'bus-cut:1@ 1s'", "time ' 1s': " CLI_TIME " from 0 up to a day: a blank before "
+                                                        "the number\n");
     refused("rack --modules 2 --fault bus-cut:1@2days",
             "fault 'bus-cut:1@2days': time '2days': " CLI_TIME
             " from 0 up to a day: 'days' is not a unit of time (s, ms, us, ns, min, h)\n");
@@ -245,8 +247,8 @@ Test(cli_args, an_option_without_its_value_is_named_in_every_subcommand)
     cr_assert(strstr(out, "ek3 rack: --trust-key /nonexistent.pem: cannot open: No such file or directory\n"), "%s",
               out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules=8", EK3_BIN), 2);
-    cr_assert(strstr(out, "unknown argument '--modules=8' (no '=': a flag that takes a value takes the next word: "
-                          "'--modules 8')"),
+    cr_assert(strstr(out, "unknown argument '--modules=8' (no '=': a switch stands alone, '--modules'; a flag that "
+                          "takes a value takes the next word, '--modules 8')"),
               "%s", out);
 }
 
@@ -862,7 +864,9 @@ Test(cli_args, a_repeated_option_is_refused_in_every_subcommand)
 {
     static char out[8192];
     static const char *const cases[][2] = {
-        {"rack --modules 8 --modules 9", "--modules is given twice: give it once (a second value would"},
+        {"rack --modules 8 --modules 9", "--modules is given twice: give it once (a value given again would replace "
+                                         "the first; a switch given again adds nothing)"},
+        {"rack --no-swarm --no-swarm", "--no-swarm is given twice: give it once"},
         {"rack --load 1kW --load 2kW", "--load is given twice"},
         {"rack --battery --battery", "--battery is given twice"},
         {"rack --log a --log b", "--log is given twice"},
