@@ -103,7 +103,6 @@ static int rk_stop(void *ctx)
     return cli_stop_requested();
 }
 
-/* The run on the live scope's worker thread. */
 /* The load's ask and what the rack gives, both in kW, with the fewest
  * decimals (1 to 3) that tell them apart: 2.900 against 2.884 kW, not 2.9
  * against 2.9. */
@@ -117,6 +116,7 @@ static void rk_kw_pair(double ask_w, double cap_w, char ask[32], char cap[32])
     }
 }
 
+/* The run on the live scope's worker thread. */
 static int rk_run(void *s)
 {
     return ses_run(s);
