@@ -116,6 +116,16 @@ static void rk_kw_pair(double ask_w, double cap_w, char ask[32], char cap[32])
     }
 }
 
+/* When the load first asks cap_w (s): its ramp's point for a load that
+ * ramps (at --load-at + --load-ramp when it asks cap_w or more only at
+ * its full demand_w), --load-at for a battery or no demand. */
+static double rk_asks_from(const rack_opts *o, double cap_w, double demand_w)
+{
+    return o->r.load.kind == RACK_LOAD_BATTERY || !(demand_w > 0)
+               ? o->load_at
+               : o->load_at + o->load_ramp * fmin(1.0, cap_w / demand_w);
+}
+
 /* The run on the live scope's worker thread. */
 static int rk_run(void *s)
 {
@@ -993,8 +1003,7 @@ int cmd_rack(int argc, char **argv)
                 "ek3 rack: warning: the load asks %.1f kW, but every module is pulled during the run: nothing "
                 "will feed it\n",
                 demand / 1e3);
-    else if (demand > cap &&
-             (o.r.load.kind == RACK_LOAD_BATTERY ? o.load_at : o.load_at + o.load_ramp * cap / demand) >= o.duration)
+    else if (demand > cap && rk_asks_from(&o, cap, demand) >= o.duration)
         ; /* the ramp asks more than the rack gives only after the run (the note above says how far it gets) */
     else if (demand > cap) { /* what one module gives: its current limit at the drooped bus, or the station's ask */
         char each[200], ask_kw[32], cap_kw[32];
@@ -1013,9 +1022,7 @@ int cmd_rack(int argc, char **argv)
         rk_kw_pair(demand, cap, ask_kw, cap_kw);
         double cap_low, from, to; /* the rack short from a pull in the run on: from when */
         char since[48] = "";
-        double over =
-            o.r.load.kind == RACK_LOAD_BATTERY ? o.load_at : o.load_at + o.load_ramp * fmin(1.0, cap / demand);
-        if (ses_capacity_low(&s, &cap_low, &from, &to) == n_cap && to < 0 && from > over)
+        if (ses_capacity_low(&s, &cap_low, &from, &to) == n_cap && to < 0 && from > rk_asks_from(&o, cap, demand))
             snprintf(since, sizeof since, "from %g s ", from);
         fprintf(stderr,
                 "ek3 rack: warning: the load asks %s, but %s%u module%s%s deliver%s at most %s%s %s: the rack is "
@@ -1028,10 +1035,7 @@ int cmd_rack(int argc, char **argv)
     } else {
         double cap_low, from, to; /* enough at the end, not in between: a module out for a while */
         unsigned n_low = ses_capacity_low(&s, &cap_low, &from, &to);
-        /* a ramp (not a battery's) asks more than cap_low from over on */
-        double over = o.r.load.kind == RACK_LOAD_BATTERY || !(demand > 0)
-                          ? o.load_at
-                          : o.load_at + o.load_ramp * fmin(1.0, cap_low / demand);
+        double over = rk_asks_from(&o, cap_low, demand); /* a ramp asks more than cap_low from then on */
         if (from < over)
             from = over;
         char until[48] = "";
