@@ -554,7 +554,8 @@ static int rep_text_body(FILE *f, ses *s)
                 "s, and falling %.1f V/s: the load takes more than the modules give; at that rate it is under half "
                 "its set point (%.1f V, a collapse) in %s%.1f s\n",
                 sag.v, o->r.v_set, sag.foot_v - sag.floor_v, sag.foot_v, s->kc.r_droop, s->kc.i_max, sag.since_s,
-                -sag.vps, 0.5 * o->r.v_set, o->r.load.kind == RACK_LOAD_CP ? "less than " : "about ", sag.to_half_s);
+                -sag.vps, 0.5 * o->r.v_set, o->r.load.kind == RACK_LOAD_CP ? "less than " : "about ",
+                o->r.load.kind == RACK_LOAD_CP ? ceil(sag.to_half_s * 10) / 10 : sag.to_half_s); /* a bound: up */
     const char *lk = o->r.load.kind == RACK_LOAD_CP ? "constant power" : o->r.load.kind == RACK_LOAD_R ? "resistor"
                                                                                                       : "EV battery";
     fprintf(f, "load: %s%s; set point %.1f V, droop %.2f V/A\n", lk, s->load_on ? "" : ", not on during the run",

@@ -333,7 +333,7 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
     cr_assert(strstr(out, "\nRACK SAGGING: at the run's end the bus is at 663.18 V (set point 750.0 V) with the load "
                           "on, more than 7.5 V under its droop band's foot (730.2 V: 5.00 V/A droop at the 3.95 A "
                           "current limit) since 1.2961 s, and falling 200.9 V/s: the load takes more than the modules "
-                          "give; at that rate it is under half its set point (375.0 V, a collapse) in less than 1.4 "
+                          "give; at that rate it is under half its set point (375.0 V, a collapse) in less than 1.5 "
                           "s\n") &&
                   !strstr(out, "COLLAPSED") &&
                   strstr(out, "ek3 rack: the rack is sagging under its load: its bus is under its droop band and "
