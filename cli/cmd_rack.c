@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,25 @@ static int rk_stop(void *ctx)
 {
     (void)ctx;
     return cli_stop_requested();
+}
+
+/* A warning before the run: to stderr ("ek3 rack: warning: ...") and, with
+ * --report, at the head of report.txt, so that the report says it too. */
+static void rk_warn(FILE *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rk_warn(FILE *rep, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (rep) {
+        va_list cp;
+        va_copy(cp, ap);
+        fputs("warning (before the run): ", rep);
+        vfprintf(rep, fmt, cp); /* a write error shows at the report's close */
+        va_end(cp);
+    }
+    fputs("ek3 rack: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
 }
 
 /* The load's ask and what the rack gives, both in kW, with the fewest
@@ -532,8 +552,14 @@ int cmd_rack(int argc, char **argv)
             if (!at)
                 return cli_usage_error(w, "--pull '%s': SLOT@TIME, e.g. 42@1s (no '@TIME')", v);
             int leader = at - v == 6 && !strncmp(v, "leader", 6); /* the fault pull:leader@TIME */
-            if (!leader && ((size_t)(at - v) >= sizeof slot ||
-                            (memcpy(slot, v, (size_t)(at - v)), slot[at - v] = 0, cli_parse_i64(slot, 1, 510, &n))))
+            if (!leader && (size_t)(at - v) < sizeof slot &&
+                (memcpy(slot, v, (size_t)(at - v)), slot[at - v] = 0, !cli_parse_i64(slot, INT64_MIN, INT64_MAX, &n)) &&
+                (n < 1 || n > 510))
+                return cli_usage_error(w,
+                                       "--pull '%s': there is no slot %s: slots count from 1 to the rack's modules "
+                                       "(--modules)",
+                                       v, slot);
+            if (!leader && ((size_t)(at - v) >= sizeof slot || cli_parse_i64(slot, 1, 510, &n)))
                 return cli_usage_error(w,
                                        "--pull '%s': the slot '%.*s' must be a whole number, 1 to the rack's "
                                        "modules (--modules), or leader%s",
@@ -993,15 +1019,15 @@ int cmd_rack(int argc, char **argv)
         char spec[280] = "?";
         if (flt_format(&stn_cut->fault, spec, sizeof spec) != EK3_OK)
             snprintf(spec, sizeof spec, "bus-cut:0");
-        fprintf(stderr,
-                "ek3 rack: warning: --fault %s cuts the station off the rack bus before it can start the rack (at "
+        rk_warn(rep,
+                "--fault %s cuts the station off the rack bus before it can start the rack (at "
                 "%g s at the earliest): its START and commands will reach no module, and none will start%s\n",
                 spec, SES_STATION_START_NS * 1e-9, load_on ? "; nothing will feed the load" : "");
     } else if (!load_on)
         ; /* no load in this run: nothing to feed (the note above) */
     else if (demand > cap && n_cap == 0)
-        fprintf(stderr,
-                "ek3 rack: warning: the load asks %.1f kW, but every module is pulled during the run: nothing "
+        rk_warn(rep,
+                "the load asks %.1f kW, but every module is pulled during the run: nothing "
                 "will feed it\n",
                 demand / 1e3);
     else if (demand > cap && rk_asks_from(&o, cap, demand) >= o.duration)
@@ -1025,8 +1051,8 @@ int cmd_rack(int argc, char **argv)
         char since[48] = "";
         if (ses_capacity_low(&s, &cap_low, &from, &to) == n_cap && to < 0 && from > rk_asks_from(&o, cap, demand))
             snprintf(since, sizeof since, "from %g s ", from);
-        fprintf(stderr,
-                "ek3 rack: warning: the load asks %s, but %s%u module%s%s deliver%s at most %s%s %s: the rack is "
+        rk_warn(rep,
+                "the load asks %s, but %s%u module%s%s deliver%s at most %s%s %s: the rack is "
                 "overloaded%s\n",
                 ask_kw, since, n_cap, n_cap == 1 ? "" : "s",
                 n_cap == o.r.modules ? ""
@@ -1045,8 +1071,8 @@ int cmd_rack(int argc, char **argv)
         char ask_kw[32], cap_kw[32];
         rk_kw_pair(demand, cap_low, ask_kw, cap_kw);
         if (n_low < n_cap && demand > cap_low && (to < 0 || from < to) && from < o.duration)
-            fprintf(stderr,
-                    "ek3 rack: warning: the load asks %s, but from %g s%s %u module%s (those in their slots then, "
+            rk_warn(rep,
+                    "the load asks %s, but from %g s%s %u module%s (those in their slots then, "
                     "and not cut off the bus before the start) deliver%s at most %s: the rack is overloaded then\n",
                     ask_kw, from, until, n_low, n_low == 1 ? "" : "s", n_low == 1 ? "s" : "", cap_kw);
     }

@@ -455,6 +455,20 @@ static int flt_bad_param(const flt_def *d, const flt_param *p, const char *v, ch
                    *p->unit ? " of " : "", p->unit);
 }
 
+/* A fault named without its target (SPEC, fault `id`): `what` is missing;
+ * the example puts the fault's kind of target before @TIME. EK3_EPARSE. */
+static int flt_no_target(char *err, size_t cap, const char *spec, int id, const char *what, const char *time)
+{
+    unsigned tg = flt_table[id].target;
+    const char *name = flt_table[id].name;
+    return flt_err(err, cap, EK3_EPARSE, "fault '%s': %s (NAME:TARGET@TIME; %s's target is %s, e.g. %s:%s@%s)", spec,
+                   what, name, flt_target_name[tg], name,
+                   tg >= FLT_T_BUS       ? flt_target_name[tg]
+                   : tg == FLT_T_SERVICE ? "7.THERMAL_MGR"
+                                         : "3",
+                   time);
+}
+
 int flt_parse(const char *s, flt_spec *out, char *err, size_t cap)
 {
     char buf[256];
@@ -470,13 +484,12 @@ int flt_parse(const char *s, flt_spec *out, char *err, size_t cap)
             char *end = strchr(at0 + 1, ':');
             if (end)
                 *end = 0;
-            unsigned tg = flt_table[id0].target;
-            return flt_err(err, cap, EK3_EPARSE, "fault '%s': no target before '@' (NAME:TARGET@TIME; %s's target is "
-                           "%s, e.g. %s:%s@%s)", s, buf, flt_target_name[tg], buf,
-                           tg >= FLT_T_BUS ? flt_target_name[tg] : tg == FLT_T_SERVICE ? "7.THERMAL_MGR" : "3", at0 + 1);
+            return flt_no_target(err, cap, s, id0, "no target before '@'", at0 + 1);
         }
         *at0 = '@';
     }
+    if (!colon && flt_find(buf) >= 0) /* "igf": a fault's name alone */
+        return flt_no_target(err, cap, s, flt_find(buf), "no target and no time", "1s");
     if (!colon)
         return flt_err(err, cap, EK3_EPARSE, "fault '%s': NAME:TARGET@TIME[:P=V,...], e.g. pull:42@1s", s);
     *colon = 0;

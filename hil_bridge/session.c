@@ -193,7 +193,8 @@ int ses_init(ses *s, const ses_opts *o)
         s->kc.r_droop = s->o.r.r_droop;
     /* The record and the snapshot buffers. */
     s->rec.ncol = SC_N + (s->o.probe_modules ? 4 * n : 0);
-    s->rec.cap = s->o.record_rows > 0 ? s->o.record_rows : s->o.quanta / (long)s->o.every + 1;
+    /* rows: the start, one every `every` quanta, the end when it is off that grid */
+    s->rec.cap = s->o.record_rows > 0 ? s->o.record_rows : s->o.quanta / (long)s->o.every + 2;
     s->rec.rows = calloc((size_t)s->rec.cap * s->rec.ncol, sizeof(double));
     s->snap[0].mod = calloc(n, sizeof(ses_mod_snap));
     s->snap[1].mod = calloc(n, sizeof(ses_mod_snap));
@@ -813,13 +814,17 @@ int ses_step(ses *s)
         s->t0_wall_ns = ses_wall_ns();
         s->ivcsw0 = ses_ivcsw();
         s->ivcsw_all0 = ses_ivcsw_all();
+        ses_probe(s, ses_fill_all(s)); /* the record's first row: the rack at 0 s */
     }
     while (s->next < s->nev && g->t_ns >= ses_ns(s->ev[s->next].at_s))
         ses_take(s, s->next++);
     ses_start_check(s);
     if (s->ramp >= 0)
         ses_ramp(s);
-    g->peek_due = s->q % s->o.every == 0; /* the modules' part of this quantum's snapshot: ses_peek */
+    /* the modules' part of this quantum's snapshot (ses_peek): a quantum
+     * that ends on the grid of `every` quanta from 0 s (an end off the grid:
+     * ses_finish) */
+    g->peek_due = (s->q + 1) % s->o.every == 0;
     g->run_ahead = s->o.run_ahead && ses_quiet_after(s);
     rig_quantum(g);
     if (g->plant.vbus >= 0.9 * s->o.r.v_set)
@@ -927,7 +932,11 @@ void ses_finish(ses *s)
     iv = ses_ivcsw_all();
     s->ivcsw_all = s->q > 0 && s->ivcsw_all0 >= 0 && iv >= s->ivcsw_all0 ? iv - s->ivcsw_all0 : -1;
     rig_bye(&s->g);
-    ses_publish(s, ses_fill_all(s));
+    ses_snap *d = ses_fill_all(s);
+    const double *last = ses_rec_row(s, ses_rec_rows(s) - 1);
+    if (s->q > 0 && (!last || last[SC_T] < s->g.t_ns * 1e-9))
+        ses_probe(s, d); /* a run that ends between two rows: the record ends where it ends */
+    ses_publish(s, d);
     sapi_flush(&s->api); /* the bursts of failures still open: logged, then counted */
 }
 

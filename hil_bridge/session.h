@@ -12,8 +12,11 @@
  *   2. a load ramp in progress sets the load for this quantum;
  *   3. rig_quantum: plant and firmware advance one quantum;
  *   4. the bus's collapse watch; the station's API (every 10 quanta);
- *   5. every `every` quanta: one row of probes into the record and a new
- *      snapshot for observers;
+ *   5. every `every` quanta (the quantum ending on the grid of `every`
+ *      quanta from 0 s): one row of probes into the record and a new
+ *      snapshot for observers (the record's first row is the rack at 0 s,
+ *      before the first quantum; ses_finish adds the end of a run that
+ *      ends between rows, a stop's or a --duration off the grid);
  *   6. the taps (ses_tap_add), in the order added: traces, the live scope;
  *   7. --realtime: the wait for the quantum's deadline on the wall clock
  *      (a sleep, then a spin on the clock for its last rt_spin_ns).

@@ -321,6 +321,48 @@ static const char *rep_alert_text(char *buf, size_t cap, const ses_alert *a)
     return buf;
 }
 
+/* One timeline event's line, as the report lists pulls and faults: a
+ * pull as the module it took out (one put back since is still told), a
+ * fault as given, either with when it went in; nothing for the rest. */
+static void rep_event_line(FILE *f, const ses_event *e, const ses_snap *sn)
+{
+    unsigned slot = ses_pull_slot(e);
+    if (slot >= 1 && slot <= sn->n && e->done_ns >= 0) {
+        fprintf(f, "module %u pulled at %.4f s\n", slot, e->done_ns * 1e-9); /* as the faults below */
+        return;
+    }
+    if (e->kind == SES_EV_PULL && e->refused) {
+        fprintf(f, "pull not done (its slot was empty then): %s\n", e->as[0] ? e->as : "a pull");
+        return;
+    }
+    if (e->kind != SES_EV_FAULT || e->fault.id == FLT_PULL)
+        return;
+    char text[300];
+    if (flt_format(&e->fault, text, sizeof text))
+        snprintf(text, sizeof text, "?");
+    if (e->done_ns >= 0)
+        fprintf(f, "fault injected at %.4f s: %s\n", e->done_ns * 1e-9, text);
+    else
+        fprintf(f, "fault not injected (%s): %s\n",
+                sn->t_ns * 1e-9 < e->at_s ? "the run ended before it" : "refused: told on stderr", text);
+}
+
+/* Module k's FAULT_ALERT line: the cause, and the last alert when another
+ * came after it. */
+static void rep_alert_line(FILE *f, const ses_snap *sn, unsigned k)
+{
+    const ses_mod_snap *m = &sn->mod[k];
+    char cause[160], last[160] = "", text[120];
+    rep_alert_text(cause, sizeof cause, &m->cause);
+    if (m->fault.ns != m->cause.ns || m->fault.code != m->cause.code)
+        snprintf(last, sizeof last, "; the last at %.4f s: %s", m->fault.ns * 1e-9,
+                 rep_alert_text(text, sizeof text, &m->fault));
+    fprintf(f, "module %u FAULT_ALERT at %.4f s: %s%s", k + 1, m->cause.ns * 1e-9, cause, last);
+    if (m->alerts > 1)
+        fprintf(f, " (%u alerts)", m->alerts);
+    fputc('\n', f);
+}
+
 static int rep_text_cb(FILE *f, void *s)
 {
     return rep_text_body(f, s);
@@ -612,47 +654,20 @@ static int rep_text_body(FILE *f, ses *s)
         free(sn.mod);
         return EK3_ENOSPC;
     }
-    unsigned nw;
-    /* The timeline's pulls and faults (--pull, --fault) in time order, with when they went in: a pull
-     * as the module it took out (one put back since is still told), a fault as given. */
-    for (unsigned i = 0; i < s->nev; i++) {
-        const ses_event *e = &s->ev[i];
-        unsigned slot = ses_pull_slot(e);
-        if (slot >= 1 && slot <= sn.n && e->done_ns >= 0) {
-            fprintf(f, "module %u pulled at %.4f s\n", slot, e->done_ns * 1e-9); /* as the faults below */
-            continue;
-        }
-        if (e->kind == SES_EV_PULL && e->refused) {
-            fprintf(f, "pull not done (its slot was empty then): %s\n", e->as[0] ? e->as : "a pull");
-            continue;
-        }
-        if (e->kind != SES_EV_FAULT || e->fault.id == FLT_PULL)
-            continue;
-        char text[300];
-        if (flt_format(&e->fault, text, sizeof text))
-            snprintf(text, sizeof text, "?");
-        if (e->done_ns >= 0)
-            fprintf(f, "fault injected at %.4f s: %s\n", e->done_ns * 1e-9, text);
-        else
-            fprintf(f, "fault not injected (%s): %s\n",
-                    sn.t_ns * 1e-9 < e->at_s ? "the run ended before it" : "refused: told on stderr", text);
+    /* The timeline's pulls and faults (--pull, --fault), with when they
+     * went in, and the modules' FAULT_ALERTs, all in one time order (an
+     * alert at the time of the fault that caused it after the fault). */
+    unsigned nw = rep_by_time(&sn, offsetof(ses_mod_snap, cause.ns), when), ia = 0;
+    for (unsigned i = 0; i <= s->nev; i++) {
+        double t = i == s->nev ? INFINITY : s->ev[i].done_ns >= 0 ? s->ev[i].done_ns * 1e-9 : s->ev[i].at_s;
+        for (; ia < nw && sn.mod[when[ia].k].cause.ns * 1e-9 < t; ia++)
+            rep_alert_line(f, &sn, when[ia].k);
+        if (i < s->nev)
+            rep_event_line(f, &s->ev[i], &sn);
     }
     if (s->fault_errors)
         fprintf(f, "%u fault%s could not be injected (each told on stderr when it came due)\n", s->fault_errors,
                 s->fault_errors == 1 ? "" : "s");
-    nw = rep_by_time(&sn, offsetof(ses_mod_snap, cause.ns), when);
-    for (unsigned i = 0; i < nw; i++) { /* the cause, and the last alert when another came after it */
-        const ses_mod_snap *m = &sn.mod[when[i].k];
-        char cause[160], last[160] = "", text[120];
-        rep_alert_text(cause, sizeof cause, &m->cause);
-        if (m->fault.ns != m->cause.ns || m->fault.code != m->cause.code)
-            snprintf(last, sizeof last, "; the last at %.4f s: %s", m->fault.ns * 1e-9,
-                     rep_alert_text(text, sizeof text, &m->fault));
-        fprintf(f, "module %u FAULT_ALERT at %.4f s: %s%s", when[i].k + 1, m->cause.ns * 1e-9, cause, last);
-        if (m->alerts > 1)
-            fprintf(f, " (%u alerts)", m->alerts);
-        fputc('\n', f);
-    }
     free(when);
     for (unsigned k = 0; k < sn.n; k++)
         if (sn.mod[k].external)

@@ -202,6 +202,13 @@ Test(cli, the_report_lists_pulls_and_alerts_by_time)
     cr_assert(p9 && p3 && a7 && a2 && p9 < p3 && a7 < a2, "%s", out);
     /* each alert's value as what it is for its code (msg_fault_value_of): an open NTC's SENSOR flags */
     cr_assert(strstr(a7, " s: SENSOR, flags 0x6 (RANGE, IMPLAUSIBLE)\n"), "%s", a7);
+    /* the timeline's lines and the alerts in one order: an alert before a later pull, after its fault */
+    cr_assert_eq(
+        run(out, sizeof out, "%s rack --modules 4 --duration 0.8s --fault igf:3@0.65s:i=40mA --pull 2@0.75s", EK3_BIN),
+        0, "%s", out);
+    const char *f3 = strstr(out, "fault injected at 0.6500 s: igf:3@0.65s:i=40mA\n");
+    a2 = strstr(out, "module 3 FAULT_ALERT at 0.65"), p3 = strstr(out, "module 2 pulled at 0.7500 s\n");
+    cr_assert(f3 && a2 && p3 && f3 < a2 && a2 < p3, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.7s --fault igf:3@0.65s:i=40mA", EK3_BIN), 0,
                  "%s", out);
     cr_assert(strstr(out, " s: GFI, 40 mA\n"), "%s", out);

@@ -397,7 +397,11 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@1e300s", EK3_BIN), 2, "%s", out);
     /* what is wrong, named: the slot or the time; leader as --fault pull: takes it */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 0@0s", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "ek3 rack: --pull '0@0s': the slot '0' must be a whole number, 1 to the rack's modules "
+    cr_assert(strstr(out, "ek3 rack: --pull '0@0s': there is no slot 0: slots count from 1 to the rack's modules "
+                          "(--modules)\n"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull x@0s", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: --pull 'x@0s': the slot 'x' must be a whole number, 1 to the rack's modules "
                           "(--modules), or leader\n"),
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@1kg", EK3_BIN), 2, "%s", out);

@@ -144,6 +144,11 @@ Test(fault, a_bad_spec_is_refused_naming_the_part_and_why)
     refused("short@1s:r=1", EK3_EPARSE, "no target before '@' (NAME:TARGET@TIME; short's target is rack, e.g. "
                                         "short:rack@1s)");
     refused("igf@1s", EK3_EPARSE, "igf's target is SLOT, e.g. igf:3@1s)");
+    refused("igf", EK3_EPARSE,
+            "fault 'igf': no target and no time (NAME:TARGET@TIME; igf's target is SLOT, e.g. "
+            "igf:3@1s)");
+    refused("svc-crash", EK3_EPARSE, "svc-crash's target is SLOT.SERVICE, e.g. svc-crash:7.THERMAL_MGR@1s)");
+    refused("nosuch", EK3_EPARSE, "fault 'nosuch': NAME:TARGET@TIME[:P=V,...], e.g. pull:42@1s");
     flt_spec ok;
     cr_assert_eq(flt_parse("short:rack@1s:r=2Ohm", &ok, NULL, 0), EK3_OK, "the ohm in any case");
     cr_assert_eq(ok.p[0], 2.0);

@@ -322,10 +322,18 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
             "4 of 4 modules in their slots tripped, 0 still running (the load asked more than the rack can deliver)"),
         "%s", out);
     cr_assert(strstr(out, "ek3 rack: the rack collapsed under its load (the report above says why)"), "%s", out);
-    rc = run(out, sizeof out, "%s rack --modules 1 --load 5kW --load-at 0.2s --load-ramp 0 --duration 0.6s --threads 1",
-             EK3_BIN);
+    rc =
+        run(out, sizeof out,
+            "d=$(mktemp -d) && %s rack --modules 1 --load 5kW --load-at 0.2s --load-ramp 0 --duration 0.6s --threads 1 "
+            "--report $d; rc=$?; echo '[report.txt]'; head -2 $d/report.txt; rm -rf $d; exit $rc",
+            EK3_BIN);
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "; 1 of 1 module in its slot tripped, 0 still running"), "one module, its slot: %s", out);
+    /* the warning before the run is in the report too, at its head */
+    cr_assert(strstr(out, "[report.txt]\nwarning (before the run): the load asks 5.0 kW, but 1 module delivers at most "
+                          "2.9 kW (3.95 A, its current limit as its own sensor reads it, at 730.2 V: the 750.0 V set "
+                          "point less 5.00 V/A droop at that current): the rack is overloaded\nEK3 rack: 1 module"),
+              "%s", out);
     /* Overloaded but not collapsed yet: the bus under its droop band and
      * falling is a verdict of its own (it was exit 0 with no word). */
     rc = run(out, sizeof out, "%s rack --modules 1 --load 2.9kW --load-ramp 0 --duration 2s --threads 1", EK3_BIN);

@@ -46,7 +46,7 @@ Test(replay, a_verdict_replays_to_the_same_trace_with_one_or_two_threads)
     int rc = run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v);
     cr_assert_eq(rc, 0, "%d\n%s", rc, out);
     cr_assert(strstr(out, "with 1 thread:"), "%s", out);
-    cr_assert(strstr(out, "trace: 2500 rows"), "%s", out);
+    cr_assert(strstr(out, "trace: 2501 rows"), "%s", out);
     cr_assert(strstr(out, "as recorded\nSAME"), "%s", out);
     rc = run(out, sizeof out, "%s scenario replay %s --threads 2", EK3_BIN, v);
     cr_assert_eq(rc, 0, "%d\n%s", rc, out);
@@ -91,8 +91,8 @@ Test(replay, an_edited_scenario_is_refused_and_forced_diverges_where_the_edit_to
     rc = run(out, sizeof out, "%s scenario replay %s --force", EK3_BIN, v);
     cr_assert_eq(rc, 1, "%d\n%s", rc, out);
     cr_assert(strstr(out, "DIVERGED"), "%s", out);
-    /* the edit takes effect at 1.5 s: the second block, rows 1001..2000 */
-    cr_assert(strstr(out, "diverged in rows 1001 to 2000 (1.000100 s to 1.999100 s): columns "), "%s", out);
+    /* the edit takes effect at 1.5 s: the second block, rows 1001..2000 (row 1 is 0 s) */
+    cr_assert(strstr(out, "diverged in rows 1001 to 2000 (1.000000 s to 1.999000 s): columns "), "%s", out);
     cr_assert(strstr(out, "state.3"), "%s", out);
     cr_assert(!strstr(out, "state.1"), "a module that did nothing different is named: %s", out);
     /* and the fault schedule names what the edit moved */
@@ -144,8 +144,8 @@ Test(replay, a_corrupted_trace_hash_is_diverged_and_named)
     int rc = replay_edited(corrupt_from_block_1);
     cr_assert_eq(rc, 1, "%d\n%s", rc, out);
     cr_assert(strstr(out, "verdict: PASS, as recorded"), "%s", out);
-    cr_assert(strstr(out, "recorded 2500 rows, SHA-256 0000000000"), "%s", out);
-    cr_assert(strstr(out, "diverged in rows 1001 to 2000 (1.000100 s to 1.999100 s): columns vbus\n"), "%s", out);
+    cr_assert(strstr(out, "recorded 2501 rows, SHA-256 0000000000"), "%s", out);
+    cr_assert(strstr(out, "diverged in rows 1001 to 2000 (1.000000 s to 1.999000 s): columns vbus\n"), "%s", out);
     cr_assert(strstr(out, "DIVERGED"), "%s", out);
 }
 

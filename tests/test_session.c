@@ -143,12 +143,13 @@ Test(session, the_record_keeps_the_newest_rows)
     o.record_rows = 5;
     cr_assert_eq(ses_init(&s, &o), EK3_OK);
     cr_assert_eq(ses_run(&s), EK3_OK);
-    /* rows after quanta 0, 10, ..., 90: at 0.1, 1.1, ..., 9.1 ms; the last five held */
-    cr_assert_eq(s.rec.total, 10u);
+    /* rows at 0 s and after quanta 9, 19, ..., 99: at 0, 1, ..., 10 ms (the
+     * grid --trace-csv writes, the end on it); the last five held */
+    cr_assert_eq(s.rec.total, 11u);
     cr_assert_eq(ses_rec_rows(&s), 5);
     int t = ses_probe_find(&s, "t");
-    cr_assert(fabs(ses_rec_row(&s, 0)[t] - 0.0051) < 1e-12, "oldest %.6f s", ses_rec_row(&s, 0)[t]);
-    cr_assert(fabs(ses_rec_row(&s, 4)[t] - 0.0091) < 1e-12, "newest %.6f s", ses_rec_row(&s, 4)[t]);
+    cr_assert(fabs(ses_rec_row(&s, 0)[t] - 0.006) < 1e-12, "oldest %.6f s", ses_rec_row(&s, 0)[t]);
+    cr_assert(fabs(ses_rec_row(&s, 4)[t] - 0.010) < 1e-12, "newest %.6f s", ses_rec_row(&s, 4)[t]);
     cr_assert_null(ses_rec_row(&s, 5));
     ses_free(&s);
 }
@@ -187,12 +188,12 @@ Test(session, the_snapshot_is_the_latest_published)
     static ses_mod_snap mod[2];
     ses_snap sn = {.mod = mod};
     cr_assert_eq(ses_snapshot(&s, &sn), 0u, "none yet");
-    for (int k = 0; k < 21; k++)
+    for (int k = 0; k < 25; k++)
         cr_assert_eq(ses_step(&s), EK3_OK);
-    /* published after quanta 0, 10 and 20 */
-    cr_assert_eq(ses_snapshot(&s, &sn), 3u);
-    cr_assert_eq(sn.t_ns, 21 * RIG_PERIOD_NS, "%lld", (long long)sn.t_ns);
-    cr_assert_eq(sn.quanta, 21);
+    /* published after quanta 9 and 19 (at 1 and 2 ms), not yet at 2.5 ms */
+    cr_assert_eq(ses_snapshot(&s, &sn), 2u);
+    cr_assert_eq(sn.t_ns, 20 * RIG_PERIOD_NS, "%lld", (long long)sn.t_ns);
+    cr_assert_eq(sn.quanta, 20);
     cr_assert_eq(sn.mod[1].io, s.g.plant.mod[1].io);
     ses_free(&s);
 }
@@ -252,6 +253,28 @@ Test(session, a_stop_ends_the_run_on_a_quantum)
     cr_assert_eq(s.stop_sig, SIGINT);
     cr_assert_eq(s.g.t_ns, 5 * RIG_PERIOD_NS);
     cr_assert_eq(ses_step(&s), EK3_EBUSY, "stopped stays stopped");
+    /* the record: the rack at 0 s, then where it stopped (0.5 ms, between two rows) */
+    int t = ses_probe_find(&s, "t");
+    cr_assert_eq(ses_rec_rows(&s), 2);
+    cr_assert_eq(ses_rec_row(&s, 0)[t], 0.0);
+    cr_assert(fabs(ses_rec_row(&s, 1)[t] - 0.0005) < 1e-12, "the stop's row at %.6f s", ses_rec_row(&s, 1)[t]);
+    ses_free(&s);
+}
+
+Test(session, the_record_runs_from_0_s_to_the_end_on_a_1_ms_grid)
+{
+    ses_opts o;
+    setup(&o, 2, 105); /* 10.5 ms: the end is off the grid */
+    cr_assert_eq(ses_init(&s, &o), EK3_OK);
+    cr_assert_eq(ses_run(&s), EK3_OK);
+    int t = ses_probe_find(&s, "t"), v = ses_probe_find(&s, "vbus");
+    cr_assert_eq(ses_rec_rows(&s), 12, "0, 1, ..., 10 ms and the end");
+    for (long i = 0; i < 11; i++)
+        cr_assert(fabs(ses_rec_row(&s, i)[t] - i * 1e-3) < 1e-12, "row %ld at %.6f s", i, ses_rec_row(&s, i)[t]);
+    cr_assert_eq(ses_rec_row(&s, 11)[t], s.g.t_ns * 1e-9);
+    cr_assert(fabs(ses_rec_row(&s, 11)[t] - 0.0105) < 1e-12);
+    cr_assert_eq(ses_rec_row(&s, 11)[v], s.g.plant.vbus, "the end's row is the rack at the end");
+    cr_assert_eq(ses_rec_row(&s, 0)[v], 0.0, "the bus at 0 s is not up");
     ses_free(&s);
 }
 
