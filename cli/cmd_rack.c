@@ -1046,19 +1046,28 @@ int cmd_rack(int argc, char **argv)
             snprintf(each + at, sizeof each - (size_t)at,
                      "(the most the station asks of one: %g A at the %.1f V set point, never above %g kW)",
                      STN_MODULE_I_A, o.r.v_set, STN_MODULE_W / 1e3);
-        rk_kw_pair(demand, cap, ask_kw, cap_kw);
+        /* a ramp the run's end cuts (the note above): what it asks by then, and from when it asks too much */
+        int cut = o.r.load.kind != RACK_LOAD_BATTERY && o.load_ramp > 0 && o.load_at + o.load_ramp > o.duration;
+        double asks_from = rk_asks_from(&o, cap, demand);
+        rk_kw_pair(cut ? demand * (o.duration - o.load_at) / o.load_ramp : demand, cap, ask_kw, cap_kw);
+        char asks[160];
+        if (cut)
+            snprintf(asks, sizeof asks, "the load's ramp asks more than %s from %.3g s on (%s at the run's end)",
+                     cap_kw, asks_from, ask_kw);
+        else
+            snprintf(asks, sizeof asks, "the load asks %s", ask_kw);
         double cap_low, from, to; /* the rack short from a pull in the run on: from when */
         char since[48] = "";
-        if (ses_capacity_low(&s, &cap_low, &from, &to) == n_cap && to < 0 && from > rk_asks_from(&o, cap, demand))
+        if (ses_capacity_low(&s, &cap_low, &from, &to) == n_cap && to < 0 && from > asks_from)
             snprintf(since, sizeof since, "from %g s ", from);
         rk_warn(rep,
-                "the load asks %s, but %s%u module%s%s deliver%s at most %s%s %s: the rack is "
+                "%s, but %s%u module%s%s deliver%s at most %s%s %s: the rack is "
                 "overloaded%s\n",
-                ask_kw, since, n_cap, n_cap == 1 ? "" : "s",
+                asks, since, n_cap, n_cap == 1 ? "" : "s",
                 n_cap == o.r.modules ? ""
                 : n_cap == 1         ? " (the one not pulled, not cut off the bus before the start, not lost)"
                                      : " (those not pulled, not cut off the bus before the start, not lost)",
-                n_cap == 1 ? "s" : "", cap_kw, n_cap == 1 ? "" : ",", each, since[0] ? " then" : "");
+                n_cap == 1 ? "s" : "", cap_kw, n_cap == 1 ? "" : ",", each, since[0] || cut ? " then" : "");
     } else {
         double cap_low, from, to; /* enough at the end, not in between: a module out for a while */
         unsigned n_low = ses_capacity_low(&s, &cap_low, &from, &to);
