@@ -378,6 +378,16 @@ int rep_text(FILE *f, ses *s, unsigned width)
  * control asks all it may, its power stage gives none. */
 #define REP_NO_CURRENT_FRAC 0.1
 
+/* Whether running module m delivers nothing to the bus: at the limit
+ * with no current (its control asks all it may, its power stage gives
+ * none), or running apart from the bus (its output open: it regulates
+ * its own capacitor). */
+static int rep_delivers_none(const ses *s, const ses_snap *sn, const ses_mod_snap *m)
+{
+    return m->running &&
+           ((m->limited && m->io < REP_NO_CURRENT_FRAC * s->kc.i_max) || fabs(m->vo - sn->vbus) > REP_APART_V);
+}
+
 /* Why a rack collapsed, as the verdict's parenthesis (" (...)", or ""
  * when none of these): the bus shorted; a load above what the rack's
  * modules give (ses_capacity); every module tripped before the load came
@@ -388,9 +398,9 @@ int rep_text(FILE *f, ses *s, unsigned width)
 static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, double demand, unsigned n_cap, char *why,
                                size_t n)
 {
-    unsigned present = 0, tripped = 0, before = 0, off = 0, cut = 0, stopped = 0, stopped_cut = 0;
-    char offs[80] = "", cuts[80] = "", stops[80] = "";
-    size_t at = 0, cat = 0, sat = 0;
+    unsigned present = 0, tripped = 0, before = 0, off = 0, cut = 0, stopped = 0, stopped_cut = 0, dead = 0;
+    char offs[80] = "", cuts[80] = "", stops[80] = "", deads[80] = "";
+    size_t at = 0, cat = 0, sat = 0, dat = 0;
     int first = -1; /* the first to trip, and the last trip's time */
     int64_t last_ns = -1;
     for (unsigned k = 0; k < sn->n; k++) {
@@ -410,6 +420,8 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
             if (c)
                 cli_list_add(cuts, sizeof cuts, &cat, &cut, 4, k + 1);
         }
+        if (rep_delivers_none(s, sn, m))
+            cli_list_add(deads, sizeof deads, &dat, &dead, 4, k + 1);
         if (m->state != SES_M_FAULT)
             continue;
         tripped++;
@@ -462,18 +474,36 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                  " (every module tripped before the load came on at %g s: in the soft start, by its own "
                  "currents)",
                  s->load_on_ns * 1e-9);
-    else if (first >= 0 && tripped == present && tripped > 1 && last_ns > sn->mod[first].cause.ns) {
+    else if (first >= 0 && tripped + dead == present && tripped > 1 && last_ns > sn->mod[first].cause.ns) {
         char a[120], after[120] = "";
         rep_alert_text(a, sizeof a, &sn->mod[first].cause);
         int64_t t1 = sn->mod[first].cause.ns;
-        if (s->load_on_ns >= 0 && t1 >= s->load_on_ns)
+        const ses_event *by = NULL; /* the last fault or pull before the first trip, after the load came on */
+        for (unsigned i = 0; i < s->nev; i++) {
+            const ses_event *e = &s->ev[i];
+            if ((e->kind == SES_EV_FAULT || e->kind == SES_EV_PULL) && e->done_ns >= 0 && e->done_ns <= t1 &&
+                e->done_ns >= s->load_on_ns && s->load_on_ns >= 0 && (!by || e->done_ns >= by->done_ns))
+                by = e;
+        }
+        char spec[300] = "";
+        if (by && by->kind == SES_EV_FAULT && by->fault.id != FLT_PULL && !flt_format(&by->fault, spec, sizeof spec))
+            snprintf(after, sizeof after, ", %.1f ms after the fault %.60s went in at %g s", (t1 - by->done_ns) * 1e-6,
+                     spec, by->done_ns * 1e-9);
+        else if (by && ses_pull_slot(by) >= 1)
+            snprintf(after, sizeof after, ", %.1f ms after module %u was pulled at %g s", (t1 - by->done_ns) * 1e-6,
+                     ses_pull_slot(by), by->done_ns * 1e-9);
+        else if (s->load_on_ns >= 0 && t1 >= s->load_on_ns)
             snprintf(after, sizeof after, ", %.1f ms after the load came on at %g s", (t1 - s->load_on_ns) * 1e-6,
                      s->load_on_ns * 1e-9);
         else if (s->load_on_ns >= 0) /* some in the soft start, the rest under the load */
             snprintf(after, sizeof after, ", in the soft start (%u of %u before the load came on at %g s)", before,
                      tripped, s->load_on_ns * 1e-9);
-        snprintf(why, n, " (module %d tripped first, at %.4f s%s: %.60s; the rest by %.4f s)", first + 1, t1 * 1e-9,
-                 after, a, last_ns * 1e-9);
+        char none[140] = ""; /* the ones left running deliver nothing (the note under the sharing line) */
+        if (dead)
+            snprintf(none, sizeof none, "; module%s %s run%s but deliver%s nothing", dead == 1 ? "" : "s", deads,
+                     dead == 1 ? "s" : "", dead == 1 ? "s" : "");
+        snprintf(why, n, " (module %d tripped first, at %.4f s%s: %.60s; the rest%s by %.4f s%s)", first + 1, t1 * 1e-9,
+                 after, a, dead ? " that tripped" : "", last_ns * 1e-9, none);
     }
 }
 
@@ -497,8 +527,7 @@ static int rep_text_body(FILE *f, ses *s)
         running += m->running;
         /* at the limit with no current (its control asks all it may, its power stage gives none), or
          * running apart from the bus (its output open: it regulates its own capacitor) */
-        int none = m->running &&
-                   ((m->limited && m->io < REP_NO_CURRENT_FRAC * s->kc.i_max) || fabs(m->vo - sn.vbus) > REP_APART_V);
+        int none = rep_delivers_none(s, &sn, m);
         limited += m->limited && !none;
         if (none)
             cli_list_add(deads, sizeof deads, &dat, &dead, 4, k + 1);
