@@ -686,6 +686,10 @@ int cmd_rack(int argc, char **argv)
         } else if (!strcmp(a, "--no-swarm")) {
             o.r.no_swarm = 1;
             continue;
+        } else if ((!strcmp(a, "--log") || !strcmp(a, "--station-log") || !strcmp(a, "--rtl-vcd") ||
+                    !strcmp(a, "--report")) &&
+                   cli_has_value(a, v, &miss) && !v[0]) {
+            return cli_usage_error(w, "%s '': name a %s (empty)", a, strcmp(a, "--report") ? "file" : "directory");
         } else if (!strcmp(a, "--log") && cli_has_value(a, v, &miss)) {
             o.log = v;
         } else if (!strcmp(a, "--log-start") && cli_has_value(a, v, &miss)) {
@@ -1052,7 +1056,7 @@ int cmd_rack(int argc, char **argv)
         rk_kw_pair(cut ? demand * (o.duration - o.load_at) / o.load_ramp : demand, cap, ask_kw, cap_kw);
         char asks[160];
         if (cut)
-            snprintf(asks, sizeof asks, "the load's ramp asks more than %s from %.3g s on (%s at the run's end)",
+            snprintf(asks, sizeof asks, "the load's ramp asks more than %s from %.4g s on (%s at the run's end)",
                      cap_kw, asks_from, ask_kw);
         else
             snprintf(asks, sizeof asks, "the load asks %s", ask_kw);
@@ -1081,7 +1085,7 @@ int cmd_rack(int argc, char **argv)
         rk_kw_pair(demand, cap_low, ask_kw, cap_kw);
         if (n_low < n_cap && demand > cap_low && (to < 0 || from < to) && from < o.duration)
             rk_warn(rep,
-                    "the load asks %s, but from %g s%s %u module%s (those in their slots then, "
+                    "the load asks %s, but from %.4g s%s %u module%s (those in their slots then, "
                     "and not cut off the bus before the start) deliver%s at most %s: the rack is overloaded then\n",
                     ask_kw, from, until, n_low, n_low == 1 ? "" : "s", n_low == 1 ? "s" : "", cap_kw);
     }
@@ -1201,8 +1205,8 @@ int cmd_rack(int argc, char **argv)
                : shorted   ? "the rack collapsed: its bus is shorted (fault 'short'; the report above says more)"
                            : "the rack collapsed under its load (the report above says why)");
     if (sagging)
-        return cli_fail(w, sagging == SES_SAG_HELD ? "the rack is overloaded: its bus is under its droop band, "
-                                                     "held there (the report above says more)"
+        return cli_fail(w, sagging == SES_SAG_HELD ? "the rack is overloaded: the load holds its bus under its "
+                                                     "droop band (the report above says more)"
                                                    : "the rack is sagging under its load: its bus is under its droop "
                                                      "band and falling (the report above says more)");
     if (upd_failed && s.stop_sig)

@@ -490,9 +490,12 @@ int flt_parse(const char *s, flt_spec *out, char *err, size_t cap)
     }
     if (!colon && flt_find(buf) >= 0) /* "igf": a fault's name alone */
         return flt_no_target(err, cap, s, flt_find(buf), "no target and no time", "1s");
-    if (!colon)
+    if (!colon && buf[strcspn(buf, "@")] == '@') /* "nosuch@1s": the name before the '@' */
+        buf[strcspn(buf, "@")] = 0;
+    if (colon)
+        *colon = 0;
+    if (!buf[0]) /* no name at all: "", "@1s", ":3@1s" */
         return flt_err(err, cap, EK3_EPARSE, "fault '%s': NAME:TARGET@TIME[:P=V,...], e.g. pull:42@1s", s);
-    *colon = 0;
     int id = flt_find(buf);
     if (id < 0) {
         char near[120];
@@ -504,9 +507,13 @@ int flt_parse(const char *s, flt_spec *out, char *err, size_t cap)
         return flt_err(err, cap, EK3_ENOENT, "'%s': no fault named '%s' (%s%s%sek3 faults lists them)", s, buf,
                        near[0] ? "closest: " : "", near, near[0] ? "; " : "");
     }
+    if (!colon) /* a fault's name, then '@' and no target (the names alone are said above) */
+        return flt_err(err, cap, EK3_EPARSE, "fault '%s': NAME:TARGET@TIME[:P=V,...], e.g. pull:42@1s", s);
     const flt_def *d = &flt_table[id];
     flt_spec_init(out, (unsigned)id, 0, 0);
     char *tgt = colon + 1, *at = strchr(tgt, '@');
+    if (!at && !*tgt) /* "svc-crash:" */
+        return flt_no_target(err, cap, s, id, "no target and no time", "1s");
     if (!at)
         return flt_err(err, cap, EK3_EPARSE, "fault '%s': no @TIME after the target", s);
     *at = 0;
@@ -592,6 +599,18 @@ int flt_check(const rig *g, const flt_spec *s, char *err, size_t cap)
         ((flt_of_module((int)s->id) && d->kind != FLT_KERNEL) || d->target == FLT_T_NODE))
         return flt_err(err, cap, EK3_EBUSY, "%s: slot %u is empty (its module pulled): %s", d->name, s->target,
                        d->target == FLT_T_NODE ? "no node on the rack bus there" : "no module there to take it");
+    /* A replay needs a frame to replay: known only as it goes in. */
+    int now = s->t >= 0 && s->t * 1e9 <= (double)g->t_ns + 0.5;
+    if (now && s->id == FLT_REPLAY && s->target >= 1 && s->target <= n && g->stn.m && !g->stn.m[s->target - 1].has_last)
+        return flt_err(err, cap, EK3_ENOENT,
+                       "%s: the station has sent module %u no POWER_CMD yet: nothing to replay "
+                       "(its first is the rack's start, once the station has heard the module)",
+                       d->name, s->target);
+    if (now && s->id == FLT_SWARM_REPLAY && !g->sw_have)
+        return flt_err(err, cap, EK3_ENOENT,
+                       "%s: no swarm frame has crossed the rack bus yet: nothing to replay (the "
+                       "first election is at about 0.63 s)",
+                       d->name);
     if (d->kind == FLT_KERNEL) {
         const rig_module *m = &g->m[s->target - 1];
         if (m->external)

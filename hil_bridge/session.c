@@ -329,7 +329,8 @@ int ses_add_event(ses *s, const ses_event *e)
         i--;
     }
     s->ev[i] = *e;
-    s->ev[i].done_ns = -1;
+    s->ev[i].done_ns = s->ev[i].refused_ns = -1;
+    s->ev[i].why[0] = 0;
     s->nev++;
     s->starts += e->kind == SES_EV_START;
     return 0;
@@ -542,9 +543,10 @@ static void ses_take(ses *s, unsigned i)
                         g->t_ns * 1e-9, e->fault.target);
         } else {
             s->fault_errors++;
+            e->refused_ns = g->t_ns;
+            snprintf(e->why, sizeof e->why, "%s", why[0] ? why : ek3_strerror(rc));
             if (s->o.notes)
-                fprintf(s->o.notes, "%s: %s at %.4f s: %s\n", s->o.who, text, g->t_ns * 1e-9,
-                        why[0] ? why : ek3_strerror(rc));
+                fprintf(s->o.notes, "%s: %s at %.4f s: %s\n", s->o.who, text, g->t_ns * 1e-9, e->why);
         }
         break;
     }
@@ -718,6 +720,7 @@ static void ses_publish(ses *s, ses_snap *d)
         const stn_module *st = &g->stn.m[k];
         m->fault = ses_alert_of(&st->fault, st->fault_ns);
         m->cause = ses_alert_of(&st->cause, st->cause_ns);
+        m->first = ses_alert_of(&st->first, st->first_ns);
         m->alerts = st->alerts;
     }
     swo_summary(&g->obs, g->t_ns, &d->swarm);

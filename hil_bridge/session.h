@@ -86,6 +86,8 @@ typedef struct ses_event {
     char as[80];      /* FAULT, PULL: how it was asked for, as the notes name it ("--pull leader@1s");
                          empty: "--fault" and the fault's text, or "a pull" */
     int64_t done_ns;  /* when it took effect; -1 until then (set by the session) */
+    int64_t refused_ns; /* FAULT: when it came due and was refused (why[] says why); -1 if not (set by the session) */
+    char why[160];      /* FAULT: the reason it was refused (flt_go's), for the report */
 } ses_event;
 
 /* What a module is doing, as the report and the scope show it. */
@@ -143,6 +145,7 @@ typedef struct ses_mod_snap {
     int64_t pulled_ns;    /* when a PULL event took it out (-1: in its slot) */
     ses_alert fault;      /* the station's last FAULT_ALERT from it */
     ses_alert cause;      /* its first of the highest severity, not a clearing one (station.h stn_module) */
+    ses_alert first;      /* its first, whatever its severity (ns -1: none) */
     uint32_t alerts;      /* FAULT_ALERT frames the station heard from it */
     float trim;           /* SWARM_COORD's balancing trim on its droop reference, V */
     uint8_t parked;       /* parked by the swarm's provisioning */

@@ -43,6 +43,7 @@ int stn_init(station *s, unsigned n, auth_crypto cr, const uint8_t rack_key[AUTH
         s->m[k].hb_ns = -1;
         s->m[k].fault_ns = -1;
         s->m[k].cause_ns = -1;
+        s->m[k].first_ns = -1;
         s->m[k].latched_ns = -1;
         s->m[k].diag_ns = -1;
         s->m[k].tx.next = 1;
@@ -601,7 +602,8 @@ void stn_on_frame(station *s, const cfd_frame *f, int64_t now)
     } else if (cf.type == CID_TYPE_FAULT) {
         if (msg_decode(CID_TYPE_FAULT, f->data, f->len, &m->fault, &e) == EK3_OK) {
             m->fault_ns = now;
-            m->alerts++;
+            if (!m->alerts++)
+                m->first = m->fault, m->first_ns = now;
             s->st.faults++;
             if (!(m->fault.flags & MSG_FAULT_F_CLEARED) && (m->cause_ns < 0 || m->fault.severity > m->cause.severity))
                 m->cause = m->fault, m->cause_ns = now;

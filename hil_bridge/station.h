@@ -40,6 +40,8 @@ typedef struct stn_module {
     msg_fault cause;        /* the first FAULT_ALERT of the highest severity heard from it, not a clearing
                              * one: the trip's cause when later alerts follow (HW_TRIP, then GFI) */
     int64_t cause_ns;       /* when (-1: none) */
+    msg_fault first;        /* the first FAULT_ALERT heard from it, whatever its severity */
+    int64_t first_ns;       /* when (-1: none) */
     uint32_t alerts;        /* FAULT_ALERT frames heard from it */
     int64_t latched_ns;     /* the last FAULT_ALERT of a latched trip (MSG_FAULT_F_LATCHED, not cleared) (-1: none) */
     cfd_frame last_cmd;     /* the last POWER_CMD sent to it, as on the wire (a recording: stn_fault_replay) */

@@ -269,7 +269,7 @@ static int rep_at_cmp(const void *a, const void *b)
 }
 
 /* The modules of sn whose int64_t at byte `off` of ses_mod_snap (pulled_ns,
- * cause.ns) is set (>= 0), into at[] (sn->n entries), by time then slot.
+ * first.ns) is set (>= 0), into at[] (sn->n entries), by time then slot.
  * Returns how many. */
 static unsigned rep_by_time(const ses_snap *sn, size_t off, rep_at *at)
 {
@@ -342,22 +342,35 @@ static void rep_event_line(FILE *f, const ses_event *e, const ses_snap *sn)
         snprintf(text, sizeof text, "?");
     if (e->done_ns >= 0)
         fprintf(f, "fault injected at %.4f s: %s\n", e->done_ns * 1e-9, text);
-    else
+    else if (e->refused_ns >= 0) { /* the reason without the fault's name again ("replay-cmd: ...") */
+        size_t nl = strcspn(text, ":");
+        const char *why = !strncmp(e->why, text, nl) && !strncmp(e->why + nl, ": ", 2) ? e->why + nl + 2 : e->why;
+        fprintf(f, "fault refused at %.4f s: %s: %s\n", e->refused_ns * 1e-9, text, why);
+    } else
         fprintf(f, "fault not injected (%s): %s\n",
                 sn->t_ns * 1e-9 < e->at_s ? "the run ended before it" : "refused: told on stderr", text);
 }
 
-/* Module k's FAULT_ALERT line: the cause, and the last alert when another
- * came after it. */
+static int rep_same_alert(const ses_alert *a, const ses_alert *b)
+{
+    return a->ns == b->ns && a->code == b->code;
+}
+
+/* Module k's FAULT_ALERT line, at its first alert: the first; the cause
+ * (the first of the highest severity, not a clearing one) when it is
+ * another; the last when another came after them. */
 static void rep_alert_line(FILE *f, const ses_snap *sn, unsigned k)
 {
     const ses_mod_snap *m = &sn->mod[k];
-    char cause[160], last[160] = "", text[120];
-    rep_alert_text(cause, sizeof cause, &m->cause);
-    if (m->fault.ns != m->cause.ns || m->fault.code != m->cause.code)
+    char first[160], cause[200] = "", last[160] = "", text[120];
+    rep_alert_text(first, sizeof first, &m->first);
+    if (m->cause.ns >= 0 && !rep_same_alert(&m->cause, &m->first))
+        snprintf(cause, sizeof cause, "; the cause at %.4f s: %s", m->cause.ns * 1e-9,
+                 rep_alert_text(text, sizeof text, &m->cause));
+    if (!rep_same_alert(&m->fault, &m->first) && !(m->cause.ns >= 0 && rep_same_alert(&m->fault, &m->cause)))
         snprintf(last, sizeof last, "; the last at %.4f s: %s", m->fault.ns * 1e-9,
                  rep_alert_text(text, sizeof text, &m->fault));
-    fprintf(f, "module %u FAULT_ALERT at %.4f s: %s%s", k + 1, m->cause.ns * 1e-9, cause, last);
+    fprintf(f, "module %u FAULT_ALERT at %.4f s: %s%s%s", k + 1, m->first.ns * 1e-9, first, cause, last);
     if (m->alerts > 1)
         fprintf(f, " (%u alerts)", m->alerts);
     fputc('\n', f);
@@ -686,10 +699,14 @@ static int rep_text_body(FILE *f, ses *s)
     /* The timeline's pulls and faults (--pull, --fault), with when they
      * went in, and the modules' FAULT_ALERTs, all in one time order (an
      * alert at the time of the fault that caused it after the fault). */
-    unsigned nw = rep_by_time(&sn, offsetof(ses_mod_snap, cause.ns), when), ia = 0;
+    unsigned nw = rep_by_time(&sn, offsetof(ses_mod_snap, first.ns), when), ia = 0;
     for (unsigned i = 0; i <= s->nev; i++) {
-        double t = i == s->nev ? INFINITY : s->ev[i].done_ns >= 0 ? s->ev[i].done_ns * 1e-9 : s->ev[i].at_s;
-        for (; ia < nw && sn.mod[when[ia].k].cause.ns * 1e-9 < t; ia++)
+        const ses_event *e = i < s->nev ? &s->ev[i] : NULL;
+        double t = !e                   ? INFINITY
+                   : e->done_ns >= 0    ? e->done_ns * 1e-9
+                   : e->refused_ns >= 0 ? e->refused_ns * 1e-9
+                                        : e->at_s;
+        for (; ia < nw && sn.mod[when[ia].k].first.ns * 1e-9 < t; ia++)
             rep_alert_line(f, &sn, when[ia].k);
         if (i < s->nev)
             rep_event_line(f, &s->ev[i], &sn);

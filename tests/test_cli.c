@@ -204,11 +204,25 @@ Test(cli, the_report_lists_pulls_and_alerts_by_time)
     cr_assert(strstr(a7, " s: SENSOR, flags 0x6 (RANGE, IMPLAUSIBLE)\n"), "%s", a7);
     /* the timeline's lines and the alerts in one order: an alert before a later pull, after its fault */
     cr_assert_eq(
-        run(out, sizeof out, "%s rack --modules 4 --duration 0.8s --fault igf:3@0.65s:i=40mA --pull 2@0.75s", EK3_BIN),
-        0, "%s", out);
+        run(out, sizeof out,
+            "%s rack --modules 4 --duration 1s --fault igf:3@0.65s:i=40mA --pull 2@0.75s --fault ntc-open:1@0.7s",
+            EK3_BIN),
+        1, "%s", out); /* 3 modules left for 9.5 kW: the rack collapses */
     const char *f3 = strstr(out, "fault injected at 0.6500 s: igf:3@0.65s:i=40mA\n");
     a2 = strstr(out, "module 3 FAULT_ALERT at 0.65"), p3 = strstr(out, "module 2 pulled at 0.7500 s\n");
     cr_assert(f3 && a2 && p3 && f3 < a2 && a2 < p3, "%s", out);
+    /* a module's line at its first alert (SENSOR, its NTC open), the cause after it (the trip, later) named too: the
+     * line was at the cause's time, after the pull, and the SENSOR alert was not said */
+    const char *a1 = strstr(out, "\nmodule 1 FAULT_ALERT at 0.70");
+    cr_assert(a1 && a1 < p3 &&
+                  !strncmp(strchr(a1 + 1, ':'), ": SENSOR, flags 0x6 (RANGE, IMPLAUSIBLE); the cause at 0.8", 58),
+              "%s", out);
+    /* a fault refused as it came due: when and why in the report too (it said "refused: told on stderr") */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.1s --fault replay-cmd:2@0.005s", EK3_BIN), 1,
+                 "%s", out);
+    cr_assert(strstr(out, "\nfault refused at 0.0050 s: replay-cmd:2@0.005s: the station has sent module 2 no "
+                          "POWER_CMD yet: nothing to replay"),
+              "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.7s --fault igf:3@0.65s:i=40mA", EK3_BIN), 0,
                  "%s", out);
     cr_assert(strstr(out, " s: GFI, 40 mA\n"), "%s", out);
@@ -583,7 +597,7 @@ Test(cli, a_bus_that_never_came_up_says_why)
                  0, "%s", out);
     cr_assert(strstr(out, "\nmodule 3 pulled at 0.7000 s\nfault injected at 1.0000 s: insert:3@1s\n"), "%s", out);
     /* enough modules at the end, not while slot 3 is out: warned before the run (ses_capacity_low) */
-    cr_assert(strstr(out, "ek3 rack: warning: the load asks 9.5 kW, but from 0.954307 s until 1 s 3 modules (those in "
+    cr_assert(strstr(out, "ek3 rack: warning: the load asks 9.5 kW, but from 0.9543 s until 1 s 3 modules (those in "
                           "their slots then, and not cut off the bus before the start) deliver at most 8.7 kW: the "
                           "rack is overloaded then\n"),
               "from when the ramp asks more than 3 modules give: %s", out);

@@ -644,14 +644,18 @@ Test(cli_args, a_report_folder_is_made_with_its_parents)
                      EK3_SOURCE_DIR, path("new/a/b/report.txt")),
                  1, "%s", out);
     cr_assert(strstr(out, "--report: ") && strstr(out, "report.txt/x: Not a directory"), "%s", out);
-    /* an empty --report: said, before anything runs (mkdir("") is not tried) */
-    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 1kW --duration 1ms --report ''", EK3_BIN), 1, "%s",
+    /* an empty --report: a usage error, before anything runs (mkdir("") is not tried) */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 1kW --duration 1ms --report ''", EK3_BIN), 2, "%s",
                  out);
-    cr_assert(strstr(out, "--report: an empty path") && !strstr(out, "timing:"), "%s", out);
+    cr_assert(strstr(out, "--report '': name a directory (empty)") && !strstr(out, "timing:"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s scenario run %s/scenarios/soft-start.lua --seed 1 --report ''", EK3_BIN,
                      EK3_SOURCE_DIR),
-                 1, "%s", out);
-    cr_assert(strstr(out, "--report: an empty path"), "%s", out);
+                 2, "%s", out);
+    cr_assert(strstr(out, "--report '': name a directory (empty)"), "%s", out);
+    cr_assert_eq(
+        run(out, sizeof out, "%s scenario run %s/scenarios/soft-start.lua --seed 1 --log ''", EK3_BIN, EK3_SOURCE_DIR),
+        2, "%s", out);
+    cr_assert(strstr(out, "--log '': name a file (empty)"), "%s", out);
 }
 
 Test(cli_args, the_protection_vcd_has_a_100_ns_clock_in_its_timescale)

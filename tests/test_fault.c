@@ -148,7 +148,12 @@ Test(fault, a_bad_spec_is_refused_naming_the_part_and_why)
             "fault 'igf': no target and no time (NAME:TARGET@TIME; igf's target is SLOT, e.g. "
             "igf:3@1s)");
     refused("svc-crash", EK3_EPARSE, "svc-crash's target is SLOT.SERVICE, e.g. svc-crash:7.THERMAL_MGR@1s)");
-    refused("nosuch", EK3_EPARSE, "fault 'nosuch': NAME:TARGET@TIME[:P=V,...], e.g. pull:42@1s");
+    refused("nosuch", EK3_ENOENT, "'nosuch': no fault named 'nosuch' (");
+    refused("nosuch@1s", EK3_ENOENT, "'nosuch@1s': no fault named 'nosuch' (");
+    refused("igg", EK3_ENOENT, "no fault named 'igg' (closest: igf");
+    refused("", EK3_EPARSE, "fault '': NAME:TARGET@TIME[:P=V,...], e.g. pull:42@1s");
+    refused("@1s", EK3_EPARSE, "fault '@1s': NAME:TARGET@TIME[:P=V,...], e.g. pull:42@1s");
+    refused("igf:", EK3_EPARSE, "fault 'igf:': no target and no time (NAME:TARGET@TIME; igf's target is SLOT");
     flt_spec ok;
     cr_assert_eq(flt_parse("short:rack@1s:r=2Ohm", &ok, NULL, 0), EK3_OK, "the ohm in any case");
     cr_assert_eq(ok.p[0], 2.0);

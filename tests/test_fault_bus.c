@@ -356,6 +356,16 @@ Test(fault_bus, a_replay_needs_a_recorded_frame, .init = setup, .fini = teardown
     flt_spec s;
     cr_assert_eq(flt_parse("replay-cmd:3@0s", &s, NULL, 0), EK3_OK);
     cr_assert_eq(flt_inject(&g, &s), EK3_ENOENT, "the station sent slot 3 nothing yet");
+    /* going in through flt_go (as a run's timeline does it): the reason, said */
+    char why[256] = "";
+    s.t = g.t_ns * 1e-9;
+    cr_assert_eq(flt_go(&g, &s, why, sizeof why), EK3_ENOENT);
+    cr_assert_str_eq(why, "replay-cmd: the station has sent module 3 no POWER_CMD yet: nothing to replay (its first is "
+                          "the rack's start, once the station has heard the module)");
+    cr_assert_eq(flt_parse("swarm-replay:3@0s", &s, NULL, 0), EK3_OK);
+    s.t = g.t_ns * 1e-9;
+    cr_assert_eq(flt_go(&g, &s, why, sizeof why), EK3_ENOENT);
+    cr_assert(strstr(why, "swarm-replay: no swarm frame has crossed the rack bus yet: nothing to replay"), "%s", why);
 }
 
 Test(fault_bus, an_out_of_range_command_is_clamped_or_refused, .init = setup, .fini = teardown)

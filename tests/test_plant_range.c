@@ -365,14 +365,14 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
                      "current limit: a resistor's current falls with the bus, so it settles where that limit "
                      "meets it, near 593 V\n") &&
                   !strstr(out, "SAGGING") &&
-                  strstr(out, "ek3 rack: the rack is overloaded: its bus is under its droop band, held there (the "
+                  strstr(out, "ek3 rack: the rack is overloaded: the load holds its bus under its droop band (the "
                               "report above says more)\n"),
               "%s", out);
     /* a ramp the run's end cuts, past the limit before it: the warning says from when, and what it asks by the
      * end (it said the whole ramp's 30 kW, where the note before it said 24.9 kW) */
     rc = run(out, sizeof out, "%s rack --modules 8 --load 30kW --load-ramp 1s --duration 1.33s --threads 1", EK3_BIN);
     cr_assert(strstr(out, "reaches 83 % of its 30 kW (24.9 kW)\nek3 rack: warning: the load's ramp asks more than "
-                          "23.1 kW from 1.27 s on (24.9 kW at the run's end), but 8 modules deliver at most 23.1 kW, "
+                          "23.1 kW from 1.269 s on (24.9 kW at the run's end), but 8 modules deliver at most 23.1 kW, "
                           "each 2884 W (") &&
                   strstr(out, "droop at that current): the rack is overloaded then\n"),
               "%s", out);

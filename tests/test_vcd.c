@@ -528,6 +528,15 @@ Test(vcd, one_file_two_ways_and_an_empty_window_are_refused, .timeout = 60)
     rc = run(out, sizeof out, "%s rack --modules 2 --duration 1ms --probe bus.v --trace-csv ''", EK3_BIN);
     cr_assert_eq(rc, 2, "%s", out);
     cr_assert(strstr(out, "--trace-csv '': name a file (empty)"), "%s", out);
+    /* every output flag alike: a usage error (exit 2), said before the run (--log '' was exit 1, "No such file") */
+    static const char *const outs[] = {"--log", "--station-log", "--rtl-vcd", "--report"};
+    for (unsigned i = 0; i < 4; i++) {
+        rc = run(out, sizeof out, "%s rack --modules 2 --duration 1ms %s ''", EK3_BIN, outs[i]);
+        cr_assert_eq(rc, 2, "%s: %s", outs[i], out);
+        char want[80];
+        snprintf(want, sizeof want, "ek3 rack: %s '': name a %s (empty)\n", outs[i], i == 3 ? "directory" : "file");
+        cr_assert(strstr(out, want), "%s", out);
+    }
     rc = run(out, sizeof out, "%s rack --modules 2 --duration 1ms --probe bus.v --vcd -", EK3_BIN);
     cr_assert_eq(rc, 2, "%s", out);
     rc = run(out, sizeof out, "%s scenario run %s/scenarios/soft-start.lua --seed 1 --probe bus.v --vcd %s --from 5s",
