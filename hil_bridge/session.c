@@ -544,7 +544,7 @@ static void ses_take(ses *s, unsigned i)
         } else {
             s->fault_errors++;
             e->refused_ns = g->t_ns;
-            snprintf(e->why, sizeof e->why, "%s", why[0] ? why : ek3_strerror(rc));
+            snprintf(e->why, sizeof e->why, "%.255s", why[0] ? why : ek3_strerror(rc));
             if (s->o.notes)
                 fprintf(s->o.notes, "%s: %s at %.4f s: %s\n", s->o.who, text, g->t_ns * 1e-9, e->why);
         }

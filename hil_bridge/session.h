@@ -87,7 +87,7 @@ typedef struct ses_event {
                          empty: "--fault" and the fault's text, or "a pull" */
     int64_t done_ns;  /* when it took effect; -1 until then (set by the session) */
     int64_t refused_ns; /* FAULT: when it came due and was refused (why[] says why); -1 if not (set by the session) */
-    char why[160];      /* FAULT: the reason it was refused (flt_go's), for the report */
+    char why[256];      /* FAULT: the reason it was refused (flt_go's, cut at 255 characters), for the report */
 } ses_event;
 
 /* What a module is doing, as the report and the scope show it. */

@@ -598,6 +598,10 @@ void pmod_renew(pmod *m)
     for (unsigned code = RTLP_OVP; code <= RTLP_GFI; code++)
         pmod_fault_prot_step(m, code, 0);
     th_init(&m->th, &m->p.th); /* at the slot's air, its fan sound */
+    if (m->prot)               /* its own protection block, at rest: the one pulled may have latched a trip */
+        rtlp_reset(m->prot);
+    m->hw_trip = 0, m->prot_first = 0, m->prot_trip_t = -1;
+    m->prot_in = (rtlp_in){0};
 }
 
 /* The output onto its terminal when the line and the fault both let it. */

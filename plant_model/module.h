@@ -264,7 +264,9 @@ int pmod_fault_tank(pmod *m, double d_lr, double d_cr, double d_lm);
 /* A fresh module of the same build (rack_insert): the faults of the
  * module itself undone (igf, open, gate, tank, every ADC channel's
  * offset, stuck code, gain and noise, the NTCs, the protection's sensing
- * steps) and its thermal network at the slot's ambient, fan sound. Those
+ * steps), its Level-0 protection block reset as at power-on (a trip the
+ * one pulled latched is not the new one's: rtlp_reset) and its thermal
+ * network at the slot's ambient, fan sound. Those
  * of its slot stay: the input DC link (vdc-sag, vdc-surge) and the
  * inlet air (ambient). Its tolerances are the slot's, as drawn from the
  * seed. */

@@ -446,6 +446,12 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         last_ns = m->cause.ns > last_ns ? m->cause.ns : last_ns;
     }
     double each = n_cap ? cap / n_cap : 0;
+    /* pulls after the first trip (or the collapse) are not its cause: the rack they leave may be short of the load
+     * at the end without having been so before */
+    unsigned late = 0;
+    int64_t t_ref = first >= 0 ? sn->mod[first].cause.ns : s->collapse_ns;
+    for (unsigned i = 0; i < s->nev && t_ref >= 0; i++)
+        late += ses_pull_slot(&s->ev[i]) >= 1 && s->ev[i].done_ns > t_ref;
     int64_t cut0 = ses_cut_since_ns(s, 0);
     if (s->g.plant.r_short > 0)
         snprintf(why, n, " (the bus is shorted: fault 'short')");
@@ -480,7 +486,7 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                  "never started: slot%s %s%s)",
                  present - off, present - off == 1 ? "" : "s", each, present - off == 1 ? "" : " each",
                  off == 1 ? "" : "s", offs, by);
-    } else if (demand > cap)
+    } else if (demand > cap && !(late && demand <= each * (n_cap + late)))
         snprintf(why, n, " (the load asked more than the rack can deliver)");
     else if (tripped && before == tripped && tripped == present)
         snprintf(why, n,
@@ -515,8 +521,11 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         if (dead)
             snprintf(none, sizeof none, "; module%s %s run%s but deliver%s nothing", dead == 1 ? "" : "s", deads,
                      dead == 1 ? "s" : "", dead == 1 ? "s" : "");
-        snprintf(why, n, " (module %d tripped first, at %.4f s%s: %.60s; the rest%s by %.4f s%s)", first + 1, t1 * 1e-9,
-                 after, a, dead ? " that tripped" : "", last_ns * 1e-9, none);
+        char rest[40] = "the rest"; /* with one left running: the others that tripped, counted */
+        if (dead)
+            snprintf(rest, sizeof rest, "the other %u", tripped - 1);
+        snprintf(why, n, " (module %d tripped first, at %.4f s%s: %.60s; %s tripped by %.4f s%s)", first + 1, t1 * 1e-9,
+                 after, a, rest, last_ns * 1e-9, none);
     }
 }
 
@@ -712,7 +721,7 @@ static int rep_text_body(FILE *f, ses *s)
             rep_event_line(f, &s->ev[i], &sn);
     }
     if (s->fault_errors)
-        fprintf(f, "%u fault%s could not be injected (each told on stderr when it came due)\n", s->fault_errors,
+        fprintf(f, "%u fault%s could not be injected (each named above, with when and why)\n", s->fault_errors,
                 s->fault_errors == 1 ? "" : "s");
     free(when);
     for (unsigned k = 0; k < sn.n; k++)

@@ -647,7 +647,7 @@ Test(cli, a_bus_that_never_came_up_says_why)
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 8 --duration 0.7s --droop 0.1", EK3_BIN), 1, "%s", out);
     cr_assert(strstr(out, "(module 1 tripped first, at 0.3796 s, in the soft start (6 of 8 before the load came on "
-                          "at 0.5 s): HW_TRIP, comparator OCP; the rest by "),
+                          "at 0.5 s): HW_TRIP, comparator OCP; the rest tripped by "),
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.8s --droop 0.1", EK3_BIN), 1, "%s", out);
     cr_assert(strstr(out, "0 still running (every module tripped before the load came on at 0.5 s: in the soft "
@@ -655,7 +655,7 @@ Test(cli, a_bus_that_never_came_up_says_why)
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.9s --droop 0.5", EK3_BIN), 1, "%s", out);
     cr_assert(strstr(out, "0 still running (module 1 tripped first, at 0.5256 s, 25.6 ms after the load came on at "
-                          "0.5 s: HW_TRIP, comparator OCP; the rest by "),
+                          "0.5 s: HW_TRIP, comparator OCP; the rest tripped by "),
               "%s", out);
     /* one module left running that delivers nothing (its gates off), the rest tripped after the fault: the cause
      * names the fault, not the load's time, and the one left (there was no cause at all) */
@@ -664,7 +664,15 @@ Test(cli, a_bus_that_never_came_up_says_why)
         "%s", out);
     cr_assert(strstr(out, "7 of 8 modules in their slots tripped, 1 still running (module 6 tripped first, at 1.5007 "
                           "s, 0.7 ms after the fault gate-off:3@1.5s went in at 1.5 s: HW_TRIP, comparator OCP; the "
-                          "rest that tripped by 1.5016 s; module 3 runs but delivers nothing)\n"),
+                          "other 6 tripped by 1.5016 s; module 3 runs but delivers nothing)\n"),
+              "%s", out);
+    /* a pull after the trips is not their cause (it read "the load asked more than the rack can deliver") */
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 8 --duration 1.6s --load-ohm 24 --fault gate-off:3@1.5s --pull 2@1.55s",
+                     EK3_BIN),
+                 1, "%s", out);
+    cr_assert(strstr(out, "6 of 7 modules in their slots tripped, 1 still running (module 6 tripped first, at 1.5007 "
+                          "s, 0.7 ms after the fault gate-off:3@1.5s went in at 1.5 s: "),
               "%s", out);
 }
 

@@ -800,6 +800,15 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
     cr_assert(strstr(out, "\nmodule 3 FAULT_ALERT at 0.8004 s: GFI, 40 mA\n") && strstr(out, "\n   3 RUN ") &&
                   strstr(out, "(8 in their slots, 8 regulating)"),
               "the replacement runs, without the leakage of the one pulled: %s", out);
+    /* nor the Level-0 trip the one pulled latched: the new board's protection block comes up at rest (rtlp_reset;
+     * it booted into FAULT, its HW_TRIP alerted at 0.801 s, and never ran) */
+    cr_assert_eq(run(EK3_BIN " rack --modules 4 --load 6kW --duration 1.2s --fault trip-ocp:3@0.65s --pull 3@0.7s "
+                             "--fault insert:3@0.8s 2>&1",
+                     out, sizeof out),
+                 0, "%s", out);
+    cr_assert(strstr(out, "\nmodule 3 FAULT_ALERT at 0.6504 s: HW_TRIP, comparator OCP\n") &&
+                  strstr(out, "\n   3 RUN ") && !strstr(out, "the last at"),
+              "the replacement runs, without the trip of the one pulled: %s", out);
     /* and needs a module in the slot: into an empty one it is refused */
     cr_assert_eq(run(EK3_BIN " rack --modules 8 --pull 3@0.5s --fault gate-off:3@0.8s --fault insert:3@1s 2>&1", out,
                      sizeof out),

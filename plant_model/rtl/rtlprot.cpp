@@ -196,6 +196,22 @@ extern "C" rtlp *rtlp_new(double sense_delay_s)
     return p;
 }
 
+extern "C" void rtlp_reset(rtlp *p)
+{
+    std::unique_ptr<VerilatedVcdC> vcd = std::move(p->vcd); // the reset's own clocks are not traced
+    const uint64_t t_ns = p->t_ns;
+    rtlp_apply(p, scale_of(rtlp_in{}), rtlp_in{}); // a board at rest: nothing sensed, no gate asked
+    p->top->rst_n = 0;
+    rtlp_edge(p);
+    p->top->rst_n = 1;
+    rtlp_edge(p);
+    p->t_ns = t_ns;
+    p->vcd = std::move(vcd);
+    p->head = p->n = 0;
+    p->below = 0;
+    std::memset(p->end_in, 0, sizeof p->end_in);
+}
+
 extern "C" void rtlp_free(rtlp *p)
 {
     if (!p)

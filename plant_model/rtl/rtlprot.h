@@ -43,6 +43,11 @@ typedef struct rtlp_out {
  * out of memory. */
 rtlp *rtlp_new(double sense_delay_s);
 void rtlp_free(rtlp *p);
+/* A power-on reset, as a new board's block comes up (a module put in a
+ * slot): every latch and first_code cleared, the sensing history
+ * dropped; its time and its trace (if any) go on, the reset's own clocks
+ * untraced. */
+void rtlp_reset(rtlp *p);
 
 /* Write every signal of the block to a VCD file from now on, times in
  * nanoseconds ($timescale 1ns; IEEE 1800-2017 21.7.2.1). 0, or -1 with
