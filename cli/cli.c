@@ -401,6 +401,11 @@ int cli_has_value(const char *opt, const char *v, const char **missing)
     return 0;
 }
 
+int cli_empty_path(const char *where, const char *flag, const char *what)
+{
+    return cli_usage_error(where, "%s '': name a %s (empty)", flag, what);
+}
+
 int cli_bad_arg(const char *where, const char *arg, const char *missing)
 {
     if (missing)

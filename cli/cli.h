@@ -146,6 +146,10 @@ int cli_has_value(const char *opt, const char *v, const char **missing);
  * Returns CLI_USAGE. */
 int cli_bad_arg(const char *where, const char *arg, const char *missing);
 
+/* An output flag given an empty path ("--log ''"): "FLAG '': name a WHAT
+ * (empty)", WHAT "file" or "directory". Returns CLI_USAGE (cli_usage_error). */
+int cli_empty_path(const char *where, const char *flag, const char *what);
+
 /* The options one command line gave, for the rules every ek3 command
  * shares: an option takes one value (given twice, the second would
  * silently replace the first), two options may exclude each other, and

@@ -146,6 +146,15 @@ static double rk_asks_from(const rack_opts *o, double cap_w, double demand_w)
                : o->load_at + o->load_ramp * fmin(1.0, cap_w / demand_w);
 }
 
+/* How much of its ramp the load reaches by the run's end: 1, or less
+ * for a ramp the end cuts (a battery takes no ramp). */
+static double rk_ramp_reach(const rack_opts *o)
+{
+    if (o->r.load.kind == RACK_LOAD_BATTERY || !(o->load_ramp > 0) || o->load_at + o->load_ramp <= o->duration + 1e-12)
+        return 1;
+    return (o->duration - o->load_at) / o->load_ramp;
+}
+
 /* The run on the live scope's worker thread. */
 static int rk_run(void *s)
 {
@@ -689,7 +698,7 @@ int cmd_rack(int argc, char **argv)
         } else if ((!strcmp(a, "--log") || !strcmp(a, "--station-log") || !strcmp(a, "--rtl-vcd") ||
                     !strcmp(a, "--report")) &&
                    cli_has_value(a, v, &miss) && !v[0]) {
-            return cli_usage_error(w, "%s '': name a %s (empty)", a, strcmp(a, "--report") ? "file" : "directory");
+            return cli_empty_path(w, a, strcmp(a, "--report") ? "file" : "directory");
         } else if (!strcmp(a, "--log") && cli_has_value(a, v, &miss)) {
             o.log = v;
         } else if (!strcmp(a, "--log-start") && cli_has_value(a, v, &miss)) {
@@ -785,9 +794,8 @@ int cmd_rack(int argc, char **argv)
         fprintf(stderr, "ek3 %s: note: no load: the run ends at %g s, before --load-at (%g s)\n", w,
                 quanta * (RIG_PERIOD_NS * 1e-9), o.load_at); /* the end of its whole quanta, as said above */
     /* given or the default: a ramp cut off by the run's end is said (a battery takes no ramp) */
-    if (o.r.load.kind != RACK_LOAD_BATTERY && o.load_ramp > 0 && o.load_at + o.load_ramp > o.duration + 1e-12 &&
-        load_on) {
-        double part = (o.duration - o.load_at) / o.load_ramp;
+    double part = rk_ramp_reach(&o);
+    if (part < 1 && load_on) {
         char of[80] = "its value", a_kw[32], b_kw[32];
         if (o.r.load.kind == RACK_LOAD_CP)
             snprintf(of, sizeof of, "its %s (%s)", cli_si(a_kw, sizeof a_kw, o.r.load.p_w, "W"),
@@ -1051,9 +1059,9 @@ int cmd_rack(int argc, char **argv)
                      "(the most the station asks of one: %g A at the %.1f V set point, never above %g kW)",
                      STN_MODULE_I_A, o.r.v_set, STN_MODULE_W / 1e3);
         /* a ramp the run's end cuts (the note above): what it asks by then, and from when it asks too much */
-        int cut = o.r.load.kind != RACK_LOAD_BATTERY && o.load_ramp > 0 && o.load_at + o.load_ramp > o.duration;
+        int cut = part < 1;
         double asks_from = rk_asks_from(&o, cap, demand);
-        rk_kw_pair(cut ? demand * (o.duration - o.load_at) / o.load_ramp : demand, cap, ask_kw, cap_kw);
+        rk_kw_pair(demand * part, cap, ask_kw, cap_kw);
         char asks[160];
         if (cut)
             snprintf(asks, sizeof asks, "the load's ramp asks more than %s from %.4g s on (%s at the run's end)",

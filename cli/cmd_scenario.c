@@ -358,7 +358,7 @@ static int sc_run(int argc, char **argv)
             seed_given = 1;
             i++;
         } else if ((!strcmp(a, "--report") || !strcmp(a, "--log")) && cli_has_value(a, v, &miss) && !v[0]) {
-            return cli_usage_error(w, "%s '': name a %s (empty)", a, a[2] == 'r' ? "directory" : "file");
+            return cli_empty_path(w, a, a[2] == 'r' ? "directory" : "file");
         } else if (!strcmp(a, "--report") && cli_has_value(a, v, &miss)) {
             report = v;
             i++;

@@ -488,8 +488,9 @@ int flt_parse(const char *s, flt_spec *out, char *err, size_t cap)
         }
         *at0 = '@';
     }
-    if (!colon && flt_find(buf) >= 0) /* "igf": a fault's name alone */
-        return flt_no_target(err, cap, s, flt_find(buf), "no target and no time", "1s");
+    int alone = colon ? -1 : flt_find(buf);
+    if (alone >= 0) /* "igf": a fault's name alone */
+        return flt_no_target(err, cap, s, alone, "no target and no time", "1s");
     if (!colon && buf[strcspn(buf, "@")] == '@') /* "nosuch@1s": the name before the '@' */
         buf[strcspn(buf, "@")] = 0;
     if (colon)

@@ -356,9 +356,13 @@ int trc_arg(const char *where, const char *a, const char *v, trc_opts *o, const 
     if (!strcmp(a, "--probe") && cli_has_value(a, v, miss)) {
         o->probe = v;
     } else if ((!strcmp(a, "--vcd") || !strcmp(a, "--trace-csv")) && cli_has_value(a, v, miss)) {
-        if (!v[0] || !strcmp(v, "-"))
-            return cli_usage_error(where, "%s '%s': name a file (%s)", a, v,
-                                   v[0] ? "standard output is not taken: the run prints its report there" : "empty");
+        if (!v[0])
+            return cli_empty_path(where, a, "file");
+        if (!strcmp(v, "-"))
+            return cli_usage_error(where,
+                                   "%s '-': name a file (standard output is not taken: the run prints its "
+                                   "report there)",
+                                   a);
         *(a[2] == 'v' ? &o->vcd : &o->csv) = v;
     } else if (!strcmp(a, "--vcd-flavour") && cli_has_value(a, v, miss)) {
         if (strcmp(v, "full") && strcmp(v, "sigrok"))
