@@ -123,6 +123,42 @@ static void rk_warn(FILE *rep, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The notes before the run (a duration rounded to whole quanta, a ramp
+ * the run's end cuts): to stderr now ("ek3 rack: note: ...") and, with
+ * --report, at the head of report.txt when it opens (rk_notes_out), as
+ * rk_warn's warnings. Each note one line; the last that do not fit the
+ * buffer are on stderr only. */
+static char rk_notes[4096];
+static size_t rk_notes_len;
+
+static void rk_note(const char *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rk_note(const char *w, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "ek3 %s: note: %s\n", w, line);
+    size_t l = strlen(line);
+    if (rk_notes_len + l + 2 <= sizeof rk_notes) {
+        memcpy(rk_notes + rk_notes_len, line, l);
+        rk_notes_len += l;
+        rk_notes[rk_notes_len++] = '\n';
+        rk_notes[rk_notes_len] = 0;
+    }
+}
+
+/* The notes so far at the head of report.txt (a write error shows at its close). */
+static void rk_notes_out(FILE *rep)
+{
+    for (const char *p = rk_notes; *p;) {
+        size_t l = strcspn(p, "\n");
+        fprintf(rep, "note (before the run): %.*s\n", (int)l, p);
+        p += l + (p[l] == '\n');
+    }
+}
+
 /* The load's ask and what the rack gives, both in kW, with the fewest
  * decimals (1 to 3) that tell them apart: 2.900 against 2.884 kW, not 2.9
  * against 2.9. */
@@ -269,11 +305,22 @@ static int rk_usage(void)
     return CLI_OK;
 }
 
-/* rep_folded's body: where --report wrote (ctx: its folder). */
+/* rep_folded's body: where --report wrote, and what. */
+typedef struct rk_said {
+    const char *dir; /* --report */
+    int plots;       /* rep_plots drew them (a record to draw) */
+} rk_said;
+
 static int rk_report_said(FILE *out, void *ctx)
 {
-    fprintf(out, "report: %s/report.txt, trace.csv, bus_voltage, load_power, module_current, current_sharing (.png, .svg)\n",
-            (const char *)ctx);
+    const rk_said *r = ctx;
+    if (r->plots)
+        fprintf(out,
+                "report: %s/report.txt, trace.csv, bus_voltage, load_power, module_current, current_sharing "
+                "(.png, .svg)\n",
+                r->dir);
+    else
+        fprintf(out, "report: %s/report.txt, trace.csv (no plots: the run stopped before its first row)\n", r->dir);
     return 0;
 }
 
@@ -288,6 +335,17 @@ static const char *rk_fault_as(const rack_opts *o, unsigned j, char *buf, size_t
     else
         snprintf(buf, cap, "--fault %s", flt_format(&o->fault[j], text, sizeof text) == EK3_OK ? text : "?");
     return buf;
+}
+
+/* The note for an event (as: how the user gave it) at t s between two
+ * quanta: it acts at the start of the next (rig.h: RIG_PERIOD_NS), which
+ * the note names; the report says when it went in. */
+static void rk_off_grid(const char *w, const char *as, double t)
+{
+    int64_t ns = (int64_t)(t * 1e9), at = (ns + RIG_PERIOD_NS - 1) / RIG_PERIOD_NS * RIG_PERIOD_NS;
+    if (at - t * 1e9 > 0.5)
+        rk_note(w, "%s: between two control periods: it acts at the start of the next, at %.4f s (they are %g us)", as,
+                at * 1e-9, RIG_PERIOD_NS * 1e-3);
 }
 
 /* The usage error for an event (as: how the user gave it) at t s that
@@ -449,6 +507,7 @@ static int rk_check_slots(const char *w, const rack_opts *o)
 
 int cmd_rack(int argc, char **argv)
 {
+    rk_notes_len = 0, rk_notes[0] = 0;
     const char *w = "rack";
     static rack_opts o; /* large: the slots' own parameters */
     memset(&o, 0, sizeof o);
@@ -515,7 +574,7 @@ int cmd_rack(int argc, char **argv)
                                        cli_si(hint, sizeof hint, x, "W"));
             o.r.load = (rack_load){.kind = RACK_LOAD_CP, .p_w = x, .v_min = 100};
             if (!*u && x > 0 && x < 1000) /* a bare number is watts: "--load 12" is 12 W, not 12 kW */
-                fprintf(stderr, "ek3 %s: note: --load %s is %g W (a unit says which: %gkW)\n", w, v, x, x);
+                rk_note(w, "--load %s is %g W (a unit says which: %gkW)", v, x, x);
         } else if (!strcmp(a, "--load-ohm") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "ohm", &x))
                 return cli_usage_error(w, "--load-ohm '%s': not a resistance (28, 28ohm, 2.5kOhm)", v);
@@ -561,13 +620,16 @@ int cmd_rack(int argc, char **argv)
             if (!at)
                 return cli_usage_error(w, "--pull '%s': SLOT@TIME, e.g. 42@1s (no '@TIME')", v);
             int leader = at - v == 6 && !strncmp(v, "leader", 6); /* the fault pull:leader@TIME */
-            if (!leader && (size_t)(at - v) < sizeof slot &&
-                (memcpy(slot, v, (size_t)(at - v)), slot[at - v] = 0, !cli_parse_i64(slot, INT64_MIN, INT64_MAX, &n)) &&
-                (n < 1 || n > 510))
+            size_t digits = strspn(v, "0123456789");
+            if (!leader && (((size_t)(at - v) < sizeof slot &&
+                             (memcpy(slot, v, (size_t)(at - v)), slot[at - v] = 0,
+                              !cli_parse_i64(slot, INT64_MIN, INT64_MAX, &n)) &&
+                             (n < 1 || n > 510)) ||
+                            (digits == (size_t)(at - v) && digits >= sizeof slot))) /* too long for any number */
                 return cli_usage_error(w,
-                                       "--pull '%s': there is no slot %s: slots count from 1 to the rack's modules "
+                                       "--pull '%s': there is no slot %.*s: slots count from 1 to the rack's modules "
                                        "(--modules)",
-                                       v, slot);
+                                       v, (int)(at - v), v);
             if (!leader && ((size_t)(at - v) >= sizeof slot || cli_parse_i64(slot, 1, 510, &n)))
                 return cli_usage_error(w,
                                        "--pull '%s': the slot '%.*s' must be a whole number, 1 to the rack's "
@@ -767,11 +829,11 @@ int cmd_rack(int argc, char **argv)
      * the run, before anything is simulated. */
     long quanta = (long)ceil(o.duration / (RIG_PERIOD_NS * 1e-9) - 1e-9);
     if (fabs(quanta * (RIG_PERIOD_NS * 1e-9) - o.duration) > 1e-12) /* the rig steps whole quanta */
-        fprintf(stderr, "ek3 %s: note: --duration %g s is not a whole number of %g us control periods: the run is %ld "
-                        "of them (%g s)\n", w, o.duration, RIG_PERIOD_NS * 1e-3, quanta, quanta * (RIG_PERIOD_NS * 1e-9));
+        rk_note(w, "--duration %g s is not a whole number of %g us control periods: the run is %ld of them (%g s)",
+                o.duration, RIG_PERIOD_NS * 1e-3, quanta, quanta * (RIG_PERIOD_NS * 1e-9));
     if (quanta * RIG_PERIOD_NS <= SES_STATION_START_NS)
-        fprintf(stderr, "ek3 %s: note: the run ends at %g s, before the station starts the modules (%g ms): nothing "
-                        "will regulate\n", w, quanta * (RIG_PERIOD_NS * 1e-9), SES_STATION_START_NS * 1e-6);
+        rk_note(w, "the run ends at %g s, before the station starts the modules (%g ms): nothing will regulate",
+                quanta * (RIG_PERIOD_NS * 1e-9), SES_STATION_START_NS * 1e-6);
     if (o.update && o.update_at >= o.duration)
         return cli_usage_error(w, "--update-at %g s: at or after the end of the run (--duration %g s)", o.update_at,
                                o.duration);
@@ -791,8 +853,8 @@ int cmd_rack(int argc, char **argv)
         return cli_usage_error(w, "--load-at %g s: at or after the end of the run (--duration %g s): the load would "
                                   "never switch on", o.load_at, o.duration);
     if (!load_on) /* the default --load-at */
-        fprintf(stderr, "ek3 %s: note: no load: the run ends at %g s, before --load-at (%g s)\n", w,
-                quanta * (RIG_PERIOD_NS * 1e-9), o.load_at); /* the end of its whole quanta, as said above */
+        rk_note(w, "no load: the run ends at %g s, before --load-at (%g s)", quanta * (RIG_PERIOD_NS * 1e-9),
+                o.load_at); /* the end of its whole quanta, as said above */
     /* given or the default: a ramp cut off by the run's end is said (a battery takes no ramp) */
     double part = rk_ramp_reach(&o);
     if (part < 1 && load_on) {
@@ -800,9 +862,8 @@ int cmd_rack(int argc, char **argv)
         if (o.r.load.kind == RACK_LOAD_CP)
             snprintf(of, sizeof of, "its %s (%s)", cli_si(a_kw, sizeof a_kw, o.r.load.p_w, "W"),
                      cli_si(b_kw, sizeof b_kw, part * o.r.load.p_w, "W"));
-        fprintf(stderr,
-                "ek3 %s: note: --load-ramp %g s from %g s ends after the run (%g s): the load reaches %.0f %% of %s\n",
-                w, o.load_ramp, o.load_at, o.duration, 100 * part, of);
+        rk_note(w, "--load-ramp %g s from %g s ends after the run (%g s): the load reaches %.0f %% of %s", o.load_ramp,
+                o.load_at, o.duration, 100 * part, of);
     }
     if (o.scope.shot_given && o.scope.o.shot_t > o.duration)
         return cli_usage_error(w, "--scope-shot %s@%g s: after the end of the run (--duration %g s)", o.scope.shot,
@@ -853,6 +914,16 @@ int cmd_rack(int argc, char **argv)
             char as[240];
             return rk_end_error(w, rk_fault_as(&o, j, as, sizeof as), o.fault[j].t, o.duration);
         }
+    for (unsigned k = 0; k < o.r.modules; k++)
+        if (o.pull_at[k] >= 0) {
+            char as[64];
+            snprintf(as, sizeof as, "--pull %u@%.10gs", k + 1, o.pull_at[k]);
+            rk_off_grid(w, as, o.pull_at[k]);
+        }
+    for (unsigned j = 0; j < o.nfault; j++) {
+        char as[240];
+        rk_off_grid(w, rk_fault_as(&o, j, as, sizeof as), o.fault[j].t);
+    }
     if (o.r.external && !strncmp(o.r.fw_bus, "udp:", 4) &&
         strtol(strrchr(o.r.fw_bus, ':') + 1, NULL, 10) + (long)o.r.modules > 65535)
         return cli_usage_error(w, "--fw-bus %s: BASE + %u (the last slot) is above port 65535", o.r.fw_bus,
@@ -883,8 +954,10 @@ int cmd_rack(int argc, char **argv)
     if (!cli_given(&seen, "--threads"))
         o.r.threads_adapt = 1; /* every CPU, or the caller alone while that is faster (rig.h) */
     else if (o.r.threads > (unsigned)ncpu)
-        fprintf(stderr, "ek3 %s: note: --threads %u is more than the %ld CPU%s this process may use: the run is the same, "
-                        "bit for bit, but slower than with %ld\n", w, o.r.threads, ncpu, ncpu == 1 ? "" : "s", ncpu);
+        rk_note(w,
+                "--threads %u is more than the %ld CPU%s this process may use: the run is the same, bit for bit, but "
+                "slower than with %ld",
+                o.r.threads, ncpu, ncpu == 1 ? "" : "s", ncpu);
     if (win && !cli_given(&seen, "--threads"))
         o.r.threads = scw_threads(); /* a CPU for the window */
     /* Every output is opened (the report's directory made, its first file
@@ -898,6 +971,7 @@ int cmd_rack(int argc, char **argv)
         snprintf(path, sizeof path, "%s/report.txt", o.report);
         if (!(rep = fopen(path, "w")))
             return cli_fail(w, "--report: %s: %s", path, strerror(errno));
+        rk_notes_out(rep);
     }
     if (o.r.log_t0_ns < 0) {
         struct timespec now;
@@ -1069,17 +1143,24 @@ int cmd_rack(int argc, char **argv)
         else
             snprintf(asks, sizeof asks, "the load asks %s", ask_kw);
         double cap_low, from, to; /* the rack short from a pull in the run on: from when */
-        char since[48] = "";
-        if (ses_capacity_low(&s, &cap_low, &from, &to) == n_cap && to < 0 && from > asks_from)
+        char since[48] = "", worse[200] = "";
+        unsigned n_low = ses_capacity_low(&s, &cap_low, &from, &to);
+        if (n_low == n_cap && to < 0 && from > asks_from)
             snprintf(since, sizeof since, "from %g s ", from);
+        else if (n_low < n_cap && to >= 0 && from < o.duration) { /* fewer still for a while (put back later) */
+            char low_kw[32], unused[32];
+            rk_kw_pair(demand, cap_low, unused, low_kw);
+            snprintf(worse, sizeof worse, "; from %.4g s until %.4g s only %u deliver%s, at most %s", from, to, n_low,
+                     n_low == 1 ? "s" : "", low_kw);
+        }
         rk_warn(rep,
                 "%s, but %s%u module%s%s deliver%s at most %s%s %s: the rack is "
-                "overloaded%s\n",
+                "overloaded%s%s\n",
                 asks, since, n_cap, n_cap == 1 ? "" : "s",
                 n_cap == o.r.modules ? ""
                 : n_cap == 1         ? " (the one not pulled, not cut off the bus before the start, not lost)"
                                      : " (those not pulled, not cut off the bus before the start, not lost)",
-                n_cap == 1 ? "s" : "", cap_kw, n_cap == 1 ? "" : ",", each, since[0] || cut ? " then" : "");
+                n_cap == 1 ? "s" : "", cap_kw, n_cap == 1 ? "" : ",", each, since[0] || cut ? " then" : "", worse);
     } else {
         double cap_low, from, to; /* enough at the end, not in between: a module out for a while */
         unsigned n_low = ses_capacity_low(&s, &cap_low, &from, &to);
@@ -1179,8 +1260,9 @@ int cmd_rack(int argc, char **argv)
             fprintf(stderr, "ek3 %s: %s: %s\n", w, path, strerror(errno));
         }
         bad |= rep_plots(o.report, &s, w);
-        if (rep_folded(stdout, cli_text_width(stdout), rk_report_said, (void *)o.report)) /* folded as the report */
-            rk_report_said(stdout, (void *)o.report);                                      /* no memory to fold */
+        rk_said said = {o.report, ses_rec_rows(&s) > 0};                       /* rep_plots draws none from no row */
+        if (rep_folded(stdout, cli_text_width(stdout), rk_report_said, &said)) /* folded as the report */
+            rk_report_said(stdout, &said);                                     /* no memory to fold */
     }
     if (win) { /* --scope-hold: the report is out; then the window until closed or Ctrl-C */
         scw_hold(win, cli_stop_requested);

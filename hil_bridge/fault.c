@@ -495,8 +495,13 @@ int flt_parse(const char *s, flt_spec *out, char *err, size_t cap)
         buf[strcspn(buf, "@")] = 0;
     if (colon)
         *colon = 0;
-    if (!buf[0]) /* no name at all: "", "@1s", ":3@1s" */
-        return flt_err(err, cap, EK3_EPARSE, "fault '%s': NAME:TARGET@TIME[:P=V,...], e.g. pull:42@1s", s);
+    if (!s[0])
+        return flt_err(err, cap, EK3_EPARSE, "fault '': empty (NAME:TARGET@TIME[:P=V,...], e.g. pull:42@1s)");
+    if (!buf[0]) /* no name: "@1s", ":3@1s" */
+        return flt_err(err, cap, EK3_EPARSE,
+                       "fault '%s': no fault name before the '%c' (NAME:TARGET@TIME[:P=V,...], e.g. pull:42@1s; ek3 "
+                       "faults lists them)",
+                       s, s[0]);
     int id = flt_find(buf);
     if (id < 0) {
         char near[120];

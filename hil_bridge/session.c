@@ -894,6 +894,17 @@ int ses_tap_add(ses *s, ses_tap_fn fn, void *ctx)
     return 0;
 }
 
+int ses_end_tap_add(ses *s, ses_tap_fn fn, void *ctx)
+{
+    if (!s || !fn)
+        return EK3_EINVAL;
+    if (s->nend_tap >= SES_TAPS_MAX)
+        return EK3_ENOSPC;
+    s->end_tap[s->nend_tap] = fn;
+    s->end_tap_ctx[s->nend_tap++] = ctx;
+    return 0;
+}
+
 void ses_fail(ses *s, const char *fmt, ...)
 {
     if (!s || s->stop_why[0])
@@ -940,6 +951,8 @@ void ses_finish(ses *s)
     if (s->q > 0 && (!last || last[SC_T] < s->g.t_ns * 1e-9))
         ses_probe(s, d); /* a run that ends between two rows: the record ends where it ends */
     ses_publish(s, d);
+    for (unsigned i = 0; i < s->nend_tap; i++)
+        s->end_tap[i](s, s->end_tap_ctx[i]);
     sapi_flush(&s->api); /* the bursts of failures still open: logged, then counted */
 }
 

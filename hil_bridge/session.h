@@ -17,7 +17,8 @@
  *      snapshot for observers (the record's first row is the rack at 0 s,
  *      before the first quantum; ses_finish adds the end of a run that
  *      ends between rows, a stop's or a --duration off the grid);
- *   6. the taps (ses_tap_add), in the order added: traces, the live scope;
+ *   6. the taps (ses_tap_add), in the order added: traces, the live scope
+ *      (and once more at the run's end, ses_end_tap_add: a trace's end);
  *   7. --realtime: the wait for the quantum's deadline on the wall clock
  *      (a sleep, then a spin on the clock for its last rt_spin_ns).
  * Nothing in a session reads the wall clock except the realtime pacing
@@ -239,6 +240,9 @@ typedef struct ses {
     ses_tap_fn tap[SES_TAPS_MAX];
     void *tap_ctx[SES_TAPS_MAX];
     unsigned ntap;
+    ses_tap_fn end_tap[SES_TAPS_MAX]; /* called once by ses_finish (ses_end_tap_add) */
+    void *end_tap_ctx[SES_TAPS_MAX];
+    unsigned nend_tap;
     rig g;
     unsigned fault_errors; /* FAULT events flt_inject refused at their time, and PULLs of an empty slot */
     llcc_cfg kc;          /* what every module's LLC_CONTROL runs with */
@@ -328,6 +332,14 @@ int ses_pull(ses *s, unsigned slot);
  * NULL), EK3_ENOSPC (SES_TAPS_MAX taps already). */
 int ses_tap_add(ses *s, ses_tap_fn fn, void *ctx);
 
+/* Call fn(s, ctx) once when the run is over (ses_finish, after the end's
+ * row), with the rig at the run's end, which may lie between the rows of
+ * a tracer that samples every N quanta (a stop, a --duration off its
+ * grid). A tracer adds its end there; ses_finish called again calls fn
+ * again, at the same time. 0, or EK3_EINVAL (s or fn NULL), EK3_ENOSPC
+ * (SES_TAPS_MAX already). */
+int ses_end_tap_add(ses *s, ses_tap_fn fn, void *ctx);
+
 /* Stop the run at the end of this quantum with a reason (printf format,
  * cut to fit stop_why), as an output error does: the next ses_step
  * returns EK3_EBUSY and stop_why says why. The first reason is kept. */
@@ -391,8 +403,9 @@ int ses_run_to(ses *s, int64_t t_ns);
  * (stopped: see stop_sig, stop_why). */
 int ses_run(ses *s);
 
-/* The run is over: tell external modules (BYE), publish the last
- * snapshot, flush the API's open bursts. */
+/* The run is over: tell external modules (BYE), add the end's row when
+ * the last row is earlier, publish the last snapshot, call the end taps
+ * (ses_end_tap_add), flush the API's open bursts. */
 void ses_finish(ses *s);
 
 /* The probes: column index of a name, or -1. Rack columns: "t" (s),

@@ -401,6 +401,18 @@ static int rep_delivers_none(const ses *s, const ses_snap *sn, const ses_mod_sna
            ((m->limited && m->io < REP_NO_CURRENT_FRAC * s->kc.i_max) || fabs(m->vo - sn->vbus) > REP_APART_V);
 }
 
+/* The module (slot 1..N) fault or pull e acted on, or 0: one that acts
+ * on the bus or the rack as a whole, or the station (node 0). */
+static unsigned rep_event_module(const ses_event *e)
+{
+    if (ses_pull_slot(e))
+        return ses_pull_slot(e);
+    if (e->kind != SES_EV_FAULT)
+        return 0;
+    unsigned tg = flt_table[e->fault.id].target;
+    return tg == FLT_T_SLOT || tg == FLT_T_SERVICE || tg == FLT_T_NODE ? e->fault.target : 0;
+}
+
 /* Why a rack collapsed, as the verdict's parenthesis (" (...)", or ""
  * when none of these): the bus shorted; a load above what the rack's
  * modules give (ses_capacity); every module tripped before the load came
@@ -497,13 +509,25 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         char a[120], after[120] = "";
         rep_alert_text(a, sizeof a, &sn->mod[first].cause);
         int64_t t1 = sn->mod[first].cause.ns;
-        const ses_event *by = NULL; /* the last fault or pull before the first trip, after the load came on */
+        /* the last fault or pull before the first trip, after the load came on: of those that bear on it (a pull,
+         * one into the module that tripped first or into one that delivers nothing, one into the bus or the rack)
+         * if any, else of all (an NTC opened in another module a moment later is not the cause) */
+        const ses_event *by = NULL, *any = NULL;
         for (unsigned i = 0; i < s->nev; i++) {
             const ses_event *e = &s->ev[i];
-            if ((e->kind == SES_EV_FAULT || e->kind == SES_EV_PULL) && e->done_ns >= 0 && e->done_ns <= t1 &&
-                e->done_ns >= s->load_on_ns && s->load_on_ns >= 0 && (!by || e->done_ns >= by->done_ns))
+            if (!((e->kind == SES_EV_FAULT || e->kind == SES_EV_PULL) && e->done_ns >= 0 && e->done_ns <= t1 &&
+                  e->done_ns >= s->load_on_ns && s->load_on_ns >= 0))
+                continue;
+            unsigned k = rep_event_module(e);
+            int bears = ses_pull_slot(e) || k == 0 || k == (unsigned)first + 1 ||
+                        (k <= sn->n && rep_delivers_none(s, sn, &sn->mod[k - 1]));
+            if (!any || e->done_ns >= any->done_ns)
+                any = e;
+            if (bears && (!by || e->done_ns >= by->done_ns))
                 by = e;
         }
+        if (!by)
+            by = any;
         char spec[300] = "";
         if (by && by->kind == SES_EV_FAULT && by->fault.id != FLT_PULL && !flt_format(&by->fault, spec, sizeof spec))
             snprintf(after, sizeof after, ", %.1f ms after the fault %.60s went in at %g s", (t1 - by->done_ns) * 1e-6,

@@ -151,6 +151,8 @@ int trc_parse(const ses *s, const char *list, sig_ref **out, unsigned *n, char *
     return 0;
 }
 
+static void trc_take(trc *t);
+
 /* The tracer's arrays. */
 static void trc_free(trc *t)
 {
@@ -167,14 +169,31 @@ static void trc_tap(ses *s, void *ctx)
     trc_sample(ctx);
 }
 
+/* The run's end: its row when it lies between two of the grid's (a stop,
+ * a --duration off the --probe-every grid), as the report's trace.csv. */
+static void trc_end_tap(ses *s, void *ctx)
+{
+    trc *t = ctx;
+    if (t->s == s && t->t_last < s->g.t_ns)
+        trc_take(t);
+}
+
 void trc_sample(trc *t)
 {
     if (!t || !t->s || t->failed)
         return;
+    if ((t->s->g.t_ns / RIG_PERIOD_NS) % t->o.every)
+        return;
+    trc_take(t);
+}
+
+/* One row of every probe at the session's now, in the window. */
+static void trc_take(trc *t)
+{
+    if (t->failed)
+        return;
     const ses *s = t->s;
     int64_t t_ns = s->g.t_ns;
-    if ((t_ns / RIG_PERIOD_NS) % t->o.every)
-        return;
     double ts = t_ns * 1e-9;
     if (ts < t->o.from_s - 1e-12 || (t->o.has_to && ts > t->o.to_s + 1e-12))
         return;
@@ -306,6 +325,8 @@ int trc_open(trc *t, ses *s, const trc_opts *o, char *err, size_t cap)
     }
     t->s = s;
     rc = ses_tap_add(s, trc_tap, t);
+    if (!rc)
+        rc = ses_end_tap_add(s, trc_end_tap, t);
     if (rc) {
         snprintf(err, cap, "--probe: the session has no room for another tap (%u)", SES_TAPS_MAX);
         trc_close(t, NULL, 0);

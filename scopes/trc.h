@@ -109,14 +109,17 @@ void trc_csv_row(FILE *f, double t_s, const double *val, unsigned n);
  * output, a bad window), EK3_EIO (an output cannot be created: err names
  * its flag, path and the system's reason), ses_tap_add's EK3_ENOSPC.
  * The first sample is taken here (the state before the first quantum,
- * t = 0, when the run has not begun), if the window holds it.
+ * t = 0, when the run has not begun), if the window holds it; the last
+ * is the run's end (ses_finish, through ses_end_tap_add) when that falls
+ * between two samples of the o->every grid and inside the window.
  * On an error nothing is left open. A write error while the run goes on
  * stops it (ses_fail, with "PATH: write error: <strerror>"). */
 int trc_open(trc *t, ses *s, const trc_opts *o, char *err, size_t cap);
 
-/* Take one sample now (the tap does this at the end of every quantum);
- * for a caller that steps the session itself and wants the state before
- * the first quantum. */
+/* Take one sample now when now is on the grid of o->every quanta from
+ * 0 s (the tap does this at the end of every quantum); for a caller that
+ * steps the session itself and wants the state before the first
+ * quantum. */
 void trc_sample(trc *t);
 
 /* End the outputs (the VCD's last time: the last sample's), close them,

@@ -244,6 +244,40 @@ Test(cli, the_report_lists_pulls_and_alerts_by_time)
               "%.3000s", out);
 }
 
+/* The notes given before the run are in report.txt too, at its head (they
+ * were on stderr only), and an event between two control periods gets
+ * one: it acts at the start of the next, which the note names. */
+Test(cli, the_notes_before_the_run_head_the_report)
+{
+    static char out[65536];
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 4 --load 4kW --load-at 20ms --duration 30.05ms --pull 2@25.05ms "
+                     "--fault ntc-open:1@25ms --fault igf:1@0.02604s --report %s",
+                     EK3_BIN, path("notes")),
+                 0, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: note: --pull 2@0.02505s: between two control periods: it acts at the start of "
+                          "the next, at 0.0251 s (they are 100 us)\n"),
+              "%s", out);
+    cr_assert(strstr(out, "ek3 rack: note: --fault igf:1@0.02604s:i=50mA: between two control periods: it acts at the "
+                          "start of the next, at 0.0261 s"),
+              "%s", out);
+    cr_assert_null(strstr(out, "ntc-open:1@0.025s: between"), "a fault on a period's start: no note: %s", out);
+    char p[256];
+    snprintf(p, sizeof p, "%s/report.txt", path("notes"));
+    cr_assert_geq(file_text(p, out, sizeof out), 0, "%s", p);
+    cr_assert(!strncmp(out,
+                       "note (before the run): --duration 0.03005 s is not a whole number of 100 us control periods: "
+                       "the run is 301 of them (0.0301 s)\n"
+                       "note (before the run): --load-ramp 0.5 s from 0.02 s ends after the run (0.03005 s): the load "
+                       "reaches 2 % of its 4 kW (80.4 W)\n"
+                       "note (before the run): --pull 2@0.02505s: between two control periods: it acts at the start "
+                       "of the next, at 0.0251 s (they are 100 us)\n"
+                       "note (before the run): --fault igf:1@0.02604s:i=50mA: between",
+                       400),
+              "%.600s", out);
+    cr_assert(strstr(out, "\nEK3 rack: 4 modules"), "%.600s", out);
+}
+
 /* A module that sent more than one alert: the report names the cause
  * (the first of the highest severity: the comparator's HW_TRIP) and then
  * the last (SAFETY_MONITOR's GFI a period later), not the last alone. */
@@ -666,9 +700,11 @@ Test(cli, a_bus_that_never_came_up_says_why)
                           "s, 0.7 ms after the fault gate-off:3@1.5s went in at 1.5 s: HW_TRIP, comparator OCP; the "
                           "other 6 tripped by 1.5016 s; module 3 runs but delivers nothing)\n"),
               "%s", out);
-    /* a pull after the trips is not their cause (it read "the load asked more than the rack can deliver") */
+    /* a pull after the trips is not their cause (it read "the load asked more than the rack can deliver"), nor an
+     * NTC opened in another module a moment later (it read "0.3 ms after the fault ntc-open:5@1.5004s") */
     cr_assert_eq(run(out, sizeof out,
-                     "%s rack --modules 8 --duration 1.6s --load-ohm 24 --fault gate-off:3@1.5s --pull 2@1.55s",
+                     "%s rack --modules 8 --duration 1.6s --load-ohm 24 --fault gate-off:3@1.5s --pull 2@1.55s "
+                     "--fault ntc-open:5@1.5004s",
                      EK3_BIN),
                  1, "%s", out);
     cr_assert(strstr(out, "6 of 7 modules in their slots tripped, 1 still running (module 6 tripped first, at 1.5007 "

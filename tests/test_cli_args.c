@@ -400,6 +400,10 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
     cr_assert(strstr(out, "ek3 rack: --pull '0@0s': there is no slot 0: slots count from 1 to the rack's modules "
                           "(--modules)\n"),
               "%s", out);
+    /* a number too long for any slot is no slot either (it was called "not a whole number") */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 99999999999999999999@0s", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--pull '99999999999999999999@0s': there is no slot 99999999999999999999: slots count"), "%s",
+              out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull x@0s", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "ek3 rack: --pull 'x@0s': the slot 'x' must be a whole number, 1 to the rack's modules "
                           "(--modules), or leader\n"),

@@ -151,8 +151,10 @@ Test(fault, a_bad_spec_is_refused_naming_the_part_and_why)
     refused("nosuch", EK3_ENOENT, "'nosuch': no fault named 'nosuch' (");
     refused("nosuch@1s", EK3_ENOENT, "'nosuch@1s': no fault named 'nosuch' (");
     refused("igg", EK3_ENOENT, "no fault named 'igg' (closest: igf");
-    refused("", EK3_EPARSE, "fault '': NAME:TARGET@TIME[:P=V,...], e.g. pull:42@1s");
-    refused("@1s", EK3_EPARSE, "fault '@1s': NAME:TARGET@TIME[:P=V,...], e.g. pull:42@1s");
+    refused("", EK3_EPARSE, "fault '': empty (NAME:TARGET@TIME[:P=V,...], e.g. pull:42@1s)");
+    refused("@1s", EK3_EPARSE,
+            "fault '@1s': no fault name before the '@' (NAME:TARGET@TIME[:P=V,...], e.g. pull:42@1s");
+    refused(":3@1s", EK3_EPARSE, "fault ':3@1s': no fault name before the ':' (");
     refused("igf:", EK3_EPARSE, "fault 'igf:': no target and no time (NAME:TARGET@TIME; igf's target is SLOT");
     flt_spec ok;
     cr_assert_eq(flt_parse("short:rack@1s:r=2Ohm", &ok, NULL, 0), EK3_OK, "the ohm in any case");

@@ -393,6 +393,15 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
                   strstr(out, " V), the load connected; every module is pulled: nothing feeds the bus\n") &&
                   strstr(out, "ek3 rack: the rack collapsed: every module is pulled"),
               "%s", out);
+    /* Short at the end and shorter still for a while (one put back): the warning names the worst window too (it
+     * named the end's 3 modules alone) */
+    rc = run(out, sizeof out,
+             "%s rack --modules 4 --load 10kW --duration 1.05s --pull 1@0.7s --pull 2@0.8s --fault insert:1@1s "
+             "--threads 1",
+             EK3_BIN);
+    cr_assert(strstr(out, "warning: the load asks 10.0 kW, but 3 modules (those not pulled, ") &&
+                  strstr(out, "the rack is overloaded; from 0.8 s until 1 s only 2 deliver, at most 5.8 kW\n"),
+              "%s", out);
     /* Pulled from the start: the station alone on the bus, said at its start and under the bus's error frames. */
     rc = run(out, sizeof out, "%s rack --modules 2 --duration 0.6s --pull 1@0s --fault pull:2@0s --threads 1", EK3_BIN);
     cr_assert(

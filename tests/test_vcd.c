@@ -438,6 +438,34 @@ Test(vcd, a_trace_window_and_every_n_quanta)
     cr_assert(strstr(txt, "\n0.0025000,") && strstr(txt, "\n0.0040000,") && !strstr(txt, "\n0.0021000,"), "%s", txt);
 }
 
+/* A run that ends between two rows of the grid (a stop, a duration off
+ * it) ends its trace with the end's row, as the report's trace.csv; once,
+ * however often the session is finished. A window closed before the end
+ * keeps its last row. */
+Test(vcd, a_trace_every_n_quanta_ends_at_the_runs_end)
+{
+    ses_opts o;
+    setup(&o, 2);
+    cr_assert_eq(ses_init(&s, &o), 0);
+    static trc t, w;
+    trc_opts to = {.probe = "bus.v", .csv = path("e.csv"), .every = 5};
+    trc_opts wo = {.probe = "bus.v", .csv = path("ew.csv"), .every = 5, .to_s = 0.001, .has_to = 1};
+    char err[600];
+    cr_assert_eq(trc_open(&t, &s, &to, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(trc_open(&w, &s, &wo, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ses_run_to(&s, 2300000), 0);
+    ses_finish(&s);
+    ses_finish(&s);
+    cr_assert_eq(trc_close(&t, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(trc_close(&w, err, sizeof err), 0, "%s", err);
+    ses_free(&s);
+    const char *txt = slurp(path("e.csv"));
+    cr_assert_eq(count(txt, "\n"), 1u + 6u, "the header, 0 to 2 ms every 0.5 ms and the end: %s", txt);
+    cr_assert(strstr(txt, "\n0.0020000,") && strstr(txt, "\n0.0023000,"), "%s", txt);
+    txt = slurp(path("ew.csv"));
+    cr_assert_eq(count(txt, "\n"), 1u + 3u, "the window's 0, 0.5 and 1 ms: %s", txt);
+}
+
 /* ---- the command line ---- */
 
 Test(vcd, the_csv_trace_has_a_header_of_path_and_unit_and_a_row_per_quantum, .timeout = 60)
