@@ -182,6 +182,78 @@ static double rk_asks_from(const rack_opts *o, double cap_w, double demand_w)
                : o->load_at + o->load_ramp * fmin(1.0, cap_w / demand_w);
 }
 
+/* A time for a warning: one on the 100 us grid (when a pull or an insert
+ * acts) as it is (1.2346), another (a ramp's crossing) to 4 digits. */
+static const char *rk_t(double t, char buf[32])
+{
+    double q = t / (RIG_PERIOD_NS * 1e-9);
+    snprintf(buf, 32, fabs(q - floor(q + 0.5)) < 1e-6 ? "%.10g" : "%.4g", t);
+    return buf;
+}
+
+/* The windows in which the load asks more than the rack can deliver
+ * (ses_capacity_steps, each step against the load as it ramps), in time
+ * order, the last ending at the run's end when the rack is short there. */
+#define RK_OVERS 32u
+typedef struct rk_overs {
+    double end_s; /* the run's end */
+    unsigned n;
+    struct {
+        double from, to, cap_w; /* s, s, W */
+        unsigned n;             /* modules */
+    } w[RK_OVERS];
+} rk_overs;
+
+static void rk_overs_of(const ses *s, const rack_opts *o, double demand, double end_s, rk_overs *ov)
+{
+    ses_cap_step st[2 * RK_OVERS];
+    unsigned ns = ses_capacity_steps(s, st, 2 * RK_OVERS);
+    ns = ns < 2 * RK_OVERS ? ns : 2 * RK_OVERS; /* the first of a longer timeline */
+    ov->n = 0;
+    ov->end_s = end_s;
+    for (unsigned i = 0; i < ns && ov->n < RK_OVERS; i++) {
+        double t1 = i + 1 < ns && st[i + 1].t_s < end_s ? st[i + 1].t_s : end_s;
+        double from = fmax(st[i].t_s, rk_asks_from(o, st[i].cap_w, demand));
+        if (demand > st[i].cap_w && from < t1 - 1e-12) {
+            ov->w[ov->n].from = from, ov->w[ov->n].to = t1;
+            ov->w[ov->n].cap_w = st[i].cap_w, ov->w[ov->n].n = st[i].n;
+            ov->n++;
+        }
+    }
+}
+
+/* " until T s" for window i of ov, or "" for one that runs to the run's end. */
+static const char *rk_until(const rk_overs *ov, unsigned i, char buf[48])
+{
+    char t[32];
+    buf[0] = 0;
+    if (ov->w[i].to < ov->end_s - 1e-12)
+        snprintf(buf, 48, " until %s s", rk_t(ov->w[i].to, t));
+    return buf;
+}
+
+/* The windows i0.. of ov as the warning lists them after its first
+ * sentence ("; from F s until T s N deliver, at most K kW"): those from
+ * k0 on run into the run's end and are named unless n_end modules, the
+ * first sentence's, deliver in them ("only N" when fewer), those before
+ * k0 (k0 < ov->n) come before them ("before that, from ..."). */
+static void rk_over_list(const rk_overs *ov, unsigned i0, unsigned k0, unsigned n_end, double demand, char *buf,
+                         size_t cap)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    for (unsigned i = i0; i < ov->n && at < cap; i++) {
+        if (i >= k0 && ov->w[i].n == n_end) /* the first sentence's */
+            continue;
+        char a[32], b[48], ask_kw[32], cap_kw[32];
+        rk_kw_pair(demand, ov->w[i].cap_w, ask_kw, cap_kw);
+        int k = snprintf(buf + at, cap - at, "; %sfrom %s s%s %s%u deliver%s, at most %s",
+                         i < k0 && k0 < ov->n ? "before that, " : "", rk_t(ov->w[i].from, a), rk_until(ov, i, b),
+                         i >= k0 && ov->w[i].n < n_end ? "only " : "", ov->w[i].n, ov->w[i].n == 1 ? "s" : "", cap_kw);
+        at += k > 0 ? (size_t)k : 0;
+    }
+}
+
 /* How much of its ramp the load reaches by the run's end: 1, or less
  * for a ramp the end cuts (a battery takes no ramp). */
 static double rk_ramp_reach(const rack_opts *o)
@@ -320,7 +392,7 @@ static int rk_report_said(FILE *out, void *ctx)
                 "(.png, .svg)\n",
                 r->dir);
     else
-        fprintf(out, "report: %s/report.txt, trace.csv (no plots: the run stopped before its first row)\n", r->dir);
+        fprintf(out, "report: %s/report.txt, trace.csv (no plots: the run stopped before its first quantum)\n", r->dir);
     return 0;
 }
 
@@ -829,7 +901,7 @@ int cmd_rack(int argc, char **argv)
      * the run, before anything is simulated. */
     long quanta = (long)ceil(o.duration / (RIG_PERIOD_NS * 1e-9) - 1e-9);
     if (fabs(quanta * (RIG_PERIOD_NS * 1e-9) - o.duration) > 1e-12) /* the rig steps whole quanta */
-        rk_note(w, "--duration %g s is not a whole number of %g us control periods: the run is %ld of them (%g s)",
+        rk_note(w, "--duration %.12g s is not a whole number of %g us control periods: the run is %ld of them (%g s)",
                 o.duration, RIG_PERIOD_NS * 1e-3, quanta, quanta * (RIG_PERIOD_NS * 1e-9));
     if (quanta * RIG_PERIOD_NS <= SES_STATION_START_NS)
         rk_note(w, "the run ends at %g s, before the station starts the modules (%g ms): nothing will regulate",
@@ -953,11 +1025,23 @@ int cmd_rack(int argc, char **argv)
         return wrc;
     if (!cli_given(&seen, "--threads"))
         o.r.threads_adapt = 1; /* every CPU, or the caller alone while that is faster (rig.h) */
-    else if (o.r.threads > (unsigned)ncpu)
-        rk_note(w,
-                "--threads %u is more than the %ld CPU%s this process may use: the run is the same, bit for bit, but "
-                "slower than with %ld",
-                o.r.threads, ncpu, ncpu == 1 ? "" : "s", ncpu);
+    else {                     /* the threads it runs on: one with --log, at most one a module (rig_init) */
+        unsigned nt = o.log ? 1 : o.r.threads < o.r.modules ? o.r.threads : o.r.modules;
+        nt = nt < RIG_THREADS_MAX ? nt : RIG_THREADS_MAX;
+        char on[64] = "";
+        if (nt < o.r.threads)
+            snprintf(on, sizeof on, " (it runs on %u: one a module at most)", nt);
+        if (o.realtime && nt > 1 && (long)nt > ncpu - 1) /* rig_realtime: the caller keeps a CPU of its own */
+            rk_note(w,
+                    "--threads %u with --realtime on %ld CPU%s: real-time threads leave one CPU to the system, so "
+                    "the run goes on 1 thread (the same run)",
+                    o.r.threads, ncpu, ncpu == 1 ? "" : "s");
+        else if (nt > (unsigned)ncpu)
+            rk_note(w,
+                    "--threads %u%s is more than the %ld CPU%s this process may use: the run is the same, bit for "
+                    "bit, but slower than with %ld",
+                    o.r.threads, on, ncpu, ncpu == 1 ? "" : "s", ncpu);
+    }
     if (win && !cli_given(&seen, "--threads"))
         o.r.threads = scw_threads(); /* a CPU for the window */
     /* Every output is opened (the report's directory made, its first file
@@ -1100,6 +1184,10 @@ int cmd_rack(int argc, char **argv)
     const llcc_cfg *kc = &s.kc;
     double cap, demand, v_full = o.r.v_set - kc->r_droop * kc->i_max;
     unsigned n_cap = ses_capacity(&s, &cap, &demand);
+    double end_s = quanta * (RIG_PERIOD_NS * 1e-9);
+    char tb[32];
+    rk_overs ov;
+    rk_overs_of(&s, &o, demand, end_s, &ov);
     const ses_event *stn_cut = ses_station_cut_before_start(&s);
     if (stn_cut) { /* with or without a load: no module will run */
         char spec[280] = "?";
@@ -1132,51 +1220,54 @@ int cmd_rack(int argc, char **argv)
             snprintf(each + at, sizeof each - (size_t)at,
                      "(the most the station asks of one: %g A at the %.1f V set point, never above %g kW)",
                      STN_MODULE_I_A, o.r.v_set, STN_MODULE_W / 1e3);
-        /* a ramp the run's end cuts (the note above): what it asks by then, and from when it asks too much */
-        int cut = part < 1;
+        /* from when the rack is short up to the end (the windows that run into it, one after the other: a pull in
+         * the run), and the other windows it is short in (fewer still for a while, or short before) */
         double asks_from = rk_asks_from(&o, cap, demand);
+        char since[48] = "", more[600] = "";
+        double from = asks_from;
+        unsigned k0 = ov.n;
+        if (ov.n && ov.w[ov.n - 1].to >= end_s - 1e-12) {
+            k0 = ov.n - 1;
+            while (k0 > 0 && ov.w[k0 - 1].to >= ov.w[k0].from - 1e-12)
+                k0--;
+            for (unsigned i = ov.n; i-- > k0;) /* from when the end's modules are short: the first such window */
+                if (ov.w[i].n == n_cap)
+                    from = ov.w[i].from;
+        }
+        if (from > asks_from + 1e-9)
+            snprintf(since, sizeof since, "from %s s ", rk_t(from, tb));
+        rk_over_list(&ov, 0, k0, n_cap, demand, more, sizeof more);
+        /* a ramp the run's end cuts (the note above): what it asks by then, and from when it asks too much; a
+         * ramp that ends in the run: from when it asks too much */
+        int cut = part < 1, ramp = !cut && !since[0] && asks_from > o.load_at + 1e-9;
         rk_kw_pair(demand * part, cap, ask_kw, cap_kw);
         char asks[160];
         if (cut)
             snprintf(asks, sizeof asks, "the load's ramp asks more than %s from %.4g s on (%s at the run's end)",
                      cap_kw, asks_from, ask_kw);
+        else if (ramp)
+            snprintf(asks, sizeof asks, "the load asks %s (more than %s from %.4g s on, on its ramp)", ask_kw, cap_kw,
+                     asks_from);
         else
             snprintf(asks, sizeof asks, "the load asks %s", ask_kw);
-        double cap_low, from, to; /* the rack short from a pull in the run on: from when */
-        char since[48] = "", worse[200] = "";
-        unsigned n_low = ses_capacity_low(&s, &cap_low, &from, &to);
-        if (n_low == n_cap && to < 0 && from > asks_from)
-            snprintf(since, sizeof since, "from %g s ", from);
-        else if (n_low < n_cap && to >= 0 && from < o.duration) { /* fewer still for a while (put back later) */
-            char low_kw[32], unused[32];
-            rk_kw_pair(demand, cap_low, unused, low_kw);
-            snprintf(worse, sizeof worse, "; from %.4g s until %.4g s only %u deliver%s, at most %s", from, to, n_low,
-                     n_low == 1 ? "s" : "", low_kw);
-        }
+        rk_warn(
+            rep,
+            "%s, but %s%u module%s%s deliver%s at most %s%s %s: the rack is "
+            "overloaded%s%s\n",
+            asks, since, n_cap, n_cap == 1 ? "" : "s",
+            n_cap == o.r.modules ? ""
+            : n_cap == 1 ? " (the one in its slot at the run's end, not cut off the bus before the start, not lost)"
+                         : " (those in their slots at the run's end, not cut off the bus before the start, not lost)",
+            n_cap == 1 ? "s" : "", cap_kw, n_cap == 1 ? "" : ",", each, since[0] || cut || ramp ? " then" : "", more);
+    } else if (ov.n) { /* enough at the end, not in between: a module out for a while */
+        char ask_kw[32], cap_kw[32], first[80], more[600], tb2[48];
+        rk_kw_pair(demand, ov.w[0].cap_w, ask_kw, cap_kw);
+        snprintf(first, sizeof first, "from %s s%s", rk_t(ov.w[0].from, tb), rk_until(&ov, 0, tb2));
+        rk_over_list(&ov, 1, ov.n, 0, demand, more, sizeof more); /* the windows after the first */
         rk_warn(rep,
-                "%s, but %s%u module%s%s deliver%s at most %s%s %s: the rack is "
-                "overloaded%s%s\n",
-                asks, since, n_cap, n_cap == 1 ? "" : "s",
-                n_cap == o.r.modules ? ""
-                : n_cap == 1         ? " (the one not pulled, not cut off the bus before the start, not lost)"
-                                     : " (those not pulled, not cut off the bus before the start, not lost)",
-                n_cap == 1 ? "s" : "", cap_kw, n_cap == 1 ? "" : ",", each, since[0] || cut ? " then" : "", worse);
-    } else {
-        double cap_low, from, to; /* enough at the end, not in between: a module out for a while */
-        unsigned n_low = ses_capacity_low(&s, &cap_low, &from, &to);
-        double over = rk_asks_from(&o, cap_low, demand); /* a ramp asks more than cap_low from then on */
-        if (from < over)
-            from = over;
-        char until[48] = "";
-        if (to >= 0)
-            snprintf(until, sizeof until, " until %g s", to);
-        char ask_kw[32], cap_kw[32];
-        rk_kw_pair(demand, cap_low, ask_kw, cap_kw);
-        if (n_low < n_cap && demand > cap_low && (to < 0 || from < to) && from < o.duration)
-            rk_warn(rep,
-                    "the load asks %s, but from %.4g s%s %u module%s (those in their slots then, "
-                    "and not cut off the bus before the start) deliver%s at most %s: the rack is overloaded then\n",
-                    ask_kw, from, until, n_low, n_low == 1 ? "" : "s", n_low == 1 ? "s" : "", cap_kw);
+                "the load asks %s, but %s %u module%s (those in their slots then, "
+                "and not cut off the bus before the start) deliver%s at most %s%s: the rack is overloaded then\n",
+                ask_kw, first, ov.w[0].n, ov.w[0].n == 1 ? "" : "s", ov.w[0].n == 1 ? "s" : "", cap_kw, more);
     }
     int bad = 0;
     if (win) { /* the run on a worker thread, the window on this one */
@@ -1260,7 +1351,7 @@ int cmd_rack(int argc, char **argv)
             fprintf(stderr, "ek3 %s: %s: %s\n", w, path, strerror(errno));
         }
         bad |= rep_plots(o.report, &s, w);
-        rk_said said = {o.report, ses_rec_rows(&s) > 0};                       /* rep_plots draws none from no row */
+        rk_said said = {o.report, ses_rec_rows(&s) > 1}; /* rep_plots draws none from the 0 s row alone */
         if (rep_folded(stdout, cli_text_width(stdout), rk_report_said, &said)) /* folded as the report */
             rk_report_said(stdout, &said);                                     /* no memory to fold */
     }

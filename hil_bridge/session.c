@@ -406,7 +406,7 @@ static double ses_module_cap_w(const ses *s)
  * takes 510 at most): a pull (--pull, --fault pull; a leader's counted
  * in *leaders until it went in and named its slot) or a cut before the
  * station's start takes a slot out, an insert (--fault insert, an
- * INSERT) puts it back. ses_capacity and ses_capacity_low walk the
+ * INSERT) puts it back. ses_capacity and ses_capacity_steps walk the
  * timeline through it, in time order. */
 static void ses_out_take(const ses_event *e, unsigned n_mod, uint8_t out[512], unsigned *leaders)
 {
@@ -446,38 +446,70 @@ unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
     return n;
 }
 
-unsigned ses_capacity_low(const ses *s, double *cap_w, double *from_s, double *to_s)
+/* The start of the quantum an event at t_s acts in (s): the first at or
+ * after it (ses_step takes an event once t_ns >= ses_ns(t_s)). */
+static double ses_act_s(double t_s)
+{
+    int64_t ns = ses_ns(t_s);
+    return (double)((ns + RIG_PERIOD_NS - 1) / RIG_PERIOD_NS * RIG_PERIOD_NS) * 1e-9;
+}
+
+/* Step (t_s, n) after those in st[0..*ns): one at the same time replaces
+ * the last, one with the last's count adds nothing. */
+static void ses_step_add(ses_cap_step *st, unsigned cap, unsigned *ns, double t_s, unsigned n, double each_w)
+{
+    if (*ns && *ns <= cap && st[*ns - 1].t_s == t_s) { /* two times in one quantum: the later count */
+        --*ns;
+        if (*ns && st[*ns - 1].n == n)
+            return;
+    }
+    if (*ns && *ns <= cap && st[*ns - 1].n == n)
+        return;
+    if (*ns < cap)
+        st[*ns] = (ses_cap_step){t_s, n * each_w, n};
+    ++*ns;
+}
+
+unsigned ses_capacity_steps(const ses *s, ses_cap_step *st, unsigned cap)
 {
     uint8_t out[512] = {0}; /* by slot (the rig takes 510 at most) */
-    unsigned n_mod = s->g.o.modules < 511 ? s->g.o.modules : 510, lost = 0, leaders = 0;
+    unsigned n_mod = s->g.o.modules < 511 ? s->g.o.modules : 510, lost = 0, leaders = 0, ns = 0;
     for (unsigned k = 0; k < n_mod; k++)
         lost += s->g.m[k].lost;
-    unsigned low = ses_station_cut_before_start(s) ? 0 : n_mod - lost;
-    *from_s = 0, *to_s = -1;
-    double load_s = INFINITY; /* what the rack is without a load does not count */
+    double load_s = INFINITY, each = ses_module_cap_w(s);
     for (unsigned i = 0; i < s->nev && load_s == INFINITY; i++)
         if (s->ev[i].kind == SES_EV_LOAD)
             load_s = s->ev[i].at_s;
-    int open = 0;                           /* the least holds from *from_s, not yet ended */
+    if (load_s == INFINITY)
+        return 0;
+    double t_load = ses_act_s(load_s);
+    if (ses_station_cut_before_start(s)) { /* it starts none */
+        ses_step_add(st, cap, &ns, t_load, 0, each);
+        return ns;
+    }
+    unsigned n = n_mod - lost; /* the count so far */
+    int begun = 0;
     for (unsigned i = 0; i < s->nev; i++) { /* in time order */
         const ses_event *e = &s->ev[i];
         ses_out_take(e, n_mod, out, &leaders);
         if (i + 1 < s->nev && s->ev[i + 1].at_s == e->at_s)
             continue; /* the same time: all of them first */
-        if (i + 1 < s->nev && s->ev[i + 1].at_s <= load_s)
-            continue; /* over before the load comes on */
         unsigned gone = leaders + lost;
         for (unsigned k = 1; k <= n_mod; k++)
             gone += out[k] && !s->g.m[k - 1].lost;
-        unsigned n = gone < n_mod ? n_mod - gone : 0;
-        if (n < low) {
-            low = n, *from_s = e->at_s > load_s ? e->at_s : load_s, *to_s = -1, open = 1;
-        } else if (n > low && open) {
-            *to_s = e->at_s, open = 0;
+        unsigned now = gone < n_mod ? n_mod - gone : 0;
+        double t = ses_act_s(e->at_s);
+        if (t > t_load) {
+            if (!begun)
+                ses_step_add(st, cap, &ns, t_load, n, each);
+            begun = 1;
+            ses_step_add(st, cap, &ns, t, now, each);
         }
+        n = now;
     }
-    *cap_w = low * ses_module_cap_w(s);
-    return low;
+    if (!begun)
+        ses_step_add(st, cap, &ns, t_load, n, each);
+    return ns;
 }
 
 /* An event whose time has come. */
@@ -948,8 +980,9 @@ void ses_finish(ses *s)
     rig_bye(&s->g);
     ses_snap *d = ses_fill_all(s);
     const double *last = ses_rec_row(s, ses_rec_rows(s) - 1);
-    if (s->q > 0 && (!last || last[SC_T] < s->g.t_ns * 1e-9))
-        ses_probe(s, d); /* a run that ends between two rows: the record ends where it ends */
+    if (!last || last[SC_T] < s->g.t_ns * 1e-9)
+        ses_probe(s, d); /* a run that ends between two rows, or before the first quantum (the 0 s row): the
+                            record ends where it ends */
     ses_publish(s, d);
     for (unsigned i = 0; i < s->nend_tap; i++)
         s->end_tap[i](s, s->end_tap_ctx[i]);

@@ -16,7 +16,8 @@
  *      quanta from 0 s): one row of probes into the record and a new
  *      snapshot for observers (the record's first row is the rack at 0 s,
  *      before the first quantum; ses_finish adds the end of a run that
- *      ends between rows, a stop's or a --duration off the grid);
+ *      ends between rows, a stop's or a --duration off the grid, and the
+ *      0 s row of a run stopped before its first quantum);
  *   6. the taps (ses_tap_add), in the order added: traces, the live scope
  *      (and once more at the run's end, ses_end_tap_add: a trace's end);
  *   7. --realtime: the wait for the quantum's deadline on the wall clock
@@ -382,15 +383,24 @@ int64_t ses_cut_since_ns(const ses *s, unsigned node);
  * the modules counted. */
 unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w);
 
-/* The least the rack can deliver at any time of the timeline (W, as
- * ses_capacity counts a module), and from when (*from_s, s) to when
- * (*to_s, s; -1: to the run's end) that least first holds: a module
- * pulled and put back later is out in between, a leader's pull takes
- * one module out (which one is known only in the run) until the run's
- * end; only from the first load event on (the rack with no load asked
- * of it does not count). Returns the modules counted then. For the warning before the run:
- * ses_capacity gives the rack at the run's end. */
-unsigned ses_capacity_low(const ses *s, double *cap_w, double *from_s, double *to_s);
+/* One step of what the rack can deliver over the run (ses_capacity_steps). */
+typedef struct ses_cap_step {
+    double t_s;   /* from: the start of the quantum its pulls and inserts act in (s) */
+    double cap_w; /* what its modules deliver, as ses_capacity counts a module (W) */
+    unsigned n;   /* its modules */
+} ses_cap_step;
+
+/* What the rack can deliver over the timeline, as steps in time order:
+ * step i holds from st[i].t_s until st[i + 1].t_s or the run's end. The
+ * first is at the first load event (the rack with no load asked of it
+ * does not count), each later one where a pull or an insert changes the
+ * count (a module pulled and put back is out in between; a leader's pull
+ * takes one out, which one is known only in the run, until the run's
+ * end); the last is the rack ses_capacity gives. Equal neighbours are
+ * merged. Writes at most cap steps; returns how many there are (more
+ * than cap: the first cap are written), 0 with no load event. For the
+ * warnings before the run. */
+unsigned ses_capacity_steps(const ses *s, ses_cap_step *st, unsigned cap);
 
 /* One quantum, as in the header comment. 0, or EK3_EBUSY once a stop
  * (signal, output error) has been asked for: then nothing ran. */

@@ -401,6 +401,20 @@ static int rep_delivers_none(const ses *s, const ses_snap *sn, const ses_mod_sna
            ((m->limited && m->io < REP_NO_CURRENT_FRAC * s->kc.i_max) || fabs(m->vo - sn->vbus) > REP_APART_V);
 }
 
+/* When slot's module was last put in (an insert that went in, ns), or -1. */
+static int64_t rep_inserted_ns(const ses *s, unsigned slot)
+{
+    int64_t t = -1;
+    for (unsigned i = 0; i < s->nev; i++) {
+        const ses_event *e = &s->ev[i];
+        int ins = (e->kind == SES_EV_INSERT && e->slot == slot) ||
+                  (e->kind == SES_EV_FAULT && e->fault.id == FLT_INSERT && e->fault.target == slot);
+        if (ins && e->done_ns > t)
+            t = e->done_ns;
+    }
+    return t;
+}
+
 /* The module (slot 1..N) fault or pull e acted on, or 0: one that acts
  * on the bus or the rack as a whole, or the station (node 0). */
 static unsigned rep_event_module(const ses_event *e)
@@ -424,14 +438,25 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                                size_t n)
 {
     unsigned present = 0, tripped = 0, before = 0, off = 0, cut = 0, stopped = 0, stopped_cut = 0, dead = 0;
-    char offs[80] = "", cuts[80] = "", stops[80] = "", deads[80] = "";
-    size_t at = 0, cat = 0, sat = 0, dat = 0;
+    unsigned fresh = 0;
+    char offs[80] = "", cuts[80] = "", stops[80] = "", deads[80] = "", freshs[80] = "";
+    size_t at = 0, cat = 0, sat = 0, dat = 0, fat = 0;
     int first = -1; /* the first to trip, and the last trip's time */
-    int64_t last_ns = -1;
+    int64_t last_ns = -1, t_trip = -1;
+    for (unsigned k = 0; k < sn->n; k++) /* the first trip, before which a module put in later was not there */
+        if (sn->mod[k].present && sn->mod[k].state == SES_M_FAULT && sn->mod[k].cause.ns >= 0 &&
+            (t_trip < 0 || sn->mod[k].cause.ns < t_trip))
+            t_trip = sn->mod[k].cause.ns;
+    if (t_trip < 0)
+        t_trip = s->collapse_ns;
     for (unsigned k = 0; k < sn->n; k++) {
         const ses_mod_snap *m = &sn->mod[k];
         if (!m->present)
             continue;
+        if (t_trip >= 0 && rep_inserted_ns(s, k + 1) > t_trip) { /* put in after: not part of the cause */
+            cli_list_add(freshs, sizeof freshs, &fat, &fresh, 4, k + 1);
+            continue;
+        }
         present++;
         if (m->state == SES_M_OFF && s->g.stn.m && s->g.stn.m[k].acked) { /* started, then turned off */
             cli_list_add(stops, sizeof stops, &sat, &stopped, 4, k + 1);
@@ -500,6 +525,9 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                  off == 1 ? "" : "s", offs, by);
     } else if (demand > cap && !(late && demand <= each * (n_cap + late)))
         snprintf(why, n, " (the load asked more than the rack can deliver)");
+    else if (fresh && n_cap + late > fresh && demand > each * (n_cap + late - fresh))
+        snprintf(why, n, " (the load asked more than the rack could deliver then, %u module%s put in after: slot%s %s)",
+                 fresh, fresh == 1 ? "" : "s", fresh == 1 ? "" : "s", freshs);
     else if (tripped && before == tripped && tripped == present)
         snprintf(why, n,
                  " (every module tripped before the load came on at %g s: in the soft start, by its own "
@@ -541,15 +569,18 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         else if (s->load_on_ns >= 0) /* some in the soft start, the rest under the load */
             snprintf(after, sizeof after, ", in the soft start (%u of %u before the load came on at %g s)", before,
                      tripped, s->load_on_ns * 1e-9);
-        char none[140] = ""; /* the ones left running deliver nothing (the note under the sharing line) */
+        char none[240] = ""; /* the ones left running deliver nothing (the note under the sharing line) */
         if (dead)
             snprintf(none, sizeof none, "; module%s %s run%s but deliver%s nothing", dead == 1 ? "" : "s", deads,
                      dead == 1 ? "s" : "", dead == 1 ? "s" : "");
+        if (fresh) /* and those put in after the trips */
+            snprintf(none + strlen(none), sizeof none - strlen(none), "; put in after: slot%s %s",
+                     fresh == 1 ? "" : "s", freshs);
         char rest[40] = "the rest"; /* with one left running: the others that tripped, counted */
         if (dead)
             snprintf(rest, sizeof rest, "the other %u", tripped - 1);
-        snprintf(why, n, " (module %d tripped first, at %.4f s%s: %.60s; %s tripped by %.4f s%s)", first + 1, t1 * 1e-9,
-                 after, a, rest, last_ns * 1e-9, none);
+        snprintf(why, n, " (module %d tripped first, at %.4f s%s: %.60s; %s tripped by %.4f s%.200s)", first + 1,
+                 t1 * 1e-9, after, a, rest, last_ns * 1e-9, none);
     }
 }
 
@@ -1092,8 +1123,8 @@ static int rep_chart(const char *path, const char *title, const char *ylabel, co
 int rep_plots(const char *dir, ses *s, const char *who)
 {
     long n = ses_rec_rows(s);
-    if (n == 0) {
-        fprintf(stderr, "ek3 %s: stopped before the first trace point: no plots\n", who);
+    if (n < 2) { /* the rack at 0 s alone: nothing to draw against time */
+        fprintf(stderr, "ek3 %s: stopped before the first quantum: no plots\n", who);
         return 0;
     }
     static const char *const names[6] = {"t", "vbus", "p_load", "i_min", "i_mean", "i_max"};

@@ -528,6 +528,20 @@ Test(cli, more_threads_than_cpus_are_named)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 8 --load 16kW --duration 0.05s --threads %ld", EK3_BIN, ncpu),
                  0, "%s", out);
     cr_assert_null(strstr(out, "note: --threads"), "%s", out);
+    /* one thread a module at most: two modules on a third thread run on two, no slower than with two (it said
+     * "slower than with 2"); more threads than modules and than CPUs: the note says how many it runs on */
+    if (ncpu >= 2) {
+        cr_assert_eq(
+            run(out, sizeof out, "taskset -c 0,1 %s rack --modules 2 --load 4kW --duration 0.05s --threads 3", EK3_BIN),
+            0, "%s", out);
+        cr_assert_null(strstr(out, "note: --threads"), "%s", out);
+    }
+    cr_assert_eq(
+        run(out, sizeof out, "taskset -c 0 %s rack --modules 2 --load 4kW --duration 0.05s --threads 3", EK3_BIN), 0,
+        "%s", out);
+    cr_assert(strstr(out, "note: --threads 3 (it runs on 2: one a module at most) is more than the 1 CPU this process "
+                          "may use"),
+              "%s", out);
 }
 
 /* A bus that never came up says why: a load during the soft start (a
@@ -630,7 +644,7 @@ Test(cli, a_bus_that_never_came_up_says_why)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 1.2s --pull 3@0.7s --fault insert:3@1s", EK3_BIN),
                  0, "%s", out);
     cr_assert(strstr(out, "\nmodule 3 pulled at 0.7000 s\nfault injected at 1.0000 s: insert:3@1s\n"), "%s", out);
-    /* enough modules at the end, not while slot 3 is out: warned before the run (ses_capacity_low) */
+    /* enough modules at the end, not while slot 3 is out: warned before the run (ses_capacity_steps) */
     cr_assert(strstr(out, "ek3 rack: warning: the load asks 9.5 kW, but from 0.9543 s until 1 s 3 modules (those in "
                           "their slots then, and not cut off the bus before the start) deliver at most 8.7 kW: the "
                           "rack is overloaded then\n"),
@@ -643,10 +657,13 @@ Test(cli, a_bus_that_never_came_up_says_why)
         "a leader's pull takes one out: the three left sag under the load: %s", out);
     /* a pull of a numbered slot after the load is full: the warning says from when too */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 1.05s --pull 3@1s", EK3_BIN), 1, "%s", out);
-    cr_assert(strstr(out, "ek3 rack: warning: the load asks 9.5 kW, but from 1 s 3 modules (those not pulled, not cut "
-                          "off the bus before the start, not lost) deliver at most 8.7 kW, each 2884 W (") &&
-                  strstr(out, "): the rack is overloaded then\n"),
-              "%s", out);
+    cr_assert(
+        strstr(
+            out,
+            "ek3 rack: warning: the load asks 9.5 kW, but from 1 s 3 modules (those in their slots at "
+            "the run's end, not cut off the bus before the start, not lost) deliver at most 8.7 kW, each 2884 W (") &&
+            strstr(out, "): the rack is overloaded then\n"),
+        "%s", out);
     /* a collapse says its cause: the modules never started, the soft
      * start's own trips, the first trip */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --duration 1s --fault bus-cut:1@0s", EK3_BIN), 1, "%s", out);
@@ -655,8 +672,10 @@ Test(cli, a_bus_that_never_came_up_says_why)
                           "module the station started can deliver, 2884 W; never started: slot 1, cut off the "
                           "rack bus before the station's START reached it (bus-cut))\n"),
               "tripped, and the rest never started: collapsed before the bus falls: %s", out);
-    cr_assert(strstr(out, "ek3 rack: warning: the load asks 4.8 kW, but 1 module (the one not pulled, not cut off the "
-                          "bus before the start, not lost) delivers at most 2.9 kW (3.95 A, "),
+    cr_assert(strstr(out,
+                     "ek3 rack: warning: the load asks 4.8 kW (more than 2.9 kW from 0.8029 s on, on its ramp), but 1 "
+                     "module (the one in its slot at the run's "
+                     "end, not cut off the bus before the start, not lost) delivers at most 2.9 kW (3.95 A, "),
               "a node cut off before the start is not counted before the run: %s", out);
     cr_assert(strstr(out, "behind its relay; module 1 (OFF) holds 0.00 V, module 2 (FAULT) 656.80 V, isolated from "
                           "the 406.79 V bus\n"),
@@ -709,6 +728,15 @@ Test(cli, a_bus_that_never_came_up_says_why)
                  1, "%s", out);
     cr_assert(strstr(out, "6 of 7 modules in their slots tripped, 1 still running (module 6 tripped first, at 1.5007 "
                           "s, 0.7 ms after the fault gate-off:3@1.5s went in at 1.5 s: "),
+              "%s", out);
+    /* a module put back after the trips is not part of their cause (there was no cause at all) */
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 8 --duration 2s --load 16kW --pull 3@0.8s --pull 5@1s --pull 7@1.2s --fault "
+                     "insert:3@1.9s",
+                     EK3_BIN),
+                 1, "%s", out);
+    cr_assert(strstr(out, "5 of 6 modules in their slots tripped, 0 still running (the load asked more than the rack "
+                          "could deliver then, 1 module put in after: slot 3)\n"),
               "%s", out);
 }
 
@@ -966,8 +994,8 @@ Test(cli, external_modules_run_as_in_process_and_a_dead_one_is_reported)
                      "udp:127.0.0.1:%d --hello-timeout 0.2s",
                      EK3_BIN, base + 20),
                  0, "%s", out);
-    cr_assert(strstr(out, "warning: the load asks 5.0 kW, but 1 module (the one not pulled, not cut off the bus before "
-                          "the start, not lost) delivers at most "),
+    cr_assert(strstr(out, "warning: the load asks 5.0 kW, but 1 module (the one in its slot at the run's end, not "
+                          "cut off the bus before the start, not lost) delivers at most "),
               "%s", out);
 }
 

@@ -309,9 +309,13 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
     int rc = run(out, sizeof out, "%s rack --modules 4 --load 20kW --duration 0.8s --load-at 0.5s --load-ramp 0.1s "
                  "--threads 1", EK3_BIN);
     cr_assert_eq(rc, 1, "%s", out);
-    cr_assert(strstr(out, "warning: the load asks 20.0 kW, but 4 modules deliver at most 11.5 kW"), "%s", out);
-    cr_assert(strstr(out, "11.5 kW, each 2884 W (3.95 A, its current limit as its own sensor reads it, at 730.2 V: the 750.0 V set point less "
-                          "5.00 V/A droop at that current): the rack is overloaded\n"),
+    cr_assert(strstr(out,
+                     "warning: the load asks 20.0 kW (more than 11.5 kW from 0.5577 s on, on its ramp), but 4 modules "
+                     "deliver at most 11.5 kW"),
+              "%s", out);
+    cr_assert(strstr(out, "11.5 kW, each 2884 W (3.95 A, its current limit as its own sensor reads it, at 730.2 V: the "
+                          "750.0 V set point less "
+                          "5.00 V/A droop at that current): the rack is overloaded then\n"),
               "%s", out); /* why 2.88 kW and not 3.3 */
     cr_assert(strstr(out, "RACK COLLAPSED at 0.5") &&
                   strstr(out, " s (the bus fell under 375.0 V): at the run's end it is at "),
@@ -399,8 +403,29 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
              "%s rack --modules 4 --load 10kW --duration 1.05s --pull 1@0.7s --pull 2@0.8s --fault insert:1@1s "
              "--threads 1",
              EK3_BIN);
-    cr_assert(strstr(out, "warning: the load asks 10.0 kW, but 3 modules (those not pulled, ") &&
-                  strstr(out, "the rack is overloaded; from 0.8 s until 1 s only 2 deliver, at most 5.8 kW\n"),
+    cr_assert(strstr(out, "warning: the load asks 10.0 kW, but from 1 s 3 modules (those in their slots at the run's "
+                          "end, ") &&
+                  strstr(out, "the rack is overloaded then; from 0.8 s until 1 s only 2 deliver, at most 5.8 kW\n"),
+              "%s", out);
+    /* every window the rack is short in, each from when the pull acts (it named the first window alone) */
+    rc = run(out, sizeof out,
+             "%s rack --modules 8 --load 21kW --duration 1.5s --pull 3@0.8s --fault insert:3@1s --pull 5@1.20004s "
+             "--fault insert:5@1.4s --threads 1",
+             EK3_BIN);
+    cr_assert(strstr(out,
+                     "warning: the load asks 21.0 kW, but from 0.9807 s until 1 s 7 modules (those in their slots "
+                     "then, and not cut off the bus before the start) deliver at most 20.2 kW; from 1.2001 s until "
+                     "1.4 s 7 deliver, at most 20.2 kW: the rack is overloaded then\n"),
+              "%s", out);
+    /* short at the end from a pull, short before that for a while, and shorter still in between */
+    rc = run(out, sizeof out,
+             "%s rack --modules 8 --load 18kW --duration 1.5s --pull 3@0.8s --pull 5@0.9s --fault insert:3@1s --pull "
+             "6@1.2s --pull 7@1.3s --fault insert:5@1.4s --threads 1",
+             EK3_BIN);
+    cr_assert(strstr(out, "warning: the load asks 18.0 kW, but from 1.2 s 6 modules (those in their slots at the run's "
+                          "end, ") &&
+                  strstr(out, "the rack is overloaded then; before that, from 0.9807 s until 1 s 6 deliver, at most "
+                              "17.3 kW; from 1.3 s until 1.4 s only 5 deliver, at most 14.4 kW\n"),
               "%s", out);
     /* Pulled from the start: the station alone on the bus, said at its start and under the bus's error frames. */
     rc = run(out, sizeof out, "%s rack --modules 2 --duration 0.6s --pull 1@0s --fault pull:2@0s --threads 1", EK3_BIN);
