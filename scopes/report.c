@@ -401,6 +401,23 @@ static int rep_delivers_none(const ses *s, const ses_snap *sn, const ses_mod_sna
            ((m->limited && m->io < REP_NO_CURRENT_FRAC * s->kc.i_max) || fabs(m->vo - sn->vbus) > REP_APART_V);
 }
 
+/* ", X ms after the fault SPEC went in at T s" or ", X ms after module K was
+ * pulled at T s" for fault or pull e before t1 (ns), into buf; 0 (buf
+ * untouched) for another event. */
+static int rep_after(char *buf, size_t cap, const ses_event *e, int64_t t1)
+{
+    char spec[300] = "";
+    if (e->kind == SES_EV_FAULT && e->fault.id != FLT_PULL && !flt_format(&e->fault, spec, sizeof spec))
+        snprintf(buf, cap, ", %.1f ms after the fault %.60s went in at %g s", (t1 - e->done_ns) * 1e-6, spec,
+                 e->done_ns * 1e-9);
+    else if (ses_pull_slot(e) >= 1)
+        snprintf(buf, cap, ", %.1f ms after module %u was pulled at %g s", (t1 - e->done_ns) * 1e-6, ses_pull_slot(e),
+                 e->done_ns * 1e-9);
+    else
+        return 0;
+    return 1;
+}
+
 /* When slot's module was last put in (an insert that went in, ns), or -1. */
 static int64_t rep_inserted_ns(const ses *s, unsigned slot)
 {
@@ -534,13 +551,13 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                  "currents)",
                  s->load_on_ns * 1e-9);
     else if (first >= 0 && tripped + dead == present && tripped > 1 && last_ns > sn->mod[first].cause.ns) {
-        char a[120], after[120] = "";
+        char a[120], after[300] = "";
         rep_alert_text(a, sizeof a, &sn->mod[first].cause);
         int64_t t1 = sn->mod[first].cause.ns;
         /* the last fault or pull before the first trip, after the load came on: of those that bear on it (a pull,
          * one into the module that tripped first or into one that delivers nothing, one into the bus or the rack)
          * if any, else of all (an NTC opened in another module a moment later is not the cause) */
-        const ses_event *by = NULL, *any = NULL;
+        const ses_event *by = NULL, *any = NULL, *prev = NULL; /* prev: the one that bears on it before by */
         for (unsigned i = 0; i < s->nev; i++) {
             const ses_event *e = &s->ev[i];
             if (!((e->kind == SES_EV_FAULT || e->kind == SES_EV_PULL) && e->done_ns >= 0 && e->done_ns <= t1 &&
@@ -552,18 +569,17 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
             if (!any || e->done_ns >= any->done_ns)
                 any = e;
             if (bears && (!by || e->done_ns >= by->done_ns))
-                by = e;
+                prev = by, by = e;
         }
         if (!by)
             by = any;
-        char spec[300] = "";
-        if (by && by->kind == SES_EV_FAULT && by->fault.id != FLT_PULL && !flt_format(&by->fault, spec, sizeof spec))
-            snprintf(after, sizeof after, ", %.1f ms after the fault %.60s went in at %g s", (t1 - by->done_ns) * 1e-6,
-                     spec, by->done_ns * 1e-9);
-        else if (by && ses_pull_slot(by) >= 1)
-            snprintf(after, sizeof after, ", %.1f ms after module %u was pulled at %g s", (t1 - by->done_ns) * 1e-6,
-                     ses_pull_slot(by), by->done_ns * 1e-9);
-        else if (s->load_on_ns >= 0 && t1 >= s->load_on_ns)
+        if (by && rep_after(after, sizeof after, by, t1)) {
+            /* two that bear on it within 100 ms: both named, the trip comes after each (which caused it, the
+             * report cannot tell: an NTC opened in the module that trips on OCP a moment later did not) */
+            char also[140];
+            if (prev && t1 - prev->done_ns <= 100000000 && rep_after(also, sizeof also, prev, t1))
+                snprintf(after + strlen(after), sizeof after - strlen(after), " (and %s)", also + 2); /* ", " off */
+        } else if (s->load_on_ns >= 0 && t1 >= s->load_on_ns)
             snprintf(after, sizeof after, ", %.1f ms after the load came on at %g s", (t1 - s->load_on_ns) * 1e-6,
                      s->load_on_ns * 1e-9);
         else if (s->load_on_ns >= 0) /* some in the soft start, the rest under the load */
@@ -673,7 +689,7 @@ static int rep_text_body(FILE *f, ses *s)
                 "pulled: nothing feeds the bus\n",
                 collapse_at, sn.vbus, o->r.v_set, s->load_on_ns >= 0 ? ", the load connected" : "");
     else if (collapsed == SES_COLLAPSED) {
-        char why[512] = "";
+        char why[1200] = "";
         rep_collapse_cause(s, &sn, cap, demand, n_cap, why, sizeof why);
         fprintf(
             f,

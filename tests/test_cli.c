@@ -729,6 +729,17 @@ Test(cli, a_bus_that_never_came_up_says_why)
     cr_assert(strstr(out, "6 of 7 modules in their slots tripped, 1 still running (module 6 tripped first, at 1.5007 "
                           "s, 0.7 ms after the fault gate-off:3@1.5s went in at 1.5 s: "),
               "%s", out);
+    /* a fault into the module that trips first, a moment before it: both are named, the trip after each (it named
+     * the NTC alone) */
+    cr_assert_eq(
+        run(out, sizeof out,
+            "%s rack --modules 8 --duration 1.6s --load-ohm 24 --fault gate-off:3@1.5s --fault ntc-open:6@1.5004s",
+            EK3_BIN),
+        1, "%s", out);
+    cr_assert(strstr(out,
+                     "(module 6 tripped first, at 1.5007 s, 0.3 ms after the fault ntc-open:6@1.5004s:ch=3 went in "
+                     "at 1.5004 s (and 0.7 ms after the fault gate-off:3@1.5s went in at 1.5 s): HW_TRIP"),
+              "%s", out);
     /* a module put back after the trips is not part of their cause (there was no cause at all) */
     cr_assert_eq(run(out, sizeof out,
                      "%s rack --modules 8 --duration 2s --load 16kW --pull 3@0.8s --pull 5@1s --pull 7@1.2s --fault "
