@@ -235,10 +235,11 @@ static const char *rk_until(const rk_overs *ov, unsigned i, char buf[48])
 /* The windows i0.. of ov as the warning lists them after its first
  * sentence ("; from F s until T s N deliver, at most K kW"): those from
  * k0 on run into the run's end and are named unless n_end modules, the
- * first sentence's, deliver in them ("only N" when fewer), those before
- * k0 (k0 < ov->n) come before them ("before that, from ..."). */
-static void rk_over_list(const rk_overs *ov, unsigned i0, unsigned k0, unsigned n_end, double demand, char *buf,
-                         size_t cap)
+ * first sentence's, deliver in them ("only N" when fewer); those that
+ * end by x (s), the first sentence's time, come before it ("before that,
+ * from ..."). */
+static void rk_over_list(const rk_overs *ov, unsigned i0, unsigned k0, unsigned n_end, double x, double demand,
+                         char *buf, size_t cap)
 {
     size_t at = 0;
     buf[0] = 0;
@@ -248,7 +249,7 @@ static void rk_over_list(const rk_overs *ov, unsigned i0, unsigned k0, unsigned 
         char a[32], b[48], ask_kw[32], cap_kw[32];
         rk_kw_pair(demand, ov->w[i].cap_w, ask_kw, cap_kw);
         int k = snprintf(buf + at, cap - at, "; %sfrom %s s%s %s%u deliver%s, at most %s",
-                         i < k0 && k0 < ov->n ? "before that, " : "", rk_t(ov->w[i].from, a), rk_until(ov, i, b),
+                         ov->w[i].to <= x + 1e-12 ? "before that, " : "", rk_t(ov->w[i].from, a), rk_until(ov, i, b),
                          i >= k0 && ov->w[i].n < n_end ? "only " : "", ov->w[i].n, ov->w[i].n == 1 ? "s" : "", cap_kw);
         at += k > 0 ? (size_t)k : 0;
     }
@@ -1041,6 +1042,9 @@ int cmd_rack(int argc, char **argv)
                     "--threads %u%s is more than the %ld CPU%s this process may use: the run is the same, bit for "
                     "bit, but slower than with %ld",
                     o.r.threads, on, ncpu, ncpu == 1 ? "" : "s", ncpu);
+        else if (nt < o.r.threads && !o.log) /* --log: one thread, said by its own rule */
+            rk_note(w, "--threads %u: the rack has %u module%s and a thread takes one at least: it runs on %u",
+                    o.r.threads, o.r.modules, o.r.modules == 1 ? "" : "s", nt);
     }
     if (win && !cli_given(&seen, "--threads"))
         o.r.threads = scw_threads(); /* a CPU for the window */
@@ -1236,7 +1240,7 @@ int cmd_rack(int argc, char **argv)
         }
         if (from > asks_from + 1e-9)
             snprintf(since, sizeof since, "from %s s ", rk_t(from, tb));
-        rk_over_list(&ov, 0, k0, n_cap, demand, more, sizeof more);
+        rk_over_list(&ov, 0, k0, n_cap, k0 < ov.n ? from : -1, demand, more, sizeof more);
         /* a ramp the run's end cuts (the note above): what it asks by then, and from when it asks too much; a
          * ramp that ends in the run: from when it asks too much */
         int cut = part < 1, ramp = !cut && !since[0] && asks_from > o.load_at + 1e-9;
@@ -1263,7 +1267,7 @@ int cmd_rack(int argc, char **argv)
         char ask_kw[32], cap_kw[32], first[80], more[600], tb2[48];
         rk_kw_pair(demand, ov.w[0].cap_w, ask_kw, cap_kw);
         snprintf(first, sizeof first, "from %s s%s", rk_t(ov.w[0].from, tb), rk_until(&ov, 0, tb2));
-        rk_over_list(&ov, 1, ov.n, 0, demand, more, sizeof more); /* the windows after the first */
+        rk_over_list(&ov, 1, ov.n, 0, -1, demand, more, sizeof more); /* the windows after the first */
         rk_warn(rep,
                 "the load asks %s, but %s %u module%s (those in their slots then, "
                 "and not cut off the bus before the start) deliver%s at most %s%s: the rack is overloaded then\n",

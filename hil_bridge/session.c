@@ -413,8 +413,8 @@ static void ses_out_take(const ses_event *e, unsigned n_mod, uint8_t out[512], u
     unsigned slot = ses_pull_slot(e), cut = ses_cut_before_start(e);
     if (slot >= 1 && slot <= n_mod)
         out[slot] = 1;
-    else if (e->kind == SES_EV_FAULT && e->fault.id == FLT_PULL && e->fault.leader)
-        ++*leaders;
+    else if (e->kind == SES_EV_FAULT && e->fault.id == FLT_PULL && e->fault.leader && e->refused_ns < 0)
+        ++*leaders; /* not gone in yet (or before the run): one module, which one unknown */
     else if (cut >= 1 && cut <= n_mod)
         out[cut] = 1;
     else if (e->kind == SES_EV_INSERT && e->slot >= 1 && e->slot <= n_mod)
@@ -430,12 +430,13 @@ static void ses_out_take(const ses_event *e, unsigned n_mod, uint8_t out[512], u
 unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
 {
     uint8_t out[512] = {0}; /* the slots with a module that can feed: not pulled on the timeline (or put back
-                               after its last pull), not lost; a leader's pull not yet gone in names none */
+                               after its last pull), not lost; a leader's pull not yet gone in names none (counted) */
     unsigned n_mod = s->g.o.modules < 511 ? s->g.o.modules : 510, leaders = 0, n = 0;
     for (unsigned i = 0; i < s->nev; i++)
         ses_out_take(&s->ev[i], n_mod, out, &leaders);
     for (unsigned k = 1; k <= n_mod; k++)
         n += !out[k] && !s->g.m[k - 1].lost;
+    n = n > leaders ? n - leaders : 0;   /* a leader's pull not gone in yet: one of them */
     if (ses_station_cut_before_start(s)) /* it starts none */
         n = 0;
     const llcc_cfg *kc = &s->kc;

@@ -374,7 +374,8 @@ int64_t ses_cut_since_ns(const ses *s, unsigned node);
 
 /* What the rack can deliver (W, an upper bound: busbar drops left out)
  * with its modules less those pulled on the timeline (a SES_EV_PULL, or a
- * pull fault with its slot named), those cut off the bus before the
+ * pull fault with its slot named; a leader's pull not gone in yet takes
+ * one, which one is known only in the run), those cut off the bus before the
  * start (ses_cut_before_start; an insert puts a node back; none at all
  * when the station is cut off before the start:
  * ses_station_cut_before_start) and the external

@@ -455,9 +455,9 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                                size_t n)
 {
     unsigned present = 0, tripped = 0, before = 0, off = 0, cut = 0, stopped = 0, stopped_cut = 0, dead = 0;
-    unsigned fresh = 0;
-    char offs[80] = "", cuts[80] = "", stops[80] = "", deads[80] = "", freshs[80] = "";
-    size_t at = 0, cat = 0, sat = 0, dat = 0, fat = 0;
+    unsigned fresh = 0, starting = 0, running = 0;
+    char offs[80] = "", cuts[80] = "", stops[80] = "", deads[80] = "", freshs[80] = "", starts[80] = "", runs[80] = "";
+    size_t at = 0, cat = 0, sat = 0, dat = 0, fat = 0, stt = 0, rnt = 0;
     int first = -1; /* the first to trip, and the last trip's time */
     int64_t last_ns = -1, t_trip = -1;
     for (unsigned k = 0; k < sn->n; k++) /* the first trip, before which a module put in later was not there */
@@ -489,6 +489,10 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         }
         if (rep_delivers_none(s, sn, m))
             cli_list_add(deads, sizeof deads, &dat, &dead, 4, k + 1);
+        else if (m->state == SES_M_START) /* in its soft start at the end: not yet delivering (put in late) */
+            cli_list_add(starts, sizeof starts, &stt, &starting, 4, k + 1);
+        else if (m->state != SES_M_FAULT && m->state != SES_M_OFF) /* running into the fallen bus */
+            cli_list_add(runs, sizeof runs, &rnt, &running, 4, k + 1);
         if (m->state != SES_M_FAULT)
             continue;
         tripped++;
@@ -541,7 +545,8 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                  present - off, present - off == 1 ? "" : "s", each, present - off == 1 ? "" : " each",
                  off == 1 ? "" : "s", offs, by);
     } else if (demand > cap && !(late && demand <= each * (n_cap + late)))
-        snprintf(why, n, " (the load asked more than the rack can deliver)");
+        snprintf(why, n, " (the load asked more than the rack can deliver%s%s%s)", fresh ? "; put in after: slot" : "",
+                 fresh ? (fresh == 1 ? " " : "s ") : "", fresh ? freshs : "");
     else if (fresh && n_cap + late > fresh && demand > each * (n_cap + late - fresh))
         snprintf(why, n, " (the load asked more than the rack could deliver then, %u module%s put in after: slot%s %s)",
                  fresh, fresh == 1 ? "" : "s", fresh == 1 ? "" : "s", freshs);
@@ -550,7 +555,8 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                  " (every module tripped before the load came on at %g s: in the soft start, by its own "
                  "currents)",
                  s->load_on_ns * 1e-9);
-    else if (first >= 0 && tripped + dead == present && tripped > 1 && last_ns > sn->mod[first].cause.ns) {
+    else if (first >= 0 && tripped + dead + starting + running == present && tripped > 1 &&
+             last_ns > sn->mod[first].cause.ns) {
         char a[120], after[300] = "";
         rep_alert_text(a, sizeof a, &sn->mod[first].cause);
         int64_t t1 = sn->mod[first].cause.ns;
@@ -573,6 +579,13 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         }
         if (!by)
             by = any;
+        /* one into a module that delivers nothing explains a loss of delivery: named first */
+        unsigned kb = by ? rep_event_module(by) : 0, kp = prev ? rep_event_module(prev) : 0;
+        if (prev && kp >= 1 && kp <= sn->n && rep_delivers_none(s, sn, &sn->mod[kp - 1]) &&
+            !(kb >= 1 && kb <= sn->n && rep_delivers_none(s, sn, &sn->mod[kb - 1]))) {
+            const ses_event *t = by;
+            by = prev, prev = t;
+        }
         if (by && rep_after(after, sizeof after, by, t1)) {
             /* two that bear on it within 100 ms: both named, the trip comes after each (which caused it, the
              * report cannot tell: an NTC opened in the module that trips on OCP a moment later did not) */
@@ -592,11 +605,22 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         if (fresh) /* and those put in after the trips */
             snprintf(none + strlen(none), sizeof none - strlen(none), "; put in after: slot%s %s",
                      fresh == 1 ? "" : "s", freshs);
+        if (starting) /* put in, still in their soft start */
+            snprintf(none + strlen(none), sizeof none - strlen(none), "; still starting: slot%s %s",
+                     starting == 1 ? "" : "s", starts);
+        if (running) /* still running, not enough to hold the bus */
+            snprintf(none + strlen(none), sizeof none - strlen(none), "; still running: slot%s %s",
+                     running == 1 ? "" : "s", runs);
         char rest[40] = "the rest"; /* with one left running: the others that tripped, counted */
-        if (dead)
+        if (dead || starting || running)
             snprintf(rest, sizeof rest, "the other %u", tripped - 1);
-        snprintf(why, n, " (module %d tripped first, at %.4f s%s: %.60s; %s tripped by %.4f s%.200s)", first + 1,
-                 t1 * 1e-9, after, a, rest, last_ns * 1e-9, none);
+        char over[160] = ""; /* the ones that deliver nothing leave the rest short of the load */
+        unsigned live = present + late > dead ? present + late - dead : 0; /* at the first trip: a later pull's in */
+        if (dead && live && demand > each * live)
+            snprintf(over, sizeof over, "the load asked more than the %u module%s still delivering can, %.0f W%s; ",
+                     live, live == 1 ? "" : "s", each, live == 1 ? "" : " each");
+        snprintf(why, n, " (%smodule %d tripped first, at %.4f s%s: %.60s; %s tripped by %.4f s%.200s)", over,
+                 first + 1, t1 * 1e-9, after, a, rest, last_ns * 1e-9, none);
     }
 }
 
