@@ -415,7 +415,7 @@ static const char *rk_fault_as(const rack_opts *o, unsigned j, char *buf, size_t
  * the note names; the report says when it went in. */
 static void rk_off_grid(const char *w, const char *as, double t)
 {
-    int64_t ns = (int64_t)(t * 1e9), at = (ns + RIG_PERIOD_NS - 1) / RIG_PERIOD_NS * RIG_PERIOD_NS;
+    int64_t at = ses_act_ns(t);
     if (at - t * 1e9 > 0.5)
         rk_note(w, "%s: between two control periods: it acts at the start of the next, at %.4f s (they are %g us)", as,
                 at * 1e-9, RIG_PERIOD_NS * 1e-3);

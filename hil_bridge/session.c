@@ -423,6 +423,16 @@ static void ses_out_take(const ses_event *e, unsigned n_mod, uint8_t out[512], u
         out[e->fault.target] = 0;
 }
 
+/* The modules left (ses_out_take's out[] and leaders): in their slots,
+ * not lost, less one for each leader's pull not gone in yet. */
+static unsigned ses_out_left(const ses *s, unsigned n_mod, const uint8_t out[512], unsigned leaders)
+{
+    unsigned n = 0;
+    for (unsigned k = 1; k <= n_mod; k++)
+        n += !out[k] && !s->g.m[k - 1].lost;
+    return n > leaders ? n - leaders : 0;
+}
+
 /* What n modules can deliver together at set point v_set (W): each gives
  * its software current limit i_max (A) at the bus its droop r_droop (V/A)
  * leaves at that current, or its power command p_cmd (W) if that is less
@@ -431,12 +441,10 @@ unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
 {
     uint8_t out[512] = {0}; /* the slots with a module that can feed: not pulled on the timeline (or put back
                                after its last pull), not lost; a leader's pull not yet gone in names none (counted) */
-    unsigned n_mod = s->g.o.modules < 511 ? s->g.o.modules : 510, leaders = 0, n = 0;
+    unsigned n_mod = s->g.o.modules < 511 ? s->g.o.modules : 510, leaders = 0, n;
     for (unsigned i = 0; i < s->nev; i++)
         ses_out_take(&s->ev[i], n_mod, out, &leaders);
-    for (unsigned k = 1; k <= n_mod; k++)
-        n += !out[k] && !s->g.m[k - 1].lost;
-    n = n > leaders ? n - leaders : 0;   /* a leader's pull not gone in yet: one of them */
+    n = ses_out_left(s, n_mod, out, leaders);
     if (ses_station_cut_before_start(s)) /* it starts none */
         n = 0;
     const llcc_cfg *kc = &s->kc;
@@ -447,12 +455,10 @@ unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
     return n;
 }
 
-/* The start of the quantum an event at t_s acts in (s): the first at or
- * after it (ses_step takes an event once t_ns >= ses_ns(t_s)). */
-static double ses_act_s(double t_s)
+int64_t ses_act_ns(double t_s)
 {
-    int64_t ns = ses_ns(t_s);
-    return (double)((ns + RIG_PERIOD_NS - 1) / RIG_PERIOD_NS * RIG_PERIOD_NS) * 1e-9;
+    int64_t ns = ses_ns(t_s); /* ses_step takes an event once t_ns >= ses_ns(t_s) */
+    return (ns + RIG_PERIOD_NS - 1) / RIG_PERIOD_NS * RIG_PERIOD_NS;
 }
 
 /* Step (t_s, n) after those in st[0..*ns): one at the same time replaces
@@ -474,32 +480,27 @@ static void ses_step_add(ses_cap_step *st, unsigned cap, unsigned *ns, double t_
 unsigned ses_capacity_steps(const ses *s, ses_cap_step *st, unsigned cap)
 {
     uint8_t out[512] = {0}; /* by slot (the rig takes 510 at most) */
-    unsigned n_mod = s->g.o.modules < 511 ? s->g.o.modules : 510, lost = 0, leaders = 0, ns = 0;
-    for (unsigned k = 0; k < n_mod; k++)
-        lost += s->g.m[k].lost;
+    unsigned n_mod = s->g.o.modules < 511 ? s->g.o.modules : 510, leaders = 0, ns = 0;
     double load_s = INFINITY, each = ses_module_cap_w(s);
     for (unsigned i = 0; i < s->nev && load_s == INFINITY; i++)
         if (s->ev[i].kind == SES_EV_LOAD)
             load_s = s->ev[i].at_s;
     if (load_s == INFINITY)
         return 0;
-    double t_load = ses_act_s(load_s);
+    double t_load = ses_act_ns(load_s) * 1e-9;
     if (ses_station_cut_before_start(s)) { /* it starts none */
         ses_step_add(st, cap, &ns, t_load, 0, each);
         return ns;
     }
-    unsigned n = n_mod - lost; /* the count so far */
+    unsigned n = ses_out_left(s, n_mod, out, 0); /* the count so far */
     int begun = 0;
     for (unsigned i = 0; i < s->nev; i++) { /* in time order */
         const ses_event *e = &s->ev[i];
         ses_out_take(e, n_mod, out, &leaders);
         if (i + 1 < s->nev && s->ev[i + 1].at_s == e->at_s)
             continue; /* the same time: all of them first */
-        unsigned gone = leaders + lost;
-        for (unsigned k = 1; k <= n_mod; k++)
-            gone += out[k] && !s->g.m[k - 1].lost;
-        unsigned now = gone < n_mod ? n_mod - gone : 0;
-        double t = ses_act_s(e->at_s);
+        unsigned now = ses_out_left(s, n_mod, out, leaders);
+        double t = ses_act_ns(e->at_s) * 1e-9;
         if (t > t_load) {
             if (!begun)
                 ses_step_add(st, cap, &ns, t_load, n, each);

@@ -384,6 +384,11 @@ int64_t ses_cut_since_ns(const ses *s, unsigned node);
  * the modules counted. */
 unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w);
 
+/* The simulated time (ns) an event at t_s (s) acts at: the start of the
+ * first quantum at or after it (ses_step takes the events whose time has
+ * come before it steps the rig). */
+int64_t ses_act_ns(double t_s);
+
 /* One step of what the rack can deliver over the run (ses_capacity_steps). */
 typedef struct ses_cap_step {
     double t_s;   /* from: the start of the quantum its pulls and inserts act in (s) */

@@ -444,6 +444,21 @@ static unsigned rep_event_module(const ses_event *e)
     return tg == FLT_T_SLOT || tg == FLT_T_SERVICE || tg == FLT_T_NODE ? e->fault.target : 0;
 }
 
+/* Whether e acted on a module that runs but delivers nothing (rep_delivers_none). */
+static int rep_event_dead(const ses *s, const ses_snap *sn, const ses_event *e)
+{
+    unsigned k = e ? rep_event_module(e) : 0;
+    return k >= 1 && k <= sn->n && rep_delivers_none(s, sn, &sn->mod[k - 1]);
+}
+
+/* "; LABEL: slot 3" or "; LABEL: slots 3, 5" after what buf holds, for n slots in list. */
+static void rep_add_slots(char *buf, size_t cap, const char *label, unsigned n, const char *list)
+{
+    size_t l = strlen(buf);
+    if (n && l < cap)
+        snprintf(buf + l, cap - l, "; %s: slot%s %s", label, n == 1 ? "" : "s", list);
+}
+
 /* Why a rack collapsed, as the verdict's parenthesis (" (...)", or ""
  * when none of these): the bus shorted; a load above what the rack's
  * modules give (ses_capacity); every module tripped before the load came
@@ -544,10 +559,11 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                  "never started: slot%s %s%s)",
                  present - off, present - off == 1 ? "" : "s", each, present - off == 1 ? "" : " each",
                  off == 1 ? "" : "s", offs, by);
-    } else if (demand > cap && !(late && demand <= each * (n_cap + late)))
-        snprintf(why, n, " (the load asked more than the rack can deliver%s%s%s)", fresh ? "; put in after: slot" : "",
-                 fresh ? (fresh == 1 ? " " : "s ") : "", fresh ? freshs : "");
-    else if (fresh && n_cap + late > fresh && demand > each * (n_cap + late - fresh))
+    } else if (demand > cap && !(late && demand <= each * (n_cap + late))) {
+        char after[120] = "";
+        rep_add_slots(after, sizeof after, "put in after", fresh, freshs);
+        snprintf(why, n, " (the load asked more than the rack can deliver%s)", after);
+    } else if (fresh && n_cap + late > fresh && demand > each * (n_cap + late - fresh))
         snprintf(why, n, " (the load asked more than the rack could deliver then, %u module%s put in after: slot%s %s)",
                  fresh, fresh == 1 ? "" : "s", fresh == 1 ? "" : "s", freshs);
     else if (tripped && before == tripped && tripped == present)
@@ -570,8 +586,7 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                   e->done_ns >= s->load_on_ns && s->load_on_ns >= 0))
                 continue;
             unsigned k = rep_event_module(e);
-            int bears = ses_pull_slot(e) || k == 0 || k == (unsigned)first + 1 ||
-                        (k <= sn->n && rep_delivers_none(s, sn, &sn->mod[k - 1]));
+            int bears = ses_pull_slot(e) || k == 0 || k == (unsigned)first + 1 || rep_event_dead(s, sn, e);
             if (!any || e->done_ns >= any->done_ns)
                 any = e;
             if (bears && (!by || e->done_ns >= by->done_ns))
@@ -580,9 +595,7 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         if (!by)
             by = any;
         /* one into a module that delivers nothing explains a loss of delivery: named first */
-        unsigned kb = by ? rep_event_module(by) : 0, kp = prev ? rep_event_module(prev) : 0;
-        if (prev && kp >= 1 && kp <= sn->n && rep_delivers_none(s, sn, &sn->mod[kp - 1]) &&
-            !(kb >= 1 && kb <= sn->n && rep_delivers_none(s, sn, &sn->mod[kb - 1]))) {
+        if (rep_event_dead(s, sn, prev) && !rep_event_dead(s, sn, by)) {
             const ses_event *t = by;
             by = prev, prev = t;
         }
@@ -602,15 +615,9 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         if (dead)
             snprintf(none, sizeof none, "; module%s %s run%s but deliver%s nothing", dead == 1 ? "" : "s", deads,
                      dead == 1 ? "s" : "", dead == 1 ? "s" : "");
-        if (fresh) /* and those put in after the trips */
-            snprintf(none + strlen(none), sizeof none - strlen(none), "; put in after: slot%s %s",
-                     fresh == 1 ? "" : "s", freshs);
-        if (starting) /* put in, still in their soft start */
-            snprintf(none + strlen(none), sizeof none - strlen(none), "; still starting: slot%s %s",
-                     starting == 1 ? "" : "s", starts);
-        if (running) /* still running, not enough to hold the bus */
-            snprintf(none + strlen(none), sizeof none - strlen(none), "; still running: slot%s %s",
-                     running == 1 ? "" : "s", runs);
+        rep_add_slots(none, sizeof none, "put in after", fresh, freshs);      /* after the trips */
+        rep_add_slots(none, sizeof none, "still starting", starting, starts); /* put in, in their soft start */
+        rep_add_slots(none, sizeof none, "still running", running, runs);     /* not enough to hold the bus */
         char rest[40] = "the rest"; /* with one left running: the others that tripped, counted */
         if (dead || starting || running)
             snprintf(rest, sizeof rest, "the other %u", tripped - 1);
