@@ -736,7 +736,7 @@ static int rep_text_body(FILE *f, ses *s)
         if (o->r.load.kind == RACK_LOAD_R)
             snprintf(end, sizeof end,
                      ": a resistor's current falls with the bus, so it settles where that limit meets it, near %.0f V",
-                     o->r.load.r * running * s->kc.i_max);
+                     o->r.load.r * (running > dead ? running - dead : 0) * s->kc.i_max); /* those delivering */
         fprintf(f,
                 "RACK OVERLOADED: at the run's end the bus is at %.2f V (set point %.1f V) with the load on, more "
                 "than %.1f V under its droop band's foot (%.1f V: %.2f V/A droop at the %.2f A current limit) since "

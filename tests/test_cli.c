@@ -726,6 +726,12 @@ Test(cli, a_bus_that_never_came_up_says_why)
                      "the fault gate-off:3@1.5s went in at 1.5 s: HW_TRIP, comparator OCP; the other 6 tripped by "
                      "1.5016 s; module 3 runs but delivers nothing)\n"),
               "%s", out);
+    /* the gates off before the load: the seven left hold the resistor at their limit, where 7 x 3.95 A meets 24 ohm
+     * (it counted the eighth, which delivers nothing: near 758 V, above the set point) */
+    cr_assert_eq(
+        run(out, sizeof out, "%s rack --modules 8 --duration 1.6s --load-ohm 24 --fault gate-off:3@0.3s", EK3_BIN), 1,
+        "%s", out);
+    cr_assert(strstr(out, "so it settles where that limit meets it, near 664 V"), "%s", out);
     /* a pull after the trips is not their cause (it read "the load asked more than the rack can deliver"), nor an
      * NTC opened in another module a moment later (it read "0.3 ms after the fault ntc-open:5@1.5004s") */
     cr_assert_eq(run(out, sizeof out,
