@@ -1264,14 +1264,23 @@ int cmd_rack(int argc, char **argv)
                          : " (those in their slots at the run's end, not cut off the bus before the start, not lost)",
             n_cap == 1 ? "s" : "", cap_kw, n_cap == 1 ? "" : ",", each, since[0] || cut || ramp ? " then" : "", more);
     } else if (ov.n) { /* enough at the end, not in between: a module out for a while */
-        char ask_kw[32], cap_kw[32], first[80], more[600], tb2[48];
+        char ask_kw[32], cap_kw[32], first[80], more[600], tb2[48], ins[96] = "", held[64] = "";
+        for (unsigned i = 0; i < s.nev; i++) { /* a module put back: from when it delivers; one that delivers none */
+            const flt_spec *f = s.ev[i].kind == SES_EV_FAULT ? &s.ev[i].fault : NULL;
+            if (ses_insert_slot(&s.ev[i]))
+                snprintf(ins, sizeof ins, ", one put back from its pre-charge's end, %g ms after its insert",
+                         ses_insert_ready_ns(&s) * 1e-6);
+            else if (f && (f->id == FLT_GATE_OFF || f->id == FLT_OPEN))
+                snprintf(held, sizeof held, ", not held off by a gate-off or open fault");
+        }
         rk_kw_pair(demand, ov.w[0].cap_w, ask_kw, cap_kw);
         snprintf(first, sizeof first, "from %s s%s", rk_t(ov.w[0].from, tb), rk_until(&ov, 0, tb2));
         rk_over_list(&ov, 1, ov.n, 0, -1, demand, more, sizeof more); /* the windows after the first */
         rk_warn(rep,
-                "the load asks %s, but %s %u module%s (those in their slots then, "
+                "the load asks %s, but %s %u module%s (those in their slots then%s%s, "
                 "and not cut off the bus before the start) deliver%s at most %s%s: the rack is overloaded then\n",
-                ask_kw, first, ov.w[0].n, ov.w[0].n == 1 ? "" : "s", ov.w[0].n == 1 ? "s" : "", cap_kw, more);
+                ask_kw, first, ov.w[0].n, ov.w[0].n == 1 ? "" : "s", ins, held, ov.w[0].n == 1 ? "s" : "", cap_kw,
+                more);
     }
     int bad = 0;
     if (win) { /* the run on a worker thread, the window on this one */

@@ -402,25 +402,37 @@ static double ses_module_cap_w(const ses *s)
     return p < p_cmd ? p : p_cmd;
 }
 
+int64_t ses_insert_ready_ns(const ses *s)
+{
+    int64_t ns = llround((double)s->o.r.v_set / LLCC_PRECHARGE_VPS * 1e9); /* in double: 37 500 000 at 750 V */
+    return (ns + RIG_PERIOD_NS - 1) / RIG_PERIOD_NS * RIG_PERIOD_NS;
+}
+
 /* Event e on the slots out of the rack (out[slot], 1..n_mod; the rig
  * takes 510 at most): a pull (--pull, --fault pull; a leader's counted
  * in *leaders until it went in and named its slot) or a cut before the
  * station's start takes a slot out, an insert (--fault insert, an
- * INSERT) puts it back. ses_capacity and ses_capacity_steps walk the
- * timeline through it, in time order. */
-static void ses_out_take(const ses_event *e, unsigned n_mod, uint8_t out[512], unsigned *leaders)
+ * INSERT) puts it back: out[slot] = in (0: it counts at once; 2: from
+ * its pre-charge's end, ses_insert_ready_ns, which the caller keeps);
+ * with dead, a gate-off or open fault (the module stays in its slot and
+ * delivers nothing: no clear on a timeline) takes its slot out too.
+ * ses_capacity and ses_capacity_steps walk the timeline through it, in
+ * time order. */
+static void ses_out_take(const ses_event *e, unsigned n_mod, uint8_t out[512], unsigned *leaders, uint8_t in, int dead)
 {
     unsigned slot = ses_pull_slot(e), cut = ses_cut_before_start(e);
+    int kills = e->kind == SES_EV_FAULT && e->refused_ns < 0 &&
+                (e->fault.id == FLT_PULL || (dead && (e->fault.id == FLT_GATE_OFF || e->fault.id == FLT_OPEN)));
+    if (!slot && kills && e->fault.id != FLT_PULL)
+        slot = e->fault.target;
     if (slot >= 1 && slot <= n_mod)
         out[slot] = 1;
-    else if (e->kind == SES_EV_FAULT && e->fault.id == FLT_PULL && e->fault.leader && e->refused_ns < 0)
+    else if (kills && e->fault.leader)
         ++*leaders; /* not gone in yet (or before the run): one module, which one unknown */
     else if (cut >= 1 && cut <= n_mod)
         out[cut] = 1;
-    else if (e->kind == SES_EV_INSERT && e->slot >= 1 && e->slot <= n_mod)
-        out[e->slot] = 0;
-    else if (e->kind == SES_EV_FAULT && e->fault.id == FLT_INSERT && e->fault.target >= 1 && e->fault.target <= n_mod)
-        out[e->fault.target] = 0;
+    else if (ses_insert_slot(e) >= 1 && ses_insert_slot(e) <= n_mod)
+        out[ses_insert_slot(e)] = in;
 }
 
 /* The modules left (ses_out_take's out[] and leaders): in their slots,
@@ -442,8 +454,10 @@ unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
     uint8_t out[512] = {0}; /* the slots with a module that can feed: not pulled on the timeline (or put back
                                after its last pull), not lost; a leader's pull not yet gone in names none (counted) */
     unsigned n_mod = s->g.o.modules < 511 ? s->g.o.modules : 510, leaders = 0, n;
-    for (unsigned i = 0; i < s->nev; i++)
-        ses_out_take(&s->ev[i], n_mod, out, &leaders);
+    /* the end: the quanta run, or before the run those it will run (a scenario steps one at a time) */
+    int64_t end_ns = (s->q > 0 ? s->q : s->o.quanta) * RIG_PERIOD_NS, ready = ses_insert_ready_ns(s);
+    for (unsigned i = 0; i < s->nev; i++) /* a module put in too late to deliver by the end counts for nothing */
+        ses_out_take(&s->ev[i], n_mod, out, &leaders, ses_act_ns(s->ev[i].at_s) + ready > end_ns ? 2 : 0, 0);
     n = ses_out_left(s, n_mod, out, leaders);
     if (ses_station_cut_before_start(s)) /* it starts none */
         n = 0;
@@ -477,6 +491,21 @@ static void ses_step_add(ses_cap_step *st, unsigned cap, unsigned *ns, double t_
     ++*ns;
 }
 
+/* The count now modules from t (s) on (ses_capacity_steps): the first
+ * step at the load's first event t_load with the count before (*n),
+ * then this one; none before the load. */
+static void ses_step_at(ses_cap_step *st, unsigned cap, unsigned *ns, int *begun, double t_load, double t, unsigned *n,
+                        unsigned now, double each)
+{
+    if (t > t_load) {
+        if (!*begun)
+            ses_step_add(st, cap, ns, t_load, *n, each);
+        *begun = 1;
+        ses_step_add(st, cap, ns, t, now, each);
+    }
+    *n = now;
+}
+
 unsigned ses_capacity_steps(const ses *s, ses_cap_step *st, unsigned cap)
 {
     uint8_t out[512] = {0}; /* by slot (the rig takes 510 at most) */
@@ -494,20 +523,36 @@ unsigned ses_capacity_steps(const ses *s, ses_cap_step *st, unsigned cap)
     }
     unsigned n = ses_out_left(s, n_mod, out, 0); /* the count so far */
     int begun = 0;
-    for (unsigned i = 0; i < s->nev; i++) { /* in time order */
-        const ses_event *e = &s->ev[i];
-        ses_out_take(e, n_mod, out, &leaders);
-        if (i + 1 < s->nev && s->ev[i + 1].at_s == e->at_s)
-            continue; /* the same time: all of them first */
-        unsigned now = ses_out_left(s, n_mod, out, leaders);
-        double t = ses_act_ns(e->at_s) * 1e-9;
-        if (t > t_load) {
-            if (!begun)
-                ses_step_add(st, cap, &ns, t_load, n, each);
-            begun = 1;
-            ses_step_add(st, cap, &ns, t, now, each);
+    /* ready[slot]: when the module last put in there delivers from (ns); the inserts' ready times come in event
+     * order (each its act time plus the one pre-charge): r, the next insert taken whose time is still to come */
+    int64_t ready[512] = {0}, pre = ses_insert_ready_ns(s), end_ns = (s->q > 0 ? s->q : s->o.quanta) * RIG_PERIOD_NS;
+    unsigned r = 0;
+    for (unsigned i = 0; i <= s->nev;) { /* in time order: the events at one time (i..j-1) after those ready by then */
+        int64_t t_ev = i < s->nev ? ses_act_ns(s->ev[i].at_s) : end_ns;
+        for (; r < i; r++) {
+            unsigned k = ses_insert_slot(&s->ev[r]);
+            int64_t t_r = ses_act_ns(s->ev[r].at_s) + pre;
+            if (k < 1 || k > n_mod)
+                continue;
+            if (t_r > t_ev)
+                break;
+            if (out[k] == 2 && ready[k] == t_r) /* not pulled again since */
+                out[k] = 0;
+            if (r + 1 < i && ses_insert_slot(&s->ev[r + 1]) && ses_act_ns(s->ev[r + 1].at_s) + pre == t_r)
+                continue; /* ready at the same time: all of them first */
+            ses_step_at(st, cap, &ns, &begun, t_load, t_r * 1e-9, &n, ses_out_left(s, n_mod, out, leaders), each);
         }
-        n = now;
+        if (i == s->nev)
+            break;
+        unsigned j = i;
+        for (; j < s->nev && s->ev[j].at_s == s->ev[i].at_s; j++) {
+            unsigned k = ses_insert_slot(&s->ev[j]);
+            ses_out_take(&s->ev[j], n_mod, out, &leaders, 2, 1);
+            if (k >= 1 && k <= n_mod)
+                ready[k] = t_ev + pre;
+        }
+        ses_step_at(st, cap, &ns, &begun, t_load, t_ev * 1e-9, &n, ses_out_left(s, n_mod, out, leaders), each);
+        i = j;
     }
     if (!begun)
         ses_step_add(st, cap, &ns, t_load, n, each);

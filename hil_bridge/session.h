@@ -376,7 +376,9 @@ int64_t ses_cut_since_ns(const ses *s, unsigned node);
  * with its modules less those pulled on the timeline (a SES_EV_PULL, or a
  * pull fault with its slot named; a leader's pull not gone in yet takes
  * one, which one is known only in the run), those cut off the bus before the
- * start (ses_cut_before_start; an insert puts a node back; none at all
+ * start (ses_cut_before_start; an insert puts a node back, and a module
+ * back in its slot, unless its pre-charge, ses_insert_ready_ns, ends
+ * after the run's end: the quanta run, or o.quanta before; none at all
  * when the station is cut off before the start:
  * ses_station_cut_before_start) and the external
  * ones lost (one that never said HELLO), and what the load
@@ -389,6 +391,16 @@ unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w);
  * come before it steps the rig). */
 int64_t ses_act_ns(double t_s);
 
+/* How long after its insert acts a module put in delivers at the
+ * earliest (ns, on the quantum grid): its pre-charge, the output walked
+ * from rest to the set point (o.r.v_set, V) at LLCC_PRECHARGE_VPS
+ * (llc_control.h) before its relay may close (drivers.h); 37.5 ms at
+ * 750 V. Its first heartbeat and the station's start come before it
+ * (about 2 ms), its current's rise to its share after (about 10 ms):
+ * an 8-module rack put back at 1.2 s closes its relay at 1.2386 s and
+ * shares at 1.2485 s. */
+int64_t ses_insert_ready_ns(const ses *s);
+
 /* One step of what the rack can deliver over the run (ses_capacity_steps). */
 typedef struct ses_cap_step {
     double t_s;   /* from: the start of the quantum its pulls and inserts act in (s) */
@@ -400,9 +412,13 @@ typedef struct ses_cap_step {
  * step i holds from st[i].t_s until st[i + 1].t_s or the run's end. The
  * first is at the first load event (the rack with no load asked of it
  * does not count), each later one where a pull or an insert changes the
- * count (a module pulled and put back is out in between; a leader's pull
+ * count (a module pulled and put back is out in between, and until its
+ * pre-charge ends, ses_insert_ready_ns, if that is in the run; a leader's pull
  * takes one out, which one is known only in the run, until the run's
- * end); the last is the rack ses_capacity gives. Equal neighbours are
+ * end; a gate-off or open fault takes its module out, though it stays in
+ * its slot: it delivers nothing); the last is the rack ses_capacity
+ * gives, less the modules such a fault left delivering nothing (its
+ * count is of the modules in their slots). Equal neighbours are
  * merged. Writes at most cap steps; returns how many there are (more
  * than cap: the first cap are written), 0 with no load event. For the
  * warnings before the run. */
@@ -511,6 +527,15 @@ int ses_sagging(const ses *s, ses_sag *out);
 static inline unsigned ses_pull_slot(const ses_event *e)
 {
     return e->kind == SES_EV_PULL ? e->slot : e->kind == SES_EV_FAULT && e->fault.id == FLT_PULL ? e->fault.target : 0;
+}
+
+/* The slot an INSERT event, or the fault insert, puts a module into; 0
+ * for any other event. */
+static inline unsigned ses_insert_slot(const ses_event *e)
+{
+    return e->kind == SES_EV_INSERT                               ? e->slot
+           : e->kind == SES_EV_FAULT && e->fault.id == FLT_INSERT ? e->fault.target
+                                                                  : 0;
 }
 
 #endif /* SESSION_H */

@@ -404,10 +404,11 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
              "--threads 1",
              EK3_BIN);
     cr_assert(
-        strstr(out, "warning: the load asks 10.0 kW, but from 1 s 3 modules (those in their slots at the run's "
+        strstr(out, "warning: the load asks 10.0 kW, but from 1.0375 s 3 modules (those in their slots at the run's "
                     "end, ") &&
-            strstr(out,
-                   "the rack is overloaded then; before that, from 0.8 s until 1 s only 2 deliver, at most 5.8 kW\n"),
+            strstr(
+                out,
+                "the rack is overloaded then; before that, from 0.8 s until 1.0375 s only 2 deliver, at most 5.8 kW\n"),
         "%s", out);
     /* every window the rack is short in, each from when the pull acts (it named the first window alone) */
     rc = run(out, sizeof out,
@@ -415,9 +416,10 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
              "--fault insert:5@1.4s --threads 1",
              EK3_BIN);
     cr_assert(strstr(out,
-                     "warning: the load asks 21.0 kW, but from 0.9807 s until 1 s 7 modules (those in their slots "
-                     "then, and not cut off the bus before the start) deliver at most 20.2 kW; from 1.2001 s until "
-                     "1.4 s 7 deliver, at most 20.2 kW: the rack is overloaded then\n"),
+                     "warning: the load asks 21.0 kW, but from 0.9807 s until 1.0375 s 7 modules (those in their "
+                     "slots then, one put back from its pre-charge's end, 37.5 ms after its insert, and not cut off "
+                     "the bus before the start) deliver at most 20.2 kW; from 1.2001 s until 1.4375 s 7 deliver, at "
+                     "most 20.2 kW: the rack is overloaded then\n"),
               "%s", out);
     /* short at the end from a pull, short before that for a while, and shorter still in between */
     rc = run(out, sizeof out,
@@ -426,8 +428,9 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
              EK3_BIN);
     cr_assert(strstr(out, "warning: the load asks 18.0 kW, but from 1.2 s 6 modules (those in their slots at the run's "
                           "end, ") &&
-                  strstr(out, "the rack is overloaded then; before that, from 0.9807 s until 1 s 6 deliver, at most "
-                              "17.3 kW; from 1.3 s until 1.4 s only 5 deliver, at most 14.4 kW\n"),
+                  strstr(out,
+                         "the rack is overloaded then; before that, from 0.9807 s until 1.0375 s 6 deliver, at most "
+                         "17.3 kW; from 1.3 s until 1.4375 s only 5 deliver, at most 14.4 kW\n"),
               "%s", out);
     /* Pulled from the start: the station alone on the bus, said at its start and under the bus's error frames. */
     rc = run(out, sizeof out, "%s rack --modules 2 --duration 0.6s --pull 1@0s --fault pull:2@0s --threads 1", EK3_BIN);
