@@ -486,7 +486,7 @@ static int rk_check_slots(const char *w, const rack_opts *o)
     for (unsigned k = 0; k < o->r.modules && k < 510; k++)
         if (o->pull_at[k] >= 0) {
             ev[n] = (rk_slot_ev){.t = o->pull_at[k], .slot = k + 1, .order = n};
-            snprintf(ev[n++].as, sizeof ev[0].as, "--pull %u@%gs", k + 1, o->pull_at[k]);
+            snprintf(ev[n++].as, sizeof ev[0].as, "--pull %u@%.10gs", k + 1, o->pull_at[k]);
         }
     for (unsigned j = 0; j < o->nfault; j++) {
         const flt_spec *f = &o->fault[j];
@@ -921,7 +921,7 @@ int cmd_rack(int argc, char **argv)
             return urc;
     }
     /* The load's first quantum on: none when the run ends before it (refused for a given --load-at). */
-    int load_on = o.load_at < o.duration && (int64_t)(o.load_at * 1e9) <= (int64_t)(quanta - 1) * RIG_PERIOD_NS;
+    int load_on = o.load_at < o.duration && ses_act_ns(o.load_at) <= (int64_t)(quanta - 1) * RIG_PERIOD_NS;
     if (cli_given(&seen, "--load-at") && !load_on)
         return cli_usage_error(w, "--load-at %g s: at or after the end of the run (--duration %g s): the load would "
                                   "never switch on", o.load_at, o.duration);
@@ -946,9 +946,9 @@ int cmd_rack(int argc, char **argv)
                                o.trace.from_s, o.duration);
     for (unsigned k = 0; k < 510; k++) {
         if (o.pull_at[k] >= 0 && k >= o.r.modules)
-            return cli_usage_error(w, "--pull %u@%gs: slot %u is not in a rack of %u", k + 1, o.pull_at[k], k + 1,
+            return cli_usage_error(w, "--pull %u@%.10gs: slot %u is not in a rack of %u", k + 1, o.pull_at[k], k + 1,
                                    o.r.modules);
-        if (o.pull_at[k] >= o.duration || (int64_t)(o.pull_at[k] * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS) {
+        if (o.pull_at[k] >= o.duration || ses_act_ns(o.pull_at[k]) > (int64_t)(quanta - 1) * RIG_PERIOD_NS) {
             char as[64];
             snprintf(as, sizeof as, "--pull %u@%.10gs", k + 1, o.pull_at[k]);
             return rk_end_error(w, as, o.pull_at[k], o.duration);
@@ -983,7 +983,7 @@ int cmd_rack(int argc, char **argv)
     if (o.nslot_set)
         o.r.slot_plant = o.slot_ptr;
     for (unsigned j = 0; j < o.nfault; j++)
-        if ((int64_t)(o.fault[j].t * 1e9) > (int64_t)(quanta - 1) * RIG_PERIOD_NS) {
+        if (ses_act_ns(o.fault[j].t) > (int64_t)(quanta - 1) * RIG_PERIOD_NS) {
             char as[240];
             return rk_end_error(w, rk_fault_as(&o, j, as, sizeof as), o.fault[j].t, o.duration);
         }
@@ -1144,7 +1144,7 @@ int cmd_rack(int argc, char **argv)
     for (unsigned k = 0; k < o.r.modules && !rc; k++)
         if (o.pull_at[k] >= 0) {
             ev = (ses_event){.kind = SES_EV_PULL, .at_s = o.pull_at[k], .slot = k + 1};
-            snprintf(ev.as, sizeof ev.as, "--pull %u@%gs", k + 1, o.pull_at[k]);
+            snprintf(ev.as, sizeof ev.as, "--pull %u@%.10gs", k + 1, o.pull_at[k]);
             rc = ses_add_event(&s, &ev);
         }
     if (rc) {
@@ -1192,6 +1192,15 @@ int cmd_rack(int argc, char **argv)
     char tb[32];
     rk_overs ov;
     rk_overs_of(&s, &o, demand, end_s, &ov);
+    char ins[96] = "", held[64] = ""; /* a module put back: from when it delivers; one that delivers none */
+    for (unsigned i = 0; i < s.nev; i++) {
+        const flt_spec *f = s.ev[i].kind == SES_EV_FAULT ? &s.ev[i].fault : NULL;
+        if (ses_insert_slot(&s.ev[i]))
+            snprintf(ins, sizeof ins, ", one put back counted once pre-charged, %g ms after its insert at the earliest",
+                     ses_insert_ready_ns(&s) * 1e-6);
+        else if (f && (f->id == FLT_GATE_OFF || f->id == FLT_OPEN))
+            snprintf(held, sizeof held, ", not held off by a gate-off or open fault");
+    }
     const ses_event *stn_cut = ses_station_cut_before_start(&s);
     if (stn_cut) { /* with or without a load: no module will run */
         char spec[280] = "?";
@@ -1254,25 +1263,17 @@ int cmd_rack(int argc, char **argv)
                      asks_from);
         else
             snprintf(asks, sizeof asks, "the load asks %s", ask_kw);
-        rk_warn(
-            rep,
-            "%s, but %s%u module%s%s deliver%s at most %s%s %s: the rack is "
-            "overloaded%s%s\n",
-            asks, since, n_cap, n_cap == 1 ? "" : "s",
-            n_cap == o.r.modules ? ""
-            : n_cap == 1 ? " (the one in its slot at the run's end, not cut off the bus before the start, not lost)"
-                         : " (those in their slots at the run's end, not cut off the bus before the start, not lost)",
-            n_cap == 1 ? "s" : "", cap_kw, n_cap == 1 ? "" : ",", each, since[0] || cut || ramp ? " then" : "", more);
+        char which[300] = "";
+        if (n_cap < o.r.modules)
+            snprintf(which, sizeof which, " (%s at the run's end%s%s, not cut off the bus before the start, not lost)",
+                     n_cap == 1 ? "the one in its slot" : "those in their slots", ins, held);
+        rk_warn(rep,
+                "%s, but %s%u module%s%s deliver%s at most %s%s %s: the rack is "
+                "overloaded%s%s\n",
+                asks, since, n_cap, n_cap == 1 ? "" : "s", which, n_cap == 1 ? "s" : "", cap_kw, n_cap == 1 ? "" : ",",
+                each, since[0] || cut || ramp ? " then" : "", more);
     } else if (ov.n) { /* enough at the end, not in between: a module out for a while */
-        char ask_kw[32], cap_kw[32], first[80], more[600], tb2[48], ins[96] = "", held[64] = "";
-        for (unsigned i = 0; i < s.nev; i++) { /* a module put back: from when it delivers; one that delivers none */
-            const flt_spec *f = s.ev[i].kind == SES_EV_FAULT ? &s.ev[i].fault : NULL;
-            if (ses_insert_slot(&s.ev[i]))
-                snprintf(ins, sizeof ins, ", one put back from its pre-charge's end, %g ms after its insert",
-                         ses_insert_ready_ns(&s) * 1e-6);
-            else if (f && (f->id == FLT_GATE_OFF || f->id == FLT_OPEN))
-                snprintf(held, sizeof held, ", not held off by a gate-off or open fault");
-        }
+        char ask_kw[32], cap_kw[32], first[80], more[600], tb2[48];
         rk_kw_pair(demand, ov.w[0].cap_w, ask_kw, cap_kw);
         snprintf(first, sizeof first, "from %s s%s", rk_t(ov.w[0].from, tb), rk_until(&ov, 0, tb2));
         rk_over_list(&ov, 1, ov.n, 0, -1, demand, more, sizeof more); /* the windows after the first */

@@ -267,9 +267,13 @@ void ses_free(ses *s)
     s->late = NULL;
 }
 
+/* t_s (s) in whole ns, rounded up: an event never acts before its time
+ * (1.0000000004 s is 1 000 000 001 ns), less 1 ps of slack for a time
+ * that is whole in decimal but not in binary (1.1 s is 1.1e9 ns and
+ * 2e-7 more: 1 100 000 000). */
 static int64_t ses_ns(double t_s)
 {
-    return (int64_t)(t_s * 1e9);
+    return (int64_t)ceil(t_s * 1e9 - 1e-3);
 }
 
 double ses_soft_start_s(const ses *s)
@@ -413,7 +417,9 @@ int64_t ses_insert_ready_ns(const ses *s)
  * in *leaders until it went in and named its slot) or a cut before the
  * station's start takes a slot out, an insert (--fault insert, an
  * INSERT) puts it back: out[slot] = in (0: it counts at once; 2: from
- * its pre-charge's end, ses_insert_ready_ns, which the caller keeps);
+ * its pre-charge's end, ses_insert_ready_ns, which the caller keeps),
+ * into a slot out, or into one the timeline holds full while a leader's
+ * pull is counted (the leader's slot: the run refuses any other);
  * with dead, a gate-off or open fault (the module stays in its slot and
  * delivers nothing: no clear on a timeline) takes its slot out too.
  * ses_capacity and ses_capacity_steps walk the timeline through it, in
@@ -431,8 +437,13 @@ static void ses_out_take(const ses_event *e, unsigned n_mod, uint8_t out[512], u
         ++*leaders; /* not gone in yet (or before the run): one module, which one unknown */
     else if (cut >= 1 && cut <= n_mod)
         out[cut] = 1;
-    else if (ses_insert_slot(e) >= 1 && ses_insert_slot(e) <= n_mod)
-        out[ses_insert_slot(e)] = in;
+    else if (ses_insert_slot(e) >= 1 && ses_insert_slot(e) <= n_mod) {
+        unsigned k = ses_insert_slot(e);
+        if (!out[k] && *leaders) /* a full slot: the leader's, pulled (else it is refused and changes nothing) */
+            --*leaders, out[k] = in;
+        else if (out[k])
+            out[k] = in;
+    }
 }
 
 /* The modules left (ses_out_take's out[] and leaders): in their slots,
@@ -1091,9 +1102,10 @@ int ses_sagging(const ses *s, ses_sag *out)
     if (s->sag_t[i] < 0 || g->t_ns - s->sag_t[i] < SES_SAG_EVERY_NS)
         return 0;
     double v = g->plant.vbus, vps = (v - s->sag_v[i]) / ((g->t_ns - s->sag_t[i]) * 1e-9);
-    /* a resistor is held, or settles, where the modules' limit meets it, whatever its slope; a constant
-     * power falls on (a collapse) or, under its v_min, acts as a resistor and holds */
-    int kind = s->o.r.load.kind == RACK_LOAD_R                               ? SES_SAG_HELD
+    /* a resistor is held, or settles from above, where the modules' limit meets it, unless it is rising
+     * (recovering: a module put back); a constant power falls on (a collapse) or, under its v_min, acts as a
+     * resistor and holds */
+    int kind = s->o.r.load.kind == RACK_LOAD_R                               ? (vps > SES_SAG_VPS ? 0 : SES_SAG_HELD)
                : vps < -SES_SAG_VPS                                          ? SES_SAG_FALLING
                : vps <= SES_SAG_VPS && s->o.r.load.kind != RACK_LOAD_BATTERY ? SES_SAG_HELD
                                                                              : 0;

@@ -387,8 +387,10 @@ int64_t ses_cut_since_ns(const ses *s, unsigned node);
 unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w);
 
 /* The simulated time (ns) an event at t_s (s) acts at: the start of the
- * first quantum at or after it (ses_step takes the events whose time has
- * come before it steps the rig). */
+ * first quantum at or after it, to the ns (1.0000000004 s acts at
+ * 1.0001 s; a decimal time's binary rounding within 1 ps is no later:
+ * 1.1 s acts at 1.1 s); ses_step takes the events whose time has come
+ * before it steps the rig. */
 int64_t ses_act_ns(double t_s);
 
 /* How long after its insert acts a module put in delivers at the
@@ -512,7 +514,7 @@ typedef struct ses_sag {
  * its droop band: not collapsed (ses_collapsed 0), the bus under the
  * floor for SES_SAG_HOLD_NS or more, and SES_SAG_HELD for a resistor
  * (its current falls with the bus: held, or settling, where the modules'
- * limit meets it), else over the last SES_SAG_EVERY_NS to twice that
+ * limit meets it; none while it rises faster than SES_SAG_VPS), else over the last SES_SAG_EVERY_NS to twice that
  * SES_SAG_FALLING (falling faster than SES_SAG_VPS) or SES_SAG_HELD
  * (within SES_SAG_VPS of level: a constant power under its v_min acts as
  * a resistor); rising faster, recovering (a module put back), is no

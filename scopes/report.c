@@ -459,6 +459,25 @@ static void rep_add_slots(char *buf, size_t cap, const char *label, unsigned n, 
         snprintf(buf + l, cap - l, "; %s: slot%s %s", label, n == 1 ? "" : "s", list);
 }
 
+/* What the load asked at t_ns of its full demand (W, ses_capacity's): 0
+ * before the first LOAD event acts, on its ramp in proportion (a
+ * resistor's conductance ramps: its demand at one voltage too), then
+ * the full demand (a battery's at once). */
+static double rep_demand_at(const ses *s, double demand, int64_t t_ns)
+{
+    for (unsigned i = 0; i < s->nev; i++) {
+        const ses_event *e = &s->ev[i];
+        if (e->kind != SES_EV_LOAD)
+            continue;
+        int64_t t0 = ses_act_ns(e->at_s);
+        if (t_ns < t0)
+            return 0;
+        double ramp = e->load.kind == RACK_LOAD_BATTERY ? 0 : e->ramp_s;
+        return ramp > 0 && (t_ns - t0) * 1e-9 < ramp ? demand * (t_ns - t0) * 1e-9 / ramp : demand;
+    }
+    return demand;
+}
+
 /* Why a rack collapsed, as the verdict's parenthesis (" (...)", or ""
  * when none of these): the bus shorted; a load above what the rack's
  * modules give (ses_capacity); every module tripped before the load came
@@ -470,9 +489,11 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                                size_t n)
 {
     unsigned present = 0, tripped = 0, before = 0, off = 0, cut = 0, stopped = 0, stopped_cut = 0, dead = 0;
-    unsigned fresh = 0, starting = 0, running = 0;
+    unsigned fresh = 0, starting = 0, running = 0, pre = 0, fresh_cap = 0;
     char offs[80] = "", cuts[80] = "", stops[80] = "", deads[80] = "", freshs[80] = "", starts[80] = "", runs[80] = "";
-    size_t at = 0, cat = 0, sat = 0, dat = 0, fat = 0, stt = 0, rnt = 0;
+    char pres[80] = "";
+    size_t at = 0, cat = 0, sat = 0, dat = 0, fat = 0, stt = 0, rnt = 0, pat = 0;
+    int64_t ready = ses_insert_ready_ns(s), end_ns = s->q * RIG_PERIOD_NS;
     int first = -1; /* the first to trip, and the last trip's time */
     int64_t last_ns = -1, t_trip = -1;
     for (unsigned k = 0; k < sn->n; k++) /* the first trip, before which a module put in later was not there */
@@ -485,8 +506,14 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         const ses_mod_snap *m = &sn->mod[k];
         if (!m->present)
             continue;
-        if (t_trip >= 0 && rep_inserted_ns(s, k + 1) > t_trip) { /* put in after: not part of the cause */
-            cli_list_add(freshs, sizeof freshs, &fat, &fresh, 4, k + 1);
+        int64_t ins = rep_inserted_ns(s, k + 1);
+        if (t_trip >= 0 && ins >= 0 && ins + ready > t_trip) { /* put in after, or still pre-charging then: not part
+                                                                  of the cause (ses_insert_ready_ns) */
+            if (ins > t_trip)
+                cli_list_add(freshs, sizeof freshs, &fat, &fresh, 4, k + 1);
+            else
+                cli_list_add(pres, sizeof pres, &pat, &pre, 4, k + 1);
+            fresh_cap += ins + ready <= end_ns; /* ses_capacity counts it at the end */
             continue;
         }
         present++;
@@ -521,10 +548,24 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
     double each = n_cap ? cap / n_cap : 0;
     /* pulls after the first trip (or the collapse) are not its cause: the rack they leave may be short of the load
      * at the end without having been so before */
-    unsigned late = 0;
+    unsigned late = 0, late_dead = 0; /* late_dead: of them, delivering nothing then (a gate-off or open before) */
     int64_t t_ref = first >= 0 ? sn->mod[first].cause.ns : s->collapse_ns;
-    for (unsigned i = 0; i < s->nev && t_ref >= 0; i++)
-        late += ses_pull_slot(&s->ev[i]) >= 1 && s->ev[i].done_ns > t_ref;
+    for (unsigned i = 0; i < s->nev && t_ref >= 0; i++) {
+        unsigned k = ses_pull_slot(&s->ev[i]);
+        if (!(k >= 1 && s->ev[i].done_ns > t_ref))
+            continue;
+        late++;
+        int held = 0;
+        for (unsigned j = 0; j < s->nev && !held; j++) {
+            const ses_event *f = &s->ev[j];
+            held = f->kind == SES_EV_FAULT && (f->fault.id == FLT_GATE_OFF || f->fault.id == FLT_OPEN) &&
+                   f->fault.target == k && f->done_ns >= 0 && f->done_ns <= t_ref;
+        }
+        late_dead += held;
+    }
+    char later[200] = ""; /* the modules not delivering at the first trip for having just gone in */
+    rep_add_slots(later, sizeof later, "put in after", fresh, freshs);
+    rep_add_slots(later, sizeof later, "still pre-charging then", pre, pres);
     int64_t cut0 = ses_cut_since_ns(s, 0);
     if (s->g.plant.r_short > 0)
         snprintf(why, n, " (the bus is shorted: fault 'short')");
@@ -559,18 +600,17 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                  "never started: slot%s %s%s)",
                  present - off, present - off == 1 ? "" : "s", each, present - off == 1 ? "" : " each",
                  off == 1 ? "" : "s", offs, by);
-    } else if (demand > cap && !(late && demand <= each * (n_cap + late))) {
-        char after[120] = "";
-        rep_add_slots(after, sizeof after, "put in after", fresh, freshs);
-        snprintf(why, n, " (the load asked more than the rack can deliver%s)", after);
-    } else if (fresh && n_cap + late > fresh && demand > each * (n_cap + late - fresh))
-        snprintf(why, n, " (the load asked more than the rack could deliver then, %u module%s put in after: slot%s %s)",
-                 fresh, fresh == 1 ? "" : "s", fresh == 1 ? "" : "s", freshs);
-    else if (tripped && before == tripped && tripped == present)
+    } else if (tripped && before == tripped && tripped == present) /* whatever the load asked later */
         snprintf(why, n,
                  " (every module tripped before the load came on at %g s: in the soft start, by its own "
                  "currents)",
                  s->load_on_ns * 1e-9);
+    else if (rep_demand_at(s, demand, s->collapse_ns >= 0 ? s->collapse_ns : t_ref) > cap &&
+             !(late && demand <= each * (n_cap + late))) /* asked by the collapse (the ramp's start asks little) */
+        snprintf(why, n, " (the load asked more than the rack %s%s)",
+                 fresh || pre ? "could deliver then" : "can deliver", later);
+    else if (fresh_cap && n_cap + late > fresh_cap && demand > each * (n_cap + late - fresh_cap))
+        snprintf(why, n, " (the load asked more than the rack could deliver then%s)", later);
     else if (first >= 0 && tripped + dead + starting + running == present && tripped > 1 &&
              last_ns > sn->mod[first].cause.ns) {
         char a[120], after[300] = "";
@@ -615,15 +655,16 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         if (dead)
             snprintf(none, sizeof none, "; module%s %s run%s but deliver%s nothing", dead == 1 ? "" : "s", deads,
                      dead == 1 ? "s" : "", dead == 1 ? "s" : "");
-        rep_add_slots(none, sizeof none, "put in after", fresh, freshs);      /* after the trips */
+        snprintf(none + strlen(none), sizeof none - strlen(none), "%s", later); /* after the trips */
         rep_add_slots(none, sizeof none, "still starting", starting, starts); /* put in, in their soft start */
         rep_add_slots(none, sizeof none, "still running", running, runs);     /* not enough to hold the bus */
         char rest[40] = "the rest"; /* with one left running: the others that tripped, counted */
         if (dead || starting || running)
             snprintf(rest, sizeof rest, "the other %u", tripped - 1);
         char over[160] = ""; /* the ones that deliver nothing leave the rest short of the load */
-        unsigned live = present + late > dead ? present + late - dead : 0; /* at the first trip: a later pull's in */
-        if (dead && live && demand > each * live)
+        unsigned gone = dead + late_dead; /* at the first trip: a later pull's in, delivering or not */
+        unsigned live = present + late > gone ? present + late - gone : 0;
+        if (gone && live && demand > each * live)
             snprintf(over, sizeof over, "the load asked more than the %u module%s still delivering can, %.0f W%s; ",
                      live, live == 1 ? "" : "s", each, live == 1 ? "" : " each");
         snprintf(why, n, " (%smodule %d tripped first, at %.4f s%s: %.60s; %s tripped by %.4f s%.200s)", over,

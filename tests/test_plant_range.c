@@ -417,7 +417,8 @@ Test(rack, an_overloaded_rack_is_announced_reported_as_collapsed_and_fails, .tim
              EK3_BIN);
     cr_assert(strstr(out,
                      "warning: the load asks 21.0 kW, but from 0.9807 s until 1.0375 s 7 modules (those in their "
-                     "slots then, one put back from its pre-charge's end, 37.5 ms after its insert, and not cut off "
+                     "slots then, one put back counted once pre-charged, 37.5 ms after its insert at the earliest, and "
+                     "not cut off "
                      "the bus before the start) deliver at most 20.2 kW; from 1.2001 s until 1.4375 s 7 deliver, at "
                      "most 20.2 kW: the rack is overloaded then\n"),
               "%s", out);

@@ -72,6 +72,22 @@ Test(session, a_pull_takes_effect_at_its_time)
     ses_free(&s);
 }
 
+/* An event acts at the start of the first quantum at or after its time,
+ * to the ns: never before it (1.0000000004 s acted at 1.0 s, its ns
+ * truncated), and a decimal time's binary rounding does not push it a
+ * quantum on (1.1 s is 1.1e9 ns and 2e-7 more; 0.3 s 6e-8 less). */
+Test(session, an_event_acts_at_the_first_quantum_at_or_after_its_time)
+{
+    cr_assert_eq(ses_act_ns(1.0000000004), 1000100000);
+    cr_assert_eq(ses_act_ns(1.00000000001), 1000100000);
+    cr_assert_eq(ses_act_ns(1.1), 1100000000);
+    cr_assert_eq(ses_act_ns(0.3), 300000000);
+    cr_assert_eq(ses_act_ns(0.1 + 0.2), 300000000);
+    cr_assert_eq(ses_act_ns(0), 0);
+    cr_assert_eq(ses_act_ns(1.23456789), 1234600000);
+    cr_assert_eq(ses_act_ns(1.2346), 1234600000);
+}
+
 /* --fault pull:SLOT@TIME is --pull SLOT@TIME: the snapshot (and the
  * report's "module N pulled at" line) names it too. */
 Test(session, a_pull_fault_is_reported_as_a_pull)
