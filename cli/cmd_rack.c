@@ -182,6 +182,31 @@ static double rk_asks_from(const rack_opts *o, double cap_w, double demand_w)
                : o->load_at + o->load_ramp * fmin(1.0, cap_w / demand_w);
 }
 
+/* Why the value v of a quantity flag in unit (noun: "a voltage") is
+ * refused, after the range the message gives: ": 1000 V is outside it"
+ * (read), else ": not a voltage" with what explains it: a case slip
+ * (cli_quantity_hint), a number past a double (cli_range_why), no
+ * finite number, another unit. Returns why (cap bytes). */
+static const char *rk_qty_why(const char *v, const char *unit, const char *noun, char *why, size_t cap)
+{
+    char hint[96], *end;
+    double x, n = strtod(v, &end);
+    const char *huge = cli_range_why(v, unit);
+    if (cli_parse_quantity(v, unit, &x) == EK3_OK)
+        snprintf(why, cap, ": %g %s is outside it", x, unit);
+    else if (end == v)
+        snprintf(why, cap, ": not %s", noun);
+    else if (huge)
+        snprintf(why, cap, ": not %s: %s", noun, huge);
+    else if (*cli_quantity_hint(v, unit, hint, sizeof hint))
+        snprintf(why, cap, ": not %s: %s", noun, hint);
+    else if (!isfinite(n))
+        snprintf(why, cap, ": not %s: not a finite number", noun);
+    else
+        snprintf(why, cap, ": not %s: '%.20s' is not %s", noun, end + (*end == ' '), unit);
+    return why;
+}
+
 /* A time for a warning: one on the 100 us grid (when a pull or an insert
  * acts) as it is (1.2346), another (a ramp's crossing) to 4 digits. */
 static const char *rk_t(double t, char buf[32])
@@ -649,10 +674,10 @@ int cmd_rack(int argc, char **argv)
             if (!*u && x > 0 && x < 1000) /* a bare number is watts: "--load 12" is 12 W, not 12 kW */
                 rk_note(w, "--load %s is %g W (a unit says which: %gkW)", v, x, x);
         } else if (!strcmp(a, "--load-ohm") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_quantity(v, "ohm", &x))
-                return cli_usage_error(w, "--load-ohm '%s': not a resistance (28, 28ohm, 2.5kOhm)", v);
-            if (!(x > 0))
-                return cli_usage_error(w, "--load-ohm '%s': a resistance above 0", v);
+            char why[160];
+            if (cli_parse_quantity(v, "ohm", &x) || !(x > 0))
+                return cli_usage_error(w, "--load-ohm '%s': a resistance above 0 (28, 28ohm, 2.5kOhm)%s", v,
+                                       rk_qty_why(v, "ohm", "a resistance", why, sizeof why));
             o.r.load = (rack_load){.kind = RACK_LOAD_R, .r = x};
             i++;
             continue;
@@ -661,12 +686,16 @@ int cmd_rack(int argc, char **argv)
                                    .ocv_empty = 620, .ocv_full = 800};
             continue;
         } else if (!strcmp(a, "--vset") && cli_has_value(a, v, &miss)) {
+            char why[160];
             if (cli_parse_quantity(v, "V", &x) || !(x >= 200 && x <= 920))
-                return cli_usage_error(w, "--vset '%s': 200 to 920 V (the module's range)", v);
+                return cli_usage_error(w, "--vset '%s': 200 to 920 V (the module's range)%s", v,
+                                       rk_qty_why(v, "V", "a voltage", why, sizeof why));
             o.r.v_set = (float)x;
         } else if (!strcmp(a, "--droop") && cli_has_value(a, v, &miss)) {
+            char why[160];
             if (cli_parse_quantity(v, "V/A", &x) || !(x > 0 && x <= 100))
-                return cli_usage_error(w, "--droop '%s': V/A, above 0 and up to 100", v);
+                return cli_usage_error(w, "--droop '%s': V/A, above 0 and up to 100%s", v,
+                                       rk_qty_why(v, "V/A", "a droop", why, sizeof why));
             o.r.r_droop = (float)x;
         } else if (!strcmp(a, "--duration") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.duration) ||

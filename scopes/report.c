@@ -634,8 +634,9 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         }
         if (!by)
             by = any;
-        /* one into a module that delivers nothing explains a loss of delivery: named first */
-        if (rep_event_dead(s, sn, prev) && !rep_event_dead(s, sn, by)) {
+        /* one into a module that delivers nothing explains a loss of delivery: named first, unless the later is a
+         * pull (a loss of its own, the trip's trigger) */
+        if (rep_event_dead(s, sn, prev) && !rep_event_dead(s, sn, by) && !ses_pull_slot(by)) {
             const ses_event *t = by;
             by = prev, prev = t;
         }

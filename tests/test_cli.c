@@ -832,6 +832,14 @@ Test(cli, a_bus_that_never_came_up_says_why)
     cr_assert(strstr(out, "(the load asked more than the 6 modules still delivering can, 2884 W each; module 7 tripped "
                           "first, at 1.2009 s, "),
               "%s", out);
+    /* the pull that triggers the trip leads, not the gate-off 200 ms before it (it read "200.9 ms after the fault
+     * gate-off:3@1s went in at 1 s (and 0.9 ms after module 4 was pulled at 1.2 s)") */
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 8 --load 19kW --duration 1.5s --fault gate-off:3@1s --pull 4@1.2s", EK3_BIN),
+                 1, "%s", out);
+    cr_assert(strstr(out, "module 7 tripped first, at 1.2009 s, 0.9 ms after module 4 was pulled at 1.2 s: HW_TRIP, "
+                          "comparator OCP; the other 5 tripped by 1.2018 s; module 3 runs but delivers nothing)\n"),
+              "%s", out);
 }
 
 /* Notes a user would otherwise puzzle over: the slots the station

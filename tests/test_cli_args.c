@@ -92,9 +92,27 @@ Test(cli_args, the_ohm_is_read_in_any_case_and_as_its_symbol)
     static char out[8192];
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load-ohm 28Ohm --duration 1ms", EK3_BIN), 0, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load-ohm 28kV --duration 1ms", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "--load-ohm '28kV': not a resistance (28, 28ohm, 2.5kOhm)"), "%s", out);
+    cr_assert(strstr(out, "--load-ohm '28kV': a resistance above 0 (28, 28ohm, 2.5kOhm): not a resistance: 'kV' is "
+                          "not ohm\n"),
+              "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load-ohm 0Ohm --duration 1ms", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "--load-ohm '0Ohm': a resistance above 0"), "%s", out);
+    cr_assert(strstr(out, "--load-ohm '0Ohm': a resistance above 0 (28, 28ohm, 2.5kOhm): 0 ohm is outside it\n"), "%s",
+              out);
+    /* why a voltage, a droop or a resistance is refused (they gave the range alone: "--vset 'abc': 200 to 920 V") */
+    static const struct {
+        const char *args, *says;
+    } why[] = {
+        {"--vset abc", "--vset 'abc': 200 to 920 V (the module's range): not a voltage\n"},
+        {"--vset 1000", "--vset '1000': 200 to 920 V (the module's range): 1000 V is outside it\n"},
+        {"--vset 750kv", "--vset '750kv': 200 to 920 V (the module's range): not a voltage: the unit is V (750kV)\n"},
+        {"--droop inf", "--droop 'inf': V/A, above 0 and up to 100: not a droop: not a finite number\n"},
+        {"--load-ohm 1e400", "--load-ohm '1e400': a resistance above 0 (28, 28ohm, 2.5kOhm): not a resistance: too "
+                             "large for a double (above about 1e308)\n"},
+    };
+    for (size_t i = 0; i < sizeof why / sizeof why[0]; i++) {
+        cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 %s --duration 1ms", EK3_BIN, why[i].args), 2, "%s", out);
+        cr_assert(strstr(out, why[i].says), "%s: %s", why[i].args, out);
+    }
 }
 
 /* A prefix scales the number as its decimal text reads: 1234.56 ms is
