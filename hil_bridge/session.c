@@ -1109,6 +1109,10 @@ int ses_sagging(const ses *s, ses_sag *out)
                : vps < -SES_SAG_VPS                                          ? SES_SAG_FALLING
                : vps <= SES_SAG_VPS && s->o.r.load.kind != RACK_LOAD_BATTERY ? SES_SAG_HELD
                                                                              : 0;
+    for (unsigned j = 0; kind == SES_SAG_HELD && j < s->nev; j++) /* a module put back, not yet delivering, may
+                                                                      lift it: no verdict on where it holds */
+        if (ses_insert_slot(&s->ev[j]) && s->ev[j].done_ns >= 0 && s->ev[j].done_ns + ses_insert_ready_ns(s) > g->t_ns)
+            kind = 0;
     if (!kind)
         return 0;
     if (out) {

@@ -514,7 +514,8 @@ typedef struct ses_sag {
  * its droop band: not collapsed (ses_collapsed 0), the bus under the
  * floor for SES_SAG_HOLD_NS or more, and SES_SAG_HELD for a resistor
  * (its current falls with the bus: held, or settling, where the modules'
- * limit meets it; none while it rises faster than SES_SAG_VPS), else over the last SES_SAG_EVERY_NS to twice that
+ * limit meets it; none while it rises faster than SES_SAG_VPS, or while
+ * a module put back is still pre-charging, ses_insert_ready_ns), else over the last SES_SAG_EVERY_NS to twice that
  * SES_SAG_FALLING (falling faster than SES_SAG_VPS) or SES_SAG_HELD
  * (within SES_SAG_VPS of level: a constant power under its v_min acts as
  * a resistor); rising faster, recovering (a module put back), is no

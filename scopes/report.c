@@ -335,17 +335,18 @@ static void rep_event_line(FILE *f, const ses_event *e, const ses_snap *sn)
         fprintf(f, "pull not done (its slot was empty then): %s\n", e->as[0] ? e->as : "a pull");
         return;
     }
-    if (e->kind != SES_EV_FAULT || e->fault.id == FLT_PULL)
-        return;
+    if (e->kind != SES_EV_FAULT || (e->fault.id == FLT_PULL && e->refused_ns < 0))
+        return; /* a pull done is told above; one refused (a leader's with no leader then) below */
     char text[300];
     if (flt_format(&e->fault, text, sizeof text))
         snprintf(text, sizeof text, "?");
+    const char *shown = e->fault.id == FLT_PULL && e->as[0] ? e->as : text; /* as asked for: "--pull leader@1.55s" */
     if (e->done_ns >= 0)
         fprintf(f, "fault injected at %.4f s: %s\n", e->done_ns * 1e-9, text);
     else if (e->refused_ns >= 0) { /* the reason without the fault's name again ("replay-cmd: ...") */
         size_t nl = strcspn(text, ":");
         const char *why = !strncmp(e->why, text, nl) && !strncmp(e->why + nl, ": ", 2) ? e->why + nl + 2 : e->why;
-        fprintf(f, "fault refused at %.4f s: %s: %s\n", e->refused_ns * 1e-9, text, why);
+        fprintf(f, "fault refused at %.4f s: %s: %s\n", e->refused_ns * 1e-9, shown, why);
     } else
         fprintf(f, "fault not injected (%s): %s\n",
                 sn->t_ns * 1e-9 < e->at_s ? "the run ended before it" : "refused: told on stderr", text);

@@ -790,6 +790,14 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
                   strstr(out, "ek3 rack: 1 fault (--fault, --pull) could not be injected (named above)\n") &&
                   strstr(out, "\npull not done (its slot was empty then): --pull 1@1.5s\n"),
               "%s", out);
+    /* a leader's pull with no leader then (the failover under way): named in the report (it counted it as "named
+     * above" and named it on stderr alone) */
+    cr_assert_eq(run(EK3_BIN " rack --modules 8 --load 18kW --duration 1.7s --pull leader@1s --pull leader@1.55s 2>&1",
+                     out, sizeof out),
+                 1, "%s", out);
+    cr_assert(strstr(out, "\nfault refused at 1.5500 s: --pull leader@1.55s: the rack has no swarm leader now\n1 fault "
+                          "could not be injected (each named above, with when and why)\n"),
+              "%s", out);
     cr_assert_eq(run(EK3_BIN " rack --modules 4 --fault insert:leader@1s 2>&1", out, sizeof out), 2, "%s", out);
     cr_assert(strstr(out, "--fault insert:leader@1s: the leader is a module in its slot"), "%s", out);
     cr_assert_eq(run(EK3_BIN " rack --modules 4 --duration 2s --pull leader@3s 2>&1", out, sizeof out), 2, "%s", out);
