@@ -1223,11 +1223,10 @@ int cmd_rack(int argc, char **argv)
     rk_overs_of(&s, &o, demand, end_s, &ov);
     char ins[96] = "", held[64] = ""; /* a module put back: from when it delivers; one that delivers none */
     for (unsigned i = 0; i < s.nev; i++) {
-        const flt_spec *f = s.ev[i].kind == SES_EV_FAULT ? &s.ev[i].fault : NULL;
         if (ses_insert_slot(&s.ev[i]))
             snprintf(ins, sizeof ins, ", one put back counted once pre-charged, %g ms after its insert at the earliest",
                      ses_insert_ready_ns(&s) * 1e-6);
-        else if (f && (f->id == FLT_GATE_OFF || f->id == FLT_OPEN))
+        else if (ses_holds_off(&s.ev[i]))
             snprintf(held, sizeof held, ", not held off by a gate-off or open fault");
     }
     const ses_event *stn_cut = ses_station_cut_before_start(&s);

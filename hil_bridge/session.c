@@ -406,6 +406,13 @@ static double ses_module_cap_w(const ses *s)
     return p < p_cmd ? p : p_cmd;
 }
 
+/* The run's end (ns): the quanta run, or before the run those it will
+ * run (a scenario's session runs one at a time: o.quanta 1). */
+static int64_t ses_end_ns(const ses *s)
+{
+    return (s->q > 0 ? s->q : s->o.quanta) * RIG_PERIOD_NS;
+}
+
 int64_t ses_insert_ready_ns(const ses *s)
 {
     int64_t ns = llround((double)s->o.r.v_set / LLCC_PRECHARGE_VPS * 1e9); /* in double: 37 500 000 at 750 V */
@@ -427,8 +434,7 @@ int64_t ses_insert_ready_ns(const ses *s)
 static void ses_out_take(const ses_event *e, unsigned n_mod, uint8_t out[512], unsigned *leaders, uint8_t in, int dead)
 {
     unsigned slot = ses_pull_slot(e), cut = ses_cut_before_start(e);
-    int kills = e->kind == SES_EV_FAULT && e->refused_ns < 0 &&
-                (e->fault.id == FLT_PULL || (dead && (e->fault.id == FLT_GATE_OFF || e->fault.id == FLT_OPEN)));
+    int kills = e->kind == SES_EV_FAULT && e->refused_ns < 0 && (e->fault.id == FLT_PULL || (dead && ses_holds_off(e)));
     if (!slot && kills && e->fault.id != FLT_PULL)
         slot = e->fault.target;
     if (slot >= 1 && slot <= n_mod)
@@ -465,8 +471,7 @@ unsigned ses_capacity(const ses *s, double *cap_w, double *demand_w)
     uint8_t out[512] = {0}; /* the slots with a module that can feed: not pulled on the timeline (or put back
                                after its last pull), not lost; a leader's pull not yet gone in names none (counted) */
     unsigned n_mod = s->g.o.modules < 511 ? s->g.o.modules : 510, leaders = 0, n;
-    /* the end: the quanta run, or before the run those it will run (a scenario steps one at a time) */
-    int64_t end_ns = (s->q > 0 ? s->q : s->o.quanta) * RIG_PERIOD_NS, ready = ses_insert_ready_ns(s);
+    int64_t end_ns = ses_end_ns(s), ready = ses_insert_ready_ns(s);
     for (unsigned i = 0; i < s->nev; i++) /* a module put in too late to deliver by the end counts for nothing */
         ses_out_take(&s->ev[i], n_mod, out, &leaders, ses_act_ns(s->ev[i].at_s) + ready > end_ns ? 2 : 0, 0);
     n = ses_out_left(s, n_mod, out, leaders);
@@ -536,7 +541,7 @@ unsigned ses_capacity_steps(const ses *s, ses_cap_step *st, unsigned cap)
     int begun = 0;
     /* ready[slot]: when the module last put in there delivers from (ns); the inserts' ready times come in event
      * order (each its act time plus the one pre-charge): r, the next insert taken whose time is still to come */
-    int64_t ready[512] = {0}, pre = ses_insert_ready_ns(s), end_ns = (s->q > 0 ? s->q : s->o.quanta) * RIG_PERIOD_NS;
+    int64_t ready[512] = {0}, pre = ses_insert_ready_ns(s), end_ns = ses_end_ns(s);
     unsigned r = 0;
     for (unsigned i = 0; i <= s->nev;) { /* in time order: the events at one time (i..j-1) after those ready by then */
         int64_t t_ev = i < s->nev ? ses_act_ns(s->ev[i].at_s) : end_ns;

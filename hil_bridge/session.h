@@ -541,4 +541,12 @@ static inline unsigned ses_insert_slot(const ses_event *e)
                                                                   : 0;
 }
 
+/* Whether event e is a fault that leaves its module in its slot
+ * delivering nothing (gate-off, open: fault.h), its slot fault.target
+ * (0 for a leader's not gone in yet). */
+static inline int ses_holds_off(const ses_event *e)
+{
+    return e->kind == SES_EV_FAULT && (e->fault.id == FLT_GATE_OFF || e->fault.id == FLT_OPEN);
+}
+
 #endif /* SESSION_H */

@@ -425,9 +425,7 @@ static int64_t rep_inserted_ns(const ses *s, unsigned slot)
     int64_t t = -1;
     for (unsigned i = 0; i < s->nev; i++) {
         const ses_event *e = &s->ev[i];
-        int ins = (e->kind == SES_EV_INSERT && e->slot == slot) ||
-                  (e->kind == SES_EV_FAULT && e->fault.id == FLT_INSERT && e->fault.target == slot);
-        if (ins && e->done_ns > t)
+        if (ses_insert_slot(e) == slot && e->done_ns > t)
             t = e->done_ns;
     }
     return t;
@@ -559,8 +557,7 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         int held = 0;
         for (unsigned j = 0; j < s->nev && !held; j++) {
             const ses_event *f = &s->ev[j];
-            held = f->kind == SES_EV_FAULT && (f->fault.id == FLT_GATE_OFF || f->fault.id == FLT_OPEN) &&
-                   f->fault.target == k && f->done_ns >= 0 && f->done_ns <= t_ref;
+            held = ses_holds_off(f) && f->fault.target == k && f->done_ns >= 0 && f->done_ns <= t_ref;
         }
         late_dead += held;
     }
