@@ -194,6 +194,8 @@ static const char *rk_qty_why(const char *v, const char *unit, const char *noun,
     const char *huge = cli_range_why(v, unit);
     if (cli_parse_quantity(v, unit, &x) == EK3_OK)
         snprintf(why, cap, ": %g %s is outside it", x, unit);
+    else if (!v[strspn(v, " \t")])
+        snprintf(why, cap, ": empty");
     else if (end == v)
         snprintf(why, cap, ": not %s", noun);
     else if (huge)

@@ -400,11 +400,12 @@ static int flt_parse_target(const flt_def *d, const char *t, flt_spec *out, char
     default:
         if (cli_parse_i64(t, d->target == FLT_T_NODE ? 0 : 1, 510, &n))
             return flt_err(err, cap, EK3_EPARSE,
-                           "%s: target '%s' must be a %s, or leader (a whole number; the rack's modules are 510 at "
-                           "most)",
+                           "%s: target '%s' must be a %s%s (a whole number; the rack's modules are 510 at most)",
                            d->name, t,
                            d->target == FLT_T_NODE ? "bus node 0 (the station) to the rack's modules"
-                                                   : "slot 1 to the rack's modules");
+                                                   : "slot 1 to the rack's modules",
+                           d == &flt_table[FLT_INSERT] ? ", an empty one" : ", or leader"); /* the leader is in its
+                                                                                              slot */
         out->target = (unsigned)n;
         return EK3_OK;
     }

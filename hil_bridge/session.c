@@ -144,6 +144,8 @@ static void ses_mod_fill(const rig *g, unsigned k, ses_mod_snap *m)
     m->tja = pm->th.t[TH_JA], m->tjb = pm->th.t[TH_JB];
     m->fsw_hz = g->m[k].fw.h.pwm.fsw_hz, m->resets = g->m[k].fw.resets;
     m->trim = g->m[k].external ? 0.0f : g->m[k].fw.drv.ctl.trim;
+    /* latched: in FAULT in its slot, or pulled since (its firmware keeps the latch); in-process only */
+    m->trip_ns = !g->m[k].external && g->m[k].fw.drv.safety.latched ? g->m[k].fw.drv.safety.trip_ns : -1;
     m->parked = !g->m[k].external && g->m[k].fw.drv.ctl.parked;
     const void *sw = swo_state(g, k + 1);
     swm_view v;
@@ -607,7 +609,7 @@ static void ses_take(ses *s, unsigned i)
             s->fault_errors++;
             e->refused = 1;
             if (s->o.notes)
-                fprintf(s->o.notes, "%s: %s at %.4f s: slot %u is empty (pulled already)\n", s->o.who,
+                fprintf(s->o.notes, "%s: %s refused at %.4f s: slot %u is empty (pulled already)\n", s->o.who,
                         e->as[0] ? e->as : "a pull", g->t_ns * 1e-9, e->slot);
         }
         break;
@@ -630,18 +632,22 @@ static void ses_take(ses *s, unsigned i)
         if (!e->as[0])
             snprintf(text + 8, sizeof text - 8, "%s", spec);
         /* a leader target: the module it went into, for its clear and the notes */
+        e->at_leader = e->fault.leader;
         int rc = flt_go(g, &e->fault, why, sizeof why);
         if (rc == 0) {
             e->done_ns = g->t_ns;
-            if (s->o.notes && strstr(text, "leader"))
+            if (s->o.notes && e->at_leader)
                 fprintf(s->o.notes, "%s: note: %s at %.4f s: the leader was module %u\n", s->o.who, text,
                         g->t_ns * 1e-9, e->fault.target);
         } else {
             s->fault_errors++;
             e->refused_ns = g->t_ns;
-            snprintf(e->why, sizeof e->why, "%.255s", why[0] ? why : ek3_strerror(rc));
+            const char *r = why[0] ? why : ek3_strerror(rc), *nm = flt_table[e->fault.id].name;
+            size_t nl = strlen(nm); /* the reason without the fault's name (it is named beside it) */
+            snprintf(e->why, sizeof e->why, "%.255s",
+                     r + (!strncmp(r, nm, nl) && !strncmp(r + nl, ": ", 2) ? nl + 2 : 0));
             if (s->o.notes)
-                fprintf(s->o.notes, "%s: %s at %.4f s: %s\n", s->o.who, text, g->t_ns * 1e-9, e->why);
+                fprintf(s->o.notes, "%s: %s refused at %.4f s: %s\n", s->o.who, text, g->t_ns * 1e-9, e->why);
         }
         break;
     }
@@ -1114,10 +1120,12 @@ int ses_sagging(const ses *s, ses_sag *out)
                : vps < -SES_SAG_VPS                                          ? SES_SAG_FALLING
                : vps <= SES_SAG_VPS && s->o.r.load.kind != RACK_LOAD_BATTERY ? SES_SAG_HELD
                                                                              : 0;
-    for (unsigned j = 0; kind == SES_SAG_HELD && j < s->nev; j++) /* a module put back, not yet delivering, may
-                                                                      lift it: no verdict on where it holds */
-        if (ses_insert_slot(&s->ev[j]) && s->ev[j].done_ns >= 0 && s->ev[j].done_ns + ses_insert_ready_ns(s) > g->t_ns)
-            kind = 0;
+    const ses_event *pend = NULL; /* a module put back, not yet delivering, may lift it: no verdict on where it
+                                     holds (the last of them to be ready said) */
+    for (unsigned j = 0; kind == SES_SAG_HELD && j < s->nev; j++)
+        if (ses_insert_slot(&s->ev[j]) && s->ev[j].done_ns >= 0 &&
+            s->ev[j].done_ns + ses_insert_ready_ns(s) > g->t_ns && (!pend || s->ev[j].done_ns >= pend->done_ns))
+            pend = &s->ev[j];
     if (!kind)
         return 0;
     if (out) {
@@ -1126,8 +1134,11 @@ int ses_sagging(const ses *s, ses_sag *out)
         out->since_s = s->sag_ns * 1e-9;
         out->vps = vps;
         out->to_half_s = kind == SES_SAG_FALLING ? (v - 0.5 * s->o.r.v_set) / -vps : -1;
+        out->pending = pend ? ses_insert_slot(pend) : 0;
+        out->put_s = pend ? pend->done_ns * 1e-9 : -1;
+        out->ready_s = pend ? (pend->done_ns + ses_insert_ready_ns(s)) * 1e-9 : -1;
     }
-    return kind;
+    return pend ? 0 : kind;
 }
 
 int ses_probe_find(const ses *s, const char *name)

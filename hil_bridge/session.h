@@ -85,11 +85,14 @@ typedef struct ses_event {
     unsigned slot;    /* PULL, INSERT: 1..N */
     flt_spec fault;   /* FAULT: what, where, its parameters (flt_check'd when added) */
     uint8_t refused;  /* PULL: its slot was empty when it came due (counted in ses.fault_errors) */
+    uint8_t at_leader; /* FAULT: asked of the swarm's leader (flt_spec.leader, which the session resolves to its
+                          module when it comes due; set by the session) */
     char as[80];      /* FAULT, PULL: how it was asked for, as the notes name it ("--pull leader@1s");
                          empty: "--fault" and the fault's text, or "a pull" */
     int64_t done_ns;  /* when it took effect; -1 until then (set by the session) */
     int64_t refused_ns; /* FAULT: when it came due and was refused (why[] says why); -1 if not (set by the session) */
-    char why[256];      /* FAULT: the reason it was refused (flt_go's, cut at 255 characters), for the report */
+    char why[256];      /* FAULT: the reason it was refused (flt_go's without the fault's name before it, cut at
+                           255 characters), for the notes and the report */
 } ses_event;
 
 /* What a module is doing, as the report and the scope show it. */
@@ -144,6 +147,9 @@ typedef struct ses_mod_snap {
     double tja, tjb;      /* junction temperatures of the two half-bridges, C */
     double fsw_hz;        /* the firmware's switching frequency command */
     uint32_t resets;      /* firmware resets */
+    int64_t trip_ns;      /* latched (in FAULT, or pulled since): when its SAFETY_MONITOR latched the first
+                             of its faults, by the module's clock (the rig's); -1 otherwise and for
+                             external modules */
     int64_t pulled_ns;    /* when a PULL event took it out (-1: in its slot) */
     ses_alert fault;      /* the station's last FAULT_ALERT from it */
     ses_alert cause;      /* its first of the highest severity, not a clearing one (station.h stn_module) */
@@ -508,6 +514,9 @@ typedef struct ses_sag {
     double vps;       /* its slope over the last 10 to 20 ms, V/s (negative) */
     double to_half_s; /* falling: at that slope, the time until the bus is at half its set point (a collapse),
                        * s; held: -1 */
+    unsigned pending; /* SES_SAG_HELD withheld: the slot of the module put back still pre-charging (the last
+                       * ready of them), else 0 */
+    double put_s, ready_s; /* it went in at, s; it is pre-charged at the earliest at (ses_insert_ready_ns), s */
 } ses_sag;
 
 /* Whether the started rack, its load on and its bus up once, ends out of
@@ -521,7 +530,9 @@ typedef struct ses_sag {
  * a resistor); rising faster, recovering (a module put back), is no
  * verdict, nor a battery's bus (its own, below the band in a
  * constant-current charge). SES_SAG_FALLING or SES_SAG_HELD with *out
- * filled (out may be NULL), or 0 (*out untouched). */
+ * filled, pending 0 (out may be NULL); 0 with *out filled, pending the
+ * slot, for a SES_SAG_HELD withheld while a module put back pre-charges;
+ * else 0 (*out untouched). */
 enum { SES_SAG_FALLING = 1, SES_SAG_HELD = 2 };
 int ses_sagging(const ses *s, ses_sag *out);
 

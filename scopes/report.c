@@ -328,7 +328,9 @@ static void rep_event_line(FILE *f, const ses_event *e, const ses_snap *sn)
 {
     unsigned slot = ses_pull_slot(e);
     if (slot >= 1 && slot <= sn->n && e->done_ns >= 0) {
-        fprintf(f, "module %u pulled at %.4f s\n", slot, e->done_ns * 1e-9); /* as the faults below */
+        fprintf(f, "module %u %spulled at %.4f s\n", slot,
+                e->kind == SES_EV_FAULT && e->at_leader ? "(the swarm's leader then) " : "",
+                e->done_ns * 1e-9); /* as the faults below */
         return;
     }
     if (e->kind == SES_EV_PULL && e->refused) {
@@ -343,11 +345,9 @@ static void rep_event_line(FILE *f, const ses_event *e, const ses_snap *sn)
     const char *shown = e->fault.id == FLT_PULL && e->as[0] ? e->as : text; /* as asked for: "--pull leader@1.55s" */
     if (e->done_ns >= 0)
         fprintf(f, "fault injected at %.4f s: %s\n", e->done_ns * 1e-9, text);
-    else if (e->refused_ns >= 0) { /* the reason without the fault's name again ("replay-cmd: ...") */
-        size_t nl = strcspn(text, ":");
-        const char *why = !strncmp(e->why, text, nl) && !strncmp(e->why + nl, ": ", 2) ? e->why + nl + 2 : e->why;
-        fprintf(f, "fault refused at %.4f s: %s: %s\n", e->refused_ns * 1e-9, shown, why);
-    } else
+    else if (e->refused_ns >= 0) /* the reason without the fault's name again (ses_event.why) */
+        fprintf(f, "fault refused at %.4f s: %s: %s\n", e->refused_ns * 1e-9, shown, e->why);
+    else
         fprintf(f, "fault not injected (%s): %s\n",
                 sn->t_ns * 1e-9 < e->at_s ? "the run ended before it" : "refused: told on stderr", text);
 }
@@ -477,6 +477,23 @@ static double rep_demand_at(const ses *s, double demand, int64_t t_ns)
     return demand;
 }
 
+/* When module m tripped: its SAFETY_MONITOR's latch (the trace's FAULT),
+ * else, for an external module, when the station heard its cause (its
+ * FAULT_ALERT comes a frame or more after the trip); -1: not known. */
+static int64_t rep_trip_ns(const ses_mod_snap *m)
+{
+    return m->trip_ns >= 0 ? m->trip_ns : m->cause.ns;
+}
+
+/* rep_trip_ns of a module that tripped: in FAULT in its slot, or pulled
+ * after it tripped; else -1. */
+static int64_t rep_tripped_ns(const ses_mod_snap *m)
+{
+    if (m->present)
+        return m->state == SES_M_FAULT ? rep_trip_ns(m) : -1;
+    return m->trip_ns >= 0 && m->pulled_ns >= m->trip_ns ? m->trip_ns : -1;
+}
+
 /* Why a rack collapsed, as the verdict's parenthesis (" (...)", or ""
  * when none of these): the bus shorted; a load above what the rack's
  * modules give (ses_capacity); every module tripped before the load came
@@ -495,10 +512,17 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
     int64_t ready = ses_insert_ready_ns(s), end_ns = s->q * RIG_PERIOD_NS;
     int first = -1; /* the first to trip, and the last trip's time */
     int64_t last_ns = -1, t_trip = -1;
-    for (unsigned k = 0; k < sn->n; k++) /* the first trip, before which a module put in later was not there */
-        if (sn->mod[k].present && sn->mod[k].state == SES_M_FAULT && sn->mod[k].cause.ns >= 0 &&
-            (t_trip < 0 || sn->mod[k].cause.ns < t_trip))
-            t_trip = sn->mod[k].cause.ns;
+    for (unsigned k = 0; k < sn->n; k++) { /* the first to trip, one pulled since too; in one control period the
+                                              one the station heard first (the order in it is not kept) */
+        const ses_mod_snap *m = &sn->mod[k];
+        int64_t tk = rep_tripped_ns(m), tf = first >= 0 ? rep_tripped_ns(&sn->mod[first]) : -1;
+        if (tk >= 0 &&
+            (first < 0 || tk < tf ||
+             (tk == tf && m->cause.ns >= 0 && (sn->mod[first].cause.ns < 0 || m->cause.ns < sn->mod[first].cause.ns))))
+            first = (int)k;
+    }
+    int first_out = first >= 0 && !sn->mod[first].present;      /* pulled after it tripped */
+    t_trip = first >= 0 ? rep_tripped_ns(&sn->mod[first]) : -1; /* before which one put in later was not there */
     if (t_trip < 0)
         t_trip = s->collapse_ns;
     for (unsigned k = 0; k < sn->n; k++) {
@@ -537,18 +561,17 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         if (m->state != SES_M_FAULT)
             continue;
         tripped++;
-        if (m->cause.ns < 0)
+        int64_t tk = rep_trip_ns(m);
+        if (tk < 0)
             continue;
-        before += s->load_on_ns >= 0 && m->cause.ns < s->load_on_ns;
-        if (first < 0 || m->cause.ns < sn->mod[first].cause.ns)
-            first = (int)k;
-        last_ns = m->cause.ns > last_ns ? m->cause.ns : last_ns;
+        before += s->load_on_ns >= 0 && tk < s->load_on_ns;
+        last_ns = tk > last_ns ? tk : last_ns;
     }
     double each = n_cap ? cap / n_cap : 0;
     /* pulls after the first trip (or the collapse) are not its cause: the rack they leave may be short of the load
      * at the end without having been so before */
     unsigned late = 0, late_dead = 0; /* late_dead: of them, delivering nothing then (a gate-off or open before) */
-    int64_t t_ref = first >= 0 ? sn->mod[first].cause.ns : s->collapse_ns;
+    int64_t t_ref = first >= 0 ? t_trip : s->collapse_ns;
     for (unsigned i = 0; i < s->nev && t_ref >= 0; i++) {
         unsigned k = ses_pull_slot(&s->ev[i]);
         if (!(k >= 1 && s->ev[i].done_ns > t_ref))
@@ -609,11 +632,12 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                  fresh || pre ? "could deliver then" : "can deliver", later);
     else if (fresh_cap && n_cap + late > fresh_cap && demand > each * (n_cap + late - fresh_cap))
         snprintf(why, n, " (the load asked more than the rack could deliver then%s)", later);
-    else if (first >= 0 && tripped + dead + starting + running == present && tripped > 1 &&
-             last_ns > sn->mod[first].cause.ns) {
-        char a[120], after[300] = "";
-        rep_alert_text(a, sizeof a, &sn->mod[first].cause);
-        int64_t t1 = sn->mod[first].cause.ns;
+    else if (first >= 0 && tripped + dead + starting + running == present && tripped + first_out > 1 &&
+             last_ns > t_trip) {
+        char a[120] = "no FAULT_ALERT heard from it", after[300] = "";
+        if (sn->mod[first].cause.ns >= 0)
+            rep_alert_text(a, sizeof a, &sn->mod[first].cause);
+        int64_t t1 = t_trip;
         /* the last fault or pull before the first trip, after the load came on: of those that bear on it (a pull,
          * one into the module that tripped first or into one that delivers nothing, one into the bus or the rack)
          * if any, else of all (an NTC opened in another module a moment later is not the cause) */
@@ -659,15 +683,26 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         rep_add_slots(none, sizeof none, "still running", running, runs);     /* not enough to hold the bus */
         char rest[40] = "the rest"; /* with one left running: the others that tripped, counted */
         if (dead || starting || running)
-            snprintf(rest, sizeof rest, "the other %u", tripped - 1);
+            snprintf(rest, sizeof rest, "the other %u", tripped - !first_out);
         char over[160] = ""; /* the ones that deliver nothing leave the rest short of the load */
         unsigned gone = dead + late_dead; /* at the first trip: a later pull's in, delivering or not */
         unsigned live = present + late > gone ? present + late - gone : 0;
         if (gone && live && demand > each * live)
             snprintf(over, sizeof over, "the load asked more than the %u module%s still delivering can, %.0f W%s; ",
                      live, live == 1 ? "" : "s", each, live == 1 ? "" : " each");
-        snprintf(why, n, " (%smodule %d tripped first, at %.4f s%s: %.60s; %s tripped by %.4f s%.200s)", over,
-                 first + 1, t1 * 1e-9, after, a, rest, last_ns * 1e-9, none);
+        char ties[80] = "", with[120] = ""; /* tripped in the same control period as the first */
+        size_t tat = 0;
+        unsigned tie = 0;
+        for (unsigned k = 0; k < sn->n; k++)
+            if (k != (unsigned)first && rep_tripped_ns(&sn->mod[k]) == t1)
+                cli_list_add(ties, sizeof ties, &tat, &tie, 4, k + 1);
+        if (first_out) /* not among those in their slots */
+            snprintf(with, sizeof with, " (pulled since, at %.4f s)", sn->mod[first].pulled_ns * 1e-9);
+        if (tie)
+            snprintf(with + strlen(with), sizeof with - strlen(with), " (module%s %s too, in the same control period)",
+                     tie == 1 ? "" : "s", ties);
+        snprintf(why, n, " (%smodule %d tripped first, at %.4f s%s%s: %.60s; %s tripped by %.4f s%.200s)", over,
+                 first + 1, t1 * 1e-9, with, after, a, rest, last_ns * 1e-9, none);
     }
 }
 
@@ -712,6 +747,14 @@ static int rep_text_body(FILE *f, ses *s)
     else if (s->collapse_ns >= 0)
         snprintf(collapse_at, sizeof collapse_at, " at %.4f s (the bus fell under %.1f V)", s->collapse_ns * 1e-9,
                  0.5 * o->r.v_set);
+    else if (present && tripped == present) { /* every one tripped, the bus (its capacitance) not yet under half */
+        int64_t last = -1;
+        for (unsigned k = 0; k < sn.n; k++)
+            if (sn.mod[k].present && rep_trip_ns(&sn.mod[k]) > last)
+                last = rep_trip_ns(&sn.mod[k]);
+        if (last >= 0)
+            snprintf(collapse_at, sizeof collapse_at, " at %.4f s (the last module in its slot tripped)", last * 1e-9);
+    }
     char lim[96] = ""; /* running at the current limit: the output voltage no longer held */
     if (limited)
         snprintf(lim, sizeof lim, ", %u at the current limit", limited);
@@ -769,7 +812,7 @@ static int rep_text_body(FILE *f, ses *s)
             collapse_at, sn.vbus, o->r.v_set, tripped, present, present == 1 ? "" : "s",
             present == 1 ? "its slot" : "their slots", running, why);
     }
-    ses_sag sag;
+    ses_sag sag = {0};
     int sagging = collapsed ? 0 : ses_sagging(s, &sag);
     if (sagging == SES_SAG_HELD) {
         char end[160] = ""; /* a resistor: where it settles */
@@ -791,6 +834,14 @@ static int rep_text_body(FILE *f, ses *s)
                 sag.v, o->r.v_set, sag.foot_v - sag.floor_v, sag.foot_v, s->kc.r_droop, s->kc.i_max, sag.since_s,
                 -sag.vps, 0.5 * o->r.v_set, o->r.load.kind == RACK_LOAD_CP ? "less than " : "about ",
                 o->r.load.kind == RACK_LOAD_CP ? ceil(sag.to_half_s * 10) / 10 : sag.to_half_s); /* a bound: up */
+    else if (sag.pending) /* a held sag withheld: said, so that no verdict is not read as a pass */
+        fprintf(f,
+                "note: no RACK OVERLOADED verdict yet: at the run's end the bus is at %.2f V (set point %.1f V) with "
+                "the load on, more than %.1f V under its droop band's foot (%.1f V) since %.4f s, but the module put "
+                "back in slot %u at %.4f s is still pre-charging (until %.4f s at the earliest) and may lift it; a "
+                "longer run tells\n",
+                sag.v, o->r.v_set, sag.foot_v - sag.floor_v, sag.foot_v, sag.since_s, sag.pending, sag.put_s,
+                sag.ready_s);
     const char *lk = o->r.load.kind == RACK_LOAD_CP ? "constant power" : o->r.load.kind == RACK_LOAD_R ? "resistor"
                                                                                                       : "EV battery";
     fprintf(f, "load: %s%s; set point %.1f V, droop %.2f V/A\n", lk, s->load_on ? "" : ", not on during the run",
@@ -806,7 +857,8 @@ static int rep_text_body(FILE *f, ses *s)
      * (llc_control.c: burst_permille): what the modules give, or take in,
      * at one instant is a burst or a pause, not the load. */
     int mismatch = fmax(fabs(ptot - sn.p_load), fabs(pin - sn.p_load)) > fmax(20.0, 0.2 * sn.p_load);
-    if (starting && ptot > sn.p_load && mismatch) /* the soft start ramps the bus up: the capacitance takes the rest */
+    if (starting && ptot > sn.p_load && mismatch && !collapsed) /* the soft start ramps the bus up: the capacitance
+                                                                   takes the rest (not a fallen bus's) */
         fprintf(f,
                 "note: the bus is still coming up (%u module%s in the soft start): of what they deliver, what the "
                 "load does not take charges the bus capacitance\n",

@@ -103,6 +103,7 @@ Test(cli_args, the_ohm_is_read_in_any_case_and_as_its_symbol)
         const char *args, *says;
     } why[] = {
         {"--vset abc", "--vset 'abc': 200 to 920 V (the module's range): not a voltage\n"},
+        {"--vset ''", "--vset '': 200 to 920 V (the module's range): empty\n"},
         {"--vset 1000", "--vset '1000': 200 to 920 V (the module's range): 1000 V is outside it\n"},
         {"--vset 750kv", "--vset '750kv': 200 to 920 V (the module's range): not a voltage: the unit is V (750kV)\n"},
         {"--droop inf", "--droop 'inf': V/A, above 0 and up to 100: not a droop: not a finite number\n"},

@@ -786,9 +786,10 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
                      sizeof out),
                  1, "%s", out);
     cr_assert(strstr(out, "ek3 rack: note: --pull leader@1s at 1.0000 s: the leader was module 1\n") &&
-                  strstr(out, "ek3 rack: --pull 1@1.5s at 1.5000 s: slot 1 is empty (pulled already)\n") &&
+                  strstr(out, "ek3 rack: --pull 1@1.5s refused at 1.5000 s: slot 1 is empty (pulled already)\n") &&
                   strstr(out, "ek3 rack: 1 fault (--fault, --pull) could not be injected (named above)\n") &&
-                  strstr(out, "\npull not done (its slot was empty then): --pull 1@1.5s\n"),
+                  strstr(out, "\npull not done (its slot was empty then): --pull 1@1.5s\n") &&
+                  strstr(out, "\nmodule 1 (the swarm's leader then) pulled at 1.0000 s\n"),
               "%s", out);
     /* a leader's pull with no leader then (the failover under way): named in the report (it counted it as "named
      * above" and named it on stderr alone) */
@@ -796,7 +797,8 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
                      out, sizeof out),
                  1, "%s", out);
     cr_assert(strstr(out, "\nfault refused at 1.5500 s: --pull leader@1.55s: the rack has no swarm leader now\n1 fault "
-                          "could not be injected (each named above, with when and why)\n"),
+                          "could not be injected (each named above, with when and why)\n") &&
+                  strstr(out, "ek3 rack: --pull leader@1.55s refused at 1.5500 s: the rack has no swarm leader now\n"),
               "%s", out);
     cr_assert_eq(run(EK3_BIN " rack --modules 4 --fault insert:leader@1s 2>&1", out, sizeof out), 2, "%s", out);
     cr_assert(strstr(out, "--fault insert:leader@1s: the leader is a module in its slot"), "%s", out);

@@ -98,6 +98,10 @@ Test(fault_plant, a_value_out_of_range_is_refused_naming_it)
     refused("open:0@1s", EK3_EPARSE,
             "target '0' must be a slot 1 to the rack's modules, or leader (a whole number; the rack's modules are 510 "
             "at most)");
+    /* an insert takes an empty slot: the leader is not offered (it was, and then refused) */
+    refused("insert:abc@1s", EK3_EPARSE,
+            "insert: target 'abc' must be a slot 1 to the rack's modules, an empty one (a whole number; the rack's "
+            "modules are 510 at most)");
     refused("load-dump:3@1s", EK3_EPARSE, "target '3' must be 'rack'");
     refused("vdc-sag:2@1s:frac=0.95", EK3_ERANGE, "vdc-sag: parameter frac=0.95 is out of range 0 to 0.9");
     refused("vdc-surge:2@1s:frac=0.6", EK3_ERANGE, "vdc-surge: parameter frac=0.6 is out of range 0 to 0.5");

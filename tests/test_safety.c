@@ -115,9 +115,17 @@ Test(safety, overtemperature_with_a_warning_first, .init = setup)
 
 Test(safety, the_hardware_trip_line_is_reported_not_overridden, .init = setup)
 {
+    h.now_ns = 1234500000; /* the HAL clock at the trip: sm.trip_ns, the report's "tripped first" */
     h.gpio_in |= HAL_IN_HW_TRIP;
     periods(1);
     cr_assert(d.safety.latched & (1u << MSG_FAULT_HW_TRIP));
+    cr_assert_eq(d.safety.trip_ns, 1234500000);
+    h.now_ns += 300000; /* a second fault latched later: the trip's time is the first's */
+    h.adc[MSG_ADC_IOUT] = 3300;
+    periods(d.safety.cfg.deglitch);
+    cr_assert(d.safety.latched & (1u << MSG_FAULT_OCP));
+    cr_assert_eq(d.safety.trip_ns, 1234500000);
+    h.adc[MSG_ADC_IOUT] = (uint16_t)lround(2.0 / 5 * 4095);
     sm_alert a;
     cr_assert_eq(sm_take_alert(&d.safety, &a), EK3_OK);
     cr_assert(a.flags & MSG_FAULT_F_HARDWARE);

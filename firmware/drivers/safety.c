@@ -90,6 +90,8 @@ static void sm_trip(sm *s, hal hw, llcc *ctl, unsigned code, unsigned flags, flo
 {
     if (s->latched & (1u << code))
         return;
+    if (!s->latched)
+        s->trip_ns = hal_clock_ns(hw);
     s->latched |= 1u << code;
     if (!s->first_code)
         s->first_code = (uint8_t)code;

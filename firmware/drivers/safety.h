@@ -57,6 +57,8 @@ typedef struct sm {
     sm_cfg cfg;
     uint32_t latched;           /* bit per msg_fault_code */
     uint8_t first_code;         /* the fault that tripped first (0: none) */
+    int64_t trip_ns;            /* hal_clock_ns at the first of the faults latched now (set while
+                                   none was latched; kept until the next first trip) */
     uint8_t over[16];           /* consecutive periods over each limit */
     uint8_t warned;
     uint8_t uvp;                /* the UVP warning is raised (cleared with an alert) */
