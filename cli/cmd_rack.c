@@ -4,6 +4,7 @@
  * (session.h) and its timeline; the report is scopes/report.h's. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -193,9 +194,11 @@ static const char *rk_qty_why(const char *v, const char *unit, const char *noun,
     double x, n = strtod(v, &end);
     const char *huge = cli_range_why(v, unit);
     if (cli_parse_quantity(v, unit, &x) == EK3_OK)
-        snprintf(why, cap, ": %g %s is outside it", x, unit);
+        snprintf(why, cap, ": %.10g %s is outside it", x, unit);
     else if (!v[strspn(v, " \t")])
         snprintf(why, cap, ": empty");
+    else if (isspace((unsigned char)v[0]) || (end != v && *end && !end[strspn(end, " \t")]))
+        snprintf(why, cap, ": a space before or after the number");
     else if (end == v)
         snprintf(why, cap, ": not %s", noun);
     else if (huge)
@@ -1253,7 +1256,24 @@ int cmd_rack(int argc, char **argv)
         char each[200], ask_kw[32], cap_kw[32];
         int lim = kc->i_max * v_full <= stn_module_cap(o.r.v_set);
         double one = lim ? kc->i_max * v_full : stn_module_cap(o.r.v_set);
-        int at = n_cap == 1 ? 0 : snprintf(each, sizeof each, "each %.0f W ", one); /* one module: its own figure */
+        /* from when the rack is short up to the end (the windows that run into it, one after the other: a pull in
+         * the run), and the other windows it is short in (fewer still for a while, or short before) */
+        char since[48] = "", more[600] = "";
+        double cap_end = cap;
+        unsigned k0 = ov.n, n_end = n_cap; /* at the end: those a gate-off or open holds off not counted */
+        if (ov.n && ov.w[ov.n - 1].to >= end_s - 1e-12) {
+            k0 = ov.n - 1;
+            n_end = ov.w[k0].n, cap_end = ov.w[k0].cap_w;
+            while (k0 > 0 && ov.w[k0 - 1].to >= ov.w[k0].from - 1e-12)
+                k0--;
+        }
+        double asks_from = rk_asks_from(&o, cap_end, demand), from = asks_from;
+        for (unsigned i = ov.n; i-- > k0;) /* from when the end's modules are short: the first such window */
+            if (ov.w[i].n == n_end)
+                from = ov.w[i].from;
+        if (from > asks_from + 1e-9)
+            snprintf(since, sizeof since, "from %s s ", rk_t(from, tb));
+        int at = n_end == 1 ? 0 : snprintf(each, sizeof each, "each %.0f W ", one); /* one module: its own figure */
         if (lim)
             snprintf(each + at, sizeof each - (size_t)at,
                      "(%.2f A, its current limit as its own sensor reads it, at %.1f V: the %.1f V set point less %.2f "
@@ -1263,27 +1283,11 @@ int cmd_rack(int argc, char **argv)
             snprintf(each + at, sizeof each - (size_t)at,
                      "(the most the station asks of one: %g A at the %.1f V set point, never above %g kW)",
                      STN_MODULE_I_A, o.r.v_set, STN_MODULE_W / 1e3);
-        /* from when the rack is short up to the end (the windows that run into it, one after the other: a pull in
-         * the run), and the other windows it is short in (fewer still for a while, or short before) */
-        double asks_from = rk_asks_from(&o, cap, demand);
-        char since[48] = "", more[600] = "";
-        double from = asks_from;
-        unsigned k0 = ov.n;
-        if (ov.n && ov.w[ov.n - 1].to >= end_s - 1e-12) {
-            k0 = ov.n - 1;
-            while (k0 > 0 && ov.w[k0 - 1].to >= ov.w[k0].from - 1e-12)
-                k0--;
-            for (unsigned i = ov.n; i-- > k0;) /* from when the end's modules are short: the first such window */
-                if (ov.w[i].n == n_cap)
-                    from = ov.w[i].from;
-        }
-        if (from > asks_from + 1e-9)
-            snprintf(since, sizeof since, "from %s s ", rk_t(from, tb));
-        rk_over_list(&ov, 0, k0, n_cap, k0 < ov.n ? from : -1, demand, more, sizeof more);
+        rk_over_list(&ov, 0, k0, n_end, k0 < ov.n ? from : -1, demand, more, sizeof more);
         /* a ramp the run's end cuts (the note above): what it asks by then, and from when it asks too much; a
          * ramp that ends in the run: from when it asks too much */
         int cut = part < 1, ramp = !cut && !since[0] && asks_from > o.load_at + 1e-9;
-        rk_kw_pair(demand * part, cap, ask_kw, cap_kw);
+        rk_kw_pair(demand * part, cap_end, ask_kw, cap_kw);
         char asks[160];
         if (cut)
             snprintf(asks, sizeof asks, "the load's ramp asks more than %s from %.4g s on (%s at the run's end)",
@@ -1294,13 +1298,13 @@ int cmd_rack(int argc, char **argv)
         else
             snprintf(asks, sizeof asks, "the load asks %s", ask_kw);
         char which[300] = "";
-        if (n_cap < o.r.modules)
+        if (n_end < o.r.modules)
             snprintf(which, sizeof which, " (%s at the run's end%s%s, not cut off the bus before the start, not lost)",
-                     n_cap == 1 ? "the one in its slot" : "those in their slots", ins, held);
+                     n_end == 1 ? "the one in its slot" : "those in their slots", ins, held);
         rk_warn(rep,
                 "%s, but %s%u module%s%s deliver%s at most %s%s %s: the rack is "
                 "overloaded%s%s\n",
-                asks, since, n_cap, n_cap == 1 ? "" : "s", which, n_cap == 1 ? "s" : "", cap_kw, n_cap == 1 ? "" : ",",
+                asks, since, n_end, n_end == 1 ? "" : "s", which, n_end == 1 ? "s" : "", cap_kw, n_end == 1 ? "" : ",",
                 each, since[0] || cut || ramp ? " then" : "", more);
     } else if (ov.n) { /* enough at the end, not in between: a module out for a while */
         char ask_kw[32], cap_kw[32], first[80], more[600], tb2[48];

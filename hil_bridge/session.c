@@ -608,9 +608,25 @@ static void ses_take(ses *s, unsigned i)
         } else if (!g->plant.mod[e->slot - 1].present) { /* a leader's pull took it first: said, as a fault's refusal */
             s->fault_errors++;
             e->refused = 1;
+            e->refused_ns = g->t_ns;
+            const ses_event *by = NULL; /* the pull that emptied it, the last done */
+            for (unsigned j = 0; j < s->nev; j++)
+                if (&s->ev[j] != e && ses_pull_slot(&s->ev[j]) == e->slot && s->ev[j].done_ns >= 0 &&
+                    (!by || s->ev[j].done_ns >= by->done_ns))
+                    by = &s->ev[j];
+            char as[96] = "a pull";
+            if (by && by->as[0])
+                snprintf(as, sizeof as, "%.80s", by->as);
+            else if (by && by->kind == SES_EV_FAULT && flt_format(&by->fault, as + 8, sizeof as - 8) == EK3_OK)
+                memcpy(as, "--fault ", 8);
+            if (by)
+                snprintf(e->why, sizeof e->why, "slot %u is empty: %s took its module out at %.4f s", e->slot, as,
+                         by->done_ns * 1e-9);
+            else
+                snprintf(e->why, sizeof e->why, "slot %u is empty (pulled already)", e->slot);
             if (s->o.notes)
-                fprintf(s->o.notes, "%s: %s refused at %.4f s: slot %u is empty (pulled already)\n", s->o.who,
-                        e->as[0] ? e->as : "a pull", g->t_ns * 1e-9, e->slot);
+                fprintf(s->o.notes, "%s: %s refused at %.4f s: %s\n", s->o.who, e->as[0] ? e->as : "a pull",
+                        g->t_ns * 1e-9, e->why);
         }
         break;
     case SES_EV_INSERT: {

@@ -90,8 +90,9 @@ typedef struct ses_event {
     char as[80];      /* FAULT, PULL: how it was asked for, as the notes name it ("--pull leader@1s");
                          empty: "--fault" and the fault's text, or "a pull" */
     int64_t done_ns;  /* when it took effect; -1 until then (set by the session) */
-    int64_t refused_ns; /* FAULT: when it came due and was refused (why[] says why); -1 if not (set by the session) */
-    char why[256];      /* FAULT: the reason it was refused (flt_go's without the fault's name before it, cut at
+    int64_t refused_ns; /* FAULT, PULL: when it came due and was refused (why[] says why); -1 if not (set by the
+                           session) */
+    char why[256];      /* FAULT, PULL: the reason it was refused (flt_go's without the fault's name before it, cut at
                            255 characters), for the notes and the report */
 } ses_event;
 

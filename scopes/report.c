@@ -333,8 +333,8 @@ static void rep_event_line(FILE *f, const ses_event *e, const ses_snap *sn)
                 e->done_ns * 1e-9); /* as the faults below */
         return;
     }
-    if (e->kind == SES_EV_PULL && e->refused) {
-        fprintf(f, "pull not done (its slot was empty then): %s\n", e->as[0] ? e->as : "a pull");
+    if (e->kind == SES_EV_PULL && e->refused) { /* as a fault refused below */
+        fprintf(f, "pull refused at %.4f s: %s: %s\n", e->refused_ns * 1e-9, e->as[0] ? e->as : "a pull", e->why);
         return;
     }
     if (e->kind != SES_EV_FAULT || (e->fault.id == FLT_PULL && e->refused_ns < 0))
@@ -690,17 +690,22 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         if (gone && live && demand > each * live)
             snprintf(over, sizeof over, "the load asked more than the %u module%s still delivering can, %.0f W%s; ",
                      live, live == 1 ? "" : "s", each, live == 1 ? "" : " each");
-        char ties[80] = "", with[120] = ""; /* tripped in the same control period as the first */
-        size_t tat = 0;
-        unsigned tie = 0;
+        char ties[80] = "", outs[80] = "", with[240] = ""; /* tripped in the same control period as the first;
+                                                               of them, pulled since */
+        size_t tat = 0, oat = 0;
+        unsigned tie = 0, out = 0;
         for (unsigned k = 0; k < sn->n; k++)
-            if (k != (unsigned)first && rep_tripped_ns(&sn->mod[k]) == t1)
+            if (k != (unsigned)first && rep_tripped_ns(&sn->mod[k]) == t1) {
                 cli_list_add(ties, sizeof ties, &tat, &tie, 4, k + 1);
+                if (!sn->mod[k].present)
+                    cli_list_add(outs, sizeof outs, &oat, &out, 4, k + 1);
+            }
         if (first_out) /* not among those in their slots */
             snprintf(with, sizeof with, " (pulled since, at %.4f s)", sn->mod[first].pulled_ns * 1e-9);
         if (tie)
-            snprintf(with + strlen(with), sizeof with - strlen(with), " (module%s %s too, in the same control period)",
-                     tie == 1 ? "" : "s", ties);
+            snprintf(with + strlen(with), sizeof with - strlen(with),
+                     " (module%s %s too, in the same control period%s%s%s)", tie == 1 ? "" : "s", ties, out ? "; " : "",
+                     outs, out ? " pulled since" : "");
         snprintf(why, n, " (%smodule %d tripped first, at %.4f s%s%s: %.60s; %s tripped by %.4f s%.200s)", over,
                  first + 1, t1 * 1e-9, with, after, a, rest, last_ns * 1e-9, none);
     }

@@ -805,7 +805,14 @@ Test(cli, a_bus_that_never_came_up_says_why)
                      "6 of 7 modules in their slots tripped, 1 still running (the load asked more than the 7 "
                      "modules still delivering can, 2884 W each; module 2 tripped first, at 1.5004 s (pulled since, "
                      "at 1.5500 s), 0.4 ms after the fault gate-off:3@1.5s went in at 1.5 s: HW_TRIP, comparator OCP; "
-                     "the other 6 tripped by 1.5007 s; "),
+                     "the other 6 tripped by 1.5007 s; ") &&
+                  /* and warned of with the gate-off counted out at the end too (it read "from 1.5 s 7 modules (those
+                   * in their slots at the run's end ...) ...; from 1.55 s only 6 deliver") */
+                  strstr(out, "warning: the load asks 22.2 kW, but from 1.55 s 6 modules (those in their slots at the "
+                              "run's end, not held off by a gate-off or open fault, not cut off the bus before the "
+                              "start, not lost) deliver at most 17.3 kW, ") &&
+                  strstr(out, "the rack is overloaded then; before that, from 1.5 s until 1.55 s 7 deliver, at most "
+                              "20.2 kW\n"),
               "%s", out);
     /* two in the first control period: both named (the trip times are the latches', the trace's FAULT: module 4
      * and 5 at 1.5007 s) */
@@ -814,6 +821,15 @@ Test(cli, a_bus_that_never_came_up_says_why)
                  1, "%s", out);
     cr_assert(strstr(out, "module 4 tripped first, at 1.5007 s (module 5 too, in the same control period), 0.7 ms "
                           "after the fault gate-off:3@1.5s went in at 1.5 s: "),
+              "%s", out);
+    /* one of them pulled since: said of it too */
+    cr_assert_eq(
+        run(out, sizeof out,
+            "%s rack --seed 6 --modules 8 --duration 1.6s --load-ohm 24 --fault gate-off:6@1.5s --pull 3@1.55s",
+            EK3_BIN),
+        1, "%s", out);
+    cr_assert(strstr(out, "module 4 tripped first, at 1.5007 s (modules 3, 5 too, in the same control period; 3 pulled "
+                          "since), "),
               "%s", out);
     /* a fault into the module that trips first, a moment before it: both are named, the trip after each, the one
      * into the module that delivers nothing first (it named the NTC alone) */

@@ -104,6 +104,9 @@ Test(cli_args, the_ohm_is_read_in_any_case_and_as_its_symbol)
     } why[] = {
         {"--vset abc", "--vset 'abc': 200 to 920 V (the module's range): not a voltage\n"},
         {"--vset ''", "--vset '': 200 to 920 V (the module's range): empty\n"},
+        {"--vset '750 '", "--vset '750 ': 200 to 920 V (the module's range): a space before or after the number\n"},
+        {"--vset 920.0000001", "--vset '920.0000001': 200 to 920 V (the module's range): 920.0000001 V is outside "
+                               "it\n"},
         {"--vset 1000", "--vset '1000': 200 to 920 V (the module's range): 1000 V is outside it\n"},
         {"--vset 750kv", "--vset '750kv': 200 to 920 V (the module's range): not a voltage: the unit is V (750kV)\n"},
         {"--droop inf", "--droop 'inf': V/A, above 0 and up to 100: not a droop: not a finite number\n"},

@@ -786,9 +786,12 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
                      sizeof out),
                  1, "%s", out);
     cr_assert(strstr(out, "ek3 rack: note: --pull leader@1s at 1.0000 s: the leader was module 1\n") &&
-                  strstr(out, "ek3 rack: --pull 1@1.5s refused at 1.5000 s: slot 1 is empty (pulled already)\n") &&
+                  strstr(out, "ek3 rack: --pull 1@1.5s refused at 1.5000 s: slot 1 is empty: --pull leader@1s took its "
+                              "module out at 1.0000 s\n") &&
                   strstr(out, "ek3 rack: 1 fault (--fault, --pull) could not be injected (named above)\n") &&
-                  strstr(out, "\npull not done (its slot was empty then): --pull 1@1.5s\n") &&
+                  strstr(out,
+                         "\npull refused at 1.5000 s: --pull 1@1.5s: slot 1 is empty: --pull leader@1s took its module "
+                         "out at 1.0000 s\n") &&
                   strstr(out, "\nmodule 1 (the swarm's leader then) pulled at 1.0000 s\n"),
               "%s", out);
     /* a leader's pull with no leader then (the failover under way): named in the report (it counted it as "named
