@@ -108,10 +108,13 @@ static int rk_stop(void *ctx)
 /* A warning before the run: to stderr ("ek3 rack: warning: ...") and, with
  * --report, at the head of report.txt, so that the report says it too. */
 static void rk_warn(FILE *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static unsigned rk_warned; /* warnings given before the run */
+
 static void rk_warn(FILE *rep, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    rk_warned++;
     if (rep) {
         va_list cp;
         va_copy(cp, ap);
@@ -610,7 +613,7 @@ static int rk_check_slots(const char *w, const rack_opts *o)
 
 int cmd_rack(int argc, char **argv)
 {
-    rk_notes_len = 0, rk_notes[0] = 0;
+    rk_notes_len = 0, rk_notes[0] = 0, rk_warned = 0;
     const char *w = "rack";
     static rack_opts o; /* large: the slots' own parameters */
     memset(&o, 0, sizeof o);
@@ -1357,6 +1360,25 @@ int cmd_rack(int argc, char **argv)
         if (e && s.stop_out != SES_OUTS_MAX) {
             fprintf(stderr, "ek3 %s: --rtl-vcd %s: write error: %s\n", w, o.rtl_vcd, strerror(e));
             bad = 1;
+        }
+    }
+
+    /* A pull the warnings before the run counted (ses_capacity_steps: every pull on the timeline) and the run
+     * refused: the rack they warned of is not the run's; said before the report's verdict, which is. */
+    for (unsigned i = 0; i < s.nev && rk_warned; i++) {
+        const ses_event *e = &s.ev[i];
+        if (!((e->kind == SES_EV_PULL && e->refused) ||
+              (e->kind == SES_EV_FAULT && e->fault.id == FLT_PULL && e->refused_ns >= 0)))
+            continue;
+        char as[96];
+        ses_event_as(e, as, sizeof as);
+        const char *fmt = "the warning before the run counted %s, which the run refused at %.4f s: the rack it "
+                          "warned of is not the run's (the report's verdict is)\n";
+        fprintf(stderr, "ek3 %s: note: ", w);
+        fprintf(stderr, fmt, as, e->refused_ns * 1e-9);
+        if (rep) {
+            fputs("note (after the run): ", rep);
+            fprintf(rep, fmt, as, e->refused_ns * 1e-9);
         }
     }
 

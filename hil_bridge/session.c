@@ -614,14 +614,10 @@ static void ses_take(ses *s, unsigned i)
                 if (&s->ev[j] != e && ses_pull_slot(&s->ev[j]) == e->slot && s->ev[j].done_ns >= 0 &&
                     (!by || s->ev[j].done_ns >= by->done_ns))
                     by = &s->ev[j];
-            char as[96] = "a pull";
-            if (by && by->as[0])
-                snprintf(as, sizeof as, "%.80s", by->as);
-            else if (by && by->kind == SES_EV_FAULT && flt_format(&by->fault, as + 8, sizeof as - 8) == EK3_OK)
-                memcpy(as, "--fault ", 8);
+            char as[96];
             if (by)
-                snprintf(e->why, sizeof e->why, "slot %u is empty: %s took its module out at %.4f s", e->slot, as,
-                         by->done_ns * 1e-9);
+                snprintf(e->why, sizeof e->why, "slot %u is empty: %s took its module out at %.4f s", e->slot,
+                         ses_event_as(by, as, sizeof as), by->done_ns * 1e-9);
             else
                 snprintf(e->why, sizeof e->why, "slot %u is empty (pulled already)", e->slot);
             if (s->o.notes)
@@ -1117,6 +1113,17 @@ double ses_sag_floor_v(const ses *s, double *foot)
     if (foot)
         *foot = f;
     return f - SES_SAG_MARGIN * s->o.r.v_set;
+}
+
+const char *ses_event_as(const ses_event *e, char *buf, size_t cap)
+{
+    if (e->as[0])
+        snprintf(buf, cap, "%s", e->as);
+    else if (e->kind == SES_EV_FAULT && cap > 8 && flt_format(&e->fault, buf + 8, cap - 8) == EK3_OK)
+        memcpy(buf, "--fault ", 8);
+    else
+        snprintf(buf, cap, "%s", e->kind == SES_EV_PULL ? "a pull" : "a fault");
+    return buf;
 }
 
 int ses_sagging(const ses *s, ses_sag *out)
