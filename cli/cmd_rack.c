@@ -1363,17 +1363,18 @@ int cmd_rack(int argc, char **argv)
         }
     }
 
-    /* A pull the warnings before the run counted (ses_capacity_steps: every pull on the timeline) and the run
-     * refused: the rack they warned of is not the run's; said before the report's verdict, which is. */
+    /* A pull or an insert the warnings before the run counted (ses_capacity_steps: every one on the timeline) and
+     * the run refused: from then on the rack they warned of is not the run's; said before the report's verdict. */
     for (unsigned i = 0; i < s.nev && rk_warned; i++) {
         const ses_event *e = &s.ev[i];
         if (!((e->kind == SES_EV_PULL && e->refused) ||
-              (e->kind == SES_EV_FAULT && e->fault.id == FLT_PULL && e->refused_ns >= 0)))
+              (e->kind == SES_EV_FAULT && (e->fault.id == FLT_PULL || e->fault.id == FLT_INSERT) &&
+               e->refused_ns >= 0)))
             continue;
         char as[96];
         ses_event_as(e, as, sizeof as);
-        const char *fmt = "the warning before the run counted %s, which the run refused at %.4f s: the rack it "
-                          "warned of is not the run's (the report's verdict is)\n";
+        const char *fmt = "the warning before the run counted %s, which the run refused at %.4f s: from then on the "
+                          "rack it warned of is not the run's (the report's verdict is)\n";
         fprintf(stderr, "ek3 %s: note: ", w);
         fprintf(stderr, fmt, as, e->refused_ns * 1e-9);
         if (rep) {

@@ -443,11 +443,15 @@ static unsigned rep_event_module(const ses_event *e)
     return tg == FLT_T_SLOT || tg == FLT_T_SERVICE || tg == FLT_T_NODE ? e->fault.target : 0;
 }
 
-/* Whether e acted on a module that runs but delivers nothing (rep_delivers_none). */
+/* Whether e acted on a module that runs but delivers nothing (rep_delivers_none), or was a gate-off or
+ * open (ses_holds_off) into one pulled since: it delivered nothing until its pull. */
 static int rep_event_dead(const ses *s, const ses_snap *sn, const ses_event *e)
 {
     unsigned k = e ? rep_event_module(e) : 0;
-    return k >= 1 && k <= sn->n && rep_delivers_none(s, sn, &sn->mod[k - 1]);
+    if (!(k >= 1 && k <= sn->n))
+        return 0;
+    const ses_mod_snap *m = &sn->mod[k - 1];
+    return rep_delivers_none(s, sn, m) || (!m->present && ses_holds_off(e) && m->pulled_ns >= e->done_ns);
 }
 
 /* "; LABEL: slot 3" or "; LABEL: slots 3, 5" after what buf holds, for n slots in list. */

@@ -805,9 +805,19 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
             strstr(out, "ek3 rack: --pull leader@1.55s refused at 1.5500 s: the rack has no swarm leader now\n") &&
             /* the warning before the run counted it (from 1.55 s 6 modules): overtaken, said */
             strstr(out, "ek3 rack: note: the warning before the run counted --pull leader@1.55s, which the run "
-                        "refused at 1.5500 s: the rack it warned of is not the run's (the report's verdict "
-                        "is)\n"),
+                        "refused at 1.5500 s: from then on the rack it warned of is not the run's (the report's "
+                        "verdict is)\n"),
         "%s", out);
+    /* an insert the warning counted (its window ends 37.5 ms after it), refused in the run: the leader was another
+     * slot's */
+    cr_assert_eq(run(EK3_BIN
+                     " rack --modules 8 --load 22kW --duration 1.4s --pull leader@1s --fault insert:4@1.3s 2>&1",
+                     out, sizeof out),
+                 1, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: note: the warning before the run counted --fault insert:4@1.3s, which the run "
+                          "refused at 1.3000 s: from then on the rack it warned of is not the run's (the report's "
+                          "verdict is)\n"),
+              "%s", out);
     cr_assert_eq(run(EK3_BIN " rack --modules 4 --fault insert:leader@1s 2>&1", out, sizeof out), 2, "%s", out);
     cr_assert(strstr(out, "--fault insert:leader@1s: the leader is a module in its slot"), "%s", out);
     cr_assert_eq(run(EK3_BIN " rack --modules 4 --duration 2s --pull leader@3s 2>&1", out, sizeof out), 2, "%s", out);
