@@ -621,7 +621,7 @@ static void ses_take(ses *s, unsigned i)
             else
                 snprintf(e->why, sizeof e->why, "slot %u is empty (pulled already)", e->slot);
             if (s->o.notes)
-                fprintf(s->o.notes, "%s: %s refused at %.4f s: %s\n", s->o.who, e->as[0] ? e->as : "a pull",
+                fprintf(s->o.notes, "%s: %s refused at %.4f s: %s\n", s->o.who, ses_event_as(e, as, sizeof as),
                         g->t_ns * 1e-9, e->why);
         }
         break;
@@ -637,12 +637,8 @@ static void ses_take(ses *s, unsigned i)
         break;
     }
     case SES_EV_FAULT: {
-        char spec[280] = "", text[300], why[400] = "";
-        if (!e->as[0] && flt_format(&e->fault, spec, sizeof spec) != EK3_OK)
-            spec[0] = 0;
-        snprintf(text, sizeof text, "%s", e->as[0] ? e->as : "--fault ");
-        if (!e->as[0])
-            snprintf(text + 8, sizeof text - 8, "%s", spec);
+        char text[300], why[400] = "";
+        ses_event_as(e, text, sizeof text); /* as asked: a leader target still named so */
         /* a leader target: the module it went into, for its clear and the notes */
         e->at_leader = e->fault.leader;
         int rc = flt_go(g, &e->fault, why, sizeof why);

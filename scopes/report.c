@@ -334,7 +334,8 @@ static void rep_event_line(FILE *f, const ses_event *e, const ses_snap *sn)
         return;
     }
     if (e->kind == SES_EV_PULL && e->refused) { /* as a fault refused below */
-        fprintf(f, "pull refused at %.4f s: %s: %s\n", e->refused_ns * 1e-9, e->as[0] ? e->as : "a pull", e->why);
+        char as[96];
+        fprintf(f, "pull refused at %.4f s: %s: %s\n", e->refused_ns * 1e-9, ses_event_as(e, as, sizeof as), e->why);
         return;
     }
     if (e->kind != SES_EV_FAULT || (e->fault.id == FLT_PULL && e->refused_ns < 0))
