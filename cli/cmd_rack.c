@@ -683,8 +683,11 @@ int cmd_rack(int argc, char **argv)
                 rk_note(w, "--load %s is %g W (a unit says which: %gkW)", v, x, x);
         } else if (!strcmp(a, "--load-ohm") && cli_has_value(a, v, &miss)) {
             char why[160];
-            if (cli_parse_quantity(v, "ohm", &x) || !(x > 0))
-                return cli_usage_error(w, "--load-ohm '%s': a resistance above 0 (28, 28ohm, 2.5kOhm)%s", v,
+            if (cli_parse_quantity(v, "ohm", &x) || !(x >= RACK_LOAD_R_MIN && x <= RACK_LOAD_R_MAX))
+                return cli_usage_error(w,
+                                       "--load-ohm '%s': a resistance, %g mohm to %g Gohm (28, 28ohm, 2.5kOhm; a "
+                                       "short of the bus is the fault short:rack)%s",
+                                       v, RACK_LOAD_R_MIN * 1e3, RACK_LOAD_R_MAX * 1e-9,
                                        rk_qty_why(v, "ohm", "a resistance", why, sizeof why));
             o.r.load = (rack_load){.kind = RACK_LOAD_R, .r = x};
             i++;
@@ -746,6 +749,15 @@ int cmd_rack(int argc, char **argv)
                                        "modules (--modules), or leader%s",
                                        v, (int)(at - v), v,
                                        at - v == 6 && !strncasecmp(v, "leader", 6) ? " (in lower case)" : "");
+            const char *colon = strchr(at + 1, ':');
+            char tm[48] = "";
+            if (colon && (size_t)(colon - at - 1) < sizeof tm)
+                memcpy(tm, at + 1, (size_t)(colon - at - 1)), tm[colon - at - 1] = 0;
+            if (colon && tm[0] && !cli_parse_quantity(tm, "s", &t)) /* a time, then more: "3@1s:x=1" */
+                return cli_usage_error(w,
+                                       "--pull '%s': nothing goes after the time ('%.20s'): a pull takes no "
+                                       "parameters (SLOT@TIME, e.g. 42@1s)",
+                                       v, colon);
             if (cli_parse_quantity(at + 1, "s", &t) || !(t >= 0))
                 return cli_time_error(w, "--pull: the time", at + 1, "from 0 on", 86400);
             if (leader) {
@@ -1302,8 +1314,9 @@ int cmd_rack(int argc, char **argv)
             snprintf(asks, sizeof asks, "the load asks %s", ask_kw);
         char which[300] = "";
         if (n_end < o.r.modules)
-            snprintf(which, sizeof which, " (%s at the run's end%s%s, not cut off the bus before the start, not lost)",
-                     n_end == 1 ? "the one in its slot" : "those in their slots", ins, held);
+            snprintf(which, sizeof which, " (%s at the run's end%s%s, not cut off the bus before the start%s)",
+                     n_end == 1 ? "the one in its slot" : "those in their slots", ins, held,
+                     n_ext ? ", not an external module lost" : "");
         rk_warn(rep,
                 "%s, but %s%u module%s%s deliver%s at most %s%s %s: the rack is "
                 "overloaded%s%s\n",
@@ -1380,6 +1393,36 @@ int cmd_rack(int argc, char **argv)
         if (rep) {
             fputs("note (after the run): ", rep);
             fprintf(rep, fmt, as, e->refused_ns * 1e-9);
+        }
+    }
+
+    /* A leader's pull or gate-off or open the warnings counted as one module more out (which one, unknown before
+     * the run: ses_out_take) that went into a module a gate-off or open held off already: from then on the run's rack
+     * has one module more than the one they warned of. */
+    for (unsigned i = 0; i < s.nev && rk_warned; i++) {
+        const ses_event *e = &s.ev[i], *by = NULL;
+        if (!(e->kind == SES_EV_FAULT && e->at_leader && e->done_ns >= 0 && e->refused_ns < 0 &&
+              (e->fault.id == FLT_PULL || ses_holds_off(e))))
+            continue;
+        for (unsigned j = 0; j < s.nev && !by; j++) {
+            const ses_event *f = &s.ev[j];
+            if (f != e && ses_holds_off(f) && f->refused_ns < 0 && f->done_ns >= 0 && f->done_ns <= e->done_ns &&
+                f->fault.target == e->fault.target)
+                by = f;
+        }
+        if (!by)
+            continue;
+        char as[96], by_as[96];
+        ses_event_as(e, as, sizeof as);
+        ses_event_as(by, by_as, sizeof by_as);
+        const char *fmt = "the warning before the run counted %s as one module more out; the leader then was module "
+                          "%u, which %s held off since %.4f s: from %.4f s on the run's rack has one module more than "
+                          "the one it warned of (the report's verdict is the run's)\n";
+        fprintf(stderr, "ek3 %s: note: ", w);
+        fprintf(stderr, fmt, as, e->fault.target, by_as, by->done_ns * 1e-9, e->done_ns * 1e-9);
+        if (rep) {
+            fputs("note (after the run): ", rep);
+            fprintf(rep, fmt, as, e->fault.target, by_as, by->done_ns * 1e-9, e->done_ns * 1e-9);
         }
     }
 

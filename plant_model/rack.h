@@ -37,6 +37,12 @@
  * deliberate overload is still a load. */
 #define RACK_LOAD_MAX_W 10e6
 
+/* A resistor load's range (ohm), on the command line and in a scenario
+ * alike: 1 mohm (a dead short is the fault `short`, the bus's own) to
+ * 1 Gohm (as good as none). */
+#define RACK_LOAD_R_MIN 1e-3
+#define RACK_LOAD_R_MAX 1e9
+
 typedef enum rack_load_kind { RACK_LOAD_R, RACK_LOAD_CP, RACK_LOAD_BATTERY } rack_load_kind;
 
 typedef struct rack_load {

@@ -1066,7 +1066,7 @@ static int scn_load_fields(lua_State *L, int idx, rack_load *l, const char *what
         char w[64];
         snprintf(w, sizeof w, "%s: ohm", what);
         double r = scn_arg_quantity(L, lua_gettop(L), "ohm", w);
-        scn_range(L, w, r, 1e-3, 1e9, "ohm");
+        scn_range(L, w, r, RACK_LOAD_R_MIN, RACK_LOAD_R_MAX, "ohm");
         l->kind = RACK_LOAD_R;
         l->r = r;
         given++;

@@ -347,7 +347,8 @@ static void rep_event_line(FILE *f, const ses_event *e, const ses_snap *sn)
     if (e->done_ns >= 0)
         fprintf(f, "fault injected at %.4f s: %s\n", e->done_ns * 1e-9, text);
     else if (e->refused_ns >= 0) /* the reason without the fault's name again (ses_event.why) */
-        fprintf(f, "fault refused at %.4f s: %s: %s\n", e->refused_ns * 1e-9, shown, e->why);
+        fprintf(f, "%s refused at %.4f s: %s: %s\n", e->fault.id == FLT_PULL ? "pull" : "fault", e->refused_ns * 1e-9,
+                shown, e->why); /* a pull as the pulls above say it, --pull or --fault pull */
     else
         fprintf(f, "fault not injected (%s): %s\n",
                 sn->t_ns * 1e-9 < e->at_s ? "the run ended before it" : "refused: told on stderr", text);
@@ -375,6 +376,9 @@ static void rep_alert_line(FILE *f, const ses_snap *sn, unsigned k)
     fprintf(f, "module %u FAULT_ALERT at %.4f s: %s%s%s", k + 1, m->first.ns * 1e-9, first, cause, last);
     if (m->alerts > 1)
         fprintf(f, " (%u alerts)", m->alerts);
+    const ses_alert *c = m->cause.ns >= 0 ? &m->cause : &m->first; /* the highest: a warning, none latched */
+    if (!(c->flags & MSG_FAULT_F_LATCHED) && c->sev == MSG_SEV_WARNING)
+        fputs("; a warning, not a trip", f);
     fputc('\n', f);
 }
 
@@ -686,9 +690,6 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         snprintf(none + strlen(none), sizeof none - strlen(none), "%s", later); /* after the trips */
         rep_add_slots(none, sizeof none, "still starting", starting, starts); /* put in, in their soft start */
         rep_add_slots(none, sizeof none, "still running", running, runs);     /* not enough to hold the bus */
-        char rest[40] = "the rest"; /* with one left running: the others that tripped, counted */
-        if (dead || starting || running)
-            snprintf(rest, sizeof rest, "the other %u", tripped - !first_out);
         char over[160] = ""; /* the ones that deliver nothing leave the rest short of the load */
         unsigned gone = dead + late_dead; /* at the first trip: a later pull's in, delivering or not */
         unsigned live = present + late > gone ? present + late - gone : 0;
@@ -705,6 +706,11 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                 if (!sn->mod[k].present)
                     cli_list_add(outs, sizeof outs, &oat, &out, 4, k + 1);
             }
+        char rest[40] = "the rest"; /* with one left running: the others that tripped, counted (not the first nor
+                                       those named with it) */
+        if (dead || starting || running)
+            snprintf(rest, sizeof rest, "the other %u",
+                     tripped > !first_out + tie - out ? tripped - !first_out - (tie - out) : 0);
         if (first_out) /* not among those in their slots */
             snprintf(with, sizeof with, " (pulled since, at %.4f s)", sn->mod[first].pulled_ns * 1e-9);
         if (tie)
@@ -925,8 +931,8 @@ static int rep_text_body(FILE *f, ses *s)
             rep_event_line(f, &s->ev[i], &sn);
     }
     if (s->fault_errors)
-        fprintf(f, "%u fault%s could not be injected (each named above, with when and why)\n", s->fault_errors,
-                s->fault_errors == 1 ? "" : "s");
+        fprintf(f, "%u fault%s (--fault, --pull) could not be injected (each named above, with when and why)\n",
+                s->fault_errors, s->fault_errors == 1 ? "" : "s");
     free(when);
     for (unsigned k = 0; k < sn.n; k++)
         if (sn.mod[k].external)

@@ -92,12 +92,15 @@ Test(cli_args, the_ohm_is_read_in_any_case_and_as_its_symbol)
     static char out[8192];
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load-ohm 28Ohm --duration 1ms", EK3_BIN), 0, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load-ohm 28kV --duration 1ms", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "--load-ohm '28kV': a resistance above 0 (28, 28ohm, 2.5kOhm): not a resistance: 'kV' is "
-                          "not ohm\n"),
+    cr_assert(strstr(out, "--load-ohm '28kV': a resistance, 1 mohm to 1 Gohm (28, 28ohm, 2.5kOhm; a short of the bus "
+                          "is the fault short:rack): not a resistance: 'kV' is not ohm\n"),
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load-ohm 0Ohm --duration 1ms", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "--load-ohm '0Ohm': a resistance above 0 (28, 28ohm, 2.5kOhm): 0 ohm is outside it\n"), "%s",
-              out);
+    cr_assert(strstr(out, "--load-ohm '0Ohm': a resistance, 1 mohm to 1 Gohm (28, 28ohm, 2.5kOhm; a short of the bus "
+                          "is the fault short:rack): 0 ohm is outside it\n"),
+              "%s", out);
+    /* the range a scenario's ohm= takes, 1 mohm included (1e-9 below: it took it, a short the rack's load is not) */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load-ohm 1mohm --duration 1ms", EK3_BIN), 0, "%s", out);
     /* why a voltage, a droop or a resistance is refused (they gave the range alone: "--vset 'abc': 200 to 920 V") */
     static const struct {
         const char *args, *says;
@@ -110,8 +113,11 @@ Test(cli_args, the_ohm_is_read_in_any_case_and_as_its_symbol)
         {"--vset 1000", "--vset '1000': 200 to 920 V (the module's range): 1000 V is outside it\n"},
         {"--vset 750kv", "--vset '750kv': 200 to 920 V (the module's range): not a voltage: the unit is V (750kV)\n"},
         {"--droop inf", "--droop 'inf': V/A, above 0 and up to 100: not a droop: not a finite number\n"},
-        {"--load-ohm 1e400", "--load-ohm '1e400': a resistance above 0 (28, 28ohm, 2.5kOhm): not a resistance: too "
-                             "large for a double (above about 1e308)\n"},
+        {"--load-ohm 1e400", "--load-ohm '1e400': a resistance, 1 mohm to 1 Gohm (28, 28ohm, 2.5kOhm; a short of the "
+                             "bus is the fault short:rack): not a resistance: too large for a double (above about "
+                             "1e308)\n"},
+        {"--load-ohm 1e-9", "--load-ohm '1e-9': a resistance, 1 mohm to 1 Gohm (28, 28ohm, 2.5kOhm; a short of the "
+                            "bus is the fault short:rack): 1e-09 ohm is outside it\n"},
     };
     for (size_t i = 0; i < sizeof why / sizeof why[0]; i++) {
         cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 %s --duration 1ms", EK3_BIN, why[i].args), 2, "%s", out);
@@ -433,6 +439,11 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@1kg", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "ek3 rack: --pull: the time '1kg': ") && strstr(out, "'kg' is not a unit of time"), "%s",
               out);
+    /* a time, then more: the more named (it read "'s:x=1' is not a unit of time") */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@1s:x=1", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: --pull '2@1s:x=1': nothing goes after the time (':x=1'): a pull takes no "
+                          "parameters (SLOT@TIME, e.g. 42@1s)\n"),
+              "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "ek3 rack: --pull '2': SLOT@TIME, e.g. 42@1s (no '@TIME')\n"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.9s --pull leader@0.8s --droop 5V/A", EK3_BIN),
@@ -1022,7 +1033,8 @@ Test(cli_args, a_stopped_scenario_set_names_each_run_it_did_not_finish, .timeout
     int rc = run(out, sizeof out,
                  "%s scenario run " EK3_SOURCE_DIR "/scenarios/hot-swap-150kw.lua " EK3_SOURCE_DIR
                  "/scenarios/sparing-table.lua --seed 1 --report %s >%s 2>&1 & p=$!; "
-                 "until [ -d %s/hot-swap-150kw/seed-1 ]; do sleep 0.02; done; kill -INT $p; wait $p; echo rc=$?; "
+                 "until [ -d %s/hot-swap-150kw/seed-1 ] || ! kill -0 $p 2>/dev/null; do sleep 0.02; done; "
+                 "kill -INT $p; wait $p; echo rc=$?; " /* no wait past a run that ended at once */
                  "cat %s",
                  EK3_BIN, path("cut"), path("cut.out"), path("cut"), path("cut.out"));
     cr_assert_eq(rc, 0, "%s", out);

@@ -800,8 +800,8 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
                      out, sizeof out),
                  1, "%s", out);
     cr_assert(
-        strstr(out, "\nfault refused at 1.5500 s: --pull leader@1.55s: the rack has no swarm leader now\n1 fault "
-                    "could not be injected (each named above, with when and why)\n") &&
+        strstr(out, "\npull refused at 1.5500 s: --pull leader@1.55s: the rack has no swarm leader now\n1 fault "
+                    "(--fault, --pull) could not be injected (each named above, with when and why)\n") &&
             strstr(out, "ek3 rack: --pull leader@1.55s refused at 1.5500 s: the rack has no swarm leader now\n") &&
             /* the warning before the run counted it (from 1.55 s 6 modules): overtaken, said */
             strstr(out, "ek3 rack: note: the warning before the run counted --pull leader@1.55s, which the run "
@@ -817,6 +817,18 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
     cr_assert(strstr(out, "ek3 rack: note: the warning before the run counted --fault insert:4@1.3s, which the run "
                           "refused at 1.3000 s: from then on the rack it warned of is not the run's (the report's "
                           "verdict is)\n"),
+              "%s", out);
+    /* a leader's pull the warning counted as one module more out took the leader gated off already: said after the
+     * run (the warning reads "from 1.2 s 6 modules"; 7 deliver, the run holds 19 kW) */
+    cr_assert_eq(run(EK3_BIN " rack --modules 8 --load 19kW --duration 1.3s --fault gate-off:1@1s --pull leader@1.2s "
+                             "2>&1",
+                     out, sizeof out),
+                 0, "%s", out);
+    cr_assert(strstr(out, "but from 1.2 s 6 modules ") &&
+                  strstr(out, "ek3 rack: note: the warning before the run counted --pull leader@1.2s as one module "
+                              "more out; the leader then was module 1, which --fault gate-off:1@1s held off since "
+                              "1.0000 s: from 1.2000 s on the run's rack has one module more than the one it warned "
+                              "of (the report's verdict is the run's)\n"),
               "%s", out);
     cr_assert_eq(run(EK3_BIN " rack --modules 4 --fault insert:leader@1s 2>&1", out, sizeof out), 2, "%s", out);
     cr_assert(strstr(out, "--fault insert:leader@1s: the leader is a module in its slot"), "%s", out);
