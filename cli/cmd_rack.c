@@ -276,13 +276,16 @@ static void rk_over_list(const rk_overs *ov, unsigned i0, unsigned k0, unsigned 
 {
     size_t at = 0;
     buf[0] = 0;
+    int before = 0; /* "before that" said: the windows before x follow it in time order */
     for (unsigned i = i0; i < ov->n && at < cap; i++) {
         if (i >= k0 && ov->w[i].n == n_end) /* the first sentence's */
             continue;
         char a[32], b[48], ask_kw[32], cap_kw[32];
         rk_kw_pair(demand, ov->w[i].cap_w, ask_kw, cap_kw);
+        int first_before = ov->w[i].to <= x + 1e-12 && !before;
+        before |= first_before;
         int k = snprintf(buf + at, cap - at, "; %sfrom %s s%s %s%u deliver%s, at most %s",
-                         ov->w[i].to <= x + 1e-12 ? "before that, " : "", rk_t(ov->w[i].from, a), rk_until(ov, i, b),
+                         first_before ? "before that, " : "", rk_t(ov->w[i].from, a), rk_until(ov, i, b),
                          i >= k0 && ov->w[i].n < n_end ? "only " : "", ov->w[i].n, ov->w[i].n == 1 ? "s" : "", cap_kw);
         at += k > 0 ? (size_t)k : 0;
     }
@@ -1376,12 +1379,13 @@ int cmd_rack(int argc, char **argv)
         }
     }
 
-    /* A pull or an insert the warnings before the run counted (ses_capacity_steps: every one on the timeline) and
-     * the run refused: from then on the rack they warned of is not the run's; said before the report's verdict. */
+    /* A pull, an insert, a gate-off or an open the warnings before the run counted (ses_capacity_steps: every one
+     * on the timeline) and the run refused: from then on the rack they warned of is not the run's; said before the
+     * report's verdict. */
     for (unsigned i = 0; i < s.nev && rk_warned; i++) {
         const ses_event *e = &s.ev[i];
         if (!((e->kind == SES_EV_PULL && e->refused) ||
-              (e->kind == SES_EV_FAULT && (e->fault.id == FLT_PULL || e->fault.id == FLT_INSERT) &&
+              (e->kind == SES_EV_FAULT && (e->fault.id == FLT_PULL || e->fault.id == FLT_INSERT || ses_holds_off(e)) &&
                e->refused_ns >= 0)))
             continue;
         char as[96];

@@ -636,10 +636,35 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                  "currents)",
                  s->load_on_ns * 1e-9);
     else if (rep_demand_at(s, demand, s->collapse_ns >= 0 ? s->collapse_ns : t_ref) > cap &&
-             !(late && demand <= each * (n_cap + late))) /* asked by the collapse (the ramp's start asks little) */
-        snprintf(why, n, " (the load asked more than the rack %s%s)",
-                 fresh || pre ? "could deliver then" : "can deliver", later);
-    else if (fresh_cap && n_cap + late > fresh_cap && demand > each * (n_cap + late - fresh_cap))
+             !(late && demand <= each * (n_cap + late))) { /* asked by the collapse (the ramp's start asks little) */
+        /* the pulls by the collapse that took the rack under the load (without them it gave enough), named; with no
+         * module put back on the timeline, whose count would blur it */
+        int64_t t_c = s->collapse_ns >= 0 ? s->collapse_ns : t_ref, last_pull = -1;
+        unsigned early = 0, inserts = 0;
+        char pulled[80] = "";
+        size_t pat2 = 0;
+        for (unsigned i = 0; i < s->nev; i++) {
+            unsigned k = ses_pull_slot(&s->ev[i]);
+            inserts += ses_insert_slot(&s->ev[i]) != 0;
+            if (k >= 1 && s->ev[i].done_ns >= 0 && s->ev[i].done_ns <= t_c) {
+                cli_list_add(pulled, sizeof pulled, &pat2, &early, 4, k);
+                last_pull = s->ev[i].done_ns > last_pull ? s->ev[i].done_ns : last_pull;
+            }
+        }
+        unsigned left = n_cap + late;
+        char after_pulls[200] = "";
+        if (early && !inserts && !fresh && !pre && left && demand <= each * (left + early))
+            snprintf(after_pulls, sizeof after_pulls,
+                     "the %u module%s left after module%s %s %s pulled %s %.4f s "
+                     "can deliver, %.0f W%s",
+                     left, left == 1 ? "" : "s", early == 1 ? "" : "s", pulled, early == 1 ? "was" : "were",
+                     early == 1 ? "at" : "by", last_pull * 1e-9, each, left == 1 ? "" : " each");
+        if (after_pulls[0])
+            snprintf(why, n, " (the load asked more than %s)", after_pulls);
+        else
+            snprintf(why, n, " (the load asked more than the rack %s%s)",
+                     fresh || pre ? "could deliver then" : "can deliver", later);
+    } else if (fresh_cap && n_cap + late > fresh_cap && demand > each * (n_cap + late - fresh_cap))
         snprintf(why, n, " (the load asked more than the rack could deliver then%s)", later);
     else if (first >= 0 && tripped + dead + starting + running == present && tripped + first_out > 1 &&
              last_ns > t_trip) {
@@ -706,19 +731,26 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                 if (!sn->mod[k].present)
                     cli_list_add(outs, sizeof outs, &oat, &out, 4, k + 1);
             }
-        char rest[40] = "the rest"; /* with one left running: the others that tripped, counted (not the first nor
-                                       those named with it) */
-        if (dead || starting || running)
-            snprintf(rest, sizeof rest, "the other %u",
-                     tripped > !first_out + tie - out ? tripped - !first_out - (tie - out) : 0);
+        char rest[40]; /* the others that tripped, counted (not the first nor those named with it) */
+        snprintf(rest, sizeof rest, "the other %u",
+                 tripped > !first_out + tie - out ? tripped - !first_out - (tie - out) : 0);
         if (first_out) /* not among those in their slots */
-            snprintf(with, sizeof with, " (pulled since, at %.4f s)", sn->mod[first].pulled_ns * 1e-9);
-        if (tie)
+            snprintf(with, sizeof with, "pulled since, at %.4f s", sn->mod[first].pulled_ns * 1e-9);
+        if (tie) { /* one parenthesis with the above: the list counted once cut ("1, 2, 3, 4, ..."), those pulled */
+            char all[32] = "", pulled[120] = "";
+            if (tie > 4)
+                snprintf(all, sizeof all, ", %u in all", tie);
+            if (out && out == tie)
+                snprintf(pulled, sizeof pulled, ", %spulled since", tie == 1 ? "" : "all ");
+            else if (out)
+                snprintf(pulled, sizeof pulled, "; of them, module%s %s pulled since", out == 1 ? "" : "s", outs);
             snprintf(with + strlen(with), sizeof with - strlen(with),
-                     " (module%s %s too, in the same control period%s%s%s)", tie == 1 ? "" : "s", ties, out ? "; " : "",
-                     outs, out ? " pulled since" : "");
-        snprintf(why, n, " (%smodule %d tripped first, at %.4f s%s%s: %.60s; %s tripped by %.4f s%.200s)", over,
-                 first + 1, t1 * 1e-9, with, after, a, rest, last_ns * 1e-9, none);
+                     "%smodule%s %s too%s, in the same control period%s", first_out ? "; " : "", tie == 1 ? "" : "s",
+                     ties, all, pulled);
+        }
+        snprintf(why, n, " (%smodule %d tripped first, at %.4f s%s%s%s%s: %.60s; %s tripped by %.4f s%.200s)", over,
+                 first + 1, t1 * 1e-9, with[0] ? " (" : "", with, with[0] ? ")" : "", after, a, rest, last_ns * 1e-9,
+                 none);
     }
 }
 

@@ -753,7 +753,7 @@ Test(cli, a_bus_that_never_came_up_says_why)
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 8 --duration 0.7s --droop 0.1", EK3_BIN), 1, "%s", out);
     cr_assert(strstr(out, "(module 1 tripped first, at 0.3795 s, in the soft start (6 of 8 before the load came on "
-                          "at 0.5 s): HW_TRIP, comparator OCP; the rest tripped by "),
+                          "at 0.5 s): HW_TRIP, comparator OCP; the other 7 tripped by "),
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.8s --droop 0.1", EK3_BIN), 1, "%s", out);
     cr_assert(strstr(out, "0 still running (every module tripped before the load came on at 0.5 s: in the soft "
@@ -761,7 +761,7 @@ Test(cli, a_bus_that_never_came_up_says_why)
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.9s --droop 0.5", EK3_BIN), 1, "%s", out);
     cr_assert(strstr(out, "0 still running (module 1 tripped first, at 0.5254 s, 25.4 ms after the load came on at "
-                          "0.5 s: HW_TRIP, comparator OCP; the rest tripped by "),
+                          "0.5 s: HW_TRIP, comparator OCP; the other 3 tripped by "),
               "%s", out);
     /* every module tripped, the bus (its capacitance) not yet under half at the run's end: dated by the last trip
      * (it read "RACK COLLAPSED:" with no time) */
@@ -790,6 +790,19 @@ Test(cli, a_bus_that_never_came_up_says_why)
         run(out, sizeof out, "%s rack --modules 8 --duration 1.6s --load-ohm 24 --fault gate-off:3@0.3s", EK3_BIN), 1,
         "%s", out);
     cr_assert(strstr(out, "so it settles where that limit meets it, near 664 V"), "%s", out);
+    /* a pull that took the rack under the load: named, with what is left (it read "the load asked more than the rack
+     * can deliver", which 8 modules could) */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 8 --duration 1.55s --load-ohm 24 --pull 3@1.5s", EK3_BIN), 1,
+                 "%s", out);
+    cr_assert(strstr(out, "7 of 7 modules in their slots tripped, 0 still running (the load asked more than the 7 "
+                          "modules left after module 3 was pulled at 1.5000 s can deliver, 2884 W each)\n"),
+              "%s", out);
+    cr_assert_eq(
+        run(out, sizeof out, "%s rack --modules 8 --duration 1.55s --load 19kW --pull 3@1.5s --pull 4@1.51s", EK3_BIN),
+        1, "%s", out);
+    cr_assert(strstr(out, "(the load asked more than the 6 modules left after modules 3, 4 were pulled by 1.5100 s can "
+                          "deliver, 2884 W each)\n"),
+              "%s", out);
     /* a pull after the trips is not their cause (it read "the load asked more than the rack can deliver"), nor an
      * NTC opened in another module a moment later (it read "0.3 ms after the fault ntc-open:5@1.5004s") */
     cr_assert_eq(run(out, sizeof out,
@@ -830,9 +843,31 @@ Test(cli, a_bus_that_never_came_up_says_why)
             "%s rack --seed 6 --modules 8 --duration 1.6s --load-ohm 24 --fault gate-off:6@1.5s --pull 3@1.55s",
             EK3_BIN),
         1, "%s", out);
-    cr_assert(strstr(out, "module 4 tripped first, at 1.5007 s (modules 3, 5 too, in the same control period; 3 pulled "
-                          "since), ") &&
+    cr_assert(strstr(out, "module 4 tripped first, at 1.5007 s (modules 3, 5 too, in the same control period; of "
+                          "them, module 3 pulled since), ") &&
                   strstr(out, "; the other 4 tripped by 1.5008 s; module 6 runs but delivers nothing)"),
+              "%s", out);
+    /* the first and the one with it both pulled since: one parenthesis (it read "(pulled since, at 1.5500 s) (module
+     * 5 too, in the same control period; 5 pulled since)") */
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --seed 6 --modules 8 --duration 1.6s --load-ohm 24 --fault gate-off:3@1.5s --pull "
+                     "4@1.55s --pull 5@1.56s",
+                     EK3_BIN),
+                 1, "%s", out);
+    cr_assert(strstr(out, "module 4 tripped first, at 1.5007 s (pulled since, at 1.5500 s; module 5 too, in the same "
+                          "control period, pulled since), 0.7 ms after the fault gate-off:3@1.5s went in at 1.5 s: "
+                          "OCP, 4.005 A; the other 5 tripped by 1.5009 s; ") &&
+                  /* the warning's windows in time order after its "before that" (the second read "before that" too) */
+                  strstr(out, "the rack is overloaded then; before that, from 1.5 s until 1.55 s 7 deliver, at most "
+                              "20.2 kW; from 1.55 s until 1.56 s 6 deliver, at most 17.3 kW\n"),
+              "%s", out);
+    /* a list cut short is counted: 13 tripped with the first, 23 in all */
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --seed 2 --modules 24 --duration 1.6s --load-ohm 7.8 --fault gate-off:7@1.5s", EK3_BIN),
+                 1, "%s", out);
+    cr_assert(strstr(out, "module 13 tripped first, at 1.5005 s (modules 1, 2, 3, 4, ... too, 13 in all, in the same "
+                          "control period), ") &&
+                  strstr(out, "; the other 9 tripped by 1.5006 s; "),
               "%s", out);
     /* a fault into the module that trips first, a moment before it: both are named, the trip after each, the one
      * into the module that delivers nothing first (it named the NTC alone) */
@@ -878,7 +913,7 @@ Test(cli, a_bus_that_never_came_up_says_why)
     cr_assert(strstr(out,
                      "8 of 8 modules in their slots tripped, 0 still running (module 1 tripped first, at 0.3795 s, "
                      "in the soft start (6 of 8 before the load came on at 0.5 s): HW_TRIP, comparator OCP; the "
-                     "rest tripped by 0.5184 s)\n"),
+                     "other 7 tripped by 0.5184 s)\n"),
               "%s", out);
     /* a module whose gates went off before the first trip, pulled after the collapse, delivered nothing then (it
      * lost the overload and named the pull alone) */

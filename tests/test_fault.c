@@ -830,6 +830,17 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
                               "1.0000 s: from 1.2000 s on the run's rack has one module more than the one it warned "
                               "of (the report's verdict is the run's)\n"),
               "%s", out);
+    /* a gate-off the warning counted (from 1.3 s 6 modules), refused in the run (the leader's pull emptied its slot):
+     * said after the run as a refused pull is (nothing said it) */
+    cr_assert_eq(run(EK3_BIN " rack --modules 8 --load 19kW --duration 1.4s --pull leader@1.2s --fault gate-off:1@1.3s "
+                             "2>&1",
+                     out, sizeof out),
+                 1, "%s", out);
+    cr_assert(strstr(out, "but from 1.3 s 6 modules ") &&
+                  strstr(out, "ek3 rack: note: the warning before the run counted --fault gate-off:1@1.3s, which the "
+                              "run refused at 1.3000 s: from then on the rack it warned of is not the run's (the "
+                              "report's verdict is)\n"),
+              "%s", out);
     cr_assert_eq(run(EK3_BIN " rack --modules 4 --fault insert:leader@1s 2>&1", out, sizeof out), 2, "%s", out);
     cr_assert(strstr(out, "--fault insert:leader@1s: the leader is a module in its slot"), "%s", out);
     cr_assert_eq(run(EK3_BIN " rack --modules 4 --duration 2s --pull leader@3s 2>&1", out, sizeof out), 2, "%s", out);
