@@ -605,6 +605,9 @@ static int rk_check_slots(const char *w, const rack_opts *o)
             return cli_usage_error(w, "%s: slot %u holds a module then (%s put one back)", ev[i].as, ev[i].slot,
                                    ev[last].as);
         }
+        if (ev[i].insert == 0 && !in && ev[last].insert == 0 && ev[last].t == ev[i].t) /* the same pull again */
+            return cli_usage_error(w, "%s: given twice (%s pulls slot %u at that time already)", ev[i].as, ev[last].as,
+                                   ev[i].slot);
         if (ev[i].insert == 0 && !in)
             return cli_usage_error(w,
                                    "%s: slot %u is empty then (%s took its module out, and nothing put one back "
@@ -735,6 +738,10 @@ int cmd_rack(int argc, char **argv)
             double t;
             if (!at)
                 return cli_usage_error(w, "--pull '%s': SLOT@TIME, e.g. 42@1s (no '@TIME')", v);
+            if (!at[1])
+                return cli_usage_error(w, "--pull '%s': SLOT@TIME, e.g. 42@1s (no time after '@')", v);
+            if (strchr(at + 1, '@'))
+                return cli_usage_error(w, "--pull '%s': one SLOT@TIME a --pull, e.g. --pull 42@1s --pull 43@1.5s", v);
             int leader = at - v == 6 && !strncmp(v, "leader", 6); /* the fault pull:leader@TIME */
             size_t digits = strspn(v, "0123456789");
             if (!leader && (((size_t)(at - v) < sizeof slot &&

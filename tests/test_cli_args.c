@@ -444,6 +444,20 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
     cr_assert(strstr(out, "ek3 rack: --pull '2@1s:x=1': nothing goes after the time (':x=1'): a pull takes no "
                           "parameters (SLOT@TIME, e.g. 42@1s)\n"),
               "%s", out);
+    /* no time, two times, the same pull twice: each said as such (they read "the time '': ... not a time", "'s@2s' is
+     * not a unit of time", "slot 2 is empty then") */
+    static const struct {
+        const char *args, *says;
+    } bad[] = {
+        {"--pull 2@", "ek3 rack: --pull '2@': SLOT@TIME, e.g. 42@1s (no time after '@')\n"},
+        {"--pull 2@1s@2s", "ek3 rack: --pull '2@1s@2s': one SLOT@TIME a --pull, e.g. --pull 42@1s --pull 43@1.5s\n"},
+        {"--pull 2@1s --pull 2@1s", "ek3 rack: --pull 2@1s: given twice (--pull 2@1s pulls slot 2 at that time "
+                                    "already)\n"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 2s %s", EK3_BIN, bad[i].args), 2, "%s", out);
+        cr_assert(strstr(out, bad[i].says), "%s: %s", bad[i].args, out);
+    }
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "ek3 rack: --pull '2': SLOT@TIME, e.g. 42@1s (no '@TIME')\n"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.9s --pull leader@0.8s --droop 5V/A", EK3_BIN),
