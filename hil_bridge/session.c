@@ -1113,9 +1113,12 @@ double ses_sag_floor_v(const ses *s, double *foot)
 
 const char *ses_event_as(const ses_event *e, char *buf, size_t cap)
 {
+    flt_spec f = e->fault; /* a leader target as asked ("gate-off:leader@1.2s"), not the module it went into */
+    if (e->at_leader)
+        f.leader = 1, f.target = 0;
     if (e->as[0])
         snprintf(buf, cap, "%s", e->as);
-    else if (e->kind == SES_EV_FAULT && cap > 8 && flt_format(&e->fault, buf + 8, cap - 8) == EK3_OK)
+    else if (e->kind == SES_EV_FAULT && cap > 8 && flt_format(&f, buf + 8, cap - 8) == EK3_OK)
         memcpy(buf, "--fault ", 8);
     else
         snprintf(buf, cap, "%s", e->kind == SES_EV_PULL ? "a pull" : "a fault");

@@ -344,7 +344,12 @@ static void rep_event_line(FILE *f, const ses_event *e, const ses_snap *sn)
     if (flt_format(&e->fault, text, sizeof text))
         snprintf(text, sizeof text, "?");
     const char *shown = e->fault.id == FLT_PULL && e->as[0] ? e->as : text; /* as asked for: "--pull leader@1.55s" */
-    if (e->done_ns >= 0)
+    flt_spec asked = e->fault; /* a leader target as asked, the module it went into beside it */
+    asked.leader = 1, asked.target = 0;
+    if (e->done_ns >= 0 && e->at_leader && flt_format(&asked, text, sizeof text) == EK3_OK)
+        fprintf(f, "fault injected at %.4f s: %s (module %u, the swarm's leader then)\n", e->done_ns * 1e-9, text,
+                e->fault.target);
+    else if (e->done_ns >= 0)
         fprintf(f, "fault injected at %.4f s: %s\n", e->done_ns * 1e-9, text);
     else if (e->refused_ns >= 0) /* the reason without the fault's name again (ses_event.why) */
         fprintf(f, "%s refused at %.4f s: %s: %s\n", e->fault.id == FLT_PULL ? "pull" : "fault", e->refused_ns * 1e-9,
@@ -596,6 +601,37 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
     char later[200] = ""; /* the modules not delivering at the first trip for having just gone in */
     rep_add_slots(later, sizeof later, "put in after", fresh, freshs);
     rep_add_slots(later, sizeof later, "still pre-charging then", pre, pres);
+    /* the pulls by the first trip (or the collapse) that took the rack under the load it asked then (without them
+     * it gave enough), named: one whose module was put back by then is not counted (nor its insert) */
+    char after_pulls[200] = "";
+    if (t_ref >= 0 || s->collapse_ns >= 0) {
+        int64_t t_c = t_ref >= 0 ? t_ref : s->collapse_ns, last_pull = -1; /* pulls after it: counted in late */
+        unsigned early = 0;
+        char pulled[80] = "";
+        size_t pat2 = 0;
+        for (unsigned i = 0; i < s->nev; i++) {
+            unsigned k = ses_pull_slot(&s->ev[i]);
+            if (!(k >= 1 && s->ev[i].done_ns >= 0 && s->ev[i].done_ns <= t_c))
+                continue;
+            int back = 0;
+            for (unsigned j = 0; j < s->nev && !back; j++)
+                back =
+                    ses_insert_slot(&s->ev[j]) == k && s->ev[j].done_ns > s->ev[i].done_ns && s->ev[j].done_ns <= t_c;
+            if (back)
+                continue;
+            cli_list_add(pulled, sizeof pulled, &pat2, &early, 4, k);
+            last_pull = s->ev[i].done_ns > last_pull ? s->ev[i].done_ns : last_pull;
+        }
+        /* in their slots then: the end's, those pulled after, not those put in after (counted at the end) */
+        unsigned left = n_cap + late > fresh_cap ? n_cap + late - fresh_cap : 0;
+        double d_c = rep_demand_at(s, demand, t_c); /* the load then, on its ramp */
+        if (early && left && d_c > each * left && d_c <= each * (left + early))
+            snprintf(after_pulls, sizeof after_pulls,
+                     "the %u module%s left after module%s %s %s pulled %s %.4f s %s deliver, %.0f W%s", left,
+                     left == 1 ? "" : "s", early == 1 ? "" : "s", pulled, early == 1 ? "was" : "were",
+                     early == 1 ? "at" : "by", last_pull * 1e-9, fresh || pre ? "could" : "can", each,
+                     left == 1 ? "" : " each");
+    }
     int64_t cut0 = ses_cut_since_ns(s, 0);
     if (s->g.plant.r_short > 0)
         snprintf(why, n, " (the bus is shorted: fault 'short')");
@@ -637,37 +673,18 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                  s->load_on_ns * 1e-9);
     else if (rep_demand_at(s, demand, s->collapse_ns >= 0 ? s->collapse_ns : t_ref) > cap &&
              !(late && demand <= each * (n_cap + late))) { /* asked by the collapse (the ramp's start asks little) */
-        /* the pulls by the collapse that took the rack under the load (without them it gave enough), named; with no
-         * module put back on the timeline, whose count would blur it */
-        int64_t t_c = s->collapse_ns >= 0 ? s->collapse_ns : t_ref, last_pull = -1;
-        unsigned early = 0, inserts = 0;
-        char pulled[80] = "";
-        size_t pat2 = 0;
-        for (unsigned i = 0; i < s->nev; i++) {
-            unsigned k = ses_pull_slot(&s->ev[i]);
-            inserts += ses_insert_slot(&s->ev[i]) != 0;
-            if (k >= 1 && s->ev[i].done_ns >= 0 && s->ev[i].done_ns <= t_c) {
-                cli_list_add(pulled, sizeof pulled, &pat2, &early, 4, k);
-                last_pull = s->ev[i].done_ns > last_pull ? s->ev[i].done_ns : last_pull;
-            }
-        }
-        unsigned left = n_cap + late;
-        char after_pulls[200] = "";
-        if (early && !inserts && !fresh && !pre && left && demand <= each * (left + early))
-            snprintf(after_pulls, sizeof after_pulls,
-                     "the %u module%s left after module%s %s %s pulled %s %.4f s "
-                     "can deliver, %.0f W%s",
-                     left, left == 1 ? "" : "s", early == 1 ? "" : "s", pulled, early == 1 ? "was" : "were",
-                     early == 1 ? "at" : "by", last_pull * 1e-9, each, left == 1 ? "" : " each");
         if (after_pulls[0])
-            snprintf(why, n, " (the load asked more than %s)", after_pulls);
+            snprintf(why, n, " (the load asked more than %s%s)", after_pulls, later);
         else
             snprintf(why, n, " (the load asked more than the rack %s%s)",
                      fresh || pre ? "could deliver then" : "can deliver", later);
-    } else if (fresh_cap && n_cap + late > fresh_cap && demand > each * (n_cap + late - fresh_cap))
-        snprintf(why, n, " (the load asked more than the rack could deliver then%s)", later);
-    else if (first >= 0 && tripped + dead + starting + running == present && tripped + first_out > 1 &&
-             last_ns > t_trip) {
+    } else if (fresh_cap && n_cap + late > fresh_cap && demand > each * (n_cap + late - fresh_cap)) {
+        if (after_pulls[0])
+            snprintf(why, n, " (the load asked more than %s%s)", after_pulls, later);
+        else
+            snprintf(why, n, " (the load asked more than the rack could deliver then%s)", later);
+    } else if (first >= 0 && tripped + dead + starting + running == present && tripped + first_out > 1 &&
+               last_ns > t_trip) {
         char a[120] = "no FAULT_ALERT heard from it", after[300] = "";
         if (sn->mod[first].cause.ns >= 0)
             rep_alert_text(a, sizeof a, &sn->mod[first].cause);
@@ -721,7 +738,7 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
         if (gone && live && demand > each * live)
             snprintf(over, sizeof over, "the load asked more than the %u module%s still delivering can, %.0f W%s; ",
                      live, live == 1 ? "" : "s", each, live == 1 ? "" : " each");
-        char ties[80] = "", outs[80] = "", with[240] = ""; /* tripped in the same control period as the first;
+        char ties[80] = "", outs[80] = "", with[400] = ""; /* tripped in the same control period as the first;
                                                                of them, pulled since */
         size_t tat = 0, oat = 0;
         unsigned tie = 0, out = 0;
@@ -731,9 +748,24 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                 if (!sn->mod[k].present)
                     cli_list_add(outs, sizeof outs, &oat, &out, 4, k + 1);
             }
-        char rest[40]; /* the others that tripped, counted (not the first nor those named with it) */
-        snprintf(rest, sizeof rest, "the other %u",
-                 tripped > !first_out + tie - out ? tripped - !first_out - (tie - out) : 0);
+        /* the others that tripped, counted (not the first nor those named with it), those pulled since too */
+        unsigned other = 0, other_out = 0;
+        char oouts[80] = "", rest[160];
+        size_t ooat = 0;
+        for (unsigned k = 0; k < sn->n; k++) {
+            const ses_mod_snap *m = &sn->mod[k];
+            int64_t tk = rep_tripped_ns(m);
+            if (k == (unsigned)first || tk == t1 || (m->present ? m->state != SES_M_FAULT : tk < 0))
+                continue;
+            other++;
+            last_ns = tk > last_ns ? tk : last_ns;
+            if (!m->present)
+                cli_list_add(oouts, sizeof oouts, &ooat, &other_out, 4, k + 1);
+        }
+        snprintf(rest, sizeof rest, "the other %u", other);
+        char by_out[120] = "";
+        if (other_out)
+            snprintf(by_out, sizeof by_out, " (of them, module%s %s pulled since)", other_out == 1 ? "" : "s", oouts);
         if (first_out) /* not among those in their slots */
             snprintf(with, sizeof with, "pulled since, at %.4f s", sn->mod[first].pulled_ns * 1e-9);
         if (tie) { /* one parenthesis with the above: the list counted once cut ("1, 2, 3, 4, ..."), those pulled */
@@ -748,9 +780,9 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                      "%smodule%s %s too%s, in the same control period%s", first_out ? "; " : "", tie == 1 ? "" : "s",
                      ties, all, pulled);
         }
-        snprintf(why, n, " (%smodule %d tripped first, at %.4f s%s%s%s%s: %.60s; %s tripped by %.4f s%.200s)", over,
+        snprintf(why, n, " (%smodule %d tripped first, at %.4f s%s%s%s%s: %.60s; %s tripped by %.4f s%s%.200s)", over,
                  first + 1, t1 * 1e-9, with[0] ? " (" : "", with, with[0] ? ")" : "", after, a, rest, last_ns * 1e-9,
-                 none);
+                 by_out, none);
     }
 }
 

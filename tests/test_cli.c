@@ -803,6 +803,20 @@ Test(cli, a_bus_that_never_came_up_says_why)
     cr_assert(strstr(out, "(the load asked more than the 6 modules left after modules 3, 4 were pulled by 1.5100 s can "
                           "deliver, 2884 W each)\n"),
               "%s", out);
+    /* a pull after every module tripped is not among them (it read "the 7 modules left after modules 3, 4") */
+    cr_assert_eq(
+        run(out, sizeof out, "%s rack --modules 8 --duration 1.6s --load 21kW --pull 3@1.5s --pull 4@1.55s", EK3_BIN),
+        1, "%s", out);
+    cr_assert(strstr(out, "(the load asked more than the 7 modules left after module 3 was pulled at 1.5000 s can "
+                          "deliver, 2884 W each)\n"),
+              "%s", out);
+    /* on a ramp, the load it asked at the first trip (21.2 kW, under what 8 give; its end asks 30 kW) */
+    cr_assert_eq(
+        run(out, sizeof out, "%s rack --modules 8 --duration 1.6s --load 30kW --load-ramp 1.5s --pull 3@1.4s", EK3_BIN),
+        1, "%s", out);
+    cr_assert(strstr(out, "(the load asked more than the 7 modules left after module 3 was pulled at 1.4000 s can "
+                          "deliver, 2884 W each)\n"),
+              "%s", out);
     /* a pull after the trips is not their cause (it read "the load asked more than the rack can deliver"), nor an
      * NTC opened in another module a moment later (it read "0.3 ms after the fault ntc-open:5@1.5004s") */
     cr_assert_eq(run(out, sizeof out,
@@ -861,6 +875,16 @@ Test(cli, a_bus_that_never_came_up_says_why)
                   strstr(out, "the rack is overloaded then; before that, from 1.5 s until 1.55 s 7 deliver, at most "
                               "20.2 kW; from 1.55 s until 1.56 s 6 deliver, at most 17.3 kW\n"),
               "%s", out);
+    /* the others counted with those pulled since (it read "the other 4": modules 4 and 5 tripped at 1.5006 s) */
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 8 --duration 1.6s --load-ohm 24 --fault gate-off:3@1.5s --pull 4@1.55s --pull "
+                     "5@1.56s",
+                     EK3_BIN),
+                 1, "%s", out);
+    cr_assert(strstr(out, "module 2 tripped first, at 1.5004 s, 0.4 ms after the fault gate-off:3@1.5s went in at "
+                          "1.5 s: HW_TRIP, comparator OCP; the other 6 tripped by 1.5007 s (of them, modules 4, 5 "
+                          "pulled since); module 3 runs but delivers nothing)"),
+              "%s", out);
     /* a list cut short is counted: 13 tripped with the first, 23 in all */
     cr_assert_eq(run(out, sizeof out,
                      "%s rack --seed 2 --modules 24 --duration 1.6s --load-ohm 7.8 --fault gate-off:7@1.5s", EK3_BIN),
@@ -886,17 +910,20 @@ Test(cli, a_bus_that_never_came_up_says_why)
                      "insert:3@1.9s",
                      EK3_BIN),
                  1, "%s", out);
-    cr_assert(strstr(out, "5 of 6 modules in their slots tripped, 0 still running (the load asked more than the rack "
-                          "could deliver then; put in after: slot 3)\n"),
+    cr_assert(strstr(out, "5 of 6 modules in their slots tripped, 0 still running (the load asked more than the 5 "
+                          "modules left after modules 3, 5, 7 were pulled by 1.2000 s could deliver, 2884 W each; put "
+                          "in after: slot 3)\n"),
               "%s", out);
     /* one put in as another is pulled, still pre-charging when the rest trip: the six delivering are short of the
-     * load (there was no cause; then the first trip alone, its module counted as delivering) */
+     * load, the pull of the other named (it read "the rack could deliver then": there was no cause before that; then
+     * the first trip alone, its module counted as delivering) */
     cr_assert_eq(run(out, sizeof out,
                      "%s rack --modules 8 --load 20kW --duration 1.2s --pull 3@1s --pull 4@1.1s --fault insert:3@1.1s",
                      EK3_BIN),
                  1, "%s", out);
-    cr_assert(strstr(out, "6 of 7 modules in their slots tripped, 0 still running (the load asked more than the rack "
-                          "could deliver then; still pre-charging then: slot 3)\n"),
+    cr_assert(strstr(out, "6 of 7 modules in their slots tripped, 0 still running (the load asked more than the 6 "
+                          "modules left after module 4 was pulled at 1.1000 s could deliver, 2884 W each; still "
+                          "pre-charging then: slot 3)\n"),
               "%s", out);
     /* a module put back into the fallen bus, in its soft start at its current limit: the bus is not "still coming
      * up" (it said so at 1.91 V) */

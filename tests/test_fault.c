@@ -841,6 +841,16 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
                               "run refused at 1.3000 s: from then on the rack it warned of is not the run's (the "
                               "report's verdict is)\n"),
               "%s", out);
+    /* a leader's gate-off the same: named as asked, in the note and the report (they read gate-off:1@1.2s) */
+    cr_assert_eq(run(EK3_BIN " rack --modules 8 --load 19kW --duration 1.3s --fault gate-off:1@1s --fault "
+                             "gate-off:leader@1.2s 2>&1",
+                     out, sizeof out),
+                 0, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: note: the warning before the run counted --fault gate-off:leader@1.2s as one "
+                          "module more out; the leader then was module 1, ") &&
+                  strstr(out, "\nfault injected at 1.2000 s: gate-off:leader@1.2s (module 1, the swarm's leader "
+                              "then)\n"),
+              "%s", out);
     cr_assert_eq(run(EK3_BIN " rack --modules 4 --fault insert:leader@1s 2>&1", out, sizeof out), 2, "%s", out);
     cr_assert(strstr(out, "--fault insert:leader@1s: the leader is a module in its slot"), "%s", out);
     cr_assert_eq(run(EK3_BIN " rack --modules 4 --duration 2s --pull leader@3s 2>&1", out, sizeof out), 2, "%s", out);
