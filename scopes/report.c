@@ -750,7 +750,7 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
             }
         /* the others that tripped, counted (not the first nor those named with it), those pulled since too */
         unsigned other = 0, other_out = 0;
-        char oouts[80] = "", rest[160];
+        char oouts[80] = "", rest[40];
         size_t ooat = 0;
         for (unsigned k = 0; k < sn->n; k++) {
             const ses_mod_snap *m = &sn->mod[k];
@@ -883,7 +883,7 @@ static int rep_text_body(FILE *f, ses *s)
                 "pulled: nothing feeds the bus\n",
                 collapse_at, sn.vbus, o->r.v_set, s->load_on_ns >= 0 ? ", the load connected" : "");
     else if (collapsed == SES_COLLAPSED) {
-        char why[1200] = "";
+        char why[2048] = "";
         rep_collapse_cause(s, &sn, cap, demand, n_cap, why, sizeof why);
         fprintf(
             f,
