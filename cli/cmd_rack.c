@@ -153,6 +153,25 @@ static void rk_note(const char *w, const char *fmt, ...)
     }
 }
 
+/* A note after the run: to stderr ("ek3 rack: note: ...") and, with --report,
+ * to report.txt ("note (after the run): ..."); fmt ends its line. */
+static void rk_note_after(const char *w, FILE *rep, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void rk_note_after(const char *w, FILE *rep, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (rep) {
+        va_list cp;
+        va_copy(cp, ap);
+        fputs("note (after the run): ", rep);
+        vfprintf(rep, fmt, cp);
+        va_end(cp);
+    }
+    fprintf(stderr, "ek3 %s: note: ", w);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
 /* The notes so far at the head of report.txt (a write error shows at its close). */
 static void rk_notes_out(FILE *rep)
 {
@@ -1396,15 +1415,11 @@ int cmd_rack(int argc, char **argv)
                e->refused_ns >= 0)))
             continue;
         char as[96];
-        ses_event_as(e, as, sizeof as);
-        const char *fmt = "the warning before the run counted %s, which the run refused at %.4f s: from then on the "
-                          "rack it warned of is not the run's (the report's verdict is)\n";
-        fprintf(stderr, "ek3 %s: note: ", w);
-        fprintf(stderr, fmt, as, e->refused_ns * 1e-9);
-        if (rep) {
-            fputs("note (after the run): ", rep);
-            fprintf(rep, fmt, as, e->refused_ns * 1e-9);
-        }
+        rk_note_after(
+            w, rep,
+            "the warning before the run counted %s, which the run refused at %.4f s: from then on the rack it "
+            "warned of is not the run's (the report's verdict is)\n",
+            ses_event_as(e, as, sizeof as), e->refused_ns * 1e-9);
     }
 
     /* A leader's pull or gate-off or open the warnings counted as one module more out (which one, unknown before
@@ -1424,17 +1439,12 @@ int cmd_rack(int argc, char **argv)
         if (!by)
             continue;
         char as[96], by_as[96];
-        ses_event_as(e, as, sizeof as);
-        ses_event_as(by, by_as, sizeof by_as);
-        const char *fmt = "the warning before the run counted %s as one module more out; the leader then was module "
-                          "%u, which %s held off since %.4f s: from %.4f s on the run's rack has one module more than "
-                          "the one it warned of (the report's verdict is the run's)\n";
-        fprintf(stderr, "ek3 %s: note: ", w);
-        fprintf(stderr, fmt, as, e->fault.target, by_as, by->done_ns * 1e-9, e->done_ns * 1e-9);
-        if (rep) {
-            fputs("note (after the run): ", rep);
-            fprintf(rep, fmt, as, e->fault.target, by_as, by->done_ns * 1e-9, e->done_ns * 1e-9);
-        }
+        rk_note_after(w, rep,
+                      "the warning before the run counted %s as one module more out; the leader then was module %u, "
+                      "which %s held off since %.4f s: from %.4f s on the run's rack has one module more than the one "
+                      "it warned of (the report's verdict is the run's)\n",
+                      ses_event_as(e, as, sizeof as), e->fault.target, ses_event_as(by, by_as, sizeof by_as),
+                      by->done_ns * 1e-9, e->done_ns * 1e-9);
     }
 
     /* The report: to stdout and, with --report, to DIR/report.txt. */

@@ -534,14 +534,15 @@ typedef struct ses_sag {
  * filled, pending 0 (out may be NULL); 0 with *out filled, pending the
  * slot, for a SES_SAG_HELD withheld while a module put back pre-charges;
  * else 0 (*out untouched). */
-/* How a pull or a fault of the timeline was asked for, as the notes and
- * the report name it: its `as` ("--pull leader@1s"), else "--fault " and
- * the fault's text (flt_format), else "a pull" or "a fault". Into buf
- * (cap bytes, cut to fit); returns buf. */
-const char *ses_event_as(const ses_event *e, char *buf, size_t cap);
-
 enum { SES_SAG_FALLING = 1, SES_SAG_HELD = 2 };
 int ses_sagging(const ses *s, ses_sag *out);
+
+/* How a pull or a fault of the timeline was asked for, as the notes and
+ * the report name it: its `as` ("--pull leader@1s"), else "--fault " and
+ * the fault's text (flt_format; a leader target as asked,
+ * "gate-off:leader@1.2s", not the module it went into), else "a pull" or
+ * "a fault". Into buf (cap bytes, cut to fit); returns buf. */
+const char *ses_event_as(const ses_event *e, char *buf, size_t cap);
 
 /* The slot a PULL event, or the fault pull, takes out (a leader's as
  * resolved when it went in); 0 for any other event. */

@@ -340,20 +340,18 @@ static void rep_event_line(FILE *f, const ses_event *e, const ses_snap *sn)
     }
     if (e->kind != SES_EV_FAULT || (e->fault.id == FLT_PULL && e->refused_ns < 0))
         return; /* a pull done is told above; one refused (a leader's with no leader then) below */
-    char text[300];
-    if (flt_format(&e->fault, text, sizeof text))
-        snprintf(text, sizeof text, "?");
-    const char *shown = e->fault.id == FLT_PULL && e->as[0] ? e->as : text; /* as asked for: "--pull leader@1.55s" */
-    flt_spec asked = e->fault; /* a leader target as asked, the module it went into beside it */
-    asked.leader = 1, asked.target = 0;
-    if (e->done_ns >= 0 && e->at_leader && flt_format(&asked, text, sizeof text) == EK3_OK)
+    /* as asked ("--pull leader@1.55s"; a fault's text without "--fault ", a leader target as "leader") */
+    char as[300];
+    const char *text = ses_event_as(e, as, sizeof as);
+    text += strncmp(text, "--fault ", 8) ? 0 : 8;
+    if (e->done_ns >= 0 && e->at_leader) /* the module it went into beside it */
         fprintf(f, "fault injected at %.4f s: %s (module %u, the swarm's leader then)\n", e->done_ns * 1e-9, text,
                 e->fault.target);
     else if (e->done_ns >= 0)
         fprintf(f, "fault injected at %.4f s: %s\n", e->done_ns * 1e-9, text);
     else if (e->refused_ns >= 0) /* the reason without the fault's name again (ses_event.why) */
         fprintf(f, "%s refused at %.4f s: %s: %s\n", e->fault.id == FLT_PULL ? "pull" : "fault", e->refused_ns * 1e-9,
-                shown, e->why); /* a pull as the pulls above say it, --pull or --fault pull */
+                text, e->why); /* a pull as the pulls above say it, --pull or --fault pull */
     else
         fprintf(f, "fault not injected (%s): %s\n",
                 sn->t_ns * 1e-9 < e->at_s ? "the run ended before it" : "refused: told on stderr", text);
