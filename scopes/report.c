@@ -77,6 +77,8 @@ static int rep_spread_says(const ses *s, double mean_a)
  * spread droop alone would leave: each module's current less what its
  * trim moved, (trim - mean trim) / R_droop against a stiff bus), the
  * parked modules. */
+static int rep_delivers_none(const ses *s, const ses_snap *sn, const ses_mod_snap *m);
+
 static void rep_swarm(FILE *f, const ses *s, const ses_snap *sn)
 {
     if (s->g.o.no_swarm) {
@@ -118,7 +120,7 @@ static void rep_swarm(FILE *f, const ses *s, const ses_snap *sn)
             parked++;
             continue;
         }
-        if (!m->running) /* starting or tripped: no share to balance */
+        if (!m->running || rep_delivers_none(s, sn, m)) /* starting, tripped, or no current: no share to balance */
             continue;
         tsum += m->trim, n++;
         tmin = m->trim < tmin ? m->trim : tmin, tmax = m->trim > tmax ? m->trim : tmax;
@@ -128,7 +130,7 @@ static void rep_swarm(FILE *f, const ses *s, const ses_snap *sn)
         double imin = 1e9, imax = -1e9, isum = 0;
         for (unsigned k = 0; k < sn->n; k++) {
             const ses_mod_snap *m = &sn->mod[k];
-            if (!m->present || m->external || m->parked || !m->running)
+            if (!m->present || m->external || m->parked || !m->running || rep_delivers_none(s, sn, m))
                 continue;
             double d = m->io - (m->trim - tmean) / r;
             dmin = d < dmin ? d : dmin, dmax = d > dmax ? d : dmax, dsum += d;
@@ -811,7 +813,7 @@ static int rep_text_body(FILE *f, ses *s)
         ptot += m->io * m->vo;
         pin += m->pin;
         tjmax = fmax(tjmax, fmax(m->tja, m->tjb));
-        if (m->parked || !m->running) /* standby, starting or tripped: shares nothing */
+        if (m->parked || !m->running || none) /* standby, starting, tripped, or delivering nothing (told below) */
             continue;
         sharing++;
         imin = fmin(imin, m->io), imax = fmax(imax, m->io), isum += m->io;
@@ -960,6 +962,7 @@ static int rep_text_body(FILE *f, ses *s)
         fprintf(f, "sharing: %s\n",
                 !present   ? "no module in its slot"
                 : !running ? "no module in its slot is running (each one starting, tripped or off)"
+                : dead     ? "no module in its slot delivers (those running deliver nothing: below)"
                            : "no module in its slot is regulating (starting, parked or tripped)");
     if (dead)
         fprintf(f,

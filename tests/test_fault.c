@@ -849,7 +849,11 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
     cr_assert(strstr(out, "ek3 rack: note: the warning before the run counted --fault gate-off:leader@1.2s as one "
                           "module more out; the leader then was module 1, ") &&
                   strstr(out, "\nfault injected at 1.2000 s: gate-off:leader@1.2s (module 1, the swarm's leader "
-                              "then)\n"),
+                              "then)\n") &&
+                  /* the sharing and balancing lines over the 7 that deliver (they counted module 1's 0 A: "3.253 A
+                   * mean, 0.000 .. 3.856 A") */
+                  strstr(out, "\nsharing: 3.717 A mean, 3.564 .. 3.856 A (spread 7.8 % of mean); ") &&
+                  strstr(out, "(droop alone: 3.463 .. 3.905 A, "),
               "%s", out);
     cr_assert_eq(run(EK3_BIN " rack --modules 4 --fault insert:leader@1s 2>&1", out, sizeof out), 2, "%s", out);
     cr_assert(strstr(out, "--fault insert:leader@1s: the leader is a module in its slot"), "%s", out);
