@@ -332,6 +332,11 @@ void cli_list_add(char *buf, size_t cap, size_t *len, unsigned *count, unsigned 
 
 const char *cli_si(char *buf, size_t cap, double value, const char *unit)
 {
+    return cli_si_n(buf, cap, value, unit, 6);
+}
+
+const char *cli_si_n(char *buf, size_t cap, double value, const char *unit, int digits)
+{
     static const char *const si[] = {"s", "V", "A", "W", "Hz", "Ohm", "ohm"};
     int scaled = 0;
     for (size_t i = 0; i < sizeof si / sizeof si[0]; i++)
@@ -352,7 +357,11 @@ const char *cli_si(char *buf, size_t cap, double value, const char *unit)
         else if (a >= 1e3 && strcmp(unit, "s"))
             k = 1e-3, p = "k";
     }
-    snprintf(buf, cap, "%.6g%s%s%s", value * k, unit[0] ? " " : "", p, unit);
+    snprintf(buf, cap, "%.*g%s%s%s",
+             digits < 1    ? 1
+             : digits > 17 ? 17
+                           : digits,
+             value * k, unit[0] ? " " : "", p, unit);
     return buf;
 }
 

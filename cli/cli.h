@@ -122,6 +122,11 @@ const char *cli_quantity_hint(const char *s, const char *unit, char *buf, size_t
  * this way; JSON keeps the value in the unit itself (SI, unscaled). */
 const char *cli_si(char *buf, size_t cap, double value, const char *unit);
 
+/* cli_si with `digits` significant digits (1 to 17) in place of six:
+ * a figure the program worked out rather than one the user gave
+ * ("19 kW" for 19047.6 W at 3, "80.4 W"). */
+const char *cli_si_n(char *buf, size_t cap, double value, const char *unit, int digits);
+
 /* A list of numbers for a message ("3, 5, 7, ..."): add v to buf (cap
  * bytes, NUL kept; *len its length so far, *count the numbers offered so
  * far, both 0 at first). The first `max` go in, joined by ", "; the next

@@ -46,6 +46,7 @@ typedef struct rack_opts {
     unsigned npull;
     flt_spec fault[64];  /* --fault, in the order given */
     const char *fault_pull[64]; /* the --pull value a fault came from ("leader@1s"); NULL: a --fault */
+    const char *fault_arg[64];  /* the value as given (--fault's or --pull's), for its messages */
     unsigned nfault;
     double load_at;      /* the load switches on at this time */
     double load_ramp;    /* and ramps to its value over this long */
@@ -182,14 +183,14 @@ static void rk_notes_out(FILE *rep)
     }
 }
 
-/* The load's ask and what the rack gives, both in kW, with the fewest
- * decimals (1 to 3) that tell them apart: 2.900 against 2.884 kW, not 2.9
- * against 2.9. */
+/* The load's ask and what the rack gives, both in kW (MW from 1 MW on:
+ * a load resistance far too low), with the fewest decimals (1 to 3)
+ * that tell them apart: 2.900 against 2.884 kW, not 2.9 against 2.9. */
 static void rk_kw_pair(double ask_w, double cap_w, char ask[32], char cap[32])
 {
     for (int d = 1; d <= 3; d++) {
-        snprintf(ask, 32, "%.*f kW", d, ask_w / 1e3);
-        snprintf(cap, 32, "%.*f kW", d, cap_w / 1e3);
+        snprintf(ask, 32, "%.*f %s", d, ask_w / (fabs(ask_w) >= 1e6 ? 1e6 : 1e3), fabs(ask_w) >= 1e6 ? "MW" : "kW");
+        snprintf(cap, 32, "%.*f %s", d, cap_w / (fabs(cap_w) >= 1e6 ? 1e6 : 1e3), fabs(cap_w) >= 1e6 ? "MW" : "kW");
         if (strcmp(ask, cap))
             return;
     }
@@ -465,6 +466,23 @@ static const char *rk_fault_as(const rack_opts *o, unsigned j, char *buf, size_t
     return buf;
 }
 
+/* The usage error for fault j's err (flt_parse's, flt_check's) under
+ * the flag and value it was given as: "--fault 'gate-off:2@1s:x=1': no
+ * parameter 'x' (it takes none)", the fault's own name before err's
+ * reason left out as the value names it; err that quotes the value
+ * already ("fault '...': ...") is given as it is. */
+static int rk_fault_error(const char *w, const rack_opts *o, unsigned j, const char *err)
+{
+    const char *flag = o->fault_pull[j] ? "--pull" : "--fault", *v = o->fault_arg[j] ? o->fault_arg[j] : "";
+    if (!strncmp(err, "fault '", 7) || (*v && strstr(err, v)))
+        return cli_usage_error(w, "%s: %s", flag, err);
+    const char *name = o->fault[j].id < flt_count ? flt_table[o->fault[j].id].name : "", *rest = err;
+    size_t l = strlen(name);
+    if (l && !strncmp(err, name, l) && err[l] == ':' && err[l + 1] == ' ')
+        rest = err + l + 2;
+    return cli_usage_error(w, "%s '%s': %s", flag, v, rest);
+}
+
 /* The note for an event (as: how the user gave it) at t s between two
  * quanta: it acts at the start of the next (rig.h: RIG_PERIOD_NS), which
  * the note names; the report says when it went in. */
@@ -546,6 +564,21 @@ static int rk_check_slots(const char *w, const rack_opts *o)
     for (unsigned j = 0; j < o->nfault; j++) {
         const flt_spec *f = &o->fault[j];
         char as[240];
+        if (f->id == FLT_INSERT && f->leader)
+            return cli_usage_error(w,
+                                   "%s: the leader is a module in its slot: an insert takes an empty slot, by its "
+                                   "number",
+                                   rk_fault_as(o, j, as, sizeof as));
+        for (unsigned i = 0; i < j; i++) { /* the same fault again, acting in the same control period */
+            const flt_spec *g = &o->fault[i];
+            char was[240];
+            if (g->id == f->id && g->target == f->target && g->svc == f->svc && g->leader == f->leader &&
+                ses_act_ns(g->t) == ses_act_ns(f->t) && !memcmp(g->p, f->p, sizeof f->p))
+                return cli_usage_error(w, "%s: given twice (%s %s %s already)", rk_fault_as(o, j, as, sizeof as),
+                                       rk_fault_as(o, i, was, sizeof was),
+                                       f->id == FLT_PULL ? "pulls the leader" : "injects it",
+                                       g->t == f->t ? "at that time" : "in the same control period");
+        }
         if (f->leader && f->t < SWM_ELECTION_MIN_MS * 1e-3)
             return cli_usage_error(w,
                                    "%s: no module leads before %g s, the swarm's first election timeout "
@@ -574,11 +607,6 @@ static int rk_check_slots(const char *w, const rack_opts *o)
                                        rk_fault_as(o, j, as, sizeof as), f->t - g->t,
                                        rk_fault_as(o, i, was, sizeof was), gap);
         }
-        if (f->id == FLT_INSERT && f->leader)
-            return cli_usage_error(w,
-                                   "%s: the leader is a module in its slot: an insert takes an empty slot, by its "
-                                   "number",
-                                   rk_fault_as(o, j, as, sizeof as));
         /* a fault of the module, or of its node on the bus (the station's, node 0, excepted) */
         int of_module = flt_of_module((int)f->id) || (flt_table[f->id].target == FLT_T_NODE && f->target >= 1);
         if ((f->id != FLT_PULL && f->id != FLT_INSERT && !of_module) || (of_module && f->leader) ||
@@ -624,9 +652,9 @@ static int rk_check_slots(const char *w, const rack_opts *o)
             return cli_usage_error(w, "%s: slot %u holds a module then (%s put one back)", ev[i].as, ev[i].slot,
                                    ev[last].as);
         }
-        if (ev[i].insert == 0 && !in && ev[last].insert == 0 && ev[last].t == ev[i].t) /* the same pull again */
-            return cli_usage_error(w, "%s: given twice (%s pulls slot %u at that time already)", ev[i].as, ev[last].as,
-                                   ev[i].slot);
+        if (ev[i].insert == 0 && !in && ev[last].insert == 0 && ses_act_ns(ev[last].t) == ses_act_ns(ev[i].t))
+            return cli_usage_error(w, "%s: given twice (%s pulls slot %u %s already)", ev[i].as, ev[last].as,
+                                   ev[i].slot, ev[last].t == ev[i].t ? "at that time" : "in the same control period");
         if (ev[i].insert == 0 && !in)
             return cli_usage_error(w,
                                    "%s: slot %u is empty then (%s took its module out, and nothing put one back "
@@ -787,24 +815,29 @@ int cmd_rack(int argc, char **argv)
                                        "--pull '%s': nothing goes after the time ('%.20s'): a pull takes no "
                                        "parameters (SLOT@TIME, e.g. 42@1s)",
                                        v, colon);
-            if (cli_parse_quantity(at + 1, "s", &t) || !(t >= 0))
-                return cli_time_error(w, "--pull: the time", at + 1, "from 0 on", 86400);
+            if (cli_parse_quantity(at + 1, "s", &t) || !(t >= 0)) {
+                char flag[64];
+                snprintf(flag, sizeof flag, "--pull '%.40s': the time", v);
+                return cli_time_error(w, flag, at + 1, "from 0 on", 86400);
+            }
             if (leader) {
                 char spec[64];
                 snprintf(spec, sizeof spec, "pull:%.50s", v);
                 if (o.nfault == sizeof o.fault / sizeof o.fault[0])
                     return cli_usage_error(w, "--pull '%s': at most %zu faults", v, sizeof o.fault / sizeof o.fault[0]);
+                o.fault_pull[o.nfault] = o.fault_arg[o.nfault] = v;
                 if (flt_parse(spec, &o.fault[o.nfault], err, sizeof err))
-                    return cli_usage_error(w, "--pull: %s", err);
-                o.fault_pull[o.nfault++] = v;
+                    return rk_fault_error(w, &o, o.nfault, err);
+                o.nfault++;
             } else if (o.pull_at[n - 1] >= 0) { /* again (after an insert): the fault pull, as leader's */
                 char spec[64];
                 snprintf(spec, sizeof spec, "pull:%lld@%.17gs", (long long)n, t);
                 if (o.nfault == sizeof o.fault / sizeof o.fault[0])
                     return cli_usage_error(w, "--pull '%s': at most %zu faults", v, sizeof o.fault / sizeof o.fault[0]);
+                o.fault_pull[o.nfault] = o.fault_arg[o.nfault] = v;
                 if (flt_parse(spec, &o.fault[o.nfault], err, sizeof err))
-                    return cli_usage_error(w, "--pull: %s", err);
-                o.fault_pull[o.nfault++] = v;
+                    return rk_fault_error(w, &o, o.nfault, err);
+                o.nfault++;
             } else {
                 o.pull_at[n - 1] = t;
             }
@@ -813,8 +846,9 @@ int cmd_rack(int argc, char **argv)
             char err[256];
             if (o.nfault == sizeof o.fault / sizeof o.fault[0])
                 return cli_usage_error(w, "--fault '%s': at most %zu faults", v, sizeof o.fault / sizeof o.fault[0]);
+            o.fault_arg[o.nfault] = v;
             if (flt_parse(v, &o.fault[o.nfault], err, sizeof err))
-                return cli_usage_error(w, "--fault: %s", err);
+                return rk_fault_error(w, &o, o.nfault, err);
             o.nfault++;
         } else if (!strcmp(a, "--load-ramp") && cli_has_value(a, v, &miss)) {
             if (cli_parse_quantity(v, "s", &o.load_ramp) || !(o.load_ramp >= 0 && o.load_ramp <= 86400))
@@ -1010,9 +1044,10 @@ int cmd_rack(int argc, char **argv)
     double part = rk_ramp_reach(&o);
     if (part < 1 && load_on) {
         char of[80] = "its value", a_kw[32], b_kw[32];
-        if (o.r.load.kind == RACK_LOAD_CP)
-            snprintf(of, sizeof of, "its %s (%s)", cli_si(a_kw, sizeof a_kw, o.r.load.p_w, "W"),
-                     cli_si(b_kw, sizeof b_kw, part * o.r.load.p_w, "W"));
+        if (o.r.load.kind == RACK_LOAD_CP) /* as given, or worked out (a rack's share of 200 kW): three digits */
+            snprintf(of, sizeof of, "its %s (%s)",
+                     cli_si_n(a_kw, sizeof a_kw, o.r.load.p_w, "W", cli_given(&seen, "--load") ? 6 : 3),
+                     cli_si_n(b_kw, sizeof b_kw, part * o.r.load.p_w, "W", 3));
         rk_note(w, "--load-ramp %g s from %g s ends after the run (%g s): the load reaches %.0f %% of %s", o.load_ramp,
                 o.load_at, o.duration, 100 * part, of);
     }
@@ -1237,8 +1272,7 @@ int cmd_rack(int argc, char **argv)
         if (flt_check(&s.g, &o.fault[j], err, sizeof err) || ses_add_event(&s, &ev)) {
             ses_free(&s);
             rk_close_all(log, slog, rep);
-            return o.fault_pull[j] ? cli_usage_error(w, "--pull %s: %s", o.fault_pull[j], err)
-                                   : cli_usage_error(w, "--fault: %s", err);
+            return rk_fault_error(w, &o, j, err);
         }
     }
     /* The probes: resolved against the rack, the trace's files created

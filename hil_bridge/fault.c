@@ -530,6 +530,9 @@ int flt_parse(const char *s, flt_spec *out, char *err, size_t cap)
     char *time = at + 1, *params = strchr(time, ':');
     if (params)
         *params++ = 0;
+    if (strchr(time, '@')) /* "pull:2@1s@2s" */
+        return flt_err(err, cap, EK3_EPARSE, "fault '%s': one @TIME a fault ('%s' gives more): each time its own fault",
+                       s, time);
     if (cli_parse_quantity(time, "s", &out->t) || !(out->t >= 0 && out->t <= 86400)) {
         char why[128];
         return flt_err(err, cap, EK3_EPARSE, "fault '%s': time '%s': " CLI_TIME " from 0 up to a day%s", s, time,

@@ -101,6 +101,11 @@ Test(cli_args, the_ohm_is_read_in_any_case_and_as_its_symbol)
               "%s", out);
     /* the range a scenario's ohm= takes, 1 mohm included (1e-9 below: it took it, a short the rack's load is not) */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load-ohm 1mohm --duration 1ms", EK3_BIN), 0, "%s", out);
+    /* its ask in MW (it read "533333.3 kW") */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --load-ohm 1mohm --duration 1ms --load-at 0s --load-ramp 0s",
+                     EK3_BIN),
+                 0, "%s", out);
+    cr_assert(strstr(out, "warning: the load asks 533.3 MW, but 2 modules deliver at most 5.8 kW,"), "%s", out);
     /* why a voltage, a droop or a resistance is refused (they gave the range alone: "--vset 'abc': 200 to 920 V") */
     static const struct {
         const char *args, *says;
@@ -166,7 +171,9 @@ Test(cli_args, a_prefix_scales_the_decimal_text_not_the_double)
     cr_assert_eq(run(out, sizeof out, "%s rack --pull 3@1e-400s", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, ": too small for a double (under about 1e-308, other than 0)\n"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --fault igf:1@0.5s:i=1e306kA", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "igf: parameter i='1e306kA': too large for a double once its prefix scales it"), "%s", out);
+    cr_assert(strstr(out, "ek3 rack: --fault 'igf:1@0.5s:i=1e306kA': parameter i='1e306kA': too large for a double "
+                          "once its prefix scales it"),
+              "%s", out);
 }
 
 /* `ek3 <args>` is refused as a usage error (exit 2) and its message holds
@@ -437,8 +444,8 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
                           "(--modules), or leader\n"),
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@1kg", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "ek3 rack: --pull: the time '1kg': ") && strstr(out, "'kg' is not a unit of time"), "%s",
-              out);
+    cr_assert(strstr(out, "ek3 rack: --pull '2@1kg': the time '1kg': ") && strstr(out, "'kg' is not a unit of time"),
+              "%s", out);
     /* a time, then more: the more named (it read "'s:x=1' is not a unit of time") */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --pull 2@1s:x=1", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, "ek3 rack: --pull '2@1s:x=1': nothing goes after the time (':x=1'): a pull takes no "
@@ -453,6 +460,25 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
         {"--pull 2@1s@2s", "ek3 rack: --pull '2@1s@2s': one SLOT@TIME a --pull, e.g. --pull 42@1s --pull 43@1.5s\n"},
         {"--pull 2@1s --pull 2@1s", "ek3 rack: --pull 2@1s: given twice (--pull 2@1s pulls slot 2 at that time "
                                     "already)\n"},
+        /* twice in one control period, the leader twice, a --fault twice (they read "slot 2 is empty then", "0 s
+         * after --pull leader@1s took the rack's leader out", and the second ran) */
+        {"--pull 2@1.00005s --pull 2@1.0001s",
+         "ek3 rack: --pull 2@1.0001s: given twice (--pull 2@1.00005s pulls slot 2 "
+         "in the same control period already)\n"},
+        {"--pull leader@1s --pull leader@1s", "ek3 rack: --pull leader@1s: given twice (--pull leader@1s pulls the "
+                                              "leader at that time already)\n"},
+        {"--fault gate-off:2@1s --fault gate-off:2@1.00002s --fault gate-off:2@1.00008s",
+         "ek3 rack: --fault gate-off:2@1.00008s: given twice (--fault gate-off:2@1.00002s injects it in the same "
+         "control period already)\n"},
+        /* the whole value quoted (they read "--pull: the time", "--fault: gate-off: no parameter", "'s@2s' is not a
+         * unit of time"); an insert of the leader refused as such after a leader's pull too */
+        {"--pull 2@-1s", "ek3 rack: --pull '2@-1s': the time '-1s': "},
+        {"--fault gate-off:leader@1s:x=1", "ek3 rack: --fault 'gate-off:leader@1s:x=1': no parameter 'x' (it takes "
+                                           "none)\n"},
+        {"--fault pull:2@1s@2s", "ek3 rack: --fault: fault 'pull:2@1s@2s': one @TIME a fault ('1s@2s' gives more): "
+                                 "each time its own fault\n"},
+        {"--pull leader@1s --fault insert:leader@1.1s", "ek3 rack: --fault insert:leader@1.1s: the leader is a module "
+                                                        "in its slot: an insert takes an empty slot, by its number\n"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 2s %s", EK3_BIN, bad[i].args), 2, "%s", out);
@@ -476,7 +502,9 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
     cr_assert_eq(
         run(out, sizeof out, "%s rack --modules 4 --fault bus-cut:leader@1s --fault bus-cut:leader@1s", EK3_BIN), 2,
         "%s", out);
-    cr_assert(strstr(out, "--fault bus-cut:leader@1s: 0 s after --fault bus-cut:leader@1s took"), "%s", out);
+    cr_assert(strstr(out, "--fault bus-cut:leader@1s: given twice (--fault bus-cut:leader@1s injects it at that time "
+                          "already)\n"),
+              "%s", out);
     /* a second cut of a node cut off (ek3 rack clears none) unless an insert put its module back; a bus fault of
      * a slot emptied */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --fault bus-cut:1@0.2s --fault bus-cut:1@1s", EK3_BIN), 2,
@@ -591,7 +619,7 @@ Test(cli_args, write_errors_are_reported_with_their_reason_and_exit_1)
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --duration 10ms --load-at 0s --load-ramp 40ms", EK3_BIN), 0,
                  "%s", out);
     cr_assert(strstr(out, "note: --load-ramp 0.04 s from 0 s ends after the run (0.01 s): the load reaches 25 % of "
-                          "its 2.38095 kW (595.238 W)\n") &&
+                          "its 2.38 kW (595 W)\n") &&
                   strstr(out, "EK3 rack: 1 module (1 in its slot, "),
               "%s", out);
     /* a run that ends before the default --load-at has no load: said, and no overload warned */
