@@ -23,10 +23,42 @@
 #include "raft.h"
 #include "swarm.h"
 
+/* A log line held for its time (rig_log). */
+struct rig_held {
+    int64_t t_ns;
+    char line[CDL_LINE_MAX];
+};
+
+/* Write the held lines of time t_ns or before (they are in time order). */
+static void rig_log_release(rig *r, int64_t t_ns)
+{
+    unsigned i = 0;
+    for (; i < r->nheld && r->held[i].t_ns <= t_ns; i++)
+        fputs(r->held[i].line, r->o.log), fputc('\n', r->o.log);
+    if (i) {
+        memmove(r->held, r->held + i, (r->nheld - i) * sizeof *r->held);
+        r->nheld -= i;
+    }
+}
+
+void rig_log_flush(rig *r)
+{
+    if (r->o.log)
+        rig_log_release(r, INT64_MAX);
+    r->nheld = 0;
+}
+
+/* A frame's log line, in time order: a rack-bus frame ends when its last
+ * bit is on the wire, after the quantum's end (r->t_ns) when it started
+ * before it (cbus_run), and the next quantum's HIL frames are written at
+ * that end: it is held until a line of its time or later comes (or the
+ * run ends: rig_log_flush). The rack bus is one wire, so its frames end
+ * in order. Without memory to hold it, it is written at once. */
 static void rig_log(rig *r, const char *bus, const cfd_frame *f, int64_t t_ns)
 {
     if (!r->o.log)
         return;
+    rig_log_release(r, t_ns);
     cdl_record rec;
     memset(&rec, 0, sizeof rec);
     cdl_set_time(&rec, r->o.log_t0_ns + t_ns, 6); /* the caller keeps it within int64 */
@@ -34,8 +66,27 @@ static void rig_log(rig *r, const char *bus, const cfd_frame *f, int64_t t_ns)
     rec.frame = *f;
     rec.fd_extra = (f->flags & CFD_FLAG_FD) ? CDL_FD_FDF : 0; /* as Linux >= 6.0 and candump write it */
     char line[CDL_LINE_MAX];
-    if (cdl_format(&rec, line, sizeof line) >= 0)
-        fputs(line, r->o.log), fputc('\n', r->o.log);
+    if (cdl_format(&rec, line, sizeof line) < 0)
+        return;
+    if (t_ns > r->t_ns) { /* after the lines held of its time or before: they stay in time order */
+        if (r->nheld == r->held_cap) {
+            unsigned cap = r->held_cap ? 2 * r->held_cap : 8;
+            struct rig_held *h = realloc(r->held, cap * sizeof *h);
+            if (h)
+                r->held = h, r->held_cap = cap;
+        }
+        if (r->nheld < r->held_cap) {
+            unsigned i = r->nheld;
+            while (i > 0 && r->held[i - 1].t_ns > t_ns)
+                i--;
+            memmove(r->held + i + 1, r->held + i, (r->nheld - i) * sizeof *r->held);
+            r->held[i].t_ns = t_ns;
+            memcpy(r->held[i].line, line, sizeof line);
+            r->nheld++;
+            return;
+        }
+    }
+    fputs(line, r->o.log), fputc('\n', r->o.log);
 }
 
 static int rig_station_send(void *ctx, const cfd_frame *f)
@@ -238,6 +289,10 @@ int rig_init(rig *r, const rig_opts *o)
 void rig_free(rig *r)
 {
     rig_pool_stop(r);
+    rig_log_flush(r);
+    free(r->held);
+    r->held = NULL;
+    r->held_cap = 0;
     if (r->m)
         for (unsigned k = 0; k < r->o.modules; k++) {
             tp_close(&r->m[k].plant_end);

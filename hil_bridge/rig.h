@@ -60,7 +60,9 @@ typedef struct rig_opts {
     const plant_params *const *slot_plant; /* NULL, or `modules` entries: slot k + 1's own
                                               parameters where slot_plant[k] is not NULL
                                               (rack_module_params; kept alive by the caller) */
-    FILE *log;              /* candump log of every frame, or NULL */
+    FILE *log;                             /* candump log of every frame, or NULL: its lines in time order (a
+                                              rack-bus frame that ends after the quantum it started in is held
+                                              until the quantum's HIL lines before it are written; rig_log_flush) */
     uint8_t hil_frames;     /* in-process modules exchange HIL frames even without a log (the
                                reference path; without it and without a log the payloads go
                                across unframed: hilch.h's frameless pair, the same run) */
@@ -156,6 +158,8 @@ typedef struct rig {
     uint64_t ahead_quanta;  /* quanta whose plant update the workers ran on from */
     cfd_frame sw_last;      /* the last broadcast ELECTION frame on the rack bus (swarm-replay) */
     uint8_t sw_have;
+    struct rig_held *held; /* the log's lines held for a later time (rig_log_flush), in time order */
+    unsigned nheld, held_cap;
     int64_t t_ns;
     uint32_t quantum;
     uint64_t hil_frames;
@@ -293,5 +297,10 @@ unsigned rig_wait_external(rig *r, int timeout_ms);
 
 /* Tell external modules the run is over (BYE). */
 void rig_bye(rig *r);
+
+/* Write the log's held lines (rig_opts.log: rack-bus frames that end
+ * after the last quantum's end) to it: the owner calls it when the run
+ * ends, before it closes the log (ses_finish does; rig_free too). */
+void rig_log_flush(rig *r);
 
 #endif /* RIG_H */

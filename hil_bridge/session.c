@@ -1049,6 +1049,7 @@ int ses_run(ses *s)
 void ses_finish(ses *s)
 {
     rig_settle(&s->g); /* a run stopped after a quantum that ran ahead: every module at the same point */
+    rig_log_flush(&s->g); /* the frames that end after the last quantum's end */
     s->wall_s = (ses_wall_ns() - s->t0_wall_ns) * 1e-9;
     long iv = ses_ivcsw();
     s->ivcsw = s->q > 0 && s->ivcsw0 >= 0 && iv >= s->ivcsw0 ? iv - s->ivcsw0 : -1;
