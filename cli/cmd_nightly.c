@@ -173,6 +173,7 @@ static int ni_finish(const char *w, ngt_night *n, hst *h, const char *history, i
         fprintf(stderr, "ek3 %s: %s\n", w, err);
         bad = 1;
     }
+    n->fails_anyway = bad;
     if (ngt_outputs(w, n, h, flags, (size_t)nf))
         bad = 1;
     char hdir[600];
@@ -288,9 +289,10 @@ static int ni_usage(void)
          "trace that changed with the same seed and script (nondeterminism, a rig\n"
          "bug; reported in any case) fails the night too. docs/nightly.md has it all.\n"
          "Exit: 0 the night passes, 1 a failure, an error, an expired quarantine, an\n"
-         "empty selection (--plan too) or, with --fail-on-flip, a flip, 2 a bad flag,\n"
-         "scenario manifest, history (or one it cannot append to) or quarantine file, or\n"
-         "a merge's missing shard directory; a stop (Ctrl-C, SIGTERM) writes the night's\n"
+         "empty selection (--plan too) or, with --fail-on-flip, a flip (a file whose\n"
+         "manifest does not read is an ERROR run named by its file), 2 a bad flag,\n"
+         "history (or one it cannot append to) or quarantine file, two files naming one\n"
+         "scenario, or a merge's missing shard directory; a stop (Ctrl-C, SIGTERM) writes the night's\n"
          "files and ends on its signal: 130 (143 for SIGTERM), as a shell reports it.");
     return CLI_OK;
 }

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "ngt.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -214,14 +215,26 @@ int ngt_jobs(const char *const *paths, size_t n, const ngt_select *s, const stru
     *njobs = 0;
     for (size_t i = 0; i < n; i++) {
         scn_manifest m;
-        if (scn_manifest_read(paths[i], &m, err, cap)) {
-            free(j);
-            return EK3_EPARSE;
+        char why[8];
+        int unread = scn_manifest_read(paths[i], &m, why, sizeof why) != 0;
+        if (unread) { /* a job all the same (ngt.h): named by its file, unique */
+            memset(&m, 0, sizeof m);
+            const char *base = strrchr(paths[i], '/') ? strrchr(paths[i], '/') + 1 : paths[i];
+            size_t l = strlen(base);
+            if (l > sizeof m.name - 5)
+                l = sizeof m.name - 5;
+            for (size_t c = 0; c < l; c++)
+                m.name[c] = isalnum((unsigned char)base[c]) || strchr("-_.", base[c]) ? base[c] : '_';
+            if (!l || !strcmp(m.name, ".") || !strcmp(m.name, ".."))
+                snprintf(m.name, sizeof m.name, "unread");
+            snprintf(m.level, sizeof m.level, "quick");
+            m.nseeds = 1;
+            m.seeds[0] = 1;
         }
-        if (!ngt_selected(&m, s))
+        if (!unread && !ngt_selected(&m, s))
             continue;
-        for (size_t k = 0; k < nj; k++)
-            if (!strcmp(j[k].name, m.name) && strcmp(j[k].path, paths[i])) {
+        for (size_t k = 0; k < nj && !unread; k++)
+            if (!j[k].unread && !strcmp(j[k].name, m.name) && strcmp(j[k].path, paths[i])) {
                 snprintf(err, cap, "%s and %s both name scenario '%s': a night needs each name once", j[k].path,
                          paths[i], m.name);
                 free(j);
@@ -245,9 +258,22 @@ int ngt_jobs(const char *const *paths, size_t n, const ngt_select *s, const stru
             snprintf(b->name, sizeof b->name, "%s", m.name);
             b->seed = m.seeds[k];
             b->timeout_s = m.timeout_s;
+            b->unread = (uint8_t)unread;
             b->weight_known = h && hst_duration(h, m.name, m.seeds[k], NGT_WEIGHT_NIGHTS, &b->weight_s);
             if (!b->weight_known)
                 b->weight_s = ngt_estimate(&m);
+        }
+    }
+    /* an unread file's name (its file's) taken by another job: "~2" on */
+    for (size_t i = 0; i < nj; i++) {
+        char stem[sizeof j[i].name];
+        memcpy(stem, j[i].name, sizeof stem);
+        for (unsigned d = 2, taken = j[i].unread; taken && d < 10000; d++) {
+            taken = 0;
+            for (size_t k = 0; k < nj && !taken; k++)
+                taken = k != i && !strcmp(j[k].name, j[i].name);
+            if (taken)
+                snprintf(j[i].name, sizeof j[i].name, "%.58s~%u", stem, d);
         }
     }
     *jobs = j;

@@ -50,6 +50,7 @@ typedef struct ngt_job {
                                  manifest (its level and timeout) */
     int weight_known;         /* weight_s comes from the history */
     unsigned shard;           /* 1..N */
+    uint8_t unread;           /* its manifest does not read (ngt_jobs): it runs to its ERROR */
 } ngt_job;
 
 /* One run of a night. */
@@ -80,6 +81,9 @@ typedef struct ngt_night {
     size_t nrun;
     double wall_s;
     int fail_on_flip;         /* --fail-on-flip: a nondeterminism flag fails the night (the report says so) */
+    int fails_anyway;         /* the command fails the night whatever its runs (an empty selection without
+                                 --allow-empty, a runner error, a write error before the report): the
+                                 report says so, as the command's last line does */
 } ngt_night;
 
 /* A night's counts; a run counts once, under the first that applies. */
@@ -135,9 +139,14 @@ int ngt_selected(const scn_manifest *m, const ngt_select *s);
 /* The jobs of the scenario files paths[0..n) in the selection s: each
  * selected file with each seed of its manifest, weighed by the history
  * h (may be NULL): hst_duration over the last NGT_WEIGHT_NIGHTS nights,
- * else ngt_estimate. *jobs (malloc'd, caller frees; NULL when none),
- * *njobs. 0, or EK3_EPARSE (a manifest that does not read: err names
- * its file:line and why), EK3_ENOSPC. */
+ * else ngt_estimate. A file whose manifest does not read (a syntax
+ * error, a bad scenario{}) is a job of every selection, unread set: its
+ * name the file's (characters other than letters, digits, '-', '_'
+ * and '.' as '_'; "~2" and on when another job has it), seed 1, its
+ * weight a quick scenario's; its run is the night's ERROR that says
+ * why, so one broken file does not lose the others' night. *jobs
+ * (malloc'd, caller frees; NULL when none), *njobs. 0, or EK3_EPARSE
+ * (two files name one scenario: err names them), EK3_ENOSPC. */
 #define NGT_WEIGHT_NIGHTS 7u
 struct hst;
 int ngt_jobs(const char *const *paths, size_t n, const ngt_select *s, const struct hst *h, ngt_job **jobs,

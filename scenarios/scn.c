@@ -339,6 +339,10 @@ double scn_arg_quantity(lua_State *L, int idx, const char *unit, const char *wha
         rest += rest != s && *rest == ' ';
         if (rest != s && !strcmp(unit, "s") && !strcmp(rest, "m")) /* as the CLI's times (cli_time_error) */
             scn_err(L, "%s: '%s' is not a time: milli or minutes? write ms or min", what, s);
+        if (rest != s && *rest && !strcmp(unit, "s")) { /* "2days", "1Ms": the CLI's reason (min and h are times) */
+            char why[128];
+            scn_err(L, "%s: '%s' is not " CLI_TIME "%s", what, s, cli_time_why(s, why, sizeof why));
+        }
         if (rest != s && *rest && *unit) /* a number with another unit: say which */
             scn_err(L, "%s: '%s' is not a quantity in %s: its unit '%s' is not %s or a prefix of it (e.g. \"20m%s\")",
                     what, s, unit, rest, unit, unit);
@@ -1213,7 +1217,9 @@ static int l_rack(lua_State *L)
     snprintf(o->fw_bus, sizeof o->fw_bus, "udp:127.0.0.1:47000");
     prm_defaults(&o->plant);
     double m = scn_field_q(L, 1, "modules", "", 84, "rack{}");
-    if (!(m >= 1 && m <= 510 && m == floor(m)))
+    if (m >= 1 && m <= 510 && m != floor(m))
+        return scn_err(L, "rack{}: modules = %g is not a whole number (1 to 510)", m);
+    if (!(m >= 1 && m <= 510))
         return scn_err(L, "rack{}: modules = %g is out of range 1 to 510 (a whole number)", m);
     o->modules = (unsigned)m;
     lua_getfield(L, 1, "fidelity");

@@ -49,7 +49,8 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
     X(RACK_I_MAX, "rack.i_max", "A", FAM_RACK, EN_NONE, LD_ANY,                                                        \
       "the highest output current of the modules in their slots, parked ones left out")                                \
     X(RACK_I_SPREAD, "rack.i_spread", "", FAM_RACK, EN_NONE, LD_ANY,                                                   \
-      "current-sharing spread: (i_max - i_min) / i_mean, a fraction (0 while i_mean is 0)")                            \
+      "current-sharing spread: (i_max - i_min) / i_mean, a fraction (0 while i_mean is 0): 0.02 is "                   \
+      "sharing_spread's 2 (%)")                                                                                        \
     X(RACK_PARKED, "rack.parked", "", FAM_RACK, EN_NONE, LD_ANY,                                                       \
       "modules in standby by SWARM_COORD's thin provisioning (drv_park)")                                              \
     X(RACK_TJ_MAX, "rack.tj_max", "C", FAM_RACK, EN_NONE, LD_ANY,                                                      \

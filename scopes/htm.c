@@ -743,14 +743,16 @@ static void htm_summary(htm *w, const hst_flag *flags, size_t nflags)
     ngt_count c;
     ngt_count_night(n, &c);
     char claims[96];
-    fprintf(f, "<h1>EK3 nightly: %s</h1>\n<table class=\"counts\"><tr>", ngt_claims_text(&c, claims, sizeof claims));
+    int ok = ngt_night_ok(n) && !n->fails_anyway;
+    for (size_t k = 0; k < nflags && n->fail_on_flip; k++)
+        ok = ok && flags[k].kind != HST_FLIP; /* --fail-on-flip */
+    /* the verdict first, as the command's last line gives it: "2 of 2 claims hold" on a night that fails misleads */
+    fprintf(f, "<h1>EK3 nightly: %s: %s</h1>\n<table class=\"counts\"><tr>",
+            ok ? "the night passes" : "the night FAILS", ngt_claims_text(&c, claims, sizeof claims));
     fprintf(f, "<td>%u passed</td><td class=\"%s\">%u failed</td><td class=\"%s\">%u errors</td>", c.passed,
             c.failed ? "bad" : "", c.failed, c.errors ? "bad" : "", c.errors);
     fprintf(f, "<td>%u quarantined</td><td class=\"%s\">%u expired</td><td class=\"%s\">%u not run</td>", c.quarantined,
             c.expired ? "bad" : "", c.expired, c.not_run ? "bad" : "", c.not_run);
-    int ok = ngt_night_ok(n);
-    for (size_t k = 0; k < nflags && n->fail_on_flip; k++)
-        ok = ok && flags[k].kind != HST_FLIP; /* --fail-on-flip */
     fprintf(f, "<td>%zu runs</td><td><b>%s</b></td></tr></table>\n", n->nrun,
             ok ? "the night passes" : "the night FAILS");
     fputs("<table><tr><th>rig</th><td>", f);

@@ -498,7 +498,7 @@ Test(nightly, empty_selection_is_reported)
     k = fread(out, 1, sizeof out - 1, f);
     out[k] = 0;
     fclose(f);
-    cr_assert(strstr(out, "<h1>EK3 nightly: no claims to hold: no run names a requirement</h1>"),
+    cr_assert(strstr(out, "<h1>EK3 nightly: the night FAILS: no claims to hold: no run names a requirement</h1>"),
               "the report's headline says what the line does");
     rc = run(out, sizeof out, "cd %s && %s nightly . --tag nope --out o --history h.jsonl --allow-empty", dir,
              EK3_BIN);
@@ -524,6 +524,39 @@ Test(nightly, a_file_given_twice_runs_once)
     write_file(path("c.lua"), "scenario{ name='a' }\nrack{ modules=1 }\nrun('0.01s')\n");
     rc = run(out, sizeof out, "cd %s && %s nightly . --plan --out o --history h.jsonl", dir, EK3_BIN);
     cr_assert_eq(rc, 2, "%s", out);
+}
+
+/* A file whose manifest does not read (a syntax error) is its own
+ * ERROR run in the night, named by its file: the night runs the others
+ * and writes its report (it ended at once, exit 2, with no night). */
+Test(nightly, a_file_that_does_not_load_is_an_error_of_the_night)
+{
+    scenario("good", "level='quick'", NULL);
+    write_file(path("broken.lua"), "scenario{ name='broken' }\nrack{ modules=1 }\nrun('0.01s'\nexpect(true, 'x')\n");
+    /* a scenario that names itself as the broken file is named: that file's run then "broken.lua~2" */
+    write_file(path("other.lua"),
+               "scenario{ name='broken.lua', level='quick' }\nrack{ modules=1 }\nrun('0.01s')\nexpect(true, 'ok')\n");
+    int rc = run(out, sizeof out, "cd %s && %s nightly . --level quick --out o --history h.jsonl", dir, EK3_BIN);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "PASS   good "), "%s", out);
+    cr_assert(strstr(out, "broken.lua:4: ')' expected (to close '(' at line 3) near 'expect'"), "%s", out);
+    cr_assert(strstr(out, "(3 runs: 2 passed, 0 failed, 1 error,"), "%s", out);
+    ngt_night n;
+    char err[400];
+    cr_assert_eq(ngt_night_read(path("o"), &n, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(n.nrun, 3);
+    const ngt_run *b = run_named(&n, "broken.lua~2");
+    cr_assert_eq(b->r.verdict, SCN_ERROR);
+    cr_assert(strstr(b->r.error, "broken.lua:4: ')' expected"), "%s", b->r.error);
+    cr_assert_eq(run_named(&n, "broken.lua")->r.verdict, SCN_PASS);
+    ngt_night_free(&n);
+    FILE *f = fopen(path("o/junit.xml"), "r");
+    cr_assert_not_null(f);
+    size_t k = fread(out, 1, sizeof out - 1, f);
+    out[k] = 0;
+    fclose(f);
+    cr_assert(strstr(out, "<testcase classname=\"broken.lua~2\" name=\"seed 1\"") && strstr(out, "errors=\"1\""), "%s",
+              out);
 }
 
 Test(nightly, an_unwritable_history_is_found_before_the_night)

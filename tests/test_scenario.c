@@ -151,6 +151,14 @@ Test(scenario, misspelt_names_get_the_closest_valid_ones)
     expect_error("power_unit", HEAD RACK "set_load{ power='3V' }\n", "3:", "set_load{}: power: '3V' is not a quantity in W");
     expect_error("time_m", HEAD RACK "run('5m')\n", "3:", "run: '5m' is not a time: milli or minutes? write ms or min");
     expect_error("time_negative", HEAD RACK "run('-1s')\n", "3:", "run: the time = -1 s is negative: it is 0 s to 86400 s");
+    /* the CLI's times and reasons (it read "its unit 'days' is not s or a prefix of it", min and h taken) */
+    expect_error(
+        "time_days", HEAD RACK "run('2days')\n", "3:",
+        "run: '2days' is not a time (2s, 150ms, 100us, 5min, 1h): 'days' is not a unit of time (s, ms, us, ns, "
+        "min, h)");
+    expect_error("time_mega", HEAD RACK "run('1Ms')\n", "3:", "M is mega (1e6), not milli: write 1ms for milliseconds");
+    expect_error("half_module", HEAD "rack{ modules = 8.5 }\n",
+                 "2:", "rack{}: modules = 8.5 is not a whole number (1 to 510)");
     expect_error("power_case", HEAD RACK "set_load{ power='3kw' }\n", "3:",
                  "set_load{}: power: '3kw' is not a quantity in W: the unit is W (3kW)");
     expect_error("window_begun", HEAD RACK "run('0.3s')\nexpect_always(function() return true end, { from = 0.2 })\n", "4:",
