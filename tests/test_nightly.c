@@ -361,6 +361,16 @@ static void night_of(ngt_night *n, const char *o, const char *const *p, size_t n
     free(j);
 }
 
+/* The file at p into buf (cap bytes, NUL included); it must exist. */
+static void slurp(const char *p, char *buf, size_t cap)
+{
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f, "%s", p);
+    size_t k = fread(buf, 1, cap - 1, f);
+    buf[k] = 0;
+    fclose(f);
+}
+
 static const ngt_run *run_named(const ngt_night *n, const char *name)
 {
     for (size_t i = 0; i < n->nrun; i++)
@@ -487,17 +497,9 @@ Test(nightly, empty_selection_is_reported)
     cr_assert_eq(ngt_night_read(path("o"), &n, err, sizeof err), 0, "%s", err);
     cr_assert_eq(n.nrun, 0);
     ngt_night_free(&n);
-    FILE *f = fopen(path("o/junit.xml"), "r");
-    cr_assert_not_null(f, "an empty night still writes its JUnit file");
-    size_t k = fread(out, 1, sizeof out - 1, f);
-    out[k] = 0;
-    fclose(f);
+    slurp(path("o/junit.xml"), out, sizeof out); /* an empty night still writes its JUnit file */
     cr_assert(strstr(out, "tests=\"0\""), "%s", out);
-    f = fopen(path("o/report/index.html"), "r");
-    cr_assert_not_null(f);
-    k = fread(out, 1, sizeof out - 1, f);
-    out[k] = 0;
-    fclose(f);
+    slurp(path("o/report/index.html"), out, sizeof out);
     cr_assert(strstr(out, "<h1>EK3 nightly: the night FAILS: no claims to hold: no run names a requirement</h1>"),
               "the report's headline says what the line does");
     rc = run(out, sizeof out, "cd %s && %s nightly . --tag nope --out o --history h.jsonl --allow-empty", dir,
@@ -550,11 +552,7 @@ Test(nightly, a_file_that_does_not_load_is_an_error_of_the_night)
     cr_assert(strstr(b->r.error, "broken.lua:4: ')' expected"), "%s", b->r.error);
     cr_assert_eq(run_named(&n, "broken.lua")->r.verdict, SCN_PASS);
     ngt_night_free(&n);
-    FILE *f = fopen(path("o/junit.xml"), "r");
-    cr_assert_not_null(f);
-    size_t k = fread(out, 1, sizeof out - 1, f);
-    out[k] = 0;
-    fclose(f);
+    slurp(path("o/junit.xml"), out, sizeof out);
     cr_assert(strstr(out, "<testcase classname=\"broken.lua~2\" name=\"seed 1\"") && strstr(out, "errors=\"1\""), "%s",
               out);
 }
