@@ -346,8 +346,9 @@ double scn_arg_quantity(lua_State *L, int idx, const char *unit, const char *wha
         if (rest != s && *rest && *unit) /* a number with another unit: say which */
             scn_err(L, "%s: '%s' is not a quantity in %s: its unit '%s' is not %s or a prefix of it (e.g. \"20m%s\")",
                     what, s, unit, rest, unit, unit);
-        scn_err(L, "%s: '%s' is not a quantity in %s (a number, or e.g. \"20m%s\")", what, s, *unit ? unit : "units",
-                   unit);
+        if (!*unit) /* a count, a fraction: "20m" (milli) is no example for it */
+            scn_err(L, "%s: '%s' is not a number", what, s);
+        scn_err(L, "%s: '%s' is not a quantity in %s (a number, or e.g. \"20m%s\")", what, s, unit, unit);
     }
     scn_err(L, "%s: a number or a quantity string expected, got %s", what, luaL_typename(L, idx));
     return 0;

@@ -159,6 +159,7 @@ Test(scenario, misspelt_names_get_the_closest_valid_ones)
     expect_error("time_mega", HEAD RACK "run('1Ms')\n", "3:", "M is mega (1e6), not milli: write 1ms for milliseconds");
     expect_error("half_module", HEAD "rack{ modules = 8.5 }\n",
                  "2:", "rack{}: modules = 8.5 is not a whole number (1 to 510)");
+    expect_error("word_module", HEAD "rack{ modules = 'eight' }\n", "2:", "rack{}: modules: 'eight' is not a number");
     expect_error("power_case", HEAD RACK "set_load{ power='3kw' }\n", "3:",
                  "set_load{}: power: '3kw' is not a quantity in W: the unit is W (3kW)");
     expect_error("window_begun", HEAD RACK "run('0.3s')\nexpect_always(function() return true end, { from = 0.2 })\n", "4:",
