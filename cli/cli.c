@@ -306,6 +306,10 @@ const char *cli_quantity_hint(const char *s, const char *unit, char *buf, size_t
     if (!s || end == s || !isfinite(x) || !*unit || !cap)
         return buf;
     const char *u = end + (*end == ' ');
+    if (*u == 'K' && !u[1] && !strcmp(unit, "C")) { /* kelvin, not kilo */
+        snprintf(buf, cap, "kelvin is not taken: the unit is C (%g K is %g C)", x, x - 273.15);
+        return buf;
+    }
     if (*u == 'K' && (!u[1] || !strcasecmp(u + 1, unit))) {
         snprintf(buf, cap, "kilo is a lower-case k (%gk%s)", x, unit);
         return buf;

@@ -529,7 +529,7 @@ static int ni_run(int argc, char **argv)
         goto done;
     }
     printf("plan: %s\n", path);
-    if (!nj)
+    if (ntag || nreq) /* a tag or requirement no scenario has: said whatever ran (a file that does not load runs) */
         ni_empty_hint(&f, tag, ntag, req, nreq);
     if (plan_only) {
         if (!nj)

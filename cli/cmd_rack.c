@@ -466,6 +466,16 @@ static const char *rk_fault_as(const rack_opts *o, unsigned j, char *buf, size_t
     return buf;
 }
 
+/* Fault j as the user typed it ("--fault igf:3@1000ms"), rk_fault_as's
+ * form when that is not kept. */
+static const char *rk_fault_typed(const rack_opts *o, unsigned j, char *buf, size_t cap)
+{
+    if (!o->fault_arg[j])
+        return rk_fault_as(o, j, buf, cap);
+    snprintf(buf, cap, "%s %s", o->fault_pull[j] ? "--pull" : "--fault", o->fault_arg[j]);
+    return buf;
+}
+
 /* The usage error for fault j's err (flt_parse's, flt_check's) under
  * the flag and value it was given as: "--fault 'gate-off:2@1s:x=1': no
  * parameter 'x' (it takes none)", the fault's own name before err's
@@ -574,8 +584,8 @@ static int rk_check_slots(const char *w, const rack_opts *o)
             char was[240];
             if (g->id == f->id && g->target == f->target && g->svc == f->svc && g->leader == f->leader &&
                 ses_act_ns(g->t) == ses_act_ns(f->t) && !memcmp(g->p, f->p, sizeof f->p))
-                return cli_usage_error(w, "%s: given twice (%s %s %s already)", rk_fault_as(o, j, as, sizeof as),
-                                       rk_fault_as(o, i, was, sizeof was),
+                return cli_usage_error(w, "%s: given twice (%s %s %s already)", rk_fault_typed(o, j, as, sizeof as),
+                                       rk_fault_typed(o, i, was, sizeof was),
                                        f->id == FLT_PULL ? "pulls the leader" : "injects it",
                                        g->t == f->t ? "at that time" : "in the same control period");
         }
@@ -639,7 +649,7 @@ static int rk_check_slots(const char *w, const rack_opts *o)
                 return cli_usage_error(
                     w,
                     "%s: slot %u is empty then (%s took its module out, and nothing put one back "
-                    "before %g s): a fault of the module, or of its node on the bus, needs one in the slot",
+                    "before %.10g s): a fault of the module, or of its node on the bus, needs one in the slot",
                     ev[i].as, ev[i].slot, ev[last].as, ev[i].t);
             continue;
         }
@@ -658,7 +668,7 @@ static int rk_check_slots(const char *w, const rack_opts *o)
         if (ev[i].insert == 0 && !in)
             return cli_usage_error(w,
                                    "%s: slot %u is empty then (%s took its module out, and nothing put one back "
-                                   "before %g s)",
+                                   "before %.10g s)",
                                    ev[i].as, ev[i].slot, ev[last].as, ev[i].t);
     }
     return 0;
@@ -818,7 +828,7 @@ int cmd_rack(int argc, char **argv)
             if (cli_parse_quantity(at + 1, "s", &t) || !(t >= 0)) {
                 char flag[64];
                 snprintf(flag, sizeof flag, "--pull '%.40s': the time", v);
-                return cli_time_error(w, flag, at + 1, "from 0 on", 86400);
+                return cli_time_error(w, flag, at + 1, "from 0 up to a day", 86400);
             }
             if (leader) {
                 char spec[64];

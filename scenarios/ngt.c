@@ -998,6 +998,8 @@ static void ngt_done(void *ctx, const pool_end *e)
     int st = e->status, stopped = c->o->stop && c->o->stop();
     r->wall_s = e->wall_s;
     int have = !vrd_read(ngt_dir(c->n, r, "verdict.json", path, sizeof path), &r->r, err, sizeof err);
+    if (have && !r->r.m.name[0]) /* a file whose manifest does not read: by its job's name (ngt_jobs), as JUnit */
+        snprintf(r->r.m.name, sizeof r->r.m.name, "%s", b->name);
     if (e->timed_out) {
         double t = b->timeout_s > 0 ? b->timeout_s : SCN_TIMEOUT_S;
         r->status = NGT_TIMEOUT;
@@ -1239,6 +1241,8 @@ int ngt_night_read(const char *out_dir, ngt_night *n, char *err, size_t cap)
             snprintf(v, sizeof v, "%s/%s/verdict.json", out_dir, r->dir);
             if ((rc = vrd_read(v, &r->r, err, cap)))
                 break;
+            if (!r->r.m.name[0]) /* as ngt_run_night's */
+                snprintf(r->r.m.name, sizeof r->r.m.name, "%s", r->job.name);
             continue;
         }
         /* not run: an ERROR from night.json's own fields */

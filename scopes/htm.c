@@ -853,7 +853,7 @@ int htm_write(const char *dir, const ngt_night *n, const hst *h, const hst_flag 
         htm_why(&w, r);
         fputs("</td></tr>\n", f);
     }
-    fputs(nbad ? "</table>\n" : "<p>None: every run passed.</p>\n", f);
+    fputs(nbad ? "</table>\n" : n->nrun ? "<p>None: every run passed.</p>\n" : "<p>None: no run.</p>\n", f);
     htm_claims(&w);
     fputs("<h2>Runs</h2>\n", f);
     if (!n->nrun)

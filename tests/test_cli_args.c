@@ -160,9 +160,11 @@ Test(cli_args, a_prefix_scales_the_decimal_text_not_the_double)
     cr_assert(strstr(out, "fault injected at 1.2346 s: insert:3@1.23456s"), "the time as typed: %s", out);
     /* beyond a double: said so, not blamed on the unit or its case */
     cr_assert_eq(run(out, sizeof out, "%s rack --pull 3@1e306ks", EK3_BIN), 2, "%s", out);
-    cr_assert(strstr(out, "'1e306ks': a time (2s, 150ms, 100us, 5min, 1h) from 0 on: too large for a double once its "
-                          "prefix scales it (above about 1e308)\n"),
-              "%s", out);
+    cr_assert(
+        strstr(out,
+               "'1e306ks': a time (2s, 150ms, 100us, 5min, 1h) from 0 up to a day: too large for a double once its "
+               "prefix scales it (above about 1e308)\n"),
+        "%s", out);
     /* mega- and gigaseconds: someone meant milliseconds */
     cr_assert_eq(run(out, sizeof out, "%s rack --pull 3@1.5Ms", EK3_BIN), 2, "%s", out);
     cr_assert(strstr(out, ": M is mega (1e6), not milli: write 1.5ms for milliseconds\n"), "%s", out);
@@ -477,6 +479,12 @@ Test(cli_args, pulls_add_up_and_slots_are_checked_against_the_rack)
                                            "none)\n"},
         {"--fault pull:2@1s@2s", "ek3 rack: --fault: fault 'pull:2@1s@2s': one @TIME a fault ('1s@2s' gives more): "
                                  "each time its own fault\n"},
+        /* as typed, both (it gave the normalised form twice); kelvin is no kilo (it offered 318kC) */
+        {"--fault igf:3@1s:i=40mA --fault igf:3@1000ms:i=0.04",
+         "ek3 rack: --fault igf:3@1000ms:i=0.04: given twice (--fault igf:3@1s:i=40mA injects it at that time "
+         "already)\n"},
+        {"--fault ambient:3@1s:t=318K", "--fault 'ambient:3@1s:t=318K': parameter t='318K': kelvin is not taken: the "
+                                        "unit is C (318 K is 44.85 C)\n"},
         {"--pull leader@1s --fault insert:leader@1.1s", "ek3 rack: --fault insert:leader@1.1s: the leader is a module "
                                                         "in its slot: an insert takes an empty slot, by its number\n"},
     };

@@ -502,6 +502,7 @@ Test(nightly, empty_selection_is_reported)
     slurp(path("o/report/index.html"), out, sizeof out);
     cr_assert(strstr(out, "<h1>EK3 nightly: the night FAILS: no claims to hold: no run names a requirement</h1>"),
               "the report's headline says what the line does");
+    cr_assert(strstr(out, "<p>None: no run.</p>"), "not 'every run passed'");
     rc = run(out, sizeof out, "cd %s && %s nightly . --tag nope --out o --history h.jsonl --allow-empty", dir,
              EK3_BIN);
     cr_assert_eq(rc, 0, "%s", out);
@@ -541,6 +542,7 @@ Test(nightly, a_file_that_does_not_load_is_an_error_of_the_night)
     int rc = run(out, sizeof out, "cd %s && %s nightly . --level quick --out o --history h.jsonl", dir, EK3_BIN);
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "PASS   good "), "%s", out);
+    cr_assert(strstr(out, "ERROR  broken.lua~2 "), "by its run's name, as JUnit: %s", out);
     cr_assert(strstr(out, "broken.lua:4: ')' expected (to close '(' at line 3) near 'expect'"), "%s", out);
     cr_assert(strstr(out, "(3 runs: 2 passed, 0 failed, 1 error,"), "%s", out);
     ngt_night n;
@@ -552,6 +554,10 @@ Test(nightly, a_file_that_does_not_load_is_an_error_of_the_night)
     cr_assert(strstr(b->r.error, "broken.lua:4: ')' expected"), "%s", b->r.error);
     cr_assert_eq(run_named(&n, "broken.lua")->r.verdict, SCN_PASS);
     ngt_night_free(&n);
+    /* a tag no scenario has is named though the broken file runs in every selection */
+    rc = run(out, sizeof out, "cd %s && %s nightly . --level quick --tag nosuch --plan --out p --history h.jsonl", dir,
+             EK3_BIN);
+    cr_assert(strstr(out, "plan: 1 run") && strstr(out, "--tag nosuch: no scenario has it"), "%s", out);
     slurp(path("o/junit.xml"), out, sizeof out);
     cr_assert(strstr(out, "<testcase classname=\"broken.lua~2\" name=\"seed 1\"") && strstr(out, "errors=\"1\""), "%s",
               out);
