@@ -183,14 +183,21 @@ static void rk_notes_out(FILE *rep)
     }
 }
 
+/* w watts in kW with `decimals` decimals, in MW from 1 MW on. */
+static void rk_kw(char buf[32], int decimals, double w)
+{
+    int mw = fabs(w) >= 1e6;
+    snprintf(buf, 32, "%.*f %s", decimals, w / (mw ? 1e6 : 1e3), mw ? "MW" : "kW");
+}
+
 /* The load's ask and what the rack gives, both in kW (MW from 1 MW on:
  * a load resistance far too low), with the fewest decimals (1 to 3)
  * that tell them apart: 2.900 against 2.884 kW, not 2.9 against 2.9. */
 static void rk_kw_pair(double ask_w, double cap_w, char ask[32], char cap[32])
 {
     for (int d = 1; d <= 3; d++) {
-        snprintf(ask, 32, "%.*f %s", d, ask_w / (fabs(ask_w) >= 1e6 ? 1e6 : 1e3), fabs(ask_w) >= 1e6 ? "MW" : "kW");
-        snprintf(cap, 32, "%.*f %s", d, cap_w / (fabs(cap_w) >= 1e6 ? 1e6 : 1e3), fabs(cap_w) >= 1e6 ? "MW" : "kW");
+        rk_kw(ask, d, ask_w);
+        rk_kw(cap, d, cap_w);
         if (strcmp(ask, cap))
             return;
     }

@@ -587,6 +587,14 @@ static int hst_flip(const hst *h, const ngt_run *r, hst_out *o)
     return 0;
 }
 
+int hst_night_passes(const ngt_night *n, const hst_flag *flags, size_t nflags)
+{
+    int ok = ngt_night_ok(n) && !n->fails_anyway;
+    for (size_t k = 0; k < nflags && n->fail_on_flip; k++)
+        ok = ok && flags[k].kind != HST_FLIP; /* --fail-on-flip */
+    return ok;
+}
+
 int hst_analyse(const hst *h, const ngt_night *n, unsigned window, hst_flag **out)
 {
     hst_out o = {0};

@@ -140,4 +140,10 @@ typedef struct hst_flag {
  * Returns how many, or EK3_ENOSPC (memory). */
 int hst_analyse(const hst *h, const ngt_night *n, unsigned window, hst_flag **out);
 
+/* Whether the night n passes, as `ek3 nightly`'s last line and the
+ * report's headline say it: ngt_night_ok, nothing that fails it anyway
+ * (n->fails_anyway), and with n->fail_on_flip no HST_FLIP among
+ * flags[0..nflags). 1 or 0. */
+int hst_night_passes(const ngt_night *n, const hst_flag *flags, size_t nflags);
+
 #endif /* HST_H */

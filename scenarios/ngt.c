@@ -772,6 +772,17 @@ int ngt_mkdirs(const char *dir, char *err, size_t cap)
     return 0;
 }
 
+/* Run r's verdict.json at path into r->r (vrd_read); a file whose
+ * manifest does not read has no name in it: its job's (ngt_jobs), as
+ * JUnit and the history give it. */
+static int ngt_vrd_read(const char *path, ngt_run *r, char *err, size_t cap)
+{
+    int rc = vrd_read(path, &r->r, err, cap);
+    if (!rc && !r->r.m.name[0])
+        snprintf(r->r.m.name, sizeof r->r.m.name, "%s", r->job.name);
+    return rc;
+}
+
 /* An ERROR result for job j that says why: its manifest read again (a
  * name and path when that fails too). */
 static void ngt_error_result(scn_result *r, const ngt_job *j, const char *why)
@@ -997,9 +1008,7 @@ static void ngt_done(void *ctx, const pool_end *e)
     char path[1300], err[800];
     int st = e->status, stopped = c->o->stop && c->o->stop();
     r->wall_s = e->wall_s;
-    int have = !vrd_read(ngt_dir(c->n, r, "verdict.json", path, sizeof path), &r->r, err, sizeof err);
-    if (have && !r->r.m.name[0]) /* a file whose manifest does not read: by its job's name (ngt_jobs), as JUnit */
-        snprintf(r->r.m.name, sizeof r->r.m.name, "%s", b->name);
+    int have = !ngt_vrd_read(ngt_dir(c->n, r, "verdict.json", path, sizeof path), r, err, sizeof err);
     if (e->timed_out) {
         double t = b->timeout_s > 0 ? b->timeout_s : SCN_TIMEOUT_S;
         r->status = NGT_TIMEOUT;
@@ -1239,10 +1248,8 @@ int ngt_night_read(const char *out_dir, ngt_night *n, char *err, size_t cap)
         }
         if (r->status != NGT_NOT_RUN) {
             snprintf(v, sizeof v, "%s/%s/verdict.json", out_dir, r->dir);
-            if ((rc = vrd_read(v, &r->r, err, cap)))
+            if ((rc = ngt_vrd_read(v, r, err, cap)))
                 break;
-            if (!r->r.m.name[0]) /* as ngt_run_night's */
-                snprintf(r->r.m.name, sizeof r->r.m.name, "%s", r->job.name);
             continue;
         }
         /* not run: an ERROR from night.json's own fields */

@@ -743,9 +743,7 @@ static void htm_summary(htm *w, const hst_flag *flags, size_t nflags)
     ngt_count c;
     ngt_count_night(n, &c);
     char claims[96];
-    int ok = ngt_night_ok(n) && !n->fails_anyway;
-    for (size_t k = 0; k < nflags && n->fail_on_flip; k++)
-        ok = ok && flags[k].kind != HST_FLIP; /* --fail-on-flip */
+    int ok = hst_night_passes(n, flags, nflags);
     /* the verdict first, as the command's last line gives it: "2 of 2 claims hold" on a night that fails misleads */
     fprintf(f, "<h1>EK3 nightly: %s: %s</h1>\n<table class=\"counts\"><tr>",
             ok ? "the night passes" : "the night FAILS", ngt_claims_text(&c, claims, sizeof claims));
