@@ -402,7 +402,14 @@ FILE *cli_open_in(const char *path)
 {
     if (!strcmp(path, "-"))
         return stdin;
-    return fopen(path, "r");
+    FILE *f = fopen(path, "r");
+    struct stat st;
+    if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) { /* opens, then every read fails: say so now */
+        fclose(f);
+        errno = EISDIR;
+        return NULL;
+    }
+    return f;
 }
 
 int cli_has_value(const char *opt, const char *v, const char **missing)

@@ -137,7 +137,8 @@ void cli_list_add(char *buf, size_t cap, size_t *len, unsigned *count, unsigned 
  * into out[cap]; *n gets the count. EK3_EPARSE / EK3_ENOSPC. */
 int cli_parse_hex(const char *s, uint8_t *out, size_t cap, size_t *n);
 
-/* Open FILE for reading, "-" meaning stdin. NULL on failure (errno set). */
+/* Open FILE for reading, "-" meaning stdin. NULL on failure (errno set;
+ * EISDIR for a directory, which fopen opens and every read then fails). */
 FILE *cli_open_in(const char *path);
 
 /* For an option OPT that takes a value, v being the next argument (NULL

@@ -199,8 +199,15 @@ static int aud_verify(int argc, char **argv)
                    v.why);
         if (v.records)
             printf("%s: records %u..%u before it were sound\n", path, v.first_seq, v.next_seq - 1);
-        else if (keyed && !v.bad_page)
+        else if (keyed && !v.bad_page && v.bad_tag)
             printf("%s: no sound record before it (a wrong --key, --seed or --slot fails the first tag)\n", path);
+        return CLI_FAIL;
+    }
+    if (!v.pages && (v.garbage_pages > 1 || (v.garbage_pages && v.garbage_pages == n / ALOG_PAGE))) {
+        /* one page torn by a cut at the log's first write is a log's; more, or every page, is not */
+        printf("%s: BAD: not an audit log: %u of %zu page(s) neither blank (erased) nor a log's page: another "
+               "dump, or the log overwritten\n",
+               path, v.garbage_pages, n / ALOG_PAGE);
         return CLI_FAIL;
     }
     if (!v.pages) {

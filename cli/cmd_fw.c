@@ -76,9 +76,9 @@ int cmd_fw(int argc, char **argv)
         return cli_fail(w, "module %lld: the plant has been silent for %g s after %u periods; stopping",
                         (long long)slot, silence, periods);
     if (rc == EK3_EPARSE || rc == EK3_ERANGE || rc == EK3_EINVAL)
-        return cli_usage_error(w, "--bus '%s': %s", bus, tp_spec_why(rc));
+        return cli_usage_error(w, "--bus '%s': %s", bus, tp_spec_why(bus, rc));
     if (rc)
-        return cli_fail(w, "module %lld on %s: %s", (long long)slot, bus, tp_spec_why(rc));
+        return cli_fail(w, "module %lld on %s: %s", (long long)slot, bus, tp_spec_why(bus, rc));
     fprintf(stderr, "ek3 fw: module %lld ran %u periods\n", (long long)slot, periods);
     return CLI_OK;
 }

@@ -49,16 +49,23 @@ static int cfw_slurp(const char *w, const char *what, const char *path, uint8_t 
     return CLI_OK;
 }
 
-/* Write n bytes to path; CLI_OK or CLI_FAIL after "PATH: write error". */
 /* A counter this high leaves little room for later releases: said. */
 #define CFW_SECURITY_WARN 0x10000u
 
+/* Write n bytes to path; CLI_OK or CLI_FAIL after "PATH: write error: WHY"
+ * (the errno of the write that failed: a full device is "No space left
+ * on device", not the EIO a later close reports). */
 static int cfw_write(const char *w, const char *path, const uint8_t *b, size_t n)
 {
     FILE *f = fopen(path, "wb");
     if (!f)
         return cli_fail(w, "%s: cannot create: %s", path, strerror(errno));
-    fwrite(b, 1, n, f);
+    errno = 0;
+    if (fwrite(b, 1, n, f) < n || fflush(f)) {
+        int e = errno ? errno : EIO;
+        fclose(f);
+        return cli_fail(w, "%s: write error: %s", path, strerror(e));
+    }
     return cli_close_out(w, f, path);
 }
 

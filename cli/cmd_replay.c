@@ -16,6 +16,7 @@
 #define RP_SPEED_MAX 1e3
 #define RP_ANNOUNCE_NS 1000000000LL /* a wait this long or longer is announced */
 #define RP_LIST_MAX 10u             /* frames not sent: this many are named, then counted */
+#define RP_LATE_NS 1000000LL        /* a frame sent this long or longer after its time is late */
 
 static int64_t rp_now(void)
 {
@@ -32,10 +33,13 @@ static int rp_usage(void)
          "spacing (--speed 2: twice as fast, 0.001 to 1000; --fast: back to back).\n"
          "A wait of a second or more is announced; --max-gap 1s shortens every longer\n"
          "gap to 1 s; timestamps that go back are played at once, and said so.\n"
-         "--iface plays only the frames recorded on that interface (hil0, can0).\n"
+         "--iface plays only the frames recorded on that interface (hil0, can0);\n"
+         "one that no frame is on plays nothing and exits 1, naming those the log has.\n"
          "A line that does not parse is reported as FILE:LINE:COLUMN and skipped;\n"
          "remote requests and error frames are not sent (EK3's transports carry data\n"
          "frames only): each is reported and counted. Either makes the exit code 1.\n"
+         "Frames sent 1 ms or more after their time (a host that cannot keep the\n"
+         "pace) are counted and the worst named: the log's spacing was not kept there.\n"
          "Ctrl-C or SIGTERM stops it between frames: it prints the summary of what\n"
          "was played (frames sent, not sent, the log time covered) and ends as\n"
          "killed by that signal.");
@@ -111,8 +115,8 @@ int cmd_replay(int argc, char **argv)
         if (in != stdin)
             fclose(in);
         if (rc == EK3_EPARSE || rc == EK3_ERANGE || rc == EK3_EINVAL)
-            return cli_usage_error(w, "--bus '%s': %s", bus, tp_spec_why(rc));
-        return cli_fail(w, "%s: %s", bus, tp_spec_why(rc));
+            return cli_usage_error(w, "--bus '%s': %s", bus, tp_spec_why(bus, rc));
+        return cli_fail(w, "%s: %s", bus, tp_spec_why(bus, rc));
     }
     /* The schedule: frame k is due at t0 + played / speed, where `played`
      * is the log time since the first frame with every gap clamped to
@@ -121,6 +125,10 @@ int cmd_replay(int argc, char **argv)
     int64_t t0 = rp_now(), prev_tl = -1, played = 0, first_tl = -1, last_tl = -1;
     unsigned long sent = 0, bad = 0, skipped = 0, full = 0, lost = 0, capped = 0, back = 0, raw_dlc = 0;
     unsigned long unsent_rtr = 0, unsent_err = 0, unsent_bus = 0;
+    unsigned long late = 0, late_line = 0; /* frames sent RP_LATE_NS or more after their time; the worst's line */
+    int64_t late_max = 0, due = 0;
+    char ifs[8][CDL_IFNAME_MAX]; /* the interfaces --iface skipped, to name when it matched none */
+    unsigned nifs = 0;
     /* Ctrl-C or SIGTERM stops the replay between frames (a wait is cut
      * short): the summary covers what was played, then cli_finish ends
      * the process as killed by the signal. */
@@ -146,6 +154,11 @@ int cmd_replay(int argc, char **argv)
         }
         const cdl_record *r = &ln.rec;
         if (iface && strcmp(r->ifname, iface)) {
+            unsigned j = 0;
+            while (j < nifs && strcmp(ifs[j], r->ifname))
+                j++;
+            if (j == nifs && nifs < 8)
+                memcpy(ifs[nifs++], r->ifname, CDL_IFNAME_MAX);
             skipped++;
             continue;
         }
@@ -168,7 +181,7 @@ int cmd_replay(int argc, char **argv)
         played = gap > INT64_MAX - played ? INT64_MAX : played + gap;
         if (!fast) {
             double due_d = (double)t0 + (double)played / speed;
-            int64_t due = due_d >= 9e18 ? (int64_t)9e18 : (int64_t)due_d;
+            due = due_d >= 9e18 ? (int64_t)9e18 : (int64_t)due_d;
             int64_t wait = due - rp_now();
             if (wait >= RP_ANNOUNCE_NS)
                 fprintf(stderr, "%s:%lu: waiting %.3f s for the next frame (a gap of %.3f s in the log%s)\n", label,
@@ -203,6 +216,11 @@ int cmd_replay(int argc, char **argv)
         if (rc == EK3_OK) {
             sent++;
             raw_dlc += r->raw_dlc != 0;
+            int64_t behind = fast ? 0 : rp_now() - due;
+            if (behind >= RP_LATE_NS && ++late && behind > late_max) {
+                late_max = behind;
+                late_line = lineno;
+            }
         } else if (++unsent_bus <= RP_LIST_MAX) {
             fprintf(stderr, "%s:%lu: not sent: %s%s\n", label, lineno, ek3_strerror(rc),
                     unsent_bus == RP_LIST_MAX ? " (further ones are only counted)" : "");
@@ -232,9 +250,20 @@ int cmd_replay(int argc, char **argv)
     if (capped || back)
         printf("timing changed: %lu gap%s shortened by --max-gap, %lu step%s back in time played at once\n", capped,
                capped == 1 ? "" : "s", back, back == 1 ? "" : "s");
+    if (late)
+        printf("late: %lu of %lu frames went out 1 ms or more after their time, the worst %.3f s late (%s:%lu): "
+               "this host did not keep the pace of --speed %g\n",
+               late, sent, late_max * 1e-9, label, late_line, speed);
     if (lost)
         printf("candump's DROPCOUNT lines say %lu frame%s never reached the log\n", lost, lost == 1 ? "" : "s");
     if (read_err)
         return cli_fail(w, "%s: read error after line %lu: %s", label, lines, strerror(read_err));
+    if (iface && skipped && !sent && !unsent && !sig) {
+        char names[8 * (CDL_IFNAME_MAX + 2)] = "";
+        for (unsigned j = 0; j < nifs; j++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", j ? ", " : "", ifs[j]);
+        return cli_fail(w, "--iface %s: no frame of %s is on %s (its frames are on %s%s): nothing played", iface, label,
+                        iface, names, nifs == 8 ? ", ..." : "");
+    }
     return bad || unsent || sig ? CLI_FAIL : CLI_OK;
 }

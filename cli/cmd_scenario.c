@@ -862,11 +862,17 @@ static int sc_replay(int argc, char **argv)
     sc_hooks hk;
     sc_hook(&o, &hk, NULL);
     scn_run_file(want.m.path, &o, &got);
+    /* a trace that could not be written stopped the run (at rack{}, or at a write error): its run is not the
+     * recorded one's, and comparing them would call the rig's run DIVERGED */
+    int tr_stopped = trc_wanted(&sc_tr.o) && (sc_tr.rc || (sc_tr.open && sc_tr.t.failed));
     rc = sc_trace_end(w, 0);
-    if (rc == CLI_USAGE) { /* a bad probe: the run stopped at rack{}; nothing to compare */
+    if (rc == CLI_USAGE || tr_stopped) {
+        if (rc != CLI_USAGE)
+            printf("nothing compared: the trace's output failed (above) and stopped the run at %.4f s of %.4f s\n",
+                   got.sim_s, want.sim_s);
         scn_result_free(&want);
         scn_result_free(&got);
-        return rc;
+        return rc != CLI_OK ? rc : CLI_FAIL;
     }
     if (cli_stop_requested()) { /* a stopped replay compares nothing: it is not a divergence */
         printf("INTERRUPTED at %.4f s of %.4f s: nothing compared\n", got.sim_s, want.sim_s);

@@ -100,6 +100,7 @@ static void fwr_set(fwr *u, int64_t now, unsigned slot, unsigned phase, const ch
         stn_restore(u->stn, now, slot);
     m->phase = (uint8_t)phase;
     m->tries = 0;
+    m->heard_ns = now; /* its silence counts from here */
     u->last_ns = now;
     m->note = phase >= FWR_P_DONE ? detail : NULL; /* the report's reason: every ending one is a constant */
     if (phase == FWR_P_BEGIN)
@@ -124,6 +125,7 @@ static void fwr_status(fwr *u, unsigned slot, const msg_fw_update *s, int64_t no
     if (!m->heard)
         m->ver_before = s->arg;
     m->heard = 1;
+    m->heard_ns = now;
     m->st = st;
     m->ver_now = s->arg;
     m->why = st.why;
@@ -204,7 +206,7 @@ void fwr_on_frame(fwr *u, const cfd_frame *f, int64_t now)
         msg_err te;
         if (msg_decode(CID_TYPE_THERMAL, f->data, f->len > td->len ? td->len : f->len, &t, &te) == EK3_OK) {
             fwr_mod *m = &u->m[cf.src - 1];
-            m->parked_ns = t.parked && t.state == MSG_STATE_STANDBY ? now : -1;
+            m->parked_ns = (t.flags & MSG_THERMAL_F_PARKED) && t.state == MSG_STATE_STANDBY ? now : -1;
             m->parked_dv = t.vout_dv;
         }
         return;
@@ -358,8 +360,13 @@ static int fwr_overdue(fwr *u, int64_t now)
         fwr_mod *m = &u->m[k];
         unsigned p = m->phase;
         if (p == FWR_P_ACTIVATE || p == FWR_P_TRIAL) {
-            /* rebooting, then confirming: ask now and then (a STATUS may be lost);
-             * the wave's time limit decides, not the tries */
+            /* rebooting, then confirming: ask now and then (a STATUS may be lost); the wave's time limit
+             * decides, not the tries, unless it says nothing at all (pulled: the roll waited out the wave's
+             * 15 s and the revert's 5 s for it) */
+            if (now - m->heard_ns >= FWR_SILENT_NS) {
+                fwr_set(u, now, k + 1, FWR_P_LOST, "no answer for 5 s while rebooting or confirming");
+                continue;
+            }
             if (now - m->asked_ns < FWR_QUERY_NS)
                 continue;
             m->asked_ns = now;

@@ -26,7 +26,9 @@
  * (stn_module_cap at their voltage). A wave is done when each member
  * has confirmed (STATUS CONFIRMED with the new version) or, after
  * FWR_CONFIRM_NS, has been rebooted back (REBOOT: an unconfirmed trial
- * reverts) and reported; a canary that fails halts the roll (the rest
+ * reverts) and reported, or is lost: no STATUS for FWR_SILENT_NS while it
+ * reboots or confirms (pulled, or it did not come up; a reboot answers in
+ * well under a second); a canary that fails halts the roll (the rest
  * stay on their old version). The swarm's leader (the sender of SYNC
  * frames) is taken last, so that a roll costs one election, not one per
  * wave. Mixed versions on one bus are normal
@@ -48,6 +50,7 @@
 #define FWR_QUERY_NS 1000000000LL     /* a rebooting or confirming module is asked this often */
 #define FWR_CONFIRM_NS 15000000000LL  /* a wave's members confirm within this, or are rebooted back */
 #define FWR_REVERT_NS 5000000000LL    /* ... and report their old version within this */
+#define FWR_SILENT_NS 5000000000LL    /* a rebooting or confirming module silent this long is lost to the update */
 #define FWR_CAP_MARGIN 0.9            /* demand <= 0.9 x the capacity left running */
 #define FWR_PARKED_NS 500000000LL     /* a parked share this recent (THERMAL at 10 Hz) counts as wakeable capacity */
 #define FWR_BLOCK_NS 160000LL         /* the longest FW_UPDATE frame on the wire at 1/5 Mbit/s, worst stuffing */
@@ -82,6 +85,7 @@ typedef struct fwr_mod {
     msg_fw_status st;         /* its last STATUS */
     uint32_t refused[MSG_FWW_COUNT_]; /* its refusals over the whole update (its counters restart at a reset) */
     int64_t asked_ns;         /* when an answer was last asked for */
+    int64_t heard_ns;         /* when its last STATUS came, or its phase began if later (FWR_SILENT_NS) */
     int64_t parked_ns;        /* when its THERMAL share last said parked (wakeable capacity), or -1 */
     uint16_t parked_dv;       /* the output voltage that share gave, 0.1 V */
     const char *note;         /* why it came to its phase ("no confirm in time: REBOOT"), or NULL */

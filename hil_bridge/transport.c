@@ -444,8 +444,14 @@ int tp_dgram_bind(int family, unsigned lport)
     return fd;
 }
 
-const char *tp_spec_why(int err)
+const char *tp_spec_why(const char *spec, int err)
 {
+    int can = spec && (!strncmp(spec, "socketcan:", 10) || (!strchr(spec, ':') && strncmp(spec, "mem", 3)));
+    if (can && err == EK3_EIO)
+        return "this kernel has no SocketCAN (socket(PF_CAN) failed: modprobe can_raw, or run on a kernel with "
+               "CAN; a udp:HOST:PORT or cannelloni: bus needs none)";
+    if (can && err == EK3_ENOENT)
+        return "no such CAN interface (a virtual one: ip link add dev vcan0 type vcan && ip link set up vcan0)";
     switch (err) {
     case EK3_EPARSE:
         return "not a bus: mem, udp:HOST:PORT[@LOCALPORT], cannelloni:HOST:PORT[:LOCALPORT] or a SocketCAN interface";

@@ -67,11 +67,12 @@ int tp_open(tp *t, const char *spec);
  * (socket or bind failed), EK3_EBUSY (the port is in use). */
 int tp_dgram_bind(int family, unsigned lport);
 
-/* What a tp_open error means for the spec a user gave, in words (a static
- * string; never NULL). The usage errors (EK3_EPARSE, EK3_ERANGE,
- * EK3_EINVAL) say what a spec must be. */
-const char *tp_spec_why(int err);
-
+/* What tp_open's error err means for the spec a user gave, in words (a
+ * static string; never NULL). The usage errors (EK3_EPARSE, EK3_ERANGE,
+ * EK3_EINVAL) say what a spec must be; for a SocketCAN interface,
+ * EK3_EIO is a kernel without SocketCAN and EK3_ENOENT a missing
+ * interface, each with what makes one. */
+const char *tp_spec_why(const char *spec, int err);
 
 /* Two connected in-process endpoints, each ring `capacity` frames (a
  * power of two, 2..65536). 0, or EK3_EINVAL, EK3_ENOSPC. */

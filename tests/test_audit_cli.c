@@ -122,6 +122,27 @@ Test(audit_cli, a_sound_dump_and_three_tamperings)
     cr_assert_eq(count(out, "but the log has no record"), 1u, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 6 --slot 2", EK3_BIN, path("log.bin")), 1, "%s", out);
     cr_assert_eq(count(out, "a wrong --key, --seed or --slot"), 1u, "%s", out);
+    /* record 0's CRC broken: no key fails a CRC, so no hint at one (it sent the user to check the key) */
+    tamper(0, 18, 0x01, -1, -1);
+    cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 5 --slot 2", EK3_BIN, path("bad.bin")), 1, "%s", out);
+    cr_assert_eq(count(out, "BAD: record 0 "), 1u, "%s", out);
+    cr_assert_eq(count(out, "fails its CRC"), 1u, "%s", out);
+    cr_assert_eq(count(out, "a wrong --key"), 0u, "%s", out);
+    /* a file of no log's pages is not an empty log (it passed, exit 0); one page torn at a log's first write
+     * among erased ones still is */
+    for (size_t i = 0; i < n; i++)
+        img[i] = (unsigned char)i;
+    f = fopen(path("junk.bin"), "wb");
+    cr_assert_eq(fwrite(img, 1, n, f), n);
+    fclose(f);
+    cr_assert_eq(run(out, sizeof out, "%s audit verify %s", EK3_BIN, path("junk.bin")), 1, "%s", out);
+    cr_assert_eq(count(out, "junk.bin: BAD: not an audit log: "), 1u, "%s", out);
+    memset(img + 2048, 0xFF, n - 2048);
+    f = fopen(path("torn.bin"), "wb");
+    cr_assert_eq(fwrite(img, 1, n, f), n);
+    fclose(f);
+    cr_assert_eq(run(out, sizeof out, "%s audit verify %s", EK3_BIN, path("torn.bin")), 0, "%s", out);
+    cr_assert_eq(count(out, "an empty log (1 page(s) neither blank nor valid)"), 1u, "%s", out);
 }
 
 Test(audit_cli, bad_input_exits_2)

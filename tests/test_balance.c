@@ -250,14 +250,15 @@ Test(balance, the_leaders_mean_counts_running_fresh_peers)
         {.slot = 6, .heard_ns = now + 1, .i_a = 9.0f, .t_c = 99.0f},
         {.slot = 0, .heard_ns = now, .i_a = 9.0f, .t_c = 99.0f},
         {.slot = 7, .heard_ns = now, .i_a = NAN, .t_c = 99.0f},
+        {.slot = 8, .limited = 1, .heard_ns = now, .i_a = 0.5f, .t_c = 99.0f}, /* at its limit: not the droop's */
     };
     float i, t;
     unsigned k;
-    cr_assert_eq(bal_mean(p, 8, now, &i, &t, &k), EK3_OK);
+    cr_assert_eq(bal_mean(p, 9, now, &i, &t, &k), EK3_OK);
     cr_assert_eq(k, 2u, "the two running and fresh (%u)", k);
     cr_assert_float_eq(i, 2.5f, 1e-6f);
     cr_assert_float_eq(t, 45.0f, 1e-6f);
-    cr_assert_eq(bal_mean(p + 2, 5, now, &i, &t, &k), EK3_EAGAIN, "none counts");
+    cr_assert_eq(bal_mean(p + 2, 7, now, &i, &t, &k), EK3_EAGAIN, "none counts");
     cr_assert_eq(k, 0u);
     cr_assert_eq(bal_mean(NULL, 1, now, &i, &t, &k), EK3_EINVAL);
     cr_assert_eq(bal_mean(p, 1, now, NULL, &t, &k), EK3_EINVAL);

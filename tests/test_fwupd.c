@@ -588,6 +588,46 @@ Test(fwupd, an_image_that_never_confirms_reverts, .timeout = 240)
     bench_free(&b);
 }
 
+/* A module pulled while it reboots into the new image or confirms says
+ * nothing more: it is lost to the update 5 s on (FWR_SILENT_NS), and the
+ * roll goes on. Before, the roll waited out the wave's 15 s and the
+ * revert's 5 s for it (`--pull 4@4s` during an update ended the roll at
+ * 27.4 s, not 15.6 s). */
+Test(fwupd, a_module_pulled_in_its_wave_is_lost_and_the_roll_goes_on, .timeout = 240)
+{
+    bench b;
+    begin(&b, 6, 9000, 3000, 2);
+    unsigned victim = 0;
+    for (double t = 0; t < 60 && !victim; t += 0.01) {
+        run(&b, 0.01);
+        for (unsigned s = 1; s <= 6 && !victim; s++)
+            if (b.u.m[s - 1].wave >= 2 && b.u.m[s - 1].phase == FWR_P_TRIAL)
+                victim = s;
+    }
+    cr_assert(victim, "a module of a later wave reached its trial");
+    char spec[32], err[200] = "";
+    snprintf(spec, sizeof spec, "pull:%u@0s", victim);
+    flt_spec f;
+    cr_assert_eq(flt_parse(spec, &f, err, sizeof err), EK3_OK, "%s", err);
+    cr_assert_eq(flt_inject(&b.g, &f), EK3_OK);
+    int64_t pulled = b.g.t_ns, lost = -1;
+    for (double t = 0; t < 60 && !fwr_finished(&b.u); t += 0.01) {
+        run(&b, 0.01);
+        if (lost < 0 && b.u.m[victim - 1].phase == FWR_P_LOST)
+            lost = b.g.t_ns;
+    }
+    fwr_report(&b.u, stderr);
+    cr_assert(fwr_finished(&b.u), "the roll ended");
+    cr_assert_eq(b.u.m[victim - 1].phase, FWR_P_LOST, "module %u: %s", victim, fwr_phase_name(b.u.m[victim - 1].phase));
+    cr_assert_str_eq(b.u.m[victim - 1].note, "no answer for 5 s while rebooting or confirming");
+    cr_assert(lost > pulled && lost - pulled <= FWR_SILENT_NS + 100000000LL, "lost %.3f s after the pull",
+              (lost - pulled) * 1e-9);
+    for (unsigned s = 1; s <= 6; s++)
+        if (s != victim)
+            cr_assert_eq(b.u.m[s - 1].phase, FWR_P_DONE, "module %u: %s", s, fwr_phase_name(b.u.m[s - 1].phase));
+    bench_free(&b);
+}
+
 /* Control frames' latency (queued to delivered), HEARTBEAT and POWER_CMD. */
 typedef struct lat {
     int64_t *v;

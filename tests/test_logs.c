@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <time.h>
@@ -42,6 +43,17 @@ static unsigned drain(tp *rx, cfd_frame *got, unsigned max)
             if (n < max)
                 got[n++] = f;
     return n;
+}
+
+/* A log file `name` in the test's folder holding `text`; its path. */
+static const char *log_of(const char *name, const char *text)
+{
+    const char *log = path(name);
+    FILE *f = fopen(log, "w");
+    cr_assert_not_null(f);
+    cr_assert_geq(fputs(text, f), 0);
+    cr_assert_eq(fclose(f), 0);
+    return log;
 }
 
 /* Every kind of line current can-utils writes, in one log: FD frames with
@@ -158,14 +170,10 @@ Test(logs, transports_refuse_what_is_not_a_data_frame)
 Test(logs, long_gaps_are_announced_and_capped)
 {
     static char out[16384];
-    const char *log = path("gap.log");
-    FILE *f = fopen(log, "w");
-    cr_assert_not_null(f);
-    fputs("(1700000000.000000) can0 123#01\n", f);
-    fputs("(1700086400.000000) can0 123#02\n", f); /* a day later */
-    fputs("(1700086399.000000) can0 123#03\n", f); /* a second back */
-    fputs("(1700086399.100000) can0 123#04\n", f);
-    fclose(f);
+    const char *log = log_of("gap.log", "(1700000000.000000) can0 123#01\n"
+                                        "(1700086400.000000) can0 123#02\n" /* a day later */
+                                        "(1700086399.000000) can0 123#03\n" /* a second back */
+                                        "(1700086399.100000) can0 123#04\n");
     tp rx;
     int port = listener(&rx);
     /* without a cap it waits the day, and says so at once */
@@ -296,17 +304,77 @@ Test(logs, encode_writes_the_time_it_is_given)
 Test(logs, a_step_back_is_told_to_the_nanosecond)
 {
     static char out[4096];
-    const char *log = path("ns.log");
-    FILE *f = fopen(log, "w");
-    cr_assert_not_null(f);
-    fputs("(1700000000.000000002) can0 123#01\n", f);
-    fputs("(1700000000.000000001) can0 123#02\n", f);
-    fclose(f);
+    const char *log = log_of("ns.log", "(1700000000.000000002) can0 123#01\n(1700000000.000000001) can0 123#02\n");
     tp rx;
     int port = listener(&rx);
     cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:%d", EK3_BIN, log, port), 0, "%s", out);
     cr_assert(strstr(out, "ns.log:2: the timestamps go back 0.000000001 s here: played at once"), "%s", out);
     tp_close(&rx);
+}
+
+/* A replay the host cannot pace said nothing of it (16.8 s for 1.5 s
+ * of log at --speed 100 on a loaded machine): 20 000 frames 1 us apart
+ * at --speed 1000 are due within 20 us, and cannot all go out in the
+ * first millisecond, so most are late, counted and the worst named; the
+ * same log --fast has no times to keep. */
+Test(logs, a_replay_that_falls_behind_says_so, .timeout = 120)
+{
+    static char out[65536];
+    const char *log = path("dense.log");
+    FILE *f = fopen(log, "w");
+    cr_assert_not_null(f);
+    for (int i = 0; i < 20000; i++)
+        fprintf(f, "(1700000000.%06d) can0 123#%02X\n", i, i & 0xFF);
+    fclose(f);
+    tp rx;
+    int port = listener(&rx);
+    cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:%d --speed 1000", EK3_BIN, log, port), 0, "%s",
+                 out);
+    unsigned long late = 0, sent = 0, line = 0;
+    double worst = 0;
+    const char *l = strstr(out, "late: ");
+    cr_assert(l && sscanf(l,
+                          "late: %lu of %lu frames went out 1 ms or more after their time, the worst %lf s late "
+                          "(%*[^:]:%lu)",
+                          &late, &sent, &worst, &line) == 4,
+              "%s", out);
+    cr_assert_eq(sent, 20000ul, "%s", out);
+    cr_assert(late > 0 && late <= sent, "%s", out);
+    cr_assert(worst >= 0.001, "%s", out);
+    cr_assert(line > 1 && line <= 20000, "%s", out);
+    cr_assert(strstr(out, "this host did not keep the pace of --speed 1000"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:%d --fast", EK3_BIN, log, port), 0, "%s", out);
+    cr_assert_null(strstr(out, "late: "), "--fast keeps no times: %s", out);
+    tp_close(&rx);
+}
+
+/* An --iface the log has no frame on played nothing and passed (exit 0,
+ * "0 frames"); a directory as the log read as a read error after the
+ * summary (exit 1); a SocketCAN bus this host lacks read "input/output
+ * error". Each is said for what it is. */
+Test(logs, a_replay_that_cannot_play_says_why)
+{
+    static char out[8192];
+    const char *log = log_of("two.log", "(1700000000.000100) can0 123#01\n(1700000000.000200) hil0 124#02\n");
+    tp rx;
+    int port = listener(&rx);
+    cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:%d --fast --iface can9", EK3_BIN, log, port), 1,
+                 "%s", out);
+    cr_assert(strstr(out, "ek3 replay: --iface can9: no frame of "), "%s", out);
+    cr_assert(strstr(out, " is on can9 (its frames are on can0, hil0): nothing played"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:%d --fast --iface hil0", EK3_BIN, log, port), 0,
+                 "%s", out);
+    cr_assert(strstr(out, "replayed 1 frames"), "%s", out);
+    const char *adir = path("adir");
+    mkdir(adir, 0755);
+    cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:%d", EK3_BIN, adir, port), 2, "%s", out);
+    cr_assert(strstr(out, ": Is a directory") && !strstr(out, "replayed"), "%s", out);
+    tp_close(&rx);
+    cr_assert_eq(run(out, sizeof out, "%s replay %s --bus ek3nosuchcan0", EK3_BIN, log), 1, "%s", out);
+    cr_assert(strstr(out, "ek3 replay: ek3nosuchcan0: this kernel has no SocketCAN (socket(PF_CAN) failed") ||
+                  strstr(out, "ek3 replay: ek3nosuchcan0: no such CAN interface (a virtual one: ip link add dev vcan0 "
+                              "type vcan"),
+              "%s", out);
 }
 
 /* Ctrl-C on a replay printed nothing: it prints what it sent so far (the

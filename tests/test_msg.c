@@ -155,7 +155,7 @@ Test(msg, typed_struct_roundtrips_with_values_intact)
     cr_assert(th2.derate_pct == th.derate_pct && th2.module == th.module && th2.tj_dc == th.tj_dc &&
                   th2.tmag_dc == th.tmag_dc && th2.ths_dc == th.ths_dc && th2.tamb_dc == th.tamb_dc &&
                   th2.fan_rpm == th.fan_rpm && th2.iout_ma == th.iout_ma && th2.vout_dv == th.vout_dv &&
-                  th2.state == th.state && th2.parked == th.parked,
+                  th2.state == th.state && th2.flags == th.flags,
               "every THERMAL field survives");
 
     msg_election el, el2;

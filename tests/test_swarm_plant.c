@@ -238,3 +238,44 @@ Test(swarm_plant, a_load_ramp_moves_no_common_trim, .timeout = 240)
     cr_assert_leq(fabs(mean), 0.15, "mean trim %.3f V after the ramp", mean);
     rig_free(&g);
 }
+
+/* A module held under its share by a limit (here derating to 20 % after
+ * its transformer NTC shorted; a station's power command or the current
+ * ceiling alike) is left out of the mean the others balance to, and
+ * does not chase it: before, its trim wound to +6 V and every other one
+ * to -6 V (84 % spread, the bus 7 V under its droop point, with 4
+ * modules at 6 kW). Now the others share equally, no trim nears its
+ * bound, and the bus stays at the droop point of their current. */
+Test(swarm_plant, a_module_at_its_limit_is_left_out_of_the_balancing, .timeout = 240)
+{
+    start(0.6 * N * CAP_W, 0);
+    sense_errors();
+    run_watch_trims(1.0);
+    cr_assert_neq(g.obs.leader, 0, "a leader after 1 s");
+    inject("ntc-short:4@0s:ch=5");
+    run_watch_trims(8.0);
+    cr_assert(g.m[3].fw.drv.ctl.limited, "slot 4 runs at its derated limit (i_lim %.3f A, %.3f A)",
+              g.m[3].fw.drv.ctl.i_lim, g.m[3].fw.drv.ctl.i);
+    double sum[N] = {0};
+    for (int i = 0; i < 100; i++) {
+        run_watch_trims(1e-3);
+        for (unsigned k = 0; k < N; k++)
+            sum[k] += g.plant.mod[k].io / 100.0;
+    }
+    double lo = 1e9, hi = 0, mean = 0, mean_trim = 0;
+    for (unsigned k = 0; k < N; k++) {
+        cr_assert_lt(fabsf(trim_of(k)), LLCC_TRIM_MAX_V - 1.0f, "slot %u trim %.3f V, off its bound", k + 1,
+                     trim_of(k));
+        if (k == 3)
+            continue;
+        lo = fmin(lo, sum[k]), hi = fmax(hi, sum[k]), mean += sum[k] / (N - 1), mean_trim += trim_of(k) / (N - 1);
+    }
+    cr_assert_lt(sum[3], 0.5 * mean, "slot 4 carries its limit, %.3f A against %.3f A", sum[3], mean);
+    cr_assert_lt((hi - lo) / mean, 0.03, "the others %.3f .. %.3f A", lo, hi);
+    cr_assert_lt(fabs(mean_trim), 0.6, "their mean trim %.3f V (the limit's onset moved it; the leak takes it back)",
+                 mean_trim);
+    double droop_point = 750.0 - 5.0 * mean;
+    cr_assert_lt(fabs(g.plant.vbus - droop_point), 1.0, "the bus %.2f V, their droop point %.2f V", g.plant.vbus,
+                 droop_point);
+    rig_free(&g);
+}

@@ -633,6 +633,17 @@ Test(vcd, replay_records_new_probes_in_a_window_of_a_past_run, .timeout = 120)
              EK3_BIN, path("rep"), path("late.vcd"));
     cr_assert_eq(rc, 2, "a window after the recorded end is refused before the replay: %s", out);
     cr_assert(strstr(out, "--from 5 s: after the recorded run's end (0.6 s)"), "%s", out);
+    /* an output it cannot write stopped the run: nothing is compared (it read DIVERGED, the rig's run blamed) */
+    rc = run(out, sizeof out, "%s scenario replay %s/soft-start/seed-1/verdict.json --probe bus.v --vcd %s", EK3_BIN,
+             path("rep"), path("rep"));
+    cr_assert_neq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "Is a directory") && !strstr(out, "DIVERGED"), "%s", out);
+    rc = run(out, sizeof out, "%s scenario replay %s/soft-start/seed-1/verdict.json --probe bus.v --vcd /dev/full",
+             EK3_BIN, path("rep"));
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "No space left on device") && strstr(out, "\nnothing compared: the trace's output failed") &&
+                  !strstr(out, "DIVERGED"),
+              "%s", out);
 }
 
 /* The GTKWave save file shipped for a rack VCD (docs/scopes.md) names

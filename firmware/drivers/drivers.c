@@ -169,6 +169,7 @@ void drv_status_get(const drv_set *d, drv_status *st)
         st->parked = d->ctl.parked;
         st->shedding = d->ctl.i_ceil < d->ctl.cfg.i_max;
         st->relay = d->relay;
+        st->limited = d->ctl.state == LLCC_RUN && d->ctl.limited;
         st->vbus = d->ctl.vbus;
         st->pwm = d->ctl.pwm;
         drv_barrier();

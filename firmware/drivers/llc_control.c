@@ -168,7 +168,9 @@ void llcc_step_codes(llcc *c, hal hw, const uint16_t code[MSG_ADC_COUNT])
         /* The trim never takes the reference out of the module's range
          * (nor below a soft start's ramp that is still under v_min). */
         float v_droop = llcc_clamp(c->v_ref + c->trim, llcc_fmin(c->v_ref, k->v_min), k->v_max);
-        c->i_ref = llcc_clamp((v_droop - c->v) / k->r_droop, -k->i_max, i_lim);
+        float i_droop = (v_droop - c->v) / k->r_droop;
+        c->limited = i_droop > i_lim;
+        c->i_ref = llcc_clamp(i_droop, -k->i_max, i_lim);
         float e = c->i_ref - c->i;
         /* One integrator over the drive u in [-1, 1]: from 0 to 1 it lowers
          * the frequency (more gain); below 0 the frequency stays at f_max

@@ -125,7 +125,7 @@ static const msg_field msg_thermal_f[] = {
     MSG_F(msg_thermal, iout_ma, MSG_K_U16, 14, 0, 10000, 3, "A"),
     MSG_F(msg_thermal, vout_dv, MSG_K_U16, 16, 0, 12000, 1, "V"),
     MSG_E(msg_thermal, state, 18, msg_state_names, MSG_STATE_COUNT_),
-    MSG_F(msg_thermal, parked, MSG_K_U8, 19, 0, 1, 0, ""),
+    MSG_X(msg_thermal, flags, MSG_K_U8, 19, 3),
 };
 
 static const msg_field msg_sync_f[] = {

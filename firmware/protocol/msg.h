@@ -75,6 +75,11 @@ typedef enum msg_election_kind {
 } msg_election_kind;
 
 /* SYNC flags. */
+enum {
+    MSG_THERMAL_F_PARKED = 1, /* parked by the rack's decision */
+    MSG_THERMAL_F_LIMITED = 2 /* running at its limit (current ceiling, power command, derating): its
+                                 current is not the droop's, so the leader leaves it out of the means */
+};
 enum { MSG_SYNC_F_COMMITTED = 1, /* the leader's log entry of its term is committed */
        MSG_SYNC_F_DERATED = 2    /* a module of the rack is derated */ };
 
@@ -210,7 +215,7 @@ typedef struct msg_thermal {
     uint16_t iout_ma;   /* output current, mA */
     uint16_t vout_dv;   /* output voltage, 0.1 V */
     uint8_t state;      /* msg_state */
-    uint8_t parked;     /* 1: parked by the rack's decision */
+    uint8_t flags;      /* MSG_THERMAL_F_* */
 } msg_thermal;
 
 /* The leader's balancing broadcast, 10 Hz (signed with the group key). */

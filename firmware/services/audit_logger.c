@@ -650,6 +650,7 @@ int alog_verify(const auth_crypto *c, const uint8_t *key, const uint8_t *img, si
                 break;
             }
             if (k == ALOG_R_BADTAG) {
+                v->bad_tag = 1;
                 alog_bad(v, EK3_EFORGED, off, v->next_seq, 0, no,
                          w.torn ? "does not continue the chain: it, or one before it, edited, removed or reordered "
                                   "(a record read as torn before it in this page may be the edited one)"

@@ -216,6 +216,7 @@ typedef struct alog_verdict {
     uint16_t first_boot, last_boot;
     uint8_t head[16];       /* the chain value after the last record */
     uint8_t keyed;          /* the tags were checked (a key was given) */
+    uint8_t bad_tag;        /* the bad thing is a record's tag (the chain): a wrong key fails it too, a CRC not */
 } alog_verdict;
 
 /* Called per committed record, in log order. */

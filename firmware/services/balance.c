@@ -78,8 +78,8 @@ float bal_ref(const bal_cfg *c, float i_mean_a, float t_mean_c, float t_own_c)
 /* A peer that counts toward the means: a valid slot, running, fresh. */
 static int bal_running(const bal_peer *p, int64_t now_ns)
 {
-    return p->slot >= 1 && p->slot <= BAL_SLOTS && !p->parked && !p->faulted && !p->idle && p->heard_ns <= now_ns &&
-           now_ns - p->heard_ns <= BAL_WINDOW_NS && isfinite(p->i_a) && isfinite(p->t_c);
+    return p->slot >= 1 && p->slot <= BAL_SLOTS && !p->parked && !p->faulted && !p->idle && !p->limited &&
+           p->heard_ns <= now_ns && now_ns - p->heard_ns <= BAL_WINDOW_NS && isfinite(p->i_a) && isfinite(p->t_c);
 }
 
 int bal_mean(const bal_peer *p, unsigned n, int64_t now_ns, float *i_mean, float *t_mean, unsigned *counted)

@@ -38,6 +38,12 @@
  * under 2 % of the uncorrected deviation. The rate limit (4 V/s) and the
  * bound only slow or stop the loop: they never destabilise it.
  *
+ * A module at its limit (bal_peer.limited: its current ceiling, a
+ * power command or derating holds it under what its droop asks) is out
+ * of the means and does not integrate: its current is the limit's, and
+ * a reference it cannot follow would wind its trim to the bound and the
+ * others' the other way, moving the bus.
+ *
  * Thermal bias: i_ref = i_mean - k_t (t_own - t_mean), the bias bounded
  * to +-bias_max_a; symmetric, so that it sums to zero over the rack and
  * the hotter modules carry less while the cooler ones carry the rest.
@@ -108,6 +114,8 @@ typedef struct bal_peer {
     uint8_t faulted;   /* reports a fault */
     uint8_t idle;      /* not parked, not faulted, not regulating (standby, soft start): left out of
                         * the means, as it gives no share to balance to */
+    uint8_t limited;   /* running at its limit (MSG_THERMAL_F_LIMITED): its current is the limit's, not
+                        * the droop's; left out of the means, which the others balance to */
     int64_t heard_ns;  /* when last heard (the caller's clock) */
     float i_a;         /* output current, A */
     float v_v;         /* output (bus) voltage, V */

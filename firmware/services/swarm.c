@@ -294,7 +294,8 @@ static void swm_share_in(swm_state *s, unsigned slot, const msg_thermal *t)
     sh->tj_dc = t->tj_dc;
     sh->vout_dv = t->vout_dv;
     sh->state = t->state;
-    sh->parked = t->parked;
+    sh->parked = (t->flags & MSG_THERMAL_F_PARKED) != 0;
+    sh->limited = (t->flags & MSG_THERMAL_F_LIMITED) != 0;
 }
 
 static void swm_frame(swm_state *s, jz_kernel *k, unsigned me, const ipc_msg *m)
@@ -401,7 +402,7 @@ static void swm_thermal(swm_state *s, jz_kernel *k)
               : st.state == LLCC_RUN           ? (t.derate_pct < 100 ? MSG_STATE_DERATED : MSG_STATE_ACTIVE)
               : st.state == LLCC_START         ? MSG_STATE_SOFTSTART
                                                : MSG_STATE_STANDBY;
-    t.parked = s->parked != 0;
+    t.flags = (uint8_t)((s->parked ? MSG_THERMAL_F_PARKED : 0) | (st.limited ? MSG_THERMAL_F_LIMITED : 0));
     s->tj_own_dc = t.tj_dc;
     swm_share_in(s, s->cfg.slot, &t);
     swm_send(s, k, CID_TYPE_THERMAL, CID_NODE_BROADCAST, &t);
@@ -438,6 +439,7 @@ static void swm_lead(swm_state *s, jz_kernel *k, unsigned me)
             /* stopping (a fault, or shedding for an update's reset) counts as down */
             p->faulted = sh->state == MSG_STATE_FAULT || sh->state == MSG_STATE_SAFE_SHUTDOWN;
             p->idle = !p->parked && !p->faulted && sh->state != MSG_STATE_ACTIVE && sh->state != MSG_STATE_DERATED;
+            p->limited = sh->limited;
             p->heard_ns = (int64_t)sh->seen_ms * 1000000;
             p->i_a = sh->iout_ma / 1000.0f;
             p->v_v = sh->vout_dv / 10.0f;
@@ -508,7 +510,10 @@ static void swm_balance(swm_state *s, jz_kernel *k, unsigned me)
         drv_park(d, parked);
         s->parked = (uint8_t)parked;
     }
-    int ref = s->have_ref && !parked && st.state == LLCC_RUN && !st.latched;
+    /* A module at its limit (a power command, derating, the current ceiling) does not chase the mean: its
+     * current is the limit's, and integrating would only wind its trim to the bound (the leader leaves it
+     * out of the mean too: MSG_THERMAL_F_LIMITED) */
+    int ref = s->have_ref && !parked && st.state == LLCC_RUN && !st.latched && !st.limited;
     float i_ref = ref ? bal_ref(&s->bc, s->sync_i_mean_ma / 1000.0f, s->sync_t_mean_dc / 10.0f,
                                 s->tj_own_dc / 10.0f)
                       : 0.0f;

@@ -116,6 +116,7 @@ typedef struct swm_share {
     uint8_t heard;      /* 1 once since this module became leader */
     uint8_t state;      /* msg_state */
     uint8_t parked;
+    uint8_t limited; /* at its limit (MSG_THERMAL_F_LIMITED): out of the means */
     uint16_t vout_dv;
     uint32_t run_ms;    /* its running time as this leader saw it (shares ACTIVE or DERATED): rotation */
 } swm_share;
