@@ -139,7 +139,7 @@ static void ses_mod_fill(const rig *g, unsigned k, ses_mod_snap *m)
     m->state = (uint8_t)ses_mod_state(g, k);
     m->running = (uint8_t)ses_mod_running(g, k);
     const llcc *ctl = &g->m[k].fw.drv.ctl;
-    m->limited = m->running && !g->m[k].external && ctl->i_ref >= ctl->i_lim;
+    m->limited = m->running && !g->m[k].external && ctl->limited; /* the firmware's own (llcc.limited) */
     m->io = pm->io, m->vo = pm->vo, m->pin = pm->pin;
     m->tja = pm->th.t[TH_JA], m->tjb = pm->th.t[TH_JB];
     m->fsw_hz = g->m[k].fw.h.pwm.fsw_hz, m->resets = g->m[k].fw.resets;

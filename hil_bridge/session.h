@@ -141,9 +141,10 @@ typedef struct ses_alert {
 typedef struct ses_mod_snap {
     uint8_t present, external, lost, state; /* state: ses_mstate */
     uint8_t running;      /* regulating (ses_mod_running) */
-    uint8_t limited;      /* running at its current limit: LLC_CONTROL's droop current clamped at I_lim
-                             this period (in-process modules; 0 for external ones), so it no longer
-                             holds its output voltage */
+    uint8_t limited;      /* running at its limit: LLC_CONTROL's droop current clamped at I_lim, or its
+                             drive at its end short of the reference, this period (llcc.limited;
+                             in-process modules; 0 for external ones), so it no longer holds its
+                             output voltage */
     double io, vo, pin;   /* output current A, output voltage V, input power W */
     double tja, tjb;      /* junction temperatures of the two half-bridges, C */
     double fsw_hz;        /* the firmware's switching frequency command */

@@ -388,9 +388,12 @@ static void scw_window(scw *w)
     }
 }
 
-/* The range of channel ch over the window: lo, hi (a span of at least
- * a little). 0, or -1 when it has no number there. */
-static int scw_range(const scw *w, unsigned ch, double *lo, double *hi)
+/* The range of channel ch over the window to draw it in: lo, hi (its
+ * data's, 5 % wider each side, a span of at least a little); *dlo, *dhi
+ * (when not NULL) the data's own extremes, what the legend says (it read
+ * a 0 W load as -1u .. 1u W and a bus from 0 V as -12.7 V). 0, or -1
+ * when it has no number there. */
+static int scw_range(const scw *w, unsigned ch, double *lo, double *hi, double *dlo, double *dhi)
 {
     size_t a = sco_hist_find(&w->hist, w->x0), b = sco_hist_find(&w->hist, w->x1 + 1e-12);
     double l = INFINITY, h = -INFINITY;
@@ -406,6 +409,8 @@ static int scw_range(const scw *w, unsigned ch, double *lo, double *hi)
     double pad = fmax((h - l) * 0.05, fmax(fabs(h) * 1e-3, 1e-6));
     *lo = l - pad;
     *hi = h + pad;
+    if (dlo)
+        *dlo = l, *dhi = h;
     return 0;
 }
 
@@ -545,8 +550,11 @@ static void scw_draw_map(scw *w)
             scw_text(w, x + 12, y, scw_fg, "125 C (Tj, the hotter)");
     }
     y += w->fh + 4;
-    scw_text(w, l->map.x, y, scw_fg, "leader: %s%u (white frame), term %u", w->snap.swarm.leader ? "slot " : "none ",
-             w->snap.swarm.leader, w->snap.swarm.term);
+    if (w->snap.swarm.leader)
+        scw_text(w, l->map.x, y, scw_fg, "leader: slot %u (white frame), term %u", w->snap.swarm.leader,
+                 w->snap.swarm.term);
+    else /* it read "none 0 (white frame)": no slot has the frame */
+        scw_text(w, l->map.x, y, scw_fg, "leader: none yet, term %u", w->snap.swarm.term);
     y += w->fh;
     unsigned faulted = 0, parked = 0, running = 0;
     for (unsigned k = 0; k < w->n; k++) {
@@ -574,10 +582,10 @@ static void scw_draw_wave(scw *w)
 {
     sco_rect full = w->lay.wave;
     scw_fill(w, full, scw_panel);
-    double lo[SCO_NCH], hi[SCO_NCH];
+    double lo[SCO_NCH], hi[SCO_NCH], dlo[SCO_NCH], dhi[SCO_NCH];
     int has[SCO_NCH], nleg = 0;
     for (unsigned ch = 0; ch < SCO_NCH; ch++) {
-        has[ch] = (w->shown >> ch & 1) && !scw_range(w, ch, &lo[ch], &hi[ch]);
+        has[ch] = (w->shown >> ch & 1) && !scw_range(w, ch, &lo[ch], &hi[ch], &dlo[ch], &dhi[ch]);
         nleg += has[ch];
     }
     /* the legend in a strip of its own above the plot (columns of 330 px
@@ -611,9 +619,9 @@ static void scw_draw_wave(scw *w)
         const sco_chinfo *ci = sco_ch(ch);
         /* the range with an SI prefix (154.5k W, not 1.545e+05) */
         char a[32], b[32];
-        double st = splot_step(lo[ch], hi[ch], 1000), mag = fmax(fabs(lo[ch]), fabs(hi[ch]));
-        splot_tick_label(a, sizeof a, lo[ch], st, mag);
-        splot_tick_label(b, sizeof b, hi[ch], st, mag);
+        double st = splot_step(dlo[ch], dhi[ch], 1000), mag = fmax(fabs(dlo[ch]), fabs(dhi[ch]));
+        splot_tick_label(a, sizeof a, dlo[ch], st, mag);
+        splot_tick_label(b, sizeof b, dhi[ch], st, mag);
         scw_text(w, full.x + 4 + (k / rows) * 330, full.y + 2 + (k % rows) * w->fh, (sco_rgb){ci->r, ci->g, ci->b},
                  "%s%s  %s .. %s %s", ch == w->active ? "> " : "  ", ci->name, a, b, ci->unit);
         k++;
@@ -838,14 +846,14 @@ static void scw_key(scw *w, SDL_Keycode k, Uint16 mod)
         w->trig_kind = w->trig_kind == SCW_ROLL ? SCO_T_RISING : w->trig_kind == SCO_T_LEVEL ? SCW_ROLL : w->trig_kind + 1;
         if (w->trig_kind != SCW_ROLL && !w->level_set) {
             double lo, hi;
-            w->level = scw_range(w, w->active, &lo, &hi) ? 0 : (lo + hi) / 2;
+            w->level = scw_range(w, w->active, &lo, &hi, NULL, NULL) ? 0 : (lo + hi) / 2;
             w->level_set = 1;
         }
         break;
     case SDLK_LEFTBRACKET:
     case SDLK_RIGHTBRACKET: {
         double lo, hi;
-        double step = scw_range(w, w->active, &lo, &hi) ? 1 : (hi - lo) / 20;
+        double step = scw_range(w, w->active, &lo, &hi, NULL, NULL) ? 1 : (hi - lo) / 20;
         w->level += k == SDLK_RIGHTBRACKET ? step : -step;
         w->level_set = 1;
         break;

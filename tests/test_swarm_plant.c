@@ -246,13 +246,13 @@ Test(swarm_plant, a_load_ramp_moves_no_common_trim, .timeout = 240)
  * to -6 V (84 % spread, the bus 7 V under its droop point, with 4
  * modules at 6 kW). Now the others share equally, no trim nears its
  * bound, and the bus stays at the droop point of their current. */
-Test(swarm_plant, a_module_at_its_limit_is_left_out_of_the_balancing, .timeout = 240)
+static void left_out(const char *fault)
 {
     start(0.6 * N * CAP_W, 0);
     sense_errors();
     run_watch_trims(1.0);
     cr_assert_neq(g.obs.leader, 0, "a leader after 1 s");
-    inject("ntc-short:4@0s:ch=5");
+    inject(fault);
     run_watch_trims(8.0);
     cr_assert(g.m[3].fw.drv.ctl.limited, "slot 4 runs at its derated limit (i_lim %.3f A, %.3f A)",
               g.m[3].fw.drv.ctl.i_lim, g.m[3].fw.drv.ctl.i);
@@ -278,4 +278,17 @@ Test(swarm_plant, a_module_at_its_limit_is_left_out_of_the_balancing, .timeout =
     cr_assert_lt(fabs(g.plant.vbus - droop_point), 1.0, "the bus %.2f V, their droop point %.2f V", g.plant.vbus,
                  droop_point);
     rig_free(&g);
+}
+
+Test(swarm_plant, a_module_at_its_limit_is_left_out_of_the_balancing, .timeout = 240)
+{
+    left_out("ntc-short:4@0s:ch=5");
+}
+
+/* A module whose power stage gives nothing (its gates off) runs with its
+ * drive at its end short of the reference: at its limit too (before, the
+ * others' trims wound to -5 V, the bus 4 V under their droop point). */
+Test(swarm_plant, a_module_that_delivers_nothing_is_left_out_of_the_balancing, .timeout = 240)
+{
+    left_out("gate-off:4@0s");
 }

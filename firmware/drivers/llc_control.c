@@ -169,7 +169,6 @@ void llcc_step_codes(llcc *c, hal hw, const uint16_t code[MSG_ADC_COUNT])
          * (nor below a soft start's ramp that is still under v_min). */
         float v_droop = llcc_clamp(c->v_ref + c->trim, llcc_fmin(c->v_ref, k->v_min), k->v_max);
         float i_droop = (v_droop - c->v) / k->r_droop;
-        c->limited = i_droop > i_lim;
         c->i_ref = llcc_clamp(i_droop, -k->i_max, i_lim);
         float e = c->i_ref - c->i;
         /* One integrator over the drive u in [-1, 1]: from 0 to 1 it lowers
@@ -194,6 +193,10 @@ void llcc_step_codes(llcc *c, hal hw, const uint16_t code[MSG_ADC_COUNT])
         if (c->i > i_lim)
             c->integ = llcc_clamp(c->integ - 0.02f * (c->i - i_lim) / k->i_max, -1.0f, 1.0f);
         float u = llcc_clamp(c->integ + k->kp * e / llcc_fmax(c->i, k->i_floor), -1.0f, 1.0f);
+        /* At its limit: the droop asks more than the limit allows, or the drive is at its end (the most tank
+         * gain) and the current still short of the reference (a power stage that gives less: a dead gate
+         * driver, a sagging DC link) */
+        c->limited = i_droop > i_lim || (u >= 1.0f && e > 0.0f);
         c->d = u > 0 ? u : 0;
         p.fsw_hz = (uint32_t)(k->f_max * powf(k->f_min / k->f_max, c->d));
         p.burst_permille = (uint16_t)(u >= 0 ? 1000 : 1000.0f * (1.0f + u));

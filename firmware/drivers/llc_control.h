@@ -104,7 +104,8 @@ typedef struct llcc {
     float v_pre;        /* pre-charge: the soft start walks to this instead of v_set while > 0, V (drivers.c) */
     float i_ref;        /* the droop law's current */
     float i_lim;        /* the current limit in force this period, A (i_ceil, P_lim x derate / V) */
-    uint8_t limited;    /* this period's droop asked more than i_lim: the limit, not the droop, sets the current */
+    uint8_t limited;    /* this period's droop asked more than i_lim, or the drive is at its end short of the
+                           reference: the limit or the power stage, not the droop, sets the current */
     float v_ref;        /* the (ramped) reference before droop */
     float d, integ;
     uint32_t ticks;
