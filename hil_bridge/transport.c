@@ -396,6 +396,13 @@ static int tp_udp_open(tp *t, const char *spec)
     return EK3_OK;
 }
 
+/* Whether spec names a SocketCAN interface ("socketcan:NAME", or a name
+ * without ':' that is not "mem"): tp_open's and tp_spec_why's one rule. */
+static int tp_is_socketcan(const char *spec)
+{
+    return !strncmp(spec, "socketcan:", 10) || (!strchr(spec, ':') && strncmp(spec, "mem", 3));
+}
+
 int tp_open(tp *t, const char *spec)
 {
     memset(t, 0, sizeof *t);
@@ -410,9 +417,7 @@ int tp_open(tp *t, const char *spec)
         return tp_cannelloni_open(t, spec + 11);
     if (!strncmp(spec, "mem", 3))
         return EK3_EPARSE; /* in-process pairs come from tp_mem_pair */
-    if (!strchr(spec, ':'))
-        return tp_socketcan_open(t, spec);
-    return EK3_EPARSE;
+    return tp_is_socketcan(spec) ? tp_socketcan_open(t, spec) : EK3_EPARSE;
 }
 
 int tp_dgram_bind(int family, unsigned lport)
@@ -446,7 +451,7 @@ int tp_dgram_bind(int family, unsigned lport)
 
 const char *tp_spec_why(const char *spec, int err)
 {
-    int can = spec && (!strncmp(spec, "socketcan:", 10) || (!strchr(spec, ':') && strncmp(spec, "mem", 3)));
+    int can = spec && tp_is_socketcan(spec);
     if (can && err == EK3_EIO)
         return "this kernel has no SocketCAN (socket(PF_CAN) failed: modprobe can_raw, or run on a kernel with "
                "CAN; a udp:HOST:PORT or cannelloni: bus needs none)";

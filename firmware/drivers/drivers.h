@@ -75,8 +75,8 @@ typedef struct drv_status {
     uint8_t parked;        /* parked in standby (drv_park), not faulted */
     uint8_t shedding;      /* its share is being shed before a reset (drv_shed under i_max) */
     uint8_t relay;         /* the output relay closed (HAL_OUT_RELAY) */
-    uint8_t limited;       /* running at its limit (current ceiling, power command, derating): more droop would
-                              not raise its current (llcc.limited) */
+    uint8_t limited;       /* running at its limit (current ceiling, power command, derating, or its drive at its
+                              end): more droop would not raise its current (llcc.limited) */
     float vbus;            /* filtered bus voltage beyond the relay (V) */
     hal_pwm pwm;           /* the bridge command in force */
 } drv_status;

@@ -77,7 +77,7 @@ typedef enum msg_election_kind {
 /* SYNC flags. */
 enum {
     MSG_THERMAL_F_PARKED = 1, /* parked by the rack's decision */
-    MSG_THERMAL_F_LIMITED = 2 /* running at its limit (current ceiling, power command, derating): its
+    MSG_THERMAL_F_LIMITED = 2 /* running at its limit (current ceiling, power command, derating, drive at its end): its
                                  current is not the droop's, so the leader leaves it out of the means */
 };
 enum { MSG_SYNC_F_COMMITTED = 1, /* the leader's log entry of its term is committed */

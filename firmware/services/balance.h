@@ -39,7 +39,8 @@
  * bound only slow or stop the loop: they never destabilise it.
  *
  * A module at its limit (bal_peer.limited: its current ceiling, a
- * power command or derating holds it under what its droop asks) is out
+ * power command, derating or its drive at its end holds it under what
+ * its droop asks) is out
  * of the means and does not integrate: its current is the limit's, and
  * a reference it cannot follow would wind its trim to the bound and the
  * others' the other way, moving the bus.

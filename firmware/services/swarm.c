@@ -510,9 +510,9 @@ static void swm_balance(swm_state *s, jz_kernel *k, unsigned me)
         drv_park(d, parked);
         s->parked = (uint8_t)parked;
     }
-    /* A module at its limit (a power command, derating, the current ceiling) does not chase the mean: its
-     * current is the limit's, and integrating would only wind its trim to the bound (the leader leaves it
-     * out of the mean too: MSG_THERMAL_F_LIMITED) */
+    /* A module at its limit (a power command, derating, the current ceiling, its drive at its end) does not chase the
+     * mean: its current is the limit's, and integrating would only wind its trim to the bound (the leader leaves it out
+     * of the mean too: MSG_THERMAL_F_LIMITED) */
     int ref = s->have_ref && !parked && st.state == LLCC_RUN && !st.latched && !st.limited;
     float i_ref = ref ? bal_ref(&s->bc, s->sync_i_mean_ma / 1000.0f, s->sync_t_mean_dc / 10.0f,
                                 s->tj_own_dc / 10.0f)
