@@ -162,6 +162,12 @@ void llcc_step_codes(llcc *c, hal hw, const uint16_t code[MSG_ADC_COUNT])
         /* Droop as the current reference: each module gives the current
          * its own voltage reading asks for, up to its limit. */
         float i_lim = llcc_fmin(c->i_ceil, c->p_lim * c->derate / llcc_fmax(c->v, 50.0f));
+        /* Derating holds heat, which goes with the current: its share of
+         * the rated power converts to a current at no lower voltage than
+         * the droop band's floor, so a derated module does not carry its
+         * full current into a sagging or shorted bus (llc_control.h). */
+        if (c->derate < 1.0f)
+            i_lim = llcc_fmin(i_lim, k->p_max * c->derate / llcc_fmax(c->v, c->v_set - k->r_droop * k->i_max));
         c->i_lim = i_lim;
         /* Above the reference the demand goes negative: the drive then
          * falls into burst mode, which is what holds a light load. */

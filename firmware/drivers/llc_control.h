@@ -10,8 +10,15 @@
  *     I_ref = (V_ref - V_out) / R_droop, clamped to -i_max .. I_lim,
  *     I_lim = min(i_ceil, P_lim x derate / max(V_out, 50 V)),
  * i_ceil being i_max but while a hand-off sheds the module's share
- * (drv_shed),
- * where V_ref is the soft-start reference walking to V_set, so parallel
+ * (drv_shed), and, while THERMAL_MGR derates (derate < 1), at most
+ *     P_max x derate / max(V_out, V_set - R_droop x i_max):
+ * derating holds the module's heat, which goes with its current, so its
+ * share of the rated power converts to a current at no lower voltage than
+ * the droop band's floor (730 V at a 750 V set point) and a derated module
+ * does not carry its full current into a sagging or shorted bus (it did:
+ * 3.94 A into 6 V at 20 %); at or above the floor this is the power limit,
+ * as before; a station's power command stays a power limit. V_ref is
+ * the soft-start reference walking to V_set, so parallel
  * modules share without a coordinator (V = V_set - R_droop I in steady
  * state; a negative I_ref, above the reference, drives into burst
  * mode). The loop's integral output is the bridge's drive u (-1..1): for
