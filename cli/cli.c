@@ -623,6 +623,12 @@ int cli_finish(int rc)
     return rc;
 }
 
+/* A letter's lower case (ASCII), for comparing names without their case. */
+static inline int cli_fold(char ch)
+{
+    return tolower((unsigned char)ch);
+}
+
 unsigned cli_edit_distance(const char *a, const char *b)
 {
     size_t la = strnlen(a, 127), lb = strnlen(b, 127);
@@ -633,13 +639,14 @@ unsigned cli_edit_distance(const char *a, const char *b)
     for (size_t i = 1; i <= la; i++) {
         c[0] = (unsigned)i;
         for (size_t j = 1; j <= lb; j++) {
-            unsigned cost = a[i - 1] != b[j - 1];
+            unsigned cost = cli_fold(a[i - 1]) != cli_fold(b[j - 1]);
             unsigned v = p[j] + 1;
             if (c[j - 1] + 1 < v)
                 v = c[j - 1] + 1;
             if (p[j - 1] + cost < v)
                 v = p[j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v)
+            if (i > 1 && j > 1 && cli_fold(a[i - 1]) == cli_fold(b[j - 2]) &&
+                cli_fold(a[i - 2]) == cli_fold(b[j - 1]) && pp[j - 2] + 1 < v)
                 v = pp[j - 2] + 1;
             c[j] = v;
         }

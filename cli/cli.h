@@ -243,8 +243,10 @@ int cli_finish(int rc);
 /* The optimal string alignment distance between a and b: Levenshtein's
  * (one insertion, deletion or substitution costs 1; Soviet Physics
  * Doklady 10(8), 1966) with Damerau's adjacent transposition (CACM 7(3),
- * 1964) costing 1 too, so "iuot" is 1 from "iout". For "did you mean"
- * in errors. Only the first 127 characters of each string count. */
+ * 1964) costing 1 too, so "iuot" is 1 from "iout". Letters compare
+ * without their case, so "BUS.V" is 0 from "bus.v" (a name typed in the
+ * wrong case is found, not left without a suggestion). For "did you
+ * mean" in errors. Only the first 127 characters of each string count. */
 unsigned cli_edit_distance(const char *a, const char *b);
 
 /* The (up to) `k` names closest to s by cli_edit_distance, nearest

@@ -261,12 +261,12 @@ static int aud_dump(int argc, char **argv)
         if (a[0] == '-' && a[1] && cli_once(w, &seen, a, NULL))
             return CLI_USAGE;
         if (!strcmp(a, "--modules") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_u64(v, 84, &modules) || !modules)
-                return cli_usage_error(w, "--modules '%s': 1..84", v);
+            if (cli_parse_u64(v, 510, &modules) || !modules)
+                return cli_usage_error(w, "--modules '%s': 1..510", v);
             i++;
         } else if (!strcmp(a, "--slot") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_u64(v, 84, &slot) || !slot)
-                return cli_usage_error(w, "--slot '%s': 1..84", v);
+            if (cli_parse_u64(v, 510, &slot) || !slot) /* as audit verify's: a slot of a rack up to 510 */
+                return cli_usage_error(w, "--slot '%s': a module, 1..510", v);
             i++;
         } else if (!strcmp(a, "--seed") && cli_has_value(a, v, &miss)) {
             if (cli_parse_seed(v, &seed))

@@ -634,7 +634,7 @@ static int can_decode(int argc, char **argv)
             continue;
         }
         if (ln.kind == CDL_BAD) {
-            fprintf(stderr, "%s:%lu:%u: bad line: %s\n", label, rd.lineno, ln.col + 1, ln.why);
+            fprintf(stderr, "%s:%lu:%u: bad line: %s%s\n", label, rd.lineno, ln.col + 1, ln.why, cdl_cut_note(&rd));
             errors++;
             continue;
         }

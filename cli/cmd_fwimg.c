@@ -55,11 +55,18 @@ static int cfw_slurp(const char *w, const char *what, const char *path, uint8_t 
 /* Write n bytes to path; CLI_OK or CLI_FAIL after "PATH: write error: WHY"
  * (the errno of the write that failed: a full device is "No space left
  * on device", not the EIO a later close reports). */
+static int cfw_put(const char *w, FILE *f, const char *path, const uint8_t *b, size_t n);
 static int cfw_write(const char *w, const char *path, const uint8_t *b, size_t n)
 {
     FILE *f = fopen(path, "wb");
     if (!f)
         return cli_fail(w, "%s: cannot create: %s", path, strerror(errno));
+    return cfw_put(w, f, path, b, n);
+}
+
+/* cfw_write into f, opened on path; f is closed either way. */
+static int cfw_put(const char *w, FILE *f, const char *path, const uint8_t *b, size_t n)
+{
     errno = 0;
     if (fwrite(b, 1, n, f) < n || fflush(f)) {
         int e = errno ? errno : EIO;
@@ -244,6 +251,11 @@ static int cfw_build(int argc, char **argv)
         memset(k.d, 0, sizeof k.d);
         return rc;
     }
+    if (n == 0) { /* signed, it would be an image a module boots into nothing */
+        free(pay);
+        memset(k.d, 0, sizeof k.d);
+        return cli_usage_error(w, "--payload %s: empty: an image carries the firmware binary", payload);
+    }
     if (FWSIGN_SIZE(n) > BRD_SLOT_SIZE) {
         free(pay);
         memset(k.d, 0, sizeof k.d);
@@ -276,6 +288,19 @@ static int cfw_build(int argc, char **argv)
     }
     free(img);
     return rc;
+}
+
+/* An output created and not written: closed, and removed when it is a
+ * regular file (never a device: --signed /dev/null); f NULL: none. */
+static void cfw_discard(FILE *f, const char *path)
+{
+    if (f) {
+        struct stat st;
+        int reg = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+        fclose(f);
+        if (reg)
+            remove(path);
+    }
 }
 
 static int cfw_inspect(int argc, char **argv)
@@ -314,10 +339,22 @@ static int cfw_inspect(int argc, char **argv)
     int rc = cfw_slurp(w, "image", path, &img, &n);
     if (rc)
         return rc;
+    /* The outputs are created before anything is shown, so that one that
+     * cannot be is said first (the inspection printed, then the error);
+     * one left unwritten by a later failure is removed. */
+    FILE *fb = NULL, *fd = NULL;
+    if ((body && !(fb = fopen(body, "wb"))) || (der && !(fd = fopen(der, "wb")))) {
+        int e = errno;
+        const char *bad = body && !fb ? body : der;
+        cfw_discard(fb, body);
+        free(img);
+        return cli_fail(w, "%s: cannot create: %s", bad, strerror(e));
+    }
     fwimg_hdr h;
     fwimg_why why;
     if (fwimg_parse_hdr(img, n, NULL, &h, &why)) {
         free(img);
+        cfw_discard(fb, body), cfw_discard(fd, der);
         return cli_fail(w, "%s: not an image: %s (%s)", path, fwimg_why_name(why),
                         why == FWIMG_TRUNCATED ? "shorter than a header" : "in the header");
     }
@@ -335,6 +372,7 @@ static int cfw_inspect(int argc, char **argv)
     if (n < total) {
         printf("trailer       missing: the file ends %zu bytes short\n", total - n);
         free(img);
+        cfw_discard(fb, body), cfw_discard(fd, der);
         return cli_fail(w, "%s: truncated: %zu bytes, the header says %zu", path, n, total);
     }
     const uint8_t *t = img + body_n;
@@ -343,6 +381,7 @@ static int cfw_inspect(int argc, char **argv)
     uint8_t dig[32];
     if (mbedtls_sha256_ret(img, body_n, dig, 0)) {
         free(img);
+        cfw_discard(fb, body), cfw_discard(fd, der);
         return cli_fail(w, "mbedTLS's SHA-256 failed");
     }
     printf("trailer       at %zu, magic %s, algorithm %u (%s)\n", body_n, tm == FWIMG_TMAGIC ? "ok" : "BAD", alg,
@@ -355,13 +394,15 @@ static int cfw_inspect(int argc, char **argv)
     if (n > total)
         printf("after         %zu bytes past the trailer (not part of the image)\n", n - total);
     rc = CLI_OK;
-    if (body)
-        rc = cfw_write(w, body, img, body_n);
-    if (!rc && der) {
+    if (fb)
+        rc = cfw_put(w, fb, body, img, body_n);
+    if (fd && rc)
+        cfw_discard(fd, der);
+    else if (fd) {
         uint8_t d[72];
         size_t dn;
         fwsign_sig_der(t + FWIMG_TRL_SIG_OFF, d, sizeof d, &dn);
-        rc = cfw_write(w, der, d, dn);
+        rc = cfw_put(w, fd, der, d, dn);
     }
     free(img);
     return rc;

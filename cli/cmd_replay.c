@@ -148,7 +148,7 @@ int cmd_replay(int argc, char **argv)
             continue;
         }
         if (ln.kind == CDL_BAD) {
-            fprintf(stderr, "%s:%lu:%u: %s\n", label, lineno, ln.col + 1, ln.why);
+            fprintf(stderr, "%s:%lu:%u: %s%s\n", label, lineno, ln.col + 1, ln.why, cdl_cut_note(&rd));
             bad++;
             continue;
         }

@@ -895,11 +895,17 @@ static int rep_text_body(FILE *f, ses *s)
     ses_sag sag = {0};
     int sagging = collapsed ? 0 : ses_sagging(s, &sag);
     if (sagging == SES_SAG_HELD) {
-        char end[160] = ""; /* a resistor: where it settles */
-        if (o->r.load.kind == RACK_LOAD_R)
+        char end[200] = ""; /* a resistor (the load's present one, a short's beside it): where it settles */
+        const rack *pl = &s->g.plant;
+        int res = pl->load.kind == RACK_LOAD_R && !pl->load_open, shorted = pl->r_short > 0;
+        if (res || (pl->load_open && shorted)) {
+            double gs = (res ? 1.0 / pl->load.r : 0) + (shorted ? 1.0 / pl->r_short : 0);
             snprintf(end, sizeof end,
-                     ": a resistor's current falls with the bus, so it settles where that limit meets it, near %.0f V",
-                     o->r.load.r * (running > dead ? running - dead : 0) * s->kc.i_max); /* those delivering */
+                     ": a resistor's current falls with the bus, so it settles where that limit meets it, near %.0f "
+                     "V%s",
+                     (running > dead ? running - dead : 0) * s->kc.i_max / gs, /* those delivering */
+                     shorted ? (res ? " (the load and the short together)" : " (the short alone)") : "");
+        }
         fprintf(f,
                 "RACK OVERLOADED: at the run's end the bus is at %.2f V (set point %.1f V) with the load on, more "
                 "than %.1f V under its droop band's foot (%.1f V: %.2f V/A droop at the %.2f A current limit) since "

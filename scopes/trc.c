@@ -124,19 +124,23 @@ int trc_parse(const ses *s, const char *list, sig_ref **out, unsigned *n, char *
     *n = 0;
     unsigned have = 0;
     for (const char *p = list;;) {
-        size_t l = strcspn(p, ",");
+        size_t l = strcspn(p, ","), b = strspn(p, " \t"), w = l; /* blanks around an item: 'bus.v, bus.p' */
+        b = b < l ? b : l;
+        while (w > b && (p[w - 1] == ' ' || p[w - 1] == '\t'))
+            w--;
         char item[TRC_ITEM_MAX + 1];
-        if (l == 0 || l > TRC_ITEM_MAX) {
+        if (w == b || w - b > TRC_ITEM_MAX) {
             snprintf(err, cap, "--probe '%s': %s", list,
-                     l ? "a path longer than 160 characters" : "an empty item (paths are comma-separated, e.g. "
-                                                               "bus.v,module[3].iout)");
+                     w > b ? "a path longer than 160 characters"
+                           : "an empty item (paths are comma-separated, e.g. "
+                             "bus.v,module[3].iout)");
             free(*out);
             *out = NULL;
             *n = 0;
             return EK3_EPARSE;
         }
-        memcpy(item, p, l);
-        item[l] = 0;
+        memcpy(item, p + b, w - b);
+        item[w - b] = 0;
         int rc = trc_item(s, item, out, n, &have, err, cap);
         if (rc) {
             free(*out);

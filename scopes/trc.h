@@ -6,8 +6,10 @@
  * sample costs the signals' reads and the writes; no allocation).
  *
  * A probe list is comma-separated paths (`ek3 scenario signals` lists
- * them), each with at most one index range:
+ * them; blanks around a path are ignored), each with at most one index
+ * range:
  *   bus.v,module[3].iout          two signals
+ *   'bus.v, bus.p'                two signals
  *   module[1-84].iout             slots 1 to 84
  *   module[*].state               every slot of the rack (a bus node
  *                                 path, canbus.node[*].tec, from node 0)

@@ -160,4 +160,13 @@ Test(audit_cli, bad_input_exits_2)
     cr_assert_eq(count(out, "--slot without --key or --seed"), 1u, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s audit verify x.bin --slot 1", EK3_BIN), 2, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s audit dump %s --modules 2 --slot 3", EK3_BIN, path("x.bin")), 2, "%s", out);
+    /* dump and verify take the same slots, a rack's 1..510 (dump said 1..84, verify 1..510) */
+    cr_assert_eq(run(out, sizeof out, "%s audit dump %s --slot 0", EK3_BIN, path("x.bin")), 2, "%s", out);
+    cr_assert_eq(count(out, "--slot '0': a module, 1..510"), 1u, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s audit verify x.bin --seed 1 --slot 0", EK3_BIN), 2, "%s", out);
+    cr_assert_eq(count(out, "--slot '0': a module, 1..510"), 1u, "%s", out);
+    cr_assert_eq(
+        run(out, sizeof out, "%s audit dump %s --modules 90 --slot 90 --duration 0.2s", EK3_BIN, path("x.bin")), 0,
+        "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 1 --slot 90", EK3_BIN, path("x.bin")), 0, "%s", out);
 }

@@ -790,6 +790,12 @@ Test(cli, a_bus_that_never_came_up_says_why)
         run(out, sizeof out, "%s rack --modules 8 --duration 1.6s --load-ohm 24 --fault gate-off:3@0.3s", EK3_BIN), 1,
         "%s", out);
     cr_assert(strstr(out, "so it settles where that limit meets it, near 664 V"), "%s", out);
+    /* a short beside the resistor: where the limit meets both (it counted the resistor alone: near 3160 V) */
+    cr_assert_eq(
+        run(out, sizeof out, "%s rack --modules 4 --duration 3s --load-ohm 200 --fault short:rack@2s:r=55", EK3_BIN), 1,
+        "%s", out);
+    cr_assert(strstr(out, "so it settles where that limit meets it, near 682 V (the load and the short together)\n"),
+              "%s", out);
     /* a pull that took the rack under the load: named, with what is left (it read "the load asked more than the rack
      * can deliver", which 8 modules could) */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 8 --duration 1.55s --load-ohm 24 --pull 3@1.5s", EK3_BIN), 1,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_run.h"
 #include "ek3_err.h"
@@ -540,6 +541,14 @@ Test(fwimg, cli_refusals_name_the_reason_and_where)
     cr_expect_eq(run(out, sizeof out, "%s fwimg verify %s --dev-key", EK3_BIN, path("cut")), 1, "%s", out);
     cr_expect(strstr(out, "truncated: the file is 3100 bytes"), "%s", out);
     cr_expect_eq(run(out, sizeof out, "%s fwimg inspect %s", EK3_BIN, path("cut")), 1, "%s", out);
+    /* an output that cannot be created is said before anything is shown (the inspection printed first), and
+     * one a failed inspection leaves unwritten is removed */
+    cr_expect_eq(run(out, sizeof out, "%s fwimg inspect %s --signed /nonexistent/body", EK3_BIN, path("img-hi")), 1,
+                 "%s", out);
+    cr_expect(!strstr(out, "image ") && strstr(out, "/nonexistent/body: cannot create"), "%s", out);
+    cr_expect_eq(run(out, sizeof out, "%s fwimg inspect %s --signed %s", EK3_BIN, path("cut"), path("body")), 1, "%s",
+                 out);
+    cr_expect_neq(access(path("body"), F_OK), 0, "no empty body left behind");
 }
 
 Test(fwimg, cli_bad_inputs_are_named)
@@ -553,7 +562,7 @@ Test(fwimg, cli_bad_inputs_are_named)
     struct {
         char cmd[512];
         const char *want;
-    } c[12];
+    } c[13];
     int n = 0;
     snprintf(c[n].cmd, sizeof c[n].cmd, "%s %s --key %s --version 1.2.3 --security 1 --out %s", b, path("nope"),
              path("k.pem"), path("i"));
@@ -567,6 +576,10 @@ Test(fwimg, cli_bad_inputs_are_named)
     snprintf(c[n].cmd, sizeof c[n].cmd, "%s %s --key %s --version 1.2.3 --security 1 --out %s", b, path("pay.bin"),
              path("k.pub.pem"), path("i"));
     c[n++].want = "k.pub.pem: a public key";
+    /* an empty payload: an image of nothing was built and signed */
+    snprintf(c[n].cmd, sizeof c[n].cmd, "%s /dev/null --key %s --version 1.2.3 --security 1 --out %s", b, path("k.pem"),
+             path("i"));
+    c[n++].want = "--payload /dev/null: empty: an image carries the firmware binary";
     const char *vers[] = {"1.2", "1.2.3.4", "a.b.c", "1.256.0", "1..3", "-1.2.3"};
     for (int v = 0; v < 6; v++) {
         snprintf(c[n].cmd, sizeof c[n].cmd, "%s %s --key %s --version %s --security 1 --out %s", b, path("pay.bin"),

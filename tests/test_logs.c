@@ -119,6 +119,7 @@ Test(logs, decode_and_replay_read_every_line_the_same)
     cr_assert(strstr(dec, "(1700000000.000700) can0 044055FF MEDIUM HEARTBEAT"), "the 1 100-byte line: %s", dec);
     cr_assert(strstr(dec, "(1700000000.000800) can0 7DF"), "the last line, without newline: %s", dec);
     cr_assert(strstr(dec, "7 frames decoded, 3 bad lines"), "%s", dec);
+    cr_assert_eq(count(dec, "looks cut off"), 0u, "a sound last line without its newline is no cut: %s", dec);
     /* replay: the data frames went out, whole; the remote request and the
      * error frame did not, and were counted, so nothing the receivers
      * refuse was sent */
@@ -369,6 +370,14 @@ Test(logs, a_replay_that_cannot_play_says_why)
     mkdir(adir, 0755);
     cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:%d", EK3_BIN, adir, port), 2, "%s", out);
     cr_assert(strstr(out, ": Is a directory") && !strstr(out, "replayed"), "%s", out);
+    /* a log cut off mid-line: its last line is said to be cut (it read only "odd number of hex digits") */
+    const char *cut = log_of("cut.log", "(1700000000.000100) can0 123#01\n(1700000000.000200) can0 124#0");
+    cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:%d --fast", EK3_BIN, cut, port), 1, "%s", out);
+    cr_assert(strstr(out, "cut.log:2:31: odd number of hex digits in data (the log's last line, without its newline: "
+                          "the log looks cut off here)"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can decode %s", EK3_BIN, cut), 1, "%s", out);
+    cr_assert(strstr(out, "cut.log:2:31: bad line: odd number of hex digits in data (the log's last line"), "%s", out);
     tp_close(&rx);
     cr_assert_eq(run(out, sizeof out, "%s replay %s --bus ek3nosuchcan0", EK3_BIN, log), 1, "%s", out);
     cr_assert(strstr(out, "ek3 replay: ek3nosuchcan0: this kernel has no SocketCAN (socket(PF_CAN) failed") ||

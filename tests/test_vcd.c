@@ -388,6 +388,16 @@ Test(vcd, probe_ranges_expand_over_the_rack_and_bad_paths_say_why)
     cr_assert_eq(trc_parse(&s, "module[3-2].iout", &r, &n, err, sizeof err), EK3_EPARSE);
     cr_assert_eq(trc_parse(&s, "bus.v,,bus.i", &r, &n, err, sizeof err), EK3_EPARSE);
     cr_assert(strstr(err, "empty item"), "%s", err);
+    cr_assert_eq(trc_parse(&s, "bus.v, ,bus.i", &r, &n, err, sizeof err), EK3_EPARSE);
+    cr_assert(strstr(err, "empty item"), "%s", err);
+    /* blanks around a path, as a shell user types a list (it was refused: "whitespace at character 1") */
+    cr_assert_eq(trc_parse(&s, " bus.v,\tbus.p ,module[2].iout", &r, &n, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(n, 3);
+    cr_assert_str_eq(sig_path(&r[1], p, sizeof p), "bus.p");
+    free(r);
+    /* a path in the wrong case gets its suggestion (it got none: 4 edits from bus.v) */
+    cr_assert_eq(trc_parse(&s, "BUS.V", &r, &n, err, sizeof err), EK3_ENOENT);
+    cr_assert(strstr(err, "did you mean bus.v?"), "%s", err);
     ses_free(&s);
 }
 

@@ -532,6 +532,7 @@ int cdl_read(cdl_reader *rd, cdl_line *ln)
     if (total == 0)
         return 0;
     rd->lineno++;
+    rd->unterminated = c != '\n';
     if (total > CDL_READ_MAX) {
         memset(ln, 0, sizeof *ln);
         ln->kind = CDL_BAD;
@@ -543,6 +544,11 @@ int cdl_read(cdl_reader *rd, cdl_line *ln)
     rd->buf[n] = '\0';
     cdl_parse_line(rd->buf, n, ln);
     return 1;
+}
+
+const char *cdl_cut_note(const cdl_reader *rd)
+{
+    return rd && rd->unterminated ? " (the log's last line, without its newline: the log looks cut off here)" : "";
 }
 
 void cdl_reader_free(cdl_reader *rd)

@@ -121,6 +121,7 @@ typedef struct cdl_reader {
     FILE *in;
     char *buf;              /* CDL_READ_MAX + 1 bytes */
     unsigned long lineno;   /* number of the line last read, from 1 */
+    int unterminated;       /* 1 when that line ended at the input's end without its newline (a log cut off) */
     int err;                /* errno of a read error */
 } cdl_reader;
 
@@ -132,6 +133,11 @@ int cdl_reader_init(cdl_reader *rd, FILE *in);
  * stay right. Returns 1 with *ln filled, 0 at the end of the input, or
  * EK3_EIO on a read error (rd->err holds errno). */
 int cdl_read(cdl_reader *rd, cdl_line *ln);
+
+/* For a bad line's message: "" or, when the line last read ended at the
+ * input's end without its newline, a note that the log looks cut off
+ * there (a capture stopped mid-write, a truncated copy). */
+const char *cdl_cut_note(const cdl_reader *rd);
 
 /* Free the reader's buffer (the FILE is the caller's). */
 void cdl_reader_free(cdl_reader *rd);
