@@ -672,6 +672,43 @@ const char *cli_near(const char *s, size_t n, const char *(*name_of)(size_t i, c
     return cli_closest_within(s, n, name_of, ctx, k, l / 3 > 2 ? (unsigned)(l / 3) : 2u, buf, cap);
 }
 
+/* Whether `name` is one of s's words (split at '-', '_' or '.', three
+ * characters or more): "igf" in "igf-trip". */
+static int cli_word_of(const char *s, const char *name)
+{
+    size_t ln = strlen(name);
+    if (ln < 3)
+        return 0;
+    for (const char *p = s; *p;) {
+        size_t w = strcspn(p, "-_.");
+        if (w == ln && !strncasecmp(p, name, ln))
+            return 1;
+        p += w;
+        p += *p != 0;
+    }
+    return 0;
+}
+
+/* The distance a "did you mean" ranks by: cli_edit_distance, or less
+ * for two words in the other order ("igf-trip" is 2 from "trip-gfi",
+ * not 8); max_d when name is one of s's words ("igf" in "igf-trip"), so
+ * that it is offered, after the names nearer by spelling. */
+static unsigned cli_name_distance(const char *s, const char *name, unsigned max_d)
+{
+    unsigned d = cli_edit_distance(s, name);
+    size_t l = strnlen(s, 127), w = strcspn(s, "-_.");
+    if (w > 0 && w + 1 < l && !strpbrk(s + w + 1, "-_.")) { /* two words: the other way round */
+        char sw[128];
+        memcpy(sw, s + w + 1, l - w - 1);
+        sw[l - w - 1] = s[w];
+        memcpy(sw + l - w, s, w);
+        sw[l] = '\0';
+        unsigned d2 = cli_edit_distance(sw, name);
+        d = d2 < d ? d2 : d;
+    }
+    return d > max_d && cli_word_of(s, name) ? max_d : d;
+}
+
 static const char *cli_closest_within(const char *s, size_t n, const char *(*name_of)(size_t i, const void *ctx),
                                       const void *ctx, unsigned k, unsigned max_d, char *buf, size_t cap)
 {
@@ -684,7 +721,7 @@ static const char *cli_closest_within(const char *s, size_t n, const char *(*nam
         const char *name = name_of(i, ctx);
         if (!name)
             continue;
-        unsigned d = cli_edit_distance(s, name), at = got;
+        unsigned d = cli_name_distance(s, name, max_d), at = got;
         if (d > max_d)
             continue;
         while (at > 0 && bd[at - 1] > d)

@@ -257,7 +257,11 @@ const char *cli_closest(const char *s, size_t n, const char *(*name_of)(size_t i
 
 /* cli_closest for "did you mean": only names within edit distance
  * max(2, strlen(s) / 3) of s, so a name like none of them ("nosuch")
- * gets "" rather than the list's first three. */
+ * gets "" rather than the list's first three. Two words in the other
+ * order count by their distance that way round ("igf-trip" is near
+ * "trip-gfi"), and a name that is one of s's words is offered too
+ * ("igf" for "igf-trip"), after those nearer by spelling (cli_closest
+ * ranks the same way). */
 const char *cli_near(const char *s, size_t n, const char *(*name_of)(size_t i, const void *ctx), const void *ctx,
                      unsigned k, char *buf, size_t cap);
 

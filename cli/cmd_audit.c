@@ -220,9 +220,10 @@ static int aud_verify(int argc, char **argv)
         }
         return CLI_OK;
     }
-    printf("%s: sound: records %u..%u (%u, %u carried forward), %u page(s), %u torn record(s) skipped, boots %u..%u%s\n",
-           path, v.first_seq, v.next_seq - 1, v.records, v.carried, v.pages, v.torn, v.first_boot, v.last_boot,
-           keyed ? ", every tag checked" : ", tags NOT checked (no key)");
+    /* the chain's own verdict; "sound" only when the station's head (if given) is in it, else BAD below */
+    printf("%s: %s: records %u..%u (%u, %u carried forward), %u page(s), %u torn record(s) skipped, boots %u..%u%s\n",
+           path, head_n && !aw.found ? "chain intact" : "sound", v.first_seq, v.next_seq - 1, v.records, v.carried,
+           v.pages, v.torn, v.first_boot, v.last_boot, keyed ? ", every tag checked" : ", tags NOT checked (no key)");
     if (keyed) {
         printf("%s: head ", path);
         aud_hex(stdout, v.head, 8);

@@ -653,12 +653,19 @@ static int can_decode(int argc, char **argv)
     free(streams);
     if (in != stdin)
         fclose(in);
-    fflush(stdout);
+    errno = 0;
+    int out_err = fflush(stdout) ? errno : 0; /* its own errno: a full disk is ENOSPC, not a later EIO */
+    if (out_err || ferror(stdout)) {
+        errno = out_err;
+        return cli_stdout_error(w);
+    }
     if (got == EK3_EIO)
         return cli_fail(w, "%s: read error after line %lu: %s", label, lineno, strerror(read_err));
     if (lost)
         fprintf(stderr, "ek3 %s: candump's DROPCOUNT lines say %lu frame%s never reached the log\n", w, lost,
                 lost == 1 ? "" : "s");
+    if (!frames && !errors) /* an empty log printed nothing at all */
+        fprintf(stderr, "ek3 %s: %s: no frame in the log (%lu line%s)\n", w, label, lineno, lineno == 1 ? "" : "s");
     if (errors) {
         fprintf(stderr, "ek3 %s: %lu frame%s decoded, %lu bad line%s or frame%s\n", w, frames,
                 frames == 1 ? "" : "s", errors, errors == 1 ? "" : "s", errors == 1 ? "" : "s");

@@ -230,6 +230,11 @@ static int cfw_build(int argc, char **argv)
         return cli_usage_error(w, "--security N is needed: the anti-rollback counter");
     if (!out)
         return cli_usage_error(w, "--out IMG is needed");
+    /* an image written over its own key or payload destroyed it, exit 0 */
+    if (key && cli_same_file(out, key))
+        return cli_usage_error(w, "--out %s is the --key file: the key would be overwritten", out);
+    if (cli_same_file(out, payload))
+        return cli_usage_error(w, "--out %s is the --payload file: it would be overwritten", out);
     if (!cli_given(&seen, "--time")) {
         const char *sde = getenv("SOURCE_DATE_EPOCH");
         if (sde && *sde && cli_parse_u64(sde, UINT64_MAX, &m.build_time))
@@ -290,6 +295,14 @@ static int cfw_build(int argc, char **argv)
     return rc;
 }
 
+/* Remove path when it is a regular file (never a device: /dev/null). */
+static void cfw_unlink_reg(const char *path)
+{
+    struct stat st;
+    if (!lstat(path, &st) && S_ISREG(st.st_mode))
+        remove(path);
+}
+
 /* An output created and not written: closed, and removed when it is a
  * regular file (never a device: --signed /dev/null); f NULL: none. */
 static void cfw_discard(FILE *f, const char *path)
@@ -334,6 +347,13 @@ static int cfw_inspect(int argc, char **argv)
     }
     if (!path)
         return cli_usage_error(w, "which image? ek3 fwimg inspect IMG");
+    /* an export written over the image (or the other export) destroyed it, exit 0 */
+    if ((body && cli_same_file(body, path)) || (der && cli_same_file(der, path)))
+        return cli_usage_error(w, "--%s %s is the image: it would be overwritten",
+                               body && cli_same_file(body, path) ? "signed" : "sig-der",
+                               body && cli_same_file(body, path) ? body : der);
+    if (body && der && cli_same_file(body, der))
+        return cli_usage_error(w, "--signed and --sig-der name one file (%s)", body);
     uint8_t *img;
     size_t n;
     int rc = cfw_slurp(w, "image", path, &img, &n);
@@ -402,7 +422,8 @@ static int cfw_inspect(int argc, char **argv)
         uint8_t d[72];
         size_t dn;
         fwsign_sig_der(t + FWIMG_TRL_SIG_OFF, d, sizeof d, &dn);
-        rc = cfw_put(w, fd, der, d, dn);
+        if ((rc = cfw_put(w, fd, der, d, dn)) && body)
+            cfw_unlink_reg(body); /* the pair is written whole or not at all */
     }
     free(img);
     return rc;
@@ -417,8 +438,9 @@ static void cfw_where(fwimg_why why, int hdr_ok, const fwimg_hdr *h, size_t n, c
         if (n < FWIMG_HDR_SIZE)
             snprintf(buf, cap, "the file is %zu bytes, shorter than a %u-byte header", n, FWIMG_HDR_SIZE);
         else
-            snprintf(buf, cap, "the file is %zu bytes, the header (payload_size at offset 20) says %zu", n,
-                     trl + FWIMG_TRL_SIZE);
+            snprintf(buf, cap,
+                     "the file is %zu bytes, the header says %zu (a %u-byte payload, payload_size at offset 20)", n,
+                     trl + FWIMG_TRL_SIZE, h->payload_size);
         break;
     case FWIMG_BAD_MAGIC:
         if (hdr_ok)

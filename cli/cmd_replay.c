@@ -265,5 +265,7 @@ int cmd_replay(int argc, char **argv)
         return cli_fail(w, "--iface %s: no frame of %s is on %s (its frames are on %s%s): nothing played", iface, label,
                         iface, names, nifs == 8 ? ", ..." : "");
     }
+    if (!sent && !unsent && !skipped && !bad && !sig) /* an empty log, or one of comments: said, as --iface's */
+        return cli_fail(w, "%s: no frame in the log (%lu line%s): nothing played", label, lines, lines == 1 ? "" : "s");
     return bad || unsent || sig ? CLI_FAIL : CLI_OK;
 }

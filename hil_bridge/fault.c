@@ -23,113 +23,215 @@
 #define SVC_MODELS_NOTE "; the restart server's answer is the test"
 
 const flt_def flt_table[] = {
-    [FLT_PULL] = {"pull", FLT_PLANT, FLT_T_SLOT, 0, 1, {NOP},
+    [FLT_PULL] = {"pull",
+                  FLT_PLANT,
+                  FLT_T_SLOT,
+                  0,
+                  1,
+                  {NOP},
                   "hot swap: the module leaves its slot (no output, no load on the bus, off the rack bus); "
                   "cleared, it is put back as an insert (its firmware boots, its relay closes at its pre-charge)",
                   "the others take its share by droop, the bus stays in its droop band (EK-TECH-010 6.2: 'isolated, "
                   "others compensate'; 6.3)"},
-    [FLT_INSERT] = {"insert", FLT_PLANT, FLT_T_SLOT, 0, 1, {NOP},
+    [FLT_INSERT] = {"insert",
+                    FLT_PLANT,
+                    FLT_T_SLOT,
+                    0,
+                    1,
+                    {NOP},
                     "hot swap: a fresh module at rest goes into an empty slot, its firmware booting (in-process "
                     "modules), its output relay open until its firmware closes it (the HIL channel's relay line)",
                     "the others run on undisturbed; the station hears it and splits its rack demand again: "
                     "commanded on, the module pre-charges its output to the bus it reads beyond the relay, closes "
                     "the relay within 5 V of it (no inrush) and shares current (EK-TECH-010 6.1, 6.3)"},
-    [FLT_IGF] = {"igf", FLT_PLANT, FLT_T_SLOT, 1, 1, {{"i", "A", 0, 10, 0.05, 0}},
+    [FLT_IGF] = {"igf",
+                 FLT_PLANT,
+                 FLT_T_SLOT,
+                 1,
+                 1,
+                 {{"i", "A", 0, 10, 0.05, 0}},
                  "ground fault: leakage current to the chassis, seen by the IGF channel and the GFI comparator "
                  "(up to the module's fs_igf)",
                  "above 30 mA SAFETY_MONITOR trips GFI: the module goes to FAULT (latched) and the station gets "
                  "FAULT_ALERT; the Level-0 comparator at 50 mA (EK-TECH-010 2.1: GFI < 10 ms)"},
-    [FLT_FAN] = {"fan", FLT_PLANT, FLT_T_SLOT, 1, 1, {{"health", "", 0, 1, 0, 0}},
+    [FLT_FAN] = {"fan",
+                 FLT_PLANT,
+                 FLT_T_SLOT,
+                 1,
+                 1,
+                 {{"health", "", 0, 1, 0, 0}},
                  "fan seized (health 0) or slowed: it reaches health x the commanded speed; the tachometer shows it",
                  "THERMAL_MGR raises FAN_FAIL once its tachometer has read under half the commanded speed for 1 s; "
                  "a seized fan first coasts down with the fan's time constant (fan_tau, 2 s), so FAN_FAIL comes "
                  "about 3-3.5 s after the fault; it derates from 80 C case instead of tripping where derating holds "
                  "it (EK-TECH-010 2.3: fan control, power derating)"},
-    [FLT_SHORT] = {"short", FLT_PLANT, FLT_T_RACK, 1, 1, {{"r", "ohm", 1e-3, 1e6, 0.1, 0}},
+    [FLT_SHORT] = {"short",
+                   FLT_PLANT,
+                   FLT_T_RACK,
+                   1,
+                   1,
+                   {{"r", "ohm", 1e-3, 1e6, 0.1, 0}},
                    "output short: the DC bus shorted through r, in parallel with the load",
-                   "the bus collapses; each module holds its current limit (3.95 A as its own sensor reads it), and "
-                   "one past 3.98 A trips the firmware's OCP (EK-TECH-010 2.1: OCP, hardware-backed)"},
-    [FLT_ADC_OFFSET] = {"adc-offset", FLT_PLANT, FLT_T_SLOT, 2, 1,
+                   "the bus collapses: near resonance a module is almost a voltage source, so a bus that falls "
+                   "faster than its 10 kHz current loop follows (a hard short, the default 0.1 ohm, within a period; "
+                   "a deep resistive step within milliseconds) drives its current past 3.98 A and its OCP trips, "
+                   "the firmware's or the Level-0 comparator's at 4.0 A; a bus that sags slowly is held at the "
+                   "current limit (3.95 A as its own sensor reads it) (EK-TECH-010 2.1: OCP, hardware-backed)"},
+    [FLT_ADC_OFFSET] = {"adc-offset",
+                        FLT_PLANT,
+                        FLT_T_SLOT,
+                        2,
+                        1,
                         {{"ch", "", 0, PMOD_ADC_CHANNELS - 1, 0, 1}, {"lsb", "", -4095, 4095, 100, 0}},
                         "sensor offset: ADC channel ch (msg_adc_ch order) reads lsb codes more",
                         "the firmware acts on the shifted reading (on VOUT its droop share moves, on IOUT its "
                         "current loop); a small offset is not flagged (EK-TECH-010 2.1: sensing in the HAL)"},
-    [FLT_ADC_STUCK] = {"adc-stuck", FLT_PLANT, FLT_T_SLOT, 2, 1,
+    [FLT_ADC_STUCK] = {"adc-stuck",
+                       FLT_PLANT,
+                       FLT_T_SLOT,
+                       2,
+                       1,
                        {{"ch", "", 0, PMOD_ADC_CHANNELS - 1, 0, 1}, {"code", "", 0, 4095, 0, 1}},
                        "sensor stuck or wire broken: ADC channel ch reads code whatever it senses",
                        "HEALTH_MONITOR flags SENSOR_STUCK after 5 s of one code (FAULT_ALERT SENSOR to the "
                        "station); a stuck reading past a limit "
                        "trips SAFETY_MONITOR (VOUT at 4095 reads 1000 V: OVP, FAULT) (EK-TECH-010 2.3)"},
-    [FLT_OPEN] = {"open", FLT_PLANT, FLT_T_SLOT, 0, 1, {NOP},
+    [FLT_OPEN] = {"open",
+                  FLT_PLANT,
+                  FLT_T_SLOT,
+                  0,
+                  1,
+                  {NOP},
                   "open output: the module's output relay or fuse opens by a fault, whatever its firmware's relay "
                   "line commands; it stays in its slot and switches on into its own bleeder, delivering nothing to "
                   "the bus",
                   "its bus current is 0 and the others take its share by droop (EK-TECH-010 6.2); its firmware "
                   "holds its unloaded output above the bus and raises no fault; reclosed, that output meets the bus "
                   "unmatched and the Level-0 OCP trips"},
-    [FLT_LOAD_DUMP] = {"load-dump", FLT_PLANT, FLT_T_RACK, 0, 1, {NOP},
+    [FLT_LOAD_DUMP] = {"load-dump",
+                       FLT_PLANT,
+                       FLT_T_RACK,
+                       0,
+                       1,
+                       {NOP},
                        "load dump: the rack's load is disconnected at once (a contactor opens under load)",
                        "the bus rises until every module's droop loop takes its current to zero, and stays under "
                        "the firmware OVP (900 V): no trip (EK-TECH-010 2.1, 6.2 droop)"},
-    [FLT_VDC_SAG] = {"vdc-sag", FLT_PLANT, FLT_T_SLOT, 2, 1, {{"frac", "", 0, 0.9, 0.2, 0}, {"t", "s", 0, 10, 0.01, 0}},
+    [FLT_VDC_SAG] = {"vdc-sag",
+                     FLT_PLANT,
+                     FLT_T_SLOT,
+                     2,
+                     1,
+                     {{"frac", "", 0, 0.9, 0.2, 0}, {"t", "s", 0, 10, 0.01, 0}},
                      "DC-link sag: the module's input DC link (from its PFC front end) falls to (1 - frac) x its "
                      "value in a ramp of t (its bulk capacitor; 0: a step); the VDC channel reads it",
                      "LLC_CONTROL lowers the switching frequency (more tank gain) and runs on at 5 %; from 10 % "
                      "(even in 10 ms) it drives past the tank's gain peak and the Level-0 OCP trips; no DC-link "
                      "undervoltage reaction"},
-    [FLT_VDC_SURGE] = {"vdc-surge", FLT_PLANT, FLT_T_SLOT, 2, 1,
+    [FLT_VDC_SURGE] = {"vdc-surge",
+                       FLT_PLANT,
+                       FLT_T_SLOT,
+                       2,
+                       1,
                        {{"frac", "", 0, 0.5, 0.1, 0}, {"t", "s", 0, 10, 0.01, 0}},
                        "DC-link surge: the module's input DC link rises to (1 + frac) x its value in a ramp of t "
                        "(0: a step); the VDC channel reads it",
                        "LLC_CONTROL raises the switching frequency (or bursts) and keeps its share; it has no "
                        "DC-link overvoltage reaction"},
-    [FLT_AMBIENT] = {"ambient", FLT_PLANT, FLT_T_SLOT, 1, 1, {{"t", "C", -40, 125, 55, 0}},
+    [FLT_AMBIENT] = {"ambient",
+                     FLT_PLANT,
+                     FLT_T_SLOT,
+                     1,
+                     1,
+                     {{"t", "C", -40, 125, 55, 0}},
                      "ambient step: the module's inlet air at t (the thermal network's ambient and the T_AMB NTC)",
                      "the heatsink and junctions rise by the step; THERMAL_MGR speeds the fan from 40 C case and "
                      "derates from 80 C case, tripping only at 95 C (EK-TECH-010 2.3)"},
-    [FLT_RACK_AMBIENT] = {"rack-ambient", FLT_PLANT, FLT_T_RACK, 1, 1, {{"t", "C", -40, 125, 55, 0}},
+    [FLT_RACK_AMBIENT] = {"rack-ambient",
+                          FLT_PLANT,
+                          FLT_T_RACK,
+                          1,
+                          1,
+                          {{"t", "C", -40, 125, 55, 0}},
                           "ambient step for the whole rack: every module's inlet air at t",
                           "every module's THERMAL_MGR speeds its fan and derates as for ambient; the rack's output "
                           "falls by the derating, not by trips (EK-TECH-010 2.3, 6.3)"},
-    [FLT_NTC_OPEN] = {"ntc-open", FLT_PLANT, FLT_T_SLOT, 1, 1, {{"ch", "", BRD_ADC_TJ_A, BRD_ADC_T_AMB, 3, 1}},
+    [FLT_NTC_OPEN] = {"ntc-open",
+                      FLT_PLANT,
+                      FLT_T_SLOT,
+                      1,
+                      1,
+                      {{"ch", "", BRD_ADC_TJ_A, BRD_ADC_T_AMB, 3, 1}},
                       "NTC open: the thermistor on ADC channel ch (3 TJ_A, 4 TJ_B, 5 T_XFMR, 6 T_LR, 7 T_AMB) "
                       "open, its pull-up takes the input to full scale",
                       "the channel reads about -100 C: HEALTH_MONITOR flags SENSOR_RANGE (and SENSOR_IMPLAUSIBLE on a "
-                      "leg) and the station gets FAULT_ALERT SENSOR; no derating and no trip: on a leg SAFETY_MONITOR's OTP still sees the other leg"},
-    [FLT_NTC_SHORT] = {"ntc-short", FLT_PLANT, FLT_T_SLOT, 1, 1, {{"ch", "", BRD_ADC_TJ_A, BRD_ADC_T_AMB, 3, 1}},
+                      "leg) and the station gets FAULT_ALERT SENSOR; no derating and no trip: on a leg "
+                      "SAFETY_MONITOR's OTP still sees the other leg"},
+    [FLT_NTC_SHORT] = {"ntc-short",
+                       FLT_PLANT,
+                       FLT_T_SLOT,
+                       1,
+                       1,
+                       {{"ch", "", BRD_ADC_TJ_A, BRD_ADC_T_AMB, 3, 1}},
                        "NTC shorted: the thermistor on ADC channel ch shorted, the input at 0 V (code 0)",
                        "the channel reads about 800 C: on a leg SAFETY_MONITOR trips OTP (95 C) and the module goes "
                        "to FAULT, latched; on T_XFMR/T_LR THERMAL_MGR derates to 20 %; HEALTH_MONITOR flags "
                        "SENSOR_RANGE (EK-TECH-010 2.1 'fail-safe defaults')"},
-    [FLT_ADC_GAIN] = {"adc-gain", FLT_PLANT, FLT_T_SLOT, 2, 1,
+    [FLT_ADC_GAIN] = {"adc-gain",
+                      FLT_PLANT,
+                      FLT_T_SLOT,
+                      2,
+                      1,
                       {{"ch", "", 0, PMOD_ADC_CHANNELS - 1, 0, 1}, {"err", "", -0.5, 0.5, 0.05, 0}},
                       "sensor gain error: ADC channel ch reads (1 + err) x what it should (a drifted divider or "
                       "amplifier)",
                       "the firmware acts on the scaled reading: VOUT +err lowers the module's output and its droop "
                       "share, IOUT moves its current loop; a gain error is not flagged"},
-    [FLT_ADC_NOISE] = {"adc-noise", FLT_PLANT, FLT_T_SLOT, 2, 1,
+    [FLT_ADC_NOISE] = {"adc-noise",
+                       FLT_PLANT,
+                       FLT_T_SLOT,
+                       2,
+                       1,
                        {{"ch", "", 0, PMOD_ADC_CHANNELS - 1, 0, 1}, {"lsb", "", 0, 1000, 20, 0}},
                        "extra sensor noise: ADC channel ch gets lsb codes rms more Gaussian noise (EMI, a failing "
                        "reference)",
                        "LLC_CONTROL's 1.6 kHz filter smooths it into output ripple; SAFETY_MONITOR's 3-sample "
                        "deglitch keeps it from tripping until the noise reaches the limits"},
-    [FLT_GATE_OFF] = {"gate-off", FLT_PLANT, FLT_T_SLOT, 0, 1, {NOP},
+    [FLT_GATE_OFF] = {"gate-off",
+                      FLT_PLANT,
+                      FLT_T_SLOT,
+                      0,
+                      1,
+                      {NOP},
                       "one bridge leg's gate driver stuck off: that leg never switches, only its body diodes "
                       "conduct, so the bridge transfers no power (full or half bridge) whatever the firmware commands",
                       "its output current falls to 0 and the others take its share (EK-TECH-010 6.2); no trip line, "
                       "its firmware raises no fault and winds its drive to f_min, so on recovery the Level-0 OCP "
                       "trips"},
-    [FLT_TANK_DRIFT] = {"tank-drift", FLT_PLANT, FLT_T_SLOT, 3, 1,
+    [FLT_TANK_DRIFT] = {"tank-drift",
+                        FLT_PLANT,
+                        FLT_T_SLOT,
+                        3,
+                        1,
                         {{"lr", "", -0.5, 0.5, 0, 0}, {"cr", "", -0.5, 0.5, -0.1, 0}, {"lm", "", -0.5, 0.5, 0, 0}},
                         "ageing of the resonant tank: Lr, Cr, Lm at (1 + lr), (1 + cr), (1 + lm) x their values "
                         "(cr=-0.1: -10 %); Lm shows in the switching fidelity only",
                         "fr moves by 1 / sqrt((1 + lr)(1 + cr)); applied at 0 s (ageing is a state), LLC_CONTROL's "
                         "frequency loop follows and the module keeps its droop share"},
-    [FLT_BUS_CORRUPT] = {"bus-corrupt", FLT_BUS, FLT_T_NODE, 1, 1, {{"frames", "", 1, 1e6, 1, 1}},
+    [FLT_BUS_CORRUPT] = {"bus-corrupt",
+                         FLT_BUS,
+                         FLT_T_NODE,
+                         1,
+                         1,
+                         {{"frames", "", 1, 1e6, 1, 1}},
                          "the node's next frames fail on the wire (error frame, TEC + 8, resent; ISO 11898-1)",
                          "each failed frame is resent; the node goes error passive past TEC 127 and bus-off past 255 "
                          "(ISO 11898-1; EK-TECH-010 4.1)"},
-    [FLT_BUS_ERRORS] = {"bus-errors", FLT_BUS, FLT_T_BUS, 3, 1,
+    [FLT_BUS_ERRORS] = {"bus-errors",
+                        FLT_BUS,
+                        FLT_T_BUS,
+                        3,
+                        1,
                         {{"corrupt", "", 0, 1, 0.01, 0}, {"drop", "", 0, 1, 0, 0}, {"type", "", -1, 15, -1, 1}},
                         "a noisy bus: each frame corrupted with probability corrupt, dropped at each receiver "
                         "(overrun) with probability drop; with type 0..15 only the frames of that message type "
@@ -137,117 +239,239 @@ const flt_def flt_table[] = {
                         "corrupted frames are resent by the controllers; a dropped command is covered by the 100 ms "
                         "request timeout and 3 retries (EK-TECH-010 4.2); the swarm re-elects or keeps its leader, "
                         "and the modules share by droop meanwhile"},
-    [FLT_BUS_CUT] = {"bus-cut", FLT_BUS, FLT_T_NODE, 0, 1, {NOP},
+    [FLT_BUS_CUT] = {"bus-cut",
+                     FLT_BUS,
+                     FLT_T_NODE,
+                     0,
+                     1,
+                     {NOP},
                      "the node cut off the bus: it neither sends nor receives (a broken stub or transceiver)",
                      "the station stops hearing its HEARTBEAT (1 Hz); the other nodes talk on (EK-TECH-010 4.2)"},
-    [FLT_BUS_BABBLE] = {"bus-babble", FLT_BUS, FLT_T_NODE, 1, 1, {{"id", "", 0, 0x7FF, 0, 1}},
+    [FLT_BUS_BABBLE] = {"bus-babble",
+                        FLT_BUS,
+                        FLT_T_NODE,
+                        1,
+                        1,
+                        {{"id", "", 0, 0x7FF, 0, 1}},
                         "a babbling idiot: the node sends one 11-bit frame id back to back, taking the bus from "
                         "every higher id",
                         "every frame with a higher id is starved, lower ids still win arbitration (ISO 11898-1; "
                         "EK-TECH-010 4.3 priorities)"},
-    [FLT_BUS_SPLIT] = {"bus-split", FLT_BUS, FLT_T_BUS, 1, 1, {{"from", "", 1, 510, 1, 1}},
-                       "the bus split in two, a broken trunk before node from: nodes 0..from-1 and from..N hear and "
-                       "acknowledge only their own side (the halves share one timeline: their load adds up)",
-                       "the modules beyond the split lose the station: its POWER_CMDs no longer reach them and their "
-                       "heartbeats no longer reach it (offline after 3 s, seed 2.4); a node alone on its side gets no ACK "
-                       "and goes error passive, never bus-off (ISO 11898-1)"},
-    [FLT_BUS_LATENCY] = {"bus-latency", FLT_BUS, FLT_T_NODE, 1, 1, {{"d", "s", 0, 1, 1e-3, 0}},
-                         "the node's frames enter arbitration d after they are queued, so they arrive d later "
-                         "(a slow controller or a store-and-forward gateway)",
-                         "the node's frames arrive d late; a module's heartbeats late by d and its POWER_ACKs too: past 100 ms "
-                         "the station retries (3 times) and gives up"},
-    [FLT_SVC_CRASH] = {"svc-crash", FLT_KERNEL, FLT_T_SERVICE, 0, 0, {NOP},
+    [FLT_BUS_SPLIT] =
+        {"bus-split",
+         FLT_BUS,
+         FLT_T_BUS,
+         1,
+         1,
+         {{"from", "", 1, 510, 1, 1}},
+         "the bus split in two, a broken trunk before node from: nodes 0..from-1 and from..N hear and "
+         "acknowledge only their own side (the halves share one timeline: their load adds up)",
+         "the modules beyond the split lose the station: its POWER_CMDs no longer reach them and their "
+         "heartbeats no longer reach it (offline after 3 s, seed 2.4); a node alone on its side gets no ACK "
+         "and goes error passive, never bus-off (ISO 11898-1)"},
+    [FLT_BUS_LATENCY] =
+        {"bus-latency",
+         FLT_BUS,
+         FLT_T_NODE,
+         1,
+         1,
+         {{"d", "s", 0, 1, 1e-3, 0}},
+         "the node's frames enter arbitration d after they are queued, so they arrive d later "
+         "(a slow controller or a store-and-forward gateway)",
+         "the node's frames arrive d late; a module's heartbeats late by d and its POWER_ACKs too: past 100 ms "
+         "the station retries (3 times) and gives up"},
+    [FLT_SVC_CRASH] = {"svc-crash",
+                       FLT_KERNEL,
+                       FLT_T_SERVICE,
+                       0,
+                       0,
+                       {NOP},
                        "the service faults now (inj crash)" SVC_MODELS_NOTE,
                        "the reincarnation server restarts it in under 50 ms; a non-critical one with no output dip; "
                        "the station gets FAULT_ALERT SERVICE_CRASH (EK-TECH-010 5.3, 8.5)"},
-    [FLT_SVC_HANG] = {"svc-hang", FLT_KERNEL, FLT_T_SERVICE, 0, 0, {NOP},
+    [FLT_SVC_HANG] = {"svc-hang",
+                      FLT_KERNEL,
+                      FLT_T_SERVICE,
+                      0,
+                      0,
+                      {NOP},
                       "the service stops taking messages, a deadlock (inj hang)" SVC_MODELS_NOTE,
                       "the service watchdog finds it 100 ms after a ping it leaves unanswered (pinged every "
                       "heartbeat: 100 ms to 1 s by service; DIAGNOSTICS is never pinged, its hang never found) and "
                       "the reincarnation server restarts it (EK-TECH-010 5.3, 8.5; scenario svc-hang-watchdog)"},
-    [FLT_SVC_FLOOD] = {"svc-flood", FLT_KERNEL, FLT_T_SERVICE, 1, 0, {{"n", "", 1, 1000, 50, 1}},
+    [FLT_SVC_FLOOD] = {"svc-flood",
+                       FLT_KERNEL,
+                       FLT_T_SERVICE,
+                       1,
+                       0,
+                       {{"n", "", 1, 1000, 50, 1}},
                        "n junk messages posted to the service (inj flood)" SVC_MODELS_NOTE,
                        "its queue overflows and it is restarted; the other services run on (EK-TECH-010 5.2, 5.3)"},
-    [FLT_SVC_CORRUPT] = {"svc-corrupt", FLT_KERNEL, FLT_T_SERVICE, 0, 0, {NOP},
+    [FLT_SVC_CORRUPT] = {"svc-corrupt",
+                         FLT_KERNEL,
+                         FLT_T_SERVICE,
+                         0,
+                         0,
+                         {NOP},
                          "a random bit of the next message posted to the service flips (inj corrupt)",
                          "the message's CRC check fails: it is dropped and counted, the service runs on "
                          "(EK-TECH-010 4.1)"},
-    [FLT_SVC_STALL] = {"svc-stall", FLT_KERNEL, FLT_T_SLOT, 1, 0, {{"t", "s", 1e-3, 60, 0.5, 0}},
+    [FLT_SVC_STALL] = {"svc-stall",
+                       FLT_KERNEL,
+                       FLT_T_SLOT,
+                       1,
+                       0,
+                       {{"t", "s", 1e-3, 60, 0.5, 0}},
                        "the module's kernel loop stops for t, to the ms (inj stall): the watchdog's test",
                        "the watchdog resets the module's kernel after 100 ms (EK-TECH-010 5.3)"},
-    [FLT_SVC_STRAY] = {"svc-stray", FLT_KERNEL, FLT_T_SERVICE, 1, 0, {{"victim", "", 1, 31, 1, 1}},
+    [FLT_SVC_STRAY] = {"svc-stray",
+                       FLT_KERNEL,
+                       FLT_T_SERVICE,
+                       1,
+                       0,
+                       {{"victim", "", 1, 31, 1, 1}},
                        "the service's next dispatch writes into service victim's memory (inj stray): a memory fault "
                        "in strict mode (the MPU's test), a corrupted victim without",
                        "strict mode: the MPU stops the write, the offender crashes and is restarted, the victim is "
                        "untouched (EK-TECH-010 8.3)"},
-    [FLT_ISR_OVERRUN] = {"isr-overrun", FLT_KERNEL, FLT_T_SLOT, 2, 1,
-                         {{"n", "", 1, 1e6, 100, 1}, {"t", "s", 101e-6, 0.1, 150e-6, 0}},
-                         "the next n runs of the control interrupt take t each, over its 100 us period: it runs "
-                         "back to back (missing updates) and the kernel loop gets no time, no watchdog kick",
-                         "the seed's WCET budget (< 100 us, 5.1) broken: the control loop runs at 1/t, the kernel loop and its "
-                         "services starve; past 100 ms the watchdog resets the MCU (5.2 invariant 6); the Level-0 hardware "
-                         "protection still trips in 10 us"},
-    [FLT_REBOOT] = {"module-reboot", FLT_KERNEL, FLT_T_SLOT, 0, 0, {NOP},
+    [FLT_ISR_OVERRUN] =
+        {"isr-overrun",
+         FLT_KERNEL,
+         FLT_T_SLOT,
+         2,
+         1,
+         {{"n", "", 1, 1e6, 100, 1}, {"t", "s", 101e-6, 0.1, 150e-6, 0}},
+         "the next n runs of the control interrupt take t each, over its 100 us period: it runs "
+         "back to back (missing updates) and the kernel loop gets no time, no watchdog kick",
+         "the seed's WCET budget (< 100 us, 5.1) broken: the control loop runs at 1/t, the kernel loop and its "
+         "services starve; past 100 ms the watchdog resets the MCU (5.2 invariant 6); the Level-0 hardware "
+         "protection still trips in 10 us"},
+    [FLT_REBOOT] = {"module-reboot",
+                    FLT_KERNEL,
+                    FLT_T_SLOT,
+                    0,
+                    0,
+                    {NOP},
                     "the module's MCU resets and boots again (a software reset: peripherals and drivers fresh, "
                     "output off, services restarted, the audit trail kept)",
                     "output off at once, the module boots (resets + 1), soft-starts and sends heartbeats again: it "
                     "rejoins the bus and the station sees it online"},
-    [FLT_TRIP_OVP] = {"trip-ovp", FLT_HARDWARE, FLT_T_SLOT, 1, 1, {{"step", "V", -1e4, 1e4, 500, 0}},
+    [FLT_TRIP_OVP] = {"trip-ovp",
+                      FLT_HARDWARE,
+                      FLT_T_SLOT,
+                      1,
+                      1,
+                      {{"step", "V", -1e4, 1e4, 500, 0}},
                       "a step on the output-voltage sensing path into the Level-0 protection (OVP at 920 V; the "
                       "firmware's at 900 V)",
                       "the comparator turns the gates off within 10 us whatever the firmware commands, and the "
                       "firmware sees the trip line (EK-TECH-010 2.1: OVP < 1 us, hardware trip)"},
-    [FLT_TRIP_OCP] = {"trip-ocp", FLT_HARDWARE, FLT_T_SLOT, 1, 1, {{"step", "A", -1e4, 1e4, 10, 0}},
+    [FLT_TRIP_OCP] = {"trip-ocp",
+                      FLT_HARDWARE,
+                      FLT_T_SLOT,
+                      1,
+                      1,
+                      {{"step", "A", -1e4, 1e4, 10, 0}},
                       "a step on the output-current sensing path into the Level-0 protection (OCP at 4 A; the "
                       "firmware's at 3.98 A)",
                       "the comparator turns the gates off within 10 us whatever the firmware commands, and the "
                       "firmware sees the trip line (EK-TECH-010 2.1: OCP, hardware trip)"},
-    [FLT_TRIP_OTP] = {"trip-otp", FLT_HARDWARE, FLT_T_SLOT, 1, 1, {{"step", "C", -1e4, 1e4, 150, 0}},
+    [FLT_TRIP_OTP] = {"trip-otp",
+                      FLT_HARDWARE,
+                      FLT_T_SLOT,
+                      1,
+                      1,
+                      {{"step", "C", -1e4, 1e4, 150, 0}},
                       "a step on the junction-temperature sensing path into the Level-0 protection (OTP at 105 C "
                       "junction; the firmware's at 95 C case)",
                       "the comparator turns the gates off within 10 us whatever the firmware commands, and the "
                       "firmware sees the trip line (EK-TECH-010 2.1: OTP < 10 ms, hardware trip)"},
-    [FLT_TRIP_GFI] = {"trip-gfi", FLT_HARDWARE, FLT_T_SLOT, 1, 1, {{"step", "A", -1e4, 1e4, 0.1, 0}},
+    [FLT_TRIP_GFI] = {"trip-gfi",
+                      FLT_HARDWARE,
+                      FLT_T_SLOT,
+                      1,
+                      1,
+                      {{"step", "A", -1e4, 1e4, 0.1, 0}},
                       "a step on the ground-fault sensing path into the Level-0 protection (GFI at 50 mA)",
                       "the comparator turns the gates off within 10 us whatever the firmware commands, and the "
                       "firmware sees the trip line (EK-TECH-010 2.1: GFI < 10 ms, hardware trip)"},
-    [FLT_FORGE] = {"forge-cmd", FLT_TRUST, FLT_T_SLOT, 2, 0,
+    [FLT_FORGE] = {"forge-cmd",
+                   FLT_TRUST,
+                   FLT_T_SLOT,
+                   2,
+                   0,
                    {{"power", "W", 0, 3300, 0, 0}, {"vset", "V", 200, 920, 750, 0}},
                    "a forged POWER_CMD to the module (power 0: STOP) with a fresh counter and a tag under a wrong "
                    "key, as an attacker on the bus without the module's key sends it",
                    "refused (bad MAC, seed 3.3): the module's forged and refused counts + 1, a REFUSED POWER_ACK, its "
                    "output unchanged"},
-    [FLT_REPLAY] = {"replay-cmd", FLT_TRUST, FLT_T_SLOT, 0, 0, {NOP},
-                    "the last POWER_CMD the station sent to the module, recorded off the bus, sent again byte for "
-                    "byte (the station must have sent it one)",
-                    "refused by the freshness counter (replayed, or stale below the 64-frame window, seed 3.3), counted; "
-                    "output unchanged"},
-    [FLT_SWARM_FORGE] = {"swarm-forge", FLT_TRUST, FLT_T_SLOT, 1, 0, {{"term", "", 1, 1e6, 100, 1}},
+    [FLT_REPLAY] =
+        {"replay-cmd",
+         FLT_TRUST,
+         FLT_T_SLOT,
+         0,
+         0,
+         {NOP},
+         "the last POWER_CMD the station sent to the module, recorded off the bus, sent again byte for "
+         "byte (the station must have sent it one)",
+         "refused by the freshness counter (replayed, or stale below the 64-frame window, seed 3.3), counted; "
+         "output unchanged"},
+    [FLT_SWARM_FORGE] = {"swarm-forge",
+                         FLT_TRUST,
+                         FLT_T_SLOT,
+                         1,
+                         0,
+                         {{"term", "", 1, 1e6, 100, 1}},
                          "a node at slot without the rack's group key sends an ELECTION vote request from that "
                          "slot that claims a term `term` above the highest any module holds and the longest log: "
                          "an attempt to take the swarm's leadership",
                          "every module refuses it on its tag (counted as forged, module[K].swarm.forged); no term "
                          "moves, the leader stays (EK-TECH-010 3.3; docs/swarm.md)"},
-    [FLT_SWARM_REPLAY] = {"swarm-replay", FLT_TRUST, FLT_T_SLOT, 0, 0, {NOP},
+    [FLT_SWARM_REPLAY] = {"swarm-replay",
+                          FLT_TRUST,
+                          FLT_T_SLOT,
+                          0,
+                          0,
+                          {NOP},
                           "a node at slot sends again the last broadcast ELECTION frame the bus carried (the "
                           "leader's heartbeat APPEND), as it was (a recorded frame played back)",
                           "its sender's freshness counter is already used: every module but its sender refuses "
                           "it (counted as replayed) and nothing changes (EK-TECH-010 3.3; AUTOSAR SecOC)"},
-    [FLT_CMD_RANGE] = {"cmd-range", FLT_TRUST, FLT_T_SLOT, 2, 0,
-                       {{"power", "W", 0, 65535, 3300, 0}, {"vset", "V", 0, 6553.5, 750, 0}},
-                       "an authenticated POWER_CMD past the station's API check (a compromised client or a station "
-                       "defect), its values on the wire as given, beyond the protocol's field ranges too",
-                       "within the protocol's fields but beyond the module's limits: clamped (llcc_limit_cmd, POWER_ACK "
-                       "CLAMPED, counted by module and station); a field out of its range: refused (bad payload, REFUSED); "
-                       "never beyond 3.3 kW, 4 A, 920 V (seed 5.2)"},
-    [FLT_API_FLOOD] = {"api-flood", FLT_TRUST, FLT_T_STATION, 1, 1, {{"rate", "/s", 1, 1e6, 1000, 0}},
+    [FLT_CMD_RANGE] =
+        {"cmd-range",
+         FLT_TRUST,
+         FLT_T_SLOT,
+         2,
+         0,
+         {{"power", "W", 0, 65535, 3300, 0}, {"vset", "V", 0, 6553.5, 750, 0}},
+         "an authenticated POWER_CMD past the station's API check (a compromised client or a station "
+         "defect), its values on the wire as given, beyond the protocol's field ranges too",
+         "within the protocol's fields but beyond the module's limits: clamped (llcc_limit_cmd, POWER_ACK "
+         "CLAMPED, counted by module and station); a field out of its range: refused (bad payload, REFUSED); "
+         "never beyond 3.3 kW, 4 A, 920 V (seed 5.2)"},
+    [FLT_API_FLOOD] = {"api-flood",
+                       FLT_TRUST,
+                       FLT_T_STATION,
+                       1,
+                       1,
+                       {{"rate", "/s", 1, 1e6, 1000, 0}},
                        "requests at the station's API with the right key, rate a second (a client gone wild)",
                        "the token bucket (20/s, burst 10) passes 20 a second, refuses the rest (EK3_EBUSY), counted in "
                        "api_rate and logged once per burst; legitimate requests are refused too while it lasts"},
-    [FLT_API_BAD_KEY] = {"api-bad-key", FLT_TRUST, FLT_T_STATION, 1, 1, {{"rate", "/s", 1, 1e6, 10, 0}},
+    [FLT_API_BAD_KEY] = {"api-bad-key",
+                         FLT_TRUST,
+                         FLT_T_STATION,
+                         1,
+                         1,
+                         {{"rate", "/s", 1, 1e6, 10, 0}},
                          "requests at the station's API with a wrong key, rate a second (someone guessing)",
                          "each refused (EK3_EPERM) and counted in api_bad_key, no token spent, logged once per burst"},
-    [FLT_BAD_IMAGE] = {"bad-image", FLT_KERNEL, FLT_T_SLOT, 0, 1, {NOP},
+    [FLT_BAD_IMAGE] = {"bad-image",
+                       FLT_KERNEL,
+                       FLT_T_SLOT,
+                       0,
+                       1,
+                       {NOP},
                        "the module's next trial image is broken (signed and valid, but its output never starts): "
                        "an update's reboot into it brings the module up without power",
                        "it never shares current, so UPDATE_MGR never confirms it; the station reboots it after "

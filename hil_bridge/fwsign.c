@@ -250,6 +250,9 @@ int fwsign_key_save(const fwsign_key *k, const char *priv_path, const char *pub_
         } else {
             rc = fwsign_write(pub_path, buf, 0644, why, cap);
         }
+        struct stat st; /* no private key left without its public half (a retry then needed --force) */
+        if (rc && priv_path && !stat(priv_path, &st) && S_ISREG(st.st_mode))
+            remove(priv_path);
     }
     mbedtls_platform_zeroize(buf, sizeof buf);
     mbedtls_pk_free(&pk);

@@ -70,7 +70,9 @@ int fwsign_keygen(fwsign_key *k);
  * `openssl ecparam -genkey` writes, mode 0600) at priv_path and the
  * public key (SubjectPublicKeyInfo "PUBLIC KEY", what `openssl ec
  * -pubout` writes) at pub_path (NULL: none). 0, or EK3_EIO /
- * EK3_ECRYPTO with why[cap] naming the file and the reason. */
+ * EK3_ECRYPTO with why[cap] naming the file and the reason; a public key
+ * that cannot be written removes the private key just written (a
+ * regular file), so that no half pair is left. */
 int fwsign_key_save(const fwsign_key *k, const char *priv_path, const char *pub_path, char *why, size_t cap);
 
 /* Read a PEM (or DER) private key: SEC1 or PKCS#8, unencrypted, P-256

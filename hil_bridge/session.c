@@ -141,6 +141,7 @@ static void ses_mod_fill(const rig *g, unsigned k, ses_mod_snap *m)
     const llcc *ctl = &g->m[k].fw.drv.ctl;
     m->limited = m->running && !g->m[k].external && ctl->limited; /* the firmware's own (llcc.limited) */
     m->io = pm->io, m->vo = pm->vo, m->pin = pm->pin;
+    m->i_lim = g->m[k].external ? 0.0 : ctl->i_lim;
     m->tja = pm->th.t[TH_JA], m->tjb = pm->th.t[TH_JB];
     m->fsw_hz = g->m[k].fw.h.pwm.fsw_hz, m->resets = g->m[k].fw.resets;
     m->trim = g->m[k].external ? 0.0f : g->m[k].fw.drv.ctl.trim;
@@ -380,6 +381,19 @@ const ses_event *ses_station_cut_before_start(const ses *s)
             return e;
     }
     return NULL;
+}
+
+int64_t ses_short_since_ns(const ses *s)
+{
+    if (!(s->g.plant.r_short > 0))
+        return -1;
+    int64_t since = 0;
+    for (unsigned i = 0; i < s->nev; i++) {
+        const ses_event *e = &s->ev[i];
+        if (e->kind == SES_EV_FAULT && e->fault.id == FLT_SHORT && e->done_ns >= 0)
+            since = e->done_ns;
+    }
+    return since;
 }
 
 int64_t ses_cut_since_ns(const ses *s, unsigned node)

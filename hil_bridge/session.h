@@ -146,6 +146,8 @@ typedef struct ses_mod_snap {
                              in-process modules; 0 for external ones), so it no longer holds its
                              output voltage */
     double io, vo, pin;   /* output current A, output voltage V, input power W */
+    double i_lim;         /* the current limit LLC_CONTROL holds this period, A, as its own sensor reads
+                             (llcc.i_lim: the ceiling, a power command, derating; 0 for external modules) */
     double tja, tjb;      /* junction temperatures of the two half-bridges, C */
     double fsw_hz;        /* the firmware's switching frequency command */
     uint32_t resets;      /* firmware resets */
@@ -379,6 +381,14 @@ const ses_event *ses_station_cut_before_start(const ses *s);
  * scenario's own injection). From the bus's own state (canbus.h,
  * cbus_node.cut) and the events. */
 int64_t ses_cut_since_ns(const ses *s, unsigned node);
+
+/* Since when the rack's bus is shorted (fault `short`, rack.r_short > 0):
+ * the time the timeline's last short took effect (ns of simulated time),
+ * 0 when the short in force is none of the timeline's (a scenario's own
+ * injection: counted from the start), -1 when the bus is not shorted. A
+ * collapse is the short's only when the short went in before it (a
+ * short after a collapse is not its cause). */
+int64_t ses_short_since_ns(const ses *s);
 
 /* What the rack can deliver (W, an upper bound: busbar drops left out)
  * with its modules less those pulled on the timeline (a SES_EV_PULL, or a

@@ -633,7 +633,8 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                      left == 1 ? "" : " each");
     }
     int64_t cut0 = ses_cut_since_ns(s, 0);
-    if (s->g.plant.r_short > 0)
+    int64_t short_ns = ses_short_since_ns(s);
+    if (short_ns >= 0 && (t_ref < 0 || short_ns <= t_ref)) /* a short after the first trip did not cause it */
         snprintf(why, n, " (the bus is shorted: fault 'short')");
     else if (cut0 >= 0 && off) /* its START went nowhere */
         snprintf(why, n,
@@ -792,7 +793,7 @@ static int rep_text_body(FILE *f, ses *s)
     if (!rep_snap(s, &sn))
         return EK3_ENOSPC;
     const ses_opts *o = &s->o;
-    double ptot = 0, pin = 0, imin = 1e9, imax = 0, isum = 0, tjmax = -1e9;
+    double ptot = 0, pin = 0, imin = 1e9, imax = 0, isum = 0, tjmax = -1e9, ilim_sum = 0;
     unsigned present = 0, running = 0, tripped = 0, sharing = 0, starting = 0, limited = 0, dead = 0;
     char deads[40] = ""; /* the first 4 of them */
     size_t dat = 0;
@@ -817,6 +818,8 @@ static int rep_text_body(FILE *f, ses *s)
             continue;
         sharing++;
         imin = fmin(imin, m->io), imax = fmax(imax, m->io), isum += m->io;
+        /* what it gives at its limit: the ceiling, or less (derating, a power command) */
+        ilim_sum += m->i_lim > 0 && m->i_lim < s->kc.i_max ? m->i_lim : s->kc.i_max;
     }
     double imean = sharing ? isum / sharing : 0, cap, demand;
     unsigned n_cap = ses_capacity(s, &cap, &demand);
@@ -903,7 +906,7 @@ static int rep_text_body(FILE *f, ses *s)
             snprintf(end, sizeof end,
                      ": a resistor's current falls with the bus, so it settles where that limit meets it, near %.0f "
                      "V%s",
-                     (running > dead ? running - dead : 0) * s->kc.i_max / gs, /* those delivering */
+                     ilim_sum / gs, /* those delivering, each at its limit */
                      shorted ? (res ? " (the load and the short together)" : " (the short alone)") : "");
         }
         fprintf(f,

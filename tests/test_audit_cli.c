@@ -91,6 +91,8 @@ Test(audit_cli, a_sound_dump_and_three_tamperings)
     cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 5 --slot 2 --head %s", EK3_BIN, path("bad.bin"), head), 1,
                  "%s", out);
     cr_assert_eq(count(out, "no record of the log ends at the head the station holds"), 1u, "%s", out);
+    cr_assert_eq(count(out, ": sound: "), 0u, "not 'sound' then BAD: %s", out);
+    cr_assert_eq(count(out, ": chain intact: records"), 1u, "%s", out);
     /* a head read earlier: a record of the log has it (records written since) */
     cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 5 --slot 2", EK3_BIN, path("bad.bin")), 0, "%s", out);
     const char *h = strstr(out, ": head ");

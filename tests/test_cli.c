@@ -796,6 +796,21 @@ Test(cli, a_bus_that_never_came_up_says_why)
         "%s", out);
     cr_assert(strstr(out, "so it settles where that limit meets it, near 682 V (the load and the short together)\n"),
               "%s", out);
+    /* a short after the collapse is not its cause (it was blamed: "its bus is shorted") */
+    cr_assert_eq(run(out, sizeof out,
+                     "%s rack --modules 4 --duration 2.1s --fault ntc-short:2@1s:ch=5 --fault short:rack@2s:r=1",
+                     EK3_BIN),
+                 1, "%s", out);
+    cr_assert(strstr(out, "RACK COLLAPSED at 1.2624 s") && strstr(out, "(module 1 tripped first, at 1.2333 s") &&
+                  !strstr(out, "shorted") && strstr(out, "ek3 rack: the rack collapsed under its load"),
+              "%s", out);
+    /* a derated module counts at its own limit, 0.90 A (it counted 3.95 A: near 869 V, the bus at 699 V) */
+    cr_assert_eq(
+        run(out, sizeof out, "%s rack --modules 4 --duration 3s --load-ohm 55 --fault ntc-short:2@1s:ch=5", EK3_BIN), 1,
+        "%s", out);
+    cr_assert(strstr(out, "so it settles where that limit meets it, near 699 V\n") &&
+                  strstr(out, "bus at the run's end: 699.29 V"),
+              "%s", out);
     /* a pull that took the rack under the load: named, with what is left (it read "the load asked more than the rack
      * can deliver", which 8 modules could) */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 8 --duration 1.55s --load-ohm 24 --pull 3@1.5s", EK3_BIN), 1,

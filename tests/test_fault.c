@@ -111,6 +111,9 @@ Test(fault, a_bad_spec_is_refused_naming_the_part_and_why)
     refused("pull", EK3_EPARSE, "NAME:TARGET@TIME");
     refused("yank:3@1s", EK3_ENOENT, "no fault named 'yank'");
     refused("igff:3@1s", EK3_ENOENT, "no fault named 'igff' (closest: igf");
+    /* the words the other way round, and a name that is one of its words (no suggestion before) */
+    refused("igf-trip:3@1s", EK3_ENOENT, "no fault named 'igf-trip' (closest: igf, trip-gfi; ek3 faults lists them)");
+    refused("gfi-trip:3@1s", EK3_ENOENT, "no fault named 'gfi-trip' (closest: trip-gfi; ek3 faults lists them)");
     refused("nosuch:3@1s", EK3_ENOENT, "no fault named 'nosuch' (ek3 faults lists them)"); /* none near: no list */
     refused("igf:3@1s:i=40mA:i=1A", EK3_EPARSE, "parameters are separated by ','");
     refused("short:rack@1s:r=2.5KOhm", EK3_EPARSE, "r='2.5KOhm': kilo is a lower-case k (2.5kohm)");

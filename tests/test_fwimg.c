@@ -549,6 +549,26 @@ Test(fwimg, cli_refusals_name_the_reason_and_where)
     cr_expect_eq(run(out, sizeof out, "%s fwimg inspect %s --signed %s", EK3_BIN, path("cut"), path("body")), 1, "%s",
                  out);
     cr_expect_neq(access(path("body"), F_OK), 0, "no empty body left behind");
+    /* an export over the image itself, or the pair to one file: refused (the image lost its trailer, exit 0); a
+     * failed second export takes the first with it */
+    cr_expect_eq(run(out, sizeof out, "%s fwimg inspect %s --signed %s", EK3_BIN, path("img-hi"), path("img-hi")), 2,
+                 "%s", out);
+    cr_expect(strstr(out, "is the image: it would be overwritten"), "%s", out);
+    cr_expect_eq(run(out, sizeof out, "%s fwimg inspect %s --signed %s --sig-der %s", EK3_BIN, path("img-hi"),
+                     path("x.bin"), path("x.bin")),
+                 2, "%s", out);
+    cr_expect(strstr(out, "--signed and --sig-der name one file"), "%s", out);
+    cr_expect_eq(run(out, sizeof out, "%s fwimg inspect %s --signed %s --sig-der /dev/full", EK3_BIN, path("img-hi"),
+                     path("b5.bin")),
+                 1, "%s", out);
+    cr_expect_neq(access(path("b5.bin"), F_OK), 0, "no half pair of exports left behind");
+    cr_expect_eq(run(out, sizeof out, "%s fwimg verify %s --dev-key", EK3_BIN, path("img-hi")), 0, "still whole: %s",
+                 out);
+    /* an image over its own payload: refused (the payload was replaced, exit 0) */
+    cr_expect_eq(run(out, sizeof out, "%s fwimg build --dev-key --payload %s --version 1.2.3 --security 4 --out %s",
+                     EK3_BIN, path("pay.bin"), path("pay.bin")),
+                 2, "%s", out);
+    cr_expect(strstr(out, "is the --payload file: it would be overwritten"), "%s", out);
 }
 
 Test(fwimg, cli_bad_inputs_are_named)
@@ -608,6 +628,15 @@ Test(fwimg, cli_bad_inputs_are_named)
             cr_expect(strstr(out, k[i][1]), "%s", out);
         }
     }
+    /* An image is not written over its key (it replaced the private key, exit 0), and a key whose public half
+     * cannot be written leaves no private half (a retry then needed --force). */
+    cr_expect_eq(run(out, sizeof out, "%s %s %s --key %s --version 1.2.3 --security 1 --out %s", EK3_BIN, b,
+                     path("pay.bin"), path("k.pem"), path("k.pem")),
+                 2, "%s", out);
+    cr_expect(strstr(out, "is the --key file: the key would be overwritten"), "%s", out);
+    cr_expect_eq(run(out, sizeof out, "%s fwimg keygen --out %s --pub /nonexistent/p.pem", EK3_BIN, path("k2.pem")), 1,
+                 "%s", out);
+    cr_expect_neq(access(path("k2.pem"), F_OK), 0, "no private key left without its public half");
     /* A key is not replaced without --force. */
     cr_expect_eq(run(out, sizeof out, "%s fwimg keygen --out %s", EK3_BIN, path("k.pem")), 2, "%s", out);
     cr_expect(strstr(out, "exists"), "%s", out);

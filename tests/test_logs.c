@@ -378,6 +378,15 @@ Test(logs, a_replay_that_cannot_play_says_why)
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s can decode %s", EK3_BIN, cut), 1, "%s", out);
     cr_assert(strstr(out, "cut.log:2:31: bad line: odd number of hex digits in data (the log's last line"), "%s", out);
+    /* an empty log: said, and nothing played is exit 1 (decode printed nothing; replay 0 frames, exit 0) */
+    const char *none = log_of("none.log", "");
+    cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:%d --fast", EK3_BIN, none, port), 1, "%s", out);
+    cr_assert(strstr(out, "none.log: no frame in the log (0 lines): nothing played"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can decode %s", EK3_BIN, none), 0, "%s", out);
+    cr_assert(strstr(out, "none.log: no frame in the log (0 lines)"), "%s", out);
+    /* decode's output on a full disk names that (it read "Input/output error") */
+    cr_assert_eq(run(out, sizeof out, "{ %s can decode %s > /dev/full; }", EK3_BIN, log), 1, "%s", out);
+    cr_assert(strstr(out, "ek3 can decode: write error on standard output: No space left on device"), "%s", out);
     tp_close(&rx);
     cr_assert_eq(run(out, sizeof out, "%s replay %s --bus ek3nosuchcan0", EK3_BIN, log), 1, "%s", out);
     cr_assert(strstr(out, "ek3 replay: ek3nosuchcan0: this kernel has no SocketCAN (socket(PF_CAN) failed") ||
