@@ -52,19 +52,10 @@ static int cfw_slurp(const char *w, const char *what, const char *path, uint8_t 
 /* A counter this high leaves little room for later releases: said. */
 #define CFW_SECURITY_WARN 0x10000u
 
-/* Write n bytes to path; CLI_OK or CLI_FAIL after "PATH: write error: WHY"
- * (the errno of the write that failed: a full device is "No space left
- * on device", not the EIO a later close reports). */
-static int cfw_put(const char *w, FILE *f, const char *path, const uint8_t *b, size_t n);
-static int cfw_write(const char *w, const char *path, const uint8_t *b, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return cli_fail(w, "%s: cannot create: %s", path, strerror(errno));
-    return cfw_put(w, f, path, b, n);
-}
-
-/* cfw_write into f, opened on path; f is closed either way. */
+/* Write n bytes to f, opened on path, and close it (either way); CLI_OK
+ * or CLI_FAIL after "PATH: write error: WHY" (the errno of the write that
+ * failed: a full device is "No space left on device", not the EIO a later
+ * close reports). */
 static int cfw_put(const char *w, FILE *f, const char *path, const uint8_t *b, size_t n)
 {
     errno = 0;
@@ -74,6 +65,15 @@ static int cfw_put(const char *w, FILE *f, const char *path, const uint8_t *b, s
         return cli_fail(w, "%s: write error: %s", path, strerror(e));
     }
     return cli_close_out(w, f, path);
+}
+
+/* cfw_put into path, created (or "PATH: cannot create: WHY"). */
+static int cfw_write(const char *w, const char *path, const uint8_t *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return cli_fail(w, "%s: cannot create: %s", path, strerror(errno));
+    return cfw_put(w, f, path, b, n);
 }
 
 /* The hardware id as hex and, when printable, as its four characters
@@ -308,11 +308,8 @@ static void cfw_unlink_reg(const char *path)
 static void cfw_discard(FILE *f, const char *path)
 {
     if (f) {
-        struct stat st;
-        int reg = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
         fclose(f);
-        if (reg)
-            remove(path);
+        cfw_unlink_reg(path);
     }
 }
 
@@ -348,10 +345,10 @@ static int cfw_inspect(int argc, char **argv)
     if (!path)
         return cli_usage_error(w, "which image? ek3 fwimg inspect IMG");
     /* an export written over the image (or the other export) destroyed it, exit 0 */
-    if ((body && cli_same_file(body, path)) || (der && cli_same_file(der, path)))
-        return cli_usage_error(w, "--%s %s is the image: it would be overwritten",
-                               body && cli_same_file(body, path) ? "signed" : "sig-der",
-                               body && cli_same_file(body, path) ? body : der);
+    int over_body = body && cli_same_file(body, path);
+    if (over_body || (der && cli_same_file(der, path)))
+        return cli_usage_error(w, "--%s %s is the image: it would be overwritten", over_body ? "signed" : "sig-der",
+                               over_body ? body : der);
     if (body && der && cli_same_file(body, der))
         return cli_usage_error(w, "--signed and --sig-der name one file (%s)", body);
     uint8_t *img;
