@@ -1547,9 +1547,7 @@ int cmd_rack(int argc, char **argv)
     }
     int stopped_by_output = s.stop_why[0] != 0;
     unsigned fault_errors = s.fault_errors;
-    int64_t short_ns = ses_short_since_ns(&s); /* the collapse's cause when it went in first */
-    int shorted = short_ns >= 0 && (s.collapse_ns < 0 || short_ns <= s.collapse_ns), none_left = n_cap == 0,
-        never_up = !s.bus_up;
+    int shorted = ses_short_caused(&s), none_left = n_cap == 0, never_up = !s.bus_up;
     int none_started = s.started && s.start_on == 0, station_cut = ses_cut_since_ns(&s, 0) >= 0;
     ses_free(&s);
     if (stopped_by_output)

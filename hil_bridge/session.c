@@ -396,6 +396,20 @@ int64_t ses_short_since_ns(const ses *s)
     return since;
 }
 
+int ses_short_caused(const ses *s)
+{
+    int64_t since = ses_short_since_ns(s), first = -1;
+    if (since < 0)
+        return 0;
+    for (unsigned k = 0; k < s->g.plant.n; k++) {
+        const sm *sf = &s->g.m[k].fw.drv.safety;
+        if (!s->g.m[k].external && sf->latched && (first < 0 || sf->trip_ns < first))
+            first = sf->trip_ns;
+    }
+    int64_t ref = first >= 0 ? first : s->collapse_ns;
+    return ref < 0 || since <= ref;
+}
+
 int64_t ses_cut_since_ns(const ses *s, unsigned node)
 {
     if (!s->g.bus.node || node >= s->g.bus.n || !s->g.bus.node[node].cut)

@@ -387,8 +387,15 @@ int64_t ses_cut_since_ns(const ses *s, unsigned node);
  * 0 when the short in force is none of the timeline's (a scenario's own
  * injection: counted from the start), -1 when the bus is not shorted. A
  * collapse is the short's only when the short went in before it (a
- * short after a collapse is not its cause). */
+ * short after a collapse is not its cause): ses_short_caused. */
 int64_t ses_short_since_ns(const ses *s);
+
+/* Whether the bus is shorted by a short that went in no later than the
+ * first module's trip (SAFETY_MONITOR's latch, in-process modules), or,
+ * with none tripped, than the collapse (or at all, with neither): the
+ * one rule by which the report and `ek3 rack`'s last line name a short
+ * as a collapse's cause. 1 or 0. */
+int ses_short_caused(const ses *s);
 
 /* What the rack can deliver (W, an upper bound: busbar drops left out)
  * with its modules less those pulled on the timeline (a SES_EV_PULL, or a

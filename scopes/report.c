@@ -633,8 +633,7 @@ static void rep_collapse_cause(const ses *s, const ses_snap *sn, double cap, dou
                      left == 1 ? "" : " each");
     }
     int64_t cut0 = ses_cut_since_ns(s, 0);
-    int64_t short_ns = ses_short_since_ns(s);
-    if (short_ns >= 0 && (t_ref < 0 || short_ns <= t_ref)) /* a short after the first trip did not cause it */
+    if (ses_short_caused(s)) /* a short after the first trip did not cause it */
         snprintf(why, n, " (the bus is shorted: fault 'short')");
     else if (cut0 >= 0 && off) /* its START went nowhere */
         snprintf(why, n,

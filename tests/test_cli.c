@@ -804,6 +804,14 @@ Test(cli, a_bus_that_never_came_up_says_why)
     cr_assert(strstr(out, "RACK COLLAPSED at 1.2624 s") && strstr(out, "(module 1 tripped first, at 1.2333 s") &&
                   !strstr(out, "shorted") && strstr(out, "ek3 rack: the rack collapsed under its load"),
               "%s", out);
+    /* nor one after the modules tripped, the bus not yet under half: the report and the last line agree (the last
+     * line, reading the collapse's time, blamed the short) */
+    cr_assert_eq(
+        run(out, sizeof out, "%s rack --modules 4 --load-ohm 20 --duration 1s --fault short:rack@0.78s:r=1", EK3_BIN),
+        1, "%s", out);
+    cr_assert(strstr(out, "(the load asked more than the rack can deliver)") && !strstr(out, "shorted") &&
+                  strstr(out, "ek3 rack: the rack collapsed under its load"),
+              "%s", out);
     /* a derated module counts at its own limit, 0.90 A (it counted 3.95 A: near 869 V, the bus at 699 V) */
     cr_assert_eq(
         run(out, sizeof out, "%s rack --modules 4 --duration 3s --load-ohm 55 --fault ntc-short:2@1s:ch=5", EK3_BIN), 1,
