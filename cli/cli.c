@@ -30,10 +30,16 @@ int cli_usage_error(const char *where, const char *fmt, ...)
     return CLI_USAGE;
 }
 
+/* The errno of the first failed flush of standard output before
+ * cli_finish (cli_fail's): that flush drops the bytes, so cli_finish's
+ * own flush succeeds and would not know why. 0: none failed. */
+static int cli_out_errno;
+
 int cli_fail(const char *where, const char *fmt, ...)
 {
     va_list ap;
-    fflush(stdout); /* what the command printed comes first, through a pipe too (a write error: cli_finish's) */
+    if (fflush(stdout) && !cli_out_errno) /* what the command printed comes first, through a pipe too */
+        cli_out_errno = errno;            /* a write error: said by cli_finish, with this errno */
     fprintf(stderr, "ek3 %s: ", where);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -601,7 +607,7 @@ int cli_finish(int rc)
     int bad = fflush(stdout) != 0;
     int e = errno;
     if (!bad && had)
-        e = EIO;
+        e = cli_out_errno ? cli_out_errno : EIO; /* a flush before failed (cli_fail's): its errno */
     if (fclose(stdout) && !bad && !had) {
         bad = 1;
         e = errno;

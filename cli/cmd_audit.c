@@ -340,8 +340,9 @@ static int aud_dump(int argc, char **argv)
     }
     if (cli_close_out(w, f, out))
         return CLI_FAIL;
-    printf("%s: module %u's audit log area, %zu bytes; %u records; head ", out, (unsigned)slot, n,
-           hrc == EK3_OK ? next : 0);
+    unsigned nrec = hrc == EK3_OK ? next : 0;
+    printf("%s: module %u's audit log area, %zu bytes; %u record%s; head ", out, (unsigned)slot, n, nrec,
+           nrec == 1 ? "" : "s");
     aud_hex(stdout, head, sizeof head);
     printf("\nverify: ek3 audit verify %s --seed %llu --slot %u --head ", out, (unsigned long long)seed, (unsigned)slot);
     aud_hex(stdout, head, sizeof head);

@@ -517,8 +517,13 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
     int rule = auth_rule(f), authed = rule == AUTH_RULE_SIGNED;
     if (authed) {
         if (f->len < AUTH_TRAILER_LEN) {
-            PUT(" bad frame: %s", ek3_strerror(EK3_ENOAUTH));
-            *why = "too short for its MAC";
+            /* one wording on both streams (stdout said "authentication required but missing") */
+            static char short_why[128];
+            snprintf(short_why, sizeof short_why,
+                     "too short for its MAC: an authenticated type ends in a %u-byte trailer (freshness %u, MAC %u)",
+                     AUTH_TRAILER_LEN, AUTH_FV_LEN, AUTH_MAC_LEN);
+            *why = short_why;
+            PUT(" bad frame: %s", *why);
             return 1;
         }
         plen = f->len - AUTH_TRAILER_LEN;

@@ -129,12 +129,25 @@ static void rk_warn(FILE *rep, const char *fmt, ...)
 }
 
 /* The notes before the run (a duration rounded to whole quanta, a ramp
- * the run's end cuts): to stderr now ("ek3 rack: note: ...") and, with
- * --report, at the head of report.txt when it opens (rk_notes_out), as
- * rk_warn's warnings. Each note one line; the last that do not fit the
- * buffer are on stderr only. */
+ * the run's end cuts): to stderr ("ek3 rack: note: ...") once every flag
+ * has been checked (rk_notes_say), so that a usage error is said alone,
+ * and, with --report, at the head of report.txt when it opens
+ * (rk_notes_out), as rk_warn's warnings. Each note one line; one that
+ * does not fit the buffer goes to stderr at once (after those waiting)
+ * and not to the report. */
 static char rk_notes[4096];
-static size_t rk_notes_len;
+static size_t rk_notes_len, rk_notes_said; /* rk_notes[0 .. said) are on stderr */
+
+/* The notes not yet on stderr, there now. */
+static void rk_notes_say(const char *w)
+{
+    for (const char *p = rk_notes + rk_notes_said; *p;) {
+        size_t l = strcspn(p, "\n");
+        fprintf(stderr, "ek3 %s: note: %.*s\n", w, (int)l, p);
+        p += l + (p[l] == '\n');
+    }
+    rk_notes_said = rk_notes_len;
+}
 
 static void rk_note(const char *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void rk_note(const char *w, const char *fmt, ...)
@@ -144,13 +157,16 @@ static void rk_note(const char *w, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "ek3 %s: note: %s\n", w, line);
+    line[strcspn(line, "\n")] = 0; /* one line */
     size_t l = strlen(line);
     if (rk_notes_len + l + 2 <= sizeof rk_notes) {
         memcpy(rk_notes + rk_notes_len, line, l);
         rk_notes_len += l;
         rk_notes[rk_notes_len++] = '\n';
         rk_notes[rk_notes_len] = 0;
+    } else {
+        rk_notes_say(w);
+        fprintf(stderr, "ek3 %s: note: %s\n", w, line);
     }
 }
 
@@ -683,7 +699,7 @@ static int rk_check_slots(const char *w, const rack_opts *o)
 
 int cmd_rack(int argc, char **argv)
 {
-    rk_notes_len = 0, rk_notes[0] = 0, rk_warned = 0;
+    rk_notes_len = rk_notes_said = 0, rk_notes[0] = 0, rk_warned = 0;
     const char *w = "rack";
     static rack_opts o; /* large: the slots' own parameters */
     memset(&o, 0, sizeof o);
@@ -1306,6 +1322,7 @@ int cmd_rack(int argc, char **argv)
             return rc == EK3_EIO ? cli_fail(w, "%s", err) : cli_usage_error(w, "%s", err);
         }
     }
+    rk_notes_say(w); /* every flag checked: the run goes on */
     unsigned n_ext = 0;
     for (unsigned k = 0; o.r.external && k < o.r.modules; k++)
         n_ext += o.ext[k];

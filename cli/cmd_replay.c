@@ -236,9 +236,10 @@ int cmd_replay(int argc, char **argv)
     if (sig)
         printf("INTERRUPTED by %s after %s:%lu: the frames up to there were played, none after\n",
                sig == SIGINT ? "SIGINT" : "SIGTERM", label, upto);
-    printf("replayed %lu frames onto %s in %.3f s, covering %.6f s of the log (%lu lines skipped by interface, "
-           "%lu bad, %lu waits for room)\n",
-           sent, bus, (rp_now() - t0) * 1e-9, first_tl < 0 ? 0.0 : (last_tl - first_tl) * 1e-9, skipped, bad, full);
+    printf("replayed %lu frame%s onto %s in %.3f s, covering %.6f s of the log (%lu line%s skipped by interface, "
+           "%lu bad, %lu wait%s for room)\n",
+           sent, sent == 1 ? "" : "s", bus, (rp_now() - t0) * 1e-9, first_tl < 0 ? 0.0 : (last_tl - first_tl) * 1e-9,
+           skipped, skipped == 1 ? "" : "s", bad, full, full == 1 ? "" : "s");
     unsigned long unsent = unsent_rtr + unsent_err + unsent_bus;
     if (unsent)
         printf("not sent: %lu frame%s (%lu remote request%s, %lu error frame%s, %lu refused by the bus)\n", unsent,
@@ -251,9 +252,9 @@ int cmd_replay(int argc, char **argv)
         printf("timing changed: %lu gap%s shortened by --max-gap, %lu step%s back in time played at once\n", capped,
                capped == 1 ? "" : "s", back, back == 1 ? "" : "s");
     if (late)
-        printf("late: %lu of %lu frames went out 1 ms or more after their time, the worst %.3f s late (%s:%lu): "
+        printf("late: %lu of %lu frame%s went out 1 ms or more after their time, the worst %.3f s late (%s:%lu): "
                "this host did not keep the pace of --speed %g\n",
-               late, sent, late_max * 1e-9, label, late_line, speed);
+               late, sent, sent == 1 ? "" : "s", late_max * 1e-9, label, late_line, speed);
     if (lost)
         printf("candump's DROPCOUNT lines say %lu frame%s never reached the log\n", lost, lost == 1 ? "" : "s");
     if (read_err)

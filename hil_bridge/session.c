@@ -142,6 +142,7 @@ static void ses_mod_fill(const rig *g, unsigned k, ses_mod_snap *m)
     m->limited = m->running && !g->m[k].external && ctl->limited; /* the firmware's own (llcc.limited) */
     m->io = pm->io, m->vo = pm->vo, m->pin = pm->pin;
     m->i_lim = g->m[k].external ? 0.0 : ctl->i_lim;
+    m->derate = g->m[k].external ? 1.0f : ctl->derate;
     m->tja = pm->th.t[TH_JA], m->tjb = pm->th.t[TH_JB];
     m->fsw_hz = g->m[k].fw.h.pwm.fsw_hz, m->resets = g->m[k].fw.resets;
     m->trim = g->m[k].external ? 0.0f : g->m[k].fw.drv.ctl.trim;

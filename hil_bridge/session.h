@@ -148,6 +148,8 @@ typedef struct ses_mod_snap {
     double io, vo, pin;   /* output current A, output voltage V, input power W */
     double i_lim;         /* the current limit LLC_CONTROL holds this period, A, as its own sensor reads
                              (llcc.i_lim: the ceiling, a power command, derating; 0 for external modules) */
+    float derate;         /* THERMAL_MGR's power factor LLC_CONTROL holds, 0..1 (llcc.derate; 1: none, and
+                             for external modules) */
     double tja, tjb;      /* junction temperatures of the two half-bridges, C */
     double fsw_hz;        /* the firmware's switching frequency command */
     uint32_t resets;      /* firmware resets */

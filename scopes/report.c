@@ -794,8 +794,10 @@ static int rep_text_body(FILE *f, ses *s)
     const ses_opts *o = &s->o;
     double ptot = 0, pin = 0, imin = 1e9, imax = 0, isum = 0, tjmax = -1e9, ilim_sum = 0;
     unsigned present = 0, running = 0, tripped = 0, sharing = 0, starting = 0, limited = 0, dead = 0;
-    char deads[40] = ""; /* the first 4 of them */
-    size_t dat = 0;
+    char deads[40] = "", derates[40] = ""; /* the first 4 of them */
+    size_t dat = 0, drat = 0;
+    unsigned derated = 0; /* at a limit their THERMAL_MGR's derating set (llcc.derate < 1) */
+    float derate_min = 1;
     for (unsigned k = 0; k < sn.n; k++) {
         const ses_mod_snap *m = &sn.mod[k];
         tripped += m->state == SES_M_FAULT;
@@ -808,6 +810,10 @@ static int rep_text_body(FILE *f, ses *s)
          * running apart from the bus (its output open: it regulates its own capacitor) */
         int none = rep_delivers_none(s, &sn, m);
         limited += m->limited && !none;
+        if (m->limited && !none && m->derate < 1) {
+            cli_list_add(derates, sizeof derates, &drat, &derated, 4, k + 1);
+            derate_min = m->derate < derate_min ? m->derate : derate_min;
+        }
         if (none)
             cli_list_add(deads, sizeof deads, &dat, &dead, 4, k + 1);
         ptot += m->io * m->vo;
@@ -838,8 +844,10 @@ static int rep_text_body(FILE *f, ses *s)
             snprintf(collapse_at, sizeof collapse_at, " at %.4f s (the last module in its slot tripped)", last * 1e-9);
     }
     char lim[96] = ""; /* running at the current limit: the output voltage no longer held */
-    if (limited)
-        snprintf(lim, sizeof lim, ", %u at the current limit", limited);
+    if (limited > derated)
+        snprintf(lim, sizeof lim, ", %u at the current limit", limited - derated);
+    if (derated) /* a lower limit of their own: said apart (they were counted "at the current limit") */
+        snprintf(lim + strlen(lim), sizeof lim - strlen(lim), ", %u at a derated limit", derated);
     if (dead)
         snprintf(lim + strlen(lim), sizeof lim - strlen(lim), ", %u delivering nothing", dead);
     fprintf(f, "EK3 rack: %u module%s (%u in %s, %u regulating%s), %s plant, seed %llu, %.6g s simulated\n", sn.n,
@@ -897,22 +905,37 @@ static int rep_text_body(FILE *f, ses *s)
     ses_sag sag = {0};
     int sagging = collapsed ? 0 : ses_sagging(s, &sag);
     if (sagging == SES_SAG_HELD) {
-        char end[200] = ""; /* a resistor (the load's present one, a short's beside it): where it settles */
+        char derated_why[160] = ""; /* a module its THERMAL_MGR derates gives less: named, with how far */
+        if (derated)
+            snprintf(derated_why, sizeof derated_why, " (module%s %s derated by THERMAL_MGR, to %s%.2g of full power)",
+                     derated == 1 ? "" : "s", derates, derated == 1 ? "" : "as little as ", derate_min);
+        char end[400] = ""; /* a resistor (the load's present one, a short's beside it): where it settles */
         const rack *pl = &s->g.plant;
         int res = pl->load.kind == RACK_LOAD_R && !pl->load_open, shorted = pl->r_short > 0;
         if (res || (pl->load_open && shorted)) {
             double gs = (res ? 1.0 / pl->load.r : 0) + (shorted ? 1.0 / pl->r_short : 0);
+            /* still on its ramp: the figure at the resistance of the run's end, and at the ramp's own */
+            const ses_event *re = res && s->ramp >= 0 ? &s->ev[s->ramp] : NULL;
+            char ramp[200] = "";
+            if (re && re->load.kind == RACK_LOAD_R && re->load.r > 0 && pl->load.r != re->load.r) {
+                double gr = 1.0 / re->load.r + (shorted ? 1.0 / pl->r_short : 0);
+                snprintf(ramp, sizeof ramp,
+                         " at the resistance of the run's end (%.4g ohm, on its ramp), near %.0f V once the ramp "
+                         "ends (%.4g ohm)",
+                         pl->load.r, ilim_sum / gr, re->load.r);
+            }
             snprintf(end, sizeof end,
                      ": a resistor's current falls with the bus, so it settles where that limit meets it, near %.0f "
-                     "V%s",
+                     "V%s%s",
                      ilim_sum / gs, /* those delivering, each at its limit */
-                     shorted ? (res ? " (the load and the short together)" : " (the short alone)") : "");
+                     ramp, shorted ? (res ? " (the load and the short together)" : " (the short alone)") : "");
         }
         fprintf(f,
                 "RACK OVERLOADED: at the run's end the bus is at %.2f V (set point %.1f V) with the load on, more "
                 "than %.1f V under its droop band's foot (%.1f V: %.2f V/A droop at the %.2f A current limit) since "
-                "%.4f s: the load takes all the current the modules give at their current limit%s\n",
-                sag.v, o->r.v_set, sag.foot_v - sag.floor_v, sag.foot_v, s->kc.r_droop, s->kc.i_max, sag.since_s, end);
+                "%.4f s: the load takes all the current the modules give at their current limit%s%s\n",
+                sag.v, o->r.v_set, sag.foot_v - sag.floor_v, sag.foot_v, s->kc.r_droop, s->kc.i_max, sag.since_s,
+                derated_why, end);
     } else if (sagging)
         fprintf(f,
                 "RACK SAGGING: at the run's end the bus is at %.2f V (set point %.1f V) with the load on, more than "

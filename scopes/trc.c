@@ -46,6 +46,29 @@ static int trc_num(const char *a, const char *b, unsigned long *v)
     return 0;
 }
 
+/* sig_resolve's error e about one expanded path of a range: each
+ * "PREFIX[k]" in it (PREFIX: the item before its bracket, plen
+ * characters) said as "PREFIX" repl, the way the user wrote the range
+ * ("module[*].ioutt", not "module[1].ioutt"). Cut at cap. */
+static void trc_reword(char *e, size_t cap, const char *prefix, size_t plen, unsigned long k, const char *repl)
+{
+    char from[TRC_ITEM_MAX + 32], out[400];
+    int fl = snprintf(from, sizeof from, "%.*s[%lu]", (int)plen, prefix, k);
+    if (fl <= 0 || (size_t)fl >= sizeof from)
+        return;
+    size_t o = 0, rl = strlen(repl);
+    for (const char *c = e; *c && o + 1 < sizeof out;) {
+        if (!strncmp(c, from, (size_t)fl) && o + plen + rl + 1 < sizeof out) {
+            memcpy(out + o, prefix, plen), o += plen;
+            memcpy(out + o, repl, rl), o += rl;
+            c += fl;
+        } else
+            out[o++] = *c++;
+    }
+    out[o] = 0;
+    snprintf(e, cap, "%s", out);
+}
+
 /* One probe item: a path, or a path with one [LO-HI] or [*]. */
 static int trc_item(const ses *s, const char *item, sig_ref **out, unsigned *n, unsigned *cap, char *err,
                     size_t ecap)
@@ -98,7 +121,14 @@ static int trc_item(const ses *s, const char *item, sig_ref **out, unsigned *n, 
     for (unsigned long k = lo; k <= hi; k++) {
         snprintf(path, sizeof path, "%.*s%lu%s", (int)(lb + 1 - item), item, k, rb);
         int rc = sig_resolve(s, path, &r, e, sizeof e);
-        if (rc) {
+        if (rc) { /* said of the range: module[5-9] past a rack of 4, module[*].ioutt's name */
+            char repl[48];
+            if (rc == EK3_ERANGE && k < hi)
+                snprintf(repl, sizeof repl, "[%lu-%lu]", k, hi);
+            else
+                snprintf(repl, sizeof repl, "%.*s", (int)(rb + 1 - lb) < 40 ? (int)(rb + 1 - lb) : 40, lb);
+            if (rc != EK3_ERANGE || k < hi)
+                trc_reword(e, sizeof e, item, (size_t)(lb - item), k, repl);
             snprintf(err, ecap, "--probe '%s': %s", item, e);
             return rc;
         }

@@ -276,6 +276,13 @@ Test(cli, the_notes_before_the_run_head_the_report)
                        400),
               "%.600s", out);
     cr_assert(strstr(out, "\nEK3 rack: 4 modules"), "%.600s", out);
+    /* a usage error found after the notes were worked out is said alone (the notes came first, as if it ran) */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --duration 0.1s --probe 'module[1-9].iout' --trace-csv %s",
+                     EK3_BIN, path("notes.csv")),
+                 2, "%s", out);
+    cr_assert(strstr(out, "ek3 rack: --probe 'module[1-9].iout': module[5-9]: the rack has modules 1 to 4\n"), "%s",
+              out);
+    cr_assert_null(strstr(out, "note:"), "%s", out);
 }
 
 /* A module that sent more than one alert: the report names the cause
@@ -341,6 +348,13 @@ Test(cli, decode_checks_authentication_and_replays)
     cr_assert_eq(count(out, "auth BAD"), 4u, "wrong rack key: %s", out);
     cr_assert_eq(run(out, sizeof out, "%s can decode %s", EK3_BIN, log), 0);
     cr_assert_eq(count(out, "auth not checked"), 4u, "%s", out);
+    /* a signed type cut to 5 bytes: one reason on both streams (stdout said "authentication required but missing") */
+    const char *cut = path("auth5.log");
+    cr_assert_eq(run(out, sizeof out, "echo '(1700000000.000212) can0 04C001FF##50100000000' > %s", cut), 0);
+    cr_assert_eq(run(out, sizeof out, "%s can decode %s", EK3_BIN, cut), 1, "%s", out);
+    cr_assert_eq(count(out, "bad frame: too short for its MAC: an authenticated type ends in a 12-byte trailer "
+                            "(freshness 4, MAC 8)"),
+                 2u, "%s", out);
 }
 
 Test(cli, bad_lines_are_reported_and_the_rest_is_decoded)
@@ -796,6 +810,11 @@ Test(cli, a_bus_that_never_came_up_says_why)
         "%s", out);
     cr_assert(strstr(out, "so it settles where that limit meets it, near 682 V (the load and the short together)\n"),
               "%s", out);
+    /* the verdict on the load's ramp: the figure then, and the ramp's own (it said only "near 658 V"; 632 V came) */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load-ohm 40 --duration 0.98s", EK3_BIN), 1, "%s", out);
+    cr_assert(strstr(out, "near 658 V at the resistance of the run's end (41.68 ohm, on its ramp), near 632 V once the "
+                          "ramp ends (40 ohm)\n"),
+              "%s", out);
     /* a short after the collapse is not its cause (it was blamed: "its bus is shorted") */
     cr_assert_eq(run(out, sizeof out,
                      "%s rack --modules 4 --duration 2.1s --fault ntc-short:2@1s:ch=5 --fault short:rack@2s:r=1",
@@ -818,6 +837,10 @@ Test(cli, a_bus_that_never_came_up_says_why)
         "%s", out);
     cr_assert(strstr(out, "so it settles where that limit meets it, near 699 V\n") &&
                   strstr(out, "bus at the run's end: 699.29 V"),
+              "%s", out);
+    /* and said apart: the derating named in the verdict and the header (it read "4 at the current limit") */
+    cr_assert(strstr(out, "(4 in their slots, 0 regulating, 3 at the current limit, 1 at a derated limit)") &&
+                  strstr(out, "at their current limit (module 2 derated by THERMAL_MGR, to 0.2 of full power): "),
               "%s", out);
     /* a pull that took the rack under the load: named, with what is left (it read "the load asked more than the rack
      * can deliver", which 8 modules could) */

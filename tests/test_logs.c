@@ -365,7 +365,7 @@ Test(logs, a_replay_that_cannot_play_says_why)
     cr_assert(strstr(out, " is on can9 (its frames are on can0, hil0): nothing played"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:%d --fast --iface hil0", EK3_BIN, log, port), 0,
                  "%s", out);
-    cr_assert(strstr(out, "replayed 1 frames"), "%s", out);
+    cr_assert(strstr(out, "replayed 1 frame onto"), "%s", out);
     const char *adir = path("adir");
     mkdir(adir, 0755);
     cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:%d", EK3_BIN, adir, port), 2, "%s", out);
@@ -387,6 +387,11 @@ Test(logs, a_replay_that_cannot_play_says_why)
     /* decode's output on a full disk names that (it read "Input/output error") */
     cr_assert_eq(run(out, sizeof out, "{ %s can decode %s > /dev/full; }", EK3_BIN, log), 1, "%s", out);
     cr_assert(strstr(out, "ek3 can decode: write error on standard output: No space left on device"), "%s", out);
+    /* a failure's own flush first (cli_fail): its errno, not a later EIO */
+    cr_assert_eq(
+        run(out, sizeof out, "{ %s replay %s --bus udp:127.0.0.1:%d --fast > /dev/full; }", EK3_BIN, none, port), 1,
+        "%s", out);
+    cr_assert(strstr(out, "ek3: write error on standard output: No space left on device"), "%s", out);
     tp_close(&rx);
     cr_assert_eq(run(out, sizeof out, "%s replay %s --bus ek3nosuchcan0", EK3_BIN, log), 1, "%s", out);
     cr_assert(strstr(out, "ek3 replay: ek3nosuchcan0: this kernel has no SocketCAN (socket(PF_CAN) failed") ||

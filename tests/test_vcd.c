@@ -384,7 +384,14 @@ Test(vcd, probe_ranges_expand_over_the_rack_and_bad_paths_say_why)
     cr_assert_eq(trc_parse(&s, "module[1].iuot", &r, &n, err, sizeof err), EK3_ENOENT);
     cr_assert(strstr(err, "--probe 'module[1].iuot'") && strstr(err, "did you mean module[1].iout"), "%s", err);
     cr_assert_eq(trc_parse(&s, "module[1-9].iout", &r, &n, err, sizeof err), EK3_ERANGE);
-    cr_assert(strstr(err, "module[5]: the rack has modules 1 to 4"), "%s", err);
+    cr_assert(strstr(err, "module[5-9]: the rack has modules 1 to 4"), "%s", err); /* the range, not its first */
+    cr_assert_eq(trc_parse(&s, "module[4-5].iout", &r, &n, err, sizeof err), EK3_ERANGE);
+    cr_assert(strstr(err, "': module[5]: the rack has modules 1 to 4"), "%s", err); /* one index past: that one */
+    /* a range's bad name is said as the user wrote the range (it said 'module[1].ioutt') */
+    cr_assert_eq(trc_parse(&s, "module[*].ioutt", &r, &n, err, sizeof err), EK3_ENOENT);
+    cr_assert(strstr(err, "unknown signal 'module[*].ioutt'; did you mean module[*].iout?"), "%s", err);
+    cr_assert_eq(trc_parse(&s, "canbus.node[1-2].tecc", &r, &n, err, sizeof err), EK3_ENOENT);
+    cr_assert(strstr(err, "unknown signal 'canbus.node[1-2].tecc'") && !strstr(err, "node[1]"), "%s", err);
     cr_assert_eq(trc_parse(&s, "module[3-2].iout", &r, &n, err, sizeof err), EK3_EPARSE);
     cr_assert_eq(trc_parse(&s, "bus.v,,bus.i", &r, &n, err, sizeof err), EK3_EPARSE);
     cr_assert(strstr(err, "empty item"), "%s", err);
