@@ -133,6 +133,7 @@ static int cfw_keygen(int argc, char **argv)
     if (!out)
         return cli_usage_error(w, "--out KEY.pem is needed: where the private key goes");
     char pubp[4096];
+    int pub_given = pub != NULL;
     if (!pub) {
         cfw_pub_path(out, pubp, sizeof pubp);
         pub = pubp;
@@ -140,6 +141,12 @@ static int cfw_keygen(int argc, char **argv)
     if (cli_same_file(out, pub))
         return cli_usage_error(w, "--out and --pub name one file (%s)", out);
     struct stat st;
+    /* a key into a device or a pipe is a key lost (a /dev/null one left its public half in /dev): refused,
+     * --force or not */
+    if (!stat(out, &st) && !S_ISREG(st.st_mode))
+        return cli_usage_error(w, "--out %s is not a regular file: the private key must be kept in one", out);
+    if (!pub_given && !stat(pub, &st) && !S_ISREG(st.st_mode))
+        return cli_usage_error(w, "--pub %s (the default, KEY.pub.pem) is not a regular file: give --pub", pub);
     if (!force && !stat(out, &st))
         return cli_usage_error(w, "--out %s exists: a key is not replaced without --force", out);
     if (!force && !stat(pub, &st))

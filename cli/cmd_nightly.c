@@ -74,6 +74,11 @@ static const char *ni_word_of(size_t i, const void *ctx)
     return ((const ni_words *)ctx)->w[i];
 }
 
+static int ni_cmp_word(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
 /* An empty selection: say which --tag or --requirement no scenario has,
  * with the closest ones the library does have. */
 static void ni_empty_hint(const sc_files *f, const char *const *tag, size_t ntag, const char *const *req, size_t nreq)
@@ -105,9 +110,15 @@ static void ni_empty_hint(const sc_files *f, const char *const *tag, size_t ntag
         while (j < tags.n && strcmp(tags.w[j], tag[i]))
             j++;
         char near[300];
-        if (j == tags.n && *cli_closest(tag[i], tags.n, ni_word_of, &tags, 3, near, sizeof near))
-            printf("--tag %s: no scenario has it (closest: %s)\n", tag[i], near);
-        else if (j == tags.n)
+        if (j == tags.n && *cli_near(tag[i], tags.n, ni_word_of, &tags, 3, near, sizeof near))
+            printf("--tag %s: no scenario has it (did you mean %s?)\n", tag[i], near);
+        else if (j == tags.n && tags.n) { /* none near: the tags there are, sorted (it named three unrelated ones) */
+            qsort(tags.w, tags.n, sizeof tags.w[0], ni_cmp_word);
+            printf("--tag %s: no scenario has it; their tags:", tag[i]);
+            for (size_t t = 0; t < tags.n; t++)
+                printf("%s %s", t ? "," : "", tags.w[t]);
+            putchar('\n');
+        } else if (j == tags.n)
             printf("--tag %s: no scenario has it (the selection's scenarios have no tags)\n", tag[i]);
     }
     for (size_t i = 0; i < nreq; i++) {

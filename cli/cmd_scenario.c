@@ -301,9 +301,9 @@ static int sc_usage_run(void)
          "                        [--jobs N] [--threads N] [--log FILE]\n"
          "                        [--scope [--scope-shot FILE@TIME] [--scope-hold]\n"
          "                         [--scope-select SLOTS] [--scope-fps 60] [--scope-keys KEYS]]\n"
-         "                        [--probe PATHS (--vcd FILE [--vcd-flavour full|sigrok]\n"
-         "                                        | --trace-csv FILE)...\n"
-         "                         [--probe-every 100us] [--from T0] [--to T1]]\n\n"
+         "                        [--probe PATHS [--vcd FILE [--vcd-flavour full|sigrok]]\n"
+         "                         [--trace-csv FILE] [--probe-every 100us] [--from T0] [--to T1]]\n"
+         "                        (one --probe; a --vcd, a CSV or both)\n\n"
          "Runs each scenario (a DIR: every .lua file under it, lib/ folders left out)\n"
          "with each seed of its manifest, or with --seed N alone, and prints one line per\n"
          "run: PASS; FAIL with the first failed check, its time, figure and limit; or\n"
@@ -813,8 +813,8 @@ static int sc_replay(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             puts("usage: ek3 scenario replay VERDICT.json [--force] [--threads N]\n"
-                 "              [--probe PATHS (--vcd FILE [--vcd-flavour full|sigrok] | --trace-csv FILE)...\n"
-                 "               [--probe-every 100us] [--from T0] [--to T1]]\n\n"
+                 "              [--probe PATHS [--vcd FILE [--vcd-flavour full|sigrok]] [--trace-csv FILE]\n"
+                 "               [--probe-every 100us] [--from T0] [--to T1]] (one --probe; a --vcd, a CSV or both)\n\n"
                  "Runs the scenario of a verdict again (`ek3 scenario run --report` wrote it;\n"
                  "its folder NAME/seed-N stands for its verdict.json; an INTERRUPTED one is refused)\n"
                  "from its recorded file, seed and threads, and confirms the same verdict, the\n"

@@ -3,6 +3,7 @@
 
 #include "llc_control.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <lauxlib.h>
@@ -428,6 +429,65 @@ static void scn_range(lua_State *L, const char *what, double v, double lo, doubl
                 cli_si(h, sizeof h, hi, unit));
 }
 
+/* The line of field `key` in the table the calling scenario line builds:
+ * the first line from the call's on (the call's line is where its table
+ * starts, "scenario{ name = ...,") that assigns it, "key =" (not "=="),
+ * within 200 lines of the call's file; 0 when the call is not in a file
+ * of its own (a lib/ helper's, a string chunk's) or no line has it. The
+ * file's name, as Lua shortens it, into src[cap]. */
+static int scn_key_line(lua_State *L, const char *key, char *src, size_t cap)
+{
+    lua_Debug ar;
+    if (!lua_getstack(L, 1, &ar) || !lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0 || ar.source[0] != '@' ||
+        strstr(ar.short_src, "/lib/") || !strncmp(ar.short_src, "lib/", 4))
+        return 0;
+    FILE *f = fopen(ar.source + 1, "r");
+    if (!f)
+        return 0;
+    char line[1024];
+    int n = 0, found = 0;
+    size_t kl = strlen(key);
+    while (!found && n < ar.currentline + 200 && fgets(line, sizeof line, f)) {
+        if (strchr(line, '\n') || feof(f)) /* a longer line counts as one, read in pieces */
+            n++;
+        if (n < ar.currentline)
+            continue;
+        for (const char *c = line; (c = strstr(c, key)) != NULL; c += kl) {
+            int start = c == line || !(isalnum((unsigned char)c[-1]) || c[-1] == '_' || c[-1] == '.');
+            const char *e = c + kl;
+            while (*e == ' ' || *e == '\t')
+                e++;
+            if (start && e[0] == '=' && e[1] != '=') {
+                found = n;
+                break;
+            }
+        }
+    }
+    fclose(f);
+    snprintf(src, cap, "%s", ar.short_src);
+    return found;
+}
+
+/* scn_err for field `key` of the table the calling line builds: told at
+ * the field's own line when scn_key_line finds it (a manifest over
+ * several lines: "bad.lua:5", not the "scenario{" line 2), else at the
+ * call's. Does not return. */
+static int scn_field_err(lua_State *L, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int scn_field_err(lua_State *L, const char *key, const char *fmt, ...)
+{
+    char msg[800], src[LUA_IDSIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    int at = scn_key_line(L, key, src, sizeof src);
+    if (at > 0) {
+        lua_pushfstring(L, "%s:%d: %s", src, at, msg);
+        return lua_error(L);
+    }
+    return scn_err(L, "%s", msg);
+}
+
 /* Every key of the table at idx must be one of `keys` (NULL-ended). Of
  * several unknown ones the first in sorted order is named: the same on
  * every run (lua_next's order is the table's, which changes from one
@@ -451,7 +511,7 @@ static void scn_known_keys(lua_State *L, int idx, const char *what, const char *
         char list[400] = "";
         for (const char *const *p = keys; *p; p++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", p == keys ? "" : ", ", *p);
-        scn_err(L, "%s{}: unknown field '%s' (it takes %s)", what, bad, list);
+        scn_field_err(L, bad, "%s{}: unknown field '%s' (it takes %s)", what, bad, list); /* at its own line */
     }
 }
 
@@ -947,17 +1007,19 @@ static int l_scenario(lua_State *L)
     lua_getfield(L, 1, "name");
     const char *name = lua_tostring(L, -1);
     if (!name || !*name || strlen(name) >= sizeof m->name)
-        return scn_err(L, "scenario{}: name is required, a string of 1 to %d characters", (int)sizeof m->name - 1);
+        return scn_field_err(L, "name", "scenario{}: name is required, a string of 1 to %d characters",
+                             (int)sizeof m->name - 1);
     for (const char *c = name; *c; c++)
         if (!(*c == '-' || *c == '_' || *c == '.' || (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
               (*c >= 'A' && *c <= 'Z')))
-            return scn_err(L, "scenario{}: name '%s': letters, digits, '-', '_' and '.' only (it names files)", name);
+            return scn_field_err(
+                L, "name", "scenario{}: name '%s': letters, digits, '-', '_' and '.' only (it names files)", name);
     snprintf(m->name, sizeof m->name, "%s", name);
     lua_pop(L, 1);
     lua_getfield(L, 1, "level");
     const char *lv = lua_isnil(L, -1) ? "quick" : lua_tostring(L, -1);
     if (!lv || (strcmp(lv, "quick") && strcmp(lv, "nightly") && strcmp(lv, "soak")))
-        return scn_err(L, "scenario{}: level must be \"quick\", \"nightly\" or \"soak\"");
+        return scn_field_err(L, "level", "scenario{}: level must be \"quick\", \"nightly\" or \"soak\"");
     snprintf(m->level, sizeof m->level, "%s", lv);
     lua_pop(L, 1);
     static const char *const lists[2] = {"tags", "requirements"};
@@ -967,17 +1029,18 @@ static int l_scenario(lua_State *L)
         lua_getfield(L, 1, lists[k]);
         if (!lua_isnil(L, -1)) {
             if (!lua_istable(L, -1))
-                return scn_err(L, "scenario{}: %s must be a list of strings", lists[k]);
+                return scn_field_err(L, lists[k], "scenario{}: %s must be a list of strings", lists[k]);
             lua_Integer n = luaL_len(L, -1);
             for (lua_Integer i = 1; i <= n; i++) {
                 lua_geti(L, -1, i);
                 const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
                 if (!s || strchr(s, k ? ';' : ','))
-                    return scn_err(L, "scenario{}: %s[%d] must be a string without '%c'", lists[k], (int)i,
-                                      k ? ';' : ',');
+                    return scn_field_err(L, lists[k], "scenario{}: %s[%d] must be a string without '%c'", lists[k],
+                                         (int)i, k ? ';' : ',');
                 size_t used = strlen(dst);
                 if (used + strlen(s) + 2 > cap)
-                    return scn_err(L, "scenario{}: %s: more than %d characters in all", lists[k], (int)cap - 2);
+                    return scn_field_err(L, lists[k], "scenario{}: %s: more than %d characters in all", lists[k],
+                                         (int)cap - 2);
                 snprintf(dst + used, cap - used, "%s%s", used ? (k ? ";" : ",") : "", s);
                 lua_pop(L, 1);
             }
@@ -989,18 +1052,20 @@ static int l_scenario(lua_State *L)
     lua_getfield(L, 1, "gaps");
     if (!lua_isnil(L, -1)) {
         if (!lua_istable(L, -1))
-            return scn_err(L, "scenario{}: gaps must be a list of strings \"claim: why\"");
+            return scn_field_err(L, "gaps", "scenario{}: gaps must be a list of strings \"claim: why\"");
         lua_Integer n = luaL_len(L, -1);
         for (lua_Integer i = 1; i <= n; i++) {
             lua_geti(L, -1, i);
             const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
             const char *colon = s ? strstr(s, ": ") : NULL;
             if (!s || strchr(s, '\n') || !colon || colon == s || !colon[2])
-                return scn_err(L, "scenario{}: gaps[%d] must be one line \"claim: why\" (the claim, ': ', the reason)",
-                               (int)i);
+                return scn_field_err(
+                    L, "gaps", "scenario{}: gaps[%d] must be one line \"claim: why\" (the claim, ': ', the reason)",
+                    (int)i);
             size_t used = strlen(m->gaps);
             if (used + strlen(s) + 2 > sizeof m->gaps)
-                return scn_err(L, "scenario{}: gaps: more than %d characters in all", (int)sizeof m->gaps - 2);
+                return scn_field_err(L, "gaps", "scenario{}: gaps: more than %d characters in all",
+                                     (int)sizeof m->gaps - 2);
             char *d = m->gaps + used; /* fits: checked above */
             if (used)
                 *d++ = '\n';
@@ -1013,19 +1078,19 @@ static int l_scenario(lua_State *L)
     m->nseeds = 0;
     if (!lua_isnil(L, -1)) {
         if (!lua_istable(L, -1))
-            return scn_err(L, "scenario{}: seeds must be a list of whole numbers, e.g. {1,2,3}");
+            return scn_field_err(L, "seeds", "scenario{}: seeds must be a list of whole numbers, e.g. {1,2,3}");
         lua_Integer n = luaL_len(L, -1);
         if (n < 1 || n > SCN_SEEDS_MAX)
-            return scn_err(L, "scenario{}: seeds: 1 to %u of them", SCN_SEEDS_MAX);
+            return scn_field_err(L, "seeds", "scenario{}: seeds: 1 to %u of them", SCN_SEEDS_MAX);
         for (lua_Integer i = 1; i <= n; i++) {
             lua_geti(L, -1, i);
             char what[80];
             if (scn_seed_at(L, -1, &m->seeds[m->nseeds], what, sizeof what))
-                return scn_err(L, "scenario{}: seeds[%d] must be " CLI_SEED_RANGE " (%s)", (int)i, what);
+                return scn_field_err(L, "seeds", "scenario{}: seeds[%d] must be " CLI_SEED_RANGE " (%s)", (int)i, what);
             for (unsigned j = 0; j < m->nseeds; j++) /* one run, one report folder (seed-N), per seed */
                 if (m->seeds[j] == m->seeds[m->nseeds])
-                    return scn_err(L, "scenario{}: seeds[%d]: %llu is seeds[%u] already", (int)i,
-                                   (unsigned long long)m->seeds[j], j + 1);
+                    return scn_field_err(L, "seeds", "scenario{}: seeds[%d]: %llu is seeds[%u] already", (int)i,
+                                         (unsigned long long)m->seeds[j], j + 1);
             m->nseeds++;
             lua_pop(L, 1);
         }
@@ -1862,7 +1927,8 @@ static int l_fault(lua_State *L)
                 n += snprintf(text + n, sizeof text - (size_t)n, "%c%s=%s", nparam++ ? ',' : ':', k,
                               lua_tostring(L, -1));
             } else {
-                return scn_err(L, "fault '%s': parameter %s must be a number or a quantity string", name, k);
+                return scn_err(L, "%s: parameter %s is a %s, not a number (a number, or a quantity string: '50mA')",
+                               name, k, luaL_typename(L, -1)); /* worded as flt_parse's for a string that is not one */
             }
             if (n >= (int)sizeof text)
                 return scn_err(L, "fault '%s': parameters too long", name);
@@ -2478,7 +2544,9 @@ static int l_require(lua_State *L)
     lua_getfield(L, LUA_REGISTRYINDEX, "ek3.scn.dir");
     const char *dir = lua_tostring(L, -1);
     char path[1200], err[400];
-    const char *dirs[2] = {dir, EK3_SCENARIO_LIB};
+    /* the rig's library: the build's scenarios/lib, or EK3_SCENARIO_LIB's (a binary run away from its tree) */
+    const char *env = getenv("EK3_SCENARIO_LIB"), *lib = env && *env ? env : EK3_SCENARIO_LIB;
+    const char *dirs[2] = {dir, lib};
     for (int k = 0; k < 2; k++) {
         if (k == 0)
             snprintf(path, sizeof path, "%s/lib/%s.lua", dirs[0], rel);
@@ -2499,9 +2567,11 @@ static int l_require(lua_State *L)
         lua_setfield(L, -4, name);
         return 1;
     }
-    return scn_err(L, "require '%s': no %s/lib/%s.lua nor %s/%s.lua (a scenario may require only its helper "
-                         "modules, not libraries such as io, os or debug)",
-                      name, dir, rel, EK3_SCENARIO_LIB, rel);
+    return scn_err(L,
+                   "require '%s': no %s/lib/%s.lua nor %s/%s.lua (the rig's library%s; a scenario may require "
+                   "only its helper modules, not libraries such as io, os or debug)",
+                   name, dir, rel, lib, rel,
+                   lib == env ? ", from EK3_SCENARIO_LIB" : ": EK3_SCENARIO_LIB names another");
 }
 
 int scn_read_file(const char *path, size_t max, char **buf, size_t *len, char *err, size_t cap)

@@ -39,7 +39,8 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
     X(LOAD_SOC, "load.soc", "", FAM_RACK, EN_NONE, LD_BAT, "the battery's state of charge, 0..1")                      \
     X(RACK_ONLINE, "rack.online", "", FAM_RACK, EN_NONE, LD_ANY, "modules the station heard within the last 3 s")      \
     X(RACK_RUNNING, "rack.running", "", FAM_RACK, EN_NONE, LD_ANY,                                                     \
-      "modules regulating: in their slots, and LLC_CONTROL in RUN or external and answering")                          \
+      "modules running: in their slots, and LLC_CONTROL in RUN (regulating, or held at its current limit: the "        \
+      "rack report's headline counts those apart) or external and answering")                                          \
     X(RACK_PRESENT, "rack.present", "", FAM_RACK, EN_NONE, LD_ANY, "modules in their slots")                           \
     X(RACK_STARTED, "rack.started", "", FAM_RACK, EN_NONE, LD_ANY, "1 once the station has started the rack")          \
     X(RACK_I_MIN, "rack.i_min", "A", FAM_RACK, EN_NONE, LD_ANY,                                                        \
@@ -72,7 +73,8 @@ enum { LD_ANY, LD_R = RACK_LOAD_R + 1, LD_CP = RACK_LOAD_CP + 1, LD_BAT = RACK_L
     X(M_FAN, "module[K].fan", "", FAM_MOD, EN_NONE, LD_ANY, "fan speed, a fraction of full speed")                     \
     X(M_FSW, "module[K].fsw", "Hz", FAM_MOD, EN_NONE, LD_ANY, "the switching frequency its bridge runs at")            \
     X(M_STATE, "module[K].state", "", FAM_MOD, EN_MSTATE, LD_ANY, "what it is doing")                                  \
-    X(M_RUNNING, "module[K].running", "", FAM_MOD, EN_NONE, LD_ANY, "1 while it regulates")                            \
+    X(M_RUNNING, "module[K].running", "", FAM_MOD, EN_NONE, LD_ANY,                                                    \
+      "1 while it runs (LLC_CONTROL in RUN: regulating or at its limit)")                                              \
     X(M_PRESENT, "module[K].present", "", FAM_MOD, EN_NONE, LD_ANY, "1 while it is in its slot")                       \
     X(M_RELAY, "module[K].relay", "", FAM_MOD, EN_NONE, LD_ANY,                                                        \
       "1 while its output relay is closed (its firmware's line, no `open` fault) and it is in its slot")               \

@@ -797,6 +797,8 @@ static int rep_text_body(FILE *f, ses *s)
     char deads[40] = "", derates[40] = ""; /* the first 4 of them */
     size_t dat = 0, drat = 0;
     unsigned derated = 0; /* at a limit their THERMAL_MGR's derating set (llcc.derate < 1) */
+    unsigned in_mean = 0; /* in their slots, not parked: rack.i_mean's, whose sum is isum_mean */
+    double isum_mean = 0;
     float derate_min = 1;
     for (unsigned k = 0; k < sn.n; k++) {
         const ses_mod_snap *m = &sn.mod[k];
@@ -819,6 +821,8 @@ static int rep_text_body(FILE *f, ses *s)
         ptot += m->io * m->vo;
         pin += m->pin;
         tjmax = fmax(tjmax, fmax(m->tja, m->tjb));
+        if (!m->parked) /* rack.i_mean's modules (sig.c: in their slots, parked ones left out) */
+            in_mean++, isum_mean += m->io;
         if (m->parked || !m->running || none) /* standby, starting, tripped, or delivering nothing (told below) */
             continue;
         sharing++;
@@ -850,9 +854,16 @@ static int rep_text_body(FILE *f, ses *s)
         snprintf(lim + strlen(lim), sizeof lim - strlen(lim), ", %u at a derated limit", derated);
     if (dead)
         snprintf(lim + strlen(lim), sizeof lim - strlen(lim), ", %u delivering nothing", dead);
-    fprintf(f, "EK3 rack: %u module%s (%u in %s, %u regulating%s), %s plant, seed %llu, %.6g s simulated\n", sn.n,
+    char cut[96] = ""; /* a stopped run says so on its first line (a skimmed report.txt read as a whole short run) */
+    if (s->stop_sig || s->stop_why[0])
+        snprintf(cut, sizeof cut, " of %.4g s: INTERRUPTED (%s)", o->quanta * RIG_PERIOD_NS * 1e-9,
+                 s->stop_sig == SIGINT    ? "SIGINT"
+                 : s->stop_sig == SIGTERM ? "SIGTERM"
+                                          : "an output failed");
+    fprintf(f, "EK3 rack: %u module%s (%u in %s, %u regulating%s), %s plant, seed %llu, %.6g s simulated%s\n", sn.n,
             sn.n == 1 ? "" : "s", present, present == 1 ? "its slot" : "their slots", running - limited - dead, lim,
-            o->r.fidelity == PMOD_AVERAGED ? "averaged" : "switching", (unsigned long long)o->r.seed, sn.t_ns * 1e-9);
+            o->r.fidelity == PMOD_AVERAGED ? "averaged" : "switching", (unsigned long long)o->r.seed, sn.t_ns * 1e-9,
+            cut);
     int64_t cut0 = ses_cut_since_ns(s, 0);
     unsigned unstarted = 0; /* in their slots, OFF, never commanded */
     for (unsigned k = 0; k < sn.n; k++)
@@ -982,13 +993,19 @@ static int rep_text_body(FILE *f, ses *s)
                                   "mode) and the bus capacitance carries the load between them, so at the run's "
                                   "end they deliver more or less than the load takes\n",
                 sn.p_load, running);
+    char over[160] = ""; /* the mean is over those sharing: said when rack.i_mean (a probe's) counts more */
+    if (sharing && in_mean > sharing)
+        snprintf(over, sizeof over,
+                 "; over the %u sharing, where rack.i_mean counts the %u in their slots not parked: "
+                 "%.3f A",
+                 sharing, in_mean, isum_mean / in_mean);
     if (sharing)
         if (rep_spread_says(s, imean))
-            fprintf(f, "sharing: %.3f A mean, %.3f .. %.3f A (spread %.1f %% of mean); hottest junction %.1f C\n",
-                    imean, imin, imax, 100 * (imax - imin) / imean, tjmax);
+            fprintf(f, "sharing: %.3f A mean, %.3f .. %.3f A (spread %.1f %% of mean%s); hottest junction %.1f C\n",
+                    imean, imin, imax, 100 * (imax - imin) / imean, over, tjmax);
         else
-            fprintf(f, "sharing: %.3f A mean, %.3f .. %.3f A (no spread: %s); hottest junction %.1f C\n", imean,
-                    imin, imax, REP_SPREAD_WHY, tjmax);
+            fprintf(f, "sharing: %.3f A mean, %.3f .. %.3f A (no spread: %s%s); hottest junction %.1f C\n", imean, imin,
+                    imax, REP_SPREAD_WHY, over, tjmax);
     else
         fprintf(f, "sharing: %s\n",
                 !present   ? "no module in its slot"

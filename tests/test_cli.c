@@ -503,6 +503,13 @@ Test(cli, rack_runs_and_reports)
         cr_assert_gt(ftell(f), 100, "%s is empty", p);
         fclose(f);
     }
+    /* the sharing mean is over the modules sharing: said, with the probe's rack.i_mean, when that counts more (a
+     * module delivering nothing; the two read 1.536 and 1.344 A with nothing said) */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 8 --duration 1.2s --load 8kW --fault gate-off:3@1s", EK3_BIN),
+                 0, "%s", out);
+    cr_assert(strstr(out, "sharing: 1.536 A mean, 1.447 .. 1.621 A (spread 11.3 % of mean; over the 7 sharing, where "
+                          "rack.i_mean counts the 8 in their slots not parked: 1.344 A)"),
+              "%s", out);
 }
 
 /* --realtime reports its lateness, the share of quanta late, and (with

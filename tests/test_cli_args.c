@@ -688,6 +688,10 @@ static void check_clean_stop(int sig, const char *name)
     char mark[64];
     snprintf(mark, sizeof mark, "(%s): this report covers the time that ran", name);
     cr_assert(strstr(buf, "INTERRUPTED after") && strstr(buf, mark), "%s", buf);
+    /* and its first line says so (it read as a whole run until line 8) */
+    snprintf(mark, sizeof mark, " s: INTERRUPTED (%s)\n", name);
+    const char *nl = strchr(buf, '\n'), *m1 = strstr(buf, mark);
+    cr_assert(!strncmp(buf, "EK3 rack: ", 10) && m1 && nl && m1 + strlen(mark) - 1 == nl, "%s", buf);
     cr_assert(strstr(buf, "timing:"), "the report is whole: %s", buf);
     snprintf(p, sizeof p, "%s/trace.csv", rep);
     cr_assert_gt(file_text(p, buf, sizeof buf), 100, "the trace was written");

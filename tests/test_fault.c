@@ -855,7 +855,8 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
                               "then)\n") &&
                   /* the sharing and balancing lines over the 7 that deliver (they counted module 1's 0 A: "3.253 A
                    * mean, 0.000 .. 3.856 A") */
-                  strstr(out, "\nsharing: 3.714 A mean, 3.610 .. 3.797 A (spread 5.0 % of mean); ") &&
+                  strstr(out, "\nsharing: 3.714 A mean, 3.610 .. 3.797 A (spread 5.0 % of mean; over the 7 sharing, "
+                              "where rack.i_mean counts the 8 in their slots not parked: 3.250 A); ") &&
                   strstr(out, "(droop alone: 3.462 .. 3.909 A, "),
               "%s", out);
     cr_assert_eq(run(EK3_BIN " rack --modules 4 --fault insert:leader@1s 2>&1", out, sizeof out), 2, "%s", out);

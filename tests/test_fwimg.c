@@ -640,4 +640,9 @@ Test(fwimg, cli_bad_inputs_are_named)
     /* A key is not replaced without --force. */
     cr_expect_eq(run(out, sizeof out, "%s fwimg keygen --out %s", EK3_BIN, path("k.pem")), 2, "%s", out);
     cr_expect(strstr(out, "exists"), "%s", out);
+    /* nor into a device, --force or not (a /dev/null key was lost, its public half left beside it, exit 0) */
+    cr_expect_eq(run(out, sizeof out, "%s fwimg keygen --out /dev/null --force --pub %s", EK3_BIN, path("nul.pub")), 2,
+                 "%s", out);
+    cr_expect(strstr(out, "--out /dev/null is not a regular file: the private key must be kept in one"), "%s", out);
+    cr_expect_neq(access(path("nul.pub"), F_OK), 0, "no public half written");
 }

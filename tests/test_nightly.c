@@ -490,8 +490,12 @@ Test(nightly, empty_selection_is_reported)
     int rc = run(out, sizeof out, "cd %s && %s nightly . --tag nope --out o --history h.jsonl", dir, EK3_BIN);
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "the selection (--level nightly --tag nope) holds no scenario"), "%s", out);
-    cr_assert(strstr(out, "--tag nope: no scenario has it (closest: can)"), "%s", out);
+    cr_assert(strstr(out, "--tag nope: no scenario has it; their tags: can\n"), "none near: the tags there are: %s",
+              out); /* (it said "closest: can", and three unrelated ones in a library of many) */
     cr_assert(strstr(out, "the night FAILS: no claims to hold: no run names a requirement (0 runs:"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "cd %s && %s nightly . --tag CANN --out o2 --history h.jsonl", dir, EK3_BIN), 1,
+                 "%s", out);
+    cr_assert(strstr(out, "--tag CANN: no scenario has it (did you mean can?)"), "%s", out);
     ngt_night n;
     char err[400];
     cr_assert_eq(ngt_night_read(path("o"), &n, err, sizeof err), 0, "%s", err);

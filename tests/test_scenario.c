@@ -142,11 +142,19 @@ Test(scenario, misspelt_names_get_the_closest_valid_ones)
                  "3:", "unknown fault 'IGF': fault names are lower case ('igf')");
     expect_error("signal_name", HEAD RACK "local v = get('bus.vv')\n", "3:", "bus.v");
     expect_error("fault_range", HEAD RACK "fault('igf', 2, { i='20A' })\n", "3:", "range");
+    expect_error("fault_type", HEAD RACK "fault('fan', 2, { health=true })\n",
+                 "3:", "fan: parameter health is a boolean, not a number (a number, or a quantity string: '50mA')");
     expect_error("fault_slot", HEAD RACK "fault('pull', 9)\n", "3:", "9");
     expect_error("rack_field", HEAD "rack{ modules=4, lod='8kW' }\n", "2:", "unknown field 'lod'");
     expect_error("rack_range", HEAD "rack{ modules=600 }\n", "2:", "1 to 510");
     expect_error("manifest_first", "rack{ modules=4 }\n", "1:", "manifest must come first");
     expect_error("level", "scenario{ name='x', level='weekly' }\n", "1:", "quick");
+    /* a manifest over several lines: a field's error at the field's own line (it named the "scenario{" line) */
+    expect_error("field_line", "-- a manifest\nscenario{ name = 'x',\n  tags = { 'a' },\n  seedz = { 1 } }\n",
+                 "4:", "unknown field 'seedz'");
+    expect_error("seed_line", "scenario{ name = 'x',\n  level = 'quick', --[[ seeds == no ]]\n  seeds = { '1' } }\n",
+                 "3:", "seeds[1] must be a whole number");
+    expect_error("rack_line", HEAD "rack{ modules = 4,\n  lod = '8kW' }\n", "3:", "unknown field 'lod'");
     expect_error("no_target", HEAD RACK "fault('pull')\n", "3:", "fault 'pull': give its target, a SLOT, second");
     expect_error("power_unit", HEAD RACK "set_load{ power='3V' }\n", "3:", "set_load{}: power: '3V' is not a quantity in W");
     expect_error("time_m", HEAD RACK "run('5m')\n", "3:", "run: '5m' is not a time: milli or minutes? write ms or min");
@@ -606,6 +614,31 @@ Test(scenario, a_helpers_check_names_the_scenarios_line)
     snprintf(want, sizeof want, "%s/helper.lua:5 (%s/lib/h.lua:3)", dir, dir);
     cr_assert(strstr(r->fig[0].where, "helper.lua:5 (") && strstr(r->fig[0].where, "/lib/h.lua:3)"), "where: '%s', want '%s'",
               r->fig[0].where, want);
+    done(r);
+}
+
+/* The rig's library: the build tree's scenarios/lib, or the folder
+ * EK3_SCENARIO_LIB names (a binary run away from its tree), said in the
+ * error when a helper is in neither. */
+Test(scenario, the_rigs_library_can_be_named_by_the_environment)
+{
+    char lib[600], p[700];
+    snprintf(lib, sizeof lib, "%s/otherlib", dir);
+    mkdir(lib, 0755);
+    snprintf(p, sizeof p, "%s/onlyhere.lua", lib);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f);
+    fputs("return { v = 7 }\n", f);
+    cr_assert_eq(fclose(f), 0);
+    scn_result *r =
+        run_lua("envlib", HEAD "local h = require 'onlyhere'\nexpect(h.v == 7, 'from the library')\n", 1, 1);
+    cr_assert_eq(r->verdict, SCN_ERROR, "not in the build's library: %s", r->error);
+    cr_assert(strstr(r->error, "(the rig's library: EK3_SCENARIO_LIB names another;"), "%s", r->error);
+    done(r);
+    setenv("EK3_SCENARIO_LIB", lib, 1);
+    r = run_lua("envlib", HEAD RACK "local h = require 'onlyhere'\nexpect(h.v == 7, 'from the library')\n", 1, 1);
+    unsetenv("EK3_SCENARIO_LIB");
+    cr_assert_eq(r->verdict, SCN_PASS, "%s", r->error);
     done(r);
 }
 
