@@ -756,6 +756,30 @@ static int sc_verdict_in(const char *w, const char *path, int force, scn_result 
                "anyway (--force)\n",
                r->m.path, a, b);
     }
+    /* the helper modules it required, the same way: an edited lib/ek3.lua is another scenario too */
+    for (unsigned i = 0; i < r->nhelper; i++) {
+        const char *hp = r->helper[i];
+        char a[65], b[65];
+        int gone = vrd_file_sha256(hp, now, err, sizeof err) != 0;
+        if (!gone && !memcmp(now, r->helper_sha256[i], 32))
+            continue;
+        scn_sha256_hex(r->helper_sha256[i], b);
+        if (gone)
+            snprintf(a, sizeof a, "unreadable");
+        else
+            scn_sha256_hex(now, a);
+        if (!force) {
+            char msg[3200];
+            snprintf(msg, sizeof msg,
+                     "%s: the helper %s that %s required %s since the verdict was recorded (SHA-256 now %s, "
+                     "recorded %s): the run would not be the same scenario; --force runs it anyway",
+                     path, hp, r->m.path, gone ? "cannot be read" : "changed", gone ? err : a, b);
+            scn_result_free(r);
+            return cli_usage_error(w, "%s", msg);
+        }
+        printf("note: the helper %s %s since the verdict was recorded (recorded %.12s...); run anyway (--force)\n", hp,
+               gone ? "cannot be read" : "changed", b);
+    }
     return CLI_OK;
 }
 

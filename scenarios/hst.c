@@ -151,6 +151,7 @@ static int hst_entry_of(hst_rd *d, json_t *o, hst_entry *e)
         (rc = hst_str(d, o, "scenario", e->scenario, sizeof e->scenario, 1, "")) ||
         (rc = hst_str(d, o, "path", e->path, sizeof e->path, 0, "")) ||
         (rc = hst_sha(d, o, "script_sha256", e->script_sha256)) ||
+        (rc = hst_sha(d, o, "helpers_sha256", e->helpers_sha256)) ||
         (rc = hst_sha(d, o, "trace_sha256", e->trace_sha256)))
         return rc;
     json_t *s = json_object_get(o, "seed");
@@ -274,9 +275,12 @@ static int hst_verdict(const ngt_run *r)
 /* One run as a line (malloc'd, newline-ended), or NULL (memory). */
 static char *hst_line_of(const ngt_night *n, const ngt_run *r)
 {
-    char script[65], trace[65];
+    char script[65], trace[65], helpers[65];
+    uint8_t hs[32];
     hst_hex(r->r.script_sha256, script);
     hst_hex(r->r.trace_sha256, trace);
+    scn_helpers_sha256(&r->r, hs);
+    hst_hex(hs, helpers);
     json_t *figs = json_array();
     for (unsigned i = 0; figs && i < r->r.nfig; i++) {
         const scn_fig *g = &r->r.fig[i];
@@ -290,12 +294,12 @@ static char *hst_line_of(const ngt_night *n, const ngt_run *r)
     }
     if (!figs)
         return NULL;
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:f, s:o}", "format", HST_FORMAT, "night",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:f, s:o}", "format", HST_FORMAT, "night",
                           n->started, "rig_version", n->rig_version, "scenario", hst_name(r), "path",
-                          r->job.path[0] ? r->job.path : r->r.m.path, "script_sha256", script, "seed",
-                          (json_int_t)r->job.seed, "verdict", scn_verdict_name((unsigned)hst_verdict(r)),
-                          "trace_sha256", trace, "wall_s", isfinite(r->wall_s) && r->wall_s > 0 ? r->wall_s : 0.0,
-                          "figures", figs);
+                          r->job.path[0] ? r->job.path : r->r.m.path, "script_sha256", script, "helpers_sha256",
+                          helpers, "seed", (json_int_t)r->job.seed, "verdict",
+                          scn_verdict_name((unsigned)hst_verdict(r)), "trace_sha256", trace, "wall_s",
+                          isfinite(r->wall_s) && r->wall_s > 0 ? r->wall_s : 0.0, "figures", figs);
     if (!o)
         return NULL;
     char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12));
@@ -556,14 +560,18 @@ static int hst_drift(const hst *h, const ngt_run *r, const scn_fig *g, unsigned 
 /* A flip of run r against the last entry of its scenario, seed and script. */
 static int hst_flip(const hst *h, const ngt_run *r, hst_out *o)
 {
-    char script[65], trace[65];
+    char script[65], trace[65], helpers[65];
+    uint8_t hs[32];
     hst_hex(r->r.script_sha256, script);
     if (!script[0] || r->status == NGT_NOT_RUN)
         return 0;
     hst_hex(r->r.trace_sha256, trace);
-    const hst_entry *last = NULL;
+    scn_helpers_sha256(&r->r, hs);
+    hst_hex(hs, helpers);
+    const hst_entry *last = NULL; /* the same script with the same helpers (an edited lib/ek3.lua: not a flip) */
     for (size_t i = h->n; i-- > 0 && !last;)
-        if (hst_is(&h->e[i], hst_name(r), r->job.seed) && !strcmp(h->e[i].script_sha256, script))
+        if (hst_is(&h->e[i], hst_name(r), r->job.seed) && !strcmp(h->e[i].script_sha256, script) &&
+            !strcmp(h->e[i].helpers_sha256, helpers))
             last = &h->e[i];
     if (!last)
         return 0;

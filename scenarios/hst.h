@@ -40,6 +40,8 @@ typedef struct hst_entry {
     char scenario[64];
     char path[512];
     char script_sha256[65];
+    char helpers_sha256[65]; /* scn_helpers_sha256: the helper modules it required; "" when none (or an
+                                older line, written before they were recorded) */
     uint64_t seed;
     int verdict;              /* scn_verdict */
     char trace_sha256[65];
@@ -130,7 +132,8 @@ typedef struct hst_flag {
  * `window` values by more than its band, max(k x 1.4826 x MAD,
  * 1 % of |median|, a floor of 1e-9), with k = 4; at least 5 past values
  * are needed. A flip compares with the last entry of the same scenario,
- * seed and script_sha256 (tonight's known: a run without a script hash
+ * seed, script_sha256 and helpers_sha256 (an edited helper module is
+ * another script, not a flip; tonight's known: a run without a script hash
  * or not run is not compared): a different verdict, or for two PASS/FAIL
  * verdicts a different trace hash, is HST_FLIP. window 0: every value.
  * Only tonight's first figure of a name is checked, its history the

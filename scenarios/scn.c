@@ -146,6 +146,13 @@ const char *scn_verdict_name(unsigned v)
     return v < 3 ? n[v] : "?";
 }
 
+void scn_helpers_sha256(const scn_result *r, uint8_t out[32])
+{
+    memset(out, 0, 32);
+    if (r->nhelper)
+        mbedtls_sha256_ret(r->helper_sha256[0], 32 * (size_t)r->nhelper, out, 0);
+}
+
 void scn_sha256_hex(const uint8_t h[32], char buf[65])
 {
     for (int i = 0; i < 32; i++)
@@ -2556,8 +2563,18 @@ static int l_require(lua_State *L)
         if (!f)
             continue;
         fclose(f);
-        if (scn_load_file(L, path, err, sizeof err, NULL))
+        scn_result *res = scn_of(L)->r;
+        if (res->nhelper == SCN_HELPERS_MAX)
+            return scn_err(L, "require '%s': more than %d helper modules", name, SCN_HELPERS_MAX);
+        uint8_t sha[32];
+        if (scn_load_file(L, path, err, sizeof err, sha))
             return scn_err(L, "require '%s': %s", name, err);
+        size_t pl = strlen(path); /* kept for replay, which checks its bytes are still the ones run */
+        if (pl >= sizeof res->helper[0])
+            return scn_err(L, "require '%s': its path %s is longer than %zu characters", name, path,
+                           sizeof res->helper[0] - 1);
+        memcpy(res->helper[res->nhelper], path, pl + 1);
+        memcpy(res->helper_sha256[res->nhelper++], sha, 32);
         lua_call(L, 0, 1);
         if (lua_isnil(L, -1)) {
             lua_pop(L, 1);

@@ -102,6 +102,7 @@ typedef struct scn_fault {
  * where in the script. Whether it came is a check of its own (a
  * set_load{} whose time the run never reached fails the run). */
 #define SCN_LOADS_MAX 64
+#define SCN_HELPERS_MAX 16 /* helper modules a scenario may require (l_require refuses more) */
 typedef struct scn_load_rec {
     char text[96];            /* "16 kW", "250 ohm", "profile FILE" */
     char where[160];          /* file:line of the set_load{} call */
@@ -176,6 +177,12 @@ typedef struct scn_result {
     unsigned modules, threads;
     char rack_text[600];      /* the rack as set up, in ek3 rack's flags */
     uint8_t script_sha256[32]; /* SHA-256 of the scenario file's bytes as run */
+    /* The helper modules it required (lib/NAME.lua, the rig's library), in load order: their paths as
+     * opened and the SHA-256 of their bytes as run; a verdict's replay and the nightly history's
+     * comparisons take them with the script (an edited lib/ek3.lua is not the same scenario) */
+    char helper[SCN_HELPERS_MAX][256];
+    uint8_t helper_sha256[SCN_HELPERS_MAX][32];
+    unsigned nhelper;
     unsigned ncol;            /* probe columns of the trace (0 before rack{}) */
     char *colnames;           /* their names, ncol NUL-ended strings one after another */
     scn_block *block;         /* the trace's blocks, in order (the last may be short) */
@@ -207,6 +214,11 @@ int scn_profile_read(FILE *f, const char *path, int (*row)(void *ctx, double t, 
 
 /* The trace hash as 64 hex digits into buf[65]. */
 void scn_sha256_hex(const uint8_t h[32], char buf[65]);
+
+/* The helpers r required, as one SHA-256 into out[32]: of their
+ * SHA-256s (scn_result.helper_sha256) one after another, in load order;
+ * 32 zero bytes when it required none (FIPS 180-4 SHA-256, mbedTLS). */
+void scn_helpers_sha256(const scn_result *r, uint8_t out[32]);
 
 /*
  * Seams for the modules that add globals (chk_lua.c): an engine behind

@@ -42,9 +42,15 @@ static int vrd_json_more(json_t *j, const scn_result *r)
     char hex[65];
     scn_sha256_hex(r->script_sha256, hex);
     json_t *sc = json_object_get(j, "scenario"), *loads = json_array();
-    if (json_object_set_new(sc, "sha256", json_string(hex)) ||
+    json_t *helpers = json_array(); /* the helper modules it required, each with its bytes' SHA-256 */
+    if (json_object_set_new(sc, "sha256", json_string(hex)) || json_object_set_new(sc, "helpers", helpers) ||
         json_object_set_new(sc, "gaps", vrd_list(r->m.gaps, '\n')) || json_object_set_new(j, "loads", loads))
         return -1;
+    for (unsigned i = 0; i < r->nhelper; i++) {
+        scn_sha256_hex(r->helper_sha256[i], hex);
+        if (json_array_append_new(helpers, json_pack("{s:s, s:s}", "path", r->helper[i], "sha256", hex)))
+            return -1;
+    }
     for (unsigned i = 0; i < r->nload; i++) { /* the script's set_load{} calls */
         const scn_load_rec *l = &r->load[i];
         if (json_array_append_new(loads, json_pack("{s:s, s:o, s:o, s:f, s:f, s:s}", "load", l->text, "power_W",
@@ -428,6 +434,34 @@ static json_t *vrd_arr(vrd_rd *d, json_t *o, const char *k, const char *field, s
     return v;
 }
 
+/* scenario.helpers, when there: [{path, sha256}] into r->helper[]. */
+static int vrd_helpers(vrd_rd *d, json_t *sc, scn_result *r)
+{
+    r->nhelper = 0;
+    if (!json_object_get(sc, "helpers"))
+        return 0;
+    json_t *a = vrd_arr(d, sc, "helpers", "scenario.helpers", SCN_HELPERS_MAX);
+    if (!a)
+        return -1;
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *h = json_array_get(a, i);
+        char field[64];
+        snprintf(field, sizeof field, "scenario.helpers[%zu]", i);
+        if (!json_is_object(h)) {
+            vrd_bad(d, field, "not an object {path, sha256}");
+            return -1;
+        }
+        snprintf(field, sizeof field, "scenario.helpers[%zu].path", i);
+        if (vrd_str(d, h, "path", field, r->helper[i], sizeof r->helper[i]))
+            return -1;
+        snprintf(field, sizeof field, "scenario.helpers[%zu].sha256", i);
+        if (vrd_sha(d, h, "sha256", field, r->helper_sha256[i]))
+            return -1;
+        r->nhelper = (unsigned)i + 1;
+    }
+    return 0;
+}
+
 static json_t *vrd_obj(vrd_rd *d, json_t *o, const char *k, const char *field)
 {
     json_t *v = vrd_get(d, o, k, field);
@@ -660,6 +694,8 @@ int vrd_parse(const char *text, size_t len, const char *file, scn_result *r, cha
         vrd_bad(&d, "scenario.path", "empty");
         goto out;
     }
+    if (vrd_helpers(&d, sc, r)) /* optional: a verdict written before they were recorded has none */
+        goto out;
     if (r->verdict == SCN_FAIL && r->first_fail < 0) {
         vrd_bad(&d, "first_failed", "null in a FAIL verdict");
         goto out;

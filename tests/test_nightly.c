@@ -784,6 +784,29 @@ Test(nightly, a_flip_is_reported_and_fails_the_night_on_request)
     cr_assert_eq(rc, 0, "the report says the night fails too: %s", out);
 }
 
+/* An edited helper module (lib/NAME.lua) makes another script, not a
+ * flip: the history keeps the helpers' hash beside the script's (the
+ * edit was reported as nondeterminism, a rig bug). */
+Test(nightly, an_edited_helper_is_not_a_flip)
+{
+    char lib[300], h[320];
+    snprintf(lib, sizeof lib, "%s/lib", dir);
+    mkdir(lib, 0755);
+    snprintf(h, sizeof h, "%s/hh.lua", lib);
+    write_file(h, "return { at = '0.01s' }\n");
+    scenario("helped", "", "local hh = require 'hh'\nrun(hh.at)\nexpect(true, 'ok')");
+    int rc =
+        run(out, sizeof out, "cd %s && %s nightly . --out o --history h.jsonl --quarantine /dev/null", dir, EK3_BIN);
+    cr_assert_eq(rc, 0, "%s", out);
+    rc = run(out, sizeof out, "grep -c '\"helpers_sha256\": *\"[0-9a-f]\\{64\\}\"' %s/h.jsonl", dir);
+    cr_assert_eq(rc, 0, "the history line holds the helpers' hash: %s", out);
+    write_file(h, "return { at = '0.02s' }\n"); /* another trace */
+    rc = run(out, sizeof out, "cd %s && %s nightly . --out o --history h.jsonl --quarantine /dev/null --fail-on-flip",
+             dir, EK3_BIN);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "0 nondeterminism flags"), "%s", out);
+}
+
 /* A JSON output that is not a regular file (a device, a symlink to one)
  * is written to, never renamed over: a rename would put a file where
  * /dev/full was, for every program after. The write error is told. */

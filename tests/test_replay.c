@@ -7,6 +7,7 @@
  * fails the check and writes a scenario that fails it; a kept fault is
  * moved later and made smaller. */
 #include <jansson.h>
+#include <sys/stat.h>
 
 #include "cli_run.h"
 
@@ -100,6 +101,37 @@ Test(replay, an_edited_scenario_is_refused_and_forced_diverges_where_the_edit_to
                   strstr(out, "long.lua:3) in at 1.600000 s\n    recorded pull:3@1.5s (") &&
                   strstr(out, "long.lua:3) in at 1.500000 s\n"),
               "%s", out);
+}
+
+/* A helper module the scenario required is part of it: recorded with its
+ * SHA-256 in the verdict, and an edited one is refused as an edited
+ * scenario is (it replayed the new helper's run with no word). */
+Test(replay, an_edited_helper_is_refused_as_an_edited_scenario_is)
+{
+    char lib[300], h[320];
+    snprintf(lib, sizeof lib, "%s/lib", dir);
+    mkdir(lib, 0755);
+    snprintf(h, sizeof h, "%s/hh.lua", lib);
+    write_file(h, "return { at = '0.3s' }\n");
+    write_file(path("hl.lua"), "scenario{ name='hl', seeds={1} }\nrack{ modules=2 }\nlocal hh = require 'hh'\n"
+                               "run(hh.at)\nexpect(get('rack.present') == 2, 'in')\n");
+    const char *v = record(path("hl.lua"), "hl", 1, 0);
+    json_error_t e;
+    json_t *j = json_load_file(v, 0, &e);
+    cr_assert_not_null(j, "%s", e.text);
+    json_t *hs = json_object_get(json_object_get(j, "scenario"), "helpers");
+    cr_assert(json_is_array(hs) && json_array_size(hs) == 1, "the helper recorded");
+    cr_assert(strstr(json_string_value(json_object_get(json_array_get(hs, 0), "path")), "/lib/hh.lua"));
+    json_decref(j);
+    cr_assert_eq(run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v), 0, "%s", out);
+    write_file(h, "return { at = '0.4s' }\n");
+    cr_assert_eq(run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v), 2, "%s", out);
+    cr_assert(strstr(out, "/lib/hh.lua that ") &&
+                  strstr(out, "hl.lua required changed since the verdict was recorded") &&
+                  strstr(out, "--force runs it anyway"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s scenario replay %s --force", EK3_BIN, v), 1, "%s", out);
+    cr_assert(strstr(out, "note: the helper ") && strstr(out, "DIVERGED"), "%s", out);
 }
 
 /* Edit the verdict at v with fn(json) and write it back. */
