@@ -1033,10 +1033,13 @@ int cmd_rack(int argc, char **argv)
         cli_needs(w, &seen, "--ext-timeout", "--external", ext_only) ||
         cli_needs(w, &seen, "--log-start", "--log", "it stamps the lines of the candump log that --log writes") ||
         cli_needs(w, &seen, "--rt-spin", "--realtime", "it is how --realtime waits for each quantum's deadline") ||
-        cli_needs(w, &seen, "--rt-tolerance", "--realtime", "it is how late a --realtime quantum may start and not count as late") ||
+        cli_needs(w, &seen, "--rt-tolerance", "--realtime",
+                  "it is how late a --realtime quantum may start and not count as late") ||
         cli_needs(w, &seen, "--api-key", "--api", "it is the key of the station API that --api opens") ||
         cli_needs(w, &seen, "--update-at", "--update", "it is when the update that --update names starts") ||
         cli_needs(w, &seen, "--update-wave", "--update", "it sizes the waves of the update that --update names") ||
+        cli_needs(w, &seen, "--trust-key", "--update",
+                  "it is a key the modules take the image that --update names signed with") ||
         cli_exclusive(w, &seen, "--threads", "--log",
                       "a run with --log runs on one thread (its frames in the one order of the bus)") ||
         trc_args_check(w, &seen, &o.trace))
@@ -1521,6 +1524,7 @@ int cmd_rack(int argc, char **argv)
     if (rep)
         bad |= rep_text(rep, &s, 0) != 0;
     char upd_why[400] = "";
+    const char *upd_end = ""; /* why it did not finish, when it did not: said on stderr too */
     int upd_failed = 0;
     if (s.g.upd) { /* the update: each module's version before and after, every refusal, the outcome */
         bad |= fwr_report(s.g.upd, stdout) != EK3_OK;
@@ -1534,6 +1538,7 @@ int cmd_rack(int argc, char **argv)
         printf("firmware update: %s%s\n", upd_why, end);
         if (rep)
             fprintf(rep, "firmware update: %s%s\n", upd_why, end);
+        upd_end = end;
         s.g.upd = NULL;
         fwr_free(&upd);
     }
@@ -1595,5 +1600,6 @@ int cmd_rack(int argc, char **argv)
                                                      "band and falling (the report above says more)");
     if (upd_failed && s.stop_sig)
         return cli_fail(w, "the firmware update was not finished when the run was interrupted: %s", upd_why);
-    return upd_failed ? cli_fail(w, "the firmware update did not end on the new image: %s", upd_why) : CLI_OK;
+    return upd_failed ? cli_fail(w, "the firmware update did not end on the new image: %s%s", upd_why, upd_end)
+                      : CLI_OK;
 }

@@ -337,7 +337,8 @@ int fwr_outcome(const fwr *u, int64_t now, char *why, size_t cap)
         }
     double demand, have, biggest;
     fwr_weigh(u, now, &demand, &have, &biggest);
-    if (!fwr_finished(u) && count[FWR_P_STAGED] && fwr_spare_of(demand, have, biggest) == 0 && n < cap)
+    /* only once the station has heard what the modules give (0 kW of 0 kW is no heartbeat yet, not a lack) */
+    if (!fwr_finished(u) && count[FWR_P_STAGED] && have > 0 && fwr_spare_of(demand, have, biggest) == 0 && n < cap)
         snprintf(why + n, cap - n,
                  "; the roll waits for spare capacity: the demand of %.1f kW must stay within %.0f %% of what the "
                  "modules left running can give, and all of them together give %.1f kW (a lighter load, or more "

@@ -1172,6 +1172,14 @@ Test(cli, an_update_run_says_how_it_ended_and_fails_when_it_did_not)
                  1, "%s", out);
     cr_assert(strstr(out, "4 of 4 modules not on 1.1.0: 4 staged; the roll waits for spare capacity"), "%s", out);
     cr_assert(strstr(out, "did not end on the new image"), "%s", out);
+    /* a run that ends before the station has heard what the modules give: the end named on stderr too, not a lack of
+     * capacity ("the demand of 0.0 kW ... all of them together give 0.0 kW (a lighter load, or more modules)") */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load 6kW --duration 1s --update %s", EK3_BIN, img), 1,
+                 "%s", out);
+    cr_assert(strstr(out, "ek3 rack: the firmware update did not end on the new image: 4 of 4 modules not on 1.1.0: 4 "
+                          "staged (not finished when the run ended: --duration)\n") &&
+                  !strstr(out, "spare capacity"),
+              "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load 6kW --duration 3s --update %s --update-at 1s", EK3_BIN,
                      other),
                  1, "%s", out);

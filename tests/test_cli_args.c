@@ -280,9 +280,15 @@ Test(cli_args, an_option_without_its_value_is_named_in_every_subcommand)
     cr_assert_eq(run(out, sizeof out, "%s rack --bogus", EK3_BIN), 2);
     cr_assert(strstr(out, "unknown argument '--bogus'"), "%s", out);
     /* a key file that cannot be read: the flag and the file, each once */
-    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --trust-key /nonexistent.pem", EK3_BIN), 2);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --trust-key /nonexistent.pem --update x.img", EK3_BIN), 2);
     cr_assert(strstr(out, "ek3 rack: --trust-key /nonexistent.pem: cannot open: No such file or directory\n"), "%s",
               out);
+    /* a key with no update to take it is said (it was accepted and did nothing) */
+    cr_assert_eq(run(out, sizeof out, "%s fwimg keygen --out %s/tk.pem", EK3_BIN, dir), 0, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 2 --trust-key %s/tk.pub.pem", EK3_BIN, dir), 2, "%s", out);
+    cr_assert(strstr(out, "--trust-key") && strstr(out, "--update") &&
+                  strstr(out, "it is a key the modules take the image that --update names signed with"),
+              "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s rack --modules=8", EK3_BIN), 2);
     cr_assert(strstr(out, "unknown argument '--modules=8' (no '=': a switch stands alone, '--modules'; a flag that "
                           "takes a value takes the next word, '--modules 8')"),
