@@ -280,6 +280,35 @@ static void left_out(const char *fault)
     rig_free(&g);
 }
 
+/* A module far hotter than the others (its own 85 C air; 45 K over the
+ * rack's mean, its thermal bias at its 0.2 A bound, the others' not):
+ * the leader's temperature makes the bounded biases sum to zero
+ * (bal_t_ref), so the trims do not wind up together. Before, they rose
+ * about 0.9 V/s to the 6 V bound, the bus 6 V above its droop point
+ * (a seized fan in 50 C air showed it after 5 minutes). */
+Test(swarm_plant, a_module_hot_past_the_bias_bound_moves_no_common_trim, .timeout = 240)
+{
+    static plant_params hot;
+    static const plant_params *slots[N];
+    rig_opts o;
+    rig_default_opts(&o, N, 5, 0.6 * N * CAP_W);
+    hot = o.plant;
+    hot.th.t_amb = 85.0;
+    slots[2] = &hot;
+    o.slot_plant = slots;
+    cr_assert_eq(rig_init(&g, &o), EK3_OK);
+    run_watch_trims(20.0);
+    cr_assert_neq(g.obs.leader, 0, "a leader");
+    double mean_trim = 0, mean_i = 0;
+    for (unsigned k = 0; k < N; k++)
+        mean_trim += trim_of(k) / N, mean_i += g.plant.mod[k].io / N;
+    cr_assert_lt(fabs(mean_trim), 0.3, "the mean trim %.3f V after 20 s (the bus %.2f V)", mean_trim, g.plant.vbus);
+    cr_assert_lt(trim_of(2), -0.4f, "the hot one is trimmed down for its bias: %.3f V", trim_of(2));
+    cr_assert_lt(fabs(g.plant.vbus - (750.0 - 5.0 * mean_i)), 1.0, "the bus %.2f V, its droop point %.2f V",
+                 g.plant.vbus, 750.0 - 5.0 * mean_i);
+    rig_free(&g);
+}
+
 Test(swarm_plant, a_module_at_its_limit_is_left_out_of_the_balancing, .timeout = 240)
 {
     left_out("ntc-short:4@0s:ch=5");

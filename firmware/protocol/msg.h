@@ -226,7 +226,8 @@ typedef struct msg_sync {
     uint32_t seq;       /* the leader's SYNC number in this term */
     uint64_t time_us;   /* the leader's time, us */
     uint32_t i_mean_ma; /* the rack's mean output current per module, mA */
-    int16_t t_mean_dc;  /* the rack's mean hottest junction, 0.1 C */
+    int16_t
+        t_mean_dc; /* the rack's mean hottest junction, 0.1 C (bal_t_ref: where the bounded thermal biases sum to 0) */
 } msg_sync;
 
 /* One Raft message, or one fragment of it (signed with the group key).

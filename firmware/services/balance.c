@@ -100,6 +100,41 @@ int bal_mean(const bal_peer *p, unsigned n, int64_t now_ns, float *i_mean, float
     return k ? EK3_OK : EK3_EAGAIN;
 }
 
+/* The bounded biases' sum at t over the counted peers, in kelvin (the
+ * biases over k_t; lim = bias_max_a / k_t). Falls as t rises. */
+static float bal_bias_sum(const bal_peer *p, unsigned n, int64_t now_ns, float lim, float t)
+{
+    float s = 0.0f;
+    for (unsigned j = 0; j < n; j++)
+        if (bal_running(&p[j], now_ns))
+            s += bal_clamp(p[j].t_c - t, -lim, lim);
+    return s;
+}
+
+float bal_t_ref(const bal_cfg *c, const bal_peer *p, unsigned n, int64_t now_ns, float t_mean)
+{
+    if (!c || !p || !(c->k_t > 0.0f) || !(c->bias_max_a > 0.0f) || !isfinite(t_mean))
+        return t_mean;
+    float lim = c->bias_max_a / c->k_t, lo = t_mean, hi = t_mean;
+    int bound = 0;
+    for (unsigned j = 0; j < n; j++)
+        if (bal_running(&p[j], now_ns)) {
+            bound |= fabsf(p[j].t_c - t_mean) > lim;
+            lo = fminf(lo, p[j].t_c);
+            hi = fmaxf(hi, p[j].t_c);
+        }
+    if (!bound) /* the usual rack: the plain mean, bit for bit */
+        return t_mean;
+    for (int it = 0; it < 40 && hi - lo > 1e-4f; it++) { /* the sum is >= 0 at lo, <= 0 at hi */
+        float mid = 0.5f * (lo + hi);
+        if (bal_bias_sum(p, n, now_ns, lim, mid) > 0.0f)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5f * (lo + hi);
+}
+
 static int bal_bit(const uint8_t map[16], unsigned slot)
 {
     return (map[(slot - 1u) / 8u] >> ((slot - 1u) % 8u)) & 1;

@@ -154,6 +154,20 @@ float bal_ref(const bal_cfg *c, float i_mean_a, float t_mean_c, float t_own_c);
  * when no peer counts (*counted = 0, the means 0). */
 int bal_mean(const bal_peer *p, unsigned n, int64_t now_ns, float *i_mean, float *t_mean, unsigned *counted);
 
+/* The temperature (C) the leader sends as the mean for the thermal bias:
+ * t_mean itself while every counted peer of p[0..n) (bal_mean's) is
+ * within bias_max_a / k_t of it; else the t at which the bounded biases
+ * clamp(k_t (t_k - t), +-bias_max_a) of the counted peers sum to zero
+ * (bisection between their coldest and hottest: their sum falls with
+ * t), so that the references still sum to the mean times their number
+ * and the trims do not drift together (a module 10 K or more hotter
+ * than the mean had its bias at the bound and the others not: the
+ * trims wound up together at +-1 V/s against the leak's 1/60 s, the bus
+ * 6 V above its droop point after 10 minutes; EK-TECH-010 2.3, the
+ * swarm's balancing, docs/swarm.md). t_mean when k_t or bias_max_a is
+ * not > 0, or no peer counts. */
+float bal_t_ref(const bal_cfg *c, const bal_peer *p, unsigned n, int64_t now_ns, float t_mean);
+
 /* The leader's provisioning decision: which of the online peers p[0..n)
  * (the caller passes those heard within the window; a faulted one is
  * never counted nor parked) to park for demand_w (W), from parked_in

@@ -452,6 +452,7 @@ static void swm_lead(swm_state *s, jz_kernel *k, unsigned me)
     float i_mean = 0, t_mean = 0;
     unsigned counted = 0;
     bal_mean(peers, np, (int64_t)s->ms * 1000000, &i_mean, &t_mean, &counted);
+    t_mean = bal_t_ref(&s->bc, peers, np, (int64_t)s->ms * 1000000, t_mean); /* the bounded biases sum to zero */
     msg_sync sy;
     memset(&sy, 0, sizeof sy);
     sy.flags = s->r.commit >= s->r.last_index ? MSG_SYNC_F_COMMITTED : 0;
