@@ -143,13 +143,15 @@ static int cfw_keygen(int argc, char **argv)
     struct stat st;
     /* a key into a device or a pipe is a key lost (a /dev/null one left its public half in /dev): refused,
      * --force or not */
-    if (!stat(out, &st) && !S_ISREG(st.st_mode))
+    int out_there = !stat(out, &st);
+    if (out_there && !S_ISREG(st.st_mode))
         return cli_usage_error(w, "--out %s is not a regular file: the private key must be kept in one", out);
-    if (!pub_given && !stat(pub, &st) && !S_ISREG(st.st_mode))
+    int pub_there = !stat(pub, &st);
+    if (!pub_given && pub_there && !S_ISREG(st.st_mode))
         return cli_usage_error(w, "--pub %s (the default, KEY.pub.pem) is not a regular file: give --pub", pub);
-    if (!force && !stat(out, &st))
+    if (!force && out_there)
         return cli_usage_error(w, "--out %s exists: a key is not replaced without --force", out);
-    if (!force && !stat(pub, &st))
+    if (!force && pub_there)
         return cli_usage_error(w, "--pub %s exists: a key is not replaced without --force", pub);
     fwsign_key k;
     if (fwsign_keygen(&k))

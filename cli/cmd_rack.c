@@ -138,14 +138,22 @@ static void rk_warn(FILE *rep, const char *fmt, ...)
 static char rk_notes[4096];
 static size_t rk_notes_len, rk_notes_said; /* rk_notes[0 .. said) are on stderr */
 
+/* The buffered notes from `from` on, one line each after `lead`. */
+static void rk_notes_put(FILE *f, const char *lead, const char *from)
+{
+    for (const char *p = from; *p;) {
+        size_t l = strcspn(p, "\n");
+        fprintf(f, "%s%.*s\n", lead, (int)l, p);
+        p += l + (p[l] == '\n');
+    }
+}
+
 /* The notes not yet on stderr, there now. */
 static void rk_notes_say(const char *w)
 {
-    for (const char *p = rk_notes + rk_notes_said; *p;) {
-        size_t l = strcspn(p, "\n");
-        fprintf(stderr, "ek3 %s: note: %.*s\n", w, (int)l, p);
-        p += l + (p[l] == '\n');
-    }
+    char lead[64];
+    snprintf(lead, sizeof lead, "ek3 %s: note: ", w);
+    rk_notes_put(stderr, lead, rk_notes + rk_notes_said);
     rk_notes_said = rk_notes_len;
 }
 
@@ -192,11 +200,7 @@ static void rk_note_after(const char *w, FILE *rep, const char *fmt, ...)
 /* The notes so far at the head of report.txt (a write error shows at its close). */
 static void rk_notes_out(FILE *rep)
 {
-    for (const char *p = rk_notes; *p;) {
-        size_t l = strcspn(p, "\n");
-        fprintf(rep, "note (before the run): %.*s\n", (int)l, p);
-        p += l + (p[l] == '\n');
-    }
+    rk_notes_put(rep, "note (before the run): ", rk_notes);
 }
 
 /* w watts in kW with `decimals` decimals, in MW from 1 MW on. */
