@@ -764,21 +764,62 @@ static int sc_verdict_in(const char *w, const char *path, int force, scn_result 
         if (!gone && !memcmp(now, r->helper_sha256[i], 32))
             continue;
         scn_sha256_hex(r->helper_sha256[i], b);
-        if (gone)
-            snprintf(a, sizeof a, "unreadable");
-        else
-            scn_sha256_hex(now, a);
+        if (gone) { /* the rig's library installed elsewhere, say: what require loads is compared after the run */
+            printf("note: the helper %s cannot be read here (%s); the replay compares the file require loads now "
+                   "with its recorded SHA-256 %.12s...\n",
+                   hp, err, b);
+            continue;
+        }
+        scn_sha256_hex(now, a);
         if (!force) {
             char msg[3200];
             snprintf(msg, sizeof msg,
-                     "%s: the helper %s that %s required %s since the verdict was recorded (SHA-256 now %s, "
+                     "%s: the helper %s that %s required changed since the verdict was recorded (SHA-256 now %s, "
                      "recorded %s): the run would not be the same scenario; --force runs it anyway",
-                     path, hp, r->m.path, gone ? "cannot be read" : "changed", gone ? err : a, b);
+                     path, hp, r->m.path, a, b);
             scn_result_free(r);
             return cli_usage_error(w, "%s", msg);
         }
-        printf("note: the helper %s %s since the verdict was recorded (recorded %.12s...); run anyway (--force)\n", hp,
-               gone ? "cannot be read" : "changed", b);
+        printf("note: the helper %s changed since the verdict was recorded (recorded %.12s...); run anyway (--force)\n",
+               hp, b);
+    }
+    return CLI_OK;
+}
+
+/* The helper modules the replayed run loaded (got) against those the
+ * verdict recorded (want), path and SHA-256, in load order: a lib/NAME.lua
+ * put beside the scenario, or another EK3_SCENARIO_LIB, answers require
+ * with another file than the recorded one, and the run is then another
+ * scenario, not a divergence (the same bytes from another path are the
+ * same helper). CLI_OK the same (or force, having said how
+ * they differ); CLI_USAGE having said the first difference. */
+static int sc_helpers_loaded(const char *w, const char *vpath, const scn_result *want, const scn_result *got, int force)
+{
+    unsigned n = want->nhelper > got->nhelper ? want->nhelper : got->nhelper;
+    for (unsigned i = 0; i < n; i++) {
+        char why[1400];
+        if (i < want->nhelper && i < got->nhelper) {
+            if (!memcmp(want->helper_sha256[i], got->helper_sha256[i], 32))
+                continue; /* the same bytes from another place (the library installed elsewhere): the same run */
+            char a[65], b[65];
+            scn_sha256_hex(got->helper_sha256[i], a);
+            scn_sha256_hex(want->helper_sha256[i], b);
+            snprintf(why, sizeof why, "loaded %s (SHA-256 %.12s...) where the verdict recorded %s (%.12s...)",
+                     got->helper[i], a, want->helper[i], b);
+        } else if (i < got->nhelper) {
+            snprintf(why, sizeof why, "loaded %s, which the verdict does not list", got->helper[i]);
+        } else {
+            snprintf(why, sizeof why, "did not load %s, which the verdict lists", want->helper[i]);
+        }
+        if (force) {
+            printf("note: the replayed run %s; compared anyway (--force)\n", why);
+            return CLI_OK;
+        }
+        return cli_usage_error(w,
+                               "%s: the replayed run %s: require found another file than the recorded run's (a "
+                               "lib/ folder beside the scenario comes first, then EK3_SCENARIO_LIB or the rig's "
+                               "library), so it is not the same scenario; nothing compared; --force compares anyway",
+                               vpath, why);
     }
     return CLI_OK;
 }
@@ -852,7 +893,8 @@ static int sc_replay(int argc, char **argv)
                  "into --vcd and/or --trace-csv, within [--from, --to] of simulated time, at\n"
                  "full resolution (every quantum; docs/scopes.md, Traces). Exit: 0 the same,\n"
                  "1 diverged (or a trace's write error), 2 a bad verdict file, a missing or\n"
-                 "changed scenario, a bad probe or a bad flag.");
+                 "changed scenario or helper (or another helper file loaded), a bad probe\n"
+                 "or a bad flag.");
             return CLI_OK;
         }
         int rc = sc_verdict_arg(w, argc, argv, &i, &seen, &va);
@@ -897,6 +939,11 @@ static int sc_replay(int argc, char **argv)
         scn_result_free(&want);
         scn_result_free(&got);
         return rc != CLI_OK ? rc : CLI_FAIL;
+    }
+    if (!cli_stop_requested() && sc_helpers_loaded(w, vpath, &want, &got, force)) {
+        scn_result_free(&want);
+        scn_result_free(&got);
+        return CLI_USAGE;
     }
     if (cli_stop_requested()) { /* a stopped replay compares nothing: it is not a divergence */
         printf("INTERRUPTED at %.4f s of %.4f s: nothing compared\n", got.sim_s, want.sim_s);

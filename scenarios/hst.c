@@ -557,8 +557,10 @@ static int hst_drift(const hst *h, const ngt_run *r, const scn_fig *g, unsigned 
     return 0;
 }
 
-/* A flip of run r against the last entry of its scenario, seed and script. */
-static int hst_flip(const hst *h, const ngt_run *r, hst_out *o)
+/* A flip of run r against the last entry of its scenario, seed, script,
+ * helpers and rig version (night n's): a rig that changed may change a
+ * trace, and that is not nondeterminism. */
+static int hst_flip(const hst *h, const ngt_night *n, const ngt_run *r, hst_out *o)
 {
     char script[65], trace[65], helpers[65];
     uint8_t hs[32];
@@ -568,10 +570,11 @@ static int hst_flip(const hst *h, const ngt_run *r, hst_out *o)
     hst_hex(r->r.trace_sha256, trace);
     scn_helpers_sha256(&r->r, hs);
     hst_hex(hs, helpers);
-    const hst_entry *last = NULL; /* the same script with the same helpers (an edited lib/ek3.lua: not a flip) */
+    /* the same script with the same helpers (an edited lib/ek3.lua: not a flip) on the same rig */
+    const hst_entry *last = NULL;
     for (size_t i = h->n; i-- > 0 && !last;)
         if (hst_is(&h->e[i], hst_name(r), r->job.seed) && !strcmp(h->e[i].script_sha256, script) &&
-            !strcmp(h->e[i].helpers_sha256, helpers))
+            !strcmp(h->e[i].helpers_sha256, helpers) && !strcmp(h->e[i].rig_version, n->rig_version))
             last = &h->e[i];
     if (!last)
         return 0;
@@ -621,7 +624,7 @@ int hst_analyse(const hst *h, const ngt_night *n, unsigned window, hst_flag **ou
         }
     }
     for (size_t i = 0; i < n->nrun && !rc; i++)
-        rc = hst_flip(h, &n->run[i], &o);
+        rc = hst_flip(h, n, &n->run[i], &o);
     free(past);
     if (rc) {
         free(o.f);

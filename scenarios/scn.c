@@ -188,20 +188,36 @@ double scn_now(scn *x)
     return x && x->s ? x->s->g.t_ns * 1e-9 : 0.0;
 }
 
+/* Whether the function of ar runs from a helper module that require
+ * loaded (its source one of scn_result.helper[]; the rig's library
+ * included, wherever EK3_SCENARIO_LIB puts it). */
+static int scn_in_helper(lua_State *L, const lua_Debug *ar)
+{
+    scn *x = scn_of(L);
+    if (!x || !x->r || ar->source[0] != '@')
+        return 0;
+    for (unsigned i = 0; i < x->r->nhelper; i++)
+        if (!strcmp(ar->source + 1, x->r->helper[i]))
+            return 1;
+    return 0;
+}
+
 const char *scn_where(lua_State *L, char *buf, size_t cap)
 {
     lua_Debug ar;
     buf[0] = 0;
-    char lib[LUA_IDSIZE + 16] = "";
+    char lib[2 * LUA_IDSIZE + 40] = "";
     for (int level = 1; lua_getstack(L, level, &ar); level++) {
         lua_getinfo(L, "Sl", &ar);
         if (ar.currentline <= 0)
             continue;
         /* A check made in a helper module (a lib/ folder) is told at
-         * the scenario's line that called it, the helper's line after. */
-        if (strstr(ar.short_src, "/lib/") || !strncmp(ar.short_src, "lib/", 4)) {
-            if (!lib[0])
-                snprintf(lib, sizeof lib, "%s:%d", ar.short_src, ar.currentline);
+         * the scenario's line that called it, then each helper's line
+         * from the outermost to the one that made it. */
+        if (scn_in_helper(L, &ar)) {
+            char both[sizeof lib + LUA_IDSIZE + 16]; /* this one, then the inner ones (cut at lib's size) */
+            snprintf(both, sizeof both, "%s:%d%s%s", ar.short_src, ar.currentline, lib[0] ? ", " : "", lib);
+            snprintf(lib, sizeof lib, "%.*s", (int)sizeof lib - 1, both);
             continue;
         }
         if (lib[0])
@@ -293,6 +309,17 @@ static void scn_hook(lua_State *L, lua_Debug *ar)
 
 /* ---- helpers for arguments ---- */
 
+/* The fields of scenario{} and of rack{}: an error about one of them
+ * ("rack{}: modules ...") is told at the field's own line. */
+static const char *const scn_manifest_keys[] = {"name",        "tags", "level", "requirements", "seeds", "timeout",
+                                                "description", "gaps", NULL};
+static const char *const scn_rack_keys[] = {
+    "modules", "fidelity", "load", "ohm",     "battery",  "load_at",   "load_ramp",   "vset",
+    "droop",   "seed",     "set",  "slot",    "external", "fw_bus",    "ext_timeout", "hello_timeout",
+    "threads", "start",    "api",  "api_key", "swarm",    "trust_key", NULL};
+
+static int scn_key_line(lua_State *L, const char *key, char *src, size_t cap);
+
 int scn_err(lua_State *L, const char *fmt, ...)
 {
     char msg[800];
@@ -300,6 +327,18 @@ int scn_err(lua_State *L, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* "rack{}: KEY..." and "scenario{}: KEY...": at KEY's line, when the table has it on one of its own */
+    const char *k = !strncmp(msg, "rack{}: ", 8) ? msg + 8 : !strncmp(msg, "scenario{}: ", 12) ? msg + 12 : NULL;
+    const char *const *keys = k == msg + 8 ? scn_rack_keys : scn_manifest_keys;
+    size_t kn = k ? strspn(k, "abcdefghijklmnopqrstuvwxyz_") : 0;
+    for (; kn && *keys; keys++) {
+        char src[LUA_IDSIZE];
+        int at;
+        if (strlen(*keys) == kn && !memcmp(*keys, k, kn) && (at = scn_key_line(L, *keys, src, sizeof src)) > 0) {
+            lua_pushfstring(L, "%s:%d: %s", src, at, msg);
+            return lua_error(L);
+        }
+    }
     char where[LUA_IDSIZE * 2 + 40];
     scn_where(L, where, sizeof where); /* the scenario's line, a lib/ helper's after it */
     lua_pushfstring(L, "%s%s%s", where, where[0] ? ": " : "", msg);
@@ -436,41 +475,115 @@ static void scn_range(lua_State *L, const char *what, double v, double lo, doubl
                 cli_si(h, sizeof h, hi, unit));
 }
 
+/* A Lua long bracket opening at p ("[[", "[==["): its level (the number
+ * of '='), or -1 when p opens none. */
+static int scn_long_open(const char *p, const char *end)
+{
+    if (p >= end || *p != '[')
+        return -1;
+    int lv = 0;
+    for (p++; p < end && *p == '='; p++)
+        lv++;
+    return p < end && *p == '[' ? lv : -1;
+}
+
+/* Past the long bracket of level lv opening at p, counting its lines. */
+static const char *scn_long_skip(const char *p, const char *end, int lv, int *line)
+{
+    for (p += lv + 2; p < end; p++) {
+        if (*p == '\n')
+            (*line)++;
+        else if (*p == ']' && p + lv + 1 < end && p[lv + 1] == ']') {
+            int k = 1;
+            while (k <= lv && p[k] == '=')
+                k++;
+            if (k == lv + 1)
+                return p + lv + 2;
+        }
+    }
+    return end;
+}
+
+/* Past white space (lines counted) from p. */
+static const char *scn_skip_space(const char *p, const char *end, int *line)
+{
+    for (; p < end && isspace((unsigned char)*p); p++)
+        if (*p == '\n')
+            (*line)++;
+    return p;
+}
+
 /* The line of field `key` in the table the calling scenario line builds:
- * the first line from the call's on (the call's line is where its table
- * starts, "scenario{ name = ...,") that assigns it, "key =" (not "=="),
- * within 200 lines of the call's file; 0 when the call is not in a file
- * of its own (a lib/ helper's, a string chunk's) or no line has it. The
- * file's name, as Lua shortens it, into src[cap]. */
+ * the call's file read as Lua tokens from the call's line (where its
+ * table starts, "scenario{ name = ...,") to the brace that closes the
+ * table, the first `key =` or `["key"] =` (not "==") at the table's own
+ * depth, its `=` on a later line included; comments and strings skipped.
+ * 0 when the call is not in a file of its own (a lib/ helper's, a string
+ * chunk's) or the table has no such field. The file's name, as Lua
+ * shortens it, into src[cap]. */
 static int scn_key_line(lua_State *L, const char *key, char *src, size_t cap)
 {
     lua_Debug ar;
     if (!lua_getstack(L, 1, &ar) || !lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0 || ar.source[0] != '@' ||
-        strstr(ar.short_src, "/lib/") || !strncmp(ar.short_src, "lib/", 4))
+        scn_in_helper(L, &ar))
         return 0;
-    FILE *f = fopen(ar.source + 1, "r");
-    if (!f)
+    char *buf, err[64];
+    size_t len;
+    if (scn_read_file(ar.source + 1, 64u << 20, &buf, &len, err, sizeof err))
         return 0;
-    char line[1024];
-    int n = 0, found = 0;
+    const char *p = buf, *end = buf + len;
     size_t kl = strlen(key);
-    while (!found && n < ar.currentline + 200 && fgets(line, sizeof line, f)) {
-        if (strchr(line, '\n') || feof(f)) /* a longer line counts as one, read in pieces */
-            n++;
-        if (n < ar.currentline)
-            continue;
-        for (const char *c = line; (c = strstr(c, key)) != NULL; c += kl) {
-            int start = c == line || !(isalnum((unsigned char)c[-1]) || c[-1] == '_' || c[-1] == '.');
-            const char *e = c + kl;
-            while (*e == ' ' || *e == '\t')
-                e++;
-            if (start && e[0] == '=' && e[1] != '=') {
-                found = n;
-                break;
+    int line = 1, depth = 0, opened = 0, found = 0;
+    while (p < end && !found && !(opened && depth == 0)) {
+        int on = line >= ar.currentline, lv, at = line;
+        char c = *p;
+        if (c == '\n') {
+            line++;
+            p++;
+        } else if (c == '-' && p + 1 < end && p[1] == '-') { /* a comment: to the line's end, or a long one */
+            p += 2;
+            if ((lv = scn_long_open(p, end)) >= 0)
+                p = scn_long_skip(p, end, lv, &line);
+            else
+                while (p < end && *p != '\n')
+                    p++;
+        } else if ((lv = scn_long_open(p, end)) >= 0) { /* a long string */
+            p = scn_long_skip(p, end, lv, &line);
+        } else if (c == '"' || c == '\'') { /* a short string, its escapes (a "\" line break) included */
+            const char *q = p + 1;
+            for (; q < end && *q != c && *q != '\n'; q++)
+                if (*q == '\\' && q + 1 < end && *++q == '\n')
+                    line++;
+            if (on && opened && depth == 1 && p > buf && p[-1] == '[' && (size_t)(q - p - 1) == kl &&
+                !memcmp(p + 1, key, kl)) {
+                int l2 = line; /* a look ahead: its lines are counted when the scan gets there */
+                const char *r = scn_skip_space(q + 1, end, &l2);
+                if (r < end && *r == ']') {
+                    r = scn_skip_space(r + 1, end, &l2);
+                    found = r + 1 < end && r[0] == '=' && r[1] != '=' ? at : 0;
+                }
             }
+            p = q < end ? q + 1 : end;
+        } else if (isalnum((unsigned char)c) || c == '_') { /* a name or a number */
+            const char *q = p;
+            while (q < end && (isalnum((unsigned char)*q) || *q == '_'))
+                q++;
+            if (on && opened && depth == 1 && (size_t)(q - p) == kl && !memcmp(p, key, kl) &&
+                (p == buf || (p[-1] != '.' && p[-1] != ':'))) {
+                int l2 = line;
+                const char *r = scn_skip_space(q, end, &l2);
+                found = r + 1 < end && r[0] == '=' && r[1] != '=' ? at : 0;
+            }
+            p = q;
+        } else {
+            if (on && c == '{')
+                depth++, opened = 1;
+            else if (on && c == '}' && depth > 0)
+                depth--;
+            p++;
         }
     }
-    fclose(f);
+    free(buf);
     snprintf(src, cap, "%s", ar.short_src);
     return found;
 }
@@ -1009,8 +1122,7 @@ static int l_scenario(lua_State *L)
         return scn_err(L, "scenario{}: given twice");
     if (x->s)
         return scn_err(L, "scenario{}: must come before rack{}");
-    static const char *const keys[] = {"name", "tags", "level", "requirements", "seeds", "timeout", "description", "gaps", NULL};
-    scn_known_keys(L, 1, "scenario", keys);
+    scn_known_keys(L, 1, "scenario", scn_manifest_keys);
     lua_getfield(L, 1, "name");
     const char *name = lua_tostring(L, -1);
     if (!name || !*name || strlen(name) >= sizeof m->name)
@@ -1274,10 +1386,7 @@ static int l_rack(lua_State *L)
         return scn_err(L, "rack{}: the scenario{...} manifest must come first");
     if (x->s)
         return scn_err(L, "rack{}: given twice (one rack per scenario)");
-    static const char *const keys[] = {"modules", "fidelity", "load", "ohm", "battery", "load_at", "load_ramp",
-                                       "vset", "droop", "seed", "set", "slot", "external", "fw_bus", "ext_timeout",
-                                       "hello_timeout", "threads", "start", "api", "api_key", "swarm", "trust_key", NULL};
-    scn_known_keys(L, 1, "rack", keys);
+    scn_known_keys(L, 1, "rack", scn_rack_keys);
     ses_opts so;
     memset(&so, 0, sizeof so);
     rig_opts *o = &so.r;

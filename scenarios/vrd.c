@@ -885,6 +885,10 @@ int vrd_compare(FILE *out, const vrd_compare_in *in)
     }
     fprintf(out, "trace: %llu rows, SHA-256 %s\n  recorded %llu rows, SHA-256 %s\n",
             (unsigned long long)got->trace_rows, hg, (unsigned long long)want->trace_rows, hw);
+    if (!got->ncol && got->verdict == SCN_ERROR) {
+        fprintf(out, "  this run ended in ERROR before its trace began (its error above)\n");
+        return 1;
+    }
     if (want->ncol != got->ncol) {
         fprintf(out, "  diverged from the first row: the trace has %u columns, the verdict %u (another rig version "
                      "or rack)\n",

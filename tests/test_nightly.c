@@ -763,9 +763,10 @@ Test(nightly, bad_flags_are_named_for_what_they_are)
     }
 }
 
-/* A verdict that changed with the same seed and script is reported as
- * nondeterminism, apart from product failures; --fail-on-flip makes it
- * fail the night. (Last night's line is edited to stand for a flaky rig.) */
+/* A verdict that changed with the same seed, script and rig is reported
+ * as nondeterminism, apart from product failures; --fail-on-flip makes it
+ * fail the night. (Last night's line is edited to stand for a flaky rig.)
+ * A night of another rig version is not compared. */
 Test(nightly, a_flip_is_reported_and_fails_the_night_on_request)
 {
     scenario("steady", "", NULL);
@@ -782,6 +783,14 @@ Test(nightly, a_flip_is_reported_and_fails_the_night_on_request)
     cr_assert(strstr(out, "--fail-on-flip: 1 nondeterminism flag fails the night"), "%s", out);
     rc = run(out, sizeof out, "grep -c 'the night FAILS' %s/o/report/index.html", dir);
     cr_assert_eq(rc, 0, "the report says the night fails too: %s", out);
+    /* the same change from another rig version is the rig's change (a new model), not nondeterminism */
+    rc = run(out, sizeof out,
+             "cd %s && sed -i -e 's/\"verdict\": *\"PASS\"/\"verdict\": \"FAIL\"/' "
+             "-e 's/\"rig_version\": *\"[^\"]*\"/\"rig_version\": \"0.0.1+older\"/' h.jsonl && "
+             "%s nightly . --out o --history h.jsonl --quarantine /dev/null --fail-on-flip",
+             dir, EK3_BIN);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "0 nondeterminism flags"), "%s", out);
 }
 
 /* An edited helper module (lib/NAME.lua) makes another script, not a

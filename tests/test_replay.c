@@ -8,6 +8,7 @@
  * moved later and made smaller. */
 #include <jansson.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli_run.h"
 
@@ -101,6 +102,13 @@ Test(replay, an_edited_scenario_is_refused_and_forced_diverges_where_the_edit_to
                   strstr(out, "long.lua:3) in at 1.600000 s\n    recorded pull:3@1.5s (") &&
                   strstr(out, "long.lua:3) in at 1.500000 s\n"),
               "%s", out);
+    /* an edit that stops the script before its rack: the error is the cause, not another rig version */
+    write_file(path("long.lua"), "scenario{ name='long', seeds={5} }\nx(\n");
+    rc = run(out, sizeof out, "%s scenario replay %s --force", EK3_BIN, v);
+    cr_assert_eq(rc, 1, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "this run ended in ERROR before its trace began (its error above)") &&
+                  !strstr(out, "another rig version"),
+              "%s", out);
 }
 
 /* A helper module the scenario required is part of it: recorded with its
@@ -132,6 +140,59 @@ Test(replay, an_edited_helper_is_refused_as_an_edited_scenario_is)
               "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s scenario replay %s --force", EK3_BIN, v), 1, "%s", out);
     cr_assert(strstr(out, "note: the helper ") && strstr(out, "DIVERGED"), "%s", out);
+}
+
+/* A helper that require finds in another file at replay (a lib/ek3.lua put
+ * beside the scenario shadows the rig's library) is another scenario: the
+ * replay refuses it (exit 2), not DIVERGED; the same bytes elsewhere are the
+ * same helper. */
+Test(replay, a_helper_shadowed_at_replay_is_refused)
+{
+    char sub[300], lib[320], h[340];
+    snprintf(sub, sizeof sub, "%s/sh", dir);
+    mkdir(sub, 0755);
+    snprintf(lib, sizeof lib, "%s/lib", sub);
+    snprintf(h, sizeof h, "%s/ek3.lua", lib);
+    char sp[340];
+    snprintf(sp, sizeof sp, "%s/shw.lua", sub);
+    write_file(sp, "scenario{ name='shw', seeds={1} }\nrack{ modules=2 }\nlocal ek3 = require 'ek3'\n"
+                   "run('0.3s')\nexpect(ek3.svc.SWARM_COORD == 7, 'the library')\n");
+    const char *v = record(sp, "shw", 1, 0);
+    char rig[600], *text = NULL;
+    snprintf(rig, sizeof rig, "%s/scenarios/lib/ek3.lua", EK3_SOURCE_DIR);
+    size_t len = 0;
+    FILE *f = fopen(rig, "r");
+    cr_assert_not_null(f, "%s", rig);
+    cr_assert_eq(getdelim(&text, &len, 0, f) > 0, 1);
+    fclose(f);
+    mkdir(lib, 0755);
+    write_file(h, text); /* the same bytes: the same helper */
+    cr_assert_eq(run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v), 0, "%s", out);
+    cr_assert(strstr(out, "SAME"), "%s", out);
+    size_t n = strlen(text) + 40;
+    char *edited = malloc(n);
+    snprintf(edited, n, "%s-- a local copy\n", text);
+    write_file(h, edited);
+    free(edited);
+    free(text);
+    cr_assert_eq(run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v), 2, "%s", out);
+    cr_assert(strstr(out, "the replayed run loaded ") && strstr(out, "sh/lib/ek3.lua (SHA-256 ") &&
+                  strstr(out, "where the verdict recorded ") && strstr(out, "nothing compared"),
+              "%s", out);
+    cr_assert_null(strstr(out, "DIVERGED"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s scenario replay %s --force", EK3_BIN, v), 0, "%s", out);
+    cr_assert(strstr(out, "compared anyway (--force)") && strstr(out, "SAME"), "%s", out);
+    /* a recorded helper that cannot be read here (the library installed elsewhere): what loads is compared */
+    cr_assert_eq(unlink(h), 0);
+    json_error_t e;
+    json_t *j = json_load_file(v, 0, &e);
+    cr_assert_not_null(j, "%s", e.text);
+    json_t *h0 = json_array_get(json_object_get(json_object_get(j, "scenario"), "helpers"), 0);
+    json_object_set_new(h0, "path", json_string("/nonexistent/ek3.lua"));
+    cr_assert_eq(json_dump_file(j, v, JSON_INDENT(2)), 0);
+    json_decref(j);
+    cr_assert_eq(run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v), 0, "%s", out);
+    cr_assert(strstr(out, "/nonexistent/ek3.lua cannot be read here") && strstr(out, "SAME"), "%s", out);
 }
 
 /* Edit the verdict at v with fn(json) and write it back. */

@@ -155,6 +155,17 @@ Test(scenario, misspelt_names_get_the_closest_valid_ones)
     expect_error("seed_line", "scenario{ name = 'x',\n  level = 'quick', --[[ seeds == no ]]\n  seeds = { '1' } }\n",
                  "3:", "seeds[1] must be a whole number");
     expect_error("rack_line", HEAD "rack{ modules = 4,\n  lod = '8kW' }\n", "3:", "unknown field 'lod'");
+    /* read as Lua: a commented-out or quoted `key =` is not the field, `["key"] =` and a `=` on the next line are */
+    expect_error("comment_line",
+                 "scenario{ name = 'x',\n  -- requirments = {'a'},\n  description = \"requirments = 1\",\n"
+                 "  requirments = {'b'} }\n",
+                 "4:", "unknown field 'requirments'");
+    expect_error("bracket_line", HEAD "rack{\n  --[[ modules = 3,\n  ]] load = '1kW',\n  [\"modules\"]\n    = 900 }\n",
+                 "5:", "rack{}: modules = 900 is out of range");
+    /* every rack{} and scenario{} value's error, not only the manifest's list checks */
+    expect_error("rack_value_line", HEAD "rack{ modules = 2,\n  swarm =\n    'yes' }\n", "3:", "rack{}: swarm must be");
+    expect_error("timeout_line", "scenario{ name = 'x', seeds = {1},\n  timeout = '-3s' }\n",
+                 "2:", "scenario{}: timeout = -3 s is out of range");
     expect_error("no_target", HEAD RACK "fault('pull')\n", "3:", "fault 'pull': give its target, a SLOT, second");
     expect_error("power_unit", HEAD RACK "set_load{ power='3V' }\n", "3:", "set_load{}: power: '3V' is not a quantity in W");
     expect_error("time_m", HEAD RACK "run('5m')\n", "3:", "run: '5m' is not a time: milli or minutes? write ms or min");
@@ -614,6 +625,14 @@ Test(scenario, a_helpers_check_names_the_scenarios_line)
     snprintf(want, sizeof want, "%s/helper.lua:5 (%s/lib/h.lua:3)", dir, dir);
     cr_assert(strstr(r->fig[0].where, "helper.lua:5 (") && strstr(r->fig[0].where, "/lib/h.lua:3)"), "where: '%s', want '%s'",
               r->fig[0].where, want);
+    done(r); /* a helper that calls another: each helper's line, the outermost first (it named the innermost only) */
+    write_lib("o.lua", "local h = require 'h'\nlocal M = {}\nfunction M.go(v)\n  h.check(v)\nend\nreturn M\n");
+    r = run_lua("nested", HEAD RACK "local o = require 'o'\n\no.go(true)\n", 1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s", r->error);
+    snprintf(want, sizeof want, "%s/nested.lua:5 (%s/lib/o.lua:4, %s/lib/h.lua:3)", dir, dir, dir);
+    cr_assert(strstr(r->fig[0].where, "nested.lua:5 (") && strstr(r->fig[0].where, "/lib/o.lua:4, ") &&
+                  strstr(r->fig[0].where, "/lib/h.lua:3)"),
+              "where: '%s', want '%s'", r->fig[0].where, want);
     done(r);
 }
 
@@ -628,7 +647,7 @@ Test(scenario, the_rigs_library_can_be_named_by_the_environment)
     snprintf(p, sizeof p, "%s/onlyhere.lua", lib);
     FILE *f = fopen(p, "w");
     cr_assert_not_null(f);
-    fputs("return { v = 7 }\n", f);
+    fputs("return { v = 7,\n  chk = function() expect(true, 'in the library') end }\n", f);
     cr_assert_eq(fclose(f), 0);
     scn_result *r =
         run_lua("envlib", HEAD "local h = require 'onlyhere'\nexpect(h.v == 7, 'from the library')\n", 1, 1);
@@ -636,9 +655,15 @@ Test(scenario, the_rigs_library_can_be_named_by_the_environment)
     cr_assert(strstr(r->error, "(the rig's library: EK3_SCENARIO_LIB names another;"), "%s", r->error);
     done(r);
     setenv("EK3_SCENARIO_LIB", lib, 1);
-    r = run_lua("envlib", HEAD RACK "local h = require 'onlyhere'\nexpect(h.v == 7, 'from the library')\n", 1, 1);
+    r = run_lua("envlib", HEAD RACK "local h = require 'onlyhere'\nexpect(h.v == 7, 'from the library')\nh.chk()\n", 1,
+                1);
     unsetenv("EK3_SCENARIO_LIB");
     cr_assert_eq(r->verdict, SCN_PASS, "%s", r->error);
+    /* its check is told at the scenario's line, then the helper's: a helper by what require loaded, not by a
+     * lib/ in its path (it was told as the scenario's own line) */
+    cr_assert_eq(r->nfig, 2u);
+    cr_assert(strstr(r->fig[1].where, "envlib.lua:5 (") && strstr(r->fig[1].where, "otherlib/onlyhere.lua:2)"),
+              "where: '%s'", r->fig[1].where);
     done(r);
 }
 
