@@ -35,17 +35,31 @@ int cli_usage_error(const char *where, const char *fmt, ...)
  * own flush succeeds and would not know why. 0: none failed. */
 static int cli_out_errno;
 
-int cli_fail(const char *where, const char *fmt, ...)
+static void cli_vsay(const char *where, const char *fmt, va_list ap)
 {
-    va_list ap;
     if (fflush(stdout) && !cli_out_errno) /* what the command printed comes first, through a pipe too */
         cli_out_errno = errno;            /* a write error: said by cli_finish, with this errno */
     fprintf(stderr, "ek3 %s: ", where);
-    va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
-    va_end(ap);
     fputc('\n', stderr);
+}
+
+int cli_fail(const char *where, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cli_vsay(where, fmt, ap);
+    va_end(ap);
     return CLI_FAIL;
+}
+
+int cli_refuse(const char *where, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cli_vsay(where, fmt, ap);
+    va_end(ap);
+    return CLI_USAGE;
 }
 
 int cli_is_help(const char *arg)

@@ -30,6 +30,10 @@ int cli_usage_error(const char *where, const char *fmt, ...) __attribute__((form
  * (so a pipe carrying both keeps their order); returns CLI_FAIL. */
 int cli_fail(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* As cli_fail, for an input refused (a changed file, another helper
+ * loaded: the flags were right, so no --help hint); returns CLI_USAGE. */
+int cli_refuse(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Run the subcommand of `cmds` named by argv[1] (argv[0] is the parent's
  * name, e.g. "can"); prints the table for "help", "--help" or nothing. */
 int cli_dispatch(const char *parent, const char *summary, const cli_cmd *cmds, size_t n,

@@ -727,19 +727,22 @@ static int sc_verdict_in(const char *w, const char *path, int force, scn_result 
         path = in_dir;
     }
     if (vrd_read(path, r, err, sizeof err))
-        return cli_usage_error(w, "%s", err);
+        return cli_refuse(w, "%s", err);
     if (r->stopped) { /* a run cut short has no end to compare against */
         double at = r->sim_s;
         scn_result_free(r);
-        return cli_usage_error(w, "%s: verdict: INTERRUPTED at %.3f s simulated: the run has no verdict to compare; "
-                                  "run the scenario again (ek3 scenario run)", path, at);
+        return cli_refuse(w,
+                          "%s: verdict: INTERRUPTED at %.3f s simulated: the run has no verdict to compare; "
+                          "run the scenario again (ek3 scenario run)",
+                          path, at);
     }
     uint8_t now[32];
     if (vrd_file_sha256(r->m.path, now, err, sizeof err)) {
         scn_result_free(r);
-        return cli_usage_error(w, "%s: the scenario the verdict names: %s (its path is as the run was given it: "
-                                  "replay from the directory the run started in)",
-                               path, err);
+        return cli_refuse(w,
+                          "%s: the scenario the verdict names: %s (its path is as the run was given it: "
+                          "replay from the directory the run started in)",
+                          path, err);
     }
     if (memcmp(now, r->script_sha256, 32)) {
         char a[65], b[65];
@@ -747,10 +750,10 @@ static int sc_verdict_in(const char *w, const char *path, int force, scn_result 
         scn_sha256_hex(r->script_sha256, b);
         if (!force) {
             scn_result_free(r);
-            return cli_usage_error(w,
-                                   "%s changed since the verdict was recorded (SHA-256 now %s, recorded %s): the "
-                                   "run would not be the same scenario; --force runs it anyway",
-                                   r->m.path, a, b);
+            return cli_refuse(w,
+                              "%s changed since the verdict was recorded (SHA-256 now %s, recorded %s): the "
+                              "run would not be the same scenario; --force runs it anyway",
+                              r->m.path, a, b);
         }
         printf("note: %s changed since the verdict was recorded (SHA-256 now %.12s..., recorded %.12s...); run "
                "anyway (--force)\n",
@@ -778,7 +781,7 @@ static int sc_verdict_in(const char *w, const char *path, int force, scn_result 
                      "recorded %s): the run would not be the same scenario; --force runs it anyway",
                      path, hp, r->m.path, a, b);
             scn_result_free(r);
-            return cli_usage_error(w, "%s", msg);
+            return cli_refuse(w, "%s", msg);
         }
         printf("note: the helper %s changed since the verdict was recorded (recorded %.12s...); run anyway (--force)\n",
                hp, b);
@@ -815,11 +818,11 @@ static int sc_helpers_loaded(const char *w, const char *vpath, const scn_result 
             printf("note: the replayed run %s; compared anyway (--force)\n", why);
             return CLI_OK;
         }
-        return cli_usage_error(w,
-                               "%s: the replayed run %s: require found another file than the recorded run's (a "
-                               "lib/ folder beside the scenario comes first, then EK3_SCENARIO_LIB or the rig's "
-                               "library), so it is not the same scenario; nothing compared; --force compares anyway",
-                               vpath, why);
+        return cli_refuse(w,
+                          "%s: the replayed run %s: require found another file than the recorded run's (a "
+                          "lib/ folder beside the scenario comes first, then EK3_SCENARIO_LIB or the rig's "
+                          "library), so it is not the same scenario; nothing compared; --force compares anyway",
+                          vpath, why);
     }
     return CLI_OK;
 }

@@ -208,7 +208,7 @@ const char *scn_where(lua_State *L, char *buf, size_t cap)
     buf[0] = 0;
     char lib[2 * LUA_IDSIZE + 40] = "";
     for (int level = 1; lua_getstack(L, level, &ar); level++) {
-        lua_getinfo(L, "Sl", &ar);
+        lua_getinfo(L, "Slt", &ar);
         if (ar.currentline <= 0)
             continue;
         /* A check made in a helper module (a lib/ folder) is told at
@@ -216,7 +216,9 @@ const char *scn_where(lua_State *L, char *buf, size_t cap)
          * from the outermost to the one that made it. */
         if (scn_in_helper(L, &ar)) {
             char both[sizeof lib + LUA_IDSIZE + 16]; /* this one, then the inner ones (cut at lib's size) */
-            snprintf(both, sizeof both, "%s:%d%s%s", ar.short_src, ar.currentline, lib[0] ? ", " : "", lib);
+            /* a tail call (`return f()`) leaves no frame of its caller: "..." stands for that line */
+            snprintf(both, sizeof both, "%s%s:%d%s%s", ar.istailcall ? "..., " : "", ar.short_src, ar.currentline,
+                     lib[0] ? ", " : "", lib);
             snprintf(lib, sizeof lib, "%.*s", (int)sizeof lib - 1, both);
             continue;
         }
@@ -1991,15 +1993,35 @@ static int l_fault(lua_State *L)
     scn_need_rack(L, x, "fault");
     const char *name = luaL_checkstring(L, 1);
     char target[64];
+    int fid = flt_find(name);
+    unsigned nmod = x->s->g.o.modules;
     if (lua_type(L, 2) == LUA_TNUMBER && lua_isinteger(L, 2))
         snprintf(target, sizeof target, "%lld", (long long)lua_tointeger(L, 2));
     else if (lua_type(L, 2) == LUA_TSTRING && lua_rawlen(L, 2) < sizeof target)
         snprintf(target, sizeof target, "%s", lua_tostring(L, 2));
-    else if (flt_find(name) >= 0)
+    else if (fid >= 0 && lua_isnoneornil(L, 2))
         return scn_err(L, "fault '%s': give its target, a %s, second (ek3 scenario faults lists each fault's)", name,
-                       flt_target_text(flt_find(name)));
+                       flt_target_text(fid));
+    else if (fid >= 0 && lua_type(L, 2) == LUA_TNUMBER)
+        return scn_err(L, "fault '%s': target %.17g is not a whole number: a %s (this rack's slots are 1 to %u)", name,
+                       lua_tonumber(L, 2), flt_target_text(fid), nmod);
+    else if (fid >= 0)
+        return scn_err(L, "fault '%s': its target is a %s, not a %s (this rack's slots are 1 to %u)", name,
+                       luaL_typename(L, 2), flt_target_text(fid), nmod);
     else
         target[0] = 0; /* an unknown fault: named below */
+    /* a slot or node target that is not one: told with this rack's bounds (the parser knows only the rig's) */
+    if (fid >= 0 && (flt_table[fid].target == FLT_T_SLOT || flt_table[fid].target == FLT_T_NODE) &&
+        strcmp(target, "leader")) {
+        int64_t v;
+        int node = flt_table[fid].target == FLT_T_NODE;
+        if (cli_parse_i64(target, node ? 0 : 1, 510, &v))
+            return scn_err(L, "fault '%s': target '%s' is not a %s: this rack's are %u to %u%s", name, target,
+                           node ? "bus node" : "slot", node ? 0 : 1, nmod,
+                           node                ? " (0: the station)"
+                           : fid == FLT_INSERT ? " (an empty one)"
+                                               : ", or leader");
+    }
     if (flt_find(name) < 0) {
         char list[300];
         int lc = flt_find_nocase(name);

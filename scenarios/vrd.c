@@ -776,17 +776,44 @@ static const char *vrd_line_of(const char *where)
     return c ? c + 1 : where;
 }
 
+/* s with each file:line's file cut to its name ("/opt/ek3/lib/ek3.lua:97" ->
+ * "ek3.lua:97") into out[cap]: a helper's bytes are compared apart (replay
+ * checks them), and the same helper from another folder (the rig's library
+ * installed elsewhere, an identical lib/ copy) is the same place. */
+static const char *vrd_files_named(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const char *c = s; *c && o + 1 < cap; c++) {
+        out[o++] = *c;
+        if (*c != '/')
+            continue;
+        const char *e = c + 1; /* a path's last '/': a name with ".lua:" follows */
+        while (*e && *e != '/' && *e != ' ' && *e != '(' && *e != ',' && strncmp(e, ".lua:", 5))
+            e++;
+        if (!strncmp(e, ".lua:", 5)) {
+            size_t k = o; /* back to the path's start */
+            while (k > 0 && out[k - 1] != ' ' && out[k - 1] != '(' && out[k - 1] != ',')
+                k--;
+            o = k;
+        }
+    }
+    out[o] = 0;
+    return out;
+}
+
 int vrd_same_failure(const scn_result *a, const scn_result *b, int line_only)
 {
     if (a->verdict != b->verdict)
         return 0;
+    char x[sizeof a->error], y[sizeof a->error];
     if (a->verdict == SCN_ERROR)
-        return !strcmp(a->error, b->error);
+        return !strcmp(vrd_files_named(a->error, x, sizeof x), vrd_files_named(b->error, y, sizeof y));
     if (a->verdict != SCN_FAIL)
         return 1;
     const scn_fig *f = &a->fig[a->first_fail], *g = &b->fig[b->first_fail];
     return !strcmp(f->name, g->name) &&
-           !strcmp(line_only ? vrd_line_of(f->where) : f->where, line_only ? vrd_line_of(g->where) : g->where);
+           !strcmp(line_only ? vrd_line_of(f->where) : vrd_files_named(f->where, x, sizeof x),
+                   line_only ? vrd_line_of(g->where) : vrd_files_named(g->where, y, sizeof y));
 }
 
 /* Rows (prev, end] of r's blocks: the XOR of their fingerprints into fp,

@@ -145,6 +145,13 @@ Test(scenario, misspelt_names_get_the_closest_valid_ones)
     expect_error("fault_type", HEAD RACK "fault('fan', 2, { health=true })\n",
                  "3:", "fan: parameter health is a boolean, not a number (a number, or a quantity string: '50mA')");
     expect_error("fault_slot", HEAD RACK "fault('pull', 9)\n", "3:", "9");
+    /* a target that is not a slot: told with this rack's slots (it gave the rig's 510, or "give its target") */
+    expect_error("fault_slot_word", HEAD RACK "fault('pull', 'x')\n",
+                 "3:", "fault 'pull': target 'x' is not a slot: this rack's are 1 to 4, or leader");
+    expect_error("fault_slot_frac", HEAD RACK "fault('pull', 2.5)\n",
+                 "3:", "fault 'pull': target 2.5 is not a whole number: a SLOT (this rack's slots are 1 to 4)");
+    expect_error("fault_slot_table", HEAD RACK "fault('pull', {})\n",
+                 "3:", "fault 'pull': its target is a table, not a SLOT");
     expect_error("rack_field", HEAD "rack{ modules=4, lod='8kW' }\n", "2:", "unknown field 'lod'");
     expect_error("rack_range", HEAD "rack{ modules=600 }\n", "2:", "1 to 510");
     expect_error("manifest_first", "rack{ modules=4 }\n", "1:", "manifest must come first");
@@ -633,6 +640,13 @@ Test(scenario, a_helpers_check_names_the_scenarios_line)
     cr_assert(strstr(r->fig[0].where, "nested.lua:5 (") && strstr(r->fig[0].where, "/lib/o.lua:4, ") &&
                   strstr(r->fig[0].where, "/lib/h.lua:3)"),
               "where: '%s', want '%s'", r->fig[0].where, want);
+    done(r);
+    /* a tail call keeps no line of its caller: "..." stands for it */
+    write_lib("tc.lua", "local h = require 'h'\nlocal M = {}\nfunction M.go(v)\n  return h.check(v)\nend\nreturn M\n");
+    r = run_lua("tail", HEAD RACK "local tc = require 'tc'\n\ntc.go(true)\n", 1, 1);
+    cr_assert_eq(r->verdict, SCN_PASS, "%s", r->error);
+    cr_assert(strstr(r->fig[0].where, "tail.lua:5 (..., ") && strstr(r->fig[0].where, "/lib/h.lua:3)"), "where: '%s'",
+              r->fig[0].where);
     done(r);
 }
 
