@@ -215,7 +215,7 @@ const char *scn_where(lua_State *L, char *buf, size_t cap)
          * the scenario's line that called it, then each helper's line
          * from the outermost to the one that made it. */
         if (scn_in_helper(L, &ar)) {
-            char both[sizeof lib + LUA_IDSIZE + 16]; /* this one, then the inner ones (cut at lib's size) */
+            char both[sizeof lib + LUA_IDSIZE + 48]; /* "..., ", this one, then the inner ones (cut at lib's size) */
             /* a tail call (`return f()`) leaves no frame of its caller: "..." stands for that line */
             snprintf(both, sizeof both, "%s%s:%d%s%s", ar.istailcall ? "..., " : "", ar.short_src, ar.currentline,
                      lib[0] ? ", " : "", lib);
