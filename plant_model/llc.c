@@ -256,7 +256,7 @@ static double ev_df(const evfn *f, const segval *v)
 
 /* Refine a root of f in [lo, hi], f(lo) > 0 >= f(hi): Newton, kept in
  * the bracket, bisection when it leaves it. Returns a time where f <= 0. */
-static double ev_refine(const seg *s, const evfn *f, double lo, double hi)
+static double ev_refine(const seg *s, const evfn *f, double lo, double hi, double conv)
 {
     double t = 0.5 * (lo + hi);
     for (int it = 0; it < 60 && hi - lo > 1e-14; it++) {
@@ -266,7 +266,7 @@ static double ev_refine(const seg *s, const evfn *f, double lo, double hi)
             lo = t;
         else
             hi = t;
-        if (fabs(y) < f->tol * 1e-3)
+        if (fabs(y) < f->tol * conv)
             return t; /* converged (either side, within tolerance) */
         double d = ev_df(f, &v), tn = d != 0 ? t - y / d : 0.5 * (lo + hi);
         t = (tn > lo && tn < hi) ? tn : 0.5 * (lo + hi);
@@ -276,7 +276,7 @@ static double ev_refine(const seg *s, const evfn *f, double lo, double hi)
 
 /* Earliest t in [0, T] where one of the functions goes below zero.
  * Returns T + 1 when none does; *which gets the function's id. */
-static double ev_first(const seg *s, const evfn *fs, int nf, double T, int *which)
+static double ev_first(const seg *s, const evfn *fs, int nf, double T, int *which, double conv)
 {
     double best = T + 1.0;
     if (nf == 0)
@@ -321,7 +321,7 @@ static double ev_first(const seg *s, const evfn *fs, int nf, double T, int *whic
             double y = ev_f(f, t, &v), d = ev_df(f, &v);
             double root = -1;
             if (y <= 0) {
-                root = ev_refine(s, f, tp, t);
+                root = ev_refine(s, f, tp, t, conv);
             } else if (dp[j] < 0 && d > 0) { /* a minimum between samples: does it dip? */
                 /* With two modes, skip minima that the cubic through the
                  * samples keeps well above zero. */
@@ -349,7 +349,7 @@ static double ev_first(const seg *s, const evfn *fs, int nf, double T, int *whic
                     }
                     segval vm = seg_eval(s, lo);
                     if (lo > tp && ev_f(f, lo, &vm) <= 0) /* (a minimum at tp = 0 is where it starts) */
-                        root = ev_refine(s, f, tp, lo);
+                        root = ev_refine(s, f, tp, lo, conv);
                 }
             }
             if (root >= 0 && root < best) {
@@ -407,9 +407,15 @@ static double llc_rail_v(const llc *m, int rail)
     return rail > 0 ? m->p.vdc : -m->p.vdc;
 }
 
+/* The rectifier's clamp on the primary with the output at vo. */
+static double llc_clamp_at(const llc *m, double vo)
+{
+    return m->p.n * (vo + 2.0 * m->p.vf);
+}
+
 static double llc_clamp_v(const llc *m)
 {
-    return m->p.n * (m->vo + 2.0 * m->p.vf);
+    return llc_clamp_at(m, m->vo);
 }
 
 int llc_check(const llc_params *p, const char **bad)
@@ -599,8 +605,10 @@ static void llc_core_period(llc *m, double T)
     m->ilm_min = m->ilm_max = m->ilm;
 }
 
-/* Build the interval's circuit and its event functions. */
-static int llc_setup(llc *m, seg *s, evfn *fs, double *rsum)
+/* Build the interval's circuit and its event functions; a conducting
+ * rectifier clamps the primary to the output voltage vo_c (the output's
+ * mean over the interval, llc_run). */
+static int llc_setup(llc *m, seg *s, evfn *fs, double *rsum, double vo_c)
 {
     const llc_params *p = &m->p;
     double L = p->lr, C = p->cr, R = (p->r_lr + p->r_pri) * p->fr_ac;
@@ -618,7 +626,7 @@ static int llc_setup(llc *m, seg *s, evfn *fs, double *rsum)
     }
     int four = m->rect == 0 && m->cp > 0 && m->bridge != LLC_IDLE;
     if (m->rect != 0)
-        vs = m->rect * llc_clamp_v(m);
+        vs = m->rect * llc_clamp_at(m, vo_c);
     else if (!four)
         L += p->lm;
     if (four)
@@ -653,8 +661,30 @@ static int llc_setup(llc *m, seg *s, evfn *fs, double *rsum)
     return nf;
 }
 
-/* Advance the state by tau along the interval's solution. */
-static void llc_advance(llc *m, const seg *s, double tau, double R)
+/* The charge a conducting rectifier moves into the output over tau with
+ * the primary clamped at vs: n * integral of (i - ilm), ilm rising at vs / Lm. */
+static double llc_rect_q(const llc *m, const seg *s, double tau, double vs)
+{
+    double k = vs / m->p.lm, qlm = m->ilm * tau + 0.5 * k * tau * tau;
+    return m->p.n * m->rect * (seg_eval(s, tau).q - qlm);
+}
+
+/* The output voltage after charge qo over tau into Cout || R (exact for
+ * a constant current), or into a voltage source. */
+static double llc_vo_next(const llc *m, double qo, double tau)
+{
+    if (m->vo_fixed)
+        return m->vo;
+    if (m->rload > 0) {
+        double T = m->rload * m->p.cout, vinf = m->rload * qo / tau;
+        return vinf + (m->vo - vinf) * exp(-tau / T);
+    }
+    return m->vo + qo / m->p.cout;
+}
+
+/* Advance the state by tau along the interval's solution (vo_c as for
+ * llc_setup). */
+static void llc_advance(llc *m, const seg *s, double tau, double R, double vo_c)
 {
     const llc_params *p = &m->p;
     if (tau <= 0)
@@ -692,10 +722,8 @@ static void llc_advance(llc *m, const seg *s, double tau, double R)
     /* Rectifier and output. */
     double qo = 0;
     if (m->rect != 0) {
-        double vs = m->rect * llc_clamp_v(m), k = vs / p->lm;
-        double qlm = ilm0 * tau + 0.5 * k * tau * tau;
-        double qr = Q - qlm; /* integral of i - ilm */
-        qo = p->n * m->rect * qr;
+        double vs = m->rect * llc_clamp_at(m, vo_c), k = vs / p->lm;
+        qo = llc_rect_q(m, s, tau, vs);
         m->acc.e_rect += 2.0 * p->vf * qo;
         /* Secondary copper: r_sec * n^2 * integral (i - ilm)^2. */
         double ti = tau * Q - seg_qint(s, tau); /* integral of t i */
@@ -752,9 +780,9 @@ static void llc_advance(llc *m, const seg *s, double tau, double R)
     if (fabs(m->i) > m->acc.i_pk)
         m->acc.i_pk = fabs(m->i);
     (void)i0;
-    /* The output node: charge qo over tau into Cout || R (exact for a
-     * constant current), or into a voltage source. */
-    m->acc.e_out += m->vo * qo;
+    /* The output node: charge qo over tau into Cout || R, or into a
+     * voltage source; it took the charge at vo_c. */
+    m->acc.e_out += vo_c * qo;
     m->acc.q_out += qo;
     if (m->vo_fixed) {
         m->acc.e_load += m->vo * qo;
@@ -762,10 +790,8 @@ static void llc_advance(llc *m, const seg *s, double tau, double R)
         double T = m->rload * p->cout, vinf = m->rload * qo / tau, d0 = m->vo - vinf;
         double e1 = exp_int(1.0 / T, tau), e2 = exp_int(2.0 / T, tau);
         m->acc.e_load += (vinf * vinf * tau + 2.0 * vinf * d0 * e1 + d0 * d0 * e2) / m->rload;
-        m->vo = vinf + d0 * exp(-tau / T);
-    } else {
-        m->vo += qo / p->cout;
     }
+    m->vo = llc_vo_next(m, qo, tau);
     if (m->rect != 0)
         m->vm = m->rect * llc_clamp_v(m);
     m->acc.t += tau;
@@ -896,19 +922,33 @@ void llc_run(llc *m, double t_end, double sample_dt, void (*fn)(void *ctx, const
             limit = to_sample, stop = 2;
         seg s;
         evfn fs[4];
-        double R;
-        int nf = llc_setup(m, &s, fs, &R);
+        double R, vo_c = m->vo;
+        int nf = llc_setup(m, &s, fs, &R, vo_c);
+        if (m->rect != 0 && nf > 0 && !m->vo_fixed && limit > 1e-13) {
+            /* The output moves while the rectifier conducts: clamp at its
+             * mean over the interval (the midpoint rule; held at its
+             * start, the result followed where the steps end), from a
+             * first pass at the start's value that looks only for the
+             * rectifier's current zero (fs[0]), to a looser tolerance. */
+            int w = 0;
+            double te = ev_first(&s, fs, 1, limit, &w, 1e6), tau = te <= limit ? te : limit;
+            if (tau > LLC_T_ZERO) {
+                double vs = m->rect * llc_clamp_at(m, vo_c);
+                vo_c = 0.5 * (m->vo + llc_vo_next(m, llc_rect_q(m, &s, tau, vs), tau));
+                nf = llc_setup(m, &s, fs, &R, vo_c);
+            }
+        }
         if (limit > 1e-13) {
             int which = 0;
-            double te = ev_first(&s, fs, nf, limit, &which);
+            double te = ev_first(&s, fs, nf, limit, &which, 1e-3);
             if (te <= limit) {
                 if (te <= LLC_T_ZERO && ++zero_events > LLC_MAX_ZERO_EVENTS) {
                     /* Chattering between two modes at one instant: let time pass. */
-                    llc_advance(m, &s, limit < 1e-10 ? limit : 1e-10, R);
+                    llc_advance(m, &s, limit < 1e-10 ? limit : 1e-10, R, vo_c);
                     zero_events = 0;
                     continue;
                 }
-                llc_advance(m, &s, te, R);
+                llc_advance(m, &s, te, R, vo_c);
                 llc_event(m, which);
                 m->events++;
                 if (te > LLC_T_ZERO)
@@ -917,7 +957,7 @@ void llc_run(llc *m, double t_end, double sample_dt, void (*fn)(void *ctx, const
             }
         }
         zero_events = 0;
-        llc_advance(m, &s, limit, R);
+        llc_advance(m, &s, limit, R, vo_c);
         if (stop == 0)
             llc_phase_step(m);
         else if (stop == 2) {
