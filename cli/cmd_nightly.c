@@ -40,6 +40,14 @@ static int ngt_outputs(const char *w, const ngt_night *n, const hst *h, const hs
     return rc ? rc : rc2;
 }
 
+/* A planned time, s: to the second from 10 s, finer below (a history of
+ * sub-second runs planned "0 s"). Returns buf. */
+static const char *ni_secs(double s, char *buf, size_t cap)
+{
+    snprintf(buf, cap, s >= 10 ? "%.0f s" : s >= 1 ? "%.1f s" : "%.2f s", s);
+    return buf;
+}
+
 static const char *ni_name_of(size_t i, const void *ctx)
 {
     const ngt_job *j = ctx;
@@ -529,11 +537,13 @@ static int ni_run(int argc, char **argv)
         cnt[job[i].shard - 1]++;
         known += (unsigned)job[i].weight_known;
     }
-    printf("plan: %zu run%s (%s) in %u shard%s, weighed by %u from the history and %zu estimated; makespan %.0f s\n",
-           nj, nj == 1 ? "" : "s", sel, shard_n, shard_n == 1 ? "" : "s", known, nj - known, span);
+    char secs[32];
+    printf("plan: %zu run%s (%s) in %u shard%s, weighed by %u from the history and %zu estimated; makespan %s\n", nj,
+           nj == 1 ? "" : "s", sel, shard_n, shard_n == 1 ? "" : "s", known, nj - known,
+           ni_secs(span, secs, sizeof secs));
     for (unsigned k = 0; k < shard_n; k++)
-        printf("  shard %u/%u: %u job%s, %.0f s expected%s\n", k + 1, shard_n, cnt[k], cnt[k] == 1 ? "" : "s", load[k],
-               k + 1 == shard_i && shard_n > 1 ? "  <- this shard" : "");
+        printf("  shard %u/%u: %u job%s, %s expected%s\n", k + 1, shard_n, cnt[k], cnt[k] == 1 ? "" : "s",
+               ni_secs(load[k], secs, sizeof secs), k + 1 == shard_i && shard_n > 1 ? "  <- this shard" : "");
     char path[700];
     snprintf(path, sizeof path, "%s/plan.json", out);
     if (ngt_plan_write(path, job, nj, shard_n, sel, err, sizeof err)) {

@@ -794,8 +794,8 @@ static int sc_verdict_in(const char *w, const char *path, int force, scn_result 
  * put beside the scenario, or another EK3_SCENARIO_LIB, answers require
  * with another file than the recorded one, and the run is then another
  * scenario, not a divergence (the same bytes from another path are the
- * same helper). CLI_OK the same (or force, having said how
- * they differ); CLI_USAGE having said the first difference. */
+ * same helper). CLI_OK the same (or force, having noted each
+ * difference); CLI_USAGE having said the first difference. */
 static int sc_helpers_loaded(const char *w, const char *vpath, const scn_result *want, const scn_result *got, int force)
 {
     unsigned n = want->nhelper > got->nhelper ? want->nhelper : got->nhelper;
@@ -814,9 +814,9 @@ static int sc_helpers_loaded(const char *w, const char *vpath, const scn_result 
         } else {
             snprintf(why, sizeof why, "did not load %s, which the verdict lists", want->helper[i]);
         }
-        if (force) {
+        if (force) { /* each difference told, then compared */
             printf("note: the replayed run %s; compared anyway (--force)\n", why);
-            return CLI_OK;
+            continue;
         }
         return cli_refuse(w,
                           "%s: the replayed run %s: require found another file than the recorded run's (a "

@@ -7,7 +7,7 @@
  * apart from product failures.
  *
  * A line, format "ek3-history/1" (docs/nightly.md):
- *   {"format":"ek3-history/1", "night":"2026-12-01T02:00:00Z",
+ *   {"format":"ek3-history/1", "night":"2026-12-01T02:00:00.250Z",
  *    "rig_version":"0.4.0+b7d4305", "scenario":"svc-crash-restart",
  *    "path":"scenarios/svc-crash-restart.lua", "script_sha256":"...",
  *    "seed":1, "verdict":"PASS", "trace_sha256":"...", "wall_s":1.93,

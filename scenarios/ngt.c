@@ -1046,12 +1046,19 @@ static void ngt_done(void *ctx, const pool_end *e)
     }
 }
 
+/* Now in UTC, ISO 8601 to the millisecond ("2026-12-01T02:00:00.250Z"):
+ * two nights within one second are two nights in the history. */
 static void ngt_iso_now(char *buf, size_t cap)
 {
-    time_t now = time(NULL);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    gmtime_r(&ts.tv_sec, &tm);
+    char s[24];
+    unsigned ms = (unsigned)(ts.tv_nsec / 1000000) % 1000u;
+    if (!strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm))
+        s[0] = 0;
+    snprintf(buf, cap, "%.19s.%03uZ", s, ms);
 }
 
 static double ngt_mono(void)

@@ -73,7 +73,7 @@ typedef struct ngt_run {
 typedef struct ngt_night {
     char out[512];            /* the night's directory */
     char rig_version[96];     /* vrd_rig_version of the ek3 that ran it */
-    char started[32];         /* UTC, ISO 8601: "2026-12-01T02:00:00Z" */
+    char started[32];         /* UTC, ISO 8601 to the millisecond: "2026-12-01T02:00:00.250Z" */
     char selection[512];      /* the selection as given: "--level quick --tag can" */
     unsigned shard_i, shard_n; /* this shard, of how many (1, 1 when not sharded;
                                  0, N for a merge of N shards) */

@@ -320,7 +320,7 @@ static const char *const scn_rack_keys[] = {
     "droop",   "seed",     "set",  "slot",    "external", "fw_bus",    "ext_timeout", "hello_timeout",
     "threads", "start",    "api",  "api_key", "swarm",    "trust_key", NULL};
 
-static int scn_key_line(lua_State *L, const char *key, char *src, size_t cap);
+static int scn_key_line(lua_State *L, const char *key, const char *sub, char *src, size_t cap);
 
 int scn_err(lua_State *L, const char *fmt, ...)
 {
@@ -336,7 +336,7 @@ int scn_err(lua_State *L, const char *fmt, ...)
     for (; kn && *keys; keys++) {
         char src[LUA_IDSIZE];
         int at;
-        if (strlen(*keys) == kn && !memcmp(*keys, k, kn) && (at = scn_key_line(L, *keys, src, sizeof src)) > 0) {
+        if (strlen(*keys) == kn && !memcmp(*keys, k, kn) && (at = scn_key_line(L, *keys, NULL, src, sizeof src)) > 0) {
             lua_pushfstring(L, "%s:%d: %s", src, at, msg);
             return lua_error(L);
         }
@@ -515,30 +515,22 @@ static const char *scn_skip_space(const char *p, const char *end, int *line)
     return p;
 }
 
-/* The line of field `key` in the table the calling scenario line builds:
- * the call's file read as Lua tokens from the call's line (where its
- * table starts, "scenario{ name = ...,") to the brace that closes the
- * table, the first `key =` or `["key"] =` (not "==") at the table's own
- * depth, its `=` on a later line included; comments and strings skipped.
- * 0 when the call is not in a file of its own (a lib/ helper's, a string
- * chunk's) or the table has no such field. The file's name, as Lua
- * shortens it, into src[cap]. */
-static int scn_key_line(lua_State *L, const char *key, char *src, size_t cap)
+/* The line of field `key` in the table that opens at the first '{' on or
+ * after line `from`, scanning from p (at line `line`) as Lua tokens to
+ * the brace that closes it: the first `key =` or `["key"] =` (not "==")
+ * at the table's own depth, its `=` on a later line included; comments
+ * and strings skipped. 0 when the table has no such field; else its line,
+ * with *after past its '=' (at line *after_line). */
+static int scn_table_field(const char *buf, const char *p, const char *end, int line, int from, const char *key,
+                           const char **after, int *after_line)
 {
-    lua_Debug ar;
-    if (!lua_getstack(L, 1, &ar) || !lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0 || ar.source[0] != '@' ||
-        scn_in_helper(L, &ar))
-        return 0;
-    char *buf, err[64];
-    size_t len;
-    if (scn_read_file(ar.source + 1, 64u << 20, &buf, &len, err, sizeof err))
-        return 0;
-    const char *p = buf, *end = buf + len;
     size_t kl = strlen(key);
-    int line = 1, depth = 0, opened = 0, found = 0;
+    int depth = 0, opened = 0, found = 0;
     while (p < end && !found && !(opened && depth == 0)) {
-        int on = line >= ar.currentline, lv, at = line;
+        int on = line >= from, lv, at = line;
         char c = *p;
+        const char *r = NULL;
+        int l2 = line; /* a look ahead: its lines are counted when the scan gets there */
         if (c == '\n') {
             line++;
             p++;
@@ -558,12 +550,8 @@ static int scn_key_line(lua_State *L, const char *key, char *src, size_t cap)
                     line++;
             if (on && opened && depth == 1 && p > buf && p[-1] == '[' && (size_t)(q - p - 1) == kl &&
                 !memcmp(p + 1, key, kl)) {
-                int l2 = line; /* a look ahead: its lines are counted when the scan gets there */
-                const char *r = scn_skip_space(q + 1, end, &l2);
-                if (r < end && *r == ']') {
-                    r = scn_skip_space(r + 1, end, &l2);
-                    found = r + 1 < end && r[0] == '=' && r[1] != '=' ? at : 0;
-                }
+                r = scn_skip_space(q + 1, end, &l2);
+                r = r < end && *r == ']' ? scn_skip_space(r + 1, end, &l2) : NULL;
             }
             p = q < end ? q + 1 : end;
         } else if (isalnum((unsigned char)c) || c == '_') { /* a name or a number */
@@ -571,11 +559,8 @@ static int scn_key_line(lua_State *L, const char *key, char *src, size_t cap)
             while (q < end && (isalnum((unsigned char)*q) || *q == '_'))
                 q++;
             if (on && opened && depth == 1 && (size_t)(q - p) == kl && !memcmp(p, key, kl) &&
-                (p == buf || (p[-1] != '.' && p[-1] != ':'))) {
-                int l2 = line;
-                const char *r = scn_skip_space(q, end, &l2);
-                found = r + 1 < end && r[0] == '=' && r[1] != '=' ? at : 0;
-            }
+                (p == buf || (p[-1] != '.' && p[-1] != ':')))
+                r = scn_skip_space(q, end, &l2);
             p = q;
         } else {
             if (on && c == '{')
@@ -584,6 +569,40 @@ static int scn_key_line(lua_State *L, const char *key, char *src, size_t cap)
                 depth--;
             p++;
         }
+        if (r && r + 1 < end && r[0] == '=' && r[1] != '=') {
+            found = at;
+            if (after)
+                *after = r + 1, *after_line = l2;
+        }
+    }
+    return found;
+}
+
+/* The line of field `key` in the table the calling scenario line builds
+ * (the call's file from the call's line, where its table starts:
+ * "scenario{ name = ...,"), or of field `sub` in the table that `key`'s
+ * value is written as (rack{ set = { lrr = 5 } }: lrr's line; key's when
+ * the value is no table written there or has no such field); sub NULL:
+ * key's. 0 when the call is not in a file of its own (a lib/ helper's, a
+ * string chunk's) or the table has no such field. The file's name, as Lua
+ * shortens it, into src[cap]. */
+static int scn_key_line(lua_State *L, const char *key, const char *sub, char *src, size_t cap)
+{
+    lua_Debug ar;
+    if (!lua_getstack(L, 1, &ar) || !lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0 || ar.source[0] != '@' ||
+        scn_in_helper(L, &ar))
+        return 0;
+    char *buf, err[64];
+    size_t len;
+    if (scn_read_file(ar.source + 1, 64u << 20, &buf, &len, err, sizeof err))
+        return 0;
+    const char *end = buf + len, *after = NULL;
+    int al = 0, found = scn_table_field(buf, buf, end, 1, ar.currentline, key, &after, &al);
+    if (found && sub) {
+        const char *q = scn_skip_space(after, end, &al);
+        int inner = q < end && *q == '{' ? scn_table_field(buf, q, end, al, al, sub, NULL, NULL) : 0;
+        if (inner)
+            found = inner;
     }
     free(buf);
     snprintf(src, cap, "%s", ar.short_src);
@@ -602,7 +621,7 @@ static int scn_field_err(lua_State *L, const char *key, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    int at = scn_key_line(L, key, src, sizeof src);
+    int at = scn_key_line(L, key, NULL, src, sizeof src);
     if (at > 0) {
         lua_pushfstring(L, "%s:%d: %s", src, at, msg);
         return lua_error(L);
@@ -1315,6 +1334,26 @@ static unsigned scn_sorted_keys(lua_State *L, int idx, const char *what, const c
     return n;
 }
 
+/* scn_err for parameter k of rack{}'s set = {...}: at k's own line when
+ * the table is written in the call (a slot's set: at the call's). Does
+ * not return. */
+static int scn_set_err(lua_State *L, const char *what, const char *k, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int scn_set_err(lua_State *L, const char *what, const char *k, const char *fmt, ...)
+{
+    char msg[800], src[LUA_IDSIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    int at = !strcmp(what, "rack{}") ? scn_key_line(L, "set", k, src, sizeof src) : 0;
+    if (at > 0) {
+        lua_pushfstring(L, "%s:%d: %s", src, at, msg);
+        return lua_error(L);
+    }
+    return scn_err(L, "%s", msg);
+}
+
 /* Apply set={name=value, ...} at table idx to *p (prm_set), each
  * assignment appended to text (cap bytes) as " PREFIXname=value" in
  * ek3 rack's flags (prefix e.g. "--set " or "--slot-set 7:"). */
@@ -1336,9 +1375,9 @@ static void scn_set_params(lua_State *L, int idx, plant_params *p, const char *w
         else if (lua_type(L, -1) == LUA_TSTRING)
             snprintf(assign, sizeof assign, "%s=%s", k, lua_tostring(L, -1));
         else
-            scn_err(L, "%s: set.%s must be a number or a quantity string", what, k);
+            scn_set_err(L, what, k, "%s: set.%s must be a number or a quantity string", what, k);
         if (prm_set(p, assign, err, sizeof err) || prm_check_board(p, err, sizeof err))
-            scn_err(L, "%s: set %s: %s", what, assign, err);
+            scn_set_err(L, what, k, "%s: set %s: %s", what, assign, err);
         size_t used = strlen(text);
         snprintf(text + used, cap - used, " %s%s", prefix, assign);
         lua_pop(L, 1);

@@ -837,3 +837,26 @@ Test(nightly, a_plan_onto_a_device_is_written_through_not_renamed_over)
     cr_assert_eq(stat("/dev/full", &st), 0);
     cr_assert(S_ISCHR(st.st_mode), "/dev/full is still a device");
 }
+
+/* Two nights within a second are two nights in the history (its night
+ * is stamped to the millisecond), and a plan weighed by sub-second runs
+ * says how long, not "makespan 0 s". */
+Test(nightly, short_nights_are_stamped_and_planned_below_the_second)
+{
+    scenario("brief", "", NULL);
+    for (int k = 0; k < 2; k++) {
+        int rc = run(out, sizeof out, "cd %s && %s nightly . --out o%d --history h.jsonl --quarantine /dev/null", dir,
+                     EK3_BIN, k);
+        cr_assert_eq(rc, 0, "%s", out);
+    }
+    int rc =
+        run(out, sizeof out,
+            "cd %s && grep -o '\"night\": *\"[0-9-]*T[0-9:]*\\.[0-9][0-9][0-9]Z\"' h.jsonl | sort -u | wc -l", dir);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert_eq(atoi(out), 2, "two nights, each to the millisecond: %s", out);
+    rc = run(out, sizeof out, "cd %s && %s nightly . --plan --out p --history h.jsonl --quarantine /dev/null", dir,
+             EK3_BIN);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "weighed by 1 from the history") && strstr(out, "makespan 0.") && !strstr(out, " 0 s"), "%s",
+              out);
+}

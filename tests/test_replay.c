@@ -153,11 +153,14 @@ Test(replay, a_helper_shadowed_at_replay_is_refused)
     mkdir(sub, 0755);
     snprintf(lib, sizeof lib, "%s/lib", sub);
     snprintf(h, sizeof h, "%s/ek3.lua", lib);
-    char sp[340];
+    char sp[340], x[340];
     snprintf(sp, sizeof sp, "%s/shw.lua", sub);
+    snprintf(x, sizeof x, "%s/x.lua", lib);
+    mkdir(lib, 0755);
+    write_file(x, "return {}\n");
     /* its first failure is made inside the helper: the where names the helper's file, from another folder now */
     write_file(sp, "scenario{ name='shw', seeds={1} }\nrack{ modules=2 }\nlocal ek3 = require 'ek3'\n"
-                   "run('0.3s')\nek3.figure('bus', get('bus.v'), '>', 10000, 'V')\n");
+                   "local x = require 'x'\nrun('0.3s')\nek3.figure('bus', get('bus.v'), '>', 10000, 'V')\n");
     const char *v = record(sp, "shw", 1, 1);
     char rig[600], *text = NULL;
     snprintf(rig, sizeof rig, "%s/scenarios/lib/ek3.lua", EK3_SOURCE_DIR);
@@ -166,7 +169,6 @@ Test(replay, a_helper_shadowed_at_replay_is_refused)
     cr_assert_not_null(f, "%s", rig);
     cr_assert_eq(getdelim(&text, &len, 0, f) > 0, 1);
     fclose(f);
-    mkdir(lib, 0755);
     write_file(h, text); /* the same bytes: the same helper, and the same first failure (it read DIVERGED) */
     cr_assert_eq(run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v), 0, "%s", out);
     cr_assert(strstr(out, "verdict: FAIL, as recorded") && strstr(out, "SAME"), "%s", out);
@@ -184,6 +186,13 @@ Test(replay, a_helper_shadowed_at_replay_is_refused)
     cr_assert_null(strstr(out, "--help'"), "the flags were right: no usage hint: %s", out);
     cr_assert_eq(run(out, sizeof out, "%s scenario replay %s --force", EK3_BIN, v), 0, "%s", out);
     cr_assert(strstr(out, "compared anyway (--force)") && strstr(out, "SAME"), "%s", out);
+    /* two helpers differ: a forced replay notes each */
+    write_file(x, "return { 1 }\n");
+    cr_assert_eq(run(out, sizeof out, "%s scenario replay %s --force", EK3_BIN, v), 0, "%s", out);
+    cr_assert(strstr(out, "note: the replayed run loaded ") && strstr(out, "sh/lib/ek3.lua (SHA-256 ") &&
+                  strstr(out, "sh/lib/x.lua (SHA-256 ") && strstr(out, "SAME"),
+              "%s", out);
+    write_file(x, "return {}\n");
     /* a recorded helper that cannot be read here (the library installed elsewhere): what loads is compared */
     cr_assert_eq(unlink(h), 0);
     json_error_t e;

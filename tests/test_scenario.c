@@ -171,6 +171,10 @@ Test(scenario, misspelt_names_get_the_closest_valid_ones)
                  "5:", "rack{}: modules = 900 is out of range");
     /* every rack{} and scenario{} value's error, not only the manifest's list checks */
     expect_error("rack_value_line", HEAD "rack{ modules = 2,\n  swarm =\n    'yes' }\n", "3:", "rack{}: swarm must be");
+    /* a plant parameter of set = { ... }: at its own line (it was told at `set =`), a nested look-alike skipped */
+    expect_error("set_line",
+                 HEAD "rack{ modules = 2,\n  set = {\n    x = { lrr = 1 },\n    lr = 60e-6,\n    lrr = 5 } }\n",
+                 "6:", "rack{}: set lrr=5: no plant parameter 'lrr'");
     expect_error("timeout_line", "scenario{ name = 'x', seeds = {1},\n  timeout = '-3s' }\n",
                  "2:", "scenario{}: timeout = -3 s is out of range");
     expect_error("no_target", HEAD RACK "fault('pull')\n", "3:", "fault 'pull': give its target, a SLOT, second");
