@@ -136,13 +136,27 @@ static int sapi_status(sapi *a, int64_t now, unsigned slot, char *reply, size_t 
     const stn_module *m = &s->m[slot - 1];
     if (m->hb_ns < 0)
         return sapi_reply(reply, cap, EK3_OK, "module %u silent", slot);
-    const msg_desc *d = msg_desc_of(CID_TYPE_HEARTBEAT);
+    const msg_desc *d = msg_desc_of(CID_TYPE_HEARTBEAT), *dg = msg_desc_of(CID_TYPE_DIAG);
     const char *state = msg_enum_name(&d->fields[0], m->hb.state);
-    return sapi_reply(reply, cap, EK3_OK,
-                      "module %u %s %u W %.1f V %.3f A %.1f C health 0x%02x heard %.3f s ago; last ack %s %u W", slot,
-                      state ? state : "?", m->hb.power_w, m->hb.vout_dv / 10.0, m->hb.iout_ma / 1000.0,
-                      m->hb.temp_dc / 10.0, m->hb.health, (now - m->hb_ns) * 1e-9, m->acked ? "yes" : "none",
-                      m->ack.target_w);
+    /* the last self-test's answer (diag SLOT TEST asks; the answer comes later): the audit log's head as
+     * `ek3 audit verify --head` takes it, its first 4 bytes in order (msg.h: MSG_DIAG_AUDIT) */
+    char last[96] = "; no self-test answered";
+    if (m->diag_ns >= 0) {
+        const char *t = msg_enum_name(&dg->fields[1], m->diag.test),
+                   *res = msg_enum_name(&dg->fields[2], m->diag.result);
+        uint32_t v = m->diag.value;
+        if (m->diag.test == MSG_DIAG_AUDIT)
+            snprintf(last, sizeof last, "; self-test %s %s head %02x%02x%02x%02x %.3f s ago", t ? t : "?",
+                     res ? res : "?", (unsigned)(v & 0xFF), (unsigned)(v >> 8 & 0xFF), (unsigned)(v >> 16 & 0xFF),
+                     (unsigned)(v >> 24), (now - m->diag_ns) * 1e-9);
+        else
+            snprintf(last, sizeof last, "; self-test %s %s value %lu %.3f s ago", t ? t : "?", res ? res : "?",
+                     (unsigned long)v, (now - m->diag_ns) * 1e-9);
+    }
+    return sapi_reply(
+        reply, cap, EK3_OK, "module %u %s %u W %.1f V %.3f A %.1f C health 0x%02x heard %.3f s ago; last ack %s %u W%s",
+        slot, state ? state : "?", m->hb.power_w, m->hb.vout_dv / 10.0, m->hb.iout_ma / 1000.0, m->hb.temp_dc / 10.0,
+        m->hb.health, (now - m->hb_ns) * 1e-9, m->acked ? "yes" : "none", m->ack.target_w, last);
 }
 
 /* The request words parsed: what sapi_carry_out runs, and what `ek3 api`

@@ -407,6 +407,16 @@ Test(station_api, requests_are_parsed_checked_and_answered, .init = setup, .fini
     run_ms(600); /* the rate limit refills */
     cr_assert_eq(api(a, "status", r), EK3_OK, "%s", r);
     cr_assert(strstr(r, "3 modules, 3 online"), "%s", r);
+    /* a self-test's answer comes later: status SLOT says it, the audit log's head as audit verify --head takes it */
+    cr_assert_eq(api(a, "status 2", r), EK3_OK, "%s", r);
+    cr_assert(strstr(r, "; no self-test answered"), "%s", r);
+    cr_assert_eq(api(a, "status 3", r), EK3_OK, "%s", r);
+    cr_assert(strstr(r, "; self-test FAN ") && strstr(r, " value "), "%s", r); /* (the rig's fan is off: FAIL) */
+    cr_assert_eq(api(a, "diag 1 audit", r), EK3_OK, "%s", r);
+    run_ms(600);
+    cr_assert_eq(api(a, "status 1", r), EK3_OK, "%s", r);
+    const char *h = strstr(r, "; self-test AUDIT PASS head ");
+    cr_assert(h && strspn(h + 28, "0123456789abcdef") == 8 && h[36] == ' ', "%s", r);
     /* Refusals name the reason; malformed requests name what was expected. */
     cr_assert_eq(api(a, "module 2 3400", r), EK3_ERANGE, "%s", r);
     cr_assert_eq(api(a, "module 2 1500 950", r), EK3_ERANGE, "%s", r);
