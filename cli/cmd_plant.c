@@ -167,13 +167,15 @@ static int plant_run_cmd(int argc, char **argv)
         if (cli_is_help(argv[i])) {
             puts("usage: ek3 plant run [--fidelity switching|averaged] [--fsw 200e3] [--load-ohm 200]\n"
                  "                     [--duration 5ms] [--deadtime 300ns] [--burst 1] [--half-bridge]\n"
-                 "                     [--set name=value]... [--csv FILE [--sample 50ns]]\n\n"
+                 "                     [--set name=value]... [--csv FILE [--sample T]]\n\n"
                  "Run one module open loop from rest: the bridge switches at --fsw into its\n"
                  "load resistor. Prints the end state, power flow, losses and temperatures.\n"
                  "--csv writes the waveforms: time, tank current, resonant capacitor\n"
                  "voltage, magnetizing current, output voltage, bridge voltage and the\n"
                  "temperatures (switching), or time, output voltage and current, losses\n"
-                 "and temperatures every control period (averaged).");
+                 "and temperatures every control period (averaged). --sample is the time\n"
+                 "between the switching model's rows (default a hundredth of a switching\n"
+                 "period: 50 ns at 200 kHz).");
             return CLI_OK;
         } else if (plant_common_opt(w, &o, argc, argv, &i, &rc, &miss)) {
             if (rc)

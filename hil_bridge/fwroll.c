@@ -142,7 +142,8 @@ static void fwr_status(fwr *u, unsigned slot, const msg_fw_update *s, int64_t no
             /* resume (after BEGIN), or go back to its extent (a gap, a bad chunk, a short END) */
             if (m->phase == FWR_P_BEGIN || m->phase == FWR_P_END || st.refusals[MSG_FWW_ORDER] != gaps ||
                 st.refusals[MSG_FWW_CRC] != crcs || s->offset > m->next) {
-                if (m->phase != FWR_P_BEGIN && s->offset < m->next)
+                /* sent past what it holds: sent again (after a reset too: BEGIN with resume) */
+                if ((m->phase != FWR_P_BEGIN || m->resume) && s->offset < m->next)
                     u->st.resent += m->next - s->offset;
                 m->next = s->offset;
                 fwr_set(u, now, slot, FWR_P_SEND, NULL);

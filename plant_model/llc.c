@@ -904,10 +904,20 @@ static void llc_phase_step(llc *m)
         llc_rest(m);
 }
 
+/* The index of the last sample due at time t: within a millionth of a
+ * sample of a multiple is at it. */
+static double llc_due(double t, double dt)
+{
+    return floor(t / dt + 1e-6);
+}
+
 void llc_run(llc *m, double t_end, double sample_dt, void (*fn)(void *ctx, const llc *m), void *ctx)
 {
     int zero_events = 0;
-    double next_sample = sample_dt > 0 ? (floor(m->t / sample_dt + 1e-9) + 1) * sample_dt : 1e300;
+    /* Samples at the multiples k sample_dt, k counted (a sum of sample_dt
+     * drifts): the first after the samples taken up to m->t (llc_due). */
+    double ks = sample_dt > 0 ? llc_due(m->t, sample_dt) + 1 : 0;
+    double next_sample = sample_dt > 0 ? ks * sample_dt : 1e300;
     if (sample_dt > 0 && fn && m->t == 0)
         fn(ctx, m);
     while (m->t < t_end - 1e-15) {
@@ -963,7 +973,14 @@ void llc_run(llc *m, double t_end, double sample_dt, void (*fn)(void *ctx, const
         else if (stop == 2) {
             if (fn)
                 fn(ctx, m);
-            next_sample += sample_dt;
+            next_sample = ++ks * sample_dt;
         }
+    }
+    /* A sample due at the end within rounding (t_end a sum of steps: 300
+     * us may be 299.99999999999997 us) is taken here, by the rule the
+     * next call starts from: none lost, none twice. */
+    if (sample_dt > 0 && ks <= llc_due(m->t, sample_dt)) {
+        if (fn)
+            fn(ctx, m);
     }
 }

@@ -706,9 +706,15 @@ static void scw_draw_status(scw *w, double fps)
     else
         snprintf(trig, sizeof trig, "trig %s %s @ %.4g %s", scw_trig_name(w->trig_kind), ac->name, w->level, ac->unit);
     int ended = atomic_load(&w->done);
-    scw_text(w, 6, y, scw_fg, "t %.4f s  %s  %s  span %.4g ms%s  dropped %llu  %.0f fps", scw_newest(w),
-             ended ? "ENDED" : w->paused ? "PAUSED" : "RUNNING", trig, w->span * 1e3, w->pan > 0 ? " (panned)" : "",
-             w->tapped ? (unsigned long long)sco_ring_dropped(&w->tap.rows) : 0ull, fps);
+    char rate[24] = "fps --"; /* not measured yet (its first half second): not "0 fps" */
+    if (fps >= 0)
+        snprintf(rate, sizeof rate, "%.0f fps", fps);
+    scw_text(w, 6, y, scw_fg, "t %.4f s  %s  %s  span %.4g ms%s  dropped %llu  %s", scw_newest(w),
+             ended       ? "ENDED"
+             : w->paused ? "PAUSED"
+                         : "RUNNING",
+             trig, w->span * 1e3, w->pan > 0 ? " (panned)" : "",
+             w->tapped ? (unsigned long long)sco_ring_dropped(&w->tap.rows) : 0ull, rate);
     y += w->fh + 2;
     if (!isnan(w->cur[0]) && !isnan(w->cur[1])) {
         double a = fmin(w->cur[0], w->cur[1]), b = fmax(w->cur[0], w->cur[1]);
@@ -957,7 +963,7 @@ static void scw_frames(scw *w, int (*stop)(void))
         fprintf(scw_notes(w), "ek3 scope: the window's thread keeps its priority: %s\n", strerror(errno));
     Uint64 f0 = SDL_GetPerformanceCounter(), hz = SDL_GetPerformanceFrequency();
     Uint64 frame_ticks = hz / (Uint64)w->o.fps, next = f0;
-    double fps = 0;
+    double fps = -1; /* measured over each half second */
     int closed = w->closed;
     long fr0 = 0;
     Uint64 fps_t0 = f0;

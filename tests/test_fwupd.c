@@ -420,6 +420,9 @@ Test(fwupd, a_reboot_mid_transfer_resumes, .timeout = 240)
     run(&b, 0.05);
     cr_assert_eq(fwu(&b, 1)->state, MSG_FWS_RECEIVING, "BEGIN again");
     cr_assert_geq(fwu(&b, 1)->extent + 8u, had, "resumed at %u of %u bytes", fwu(&b, 1)->extent, had);
+    /* what was in flight past its extent is sent again, and counted (it read "0 bytes resent") */
+    cr_assert(b.u.st.resent > 0 && b.u.st.resent <= 16u * MSG_FW_CHUNK_MAX, "resent %llu bytes",
+              (unsigned long long)b.u.st.resent);
     for (int i = 0; i < 300 && b.u.m[0].phase != FWR_P_STAGED; i++)
         run(&b, 0.01);
     /* staged; a rack of one cannot spare its module, so it is not rebooted (fwr_spare) */
