@@ -609,19 +609,21 @@ static int scn_key_line(lua_State *L, const char *key, const char *sub, char *sr
     return found;
 }
 
-/* scn_err for field `key` of the table the calling line builds: told at
- * the field's own line when scn_key_line finds it (a manifest over
+/* scn_err for field `key` of the table the calling line builds (or for
+ * field `sub` of the table written as key's value: scn_key_line): told
+ * at the field's own line when scn_key_line finds it (a manifest over
  * several lines: "bad.lua:5", not the "scenario{" line 2), else at the
- * call's. Does not return. */
-static int scn_field_err(lua_State *L, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int scn_field_err(lua_State *L, const char *key, const char *fmt, ...)
+ * call's (key NULL: always). Does not return. */
+static int scn_field_err(lua_State *L, const char *key, const char *sub, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int scn_field_err(lua_State *L, const char *key, const char *sub, const char *fmt, ...)
 {
     char msg[800], src[LUA_IDSIZE];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    int at = scn_key_line(L, key, NULL, src, sizeof src);
+    int at = key ? scn_key_line(L, key, sub, src, sizeof src) : 0;
     if (at > 0) {
         lua_pushfstring(L, "%s:%d: %s", src, at, msg);
         return lua_error(L);
@@ -652,7 +654,7 @@ static void scn_known_keys(lua_State *L, int idx, const char *what, const char *
         char list[400] = "";
         for (const char *const *p = keys; *p; p++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", p == keys ? "" : ", ", *p);
-        scn_field_err(L, bad, "%s{}: unknown field '%s' (it takes %s)", what, bad, list); /* at its own line */
+        scn_field_err(L, bad, NULL, "%s{}: unknown field '%s' (it takes %s)", what, bad, list); /* at its own line */
     }
 }
 
@@ -1147,19 +1149,20 @@ static int l_scenario(lua_State *L)
     lua_getfield(L, 1, "name");
     const char *name = lua_tostring(L, -1);
     if (!name || !*name || strlen(name) >= sizeof m->name)
-        return scn_field_err(L, "name", "scenario{}: name is required, a string of 1 to %d characters",
+        return scn_field_err(L, "name", NULL, "scenario{}: name is required, a string of 1 to %d characters",
                              (int)sizeof m->name - 1);
     for (const char *c = name; *c; c++)
         if (!(*c == '-' || *c == '_' || *c == '.' || (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
               (*c >= 'A' && *c <= 'Z')))
-            return scn_field_err(
-                L, "name", "scenario{}: name '%s': letters, digits, '-', '_' and '.' only (it names files)", name);
+            return scn_field_err(L, "name", NULL,
+                                 "scenario{}: name '%s': letters, digits, '-', '_' and '.' only (it names files)",
+                                 name);
     snprintf(m->name, sizeof m->name, "%s", name);
     lua_pop(L, 1);
     lua_getfield(L, 1, "level");
     const char *lv = lua_isnil(L, -1) ? "quick" : lua_tostring(L, -1);
     if (!lv || (strcmp(lv, "quick") && strcmp(lv, "nightly") && strcmp(lv, "soak")))
-        return scn_field_err(L, "level", "scenario{}: level must be \"quick\", \"nightly\" or \"soak\"");
+        return scn_field_err(L, "level", NULL, "scenario{}: level must be \"quick\", \"nightly\" or \"soak\"");
     snprintf(m->level, sizeof m->level, "%s", lv);
     lua_pop(L, 1);
     static const char *const lists[2] = {"tags", "requirements"};
@@ -1169,17 +1172,17 @@ static int l_scenario(lua_State *L)
         lua_getfield(L, 1, lists[k]);
         if (!lua_isnil(L, -1)) {
             if (!lua_istable(L, -1))
-                return scn_field_err(L, lists[k], "scenario{}: %s must be a list of strings", lists[k]);
+                return scn_field_err(L, lists[k], NULL, "scenario{}: %s must be a list of strings", lists[k]);
             lua_Integer n = luaL_len(L, -1);
             for (lua_Integer i = 1; i <= n; i++) {
                 lua_geti(L, -1, i);
                 const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
                 if (!s || strchr(s, k ? ';' : ','))
-                    return scn_field_err(L, lists[k], "scenario{}: %s[%d] must be a string without '%c'", lists[k],
-                                         (int)i, k ? ';' : ',');
+                    return scn_field_err(L, lists[k], NULL, "scenario{}: %s[%d] must be a string without '%c'",
+                                         lists[k], (int)i, k ? ';' : ',');
                 size_t used = strlen(dst);
                 if (used + strlen(s) + 2 > cap)
-                    return scn_field_err(L, lists[k], "scenario{}: %s: more than %d characters in all", lists[k],
+                    return scn_field_err(L, lists[k], NULL, "scenario{}: %s: more than %d characters in all", lists[k],
                                          (int)cap - 2);
                 snprintf(dst + used, cap - used, "%s%s", used ? (k ? ";" : ",") : "", s);
                 lua_pop(L, 1);
@@ -1192,7 +1195,7 @@ static int l_scenario(lua_State *L)
     lua_getfield(L, 1, "gaps");
     if (!lua_isnil(L, -1)) {
         if (!lua_istable(L, -1))
-            return scn_field_err(L, "gaps", "scenario{}: gaps must be a list of strings \"claim: why\"");
+            return scn_field_err(L, "gaps", NULL, "scenario{}: gaps must be a list of strings \"claim: why\"");
         lua_Integer n = luaL_len(L, -1);
         for (lua_Integer i = 1; i <= n; i++) {
             lua_geti(L, -1, i);
@@ -1200,11 +1203,11 @@ static int l_scenario(lua_State *L)
             const char *colon = s ? strstr(s, ": ") : NULL;
             if (!s || strchr(s, '\n') || !colon || colon == s || !colon[2])
                 return scn_field_err(
-                    L, "gaps", "scenario{}: gaps[%d] must be one line \"claim: why\" (the claim, ': ', the reason)",
-                    (int)i);
+                    L, "gaps", NULL,
+                    "scenario{}: gaps[%d] must be one line \"claim: why\" (the claim, ': ', the reason)", (int)i);
             size_t used = strlen(m->gaps);
             if (used + strlen(s) + 2 > sizeof m->gaps)
-                return scn_field_err(L, "gaps", "scenario{}: gaps: more than %d characters in all",
+                return scn_field_err(L, "gaps", NULL, "scenario{}: gaps: more than %d characters in all",
                                      (int)sizeof m->gaps - 2);
             char *d = m->gaps + used; /* fits: checked above */
             if (used)
@@ -1218,18 +1221,19 @@ static int l_scenario(lua_State *L)
     m->nseeds = 0;
     if (!lua_isnil(L, -1)) {
         if (!lua_istable(L, -1))
-            return scn_field_err(L, "seeds", "scenario{}: seeds must be a list of whole numbers, e.g. {1,2,3}");
+            return scn_field_err(L, "seeds", NULL, "scenario{}: seeds must be a list of whole numbers, e.g. {1,2,3}");
         lua_Integer n = luaL_len(L, -1);
         if (n < 1 || n > SCN_SEEDS_MAX)
-            return scn_field_err(L, "seeds", "scenario{}: seeds: 1 to %u of them", SCN_SEEDS_MAX);
+            return scn_field_err(L, "seeds", NULL, "scenario{}: seeds: 1 to %u of them", SCN_SEEDS_MAX);
         for (lua_Integer i = 1; i <= n; i++) {
             lua_geti(L, -1, i);
             char what[80];
             if (scn_seed_at(L, -1, &m->seeds[m->nseeds], what, sizeof what))
-                return scn_field_err(L, "seeds", "scenario{}: seeds[%d] must be " CLI_SEED_RANGE " (%s)", (int)i, what);
+                return scn_field_err(L, "seeds", NULL, "scenario{}: seeds[%d] must be " CLI_SEED_RANGE " (%s)", (int)i,
+                                     what);
             for (unsigned j = 0; j < m->nseeds; j++) /* one run, one report folder (seed-N), per seed */
                 if (m->seeds[j] == m->seeds[m->nseeds])
-                    return scn_field_err(L, "seeds", "scenario{}: seeds[%d]: %llu is seeds[%u] already", (int)i,
+                    return scn_field_err(L, "seeds", NULL, "scenario{}: seeds[%d]: %llu is seeds[%u] already", (int)i,
                                          (unsigned long long)m->seeds[j], j + 1);
             m->nseeds++;
             lua_pop(L, 1);
@@ -1334,26 +1338,6 @@ static unsigned scn_sorted_keys(lua_State *L, int idx, const char *what, const c
     return n;
 }
 
-/* scn_err for parameter k of rack{}'s set = {...}: at k's own line when
- * the table is written in the call (a slot's set: at the call's). Does
- * not return. */
-static int scn_set_err(lua_State *L, const char *what, const char *k, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int scn_set_err(lua_State *L, const char *what, const char *k, const char *fmt, ...)
-{
-    char msg[800], src[LUA_IDSIZE];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    int at = !strcmp(what, "rack{}") ? scn_key_line(L, "set", k, src, sizeof src) : 0;
-    if (at > 0) {
-        lua_pushfstring(L, "%s:%d: %s", src, at, msg);
-        return lua_error(L);
-    }
-    return scn_err(L, "%s", msg);
-}
-
 /* Apply set={name=value, ...} at table idx to *p (prm_set), each
  * assignment appended to text (cap bytes) as " PREFIXname=value" in
  * ek3 rack's flags (prefix e.g. "--set " or "--slot-set 7:"). */
@@ -1375,9 +1359,10 @@ static void scn_set_params(lua_State *L, int idx, plant_params *p, const char *w
         else if (lua_type(L, -1) == LUA_TSTRING)
             snprintf(assign, sizeof assign, "%s=%s", k, lua_tostring(L, -1));
         else
-            scn_set_err(L, what, k, "%s: set.%s must be a number or a quantity string", what, k);
+            scn_field_err(L, !strcmp(what, "rack{}") ? "set" : NULL, k,
+                          "%s: set.%s must be a number or a quantity string", what, k);
         if (prm_set(p, assign, err, sizeof err) || prm_check_board(p, err, sizeof err))
-            scn_set_err(L, what, k, "%s: set %s: %s", what, assign, err);
+            scn_field_err(L, !strcmp(what, "rack{}") ? "set" : NULL, k, "%s: set %s: %s", what, assign, err);
         size_t used = strlen(text);
         snprintf(text + used, cap - used, " %s%s", prefix, assign);
         lua_pop(L, 1);
