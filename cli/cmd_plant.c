@@ -188,6 +188,8 @@ static int plant_run_cmd(int argc, char **argv)
             if (cli_parse_quantity(argv[++i], "s", &o.sample) || !(o.sample > 0))
                 return cli_time_error(w, "--sample", argv[i], "above 0", 3600);
         } else if (!strcmp(argv[i], "--csv") && cli_has_value(argv[i], v, &miss)) {
+            if (!v[0])
+                return cli_empty_path(w, "--csv", "file");
             o.csv = argv[++i];
         } else {
             return cli_bad_arg(w, argv[i], miss);
@@ -207,6 +209,9 @@ static int plant_run_cmd(int argc, char **argv)
                                "--fidelity switching runs any frequency",
                                o.cmd.fsw, LAVG_FN_MIN * dz.fr / 1e3, LAVG_FN_MAX * dz.fr / 1e3, LAVG_FN_MIN, LAVG_FN_MAX);
     double period = BRD_PERIOD_S;
+    if (o.sample > o.duration * (1 + 1e-9)) /* a bare number is seconds: --sample 1 */
+        return cli_usage_error(w, "--sample %g s is longer than --duration %g s: the waveform would be its first row",
+                               o.sample, o.duration);
     if (o.csv && o.sample <= 0)
         o.sample = o.fidelity == PMOD_SWITCHING ? 1.0 / o.cmd.fsw / 100.0 : period;
     /* In floating point: a tiny --sample must not wrap an integer past the limit. */
@@ -254,7 +259,7 @@ static int plant_run_cmd(int argc, char **argv)
             ts += dt;
             e_in += m.pin * dt;
             e_loss += m.ploss * dt;
-            e_out += m.vo * m.vo / m.p.rload * dt;
+            e_out += m.pout * dt; /* into the load over the step (its end value misses a transient's) */
             hard |= m.zvs_lost;
         }
     }
@@ -283,9 +288,9 @@ static int plant_run_cmd(int argc, char **argv)
         printf("efficiency %.2f %%, balance %+.3f %% of p_in\n", 100 * e_out / e_in,
                100 * (e_in - e_out - e_loss - dw) / e_in);
     else if (flows)
-        printf("NOT IN STEADY STATE (the stored energy moved by %.1f %% of the energy through): no efficiency; "
-               "a longer --duration reaches one\n",
-               100 * fabs(dw) / through);
+        printf("NOT IN STEADY STATE (the stored energy moved by %.1f %% of the energy through): no efficiency "
+               "(balance %+.3f %% of the energy through); a longer --duration reaches one\n",
+               100 * fabs(dw) / through, 100 * (e_in - e_out - e_loss - dw) / through);
     else
         printf("no power flows (under 1 mW): no efficiency\n");
     printf("losses now: leg A %.2f W, leg B %.2f W, transformer %.2f W, Lr %.2f W, rectifier %.2f W; ZVS %s\n",

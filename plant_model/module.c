@@ -183,6 +183,7 @@ static void pmod_step_switching(pmod *m, double dt, double v_term, double e[TH_N
     m->vo = s->vo;
     m->io = a.q_out / dt;
     m->pin = a.e_in / dt;
+    m->pout = a.e_load / dt;
     e[TH_JA] = a.e_cond_a + a.e_off_a;
     e[TH_JB] = a.e_cond_b + a.e_off_b;
     e[TH_XFMR] = a.e_xfmr;
@@ -203,6 +204,7 @@ static int pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NOD
         double g;
         m->io = !on ? 0 : io_given ? *io_given : lavg_io(m->tab, &m->pt, v_term, &g);
         pout = m->io * v_term;
+        m->pout = pout;
     } else {
         /* Own capacitor and load: backward Euler in 5 us steps, one
          * Newton correction each (the table's slope); the energy given to
@@ -210,7 +212,7 @@ static int pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NOD
          * start from rest moves the output by volts a substep). */
         double r = v_term < 0 && m->relay ? m->p.rload : m->p.r_bleed;
         int k = (int)ceil(dt / 5e-6);
-        double h = dt / k, e_node = 0;
+        double h = dt / k, e_node = 0, e_load = 0;
         if (!on && m->vo == 0) { /* discharged and off: every substep gives v1 = +0 and adds 0 */
             if (k > 0)
                 m->vo = 0;
@@ -222,10 +224,13 @@ static int pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NOD
             if (!(v1 > 0))
                 v1 = 0;
             e_node += (i + g * (v1 - m->vo)) * h * 0.5 * (m->vo + v1);
+            /* the load's share, as backward Euler has it: what the capacitor does not keep */
+            e_load += (i + g * (v1 - m->vo)) * h * 0.5 * (m->vo + v1) - 0.5 * l->cout * (v1 * v1 - m->vo * m->vo);
             m->vo = v1;
         }
         m->io = m->relay && on ? lavg_io(m->tab, &m->pt, m->vo, &(double){0}) : 0;
         pout = e_node / dt;
+        m->pout = e_load / dt;
     }
     /* Losses: on a bus, evaluated when the thermal network is about to
      * step (every 1 ms), held over the interval before it (the rack's hot
@@ -445,11 +450,12 @@ static void pmod_step_switching_protected(pmod *m, double dt, double v_term)
     if (tt > 0 && tt < dt - 1e-12) {
         pmod_rewind(m, &before);
         pmod_step_(m, tt, v_term, NULL);
-        double q = m->io * tt, e = m->pin * tt;
+        double q = m->io * tt, e = m->pin * tt, eo = m->pout * tt;
         pmod_gates_off(m);
         pmod_step_(m, dt - tt, v_term, NULL);
         m->io = (q + m->io * (dt - tt)) / dt;
         m->pin = (e + m->pin * (dt - tt)) / dt;
+        m->pout = (eo + m->pout * (dt - tt)) / dt;
         return;
     }
     if (m->trace) { /* no trip inside: the same step again, traced once */

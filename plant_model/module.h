@@ -54,8 +54,11 @@ typedef struct pmod {
     uint8_t adc_key_ok;
     uint64_t adc_key[9];
     double adc_x[8], adc_base[8];
-    /* Outputs of the last step. */
-    double io, pin, ploss, p_node[TH_NODES];
+    /* Outputs of the last step, each its mean over the step: io (A) and
+     * pin (W, from the DC link); pout (W), out of the output node into
+     * the module's own load resistor or the terminal (what the output
+     * capacitor takes or gives back is neither); ploss and p_node (W). */
+    double io, pin, pout, ploss, p_node[TH_NODES];
     uint8_t zvs_lost;
     double t;                /* simulated time, s */
     double th_acc_t, th_acc_e[TH_NODES]; /* losses gathered for the next thermal step */
