@@ -798,6 +798,8 @@ static int rep_text_body(FILE *f, ses *s)
     size_t dat = 0, drat = 0;
     unsigned derated = 0; /* at a limit their THERMAL_MGR's derating set (llcc.derate < 1) */
     unsigned in_mean = 0; /* in their slots, not parked: rack.i_mean's, whose sum is isum_mean */
+    unsigned droop = 0;   /* sharing and not at a limit: sharing by their droop, over dmin .. dmax, sum dsum */
+    double dmin = 1e9, dmax = 0, dsum = 0;
     double isum_mean = 0;
     float derate_min = 1;
     for (unsigned k = 0; k < sn.n; k++) {
@@ -827,6 +829,8 @@ static int rep_text_body(FILE *f, ses *s)
             continue;
         sharing++;
         imin = fmin(imin, m->io), imax = fmax(imax, m->io), isum += m->io;
+        if (!m->limited)
+            droop++, dmin = fmin(dmin, m->io), dmax = fmax(dmax, m->io), dsum += m->io;
         /* what it gives at its limit: the ceiling, or less (derating, a power command) */
         ilim_sum += m->i_lim > 0 && m->i_lim < s->kc.i_max ? m->i_lim : s->kc.i_max;
     }
@@ -993,12 +997,18 @@ static int rep_text_body(FILE *f, ses *s)
                                   "mode) and the bus capacitance carries the load between them, so at the run's "
                                   "end they deliver more or less than the load takes\n",
                 sn.p_load, running);
-    char over[160] = ""; /* the mean is over those sharing: said when rack.i_mean (a probe's) counts more */
+    char over[240] = ""; /* the mean is over those sharing: said when rack.i_mean (a probe's) counts more */
     if (sharing && in_mean > sharing)
         snprintf(over, sizeof over,
                  "; over the %u sharing, where rack.i_mean counts the %u in their slots not parked: "
                  "%.3f A",
                  sharing, in_mean, isum_mean / in_mean);
+    /* a module at a limit (the ceiling, a derating) gives what the limit lets it, not its droop's share: the spread
+     * of those sharing by droop said apart, when both kinds are there */
+    if (sharing && droop >= 2 && droop < sharing && rep_spread_says(s, dsum / droop))
+        snprintf(over + strlen(over), sizeof over - strlen(over),
+                 "; the %u not at a limit: %.3f .. %.3f A, spread %.1f %%", droop, dmin, dmax,
+                 100 * (dmax - dmin) / (dsum / droop));
     if (sharing)
         if (rep_spread_says(s, imean))
             fprintf(f, "sharing: %.3f A mean, %.3f .. %.3f A (spread %.1f %% of mean%s); hottest junction %.1f C\n",

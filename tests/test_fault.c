@@ -893,6 +893,9 @@ Test(fault, ek3_rack_fault_refuses_a_bad_spec_and_injects_a_good_one)
     cr_assert_eq(run(EK3_BIN " rack --modules 6 --duration 1.3s --fault gate-off:3@1s 2>&1", out, sizeof out), 0, "%s",
                  out);
     cr_assert(strstr(out, "(6 in their slots, 3 regulating, 2 at the current limit, 1 delivering nothing)") &&
+                  /* the two at the limit give what it lets them: the spread of the three by droop said apart */
+                  strstr(out, "(spread 3.3 % of mean; over the 5 sharing, where rack.i_mean counts the 6 in their "
+                              "slots not parked: 3.258 A; the 3 not at a limit: 3.819 .. 3.926 A, spread 2.8 %)") &&
                   strstr(out, "\nnote: module 3 runs but delivers nothing to the bus: "),
               "%s", out);
     /* a leader fault before the swarm's first election timeout finds none */
