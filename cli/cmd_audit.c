@@ -223,12 +223,15 @@ static int aud_verify(int argc, char **argv)
     /* the chain's own verdict; "sound" only when the station's head (if given) is in it, else BAD below */
     printf("%s: %s: records %u..%u (%u, %u carried forward), %u page(s), %u torn record(s) skipped, boots %u..%u%s\n",
            path, head_n && !aw.found ? "chain intact" : "sound", v.first_seq, v.next_seq - 1, v.records, v.carried,
-           v.pages, v.torn, v.first_boot, v.last_boot, keyed ? ", every tag checked" : ", tags NOT checked (no key)");
+           v.pages, v.torn, v.first_boot, v.last_boot,
+           keyed ? ", every tag checked" : ", tags NOT checked (no key: the CRCs and numbering anyone can forge)");
     if (keyed) {
         printf("%s: head ", path);
         aud_hex(stdout, v.head, 8);
         putchar('\n');
     }
+    if (!head_n) /* what the chain cannot tell without the station's head */
+        printf("%s: its end NOT checked (no --head): records removed from its end leave a chain as sound\n", path);
     if (head_n && !aw.found) {
         printf("%s: BAD: no record of the log ends at the head the station holds (", path);
         aud_hex(stdout, head, head_n);

@@ -28,6 +28,7 @@ static void dump(char head[17])
     cr_assert_eq(count(out, "EVENTS"), 2u, "a crash's INJECT and CRASH (one tick) in one record: %s", out);
     cr_assert_eq(count(out, "          event "), 7u, "each event listed, of a batch or alone (0 BOOT .. 6 RESTART): %s", out);
     cr_assert_eq(count(out, "every tag checked"), 1u, "%s", out);
+    cr_assert_eq(count(out, "its end NOT checked"), 0u, "with --head its end is checked: %s", out);
 }
 
 /* Where record i of the dump's first page starts (records are 16 bytes
@@ -88,6 +89,12 @@ Test(audit_cli, a_sound_dump_and_three_tamperings)
     cr_assert_eq(count(out, "does not continue the chain"), 1u, "%s", out);
     tamper(-1, 0, 0, -1, 2); /* the newest records removed */
     cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 5 --slot 2", EK3_BIN, path("bad.bin")), 0, "%s", out);
+    /* sound as far as a chain goes: without the head its end is not checked, and it says so (it said "sound") */
+    cr_assert_eq(count(out, "bad.bin: its end NOT checked (no --head): records removed from its end leave a chain as "
+                            "sound\n"),
+                 1u, "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s audit verify %s", EK3_BIN, path("bad.bin")), 0, "%s", out);
+    cr_assert_eq(count(out, ", tags NOT checked (no key: the CRCs and numbering anyone can forge)\n"), 1u, "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 5 --slot 2 --head %s", EK3_BIN, path("bad.bin"), head), 1,
                  "%s", out);
     cr_assert_eq(count(out, "no record of the log ends at the head the station holds"), 1u, "%s", out);
