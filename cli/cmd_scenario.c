@@ -759,7 +759,11 @@ static int sc_verdict_in(const char *w, const char *path, int force, scn_result 
                "anyway (--force)\n",
                r->m.path, a, b);
     }
-    /* the helper modules it required, the same way: an edited lib/ek3.lua is another scenario too */
+    /* the helper modules it required, the same way: an edited lib/ek3.lua is another scenario too; every one
+     * changed is named (a refusal named the first) */
+    char msg[3200] = "";
+    size_t at = 0;
+    unsigned changed = 0;
     for (unsigned i = 0; i < r->nhelper; i++) {
         const char *hp = r->helper[i];
         char a[65], b[65];
@@ -775,16 +779,23 @@ static int sc_verdict_in(const char *w, const char *path, int force, scn_result 
         }
         scn_sha256_hex(now, a);
         if (!force) {
-            char msg[3200];
-            snprintf(msg, sizeof msg,
-                     "%s: the helper %s that %s required changed since the verdict was recorded (SHA-256 now %s, "
-                     "recorded %s): the run would not be the same scenario; --force runs it anyway",
-                     path, hp, r->m.path, a, b);
-            scn_result_free(r);
-            return cli_refuse(w, "%s", msg);
+            if (at < sizeof msg)
+                at += (size_t)snprintf(msg + at, sizeof msg - at, "%s%s (SHA-256 now %.12s..., recorded %.12s...)",
+                                       changed ? ", " : "", hp, a, b);
+            changed++;
+            continue;
         }
         printf("note: the helper %s changed since the verdict was recorded (recorded %.12s...); run anyway (--force)\n",
                hp, b);
+    }
+    if (changed) {
+        char text[3600];
+        snprintf(text, sizeof text,
+                 "%s: %s %s that %s required changed since the verdict was recorded: the run would not be the "
+                 "same scenario; --force runs it anyway",
+                 path, changed == 1 ? "the helper" : "the helpers", msg, r->m.path);
+        scn_result_free(r);
+        return cli_refuse(w, "%s", text);
     }
     return CLI_OK;
 }
@@ -814,8 +825,10 @@ static int sc_helpers_loaded(const char *w, const char *vpath, const scn_result 
         } else {
             snprintf(why, sizeof why, "did not load %s, which the verdict lists", want->helper[i]);
         }
-        if (force) { /* each difference told, then compared */
-            printf("note: the replayed run %s; compared anyway (--force)\n", why);
+        if (force) { /* each difference told, then compared; a file changed at its recorded path was told before
+                      * the run (sc_verdict_in), once is enough */
+            if (!(i < want->nhelper && i < got->nhelper && !strcmp(want->helper[i], got->helper[i])))
+                printf("note: the replayed run %s; compared anyway (--force)\n", why);
             continue;
         }
         return cli_refuse(w,

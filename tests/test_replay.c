@@ -121,25 +121,40 @@ Test(replay, an_edited_helper_is_refused_as_an_edited_scenario_is)
     mkdir(lib, 0755);
     snprintf(h, sizeof h, "%s/hh.lua", lib);
     write_file(h, "return { at = '0.3s' }\n");
+    char k2[320];
+    snprintf(k2, sizeof k2, "%s/hk.lua", lib);
+    write_file(k2, "return { n = 2 }\n");
     write_file(path("hl.lua"), "scenario{ name='hl', seeds={1} }\nrack{ modules=2 }\nlocal hh = require 'hh'\n"
-                               "run(hh.at)\nexpect(get('rack.present') == 2, 'in')\n");
+                               "local hk = require 'hk'\nrun(hh.at)\nexpect(get('rack.present') == hk.n, 'in')\n");
     const char *v = record(path("hl.lua"), "hl", 1, 0);
     json_error_t e;
     json_t *j = json_load_file(v, 0, &e);
     cr_assert_not_null(j, "%s", e.text);
     json_t *hs = json_object_get(json_object_get(j, "scenario"), "helpers");
-    cr_assert(json_is_array(hs) && json_array_size(hs) == 1, "the helper recorded");
+    cr_assert(json_is_array(hs) && json_array_size(hs) == 2, "the helpers recorded");
     cr_assert(strstr(json_string_value(json_object_get(json_array_get(hs, 0), "path")), "/lib/hh.lua"));
     json_decref(j);
     cr_assert_eq(run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v), 0, "%s", out);
     write_file(h, "return { at = '0.4s' }\n");
     cr_assert_eq(run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v), 2, "%s", out);
-    cr_assert(strstr(out, "/lib/hh.lua that ") &&
+    cr_assert(strstr(out, "the helper /") && strstr(out, "/lib/hh.lua (SHA-256 now ") &&
                   strstr(out, "hl.lua required changed since the verdict was recorded") &&
                   strstr(out, "--force runs it anyway"),
               "%s", out);
+    /* both edited: both named (it named the first) */
+    write_file(k2, "return { n = 2 } -- edited\n");
+    cr_assert_eq(run(out, sizeof out, "%s scenario replay %s", EK3_BIN, v), 2, "%s", out);
+    cr_assert(strstr(out, "the helpers ") && strstr(out, "/lib/hh.lua (SHA-256 now ") && strstr(out, ", ") &&
+                  strstr(out, "/lib/hk.lua (SHA-256 now "),
+              "%s", out);
+    write_file(k2, "return { n = 2 }\n");
     cr_assert_eq(run(out, sizeof out, "%s scenario replay %s --force", EK3_BIN, v), 1, "%s", out);
     cr_assert(strstr(out, "note: the helper ") && strstr(out, "DIVERGED"), "%s", out);
+    /* told once: before the run (changed), not again after it (loaded) */
+    int told = 0;
+    for (const char *q = out; (q = strstr(q, "/lib/hh.lua")) != NULL; q++)
+        told++;
+    cr_assert_eq(told, 1, "%s", out);
 }
 
 /* A helper that require finds in another file at replay (a lib/ek3.lua put
@@ -190,7 +205,8 @@ Test(replay, a_helper_shadowed_at_replay_is_refused)
     write_file(x, "return { 1 }\n");
     cr_assert_eq(run(out, sizeof out, "%s scenario replay %s --force", EK3_BIN, v), 0, "%s", out);
     cr_assert(strstr(out, "note: the replayed run loaded ") && strstr(out, "sh/lib/ek3.lua (SHA-256 ") &&
-                  strstr(out, "sh/lib/x.lua (SHA-256 ") && strstr(out, "SAME"),
+                  strstr(out, "note: the helper ") && strstr(out, "sh/lib/x.lua changed since the verdict") &&
+                  !strstr(out, "sh/lib/x.lua (SHA-256 ") && strstr(out, "SAME"),
               "%s", out);
     write_file(x, "return {}\n");
     /* a recorded helper that cannot be read here (the library installed elsewhere): what loads is compared */
