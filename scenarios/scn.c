@@ -320,7 +320,7 @@ static const char *const scn_rack_keys[] = {
     "droop",   "seed",     "set",  "slot",    "external", "fw_bus",    "ext_timeout", "hello_timeout",
     "threads", "start",    "api",  "api_key", "swarm",    "trust_key", NULL};
 
-static int scn_key_line(lua_State *L, const char *key, const char *sub, char *src, size_t cap);
+static int scn_key_line(lua_State *L, const char *path, char *src, size_t cap);
 
 int scn_err(lua_State *L, const char *fmt, ...)
 {
@@ -336,7 +336,7 @@ int scn_err(lua_State *L, const char *fmt, ...)
     for (; kn && *keys; keys++) {
         char src[LUA_IDSIZE];
         int at;
-        if (strlen(*keys) == kn && !memcmp(*keys, k, kn) && (at = scn_key_line(L, *keys, NULL, src, sizeof src)) > 0) {
+        if (strlen(*keys) == kn && !memcmp(*keys, k, kn) && (at = scn_key_line(L, *keys, src, sizeof src)) > 0) {
             lua_pushfstring(L, "%s:%d: %s", src, at, msg);
             return lua_error(L);
         }
@@ -517,7 +517,8 @@ static const char *scn_skip_space(const char *p, const char *end, int *line)
 
 /* The line of field `key` in the table that opens at the first '{' on or
  * after line `from`, scanning from p (at line `line`) as Lua tokens to
- * the brace that closes it: the first `key =` or `["key"] =` (not "==")
+ * the brace that closes it: the first `key =` or `["key"] =` (not "==";
+ * a key of digits: `[7] =`)
  * at the table's own depth, its `=` on a later line included; comments
  * and strings skipped. 0 when the table has no such field; else its line,
  * with *after past its '=' (at line *after_line). */
@@ -558,9 +559,18 @@ static int scn_table_field(const char *buf, const char *p, const char *end, int 
             const char *q = p;
             while (q < end && (isalnum((unsigned char)*q) || *q == '_'))
                 q++;
-            if (on && opened && depth == 1 && (size_t)(q - p) == kl && !memcmp(p, key, kl) &&
-                (p == buf || (p[-1] != '.' && p[-1] != ':')))
-                r = scn_skip_space(q, end, &l2);
+            if (on && opened && depth == 1 && (size_t)(q - p) == kl && !memcmp(p, key, kl)) {
+                const char *b = p;
+                while (b > buf && (b[-1] == ' ' || b[-1] == '\t'))
+                    b--;
+                if (!isdigit((unsigned char)key[0])) { /* a name, not a field of another (x.key, x:key) */
+                    if (p == buf || (p[-1] != '.' && p[-1] != ':'))
+                        r = scn_skip_space(q, end, &l2);
+                } else if (b > buf && b[-1] == '[') { /* an index: [7] = */
+                    r = scn_skip_space(q, end, &l2);
+                    r = r < end && *r == ']' ? scn_skip_space(r + 1, end, &l2) : NULL;
+                }
+            }
             p = q;
         } else {
             if (on && c == '{')
@@ -578,15 +588,17 @@ static int scn_table_field(const char *buf, const char *p, const char *end, int 
     return found;
 }
 
-/* The line of field `key` in the table the calling scenario line builds
- * (the call's file from the call's line, where its table starts:
- * "scenario{ name = ...,"), or of field `sub` in the table that `key`'s
- * value is written as (rack{ set = { lrr = 5 } }: lrr's line; key's when
- * the value is no table written there or has no such field); sub NULL:
- * key's. 0 when the call is not in a file of its own (a lib/ helper's, a
- * string chunk's) or the table has no such field. The file's name, as Lua
- * shortens it, into src[cap]. */
-static int scn_key_line(lua_State *L, const char *key, const char *sub, char *src, size_t cap)
+/* The line of the field that `path` names in the table the calling
+ * scenario line builds (the call's file from the call's line, where its
+ * table starts: "scenario{ name = ...,"): its names separated by dots,
+ * each a field of the table written as the one before's value
+ * ("set.lrr": rack{ set = { lrr = 5 } }'s lrr; "slot.7.set.lrr": the
+ * index 7's), as deep as the file writes them: the last one found when a
+ * value is no table written there or has no such field. 0 when the call
+ * is not in a file of its own (a lib/ helper's, a string chunk's) or the
+ * table has not the first. The file's name, as Lua shortens it, into
+ * src[cap]. */
+static int scn_key_line(lua_State *L, const char *path, char *src, size_t cap)
 {
     lua_Debug ar;
     if (!lua_getstack(L, 1, &ar) || !lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0 || ar.source[0] != '@' ||
@@ -596,34 +608,46 @@ static int scn_key_line(lua_State *L, const char *key, const char *sub, char *sr
     size_t len;
     if (scn_read_file(ar.source + 1, 64u << 20, &buf, &len, err, sizeof err))
         return 0;
-    const char *end = buf + len, *after = NULL;
-    int al = 0, found = scn_table_field(buf, buf, end, 1, ar.currentline, key, &after, &al);
-    if (found && sub) {
-        const char *q = scn_skip_space(after, end, &al);
-        int inner = q < end && *q == '{' ? scn_table_field(buf, q, end, al, al, sub, NULL, NULL) : 0;
-        if (inner)
-            found = inner;
+    const char *end = buf + len, *after = NULL, *from = buf;
+    int al = 1, found = 0, line = ar.currentline;
+    for (const char *k = path; *k;) {
+        char key[64];
+        size_t kl = strcspn(k, ".");
+        if (kl == 0 || kl >= sizeof key)
+            break;
+        memcpy(key, k, kl);
+        key[kl] = 0;
+        k += kl + (k[kl] == '.');
+        if (found) { /* the next name in the table written as this one's value */
+            from = scn_skip_space(after, end, &al);
+            if (from >= end || *from != '{')
+                break;
+            line = al;
+        }
+        int at = scn_table_field(buf, from, end, al, line, key, &after, &al);
+        if (!at)
+            break;
+        found = at;
     }
     free(buf);
     snprintf(src, cap, "%s", ar.short_src);
     return found;
 }
 
-/* scn_err for field `key` of the table the calling line builds (or for
- * field `sub` of the table written as key's value: scn_key_line): told
- * at the field's own line when scn_key_line finds it (a manifest over
- * several lines: "bad.lua:5", not the "scenario{" line 2), else at the
- * call's (key NULL: always). Does not return. */
-static int scn_field_err(lua_State *L, const char *key, const char *sub, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int scn_field_err(lua_State *L, const char *key, const char *sub, const char *fmt, ...)
+/* scn_err for the field `path` names in the table the calling line
+ * builds (a name, or names with dots: scn_key_line): told at the field's
+ * own line when scn_key_line finds it (a manifest over several lines:
+ * "bad.lua:5", not the "scenario{" line 2), else at the call's (path
+ * NULL: always). Does not return. */
+static int scn_field_err(lua_State *L, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int scn_field_err(lua_State *L, const char *path, const char *fmt, ...)
 {
     char msg[800], src[LUA_IDSIZE];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    int at = key ? scn_key_line(L, key, sub, src, sizeof src) : 0;
+    int at = path ? scn_key_line(L, path, src, sizeof src) : 0;
     if (at > 0) {
         lua_pushfstring(L, "%s:%d: %s", src, at, msg);
         return lua_error(L);
@@ -654,7 +678,8 @@ static void scn_known_keys(lua_State *L, int idx, const char *what, const char *
         char list[400] = "";
         for (const char *const *p = keys; *p; p++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", p == keys ? "" : ", ", *p);
-        scn_field_err(L, bad, NULL, "%s{}: unknown field '%s' (it takes %s)", what, bad, list); /* at its own line */
+        scn_field_err(L, strchr(bad, '.') ? NULL : bad, "%s{}: unknown field '%s' (it takes %s)", what, bad,
+                      list); /* at its own line */
     }
 }
 
@@ -1149,20 +1174,19 @@ static int l_scenario(lua_State *L)
     lua_getfield(L, 1, "name");
     const char *name = lua_tostring(L, -1);
     if (!name || !*name || strlen(name) >= sizeof m->name)
-        return scn_field_err(L, "name", NULL, "scenario{}: name is required, a string of 1 to %d characters",
+        return scn_field_err(L, "name", "scenario{}: name is required, a string of 1 to %d characters",
                              (int)sizeof m->name - 1);
     for (const char *c = name; *c; c++)
         if (!(*c == '-' || *c == '_' || *c == '.' || (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
               (*c >= 'A' && *c <= 'Z')))
-            return scn_field_err(L, "name", NULL,
-                                 "scenario{}: name '%s': letters, digits, '-', '_' and '.' only (it names files)",
-                                 name);
+            return scn_field_err(
+                L, "name", "scenario{}: name '%s': letters, digits, '-', '_' and '.' only (it names files)", name);
     snprintf(m->name, sizeof m->name, "%s", name);
     lua_pop(L, 1);
     lua_getfield(L, 1, "level");
     const char *lv = lua_isnil(L, -1) ? "quick" : lua_tostring(L, -1);
     if (!lv || (strcmp(lv, "quick") && strcmp(lv, "nightly") && strcmp(lv, "soak")))
-        return scn_field_err(L, "level", NULL, "scenario{}: level must be \"quick\", \"nightly\" or \"soak\"");
+        return scn_field_err(L, "level", "scenario{}: level must be \"quick\", \"nightly\" or \"soak\"");
     snprintf(m->level, sizeof m->level, "%s", lv);
     lua_pop(L, 1);
     static const char *const lists[2] = {"tags", "requirements"};
@@ -1172,17 +1196,17 @@ static int l_scenario(lua_State *L)
         lua_getfield(L, 1, lists[k]);
         if (!lua_isnil(L, -1)) {
             if (!lua_istable(L, -1))
-                return scn_field_err(L, lists[k], NULL, "scenario{}: %s must be a list of strings", lists[k]);
+                return scn_field_err(L, lists[k], "scenario{}: %s must be a list of strings", lists[k]);
             lua_Integer n = luaL_len(L, -1);
             for (lua_Integer i = 1; i <= n; i++) {
                 lua_geti(L, -1, i);
                 const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
                 if (!s || strchr(s, k ? ';' : ','))
-                    return scn_field_err(L, lists[k], NULL, "scenario{}: %s[%d] must be a string without '%c'",
-                                         lists[k], (int)i, k ? ';' : ',');
+                    return scn_field_err(L, lists[k], "scenario{}: %s[%d] must be a string without '%c'", lists[k],
+                                         (int)i, k ? ';' : ',');
                 size_t used = strlen(dst);
                 if (used + strlen(s) + 2 > cap)
-                    return scn_field_err(L, lists[k], NULL, "scenario{}: %s: more than %d characters in all", lists[k],
+                    return scn_field_err(L, lists[k], "scenario{}: %s: more than %d characters in all", lists[k],
                                          (int)cap - 2);
                 snprintf(dst + used, cap - used, "%s%s", used ? (k ? ";" : ",") : "", s);
                 lua_pop(L, 1);
@@ -1195,7 +1219,7 @@ static int l_scenario(lua_State *L)
     lua_getfield(L, 1, "gaps");
     if (!lua_isnil(L, -1)) {
         if (!lua_istable(L, -1))
-            return scn_field_err(L, "gaps", NULL, "scenario{}: gaps must be a list of strings \"claim: why\"");
+            return scn_field_err(L, "gaps", "scenario{}: gaps must be a list of strings \"claim: why\"");
         lua_Integer n = luaL_len(L, -1);
         for (lua_Integer i = 1; i <= n; i++) {
             lua_geti(L, -1, i);
@@ -1203,11 +1227,11 @@ static int l_scenario(lua_State *L)
             const char *colon = s ? strstr(s, ": ") : NULL;
             if (!s || strchr(s, '\n') || !colon || colon == s || !colon[2])
                 return scn_field_err(
-                    L, "gaps", NULL,
-                    "scenario{}: gaps[%d] must be one line \"claim: why\" (the claim, ': ', the reason)", (int)i);
+                    L, "gaps", "scenario{}: gaps[%d] must be one line \"claim: why\" (the claim, ': ', the reason)",
+                    (int)i);
             size_t used = strlen(m->gaps);
             if (used + strlen(s) + 2 > sizeof m->gaps)
-                return scn_field_err(L, "gaps", NULL, "scenario{}: gaps: more than %d characters in all",
+                return scn_field_err(L, "gaps", "scenario{}: gaps: more than %d characters in all",
                                      (int)sizeof m->gaps - 2);
             char *d = m->gaps + used; /* fits: checked above */
             if (used)
@@ -1221,19 +1245,18 @@ static int l_scenario(lua_State *L)
     m->nseeds = 0;
     if (!lua_isnil(L, -1)) {
         if (!lua_istable(L, -1))
-            return scn_field_err(L, "seeds", NULL, "scenario{}: seeds must be a list of whole numbers, e.g. {1,2,3}");
+            return scn_field_err(L, "seeds", "scenario{}: seeds must be a list of whole numbers, e.g. {1,2,3}");
         lua_Integer n = luaL_len(L, -1);
         if (n < 1 || n > SCN_SEEDS_MAX)
-            return scn_field_err(L, "seeds", NULL, "scenario{}: seeds: 1 to %u of them", SCN_SEEDS_MAX);
+            return scn_field_err(L, "seeds", "scenario{}: seeds: 1 to %u of them", SCN_SEEDS_MAX);
         for (lua_Integer i = 1; i <= n; i++) {
             lua_geti(L, -1, i);
             char what[80];
             if (scn_seed_at(L, -1, &m->seeds[m->nseeds], what, sizeof what))
-                return scn_field_err(L, "seeds", NULL, "scenario{}: seeds[%d] must be " CLI_SEED_RANGE " (%s)", (int)i,
-                                     what);
+                return scn_field_err(L, "seeds", "scenario{}: seeds[%d] must be " CLI_SEED_RANGE " (%s)", (int)i, what);
             for (unsigned j = 0; j < m->nseeds; j++) /* one run, one report folder (seed-N), per seed */
                 if (m->seeds[j] == m->seeds[m->nseeds])
-                    return scn_field_err(L, "seeds", NULL, "scenario{}: seeds[%d]: %llu is seeds[%u] already", (int)i,
+                    return scn_field_err(L, "seeds", "scenario{}: seeds[%d]: %llu is seeds[%u] already", (int)i,
                                          (unsigned long long)m->seeds[j], j + 1);
             m->nseeds++;
             lua_pop(L, 1);
@@ -1341,8 +1364,8 @@ static unsigned scn_sorted_keys(lua_State *L, int idx, const char *what, const c
 /* Apply set={name=value, ...} at table idx to *p (prm_set), each
  * assignment appended to text (cap bytes) as " PREFIXname=value" in
  * ek3 rack's flags (prefix e.g. "--set " or "--slot-set 7:"). */
-static void scn_set_params(lua_State *L, int idx, plant_params *p, const char *what, char *text, size_t cap,
-                           const char *prefix)
+static void scn_set_params(lua_State *L, int idx, plant_params *p, const char *what, const char *at, char *text,
+                           size_t cap, const char *prefix)
 {
     if (!lua_istable(L, idx))
         scn_err(L, "%s: set must be a table of name=value", what);
@@ -1351,18 +1374,18 @@ static void scn_set_params(lua_State *L, int idx, plant_params *p, const char *w
     snprintf(swhat, sizeof swhat, "%s: set", what);
     unsigned nk = scn_sorted_keys(L, idx, swhat, keys, 128);
     for (unsigned i = 0; i < nk; i++) {
-        char assign[200], err[200], num[32];
+        char assign[200], err[200], num[32], path[160];
         const char *k = keys[i];
+        snprintf(path, sizeof path, "%s.%s", at, k); /* where the file writes it (scn_key_line) */
         lua_getfield(L, idx, k);
         if (lua_type(L, -1) == LUA_TNUMBER)
             snprintf(assign, sizeof assign, "%s=%s", k, flt_num(num, lua_tonumber(L, -1)));
         else if (lua_type(L, -1) == LUA_TSTRING)
             snprintf(assign, sizeof assign, "%s=%s", k, lua_tostring(L, -1));
         else
-            scn_field_err(L, !strcmp(what, "rack{}") ? "set" : NULL, k,
-                          "%s: set.%s must be a number or a quantity string", what, k);
+            scn_field_err(L, path, "%s: set.%s must be a number or a quantity string", what, k);
         if (prm_set(p, assign, err, sizeof err) || prm_check_board(p, err, sizeof err))
-            scn_field_err(L, !strcmp(what, "rack{}") ? "set" : NULL, k, "%s: set %s: %s", what, assign, err);
+            scn_field_err(L, path, "%s: set %s: %s", what, assign, err);
         size_t used = strlen(text);
         snprintf(text + used, cap - used, " %s%s", prefix, assign);
         lua_pop(L, 1);
@@ -1464,7 +1487,7 @@ static int l_rack(lua_State *L)
     char sets[sizeof x->r->rack_text] = "";
     lua_getfield(L, 1, "set");
     if (!lua_isnil(L, -1))
-        scn_set_params(L, lua_gettop(L), &o->plant, "rack{}", sets, sizeof sets, "--set ");
+        scn_set_params(L, lua_gettop(L), &o->plant, "rack{}", "set", sets, sizeof sets, "--set ");
     lua_pop(L, 1);
     /* slot={[K]={set={...}}}: slot K's own parameters, over the rack's */
     lua_getfield(L, 1, "slot");
@@ -1481,8 +1504,9 @@ static int l_rack(lua_State *L)
         for (unsigned k = 1; k <= o->modules; k++) {
             lua_geti(L, t, k);
             if (!lua_isnil(L, -1)) {
-                char what[48], prefix[24];
+                char what[48], prefix[24], at[40];
                 snprintf(what, sizeof what, "rack{}: slot[%u]", k);
+                snprintf(at, sizeof at, "slot.%u.set", k);
                 snprintf(prefix, sizeof prefix, "--slot-set %u:", k);
                 if (!lua_istable(L, -1))
                     return scn_err(L, "%s must be a table {set={name=value, ...}}", what);
@@ -1490,7 +1514,7 @@ static int l_rack(lua_State *L)
                 scn_known_keys(L, lua_gettop(L), what, skeys);
                 own[k - 1] = o->plant;
                 lua_getfield(L, -1, "set");
-                scn_set_params(L, lua_gettop(L), &own[k - 1], what, sets, sizeof sets, prefix);
+                scn_set_params(L, lua_gettop(L), &own[k - 1], what, at, sets, sizeof sets, prefix);
                 lua_pop(L, 1);
                 ptr[k - 1] = &own[k - 1];
             }

@@ -175,6 +175,11 @@ Test(scenario, misspelt_names_get_the_closest_valid_ones)
     expect_error("set_line",
                  HEAD "rack{ modules = 2,\n  set = {\n    x = { lrr = 1 },\n    lr = 60e-6,\n    lrr = 5 } }\n",
                  "6:", "rack{}: set lrr=5: no plant parameter 'lrr'");
+    /* and of a slot's set over several lines: at its own line (it was told at the `rack{` line), not another slot's */
+    expect_error("slot_set_line",
+                 HEAD "rack{ modules = 3,\n  slot = {\n    [1] = { set = { t_amb = 40 } },\n    [ 2 ] = {\n"
+                      "      set = {\n        lr = 60e-6,\n        t_amb = 999 } } } }\n",
+                 "8:", "rack{}: slot[2]: set t_amb=999");
     expect_error("timeout_line", "scenario{ name = 'x', seeds = {1},\n  timeout = '-3s' }\n",
                  "2:", "scenario{}: timeout = -3 s is out of range");
     expect_error("no_target", HEAD RACK "fault('pull')\n", "3:", "fault 'pull': give its target, a SLOT, second");
