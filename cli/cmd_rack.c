@@ -43,6 +43,7 @@ typedef struct rack_opts {
     int64_t rt_spin_ns, rt_tol_ns;
     const char *log, *report, *station_log, *rtl_vcd;
     double pull_at[510]; /* --pull: slot k + 1 leaves at this time; < 0: stays */
+    const char *pull_arg[510]; /* its value as given ("3@25h"), for its messages */
     unsigned npull;
     flt_spec fault[64];  /* --fault, in the order given */
     const char *fault_pull[64]; /* the --pull value a fault came from ("leader@1s"); NULL: a --fault */
@@ -493,6 +494,16 @@ static const char *rk_fault_as(const rack_opts *o, unsigned j, char *buf, size_t
     return buf;
 }
 
+/* Slot k + 1's --pull as the user typed it ("--pull 3@25h"). */
+static const char *rk_pull_as(const rack_opts *o, unsigned k, char *buf, size_t cap)
+{
+    if (o->pull_arg[k])
+        snprintf(buf, cap, "--pull %.40s", o->pull_arg[k]);
+    else
+        snprintf(buf, cap, "--pull %u@%.10gs", k + 1, o->pull_at[k]);
+    return buf;
+}
+
 /* Fault j as the user typed it ("--fault igf:3@1000ms"), rk_fault_as's
  * form when that is not kept. */
 static const char *rk_fault_typed(const rack_opts *o, unsigned j, char *buf, size_t cap)
@@ -596,7 +607,8 @@ static int rk_check_slots(const char *w, const rack_opts *o)
     for (unsigned k = 0; k < o->r.modules && k < 510; k++)
         if (o->pull_at[k] >= 0) {
             ev[n] = (rk_slot_ev){.t = o->pull_at[k], .slot = k + 1, .order = n};
-            snprintf(ev[n++].as, sizeof ev[0].as, "--pull %u@%.10gs", k + 1, o->pull_at[k]);
+            rk_pull_as(o, k, ev[n].as, sizeof ev[0].as);
+            n++;
         }
     for (unsigned j = 0; j < o->nfault; j++) {
         const flt_spec *f = &o->fault[j];
@@ -877,6 +889,7 @@ int cmd_rack(int argc, char **argv)
                 o.nfault++;
             } else {
                 o.pull_at[n - 1] = t;
+                o.pull_arg[n - 1] = v;
             }
             o.npull++;
         } else if (!strcmp(a, "--fault") && cli_has_value(a, v, &miss)) {
@@ -1098,14 +1111,12 @@ int cmd_rack(int argc, char **argv)
         return cli_usage_error(w, "--from %g s: after the end of the run (--duration %g s): nothing would be traced",
                                o.trace.from_s, o.duration);
     for (unsigned k = 0; k < 510; k++) {
+        char as[64];
         if (o.pull_at[k] >= 0 && k >= o.r.modules)
-            return cli_usage_error(w, "--pull %u@%.10gs: slot %u is not in a rack of %u", k + 1, o.pull_at[k], k + 1,
+            return cli_usage_error(w, "%s: slot %u is not in a rack of %u", rk_pull_as(&o, k, as, sizeof as), k + 1,
                                    o.r.modules);
-        if (o.pull_at[k] >= o.duration || ses_act_ns(o.pull_at[k]) > (int64_t)(quanta - 1) * RIG_PERIOD_NS) {
-            char as[64];
-            snprintf(as, sizeof as, "--pull %u@%.10gs", k + 1, o.pull_at[k]);
-            return rk_end_error(w, as, o.pull_at[k], o.duration);
-        }
+        if (o.pull_at[k] >= o.duration || ses_act_ns(o.pull_at[k]) > (int64_t)(quanta - 1) * RIG_PERIOD_NS)
+            return rk_end_error(w, rk_pull_as(&o, k, as, sizeof as), o.pull_at[k], o.duration);
         if (o.r.external && o.ext[k] && k >= o.r.modules && strcmp(o.ext_arg, "all"))
             return cli_usage_error(w, "--external: slot %u is not in a rack of %u", k + 1, o.r.modules);
     }
@@ -1143,8 +1154,7 @@ int cmd_rack(int argc, char **argv)
     for (unsigned k = 0; k < o.r.modules; k++)
         if (o.pull_at[k] >= 0) {
             char as[64];
-            snprintf(as, sizeof as, "--pull %u@%.10gs", k + 1, o.pull_at[k]);
-            rk_off_grid(w, as, o.pull_at[k]);
+            rk_off_grid(w, rk_pull_as(&o, k, as, sizeof as), o.pull_at[k]);
         }
     for (unsigned j = 0; j < o.nfault; j++) {
         char as[240];

@@ -256,7 +256,8 @@ Test(cli, the_notes_before_the_run_head_the_report)
                      "--fault ntc-open:1@25ms --fault igf:1@0.02604s --report %s",
                      EK3_BIN, path("notes")),
                  0, "%s", out);
-    cr_assert(strstr(out, "ek3 rack: note: --pull 2@0.02505s: between two control periods: it acts at the start of "
+    /* the pull as typed (it said 2@0.02505s; 3@25h read 3@90000s) */
+    cr_assert(strstr(out, "ek3 rack: note: --pull 2@25.05ms: between two control periods: it acts at the start of "
                           "the next, at 0.0251 s (they are 100 us)\n"),
               "%s", out);
     cr_assert(strstr(out, "ek3 rack: note: --fault igf:1@0.02604s:i=50mA: between two control periods: it acts at the "
@@ -271,7 +272,7 @@ Test(cli, the_notes_before_the_run_head_the_report)
                        "the run is 301 of them (0.0301 s)\n"
                        "note (before the run): --load-ramp 0.5 s from 0.02 s ends after the run (0.03005 s): the load "
                        "reaches 2 % of its 4 kW (80.4 W)\n"
-                       "note (before the run): --pull 2@0.02505s: between two control periods: it acts at the start "
+                       "note (before the run): --pull 2@25.05ms: between two control periods: it acts at the start "
                        "of the next, at 0.0251 s (they are 100 us)\n"
                        "note (before the run): --fault igf:1@0.02604s:i=50mA: between",
                        400),
