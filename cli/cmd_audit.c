@@ -146,6 +146,9 @@ static int aud_verify(int argc, char **argv)
     }
     if (!path)
         return cli_usage_error(w, "which dump? ek3 audit verify DUMP (ek3 audit verify --help)");
+    if (cli_given(&seen, "--head") && !cli_given(&seen, "--key") && !cli_given(&seen, "--seed"))
+        return cli_usage_error(w, "--head needs the module's key: --key RACKKEY (or --seed N) and --slot S: the head "
+                                  "is a chain value under that key");
     if (cli_exclusive(w, &seen, "--key", "--seed", "both give the rack key") ||
         cli_needs(w, &seen, "--key", "--slot", "the module's key is derived from the rack key and its slot") ||
         cli_needs(w, &seen, "--seed", "--slot", "the module's key is derived from the rack key and its slot") ||
@@ -154,8 +157,6 @@ static int aud_verify(int argc, char **argv)
     if (cli_given(&seen, "--slot") && !cli_given(&seen, "--key") && !cli_given(&seen, "--seed"))
         return cli_usage_error(w, "--slot without --key or --seed: the slot only picks the module's key out of the "
                                   "rack key (without either, the tags are not checked)");
-    if (cli_given(&seen, "--head") && !cli_given(&seen, "--key") && !cli_given(&seen, "--seed"))
-        return cli_usage_error(w, "--head needs --key or --seed: the head is a chain value under the module's key");
     FILE *f = cli_open_in(path);
     if (!f)
         return cli_usage_error(w, "%s: %s", path, strerror(errno));

@@ -1005,7 +1005,12 @@ static int rep_text_body(FILE *f, ses *s)
                  sharing, in_mean, isum_mean / in_mean);
     /* a module at a limit (the ceiling, a derating) gives what the limit lets it, not its droop's share: the spread
      * of those sharing by droop said apart, when both kinds are there */
-    if (sharing && droop >= 2 && droop < sharing && rep_spread_says(s, dsum / droop))
+    if (sharing && !droop) /* no droop share among them: the spread is what their limits let each give */
+        snprintf(over + strlen(over), sizeof over - strlen(over), "; %s at a limit: no droop share",
+                 sharing == 1   ? "it is"
+                 : sharing == 2 ? "both are"
+                                : "every one is");
+    else if (sharing && droop >= 2 && droop < sharing && rep_spread_says(s, dsum / droop))
         snprintf(over + strlen(over), sizeof over - strlen(over),
                  "; the %u not at a limit: %.3f .. %.3f A, spread %.1f %%", droop, dmin, dmax,
                  100 * (dmax - dmin) / (dsum / droop));

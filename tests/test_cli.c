@@ -465,7 +465,11 @@ Test(cli, plant_commands_name_bad_parameters_and_run)
     cr_assert_eq(run(out, sizeof out, "%s plant run --duration 1x", EK3_BIN), 2);
     cr_assert_eq(run(out, sizeof out, "%s plant run --fidelity quantum", EK3_BIN), 2);
     cr_assert_eq(run(out, sizeof out, "%s plant run --csv %s --sample 1", EK3_BIN, path("w1.csv")), 2);
-    cr_assert(strstr(out, "--sample 1 s is longer than --duration 0.005 s"), "%s", out);
+    cr_assert(strstr(out, "--sample 1 (1 s) is longer than --duration 0.005 s (its default)"), "%s", out);
+    /* the averaged model's rows are its control periods: a --sample it would not use is refused (it was taken) */
+    cr_assert_eq(
+        run(out, sizeof out, "%s plant run --fidelity averaged --csv %s --sample 10us", EK3_BIN, path("w1.csv")), 2);
+    cr_assert(strstr(out, "--sample 10us: the averaged model writes one row a control period"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s plant run --csv ''", EK3_BIN), 2);
     cr_assert(strstr(out, "--csv '': name a file (empty)"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s plant params", EK3_BIN), 0);
@@ -495,6 +499,8 @@ Test(cli, plant_commands_name_bad_parameters_and_run)
         double bal = 1;
         cr_assert(strstr(out, "NOT IN STEADY STATE") && b && sscanf(b, "(balance %lf", &bal) == 1, "%s", out);
         cr_assert(fabs(bal) < 0.01, "%s: balance %g %%: %s", fid[k], bal, out);
+        /* the window as it is: the run's one control period (it said "last 20 %") */
+        cr_assert(strstr(out, "\nlast 0.1 ms (100 % of the run; a control period at least): p_in "), "%s", out);
     }
 }
 
@@ -865,6 +871,8 @@ Test(cli, a_bus_that_never_came_up_says_why)
               "%s", out);
     /* and said apart: the derating named in the verdict and the header (it read "4 at the current limit") */
     cr_assert(strstr(out, "(4 in their slots, 0 regulating, 3 at the current limit, 1 at a derated limit)") &&
+                  /* a spread of limits is said to be one (97.6 % read as a sharing failure) */
+                  strstr(out, "(spread 97.6 % of mean; every one is at a limit: no droop share)") &&
                   strstr(out, "at their current limit (module 2 derated by THERMAL_MGR, to 0.2 of full power): "),
               "%s", out);
     /* a pull that took the rack under the load: named, with what is left (it read "the load asked more than the rack
