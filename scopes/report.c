@@ -128,20 +128,28 @@ static void rep_swarm(FILE *f, const ses *s, const ses_snap *sn)
     if (n) {
         double tmean = tsum / n, r = s->kc.r_droop > 0 ? s->kc.r_droop : 1, dmin = 1e9, dmax = -1e9, dsum = 0;
         double imin = 1e9, imax = -1e9, isum = 0;
+        unsigned nd = 0; /* not at a limit: a module at one gives what it lets, whatever its trim */
         for (unsigned k = 0; k < sn->n; k++) {
             const ses_mod_snap *m = &sn->mod[k];
-            if (!m->present || m->external || m->parked || !m->running || rep_delivers_none(s, sn, m))
+            if (!m->present || m->external || m->parked || !m->running || rep_delivers_none(s, sn, m) || m->limited)
                 continue;
             double d = m->io - (m->trim - tmean) / r;
             dmin = d < dmin ? d : dmin, dmax = d > dmax ? d : dmax, dsum += d;
             imin = m->io < imin ? m->io : imin, imax = m->io > imax ? m->io : imax, isum += m->io;
+            nd++;
         }
-        double dmean = dsum / n, imean = isum / n;
-        if (rep_spread_says(s, imean) && rep_spread_says(s, dmean))
+        double dmean = nd ? dsum / nd : 0, imean = nd ? isum / nd : 0;
+        char of[64] = ""; /* the modules the spreads are over, when not all */
+        if (nd < n)
+            snprintf(of, sizeof of, " over the %u not at a limit", nd);
+        if (nd < 2)
+            fprintf(f, "balancing: trims %.2f .. %.2f V; no spread (%u of %u at a limit: no droop share)\n", tmin, tmax,
+                    n - nd, n);
+        else if (rep_spread_says(s, imean) && rep_spread_says(s, dmean))
             fprintf(f,
-                    "balancing: trims %.2f .. %.2f V; spread %.1f %% of mean with them, %.1f %% without (droop "
+                    "balancing: trims %.2f .. %.2f V; spread%s %.1f %% of mean with them, %.1f %% without (droop "
                     "alone: %.3f .. %.3f A, each module's current less its trim's share)\n",
-                    tmin, tmax, 100 * (imax - imin) / imean, 100 * (dmax - dmin) / dmean, dmin, dmax);
+                    tmin, tmax, of, 100 * (imax - imin) / imean, 100 * (dmax - dmin) / dmean, dmin, dmax);
         else
             fprintf(f, "balancing: trims %.2f .. %.2f V; no spread (%s)\n", tmin, tmax, REP_SPREAD_WHY);
     }

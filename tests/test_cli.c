@@ -873,6 +873,8 @@ Test(cli, a_bus_that_never_came_up_says_why)
     cr_assert(strstr(out, "(4 in their slots, 0 regulating, 3 at the current limit, 1 at a derated limit)") &&
                   /* a spread of limits is said to be one (97.6 % read as a sharing failure) */
                   strstr(out, "(spread 97.6 % of mean; every one is at a limit: no droop share)") &&
+                  /* and the balancing line gives no spread of theirs (its "droop alone" read 0.837 .. 4.061 A) */
+                  strstr(out, "\nbalancing: trims -0.45 .. 0.27 V; no spread (4 of 4 at a limit: no droop share)\n") &&
                   strstr(out, "at their current limit (module 2 derated by THERMAL_MGR, to 0.2 of full power): "),
               "%s", out);
     /* a pull that took the rack under the load: named, with what is left (it read "the load asked more than the rack
