@@ -950,8 +950,13 @@ int vrd_compare(FILE *out, const vrd_compare_in *in)
         if (prev)
             fprintf(out, "  the first %llu rows agree (to %.6f s); the traces differ in length after them\n",
                     (unsigned long long)prev, t);
-        else
-            fprintf(out, "  the traces differ in length and share no block boundary to compare at\n");
+        else { /* the shorter ended before the longer's first block did: replay says where only at a block's end */
+            const scn_result *sh = got->trace_rows < want->trace_rows ? got : want, *lo = sh == got ? want : got;
+            fprintf(out,
+                    "  the traces differ in length and share no block boundary to compare at: the shorter ends at "
+                    "row %llu, before the longer's first block does (row %llu)\n",
+                    (unsigned long long)sh->trace_rows, (unsigned long long)(lo->nblock ? lo->block[0].rows_end : 0));
+        }
         return 1;
     }
     uint32_t *fw = calloc(want->ncol ? want->ncol : 1, sizeof *fw), *fg = calloc(want->ncol ? want->ncol : 1, sizeof *fg);
