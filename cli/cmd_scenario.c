@@ -940,7 +940,7 @@ static int sc_replay(int argc, char **argv)
            want.m.path);
     fflush(stdout);
     cli_catch_stop();
-    scn_opts o = {.seed = want.seed, .out = stderr, .threads = th, .stop = sc_stop};
+    scn_opts o = {.seed = want.seed, .out = stderr, .threads = th, .stop = sc_stop, .prefix_rows = want.trace_rows};
     sc_hooks hk;
     sc_hook(&o, &hk, NULL);
     scn_run_file(want.m.path, &o, &got);

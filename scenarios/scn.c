@@ -854,6 +854,13 @@ static void scn_hash_rows(scn *x)
         long i = (long)(x->hashed - first_held);
         const double *row = ses_rec_row(x->s, i);
         mbedtls_sha256_update_ret(&x->sha, (const unsigned char *)row, rec->ncol * sizeof(double));
+        if (x->o.prefix_rows && x->hashed + 1 == x->o.prefix_rows) { /* the recorded trace's length: replay's */
+            mbedtls_sha256_context c;
+            mbedtls_sha256_init(&c);
+            mbedtls_sha256_clone(&c, &x->sha);
+            x->r->has_prefix = mbedtls_sha256_finish_ret(&c, x->r->prefix_sha256) == 0;
+            mbedtls_sha256_free(&c);
+        }
         if (!x->blk_fp)
             continue;
         uint64_t salt = (x->hashed + 1) * 0x9e3779b97f4a7c15ull;

@@ -143,6 +143,11 @@ typedef struct scn_opts {
      * the session is freed. NULL: none. */
     int (*on_session)(ses *s, void *ctx, char *err, size_t cap);
     void *session_ctx;
+    /* Replay: the recorded trace's rows; this run's SHA-256 of its first
+     * prefix_rows rows goes to scn_result.prefix_sha256 when it has as
+     * many (a longer run's prefix is compared with the recorded trace
+     * whole). 0: none. */
+    uint64_t prefix_rows;
 } scn_opts;
 
 /* One block of the trace, for replay to say where two runs diverged:
@@ -174,6 +179,8 @@ typedef struct scn_result {
     double sim_s, wall_s, init_s;
     uint8_t trace_sha256[32];
     uint64_t trace_rows;
+    uint8_t prefix_sha256[32]; /* of the first scn_opts.prefix_rows rows, when has_prefix */
+    uint8_t has_prefix;
     unsigned modules, threads;
     char rack_text[600];      /* the rack as set up, in ek3 rack's flags */
     uint8_t script_sha256[32]; /* SHA-256 of the scenario file's bytes as run */

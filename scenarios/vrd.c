@@ -941,6 +941,19 @@ int vrd_compare(FILE *out, const vrd_compare_in *in)
             i++, k++;
         }
     }
+    if (!found && got->has_prefix && got->trace_rows > want->trace_rows) {
+        /* longer than the recorded: its first rows against the recorded trace whole (scn_opts.prefix_rows) */
+        if (!memcmp(got->prefix_sha256, want->trace_sha256, 32))
+            fprintf(out, "  the first %llu rows agree (the recorded trace whole); this run goes on %llu rows more\n",
+                    (unsigned long long)want->trace_rows, (unsigned long long)(got->trace_rows - want->trace_rows));
+        else
+            fprintf(out,
+                    "  diverged within the first %llu rows (rows %llu to %llu, the recorded trace's last block); "
+                    "this run goes on %llu rows more\n",
+                    (unsigned long long)want->trace_rows, (unsigned long long)prev + 1,
+                    (unsigned long long)want->trace_rows, (unsigned long long)(got->trace_rows - want->trace_rows));
+        return 1;
+    }
     if (!found) {
         /* every common boundary agrees: one trace is a prefix of the other */
         double t = 0;
