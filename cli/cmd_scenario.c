@@ -789,9 +789,9 @@ static int sc_verdict_in(const char *w, const char *path, int force, scn_result 
                hp, b);
     }
     if (changed) {
-        char text[3600];
+        char text[sizeof msg + sizeof r->m.path + 720]; /* whole: the path to 512 bytes, the words 150 */
         snprintf(text, sizeof text,
-                 "%s: %s %s that %s required changed since the verdict was recorded: the run would not be the "
+                 "%.512s: %s %s that %s required changed since the verdict was recorded: the run would not be the "
                  "same scenario; --force runs it anyway",
                  path, changed == 1 ? "the helper" : "the helpers", msg, r->m.path);
         scn_result_free(r);
