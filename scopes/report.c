@@ -142,7 +142,7 @@ static void rep_swarm(FILE *f, const ses *s, const ses_snap *sn)
         char of[64] = ""; /* the modules the spreads are over, when not all */
         if (nd < n)
             snprintf(of, sizeof of, " over the %u not at a limit", nd);
-        if (nd < 2)
+        if (nd < 2 && nd < n) /* a lone module not at a limit has its spread of 0, as before */
             fprintf(f, "balancing: trims %.2f .. %.2f V; no spread (%u of %u at a limit: no droop share)\n", tmin, tmax,
                     n - nd, n);
         else if (rep_spread_says(s, imean) && rep_spread_says(s, dmean))

@@ -534,6 +534,10 @@ Test(cli, rack_runs_and_reports)
     cr_assert(strstr(out, "sharing: 1.536 A mean, 1.447 .. 1.621 A (spread 11.3 % of mean; over the 7 sharing, where "
                           "rack.i_mean counts the 8 in their slots not parked: 1.344 A)"),
               "%s", out);
+    /* a lone module not at a limit: its spread of 0 (the first form of the at-a-limit rule said "0 of 1 at a limit") */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 2kW --duration 1s", EK3_BIN), 0, "%s", out);
+    cr_assert(strstr(out, "\nbalancing: trims 0.00 .. 0.00 V; spread 0.0 % of mean with them, 0.0 % without"), "%s",
+              out);
 }
 
 /* --realtime reports its lateness, the share of quanta late, and (with
