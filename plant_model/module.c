@@ -212,7 +212,7 @@ static int pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NOD
          * start from rest moves the output by volts a substep). */
         double r = v_term < 0 && m->relay ? m->p.rload : m->p.r_bleed;
         int k = (int)ceil(dt / 5e-6);
-        double h = dt / k, e_node = 0, e_load = 0;
+        double h = dt / k, e_node = 0, v_start = m->vo;
         if (!on && m->vo == 0) { /* discharged and off: every substep gives v1 = +0 and adds 0 */
             if (k > 0)
                 m->vo = 0;
@@ -224,13 +224,12 @@ static int pmod_step_averaged(pmod *m, double dt, double v_term, double e[TH_NOD
             if (!(v1 > 0))
                 v1 = 0;
             e_node += (i + g * (v1 - m->vo)) * h * 0.5 * (m->vo + v1);
-            /* the load's share, as backward Euler has it: what the capacitor does not keep */
-            e_load += (i + g * (v1 - m->vo)) * h * 0.5 * (m->vo + v1) - 0.5 * l->cout * (v1 * v1 - m->vo * m->vo);
             m->vo = v1;
         }
         m->io = m->relay && on ? lavg_io(m->tab, &m->pt, m->vo, &(double){0}) : 0;
         pout = e_node / dt;
-        m->pout = e_load / dt;
+        /* the load's share, as backward Euler has it: what the capacitor did not keep */
+        m->pout = (e_node - 0.5 * l->cout * (m->vo * m->vo - v_start * v_start)) / dt;
     }
     /* Losses: on a bus, evaluated when the thermal network is about to
      * step (every 1 ms), held over the interval before it (the rack's hot
