@@ -303,8 +303,9 @@ static int plant_run_cmd(int argc, char **argv)
     printf("after %.6g s: vo %.2f V, i_load %.3f A\n", o.duration, m.vo, m.vo / o.p.rload);
     if (fabs(ts - 0.2 * o.duration) <= 1e-6 * o.duration)
         printf("last 20 %%: ");
-    else /* the window is whole control periods: a short run's is its last one at least */
-        printf("last %g ms (%.0f %% of the run; a control period at least): ", ts * 1e3, 100 * ts / o.duration);
+    else /* the window is whole steps from 80 % on (control periods, the last one shorter when the run is not a whole
+          * number of them): a short run's is its last step at least */
+        printf("last %g ms (%.0f %% of the run; its last step at least): ", ts * 1e3, 100 * ts / o.duration);
     printf("p_in %.1f W, p_out %.1f W, losses %.1f W, stored energy %+.4g J; ", e_in / ts, e_out / ts, e_loss / ts, dw);
     if (steady)
         printf("efficiency %.2f %%, balance %+.3f %% of p_in\n", 100 * e_out / e_in,

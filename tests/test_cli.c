@@ -500,7 +500,7 @@ Test(cli, plant_commands_name_bad_parameters_and_run)
         cr_assert(strstr(out, "NOT IN STEADY STATE") && b && sscanf(b, "(balance %lf", &bal) == 1, "%s", out);
         cr_assert(fabs(bal) < 0.01, "%s: balance %g %%: %s", fid[k], bal, out);
         /* the window as it is: the run's one control period (it said "last 20 %") */
-        cr_assert(strstr(out, "\nlast 0.1 ms (100 % of the run; a control period at least): p_in "), "%s", out);
+        cr_assert(strstr(out, "\nlast 0.1 ms (100 % of the run; its last step at least): p_in "), "%s", out);
     }
 }
 
