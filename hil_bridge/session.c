@@ -141,6 +141,7 @@ static void ses_mod_fill(const rig *g, unsigned k, ses_mod_snap *m)
     const llcc *ctl = &g->m[k].fw.drv.ctl;
     m->limited = m->running && !g->m[k].external && ctl->limited; /* the firmware's own (llcc.limited) */
     m->io = pm->io, m->vo = pm->vo, m->pin = pm->pin;
+    m->q_out = pm->q_out, m->e_out = pm->e_out, m->e_in = pm->e_in;
     m->i_lim = g->m[k].external ? 0.0 : ctl->i_lim;
     m->derate = g->m[k].external ? 1.0f : ctl->derate;
     m->tja = pm->th.t[TH_JA], m->tjb = pm->th.t[TH_JB];
@@ -202,8 +203,11 @@ int ses_init(ses *s, const ses_opts *o)
     s->rec.rows = calloc((size_t)s->rec.cap * s->rec.ncol, sizeof(double));
     s->snap[0].mod = calloc(n, sizeof(ses_mod_snap));
     s->snap[1].mod = calloc(n, sizeof(ses_mod_snap));
+    s->win.mod = calloc(n, sizeof(ses_mod_snap));
+    /* the window's start: on the grid of `every` quanta (a snapshot), SES_WINDOW_NS or more before the end */
+    s->win_q = (s->o.quanta - SES_WINDOW_NS / RIG_PERIOD_NS) / (long)s->o.every * (long)s->o.every;
     s->late = s->o.realtime ? calloc((size_t)s->o.quanta, sizeof *s->late) : NULL;
-    if (!s->rec.rows || !s->snap[0].mod || !s->snap[1].mod || (s->o.realtime && !s->late)) {
+    if (!s->rec.rows || !s->snap[0].mod || !s->snap[1].mod || !s->win.mod || (s->o.realtime && !s->late)) {
         ses_free(s);
         return EK3_ENOSPC;
     }
@@ -265,9 +269,10 @@ void ses_free(ses *s)
     free(s->rec.rows);
     free(s->snap[0].mod);
     free(s->snap[1].mod);
+    free(s->win.mod);
     free(s->late);
     s->rec.rows = NULL;
-    s->snap[0].mod = s->snap[1].mod = NULL;
+    s->snap[0].mod = s->snap[1].mod = s->win.mod = NULL;
     s->late = NULL;
 }
 
@@ -847,6 +852,7 @@ static void ses_publish(ses *s, ses_snap *d)
     d->seq = seq;
     d->t_ns = g->t_ns, d->quanta = (long)(g->t_ns / RIG_PERIOD_NS);
     d->vbus = g->plant.vbus, d->p_load = g->plant.p_load, d->i_load = g->plant.i_load;
+    d->e_load = g->plant.e_load;
     d->online = stn_online(&g->stn, g->t_ns);
     d->stn = g->stn.st;
     d->hil_frames = g->hil_frames, d->bus_frames = g->bus.frames, d->bus_error_frames = g->bus.error_frames;
@@ -986,6 +992,12 @@ int ses_step(ses *s)
         ses_snap *d = g->peek ? ses_snap_next(s) : ses_fill_all(s); /* without rig.peek: read here */
         ses_probe(s, d);
         ses_publish(s, d);
+        if (s->q + 1 == s->win_q) { /* the report's window starts: its snapshot kept */
+            ses_mod_snap *mod = s->win.mod;
+            s->win = *d;
+            s->win.mod = mod;
+            memcpy(mod, d->mod, d->n * sizeof *mod);
+        }
     }
     for (unsigned i = 0; i < s->ntap; i++)
         s->tap[i](s, s->tap_ctx[i]);

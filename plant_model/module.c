@@ -467,14 +467,23 @@ static void pmod_step_switching_protected(pmod *m, double dt, double v_term)
     }
 }
 
+/* The step's means into the integrals since pmod_init (module.h). */
+static inline void pmod_tally(pmod *m, double dt)
+{
+    m->q_out += m->io * dt;
+    m->e_out += m->pout * dt;
+    m->e_in += m->pin * dt;
+}
+
 void pmod_step(pmod *m, double dt, double v_term)
 {
-    if (m->prot && m->fidelity == PMOD_SWITCHING) {
+    if (m->prot && m->fidelity == PMOD_SWITCHING)
         pmod_step_switching_protected(m, dt, v_term);
-        return;
+    else {
+        pmod_step_(m, dt, v_term, NULL);
+        pmod_protection(m, dt);
     }
-    pmod_step_(m, dt, v_term, NULL);
-    pmod_protection(m, dt);
+    pmod_tally(m, dt);
 }
 
 int pmod_protect(pmod *m)
@@ -495,6 +504,7 @@ void pmod_step_at(pmod *m, double dt, double v_term, double io)
 {
     pmod_step_(m, dt, v_term, &io);
     pmod_protection(m, dt);
+    pmod_tally(m, dt);
 }
 
 double pmod_stored(const pmod *m)

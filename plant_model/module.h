@@ -59,6 +59,12 @@ typedef struct pmod {
      * the module's own load resistor or the terminal (what the output
      * capacitor takes or gives back is neither); ploss and p_node (W). */
     double io, pin, pout, ploss, p_node[TH_NODES];
+    /* Their integrals since pmod_init, over every step pmod_step and
+     * pmod_step_at took (in its slot or not): q_out = sum io x dt (C),
+     * e_out = sum pout x dt and e_in = sum pin x dt (J). A mean over a
+     * window is the difference of two readings over its length (the rack
+     * report's last 100 ms: hil_bridge/session.h ses_mod_snap). */
+    double q_out, e_out, e_in;
     uint8_t zvs_lost;
     double t;                /* simulated time, s */
     double th_acc_t, th_acc_e[TH_NODES]; /* losses gathered for the next thermal step */

@@ -183,6 +183,7 @@ void rack_solve_bus(rack *r, double dt)
     /* The load current the step assumed (linearized), so currents add up. */
     r->i_load = il + gl * (v1 - r->vbus_prev);
     r->p_load = r->i_load * v1;
+    r->e_load += r->p_load * dt;
 }
 
 void rack_update(rack *r, double dt, unsigned k0, unsigned k1)

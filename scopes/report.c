@@ -78,6 +78,57 @@ static int rep_spread_says(const ses *s, double mean_a)
  * trim moved, (trim - mean trim) / R_droop against a stiff bus), the
  * parked modules. */
 static int rep_delivers_none(const ses *s, const ses_snap *sn, const ses_mod_snap *m);
+static int rep_droop_share(const ses *s, const ses_snap *sn, const ses_mod_snap *m);
+
+/* The means over the run's last SES_WINDOW_NS (or what ran of it: an
+ * interrupted run), from the snapshot taken at its start (ses.win) and
+ * the last (sn): the power out, in and to the load, and the spread of
+ * the modules sharing by droop at both its ends, the same module
+ * throughout (no reset between). Nothing when the run ended before the
+ * window began. */
+static void rep_window(FILE *f, const ses *s, const ses_snap *sn)
+{
+    const ses_snap *w = &s->win;
+    if (!w->seq || sn->t_ns <= w->t_ns || w->n != sn->n)
+        return;
+    double t = (sn->t_ns - w->t_ns) * 1e-9, eo = 0, ei = 0, imin = 1e9, imax = 0, isum = 0;
+    unsigned nd = 0;
+    for (unsigned k = 0; k < sn->n; k++) {
+        const ses_mod_snap *a = &w->mod[k], *b = &sn->mod[k];
+        eo += b->e_out - a->e_out, ei += b->e_in - a->e_in;
+        if (!rep_droop_share(s, w, a) || !rep_droop_share(s, sn, b) || a->resets != b->resets)
+            continue;
+        double i = (b->q_out - a->q_out) / t;
+        nd++, imin = fmin(imin, i), imax = fmax(imax, i), isum += i;
+    }
+    fprintf(f,
+            "over the last %.0f ms (means; the lines above are the last quantum's): modules deliver %.2f kW from "
+            "%.2f kW in, the load takes %.2f kW",
+            t * 1e3, eo / t / 1e3, ei / t / 1e3, (sn->e_load - w->e_load) / t / 1e3);
+    if (nd >= 2 && rep_spread_says(s, isum / nd))
+        fprintf(f, "; the %u sharing by droop throughout: %.3f .. %.3f A, spread %.1f %% of mean", nd, imin, imax,
+                100 * (imax - imin) / (isum / nd));
+    /* a change of the timeline inside it (a pull, a fault, a load step or its ramp): not a steady state's means */
+    unsigned changes = 0;
+    double first = 0;
+    for (unsigned i = 0; i < s->nev; i++) {
+        const ses_event *e = &s->ev[i];
+        int64_t end = e->done_ns + (e->kind == SES_EV_LOAD ? (int64_t)(e->ramp_s * 1e9) : 0);
+        if (e->done_ns >= 0 && e->done_ns <= sn->t_ns && end > w->t_ns && changes++ == 0)
+            first = fmax(e->done_ns, w->t_ns) * 1e-9;
+    }
+    if (changes)
+        fprintf(f, "; not a steady state's: %u change%s of the run's timeline in it (from %.4f s)", changes,
+                changes == 1 ? "" : "s", first);
+    fputc('\n', f);
+}
+
+/* Sharing by its droop: in its slot, running, not parked, delivering,
+ * not at a limit (a module at one gives what the limit lets it). */
+static int rep_droop_share(const ses *s, const ses_snap *sn, const ses_mod_snap *m)
+{
+    return m->present && m->running && !m->parked && !m->limited && !rep_delivers_none(s, sn, m);
+}
 
 static void rep_swarm(FILE *f, const ses *s, const ses_snap *sn)
 {
@@ -837,7 +888,7 @@ static int rep_text_body(FILE *f, ses *s)
             continue;
         sharing++;
         imin = fmin(imin, m->io), imax = fmax(imax, m->io), isum += m->io;
-        if (!m->limited)
+        if (rep_droop_share(s, &sn, m))
             droop++, dmin = fmin(dmin, m->io), dmax = fmax(dmax, m->io), dsum += m->io;
         /* what it gives at its limit: the ceiling, or less (derating, a power command) */
         ilim_sum += m->i_lim > 0 && m->i_lim < s->kc.i_max ? m->i_lim : s->kc.i_max;
@@ -1035,6 +1086,7 @@ static int rep_text_body(FILE *f, ses *s)
                 : !running ? "no module in its slot is running (each one starting, tripped or off)"
                 : dead     ? "no module in its slot delivers (those running deliver nothing: below)"
                            : "no module in its slot is regulating (starting, parked or tripped)");
+    rep_window(f, s, &sn);
     if (dead)
         fprintf(f,
                 "note: module%s %s run%s but deliver%s nothing to the bus: at the current limit with no current "

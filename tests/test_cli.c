@@ -534,10 +534,30 @@ Test(cli, rack_runs_and_reports)
     cr_assert(strstr(out, "sharing: 1.536 A mean, 1.447 .. 1.621 A (spread 11.3 % of mean; over the 7 sharing, where "
                           "rack.i_mean counts the 8 in their slots not parked: 1.344 A)"),
               "%s", out);
+    /* the means over the last 100 ms (pmod's integrals between two snapshots): the 7 sharing by droop, module 3
+     * (delivering nothing) left out */
+    cr_assert(strstr(out,
+                     "\nover the last 100 ms (means; the lines above are the last quantum's): modules deliver 8.00 "
+                     "kW from 8.12 kW in, the load takes 8.00 kW; the 7 sharing by droop throughout: 1.460 .. "
+                     "1.634 A, spread 11.3 % of mean\n"),
+              "%s", out);
+    /* settled on 4 modules: one quantum's currents carry the control's noise (2.3 %), the window's means do not */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load 8kW --duration 3s", EK3_BIN), 0, "%s", out);
+    cr_assert(strstr(out, "(spread 2.3 % of mean)") &&
+                  strstr(out, "modules deliver 8.00 kW from 8.09 kW in, the load takes 8.00 kW; the 4 sharing by droop "
+                              "throughout: 2.708 .. 2.715 A, spread 0.3 % of mean\n"),
+              "%s", out);
     /* a lone module not at a limit: its spread of 0 (the first form of the at-a-limit rule said "0 of 1 at a limit") */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 2kW --duration 1s", EK3_BIN), 0, "%s", out);
     cr_assert(strstr(out, "\nbalancing: trims 0.00 .. 0.00 V; spread 0.0 % of mean with them, 0.0 % without"), "%s",
               out);
+    /* its window holds the load's ramp (0.5 s over 0.5 s): said; one module, no spread */
+    cr_assert(strstr(out, "the load takes 1.80 kW; not a steady state's: 1 change of the run's timeline in it (from "
+                          "0.9000 s)\n"),
+              "%s", out);
+    /* a run shorter than the window: no line */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 2kW --duration 0.05s", EK3_BIN), 0, "%s", out);
+    cr_assert(!strstr(out, "over the last"), "%s", out);
 }
 
 /* --realtime reports its lateness, the share of quanta late, and (with
