@@ -242,6 +242,8 @@ static int aud_verify(int argc, char **argv)
     if (head_n && aw.found_seq != aw.last_seq)
         printf("%s: the station's head is record %u's (%u record(s) written since it was read)\n", path, aw.found_seq,
                aw.last_seq - aw.found_seq);
+    else if (head_n) /* said, not left to the absence of a BAD line */
+        printf("%s: its end checked: the station's head is the last record's (%u)\n", path, aw.last_seq);
     return CLI_OK;
 }
 

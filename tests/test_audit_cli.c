@@ -29,6 +29,8 @@ static void dump(char head[17])
     cr_assert_eq(count(out, "          event "), 7u, "each event listed, of a batch or alone (0 BOOT .. 6 RESTART): %s", out);
     cr_assert_eq(count(out, "every tag checked"), 1u, "%s", out);
     cr_assert_eq(count(out, "its end NOT checked"), 0u, "with --head its end is checked: %s", out);
+    cr_assert_eq(count(out, "log.bin: its end checked: the station's head is the last record's ("), 1u,
+                 "and says so: %s", out);
 }
 
 /* Where record i of the dump's first page starts (records are 16 bytes
