@@ -941,6 +941,7 @@ static int ses_quiet_after(const ses *s)
 {
     const rig *g = &s->g;
     return s->ntap == 0 && s->api.fd < 0 && !s->o.realtime && s->q + 1 < s->o.quanta &&
+           s->q + 1 != s->win_q &&              /* the report's window starts: the modules' tally set between quanta */
            (s->q + 1) % SES_OUT_CHECK_Q != 0 && /* ses_out_check may stop the run there */
            (s->next >= s->nev || ses_ns(s->ev[s->next].at_s) > g->t_ns + RIG_PERIOD_NS);
 }
@@ -992,11 +993,15 @@ int ses_step(ses *s)
         ses_snap *d = g->peek ? ses_snap_next(s) : ses_fill_all(s); /* without rig.peek: read here */
         ses_probe(s, d);
         ses_publish(s, d);
-        if (s->q + 1 == s->win_q) { /* the report's window starts: its snapshot kept */
+        if (s->q + 1 == s->win_q) { /* the report's window starts: its snapshot kept, the modules' sums begun
+                                       (no worker runs ahead past this quantum: ses_quiet_after) */
             ses_mod_snap *mod = s->win.mod;
             s->win = *d;
             s->win.mod = mod;
             memcpy(mod, d->mod, d->n * sizeof *mod);
+            rig_settle(g); /* (none does: this only makes it sure) */
+            for (unsigned k = 0; k < g->o.modules; k++)
+                g->plant.mod[k].tally = 1;
         }
     }
     for (unsigned i = 0; i < s->ntap; i++)

@@ -467,9 +467,11 @@ static void pmod_step_switching_protected(pmod *m, double dt, double v_term)
     }
 }
 
-/* The step's means into the integrals since pmod_init (module.h). */
+/* The step's means into the integrals, while pmod.tally is set (module.h). */
 static inline void pmod_tally(pmod *m, double dt)
 {
+    if (!m->tally)
+        return;
     m->q_out += m->io * dt;
     m->e_out += m->pout * dt;
     m->e_in += m->pin * dt;

@@ -59,11 +59,14 @@ typedef struct pmod {
      * the module's own load resistor or the terminal (what the output
      * capacitor takes or gives back is neither); ploss and p_node (W). */
     double io, pin, pout, ploss, p_node[TH_NODES];
-    /* Their integrals since pmod_init, over every step pmod_step and
-     * pmod_step_at took (in its slot or not): q_out = sum io x dt (C),
-     * e_out = sum pout x dt and e_in = sum pin x dt (J). A mean over a
-     * window is the difference of two readings over its length (the rack
-     * report's last 100 ms: hil_bridge/session.h ses_mod_snap). */
+    /* Their integrals over the steps pmod_step and pmod_step_at took
+     * (in its slot or not) while tally is set (0 after pmod_init: the
+     * rack report sets it for its window, the last 100 ms, so that the
+     * run before costs a branch, not three sums): q_out = sum io x dt
+     * (C), e_out = sum pout x dt and e_in = sum pin x dt (J). A mean over
+     * a window is the difference of two readings over its length
+     * (hil_bridge/session.h ses_mod_snap). */
+    uint8_t tally;
     double q_out, e_out, e_in;
     uint8_t zvs_lost;
     double t;                /* simulated time, s */

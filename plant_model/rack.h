@@ -68,7 +68,8 @@ typedef struct rack {
     const lavg_table *tab;    /* the averaged model's table, held from the shared ones (lavg_get) */
     rack_load load;
     double vbus, vbus_prev, t, i_load, p_load;
-    double e_load;            /* sum p_load x dt since rack_init: what the feed delivered, J */
+    double e_load;            /* sum p_load x dt since rack_init: what the feed delivered, J (one sum a step,
+                                 serial: not gated as the modules' pmod.tally) */
     double i_sum;             /* sum of module currents in the last step */
     double r_short;           /* injected: the bus shorted through this many ohm (0: no short; rack_short) */
     uint8_t load_open;        /* injected: the load disconnected (rack_load_dump) */

@@ -101,10 +101,18 @@ static void rep_window(FILE *f, const ses *s, const ses_snap *sn)
         double i = (b->q_out - a->q_out) / t;
         nd++, imin = fmin(imin, i), imax = fmax(imax, i), isum += i;
     }
+    double pl = (sn->e_load - w->e_load) / t;
     fprintf(f,
             "over the last %.0f ms (means; the lines above are the last quantum's): modules deliver %.2f kW from "
             "%.2f kW in, the load takes %.2f kW",
-            t * 1e3, eo / t / 1e3, ei / t / 1e3, (sn->e_load - w->e_load) / t / 1e3);
+            t * 1e3, eo / t / 1e3, ei / t / 1e3, pl / 1e3);
+    /* the rest into the bus capacitance (the bus's and the outputs' on it, as the rack's step lumps them) */
+    double c = s->g.plant.p.c_bus;
+    for (unsigned k = 0; k < sn->n; k++)
+        c += s->g.plant.mod[k].present && s->g.plant.mod[k].relay ? s->g.plant.mod[k].p.llc.cout : 0;
+    double pc = 0.5 * c * (sn->vbus * sn->vbus - w->vbus * w->vbus) / t;
+    if (fabs(eo / t - pl) > fmax(20.0, 0.01 * fabs(eo / t)))
+        fprintf(f, ", the bus capacitance %.2f kW", pc / 1e3);
     if (nd >= 2 && rep_spread_says(s, isum / nd))
         fprintf(f, "; the %u sharing by droop throughout: %.3f .. %.3f A, spread %.1f %% of mean", nd, imin, imax,
                 100 * (imax - imin) / (isum / nd));
