@@ -242,8 +242,14 @@ static int aud_verify(int argc, char **argv)
     if (head_n && aw.found_seq != aw.last_seq)
         printf("%s: the station's head is record %u's (%u record(s) written since it was read)\n", path, aw.found_seq,
                aw.last_seq - aw.found_seq);
-    else if (head_n) /* said, not left to the absence of a BAD line */
-        printf("%s: its end checked: the station's head is the last record's (%u)\n", path, aw.last_seq);
+    else if (head_n) /* said, not left to the absence of a BAD line; a shorter head matches on fewer bits */
+    {
+        char on[96] = "";
+        if (head_n < 8)
+            snprintf(on, sizeof on, " on the %zu bytes given (a %zu-bit match; a dump's 8 bytes match on 64)", head_n,
+                     8 * head_n);
+        printf("%s: its end checked: the station's head is the last record's (%u)%s\n", path, aw.last_seq, on);
+    }
     return CLI_OK;
 }
 

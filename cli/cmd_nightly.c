@@ -537,9 +537,12 @@ static int ni_run(int argc, char **argv)
         cnt[job[i].shard - 1]++;
         known += (unsigned)job[i].weight_known;
     }
-    char secs[32];
-    printf("plan: %zu run%s (%s) in %u shard%s, weighed by %u from the history and %zu estimated; makespan %s\n", nj,
-           nj == 1 ? "" : "s", sel, shard_n, shard_n == 1 ? "" : "s", known, nj - known,
+    char secs[32], how[120] = "";
+    if (nj > known) /* what an estimate is: the level's (ngt_estimate), not a measurement */
+        snprintf(how, sizeof how, " by level (quick %g s, nightly %g s, soak %g s; at most the timeout)",
+                 NGT_EST_QUICK_S, NGT_EST_NIGHTLY_S, NGT_EST_SOAK_S);
+    printf("plan: %zu run%s (%s) in %u shard%s, weighed by %u from the history and %zu estimated%s; makespan %s\n", nj,
+           nj == 1 ? "" : "s", sel, shard_n, shard_n == 1 ? "" : "s", known, nj - known, how,
            ni_secs(span, secs, sizeof secs));
     for (unsigned k = 0; k < shard_n; k++)
         printf("  shard %u/%u: %u job%s, %s expected%s\n", k + 1, shard_n, cnt[k], cnt[k] == 1 ? "" : "s",

@@ -138,6 +138,7 @@ static void ses_mod_fill(const rig *g, unsigned k, ses_mod_snap *m)
     m->present = pm->present, m->external = g->m[k].external, m->lost = g->m[k].lost;
     m->state = (uint8_t)ses_mod_state(g, k);
     m->running = (uint8_t)ses_mod_running(g, k);
+    m->on_bus = pm->present && pm->relay;
     const llcc *ctl = &g->m[k].fw.drv.ctl;
     m->limited = m->running && !g->m[k].external && ctl->limited; /* the firmware's own (llcc.limited) */
     m->io = pm->io, m->vo = pm->vo, m->pin = pm->pin;
@@ -852,7 +853,7 @@ static void ses_publish(ses *s, ses_snap *d)
     d->seq = seq;
     d->t_ns = g->t_ns, d->quanta = (long)(g->t_ns / RIG_PERIOD_NS);
     d->vbus = g->plant.vbus, d->p_load = g->plant.p_load, d->i_load = g->plant.i_load;
-    d->e_load = g->plant.e_load;
+    d->e_load = g->plant.e_load, d->e_step = g->plant.e_step;
     d->online = stn_online(&g->stn, g->t_ns);
     d->stn = g->stn.st;
     d->hil_frames = g->hil_frames, d->bus_frames = g->bus.frames, d->bus_error_frames = g->bus.error_frames;

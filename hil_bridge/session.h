@@ -141,6 +141,7 @@ typedef struct ses_alert {
 typedef struct ses_mod_snap {
     uint8_t present, external, lost, state; /* state: ses_mstate */
     uint8_t running;      /* regulating (ses_mod_running) */
+    uint8_t on_bus;       /* its output on the bus: in its slot, its relay closed (pmod.relay) */
     uint8_t limited;      /* running at its limit: LLC_CONTROL's droop current clamped at I_lim, or its
                              drive at its end short of the reference, this period (llcc.limited;
                              in-process modules; 0 for external ones), so it no longer holds its
@@ -175,6 +176,7 @@ typedef struct ses_snap {
     long quanta;          /* quanta run: t_ns / RIG_PERIOD_NS */
     double vbus, p_load, i_load; /* V, W, A */
     double e_load;               /* what the feed delivered since the run began, J (rack.e_load) */
+    double e_step;               /* what the bus step lost since the run began, J (rack.e_step) */
     unsigned online;      /* modules the station heard within STN_ONLINE_NS */
     stn_stats stn;        /* the station's counters */
     uint64_t hil_frames, bus_frames, bus_error_frames;

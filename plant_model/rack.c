@@ -178,6 +178,7 @@ void rack_solve_bus(rack *r, double dt)
     double v1 = r->vbus + dt * (isum - il) / (c - dt * (gsum - gl));
     if (v1 < 0)
         v1 = 0;
+    r->e_step += 0.5 * c * (v1 - r->vbus) * (v1 - r->vbus);
     r->vbus_prev = r->vbus;
     r->vbus = v1;
     /* The load current the step assumed (linearized), so currents add up. */

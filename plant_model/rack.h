@@ -70,6 +70,11 @@ typedef struct rack {
     double vbus, vbus_prev, t, i_load, p_load;
     double e_load;            /* sum p_load x dt since rack_init: what the feed delivered, J (one sum a step,
                                  serial: not gated as the modules' pmod.tally) */
+    double e_step;            /* sum C (v1 - v0)^2 / 2 since rack_init, J: what the bus step (backward Euler)
+                                 loses of the energy into the bus node, C v1 (v1 - v0) a step, against the
+                                 capacitance's C (v1^2 - v0^2) / 2; C the step's (the bus's and the outputs'
+                                 on it). Under 1e-5 of the energy through in a settled run; a bus that moves
+                                 faster than the step resolves (a short: 0.2 ms) loses more */
     double i_sum;             /* sum of module currents in the last step */
     double r_short;           /* injected: the bus shorted through this many ohm (0: no short; rack_short) */
     uint8_t load_open;        /* injected: the load disconnected (rack_load_dump) */

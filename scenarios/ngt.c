@@ -202,7 +202,9 @@ int ngt_selected(const scn_manifest *m, const ngt_select *s)
 
 double ngt_estimate(const scn_manifest *m)
 {
-    double e = ngt_rank(m->level) == 0 ? 1 : ngt_rank(m->level) == 1 ? 12 : 120; /* ngt.h: measured medians */
+    double e = ngt_rank(m->level) == 0   ? NGT_EST_QUICK_S /* ngt.h: measured medians */
+               : ngt_rank(m->level) == 1 ? NGT_EST_NIGHTLY_S
+                                         : NGT_EST_SOAK_S;
     return m->timeout_s > 0 && m->timeout_s < e ? m->timeout_s : e;
 }
 

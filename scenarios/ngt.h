@@ -158,6 +158,9 @@ int ngt_jobs(const char *const *paths, size_t n, const ngt_select *s, const stru
  * quick runs median 0.62 s, 26 nightly ones 11.2 s, the longest 23.9 s);
  * soak 120, not measured (a soak runs minutes; its timeout bounds it). */
 double ngt_estimate(const scn_manifest *m);
+#define NGT_EST_QUICK_S 1.0
+#define NGT_EST_NIGHTLY_S 12.0
+#define NGT_EST_SOAK_S 120.0
 
 /* Pack the jobs into `shards` shards (1..NGT_SHARDS_MAX): longest
  * first (LPT: Graham 1969, within 4/3 of the best makespan), each onto

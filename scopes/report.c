@@ -80,42 +80,59 @@ static int rep_spread_says(const ses *s, double mean_a)
 static int rep_delivers_none(const ses *s, const ses_snap *sn, const ses_mod_snap *m);
 static int rep_droop_share(const ses *s, const ses_snap *sn, const ses_mod_snap *m);
 
-/* The means over the run's last SES_WINDOW_NS (or what ran of it: an
- * interrupted run), from the snapshot taken at its start (ses.win) and
- * the last (sn): the power out, in and to the load, and the spread of
- * the modules sharing by droop at both its ends, the same module
- * throughout (no reset between). Nothing when the run ended before the
- * window began. */
+/* The means over the run's last SES_WINDOW_NS (or what ran of it: a run
+ * stopped inside it), from the snapshot taken at its start (ses.win)
+ * and the last (sn): the power out, in, to the load and into the bus
+ * node's capacitance, and the spread of the modules sharing by droop at
+ * both its ends, the same module throughout (no reset between), when
+ * nothing of the run's timeline changed inside it. A run stopped before
+ * the window began says so; one planned no longer than it has none. */
 static void rep_window(FILE *f, const ses *s, const ses_snap *sn)
 {
     const ses_snap *w = &s->win;
-    if (!w->seq || sn->t_ns <= w->t_ns || w->n != sn->n)
+    if (!w->seq || sn->t_ns <= w->t_ns || w->n != sn->n) {
+        if (s->win_q > 0 && (s->stop_sig || s->stop_why[0]))
+            fprintf(f,
+                    "over the last %.0f ms: no means: the run stopped at %.4f s, before that window of the planned "
+                    "run began (%.4f s)\n",
+                    SES_WINDOW_NS * 1e-6, sn->t_ns * 1e-9, s->win_q * (RIG_PERIOD_NS * 1e-9));
         return;
+    }
     double t = (sn->t_ns - w->t_ns) * 1e-9, eo = 0, ei = 0, imin = 1e9, imax = 0, isum = 0;
-    unsigned nd = 0;
+    double v0 = w->vbus, v1 = sn->vbus;
+    /* the bus node's stored energy (the bus's capacitance and the outputs on it, as the rack's step lumps them); an
+     * output that left the bus inside the window took its energy with it (at its own voltage at the end); one that
+     * joined is taken to have joined at the end's voltage (its relay closes once its output is at the bus's) */
+    double de = 0.5 * s->g.plant.p.c_bus * (v1 * v1 - v0 * v0);
+    unsigned nd = 0, left = 0, present = 0;
     for (unsigned k = 0; k < sn->n; k++) {
         const ses_mod_snap *a = &w->mod[k], *b = &sn->mod[k];
+        double cout = s->g.plant.mod[k].p.llc.cout;
         eo += b->e_out - a->e_out, ei += b->e_in - a->e_in;
+        present += b->present;
+        if (a->on_bus)
+            de += 0.5 * cout * ((b->on_bus ? v1 * v1 : b->vo * b->vo) - v0 * v0);
+        left += a->on_bus && !b->on_bus;
         if (!rep_droop_share(s, w, a) || !rep_droop_share(s, sn, b) || a->resets != b->resets)
             continue;
         double i = (b->q_out - a->q_out) / t;
         nd++, imin = fmin(imin, i), imax = fmax(imax, i), isum += i;
     }
-    double pl = (sn->e_load - w->e_load) / t;
+    double pl = (sn->e_load - w->e_load) / t, pc = de / t, ps = (sn->e_step - w->e_step) / t;
     fprintf(f,
             "over the last %.0f ms (means; the lines above are the last quantum's): modules deliver %.2f kW from "
             "%.2f kW in, the load takes %.2f kW",
             t * 1e3, eo / t / 1e3, ei / t / 1e3, pl / 1e3);
-    /* the rest into the bus capacitance (the bus's and the outputs' on it, as the rack's step lumps them) */
-    double c = s->g.plant.p.c_bus;
-    for (unsigned k = 0; k < sn->n; k++)
-        c += s->g.plant.mod[k].present && s->g.plant.mod[k].relay ? s->g.plant.mod[k].p.llc.cout : 0;
-    double pc = 0.5 * c * (sn->vbus * sn->vbus - w->vbus * w->vbus) / t;
-    if (fabs(eo / t - pl) > fmax(20.0, 0.01 * fabs(eo / t)))
-        fprintf(f, ", the bus capacitance %.2f kW", pc / 1e3);
-    if (nd >= 2 && rep_spread_says(s, isum / nd))
-        fprintf(f, "; the %u sharing by droop throughout: %.3f .. %.3f A, spread %.1f %% of mean", nd, imin, imax,
-                100 * (imax - imin) / (isum / nd));
+    if (fabs(pc) >= 5.0 || fabs(eo / t - pl) >= 10.0) /* shown once it shows at 10 W, or the two differ */
+        fprintf(f, ", the bus capacitance %.2f kW%s", pc / 1e3,
+                left == 1 ? " (with what the output that left the bus took)"
+                : left    ? " (with what the outputs that left the bus took)"
+                          : "");
+    if (ps >= 5.0) /* the bus moved faster than its step resolves: what the step lost, said (rack.h e_step) */
+        fprintf(f,
+                ", the bus step %.2f kW (the bus moved faster than a %.0f us step resolves: backward Euler loses C "
+                "dV^2 / 2 a step)",
+                ps / 1e3, RIG_PERIOD_NS * 1e-3);
     /* a change of the timeline inside it (a pull, a fault, a load step or its ramp): not a steady state's means */
     unsigned changes = 0;
     double first = 0;
@@ -125,9 +142,19 @@ static void rep_window(FILE *f, const ses *s, const ses_snap *sn)
         if (e->done_ns >= 0 && e->done_ns <= sn->t_ns && end > w->t_ns && changes++ == 0)
             first = fmax(e->done_ns, w->t_ns) * 1e-9;
     }
-    if (changes)
-        fprintf(f, "; not a steady state's: %u change%s of the run's timeline in it (from %.4f s)", changes,
-                changes == 1 ? "" : "s", first);
+    if (changes) /* a spread across a change mixes two operating points: none given */
+        fprintf(f, "; not a steady state's, no sharing spread: %u change%s of the run's timeline in it (from %.4f s)",
+                changes, changes == 1 ? "" : "s", first);
+    else if (nd >= 2 && rep_spread_says(s, isum / nd))
+        fprintf(f, "; the %u sharing by droop throughout: %.3f .. %.3f A, spread %.1f %% of mean", nd, imin, imax,
+                100 * (imax - imin) / (isum / nd));
+    else if (nd >= 2)
+        fprintf(f, "; no sharing spread (%s)", REP_SPREAD_WHY);
+    else if (present >= 2)
+        fprintf(f,
+                "; no sharing spread: %u of the %u in their slots shared by droop throughout (not at a limit, parked, "
+                "starting, tripped or reset at either end)",
+                nd, present);
     fputc('\n', f);
 }
 

@@ -31,6 +31,14 @@ static void dump(char head[17])
     cr_assert_eq(count(out, "its end NOT checked"), 0u, "with --head its end is checked: %s", out);
     cr_assert_eq(count(out, "log.bin: its end checked: the station's head is the last record's ("), 1u,
                  "and says so: %s", out);
+    /* the 4 bytes the station's DIAG reports: a match on 32 bits, said */
+    char h4[9];
+    memcpy(h4, head, 8);
+    h4[8] = 0;
+    cr_assert_eq(run(out, sizeof out, "%s audit verify %s --seed 5 --slot 2 --head %s", EK3_BIN, path("log.bin"), h4),
+                 0, "%s", out);
+    cr_assert_eq(count(out, "'s (3) on the 4 bytes given (a 32-bit match; a dump's 8 bytes match on 64)\n"), 1u, "%s",
+                 out);
 }
 
 /* Where record i of the dump's first page starts (records are 16 bytes

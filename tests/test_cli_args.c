@@ -694,6 +694,10 @@ static void check_clean_stop(int sig, const char *name)
     char mark[64];
     snprintf(mark, sizeof mark, "(%s): this report covers the time that ran", name);
     cr_assert(strstr(buf, "INTERRUPTED after") && strstr(buf, mark), "%s", buf);
+    /* stopped before the window of the last 100 ms began: its line says so (it was left out unsaid) */
+    cr_assert(strstr(buf, "\nover the last 100 ms: no means: the run stopped at ") &&
+                  strstr(buf, " s, before that window of the planned run began (599.9000 s)\n"),
+              "%s", buf);
     /* and its first line says so (it read as a whole run until line 8) */
     snprintf(mark, sizeof mark, " s: INTERRUPTED (%s)\n", name);
     const char *nl = strchr(buf, '\n'), *m1 = strstr(buf, mark);
