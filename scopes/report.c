@@ -65,6 +65,7 @@ static char *rep_slot_ranges(char *buf, size_t cap, const unsigned char *in, uns
  * mean is a few per cent of a module's rated current: at a soft start or
  * without a load, 0.07 A mean and one module at 0.75 A read 1 100 %. */
 #define REP_SPREAD_MIN 0.02 /* of llcc_cfg.i_max */
+#define REP_TRIM_MOVING_V 0.1 /* V a balancing trim moves in the window: past it, the swarm is still balancing */
 #define REP_APART_V 5.0      /* V: a module not regulating whose V out is this far from the bus's is off it */
 #define REP_SPREAD_WHY "the mean is under 2 % of a module's rated current"
 #define REP_PREEMPT_MIN 200 /* involuntary switches of the rack's threads in a run: under this, no note */
@@ -104,7 +105,8 @@ static void rep_window(FILE *f, const ses *s, const ses_snap *sn)
      * output that left the bus inside the window took its energy with it (at its own voltage at the end); one that
      * joined is taken to have joined at the end's voltage (its relay closes once its output is at the bus's) */
     double de = 0.5 * s->g.plant.p.c_bus * (v1 * v1 - v0 * v0);
-    unsigned nd = 0, left = 0, present = 0;
+    unsigned nd = 0, left = 0, present = 0, lim = 0, parked = 0, other = 0;
+    double dtrim = 0; /* the most a sharing module's balancing trim moved in the window, V */
     for (unsigned k = 0; k < sn->n; k++) {
         const ses_mod_snap *a = &w->mod[k], *b = &sn->mod[k];
         double cout = s->g.plant.mod[k].p.llc.cout;
@@ -113,10 +115,15 @@ static void rep_window(FILE *f, const ses *s, const ses_snap *sn)
         if (a->on_bus)
             de += 0.5 * cout * ((b->on_bus ? v1 * v1 : b->vo * b->vo) - v0 * v0);
         left += a->on_bus && !b->on_bus;
-        if (!rep_droop_share(s, w, a) || !rep_droop_share(s, sn, b) || a->resets != b->resets)
+        if (!rep_droop_share(s, w, a) || !rep_droop_share(s, sn, b) || a->resets != b->resets) {
+            /* why not (in its slot at the end): a limit, parked, or else (starting, tripped, reset, off the bus) */
+            if (b->present)
+                a->limited || b->limited ? lim++ : a->parked || b->parked ? parked++ : other++;
             continue;
+        }
         double i = (b->q_out - a->q_out) / t;
         nd++, imin = fmin(imin, i), imax = fmax(imax, i), isum += i;
+        dtrim = fmax(dtrim, fabs((double)b->trim - a->trim));
     }
     double pl = (sn->e_load - w->e_load) / t, pc = de / t, ps = (sn->e_step - w->e_step) / t;
     fprintf(f,
@@ -138,23 +145,36 @@ static void rep_window(FILE *f, const ses *s, const ses_snap *sn)
     double first = 0;
     for (unsigned i = 0; i < s->nev; i++) {
         const ses_event *e = &s->ev[i];
-        int64_t end = e->done_ns + (e->kind == SES_EV_LOAD ? (int64_t)(e->ramp_s * 1e9) : 0);
+        int64_t end = e->done_ns + (e->kind == SES_EV_LOAD && e->load.kind != RACK_LOAD_BATTERY /* no ramp */
+                                        ? (int64_t)(e->ramp_s * 1e9)
+                                        : 0);
         if (e->done_ns >= 0 && e->done_ns <= sn->t_ns && end > w->t_ns && changes++ == 0)
             first = fmax(e->done_ns, w->t_ns) * 1e-9;
     }
     if (changes) /* a spread across a change mixes two operating points: none given */
         fprintf(f, "; not a steady state's, no sharing spread: %u change%s of the run's timeline in it (from %.4f s)",
                 changes, changes == 1 ? "" : "s", first);
-    else if (nd >= 2 && rep_spread_says(s, isum / nd))
+    else if (nd >= 2 && rep_spread_says(s, isum / nd)) {
         fprintf(f, "; the %u sharing by droop throughout: %.3f .. %.3f A, spread %.1f %% of mean", nd, imin, imax,
                 100 * (imax - imin) / (isum / nd));
-    else if (nd >= 2)
+        if (dtrim >=
+            REP_TRIM_MOVING_V) /* the swarm still balancing (after a change before the window): a drift's mean */
+            fprintf(f, ", the balancing still moving (a trim moved %.2f V in it: %.3f A of droop share)", dtrim,
+                    dtrim / s->kc.r_droop);
+    } else if (nd >= 2)
         fprintf(f, "; no sharing spread (%s)", REP_SPREAD_WHY);
-    else if (present >= 2)
-        fprintf(f,
-                "; no sharing spread: %u of the %u in their slots shared by droop throughout (not at a limit, parked, "
-                "starting, tripped or reset at either end)",
-                nd, present);
+    else if (present >= 2) {
+        char why[96] = "";
+        size_t at = 0;
+        if (lim)
+            at += (size_t)snprintf(why + at, sizeof why - at, "%u at a limit", lim);
+        if (parked)
+            at += (size_t)snprintf(why + at, sizeof why - at, "%s%u parked", at ? ", " : "", parked);
+        if (other)
+            snprintf(why + at, sizeof why - at, "%s%u starting, tripped, reset or off the bus", at ? ", " : "", other);
+        fprintf(f, "; no sharing spread: %u of the %u in their slots shared by droop throughout (%s at either end)", nd,
+                present, why);
+    }
     fputc('\n', f);
 }
 

@@ -541,11 +541,12 @@ Test(cli, rack_runs_and_reports)
                           "rack.i_mean counts the 8 in their slots not parked: 1.344 A)"),
               "%s", out);
     /* the means over the last 100 ms (pmod's integrals between two snapshots): the 7 sharing by droop, module 3
-     * (delivering nothing) left out */
+     * (delivering nothing) left out; the swarm's balancing, begun at 0.63 s, still at work */
     cr_assert(strstr(out,
                      "\nover the last 100 ms (means; the lines above are the last quantum's): modules deliver 8.00 "
                      "kW from 8.12 kW in, the load takes 8.00 kW; the 7 sharing by droop throughout: 1.460 .. "
-                     "1.634 A, spread 11.3 % of mean\n"),
+                     "1.634 A, spread 11.3 % of mean, the balancing still moving (a trim moved 0.16 V in it: "
+                     "0.032 A of droop share)\n"),
               "%s", out);
     /* settled on 4 modules: one quantum's currents carry the control's noise (2.3 %), the window's means do not */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load 8kW --duration 3s", EK3_BIN), 0, "%s", out);
@@ -577,7 +578,18 @@ Test(cli, rack_runs_and_reports)
         run(out, sizeof out, "%s rack --modules 4 --duration 3s --fault adc-offset:2@1s:ch=0,lsb=100", EK3_BIN), 1,
         "%s", out); /* RACK SAGGING: exit 1 */
     cr_assert(strstr(out, "the load takes 9.52 kW; no sharing spread: 1 of the 4 in their slots shared by droop "
-                          "throughout (not at a limit, parked, starting, tripped or reset at either end)\n"),
+                          "throughout (3 at a limit at either end)\n"),
+              "%s", out);
+    /* a pull before the window: the swarm still balancing in it, said with the spread (it read as a settled share,
+     * wider than one quantum's); a battery's charge: every one at a limit, said, and its load event no ramp */
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --load 8kW --duration 3s --pull 2@2.5s", EK3_BIN), 0, "%s",
+                 out);
+    cr_assert(strstr(out, "the 3 sharing by droop throughout: 3.609 .. 3.661 A, spread 1.4 % of mean, the balancing "
+                          "still moving (a trim moved 0.26 V in it: 0.052 A of droop share)\n"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s rack --modules 4 --battery --duration 1s", EK3_BIN), 0, "%s", out);
+    cr_assert(strstr(out, "the load takes 10.47 kW; no sharing spread: 0 of the 4 in their slots shared by droop "
+                          "throughout (4 at a limit at either end)\n"),
               "%s", out);
     /* a run shorter than the window: no line */
     cr_assert_eq(run(out, sizeof out, "%s rack --modules 1 --load 2kW --duration 0.05s", EK3_BIN), 0, "%s", out);
