@@ -790,7 +790,7 @@ static void ses_ramp(ses *s)
 {
     const ses_event *e = &s->ev[s->ramp];
     rack_load *l = &s->g.plant.load;
-    if (l->kind == RACK_LOAD_BATTERY)
+    if (l->kind == RACK_LOAD_BATTERY) /* marks the load on (ses_event_ramp_s 0) */
         return;
     double f = e->ramp_s > 0 ? (s->g.t_ns * 1e-9 - e->at_s) / e->ramp_s : 1.0;
     if (f > 1)

@@ -579,6 +579,13 @@ int ses_sagging(const ses *s, ses_sag *out);
  * "a fault". Into buf (cap bytes, cut to fit); returns buf. */
 const char *ses_event_as(const ses_event *e, char *buf, size_t cap);
 
+/* The ramp a LOAD event applies, s: its ramp_s, none for a battery (its
+ * event marks the load on: ses_ramp) and for any other event. */
+static inline double ses_event_ramp_s(const ses_event *e)
+{
+    return e->kind == SES_EV_LOAD && e->load.kind != RACK_LOAD_BATTERY ? e->ramp_s : 0.0;
+}
+
 /* The slot a PULL event, or the fault pull, takes out (a leader's as
  * resolved when it went in); 0 for any other event. */
 static inline unsigned ses_pull_slot(const ses_event *e)

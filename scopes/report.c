@@ -145,9 +145,7 @@ static void rep_window(FILE *f, const ses *s, const ses_snap *sn)
     double first = 0;
     for (unsigned i = 0; i < s->nev; i++) {
         const ses_event *e = &s->ev[i];
-        int64_t end = e->done_ns + (e->kind == SES_EV_LOAD && e->load.kind != RACK_LOAD_BATTERY /* no ramp */
-                                        ? (int64_t)(e->ramp_s * 1e9)
-                                        : 0);
+        int64_t end = e->done_ns + (int64_t)(ses_event_ramp_s(e) * 1e9);
         if (e->done_ns >= 0 && e->done_ns <= sn->t_ns && end > w->t_ns && changes++ == 0)
             first = fmax(e->done_ns, w->t_ns) * 1e-9;
     }
@@ -157,8 +155,8 @@ static void rep_window(FILE *f, const ses *s, const ses_snap *sn)
     else if (nd >= 2 && rep_spread_says(s, isum / nd)) {
         fprintf(f, "; the %u sharing by droop throughout: %.3f .. %.3f A, spread %.1f %% of mean", nd, imin, imax,
                 100 * (imax - imin) / (isum / nd));
-        if (dtrim >=
-            REP_TRIM_MOVING_V) /* the swarm still balancing (after a change before the window): a drift's mean */
+        /* the swarm still balancing (after a change before the window): the spread is a drift's mean */
+        if (dtrim >= REP_TRIM_MOVING_V)
             fprintf(f, ", the balancing still moving (a trim moved %.2f V in it: %.3f A of droop share)", dtrim,
                     dtrim / s->kc.r_droop);
     } else if (nd >= 2)
@@ -599,7 +597,7 @@ static double rep_demand_at(const ses *s, double demand, int64_t t_ns)
         int64_t t0 = ses_act_ns(e->at_s);
         if (t_ns < t0)
             return 0;
-        double ramp = e->load.kind == RACK_LOAD_BATTERY ? 0 : e->ramp_s;
+        double ramp = ses_event_ramp_s(e);
         return ramp > 0 && (t_ns - t0) * 1e-9 < ramp ? demand * (t_ns - t0) * 1e-9 / ramp : demand;
     }
     return demand;

@@ -842,17 +842,24 @@ Test(plant, heat_left_pending_on_a_bus_reads_as_added_each_step)
 
 /* ---- the rack ------------------------------------------------------------------ */
 
-Test(rack, currents_add_up_and_a_pulled_module_hands_over_its_share)
+/* n averaged modules (seed 3) on a 25 ohm load, each driven at 205 kHz,
+ * after `steps` steps of 100 us. */
+static void rack_driven(rack *r, unsigned n, int steps)
 {
     plant_params p = defaults();
-    rack r;
     rack_load load = {.kind = RACK_LOAD_R, .r = 25.0};
-    cr_assert_eq(rack_init(&r, &p, 12, PMOD_AVERAGED, 3, &load), EK3_OK);
+    cr_assert_eq(rack_init(r, &p, n, PMOD_AVERAGED, 3, &load), EK3_OK);
     llc_cmd c = {205e3, 300e-9, 1, 1, 0};
-    for (unsigned k = 0; k < r.n; k++)
-        pmod_command(&r.mod[k], &c, 1);
-    for (int k = 0; k < 3000; k++)
-        rack_step(&r, 100e-6);
+    for (unsigned k = 0; k < r->n; k++)
+        pmod_command(&r->mod[k], &c, 1);
+    for (int k = 0; k < steps; k++)
+        rack_step(r, 100e-6);
+}
+
+Test(rack, currents_add_up_and_a_pulled_module_hands_over_its_share)
+{
+    rack r;
+    rack_driven(&r, 12, 3000);
     cr_assert(fabs(r.i_sum - r.i_load) < 1e-3 * r.i_load, "KCL: modules %.4f A, load %.4f A", r.i_sum, r.i_load);
     double lo = 1e9, hi = 0;
     for (unsigned k = 0; k < r.n; k++) {
@@ -885,15 +892,8 @@ Test(rack, currents_add_up_and_a_pulled_module_hands_over_its_share)
  * out of the balance. */
 Test(rack, the_integrals_account_for_the_bus_through_a_pull)
 {
-    plant_params p = defaults();
     rack r;
-    rack_load load = {.kind = RACK_LOAD_R, .r = 25.0};
-    cr_assert_eq(rack_init(&r, &p, 6, PMOD_AVERAGED, 3, &load), EK3_OK);
-    llc_cmd c = {205e3, 300e-9, 1, 1, 0};
-    for (unsigned k = 0; k < r.n; k++)
-        pmod_command(&r.mod[k], &c, 1);
-    for (int k = 0; k < 2000; k++)
-        rack_step(&r, 100e-6);
+    rack_driven(&r, 6, 2000);
     for (unsigned k = 0; k < r.n; k++) {
         cr_assert(r.mod[k].q_out == 0 && r.mod[k].e_out == 0 && r.mod[k].e_in == 0, "no sums until tally is set");
         r.mod[k].tally = 1;
