@@ -367,7 +367,11 @@ const char *cli_si_n(char *buf, size_t cap, double value, const char *unit, int 
         scaled |= !strcmp(unit, si[i]);
     double a = fabs(value), k = 1;
     const char *p = "";
-    if (scaled && isfinite(value) && a > 0) {
+    if (isnan(value)) { /* printf's "-nan" or "nan" */
+        snprintf(buf, cap, "NaN%s%s", unit[0] ? " " : "", unit);
+        return buf;
+    }
+    if (scaled && isfinite(value) && a >= 1e-12) { /* below pico: as it is (2.3e-17 V, not 2.3e-05 pV) */
         if (a < 1e-9)
             k = 1e12, p = "p";
         else if (a < 1e-6)

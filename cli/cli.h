@@ -119,8 +119,9 @@ const char *cli_quantity_hint(const char *s, const char *unit, char *buf, size_t
 /* A figure's value and unit as people read them: the value scaled to an
  * SI prefix (p, n, u, m, k, M) when the unit is s, V, A, W, Hz or Ohm
  * ("3.9 us" for 3.9e-6 "s", "62.5 ms", "3.3 kW", "40 mA", "7.4 pV"; p
- * at the smallest; seconds never scaled up: "75 s"), any other unit as
- * given ("12 %", "85 C"), no unit: the number alone. Six significant
+ * at the smallest, below 1e-12 unscaled: "3e-16 V"; seconds never scaled
+ * up: "75 s"), any other unit as given ("12 %", "85 C"), no unit: the
+ * number alone; a NaN as "NaN" (printf's sign of it dropped). Six significant
  * digits (%.6g). Writes at most cap bytes, NUL included, into buf and
  * returns it. A scenario's figures, verdict.txt and the report read
  * this way; JSON keeps the value in the unit itself (SI, unscaled). */

@@ -92,6 +92,31 @@ static void cfw_print_hw(FILE *f, uint32_t id)
         fprintf(f, " (\"%s\")", c);
 }
 
+/* --hw's value: a number (0x34373447) or the four characters
+ * cfw_print_hw shows ("G474": the id's bytes from the lowest). 0 or
+ * EK3_EPARSE. */
+static int cfw_parse_hw(const char *v, uint32_t *id)
+{
+    uint64_t u;
+    if (!cli_parse_u64(v, UINT32_MAX, &u)) {
+        *id = (uint32_t)u;
+        return 0;
+    }
+    if (strlen(v) != 4)
+        return EK3_EPARSE;
+    uint32_t x = 0;
+    for (int i = 0; i < 4; i++) {
+        if (v[i] < 0x21 || v[i] >= 0x7f)
+            return EK3_EPARSE;
+        x |= (uint32_t)(unsigned char)v[i] << (8 * i);
+    }
+    *id = x;
+    return 0;
+}
+
+#define CFW_HW_ERROR                                                                                                   \
+    "--hw '%s': a 32-bit hardware id: a number or its four characters (0x34373447 or G474 for the EK3 module)"
+
 /* The public key's path beside a private key's: K.pem -> K.pub.pem. */
 static void cfw_pub_path(const char *priv, char *out, size_t cap)
 {
@@ -189,8 +214,9 @@ static int cfw_build(int argc, char **argv)
                  "prime256v1 -genkey`); --dev-key signs with the rig's development key, which\n"
                  "no real module may trust. --version is major.minor.patch (0..65535, 0..255,\n"
                  "0..255); --security the anti-rollback counter (a module never boots an image\n"
-                 "below its floor); --hw the board's id (default 0x34373447, \"G474\"); --time\n"
-                 "the build time in s since the epoch (default $SOURCE_DATE_EPOCH, else 0).\n"
+                 "below its floor); --hw the board's id, a number or its four characters\n"
+                 "(default 0x34373447: G474); --time the build time in s since the epoch\n"
+                 "(default $SOURCE_DATE_EPOCH, else 0). An existing --out is replaced.\n"
                  "Signatures are deterministic (RFC 6979): the same inputs give the same image.");
             return CLI_OK;
         }
@@ -216,9 +242,9 @@ static int cfw_build(int argc, char **argv)
                 return cli_usage_error(w, "--security '%s': a counter, 0..%u", v, UINT32_MAX);
             m.security = (uint32_t)u, i++;
         } else if (!strcmp(a, "--hw") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_u64(v, UINT32_MAX, &u))
-                return cli_usage_error(w, "--hw '%s': a 32-bit hardware id (0x34373447 for the EK3 module)", v);
-            m.hw_id = (uint32_t)u, i++;
+            if (cfw_parse_hw(v, &m.hw_id))
+                return cli_usage_error(w, CFW_HW_ERROR, v);
+            i++;
         } else if (!strcmp(a, "--time") && cli_has_value(a, v, &miss)) {
             if (cli_parse_u64(v, UINT64_MAX, &m.build_time))
                 return cli_usage_error(w, "--time '%s': seconds since the epoch", v);
@@ -494,7 +520,7 @@ static int cfw_verify(int argc, char **argv)
                  "                        [--max-size BYTES]\n\n"
                  "Check an image as a module does before it boots or stages it (fwimg_verify,\n"
                  "the same code as the firmware's): the header's shape, the hardware id (--hw,\n"
-                 "default 0x34373447), the security counter against the module's floor\n"
+                 "default 0x34373447 or G474), the security counter against the module's floor\n"
                  "(--floor, default 0), the size against a slot (--max-size, default 229376),\n"
                  "the signer's key id, the SHA-256 of header and payload, and the ECDSA P-256\n"
                  "signature with the trusted public key (PEM or DER, an OpenSSL one works;\n"
@@ -513,9 +539,9 @@ static int cfw_verify(int argc, char **argv)
                 return cli_usage_error(w, "--floor '%s': a security counter, 0..%u", v, UINT32_MAX);
             pol.min_security = (uint32_t)u, i++;
         } else if (!strcmp(a, "--hw") && cli_has_value(a, v, &miss)) {
-            if (cli_parse_u64(v, UINT32_MAX, &u))
-                return cli_usage_error(w, "--hw '%s': a 32-bit hardware id (0x34373447 for the EK3 module)", v);
-            pol.hw_id = (uint32_t)u, i++;
+            if (cfw_parse_hw(v, &pol.hw_id))
+                return cli_usage_error(w, CFW_HW_ERROR, v);
+            i++;
         } else if (!strcmp(a, "--max-size") && cli_has_value(a, v, &miss)) {
             if (cli_parse_u64(v, UINT32_MAX, &u))
                 return cli_usage_error(w, "--max-size '%s': bytes, 0..%u", v, UINT32_MAX);

@@ -1096,8 +1096,8 @@ static int sc_shrink(int argc, char **argv)
         const scn_fig *gf = got.verdict == SCN_FAIL ? &got.fig[got.first_fail] : NULL;
         if (gf && (c = strrchr(gf->where, ':')))
             gl = (unsigned)strtoul(c + 1, NULL, 10);
-        int same = gf && !strcmp(gf->name, ff->name) &&
-                   (in_file ? gl == line + shift : !strcmp(gf->where, ff->where));
+        int same =
+            gf && vrd_same_check(gf->name, ff->name) && (in_file ? gl == line + shift : !strcmp(gf->where, ff->where));
         if (same) {
             printf("confirmed: %s fails '%s' (%s)\n", out, gf->name, gf->where);
         } else {

@@ -882,14 +882,9 @@ static void chkl_cap_row(scn *x, chkl_job *j, double now)
     double v[CAP_MAX_SIG];
     for (unsigned k = 0; k < j->cp.k; k++)
         v[k] = sig_read(s, &j->iref[k]);
-    if (j->pred_ref != LUA_NOREF && cap_get_state(&j->cp) == CAP_ARMED) {
-        lua_State *L = j->L;
-        lua_rawgeti(L, LUA_REGISTRYINDEX, j->pred_ref);
-        lua_call(L, 0, 1);
-        if (lua_toboolean(L, -1))
-            cap_fire(&j->cp);
-        lua_pop(L, 1);
-    }
+    if (j->pred_ref != LUA_NOREF && cap_get_state(&j->cp) == CAP_ARMED &&
+        scn_call_cond(x, j->pred_ref, "capture: when", j->where))
+        cap_fire(&j->cp);
     int st = cap_push(&j->cp, now, v);
     if (st == CAP_DONE)
         chkl_cap_finish(x, j, 0);

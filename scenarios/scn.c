@@ -372,7 +372,7 @@ double scn_arg_quantity(lua_State *L, int idx, const char *unit, const char *wha
     if (lua_type(L, idx) == LUA_TNUMBER) {
         double v = lua_tonumber(L, idx);
         if (!isfinite(v))
-            scn_err(L, "%s: %f is not a finite number", what, v);
+            scn_err(L, "%s: %s is not a finite number", what, isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf");
         return v;
     }
     if (lua_type(L, idx) == LUA_TSTRING) {
@@ -765,14 +765,44 @@ static void scn_watch_drop(scn_watcher *w)
     w->live = 0;
 }
 
-/* Call the Lua function ref with no arguments, expecting one result. A
- * Lua error goes on up (the scenario's ERROR). */
-static int scn_call_pred(scn *x, int ref)
+/* What the value at idx is, said for a condition that is not a boolean:
+ * Lua counts a string or a number as true, so a condition written as
+ * one ("bus.v > 900", get("bus.v")) would hold whatever the rig does;
+ * returned: the value a function returned (a nil: no return on a path). */
+static void scn_not_boolean(lua_State *L, int idx, int returned, char *v, size_t cap)
+{
+    if (lua_isnil(L, idx))
+        snprintf(v, cap, "%s", returned ? "nil (no return on that path, or a name not set?)" : "nil (a name not set?)");
+    else if (lua_type(L, idx) == LUA_TSTRING)
+        snprintf(v, cap, "the string '%.40s', which Lua counts as true", lua_tostring(L, idx));
+    else if (lua_type(L, idx) == LUA_TNUMBER)
+        snprintf(v, cap, "the number %.10g, which Lua counts as true", lua_tonumber(L, idx));
+    else
+        snprintf(v, cap, "a %s, which Lua counts as true", luaL_typename(L, idx));
+}
+
+int scn_call_cond(scn *x, int ref, const char *what, const char *where)
 {
     lua_State *L = x->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
     x->instr = 0;
     lua_call(L, 0, 1);
+    if (!lua_isboolean(L, -1)) {
+        char v[96];
+        scn_not_boolean(L, -1, 1, v, sizeof v);
+        lua_pop(L, 1);
+        if (where && where[0]) {
+            lua_pushfstring(L,
+                            "%s: %s: the condition returned %s, not a boolean: return a comparison, as "
+                            "function() return get(\"bus.v\") >= 700 end",
+                            where, what, v);
+            return lua_error(L);
+        }
+        return scn_err(L,
+                       "%s: the condition returned %s, not a boolean: return a comparison, as "
+                       "function() return get(\"bus.v\") >= 700 end",
+                       what, v);
+    }
     int v = lua_toboolean(L, -1);
     lua_pop(L, 1);
     return v;
@@ -926,7 +956,8 @@ static void scn_faults_due(scn *x)
         if (p->dropped)
             continue;
         if (!p->injected) {
-            int due = p->when_ref != LUA_NOREF ? scn_call_pred(x, p->when_ref) : t >= p->at_ns;
+            int due = p->when_ref != LUA_NOREF ? scn_call_cond(x, p->when_ref, "fault: when", x->r->fault[p->idx].where)
+                                               : t >= p->at_ns;
             if (due) {
                 scn_inject(x, p);
                 if (p->clear_ns >= 0 && p->when_ref != LUA_NOREF)
@@ -1712,10 +1743,10 @@ static int l_run_until(lua_State *L)
     double t0 = scn_now(x);
     int64_t end = x->s->g.t_ns + scn_ns(to);
     x->in_run = 1;
-    int ok = scn_call_pred(x, ref);
+    int ok = scn_call_cond(x, ref, "run_until", NULL);
     while (!ok && x->s->g.t_ns < end) {
         scn_quantum(x);
-        ok = scn_call_pred(x, ref);
+        ok = scn_call_cond(x, ref, "run_until", NULL);
     }
     x->in_run = 0;
     x->instr = 0;
@@ -2420,14 +2451,7 @@ static int l_expect(lua_State *L)
      * expect("bus.v", ">=", 700) would pass whatever the bus does. */
     if (!lua_isboolean(L, 1)) {
         char v[96];
-        if (lua_isnil(L, 1))
-            snprintf(v, sizeof v, "nil (a name not set?)");
-        else if (lua_type(L, 1) == LUA_TSTRING)
-            snprintf(v, sizeof v, "the string '%.40s', which Lua counts as true", lua_tostring(L, 1));
-        else if (lua_type(L, 1) == LUA_TNUMBER)
-            snprintf(v, sizeof v, "the number %.10g, which Lua counts as true", lua_tonumber(L, 1));
-        else
-            snprintf(v, sizeof v, "a %s, which Lua counts as true", luaL_typename(L, 1));
+        scn_not_boolean(L, 1, 0, v, sizeof v);
         return scn_err(L,
                        "expect: the condition is %s, not a boolean: give a comparison, as "
                        "expect(get(\"bus.v\") >= 700, \"the bus is up\")",
@@ -2460,7 +2484,7 @@ static int scn_expect_watch(scn *x, void *ctx)
     if (t < e->from_ns)
         return 1;
     if (e->always) {
-        if (!scn_call_pred(x, e->ref)) {
+        if (!scn_call_cond(x, e->ref, "expect_always", e->where)) {
             char lim[96];
             if (e->to_ns == INT64_MAX)
                 snprintf(lim, sizeof lim, "true from %g s on", e->from_ns * 1e-9);
@@ -2475,7 +2499,7 @@ static int scn_expect_watch(scn *x, void *ctx)
         }
         return 1;
     }
-    if (scn_call_pred(x, e->ref)) {
+    if (scn_call_cond(x, e->ref, "expect_eventually", e->where)) {
         char lim[64];
         snprintf(lim, sizeof lim, "true by %g s", e->to_ns * 1e-9);
         scn_figure(x, e->name, t * 1e-9, "s", lim, 1, e->where);

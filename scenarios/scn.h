@@ -270,6 +270,17 @@ const char *scn_fig_result(const scn_fig *f, char *buf, size_t cap);
  * report's titles). */
 const char *scn_fig_limit(const scn_fig *f, char *buf, size_t cap);
 
+/* Call the Lua function ref (a registry reference) with no arguments,
+ * expecting one boolean: a condition of expect_always(),
+ * expect_eventually(), run_until(), a fault's or a capture's when= (what
+ * names it in the error), made at where (its file:line; NULL: the line
+ * calling now). Returns it, 1 or 0. A string, a number, nil or any other
+ * value is the scenario's ERROR at where, as expect()'s condition is (Lua
+ * counts them true, so the check would hold whatever the rig did); a Lua
+ * error in the function goes on up (the scenario's ERROR). Resets the
+ * instruction budget: the sandbox's limit counts each call alone. */
+int scn_call_cond(scn *x, int ref, const char *what, const char *where);
+
 /* The result so far (figures, the fault schedule as it happened), read only. */
 const scn_result *scn_result_now(scn *x);
 

@@ -1,6 +1,7 @@
 /* vrd.c - verdict.json and verdict.txt of a scenario run. */
 #include "vrd.h"
 #include "cli.h"
+#include "hst.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -137,8 +138,12 @@ int vrd_text(FILE *f, const scn_result *r)
 {
     char hex[65];
     scn_sha256_hex(r->trace_sha256, hex);
-    fprintf(f, "scenario %s (%s), seed %llu: %s\n", r->m.name, r->m.path, (unsigned long long)r->seed, vrd_word(r));
-    fprintf(f, "level %s; tags %s; requirements %s\n", r->m.level, r->m.tags[0] ? r->m.tags : "-",
+    if (r->m.name[0])
+        fprintf(f, "scenario %s (%s), seed %llu: %s\n", r->m.name, r->m.path, (unsigned long long)r->seed, vrd_word(r));
+    else /* its manifest did not read (the error below says why) */
+        fprintf(f, "scenario %s (no manifest read), seed %llu: %s\n", r->m.path, (unsigned long long)r->seed,
+                vrd_word(r));
+    fprintf(f, "level %s; tags %s; requirements %s\n", r->m.level[0] ? r->m.level : "-", r->m.tags[0] ? r->m.tags : "-",
             r->m.requirements[0] ? r->m.requirements : "-");
     for (const char *g = r->m.gaps; *g;) {
         const char *e = strchr(g, '\n');
@@ -801,6 +806,13 @@ static const char *vrd_files_named(const char *s, char *out, size_t cap)
     return out;
 }
 
+int vrd_same_check(const char *a, const char *b)
+{
+    const char *ca = strstr(a, ": "), *cb = strstr(b, ": ");
+    size_t na = ca ? (size_t)(ca - a) : strlen(a), nb = cb ? (size_t)(cb - b) : strlen(b);
+    return na == nb && !memcmp(a, b, na) && hst_same_figure(a + na, b + nb);
+}
+
 int vrd_same_failure(const scn_result *a, const scn_result *b, int line_only)
 {
     if (a->verdict != b->verdict)
@@ -811,7 +823,7 @@ int vrd_same_failure(const scn_result *a, const scn_result *b, int line_only)
     if (a->verdict != SCN_FAIL)
         return 1;
     const scn_fig *f = &a->fig[a->first_fail], *g = &b->fig[b->first_fail];
-    return !strcmp(f->name, g->name) &&
+    return vrd_same_check(f->name, g->name) &&
            !strcmp(line_only ? vrd_line_of(f->where) : vrd_files_named(f->where, x, sizeof x),
                    line_only ? vrd_line_of(g->where) : vrd_files_named(g->where, y, sizeof y));
 }
@@ -894,8 +906,10 @@ int vrd_compare(FILE *out, const vrd_compare_in *in)
     char a[800], b[800];
     vrd_fail_text(want, a, sizeof a);
     vrd_fail_text(got, b, sizeof b);
-    if (vrd_same_failure(want, got, 0) && !(want->verdict == SCN_FAIL && want->fig[want->first_fail].t_s !=
-                                                                             got->fig[got->first_fail].t_s)) {
+    /* a replay is the same run: the failed figure's name (its numbers too) and time as recorded */
+    const scn_fig *ffw = want->verdict == SCN_FAIL ? &want->fig[want->first_fail] : NULL;
+    const scn_fig *ffg = got->verdict == SCN_FAIL ? &got->fig[got->first_fail] : NULL;
+    if (vrd_same_failure(want, got, 0) && !(ffw && ffg && (ffw->t_s != ffg->t_s || strcmp(ffw->name, ffg->name)))) {
         fprintf(out, "verdict: %s, as recorded: %s\n", scn_verdict_name((unsigned)got->verdict), b);
     } else {
         fprintf(out, "verdict: %s: %s\n  recorded %s: %s\n", scn_verdict_name((unsigned)got->verdict), b,

@@ -77,9 +77,18 @@ int vrd_read(const char *path, scn_result *r, char *err, size_t cap);
 /* SHA-256 (FIPS 180-4) of the file at path's bytes. 0 or EK3_EIO. */
 int vrd_file_sha256(const char *path, uint8_t out[32], char *err, size_t cap);
 
+/* Whether figure names a and b (scn_fig.name) are one check's: the
+ * check's own name (up to the first ": ") equal, and what it measured
+ * equal but for the numbers the check wrote into it (hst_same_figure:
+ * within()'s "out first at 1.0016 s (740.4 V), 7985 samples out; worst"
+ * moves with the fault that put the signal out). 1 or 0. */
+int vrd_same_check(const char *a, const char *b);
+
 /* Whether two results have the same verdict and, for FAIL, the same
- * first failed check (name and where; line_only: the line number of
- * where alone, for a copy of the file), for ERROR the same message. */
+ * first failed check (its name, the numbers a check writes into what it
+ * measured aside: hst_same_figure; and where; line_only: the line number
+ * of where alone, for a copy of the file), for ERROR the same message.
+ * (vrd_compare, a replay, asks the failed figure's whole name too.) */
 int vrd_same_failure(const scn_result *a, const scn_result *b, int line_only);
 
 typedef struct vrd_compare_in {

@@ -362,11 +362,42 @@ Test(check_lua, figures_read_with_si_prefixes)
     const struct {
         double v;
         const char *unit, *want;
-    } c[] = {{3.9e-6, "s", "3.9 us"},  {0.0625, "s", "62.5 ms"}, {75, "s", "75 s"},        {4000, "s", "4000 s"},
-             {3300, "W", "3.3 kW"},    {2.5e6, "W", "2.5 MW"},   {0.04, "A", "40 mA"},      {-0.003, "V", "-3 mV"},
-             {4e-10, "s", "400 ps"},   {7.4e-12, "V", "7.4 pV"},  {3e-16, "V", "0.0003 pV"},   {0, "s", "0 s"},          {12, "%", "12 %"},         {85.5, "C", "85.5 C"},
-             {5, "", "5"},             {742.84, "V", "742.84 V"}, {1e5, "Hz", "100 kHz"},  {0.25, "Ohm", "250 mOhm"}};
+    } c[] = {{3.9e-6, "s", "3.9 us"},
+             {0.0625, "s", "62.5 ms"},
+             {75, "s", "75 s"},
+             {4000, "s", "4000 s"},
+             {3300, "W", "3.3 kW"},
+             {2.5e6, "W", "2.5 MW"},
+             {0.04, "A", "40 mA"},
+             {-0.003, "V", "-3 mV"},
+             {4e-10, "s", "400 ps"},
+             {7.4e-12, "V", "7.4 pV"},
+             {3e-16, "V", "3e-16 V"},
+             {NAN, "V", "NaN V"},
+             {-NAN, "A", "NaN A"},
+             {0, "s", "0 s"},
+             {12, "%", "12 %"},
+             {85.5, "C", "85.5 C"},
+             {5, "", "5"},
+             {742.84, "V", "742.84 V"},
+             {1e5, "Hz", "100 kHz"},
+             {0.25, "Ohm", "250 mOhm"}};
     char b[64];
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         cr_assert_str_eq(cli_si(b, sizeof b, c[i].v, c[i].unit), c[i].want, "%g %s", c[i].v, c[i].unit);
+}
+
+/* A capture's when= returns a boolean, as every condition does: a number
+ * (Lua's true) would fire it at once whatever the signal did. */
+Test(check_lua, a_capture_condition_that_is_not_a_boolean_is_an_error)
+{
+    scn_result *r =
+        run_lua("capnum",
+                HEAD "rack{ modules=2, load='2kW' }\n"
+                     "capture{signals={'bus.v'}, when=function() return get('bus.v') end, pre='1ms', post='1ms'}\n"
+                     "run('10ms')\n",
+                dir);
+    cr_assert_eq(r->verdict, SCN_ERROR, "%s %s", scn_verdict_name(r->verdict), r->error);
+    cr_assert(strstr(r->error, "capnum.lua:3: capture: when: the condition returned the number "), "%s", r->error);
+    done(r);
 }

@@ -532,6 +532,12 @@ Test(fwimg, cli_refusals_name_the_reason_and_where)
     cr_expect(strstr(out, "downgrade: security 4 at offset 16"), "%s", out);
     cr_expect_eq(run(out, sizeof out, "%s fwimg verify %s --dev-key --hw 0x1234", EK3_BIN, path("img")), 1, "%s", out);
     cr_expect(strstr(out, "wrong-hw"), "%s", out);
+    /* the id as inspect shows it, its four characters, is the same id; three are bad input */
+    cr_expect_eq(run(out, sizeof out, "%s fwimg verify %s --dev-key --hw G474", EK3_BIN, path("img")), 0, "%s", out);
+    cr_expect_eq(run(out, sizeof out, "%s fwimg verify %s --dev-key --hw G47", EK3_BIN, path("img")), 2, "%s", out);
+    cr_expect(strstr(out, "--hw 'G47': a 32-bit hardware id: a number or its four characters"), "%s", out);
+    cr_expect_eq(run(out, sizeof out, "%s fwimg verify %s --dev-key --hw 474G", EK3_BIN, path("img")), 1, "%s", out);
+    cr_expect(strstr(out, "wrong-hw"), "another id: %s", out);
     /* A payload byte changed: bad-hash, at the trailer's digest. */
     cr_assert_eq(run(out, sizeof out, "printf 'X' | dd of=%s bs=1 seek=200 conv=notrunc 2>/dev/null", path("img")), 0);
     cr_expect_eq(run(out, sizeof out, "%s fwimg verify %s --dev-key", EK3_BIN, path("img")), 1, "%s", out);

@@ -565,6 +565,8 @@ Test(nightly, a_file_that_does_not_load_is_an_error_of_the_night)
     slurp(path("o/junit.xml"), out, sizeof out);
     cr_assert(strstr(out, "<testcase classname=\"broken.lua~2\" name=\"seed 1\"") && strstr(out, "errors=\"1\""), "%s",
               out);
+    /* its run's text has no name or level to give, and says so (it gave "scenario  (./broken.lua)", "level ;") */
+    cr_assert(strstr(out, "broken.lua (no manifest read), seed 1: ERROR\nlevel -; tags -; requirements -"), "%s", out);
 }
 
 Test(nightly, an_unwritable_history_is_found_before_the_night)

@@ -485,6 +485,29 @@ Test(replay, shrink_moves_a_kept_fault_later_and_makes_it_smaller, .timeout = 28
     cr_assert(strstr(out, "FAIL   igf-shrunk") && strstr(out, "no fault"), "%s", out);
 }
 
+/* A pull that puts the bus out of a within() band: the check writes
+ * when the signal first left it into its name, which moves with the
+ * pull; shrink still knows it for the same check, moves the pull later
+ * and confirms (it kept the pull where it was, and said NOT confirmed). */
+Test(replay, shrink_moves_a_fault_that_puts_a_signal_out_of_its_band, .timeout = 280)
+{
+    write_file(path("band.lua"), "scenario{ name='band', seeds={2} }\n"
+                                 "rack{ modules=4, load='8kW', load_at='0.5s', load_ramp='20ms' }\n"
+                                 "fault('fan', 1, { health=0.9, at='0.6s' })\n"
+                                 "fault('pull', 3, { at='0.65s' })\n"
+                                 "within('bus.v', 735, 760, { from=0.6, name='bus in band' })\n"
+                                 "run('0.76s')\n");
+    const char *v = record(path("band.lua"), "band", 2, 1);
+    int rc = run(out, sizeof out, "%s scenario shrink %s --out %s", EK3_BIN, v, path("band-small.lua"));
+    cr_assert_eq(rc, 0, "%d\n%s", rc, out);
+    cr_assert(strstr(out, "it fails 'bus in band: out first at 0.6"), "%s", out);
+    cr_assert(strstr(out, "1 of 2 fault sites kept") && strstr(out, "(onset moved from 0.65 s)"), "%s", out);
+    cr_assert(strstr(out, "confirmed: ") && !strstr(out, "NOT confirmed"), "%s", out);
+    const char *k = strstr(out, "kept pull:3@");
+    double at = 0;
+    cr_assert(k && sscanf(k, "kept pull:3@%lfs", &at) == 1 && at > 0.7 && at < 0.76, "%s", out);
+}
+
 /* A failure no fault causes: shrink keeps none and says so. */
 Test(replay, shrink_says_when_the_failure_needs_no_fault, .timeout = 120)
 {

@@ -145,6 +145,10 @@ Test(scenario, misspelt_names_get_the_closest_valid_ones)
     expect_error("fault_type", HEAD RACK "fault('fan', 2, { health=true })\n",
                  "3:", "fan: parameter health is a boolean, not a number (a number, or a quantity string: '50mA')");
     expect_error("fault_slot", HEAD RACK "fault('pull', 9)\n", "3:", "9");
+    /* a NaN or an infinity given as a number, said as such (a NaN read "-nan") */
+    expect_error("nan_lo", HEAD RACK "within('bus.v', 0/0, 800)\n", "3:", "within: lo: NaN is not a finite number");
+    expect_error("inf_at", HEAD RACK "fault('pull', 2, { at = -1/0 })\n",
+                 "3:", "fault: at: -inf is not a finite number");
     /* a target that is not a slot: told with this rack's slots (it gave the rig's 510, or "give its target") */
     expect_error("fault_slot_word", HEAD RACK "fault('pull', 'x')\n",
                  "3:", "fault 'pull': target 'x' is not a slot: this rack's are 1 to 4, or leader");
@@ -420,6 +424,30 @@ Test(scenario, what_never_came_fails_and_a_run_without_checks_is_an_error)
     r = run_lua("nilcond", HEAD RACK "run('1ms')\nexpect(t_gone, 'gone')\n", 1, 1);
     cr_assert_eq(r->verdict, SCN_ERROR, "%s", r->error);
     cr_assert(strstr(r->error, "nilcond.lua:4: expect: the condition is nil (a name not set?)"), "%s", r->error);
+    done(r);
+    /* The watchers' and run_until's conditions likewise (each passed whatever the rig did): told at the line
+     * that made the check, as it is when it fails. */
+    r = run_lua("alwaysstr", HEAD RACK "expect_always(function() return 'bus.v > 900' end)\nrun('1ms')\n", 1, 1);
+    cr_assert_eq(r->verdict, SCN_ERROR, "%s", r->error);
+    cr_assert(strstr(r->error, "alwaysstr.lua:3: expect_always: the condition returned the string 'bus.v > 900', "
+                               "which Lua counts as true, not a boolean: return a comparison"),
+              "%s", r->error);
+    done(r);
+    r = run_lua("evnum", HEAD RACK "expect_eventually(function() return 0 end, { by = '1ms' })\nrun('2ms')\n", 1, 1);
+    cr_assert_eq(r->verdict, SCN_ERROR, "%s", r->error);
+    cr_assert(strstr(r->error, "evnum.lua:3: expect_eventually: the condition returned the number 0, which Lua counts "
+                               "as true"),
+              "%s", r->error);
+    done(r);
+    r = run_lua("untilnil", HEAD RACK "run_until(function() if false then return true end end, '1ms')\n", 1, 1);
+    cr_assert_eq(r->verdict, SCN_ERROR, "%s", r->error);
+    cr_assert(strstr(r->error, "untilnil.lua:3: run_until: the condition returned nil (no return on that path"), "%s",
+              r->error);
+    done(r);
+    r = run_lua("whennum", HEAD RACK "fault('pull', 3, { when = function() return get('bus.v') end })\nrun('1ms')\n", 1,
+                1);
+    cr_assert_eq(r->verdict, SCN_ERROR, "%s", r->error);
+    cr_assert(strstr(r->error, "whennum.lua:3: fault: when: the condition returned the number "), "%s", r->error);
     done(r);
 }
 
