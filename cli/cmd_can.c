@@ -199,7 +199,12 @@ static int can_encode_help(void)
          "Build one frame and print it as a candump log line (append it to a log,\n"
          "or feed it to cansend). Fields are the raw integers of the layout\n"
          "('ek3 can layouts'); enum fields also take names (op=SET); arrays take\n"
-         "comma lists (ch=1,2,3); byte fields take hex. Unset fields are 0.\n"
+         "comma lists (ch=1,2,3: up to the array's length, the rest 0); byte fields\n"
+         "take hex. A field left out is sent as 0 (a note names it) where 0 is in\n"
+         "its range, else refused; FW_UPDATE's rules across fields per op ('ek3 can\n"
+         "layouts') are checked, and one broken is named with the op's rules.\n"
+         "TYPE is the identifier's type name (ek3 can id) or the layout's title\n"
+         "(FAULT or FAULT_ALERT).\n"
          "Frames from the station (src 0) are signed, and a module's swarm frames\n"
          "(SYNC, ELECTION, THERMAL) with the rack's group key: --key is the rack\n"
          "key, the node key of the destination (or the group's) is derived from it,\n"
@@ -207,6 +212,47 @@ static int can_encode_help(void)
          "--key and --fv are refused (they would be ignored). --time stamps the line,\n"
          "in seconds since the epoch (1700000000.000100; default: now).");
     return CLI_OK;
+}
+
+/* FW_UPDATE's rules across fields for op (msg_fw_check: msg.h), as a
+ * user writes the frame, into buf: said when encode refuses one, and
+ * under the layout (ek3 can layouts). Returns buf. */
+static const char *can_fw_rules(unsigned op, char *buf, size_t cap)
+{
+    const unsigned max = MSG_FW_IMAGE_MAX;
+    switch (op) {
+    case MSG_FW_BEGIN:
+        snprintf(buf, cap,
+                 "BEGIN: xfer 1..255, offset the image's size (1..%u), len %u (data: security u32, flags u8, 1 = "
+                 "RESUME, 3 bytes 0)",
+                 max, MSG_FW_BEGIN_LEN);
+        break;
+    case MSG_FW_CHUNK:
+        snprintf(buf, cap,
+                 "CHUNK: xfer 1..255, len 8..%u and offset multiples of 8, offset + len <= %u, arg the CRC-32 of "
+                 "data (a bad one the receiver counts)",
+                 MSG_FW_CHUNK_MAX, max);
+        break;
+    case MSG_FW_END:
+        snprintf(buf, cap, "END: xfer 1..255, offset the image's size (1..%u), len 0", max);
+        break;
+    case MSG_FW_STATUS:
+        snprintf(buf, cap, "STATUS: any xfer, len %u (the receiver's state)", (unsigned)MSG_FW_STATUS_LEN);
+        break;
+    default:
+        snprintf(buf, cap, "ABORT, ACTIVATE, QUERY, REBOOT: xfer 1..255, len, offset and arg 0");
+        break;
+    }
+    return buf;
+}
+
+/* Whether field `name` is among the name=value arguments. */
+static int can_given(const char *const *args, unsigned n, const char *name)
+{
+    for (unsigned j = 0; j < n; j++)
+        if (strcspn(args[j], "=") == strlen(name) && !strncmp(args[j], name, strlen(name)))
+            return 1;
+    return 0;
 }
 
 static const msg_field *can_find_field(const msg_desc *d, const char *name, size_t n)
@@ -313,8 +359,13 @@ static int can_encode(int argc, char **argv)
     if (!tname)
         return cli_usage_error(w, "missing message TYPE");
     unsigned type, src, dst;
-    if (can_parse_named(tname, cid_type_parse, CID_TYPE_MAX, &type) || !msg_desc_of(type))
-        return cli_usage_error(w, "'%s' is not a message type with a layout", tname);
+    if (can_parse_named(tname, cid_type_parse, CID_TYPE_MAX, &type) || !msg_desc_of(type)) {
+        /* the layout's title (FAULT_ALERT) names it too */
+        for (type = 0; type <= CID_TYPE_MAX && !(msg_desc_of(type) && !strcmp(msg_desc_of(type)->name, tname));)
+            type++;
+        if (type > CID_TYPE_MAX)
+            return cli_usage_error(w, "'%s' is not a message type with a layout ('ek3 can layouts' lists them)", tname);
+    }
     const msg_desc *d = msg_desc_of(type);
     msg_any m;
     memset(&m, 0, sizeof m);
@@ -362,11 +413,18 @@ static int can_encode(int argc, char **argv)
     int n = msg_encode(type, &m, r.frame.data, sizeof r.frame.data, &e);
     for (unsigned i = 0; n == EK3_ERANGE && e.field && i < d->nfields; i++) { /* say the field's range */
         const msg_field *fd = &d->fields[i];
-        if (strcmp(fd->name, e.field))
+        if (strcmp(fd->name, e.field) || can_given(fieldargs, nfield, fd->name) || (fd->min <= 0 && fd->max >= 0))
             continue;
         return cli_usage_error(
             w, "%s: %s is not given, and 0 is out of its range %" PRId64 "..%" PRId64 " (give %s=VALUE)", d->name,
             fd->name, fd->min, fd->max, fd->name);
+    }
+    if (n == EK3_ERANGE && e.field && type == CID_TYPE_FW_UPDATE) /* a rule across fields (msg_fw_check) */
+    {
+        char rules[200];
+        return cli_usage_error(w, "%s: %s %s%" PRId64 " breaks a rule of its op, %s", d->name, e.field,
+                               can_given(fieldargs, nfield, e.field) ? "= " : "(not given) = ", e.value,
+                               can_fw_rules(m.fw_update.op, rules, sizeof rules));
     }
     if (n < 0)
         return cli_usage_error(w, "%s: %s%s%s", d->name, ek3_strerror(n), e.field ? " in " : "", e.field ? e.field : "");
@@ -377,10 +435,7 @@ static int can_encode(int argc, char **argv)
     unsigned n_unset = 0;
     for (unsigned i = 0; i < d->nfields && nu < sizeof unset; i++) {
         const msg_field *fd = &d->fields[i];
-        int given = fd->soff == MSG_NOSTRUCT; /* version, reserved: not the user's */
-        for (unsigned j = 0; j < nfield && !given; j++)
-            given =
-                strcspn(fieldargs[j], "=") == strlen(fd->name) && !strncmp(fieldargs[j], fd->name, strlen(fd->name));
+        int given = fd->soff == MSG_NOSTRUCT || can_given(fieldargs, nfield, fd->name); /* version, reserved */
         if (!given) {
             nu += (size_t)snprintf(unset + nu, sizeof unset - nu, "%s%s", n_unset ? ", " : "", fd->name);
             n_unset++;
@@ -397,8 +452,14 @@ static int can_encode(int argc, char **argv)
     }
     if (auth_required(r.frame.id)) {
         uint8_t rack[AUTH_KEY_LEN], key[AUTH_KEY_LEN];
-        if (!ks)
-            return cli_usage_error(w, "frames from the station are authenticated: give --key RACKKEY");
+        if (!ks) {
+            char nb[32];
+            return cli_usage_error(
+                w, "a %s from %s is authenticated (%s): give --key RACKKEY", d->name, can_node_name(src, nb, sizeof nb),
+                d->auth == MSG_AUTH_GROUP ? "a swarm frame, with the rack's group key derived from it"
+                                          : "the station signs it with the destination's node key, "
+                                            "derived from it");
+        }
         if (can_parse_key(w, "--key", ks, rack))
             return CLI_USAGE;
         auth_crypto cr = hostcrypto_auth();
@@ -626,7 +687,7 @@ static int can_decode(int argc, char **argv)
             fclose(in);
         return cli_fail(w, "out of memory");
     }
-    unsigned long frames = 0, errors = 0, lost = 0;
+    unsigned long frames = 0, errors = 0, lost = 0, bad_lines = 0;
     cdl_line ln;
     int got;
     while ((got = cdl_read(&rd, &ln)) == 1) {
@@ -639,7 +700,9 @@ static int can_decode(int argc, char **argv)
             continue;
         }
         if (ln.kind == CDL_BAD) {
-            fprintf(stderr, "%s:%lu:%u: bad line: %s%s\n", label, rd.lineno, ln.col + 1, ln.why, cdl_cut_note(&rd));
+            if (++bad_lines <= CDL_BAD_SHOWN)
+                fprintf(stderr, "%s:%lu:%u: bad line: %s%s%s\n", label, rd.lineno, ln.col + 1, ln.why,
+                        cdl_cut_note(&rd), cdl_bad_more(bad_lines));
             errors++;
             continue;
         }
@@ -688,7 +751,9 @@ static int can_busload_help(void)
          "seed's set at its rate, the frame bits (worst-case stuffing as the\n"
          "Linux kernel's can_frame_bits counts them, intermission included),\n"
          "how many of them run at the data rate, the time on the bus, the\n"
-         "frame rate and the share of bus time; then the total bus load.");
+         "frame rate and the share of bus time; then the total bus load.\n"
+         "--arb is at most 1M (ISO 11898-2). Exit 0; 1 when the plan does not\n"
+         "fit the bus (a load above 100 %: said DOES NOT FIT), 2 for bad input.");
     return CLI_OK;
 }
 
@@ -712,6 +777,9 @@ static int can_busload(int argc, char **argv)
         case 'a':
             if (cli_parse_rate(optarg, &arb))
                 return cli_usage_error(w, "--arb '%s' is not a bit rate (e.g. 500k, 1M)", optarg);
+            if (arb > 1000000) /* ISO 11898-2's transceivers: the arbitration phase at up to 1 Mbit/s */
+                return cli_usage_error(w, "--arb '%s': at most 1M (CAN FD arbitrates at up to 1 Mbit/s, ISO 11898-2)",
+                                       optarg);
             break;
         case 'd':
             if (cli_parse_rate(optarg, &data))
@@ -747,6 +815,11 @@ static int can_busload(int argc, char **argv)
     if (not_yet)
         printf("%u planned messages are not sent by this firmware yet: a rack run's measured load is below the plan\n",
                not_yet);
+    if (p.load > 1.0) {
+        printf("DOES NOT FIT: the plan needs %.1f %% of the bus at these rates: frames would queue without bound\n",
+               100.0 * p.load);
+        return CLI_FAIL;
+    }
     if (p.load > 0.5)
         printf("WARNING: planned load above 50 %%: arbitration latency of low priorities grows without bound near 100 %%\n");
     return CLI_OK;
@@ -803,6 +876,15 @@ static int can_layouts(int argc, char **argv)
                : d->auth == MSG_AUTH_GROUP   ? " + 12 auth (the rack's group key)"
                                              : "",
                buf);
+        if (t == CID_TYPE_FW_UPDATE) { /* its rules across fields, per op */
+            static const unsigned ops[] = {MSG_FW_BEGIN, MSG_FW_CHUNK, MSG_FW_END, MSG_FW_STATUS, MSG_FW_ABORT};
+            printf("Rules across fields, per op (a frame that breaks one is refused; data past len is 0):\n\n");
+            for (unsigned i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+                char rules[200];
+                printf("- %s\n", can_fw_rules(ops[i], rules, sizeof rules));
+            }
+            printf("\n");
+        }
     }
     return CLI_OK;
 }

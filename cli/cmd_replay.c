@@ -122,7 +122,7 @@ int cmd_replay(int argc, char **argv)
      * is the log time since the first frame with every gap clamped to
      * [0, max_gap * speed]. Sums saturate; nothing here can overflow. */
     int64_t max_gap_log = max_gap_s < 0 ? INT64_MAX : (int64_t)(max_gap_s * 1e9 * speed);
-    int64_t t0 = rp_now(), prev_tl = -1, played = 0, first_tl = -1, last_tl = -1;
+    int64_t t0 = rp_now(), prev_tl = -1, played = 0, span = 0;
     unsigned long sent = 0, bad = 0, skipped = 0, full = 0, lost = 0, capped = 0, back = 0, raw_dlc = 0;
     unsigned long unsent_rtr = 0, unsent_err = 0, unsent_bus = 0;
     unsigned long late = 0, late_line = 0; /* frames sent RP_LATE_NS or more after their time; the worst's line */
@@ -148,8 +148,9 @@ int cmd_replay(int argc, char **argv)
             continue;
         }
         if (ln.kind == CDL_BAD) {
-            fprintf(stderr, "%s:%lu:%u: %s%s\n", label, lineno, ln.col + 1, ln.why, cdl_cut_note(&rd));
-            bad++;
+            if (++bad <= CDL_BAD_SHOWN)
+                fprintf(stderr, "%s:%lu:%u: %s%s%s\n", label, lineno, ln.col + 1, ln.why, cdl_cut_note(&rd),
+                        cdl_bad_more(bad));
             continue;
         }
         const cdl_record *r = &ln.rec;
@@ -167,6 +168,7 @@ int cmd_replay(int argc, char **argv)
             prev_tl = tl;
         int64_t gap = tl - prev_tl; /* both in [0, 2^63): no overflow */
         prev_tl = tl;
+        int64_t fwd = gap > 0 ? gap : 0; /* the log's time this frame adds to the span, a step back none */
         if (gap < 0) {
             if (!fast && ++back)
                 fprintf(stderr, "%s:%lu: the timestamps go back %.9f s here: played at once\n", label, lineno,
@@ -194,9 +196,7 @@ int cmd_replay(int argc, char **argv)
                 break;
             }
         }
-        if (first_tl < 0)
-            first_tl = tl;
-        last_tl = tl > last_tl ? tl : last_tl;
+        span = fwd > INT64_MAX - span ? INT64_MAX : span + fwd;
         const char *no = rp_unsendable(&r->frame);
         if (no) {
             unsigned long *n = (r->frame.flags & CFD_FLAG_ERR) ? &unsent_err : &unsent_rtr;
@@ -238,8 +238,8 @@ int cmd_replay(int argc, char **argv)
                sig == SIGINT ? "SIGINT" : "SIGTERM", label, upto);
     printf("replayed %lu frame%s onto %s in %.3f s, covering %.6f s of the log (%lu line%s skipped by interface, "
            "%lu bad, %lu wait%s for room)\n",
-           sent, sent == 1 ? "" : "s", bus, (rp_now() - t0) * 1e-9, first_tl < 0 ? 0.0 : (last_tl - first_tl) * 1e-9,
-           skipped, skipped == 1 ? "" : "s", bad, full, full == 1 ? "" : "s");
+           sent, sent == 1 ? "" : "s", bus, (rp_now() - t0) * 1e-9, span * 1e-9, skipped, skipped == 1 ? "" : "s", bad,
+           full, full == 1 ? "" : "s");
     unsigned long unsent = unsent_rtr + unsent_err + unsent_bus;
     if (unsent)
         printf("not sent: %lu frame%s (%lu remote request%s, %lu error frame%s, %lu refused by the bus)\n", unsent,

@@ -438,6 +438,54 @@ Test(cli, busload_prints_the_plan)
               "%s", out);
     cr_assert(strstr(out, "total: ") && strstr(out, "bus load"), "%s", out);
     cr_assert(strstr(out, "10 Hz x modules (SWARM_COORD's share, seed 2.3)\n"), "THERMAL: %s", out);
+    /* a plan past the bus's time does not fit: said, exit 1 (it read 755.82 % with a warning and exit 0) */
+    cr_assert_eq(run(out, sizeof out, "%s can busload --arb 125k --data 125k", EK3_BIN), 1, "%s", out);
+    cr_assert(strstr(out, "DOES NOT FIT: the plan needs 7"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can busload --arb 1.5M", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "--arb '1.5M': at most 1M"), "%s", out);
+}
+
+/* encode's refusals name the rule a frame breaks: a field not given whose
+ * 0 is out of range, or FW_UPDATE's rule of its op (it said "xfer is not
+ * given, and 0 is out of its range 0..255" of a given xfer=0); a module's
+ * signed frame asks for the key as a module's; the layout's title names
+ * the type too. */
+Test(cli, encode_names_the_rule_a_frame_breaks)
+{
+    static char out[8192];
+    const char *K = "000102030405060708090a0b0c0d0e0f";
+    cr_assert_eq(run(out, sizeof out,
+                     "%s can encode FW_UPDATE --src 0 --dst 5 op=CHUNK xfer=0 len=8 "
+                     "data=0102030405060708 --key %s",
+                     EK3_BIN, K),
+                 2, "%s", out);
+    cr_assert(strstr(out, "FW_UPDATE: xfer = 0 breaks a rule of its op, CHUNK: xfer 1..255, len 8..40 and offset "
+                          "multiples of 8"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out,
+                     "%s can encode FW_UPDATE --src 0 --dst 5 op=CHUNK xfer=1 len=4 data=deadbeef "
+                     "--key %s",
+                     EK3_BIN, K),
+                 2, "%s", out);
+    cr_assert(strstr(out, "FW_UPDATE: len = 4 breaks a rule of its op, CHUNK"), "%s", out);
+    cr_assert_eq(
+        run(out, sizeof out, "%s can encode FW_UPDATE --src 0 --dst 5 op=BEGIN xfer=1 len=8 --key %s", EK3_BIN, K), 2,
+        "%s", out);
+    cr_assert(strstr(out, "FW_UPDATE: offset (not given) = 0 breaks a rule of its op, BEGIN: xfer 1..255, offset the "
+                          "image's size"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out,
+                     "%s can encode FW_UPDATE --src 0 --dst 5 op=CHUNK xfer=1 len=8 "
+                     "data=0102030405060708 --key %s --time 1",
+                     EK3_BIN, K),
+                 0, "%s", out);
+    /* a field not given whose 0 is out of range: as before */
+    cr_assert_eq(run(out, sizeof out, "%s can encode FAULT_ALERT --src 5 --dst 0 --time 1", EK3_BIN), 2, "%s", out);
+    cr_assert(strstr(out, "FAULT_ALERT: code is not given, and 0 is out of its range 1..14"), "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s can encode THERMAL --src 5 --dst 511 module=5 --time 1", EK3_BIN), 2, "%s",
+                 out);
+    cr_assert(strstr(out, "a THERMAL from module 5 is authenticated (a swarm frame, with the rack's group key"), "%s",
+              out);
 }
 
 Test(cli, protocol_doc_holds_the_printed_layouts)

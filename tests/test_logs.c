@@ -384,6 +384,35 @@ Test(logs, a_replay_that_cannot_play_says_why)
     cr_assert(strstr(out, "none.log: no frame in the log (0 lines): nothing played"), "%s", out);
     cr_assert_eq(run(out, sizeof out, "%s can decode %s", EK3_BIN, none), 0, "%s", out);
     cr_assert(strstr(out, "none.log: no frame in the log (0 lines)"), "%s", out);
+    /* a file of bad lines (a binary one gave 31 719 messages): the first 20 said, the rest counted */
+    static char keep_log[600], keep_none[600], junk[2000]; /* path()'s buffer is used again below */
+    snprintf(keep_log, sizeof keep_log, "%s", log);
+    snprintf(keep_none, sizeof keep_none, "%s", none);
+    log = keep_log, none = keep_none;
+    for (int i = 0; i < 30; i++)
+        strcat(junk, "junk\n");
+    const char *bad = log_of("junk.log", junk);
+    cr_assert_eq(run(out, sizeof out, "%s can decode %s", EK3_BIN, bad), 1, "%s", out);
+    int shown = 0;
+    for (const char *p = out; (p = strstr(p, "junk.log:")); p++)
+        shown++;
+    cr_assert_eq(shown, 20, "%s", out);
+    cr_assert(strstr(out, "junk.log:20:1: bad line: not a candump line (a frame starts with '(', a comment with '#') "
+                          "(further bad lines are only counted)") &&
+                  strstr(out, "0 frames decoded, 30 bad lines or frames"),
+              "%s", out);
+    cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:%d --fast", EK3_BIN, bad, port), 1, "%s", out);
+    shown = 0;
+    for (const char *p = out; (p = strstr(p, "junk.log:")); p++)
+        shown++;
+    cr_assert(shown == 20 && strstr(out, "(further bad lines are only counted)") && strstr(out, ", 30 bad,"), "%s",
+              out);
+    /* a log whose time steps back: the span its frames cover counts the time forward (it read 0 s) */
+    const char *back = log_of("back.log", "(1700000000.000000) can0 123#01\n(1700000001.000000) can0 123#02\n"
+                                          "(5.000000) can0 123#03\n(6.500000) can0 123#04\n");
+    cr_assert_eq(run(out, sizeof out, "%s replay %s --bus udp:127.0.0.1:%d --fast", EK3_BIN, back, port), 0, "%s", out);
+    cr_assert(strstr(out, "replayed 4 frames onto udp:127.0.0.1:"), "%s", out);
+    cr_assert(strstr(out, "covering 2.500000 s of the log"), "%s", out);
     /* decode's output on a full disk names that (it read "Input/output error") */
     cr_assert_eq(run(out, sizeof out, "{ %s can decode %s > /dev/full; }", EK3_BIN, log), 1, "%s", out);
     cr_assert(strstr(out, "ek3 can decode: write error on standard output: No space left on device"), "%s", out);

@@ -134,6 +134,18 @@ int cdl_reader_init(cdl_reader *rd, FILE *in);
  * EK3_EIO on a read error (rd->err holds errno). */
 int cdl_read(cdl_reader *rd, cdl_line *ln);
 
+/* A log's bad lines shown one by one (FILE:LINE:COL: why); past this
+ * many they are only counted (a binary file gave 31 719 lines of "a NUL
+ * byte in the line"). */
+#define CDL_BAD_SHOWN 20u
+
+/* For the n-th bad line shown (1-based): "" or, at the last one shown
+ * (CDL_BAD_SHOWN), a note that further ones are only counted. */
+static inline const char *cdl_bad_more(unsigned long n)
+{
+    return n == CDL_BAD_SHOWN ? " (further bad lines are only counted)" : "";
+}
+
 /* For a bad line's message: "" or, when the line last read ended at the
  * input's end without its newline, a note that the log looks cut off
  * there (a capture stopped mid-write, a truncated copy). */
