@@ -546,8 +546,10 @@ static int can_decode_frame(const cdl_record *r, const uint8_t *rack, can_stream
         return 0;
     }
     if (!(f->flags & CFD_FLAG_EFF)) {
-        PUT("%03" PRIX32 " not an EK3 frame (11-bit identifier%s)", f->id,
-            (f->flags & CFD_FLAG_RTR) ? ", remote request" : "");
+        PUT("%03" PRIX32 " not an EK3 frame (11-bit identifier%s) [%u]", f->id,
+            (f->flags & CFD_FLAG_RTR) ? ", remote request" : "", f->len);
+        for (unsigned i = 0; i < f->len && !(f->flags & CFD_FLAG_RTR); i++) /* its bytes, as candump shows them */
+            PUT(" %02X", f->data[i]);
         return 0;
     }
     cid_fields id;

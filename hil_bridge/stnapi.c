@@ -173,6 +173,12 @@ static int sapi_parse(char **w, int n, sapi_cmd *c, char *why, size_t cap)
 {
     *c = (sapi_cmd){.volts = -1};
     const char *verb = n >= 1 ? w[0] : "";
+    unsigned slot;
+    if (n >= 2 && strcmp(verb, "rack") && !sapi_slot(w[1], &slot) &&
+        (!strcmp(verb, "module") || !strcmp(verb, "restart") || !strcmp(verb, "diag") || !strcmp(verb, "status"))) {
+        snprintf(why, cap, "%s: SLOT '%.16s' is not a slot: a whole number from 1 (the rack's modules)", verb, w[1]);
+        return EK3_EPARSE;
+    }
     if (!strcmp(verb, "module") || !strcmp(verb, "restart")) {
         c->verb = verb[0] == 'r' ? SAPI_RESTART : SAPI_MODULE;
         if (n >= 3 && n <= 4 && sapi_slot(w[1], &c->slot) && sapi_num(w[2], &c->watts) &&

@@ -427,7 +427,7 @@ Test(cli, ek3_reads_a_log_that_asc2log_writes)
               "%s", out);
     cr_assert(strstr(out, "MEDIUM HEARTBEAT 42->all [16] state=ACTIVE module=42 power=2980W temp=62.0C vout=750.0V"),
               "%s", out);
-    cr_assert(strstr(out, "123 not an EK3 frame (11-bit identifier)"), "%s", out);
+    cr_assert(strstr(out, "123 not an EK3 frame (11-bit identifier) [2] DE AD"), "%s", out);
 }
 
 Test(cli, busload_prints_the_plan)

@@ -113,7 +113,7 @@ Test(logs, decode_and_replay_read_every_line_the_same)
     cr_assert(strstr(dec, "(1700000000.000100) can0 044055FF MEDIUM HEARTBEAT 42->all [16] state=ACTIVE module=42 "
                           "power=2980W"), "%s", dec);
     cr_assert(strstr(dec, "(1700000000.000200) can0 044055FF MEDIUM HEARTBEAT"), "%s", dec);
-    cr_assert(strstr(dec, "(1700000000.000300123) can0 123 not an EK3 frame (11-bit identifier, remote request)"),
+    cr_assert(strstr(dec, "(1700000000.000300123) can0 123 not an EK3 frame (11-bit identifier, remote request) [8]"),
               "%s", dec);
     cr_assert(strstr(dec, "(1700000000.000400) can0 20000080 error frame: bus-error [8]"), "%s", dec);
     cr_assert(strstr(dec, "(1700000000.000700) can0 044055FF MEDIUM HEARTBEAT"), "the 1 100-byte line: %s", dec);

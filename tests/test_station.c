@@ -430,6 +430,11 @@ Test(station_api, requests_are_parsed_checked_and_answered, .init = setup, .fini
         cr_assert_eq(api(a, bad[i], r), EK3_EPARSE, "'%s' -> %s", bad[i], r);
         cr_assert(!strncmp(r, "error EK3_EPARSE: ", 18), "%s", r);
     }
+    /* a slot that is not one says so (it gave only "expected: module SLOT WATTS [VOLTS]") */
+    cr_assert_eq(api(a, "module 0 100", r), EK3_EPARSE, "%s", r);
+    cr_assert(strstr(r, "module: SLOT '0' is not a slot: a whole number from 1"), "%s", r);
+    cr_assert_eq(api(a, "diag -1 all", r), EK3_EPARSE, "%s", r);
+    cr_assert(strstr(r, "diag: SLOT '-1' is not a slot"), "%s", r);
     /* Every request, read or write, spends from the station's rate limit. */
     unsigned busy = 0;
     for (int i = 0; i < 30; i++)
@@ -437,7 +442,7 @@ Test(station_api, requests_are_parsed_checked_and_answered, .init = setup, .fini
     cr_assert_geq(busy, 20, "%u refused", busy);
     cr_assert(!strcmp(r, "error EK3_EBUSY: rate limit: try later"), "%s", r);
     cr_assert_eq(a->st.ok + a->st.refused + a->st.malformed + a->st.throttled, a->st.requests);
-    cr_assert_eq(a->st.malformed, sizeof bad / sizeof bad[0]);
+    cr_assert_eq(a->st.malformed, sizeof bad / sizeof bad[0] + 2);
 }
 
 Test(station_api, the_key_is_never_sent_and_a_wrong_or_changed_request_fails, .init = setup, .fini = teardown)
