@@ -398,6 +398,11 @@ static int can_encode(int argc, char **argv)
         uint8_t frac;
         if (cdl_parse_stamp(ts, &t_ns, &frac))
             return cli_usage_error(w, "--time '%s' is not seconds[.fraction] since the epoch (up to 9 digits)", ts);
+        if (t_ns == 0) /* docs/can-protocol.md, the log format */
+            fprintf(stderr,
+                    "ek3 %s: note: --time 0: log2asc reads a log that starts at 0 s as having no start time "
+                    "(every frame at 0.000000)\n",
+                    w);
         cdl_set_time(&r, t_ns, frac);
     } else {
         struct timespec now;

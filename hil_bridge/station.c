@@ -381,6 +381,18 @@ static int stn_member(const station *s, unsigned k, int64_t now)
 
 static int stn_rack(station *s, int64_t now, const char *api_key, double total_w, double vset_v, int full);
 
+double stn_demand_short(const station *s, int64_t now, unsigned *members)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < s->n; k++)
+        n += (unsigned)stn_member(s, k, now);
+    *members = n;
+    if (!(s->dem_w > 0) || s->dem_full)
+        return 0;
+    double carried = stn_module_cap(s->dem_v) * n;
+    return s->dem_w > carried ? s->dem_w - carried : 0;
+}
+
 int stn_api_rack(station *s, int64_t now, const char *api_key, double total_w, double vset_v)
 {
     return stn_rack(s, now, api_key, total_w, vset_v, 0);

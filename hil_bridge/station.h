@@ -166,6 +166,13 @@ void stn_free(station *s);
  * 0..3300 W, 200..920 V). */
 int stn_api_module(station *s, int64_t now, const char *api_key, unsigned slot, double power_w, double vset_v);
 
+/* The rack's demand (the last stn_api_rack) that the modules in its split
+ * now cannot carry, at stn_module_cap each: W, 0 when they can or there
+ * is no demand; *members the modules in the split. What the next split
+ * will log as "not carried", for an API reply to say at once (a module
+ * taken out of the split by stn_api_module raises it). */
+double stn_demand_short(const station *s, int64_t now, unsigned *members);
+
 /* API: restart a module after a fault: an authenticated START even in
  * FAULT; the module clears its latches (and the hardware's) if the fault
  * is gone, and starts. Returns as stn_api_module (EK3_ERANGE for 0 W). */

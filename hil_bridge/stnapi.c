@@ -262,6 +262,13 @@ static int sapi_carry_out(sapi *a, int64_t now, char **w, int n, char *reply, si
                                     : stn_api_module(s, now, key, c.slot, c.watts, volts);
         if (rc)
             return sapi_reply(reply, cap, rc, "%s", sapi_station_why(rc));
+        unsigned members;
+        double shortw = c.verb == SAPI_MODULE ? stn_demand_short(s, now, &members) : 0;
+        if (shortw > 0) /* out of the split: the others' share grows past what they carry */
+            return sapi_reply(reply, cap, rc,
+                              "module %u to %.0f W at %.1f V: POWER_CMD sent; warning: the rack's demand of %.0f W "
+                              "over the %u module%s left in its split: %.0f W not carried",
+                              c.slot, c.watts, volts, s->dem_w, members, members == 1 ? "" : "s", shortw);
         return sapi_reply(reply, cap, rc, "module %u %s %.0f W at %.1f V: POWER_CMD sent", c.slot,
                           c.verb == SAPI_RESTART ? "restarting to" : "to", c.watts, volts);
     case SAPI_RACK:

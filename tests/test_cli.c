@@ -468,6 +468,12 @@ Test(cli, encode_names_the_rule_a_frame_breaks)
                      EK3_BIN, K),
                  2, "%s", out);
     cr_assert(strstr(out, "FW_UPDATE: len = 4 breaks a rule of its op, CHUNK"), "%s", out);
+    /* a stamp log2asc cannot read as a start: encoded, and noted */
+    cr_assert_eq(run(out, sizeof out, "%s can encode HEARTBEAT --src 5 --dst 511 module=5 --time 0", EK3_BIN), 0, "%s",
+                 out);
+    cr_assert(strstr(out, "note: --time 0: log2asc reads a log that starts at 0 s as having no start time") &&
+                  strstr(out, "(0000000000.000000) can0 "),
+              "%s", out);
     cr_assert_eq(
         run(out, sizeof out, "%s can encode FW_UPDATE --src 0 --dst 5 op=BEGIN xfer=1 len=8 --key %s", EK3_BIN, K), 2,
         "%s", out);

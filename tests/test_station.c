@@ -435,6 +435,17 @@ Test(station_api, requests_are_parsed_checked_and_answered, .init = setup, .fini
     cr_assert(strstr(r, "module: SLOT '0' is not a slot: a whole number from 1"), "%s", r);
     cr_assert_eq(api(a, "diag -1 all", r), EK3_EPARSE, "%s", r);
     cr_assert(strstr(r, "diag: SLOT '-1' is not a slot"), "%s", r);
+    /* a module taken out of the rack's split leaves the others more than they carry: the reply says so at once
+     * (it said only "POWER_CMD sent"; the station's log knew) */
+    run_ms(600);
+    cr_assert_eq(api(a, "rack 5000 700", r), EK3_OK, "%s", r);
+    cr_assert_eq(api(a, "module 1 2800 700", r), EK3_OK, "%s", r);
+    cr_assert(!strstr(r, "warning"), "two carry 5.6 kW at 700 V: %s", r);
+    cr_assert_eq(api(a, "module 3 0 700", r), EK3_OK, "%s", r);
+    cr_assert(strstr(r,
+                     "ok module 3 to 0 W at 700.0 V: POWER_CMD sent; warning: the rack's demand of 5000 W over the 1 "
+                     "module left in its split: 2200 W not carried"),
+              "%s", r);
     /* Every request, read or write, spends from the station's rate limit. */
     unsigned busy = 0;
     for (int i = 0; i < 30; i++)
