@@ -173,9 +173,9 @@ static int sapi_parse(char **w, int n, sapi_cmd *c, char *why, size_t cap)
 {
     *c = (sapi_cmd){.volts = -1};
     const char *verb = n >= 1 ? w[0] : "";
-    unsigned slot;
-    if (n >= 2 && strcmp(verb, "rack") && !sapi_slot(w[1], &slot) &&
-        (!strcmp(verb, "module") || !strcmp(verb, "restart") || !strcmp(verb, "diag") || !strcmp(verb, "status"))) {
+    if (n >= 2 &&
+        (!strcmp(verb, "module") || !strcmp(verb, "restart") || !strcmp(verb, "diag") || !strcmp(verb, "status")) &&
+        !sapi_slot(w[1], &c->slot)) {
         snprintf(why, cap, "%s: SLOT '%.16s' is not a slot: a whole number from 1 (the rack's modules)", verb, w[1]);
         return EK3_EPARSE;
     }
